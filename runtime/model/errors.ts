@@ -1,0 +1,25 @@
+/**
+ * Typed errors for bad input (DESIGN.md principle 3). A node reports them through done(err);
+ * an RxJS error is reserved for bugs.
+ */
+export type TwinErrorCode =
+  | 'BAD_CONFIG'
+  | 'BAD_PAYLOAD'
+  | 'BAD_JSON'
+  | 'NOT_NUMERIC'
+  | 'NOT_FINITE'
+  | 'BAD_TIMESTAMP'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNKNOWN_ALIAS'
+  | 'UNMAPPED_TOPIC'
+  | 'CONNECTION'
+  | 'QUEUE';
+
+export class TwinError extends Error {
+  readonly code: TwinErrorCode;
+  constructor(code: TwinErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TwinError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,3 @@
+export * from './quality.js';
+export * from './errors.js';
+export * from './reading.js';

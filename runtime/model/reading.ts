@@ -1,0 +1,93 @@
+import { TwinError } from './errors.js';
+import type { Quality } from './quality.js';
+
+/** Where a reading came from: the ingestion path, or a derived/replayed source. */
+export type ReadingSource = 'opcua' | 'mqtt' | 'sparkplug' | 'replay' | 'historian' | 'sim' | string;
+
+/**
+ * One measurement of one tag of one asset, in event time. The unit of exchange between
+ * ingestion, screening and every analytic (DESIGN.md "Message contracts").
+ */
+export interface Reading {
+  /** Asset path in the unified namespace, e.g. `acme/plant1/extrusion/line1/extruder`. */
+  asset: string;
+  /** Tag name within the asset, e.g. `zone1_temp`. */
+  tag: string;
+  /** The measured value; booleans are carried as 0/1. Never NaN or infinite. */
+  value: number;
+  unit?: string;
+  /** Event time (source timestamp), epoch milliseconds. */
+  tsMs: number;
+  quality: Quality;
+  /** Why the quality is not good (or what screening found), e.g. `stale`, `BadNoCommunication`. */
+  qualityReason?: string;
+  source: ReadingSource;
+}
+
+/** Message topic of a reading: `<asset>/<tag>`. */
+export function readingTopic(r: Pick<Reading, 'asset' | 'tag'>): string {
+  return `${r.asset}/${r.tag}`;
+}
+
+/** Largest accepted distance of a source timestamp ahead of the receiving clock. */
+export const DEFAULT_MAX_FUTURE_MS = 5_000;
+
+/**
+ * Coerce a raw value to a finite number, or throw a TwinError that names the problem.
+ * Accepts numbers, numeric strings and booleans (0/1).
+ */
+export function toFiniteNumber(raw: unknown, what = 'value'): number {
+  let v: number;
+  if (typeof raw === 'number') v = raw;
+  else if (typeof raw === 'boolean') v = raw ? 1 : 0;
+  else if (typeof raw === 'bigint') v = Number(raw);
+  else if (typeof raw === 'string' && raw.trim() !== '' && !Number.isNaN(Number(raw.trim()))) v = Number(raw.trim());
+  else {
+    const shown = typeof raw === 'string' ? JSON.stringify(raw.length > 40 ? raw.slice(0, 40) + '…' : raw) : typeof raw;
+    throw new TwinError('NOT_NUMERIC', `${what} is not numeric: ${shown}`);
+  }
+  if (!Number.isFinite(v)) throw new TwinError('NOT_FINITE', `${what} is not finite: ${v}`);
+  return v;
+}
+
+/**
+ * Parse a timestamp given as epoch milliseconds, an ISO-8601 string or a Date.
+ * Throws BAD_TIMESTAMP on anything else.
+ */
+export function toEpochMs(raw: unknown, what = 'timestamp'): number {
+  let t: number;
+  if (raw instanceof Date) t = raw.getTime();
+  else if (typeof raw === 'number') t = raw;
+  else if (typeof raw === 'string' && /^\d+(\.\d+)?$/.test(raw.trim())) t = Number(raw.trim());
+  else if (typeof raw === 'string') t = Date.parse(raw);
+  else throw new TwinError('BAD_TIMESTAMP', `${what} is missing or not a time: ${typeof raw}`);
+  if (!Number.isFinite(t)) throw new TwinError('BAD_TIMESTAMP', `${what} is not a valid time: ${String(raw).slice(0, 40)}`);
+  return t;
+}
+
+/**
+ * Reject source timestamps that lie further in the future than the receiving clock allows
+ * (a wrong PLC clock would otherwise make every later reading look out of order).
+ */
+export function checkNotFuture(tsMs: number, nowMs: number, maxFutureMs = DEFAULT_MAX_FUTURE_MS): void {
+  if (tsMs - nowMs > maxFutureMs) {
+    throw new TwinError(
+      'BAD_TIMESTAMP',
+      `timestamp ${new Date(tsMs).toISOString()} is ${Math.round((tsMs - nowMs) / 1000)} s in the future`,
+    );
+  }
+}
+
+/** Runtime check that an unknown value is a well-formed Reading (for node inputs). */
+export function assertReading(x: unknown): asserts x is Reading {
+  const r = x as Partial<Reading> | null;
+  if (!r || typeof r !== 'object') throw new TwinError('BAD_PAYLOAD', 'payload is not a Reading object');
+  if (typeof r.asset !== 'string' || r.asset === '') throw new TwinError('BAD_PAYLOAD', 'Reading.asset must be a non-empty string');
+  if (typeof r.tag !== 'string' || r.tag === '') throw new TwinError('BAD_PAYLOAD', 'Reading.tag must be a non-empty string');
+  if (typeof r.value !== 'number') throw new TwinError('NOT_NUMERIC', `Reading.value is not a number: ${typeof r.value}`);
+  if (!Number.isFinite(r.value)) throw new TwinError('NOT_FINITE', `Reading.value is not finite: ${r.value}`);
+  if (typeof r.tsMs !== 'number' || !Number.isFinite(r.tsMs)) throw new TwinError('BAD_TIMESTAMP', 'Reading.tsMs must be epoch milliseconds');
+  if (r.quality !== 'good' && r.quality !== 'uncertain' && r.quality !== 'bad') {
+    throw new TwinError('BAD_PAYLOAD', `Reading.quality must be good, uncertain or bad, not ${String(r.quality)}`);
+  }
+}

@@ -1,0 +1,49 @@
+import { defineConfig } from 'tsup';
+import { cpSync, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+// Each source file becomes one CommonJS file in dist/ at the same relative path (bundle: false),
+// so module-level state (shared connections in config nodes) exists once, as Node-RED expects.
+const entry = [
+  'runtime/**/*.ts',
+  'nodes/**/*.ts',
+  'bin/**/*.ts',
+  'examples/plant-sim/**/*.ts',
+  'bench/**/*.ts',
+];
+
+/** Copy every node's editor HTML, locales and icons beside its compiled .js. */
+function copyNodeAssets(): void {
+  for (const type of readdirSync('nodes')) {
+    const src = join('nodes', type);
+    const dst = join('dist', 'nodes', type);
+    for (const name of readdirSync(src)) {
+      if (name.endsWith('.html') || name === 'locales' || name === 'icons') {
+        cpSync(join(src, name), join(dst, name), { recursive: true });
+      }
+    }
+  }
+  if (existsSync('examples/plant-sim/assets')) {
+    cpSync('examples/plant-sim/assets', 'dist/examples/plant-sim/assets', { recursive: true });
+  }
+}
+
+export default defineConfig({
+  entry,
+  format: ['cjs'],
+  bundle: false,
+  cjsInterop: true,
+  // cjsInterop only acts when bundling; Node-RED `require`s a node file and calls the result, so a
+  // module whose only export is a default function exports that function itself.
+  footer: {
+    js: "if (module.exports && typeof module.exports.default === 'function' && Object.keys(module.exports).length === 1) module.exports = module.exports.default;",
+  },
+  target: 'node20',
+  platform: 'node',
+  sourcemap: true,
+  clean: true,
+  splitting: false,
+  outDir: 'dist',
+  outExtension: () => ({ js: '.js' }),
+  onSuccess: async () => copyNodeAssets(),
+});
