@@ -2,7 +2,6 @@
 // (what ships), so `npm test` builds first.
 module.exports = {
   require: ['tsx/cjs', './test/support/root-hooks.ts'],
-  spec: ['test/unit/**/*.spec.ts', 'test/nodes/**/*.spec.ts', 'test/integration/**/*.spec.ts', 'test/browser/**/*.spec.ts'],
   timeout: 30000,
   exit: true,
   reporter: 'spec',

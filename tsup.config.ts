@@ -41,7 +41,7 @@ export default defineConfig({
   target: 'node20',
   platform: 'node',
   sourcemap: true,
-  clean: true,
+  clean: false, // several builds may run side by side during development; `npm run clean` empties dist/
   splitting: false,
   outDir: 'dist',
   outExtension: () => ({ js: '.js' }),
