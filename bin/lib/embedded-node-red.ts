@@ -1,0 +1,102 @@
+/**
+ * Node-RED embedded in our own process (as Node-RED's docs describe for "embedding into an existing
+ * app"), with the TwinLoop package made visible to it through `<userDir>/node_modules`.
+ */
+import { createServer, type Server } from 'node:http';
+import { mkdirSync, existsSync, symlinkSync, lstatSync, readlinkSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import express from 'express';
+
+/** The package root: dist/bin/lib → ../../.. */
+export const PACKAGE_ROOT = resolve(__dirname, '..', '..', '..');
+
+export interface NodeRedOptions {
+  userDir: string;
+  port: number;
+  host: string;
+  flowFile?: string;
+  /** Editor/admin login; when absent the editor is open to anyone who can reach host:port. */
+  adminAuth?: { username: string; passwordHash: string };
+  credentialSecret?: string;
+  logLevel?: string;
+}
+
+export interface EmbeddedNodeRed {
+  url: string;
+  stop(): Promise<void>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  RED: any;
+}
+
+/**
+ * Node-RED finds node packages in `<userDir>/node_modules`; link this package there so the
+ * editor lists TwinLoop's nodes and its examples appear in the Import menu.
+ */
+function linkPackage(userDir: string): void {
+  const scopeDir = join(userDir, 'node_modules', '@twinloop');
+  const link = join(scopeDir, 'node-red-twin');
+  mkdirSync(scopeDir, { recursive: true });
+  if (existsSync(link) || isDanglingLink(link)) {
+    if (lstatSync(link).isSymbolicLink() && readlinkSync(link) === PACKAGE_ROOT) return;
+    rmSync(link, { recursive: true, force: true });
+  }
+  symlinkSync(PACKAGE_ROOT, link, 'dir');
+}
+
+function isDanglingLink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+export async function startNodeRed(opts: NodeRedOptions): Promise<EmbeddedNodeRed> {
+  mkdirSync(opts.userDir, { recursive: true });
+  linkPackage(opts.userDir);
+  // node-red is a peer dependency: resolve it from the package (dev) or the host installation.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const RED = require(require.resolve('node-red', { paths: [PACKAGE_ROOT, process.cwd()] }));
+  const app = express();
+  const server: Server = createServer(app);
+  const settings = {
+    userDir: opts.userDir,
+    flowFile: opts.flowFile ?? 'flows.json',
+    flowFilePretty: true,
+    uiHost: opts.host,
+    uiPort: opts.port,
+    httpAdminRoot: '/',
+    httpNodeRoot: '/api',
+    credentialSecret: opts.credentialSecret,
+    adminAuth: opts.adminAuth
+      ? { type: 'credentials', users: [{ username: opts.adminAuth.username, password: opts.adminAuth.passwordHash, permissions: '*' }] }
+      : undefined,
+    functionGlobalContext: {},
+    logging: { console: { level: opts.logLevel ?? 'info', metrics: false, audit: false } },
+    editorTheme: { projects: { enabled: false }, tours: false, palette: { editable: false } },
+    diagnostics: { enabled: false },
+    runtimeState: { enabled: false },
+    externalModules: { autoInstall: false, palette: { allowInstall: false }, modules: { allowInstall: false } },
+  };
+  RED.init(server, settings);
+  app.use(settings.httpAdminRoot, RED.httpAdmin);
+  app.use(settings.httpNodeRoot, RED.httpNode);
+  await new Promise<void>((res, rej) => {
+    server.once('error', rej);
+    server.listen(opts.port, opts.host, () => res());
+  });
+  await RED.start();
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://${opts.host}:${port}/`,
+    RED,
+    stop: async () => {
+      await RED.stop();
+      await new Promise<void>((res) => {
+        server.closeAllConnections?.();
+        server.close(() => res());
+      });
+    },
+  };
+}
+
