@@ -1,0 +1,131 @@
+/**
+ * `twinloop start` (what `npm start` runs): Node-RED with the TwinLoop nodes, an embedded MQTT
+ * broker, the plant simulator and the demo flow, all on 127.0.0.1 unless told otherwise.
+ */
+import { parseArgs } from 'node:util';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { hashSync } from 'bcryptjs';
+import { startEmbeddedBroker } from '../lib/aedes-broker.js';
+import { startNodeRed, PACKAGE_ROOT } from '../lib/embedded-node-red.js';
+import { UsageError, intOption } from '../lib/cli.js';
+
+export const startHelp = `Usage: twinloop start [options]
+
+Starts Node-RED with the TwinLoop nodes, an embedded MQTT broker (aedes), the plant simulator
+(OPC UA + MQTT) and the demo flow. Stops cleanly on Ctrl-C.
+
+Options (environment variable in brackets):
+  --port N           editor port [PORT] (default 1880)
+  --host H           address to listen on [HOST] (default 127.0.0.1)
+  --home DIR         Node-RED user directory [TWINLOOP_HOME] (default ./.twinloop)
+  --mqtt-port N      embedded broker port [MQTT_PORT] (default 1883)
+  --opcua-port N     simulator OPC UA port [OPCUA_PORT] (default 4840)
+  --speed X          simulator speed factor (default 1)
+  --seed N           simulator seed (default 42)
+  --no-sim           do not start the simulator
+  -h, --help         this text
+
+Security: the editor can deploy flows that write to the plant, so it listens on 127.0.0.1 unless
+HOST says otherwise, and it refuses a non-loopback HOST unless TWINLOOP_ADMIN_PASSWORD is set
+(login user: TWINLOOP_ADMIN_USER, default "admin"). Node-RED credentials are encrypted with
+TWINLOOP_CREDENTIAL_SECRET when it is set.
+`;
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+export async function startCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      home: { type: 'string' },
+      'mqtt-port': { type: 'string' },
+      'opcua-port': { type: 'string' },
+      speed: { type: 'string' },
+      seed: { type: 'string' },
+      'no-sim': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(startHelp);
+    return;
+  }
+  const env = process.env;
+  const port = intOption('--port', values.port ?? env.PORT ?? '1880', 0, 65535);
+  const mqttPort = intOption('--mqtt-port', values['mqtt-port'] ?? env.MQTT_PORT ?? '1883', 0, 65535);
+  const opcuaPort = intOption('--opcua-port', values['opcua-port'] ?? env.OPCUA_PORT ?? '4840', 0, 65535);
+  const host = values.host ?? env.HOST ?? '127.0.0.1';
+  const home = resolve(values.home ?? env.TWINLOOP_HOME ?? '.twinloop');
+  const speed = Number(values.speed ?? '1');
+  if (!(speed > 0)) throw new UsageError(`--speed must be a positive number, not ${values.speed}`);
+  const seed = intOption('--seed', values.seed ?? '42', 0, 2 ** 31 - 1);
+  const password = env.TWINLOOP_ADMIN_PASSWORD;
+  if (!LOOPBACK.has(host) && !password) {
+    throw new UsageError(`refusing to listen on ${host} without a login: set TWINLOOP_ADMIN_PASSWORD (or use HOST=127.0.0.1)`);
+  }
+
+  mkdirSync(home, { recursive: true });
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+  try {
+    const broker = await startEmbeddedBroker(mqttPort, '127.0.0.1');
+    stops.push(broker.stop);
+    env.TWINLOOP_MQTT_URL = broker.url;
+
+    if (!values['no-sim']) {
+      const { startPlantSim } = await import('../../examples/plant-sim/index.js');
+      const sim = await startPlantSim({
+        opcuaPort,
+        mqttUrl: broker.url,
+        speed,
+        seed,
+        pkiDir: join(home, 'twinloop', 'pki', 'plant-sim'),
+      });
+      stops.push(() => sim.stop());
+      env.TWINLOOP_OPCUA_ENDPOINT = sim.opcuaEndpoint;
+    }
+    env.TWINLOOP_OPCUA_ENDPOINT ??= `opc.tcp://127.0.0.1:${opcuaPort}/UA/TwinLoopSim`;
+
+    // The demo flow is copied once; after that the user's edits in the editor are theirs.
+    const flowFile = join(home, 'flows.json');
+    if (!existsSync(flowFile)) copyFileSync(join(PACKAGE_ROOT, 'examples', 'demo', 'demo-line.json'), flowFile);
+
+    const red = await startNodeRed({
+      userDir: home,
+      port,
+      host,
+      flowFile: 'flows.json',
+      adminAuth: password ? { username: env.TWINLOOP_ADMIN_USER ?? 'admin', passwordHash: hashSync(password, 10) } : undefined,
+      credentialSecret: env.TWINLOOP_CREDENTIAL_SECRET,
+      logLevel: env.TWINLOOP_LOG_LEVEL ?? 'warn',
+    });
+    stops.push(red.stop);
+
+    process.stdout.write(
+      `TwinLoop is running.\n  editor:     ${red.url}\n  MQTT:       ${broker.url}\n` +
+        `  OPC UA:     ${env.TWINLOOP_OPCUA_ENDPOINT}${values['no-sim'] ? ' (simulator not started)' : ''}\n` +
+        `  user dir:   ${home}\nPress Ctrl-C to stop.\n`,
+    );
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+
+  await new Promise<void>((resolveStop) => {
+    let stopping = false;
+    const onSignal = () => {
+      if (stopping) return;
+      stopping = true;
+      process.stdout.write('Stopping TwinLoop…\n');
+      void stopAll().then(() => resolveStop());
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+}
