@@ -1,0 +1,96 @@
+/**
+ * The Node-RED editor of `twinloop start`, in Debian's Chromium: every TwinLoop node is in the
+ * palette (or, for config nodes, registered), and opening each node's edit dialog raises no page error.
+ */
+import { expect } from 'chai';
+import { readFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { ensureDebianBinary } from '../support/debian.js';
+import { launchChromium } from '../support/browser.js';
+import { startTwinloop, type TwinloopProcess } from '../support/twinloop-process.js';
+
+const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'));
+const TYPES: string[] = Object.keys(pkg['node-red'].nodes);
+
+describe('browser: the Node-RED editor with TwinLoop', function () {
+  this.timeout(180_000);
+  let tl: TwinloopProcess | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  before(async function () {
+    const chromiumPath = ensureDebianBinary('chromium', 'chromium');
+    if (!chromiumPath) return this.skip();
+    tl = await startTwinloop();
+    browser = await launchChromium(chromiumPath);
+    page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+    page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/favicon|Failed to load resource/.test(m.text())) pageErrors.push(`console: ${m.text()}`);
+    });
+    await page.goto(tl.url);
+    await page.waitForFunction(() => {
+      const RED = (window as any).RED;
+      return RED?.nodes?.getType && RED.nodes.getType('inject') && document.querySelector('.red-ui-palette-node');
+    }, undefined, { timeout: 60_000 });
+    // The editor finishes loading the flow after the palette; let it settle.
+    await page.waitForFunction(() => (window as any).RED.nodes.eachNode !== undefined, undefined, { timeout: 30_000 });
+  });
+
+  after(async function () {
+    await browser?.close();
+    await tl?.stop();
+  });
+
+  it('registers every TwinLoop node type and shows the flow nodes in the twinloop palette category', async function () {
+    const found = await page.evaluate((types: string[]) => {
+      const RED = (window as any).RED;
+      return types.map((t) => {
+        const def = RED.nodes.getType(t);
+        return {
+          type: t,
+          registered: !!def,
+          category: def?.category,
+          inPalette: !!document.querySelector(`.red-ui-palette-node[data-palette-type="${t}"]`),
+        };
+      });
+    }, TYPES);
+    for (const f of found) {
+      expect(f.registered, `${f.type} registered in the editor`).to.equal(true);
+      if (f.category === 'config') continue;
+      expect(f.category, `${f.type} category`).to.equal('twinloop');
+      expect(f.inPalette, `${f.type} in the palette`).to.equal(true);
+    }
+    expect(found.filter((f) => f.category !== 'config').length).to.be.greaterThan(0);
+    if (process.env.TWINLOOP_SCREENSHOT_DIR) {
+      mkdirSync(process.env.TWINLOOP_SCREENSHOT_DIR, { recursive: true });
+      await page.screenshot({ path: join(process.env.TWINLOOP_SCREENSHOT_DIR, 'editor-demo.png') });
+    }
+  });
+
+  for (const type of TYPES) {
+    it(`opens and cancels the edit dialog of ${type} without a page error`, async function () {
+      const before = pageErrors.length;
+      const isConfig = await page.evaluate((t: string) => (window as any).RED.nodes.getType(t).category === 'config', type);
+      if (isConfig) {
+        await page.evaluate((t: string) => (window as any).RED.editor.editConfig('', t, '_ADD_'), type);
+        await page.waitForSelector('#node-config-dialog-cancel', { state: 'visible', timeout: 15_000 });
+        await page.waitForTimeout(500);
+        await page.click('#node-config-dialog-cancel');
+      } else {
+        await page.evaluate((t: string) => {
+          const RED = (window as any).RED;
+          const [node] = RED.view.importNodes([{ id: RED.nodes.id(), type: t, x: 300, y: 300, z: RED.workspaces.active() }], { generateIds: true, addFlow: false }).nodes ?? [];
+          RED.editor.edit(node ?? RED.nodes.filterNodes({ type: t }).pop());
+        }, type);
+        await page.waitForSelector('#node-dialog-cancel', { state: 'visible', timeout: 15_000 });
+        await page.waitForTimeout(500);
+        await page.click('#node-dialog-cancel');
+      }
+      await page.waitForTimeout(200);
+      expect(pageErrors.slice(before), `page errors while editing ${type}`).to.deep.equal([]);
+    });
+  }
+});

@@ -1,0 +1,65 @@
+/**
+ * Start the real `twinloop start` (dist/bin/twinloop.js) as a child process on free ports with a
+ * throw-away user directory, as a person would run it; used by the browser and end-to-end tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './ports.js';
+
+export interface TwinloopProcess {
+  url: string;
+  home: string;
+  mqttPort: number;
+  opcuaPort: number;
+  output(): string;
+  stop(): Promise<number | null>;
+  child: ChildProcess;
+}
+
+export async function startTwinloop(extraArgs: string[] = [], extraEnv: Record<string, string> = {}): Promise<TwinloopProcess> {
+  const [port, mqttPort, opcuaPort] = [await freePort(), await freePort(), await freePort()];
+  const home = mkdtempSync(join(tmpdir(), 'twinloop-home-'));
+  const bin = join(__dirname, '..', '..', 'dist', 'bin', 'twinloop.js');
+  const child = spawn(process.execPath, [bin, 'start', ...extraArgs], {
+    env: { ...process.env, PORT: String(port), MQTT_PORT: String(mqttPort), OPCUA_PORT: String(opcuaPort), TWINLOOP_HOME: home, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`twinloop start did not come up in 60 s:\n${out}`)), 60_000);
+    const onData = () => {
+      const m = /editor:\s+(\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`twinloop start exited with ${code}:\n${out}`));
+    });
+  });
+  return {
+    url,
+    home,
+    mqttPort,
+    opcuaPort,
+    child,
+    output: () => out,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode);
+        const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        child.once('exit', (code) => {
+          clearTimeout(killer);
+          resolve(code);
+        });
+        child.kill('SIGINT');
+      }),
+  };
+}
