@@ -1,0 +1,184 @@
+/**
+ * MQTT topic filters and the mapping of topic levels to asset and tag (unified namespace).
+ *
+ * Pattern syntax (one string, levels separated by `/`):
+ * - `literal`   the level must equal the text;
+ * - `+`         any one level, not captured (as in MQTT);
+ * - `#`         any remaining levels (zero or more), last level only, not captured (as in MQTT);
+ * - `{name}`    any one level, captured as `name`;
+ * - `{name+}`   one or more levels, captured as `name` (joined with `/`); at most one per pattern,
+ *               and not together with `#`.
+ *
+ * Templates build the asset and the tag from the captures: `{name}` is replaced by the capture,
+ * anything else is kept literally. Defaults: asset `{asset}`, tag `{tag}`.
+ *
+ * Examples
+ * - `{asset+}/{tag}`: asset = every level but the last, tag = the last level.
+ * - `{site}/{area}/{line}/{machine}/{tag}` with asset template `{site}/{area}/{line}/{machine}`.
+ * - `uns/{asset+}/twin/reading/{tag}`: readings republished by twin-mqtt-out under prefix `uns`.
+ *
+ * The subscription filter is derived from the pattern: captures become `+`, and from a
+ * multi-level capture onwards the filter ends in `#` (MQTT has no mid-topic multi-level wildcard).
+ */
+import { TwinError } from '../model/errors.js';
+
+type Level =
+  | { kind: 'literal'; text: string }
+  | { kind: 'one' } // `+`
+  | { kind: 'rest' } // `#`
+  | { kind: 'capture'; name: string; multi: boolean };
+
+export interface TopicPattern {
+  readonly source: string;
+  readonly levels: readonly Level[];
+  /** The MQTT subscription filter that covers every topic the pattern can match. */
+  readonly filter: string;
+  /** Capture names, in order. */
+  readonly captures: readonly string[];
+}
+
+const CAPTURE = /^\{([A-Za-z_][A-Za-z0-9_]*)(\+?)\}$/;
+
+/** Parse and validate a pattern; throws TwinError('BAD_CONFIG') naming the problem. */
+export function parseTopicPattern(source: string): TopicPattern {
+  if (typeof source !== 'string' || source.trim() === '') throw new TwinError('BAD_CONFIG', 'topic pattern is empty');
+  const parts = source.split('/');
+  const levels: Level[] = [];
+  const captures: string[] = [];
+  let multi = 0;
+  parts.forEach((p, i) => {
+    const m = CAPTURE.exec(p);
+    if (m) {
+      if (captures.includes(m[1])) throw new TwinError('BAD_CONFIG', `topic pattern captures {${m[1]}} twice`);
+      captures.push(m[1]);
+      if (m[2]) multi++;
+      levels.push({ kind: 'capture', name: m[1], multi: m[2] === '+' });
+    } else if (p === '+') levels.push({ kind: 'one' });
+    else if (p === '#') {
+      if (i !== parts.length - 1) throw new TwinError('BAD_CONFIG', `'#' must be the last level of the topic pattern`);
+      multi++;
+      levels.push({ kind: 'rest' });
+    } else if (/[+#{}]/.test(p)) {
+      throw new TwinError('BAD_CONFIG', `topic pattern level '${p}' is neither literal, '+', '#', '{name}' nor '{name+}'`);
+    } else levels.push({ kind: 'literal', text: p });
+  });
+  if (multi > 1) throw new TwinError('BAD_CONFIG', 'topic pattern may have only one multi-level part ({name+} or #)');
+  const filterParts: string[] = [];
+  for (const l of levels) {
+    if (l.kind === 'literal') filterParts.push(l.text);
+    else if (l.kind === 'one' || (l.kind === 'capture' && !l.multi)) filterParts.push('+');
+    else {
+      filterParts.push('#');
+      break;
+    }
+  }
+  return { source, levels, filter: filterParts.join('/'), captures };
+}
+
+/** Match a topic against a pattern; the captures, or undefined when it does not match. */
+export function matchTopic(p: TopicPattern, topic: string): Record<string, string> | undefined {
+  const parts = topic.split('/');
+  const out: Record<string, string> = {};
+  const lv = p.levels;
+  const multiAt = lv.findIndex((l) => l.kind === 'rest' || (l.kind === 'capture' && l.multi));
+  const one = (l: Level, part: string): boolean => {
+    if (l.kind === 'literal') return l.text === part;
+    if (l.kind === 'capture') {
+      if (part === '') return false; // an empty level would make an empty asset or tag
+      out[l.name] = part;
+    }
+    return true;
+  };
+  if (multiAt < 0) {
+    if (parts.length !== lv.length) return undefined;
+    for (let i = 0; i < lv.length; i++) if (!one(lv[i], parts[i])) return undefined;
+    return out;
+  }
+  const after = lv.length - multiAt - 1;
+  const multi = lv[multiAt];
+  const minMulti = multi.kind === 'rest' ? 0 : 1;
+  if (parts.length < multiAt + after + minMulti) return undefined;
+  for (let i = 0; i < multiAt; i++) if (!one(lv[i], parts[i])) return undefined;
+  for (let k = 0; k < after; k++) if (!one(lv[lv.length - 1 - k], parts[parts.length - 1 - k])) return undefined;
+  if (multi.kind === 'capture') {
+    const mid = parts.slice(multiAt, parts.length - after);
+    if (mid.some((s) => s === '')) return undefined;
+    out[multi.name] = mid.join('/');
+  }
+  return out;
+}
+
+const REF = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** Names a template refers to. */
+export function templateRefs(template: string): string[] {
+  return [...template.matchAll(REF)].map((m) => m[1]);
+}
+
+/** Fill a template from captures (every reference must be known; see validateTemplate). */
+export function fillTemplate(template: string, captures: Record<string, string>): string {
+  return template.replace(REF, (_, name: string) => captures[name] ?? '');
+}
+
+/** Check that a template only refers to names in `known`; throws BAD_CONFIG otherwise. */
+export function validateTemplate(template: string, known: readonly string[], what: string): void {
+  if (typeof template !== 'string' || template.trim() === '') throw new TwinError('BAD_CONFIG', `${what} template is empty`);
+  for (const r of templateRefs(template)) {
+    if (!known.includes(r)) throw new TwinError('BAD_CONFIG', `${what} template refers to {${r}}, which the pattern does not capture`);
+  }
+}
+
+/** Does an MQTT topic match an MQTT subscription filter (`+`, `#`)? */
+export function topicMatchesFilter(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return !(i === 0 && t[0]?.startsWith('$'));
+    if (i >= t.length) return false;
+    if (f[i] === '+') {
+      if (i === 0 && t[0].startsWith('$')) return false;
+      continue;
+    }
+    if (f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+/** A compiled mapping from topic to { asset, tag? }. */
+export interface TopicMapping {
+  pattern: TopicPattern;
+  assetTemplate: string;
+  /** Absent when tags come from elsewhere (JSON object keys). */
+  tagTemplate?: string;
+}
+
+export interface TopicMappingConfig {
+  pattern: string;
+  assetTemplate?: string;
+  tagTemplate?: string;
+  /** False when tags come from the payload (json-object mode): no tag template needed. */
+  needsTag: boolean;
+}
+
+export function compileTopicMapping(cfg: TopicMappingConfig): TopicMapping {
+  const pattern = parseTopicPattern(cfg.pattern);
+  const assetTemplate = cfg.assetTemplate?.trim() || '{asset}';
+  validateTemplate(assetTemplate, pattern.captures, 'asset');
+  let tagTemplate: string | undefined;
+  if (cfg.needsTag) {
+    tagTemplate = cfg.tagTemplate?.trim() || '{tag}';
+    validateTemplate(tagTemplate, pattern.captures, 'tag');
+  } else if (cfg.tagTemplate?.trim()) {
+    tagTemplate = cfg.tagTemplate.trim();
+    validateTemplate(tagTemplate, pattern.captures, 'tag');
+  }
+  return { pattern, assetTemplate, tagTemplate };
+}
+
+/** Map a topic to asset and tag; undefined when the topic is not covered by the pattern. */
+export function mapTopic(m: TopicMapping, topic: string): { asset: string; tag?: string } | undefined {
+  const c = matchTopic(m.pattern, topic);
+  if (!c) return undefined;
+  const asset = fillTemplate(m.assetTemplate, c);
+  return m.tagTemplate ? { asset, tag: fillTemplate(m.tagTemplate, c) } : { asset };
+}

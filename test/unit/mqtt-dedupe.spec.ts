@@ -1,0 +1,17 @@
+import { expect } from 'chai';
+import { OutboxDedupe, outboxStamp } from '../../runtime/ingest/mqtt-dedupe.js';
+
+describe('MQTT outbox dedupe', () => {
+  const p = (src: string, seq: number) => ({ 'twinloop-src': src, 'twinloop-seq': String(seq) });
+  it('drops a repeat of an already-seen (src, seq) and keeps sources apart', () => {
+    const d = new OutboxDedupe();
+    const seen = [p('a', 1), p('a', 2), p('a', 2), p('b', 1), p('a', 1), p('a', 3)].map((x) => d.accept(x));
+    expect(seen).to.deep.equal([true, true, false, true, false, true]);
+    expect(d.duplicates).to.equal(2);
+  });
+  it('passes unstamped messages', () => {
+    const d = new OutboxDedupe();
+    expect([d.accept(undefined), d.accept({}), d.accept({ 'twinloop-src': 'a', 'twinloop-seq': 'x' })]).to.deep.equal([true, true, true]);
+    expect(outboxStamp({ 'twinloop-src': ['a'], 'twinloop-seq': ['7'] })).to.deep.equal({ src: 'a', seq: 7 });
+  });
+});
