@@ -1,0 +1,159 @@
+import { resolveNodeId } from 'node-opcua';
+import { TwinError } from '../model/errors.js';
+import { DEFAULT_MAX_FUTURE_MS } from '../model/reading.js';
+
+/**
+ * Validation of the OPC UA endpoint and item configuration, shared by the Node-RED nodes and the
+ * runtime. Every problem is a TwinError('BAD_CONFIG') whose message names the field.
+ */
+export const SECURITY_MODES = ['None', 'Sign', 'SignAndEncrypt'] as const;
+export type OpcuaSecurityMode = (typeof SECURITY_MODES)[number];
+
+export const SECURITY_POLICIES = ['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss'] as const;
+export type OpcuaSecurityPolicy = (typeof SECURITY_POLICIES)[number];
+
+export interface OpcuaEndpointSettings {
+  endpointUrl: string;
+  securityMode: OpcuaSecurityMode;
+  securityPolicy: OpcuaSecurityPolicy;
+  /** Absent = anonymous. */
+  user?: string;
+  password?: string;
+  /** node-opcua PKI root (own/, trusted/, rejected/). */
+  pkiDir: string;
+  /** Trust a server certificate never seen before (off by default: copy it to trusted/certs). */
+  acceptUnknownCertificates: boolean;
+  /** Reconnect back-off, wall clock: first delay, doubled up to the max. */
+  reconnectInitialDelayMs?: number;
+  reconnectMaxDelayMs?: number;
+}
+
+export interface OpcuaItem {
+  nodeId: string;
+  asset: string;
+  tag: string;
+  unit?: string;
+}
+
+export interface OpcuaMonitorSettings {
+  items: OpcuaItem[];
+  samplingIntervalMs: number;
+  /** Absolute deadband in the value's unit; 0 = every change. */
+  deadband: number;
+  queueSize: number;
+  /** A source timestamp further ahead of the wall clock than this is bad; 0 disables the check. */
+  maxFutureMs: number;
+}
+
+const URL_RE = /^opc\.tcp:\/\/([^\s/:?#]+|\[[0-9a-fA-F:.]+\])(:(\d{1,5}))?(\/[^\s]*)?$/;
+
+function bad(message: string): TwinError {
+  return new TwinError('BAD_CONFIG', message);
+}
+
+export function validateEndpointUrl(url: unknown): string {
+  if (typeof url !== 'string' || url.trim() === '') throw bad('endpoint URL is required (opc.tcp://host:port/path)');
+  const u = url.trim();
+  const m = URL_RE.exec(u);
+  if (!m) throw bad(`endpoint URL must look like opc.tcp://host:port/path, not ${JSON.stringify(u.slice(0, 60))}`);
+  if (m[3] !== undefined) {
+    const port = Number(m[3]);
+    if (port < 1 || port > 65535) throw bad(`endpoint URL port ${port} is out of range 1..65535`);
+  }
+  return u;
+}
+
+/** The security mode and policy must agree: None with None, Sign/SignAndEncrypt with a real policy. */
+export function validateSecurity(mode: unknown, policy: unknown): { securityMode: OpcuaSecurityMode; securityPolicy: OpcuaSecurityPolicy } {
+  const m = (mode === undefined || mode === '' ? 'None' : mode) as OpcuaSecurityMode;
+  if (!SECURITY_MODES.includes(m)) throw bad(`security mode must be one of ${SECURITY_MODES.join(', ')}, not ${String(mode)}`);
+  const p = (policy === undefined || policy === '' ? (m === 'None' ? 'None' : undefined) : policy) as OpcuaSecurityPolicy | undefined;
+  if (p === undefined || !SECURITY_POLICIES.includes(p)) {
+    throw bad(`security policy must be one of ${SECURITY_POLICIES.join(', ')}, not ${String(policy)}`);
+  }
+  if (m === 'None' && p !== 'None') throw bad(`security mode None needs security policy None, not ${p}`);
+  if (m !== 'None' && p === 'None') throw bad(`security mode ${m} needs a security policy (${SECURITY_POLICIES.slice(1).join(', ')})`);
+  return { securityMode: m, securityPolicy: p };
+}
+
+/** Raw endpoint config (from the editor) → settings, or BAD_CONFIG. */
+export function validateEndpointSettings(raw: {
+  endpointUrl?: unknown;
+  securityMode?: unknown;
+  securityPolicy?: unknown;
+  authMode?: unknown;
+  user?: unknown;
+  password?: unknown;
+  pkiDir: string;
+  acceptUnknownCertificates?: unknown;
+}): OpcuaEndpointSettings {
+  const endpointUrl = validateEndpointUrl(raw.endpointUrl);
+  const sec = validateSecurity(raw.securityMode, raw.securityPolicy);
+  const authMode = raw.authMode === undefined || raw.authMode === '' ? 'anonymous' : raw.authMode;
+  if (authMode !== 'anonymous' && authMode !== 'username') throw bad(`authentication must be anonymous or username, not ${String(authMode)}`);
+  const settings: OpcuaEndpointSettings = {
+    endpointUrl,
+    ...sec,
+    pkiDir: raw.pkiDir,
+    acceptUnknownCertificates: raw.acceptUnknownCertificates === true || raw.acceptUnknownCertificates === 'true',
+  };
+  if (authMode === 'username') {
+    if (typeof raw.user !== 'string' || raw.user.trim() === '') throw bad('user name is required for user/password authentication');
+    settings.user = raw.user;
+    settings.password = typeof raw.password === 'string' ? raw.password : '';
+  }
+  return settings;
+}
+
+/** Parse a node id string with node-opcua; BAD_CONFIG when it is not one. */
+export function validateNodeId(nodeId: unknown, where = 'nodeId'): string {
+  if (typeof nodeId !== 'string' || nodeId.trim() === '') throw bad(`${where} is required (e.g. ns=1;s=Temperature)`);
+  try {
+    return resolveNodeId(nodeId.trim()).toString();
+  } catch (err) {
+    throw bad(`${where} ${JSON.stringify(nodeId.slice(0, 60))} is not a valid OPC UA node id: ${(err as Error).message}`);
+  }
+}
+
+function num(raw: unknown, dflt: number): number {
+  if (raw === undefined || raw === null || raw === '') return dflt;
+  return typeof raw === 'number' ? raw : Number(raw);
+}
+
+export function validateMonitorSettings(raw: {
+  items?: unknown;
+  samplingIntervalMs?: unknown;
+  deadband?: unknown;
+  queueSize?: unknown;
+  maxFutureMs?: unknown;
+}): OpcuaMonitorSettings {
+  if (!Array.isArray(raw.items) || raw.items.length === 0) throw bad('at least one item (node id → asset/tag) is required');
+  const seenNodes = new Set<string>();
+  const seenTopics = new Set<string>();
+  const items = raw.items.map((it: unknown, i: number): OpcuaItem => {
+    const where = `item ${i + 1}`;
+    const x = (it ?? {}) as Record<string, unknown>;
+    const nodeId = validateNodeId(x.nodeId, `${where}: nodeId`);
+    const asset = typeof x.asset === 'string' ? x.asset.trim() : '';
+    const tag = typeof x.tag === 'string' ? x.tag.trim() : '';
+    if (!asset) throw bad(`${where} (${nodeId}): asset is required`);
+    if (!tag) throw bad(`${where} (${nodeId}): tag is required`);
+    if (tag.includes('/')) throw bad(`${where} (${nodeId}): tag must not contain '/' (put levels in the asset path)`);
+    if (seenNodes.has(nodeId)) throw bad(`${where}: node id ${nodeId} is listed twice`);
+    const topic = `${asset}/${tag}`;
+    if (seenTopics.has(topic)) throw bad(`${where}: ${topic} is mapped twice`);
+    seenNodes.add(nodeId);
+    seenTopics.add(topic);
+    const unit = typeof x.unit === 'string' && x.unit.trim() !== '' ? x.unit.trim() : undefined;
+    return unit ? { nodeId, asset, tag, unit } : { nodeId, asset, tag };
+  });
+  const samplingIntervalMs = num(raw.samplingIntervalMs, 1000);
+  if (!Number.isFinite(samplingIntervalMs) || samplingIntervalMs < 0) throw bad(`sampling interval must be a number of ms >= 0, not ${String(raw.samplingIntervalMs)}`);
+  const deadband = num(raw.deadband, 0);
+  if (!Number.isFinite(deadband) || deadband < 0) throw bad(`deadband must be a number >= 0, not ${String(raw.deadband)}`);
+  const queueSize = num(raw.queueSize, 1);
+  if (!Number.isInteger(queueSize) || queueSize < 1) throw bad(`queue size must be a whole number >= 1, not ${String(raw.queueSize)}`);
+  const maxFutureMs = num(raw.maxFutureMs, DEFAULT_MAX_FUTURE_MS);
+  if (!Number.isFinite(maxFutureMs) || maxFutureMs < 0) throw bad(`max future must be a number of ms >= 0, not ${String(raw.maxFutureMs)}`);
+  return { items, samplingIntervalMs, deadband, queueSize, maxFutureMs };
+}
