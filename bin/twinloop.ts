@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+/**
+ * `twinloop` command line: a small dispatcher. Each command lives in bin/commands/<name>.ts and
+ * exports `async (argv: string[]) => number | void` (the exit code); it is loaded only when used.
+ */
+import { UsageError } from './commands/usage.js';
+
+type Command = (argv: string[]) => Promise<number | void>;
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  sim: { summary: 'run the plant simulator (OPC UA server + MQTT JSON/Sparkplug B publisher)', load: async () => (await import('./commands/sim.js')).simCommand },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  return [
+    'Usage: twinloop <command> [options]',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `twinloop <command> --help` for the options of a command.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    process.stderr.write(`twinloop: unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')}; see twinloop --help)\n`);
+    return 2;
+  }
+  try {
+    return (await (await cmd.load())(rest)) ?? 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`twinloop ${name}: ${err.message} (see twinloop ${name} --help)\n`);
+      return 2;
+    }
+    process.stderr.write(`twinloop ${name}: ${(err as Error).message ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => { if (code !== 0) process.exit(code); },
+    (err) => { process.stderr.write(`twinloop: ${(err as Error).message}\n`); process.exit(1); },
+  );
+}
