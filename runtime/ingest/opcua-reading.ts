@@ -75,8 +75,9 @@ export function dataValueToReading(dv: DataValueLike, item: OpcuaItem, opts: ToR
   if (tsMs === undefined) tsMs = validTime(dv.serverTimestamp);
   if (tsMs === undefined) {
     tsMs = opts.nowMs;
+    // a bad sample already says why; the missing time adds nothing
+    if (quality !== 'bad') reasons.push('no source timestamp');
     quality = worstQuality(quality, 'uncertain');
-    reasons.push('no source timestamp');
   } else if (opts.maxFutureMs > 0 && tsMs - opts.nowMs > opts.maxFutureMs) {
     // a wrong device clock: keep the reading in order on the receive time and say why it is bad
     tsMs = opts.nowMs;

@@ -96,6 +96,10 @@ export function classifyError(err: unknown): { error: string; errorKind: string 
     const code = /(Bad(UserAccessDenied|IdentityToken\w+|UserSignatureInvalid))/.exec(msg)?.[1] ?? 'BadUserAccessDenied';
     return { error: `${code}: user name or password rejected by the server`, errorKind: 'access denied' };
   }
+  if (/ANONYMOUS user token policy/i.test(msg)) {
+    return { error: 'the server does not accept anonymous sessions: configure a user and password', errorKind: 'access denied' };
+  }
+  if (/user token policy/i.test(msg)) return { error: firstLine, errorKind: 'access denied' };
   if (/BadCertificate|certificate verification failed/i.test(msg)) {
     const code = /(BadCertificate\w*)/.exec(msg)?.[1] ?? 'BadCertificateUntrusted';
     return { error: `${code}: server certificate not trusted (see <pki>/rejected)`, errorKind: 'cert untrusted' };
