@@ -15,7 +15,9 @@ function stale(r: Reading, staleAfterMs: number): Reading {
 describe('screen: screenReadings operator (marbles)', () => {
   let ts: TestScheduler;
   beforeEach(() => {
-    ts = new TestScheduler((actual, expected) => expect(actual).to.deep.equal(expected));
+    ts = new TestScheduler((actual, expected) => {
+      expect(actual).to.deep.equal(expected);
+    });
   });
 
   it('passes readings through screened and emits one stale reading after staleAfterMs of silence', () => {
