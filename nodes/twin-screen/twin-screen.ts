@@ -10,7 +10,7 @@ import { readingTopic, type Reading } from '../../runtime/model/reading.js';
 import { TwinError } from '../../runtime/model/errors.js';
 import type { ScreenConfig } from '../../runtime/ingest/screen/config.js';
 import { screenReadings } from '../../runtime/ingest/screen/operator.js';
-import { configFromDef, readingFromPayload, type TwinScreenDef } from './screen-def.js';
+import { configFromDef, readingFromPayload, translator, type TwinScreenDef } from './screen-def.js';
 import { errorStatusText, statusError, statusIdle, statusOk, statusWarn } from '../shared/status.js';
 
 /** Status line refresh period: per-message status updates would flood the editor at high rates. */
@@ -24,6 +24,7 @@ export default function (RED: NodeAPI): void {
   function TwinScreenNode(this: Node, def: TwinScreenDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
+    const t = translator(RED._ as (key: string, vars?: Record<string, unknown>) => string);
     const two = def.flaggedOutput === true;
 
     let config: ScreenConfig;
@@ -31,11 +32,11 @@ export default function (RED: NodeAPI): void {
       config = configFromDef(def);
     } catch (err) {
       const reason = (err as Error).message;
-      node.error(RED._('twin-screen.errors.config', { error: reason }));
-      statusError(node, RED._('twin-screen.status.config'));
+      node.error(t('errors.config', { error: reason }));
+      statusError(node, t('status.config'));
       // Passing readings on unscreened would let bad data look good: refuse each one loudly.
       node.on('input', (_msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => {
-        done(new TwinError('BAD_CONFIG', RED._('twin-screen.errors.notConfigured', { error: reason })));
+        done(new TwinError('BAD_CONFIG', t('errors.notConfigured', { error: reason })));
       });
       return;
     }
@@ -49,7 +50,7 @@ export default function (RED: NodeAPI): void {
     const updateStatus = (): void => {
       statusTimer = undefined;
       lastStatusMs = Date.now();
-      const text = RED._('twin-screen.status.counts', { total: compact(total), flagged: compact(notGood) });
+      const text = t('status.counts', { total: compact(total), flagged: compact(notGood) });
       if (notGoodSinceStatus > 0) statusWarn(node, text);
       else statusOk(node, text);
       notGoodSinceStatus = 0;
@@ -62,7 +63,7 @@ export default function (RED: NodeAPI): void {
       if (waitMs <= 0) updateStatus();
       else statusTimer = setTimeout(updateStatus, waitMs);
     };
-    statusIdle(node, RED._('twin-screen.status.ready'));
+    statusIdle(node, t('status.ready'));
 
     /** The message being screened right now (the operator answers synchronously); none for stale readings. */
     let current: { msg: NodeMessageInFlow; send: (m: NodeMessage | Array<NodeMessage | null>) => void } | undefined;
