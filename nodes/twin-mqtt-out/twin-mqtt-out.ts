@@ -1,0 +1,92 @@
+/**
+ * twin-mqtt-out: any TwinLoop record back to the unified namespace, through the broker config
+ * node's disk outbox (store and forward). done() only once the record is durable in the outbox.
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { TwinError } from '../../runtime/model/errors.js';
+import { statusError, statusIdle, statusOk, statusWarn, errorStatusText } from '../shared/status.js';
+import type { TwinMqttBrokerApi } from '../twin-mqtt-broker/broker-config.js';
+import { outTopic, recordJson, validateOutConfig } from '../../runtime/ingest/mqtt-out-topic.js';
+
+interface TwinMqttOutDef extends NodeDef {
+  broker: string;
+  topicMode: 'uns' | 'fixed';
+  prefix: string;
+  kind: string;
+  topic: string;
+  qos: number | string;
+  retain: boolean;
+}
+
+export default function (RED: NodeAPI): void {
+  function TwinMqttOutNode(this: Node, def: TwinMqttOutDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const broker = RED.nodes.getNode(def.broker) as TwinMqttBrokerApi | null;
+    let cfg: ReturnType<typeof validateOutConfig>;
+    try {
+      if (!broker) throw new TwinError('BAD_CONFIG', 'no twin-mqtt-broker selected');
+      cfg = validateOutConfig(def);
+    } catch (err) {
+      node.error(`${RED._('twin-mqtt-out.errors.config')}: ${(err as Error).message}`);
+      statusError(node, RED._('twin-mqtt-out.status.config'));
+      node.on('input', (_msg: NodeMessage, _send: unknown, done: (err?: Error) => void) => {
+        done(new TwinError('BAD_CONFIG', `${RED._('twin-mqtt-out.errors.config')}: ${(err as Error).message}`));
+      });
+      return;
+    }
+    let linkState = 'disconnected';
+    let lastError: string | undefined;
+
+    const showState = (): void => {
+      if (lastError) return statusError(node, lastError);
+      const queued = broker!.queueSize();
+      if (linkState === 'connected') statusOk(node, queued > 0 ? RED._('twin-mqtt-out.status.sending', { n: queued }) : RED._('twin-mqtt-out.status.connected'));
+      else if (queued > 0) statusWarn(node, RED._('twin-mqtt-out.status.queued', { n: queued }));
+      else if (linkState === 'connecting') statusWarn(node, RED._('twin-mqtt-out.status.connecting'));
+      else statusIdle(node, RED._('twin-mqtt-out.status.disconnected'));
+    };
+
+    broker!.register(node, (state, text) => {
+      if (state === 'error') {
+        statusError(node, text);
+        return;
+      }
+      linkState = state;
+      showState();
+    });
+
+    node.on('input', (msg: NodeMessage & { kind?: unknown }, _send: unknown, done: (err?: Error) => void) => {
+      let topic: string;
+      let payload: string;
+      try {
+        topic = outTopic(cfg, msg.payload, msg.kind);
+        payload = recordJson(msg.payload);
+      } catch (err) {
+        done(err as Error);
+        statusError(node, errorStatusText(err));
+        lastError = undefined; // the next good message shows the link state again
+        return;
+      }
+      broker!.enqueue({ topic, payload, qos: cfg.qos, retain: cfg.retain }).then(
+        () => {
+          lastError = undefined;
+          showState();
+          done();
+        },
+        (err: Error) => {
+          lastError = errorStatusText(err);
+          showState();
+          lastError = undefined;
+          done(err);
+        },
+      );
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      broker!.deregister(node, done);
+    });
+  }
+
+  RED.nodes.registerType('twin-mqtt-out', TwinMqttOutNode as unknown as Parameters<NodeAPI['nodes']['registerType']>[1]);
+}
