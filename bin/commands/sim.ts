@@ -5,17 +5,17 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { UsageError, numberOption } from './usage.js';
+import { COMMAND_HELP } from '../../examples/plant-sim/faults.js';
 import {
-  COMMAND_HELP,
   DEFAULT_OPCUA_PORT,
   DEFAULT_PREFIX,
   FAULT_COMMAND_NODE_ID,
   SPARKPLUG_DEVICE_ID,
   SPARKPLUG_EDGE_NODE_ID,
   SPARKPLUG_GROUP_ID,
-  startPlantSim,
-  type PlantSimOptions,
-} from '../../examples/plant-sim/index.js';
+} from '../../examples/plant-sim/tags.js';
+// The simulator itself (node-opcua, mqtt) is loaded only when it runs, so --help and option errors are quick.
+import type { PlantSimOptions } from '../../examples/plant-sim/index.js';
 
 const HELP = `Usage: twinloop sim [options]
 
@@ -140,6 +140,7 @@ export async function simCommand(argv: string[]): Promise<number> {
   }
   const { options, quiet } = parsed;
   const out = (line: string) => process.stdout.write(line + '\n');
+  const { startPlantSim } = await import('../../examples/plant-sim/index.js');
   const sim = await startPlantSim({ ...options, log: (l) => out(l) });
   const speed = options.speed ?? 1;
   const asset = sim.asset;
