@@ -9,7 +9,12 @@ import type { Subscription } from 'rxjs';
 import type { OpcuaEndpointSettings, OpcuaMonitorSettings } from '../../runtime/ingest/opcua-config.js';
 import { CONNECTION_LOST_REASON, OpcuaSessionManager, type OpcuaConnection, type OpcuaSample } from '../../runtime/ingest/opcua-session.js';
 import { OpcuaTestServer } from '../support/opcua-server.js';
-import { waitFor } from '../support/ports.js';
+import { waitFor as waitForAny } from '../support/ports.js';
+
+/** waitFor, typed to its truthy result. */
+function waitFor<T>(check: () => T, timeoutMs: number, everyMs: number, what: string): Promise<Exclude<T, undefined | false | null | 0 | ''>> {
+  return waitForAny(check, timeoutMs, everyMs, what) as Promise<Exclude<T, undefined | false | null | 0 | ''>>;
+}
 
 const ASSET = 'test/line1/dev';
 

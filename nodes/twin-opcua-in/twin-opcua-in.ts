@@ -1,0 +1,126 @@
+/**
+ * twin-opcua-in: monitors OPC UA variables through a shared twin-opcua-endpoint and emits one
+ * Reading per sample (`msg.topic = asset/tag`). An input message reads every item once.
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { Subscription } from 'rxjs';
+import { validateMonitorSettings, type OpcuaMonitorSettings } from '../../runtime/ingest/opcua-config.js';
+import type { ConnectionState, OpcuaConnection, OpcuaSample } from '../../runtime/ingest/opcua-session.js';
+import { TwinError } from '../../runtime/model/errors.js';
+import { readingTopic } from '../../runtime/model/reading.js';
+import { errorStatusText, statusError, statusOk, statusWarn } from '../shared/status.js';
+import type { TwinOpcuaEndpointNode } from '../twin-opcua-endpoint/endpoint-api.js';
+
+interface TwinOpcuaInDef extends NodeDef {
+  endpoint: string;
+  items: unknown;
+  samplingIntervalMs: unknown;
+  deadband: unknown;
+  queueSize: unknown;
+  maxFutureMs: unknown;
+}
+
+/** How long a one-shot read waits for a session that is being (re)established. */
+const READ_CONNECT_WAIT_MS = 5000;
+
+export default function (RED: NodeAPI): void {
+  function TwinOpcuaIn(this: Node, def: TwinOpcuaInDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const subs: Subscription[] = [];
+    let settings: OpcuaMonitorSettings | undefined;
+    let conn: OpcuaConnection | undefined;
+    let configError: string | undefined;
+
+    try {
+      settings = validateMonitorSettings(def);
+      const ep = RED.nodes.getNode(def.endpoint) as TwinOpcuaEndpointNode | null;
+      if (!ep || typeof ep.connection !== 'function') throw new TwinError('BAD_CONFIG', RED._('twin-opcua-in.errors.noEndpoint'));
+      if (ep.configError) throw new TwinError('BAD_CONFIG', `${RED._('twin-opcua-in.errors.endpointInvalid')}: ${ep.configError}`);
+      conn = ep.connection();
+    } catch (err) {
+      configError = (err as Error).message;
+      node.error(`${RED._('twin-opcua-in.errors.config')}: ${configError}`);
+      statusError(node, RED._('twin-opcua-in.status.configError'));
+    }
+
+    const toMsg = (s: Extract<OpcuaSample, { kind: 'reading' }>): NodeMessage =>
+      ({ topic: readingTopic(s.reading), payload: s.reading, nodeId: s.item.nodeId }) as NodeMessage;
+
+    const showState = (s: ConnectionState): void => {
+      if (s.state === 'connected') statusOk(node, `${settings!.items.length} ${RED._('twin-opcua-in.status.items')}`);
+      else if (s.state === 'connecting') statusWarn(node, RED._('twin-opcua-in.status.connecting'));
+      else if (s.state === 'reconnecting') statusWarn(node, RED._('twin-opcua-in.status.reconnecting'));
+      else if (s.state === 'error') statusError(node, s.errorKind ?? RED._('twin-opcua-in.status.error'));
+    };
+
+    if (conn && settings) {
+      subs.push(conn.state$.subscribe(showState));
+      subs.push(
+        conn.monitor(settings).subscribe((s) => {
+          if (s.kind === 'reading') {
+            node.send(toMsg(s));
+          } else {
+            // a value that cannot be a number: the mapping is wrong, tell the flow (Catch) and go on
+            const msg = { topic: `${s.item.asset}/${s.item.tag}`, nodeId: s.item.nodeId, payload: undefined } as NodeMessage;
+            node.error(s.error, msg);
+            statusError(node, errorStatusText(s.error));
+          }
+        }),
+      );
+    }
+
+    node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void, done: (err?: Error) => void) => {
+      if (!conn || !settings) {
+        statusError(node, RED._('twin-opcua-in.status.configError'));
+        done(new TwinError('BAD_CONFIG', `${RED._('twin-opcua-in.errors.config')}: ${configError ?? ''}`));
+        return;
+      }
+      const cmd = msg.topic;
+      if (cmd !== undefined && cmd !== null && cmd !== '' && cmd !== 'read') {
+        statusError(node, RED._('twin-opcua-in.status.badCommand'));
+        const shown = typeof cmd === 'string' ? JSON.stringify(cmd.slice(0, 40)) : typeof cmd;
+        done(new TwinError('BAD_PAYLOAD', `${RED._('twin-opcua-in.errors.unknownCommand')} ${shown}: ${RED._('twin-opcua-in.errors.expectedRead')}`));
+        return;
+      }
+      const c = conn;
+      const st = settings;
+      c.whenConnected(READ_CONNECT_WAIT_MS)
+        .then(() => c.read(st.items, st.maxFutureMs))
+        .then((samples) => {
+          const out: NodeMessage[] = [];
+          const errors: TwinError[] = [];
+          for (const s of samples) {
+            if (s.kind === 'invalid') {
+              errors.push(s.error);
+              continue;
+            }
+            // one message per item, keeping the trigger's other properties (a correlation id, say)
+            const m = RED.util.cloneMessage(msg) as NodeMessage & Record<string, unknown>;
+            Object.assign(m, toMsg(s));
+            out.push(m);
+          }
+          if (out.length) send([out]);
+          if (errors.length) {
+            statusError(node, errorStatusText(errors[0]));
+            const more = errors.length > 1 ? ` (+${errors.length - 1} more)` : '';
+            done(new TwinError(errors[0].code, `${errors[0].message}${more}`));
+          } else {
+            showState(c.state);
+            done();
+          }
+        })
+        .catch((err: unknown) => {
+          statusError(node, errorStatusText(err));
+          done(err instanceof Error ? err : new TwinError('CONNECTION', String(err)));
+        });
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      subs.splice(0).forEach((s) => s.unsubscribe());
+      done();
+    });
+  }
+
+  RED.nodes.registerType('twin-opcua-in', TwinOpcuaIn as never);
+}
