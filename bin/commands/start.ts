@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { hashSync } from 'bcryptjs';
 import { startEmbeddedBroker } from '../lib/aedes-broker.js';
 import { startNodeRed, PACKAGE_ROOT } from '../lib/embedded-node-red.js';
-import { UsageError, intOption } from '../lib/cli.js';
+import { UsageError, numberOption } from './usage.js';
 
 export const startHelp = `Usage: twinloop start [options]
 
@@ -55,14 +55,14 @@ export async function startCommand(argv: string[]): Promise<void> {
     return;
   }
   const env = process.env;
-  const port = intOption('--port', values.port ?? env.PORT ?? '1880', 0, 65535);
-  const mqttPort = intOption('--mqtt-port', values['mqtt-port'] ?? env.MQTT_PORT ?? '1883', 0, 65535);
-  const opcuaPort = intOption('--opcua-port', values['opcua-port'] ?? env.OPCUA_PORT ?? '4840', 0, 65535);
+  const isPort = (n: number) => Number.isInteger(n) && n >= 0 && n <= 65535;
+  const port = numberOption(values.port ?? env.PORT ?? '1880', 'port', isPort, 'a port number')!;
+  const mqttPort = numberOption(values['mqtt-port'] ?? env.MQTT_PORT ?? '1883', 'mqtt-port', isPort, 'a port number')!;
+  const opcuaPort = numberOption(values['opcua-port'] ?? env.OPCUA_PORT ?? '4840', 'opcua-port', isPort, 'a port number')!;
   const host = values.host ?? env.HOST ?? '127.0.0.1';
   const home = resolve(values.home ?? env.TWINLOOP_HOME ?? '.twinloop');
-  const speed = Number(values.speed ?? '1');
-  if (!(speed > 0)) throw new UsageError(`--speed must be a positive number, not ${values.speed}`);
-  const seed = intOption('--seed', values.seed ?? '42', 0, 2 ** 31 - 1);
+  const speed = numberOption(values.speed ?? '1', 'speed', (n) => n > 0, 'a positive number')!;
+  const seed = numberOption(values.seed ?? '42', 'seed', Number.isInteger, 'an integer')!;
   const password = env.TWINLOOP_ADMIN_PASSWORD;
   if (!LOOPBACK.has(host) && !password) {
     throw new UsageError(`refusing to listen on ${host} without a login: set TWINLOOP_ADMIN_PASSWORD (or use HOST=127.0.0.1)`);
@@ -85,7 +85,7 @@ export async function startCommand(argv: string[]): Promise<void> {
         mqttUrl: broker.url,
         speed,
         seed,
-        pkiDir: join(home, 'twinloop', 'pki', 'plant-sim'),
+        pkiDir: join(home, 'pki', 'plant-sim'),
       });
       stops.push(() => sim.stop());
       env.TWINLOOP_OPCUA_ENDPOINT = sim.opcuaEndpoint;
