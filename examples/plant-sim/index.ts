@@ -167,7 +167,7 @@ export async function startPlantSim(options: PlantSimOptions = {}): Promise<Plan
       opcua.publish(engine.last.tsMs, engine.last.readings);
     }
     if (options.mqttUrl) {
-      mqtt = await startMqttPublisher({
+      mqtt = startMqttPublisher({
         url: options.mqttUrl,
         prefix,
         groupId: options.sparkplugGroupId ?? SPARKPLUG_GROUP_ID,

@@ -4,7 +4,7 @@
  *  - Sparkplug B: NBIRTH/DBIRTH with every tag (alias = 1-based index in TAGS), DDATA with the
  *    changed metrics by alias, NDEATH as the MQTT will, rebirth on NCMD `Node Control/Rebirth`.
  */
-import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import {
   decodeSparkplugPayload,
   encodeSparkplugPayload,
@@ -41,7 +41,7 @@ export interface SimMqttPublisher {
 
 const REBIRTH = 'Node Control/Rebirth';
 
-export async function startMqttPublisher(opts: SimMqttOptions): Promise<SimMqttPublisher> {
+export function startMqttPublisher(opts: SimMqttOptions): SimMqttPublisher {
   const topic = (messageType: SparkplugMessageType, device?: string) =>
     formatSparkplugTopic({ groupId: opts.groupId, messageType, edgeNodeId: opts.edgeNodeId, ...(device ? { deviceId: device } : {}) });
   let bdSeq = 0;
@@ -106,7 +106,8 @@ export async function startMqttPublisher(opts: SimMqttOptions): Promise<SimMqttP
   }
   const key = (readings: Readings, t: TagName) => `${readings[t].quality}:${readings[t].value}`;
 
-  const client = await connectAsync(opts.url, clientOptions);
+  // No waiting for the broker: like a real edge node the simulator keeps trying and births on connect.
+  const client = connect(opts.url, clientOptions);
 
   function onMessage(t: string, payload: Buffer): void {
     try {
@@ -132,7 +133,11 @@ export async function startMqttPublisher(opts: SimMqttOptions): Promise<SimMqttP
     }
   }
 
+  let everConnected = false;
   function onConnect(): void {
+    opts.log(`mqtt: connected to ${opts.url}`);
+    everConnected = true;
+    saidOffline = false;
     if (!opts.sparkplug) return;
     client.subscribe([topic('NCMD'), topic('DCMD', opts.deviceId)], { qos: 0 });
     birth(client);
@@ -146,8 +151,13 @@ export async function startMqttPublisher(opts: SimMqttOptions): Promise<SimMqttP
     bdSeq = (bdSeq + 1) % 256;
     if (client.options.will) client.options.will.payload = deathPayload();
   });
+  let saidOffline = false;
+  client.on('offline', () => {
+    if (saidOffline) return; // once per outage, not once per retry
+    saidOffline = true;
+    opts.log(everConnected ? `mqtt: lost ${opts.url}, reconnecting` : `mqtt: waiting for broker at ${opts.url}`);
+  });
   client.on('error', (err) => opts.log(`mqtt: ${err.message}`));
-  onConnect(); // connectAsync resolved after the first CONNACK, before our 'connect' listener existed
 
   return {
     get bdSeq() { return bdSeq; },
@@ -179,7 +189,7 @@ export async function startMqttPublisher(opts: SimMqttOptions): Promise<SimMqttP
         // A clean disconnect suppresses the will, so say goodbye explicitly.
         await client.publishAsync(topic('NDEATH'), deathPayload(), { qos: 0 }).catch(() => undefined);
       }
-      await client.endAsync();
+      await client.endAsync(!client.connected);
     },
   };
 }
