@@ -8,11 +8,13 @@ import { MqttLink, type LinkState, type OutboundMessage } from '../../runtime/in
 import { FileOutbox } from '../../runtime/store/file-outbox.js';
 import { TwinError } from '../../runtime/model/errors.js';
 import { brokerOptions, outboxDir, type TwinMqttBrokerApi, type TwinMqttBrokerCredentials, type TwinMqttBrokerDef } from './broker-config.js';
+import { mqttTranslator } from '../shared/mqtt-i18n.js';
 
 export default function (RED: NodeAPI): void {
   function TwinMqttBrokerNode(this: TwinMqttBrokerApi, def: TwinMqttBrokerDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
+    const t = mqttTranslator(RED._ as (key: string, vars?: Record<string, unknown>) => string, 'twin-mqtt-broker');
     const creds = ((this as unknown as { credentials?: TwinMqttBrokerCredentials }).credentials ?? {});
     const users = new Map<string, (state: LinkState | 'error', text: string) => void>();
 
@@ -35,7 +37,7 @@ export default function (RED: NodeAPI): void {
       if (outbox.size() > 0) node.link.start();
     } catch (err) {
       node.configError = (err as Error).message;
-      node.error(`${RED._('twin-mqtt-broker.errors.config')}: ${node.configError}`);
+      node.error(`${t('errors.config')}: ${node.configError}`);
     }
 
     node.register = (user, onState) => {

@@ -16,6 +16,7 @@ import { TwinError } from '../../runtime/model/errors.js';
 import { DEFAULT_MAX_FUTURE_MS, readingTopic, type Reading } from '../../runtime/model/reading.js';
 import { statusError, statusIdle, statusOk, statusWarn, errorStatusText } from '../shared/status.js';
 import type { TwinMqttBrokerApi } from '../twin-mqtt-broker/broker-config.js';
+import { mqttTranslator } from '../shared/mqtt-i18n.js';
 
 interface TwinMqttInDef extends NodeDef {
   broker: string;
@@ -41,6 +42,7 @@ export default function (RED: NodeAPI): void {
   function TwinMqttInNode(this: Node, def: TwinMqttInDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
+    const t = mqttTranslator(RED._ as (key: string, vars?: Record<string, unknown>) => string, 'twin-mqtt-in');
     const broker = RED.nodes.getNode(def.broker) as TwinMqttBrokerApi | null;
     const mode = def.mode || 'json';
     let unsubscribe: ((unsubscribe?: boolean) => void) | undefined;
@@ -95,8 +97,8 @@ export default function (RED: NodeAPI): void {
         filter = mapping.pattern.filter;
       }
     } catch (err) {
-      node.error(`${RED._('twin-mqtt-in.errors.config')}: ${(err as Error).message}`);
-      statusError(node, RED._('twin-mqtt-in.status.config'));
+      node.error(`${t('errors.config')}: ${(err as Error).message}`);
+      statusError(node, t('status.config'));
       return;
     }
 
@@ -117,7 +119,7 @@ export default function (RED: NodeAPI): void {
       node.send([msgs] as unknown as NodeMessage);
       if (!healthy) {
         healthy = true;
-        statusOk(node, RED._('twin-mqtt-in.status.connected'));
+        statusOk(node, t('status.connected'));
       }
     };
 
@@ -129,12 +131,12 @@ export default function (RED: NodeAPI): void {
           throw new TwinError('PAYLOAD_TOO_LARGE', `payload of ${payload.byteLength} bytes on ${topic} exceeds the limit of ${payloadCfg!.maxPayloadBytes} bytes`);
         }
         if (host) {
-          const t = parseSparkplugTopic(topic);
-          if (!t) return; // not a Sparkplug message type we know (e.g. a stray topic under spBv1.0)
-          const res = host.step(t, decodeSparkplugPayload(payload), nowMs);
+          const spTopic = parseSparkplugTopic(topic);
+          if (!spTopic) return; // not a Sparkplug message type we know (e.g. a stray topic under spBv1.0)
+          const res = host.step(spTopic, decodeSparkplugPayload(payload), nowMs);
           for (const a of res.actions) {
             broker!.publishDirect(a.topic, encodeSparkplugPayload(rebirthPayload(nowMs)), 0).catch((err: Error) => {
-              node.warn(RED._('twin-mqtt-in.errors.rebirth', { topic: a.topic, error: err.message }));
+              node.warn(t('errors.rebirth', { topic: a.topic, error: err.message }));
             });
           }
           emit(res.readings, topic, packet);
@@ -154,10 +156,10 @@ export default function (RED: NodeAPI): void {
     const onState = (state: string, text: string): void => {
       if (state === 'connected') {
         healthy = true;
-        statusOk(node, RED._('twin-mqtt-in.status.connected'));
-      } else if (state === 'connecting') statusWarn(node, RED._('twin-mqtt-in.status.connecting'));
+        statusOk(node, t('status.connected'));
+      } else if (state === 'connecting') statusWarn(node, t('status.connecting'));
       else if (state === 'error') statusError(node, text);
-      else statusIdle(node, RED._('twin-mqtt-in.status.disconnected'));
+      else statusIdle(node, t('status.disconnected'));
     };
 
     broker!.register(node, onState);

@@ -7,6 +7,7 @@ import { TwinError } from '../../runtime/model/errors.js';
 import { statusError, statusIdle, statusOk, statusWarn, errorStatusText } from '../shared/status.js';
 import type { TwinMqttBrokerApi } from '../twin-mqtt-broker/broker-config.js';
 import { outTopic, recordJson, validateOutConfig } from '../../runtime/ingest/mqtt-out-topic.js';
+import { mqttTranslator } from '../shared/mqtt-i18n.js';
 
 interface TwinMqttOutDef extends NodeDef {
   broker: string;
@@ -22,16 +23,17 @@ export default function (RED: NodeAPI): void {
   function TwinMqttOutNode(this: Node, def: TwinMqttOutDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
+    const t = mqttTranslator(RED._ as (key: string, vars?: Record<string, unknown>) => string, 'twin-mqtt-out');
     const broker = RED.nodes.getNode(def.broker) as TwinMqttBrokerApi | null;
     let cfg: ReturnType<typeof validateOutConfig>;
     try {
       if (!broker) throw new TwinError('BAD_CONFIG', 'no twin-mqtt-broker selected');
       cfg = validateOutConfig(def);
     } catch (err) {
-      node.error(`${RED._('twin-mqtt-out.errors.config')}: ${(err as Error).message}`);
-      statusError(node, RED._('twin-mqtt-out.status.config'));
+      node.error(`${t('errors.config')}: ${(err as Error).message}`);
+      statusError(node, t('status.config'));
       node.on('input', (_msg: NodeMessage, _send: unknown, done: (err?: Error) => void) => {
-        done(new TwinError('BAD_CONFIG', `${RED._('twin-mqtt-out.errors.config')}: ${(err as Error).message}`));
+        done(new TwinError('BAD_CONFIG', `${t('errors.config')}: ${(err as Error).message}`));
       });
       return;
     }
@@ -41,10 +43,10 @@ export default function (RED: NodeAPI): void {
     const showState = (): void => {
       if (lastError) return statusError(node, lastError);
       const queued = broker!.queueSize();
-      if (linkState === 'connected') statusOk(node, queued > 0 ? RED._('twin-mqtt-out.status.sending', { n: queued }) : RED._('twin-mqtt-out.status.connected'));
-      else if (queued > 0) statusWarn(node, RED._('twin-mqtt-out.status.queued', { n: queued }));
-      else if (linkState === 'connecting') statusWarn(node, RED._('twin-mqtt-out.status.connecting'));
-      else statusIdle(node, RED._('twin-mqtt-out.status.disconnected'));
+      if (linkState === 'connected') statusOk(node, queued > 0 ? t('status.sending', { n: queued }) : t('status.connected'));
+      else if (queued > 0) statusWarn(node, t('status.queued', { n: queued }));
+      else if (linkState === 'connecting') statusWarn(node, t('status.connecting'));
+      else statusIdle(node, t('status.disconnected'));
     };
 
     broker!.register(node, (state, text) => {

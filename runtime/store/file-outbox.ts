@@ -56,6 +56,8 @@ export class FileOutbox<T = unknown> implements Outbox<T> {
   private current: { fh: fsp.FileHandle; seg: Segment } | undefined;
   private writeQueue: PendingWrite<T>[] = [];
   private writing: Promise<void> | undefined;
+  /** Records taken from writeQueue and being written (they count towards the limit). */
+  private writingCount = 0;
   private ackChain: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -113,7 +115,7 @@ export class FileOutbox<T = unknown> implements Outbox<T> {
   }
 
   size(): number {
-    return this.entries.length - this.head + this.writeQueue.length;
+    return this.entries.length - this.head + this.writeQueue.length + this.writingCount;
   }
 
   enqueue(record: T): Promise<number> {
@@ -147,6 +149,7 @@ export class FileOutbox<T = unknown> implements Outbox<T> {
     while (this.writeQueue.length > 0) {
       const batch = this.writeQueue;
       this.writeQueue = [];
+      this.writingCount = batch.length;
       try {
         const data = batch.map((w) => w.line).join('');
         const bytes = Buffer.byteLength(data);
@@ -157,8 +160,10 @@ export class FileOutbox<T = unknown> implements Outbox<T> {
         cur.seg.bytes += bytes;
         cur.seg.lastSeq = batch[batch.length - 1].entry.seq;
         for (const w of batch) this.entries.push(w.entry);
+        this.writingCount = 0;
         for (const w of batch) w.resolve(w.entry.seq);
       } catch (err) {
+        this.writingCount = 0;
         const e = new TwinError('QUEUE', `outbox write failed: ${(err as Error).message}`, { cause: err });
         for (const w of batch) w.reject(e);
         // The segment may end in a torn line now: continue in a fresh one.

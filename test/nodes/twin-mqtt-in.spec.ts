@@ -50,8 +50,8 @@ describe('twin-mqtt-in (node, aedes)', function () {
     await helper.load([brokerNode, inNode, catchNode] as never, flow);
     const out: Msg[] = [];
     const errs: Msg[] = [];
-    helper.getNode('out').on('input', (m: Msg) => out.push(m));
-    helper.getNode('errs').on('input', (m: Msg) => errs.push(m));
+    (helper.getNode('out') as any).on('input', (m: Msg) => out.push(m));
+    (helper.getNode('errs') as any).on('input', (m: Msg) => errs.push(m));
     const b = helper.getNode('b1') as any;
     await waitFor(() => b.link?.connected, 10_000, 20, 'broker connected');
     // aedes acknowledges SUBSCRIBE asynchronously: probe until a message comes through.
@@ -258,10 +258,10 @@ describe('twin-mqtt-in (node, aedes)', function () {
         await helper.load([brokerNode, inNode] as never, flow);
         const logged = (helper.log().args as any[][]).map((a) => a[0]).filter((e) => e.level === 20 && e.id === 'in');
         const text = logged.map((e) => e.msg).join('\n');
-        expect(text).to.match(/errors\.config/);
+        expect(text).to.match(/configuration is invalid/);
         expect(text).to.match(reason);
         const out: Msg[] = [];
-        helper.getNode('out').on('input', (m: Msg) => out.push(m));
+        (helper.getNode('out') as any).on('input', (m: Msg) => out.push(m));
         await publish(pub, 'x/y', JSON.stringify({ value: 1, tsMs: NOW() }));
         await new Promise((r) => setTimeout(r, 100));
         expect(out).to.deep.equal([]);
@@ -269,7 +269,7 @@ describe('twin-mqtt-in (node, aedes)', function () {
     }
 
     it('refuses a missing broker', async function () {
-      await helper.load([brokerNode, inNode] as never, [{ id: 'in', type: 'twin-mqtt-in', broker: 'nope', mode: 'json', wires: [[]] }]);
+      await helper.load([brokerNode, inNode] as never, [{ id: 'in', type: 'twin-mqtt-in', broker: 'nope', mode: 'json', wires: [[]] }] as never);
       const logged = (helper.log().args as any[][]).map((a) => a[0]).filter((e) => e.level === 20 && e.id === 'in');
       expect(logged.map((e) => e.msg).join('\n')).to.match(/no twin-mqtt-broker selected/);
     });

@@ -26,6 +26,7 @@ export async function startAedes(port?: number): Promise<AedesBroker> {
       return broker;
     },
     async start() {
+      if (server) return;
       broker = await Aedes.createBroker();
       server = createServer((s) => {
         sockets.add(s);

@@ -1,0 +1,34 @@
+/**
+ * Message lookup for the MQTT nodes: Node-RED's RED._ when it knows the key, else the node's own
+ * en-US catalogue (the test helper's RED._ returns keys untranslated).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+type Catalogue = Record<string, unknown>;
+const cache = new Map<string, Catalogue>();
+
+function catalogue(type: string): Catalogue {
+  let c = cache.get(type);
+  if (!c) {
+    try {
+      c = JSON.parse(readFileSync(join(__dirname, '..', type, 'locales', 'en-US', `${type}.json`), 'utf8'))[type] as Catalogue;
+    } catch {
+      c = {};
+    }
+    cache.set(type, c);
+  }
+  return c;
+}
+
+export function mqttTranslator(redT: (key: string, vars?: Record<string, unknown>) => string, type: string) {
+  return (key: string, vars: Record<string, unknown> = {}): string => {
+    const full = `${type}.${key}`;
+    const t = redT(full, vars);
+    if (t && t !== full) return t;
+    let v: unknown = catalogue(type);
+    for (const k of key.split('.')) v = (v as Catalogue | undefined)?.[k];
+    if (typeof v !== 'string') return full;
+    return v.replace(/__([A-Za-z0-9_]+)__/g, (_, n: string) => String(vars[n] ?? ''));
+  };
+}
