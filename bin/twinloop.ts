@@ -8,6 +8,7 @@ import { UsageError } from './commands/usage.js';
 type Command = (argv: string[]) => Promise<number | void>;
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  start: { summary: 'Node-RED with the TwinLoop nodes, the embedded broker, the simulator and the demo flow', load: async () => (await import('./commands/start.js')).startCommand },
   sim: { summary: 'run the plant simulator (OPC UA server + MQTT JSON/Sparkplug B publisher)', load: async () => (await import('./commands/sim.js')).simCommand },
 };
 
@@ -37,8 +38,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return (await (await cmd.load())(rest)) ?? 0;
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`twinloop ${name}: ${err.message} (see twinloop ${name} --help)\n`);
+    // node:util parseArgs throws TypeErrors with ERR_PARSE_ARGS_* codes and multi-line hints.
+    const parseError = String((err as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS_');
+    if (err instanceof UsageError || parseError) {
+      const reason = String((err as Error).message).split('\n')[0].replace(/\.$/, '');
+      process.stderr.write(`twinloop ${name}: ${reason} (see twinloop ${name} --help)\n`);
       return 2;
     }
     process.stderr.write(`twinloop ${name}: ${(err as Error).message ?? String(err)}\n`);
