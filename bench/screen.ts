@@ -1,0 +1,311 @@
+/**
+ * Screening benchmark: the composed screen step (target ≥ 1,000,000 readings/s on one core),
+ * each check alone, the RxJS operator, and the twin-screen node in an embedded Node-RED (through
+ * node-red-node-test-helper) against a bare `function` node pass-through of the same length.
+ * Baselines, measured in the same run: a trivial pass-through `(r) => ({ ...r })` over the same
+ * readings, and the function node. Bounded to roughly 30 s.
+ *
+ * Data: 100 tags (10 assets × 10), round-robin, sine + noise, with 1 % spikes, 0.2 % duplicate and
+ * 0.1 % out-of-order timestamps and a few range violations, every check switched on.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Subject } from 'rxjs';
+import type { Reading } from '../runtime/model/reading.js';
+import { screenInit, screenStep } from '../runtime/ingest/screen/screen.js';
+import { screenReadings } from '../runtime/ingest/screen/operator.js';
+import { validateScreenConfig, type TagChecks } from '../runtime/ingest/screen/config.js';
+import { rangeStep } from '../runtime/ingest/screen/range.js';
+import { rateInit, rateStep } from '../runtime/ingest/screen/rate.js';
+import { stuckInit, stuckStep } from '../runtime/ingest/screen/stuck.js';
+import { spikeInit, spikeStep } from '../runtime/ingest/screen/spike.js';
+import { orderInit, orderStep } from '../runtime/ingest/screen/order.js';
+import { staleInit, staleStep } from '../runtime/ingest/screen/stale.js';
+import { latencyStats, memory, progress, type BenchRow } from './harness.js';
+
+const SUITE = 'screen';
+const N = 300_000;
+const TAGS = 100;
+const BATCH = 1000;
+const TARGET_PER_S = 1_000_000;
+/** Messages in flight per round trip in the Node-RED cases. */
+const NR_BATCH = 100;
+/** Outputs are stored here so the JIT cannot drop the allocation of an unused result. */
+const keep: unknown[] = new Array(1024);
+
+const CONFIG = {
+  lowLimit: 0,
+  highLimit: 200,
+  maxRatePerS: 50,
+  stuckSamples: 30,
+  stuckTolerance: 0,
+  spikeWindow: 11,
+  spikeK: 3,
+  spikeMinDelta: 0.05,
+  staleAfterMs: 30_000,
+  maxFutureMs: 5_000,
+};
+
+/** Seeded PRNG (mulberry32): the same readings every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function makeReadings(): { readings: Reading[]; tagIx: Int32Array; lastTsMs: number } {
+  const rand = prng(42);
+  const readings: Reading[] = new Array(N);
+  const tagIx = new Int32Array(N);
+  const t0 = Date.UTC(2026, 0, 1);
+  const lastTs = new Float64Array(TAGS);
+  const assets = Array.from({ length: 10 }, (_, i) => `site/area/line${i}/extruder`);
+  const tags = Array.from({ length: 10 }, (_, i) => `zone${i}_temp`);
+  for (let i = 0; i < N; i++) {
+    const k = i % TAGS;
+    const step = Math.floor(i / TAGS);
+    let tsMs = t0 + step * 1000 + k;
+    const u = rand();
+    if (u < 0.002 && step > 0) tsMs = lastTs[k]; // duplicate
+    else if (u < 0.003 && step > 1) tsMs = lastTs[k] - 1500; // out of order
+    else lastTs[k] = tsMs;
+    let value = 100 + 20 * Math.sin(step / 50 + k) + (rand() - 0.5);
+    if (rand() < 0.01) value += rand() < 0.5 ? -40 : 40; // spike
+    if (rand() < 0.0005) value = 250; // range
+    readings[i] = { asset: assets[k % 10], tag: tags[Math.floor(k / 10)], value, unit: 'degC', tsMs, quality: 'good', source: 'bench' };
+    tagIx[i] = k;
+  }
+  return { readings, tagIx, lastTsMs: t0 + (N / TAGS) * 1000 };
+}
+
+interface Measured {
+  count: number;
+  perS: number;
+  perReadingMs: number[];
+  sink: number;
+}
+
+/**
+ * Run `pass` (one pass over all readings in batches: it returns a checksum so no work is dead)
+ * for about `budgetMs`, after one warm-up pass. `pass(lo, hi)` handles readings[lo, hi).
+ */
+function measure(budgetMs: number, reset: () => void, pass: (lo: number, hi: number) => number): Measured {
+  reset();
+  let sink = pass(0, N); // warm-up (JIT)
+  const perReadingMs: number[] = [];
+  let count = 0;
+  let busyNs = 0n;
+  const until = Date.now() + budgetMs;
+  while (Date.now() < until) {
+    reset();
+    for (let lo = 0; lo < N; lo += BATCH) {
+      const t = process.hrtime.bigint();
+      sink += pass(lo, lo + BATCH);
+      const dt = process.hrtime.bigint() - t;
+      busyNs += dt;
+      perReadingMs.push(Number(dt) / 1e6 / BATCH);
+    }
+    count += N;
+  }
+  return { count, perS: count / (Number(busyNs) / 1e9), perReadingMs, sink };
+}
+
+function row(name: string, m: Measured, extra: Partial<BenchRow> = {}, note = ''): BenchRow {
+  const lat = latencyStats(m.perReadingMs);
+  const us = (x: number | undefined) => ((x ?? NaN) * 1000).toFixed(3);
+  return {
+    suite: SUITE,
+    case: name,
+    count: m.count,
+    throughputPerS: m.perS,
+    ...lat,
+    ...memory(),
+    note: `per reading p50/p95/p99 ${us(lat.p50Ms)}/${us(lat.p95Ms)}/${us(lat.p99Ms)} µs (batches of ${BATCH})${note ? '; ' + note : ''}`,
+    ...extra,
+  };
+}
+
+async function nodeRedRows(readings: Reading[], budgetMs: number): Promise<BenchRow[]> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const helper = require('node-red-node-test-helper');
+  helper.init(require.resolve('node-red'));
+  const built = [join(__dirname, '..', 'nodes', 'twin-screen', 'twin-screen.js'), join(__dirname, '..', 'dist', 'nodes', 'twin-screen', 'twin-screen.js')];
+  const screenPath = built.find((p) => existsSync(p));
+  if (!screenPath) return [{ suite: SUITE, case: 'twin-screen node', note: 'not built: run npx tsup first' }];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const screenNode = require(screenPath);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const functionNode = require('@node-red/nodes/core/function/10-function.js');
+
+  const cases: Array<{ name: string; baseline?: boolean; node: Record<string, unknown>; module: unknown }> = [
+    { name: 'bare function node pass-through (return msg)', baseline: true, module: functionNode, node: { type: 'function', func: 'return msg;', outputs: 1 } },
+    { name: 'twin-screen node (all checks on)', module: screenNode, node: { type: 'twin-screen', ...CONFIG } },
+  ];
+  const rows: BenchRow[] = [];
+  await new Promise<void>((r) => helper.startServer(r));
+  try {
+    for (const c of cases) {
+      progress(`screen: ${c.name}`);
+      const flow = [
+        { id: 'n', ...c.node, wires: [['out']] },
+        { id: 'out', type: 'helper' },
+      ];
+      await helper.load([c.module], flow);
+      const n = helper.getNode('n');
+      const out = helper.getNode('out');
+      let received = 0;
+      let waiting: (() => void) | undefined;
+      let want = 0;
+      const sentAt = new Float64Array(NR_BATCH);
+      const latencies: number[] = [];
+      let notGood = 0;
+      out.on('input', (msg: { payload: Reading; _i: number }) => {
+        latencies.push(performance.now() - sentAt[msg._i]);
+        if (msg.payload.quality !== 'good') notGood++;
+        if (++received === want) waiting?.();
+      });
+      // Fresh event times each run so the screen does not see the replay as duplicates.
+      let shiftMs = 0;
+      let i = 0;
+      const runFor = async (ms: number): Promise<{ count: number; seconds: number }> => {
+        const t0 = performance.now();
+        const until = t0 + ms;
+        let count = 0;
+        while (performance.now() < until) {
+          want = received + NR_BATCH;
+          const done = new Promise<void>((r) => (waiting = r));
+          for (let b = 0; b < NR_BATCH; b++) {
+            const r = readings[i];
+            sentAt[b] = performance.now();
+            n.receive({ topic: `${r.asset}/${r.tag}`, payload: { ...r, tsMs: r.tsMs + shiftMs }, _i: b });
+            if (++i === readings.length) {
+              i = 0;
+              shiftMs += (readings.length / TAGS) * 1000 + 10_000;
+            }
+          }
+          await done;
+          count += NR_BATCH;
+          // The helper spies on Node.prototype.send/status and keeps every call: drop them.
+          helper._sandbox?.resetHistory?.();
+        }
+        return { count, seconds: (performance.now() - t0) / 1000 };
+      };
+      await runFor(Math.min(1000, budgetMs / 4)); // warm-up
+      latencies.length = 0;
+      notGood = 0;
+      const { count, seconds } = await runFor(budgetMs);
+      rows.push({
+        suite: SUITE,
+        case: c.name,
+        baseline: c.baseline,
+        count,
+        throughputPerS: count / seconds,
+        ...latencyStats(latencies),
+        ...memory(),
+        note: `embedded Node-RED 4 via node-red-node-test-helper, 1 node between receive() and a helper node, ${NR_BATCH} in flight per batch (latency includes queueing within the batch)${c.baseline ? '' : `; ${notGood} of ${count} not good`}`,
+      });
+      await helper.unload();
+    }
+  } finally {
+    await new Promise<void>((r) => helper.stopServer(r));
+  }
+  return rows;
+}
+
+export async function run(): Promise<BenchRow[]> {
+  progress('screen: generating readings');
+  const { readings, tagIx, lastTsMs } = makeReadings();
+  const nowMs = lastTsMs + 1;
+  const rows: BenchRow[] = [];
+  const budgetMs = 2000;
+
+  // Baseline: the cheapest thing a screen could be, an object copy per reading.
+  progress('screen: baseline');
+  const base = measure(budgetMs, () => undefined, (lo, hi) => {
+    let s = 0;
+    for (let i = lo; i < hi; i++) {
+      const out = { ...readings[i] };
+      keep[i & 1023] = out;
+      s += out.value > 0 ? 1 : 0;
+    }
+    return s;
+  });
+  const basePerS = base.perS;
+  rows.push(row('pass-through (r) => ({ ...r })', base, { baseline: true }));
+
+  progress('screen: composed step');
+  let state = screenInit(CONFIG);
+  const composed = measure(budgetMs, () => (state = screenInit(CONFIG)), (lo, hi) => {
+    let flagged = 0;
+    for (let i = lo; i < hi; i++) {
+      const out = screenStep(state, readings[i], nowMs);
+      keep[i & 1023] = out;
+      if (out !== readings[i]) flagged++;
+    }
+    return flagged;
+  });
+  const flaggedShare = composed.sink / ((composed.count + N) || 1);
+  rows.push(
+    row('screenStep, composed (all checks, 100 tags)', composed, {}, `${(flaggedShare * 100).toFixed(2)} % flagged; ${(composed.perS / basePerS).toFixed(2)}× baseline; target ${TARGET_PER_S.toLocaleString('en-US')}/s ${composed.perS >= TARGET_PER_S ? 'met' : 'NOT met'}`),
+  );
+
+  progress('screen: RxJS operator');
+  let subject = new Subject<Reading>();
+  let outCount = 0;
+  const resetOp = (): void => {
+    subject.complete();
+    subject = new Subject<Reading>();
+    // A virtual clock frozen at nowMs: stale timers are armed but never due during the run.
+    const clock = { now: () => nowMs, schedule: () => ({ unsubscribe() {} }) } as never;
+    subject.pipe(screenReadings(CONFIG, clock)).subscribe(() => outCount++);
+  };
+  const op = measure(budgetMs, resetOp, (lo, hi) => {
+    const before = outCount;
+    for (let i = lo; i < hi; i++) subject.next(readings[i]);
+    return outCount - before;
+  });
+  subject.complete();
+  rows.push(row('screenReadings operator (Subject → operator → subscriber)', op, {}, `${(op.perS / basePerS).toFixed(2)}× baseline`));
+
+  // Each check alone: state by tag index (no map lookup), so the figure is the check itself.
+  const c: TagChecks = validateScreenConfig(CONFIG);
+  type Check = { name: string; init: () => unknown; step: (s: never, r: Reading) => { flag?: unknown } };
+  const checks: Check[] = [
+    { name: 'range', init: () => null, step: (s, r) => rangeStep(s, r, c) },
+    { name: 'rate', init: rateInit, step: (s, r) => rateStep(s, r, c) },
+    { name: 'stuck', init: stuckInit, step: (s, r) => stuckStep(s, r, c) },
+    { name: `spike (Hampel, window ${c.spikeWindow})`, init: () => spikeInit(c), step: (s, r) => spikeStep(s, r, c) },
+    { name: 'order (duplicate, out-of-order, future)', init: orderInit, step: (s, r) => orderStep(s, r, c, nowMs) },
+    { name: 'stale (bookkeeping per reading)', init: staleInit, step: (s, r) => staleStep(s, r, c, nowMs) },
+  ];
+  for (const check of checks) {
+    progress(`screen: ${check.name}`);
+    let states: unknown[] = [];
+    const m = measure(1000, () => (states = Array.from({ length: TAGS }, check.init)), (lo, hi) => {
+      let flagged = 0;
+      for (let i = lo; i < hi; i++) if (check.step(states[tagIx[i]] as never, readings[i]).flag !== undefined) flagged++;
+      return flagged;
+    });
+    rows.push(row(`check alone: ${check.name}`, m, {}, `${(m.perS / basePerS).toFixed(2)}× baseline`));
+  }
+
+  rows.push(...(await nodeRedRows(readings, 4000)));
+  return rows;
+}
+
+if (require.main === module) {
+  run().then(
+    (rows) => {
+      for (const r of rows) console.log(JSON.stringify(r));
+    },
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
