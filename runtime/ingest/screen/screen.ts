@@ -16,7 +16,7 @@
 import type { Reading } from '../../model/reading.js';
 import type { Quality } from '../../model/quality.js';
 import { flag, type Flag } from './flag.js';
-import { compileOverrides, validateScreenConfig, type ScreenConfig, type TagChecks } from './config.js';
+import { compileOverrides, validateScreenConfig, type ConfigurableCheck, type ScreenConfig, type TagChecks } from './config.js';
 import { orderInit, orderStep, type OrderState } from './order.js';
 import { rangeStep } from './range.js';
 import { rateInit, rateStep, type RateState } from './rate.js';
@@ -110,7 +110,7 @@ export function screenStep(s: ScreenState, r: Reading, nowMs = NaN): Reading {
   f = orderStep(t.order, r, c, nowMs).flag;
   const inOrder = f === undefined;
   if (f !== undefined) {
-    const sv = c.severity[f.check as 'duplicate'];
+    const sv = c.severity[f.check as ConfigurableCheck]; // duplicate, outOfOrder or future
     if (RANK[sv] > RANK[q]) q = sv;
     reasons = f.reason;
   }
