@@ -99,7 +99,8 @@ export function decodeSparkplugPayload(buf: Uint8Array): SparkplugPayload {
       type: m.type,
       value: typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string' ? value
         : value === null || value === undefined ? null : (num(value) ?? null),
-      ...(m.isNull ? { isNull: true } : {}),
+      // sparkplug-payload turns the wire's is_null flag into value null.
+      ...(m.isNull || value === null || value === undefined ? { isNull: true } : {}),
       ...(typeof unitProp === 'string' ? { unit: unitProp } : {}),
     };
   });
