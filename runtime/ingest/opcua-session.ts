@@ -151,7 +151,7 @@ async function withPkiLock<T>(pkiDir: string, fn: () => Promise<T>): Promise<T> 
 /** One monitored set of items (one OPC UA subscription) of one user. */
 class Monitor {
   subscription?: ClientSubscription;
-  private starting = false;
+  private starting?: Promise<void>;
   stopped = false;
   private readonly lastValue = new Map<number, number>();
   private readonly gapMarked = new Set<number>();
@@ -165,46 +165,50 @@ class Monitor {
     return Math.max(100, Math.min(this.settings.samplingIntervalMs || 100, 1000));
   }
 
-  async start(session: ClientSession): Promise<void> {
-    if (this.stopped || this.starting || this.subscription) return;
-    this.starting = true;
-    try {
-      const sub = await session.createSubscription2({
-        requestedPublishingInterval: this.publishingIntervalMs,
-        requestedMaxKeepAliveCount: 10,
-        requestedLifetimeCount: 60,
-        maxNotificationsPerPublish: 0,
-        publishingEnabled: true,
-        priority: 1,
+  start(session: ClientSession): Promise<void> {
+    if (this.stopped || this.subscription) return Promise.resolve();
+    // node-opcua asserts when a subscription it is still creating outlives its session: a stop or a
+    // close waits for the creation in flight
+    this.starting ??= this.create(session).finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async create(session: ClientSession): Promise<void> {
+    const sub = await session.createSubscription2({
+      requestedPublishingInterval: this.publishingIntervalMs,
+      requestedMaxKeepAliveCount: 10,
+      requestedLifetimeCount: 60,
+      maxNotificationsPerPublish: 0,
+      publishingEnabled: true,
+      priority: 1,
+    });
+    if (this.stopped) {
+      await sub.terminate().catch(() => undefined);
+      return;
+    }
+    this.subscription = sub;
+    sub.on('terminated', () => {
+      if (this.subscription === sub) this.subscription = undefined;
+    });
+    const { items, samplingIntervalMs, deadband, queueSize } = this.settings;
+    const filter =
+      deadband > 0
+        ? new DataChangeFilter({ trigger: DataChangeTrigger.StatusValue, deadbandType: DeadbandType.Absolute, deadbandValue: deadband })
+        : null;
+    for (let from = 0; from < items.length; from += ITEMS_PER_CALL) {
+      const chunk = items.slice(from, from + ITEMS_PER_CALL);
+      const group = await sub.monitorItems(
+        chunk.map((it) => ({ nodeId: it.nodeId, attributeId: AttributeIds.Value })),
+        { samplingInterval: samplingIntervalMs, queueSize, discardOldest: true, filter },
+        TimestampsToReturn.Both,
+      );
+      group.on('changed', (_mi: ClientMonitoredItemBase, dv: DataValue, index: number) => this.onDataValue(from + index, dv));
+      // items the server refused (unknown node id, filter not supported) are bad from the start
+      group.monitoredItems.forEach((mi, i) => {
+        if (mi.statusCode && mi.statusCode.value >>> 30 >= 2) this.onDataValue(from + i, { statusCode: mi.statusCode } as DataValue);
       });
-      if (this.stopped) {
-        await sub.terminate().catch(() => undefined);
-        return;
-      }
-      this.subscription = sub;
-      sub.on('terminated', () => {
-        if (this.subscription === sub) this.subscription = undefined;
-      });
-      const { items, samplingIntervalMs, deadband, queueSize } = this.settings;
-      const filter =
-        deadband > 0
-          ? new DataChangeFilter({ trigger: DataChangeTrigger.StatusValue, deadbandType: DeadbandType.Absolute, deadbandValue: deadband })
-          : null;
-      for (let from = 0; from < items.length; from += ITEMS_PER_CALL) {
-        const chunk = items.slice(from, from + ITEMS_PER_CALL);
-        const group = await sub.monitorItems(
-          chunk.map((it) => ({ nodeId: it.nodeId, attributeId: AttributeIds.Value })),
-          { samplingInterval: samplingIntervalMs, queueSize, discardOldest: true, filter },
-          TimestampsToReturn.Both,
-        );
-        group.on('changed', (_mi: ClientMonitoredItemBase, dv: DataValue, index: number) => this.onDataValue(from + index, dv));
-        // items the server refused (unknown node id, filter not supported) are bad from the start
-        group.monitoredItems.forEach((mi, i) => {
-          if (mi.statusCode && mi.statusCode.value >>> 30 >= 2) this.onDataValue(from + i, { statusCode: mi.statusCode } as DataValue);
-        });
-      }
-    } finally {
-      this.starting = false;
     }
   }
 
@@ -239,6 +243,7 @@ class Monitor {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.starting?.catch(() => undefined);
     const sub = this.subscription;
     this.subscription = undefined;
     if (sub) await sub.terminate().catch(() => undefined);
@@ -251,6 +256,8 @@ export class OpcuaConnection {
   private client?: OPCUAClient;
   private session?: ClientSession;
   private readonly monitors = new Set<Monitor>();
+  /** Monitors being stopped: closing the session waits for them. */
+  private readonly stopping = new Set<Promise<void>>();
   private closed = false;
   private readonly wake: { cancelled: boolean; wake?: () => void } = { cancelled: false };
   private cm?: { key: string; cm: OPCUACertificateManager; ready: Promise<void> };
@@ -397,7 +404,8 @@ export class OpcuaConnection {
       if (this.isConnected) void this.startMonitor(m);
       return () => {
         this.monitors.delete(m);
-        void m.stop();
+        const p = m.stop().finally(() => this.stopping.delete(p));
+        this.stopping.add(p);
       };
     });
   }
@@ -477,7 +485,7 @@ export class OpcuaConnection {
     this.wake.wake?.();
     const monitors = [...this.monitors];
     this.monitors.clear();
-    await Promise.all(monitors.map((m) => m.stop()));
+    await Promise.all([...monitors.map((m) => m.stop()), ...this.stopping]);
     const client = this.client;
     const session = this.session;
     this.client = undefined;

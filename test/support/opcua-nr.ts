@@ -3,6 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor as waitForAny } from './ports.js';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const NodeClass = require('@node-red/runtime/lib/nodes/Node.js') as { prototype: Record<string, (...a: unknown[]) => unknown> };
@@ -52,4 +53,15 @@ export function recordNodeCalls(): Recorder {
 
 export function tempUserDir(prefix: string): string {
   return mkdtempSync(join(process.env.TWINLOOP_TEST_TMP ?? tmpdir(), prefix));
+}
+
+/** waitFor (test/support/ports.ts), typed to its truthy result. */
+export function waitUntil<T>(check: () => T, timeoutMs: number, everyMs: number, what: string): Promise<Exclude<T, undefined | false | null | 0 | ''>> {
+  return waitForAny(check, timeoutMs, everyMs, what) as Promise<Exclude<T, undefined | false | null | 0 | ''>>;
+}
+
+/** The little of a Node-RED node the specs use. */
+export interface NodeLike {
+  on(event: 'input', cb: (msg: never) => void): void;
+  receive(msg: object): void;
 }
