@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitFor } from './ports.js';
 
@@ -41,6 +41,9 @@ export async function startMosquitto(bin: string, extraConfig = ''): Promise<Mos
   writeFileSync(conf, [
     `listener ${port} 127.0.0.1`,
     'allow_anonymous true',
+    // Started as root, Mosquitto would switch to user `mosquitto`, which cannot write the temp dir:
+    // no persistence file, so no session would survive a restart.
+    `user ${userInfo().username}`,
     'persistence true',
     `persistence_location ${dir}/`,
     'persistence_file mosquitto.db',
