@@ -105,9 +105,13 @@ export function brokerOptions(def: TwinMqttBrokerDef, creds: TwinMqttBrokerCrede
   };
 }
 
-/** `<userDir>/twinloop/outbox/<id>`; without a userDir, under TWINLOOP_HOME or the temp dir. */
-export function outboxDir(userDir: string | undefined, id: string): string {
+/** `<userDir>/twinloop/<kind>/<id>`; without a userDir, under TWINLOOP_HOME or the temp dir. */
+export function dataPath(userDir: string | undefined, kind: string, id: string): string {
   const base = userDir || process.env.TWINLOOP_HOME || join(tmpdir(), 'twinloop-home');
-  return join(base, 'twinloop', 'outbox', id.replace(/[^A-Za-z0-9_.-]/g, '_'));
+  return join(base, 'twinloop', kind, id.replace(/[^A-Za-z0-9_.-]/g, '_'));
 }
 
+/** `<userDir>/twinloop/outbox/<id>`; without a userDir, under TWINLOOP_HOME or the temp dir. */
+export function outboxDir(userDir: string | undefined, id: string): string {
+  return dataPath(userDir, 'outbox', id);
+}

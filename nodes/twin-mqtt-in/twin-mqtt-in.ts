@@ -15,7 +15,9 @@ import { decodeSparkplugPayload, encodeSparkplugPayload, parseSparkplugTopic } f
 import { TwinError } from '../../runtime/model/errors.js';
 import { DEFAULT_MAX_FUTURE_MS, readingTopic, type Reading } from '../../runtime/model/reading.js';
 import { statusError, statusIdle, statusOk, statusWarn, errorStatusText } from '../shared/status.js';
-import type { TwinMqttBrokerApi } from '../twin-mqtt-broker/broker-config.js';
+import { dataPath, type TwinMqttBrokerApi } from '../twin-mqtt-broker/broker-config.js';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { mqttTranslator } from '../shared/mqtt-i18n.js';
 
 interface TwinMqttInDef extends NodeDef {
@@ -52,7 +54,29 @@ export default function (RED: NodeAPI): void {
     let filter: string;
     let qos: 0 | 1 | 2;
     const unit = (def.unit ?? '').trim();
-    const dedupe = new OutboxDedupe();
+    // What was seen survives a restart, so outbox messages redelivered then are still dropped.
+    const dedupeFile = `${dataPath((RED.settings as unknown as { userDir?: string }).userDir, 'dedupe', node.id)}.json`;
+    let saved: Record<string, number> | undefined;
+    try {
+      saved = JSON.parse(readFileSync(dedupeFile, 'utf8')) as Record<string, number>;
+    } catch {
+      saved = undefined; // first run, or unreadable: start empty
+    }
+    const dedupe = new OutboxDedupe(saved);
+    let dedupeDirty = false;
+    let saveTimer: NodeJS.Timeout | undefined;
+    const saveDedupe = (): void => {
+      saveTimer = undefined;
+      if (!dedupeDirty) return;
+      dedupeDirty = false;
+      try {
+        mkdirSync(dirname(dedupeFile), { recursive: true });
+        writeFileSync(`${dedupeFile}.tmp`, JSON.stringify(dedupe.snapshot()));
+        renameSync(`${dedupeFile}.tmp`, dedupeFile);
+      } catch (err) {
+        node.warn(`cannot save ${dedupeFile}: ${(err as Error).message}`);
+      }
+    };
     let healthy = true;
 
     try {
@@ -126,7 +150,13 @@ export default function (RED: NodeAPI): void {
     const onMessage = (topic: string, payload: Buffer, packet: IPublishPacket): void => {
       const nowMs = Date.now();
       try {
-        if (!dedupe.accept(packet.properties?.userProperties as Record<string, string> | undefined)) return;
+        const props = packet.properties?.userProperties as Record<string, string> | undefined;
+        if (!dedupe.accept(props)) return;
+        if (props && !saveTimer) {
+          dedupeDirty = true;
+          saveTimer = setTimeout(saveDedupe, 2000);
+          saveTimer.unref();
+        } else if (props) dedupeDirty = true;
         if (payload.byteLength > payloadCfg!.maxPayloadBytes) {
           throw new TwinError('PAYLOAD_TOO_LARGE', `payload of ${payload.byteLength} bytes on ${topic} exceeds the limit of ${payloadCfg!.maxPayloadBytes} bytes`);
         }
@@ -168,6 +198,8 @@ export default function (RED: NodeAPI): void {
     node.on('close', (removed: boolean, done: () => void) => {
       // Only a removed node unsubscribes; on a restart the persistent session keeps our messages.
       unsubscribe?.(removed === true);
+      if (saveTimer) clearTimeout(saveTimer);
+      saveDedupe();
       broker!.deregister(node, done);
     });
   }

@@ -40,18 +40,26 @@ export default function (RED: NodeAPI): void {
     let linkState = 'disconnected';
     let lastError: string | undefined;
 
+    // node.status goes to every open editor: only send it when it changes.
+    let shown = '';
+    const once = (fn: typeof statusOk, text: string): void => {
+      const key = `${fn.name}:${text}`;
+      if (key === shown) return;
+      shown = key;
+      fn(node, text);
+    };
     const showState = (): void => {
-      if (lastError) return statusError(node, lastError);
+      if (lastError) return once(statusError, lastError);
       const queued = broker!.queueSize();
-      if (linkState === 'connected') statusOk(node, queued > 0 ? t('status.sending', { n: queued }) : t('status.connected'));
-      else if (queued > 0) statusWarn(node, t('status.queued', { n: queued }));
-      else if (linkState === 'connecting') statusWarn(node, t('status.connecting'));
-      else statusIdle(node, t('status.disconnected'));
+      if (linkState === 'connected') once(statusOk, queued > 0 ? t('status.sending', { n: queued }) : t('status.connected'));
+      else if (queued > 0) once(statusWarn, t('status.queued', { n: queued }));
+      else if (linkState === 'connecting') once(statusWarn, t('status.connecting'));
+      else once(statusIdle, t('status.disconnected'));
     };
 
     broker!.register(node, (state, text) => {
       if (state === 'error') {
-        statusError(node, text);
+        once(statusError, text);
         return;
       }
       linkState = state;
@@ -66,7 +74,7 @@ export default function (RED: NodeAPI): void {
         payload = recordJson(msg.payload);
       } catch (err) {
         done(err as Error);
-        statusError(node, errorStatusText(err));
+        once(statusError, errorStatusText(err));
         lastError = undefined; // the next good message shows the link state again
         return;
       }

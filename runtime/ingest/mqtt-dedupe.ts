@@ -26,6 +26,17 @@ function first(v: string | string[] | undefined): string | undefined {
 
 export class OutboxDedupe {
   private readonly highest = new Map<string, number>();
+
+  /** Restore what a previous run saw (see `snapshot`), so a restart does not forget it. */
+  constructor(snapshot?: Record<string, number>) {
+    for (const [src, seq] of Object.entries(snapshot ?? {})) if (Number.isInteger(seq)) this.highest.set(src, seq);
+  }
+
+  /** The highest sequence seen per source, for saving across restarts. */
+  snapshot(): Record<string, number> {
+    return Object.fromEntries(this.highest);
+  }
+
   /** Repeats dropped so far (for status and tests). */
   duplicates = 0;
 

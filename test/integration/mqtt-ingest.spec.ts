@@ -37,17 +37,7 @@ function suite(name: string, start: (ctx: Mocha.Context) => Promise<BrokerUnderT
     let errs: any[];
     let link: any;
 
-    before(async function () {
-      b = await start(this);
-      if (!b) this.skip();
-    });
-    after(async function () {
-      await b?.stop();
-    });
-    beforeEach(async function () {
-      helper.settings({ userDir: tempDir('nr-mqtt-int-') });
-      await new Promise<void>((r) => helper.startServer(() => r()));
-      pub = await rawClient(b!.url, { protocolVersion: b!.protocol });
+    async function loadFlow(): Promise<void> {
       const flow = [
         { id: 'b1', type: 'twin-mqtt-broker', url: b!.url, reconnectPeriodMs: 100, maxReconnectPeriodMs: 400 },
         { id: 'uns', type: 'twin-mqtt-in', broker: 'b1', mode: 'json', pattern: `${PREFIX}/{machine}/{tag}`, assetTemplate: `${PREFIX}/{machine}`, wires: [['got']] },
@@ -71,6 +61,20 @@ function suite(name: string, start: (ctx: Mocha.Context) => Promise<BrokerUnderT
         await new Promise((r) => setTimeout(r, 30));
         return out.length > 0;
       }, 10_000, 1, 'subscribed');
+    }
+
+    before(async function () {
+      b = await start(this);
+      if (!b) this.skip();
+    });
+    after(async function () {
+      await b?.stop();
+    });
+    beforeEach(async function () {
+      helper.settings({ userDir: tempDir('nr-mqtt-int-') });
+      await new Promise<void>((r) => helper.startServer(() => r()));
+      pub = await rawClient(b!.url, { protocolVersion: b!.protocol });
+      await loadFlow();
       await new Promise((r) => setTimeout(r, 50));
       out.length = 0;
     });
@@ -167,6 +171,19 @@ function suite(name: string, start: (ctx: Mocha.Context) => Promise<BrokerUnderT
         await waitFor(() => out.length >= 2);
         await new Promise((r) => setTimeout(r, 200));
         expect(out.map((m) => m.payload.value)).to.deep.equal([7, 8]);
+      });
+
+      it('still drops such repeats after the flow is stopped and started again', async function () {
+        const stamp = (seq: number) => ({ qos: 1 as const, properties: { userProperties: { 'twinloop-src': 'restart-src', 'twinloop-seq': String(seq) } } });
+        await publish(pub, `${PREFIX}/extruder/zone3_temp`, JSON.stringify({ value: 1, tsMs: Date.now() }), stamp(1));
+        await waitFor(() => out.length >= 1);
+        await helper.unload();
+        await loadFlow();
+        await publish(pub, `${PREFIX}/extruder/zone3_temp`, JSON.stringify({ value: 1, tsMs: Date.now() }), stamp(1));
+        await publish(pub, `${PREFIX}/extruder/zone3_temp`, JSON.stringify({ value: 2, tsMs: Date.now() }), stamp(2));
+        await waitFor(() => out.some((m) => m.payload.value === 2));
+        await new Promise((r) => setTimeout(r, 200));
+        expect(out.filter((m) => m.payload.tag === 'zone3_temp').map((m) => m.payload.value)).to.deep.equal([2]);
       });
     }
   });

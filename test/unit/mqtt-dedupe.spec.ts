@@ -14,4 +14,10 @@ describe('MQTT outbox dedupe', () => {
     expect([d.accept(undefined), d.accept({}), d.accept({ 'twinloop-src': 'a', 'twinloop-seq': 'x' })]).to.deep.equal([true, true, true]);
     expect(outboxStamp({ 'twinloop-src': ['a'], 'twinloop-seq': ['7'] })).to.deep.equal({ src: 'a', seq: 7 });
   });
+  it('remembers across a restart through its snapshot', () => {
+    const a = new OutboxDedupe();
+    a.accept(p('a', 5));
+    const b = new OutboxDedupe(JSON.parse(JSON.stringify(a.snapshot())));
+    expect([b.accept(p('a', 5)), b.accept(p('a', 6))]).to.deep.equal([false, true]);
+  });
 });
