@@ -73,8 +73,10 @@ export async function startNodeRed(opts: NodeRedOptions): Promise<EmbeddedNodeRe
       : undefined,
     functionGlobalContext: {},
     logging: { console: { level: opts.logLevel ?? 'info', metrics: false, audit: false } },
-    editorTheme: { projects: { enabled: false }, tours: false, palette: { editable: false } },
+    editorTheme: { projects: { enabled: false }, tours: false },
     diagnostics: { enabled: false },
+    // A plant's Node-RED does not phone home, and must not ask on first load.
+    telemetry: { enabled: false },
     runtimeState: { enabled: false },
     externalModules: { autoInstall: false, palette: { allowInstall: false }, modules: { allowInstall: false } },
   };
