@@ -27,10 +27,19 @@ export default function (RED: NodeAPI): void {
       const userDir = (RED.settings as unknown as { userDir?: string }).userDir;
       const outbox = FileOutbox.open<OutboundMessage>(outboxDir(userDir, node.id), { maxEntries: o.outboxMaxEntries });
       node.link = new MqttLink({ ...o, outbox });
-      node.link.on('state', (s: LinkState) => broadcast(s, s));
+      let lastLogged = '';
+      node.link.on('state', (s: LinkState) => {
+        if (s === 'connected') {
+          if (lastLogged) node.log(`${o.url}: connected`);
+          lastLogged = '';
+        }
+        broadcast(s, s);
+      });
       node.link.on('linkError', (err: Error) => {
-        // One line, no options object: credentials never reach the log.
-        node.log(`${o.url}: ${err.message}`);
+        // One line, no options object: credentials never reach the log. A refused reconnect
+        // repeats every back-off period: log it once until something changes.
+        if (err.message !== lastLogged) node.log(`${o.url}: ${err.message}`);
+        lastLogged = err.message;
         broadcast('error', (err as { code?: string }).code ?? err.message);
       });
       // Messages queued by a previous run are delivered even before a user registers.

@@ -211,29 +211,52 @@ export class MqttLink extends EventEmitter {
     const ob = this.opts.outbox;
     if (!ob || this.delivering) return;
     this.delivering = true;
+    let failed = false;
     try {
-      while (!this.closed && this.client?.connected) {
-        const batch = await ob.peek(this.opts.inflightWindow);
-        if (batch.length === 0) break;
-        const results = await Promise.allSettled(batch.map((e) => this.publishOne(e.record, e.seq, ob.id)));
-        let k = 0;
-        while (k < results.length && results[k].status === 'fulfilled') k++;
-        if (k > 0) {
-          await ob.ack(k);
-          this.delivered += k;
-          this.emit('delivered', k);
-        }
-        if (k < results.length) {
-          const r = results[k] as PromiseRejectedResult;
-          this.emit('linkError', r.reason instanceof Error ? r.reason : new Error(String(r.reason)));
-          break; // wait for the next 'connect' to resume from the first undelivered message
-        }
-      }
+      failed = !(await this.deliverLoop(ob));
+    } catch (err) {
+      // An outbox that cannot record an ack: stop here and retry later.
+      failed = true;
+      if (!this.closed) this.emit('linkError', err as Error);
     } finally {
       this.delivering = false;
     }
-    // Messages enqueued while the last batch was in flight.
-    if (!this.closed && this.client?.connected && ob.size() > 0) setImmediate(() => void this.deliver());
+    if (this.closed || !this.client?.connected || ob.size() === 0) return;
+    if (failed) {
+      // Still connected but refused (e.g. a v5 PUBACK reason code ≥ 0x80 from an ACL): the message
+      // stays first in line (never dropped) and is retried with back-off; the status shows the error.
+      this.retryDelayMs = Math.min(this.opts.maxReconnectPeriodMs, Math.max(this.opts.reconnectPeriodMs, this.retryDelayMs * 2));
+      const timer = setTimeout(() => void this.deliver(), this.retryDelayMs);
+      timer.unref();
+    } else {
+      this.retryDelayMs = 0;
+      setImmediate(() => void this.deliver()); // messages enqueued while the last batch was in flight
+    }
+  }
+
+  private retryDelayMs = 0;
+
+  /** Deliver until the outbox is empty or the link drops (true), or a publish failed (false). */
+  private async deliverLoop(ob: Outbox<OutboundMessage>): Promise<boolean> {
+    while (!this.closed && this.client?.connected) {
+      const batch = await ob.peek(this.opts.inflightWindow);
+      if (batch.length === 0) return true;
+      const results = await Promise.allSettled(batch.map((e) => this.publishOne(e.record, e.seq, ob.id)));
+      let k = 0;
+      while (k < results.length && results[k].status === 'fulfilled') k++;
+      if (k > 0) {
+        await ob.ack(k);
+        this.delivered += k;
+        this.emit('delivered', k);
+      }
+      if (k < results.length) {
+        const r = results[k] as PromiseRejectedResult;
+        if (!this.closed) this.emit('linkError', r.reason instanceof Error ? r.reason : new Error(String(r.reason)));
+        // Resume from the first undelivered message: on the next 'connect', or after a back-off.
+        return false;
+      }
+    }
+    return true;
   }
 
   private publishOne(m: OutboundMessage, seq: number, src: string): Promise<void> {
@@ -257,6 +280,10 @@ export class MqttLink extends EventEmitter {
     const client = this.client;
     if (client) {
       await new Promise<void>((resolve) => {
+        if (!client.connected) {
+          client.end(true, {}, () => resolve()); // nothing to say goodbye to; unacked messages stay in the outbox
+          return;
+        }
         const timer = setTimeout(() => client.end(true, {}, () => resolve()), 2000);
         client.end(false, {}, () => {
           clearTimeout(timer);
