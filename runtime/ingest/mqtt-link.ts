@@ -239,7 +239,9 @@ export class MqttLink extends EventEmitter {
   /** Deliver until the outbox is empty or the link drops (true), or a publish failed (false). */
   private async deliverLoop(ob: Outbox<OutboundMessage>): Promise<boolean> {
     while (!this.closed && this.client?.connected) {
-      const batch = await ob.peek(this.opts.inflightWindow);
+      // After a refusal, send one at a time until the head goes through, so later messages do not
+      // overtake it again and again.
+      const batch = await ob.peek(this.retryDelayMs > 0 ? 1 : this.opts.inflightWindow);
       if (batch.length === 0) return true;
       const results = await Promise.allSettled(batch.map((e) => this.publishOne(e.record, e.seq, ob.id)));
       let k = 0;

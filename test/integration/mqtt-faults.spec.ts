@@ -6,6 +6,7 @@
  * - The Node-RED runtime stopped while the outbox holds messages, then started again: none lost.
  */
 import { expect } from 'chai';
+import { writeFileSync } from 'node:fs';
 import type { MqttClient } from 'mqtt';
 import { helper, nodeModule } from '../support/nr.js';
 import { waitFor } from '../support/ports.js';
@@ -162,5 +163,60 @@ describe('MQTT fault tolerance (Mosquitto)', function () {
     expect(raw.unique).to.deep.equal(expected);
     expect(raw.rawDuplicates).to.equal(0);
     expect(got, 'twin-mqtt-in in the restarted flow').to.deep.equal(expected);
+  });
+});
+
+describe('MQTT publish refused by the broker (Mosquitto ACL)', function () {
+  this.timeout(60_000);
+  let mosq: Mosquitto | undefined;
+  let acl: string;
+
+  before(async function () {
+    const bin = ensureDebianBinary('mosquitto', 'mosquitto');
+    if (!bin) return this.skip();
+    const dir = tempDir('mosq-acl-');
+    acl = `${dir}/acl`;
+    writeFileSync(acl, 'topic read #\ntopic write acl/ok/#\n');
+    mosq = await startMosquitto(bin, `acl_file ${acl}`);
+    helper.settings({ userDir: tempDir('nr-mqtt-acl-') });
+    await new Promise<void>((r) => helper.startServer(() => r()));
+  });
+  after(async function () {
+    await helper.unload();
+    await new Promise<void>((r) => helper.stopServer(() => r()));
+    await mosq?.stop();
+  });
+
+  // With more than one message in flight a later message can overtake a refused one (it was sent
+  // before the refusal came back); strict order under refusal needs inflightWindow = 1.
+  it('keeps a refused message first in line (never dropped), retries with back-off, delivers once allowed', async function () {
+    const sub = await rawClient(mosq!.url, { protocolVersion: 5 });
+    const got: string[] = [];
+    sub.on('message', (topic) => got.push(topic));
+    await subscribe(sub, 'acl/#');
+    try {
+      await helper.load([brokerNode, outNode, catchNode] as never, [
+        { id: 'b1', type: 'twin-mqtt-broker', url: mosq!.url, protocolVersion: 5, reconnectPeriodMs: 50, maxReconnectPeriodMs: 200, inflightWindow: 1 },
+        { id: 'denied', type: 'twin-mqtt-out', broker: 'b1', topicMode: 'fixed', topic: 'acl/denied/x', qos: 1 },
+        { id: 'ok', type: 'twin-mqtt-out', broker: 'b1', topicMode: 'fixed', topic: 'acl/ok/x', qos: 1 },
+      ] as never);
+      const b = helper.getNode('b1') as any;
+      await waitFor(() => b.link?.connected);
+      const errors: string[] = [];
+      b.link.on('linkError', (e: Error) => errors.push(e.message));
+      (helper.getNode('denied') as any).receive({ payload: { asset: 'a', kind: 'k', n: 1 } });
+      (helper.getNode('ok') as any).receive({ payload: { asset: 'a', kind: 'k', n: 2 } });
+      await waitFor(() => errors.length >= 2, 10_000, 20, 'refusal reported, then retried');
+      expect(errors[0]).to.match(/not authori[sz]ed/i);
+      expect(b.queueSize(), 'nothing dropped: both still queued, in order').to.equal(2);
+      expect(got).to.deep.equal([]);
+      writeFileSync(acl, 'topic readwrite #\n');
+      mosq!.reload();
+      await waitFor(() => b.queueSize() === 0, 15_000, 20, 'delivered after the ACL allows it');
+      await waitFor(() => got.length >= 2);
+      expect(got).to.deep.equal(['acl/denied/x', 'acl/ok/x']);
+    } finally {
+      await endClient(sub);
+    }
   });
 });

@@ -18,6 +18,8 @@ export interface Mosquitto {
   /** SIGTERM and wait for exit (Mosquitto saves its persistence file on the way out). */
   stop(): Promise<void>;
   restart(): Promise<void>;
+  /** SIGHUP: Mosquitto reloads its config (and ACL file) without dropping clients. */
+  reload(): void;
   /** The broker log so far (for failure messages). */
   log(): string;
 }
@@ -87,6 +89,9 @@ export async function startMosquitto(bin: string, extraConfig = ''): Promise<Mos
     async restart() {
       await m.stop();
       await m.start();
+    },
+    reload() {
+      child?.kill('SIGHUP');
     },
     log() {
       return existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
