@@ -40,7 +40,8 @@ export default function (RED: NodeAPI): void {
         // repeats every back-off period: log it once until something changes.
         if (err.message !== lastLogged) node.log(`${o.url}: ${err.message}`);
         lastLogged = err.message;
-        broadcast('error', (err as { code?: string }).code ?? err.message);
+        const code = (err as { code?: unknown }).code;
+        broadcast('error', typeof code === 'string' ? code : err.message.replace(/^(Connection refused|Publish error): /, ''));
       });
       // Messages queued by a previous run are delivered even before a user registers.
       if (outbox.size() > 0) node.link.start();
