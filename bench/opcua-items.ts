@@ -21,7 +21,7 @@ import { OpcuaSessionManager } from '../runtime/ingest/opcua-session.js';
 import { latencyStats, memory, progress, progressDone, type BenchRow } from './harness.js';
 
 const SAMPLING_MS = 1000;
-const QUEUE_SIZE = Number(process.env.OPCUA_BENCH_QUEUE ?? 2);
+const QUEUE_SIZE = Number(process.env.OPCUA_BENCH_QUEUE ?? 1);
 const WARMUP_MS = 2500;
 const WINDOW_MS = Number(process.env.OPCUA_BENCH_WINDOW_MS ?? 8000);
 const SIZES = (process.env.OPCUA_BENCH_ITEMS ?? '1000,5000,10000').split(',').map(Number);
