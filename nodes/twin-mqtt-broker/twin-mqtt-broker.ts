@@ -35,6 +35,7 @@ export default function (RED: NodeAPI): void {
         }
         broadcast(s, s);
       });
+      node.link.on('notice', (text: string) => node.warn(`${o.url}: ${text}`));
       node.link.on('linkError', (err: Error) => {
         // One line, no options object: credentials never reach the log. A refused reconnect
         // repeats every back-off period: log it once until something changes.

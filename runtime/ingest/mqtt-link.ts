@@ -137,7 +137,7 @@ export class MqttLink extends EventEmitter {
       if (protocolVersion === 5 && (err as { code?: number }).code === 1 && this.client === client) {
         // CONNACK 1 = unacceptable protocol version: the broker speaks only MQTT 3.1.1. Without
         // v5 user properties receivers cannot drop repeats, so say so once.
-        this.emit('linkError', new Error('broker refuses MQTT v5; falling back to 3.1.1 (no repeat detection)'));
+        this.emit('notice', 'broker refuses MQTT v5; falling back to 3.1.1 (receivers cannot drop repeats)');
         client.removeAllListeners();
         client.on('error', () => undefined);
         client.end(true);

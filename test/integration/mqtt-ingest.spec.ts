@@ -86,6 +86,8 @@ function suite(name: string, start: (ctx: Mocha.Context) => Promise<BrokerUnderT
 
     it(`speaks MQTT ${name === 'aedes' ? '3.1.1 (fallback from v5)' : 'v5'}`, function () {
       expect(link.protocolVersion).to.equal(b!.protocol);
+      const warnings = (helper.log().args as any[][]).map((a) => a[0]).filter((e) => e.level === 30 && e.id === 'b1').map((e) => String(e.msg));
+      expect(warnings.some((w) => /falling back to 3\.1\.1/.test(w))).to.equal(b!.protocol === 4);
     });
 
     it('ingests the simulator contract JSON, including a dropout, and survives a bad message', async function () {
