@@ -8,6 +8,7 @@ import type { IPublishPacket } from 'mqtt';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MqttIngest, type MqttIngestConfig } from '../../runtime/ingest/mqtt-ingest.js';
+import type { DedupeSnapshot } from '../../runtime/ingest/mqtt-dedupe.js';
 import { TwinError } from '../../runtime/model/errors.js';
 import { readingTopic } from '../../runtime/model/reading.js';
 import { statusError, statusIdle, statusOk, statusWarn, errorStatusText } from '../shared/status.js';
@@ -25,9 +26,9 @@ export default function (RED: NodeAPI): void {
     let unsubscribe: ((unsubscribe?: boolean) => void) | undefined;
     // What was seen survives a restart, so outbox messages redelivered then are still dropped.
     const dedupeFile = `${dataPath((RED.settings as unknown as { userDir?: string }).userDir, 'dedupe', node.id)}.json`;
-    let saved: Record<string, number> | undefined;
+    let saved: DedupeSnapshot | undefined;
     try {
-      saved = JSON.parse(readFileSync(dedupeFile, 'utf8')) as Record<string, number>;
+      saved = JSON.parse(readFileSync(dedupeFile, 'utf8')) as DedupeSnapshot;
     } catch {
       saved = undefined; // first run, or unreadable: start empty
     }

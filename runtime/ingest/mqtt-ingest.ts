@@ -12,7 +12,7 @@ import { compileTopicMapping, fillTemplate, mapTopic, type TopicMapping } from '
 import {
   decodeMqttPayload, validateMqttPayloadConfig, DEFAULT_MAX_PAYLOAD_BYTES, MQTT_PAYLOAD_MODES, type MqttPayloadConfig, type MqttPayloadMode,
 } from './mqtt-payload.js';
-import { OutboxDedupe, type UserProperties } from './mqtt-dedupe.js';
+import { OutboxDedupe, type DedupeSnapshot, type UserProperties } from './mqtt-dedupe.js';
 import { SparkplugHost, rebirthPayload, type RebirthAction } from './sparkplug-host.js';
 import { decodeSparkplugPayload, encodeSparkplugPayload, parseSparkplugTopic } from './sparkplug-codec.js';
 import type { MqttLink } from './mqtt-link.js';
@@ -60,7 +60,7 @@ export class MqttIngest {
   private readonly unit: string;
 
   /** Validates the config; throws TwinError('BAD_CONFIG') naming the problem. */
-  constructor(cfg: MqttIngestConfig, dedupeSnapshot?: Record<string, number>) {
+  constructor(cfg: MqttIngestConfig, dedupeSnapshot?: DedupeSnapshot) {
     const mode = (cfg.mode || 'json') as MqttIngestMode;
     if (mode !== 'sparkplug' && !MQTT_PAYLOAD_MODES.includes(mode)) {
       throw new TwinError('BAD_CONFIG', `payload mode must be one of ${[...MQTT_PAYLOAD_MODES, 'sparkplug'].join(', ')}, not '${mode}'`);

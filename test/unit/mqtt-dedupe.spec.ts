@@ -20,4 +20,11 @@ describe('MQTT outbox dedupe', () => {
     const b = new OutboxDedupe(JSON.parse(JSON.stringify(a.snapshot())));
     expect([b.accept(p('a', 5)), b.accept(p('a', 6))]).to.deep.equal([false, true]);
   });
+  it('accepts a message that was overtaken, once, and still drops repeats', () => {
+    const d = new OutboxDedupe();
+    const seen = [1, 3, 4, 2, 2, 3, 5].map((n) => d.accept(p('a', n)));
+    expect(seen).to.deep.equal([true, true, true, true, false, false, true]);
+    const restored = new OutboxDedupe(JSON.parse(JSON.stringify(new OutboxDedupe({ a: { h: 9, m: [7] } }).snapshot())));
+    expect([7, 7, 8, 9, 10].map((n) => restored.accept(p('a', n)))).to.deep.equal([true, false, false, false, true]);
+  });
 });
