@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { MessageSecurityMode } from 'node-opcua';
 import type { Subscription } from 'rxjs';
 import type { OpcuaEndpointSettings, OpcuaMonitorSettings } from '../../runtime/ingest/opcua-config.js';
 import { CONNECTION_LOST_REASON, OpcuaSessionManager, type OpcuaConnection, type OpcuaSample } from '../../runtime/ingest/opcua-session.js';
@@ -127,6 +128,19 @@ describe('OPC UA session manager (real node-opcua server)', function () {
     expect(r).to.include({ quality: 'bad', qualityReason: 'BadNodeIdUnknown' });
   });
 
+  it('applies an absolute deadband on the server', async function () {
+    const conn = acquire();
+    await conn.whenConnected(20_000);
+    server.setValue('Pressure', 10);
+    const out = collect(conn, monitorSettings(['Pressure'], { deadband: 1 }));
+    await waitFor(() => readingsOf(out, 'pressure').some((r) => r.value === 10), 10_000, 25, 'initial 10');
+    server.setValue('Pressure', 10.5); // inside the deadband
+    await new Promise((r) => setTimeout(r, 300));
+    server.setValue('Pressure', 12); // outside
+    await waitFor(() => readingsOf(out, 'pressure').some((r) => r.value === 12), 10_000, 25, 'value 12');
+    expect(readingsOf(out, 'pressure').map((r) => r.value)).to.deep.equal([10, 12]);
+  });
+
   it('reads once on demand and browses the address space', async function () {
     const conn = acquire();
     await conn.whenConnected(20_000);
@@ -164,6 +178,7 @@ describe('OPC UA session manager (real node-opcua server)', function () {
         expect(res[0].kind).to.equal('reading');
         const session = server.server.engine.getSessions()[0] as unknown as { channel?: { securityMode: number; securityPolicy: string } };
         expect(String(session.channel?.securityPolicy)).to.contain(policy);
+        expect(session.channel?.securityMode).to.equal(MessageSecurityMode[mode]);
       });
     }
   }
