@@ -154,6 +154,27 @@ describe('twin-opcua-in (node, real OPC UA server)', function () {
     expect(server.sessionCount()).to.equal(1);
   });
 
+  it('leaves no monitored item behind when a changed node is redeployed (same session)', async function () {
+    const { out } = await load({ items: [item('Temperature'), item('Pressure')] });
+    await waitFor(() => server.monitoredItemCount() === 2, 20_000, 25, 'two items');
+    const sessionsOpened = server.server.engine.cumulatedSessionCount;
+    const flow = [
+      endpoint(),
+      { id: 'in', type: 'twin-opcua-in', endpoint: 'ep', items: [item('Counter')], samplingIntervalMs: 0, deadband: 0, queueSize: 10, maxFutureMs: 5000, wires: [['out']] },
+      { id: 'out', type: 'helper' },
+    ];
+    await (helper as unknown as { setFlows(f: object[], type: string): Promise<void> }).setFlows(flow, 'nodes');
+    node('out').on('input', (m: never) => out.push(m));
+    await waitFor(() => {
+      const c = server.monitoredItemsByNodeId();
+      return c.size === 1 && c.get('ns=1;s=Counter') === 1;
+    }, 20_000, 25, 'only the new item');
+    expect(server.sessionCount()).to.equal(1);
+    expect(server.server.engine.cumulatedSessionCount).to.equal(sessionsOpened);
+    server.setValue('Counter', 777);
+    await waitFor(() => out.some((m) => m.payload.tag === 'counter' && m.payload.value === 777), 10_000, 25, 'new item live');
+  });
+
   describe('config validation', function () {
     const cases: Array<[string, Record<string, unknown>, RegExp]> = [
       ['no items', { items: [] }, /at least one item/],
