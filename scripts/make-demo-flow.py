@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Writes examples/demo/demo-line.json: the demo flow `twinloop start` deploys (and an Import-menu example).
+Kept as a script so the many OPC UA items stay consistent with the simulator's tag table."""
+import json, os
+
+ASSET = 'demo/plant1/extrusion/line1/extruder'
+TAGS = [  # tag, unit
+    ('zone1_temp', 'degC'), ('zone2_temp', 'degC'), ('zone3_temp', 'degC'),
+    ('melt_pressure', 'bar'), ('melt_temp', 'degC'), ('screw_speed', 'rpm'),
+    ('motor_power', 'kW'), ('vibration', 'mm/s'), ('throughput', 'kg/h'), ('quality_index', '%'),
+]
+TAB = 'demo-tab'
+def node(id, type, x, y, wires=None, **kw):
+    n = {'id': id, 'type': type, 'z': TAB, 'x': x, 'y': y, **kw}
+    if wires is not None: n['wires'] = wires
+    return n
+
+screen_overrides = [
+    {'match': '*/zone*_temp', 'lowLimit': 100, 'highLimit': 300, 'maxRatePerS': 5, 'stuckSamples': 30, 'spikeWindow': 11, 'staleAfterMs': 15000},
+    {'match': '*/melt_temp', 'lowLimit': 100, 'highLimit': 320, 'maxRatePerS': 5, 'spikeWindow': 11, 'staleAfterMs': 15000},
+    {'match': '*/melt_pressure', 'lowLimit': 0, 'highLimit': 400, 'spikeWindow': 11, 'staleAfterMs': 15000},
+    {'match': '*/vibration', 'lowLimit': 0, 'highLimit': 50, 'spikeWindow': 11, 'staleAfterMs': 15000},
+]
+def screen(id, name, x, y, wires):
+    return node(id, 'twin-screen', x, y, wires, name=name, lowLimit='', highLimit='', maxRatePerS='',
+                stuckTolerance=0, stuckSamples=0, stuckWindowMs=0, spikeWindow=0, spikeK=3, spikeMinDelta=0.5,
+                staleAfterMs=0, maxFutureMs=5000, sevRange='bad', sevRate='uncertain', sevStuck='uncertain',
+                sevSpike='uncertain', sevDuplicate='bad', sevOutOfOrder='bad', sevFuture='bad', sevStale='bad',
+                overrides=screen_overrides, flaggedOutput=True, outputs=2)
+
+flow = [
+    {'id': TAB, 'type': 'tab', 'label': 'TwinLoop demo line', 'disabled': False,
+     'info': 'The extrusion line of the plant simulator, ingested over OPC UA and MQTT (JSON and Sparkplug B) and screened.\n\n'
+             'Endpoints come from the environment: `TWINLOOP_OPCUA_ENDPOINT`, `TWINLOOP_MQTT_URL` (set by `twinloop start`).'},
+    {'id': 'demo-opcua-endpoint', 'type': 'twin-opcua-endpoint', 'name': 'plant simulator',
+     'endpointUrl': '${TWINLOOP_OPCUA_ENDPOINT}', 'securityMode': 'None', 'securityPolicy': 'None',
+     'authMode': 'anonymous', 'acceptUnknownCertificates': False},
+    {'id': 'demo-broker', 'type': 'twin-mqtt-broker', 'name': 'site broker', 'url': '${TWINLOOP_MQTT_URL}',
+     'clientId': 'twinloop-demo', 'protocolVersion': 5, 'cleanSession': False, 'sessionExpiryS': 3600, 'keepaliveS': 60,
+     'reconnectPeriodMs': 1000, 'maxReconnectPeriodMs': 30000, 'tlsCaFile': '', 'tlsCertFile': '', 'tlsKeyFile': '',
+     'rejectUnauthorized': True, 'outboxMaxEntries': 100000, 'inflightWindow': 10},
+
+    node('demo-comment', 'comment', 230, 40, name='Ingest the extrusion line three ways, screen it, publish the screened readings',
+         info='**OPC UA** (top): `twin-opcua-in` subscribes to ten tags of the simulator at 1 s through the shared session of '
+              'the `plant simulator` endpoint. Its readings are screened (range, rate, stuck, spikes, stale, timestamps) by '
+              '`twin-screen`, and published back to the unified namespace by `twin-mqtt-out` under '
+              '`<asset>/twin/reading/<tag>`. Readings the screen flags also go to the debug sidebar.\n\n'
+              '**MQTT JSON** (middle): `twin-mqtt-in` maps `demo/plant1/extrusion/line1/extruder/<tag>` to asset and tag.\n\n'
+              '**Sparkplug B** (bottom): the same tags from the simulator\'s edge node, with birth/death and rebirth handling.\n\n'
+              'Inject a sensor fault to watch the screen react: write `spike zone1_temp` or `stuck zone2_temp` to the '
+              'simulator\'s OPC UA variable `ns=1;s=sim.fault_command`, or type it into `twinloop sim`.'),
+
+    node('demo-opcua-in', 'twin-opcua-in', 170, 120, [['demo-screen-opcua']], name='extruder (OPC UA)',
+         endpoint='demo-opcua-endpoint',
+         items=[{'nodeId': f'ns=1;s=extruder.{t}', 'asset': ASSET, 'tag': t, 'unit': u} for t, u in TAGS],
+         samplingIntervalMs=1000, deadband=0, queueSize=10, maxFutureMs=5000, defaultAsset=''),
+    screen('demo-screen-opcua', 'screen (OPC UA)', 420, 120, [['demo-mqtt-out'], ['demo-debug-flagged']]),
+    node('demo-mqtt-out', 'twin-mqtt-out', 680, 100, [], name='publish screened', broker='demo-broker',
+         topicMode='uns', prefix='', kind='', topic='', qos=1, retain=False),
+    node('demo-debug-flagged', 'debug', 690, 160, None, name='flagged readings', active=True, tosidebar=True,
+         console=False, tostatus=False, complete='payload', targetType='msg', statusVal='', statusType='auto'),
+
+    node('demo-mqtt-in-json', 'twin-mqtt-in', 170, 240, [['demo-screen-mqtt']], name='extruder (MQTT JSON)',
+         broker='demo-broker', mode='json', pattern=f'{ASSET}/{{tag}}', assetTemplate=ASSET, tagTemplate='{tag}',
+         valuePath='value', timestampPath='tsMs', qualityPath='quality', unitPath='unit', unit='', qos=1,
+         maxFutureMs=5000, maxPayloadBytes=1048576, sparkplugGroup='+', rebirthHoldOffMs=5000),
+    screen('demo-screen-mqtt', 'screen (MQTT)', 420, 240, [[], ['demo-debug-flagged-mqtt']]),
+    node('demo-debug-flagged-mqtt', 'debug', 690, 260, None, name='flagged (MQTT)', active=False, tosidebar=True,
+         console=False, tostatus=False, complete='payload', targetType='msg', statusVal='', statusType='auto'),
+
+    node('demo-mqtt-in-spb', 'twin-mqtt-in', 170, 340, [['demo-debug-spb']], name='extruder (Sparkplug B)',
+         broker='demo-broker', mode='sparkplug', pattern='', assetTemplate='', tagTemplate='',
+         valuePath='value', timestampPath='tsMs', qualityPath='quality', unitPath='unit', unit='', qos=1,
+         maxFutureMs=5000, maxPayloadBytes=1048576, sparkplugGroup='plant1', rebirthHoldOffMs=5000),
+    node('demo-debug-spb', 'debug', 440, 340, None, name='Sparkplug readings', active=False, tosidebar=True,
+         console=False, tostatus=True, complete='payload', targetType='msg', statusVal='payload.value', statusType='msg'),
+
+    node('demo-catch', 'catch', 160, 420, [['demo-debug-errors']], name='bad input anywhere', scope=None, uncaught=False),
+    node('demo-debug-errors', 'debug', 420, 420, None, name='errors', active=True, tosidebar=True, console=False,
+         tostatus=False, complete='error', targetType='msg', statusVal='', statusType='auto'),
+]
+out = os.path.join(os.path.dirname(__file__), '..', 'examples', 'demo', 'demo-line.json')
+with open(out, 'w') as f:
+    json.dump(flow, f, indent=2)
+    f.write('\n')
+print('wrote', os.path.normpath(out))
