@@ -40,7 +40,7 @@ flow = [
      'reconnectPeriodMs': 1000, 'maxReconnectPeriodMs': 30000, 'tlsCaFile': '', 'tlsCertFile': '', 'tlsKeyFile': '',
      'rejectUnauthorized': True, 'outboxMaxEntries': 100000, 'inflightWindow': 10},
 
-    node('demo-comment', 'comment', 230, 40, name='Ingest the extrusion line three ways, screen it, publish the screened readings',
+    node('demo-comment', 'comment', 330, 40, name='Ingest the extrusion line three ways, screen it, publish the screened readings',
          info='**OPC UA** (top): `twin-opcua-in` subscribes to ten tags of the simulator at 1 s through the shared session of '
               'the `plant simulator` endpoint. Its readings are screened (range, rate, stuck, spikes, stale, timestamps) by '
               '`twin-screen`, and published back to the unified namespace by `twin-mqtt-out` under '

@@ -35,8 +35,11 @@ describe('browser: the Node-RED editor with TwinLoop', function () {
       const RED = (window as any).RED;
       return RED?.nodes?.getType && RED.nodes.getType('inject') && document.querySelector('.red-ui-palette-node');
     }, undefined, { timeout: 60_000 });
-    // The editor finishes loading the flow after the palette; let it settle.
-    await page.waitForFunction(() => (window as any).RED.nodes.eachNode !== undefined, undefined, { timeout: 30_000 });
+    // The editor adds the deployed demo flow to the workspace after the palette: wait until it is drawn.
+    await page.waitForFunction(() => {
+      const loader = document.querySelector('#red-ui-loader') as HTMLElement | null;
+      return (!loader || loader.offsetParent === null) && document.querySelectorAll('#red-ui-workspace-chart .red-ui-flow-node-group').length > 0;
+    }, undefined, { timeout: 60_000 });
   });
 
   after(async function () {
@@ -64,7 +67,22 @@ describe('browser: the Node-RED editor with TwinLoop', function () {
       expect(f.inPalette, `${f.type} in the palette`).to.equal(true);
     }
     expect(found.filter((f) => f.category !== 'config').length).to.be.greaterThan(0);
+  });
+
+  it('draws the demo flow, whose TwinLoop nodes report a green (working) status', async function () {
+    const demoTypes = await page.evaluate(() => {
+      const types = new Set<string>();
+      (window as any).RED.nodes.eachNode((n: any) => { if (String(n.type).startsWith('twin-')) types.add(n.type); });
+      return [...types].sort();
+    });
+    expect(demoTypes).to.include.members(['twin-mqtt-in', 'twin-mqtt-out', 'twin-opcua-in', 'twin-screen']);
+    // Statuses arrive over the editor's comms once the nodes connect to the simulator and the broker.
+    await page.waitForFunction(() => {
+      const ids = ['demo-opcua-in', 'demo-mqtt-in-json', 'demo-screen-opcua'];
+      return ids.every((id) => (window as any).RED.nodes.node(id)?.status?.fill === 'green');
+    }, undefined, { timeout: 60_000 });
     if (process.env.TWINLOOP_SCREENSHOT_DIR) {
+      await page.waitForTimeout(3000);
       mkdirSync(process.env.TWINLOOP_SCREENSHOT_DIR, { recursive: true });
       await page.screenshot({ path: join(process.env.TWINLOOP_SCREENSHOT_DIR, 'editor-demo.png') });
     }
