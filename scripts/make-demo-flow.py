@@ -16,10 +16,10 @@ def node(id, type, x, y, wires=None, **kw):
     return n
 
 screen_overrides = [
-    {'match': '*/zone*_temp', 'lowLimit': 100, 'highLimit': 300, 'maxRatePerS': 5, 'stuckSamples': 30, 'spikeWindow': 11, 'staleAfterMs': 15000},
-    {'match': '*/melt_temp', 'lowLimit': 100, 'highLimit': 320, 'maxRatePerS': 5, 'spikeWindow': 11, 'staleAfterMs': 15000},
-    {'match': '*/melt_pressure', 'lowLimit': 0, 'highLimit': 400, 'spikeWindow': 11, 'staleAfterMs': 15000},
-    {'match': '*/vibration', 'lowLimit': 0, 'highLimit': 50, 'spikeWindow': 11, 'staleAfterMs': 15000},
+    {'match': 'zone*_temp', 'lowLimit': 100, 'highLimit': 300, 'maxRatePerS': 5, 'stuckSamples': 30, 'spikeWindow': 11, 'staleAfterMs': 15000},
+    {'match': 'melt_temp', 'lowLimit': 100, 'highLimit': 320, 'maxRatePerS': 5, 'spikeWindow': 11, 'staleAfterMs': 15000},
+    {'match': 'melt_pressure', 'lowLimit': 0, 'highLimit': 400, 'spikeWindow': 11, 'staleAfterMs': 15000},
+    {'match': 'vibration', 'lowLimit': 0, 'highLimit': 50, 'spikeWindow': 11, 'staleAfterMs': 15000},
 ]
 def screen(id, name, x, y, wires):
     return node(id, 'twin-screen', x, y, wires, name=name, lowLimit='', highLimit='', maxRatePerS='',

@@ -1,0 +1,74 @@
+/**
+ * The main job end to end: `twinloop start` as a child process (embedded broker, simulator, demo
+ * flow). Readings of the simulated extruder come in over OPC UA, are screened and published back to
+ * the unified namespace; a sensor fault injected into the simulator shows up as a flagged reading.
+ */
+import { expect } from 'chai';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { OPCUAClient, OPCUACertificateManager, DataType, AttributeIds } from 'node-opcua';
+import { startTwinloop, type TwinloopProcess } from '../support/twinloop-process.js';
+import { waitFor } from '../support/ports.js';
+import type { Reading } from '../../runtime/model/reading.js';
+
+const ASSET = 'demo/plant1/extrusion/line1/extruder';
+
+describe('integration: twinloop start with the demo flow', function () {
+  this.timeout(120_000);
+  let tl: TwinloopProcess;
+  let sub: mqtt.MqttClient;
+  const received: Reading[] = [];
+
+  before(async function () {
+    tl = await startTwinloop();
+    sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${tl.mqttPort}`);
+    sub.on('message', (_t, buf) => received.push(JSON.parse(buf.toString()) as Reading));
+    await sub.subscribeAsync(`${ASSET}/twin/reading/#`);
+  });
+
+  after(async function () {
+    await sub?.endAsync();
+    if (tl) await tl.stop();
+  });
+
+  it('publishes screened OPC UA readings of every configured tag to <asset>/twin/reading/<tag>', async function () {
+    const want = ['zone1_temp', 'zone2_temp', 'zone3_temp', 'melt_pressure', 'motor_power', 'vibration'];
+    await waitFor(() => want.every((t) => received.some((r) => r.tag === t && r.quality === 'good')), 60_000, 100, 'good readings of every tag');
+    const r = received.find((x) => x.tag === 'zone1_temp')!;
+    expect(r).to.include({ asset: ASSET, source: 'opcua', unit: 'degC' });
+    expect(r.value).to.be.within(100, 300);
+    expect(Math.abs(r.tsMs - Date.now())).to.be.below(60_000);
+  });
+
+  it('flags a sensor dropout and an out-of-range spike injected into the simulator', async function () {
+    const pki = mkdtempSync(join(tmpdir(), 'twinloop-e2e-pki-'));
+    const clientCertificateManager = new OPCUACertificateManager({ rootFolder: pki, automaticallyAcceptUnknownCertificate: true });
+    const client = OPCUAClient.create({ endpointMustExist: false, clientCertificateManager, connectionStrategy: { maxRetry: 3 } });
+    await client.connect(`opc.tcp://127.0.0.1:${tl.opcuaPort}/UA/TwinLoopSim`);
+    const session = await client.createSession();
+    try {
+      const write = (text: string) =>
+        session.write({ nodeId: 'ns=1;s=sim.fault_command', attributeId: AttributeIds.Value, value: { value: { dataType: DataType.String, value: text } } });
+      const since = received.length;
+      expect((await write('dropout zone2_temp')).isGood()).to.equal(true);
+      expect((await write('spike zone3_temp 500 0.5')).isGood()).to.equal(true);
+      const dropout = await waitFor(() => received.slice(since).find((r) => r.tag === 'zone2_temp' && r.quality === 'bad'), 30_000, 100, 'a bad zone2_temp');
+      expect(dropout!.qualityReason).to.match(/BadSensorFailure/);
+      const spike = await waitFor(() => received.slice(since).find((r) => r.tag === 'zone3_temp' && r.quality === 'bad'), 30_000, 100, 'a flagged zone3_temp');
+      // The simulator's spikes have a random sign: ±500 degC lands outside the 100..300 degC range.
+      expect(spike!.qualityReason).to.match(/range[<>](low|high)/);
+      expect(Math.abs(spike!.value - 200)).to.be.above(250); // the flagged reading keeps its value
+    } finally {
+      await session.close();
+      await client.disconnect();
+    }
+  });
+
+  it('stops cleanly on SIGINT', async function () {
+    const code = await tl.stop();
+    expect(code).to.equal(0);
+    expect(tl.output()).to.match(/Stopping TwinLoop/);
+  });
+});
