@@ -106,3 +106,12 @@ describe('opcua-session helpers', function () {
     expect(OpcuaSessionManager.keyOf({ ...s, securityMode: 'Sign', securityPolicy: 'Basic256Sha256' })).not.to.equal(k);
   });
 });
+
+describe('twin-opcua-endpoint PKI folder', function () {
+  it('lives in the Node-RED user directory, else TWINLOOP_HOME, else the temp dir', async function () {
+    const { opcuaPkiDir } = await import('../../nodes/twin-opcua-endpoint/endpoint-api.js');
+    expect(opcuaPkiDir('/home/nr/.node-red', {})).to.equal('/home/nr/.node-red/twinloop/pki/opcua');
+    expect(opcuaPkiDir(undefined, { TWINLOOP_HOME: '/srv/twinloop' })).to.equal('/srv/twinloop/pki/opcua');
+    expect(opcuaPkiDir(undefined, {})).to.match(/twinloop-[^/]+\/pki\/opcua$/);
+  });
+});
