@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { validateEndpointSettings, validateEndpointUrl, validateMonitorSettings, validateNodeId, validateSecurity } from '../../runtime/ingest/opcua-config.js';
+import { opcuaPkiDir } from '../../nodes/twin-opcua-endpoint/endpoint-api.js';
 import { backoffDelayMs, classifyError, OpcuaSessionManager } from '../../runtime/ingest/opcua-session.js';
 
 describe('opcua-config: endpoint and item validation', function () {
@@ -108,8 +109,7 @@ describe('opcua-session helpers', function () {
 });
 
 describe('twin-opcua-endpoint PKI folder', function () {
-  it('lives in the Node-RED user directory, else TWINLOOP_HOME, else the temp dir', async function () {
-    const { opcuaPkiDir } = await import('../../nodes/twin-opcua-endpoint/endpoint-api.js');
+  it('lives in the Node-RED user directory, else TWINLOOP_HOME, else the temp dir', function () {
     expect(opcuaPkiDir('/home/nr/.node-red', {})).to.equal('/home/nr/.node-red/twinloop/pki/opcua');
     expect(opcuaPkiDir(undefined, { TWINLOOP_HOME: '/srv/twinloop' })).to.equal('/srv/twinloop/pki/opcua');
     expect(opcuaPkiDir(undefined, {})).to.match(/twinloop-[^/]+\/pki\/opcua$/);
