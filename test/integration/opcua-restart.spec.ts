@@ -90,4 +90,15 @@ describe('OPC UA server restart during a subscription (Node-RED, real server)', 
       expect(server.subscriptionCount()).to.equal(2);
     });
   }
+
+  it('shows a red "access denied" status on the nodes when the password is wrong', async function () {
+    const flow = [
+      { id: 'ep', type: 'twin-opcua-endpoint', endpointUrl: server.endpointUrl, securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256', authMode: 'username', acceptUnknownCertificates: true },
+      { id: 'in1', type: 'twin-opcua-in', endpoint: 'ep', items: [item('Temperature')], samplingIntervalMs: 0, queueSize: 1, deadband: 0, wires: [[]] },
+    ];
+    await helper.load([endpointNode, inNode] as never, flow as never, { ep: { user: 'op', password: 'wrong' } });
+    const st = await waitFor(() => (rec.lastStatus('in1')?.fill === 'red' ? rec.lastStatus('in1') : undefined), 30_000, 25, 'red status');
+    expect(st).to.deep.equal({ fill: 'red', shape: 'ring', text: 'access denied' });
+    expect(server.sessionCount()).to.equal(0);
+  });
 });
