@@ -76,6 +76,13 @@ describe('browser: the Node-RED editor with TwinLoop', function () {
       return [...types].sort();
     });
     expect(demoTypes).to.include.members(['twin-mqtt-in', 'twin-mqtt-out', 'twin-opcua-in', 'twin-screen']);
+    // No red triangles: every TwinLoop node of the demo is valid (the editor accepts `${ENV}` values as such).
+    const invalid = await page.evaluate(() => {
+      const RED = (window as any).RED;
+      const ids = ['demo-opcua-endpoint', 'demo-broker', 'demo-opcua-in', 'demo-screen-opcua', 'demo-mqtt-out', 'demo-mqtt-in-json', 'demo-mqtt-in-spb'];
+      return ids.filter((id) => RED.nodes.node(id)?.valid !== true);
+    });
+    expect(invalid, 'demo nodes the editor marks invalid').to.deep.equal([]);
     // Statuses arrive over the editor's comms once the nodes connect to the simulator and the broker.
     await page.waitForFunction(() => {
       const ids = ['demo-opcua-in', 'demo-mqtt-in-json', 'demo-screen-opcua'];
