@@ -14,13 +14,16 @@ export interface TwinloopProcess {
   mqttPort: number;
   opcuaPort: number;
   output(): string;
+  /** SIGINT, and the exit code once the process is gone. */
   stop(): Promise<number | null>;
+  /** SIGKILL: a crash, no shutdown code runs. */
+  kill(): Promise<void>;
   child: ChildProcess;
 }
 
-export async function startTwinloop(extraArgs: string[] = [], extraEnv: Record<string, string> = {}): Promise<TwinloopProcess> {
+/** `home`: an existing user directory (with its flows.json) to start in, e.g. for a restart. */
+export async function startTwinloop(extraArgs: string[] = [], extraEnv: Record<string, string> = {}, home = mkdtempSync(join(tmpdir(), 'twinloop-home-'))): Promise<TwinloopProcess> {
   const [port, mqttPort, opcuaPort] = [await freePort(), await freePort(), await freePort()];
-  const home = mkdtempSync(join(tmpdir(), 'twinloop-home-'));
   const bin = join(__dirname, '..', '..', 'dist', 'bin', 'twinloop.js');
   const child = spawn(process.execPath, [bin, 'start', ...extraArgs], {
     env: { ...process.env, PORT: String(port), MQTT_PORT: String(mqttPort), OPCUA_PORT: String(opcuaPort), TWINLOOP_HOME: home, ...extraEnv },
@@ -51,6 +54,12 @@ export async function startTwinloop(extraArgs: string[] = [], extraEnv: Record<s
     opcuaPort,
     child,
     output: () => out,
+    kill: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGKILL');
+      }),
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve(child.exitCode);
