@@ -138,8 +138,15 @@ class Phase {
   lastMs = 0;
   notGood = 0;
   readonly latencies: number[] = [];
+  /** Process CPU time (user + system) from the start of publishing to the end of the phase. */
+  cpuUs = 0;
+  private readonly cpu0 = process.cpuUsage();
   constructor(readonly startSeq: number, readonly n: number) {
     this.sentAt = new Float64Array(n);
+  }
+  end(): void {
+    const d = process.cpuUsage(this.cpu0);
+    this.cpuUs = d.user + d.system;
   }
 }
 
@@ -215,6 +222,7 @@ async function drain(p: Phase): Promise<void> {
       lastChange = performance.now();
     } else if (performance.now() - lastChange > IDLE_MS) break;
   }
+  p.end();
 }
 
 // ---------------------------------------------------------------- cases
@@ -279,9 +287,10 @@ async function loadFlow(modules: unknown[], flow: object[], rx: Receiver): Promi
   };
 }
 
-const root = resolve(__dirname, '..', '..');
+/** TWINLOOP_BENCH_TWIN_DIST: another build's dist/ (an A/B comparison of two versions of the nodes). */
+const twinDist = process.env.TWINLOOP_BENCH_TWIN_DIST || join(resolve(__dirname, '..', '..'), 'dist');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const twinModule = (t: string): unknown => require(join(root, 'dist', 'nodes', t, `${t}.js`));
+const twinModule = (t: string): unknown => require(join(twinDist, 'nodes', t, `${t}.js`));
 
 const coreChain: Case = {
   name: (b) => `Node-RED core mqtt in → function → sink ← ${b.name}`,
@@ -370,17 +379,20 @@ function rows(c: Case, b: Broker, m: Measured, base?: Measured): BenchRow[] {
   const lost = (p: Phase): string => (p.count < p.n ? `LOST ${p.n - p.count} of ${p.n}` : `0 lost of ${p.n}`);
   const flagged = (p: Phase): string => (c.baseline ? '' : `; ${p.notGood} not good`);
   const fr = rate(m.flood);
+  // CPU per reading is less sensitive than the rate to other load on the machine. In-process:
+  // publisher + receiving end (+ aedes); Mosquitto runs in its own process and is not counted.
+  const cpu = (p: Phase): string => `${(p.cpuUs / p.n).toFixed(1)} µs CPU/reading`;
   const pr = rate(m.paced);
   return [
     {
       suite: SUITE, case: `${c.name(b)}, flood`, baseline: c.baseline, count: m.flood.count, throughputPerS: fr,
       ...latencyStats(m.flood.latencies), ...mem,
-      note: `${c.what}; ${lost(m.flood)}${flagged(m.flood)}${base ? `; ${pct(fr, rate(base.flood))} of the bare client's rate` : ''}; latency = queueing`,
+      note: `${c.what}; ${lost(m.flood)}${flagged(m.flood)}; ${cpu(m.flood)}${base ? `; ${pct(fr, rate(base.flood))} of the bare client's rate` : ''}; latency = queueing`,
     },
     {
       suite: SUITE, case: `${c.name(b)}, ${PACED_PER_S.toLocaleString('en-US')}/s for ${PACED_MS / 1000} s`, baseline: c.baseline, count: m.paced.count, throughputPerS: pr,
       ...latencyStats(m.paced.latencies), ...mem,
-      note: `${lost(m.paced)}${flagged(m.paced)}${base ? `; p50 latency ${(latencyStats(m.paced.latencies).p50Ms! - latencyStats(base.paced.latencies).p50Ms!).toFixed(3)} ms above the bare client's` : ''}`,
+      note: `${lost(m.paced)}${flagged(m.paced)}; ${cpu(m.paced)}${base ? `; p50 latency ${(latencyStats(m.paced.latencies).p50Ms! - latencyStats(base.paced.latencies).p50Ms!).toFixed(3)} ms above the bare client's` : ''}`,
     },
   ];
 }
