@@ -81,8 +81,15 @@ export default function (RED: NodeAPI): void {
         });
       }
       if (res.readings.length > 0) {
-        const msgs = res.readings.map((r) => ({ topic: readingTopic(r), payload: r, mqtt: { topic, qos: packet.qos, retain: packet.retain } }));
-        node.send([msgs] as unknown as NodeMessage);
+        const mqtt = { topic, qos: packet.qos, retain: packet.retain };
+        if (res.readings.length === 1) {
+          // The usual case (one reading per message): Node-RED's single-message path, same result.
+          const r = res.readings[0];
+          node.send({ topic: readingTopic(r), payload: r, mqtt } as unknown as NodeMessage);
+        } else {
+          const msgs = res.readings.map((r) => ({ topic: readingTopic(r), payload: r, mqtt: { ...mqtt } }));
+          node.send([msgs] as unknown as NodeMessage);
+        }
         if (!healthy && res.errors.length === 0) {
           healthy = true;
           statusOk(node, t('status.connected'));

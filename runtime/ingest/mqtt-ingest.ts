@@ -8,7 +8,7 @@ import { Observable } from 'rxjs';
 import type { IPublishPacket } from 'mqtt';
 import { TwinError } from '../model/errors.js';
 import { DEFAULT_MAX_FUTURE_MS, type Reading } from '../model/reading.js';
-import { compileTopicMapping, fillTemplate, mapTopic, type TopicMapping } from './mqtt-topic-map.js';
+import { compileTemplate, compileTopicMapping, topicMapper, type TopicMapper, type TopicMapping } from './mqtt-topic-map.js';
 import {
   decodeMqttPayload, validateMqttPayloadConfig, DEFAULT_MAX_PAYLOAD_BYTES, MQTT_PAYLOAD_MODES, type MqttPayloadConfig, type MqttPayloadMode,
 } from './mqtt-payload.js';
@@ -56,6 +56,8 @@ export class MqttIngest {
   readonly dedupe: OutboxDedupe;
   private readonly payloadCfg: MqttPayloadConfig;
   private readonly mapping?: TopicMapping;
+  /** The mapping compiled once (templates parsed at construction, not per message). */
+  private readonly mapTopic?: TopicMapper;
   private readonly host?: SparkplugHost;
   private readonly unit: string;
 
@@ -79,13 +81,14 @@ export class MqttIngest {
       for (const r of assetTemplate.matchAll(/\{([^}]*)\}/g)) {
         if (!['group', 'edge', 'device'].includes(r[1])) throw new TwinError('BAD_CONFIG', `asset template refers to {${r[1]}}; Sparkplug offers {group}, {edge} and {device}`);
       }
+      const fillAsset = compileTemplate(assetTemplate);
       const holdOff = num(cfg.rebirthHoldOffMs, 5000);
       if (!Number.isFinite(holdOff) || holdOff < 0) throw new TwinError('BAD_CONFIG', `rebirthHoldOffMs must be ≥ 0, not ${String(cfg.rebirthHoldOffMs)}`);
       this.payloadCfg = { mode: 'json', valuePath: 'value', timestampPath: '', qualityPath: '', unitPath: '', maxFutureMs, maxPayloadBytes, source: 'sparkplug' };
       validateMqttPayloadConfig(this.payloadCfg);
       this.host = new SparkplugHost({
         // Node metrics have no device: drop the empty level the template would leave.
-        assetFor: (g, e, d) => fillTemplate(assetTemplate, { group: g, edge: e, device: d ?? '' }).split('/').filter((s) => s !== '').join('/'),
+        assetFor: (g, e, d) => fillAsset({ group: g, edge: e, device: d ?? '' }).split('/').filter((s) => s !== '').join('/'),
         maxFutureMs, rebirthHoldOffMs: holdOff,
       });
       this.filter = `spBv1.0/${group}/#`;
@@ -104,6 +107,7 @@ export class MqttIngest {
         assetTemplate: cfg.assetTemplate, tagTemplate: cfg.tagTemplate,
         needsTag: mode !== 'json-object',
       });
+      this.mapTopic = topicMapper(this.mapping);
       this.filter = this.mapping.pattern.filter;
     }
     this.dedupe = new OutboxDedupe(dedupeSnapshot);
@@ -129,9 +133,10 @@ export class MqttIngest {
         out.errors = res.errors;
         out.actions = res.actions.map((a) => ({ ...a, payload: encodeSparkplugPayload(rebirthPayload(nowMs)) }));
       } else {
-        const where = mapTopic(this.mapping!, topic);
+        const where = this.mapTopic!(topic);
         if (!where) throw new TwinError('UNMAPPED_TOPIC', `topic ${topic} does not match pattern ${this.mapping!.pattern.source}`);
-        const res = decodeMqttPayload(this.payloadCfg, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), where, nowMs);
+        const bytes = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+        const res = decodeMqttPayload(this.payloadCfg, bytes, where, nowMs);
         out.readings = res.readings;
         out.errors = res.errors;
       }

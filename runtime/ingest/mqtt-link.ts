@@ -17,7 +17,7 @@ import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 
 import { TwinError } from '../model/errors.js';
 import type { Outbox } from '../store/outbox.js';
 import { SEQ_PROPERTY, SRC_PROPERTY } from './mqtt-dedupe.js';
-import { topicMatchesFilter } from './mqtt-topic-map.js';
+import { compileTopicFilter } from './mqtt-topic-map.js';
 
 export interface OutboundMessage {
   topic: string;
@@ -56,6 +56,8 @@ interface Sub {
   filter: string;
   qos: 0 | 1 | 2;
   handler: MessageHandler;
+  /** The filter, compiled once: every message is matched against every subscription. */
+  matches: (topic: string) => boolean;
 }
 
 export class MqttLink extends EventEmitter {
@@ -151,7 +153,7 @@ export class MqttLink extends EventEmitter {
     });
     client.on('message', (topic, payload, packet) => {
       for (const s of this.subs) {
-        if (!topicMatchesFilter(s.filter, topic)) continue;
+        if (!s.matches(topic)) continue;
         try {
           s.handler(topic, payload, packet);
         } catch (err) {
@@ -176,7 +178,7 @@ export class MqttLink extends EventEmitter {
    * false when the flow merely stops: a persistent session then keeps queueing for us.
    */
   subscribe(filter: string, qos: 0 | 1 | 2, handler: MessageHandler): (unsubscribe?: boolean) => void {
-    const sub: Sub = { filter, qos, handler };
+    const sub: Sub = { filter, qos, handler, matches: compileTopicFilter(filter) };
     const firstForFilter = ![...this.subs].some((s) => s.filter === filter && s.qos >= qos);
     this.subs.add(sub);
     if (this.client && firstForFilter) this.client.subscribe(filter, { qos });

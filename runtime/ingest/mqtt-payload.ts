@@ -57,6 +57,8 @@ export function validateMqttPayloadConfig(c: MqttPayloadConfig): void {
 }
 
 export function getPath(obj: unknown, path: string): unknown {
+  // One level (the usual `value`, `tsMs`): no split, no array.
+  if (path.indexOf('.') < 0) return obj === null || typeof obj !== 'object' ? undefined : (obj as Record<string, unknown>)[path];
   let cur: unknown = obj;
   for (const k of path.split('.')) {
     if (cur === null || typeof cur !== 'object') return undefined;
@@ -79,18 +81,19 @@ function withTag(err: unknown, where: string): TwinError {
  * One reading from a JSON object (or bare value) at a given asset/tag.
  * `obj` is the reading object; a bare number or string is taken as the value itself.
  */
+/** Timestamp and quality may sit on the reading itself or (json-object) on the enclosing object. */
+function pick(obj: unknown, isObj: boolean, outer: Record<string, unknown> | undefined, path: string): unknown {
+  if (path === '') return undefined;
+  const v = isObj ? getPath(obj, path) : undefined;
+  return v !== undefined ? v : outer ? getPath(outer, path) : undefined;
+}
+
 function readingFromJson(c: MqttPayloadConfig, obj: unknown, asset: string, tag: string, nowMs: number, outer?: Record<string, unknown>): Reading {
   const isObj = obj !== null && typeof obj === 'object' && !Array.isArray(obj);
   const rawValue = isObj ? getPath(obj, c.valuePath) : obj;
-  // Timestamp and quality may sit on the reading itself or (json-object) on the enclosing object.
-  const pick = (path: string): unknown => {
-    if (path === '') return undefined;
-    const v = isObj ? getPath(obj, path) : undefined;
-    return v !== undefined ? v : outer ? getPath(outer, path) : undefined;
-  };
   let quality: Quality = 'good';
   let qualityReason: string | undefined;
-  const rawQ = pick(c.qualityPath);
+  const rawQ = pick(obj, isObj, outer, c.qualityPath);
   if (rawQ !== undefined && rawQ !== null) {
     const q = parseQuality(rawQ);
     if (q) quality = q;
@@ -103,7 +106,7 @@ function readingFromJson(c: MqttPayloadConfig, obj: unknown, asset: string, tag:
   if (quality !== 'good' && typeof reason === 'string' && !qualityReason) qualityReason = reason;
 
   let tsMs: number;
-  const rawTs = pick(c.timestampPath);
+  const rawTs = pick(obj, isObj, outer, c.timestampPath);
   if (rawTs === undefined || rawTs === null) {
     tsMs = nowMs;
     if (c.timestampPath !== '') {
@@ -124,14 +127,15 @@ function readingFromJson(c: MqttPayloadConfig, obj: unknown, asset: string, tag:
     if (rawValue === undefined) throw new TwinError('NOT_NUMERIC', `no value at field '${c.valuePath}'`);
     value = toFiniteNumber(rawValue, 'value');
   }
-  const rawUnit = pick(c.unitPath);
-  return {
-    asset, tag, value,
-    ...(typeof rawUnit === 'string' && rawUnit !== '' ? { unit: rawUnit } : {}),
-    tsMs, quality,
-    ...(qualityReason ? { qualityReason } : {}),
-    source: c.source,
-  };
+  const rawUnit = pick(obj, isObj, outer, c.unitPath);
+  const source = c.source;
+  // Four literals instead of conditional spreads (this runs per message); same keys, same order.
+  if (typeof rawUnit === 'string' && rawUnit !== '') {
+    return qualityReason
+      ? { asset, tag, value, unit: rawUnit, tsMs, quality, qualityReason, source }
+      : { asset, tag, value, unit: rawUnit, tsMs, quality, source };
+  }
+  return qualityReason ? { asset, tag, value, tsMs, quality, qualityReason, source } : { asset, tag, value, tsMs, quality, source };
 }
 
 /** Parse a number the way JSON would, but also accept what a PLC gateway sends (` 12.5\n`, `NaN`). */
@@ -155,7 +159,9 @@ export function decodeMqttPayload(
   if (bytes > c.maxPayloadBytes) {
     throw new TwinError('PAYLOAD_TOO_LARGE', `payload of ${bytes} bytes exceeds the limit of ${c.maxPayloadBytes} bytes`);
   }
-  const text = typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+  const text = typeof payload === 'string'
+    ? payload
+    : Buffer.isBuffer(payload) ? payload.toString('utf8') : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
 
   if (c.mode === 'number') {
     if (!where.tag) throw new TwinError('UNMAPPED_TOPIC', 'the topic mapping gives no tag');

@@ -75,35 +75,55 @@ export function parseTopicPattern(source: string): TopicPattern {
   return { source, levels, filter: filterParts.join('/'), captures };
 }
 
+/** Index of the multi-level part ({name+} or #), -1 if none; computed once per pattern. */
+const multiIndex = new WeakMap<TopicPattern, number>();
+function multiAtOf(p: TopicPattern): number {
+  let i = multiIndex.get(p);
+  if (i === undefined) {
+    i = p.levels.findIndex((l) => l.kind === 'rest' || (l.kind === 'capture' && l.multi));
+    multiIndex.set(p, i);
+  }
+  return i;
+}
+
+/** One level: does it match, and record a capture. (A plain function: this runs per message.) */
+function matchLevel(l: Level, part: string, out: Record<string, string>): boolean {
+  if (l.kind === 'literal') return l.text === part;
+  if (l.kind === 'capture') {
+    if (part === '') return false; // an empty level would make an empty asset or tag
+    out[l.name] = part;
+  }
+  return true;
+}
+
 /** Match a topic against a pattern; the captures, or undefined when it does not match. */
 export function matchTopic(p: TopicPattern, topic: string): Record<string, string> | undefined {
   const parts = topic.split('/');
   const out: Record<string, string> = {};
   const lv = p.levels;
-  const multiAt = lv.findIndex((l) => l.kind === 'rest' || (l.kind === 'capture' && l.multi));
-  const one = (l: Level, part: string): boolean => {
-    if (l.kind === 'literal') return l.text === part;
-    if (l.kind === 'capture') {
-      if (part === '') return false; // an empty level would make an empty asset or tag
-      out[l.name] = part;
-    }
-    return true;
-  };
+  const multiAt = multiAtOf(p);
   if (multiAt < 0) {
     if (parts.length !== lv.length) return undefined;
-    for (let i = 0; i < lv.length; i++) if (!one(lv[i], parts[i])) return undefined;
+    for (let i = 0; i < lv.length; i++) if (!matchLevel(lv[i], parts[i], out)) return undefined;
     return out;
   }
   const after = lv.length - multiAt - 1;
   const multi = lv[multiAt];
   const minMulti = multi.kind === 'rest' ? 0 : 1;
   if (parts.length < multiAt + after + minMulti) return undefined;
-  for (let i = 0; i < multiAt; i++) if (!one(lv[i], parts[i])) return undefined;
-  for (let k = 0; k < after; k++) if (!one(lv[lv.length - 1 - k], parts[parts.length - 1 - k])) return undefined;
+  for (let i = 0; i < multiAt; i++) if (!matchLevel(lv[i], parts[i], out)) return undefined;
+  for (let k = 0; k < after; k++) if (!matchLevel(lv[lv.length - 1 - k], parts[parts.length - 1 - k], out)) return undefined;
   if (multi.kind === 'capture') {
-    const mid = parts.slice(multiAt, parts.length - after);
-    if (mid.some((s) => s === '')) return undefined;
-    out[multi.name] = mid.join('/');
+    // The levels multiAt … length-after-1, joined by '/': the topic between their offsets.
+    const end = parts.length - after;
+    let from = 0;
+    for (let i = 0; i < multiAt; i++) from += parts[i].length + 1;
+    let to = from;
+    for (let i = multiAt; i < end; i++) {
+      if (parts[i] === '') return undefined;
+      to += parts[i].length + 1;
+    }
+    out[multi.name] = topic.slice(from, to - 1);
   }
   return out;
 }
@@ -120,6 +140,32 @@ export function fillTemplate(template: string, captures: Record<string, string>)
   return template.replace(REF, (_, name: string) => captures[name] ?? '');
 }
 
+/**
+ * `fillTemplate` with the template parsed once (no regular expression per message). The result
+ * is the same string: literal text kept, each `{name}` replaced by `captures[name] ?? ''`.
+ */
+export function compileTemplate(template: string): (captures: Record<string, string>) => string {
+  const literals: string[] = [];
+  const names: string[] = [];
+  let last = 0;
+  for (const m of template.matchAll(REF)) {
+    literals.push(template.slice(last, m.index));
+    names.push(m[1]);
+    last = (m.index as number) + m[0].length;
+  }
+  const tail = template.slice(last);
+  if (names.length === 0) return () => template;
+  if (names.length === 1 && literals[0] === '' && tail === '') {
+    const name = names[0];
+    return (c) => `${c[name] ?? ''}`;
+  }
+  return (c) => {
+    let s = '';
+    for (let i = 0; i < names.length; i++) s += literals[i] + (c[names[i]] ?? '');
+    return s + tail;
+  };
+}
+
 /** Check that a template only refers to names in `known`; throws BAD_CONFIG otherwise. */
 export function validateTemplate(template: string, known: readonly string[], what: string): void {
   if (typeof template !== 'string' || template.trim() === '') throw new TwinError('BAD_CONFIG', `${what} template is empty`);
@@ -130,7 +176,10 @@ export function validateTemplate(template: string, known: readonly string[], wha
 
 /** Does an MQTT topic match an MQTT subscription filter (`+`, `#`)? */
 export function topicMatchesFilter(filter: string, topic: string): boolean {
-  const f = filter.split('/');
+  return matchFilterLevels(filter.split('/'), topic);
+}
+
+function matchFilterLevels(f: readonly string[], topic: string): boolean {
   const t = topic.split('/');
   for (let i = 0; i < f.length; i++) {
     if (f[i] === '#') return !(i === 0 && t[0]?.startsWith('$'));
@@ -142,6 +191,14 @@ export function topicMatchesFilter(filter: string, topic: string): boolean {
     if (f[i] !== t[i]) return false;
   }
   return f.length === t.length;
+}
+
+/** `topicMatchesFilter` for one filter, split once (a link matches every message against its filters). */
+export function compileTopicFilter(filter: string): (topic: string) => boolean {
+  if (filter === '#') return (topic) => !topic.startsWith('$'); // the whole topic space but $SYS & co.
+  if (!filter.includes('+') && !filter.includes('#')) return (topic) => topic === filter;
+  const f = filter.split('/');
+  return (topic) => matchFilterLevels(f, topic);
 }
 
 /** A compiled mapping from topic to { asset, tag? }. */
@@ -173,6 +230,20 @@ export function compileTopicMapping(cfg: TopicMappingConfig): TopicMapping {
     validateTemplate(tagTemplate, pattern.captures, 'tag');
   }
   return { pattern, assetTemplate, tagTemplate };
+}
+
+export type TopicMapper = (topic: string) => { asset: string; tag?: string } | undefined;
+
+/** `mapTopic` for one mapping, with its templates compiled once. */
+export function topicMapper(m: TopicMapping): TopicMapper {
+  const pattern = m.pattern;
+  const asset = compileTemplate(m.assetTemplate);
+  const tag = m.tagTemplate ? compileTemplate(m.tagTemplate) : undefined;
+  return (topic) => {
+    const c = matchTopic(pattern, topic);
+    if (!c) return undefined;
+    return tag ? { asset: asset(c), tag: tag(c) } : { asset: asset(c) };
+  };
 }
 
 /** Map a topic to asset and tag; undefined when the topic is not covered by the pattern. */
