@@ -374,7 +374,8 @@ function rate(p: Phase): number {
 
 const pct = (x: number, base: number): string => `${((x / base) * 100).toFixed(0)} %`;
 
-function rows(c: Case, b: Broker, m: Measured, base?: Measured): BenchRow[] {
+/** `base`: the bare client's figures; `chain`: the core Node-RED chain's (for the TwinLoop rows). */
+function rows(c: Case, b: Broker, m: Measured, base?: Measured, chain?: Measured): BenchRow[] {
   const mem = memory();
   const lost = (p: Phase): string => (p.count < p.n ? `LOST ${p.n - p.count} of ${p.n}` : `0 lost of ${p.n}`);
   const flagged = (p: Phase): string => (c.baseline ? '' : `; ${p.notGood} not good`);
@@ -387,7 +388,7 @@ function rows(c: Case, b: Broker, m: Measured, base?: Measured): BenchRow[] {
     {
       suite: SUITE, case: `${c.name(b)}, flood`, baseline: c.baseline, count: m.flood.count, throughputPerS: fr,
       ...latencyStats(m.flood.latencies), ...mem,
-      note: `${c.what}; ${lost(m.flood)}${flagged(m.flood)}; ${cpu(m.flood)}${base ? `; ${pct(fr, rate(base.flood))} of the bare client's rate` : ''}; latency = queueing`,
+      note: `${c.what}; ${lost(m.flood)}${flagged(m.flood)}; ${cpu(m.flood)}${base ? `; ${pct(fr, rate(base.flood))} of the bare client's rate` : ''}${chain ? `, ${pct(fr, rate(chain.flood))} of the core chain's` : ''}; latency = queueing`,
     },
     {
       suite: SUITE, case: `${c.name(b)}, ${PACED_PER_S.toLocaleString('en-US')}/s for ${PACED_MS / 1000} s`, baseline: c.baseline, count: m.paced.count, throughputPerS: pr,
@@ -416,9 +417,9 @@ export async function run(): Promise<BenchRow[]> {
       try {
         const base = await measureCase(bareClient, b, pub);
         out.push(...rows(bareClient, b, base));
-        for (const [key, c] of [['core', coreChain], ['twin', twinChain]] as const) {
-          if (wanted(ONLY_CASES, key)) out.push(...rows(c, b, await measureCase(c, b, pub), base));
-        }
+        const chain = wanted(ONLY_CASES, 'core') ? await measureCase(coreChain, b, pub) : undefined;
+        if (chain) out.push(...rows(coreChain, b, chain, base));
+        if (wanted(ONLY_CASES, 'twin')) out.push(...rows(twinChain, b, await measureCase(twinChain, b, pub), base, chain));
       } finally {
         await endClient(pub.client);
       }
