@@ -1,3 +1,5 @@
 export * from './quality.js';
 export * from './errors.js';
 export * from './reading.js';
+export * from './estimate.js';
+export * from './drift.js';
