@@ -12,6 +12,12 @@ export type TwinErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'UNKNOWN_ALIAS'
   | 'UNMAPPED_TOPIC'
+  | 'SEQUENCE_GAP'
+  | 'OUT_OF_ORDER'
+  | 'NOT_FITTED'
+  | 'MODEL'
+  | 'BAD_CSV'
+  | 'BAD_FLOW'
   | 'CONNECTION'
   | 'QUEUE';
 
