@@ -39,7 +39,7 @@
  * TWINLOOP_BENCH_MQTT_CASES=core,twin (the bare client always runs), TWINLOOP_BENCH_TWIN_DIST
  * (another build's dist/, for an A/B run of two versions of the TwinLoop nodes).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -261,13 +261,15 @@ const bareClient: Case = {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Helper = any;
 let helperInstance: Helper | undefined;
+/** Node-RED's userDir for the bench (twin-mqtt-broker's outbox, twin-mqtt-in's repeat memory). */
+let userDir: string | undefined;
 
 function nodeRedHelper(): Helper {
   if (helperInstance) return helperInstance;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const helper = require('node-red-node-test-helper');
   helper.init(require.resolve('node-red'));
-  const userDir = mkdtempSync(join(tmpdir(), 'bench-nr-'));
+  userDir = mkdtempSync(join(tmpdir(), 'bench-nr-'));
   helper.settings({ userDir, logging: { console: { level: 'off' } } });
   helperInstance = helper;
   return helper;
@@ -448,6 +450,7 @@ export async function run(): Promise<BenchRow[]> {
     progressDone();
     await new Promise<void>((r) => helper.stopServer(() => r()));
     for (const b of brokers) await b.stop();
+    if (userDir) rmSync(userDir, { recursive: true, force: true });
   }
   return out;
 }
