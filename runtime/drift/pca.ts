@@ -152,13 +152,13 @@ export function fitPca(rows: ArrayLike<number>[], tags: string[], opts: PcaOptio
 }
 
 /** Standardised model vector of a full input row (columns as given to fitPca). */
-export function standardise(m: PcaModel, row: ArrayLike<number>, out = new Float64Array(m.tags.length)): Float64Array {
+export function standardise(m: PcaModel, row: ArrayLike<number>, out: Float64Array = new Float64Array(m.tags.length)): Float64Array {
   for (let a = 0; a < out.length; a++) out[a] = (row[m.columns[a]] - m.mean[a]) / m.std[a];
   return out;
 }
 
 /** Scores t = P_kᵀ z on the retained components. */
-export function project(m: PcaModel, z: ArrayLike<number>, out = new Float64Array(m.k)): Float64Array {
+export function project(m: PcaModel, z: ArrayLike<number>, out: Float64Array = new Float64Array(m.k)): Float64Array {
   const p = m.tags.length;
   for (let i = 0; i < m.k; i++) {
     let s = 0;
