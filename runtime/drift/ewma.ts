@@ -8,6 +8,12 @@
  * River's EWMean (Rust `RsEWMean`, same as the Python one) takes x as its value whenever its
  * current value is exactly 0; kept. Reset on the sample after a drift.
  *
+ * One departure from River, on purpose: a deviation within floating-point rounding of the levels
+ * (|Z − mean| ≤ 1e-12·max(|Z|, |mean|)) counts as zero. On a constant stream River's bound is 0
+ * and rounding alone (Z and the mean computed differently) fires an alarm every few dozen samples
+ * for some constants (−0.3, say); a stuck tag must not look like a process change. No effect on
+ * real deviations (River's cross-check indices are unchanged).
+ *
  * Change start: the sample at which Z − mean last took the flagged sign; magnitude = mean since
  * then − mean before.
  */
@@ -62,6 +68,8 @@ export interface EwmaState {
 }
 
 const NAME = 'ewma';
+/** Relative size of a deviation that is only floating-point rounding (see file comment). */
+const ROUNDING = 1e-12;
 const KEYS = ['alpha', 'threshold', 'minInstances', 'mode'] as const;
 
 export function ewmaParams(raw?: unknown): EwmaParams {
@@ -110,7 +118,8 @@ export function ewmaStep(s: EwmaState, x: number, t = 0): boolean {
   const x2 = x * x;
   s.ewSq = s.ewSq !== 0 ? a * x2 + (1 - a) * s.ewSq : x2;
 
-  const dev = s.z - s.mean;
+  let dev = s.z - s.mean;
+  if (Math.abs(dev) <= ROUNDING * Math.max(Math.abs(s.z), Math.abs(s.mean))) dev = 0;
   const sign = dev > 0 ? 1 : dev < 0 ? -1 : 0;
   if (sign !== s.segSign) {
     s.segSign = sign;
