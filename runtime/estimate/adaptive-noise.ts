@@ -10,8 +10,10 @@
  * Both are clamped to bounds ([rMin, rMax], [qScaleMin, qScaleMax]) so a burst of outliers or a
  * silent sensor cannot drive them to absurd values, and nothing changes until the window is full.
  * For a steady scalar filter E[ν²] = P⁻ + R and E[K²ν²] = Q exactly, so both estimates are unbiased
- * when the other noise is right. Adapting both at once trades one against the other (the
- * innovations alone cannot always tell them apart): `R` alone is the default.
+ * when the other noise is right. Modes: `R` (sensor noise unknown, process noise trusted), `Q`
+ * (sensor noise known from its datasheet, process noise unknown) and `RQ`. Adapting both at once
+ * trades one against the other: innovation variances alone cannot tell a noisier sensor from a
+ * livelier process, and in `RQ` excess innovation mostly ends up in R. Prefer `R` or `Q`.
  */
 export interface NoiseWindow {
   readonly window: number;

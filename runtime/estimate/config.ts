@@ -6,7 +6,7 @@ import { TwinError } from '../model/errors.js';
 
 export const MODEL_KINDS = ['local-level', 'local-trend', 'first-order', 'fusion', 'hybrid'] as const;
 export type EstimateModelKind = (typeof MODEL_KINDS)[number];
-export const ADAPTIVE_MODES = ['off', 'R', 'RQ'] as const;
+export const ADAPTIVE_MODES = ['off', 'R', 'Q', 'RQ'] as const;
 export type AdaptiveMode = (typeof ADAPTIVE_MODES)[number];
 
 /** A measured tag and the tag of the input that drives it (first-order, hybrid). */

@@ -123,7 +123,7 @@ function makeModel(cfg: EstimateConfig): StateModel {
 }
 
 function channel(cfg: EstimateConfig, tag: string, r0: number): Channel {
-  return { tag, r: r0, r0, lastTsMs: -Infinity, rWin: cfg.adaptive === 'off' ? undefined : noiseWindow(cfg.adaptWindow) };
+  return { tag, r: r0, r0, lastTsMs: -Infinity, rWin: cfg.adaptive === 'R' || cfg.adaptive === 'RQ' ? noiseWindow(cfg.adaptWindow) : undefined };
 }
 
 function getTrack(st: EstimatorState, asset: string, tag: string): Track {
@@ -145,7 +145,7 @@ function getTrack(st: EstimatorState, asset: string, tag: string): Track {
     hybrid: model instanceof Hybrid ? model : undefined,
     tsMs: NaN,
     nis: cfg.nisWindow > 0 ? nisInit(cfg.nisWindow, cfg.nisConfidence) : undefined,
-    qWin: cfg.adaptive === 'RQ' ? noiseWindow(cfg.adaptWindow) : undefined,
+    qWin: cfg.adaptive === 'Q' || cfg.adaptive === 'RQ' ? noiseWindow(cfg.adaptWindow) : undefined,
     qScale: 1,
     ch: chans ? undefined : channel(cfg, tag, cfg.measurementVar),
     chans,
