@@ -47,6 +47,7 @@ import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Aedes } from 'aedes';
 import { latencyStats, memory, progress, progressDone, type BenchRow } from './harness.js';
+import { dropTestHelperSpies } from './node-red-helper.js';
 
 const SUITE = 'mqtt-ingest';
 /** Readings per flood. */
@@ -279,16 +280,7 @@ function nodeRedHelper(): Helper {
 async function loadFlow(modules: unknown[], flow: object[], rx: Receiver): Promise<() => Promise<void>> {
   const helper = nodeRedHelper();
   await helper.load(modules, flow);
-  // Test instrumentation, not Node-RED: every Node.prototype.send/status/log call is recorded.
-  helper._sandbox.restore();
-  // A wired node keeps its own copy of Node.prototype.send (taken while the spy was in place).
-  const proto = helper._NodePrototype;
-  for (const n of flow as Array<{ id: string }>) {
-    const node = helper.getNode(n.id);
-    if (node && Object.hasOwn(node, 'send') && typeof node.send.callCount === 'number') node.send = proto.send;
-  }
-  const spied = (f: unknown): boolean => typeof (f as { callCount?: unknown })?.callCount === 'number';
-  if (spied(proto.send) || flow.some((n) => spied(helper.getNode((n as { id: string }).id)?.send))) throw new Error('test-helper spies still in place');
+  dropTestHelperSpies(helper, (flow as Array<{ id: string }>).map((n) => n.id));
   helper.getNode('sink').on('input', (msg: { payload: { tsMs: number; quality: string } }) => {
     rx.onReading(msg.payload.tsMs, msg.payload.quality);
   });

@@ -9,12 +9,14 @@ import type { Benchmark, BenchRow } from './harness.js';
 import { barChartSvg } from './plot.js';
 import { progressDone } from './harness.js';
 
-const NOT_BENCHMARKS = new Set(['harness', 'run', 'plot']);
+const NOT_BENCHMARKS = new Set(['harness', 'run', 'plot', 'node-red-helper']);
 const RESULTS_DIR = join(__dirname, '..', '..', 'bench', 'results');
 
 function fmt(n: number | undefined, digits = 1): string {
   if (n === undefined || Number.isNaN(n)) return '';
   if (Math.abs(n) >= 1000) return Math.round(n).toLocaleString('en-US');
+  // Sub-microsecond latencies in a millisecond column: keep three significant digits.
+  if (n !== 0 && Math.abs(n) < 0.1) return n.toPrecision(3);
   return n.toFixed(digits);
 }
 

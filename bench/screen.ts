@@ -22,6 +22,7 @@ import { spikeInit, spikeStep } from '../runtime/ingest/screen/spike.js';
 import { orderInit, orderStep } from '../runtime/ingest/screen/order.js';
 import { staleInit, staleStep } from '../runtime/ingest/screen/stale.js';
 import { latencyStats, memory, progress, type BenchRow } from './harness.js';
+import { dropTestHelperSpies } from './node-red-helper.js';
 
 const SUITE = 'screen';
 const N = 300_000;
@@ -156,6 +157,7 @@ async function nodeRedRows(readings: Reading[], budgetMs: number): Promise<Bench
         { id: 'out', type: 'helper' },
       ];
       await helper.load([c.module], flow);
+      dropTestHelperSpies(helper, ['n', 'out']);
       const n = helper.getNode('n');
       const out = helper.getNode('out');
       let received = 0;
@@ -190,8 +192,6 @@ async function nodeRedRows(readings: Reading[], budgetMs: number): Promise<Bench
           }
           await done;
           count += NR_BATCH;
-          // The helper spies on Node.prototype.send/status and keeps every call: drop them.
-          helper._sandbox?.resetHistory?.();
         }
         return { count, seconds: (performance.now() - t0) / 1000 };
       };
