@@ -15,11 +15,14 @@
  *  3. spike: at most `spikeMaxSamples` flagged readings right after the change lie beyond k σ, then
  *     the tag returns (its after level is within k σ of before) and no related tag shows an outlier
  *     at those times → `sensor-fault` / `spike`;
- *  4. level change of the flagged tag (|Δmedian| ≥ k σ): corroborated when any related tag's own
- *     level moved ≥ k of its own σ, or when the estimate moved with it (the residual
- *     value − expected did not shift ≥ k σ) → `process-change`; otherwise, with related tags or an
- *     estimate available to corroborate and none doing so → `sensor-fault` / `drift`; with nothing
- *     to compare against → `unclassified` (honest: one tag alone cannot tell);
+ *  4. level change of the flagged tag — its own level moved ≥ k σ, or its residual against the
+ *     estimate (value − expected) moved ≥ k σ of the residual's noise, or the mean innovation is
+ *     ≥ k — corroborated when any related tag's own level moved ≥ k of its own σ, or when the
+ *     estimate moved with it (residual steady) → `process-change`; otherwise, with related tags or
+ *     an estimate available to corroborate and none doing so → `sensor-fault` / `drift`; with
+ *     nothing to compare against → `unclassified` (honest: one tag alone cannot tell). The
+ *     residual matters where the process itself moves the tag a lot: a small sensor drift hides in
+ *     the raw level but stands out against what the related tags say the value should be;
  *  5. spread grew ≥ `noiseGrowth` × with no level change and no related tag moved
  *     → `sensor-fault` / `noise`;
  *  6. otherwise → `unclassified`.
@@ -59,13 +62,17 @@ export interface ClassifyOptions {
 export interface Classification {
   kind: DriftKind;
   faultType?: SensorFaultType;
-  /** Flagged tag's level change (after − before median), in its unit. */
+  /**
+   * Flagged tag's level change (after − before median), in its unit; when only its residual against
+   * the estimate moved, the residual's change.
+   */
   magnitude: number;
   direction: 'up' | 'down' | 'both';
   evidence: {
     related: RelatedTagEvidence[];
     flagged: { change: number; changeSigma: number; sigmaBefore: number; sigmaAfter: number; before: number; after: number };
-    /** Residual (value − expected) level change in σ, when an estimate was given. */
+    /** Residual (value − expected) level change in its unit and in σ of the residual, when an estimate was given. */
+    residualChange?: number;
     residualChangeSigma?: number;
     /** Mean innovation after the change, σ units, when given. */
     meanInnovationSigma?: number;
@@ -145,10 +152,15 @@ export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {})
     flagged: { change: f.change, changeSigma: f.changeSigma, sigmaBefore: f.sigmaBefore, sigmaAfter: f.sigmaAfter, before: f.before, after: f.after },
     reason: '',
   };
-  const direction: Classification['direction'] = f.change > 0 ? 'up' : f.change < 0 ? 'down' : 'both';
   const out = (kind: DriftKind, reason: string, faultType?: SensorFaultType): Classification => {
     evidence.reason = reason;
-    return { kind, ...(faultType ? { faultType } : {}), magnitude: f.change, direction, evidence };
+    // Size of the change: the raw level change, unless only the residual against the estimate
+    // moved (the process noise hides it in the raw level): then the residual's.
+    const useResidual =
+      Math.abs(f.changeSigma) < k && evidence.residualChangeSigma !== undefined && Math.abs(evidence.residualChangeSigma) >= k;
+    const magnitude = useResidual ? (evidence.residualChange as number) : f.change;
+    const direction = magnitude > 0 ? 'up' : magnitude < 0 ? 'down' : 'both';
+    return { kind, ...(faultType ? { faultType } : {}), magnitude, direction, evidence };
   };
 
   if (f.nBefore < minSamples || f.nAfter < minSamples) {
@@ -166,6 +178,7 @@ export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {})
     }
     const r = levelStats(resid, input.changeTsMs);
     if (r.nBefore >= minSamples && r.nAfter >= minSamples) {
+      evidence.residualChange = r.change;
       evidence.residualChangeSigma = r.changeSigma;
       estimateCorroborates = Math.abs(r.changeSigma) < k;
     }
@@ -213,19 +226,23 @@ export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {})
     }
   }
 
-  // 4. level change
-  if (Math.abs(f.changeSigma) >= k) {
+  // 4. level change, seen in the raw level or against the estimate
+  const estimateMoved =
+    (evidence.residualChangeSigma !== undefined && Math.abs(evidence.residualChangeSigma) >= k) ||
+    (evidence.meanInnovationSigma !== undefined && Math.abs(evidence.meanInnovationSigma) >= k);
+  if (Math.abs(f.changeSigma) >= k || estimateMoved) {
+    const size = Math.abs(f.changeSigma) >= k ? `level moved ${f.changeSigma.toFixed(1)}σ` : 'value left its expected relation';
     if (anyMoved) {
       const moved = related.filter((r) => r.moved).map((r) => r.tag);
-      return out('process-change', `level moved ${f.changeSigma.toFixed(1)}σ and related tag(s) ${moved.join(', ')} moved too`);
+      return out('process-change', `${size} and related tag(s) ${moved.join(', ')} moved too`);
     }
     if (estimateCorroborates === true) {
-      return out('process-change', 'level moved and the model estimate moved with it (residual steady)');
+      return out('process-change', `${size} and the estimate moved with it (residual steady)`);
     }
     if (related.length > 0 || estimateCorroborates === false) {
-      return out('sensor-fault', `level moved ${f.changeSigma.toFixed(1)}σ but no related tag${estimateCorroborates === false ? ' nor the estimate' : ''} corroborates it`, 'drift');
+      return out('sensor-fault', `${size} but no related tag${estimateCorroborates === false ? ' nor the estimate' : ''} corroborates it`, 'drift');
     }
-    return out('unclassified', 'level moved but there is no related tag or estimate to corroborate or refute it');
+    return out('unclassified', `${size} but there is no related tag or estimate to corroborate or refute it`);
   }
 
   // 5. noise

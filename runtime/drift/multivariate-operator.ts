@@ -29,7 +29,12 @@
  * alarm is emitted `classifyAfterRows` rows after the first out-of-control row (default 10: the
  * classifier needs data after the change), its tag being the one with the largest summed
  * contribution over the run (Q contributions when Q alarmed — they isolate a sensor that breaks the
- * correlation — else T² contributions). The `alarm` flag of the score rows is immediate.
+ * correlation — else T² contributions). The classifier gets the history of every model tag and, as
+ * the flagged tag's estimate, its value predicted from the other tags under the reference
+ * correlation (pca.ts weightsFromOthers). The `alarm` flag of the score rows is immediate.
+ *
+ * In period mode the row that ends the reference period carries the `fitted` report and is not
+ * scored itself (one output per row).
  */
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { DriftEvent } from '../model/drift.js';
@@ -38,7 +43,7 @@ import { worstQuality, type Quality } from '../model/quality.js';
 import type { Reading } from '../model/reading.js';
 import { classifyChange, type ClassifyOptions, type TimedValue } from './classify.js';
 import { t2Contributions, t2FromScores, t2Limit } from './hotelling.js';
-import { fitPca, project, standardise, type PcaModel } from './pca.js';
+import { expectedFromOthers, fitPca, project, standardise, weightsFromOthers, type PcaModel } from './pca.js';
 import { modelSpeLimit, spe } from './spe.js';
 
 export type MvStatistics = 't2' | 'spe' | 'both';
@@ -445,12 +450,23 @@ function buildEvent(s: MvState, tsMs: number): DriftEvent {
     for (let j = 0; j < p; j++) windows[j].push({ tsMs: s.histTs[at], value: s.histVals[at * p + j] });
   }
   const flaggedCol = c.tags.indexOf(tag);
+  // The flagged tag as the other tags predict it (reference correlation): the estimate that
+  // corroborates a process change or exposes a sensor leaving its relation to the rest.
+  const weights = weightsFromOthers(m, flaggedModelIdx);
+  const expected: TimedValue[] = [];
+  const row = new Float64Array(p);
+  for (let n = 0; n < s.histLen; n++) {
+    const at = (start + n) % s.histTs.length;
+    for (let j = 0; j < p; j++) row[j] = s.histVals[at * p + j];
+    expected.push({ tsMs: s.histTs[at], value: expectedFromOthers(m, flaggedModelIdx, weights, row) });
+  }
   const cls = classifyChange(
     {
       tag,
       window: windows[flaggedCol],
       changeTsMs: s.runStartTsMs,
       related: m.tags.filter((t) => t !== tag).map((t) => ({ tag: t, window: windows[c.tags.indexOf(t)] })),
+      expected,
     },
     c.classify,
   );

@@ -16,7 +16,7 @@
  * does the same). The model is honest about what it saw: `referenceRows`, the per-tag mean, std,
  * min and max of the reference are kept so callers can tell when a row lies outside it.
  */
-import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { EigenvalueDecomposition, Matrix, inverse } from 'ml-matrix';
 import { TwinError } from '../model/errors.js';
 
 export interface PcaOptions {
@@ -166,4 +166,33 @@ export function project(m: PcaModel, z: ArrayLike<number>, out: Float64Array = n
     out[i] = s;
   }
   return out;
+}
+
+/**
+ * What the other tags say tag `j` should be: the weights β of the conditional expectation
+ * E[z_j | z_others] = Σ_{o≠j} β_o z_o under the reference correlation C = P Λ Pᵀ
+ * (β = C[j, O] C[O, O]⁻¹; pseudo-inverse, so collinear tags do not break it). Used as the
+ * "expected" value of a flagged tag when classifying a change (classify.ts). β_j = 0.
+ */
+export function weightsFromOthers(m: PcaModel, j: number): Float64Array {
+  const p = m.tags.length;
+  const c = (a: number, b: number) => {
+    let s = 0;
+    for (let i = 0; i < p; i++) s += m.loadings[a * p + i] * m.eigenvalues[i] * m.loadings[b * p + i];
+    return s;
+  };
+  const others = Array.from({ length: p }, (_, i) => i).filter((i) => i !== j);
+  const coo = new Matrix(others.map((a) => others.map((b) => c(a, b))));
+  const cjo = new Matrix([others.map((o) => c(j, o))]);
+  const beta = cjo.mmul(inverse(coo, true));
+  const w = new Float64Array(p);
+  others.forEach((o, n) => (w[o] = beta.get(0, n)));
+  return w;
+}
+
+/** The value of tag `j` (model index) expected from the other tags of an input row, in its unit. */
+export function expectedFromOthers(m: PcaModel, j: number, weights: ArrayLike<number>, row: ArrayLike<number>): number {
+  let zj = 0;
+  for (let o = 0; o < m.tags.length; o++) if (o !== j) zj += weights[o] * ((row[m.columns[o]] - m.mean[o]) / m.std[o]);
+  return m.mean[j] + m.std[j] * zj;
 }
