@@ -24,7 +24,9 @@
  *     residual matters where the process itself moves the tag a lot: a small sensor drift hides in
  *     the raw level but stands out against what the related tags say the value should be;
  *  5. spread grew ≥ `noiseGrowth` × with no level change and no related tag moved
- *     → `sensor-fault` / `noise`;
+ *     → `sensor-fault` / `noise`.
+ *  Spike (3) and noise (5) look at the residual value − expected when an estimate is given (so a
+ *  process excursion the estimate follows is not mistaken for a sensor spike), else at the raw tag;
  *  6. otherwise → `unclassified`.
  * The evidence always lists every related tag with its change, change in σ and `moved`.
  */
@@ -169,6 +171,9 @@ export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {})
 
   // Estimate-based evidence: does the flagged tag depart from what the model expects?
   let estimateCorroborates: boolean | undefined;
+  /** The series the spike and noise tests look at: the residual when an estimate is given, else the raw tag. */
+  let primary = input.window;
+  let pStats = f;
   if (input.expected && input.expected.length > 0) {
     const byTs = new Map(input.expected.map((e) => [e.tsMs, e.value]));
     const resid: TimedValue[] = [];
@@ -181,6 +186,8 @@ export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {})
       evidence.residualChange = r.change;
       evidence.residualChangeSigma = r.changeSigma;
       estimateCorroborates = Math.abs(r.changeSigma) < k;
+      primary = resid;
+      pStats = r;
     }
   } else if (input.innovationsSigma && input.innovationsSigma.length >= minSamples) {
     const m = input.innovationsSigma.reduce((s, x) => s + x, 0) / input.innovationsSigma.length;
@@ -204,15 +211,15 @@ export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {})
     return out('sensor-fault', `stuck: ${best} of ${after.length} readings after the change repeat ${mode} while the spread before was ${f.sigmaBefore.toPrecision(3)}`, 'stuck');
   }
 
-  // 3. spike
-  const sigmaB = f.sigmaBefore > 0 ? f.sigmaBefore : f.sigmaAfter;
+  // 3. spike (on the residual when there is one: a process excursion is not a sensor spike)
+  const sigmaB = pStats.sigmaBefore > 0 ? pStats.sigmaBefore : pStats.sigmaAfter;
   const outlierIdx: number[] = [];
-  const afterTimed = input.window.filter((p) => p.tsMs >= input.changeTsMs);
+  const afterTimed = primary.filter((p) => p.tsMs >= input.changeTsMs);
   for (let i = 0; i < afterTimed.length; i++) {
-    if (Math.abs(afterTimed[i].value - f.before) > k * sigmaB) outlierIdx.push(i);
+    if (Math.abs(afterTimed[i].value - pStats.before) > k * sigmaB) outlierIdx.push(i);
   }
-  const returned = Math.abs(f.after - f.before) < k * sigmaB;
-  if (sigmaB > 0 && outlierIdx.length > 0 && outlierIdx.length <= spikeMaxSamples && returned && before.length > 0) {
+  const returned = Math.abs(pStats.after - pStats.before) < k * sigmaB;
+  if (sigmaB > 0 && outlierIdx.length > 0 && outlierIdx.length <= spikeMaxSamples && returned && pStats.nBefore > 0) {
     const spikeTimes = outlierIdx.map((i) => afterTimed[i].tsMs);
     const lo = Math.min(...spikeTimes);
     const hi = Math.max(...spikeTimes);
@@ -245,9 +252,9 @@ export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {})
     return out('unclassified', `${size} but there is no related tag or estimate to corroborate or refute it`);
   }
 
-  // 5. noise
-  if (f.sigmaBefore > 0 && f.sigmaAfter >= noiseGrowth * f.sigmaBefore && !anyMoved) {
-    return out('sensor-fault', `spread grew ${(f.sigmaAfter / f.sigmaBefore).toFixed(1)}× with no level change and no related tag moved`, 'noise');
+  // 5. noise (again on the residual when there is one)
+  if (pStats.sigmaBefore > 0 && pStats.sigmaAfter >= noiseGrowth * pStats.sigmaBefore && !anyMoved) {
+    return out('sensor-fault', `spread grew ${(pStats.sigmaAfter / pStats.sigmaBefore).toFixed(1)}× with no level change and no related tag moved`, 'noise');
   }
   return out('unclassified', 'no level change, collapse, spike or noise growth beyond the thresholds in the flagged tag');
 }

@@ -119,6 +119,15 @@ describe('drift: fault classification', () => {
     expect(against.faultType).to.equal('drift');
   });
 
+  it('with an estimate, spikes are judged on the residual: a process excursion the estimate follows is no sensor spike', () => {
+    const window = series(23, 5, 0.1, (i, v) => (i === 0 ? v + 3 : v));
+    const follows = window.map((p) => ({ tsMs: p.tsMs, value: p.tsMs === CHANGE ? 8 : 5 }));
+    const c = classifyChange({ tag: 'pressure', window, changeTsMs: CHANGE, related: [], expected: follows });
+    expect(c.faultType).to.not.equal('spike');
+    const flat = window.map((p) => ({ tsMs: p.tsMs, value: 5 }));
+    expect(classifyChange({ tag: 'pressure', window, changeTsMs: CHANGE, related: [], expected: flat }).faultType).to.equal('spike');
+  });
+
   it('innovations in σ units count as estimate evidence', () => {
     const window = shifted(13, 5, 0.1, 1);
     const c = classifyChange({ tag: 'pressure', window, changeTsMs: CHANGE, related: [], innovationsSigma: new Array(20).fill(6) });
