@@ -1,19 +1,25 @@
 /**
  * Hybrid model: a physics prediction corrected by a regression of its residual.
  *
- *   physics:     the first-order lag of first-order.ts, x_phys = a·x + (1 − a)·gain·u
- *   correction:  ĝ(features) fitted by ordinary least squares (ml-regression's
- *                MultivariateLinearRegression, with intercept) on residuals z − x_phys,
- *                features = [x (the previous estimate), u]
- *   prediction:  x⁻ = x_phys + ĝ(features); then the usual scalar Kalman update with z.
+ *   physics:     the first-order lag of first-order.ts, f(x, u) = a·x + (1 − a)·gain·u
+ *   residual:    ĝ(x, u) fitted by ordinary least squares (ml-regression's
+ *                MultivariateLinearRegression, with intercept) on one-step residuals of the
+ *                physics between consecutive good measurements: features [z_{k−1}, u],
+ *                target z_k − f(z_{k−1}, u). Measurements, not the filter's own estimates: a
+ *                regression on its own output would learn to chase the filter's errors.
+ *   prediction:  x⁻ = f(x, u) + ĝ(x, u), P⁻ = a²·P + q + Var ĝ(x, u) (the regression's own
+ *                prediction variance, so an uncertain fit widens the estimate); then the usual
+ *                scalar Kalman update with z. Features are standardised at each fit.
  *
  * The regression is refitted every `refitEvery` good samples on a rolling window of the last
  * `window` ones (so it follows a plant that changes slowly), once at least `minSamples` are in.
  * It remembers each feature's range over the window it was fitted on; features outside
  * [min − margin, max + margin] (margin = max(rangeMarginFrac·(max − min), rangeMarginAbs)) are
- * outside what the correction knows: the correction is NOT applied (physics only) and the step
- * marks the estimate `uncertain`, reason `input outside fitted range`. Before the first fit the
- * estimate is physics only and uncertain too (`residual model not fitted yet`).
+ * outside what the correction knows: the step marks the estimate `uncertain`, reason `input
+ * outside fitted range`, and the correction is evaluated at the features clamped to that range
+ * (it does not extrapolate; dropping it altogether would make the estimate jump back onto the
+ * biased physics). Before the first fit the estimate is physics only and uncertain too
+ * (`residual model not fitted yet`).
  */
 import { TwinError } from '../model/errors.js';
 import { kf1Update, type Kf1 } from './kalman1d.js';
@@ -23,6 +29,8 @@ import type { StateModel } from './model.js';
 /** The part of ml-regression this file uses (the package ships no type declarations). */
 interface Mlr {
   predict(x: number[]): number[];
+  /** Covariance of the weights (features then intercept), with `statistics: true`. */
+  stdErrorMatrix: { get(i: number, j: number): number };
 }
 type MlrCtor = new (x: number[][], y: number[][], options?: { intercept?: boolean; statistics?: boolean }) => Mlr;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -41,7 +49,7 @@ export interface HybridParams extends FirstOrderParams {
   rangeMarginAbs: number;
 }
 
-/** Number of regression features: [previous estimate, input]. */
+/** Number of regression features: [state (previous measurement when fitting, estimate when predicting), input]. */
 const NF = 2;
 
 export class Hybrid implements StateModel, Kf1 {
@@ -67,7 +75,20 @@ export class Hybrid implements StateModel, Kf1 {
   private readonly lo = new Float64Array(NF);
   private readonly hi = new Float64Array(NF);
   private readonly feat = new Float64Array(NF);
+  /** Standardisation of the features at the last fit (centred and scaled: the normal equations
+   * of raw temperatures around 200 with an intercept are badly conditioned). */
+  private readonly mean = new Float64Array(NF);
+  private readonly scale = new Float64Array(NF);
+  private readonly fs = [0, 0];
+  /** Variance of the last correction (regression prediction variance), added to P⁻. */
+  correctionVar = 0;
   private canLearn = false;
+  /** The previous good measurement, NaN when the last step did not learn (not consecutive). */
+  private zPrev = NaN;
+  private learnedLast = false;
+  private stepA = 1;
+  private stepB = 0;
+  private stepU = NaN;
   private readonly fx: Float64Array;
   private readonly fy: Float64Array;
   private ring = 0;
@@ -92,10 +113,14 @@ export class Hybrid implements StateModel, Kf1 {
     this.p = r;
     this.canLearn = false;
     this.outOfRange = false;
+    this.zPrev = z;
+    this.learnedLast = true;
   }
 
   predict(dtS: number, u: number, qScale: number): void {
     const { levelVarPerS, tauS, gain } = this.params;
+    if (!this.learnedLast) this.zPrev = NaN; // a step without a good measurement breaks the pair
+    this.learnedLast = false;
     if (Number.isNaN(u)) {
       // No input yet: hold the level, as first-order.ts does; nothing to learn from.
       this.qStep = levelVarPerS * dtS;
@@ -110,12 +135,32 @@ export class Hybrid implements StateModel, Kf1 {
     const q = levelVarPerS * (tauS / 2) * (1 - a * a);
     this.feat[0] = this.x;
     this.feat[1] = u;
-    this.xPhys = a * this.x + (1 - a) * gain * u;
-    this.outOfRange = this.reg !== undefined && !this.inRange();
-    this.correction = this.reg !== undefined && !this.outOfRange ? this.reg.predict([this.feat[0], this.feat[1]])[0] : 0;
+    this.stepA = a;
+    this.stepB = (1 - a) * gain * u;
+    this.stepU = u;
+    this.xPhys = a * this.x + this.stepB;
+    this.outOfRange = false;
+    this.correction = 0;
+    this.correctionVar = 0;
+    if (this.reg !== undefined) {
+      const f = this.fs;
+      f[0] = this.feat[0];
+      f[1] = this.feat[1];
+      this.outOfRange = this.clampToRange(f);
+      for (let i = 0; i < NF; i++) f[i] = (f[i] - this.mean[i]) / this.scale[i];
+      this.correction = this.reg.predict(f)[0];
+      // Uncertainty of the fitted correction at these features: [f, 1]ᵀ·Cov(w)·[f, 1].
+      const C = this.reg.stdErrorMatrix;
+      let v = 0;
+      for (let i = 0; i <= NF; i++) {
+        const fi = i < NF ? f[i] : 1;
+        for (let j = 0; j <= NF; j++) v += fi * C.get(i, j) * (j < NF ? f[j] : 1);
+      }
+      this.correctionVar = v > 0 ? v : 0;
+    }
     this.x = this.xPhys + this.correction;
     this.qStep = q;
-    this.p = a * a * this.p + q * qScale;
+    this.p = a * a * this.p + q * qScale + this.correctionVar;
     this.canLearn = true;
   }
 
@@ -126,13 +171,16 @@ export class Hybrid implements StateModel, Kf1 {
     return nu;
   }
 
-  /** Add the residual of the last prediction against a good measurement z; refit when due. */
+  /** Learn from a good measurement z of the last step; refit when due. */
   learn(z: number): void {
-    if (!this.canLearn) return;
+    const zPrev = this.zPrev;
+    this.zPrev = z;
+    this.learnedLast = true;
+    if (!this.canLearn || Number.isNaN(zPrev)) return;
     const i = this.ring;
-    this.fx[i * NF] = this.feat[0];
-    this.fx[i * NF + 1] = this.feat[1];
-    this.fy[i] = z - this.xPhys;
+    this.fx[i * NF] = zPrev;
+    this.fx[i * NF + 1] = this.stepU;
+    this.fy[i] = z - (this.stepA * zPrev + this.stepB);
     this.ring = i + 1 === this.params.window ? 0 : i + 1;
     if (this.n < this.params.window) this.n++;
     this.sinceFit++;
@@ -145,6 +193,7 @@ export class Hybrid implements StateModel, Kf1 {
     this.n = this.ring = this.sinceFit = 0;
     this.outOfRange = false;
     this.canLearn = false;
+    this.zPrev = NaN;
   }
 
   private refit(): void {
@@ -152,27 +201,44 @@ export class Hybrid implements StateModel, Kf1 {
     const Y: number[][] = new Array(this.n);
     this.lo.fill(Infinity);
     this.hi.fill(-Infinity);
+    this.mean.fill(0);
+    this.scale.fill(0);
     for (let j = 0; j < this.n; j++) {
-      const row = [this.fx[j * NF], this.fx[j * NF + 1]];
       for (let f = 0; f < NF; f++) {
-        if (row[f] < this.lo[f]) this.lo[f] = row[f];
-        if (row[f] > this.hi[f]) this.hi[f] = row[f];
+        const v = this.fx[j * NF + f];
+        if (v < this.lo[f]) this.lo[f] = v;
+        if (v > this.hi[f]) this.hi[f] = v;
+        this.mean[f] += v / this.n;
       }
-      X[j] = row;
+    }
+    for (let j = 0; j < this.n; j++) for (let f = 0; f < NF; f++) this.scale[f] += (this.fx[j * NF + f] - this.mean[f]) ** 2 / this.n;
+    for (let f = 0; f < NF; f++) this.scale[f] = Math.sqrt(this.scale[f]) || 1; // a constant feature: centred only
+    for (let j = 0; j < this.n; j++) {
+      X[j] = [(this.fx[j * NF] - this.mean[0]) / this.scale[0], (this.fx[j * NF + 1] - this.mean[1]) / this.scale[1]];
       Y[j] = [this.fy[j]];
     }
-    this.reg = new MultivariateLinearRegression(X, Y, { intercept: true, statistics: false });
+    this.reg = new MultivariateLinearRegression(X, Y, { intercept: true, statistics: true });
     this.sinceFit = 0;
     this.fits++;
   }
 
-  private inRange(): boolean {
+  /** Clamp features into the fitted range (with margin); true when any was outside. */
+  private clampToRange(f: number[]): boolean {
     const { rangeMarginFrac, rangeMarginAbs } = this.params;
-    for (let f = 0; f < NF; f++) {
-      const m = Math.max(rangeMarginFrac * (this.hi[f] - this.lo[f]), rangeMarginAbs);
-      if (this.feat[f] < this.lo[f] - m || this.feat[f] > this.hi[f] + m) return false;
+    let outside = false;
+    for (let i = 0; i < NF; i++) {
+      const m = Math.max(rangeMarginFrac * (this.hi[i] - this.lo[i]), rangeMarginAbs);
+      const lo = this.lo[i] - m;
+      const hi = this.hi[i] + m;
+      if (f[i] < lo) {
+        f[i] = lo;
+        outside = true;
+      } else if (f[i] > hi) {
+        f[i] = hi;
+        outside = true;
+      }
     }
-    return true;
+    return outside;
   }
 
   /** The fitted range per feature ([x, u]), for status and help. */
