@@ -122,7 +122,8 @@ export interface FileRun {
   flags: number[];
   /** Row times of the scored part. */
   tsMs: number[];
-  events: number;
+  /** Classified events, counted by `kind/faultType`. */
+  events: Record<string, number>;
 }
 
 /** Run one detector over one file through the step function; returns the scored part's alarm flags. */
@@ -130,7 +131,7 @@ export function runFile(f: SkabFile, config: Record<string, unknown>): FileRun {
   const s = mvInit({ asset: 'skab', tags: TAGS, maxAgeMs: 5000, referenceRows: FIT_ROWS, ...config });
   const flags: number[] = [];
   const ts: number[] = [];
-  let events = 0;
+  const events: Record<string, number> = {};
   const r: Reading = { asset: 'skab', tag: '', value: 0, tsMs: 0, quality: 'good', source: 'replay' };
   for (let i = 0; i < f.tsMs.length; i++) {
     let scoredRow = false;
@@ -143,7 +144,10 @@ export function runFile(f: SkabFile, config: Record<string, unknown>): FileRun {
         flags.push(out.alarm ? 1 : 0);
         ts.push(out.tsMs);
         scoredRow = true;
-        if (out.event) events++;
+        if (out.event) {
+          const key = `${out.event.kind}${out.event.faultType ? '/' + out.event.faultType : ''}`;
+          events[key] = (events[key] ?? 0) + 1;
+        }
       } else if (out?.type === 'fit-failed') throw new Error(`${f.name}: fit failed: ${out.reason}`);
     }
     if (i >= FIT_ROWS && !scoredRow) throw new Error(`${f.name}: row ${i} produced no score`);
@@ -166,15 +170,19 @@ export interface SkabResult {
   /** Share of the anomaly-free file's scored rows spent in alarm, %. */
   alarmTimePctAnomalyFree: number;
   rowsPerS: number;
+  /** What the classifier called the alarms, over all scored files. */
+  events: Record<string, number>;
 }
 
 export function evaluate(spec: DetectorSpec, data: { scored: SkabFile[]; anomalyFree?: SkabFile }): SkabResult {
   const counts: ConfusionCounts[] = [];
   const nabFiles: NabFile[] = [];
   let rows = 0;
+  const events: Record<string, number> = {};
   const t0 = performance.now();
   for (const f of data.scored) {
     const run = runFile(f, spec.config);
+    for (const [k, v] of Object.entries(run.events)) events[k] = (events[k] ?? 0) + v;
     const labels = f.anomaly.slice(FIT_ROWS);
     counts.push(confusion(labels, run.flags));
     const cps = f.tsMs.filter((_, i) => i >= FIT_ROWS && f.changepoint[i] === 1);
@@ -207,6 +215,7 @@ export function evaluate(spec: DetectorSpec, data: { scored: SkabFile[]; anomaly
     alarmsPerDayAnomalyFree: perDay,
     alarmTimePctAnomalyFree: alarmPct,
     rowsPerS: rows / seconds,
+    events,
   };
 }
 
@@ -247,9 +256,11 @@ export async function run(): Promise<BenchRow[]> {
       note:
         `F1 ${f2(r.f1)} FAR ${f2(r.farPct)} % MAR ${f2(r.marPct)} % (leaderboard ${lb ? `${lb.f1}/${lb.farPct}/${lb.marPct}` : 'n/a'}); ` +
         `NAB std ${f2(r.nabStandard)} lowFP ${f2(r.nabLowFp)} lowFN ${f2(r.nabLowFn)}${lb ? ` (lb ${lb.nab})` : ''}; ` +
-        `missed ${r.missedCps}/${r.changePoints} CPs, ${r.falseCps} FP CPs; ${f2(r.alarmsPerDayAnomalyFree)} alarms/day and ${f2(r.alarmTimePctAnomalyFree)} % time in alarm anomaly-free; ${data.scored.length} files, rows/s incl. fit`,
+        `missed ${r.missedCps}/${r.changePoints} CPs, ${r.falseCps} FP CPs; ${f2(r.alarmsPerDayAnomalyFree)} alarms/day and ${f2(r.alarmTimePctAnomalyFree)} % time in alarm anomaly-free; ${data.scored.length} files, rows/s incl. fit; classified events: ${Object.entries(r.events).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     });
   }
+  table.push('', 'Classified alarm events (all scored files):');
+  for (const row of rows) if (row.note?.includes('classified events')) table.push(`- ${row.case}: ${row.note.split('classified events: ')[1]}`);
   process.stdout.write(table.join('\n') + '\n');
   return rows;
 }
