@@ -9,6 +9,8 @@
  * the `datetime` column read as UTC), exactly as the operator sees them.
  *
  * Parameters are chosen once for every file, not per file and not on the labels: see DETECTORS.
+ * TWINLOOP_SKAB_SWEEP=1 adds an α × consecutive sensitivity table (for reading, not for choosing).
+ * Run alone: `npx tsx bench/skab.ts` (or `node dist/bench/skab.js` after `npx tsup`).
  * Data: `../shared/data/skab` beside the project (TWINLOOP_SKAB_DIR overrides), never copied.
  * Files present: valve1 (16) and other (14) — 30 files; the leaderboard's 34 also include valve2 (4),
  * which is not in the shared copy, so the figures are over a subset of its test part.
@@ -219,6 +221,23 @@ export function evaluate(spec: DetectorSpec, data: { scored: SkabFile[]; anomaly
   };
 }
 
+/**
+ * Sensitivity of T²+Q to α and `consecutive` (TWINLOOP_SKAB_SWEEP=1). For reading only: it uses the
+ * labels, so picking the best cell would be tuning on the test set; the headline rows above keep
+ * the parameters fixed by rule.
+ */
+function sensitivity(data: { scored: SkabFile[]; anomalyFree?: SkabFile }): string[] {
+  const lines = ['Sensitivity of T²+Q (0.9 variance) — uses the labels, NOT used to choose parameters: F1 / FAR % / MAR % / NAB std', '| α \\ consecutive | 1 | 3 | 5 | 10 |', '|---|---|---|---|---|'];
+  for (const alpha of [0.05, 0.01, 0.001, 0.0001]) {
+    const cells = [1, 3, 5, 10].map((consecutive) => {
+      const r = evaluate({ name: '', config: { statistics: 'both', varianceFraction: 0.9, alpha, consecutive } }, { scored: data.scored });
+      return `${f2(r.f1)} / ${r.farPct.toFixed(1)} / ${r.marPct.toFixed(1)} / ${r.nabStandard.toFixed(1)}`;
+    });
+    lines.push(`| ${alpha} | ${cells.join(' | ')} |`);
+  }
+  return lines;
+}
+
 function f2(x: number): string {
   return Number.isFinite(x) ? x.toFixed(2) : 'n/a';
 }
@@ -259,6 +278,7 @@ export async function run(): Promise<BenchRow[]> {
         `missed ${r.missedCps}/${r.changePoints} CPs, ${r.falseCps} FP CPs; ${f2(r.alarmsPerDayAnomalyFree)} alarms/day and ${f2(r.alarmTimePctAnomalyFree)} % time in alarm anomaly-free; ${data.scored.length} files, rows/s incl. fit; classified events: ${Object.entries(r.events).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     });
   }
+  if (process.env.TWINLOOP_SKAB_SWEEP === '1') table.push('', ...sensitivity(data));
   table.push('', 'Classified alarm events (all scored files):');
   for (const row of rows) if (row.note?.includes('classified events')) table.push(`- ${row.case}: ${row.note.split('classified events: ')[1]}`);
   process.stdout.write(table.join('\n') + '\n');
