@@ -196,15 +196,28 @@ export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {})
   }
 
   // 2. stuck
-  const [before, after] = split(input.window, input.changeTsMs);
+  const after = split(input.window, input.changeTsMs)[1];
   let mode = after[after.length - 1];
   let best = 0;
-  for (const c of after) {
-    let n = 0;
-    for (const x of after) if (Math.abs(x - c) <= stuckTolerance) n++;
-    if (n > best) {
-      best = n;
-      mode = c;
+  if (stuckTolerance === 0) {
+    // Exact repeats: one pass with counts.
+    const counts = new Map<number, number>();
+    for (const x of after) {
+      const n = (counts.get(x) ?? 0) + 1;
+      counts.set(x, n);
+      if (n > best) {
+        best = n;
+        mode = x;
+      }
+    }
+  } else {
+    for (const c of after) {
+      let n = 0;
+      for (const x of after) if (Math.abs(x - c) <= stuckTolerance) n++;
+      if (n > best) {
+        best = n;
+        mode = c;
+      }
     }
   }
   if (best / after.length >= stuckFraction && f.sigmaBefore > 0 && !(f.sigmaAfter > varianceCollapse * f.sigmaBefore)) {
