@@ -46,6 +46,8 @@ export interface Detector<P extends object, S, X = number> {
   change(state: S): ChangeEstimate;
   /** Samples seen since the last reset. */
   count(state: S): number;
+  /** Detectors with a warning zone (DDM, EDDM, HDDM): true while the last sample was in it. */
+  warning?(state: S): boolean;
 }
 
 /** Any detector, for registries and generic operators. */

@@ -12,6 +12,10 @@ import { ewmaDetector } from './ewma.js';
 import { detectDrift, type DriftOperatorOptions, type DriftOutput } from './operator.js';
 import { pageHinkleyDetector } from './page-hinkley.js';
 import { shewhartDetector } from './shewhart.js';
+import { ddmDetector } from './binary/ddm.js';
+import { eddmDetector } from './binary/eddm.js';
+import { hddmADetector } from './binary/hddm-a.js';
+import { hddmWDetector } from './binary/hddm-w.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const registry = new Map<string, AnyDetector<any>>();
@@ -24,6 +28,8 @@ export function registerDetector(d: AnyDetector<any>): void {
 }
 
 for (const d of [pageHinkleyDetector, cusumDetector, adwinDetector, ewmaDetector, shewhartDetector]) registerDetector(d);
+// Binary (0/1: error / failure) detectors.
+for (const d of [ddmDetector, eddmDetector, hddmADetector, hddmWDetector]) registerDetector(d);
 
 /** Read-only view: name → { init, step, defaults, describe, ... }. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

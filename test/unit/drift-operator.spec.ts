@@ -27,7 +27,9 @@ async function run(readings: unknown[], op = shewhart({ minInstances: 3 })): Pro
 describe('drift: detectDrift operator (marbles)', () => {
   let ts: TestScheduler;
   beforeEach(() => {
-    ts = new TestScheduler((actual, expected) => expect(actual).to.deep.equal(expected));
+    ts = new TestScheduler((actual, expected) => {
+      expect(actual).to.deep.equal(expected);
+    });
   });
 
   it('emits one output per reading, in the same frame; the drift reading carries a DriftEvent', () => {
