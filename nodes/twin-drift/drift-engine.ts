@@ -1,0 +1,477 @@
+/**
+ * The work of one twin-drift node, without Node-RED: readings (and estimates) in, scores and
+ * classified DriftEvents out. It composes the runtime (runtime/drift/): `driftStep` of a univariate
+ * detector per asset/tag, or `mvStep` of the multivariate PCA detector for one asset, plus
+ * `classifyChange` for the fault classification. Kept in the node folder because it is the adapter's
+ * glue (watch patterns, history, pending events, score thinning); the algorithms stay in runtime/.
+ *
+ * Rules (also in the node's help):
+ *  - A payload is an Estimate when it has `model` and `variance`, else it must be a Reading.
+ *  - Detection runs on Reading values only. Estimates are evidence: their `value` is the tag's
+ *    expected value for the classifier (`expected`), matched to readings by tsMs.
+ *  - Bad quality never moves a detector and never enters the classification history; uncertain is
+ *    skipped or used as configured (used: scores and events resting on it are uncertain).
+ *  - A reading older than the last accepted one of its tag is rejected (TwinError OUT_OF_ORDER) and
+ *    changes nothing.
+ *  - A univariate event is held until its tag has `classifyAfterSamples` more readings (the
+ *    classifier needs data after the change), then classified against the related tags' history
+ *    over the same span and sent. A bad reading of the flagged tag classifies it at once with what
+ *    there is, so an event is never held forever by a dead sensor.
+ */
+import { classifyChange, type ClassifyOptions, type TimedValue } from '../../runtime/drift/classify.js';
+import type { AnyDetector } from '../../runtime/drift/detector.js';
+import { mvInit, mvStep, validateMultivariateConfig, type MvState } from '../../runtime/drift/multivariate-operator.js';
+import { driftStep, type DriftTagEntry } from '../../runtime/drift/operator.js';
+import { getDetector } from '../../runtime/drift/registry.js';
+import { compileTagPattern } from '../../runtime/ingest/screen/glob.js';
+import type { AnomalyScore, DriftEvent } from '../../runtime/model/drift.js';
+import { TwinError } from '../../runtime/model/errors.js';
+import type { Estimate } from '../../runtime/model/estimate.js';
+import { worstQuality, type Quality } from '../../runtime/model/quality.js';
+import { assertReading, type Reading } from '../../runtime/model/reading.js';
+
+/** Tag name of the multivariate detector's score and of an event it could not pin on one tag. */
+export const MV_SCORE_TAG = 'multivariate';
+
+/**
+ * Default univariate method. ADWIN, not Page-Hinkley: River's Page-Hinkley threshold (50) is in the
+ * tag's own unit, so on the simulated line at 1 Hz it false-alarmed about every 20 minutes on melt
+ * pressure (σ ≈ 1 bar) and dated a 20 °C/h thermocouple drift 16 minutes early; ADWIN's bound scales
+ * with the data and gave no false alarm in 4 h on 12 tags (see the node's help and report).
+ */
+export const DEFAULT_METHOD = 'adwin';
+
+export interface RelatedRule {
+  /** Tag name or `asset/tag` glob of the flagged tag. */
+  match: string;
+  /** Related tag names of the same asset. */
+  tags: string[];
+}
+
+export interface DriftEngineConfig {
+  mode: 'univariate' | 'multivariate';
+  /** Univariate: registry name; multivariate: 'hotelling-t2+spe'. */
+  method: string;
+  /** Univariate detector parameters (merged over the detector's defaults). */
+  params: Record<string, unknown>;
+  /** Patterns of watched tags (tag name or `asset/tag` glob); empty = every tag. */
+  watch: string[];
+  related: RelatedRule[];
+  classify: boolean;
+  uncertain: 'skip' | 'use';
+  /** Readings kept per tag for classification. */
+  historySamples: number;
+  /** Readings of the flagged tag after detection before its event is classified and sent. */
+  classifyAfterSamples: number;
+  classifyOptions: ClassifyOptions;
+  /** Readings before the change given to the classifier, as a share of those after it (and at least minBeforeSamples). */
+  beforeRatio: number;
+  minBeforeSamples: number;
+  /** Send every Nth score of a tag (1 = all). */
+  scoreEvery: number;
+  /** Send a score only when it moved at least this much since the last one sent (0 = off). */
+  scoreMinChange: number;
+  /** A gap longer than this (event time) between two readings of a tag restarts its detector (0 = never). */
+  resetAfterGapMs: number;
+  /** Multivariate: the asset and its tags, and the PCA options (see multivariate-operator.ts). */
+  mv?: Record<string, unknown>;
+}
+
+export interface EngineResult {
+  /** What the input was taken for. */
+  input: 'reading' | 'estimate';
+  /** What happened to it. */
+  outcome: 'used' | 'skipped-bad' | 'skipped-uncertain' | 'ignored' | 'evidence';
+  scores: AnomalyScore[];
+  events: DriftEvent[];
+}
+
+interface History {
+  ts: Float64Array;
+  val: Float64Array;
+  len: number;
+  pos: number;
+  lastTsMs: number;
+}
+
+interface Pending {
+  event: DriftEvent;
+  remaining: number;
+}
+
+interface ScoreGate {
+  n: number;
+  last: number;
+}
+
+const UNIVARIATE_DEFAULTS = {
+  historySamples: 600,
+  classifyAfterSamples: 120,
+  beforeRatio: 1,
+  minBeforeSamples: 30,
+};
+
+function newHistory(n: number): History {
+  return { ts: new Float64Array(n), val: new Float64Array(n), len: 0, pos: 0, lastTsMs: -Infinity };
+}
+
+function pushHistory(h: History, tsMs: number, value: number): void {
+  h.ts[h.pos] = tsMs;
+  h.val[h.pos] = value;
+  h.pos = (h.pos + 1) % h.ts.length;
+  if (h.len < h.ts.length) h.len++;
+}
+
+function historyWindow(h: History | undefined, fromTsMs = -Infinity): TimedValue[] {
+  const out: TimedValue[] = [];
+  if (!h) return out;
+  const start = (h.pos - h.len + h.ts.length) % h.ts.length;
+  for (let i = 0; i < h.len; i++) {
+    const at = (start + i) % h.ts.length;
+    if (h.ts[at] >= fromTsMs) out.push({ tsMs: h.ts[at], value: h.val[at] });
+  }
+  return out;
+}
+
+/** An Estimate has `model` and `variance`; anything else must be a Reading. */
+export function isEstimateLike(x: unknown): boolean {
+  return !!x && typeof x === 'object' && 'model' in x && 'variance' in x;
+}
+
+function assertEstimate(x: unknown): asserts x is Estimate {
+  const e = x as Partial<Estimate>;
+  if (typeof e.asset !== 'string' || e.asset === '') throw new TwinError('BAD_PAYLOAD', 'Estimate.asset must be a non-empty string');
+  if (typeof e.tag !== 'string' || e.tag === '') throw new TwinError('BAD_PAYLOAD', 'Estimate.tag must be a non-empty string');
+  if (typeof e.value !== 'number') throw new TwinError('NOT_NUMERIC', `Estimate.value is not a number: ${typeof e.value}`);
+  if (!Number.isFinite(e.value)) throw new TwinError('NOT_FINITE', `Estimate.value is not finite: ${e.value}`);
+  if (typeof e.tsMs !== 'number' || !Number.isFinite(e.tsMs)) throw new TwinError('BAD_TIMESTAMP', 'Estimate.tsMs must be epoch milliseconds');
+  if (e.quality !== 'good' && e.quality !== 'uncertain' && e.quality !== 'bad') {
+    throw new TwinError('BAD_PAYLOAD', `Estimate.quality must be good, uncertain or bad, not ${String(e.quality)}`);
+  }
+}
+
+function bad(msg: string): never {
+  throw new TwinError('BAD_CONFIG', msg);
+}
+
+/** Validate a raw engine config (from the node's settings); throws TwinError BAD_CONFIG naming the field. */
+export function validateEngineConfig(raw: Partial<DriftEngineConfig>): DriftEngineConfig {
+  const mode = raw.mode ?? 'univariate';
+  if (mode !== 'univariate' && mode !== 'multivariate') bad(`mode must be univariate or multivariate, got ${JSON.stringify(mode)}`);
+  const int = (v: unknown, dflt: number, name: string, min: number): number => {
+    const n = v === undefined ? dflt : v;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < min) bad(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  const num = (v: unknown, dflt: number, name: string): number => {
+    const n = v === undefined ? dflt : v;
+    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) bad(`${name} must be a number ≥ 0, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  const watch = raw.watch ?? [];
+  if (!Array.isArray(watch) || !watch.every((w) => typeof w === 'string' && w.trim() !== '')) bad('watched tags must be a list of tag names or globs');
+  const related = raw.related ?? [];
+  if (!Array.isArray(related)) bad('related tags must be a list of rules');
+  for (const r of related) {
+    if (!r || typeof r.match !== 'string' || r.match.trim() === '') bad('each related-tags rule needs a tag (or asset/tag glob) to match');
+    if (!Array.isArray(r.tags) || r.tags.length === 0 || !r.tags.every((t) => typeof t === 'string' && t !== '' && !t.includes('/'))) {
+      bad(`related tags of '${r.match}' must be a non-empty list of tag names of the same asset`);
+    }
+  }
+  const uncertain = raw.uncertain ?? 'skip';
+  if (uncertain !== 'skip' && uncertain !== 'use') bad(`uncertain must be skip or use, got ${JSON.stringify(uncertain)}`);
+  const params = raw.params ?? {};
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) bad('method parameters must be an object');
+  const cfg: DriftEngineConfig = {
+    mode,
+    method: raw.method ?? (mode === 'univariate' ? DEFAULT_METHOD : 'hotelling-t2+spe'),
+    params,
+    watch: watch.map((w) => w.trim()),
+    related: related.map((r) => ({ match: r.match.trim(), tags: r.tags })),
+    classify: raw.classify ?? true,
+    uncertain,
+    historySamples: int(raw.historySamples, UNIVARIATE_DEFAULTS.historySamples, 'historySamples', 20),
+    classifyAfterSamples: int(raw.classifyAfterSamples, UNIVARIATE_DEFAULTS.classifyAfterSamples, 'classifyAfterSamples', 1),
+    classifyOptions: raw.classifyOptions ?? {},
+    beforeRatio: num(raw.beforeRatio, UNIVARIATE_DEFAULTS.beforeRatio, 'beforeRatio'),
+    minBeforeSamples: int(raw.minBeforeSamples, UNIVARIATE_DEFAULTS.minBeforeSamples, 'minBeforeSamples', 5),
+    scoreEvery: int(raw.scoreEvery, 1, 'scoreEvery', 1),
+    scoreMinChange: num(raw.scoreMinChange, 0, 'scoreMinChange'),
+    resetAfterGapMs: num(raw.resetAfterGapMs, 0, 'resetAfterGapMs'),
+    mv: raw.mv,
+  };
+  if (typeof cfg.classify !== 'boolean') bad('classify must be true or false');
+  if (cfg.classifyAfterSamples >= cfg.historySamples) bad('classifyAfterSamples must be smaller than historySamples');
+  if (mode === 'univariate') {
+    const d = getDetector(cfg.method); // BAD_CONFIG listing the known methods
+    d.params(cfg.params); // BAD_CONFIG naming the parameter
+  } else {
+    if (cfg.method !== 'hotelling-t2+spe') bad(`multivariate method must be hotelling-t2+spe, got ${JSON.stringify(cfg.method)}`);
+    validateMultivariateConfig(cfg.mv);
+  }
+  return cfg;
+}
+
+export class DriftEngine {
+  readonly config: DriftEngineConfig;
+  private readonly detector?: AnyDetector;
+  private readonly params: unknown;
+  private readonly watchers: ((asset: string, tag: string) => boolean)[];
+  private readonly relatedRules: { test: (asset: string, tag: string) => boolean; tags: string[] }[];
+  private readonly tags = new Map<string, DriftTagEntry>();
+  private readonly history = new Map<string, History>();
+  private readonly expected = new Map<string, History>();
+  private readonly pending = new Map<string, Pending>();
+  private readonly gates = new Map<string, ScoreGate>();
+  /** Watched tags per asset (for the default related tags and the status). */
+  private readonly watchedByAsset = new Map<string, Set<string>>();
+  private mv?: MvState;
+  private mvLastTs = new Map<string, number>();
+  watchedCount = 0;
+  eventCount = 0;
+  lastEvent?: DriftEvent;
+
+  constructor(raw: Partial<DriftEngineConfig>) {
+    this.config = validateEngineConfig(raw);
+    const c = this.config;
+    this.watchers = c.watch.map(compileTagPattern);
+    this.relatedRules = c.related.map((r) => ({ test: compileTagPattern(r.match), tags: r.tags }));
+    if (c.mode === 'univariate') {
+      this.detector = getDetector(c.method);
+      this.params = this.detector.params(c.params);
+    } else {
+      this.mv = mvInit({ ...c.mv, classify: c.classifyOptions });
+      this.watchedCount = this.mv.config.tags.length;
+    }
+  }
+
+  private watched(asset: string, tag: string): boolean {
+    if (this.mv) return asset === this.mv.config.asset && this.mv.tagIndex.has(tag);
+    return this.watchers.length === 0 || this.watchers.some((w) => w(asset, tag));
+  }
+
+  /** Related tags of a flagged tag: the first matching rule, else the asset's other watched tags. */
+  relatedOf(asset: string, tag: string): string[] {
+    for (const r of this.relatedRules) if (r.test(asset, tag)) return r.tags.filter((t) => t !== tag);
+    return [...(this.watchedByAsset.get(asset) ?? [])].filter((t) => t !== tag);
+  }
+
+  /** Tags named by a related rule are kept in the history even when not watched. */
+  private isRelatedSomewhere(tag: string): boolean {
+    return this.relatedRules.some((r) => r.tags.includes(tag));
+  }
+
+  /** Feed one payload. Throws TwinError for bad input (nothing is changed then). */
+  push(payload: unknown): EngineResult {
+    if (Array.isArray(payload)) {
+      throw new TwinError('BAD_PAYLOAD', `payload is an array of ${payload.length}; twin-drift takes one Reading or Estimate per message (split it first)`);
+    }
+    if (isEstimateLike(payload)) return this.pushEstimate(payload);
+    assertReading(payload);
+    return this.mv ? this.pushMv(payload) : this.pushReading(payload);
+  }
+
+  private result(input: EngineResult['input'], outcome: EngineResult['outcome']): EngineResult {
+    return { input, outcome, scores: [], events: [] };
+  }
+
+  private pushEstimate(payload: unknown): EngineResult {
+    assertEstimate(payload);
+    const e = payload;
+    const key = `${e.asset}/${e.tag}`;
+    const h = this.expected.get(key);
+    if (h && e.tsMs < h.lastTsMs) {
+      throw new TwinError('OUT_OF_ORDER', `${key}: estimate at ${new Date(e.tsMs).toISOString()} is older than the last one (${new Date(h.lastTsMs).toISOString()}); not used`);
+    }
+    if (e.quality === 'bad') return this.result('estimate', 'skipped-bad');
+    if (e.quality === 'uncertain' && this.config.uncertain === 'skip') return this.result('estimate', 'skipped-uncertain');
+    if (!this.config.classify) return this.result('estimate', 'ignored');
+    let hist = h;
+    if (!hist) {
+      hist = newHistory(this.config.historySamples);
+      this.expected.set(key, hist);
+    }
+    hist.lastTsMs = e.tsMs;
+    pushHistory(hist, e.tsMs, e.value);
+    return this.result('estimate', 'evidence');
+  }
+
+  private pushReading(r: Reading): EngineResult {
+    const c = this.config;
+    const key = `${r.asset}/${r.tag}`;
+    const watched = this.watched(r.asset, r.tag);
+    if (!watched && !(c.classify && this.isRelatedSomewhere(r.tag))) return this.result('reading', 'ignored');
+
+    // Order is checked for every reading of a kept tag, whatever its quality: an old reading must
+    // not enter the history either.
+    let h = this.history.get(key);
+    if (h && r.tsMs < h.lastTsMs) {
+      throw new TwinError(
+        'OUT_OF_ORDER',
+        `${key}: reading at ${new Date(r.tsMs).toISOString()} is older than the last one (${new Date(h.lastTsMs).toISOString()}); not applied`,
+      );
+    }
+    const out = this.result('reading', 'used');
+    if (r.quality === 'bad' || (r.quality === 'uncertain' && c.uncertain === 'skip')) {
+      out.outcome = r.quality === 'bad' ? 'skipped-bad' : 'skipped-uncertain';
+      // A dead sensor must not hold its event forever: classify with what there is.
+      const p = this.pending.get(key);
+      if (p && r.quality === 'bad') {
+        this.pending.delete(key);
+        out.events.push(this.classified(p.event));
+      }
+      return out;
+    }
+    if (!h) {
+      h = newHistory(c.historySamples);
+      this.history.set(key, h);
+    } else if (c.resetAfterGapMs > 0 && r.tsMs - h.lastTsMs > c.resetAfterGapMs) {
+      // After a long outage the old run says little about the new one: start the detector again.
+      this.tags.delete(key);
+      const p = this.pending.get(key);
+      if (p) {
+        this.pending.delete(key);
+        out.events.push(this.classified(p.event));
+      }
+    }
+    h.lastTsMs = r.tsMs;
+    pushHistory(h, r.tsMs, r.value);
+    if (!watched) {
+      out.outcome = 'ignored';
+      return out;
+    }
+    let assetTags = this.watchedByAsset.get(r.asset);
+    if (!assetTags) this.watchedByAsset.set(r.asset, (assetTags = new Set()));
+    if (!assetTags.has(r.tag)) {
+      assetTags.add(r.tag);
+      this.watchedCount++;
+    }
+
+    const o = driftStep(this.detector as AnyDetector, this.params, { uncertain: c.uncertain }, this.tags, r);
+    if (o.type === 'rejected') throw o.error; // not expected: order and shape were checked above
+    if (o.type === 'skipped') {
+      out.outcome = o.reason === 'bad-quality' ? 'skipped-bad' : 'skipped-uncertain';
+      return out;
+    }
+    const p = this.pending.get(key);
+    if (p && --p.remaining <= 0) {
+      this.pending.delete(key);
+      out.events.push(this.classified(p.event));
+    }
+    if (o.event) {
+      if (!c.classify) out.events.push(this.count(o.event));
+      else {
+        // A new detection while one is pending: send the old one with what there is.
+        if (p && this.pending.has(key)) out.events.push(this.classified(p.event));
+        this.pending.set(key, { event: o.event, remaining: c.classifyAfterSamples });
+      }
+    }
+    if (this.gate(key, o.score.score, o.event !== null)) out.scores.push(o.score);
+    return out;
+  }
+
+  private count(e: DriftEvent): DriftEvent {
+    this.eventCount++;
+    this.lastEvent = e;
+    return e;
+  }
+
+  /** Score thinning: every Nth and/or on change; a detection always passes. */
+  private gate(key: string, score: number, force: boolean): boolean {
+    const c = this.config;
+    if (c.scoreEvery === 1 && c.scoreMinChange === 0) return true;
+    let g = this.gates.get(key);
+    if (!g) this.gates.set(key, (g = { n: 0, last: NaN }));
+    g.n++;
+    let pass = force || g.n >= c.scoreEvery;
+    if (pass && !force && c.scoreMinChange > 0 && Number.isFinite(g.last) && Math.abs(score - g.last) < c.scoreMinChange) pass = false;
+    if (c.scoreEvery > 1 && g.n >= c.scoreEvery) g.n = 0;
+    if (pass) g.last = score;
+    return pass;
+  }
+
+  /** Classify a univariate event against the history of its tag and its related tags. */
+  private classified(e: DriftEvent): DriftEvent {
+    const c = this.config;
+    const key = `${e.asset}/${e.tag}`;
+    const all = historyWindow(this.history.get(key));
+    // Before part: as long as `beforeRatio` × the after part (at least minBefore readings). A short
+    // before part keeps a slow trend from inflating the noise the change is measured against.
+    let firstAfter = all.findIndex((p) => p.tsMs >= e.startTsMs);
+    if (firstAfter < 0) firstAfter = all.length;
+    const nBefore = Math.max(c.minBeforeSamples, Math.round((all.length - firstAfter) * c.beforeRatio));
+    const window = all.slice(Math.max(0, firstAfter - nBefore));
+    const from = window.length ? window[0].tsMs : -Infinity;
+    const relatedTags = this.relatedOf(e.asset, e.tag);
+    const related = relatedTags
+      .map((t) => ({ tag: t, window: historyWindow(this.history.get(`${e.asset}/${t}`), from) }))
+      .filter((r) => r.window.length > 0);
+    const exp = this.expected.get(key);
+    const cls = classifyChange(
+      { tag: e.tag, window, changeTsMs: e.startTsMs, related, ...(exp ? { expected: historyWindow(exp, from) } : {}) },
+      c.classifyOptions,
+    );
+    const missing = relatedTags.filter((t) => !related.some((r) => r.tag === t));
+    return this.count({
+      ...e,
+      kind: cls.kind,
+      ...(cls.faultType ? { faultType: cls.faultType } : {}),
+      direction: cls.direction === 'both' ? e.direction : cls.direction,
+      magnitude: cls.kind === 'unclassified' && cls.magnitude === 0 ? e.magnitude : cls.magnitude,
+      evidence: {
+        ...e.evidence,
+        detectorMagnitude: e.magnitude,
+        ...cls.evidence,
+        ...(missing.length ? { relatedWithoutData: missing } : {}),
+        ...(exp ? { estimate: true } : {}),
+      },
+    });
+  }
+
+  private pushMv(r: Reading): EngineResult {
+    const mv = this.mv as MvState;
+    const out = this.result('reading', 'used');
+    if (!this.watched(r.asset, r.tag)) {
+      out.outcome = 'ignored';
+      return out;
+    }
+    const key = r.tag;
+    const last = this.mvLastTs.get(key);
+    if (last !== undefined && r.tsMs < last) {
+      throw new TwinError(
+        'OUT_OF_ORDER',
+        `${r.asset}/${r.tag}: reading at ${new Date(r.tsMs).toISOString()} is older than the last one (${new Date(last).toISOString()}); not applied`,
+      );
+    }
+    if (r.quality === 'bad') {
+      out.outcome = 'skipped-bad';
+      return out;
+    }
+    if (r.quality === 'uncertain' && this.config.uncertain === 'skip') {
+      out.outcome = 'skipped-uncertain';
+      return out;
+    }
+    this.mvLastTs.set(key, r.tsMs);
+    const o = mvStep(mv, r);
+    if (!o) return out;
+    if (o.type === 'fit-failed') throw new TwinError('MODEL', `multivariate reference fit failed: ${o.reason}; collecting the reference again`);
+    if (o.type === 'fitted') return out;
+    const ratioT2 = o.t2Limit > 0 ? o.t2 / o.t2Limit : 0;
+    const ratioSpe = o.speLimit > 0 ? o.spe / o.speLimit : 0;
+    const st = mv.config.statistics;
+    const score = st === 't2' ? ratioT2 : st === 'spe' ? ratioSpe : Math.max(ratioT2, ratioSpe);
+    if (this.gate(MV_SCORE_TAG, score, !!o.event)) {
+      out.scores.push({ asset: mv.config.asset, tag: MV_SCORE_TAG, tsMs: o.tsMs, method: this.config.method, score, quality: worstQuality(o.quality as Quality) });
+    }
+    if (o.event) {
+      const e = o.event;
+      out.events.push(this.count(this.config.classify ? e : { ...e, kind: 'unclassified', faultType: undefined }));
+    }
+    return out;
+  }
+
+  /** Is the multivariate reference fitted (for the status)? */
+  get mvFitted(): boolean | undefined {
+    return this.mv ? this.mv.model !== undefined : undefined;
+  }
+}

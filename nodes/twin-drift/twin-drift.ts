@@ -1,0 +1,77 @@
+/**
+ * twin-drift: drift and fault detection on Readings. Thin adapter over the runtime detectors
+ * (runtime/drift/) composed in drift-engine.ts: output 1 the classified DriftEvents
+ * (`<asset>/<tag>/drift`), output 2 the continuous AnomalyScores (`<asset>/<tag>/score`).
+ * Bad input → done(err) + red status; the node keeps its state and goes on.
+ */
+import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { DriftEvent } from '../../runtime/model/drift.js';
+import { TwinError } from '../../runtime/model/errors.js';
+import { errorStatusText, statusError, statusIdle, statusOk, statusWarn } from '../shared/status.js';
+import { configFromDef, translator, type TwinDriftDef } from './drift-def.js';
+import { DriftEngine } from './drift-engine.js';
+
+export default function (RED: NodeAPI): void {
+  function TwinDriftNode(this: Node, def: TwinDriftDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const t = translator(RED._ as (key: string, vars?: Record<string, unknown>) => string);
+
+    let engine: DriftEngine;
+    try {
+      engine = new DriftEngine(configFromDef(def));
+    } catch (err) {
+      const reason = (err as Error).message;
+      node.error(t('errors.config', { error: reason }));
+      statusError(node, t('status.config'));
+      // Detecting with a config nobody meant would give events nobody can trust: refuse loudly.
+      node.on('input', (_msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => {
+        done(new TwinError('BAD_CONFIG', t('errors.notConfigured', { error: reason })));
+      });
+      return;
+    }
+
+    let shown = '';
+    let showingError = false;
+    const refresh = (): void => {
+      let text: string;
+      let warn = false;
+      const e: DriftEvent | undefined = engine.lastEvent;
+      if (e) {
+        text = t('status.event', { kind: t(`kind.${e.kind}`), tag: e.tag });
+        warn = true;
+      } else if (engine.mvFitted === false) text = t('status.learning');
+      else text = t('status.watching', { count: engine.watchedCount });
+      if (text === shown && !showingError) return; // one status call per change, not per message
+      shown = text;
+      showingError = false;
+      if (warn) statusWarn(node, text);
+      else statusOk(node, text);
+    };
+    statusIdle(node, t('status.watching', { count: engine.watchedCount }));
+
+    node.on('input', (msg: NodeMessageInFlow, send: (m: Array<NodeMessage | NodeMessage[] | null>) => void, done: (err?: Error) => void) => {
+      let res;
+      try {
+        res = engine.push(msg.payload);
+      } catch (err) {
+        showingError = true;
+        statusError(node, errorStatusText(err));
+        done(err as Error);
+        return;
+      }
+      const events = res.events.map((e) => ({ topic: `${e.asset}/${e.tag}/drift`, payload: e }) as NodeMessage);
+      const scores = res.scores.map((s) => ({ topic: `${s.asset}/${s.tag}/score`, payload: s }) as NodeMessage);
+      if (events.length || scores.length) {
+        send([events.length === 1 ? events[0] : events.length ? events : null, scores.length === 1 ? scores[0] : scores.length ? scores : null]);
+      }
+      refresh();
+      done();
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      done();
+    });
+  }
+  RED.nodes.registerType('twin-drift', TwinDriftNode);
+}
