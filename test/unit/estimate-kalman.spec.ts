@@ -4,7 +4,7 @@ import { kfInit, kfPredict, kfUpdate } from '../../runtime/estimate/kalman.js';
 import { kf1, kf1Predict, kf1Update } from '../../runtime/estimate/kalman1d.js';
 import { LocalLevel } from '../../runtime/estimate/local-level.js';
 import { FirstOrder, firstOrderStep } from '../../runtime/estimate/first-order.js';
-import { LocalTrend, localTrendF, localTrendQ } from '../../runtime/estimate/local-trend.js';
+import { LocalTrend, LocalTrendMatrix, localTrendF, localTrendQ } from '../../runtime/estimate/local-trend.js';
 import { gaussian } from '../support/estimate-sim.js';
 
 function close(a: number, b: number, tol = 1e-12): void {
@@ -100,6 +100,33 @@ describe('estimate: Kalman filter (n-D, ml-matrix) and scalar fast path', () => 
     for (let i = 0; i < 100; i++) m.predict(10, 100, 1); // 1000 s = 100 τ
     close(m.value(), 200, 1e-9);
     close(m.variance(), 0.2 * 10 / 2, 1e-9); // stationary variance of the lag: q·τ/2
+  });
+
+  it('local trend: the unrolled 2×2 filter computes what the ml-matrix filter computes', () => {
+    const g = gaussian(12);
+    const params = { levelVarPerS: 0.003, slopeVarPerS3: 0.02, initialSlopeVarPerS2: 5 };
+    const fast = new LocalTrend(params);
+    const ref = new LocalTrendMatrix(params);
+    fast.init(3, 0.5);
+    ref.init(3, 0.5);
+    for (let i = 0; i < 1000; i++) {
+      const dt = i % 13 === 0 ? 60 : 0.1 + Math.abs(g());
+      const qScale = i % 5 === 0 ? 2.5 : 1;
+      fast.predict(dt, NaN, qScale);
+      ref.predict(dt, NaN, qScale);
+      close(fast.qStep, ref.qStep, 1e-9);
+      const z = 3 + 0.1 * i + g();
+      const r = 0.2 + Math.abs(g());
+      close(fast.update(z, r), ref.update(z, r), 1e-9);
+      close(fast.s, ref.s, 1e-9);
+      close(fast.hph, ref.hph, 1e-9);
+      close(fast.gainSq, ref.gainSq, 1e-9);
+      close(fast.value(), ref.value(), 1e-9);
+      close(fast.state().slopePerS, ref.state().slopePerS, 1e-9);
+      const a = fast.covariance();
+      const b = ref.covariance();
+      for (let j = 0; j < 2; j++) for (let k = 0; k < 2; k++) close(a[j][k], b[j][k], 1e-9);
+    }
   });
 
   it('local trend exposes level, slopePerS and the covariance', () => {
