@@ -15,8 +15,8 @@
  *    changes nothing.
  *  - A univariate event is held until its tag has `classifyAfterSamples` more readings (the
  *    classifier needs data after the change), then classified against the related tags' history
- *    over the same span and sent. A bad reading of the flagged tag classifies it at once with what
- *    there is, so an event is never held forever by a dead sensor.
+ *    over the same span and sent. As many bad readings of the flagged tag in a row classify it with
+ *    what there is, so an event is never held forever by a dead sensor.
  */
 import { classifyChange, type ClassifyOptions, type TimedValue } from '../../runtime/drift/classify.js';
 import type { AnyDetector } from '../../runtime/drift/detector.js';
@@ -97,6 +97,8 @@ interface History {
 interface Pending {
   event: DriftEvent;
   remaining: number;
+  /** Bad readings of the flagged tag in a row. */
+  badRun: number;
 }
 
 interface ScoreGate {
@@ -314,9 +316,11 @@ export class DriftEngine {
     const out = this.result('reading', 'used');
     if (r.quality === 'bad' || (r.quality === 'uncertain' && c.uncertain === 'skip')) {
       out.outcome = r.quality === 'bad' ? 'skipped-bad' : 'skipped-uncertain';
-      // A dead sensor must not hold its event forever: classify with what there is.
+      // A dead sensor must not hold its event forever: after as many bad readings in a row as the
+      // good ones it waits for, classify with what there is. (Counted apart, so that an odd bad
+      // reading changes nothing about the detection or its classification.)
       const p = this.pending.get(key);
-      if (p && r.quality === 'bad') {
+      if (p && r.quality === 'bad' && ++p.badRun >= c.classifyAfterSamples) {
         this.pending.delete(key);
         out.events.push(this.classified(p.event));
       }
@@ -354,6 +358,7 @@ export class DriftEngine {
       return out;
     }
     const p = this.pending.get(key);
+    if (p) p.badRun = 0;
     if (p && --p.remaining <= 0) {
       this.pending.delete(key);
       out.events.push(this.classified(p.event));
@@ -363,7 +368,7 @@ export class DriftEngine {
       else {
         // A new detection while one is pending: send the old one with what there is.
         if (p && this.pending.has(key)) out.events.push(this.classified(p.event));
-        this.pending.set(key, { event: o.event, remaining: c.classifyAfterSamples });
+        this.pending.set(key, { event: o.event, remaining: c.classifyAfterSamples, badRun: 0 });
       }
     }
     if (this.gate(key, o.score.score, o.event !== null)) out.scores.push(o.score);
