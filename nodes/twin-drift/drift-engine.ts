@@ -67,6 +67,8 @@ export interface DriftEngineConfig {
   /** Readings before the change given to the classifier, as a share of those after it (and at least minBeforeSamples). */
   beforeRatio: number;
   minBeforeSamples: number;
+  /** A detection within this many readings of the tag's previous one (same direction) continues its episode. */
+  episodeGapSamples: number;
   /** Send every Nth score of a tag (1 = all). */
   scoreEvery: number;
   /** Send a score only when it moved at least this much since the last one sent (0 = off). */
@@ -107,10 +109,11 @@ interface ScoreGate {
 }
 
 const UNIVARIATE_DEFAULTS = {
-  historySamples: 600,
+  historySamples: 1800,
   classifyAfterSamples: 120,
   beforeRatio: 1,
   minBeforeSamples: 30,
+  episodeGapSamples: 360,
 };
 
 function newHistory(n: number): History {
@@ -197,6 +200,7 @@ export function validateEngineConfig(raw: Partial<DriftEngineConfig>): DriftEngi
     classifyOptions: raw.classifyOptions ?? {},
     beforeRatio: num(raw.beforeRatio, UNIVARIATE_DEFAULTS.beforeRatio, 'beforeRatio'),
     minBeforeSamples: int(raw.minBeforeSamples, UNIVARIATE_DEFAULTS.minBeforeSamples, 'minBeforeSamples', 5),
+    episodeGapSamples: int(raw.episodeGapSamples, UNIVARIATE_DEFAULTS.episodeGapSamples, 'episodeGapSamples', 0),
     scoreEvery: int(raw.scoreEvery, 1, 'scoreEvery', 1),
     scoreMinChange: num(raw.scoreMinChange, 0, 'scoreMinChange'),
     resetAfterGapMs: num(raw.resetAfterGapMs, 0, 'resetAfterGapMs'),
@@ -225,6 +229,7 @@ export class DriftEngine {
   private readonly expected = new Map<string, History>();
   private readonly pending = new Map<string, Pending>();
   private readonly gates = new Map<string, ScoreGate>();
+  private readonly episodes = new Map<string, { startTsMs: number; direction: string; sinceLast: number; detections: number }>();
   /** Watched tags per asset (for the default related tags and the status). */
   private readonly watchedByAsset = new Map<string, Set<string>>();
   private mv?: MvState;
@@ -332,6 +337,7 @@ export class DriftEngine {
     } else if (c.resetAfterGapMs > 0 && r.tsMs - h.lastTsMs > c.resetAfterGapMs) {
       // After a long outage the old run says little about the new one: start the detector again.
       this.tags.delete(key);
+      this.episodes.delete(key);
       const p = this.pending.get(key);
       if (p) {
         this.pending.delete(key);
@@ -363,16 +369,48 @@ export class DriftEngine {
       this.pending.delete(key);
       out.events.push(this.classified(p.event));
     }
+    const ep = this.episodes.get(key);
+    if (ep) ep.sinceLast++;
     if (o.event) {
       if (!c.classify) out.events.push(this.count(o.event));
       else {
         // A new detection while one is pending: send the old one with what there is.
         if (p && this.pending.has(key)) out.events.push(this.classified(p.event));
-        this.pending.set(key, { event: o.event, remaining: c.classifyAfterSamples, badRun: 0 });
+        this.pending.set(key, { event: this.episode(key, o.event, h), remaining: c.classifyAfterSamples, badRun: 0 });
       }
     }
     if (this.gate(key, o.score.score, o.event !== null)) out.scores.push(o.score);
     return out;
+  }
+
+  /**
+   * A detector restarts after each detection, so a change that goes on (a sensor drifting for an
+   * hour) is detected again and again, each time against a "before" that is already part of the
+   * change. A detection in the same direction within `episodeGapSamples` readings of the previous one
+   * continues its episode: it is classified against the level before the episode began (while the
+   * history still reaches back there) and says so in `evidence.episodeStartTsMs` / `episodeDetections`.
+   */
+  private episode(key: string, e: DriftEvent, h: History): DriftEvent {
+    const c = this.config;
+    const ep = this.episodes.get(key);
+    const oldest = h.len > 0 ? h.ts[(h.pos - h.len + h.ts.length) % h.ts.length] : Infinity;
+    // The history must still hold minBefore readings before the episode start (1 s spacing is not assumed: count them).
+    let covered = false;
+    if (ep) {
+      let nBefore = 0;
+      const start = (h.pos - h.len + h.ts.length) % h.ts.length;
+      // …and still will when the event is classified, classifyAfterSamples readings from now.
+      const need = c.minBeforeSamples + c.classifyAfterSamples;
+      for (let i = 0; i < h.len && nBefore < need; i++) if (h.ts[(start + i) % h.ts.length] < ep.startTsMs) nBefore++;
+      covered = nBefore >= need && ep.startTsMs >= oldest;
+    }
+    if (ep && covered && ep.sinceLast <= c.episodeGapSamples && ep.direction === e.direction) {
+      ep.sinceLast = 0;
+      ep.detections++;
+      return { ...e, evidence: { ...e.evidence, episodeStartTsMs: ep.startTsMs, episodeDetections: ep.detections } };
+    }
+    this.episodes.set(key, { startTsMs: e.startTsMs, direction: e.direction, sinceLast: 0, detections: 1 });
+    return e;
   }
 
   private count(e: DriftEvent): DriftEvent {
@@ -402,7 +440,8 @@ export class DriftEngine {
     const all = historyWindow(this.history.get(key));
     // Before part: as long as `beforeRatio` × the after part (at least minBefore readings). A short
     // before part keeps a slow trend from inflating the noise the change is measured against.
-    let firstAfter = all.findIndex((p) => p.tsMs >= e.startTsMs);
+    const changeTsMs = typeof e.evidence.episodeStartTsMs === 'number' ? e.evidence.episodeStartTsMs : e.startTsMs;
+    let firstAfter = all.findIndex((p) => p.tsMs >= changeTsMs);
     if (firstAfter < 0) firstAfter = all.length;
     const nBefore = Math.max(c.minBeforeSamples, Math.round((all.length - firstAfter) * c.beforeRatio));
     const window = all.slice(Math.max(0, firstAfter - nBefore));
@@ -413,7 +452,7 @@ export class DriftEngine {
       .filter((r) => r.window.length > 0);
     const exp = this.expected.get(key);
     const cls = classifyChange(
-      { tag: e.tag, window, changeTsMs: e.startTsMs, related, ...(exp ? { expected: historyWindow(exp, from) } : {}) },
+      { tag: e.tag, window, changeTsMs, related, ...(exp ? { expected: historyWindow(exp, from) } : {}) },
       c.classifyOptions,
     );
     const missing = relatedTags.filter((t) => !related.some((r) => r.tag === t));

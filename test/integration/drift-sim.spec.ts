@@ -129,6 +129,16 @@ describe('twin-drift on the simulated extrusion line (headless simulator → rea
     const related = e.evidence.related ?? [];
     expect(related.map((r) => r.tag).sort()).to.deep.equal(['melt_temp', 'zone1_temp', 'zone3_temp']);
     expect(related.filter((r) => r.moved), text).to.deep.equal([]);
+    // The drift goes on, so the detector (restarting after each detection) flags it again: every
+    // later detection is the same episode, classified against the level before it began.
+    const all = run.events.filter((e2) => e2.tag === 'zone2_temp');
+    expect(all.length, 'repeated detections of the continuing drift').to.be.greaterThan(2);
+    for (const later of all.slice(1)) {
+      expect(later.kind, describeEvent(later)).to.equal('sensor-fault');
+      expect(later.faultType, describeEvent(later)).to.equal('drift');
+      expect(later.evidence.episodeStartTsMs, describeEvent(later)).to.equal(e.startTsMs);
+    }
+    expect(all[all.length - 1].magnitude, 'the episode magnitude grows with the drift').to.be.greaterThan(all[0].magnitude * 2);
     // No other tag is blamed for the thermocouple's drift.
     expect(run.events.filter((e2) => e2.tag !== 'zone2_temp').map(describeEvent)).to.deep.equal([]);
   });

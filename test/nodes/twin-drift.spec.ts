@@ -324,6 +324,21 @@ describe('twin-drift node', function () {
       expect(Math.abs(e.evidence.residualChangeSigma as number)).to.be.lessThan(3);
     });
 
+    it('a held detection is sent (classified with what there is) once its sensor gives only bad readings', async function () {
+      const rig = await load({ related: [{ match: 'a', tags: 'b' }] });
+      const data = line(300, 37, (t, i, v) => (t === 'a' && i >= 200 ? v + 3 : v), ['a', 'b']);
+      await feed(rig, data);
+      expect(rig.events, 'still waiting for readings after the change').to.have.length(0);
+      const dead = [...Array(119)].map((_, k) => rd('a', 300 + k, 0, { quality: 'bad', qualityReason: 'BadSensorFailure' }));
+      await feed(rig, dead);
+      expect(rig.events, '119 bad readings in a row: still held').to.have.length(0);
+      await feed(rig, [rd('a', 419, 0, { quality: 'bad' })]);
+      expect(rig.events).to.have.length(1);
+      expect(rig.events[0].payload).to.include({ tag: 'a', kind: 'sensor-fault', faultType: 'drift' });
+      expect(rig.events[0].payload.evidence.related?.[0]).to.include({ tag: 'b', moved: false });
+      expect(rig.events[0].payload.magnitude).to.be.closeTo(3, 0.5);
+    });
+
     it('with classification off an event goes out at detection, unclassified', async function () {
       const rig = await load({ classify: false });
       await feed(rig, line(400, 36, (t, i, v) => (t === 'a' && i >= 200 ? v + 3 : v)));
