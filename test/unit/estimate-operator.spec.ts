@@ -27,7 +27,9 @@ async function all(cfg: unknown, readings: Reading[]): Promise<EstimateOutcome[]
 describe('estimate: operator (marbles)', () => {
   let ts: TestScheduler;
   beforeEach(() => {
-    ts = new TestScheduler((actual, expected) => expect(actual).to.deep.equal(expected));
+    ts = new TestScheduler((actual, expected) => {
+      expect(actual).to.deep.equal(expected);
+    });
   });
 
   it('emits one outcome per reading, synchronously, in the same frame; an out-of-order reading is an error outcome and the stream goes on', () => {
