@@ -14,6 +14,8 @@ import { readingTopic } from '../../runtime/model/reading.js';
 import { statusError, statusIdle, statusOk, statusWarn, errorStatusText } from '../shared/status.js';
 import { dataPath, type TwinMqttBrokerApi } from '../twin-mqtt-broker/broker-config.js';
 import { mqttTranslator } from '../shared/mqtt-i18n.js';
+import { joinReplay } from '../shared/replay-source.js';
+import { mqttClaims } from '../../runtime/replay/claims.js';
 
 type TwinMqttInDef = NodeDef & MqttIngestConfig & { broker: string };
 
@@ -41,6 +43,8 @@ export default function (RED: NodeAPI): void {
       statusError(node, t('status.config'));
       return;
     }
+    // twinloop replay: no subscription; the replay hub delivers the readings this node's pattern names
+    if (joinReplay(node, 'twin-mqtt-in', mqttClaims(def), () => def.unit?.trim() || undefined)) return;
     let dedupeDirty = false;
     let saveTimer: NodeJS.Timeout | undefined;
     const saveDedupe = (): void => {

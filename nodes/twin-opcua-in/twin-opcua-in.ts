@@ -10,6 +10,8 @@ import { TwinError } from '../../runtime/model/errors.js';
 import { readingTopic } from '../../runtime/model/reading.js';
 import { errorStatusText, statusError, statusOk, statusWarn } from '../shared/status.js';
 import type { TwinOpcuaEndpointNode } from '../twin-opcua-endpoint/endpoint-api.js';
+import { joinReplay } from '../shared/replay-source.js';
+import { opcuaClaims, opcuaUnits } from '../../runtime/replay/claims.js';
 
 interface TwinOpcuaInDef extends NodeDef {
   endpoint: string;
@@ -34,6 +36,8 @@ export default function (RED: NodeAPI): void {
 
     try {
       settings = validateMonitorSettings(def);
+      // twinloop replay: no session; the replay hub delivers this node's items from a file
+      if (joinReplay(node, 'twin-opcua-in', opcuaClaims(settings.items), opcuaUnits(settings.items))) return;
       const ep = RED.nodes.getNode(def.endpoint) as TwinOpcuaEndpointNode | null;
       if (!ep || typeof ep.connection !== 'function') throw new TwinError('BAD_CONFIG', RED._('twin-opcua-in.errors.noEndpoint'));
       if (ep.configError) throw new TwinError('BAD_CONFIG', `${RED._('twin-opcua-in.errors.endpointInvalid')}: ${ep.configError}`);

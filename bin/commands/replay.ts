@@ -1,0 +1,232 @@
+/**
+ * `twinloop replay`: a flow over recorded data, in event time. Reads a CSV, turns each row into
+ * Readings, hands them in time order to the flow's ingestion nodes (which open no connections) and
+ * writes every message a TwinLoop node sends as one JSON line.
+ */
+import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { format, parseArgs } from 'node:util';
+import { UsageError } from './usage.js';
+import { parseDelimiter } from '../../runtime/replay/csv.js';
+import { prepareReplayFlow, describeNode, type PreparedFlow } from '../../runtime/replay/flow.js';
+import { defaultAsset, loadReplayFile, rowReadings, type ReplayTable } from '../../runtime/replay/readings.js';
+import type { Reading } from '../../runtime/model/reading.js';
+import { TwinError } from '../../runtime/model/errors.js';
+
+export const replayHelp = `Usage: twinloop replay --flow FLOW.json --input DATA.csv [options]
+
+Runs a flow over recorded data, in event time, as fast as the flow allows, and writes every message
+sent by a TwinLoop node (twin-*) as one JSON line: { "nodeId", "nodeType", "port", "topic", "payload" }.
+Exits 0 once the input is drained and the flow is idle.
+
+Options:
+  --flow FILE           the flow (a JSON array, as the editor exports it)
+  --input FILE          the data: CSV with a header row
+  --out FILE            where the JSON lines go (default: standard output)
+  --time-column NAME    column with ISO-8601 times or epoch ms (default: timestamp); a time
+                        without a zone offset is UTC
+  --asset-column NAME   column naming each row's asset (an empty cell: the default asset)
+  --asset NAME          the default asset (default: the input file's base name)
+  --skip-column NAME    a column that is not a tag (text such as a batch id); repeatable or a,b,c
+  --delimiter C         field delimiter (default ','; 'tab' for tabs)
+  -h, --help            this text
+
+The data: every column other than the time, asset and skipped columns is a tag; its cells must be
+numbers or empty (an empty cell is no reading). Each row becomes one Reading per tag: topic
+<asset>/<tag>, quality good, source "replay". Rows are replayed in time order: a file out of order
+is sorted (stably: equal times keep their file order).
+
+Which ingestion node gets which reading: a twin-opcua-in gets the readings whose asset and tag are
+one of its items (with the item's unit); a twin-mqtt-in those whose topic <asset>/<tag> its topic
+pattern maps back to the same asset and tag (with its default unit). A node that names none of the
+file's asset/tag pairs (a Sparkplug B node, or one configured for other names) gets every reading.
+
+Nothing is connected: ingestion nodes and their twin-opcua-endpoint / twin-mqtt-broker open no
+connection, and twin-mqtt-out nodes are disabled for the replay. Core nodes run as they are.
+Node-RED runs in this process with a temporary user directory and no HTTP listener.
+
+Time: readings are delivered one time step at a time, and the flow is idle before the next step, so
+nodes that work in event time (screening, estimation, drift) give the same events as live. Checks
+on the wall clock (twin-screen's stale check) do not fire in a replay that runs faster than real time.
+
+Errors: a bad flow or bad data ends the run with exit code 1 and says where (line and column).
+Errors that nodes report while running (bad input) are listed on stderr; the run goes on.
+`;
+
+const OPTIONS = {
+  flow: { type: 'string' },
+  input: { type: 'string' },
+  out: { type: 'string' },
+  'time-column': { type: 'string' },
+  'asset-column': { type: 'string' },
+  asset: { type: 'string' },
+  'skip-column': { type: 'string', multiple: true },
+  delimiter: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Node types whose errors at start are only warnings: their connections are not used in a replay. */
+const CONNECTION_CONFIG_TYPES = new Set(['twin-opcua-endpoint', 'twin-mqtt-broker']);
+/** Rows between full idle waits (which include a timer turn). */
+const FULL_IDLE_EVERY_ROWS = 5000;
+const MAX_ERRORS_SHOWN = 20;
+
+function readFlowFile(path: string): PreparedFlow {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new TwinError('BAD_FLOW', `cannot read the flow ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    return prepareReplayFlow(text);
+  } catch (err) {
+    throw new TwinError('BAD_FLOW', `${path}: ${(err as Error).message}`);
+  }
+}
+
+/** Buffered line writer with back-pressure, to a file or standard output. */
+function lineWriter(out: string | undefined, stdoutWrite: typeof process.stdout.write) {
+  // Standard output is written through the saved write function: process.stdout.write itself
+  // goes to stderr during the run, so what a library prints cannot end up among the JSON lines.
+  const stream = out === undefined ? { write: (chunk: string) => stdoutWrite(chunk), once: process.stdout.once.bind(process.stdout), on: process.stdout.on.bind(process.stdout) } : createWriteStream(out);
+  let buf: string[] = [];
+  let size = 0;
+  let failed: Error | undefined;
+  stream.on('error', (err: Error) => (failed = err));
+  const flush = async () => {
+    if (failed) throw new Error(`cannot write ${out ?? 'standard output'}: ${failed.message}`);
+    if (buf.length === 0) return;
+    const chunk = buf.join('');
+    buf = [];
+    size = 0;
+    if (!stream.write(chunk)) await new Promise<void>((r) => stream.once('drain', () => r()));
+  };
+  return {
+    line(s: string) {
+      buf.push(s + '\n');
+      size += s.length + 1;
+    },
+    get pendingBytes() {
+      return size;
+    },
+    flush,
+    async close() {
+      await flush();
+      if (out !== undefined) await new Promise<void>((r, j) => (stream as ReturnType<typeof createWriteStream>).end((err?: Error | null) => (err ? j(err) : r())));
+    },
+  };
+}
+
+function serialise(m: { nodeId: string; nodeType: string; port: number; topic: unknown; payload: unknown }): string {
+  try {
+    return JSON.stringify(m);
+  } catch {
+    return JSON.stringify({ ...m, payload: '[not serialisable as JSON]' });
+  }
+}
+
+export async function replayCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
+  if (values.help) {
+    process.stdout.write(replayHelp);
+    return 0;
+  }
+  if (!values.flow) throw new UsageError('--flow FILE is required');
+  if (!values.input) throw new UsageError('--input FILE is required');
+  let delimiter: string;
+  try {
+    delimiter = parseDelimiter(values.delimiter);
+  } catch (err) {
+    throw new UsageError(`--${(err as Error).message}`);
+  }
+  const skipColumns = (values['skip-column'] ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  const asset = values.asset ?? defaultAsset(values.input);
+  if (asset.trim() === '' || /[#+]/.test(asset) || asset.startsWith('/') || asset.endsWith('/')) throw new UsageError(`--asset must be an asset path without MQTT wildcards, got '${asset}'`);
+  const note = (s: string) => process.stderr.write(`twinloop replay: ${s}\n`);
+
+  const flow = readFlowFile(values.flow);
+  if (!existsSync(values.input) || !statSync(values.input).isFile()) throw new TwinError('BAD_CSV', `cannot read the input ${values.input}: no such file`);
+  let table: ReplayTable;
+  try {
+    table = await loadReplayFile(values.input, { timeColumn: values['time-column'], assetColumn: values['asset-column'], asset, delimiter, skipColumns });
+  } catch (err) {
+    throw new TwinError('BAD_CSV', `${values.input}: ${(err as Error).message}`);
+  }
+  if (table.sorted) note(`${values.input} is not in time order: replaying it sorted by time`);
+
+  // Anything a library prints must not end up among the JSON lines.
+  const stdoutWrite = process.stdout.write.bind(process.stdout) as typeof process.stdout.write;
+  const toStderr = (...a: unknown[]) => process.stderr.write(format(...a) + '\n');
+  console.log = console.info = console.warn = console.debug = toStderr;
+  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+  const writer = lineWriter(values.out, stdoutWrite);
+  let messages = 0;
+  const { startReplayRuntime } = await import('../lib/replay-runtime.js');
+  const runtime = await startReplayRuntime(flow, (m) => {
+    messages++;
+    writer.line(serialise(m));
+  });
+  const runtimeErrors: string[] = [];
+  try {
+    for (const n of flow.disabled) note(`${describeNode(n)} disabled: a replay writes to no broker or plant`);
+    const startErrors = runtime.takeLog();
+    const fatal = startErrors.filter((e) => e.level === 'error' && !CONNECTION_CONFIG_TYPES.has(e.text.split(/[ :]/)[0]));
+    for (const e of startErrors) if (!fatal.includes(e)) note(`${e.level === 'error' ? 'note (connection not used in a replay)' : 'warning'}: ${e.text}`);
+    if (fatal.length > 0) throw new TwinError('BAD_FLOW', `${values.flow}: ${fatal.map((e) => e.text).join('; ')}`);
+
+    runtime.hub.plan(table.topics);
+    const sources = runtime.hub.sources();
+    if (sources.length === 0) throw new TwinError('BAD_FLOW', `${values.flow}: no ingestion node joined the replay`);
+    if (sources.length > 1) for (const s of runtime.hub.catchAllSources()) note(`${s.type} (${s.id}) names none of the file's asset/tag pairs: it gets every reading`);
+
+    const rows = table.rows;
+    const total = rows.length;
+    const startMs = Date.now();
+    const tty = process.stderr.isTTY === true;
+    let lastProgressMs = 0;
+    const progress = (done: number) => {
+      const now = Date.now();
+      if (!tty || now - lastProgressMs < 250) return;
+      lastProgressMs = now;
+      const rate = done / Math.max(1e-3, (now - startMs) / 1000);
+      process.stderr.write(`\r\x1b[2Kreplay: ${done.toLocaleString('en')} / ${total.toLocaleString('en')} rows (${((100 * done) / Math.max(1, total)).toFixed(0)} %), ${Math.round(rate).toLocaleString('en')} rows/s`);
+    };
+    let sinceFull = 0;
+    for (let i = 0; i < total; ) {
+      // one time step: every row with this time, delivered together, then the flow goes idle
+      const ts = rows[i].tsMs;
+      const step: Reading[] = [];
+      let j = i;
+      for (; j < total && rows[j].tsMs === ts; j++) step.push(...rowReadings(rows[j], table.tags));
+      runtime.hub.deliver(step);
+      sinceFull += j - i;
+      i = j;
+      if (sinceFull >= FULL_IDLE_EVERY_ROWS) {
+        sinceFull = 0;
+        await runtime.idle.waitIdle(true);
+      } else {
+        await runtime.idle.waitIdle(false);
+      }
+      for (const e of runtime.takeLog()) if (e.level === 'error') runtimeErrors.push(e.text);
+      if (writer.pendingBytes > 1 << 16) await writer.flush();
+      progress(i);
+    }
+    await runtime.idle.waitIdle(true, 50);
+    for (const e of runtime.takeLog()) if (e.level === 'error') runtimeErrors.push(e.text);
+    if (tty) process.stderr.write('\r\x1b[2K');
+    const seconds = (Date.now() - startMs) / 1000;
+    await writer.close();
+    for (const e of runtimeErrors.slice(0, MAX_ERRORS_SHOWN)) note(`node error: ${e}`);
+    if (runtimeErrors.length > MAX_ERRORS_SHOWN) note(`… and ${runtimeErrors.length - MAX_ERRORS_SHOWN} more node errors`);
+    note(
+      `${total} rows (${table.readingCount} readings) in ${seconds.toFixed(2)} s, ${Math.round(total / Math.max(seconds, 1e-3))} rows/s; ` +
+        `${messages} messages${values.out ? ` written to ${values.out}` : ''}${runtimeErrors.length ? `; ${runtimeErrors.length} node errors` : ''}`,
+    );
+  } finally {
+    await runtime.stop();
+    // standard output stays redirected: libraries print late (node-opcua's start-up checks, say)
+  }
+  // A library's leftover timer or socket must not keep a finished replay alive.
+  setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
+  return 0;
+}
