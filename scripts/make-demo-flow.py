@@ -8,6 +8,7 @@ TAGS = [  # tag, unit
     ('zone1_temp', 'degC'), ('zone2_temp', 'degC'), ('zone3_temp', 'degC'),
     ('melt_pressure', 'bar'), ('melt_temp', 'degC'), ('screw_speed', 'rpm'),
     ('motor_power', 'kW'), ('vibration', 'mm/s'), ('throughput', 'kg/h'), ('quality_index', '%'),
+    ('zone1_sp', 'degC'), ('zone2_sp', 'degC'), ('zone3_sp', 'degC'),
 ]
 TAB = 'demo-tab'
 def node(id, type, x, y, wires=None, **kw):
@@ -54,29 +55,54 @@ flow = [
          endpoint='demo-opcua-endpoint',
          items=[{'nodeId': f'ns=1;s=extruder.{t}', 'asset': ASSET, 'tag': t, 'unit': u} for t, u in TAGS],
          samplingIntervalMs=1000, deadband=0, queueSize=10, maxFutureMs=5000, defaultAsset=''),
-    screen('demo-screen-opcua', 'screen (OPC UA)', 420, 120, [['demo-mqtt-out'], ['demo-debug-flagged']]),
+    screen('demo-screen-opcua', 'screen (OPC UA)', 420, 120, [['demo-mqtt-out', 'demo-estimate', 'demo-drift'], ['demo-debug-flagged']]),
     node('demo-mqtt-out', 'twin-mqtt-out', 680, 100, [], name='publish screened', broker='demo-broker',
          topicMode='uns', prefix='', kind='', topic='', qos=1, retain=False),
     node('demo-debug-flagged', 'debug', 690, 160, None, name='flagged readings', active=True, tosidebar=True,
          console=False, tostatus=False, complete='payload', targetType='msg', statusVal='', statusType='auto'),
 
-    node('demo-mqtt-in-json', 'twin-mqtt-in', 170, 240, [['demo-screen-mqtt']], name='extruder (MQTT JSON)',
+    node('demo-comment-analytics', 'comment', 950, 40, name='Estimate the zone temperatures, detect drift and tell sensor faults from process changes',
+         info='`twin-estimate` runs a first-order Kalman filter per heater zone, driven by its setpoint (the '
+              'simulator\'s zones lag their setpoints with time constants of 100–150 s). Estimates carry their '
+              'variance and turn uncertain when the model stops fitting (NIS).\n\n'
+              '`twin-drift` watches the screened readings with ADWIN and classifies each change against the related '
+              'tags: `drift zone2_temp 20` injected into the simulator comes out as a **sensor-fault** (drift) on '
+              'zone2_temp, a feed starvation (`disturb feed_starve 0.3`) as a **process-change** on throughput, melt '
+              'pressure and motor power. Drift events are published under `<asset>/twin/drift/<tag>`, estimates under '
+              '`<asset>/twin/estimate/<tag>`.'),
+    node('demo-estimate', 'twin-estimate', 700, 220, [['demo-mqtt-out-analytics']], name='zone temperatures',
+         model='first-order', measurementVar=1, levelVarPerS=0.01, slopeVarPerS3=0.0001, initialSlopeVarPerS2=1,
+         pairs='zone1_temp=zone1_sp, zone2_temp=zone2_sp, zone3_temp=zone3_sp', gain=1, tauS=120,
+         physics='first-order', hybridWindow=200, hybridRefitEvery=20, hybridMinSamples=30, rangeMarginFrac=0.1,
+         sensors='', fusedTag='', adaptive='R', adaptWindow=50, nisWindow=20, maxGapMs=300000, uncertainVarFactor=10),
+    node('demo-drift', 'twin-drift', 700, 280, [['demo-mqtt-out-analytics', 'demo-debug-drift'], []], name='drift (extruder)',
+         method='adwin', params={},
+         watch='zone1_temp, zone2_temp, zone3_temp, melt_pressure, melt_temp, motor_power, throughput, vibration, screw_speed',
+         related=[{'match': 'zone*_temp', 'tags': 'zone1_temp, zone2_temp, zone3_temp, melt_temp'}],
+         classify=True, uncertain='skip', scoreEvery=5, scoreMinChange=0, classifyAfterSamples=120,
+         historySamples=1800, resetAfterGapMs=0),
+    node('demo-mqtt-out-analytics', 'twin-mqtt-out', 980, 220, [], name='publish estimates and drift', broker='demo-broker',
+         topicMode='uns', prefix='', kind='', topic='', qos=1, retain=False),
+    node('demo-debug-drift', 'debug', 960, 290, None, name='drift events', active=True, tosidebar=True,
+         console=False, tostatus=False, complete='payload', targetType='msg', statusVal='', statusType='auto'),
+
+    node('demo-mqtt-in-json', 'twin-mqtt-in', 170, 360, [['demo-screen-mqtt']], name='extruder (MQTT JSON)',
          broker='demo-broker', mode='json', pattern=f'{ASSET}/{{tag}}', assetTemplate=ASSET, tagTemplate='{tag}',
          valuePath='value', timestampPath='tsMs', qualityPath='quality', unitPath='unit', unit='', qos=1,
          maxFutureMs=5000, maxPayloadBytes=1048576, sparkplugGroup='+', rebirthHoldOffMs=5000),
-    screen('demo-screen-mqtt', 'screen (MQTT)', 420, 240, [[], ['demo-debug-flagged-mqtt']]),
-    node('demo-debug-flagged-mqtt', 'debug', 690, 260, None, name='flagged (MQTT)', active=False, tosidebar=True,
+    screen('demo-screen-mqtt', 'screen (MQTT)', 420, 360, [[], ['demo-debug-flagged-mqtt']]),
+    node('demo-debug-flagged-mqtt', 'debug', 690, 380, None, name='flagged (MQTT)', active=False, tosidebar=True,
          console=False, tostatus=False, complete='payload', targetType='msg', statusVal='', statusType='auto'),
 
-    node('demo-mqtt-in-spb', 'twin-mqtt-in', 170, 340, [['demo-debug-spb']], name='extruder (Sparkplug B)',
+    node('demo-mqtt-in-spb', 'twin-mqtt-in', 170, 460, [['demo-debug-spb']], name='extruder (Sparkplug B)',
          broker='demo-broker', mode='sparkplug', pattern='', assetTemplate='', tagTemplate='',
          valuePath='value', timestampPath='tsMs', qualityPath='quality', unitPath='unit', unit='', qos=1,
          maxFutureMs=5000, maxPayloadBytes=1048576, sparkplugGroup='plant1', rebirthHoldOffMs=5000),
-    node('demo-debug-spb', 'debug', 440, 340, None, name='Sparkplug readings', active=False, tosidebar=True,
+    node('demo-debug-spb', 'debug', 440, 460, None, name='Sparkplug readings', active=False, tosidebar=True,
          console=False, tostatus=True, complete='payload', targetType='msg', statusVal='payload.value', statusType='msg'),
 
-    node('demo-catch', 'catch', 160, 420, [['demo-debug-errors']], name='bad input anywhere', scope=None, uncaught=False),
-    node('demo-debug-errors', 'debug', 420, 420, None, name='errors', active=True, tosidebar=True, console=False,
+    node('demo-catch', 'catch', 160, 540, [['demo-debug-errors']], name='bad input anywhere', scope=None, uncaught=False),
+    node('demo-debug-errors', 'debug', 420, 540, None, name='errors', active=True, tosidebar=True, console=False,
          tostatus=False, complete='error', targetType='msg', statusVal='', statusType='auto'),
 ]
 out = os.path.join(os.path.dirname(__file__), '..', 'examples', 'demo', 'demo-line.json')

@@ -2,11 +2,12 @@
  * Where twin-mqtt-out publishes a record: `<prefix>/<asset>/twin/<kind>` in the unified namespace,
  * or one fixed topic.
  *
- * The kind is, in this order: the node's configured kind; `msg.kind`; `reading/<tag>` for a
- * Reading (a record with a string `tag` and a numeric `value`); the record's own string `kind`
- * field. A record that gives none of these is refused.
+ * The kind is, in this order: the node's configured kind; `msg.kind`; `<kind>/<tag>` for a record
+ * whose shape names it (`reading`, `estimate`, `drift`, `score`: runtime/model/record-kind.ts); the
+ * record's own string `kind` field. A record that gives none of these is refused.
  */
 import { TwinError } from '../model/errors.js';
+import { recordPath } from '../model/record-kind.js';
 
 export interface OutTopicConfig {
   topicMode: 'uns' | 'fixed';
@@ -51,7 +52,7 @@ export function outTopic(cfg: OutTopicConfig, payload: unknown, msgKind?: unknow
   if (cfg.topicMode === 'fixed') return cfg.topic;
   let kind = cfg.kind;
   if (!kind && typeof msgKind === 'string' && msgKind.trim()) kind = msgKind.trim();
-  if (!kind && typeof rec.tag === 'string' && rec.tag !== '' && typeof rec.value === 'number') kind = `reading/${rec.tag}`;
+  if (!kind) kind = recordPath(rec) ?? '';
   if (!kind && typeof rec.kind === 'string' && rec.kind.trim()) kind = rec.kind.trim();
   if (!kind) throw new TwinError('BAD_PAYLOAD', 'cannot tell the record kind: set Kind in the node, msg.kind, or send a Reading');
   checkLevels(kind, 'kind', 'BAD_PAYLOAD');

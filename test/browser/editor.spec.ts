@@ -75,11 +75,11 @@ describe('browser: the Node-RED editor with TwinLoop', function () {
       (window as any).RED.nodes.eachNode((n: any) => { if (String(n.type).startsWith('twin-')) types.add(n.type); });
       return [...types].sort();
     });
-    expect(demoTypes).to.include.members(['twin-mqtt-in', 'twin-mqtt-out', 'twin-opcua-in', 'twin-screen']);
+    expect(demoTypes).to.include.members(['twin-mqtt-in', 'twin-mqtt-out', 'twin-opcua-in', 'twin-screen', 'twin-estimate', 'twin-drift']);
     // No red triangles: every TwinLoop node of the demo is valid (the editor accepts `${ENV}` values as such).
     const invalid = await page.evaluate(() => {
       const RED = (window as any).RED;
-      const ids = ['demo-opcua-endpoint', 'demo-broker', 'demo-opcua-in', 'demo-screen-opcua', 'demo-mqtt-out', 'demo-mqtt-in-json', 'demo-mqtt-in-spb'];
+      const ids = ['demo-opcua-endpoint', 'demo-broker', 'demo-opcua-in', 'demo-screen-opcua', 'demo-mqtt-out', 'demo-mqtt-in-json', 'demo-mqtt-in-spb', 'demo-estimate', 'demo-drift', 'demo-mqtt-out-analytics'];
       return ids.filter((id) => RED.nodes.node(id)?.valid !== true);
     });
     expect(invalid, 'demo nodes the editor marks invalid').to.deep.equal([]);

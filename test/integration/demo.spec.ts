@@ -12,6 +12,7 @@ import { OPCUAClient, OPCUACertificateManager, DataType, AttributeIds } from 'no
 import { startTwinloop, type TwinloopProcess } from '../support/twinloop-process.js';
 import { waitFor } from '../support/ports.js';
 import type { Reading } from '../../runtime/model/reading.js';
+import type { Estimate } from '../../runtime/model/estimate.js';
 
 const ASSET = 'demo/plant1/extrusion/line1/extruder';
 
@@ -20,12 +21,18 @@ describe('integration: twinloop start with the demo flow', function () {
   let tl: TwinloopProcess;
   let sub: mqtt.MqttClient;
   const received: Reading[] = [];
+  const estimates: Estimate[] = [];
 
   before(async function () {
     tl = await startTwinloop();
     sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${tl.mqttPort}`);
-    sub.on('message', (_t, buf) => received.push(JSON.parse(buf.toString()) as Reading));
-    await sub.subscribeAsync(`${ASSET}/twin/reading/#`);
+    sub.on('message', (topic, buf) => {
+      if (topic.includes('/twin/reading/')) received.push(JSON.parse(buf.toString()) as Reading);
+    });
+    sub.on('message', (topic, buf) => {
+      if (topic.includes('/twin/estimate/')) estimates.push(JSON.parse(buf.toString()) as Estimate);
+    });
+    await sub.subscribeAsync([`${ASSET}/twin/reading/#`, `${ASSET}/twin/estimate/#`]);
   });
 
   after(async function () {
@@ -40,6 +47,14 @@ describe('integration: twinloop start with the demo flow', function () {
     expect(r).to.include({ asset: ASSET, source: 'opcua', unit: 'degC' });
     expect(r.value).to.be.within(100, 300);
     expect(Math.abs(r.tsMs - Date.now())).to.be.below(60_000);
+  });
+
+  it('publishes first-order Kalman estimates of the zone temperatures with their variance', async function () {
+    const e = await waitFor(() => estimates.find((x) => x.tag === 'zone2_temp'), 60_000, 100, 'an estimate of zone2_temp');
+    expect(e!.model).to.match(/first-order/);
+    expect(e!.variance).to.be.above(0);
+    expect(e!.value).to.be.within(100, 300);
+    expect(estimates.every((x) => ['zone1_temp', 'zone2_temp', 'zone3_temp'].includes(x.tag)), 'only the configured zones').to.equal(true);
   });
 
   it('flags a sensor dropout and an out-of-range spike injected into the simulator', async function () {
