@@ -26,15 +26,14 @@ export function joinReplay(node: Node, type: string, claims: Claims, unitFor?: (
     type,
     claims,
     deliver(readings: Reading[]) {
-      const msgs: NodeMessage[] = readings.map((r) => {
+      for (const r of readings) {
         // a copy per node: two nodes given the same reading must not share (and mutate) one object
         const payload: Reading = { ...r };
         const unit = payload.unit ?? unitFor?.(r.asset, r.tag);
         if (unit) payload.unit = unit;
-        return { topic: readingTopic(payload), payload } as NodeMessage;
-      });
-      if (msgs.length === 1) node.send(msgs[0]);
-      else node.send([msgs] as unknown as NodeMessage);
+        // one send per reading: Node-RED would deep-clone every message after the first of a list
+        node.send({ topic: readingTopic(payload), payload } as NodeMessage);
+      }
     },
   });
   statusOk(node, 'replay');
