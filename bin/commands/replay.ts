@@ -50,6 +50,13 @@ on the wall clock (twin-screen's stale check) do not fire in a replay that runs 
 
 Errors: a bad flow or bad data ends the run with exit code 1 and says where (line and column).
 Errors that nodes report while running (bad input) are listed on stderr; the run goes on.
+On a terminal, stderr shows progress (rows done / total, rows per second); at the end one summary line.
+
+In the editor: Import > Examples > @twinloop/node-red-twin > replay > replay-csv replays an uploaded
+CSV (or a file on the server) through twin-screen the same way.
+
+Example:
+  npx twinloop replay --flow flows/line.json --input extruder.csv --asset demo/plant1/extrusion/line1/extruder --out events.jsonl
 `;
 
 const OPTIONS = {
@@ -183,7 +190,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
     const total = rows.length;
     const startMs = Date.now();
     const tty = process.stderr.isTTY === true;
-    let lastProgressMs = 0;
+    let lastProgressMs = startMs; // the first line after 250 ms: a short replay shows none
     const progress = (done: number) => {
       const now = Date.now();
       if (!tty || now - lastProgressMs < 250) return;
