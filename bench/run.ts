@@ -9,7 +9,7 @@ import type { Benchmark, BenchRow } from './harness.js';
 import { barChartSvg } from './plot.js';
 import { progressDone } from './harness.js';
 
-const NOT_BENCHMARKS = new Set(['harness', 'run', 'plot', 'node-red-helper']);
+const NOT_BENCHMARKS = new Set(['harness', 'run', 'plot', 'node-red-helper', 'skab-score']);
 const RESULTS_DIR = join(__dirname, '..', '..', 'bench', 'results');
 
 function fmt(n: number | undefined, digits = 1): string {
