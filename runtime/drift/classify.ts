@@ -59,6 +59,39 @@ export interface ClassifyOptions {
   varianceCollapse?: number;
   spikeMaxSamples?: number;
   noiseGrowth?: number;
+  /** Chance that noise alone puts any after reading past the spike threshold. Default 0.01. */
+  spikeAlpha?: number;
+  /** Significance of the combined (χ²) test over the related tags. Default 0.01. */
+  corroborationAlpha?: number;
+  /** Noise σ is at least this share of the tag's level. Default 1e-3. */
+  relativeNoiseFloor?: number;
+  /** Distinct values a related tag needs on each side of the change to corroborate. Default 5. */
+  minDistinct?: number;
+  /** A side whose most frequent value is its min or max and holds this share of readings is pinned at a limit. Default 0.2. */
+  pinnedFraction?: number;
+}
+
+/** A related tag's part in the evidence, with the noise it was measured against. */
+export interface RelatedEvidence extends RelatedTagEvidence {
+  /** σ its change is measured in (noise from successive differences, floored), in its unit. */
+  noiseSigma: number;
+  /** False when it cannot corroborate (too little data, pinned at a limit, too few distinct values). */
+  usable: boolean;
+  unusable?: string;
+}
+
+/** The two corroboration tests over the related tags. */
+export interface Corroboration {
+  /** Related tags that moved ≥ k σ each. */
+  perTag: string[];
+  /** Σ changeSigma² over the usable related tags (clean steps left out), its degrees of freedom and P(χ²_dof ≥ chi2). */
+  chi2: number;
+  dof: number;
+  pValue: number;
+  alpha: number;
+  chi2Corroborates: boolean;
+  /** Either test. */
+  corroborated: boolean;
 }
 
 export interface Classification {
@@ -71,8 +104,10 @@ export interface Classification {
   magnitude: number;
   direction: 'up' | 'down' | 'both';
   evidence: {
-    related: RelatedTagEvidence[];
-    flagged: { change: number; changeSigma: number; sigmaBefore: number; sigmaAfter: number; before: number; after: number };
+    related: RelatedEvidence[];
+    corroboration: Corroboration;
+    /** sigmaBefore/After: noise from successive differences on each side; noiseSigma: the (floored) σ of changeSigma. */
+    flagged: { change: number; changeSigma: number; sigmaBefore: number; sigmaAfter: number; noiseSigma: number; before: number; after: number };
     /** Residual (value − expected) level change in its unit and in σ of the residual, when an estimate was given. */
     residualChange?: number;
     residualChangeSigma?: number;
@@ -97,6 +132,19 @@ function madSigma(xs: number[], med = median(xs)): number {
   return MAD_TO_SIGMA * median(xs.map((x) => Math.abs(x - med)));
 }
 
+/**
+ * Noise σ from successive differences: MAD-σ of x[i+1] − x[i], over √2. A slow trend only shifts
+ * the differences' median (which the MAD removes), so, unlike the spread of the levels, it does
+ * not inflate the noise that a change is measured against. Assumes readings in time order and
+ * noise that is not strongly autocorrelated at the sample spacing.
+ */
+function diffSigma(xs: number[]): number {
+  if (xs.length < 3) return NaN;
+  const d: number[] = new Array(xs.length - 1);
+  for (let i = 1; i < xs.length; i++) d[i - 1] = xs[i] - xs[i - 1];
+  return madSigma(d) / Math.SQRT2;
+}
+
 function split(w: TimedValue[], changeTsMs: number): [number[], number[]] {
   const before: number[] = [];
   const after: number[] = [];
@@ -110,27 +158,177 @@ function inSigma(change: number, sigma: number): number {
   return change === 0 ? 0 : Math.sign(change) * SIGMA_CAP;
 }
 
+/** How one side of a window looks: distinct values, and whether it sits on a limit. */
+interface SideShape {
+  distinct: number;
+  /** Share of readings equal to the most frequent value. */
+  modeShare: number;
+  /** The most frequent value is also the side's min or max (a clipped/limited signal). */
+  modeAtEdge: boolean;
+}
+
+function shapeOf(xs: number[]): SideShape {
+  const counts = new Map<number, number>();
+  let mode = NaN;
+  let best = 0;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const x of xs) {
+    const n = (counts.get(x) ?? 0) + 1;
+    counts.set(x, n);
+    if (n > best) {
+      best = n;
+      mode = x;
+    }
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  return { distinct: counts.size, modeShare: xs.length ? best / xs.length : 0, modeAtEdge: mode === lo || mode === hi };
+}
+
+/** Smallest positive gap between distinct values (the tag's resolution, as far as it shows). */
+function resolutionOf(xs: number[]): number {
+  const s = [...new Set(xs)].sort((a, b) => a - b);
+  let r = Infinity;
+  for (let i = 1; i < s.length; i++) r = Math.min(r, s[i] - s[i - 1]);
+  return Number.isFinite(r) ? r : 0;
+}
+
+interface NoiseOptions {
+  relativeNoiseFloor: number;
+  minDistinct: number;
+  pinnedFraction: number;
+}
+
 interface LevelStats {
   before: number;
   after: number;
   change: number;
+  /** Noise σ from successive differences, before and after the change (unfloored). */
   sigmaBefore: number;
   sigmaAfter: number;
+  /** The σ the change is measured in: the noise before (else after), floored. */
+  sigma: number;
   changeSigma: number;
   nBefore: number;
   nAfter: number;
+  /** Both sides flat at different values: a clean step (a valve, a mode), not noise. */
+  step: boolean;
+  /** Why the tag cannot say anything about a change (pinned at a limit, too few distinct values). */
+  unusable?: string;
 }
 
-function levelStats(w: TimedValue[], changeTsMs: number): LevelStats {
+function levelStats(w: TimedValue[], changeTsMs: number, o: NoiseOptions): LevelStats {
   const [b, a] = split(w, changeTsMs);
   const before = median(b);
   const after = median(a);
-  const sigmaBefore = b.length ? madSigma(b, before) : NaN;
-  const sigmaAfter = a.length ? madSigma(a, after) : NaN;
+  const sigmaBefore = diffSigma(b);
+  const sigmaAfter = diffSigma(a);
   const change = b.length && a.length ? after - before : 0;
-  // Noise of the before part; if the tag was flat there, the after part's (still robust).
-  const sigma = sigmaBefore > 0 ? sigmaBefore : sigmaAfter > 0 ? sigmaAfter : 0;
-  return { before, after, change, sigmaBefore, sigmaAfter, changeSigma: inSigma(change, sigma), nBefore: b.length, nAfter: a.length };
+  // Noise floor: the tag's resolution and a small share of its level, so that a tag whose readings
+  // mostly repeat (quantised, or clipped at a limit) does not get a near-zero σ and "move" by
+  // dozens of σ on pure noise.
+  // For white noise the level spread (MAD-σ) and the difference estimate measure the same σ; a
+  // trend inflates only the first, and the first is the less variable one: take the smaller.
+  const spreadB = b.length ? madSigma(b, before) : NaN;
+  const spreadA = a.length ? madSigma(a, after) : NaN;
+  const pick = (d: number, l: number) => (d > 0 && l > 0 ? Math.min(d, l) : d > 0 ? d : l > 0 ? l : 0);
+  const raw = pick(sigmaBefore, spreadB) || pick(sigmaAfter, spreadA);
+  const level = Number.isFinite(before) ? before : after;
+  const sigma = Math.max(raw, resolutionOf(w.map((p) => p.value)), o.relativeNoiseFloor * Math.abs(level || 0));
+  const sb = shapeOf(b);
+  const sa = shapeOf(a);
+  const step = b.length > 0 && a.length > 0 && sb.distinct === 1 && sa.distinct === 1 && change !== 0;
+  let unusable: string | undefined;
+  if (!step) {
+    const pinned = [sb, sa].some((s) => s.distinct > 0 && s.modeAtEdge && s.modeShare >= o.pinnedFraction);
+    if (pinned) unusable = `pinned: ≥ ${Math.round(o.pinnedFraction * 100)} % of its readings on one side sit on its min or max`;
+    else if (sb.distinct < o.minDistinct || sa.distinct < o.minDistinct) unusable = `too few distinct values (${sb.distinct} before, ${sa.distinct} after)`;
+  }
+  return {
+    before,
+    after,
+    change,
+    sigmaBefore,
+    sigmaAfter,
+    sigma,
+    changeSigma: step ? Math.sign(change) * SIGMA_CAP : inSigma(change, sigma),
+    nBefore: b.length,
+    nAfter: a.length,
+    step,
+    ...(unusable ? { unusable } : {}),
+  };
+}
+
+/** ln Γ(x), Lanczos (g = 7, n = 9), |error| < 1e-13 for x > 0. */
+function lnGamma(x: number): number {
+  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lnGamma(1 - x);
+  x -= 1;
+  let a = c[0];
+  const t = x + 7.5;
+  for (let i = 1; i < 9; i++) a += c[i] / (x + i);
+  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
+}
+
+/** Upper regularised incomplete gamma Q(s, x) (series below s + 1, continued fraction above). */
+function gammaQ(s: number, x: number): number {
+  if (x <= 0) return 1;
+  const lnPre = s * Math.log(x) - x - lnGamma(s);
+  if (x < s + 1) {
+    let sum = 1 / s;
+    let term = sum;
+    for (let n = 1; n < 1000; n++) {
+      term *= x / (s + n);
+      sum += term;
+      if (Math.abs(term) < Math.abs(sum) * 1e-15) break;
+    }
+    return Math.max(0, 1 - Math.exp(lnPre) * sum);
+  }
+  // Lentz's continued fraction.
+  const tiny = 1e-300;
+  let bq = x + 1 - s;
+  let cq = 1 / tiny;
+  let dq = 1 / bq;
+  let h = dq;
+  for (let i = 1; i < 1000; i++) {
+    const an = -i * (i - s);
+    bq += 2;
+    dq = an * dq + bq;
+    if (Math.abs(dq) < tiny) dq = tiny;
+    cq = bq + an / cq;
+    if (Math.abs(cq) < tiny) cq = tiny;
+    dq = 1 / dq;
+    const del = dq * cq;
+    h *= del;
+    if (Math.abs(del - 1) < 1e-15) break;
+  }
+  return Math.min(1, Math.exp(lnPre) * h);
+}
+
+/** Standard normal quantile (Acklam's rational approximation, relative error < 1.2e-9). */
+function normalQuantile(p: number): number {
+  const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
+  const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
+  const c = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
+  if (p <= 0) return -Infinity;
+  if (p >= 1) return Infinity;
+  const lo = 0.02425;
+  if (p < lo) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  }
+  if (p > 1 - lo) return -normalQuantile(1 - p);
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+}
+
+/** P(χ²_k ≥ x): the p-value of a sum of k squared standard-normal scores. */
+export function chiSquareSurvival(x: number, k: number): number {
+  if (!(k > 0)) return NaN;
+  return gammaQ(k / 2, x / 2);
 }
 
 export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {}): Classification {
@@ -141,17 +339,51 @@ export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {})
   const varianceCollapse = opts.varianceCollapse ?? 0.1;
   const spikeMaxSamples = opts.spikeMaxSamples ?? 3;
   const noiseGrowth = opts.noiseGrowth ?? 3;
+  const alpha = opts.corroborationAlpha ?? 0.01;
+  const spikeAlpha = opts.spikeAlpha ?? 0.01;
+  const noise: NoiseOptions = {
+    relativeNoiseFloor: opts.relativeNoiseFloor ?? 1e-3,
+    minDistinct: opts.minDistinct ?? 5,
+    pinnedFraction: opts.pinnedFraction ?? 0.2,
+  };
 
-  const f = levelStats(input.window, input.changeTsMs);
-  const related: RelatedTagEvidence[] = input.related.map((r) => {
-    const s = levelStats(r.window, input.changeTsMs);
+  const f = levelStats(input.window, input.changeTsMs, noise);
+  const relStats = input.related.map((r) => levelStats(r.window, input.changeTsMs, noise));
+  const related: RelatedEvidence[] = input.related.map((r, i) => {
+    const s = relStats[i];
     const enough = s.nBefore >= minSamples && s.nAfter >= minSamples;
-    return { tag: r.tag, change: s.change, changeSigma: s.changeSigma, moved: enough && Math.abs(s.changeSigma) >= k };
+    const usable = enough && !s.unusable;
+    return {
+      tag: r.tag,
+      change: s.change,
+      changeSigma: s.changeSigma,
+      moved: usable && Math.abs(s.changeSigma) >= k,
+      noiseSigma: s.sigma,
+      usable,
+      ...(s.unusable ? { unusable: s.unusable } : !enough ? { unusable: `too little data (${s.nBefore} before, ${s.nAfter} after)` } : {}),
+    };
   });
+  // Combined test: the usable related tags' changes, each in its own noise σ, as k independent
+  // standard-normal scores under "nothing moved": several tags that each moved 2σ the same way are
+  // a change none of them shows alone at k σ. (A clean step is already `moved`, kept out of the sum.)
+  const scored = related.filter((r, i) => r.usable && !relStats[i].step);
+  const chi2 = scored.reduce((acc, r) => acc + r.changeSigma * r.changeSigma, 0);
+  const pValue = scored.length > 0 ? chiSquareSurvival(chi2, scored.length) : NaN;
+  const chi2Corroborates = scored.length > 0 && pValue < alpha;
   const anyMoved = related.some((r) => r.moved);
+  const corroborated = anyMoved || chi2Corroborates;
   const evidence: Classification['evidence'] = {
     related,
-    flagged: { change: f.change, changeSigma: f.changeSigma, sigmaBefore: f.sigmaBefore, sigmaAfter: f.sigmaAfter, before: f.before, after: f.after },
+    corroboration: {
+      perTag: related.filter((r) => r.moved).map((r) => r.tag),
+      chi2,
+      dof: scored.length,
+      pValue,
+      alpha,
+      chi2Corroborates,
+      corroborated,
+    },
+    flagged: { change: f.change, changeSigma: f.changeSigma, sigmaBefore: f.sigmaBefore, sigmaAfter: f.sigmaAfter, noiseSigma: f.sigma, before: f.before, after: f.after },
     reason: '',
   };
   const out = (kind: DriftKind, reason: string, faultType?: SensorFaultType): Classification => {
@@ -181,7 +413,7 @@ export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {})
       const e = byTs.get(p.tsMs);
       if (e !== undefined) resid.push({ tsMs: p.tsMs, value: p.value - e });
     }
-    const r = levelStats(resid, input.changeTsMs);
+    const r = levelStats(resid, input.changeTsMs, noise);
     if (r.nBefore >= minSamples && r.nAfter >= minSamples) {
       evidence.residualChange = r.change;
       evidence.residualChangeSigma = r.changeSigma;
@@ -221,28 +453,31 @@ export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {})
     }
   }
   if (best / after.length >= stuckFraction && f.sigmaBefore > 0 && !(f.sigmaAfter > varianceCollapse * f.sigmaBefore)) {
-    return out('sensor-fault', `stuck: ${best} of ${after.length} readings after the change repeat ${mode} while the spread before was ${f.sigmaBefore.toPrecision(3)}`, 'stuck');
+    return out('sensor-fault', `stuck: ${best} of ${after.length} readings after the change repeat ${mode} while the noise before was ${f.sigmaBefore.toPrecision(3)}`, 'stuck');
   }
 
   // 3. spike (on the residual when there is one: a process excursion is not a sensor spike)
-  const sigmaB = pStats.sigmaBefore > 0 ? pStats.sigmaBefore : pStats.sigmaAfter;
+  const sigmaB = pStats.sigma;
   const outlierIdx: number[] = [];
   const afterTimed = primary.filter((p) => p.tsMs >= input.changeTsMs);
+  // An outlier must be beyond k σ and beyond what the largest of the after readings reaches by
+  // noise alone (two-sided, Bonferroni over them at `spikeAlpha`): among 200 readings one is past
+  // 3σ about 4 times in 10, so 3σ alone would call ordinary noise a spike.
+  const spikeK = Math.max(k, normalQuantile(1 - spikeAlpha / (2 * Math.max(1, afterTimed.length))));
   for (let i = 0; i < afterTimed.length; i++) {
-    if (Math.abs(afterTimed[i].value - pStats.before) > k * sigmaB) outlierIdx.push(i);
+    if (Math.abs(afterTimed[i].value - pStats.before) > spikeK * sigmaB) outlierIdx.push(i);
   }
   const returned = Math.abs(pStats.after - pStats.before) < k * sigmaB;
   if (sigmaB > 0 && outlierIdx.length > 0 && outlierIdx.length <= spikeMaxSamples && returned && pStats.nBefore > 0) {
     const spikeTimes = outlierIdx.map((i) => afterTimed[i].tsMs);
     const lo = Math.min(...spikeTimes);
     const hi = Math.max(...spikeTimes);
-    const relatedSpiked = input.related.some((r) => {
-      const s = levelStats(r.window, input.changeTsMs);
-      const sig = s.sigmaBefore > 0 ? s.sigmaBefore : s.sigmaAfter;
-      return sig > 0 && r.window.some((p) => p.tsMs >= lo && p.tsMs <= hi && Math.abs(p.value - s.before) > k * sig);
+    const relatedSpiked = input.related.some((r, i) => {
+      const s = relStats[i];
+      return s.sigma > 0 && r.window.some((p) => p.tsMs >= lo && p.tsMs <= hi && Math.abs(p.value - s.before) > k * s.sigma);
     });
     if (!relatedSpiked && !anyMoved) {
-      return out('sensor-fault', `spike: ${outlierIdx.length} isolated reading(s) beyond ${k}σ, then back to the previous level; no related tag moved`, 'spike');
+      return out('sensor-fault', `spike: ${outlierIdx.length} isolated reading(s) beyond ${spikeK.toFixed(1)}σ, then back to the previous level; no related tag moved`, 'spike');
     }
   }
 
@@ -252,22 +487,25 @@ export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {})
     (evidence.meanInnovationSigma !== undefined && Math.abs(evidence.meanInnovationSigma) >= k);
   if (Math.abs(f.changeSigma) >= k || estimateMoved) {
     const size = Math.abs(f.changeSigma) >= k ? `level moved ${f.changeSigma.toFixed(1)}σ` : 'value left its expected relation';
-    if (anyMoved) {
+    if (corroborated) {
       const moved = related.filter((r) => r.moved).map((r) => r.tag);
-      return out('process-change', `${size} and related tag(s) ${moved.join(', ')} moved too`);
+      const joint = `the related tags together moved (χ² ${chi2.toFixed(1)} on ${scored.length} dof, p ${pValue.toExponential(1)} < ${alpha})`;
+      const why = moved.length ? `related tag(s) ${moved.join(', ')} moved too${chi2Corroborates ? '; ' + joint : ''}` : joint;
+      return out('process-change', `${size} and ${why}`);
     }
     if (estimateCorroborates === true) {
       return out('process-change', `${size} and the estimate moved with it (residual steady)`);
     }
-    if (related.length > 0 || estimateCorroborates === false) {
-      return out('sensor-fault', `${size} but no related tag${estimateCorroborates === false ? ' nor the estimate' : ''} corroborates it`, 'drift');
+    if (scored.length > 0 || related.some((r) => r.usable) || estimateCorroborates === false) {
+      const joint = scored.length > 0 ? ` (χ² ${chi2.toFixed(1)} on ${scored.length} dof, p ${pValue.toPrecision(2)})` : '';
+      return out('sensor-fault', `${size} but no related tag${estimateCorroborates === false ? ' nor the estimate' : ''} corroborates it${joint}`, 'drift');
     }
-    return out('unclassified', `${size} but there is no related tag or estimate to corroborate or refute it`);
+    return out('unclassified', `${size} but there is no usable related tag or estimate to corroborate or refute it`);
   }
 
   // 5. noise (again on the residual when there is one)
-  if (pStats.sigmaBefore > 0 && pStats.sigmaAfter >= noiseGrowth * pStats.sigmaBefore && !anyMoved) {
-    return out('sensor-fault', `spread grew ${(pStats.sigmaAfter / pStats.sigmaBefore).toFixed(1)}× with no level change and no related tag moved`, 'noise');
+  if (pStats.sigmaBefore > 0 && pStats.sigmaAfter >= noiseGrowth * pStats.sigmaBefore && !corroborated) {
+    return out('sensor-fault', `noise grew ${(pStats.sigmaAfter / pStats.sigmaBefore).toFixed(1)}× with no level change and no related tag moved`, 'noise');
   }
   return out('unclassified', 'no level change, collapse, spike or noise growth beyond the thresholds in the flagged tag');
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { classifyChange, type TimedValue } from '../../runtime/drift/classify.js';
+import { chiSquareSurvival, classifyChange, type TimedValue } from '../../runtime/drift/classify.js';
 import { gauss } from '../support/drift-mv-data.js';
 
 const CHANGE = 60_000;
@@ -96,15 +96,131 @@ describe('drift: fault classification', () => {
     expect(c.evidence.related.find((r) => r.tag === 'vibration')!.moved).to.equal(false);
   });
 
-  it('the related threshold k is configurable (k·MAD-σ)', () => {
+  it('the per-tag threshold k and the combined test level are configurable', () => {
     const input = {
       tag: 'pressure',
       window: shifted(9, 5, 0.1, 1),
       changeTsMs: CHANGE,
       related: [{ tag: 'flow', window: shifted(10, 10, 0.2, 0.8) }], // ≈ 4 σ
     };
-    expect(classifyChange(input).kind).to.equal('process-change');
-    expect(classifyChange(input, { k: 8 }).kind).to.not.equal('process-change');
+    const dflt = classifyChange(input);
+    expect(dflt.kind).to.equal('process-change');
+    expect(dflt.evidence.corroboration.perTag).to.deep.equal(['flow']);
+    // k = 8: flow no longer moved on its own, but 4σ on 1 dof still passes χ² at 1 %…
+    const k8 = classifyChange(input, { k: 8 });
+    expect(k8.evidence.related[0].moved).to.equal(false);
+    expect(k8.evidence.corroboration.chi2Corroborates).to.equal(true);
+    // …and with a strict level for the combined test nothing corroborates.
+    expect(classifyChange(input, { k: 8, corroborationAlpha: 1e-6 }).kind).to.not.equal('process-change');
+  });
+
+  it('χ² survival function: known quantiles', () => {
+    expect(chiSquareSurvival(6.635, 1)).to.be.closeTo(0.01, 1e-4);
+    expect(chiSquareSurvival(20.09, 8)).to.be.closeTo(0.01, 1e-4);
+    expect(chiSquareSurvival(2, 2)).to.be.closeTo(Math.exp(-1), 1e-12);
+    expect(chiSquareSurvival(0, 3)).to.equal(1);
+  });
+
+  /** 240 one-second samples (change at 120 s): level + slope·t + noise — a slow trend through both sides. */
+  function trend(seed: number, level: number, sd: number, slopePerS: number): TimedValue[] {
+    const g = gauss(seed);
+    return Array.from({ length: 240 }, (_, i) => ({ tsMs: i * 1000, value: level + slopePerS * i + sd * g() }));
+  }
+  const TREND_CHANGE = 120_000;
+
+  it('slow wear: related tags that each move ~2σ the way wear predicts corroborate through χ² (noise from successive differences, not inflated by the trend)', () => {
+    // The two 2-minute halves' medians lie 120 s × slope apart: vibration 8σ, power, throughput and
+    // pressure about 2.8σ, −2.7σ and −1.5σ of their noise — none reaches 3σ alone (and against the
+    // spread of the before half, which holds the trend, each would be smaller still).
+    const c = classifyChange({
+      tag: 'vibration',
+      window: trend(31, 2, 0.07, (8 * 0.07) / 120),
+      changeTsMs: TREND_CHANGE,
+      related: [
+        { tag: 'motor_power', window: trend(32, 33, 0.25, (2.8 * 0.25) / 120) },
+        { tag: 'throughput', window: trend(33, 160, 0.6, (-2.7 * 0.6) / 120) },
+        { tag: 'melt_pressure', window: trend(34, 170, 1, (-1.5 * 1) / 120) },
+        { tag: 'zone1_temp', window: trend(35, 190, 0.14, 0) },
+      ],
+    });
+    expect(c.kind, c.evidence.reason).to.equal('process-change');
+    const co = c.evidence.corroboration;
+    expect(co.perTag).to.deep.equal([]);
+    expect(co.chi2Corroborates).to.equal(true);
+    expect(co.dof).to.equal(4);
+    expect(co.pValue).to.be.lessThan(0.01);
+    const power = c.evidence.related.find((r) => r.tag === 'motor_power')!;
+    expect(power.noiseSigma).to.be.closeTo(0.25, 0.05); // the noise, not the noise + trend
+    expect(power.changeSigma).to.be.within(2, 3);
+    expect(power.moved).to.equal(false);
+    expect(c.evidence.flagged.changeSigma).to.be.greaterThan(3);
+  });
+
+  it('a sensor drift stays sensor-fault/drift when the related tags do not move: one related tag 2σ off among quiet ones does not pass χ²', () => {
+    const c = classifyChange({
+      tag: 'zone2_temp',
+      window: series(41, 205, 0.14, (i, v) => v + 0.03 * i), // ramps 1.8 °C over the minute after
+      changeTsMs: CHANGE,
+      related: [
+        { tag: 'zone1_temp', window: shifted(42, 190, 0.14, 0.28) }, // 2σ: real, but alone not enough
+        { tag: 'zone3_temp', window: steady(43, 215, 0.14) },
+        { tag: 'melt_temp', window: steady(44, 220, 0.18) },
+        { tag: 'screw_speed', window: steady(45, 80, 0.09) },
+      ],
+    });
+    expect(c.kind, c.evidence.reason).to.equal('sensor-fault');
+    expect(c.faultType).to.equal('drift');
+    expect(c.evidence.corroboration.chi2Corroborates).to.equal(false);
+    expect(c.evidence.corroboration.pValue).to.be.greaterThan(0.01);
+    expect(c.evidence.related.every((r) => !r.moved)).to.equal(true);
+  });
+
+  it('a related tag with heavy, spiky noise does not corroborate a single-sensor drift', () => {
+    const g = gauss(52);
+    const spiky = steady(51, 50, 0.5).map((p, i) => ({ ...p, value: p.value + (i % 17 === 0 ? 8 * g() : 0) }));
+    const c = classifyChange({
+      tag: 'pressure',
+      window: series(6, 5, 0.1, (i, v) => v + 0.02 * i),
+      changeTsMs: CHANGE,
+      related: [
+        { tag: 'flow', window: spiky },
+        { tag: 'power', window: steady(8, 20, 0.4) },
+      ],
+    });
+    expect(c.kind).to.equal('sensor-fault');
+    expect(c.faultType).to.equal('drift');
+    expect(c.evidence.corroboration.corroborated).to.equal(false);
+  });
+
+  it('a tag pinned at a limit (quality at 100 % half the time) cannot corroborate, however many σ its median moves', () => {
+    // Noise around 99.9, clipped at 100: half the readings sit exactly on 100. After the change the
+    // clipped share shifts, so the median moves, by many σ of the tiny spread it seems to have.
+    const q = (seed: number, mean: number) => series(seed, 0, 0.3).map((p) => ({ tsMs: p.tsMs, value: Math.min(100, (p.tsMs >= CHANGE ? mean : 100) + p.value) }));
+    const c = classifyChange({
+      tag: 'pressure',
+      window: series(6, 5, 0.1, (i, v) => v + 0.02 * i),
+      changeTsMs: CHANGE,
+      related: [
+        { tag: 'quality_index', window: q(61, 99.6) },
+        { tag: 'power', window: steady(8, 20, 0.4) },
+      ],
+    });
+    const qi = c.evidence.related.find((r) => r.tag === 'quality_index')!;
+    expect(qi.change).to.be.lessThan(0);
+    expect(qi.usable).to.equal(false);
+    expect(qi.unusable).to.match(/pinned/);
+    expect(qi.moved).to.equal(false);
+    expect(c.evidence.corroboration.dof).to.equal(1); // only power is scored
+    expect(c.kind).to.equal('sensor-fault');
+    expect(c.faultType).to.equal('drift');
+  });
+
+  it('a tag with too few distinct values cannot corroborate', () => {
+    const coarse = shifted(71, 10, 0.2, 1).map((p) => ({ ...p, value: Math.round(p.value) })); // 10 or 11 mostly
+    const c = classifyChange({ tag: 'pressure', window: shifted(9, 5, 0.1, 1), changeTsMs: CHANGE, related: [{ tag: 'coarse', window: coarse }] });
+    expect(c.evidence.related[0].usable).to.equal(false);
+    expect(c.evidence.related[0].moved).to.equal(false);
+    expect(c.kind).to.not.equal('process-change');
   });
 
   it('the physics estimate corroborates: residual steady → process-change; residual moved → sensor drift', () => {
