@@ -10,8 +10,7 @@
  *
  * Data: 100 tags (10 assets × 10), round-robin, 1 s apart per tag, a slow sine plus noise.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -24,6 +23,7 @@ import { validateEstimateConfig } from '../runtime/estimate/config.js';
 import { estimateStep, estimatorInit } from '../runtime/estimate/step.js';
 import { estimate } from '../runtime/estimate/operator.js';
 import { latencyStats, memory, progress, progressDone, type BenchRow } from './harness.js';
+import { compareNodeChains } from './node-red-helper.js';
 
 const SUITE = 'estimate';
 const N = 200_000;
@@ -140,113 +140,26 @@ async function nodeRedRows(readings: Reading[], roundMs: number, rounds: number)
   const nodePath = built.find((p) => existsSync(p));
   if (!nodePath) return [{ suite: SUITE, case: 'twin-estimate node', note: 'not built: run npx tsup first' }];
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const helper = require('node-red-node-test-helper');
-  const estimateNode = require(nodePath);
-  const functionNode = require('@node-red/nodes/core/function/10-function.js');
+  const modules = [require('@node-red/nodes/core/function/10-function.js'), require(nodePath)];
   /* eslint-enable @typescript-eslint/no-require-imports */
-  helper.init(require.resolve('node-red'));
-  helper.settings({ userDir: mkdtempSync(join(tmpdir(), 'bench-estimate-')), logging: { console: { level: 'off' } } });
-  await new Promise<void>((r) => helper.startServer(r));
-  const flow = [
-    { id: 'fn', type: 'function', func: 'return msg;', outputs: 1, wires: [['sinkFn']] },
-    { id: 'sinkFn', type: 'helper' },
-    { id: 'est', type: 'twin-estimate', model: 'local-level', measurementVar: 0.1, levelVarPerS: 0.01, nisWindow: 20, wires: [['sinkEst']] },
-    { id: 'sinkEst', type: 'helper' },
-  ];
-  try {
-    await helper.load([functionNode, estimateNode], flow);
-    // Test instrumentation, not Node-RED: the helper spies on every Node.prototype send/status/log
-    // call and keeps them all. Remove the spies (also the copies wired nodes took of send).
-    helper._sandbox.restore();
-    const proto = helper._NodePrototype;
-    for (const id of ['fn', 'sinkFn', 'est', 'sinkEst']) {
-      const n = helper.getNode(id);
-      if (n && Object.hasOwn(n, 'send') && typeof n.send.callCount === 'number') n.send = proto.send;
-    }
-    interface Chain {
-      name: string;
-      baseline: boolean;
-      head: { receive(m: unknown): void };
-      received: number;
-      want: number;
-      waiting?: () => void;
-      latencies: number[];
-      count: number;
-      seconds: number;
-      roundRates: number[];
-      uncertain: number;
-    }
-    const mk = (name: string, baseline: boolean, head: string, sink: string): Chain => {
-      const c: Chain = { name, baseline, head: helper.getNode(head), received: 0, want: 0, latencies: [], count: 0, seconds: 0, roundRates: [], uncertain: 0 };
-      helper.getNode(sink).on('input', (msg: { _t: number; payload: { quality?: string } }) => {
-        c.latencies.push(performance.now() - msg._t);
-        if (msg.payload.quality !== 'good') c.uncertain++;
-        if (++c.received === c.want) c.waiting?.();
-      });
-      return c;
-    };
-    const chains = [mk('bare function node pass-through (return msg), 1 node', true, 'fn', 'sinkFn'), mk('twin-estimate node (local level, NIS on), 1 node', false, 'est', 'sinkEst')];
-    let shiftMs = 0;
-    let i = 0;
-    const runFor = async (c: Chain, ms: number, record: boolean): Promise<void> => {
-      const t0 = performance.now();
-      const until = t0 + ms;
-      let count = 0;
-      while (performance.now() < until) {
-        c.want = c.received + NR_BATCH;
-        const done = new Promise<void>((r) => (c.waiting = r));
-        for (let b = 0; b < NR_BATCH; b++) {
-          const r = readings[i];
-          c.head.receive({ topic: `${r.asset}/${r.tag}`, payload: { ...r, tsMs: r.tsMs + shiftMs }, _t: performance.now() });
-          if (++i === readings.length) {
-            i = 0;
-            shiftMs += (readings.length / TAGS) * 1000 + 1000; // fresh event time: the estimator refuses replays
-          }
-        }
-        await done;
-        count += NR_BATCH;
-      }
-      const seconds = (performance.now() - t0) / 1000;
-      if (record) {
-        c.count += count;
-        c.seconds += seconds;
-        c.roundRates.push(count / seconds);
-      }
-    };
-    for (const c of chains) await runFor(c, 500, false); // warm-up
-    for (const c of chains) {
-      c.latencies.length = 0;
-      c.uncertain = 0;
-    }
-    for (let round = 0; round < rounds; round++) {
-      for (const c of round % 2 === 0 ? chains : [...chains].reverse()) {
-        progress(`estimate: Node-RED round ${round + 1}/${rounds}: ${c.name}`);
-        await runFor(c, roundMs, true);
-      }
-    }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    const base = chains[0];
-    const baseMedian = median(base.roundRates);
-    return chains.map((c) => {
-      const ratio = median(c.roundRates) / baseMedian;
-      const rates = c.roundRates.map((r) => Math.round(r).toLocaleString('en-US')).join(', ');
-      return {
-        suite: SUITE,
-        case: c.name,
-        baseline: c.baseline || undefined,
-        count: c.count,
-        throughputPerS: c.count / c.seconds,
-        ...latencyStats(c.latencies),
-        ...memory(),
-        note:
-          `embedded Node-RED 4 (node-red-node-test-helper, spies removed), ${NR_BATCH} in flight per batch, ${rounds} alternating rounds of ${roundMs} ms (per round: ${rates}/s)` +
-          (c.baseline ? '' : `; median round ${(ratio * 100).toFixed(0)} % of the function-node chain (target ≥ ${NR_TARGET_RATIO * 100} %: ${ratio >= NR_TARGET_RATIO ? 'met' : 'NOT met'}); ${c.uncertain} of ${c.count} uncertain`),
-      };
-    });
-  } finally {
-    await helper.unload();
-    await new Promise<void>((r) => helper.stopServer(r));
-  }
+  return compareNodeChains({
+    suite: SUITE,
+    modules,
+    chains: [
+      { name: 'bare function node pass-through (return msg), 1 node', baseline: true, head: 'fn', sink: 'sinkFn', nodes: [{ id: 'fn', type: 'function', func: 'return msg;', outputs: 1, wires: [['sinkFn']] }] },
+      { name: 'twin-estimate node (local level, NIS on), 1 node', head: 'est', sink: 'sinkEst', nodes: [{ id: 'est', type: 'twin-estimate', model: 'local-level', measurementVar: 0.1, levelVarPerS: 0.01, nisWindow: 20, wires: [['sinkEst']] }] },
+    ],
+    // Fresh event time on every pass over the data: the estimator refuses replays.
+    message: (i) => {
+      const r = readings[i % readings.length];
+      const shiftMs = Math.floor(i / readings.length) * ((readings.length / TAGS) * 1000 + 1000);
+      return { topic: `${r.asset}/${r.tag}`, payload: { ...r, tsMs: r.tsMs + shiftMs } };
+    },
+    roundMs,
+    rounds,
+    batch: NR_BATCH,
+    targetRatio: NR_TARGET_RATIO,
+  });
 }
 
 // ------------------------------------------------------------------ run

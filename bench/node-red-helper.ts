@@ -3,6 +3,11 @@
  * call with its arguments. That is test instrumentation, not Node-RED, and in a benchmark it costs
  * more than the nodes being measured (and grows memory without bound), so benches remove it.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { latencyStats, memory, progress, type BenchRow } from './harness.js';
+
 interface TestHelperLike {
   _sandbox: { restore(): void };
   _NodePrototype: { send: unknown };
@@ -21,4 +26,112 @@ export function dropTestHelperSpies(helper: TestHelperLike, nodeIds: string[]): 
     if (node && Object.hasOwn(node, 'send') && isSpy(node.send)) node.send = proto.send;
   }
   if (isSpy(proto.send) || nodeIds.some((id) => isSpy(helper.getNode(id)?.send))) throw new Error('test-helper spies still in place');
+}
+
+export interface ChainSpec {
+  /** Row label, e.g. `bare function node pass-through, 2 nodes`. */
+  name: string;
+  baseline?: boolean;
+  /** The chain's nodes (without the sink): their wires must end at `sink`. */
+  nodes: object[];
+  head: string;
+  sink: string;
+}
+
+export interface ChainComparison {
+  suite: string;
+  /** Node modules to load (the function node for the baseline, the TwinLoop nodes). */
+  modules: unknown[];
+  chains: ChainSpec[];
+  /** The i-th input message (a fresh event time each call: estimators refuse replays). */
+  message(i: number): { topic: string; payload: unknown };
+  roundMs: number;
+  rounds: number;
+  /** Messages in flight per batch. */
+  batch?: number;
+  /** The TwinLoop chain must reach this fraction of the first (baseline) chain's median round. */
+  targetRatio?: number;
+}
+
+/**
+ * Node chains of the same length measured side by side in one embedded Node-RED (the test
+ * helper, spies removed), in alternating rounds so machine noise hits them alike. One row per
+ * chain: throughput, latency from `receive()` to the sink, memory, and the ratio to the baseline.
+ */
+export async function compareNodeChains(spec: ChainComparison): Promise<BenchRow[]> {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const helper = require('node-red-node-test-helper');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const batch = spec.batch ?? 100;
+  helper.init(require.resolve('node-red'));
+  helper.settings({ userDir: mkdtempSync(join(tmpdir(), `bench-${spec.suite}-`)), logging: { console: { level: 'off' } } });
+  await new Promise<void>((r) => helper.startServer(r));
+  const flow = spec.chains.flatMap((c) => [...c.nodes, { id: c.sink, type: 'helper' }]);
+  try {
+    await helper.load(spec.modules, flow);
+    dropTestHelperSpies(helper, flow.map((n) => (n as { id: string }).id));
+    interface Run { spec: ChainSpec; head: { receive(m: unknown): void }; received: number; want: number; waiting?: () => void; latencies: number[]; count: number; seconds: number; roundRates: number[]; notGood: number }
+    const runs: Run[] = spec.chains.map((c) => {
+      const run: Run = { spec: c, head: helper.getNode(c.head), received: 0, want: 0, latencies: [], count: 0, seconds: 0, roundRates: [], notGood: 0 };
+      helper.getNode(c.sink).on('input', (msg: { _t: number; payload: { quality?: string } }) => {
+        run.latencies.push(performance.now() - msg._t);
+        if (msg.payload?.quality !== 'good') run.notGood++;
+        if (++run.received === run.want) run.waiting?.();
+      });
+      return run;
+    });
+    let i = 0;
+    const runFor = async (run: Run, ms: number, record: boolean): Promise<void> => {
+      const t0 = performance.now();
+      let count = 0;
+      while (performance.now() < t0 + ms) {
+        // A chain may drop a message (a detector emits no score for a skipped reading): wait for
+        // what arrives, bounded, rather than for an exact count.
+        run.want = run.received + batch;
+        const done = new Promise<void>((r) => (run.waiting = r));
+        for (let b = 0; b < batch; b++) run.head.receive({ ...spec.message(i++), _t: performance.now() });
+        await Promise.race([done, new Promise((r) => setTimeout(r, 1000))]);
+        count += batch;
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      if (record) {
+        run.count += count;
+        run.seconds += seconds;
+        run.roundRates.push(count / seconds);
+      }
+    };
+    for (const run of runs) await runFor(run, 500, false); // warm-up
+    for (const run of runs) {
+      run.latencies.length = 0;
+      run.notGood = 0;
+    }
+    for (let round = 0; round < spec.rounds; round++) {
+      for (const run of round % 2 === 0 ? runs : [...runs].reverse()) {
+        progress(`${spec.suite}: Node-RED round ${round + 1}/${spec.rounds}: ${run.spec.name}`);
+        await runFor(run, spec.roundMs, true);
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const baseMedian = median(runs[0].roundRates);
+    const target = spec.targetRatio ?? 0.8;
+    return runs.map((run) => {
+      const ratio = median(run.roundRates) / baseMedian;
+      const rates = run.roundRates.map((r) => Math.round(r).toLocaleString('en-US')).join(', ');
+      return {
+        suite: spec.suite,
+        case: run.spec.name,
+        baseline: run.spec.baseline || undefined,
+        count: run.count,
+        throughputPerS: run.count / run.seconds,
+        ...latencyStats(run.latencies),
+        ...memory(),
+        note:
+          `embedded Node-RED 4 (node-red-node-test-helper, spies removed), ${batch} in flight per batch, ${spec.rounds} alternating rounds of ${spec.roundMs} ms (per round: ${rates}/s)` +
+          (run.spec.baseline ? '' : `; median round ${(ratio * 100).toFixed(0)} % of the baseline chain (target ≥ ${target * 100} %: ${ratio >= target ? 'met' : 'NOT met'}); ${run.notGood} of ${run.received} outputs not good`),
+      };
+    });
+  } finally {
+    await helper.unload();
+    await new Promise<void>((r) => helper.stopServer(r));
+  }
 }

@@ -1,0 +1,59 @@
+/**
+ * Detect through the node (issue 3): twin-drift against a bare Node-RED `function` pass-through of
+ * the same length, in the same run, in alternating rounds (twin-estimate has the same comparison in
+ * bench/estimate.ts). twin-drift detects on Readings (an Estimate is only evidence for it), so the
+ * two analytics nodes sit side by side in a flow rather than in a chain. Target: ≥ 80 % of the
+ * baseline's rate.
+ * Data: 100 tags (10 assets × 10), 1 s apart per tag, a slow sine plus noise, with a level step.
+ */
+import { join } from 'node:path';
+import type { Reading } from '../runtime/model/reading.js';
+import type { BenchRow } from './harness.js';
+import { compareNodeChains } from './node-red-helper.js';
+
+const TAGS = 100;
+const N = 100_000;
+
+function readings(): Reading[] {
+  const out: Reading[] = [];
+  let seed = 12345;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let i = 0; i < N; i++) {
+    const t = Math.floor(i / TAGS);
+    const tag = i % TAGS;
+    const value = 100 + 5 * Math.sin(t / 300) + (rand() - 0.5) * 2 + (t > N / TAGS / 2 ? 3 : 0);
+    out.push({ asset: `bench/asset${tag % 10}`, tag: `t${tag}`, value, tsMs: 1_700_000_000_000 + t * 1000, quality: 'good', source: 'bench' });
+  }
+  return out;
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const data = readings();
+  const spanMs = (N / TAGS) * 1000 + 1000;
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const modules = [
+    require('@node-red/nodes/core/function/10-function.js'),
+    require(join(__dirname, '..', 'nodes', 'twin-drift', 'twin-drift.js')),
+  ];
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return compareNodeChains({
+    suite: 'analytics-nodes',
+    modules,
+    chains: [
+      {
+        name: 'bare function node pass-through (return msg), 1 node', baseline: true, head: 'f1', sink: 'sinkF',
+        nodes: [{ id: 'f1', type: 'function', func: 'return msg;', outputs: 1, wires: [['sinkF']] }],
+      },
+      {
+        name: 'twin-drift (ADWIN, classification on, a score per reading), 1 node', head: 'drift', sink: 'sinkT',
+        nodes: [{ id: 'drift', type: 'twin-drift', method: 'adwin', params: {}, watch: '', related: [], classify: true, uncertain: 'skip', scoreEvery: 1, wires: [[], ['sinkT']] }],
+      },
+    ],
+    message: (i) => {
+      const r = data[i % N];
+      return { topic: `${r.asset}/${r.tag}`, payload: { ...r, tsMs: r.tsMs + Math.floor(i / N) * spanMs } };
+    },
+    roundMs: 2000,
+    rounds: 6,
+  });
+}
