@@ -49,8 +49,14 @@ function listen<T>(n: Node, event: string, fn: (x: T) => void): void {
 }
 
 /** Simulate `durationMs` with `commands`, feed every watched sample through twin-drift, collect its outputs. */
-async function simulateThroughNode(durationMs: number, commands: Array<{ atMs: number; command: string }>, seed = 7): Promise<Run> {
-  const rows = runHeadless({ seed, startTsMs: START, publishIntervalMs: 1000 }, durationMs, commands);
+async function simulateThroughNode(
+  durationMs: number,
+  commands: Array<{ atMs: number; command: string }>,
+  seed = 7,
+  daysToFailure?: number,
+): Promise<Run & { tripTsMs: number }> {
+  const rows = runHeadless({ seed, startTsMs: START, publishIntervalMs: 1000, ...(daysToFailure ? { daysToFailure } : {}) }, durationMs, commands);
+  const trip = rows.find((r) => r.readings.alarm.value === 1);
   const flow = [
     { id: 'd', type: 'twin-drift', name: 'drift', ...DEMO_DRIFT_CONFIG, wires: [['e'], ['s']] },
     { id: 'e', type: 'helper' },
@@ -61,7 +67,7 @@ async function simulateThroughNode(durationMs: number, commands: Array<{ atMs: n
     { id: 'z', type: 'helper' },
   ];
   await helper.load([driftNode, catchNode, completeNode] as never, flow);
-  const run: Run = { events: [], scores: [], errors: [], readings: 0 };
+  const run = { events: [] as DriftEvent[], scores: [] as AnomalyScore[], errors: [] as string[], readings: 0, tripTsMs: trip ? trip.tsMs : Infinity };
   let handled = 0;
   listen<Msg<DriftEvent>>(helper.getNode('e'), 'input', (m) => run.events.push(m.payload));
   listen<Msg<AnomalyScore>>(helper.getNode('s'), 'input', (m) => run.scores.push(m.payload));
@@ -167,5 +173,44 @@ describe('twin-drift on the simulated extrusion line (headless simulator → rea
     const thr = after.find((e) => e.tag === 'throughput') as DriftEvent;
     // 30 % starvation takes 60 % × 0.3 = 18 % of the 160 kg/h.
     expect(thr.magnitude).to.be.closeTo(-0.18 * 160, 3);
+  });
+
+  it('slow gearbox wear (daysToFailure 0.1) before the trip: classified detections are mostly process-change; vibration is never called a sensor fault while the related tags moved', async function () {
+    // Wear raises vibration (∝ wear³) and drive power (∝ wear²) and lowers throughput; the bearing
+    // trips the line after about 2.3 h. Measured outside this spec with the same config, seeds 1..8:
+    // 58–80 % of the classified pre-trip events are process-change (seed 7: 15 of 26).
+    const run = await simulateThroughNode(2.5 * HOUR_MS, [], 7, 0.1);
+    expect(run.errors).to.deep.equal([]);
+    expect(run.tripTsMs, 'the worn bearing trips the line').to.be.lessThan(START + 2.5 * HOUR_MS);
+    const pre = run.events.filter((e) => e.tsMs < run.tripTsMs);
+    const classified = pre.filter((e) => e.kind !== 'unclassified');
+    const processChange = classified.filter((e) => e.kind === 'process-change');
+    const summary = classified.map(describeEvent).join('\n');
+    expect(classified.length, 'classified detections of the wear').to.be.at.least(10);
+    expect(processChange.length / classified.length, `share of process-change among\n${summary}`).to.be.greaterThan(0.5);
+    // The tags wear moves are the ones flagged as a process change.
+    const pcTags = new Set(processChange.map((e) => e.tag));
+    expect(pcTags.has('vibration'), 'vibration flagged as process-change').to.equal(true);
+    expect([...pcTags].every((t) => ['vibration', 'motor_power', 'throughput', 'melt_pressure'].includes(t)), [...pcTags].join(', ')).to.equal(true);
+    // Never a sensor fault on vibration while the related tags, together, moved.
+    for (const e of pre.filter((x) => x.tag === 'vibration' && x.kind === 'sensor-fault')) {
+      const co = e.evidence.corroboration as { chi2Corroborates: boolean; corroborated: boolean; pValue: number };
+      expect(co.corroborated, describeEvent(e)).to.equal(false);
+      expect(co.pValue, describeEvent(e)).to.be.at.least(0.01);
+    }
+    // Process-change events say how they were corroborated, with the combined test in the evidence.
+    for (const e of processChange) {
+      const co = e.evidence.corroboration as { perTag: string[]; chi2Corroborates: boolean; dof: number };
+      expect(co.perTag.length > 0 || co.chi2Corroborates, describeEvent(e)).to.equal(true);
+      expect(co.dof, describeEvent(e)).to.be.greaterThan(0);
+      // Wear moves drive power up and throughput down: where they moved on their own, it is that way.
+      for (const r of e.evidence.related ?? []) {
+        if (!r.moved) continue;
+        if (r.tag === 'motor_power' || r.tag === 'vibration') expect(r.change, `${r.tag} in ${describeEvent(e)}`).to.be.greaterThan(0);
+        if (r.tag === 'throughput' || r.tag === 'melt_pressure') expect(r.change, `${r.tag} in ${describeEvent(e)}`).to.be.lessThan(0);
+      }
+    }
+    // No temperature is blamed for the wear.
+    expect(pre.filter((e) => /^zone|^melt_temp/.test(e.tag)).map(describeEvent)).to.deep.equal([]);
   });
 });
