@@ -33,10 +33,15 @@ export default function (RED: NodeAPI): void {
 
     let shown = '';
     let showingError = false;
+    let shownKey = '';
     const refresh = (): void => {
+      const e: DriftEvent | undefined = engine.lastEvent;
+      // Translating a status text costs more than screening a reading: only when it can change.
+      const key = `${e?.tsMs}|${e?.asset}|${e?.tag}|${e?.kind}|${engine.mvFitted}|${engine.watchedCount}`;
+      if (key === shownKey && !showingError) return;
+      shownKey = key;
       let text: string;
       let warn = false;
-      const e: DriftEvent | undefined = engine.lastEvent;
       if (e) {
         text = t('status.event', { kind: t(`kind.${e.kind}`), tag: e.tag });
         warn = true;
