@@ -4,31 +4,49 @@
  * Input: the flagged tag's recent readings around the change time, the related tags' readings over
  * the same span (same asset, physically coupled), optionally the flagged tag's physics/model
  * estimate (`expected`) or its innovations. Each window is split at `changeTsMs` into "before"
- * (t < change) and "after" (t ≥ change); levels are medians and noise is the MAD-σ
- * (1.4826 · median |x − median|) of the before part, both robust to the outliers being judged.
+ * (t < change) and "after" (t ≥ change); levels are medians (robust to the outliers being judged).
+ *
+ * Noise σ (what "k σ" means): from successive differences, MAD-σ of x[i+1] − x[i] over √2, of the
+ * before part (else the after part), and no larger than the before part's level spread (MAD-σ).
+ * A slow trend (wear) inflates the level spread but not the differences, so a tag that moved with
+ * a trend is not measured against the trend itself. Floors: the tag's resolution (smallest gap
+ * between its distinct values) and `relativeNoiseFloor` × |level|. Related tags that cannot speak
+ * to a change are kept out of corroboration (`usable: false` with the reason): too little data, a
+ * side pinned at a limit (its most frequent value is its min or max and holds ≥ `pinnedFraction`
+ * of the readings, e.g. a quality index at 100 %), or fewer than `minDistinct` distinct values.
+ * A related tag flat on both sides at two different values is a clean step (a valve): it moved.
+ *
+ * Corroboration by the related tags, either of:
+ *  - per tag: a usable related tag's level moved ≥ k of its own σ (`moved`);
+ *  - combined: Σ changeSigma² over the usable related tags against χ² with as many degrees of
+ *    freedom, p < `corroborationAlpha` — several tags each moving 2σ the same way are a change
+ *    none of them shows alone. changeSigma is in σ of one reading (an effect size, not a standard
+ *    error), so one related tag's noise, or slow wander, cannot pass it.
+ * Both are in `evidence.corroboration` (perTag, chi2, dof, pValue, alpha).
  *
  * Decision, in this order (the first that applies):
  *  1. too few readings on either side of the change in the flagged tag → `unclassified`;
  *  2. stuck: after the change ≥ `stuckFraction` of the flagged readings repeat one value (within
- *     `stuckTolerance`) and its spread has collapsed below `varianceCollapse` × the before spread
+ *     `stuckTolerance`) and its noise has collapsed below `varianceCollapse` × the noise before
  *     → `sensor-fault` / `stuck` (a frozen sensor is a sensor fault whatever the process does);
- *  3. spike: at most `spikeMaxSamples` flagged readings right after the change lie beyond k σ, then
- *     the tag returns (its after level is within k σ of before) and no related tag shows an outlier
- *     at those times → `sensor-fault` / `spike`;
+ *  3. spike: at most `spikeMaxSamples` flagged readings after the change lie beyond
+ *     max(k, the Bonferroni bound of the after readings at `spikeAlpha`) σ, then the tag returns
+ *     (its after level is within k σ of before), no related tag shows an outlier at those times
+ *     and none moved → `sensor-fault` / `spike`;
  *  4. level change of the flagged tag — its own level moved ≥ k σ, or its residual against the
  *     estimate (value − expected) moved ≥ k σ of the residual's noise, or the mean innovation is
- *     ≥ k — corroborated when any related tag's own level moved ≥ k of its own σ, or when the
- *     estimate moved with it (residual steady) → `process-change`; otherwise, with related tags or
- *     an estimate available to corroborate and none doing so → `sensor-fault` / `drift`; with
- *     nothing to compare against → `unclassified` (honest: one tag alone cannot tell). The
- *     residual matters where the process itself moves the tag a lot: a small sensor drift hides in
- *     the raw level but stands out against what the related tags say the value should be;
- *  5. spread grew ≥ `noiseGrowth` × with no level change and no related tag moved
+ *     ≥ k — corroborated by the related tags (above), or by the estimate moving with it (residual
+ *     steady) → `process-change`; otherwise, with usable related tags or an estimate available and
+ *     none corroborating → `sensor-fault` / `drift`; with nothing to compare against →
+ *     `unclassified` (honest: one tag alone cannot tell). The residual matters where the process
+ *     itself moves the tag a lot: a small sensor drift hides in the raw level but stands out
+ *     against what the related tags say the value should be;
+ *  5. noise grew ≥ `noiseGrowth` × with no level change and no corroboration
  *     → `sensor-fault` / `noise`.
  *  Spike (3) and noise (5) look at the residual value − expected when an estimate is given (so a
  *  process excursion the estimate follows is not mistaken for a sensor spike), else at the raw tag;
  *  6. otherwise → `unclassified`.
- * The evidence always lists every related tag with its change, change in σ and `moved`.
+ * The evidence always lists every related tag with its change, change in σ, its σ, `moved` and `usable`.
  */
 import type { DriftKind, RelatedTagEvidence, SensorFaultType } from '../model/drift.js';
 
@@ -61,6 +79,11 @@ export interface ClassifyOptions {
   noiseGrowth?: number;
   /** Chance that noise alone puts any after reading past the spike threshold. Default 0.01. */
   spikeAlpha?: number;
+  /**
+   * Off (default): the χ² scores are changeSigma, effect sizes in σ of one reading. A number m: the
+   * scores are changes over their standard error, crediting at most m independent readings a side.
+   */
+  chi2EffectiveSamples?: number;
   /** Significance of the combined (χ²) test over the related tags. Default 0.01. */
   corroborationAlpha?: number;
   /** Noise σ is at least this share of the tag's level. Default 1e-3. */
@@ -366,8 +389,19 @@ export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {})
   // Combined test: the usable related tags' changes, each in its own noise σ, as k independent
   // standard-normal scores under "nothing moved": several tags that each moved 2σ the same way are
   // a change none of them shows alone at k σ. (A clean step is already `moved`, kept out of the sum.)
-  const scored = related.filter((r, i) => r.usable && !relStats[i].step);
-  const chi2 = scored.reduce((acc, r) => acc + r.changeSigma * r.changeSigma, 0);
+  const scoredIdx = related.map((r, i) => (r.usable && !relStats[i].step ? i : -1)).filter((i) => i >= 0);
+  const scored = scoredIdx.map((i) => related[i]);
+  // Score per tag: changeSigma (σ of one reading), or, with `chi2EffectiveSamples` = m, the change
+  // over the standard error of a difference of medians crediting at most m independent readings
+  // per side (1.2533 σ √(1/nB + 1/nA)).
+  const m = opts.chi2EffectiveSamples;
+  const zOf = (i: number): number => {
+    const r = related[i];
+    if (!(m && m > 0)) return r.changeSigma;
+    const st = relStats[i];
+    return r.changeSigma / (1.2533 * Math.sqrt(1 / Math.min(st.nBefore, m) + 1 / Math.min(st.nAfter, m)));
+  };
+  const chi2 = scoredIdx.reduce((acc, i) => acc + zOf(i) ** 2, 0);
   const pValue = scored.length > 0 ? chiSquareSurvival(chi2, scored.length) : NaN;
   const chi2Corroborates = scored.length > 0 && pValue < alpha;
   const anyMoved = related.some((r) => r.moved);

@@ -175,6 +175,22 @@ describe('drift: fault classification', () => {
     expect(c.evidence.related.every((r) => !r.moved)).to.equal(true);
   });
 
+  it('chi2EffectiveSamples scores changes over their standard error: more sensitive (a real 2σ move of one tag counts), white noise still does not', () => {
+    const drift = series(41, 205, 0.14, (i, v) => v + 0.03 * i);
+    const quiet = [
+      { tag: 'zone3_temp', window: steady(43, 215, 0.14) },
+      { tag: 'melt_temp', window: steady(44, 220, 0.18) },
+      { tag: 'screw_speed', window: steady(45, 80, 0.09) },
+    ];
+    const opts = { chi2EffectiveSamples: 30 };
+    const noMove = classifyChange({ tag: 'zone2_temp', window: drift, changeTsMs: CHANGE, related: [{ tag: 'zone1_temp', window: steady(42, 190, 0.14) }, ...quiet] }, opts);
+    expect(noMove.kind, noMove.evidence.reason).to.equal('sensor-fault');
+    expect(noMove.evidence.corroboration.pValue).to.be.greaterThan(0.01);
+    const oneMoved = classifyChange({ tag: 'zone2_temp', window: drift, changeTsMs: CHANGE, related: [{ tag: 'zone1_temp', window: shifted(42, 190, 0.14, 0.28) }, ...quiet] }, opts);
+    expect(oneMoved.evidence.corroboration.chi2Corroborates).to.equal(true);
+    expect(oneMoved.kind).to.equal('process-change');
+  });
+
   it('a related tag with heavy, spiky noise does not corroborate a single-sensor drift', () => {
     const g = gauss(52);
     const spiky = steady(51, 50, 0.5).map((p, i) => ({ ...p, value: p.value + (i % 17 === 0 ? 8 * g() : 0) }));
