@@ -15,6 +15,11 @@ export interface RelatedTagEvidence {
   changeSigma: number;
   /** True when the change is large enough to corroborate a process change. */
   moved: boolean;
+  /** The noise σ the change was measured against, in the tag's unit. */
+  noiseSigma?: number;
+  /** False when the tag cannot corroborate (too little data, pinned at a limit…), with the reason. */
+  usable?: boolean;
+  unusable?: string;
 }
 
 export interface DriftEvidence {
