@@ -27,6 +27,7 @@ import { hddmADetector } from '../runtime/drift/binary/hddm-a.js';
 import { hddmWDetector } from '../runtime/drift/binary/hddm-w.js';
 import { driftStep, validateDriftOptions, type DriftTagEntry } from '../runtime/drift/operator.js';
 import { latencyStats, memory, progress, type BenchRow } from './harness.js';
+import { prng } from './prng.js';
 
 const SUITE = 'drift';
 const N = 2_000_000;
@@ -35,16 +36,6 @@ const TAGS_MEM = 10_000;
 const SAMPLES_MEM = 1_000;
 const TARGETS: Record<string, number> = { 'page-hinkley': 1_000_000, adwin: 300_000 };
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function makeStream(n: number, seed = 7): Float64Array {
   const u = prng(seed);

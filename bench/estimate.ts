@@ -24,6 +24,7 @@ import { estimateStep, estimatorInit } from '../runtime/estimate/step.js';
 import { estimate } from '../runtime/estimate/operator.js';
 import { latencyStats, memory, progress, progressDone, type BenchRow } from './harness.js';
 import { compareNodeChains } from './node-red-helper.js';
+import { prng } from './prng.js';
 
 const SUITE = 'estimate';
 const N = 200_000;
@@ -34,16 +35,6 @@ const NR_TARGET_RATIO = 0.8;
 const NR_BATCH = 100;
 const keep: unknown[] = new Array(1024);
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const T0 = Date.UTC(2026, 0, 1);
 function makeReadings(): { readings: Reading[]; values: Float64Array } {

@@ -9,7 +9,7 @@ import type { Benchmark, BenchRow } from './harness.js';
 import { barChartSvg } from './plot.js';
 import { progressDone } from './harness.js';
 
-const NOT_BENCHMARKS = new Set(['harness', 'run', 'plot', 'node-red-helper', 'skab-score']);
+const NOT_BENCHMARKS = new Set(['harness', 'run', 'plot', 'node-red-helper', 'skab-score', 'prng']);
 const RESULTS_DIR = join(__dirname, '..', '..', 'bench', 'results');
 
 function fmt(n: number | undefined, digits = 1): string {
@@ -58,10 +58,13 @@ async function main(): Promise<void> {
   process.stdout.write(`\nMachine: ${machine}\n\n${table}\n`);
   mkdirSync(RESULTS_DIR, { recursive: true });
   const stamp = new Date().toISOString();
-  writeFileSync(join(RESULTS_DIR, 'latest.json'), JSON.stringify({ stamp, machine, rows }, null, 2) + '\n');
-  writeFileSync(join(RESULTS_DIR, 'latest.md'), `Measured ${stamp} on ${machine} with \`npm run bench\`.\n\n${table}\n`);
-  writeFileSync(join(RESULTS_DIR, 'latest.svg'), barChartSvg(rows, `TwinLoop benchmarks — ${stamp.slice(0, 10)}`));
-  process.stderr.write(`wrote ${join('bench', 'results', 'latest.{json,md,svg}')}\n`);
+  // A partial run (benchmarks named on the command line) must not replace the full run's results.
+  const base = wanted.length === 0 ? 'latest' : `partial-${names.join('+')}`;
+  const command = wanted.length === 0 ? 'npm run bench' : `node dist/bench/run.js ${names.join(' ')}`;
+  writeFileSync(join(RESULTS_DIR, `${base}.json`), JSON.stringify({ stamp, machine, rows }, null, 2) + '\n');
+  writeFileSync(join(RESULTS_DIR, `${base}.md`), `Measured ${stamp} on ${machine} with \`${command}\`.\n\n${table}\n`);
+  writeFileSync(join(RESULTS_DIR, `${base}.svg`), barChartSvg(rows, `TwinLoop benchmarks — ${stamp.slice(0, 10)}`));
+  process.stderr.write(`wrote ${join('bench', 'results', `${base}.{json,md,svg}`)}\n`);
   // Benchmarks leave servers' timers behind at worst; do not hang on them.
   process.exit(0);
 }

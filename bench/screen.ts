@@ -23,6 +23,7 @@ import { orderInit, orderStep } from '../runtime/ingest/screen/order.js';
 import { staleInit, staleStep } from '../runtime/ingest/screen/stale.js';
 import { latencyStats, memory, progress, type BenchRow } from './harness.js';
 import { dropTestHelperSpies } from './node-red-helper.js';
+import { prng } from './prng.js';
 
 const SUITE = 'screen';
 const N = 300_000;
@@ -47,17 +48,6 @@ const CONFIG = {
   maxFutureMs: 5_000,
 };
 
-/** Seeded PRNG (mulberry32): the same readings every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function makeReadings(): { readings: Reading[]; tagIx: Int32Array; lastTsMs: number } {
   const rand = prng(42);

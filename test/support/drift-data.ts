@@ -4,6 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { prng as rng } from '../../bench/prng.js';
+export { rng };
 
 /** /work/shared/data/river when the project is /work/main. */
 export const RIVER_DATA_DIR = join(__dirname, '..', '..', '..', 'shared', 'data', 'river');
@@ -44,17 +46,6 @@ export function driftIndices<S>(state: S, step: (s: S, x: number, t?: number) =>
   return out;
 }
 
-/** Mulberry32: a small seeded PRNG, so synthetic streams are the same on every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Seeded normal samples (Box–Muller). */
 export function gaussian(seed: number): (mean: number, sd: number) => number {

@@ -1,16 +1,7 @@
+import { prng } from '../../bench/prng.js';
+export { prng };
 /** Seeded synthetic data for the multivariate drift specs (PCA, T², Q, operator, classifier). */
 
-/** mulberry32: the same numbers every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Standard normal draws (Box–Muller) from a seeded uniform source. */
 export function gauss(seed: number): () => number {

@@ -1,22 +1,12 @@
 import { expect } from 'chai';
 import type { Reading } from '../../runtime/model/reading.js';
 import { spikeInit, spikeStep, sortedMedian, sortedMad, SPIKE, MAD_TO_SIGMA, type SpikeConfig } from '../../runtime/ingest/screen/spike.js';
+import { prng } from '../../bench/prng.js';
 
 function rd(value: number, tsMs: number): Reading {
   return { asset: 'a', tag: 't', value, tsMs, quality: 'good', source: 'test' };
 }
 
-/** Deterministic PRNG (mulberry32) so a failure can be reproduced. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function naiveMedian(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
