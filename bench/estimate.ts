@@ -22,7 +22,7 @@ import { LocalTrend, LocalTrendMatrix } from '../runtime/estimate/local-trend.js
 import { validateEstimateConfig } from '../runtime/estimate/config.js';
 import { estimateStep, estimatorInit } from '../runtime/estimate/step.js';
 import { estimate } from '../runtime/estimate/operator.js';
-import { latencyStats, memory, progress, progressDone, type BenchRow } from './harness.js';
+import { batchRow, measureBatches, memory, progress, progressDone, type BenchRow, type Measured } from './harness.js';
 import { compareNodeChains } from './node-red-helper.js';
 import { prng } from './prng.js';
 
@@ -53,49 +53,9 @@ function makeReadings(): { readings: Reading[]; values: Float64Array } {
   return { readings, values };
 }
 
-interface Measured {
-  count: number;
-  perS: number;
-  perReadingMs: number[];
-  sink: number;
-}
-
-/** Run `pass(lo, hi)` over [0, n) in batches for about budgetMs (after one warm-up pass). */
-function measure(budgetMs: number, n: number, reset: () => void, pass: (lo: number, hi: number) => number): Measured {
-  reset();
-  let sink = pass(0, n);
-  const perReadingMs: number[] = [];
-  let count = 0;
-  let busyNs = 0n;
-  const until = Date.now() + budgetMs;
-  while (Date.now() < until) {
-    reset();
-    for (let lo = 0; lo < n; lo += BATCH) {
-      const t = process.hrtime.bigint();
-      sink += pass(lo, lo + BATCH);
-      const dt = process.hrtime.bigint() - t;
-      busyNs += dt;
-      perReadingMs.push(Number(dt) / 1e6 / BATCH);
-    }
-    count += n;
-  }
-  return { count, perS: count / (Number(busyNs) / 1e9), perReadingMs, sink };
-}
-
-function row(name: string, m: Measured, extra: Partial<BenchRow> = {}, note = ''): BenchRow {
-  const lat = latencyStats(m.perReadingMs);
-  const us = (x: number | undefined) => ((x ?? NaN) * 1000).toFixed(3);
-  return {
-    suite: SUITE,
-    case: name,
-    count: m.count,
-    throughputPerS: m.perS,
-    ...lat,
-    ...memory(),
-    note: `per reading p50/p95/p99 ${us(lat.p50Ms)}/${us(lat.p95Ms)}/${us(lat.p99Ms)} µs (batches of ${BATCH})${note ? '; ' + note : ''}`,
-    ...extra,
-  };
-}
+const measure = (budgetMs: number, n: number, reset: () => void, pass: (lo: number, hi: number) => number): Measured =>
+  measureBatches(budgetMs, n, BATCH, reset, pass);
+const row = (name: string, m: Measured, extra: Partial<BenchRow> = {}, note = ''): BenchRow => batchRow(SUITE, BATCH, name, m, extra, note);
 
 // ------------------------------------------------------------------ memory per tag
 

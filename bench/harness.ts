@@ -50,3 +50,53 @@ export function progressDone(): void {
 
 /** A benchmark module exports `run`, which returns its rows. */
 export type Benchmark = () => Promise<BenchRow[]>;
+
+export interface Measured {
+  count: number;
+  perS: number;
+  /** Time per reading of each timed batch, ms. */
+  perReadingMs: number[];
+  /** Checksum of the passes' results, so no work is dead code to the JIT. */
+  sink: number;
+}
+
+/**
+ * Run `pass(lo, hi)` (items [lo, hi) of an n-item data set; returns a checksum) over the data in
+ * timed batches for about `budgetMs`, after one untimed warm-up pass; `reset()` before every pass.
+ */
+export function measureBatches(budgetMs: number, n: number, batch: number, reset: () => void, pass: (lo: number, hi: number) => number): Measured {
+  reset();
+  let sink = pass(0, n); // warm-up (JIT)
+  const perReadingMs: number[] = [];
+  let count = 0;
+  let busyNs = 0n;
+  const until = Date.now() + budgetMs;
+  while (Date.now() < until) {
+    reset();
+    for (let lo = 0; lo < n; lo += batch) {
+      const t = process.hrtime.bigint();
+      sink += pass(lo, lo + batch);
+      const dt = process.hrtime.bigint() - t;
+      busyNs += dt;
+      perReadingMs.push(Number(dt) / 1e6 / batch);
+    }
+    count += n;
+  }
+  return { count, perS: count / (Number(busyNs) / 1e9), perReadingMs, sink };
+}
+
+/** A row for a measureBatches result, with per-reading percentiles in µs in the note. */
+export function batchRow(suite: string, batch: number, name: string, m: Measured, extra: Partial<BenchRow> = {}, note = ''): BenchRow {
+  const lat = latencyStats(m.perReadingMs);
+  const us = (x: number | undefined) => ((x ?? NaN) * 1000).toFixed(3);
+  return {
+    suite,
+    case: name,
+    count: m.count,
+    throughputPerS: m.perS,
+    ...lat,
+    ...memory(),
+    note: `per reading p50/p95/p99 ${us(lat.p50Ms)}/${us(lat.p95Ms)}/${us(lat.p99Ms)} µs (batches of ${batch})${note ? '; ' + note : ''}`,
+    ...extra,
+  };
+}

@@ -21,7 +21,7 @@ import { stuckInit, stuckStep } from '../runtime/ingest/screen/stuck.js';
 import { spikeInit, spikeStep } from '../runtime/ingest/screen/spike.js';
 import { orderInit, orderStep } from '../runtime/ingest/screen/order.js';
 import { staleInit, staleStep } from '../runtime/ingest/screen/stale.js';
-import { latencyStats, memory, progress, type BenchRow } from './harness.js';
+import { batchRow, latencyStats, measureBatches, memory, progress, type BenchRow, type Measured } from './harness.js';
 import { dropTestHelperSpies } from './node-red-helper.js';
 import { prng } from './prng.js';
 
@@ -74,52 +74,9 @@ function makeReadings(): { readings: Reading[]; tagIx: Int32Array; lastTsMs: num
   return { readings, tagIx, lastTsMs: t0 + (N / TAGS) * 1000 };
 }
 
-interface Measured {
-  count: number;
-  perS: number;
-  perReadingMs: number[];
-  sink: number;
-}
-
-/**
- * Run `pass` (one pass over all readings in batches: it returns a checksum so no work is dead)
- * for about `budgetMs`, after one warm-up pass. `pass(lo, hi)` handles readings[lo, hi).
- */
-function measure(budgetMs: number, reset: () => void, pass: (lo: number, hi: number) => number): Measured {
-  reset();
-  let sink = pass(0, N); // warm-up (JIT)
-  const perReadingMs: number[] = [];
-  let count = 0;
-  let busyNs = 0n;
-  const until = Date.now() + budgetMs;
-  while (Date.now() < until) {
-    reset();
-    for (let lo = 0; lo < N; lo += BATCH) {
-      const t = process.hrtime.bigint();
-      sink += pass(lo, lo + BATCH);
-      const dt = process.hrtime.bigint() - t;
-      busyNs += dt;
-      perReadingMs.push(Number(dt) / 1e6 / BATCH);
-    }
-    count += N;
-  }
-  return { count, perS: count / (Number(busyNs) / 1e9), perReadingMs, sink };
-}
-
-function row(name: string, m: Measured, extra: Partial<BenchRow> = {}, note = ''): BenchRow {
-  const lat = latencyStats(m.perReadingMs);
-  const us = (x: number | undefined) => ((x ?? NaN) * 1000).toFixed(3);
-  return {
-    suite: SUITE,
-    case: name,
-    count: m.count,
-    throughputPerS: m.perS,
-    ...lat,
-    ...memory(),
-    note: `per reading p50/p95/p99 ${us(lat.p50Ms)}/${us(lat.p95Ms)}/${us(lat.p99Ms)} µs (batches of ${BATCH})${note ? '; ' + note : ''}`,
-    ...extra,
-  };
-}
+const measure = (budgetMs: number, reset: () => void, pass: (lo: number, hi: number) => number): Measured =>
+  measureBatches(budgetMs, N, BATCH, reset, pass);
+const row = (name: string, m: Measured, extra: Partial<BenchRow> = {}, note = ''): BenchRow => batchRow(SUITE, BATCH, name, m, extra, note);
 
 async function nodeRedRows(readings: Reading[], budgetMs: number): Promise<BenchRow[]> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
