@@ -5,7 +5,7 @@
 import type { NodeDef } from 'node-red';
 import { TwinError } from '../../runtime/model/errors.js';
 import { DEFAULT_METHOD, type DriftEngineConfig, type RelatedRule } from './drift-engine.js';
-import EN from './locales/en-US/twin-drift.json';
+import { translator as sharedTranslator } from '../shared/i18n.js';
 
 export const MULTIVARIATE_METHOD = 'hotelling-t2+spe';
 
@@ -93,18 +93,7 @@ export function configFromDef(def: TwinDriftDef): Partial<DriftEngineConfig> {
   return { ...base, mode: 'univariate', method, params };
 }
 
-/**
- * Localised text with the en-US catalogue as fallback: a runtime without the catalogue registered
- * (node-red-node-test-helper's `RED._` returns the key) still gets readable errors and status.
- */
+/** Localised text for twin-drift (RED._, else its en-US catalogue: nodes/shared/i18n.ts). */
 export function translator(i18n: (key: string, vars?: Record<string, unknown>) => string) {
-  return (key: string, vars: Record<string, string | number> = {}): string => {
-    const full = `twin-drift.${key}`;
-    const s = i18n(full, vars);
-    if (s !== full) return s;
-    let node: unknown = EN['twin-drift'];
-    for (const part of key.split('.')) node = (node as Record<string, unknown> | undefined)?.[part];
-    if (typeof node !== 'string') return full;
-    return node.replace(/__(\w+)__/g, (m, name: string) => (name in vars ? String(vars[name]) : m));
-  };
+  return sharedTranslator(i18n, 'twin-drift');
 }

@@ -6,7 +6,7 @@ import type { NodeDef } from 'node-red';
 import { assertReading, type Reading } from '../../runtime/model/reading.js';
 import { TwinError } from '../../runtime/model/errors.js';
 import { validateEstimateConfig, type EstimateConfig } from '../../runtime/estimate/config.js';
-import EN from './locales/en-US/twin-estimate.json';
+import { translator as sharedTranslator } from '../shared/i18n.js';
 
 export interface TwinEstimateDef extends NodeDef {
   model?: string;
@@ -93,18 +93,7 @@ export function readingFromPayload(payload: unknown): Reading {
   return payload;
 }
 
-/**
- * Localised text with the en-US catalogue as fallback: a runtime without the catalogue registered
- * (node-red-node-test-helper's `RED._` returns the key) still gets readable errors and status.
- */
+/** Localised text for twin-estimate (RED._, else its en-US catalogue: nodes/shared/i18n.ts). */
 export function translator(i18n: (key: string, vars?: Record<string, unknown>) => string) {
-  return (key: string, vars: Record<string, string | number> = {}): string => {
-    const full = `twin-estimate.${key}`;
-    const s = i18n(full, vars);
-    if (s !== full) return s;
-    let node: unknown = EN['twin-estimate'];
-    for (const part of key.split('.')) node = (node as Record<string, unknown> | undefined)?.[part];
-    if (typeof node !== 'string') return full;
-    return node.replace(/__(\w+)__/g, (m, name: string) => (name in vars ? String(vars[name]) : m));
-  };
+  return sharedTranslator(i18n, 'twin-estimate');
 }

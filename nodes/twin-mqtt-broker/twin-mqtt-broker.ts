@@ -8,13 +8,13 @@ import { MqttLink, type LinkState, type OutboundMessage } from '../../runtime/in
 import { FileOutbox } from '../../runtime/store/file-outbox.js';
 import { TwinError } from '../../runtime/model/errors.js';
 import { brokerOptions, outboxDir, type TwinMqttBrokerApi, type TwinMqttBrokerCredentials, type TwinMqttBrokerDef } from './broker-config.js';
-import { mqttTranslator } from '../shared/mqtt-i18n.js';
+import { translator } from '../shared/i18n.js';
 
 export default function (RED: NodeAPI): void {
   function TwinMqttBrokerNode(this: TwinMqttBrokerApi, def: TwinMqttBrokerDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const t = mqttTranslator(RED._ as (key: string, vars?: Record<string, unknown>) => string, 'twin-mqtt-broker');
+    const t = translator(RED._ as (key: string, vars?: Record<string, unknown>) => string, 'twin-mqtt-broker');
     const creds = ((this as unknown as { credentials?: TwinMqttBrokerCredentials }).credentials ?? {});
     const users = new Map<string, (state: LinkState | 'error', text: string) => void>();
 

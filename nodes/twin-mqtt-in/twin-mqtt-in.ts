@@ -13,7 +13,7 @@ import { TwinError } from '../../runtime/model/errors.js';
 import { readingTopic } from '../../runtime/model/reading.js';
 import { statusError, statusIdle, statusOk, statusWarn, errorStatusText } from '../shared/status.js';
 import { dataPath, type TwinMqttBrokerApi } from '../twin-mqtt-broker/broker-config.js';
-import { mqttTranslator } from '../shared/mqtt-i18n.js';
+import { translator } from '../shared/i18n.js';
 import { joinReplay } from '../shared/replay-source.js';
 import { mqttClaims } from '../../runtime/replay/claims.js';
 
@@ -23,7 +23,7 @@ export default function (RED: NodeAPI): void {
   function TwinMqttInNode(this: Node, def: TwinMqttInDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const t = mqttTranslator(RED._ as (key: string, vars?: Record<string, unknown>) => string, 'twin-mqtt-in');
+    const t = translator(RED._ as (key: string, vars?: Record<string, unknown>) => string, 'twin-mqtt-in');
     const broker = RED.nodes.getNode(def.broker) as TwinMqttBrokerApi | null;
     let unsubscribe: ((unsubscribe?: boolean) => void) | undefined;
     // What was seen survives a restart, so outbox messages redelivered then are still dropped.

@@ -7,7 +7,7 @@ import { TwinError } from '../../runtime/model/errors.js';
 import { statusError, statusIdle, statusOk, statusWarn, errorStatusText } from '../shared/status.js';
 import type { TwinMqttBrokerApi } from '../twin-mqtt-broker/broker-config.js';
 import { outTopic, recordJson, validateOutConfig } from '../../runtime/ingest/mqtt-out-topic.js';
-import { mqttTranslator } from '../shared/mqtt-i18n.js';
+import { translator } from '../shared/i18n.js';
 
 interface TwinMqttOutDef extends NodeDef {
   broker: string;
@@ -23,7 +23,7 @@ export default function (RED: NodeAPI): void {
   function TwinMqttOutNode(this: Node, def: TwinMqttOutDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const t = mqttTranslator(RED._ as (key: string, vars?: Record<string, unknown>) => string, 'twin-mqtt-out');
+    const t = translator(RED._ as (key: string, vars?: Record<string, unknown>) => string, 'twin-mqtt-out');
     const broker = RED.nodes.getNode(def.broker) as TwinMqttBrokerApi | null;
     let cfg: ReturnType<typeof validateOutConfig>;
     try {

@@ -1,6 +1,7 @@
 /**
- * Message lookup for the MQTT nodes: Node-RED's RED._ when it knows the key, else the node's own
- * en-US catalogue (the test helper's RED._ returns keys untranslated).
+ * Message lookup for every TwinLoop node: Node-RED's RED._ when it knows the key, else the node's
+ * own en-US catalogue, so a runtime without the catalogue registered (node-red-node-test-helper's
+ * RED._ returns the key) still gets readable errors and status.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +22,7 @@ function catalogue(type: string): Catalogue {
   return c;
 }
 
-export function mqttTranslator(redT: (key: string, vars?: Record<string, unknown>) => string, type: string) {
+export function translator(redT: (key: string, vars?: Record<string, unknown>) => string, type: string) {
   return (key: string, vars: Record<string, unknown> = {}): string => {
     const full = `${type}.${key}`;
     const t = redT(full, vars);
@@ -29,6 +30,6 @@ export function mqttTranslator(redT: (key: string, vars?: Record<string, unknown
     let v: unknown = catalogue(type);
     for (const k of key.split('.')) v = (v as Catalogue | undefined)?.[k];
     if (typeof v !== 'string') return full;
-    return v.replace(/__([A-Za-z0-9_]+)__/g, (_, n: string) => String(vars[n] ?? ''));
+    return v.replace(/__([A-Za-z0-9_]+)__/g, (m, n: string) => (n in vars ? String(vars[n]) : m));
   };
 }
