@@ -6,10 +6,10 @@
  */
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { DriftEvent } from '../../runtime/model/drift.js';
-import { TwinError } from '../../runtime/model/errors.js';
 import { errorStatusText, statusError, statusIdle, statusOk, statusWarn } from '../shared/status.js';
 import { configFromDef, translator, type TwinDriftDef } from './drift-def.js';
 import { DriftEngine } from './drift-engine.js';
+import { refuseInputs } from '../shared/adapter.js';
 
 export default function (RED: NodeAPI): void {
   function TwinDriftNode(this: Node, def: TwinDriftDef): void {
@@ -21,13 +21,7 @@ export default function (RED: NodeAPI): void {
     try {
       engine = new DriftEngine(configFromDef(def));
     } catch (err) {
-      const reason = (err as Error).message;
-      node.error(t('errors.config', { error: reason }));
-      statusError(node, t('status.config'));
-      // Detecting with a config nobody meant would give events nobody can trust: refuse loudly.
-      node.on('input', (_msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => {
-        done(new TwinError('BAD_CONFIG', t('errors.notConfigured', { error: reason })));
-      });
+      refuseInputs(node, t, (err as Error).message);
       return;
     }
 

@@ -7,19 +7,12 @@
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { Subject, type Subscription } from 'rxjs';
 import type { Reading } from '../../runtime/model/reading.js';
-import { TwinError } from '../../runtime/model/errors.js';
 import type { EstimateConfig } from '../../runtime/estimate/config.js';
 import type { EstimateOutcome } from '../../runtime/estimate/step.js';
 import { estimate } from '../../runtime/estimate/operator.js';
 import { configFromDef, readingFromPayload, translator, type TwinEstimateDef } from './estimate-def.js';
-import { errorStatusText, statusError, statusIdle, statusOk, statusWarn } from '../shared/status.js';
-
-/** Status line refresh period: per-message status updates would flood the editor at high rates. */
-const STATUS_EVERY_MS = 1000;
-
-function compact(n: number): string {
-  return n < 1000 ? String(n) : n < 1e6 ? `${(n / 1e3).toFixed(n < 1e4 ? 1 : 0)}k` : `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)}M`;
-}
+import { statusIdle } from '../shared/status.js';
+import { ThrottledStatus, compactCount, refuseInputs } from '../shared/adapter.js';
 
 export default function (RED: NodeAPI): void {
   function TwinEstimateNode(this: Node, def: TwinEstimateDef): void {
@@ -31,44 +24,18 @@ export default function (RED: NodeAPI): void {
     try {
       config = configFromDef(def);
     } catch (err) {
-      const reason = (err as Error).message;
-      node.error(t('errors.config', { error: reason }));
-      statusError(node, t('status.config'));
-      node.on('input', (_msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => {
-        done(new TwinError('BAD_CONFIG', t('errors.notConfigured', { error: reason })));
-      });
+      refuseInputs(node, t, (err as Error).message);
       return;
     }
 
     let total = 0;
     let uncertain = 0;
     let uncertainSinceStatus = 0;
-    let statusTimer: NodeJS.Timeout | undefined;
-    let showingError = false;
-    let lastStatusMs = 0;
-    const updateStatus = (): void => {
-      statusTimer = undefined;
-      lastStatusMs = Date.now();
-      const text = t('status.counts', { total: compact(total), uncertain: compact(uncertain) });
-      if (uncertainSinceStatus > 0) statusWarn(node, text);
-      else statusOk(node, text);
+    const status = new ThrottledStatus(node, () => {
+      const warn = uncertainSinceStatus > 0;
       uncertainSinceStatus = 0;
-      showingError = false;
-    };
-    const scheduleStatus = (): void => {
-      if (statusTimer !== undefined) return;
-      const waitMs = showingError ? STATUS_EVERY_MS : lastStatusMs + STATUS_EVERY_MS - Date.now();
-      if (waitMs <= 0) updateStatus();
-      else statusTimer = setTimeout(updateStatus, waitMs);
-    };
-    const showError = (err: unknown): void => {
-      showingError = true;
-      if (statusTimer !== undefined) {
-        clearTimeout(statusTimer);
-        statusTimer = undefined;
-      }
-      statusError(node, errorStatusText(err));
-    };
+      return { text: t('status.counts', { total: compactCount(total), uncertain: compactCount(uncertain) }), warn };
+    });
     statusIdle(node, t('status.ready'));
 
     // The operator answers synchronously: the outcome of `input.next(r)` lands here before next() returns.
@@ -83,7 +50,7 @@ export default function (RED: NodeAPI): void {
       try {
         reading = readingFromPayload(msg.payload);
       } catch (err) {
-        showError(err);
+        status.error(err);
         done(err as Error);
         return;
       }
@@ -92,7 +59,7 @@ export default function (RED: NodeAPI): void {
       const o = outcome as EstimateOutcome | undefined;
       outcome = undefined;
       if (o?.error) {
-        showError(o.error);
+        status.error(o.error);
         done(o.error);
         return;
       }
@@ -107,15 +74,14 @@ export default function (RED: NodeAPI): void {
         out.topic = `${e.asset}/${e.tag}`;
         out.payload = e;
         send(out);
-        scheduleStatus();
+        status.changed();
       }
       done();
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
       sub.unsubscribe();
-      if (statusTimer !== undefined) clearTimeout(statusTimer);
-      statusTimer = undefined;
+      status.close();
       done();
     });
   }
