@@ -394,6 +394,7 @@ export async function run(): Promise<BenchRow[]> {
       '',
       ...checks,
       '',
+      ...(flows.length > 1 ? ['T² rows: the same flow with `statistics` t2 (a temporary copy; TWINLOOP_SKAB_REPLAY_T2=1), nothing else changed.', ''] : []),
       'Alarm per row: output 2 of twin-drift gives one AnomalyScore per scored row (max of T²/limit and SPE/limit; T²/limit for T² alone), placed on the CSV row with the same time; a row is out of control when score > 1; the alarm rises after 3 out-of-control rows in a row and clears after 3 in-control rows (the runtime rule, `consecutive` read from the flow). Each DriftEvent (output 1) is checked to start 2 rows before an alarm onset. Predicted change points = rising edges of the alarm. Parameters fixed by rule (bench/skab.ts), not chosen on the labels.',
       '',
       `Data: SKAB (waico/SKAB, GPL-3.0; Kaggle DOI 10.34740/KAGGLE/DSV/1693952), read from ../shared/data/skab. Command: \`npx tsup && node dist/bench/skab-replay.js\`. Run ${new Date().toISOString().slice(0, 10)}.`,
