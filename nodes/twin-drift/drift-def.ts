@@ -25,6 +25,9 @@ export interface TwinDriftDef extends NodeDef {
   historySamples?: string | number;
   classifyAfterSamples?: string | number;
   resetAfterGapMs?: string | number;
+  /** twin-screen's stuck/spike flags → sensor-fault events (absent = on, for flows saved before it existed). */
+  screenFlags?: boolean;
+  spikeEventHoldOffSamples?: string | number;
 }
 
 /** Keys of the multivariate config that the editor shows under the method (the rest keep their defaults). */
@@ -81,6 +84,8 @@ export function configFromDef(def: TwinDriftDef): Partial<DriftEngineConfig> {
     historySamples: optNumber(def.historySamples, 'historySamples'),
     classifyAfterSamples: optNumber(def.classifyAfterSamples, 'classifyAfterSamples'),
     resetAfterGapMs: optNumber(def.resetAfterGapMs, 'resetAfterGapMs'),
+    screenFlags: def.screenFlags === undefined ? true : def.screenFlags,
+    spikeEventHoldOffSamples: optNumber(def.spikeEventHoldOffSamples, 'spikeEventHoldOffSamples'),
   };
   if (method === MULTIVARIATE_METHOD) {
     const mv: Record<string, unknown> = {};

@@ -11,6 +11,9 @@
  *    expected value for the classifier (`expected`), matched to readings by tsMs.
  *  - Bad quality never moves a detector and never enters the classification history; uncertain is
  *    skipped or used as configured (used: scores and events resting on it are uncertain).
+ *  - With `screenFlags` (default on), a watched tag's reading that twin-screen flagged `stuck` or
+ *    `spike` (whole tokens of qualityReason) gives a sensor-fault event, one per episode
+ *    (screen-flags.ts); the reading itself is still skipped or used by the quality rule above.
  *  - A reading older than the last accepted one of its tag is rejected (TwinError OUT_OF_ORDER) and
  *    changes nothing.
  *  - A univariate event is held until its tag has `classifyAfterSamples` more readings (the
@@ -29,6 +32,7 @@ import { TwinError } from '../../runtime/model/errors.js';
 import type { Estimate } from '../../runtime/model/estimate.js';
 import { worstQuality, type Quality } from '../../runtime/model/quality.js';
 import { assertReading, type Reading } from '../../runtime/model/reading.js';
+import { SCREEN_FLAG_DEFAULTS, ScreenFlagEvents } from './screen-flags.js';
 
 /** Tag name of the multivariate detector's score and of an event it could not pin on one tag. */
 export const MV_SCORE_TAG = 'multivariate';
@@ -77,6 +81,12 @@ export interface DriftEngineConfig {
   resetAfterGapMs: number;
   /** Multivariate: the asset and its tags, and the PCA options (see multivariate-operator.ts). */
   mv?: Record<string, unknown>;
+  /** Turn twin-screen's `stuck` / `spike` flags on watched tags into sensor-fault events (screen-flags.ts). */
+  screenFlags: boolean;
+  /** At most one spike event per this many readings of a tag. */
+  spikeEventHoldOffSamples: number;
+  /** Unflagged readings of a tag after which a new flagged run is a new episode. */
+  screenEpisodeGapSamples: number;
 }
 
 export interface EngineResult {
@@ -205,7 +215,11 @@ export function validateEngineConfig(raw: Partial<DriftEngineConfig>): DriftEngi
     scoreMinChange: num(raw.scoreMinChange, 0, 'scoreMinChange'),
     resetAfterGapMs: num(raw.resetAfterGapMs, 0, 'resetAfterGapMs'),
     mv: raw.mv,
+    screenFlags: raw.screenFlags ?? true,
+    spikeEventHoldOffSamples: int(raw.spikeEventHoldOffSamples, SCREEN_FLAG_DEFAULTS.spikeEventHoldOffSamples, 'spikeEventHoldOffSamples', 1),
+    screenEpisodeGapSamples: int(raw.screenEpisodeGapSamples, SCREEN_FLAG_DEFAULTS.screenEpisodeGapSamples, 'screenEpisodeGapSamples', 1),
   };
+  if (typeof cfg.screenFlags !== 'boolean') bad('screenFlags must be true or false');
   if (typeof cfg.classify !== 'boolean') bad('classify must be true or false');
   if (cfg.classifyAfterSamples >= cfg.historySamples) bad('classifyAfterSamples must be smaller than historySamples');
   if (mode === 'univariate') {
@@ -234,6 +248,7 @@ export class DriftEngine {
   private readonly watchedByAsset = new Map<string, Set<string>>();
   private mv?: MvState;
   private mvLastTs = new Map<string, number>();
+  private readonly screen?: ScreenFlagEvents;
   watchedCount = 0;
   eventCount = 0;
   lastEvent?: DriftEvent;
@@ -243,6 +258,7 @@ export class DriftEngine {
     const c = this.config;
     this.watchers = c.watch.map(compileTagPattern);
     this.relatedRules = c.related.map((r) => ({ test: compileTagPattern(r.match), tags: r.tags }));
+    if (c.screenFlags) this.screen = new ScreenFlagEvents(c.spikeEventHoldOffSamples, c.screenEpisodeGapSamples);
     if (c.mode === 'univariate') {
       this.detector = getDetector(c.method);
       this.params = this.detector.params(c.params);
@@ -319,6 +335,9 @@ export class DriftEngine {
       );
     }
     const out = this.result('reading', 'used');
+    if (this.screen && watched) {
+      for (const se of this.screen.push(r)) out.events.push(this.count(se));
+    }
     if (r.quality === 'bad' || (r.quality === 'uncertain' && c.uncertain === 'skip')) {
       out.outcome = r.quality === 'bad' ? 'skipped-bad' : 'skipped-uncertain';
       // A dead sensor must not hold its event forever: after as many bad readings in a row as the
@@ -486,6 +505,9 @@ export class DriftEngine {
         'OUT_OF_ORDER',
         `${r.asset}/${r.tag}: reading at ${new Date(r.tsMs).toISOString()} is older than the last one (${new Date(last).toISOString()}); not applied`,
       );
+    }
+    if (this.screen) {
+      for (const se of this.screen.push(r)) out.events.push(this.count(se));
     }
     if (r.quality === 'bad') {
       out.outcome = 'skipped-bad';

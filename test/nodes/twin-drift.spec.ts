@@ -430,4 +430,116 @@ describe('twin-drift node', function () {
       expect(String(e?.method)).to.match(/spe/);
     });
   });
+
+  describe('twin-screen flags (screenFlags)', function () {
+    /** n readings of tag `a` around 200; `flag(i)` gives the qualityReason of reading i (undefined = clean). */
+    function flagged(n: number, seed: number, flag: (i: number) => string | undefined, value: (i: number, v: number) => number = (_i, v) => v, tag = 'a') {
+      const g = gauss(seed);
+      const out: Record<string, unknown>[] = [];
+      for (let i = 0; i < n; i++) {
+        const v = Number(value(i, 200 + 0.2 * g()).toFixed(4));
+        const reason = flag(i);
+        out.push(reason ? rd(tag, i, v, { quality: 'uncertain', qualityReason: reason }) : rd(tag, i, v));
+      }
+      return out;
+    }
+    const screenEvents = (rig: Rig) => rig.events.map((m) => m.payload).filter((e) => e.method === 'twin-screen');
+
+    it('a run of stuck-flagged readings → one sensor-fault/stuck event, starting at the first flagged reading; the readings move no detector', async function () {
+      // Frozen at 200.5 from 100 to 249, flagged by the screen from 129 (its stuckSamples = 30), with one
+      // unflagged reading inside the run (a short gap keeps the episode); a second run from 300.
+      const stuck = (i: number) => (i >= 129 && i < 250 && i !== 180) || (i >= 300 && i < 340);
+      const data = flagged(400, 61, (i) => (stuck(i) ? 'stuck' : undefined), (i, v) => ((i >= 100 && i < 250) || (i >= 290 && i < 340) ? 200.5 : v));
+      const rig = await load({ related: [] });
+      await feed(rig, data);
+      expect(rig.caught).to.have.length(0);
+      const ev = screenEvents(rig);
+      expect(ev.map((e) => [e.faultType, e.startTsMs, e.tsMs])).to.deep.equal([
+        ['stuck', T0 + 129 * STEP_MS, T0 + 129 * STEP_MS],
+        ['stuck', T0 + 300 * STEP_MS, T0 + 300 * STEP_MS],
+      ]);
+      const e = ev[0];
+      expect(e).to.include({ asset: ASSET, tag: 'a', kind: 'sensor-fault', method: 'twin-screen', direction: 'both', magnitude: 0, quality: 'uncertain' });
+      expect(e.evidence).to.include({ reason: 'flagged by twin-screen', qualityReason: 'stuck' });
+      expect(rig.events[0].topic).to.equal(`${ASSET}/a/drift`);
+      // Still skipped: only the unflagged readings gave a score.
+      const clean = data.filter((r) => r.quality === 'good').length;
+      expect(rig.scores).to.have.length(clean);
+      expect(rig.statuses.some((st) => st.fill === 'yellow' && st.text === 'sensor: a')).to.equal(true);
+    });
+
+    it('isolated spike-flagged readings → spike events, at most one per spikeEventHoldOffSamples readings, counting the spikes in the evidence', async function () {
+      // Spikes (+5) at 100, 120, 150, 170, 200; hold-off 60 readings: events at 100 and 170 (70 after 100);
+      // 200 is only 30 after 170. twin-screen joins reasons with ';' after the original one.
+      const at = [100, 120, 150, 170, 200];
+      const data = flagged(260, 62, (i) => (at.includes(i) ? (i === 170 ? 'BadSensor;spike' : 'spike') : undefined), (i, v) => (at.includes(i) ? v + 5 : v));
+      const rig = await load({});
+      await feed(rig, data);
+      const ev = screenEvents(rig);
+      expect(ev.map((e) => [e.faultType, e.tsMs, e.startTsMs])).to.deep.equal([
+        ['spike', T0 + 100 * STEP_MS, T0 + 100 * STEP_MS],
+        ['spike', T0 + 170 * STEP_MS, T0 + 170 * STEP_MS],
+      ]);
+      expect(ev[0].evidence.spikesSinceLastEvent).to.equal(1);
+      expect(ev[1].evidence.spikesSinceLastEvent, 'spikes at 120, 150 and 170').to.equal(3);
+      expect(ev[1].evidence.qualityReason).to.equal('BadSensor;spike');
+      // magnitude: value − the recent median (≈ 200).
+      for (const [k, e] of ev.entries()) {
+        const i = k === 0 ? 100 : 170;
+        expect(e.magnitude).to.be.closeTo((data[i].value as number) - 200, 0.3);
+        expect(e.magnitude).to.be.closeTo((data[i].value as number) - (e.evidence.recentMedian as number), 1e-9);
+      }
+      await helper.unload();
+
+      // A shorter hold-off lets every isolated spike through.
+      const all = await load({ spikeEventHoldOffSamples: '10' });
+      await feed(all, data);
+      expect(screenEvents(all).map((e) => e.tsMs)).to.deep.equal(at.map((i) => T0 + i * STEP_MS));
+    });
+
+    it('screenFlags off → no event from the flags', async function () {
+      const data = flagged(200, 63, (i) => (i >= 50 && i < 120 ? 'stuck' : i === 150 ? 'spike' : undefined), (i, v) => (i >= 20 && i < 120 ? 200.5 : i === 150 ? v + 5 : v));
+      const on = await load({});
+      await feed(on, data);
+      expect(screenEvents(on).map((e) => e.faultType)).to.deep.equal(['stuck', 'spike']);
+      await helper.unload();
+      const off = await load({ screenFlags: false });
+      await feed(off, data);
+      expect(screenEvents(off)).to.deep.equal([]);
+      expect(off.scores, 'the flagged readings are skipped either way').to.have.length(on.scores.length);
+    });
+
+    it('reasons other than stuck/spike (range>high, rate, stale, and words that merely contain them) give no event from this path', async function () {
+      const reasons = ['range>high', 'rate', 'stale', 'range>high;rate', 'spiked', 'unstuck', 'duplicate'];
+      const data = flagged(200, 64, (i) => (i >= 100 && i < 100 + reasons.length ? reasons[i - 100] : undefined));
+      const rig = await load({});
+      await feed(rig, data);
+      expect(rig.caught).to.have.length(0);
+      expect(screenEvents(rig)).to.deep.equal([]);
+      // …while range>high together with spike does count.
+      await feed(rig, [rd('a', 300, 260, { quality: 'bad', qualityReason: 'range>high;spike' })]);
+      expect(screenEvents(rig).map((e) => [e.faultType, e.quality])).to.deep.equal([['spike', 'bad']]);
+    });
+
+    it('unwatched tags are ignored, even when flagged', async function () {
+      const a = flagged(100, 65, (i) => (i === 50 ? 'spike' : undefined), (i, v) => (i === 50 ? v + 5 : v), 'a');
+      const b = flagged(100, 66, (i) => (i >= 40 ? 'stuck' : i === 20 ? 'spike' : undefined), (i, v) => (i >= 10 ? 200.5 : v), 'b');
+      const rig = await load({ watch: 'a' });
+      const mixed: unknown[] = [];
+      a.forEach((r, i) => mixed.push(r, b[i]));
+      await feed(rig, mixed);
+      expect(screenEvents(rig).map((e) => [e.tag, e.faultType])).to.deep.equal([['a', 'spike']]);
+      await helper.unload();
+      // Related-but-unwatched tags are kept for evidence only: no event either.
+      const rel = await load({ watch: 'a', related: [{ match: 'a', tags: 'b' }] });
+      await feed(rel, mixed);
+      expect(screenEvents(rel).map((e) => [e.tag, e.faultType])).to.deep.equal([['a', 'spike']]);
+    });
+
+    it('refuses a bad spikeEventHoldOffSamples', async function () {
+      const rig = await load({ spikeEventHoldOffSamples: '0' });
+      expect(rig.errors.map(String).join('\n')).to.match(/spikeEventHoldOffSamples must be an integer ≥ 1/);
+      expect(rig.statuses[rig.statuses.length - 1]).to.include({ fill: 'red', text: 'bad config' });
+    });
+  });
 });

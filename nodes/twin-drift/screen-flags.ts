@@ -1,0 +1,161 @@
+/**
+ * twin-screen's `stuck` and `spike` flags → sensor-fault DriftEvents. The mean-shift detectors
+ * cannot see those faults (a spike is averaged away, a sensor stuck near its mean is no shift), and
+ * the flagged readings are uncertain, which the detectors skip by default. twin-screen has already
+ * judged them: this turns its verdict into events, one per episode, without touching a detector.
+ *
+ *  - The flag is a whole token of `qualityReason` split on `;` (twin-screen appends its reasons
+ *    to the original one: `BadSensor;range>high;spike`), whatever the reading's quality.
+ *  - Episode: consecutive flagged readings of one tag with the same fault type; it ends after
+ *    `gapSamples` unflagged readings of the tag in a row (a stuck run broken by one odd reading is
+ *    still one fault).
+ *  - Stuck: one event when the episode starts, `startTsMs` = its first flagged reading, magnitude 0.
+ *  - Spike: one event when an episode starts and at least `holdOffSamples` readings of the tag went
+ *    by since the last spike event (a noisy sensor must not flood the output); the evidence counts
+ *    the spikes since that last event. Magnitude = value − median of the tag's recent unflagged
+ *    readings.
+ */
+import type { DriftEvent, SensorFaultType } from '../../runtime/model/drift.js';
+import type { Reading } from '../../runtime/model/reading.js';
+
+export const SCREEN_FLAG_DEFAULTS = { spikeEventHoldOffSamples: 60, screenEpisodeGapSamples: 10 };
+
+/** Unflagged readings kept per tag for the spike's reference median. */
+const MEDIAN_SAMPLES = 31;
+
+type ScreenFault = Extract<SensorFaultType, 'stuck' | 'spike'>;
+
+interface Episode {
+  active: boolean;
+  /** Unflagged readings of the tag since the last flagged one. */
+  unflagged: number;
+  startTsMs: number;
+  /** Flagged readings in this episode. */
+  flagged: number;
+}
+
+interface TagState {
+  /** Readings of the tag seen here (any quality). */
+  n: number;
+  stuck: Episode;
+  spike: Episode;
+  /** Reading count at the last spike event (−Infinity: none yet). */
+  lastSpikeEventN: number;
+  /** Spike-flagged readings since the last spike event. */
+  spikesSinceEvent: number;
+  recent: Float64Array;
+  recentLen: number;
+  recentPos: number;
+}
+
+/** The fault tokens present in a qualityReason. */
+export function screenFaults(qualityReason: string | undefined): { stuck: boolean; spike: boolean } {
+  if (!qualityReason) return { stuck: false, spike: false };
+  let stuck = false;
+  let spike = false;
+  for (const t of qualityReason.split(';')) {
+    const w = t.trim();
+    if (w === 'stuck') stuck = true;
+    else if (w === 'spike') spike = true;
+  }
+  return { stuck, spike };
+}
+
+function newEpisode(): Episode {
+  return { active: false, unflagged: 0, startTsMs: NaN, flagged: 0 };
+}
+
+function median(xs: Float64Array, n: number): number {
+  const s = Array.from(xs.subarray(0, n)).sort((a, b) => a - b);
+  const m = n >> 1;
+  return n & 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export class ScreenFlagEvents {
+  private readonly tags = new Map<string, TagState>();
+
+  constructor(
+    private readonly holdOffSamples: number,
+    private readonly gapSamples: number,
+  ) {}
+
+  /** One reading of a watched tag (in order); returns the events it starts (usually none). */
+  push(r: Reading): DriftEvent[] {
+    const key = `${r.asset}/${r.tag}`;
+    let st = this.tags.get(key);
+    const f = screenFaults(r.qualityReason);
+    if (!st) {
+      st = {
+        n: 0,
+        stuck: newEpisode(),
+        spike: newEpisode(),
+        lastSpikeEventN: -Infinity,
+        spikesSinceEvent: 0,
+        recent: new Float64Array(MEDIAN_SAMPLES),
+        recentLen: 0,
+        recentPos: 0,
+      };
+      this.tags.set(key, st);
+    }
+    st.n++;
+    const stuckEvent = this.step(st.stuck, f.stuck, r);
+    let spikeEvent = false;
+    if (f.spike) st.spikesSinceEvent++;
+    const spikeStarts = this.step(st.spike, f.spike, r);
+    if (spikeStarts && st.n - st.lastSpikeEventN >= this.holdOffSamples) spikeEvent = true;
+
+    const out: DriftEvent[] = [];
+    if (stuckEvent) out.push(this.event(r, 'stuck', st.stuck.startTsMs, 0, {}));
+    if (spikeEvent) {
+      const ref = st.recentLen > 0 ? median(st.recent, st.recentLen) : r.value;
+      out.push(this.event(r, 'spike', r.tsMs, r.value - ref, {
+        recentMedian: st.recentLen > 0 ? ref : null,
+        medianSamples: st.recentLen,
+        spikesSinceLastEvent: st.spikesSinceEvent,
+        holdOffSamples: this.holdOffSamples,
+      }));
+      st.lastSpikeEventN = st.n;
+      st.spikesSinceEvent = 0;
+    }
+    if (!f.stuck && !f.spike && r.quality !== 'bad') {
+      st.recent[st.recentPos] = r.value;
+      st.recentPos = (st.recentPos + 1) % st.recent.length;
+      if (st.recentLen < st.recent.length) st.recentLen++;
+    }
+    return out;
+  }
+
+  /** Advance one fault type's episode; true when this reading starts a new one. */
+  private step(ep: Episode, flagged: boolean, r: Reading): boolean {
+    if (!flagged) {
+      if (ep.active && ++ep.unflagged >= this.gapSamples) ep.active = false;
+      return false;
+    }
+    ep.unflagged = 0;
+    if (ep.active) {
+      ep.flagged++;
+      return false;
+    }
+    ep.active = true;
+    ep.startTsMs = r.tsMs;
+    ep.flagged = 1;
+    return true;
+  }
+
+  private event(r: Reading, faultType: ScreenFault, startTsMs: number, magnitude: number, extra: Record<string, unknown>): DriftEvent {
+    return {
+      asset: r.asset,
+      tag: r.tag,
+      tsMs: r.tsMs,
+      startTsMs,
+      kind: 'sensor-fault',
+      faultType,
+      method: 'twin-screen',
+      direction: 'both',
+      magnitude,
+      evidence: { reason: 'flagged by twin-screen', qualityReason: r.qualityReason, value: r.value, ...extra },
+      // The event rests on the flagged reading: never better than it.
+      quality: r.quality,
+    };
+  }
+}
