@@ -17,6 +17,7 @@ const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const completeNode = require('@node-red/nodes/core/common/24-complete.js');
 const driftNode = nodeModule('twin-drift');
+const screenNode = nodeModule('twin-screen');
 
 const ASSET = assetPath(DEFAULT_PREFIX);
 const START = Date.UTC(2026, 0, 5, 6, 0, 0);
@@ -87,6 +88,63 @@ async function simulateThroughNode(
       run.readings++;
     }
     // Let Node-RED deliver between rows so the queues stay short.
+    if (run.readings % 4500 === 0) await new Promise((r) => setImmediate(r));
+  }
+  await waitFor(() => handled >= run.readings, 60_000, 20, 'every reading handled');
+  await new Promise((r) => setTimeout(r, 50));
+  return run;
+}
+
+/**
+ * twin-screen as the demo flow configures it for these tags (scripts/make-demo-flow.py: spike
+ * window 11 on melt_temp and the zones, stuck after 30 equal readings on the zones), without the
+ * wall-clock stale check (the simulated time is not now).
+ */
+const DEMO_SCREEN_CONFIG = {
+  lowLimit: '', highLimit: '', maxRatePerS: '', stuckTolerance: 0, stuckSamples: 0, stuckWindowMs: 0, spikeWindow: 0, spikeK: 3, spikeMinDelta: 0.5,
+  staleAfterMs: 0, maxFutureMs: 5000, sevRange: 'bad', sevRate: 'uncertain', sevStuck: 'uncertain', sevSpike: 'uncertain', sevDuplicate: 'bad',
+  sevOutOfOrder: 'bad', sevFuture: 'bad', sevStale: 'bad', flaggedOutput: false, outputs: 1,
+  overrides: [
+    { match: 'zone*_temp', lowLimit: 100, highLimit: 300, maxRatePerS: 5, stuckSamples: 30, spikeWindow: 11 },
+    { match: 'melt_temp', lowLimit: 100, highLimit: 320, maxRatePerS: 5, spikeWindow: 11 },
+    { match: 'melt_pressure', lowLimit: 0, highLimit: 400, spikeWindow: 11 },
+    { match: 'vibration', lowLimit: 0, highLimit: 50, spikeWindow: 11 },
+  ],
+};
+
+/** Simulate, feed every watched sample through twin-screen → twin-drift (demo configs), collect the events. */
+async function simulateThroughScreen(durationMs: number, commands: Array<{ atMs: number; command: string }>, seed = 7): Promise<Run & { screened: Array<{ tag: string; tsMs: number; qualityReason?: string }> }> {
+  const rows = runHeadless({ seed, startTsMs: START, publishIntervalMs: 1000 }, durationMs, commands);
+  const flow = [
+    { id: 'sc', type: 'twin-screen', name: 'screen', ...DEMO_SCREEN_CONFIG, wires: [['d', 'o']] },
+    { id: 'o', type: 'helper' },
+    { id: 'd', type: 'twin-drift', name: 'drift', ...DEMO_DRIFT_CONFIG, wires: [['e'], ['s']] },
+    { id: 'e', type: 'helper' },
+    { id: 's', type: 'helper' },
+    { id: 'c', type: 'catch', scope: ['sc', 'd'], uncaught: false, wires: [['k']] },
+    { id: 'k', type: 'helper' },
+    { id: 'q', type: 'complete', scope: ['d'], uncaught: false, wires: [['z']] },
+    { id: 'z', type: 'helper' },
+  ];
+  await helper.load([screenNode, driftNode, catchNode, completeNode] as never, flow);
+  const run = { events: [] as DriftEvent[], scores: [] as AnomalyScore[], errors: [] as string[], readings: 0, screened: [] as Array<{ tag: string; tsMs: number; qualityReason?: string }> };
+  let handled = 0;
+  listen<Msg<DriftEvent>>(helper.getNode('e'), 'input', (m) => run.events.push(m.payload));
+  listen<Msg<{ tag: string; tsMs: number; qualityReason?: string }>>(helper.getNode('o'), 'input', (m) => {
+    if (m.payload.qualityReason) run.screened.push({ tag: m.payload.tag, tsMs: m.payload.tsMs, qualityReason: m.payload.qualityReason });
+  });
+  listen<Msg<unknown>>(helper.getNode('k'), 'input', (m) => {
+    run.errors.push(String(m.error?.message));
+    handled++;
+  });
+  listen<unknown>(helper.getNode('z'), 'input', () => handled++);
+  const node = helper.getNode('sc');
+  for (const row of rows) {
+    for (const tag of WATCHED) {
+      const s = row.readings[tag];
+      node.receive({ topic: `${ASSET}/${tag}`, payload: { asset: ASSET, tag, value: s.value, tsMs: row.tsMs, quality: s.quality, source: 'sim' } } as never);
+      run.readings++;
+    }
     if (run.readings % 4500 === 0) await new Promise((r) => setImmediate(r));
   }
   await waitFor(() => handled >= run.readings, 60_000, 20, 'every reading handled');
@@ -212,5 +270,51 @@ describe('twin-drift on the simulated extrusion line (headless simulator → rea
     }
     // No temperature is blamed for the wear.
     expect(pre.filter((e) => /^zone|^melt_temp/.test(e.tag)).map(describeEvent)).to.deep.equal([]);
+  });
+
+  it('injected spike and stuck faults, screened by twin-screen, come out of twin-drift as sensor-fault/spike and sensor-fault/stuck', async function () {
+    const faultAtMs = 10 * 60_000;
+    const run = await simulateThroughScreen(faultAtMs + 20 * 60_000, [
+      { atMs: faultAtMs, command: 'spike melt_temp 15 0.01' },
+      { atMs: faultAtMs, command: 'stuck zone1_temp' },
+    ]);
+    expect(run.errors).to.deep.equal([]);
+    const fromScreen = run.events.filter((e) => e.method === 'twin-screen');
+    const summary = fromScreen.map(describeEvent).join('\n');
+    for (const e of fromScreen) {
+      expect(e, describeEvent(e)).to.include({ asset: ASSET, kind: 'sensor-fault', direction: 'both' });
+      expect(e.evidence.reason).to.equal('flagged by twin-screen');
+    }
+
+    // stuck: one event, from the first reading twin-screen flagged stuck on zone1_temp.
+    const stuck = fromScreen.filter((e) => e.faultType === 'stuck');
+    expect(stuck.map((e) => e.tag), summary).to.deep.equal(['zone1_temp']);
+    const firstStuckFlag = run.screened.find((r) => r.tag === 'zone1_temp' && r.qualityReason?.split(';').includes('stuck'));
+    expect(firstStuckFlag, 'twin-screen flagged zone1_temp stuck').to.not.equal(undefined);
+    expect(stuck[0].startTsMs).to.equal(firstStuckFlag?.tsMs);
+    expect(stuck[0].startTsMs).to.be.at.least(START + faultAtMs);
+    expect(stuck[0].magnitude).to.equal(0);
+
+    // spikes: twin-screen (Hampel, k = 3 over 11 readings, min 0.5) also flags some noise, so melt_temp
+    // has small spike events before the fault too; the injected ±15 °C spikes must come out at their size.
+    const melt = fromScreen.filter((e) => e.faultType === 'spike' && e.tag === 'melt_temp');
+    const big = melt.filter((e) => Math.abs(e.magnitude) >= 10);
+    expect(big.length, summary).to.be.at.least(2);
+    for (const e of big) {
+      expect(e.tsMs, describeEvent(e)).to.be.at.least(START + faultAtMs);
+      expect(Math.abs(e.magnitude), describeEvent(e)).to.be.within(12, 18);
+      expect(e.startTsMs).to.equal(e.tsMs);
+    }
+    // Rate limit: one spike event per 60 readings (1 Hz) of a tag at most, the evidence counting the flags.
+    for (const tag of new Set(fromScreen.map((e) => e.tag))) {
+      const ev = fromScreen.filter((e) => e.faultType === 'spike' && e.tag === tag);
+      for (let k = 1; k < ev.length; k++) expect(ev[k].tsMs - ev[k - 1].tsMs, `${tag} hold-off`).to.be.at.least(60_000);
+      const flags = run.screened.filter((r) => r.tag === tag && r.qualityReason?.split(';').includes('spike'));
+      const counted = ev.reduce((n, e) => n + (e.evidence.spikesSinceLastEvent as number), 0);
+      expect(counted, `${tag}: spikes counted up to its last event`).to.be.at.most(flags.length);
+      expect(counted, `${tag}: at least one spike per event`).to.be.at.least(ev.length);
+    }
+    // No stuck event before the fault, and none on a tag that did not freeze.
+    expect(fromScreen.filter((e) => e.faultType === 'stuck' && e.tsMs < START + faultAtMs).map(describeEvent)).to.deep.equal([]);
   });
 });
