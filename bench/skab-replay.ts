@@ -200,18 +200,8 @@ export function alarmSeries(lines: ReplayLine[], rowTsMs: number[], det: FlowDet
   return { flags, tsMs: ts, scores, events: eventLines.length, eventsAtOnsets: atOnsets, risingEdges: edges.size };
 }
 
-export interface ReplayEval {
-  f1: number;
-  farPct: number;
-  marPct: number;
-  nabStandard: number;
-  nabLowFp: number;
-  nabLowFn: number;
-  missedCps: number;
-  falseCps: number;
-  changePoints: number;
-  alarmsPerDayAnomalyFree: number;
-  alarmTimePctAnomalyFree: number;
+/** The same metrics as the runtime-direct bench (rowsPerS: per second of replay wall time, Node-RED start included), plus how the replay compares with it. */
+export interface ReplayEval extends Omit<SkabResult, 'detector' | 'events'> {
   /** Files whose replay alarm differs from the runtime-direct one, and the rows that differ. */
   filesDiffering: string[];
   rowsDiffering: number;
@@ -219,8 +209,6 @@ export interface ReplayEval {
   events: number;
   eventsAtOnsets: number;
   risingEdges: number;
-  /** Rows replayed per second of child-process wall time (Node-RED start included). */
-  rowsPerS: number;
   wallS: number;
 }
 

@@ -3,7 +3,7 @@
  * node file, whose only export must be the registration function.
  */
 import type { NodeDef } from 'node-red';
-import { assertReading, type Reading } from '../../runtime/model/reading.js';
+import { singleReadingInput, type Reading } from '../../runtime/model/reading.js';
 import { TwinError } from '../../runtime/model/errors.js';
 import { validateEstimateConfig, type EstimateConfig } from '../../runtime/estimate/config.js';
 import { translator as sharedTranslator } from '../shared/i18n.js';
@@ -34,8 +34,6 @@ export interface TwinEstimateDef extends NodeDef {
   uncertainVarFactor?: string | number;
 }
 
-/** Longest asset or tag name accepted (each becomes a key of the per-tag state). */
-export const MAX_NAME_CHARS = 1024;
 
 const NUMERIC = [
   'measurementVar', 'levelVarPerS', 'slopeVarPerS3', 'initialSlopeVarPerS2', 'gain', 'tauS', 'hybridWindow',
@@ -83,14 +81,7 @@ export function configFromDef(def: TwinEstimateDef): EstimateConfig {
 
 /** Turn an input payload into a Reading or throw a TwinError that says what is wrong. */
 export function readingFromPayload(payload: unknown): Reading {
-  if (Array.isArray(payload)) {
-    throw new TwinError('BAD_PAYLOAD', `payload is an array of ${payload.length}; twin-estimate takes one Reading per message (split it first)`);
-  }
-  assertReading(payload);
-  if (payload.asset.length > MAX_NAME_CHARS || payload.tag.length > MAX_NAME_CHARS) {
-    throw new TwinError('PAYLOAD_TOO_LARGE', `Reading.asset and Reading.tag must be at most ${MAX_NAME_CHARS} characters`);
-  }
-  return payload;
+  return singleReadingInput(payload, 'twin-estimate');
 }
 
 /** Localised text for twin-estimate (RED._, else its en-US catalogue: nodes/shared/i18n.ts). */

@@ -3,7 +3,7 @@
  * file, whose only export must be the registration function.
  */
 import type { NodeDef } from 'node-red';
-import { assertReading, type Reading } from '../../runtime/model/reading.js';
+import { singleReadingInput, type Reading } from '../../runtime/model/reading.js';
 import { TwinError } from '../../runtime/model/errors.js';
 import { validateScreenConfig, type ScreenConfig } from '../../runtime/ingest/screen/config.js';
 import { translator as sharedTranslator } from '../shared/i18n.js';
@@ -44,8 +44,6 @@ export interface TwinScreenDef extends NodeDef {
   flaggedOutput?: boolean;
 }
 
-/** Longest asset or tag name accepted (each becomes a key of the per-tag state). */
-export const MAX_NAME_CHARS = 1024;
 
 const NUMERIC_FIELDS = [
   'lowLimit', 'highLimit', 'maxRatePerS', 'stuckTolerance', 'stuckSamples', 'stuckWindowMs',
@@ -84,14 +82,7 @@ export function configFromDef(def: TwinScreenDef): ScreenConfig {
 
 /** Turn an input payload into a Reading or throw a TwinError that says what is wrong. */
 export function readingFromPayload(payload: unknown): Reading {
-  if (Array.isArray(payload)) {
-    throw new TwinError('BAD_PAYLOAD', `payload is an array of ${payload.length}; twin-screen takes one Reading per message (split it first)`);
-  }
-  assertReading(payload);
-  if (payload.asset.length > MAX_NAME_CHARS || payload.tag.length > MAX_NAME_CHARS) {
-    throw new TwinError('PAYLOAD_TOO_LARGE', `Reading.asset and Reading.tag must be at most ${MAX_NAME_CHARS} characters`);
-  }
-  return payload;
+  return singleReadingInput(payload, 'twin-screen');
 }
 
 

@@ -91,3 +91,21 @@ export function assertReading(x: unknown): asserts x is Reading {
     throw new TwinError('BAD_PAYLOAD', `Reading.quality must be good, uncertain or bad, not ${String(r.quality)}`);
   }
 }
+
+/** Longest asset or tag name a processing node accepts (each becomes a key of per-tag state). */
+export const MAX_NAME_CHARS = 1024;
+
+/**
+ * The input check of a node that takes one Reading per message: a clear error for an array (with
+ * the hint to split it), a malformed Reading, or names too long to key state by.
+ */
+export function singleReadingInput(payload: unknown, nodeType: string): Reading {
+  if (Array.isArray(payload)) {
+    throw new TwinError('BAD_PAYLOAD', `payload is an array of ${payload.length}; ${nodeType} takes one Reading per message (split it first)`);
+  }
+  assertReading(payload);
+  if (payload.asset.length > MAX_NAME_CHARS || payload.tag.length > MAX_NAME_CHARS) {
+    throw new TwinError('PAYLOAD_TOO_LARGE', `Reading.asset and Reading.tag must be at most ${MAX_NAME_CHARS} characters`);
+  }
+  return payload;
+}
