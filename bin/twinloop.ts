@@ -10,6 +10,7 @@ type Command = (argv: string[]) => Promise<number | void>;
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   start: { summary: 'Node-RED with the TwinLoop nodes, the embedded broker, the simulator and the demo flow', load: async () => (await import('./commands/start.js')).startCommand },
   sim: { summary: 'run the plant simulator (OPC UA server + MQTT JSON/Sparkplug B publisher)', load: async () => (await import('./commands/sim.js')).simCommand },
+  ledger: { summary: 'check an audit ledger: `twinloop ledger verify FILE` names the first broken record', load: async () => (await import('./commands/ledger.js')).ledgerCommand },
   replay: { summary: 'run a flow over recorded data (CSV), in event time, writing what TwinLoop nodes send as JSON lines', load: async () => (await import('./commands/replay.js')).replayCommand },
 };
 

@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './reading.js';
 export * from './estimate.js';
 export * from './drift.js';
+export * from './control.js';
