@@ -5,9 +5,9 @@
 import { parseArgs } from 'node:util';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { hashSync } from 'bcryptjs';
 import { startEmbeddedBroker } from '../lib/aedes-broker.js';
 import { startNodeRed, PACKAGE_ROOT } from '../lib/embedded-node-red.js';
+import { adminAuthUsers, describeLogins, loadLogins } from '../lib/demo-users.js';
 import { UsageError, numberOption } from './usage.js';
 
 export const startHelp = `Usage: twinloop start [options]
@@ -26,10 +26,13 @@ Options (environment variable in brackets):
   --no-sim           do not start the simulator
   -h, --help         this text
 
-Security: the editor can deploy flows that write to the plant, so it listens on 127.0.0.1 unless
-HOST says otherwise, and it refuses a non-loopback HOST unless TWINLOOP_ADMIN_PASSWORD is set
-(login user: TWINLOOP_ADMIN_USER, default "admin"). Node-RED credentials are encrypted with
-TWINLOOP_CREDENTIAL_SECRET when it is set.
+Security: the editor can deploy flows that write to the plant, so it always asks for a login
+and listens on 127.0.0.1 unless HOST says otherwise. User "admin" (TWINLOOP_ADMIN_USER) has the
+password TWINLOOP_ADMIN_PASSWORD, or a generated one printed at start. On 127.0.0.1 the demo also
+has two supervisors and a viewer for the approvals page (generated passwords, printed at start,
+kept in <home>/demo-users.json; TWINLOOP_DEMO_USERS=0 leaves them out). A non-loopback HOST needs
+TWINLOOP_ADMIN_PASSWORD and has no demo users unless TWINLOOP_DEMO_USERS=1. Node-RED credentials
+are encrypted with TWINLOOP_CREDENTIAL_SECRET when it is set.
 `;
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -69,6 +72,9 @@ export async function startCommand(argv: string[]): Promise<void> {
   }
 
   mkdirSync(home, { recursive: true });
+  const loopback = LOOPBACK.has(host);
+  const demoUsers = env.TWINLOOP_DEMO_USERS !== undefined ? env.TWINLOOP_DEMO_USERS === '1' : loopback;
+  const logins = loadLogins(home, { adminPassword: password, adminUser: env.TWINLOOP_ADMIN_USER, demoUsers });
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -101,7 +107,7 @@ export async function startCommand(argv: string[]): Promise<void> {
       port,
       host,
       flowFile: 'flows.json',
-      adminAuth: password ? { username: env.TWINLOOP_ADMIN_USER ?? 'admin', passwordHash: hashSync(password, 10) } : undefined,
+      adminAuthUsers: adminAuthUsers(logins),
       credentialSecret: env.TWINLOOP_CREDENTIAL_SECRET,
       logLevel: env.TWINLOOP_LOG_LEVEL ?? 'warn',
     });
@@ -110,7 +116,8 @@ export async function startCommand(argv: string[]): Promise<void> {
     process.stdout.write(
       `TwinLoop is running.\n  editor:     ${red.url}\n  MQTT:       ${broker.url}\n` +
         `  OPC UA:     ${env.TWINLOOP_OPCUA_ENDPOINT}${values['no-sim'] ? ' (simulator not started)' : ''}\n` +
-        `  user dir:   ${home}\nPress Ctrl-C to stop.\n`,
+        `  approvals:  ${red.url}twinloop/approvals\n` +
+        `  user dir:   ${home}\n  logins (user  password  role):\n${describeLogins(logins)}\nPress Ctrl-C to stop.\n`,
     );
   } catch (err) {
     await stopAll();

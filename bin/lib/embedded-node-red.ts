@@ -15,8 +15,8 @@ export interface NodeRedOptions {
   port: number;
   host: string;
   flowFile?: string;
-  /** Editor/admin login; when absent the editor is open to anyone who can reach host:port. */
-  adminAuth?: { username: string; passwordHash: string };
+  /** Editor/admin logins (bcrypt hashes); when absent the editor is open to anyone who can reach host:port. */
+  adminAuthUsers?: Array<{ username: string; password: string; permissions: string | string[]; printedName?: string }>;
   credentialSecret?: string;
   logLevel?: string;
 }
@@ -68,9 +68,7 @@ export async function startNodeRed(opts: NodeRedOptions): Promise<EmbeddedNodeRe
     httpAdminRoot: '/',
     httpNodeRoot: '/api',
     credentialSecret: opts.credentialSecret,
-    adminAuth: opts.adminAuth
-      ? { type: 'credentials', users: [{ username: opts.adminAuth.username, password: opts.adminAuth.passwordHash, permissions: '*' }] }
-      : undefined,
+    adminAuth: opts.adminAuthUsers?.length ? { type: 'credentials', users: opts.adminAuthUsers } : undefined,
     functionGlobalContext: {},
     logging: { console: { level: opts.logLevel ?? 'info', metrics: false, audit: false } },
     editorTheme: { projects: { enabled: false }, tours: false },

@@ -64,6 +64,11 @@ export interface PlantSimOptions extends PlantModelOptions {
   prefix?: string;
   /** Simulated ms per wall ms (default 1). */
   speed?: number;
+  /**
+   * Operator actions at offsets of simulated time from the start (e.g. a commissioning step test of
+   * a setpoint: `{ atMs: 600000, command: 'set zone3_sp 211' }`), applied at the first sample due.
+   */
+  schedule?: Array<{ atMs: number; command: string | SimCommand }>;
   /** 'wall' (default): runs by itself; 'manual': only `advance()` moves time (for tests). */
   clock?: 'wall' | 'manual';
   log?: (line: string) => void;
@@ -185,6 +190,20 @@ export async function startPlantSim(options: PlantSimOptions = {}): Promise<Plan
   } catch (err) {
     await opcua?.stop().catch(() => undefined);
     throw err;
+  }
+
+  const pendingActions = [...(options.schedule ?? [])].sort((a, b) => a.atMs - b.atMs);
+  if (pendingActions.length > 0) {
+    listeners.add(() => {
+      while (pendingActions.length > 0 && pendingActions[0].atMs <= engine.elapsedMs) {
+        const action = pendingActions.shift()!;
+        try {
+          command(action.command);
+        } catch (err) {
+          log(`sim: scheduled ${String(typeof action.command === 'string' ? action.command : action.command.type)} refused: ${(err as Error).message}`);
+        }
+      }
+    });
   }
 
   // Wall-clock driver: simulated elapsed time = speed × wall elapsed, run in whole steps.

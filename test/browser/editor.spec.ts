@@ -7,7 +7,7 @@ import { readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { ensureDebianBinary } from '../support/debian.js';
-import { launchChromium } from '../support/browser.js';
+import { launchChromium, loginToEditor } from '../support/browser.js';
 import { startTwinloop, type TwinloopProcess } from '../support/twinloop-process.js';
 
 const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'));
@@ -30,7 +30,7 @@ describe('browser: the Node-RED editor with TwinLoop', function () {
     page.on('console', (m) => {
       if (m.type() === 'error' && !/favicon|Failed to load resource/.test(m.text())) pageErrors.push(`console: ${m.text()}`);
     });
-    await page.goto(tl.url);
+    await loginToEditor(page, tl.url, 'admin', tl.logins.admin);
     await page.waitForFunction(() => {
       const RED = (window as any).RED;
       return RED?.nodes?.getType && RED.nodes.getType('inject') && document.querySelector('.red-ui-palette-node');

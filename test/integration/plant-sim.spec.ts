@@ -317,6 +317,37 @@ describe('plant simulator (integration)', function () {
     });
   });
 
+  describe('operator schedule', function () {
+    it('applies scheduled setpoint changes at their simulated offsets, and reports a refused one without stopping', async function () {
+      const logs: string[] = [];
+      const plant = await startTestPlantSim({
+        opcua: false,
+        clock: 'manual',
+        startTsMs: T0,
+        publishIntervalMs: 1000,
+        log: (m) => logs.push(m),
+        schedule: [
+          { atMs: 10_000, command: 'set zone3_sp 211' },
+          { atMs: 5_000, command: 'set zone3_sp 300' },
+          { atMs: 20_000, command: 'set zone3_sp 219' },
+        ],
+      });
+      try {
+        const sp = () => plant.sim.snapshot().readings.zone3_sp.value;
+        expect(sp()).to.equal(215);
+        plant.sim.advance(9_000);
+        expect(sp()).to.equal(215);
+        expect(logs.join('\n')).to.match(/set zone3_sp 300 refused/);
+        plant.sim.advance(2_000);
+        expect(sp()).to.equal(211);
+        plant.sim.advance(10_000);
+        expect(sp()).to.equal(219);
+      } finally {
+        await plant.stop();
+      }
+    });
+  });
+
   describe('CLI', function () {
     const bin = join(ROOT, 'dist', 'bin', 'twinloop.js');
 

@@ -1,5 +1,5 @@
 /** Debian's Chromium driven by playwright-core (no browser download: the real system browser). */
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** playwright's launch() gives every browser a fresh, empty profile directory of its own. */
 export async function launchChromium(executablePath: string): Promise<Browser> {
@@ -11,4 +11,13 @@ export async function launchChromium(executablePath: string): Promise<Browser> {
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
     ],
   });
+}
+
+/** Log in through the Node-RED editor's own login form (adminAuth). */
+export async function loginToEditor(page: Page, url: string, username: string, password: string): Promise<void> {
+  await page.goto(url);
+  await page.waitForSelector('#node-dialog-login-username', { timeout: 60_000 });
+  await page.fill('#node-dialog-login-username', username);
+  await page.fill('#node-dialog-login-password', password);
+  await page.click('#node-dialog-login-submit');
 }

@@ -13,6 +13,8 @@ export interface TwinloopProcess {
   home: string;
   mqttPort: number;
   opcuaPort: number;
+  /** The logins `twinloop start` printed: user → password. */
+  logins: Record<string, string>;
   output(): string;
   /** SIGINT, and the exit code once the process is gone. */
   stop(): Promise<number | null>;
@@ -47,9 +49,21 @@ export async function startTwinloop(extraArgs: string[] = [], extraEnv: Record<s
       reject(new Error(`twinloop start exited with ${code}:\n${out}`));
     });
   });
+  // The login lines follow the editor line in the same write; wait for the last one.
+  await new Promise<void>((resolve) => {
+    const check = () => (/Press Ctrl-C/.test(out) ? resolve() : setTimeout(check, 20));
+    check();
+  });
+  const logins: Record<string, string> = {};
+  const block = /logins \(user  password  role\):\n([\s\S]*?)\nPress Ctrl-C/.exec(out)?.[1] ?? '';
+  for (const line of block.split('\n')) {
+    const m = /^\s+(\S+)\s+(\S+)\s/.exec(line);
+    if (m && !line.includes('TWINLOOP_ADMIN_PASSWORD')) logins[m[1]] = m[2];
+  }
   return {
     url,
     home,
+    logins,
     mqttPort,
     opcuaPort,
     child,
@@ -71,4 +85,15 @@ export async function startTwinloop(extraArgs: string[] = [], extraEnv: Record<s
         child.kill('SIGINT');
       }),
   };
+}
+
+/** An admin API access token (Node-RED adminAuth, password grant), for tests that call the API. */
+export async function adminToken(url: string, username: string, password: string): Promise<string> {
+  const res = await fetch(new URL('auth/token', url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope: '*', username, password }),
+  });
+  if (!res.ok) throw new Error(`login as ${username} failed: HTTP ${res.status}`);
+  return ((await res.json()) as { access_token: string }).access_token;
 }

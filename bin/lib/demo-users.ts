@@ -1,0 +1,64 @@
+/**
+ * The logins of `twinloop start`. Approvals need Node-RED's adminAuth (a decision is signed under
+ * a user's own name), so the editor always has a login: `admin` (everything; password from
+ * TWINLOOP_ADMIN_PASSWORD, or generated), and on a loopback demo also two supervisors (for the
+ * two-person rule) and a read-only viewer. Generated passwords are random per user directory and
+ * kept in `<home>/demo-users.json` (mode 0600), so a restart keeps them.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hashSync } from 'bcryptjs';
+
+export interface Login {
+  username: string;
+  /** Name printed with an electronic signature on the supervisors' page. */
+  printedName: string;
+  permissions: string | string[];
+  /** Plain password (for printing at start; never written to flows or logs otherwise). */
+  password: string;
+  /** True when the password came from the environment (then it is not printed). */
+  fromEnv?: boolean;
+  /** What the login is for, as printed. */
+  role: string;
+}
+
+/** Node-RED adminAuth user entries (bcrypt hashes) for these logins. */
+export function adminAuthUsers(logins: Login[]): Array<{ username: string; password: string; permissions: string | string[]; printedName: string }> {
+  return logins.map((l) => ({ username: l.username, password: hashSync(l.password, 10), permissions: l.permissions, printedName: l.printedName }));
+}
+
+const DEMO_USERS: Array<Omit<Login, 'password'>> = [
+  { username: 'supervisor', printedName: 'Dana Reyes (shift supervisor)', permissions: ['read', 'twinloop.approve'], role: 'approves changes' },
+  { username: 'supervisor2', printedName: 'Sam Okafor (process engineer)', permissions: ['read', 'twinloop.approve'], role: 'second approver' },
+  { username: 'viewer', printedName: 'Control room viewer', permissions: 'read', role: 'read only' },
+];
+
+const newPassword = () => randomBytes(9).toString('base64url');
+
+export function loadLogins(home: string, opts: { adminPassword?: string; adminUser?: string; demoUsers: boolean }): Login[] {
+  const file = join(home, 'demo-users.json');
+  const saved: Record<string, string> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const adminUser = opts.adminUser ?? 'admin';
+  const logins: Login[] = [
+    {
+      username: adminUser,
+      printedName: 'Administrator',
+      permissions: '*',
+      password: opts.adminPassword ?? (saved[adminUser] ??= newPassword()),
+      fromEnv: opts.adminPassword !== undefined,
+      role: 'editor and approvals',
+    },
+  ];
+  if (opts.demoUsers) for (const u of DEMO_USERS) logins.push({ ...u, password: (saved[u.username] ??= newPassword()) });
+  if (opts.adminPassword !== undefined) delete saved[adminUser];
+  writeFileSync(file, JSON.stringify(saved, null, 2) + '\n', { mode: 0o600 });
+  return logins;
+}
+
+export function describeLogins(logins: Login[]): string {
+  const width = Math.max(...logins.map((l) => l.username.length));
+  return logins
+    .map((l) => `    ${l.username.padEnd(width)}  ${l.fromEnv ? '(password from TWINLOOP_ADMIN_PASSWORD)' : l.password}  ${l.role}`)
+    .join('\n');
+}
