@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import {
   AttributeIds,
   BrowseDirection,
+  DataType,
   DataChangeFilter,
   DataChangeTrigger,
   DeadbandType,
@@ -62,6 +63,17 @@ export interface BrowseEntry {
   browseName: string;
   displayName: string;
   nodeClass: string;
+}
+
+/** A read or write answered with a status other than Good; `statusName` is e.g. 'BadOutOfRange'. */
+export class OpcuaStatusError extends Error {
+  constructor(
+    readonly statusName: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'OpcuaStatusError';
+  }
 }
 
 /** Reason of the bad readings that mark a lost connection. */
@@ -456,6 +468,33 @@ export class OpcuaConnection {
         return { kind: 'invalid', item, error: err as TwinError };
       }
     });
+  }
+
+  /**
+   * One variable's present value as a number (fresh from the device: maxAge 0), for the setpoint
+   * writers. A status that is not Good, or a value that is not a number, throws OpcuaStatusError.
+   */
+  async readValue(nodeId: string): Promise<{ value: number; sourceTsMs?: number }> {
+    const session = this.requireSession();
+    const dv = await session.read({ nodeId, attributeId: AttributeIds.Value }, 0);
+    if (!dv.statusCode.isGood()) throw new OpcuaStatusError(dv.statusCode.name, `read ${nodeId}: ${dv.statusCode.name}`);
+    const v = dv.value?.value as unknown;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new OpcuaStatusError('BadTypeMismatch', `read ${nodeId}: not a finite number (${typeof v})`);
+    return { value: v, ...(dv.sourceTimestamp ? { sourceTsMs: dv.sourceTimestamp.getTime() } : {}) };
+  }
+
+  /**
+   * Write one Double to a variable's Value. A status other than Good (the PLC's BadOutOfRange, say)
+   * throws OpcuaStatusError named after the status.
+   */
+  async writeValue(nodeId: string, value: number): Promise<void> {
+    const session = this.requireSession();
+    const status = await session.write({
+      nodeId,
+      attributeId: AttributeIds.Value,
+      value: { value: { dataType: DataType.Double, value } },
+    });
+    if (!status.isGood()) throw new OpcuaStatusError(status.name, `write ${nodeId} = ${value}: ${status.name}`);
   }
 
   /** Children of a node (hierarchical references), for the editor's browser. */
