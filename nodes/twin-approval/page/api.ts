@@ -1,14 +1,298 @@
 /**
- * The supervisors' page (/twinloop/approvals) and its HTTP API under the Node-RED admin root.
- * Placeholder signature; the page owner fills it in.
+ * The supervisors' page (`<adminRoot>twinloop/approvals`) and its JSON API under the Node-RED admin
+ * root, protected by Node-RED's own adminAuth:
+ *   GET  api/me, api/gates, api/proposals, api/history   permission twinloop.read ('read' users may look)
+ *   POST api/decide, api/auto-approval                    permission twinloop.approve + re-entered password + reason
+ * With no adminAuth configured every decision is refused: a signature needs a known user.
+ * The page and the API see the gates only through runtime/control/gate-registry.ts.
  */
+import { randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import type { NodeAPI } from 'node-red';
+import type { NextFunction, Request, Response } from 'express';
+import type { LedgerRecord, Verdict } from '../../../runtime/model/control.js';
+import type { LedgerVerification } from '../../../runtime/control/stores.js';
+import { findGate, listGates, type DecisionRequest, type GateHandle, type ProposalView, type TrendPoint } from '../../../runtime/control/gate-registry.js';
+import { findAdminUser, hasPermission, mergedAdminAuth, PasswordFailures, printedNameOf, verifyPassword, type AdminUser } from './auth.js';
+import { verifyLedgerFile } from '../../../runtime/control/ledger-verify.js';
+import { approvalsPageHtml } from './page-html.js';
 
-let registered = false;
+export const READ_PERMISSION = 'twinloop.read';
+export const APPROVE_PERMISSION = 'twinloop.approve';
+
+export const DEFAULT_MEANING: Record<Verdict, string> = {
+  approve: 'Approved: I authorise this setpoint change',
+  reject: 'Rejected: I do not authorise this setpoint change',
+};
+
+/** The newest ledger records sent to the history tab per gate (the file itself keeps them all). */
+const HISTORY_LIMIT = 300;
+/** Trend points per series sent every poll: enough for a 480 px chart. */
+const TREND_POINTS = 240;
+
+// One set of routes per admin app (a test helper or a restarted embedded runtime gets a new app).
+const registeredApps = new WeakSet<object>();
 
 /** Register the page's routes once per runtime (twin-approval calls this at module load). */
 export function registerApprovalsPage(RED: NodeAPI): void {
-  if (registered) return;
-  registered = true;
-  void RED;
+  const app = RED.httpAdmin;
+  if (!app || registeredApps.has(app)) return;
+  registeredApps.add(app);
+
+  const failures = new PasswordFailures();
+  const settings = RED.settings as unknown as { adminAuth?: unknown };
+  const adminAuth = () => mergedAdminAuth(settings.adminAuth);
+  const log = (level: 'info' | 'warn', text: string) => RED.log[level](`[twinloop approvals] ${text}`);
+
+  // Node-RED authenticates (bearer token → req.user, 401 without one when adminAuth is on). The
+  // permission '' lets every known user through so that *we* can answer a missing permission with
+  // 403: Node-RED's own needsPermission would say 401, which reads as "log in again".
+  const authenticated = RED.auth?.needsPermission ? RED.auth.needsPermission('') : (_q: Request, _s: Response, next: NextFunction) => next();
+
+  const requirePermission = (permission: string) => (req: Request, res: Response, next: NextFunction) => {
+    if (!adminAuth()) return next(); // no adminAuth: the editor is open too; decisions are refused below
+    const user = currentUser(req);
+    if (!user) return void res.status(401).json({ error: 'log in first' });
+    if (!hasPermission(scopeOf(req), permission)) {
+      log('warn', `${user.username} lacks ${permission} (${req.method} ${req.path})`);
+      return void res.status(403).json({ error: `user ${user.username} does not have the permission ${permission}` });
+    }
+    next();
+  };
+
+  const refuseWithoutAdminAuth = (_req: Request, res: Response, next: NextFunction) => {
+    if (adminAuth()) return next();
+    res.status(403).json({
+      error: 'approvals need Node-RED adminAuth: without logins a decision cannot be signed under a user\'s own name, so every decision is refused',
+    });
+  };
+
+  const read = [authenticated, requirePermission(READ_PERMISSION)];
+  const approve = [refuseWithoutAdminAuth, authenticated, requirePermission(APPROVE_PERMISSION)];
+  const base = '/twinloop/approvals';
+
+  // The page holds no data, so it loads without a token; it logs in through Node-RED's /auth/token.
+  app.get(base, (_req: Request, res: Response) => {
+    const nonce = randomBytes(16).toString('base64');
+    res.set({
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Security-Policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'Cache-Control': 'no-store',
+    });
+    res.send(approvalsPageHtml(nonce));
+  });
+
+  app.get(`${base}/api/me`, ...read, (req: Request, res: Response) => {
+    void (async () => {
+      const auth = adminAuth();
+      const user = currentUser(req);
+      const entry = auth && user ? await findAdminUser(auth, user.username).catch(() => undefined) : undefined;
+      res.json({
+        adminAuth: !!auth,
+        username: user?.username ?? null,
+        printedName: user ? printedNameOf(entry ?? user, user.username) : null,
+        canApprove: !!auth && !!user && !user.anonymous && hasPermission(scopeOf(req), APPROVE_PERMISSION),
+      });
+    })().catch((err) => serverError(res, err));
+  });
+
+  app.get(`${base}/api/gates`, ...read, (_req: Request, res: Response) => {
+    res.json({ gates: listGates().map(gateSummary) });
+  });
+
+  app.get(`${base}/api/proposals`, ...read, (_req: Request, res: Response) => {
+    const proposals: unknown[] = [];
+    for (const g of listGates()) {
+      let views: ProposalView[];
+      try {
+        views = g.views();
+      } catch (err) {
+        log('warn', `gate ${g.id}: views failed: ${(err as Error).message}`);
+        continue;
+      }
+      for (const v of views) proposals.push({ gateId: g.id, gateName: g.name || `${g.asset}/${g.tag}`, ...v, trend: { setpoint: thin(v.trend.setpoint), kpi: thin(v.trend.kpi) } });
+    }
+    res.json({ nowMs: Date.now(), proposals });
+  });
+
+  app.get(`${base}/api/history`, ...read, (_req: Request, res: Response) => {
+    void Promise.all(listGates().map(history)).then(
+      (gates) => res.json({ nowMs: Date.now(), gates }),
+      (err) => serverError(res, err),
+    );
+  });
+
+  app.post(`${base}/api/decide`, ...approve, (req: Request, res: Response) => {
+    void (async () => {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const verdict = body.verdict;
+      if (verdict !== 'approve' && verdict !== 'reject') return void res.status(400).json({ error: 'verdict must be "approve" or "reject"' });
+      if (typeof body.gateId !== 'string' || typeof body.proposalId !== 'string') return void res.status(400).json({ error: 'gateId and proposalId are required' });
+      const meaning = typeof body.meaning === 'string' && body.meaning.trim() !== '' ? body.meaning.trim() : DEFAULT_MEANING[verdict];
+      const signer = await sign(req, res, `${verdict} ${body.proposalId}`);
+      if (!signer) return;
+      const gate = findGate(body.gateId);
+      if (!gate) return void res.status(404).json({ error: `no approval gate ${body.gateId} is running` });
+      // `meaning` is not (yet) in DecisionRequest; a gate that knows it records it, others ignore it.
+      const request: DecisionRequest & { meaning: string } = { proposalId: body.proposalId, verdict, user: signer.username, printedName: signer.printedName, reason: signer.reason, meaning };
+      const outcome = await gate.decide(request);
+      log('info', `${signer.username} ${verdict} ${body.proposalId} on gate ${gate.id}: ${outcome.ok ? `ok, now ${outcome.state}` : `refused: ${outcome.error}`}`);
+      if (!outcome.ok) return void res.status(409).json({ error: outcome.error ?? 'the gate refused the decision', state: outcome.state });
+      res.json({ ok: true, state: outcome.state, user: signer.username, printedName: signer.printedName });
+    })().catch((err) => serverError(res, err));
+  });
+
+  app.post(`${base}/api/auto-approval`, ...approve, (req: Request, res: Response) => {
+    void (async () => {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      if (typeof body.enabled !== 'boolean') return void res.status(400).json({ error: 'enabled must be true or false' });
+      if (typeof body.gateId !== 'string') return void res.status(400).json({ error: 'gateId is required' });
+      const signer = await sign(req, res, `auto-approval ${body.enabled ? 'on' : 'off'}`);
+      if (!signer) return;
+      const gate = findGate(body.gateId);
+      if (!gate) return void res.status(404).json({ error: `no approval gate ${body.gateId} is running` });
+      // The reason is passed as a third argument the registry interface does not list yet.
+      const setPolicy = gate.setAutoApproval as (enabled: boolean, user: string, reason?: string) => ReturnType<GateHandle['setAutoApproval']>;
+      const outcome = await setPolicy.call(gate, body.enabled, signer.username, signer.reason);
+      log('info', `${signer.username} switched auto-approval ${body.enabled ? 'on' : 'off'} on gate ${gate.id}: ${outcome.ok ? 'ok' : `refused: ${outcome.error}`}`);
+      if (!outcome.ok) return void res.status(409).json({ error: outcome.error ?? 'the gate refused the change' });
+      res.json({ ok: true, autoApproval: gate.autoApproval() });
+    })().catch((err) => serverError(res, err));
+  });
+
+  /**
+   * The electronic signature: a non-empty reason and the logged-in user's password again. Answers
+   * the request itself (400/401/403/429) and returns undefined when the signature does not hold.
+   * The user always comes from the token (req.user), never from the body.
+   */
+  async function sign(req: Request, res: Response, what: string): Promise<{ username: string; printedName: string; reason: string } | undefined> {
+    const auth = adminAuth()!;
+    const user = currentUser(req);
+    if (!user || user.anonymous) {
+      res.status(403).json({ error: 'an anonymous user cannot sign a decision' });
+      return undefined;
+    }
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const reason = typeof body.reason === 'string' ? body.reason.trim() : '';
+    if (!reason) {
+      res.status(400).json({ error: 'a reason is required' });
+      return undefined;
+    }
+    if (typeof body.password !== 'string' || body.password === '') {
+      res.status(401).json({ error: 'enter your password to sign' });
+      return undefined;
+    }
+    const lockedMs = failures.lockedForMs(user.username, Date.now());
+    if (lockedMs > 0) {
+      res.set('Retry-After', String(Math.ceil(lockedMs / 1000)));
+      res.status(429).json({ error: `too many wrong passwords: try again in ${Math.ceil(lockedMs / 60_000)} min` });
+      return undefined;
+    }
+    const check = await verifyPassword(auth, user.username, body.password);
+    if (check === 'unsupported') {
+      res.status(403).json({ error: 'this adminAuth cannot check a password (no credentials users or authenticate function): decisions cannot be signed' });
+      return undefined;
+    }
+    if (check === 'wrong') {
+      failures.fail(user.username, Date.now());
+      log('warn', `wrong password from ${user.username} signing ${what} (from ${req.ip})`);
+      res.status(401).json({ error: 'wrong password: the decision was not recorded' });
+      return undefined;
+    }
+    failures.succeed(user.username);
+    const entry = await findAdminUser(auth, user.username).catch(() => undefined);
+    return { username: user.username, printedName: printedNameOf(entry ?? user, user.username), reason };
+  }
+
+  function serverError(res: Response, err: unknown): void {
+    log('warn', `request failed: ${(err as Error)?.message ?? err}`);
+    if (!res.headersSent) res.status(500).json({ error: (err as Error)?.message ?? 'internal error' });
+  }
+}
+
+function currentUser(req: Request): AdminUser | undefined {
+  const u = (req as Request & { user?: AdminUser }).user;
+  return u && typeof u.username === 'string' ? u : u?.anonymous ? { ...u, username: 'anonymous' } : undefined;
+}
+
+/** The token's scope (it may be narrower than the user's permissions), as Node-RED checks it. */
+function scopeOf(req: Request): unknown {
+  const info = (req as Request & { authInfo?: { scope?: unknown } }).authInfo;
+  return info?.scope ?? currentUser(req)?.permissions;
+}
+
+function gateSummary(g: GateHandle) {
+  return {
+    id: g.id,
+    name: g.name || `${g.asset}/${g.tag}`,
+    asset: g.asset,
+    tag: g.tag,
+    unit: g.envelope?.unit,
+    envelopeVersion: g.envelopeVersion,
+    envelope: g.envelope,
+    // JSON has no Infinity: null = the two-person rule is off.
+    twoPersonAboveStep: Number.isFinite(g.twoPersonAboveStep) ? g.twoPersonAboveStep : null,
+    autoApproval: g.autoApproval(),
+  };
+}
+
+/** At most TREND_POINTS points, evenly picked, the newest always kept. */
+function thin(points: TrendPoint[]): TrendPoint[] {
+  if (points.length <= TREND_POINTS) return points;
+  const every = points.length / TREND_POINTS;
+  const out: TrendPoint[] = [];
+  for (let i = 0; i < TREND_POINTS - 1; i++) out.push(points[Math.floor(i * every)]);
+  out.push(points[points.length - 1]);
+  return out;
+}
+
+interface GateHistory {
+  gateId: string;
+  name: string;
+  asset: string;
+  tag: string;
+  ledgerLocation: string;
+  verification: LedgerVerification | { ok: null; reason: string };
+  total: number;
+  /** Newest first. */
+  records: LedgerRecord[];
+}
+
+async function history(g: GateHandle): Promise<GateHistory> {
+  const all = await g.ledgerRecords();
+  return {
+    gateId: g.id,
+    name: g.name || `${g.asset}/${g.tag}`,
+    asset: g.asset,
+    tag: g.tag,
+    ledgerLocation: g.ledgerLocation,
+    verification: await verification(g.ledgerLocation),
+    total: all.length,
+    records: all.slice(-HISTORY_LIMIT).reverse(),
+  };
+}
+
+const verified = new Map<string, { key: string; result: LedgerVerification }>();
+
+/**
+ * The chain check of the LEDGER part, over the file itself, not over what the gate holds in
+ * memory: an edited file must show as broken. Cached per file size and mtime so a 2-second poll
+ * does not re-hash an unchanged ledger.
+ */
+async function verification(location: string): Promise<LedgerVerification | { ok: null; reason: string }> {
+  let key: string;
+  try {
+    const s = await stat(location);
+    key = `${s.size}:${s.mtimeMs}`;
+  } catch {
+    return { ok: null, reason: `no ledger file at ${location}` };
+  }
+  const hit = verified.get(location);
+  if (hit && hit.key === key) return hit.result;
+  const { ok, records, firstBad } = await verifyLedgerFile(location);
+  const result: LedgerVerification = { ok, records, firstBad };
+  verified.set(location, { key, result });
+  return result;
 }
