@@ -30,6 +30,8 @@ export interface RationaleInput {
   /** Residual standard errors of the KPI and constraint models (for the display precision). */
   kpiRmse: number;
   constraintRmse?: number;
+  /** The current setpoint is predicted to break the constraint: the change restores it. */
+  restoring?: boolean;
   n: number;
   r2: number;
   spMin: number;
@@ -60,7 +62,7 @@ export function rationale(x: RationaleInput): string {
       cfg.constraintMin !== undefined ? `≥ ${cfg.constraintMin}` : undefined,
       cfg.constraintMax !== undefined ? `≤ ${cfg.constraintMax}` : undefined,
     ].filter(Boolean).join(' and ');
-    s += ` while ${c.kpiTag} stays ${bounds} (predicted ${withUnit(c.predictedKpi.toFixed(cd), c.kpiUnit)}, ${c.intervalPct} % PI ${c.lowKpi.toFixed(cd)}–${c.highKpi.toFixed(cd)})`;
+    s += `${x.restoring ? ` to bring ${c.kpiTag} back ${bounds} (now predicted ${c.currentKpi.toFixed(cd)}; predicted` : ` while ${c.kpiTag} stays ${bounds} (predicted`} ${withUnit(c.predictedKpi.toFixed(cd), c.kpiUnit)}, ${c.intervalPct} % PI ${c.lowKpi.toFixed(cd)}–${c.highKpi.toFixed(cd)})`;
   }
   s += `. Model: ${cfg.model} fit of ${x.n} samples over ${x.spMin.toFixed(sd)}–${withUnit(x.spMax.toFixed(sd), x.spUnit)}, r² ${x.r2.toFixed(2)}.`;
   return s;

@@ -9,7 +9,7 @@
  *   setpoint's own hard limits: the model knows nothing outside the data.
  * - It stays quiet when the predicted gain is below the deadband, or not significant.
  * - At most one open proposal per setpoint; a new one replaces it (`supersedes`) only when its
- *   proposed value differs by at least minChange. An open proposal closes when it expires (wall
+ *   proposed value (or the current value it starts from) differs by at least minChange. An open proposal closes when it expires (wall
  *   clock) or when the setpoint reaches its proposed value.
  * - Quality: bad samples are left out (too many → quiet); any uncertain sample or an uncertain
  *   current setpoint/input marks the proposal uncertain.
@@ -236,16 +236,25 @@ export class Proposer {
 
     const p0 = predictResponse(m, sp0, inputs, cfg.intervalPct);
     const p1 = predictResponse(m, v1, inputs, cfg.intervalPct);
-    const gain = objective(p0.mean) - objective(p1.mean);
-    if (gain < cfg.deadband || gain <= 0) return this.quiet(m.r2, `gain ${gain.toPrecision(2)} below deadband`);
-    // Significance is judged on the change of the MEAN KPI (its confidence interval must exclude 0),
-    // not against the prediction interval: the PI holds one future sample's noise, which never
-    // averages out, so a well-estimated improvement smaller than one sample's scatter would never
-    // be proposed. The PI is still what the supervisor is shown for the predicted value.
-    const se = differenceSe(m, sp0, v1, inputs);
-    if (Math.abs(p1.mean - p0.mean) <= intervalT(m, cfg.intervalPct) * se) return this.quiet(m.r2, 'gain not significant');
+    // When the current setpoint already breaks the constraint, restoring it is the gain: the move
+    // to the best setpoint that satisfies it is proposed even if the KPI gets worse.
+    const restoring = !feasible(sp0);
+    if (!restoring) {
+      const gain = objective(p0.mean) - objective(p1.mean);
+      if (gain < cfg.deadband || gain <= 0) return this.quiet(m.r2, `gain ${gain.toPrecision(2)} below deadband`);
+      // Significance is judged on the change of the MEAN KPI (its confidence interval must exclude
+      // 0), not against the prediction interval: the PI holds one future sample's noise, which never
+      // averages out, so a well-estimated improvement smaller than one sample's scatter would never
+      // be proposed. The PI is still what the supervisor is shown for the predicted value.
+      const se = differenceSe(m, sp0, v1, inputs);
+      if (Math.abs(p1.mean - p0.mean) <= intervalT(m, cfg.intervalPct) * se) return this.quiet(m.r2, 'gain not significant');
+    }
 
-    if (this.open && Math.abs(v1 - this.open.proposedValue) < cfg.minChange) {
+    // A move smaller than minChange is not worth a supervisor's attention (nor a write).
+    if (Math.abs(v1 - sp0) < cfg.minChange) return this.quiet(m.r2, 'change below minChange');
+    // Materially different from the open proposal: its target, or the value it starts from (the
+    // setpoint was changed by someone else since), moved by minChange or more.
+    if (this.open && Math.abs(v1 - this.open.proposedValue) < cfg.minChange && Math.abs(sp0 - this.open.currentValue) < cfg.minChange) {
       return this.quiet(m.r2, 'same as open proposal');
     }
 
@@ -284,7 +293,7 @@ export class Proposer {
       proposedValue: v1,
       ...(sp.unit ? { unit: sp.unit } : {}),
       rationale: rationale({
-        cfg, currentValue: sp0, proposedValue: v1, spUnit: sp.unit, effect, kpiRmse: m.rmse, constraintRmse: cm?.rmse,
+        cfg, currentValue: sp0, proposedValue: v1, spUnit: sp.unit, effect, kpiRmse: m.rmse, constraintRmse: cm?.rmse, restoring,
         n: m.n, r2: m.r2, spMin: m.spMin, spMax: m.spMax,
       }),
       predictedEffect: effect,
