@@ -1,0 +1,77 @@
+/**
+ * What a twin-ledger config node offers the nodes that use it (twin-approval, the writers), and the
+ * pure rules for its ledger path and signing key. Kept apart from the node file so users can import
+ * the types without registering anything.
+ */
+import { isAbsolute, join, resolve } from 'node:path';
+import type { Node, NodeDef } from 'node-red';
+import type { Ledger, UsedCommands } from '../../runtime/control/stores.js';
+import { MIN_KEY_CHARS } from '../../runtime/control/command.js';
+
+export interface TwinLedgerDef extends NodeDef {
+  /** Ledger file; blank = `<userDir>/twinloop/ledger/<node id>.jsonl`; relative = against userDir. */
+  path?: string;
+  /** Name of an environment variable holding the signing key (for prebuilt flows). */
+  signingKeyEnv?: string;
+}
+
+export interface TwinLedgerCredentials {
+  signingKey?: string;
+}
+
+export interface TwinLedgerNode extends Node {
+  /** Set when the configuration is unusable (bad path, no or short signing key); users show it in red. */
+  configError?: string;
+  /** The resolved ledger file (undefined when the path itself is invalid). */
+  ledgerPath?: string;
+  /** The shared ledger, opened on first use; rejects when the file does not verify. */
+  ledger(): Promise<Ledger>;
+  /** The shared used-commands store at `<ledger path>.used`. */
+  usedCommands(): Promise<UsedCommands>;
+  /** HMAC key for commands (credential, else the env var); undefined → gate and writers refuse to work. */
+  signingKey(): string | undefined;
+}
+
+/** Environment variable names as POSIX shells accept them. */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The ledger file for a config node: the configured path (absolute, or relative to the user
+ * directory), else `<userDir>/twinloop/ledger/<node id>.jsonl`. Without a user directory,
+ * `$TWINLOOP_HOME/ledger` stands in; with neither, a relative or blank path is an error (an audit
+ * ledger must not land in a temp folder by accident).
+ */
+export function resolveLedgerPath(configured: string | undefined, userDir: string | undefined, nodeId: string, env: NodeJS.ProcessEnv = process.env): string {
+  const p = (configured ?? '').trim();
+  if (p !== '' && isAbsolute(p)) return resolve(p);
+  const base = userDir ?? (env.TWINLOOP_HOME ? resolve(env.TWINLOOP_HOME) : undefined);
+  if (!base) throw new Error(p === '' ? 'no ledger path and no Node-RED user directory: give an absolute path' : `ledger path '${p}' is relative and there is no Node-RED user directory`);
+  if (p !== '') return resolve(base, p);
+  const safeId = nodeId.replace(/[^A-Za-z0-9._-]/g, '_');
+  return join(base, userDir ? 'twinloop' : '', 'ledger', `${safeId}.jsonl`);
+}
+
+/**
+ * The signing key: the credential if set, else the named environment variable (read through
+ * `lookup`, which sees Node-RED's flow and global env too). Returns the key or why there is none;
+ * the reason never contains the key.
+ */
+export function resolveSigningKey(
+  credential: string | undefined,
+  envName: string | undefined,
+  lookup: (name: string) => string | undefined,
+): { key?: string; problem?: string } {
+  const name = (envName ?? '').trim();
+  if (name !== '' && !ENV_NAME.test(name)) return { problem: `signing key env var name '${name}' is not a valid variable name` };
+  let key = credential ?? '';
+  let from = 'the signing key credential';
+  if (key === '' && name !== '') {
+    key = lookup(name) ?? '';
+    from = `env var ${name}`;
+  }
+  if (key === '') {
+    return { problem: name ? `no signing key: the credential is empty and env var ${name} is not set` : 'no signing key: set the signing key credential or name an env var that holds it' };
+  }
+  if (key.length < MIN_KEY_CHARS) return { problem: `signing key from ${from} is too short (${key.length} characters, at least ${MIN_KEY_CHARS} needed)` };
+  return { key };
+}
