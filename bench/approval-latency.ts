@@ -1,0 +1,211 @@
+/**
+ * Latency from an approved, signed command entering the writer to the value reaching the OPC UA
+ * server, beside a bare node-opcua client write of the same values in the same run.
+ *
+ * A node-opcua server (in this process, loopback) serves one Double setpoint whose setter stamps
+ * each arriving value with performance.now(): that is "the value reached the server". Cases:
+ *  - writer → server: CommandWriter (runtime/control/writer.ts) with the real file ledger and
+ *    used-commands store (fsync), the shared OpcuaConnection and the twin-opcua-write transport:
+ *    verify signature, claim (fsync), read the present value, envelope step check, write. Latency =
+ *    execute() called → the server's setter ran. The whole pipeline (read-back + two more ledger
+ *    appends with fsync) until the WriteResult is ready is a second row.
+ *  - baseline: a bare node-opcua ClientSession.write of the same values, call → setter.
+ * Commands run one after another (a writer serialises them anyway), alternating 200 ↔ 201.
+ *
+ * Run: npm run bench (wired by the lead), or `npx tsup && node dist/bench/approval-latency.js`.
+ * Env: APPROVAL_BENCH_N (commands per case, default 300).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {
+  AttributeIds,
+  DataType,
+  DataValue,
+  OPCUACertificateManager,
+  OPCUAClient,
+  OPCUAServer,
+  StatusCodes,
+  Variant,
+  type StatusCode,
+} from 'node-opcua';
+import { signCommand } from '../runtime/control/command.js';
+import { envelopeVersion, validateEnvelope } from '../runtime/control/envelope.js';
+import { openFileLedger } from '../runtime/control/file-ledger.js';
+import { openUsedCommands } from '../runtime/control/file-used-commands.js';
+import { CommandWriter } from '../runtime/control/writer.js';
+import { OpcuaSessionManager } from '../runtime/ingest/opcua-session.js';
+import { opcuaTransport } from '../nodes/twin-opcua-write/opcua-transport.js';
+import { latencyStats, memory, progress, progressDone, type BenchRow } from './harness.js';
+
+const N = Number(process.env.APPROVAL_BENCH_N ?? 300);
+const WARMUP = 20;
+const KEY = 'bench-signing-key-0123456789abcdef';
+const ASSET = 'bench/line1/extruder';
+const TAG = 'zone1_sp';
+const NODE_ID = 'ns=1;s=bench.zone1_sp';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+interface BenchServer {
+  endpointUrl: string;
+  /** performance.now() of every value that reached the setter, in order. */
+  arrivals: Array<{ value: number; atMs: number }>;
+  stop(): Promise<void>;
+}
+
+async function startServer(dir: string): Promise<BenchServer> {
+  const port = await freePort();
+  const cm = new OPCUACertificateManager({ rootFolder: join(dir, 'server-pki'), automaticallyAcceptUnknownCertificate: true });
+  await cm.initialize();
+  const server = new OPCUAServer({ port, hostname: '127.0.0.1', resourcePath: '/UA/Bench', serverCertificateManager: cm, allowAnonymous: true });
+  await server.initialize();
+  const ns = server.engine.addressSpace!.getOwnNamespace();
+  const arrivals: BenchServer['arrivals'] = [];
+  let current = new DataValue({ value: new Variant({ dataType: DataType.Double, value: 200 }), statusCode: StatusCodes.Good, sourceTimestamp: new Date() });
+  ns.addVariable({
+    organizedBy: server.engine.addressSpace!.rootFolder.objects,
+    browseName: 'zone1_sp',
+    nodeId: 's=bench.zone1_sp',
+    dataType: 'Double',
+    accessLevel: 'CurrentRead | CurrentWrite',
+    userAccessLevel: 'CurrentRead | CurrentWrite',
+    minimumSamplingInterval: 100,
+    value: {
+      timestamped_get: () => current,
+      timestamped_set: async (dv: DataValue): Promise<StatusCode> => {
+        const atMs = performance.now();
+        const value = dv.value.value as number;
+        arrivals.push({ value, atMs });
+        current = new DataValue({ value: new Variant({ dataType: DataType.Double, value }), statusCode: StatusCodes.Good, sourceTimestamp: new Date() });
+        return StatusCodes.Good;
+      },
+    },
+  });
+  await server.start();
+  return {
+    endpointUrl: `opc.tcp://127.0.0.1:${port}/UA/Bench`,
+    arrivals,
+    async stop() {
+      await server.shutdown(0);
+      await cm.dispose();
+    },
+  };
+}
+
+const valueAt = (i: number) => (i % 2 === 0 ? 201 : 200);
+
+export async function run(): Promise<BenchRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'twinloop-bench-approval-'));
+  const server = await startServer(dir);
+  const rows: BenchRow[] = [];
+  const sessions = new OpcuaSessionManager();
+  try {
+    // --- baseline: bare node-opcua client write -------------------------------------------------
+    const cm = new OPCUACertificateManager({ rootFolder: join(dir, 'client-pki'), automaticallyAcceptUnknownCertificate: true });
+    await cm.initialize();
+    const client = OPCUAClient.create({ endpointMustExist: false, clientCertificateManager: cm, connectionStrategy: { maxRetry: 3, initialDelay: 100 } });
+    await client.connect(server.endpointUrl);
+    const session = await client.createSession();
+    const bare: number[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < WARMUP + N; i++) {
+      const before = server.arrivals.length;
+      const start = performance.now();
+      const status = await session.write({ nodeId: NODE_ID, attributeId: AttributeIds.Value, value: { value: { dataType: DataType.Double, value: valueAt(i) } } });
+      if (!status.isGood()) throw new Error(`baseline write: ${status.name}`);
+      const a = server.arrivals[before];
+      if (!a || a.value !== valueAt(i)) throw new Error('baseline: arrival not seen');
+      if (i >= WARMUP) bare.push(a.atMs - start);
+      if (i % 50 === 0) progress(`approval-latency baseline ${i}/${WARMUP + N}`);
+    }
+    const bareS = (performance.now() - t0) / 1000;
+    await session.close();
+    await client.disconnect();
+    await cm.dispose();
+    rows.push({ suite: 'approval', case: 'bare node-opcua write → server', baseline: true, count: N, throughputPerS: (WARMUP + N) / bareS, ...latencyStats(bare), ...memory() });
+
+    // --- the writer pipeline ----------------------------------------------------------------------
+    const env = validateEnvelope({
+      asset: ASSET, tag: TAG, unit: 'degC', lowLimit: 150, highLimit: 260, maxStep: 5, rateUpPerMin: 60, rateDownPerMin: 60,
+      minDwellMs: 0, interlocks: [], inputTags: [], maxInputAgeMs: 10_000, minQuality: 'good', ramp: false,
+    });
+    const version = envelopeVersion(env);
+    const ledger = await openFileLedger(join(dir, 'ledger.jsonl'));
+    const used = await openUsedCommands(join(dir, 'ledger.jsonl.used'));
+    const conn = sessions.acquire({ endpointUrl: server.endpointUrl, securityMode: 'None', securityPolicy: 'None', pkiDir: join(dir, 'twin-pki'), acceptUnknownCertificates: true });
+    await conn.whenConnected(20_000);
+    const writer = new CommandWriter({
+      writerId: 'bench', key: KEY, target: { asset: ASSET, tag: TAG }, envelope: env, envelopeVersion: version,
+      usedCommands: used, ledger, transport: opcuaTransport(conn, NODE_ID, 2000),
+    });
+    const toServer: number[] = [];
+    const toResult: number[] = [];
+    const t1 = performance.now();
+    for (let i = 0; i < WARMUP + N; i++) {
+      const nowMs = Date.now();
+      const cmd = signCommand(KEY, {
+        proposalId: `p-${i}`, asset: ASSET, tag: TAG, value: valueAt(i), unit: 'degC', step: 1, steps: 1, fromValue: valueAt(i + 1),
+        issuedTsMs: nowMs, expiresTsMs: nowMs + 60_000, envelopeVersion: version,
+      });
+      const before = server.arrivals.length;
+      const start = performance.now();
+      const out = await writer.execute(cmd);
+      const end = performance.now();
+      if (out.result?.outcome !== 'written' || out.result.readBackOk !== true) throw new Error(`writer: ${out.reason ?? out.result?.outcome}`);
+      const a = server.arrivals[before];
+      if (!a || a.value !== valueAt(i)) throw new Error('writer: arrival not seen');
+      if (i >= WARMUP) {
+        toServer.push(a.atMs - start);
+        toResult.push(end - start);
+      }
+      if (i % 50 === 0) progress(`approval-latency writer ${i}/${WARMUP + N}`);
+    }
+    const writerS = (performance.now() - t1) / 1000;
+    progressDone();
+    const records = (await ledger.readAll()).length;
+    const ratio = (a: number | undefined, b: number | undefined) => ((a ?? NaN) / (b ?? NaN)).toFixed(1);
+    const base = latencyStats(bare);
+    const srv = latencyStats(toServer);
+    rows.push({
+      suite: 'approval', case: 'signed command → twin writer → server', count: N, throughputPerS: (WARMUP + N) / writerS, ...srv, ...memory(),
+      note: `verify + claim (fsync) + read present value + envelope step check + write; p50 ${ratio(srv.p50Ms, base.p50Ms)}× the bare write`,
+    });
+    rows.push({
+      suite: 'approval', case: 'signed command → WriteResult (read back, ledger)', count: N, ...latencyStats(toResult), ...memory(),
+      note: `+ read-back + 'write' and 'readback' ledger appends (fsync); ${records} ledger records`,
+    });
+    await sessions.release(conn);
+    await ledger.close();
+    await used.close();
+  } finally {
+    progressDone();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+if (require.main === module) {
+  run().then(
+    (rows) => {
+      for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
+      process.exit(0);
+    },
+    (err) => {
+      process.stderr.write(`${(err as Error).stack ?? err}\n`);
+      process.exit(1);
+    },
+  );
+}
