@@ -63,7 +63,7 @@ describe('twin-ledger (config node)', function () {
   });
 
   const load = async (defs: Array<Record<string, unknown>>, creds: Record<string, Record<string, string>> = {}): Promise<void> => {
-    await helper.load(ledgerNode as never, defs.map((d) => ({ type: 'twin-ledger', ...d })), creds);
+    await helper.load(ledgerNode as never, defs.map((d) => ({ type: 'twin-ledger', ...d })) as never, creds);
   };
   const get = (id: string): TwinLedgerNode => helper.getNode(id) as unknown as TwinLedgerNode;
 
