@@ -1,0 +1,90 @@
+/**
+ * twin-propose: setpoint proposals from a fitted response of a KPI (runtime/control/proposer.ts).
+ * Thin adapter: Reading payloads of the setpoint, KPI, constraint and input tags of one asset go
+ * in; a Proposal comes out when a refit finds a better setpoint. The wall clock is read only for
+ * the proposal's expiry (a deadline for people); everything else runs in event time.
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import { singleReadingInput } from '../../runtime/model/reading.js';
+import { validateProposerConfig, type ProposerConfig } from '../../runtime/control/propose-config.js';
+import { Proposer, type ProposerStatus } from '../../runtime/control/proposer.js';
+import { translator } from '../shared/i18n.js';
+import { refuseInputs } from '../shared/adapter.js';
+import { statusError, statusIdle, statusOk, statusWarn, errorStatusText } from '../shared/status.js';
+
+interface TwinProposeDef extends NodeDef, Record<string, unknown> {}
+
+/** The editor's fields as the runtime's raw config (blank optional numbers stay blank). */
+function configFromDef(def: Record<string, unknown>): ProposerConfig {
+  const raw: Record<string, unknown> = {};
+  for (const k of [
+    'asset', 'setpointTag', 'kpiTag', 'mode', 'kpiTarget', 'constraintTag', 'constraintMin', 'constraintMax', 'inputTags', 'model',
+    'windowMs', 'refitIntervalMs', 'minSamples', 'deadband', 'minChange', 'proposalTtlMs', 'spLowLimit', 'spHighLimit', 'settleMs',
+    'intervalPct', 'spResolution', 'maxBadPct',
+  ]) {
+    if (def[k] !== undefined) raw[k] = def[k];
+  }
+  return validateProposerConfig(raw);
+}
+
+export default function (RED: NodeAPI): void {
+  function TwinProposeNode(this: Node, def: TwinProposeDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const t = translator(RED._ as (key: string, vars?: Record<string, unknown>) => string, 'twin-propose');
+
+    let cfg: ProposerConfig;
+    try {
+      cfg = configFromDef(def);
+    } catch (err) {
+      refuseInputs(node, t, (err as Error).message);
+      return;
+    }
+    const proposer = new Proposer(cfg);
+    let shown = '';
+    const show = (s: ProposerStatus, uncertain = false) => {
+      let text: string;
+      if (s.phase === 'waiting') text = t('status.waiting');
+      else if (s.phase === 'learning') text = t('status.learning', { n: s.n, needed: s.needed });
+      else if (s.phase === 'fitted') text = t('status.fitted', { r2: s.r2.toFixed(2) });
+      else text = t('status.proposed', { value: Number(s.value.toPrecision(6)) });
+      // Status changes only on a refit or phase change: no per-message updates.
+      const key = `${text}/${uncertain}`;
+      if (key === shown) return;
+      shown = key;
+      if (s.phase === 'waiting' || s.phase === 'learning') statusIdle(node, text);
+      else if (uncertain) statusWarn(node, text);
+      else statusOk(node, text);
+    };
+    show({ phase: 'waiting', reason: '' });
+
+    node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
+      let outcome;
+      try {
+        const r = singleReadingInput(msg.payload, 'twin-propose');
+        outcome = proposer.push(r, Date.now());
+      } catch (err) {
+        shown = '';
+        statusError(node, errorStatusText(err));
+        done(err as Error);
+        return;
+      }
+      if (outcome.proposal) {
+        const p = outcome.proposal;
+        const out = msg as NodeMessage;
+        out.topic = `${p.asset}/${p.tag}`;
+        out.payload = p;
+        send(out);
+        show(outcome.status, p.quality !== 'good');
+      } else if (!outcome.ignored) {
+        show(outcome.status, shown.endsWith('/true') && outcome.status.phase === 'proposed');
+      }
+      done();
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      done();
+    });
+  }
+  RED.nodes.registerType('twin-propose', TwinProposeNode);
+}
