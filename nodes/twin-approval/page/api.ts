@@ -258,11 +258,22 @@ interface GateHistory {
   total: number;
   /** Newest first. */
   records: LedgerRecord[];
+  /** Why the records could not be read. */
+  error?: string;
 }
 
 async function history(g: GateHandle): Promise<GateHistory> {
-  const all = await g.ledgerRecords();
+  // A ledger that cannot be read (e.g. a file ledger that refuses an edited file) must not hide the
+  // other gates' history or its own chain status: report the error in place of the records.
+  let all: LedgerRecord[] = [];
+  let error: string | undefined;
+  try {
+    all = await g.ledgerRecords();
+  } catch (err) {
+    error = (err as Error)?.message ?? String(err);
+  }
   return {
+    error,
     gateId: g.id,
     name: g.name || `${g.asset}/${g.tag}`,
     asset: g.asset,

@@ -524,6 +524,7 @@ const PAGE = String.raw`<!DOCTYPE html>
       box.appendChild(el('section', { 'aria-label': 'History of ' + g.name }, [
         el('h2', { text: g.name + ' (' + g.asset + ' / ' + g.tag + ')' }),
         chain,
+        g.error ? el('p', { className: 'chain bad', text: 'The ledger cannot be read: ' + g.error }) : null,
         g.total > g.records.length ? el('p', { className: 'muted', text: 'Newest ' + g.records.length + ' of ' + g.total + ' records.' }) : null,
         el('table', { 'aria-label': 'Ledger of ' + g.name }, [
           el('thead', {}, [el('tr', {}, ['Time', 'Event', 'Setpoint', 'By', 'Details', 'Seq'].map(function (h) { return el('th', { scope: 'col', text: h }); }))]),

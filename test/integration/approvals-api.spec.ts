@@ -1,0 +1,320 @@
+/**
+ * The supervisors' page API in a real embedded Node-RED with adminAuth: who gets in (401 / 403),
+ * who may decide, the electronic signature (password again, reason, user from the login only),
+ * the history with the ledger's chain status, and no decisions at all without adminAuth.
+ * The gate is test/support/approvals-gate.ts (a real GateHandle over a real file ledger), in a
+ * Node-RED child process (test/support/approvals-server.ts).
+ */
+import { expect } from 'chai';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hashSync } from 'bcryptjs';
+import type { Proposal } from '../../runtime/model/control.js';
+import { login, USERS } from '../support/approvals-gate.js';
+import { startApprovalsServer, type ApprovalsServer } from '../support/approvals-server.js';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const auth = require(join(__dirname, '..', '..', 'dist', 'nodes', 'twin-approval', 'page', 'auth.js')) as typeof import('../../nodes/twin-approval/page/auth.js');
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+
+async function call(red: ApprovalsServer, method: 'GET' | 'POST', path: string, token?: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${red.url}twinloop/approvals/api/${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = text;
+  }
+  return { status: res.status, body: json };
+}
+
+const pw = (u: string) => USERS.find((x) => x.username === u)!.password;
+
+describe('integration: supervisors\' page API with adminAuth', function () {
+  this.timeout(60_000);
+  let red: ApprovalsServer;
+  const tokens: Record<string, string> = {};
+  const G = 'gate-a';
+  const add = (over: Partial<Proposal> = {}) => red.rpc('addProposal', G, over);
+  const decideCalls = async () => (await red.rpc('calls', G)).decideCalls;
+  const policyCalls = async () => (await red.rpc('calls', G)).policyCalls;
+  const stateOf = (id: string) => red.rpc('state', G, id);
+
+  before(async function () {
+    red = await startApprovalsServer(USERS);
+    // changes above 5 degC need two approvers
+    await red.rpc('openGate', G, 5);
+    for (const u of USERS) tokens[u.username] = await login(red.url, u.username, u.password);
+  });
+
+  after(async function () {
+    await red?.stop();
+  });
+
+  it('serves the page without a token, self-contained, under a strict content security policy', async function () {
+    const res = await fetch(`${red.url}twinloop/approvals`);
+    expect(res.status).to.equal(200);
+    const html = await res.text();
+    expect(html).to.include('<title>TwinLoop approvals</title>');
+    const csp = res.headers.get('content-security-policy') ?? '';
+    const nonce = /script-src 'nonce-([^']+)'/.exec(csp)?.[1];
+    expect(nonce, csp).to.be.a('string');
+    expect(html).to.include(`<script nonce="${nonce}">`);
+    expect(csp).to.include("default-src 'none'");
+    // nothing loaded from elsewhere: no src/href attributes pointing at another host
+    expect(html).to.not.match(/(src|href)\s*=\s*["']?(https?:)?\/\//i);
+    // a new nonce per response
+    const again = (await fetch(`${red.url}twinloop/approvals`)).headers.get('content-security-policy');
+    expect(again).to.not.equal(csp);
+  });
+
+  it('answers every API call without credentials, or with a forged token, with 401', async function () {
+    for (const path of ['me', 'gates', 'proposals', 'history']) {
+      expect((await call(red, 'GET', path)).status, `GET ${path}`).to.equal(401);
+      expect((await call(red, 'GET', path, 'not-a-real-token')).status, `GET ${path} forged`).to.equal(401);
+    }
+    const p = await add();
+    const r = await call(red, 'POST', 'decide', undefined, { gateId: G, proposalId: p.id, verdict: 'approve', reason: 'x', password: pw('supervisor'), user: 'supervisor' });
+    expect(r.status).to.equal(401);
+    expect((await call(red, 'POST', 'auto-approval', undefined, { gateId: G, enabled: false, reason: 'x', password: 'x' })).status).to.equal(401);
+    expect(await decideCalls()).to.deep.equal([]);
+    expect(await stateOf(p.id)).to.equal('pending');
+  });
+
+  it('lets a read-only user look (200) but not decide or switch the policy (403)', async function () {
+    const p = await add();
+    const me = await call(red, 'GET', 'me', tokens.viewer);
+    expect(me.status).to.equal(200);
+    expect(me.body).to.deep.equal({ adminAuth: true, username: 'viewer', printedName: 'viewer', canApprove: false });
+    const list = await call(red, 'GET', 'proposals', tokens.viewer);
+    expect(list.status).to.equal(200);
+    const mine = list.body.proposals.find((v: any) => v.proposal.id === p.id);
+    expect(mine.gateId).to.equal(G);
+    expect(mine.state).to.equal('pending');
+    expect(mine.proposal.proposedValue).to.equal(p.proposedValue);
+    expect(mine.trend.setpoint.length).to.be.greaterThan(0);
+    expect((await call(red, 'GET', 'gates', tokens.viewer)).status).to.equal(200);
+    expect((await call(red, 'GET', 'history', tokens.viewer)).status).to.equal(200);
+
+    const decide = await call(red, 'POST', 'decide', tokens.viewer, { gateId: G, proposalId: p.id, verdict: 'approve', reason: 'looks fine', password: pw('viewer') });
+    expect(decide.status).to.equal(403);
+    expect(decide.body.error).to.include('twinloop.approve');
+    const policy = await call(red, 'POST', 'auto-approval', tokens.viewer, { gateId: G, enabled: false, reason: 'x', password: pw('viewer') });
+    expect(policy.status).to.equal(403);
+    expect(await decideCalls()).to.deep.equal([]);
+    expect(await policyCalls()).to.deep.equal([]);
+  });
+
+  it('keeps out a logged-in user with neither permission (403 on every call)', async function () {
+    for (const path of ['me', 'gates', 'proposals', 'history']) {
+      const r = await call(red, 'GET', path, tokens.operator);
+      expect(r.status, `GET ${path}`).to.equal(403);
+      expect(JSON.stringify(r.body)).to.not.include('barrel');
+    }
+  });
+
+  it('refuses a wrong or missing password (401) and an empty reason (400) without deciding', async function () {
+    const p = await add();
+    const base = { gateId: G, proposalId: p.id, verdict: 'approve' };
+    const wrong = await call(red, 'POST', 'decide', tokens.supervisor, { ...base, reason: 'energy', password: 'not-my-password' });
+    expect(wrong.status).to.equal(401);
+    expect(wrong.body.error).to.match(/wrong password/);
+    expect((await call(red, 'POST', 'decide', tokens.supervisor, { ...base, reason: 'energy' })).status).to.equal(401);
+    const empty = await call(red, 'POST', 'decide', tokens.supervisor, { ...base, reason: '   ', password: pw('supervisor') });
+    expect(empty.status).to.equal(400);
+    expect(empty.body.error).to.match(/reason/);
+    expect((await call(red, 'POST', 'decide', tokens.supervisor, { ...base, verdict: 'maybe', reason: 'r', password: pw('supervisor') })).status).to.equal(400);
+    expect(await decideCalls()).to.deep.equal([]);
+    expect(await stateOf(p.id)).to.equal('pending');
+  });
+
+  it('records a decision under the logged-in user and printed name, never a name from the request body', async function () {
+    const p = await add();
+    const r = await call(red, 'POST', 'decide', tokens.supervisor, {
+      gateId: G, proposalId: p.id, verdict: 'approve', reason: '  cuts energy, quality holds  ', password: pw('supervisor'),
+      user: 'viewer', printedName: 'Someone Else',
+    });
+    expect(r.status, JSON.stringify(r.body)).to.equal(200);
+    expect(r.body).to.deep.equal({ ok: true, state: 'approved', user: 'supervisor', printedName: 'Dana Reyes (shift supervisor)' });
+    const calls = await decideCalls();
+    expect(calls).to.have.length(1);
+    expect(calls[0]).to.deep.equal({
+      proposalId: p.id, verdict: 'approve', user: 'supervisor', printedName: 'Dana Reyes (shift supervisor)',
+      reason: 'cuts energy, quality holds', meaning: 'Approved: I authorise this setpoint change',
+    });
+    expect(await stateOf(p.id)).to.equal('approved');
+
+    // a decided proposal cannot be decided again: the gate's refusal comes back as 409
+    const again = await call(red, 'POST', 'decide', tokens.supervisor2, { gateId: G, proposalId: p.id, verdict: 'reject', reason: 'late', password: pw('supervisor2') });
+    expect(again.status).to.equal(409);
+    expect(again.body.error).to.include('approved');
+    // an unknown gate is 404
+    expect((await call(red, 'POST', 'decide', tokens.supervisor2, { gateId: 'nope', proposalId: p.id, verdict: 'reject', reason: 'r', password: pw('supervisor2') })).status).to.equal(404);
+  });
+
+  it('passes the two-person rule through: one approval leaves it pending, the same user twice is refused, a second user approves', async function () {
+    const p = await add({ proposedValue: 209 });
+    const body = { gateId: G, proposalId: p.id, verdict: 'approve', reason: 'big step, agreed', meaning: 'Approved: first of two signatures' };
+    const first = await call(red, 'POST', 'decide', tokens.supervisor, { ...body, password: pw('supervisor') });
+    expect(first.body).to.include({ ok: true, state: 'pending' });
+    const view = (await call(red, 'GET', 'proposals', tokens.viewer)).body.proposals.find((v: any) => v.proposal.id === p.id);
+    expect(view.requiredApprovals).to.equal(2);
+    expect(view.decisions.map((d: any) => [d.user, d.meaning])).to.deep.equal([['supervisor', 'Approved: first of two signatures']]);
+    expect((await call(red, 'POST', 'decide', tokens.supervisor, { ...body, password: pw('supervisor') })).status).to.equal(409);
+    const second = await call(red, 'POST', 'decide', tokens.supervisor2, { ...body, password: pw('supervisor2') });
+    expect(second.body).to.include({ ok: true, state: 'approved', user: 'supervisor2' });
+  });
+
+  it('switches auto-approval only with approve permission, a reason and the password', async function () {
+    expect((await call(red, 'POST', 'auto-approval', tokens.supervisor, { gateId: G, enabled: false, reason: '', password: pw('supervisor') })).status).to.equal(400);
+    expect((await call(red, 'POST', 'auto-approval', tokens.supervisor, { gateId: G, enabled: false, reason: 'trial over', password: 'wrong' })).status).to.equal(401);
+    expect((await red.rpc('calls', G)).autoApproval.enabled).to.equal(true);
+    const r = await call(red, 'POST', 'auto-approval', tokens.supervisor, { gateId: G, enabled: false, reason: 'trial over', password: pw('supervisor') });
+    expect(r.status).to.equal(200);
+    expect(r.body.autoApproval).to.deep.equal({ enabled: false, maxStep: 1 });
+    expect(await policyCalls()).to.deep.equal([{ enabled: false, user: 'supervisor', reason: 'trial over' }]);
+    const gates = await call(red, 'GET', 'gates', tokens.viewer);
+    expect(gates.body.gates.find((g: any) => g.id === G).autoApproval.enabled).to.equal(false);
+  });
+
+  it('locks a user out of signing after repeated wrong passwords (429), even with the right one', async function () {
+    const p = await add();
+    const body = { gateId: G, proposalId: p.id, verdict: 'reject', reason: 'no' };
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await call(red, 'POST', 'decide', tokens.supervisor2, { ...body, password: `guess-${i}` })).status);
+    expect(statuses).to.deep.equal([401, 401, 401, 401, 401, 429]);
+    const right = await call(red, 'POST', 'decide', tokens.supervisor2, { ...body, password: pw('supervisor2') });
+    expect(right.status).to.equal(429);
+    expect(await stateOf(p.id)).to.equal('pending');
+    // another user is not affected
+    expect((await call(red, 'POST', 'decide', tokens.supervisor, { ...body, password: pw('supervisor') })).status).to.equal(200);
+  });
+
+  it('lists the ledger with the chain verified, and shows a broken chain when a record is edited', async function () {
+    const h = await call(red, 'GET', 'history', tokens.viewer);
+    expect(h.status).to.equal(200);
+    const mine = h.body.gates.find((g: any) => g.gateId === G);
+    expect(mine.verification).to.include({ ok: true, records: mine.total });
+    const decisions = mine.records.filter((r: any) => r.type === 'decision');
+    expect(decisions.length).to.be.greaterThan(0);
+    expect(decisions.map((r: any) => r.data.user)).to.include('supervisor');
+    // newest first
+    expect(mine.records[0].seq).to.equal(mine.total - 1);
+
+    // edit the first decision's reason in the file: the page must report the chain broken there
+    const ledgerFile = await red.rpc('ledgerLocation', G);
+    const lines = readFileSync(ledgerFile, 'utf8').split('\n');
+    const i = lines.findIndex((l) => l.includes('"type":"decision"'));
+    const rec = JSON.parse(lines[i]);
+    rec.data.reason = 'edited afterwards';
+    lines[i] = JSON.stringify(rec);
+    writeFileSync(ledgerFile, lines.join('\n'));
+    const after = (await call(red, 'GET', 'history', tokens.viewer)).body.gates.find((g: any) => g.gateId === G);
+    expect(after.verification.ok).to.equal(false);
+    expect(after.verification.firstBad.seq).to.equal(rec.seq);
+  });
+});
+
+describe('integration: supervisors\' page API without adminAuth', function () {
+  this.timeout(60_000);
+  let red: ApprovalsServer;
+  const G = 'gate-b';
+  const add = (over: Partial<Proposal> = {}) => red.rpc('addProposal', G, over);
+  const decideCalls = async () => (await red.rpc('calls', G)).decideCalls;
+  const policyCalls = async () => (await red.rpc('calls', G)).policyCalls;
+  const stateOf = (id: string) => red.rpc('state', G, id);
+
+  before(async function () {
+    red = await startApprovalsServer(undefined);
+    await red.rpc('openGate', G, null);
+  });
+
+  after(async function () {
+    await red?.stop();
+  });
+
+  it('shows proposals (the editor is open too) but refuses every decision with 403 and says why', async function () {
+    const p = await add();
+    const me = await call(red, 'GET', 'me');
+    expect(me.body).to.deep.equal({ adminAuth: false, username: null, printedName: null, canApprove: false });
+    const list = await call(red, 'GET', 'proposals');
+    expect(list.status).to.equal(200);
+    expect(list.body.proposals.some((v: any) => v.proposal.id === p.id)).to.equal(true);
+    const r = await call(red, 'POST', 'decide', undefined, { gateId: G, proposalId: p.id, verdict: 'approve', reason: 'ok', password: 'x', user: 'admin' });
+    expect(r.status).to.equal(403);
+    expect(r.body.error).to.match(/adminAuth/);
+    expect((await call(red, 'POST', 'auto-approval', undefined, { gateId: G, enabled: false, reason: 'ok', password: 'x' })).status).to.equal(403);
+    expect(await decideCalls()).to.deep.equal([]);
+    expect(await policyCalls()).to.deep.equal([]);
+    expect(await stateOf(p.id)).to.equal('pending');
+  });
+});
+
+describe('supervisors\' page: password and permission checks against the forms of adminAuth', function () {
+  this.timeout(20_000);
+  const hash = hashSync('right', 4);
+
+  it('checks a bcrypt hash from a users array, a single user object and a users function', async function () {
+    const entry = { username: 'dana', password: hash, permissions: '*' };
+    for (const users of [[entry], entry, async (u: string) => (u === 'dana' ? entry : null)]) {
+      const a = { type: 'credentials', users } as never;
+      expect(await auth.verifyPassword(a, 'dana', 'right')).to.equal('ok');
+      expect(await auth.verifyPassword(a, 'dana', 'wrong')).to.equal('wrong');
+      expect(await auth.verifyPassword(a, 'nobody', 'right')).to.equal('wrong');
+    }
+  });
+
+  it('uses an authenticate function when the settings give one (and adminAuth.module, merged as Node-RED does)', async function () {
+    const calls: string[] = [];
+    const authenticate = async (u: string, p: string) => (calls.push(u), p === 'right' ? { username: u } : null);
+    const a = auth.mergedAdminAuth({ type: 'credentials', module: { authenticate } })!;
+    expect(await auth.verifyPassword(a, 'dana', 'right')).to.equal('ok');
+    expect(await auth.verifyPassword(a, 'dana', 'wrong')).to.equal('wrong');
+    expect(calls).to.deep.equal(['dana', 'dana']);
+  });
+
+  it('cannot check a password for an OAuth strategy login without authenticate', async function () {
+    expect(await auth.verifyPassword({ type: 'strategy', users: [{ username: 'dana' }] } as never, 'dana', 'x')).to.equal('unsupported');
+  });
+
+  it('reads permissions as Node-RED does: read users may look, only * or twinloop.approve may decide', function () {
+    const table: Array<[unknown, boolean, boolean]> = [
+      ['*', true, true],
+      ['read', true, false],
+      [['read', 'twinloop.approve'], true, true],
+      [['flows.read'], false, false],
+      ['twinloop.read', true, false],
+      ['write', false, false],
+      [[], false, false],
+    ];
+    for (const [scope, read, approve] of table) {
+      expect(auth.hasPermission(scope, 'twinloop.read'), `${JSON.stringify(scope)} read`).to.equal(read);
+      expect(auth.hasPermission(scope, 'twinloop.approve'), `${JSON.stringify(scope)} approve`).to.equal(approve);
+    }
+  });
+
+  it('prints the printedName, else the name, else the user name', function () {
+    expect(auth.printedNameOf({ username: 'd', printedName: 'Dana Reyes', name: 'D' }, 'd')).to.equal('Dana Reyes');
+    expect(auth.printedNameOf({ username: 'd', name: 'D. R.' }, 'd')).to.equal('D. R.');
+    expect(auth.printedNameOf({ username: 'd' }, 'd')).to.equal('d');
+  });
+
+  it('locks after five failures inside the window and lets the user in again once they age out', function () {
+    const f = new auth.PasswordFailures(5, 60_000);
+    for (let i = 0; i < 4; i++) f.fail('u', 1000 + i);
+    expect(f.lockedForMs('u', 2000)).to.equal(0);
+    f.fail('u', 2000);
+    expect(f.lockedForMs('u', 2000)).to.equal(59_000);
+    expect(f.lockedForMs('other', 2000)).to.equal(0);
+    expect(f.lockedForMs('u', 61_001)).to.equal(0);
+    f.fail('v', 0);
+    f.succeed('v');
+    expect(f.lockedForMs('v', 1)).to.equal(0);
+  });
+});
