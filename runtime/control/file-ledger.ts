@@ -18,7 +18,7 @@ import { promises as fsp } from 'node:fs';
 import type { LedgerRecord } from '../model/control.js';
 import { TwinError } from '../model/errors.js';
 import type { Ledger, LedgerEntry } from './stores.js';
-import { describeBreak, GENESIS_HASH, hashRecord, verifyLedgerFile } from './ledger-verify.js';
+import { describeBreak, GENESIS_HASH, hashRecord, MAX_LINE_BYTES, verifyLedgerFile } from './ledger-verify.js';
 import { DurableAppendFile, SharedByPath, STORE_ERROR_CODE } from './ledger-durable-file.js';
 
 class FileLedgerCore {
@@ -62,6 +62,7 @@ class FileLedgerCore {
     try {
       rec = this.build(entry);
       line = JSON.stringify(rec) + '\n';
+      if (Buffer.byteLength(line) > MAX_LINE_BYTES) throw new TwinError('BAD_PAYLOAD', `ledger record '${entry.type}' is larger than ${MAX_LINE_BYTES} bytes`);
     } catch (err) {
       return Promise.reject(err);
     }

@@ -25,6 +25,9 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
+/** Longest line accepted (the ledger refuses bigger records): bounds memory on a file that is not a ledger. */
+export const MAX_LINE_BYTES = 64 * 2 ** 20;
+
 /** hex SHA-256 over the canonical JSON of the record without `hash` (a `hash` member is ignored). */
 export function hashRecord(rec: Omit<LedgerRecord, 'hash'> & { hash?: unknown }): string {
   const { hash: _ignored, ...body } = rec;
@@ -94,7 +97,13 @@ export class ChainChecker {
         rec.seq,
       );
     }
-    if (hashRecord(rec) !== rec.hash) return bad('hash mismatch: the record was altered after it was written', rec.seq);
+    let hash: string;
+    try {
+      hash = hashRecord(rec);
+    } catch (err) {
+      return bad(`cannot hash the record: ${(err as Error).message}`, rec.seq);
+    }
+    if (hash !== rec.hash) return bad('hash mismatch: the record was altered after it was written', rec.seq);
     this.records++;
     this.lastHash = rec.hash;
     return rec;
@@ -147,6 +156,7 @@ export async function verifyLedgerFile(path: string, opts: VerifyFileOptions = {
   const checker = new ChainChecker();
   if (size === 0) return { ...checker.result(), path, bytes: 0 };
   let pending: Buffer[] = []; // bytes of the current line, across chunks
+  let pendingBytes = 0;
   let line = 0;
   let bytesRead = 0;
   const stream = createReadStream(path, { highWaterMark: 1 << 20, end: size - 1 });
@@ -158,13 +168,21 @@ export async function verifyLedgerFile(path: string, opts: VerifyFileOptions = {
         pending.push(chunk.subarray(start, nl));
         const text = Buffer.concat(pending).toString('utf8');
         pending = [];
+        pendingBytes = 0;
         start = nl + 1;
         const rec = checker.push(text, ++line);
         if (rec === undefined) break;
         opts.onRecord?.(rec);
       }
       if (checker.firstBad) break;
-      if (start < chunk.length) pending.push(chunk.subarray(start));
+      if (start < chunk.length) {
+        pending.push(chunk.subarray(start));
+        pendingBytes += chunk.length - start;
+        if (pendingBytes > MAX_LINE_BYTES) {
+          checker.firstBad = { seq: checker.records, line: line + 1, reason: `line longer than ${MAX_LINE_BYTES} bytes: not a ledger record` };
+          break;
+        }
+      }
       opts.onProgress?.(bytesRead, size);
     }
   } finally {

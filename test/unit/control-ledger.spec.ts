@@ -289,6 +289,9 @@ describe('file ledger (runtime/control/file-ledger.ts, ledger-verify.ts)', funct
       const noData = JSON.parse(ls[0]) as Record<string, unknown>;
       delete noData.data;
       expect(verifyRecords([JSON.stringify(noData)]).firstBad).to.deep.include({ seq: 0, line: 1, reason: 'not a ledger record: data is missing' });
+      const huge = ls[0].replace(/"data":\{/, '"data":{"big":1e400,');
+      expect(verifyRecords([huge]).firstBad).to.deep.include({ seq: 0, line: 1 });
+      expect(verifyRecords([huge]).firstBad!.reason).to.match(/cannot hash the record/);
       const text = ls.join('\n') + '\n';
       expect(verifyRecords(text.split('\n'), { splitText: true })).to.include({ ok: true, records: 10 });
       expect(verifyRecords(text.slice(0, -5).split('\n'), { splitText: true }).firstBad).to.deep.include({ seq: 9, line: 10 });
