@@ -42,7 +42,8 @@ export default function (RED: NodeAPI): void {
     }
     const proposer = new Proposer(cfg);
     let shown = '';
-    const show = (s: ProposerStatus, uncertain = false) => {
+    const show = (s: ProposerStatus) => {
+      const uncertain = s.phase === 'proposed' && s.quality !== 'good';
       let text: string;
       if (s.phase === 'waiting') text = t('status.waiting');
       else if (s.phase === 'learning') text = t('status.learning', { n: s.n, needed: s.needed });
@@ -75,10 +76,8 @@ export default function (RED: NodeAPI): void {
         out.topic = `${p.asset}/${p.tag}`;
         out.payload = p;
         send(out);
-        show(outcome.status, p.quality !== 'good');
-      } else if (!outcome.ignored) {
-        show(outcome.status, shown.endsWith('/true') && outcome.status.phase === 'proposed');
       }
+      if (!outcome.ignored) show(outcome.status);
       done();
     });
 

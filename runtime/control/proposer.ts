@@ -47,7 +47,8 @@ export type ProposerStatus =
   | { phase: 'waiting'; reason: string }
   | { phase: 'learning'; n: number; needed: number; reason?: string }
   | { phase: 'fitted'; r2: number; reason: string }
-  | { phase: 'proposed'; value: number; r2: number };
+  /** A proposal is open (its value and quality); `reason` says why no newer one was sent. */
+  | { phase: 'proposed'; value: number; r2: number; quality: Quality; reason?: string };
 
 export interface ProposerOutcome {
   /** The reading was not used (another asset or tag, or older than what is held). */
@@ -176,7 +177,7 @@ export class Proposer {
   }
 
   private quiet(r2: number, reason: string): undefined {
-    this.status = { phase: 'fitted', r2, reason };
+    this.status = this.open ? { phase: 'proposed', value: this.open.proposedValue, r2, quality: this.open.quality, reason } : { phase: 'fitted', r2, reason };
     return undefined;
   }
 
@@ -307,7 +308,7 @@ export class Proposer {
       ...(this.open ? { supersedes: this.open.id } : {}),
     };
     this.open = proposal;
-    this.status = { phase: 'proposed', value: v1, r2: m.r2 };
+    this.status = { phase: 'proposed', value: v1, r2: m.r2, quality };
     return proposal;
   }
 }
