@@ -284,10 +284,13 @@ function checkStepAndPace(
     if (req.scope === 'step' || !env.ramp) {
       const off = req.scope === 'change' ? ' and ramping is off' : '';
       add('STEP_TOO_LARGE', env.tag, `step of ${fmtNumber(size)}${u} (${fmtNumber(fromValue)} → ${fmtNumber(toValue)}) is larger than the largest single step ${fmtNumber(env.maxStep)}${off}`);
-    } else if (size / env.maxStep > MAX_RAMP_STEPS) {
-      add('STEP_TOO_LARGE', env.tag, `change of ${fmtNumber(size)}${u} would need more than ${MAX_RAMP_STEPS} ramp steps of ${fmtNumber(env.maxStep)}`);
     } else {
-      firstValue = planRamp(env, fromValue, toValue, 0)[0]!.value;
+      try {
+        firstValue = planRamp(env, fromValue, toValue, 0)[0]!.value;
+      } catch {
+        // planRamp refuses plans longer than MAX_RAMP_STEPS
+        add('STEP_TOO_LARGE', env.tag, `change of ${fmtNumber(size)}${u} would need more than ${MAX_RAMP_STEPS} ramp steps of ${fmtNumber(env.maxStep)}`);
+      }
     }
   }
   if (req.lastChangeTsMs === undefined) return;
