@@ -4,7 +4,7 @@
  * them) and for bursts of concurrent appends (many gates or records at once, group-committed).
  * Baselines in the same run, same JSON lines, same file system: plain FileHandle.appendFile +
  * datasync per line, without hashing, sequential and as a concurrent burst. Also: chain
- * verification speed (`twinloop ledger verify`) over the file written. Bounded to about 25 s.
+ * verification speed (`twinloop ledger verify`) over the file written. Baseline and ledger run in alternating 1 s rounds (4 each) so disk noise from other work hits both alike. Bounded to about 20 s.
  *
  * Files go to $TWINLOOP_BENCH_DIR or the OS temp dir; fsync cost depends entirely on that disk
  * (a tmpfs makes it free), so the note names the directory.
@@ -19,7 +19,9 @@ import type { Decision } from '../runtime/model/control.js';
 import { latencyStats, memory, progress, type BenchRow } from './harness.js';
 
 const SUITE = 'ledger';
-const CASE_BUDGET_MS = 4000;
+/** Each pair of cases (baseline, ledger) runs in alternating rounds, so disk noise hits both alike. */
+const ROUNDS = 4;
+const ROUND_MS = 1000;
 const BURST = 500;
 
 function decision(i: number): Decision {
@@ -49,26 +51,29 @@ interface Timed {
   latenciesMs: number[];
 }
 
-/** Sequential awaited operations for about the budget. */
-async function sequential(op: (i: number) => Promise<unknown>): Promise<Timed> {
-  const latenciesMs: number[] = [];
+const timed = (): Timed => ({ count: 0, seconds: 0, latenciesMs: [] });
+
+/** Sequential awaited operations for one round, added to `m`. */
+async function sequential(m: Timed, op: (i: number) => Promise<unknown>): Promise<void> {
+  const latenciesMs = m.latenciesMs;
   const t0 = performance.now();
-  const until = t0 + CASE_BUDGET_MS;
-  let i = 0;
+  const until = t0 + ROUND_MS;
+  let i = m.count;
   while (performance.now() < until) {
     const t = performance.now();
     await op(i++);
     latenciesMs.push(performance.now() - t);
   }
-  return { count: i, seconds: (performance.now() - t0) / 1000, latenciesMs };
+  m.count = i;
+  m.seconds += (performance.now() - t0) / 1000;
 }
 
-/** Bursts of BURST concurrent operations, each burst awaited, for about the budget; latency = call → resolve. */
-async function bursts(op: (i: number) => Promise<unknown>): Promise<Timed> {
-  const latenciesMs: number[] = [];
+/** Bursts of BURST concurrent operations, each burst awaited, for one round, added to `m`; latency = call → resolve. */
+async function bursts(m: Timed, op: (i: number) => Promise<unknown>): Promise<void> {
+  const latenciesMs = m.latenciesMs;
   const t0 = performance.now();
-  const until = t0 + CASE_BUDGET_MS;
-  let i = 0;
+  const until = t0 + ROUND_MS;
+  let i = m.count;
   while (performance.now() < until) {
     const calls: Promise<unknown>[] = [];
     for (let b = 0; b < BURST; b++) {
@@ -77,7 +82,25 @@ async function bursts(op: (i: number) => Promise<unknown>): Promise<Timed> {
     }
     await Promise.all(calls);
   }
-  return { count: i, seconds: (performance.now() - t0) / 1000, latenciesMs };
+  m.count = i;
+  m.seconds += (performance.now() - t0) / 1000;
+}
+
+/** Baseline and ledger in alternating rounds (the order flips each round). */
+async function alternate(run: (m: Timed, op: (i: number) => Promise<unknown>) => Promise<void>, baseOp: (i: number) => Promise<unknown>, ledgerOp: (i: number) => Promise<unknown>, label: string): Promise<[Timed, Timed]> {
+  const base = timed();
+  const ledger = timed();
+  for (let r = 0; r < ROUNDS; r++) {
+    progress(`ledger: ${label}, round ${r + 1}/${ROUNDS}`);
+    if (r % 2 === 0) {
+      await run(base, baseOp);
+      await run(ledger, ledgerOp);
+    } else {
+      await run(ledger, ledgerOp);
+      await run(base, baseOp);
+    }
+  }
+  return [base, ledger];
 }
 
 const row = (name: string, m: Timed, note: string, baseline = false): BenchRow => ({
@@ -98,37 +121,41 @@ export async function run(): Promise<BenchRow[]> {
   const where = `files in ${base}`;
   try {
     // Baselines: the same lines, appended and fdatasync'ed, no hashing, no chain.
-    progress('ledger: baseline, sequential appendFile + datasync');
     const plainSeq = await fsp.open(join(dir, 'plain-seq.jsonl'), 'a');
-    const seqBase = await sequential(async (i) => {
-      await plainSeq.appendFile(plainLine(i));
-      await plainSeq.datasync();
-    });
-    await plainSeq.close();
-    rows.push(row('plain appendFile + datasync per line, sequential', seqBase, `same JSON lines, no hashing; ${where}`, true));
-
-    progress('ledger: baseline, concurrent appendFile + datasync');
-    const plainBurst = await fsp.open(join(dir, 'plain-burst.jsonl'), 'a');
-    const burstBase = await bursts(async (i) => {
-      await plainBurst.appendFile(plainLine(i));
-      await plainBurst.datasync();
-    });
-    await plainBurst.close();
-    rows.push(row(`plain appendFile + datasync per line, bursts of ${BURST} concurrent`, burstBase, `one sync per line, run side by side in libuv's pool; ${where}`, true));
-
-    progress('ledger: sequential awaited appends');
     const seqPath = join(dir, 'ledger-seq.jsonl');
     const seqLedger = await openFileLedger(seqPath);
-    const seq = await sequential((i) => seqLedger.append(entry(i)));
+    const [seqBase, seq] = await alternate(
+      sequential,
+      async (i) => {
+        await plainSeq.appendFile(plainLine(i));
+        await plainSeq.datasync();
+      },
+      (i) => seqLedger.append(entry(i)),
+      'sequential',
+    );
+    await plainSeq.close();
     await seqLedger.close();
-    rows.push(row('file ledger append (hash chain + fdatasync), sequential awaited', seq, `${(seq.count / seq.seconds / (seqBase.count / seqBase.seconds)).toFixed(2)}× the sequential baseline; ${(statSync(seqPath).size / seq.count).toFixed(0)} bytes per record`));
 
-    progress('ledger: concurrent bursts');
+    const plainBurst = await fsp.open(join(dir, 'plain-burst.jsonl'), 'a');
     const burstPath = join(dir, 'ledger-burst.jsonl');
     const burstLedger = await openFileLedger(burstPath);
-    const burst = await bursts((i) => burstLedger.append(entry(i)));
+    const [burstBase, burst] = await alternate(
+      bursts,
+      async (i) => {
+        await plainBurst.appendFile(plainLine(i));
+        await plainBurst.datasync();
+      },
+      (i) => burstLedger.append(entry(i)),
+      `bursts of ${BURST}`,
+    );
+    await plainBurst.close();
     await burstLedger.close();
-    rows.push(row(`file ledger append, bursts of ${BURST} concurrent (group commit)`, burst, `${(burst.count / burst.seconds / (burstBase.count / burstBase.seconds)).toFixed(2)}× the burst baseline; latency = call → durable`));
+
+    const ratio = (a: Timed, b: Timed) => (a.count / a.seconds / (b.count / b.seconds)).toFixed(2);
+    rows.push(row('plain appendFile + datasync per line, sequential', seqBase, `same JSON lines, no hashing; ${where}; rounds alternate with the ledger's`, true));
+    rows.push(row('file ledger append (hash chain + fdatasync), sequential awaited', seq, `${ratio(seq, seqBase)}× the sequential baseline; ${(statSync(seqPath).size / seq.count).toFixed(0)} bytes per record`));
+    rows.push(row(`plain appendFile + datasync per line, bursts of ${BURST} concurrent`, burstBase, `one sync per line, run side by side in libuv's pool; ${where}`, true));
+    rows.push(row(`file ledger append, bursts of ${BURST} concurrent (group commit)`, burst, `${ratio(burst, burstBase)}× the burst baseline; latency = call → durable`));
 
     progress('ledger: verify');
     const t0 = performance.now();
