@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { hashSync } from 'bcryptjs';
 import type { Proposal } from '../../runtime/model/control.js';
 import { login, USERS } from '../support/approvals-gate.js';
+import { waitFor } from '../support/ports.js';
 import { startApprovalsServer, type ApprovalsServer } from '../support/approvals-server.js';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -125,6 +126,9 @@ describe('integration: supervisors\' page API with adminAuth', function () {
     const wrong = await call(red, 'POST', 'decide', tokens.supervisor, { ...base, reason: 'energy', password: 'not-my-password' });
     expect(wrong.status).to.equal(401);
     expect(wrong.body.error).to.match(/wrong password/);
+    // logged (who, what), without the password
+    await waitFor(() => /wrong password from supervisor signing approve/.test(red.output()), 10_000, 50, 'the warning in the log');
+    expect(red.output()).to.not.include('not-my-password');
     expect((await call(red, 'POST', 'decide', tokens.supervisor, { ...base, reason: 'energy' })).status).to.equal(401);
     const empty = await call(red, 'POST', 'decide', tokens.supervisor, { ...base, reason: '   ', password: pw('supervisor') });
     expect(empty.status).to.equal(400);

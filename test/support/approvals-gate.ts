@@ -41,7 +41,7 @@ export const USERS: TestUser[] = [
  * Node-RED in this process with the approvals page registered through a tiny node in
  * `<userDir>/nodes` (twin-approval registers it the same way, at module load).
  */
-export async function startApprovalsNodeRed(users: TestUser[] | undefined): Promise<EmbeddedNodeRed & { home: string }> {
+export async function startApprovalsNodeRed(users: TestUser[] | undefined, logLevel = 'error'): Promise<EmbeddedNodeRed & { home: string }> {
   const home = mkdtempSync(join(tmpdir(), 'twinloop-approvals-'));
   const nodesDir = join(home, 'nodes');
   mkdirSync(nodesDir, { recursive: true });
@@ -57,7 +57,7 @@ export async function startApprovalsNodeRed(users: TestUser[] | undefined): Prom
     userDir: home,
     port: await freePort(),
     host: '127.0.0.1',
-    logLevel: 'error',
+    logLevel,
     adminAuthUsers: users?.map((u) => ({ username: u.username, password: hashSync(u.password, 4), permissions: u.permissions, printedName: u.printedName })),
   });
   await waitFor(async () => (await fetch(`${red.url}twinloop/approvals`)).status === 200, 30_000, 100, 'the approvals page');
@@ -112,15 +112,19 @@ export function makeProposal(over: Partial<Proposal> = {}): Proposal {
   };
 }
 
-/** 30 minutes of a steady setpoint and a KPI that wobbles around its current value. */
+/** 30 minutes of history: the setpoint's last step and a KPI that wobbles around its current value. */
 function trend(p: Proposal): { setpoint: TrendPoint[]; kpi: TrendPoint[] } {
   const t0 = Date.now() - 30 * 60_000;
   const setpoint: TrendPoint[] = [];
   const kpi: TrendPoint[] = [];
+  const e = p.predictedEffect;
+  const dSp = p.currentValue - p.proposedValue;
+  const dKpi = e.currentKpi - e.predictedKpi;
   for (let i = 0; i <= 60; i++) {
     const tsMs = t0 + i * 30_000;
-    setpoint.push({ tsMs, value: i < 20 ? p.currentValue + 3 : p.currentValue });
-    kpi.push({ tsMs, value: p.predictedEffect.currentKpi + (i < 20 ? 0.01 : 0) + 0.004 * Math.sin(i / 3) });
+    // an earlier step the other way, and the KPI following it, with some wobble
+    setpoint.push({ tsMs, value: i < 20 ? p.currentValue + 0.5 * dSp : p.currentValue });
+    kpi.push({ tsMs, value: e.currentKpi + (i < 20 ? 0.5 * dKpi : 0) + 0.15 * dKpi * Math.sin(i / 3) });
   }
   return { setpoint, kpi };
 }

@@ -22,6 +22,8 @@ interface Rpc {
 
 export interface ApprovalsServer {
   url: string;
+  /** Everything the child printed (Node-RED's log at level warn). */
+  output(): string;
   rpc<K extends keyof Rpc>(cmd: K, ...args: Parameters<Rpc[K]>): ReturnType<Rpc[K]>;
   stop(): Promise<void>;
 }
@@ -61,6 +63,7 @@ export async function startApprovalsServer(users: TestUser[] | undefined): Promi
     })) as ApprovalsServer['rpc'];
   return {
     url,
+    output: () => out,
     rpc,
     stop: () =>
       new Promise<void>((resolve) => {
@@ -79,7 +82,7 @@ async function main(): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { registry, startApprovalsNodeRed, makeProposal, TestGate } = require('./approvals-gate.js') as typeof import('./approvals-gate.js');
   const raw = process.env.TWINLOOP_APPROVALS_USERS;
-  const red = await startApprovalsNodeRed(raw ? (JSON.parse(raw) as TestUser[]) : undefined);
+  const red = await startApprovalsNodeRed(raw ? (JSON.parse(raw) as TestUser[]) : undefined, 'warn');
   const dir = mkdtempSync(join(tmpdir(), 'twinloop-approvals-ledger-'));
   const gates = new Map<string, Awaited<ReturnType<typeof TestGate.open>>>();
   const gate = (id: string) => {

@@ -61,6 +61,7 @@ const PAGE = String.raw`<!DOCTYPE html>
   th, td { text-align:left; padding:.3rem .5rem; border-bottom:1px solid var(--line); vertical-align:top; }
   th { background:#dcdcdc; font-weight:600; }
   td.num { font-variant-numeric:tabular-nums; white-space:nowrap; }
+  #history h2 { font-size:1.15rem; margin:.6rem 0 .2rem; }
   .chain { padding:.4rem .8rem; border:1px solid var(--line); background:var(--card); margin:.3rem 0 .6rem; }
   form.login { max-width:24rem; margin:3rem auto; background:var(--card); border:1px solid var(--line); padding:1.2rem 1.5rem; }
   form label { display:block; margin:.6rem 0 .2rem; }
@@ -118,14 +119,14 @@ const PAGE = String.raw`<!DOCTYPE html>
     <h2 id="sign-title"></h2>
     <p id="sign-summary"></p>
     <label for="sign-reason">Reason</label>
-    <textarea id="sign-reason" required></textarea>
+    <textarea id="sign-reason"></textarea>
     <div id="sign-meaning-row">
       <label for="sign-meaning">Meaning of the signature</label>
       <input id="sign-meaning">
     </div>
     <p class="muted" id="sign-as"></p>
     <label for="sign-password">Password</label>
-    <input id="sign-password" type="password" autocomplete="current-password" required>
+    <input id="sign-password" type="password" autocomplete="current-password">
     <div role="alert" id="sign-error" class="bad"></div>
     <div class="form-actions">
       <button type="button" id="sign-cancel">Cancel</button>
@@ -427,7 +428,6 @@ const PAGE = String.raw`<!DOCTYPE html>
       [[hi - pad, 'hi'], [lo + pad, 'lo']].forEach(function (a) {
         var t = svg('text', { x: L - 4, y: y(a[0]) + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#555' }); t.textContent = fmt(a[0]); s.appendChild(t);
       });
-      var n = svg('text', { x: L + 4, y: top + 12, 'font-size': 11, fill: '#555' }); n.textContent = name; s.appendChild(n);
       if (points.length) {
         var d = '';
         points.forEach(function (pt, i) {
@@ -438,6 +438,8 @@ const PAGE = String.raw`<!DOCTYPE html>
         if (step) d += ' H' + R;
         s.appendChild(svg('path', { d: d, fill: 'none', stroke: '#333', 'stroke-width': 1.6 }));
       }
+      // the series name over the line, with a halo so the line does not strike through it
+      var n = svg('text', { x: L + 4, y: top + 12, 'font-size': 11, fill: '#444', stroke: '#fff', 'stroke-width': 3, 'paint-order': 'stroke' }); n.textContent = name; s.appendChild(n);
       return y;
     }
     var ys = panel(8, 72, sp, sp.map(function (q) { return q.value; }).concat([p.currentValue, p.proposedValue]), p.tag + unit(p.unit), true);

@@ -1,0 +1,175 @@
+/**
+ * The supervisors' page in Debian's Chromium: a supervisor logs in, sees a pending proposal, signs
+ * an approval (a wrong password first: refused in the dialog), and finds the decision under their
+ * name in the history with the ledger chain verified; a second supervisor rejects another proposal;
+ * a viewer sees proposals without Approve/Reject; the editor's own token is reused when present.
+ * Node-RED with test gates (real file ledgers) runs in a child process (test/support/approvals-server.ts).
+ */
+import { expect } from 'chai';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { ensureDebianBinary } from '../support/debian.js';
+import { launchChromium } from '../support/browser.js';
+import { login, USERS } from '../support/approvals-gate.js';
+import { startApprovalsServer, type ApprovalsServer } from '../support/approvals-server.js';
+import type { Proposal } from '../../runtime/model/control.js';
+
+const pw = (u: string) => USERS.find((x) => x.username === u)!.password;
+const G = 'line1-barrel';
+const ASSET = 'demo/plant1/extrusion/line1/extruder';
+
+describe('browser: the supervisors\' approvals page', function () {
+  this.timeout(120_000);
+  let srv: ApprovalsServer | undefined;
+  let browser: Browser | undefined;
+  let url: string;
+  let barrel: Proposal;
+  let speed: Proposal;
+  const errors: string[] = [];
+
+  /** A fresh browser profile per user: nothing shared but the server. */
+  async function open(ctxInit?: (ctx: BrowserContext) => Promise<void>): Promise<Page> {
+    const ctx = await browser!.newContext({ viewport: { width: 1500, height: 1000 } });
+    if (ctxInit) await ctxInit(ctx);
+    const page = await ctx.newPage();
+    page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+    // a CSP violation or a failed script shows up here
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/favicon|status of 40[139]/.test(m.text())) errors.push(`console: ${m.text()}`);
+    });
+    await page.goto(url);
+    return page;
+  }
+
+  async function logIn(page: Page, user: string): Promise<void> {
+    const form = page.getByRole('form', { name: 'Log in' });
+    await form.getByLabel('Username').fill(user);
+    await form.getByLabel('Password').fill(pw(user));
+    await form.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('tab', { name: 'Pending' }).waitFor();
+  }
+
+  const card = (page: Page, p: Proposal) => page.getByRole('article', { name: `Proposal ${p.asset} / ${p.tag}` });
+
+  before(async function () {
+    const chromium = ensureDebianBinary('chromium', 'chromium');
+    if (!chromium) return this.skip();
+    srv = await startApprovalsServer(USERS);
+    url = `${srv.url}twinloop/approvals`;
+    await srv.rpc('openGate', G, 5);
+    barrel = await srv.rpc('addProposal', G, { asset: ASSET, tag: 'barrel_temp_sp' });
+    // a second setpoint: a big step (two approvers), expiring soon, with a stale input
+    speed = await srv.rpc('addProposal', G, {
+      asset: ASSET, tag: 'screw_speed_sp', unit: 'rpm', currentValue: 62, proposedValue: 70,
+      rationale: 'A faster screw raises throughput; the model predicts energy per kg stays flat.',
+      predictedEffect: { kpiTag: 'throughput', kpiUnit: 'kg/h', currentKpi: 118, predictedKpi: 126, lowKpi: 121, highKpi: 131, intervalPct: 90 },
+      fitRange: { fromTsMs: Date.now() - 3_600_000, toTsMs: Date.now(), setpointMin: 55, setpointMax: 72 },
+      expiresTsMs: Date.now() + 100_000,
+    }, { ok: false, violations: [{ code: 'STALE_INPUT', message: 'melt_temp is 14 s old (limit 10 s)', tag: 'melt_temp' }] });
+    browser = await launchChromium(chromium);
+  });
+
+  after(async function () {
+    await browser?.close();
+    await srv?.stop();
+  });
+
+  it('lets a supervisor approve with reason and password, and shows the decision in the history under that user', async function () {
+    const page = await open();
+    await logIn(page, 'supervisor');
+    expect(await page.locator('#who').innerText()).to.equal('Dana Reyes (shift supervisor) (supervisor)');
+
+    const c = card(page, barrel);
+    await c.waitFor();
+    const text = await c.innerText();
+    expect(text).to.include('215.0').and.include('211.0').and.include('degC');
+    expect(text).to.include('energy_per_kg').and.include('90 % interval');
+    expect(text).to.include('within the envelope');
+    expect(text).to.include('0 of 1 needed');
+    expect(await c.getByRole('img').count()).to.equal(1); // the chart
+    // the other proposal shows its failing envelope check and the two-person rule
+    const s = await card(page, speed).innerText();
+    expect(s).to.include('STALE_INPUT').and.include('0 of 2 needed (two-person rule)');
+
+    if (process.env.TWINLOOP_SCREENSHOT_DIR) {
+      mkdirSync(process.env.TWINLOOP_SCREENSHOT_DIR, { recursive: true });
+      await page.screenshot({ path: join(process.env.TWINLOOP_SCREENSHOT_DIR, 'approvals.png'), fullPage: true });
+    }
+
+    await c.getByRole('button', { name: 'Approve' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Approve setpoint change' });
+    await dialog.waitFor();
+    expect(await dialog.getByLabel('Meaning of the signature').inputValue()).to.equal('Approved: I authorise this setpoint change');
+    await dialog.getByLabel('Reason').fill('Energy per kg down, quality holds');
+    await dialog.getByLabel('Password').fill('not my password');
+    await dialog.getByRole('button', { name: 'Sign and approve' }).click();
+    await dialog.getByRole('alert').filter({ hasText: 'wrong password' }).waitFor();
+    expect((await srv!.rpc('calls', G)).decideCalls).to.deep.equal([]);
+
+    await dialog.getByLabel('Password').fill(pw('supervisor'));
+    await dialog.getByRole('button', { name: 'Sign and approve' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    const calls = (await srv!.rpc('calls', G)).decideCalls;
+    expect(calls).to.have.length(1);
+    expect(calls[0]).to.include({ proposalId: barrel.id, verdict: 'approve', user: 'supervisor', printedName: 'Dana Reyes (shift supervisor)', reason: 'Energy per kg down, quality holds' });
+    // the card moves to "Recently ended" as approved, without Approve/Reject
+    await c.locator('.state', { hasText: 'approved' }).waitFor();
+    expect(await c.getByRole('button', { name: 'Approve' }).count()).to.equal(0);
+
+    await page.getByRole('tab', { name: 'History' }).click();
+    const ledger = page.getByRole('table', { name: /^Ledger of / });
+    const row = ledger.getByRole('row').filter({ hasText: 'decision: approve' });
+    await row.waitFor();
+    expect(await row.innerText()).to.include('Dana Reyes (shift supervisor) (supervisor)').and.include('Energy per kg down, quality holds');
+    expect(await page.getByText(/Ledger chain verified: \d+ records intact/).count()).to.equal(1);
+    if (process.env.TWINLOOP_SCREENSHOT_DIR) await page.screenshot({ path: join(process.env.TWINLOOP_SCREENSHOT_DIR, 'approvals-history.png') });
+    expect(errors).to.deep.equal([]);
+  });
+
+  it('lets a second supervisor reject another proposal', async function () {
+    const page = await open();
+    await logIn(page, 'supervisor2');
+    const c = card(page, speed);
+    await c.getByRole('button', { name: 'Reject' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Reject setpoint change' });
+    expect(await dialog.getByLabel('Meaning of the signature').inputValue()).to.match(/^Rejected: /);
+    // an empty reason is refused in the page
+    await dialog.getByLabel('Password').fill(pw('supervisor2'));
+    await dialog.getByRole('button', { name: 'Sign and reject' }).click();
+    await dialog.getByRole('alert').filter({ hasText: 'reason' }).waitFor();
+    await dialog.getByLabel('Reason').fill('Melt temperature reading is stale');
+    await dialog.getByLabel('Password').fill(pw('supervisor2'));
+    await dialog.getByRole('button', { name: 'Sign and reject' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await c.locator('.state', { hasText: 'rejected' }).waitFor();
+    expect(await srv!.rpc('state', G, speed.id)).to.equal('rejected');
+    const last = (await srv!.rpc('calls', G)).decideCalls.at(-1)!;
+    expect(last).to.include({ proposalId: speed.id, verdict: 'reject', user: 'supervisor2', printedName: 'Sam Okafor (process engineer)' });
+    expect(errors).to.deep.equal([]);
+  });
+
+  it('shows a viewer the proposals but no Approve or Reject, and the policy switch disabled', async function () {
+    const pending = await srv!.rpc('addProposal', G, { asset: ASSET, tag: 'zone2_temp_sp', currentValue: 200, proposedValue: 198 });
+    const page = await open();
+    await logIn(page, 'viewer');
+    const c = card(page, pending);
+    await c.waitFor();
+    expect(await c.getByRole('button').count()).to.equal(0);
+    expect(await page.getByRole('button', { name: 'Approve' }).count()).to.equal(0);
+    expect(await page.getByText(/Read only/).count()).to.be.greaterThan(0);
+    expect(await page.getByRole('switch', { name: /^Auto-approval for / }).isDisabled()).to.equal(true);
+    expect(errors).to.deep.equal([]);
+  });
+
+  it('reuses the editor\'s login (localStorage auth-tokens) instead of asking again', async function () {
+    const token = await login(srv!.url, 'supervisor', pw('supervisor'));
+    const page = await open(async (ctx) => {
+      await ctx.addInitScript((t: string) => localStorage.setItem('auth-tokens', JSON.stringify({ access_token: t })), token);
+    });
+    await page.getByRole('tab', { name: 'Pending' }).waitFor();
+    expect(await page.getByLabel('Username').isVisible()).to.equal(false);
+    expect(await page.locator('#who').innerText()).to.equal('Dana Reyes (shift supervisor) (supervisor)');
+    expect(errors).to.deep.equal([]);
+  });
+});
