@@ -40,6 +40,8 @@ export interface MqttWriteSettings {
 export interface MqttWriteLink {
   subscribe(filter: string, qos: 0 | 1 | 2, handler: MessageHandler): (unsubscribe?: boolean) => void;
   publishDirect(topic: string, payload: Buffer | string, qos?: 0 | 1 | 2): Promise<void>;
+  /** Whether the link is up now (a command with the link down fails at once, with a clear reason). */
+  isConnected(): boolean;
 }
 
 const TOPIC_PART = /^[^#+\0]+$/;
@@ -189,7 +191,12 @@ export class MqttWriteTransport implements WriterTransport {
     return this.s.format === 'json' ? this.s.readBackTopic : `${this.spTopic('DATA')} metric ${this.s.metric}`;
   }
 
+  private requireLink(): void {
+    if (!this.link.isConnected()) throw new TwinError('CONNECTION', 'not connected to the broker');
+  }
+
   async readCurrent(): Promise<number> {
+    this.requireLink();
     if (this.last !== undefined) return this.last;
     if (this.s.format === 'sparkplug') this.requestRebirth();
     const v = await this.waitFor(() => true, this.s.readBackTimeoutMs);
@@ -198,6 +205,7 @@ export class MqttWriteTransport implements WriterTransport {
   }
 
   async write(value: number, cmd: Command): Promise<void> {
+    this.requireLink();
     this.sinceWrite = [];
     const nowMs = this.now();
     const [topic, payload] =

@@ -37,7 +37,12 @@ export default function (RED: NodeAPI): void {
       if (b.configError) throw new TwinError('BAD_CONFIG', t('errors.brokerInvalid', { error: b.configError }));
       broker = b;
       const cfg = validateWriterCommon(RED, def, t);
-      transport = new MqttWriteTransport(broker, validateMqttWriteSettings(def as unknown as Record<string, unknown>, cfg.readBackTimeoutMs));
+      const link = {
+        subscribe: b.subscribe.bind(b),
+        publishDirect: b.publishDirect.bind(b),
+        isConnected: () => b.link?.state === 'connected',
+      };
+      transport = new MqttWriteTransport(link, validateMqttWriteSettings(def as unknown as Record<string, unknown>, cfg.readBackTimeoutMs));
       attachWriterInput(node, cfg, transport, t);
     } catch (err) {
       refuseInputs(node, t, (err as Error).message);
