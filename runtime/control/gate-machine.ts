@@ -1,0 +1,476 @@
+/**
+ * The approval gate as a pure state machine: `handle(input, nowMs)` mutates the GateState and returns
+ * the effects, in the order they must happen (records before the command they justify, replies last).
+ * No I/O, no clock of its own: the operator (gate-operator.ts) supplies the time and the timer, the
+ * executor (gate.ts) makes the effects durable. Marble and property tests drive this directly.
+ *
+ * Life of a proposal:  pending → approved → (commands, one ramp step at a time) → done | failed
+ *                      pending → rejected | expired | superseded ;  approved → blocked | superseded | expired
+ */
+import type { Command, Decision, EnvelopeCheck, Proposal, WriteResult } from '../model/control.js';
+import type { Reading } from '../model/reading.js';
+import { signCommand } from './command.js';
+import { checkEnvelope, readingKey } from './envelope.js';
+import { planRamp, requiredGapMs } from './ramp.js';
+import {
+  DEFAULT_RESULT_GRACE_MS,
+  FINAL_STATES,
+  POLICY_USER,
+  commandIdFor,
+  emptyGateState,
+  snapshot,
+  type Change,
+  type DecisionOutcome,
+  type DecisionRequest,
+  type GateConfig,
+  type GateEffect,
+  type GateInput,
+  type GateState,
+} from './gate-state.js';
+import type { LedgerEntry } from './stores.js';
+
+/** Violations that no waiting can cure: an approval that would run into them is refused at once. */
+const HARD_CODES = new Set(['ABOVE_HIGH', 'BELOW_LOW', 'STEP_TOO_LARGE']);
+
+/** Readings kept for the envelope check (a flow may send many tags; memory stays bounded). */
+const MAX_READING_KEYS = 2000;
+
+/** A refused input: the caller (node) reports it through done(err); nothing is recorded. */
+class Refusal extends Error {}
+
+export class GateMachine {
+  readonly state: GateState;
+  private readonly graceMs: number;
+
+  constructor(readonly config: GateConfig, state?: GateState) {
+    this.state = state ?? emptyGateState(config);
+    this.graceMs = config.resultGraceMs ?? DEFAULT_RESULT_GRACE_MS;
+  }
+
+  private get env() {
+    return this.config.envelope;
+  }
+
+  /** After a restore: re-emit the unanswered command unchanged while it is valid, then catch up with time. */
+  start(nowMs: number): GateEffect[] {
+    const out: GateEffect[] = [];
+    const cmd = this.state.inflight;
+    if (cmd && nowMs <= cmd.expiresTsMs) out.push({ kind: 'command', command: cmd, replay: true });
+    this.advance(nowMs, out);
+    return out;
+  }
+
+  handle(input: GateInput, nowMs: number): GateEffect[] {
+    const out: GateEffect[] = [];
+    // Time first: a proposal that expired a moment ago is expired before anyone decides on it.
+    this.advance(nowMs, out);
+    let outcome: DecisionOutcome = { ok: true };
+    try {
+      switch (input.kind) {
+        case 'proposal':
+          outcome = this.onProposal(input.proposal, nowMs, out);
+          break;
+        case 'reading':
+          this.onReading(input.reading);
+          break;
+        case 'result':
+          outcome = this.onResult(input.result, nowMs, out);
+          break;
+        case 'decide':
+          outcome = this.onDecide(input.request, nowMs, out);
+          break;
+        case 'policy':
+          outcome = this.onPolicy(input.enabled, input.user, nowMs, out);
+          break;
+        case 'tick':
+          break;
+      }
+    } catch (err) {
+      if (!(err instanceof Refusal)) throw err; // a bug: let it surface
+      outcome = { ok: false, error: err.message };
+    }
+    this.advance(nowMs, out);
+    if (input.kind !== 'tick' && input.token !== undefined) {
+      // The state as it is after time has been applied too (an approval that was blocked at once says so).
+      const id = input.kind === 'proposal' ? input.proposal.id : input.kind === 'decide' ? input.request.proposalId : input.kind === 'result' ? input.result.proposalId : undefined;
+      const c = id === undefined ? undefined : this.state.changes.get(id);
+      if (outcome.ok && c && outcome.state !== undefined) outcome = { ...outcome, state: c.state };
+      out.push({ kind: 'reply', token: input.token, outcome });
+    }
+    return out;
+  }
+
+  /** When the machine next has something to do on its own (Infinity: nothing). */
+  nextWakeMs(nowMs: number): number {
+    const at: number[] = [];
+    for (const c of this.state.changes.values()) if (c.state === 'pending') at.push(c.proposal.expiresTsMs);
+    const inflight = this.state.inflight;
+    if (inflight) at.push(inflight.expiresTsMs + this.graceMs);
+    const ex = this.executing();
+    if (ex && !inflight) {
+      if (ex.commands.length === 0) at.push(ex.proposal.expiresTsMs);
+      try {
+        const next = this.nextStep(ex, nowMs);
+        if (next) at.push(next.dueMs);
+      } catch {
+        // no plan: advance() blocks the change at once
+      }
+    }
+    const future = at.filter((t) => t > nowMs);
+    return future.length ? Math.min(...future) : Infinity;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // What the page shows and the rules use.
+
+  /**
+   * The setpoint as the gate knows it: its latest reading, or the value the gate last wrote and read
+   * back when that is newer (the plant's next report may lag the write).
+   */
+  setpointValue(): number | undefined {
+    const r = this.state.readings.get(readingKey(this.env.asset, this.env.tag));
+    const w = this.state.lastWritten;
+    if (w && (!r || r.tsMs < w.tsMs)) return w.value;
+    return r?.value;
+  }
+
+  /** The size of a proposal's change, against its own current value and the latest reading (the larger). */
+  changeSize(p: Proposal): number {
+    const sp = this.setpointValue();
+    const a = Math.abs(p.proposedValue - p.currentValue);
+    return sp === undefined ? a : Math.max(a, Math.abs(p.proposedValue - sp));
+  }
+
+  requiredApprovals(c: Change): number {
+    return Math.max(c.requiredApprovals, this.changeSize(c.proposal) > this.config.twoPersonAboveStep ? 2 : 1);
+  }
+
+  /** The whole change checked against the envelope as of now (decision time, the page). */
+  checkChange(p: Proposal, nowMs: number): EnvelopeCheck {
+    return checkEnvelope(this.env, {
+      fromValue: this.setpointValue() ?? p.currentValue,
+      toValue: p.proposedValue,
+      lastChangeTsMs: this.state.lastChangeTsMs,
+      nowMs,
+      readings: this.state.readings,
+      scope: 'change',
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Inputs.
+
+  private onProposal(p: Proposal, nowMs: number, out: GateEffect[]): DecisionOutcome {
+    const env = this.env;
+    if (p.asset !== env.asset || p.tag !== env.tag) {
+      throw new Refusal(`proposal is for ${p.asset}/${p.tag}; this gate is for ${env.asset}/${env.tag}`);
+    }
+    if (this.state.changes.has(p.id)) throw new Refusal(`proposal ${p.id} is already known (a replay?)`);
+    if (p.quality === 'bad') throw new Refusal(`proposal ${p.id} rests on bad-quality inputs${p.qualityReason ? ` (${p.qualityReason})` : ''}`);
+    if (nowMs >= p.expiresTsMs) throw new Refusal(`proposal ${p.id} expired at ${new Date(p.expiresTsMs).toISOString()} before it arrived`);
+
+    const c: Change = { proposal: p, state: 'pending', decisions: [], requiredApprovals: 1, commands: [], results: new Map() };
+    c.requiredApprovals = this.requiredApprovals(c);
+    this.state.changes.set(p.id, c);
+    this.record(out, c, 'proposal', p);
+
+    // One open proposal per setpoint: the newest one is what the proposer now thinks.
+    for (const old of this.state.changes.values()) {
+      if (old !== c && old.state === 'pending') {
+        this.end(old, 'superseded', `superseded by proposal ${p.id}`, nowMs);
+        this.record(out, old, 'superseded', { supersededBy: p.id, state: old.state, reason: old.reason });
+      }
+    }
+    this.maybeAutoApprove(c, nowMs, out);
+    return { ok: true, state: c.state };
+  }
+
+  private maybeAutoApprove(c: Change, nowMs: number, out: GateEffect[]): void {
+    const policy = this.config.autoApproval;
+    if (!policy.enabled || !this.state.autoApprovalOn) return;
+    const size = this.changeSize(c.proposal);
+    if (size > policy.maxStep || c.requiredApprovals > 1 || c.proposal.quality !== 'good') return;
+    const check = this.checkChange(c.proposal, nowMs);
+    if (!check.ok) return; // left for a person, who sees why
+    this.approve(
+      c,
+      {
+        proposalId: c.proposal.id,
+        verdict: 'approve',
+        user: POLICY_USER,
+        printedName: 'Auto-approval policy',
+        meaning: 'Approved by the auto-approval policy: small change, envelope holds, inputs good',
+        reason: `change ${round(size)} ≤ ${policy.maxStep} and envelope ${check.version} holds`,
+        tsMs: nowMs,
+        envelopeVersion: this.config.envelopeVersion,
+      },
+      check,
+      nowMs,
+      out,
+    );
+  }
+
+  private onReading(r: Reading): void {
+    const key = readingKey(r.asset, r.tag);
+    const prev = this.state.readings.get(key);
+    if (prev && prev.tsMs > r.tsMs) return; // a late reading never replaces a newer one
+    if (!prev && this.state.readings.size >= MAX_READING_KEYS) {
+      const oldest = this.state.readings.keys().next().value;
+      if (oldest !== undefined) this.state.readings.delete(oldest);
+    }
+    this.state.readings.delete(key); // re-insert: the map's order is least recently updated first
+    this.state.readings.set(key, r);
+  }
+
+  private onDecide(req: DecisionRequest, nowMs: number, out: GateEffect[]): DecisionOutcome {
+    const c = this.state.changes.get(req.proposalId);
+    if (!c) throw new Refusal(`no proposal ${req.proposalId} at this gate`);
+    const user = typeof req.user === 'string' ? req.user.trim() : '';
+    if (user === '') throw new Refusal('a decision needs the user who makes it');
+    if (user.startsWith('policy:')) throw new Refusal(`user names starting with "policy:" are reserved for policies`);
+    const reason = typeof req.reason === 'string' ? req.reason.trim() : '';
+    if (reason === '') throw new Refusal('a decision needs a reason');
+    if (req.verdict !== 'approve' && req.verdict !== 'reject') throw new Refusal(`verdict must be approve or reject, not ${String(req.verdict)}`);
+    if (c.state !== 'pending') throw new Refusal(`proposal ${c.proposal.id} is ${c.state}${c.reason ? ` (${c.reason})` : ''}; it cannot be decided`);
+
+    const printedName = typeof req.printedName === 'string' && req.printedName.trim() !== '' ? req.printedName.trim() : user;
+    const check = this.checkChange(c.proposal, nowMs);
+    const decision: Decision = {
+      proposalId: c.proposal.id,
+      verdict: req.verdict,
+      user,
+      printedName,
+      meaning: req.verdict === 'approve' ? 'Approved: I authorise this setpoint change' : 'Rejected: I do not authorise this setpoint change',
+      reason,
+      tsMs: nowMs,
+      envelopeVersion: this.config.envelopeVersion,
+    };
+    if (req.verdict === 'reject') {
+      // Stopping a change is always allowed, also for someone who approved it a moment ago.
+      c.decisions.push(decision);
+      this.end(c, 'rejected', `rejected by ${user}: ${reason}`, nowMs);
+      this.record(out, c, 'decision', this.decisionData(decision, c, check));
+      return { ok: true, state: c.state };
+    }
+    if (c.decisions.some((d) => d.verdict === 'approve' && d.user === user)) {
+      throw new Refusal(`${user} has already approved this change; a second approval must come from a different user`);
+    }
+    const hard = check.violations.filter((v) => HARD_CODES.has(v.code));
+    if (hard.length > 0) {
+      throw new Refusal(`the change is outside the envelope (${check.version}): ${hard.map((v) => v.message).join('; ')}`);
+    }
+    this.approve(c, decision, check, nowMs, out);
+    return { ok: true, state: c.state };
+  }
+
+  private approve(c: Change, decision: Decision, check: EnvelopeCheck, nowMs: number, out: GateEffect[]): void {
+    c.requiredApprovals = this.requiredApprovals(c);
+    c.decisions.push(decision);
+    const approvals = c.decisions.filter((d) => d.verdict === 'approve').length;
+    if (approvals < c.requiredApprovals) {
+      this.record(out, c, 'decision', this.decisionData(decision, c, check));
+      return;
+    }
+    c.state = 'approved';
+    this.record(out, c, 'decision', this.decisionData(decision, c, check));
+    // One change in execution per setpoint: the newest approval wins, the rest of an older ramp is dropped.
+    // (A command of the older change still in flight is awaited before this one's first step.)
+    for (const old of this.state.changes.values()) {
+      if (old !== c && old.state === 'approved') {
+        this.end(old, 'superseded', `rest of the change superseded by the approval of ${c.proposal.id}`, nowMs);
+        this.record(out, old, 'superseded', { supersededBy: c.proposal.id, state: old.state, reason: old.reason, stepsWritten: old.commands.length });
+      }
+    }
+  }
+
+  private decisionData(d: Decision, c: Change, check: EnvelopeCheck) {
+    return { ...d, state: c.state, requiredApprovals: c.requiredApprovals, envelopeCheck: check };
+  }
+
+  private onPolicy(enabled: boolean, user: string, nowMs: number, out: GateEffect[]): DecisionOutcome {
+    const u = typeof user === 'string' ? user.trim() : '';
+    if (u === '') throw new Refusal('switching auto-approval needs the user who does it');
+    if (typeof enabled !== 'boolean') throw new Refusal('auto-approval switch must be true or false');
+    if (enabled && !this.config.autoApproval.enabled) throw new Refusal('auto-approval is not configured on this gate; it cannot be switched on');
+    this.state.autoApprovalOn = enabled;
+    const entry: LedgerEntry = {
+      type: 'policy',
+      asset: this.env.asset,
+      tag: this.env.tag,
+      data: { policy: 'auto-approval', enabled, maxStep: this.config.autoApproval.maxStep, user: u, tsMs: nowMs },
+    };
+    out.push({ kind: 'record', entry });
+    return { ok: true };
+  }
+
+  private onResult(r: WriteResult, nowMs: number, out: GateEffect[]): DecisionOutcome {
+    const owner = this.state.commandOwner.get(r.commandId);
+    const c = owner === undefined ? undefined : this.state.changes.get(owner);
+    const cmd = c?.commands.find((x) => x.id === r.commandId);
+    if (!c || !cmd) throw new Refusal(`write result for command ${r.commandId}, which this gate did not issue`);
+    if (r.proposalId !== cmd.proposalId || r.asset !== cmd.asset || r.tag !== cmd.tag || r.value !== cmd.value) {
+      throw new Refusal(`write result for command ${r.commandId} does not match the command (proposal, target or value differ)`);
+    }
+    if (c.results.has(r.commandId)) return { ok: true, state: c.state }; // the first result counts; a repeat changes nothing
+    applyResult(this.state, c, cmd, r, nowMs);
+    const type = r.outcome === 'refused' ? 'refused' : r.readBackOk !== undefined ? 'readback' : 'write';
+    out.push({ kind: 'record', entry: { type, asset: cmd.asset, tag: cmd.tag, proposalId: cmd.proposalId, data: r }, snapshot: snapshot(c), result: r });
+    return { ok: true, state: c.state };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Time: expiries, lapsed commands, the next ramp step.
+
+  private advance(nowMs: number, out: GateEffect[]): void {
+    for (const c of this.state.changes.values()) {
+      if (c.state === 'pending' && nowMs >= c.proposal.expiresTsMs) {
+        this.end(c, 'expired', 'not decided before it expired', nowMs);
+        this.record(out, c, 'expired', { state: c.state, reason: c.reason });
+      }
+    }
+    const inflight = this.state.inflight;
+    if (inflight && nowMs >= inflight.expiresTsMs + this.graceMs) {
+      const c = this.state.changes.get(inflight.proposalId)!;
+      this.state.inflight = undefined;
+      // It may have been written up to its expiry: count that as the last change (dwell stays safe).
+      this.state.lastChangeTsMs = Math.max(this.state.lastChangeTsMs ?? -Infinity, inflight.expiresTsMs);
+      if (c.state === 'approved') this.end(c, 'failed', `no write result for step ${inflight.step} before the command expired`, nowMs);
+      this.record(out, c, 'expired', { commandId: inflight.id, step: inflight.step, state: c.state, reason: 'command expired without a write result' });
+    }
+    const ex = this.executing();
+    if (ex && !this.state.inflight) this.issueNext(ex, nowMs, out);
+  }
+
+  private executing(): Change | undefined {
+    for (const c of this.state.changes.values()) if (c.state === 'approved') return c;
+    return undefined;
+  }
+
+  /** The next step of an executing change: its value, the value before it, and when it is due. */
+  private nextStep(c: Change, nowMs: number): { step: number; plan: number[]; fromValue: number; dueMs: number } | undefined {
+    const k = c.commands.length + 1;
+    const to = c.proposal.proposedValue;
+    let plan = c.plan;
+    let fromValue: number;
+    if (k === 1) {
+      fromValue = this.setpointValue() ?? c.proposal.currentValue;
+      if (!plan) plan = this.env.ramp ? planValues(this.env, fromValue, to, nowMs) : [to];
+    } else {
+      fromValue = c.commands[k - 2]!.value;
+      // After a restart the plan is rebuilt from the last commanded value; step numbers carry on.
+      if (!plan) plan = [...c.commands.map((x) => x.value), ...planValues(this.env, fromValue, to, nowMs)];
+    }
+    if (plan.length === 0) plan = [to]; // already there: one confirming write
+    if (k > plan.length) return undefined;
+    const value = plan[k - 1]!;
+    const last = this.state.lastChangeTsMs;
+    const dueMs = last === undefined ? nowMs : Math.max(nowMs, last + Math.ceil(requiredGapMs(this.env, fromValue, value)));
+    return { step: k, plan, fromValue, dueMs };
+  }
+
+  private issueNext(c: Change, nowMs: number, out: GateEffect[]): void {
+    if (c.commands.length === 0 && nowMs >= c.proposal.expiresTsMs) {
+      this.end(c, 'expired', 'approved, but not started before the proposal expired', nowMs);
+      this.record(out, c, 'expired', { state: c.state, reason: c.reason });
+      return;
+    }
+    let next;
+    try {
+      next = this.nextStep(c, nowMs);
+    } catch (err) {
+      this.end(c, 'blocked', `no ramp plan: ${(err as Error).message}`, nowMs);
+      this.record(out, c, 'blocked', { state: c.state, reason: c.reason });
+      return;
+    }
+    if (!next) {
+      this.end(c, 'done', 'every step written and read back', nowMs);
+      this.record(out, c, 'readback', { state: c.state, reason: c.reason });
+      return;
+    }
+    if (nowMs < next.dueMs) return; // dwell / rate: the timer comes back at dueMs
+    const value = next.plan[next.step - 1]!;
+    // The write-time re-check: the latest readings, now, this one step.
+    const check = checkEnvelope(this.env, {
+      fromValue: next.fromValue,
+      toValue: value,
+      lastChangeTsMs: this.state.lastChangeTsMs,
+      nowMs,
+      readings: this.state.readings,
+      scope: 'step',
+    });
+    if (!check.ok) {
+      this.end(c, 'blocked', `step ${next.step}: ${check.violations.map((v) => v.message).join('; ')}`, nowMs);
+      this.record(out, c, 'blocked', { state: c.state, reason: c.reason, step: next.step, value, fromValue: next.fromValue, envelopeCheck: check });
+      return;
+    }
+    c.plan = next.plan;
+    const p = c.proposal;
+    const unsigned = {
+      id: commandIdFor(p.asset, p.tag, p.id, next.step),
+      proposalId: p.id,
+      asset: p.asset,
+      tag: p.tag,
+      value,
+      step: next.step,
+      steps: next.plan.length,
+      fromValue: next.fromValue,
+      issuedTsMs: nowMs,
+      expiresTsMs: nowMs + this.config.commandTtlMs,
+      envelopeVersion: this.config.envelopeVersion,
+      ...(p.unit !== undefined ? { unit: p.unit } : {}),
+    };
+    const cmd: Command = signCommand(this.config.signingKey, unsigned);
+    c.commands.push(cmd);
+    this.state.commandOwner.set(cmd.id, p.id);
+    this.state.inflight = cmd;
+    this.record(out, c, 'command', cmd);
+    out.push({ kind: 'command', command: cmd });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private end(c: Change, state: Change['state'], reason: string, nowMs: number): void {
+    c.state = state;
+    c.reason = reason;
+    if (FINAL_STATES.has(state)) c.endedTsMs = nowMs;
+  }
+
+  private record(out: GateEffect[], c: Change, type: LedgerEntry['type'], data: unknown): void {
+    const entry: LedgerEntry = { type, asset: c.proposal.asset, tag: c.proposal.tag, proposalId: c.proposal.id, data };
+    out.push({ kind: 'record', entry, snapshot: snapshot(c) });
+  }
+}
+
+/**
+ * A write result's effect on the state (live and on restore alike). A step counts as done only when
+ * written AND read back equal; anything else ends the change as failed.
+ */
+export function applyResult(state: GateState, c: Change, cmd: Command, r: WriteResult, atMs: number): void {
+  c.results.set(r.commandId, r);
+  if (state.inflight?.id === r.commandId) state.inflight = undefined;
+  // A failed write may still have reached the plant: it counts as a change for dwell and rate.
+  if (r.outcome !== 'refused') state.lastChangeTsMs = Math.max(state.lastChangeTsMs ?? -Infinity, atMs);
+  const latest = c.commands[c.commands.length - 1];
+  const ok = r.outcome === 'written' && r.readBackOk === true;
+  if (ok) state.lastWritten = { value: cmd.value, tsMs: atMs };
+  if (c.state !== 'approved' || latest?.id !== cmd.id) return; // a superseded change's late result: recorded, nothing more
+  if (!ok) {
+    const why =
+      r.outcome === 'written' ? (r.readBackOk === false ? `read back ${r.readBackValue ?? '?'} instead of ${cmd.value}` : 'no read-back') : `${r.outcome}${r.reason ? `: ${r.reason}` : ''}`;
+    c.state = 'failed';
+    c.reason = `step ${cmd.step}: ${why}`;
+    c.endedTsMs = atMs;
+  } else if (cmd.step >= cmd.steps) {
+    c.state = 'done';
+    c.reason = cmd.steps > 1 ? `all ${cmd.steps} steps written and read back` : 'written and read back';
+    c.endedTsMs = atMs;
+  }
+}
+
+function planValues(env: GateConfig['envelope'], fromValue: number, toValue: number, nowMs: number): number[] {
+  return planRamp(env, fromValue, toValue, nowMs).map((s) => s.value);
+}
+
+function round(v: number): string {
+  return String(Number(v.toPrecision(10)));
+}

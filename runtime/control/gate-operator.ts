@@ -1,0 +1,62 @@
+/**
+ * The gate machine as an RxJS operator: inputs in, effects out, with time and the timer taken from
+ * an injected SchedulerLike (wall clock in a flow, virtual time under TestScheduler). Expiry, dwell
+ * and the spacing of ramp steps are all timers re-armed after every input for the machine's next
+ * wake-up, so nothing polls.
+ */
+import { Observable, mergeMap, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import type { GateMachine } from './gate-machine.js';
+import type { GateEffect, GateInput } from './gate-state.js';
+
+/** The effects one at a time, in order. */
+export function gateEffects(machine: GateMachine, scheduler: SchedulerLike): OperatorFunction<GateInput, GateEffect> {
+  return (input$) => input$.pipe(gateEffectBatches(machine, scheduler), mergeMap((batch) => batch));
+}
+
+/** The effects of each input (or timer tick) as one array; empty batches are not emitted. */
+export function gateEffectBatches(machine: GateMachine, scheduler: SchedulerLike): OperatorFunction<GateInput, GateEffect[]> {
+  return (input$) =>
+    new Observable<GateEffect[]>((subscriber) => {
+      let timer: Subscription | undefined;
+      let timerAtMs = Infinity;
+
+      const arm = (): void => {
+        const nowMs = scheduler.now();
+        const atMs = machine.nextWakeMs(nowMs);
+        if (atMs === timerAtMs) return;
+        timer?.unsubscribe();
+        timer = undefined;
+        timerAtMs = atMs;
+        if (atMs === Infinity) return;
+        timer = scheduler.schedule(() => {
+          timer = undefined;
+          timerAtMs = Infinity;
+          emit(machine.handle({ kind: 'tick' }, scheduler.now()));
+        }, Math.max(0, atMs - nowMs));
+      };
+      const emit = (effects: GateEffect[]): void => {
+        if (effects.length > 0) subscriber.next(effects);
+        arm();
+      };
+
+      emit(machine.start(scheduler.now()));
+      const sub = input$.subscribe({
+        next: (input) => {
+          let effects: GateEffect[];
+          try {
+            effects = machine.handle(input, scheduler.now());
+          } catch (err) {
+            subscriber.error(err); // a bug in the machine: stop rather than act on a broken state
+            return;
+          }
+          emit(effects);
+        },
+        error: (err) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      });
+      return () => {
+        sub.unsubscribe();
+        timer?.unsubscribe();
+      };
+    });
+}

@@ -1,0 +1,94 @@
+/**
+ * Rebuild a gate's state from the ledger (on start). The ledger is the truth: states come from the
+ * gate's own records as written (a decision record carries the state it led to), write results from
+ * the writers' records (or the gate's, when the writer used another ledger). Nothing is decided
+ * here; the machine's start() then re-emits an unanswered command unchanged and catches up with time.
+ *
+ * A shared ledger may hold other setpoints' records: only this gate's asset/tag count.
+ */
+import type { Command, Decision, LedgerRecord, Proposal, ProposalState, WriteResult } from '../model/control.js';
+import { applyResult } from './gate-machine.js';
+import { FINAL_STATES, emptyGateState, type Change, type GateConfig, type GateState } from './gate-state.js';
+
+const RESULT_TYPES = new Set(['write', 'readback', 'refused']);
+
+function isResult(data: unknown): data is WriteResult {
+  const d = data as Partial<WriteResult> | null;
+  return !!d && typeof d.commandId === 'string' && (d.outcome === 'written' || d.outcome === 'refused' || d.outcome === 'failed');
+}
+
+export function restoreGateState(config: GateConfig, records: readonly LedgerRecord[]): GateState {
+  const { asset, tag } = config.envelope;
+  const state = emptyGateState(config);
+  const mine = records.filter((r) => r.asset === asset && r.tag === tag);
+
+  // A writer records 'write' and then 'readback' for one command: the last record of a command is its result.
+  const lastResultSeq = new Map<string, number>();
+  for (const r of mine) if (RESULT_TYPES.has(r.type) && isResult(r.data)) lastResultSeq.set(r.data.commandId, r.seq);
+
+  const setState = (c: Change, s: unknown, reason: unknown, tsMs: number): void => {
+    if (typeof s !== 'string') return;
+    c.state = s as ProposalState;
+    if (typeof reason === 'string') c.reason = reason;
+    if (FINAL_STATES.has(c.state)) c.endedTsMs = tsMs;
+  };
+
+  for (const rec of mine) {
+    const data = rec.data as Record<string, unknown>;
+    const c = rec.proposalId !== undefined ? state.changes.get(rec.proposalId) : undefined;
+    switch (rec.type) {
+      case 'proposal': {
+        const p = rec.data as Proposal;
+        if (!state.changes.has(p.id)) state.changes.set(p.id, { proposal: p, state: 'pending', decisions: [], requiredApprovals: 1, commands: [], results: new Map() });
+        break;
+      }
+      case 'decision': {
+        if (!c) break;
+        const { state: s, requiredApprovals, envelopeCheck: _check, ...decision } = data;
+        c.decisions.push(decision as unknown as Decision);
+        if (typeof requiredApprovals === 'number') c.requiredApprovals = Math.max(c.requiredApprovals, requiredApprovals);
+        setState(c, s, (decision as { verdict?: string }).verdict === 'reject' ? `rejected by ${String(decision.user)}: ${String(decision.reason)}` : undefined, rec.tsMs);
+        break;
+      }
+      case 'command': {
+        if (!c) break;
+        const cmd = rec.data as Command;
+        c.commands.push(cmd);
+        state.commandOwner.set(cmd.id, c.proposal.id);
+        state.inflight = cmd;
+        break;
+      }
+      case 'superseded':
+      case 'blocked':
+      case 'expired': {
+        if (!c) break;
+        if (typeof data.commandId === 'string' && state.inflight?.id === data.commandId) {
+          state.inflight = undefined;
+          const cmd = c.commands.find((x) => x.id === data.commandId);
+          if (cmd) state.lastChangeTsMs = Math.max(state.lastChangeTsMs ?? -Infinity, cmd.expiresTsMs);
+        }
+        setState(c, data.state ?? rec.type, data.reason, rec.tsMs);
+        break;
+      }
+      case 'write':
+      case 'readback':
+      case 'refused': {
+        if (isResult(rec.data)) {
+          const r = rec.data;
+          if (lastResultSeq.get(r.commandId) !== rec.seq) break;
+          const owner = state.changes.get(state.commandOwner.get(r.commandId) ?? '');
+          const cmd = owner?.commands.find((x) => x.id === r.commandId);
+          if (owner && cmd && !owner.results.has(r.commandId)) applyResult(state, owner, cmd, r, rec.tsMs);
+        } else if (c && typeof data.state === 'string' && !isResult(rec.data)) {
+          setState(c, data.state, data.reason, rec.tsMs); // the gate's own closing record
+        }
+        break;
+      }
+      case 'policy':
+        if (data.policy === 'auto-approval' && typeof data.enabled === 'boolean') state.autoApprovalOn = data.enabled && config.autoApproval.enabled;
+        break;
+    }
+  }
+  // Required approvals are only ever raised: keep what the decisions recorded.
+  return state;
+}

@@ -1,0 +1,151 @@
+/**
+ * The approval gate's state and vocabulary: its configuration, one Change per proposal, what goes
+ * in (GateInput) and what comes out (GateEffect). The machine (gate-machine.ts) is a pure function of
+ * these; the executor (gate.ts) turns effects into ledger appends, commands and replies, in order.
+ */
+import { createHash } from 'node:crypto';
+import type { Command, Decision, EnvelopeConfig, Proposal, ProposalState, WriteResult } from '../model/control.js';
+import type { Reading } from '../model/reading.js';
+import { TwinError } from '../model/errors.js';
+import { MIN_KEY_CHARS } from './command.js';
+import type { AutoApprovalPolicy, DecisionOutcome, DecisionRequest } from './gate-registry.js';
+import type { LedgerEntry } from './stores.js';
+
+/** The auto-approval policy decides under this name (its own recorded decision). */
+export const POLICY_USER = 'policy:auto-approval';
+
+/** How long after a command's expiry the gate still waits for its write result before calling it failed. */
+export const DEFAULT_RESULT_GRACE_MS = 30_000;
+
+export interface GateConfig {
+  envelope: EnvelopeConfig;
+  envelopeVersion: string;
+  /** Changes larger than this need two different approvers; Infinity = rule off. */
+  twoPersonAboveStep: number;
+  /** `enabled` = configured on (it starts on and supervisors may switch it off and on again). */
+  autoApproval: AutoApprovalPolicy;
+  commandTtlMs: number;
+  /** HMAC key shared with the writers. */
+  signingKey: string;
+  /** Wait this long past a command's expiry for its result (a writer may be mid read-back). */
+  resultGraceMs?: number;
+}
+
+/** Refuse a configuration that would make the rules contradict each other. */
+export function validateGateConfig(c: GateConfig): GateConfig {
+  const bad = (m: string) => new TwinError('BAD_CONFIG', m);
+  if (!(c.twoPersonAboveStep > 0)) throw bad(`twoPersonAboveStep must be > 0 (blank = off), not ${c.twoPersonAboveStep}`);
+  if (!(Number.isFinite(c.commandTtlMs) && c.commandTtlMs >= 1000)) throw bad(`commandTtlMs must be at least 1000, not ${c.commandTtlMs}`);
+  if (typeof c.signingKey !== 'string' || c.signingKey.length < MIN_KEY_CHARS) {
+    throw bad(`the ledger's signing key is missing or shorter than ${MIN_KEY_CHARS} characters`);
+  }
+  if (c.autoApproval.enabled) {
+    const m = c.autoApproval.maxStep;
+    if (!(Number.isFinite(m) && m > 0)) throw bad(`autoApprovalMaxStep must be > 0 when auto-approval is on, not ${m}`);
+    // The policy is one approver: it must never decide a change that needs two people.
+    if (m > c.twoPersonAboveStep) throw bad(`autoApprovalMaxStep ${m} must not exceed twoPersonAboveStep ${c.twoPersonAboveStep}`);
+  }
+  return c;
+}
+
+/** Everything the gate knows about one proposal. */
+export interface Change {
+  proposal: Proposal;
+  state: ProposalState;
+  decisions: Decision[];
+  /** 1 or 2; only ever raised (a second approval is never waived because a reading moved). */
+  requiredApprovals: number;
+  reason?: string;
+  /** Wall clock the change reached a final state (views keep ended ones a while). */
+  endedTsMs?: number;
+  /** Planned values, step 1..n, fixed when the first step is issued (re-planned after a restart). */
+  plan?: number[];
+  /** Commands issued, in step order. */
+  commands: Command[];
+  /** Write results by command id (the first one counts). */
+  results: Map<string, WriteResult>;
+}
+
+export const FINAL_STATES: ReadonlySet<ProposalState> = new Set(['rejected', 'expired', 'superseded', 'blocked', 'done', 'failed']);
+
+export interface GateState {
+  /** By proposal id, in arrival order. */
+  changes: Map<string, Change>;
+  /** Command id → proposal id, for write results and restore. */
+  commandOwner: Map<string, string>;
+  /** Latest reading per readingKey (the envelope's inputs). */
+  readings: Map<string, Reading>;
+  /** Wall clock of the last write to this setpoint (dwell and rate are measured from it). */
+  lastChangeTsMs?: number;
+  /** The last value written and read back, and when: newer than the setpoint's reading until the plant reports it. */
+  lastWritten?: { value: number; tsMs: number };
+  /** The command issued and not yet answered (at most one per setpoint). */
+  inflight?: Command;
+  autoApprovalOn: boolean;
+}
+
+export function emptyGateState(config: GateConfig): GateState {
+  return { changes: new Map(), commandOwner: new Map(), readings: new Map(), autoApprovalOn: config.autoApproval.enabled };
+}
+
+/** A reply token: the executor resolves the caller's promise when the effects before it are durable. */
+export type Token = number;
+
+export type GateInput =
+  | { kind: 'proposal'; proposal: Proposal; token?: Token }
+  | { kind: 'reading'; reading: Reading; token?: Token }
+  | { kind: 'result'; result: WriteResult; token?: Token }
+  | { kind: 'decide'; request: DecisionRequest; token?: Token }
+  | { kind: 'policy'; enabled: boolean; user: string; token?: Token }
+  /** Time passed (the operator's timer): expiries, due ramp steps. */
+  | { kind: 'tick' };
+
+/** What a state event (output 2) and the page see of a change. */
+export interface ChangeSnapshot {
+  proposal: Proposal;
+  state: ProposalState;
+  decisions: Decision[];
+  requiredApprovals: number;
+  reason?: string;
+  endedTsMs?: number;
+  step?: number;
+  steps?: number;
+}
+
+export type GateEffect =
+  /**
+   * Append to the ledger; then report the change's state (no snapshot: a policy record).
+   * `result`: a write result the writer may have recorded already (the executor then does not repeat it).
+   */
+  | { kind: 'record'; entry: LedgerEntry; snapshot?: ChangeSnapshot; result?: WriteResult }
+  /** Emit a command (only after every record before it is durable); `replay`: re-emitted unchanged after a restart. */
+  | { kind: 'command'; command: Command; replay?: boolean }
+  /** Answer the caller of the input with this token. */
+  | { kind: 'reply'; token: Token; outcome: DecisionOutcome };
+
+export function snapshot(c: Change): ChangeSnapshot {
+  const s: ChangeSnapshot = {
+    proposal: c.proposal,
+    state: c.state,
+    decisions: [...c.decisions],
+    requiredApprovals: c.requiredApprovals,
+  };
+  if (c.reason !== undefined) s.reason = c.reason;
+  if (c.endedTsMs !== undefined) s.endedTsMs = c.endedTsMs;
+  if (c.commands.length > 0) {
+    s.step = c.commands.length;
+    s.steps = c.plan?.length ?? c.commands[c.commands.length - 1]!.steps;
+  }
+  return s;
+}
+
+/**
+ * A command id derived from the setpoint, proposal and step (UUID-shaped): a bug that issued a step
+ * twice would produce the same id, which the writer's single-use store refuses.
+ */
+export function commandIdFor(asset: string, tag: string, proposalId: string, step: number): string {
+  const h = createHash('sha256').update(`${asset}/${tag}#${proposalId}#${step}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export type { DecisionRequest, DecisionOutcome };

@@ -1,0 +1,260 @@
+/**
+ * The approval gate with its ledger: GateMachine (pure rules) → gateEffects (time, timers) → this
+ * executor, which carries out the effects strictly in order:
+ *   record  → append to the ledger (fsync) → only then report the state (events$, views, replies)
+ *   command → emitted on commands$ only after every record before it is durable
+ *   reply   → resolves the caller (decide(), setAutoApproval(), inputs) after its records are durable
+ * If an append fails the gate halts: nothing more is emitted or reported as done (fail safe); the
+ * ledger, which is the truth, is what a restart rebuilds from (gate-restore.ts).
+ */
+import { Subject, asyncScheduler, concatMap, from, type SchedulerLike, type Subscription } from 'rxjs';
+import type { Command, LedgerRecord, Proposal, ProposalState, WriteResult } from '../model/control.js';
+import type { Reading } from '../model/reading.js';
+import { readingKey } from './envelope.js';
+import type { DecisionOutcome, DecisionRequest, ProposalView, TrendPoint } from './gate-registry.js';
+import { GateMachine } from './gate-machine.js';
+import { gateEffects } from './gate-operator.js';
+import { restoreGateState } from './gate-restore.js';
+import { FINAL_STATES, snapshot, type ChangeSnapshot, type GateConfig, type GateEffect, type GateInput, type GateState } from './gate-state.js';
+import type { Ledger } from './stores.js';
+
+export interface GateOptions {
+  config: GateConfig;
+  ledger: Ledger;
+  /** Wall clock in a flow; a TestScheduler / virtual clock in tests. */
+  scheduler?: SchedulerLike;
+  /** KPI tag for the page's trend (same asset unless `asset/tag`); default: each proposal's predictedEffect.kpiTag. */
+  kpiTag?: string;
+  /** History the trend keeps, and the least spacing of its points. */
+  trendWindowMs?: number;
+  trendSpacingMs?: number;
+  /** Ended proposals stay in views() this long. */
+  keepEndedMs?: number;
+}
+
+/** Output 2 of twin-approval: a state change, with the ledger record that made it durable. */
+export interface GateStateEvent {
+  proposalId: string;
+  state: ProposalState;
+  reason?: string;
+  record: LedgerRecord;
+}
+
+export interface IssuedCommand {
+  command: Command;
+  /** Re-emitted unchanged after a restart (the writer's single-use store keeps it exactly-once). */
+  replay: boolean;
+}
+
+const RESULT_TYPES = new Set(['write', 'readback', 'refused']);
+
+export class Gate {
+  readonly commands$ = new Subject<IssuedCommand>();
+  readonly events$ = new Subject<GateStateEvent>();
+  /** A ledger append failed: the gate has halted. */
+  readonly errors$ = new Subject<Error>();
+  readonly machine: GateMachine;
+  halted: Error | undefined;
+
+  private readonly scheduler: SchedulerLike;
+  private readonly input$ = new Subject<GateInput>();
+  private readonly replies = new Map<number, (o: DecisionOutcome) => void>();
+  private nextToken = 1;
+  /** What has been made durable, per proposal: what the page and status may show. */
+  private readonly durable = new Map<string, ChangeSnapshot>();
+  private readonly trends = new Map<string, TrendPoint[]>();
+  private readonly kpiKeys = new Set<string>();
+  private sub: Subscription | undefined;
+  private closed = false;
+
+  /** Read the ledger, rebuild the state, and build the gate (call start() once subscribed to its outputs). */
+  static async open(opts: GateOptions): Promise<Gate> {
+    const records = await opts.ledger.readAll();
+    return new Gate(opts, restoreGateState(opts.config, records));
+  }
+
+  constructor(readonly opts: GateOptions, state?: GateState) {
+    this.scheduler = opts.scheduler ?? asyncScheduler;
+    this.machine = new GateMachine(opts.config, state);
+    for (const c of this.machine.state.changes.values()) {
+      this.durable.set(c.proposal.id, snapshot(c));
+      this.noteKpi(c.proposal);
+    }
+    if (opts.kpiTag) this.kpiKeys.add(this.key(opts.kpiTag));
+  }
+
+  get config(): GateConfig {
+    return this.opts.config;
+  }
+
+  /** Start the machine: from here on commands (a restored one first) may be emitted. */
+  start(): void {
+    if (this.sub) return;
+    this.sub = this.input$
+      .pipe(
+        gateEffects(this.machine, this.scheduler),
+        concatMap((e) => from(this.execute(e))),
+      )
+      .subscribe({ error: (err: Error) => this.halt(err) });
+  }
+
+  proposal(p: Proposal): Promise<DecisionOutcome> {
+    this.noteKpi(p);
+    return this.push({ kind: 'proposal', proposal: p });
+  }
+
+  reading(r: Reading): Promise<DecisionOutcome> {
+    this.trend(r);
+    return this.push({ kind: 'reading', reading: r });
+  }
+
+  result(r: WriteResult): Promise<DecisionOutcome> {
+    return this.push({ kind: 'result', result: r });
+  }
+
+  decide(request: DecisionRequest): Promise<DecisionOutcome> {
+    return this.push({ kind: 'decide', request });
+  }
+
+  setAutoApproval(enabled: boolean, user: string): Promise<DecisionOutcome> {
+    return this.push({ kind: 'policy', enabled, user });
+  }
+
+  autoApprovalOn(): boolean {
+    return this.machine.state.autoApprovalOn;
+  }
+
+  /** Open proposals and recently ended ones, as the ledger has them, with the envelope check as of now. */
+  views(): ProposalView[] {
+    const nowMs = this.scheduler.now();
+    const keepMs = this.opts.keepEndedMs ?? 10 * 60_000;
+    const env = this.config.envelope;
+    const out: ProposalView[] = [];
+    for (const s of this.durable.values()) {
+      if (FINAL_STATES.has(s.state) && (s.endedTsMs ?? 0) < nowMs - keepMs) continue;
+      const kpiKey = this.key(this.opts.kpiTag ?? s.proposal.predictedEffect.kpiTag);
+      const live = this.machine.state.changes.get(s.proposal.id);
+      const view: ProposalView = {
+        proposal: s.proposal,
+        state: s.state,
+        decisions: s.decisions,
+        requiredApprovals: live ? Math.max(s.requiredApprovals, this.machine.requiredApprovals(live)) : s.requiredApprovals,
+        envelope: this.machine.checkChange(s.proposal, nowMs),
+        trend: {
+          setpoint: [...(this.trends.get(readingKey(env.asset, env.tag)) ?? [])],
+          kpi: [...(this.trends.get(kpiKey) ?? [])],
+        },
+      };
+      if (s.reason !== undefined) view.reason = s.reason;
+      out.push(view);
+    }
+    return out;
+  }
+
+  /** For a status line: open proposals and the change being written. */
+  summary(): { pending: number; executing?: { step: number; steps: number } } {
+    let pending = 0;
+    let executing: { step: number; steps: number } | undefined;
+    for (const s of this.durable.values()) {
+      if (s.state === 'pending') pending++;
+      if (s.state === 'approved' && s.step !== undefined) executing = { step: s.step, steps: s.steps ?? s.step };
+    }
+    return executing ? { pending, executing } : { pending };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sub?.unsubscribe();
+    for (const reply of this.replies.values()) reply({ ok: false, error: 'the gate is closed' });
+    this.replies.clear();
+    this.input$.complete();
+    this.commands$.complete();
+    this.events$.complete();
+    this.errors$.complete();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private push(input: Exclude<GateInput, { kind: 'tick' }>): Promise<DecisionOutcome> {
+    if (this.closed) return Promise.resolve({ ok: false, error: 'the gate is closed' });
+    if (!this.sub) return Promise.resolve({ ok: false, error: 'the gate has not started' });
+    if (this.halted) return Promise.resolve({ ok: false, error: `the gate has halted: ${this.halted.message}` });
+    const token = this.nextToken++;
+    return new Promise((resolve) => {
+      this.replies.set(token, resolve);
+      this.input$.next({ ...input, token });
+    });
+  }
+
+  private async execute(e: GateEffect): Promise<void> {
+    if (e.kind === 'reply') {
+      const reply = this.replies.get(e.token);
+      this.replies.delete(e.token);
+      reply?.(this.halted ? { ok: false, error: `the gate has halted: ${this.halted.message}` } : e.outcome);
+      return;
+    }
+    if (this.halted) return; // after a failed append nothing more reaches the plant or the page
+    if (e.kind === 'command') {
+      this.commands$.next({ command: e.command, replay: e.replay === true });
+      return;
+    }
+    let rec: LedgerRecord;
+    try {
+      rec = (e.result && (await this.findResult(e.result))) || (await this.opts.ledger.append(e.entry));
+    } catch (err) {
+      this.halt(err as Error);
+      return;
+    }
+    if (!e.snapshot) return;
+    const s = e.snapshot;
+    this.durable.set(s.proposal.id, s);
+    const ev: GateStateEvent = { proposalId: s.proposal.id, state: s.state, record: rec };
+    if (s.reason !== undefined) ev.reason = s.reason;
+    this.events$.next(ev);
+  }
+
+  /** The writer appends its result before it sends it: do not record the same result twice. */
+  private async findResult(r: WriteResult): Promise<LedgerRecord | undefined> {
+    const all = await this.opts.ledger.readAll();
+    for (let i = all.length - 1; i >= 0; i--) {
+      const rec = all[i]!;
+      const d = rec.data as Partial<WriteResult> | null;
+      if (RESULT_TYPES.has(rec.type) && d && d.commandId === r.commandId && d.outcome === r.outcome && d.readBackOk === r.readBackOk) return rec;
+    }
+    return undefined;
+  }
+
+  private halt(err: Error): void {
+    if (this.halted) return;
+    this.halted = err;
+    this.errors$.next(err);
+  }
+
+  private key(tag: string): string {
+    return tag.includes('/') ? tag : readingKey(this.config.envelope.asset, tag);
+  }
+
+  private noteKpi(p: Proposal): void {
+    const k = p?.predictedEffect?.kpiTag;
+    if (typeof k === 'string' && k !== '' && !this.opts.kpiTag) this.kpiKeys.add(this.key(k));
+  }
+
+  /** Keep the setpoint's and KPI's recent history, thinned to one point per spacing. */
+  private trend(r: Reading): void {
+    const env = this.config.envelope;
+    const key = readingKey(r.asset, r.tag);
+    if (key !== readingKey(env.asset, env.tag) && !this.kpiKeys.has(key)) return;
+    const spacingMs = this.opts.trendSpacingMs ?? 10_000;
+    const windowMs = this.opts.trendWindowMs ?? 30 * 60_000;
+    let pts = this.trends.get(key);
+    if (!pts) this.trends.set(key, (pts = []));
+    const last = pts[pts.length - 1];
+    if (last && r.tsMs < last.tsMs) return;
+    const p = { tsMs: r.tsMs, value: r.value };
+    // Within the spacing the newest value replaces the last point, so the chart ends at "now".
+    if (last && r.tsMs - (pts[pts.length - 2]?.tsMs ?? -Infinity) < spacingMs && pts.length > 1) pts[pts.length - 1] = p;
+    else pts.push(p);
+    while (pts.length > 0 && pts[0]!.tsMs < r.tsMs - windowMs) pts.shift();
+  }
+}
