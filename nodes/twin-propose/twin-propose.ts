@@ -42,20 +42,39 @@ export default function (RED: NodeAPI): void {
     }
     const proposer = new Proposer(cfg);
     let shown = '';
-    const show = (s: ProposerStatus) => {
+    let shownMs = 0;
+    let pending: ProposerStatus | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const render = (s: ProposerStatus) => {
       const uncertain = s.phase === 'proposed' && s.quality !== 'good';
       let text: string;
       if (s.phase === 'waiting') text = t('status.waiting');
-      else if (s.phase === 'learning') text = t('status.learning', { n: s.n, needed: s.needed });
+      else if (s.phase === 'learning') text = s.blocked ? t(`status.${s.blocked}`) : t('status.learning', { n: s.n, needed: s.needed });
       else if (s.phase === 'fitted') text = t('status.fitted', { r2: s.r2.toFixed(2) });
       else text = t('status.proposed', { value: Number(s.value.toPrecision(6)) });
-      // Status changes only on a refit or phase change: no per-message updates.
       const key = `${text}/${uncertain}`;
       if (key === shown) return;
       shown = key;
-      if (s.phase === 'waiting' || s.phase === 'learning') statusIdle(node, text);
+      shownMs = Date.now();
+      if (s.phase === 'learning' && s.blocked && s.blocked !== 'variation') statusWarn(node, text);
+      else if (s.phase === 'waiting' || s.phase === 'learning') statusIdle(node, text);
       else if (uncertain) statusWarn(node, text);
       else statusOk(node, text);
+    };
+    // A phase change shows at once; the learning counter at most once a second (a per-message
+    // status would flood the editor at high rates).
+    const show = (s: ProposerStatus) => {
+      if (s.phase !== 'learning' || s.blocked || !shown.startsWith('learning') || Date.now() - shownMs >= 1000) {
+        if (timer) clearTimeout(timer);
+        timer = undefined;
+        render(s);
+        return;
+      }
+      pending = s;
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        if (pending) render(pending);
+      }, 1000);
     };
     show({ phase: 'waiting', reason: '' });
 
@@ -65,6 +84,8 @@ export default function (RED: NodeAPI): void {
         const r = singleReadingInput(msg.payload, 'twin-propose');
         outcome = proposer.push(r, Date.now());
       } catch (err) {
+        if (timer) clearTimeout(timer);
+        timer = undefined;
         shown = '';
         statusError(node, errorStatusText(err));
         done(err as Error);
@@ -82,6 +103,7 @@ export default function (RED: NodeAPI): void {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      if (timer) clearTimeout(timer);
       done();
     });
   }

@@ -45,7 +45,8 @@ interface AlignedSample {
 /** What the proposer is doing, for a node's status line. */
 export type ProposerStatus =
   | { phase: 'waiting'; reason: string }
-  | { phase: 'learning'; n: number; needed: number; reason?: string }
+  /** `blocked`: enough samples, but the setpoint has not moved enough, or too many are bad, or the model refuses. */
+  | { phase: 'learning'; n: number; needed: number; reason?: string; blocked?: 'variation' | 'bad' | 'model' }
   | { phase: 'fitted'; r2: number; reason: string }
   /** A proposal is open (its value and quality); `reason` says why no newer one was sent. */
   | { phase: 'proposed'; value: number; r2: number; quality: Quality; reason?: string };
@@ -111,7 +112,7 @@ export class Proposer {
     if (this.lastFitTsMs !== undefined && r.tsMs - this.lastFitTsMs < cfg.refitIntervalMs) return { refitted: false, status: this.status };
     this.lastFitTsMs = r.tsMs;
     if (badCount > (cfg.maxBadPct / 100) * total) {
-      this.status = { phase: 'learning', n: usable.length, needed: cfg.minSamples, reason: `too many bad samples (${badCount} of ${total})` };
+      this.status = { phase: 'learning', n: usable.length, needed: cfg.minSamples, reason: `too many bad samples (${badCount} of ${total})`, blocked: 'bad' };
       return { refitted: true, status: this.status };
     }
     const proposal = this.evaluate(usable, nowMs);
@@ -185,7 +186,8 @@ export class Proposer {
     const cfg = this.cfg;
     const kpiFit = fitResponse(usable.map((s): ResponseSample => ({ sp: s.sp, kpi: s.kpi, inputs: s.inputs })), cfg.model, cfg.minSamples);
     if (!kpiFit.ok) {
-      this.status = { phase: 'learning', n: usable.length, needed: cfg.minSamples, reason: kpiFit.reason };
+      const blocked = kpiFit.code === 'no-variation' ? 'variation' : kpiFit.code === 'too-few-samples' ? undefined : 'model';
+      this.status = { phase: 'learning', n: usable.length, needed: cfg.minSamples, reason: kpiFit.reason, ...(blocked ? { blocked } : {}) };
       return undefined;
     }
     const m = kpiFit.model;

@@ -50,7 +50,8 @@ export interface ResponseModel {
   xtxInv: number[][];
 }
 
-export type FitOutcome = { ok: true; model: ResponseModel } | { ok: false; reason: string };
+export type FitRefusal = 'too-few-samples' | 'no-variation' | 'collinear' | 'missing-input';
+export type FitOutcome = { ok: true; model: ResponseModel } | { ok: false; code: FitRefusal; reason: string };
 
 export interface ResponsePrediction {
   mean: number;
@@ -101,14 +102,14 @@ export function fitResponse(samples: readonly ResponseSample[], shape: ResponseS
   // A line needs two distinct setpoints, a parabola three; fewer cannot separate the shape from noise.
   const distinct = distinctCount(sps);
   if (distinct < spTerms + 1) {
-    return { ok: false, reason: n === 0 ? 'no samples' : `no setpoint variation (${distinct} distinct value${distinct === 1 ? '' : 's'}, need ${spTerms + 1})` };
+    return { ok: false, code: n === 0 ? 'too-few-samples' : 'no-variation', reason: n === 0 ? 'no samples' : `no setpoint variation (${distinct} distinct value${distinct === 1 ? '' : 's'}, need ${spTerms + 1})` };
   }
   const { mean: spMean, sd: spScale } = meanSd(sps);
   const inputMean: number[] = [];
   const inputScale: number[] = [];
   for (let j = 0; j < nInputs; j++) {
     const { mean, sd } = meanSd(samples.map((s) => s.inputs?.[j] ?? NaN));
-    if (!Number.isFinite(mean)) return { ok: false, reason: `input ${j + 1} missing in some samples` };
+    if (!Number.isFinite(mean)) return { ok: false, code: 'missing-input', reason: `input ${j + 1} missing in some samples` };
     inputMean.push(mean);
     // An input that did not move carries no information and is collinear with the intercept.
     inputScale.push(sd > 1e-12 * Math.max(1, Math.abs(mean)) ? sd : 0);
@@ -118,12 +119,12 @@ export function fitResponse(samples: readonly ResponseSample[], shape: ResponseS
   const p = rows[0].length;
   // At least two residual degrees of freedom, so s and the t quantile mean something.
   const need = Math.max(minSamples, p + 2);
-  if (n < need) return { ok: false, reason: `too few samples (${n}, need ${need})` };
+  if (n < need) return { ok: false, code: 'too-few-samples', reason: `too few samples (${n}, need ${need})` };
 
   const X = new Matrix(rows);
   const y = Matrix.columnVector(samples.map((s) => s.kpi));
   const svd = new SingularValueDecomposition(X, { autoTranspose: true });
-  if (!(svd.condition < MAX_CONDITION)) return { ok: false, reason: 'inputs are collinear with the setpoint' };
+  if (!(svd.condition < MAX_CONDITION)) return { ok: false, code: 'collinear', reason: 'inputs are collinear with the setpoint' };
   const Xt = X.transpose();
   const xtxInv = inverse(Xt.mmul(X));
   const beta = xtxInv.mmul(Xt.mmul(y)).getColumn(0);
