@@ -19,7 +19,7 @@ import { TwinError, type TwinErrorCode } from '../model/errors.js';
  * TwinError code for a ledger or used-commands store that cannot be used (broken chain, torn line,
  * failed write). The model has no store code of its own yet; the outbox's 'QUEUE' is the nearest.
  */
-export const STORE_ERROR_CODE: TwinErrorCode = 'QUEUE';
+export const STORE_ERROR_CODE: TwinErrorCode = 'LEDGER';
 
 interface Pending {
   text: string;

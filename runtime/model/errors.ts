@@ -19,7 +19,9 @@ export type TwinErrorCode =
   | 'BAD_CSV'
   | 'BAD_FLOW'
   | 'CONNECTION'
-  | 'QUEUE';
+  | 'QUEUE'
+  /** the audit ledger or the used-commands store refused (broken chain, torn line, closed) */
+  | 'LEDGER';
 
 export class TwinError extends Error {
   readonly code: TwinErrorCode;
