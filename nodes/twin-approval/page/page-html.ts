@@ -65,6 +65,7 @@ const PAGE = String.raw`<!DOCTYPE html>
   .chain { padding:.4rem .8rem; border:1px solid var(--line); background:var(--card); margin:.3rem 0 .6rem; }
   form.login { max-width:24rem; margin:3rem auto; background:var(--card); border:1px solid var(--line); padding:1.2rem 1.5rem; }
   form label { display:block; margin:.6rem 0 .2rem; }
+  input[readonly] { background:#efefef; }
   input, textarea { font:inherit; width:100%; padding:.35rem .5rem; border:1px solid #888; border-radius:3px; background:#fff; color:var(--text); }
   textarea { min-height:4.5rem; }
   dialog { border:2px solid #555; padding:1.2rem 1.5rem; max-width:36rem; width:92vw; background:var(--card); color:var(--text); }
@@ -122,7 +123,8 @@ const PAGE = String.raw`<!DOCTYPE html>
     <textarea id="sign-reason"></textarea>
     <div id="sign-meaning-row">
       <label for="sign-meaning">Meaning of the signature</label>
-      <input id="sign-meaning">
+      <!-- read-only: the gate records the standard meaning for the verdict (DecisionRequest has no meaning field yet) -->
+      <input id="sign-meaning" readonly>
     </div>
     <p class="muted" id="sign-as"></p>
     <label for="sign-password">Password</label>
