@@ -43,6 +43,9 @@ export function registerApprovalsPage(RED: NodeAPI): void {
   const settings = RED.settings as unknown as { adminAuth?: unknown };
   const adminAuth = () => mergedAdminAuth(settings.adminAuth);
   const log = (level: 'info' | 'warn', text: string) => RED.log[level](`[twinloop approvals] ${text}`);
+  // Node-RED's audit log (settings logging.*.audit) adds the user, path and address; never the body.
+  const audit = (event: string, req: Request, extra: Record<string, unknown> = {}) =>
+    (RED.log as unknown as { audit?: (msg: object, req: Request) => void }).audit?.({ event: `twinloop.approvals.${event}`, ...extra }, req);
 
   // Node-RED authenticates (bearer token → req.user, 401 without one when adminAuth is on). The
   // permission '' lets every known user through so that *we* can answer a missing permission with
@@ -55,6 +58,7 @@ export function registerApprovalsPage(RED: NodeAPI): void {
     if (!user) return void res.status(401).json({ error: 'log in first' });
     if (!hasPermission(scopeOf(req), permission)) {
       log('warn', `${user.username} lacks ${permission} (${req.method} ${req.path})`);
+      audit('permission.fail', req, { permissions: permission });
       return void res.status(403).json({ error: `user ${user.username} does not have the permission ${permission}` });
     }
     next();
@@ -139,6 +143,7 @@ export function registerApprovalsPage(RED: NodeAPI): void {
       const request: DecisionRequest & { meaning: string } = { proposalId: body.proposalId, verdict, user: signer.username, printedName: signer.printedName, reason: signer.reason, meaning };
       const outcome = await gate.decide(request);
       log('info', `${signer.username} ${verdict} ${body.proposalId} on gate ${gate.id}: ${outcome.ok ? `ok, now ${outcome.state}` : `refused: ${outcome.error}`}`);
+      audit('decide', req, { gateId: gate.id, proposalId: body.proposalId, verdict, ok: outcome.ok, state: outcome.state });
       if (!outcome.ok) return void res.status(409).json({ error: outcome.error ?? 'the gate refused the decision', state: outcome.state });
       res.json({ ok: true, state: outcome.state, user: signer.username, printedName: signer.printedName });
     })().catch((err) => serverError(res, err));
@@ -157,6 +162,7 @@ export function registerApprovalsPage(RED: NodeAPI): void {
       const setPolicy = gate.setAutoApproval as (enabled: boolean, user: string, reason?: string) => ReturnType<GateHandle['setAutoApproval']>;
       const outcome = await setPolicy.call(gate, body.enabled, signer.username, signer.reason);
       log('info', `${signer.username} switched auto-approval ${body.enabled ? 'on' : 'off'} on gate ${gate.id}: ${outcome.ok ? 'ok' : `refused: ${outcome.error}`}`);
+      audit('auto-approval', req, { gateId: gate.id, enabled: body.enabled, ok: outcome.ok });
       if (!outcome.ok) return void res.status(409).json({ error: outcome.error ?? 'the gate refused the change' });
       res.json({ ok: true, autoApproval: gate.autoApproval() });
     })().catch((err) => serverError(res, err));
@@ -198,6 +204,7 @@ export function registerApprovalsPage(RED: NodeAPI): void {
     if (check === 'wrong') {
       failures.fail(user.username, Date.now());
       log('warn', `wrong password from ${user.username} signing ${what} (from ${req.ip})`);
+      audit('signature.fail', req, { action: what });
       res.status(401).json({ error: 'wrong password: the decision was not recorded' });
       return undefined;
     }
