@@ -71,6 +71,7 @@ export class Proposer {
   private lastSpChangeTsMs?: number;
   private lastFitTsMs?: number;
   private open?: Proposal;
+  private kpiUnit?: string;
   private status: ProposerStatus = { phase: 'waiting', reason: 'no KPI samples yet' };
   private readonly watched: Set<string>;
 
@@ -118,8 +119,6 @@ export class Proposer {
     const proposal = this.evaluate(usable, nowMs);
     return { refitted: true, proposal, status: this.status };
   }
-
-  private kpiUnit?: string;
 
   private ignore(reason: string): ProposerOutcome {
     return { ignored: reason, refitted: false, status: this.status };
