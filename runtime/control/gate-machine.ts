@@ -41,6 +41,8 @@ class Refusal extends Error {}
 export class GateMachine {
   readonly state: GateState;
   private readonly graceMs: number;
+  /** Until then a step that lacks readings waits for them instead of being blocked (just started: none yet). */
+  private warmUntilMs = -Infinity;
 
   constructor(readonly config: GateConfig, state?: GateState) {
     this.state = state ?? emptyGateState(config);
@@ -54,6 +56,7 @@ export class GateMachine {
   /** After a restore: re-emit the unanswered command unchanged while it is valid, then catch up with time. */
   start(nowMs: number): GateEffect[] {
     const out: GateEffect[] = [];
+    this.warmUntilMs = nowMs + this.env.maxInputAgeMs;
     const cmd = this.state.inflight;
     if (cmd && nowMs <= cmd.expiresTsMs) out.push({ kind: 'command', command: cmd, replay: true });
     this.advance(nowMs, out);
@@ -109,6 +112,7 @@ export class GateMachine {
     const ex = this.executing();
     if (ex && !inflight) {
       if (ex.commands.length === 0) at.push(ex.proposal.expiresTsMs);
+      if (this.warmUntilMs > nowMs) at.push(this.warmUntilMs);
       try {
         const next = this.nextStep(ex, nowMs);
         if (next) at.push(next.dueMs);
@@ -399,6 +403,8 @@ export class GateMachine {
       scope: 'step',
     });
     if (!check.ok) {
+      // Just started (or restarted): readings that have not arrived yet are awaited, not held against the change.
+      if (nowMs < this.warmUntilMs && check.violations.every((v) => v.code === 'MISSING_INPUT')) return;
       this.end(c, 'blocked', `step ${next.step}: ${check.violations.map((v) => v.message).join('; ')}`, nowMs);
       this.record(out, c, 'blocked', { state: c.state, reason: c.reason, step: next.step, value, fromValue: next.fromValue, envelopeCheck: check });
       return;

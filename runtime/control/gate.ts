@@ -62,7 +62,7 @@ export class Gate {
   private nextToken = 1;
   /** What has been made durable, per proposal: what the page and status may show. */
   private readonly durable = new Map<string, ChangeSnapshot>();
-  private readonly trends = new Map<string, TrendPoint[]>();
+  private readonly trends = new Map<string, { fixed: TrendPoint[]; latest?: TrendPoint }>();
   private readonly kpiKeys = new Set<string>();
   private sub: Subscription | undefined;
   private closed = false;
@@ -141,8 +141,8 @@ export class Gate {
         requiredApprovals: live ? Math.max(s.requiredApprovals, this.machine.requiredApprovals(live)) : s.requiredApprovals,
         envelope: this.machine.checkChange(s.proposal, nowMs),
         trend: {
-          setpoint: [...(this.trends.get(readingKey(env.asset, env.tag)) ?? [])],
-          kpi: [...(this.trends.get(kpiKey) ?? [])],
+          setpoint: this.trendPoints(readingKey(env.asset, env.tag)),
+          kpi: this.trendPoints(kpiKey),
         },
       };
       if (s.reason !== undefined) view.reason = s.reason;
@@ -240,21 +240,28 @@ export class Gate {
     if (typeof k === 'string' && k !== '' && !this.opts.kpiTag) this.kpiKeys.add(this.key(k));
   }
 
-  /** Keep the setpoint's and KPI's recent history, thinned to one point per spacing. */
+  /** Keep the setpoint's and KPI's recent history: points at least the spacing apart, plus the newest. */
   private trend(r: Reading): void {
     const env = this.config.envelope;
     const key = readingKey(r.asset, r.tag);
     if (key !== readingKey(env.asset, env.tag) && !this.kpiKeys.has(key)) return;
     const spacingMs = this.opts.trendSpacingMs ?? 10_000;
     const windowMs = this.opts.trendWindowMs ?? 30 * 60_000;
-    let pts = this.trends.get(key);
-    if (!pts) this.trends.set(key, (pts = []));
-    const last = pts[pts.length - 1];
-    if (last && r.tsMs < last.tsMs) return;
+    let t = this.trends.get(key);
+    if (!t) this.trends.set(key, (t = { fixed: [] }));
+    const lastFixed = t.fixed[t.fixed.length - 1];
+    if ((t.latest ?? lastFixed) && r.tsMs < (t.latest ?? lastFixed)!.tsMs) return; // late: the chart moves forward only
     const p = { tsMs: r.tsMs, value: r.value };
-    // Within the spacing the newest value replaces the last point, so the chart ends at "now".
-    if (last && r.tsMs - (pts[pts.length - 2]?.tsMs ?? -Infinity) < spacingMs && pts.length > 1) pts[pts.length - 1] = p;
-    else pts.push(p);
-    while (pts.length > 0 && pts[0]!.tsMs < r.tsMs - windowMs) pts.shift();
+    if (!lastFixed || r.tsMs - lastFixed.tsMs >= spacingMs) {
+      t.fixed.push(p);
+      t.latest = undefined;
+    } else t.latest = p;
+    while (t.fixed.length > 0 && t.fixed[0]!.tsMs < r.tsMs - windowMs) t.fixed.shift();
+  }
+
+  private trendPoints(key: string): TrendPoint[] {
+    const t = this.trends.get(key);
+    if (!t) return [];
+    return t.latest ? [...t.fixed, t.latest] : [...t.fixed];
   }
 }

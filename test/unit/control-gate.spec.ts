@@ -11,7 +11,10 @@ import { commandIdFor, validateGateConfig, type GateConfig, type GateInput } fro
 import { verifyCommand } from '../../runtime/control/command.js';
 import { ASSET, KEY, TAG, batchLabel, envelope, gateConfig, proposal, reading, result } from '../support/control-gate-fixtures.js';
 
-const ts = () => new TestScheduler((actual, expected) => expect(actual).to.deep.equal(expected));
+const ts = () =>
+  new TestScheduler((actual, expected) => {
+    expect(actual).to.deep.equal(expected);
+  });
 
 /** Run inputs (hot marbles) through a fresh gate; returns the labelled batches observable. */
 function gate(config: GateConfig, input$: Observable<GateInput>, s: TestScheduler, machine = new GateMachine(config)): Observable<string> {
@@ -39,6 +42,7 @@ const reject = (proposalId: string, user: string, token = 2): GateInput => ({
   request: { proposalId, verdict: 'reject', user, printedName: user, reason: 'not now' },
   token,
 });
+const pol = (enabled: boolean, user: string, token: number): GateInput => ({ kind: 'policy', enabled, user, token });
 const rd = (tag: string, value: number, tsMs: number, q: 'good' | 'uncertain' | 'bad' = 'good'): GateInput => ({ kind: 'reading', reading: reading(tag, value, tsMs, q) });
 const prop = (id: string, from: number, to: number, o: Parameters<typeof proposal>[3] = {}): GateInput => ({ kind: 'proposal', proposal: proposal(id, from, to, o) });
 
@@ -209,7 +213,7 @@ describe('approval gate (marbles)', function () {
         const input = hot(at([0, 's'], [1, 'm'], [2, 'p'], [12, 'x'], [22, 'y']), {
           ...FRESH,
           p: prop('p1', 200, 201),
-          x: { kind: 'policy', enabled: true, user: 'alice', token: 5 },
+          x: pol(true, 'alice', 5),
           y: prop('p2', 200, 201),
         });
         expectObservable(gate(gateConfig(), input, ts0()), upTo(1000)).toBe(at([2, 'a'], [12, 'b'], [22, 'c']), {
@@ -225,9 +229,9 @@ describe('approval gate (marbles)', function () {
         const input = hot(at([0, 's'], [1, 'm'], [2, 'p'], [12, 'x'], [22, 'q'], [32, 'y'], [42, 'i'], [52, 'r']), {
           ...FRESH,
           p: prop('p1', 200, 201),
-          x: { kind: 'policy', enabled: false, user: 'alice', token: 5 },
+          x: pol(false, 'alice', 5),
           q: prop('p2', 200, 201.5),
-          y: { kind: 'policy', enabled: true, user: 'alice', token: 6 },
+          y: pol(true, 'alice', 6),
           i: rd('mode', 0, 40), // interlock no longer holds
           r: prop('p3', 200, 201),
         });
@@ -405,14 +409,29 @@ describe('approval gate (marbles)', function () {
       });
     }
 
-    it('refuses an approval outside the hard limits (nothing recorded), and writes nothing without the setpoint reading', function () {
+    it('refuses an approval outside the hard limits (nothing recorded)', function () {
       ts().run(({ hot, expectObservable }) => {
         const input = hot(at([0, 's'], [1, 'm'], [2, 'p'], [3, 'a']), { ...FRESH, p: prop('p1', 238, 241), a: approve('p1', 'alice') });
         expectObservable(gate(gateConfig(), input, ts0()), upTo(1000)).toBe(at([2, 'a'], [3, 'b']), { a: 'proposal:p1:pending', b: 'reply:err' });
       });
+    });
+
+    it('just after start, a step waits for readings that have not arrived yet (up to maxInputAgeMs), then is blocked', function () {
       ts().run(({ hot, expectObservable }) => {
         const input = hot(at([1, 'm'], [2, 'p'], [3, 'a']), { m: FRESH.m, p: prop('p1', 200, 203), a: approve('p1', 'alice') });
-        expectObservable(gate(gateConfig(), input, ts0())).toBe(at([2, 'a'], [3, 'b']), { a: 'proposal:p1:pending', b: 'decision:p1:approved blocked:p1:blocked reply:ok:blocked' });
+        expectObservable(gate(gateConfig(), input, ts0())).toBe(at([2, 'a'], [3, 'b'], [60_000, 'c']), {
+          a: 'proposal:p1:pending',
+          b: 'decision:p1:approved reply:ok:approved',
+          c: 'blocked:p1:blocked',
+        });
+      });
+      ts().run(({ hot, expectObservable }) => {
+        const input = hot(at([1, 'm'], [2, 'p'], [3, 'a'], [500, 's']), { m: FRESH.m, p: prop('p1', 200, 203), a: approve('p1', 'alice'), s: rd(TAG, 200, 500) });
+        expectObservable(gate(gateConfig(), input, ts0()), upTo(10_000)).toBe(at([2, 'a'], [3, 'b'], [500, 'c']), {
+          a: 'proposal:p1:pending',
+          b: 'decision:p1:approved reply:ok:approved',
+          c: 'cmd:p1:1/1=203',
+        });
       });
     });
   });

@@ -1,0 +1,242 @@
+// The gate with its ledger (runtime/control/gate.ts + gate-restore.ts): records are durable before
+// a command is emitted or a decision reported; a failed append halts the gate; a new gate built over
+// the same ledger (a restart) restores pending proposals, decisions, an unanswered command (re-emitted
+// unchanged while valid) and a ramp in progress, and never issues a second command for a step.
+import { expect } from 'chai';
+import type { Command, LedgerRecord } from '../../runtime/model/control.js';
+import { Gate, type GateStateEvent, type IssuedCommand } from '../../runtime/control/gate.js';
+import type { GateConfig } from '../../runtime/control/gate-state.js';
+import { MemoryLedger } from '../support/control-memory-ledger.js';
+import { ManualScheduler, settle } from '../support/control-manual-scheduler.js';
+import { TAG, gateConfig, proposal, reading, result } from '../support/control-gate-fixtures.js';
+
+interface Rig {
+  gate: Gate;
+  ledger: MemoryLedger;
+  clock: ManualScheduler;
+  commands: IssuedCommand[];
+  events: GateStateEvent[];
+  /** Ledger record count at the moment each command was emitted. */
+  recordsAtEmit: number[];
+}
+
+async function rig(config: GateConfig = gateConfig(), records: LedgerRecord[] = [], clock = new ManualScheduler(0)): Promise<Rig> {
+  const ledger = new MemoryLedger(records, () => clock.now());
+  const gate = await Gate.open({ config, ledger, scheduler: clock });
+  const r: Rig = { gate, ledger, clock, commands: [], events: [], recordsAtEmit: [] };
+  gate.commands$.subscribe((c) => {
+    r.commands.push(c);
+    r.recordsAtEmit.push(ledger.records.length);
+  });
+  gate.events$.subscribe((e) => r.events.push(e));
+  gate.start();
+  for (let i = 0; i < 10; i++) await settle();
+  return r;
+}
+
+async function fresh(r: Rig, tsMs = r.clock.now()): Promise<void> {
+  await r.gate.reading(reading(TAG, 200, tsMs));
+  await r.gate.reading(reading('mode', 1, tsMs));
+}
+
+const approve = (gate: Gate, proposalId: string, user: string) =>
+  gate.decide({ proposalId, verdict: 'approve', user, printedName: user.toUpperCase(), reason: 'ok' });
+
+describe('approval gate with its ledger', function () {
+  it('appends the command record (the full signed command) before it emits the command', async function () {
+    const r = await rig();
+    await fresh(r);
+    await r.gate.proposal(proposal('p1', 200, 203));
+    const out = await approve(r.gate, 'p1', 'alice');
+    expect(out).to.deep.equal({ ok: true, state: 'approved' });
+    expect(r.commands).to.have.length(1);
+    const cmdRec = r.ledger.records.find((x) => x.type === 'command')!;
+    expect(cmdRec.data).to.deep.equal(r.commands[0]!.command);
+    expect(r.recordsAtEmit[0]).to.be.greaterThan(cmdRec.seq); // it was in the ledger when the command left
+    expect(r.ledger.records.map((x) => x.type)).to.deep.equal(['proposal', 'decision', 'command']);
+    const decision = r.ledger.records[1]!.data as { user: string; envelopeVersion: string; state: string };
+    expect(decision).to.include({ user: 'alice', envelopeVersion: gateConfig().envelopeVersion, state: 'approved' });
+    // each state event carries the durable record that made it
+    expect(r.events.map((e) => `${e.state}:${e.record.type}:${e.record.seq}`)).to.deep.equal(['pending:proposal:0', 'approved:decision:1', 'approved:command:2']);
+  });
+
+  it('does not record a write result twice when the writer has recorded it; records it when it has not', async function () {
+    const r = await rig();
+    await fresh(r);
+    await r.gate.proposal(proposal('p1', 200, 210)); // ramp 205, 210
+    await approve(r.gate, 'p1', 'alice');
+    const c1 = r.commands[0]!.command;
+    const w1 = result(c1, 'written', 1);
+    // as a writer does: its own records first, then the result goes to the gate
+    await r.ledger.append({ type: 'write', asset: c1.asset, tag: c1.tag, proposalId: c1.proposalId, data: { ...w1, readBackOk: undefined } });
+    await r.ledger.append({ type: 'readback', asset: c1.asset, tag: c1.tag, proposalId: c1.proposalId, data: w1 });
+    const n = r.ledger.records.length;
+    await r.gate.result(w1);
+    expect(r.ledger.records.length).to.equal(n);
+    expect(r.events[r.events.length - 1]!.record.seq).to.equal(n - 1); // reported with the writer's record
+
+    await r.clock.advanceTo(30_000);
+    await fresh(r);
+    await r.clock.advanceTo(31_000);
+    expect(r.commands.map((c) => c.command.step)).to.deep.equal([1, 2]);
+    await r.gate.result(result(r.commands[1]!.command, 'written', 31_000));
+    expect(r.ledger.records.length).to.equal(n + 2); // command 2 + the gate's own record of its result
+    expect(r.ledger.records[r.ledger.records.length - 1]).to.include({ type: 'readback' });
+    expect(r.gate.summary()).to.deep.equal({ pending: 0 });
+    expect(r.gate.views()[0]).to.include({ state: 'done' });
+  });
+
+  it('halts when an append fails: no command, no decision reported as taken', async function () {
+    const r = await rig();
+    await fresh(r);
+    await r.gate.proposal(proposal('p1', 200, 203));
+    const errors: Error[] = [];
+    r.gate.errors$.subscribe((e) => errors.push(e));
+    r.ledger.failNext = new Error('ENOSPC: no space left on device');
+    const out = await approve(r.gate, 'p1', 'alice');
+    expect(out.ok).to.equal(false);
+    expect(out.error).to.match(/halted.*ENOSPC/);
+    expect(r.commands).to.have.length(0);
+    expect(errors.map((e) => e.message)).to.deep.equal(['ENOSPC: no space left on device']);
+    expect((await r.gate.proposal(proposal('p2', 200, 201))).ok).to.equal(false);
+    expect(r.gate.views().map((v) => v.state)).to.deep.equal(['pending']); // the page never saw the approval
+  });
+
+  describe('restart from the ledger', function () {
+    it('keeps a pending proposal pending (with its first approval) until its expiry', async function () {
+      const cfg = gateConfig({ twoPersonAboveStep: 3 });
+      const a = await rig(cfg);
+      await fresh(a);
+      await a.gate.proposal(proposal('p1', 200, 204, { ttlMs: 100_000 }));
+      expect(await approve(a.gate, 'p1', 'alice')).to.deep.equal({ ok: true, state: 'pending' });
+      a.gate.close();
+
+      const clock = new ManualScheduler(50_000);
+      const b = await rig(cfg, a.ledger.records, clock);
+      await fresh(b);
+      expect(b.gate.views().map((v) => [v.state, v.decisions.length, v.requiredApprovals])).to.deep.equal([['pending', 1, 2]]);
+      expect((await approve(b.gate, 'p1', 'alice')).error).to.match(/already approved/);
+      await clock.advanceTo(100_000);
+      expect(b.gate.views()[0]!.state).to.equal('expired');
+      expect(b.ledger.records.map((x) => x.type)).to.deep.equal(['proposal', 'decision', 'expired']);
+      expect(b.commands).to.have.length(0);
+    });
+
+    it('re-emits an issued command without a write result unchanged while it is valid; no second command record', async function () {
+      const a = await rig();
+      await fresh(a);
+      await a.gate.proposal(proposal('p1', 200, 203));
+      await approve(a.gate, 'p1', 'alice');
+      const issued = a.commands[0]!.command;
+      a.gate.close(); // "killed" between the command and its write result
+
+      const b = await rig(gateConfig(), a.ledger.records, new ManualScheduler(5_000));
+      expect(b.commands).to.have.length(1);
+      expect(b.commands[0]).to.deep.equal({ command: issued, replay: true });
+      expect(b.ledger.records.filter((x) => x.type === 'command')).to.have.length(1);
+      await b.gate.result(result(issued, 'written', 5_001));
+      expect(b.gate.views()[0]!.state).to.equal('done');
+    });
+
+    it('records an issued command that expired during the restart as failed, and does not emit it', async function () {
+      const a = await rig();
+      await fresh(a);
+      await a.gate.proposal(proposal('p1', 200, 203));
+      await approve(a.gate, 'p1', 'alice');
+      a.gate.close();
+
+      const b = await rig(gateConfig(), a.ledger.records, new ManualScheduler(60_000));
+      expect(b.commands).to.have.length(0);
+      const last = b.ledger.records[b.ledger.records.length - 1]!;
+      expect(last).to.include({ type: 'expired' });
+      expect(last.data).to.include({ state: 'failed', commandId: a.commands[0]!.command.id });
+      expect(b.gate.views()[0]!.state).to.equal('failed');
+    });
+
+    it('continues a ramp after a restart from the written step (re-checked at write time); the written step is never issued again', async function () {
+      const a = await rig();
+      await fresh(a);
+      await a.gate.proposal(proposal('p1', 200, 212));
+      await approve(a.gate, 'p1', 'alice');
+      const c1 = a.commands[0]!.command;
+      await a.gate.result(result(c1, 'written', 10));
+      a.gate.close();
+
+      const clock = new ManualScheduler(20_000);
+      const b = await rig(gateConfig(), a.ledger.records, clock);
+      expect(b.commands).to.have.length(0); // step 1 answered: nothing to re-emit; step 2 not due before 30 s after its write
+      await fresh(b);
+      await clock.advanceTo(30_010);
+      expect(b.commands.map((c) => [c.command.step, c.command.steps, c.command.value, c.command.fromValue, c.replay])).to.deep.equal([[2, 3, 208, 204, false]]);
+      const ids = b.ledger.records.filter((x) => x.type === 'command').map((x) => (x.data as Command).id);
+      expect(new Set(ids).size).to.equal(ids.length);
+    });
+
+    it('an approved change not yet issued continues after a restart, with the write-time re-check (blocked on a failing interlock)', async function () {
+      const a = await rig();
+      await a.gate.reading(reading(TAG, 200, 0));
+      await a.gate.reading(reading('mode', 1, 0));
+      await a.gate.proposal(proposal('p1', 200, 202));
+      await approve(a.gate, 'p1', 'alice');
+      await a.gate.result(result(a.commands[0]!.command, 'written', 1));
+      await a.gate.proposal(proposal('p2', 202, 204));
+      await approve(a.gate, 'p2', 'bob'); // waits for the dwell
+      expect(a.commands).to.have.length(1);
+      a.gate.close();
+
+      const clock = new ManualScheduler(10_000);
+      const b = await rig(gateConfig(), a.ledger.records, clock);
+      await b.gate.reading(reading(TAG, 202, 10_000));
+      await b.gate.reading(reading('mode', 0, 10_000)); // the line left AUTO
+      await clock.advanceTo(31_000);
+      expect(b.commands).to.have.length(0);
+      const last = b.ledger.records[b.ledger.records.length - 1]!;
+      expect(last).to.include({ type: 'blocked', proposalId: 'p2' });
+      expect(JSON.stringify(last.data)).to.match(/INTERLOCK/);
+    });
+
+    it('keeps an auto-approval switched off by a supervisor off after a restart', async function () {
+      const cfg = gateConfig({ autoApproval: { enabled: true, maxStep: 2 } });
+      const a = await rig(cfg);
+      expect(a.gate.autoApprovalOn()).to.equal(true);
+      expect(await a.gate.setAutoApproval(false, 'alice')).to.deep.equal({ ok: true });
+      a.gate.close();
+      const b = await rig(cfg, a.ledger.records);
+      expect(b.gate.autoApprovalOn()).to.equal(false);
+      const pol = b.ledger.records.find((x) => x.type === 'policy')!;
+      expect(pol.data).to.include({ enabled: false, user: 'alice' });
+    });
+
+    it('ignores the records of other setpoints in a shared ledger', async function () {
+      const a = await rig();
+      await fresh(a);
+      await a.gate.proposal(proposal('p1', 200, 203));
+      a.gate.close();
+      const other = gateConfig({}, { ...gateConfig().envelope, tag: 'screw_rpm' });
+      const b = await rig(other, a.ledger.records);
+      expect(b.gate.views()).to.deep.equal([]);
+    });
+  });
+
+  it('views: trend of the setpoint and KPI thinned to the spacing and the window; the envelope as of now', async function () {
+    const r = await rig();
+    for (let t = 0; t <= 40 * 60_000; t += 1_000) {
+      await r.gate.reading(reading(TAG, 200 + (t % 7), t));
+      await r.gate.reading(reading('energy_per_kg', 1 + t / 1e7, t));
+    }
+    await r.clock.advanceTo(40 * 60_000);
+    await r.gate.reading(reading('mode', 1, 40 * 60_000));
+    await r.gate.proposal(proposal('p1', 200, 203, { nowMs: 40 * 60_000 }));
+    await r.gate.reading(reading('energy_per_kg', 1.5, 40 * 60_000 + 500));
+    const [v] = r.gate.views();
+    expect(v!.envelope.ok).to.equal(true);
+    expect(v!.requiredApprovals).to.equal(1);
+    const sp = v!.trend.setpoint;
+    expect(sp[0]!.tsMs).to.be.at.least(10 * 60_000); // last 30 min only
+    for (let i = 1; i < sp.length - 1; i++) expect(sp[i]!.tsMs - sp[i - 1]!.tsMs).to.be.at.least(10_000);
+    expect(sp.length).to.be.within(150, 200);
+    expect(sp[sp.length - 1]!.tsMs).to.equal(40 * 60_000); // ends at the newest reading
+    // the KPI named by the proposal is charted from when the gate knew it
+    expect(v!.trend.kpi.map((p) => p.value)).to.deep.equal([1.5]);
+  });
+});
