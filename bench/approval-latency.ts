@@ -10,7 +10,11 @@
  *    execute() called → the server's setter ran. The whole pipeline (read-back + two more ledger
  *    appends with fsync) until the WriteResult is ready is a second row.
  *  - baseline: a bare node-opcua ClientSession.write of the same values, call → setter.
- * Commands run one after another (a writer serialises them anyway), alternating 200 ↔ 201.
+ *  - decide → server: the runtime Gate (what twin-approval's GateHandle.decide calls) approves a
+ *    pending proposal; its decision and the signed command are fsync'ed to the ledger before the
+ *    command is emitted; the command goes to the same writer. Latency = decide() called → setter ran.
+ * Commands run one after another (a writer serialises them anyway), alternating 200 ↔ 201; the
+ * envelope's rate limits are set out of the way (the gate would otherwise pace the changes).
  *
  * Run: npm run bench (wired by the lead), or `npx tsup && node dist/bench/approval-latency.js`.
  * Env: APPROVAL_BENCH_N (commands per case, default 300).
@@ -35,7 +39,9 @@ import { signCommand } from '../runtime/control/command.js';
 import { envelopeVersion, validateEnvelope } from '../runtime/control/envelope.js';
 import { openFileLedger } from '../runtime/control/file-ledger.js';
 import { openUsedCommands } from '../runtime/control/file-used-commands.js';
-import { CommandWriter } from '../runtime/control/writer.js';
+import { CommandWriter, type WriterOutcome } from '../runtime/control/writer.js';
+import { Gate } from '../runtime/control/gate.js';
+import type { Command, Proposal } from '../runtime/model/control.js';
 import { OpcuaSessionManager } from '../runtime/ingest/opcua-session.js';
 import { opcuaTransport } from '../nodes/twin-opcua-write/opcua-transport.js';
 import { latencyStats, memory, progress, progressDone, type BenchRow } from './harness.js';
@@ -106,6 +112,17 @@ async function startServer(dir: string): Promise<BenchServer> {
 
 const valueAt = (i: number) => (i % 2 === 0 ? 201 : 200);
 
+/** A proposal as twin-propose makes them (only what the gate reads matters here). */
+function proposal(id: string, from: number, to: number, nowMs: number): Proposal {
+  return {
+    id, asset: ASSET, tag: TAG, currentValue: from, proposedValue: to, unit: 'degC', rationale: 'bench',
+    predictedEffect: { kpiTag: 'energy_per_kg', currentKpi: 1, predictedKpi: 0.99, lowKpi: 0.98, highKpi: 1, intervalPct: 90 },
+    fit: { method: 'bench', n: 100, r2: 0.9, rmse: 0.01 },
+    fitRange: { fromTsMs: nowMs - 3_600_000, toTsMs: nowMs, setpointMin: 150, setpointMax: 260 },
+    createdTsMs: nowMs, expiresTsMs: nowMs + 600_000, quality: 'good',
+  };
+}
+
 export async function run(): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'twinloop-bench-approval-'));
   const server = await startServer(dir);
@@ -138,7 +155,7 @@ export async function run(): Promise<BenchRow[]> {
 
     // --- the writer pipeline ----------------------------------------------------------------------
     const env = validateEnvelope({
-      asset: ASSET, tag: TAG, unit: 'degC', lowLimit: 150, highLimit: 260, maxStep: 5, rateUpPerMin: 60, rateDownPerMin: 60,
+      asset: ASSET, tag: TAG, unit: 'degC', lowLimit: 150, highLimit: 260, maxStep: 5, rateUpPerMin: 1e9, rateDownPerMin: 1e9,
       minDwellMs: 0, interlocks: [], inputTags: [], maxInputAgeMs: 10_000, minQuality: 'good', ramp: false,
     });
     const version = envelopeVersion(env);
@@ -174,7 +191,8 @@ export async function run(): Promise<BenchRow[]> {
     }
     const writerS = (performance.now() - t1) / 1000;
     progressDone();
-    const records = (await ledger.readAll()).length;
+
+    const records = (await ledger.readAll()).length; // before the gate adds its own
     const ratio = (a: number | undefined, b: number | undefined) => ((a ?? NaN) / (b ?? NaN)).toFixed(1);
     const base = latencyStats(bare);
     const srv = latencyStats(toServer);
@@ -185,6 +203,48 @@ export async function run(): Promise<BenchRow[]> {
     rows.push({
       suite: 'approval', case: 'signed command → WriteResult (read back, ledger)', count: N, ...latencyStats(toResult), ...memory(),
       note: `+ read-back + 'write' and 'readback' ledger appends (fsync); ${records} ledger records`,
+    });
+
+    // --- the approval gate too: GateHandle.decide → signed command → writer → server ---------------
+    // The runtime Gate behind twin-approval's GateHandle (same ledger, fsync'ed decision and command
+    // records before the command is emitted), wired to the writer as the flow wires the nodes.
+    const gate = await Gate.open({
+      config: { envelope: env, envelopeVersion: version, twoPersonAboveStep: Infinity, autoApproval: { enabled: false, maxStep: 0 }, commandTtlMs: 60_000, signingKey: KEY },
+      ledger,
+    });
+    // the writer starts on the command the moment the gate emits it (as a wire would deliver it)
+    const issued: Array<(c: Command) => void> = [];
+    gate.commands$.subscribe(({ command }) => issued.shift()?.(command));
+    gate.start();
+    const decideToServer: number[] = [];
+    const t2 = performance.now();
+    for (let i = 0; i < WARMUP + N; i++) {
+      const from = valueAt(i + 1);
+      const to = valueAt(i);
+      const nowMs = Date.now();
+      await gate.reading({ asset: ASSET, tag: TAG, value: from, unit: 'degC', tsMs: nowMs, quality: 'good', source: 'bench' });
+      const p = proposal(`g-${i}`, from, to, nowMs);
+      const po = await gate.proposal(p);
+      if (!po.ok) throw new Error(`gate proposal: ${po.error}`);
+      const before = server.arrivals.length;
+      const written = new Promise<WriterOutcome>((resolve) => issued.push((c) => resolve(writer.execute(c))));
+      const start = performance.now();
+      const d = await gate.decide({ proposalId: p.id, verdict: 'approve', user: 'bench', printedName: 'Bench Supervisor', reason: 'bench' });
+      if (!d.ok) throw new Error(`gate decide: ${d.error}`);
+      const out = await written;
+      if (out.result?.outcome !== 'written' || out.result.readBackOk !== true) throw new Error(`gate → writer: ${out.reason ?? out.result?.outcome}`);
+      const a = server.arrivals[before];
+      if (!a || a.value !== to) throw new Error('gate → writer: arrival not seen');
+      if (i >= WARMUP) decideToServer.push(a.atMs - start);
+      await gate.result(out.result); // closes the proposal (done), as the wire back to twin-approval does
+      if (i % 50 === 0) progress(`approval-latency gate ${i}/${WARMUP + N}`);
+    }
+    const gateS = (performance.now() - t2) / 1000;
+    gate.close();
+    const g = latencyStats(decideToServer);
+    rows.push({
+      suite: 'approval', case: 'GateHandle.decide → gate → writer → server', count: N, throughputPerS: (WARMUP + N) / gateS, ...g, ...memory(),
+      note: `decision and signed command recorded (fsync) before the command leaves the gate, then the writer path above; p50 ${ratio(g.p50Ms, base.p50Ms)}× the bare write`,
     });
     await sessions.release(conn);
     await ledger.close();

@@ -210,10 +210,11 @@ export class CommandWriter {
     const shaped = isCommandShape(x);
     const result = authentic && shaped ? this.result(x, 'refused', `${refusal}: ${reason}`) : undefined;
     const data = {
-      ...(result ?? {}),
       refusal,
       reason,
       writer: o.writerId,
+      // the WriteResult exactly as it is sent (its reason carries the refusal code)
+      ...(result ?? {}),
       // what arrived: the command itself when it has a command's shape, else a bounded description
       ...(shaped ? { command: x } : { received: describeReceived(x) }),
       ...extra,
