@@ -10,10 +10,16 @@
  * condition number.
  *
  * Prediction at a new point x (a design row) with the classical OLS prediction interval
- *   ŷ ± t_{1−α/2, n−p} · s · √(1 + xᵀ(XᵀX)⁻¹x)
+ *   ŷ ± t_{1−α/2, n−p} · s · √(1 + c·xᵀ(XᵀX)⁻¹x)      (c = 1 for independent residuals, see below)
  * (s = residual standard error on n − p degrees of freedom), and the standard error of the
  * difference of the mean response at two points, s·√(dᵀ(XᵀX)⁻¹d), d = x₁ − x₀: the proposer's
  * significance test for a predicted gain.
+ *
+ * Residuals of a plant's history are rarely independent (slow disturbances, transients the settle
+ * time did not cover, a shape the model misses): OLS then overstates how well the mean response is
+ * known. The lag-1 autocorrelation ρ of the residuals in time order gives the usual AR(1)
+ * inflation (1 + ρ)/(1 − ρ) of the variance of the fitted mean (ρ ≤ 0 counts as 0), applied to
+ * the model term of the interval and to the difference — not to the new sample's own noise.
  *
  * Honest refusal (DESIGN principle 8): too few samples, too few distinct setpoints to identify the
  * shape, or collinear inputs give `{ ok: false, reason }`, never a model.
@@ -48,6 +54,10 @@ export interface ResponseModel {
   beta: number[];
   /** (XᵀX)⁻¹ of the standardised design. */
   xtxInv: number[][];
+  /** Lag-1 autocorrelation of the residuals (samples in the order given, i.e. time order). */
+  rho: number;
+  /** Variance inflation of the fitted mean for that autocorrelation, ≥ 1. */
+  inflation: number;
 }
 
 export type FitRefusal = 'too-few-samples' | 'no-variation' | 'collinear' | 'missing-input';
@@ -131,18 +141,24 @@ export function fitResponse(samples: readonly ResponseSample[], shape: ResponseS
 
   let sse = 0;
   let sst = 0;
+  let lag1 = 0;
+  let prevResidual = 0;
   const { mean: yMean } = meanSd(samples.map((s) => s.kpi));
   for (let i = 0; i < n; i++) {
     const fitted = rows[i].reduce((a, x, k) => a + x * beta[k], 0);
-    sse += (samples[i].kpi - fitted) ** 2;
+    const e = samples[i].kpi - fitted;
+    sse += e * e;
+    if (i > 0) lag1 += e * prevResidual;
+    prevResidual = e;
     sst += (samples[i].kpi - yMean) ** 2;
   }
+  const rho = sse > 0 ? Math.min(0.99, Math.max(0, lag1 / sse)) : 0;
   const rmse = Math.sqrt(sse / (n - p));
   // A KPI that did not move at all is fitted exactly by the intercept: nothing is left unexplained.
   const r2 = sst > 0 ? Math.max(0, 1 - sse / sst) : 1;
   return {
     ok: true,
-    model: { shape, n, p, r2, rmse, spMin: Math.min(...sps), spMax: Math.max(...sps), spMean, spScale, inputMean, inputScale, beta, xtxInv: xtxInv.to2DArray() },
+    model: { shape, n, p, r2, rmse, spMin: Math.min(...sps), spMax: Math.max(...sps), spMean, spScale, inputMean, inputScale, beta, xtxInv: xtxInv.to2DArray(), rho, inflation: (1 + rho) / (1 - rho) },
   };
 }
 
@@ -169,7 +185,7 @@ export function intervalT(m: ResponseModel, intervalPct: number): number {
 export function predictResponse(m: ResponseModel, sp: number, inputs: readonly number[] = [], intervalPct = 90): ResponsePrediction {
   const x = designRow(m, sp, inputs);
   const mean = x.reduce((a, v, k) => a + v * m.beta[k], 0);
-  const h = quadForm(m.xtxInv, x);
+  const h = m.inflation * quadForm(m.xtxInv, x);
   const half = intervalT(m, intervalPct) * m.rmse * Math.sqrt(1 + h);
   return { mean, low: mean - half, high: mean + half, seMean: m.rmse * Math.sqrt(h) };
 }
@@ -181,5 +197,5 @@ export function predictResponse(m: ResponseModel, sp: number, inputs: readonly n
 export function differenceSe(m: ResponseModel, sp0: number, sp1: number, inputs: readonly number[] = []): number {
   const x0 = designRow(m, sp0, inputs);
   const x1 = designRow(m, sp1, inputs);
-  return m.rmse * Math.sqrt(quadForm(m.xtxInv, x1.map((v, k) => v - x0[k])));
+  return m.rmse * Math.sqrt(m.inflation * quadForm(m.xtxInv, x1.map((v, k) => v - x0[k])));
 }

@@ -125,6 +125,25 @@ describe('control: response model (OLS with prediction intervals)', () => {
     expect(differenceSe(fit.model, 200, 210)).to.be.closeTo(2 * differenceSe(fit.model, 205, 210), 1e-9);
   });
 
+  it('widens the uncertainty of the mean for autocorrelated residuals (AR(1) inflation), not for independent ones', () => {
+    const n = gauss(prng(21));
+    let ar = 0;
+    const make = (phi: number) => Array.from({ length: 600 }, (_, i) => {
+      ar = phi * ar + Math.sqrt(1 - phi * phi) * n();
+      const sp = 200 + ((10 * Math.floor(i / 100)) % 30); // 200, 210, 220, 200, …
+      return { sp, kpi: 0.1 * sp + 0.5 * ar };
+    });
+    const white = fitResponse(make(0), 'linear');
+    const red = fitResponse(make(0.8), 'linear');
+    if (!white.ok || !red.ok) throw new Error('no fit');
+    expect(white.model.rho).to.be.below(0.1);
+    expect(white.model.inflation).to.be.below(1.25);
+    expect(red.model.rho).to.be.within(0.65, 0.9);
+    expect(red.model.inflation).to.be.greaterThan(4);
+    // Same residual error, but the difference of means is known far less well.
+    expect(differenceSe(red.model, 200, 220) / red.model.rmse).to.be.greaterThan(2 * (differenceSe(white.model, 200, 220) / white.model.rmse));
+  });
+
   it('refuses too few samples, no setpoint variation and collinear inputs', () => {
     const some = (k: number, sp: (i: number) => number, inputs?: (i: number) => number[]) =>
       Array.from({ length: k }, (_, i) => ({ sp: sp(i), kpi: Math.sin(i), ...(inputs ? { inputs: inputs(i) } : {}) }));
