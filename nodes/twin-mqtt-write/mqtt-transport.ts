@@ -94,7 +94,7 @@ export class MqttWriteTransport implements WriterTransport {
     private readonly now: () => number = Date.now,
   ) {}
 
-  private spTopic(type: 'CMD' | 'BIRTH' | 'DATA'): string {
+  private spTopic(type: 'CMD' | 'BIRTH' | 'DATA' | 'DEATH'): string {
     const device = this.s.deviceId || undefined;
     return formatSparkplugTopic({
       groupId: this.s.groupId,
@@ -111,6 +111,12 @@ export class MqttWriteTransport implements WriterTransport {
     } else {
       this.unsubs.push(this.link.subscribe(this.spTopic('BIRTH'), 0, (_t, p) => this.onSparkplug(p, true)));
       this.unsubs.push(this.link.subscribe(this.spTopic('DATA'), 0, (_t, p) => this.onSparkplug(p, false)));
+      // a death (the device's, or its edge node's) means the last value is no longer the plant's
+      this.unsubs.push(this.link.subscribe(this.spTopic('DEATH'), 0, () => this.forget()));
+      if (this.s.deviceId) {
+        const nodeDeath = formatSparkplugTopic({ groupId: this.s.groupId, edgeNodeId: this.s.edgeNodeId, messageType: 'NDEATH' });
+        this.unsubs.push(this.link.subscribe(nodeDeath, 0, () => this.forget()));
+      }
     }
   }
 
@@ -118,7 +124,7 @@ export class MqttWriteTransport implements WriterTransport {
     this.unsubs.splice(0).forEach((u) => u());
   }
 
-  /** The link went down: the last value may no longer be the plant's. */
+  /** The link went down or the edge node died: the last value may no longer be the plant's. */
   forget(): void {
     this.last = undefined;
   }
