@@ -15,7 +15,7 @@ import { TwinError } from '../model/errors.js';
 import type { Quality } from '../model/quality.js';
 import type { Reading } from '../model/reading.js';
 import { canonicalJson } from './canonical.js';
-import { MAX_RAMP_STEPS, planRamp, requiredGapMs } from './ramp.js';
+import { MAX_RAMP_STEPS, planRamp } from './ramp.js';
 
 export interface ChangeRequest {
   fromValue: number;
@@ -150,6 +150,7 @@ function inputTags(v: unknown): string[] {
 export function validateEnvelope(raw: Record<string, unknown>): EnvelopeConfig {
   if (raw === null || typeof raw !== 'object') throw new TwinError('BAD_CONFIG', 'envelope config must be an object');
   const asset = text(raw, 'asset', true)!;
+  if (asset.startsWith('/') || asset.endsWith('/')) throw bad('asset', `"${asset}" must not start or end with "/"`);
   const tag = text(raw, 'tag', true)!;
   if (tag.includes('/')) throw bad('tag', `"${tag}" must be a tag name without "/" (the asset goes in asset)`);
   const unit = text(raw, 'unit', false);
@@ -193,6 +194,9 @@ export function validateEnvelope(raw: Record<string, unknown>): EnvelopeConfig {
 // The check.
 
 const QUALITY_RANK: Record<Quality, number> = { good: 2, uncertain: 1, bad: 0 };
+
+/** Relative tolerance on step sizes (float32 plant values); see checkStepAndPace. */
+export const STEP_SLACK_REL = 1e-6;
 
 /** Readings this far ahead of the clock count as stale too: a wrong clock must not keep them fresh. */
 const MAX_FUTURE_MS = 5_000;
@@ -279,8 +283,12 @@ function checkStepAndPace(
   const { fromValue, toValue } = req;
   const size = Math.abs(toValue - fromValue);
   if (size === 0) return; // nothing will be written: no step, no pacing
+  // A writer's fromValue is read from the plant, often a float32: 250 comes back as 249.9999939.
+  // One part per million of the values is forgiven on the step size (never on the limits), or a
+  // planned step of exactly maxStep would be refused for rounding.
+  const slack = STEP_SLACK_REL * Math.max(1, Math.abs(fromValue), Math.abs(toValue));
   let firstValue = toValue;
-  if (size > env.maxStep) {
+  if (size - slack > env.maxStep) {
     if (req.scope === 'step' || !env.ramp) {
       const off = req.scope === 'change' ? ' and ramping is off' : '';
       add('STEP_TOO_LARGE', env.tag, `step of ${fmtNumber(size)}${u} (${fmtNumber(fromValue)} → ${fmtNumber(toValue)}) is larger than the largest single step ${fmtNumber(env.maxStep)}${off}`);
@@ -299,10 +307,11 @@ function checkStepAndPace(
     add('DWELL', env.tag, `last change ${fmtDuration(sinceMs)} ago, the minimum dwell is ${fmtDuration(env.minDwellMs)}`);
   }
   const stepSize = Math.abs(firstValue - fromValue);
-  const rateMs = requiredGapMs({ ...env, minDwellMs: 0 }, fromValue, firstValue);
+  const up = firstValue > fromValue;
+  const rate = up ? env.rateUpPerMin : env.rateDownPerMin;
+  // requiredGapMs without the dwell (reported on its own above), with the same slack as the step size
+  const rateMs = (Math.max(0, stepSize - slack) / rate) * 60_000;
   if (sinceMs < rateMs) {
-    const up = firstValue > fromValue;
-    const rate = up ? env.rateUpPerMin : env.rateDownPerMin;
     add(
       up ? 'RATE_UP' : 'RATE_DOWN',
       env.tag,

@@ -1,8 +1,9 @@
 /**
  * Ramp planning: an approved change larger than the envelope's largest single step is carried out
  * as equal steps, each at most maxStep, spaced so that every step on its own passes the envelope's
- * dwell and rate rules. The spacing rule (requiredGapMs) lives here and checkEnvelope uses the same
- * function, so a plan made here can never be refused for pacing by the check at write time.
+ * dwell and rate rules. The spacing rule (requiredGapMs) lives here; checkEnvelope applies the same
+ * rule (with a tolerance of a part per million on the step size, never more strict), so a plan made
+ * here is never refused for its step sizes or pacing by the check at write time.
  */
 import type { EnvelopeConfig } from '../model/control.js';
 

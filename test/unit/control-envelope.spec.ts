@@ -75,6 +75,7 @@ describe('control envelope: validateEnvelope', () => {
 
   const invalid: Array<[string, Record<string, unknown>, RegExp]> = [
     ['asset missing', { asset: '' }, /envelope asset: is required/],
+    ['asset ending in /', { asset: 'a/b/' }, /envelope asset: "a\/b\/" must not start or end with "\/"/],
     ['tag missing', { tag: undefined }, /envelope tag: is required/],
     ['tag with a slash', { tag: 'a/b' }, /envelope tag: .*without "\/"/],
     ['lowLimit not numeric', { lowLimit: 'abc' }, /envelope lowLimit: must be a number, not "abc"/],
@@ -163,6 +164,13 @@ describe('control envelope: checkEnvelope', () => {
     expect(c.violations.map((v) => v.code)).to.deep.equal(['STEP_TOO_LARGE']);
     expect(c.violations[0]!.message).to.equal('zone3_sp: step of 5.5 degC (250 → 255.5) is larger than the largest single step 5 and ramping is off');
     expect(codes(ENV, req({ toValue: 255, scope: 'step' }))).to.deep.equal([]);
+  });
+
+  it('forgives a part per million on the step size (float32 plant values), never on the limits', () => {
+    const f32 = Math.fround(249.9); // 249.8999939…
+    expect(codes(ENV, req({ fromValue: f32, toValue: 254.9, lastChangeTsMs: NOW - 150_000 }))).to.deep.equal([]);
+    expect(codes(ENV, req({ fromValue: 249.9, toValue: 254.902 }))).to.deep.equal(['STEP_TOO_LARGE']);
+    expect(codes(ENV, req({ fromValue: 255.1, toValue: 260 + 1e-9 }))).to.deep.equal(['ABOVE_HIGH']);
   });
 
   it('STEP_TOO_LARGE when a ramp would need too many steps', () => {
@@ -265,6 +273,53 @@ describe('control envelope: checkEnvelope', () => {
     }));
     expect(c.ok).to.equal(false);
     expect(c.violations.map((v) => v.code)).to.have.members(['ABOVE_HIGH', 'STEP_TOO_LARGE', 'DWELL', 'RATE_UP', 'STALE_INPUT', 'BAD_INPUT', 'INTERLOCK']);
+  });
+
+  it('property: a check that passes means limits, step, pacing, interlocks, freshness and quality all hold', () => {
+    // Biased towards passing inputs, so that many generated checks pass and are examined.
+    const mostly = <T,>(usual: T, ...rare: T[]) => fc.oneof({ arbitrary: fc.constant(usual), weight: 12 }, ...rare.map((r) => ({ arbitrary: fc.constant(r), weight: 1 })));
+    const reading = (tag: string, usual: number, asset = ASSET) =>
+      fc.record({
+        asset: fc.constant(asset), tag: fc.constant(tag), value: mostly(usual, usual + 1, usual - 1), source: fc.constant('prop'),
+        tsMs: fc.oneof({ arbitrary: fc.integer({ min: NOW - 30_000, max: NOW }), weight: 10 }, { arbitrary: fc.integer({ min: NOW - 90_000, max: NOW + 20_000 }), weight: 2 }),
+        quality: mostly<Reading['quality']>('good', 'uncertain', 'bad'),
+      });
+    const maybe = <T,>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined, freq: 20 });
+    let passed = 0;
+    fc.assert(
+      fc.property(
+        fc.double({ min: 190, max: 270, noNaN: true }), fc.double({ min: -15, max: 15, noNaN: true }),
+        maybe(fc.integer({ min: NOW - 400_000, max: NOW })), fc.constantFrom<'change' | 'step'>('change', 'step'), fc.boolean(),
+        fc.tuple(maybe(reading('zone3_sp', 250)), maybe(reading('mode', 1)), maybe(reading('alarm', 0)), maybe(reading('melt_temp', 231)), maybe(reading('pressure', 120, 'other/asset'))),
+        (fromValue, delta, lastChangeTsMs, scope, ramp, rs) => {
+          const toValue = fromValue + delta;
+          const env = { ...ENV, ramp };
+          const m = new Map<string, Reading>();
+          for (const r of rs) if (r) m.set(readingKey(r.asset, r.tag), r as Reading);
+          const check = checkEnvelope(env, { fromValue, toValue, nowMs: NOW, lastChangeTsMs, readings: m, scope });
+          if (!check.ok) return;
+          passed++;
+          expect(toValue).to.be.within(env.lowLimit, env.highLimit);
+          const size = Math.abs(toValue - fromValue);
+          if (scope === 'step' || !ramp) expect(size).to.be.at.most(env.maxStep * (1 + 1e-4));
+          if (lastChangeTsMs !== undefined && size > 0) {
+            expect(NOW - lastChangeTsMs).to.be.at.least(env.minDwellMs);
+            const first = scope === 'change' && ramp && size > env.maxStep ? size / Math.ceil(size / env.maxStep) : size;
+            const rate = toValue > fromValue ? env.rateUpPerMin : env.rateDownPerMin;
+            expect(NOW - lastChangeTsMs).to.be.at.least((first / rate) * 60_000 * (1 - 1e-4));
+          }
+          for (const r of rs) {
+            expect(r, 'every input present').to.not.equal(undefined);
+            expect(NOW - r!.tsMs).to.be.within(-5_000, env.maxInputAgeMs);
+            expect(r!.quality).to.equal('good');
+          }
+          expect(rs[1]!.value).to.equal(1);
+          expect(rs[2]!.value).to.equal(0);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+    expect(passed, "passing checks generated").to.be.greaterThan(100);
   });
 
   it('envelopeInputKeys lists the setpoint, interlock tags and inputTags', () => {
