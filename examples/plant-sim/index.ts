@@ -69,6 +69,12 @@ export interface PlantSimOptions extends PlantModelOptions {
    * a setpoint: `{ atMs: 600000, command: 'set zone3_sp 211' }`), applied at the first sample due.
    */
   schedule?: Array<{ atMs: number; command: string | SimCommand }>;
+  /**
+   * Run the first `simMs` of simulated time at `speed` (e.g. a commissioning step test in the first
+   * minute of a demo), then at the normal speed. The simulated clock starts early by the time gained,
+   * so it meets the wall clock when the warm-up ends (readings are never from the future).
+   */
+  warmup?: { simMs: number; speed: number };
   /** 'wall' (default): runs by itself; 'manual': only `advance()` moves time (for tests). */
   clock?: 'wall' | 'manual';
   log?: (line: string) => void;
@@ -141,7 +147,12 @@ export async function startPlantSim(options: PlantSimOptions = {}): Promise<Plan
     mqtt?.publish(tsMs, readings);
     for (const l of listeners) l(tsMs, readings);
   };
-  const engine = new PlantEngine(options, fanOut);
+  const warmup = options.warmup;
+  if (warmup && !(warmup.simMs >= 0 && warmup.speed > 0 && Number.isFinite(warmup.speed))) {
+    throw new SimError('OUT_OF_RANGE', 'warmup needs simMs >= 0 and a positive speed');
+  }
+  const startTsMs = options.startTsMs ?? (warmup ? Date.now() - Math.round(warmup.simMs * (1 - 1 / warmup.speed)) : undefined);
+  const engine = new PlantEngine({ ...options, startTsMs }, fanOut);
 
   const write = (tag: TagName, value: number) => {
     engine.apply({ type: 'write', tag, value });
@@ -211,9 +222,16 @@ export async function startPlantSim(options: PlantSimOptions = {}): Promise<Plan
   if ((options.clock ?? 'wall') === 'wall') {
     let wallStart = performance.now();
     let simAtWallStart = engine.elapsedMs;
+    let currentSpeed = warmup && warmup.simMs > 0 ? warmup.speed : speed;
     const maxStepsPerTick = 20_000;
     timer = setInterval(() => {
-      const targetMs = simAtWallStart + speed * (performance.now() - wallStart);
+      if (currentSpeed !== speed && engine.elapsedMs >= warmup!.simMs) {
+        currentSpeed = speed;
+        wallStart = performance.now();
+        simAtWallStart = engine.elapsedMs;
+        log('sim: warm-up done, running at normal speed');
+      }
+      const targetMs = simAtWallStart + currentSpeed * (performance.now() - wallStart);
       let dueMs = targetMs - engine.elapsedMs;
       if (dueMs < engine.stepMs) return;
       if (dueMs > maxStepsPerTick * engine.stepMs) {
@@ -224,7 +242,7 @@ export async function startPlantSim(options: PlantSimOptions = {}): Promise<Plan
         log('sim: cannot keep up with the speed factor; simulated time slips');
       }
       engine.advance(dueMs);
-    }, Math.max(10, Math.min(100, engine.stepMs / speed)));
+    }, Math.max(10, Math.min(100, engine.stepMs / Math.max(speed, warmup?.speed ?? 0))));
   }
 
   let stopped = false;

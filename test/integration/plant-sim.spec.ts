@@ -348,6 +348,28 @@ describe('plant simulator (integration)', function () {
     });
   });
 
+  describe('warm-up', function () {
+    it('runs the first simulated minutes fast, then meets the wall clock without running ahead of it', async function () {
+      const plant = await startTestPlantSim({ opcua: false, speed: 1, warmup: { simMs: 30_000, speed: 60 }, publishIntervalMs: 1000 });
+      try {
+        const stamps: number[] = [];
+        const lead: number[] = [];
+        plant.sim.onSample((ts) => {
+          stamps.push(ts);
+          lead.push(ts - Date.now());
+        });
+        await waitFor(() => stamps.length >= 33, 20_000, 25, '33 samples');
+        for (let i = 1; i < stamps.length; i++) expect(stamps[i] - stamps[i - 1]).to.equal(1000);
+        // Readings are never from the future (a 1 s sample may be stamped up to one tick early).
+        expect(Math.max(...lead)).to.be.below(1000);
+        // The warm-up started in the past: the first samples are older than the wall clock by most of the gain.
+        expect(lead[0]).to.be.below(-20_000);
+      } finally {
+        await plant.stop();
+      }
+    });
+  });
+
   describe('CLI', function () {
     const bin = join(ROOT, 'dist', 'bin', 'twinloop.js');
 
