@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startEmbeddedBroker } from '../lib/aedes-broker.js';
 import { startNodeRed, PACKAGE_ROOT } from '../lib/embedded-node-red.js';
-import { adminAuthUsers, describeLogins, loadLogins } from '../lib/demo-users.js';
+import { adminAuthUsers, demoSigningKey, describeLogins, loadLogins } from '../lib/demo-users.js';
 import { UsageError, numberOption } from './usage.js';
 
 export const startHelp = `Usage: twinloop start [options]
@@ -24,6 +24,8 @@ Options (environment variable in brackets):
   --speed X          simulator speed factor (default 1)
   --seed N           simulator seed (default 42)
   --no-sim           do not start the simulator
+  --no-step-test     no commissioning step test: the simulator starts at real speed with its
+                     setpoints steady (the demo's proposals need the step test's data)
   -h, --help         this text
 
 Security: the editor can deploy flows that write to the plant, so it always asks for a login
@@ -34,6 +36,22 @@ kept in <home>/demo-users.json; TWINLOOP_DEMO_USERS=0 leaves them out). A non-lo
 TWINLOOP_ADMIN_PASSWORD and has no demo users unless TWINLOOP_DEMO_USERS=1. Node-RED credentials
 are encrypted with TWINLOOP_CREDENTIAL_SECRET when it is set.
 `;
+
+/**
+ * The demo's commissioning step test: zone 3 and zone 2 setpoints stepped up and back, 7 simulated
+ * minutes each (≥ 3 time constants of the zones plus settling), run at 40× in the first ~45 s. It
+ * gives twin-propose the setpoint variation it needs to fit energy per kg (measured on the headless
+ * simulator: proposals for zone3_sp at ~22 and zone2_sp at ~29 simulated minutes).
+ */
+const DEMO_STEP_TEST = {
+  warmup: { simMs: 30 * 60_000, speed: 40 },
+  schedule: [
+    { atMs: 7 * 60_000, command: 'set zone3_sp 219' },
+    { atMs: 14 * 60_000, command: 'set zone2_sp 209' },
+    { atMs: 21 * 60_000, command: 'set zone3_sp 215' },
+    { atMs: 28 * 60_000, command: 'set zone2_sp 205' },
+  ],
+};
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
@@ -49,6 +67,7 @@ export async function startCommand(argv: string[]): Promise<void> {
       speed: { type: 'string' },
       seed: { type: 'string' },
       'no-sim': { type: 'boolean' },
+      'no-step-test': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -75,6 +94,7 @@ export async function startCommand(argv: string[]): Promise<void> {
   const loopback = LOOPBACK.has(host);
   const demoUsers = env.TWINLOOP_DEMO_USERS !== undefined ? env.TWINLOOP_DEMO_USERS === '1' : loopback;
   const logins = loadLogins(home, { adminPassword: password, adminUser: env.TWINLOOP_ADMIN_USER, demoUsers });
+  env.TWINLOOP_SIGNING_KEY ??= demoSigningKey(home);
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -91,6 +111,7 @@ export async function startCommand(argv: string[]): Promise<void> {
         mqttUrl: broker.url,
         speed,
         seed,
+        ...(values['no-step-test'] ? {} : DEMO_STEP_TEST),
         pkiDir: join(home, 'pki', 'plant-sim'),
       });
       stops.push(() => sim.stop());

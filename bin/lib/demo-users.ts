@@ -62,3 +62,16 @@ export function describeLogins(logins: Login[]): string {
     .map((l) => `    ${l.username.padEnd(width)}  ${l.fromEnv ? '(password from TWINLOOP_ADMIN_PASSWORD)' : l.password}  ${l.role}`)
     .join('\n');
 }
+
+/**
+ * The key the approval gate signs commands with and the writers check (HMAC-SHA256). The demo flow
+ * takes it from TWINLOOP_SIGNING_KEY; when that is unset, a random key is made once per user
+ * directory and kept in `<home>/signing.key` (mode 0600). Never printed.
+ */
+export function demoSigningKey(home: string): string {
+  const file = join(home, 'signing.key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const key = randomBytes(32).toString('base64url');
+  writeFileSync(file, key + '\n', { mode: 0o600 });
+  return key;
+}
