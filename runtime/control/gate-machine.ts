@@ -134,8 +134,21 @@ export class GateMachine {
   setpointValue(): number | undefined {
     const r = this.state.readings.get(readingKey(this.env.asset, this.env.tag));
     const w = this.state.lastWritten;
-    if (w && (!r || r.tsMs < w.tsMs)) return w.value;
+    // A reading stamped no later than the write's confirmation may have been taken before the write.
+    if (w && (!r || r.tsMs <= w.tsMs)) return w.value;
     return r?.value;
+  }
+
+  /**
+   * Whether the gate knows the setpoint as it is now: after a change whose outcome it does not know
+   * (failed, refused, lapsed) only a reading taken after it says where the plant is.
+   */
+  setpointKnown(): boolean {
+    const last = this.state.lastChangeTsMs;
+    if (last === undefined) return true;
+    const r = this.state.readings.get(readingKey(this.env.asset, this.env.tag));
+    const w = this.state.lastWritten;
+    return (r !== undefined && r.tsMs > last) || (w !== undefined && w.tsMs >= last);
   }
 
   /** The size of a proposal's change, against its own current value and the latest reading (the larger). */
@@ -315,10 +328,17 @@ export class GateMachine {
     if (r.proposalId !== cmd.proposalId || r.asset !== cmd.asset || r.tag !== cmd.tag || r.value !== cmd.value) {
       throw new Refusal(`write result for command ${r.commandId} does not match the command (proposal, target or value differ)`);
     }
-    if (c.results.has(r.commandId)) return { ok: true, state: c.state }; // the first result counts; a repeat changes nothing
-    applyResult(this.state, c, cmd, r, nowMs);
+    const first = c.results.get(r.commandId);
+    if (first) {
+      // The first result decides the change; a later, different one is still news about the plant
+      // (a replay the writer did execute): it is recorded and moves dwell and the known setpoint.
+      if (first.outcome === r.outcome && first.readBackOk === r.readBackOk) return { ok: true, state: c.state };
+      noteWrite(this.state, cmd, r, nowMs);
+    } else applyResult(this.state, c, cmd, r, nowMs);
     const type = r.outcome === 'refused' ? 'refused' : r.readBackOk !== undefined ? 'readback' : 'write';
-    out.push({ kind: 'record', entry: { type, asset: cmd.asset, tag: cmd.tag, proposalId: cmd.proposalId, data: r }, snapshot: snapshot(c), result: r });
+    // `receivedByGate`: on restore this record is a final result even without a read-back.
+    const data = { ...r, receivedByGate: true };
+    out.push({ kind: 'record', entry: { type, asset: cmd.asset, tag: cmd.tag, proposalId: cmd.proposalId, data }, snapshot: snapshot(c), result: r });
     return { ok: true, state: c.state };
   }
 
@@ -368,7 +388,9 @@ export class GateMachine {
     if (k > plan.length) return undefined;
     const value = plan[k - 1]!;
     const last = this.state.lastChangeTsMs;
-    const dueMs = last === undefined ? nowMs : Math.max(nowMs, last + Math.ceil(requiredGapMs(this.env, fromValue, value)));
+    // Every write waits the dwell, a confirming write of the same value too (requiredGapMs is 0 for it).
+    const gapMs = Math.max(this.env.minDwellMs, Math.ceil(requiredGapMs(this.env, fromValue, value)));
+    const dueMs = last === undefined ? nowMs : Math.max(nowMs, last + gapMs);
     return { step: k, plan, fromValue, dueMs };
   }
 
@@ -392,6 +414,8 @@ export class GateMachine {
       return;
     }
     if (nowMs < next.dueMs) return; // dwell / rate: the timer comes back at dueMs
+    // A first step starts from the setpoint as it is: wait (until the proposal expires) for a reading that says so.
+    if (next.step === 1 && !this.setpointKnown()) return;
     const value = next.plan[next.step - 1]!;
     // The write-time re-check: the latest readings, now, this one step.
     const check = checkEnvelope(this.env, {
@@ -454,11 +478,9 @@ export class GateMachine {
 export function applyResult(state: GateState, c: Change, cmd: Command, r: WriteResult, atMs: number): void {
   c.results.set(r.commandId, r);
   if (state.inflight?.id === r.commandId) state.inflight = undefined;
-  // A failed write may still have reached the plant: it counts as a change for dwell and rate.
-  if (r.outcome !== 'refused') state.lastChangeTsMs = Math.max(state.lastChangeTsMs ?? -Infinity, atMs);
+  noteWrite(state, cmd, r, atMs);
   const latest = c.commands[c.commands.length - 1];
   const ok = r.outcome === 'written' && r.readBackOk === true;
-  if (ok) state.lastWritten = { value: cmd.value, tsMs: atMs };
   if (c.state !== 'approved' || latest?.id !== cmd.id) return; // a superseded change's late result: recorded, nothing more
   if (!ok) {
     const why =
@@ -471,6 +493,16 @@ export function applyResult(state: GateState, c: Change, cmd: Command, r: WriteR
     c.reason = cmd.steps > 1 ? `all ${cmd.steps} steps written and read back` : 'written and read back';
     c.endedTsMs = atMs;
   }
+}
+
+/**
+ * What any result says about the plant. It counts as a change for dwell and rate: a failed write may
+ * have reached the plant, and a refusal may answer a replay of a command the writer wrote before a
+ * crash (REPLAYED). A write read back equal tells the setpoint's value.
+ */
+export function noteWrite(state: GateState, cmd: Command, r: WriteResult, atMs: number): void {
+  state.lastChangeTsMs = Math.max(state.lastChangeTsMs ?? -Infinity, atMs);
+  if (r.outcome === 'written' && r.readBackOk === true) state.lastWritten = { value: cmd.value, tsMs: atMs };
 }
 
 function planValues(env: GateConfig['envelope'], fromValue: number, toValue: number, nowMs: number): number[] {

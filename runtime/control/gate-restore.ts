@@ -7,7 +7,7 @@
  * A shared ledger may hold other setpoints' records: only this gate's asset/tag count.
  */
 import type { Command, Decision, LedgerRecord, Proposal, ProposalState, WriteResult } from '../model/control.js';
-import { applyResult } from './gate-machine.js';
+import { applyResult, noteWrite } from './gate-machine.js';
 import { FINAL_STATES, emptyGateState, type Change, type GateConfig, type GateState } from './gate-state.js';
 
 const RESULT_TYPES = new Set(['write', 'readback', 'refused']);
@@ -22,9 +22,6 @@ export function restoreGateState(config: GateConfig, records: readonly LedgerRec
   const state = emptyGateState(config);
   const mine = records.filter((r) => r.asset === asset && r.tag === tag);
 
-  // A writer records 'write' and then 'readback' for one command: the last record of a command is its result.
-  const lastResultSeq = new Map<string, number>();
-  for (const r of mine) if (RESULT_TYPES.has(r.type) && isResult(r.data)) lastResultSeq.set(r.data.commandId, r.seq);
 
   const setState = (c: Change, s: unknown, reason: unknown, tsMs: number): void => {
     if (typeof s !== 'string') return;
@@ -75,10 +72,15 @@ export function restoreGateState(config: GateConfig, records: readonly LedgerRec
       case 'refused': {
         if (isResult(rec.data)) {
           const r = rec.data;
-          if (lastResultSeq.get(r.commandId) !== rec.seq) break;
           const owner = state.changes.get(state.commandOwner.get(r.commandId) ?? '');
           const cmd = owner?.commands.find((x) => x.id === r.commandId);
-          if (owner && cmd && !owner.results.has(r.commandId)) applyResult(state, owner, cmd, r, rec.tsMs);
+          if (!owner || !cmd) break;
+          // A writer records 'write' (written, read-back pending) and then 'readback' for one command: the
+          // first is news about the plant, not yet the result the writer sends on. As live, the first
+          // final result decides; anything later only moves dwell and the known setpoint.
+          const final = r.outcome !== 'written' || r.readBackOk !== undefined || (rec.data as { receivedByGate?: boolean }).receivedByGate === true;
+          if (final && !owner.results.has(r.commandId)) applyResult(state, owner, cmd, r, rec.tsMs);
+          else noteWrite(state, cmd, r, rec.tsMs);
         } else if (c && typeof data.state === 'string' && !isResult(rec.data)) {
           setState(c, data.state, data.reason, rec.tsMs); // the gate's own closing record
         }

@@ -327,22 +327,24 @@ describe('approval gate (marbles)', function () {
       });
     });
 
-    it('a repeated write result changes nothing; one for a command it never issued is refused', function () {
+    it('a repeated write result changes nothing; a different later one is recorded but does not change the state; one for a command it never issued is refused', function () {
       ts().run(({ hot, expectObservable }) => {
-        const input = hot(at([0, 's'], [1, 'm'], [2, 'p'], [3, 'a'], [5, 'r'], [7, 'x'], [9, 'y']), {
+        const input = hot(at([0, 's'], [1, 'm'], [2, 'p'], [3, 'a'], [5, 'r'], [7, 'x'], [9, 'f'], [11, 'y']), {
           ...FRESH,
           p: prop('p1', 200, 203),
           a: approve('p1', 'alice'),
           r: res('p1', 1, 203, 'written', 5, true),
-          x: res('p1', 1, 203, 'failed', 6),
+          x: res('p1', 1, 203, 'written', 6, true),
+          f: res('p1', 1, 203, 'failed', 8),
           y: res('p9', 1, 203, 'written', 7, true),
         });
-        expectObservable(gate(gateConfig(), input, ts0())).toBe(at([2, 'a'], [3, 'b'], [5, 'c'], [7, 'd'], [9, 'e']), {
+        expectObservable(gate(gateConfig(), input, ts0())).toBe(at([2, 'a'], [3, 'b'], [5, 'c'], [7, 'd'], [9, 'e'], [11, 'g']), {
           a: 'proposal:p1:pending',
           b: 'decision:p1:approved cmd:p1:1/1=203 reply:ok:approved',
           c: 'readback:p1:done reply:ok:done',
           d: 'reply:ok:done',
-          e: 'reply:err',
+          e: 'write:p1:done reply:ok:done',
+          g: 'reply:err',
         });
       });
     });
