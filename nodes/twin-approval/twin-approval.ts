@@ -1,0 +1,207 @@
+/**
+ * twin-approval: the approval gate of one setpoint (runtime/control/gate.ts) in a flow. One input
+ * takes Proposals, Readings (the envelope's inputs and the page's trend), WriteResults wired back
+ * from the writers, and `topic: auto-approval` switches. Output 1: signed Commands for the writers;
+ * output 2: state events `{ proposalId, state, reason?, record }`, each after its ledger record is
+ * durable. Supervisors decide through the page (nodes/twin-approval/page), which reaches this node
+ * through the GateHandle it registers.
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { Subscription } from 'rxjs';
+import { TwinError } from '../../runtime/model/errors.js';
+import { Gate } from '../../runtime/control/gate.js';
+import { parseGateMessage } from '../../runtime/control/gate-input.js';
+import { registerGate, unregisterGate, type DecisionOutcome, type GateHandle } from '../../runtime/control/gate-registry.js';
+import { validateGateConfig, type GateConfig } from '../../runtime/control/gate-state.js';
+import { envelopeOf, type TwinEnvelopeNode } from '../twin-envelope/envelope-api.js';
+import type { TwinLedgerNode } from '../twin-ledger/ledger-api.js';
+import { refuseInputs } from '../shared/adapter.js';
+import { translator } from '../shared/i18n.js';
+import { errorStatusText, statusError, statusIdle, statusOk, statusWarn } from '../shared/status.js';
+import { registerApprovalsPage } from './page/api.js';
+
+export interface TwinApprovalDef extends NodeDef {
+  envelope: string;
+  ledger: string;
+  /** Blank = two-person rule off. */
+  twoPersonAboveStep?: string | number;
+  autoApproval?: boolean | string;
+  autoApprovalMaxStep?: string | number;
+  commandTtlMs?: string | number;
+  kpiTag?: string;
+}
+
+type Send = (m: Array<NodeMessage | null>) => void;
+type Done = (err?: Error) => void;
+
+/** Config fields from the editor (numbers may arrive as strings) → GateConfig, or a TwinError naming the field. */
+export function gateConfigFromDef(def: TwinApprovalDef, envNode: TwinEnvelopeNode | null, ledgerNode: TwinLedgerNode | null): GateConfig {
+  const badCfg = (m: string) => new TwinError('BAD_CONFIG', m);
+  const e = envelopeOf(envNode);
+  if ('error' in e) throw badCfg(`envelope: ${e.error}`);
+  if (!ledgerNode) throw badCfg('ledger: no twin-ledger configured');
+  if (ledgerNode.configError) throw badCfg(`ledger: ${ledgerNode.configError}`);
+  const key = ledgerNode.signingKey();
+  if (!key) throw badCfg('ledger: no signing key');
+  const number = (v: unknown, field: string, dflt?: number): number => {
+    if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) {
+      if (dflt === undefined) throw badCfg(`${field} is required`);
+      return dflt;
+    }
+    const n = typeof v === 'number' ? v : Number(String(v).trim());
+    if (!Number.isFinite(n)) throw badCfg(`${field} must be a number, not ${JSON.stringify(v)}`);
+    return n;
+  };
+  const auto = def.autoApproval === true || def.autoApproval === 'true';
+  return validateGateConfig({
+    envelope: e.env,
+    envelopeVersion: e.version,
+    twoPersonAboveStep: number(def.twoPersonAboveStep, 'twoPersonAboveStep', Infinity),
+    autoApproval: { enabled: auto, maxStep: auto ? number(def.autoApprovalMaxStep, 'autoApprovalMaxStep') : 0 },
+    commandTtlMs: number(def.commandTtlMs, 'commandTtlMs', 60_000),
+    signingKey: key,
+  });
+}
+
+export default function (RED: NodeAPI): void {
+  registerApprovalsPage(RED);
+  const t = translator(RED._ as (key: string, vars?: Record<string, unknown>) => string, 'twin-approval');
+
+  function TwinApproval(this: Node, def: TwinApprovalDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const envNode = RED.nodes.getNode(def.envelope) as TwinEnvelopeNode | null;
+    const ledgerNode = RED.nodes.getNode(def.ledger) as TwinLedgerNode | null;
+
+    let config: GateConfig;
+    try {
+      config = gateConfigFromDef(def, envNode, ledgerNode);
+    } catch (err) {
+      refuseInputs(node, t, (err as Error).message);
+      return;
+    }
+    const { asset, tag } = config.envelope;
+    const topic = `${asset}/${tag}`;
+    const kpiTag = typeof def.kpiTag === 'string' && def.kpiTag.trim() !== '' ? def.kpiTag.trim() : undefined;
+
+    let gate: Gate | undefined;
+    let startError: Error | undefined;
+    let closed = false;
+    const subs: Subscription[] = [];
+    // Messages that arrive while the ledger is read on start wait, in order (nothing is dropped).
+    const waiting: Array<[NodeMessageInFlow, Send, Done]> = [];
+
+    const showState = (): void => {
+      if (!gate) return;
+      if (gate.halted) return statusError(node, t('status.halted'));
+      const s = gate.summary();
+      if (s.executing) statusOk(node, t('status.ramp', { step: s.executing.step, steps: s.executing.steps }));
+      else if (s.pending > 0) statusWarn(node, t('status.pending', { count: s.pending }));
+      else statusIdle(node, t('status.idle'));
+    };
+
+    const handle = (msg: NodeMessageInFlow, _send: Send, done: Done): void => {
+      if (startError || !gate) {
+        done(new TwinError('BAD_CONFIG', t('errors.notStarted', { error: startError?.message ?? '' })));
+        return;
+      }
+      let m;
+      try {
+        m = parseGateMessage(msg, Date.now());
+      } catch (err) {
+        statusError(node, errorStatusText(err));
+        done(err as Error);
+        return;
+      }
+      let p: Promise<DecisionOutcome>;
+      switch (m.kind) {
+        case 'proposal':
+          p = gate.proposal(m.proposal);
+          break;
+        case 'reading':
+          p = gate.reading(m.reading);
+          break;
+        case 'result':
+          p = gate.result(m.result);
+          break;
+        case 'policy': {
+          // A flow is not a logged-in person: the record says so.
+          const who = (msg as { user?: unknown }).user;
+          p = gate.setAutoApproval(m.enabled, `flow:${typeof who === 'string' && who !== '' ? who : node.id}`);
+          break;
+        }
+      }
+      p.then((out) => {
+        if (out.ok) {
+          showState();
+          done();
+        } else {
+          const err = new TwinError('BAD_PAYLOAD', out.error ?? 'refused');
+          statusError(node, errorStatusText(err));
+          done(err);
+        }
+      }, done);
+    };
+
+    node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
+      if (!gate && !startError) waiting.push([msg, send, done]);
+      else handle(msg, send, done);
+    });
+
+    statusIdle(node, t('status.starting'));
+    ledgerNode!
+      .ledger()
+      .then(async (ledger) => {
+        const g = await Gate.open({ config, ledger, ...(kpiTag ? { kpiTag } : {}) });
+        if (closed) return g.close();
+        subs.push(
+          g.commands$.subscribe(({ command }) => node.send([{ topic, payload: command }, null])),
+          g.events$.subscribe((ev) => {
+            node.send([null, { topic: `${topic}/approval`, payload: ev }]);
+            showState();
+          }),
+          g.errors$.subscribe((err) => {
+            node.error(t('errors.halted', { error: err.message }));
+            showState();
+          }),
+        );
+        gate = g;
+        const handleOf: GateHandle = {
+          id: node.id,
+          name: def.name || topic,
+          asset,
+          tag,
+          envelope: config.envelope,
+          envelopeVersion: config.envelopeVersion,
+          twoPersonAboveStep: config.twoPersonAboveStep,
+          autoApproval: () => ({ enabled: g.autoApprovalOn(), maxStep: config.autoApproval.maxStep }),
+          views: () => g.views(),
+          decide: (req) => g.decide(req).finally(showState),
+          setAutoApproval: (enabled, user) => g.setAutoApproval(enabled, user).finally(showState),
+          ledgerRecords: () => ledger.readAll(),
+          ledgerLocation: ledger.location,
+        };
+        g.start(); // a command restored from the ledger may leave at once: outputs are wired above
+        registerGate(handleOf);
+        showState();
+      })
+      .catch((err: Error) => {
+        startError = err;
+        node.error(t('errors.start', { error: err.message }));
+        statusError(node, t('status.halted'));
+      })
+      .finally(() => {
+        for (const [msg, send, done] of waiting.splice(0)) handle(msg, send, done);
+      });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      unregisterGate(node.id);
+      for (const s of subs) s.unsubscribe();
+      gate?.close();
+      done();
+    });
+  }
+
+  RED.nodes.registerType('twin-approval', TwinApproval as never);
+}
