@@ -13,11 +13,13 @@
  *  - decide → server: the runtime Gate (what twin-approval's GateHandle.decide calls) approves a
  *    pending proposal; its decision and the signed command are fsync'ed to the ledger before the
  *    command is emitted; the command goes to the same writer. Latency = decide() called → setter ran.
+ *  - the same through Node-RED: twin-approval → twin-opcua-write in an embedded runtime, decided
+ *    through the registered GateHandle (what the supervisors' page calls).
  * Commands run one after another (a writer serialises them anyway), alternating 200 ↔ 201; the
  * envelope's rate limits are set out of the way (the gate would otherwise pace the changes).
  *
  * Run: npm run bench (wired by the lead), or `npx tsup && node dist/bench/approval-latency.js`.
- * Env: APPROVAL_BENCH_N (commands per case, default 300).
+ * Env: APPROVAL_BENCH_N (commands per case, default 300), APPROVAL_BENCH_NR_N (Node-RED case, 200).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -45,8 +47,10 @@ import type { Command, Proposal } from '../runtime/model/control.js';
 import { OpcuaSessionManager } from '../runtime/ingest/opcua-session.js';
 import { opcuaTransport } from '../nodes/twin-opcua-write/opcua-transport.js';
 import { latencyStats, memory, progress, progressDone, type BenchRow } from './harness.js';
+import { dropTestHelperSpies } from './node-red-helper.js';
 
 const N = Number(process.env.APPROVAL_BENCH_N ?? 300);
+const N_NODE_RED = Number(process.env.APPROVAL_BENCH_NR_N ?? 200);
 const WARMUP = 20;
 const KEY = 'bench-signing-key-0123456789abcdef';
 const ASSET = 'bench/line1/extruder';
@@ -110,6 +114,12 @@ async function startServer(dir: string): Promise<BenchServer> {
   };
 }
 
+/** Rate limits out of the way: the gate would otherwise pace the changes (that is not latency). */
+const ENVELOPE = {
+  asset: ASSET, tag: TAG, unit: 'degC', lowLimit: 150, highLimit: 260, maxStep: 5, rateUpPerMin: 1e9, rateDownPerMin: 1e9,
+  minDwellMs: 0, interlocks: [], inputTags: [], maxInputAgeMs: 10_000, minQuality: 'good', ramp: false,
+};
+
 const valueAt = (i: number) => (i % 2 === 0 ? 201 : 200);
 
 /** A proposal as twin-propose makes them (only what the gate reads matters here). */
@@ -121,6 +131,69 @@ function proposal(id: string, from: number, to: number, nowMs: number): Proposal
     fitRange: { fromTsMs: nowMs - 3_600_000, toTsMs: nowMs, setpointMin: 150, setpointMax: 260 },
     createdTsMs: nowMs, expiresTsMs: nowMs + 600_000, quality: 'good',
   };
+}
+
+/**
+ * The same loop through Node-RED itself (embedded, test-helper spies removed): twin-approval →
+ * twin-opcua-write (→ WriteResult wired back), decided through the GateHandle the supervisors'
+ * page calls. Latency = GateHandle.decide() called → the server's setter ran.
+ */
+async function nodeRedCase(server: BenchServer, dir: string, n: number): Promise<number[]> {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const helper = require('node-red-node-test-helper');
+  const registry = require('../runtime/control/gate-registry.js') as typeof import('../runtime/control/gate-registry.js');
+  const modules = ['twin-opcua-endpoint', 'twin-envelope', 'twin-ledger', 'twin-approval', 'twin-opcua-write'].map((t) => require(join(__dirname, '..', 'nodes', t, `${t}.js`)));
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  helper.init(require.resolve('node-red'));
+  helper.settings({ userDir: join(dir, 'nr'), logging: { console: { level: 'off' } } });
+  await new Promise<void>((r) => helper.startServer(r));
+  const flow = [
+    { id: 'ep', type: 'twin-opcua-endpoint', endpointUrl: server.endpointUrl, securityMode: 'None', securityPolicy: 'None', authMode: 'anonymous', acceptUnknownCertificates: true },
+    { id: 'env', type: 'twin-envelope', ...ENVELOPE, inputTags: '' },
+    { id: 'led', type: 'twin-ledger', path: join(dir, 'nr-ledger.jsonl') },
+    { id: 'gate', type: 'twin-approval', envelope: 'env', ledger: 'led', twoPersonAboveStep: '', autoApproval: false, commandTtlMs: 60_000, wires: [['w'], []] },
+    { id: 'w', type: 'twin-opcua-write', endpoint: 'ep', nodeId: NODE_ID, asset: ASSET, tag: TAG, envelope: 'env', ledger: 'led', readBackTimeoutMs: 2000, wires: [['gate'], []] },
+  ];
+  const latencies: number[] = [];
+  try {
+    await helper.load(modules, flow, { led: { signingKey: KEY } });
+    dropTestHelperSpies(helper, flow.map((x) => x.id));
+    const gateNode = helper.getNode('gate') as { receive(m: unknown): void };
+    const until = async (check: () => boolean, what: string) => {
+      const end = Date.now() + 10_000;
+      while (!check()) {
+        if (Date.now() > end) throw new Error(`node-red case: timed out waiting for ${what}`);
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    // the gate registers once it has rebuilt its state from the ledger
+    await until(() => registry.findGate('gate') !== undefined, 'twin-approval to register its GateHandle');
+    const handle = registry.findGate('gate')!;
+    const stateOf = (id: string) => handle.views().find((v) => v.proposal.id === id)?.state;
+    for (let i = 0; i < WARMUP + n; i++) {
+      const from = valueAt(i + 1);
+      const to = valueAt(i);
+      const nowMs = Date.now();
+      gateNode.receive({ topic: `${ASSET}/${TAG}`, payload: { asset: ASSET, tag: TAG, value: from, unit: 'degC', tsMs: nowMs, quality: 'good', source: 'bench' } });
+      const p = proposal(`nr-${i}`, from, to, nowMs);
+      gateNode.receive({ topic: `${ASSET}/${TAG}`, payload: p });
+      await until(() => stateOf(p.id) === 'pending', 'pending');
+      const before = server.arrivals.length;
+      const start = performance.now();
+      const d = await handle.decide({ proposalId: p.id, verdict: 'approve', user: 'bench', printedName: 'Bench Supervisor', reason: 'bench' });
+      if (!d.ok) throw new Error(`node-red case decide: ${d.error}`);
+      await until(() => server.arrivals.length > before, 'arrival');
+      const a = server.arrivals[before];
+      if (a.value !== to) throw new Error(`node-red case: ${a.value} arrived, ${to} expected`);
+      if (i >= WARMUP) latencies.push(a.atMs - start);
+      await until(() => stateOf(p.id) === 'done', 'done');
+      if (i % 50 === 0) progress(`approval-latency node-red ${i}/${WARMUP + n}`);
+    }
+  } finally {
+    await helper.unload();
+    await new Promise<void>((r) => helper.stopServer(r));
+  }
+  return latencies;
 }
 
 export async function run(): Promise<BenchRow[]> {
@@ -154,10 +227,7 @@ export async function run(): Promise<BenchRow[]> {
     rows.push({ suite: 'approval', case: 'bare node-opcua write → server', baseline: true, count: N, throughputPerS: (WARMUP + N) / bareS, ...latencyStats(bare), ...memory() });
 
     // --- the writer pipeline ----------------------------------------------------------------------
-    const env = validateEnvelope({
-      asset: ASSET, tag: TAG, unit: 'degC', lowLimit: 150, highLimit: 260, maxStep: 5, rateUpPerMin: 1e9, rateDownPerMin: 1e9,
-      minDwellMs: 0, interlocks: [], inputTags: [], maxInputAgeMs: 10_000, minQuality: 'good', ramp: false,
-    });
+    const env = validateEnvelope(ENVELOPE);
     const version = envelopeVersion(env);
     const ledger = await openFileLedger(join(dir, 'ledger.jsonl'));
     const used = await openUsedCommands(join(dir, 'ledger.jsonl.used'));
@@ -249,6 +319,13 @@ export async function run(): Promise<BenchRow[]> {
     await sessions.release(conn);
     await ledger.close();
     await used.close();
+
+    const nr = latencyStats(await nodeRedCase(server, dir, N_NODE_RED));
+    progressDone();
+    rows.push({
+      suite: 'approval', case: 'Node-RED: GateHandle.decide → twin-approval → twin-opcua-write → server', count: N_NODE_RED, ...nr, ...memory(),
+      note: `embedded Node-RED (test-helper spies removed), the page's decide call; p50 ${ratio(nr.p50Ms, base.p50Ms)}× the bare write`,
+    });
   } finally {
     progressDone();
     await server.stop();
