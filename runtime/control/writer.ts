@@ -154,6 +154,10 @@ export class CommandWriter {
       return this.refuse(cmd, 'OUTSIDE_ENVELOPE', reason, true, records, { presentValue: current, violations });
     }
 
+    // reading the present value may have waited for a connection: the command must still be valid now
+    if (this.now() > cmd.expiresTsMs) {
+      return this.refuse(cmd, 'EXPIRED', `expired ${new Date(cmd.expiresTsMs).toISOString()} before it could be written`, true, records, { presentValue: current });
+    }
     try {
       await o.transport.write(cmd.value, cmd);
     } catch (err) {

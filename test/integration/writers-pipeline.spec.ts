@@ -159,6 +159,22 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
     expect(srv.plc.writes).to.deep.equal([]);
   });
 
+  it('a command that expires while the present value is being read is refused, not written', async function () {
+    const now = Date.now();
+    const cmd = command({ value: 204, issuedTsMs: now, expiresTsMs: now + 1000 });
+    // a clock that has moved past the expiry once the read is done (as a slow reconnect would)
+    let calls = 0;
+    const w = new CommandWriter({
+      writerId: 'it', key: KEY, target: { asset: ASSET, tag: TAG }, envelope: env, envelopeVersion: version,
+      usedCommands: used, ledger, transport: opcuaTransport(conn, `ns=1;s=${TAG}`, 1000), nowMs: () => (calls++ === 0 ? now : now + 5000),
+    });
+    const out = await w.execute(cmd);
+    expect(out.refusal).to.equal('EXPIRED');
+    expect(out.reason).to.match(/before it could be written/);
+    expect(srv.plc.writes).to.deep.equal([]);
+    expect((await ledger.readAll()).map((r) => r.type)).to.deep.equal(['refused']);
+  });
+
   it('default read-back tolerance is half a unit in the last decimal; received things are described within bounds', function () {
     expect(defaultToleranceAbs(204)).to.equal(0.5);
     expect(defaultToleranceAbs(201.5)).to.equal(0.05);
