@@ -6,62 +6,23 @@
  * durable. Supervisors decide through the page (nodes/twin-approval/page), which reaches this node
  * through the GateHandle it registers.
  */
-import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { Subscription } from 'rxjs';
 import { TwinError } from '../../runtime/model/errors.js';
 import { Gate } from '../../runtime/control/gate.js';
 import { parseGateMessage } from '../../runtime/control/gate-input.js';
 import { registerGate, unregisterGate, type DecisionOutcome, type GateHandle } from '../../runtime/control/gate-registry.js';
-import { validateGateConfig, type GateConfig } from '../../runtime/control/gate-state.js';
-import { envelopeOf, type TwinEnvelopeNode } from '../twin-envelope/envelope-api.js';
+import type { GateConfig } from '../../runtime/control/gate-state.js';
+import type { TwinEnvelopeNode } from '../twin-envelope/envelope-api.js';
 import type { TwinLedgerNode } from '../twin-ledger/ledger-api.js';
 import { refuseInputs } from '../shared/adapter.js';
 import { translator } from '../shared/i18n.js';
 import { errorStatusText, statusError, statusIdle, statusOk, statusWarn } from '../shared/status.js';
 import { registerApprovalsPage } from './page/api.js';
-
-export interface TwinApprovalDef extends NodeDef {
-  envelope: string;
-  ledger: string;
-  /** Blank = two-person rule off. */
-  twoPersonAboveStep?: string | number;
-  autoApproval?: boolean | string;
-  autoApprovalMaxStep?: string | number;
-  commandTtlMs?: string | number;
-  kpiTag?: string;
-}
+import { gateConfigFromDef, type TwinApprovalDef } from './approval-config.js';
 
 type Send = (m: Array<NodeMessage | null>) => void;
 type Done = (err?: Error) => void;
-
-/** Config fields from the editor (numbers may arrive as strings) → GateConfig, or a TwinError naming the field. */
-export function gateConfigFromDef(def: TwinApprovalDef, envNode: TwinEnvelopeNode | null, ledgerNode: TwinLedgerNode | null): GateConfig {
-  const badCfg = (m: string) => new TwinError('BAD_CONFIG', m);
-  const e = envelopeOf(envNode);
-  if ('error' in e) throw badCfg(`envelope: ${e.error}`);
-  if (!ledgerNode) throw badCfg('ledger: no twin-ledger configured');
-  if (ledgerNode.configError) throw badCfg(`ledger: ${ledgerNode.configError}`);
-  const key = ledgerNode.signingKey();
-  if (!key) throw badCfg('ledger: no signing key');
-  const number = (v: unknown, field: string, dflt?: number): number => {
-    if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) {
-      if (dflt === undefined) throw badCfg(`${field} is required`);
-      return dflt;
-    }
-    const n = typeof v === 'number' ? v : Number(String(v).trim());
-    if (!Number.isFinite(n)) throw badCfg(`${field} must be a number, not ${JSON.stringify(v)}`);
-    return n;
-  };
-  const auto = def.autoApproval === true || def.autoApproval === 'true';
-  return validateGateConfig({
-    envelope: e.env,
-    envelopeVersion: e.version,
-    twoPersonAboveStep: number(def.twoPersonAboveStep, 'twoPersonAboveStep', Infinity),
-    autoApproval: { enabled: auto, maxStep: auto ? number(def.autoApprovalMaxStep, 'autoApprovalMaxStep') : 0 },
-    commandTtlMs: number(def.commandTtlMs, 'commandTtlMs', 60_000),
-    signingKey: key,
-  });
-}
 
 export default function (RED: NodeAPI): void {
   registerApprovalsPage(RED);

@@ -47,6 +47,8 @@ export interface IssuedCommand {
 }
 
 const RESULT_TYPES = new Set(['write', 'readback', 'refused']);
+/** Tags whose recent history the gate keeps for the page's chart (the setpoint and KPIs are never evicted). */
+const MAX_TREND_KEYS = 50;
 
 export class Gate {
   readonly commands$ = new Subject<IssuedCommand>();
@@ -242,9 +244,15 @@ export class Gate {
 
   /** Keep the setpoint's and KPI's recent history: points at least the spacing apart, plus the newest. */
   private trend(r: Reading): void {
-    const env = this.config.envelope;
     const key = readingKey(r.asset, r.tag);
-    if (key !== readingKey(env.asset, env.tag) && !this.kpiKeys.has(key)) return;
+    // Every tag may turn out to be a proposal's KPI: keep a short history of the most recently seen tags.
+    if (!this.trends.has(key) && this.trends.size >= MAX_TREND_KEYS) {
+      const env = this.config.envelope;
+      const sp = readingKey(env.asset, env.tag);
+      const victim = [...this.trends.keys()].find((k) => k !== sp && !this.kpiKeys.has(k));
+      if (victim === undefined) return;
+      this.trends.delete(victim);
+    }
     const spacingMs = this.opts.trendSpacingMs ?? 10_000;
     const windowMs = this.opts.trendWindowMs ?? 30 * 60_000;
     let t = this.trends.get(key);
