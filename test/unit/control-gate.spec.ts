@@ -374,6 +374,51 @@ describe('approval gate (marbles)', function () {
     });
   });
 
+  describe('rate limits over time', function () {
+    it('spaces ramp steps by the rate when it is slower than the dwell (down at 5 per min: 4 units take 48 s)', function () {
+      const cfg = gateConfig({}, envelope({ rateDownPerMin: 5, maxInputAgeMs: 600_000 }));
+      ts().run(({ hot, expectObservable }) => {
+        const input = hot(at([0, 's'], [1, 'm'], [2, 'p'], [3, 'a'], [100, 'r'], [48_200, 'u']), {
+          ...FRESH,
+          p: prop('p1', 200, 192), // 196, 192
+          a: approve('p1', 'alice'),
+          r: res('p1', 1, 196, 'written', 100, true),
+          u: res('p1', 2, 192, 'written', 48_200, true),
+        });
+        expectObservable(gate(cfg, input, ts0())).toBe(at([2, 'a'], [3, 'b'], [100, 'c'], [48_100, 'd'], [48_200, 'e']), {
+          a: 'proposal:p1:pending',
+          b: 'decision:p1:approved cmd:p1:1/2=196 reply:ok:approved',
+          c: 'readback:p1:approved reply:ok:approved',
+          d: 'cmd:p1:2/2=192', // 48 s after step 1 was written, not the 30 s dwell
+          e: 'readback:p1:done reply:ok:done',
+        });
+      });
+    });
+
+    it('a first step waits for the rate after the previous change, then goes', function () {
+      const cfg = gateConfig({}, envelope({ rateUpPerMin: 4, minDwellMs: 0, maxInputAgeMs: 600_000 }));
+      ts().run(({ hot, expectObservable }) => {
+        // p1 writes +2 at 3 (result at 4); p2 +4 needs 4 / (4 per min) = 60 s after that
+        const input = hot(at([0, 's'], [1, 'm'], [2, 'p'], [3, 'a'], [4, 'r'], [10, 'q'], [11, 'b']), {
+          ...FRESH,
+          p: prop('p1', 200, 202),
+          a: approve('p1', 'alice'),
+          r: res('p1', 1, 202, 'written', 4, true),
+          q: prop('p2', 202, 206),
+          b: approve('p2', 'bob', 3),
+        });
+        expectObservable(gate(cfg, input, ts0()), upTo(70_000)).toBe(at([2, 'a'], [3, 'b'], [4, 'c'], [10, 'd'], [11, 'e'], [60_004, 'f']), {
+          a: 'proposal:p1:pending',
+          b: 'decision:p1:approved cmd:p1:1/1=202 reply:ok:approved',
+          c: 'readback:p1:done reply:ok:done',
+          d: 'proposal:p2:pending',
+          e: 'decision:p2:approved reply:ok:approved',
+          f: 'cmd:p2:1/1=206',
+        });
+      });
+    });
+  });
+
   describe('blocking at write time', function () {
     it('blocks (records, does not write) a ramp step whose inputs went stale while it waited', function () {
       ts().run(({ hot, expectObservable }) => {
