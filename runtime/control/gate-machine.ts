@@ -10,7 +10,7 @@
 import type { Command, Decision, EnvelopeCheck, Proposal, WriteResult } from '../model/control.js';
 import type { Reading } from '../model/reading.js';
 import { signCommand } from './command.js';
-import { checkEnvelope, readingKey } from './envelope.js';
+import { checkEnvelope, envelopeInputKeys, readingKey } from './envelope.js';
 import { planRamp, requiredGapMs } from './ramp.js';
 import {
   DEFAULT_RESULT_GRACE_MS,
@@ -32,9 +32,6 @@ import type { LedgerEntry } from './stores.js';
 /** Violations that no waiting can cure: an approval that would run into them is refused at once. */
 const HARD_CODES = new Set(['ABOVE_HIGH', 'BELOW_LOW', 'STEP_TOO_LARGE']);
 
-/** Readings kept for the envelope check (a flow may send many tags; memory stays bounded). */
-const MAX_READING_KEYS = 2000;
-
 /** A refused input: the caller (node) reports it through done(err); nothing is recorded. */
 class Refusal extends Error {}
 
@@ -43,10 +40,13 @@ export class GateMachine {
   private readonly graceMs: number;
   /** Until then a step that lacks readings waits for them instead of being blocked (just started: none yet). */
   private warmUntilMs = -Infinity;
+  /** The readings the envelope rests on (setpoint, interlocks, input tags): the only ones kept. */
+  private readonly inputKeys: ReadonlySet<string>;
 
   constructor(readonly config: GateConfig, state?: GateState) {
     this.state = state ?? emptyGateState(config);
     this.graceMs = config.resultGraceMs ?? DEFAULT_RESULT_GRACE_MS;
+    this.inputKeys = envelopeInputKeys(config.envelope);
   }
 
   private get env() {
@@ -229,13 +229,9 @@ export class GateMachine {
 
   private onReading(r: Reading): void {
     const key = readingKey(r.asset, r.tag);
+    if (!this.inputKeys.has(key)) return; // memory stays bounded however many tags a flow sends
     const prev = this.state.readings.get(key);
     if (prev && prev.tsMs > r.tsMs) return; // a late reading never replaces a newer one
-    if (!prev && this.state.readings.size >= MAX_READING_KEYS) {
-      const oldest = this.state.readings.keys().next().value;
-      if (oldest !== undefined) this.state.readings.delete(oldest);
-    }
-    this.state.readings.delete(key); // re-insert: the map's order is least recently updated first
     this.state.readings.set(key, r);
   }
 
