@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashSync } from 'bcryptjs';
 import type { Proposal } from '../../runtime/model/control.js';
-import { login, USERS } from '../support/approvals-gate.js';
+import { ENVELOPE, login, makeProposal, REAL_GATE_ID, USERS } from '../support/approvals-gate.js';
 import { waitFor } from '../support/ports.js';
 import { startApprovalsServer, type ApprovalsServer } from '../support/approvals-server.js';
 
@@ -222,6 +222,56 @@ describe('integration: supervisors\' page API with adminAuth', function () {
     const after = (await call(red, 'GET', 'history', tokens.viewer)).body.gates.find((g: any) => g.gateId === G);
     expect(after.verification.ok).to.equal(false);
     expect(after.verification.firstBad.seq).to.equal(rec.seq);
+  });
+});
+
+describe('integration: supervisors\' page API with the real twin-approval node', function () {
+  this.timeout(60_000);
+  let red: ApprovalsServer;
+  const tokens: Record<string, string> = {};
+  const post = (payload: unknown) =>
+    fetch(`${red.url}api/test/gate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+
+  before(async function () {
+    red = await startApprovalsServer(USERS, { realGate: true });
+    for (const u of ['supervisor', 'viewer']) tokens[u] = await login(red.url, u, pw(u));
+    await waitFor(async () => (await call(red, 'GET', 'gates', tokens.viewer)).body.gates.some((g: any) => g.id === REAL_GATE_ID), 30_000, 100, 'twin-approval registered');
+  });
+
+  after(async function () {
+    await red?.stop();
+  });
+
+  it('shows the gate\'s proposal and records the supervisor\'s signed approval in its ledger', async function () {
+    const gates = (await call(red, 'GET', 'gates', tokens.viewer)).body.gates;
+    const g = gates.find((x: any) => x.id === REAL_GATE_ID);
+    expect(g).to.include({ name: 'Barrel temperature (real gate)', asset: ENVELOPE.asset, tag: ENVELOPE.tag, twoPersonAboveStep: null });
+    expect(g.autoApproval.enabled).to.equal(false);
+
+    // a fresh reading of the setpoint (the envelope rests on it), then the proposal, as a flow sends them
+    const nowMs = Date.now();
+    expect((await post({ asset: ENVELOPE.asset, tag: ENVELOPE.tag, value: 215, unit: 'degC', tsMs: nowMs, quality: 'good', source: 'test' })).status).to.equal(204);
+    const p = makeProposal({ currentValue: 215, proposedValue: 212 });
+    expect((await post(p)).status).to.equal(204);
+    const view = await waitFor(async () => (await call(red, 'GET', 'proposals', tokens.viewer)).body.proposals.find((v: any) => v.gateId === REAL_GATE_ID && v.proposal.id === p.id), 10_000, 50, 'the proposal in the page');
+    expect(view.state).to.equal('pending');
+    expect(view.requiredApprovals).to.equal(1);
+    expect(view.envelope.ok, JSON.stringify(view.envelope)).to.equal(true);
+    expect(view.trend.setpoint.map((x: any) => x.value)).to.include(215);
+
+    expect((await call(red, 'POST', 'decide', tokens.viewer, { gateId: REAL_GATE_ID, proposalId: p.id, verdict: 'approve', reason: 'r', password: pw('viewer') })).status).to.equal(403);
+    expect((await call(red, 'POST', 'decide', tokens.supervisor, { gateId: REAL_GATE_ID, proposalId: p.id, verdict: 'approve', reason: 'r', password: 'wrong' })).status).to.equal(401);
+    const ok = await call(red, 'POST', 'decide', tokens.supervisor, { gateId: REAL_GATE_ID, proposalId: p.id, verdict: 'approve', reason: 'cuts energy per kg', password: pw('supervisor'), user: 'viewer' });
+    expect(ok.status, JSON.stringify(ok.body)).to.equal(200);
+    expect(ok.body.state).to.not.equal('pending');
+
+    const h = (await call(red, 'GET', 'history', tokens.viewer)).body.gates.find((x: any) => x.gateId === REAL_GATE_ID);
+    expect(h.verification).to.include({ ok: true, records: h.total });
+    const decisions = h.records.filter((r: any) => r.type === 'decision' && r.proposalId === p.id);
+    expect(decisions).to.have.length(1);
+    expect(decisions[0].data).to.include({ verdict: 'approve', user: 'supervisor', printedName: 'Dana Reyes (shift supervisor)', reason: 'cuts energy per kg', meaning: 'Approved: I authorise this setpoint change' });
+    // only the decision the gate accepted is in the ledger: the refused attempts left nothing
+    expect(h.records.filter((r: any) => r.type === 'decision')).to.have.length(1);
   });
 });
 

@@ -41,7 +41,7 @@ export const USERS: TestUser[] = [
  * Node-RED in this process with the approvals page registered through a tiny node in
  * `<userDir>/nodes` (twin-approval registers it the same way, at module load).
  */
-export async function startApprovalsNodeRed(users: TestUser[] | undefined, logLevel = 'error'): Promise<EmbeddedNodeRed & { home: string }> {
+export async function startApprovalsNodeRed(users: TestUser[] | undefined, logLevel = 'error', flow: unknown[] = []): Promise<EmbeddedNodeRed & { home: string }> {
   const home = mkdtempSync(join(tmpdir(), 'twinloop-approvals-'));
   const nodesDir = join(home, 'nodes');
   mkdirSync(nodesDir, { recursive: true });
@@ -52,7 +52,7 @@ export async function startApprovalsNodeRed(users: TestUser[] | undefined, logLe
       `  RED.nodes.registerType('twinloop-approvals-test', function (c) { RED.nodes.createNode(this, c); });\n};\n`,
   );
   writeFileSync(join(nodesDir, 'twinloop-approvals-test.html'), '');
-  writeFileSync(join(home, 'flows.json'), '[]');
+  writeFileSync(join(home, 'flows.json'), JSON.stringify(flow));
   const red = await startNodeRed({
     userDir: home,
     port: await freePort(),
@@ -73,6 +73,32 @@ export async function login(url: string, username: string, password: string): Pr
   });
   if (!res.ok) throw new Error(`login as ${username}: HTTP ${res.status}`);
   return ((await res.json()) as { access_token: string }).access_token;
+}
+
+/** The env var the real gate flow's twin-ledger reads its command signing key from. */
+export const SIGNING_KEY_ENV = 'TWINLOOP_TEST_SIGNING_KEY';
+export const REAL_GATE_ID = 'approval1';
+
+/**
+ * The real twin-approval node with its twin-envelope and twin-ledger (ledger under the user dir),
+ * and `POST <httpNodeRoot>/test/gate` to hand it Proposals and Readings as a flow would.
+ */
+export function realGateFlow(): unknown[] {
+  return [
+    { id: 'approvals-tab', type: 'tab', label: 'approvals test' },
+    {
+      id: 'env1', type: 'twin-envelope', name: 'barrel temperature', asset: ENVELOPE.asset, tag: ENVELOPE.tag, unit: 'degC',
+      lowLimit: '190', highLimit: '240', maxStep: '5', rateUpPerMin: '2', rateDownPerMin: '2', minDwellMs: '60000',
+      interlocks: [], inputTags: '', maxInputAgeMs: '600000', minQuality: 'good', ramp: false,
+    },
+    { id: 'led1', type: 'twin-ledger', name: 'audit ledger', path: '', signingKeyEnv: SIGNING_KEY_ENV },
+    {
+      id: REAL_GATE_ID, type: 'twin-approval', z: 'approvals-tab', name: 'Barrel temperature (real gate)', envelope: 'env1', ledger: 'led1',
+      twoPersonAboveStep: '', autoApproval: false, autoApprovalMaxStep: '', commandTtlMs: '60000', kpiTag: '', wires: [[], []],
+    },
+    { id: 'gate-in', type: 'http in', z: 'approvals-tab', url: '/test/gate', method: 'post', wires: [[REAL_GATE_ID, 'gate-ok']] },
+    { id: 'gate-ok', type: 'http response', z: 'approvals-tab', statusCode: '204', wires: [] },
+  ];
 }
 
 export const ENVELOPE: EnvelopeConfig = {

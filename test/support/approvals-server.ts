@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EnvelopeCheck, Proposal } from '../../runtime/model/control.js';
-import type { TestUser } from './approvals-gate.js';
+import { randomBytes } from 'node:crypto';
+import { SIGNING_KEY_ENV, type TestUser } from './approvals-gate.js';
 
 interface Rpc {
   openGate(id: string, twoPersonAboveStep: number | null): Promise<void>;
@@ -28,11 +29,19 @@ export interface ApprovalsServer {
   stop(): Promise<void>;
 }
 
-/** Start the child; `users` undefined = no adminAuth. */
-export async function startApprovalsServer(users: TestUser[] | undefined): Promise<ApprovalsServer> {
+/**
+ * Start the child; `users` undefined = no adminAuth. `realGate` deploys the real twin-approval node
+ * (realGateFlow(), with a signing key in its env) beside the test gates.
+ */
+export async function startApprovalsServer(users: TestUser[] | undefined, opts: { realGate?: boolean } = {}): Promise<ApprovalsServer> {
   const child: ChildProcess = fork(__filename, [], {
     execArgv: ['--require', 'tsx/cjs'],
-    env: { ...process.env, TWINLOOP_APPROVALS_USERS: users ? JSON.stringify(users) : '' },
+    env: {
+      ...process.env,
+      TWINLOOP_APPROVALS_USERS: users ? JSON.stringify(users) : '',
+      TWINLOOP_APPROVALS_REAL_GATE: opts.realGate ? '1' : '',
+      [SIGNING_KEY_ENV]: randomBytes(24).toString('hex'),
+    },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let out = '';
@@ -80,9 +89,10 @@ export async function startApprovalsServer(users: TestUser[] | undefined): Promi
 
 async function main(): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { registry, startApprovalsNodeRed, makeProposal, TestGate } = require('./approvals-gate.js') as typeof import('./approvals-gate.js');
+  const { registry, startApprovalsNodeRed, makeProposal, realGateFlow, TestGate } = require('./approvals-gate.js') as typeof import('./approvals-gate.js');
   const raw = process.env.TWINLOOP_APPROVALS_USERS;
-  const red = await startApprovalsNodeRed(raw ? (JSON.parse(raw) as TestUser[]) : undefined, 'warn');
+  const flow = process.env.TWINLOOP_APPROVALS_REAL_GATE === '1' ? realGateFlow() : [];
+  const red = await startApprovalsNodeRed(raw ? (JSON.parse(raw) as TestUser[]) : undefined, 'warn', flow);
   const dir = mkdtempSync(join(tmpdir(), 'twinloop-approvals-ledger-'));
   const gates = new Map<string, Awaited<ReturnType<typeof TestGate.open>>>();
   const gate = (id: string) => {
