@@ -3,7 +3,9 @@
  * an approval (a wrong password first: refused in the dialog), and finds the decision under their
  * name in the history with the ledger chain verified; a second supervisor rejects another proposal;
  * a viewer sees proposals without Approve/Reject; the editor's own token is reused when present.
- * Node-RED with test gates (real file ledgers) runs in a child process (test/support/approvals-server.ts).
+ * Node-RED runs in a child process (test/support/approvals-server.ts) with the real twin-approval
+ * node (its own twin-envelope and twin-ledger) beside a test gate that shows the rarer sights: a
+ * failing envelope check, the two-person rule, a proposal about to expire.
  */
 import { expect } from 'chai';
 import { mkdirSync } from 'node:fs';
@@ -11,7 +13,8 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ensureDebianBinary } from '../support/debian.js';
 import { launchChromium } from '../support/browser.js';
-import { login, USERS } from '../support/approvals-gate.js';
+import { login, makeProposal, REAL_GATE_ID, USERS } from '../support/approvals-gate.js';
+import { waitFor } from '../support/ports.js';
 import { startApprovalsServer, type ApprovalsServer } from '../support/approvals-server.js';
 import type { Proposal } from '../../runtime/model/control.js';
 
@@ -26,6 +29,8 @@ describe('browser: the supervisors\' approvals page', function () {
   let url: string;
   let barrel: Proposal;
   let speed: Proposal;
+  /** Decision records in the real gate's ledger, read through the page's API. */
+  let ledgerDecisions: () => Promise<Array<{ proposalId: string; data: Record<string, unknown> }>>;
   const errors: string[] = [];
 
   /** A fresh browser profile per user: nothing shared but the server. */
@@ -55,10 +60,24 @@ describe('browser: the supervisors\' approvals page', function () {
   before(async function () {
     const chromium = ensureDebianBinary('chromium', 'chromium');
     if (!chromium) return this.skip();
-    srv = await startApprovalsServer(USERS);
+    srv = await startApprovalsServer(USERS, { realGate: true });
     url = `${srv.url}twinloop/approvals`;
     await srv.rpc('openGate', G, 5);
-    barrel = await srv.rpc('addProposal', G, { asset: ASSET, tag: 'barrel_temp_sp' });
+    // The real twin-approval node gets 30 min of setpoint and KPI readings, then a proposal, as a flow sends them.
+    const viewer = await login(srv.url, 'viewer', pw('viewer'));
+    const api = (path: string) => fetch(`${srv!.url}twinloop/approvals/api/${path}`, { headers: { authorization: `Bearer ${viewer}` } }).then((r) => r.json() as Promise<any>);
+    await waitFor(async () => (await api('gates')).gates.some((g: any) => g.id === REAL_GATE_ID), 30_000, 100, 'twin-approval registered');
+    const post = (payload: unknown) => fetch(`${srv!.url}api/test/gate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+    const t0 = Date.now() - 30 * 60_000;
+    for (let i = 0; i <= 30; i++) {
+      const tsMs = t0 + i * 60_000;
+      await post({ asset: ASSET, tag: 'barrel_temp_sp', value: i < 12 ? 218 : 215, unit: 'degC', tsMs, quality: 'good', source: 'test' });
+      await post({ asset: ASSET, tag: 'energy_per_kg', value: (i < 12 ? 0.431 : 0.42) + 0.003 * Math.sin(i / 2), unit: 'kWh/kg', tsMs, quality: 'good', source: 'test' });
+    }
+    barrel = makeProposal({ asset: ASSET, tag: 'barrel_temp_sp', currentValue: 215, proposedValue: 211 });
+    await post(barrel);
+    await waitFor(async () => (await api('proposals')).proposals.some((v: any) => v.proposal.id === barrel.id), 10_000, 50, 'the proposal at the gate');
+    ledgerDecisions = async () => (await api('history')).gates.find((g: any) => g.gateId === REAL_GATE_ID).records.filter((r: any) => r.type === 'decision');
     // a second setpoint: a big step (two approvers), expiring soon, with a stale input
     speed = await srv.rpc('addProposal', G, {
       asset: ASSET, tag: 'screw_speed_sp', unit: 'rpm', currentValue: 62, proposedValue: 70,
@@ -105,24 +124,26 @@ describe('browser: the supervisors\' approvals page', function () {
     await dialog.getByLabel('Password').fill('not my password');
     await dialog.getByRole('button', { name: 'Sign and approve' }).click();
     await dialog.getByRole('alert').filter({ hasText: 'wrong password' }).waitFor();
-    expect((await srv!.rpc('calls', G)).decideCalls).to.deep.equal([]);
+    expect(await ledgerDecisions()).to.deep.equal([]);
 
     await dialog.getByLabel('Password').fill(pw('supervisor'));
     await dialog.getByRole('button', { name: 'Sign and approve' }).click();
     await dialog.waitFor({ state: 'hidden' });
-    const calls = (await srv!.rpc('calls', G)).decideCalls;
-    expect(calls).to.have.length(1);
-    expect(calls[0]).to.include({ proposalId: barrel.id, verdict: 'approve', user: 'supervisor', printedName: 'Dana Reyes (shift supervisor)', reason: 'Energy per kg down, quality holds' });
-    // the card moves to "Recently ended" as approved, without Approve/Reject
-    await c.locator('.state', { hasText: 'approved' }).waitFor();
+    // the real gate's ledger holds the decision under the logged-in user
+    const decisions = await ledgerDecisions();
+    expect(decisions).to.have.length(1);
+    expect(decisions[0].proposalId).to.equal(barrel.id);
+    expect(decisions[0].data).to.include({ verdict: 'approve', user: 'supervisor', printedName: 'Dana Reyes (shift supervisor)', reason: 'Energy per kg down, quality holds' });
+    // the card leaves the pending list, without Approve/Reject
+    await c.locator('.state', { hasText: /approved|done|failed|blocked/ }).waitFor();
     expect(await c.getByRole('button', { name: 'Approve' }).count()).to.equal(0);
 
     await page.getByRole('tab', { name: 'History' }).click();
-    const ledger = page.getByRole('table', { name: /^Ledger of / });
+    const ledger = page.getByRole('table', { name: 'Ledger of Barrel temperature (real gate)' });
     const row = ledger.getByRole('row').filter({ hasText: 'decision: approve' });
     await row.waitFor();
     expect(await row.innerText()).to.include('Dana Reyes (shift supervisor) (supervisor)').and.include('Energy per kg down, quality holds');
-    expect(await page.getByText(/Ledger chain verified: \d+ records intact/).count()).to.equal(1);
+    expect(await page.getByRole('region', { name: 'History of Barrel temperature (real gate)' }).getByText(/Ledger chain verified: \d+ records intact/).count()).to.equal(1);
     if (process.env.TWINLOOP_SCREENSHOT_DIR) await page.screenshot({ path: join(process.env.TWINLOOP_SCREENSHOT_DIR, 'approvals-history.png') });
     expect(errors).to.deep.equal([]);
   });
@@ -158,7 +179,11 @@ describe('browser: the supervisors\' approvals page', function () {
     expect(await c.getByRole('button').count()).to.equal(0);
     expect(await page.getByRole('button', { name: 'Approve' }).count()).to.equal(0);
     expect(await page.getByText(/Read only/).count()).to.be.greaterThan(0);
-    expect(await page.getByRole('switch', { name: /^Auto-approval for / }).isDisabled()).to.equal(true);
+    const switches = page.getByRole('switch', { name: /^Auto-approval for / });
+    // the test gate has a policy band; the real gate has none configured (no switch)
+    expect(await switches.count()).to.equal(1);
+    expect(await page.getByRole('group', { name: 'Gate Barrel temperature (real gate)' }).getByText('Auto-approval: not configured').count()).to.equal(1);
+    for (const sw of await switches.all()) expect(await sw.isDisabled()).to.equal(true);
     expect(errors).to.deep.equal([]);
   });
 

@@ -185,7 +185,7 @@ export class TestGate implements GateHandle {
     private readonly ledger: Ledger,
     readonly twoPersonAboveStep: number,
   ) {
-    this.name = `Barrel temperature (${id})`;
+    this.name = `Extruder setpoints (test gate ${id})`;
   }
 
   static async open(id: string, dir: string, twoPersonAboveStep = Infinity): Promise<TestGate> {

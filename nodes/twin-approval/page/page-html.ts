@@ -308,13 +308,15 @@ const PAGE = String.raw`<!DOCTYPE html>
     if (!gates.length) box.appendChild(el('p', { className: 'muted', text: 'No approval gate is deployed.' }));
     gates.forEach(function (g) {
       var on = !!(g.autoApproval && g.autoApproval.enabled);
-      var sw = el('button', { type: 'button', role: 'switch', 'aria-checked': String(on), 'aria-label': 'Auto-approval for ' + g.name, disabled: !(S.me && S.me.canApprove),
-        text: on ? 'On' : 'Off', onclick: function () { openSign({ kind: 'policy', gate: g, enabled: !on }); } });
+      // a policy the flow did not configure (no band) cannot be switched on from here
+      var configured = !!(g.autoApproval && g.autoApproval.maxStep > 0);
+      var sw = configured ? el('button', { type: 'button', role: 'switch', 'aria-checked': String(on), 'aria-label': 'Auto-approval for ' + g.name, disabled: !(S.me && S.me.canApprove),
+        text: on ? 'On' : 'Off', onclick: function () { openSign({ kind: 'policy', gate: g, enabled: !on }); } }) : null;
       box.appendChild(el('div', { className: 'gate', role: 'group', 'aria-label': 'Gate ' + g.name }, [
         el('strong', { text: g.name }),
         el('span', { className: 'muted', text: g.asset + ' / ' + g.tag }),
         el('span', { text: g.twoPersonAboveStep === null ? 'one approver' : 'two approvers above ' + fmt(g.twoPersonAboveStep) + unit(g.unit) }),
-        el('span', { text: 'Auto-approval' + (g.autoApproval ? ' (up to ' + fmt(g.autoApproval.maxStep) + unit(g.unit) + ')' : '') + ':' }),
+        el('span', { text: configured ? 'Auto-approval (up to ' + fmt(g.autoApproval.maxStep) + unit(g.unit) + '):' : 'Auto-approval: not configured' }),
         sw,
       ]));
     });
