@@ -77,7 +77,7 @@ describe('browser: the supervisors\' approvals page', function () {
     barrel = makeProposal({ asset: ASSET, tag: 'barrel_temp_sp', currentValue: 215, proposedValue: 211 });
     await post(barrel);
     await waitFor(async () => (await api('proposals')).proposals.some((v: any) => v.proposal.id === barrel.id), 10_000, 50, 'the proposal at the gate');
-    ledgerDecisions = async () => (await api('history')).gates.find((g: any) => g.gateId === REAL_GATE_ID).records.filter((r: any) => r.type === 'decision');
+    ledgerDecisions = async () => (await api('history')).ledgers.find((l: any) => l.gates.some((g: any) => g.id === REAL_GATE_ID)).records.filter((r: any) => r.type === 'decision');
     // a second setpoint: a big step (two approvers), expiring soon, with a stale input
     speed = await srv.rpc('addProposal', G, {
       asset: ASSET, tag: 'screw_speed_sp', unit: 'rpm', currentValue: 62, proposedValue: 70,

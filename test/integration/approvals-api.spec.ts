@@ -203,7 +203,7 @@ describe('integration: supervisors\' page API with adminAuth', function () {
   it('lists the ledger with the chain verified, and shows a broken chain when a record is edited', async function () {
     const h = await call(red, 'GET', 'history', tokens.viewer);
     expect(h.status).to.equal(200);
-    const mine = h.body.gates.find((g: any) => g.gateId === G);
+    const mine = h.body.ledgers.find((l: any) => l.gates.some((g: any) => g.id === G));
     expect(mine.verification).to.include({ ok: true, records: mine.total });
     const decisions = mine.records.filter((r: any) => r.type === 'decision');
     expect(decisions.length).to.be.greaterThan(0);
@@ -219,7 +219,7 @@ describe('integration: supervisors\' page API with adminAuth', function () {
     rec.data.reason = 'edited afterwards';
     lines[i] = JSON.stringify(rec);
     writeFileSync(ledgerFile, lines.join('\n'));
-    const after = (await call(red, 'GET', 'history', tokens.viewer)).body.gates.find((g: any) => g.gateId === G);
+    const after = (await call(red, 'GET', 'history', tokens.viewer)).body.ledgers.find((l: any) => l.gates.some((g: any) => g.id === G));
     expect(after.verification.ok).to.equal(false);
     expect(after.verification.firstBad.seq).to.equal(rec.seq);
   });
@@ -265,7 +265,7 @@ describe('integration: supervisors\' page API with the real twin-approval node',
     expect(ok.status, JSON.stringify(ok.body)).to.equal(200);
     expect(ok.body.state).to.not.equal('pending');
 
-    const h = (await call(red, 'GET', 'history', tokens.viewer)).body.gates.find((x: any) => x.gateId === REAL_GATE_ID);
+    const h = (await call(red, 'GET', 'history', tokens.viewer)).body.ledgers.find((l: any) => l.gates.some((g: any) => g.id === REAL_GATE_ID));
     expect(h.verification).to.include({ ok: true, records: h.total });
     const decisions = h.records.filter((r: any) => r.type === 'decision' && r.proposalId === p.id);
     expect(decisions).to.have.length(1);

@@ -25,7 +25,7 @@ export const DEFAULT_MEANING: Record<Verdict, string> = {
   reject: 'Rejected: I do not authorise this setpoint change',
 };
 
-/** The newest ledger records sent to the history tab per gate (the file itself keeps them all). */
+/** The newest records sent to the history tab per ledger (the file itself keeps them all). */
 const HISTORY_LIMIT = 300;
 /** Trend points per series sent every poll: enough for a 480 px chart. */
 const TREND_POINTS = 240;
@@ -122,8 +122,11 @@ export function registerApprovalsPage(RED: NodeAPI): void {
   });
 
   app.get(`${base}/api/history`, ...read, (_req: Request, res: Response) => {
-    void Promise.all(listGates().map(history)).then(
-      (gates) => res.json({ nowMs: Date.now(), gates }),
+    // One entry per ledger, not per gate: gates may share a twin-ledger, and the chain is the file's.
+    const byLedger = new Map<string, GateHandle[]>();
+    for (const g of listGates()) byLedger.set(g.ledgerLocation, [...(byLedger.get(g.ledgerLocation) ?? []), g]);
+    void Promise.all([...byLedger.values()].map(history)).then(
+      (ledgers) => res.json({ nowMs: Date.now(), ledgers }),
       (err) => serverError(res, err),
     );
   });
@@ -255,12 +258,10 @@ function thin(points: TrendPoint[]): TrendPoint[] {
   return out;
 }
 
-interface GateHistory {
-  gateId: string;
-  name: string;
-  asset: string;
-  tag: string;
+interface LedgerHistory {
   ledgerLocation: string;
+  /** The gates that write to this ledger. */
+  gates: Array<{ id: string; name: string; asset: string; tag: string }>;
   verification: LedgerVerification | { ok: null; reason: string };
   total: number;
   /** Newest first. */
@@ -269,26 +270,24 @@ interface GateHistory {
   error?: string;
 }
 
-async function history(g: GateHandle): Promise<GateHistory> {
+async function history(gates: GateHandle[]): Promise<LedgerHistory> {
+  const location = gates[0].ledgerLocation;
   // A ledger that cannot be read (e.g. a file ledger that refuses an edited file) must not hide the
-  // other gates' history or its own chain status: report the error in place of the records.
+  // other ledgers or its own chain status: report the error in place of the records.
   let all: LedgerRecord[] = [];
   let error: string | undefined;
   try {
-    all = await g.ledgerRecords();
+    all = await gates[0].ledgerRecords();
   } catch (err) {
     error = (err as Error)?.message ?? String(err);
   }
   return {
-    error,
-    gateId: g.id,
-    name: g.name || `${g.asset}/${g.tag}`,
-    asset: g.asset,
-    tag: g.tag,
-    ledgerLocation: g.ledgerLocation,
-    verification: await verification(g.ledgerLocation),
+    ledgerLocation: location,
+    gates: gates.map((g) => ({ id: g.id, name: g.name || `${g.asset}/${g.tag}`, asset: g.asset, tag: g.tag })),
+    verification: await verification(location),
     total: all.length,
     records: all.slice(-HISTORY_LIMIT).reverse(),
+    error,
   };
 }
 

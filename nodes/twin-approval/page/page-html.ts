@@ -190,7 +190,11 @@ const PAGE = String.raw`<!DOCTYPE html>
     var headers = { Accept: 'application/json' };
     if (S.token) headers.Authorization = 'Bearer ' + S.token;
     if (body) headers['Content-Type'] = 'application/json';
-    return fetch(API + path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined, cache: 'no-store' })
+    // a hung request must not stop the polling for good (a control-room screen runs for days)
+    var abort = new AbortController();
+    var timer = setTimeout(function () { abort.abort(); }, 15000);
+    return fetch(API + path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined, cache: 'no-store', signal: abort.signal })
+      .finally(function () { clearTimeout(timer); })
       .then(function (r) {
         return r.text().then(function (t) { var j = null; try { j = t ? JSON.parse(t) : null; } catch (e) { j = null; } return { status: r.status, body: j }; });
       });
@@ -281,7 +285,7 @@ const PAGE = String.raw`<!DOCTYPE html>
       for (var i = 0; i < rs.length; i++) if (rs[i].status === 401) return showLogin('Your session has ended. Log in again.');
       if (rs[0].status === 200) renderGates(rs[0].body.gates);
       if (rs[1].status === 200) { S.clockOffsetMs = rs[1].body.nowMs - Date.now(); renderProposals(rs[1].body.proposals); }
-      if (wantHistory && rs[2].status === 200) { S.historyAt = Date.now(); renderHistory(rs[2].body.gates); }
+      if (wantHistory && rs[2].status === 200) { S.historyAt = Date.now(); renderHistory(rs[2].body.ledgers); }
     }).catch(function () { notice('Lost contact with Node-RED. Retrying…', true); }).then(function () { busy = false; });
   }
 
@@ -514,25 +518,26 @@ const PAGE = String.raw`<!DOCTYPE html>
   });
 
   // ---- history -------------------------------------------------------------------------------
-  function renderHistory(gates) {
+  function renderHistory(ledgers) {
     var box = $('history');
     box.textContent = '';
-    if (!gates.length) box.appendChild(el('p', { className: 'muted', text: 'No approval gate is deployed.' }));
-    gates.forEach(function (g) {
-      var v = g.verification, chain;
-      if (v.ok === true) chain = el('p', { className: 'chain', role: 'status', text: 'Ledger chain verified: ' + v.records + ' records intact (' + g.ledgerLocation + ')' });
-      else if (v.ok === false) chain = el('p', { className: 'chain bad', role: 'status', text: 'Ledger chain BROKEN' + (v.firstBad ? ' at record ' + v.firstBad.seq + ' (line ' + v.firstBad.line + '): ' + v.firstBad.reason : '') + ' (' + g.ledgerLocation + ')' });
+    if (!ledgers.length) box.appendChild(el('p', { className: 'muted', text: 'No approval gate is deployed.' }));
+    ledgers.forEach(function (l) {
+      var v = l.verification, chain;
+      var name = l.gates.map(function (g) { return g.name; }).join(', ');
+      if (v.ok === true) chain = el('p', { className: 'chain', role: 'status', text: 'Ledger chain verified: ' + v.records + ' records intact (' + l.ledgerLocation + ')' });
+      else if (v.ok === false) chain = el('p', { className: 'chain bad', role: 'status', text: 'Ledger chain BROKEN' + (v.firstBad ? ' at record ' + v.firstBad.seq + ' (line ' + v.firstBad.line + '): ' + v.firstBad.reason : '') + ' (' + l.ledgerLocation + ')' });
       else chain = el('p', { className: 'chain', role: 'status', text: 'Ledger chain not verified: ' + v.reason });
-      var rows = g.records.map(function (r) {
+      var rows = l.records.map(function (r) {
         var d = describe(r);
-        return el('tr', {}, [el('td', { className: 'num', text: when(r.tsMs) }), el('td', { text: d.event }), el('td', { text: (r.asset || g.asset) + ' / ' + (r.tag || g.tag) }), el('td', { text: d.by }), el('td', { text: d.details }), el('td', { className: 'num', text: String(r.seq) })]);
+        return el('tr', {}, [el('td', { className: 'num', text: when(r.tsMs) }), el('td', { text: d.event }), el('td', { text: r.asset ? r.asset + ' / ' + (r.tag || '') : '' }), el('td', { text: d.by }), el('td', { text: d.details }), el('td', { className: 'num', text: String(r.seq) })]);
       });
-      box.appendChild(el('section', { 'aria-label': 'History of ' + g.name }, [
-        el('h2', { text: g.name + ' (' + g.asset + ' / ' + g.tag + ')' }),
+      box.appendChild(el('section', { 'aria-label': 'History of ' + name }, [
+        el('h2', { text: name }),
         chain,
-        g.error ? el('p', { className: 'chain bad', text: 'The ledger cannot be read: ' + g.error }) : null,
-        g.total > g.records.length ? el('p', { className: 'muted', text: 'Newest ' + g.records.length + ' of ' + g.total + ' records.' }) : null,
-        el('table', { 'aria-label': 'Ledger of ' + g.name }, [
+        l.error ? el('p', { className: 'chain bad', text: 'The ledger cannot be read: ' + l.error }) : null,
+        l.total > l.records.length ? el('p', { className: 'muted', text: 'Newest ' + l.records.length + ' of ' + l.total + ' records.' }) : null,
+        el('table', { 'aria-label': 'Ledger of ' + name }, [
           el('thead', {}, [el('tr', {}, ['Time', 'Event', 'Setpoint', 'By', 'Details', 'Seq'].map(function (h) { return el('th', { scope: 'col', text: h }); }))]),
           el('tbody', {}, rows),
         ]),
