@@ -187,6 +187,26 @@ describe('browser: the supervisors\' approvals page', function () {
     expect(errors).to.deep.equal([]);
   });
 
+  it('says that approvals need adminAuth, and offers no decisions, when Node-RED has no logins', async function () {
+    const open2 = await startApprovalsServer(undefined);
+    try {
+      await open2.rpc('openGate', 'open-gate', null);
+      const p = await open2.rpc('addProposal', 'open-gate', { asset: ASSET, tag: 'barrel_temp_sp' });
+      const ctx = await browser!.newContext();
+      const page = await ctx.newPage();
+      page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+      await page.goto(`${open2.url}twinloop/approvals`);
+      await card(page, p).waitFor();
+      expect(await page.getByRole('status').filter({ hasText: 'Approvals need Node-RED adminAuth' }).count()).to.equal(1);
+      expect(await page.getByRole('button', { name: 'Approve' }).count()).to.equal(0);
+      expect(await page.getByLabel('Username').isVisible()).to.equal(false);
+      await ctx.close();
+    } finally {
+      await open2.stop();
+    }
+    expect(errors).to.deep.equal([]);
+  });
+
   it('reuses the editor\'s login (localStorage auth-tokens) instead of asking again', async function () {
     const token = await login(srv!.url, 'supervisor', pw('supervisor'));
     const page = await open(async (ctx) => {
