@@ -93,7 +93,8 @@ flow = [
          broker='demo-broker', mode='json', pattern=f'{ASSET}/{{tag}}', assetTemplate=ASSET, tagTemplate='{tag}',
          valuePath='value', timestampPath='tsMs', qualityPath='quality', unitPath='unit', unit='', qos=1,
          maxFutureMs=5000, maxPayloadBytes=1048576, sparkplugGroup='+', rebirthHoldOffMs=5000),
-    screen('demo-screen-mqtt', 'screen (MQTT)', 420, 360, [[], ['demo-debug-flagged-mqtt']]),
+    screen('demo-screen-mqtt', 'screen (MQTT)', 420, 360, [['demo-link-out-readings'], ['demo-debug-flagged-mqtt']]),
+    node('demo-link-out-readings', 'link out', 575, 340, None, name='screened readings', mode='link', links=['demo-link-in-readings']),
     node('demo-debug-flagged-mqtt', 'debug', 690, 380, None, name='flagged (MQTT)', active=False, tosidebar=True,
          console=False, tostatus=False, complete='payload', targetType='msg', statusVal='', statusType='auto'),
 
@@ -108,6 +109,99 @@ flow = [
     node('demo-debug-errors', 'debug', 420, 540, None, name='errors', active=True, tosidebar=True, console=False,
          tostatus=False, complete='error', targetType='msg', statusVal='', statusType='auto'),
 ]
+# ---- Closed loop (tab 2): propose → approve (supervisors' page) → signed write → read back → ledger ----
+LOOP = 'demo-loop-tab'
+def lnode(id, type, x, y, wires=None, **kw):
+    n = node(id, type, x, y, wires, **kw)
+    n['z'] = LOOP
+    return n
+
+def envelope(id, tag, low, high):
+    return {'id': id, 'type': 'twin-envelope', 'name': f'{tag} envelope', 'asset': ASSET, 'tag': tag, 'unit': 'degC',
+            'lowLimit': str(low), 'highLimit': str(high), 'maxStep': '2', 'rateUpPerMin': '6', 'rateDownPerMin': '6',
+            'minDwellMs': '20000', 'interlocks': [{'tag': 'mode', 'op': '==', 'value': 1}, {'tag': 'alarm', 'op': '==', 'value': 0}],
+            'inputTags': 'quality_index, melt_temp', 'maxInputAgeMs': '15000', 'minQuality': 'good', 'ramp': True}
+
+def proposer(id, sp, other, y):
+    return lnode(id, 'twin-propose', 620, y, [['demo-approval-' + sp]], name=f'propose {sp}', asset=ASSET, setpointTag=sp,
+                 kpiTag='energy_per_kg', mode='minimise', kpiTarget='', constraintTag='quality_index', constraintMin='98',
+                 constraintMax='', inputTags=other, model='linear', windowMs=3600000, refitIntervalMs=60000, minSamples=60,
+                 settleMs=300000, deadband=0.0005, minChange=1, proposalTtlMs=900000, spLowLimit='', spHighLimit='',
+                 intervalPct=90, spResolution=0.1, maxBadPct=20)
+
+def approval(sp, y):
+    return lnode('demo-approval-' + sp, 'twin-approval', 880, y, [['demo-write-' + sp], ['demo-debug-decisions']],
+                 name=f'approve {sp}', envelope='demo-envelope-' + sp, ledger='demo-ledger', twoPersonAboveStep='5',
+                 autoApproval=False, autoApprovalMaxStep='', commandTtlMs=60000, kpiTag='energy_per_kg')
+
+def writer(sp, y):
+    return lnode('demo-write-' + sp, 'twin-opcua-write', 1130, y, [['demo-approval-' + sp], ['demo-debug-alarms']],
+                 name=f'write {sp}', endpoint='demo-opcua-endpoint', nodeId=f'ns=1;s=extruder.{sp}', asset=ASSET, tag=sp,
+                 envelope='demo-envelope-' + sp, ledger='demo-ledger', readBackTimeoutMs=3000, readBackTolerance='')
+
+ENERGY_FN = '''// Energy per kg of product = (three heater zones + drive) kW / throughput kg/h, as a Reading.
+// Holds the latest of each part; emits on every throughput reading; quality is the worst part's.
+const parts = ['zone1_heater_kw', 'zone2_heater_kw', 'zone3_heater_kw', 'motor_power', 'throughput'];
+const r = msg.payload;
+if (!r || !parts.includes(r.tag)) return null;
+const last = context.get('last') || {};
+last[r.tag] = r;
+context.set('last', last);
+if (r.tag !== 'throughput' || parts.some((t) => !last[t])) return null;
+if (r.value < 5) return null; // not producing: no energy per kg
+const rank = { good: 0, uncertain: 1, bad: 2 };
+const worst = parts.map((t) => last[t].quality).reduce((a, q) => (rank[q] > rank[a] ? q : a), 'good');
+const kw = parts.slice(0, 4).reduce((a, t) => a + last[t].value, 0);
+return { topic: r.asset + '/energy_per_kg', payload: { asset: r.asset, tag: 'energy_per_kg', value: kw / r.value,
+  unit: 'kWh/kg', tsMs: r.tsMs, quality: worst, source: 'demo energy per kg' } };'''
+
+flow += [
+    {'id': LOOP, 'type': 'tab', 'label': 'TwinLoop closed loop', 'disabled': False,
+     'info': 'Setpoint proposals for barrel zones 3 and 2, approved by a supervisor on the approvals page '
+             '(`/twinloop/approvals`), written to the simulator only inside their control envelopes, with every '
+             'step in the audit ledger (`twinloop ledger verify <home>/twinloop/ledger/demo-ledger.jsonl`).'},
+    {'id': 'demo-ledger', 'type': 'twin-ledger', 'name': 'plant ledger', 'path': 'twinloop/ledger/demo-ledger.jsonl',
+     'signingKeyEnv': 'TWINLOOP_SIGNING_KEY'},
+    envelope('demo-envelope-zone3_sp', 'zone3_sp', 205, 225),
+    envelope('demo-envelope-zone2_sp', 'zone2_sp', 195, 215),
+
+    lnode('demo-loop-comment', 'comment', 400, 40, name='Propose, approve, write: the closed loop under supervision',
+          info='**Learn.** At start the simulator runs a commissioning step test (zone 3 and zone 2 setpoints stepped up '
+               'and back, 7 simulated minutes each, at 40x speed in the first ~45 s). `energy per kg` turns heater and '
+               'drive power and throughput into a KPI reading.\n\n'
+               '**Propose.** Each `twin-propose` fits energy per kg (and quality_index) against its setpoint and the other '
+               'zone\'s, and proposes the setpoint that lowers energy per kg while quality_index stays at or above 98 %, '
+               'never beyond the setpoints seen. In this simulator a hotter zone saves energy per kg (a thinner melt '
+               'costs the drive more than the heater\'s extra losses), so it proposes raising zone 3 (about 22 '
+               'simulated minutes in) and zone 2 (about 29).\n\n'
+               '**Approve.** `twin-approval` holds each proposal pending until a supervisor approves or rejects it on '
+               'the approvals page (log in with the `supervisor` login `npm start` prints; reason and password again). '
+               'Changes above 5 degC need two supervisors. The envelope (limits 205–225 / 195–215 degC, at most 2 degC '
+               'a step, 6 degC/min, 20 s dwell, mode AUTO and no alarm, fresh good readings) is checked at approval and '
+               'again before every write.\n\n'
+               '**Write.** The gate signs each step (HMAC-SHA256, key in `TWINLOOP_SIGNING_KEY`); `twin-opcua-write` '
+               'checks signature, expiry, target and single use, writes the step and reads it back; the result goes back '
+               'to the gate, which ramps on. Everything is in the hash-chained ledger.'),
+    lnode('demo-link-in-readings', 'link in', 120, 160, [['demo-energy', 'demo-propose-zone3', 'demo-propose-zone2',
+          'demo-approval-zone3_sp', 'demo-approval-zone2_sp']], name='screened readings', links=['demo-link-out-readings']),
+    lnode('demo-energy', 'function', 340, 200, [['demo-propose-zone3', 'demo-propose-zone2', 'demo-approval-zone3_sp',
+          'demo-approval-zone2_sp']], name='energy per kg', func=ENERGY_FN, outputs=1, timeout=0, noerr=0, initialize='',
+          finalize='', libs=[]),
+    proposer('demo-propose-zone3', 'zone3_sp', 'zone2_sp', 140),
+    proposer('demo-propose-zone2', 'zone2_sp', 'zone3_sp', 260),
+    approval('zone3_sp', 140),
+    approval('zone2_sp', 260),
+    writer('zone3_sp', 140),
+    writer('zone2_sp', 260),
+    lnode('demo-debug-decisions', 'debug', 1130, 340, None, name='gate events', active=True, tosidebar=True,
+          console=False, tostatus=False, complete='payload', targetType='msg', statusVal='', statusType='auto'),
+    lnode('demo-debug-alarms', 'debug', 1380, 200, None, name='write alarms', active=True, tosidebar=True,
+          console=False, tostatus=False, complete='payload', targetType='msg', statusVal='', statusType='auto'),
+    lnode('demo-loop-catch', 'catch', 140, 380, [['demo-loop-debug-errors']], name='bad input anywhere', scope=None, uncaught=False),
+    lnode('demo-loop-debug-errors', 'debug', 400, 380, None, name='errors', active=True, tosidebar=True, console=False,
+          tostatus=False, complete='error', targetType='msg', statusVal='', statusType='auto'),
+]
+
 out = os.path.join(os.path.dirname(__file__), '..', 'examples', 'demo', 'demo-line.json')
 with open(out, 'w') as f:
     json.dump(flow, f, indent=2)

@@ -92,7 +92,7 @@ export async function adminToken(url: string, username: string, password: string
   const res = await fetch(new URL('auth/token', url), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope: '*', username, password }),
+    body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope: '', username, password }),
   });
   if (!res.ok) throw new Error(`login as ${username} failed: HTTP ${res.status}`);
   return ((await res.json()) as { access_token: string }).access_token;
