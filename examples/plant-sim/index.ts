@@ -75,6 +75,8 @@ export interface PlantSimOptions extends PlantModelOptions {
    * so it meets the wall clock when the warm-up ends (readings are never from the future).
    */
   warmup?: { simMs: number; speed: number };
+  /** Told of every setpoint write the PLC accepted (OPC UA, Sparkplug DCMD or `write`), e.g. to count writes. */
+  onSetpointWrite?: (tag: TagName, value: number) => void;
   /** 'wall' (default): runs by itself; 'manual': only `advance()` moves time (for tests). */
   clock?: 'wall' | 'manual';
   log?: (line: string) => void;
@@ -157,6 +159,7 @@ export async function startPlantSim(options: PlantSimOptions = {}): Promise<Plan
   const write = (tag: TagName, value: number) => {
     engine.apply({ type: 'write', tag, value });
     opcua?.update(tag, value, engine.state.tMs);
+    options.onSetpointWrite?.(tag, value);
   };
   const command = (c: string | SimCommand) => {
     const cmd = typeof c === 'string' ? parseSimCommand(c) : c;
