@@ -28,6 +28,7 @@ import {
   type GateState,
 } from './gate-state.js';
 import type { LedgerEntry } from './stores.js';
+import { DEFAULT_MEANING, MAX_MEANING_CHARS } from './gate-registry.js';
 
 /** Violations that no waiting can cure: an approval that would run into them is refused at once. */
 const HARD_CODES = new Set(['ABOVE_HIGH', 'BELOW_LOW', 'STEP_TOO_LARGE']);
@@ -245,6 +246,9 @@ export class GateMachine {
     if (reason === '') throw new Refusal('a decision needs a reason');
     if (req.verdict !== 'approve' && req.verdict !== 'reject') throw new Refusal(`verdict must be approve or reject, not ${String(req.verdict)}`);
     if (c.state !== 'pending') throw new Refusal(`proposal ${c.proposal.id} is ${c.state}${c.reason ? ` (${c.reason})` : ''}; it cannot be decided`);
+    if (req.meaning !== undefined && typeof req.meaning !== 'string') throw new Refusal('the meaning of the signature must be text');
+    const meaning = typeof req.meaning === 'string' && req.meaning.trim() !== '' ? req.meaning.trim() : DEFAULT_MEANING[req.verdict];
+    if (meaning.length > MAX_MEANING_CHARS) throw new Refusal(`the meaning of the signature is longer than ${MAX_MEANING_CHARS} characters`);
 
     const printedName = typeof req.printedName === 'string' && req.printedName.trim() !== '' ? req.printedName.trim() : user;
     const check = this.checkChange(c.proposal, nowMs);
@@ -253,7 +257,7 @@ export class GateMachine {
       verdict: req.verdict,
       user,
       printedName,
-      meaning: req.verdict === 'approve' ? 'Approved: I authorise this setpoint change' : 'Rejected: I do not authorise this setpoint change',
+      meaning,
       reason,
       tsMs: nowMs,
       envelopeVersion: this.config.envelopeVersion,

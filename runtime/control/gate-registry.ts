@@ -32,7 +32,22 @@ export interface DecisionRequest {
   user: string;
   printedName: string;
   reason: string;
+  /**
+   * What the signature means, as the signer saw and kept (or edited) it; blank or absent = the
+   * standard wording for the verdict. At most MAX_MEANING_CHARS after trimming (longer is refused,
+   * never cut: what is recorded must be what was signed).
+   */
+  meaning?: string;
 }
+
+/** Longest meaning of a signature the gate records. */
+export const MAX_MEANING_CHARS = 200;
+
+/** The standard meaning of a signature per verdict (what the page prefills). */
+export const DEFAULT_MEANING: Readonly<Record<Verdict, string>> = {
+  approve: 'Approved: I authorise this setpoint change',
+  reject: 'Rejected: I do not authorise this setpoint change',
+};
 
 export interface DecisionOutcome {
   ok: boolean;

@@ -126,6 +126,9 @@ describe('browser: the supervisors\' approvals page', function () {
     await dialog.getByRole('alert').filter({ hasText: 'wrong password' }).waitFor();
     expect(await ledgerDecisions()).to.deep.equal([]);
 
+    // the supervisor keeps the prefilled meaning's sense but edits it: the ledger holds what was signed
+    const meaning = 'Approved: I authorise 211 degC on zone 3 for this shift';
+    await dialog.getByLabel('Meaning of the signature').fill(meaning);
     await dialog.getByLabel('Password').fill(pw('supervisor'));
     await dialog.getByRole('button', { name: 'Sign and approve' }).click();
     await dialog.waitFor({ state: 'hidden' });
@@ -133,7 +136,7 @@ describe('browser: the supervisors\' approvals page', function () {
     const decisions = await ledgerDecisions();
     expect(decisions).to.have.length(1);
     expect(decisions[0].proposalId).to.equal(barrel.id);
-    expect(decisions[0].data).to.include({ verdict: 'approve', user: 'supervisor', printedName: 'Dana Reyes (shift supervisor)', reason: 'Energy per kg down, quality holds' });
+    expect(decisions[0].data).to.include({ verdict: 'approve', user: 'supervisor', printedName: 'Dana Reyes (shift supervisor)', reason: 'Energy per kg down, quality holds', meaning });
     // the card leaves the pending list, without Approve/Reject
     await c.locator('.state', { hasText: /approved|done|failed|blocked/ }).waitFor();
     expect(await c.getByRole('button', { name: 'Approve' }).count()).to.equal(0);
@@ -142,7 +145,7 @@ describe('browser: the supervisors\' approvals page', function () {
     const ledger = page.getByRole('table', { name: 'Ledger of Barrel temperature (real gate)' });
     const row = ledger.getByRole('row').filter({ hasText: 'decision: approve' });
     await row.waitFor();
-    expect(await row.innerText()).to.include('Dana Reyes (shift supervisor) (supervisor)').and.include('Energy per kg down, quality holds');
+    expect(await row.innerText()).to.include('Dana Reyes (shift supervisor) (supervisor)').and.include('Energy per kg down, quality holds').and.include(meaning);
     expect(await page.getByRole('region', { name: 'History of Barrel temperature (real gate)' }).getByText(/Ledger chain verified: \d+ records intact/).count()).to.equal(1);
     if (process.env.TWINLOOP_SCREENSHOT_DIR) await page.screenshot({ path: join(process.env.TWINLOOP_SCREENSHOT_DIR, 'approvals-history.png') });
     expect(errors).to.deep.equal([]);

@@ -261,7 +261,13 @@ describe('integration: supervisors\' page API with the real twin-approval node',
 
     expect((await call(red, 'POST', 'decide', tokens.viewer, { gateId: REAL_GATE_ID, proposalId: p.id, verdict: 'approve', reason: 'r', password: pw('viewer') })).status).to.equal(403);
     expect((await call(red, 'POST', 'decide', tokens.supervisor, { gateId: REAL_GATE_ID, proposalId: p.id, verdict: 'approve', reason: 'r', password: 'wrong' })).status).to.equal(401);
-    const ok = await call(red, 'POST', 'decide', tokens.supervisor, { gateId: REAL_GATE_ID, proposalId: p.id, verdict: 'approve', reason: 'cuts energy per kg', password: pw('supervisor'), user: 'viewer' });
+    // a meaning longer than the gate records is refused, not cut (what is recorded is what was signed)
+    const long = await call(red, 'POST', 'decide', tokens.supervisor, { gateId: REAL_GATE_ID, proposalId: p.id, verdict: 'approve', reason: 'r', meaning: 'x'.repeat(201), password: pw('supervisor') });
+    expect(long.status, JSON.stringify(long.body)).to.equal(409);
+    expect(long.body.error).to.match(/longer than 200/);
+    // the supervisor edited the prefilled meaning: the ledger must hold the meaning signed with
+    const meaning = 'Approved: I authorise lowering zone 3 to 212 degC for this shift';
+    const ok = await call(red, 'POST', 'decide', tokens.supervisor, { gateId: REAL_GATE_ID, proposalId: p.id, verdict: 'approve', reason: 'cuts energy per kg', meaning: `  ${meaning} `, password: pw('supervisor'), user: 'viewer' });
     expect(ok.status, JSON.stringify(ok.body)).to.equal(200);
     expect(ok.body.state).to.not.equal('pending');
 
@@ -269,7 +275,7 @@ describe('integration: supervisors\' page API with the real twin-approval node',
     expect(h.verification).to.include({ ok: true, records: h.total });
     const decisions = h.records.filter((r: any) => r.type === 'decision' && r.proposalId === p.id);
     expect(decisions).to.have.length(1);
-    expect(decisions[0].data).to.include({ verdict: 'approve', user: 'supervisor', printedName: 'Dana Reyes (shift supervisor)', reason: 'cuts energy per kg', meaning: 'Approved: I authorise this setpoint change' });
+    expect(decisions[0].data).to.include({ verdict: 'approve', user: 'supervisor', printedName: 'Dana Reyes (shift supervisor)', reason: 'cuts energy per kg', meaning });
     // only the decision the gate accepted is in the ledger: the refused attempts left nothing
     expect(h.records.filter((r: any) => r.type === 'decision')).to.have.length(1);
   });

@@ -86,6 +86,29 @@ describe('approval gate with its ledger', function () {
     expect(r.gate.views()[0]).to.include({ state: 'done' });
   });
 
+  it('records the meaning the supervisor signed with (trimmed); the standard meaning when none is given; refuses one too long', async function () {
+    const r = await rig(gateConfig({ twoPersonAboveStep: 3 }));
+    await fresh(r);
+    await r.gate.proposal(proposal('p1', 200, 204)); // needs two approvals
+    const meaning = 'Approved: I authorise 204 degC for the trial batch only';
+    const first = await r.gate.decide({ proposalId: 'p1', verdict: 'approve', user: 'alice', printedName: 'Alice', reason: 'trial', meaning: `  ${meaning}\n` });
+    expect(first).to.deep.equal({ ok: true, state: 'pending' });
+    const tooLong = await r.gate.decide({ proposalId: 'p1', verdict: 'approve', user: 'bob', printedName: 'Bob', reason: 'ok', meaning: 'm'.repeat(201) });
+    expect(tooLong.ok).to.equal(false);
+    expect(tooLong.error).to.match(/longer than 200/);
+    expect((await r.gate.decide({ proposalId: 'p1', verdict: 'approve', user: 'bob', printedName: 'Bob', reason: 'ok', meaning: '   ' })).ok).to.equal(true);
+    const decisions = (await r.ledger.readAll()).filter((x) => x.type === 'decision').map((x) => x.data as { user: string; meaning: string });
+    expect(decisions.map((d) => [d.user, d.meaning])).to.deep.equal([
+      ['alice', meaning],
+      ['bob', 'Approved: I authorise this setpoint change'],
+    ]);
+    // the page sees the meaning as recorded, and a restart restores it from the ledger
+    expect(r.gate.views()[0]!.decisions.map((d) => d.meaning)).to.deep.equal([meaning, 'Approved: I authorise this setpoint change']);
+    r.gate.close();
+    const b = await rig(gateConfig({ twoPersonAboveStep: 3 }), r.ledger.records, new ManualScheduler(1_000));
+    expect(b.gate.views()[0]!.decisions.map((d) => d.meaning)).to.deep.equal([meaning, 'Approved: I authorise this setpoint change']);
+  });
+
   it('halts when an append fails: no command, no decision reported as taken', async function () {
     const r = await rig();
     await fresh(r);

@@ -10,9 +10,9 @@ import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import type { NodeAPI } from 'node-red';
 import type { NextFunction, Request, Response } from 'express';
-import type { LedgerRecord, Verdict } from '../../../runtime/model/control.js';
+import type { LedgerRecord } from '../../../runtime/model/control.js';
 import type { LedgerVerification } from '../../../runtime/control/stores.js';
-import { findGate, listGates, type DecisionRequest, type GateHandle, type ProposalView, type TrendPoint } from '../../../runtime/control/gate-registry.js';
+import { DEFAULT_MEANING, findGate, listGates, type DecisionRequest, type GateHandle, type ProposalView, type TrendPoint } from '../../../runtime/control/gate-registry.js';
 import { findAdminUser, hasPermission, mergedAdminAuth, PasswordFailures, printedNameOf, verifyPassword, type AdminUser } from './auth.js';
 import { verifyLedgerFile } from '../../../runtime/control/ledger-verify.js';
 import { approvalsPageHtml } from './page-html.js';
@@ -20,10 +20,8 @@ import { approvalsPageHtml } from './page-html.js';
 export const READ_PERMISSION = 'twinloop.read';
 export const APPROVE_PERMISSION = 'twinloop.approve';
 
-export const DEFAULT_MEANING: Record<Verdict, string> = {
-  approve: 'Approved: I authorise this setpoint change',
-  reject: 'Rejected: I do not authorise this setpoint change',
-};
+/** The standard meaning of a signature per verdict (defined with the gate, which records it when none is given). */
+export { DEFAULT_MEANING };
 
 /** The newest records sent to the history tab per ledger (the file itself keeps them all). */
 const HISTORY_LIMIT = 300;
@@ -137,13 +135,14 @@ export function registerApprovalsPage(RED: NodeAPI): void {
       const verdict = body.verdict;
       if (verdict !== 'approve' && verdict !== 'reject') return void res.status(400).json({ error: 'verdict must be "approve" or "reject"' });
       if (typeof body.gateId !== 'string' || typeof body.proposalId !== 'string') return void res.status(400).json({ error: 'gateId and proposalId are required' });
+      if (body.meaning !== undefined && typeof body.meaning !== 'string') return void res.status(400).json({ error: 'meaning must be text' });
+      // The meaning the supervisor kept or edited; blank = the standard one (the gate fills it in and checks its length).
       const meaning = typeof body.meaning === 'string' && body.meaning.trim() !== '' ? body.meaning.trim() : DEFAULT_MEANING[verdict];
       const signer = await sign(req, res, `${verdict} ${body.proposalId}`);
       if (!signer) return;
       const gate = findGate(body.gateId);
       if (!gate) return void res.status(404).json({ error: `no approval gate ${body.gateId} is running` });
-      // `meaning` is not (yet) in DecisionRequest; a gate that knows it records it, others ignore it.
-      const request: DecisionRequest & { meaning: string } = { proposalId: body.proposalId, verdict, user: signer.username, printedName: signer.printedName, reason: signer.reason, meaning };
+      const request: DecisionRequest = { proposalId: body.proposalId, verdict, user: signer.username, printedName: signer.printedName, reason: signer.reason, meaning };
       const outcome = await gate.decide(request);
       log('info', `${signer.username} ${verdict} ${body.proposalId} on gate ${gate.id}: ${outcome.ok ? `ok, now ${outcome.state}` : `refused: ${outcome.error}`}`);
       audit('decide', req, { gateId: gate.id, proposalId: body.proposalId, verdict, ok: outcome.ok, state: outcome.state });

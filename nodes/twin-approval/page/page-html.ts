@@ -123,8 +123,8 @@ const PAGE = String.raw`<!DOCTYPE html>
     <textarea id="sign-reason"></textarea>
     <div id="sign-meaning-row">
       <label for="sign-meaning">Meaning of the signature</label>
-      <!-- read-only: the gate records the standard meaning for the verdict (DecisionRequest has no meaning field yet) -->
-      <input id="sign-meaning" readonly>
+      <!-- prefilled with the standard meaning for the verdict; the signer may keep or edit it (recorded as signed) -->
+      <input id="sign-meaning" maxlength="200">
     </div>
     <p class="muted" id="sign-as"></p>
     <label for="sign-password">Password</label>
@@ -494,10 +494,12 @@ const PAGE = String.raw`<!DOCTYPE html>
     if (!w) return;
     var reason = $('sign-reason').value.trim();
     if (!reason) { $('sign-error').textContent = 'Give a reason.'; $('sign-reason').focus(); return; }
+    var meaning = $('sign-meaning').value.trim();
+    if (w.kind === 'decide' && !meaning) { $('sign-error').textContent = 'Give the meaning of your signature.'; $('sign-meaning').focus(); return; }
     var body, path;
     if (w.kind === 'decide') {
       path = 'decide';
-      body = { gateId: w.view.gateId, proposalId: w.view.proposal.id, verdict: w.verdict, reason: reason, meaning: $('sign-meaning').value, password: $('sign-password').value };
+      body = { gateId: w.view.gateId, proposalId: w.view.proposal.id, verdict: w.verdict, reason: reason, meaning: meaning, password: $('sign-password').value };
     } else {
       path = 'auto-approval';
       body = { gateId: w.gate.id, enabled: w.enabled, reason: reason, password: $('sign-password').value };
