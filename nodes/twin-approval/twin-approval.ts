@@ -86,9 +86,10 @@ export default function (RED: NodeAPI): void {
           p = gate.result(m.result);
           break;
         case 'policy': {
-          // A flow is not a logged-in person: the record says so.
+          // A flow is not a logged-in person: the record says so. msg.reason, when given, is recorded.
           const who = (msg as { user?: unknown }).user;
-          p = gate.setAutoApproval(m.enabled, `flow:${typeof who === 'string' && who !== '' ? who : node.id}`);
+          const why = (msg as { reason?: unknown }).reason;
+          p = gate.setAutoApproval(m.enabled, `flow:${typeof who === 'string' && who !== '' ? who : node.id}`, typeof why === 'string' ? why : undefined);
           break;
         }
       }
@@ -135,10 +136,10 @@ export default function (RED: NodeAPI): void {
           envelope: config.envelope,
           envelopeVersion: config.envelopeVersion,
           twoPersonAboveStep: config.twoPersonAboveStep,
-          autoApproval: () => ({ enabled: g.autoApprovalOn(), maxStep: config.autoApproval.maxStep }),
+          autoApproval: () => ({ enabled: g.autoApprovalOn(), configured: config.autoApproval.enabled, maxStep: config.autoApproval.maxStep }),
           views: () => g.views(),
           decide: (req) => g.decide(req).finally(showState),
-          setAutoApproval: (enabled, user) => g.setAutoApproval(enabled, user).finally(showState),
+          setAutoApproval: (enabled, user, reason) => g.setAutoApproval(enabled, user, reason).finally(showState),
           ledgerRecords: () => ledger.readAll(),
           ledgerLocation: ledger.location,
         };

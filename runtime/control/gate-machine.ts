@@ -33,6 +33,9 @@ import { DEFAULT_MEANING, MAX_MEANING_CHARS } from './gate-registry.js';
 /** Violations that no waiting can cure: an approval that would run into them is refused at once. */
 const HARD_CODES = new Set(['ABOVE_HIGH', 'BELOW_LOW', 'STEP_TOO_LARGE']);
 
+/** Longest reason for a policy switch the gate records (the page's reason field is free text). */
+const MAX_POLICY_REASON_CHARS = 2000;
+
 /** A refused input: the caller (node) reports it through done(err); nothing is recorded. */
 class Refusal extends Error {}
 
@@ -84,7 +87,7 @@ export class GateMachine {
           outcome = this.onDecide(input.request, nowMs, out);
           break;
         case 'policy':
-          outcome = this.onPolicy(input.enabled, input.user, nowMs, out);
+          outcome = this.onPolicy(input.enabled, input.user, input.reason, nowMs, out);
           break;
         case 'tick':
           break;
@@ -304,17 +307,20 @@ export class GateMachine {
     return { ...d, state: c.state, requiredApprovals: c.requiredApprovals, envelopeCheck: check };
   }
 
-  private onPolicy(enabled: boolean, user: string, nowMs: number, out: GateEffect[]): DecisionOutcome {
+  private onPolicy(enabled: boolean, user: string, reason: string | undefined, nowMs: number, out: GateEffect[]): DecisionOutcome {
     const u = typeof user === 'string' ? user.trim() : '';
     if (u === '') throw new Refusal('switching auto-approval needs the user who does it');
     if (typeof enabled !== 'boolean') throw new Refusal('auto-approval switch must be true or false');
+    if (reason !== undefined && typeof reason !== 'string') throw new Refusal('the reason for switching auto-approval must be text');
+    const why = reason?.trim() ?? '';
+    if (why.length > MAX_POLICY_REASON_CHARS) throw new Refusal(`the reason for switching auto-approval is longer than ${MAX_POLICY_REASON_CHARS} characters`);
     if (enabled && !this.config.autoApproval.enabled) throw new Refusal('auto-approval is not configured on this gate; it cannot be switched on');
     this.state.autoApprovalOn = enabled;
     const entry: LedgerEntry = {
       type: 'policy',
       asset: this.env.asset,
       tag: this.env.tag,
-      data: { policy: 'auto-approval', enabled, maxStep: this.config.autoApproval.maxStep, user: u, tsMs: nowMs },
+      data: { policy: 'auto-approval', enabled, maxStep: this.config.autoApproval.maxStep, user: u, tsMs: nowMs, ...(why !== '' ? { reason: why } : {}) },
     };
     out.push({ kind: 'record', entry });
     return { ok: true };

@@ -58,8 +58,11 @@ export interface DecisionOutcome {
 }
 
 export interface AutoApprovalPolicy {
+  /** On now (a supervisor may have switched a configured policy off). */
   enabled: boolean;
-  /** Largest |change| the policy approves on its own, setpoint units. */
+  /** Configured on this gate: only then can it be switched on (and the page shows a switch). */
+  configured: boolean;
+  /** Largest |change| the policy approves on its own, setpoint units (0 when not configured). */
   maxStep: number;
 }
 
@@ -78,8 +81,8 @@ export interface GateHandle {
   views(): ProposalView[];
   /** Decide; resolves after the decision is in the ledger (fsync'ed). */
   decide(req: DecisionRequest): Promise<DecisionOutcome>;
-  /** Switch the auto-approval policy off (or on, if configured); recorded in the ledger. */
-  setAutoApproval(enabled: boolean, user: string): Promise<DecisionOutcome>;
+  /** Switch the auto-approval policy off (or on, if configured); recorded in the ledger with the reason given. */
+  setAutoApproval(enabled: boolean, user: string, reason?: string): Promise<DecisionOutcome>;
   /** The ledger's records (history tab). */
   ledgerRecords(): Promise<LedgerRecord[]>;
   ledgerLocation: string;

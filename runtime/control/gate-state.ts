@@ -8,7 +8,7 @@ import type { Command, Decision, EnvelopeConfig, Proposal, ProposalState, WriteR
 import type { Reading } from '../model/reading.js';
 import { TwinError } from '../model/errors.js';
 import { MIN_KEY_CHARS } from './command.js';
-import type { AutoApprovalPolicy, DecisionOutcome, DecisionRequest } from './gate-registry.js';
+import type { DecisionOutcome, DecisionRequest } from './gate-registry.js';
 import type { LedgerEntry } from './stores.js';
 
 /** The auto-approval policy decides under this name (its own recorded decision). */
@@ -17,13 +17,20 @@ export const POLICY_USER = 'policy:auto-approval';
 /** How long after a command's expiry the gate still waits for its write result before calling it failed. */
 export const DEFAULT_RESULT_GRACE_MS = 30_000;
 
+/** The auto-approval policy as configured (what the page sees is AutoApprovalPolicy). */
+export interface AutoApprovalConfig {
+  enabled: boolean;
+  /** Largest |change| the policy approves on its own, setpoint units. */
+  maxStep: number;
+}
+
 export interface GateConfig {
   envelope: EnvelopeConfig;
   envelopeVersion: string;
   /** Changes larger than this need two different approvers; Infinity = rule off. */
   twoPersonAboveStep: number;
   /** `enabled` = configured on (it starts on and supervisors may switch it off and on again). */
-  autoApproval: AutoApprovalPolicy;
+  autoApproval: AutoApprovalConfig;
   commandTtlMs: number;
   /** HMAC key shared with the writers. */
   signingKey: string;
@@ -96,7 +103,7 @@ export type GateInput =
   | { kind: 'reading'; reading: Reading; token?: Token }
   | { kind: 'result'; result: WriteResult; token?: Token }
   | { kind: 'decide'; request: DecisionRequest; token?: Token }
-  | { kind: 'policy'; enabled: boolean; user: string; token?: Token }
+  | { kind: 'policy'; enabled: boolean; user: string; reason?: string; token?: Token }
   /** Time passed (the operator's timer): expiries, due ramp steps. */
   | { kind: 'tick' };
 

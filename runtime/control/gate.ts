@@ -118,8 +118,8 @@ export class Gate {
     return this.push({ kind: 'decide', request });
   }
 
-  setAutoApproval(enabled: boolean, user: string): Promise<DecisionOutcome> {
-    return this.push({ kind: 'policy', enabled, user });
+  setAutoApproval(enabled: boolean, user: string, reason?: string): Promise<DecisionOutcome> {
+    return this.push(reason === undefined ? { kind: 'policy', enabled, user } : { kind: 'policy', enabled, user, reason });
   }
 
   autoApprovalOn(): boolean {

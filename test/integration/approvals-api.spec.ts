@@ -181,7 +181,7 @@ describe('integration: supervisors\' page API with adminAuth', function () {
     expect((await red.rpc('calls', G)).autoApproval.enabled).to.equal(true);
     const r = await call(red, 'POST', 'auto-approval', tokens.supervisor, { gateId: G, enabled: false, reason: 'trial over', password: pw('supervisor') });
     expect(r.status).to.equal(200);
-    expect(r.body.autoApproval).to.deep.equal({ enabled: false, maxStep: 1 });
+    expect(r.body.autoApproval).to.deep.equal({ enabled: false, configured: true, maxStep: 1 });
     expect(await policyCalls()).to.deep.equal([{ enabled: false, user: 'supervisor', reason: 'trial over' }]);
     const gates = await call(red, 'GET', 'gates', tokens.viewer);
     expect(gates.body.gates.find((g: any) => g.id === G).autoApproval.enabled).to.equal(false);
@@ -246,7 +246,8 @@ describe('integration: supervisors\' page API with the real twin-approval node',
     const gates = (await call(red, 'GET', 'gates', tokens.viewer)).body.gates;
     const g = gates.find((x: any) => x.id === REAL_GATE_ID);
     expect(g).to.include({ name: 'Barrel temperature (real gate)', asset: ENVELOPE.asset, tag: ENVELOPE.tag, twoPersonAboveStep: null });
-    expect(g.autoApproval.enabled).to.equal(false);
+    // no policy configured on the real gate: the page shows no switch (not the old maxStep-0 convention)
+    expect(g.autoApproval).to.deep.equal({ enabled: false, configured: false, maxStep: 0 });
 
     // a fresh reading of the setpoint (the envelope rests on it), then the proposal, as a flow sends them
     const nowMs = Date.now();
@@ -278,6 +279,18 @@ describe('integration: supervisors\' page API with the real twin-approval node',
     expect(decisions[0].data).to.include({ verdict: 'approve', user: 'supervisor', printedName: 'Dana Reyes (shift supervisor)', reason: 'cuts energy per kg', meaning });
     // only the decision the gate accepted is in the ledger: the refused attempts left nothing
     expect(h.records.filter((r: any) => r.type === 'decision')).to.have.length(1);
+
+    // switching the (unconfigured) policy off is allowed and recorded with the signer's reason; on is refused
+    const on = await call(red, 'POST', 'auto-approval', tokens.supervisor, { gateId: REAL_GATE_ID, enabled: true, reason: 'try it', password: pw('supervisor') });
+    expect(on.status).to.equal(409);
+    expect(on.body.error).to.match(/not configured/);
+    const off = await call(red, 'POST', 'auto-approval', tokens.supervisor, { gateId: REAL_GATE_ID, enabled: false, reason: 'audit: confirm it stays off', password: pw('supervisor') });
+    expect(off.status, JSON.stringify(off.body)).to.equal(200);
+    expect(off.body.autoApproval).to.deep.equal({ enabled: false, configured: false, maxStep: 0 });
+    const h2 = (await call(red, 'GET', 'history', tokens.viewer)).body.ledgers.find((l: any) => l.gates.some((g: any) => g.id === REAL_GATE_ID));
+    const policies = h2.records.filter((r: any) => r.type === 'policy');
+    expect(policies).to.have.length(1);
+    expect(policies[0].data).to.include({ enabled: false, user: 'supervisor', reason: 'audit: confirm it stays off' });
   });
 });
 

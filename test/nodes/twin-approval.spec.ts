@@ -116,7 +116,7 @@ describe('twin-approval (node)', function () {
     const h = await handle();
     expect(listGates().map((x) => x.id)).to.include('g');
     expect(h).to.include({ asset: ASSET, tag: TAG, name: 'zone 3', twoPersonAboveStep: 3, ledgerLocation: ledgerPath });
-    expect(h.autoApproval()).to.deep.equal({ enabled: false, maxStep: 0 });
+    expect(h.autoApproval()).to.deep.equal({ enabled: false, configured: false, maxStep: 0 });
     await freshReadings(rig);
     send(rig, proposal('p1', 200, 202));
     await waitFor(() => rig.events.length === 1, 5000, 10, 'pending event');
@@ -229,17 +229,19 @@ describe('twin-approval (node)', function () {
   it('accepts the auto-approval switch from a flow (recorded as flow:<user>) and approves small changes when on', async function () {
     const rig = await load({ autoApproval: true, autoApprovalMaxStep: '2' });
     const h = await handle();
-    expect(h.autoApproval()).to.deep.equal({ enabled: true, maxStep: 2 });
+    expect(h.autoApproval()).to.deep.equal({ enabled: true, configured: true, maxStep: 2 });
     await freshReadings(rig);
     send(rig, proposal('p1', 200, 201));
     await waitFor(() => rig.commands.length === 1, 5000, 10, 'auto-approved command');
-    rig.node.receive({ topic: 'auto-approval', payload: false, user: 'shift-lead' } as never);
+    rig.node.receive({ topic: 'auto-approval', payload: false, user: 'shift-lead', reason: 'trial over' } as never);
     await waitFor(() => !h.autoApproval().enabled, 5000, 10, 'switched off');
     const ledger = await openFileLedger(ledgerPath);
     const recs = await ledger.readAll();
     await ledger.close();
     expect(recs.find((r) => r.type === 'decision')!.data).to.include({ user: 'policy:auto-approval' });
-    expect(recs.find((r) => r.type === 'policy')!.data).to.include({ enabled: false, user: 'flow:shift-lead' });
+    expect(recs.find((r) => r.type === 'policy')!.data).to.include({ enabled: false, user: 'flow:shift-lead', reason: 'trial over' });
+    // switched off, still configured: the page keeps showing the switch
+    expect(h.autoApproval()).to.deep.equal({ enabled: false, configured: true, maxStep: 2 });
   });
 
   it('a restarted flow rebuilds the gate from the ledger file: a half-approved proposal stays, an unanswered command is re-sent unchanged', async function () {

@@ -222,12 +222,17 @@ describe('approval gate with its ledger', function () {
       const cfg = gateConfig({ autoApproval: { enabled: true, maxStep: 2 } });
       const a = await rig(cfg);
       expect(a.gate.autoApprovalOn()).to.equal(true);
-      expect(await a.gate.setAutoApproval(false, 'alice')).to.deep.equal({ ok: true });
+      expect(await a.gate.setAutoApproval(false, 'alice', '  end of the trial ')).to.deep.equal({ ok: true });
       a.gate.close();
       const b = await rig(cfg, a.ledger.records);
       expect(b.gate.autoApprovalOn()).to.equal(false);
       const pol = b.ledger.records.find((x) => x.type === 'policy')!;
-      expect(pol.data).to.include({ enabled: false, user: 'alice' });
+      expect(pol.data).to.include({ enabled: false, user: 'alice', reason: 'end of the trial' });
+      // without a reason (a flow may give none) the record has none
+      expect(await b.gate.setAutoApproval(true, 'bob')).to.deep.equal({ ok: true });
+      const last = b.ledger.records[b.ledger.records.length - 1]!;
+      expect(last).to.include({ type: 'policy' });
+      expect(last.data).to.include({ enabled: true, user: 'bob' }).and.not.have.property('reason');
     });
 
     it('ignores the records of other setpoints in a shared ledger', async function () {

@@ -12,7 +12,7 @@ import type { NodeAPI } from 'node-red';
 import type { NextFunction, Request, Response } from 'express';
 import type { LedgerRecord } from '../../../runtime/model/control.js';
 import type { LedgerVerification } from '../../../runtime/control/stores.js';
-import { DEFAULT_MEANING, findGate, listGates, type DecisionRequest, type GateHandle, type ProposalView, type TrendPoint } from '../../../runtime/control/gate-registry.js';
+import { DEFAULT_MEANING, findGate, listGates, type DecisionRequest, type AutoApprovalPolicy, type GateHandle, type ProposalView, type TrendPoint } from '../../../runtime/control/gate-registry.js';
 import { findAdminUser, hasPermission, mergedAdminAuth, PasswordFailures, printedNameOf, verifyPassword, type AdminUser } from './auth.js';
 import { verifyLedgerFile } from '../../../runtime/control/ledger-verify.js';
 import { approvalsPageHtml } from './page-html.js';
@@ -160,13 +160,11 @@ export function registerApprovalsPage(RED: NodeAPI): void {
       if (!signer) return;
       const gate = findGate(body.gateId);
       if (!gate) return void res.status(404).json({ error: `no approval gate ${body.gateId} is running` });
-      // The reason is passed as a third argument the registry interface does not list yet.
-      const setPolicy = gate.setAutoApproval as (enabled: boolean, user: string, reason?: string) => ReturnType<GateHandle['setAutoApproval']>;
-      const outcome = await setPolicy.call(gate, body.enabled, signer.username, signer.reason);
+      const outcome = await gate.setAutoApproval(body.enabled, signer.username, signer.reason);
       log('info', `${signer.username} switched auto-approval ${body.enabled ? 'on' : 'off'} on gate ${gate.id}: ${outcome.ok ? 'ok' : `refused: ${outcome.error}`}`);
       audit('auto-approval', req, { gateId: gate.id, enabled: body.enabled, ok: outcome.ok });
       if (!outcome.ok) return void res.status(409).json({ error: outcome.error ?? 'the gate refused the change' });
-      res.json({ ok: true, autoApproval: gate.autoApproval() });
+      res.json({ ok: true, autoApproval: policyOf(gate) });
     })().catch((err) => serverError(res, err));
   });
 
@@ -243,8 +241,14 @@ function gateSummary(g: GateHandle) {
     envelope: g.envelope,
     // JSON has no Infinity: null = the two-person rule is off.
     twoPersonAboveStep: Number.isFinite(g.twoPersonAboveStep) ? g.twoPersonAboveStep : null,
-    autoApproval: g.autoApproval(),
+    autoApproval: policyOf(g),
   };
+}
+
+/** The gate's policy; a handle from before `configured` existed is read by the old convention (a band > 0). */
+function policyOf(g: GateHandle): AutoApprovalPolicy {
+  const p = g.autoApproval();
+  return typeof p.configured === 'boolean' ? p : { ...p, configured: p.maxStep > 0 };
 }
 
 /** At most TREND_POINTS points, evenly picked, the newest always kept. */

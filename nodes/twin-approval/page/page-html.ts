@@ -313,7 +313,7 @@ const PAGE = String.raw`<!DOCTYPE html>
     gates.forEach(function (g) {
       var on = !!(g.autoApproval && g.autoApproval.enabled);
       // a policy the flow did not configure (no band) cannot be switched on from here
-      var configured = !!(g.autoApproval && g.autoApproval.maxStep > 0);
+      var configured = !!(g.autoApproval && g.autoApproval.configured);
       var sw = configured ? el('button', { type: 'button', role: 'switch', 'aria-checked': String(on), 'aria-label': 'Auto-approval for ' + g.name, disabled: !(S.me && S.me.canApprove),
         text: on ? 'On' : 'Off', onclick: function () { openSign({ kind: 'policy', gate: g, enabled: !on }); } }) : null;
       box.appendChild(el('div', { className: 'gate', role: 'group', 'aria-label': 'Gate ' + g.name }, [
