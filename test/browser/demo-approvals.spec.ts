@@ -1,0 +1,259 @@
+/**
+ * The demo, end to end, in Debian's Chromium: the real `twinloop start` (simulator with its
+ * commissioning step test, the demo flow's closed loop), nothing injected. twin-propose proposes
+ * raising zone3_sp from what the simulated line showed it; a supervisor logs in on the approvals
+ * page and approves it with reason and password; the new setpoint is read back from the
+ * simulator over OPC UA (our own client); the ledger holds the decision under that user, then the
+ * gate's commands and the writer's writes and read-backs, and `twinloop ledger verify` passes; the
+ * History tab shows it. A second supervisor rejects the zone2_sp proposal: recorded under their
+ * name, nothing written. With TWINLOOP_SCREENSHOT_DIR set it saves approvals.png and
+ * approvals-history.png there (the README's screenshots).
+ */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AttributeIds, OPCUACertificateManager, OPCUAClient, type ClientSession } from 'node-opcua';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { ensureDebianBinary } from '../support/debian.js';
+import { launchChromium } from '../support/browser.js';
+import { waitFor } from '../support/ports.js';
+import { startTwinloop, type TwinloopProcess } from '../support/twinloop-process.js';
+import type { Decision, LedgerRecord, Proposal } from '../../runtime/model/control.js';
+
+const ASSET = 'demo/plant1/extrusion/line1/extruder';
+const PRINTED = { supervisor: 'Dana Reyes (shift supervisor)', supervisor2: 'Sam Okafor (process engineer)' };
+const SHOTS = process.env.TWINLOOP_SCREENSHOT_DIR;
+/** The proposals come from the simulated line's data: the step test runs in the first ~45 s. */
+const PROPOSAL_WAIT_MS = 120_000;
+
+/** What the page's fmt() shows for a setpoint (≥ 100: one decimal). */
+const fmt1 = (v: number) => v.toFixed(1);
+
+describe('browser: the demo line, approved and rejected on the approvals page', function () {
+  this.timeout(300_000);
+  let tl: TwinloopProcess | undefined;
+  let browser: Browser | undefined;
+  let pki: string | undefined;
+  let client: OPCUAClient | undefined;
+  let session: ClientSession | undefined;
+  const contexts: BrowserContext[] = [];
+  const errors: string[] = [];
+  let ledgerFile: string;
+
+  const readLedger = (): LedgerRecord[] =>
+    existsSync(ledgerFile)
+      ? readFileSync(ledgerFile, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as LedgerRecord)
+      : [];
+  const ofProposal = (id: string) => readLedger().filter((r) => r.proposalId === id);
+
+  async function readSetpoint(tag: string): Promise<number> {
+    const dv = await session!.read({ nodeId: `ns=1;s=extruder.${tag}`, attributeId: AttributeIds.Value });
+    expect(dv.statusCode.isGood(), `read ${tag}: ${dv.statusCode.toString()}`).to.equal(true);
+    return dv.value.value as number;
+  }
+
+  async function open(viewport = { width: 1600, height: 1000 }): Promise<Page> {
+    const ctx = await browser!.newContext({ viewport });
+    contexts.push(ctx);
+    const page = await ctx.newPage();
+    page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/favicon/.test(m.text())) errors.push(`console: ${m.text()}`);
+    });
+    await page.goto(`${tl!.url}twinloop/approvals`);
+    return page;
+  }
+
+  async function logIn(page: Page, user: 'supervisor' | 'supervisor2'): Promise<void> {
+    const form = page.getByRole('form', { name: 'Log in' });
+    await form.getByLabel('Username').fill(user);
+    await form.getByLabel('Password').fill(tl!.logins[user]);
+    await form.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('tab', { name: 'Pending' }).waitFor();
+    expect(await page.locator('#who').innerText()).to.equal(`${PRINTED[user]} (${user})`);
+  }
+
+  /** The pending card of a setpoint (ended cards of the same setpoint live in another list). */
+  const pendingCard = (page: Page, tag: string): Locator =>
+    page.locator('#proposals').getByRole('article', { name: `Proposal ${ASSET} / ${tag}` });
+
+  /**
+   * Wait for the pending proposal of `tag` whose envelope check passes, and return it as the
+   * ledger recorded it (the proposal record the gate wrote when it arrived).
+   */
+  async function pendingProposal(page: Page, tag: string): Promise<{ card: Locator; proposal: Proposal }> {
+    const card = pendingCard(page, tag);
+    await card.filter({ hasText: 'within the envelope' }).waitFor({ timeout: PROPOSAL_WAIT_MS });
+    const id = await card.getAttribute('data-proposal-id');
+    expect(id, 'the card names its proposal').to.be.a('string');
+    const rec = ofProposal(id!).find((r) => r.type === 'proposal');
+    expect(rec, `proposal ${id} in the ledger`).to.not.equal(undefined);
+    return { card, proposal: rec!.data as Proposal };
+  }
+
+  /** The card shows what the twin proposed: change, rationale, predicted effect with its interval, envelope, chart. */
+  async function expectCardShows(card: Locator, p: Proposal): Promise<void> {
+    const change = await card.getByLabel('Change').innerText();
+    expect(change).to.match(new RegExp(`^${fmt1(p.currentValue)}\\s*→\\s*${fmt1(p.proposedValue)} degC`));
+    const text = await card.innerText();
+    expect(p.rationale.trim()).to.not.equal('');
+    expect(text).to.include(p.rationale);
+    const e = p.predictedEffect;
+    expect(e.kpiTag).to.equal('energy_per_kg');
+    expect(e.lowKpi).to.be.at.most(e.predictedKpi);
+    expect(e.highKpi).to.be.at.least(e.predictedKpi);
+    expect(text).to.match(/Predicted effect\s+energy_per_kg: [\d.]+ → [\d.]+ kWh\/kg \(90 % interval [\d.]+ – [\d.]+\)/);
+    expect(text).to.match(/Envelope check\s+within the envelope \(version [0-9a-f]+\)/);
+    expect(text).to.include('0 of 1 needed');
+    // the chart: recent history of the setpoint and the KPI, with data in both panels
+    const chart = card.getByRole('img');
+    expect(await chart.count()).to.equal(1);
+    expect(await chart.getAttribute('aria-label')).to.match(new RegExp(`^Last \\d+ min of ${p.tag} and energy_per_kg; proposed ${fmt1(p.proposedValue)} degC`));
+    const lines = await chart.locator('path[stroke="#333"]').count();
+    expect(lines, 'a setpoint line and a KPI line').to.equal(2);
+    expect(await card.getByRole('button', { name: 'Approve' }).isEnabled()).to.equal(true);
+  }
+
+  async function sign(page: Page, card: Locator, verdict: 'Approve' | 'Reject', reason: string, password: string): Promise<void> {
+    await card.getByRole('button', { name: verdict }).click();
+    const dialog = page.getByRole('dialog', { name: `${verdict} setpoint change` });
+    await dialog.waitFor();
+    expect(await dialog.getByLabel('Meaning of the signature').inputValue()).to.match(verdict === 'Approve' ? /^Approved: / : /^Rejected: /);
+    await dialog.getByLabel('Reason').fill(reason);
+    await dialog.getByLabel('Password').fill(password);
+    await dialog.getByRole('button', { name: `Sign and ${verdict.toLowerCase()}` }).click();
+    await dialog.waitFor({ state: 'hidden' });
+  }
+
+  before(async function () {
+    const chromium = ensureDebianBinary('chromium', 'chromium');
+    if (!chromium) return this.skip();
+    tl = await startTwinloop();
+    ledgerFile = join(tl.home, 'twinloop', 'ledger', 'demo-ledger.jsonl');
+    expect(tl.logins).to.have.keys('admin', 'supervisor', 'supervisor2', 'viewer');
+    pki = mkdtempSync(join(tmpdir(), 'twinloop-demo-e2e-pki-'));
+    const clientCertificateManager = new OPCUACertificateManager({ rootFolder: pki, automaticallyAcceptUnknownCertificate: true });
+    client = OPCUAClient.create({ endpointMustExist: false, clientCertificateManager, connectionStrategy: { maxRetry: 3 } });
+    await client.connect(`opc.tcp://127.0.0.1:${tl.opcuaPort}/UA/TwinLoopSim`);
+    session = await client.createSession();
+    browser = await launchChromium(chromium);
+  });
+
+  after(async function () {
+    for (const ctx of contexts) await ctx.close().catch(() => undefined);
+    await browser?.close();
+    await session?.close().catch(() => undefined);
+    await client?.disconnect().catch(() => undefined);
+    if (tl) await tl.stop();
+    if (pki) rmSync(pki, { recursive: true, force: true });
+  });
+
+  it('a supervisor approves the zone3_sp proposal; the simulator takes the new setpoint; the ledger and the History tab show it under that user', async function () {
+    const page = await open();
+    await logIn(page, 'supervisor');
+    const { card, proposal: p } = await pendingProposal(page, 'zone3_sp');
+    // the step test moved zone 3 between 215 and 219 degC: the twin proposes a hotter zone, within what it has seen
+    expect(p).to.include({ asset: ASSET, tag: 'zone3_sp', unit: 'degC', currentValue: 215 });
+    expect(p.proposedValue).to.be.above(215).and.at.most(p.fitRange.setpointMax);
+    expect(p.proposedValue).to.be.at.most(219);
+    await expectCardShows(card, p);
+    expect(await readSetpoint('zone3_sp')).to.equal(215);
+
+    const reason = 'Step test shows lower energy per kg at a hotter zone 3; quality holds';
+    await sign(page, card, 'Approve', reason, tl!.logins.supervisor);
+
+    // the ramp (at most 2 degC a step, 20 s dwell) reaches the simulator; every value seen lies on the way
+    const seen: number[] = [];
+    await waitFor(async () => {
+      const v = await readSetpoint('zone3_sp');
+      if (seen.at(-1) !== v) seen.push(v);
+      return Math.abs(v - p.proposedValue) < 1e-3;
+    }, 120_000, 250, `zone3_sp read back from the simulator as ${p.proposedValue}`);
+    for (let i = 1; i < seen.length; i++) expect(seen[i], `ramp ${seen.join(' → ')}`).to.be.above(seen[i - 1]);
+    expect(seen.every((v) => v >= 215 && v <= p.proposedValue + 1e-3), `ramp ${seen.join(' → ')}`).to.equal(true);
+
+    // the ledger: the decision under the logged-in user, then the gate's commands and the writer's writes and read-backs
+    const records = await waitFor(() => {
+      const rs = ofProposal(p.id);
+      const last = rs.filter((r) => r.type === 'readback').at(-1)?.data as { readBackValue?: number } | undefined;
+      return last && Math.abs((last.readBackValue ?? NaN) - p.proposedValue) < 1e-3 ? rs : undefined;
+    }, 30_000, 200, 'the final read-back in the ledger');
+    const decisions = records!.filter((r) => r.type === 'decision');
+    expect(decisions).to.have.length(1);
+    const d = decisions[0].data as Decision;
+    expect(d).to.include({ verdict: 'approve', user: 'supervisor', printedName: PRINTED.supervisor, reason });
+    expect(d.meaning).to.match(/^Approved: /);
+    const after = records!.filter((r) => r.seq > decisions[0].seq);
+    const commands = after.filter((r) => r.type === 'command');
+    const writes = after.filter((r) => r.type === 'write');
+    const readbacks = after.filter((r) => r.type === 'readback');
+    expect(commands.length, 'one command per ramp step').to.be.at.least(1);
+    expect((commands.at(-1)!.data as { value: number }).value).to.be.closeTo(p.proposedValue, 1e-6);
+    expect(writes.map((r) => (r.data as { outcome: string }).outcome)).to.deep.equal(commands.map(() => 'written'));
+    expect(readbacks.map((r) => (r.data as { readBackOk: boolean }).readBackOk)).to.deep.equal(commands.map(() => true));
+    const readValues = readbacks.map((r) => (r.data as { readBackValue: number }).readBackValue);
+    for (let i = 1; i < readValues.length; i++) expect(readValues[i], `read-backs ${readValues.join(' → ')}`).to.be.above(readValues[i - 1]);
+    expect(readValues.at(-1)).to.be.closeTo(p.proposedValue, 1e-3);
+    // what our own client saw on the way is what the writer read back
+    for (const v of seen.slice(1)) expect(readValues, `read-backs ${readValues.join(', ')} hold ${v}`).to.include(v);
+    expect(records!.find((r) => r.type === 'proposal')!.seq).to.be.below(decisions[0].seq);
+
+    const verify = spawnSync(process.execPath, [join(__dirname, '..', '..', 'dist', 'bin', 'twinloop.js'), 'ledger', 'verify', ledgerFile], { encoding: 'utf8' });
+    expect(verify.status, `ledger verify: ${verify.stdout}${verify.stderr}`).to.equal(0);
+
+    // the card leaves the pending list; the History tab shows the decision under that user, chain verified
+    await page.locator('#ended').getByRole('article', { name: `Proposal ${ASSET} / zone3_sp` }).filter({ hasText: 'Dana Reyes' }).waitFor();
+    expect(await page.locator(`#proposals [data-proposal-id="${p.id}"]`).count()).to.equal(0);
+    await page.getByRole('tab', { name: 'History' }).click();
+    const history = page.getByRole('region', { name: /^History of .*approve zone3_sp/ });
+    const row = history.getByRole('row').filter({ hasText: 'decision: approve' }).filter({ hasText: 'zone3_sp' });
+    await row.waitFor();
+    expect(await row.innerText()).to.include(`${PRINTED.supervisor} (supervisor)`).and.include(reason);
+    await history.getByText(/Ledger chain verified: \d+ records intact/).waitFor();
+    expect(await history.getByRole('row').filter({ hasText: 'read-back' }).filter({ hasText: `ok: ${fmt1(p.proposedValue)}` }).count()).to.be.at.least(1);
+    if (SHOTS) {
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, 'approvals-history.png') });
+    }
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('form', { name: 'Log in' }).waitFor();
+    expect(await page.getByRole('tab', { name: 'Pending' }).isVisible()).to.equal(false);
+    expect(errors).to.deep.equal([]);
+  });
+
+  it('a second supervisor rejects the zone2_sp proposal: recorded under their name, nothing written', async function () {
+    const page = await open();
+    await logIn(page, 'supervisor2');
+    const { card, proposal: p } = await pendingProposal(page, 'zone2_sp');
+    expect(p).to.include({ asset: ASSET, tag: 'zone2_sp', unit: 'degC', currentValue: 205 });
+    expect(p.proposedValue).to.be.above(205).and.at.most(p.fitRange.setpointMax);
+    await expectCardShows(card, p);
+    if (SHOTS) {
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, 'approvals.png') });
+    }
+
+    const reason = 'Zone 2 stays at 205 degC until zone 3 has settled at its new setpoint';
+    await sign(page, card, 'Reject', reason, tl!.logins.supervisor2);
+    await page.locator('#ended').locator(`[data-proposal-id="${p.id}"]`).filter({ hasText: 'rejected' }).waitFor();
+
+    const records = await waitFor(() => {
+      const rs = ofProposal(p.id);
+      return rs.some((r) => r.type === 'decision') ? rs : undefined;
+    }, 10_000, 100, 'the reject decision in the ledger');
+    const decisions = records!.filter((r) => r.type === 'decision');
+    expect(decisions).to.have.length(1);
+    const d = decisions[0].data as Decision;
+    expect(d).to.include({ verdict: 'reject', user: 'supervisor2', printedName: PRINTED.supervisor2, reason });
+    expect(d.meaning).to.match(/^Rejected: /);
+    expect(records!.filter((r) => ['command', 'write', 'readback'].includes(r.type))).to.deep.equal([]);
+    expect(await readSetpoint('zone2_sp')).to.equal(205);
+
+    const verify = spawnSync(process.execPath, [join(__dirname, '..', '..', 'dist', 'bin', 'twinloop.js'), 'ledger', 'verify', ledgerFile], { encoding: 'utf8' });
+    expect(verify.status, `ledger verify: ${verify.stdout}${verify.stderr}`).to.equal(0);
+    expect(errors).to.deep.equal([]);
+  });
+});
