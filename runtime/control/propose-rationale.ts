@@ -54,6 +54,10 @@ export function rationale(x: RationaleInput): string {
     const shown = pct === undefined ? '' : ` ${pct < 0 ? '−' : '+'}${Math.abs(pct).toFixed(1)} %`;
     what = `predicted ${cfg.kpiTag}${shown} (${change}, ${interval})`;
   }
+  if (effect.changeLowKpi !== undefined && effect.changeHighKpi !== undefined) {
+    const signed = (v: number) => `${v < 0 ? '−' : '+'}${Math.abs(v).toFixed(kd)}`;
+    what += `; mean change ${signed(effect.predictedKpi - effect.currentKpi)} (${effect.intervalPct} % CI ${signed(effect.changeLowKpi)} to ${signed(effect.changeHighKpi)})`;
+  }
   let s = `${verb} ${cfg.setpointTag} from ${x.currentValue.toFixed(sd)} to ${withUnit(x.proposedValue.toFixed(sd), x.spUnit)}: ${what}`;
   const c = effect.others?.[0];
   if (c) {

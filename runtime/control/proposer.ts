@@ -241,6 +241,7 @@ export class Proposer {
     // When the current setpoint already breaks the constraint, restoring it is the gain: the move
     // to the best setpoint that satisfies it is proposed even if the KPI gets worse.
     const restoring = !feasible(sp0);
+    const changeHalfWidth = intervalT(m, cfg.intervalPct) * differenceSe(m, sp0, v1, inputs);
     if (!restoring) {
       const gain = objective(p0.mean) - objective(p1.mean);
       if (gain < cfg.deadband || gain <= 0) return this.quiet(m.r2, `gain ${gain.toPrecision(2)} below deadband`);
@@ -248,8 +249,7 @@ export class Proposer {
       // 0), not against the prediction interval: the PI holds one future sample's noise, which never
       // averages out, so a well-estimated improvement smaller than one sample's scatter would never
       // be proposed. The PI is still what the supervisor is shown for the predicted value.
-      const se = differenceSe(m, sp0, v1, inputs);
-      if (Math.abs(p1.mean - p0.mean) <= intervalT(m, cfg.intervalPct) * se) return this.quiet(m.r2, 'gain not significant');
+      if (Math.abs(p1.mean - p0.mean) <= changeHalfWidth) return this.quiet(m.r2, 'gain not significant');
     }
 
     // A move smaller than minChange is not worth a supervisor's attention (nor a write).
@@ -276,6 +276,8 @@ export class Proposer {
       lowKpi: p1.low,
       highKpi: p1.high,
       intervalPct: cfg.intervalPct,
+      changeLowKpi: p1.mean - p0.mean - changeHalfWidth,
+      changeHighKpi: p1.mean - p0.mean + changeHalfWidth,
     };
     if (cm) {
       const c0 = predictResponse(cm, sp0, inputs, cfg.intervalPct);

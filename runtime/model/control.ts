@@ -46,6 +46,13 @@ export interface PredictedEffect {
   highKpi: number;
   /** Coverage of the interval in percent (e.g. 90). */
   intervalPct: number;
+  /**
+   * Confidence interval (same coverage) of the change of the MEAN KPI, predicted − current: what
+   * the move is expected to gain on average. The prediction interval above holds one sample's noise
+   * as well, so it may straddle the current value even when the gain is well established.
+   */
+  changeLowKpi?: number;
+  changeHighKpi?: number;
   /** Other KPIs the objective used (e.g. a quality constraint), same shape. */
   others?: Array<Omit<PredictedEffect, 'others'>>;
 }

@@ -193,6 +193,13 @@ describe('control: proposer', () => {
     expect(pr.supersedes).to.equal(undefined);
     expect(pr.rationale).to.match(/^Lower sp from 215\.0 to 20\d\.\d: predicted kpi −\d+\.\d %/);
     expect(pr.rationale).to.match(/90 % PI/);
+    // The gain is significant: the confidence interval of the mean change excludes 0 (a lower KPI),
+    // and it sits inside the wider prediction interval's span around the change.
+    const e = pr.predictedEffect;
+    expect(e.changeHighKpi!).to.be.below(0);
+    expect(e.changeLowKpi!).to.be.below(e.predictedKpi - e.currentKpi);
+    expect(e.changeHighKpi! - e.changeLowKpi!).to.be.below(e.highKpi - e.lowKpi);
+    expect(pr.rationale).to.match(/mean change −[\d.]+ \(90 % CI −[\d.]+ to −[\d.]+\)/);
   });
 
   it('never proposes outside the setpoints it has seen, nor outside the hard limits', () => {
