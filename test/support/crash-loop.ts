@@ -28,7 +28,11 @@ export function envelopeFields(asset: string) {
   return {
     asset, tag: TAG, unit: 'degC', lowLimit: 200, highLimit: 230, maxStep: 10, rateUpPerMin: 600, rateDownPerMin: 600, minDwellMs: 0,
     interlocks: [{ tag: 'mode', op: '==', value: 1 }, { tag: 'alarm', op: '==', value: 0 }],
-    inputTags: 'quality_index, melt_temp', maxInputAgeMs: 30_000, minQuality: 'good', ramp: false,
+    // Inputs must be good and fresh, but "fresh" is generous: twin-opcua-in reports by exception, so a
+    // tag that does not change (mode, alarm, a setpoint between writes) keeps the time of its last
+    // notification, and a round whose command expires (TTL + the gate's 30 s grace) would otherwise
+    // find its interlocks stale (see the report).
+    inputTags: 'quality_index, melt_temp', maxInputAgeMs: 120_000, minQuality: 'good', ramp: false,
   };
 }
 
