@@ -28,6 +28,8 @@ class FileLedgerCore {
   /** Records and bytes known to be on disk: a consistent prefix of the file to read back. */
   private durableRecords: number;
   private durableBytes: number;
+  /** Told of each record once durable (every handle on this path shares the core). */
+  private readonly listeners = new Set<(rec: LedgerRecord) => void>();
 
   private constructor(readonly path: string, private readonly file: DurableAppendFile, records: number, lastHash: string, bytes: number) {
     this.nextSeq = records;
@@ -73,8 +75,20 @@ class FileLedgerCore {
       // Callbacks run in append order, so the counters always describe a prefix of the file.
       this.durableRecords++;
       this.durableBytes += bytes;
+      for (const l of this.listeners) {
+        try {
+          l(rec as LedgerRecord);
+        } catch {
+          // a listener's bug must not turn a durable append into a failed one
+        }
+      }
       return rec;
     });
+  }
+
+  onAppend(listener: (rec: LedgerRecord) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
   }
 
   private build<T>(entry: LedgerEntry<T>): LedgerRecord<T> {
@@ -133,13 +147,26 @@ const shared = new SharedByPath<FileLedgerCore>(
 export async function openFileLedger(path: string): Promise<Ledger> {
   const { key, value: core, release } = await shared.acquire(path);
   let closed = false;
+  // this handle's subscriptions end with it (the core outlives it while other handles hold it)
+  const unsubscribers = new Set<() => void>();
   return {
     location: key,
     append: <T>(entry: LedgerEntry<T>) =>
       closed ? Promise.reject(new TwinError(STORE_ERROR_CODE, `ledger ${key}: this handle is closed`)) : core.append(entry),
     readAll: () => core.readAll(),
+    onAppend: (listener: (rec: LedgerRecord) => void) => {
+      if (closed) return () => undefined;
+      const off = core.onAppend(listener);
+      const un = (): void => {
+        off();
+        unsubscribers.delete(un);
+      };
+      unsubscribers.add(un);
+      return un;
+    },
     close: async () => {
       closed = true;
+      for (const un of [...unsubscribers]) un();
       await release();
     },
   };

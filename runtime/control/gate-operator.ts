@@ -20,8 +20,10 @@ export function gateEffectBatches(machine: GateMachine, scheduler: SchedulerLike
       let timer: Subscription | undefined;
       let timerAtMs = Infinity;
 
-      const arm = (): void => {
-        const nowMs = scheduler.now();
+      // The wake-up is computed for the instant the machine acted at, not a fresh now(): on a wall
+      // clock a millisecond may pass in between, and a step due at exactly that millisecond would
+      // then no longer be "in the future" and never get its timer.
+      const arm = (nowMs: number): void => {
         const atMs = machine.nextWakeMs(nowMs);
         if (atMs === timerAtMs) return;
         timer?.unsubscribe();
@@ -31,25 +33,28 @@ export function gateEffectBatches(machine: GateMachine, scheduler: SchedulerLike
         timer = scheduler.schedule(() => {
           timer = undefined;
           timerAtMs = Infinity;
-          emit(machine.handle({ kind: 'tick' }, scheduler.now()));
-        }, Math.max(0, atMs - nowMs));
+          const tickMs = scheduler.now();
+          emit(machine.handle({ kind: 'tick' }, tickMs), tickMs);
+        }, Math.max(0, atMs - scheduler.now()));
       };
-      const emit = (effects: GateEffect[]): void => {
+      const emit = (effects: GateEffect[], nowMs: number): void => {
         if (effects.length > 0) subscriber.next(effects);
-        arm();
+        arm(nowMs);
       };
 
-      emit(machine.start(scheduler.now()));
+      const startMs = scheduler.now();
+      emit(machine.start(startMs), startMs);
       const sub = input$.subscribe({
         next: (input) => {
           let effects: GateEffect[];
+          const nowMs = scheduler.now();
           try {
-            effects = machine.handle(input, scheduler.now());
+            effects = machine.handle(input, nowMs);
           } catch (err) {
             subscriber.error(err); // a bug in the machine: stop rather than act on a broken state
             return;
           }
-          emit(effects);
+          emit(effects, nowMs);
         },
         error: (err) => subscriber.error(err),
         complete: () => subscriber.complete(),

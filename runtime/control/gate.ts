@@ -47,6 +47,10 @@ export interface IssuedCommand {
 }
 
 const RESULT_TYPES = new Set(['write', 'readback', 'refused']);
+
+function resultKey(commandId: string, outcome: string, readBackOk: boolean | undefined): string {
+  return JSON.stringify([commandId, outcome, readBackOk ?? null]);
+}
 /** Tags whose recent history the gate keeps for the page's chart (the setpoint and KPIs are never evicted). */
 const MAX_TREND_KEYS = 50;
 
@@ -68,11 +72,39 @@ export class Gate {
   private readonly kpiKeys = new Set<string>();
   private sub: Subscription | undefined;
   private closed = false;
+  /**
+   * The write results already in the ledger for this gate's commands: the newest record per
+   * (command, outcome, read-back), kept from the records read at open and every append since (the
+   * writers append to the same ledger). undefined: the ledger cannot tell of appends, so each
+   * result is looked up by reading the ledger.
+   */
+  private resultIndex: Map<string, LedgerRecord> | undefined;
+  private stopIndexing: (() => void) | undefined;
 
   /** Read the ledger, rebuild the state, and build the gate (call start() once subscribed to its outputs). */
   static async open(opts: GateOptions): Promise<Gate> {
-    const records = await opts.ledger.readAll();
-    return new Gate(opts, restoreGateState(opts.config, records));
+    const { ledger } = opts;
+    // Listen before reading, so that nothing appended while the ledger is read is missed.
+    const early: LedgerRecord[] = [];
+    let gate: Gate | undefined;
+    const off = ledger.onAppend?.((rec) => (gate ? gate.indexResult(rec) : early.push(rec)));
+    let records: LedgerRecord[];
+    try {
+      records = await ledger.readAll();
+    } catch (err) {
+      off?.();
+      throw err;
+    }
+    const g = new Gate(opts, restoreGateState(opts.config, records));
+    if (off) {
+      g.resultIndex = new Map();
+      g.stopIndexing = off;
+      for (const rec of records) g.indexResult(rec);
+      const lastSeq = records.length > 0 ? records[records.length - 1]!.seq : -1;
+      for (const rec of early) if (rec.seq > lastSeq) g.indexResult(rec);
+    }
+    gate = g;
+    return g;
   }
 
   constructor(readonly opts: GateOptions, state?: GateState) {
@@ -167,6 +199,7 @@ export class Gate {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.stopIndexing?.();
     this.sub?.unsubscribe();
     for (const reply of this.replies.values()) reply({ ok: false, error: 'the gate is closed' });
     this.replies.clear();
@@ -218,6 +251,7 @@ export class Gate {
 
   /** The writer appends its result before it sends it: do not record the same result twice. */
   private async findResult(r: WriteResult): Promise<LedgerRecord | undefined> {
+    if (this.resultIndex) return this.resultIndex.get(resultKey(r.commandId, r.outcome, r.readBackOk));
     const all = await this.opts.ledger.readAll();
     for (let i = all.length - 1; i >= 0; i--) {
       const rec = all[i]!;
@@ -225,6 +259,17 @@ export class Gate {
       if (RESULT_TYPES.has(rec.type) && d && d.commandId === r.commandId && d.outcome === r.outcome && d.readBackOk === r.readBackOk) return rec;
     }
     return undefined;
+  }
+
+  /** Keep a result record for one of this gate's commands (the newest per key wins, as findResult's scan did). */
+  private indexResult(rec: LedgerRecord): void {
+    if (!this.resultIndex || !RESULT_TYPES.has(rec.type)) return;
+    const d = rec.data as Partial<WriteResult> | null;
+    if (!d || typeof d.commandId !== 'string' || typeof d.outcome !== 'string') return;
+    if (d.readBackOk !== undefined && typeof d.readBackOk !== 'boolean') return;
+    // other setpoints' results in a shared ledger are not ours to keep (memory stays bounded by our commands)
+    if (!this.machine.state.commandOwner.has(d.commandId)) return;
+    this.resultIndex.set(resultKey(d.commandId, d.outcome, d.readBackOk), rec);
   }
 
   private halt(err: Error): void {

@@ -22,6 +22,12 @@ export interface Ledger {
   append<T>(entry: LedgerEntry<T>): Promise<LedgerRecord<T>>;
   /** Every record, in order (for rebuilding state and the history tab). */
   readAll(): Promise<LedgerRecord[]>;
+  /**
+   * Optional: be told of every record appended to this ledger in this process (through any handle),
+   * once it is durable, in append order, before the appender's promise resolves. Returns the
+   * unsubscribe function. A store that cannot tell leaves it out: readers then use readAll().
+   */
+  onAppend?(listener: (rec: LedgerRecord) => void): () => void;
   close(): Promise<void>;
 }
 

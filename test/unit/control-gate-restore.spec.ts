@@ -3,10 +3,15 @@
 // the same ledger (a restart) restores pending proposals, decisions, an unanswered command (re-emitted
 // unchanged while valid) and a ramp in progress, and never issues a second command for a step.
 import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openFileLedger } from '../../runtime/control/file-ledger.js';
 import type { Command, LedgerRecord } from '../../runtime/model/control.js';
 import { Gate, type GateStateEvent, type IssuedCommand } from '../../runtime/control/gate.js';
 import type { GateConfig } from '../../runtime/control/gate-state.js';
 import { MemoryLedger } from '../support/control-memory-ledger.js';
+import { NotifyingMemoryLedger } from '../support/control-gate-ledger.js';
 import { ManualScheduler, settle } from '../support/control-manual-scheduler.js';
 import { TAG, gateConfig, proposal, reading, result } from '../support/control-gate-fixtures.js';
 
@@ -20,8 +25,9 @@ interface Rig {
   recordsAtEmit: number[];
 }
 
-async function rig(config: GateConfig = gateConfig(), records: LedgerRecord[] = [], clock = new ManualScheduler(0)): Promise<Rig> {
-  const ledger = new MemoryLedger(records, () => clock.now());
+/** 'notifying': a ledger with onAppend (the gate keeps an index of results); 'plain': without (the gate reads the ledger). */
+async function rig(config: GateConfig = gateConfig(), records: LedgerRecord[] = [], clock = new ManualScheduler(0), kind: 'notifying' | 'plain' = 'notifying'): Promise<Rig> {
+  const ledger = kind === 'notifying' ? new NotifyingMemoryLedger(records, () => clock.now()) : new MemoryLedger(records, () => clock.now());
   const gate = await Gate.open({ config, ledger, scheduler: clock });
   const r: Rig = { gate, ledger, clock, commands: [], events: [], recordsAtEmit: [] };
   gate.commands$.subscribe((c) => {
@@ -60,30 +66,71 @@ describe('approval gate with its ledger', function () {
     expect(r.events.map((e) => `${e.state}:${e.record.type}:${e.record.seq}`)).to.deep.equal(['pending:proposal:0', 'approved:decision:1', 'approved:command:2']);
   });
 
-  it('does not record a write result twice when the writer has recorded it; records it when it has not', async function () {
-    const r = await rig();
-    await fresh(r);
-    await r.gate.proposal(proposal('p1', 200, 210)); // ramp 205, 210
-    await approve(r.gate, 'p1', 'alice');
-    const c1 = r.commands[0]!.command;
-    const w1 = result(c1, 'written', 1);
-    // as a writer does: its own records first, then the result goes to the gate
-    await r.ledger.append({ type: 'write', asset: c1.asset, tag: c1.tag, proposalId: c1.proposalId, data: { ...w1, readBackOk: undefined } });
-    await r.ledger.append({ type: 'readback', asset: c1.asset, tag: c1.tag, proposalId: c1.proposalId, data: w1 });
-    const n = r.ledger.records.length;
-    await r.gate.result(w1);
-    expect(r.ledger.records.length).to.equal(n);
-    expect(r.events[r.events.length - 1]!.record.seq).to.equal(n - 1); // reported with the writer's record
+  for (const kind of ['notifying', 'plain'] as const) {
+    it(`does not record a write result twice when the writer has recorded it; records it when it has not (${kind === 'notifying' ? 'index kept from onAppend' : 'ledger without onAppend: read'})`, async function () {
+      const r = await rig(gateConfig(), [], new ManualScheduler(0), kind);
+      await fresh(r);
+      await r.gate.proposal(proposal('p1', 200, 210)); // ramp 205, 210
+      await approve(r.gate, 'p1', 'alice');
+      const c1 = r.commands[0]!.command;
+      const w1 = result(c1, 'written', 1);
+      // as a writer does: its own records first, then the result goes to the gate
+      await r.ledger.append({ type: 'write', asset: c1.asset, tag: c1.tag, proposalId: c1.proposalId, data: { ...w1, readBackOk: undefined } });
+      await r.ledger.append({ type: 'readback', asset: c1.asset, tag: c1.tag, proposalId: c1.proposalId, data: w1 });
+      const n = r.ledger.records.length;
+      await r.gate.result(w1);
+      expect(r.ledger.records.length).to.equal(n);
+      expect(r.events[r.events.length - 1]!.record.seq).to.equal(n - 1); // reported with the writer's record
 
-    await r.clock.advanceTo(30_000);
-    await fresh(r);
-    await r.clock.advanceTo(31_000);
-    expect(r.commands.map((c) => c.command.step)).to.deep.equal([1, 2]);
-    await r.gate.result(result(r.commands[1]!.command, 'written', 31_000));
-    expect(r.ledger.records.length).to.equal(n + 2); // command 2 + the gate's own record of its result
-    expect(r.ledger.records[r.ledger.records.length - 1]).to.include({ type: 'readback' });
-    expect(r.gate.summary()).to.deep.equal({ pending: 0 });
-    expect(r.gate.views()[0]).to.include({ state: 'done' });
+      await r.clock.advanceTo(30_000);
+      await fresh(r);
+      await r.clock.advanceTo(31_000);
+      expect(r.commands.map((c) => c.command.step)).to.deep.equal([1, 2]);
+      await r.gate.result(result(r.commands[1]!.command, 'written', 31_000));
+      expect(r.ledger.records.length).to.equal(n + 2); // command 2 + the gate's own record of its result
+      expect(r.ledger.records[r.ledger.records.length - 1]).to.include({ type: 'readback' });
+      expect(r.gate.summary()).to.deep.equal({ pending: 0 });
+      expect(r.gate.views()[0]).to.include({ state: 'done' });
+      if (r.ledger instanceof NotifyingMemoryLedger) {
+        expect(r.ledger.readAllCalls).to.equal(1); // read once at open, never per write result
+        r.gate.close();
+        expect(r.ledger.listenerCount).to.equal(0);
+      }
+    });
+  }
+
+  it('with the file ledger: learns of a writer\'s appends through another handle on the same file (onAppend), not by re-reading it', async function () {
+    const dir = mkdtempSync(join(tmpdir(), 'gate-index-'));
+    try {
+      const path = join(dir, 'ledger.jsonl');
+      const gateHandle = await openFileLedger(path);
+      const writerHandle = await openFileLedger(path);
+      let reads = 0;
+      const counted = { ...gateHandle, readAll: () => (reads++, gateHandle.readAll()) };
+      const clock = new ManualScheduler(Date.now());
+      const gate = await Gate.open({ config: gateConfig(), ledger: counted, scheduler: clock });
+      const commands: IssuedCommand[] = [];
+      gate.commands$.subscribe((c) => commands.push(c));
+      gate.start();
+      await gate.reading(reading(TAG, 200, clock.now()));
+      await gate.reading(reading('mode', 1, clock.now()));
+      await gate.proposal(proposal('p1', 200, 203, { nowMs: clock.now() }));
+      await approve(gate, 'p1', 'alice');
+      const c1 = commands[0]!.command;
+      const w1 = result(c1, 'written', clock.now());
+      await writerHandle.append({ type: 'readback', asset: c1.asset, tag: c1.tag, proposalId: c1.proposalId, data: w1 });
+      const before = (await writerHandle.readAll()).length;
+      expect((await gate.result(w1)).state).to.equal('done');
+      expect((await writerHandle.readAll()).length).to.equal(before); // not recorded twice
+      expect(reads).to.equal(1); // once, at open
+      gate.close();
+      // a closed handle's subscriptions end with it; the other handle keeps working
+      await gateHandle.close();
+      await writerHandle.append({ type: 'policy', data: { note: 'after close' } });
+      await writerHandle.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('records the meaning the supervisor signed with (trimmed); the standard meaning when none is given; refuses one too long', async function () {
@@ -159,6 +206,41 @@ describe('approval gate with its ledger', function () {
       expect(b.ledger.records.filter((x) => x.type === 'command')).to.have.length(1);
       await b.gate.result(result(issued, 'written', 5_001));
       expect(b.gate.views()[0]!.state).to.equal('done');
+    });
+
+    it('knows a write result the writer appended while the gate was reading the ledger on restart (not recorded twice)', async function () {
+      const a = await rig();
+      await fresh(a);
+      await a.gate.proposal(proposal('p1', 200, 203));
+      await approve(a.gate, 'p1', 'alice');
+      const c1 = a.commands[0]!.command;
+      a.gate.close();
+
+      const clock = new ManualScheduler(2_000);
+      const ledger = new NotifyingMemoryLedger(a.ledger.records, () => clock.now());
+      // a slow read: the ledger is read before the writer's append lands, and returned after it did
+      let appended: Promise<unknown> = Promise.resolve();
+      const read = ledger.readAll.bind(ledger);
+      ledger.readAll = async () => {
+        const snapshot = await read();
+        await appended;
+        return snapshot;
+      };
+      const opening = Gate.open({ config: gateConfig(), ledger, scheduler: clock });
+      // the writer, still busy with c1, records its read-back while the restarted gate reads the ledger
+      const w1 = result(c1, 'written', 1_500);
+      appended = ledger.append({ type: 'readback', asset: c1.asset, tag: c1.tag, proposalId: c1.proposalId, data: w1 });
+      const gate = await opening;
+      expect(gate.views()[0]!.state).to.equal('approved'); // it did not see the read-back in what it read
+      const events: GateStateEvent[] = [];
+      gate.events$.subscribe((e) => events.push(e));
+      gate.start();
+      for (let i = 0; i < 10; i++) await settle();
+      const n = ledger.records.length;
+      expect((await gate.result(w1)).state).to.equal('done');
+      expect(ledger.records.length).to.equal(n); // the writer's record is the record of it
+      expect(events.at(-1)!.record).to.include({ type: 'readback', seq: n - 1 });
+      gate.close();
     });
 
     it('records an issued command that expired during the restart as failed, and does not emit it', async function () {

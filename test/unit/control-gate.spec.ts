@@ -2,13 +2,14 @@
 // gate-operator.ts) on a TestScheduler: expiry, supersession, the two-person rule, auto-approval,
 // ramps paced by write results, dwell, and blocking on stale or bad inputs at write time.
 import { expect } from 'chai';
-import { map, type Observable } from 'rxjs';
+import { Subject, map, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { Command, WriteResult } from '../../runtime/model/control.js';
 import { GateMachine } from '../../runtime/control/gate-machine.js';
 import { gateEffectBatches } from '../../runtime/control/gate-operator.js';
 import { commandIdFor, validateGateConfig, type GateConfig, type GateInput } from '../../runtime/control/gate-state.js';
 import { verifyCommand } from '../../runtime/control/command.js';
+import { ManualScheduler } from '../support/control-manual-scheduler.js';
 import { ASSET, KEY, TAG, batchLabel, envelope, gateConfig, proposal, reading, result } from '../support/control-gate-fixtures.js';
 
 const ts = () =>
@@ -417,6 +418,43 @@ describe('approval gate (marbles)', function () {
         });
       });
     });
+  });
+
+  it('a step due a millisecond after the decision gets its timer although the wall clock moved on while the machine worked', async function () {
+    // Found by the approval-latency bench: a decision in the same millisecond as the previous write
+    // result has its step due 1 ms later; when now() had passed that millisecond by the time the
+    // timer was armed, the step was no longer "in the future" and waited for the next unrelated wake-up.
+    class MovingClock extends ManualScheduler {
+      /** The next now() returns the time and then the clock reads 1 ms later (work takes time). */
+      moveAfterNextRead = false;
+      private movedMs = 0;
+      override now(): number {
+        const t = super.now() + this.movedMs;
+        if (this.moveAfterNextRead) {
+          this.moveAfterNextRead = false;
+          this.movedMs += 1;
+        }
+        return t;
+      }
+    }
+    const cfg = gateConfig({}, envelope({ rateUpPerMin: 1e9, rateDownPerMin: 1e9, minDwellMs: 0, ramp: false }));
+    const m = new GateMachine(cfg);
+    const T = 1_000;
+    m.start(0);
+    for (const input of [FRESH.s, FRESH.m, { kind: 'proposal', proposal: proposal('p1', 200, 201) }, approve('p1', 'alice')] as GateInput[]) m.handle(input, T);
+    const c1 = m.state.inflight!;
+    m.handle({ kind: 'result', result: result(c1, 'written', T, true) }, T);
+    m.handle({ kind: 'reading', reading: reading(TAG, 201, T) }, T);
+    m.handle({ kind: 'proposal', proposal: proposal('p2', 201, 200) }, T);
+
+    const clock = new MovingClock(T);
+    const input$ = new Subject<GateInput>();
+    const labels: string[] = [];
+    input$.pipe(gateEffectBatches(m, clock), map(batchLabel)).subscribe((l) => labels.push(l));
+    clock.moveAfterNextRead = true; // the decision is handled at T, the timer armed at T + 1
+    input$.next(approve('p2', 'bob', 7));
+    await clock.advanceTo(T + 5);
+    expect(labels).to.deep.equal(['decision:p2:approved reply:ok:approved', 'cmd:p2:1/1=200']);
   });
 
   describe('blocking at write time', function () {

@@ -19,6 +19,7 @@ import { checkEnvelope, readingKey } from '../../runtime/control/envelope.js';
 import { Gate } from '../../runtime/control/gate.js';
 import { POLICY_USER, type GateConfig } from '../../runtime/control/gate-state.js';
 import { MemoryLedger } from '../support/control-memory-ledger.js';
+import { NotifyingMemoryLedger } from '../support/control-gate-ledger.js';
 import { ManualScheduler, settle } from '../support/control-manual-scheduler.js';
 import { ASSET, KEY, TAG, envelope, gateConfig, proposal } from '../support/control-gate-fixtures.js';
 
@@ -70,14 +71,15 @@ class World {
   humanDecisions = new Set<string>();
   clock = new ManualScheduler(1_000_000);
   records: LedgerRecord[] = [];
-  ledger = new MemoryLedger(this.records, () => this.clock.now());
+  ledger!: MemoryLedger;
   gate!: Gate;
   n = 0;
 
-  constructor(readonly config: GateConfig) {}
+  /** `notifying`: a ledger with onAppend (the gate indexes results); else the gate reads the ledger for each result. */
+  constructor(readonly config: GateConfig, readonly notifying = true) {}
 
   async open(): Promise<void> {
-    this.ledger = new MemoryLedger(this.records, () => this.clock.now());
+    this.ledger = this.notifying ? new NotifyingMemoryLedger(this.records, () => this.clock.now()) : new MemoryLedger(this.records, () => this.clock.now());
     this.gate = await Gate.open({ config: this.config, ledger: this.ledger, scheduler: this.clock });
     this.gate.commands$.subscribe(({ command, replay }) => this.onCommand(command, replay));
     this.gate.start();
@@ -257,8 +259,8 @@ describe('approval gate properties (fast-check)', function () {
     let commands = 0;
     let executed = 0;
     await fc.assert(
-      fc.asyncProperty(configArb, fc.array(action, { minLength: 30, maxLength: 100, size: 'max' }), async (config, actions) => {
-        const w = new World(config);
+      fc.asyncProperty(configArb, fc.array(action, { minLength: 30, maxLength: 100, size: 'max' }), fc.boolean(), async (config, actions, notifying) => {
+        const w = new World(config, notifying);
         await w.open();
         // a plant that reports itself, so some changes get through
         await w.reading(TAG, 0, 'good', 1);
@@ -289,5 +291,27 @@ describe('approval gate properties (fast-check)', function () {
     // the properties were exercised, not passed vacuously
     expect(commands).to.be.greaterThan(100);
     expect(executed).to.be.greaterThan(40);
+  });
+
+  it('keeps the same ledger whether it knows recorded results from onAppend or by reading the ledger', async function () {
+    let results = 0;
+    await fc.assert(
+      fc.asyncProperty(configArb, fc.array(action, { minLength: 30, maxLength: 80, size: 'max' }), async (config, actions) => {
+        const worlds = [new World(config, true), new World(config, false)];
+        for (const w of worlds) {
+          await w.open();
+          await w.reading(TAG, 0, 'good', 1);
+          await w.reading('mode', 0, 'good', 1);
+          for (const a of actions) await w.run(a);
+          w.gate.close();
+          if (w.failure) throw w.failure;
+        }
+        const [indexed, read] = worlds.map((w) => w.records.map((r) => canonicalJson(r)));
+        expect(indexed).to.deep.equal(read);
+        results += worlds[0]!.results.length;
+      }),
+      { numRuns: 60, seed: Number(process.env.GATE_PROPS_SEED ?? 20261126) },
+    );
+    expect(results).to.be.greaterThan(30); // results were delivered, so the lookup was exercised
   });
 });
