@@ -128,7 +128,8 @@ export function attachWriterInput(node: Node, cfg: WriterCommonConfig, transport
         if (resultMsg || alarmMsg) send([resultMsg, alarmMsg]);
         if (out.refusal) {
           statusError(node, t('status.refused'));
-          done(new TwinError('BAD_PAYLOAD', t('errors.refused', { reason: out.reason })));
+          // not a command at all is malformed input; anything else is a command refused
+          done(new TwinError(out.refusal === 'MALFORMED' ? 'BAD_PAYLOAD' : 'REFUSED', t('errors.refused', { reason: out.reason })));
         } else if (out.result?.outcome === 'failed') {
           statusError(node, t('status.failed'));
           done();

@@ -21,7 +21,13 @@ export type TwinErrorCode =
   | 'CONNECTION'
   | 'QUEUE'
   /** the audit ledger or the used-commands store refused (broken chain, torn line, closed) */
-  | 'LEDGER';
+  | 'LEDGER'
+  /**
+   * a well-formed input the closed loop will not act on: a command whose signature, expiry, target,
+   * single use or envelope does not check out, a write result whose signature does not verify
+   * (malformed input stays BAD_PAYLOAD, so a Catch node can tell the two apart)
+   */
+  | 'REFUSED';
 
 export class TwinError extends Error {
   readonly code: TwinErrorCode;

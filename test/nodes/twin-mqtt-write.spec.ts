@@ -234,6 +234,10 @@ describe('twin-mqtt-write (node, aedes)', function () {
       expect(t.ledgerRecords().map((r) => `${r.type}${(r.data as { refusal?: string }).refusal ? ':' + (r.data as { refusal: string }).refusal : ''}`)).to.deep.equal([
         'refused:BAD_SIGNATURE', 'write', 'readback', 'refused:REPLAYED', 'refused:OUTSIDE_ENVELOPE',
       ]);
+      // refusals, each with code REFUSED (a Catch node tells them from malformed input, BAD_PAYLOAD)
+      expect(t.rec().errors('w').map((e) => e.code)).to.deep.equal(['REFUSED', 'REFUSED', 'REFUSED']);
+      await t.send({ not: 'a command' }, out);
+      expect(t.rec().errors('w').at(-1)).to.include({ code: 'BAD_PAYLOAD' });
     });
 
     it('with the link down a command fails (alarm) and is not delivered when the link returns', async function () {

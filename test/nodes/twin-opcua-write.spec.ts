@@ -147,6 +147,8 @@ describe('twin-opcua-write (node, plant simulator over OPC UA)', function () {
     await send(tampered, activity(out));
     await send(otherKey, activity(out));
     expect(rec.errors('w').map((e) => e.message)).to.satisfy((m: string[]) => m.length === 2 && m.every((x) => /BAD_SIGNATURE/.test(x)));
+    // a refusal, not malformed input: a Catch node can tell them apart by code
+    expect(rec.errors('w').map((e) => e.code)).to.deep.equal(['REFUSED', 'REFUSED']);
     expect(out.results).to.have.length(0); // a forged command names no command the gate issued
     expect(await serverValue()).to.equal(190);
     const refused = ledgerRecords().filter((x) => x.type === 'refused');
@@ -162,6 +164,7 @@ describe('twin-opcua-write (node, plant simulator over OPC UA)', function () {
     await send(cmd, activity(out));
     expect(out.results[0].payload).to.include({ commandId: cmd.id, outcome: 'refused' });
     expect(out.results[0].payload.reason).to.match(/^EXPIRED/);
+    expect(rec.errors('w')[0]).to.include({ code: 'REFUSED' });
     expect(rec.errors('w')[0].message).to.match(/EXPIRED/);
     expect(await serverValue()).to.equal(190);
     expect(ledgerRecords().map((x) => [x.type, (x.data as { refusal?: string }).refusal])).to.deep.equal([['refused', 'EXPIRED']]);
@@ -187,6 +190,7 @@ describe('twin-opcua-write (node, plant simulator over OPC UA)', function () {
     expect(await serverValue()).to.equal(191);
     const types = ledgerRecords().map((x) => `${x.type}${(x.data as { refusal?: string }).refusal ? ':' + (x.data as { refusal: string }).refusal : ''}`);
     expect(types).to.deep.equal(['write', 'readback', 'refused:REPLAYED', 'refused:REPLAYED']);
+    expect(rec.errors('w').map((e) => e.code)).to.deep.equal(['REFUSED', 'REFUSED']);
   });
 
   it('refuses a retargeted command (signature) and a genuinely signed command for another tag (WRONG_TARGET)', async function () {
@@ -198,6 +202,7 @@ describe('twin-opcua-write (node, plant simulator over OPC UA)', function () {
     const errs = rec.errors('w').map((e) => e.message);
     expect(errs[0]).to.match(/BAD_SIGNATURE/);
     expect(errs[1]).to.match(/WRONG_TARGET/);
+    expect(rec.errors('w').map((e) => e.code)).to.deep.equal(['REFUSED', 'REFUSED']);
     expect(out.results).to.have.length(1);
     expect(out.results[0].payload).to.include({ commandId: forZone2.id, outcome: 'refused' });
     expect(await serverValue()).to.equal(190);
@@ -215,6 +220,8 @@ describe('twin-opcua-write (node, plant simulator over OPC UA)', function () {
     await send('set 185', activity(out));
     await send({ ...command(), signature: undefined }, activity(out));
     expect(rec.errors('w').map((e) => e.message)).to.satisfy((m: string[]) => m.length === 3 && m.every((x) => /MALFORMED/.test(x)));
+    // not a command at all: malformed input (BAD_PAYLOAD), not a refused command
+    expect(rec.errors('w').map((e) => e.code)).to.deep.equal(['BAD_PAYLOAD', 'BAD_PAYLOAD', 'BAD_PAYLOAD']);
     expect(out.results).to.have.length(0);
     expect(await serverValue()).to.equal(190);
     const refused = ledgerRecords();
@@ -236,6 +243,7 @@ describe('twin-opcua-write (node, plant simulator over OPC UA)', function () {
     const r = ledgerRecords()[0];
     expect(r.type).to.equal('refused');
     expect(r.data).to.include({ refusal: 'OUTSIDE_ENVELOPE', presentValue: 190 });
+    expect(rec.errors('w').map((e) => e.code)).to.deep.equal(['REFUSED']);
     // the same command from the right place is within the step (a new command: the first one is used)
     plant.sim.write(TAG, 200);
     await send(command({ value: 215, fromValue: 200 }), activity(out));
