@@ -98,7 +98,7 @@ export default function (RED: NodeAPI): void {
           showState();
           done();
         } else {
-          const err = new TwinError('BAD_PAYLOAD', out.error ?? 'refused');
+          const err = new TwinError(out.refused ? 'REFUSED' : 'BAD_PAYLOAD', out.error ?? 'refused');
           statusError(node, errorStatusText(err));
           done(err);
         }

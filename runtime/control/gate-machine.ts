@@ -10,6 +10,7 @@
 import type { Command, Decision, EnvelopeCheck, Proposal, WriteResult } from '../model/control.js';
 import type { Reading } from '../model/reading.js';
 import { signCommand } from './command.js';
+import { verifyResult } from './gate-result-signature.js';
 import { checkEnvelope, envelopeInputKeys, readingKey } from './envelope.js';
 import { planRamp, requiredGapMs } from './ramp.js';
 import {
@@ -327,6 +328,13 @@ export class GateMachine {
   }
 
   private onResult(r: WriteResult, nowMs: number, out: GateEffect[]): DecisionOutcome {
+    if (!verifyResult(this.config.signingKey, r)) {
+      // Not from a writer holding the key: it must not move any change. Recorded (nested, so that a
+      // restore never reads it as a result) under this gate's setpoint, not under the ids it names.
+      const reason = `write result for command ${String(r.commandId)} ${r.signature === undefined ? 'is not signed' : 'has a signature that does not verify'}: ignored`;
+      out.push({ kind: 'record', entry: { type: 'refused', asset: this.env.asset, tag: this.env.tag, data: { refusal: 'BAD_SIGNATURE', reason, received: r } } });
+      return { ok: false, error: reason, refused: true };
+    }
     const owner = this.state.commandOwner.get(r.commandId);
     const c = owner === undefined ? undefined : this.state.changes.get(owner);
     const cmd = c?.commands.find((x) => x.id === r.commandId);

@@ -55,6 +55,8 @@ export interface DecisionOutcome {
   state?: ProposalState;
   /** Why a decision was refused (not pending, same user twice, expired, ...). */
   error?: string;
+  /** The input was well formed but refused as not authentic (a write result whose signature does not verify). */
+  refused?: boolean;
 }
 
 export interface AutoApprovalPolicy {

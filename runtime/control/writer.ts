@@ -26,6 +26,7 @@ import type { Command, EnvelopeConfig, EnvelopeViolationCode, LedgerRecord, Writ
 import type { Reading } from '../model/reading.js';
 import { isCommandShape, verifyCommand, type CommandRefusal, type CommandTarget } from './command.js';
 import { checkEnvelope, readingKey } from './envelope.js';
+import { signResult } from './gate-result-signature.js';
 import type { Ledger, UsedCommands } from './stores.js';
 
 /** How a writer reaches its plant. */
@@ -179,8 +180,9 @@ export class CommandWriter {
     return { result, reason, alarm: reason !== undefined, records };
   }
 
+  /** The result as sent to the gate, signed with the gate's key (the gate ignores unsigned results). */
   private result(cmd: Command, outcome: WriteResult['outcome'], reason?: string, readBackValue?: number, readBackOk?: boolean): WriteResult {
-    return {
+    return signResult(this.o.key, {
       commandId: cmd.id,
       proposalId: cmd.proposalId,
       asset: cmd.asset,
@@ -192,7 +194,7 @@ export class CommandWriter {
       ...(readBackOk !== undefined ? { readBackOk } : {}),
       writer: this.o.writerId,
       tsMs: this.now(),
-    };
+    });
   }
 
   /** A write that could not be made or that the plant refused: one 'write' record, outcome 'failed', alarm. */

@@ -144,6 +144,11 @@ export interface WriteResult {
   /** Node id of the writer. */
   writer: string;
   tsMs: number;
+  /**
+   * Hex HMAC-SHA256 by the writer, with the gate's key, over the canonical JSON of every other field
+   * (runtime/control/gate-result-signature.ts). The gate acts only on results that verify.
+   */
+  signature?: string;
 }
 
 /** Entry types of the audit ledger. */

@@ -15,6 +15,7 @@ import { verifyLedgerFile } from '../../runtime/control/ledger-verify.js';
 import { openFileLedger } from '../../runtime/control/file-ledger.js';
 import type { Command, Proposal, WriteResult } from '../../runtime/model/control.js';
 import type { GateStateEvent } from '../../runtime/control/gate.js';
+import { signResult } from '../../runtime/control/gate-result-signature.js';
 
 // The registry the BUILT node registers in (dist/), not a second copy of the module loaded from source.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -59,8 +60,9 @@ function proposal(id: string, from: number, to: number, over: Partial<Proposal> 
   };
 }
 const reading = (tag: string, value: number, tsMs = Date.now()) => ({ asset: ASSET, tag, value, tsMs, quality: 'good', source: 'test' });
-function result(c: Command, over: Partial<WriteResult> = {}): WriteResult {
-  return { commandId: c.id, proposalId: c.proposalId, asset: c.asset, tag: c.tag, value: c.value, outcome: 'written', readBackOk: true, readBackValue: c.value, writer: 'w1', tsMs: Date.now(), ...over };
+/** A write result as a writer sends it: signed with the ledger's key (the gate ignores unsigned ones). */
+function result(c: Command, over: Partial<WriteResult> = {}, key = KEY): WriteResult {
+  return signResult(key, { commandId: c.id, proposalId: c.proposalId, asset: c.asset, tag: c.tag, value: c.value, outcome: 'written', readBackOk: true, readBackValue: c.value, writer: 'w1', tsMs: Date.now(), ...over });
 }
 
 let loads = 0;
@@ -171,6 +173,39 @@ describe('twin-approval (node)', function () {
     expect(rig.commands[1]).to.include({ step: 2, steps: 2, value: 208, fromValue: 204 });
   });
 
+  it('a forged "written" result does not advance a ramp: refused (REFUSED to Catch, red status, recorded); the writer\'s signed one does', async function () {
+    // 6000 degC/min and no dwell: had the forged result counted, step 2 would follow at once
+    const rig = await load({ twoPersonAboveStep: '' }, { ...ENVELOPE, rateUpPerMin: '6000' });
+    const h = await handle();
+    await freshReadings(rig);
+    send(rig, proposal('p1', 200, 208)); // ramp 204, 208
+    await waitFor(() => rig.events.length === 1, 5000, 10, 'pending');
+    await h.decide({ proposalId: 'p1', verdict: 'approve', user: 'alice', printedName: 'A', reason: 'ok' });
+    const c1 = await waitFor(() => rig.commands[0], 5000, 10, 'step 1');
+    const eventsBefore = rig.events.length;
+    const statusesBefore = rig.statuses.length;
+
+    send(rig, result(c1, {}, 'a-forger-key-that-is-long-enough'));
+    const caught = await waitFor(() => rig.caught[0], 5000, 10, 'caught error');
+    expect(caught.error!.message).to.match(/signature that does not verify/);
+    expect(rig.errors.map((e) => (e as { code?: string }).code)).to.deep.equal(['REFUSED']);
+    await waitFor(() => rig.statuses.slice(statusesBefore).some((s) => s.fill === 'red'), 5000, 10, 'red status');
+    // the gate has answered (done(err) came after its records): nothing moved
+    expect(rig.events.length).to.equal(eventsBefore);
+    expect(rig.commands).to.have.length(1);
+    const ledger = await openFileLedger(ledgerPath);
+    const recs = await ledger.readAll();
+    await ledger.close();
+    expect(recs.map((r) => r.type)).to.deep.equal(['proposal', 'decision', 'command', 'refused']);
+    expect(recs[3]!.data).to.include({ refusal: 'BAD_SIGNATURE' });
+    expect(h.views()[0]).to.include({ state: 'approved' });
+
+    // the result the writer signed closes step 1 and step 2 follows
+    send(rig, result(c1));
+    await waitFor(() => rig.commands.length === 2, 10_000, 20, 'step 2');
+    expect(rig.commands[1]).to.include({ step: 2, value: 208 });
+  });
+
   const badInputs: Array<[string, unknown, RegExp, string?]> = [
     ['a string', 'hello', /takes a Proposal, a Reading or a WriteResult/],
     ['an array', [1, 2], /an array/],
@@ -178,7 +213,7 @@ describe('twin-approval (node)', function () {
     ['a Command wired back in', null, /payload is a Command/],
     ['a proposal for another setpoint', proposal('other', 200, 201, { tag: 'zone2_sp' }), /this gate is for/],
     ['a reading from the future', reading(TAG, 200, Date.now() + 3_600_000), /in the future/],
-    ['a write result for a command it never issued', { commandId: 'nope', proposalId: 'p', asset: ASSET, tag: TAG, value: 1, outcome: 'written', writer: 'w', tsMs: 1 }, /did not issue/],
+    ['a write result for a command it never issued', signResult(KEY, { commandId: 'nope', proposalId: 'p', asset: ASSET, tag: TAG, value: 1, outcome: 'written', writer: 'w', tsMs: 1 }), /did not issue/],
     ['a non-boolean auto-approval switch', 'yes', /true or false/, 'auto-approval'],
   ];
   for (const [what, payload, re, topic] of badInputs) {

@@ -1,6 +1,7 @@
 // twin-opcua-write in a real Node-RED runtime with the real twin-opcua-endpoint, twin-envelope and
 // twin-ledger nodes, against the plant simulator's real node-opcua server: signed commands written
 // and read back, every kind of refusal recorded in the ledger file, PLC refusals and envelope steps.
+import { verifyResult } from '../../runtime/control/gate-result-signature.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,6 +130,10 @@ describe('twin-opcua-write (node, plant simulator over OPC UA)', function () {
     const r = out.results[0];
     expect(r.topic).to.equal(`${asset}/${TAG}`);
     expect(r.payload).to.include({ commandId: cmd.id, proposalId: 'p-1', asset, tag: TAG, value: 197.5, outcome: 'written', readBackValue: 197.5, readBackOk: true, writer: 'w' });
+    // signed with the gate's key (twin-approval acts only on results that verify), and not with another
+    expect(verifyResult(KEY, r.payload)).to.equal(true);
+    expect(verifyResult('another-key-that-is-long-enough', r.payload)).to.equal(false);
+    expect(verifyResult(KEY, { ...r.payload, readBackOk: false })).to.equal(false);
     // the simulator took it: independently over OPC UA and in the plant model
     expect(await serverValue()).to.equal(197.5);
     expect(plant.sim.snapshot().truth[TAG]).to.equal(197.5);

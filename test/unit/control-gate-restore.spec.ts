@@ -13,7 +13,8 @@ import type { GateConfig } from '../../runtime/control/gate-state.js';
 import { MemoryLedger } from '../support/control-memory-ledger.js';
 import { NotifyingMemoryLedger } from '../support/control-gate-ledger.js';
 import { ManualScheduler, settle } from '../support/control-manual-scheduler.js';
-import { TAG, gateConfig, proposal, reading, result } from '../support/control-gate-fixtures.js';
+import { TAG, envelope, gateConfig, proposal, reading } from '../support/control-gate-fixtures.js';
+import { forged, result } from '../support/control-gate-results.js';
 
 interface Rig {
   gate: Gate;
@@ -154,6 +155,40 @@ describe('approval gate with its ledger', function () {
     r.gate.close();
     const b = await rig(gateConfig({ twoPersonAboveStep: 3 }), r.ledger.records, new ManualScheduler(1_000));
     expect(b.gate.views()[0]!.decisions.map((d) => d.meaning)).to.deep.equal([meaning, 'Approved: I authorise this setpoint change']);
+  });
+
+  it('ignores a forged or unsigned "written" result: recorded as refused, the ramp does not advance, also not after a restart', async function () {
+    // fast pacing: step 2 would be due 500 ms after step 1's result, well inside step 1's 10 s validity
+    const cfg = gateConfig({}, envelope({ minDwellMs: 0, rateUpPerMin: 600 }));
+    const r = await rig(cfg);
+    await fresh(r);
+    await r.gate.proposal(proposal('p1', 200, 210)); // ramp 205, 210
+    await approve(r.gate, 'p1', 'alice');
+    const c1 = r.commands[0]!.command;
+    const genuine = result(c1, 'written', 1);
+    const { signature: _s, ...unsigned } = genuine;
+    for (const fake of [forged(genuine), unsigned, { ...genuine, value: 205, readBackValue: 204 }, { ...genuine, signature: 'zz' }]) {
+      const out = await r.gate.result(fake);
+      expect(out).to.include({ ok: false, refused: true });
+      expect(out.error).to.match(/not signed|does not verify/);
+    }
+    const refused = r.ledger.records.filter((x) => x.type === 'refused');
+    expect(refused).to.have.length(4);
+    expect(refused[0]).to.include({ asset: c1.asset, tag: c1.tag }).and.not.have.property('proposalId');
+    expect(refused[0]!.data).to.deep.include({ refusal: 'BAD_SIGNATURE', received: forged(genuine) });
+    // the step is still in flight: no step 2, although it would long have been due after a real result
+    await r.clock.advanceTo(2_000);
+    await fresh(r);
+    await r.clock.advanceTo(4_000);
+    expect(r.commands).to.have.length(1);
+    expect(r.gate.views()[0]).to.include({ state: 'approved' });
+    // a restart from this ledger does not take the refused record for a result either: c1 is re-sent
+    r.gate.close();
+    const b = await rig(cfg, r.ledger.records, new ManualScheduler(5_000));
+    expect(b.commands.map((c) => [c.command.id, c.replay])).to.deep.equal([[c1.id, true]]);
+    // the genuine result, signed by the writer, completes step 1
+    expect((await b.gate.result(genuine)).ok).to.equal(true);
+    expect(b.ledger.records.at(-1)).to.include({ type: 'readback' });
   });
 
   it('halts when an append fails: no command, no decision reported as taken', async function () {

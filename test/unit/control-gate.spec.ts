@@ -10,7 +10,9 @@ import { gateEffectBatches } from '../../runtime/control/gate-operator.js';
 import { commandIdFor, validateGateConfig, type GateConfig, type GateInput } from '../../runtime/control/gate-state.js';
 import { verifyCommand } from '../../runtime/control/command.js';
 import { ManualScheduler } from '../support/control-manual-scheduler.js';
-import { ASSET, KEY, TAG, batchLabel, envelope, gateConfig, proposal, reading, result } from '../support/control-gate-fixtures.js';
+import { ASSET, KEY, TAG, batchLabel, envelope, gateConfig, proposal, reading, result as unsignedResult } from '../support/control-gate-fixtures.js';
+import { signResult } from '../../runtime/control/gate-result-signature.js';
+import { result } from '../support/control-gate-results.js';
 
 const ts = () =>
   new TestScheduler((actual, expected) => {
@@ -25,12 +27,12 @@ function gate(config: GateConfig, input$: Observable<GateInput>, s: TestSchedule
 /** The write result for step `step` of a proposal (command ids are derived, so tests can name them). */
 function res(proposalId: string, step: number, value: number, outcome: WriteResult['outcome'], tsMs: number, readBackOk?: boolean): GateInput {
   const cmd = { id: commandIdFor(ASSET, TAG, proposalId, step), proposalId, asset: ASSET, tag: TAG, value } as Command;
-  const r = result(cmd, outcome, tsMs, readBackOk);
+  const r = unsignedResult(cmd, outcome, tsMs, readBackOk);
   if (readBackOk === undefined) {
     delete r.readBackOk; // a write result without a read-back
     delete r.readBackValue;
   }
-  return { kind: 'result', result: r, token: 900 + step };
+  return { kind: 'result', result: signResult(KEY, r), token: 900 + step };
 }
 
 const approve = (proposalId: string, user: string, token = 1): GateInput => ({

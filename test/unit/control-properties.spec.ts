@@ -15,6 +15,7 @@ import type { Command, Decision, LedgerRecord, Proposal, WriteResult } from '../
 import type { Reading } from '../../runtime/model/reading.js';
 import { canonicalJson } from '../../runtime/control/canonical.js';
 import { verifyCommand } from '../../runtime/control/command.js';
+import { signResult } from '../../runtime/control/gate-result-signature.js';
 import { checkEnvelope, readingKey } from '../../runtime/control/envelope.js';
 import { Gate } from '../../runtime/control/gate.js';
 import { POLICY_USER, type GateConfig } from '../../runtime/control/gate-state.js';
@@ -35,6 +36,8 @@ type Action =
   | { kind: 'replayCommand'; pick: number }
   | { kind: 'replayResult'; pick: number }
   | { kind: 'policy'; enabled: boolean }
+  /** A 'written' result nobody with the key signed (forged, unsigned or altered) for a command the gate issued. */
+  | { kind: 'forgeResult'; pick: number; how: 'forged' | 'unsigned' | 'altered' }
   | { kind: 'restart' };
 
 const action: fc.Arbitrary<Action> = fc.oneof(
@@ -47,6 +50,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('replayResult' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('policy' as const), enabled: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('restart' as const) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('forgeResult' as const), pick: fc.nat(), how: fc.constantFrom('forged', 'unsigned', 'altered') as fc.Arbitrary<'forged' | 'unsigned' | 'altered'> }) },
 );
 
 const configArb: fc.Arbitrary<GateConfig> = fc
@@ -169,7 +173,9 @@ class World {
     const c = this.queue.shift();
     if (!c) return;
     const nowMs = this.clock.now();
-    const res = (o: WriteResult['outcome'], extra: Partial<WriteResult> = {}): WriteResult => ({ commandId: c.id, proposalId: c.proposalId, asset: c.asset, tag: c.tag, value: c.value, outcome: o, writer: 'w', tsMs: nowMs, ...extra });
+    // as a writer sends it: signed with the gate's key
+    const res = (o: WriteResult['outcome'], extra: Partial<WriteResult> = {}): WriteResult =>
+      signResult(KEY, { commandId: c.id, proposalId: c.proposalId, asset: c.asset, tag: c.tag, value: c.value, outcome: o, writer: 'w', tsMs: nowMs, ...extra });
     const v = verifyCommand(KEY, c, { asset: ASSET, tag: TAG }, nowMs);
     if (!v.ok) return this.deliver(res('refused', { reason: v.refusal }), recordInLedger);
     if (this.used.has(c.id)) return this.deliver(res('refused', { reason: 'REPLAYED' }), recordInLedger);
@@ -243,6 +249,27 @@ class World {
       case 'policy':
         await this.gate.setAutoApproval(a.enabled, 'alice');
         break;
+      case 'forgeResult': {
+        // mostly the command the gate is waiting for (the one a forger would want to close)
+        const target = this.queue[0] ?? this.emitted.at(-1)?.command;
+        if (!target) return;
+        const c = a.pick % 3 === 0 && this.emitted.length ? this.emitted[a.pick % this.emitted.length]!.command : target;
+        const base = { commandId: c.id, proposalId: c.proposalId, asset: c.asset, tag: c.tag, value: c.value, outcome: 'written' as const, readBackOk: true, readBackValue: c.value, writer: 'forger', tsMs: this.clock.now() };
+        const fake: WriteResult =
+          a.how === 'forged' ? signResult('a-forger-key-that-is-long-enough', base) : a.how === 'unsigned' ? base : { ...signResult(KEY, { ...base, readBackOk: false }), readBackOk: true };
+        const n = this.records.length;
+        const out = await this.gate.result(fake);
+        // never acted on; recorded as a refusal (the gate may also have recorded time passing first)
+        expect(out.ok, 'a forged write result was accepted').to.equal(false);
+        const last = this.records.at(-1);
+        if (!this.gate.halted) {
+          expect(this.records.length).to.be.greaterThan(n);
+          expect(last?.type).to.equal('refused');
+          expect((last?.data as { refusal?: string }).refusal).to.equal('BAD_SIGNATURE');
+        }
+        // NOT marked answered: property (c) then catches a next step issued on the strength of it
+        break;
+      }
       case 'restart':
         await this.restart();
         break;
