@@ -18,6 +18,7 @@ interface TwinOpcuaInDef extends NodeDef {
   items: unknown;
   samplingIntervalMs: unknown;
   deadband: unknown;
+  reportTimestamps?: unknown;
   queueSize: unknown;
   maxFutureMs: unknown;
 }

@@ -40,6 +40,13 @@ export interface OpcuaMonitorSettings {
   samplingIntervalMs: number;
   /** Absolute deadband in the value's unit; 0 = every change. */
   deadband: number;
+  /**
+   * Also report when only the source timestamp changes (DataChangeTrigger StatusValueTimestamp), so
+   * a constant value (a mode, an alarm, a setpoint between writes) keeps arriving with fresh
+   * timestamps from a server that refreshes them — what a freshness check (the control envelope's
+   * maxInputAgeMs) needs. Off: only changes of value or status are reported.
+   */
+  reportTimestamps?: boolean;
   queueSize: number;
   /** A source timestamp further ahead of the wall clock than this is bad; 0 disables the check. */
   maxFutureMs: number;
@@ -124,6 +131,7 @@ export function validateMonitorSettings(raw: {
   items?: unknown;
   samplingIntervalMs?: unknown;
   deadband?: unknown;
+  reportTimestamps?: unknown;
   queueSize?: unknown;
   maxFutureMs?: unknown;
 }): OpcuaMonitorSettings {
@@ -155,5 +163,6 @@ export function validateMonitorSettings(raw: {
   if (!Number.isInteger(queueSize) || queueSize < 1) throw bad(`queue size must be a whole number >= 1, not ${String(raw.queueSize)}`);
   const maxFutureMs = num(raw.maxFutureMs, DEFAULT_MAX_FUTURE_MS);
   if (!Number.isFinite(maxFutureMs) || maxFutureMs < 0) throw bad(`max future must be a number of ms >= 0, not ${String(raw.maxFutureMs)}`);
-  return { items, samplingIntervalMs, deadband, queueSize, maxFutureMs };
+  const reportTimestamps = raw.reportTimestamps === true || raw.reportTimestamps === 'true';
+  return { items, samplingIntervalMs, deadband, reportTimestamps, queueSize, maxFutureMs };
 }

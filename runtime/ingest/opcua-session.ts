@@ -204,10 +204,11 @@ class Monitor {
     sub.on('terminated', () => {
       if (this.subscription === sub) this.subscription = undefined;
     });
-    const { items, samplingIntervalMs, deadband, queueSize } = this.settings;
+    const { items, samplingIntervalMs, deadband, reportTimestamps, queueSize } = this.settings;
+    const trigger = reportTimestamps ? DataChangeTrigger.StatusValueTimestamp : DataChangeTrigger.StatusValue;
     const filter =
-      deadband > 0
-        ? new DataChangeFilter({ trigger: DataChangeTrigger.StatusValue, deadbandType: DeadbandType.Absolute, deadbandValue: deadband })
+      deadband > 0 || reportTimestamps
+        ? new DataChangeFilter({ trigger, deadbandType: deadband > 0 ? DeadbandType.Absolute : DeadbandType.None, deadbandValue: deadband })
         : null;
     for (let from = 0; from < items.length; from += ITEMS_PER_CALL) {
       const chunk = items.slice(from, from + ITEMS_PER_CALL);

@@ -76,6 +76,30 @@ describe('twin-opcua-in (node, real OPC UA server)', function () {
     server.setValue('Temperature', 57);
   });
 
+  it('reports a constant value with each fresh source timestamp only when asked to (fresh times)', async function () {
+    const counts: Record<string, number> = {};
+    for (const reportTimestamps of [false, true]) {
+      const { out } = await load({ items: [item('Temperature')], samplingIntervalMs: 50, reportTimestamps });
+      await waitFor(() => out.length >= 1, 10_000, 25, 'the first reading');
+      const t0 = Date.now();
+      // The server rescans a constant value: same value, new source timestamp.
+      for (let i = 1; i <= 5; i++) {
+        server.setValue('Temperature', 42, { sourceTimestamp: new Date(t0 + i * 1000) });
+        await new Promise((r) => setTimeout(r, 150));
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      counts[String(reportTimestamps)] = out.filter((m) => m.payload.value === 42).length;
+      if (reportTimestamps) {
+        const stamps = out.filter((m) => m.payload.value === 42).map((m) => m.payload.tsMs);
+        expect(Math.max(...stamps)).to.equal(t0 + 5000);
+      }
+      await helper.unload();
+    }
+    // value changes only: the first 42 (one reading); with fresh times: each rescan
+    expect(counts.false).to.equal(1);
+    expect(counts.true).to.be.at.least(5);
+  });
+
   it('marks a reading with a source timestamp too far ahead as bad, unless the check is disabled', async function () {
     const { out } = await load({ items: [item('Pressure')], maxFutureMs: 5000 });
     await waitFor(() => out.length > 0, 20_000, 25, 'first reading');

@@ -56,11 +56,13 @@ describe('opcua-config: endpoint and item validation', function () {
       ],
       samplingIntervalMs: 250,
       deadband: 0.5,
+      reportTimestamps: false,
       queueSize: 4,
       maxFutureMs: 0,
     });
     const d = validateMonitorSettings({ items });
-    expect(d).to.include({ samplingIntervalMs: 1000, deadband: 0, queueSize: 1, maxFutureMs: 5000 });
+    expect(d).to.include({ samplingIntervalMs: 1000, deadband: 0, reportTimestamps: false, queueSize: 1, maxFutureMs: 5000 });
+    expect(validateMonitorSettings({ items, reportTimestamps: true }).reportTimestamps).to.equal(true);
 
     const bad: Array<[object, RegExp]> = [
       [{ items: [] }, /at least one item/],
