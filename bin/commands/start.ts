@@ -156,4 +156,7 @@ export async function startCommand(argv: string[]): Promise<void> {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });
+  // Everything we started is stopped; Node-RED's login code leaves a week-long token-expiry timer
+  // that would keep the process alive, so exit as Node-RED's own launcher does.
+  process.exit(0);
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { OPCUAClient, OPCUACertificateManager, DataType, AttributeIds } from 'node-opcua';
-import { startTwinloop, type TwinloopProcess } from '../support/twinloop-process.js';
+import { adminToken, startTwinloop, type TwinloopProcess } from '../support/twinloop-process.js';
 import { waitFor } from '../support/ports.js';
 import type { Reading } from '../../runtime/model/reading.js';
 import type { Estimate } from '../../runtime/model/estimate.js';
@@ -84,7 +84,15 @@ describe('integration: twinloop start with the demo flow', function () {
     }
   });
 
-  it('stops cleanly on SIGINT', async function () {
+  it('asks for a login: the admin API refuses a request without a token and answers the printed admin login', async function () {
+    expect((await fetch(new URL('flows', tl.url))).status).to.equal(401);
+    const token = await adminToken(tl.url, 'admin', tl.logins.admin);
+    const res = await fetch(new URL('flows', tl.url), { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).to.equal(200);
+    expect(Object.keys(tl.logins).sort()).to.deep.equal(['admin', 'supervisor', 'supervisor2', 'viewer']);
+  });
+
+  it('stops cleanly on SIGINT, also after someone logged in', async function () {
     const code = await tl.stop();
     expect(code).to.equal(0);
     expect(tl.output()).to.match(/Stopping TwinLoop/);
