@@ -177,7 +177,7 @@ export class TestGate implements GateHandle {
   /** What decide() / setAutoApproval() were called with, for the specs to check. */
   readonly decideCalls: Array<DecisionRequest & { meaning?: string }> = [];
   readonly policyCalls: Array<{ enabled: boolean; user: string; reason?: string }> = [];
-  private policy: AutoApprovalPolicy = { enabled: true, maxStep: 1 };
+  private policy: AutoApprovalPolicy = { enabled: true, configured: true, maxStep: 1 };
   private readonly entries = new Map<string, Entry>();
 
   private constructor(
