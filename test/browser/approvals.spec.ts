@@ -6,10 +6,12 @@
  * Node-RED runs in a child process (test/support/approvals-server.ts) with the real twin-approval
  * node (its own twin-envelope and twin-ledger) beside a test gate that shows the rarer sights: a
  * failing envelope check, the two-person rule, a proposal about to expire.
+ * With TWINLOOP_SCREENSHOT_DIR set it saves approvals-test.png and approvals-test-history.png there
+ * (the README's approvals.png / approvals-history.png come from the demo spec).
  */
 import { expect } from 'chai';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ensureDebianBinary } from '../support/debian.js';
 import { launchChromium } from '../support/browser.js';
@@ -21,6 +23,9 @@ import type { Proposal } from '../../runtime/model/control.js';
 const pw = (u: string) => USERS.find((x) => x.username === u)!.password;
 const G = 'line1-barrel';
 const ASSET = 'demo/plant1/extrusion/line1/extruder';
+const WHO = 'Dana Reyes (shift supervisor) — login supervisor';
+/** 24-hour time, with the date only when it is not today (the browser's time zone). */
+const TIME = /^(\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d$/;
 
 describe('browser: the supervisors\' approvals page', function () {
   this.timeout(120_000);
@@ -31,6 +36,8 @@ describe('browser: the supervisors\' approvals page', function () {
   let speed: Proposal;
   /** Decision records in the real gate's ledger, read through the page's API. */
   let ledgerDecisions: () => Promise<Array<{ proposalId: string; data: Record<string, unknown> }>>;
+  /** Where the real gate's ledger file is, as the history API reports it. */
+  let realLedgerLocation: () => Promise<string>;
   const errors: string[] = [];
 
   /** A fresh browser profile per user: nothing shared but the server. */
@@ -74,10 +81,15 @@ describe('browser: the supervisors\' approvals page', function () {
       await post({ asset: ASSET, tag: 'barrel_temp_sp', value: i < 12 ? 218 : 215, unit: 'degC', tsMs, quality: 'good', source: 'test' });
       await post({ asset: ASSET, tag: 'energy_per_kg', value: (i < 12 ? 0.431 : 0.42) + 0.003 * Math.sin(i / 2), unit: 'kWh/kg', tsMs, quality: 'good', source: 'test' });
     }
-    barrel = makeProposal({ asset: ASSET, tag: 'barrel_temp_sp', currentValue: 215, proposedValue: 211 });
+    barrel = makeProposal({
+      asset: ASSET, tag: 'barrel_temp_sp', currentValue: 215, proposedValue: 211,
+      // the confidence interval of the mean change beside the prediction interval of one value
+      predictedEffect: { kpiTag: 'energy_per_kg', kpiUnit: 'kWh/kg', currentKpi: 0.42, predictedKpi: 0.395, lowKpi: 0.385, highKpi: 0.405, intervalPct: 90, changeLowKpi: -0.031, changeHighKpi: -0.019 },
+    });
     await post(barrel);
     await waitFor(async () => (await api('proposals')).proposals.some((v: any) => v.proposal.id === barrel.id), 10_000, 50, 'the proposal at the gate');
     ledgerDecisions = async () => (await api('history')).ledgers.find((l: any) => l.gates.some((g: any) => g.id === REAL_GATE_ID)).records.filter((r: any) => r.type === 'decision');
+    realLedgerLocation = async () => (await api('history')).ledgers.find((l: any) => l.gates.some((g: any) => g.id === REAL_GATE_ID)).ledgerLocation;
     // a second setpoint: a big step (two approvers), expiring soon, with a stale input
     speed = await srv.rpc('addProposal', G, {
       asset: ASSET, tag: 'screw_speed_sp', unit: 'rpm', currentValue: 62, proposedValue: 70,
@@ -97,23 +109,32 @@ describe('browser: the supervisors\' approvals page', function () {
   it('lets a supervisor approve with reason and password, and shows the decision in the history under that user', async function () {
     const page = await open();
     await logIn(page, 'supervisor');
-    expect(await page.locator('#who').innerText()).to.equal('Dana Reyes (shift supervisor) (supervisor)');
+    expect(await page.locator('#who').innerText()).to.equal(WHO);
 
     const c = card(page, barrel);
     await c.waitFor();
     const text = await c.innerText();
-    expect(text).to.include('215.0').and.include('211.0').and.include('degC');
-    expect(text).to.include('energy_per_kg').and.include('90 % interval');
+    // values as they are: no padding zeros
+    expect(await c.getByLabel('Change').innerText()).to.match(/^215\s*→\s*211 degC\s+\(−4\)$/);
+    expect(text).to.include('energy_per_kg: 0.42 → 0.395 kWh/kg (90 % interval 0.385 – 0.405)');
+    expect(text).to.include('mean change −0.025 kWh/kg (90 % CI −0.031 to −0.019)');
+    // a proposal without the mean change's interval shows no such line
+    expect(await card(page, speed).innerText()).to.not.include('mean change');
     expect(text).to.include('within the envelope');
     expect(text).to.include('0 of 1 needed');
     expect(await c.getByRole('img').count()).to.equal(1); // the chart
     // the other proposal shows its failing envelope check and the two-person rule
     const s = await card(page, speed).innerText();
     expect(s).to.include('STALE_INPUT').and.include('0 of 2 needed (two-person rule)');
+    expect(await page.getByRole('group', { name: `Gate Extruder setpoints (test gate ${G})` }).innerText()).to.include('two approvers above 5 degC');
+    // 1500 px wide: the two pending cards share the row instead of one card using half of it
+    const [a, b] = await Promise.all([c.boundingBox(), card(page, speed).boundingBox()]);
+    expect(Math.abs(a!.y - b!.y), 'two cards in one row').to.be.below(1);
+    expect(a!.width + b!.width, 'the row filled').to.be.above(1350);
 
     if (process.env.TWINLOOP_SCREENSHOT_DIR) {
       mkdirSync(process.env.TWINLOOP_SCREENSHOT_DIR, { recursive: true });
-      await page.screenshot({ path: join(process.env.TWINLOOP_SCREENSHOT_DIR, 'approvals.png'), fullPage: true });
+      await page.screenshot({ path: join(process.env.TWINLOOP_SCREENSHOT_DIR, 'approvals-test.png'), fullPage: true });
     }
 
     await c.getByRole('button', { name: 'Approve' }).click();
@@ -145,9 +166,15 @@ describe('browser: the supervisors\' approvals page', function () {
     const ledger = page.getByRole('table', { name: 'Ledger of Barrel temperature (real gate)' });
     const row = ledger.getByRole('row').filter({ hasText: 'decision: approve' });
     await row.waitFor();
-    expect(await row.innerText()).to.include('Dana Reyes (shift supervisor) (supervisor)').and.include('Energy per kg down, quality holds').and.include(meaning);
-    expect(await page.getByRole('region', { name: 'History of Barrel temperature (real gate)' }).getByText(/Ledger chain verified: \d+ records intact/).count()).to.equal(1);
-    if (process.env.TWINLOOP_SCREENSHOT_DIR) await page.screenshot({ path: join(process.env.TWINLOOP_SCREENSHOT_DIR, 'approvals-history.png') });
+    expect(await row.innerText()).to.include(WHO).and.include('Energy per kg down, quality holds').and.include(meaning);
+    expect(await row.getByRole('cell').first().innerText()).to.match(TIME);
+    // the ledger's file name in the status line, the full path on hover
+    const location = await realLedgerLocation();
+    const chain = page.getByRole('region', { name: 'History of Barrel temperature (real gate)' }).getByText(/Ledger chain verified: \d+ records intact/);
+    expect(await chain.count()).to.equal(1);
+    expect(await chain.innerText()).to.include(`(${basename(location)})`).and.not.include(location);
+    expect(await chain.locator('[title]').getAttribute('title')).to.equal(location);
+    if (process.env.TWINLOOP_SCREENSHOT_DIR) await page.screenshot({ path: join(process.env.TWINLOOP_SCREENSHOT_DIR, 'approvals-test-history.png') });
     expect(errors).to.deep.equal([]);
   });
 
@@ -167,6 +194,9 @@ describe('browser: the supervisors\' approvals page', function () {
     await dialog.getByRole('button', { name: 'Sign and reject' }).click();
     await dialog.waitFor({ state: 'hidden' });
     await c.locator('.state', { hasText: 'rejected' }).waitFor();
+    // the signer on the card: printed name and login, at a 24-hour time
+    const by = await c.locator('dt:text-is("Rejected by") + dd').innerText();
+    expect(by).to.match(/^Sam Okafor \(process engineer\) — login supervisor2, (\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d: Melt temperature reading is stale$/);
     expect(await srv!.rpc('state', G, speed.id)).to.equal('rejected');
     const last = (await srv!.rpc('calls', G)).decideCalls.at(-1)!;
     expect(last).to.include({ proposalId: speed.id, verdict: 'reject', user: 'supervisor2', printedName: 'Sam Okafor (process engineer)' });
@@ -187,6 +217,14 @@ describe('browser: the supervisors\' approvals page', function () {
     expect(await switches.count()).to.equal(1);
     expect(await page.getByRole('group', { name: 'Gate Barrel temperature (real gate)' }).getByText('Auto-approval: not configured').count()).to.equal(1);
     for (const sw of await switches.all()) expect(await sw.isDisabled()).to.equal(true);
+    // a narrow screen: one column, nothing wider than the window
+    await page.setViewportSize({ width: 700, height: 1000 });
+    const ended = page.locator('#ended article');
+    expect(await ended.count()).to.be.at.least(2);
+    const [a, b] = [await ended.nth(0).boundingBox(), await ended.nth(1).boundingBox()];
+    expect(Math.abs(a!.x - b!.x), 'one column').to.be.below(1);
+    expect(b!.y).to.be.at.least(a!.y + a!.height);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).to.be.at.most(700);
     expect(errors).to.deep.equal([]);
   });
 
@@ -217,7 +255,7 @@ describe('browser: the supervisors\' approvals page', function () {
     });
     await page.getByRole('tab', { name: 'Pending' }).waitFor();
     expect(await page.getByLabel('Username').isVisible()).to.equal(false);
-    expect(await page.locator('#who').innerText()).to.equal('Dana Reyes (shift supervisor) (supervisor)');
+    expect(await page.locator('#who').innerText()).to.equal(WHO);
     expect(errors).to.deep.equal([]);
   });
 });

@@ -28,8 +28,11 @@ const SHOTS = process.env.TWINLOOP_SCREENSHOT_DIR;
 /** The proposals come from the simulated line's data: the step test runs in the first ~45 s. */
 const PROPOSAL_WAIT_MS = 120_000;
 
-/** What the page's fmt() shows for a setpoint (≥ 100: one decimal). */
-const fmt1 = (v: number) => v.toFixed(1);
+/** What the page's fmt() shows for a setpoint: the value as it is, at most 6 significant digits, no padding zeros. */
+const fmt1 = (v: number) => String(Number(v.toPrecision(6))).replace(/^-/, '−');
+/** 24-hour time, with the date only when it is not today (the browser's time zone). */
+const TIME = /^(\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d$/;
+const who = (user: 'supervisor' | 'supervisor2') => `${PRINTED[user]} — login ${user}`;
 
 describe('browser: the demo line, approved and rejected on the approvals page', function () {
   this.timeout(300_000);
@@ -72,7 +75,7 @@ describe('browser: the demo line, approved and rejected on the approvals page', 
     await form.getByLabel('Password').fill(tl!.logins[user]);
     await form.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('tab', { name: 'Pending' }).waitFor();
-    expect(await page.locator('#who').innerText()).to.equal(`${PRINTED[user]} (${user})`);
+    expect(await page.locator('#who').innerText()).to.equal(who(user));
   }
 
   /** The pending card of a setpoint (ended cards of the same setpoint live in another list). */
@@ -105,6 +108,13 @@ describe('browser: the demo line, approved and rejected on the approvals page', 
     expect(e.lowKpi).to.be.at.most(e.predictedKpi);
     expect(e.highKpi).to.be.at.least(e.predictedKpi);
     expect(text).to.match(/Predicted effect\s+energy_per_kg: [\d.]+ → [\d.]+ kWh\/kg \(90 % interval [\d.]+ – [\d.]+\)/);
+    // the confidence interval of the mean change beside it, when the proposer gives one
+    if (e.changeLowKpi !== undefined && e.changeHighKpi !== undefined) {
+      expect(e.changeLowKpi).to.be.at.most(e.changeHighKpi);
+      expect(text).to.match(/\nmean change [+−±][\d.]+(e[+-]?\d+)? kWh\/kg \(90 % CI −?[\d.]+(e[+-]?\d+)? to −?[\d.]+(e[+-]?\d+)?\)/);
+    } else {
+      expect(text).to.not.include('mean change');
+    }
     expect(text).to.match(/Envelope check\s+within the envelope \(version [0-9a-f]+\)/);
     expect(text).to.include('0 of 1 needed');
     // the chart: recent history of the setpoint and the KPI, with data in both panels
@@ -210,9 +220,15 @@ describe('browser: the demo line, approved and rejected on the approvals page', 
     const history = page.getByRole('region', { name: /^History of .*approve zone3_sp/ });
     const row = history.getByRole('row').filter({ hasText: 'decision: approve' }).filter({ hasText: 'zone3_sp' });
     await row.waitFor();
-    expect(await row.innerText()).to.include(`${PRINTED.supervisor} (supervisor)`).and.include(reason);
-    await history.getByText(/Ledger chain verified: \d+ records intact/).waitFor();
-    expect(await history.getByRole('row').filter({ hasText: 'read-back' }).filter({ hasText: `ok: ${fmt1(p.proposedValue)}` }).count()).to.be.at.least(1);
+    expect(await row.innerText()).to.include(who('supervisor')).and.include(reason);
+    expect(await row.getByRole('cell').first().innerText()).to.match(TIME);
+    const chain = history.getByText(/Ledger chain verified: \d+ records intact \(demo-ledger\.jsonl\)$/);
+    await chain.waitFor();
+    expect(await chain.locator('[title]').getAttribute('title')).to.equal(ledgerFile);
+    // the writer by its node's name in the demo flow, not its id
+    const readback = history.getByRole('row').filter({ hasText: 'read-back' }).filter({ hasText: `ok: ${fmt1(p.proposedValue)}` });
+    expect(await readback.count()).to.be.at.least(1);
+    expect(await readback.first().getByRole('cell').nth(3).innerText()).to.equal('write zone3_sp');
     if (SHOTS) {
       mkdirSync(SHOTS, { recursive: true });
       await page.screenshot({ path: join(SHOTS, 'approvals-history.png') });

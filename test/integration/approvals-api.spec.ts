@@ -16,6 +16,7 @@ import { startApprovalsServer, type ApprovalsServer } from '../support/approvals
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const auth = require(join(__dirname, '..', '..', 'dist', 'nodes', 'twin-approval', 'page', 'auth.js')) as typeof import('../../nodes/twin-approval/page/auth.js');
+const pageApi = require(join(__dirname, '..', '..', 'dist', 'nodes', 'twin-approval', 'page', 'api.js')) as typeof import('../../nodes/twin-approval/page/api.js');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 
@@ -376,6 +377,24 @@ describe('supervisors\' page: password and permission checks against the forms o
     expect(auth.printedNameOf({ username: 'd', printedName: 'Dana Reyes', name: 'D' }, 'd')).to.equal('Dana Reyes');
     expect(auth.printedNameOf({ username: 'd', name: 'D. R.' }, 'd')).to.equal('D. R.');
     expect(auth.printedNameOf({ username: 'd' }, 'd')).to.equal('d');
+  });
+
+  it('names the writers of write and read-back records by their node names, leaving out ids with no known name', function () {
+    const rec = (seq: number, type: string, data: Record<string, unknown>) => ({ seq, tsMs: seq, type, data, prevHash: '', hash: '' }) as any;
+    const records = [
+      rec(5, 'readback', { writer: 'w1', readBackOk: true }),
+      rec(4, 'write', { writer: 'w1', outcome: 'written' }),
+      rec(3, 'write', { writer: 'w2', outcome: 'written' }),
+      rec(2, 'write', { writer: 'gone', outcome: 'failed' }),
+      rec(1, 'decision', { user: 'supervisor' }),
+      rec(0, 'proposal', { id: 'p' }),
+    ];
+    const asked: string[] = [];
+    const names: Record<string, string> = { w1: 'write zone3_sp', w2: 'write zone2_sp' };
+    const out = pageApi.writerNames(records, (id) => (asked.push(id), names[id]));
+    expect(out).to.deep.equal({ w1: 'write zone3_sp', w2: 'write zone2_sp' });
+    // each id looked up once; records without a writer are not looked up
+    expect(asked).to.deep.equal(['w1', 'w2', 'gone']);
   });
 
   it('locks after five failures inside the window and lets the user in again once they age out', function () {

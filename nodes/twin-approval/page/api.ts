@@ -123,7 +123,11 @@ export function registerApprovalsPage(RED: NodeAPI): void {
     // One entry per ledger, not per gate: gates may share a twin-ledger, and the chain is the file's.
     const byLedger = new Map<string, GateHandle[]>();
     for (const g of listGates()) byLedger.set(g.ledgerLocation, [...(byLedger.get(g.ledgerLocation) ?? []), g]);
-    void Promise.all([...byLedger.values()].map(history)).then(
+    const nodeName = (id: string): string | undefined => {
+      const n = RED.nodes?.getNode?.(id) as { name?: unknown } | null | undefined;
+      return typeof n?.name === 'string' && n.name.trim() !== '' ? n.name.trim() : undefined;
+    };
+    void Promise.all([...byLedger.values()].map((gs) => history(gs, nodeName))).then(
       (ledgers) => res.json({ nowMs: Date.now(), ledgers }),
       (err) => serverError(res, err),
     );
@@ -269,11 +273,29 @@ interface LedgerHistory {
   total: number;
   /** Newest first. */
   records: LedgerRecord[];
+  /** Names of the writer nodes (by node id) that appear in `records`, where a name is known. */
+  writers: Record<string, string>;
   /** Why the records could not be read. */
   error?: string;
 }
 
-async function history(gates: GateHandle[]): Promise<LedgerHistory> {
+/**
+ * The names of the writers in write / read-back / refused records (WriteResult.writer is the node
+ * id): the History tab shows "write zone3_sp" rather than an id. A writer the runtime no longer
+ * has, or one without a name, is left out (the page shows "writer <id>").
+ */
+export function writerNames(records: LedgerRecord[], nameOf: (id: string) => string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const r of records) {
+    const id = (r.data as { writer?: unknown } | null)?.writer;
+    if (typeof id !== 'string' || id === '' || id in out) continue;
+    const name = nameOf(id);
+    if (name) out[id] = name;
+  }
+  return out;
+}
+
+async function history(gates: GateHandle[], nameOf: (id: string) => string | undefined): Promise<LedgerHistory> {
   const location = gates[0].ledgerLocation;
   // A ledger that cannot be read (e.g. a file ledger that refuses an edited file) must not hide the
   // other ledgers or its own chain status: report the error in place of the records.
@@ -284,12 +306,14 @@ async function history(gates: GateHandle[]): Promise<LedgerHistory> {
   } catch (err) {
     error = (err as Error)?.message ?? String(err);
   }
+  const records = all.slice(-HISTORY_LIMIT).reverse();
   return {
     ledgerLocation: location,
     gates: gates.map((g) => ({ id: g.id, name: g.name || `${g.asset}/${g.tag}`, asset: g.asset, tag: g.tag })),
     verification: await verification(location),
     total: all.length,
-    records: all.slice(-HISTORY_LIMIT).reverse(),
+    records,
+    writers: writerNames(records, nameOf),
     error,
   };
 }

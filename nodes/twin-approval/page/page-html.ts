@@ -41,8 +41,27 @@ const PAGE = String.raw`<!DOCTYPE html>
   .gate { display:flex; align-items:center; gap:.8rem; padding:.4rem .8rem; border:1px solid var(--line); background:var(--card); }
   [role=switch] { min-width:4.5rem; }
   [role=switch][aria-checked=true] { font-weight:600; }
-  .cards { display:grid; grid-template-columns:repeat(auto-fill, minmax(560px, 1fr)); gap:1rem; }
-  .card { background:var(--card); border:1px solid var(--line); padding:.8rem 1rem; }
+  /* auto-fit: one card takes the whole row, two share it; narrow screens get one column */
+  .cards { display:grid; grid-template-columns:repeat(auto-fit, minmax(min(560px, 100%), 1fr)); gap:1rem; align-items:start; }
+  .card { background:var(--card); border:1px solid var(--line); padding:.8rem 1rem; container:card / inline-size; }
+  /* a card alone on a wide screen: the chart on the left, what it says and the decision on the right */
+  @container card (min-width: 980px) {
+    .card-body { display:grid; grid-template-columns:minmax(360px, 640px) minmax(0, 1fr); column-gap:1.5rem;
+                 grid-template-areas:"head head" "chart change" "chart why" "chart facts" "chart actions"; grid-template-rows:auto auto auto auto 1fr; }
+    .card-body > h2 { grid-area:head; }
+    .card-body > .change { grid-area:change; }
+    .card-body > .rationale { grid-area:why; }
+    .card-body > svg.chart { grid-area:chart; align-self:start; }
+    .card-body > dl { grid-area:facts; }
+    .card-body > .actions { grid-area:actions; align-self:start; }
+  }
+  dd .line { display:block; }
+  /* narrow screens: long asset paths and tags wrap rather than widen the page */
+  .card, .card-body > * { min-width:0; }
+  .card h2 { flex-wrap:wrap; }
+  .card h2 > span:first-child, dd { overflow-wrap:anywhere; }
+  .gate { flex-wrap:wrap; }
+  .file { border-bottom:1px dotted var(--muted); }
   .card.ended { opacity:.75; }
   .card h2 { font-size:1.1rem; margin:0 0 .3rem; font-weight:600; display:flex; gap:.8rem; align-items:baseline; }
   .card h2 .state { font-weight:400; color:var(--muted); font-size:.95rem; }
@@ -170,14 +189,38 @@ const PAGE = String.raw`<!DOCTYPE html>
     for (var k in attrs) e.setAttribute(k, String(attrs[k]));
     return e;
   }
+  /** Drop trailing zeros ("5.00" → "5", "0.4200" → "0.42"); a true minus sign. */
+  function plain(s) {
+    if (s.indexOf('e') < 0 && s.indexOf('.') >= 0) s = s.replace(/0+$/, '').replace(/\.$/, '');
+    return s === '-0' ? '0' : s.replace(/^-/, '−');
+  }
+  /** A value as set or configured (setpoints, limits, steps): the precision it has, no padding. */
   function fmt(v) {
     if (typeof v !== 'number' || !isFinite(v)) return '–';
+    return plain(String(Number(v.toPrecision(6))));
+  }
+  /** An estimate (model output, KPI): a readable number of digits, no padding. */
+  function est(v) {
+    if (typeof v !== 'number' || !isFinite(v)) return '–';
     var a = Math.abs(v);
-    return a >= 100 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : a === 0 ? '0' : v.toPrecision(3);
+    return plain(a >= 100 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : a === 0 ? '0' : v.toPrecision(3));
   }
   function unit(u) { return u ? ' ' + u : ''; }
-  function signed(v) { return (v > 0 ? '+' : v < 0 ? '−' : '±') + fmt(Math.abs(v)); }
-  function when(ms) { var d = new Date(ms); return d.toLocaleDateString() + ' ' + d.toLocaleTimeString(); }
+  function signed(v, f) { return (v > 0 ? '+' : v < 0 ? '−' : '±') + (f || fmt)(Math.abs(v)); }
+  function pad2(n) { return (n < 10 ? '0' : '') + n; }
+  function ymd(d) { return d.getFullYear() + '-' + pad2(d.getMonth() + 1) + '-' + pad2(d.getDate()); }
+  /** 24-hour local time (the browser's zone is the plant's); the date only when it is not today. */
+  function when(ms) {
+    var d = new Date(ms);
+    var time = pad2(d.getHours()) + ':' + pad2(d.getMinutes()) + ':' + pad2(d.getSeconds());
+    return ymd(d) === ymd(new Date(now())) ? time : ymd(d) + ' ' + time;
+  }
+  /** The printed name with the login, e.g. "Dana Reyes (shift supervisor) — login supervisor". */
+  function person(printedName, user) {
+    if (!user) return printedName || '';
+    return printedName && printedName !== user ? printedName + ' — login ' + user : 'login ' + user;
+  }
+  function baseName(path) { return String(path).split(/[\\/]/).pop(); }
   function left(ms) {
     if (ms <= 0) return 'expired';
     var s = Math.floor(ms / 1000), m = Math.floor(s / 60), h = Math.floor(m / 60);
@@ -255,7 +298,7 @@ const PAGE = String.raw`<!DOCTYPE html>
       if (r.status !== 200) return notice('The approvals API answered ' + r.status + '.', true);
       S.me = r.body;
       $('login').hidden = true; $('app').hidden = false; $('logout').hidden = !S.adminAuth;
-      $('who').textContent = S.me.username ? S.me.printedName + ' (' + S.me.username + ')' + (S.me.canApprove ? '' : ' · read only') : 'not logged in';
+      $('who').textContent = S.me.username ? person(S.me.printedName, S.me.username) + (S.me.canApprove ? '' : ' · read only') : 'not logged in';
       if (!S.me.adminAuth) notice('Approvals need Node-RED adminAuth (logins). Without it every decision is refused: configure adminAuth in settings.js.', true);
       else if (!S.me.canApprove) notice('Read only: you can look, but deciding needs the permission twinloop.approve.', false);
       else notice('', false);
@@ -361,6 +404,20 @@ const PAGE = String.raw`<!DOCTYPE html>
     });
   }
 
+  /**
+   * A KPI's predicted value with its prediction interval (one sample), and beside it the confidence
+   * interval of the mean change when the proposer gives it (what the move gains on average).
+   */
+  function effectDd(e, prefix) {
+    var lines = [el('span', { className: 'line', text: prefix + est(e.currentKpi) + ' → ' + est(e.predictedKpi) + unit(e.kpiUnit) +
+      ' (' + e.intervalPct + ' % interval ' + est(e.lowKpi) + ' – ' + est(e.highKpi) + ')' })];
+    if (typeof e.changeLowKpi === 'number' && typeof e.changeHighKpi === 'number') {
+      lines.push(el('span', { className: 'line', text: 'mean change ' + signed(e.predictedKpi - e.currentKpi, est) + unit(e.kpiUnit) +
+        ' (' + e.intervalPct + ' % CI ' + est(e.changeLowKpi) + ' to ' + est(e.changeHighKpi) + ')' }));
+    }
+    return el('dd', {}, lines);
+  }
+
   function card(v) {
     var p = v.proposal, e = p.predictedEffect, pending = v.state === 'pending';
     var approvals = v.decisions.filter(function (d) { return d.verdict === 'approve'; });
@@ -369,20 +426,18 @@ const PAGE = String.raw`<!DOCTYPE html>
     var envelope = v.envelope.ok
       ? el('dd', { text: 'within the envelope (version ' + v.envelope.version + ')' })
       : el('dd', {}, [el('ul', { className: 'violations', 'aria-label': 'Envelope violations' }, v.envelope.violations.map(function (x) { return el('li', { text: x.code + ': ' + x.message }); }))]);
-    var effect = e.kpiTag + ': ' + fmt(e.currentKpi) + ' → ' + fmt(e.predictedKpi) + unit(e.kpiUnit) +
-      ' (' + e.intervalPct + ' % interval ' + fmt(e.lowKpi) + ' – ' + fmt(e.highKpi) + ')';
     var rows = [
-      el('dt', { text: 'Predicted effect' }), el('dd', { text: effect }),
+      el('dt', { text: 'Predicted effect' }), effectDd(e, e.kpiTag + ': '),
     ];
     (e.others || []).forEach(function (o) {
-      rows.push(el('dt', { text: o.kpiTag }), el('dd', { text: fmt(o.currentKpi) + ' → ' + fmt(o.predictedKpi) + unit(o.kpiUnit) + ' (' + o.intervalPct + ' % interval ' + fmt(o.lowKpi) + ' – ' + fmt(o.highKpi) + ')' }));
+      rows.push(el('dt', { text: o.kpiTag }), effectDd(o, ''));
     });
     rows.push(
-      el('dt', { text: 'Model' }), el('dd', { text: p.fit.method + ', n = ' + p.fit.n + ', R² = ' + fmt(p.fit.r2) + ', RMSE ' + fmt(p.fit.rmse) + unit(e.kpiUnit) + '; setpoints seen ' + fmt(p.fitRange.setpointMin) + ' – ' + fmt(p.fitRange.setpointMax) + unit(p.unit) }),
+      el('dt', { text: 'Model' }), el('dd', { text: p.fit.method + ', n = ' + p.fit.n + ', R² = ' + est(p.fit.r2) + ', RMSE ' + est(p.fit.rmse) + unit(e.kpiUnit) + '; setpoints seen ' + fmt(p.fitRange.setpointMin) + ' – ' + fmt(p.fitRange.setpointMax) + unit(p.unit) }),
       el('dt', { text: 'Envelope check' }), envelope,
       el('dt', { text: 'Approvals' }), el('dd', { text: approvals.length + ' of ' + v.requiredApprovals + ' needed' + (v.requiredApprovals > 1 ? ' (two-person rule)' : '') }));
     v.decisions.forEach(function (d) {
-      rows.push(el('dt', { text: d.verdict === 'approve' ? 'Approved by' : 'Rejected by' }), el('dd', { text: d.printedName + ' (' + d.user + '), ' + when(d.tsMs) + ': ' + d.reason }));
+      rows.push(el('dt', { text: d.verdict === 'approve' ? 'Approved by' : 'Rejected by' }), el('dd', { text: person(d.printedName, d.user) + ', ' + when(d.tsMs) + ': ' + d.reason }));
     });
     if (p.quality !== 'good') rows.push(el('dt', { text: 'Inputs' }), el('dd', {}, [el('span', { className: 'warn', text: p.quality + (p.qualityReason ? ': ' + p.qualityReason : '') })]));
     if (v.reason) rows.push(el('dt', { text: 'Reason' }), el('dd', { text: v.reason }));
@@ -393,14 +448,14 @@ const PAGE = String.raw`<!DOCTYPE html>
         el('button', { type: 'button', disabled: mine || undefined, text: 'Reject', onclick: function () { openSign({ kind: 'decide', verdict: 'reject', view: v }); } }),
       ]);
     }
-    return el('article', { className: 'card' + (pending ? '' : ' ended'), 'aria-label': 'Proposal ' + label, 'data-proposal-id': p.id }, [
+    return el('article', { className: 'card' + (pending ? '' : ' ended'), 'aria-label': 'Proposal ' + label, 'data-proposal-id': p.id }, [el('div', { className: 'card-body' }, [
       el('h2', {}, [el('span', { text: label }), el('span', { className: 'state', text: v.state }), pending ? el('span', { className: 'expiry', 'data-expires': p.expiresTsMs }) : null]),
       el('div', { className: 'change', 'aria-label': 'Change' }, [fmt(p.currentValue), el('span', { className: 'arrow', text: '→' }), el('strong', { text: fmt(p.proposedValue) }), unit(p.unit), el('span', { className: 'muted', text: '  (' + signed(p.proposedValue - p.currentValue) + ')' })]),
       el('p', { className: 'rationale', text: p.rationale }),
       chart(v),
       el('dl', {}, rows),
       actions,
-    ]);
+    ])]);
   }
 
   function tickClocks() {
@@ -425,8 +480,8 @@ const PAGE = String.raw`<!DOCTYPE html>
     if (t1 - t0 < 60000) t0 = t1 - 60000;
     function x(t) { return L + (t - t0) / (t1 - t0) * (R - L); }
     var s = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'chart', role: 'img',
-      'aria-label': 'Last ' + Math.round((t1 - t0) / 60000) + ' min of ' + p.tag + ' and ' + e.kpiTag + '; proposed ' + fmt(p.proposedValue) + unit(p.unit) + ', predicted ' + e.kpiTag + ' ' + fmt(e.predictedKpi) + ' (' + fmt(e.lowKpi) + ' – ' + fmt(e.highKpi) + ')' });
-    function panel(top, bottom, points, values, name, step) {
+      'aria-label': 'Last ' + Math.round((t1 - t0) / 60000) + ' min of ' + p.tag + ' and ' + e.kpiTag + '; proposed ' + fmt(p.proposedValue) + unit(p.unit) + ', predicted ' + e.kpiTag + ' ' + est(e.predictedKpi) + ' (' + est(e.lowKpi) + ' – ' + est(e.highKpi) + ')' });
+    function panel(top, bottom, points, values, name, step, f) {
       var lo = Math.min.apply(null, values), hi = Math.max.apply(null, values);
       if (hi - lo < 1e-9) { lo -= 1; hi += 1; }
       var pad = (hi - lo) * 0.1; lo -= pad; hi += pad;
@@ -434,7 +489,7 @@ const PAGE = String.raw`<!DOCTYPE html>
       s.appendChild(svg('rect', { x: L, y: top, width: END - L, height: bottom - top, fill: 'none', stroke: '#d0d0d0' }));
       s.appendChild(svg('line', { x1: R, y1: top, x2: R, y2: bottom, stroke: '#b0b0b0', 'stroke-dasharray': '3 3' }));
       [[hi - pad, 'hi'], [lo + pad, 'lo']].forEach(function (a) {
-        var t = svg('text', { x: L - 4, y: y(a[0]) + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#555' }); t.textContent = fmt(a[0]); s.appendChild(t);
+        var t = svg('text', { x: L - 4, y: y(a[0]) + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#555' }); t.textContent = f(a[0]); s.appendChild(t);
       });
       if (points.length) {
         var d = '';
@@ -450,9 +505,9 @@ const PAGE = String.raw`<!DOCTYPE html>
       var n = svg('text', { x: L + 4, y: top + 12, 'font-size': 11, fill: '#444', stroke: '#fff', 'stroke-width': 3, 'paint-order': 'stroke' }); n.textContent = name; s.appendChild(n);
       return y;
     }
-    var ys = panel(8, 72, sp, sp.map(function (q) { return q.value; }).concat([p.currentValue, p.proposedValue]), p.tag + unit(p.unit), true);
+    var ys = panel(8, 72, sp, sp.map(function (q) { return q.value; }).concat([p.currentValue, p.proposedValue]), p.tag + unit(p.unit), true, est);
     s.appendChild(svg('path', { d: 'M' + R + ' ' + ys(p.currentValue).toFixed(1) + ' V' + ys(p.proposedValue).toFixed(1) + ' H' + END, fill: 'none', stroke: '#111', 'stroke-width': 2, 'stroke-dasharray': '6 3' }));
-    var yk = panel(88, 152, kpi, kpi.map(function (q) { return q.value; }).concat([e.currentKpi, e.lowKpi, e.highKpi]), e.kpiTag + unit(e.kpiUnit), false);
+    var yk = panel(88, 152, kpi, kpi.map(function (q) { return q.value; }).concat([e.currentKpi, e.lowKpi, e.highKpi]), e.kpiTag + unit(e.kpiUnit), false, est);
     s.appendChild(svg('rect', { x: R, y: yk(e.highKpi).toFixed(1), width: END - R, height: Math.max(1, yk(e.lowKpi) - yk(e.highKpi)).toFixed(1), fill: '#c8c8c8', 'fill-opacity': 0.7 }));
     s.appendChild(svg('line', { x1: R, y1: yk(e.predictedKpi), x2: END, y2: yk(e.predictedKpi), stroke: '#111', 'stroke-width': 2 }));
     s.appendChild(svg('circle', { cx: R, cy: yk(e.currentKpi), r: 3, fill: '#555' }));
@@ -469,7 +524,7 @@ const PAGE = String.raw`<!DOCTYPE html>
     $('sign-error').textContent = '';
     $('sign-reason').value = '';
     $('sign-password').value = '';
-    $('sign-as').textContent = 'Signed as ' + S.me.printedName + ' (' + S.me.username + ')';
+    $('sign-as').textContent = 'Signed as ' + person(S.me.printedName, S.me.username);
     if (what.kind === 'decide') {
       var p = what.view.proposal;
       var approve = what.verdict === 'approve';
@@ -527,11 +582,13 @@ const PAGE = String.raw`<!DOCTYPE html>
     ledgers.forEach(function (l) {
       var v = l.verification, chain;
       var name = l.gates.map(function (g) { return g.name; }).join(', ');
-      if (v.ok === true) chain = el('p', { className: 'chain', role: 'status', text: 'Ledger chain verified: ' + v.records + ' records intact (' + l.ledgerLocation + ')' });
-      else if (v.ok === false) chain = el('p', { className: 'chain bad', role: 'status', text: 'Ledger chain BROKEN' + (v.firstBad ? ' at record ' + v.firstBad.seq + ' (line ' + v.firstBad.line + '): ' + v.firstBad.reason : '') + ' (' + l.ledgerLocation + ')' });
-      else chain = el('p', { className: 'chain', role: 'status', text: 'Ledger chain not verified: ' + v.reason });
+      // the file name; the full path on hover (a long absolute path pushed the status off the line)
+      var file = el('span', { className: 'file', title: l.ledgerLocation, text: baseName(l.ledgerLocation) });
+      if (v.ok === true) chain = el('p', { className: 'chain', role: 'status' }, ['Ledger chain verified: ' + v.records + ' records intact (', file, ')']);
+      else if (v.ok === false) chain = el('p', { className: 'chain bad', role: 'status' }, ['Ledger chain BROKEN' + (v.firstBad ? ' at record ' + v.firstBad.seq + ' (line ' + v.firstBad.line + '): ' + v.firstBad.reason : '') + ' (', file, ')']);
+      else chain = el('p', { className: 'chain', role: 'status', title: l.ledgerLocation, text: 'Ledger chain not verified: ' + v.reason });
       var rows = l.records.map(function (r) {
-        var d = describe(r);
+        var d = describe(r, l.writers || {});
         return el('tr', {}, [el('td', { className: 'num', text: when(r.tsMs) }), el('td', { text: d.event }), el('td', { text: r.asset ? r.asset + ' / ' + (r.tag || '') : '' }), el('td', { text: d.by }), el('td', { text: d.details }), el('td', { className: 'num', text: String(r.seq) })]);
       });
       box.appendChild(el('section', { 'aria-label': 'History of ' + name }, [
@@ -547,14 +604,15 @@ const PAGE = String.raw`<!DOCTYPE html>
     });
   }
 
-  function describe(r) {
+  function describe(r, writers) {
     var d = r.data || {};
+    var writer = d.writer ? writers[d.writer] || 'writer ' + d.writer : 'writer';
     switch (r.type) {
-      case 'decision': return { event: 'decision: ' + d.verdict, by: (d.printedName || d.user) + ' (' + d.user + ')', details: (d.meaning || '') + (d.reason ? ' — ' + d.reason : '') };
+      case 'decision': return { event: 'decision: ' + d.verdict, by: person(d.printedName, d.user), details: (d.meaning || '') + (d.reason ? ' — ' + d.reason : '') };
       case 'proposal': return { event: 'proposal', by: 'twin', details: fmt(d.currentValue) + ' → ' + fmt(d.proposedValue) + unit(d.unit) + (d.rationale ? ': ' + d.rationale : '') };
       case 'command': return { event: 'command', by: 'gate', details: 'write ' + fmt(d.value) + unit(d.unit) + ' (step ' + d.step + '/' + d.steps + ')' };
-      case 'write': return { event: 'write: ' + (d.outcome || ''), by: d.writer || 'writer', details: fmt(d.value) + (d.reason ? ' — ' + d.reason : '') };
-      case 'readback': return { event: 'read-back', by: d.writer || 'writer', details: (d.readBackOk ? 'ok: ' : 'MISMATCH: ') + fmt(d.readBackValue) };
+      case 'write': return { event: 'write: ' + (d.outcome || ''), by: writer, details: fmt(d.value) + (d.reason ? ' — ' + d.reason : '') };
+      case 'readback': return { event: 'read-back', by: writer, details: (d.readBackOk ? 'ok: ' : 'MISMATCH: ') + fmt(d.readBackValue) };
       case 'policy': return { event: 'policy', by: d.user || 'policy', details: (d.enabled === undefined ? '' : 'auto-approval ' + (d.enabled ? 'on' : 'off')) + (d.reason ? ' — ' + d.reason : '') };
       default: return { event: r.type, by: d.user || '', details: d.reason || d.message || '' };
     }
