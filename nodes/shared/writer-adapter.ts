@@ -89,7 +89,8 @@ type Done = (err?: Error) => void;
 
 /**
  * The input side of a writer: each msg.payload goes through the pipeline; output 1 gets the
- * WriteResult (wire it back to twin-approval), output 2 an alarm when the write or read-back failed;
+ * WriteResult (wire it back to twin-approval), output 2 an alarm when the write or read-back failed
+ * (or a command settled after a restart was not written, or its outcome could not be read);
  * a refusal is done(err) (Catch nodes see it) after it is in the ledger.
  */
 export function attachWriterInput(node: Node, cfg: WriterCommonConfig, transport: WriterTransport, t: Translate): void {
@@ -132,6 +133,10 @@ export function attachWriterInput(node: Node, cfg: WriterCommonConfig, transport
           done(new TwinError(out.refusal === 'MALFORMED' ? 'BAD_PAYLOAD' : 'REFUSED', t('errors.refused', { reason: out.reason })));
         } else if (out.result?.outcome === 'failed') {
           statusError(node, t('status.failed'));
+          done();
+        } else if (out.result?.outcome === 'unknown') {
+          // settled after a restart without being able to read the plant: the gate fails the change
+          statusError(node, t('status.unknown'));
           done();
         } else if (out.alarm) {
           statusError(node, t('status.readBackFailed'));

@@ -67,7 +67,7 @@ export function assertWriteResult(x: unknown): asserts x is WriteResult {
   for (const k of ['commandId', 'proposalId', 'asset', 'tag', 'writer']) str(r, k, 'WriteResult');
   num(r, 'value', 'WriteResult');
   num(r, 'tsMs', 'WriteResult');
-  if (r.outcome !== 'written' && r.outcome !== 'refused' && r.outcome !== 'failed') throw bad(`WriteResult.outcome must be written, refused or failed, not ${String(r.outcome)}`);
+  if (r.outcome !== 'written' && r.outcome !== 'refused' && r.outcome !== 'failed' && r.outcome !== 'unknown') throw bad(`WriteResult.outcome must be written, refused, failed or unknown, not ${String(r.outcome)}`);
   if (r.readBackOk !== undefined && typeof r.readBackOk !== 'boolean') throw bad('WriteResult.readBackOk must be true or false');
 }
 

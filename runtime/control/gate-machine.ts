@@ -58,12 +58,18 @@ export class GateMachine {
     return this.config.envelope;
   }
 
-  /** After a restore: re-emit the unanswered command unchanged while it is valid, then catch up with time. */
+  /**
+   * After a restore: re-emit the unanswered command unchanged while the gate still waits for its
+   * result (until its expiry plus the grace), then catch up with time. An expired one is re-sent too:
+   * a writer never writes it, but one that claimed it before the crash settles it from the plant
+   * (written or not, runtime/control/writer.ts), and one that did not refuses it as EXPIRED; either
+   * way the ledger gets the truth now instead of "no result" at the end of the grace.
+   */
   start(nowMs: number): GateEffect[] {
     const out: GateEffect[] = [];
     this.warmUntilMs = nowMs + this.env.maxInputAgeMs;
     const cmd = this.state.inflight;
-    if (cmd && nowMs <= cmd.expiresTsMs) out.push({ kind: 'command', command: cmd, replay: true });
+    if (cmd && nowMs < cmd.expiresTsMs + this.graceMs) out.push({ kind: 'command', command: cmd, replay: true });
     this.advance(nowMs, out);
     return out;
   }

@@ -4,7 +4,9 @@
  * the writers' records (or the gate's, when the writer used another ledger). Nothing is decided
  * here; the machine's start() then re-emits an unanswered command unchanged and catches up with time.
  *
- * A shared ledger may hold other setpoints' records: only this gate's asset/tag count.
+ * A shared ledger may hold other setpoints' records: only this gate's asset/tag count. A writer's
+ * 'write-intent' records are not results: a command with an intent and no result is still in flight
+ * (re-sent on start; the writer settles it from the plant).
  */
 import type { Command, Decision, LedgerRecord, Proposal, ProposalState, WriteResult } from '../model/control.js';
 import { applyResult, noteWrite } from './gate-machine.js';
@@ -14,7 +16,7 @@ const RESULT_TYPES = new Set(['write', 'readback', 'refused']);
 
 function isResult(data: unknown): data is WriteResult {
   const d = data as Partial<WriteResult> | null;
-  return !!d && typeof d.commandId === 'string' && (d.outcome === 'written' || d.outcome === 'refused' || d.outcome === 'failed');
+  return !!d && typeof d.commandId === 'string' && (d.outcome === 'written' || d.outcome === 'refused' || d.outcome === 'failed' || d.outcome === 'unknown');
 }
 
 export function restoreGateState(config: GateConfig, records: readonly LedgerRecord[]): GateState {

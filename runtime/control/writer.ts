@@ -3,13 +3,29 @@
  * unapproved write reaches the plant). For anything that arrives at a writer:
  *
  *   verify (signature → expiry → target, command.ts)
- *   → claim single use (UsedCommands: durable before the write; a crash after it loses the write, never repeats it)
+ *   → claim single use (UsedCommands: durable before the write; a crash after it never repeats the write)
  *   → read the setpoint's present value from the plant
  *   → re-check the envelope's limits and largest step against that value (scope 'step')
- *   → write → read back (equal within a tolerance)
+ *   → 'write-intent' to the ledger (fsync'ed: the write-ahead record) → write → read back
  *
  * and every outcome goes to the ledger (fsync'ed) BEFORE it is reported: 'refused' (code, reason,
  * what arrived), 'write' (the write's outcome), 'readback' (value and match).
+ *
+ * Crash recovery (settling). The process can die between the plant accepting a write and the 'write'
+ * record. The gate then re-sends the same command after the restart; it was claimed, so it is never
+ * written again, but the ledger must still say what the plant took. A claimed command with no final
+ * result in the ledger, that is not being executed in this process, is SETTLED instead of refused
+ * as REPLAYED (also when it has expired meanwhile: settling writes nothing):
+ *   - no 'write-intent' and no 'write': the writer died before it could write (the intent precedes
+ *     every write) → 'write' failed, "not written before the crash";
+ *   - otherwise the plant's present value is read: equal to the command's value within tolerance →
+ *     'write' written (when it was missing) + 'readback' ok, with a note "confirmed after restart";
+ *     different → 'write' failed "not written before the crash" (or, when the 'write' record was
+ *     already there, a 'readback' that does not match); unreadable → 'write' with outcome 'unknown',
+ *     which the gate treats as a failed step (no further steps).
+ * The settling lives here, not in the gate, because only the writer can read the plant (it holds the
+ * transport, the node id / topic and the tolerance) and only it knows whether it got as far as its
+ * intent; the gate just re-sends the unanswered command and acts on the result like any other.
  *
  * What the writer does NOT re-check: interlocks, other input tags, freshness of other inputs, dwell
  * and rate limits. Those rest on readings the writer does not see (it knows only its own setpoint)
@@ -59,6 +75,8 @@ export interface WriterOptions {
   readBackToleranceAbs?: number;
   /** Wall clock (expiry is about people's time); injectable for tests. */
   nowMs?: () => number;
+  /** Settling after a restart: attempts to read the plant before the outcome is 'unknown' (default 3). */
+  settleReadAttempts?: number;
 }
 
 /** What became of one input. */
@@ -72,6 +90,24 @@ export interface WriterOutcome {
   alarm: boolean;
   /** The ledger records appended for this input, in order. */
   records: LedgerRecord[];
+}
+
+/**
+ * Command ids being executed in this process right now (by any writer): a replay of one of them is
+ * a replay, not a command left unanswered by a crash, and is refused rather than settled.
+ */
+const EXECUTING = new Set<string>();
+
+/** A ledger record's WriteResult-shaped data, if it is one (the gate's nested refusals are not). */
+function resultOf(rec: LedgerRecord): (WriteResult & { receivedByGate?: boolean }) | undefined {
+  if (rec.type !== 'write' && rec.type !== 'readback' && rec.type !== 'refused') return undefined;
+  const d = rec.data as Partial<WriteResult> | null;
+  return d && typeof d.commandId === 'string' && typeof d.outcome === 'string' ? (d as WriteResult) : undefined;
+}
+
+/** A result that closes a command: anything but 'written' still waiting for its read-back (gate-restore.ts reads them alike). */
+function isFinal(r: WriteResult & { receivedByGate?: boolean }): boolean {
+  return r.outcome !== 'written' || r.readBackOk !== undefined || r.receivedByGate === true;
 }
 
 /** The envelope codes a writer can judge on its own (see the header: the rest is the gate's). */
@@ -113,23 +149,52 @@ export class CommandWriter {
     return run;
   }
 
+  /**
+   * Run `f` with the command id marked as executing in this process (by any writer); a second input
+   * with the same id meanwhile gets `busy` (it is a replay, not a command a crash left open).
+   * Only authentic commands are marked, so a forged one cannot hold a genuine id hostage.
+   */
+  private async exclusive<T>(id: string, f: (busy: boolean) => Promise<T>): Promise<T> {
+    if (EXECUTING.has(id)) return f(true);
+    EXECUTING.add(id);
+    try {
+      return await f(false);
+    } finally {
+      EXECUTING.delete(id);
+    }
+  }
+
   private async run(x: unknown): Promise<WriterOutcome> {
     const o = this.o;
     const records: LedgerRecord[] = [];
     const check = verifyCommand(o.key, x, o.target, this.now());
     if (!check.ok) {
+      // An authentic command for this target that expired while the process was down may still need
+      // settling (see the header): that writes nothing, so its expiry does not matter.
+      if (check.refusal === 'EXPIRED' && (x as Command).asset === o.target.asset && (x as Command).tag === o.target.tag && o.usedCommands.has((x as Command).id)) {
+        const cmd = x as Command;
+        const settled = await this.exclusive(cmd.id, async (busy) => (busy ? undefined : this.settleIfOpen(cmd, records)));
+        if (settled) return settled;
+      }
       // only a command signed by the gate is worth a WriteResult: a forged or malformed one was not
       // issued by it, and must not be able to change the state of a proposal it names
       const authentic = check.refusal !== 'MALFORMED' && check.refusal !== 'BAD_SIGNATURE';
       return this.refuse(x, check.refusal!, check.reason!, authentic, records);
     }
     const cmd = x as Command;
+    return this.exclusive(cmd.id, (busy) => this.runCommand(cmd, busy, records));
+  }
+
+  /** A command whose signature, expiry and target check out; `busy`: the same id is executing right now. */
+  private async runCommand(cmd: Command, busy: boolean, records: LedgerRecord[]): Promise<WriterOutcome> {
+    const o = this.o;
+    const replayed = () => this.refuse(cmd, 'REPLAYED', `command ${cmd.id} was used before`, true, records);
+    if (busy) return replayed();
+    if (o.usedCommands.has(cmd.id)) return (await this.settleIfOpen(cmd, records)) ?? replayed();
     if (cmd.envelopeVersion !== o.envelopeVersion) {
       return this.refuse(cmd, 'OUTSIDE_ENVELOPE', `approved under envelope version ${cmd.envelopeVersion}, this writer has ${o.envelopeVersion}`, true, records);
     }
-    if (!(await o.usedCommands.claim(cmd.id))) {
-      return this.refuse(cmd, 'REPLAYED', `command ${cmd.id} was used before`, true, records);
-    }
+    if (!(await o.usedCommands.claim(cmd.id))) return replayed();
 
     let current: number;
     try {
@@ -159,6 +224,18 @@ export class CommandWriter {
     if (this.now() > cmd.expiresTsMs) {
       return this.refuse(cmd, 'EXPIRED', `expired ${new Date(cmd.expiresTsMs).toISOString()} before it could be written`, true, records, { presentValue: current });
     }
+    const tol = o.readBackToleranceAbs ?? defaultToleranceAbs(cmd.value);
+    // Write-ahead: durable before the plant can take the value, so a crash after the write leaves a
+    // trace the next run settles from the plant (header). A failed append writes nothing (rejects).
+    records.push(
+      await o.ledger.append({
+        type: 'write-intent',
+        asset: cmd.asset,
+        tag: cmd.tag,
+        proposalId: cmd.proposalId,
+        data: { commandId: cmd.id, proposalId: cmd.proposalId, value: cmd.value, presentValue: current, step: cmd.step, steps: cmd.steps, toleranceAbs: tol, writer: o.writerId, tsMs: this.now() },
+      }),
+    );
     try {
       await o.transport.write(cmd.value, cmd);
     } catch (err) {
@@ -166,7 +243,6 @@ export class CommandWriter {
     }
     await this.append(cmd, 'write', this.result(cmd, 'written'), records, { presentValue: current });
 
-    const tol = o.readBackToleranceAbs ?? defaultToleranceAbs(cmd.value);
     let readBackValue: number | undefined;
     let reason: string | undefined;
     try {
@@ -178,6 +254,71 @@ export class CommandWriter {
     const result = this.result(cmd, 'written', reason, readBackValue, reason === undefined);
     await this.append(cmd, 'readback', result, records, { toleranceAbs: tol });
     return { result, reason, alarm: reason !== undefined, records };
+  }
+
+  /**
+   * A command claimed earlier (before a restart, or by an execution that died with the ledger) with
+   * no final result in the ledger: record what the plant holds (header), never write. undefined when
+   * the ledger has a final result for it: then it is a plain replay.
+   */
+  private async settleIfOpen(cmd: Command, records: LedgerRecord[]): Promise<WriterOutcome | undefined> {
+    const o = this.o;
+    let intent: LedgerRecord | undefined;
+    let written: LedgerRecord | undefined;
+    for (const rec of await o.ledger.readAll()) {
+      if (rec.type === 'write-intent') {
+        if ((rec.data as { commandId?: unknown })?.commandId === cmd.id) intent = rec;
+        continue;
+      }
+      const r = resultOf(rec);
+      if (!r || r.commandId !== cmd.id) continue;
+      if (isFinal(r)) return undefined;
+      written = rec;
+    }
+    const tol = o.readBackToleranceAbs ?? defaultToleranceAbs(cmd.value);
+    const before = (intent?.data as { presentValue?: unknown } | undefined)?.presentValue;
+    const presentValueBefore = typeof before === 'number' ? before : undefined;
+    const base: Record<string, unknown> = {
+      settledAfterRestart: true,
+      ...(intent ? { intentSeq: intent.seq } : {}),
+      ...(presentValueBefore !== undefined ? { presentValueBefore } : {}),
+    };
+    if (!intent && !written) {
+      const reason = 'not written before the crash: the command was claimed, but no write intent was recorded (the writer records it before every write)';
+      return this.failed(cmd, reason, records, undefined, base);
+    }
+    let plant: number | undefined;
+    let readError = '';
+    const attempts = Math.max(1, o.settleReadAttempts ?? 3);
+    for (let i = 0; i < attempts && plant === undefined; i++) {
+      try {
+        plant = await o.transport.readCurrent();
+      } catch (err) {
+        readError = message(err);
+      }
+    }
+    if (plant === undefined) {
+      const reason = `the plant could not be read after a restart (${readError}): whether the write before the crash reached it is unknown`;
+      const result = this.result(cmd, 'unknown', reason);
+      await this.append(cmd, 'write', result, records, base);
+      return { result, reason, alarm: true, records };
+    }
+    const holds = Math.abs(plant - cmd.value) <= tol;
+    if (!written && !holds) {
+      return this.failed(cmd, `not written before the crash: the plant holds ${plant}, the command's value is ${cmd.value} (tolerance ${tol})`, records, plant, base);
+    }
+    const already = presentValueBefore !== undefined && Math.abs(presentValueBefore - cmd.value) <= tol;
+    const note = !holds
+      ? `read back after restart: the plant holds ${plant}, wrote ${cmd.value} (tolerance ${tol})`
+      : `plant confirmed after restart: it holds ${plant} (command value ${cmd.value}, tolerance ${tol}); ` +
+        (already ? 'it held that value already before the write' : `the write before the crash reached it (it held ${presentValueBefore ?? '?'} before)`);
+    if (!written) {
+      await this.append(cmd, 'write', this.result(cmd, 'written'), records, { ...base, ...(presentValueBefore !== undefined ? { presentValue: presentValueBefore } : {}), note });
+    }
+    const reason = holds ? undefined : note;
+    const result = this.result(cmd, 'written', reason, plant, holds);
+    await this.append(cmd, 'readback', result, records, { ...base, toleranceAbs: tol, note });
+    return { result, reason, alarm: !holds, records };
   }
 
   /** The result as sent to the gate, signed with the gate's key (the gate ignores unsigned results). */
@@ -198,9 +339,9 @@ export class CommandWriter {
   }
 
   /** A write that could not be made or that the plant refused: one 'write' record, outcome 'failed', alarm. */
-  private async failed(cmd: Command, reason: string, records: LedgerRecord[], presentValue?: number): Promise<WriterOutcome> {
+  private async failed(cmd: Command, reason: string, records: LedgerRecord[], presentValue?: number, extra: Record<string, unknown> = {}): Promise<WriterOutcome> {
     const result = this.result(cmd, 'failed', reason);
-    await this.append(cmd, 'write', result, records, presentValue !== undefined ? { presentValue } : {});
+    await this.append(cmd, 'write', result, records, { ...extra, ...(presentValue !== undefined ? { presentValue } : {}) });
     return { result, reason, alarm: true, records };
   }
 

@@ -135,8 +135,13 @@ export interface WriteResult {
   asset: string;
   tag: string;
   value: number;
-  /** written: the plant accepted the write; refused: the writer would not write; failed: the write errored. */
-  outcome: 'written' | 'refused' | 'failed';
+  /**
+   * written: the plant accepted the write; refused: the writer would not write; failed: the write errored
+   * (or, settled after a restart, the plant does not hold the value: not written before the crash);
+   * unknown: settled after a restart, the plant could not be read, so whether the write before the crash
+   * reached it is not known (the gate fails the change safely).
+   */
+  outcome: 'written' | 'refused' | 'failed' | 'unknown';
   reason?: string;
   /** Value read back after the write, and whether it matches. */
   readBackValue?: number;
@@ -156,6 +161,12 @@ export type LedgerEventType =
   | 'proposal'
   | 'decision'
   | 'command'
+  /**
+   * A writer's write-ahead record, fsync'ed BEFORE it writes to the plant: `{ commandId, value,
+   * presentValue, ... }`. An intent without a 'write' result after it means the process died around
+   * the write; after a restart the writer settles it from the plant's present value.
+   */
+  | 'write-intent'
   | 'write'
   | 'readback'
   | 'expired'

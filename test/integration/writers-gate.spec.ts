@@ -107,7 +107,7 @@ describe('approval → twin-opcua-write → plant simulator (Node-RED, real part
     const recs = readFileSync(ledgerPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LedgerRecord);
     const types = recs.filter((r) => r.proposalId === p.id).map((r) => r.type);
     // the writer's records sit between the command and the gate's close, each result recorded once
-    expect(types).to.deep.equal(['proposal', 'decision', 'command', 'write', 'readback']);
+    expect(types).to.deep.equal(['proposal', 'decision', 'command', 'write-intent', 'write', 'readback']);
     expect((await verifyLedgerFile(ledgerPath)).ok).to.equal(true);
 
     // the same signed command again (a replay on the wire) is refused by the writer, not written twice

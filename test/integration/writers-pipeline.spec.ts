@@ -3,7 +3,7 @@
 // PLCs do: applied at once, applied a little after the write is acknowledged, or held by a local
 // clamp. Covers what the node specs cannot arrange with the simulator: serialisation of concurrent
 // commands, read-back retries, read-back tolerance, and a value that cannot be read.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -114,7 +114,7 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
     expect(srv.plc.writes).to.deep.equal([205, 220]);
     const recs = await ledger.readAll();
     expect(recs.map((r) => [r.type, (r.data as { presentValue?: number }).presentValue])).to.deep.equal([
-      ['write', 190], ['readback', undefined], ['write', 205], ['readback', undefined],
+      ['write-intent', 190], ['write', 190], ['readback', undefined], ['write-intent', 205], ['write', 205], ['readback', undefined],
     ]);
   });
 
@@ -173,6 +173,148 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
     expect(out.reason).to.match(/before it could be written/);
     expect(srv.plc.writes).to.deep.equal([]);
     expect((await ledger.readAll()).map((r) => r.type)).to.deep.equal(['refused']);
+  });
+
+  describe('write-ahead intent and settling a command left open by a crash (never written twice)', function () {
+    /**
+     * The ledger as a process that dies at one append: `before` = it dies just before the record of
+     * that type lands (the record is lost), `after` = just after it is durable. Either way the append
+     * rejects, so the writer stops there, as a killed process would.
+     */
+    const dying = (inner: Ledger, type: string, when: 'before' | 'after'): Ledger => ({
+      location: inner.location,
+      readAll: () => inner.readAll(),
+      close: async () => undefined,
+      append: async (entry) => {
+        if (entry.type !== type) return inner.append(entry);
+        if (when === 'after') await inner.append(entry);
+        throw new Error(`killed ${when} the ${type} record`);
+      },
+    });
+    const writerOn = (l: Ledger, nowMs?: () => number, settleReadAttempts = 2) =>
+      new CommandWriter({
+        writerId: 'it', key: KEY, target: { asset: ASSET, tag: TAG }, envelope: env, envelopeVersion: version,
+        usedCommands: used, ledger: l, transport: opcuaTransport(conn, `ns=1;s=${TAG}`, 500), nowMs, settleReadAttempts,
+      });
+    const types = async (id: string) =>
+      (await ledger.readAll()).filter((r) => (r.data as { commandId?: string }).commandId === id).map((r) => `${r.type}:${(r.data as { outcome?: string }).outcome ?? ''}`);
+
+    it('records the intent (command, value, present value) before the write, and the write only after it', async function () {
+      const cmd = command({ value: 204 });
+      // the plant's write handler sees the ledger as it is at the moment of the write
+      let atWrite: string[] = [];
+      const orig = srv.plc.writes.push.bind(srv.plc.writes);
+      srv.plc.writes.push = (...v: number[]) => {
+        // the file as it is on disk at this moment (synchronously: nothing can be appended meanwhile)
+        atWrite = readFileSync(ledger.location, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => (JSON.parse(l) as { type: string }).type);
+        return orig(...v);
+      };
+      try {
+        await writer().execute(cmd);
+      } finally {
+        delete (srv.plc.writes as { push?: unknown }).push;
+      }
+      const recs = await ledger.readAll();
+      expect(recs[0]).to.include({ type: 'write-intent', proposalId: 'p' });
+      expect(recs[0]!.data).to.include({ commandId: cmd.id, value: 204, presentValue: 190, step: 1, steps: 1, toleranceAbs: 0.5, writer: 'it' });
+      expect(atWrite, 'the ledger on disk when the plant took the value').to.deep.equal(['write-intent']);
+      expect(srv.plc.writes).to.deep.equal([204]);
+    });
+
+    it('killed after the plant took the value, before the write record: re-sent, it is settled as written and read back (plant confirmed), not written again', async function () {
+      const cmd = command({ value: 204 });
+      let err: Error | undefined;
+      await writerOn(dying(ledger, 'write', 'before')).execute(cmd).catch((e: Error) => (err = e));
+      expect(err?.message).to.match(/killed before the write record/);
+      expect(srv.plc.writes).to.deep.equal([204]);
+      expect(await types(cmd.id)).to.deep.equal(['write-intent:']);
+
+      // "restart": a new writer over the same stores; the gate re-sends the same command
+      const out = await writerOn(ledger).execute(cmd);
+      expect(out.refusal).to.equal(undefined);
+      expect(out.result).to.include({ commandId: cmd.id, outcome: 'written', readBackOk: true, readBackValue: 204 });
+      expect(out.alarm).to.equal(false);
+      expect(srv.plc.writes, 'never written twice').to.deep.equal([204]);
+      expect(await types(cmd.id)).to.deep.equal(['write-intent:', 'write:written', 'readback:written']);
+      const [, w, rb] = (await ledger.readAll()).filter((r) => (r.data as { commandId?: string }).commandId === cmd.id);
+      expect(w!.data).to.include({ settledAfterRestart: true, presentValue: 190, presentValueBefore: 190 });
+      expect((rb!.data as { note: string }).note).to.match(/^plant confirmed after restart: it holds 204 .*reached it \(it held 190 before\)/);
+
+      // once settled, the ledger has its result: a further copy is a plain replay
+      const again = await writerOn(ledger).execute(cmd);
+      expect(again.refusal).to.equal('REPLAYED');
+      expect(srv.plc.writes).to.deep.equal([204]);
+    });
+
+    it('killed right after the intent, before the write: settled as failed "not written before the crash"', async function () {
+      const cmd = command({ value: 204 });
+      await writerOn(dying(ledger, 'write-intent', 'after')).execute(cmd).catch(() => undefined);
+      expect(srv.plc.writes).to.deep.equal([]);
+      const out = await writerOn(ledger).execute(cmd);
+      expect(out.result).to.include({ outcome: 'failed' });
+      expect(out.reason).to.equal("not written before the crash: the plant holds 190, the command's value is 204 (tolerance 0.5)");
+      expect(out.alarm).to.equal(true);
+      expect(srv.plc.writes).to.deep.equal([]);
+      expect(await types(cmd.id)).to.deep.equal(['write-intent:', 'write:failed']);
+    });
+
+    it('killed after the claim, before the intent: settled as failed without reading the plant (no intent, no write)', async function () {
+      const cmd = command({ value: 204 });
+      await writerOn(dying(ledger, 'write-intent', 'before')).execute(cmd).catch(() => undefined);
+      expect(used.has(cmd.id)).to.equal(true);
+      srv.plc.value = 204; // even a plant that happens to hold the value: this writer never wrote it
+      const out = await writerOn(ledger).execute(cmd);
+      expect(out.result).to.include({ outcome: 'failed' });
+      expect(out.reason).to.match(/^not written before the crash: the command was claimed, but no write intent was recorded/);
+      expect(srv.plc.writes).to.deep.equal([]);
+      expect(await types(cmd.id)).to.deep.equal(['write:failed']);
+    });
+
+    it('killed after the write record, before the read-back: only the read-back is recorded after the restart', async function () {
+      const cmd = command({ value: 204 });
+      await writerOn(dying(ledger, 'readback', 'before')).execute(cmd).catch(() => undefined);
+      const out = await writerOn(ledger).execute(cmd);
+      expect(out.result).to.include({ outcome: 'written', readBackOk: true, readBackValue: 204 });
+      expect(srv.plc.writes).to.deep.equal([204]);
+      expect(await types(cmd.id)).to.deep.equal(['write-intent:', 'write:written', 'readback:written']);
+    });
+
+    it('a plant that cannot be read when settling: outcome unknown with the reason and an alarm; nothing written', async function () {
+      const cmd = command({ value: 204 });
+      await writerOn(dying(ledger, 'write', 'before')).execute(cmd).catch(() => undefined);
+      srv.plc.readable = false;
+      const out = await writerOn(ledger).execute(cmd);
+      expect(out.result).to.include({ outcome: 'unknown' });
+      expect(out.reason).to.match(/could not be read after a restart \(.*BadSensorFailure.*\): whether the write before the crash reached it is unknown/);
+      expect(out.alarm).to.equal(true);
+      expect(srv.plc.writes).to.deep.equal([204]);
+      expect(await types(cmd.id)).to.deep.equal(['write-intent:', 'write:unknown']);
+    });
+
+    it('a command that expired while the process was down is still settled (settling writes nothing); one never claimed is refused as EXPIRED', async function () {
+      const now = Date.now();
+      const cmd = command({ value: 204, issuedTsMs: now, expiresTsMs: now + 1000 });
+      await writerOn(dying(ledger, 'write', 'before'), () => now).execute(cmd).catch(() => undefined);
+      const late = () => now + 60_000;
+      const out = await writerOn(ledger, late).execute(cmd);
+      expect(out.result).to.include({ outcome: 'written', readBackOk: true });
+      expect(srv.plc.writes).to.deep.equal([204]);
+
+      const unclaimed = command({ value: 206, issuedTsMs: now, expiresTsMs: now + 1000 });
+      const refused = await writerOn(ledger, late).execute(unclaimed);
+      expect(refused.refusal).to.equal('EXPIRED');
+      expect(srv.plc.writes).to.deep.equal([204]);
+    });
+
+    it('a copy of a command arriving while it is being executed is refused as REPLAYED, not settled', async function () {
+      srv.plc.mode = { kind: 'delayed', delayMs: 300 };
+      const cmd = command({ value: 204 });
+      // two writers (two nodes wired to one gate output), the same command at once
+      const [a, b] = await Promise.all([writerOn(ledger).execute(cmd), writerOn(ledger).execute(cmd)]);
+      expect([a.refusal, b.refusal].filter(Boolean)).to.deep.equal(['REPLAYED']);
+      expect(srv.plc.writes).to.deep.equal([204]);
+      expect((await types(cmd.id)).filter((t) => t.startsWith('write'))).to.deep.equal(['write-intent:', 'write:written']);
+    });
   });
 
   it('default read-back tolerance is half a unit in the last decimal; received things are described within bounds', function () {

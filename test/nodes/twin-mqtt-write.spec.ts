@@ -169,8 +169,10 @@ describe('twin-mqtt-write (node, aedes)', function () {
       expect(out.results[0].payload).to.include({ commandId: cmd.id, outcome: 'written', readBackValue: 196.5, readBackOk: true });
       expect(plant.sim.snapshot().truth[TAG]).to.equal(196.5);
       const recs = t.ledgerRecords();
-      expect(recs.map((r) => r.type)).to.deep.equal(['write', 'readback']);
-      expect(recs[0].data).to.include({ presentValue: 190 });
+      expect(recs.map((r) => r.type)).to.deep.equal(['write-intent', 'write', 'readback']);
+      // the intent is durable before the publish: command, value and the value the plant reported before it
+      expect(recs[0].data).to.include({ commandId: cmd.id, value: 196.5, presentValue: 190 });
+      expect(recs[1].data).to.include({ presentValue: 190 });
     });
 
     it('a DCMD the PLC refuses (outside its 150..260) is not reported back: written, read-back failed, alarm', async function () {
@@ -185,7 +187,7 @@ describe('twin-mqtt-write (node, aedes)', function () {
       // report by exception: an unchanged setpoint is not in DDATA, so nothing comes back
       expect(out.alarms[0].payload.reason).to.match(/read-back failed: no value seen/);
       expect(plant.sim.snapshot().truth[TAG]).to.equal(250);
-      expect(t.ledgerRecords().map((r) => r.type)).to.deep.equal(['write', 'readback']);
+      expect(t.ledgerRecords().map((r) => r.type)).to.deep.equal(['write-intent', 'write', 'readback']);
     });
   });
 
@@ -206,7 +208,7 @@ describe('twin-mqtt-write (node, aedes)', function () {
       expect(plant.state.commands[0]).to.include({ value: 197, commandId: cmd.id });
       expect(plant.state.commands[0].tsMs).to.be.a('number');
       expect(out.results[0].payload).to.include({ outcome: 'written', readBackValue: 197, readBackOk: true });
-      expect(t.ledgerRecords().map((r) => r.type)).to.deep.equal(['write', 'readback']);
+      expect(t.ledgerRecords().map((r) => r.type)).to.deep.equal(['write-intent', 'write', 'readback']);
     });
 
     it('a plant that does not take the value: written, read-back mismatch with the value it reports, alarm', async function () {
@@ -232,7 +234,7 @@ describe('twin-mqtt-write (node, aedes)', function () {
       await t.send(t.command(ASSET, { value: 230, fromValue: 194 }), out); // a 36 step
       expect(plant.state.commands.map((c) => c.value)).to.deep.equal([194]);
       expect(t.ledgerRecords().map((r) => `${r.type}${(r.data as { refusal?: string }).refusal ? ':' + (r.data as { refusal: string }).refusal : ''}`)).to.deep.equal([
-        'refused:BAD_SIGNATURE', 'write', 'readback', 'refused:REPLAYED', 'refused:OUTSIDE_ENVELOPE',
+        'refused:BAD_SIGNATURE', 'write-intent', 'write', 'readback', 'refused:REPLAYED', 'refused:OUTSIDE_ENVELOPE',
       ]);
       // refusals, each with code REFUSED (a Catch node tells them from malformed input, BAD_PAYLOAD)
       expect(t.rec().errors('w').map((e) => e.code)).to.deep.equal(['REFUSED', 'REFUSED', 'REFUSED']);

@@ -138,9 +138,11 @@ describe('twin-opcua-write (node, plant simulator over OPC UA)', function () {
     expect(await serverValue()).to.equal(197.5);
     expect(plant.sim.snapshot().truth[TAG]).to.equal(197.5);
     const recs = ledgerRecords().filter((x) => (x.data as { commandId?: string }).commandId === cmd.id);
-    expect(recs.map((x) => x.type)).to.deep.equal(['write', 'readback']);
-    expect(recs[0].data).to.include({ outcome: 'written', presentValue: 190 });
-    expect(recs[1].data).to.include({ readBackValue: 197.5, readBackOk: true });
+    expect(recs.map((x) => x.type)).to.deep.equal(['write-intent', 'write', 'readback']);
+    // write-ahead: the intent (command, value, present value) is in the ledger before the write
+    expect(recs[0].data).to.include({ commandId: cmd.id, value: 197.5, presentValue: 190 });
+    expect(recs[1].data).to.include({ outcome: 'written', presentValue: 190 });
+    expect(recs[2].data).to.include({ readBackValue: 197.5, readBackOk: true });
     expect((await verifyLedgerFile(ledgerPath)).ok).to.equal(true);
     expect(rec.lastStatus('w')).to.include({ fill: 'green' });
   });
@@ -194,7 +196,7 @@ describe('twin-opcua-write (node, plant simulator over OPC UA)', function () {
     expect(out.results[0].payload.reason).to.match(/^REPLAYED/);
     expect(await serverValue()).to.equal(191);
     const types = ledgerRecords().map((x) => `${x.type}${(x.data as { refusal?: string }).refusal ? ':' + (x.data as { refusal: string }).refusal : ''}`);
-    expect(types).to.deep.equal(['write', 'readback', 'refused:REPLAYED', 'refused:REPLAYED']);
+    expect(types).to.deep.equal(['write-intent', 'write', 'readback', 'refused:REPLAYED', 'refused:REPLAYED']);
     expect(rec.errors('w').map((e) => e.code)).to.deep.equal(['REFUSED', 'REFUSED']);
   });
 
@@ -275,8 +277,8 @@ describe('twin-opcua-write (node, plant simulator over OPC UA)', function () {
     expect(out.alarms[0].payload).to.deep.equal({ asset, tag: TAG, commandId: cmd.id, reason: out.results[0].payload.reason });
     expect(await serverValue()).to.equal(250);
     const r = ledgerRecords();
-    expect(r.map((x) => x.type)).to.deep.equal(['write']);
-    expect(r[0].data).to.include({ outcome: 'failed', commandId: cmd.id });
+    expect(r.map((x) => x.type)).to.deep.equal(['write-intent', 'write']);
+    expect(r[1].data).to.include({ outcome: 'failed', commandId: cmd.id });
     expect(rec.lastStatus('w')).to.include({ fill: 'red' });
   });
 

@@ -15,6 +15,8 @@ import { NotifyingMemoryLedger } from '../support/control-gate-ledger.js';
 import { ManualScheduler, settle } from '../support/control-manual-scheduler.js';
 import { TAG, envelope, gateConfig, proposal, reading } from '../support/control-gate-fixtures.js';
 import { forged, result } from '../support/control-gate-results.js';
+import { KEY, result as unsignedResult } from '../support/control-gate-fixtures.js';
+import { signResult } from '../../runtime/control/gate-result-signature.js';
 
 interface Rig {
   gate: Gate;
@@ -291,6 +293,59 @@ describe('approval gate with its ledger', function () {
       expect(last).to.include({ type: 'expired' });
       expect(last.data).to.include({ state: 'failed', commandId: a.commands[0]!.command.id });
       expect(b.gate.views()[0]!.state).to.equal('failed');
+    });
+
+    /** Step 1 of a 3-step ramp issued, the writer's write-ahead intent recorded, then the process died. */
+    async function killedAfterIntent(): Promise<{ a: Rig; c1: Command }> {
+      const a = await rig();
+      await fresh(a);
+      await a.gate.proposal(proposal('p1', 200, 212)); // ramp 204, 208, 212
+      await approve(a.gate, 'p1', 'alice');
+      const c1 = a.commands[0]!.command;
+      await a.ledger.append({ type: 'write-intent', asset: c1.asset, tag: c1.tag, proposalId: c1.proposalId, data: { commandId: c1.id, value: c1.value, presentValue: 200 } });
+      a.gate.close();
+      return { a, c1 };
+    }
+
+    it('re-sends a command that expired during the restart while it still waits for its result (the grace): a writer settles it; a write-intent is not a result', async function () {
+      const { a, c1 } = await killedAfterIntent();
+      const atKill = [...a.ledger.records];
+      // 12 s: past the command's expiry (10 s), inside the grace (5 s more)
+      const clock = new ManualScheduler(12_000);
+      const b = await rig(gateConfig(), a.ledger.records, clock);
+      expect(b.commands).to.deep.equal([{ command: c1, replay: true }]);
+      expect(b.gate.views()[0]!.state).to.equal('approved');
+      // the writer found the plant holding 204: settled as written and read back; the ramp goes on
+      await b.gate.result(result(c1, 'written', 12_001));
+      expect(b.gate.views()[0]!.state).to.equal('approved');
+      await fresh(b);
+      await clock.advanceTo(42_010); // dwell 30 s after the settled result
+      expect(b.commands.map((c) => [c.command.step, c.command.value, c.command.fromValue, c.replay])).to.deep.equal([
+        [1, 204, 200, true],
+        [2, 208, 204, false],
+      ]);
+      // past the grace nothing is re-sent: the gate records the command as expired without a result
+      const c = await rig(gateConfig(), atKill, new ManualScheduler(15_000));
+      expect(c.commands).to.have.length(0);
+      expect(c.ledger.records.at(-1)).to.include({ type: 'expired' });
+    });
+
+    it("a result settled as 'unknown' (the plant could not be read after the restart) fails the change: no further step, also after another restart", async function () {
+      const { a, c1 } = await killedAfterIntent();
+      const clock = new ManualScheduler(5_000);
+      const b = await rig(gateConfig(), a.ledger.records, clock);
+      expect(b.commands.map((c) => c.replay)).to.deep.equal([true]);
+      const unknown = signResult(KEY, { ...unsignedResult(c1, 'unknown', 5_001), reason: 'the plant could not be read after a restart (BadSensorFailure)' });
+      expect((await b.gate.result(unknown)).ok).to.equal(true);
+      expect(b.gate.views()[0]).to.include({ state: 'failed' });
+      expect(b.gate.views()[0]!.reason).to.match(/^step 1: unknown: the plant could not be read/);
+      await fresh(b);
+      await clock.advanceTo(200_000);
+      expect(b.commands).to.have.length(1);
+      b.gate.close();
+      const c = await rig(gateConfig(), b.ledger.records, new ManualScheduler(210_000));
+      expect(c.gate.views()[0]!.state).to.equal('failed');
+      expect(c.commands).to.have.length(0);
     });
 
     it('continues a ramp after a restart from the written step (re-checked at write time); the written step is never issued again', async function () {
