@@ -22,7 +22,8 @@
  *     'write' written (when it was missing) + 'readback' ok, with a note "confirmed after restart";
  *     different → 'write' failed "not written before the crash" (or, when the 'write' record was
  *     already there, a 'readback' that does not match); unreadable → 'write' with outcome 'unknown',
- *     which the gate treats as a failed step (no further steps).
+ *     which the gate treats as a failed step (no further steps); also unknown when a later command
+ *     wrote the setpoint after this one's intent (the plant's value no longer tells).
  * The settling lives here, not in the gate, because only the writer can read the plant (it holds the
  * transport, the node id / topic and the tolerance) and only it knows whether it got as far as its
  * intent; the gate just re-sends the unanswered command and acts on the result like any other.
@@ -265,9 +266,13 @@ export class CommandWriter {
     const o = this.o;
     let intent: LedgerRecord | undefined;
     let written: LedgerRecord | undefined;
+    /** A write to this setpoint intended after this command's: the plant's value is no longer evidence. */
+    let overwrittenBy: string | undefined;
     for (const rec of await o.ledger.readAll()) {
       if (rec.type === 'write-intent') {
-        if ((rec.data as { commandId?: unknown })?.commandId === cmd.id) intent = rec;
+        const id = (rec.data as { commandId?: unknown })?.commandId;
+        if (id === cmd.id) intent = rec;
+        else if ((intent || written) && rec.asset === cmd.asset && rec.tag === cmd.tag) overwrittenBy = String(id);
         continue;
       }
       const r = resultOf(rec);
@@ -286,6 +291,13 @@ export class CommandWriter {
     if (!intent && !written) {
       const reason = 'not written before the crash: the command was claimed, but no write intent was recorded (the writer records it before every write)';
       return this.failed(cmd, reason, records, undefined, base);
+    }
+    if (overwrittenBy !== undefined) {
+      // e.g. a copy arriving long after the gate gave up on it: later writes make the plant's value say nothing about this one
+      const reason = `the setpoint was written again since (command ${overwrittenBy}): whether this command reached the plant before the crash is unknown`;
+      const result = this.result(cmd, 'unknown', reason);
+      await this.append(cmd, 'write', result, records, base);
+      return { result, reason, alarm: true, records };
     }
     let plant: number | undefined;
     let readError = '';

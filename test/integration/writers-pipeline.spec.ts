@@ -291,6 +291,17 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
       expect(await types(cmd.id)).to.deep.equal(['write-intent:', 'write:unknown']);
     });
 
+    it('a copy arriving after the setpoint was written again by a later command: unknown (the plant no longer tells), not failed', async function () {
+      const a = command({ value: 204 });
+      await writerOn(dying(ledger, 'write', 'before')).execute(a).catch(() => undefined);
+      const b = await writerOn(ledger).execute(command({ value: 206, fromValue: 204 }));
+      expect(b.result).to.include({ outcome: 'written', readBackOk: true });
+      const out = await writerOn(ledger).execute(a);
+      expect(out.result).to.include({ outcome: 'unknown' });
+      expect(out.reason).to.match(/written again since \(command .+\): whether this command reached the plant before the crash is unknown/);
+      expect(srv.plc.writes).to.deep.equal([204, 206]);
+    });
+
     it('a command that expired while the process was down is still settled (settling writes nothing); one never claimed is refused as EXPIRED', async function () {
       const now = Date.now();
       const cmd = command({ value: 204, issuedTsMs: now, expiresTsMs: now + 1000 });

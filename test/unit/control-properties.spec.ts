@@ -1,14 +1,19 @@
 // Model-based property tests (fast-check) of the approval gate with its ledger, a restartable
 // process and a writer with a single-use store. Whatever the sequence of proposals, decisions by
 // various users, readings (fresh, stale, bad, interlock off), policy switches, passing time, write
-// outcomes (written, read-back mismatch, refused, failed, lost, written-then-crashed), replays of
-// commands and results, and restarts (a new gate over the same ledger):
+// outcomes (written, read-back mismatch, refused, failed, lost, crashes after the claim, after the
+// write-ahead intent and after the write), replays of commands and results, and restarts (a new gate
+// over the same ledger):
 //   (a) no command the gate emits lies outside the envelope, judged against the plant's TRUE value,
 //       the true time of the last write and the readings the gate was given;
 //   (b) no command is emitted without the approvals the rules require, recorded in the ledger before it;
 //   (c) no step gets two different commands, a re-emitted command is identical to the recorded one,
 //       no new command is emitted while an earlier one could still be executed, and no command id is
-//       executed twice.
+//       executed twice;
+//   (d) the writer's account matches the plant: a command re-sent after a crash is settled from the
+//       plant (runtime/control/writer.ts), never written again, and the first result for a command
+//       that reached the plant says written (the finding of the crash test: no longer "failed" or
+//       REPLAYED for a write the plant took).
 import { expect } from 'chai';
 import fc from 'fast-check';
 import type { Command, Decision, LedgerRecord, Proposal, WriteResult } from '../../runtime/model/control.js';
@@ -24,7 +29,11 @@ import { NotifyingMemoryLedger } from '../support/control-gate-ledger.js';
 import { ManualScheduler, settle } from '../support/control-manual-scheduler.js';
 import { ASSET, KEY, TAG, envelope, gateConfig, proposal } from '../support/control-gate-fixtures.js';
 
-type WriteOutcome = 'ok' | 'readbackMismatch' | 'refuse' | 'fail' | 'lost' | 'crashAfterWrite';
+/**
+ * What the writer does with the next queued command. For a command it must settle after a crash,
+ * 'fail' means the plant cannot be read (outcome unknown); any other value reads the plant.
+ */
+type WriteOutcome = 'ok' | 'readbackMismatch' | 'refuse' | 'fail' | 'lost' | 'crashAfterClaim' | 'crashAfterIntent' | 'crashAfterWrite';
 
 type Action =
   | { kind: 'propose'; delta: number; offset: number; ttlMs: number; quality: 'good' | 'uncertain' | 'bad' }
@@ -45,7 +54,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('decide' as const), pick: fc.nat(), user: fc.constantFrom('alice', 'bob', 'carol'), verdict: fc.constantFrom('approve', 'approve', 'approve', 'approve', 'approve', 'approve', 'approve', 'reject') as fc.Arbitrary<'approve' | 'reject'> }) },
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('reading' as const), tag: fc.constantFrom(TAG, TAG, 'mode'), ageMs: fc.constantFrom(0, 0, 0, 0, 2_000, 70_000), quality: fc.constantFrom('good', 'good', 'good', 'good', 'good', 'good', 'uncertain', 'bad') as fc.Arbitrary<'good' | 'uncertain' | 'bad'>, mode: fc.constantFrom(1, 1, 1, 0) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.constantFrom(1, 500, 5_000, 16_000, 31_000, 61_000), report: fc.constantFrom(true, true, false) }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('write' as const), outcome: fc.constantFrom('ok', 'ok', 'ok', 'readbackMismatch', 'refuse', 'fail', 'lost', 'crashAfterWrite') as fc.Arbitrary<WriteOutcome>, recordInLedger: fc.boolean() }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('write' as const), outcome: fc.constantFrom('ok', 'ok', 'ok', 'readbackMismatch', 'refuse', 'fail', 'lost', 'crashAfterClaim', 'crashAfterIntent', 'crashAfterWrite', 'crashAfterWrite') as fc.Arbitrary<WriteOutcome>, recordInLedger: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('replayCommand' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('replayResult' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('policy' as const), enabled: fc.boolean() }) },
@@ -64,6 +73,12 @@ class World {
   lastWriteMs: number | undefined;
   readings = new Map<string, Reading>();
   used = new Set<string>();
+  /** The writer's write-ahead records and its final results (both in the ledger: they survive restarts). */
+  intents: string[] = [];
+  finals = new Set<string>();
+  /** The first result the writer gave for each command (property d). */
+  firstResult = new Map<string, WriteResult>();
+  settled = { written: 0, failed: 0, unknown: 0 };
   executions = new Map<string, number>();
   queue: Command[] = [];
   emitted: Array<{ command: Command; replay: boolean; atMs: number }> = [];
@@ -163,6 +178,16 @@ class World {
   }
 
   async deliver(r: WriteResult, recordInLedger: boolean): Promise<void> {
+    // A refusal of a copy of a command whose result the writer has recorded (REPLAYED, or EXPIRED for
+    // a late copy) is no account of the write: the recorded result is.
+    const replayed = r.outcome === 'refused' && /REPLAYED/.test(r.reason ?? '');
+    const first = !replayed && !this.finals.has(r.commandId);
+    if (!replayed) this.finals.add(r.commandId);
+    if (first) {
+      this.firstResult.set(r.commandId, r);
+      // (d) a write the plant took is never first reported as not written (failed, refused): written, or unknown when the plant cannot tell
+      if (this.executions.has(r.commandId)) expect(r.outcome, `command ${r.commandId} reached the plant, first result ${r.outcome} ${r.reason ?? ''}`).to.be.oneOf(['written', 'unknown']);
+    }
     if (recordInLedger) await this.ledger.append({ type: r.readBackOk !== undefined ? 'readback' : r.outcome === 'refused' ? 'refused' : 'write', asset: r.asset, tag: r.tag, proposalId: r.proposalId, data: r });
     this.results.push(r);
     this.answered.add(r.commandId);
@@ -177,17 +202,38 @@ class World {
     const res = (o: WriteResult['outcome'], extra: Partial<WriteResult> = {}): WriteResult =>
       signResult(KEY, { commandId: c.id, proposalId: c.proposalId, asset: c.asset, tag: c.tag, value: c.value, outcome: o, writer: 'w', tsMs: nowMs, ...extra });
     const v = verifyCommand(KEY, c, { asset: ASSET, tag: TAG }, nowMs);
+    // As writer.ts: a command claimed before (a crash) with no final result is settled from the plant,
+    // expired or not, and never written again.
+    if (this.used.has(c.id) && !this.finals.has(c.id) && (v.ok || v.refusal === 'EXPIRED')) {
+      let r: WriteResult;
+      const at = this.intents.indexOf(c.id);
+      if (at < 0) r = res('failed', { reason: 'not written before the crash (no write intent)' });
+      else if (at < this.intents.length - 1) r = res('unknown', { reason: 'the setpoint was written again since' });
+      else if (outcome === 'fail') r = res('unknown', { reason: 'the plant could not be read after a restart' });
+      else if (this.plant === c.value) r = res('written', { readBackOk: true, readBackValue: this.plant });
+      else r = res('failed', { reason: `not written before the crash: the plant holds ${this.plant}` });
+      this.settled[r.outcome === 'written' ? 'written' : r.outcome === 'unknown' ? 'unknown' : 'failed']++;
+      // (d) the account matches the plant: written exactly when it holds the value
+      expect(r.outcome === 'written', `settled ${c.id} as ${r.outcome}, plant ${this.plant}, value ${c.value}`).to.equal(r.outcome !== 'unknown' && at >= 0 && this.plant === c.value);
+      return this.deliver(r, recordInLedger);
+    }
     if (!v.ok) return this.deliver(res('refused', { reason: v.refusal }), recordInLedger);
     if (this.used.has(c.id)) return this.deliver(res('refused', { reason: 'REPLAYED' }), recordInLedger);
     this.used.add(c.id); // claim before the write (and before the writer's own envelope check, as writer.ts does)
+    if (outcome === 'crashAfterClaim') return this.restart();
     if (outcome === 'refuse') return this.deliver(res('refused', { reason: 'OUTSIDE_ENVELOPE' }), recordInLedger);
     if (outcome === 'fail') return this.deliver(res('failed', { reason: 'BadOutOfService' }), recordInLedger);
+    this.intents.push(c.id); // the write-ahead record, durable before the write
+    if (outcome === 'crashAfterIntent') return this.restart();
     this.executions.set(c.id, (this.executions.get(c.id) ?? 0) + 1);
     expect(this.executions.get(c.id), `command ${c.id} executed twice`).to.equal(1);
     this.lastWriteMs = nowMs;
     if (outcome === 'readbackMismatch') return this.deliver(res('written', { readBackOk: false, readBackValue: this.plant }), recordInLedger);
     this.plant = c.value;
-    if (outcome === 'lost') return;
+    if (outcome === 'lost') {
+      this.finals.add(c.id); // recorded by the writer, lost on its way to the gate
+      return;
+    }
     if (outcome === 'crashAfterWrite') return this.restart();
     return this.deliver(res('written', { readBackOk: true, readBackValue: c.value }), recordInLedger);
   }
@@ -283,6 +329,7 @@ describe('approval gate properties (fast-check)', function () {
 
   it('no command outside the envelope, without its approvals, twice for a step, or executed twice', async function () {
     const stats: string[] = [];
+    const settled = { written: 0, failed: 0, unknown: 0 };
     let commands = 0;
     let executed = 0;
     await fc.assert(
@@ -306,6 +353,7 @@ describe('approval gate properties (fast-check)', function () {
         stats.push(states.join(','));
         commands += w.emitted.filter((e) => !e.replay).length;
         executed += w.executions.size;
+        for (const k of ['written', 'failed', 'unknown'] as const) settled[k] += w.settled[k];
       }),
       // a fixed seed keeps `npm test` reproducible; GATE_PROPS_SEED explores others
       { numRuns: 200, seed: Number(process.env.GATE_PROPS_SEED ?? 20261125) },
@@ -318,6 +366,11 @@ describe('approval gate properties (fast-check)', function () {
     // the properties were exercised, not passed vacuously
     expect(commands).to.be.greaterThan(100);
     expect(executed).to.be.greaterThan(40);
+    // commands left open by a crash were settled every way (written, not written, plant unreadable)
+    expect(settled.written, JSON.stringify(settled)).to.be.greaterThan(0);
+    expect(settled.failed, JSON.stringify(settled)).to.be.greaterThan(0);
+    expect(settled.unknown, JSON.stringify(settled)).to.be.greaterThan(0);
+    if (process.env.GATE_PROPS_DEBUG) console.log('settled after a crash:', settled);
   });
 
   it('keeps the same ledger whether it knows recorded results from onAppend or by reading the ledger', async function () {
