@@ -229,6 +229,11 @@ describe('browser: the demo line, approved and rejected on the approvals page', 
     const readback = history.getByRole('row').filter({ hasText: 'read-back' }).filter({ hasText: `ok: ${fmt1(p.proposedValue)}` });
     expect(await readback.count()).to.be.at.least(1);
     expect(await readback.first().getByRole('cell').nth(3).innerText()).to.equal('write zone3_sp');
+    // the writer's write-ahead records, when it keeps them, read as such
+    if (records!.some((r) => r.type === 'write-intent')) {
+      const intent = history.getByRole('row').filter({ hasText: 'write intent' }).filter({ hasText: `about to write ${fmt1(p.proposedValue)}` });
+      expect(await intent.first().getByRole('cell').nth(3).innerText()).to.equal('write zone3_sp');
+    }
     if (SHOTS) {
       mkdirSync(SHOTS, { recursive: true });
       await page.screenshot({ path: join(SHOTS, 'approvals-history.png') });

@@ -199,11 +199,33 @@ const PAGE = String.raw`<!DOCTYPE html>
     if (typeof v !== 'number' || !isFinite(v)) return '–';
     return plain(String(Number(v.toPrecision(6))));
   }
-  /** An estimate (model output, KPI): a readable number of digits, no padding. */
+  /**
+   * An estimate (model output, KPI) to a readable resolution. Zeros the rounding produced are kept
+   * (0.2498 → "0.2500": four digits, like its neighbours); a value that simply has fewer digits is
+   * shown as it is (0.42 → "0.42").
+   */
   function est(v) {
     if (typeof v !== 'number' || !isFinite(v)) return '–';
     var a = Math.abs(v);
-    return plain(a >= 100 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : a === 0 ? '0' : v.toPrecision(3));
+    var s = a >= 1000 ? v.toFixed(0) : a >= 1 ? v.toFixed(2) : a === 0 ? '0' : v.toPrecision(4);
+    return exact(s, v) ? plain(s) : s.replace(/^-/, '−');
+  }
+  /** Fit statistics: a few significant digits are all they carry. */
+  function sig(v, digits) {
+    if (typeof v !== 'number' || !isFinite(v)) return '–';
+    var s = v === 0 ? '0' : v.toPrecision(digits);
+    return exact(s, v) ? plain(s) : s.replace(/^-/, '−');
+  }
+  function exact(s, v) { return Math.abs(Number(s) - v) <= 1e-9 * Math.max(1, Math.abs(v)); }
+  /** Numbers of one interval to the same decimals: two significant digits of its width. */
+  function byWidth(width) {
+    if (!(width > 0) || !isFinite(width)) return est;
+    var decimals = Math.max(0, Math.min(12, 1 - Math.floor(Math.log10(width))));
+    return function (v) {
+      if (typeof v !== 'number' || !isFinite(v)) return '–';
+      var s = v.toFixed(decimals);
+      return (Number(s) === 0 ? s.replace(/^-/, '') : s).replace(/^-/, '−');
+    };
   }
   function unit(u) { return u ? ' ' + u : ''; }
   function signed(v, f) { return (v > 0 ? '+' : v < 0 ? '−' : '±') + (f || fmt)(Math.abs(v)); }
@@ -412,8 +434,9 @@ const PAGE = String.raw`<!DOCTYPE html>
     var lines = [el('span', { className: 'line', text: prefix + est(e.currentKpi) + ' → ' + est(e.predictedKpi) + unit(e.kpiUnit) +
       ' (' + e.intervalPct + ' % interval ' + est(e.lowKpi) + ' – ' + est(e.highKpi) + ')' })];
     if (typeof e.changeLowKpi === 'number' && typeof e.changeHighKpi === 'number') {
-      lines.push(el('span', { className: 'line', text: 'mean change ' + signed(e.predictedKpi - e.currentKpi, est) + unit(e.kpiUnit) +
-        ' (' + e.intervalPct + ' % CI ' + est(e.changeLowKpi) + ' to ' + est(e.changeHighKpi) + ')' }));
+      var f = byWidth(e.changeHighKpi - e.changeLowKpi);
+      lines.push(el('span', { className: 'line', text: 'mean change ' + signed(e.predictedKpi - e.currentKpi, f) + unit(e.kpiUnit) +
+        ' (' + e.intervalPct + ' % CI ' + f(e.changeLowKpi) + ' to ' + f(e.changeHighKpi) + ')' }));
     }
     return el('dd', {}, lines);
   }
@@ -433,7 +456,7 @@ const PAGE = String.raw`<!DOCTYPE html>
       rows.push(el('dt', { text: o.kpiTag }), effectDd(o, ''));
     });
     rows.push(
-      el('dt', { text: 'Model' }), el('dd', { text: p.fit.method + ', n = ' + p.fit.n + ', R² = ' + est(p.fit.r2) + ', RMSE ' + est(p.fit.rmse) + unit(e.kpiUnit) + '; setpoints seen ' + fmt(p.fitRange.setpointMin) + ' – ' + fmt(p.fitRange.setpointMax) + unit(p.unit) }),
+      el('dt', { text: 'Model' }), el('dd', { text: p.fit.method + ', n = ' + p.fit.n + ', R² = ' + sig(p.fit.r2, 2) + ', RMSE ' + sig(p.fit.rmse, 2) + unit(e.kpiUnit) + '; setpoints seen ' + fmt(p.fitRange.setpointMin) + ' – ' + fmt(p.fitRange.setpointMax) + unit(p.unit) }),
       el('dt', { text: 'Envelope check' }), envelope,
       el('dt', { text: 'Approvals' }), el('dd', { text: approvals.length + ' of ' + v.requiredApprovals + ' needed' + (v.requiredApprovals > 1 ? ' (two-person rule)' : '') }));
     v.decisions.forEach(function (d) {
@@ -612,9 +635,11 @@ const PAGE = String.raw`<!DOCTYPE html>
       case 'proposal': return { event: 'proposal', by: 'twin', details: fmt(d.currentValue) + ' → ' + fmt(d.proposedValue) + unit(d.unit) + (d.rationale ? ': ' + d.rationale : '') };
       case 'command': return { event: 'command', by: 'gate', details: 'write ' + fmt(d.value) + unit(d.unit) + ' (step ' + d.step + '/' + d.steps + ')' };
       case 'write': return { event: 'write: ' + (d.outcome || ''), by: writer, details: fmt(d.value) + (d.reason ? ' — ' + d.reason : '') };
+      // the writer's write-ahead record: durable before the plant could take the value
+      case 'write-intent': return { event: 'write intent', by: writer, details: 'about to write ' + fmt(d.value) + (typeof d.presentValue === 'number' ? ' (present ' + fmt(d.presentValue) + ')' : '') + (d.steps ? ' (step ' + d.step + '/' + d.steps + ')' : '') };
       case 'readback': return { event: 'read-back', by: writer, details: (d.readBackOk ? 'ok: ' : 'MISMATCH: ') + fmt(d.readBackValue) };
       case 'policy': return { event: 'policy', by: d.user || 'policy', details: (d.enabled === undefined ? '' : 'auto-approval ' + (d.enabled ? 'on' : 'off')) + (d.reason ? ' — ' + d.reason : '') };
-      default: return { event: r.type, by: d.user || '', details: d.reason || d.message || '' };
+      default: return { event: r.type, by: d.user || (d.writer ? writer : ''), details: d.reason || d.message || '' };
     }
   }
 
