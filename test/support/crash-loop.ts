@@ -99,22 +99,36 @@ export interface CrashPlant {
   /** Every setpoint write the PLC accepted, across restarts of the simulator. */
   readonly writes: readonly PlantWrite[];
   readonly port: number;
+  /**
+   * Call `fn` once, synchronously inside the PLC's handling of the next setpoint write: after it took
+   * the value, before its answer leaves (e.g. freeze the relay so the writer never hears it was taken).
+   */
+  onNextWrite(fn: (tag: string, value: number) => void): void;
   value(): number;
   stop(): Promise<void>;
 }
 
 export async function startCrashPlant(pkiDir: string): Promise<CrashPlant> {
   const writes: PlantWrite[] = [];
+  let next: ((tag: string, value: number) => void) | undefined;
   let sim: TestPlantSim | undefined = await startTestPlantSim({
     publishIntervalMs: 200,
     pkiDir,
-    onSetpointWrite: (tag, value) => void writes.push({ tag, value, atMs: Date.now() }),
+    onSetpointWrite: (tag, value) => {
+      writes.push({ tag, value, atMs: Date.now() });
+      const fn = next;
+      next = undefined;
+      fn?.(tag, value);
+    },
   });
   return {
     endpoint: sim.endpoint,
     asset: sim.sim.asset,
     port: sim.port,
     writes,
+    onNextWrite: (fn) => {
+      next = fn;
+    },
     value: () => {
       if (!sim) throw new Error('the simulator is stopped');
       return sim.sim.snapshot().truth[TAG];
@@ -185,19 +199,25 @@ export interface ProposalStory {
   writerWrites: Array<WriteResult & { refusal?: string }>;
   writerReadbacks: WriteResult[];
   refusals: Array<WriteResult & { refusal?: string }>;
+  /** The writer's write-ahead records (appended before each write to the plant). */
+  intents: Array<{ commandId: string; value: number; presentValue?: number }>;
+  /** Results the writer settled from the plant after a restart (settledAfterRestart), in order. */
+  settled: Array<WriteResult & { note?: string; settledAfterRestart?: boolean }>;
   expiries: LedgerRecord[];
   types: string[];
 }
 
 export function story(records: readonly LedgerRecord[], proposalId: string): ProposalStory {
   const mine = records.filter((r) => r.proposalId === proposalId);
-  const s: ProposalStory = { decisions: [], commands: [], writerWrites: [], writerReadbacks: [], refusals: [], expiries: [], types: mine.map((r) => r.type) };
+  const s: ProposalStory = { decisions: [], commands: [], writerWrites: [], writerReadbacks: [], refusals: [], intents: [], settled: [], expiries: [], types: mine.map((r) => r.type) };
   for (const r of mine) {
     const d = r.data as Record<string, unknown>;
     if (r.type === 'decision') s.decisions.push(r);
     else if (r.type === 'command') s.commands.push(r.data as Command);
     else if (r.type === 'expired' || r.type === 'blocked') s.expiries.push(r);
+    else if (r.type === 'write-intent') s.intents.push(r.data as ProposalStory['intents'][number]);
     else if (isResult(d) && d.receivedByGate !== true) {
+      if ((d as { settledAfterRestart?: boolean }).settledAfterRestart === true) s.settled.push(d);
       if (r.type === 'write') s.writerWrites.push(d);
       else if (r.type === 'readback') s.writerReadbacks.push(d);
       else if (r.type === 'refused') s.refusals.push(d);
@@ -212,6 +232,7 @@ export type KillPhase =
   | 'decision only'
   | 'command issued'
   | 'command claimed'
+  | 'write intent recorded'
   | 'written at the plant, not yet in the ledger'
   | 'written'
   | 'read back';
@@ -223,6 +244,7 @@ export function phaseAtKill(records: readonly LedgerRecord[], usedIds: ReadonlyS
   if (s.writerReadbacks.length > 0) return 'read back';
   if (s.writerWrites.some((w) => w.outcome === 'written')) return 'written';
   if (plantWritesOfValue > 0) return 'written at the plant, not yet in the ledger';
+  if (s.intents.length > 0) return 'write intent recorded';
   if (s.commands.some((c) => usedIds.has(c.id))) return 'command claimed';
   return 'command issued';
 }
