@@ -386,6 +386,7 @@ describe('integration: twinloop killed (SIGKILL) between approval and write, the
     const targets = [212, 218, 211, 219, 213, 220, 214, 221, 216, 222, 217, 223].filter((v) => v !== baseline);
     const proposals: Proposal[] = [];
     const hits: Array<{ delayMs: number; phase: KillPhase; end: string }> = [];
+    const printed = new Set<string>();
     type Mark = 'decision' | 'command' | 'write-intent' | 'write' | 'readback';
     /** Where each record fell after the decide request left, as last measured (a fresh process each time). */
     const est: Record<Mark, number> = { decision: NaN, command: NaN, 'write-intent': NaN, write: NaN, readback: NaN };
@@ -459,7 +460,10 @@ describe('integration: twinloop killed (SIGKILL) between approval and write, the
         console.log(`          ${detail.join('\n          ')}`);
       }
       hits.push({ delayMs, phase, end: view.state });
-      for (const n of await checkInvariants(ledgerPath, proposals, baseline, since)) console.log(`      [B] ${n}`);
+      for (const n of await checkInvariants(ledgerPath, proposals, baseline, since)) {
+        if (!printed.has(n)) console.log(`      [B] ${n}`); // (every round re-checks every proposal: say each note once)
+        printed.add(n);
+      }
     }
 
     const covered = [...new Set(hits.map((h) => h.phase))];
