@@ -1,6 +1,7 @@
 /**
  * RUL by ridge-stabilised least squares (ml-matrix) of RUL capped at `rulCapMs` on the rolling
- * means and slopes of the trending channels (health-index.ts) plus the age of the history. The
+ * means (and their squares) and slopes of the trending channels (health-index.ts) plus the age of
+ * the history; an optional polynomial calibration of the linear forecast (off by default). The
  * cap is the usual C-MAPSS piecewise-linear target: early in life wear is not observable, so the
  * model is not asked to tell 300 from 200 cycles left.
  * Uncertainty: the model is refitted k times leaving units out, and the residuals (true RUL minus
@@ -42,7 +43,7 @@ export interface RulModel {
   version: 1;
   rulCapMs: number;
   signals: SignalSpec;
-  /** intercept, features..., ageMs / rulCapMs */
+  /** intercept, rolling means, rolling slopes, ageMs / rulCapMs, squared rolling means */
   coef: number[];
   /** polynomial in (linear forecast / cap), lowest power first; [] = identity */
   calib: number[];
@@ -52,11 +53,16 @@ export interface RulModel {
   trainUnits: number;
 }
 
-const DEFAULTS = { windowRows: 10, minAbsCorr: 0.3, ridge: 1e-3, residualFolds: 5, residualBands: 5, minHistoryRows: 31, seed: 1, calibrationDegree: 3 };
+const DEFAULTS = { windowRows: 10, minAbsCorr: 0.3, ridge: 1e-3, residualFolds: 5, residualBands: 5, minHistoryRows: 31, seed: 1, calibrationDegree: 0 };
+
+/** [1, means, slopes, age / cap, means²]: the squares let a sensor's wear curve bend */
+function designRow(k: number, f: number[], ageMs: number, capMs: number): number[] {
+  return [1, ...f, ageMs / capMs, ...f.slice(0, k).map((v) => v * v)];
+}
 
 function design(spec: SignalSpec, u: UnitHistory, capMs: number): number[][] {
-  const f = signalFeatures(spec, u.values);
-  return f.map((row, r) => [1, ...row, (u.tsMs[r] - u.tsMs[0]) / capMs]);
+  const k = spec.columns.length;
+  return signalFeatures(spec, u.values).map((row, r) => designRow(k, row, u.tsMs[r] - u.tsMs[0], capMs));
 }
 
 interface Fitted { coef: number[]; calib: number[] }
@@ -216,7 +222,7 @@ export function estimateRul(model: RulModel, history: UnitHistory, inputQuality:
   }
   const f = signalFeatures(sig, tail);
   const tsMs = history.tsMs[n - 1];
-  const x = [1, ...f[f.length - 1], (tsMs - history.tsMs[0]) / model.rulCapMs];
+  const x = designRow(sig.columns.length, f[f.length - 1], tsMs - history.tsMs[0], model.rulCapMs);
   const rulMs = forecast(model, x, model.rulCapMs);
   const band = model.bands.find((b) => rulMs <= b.upToMs) ?? model.bands[model.bands.length - 1];
   const reasons: string[] = [];

@@ -105,8 +105,8 @@ describe('maintenance: RUL model on C-MAPSS FD001', function () {
     expect(cases).to.have.length(100);
     expect(r, 'RMSE well below the naive baseline').to.be.lessThan(0.75 * naive);
     if (process.env.CUT !== 'uniform') {
-      // measured 22.0-23.8 over seeds 1-6 (mean 23.0): the bound leaves a margin, it is not 21.9
-      expect(r, 'RMSE (cycles)').to.be.lessThan(26);
+      // measured 20.9-23.7 over seeds 1-6 (mean 22.8), 22.3 at seed 7: a margin, not the published 21.9
+      expect(r, 'RMSE (cycles)').to.be.lessThan(25);
       expect(score, 'PHM08').to.be.lessThan(3000);
     }
     expect(covered, 'P10-P90 coverage').to.be.within(0.7, 0.9);
