@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { readCmapss, parseCmapss, cmapssUnits } from '../../runtime/maintenance/cmapss.js';
 import type { UnitHistory } from '../../runtime/maintenance/health-index.js';
 import { estimateRul, fitRulModel, rulModelFromJson, seededShuffle, type RulModel } from '../../runtime/maintenance/rul-model.js';
+import { fitSimilarityModel, estimateRulSimilarity } from '../../runtime/maintenance/rul-similarity.js';
 import { prng } from '../../bench/prng.js';
 import { TwinError } from '../../runtime/model/errors.js';
 
@@ -114,6 +115,34 @@ describe('maintenance: RUL model on C-MAPSS FD001', function () {
       expect(c.p10).to.be.at.most(c.pred);
       expect(c.p90).to.be.at.least(c.pred);
     }
+  });
+
+  it('similarity (HI trajectory matching, rul-similarity.ts), same folds and cuts: lower RMSE than the regression', function () {
+    const order = seededShuffle(units, 7);
+    const cut = prng(7 + 1000);
+    const cases: CvCase[] = [];
+    for (let k = 0; k < FOLDS; k++) {
+      const train = order.filter((_, i) => i % FOLDS !== k);
+      const model = fitSimilarityModel(train, { rulCapMs: CAP_CYCLES * CYCLE_MS, seed: 7, residualStride: 15 });
+      for (const u of order.filter((_, i) => i % FOLDS === k)) {
+        const len = u.values.length;
+        const rows = cutRows(len, cut());
+        const est = estimateRulSimilarity(model, truncate(u, rows));
+        cases.push({ asset: u.asset, trueRul: (u.tsMs[len - 1] - u.tsMs[rows - 1]) / CYCLE_MS, pred: est.rulMs / CYCLE_MS, p10: est.rulP10Ms / CYCLE_MS, p90: est.rulP90Ms / CYCLE_MS, quality: est.quality });
+      }
+    }
+    const r = rmse(cases), score = phm08(cases);
+    const covered = cases.filter((c) => c.trueRul >= c.p10 && c.trueRul <= c.p90).length / cases.length;
+    console.log(`      similarity: RMSE ${r.toFixed(2)} cycles, PHM08 ${score.toFixed(0)}, P10-P90 coverage ${(100 * covered).toFixed(0)} %`);
+    expect(cases).to.have.length(100);
+    if (process.env.CUT !== 'uniform') {
+      // measured 17.9 at seed 7 (regression 22.3), mean 17.7 over seeds 1-6 (regression 22.8)
+      expect(r, 'RMSE (cycles)').to.be.lessThan(19.5);
+      expect(r, 'beats the regression on the same cases').to.be.lessThan(rmse(crossValidate(units, 7)));
+      expect(score, 'PHM08').to.be.lessThan(1000);
+    }
+    expect(covered, 'P10-P90 coverage').to.be.within(0.65, 0.92);
+    for (const c of cases) expect(c.p10).to.be.at.most(c.pred);
   });
 
   describe('model contract', function () {
