@@ -4,3 +4,5 @@ export * from './reading.js';
 export * from './estimate.js';
 export * from './drift.js';
 export * from './control.js';
+export * from './maintenance.js';
+export * from './energy.js';

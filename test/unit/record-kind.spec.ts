@@ -14,6 +14,11 @@ describe('model: record kinds told by shape', () => {
     expect(recordKind(drift)).to.equal('drift');
     expect(recordKind(score)).to.equal('score');
     expect(recordKind({ asset: 'a' })).to.equal(undefined);
+    expect(recordKind({ asset: 'a', tsMs: 1, rulMs: 5, rulP10Ms: 1, rulP90Ms: 9, healthIndex: 0.4, quality: 'good' })).to.equal('rul');
+    expect(recordKind({ asset: 'a', tsMs: 1, rank: 1, startMs: 2, endMs: 3, startLocal: '2026-01-01T00:00+01:00', quality: 'good' })).to.equal('window');
+    expect(recordKind({ asset: 'a', tsMs: 1, scope: 'interval', energyKwh: 2, costEur: 0.4, quality: 'good' })).to.equal('energy');
+    expect(recordKind({ asset: 'a', tsMs: 1, blockStartMs: 0, forecastKw: 12, quality: 'good' })).to.equal('demand');
+    expect(recordKind({ asset: 'a', tsMs: 1, expectedKwh: 3, cusumKwh: -1, quality: 'good' })).to.equal('baseline');
     expect(recordPath(estimate)).to.equal('estimate/t1');
   });
 
