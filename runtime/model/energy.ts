@@ -22,6 +22,10 @@ export interface EnergyCost {
   /** kWh per price period, e.g. { peak: 12.1, offpeak: 3.2 } */
   energyKwhByPeriod: Record<string, number>;
   co2Kg: number;
+  /** inductive reactive energy in the span (when a reactive tag is configured), for the power-factor penalty of the bill */
+  reactiveKvarh?: number;
+  /** sha256 of the tariff definition the cost was computed under */
+  tariffVersion?: string;
   /** units produced in the span from the counter tag, when configured */
   units?: number;
   unitName?: string;
@@ -50,7 +54,14 @@ export interface DemandStatus {
   alert: boolean;
   /** kW to shed for the rest of the block to stay at the billing peak (0 when no alert) */
   shedKw: number;
+  /** the alert threshold: max(billingPeakKw, the configured floor) */
+  thresholdKw?: number;
+  /** billingPeakKw × the tariff's demand charge: the demand charge of the billing period so far (billed per period, never per interval) */
+  demandChargeEur?: number;
+  /** start of the billing period the peak belongs to */
+  billingPeriodStartMs?: number;
   quality: Quality;
+  qualityReason?: string;
 }
 
 /** ISO 50006 baseline comparison for one interval: expected energy from the baseline regression and the CUSUM of savings. */
