@@ -1,0 +1,136 @@
+/**
+ * `twinloop deploy FLOW.json --env SITE.env [--url URL]`: check that the site gives every variable a
+ * prebuilt flow needs, then deploy it to a running Node-RED through its Admin API.
+ */
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { flowNeeds, mergeDeployment, parseEnvFile, resolveNeeds, type FlowNode } from '../lib/flow-env.js';
+import { UsageError } from './usage.js';
+
+export const deployHelp = `Usage: twinloop deploy FLOW.json --env SITE.env [options]
+
+Checks that every \${VARIABLE} the flow uses is set (in SITE.env, or in this command's own
+environment, e.g. secrets from a vault), lists what is missing, and otherwise deploys the flow to
+a running Node-RED through its Admin API. Nodes of the flow replace the nodes with the same ids
+(a redeploy updates it); other flows keep running. Site values become Node-RED's global
+environment (User Settings → Environment); values of secret-looking names (PASSWORD, SECRET,
+TOKEN, KEY, CREDENTIAL) are stored as Node-RED credentials, encrypted, never in flows.json.
+
+Options (environment variable in brackets):
+  --env FILE       the site's variables, NAME=value per line (required)
+  --url URL        Node-RED's admin URL [NODE_RED_URL] (default http://127.0.0.1:1880/)
+  --token T        an Admin API access token [NODE_RED_TOKEN]
+  --user U         log in as U with the password in NODE_RED_PASSWORD (when adminAuth is on and
+                   no token is given); never pass a password on the command line
+  --dry-run        check only: print what would be deployed, deploy nothing
+  -h, --help       this text
+
+Exit codes: 0 deployed (or checked), 2 bad input or missing variables, 1 Node-RED refused.
+`;
+
+interface Admin {
+  base: string;
+  token?: string;
+}
+
+async function call(admin: Admin, method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<unknown> {
+  const headers: Record<string, string> = { Accept: 'application/json', 'Node-RED-API-Version': 'v2', ...extra };
+  if (admin.token) headers.Authorization = `Bearer ${admin.token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(new URL(path, admin.base), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (err) {
+    throw new Error(`cannot reach Node-RED at ${admin.base}: ${(err as { cause?: Error }).cause?.message ?? (err as Error).message}`);
+  }
+  const text = await res.text();
+  if (res.status === 401) {
+    throw new Error(admin.token ? `Node-RED refused the token (401) for ${method} /${path} at ${admin.base}: wrong, expired, or without write permission` : `Node-RED at ${admin.base} needs a login (adminAuth is on): give --token or --user with NODE_RED_PASSWORD`);
+  }
+  if (!res.ok) throw new Error(`Node-RED answered ${res.status} to ${method} /${path}: ${text.slice(0, 200)}`);
+  return text ? JSON.parse(text) : {};
+}
+
+async function login(admin: Admin, user: string, password: string): Promise<string> {
+  const res = (await call(admin, 'POST', 'auth/token', { client_id: 'node-red-admin', grant_type: 'password', scope: '*', username: user, password })) as { access_token?: string };
+  if (!res.access_token) throw new Error('Node-RED returned no access token');
+  return res.access_token;
+}
+
+function readFlow(path: string): FlowNode[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`cannot read flow ${path}: ${(err as Error).message}`);
+  }
+  const nodes = Array.isArray(parsed) ? parsed : (parsed as { flows?: unknown }).flows;
+  if (!Array.isArray(nodes) || nodes.some((n) => !n || typeof n.id !== 'string' || typeof n.type !== 'string')) {
+    throw new UsageError(`${path} is not a Node-RED flow (an array of nodes with id and type)`);
+  }
+  return nodes as FlowNode[];
+}
+
+export async function deployCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      env: { type: 'string' },
+      url: { type: 'string' },
+      token: { type: 'string' },
+      user: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(deployHelp);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError('give exactly one FLOW.json');
+  if (!values.env) throw new UsageError('--env SITE.env is required');
+  const flow = readFlow(positionals[0]);
+  let site: Map<string, string>;
+  try {
+    site = parseEnvFile(readFileSync(values.env, 'utf8'), values.env);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+
+  const needs = flowNeeds(flow);
+  const { values: siteValues, missing } = resolveNeeds(needs, site, process.env);
+  if (missing.length > 0) {
+    process.stderr.write(`twinloop deploy: ${positionals[0]} needs ${missing.length} variable(s) that ${values.env} does not set:\n`);
+    for (const name of missing) process.stderr.write(`  ${name}\n`);
+    return 2;
+  }
+
+  const admin: Admin = { base: (values.url ?? process.env.NODE_RED_URL ?? 'http://127.0.0.1:1880/').replace(/\/?$/, '/') };
+  admin.token = values.token ?? process.env.NODE_RED_TOKEN;
+  if (!admin.token && values.user) {
+    const password = process.env.NODE_RED_PASSWORD;
+    if (!password) throw new UsageError('--user needs the password in NODE_RED_PASSWORD');
+    admin.token = await login(admin, values.user, password);
+  }
+
+  // Types the flow uses that this Node-RED lacks fail the deploy in Node-RED ("missing types");
+  // name them before anything changes.
+  const sets = (await call(admin, 'GET', 'nodes')) as Array<{ types?: string[]; enabled?: boolean }>;
+  const known = new Set(['tab', 'subflow', 'group', 'junction', 'global-config', ...sets.filter((s) => s.enabled !== false).flatMap((s) => s.types ?? [])]);
+  const unknown = [...new Set(flow.map((n) => n.type))].filter((t) => !known.has(t) && !t.startsWith('subflow:'));
+  if (unknown.length > 0) throw new Error(`Node-RED at ${admin.base} lacks node types: ${unknown.join(', ')} (install @twinloop/node-red-twin there)`);
+
+  const running = (await call(admin, 'GET', 'flows')) as { rev: string; flows: FlowNode[] };
+  const merged = mergeDeployment(running.flows, flow, needs, siteValues);
+  const tabs = flow.filter((n) => n.type === 'tab').map((n) => String(n.label ?? n.id));
+  const summary = `${flow.length} nodes (${tabs.join(', ') || 'no tabs'}), ${needs.env.size} environment and ${needs.credentials.size} credential variable(s)`;
+  if (values['dry-run']) {
+    process.stdout.write(`dry run: would deploy ${summary} to ${admin.base}\n`);
+    return 0;
+  }
+  const result = (await call(admin, 'POST', 'flows', { rev: running.rev, flows: merged }, { 'Node-RED-Deployment-Type': 'flows' })) as { rev?: string };
+  process.stdout.write(`deployed ${summary} to ${admin.base} (rev ${result.rev ?? '?'})\n`);
+  return 0;
+}
