@@ -11,6 +11,10 @@ import type { TwinTariffNode } from '../../nodes/twin-tariff/tariff-api.js';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const injectNode = require('@node-red/nodes/core/common/20-inject.js');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const functionNode = require('@node-red/nodes/core/function/10-function.js');
 const tariffNode = nodeModule('twin-tariff');
 const updateNode = nodeModule('twin-tariff-update');
 
@@ -267,5 +271,34 @@ describe('twin-tariff config node and twin-tariff-update', function () {
     const bad = await helper.request().post('/twinloop/tariff/check').send({ tariff: JSON.stringify(overlapping) }).expect(400);
     expect(bad.body.ok).to.equal(false);
     expect(bad.body.error).to.contain("'shoulder' window 1");
+  });
+
+  it('the Import-menu example: its tariff is the default; next year\'s prices are taken, the overlapping one is refused', async function () {
+    type FlowNode = { id: string; type: string; tariff?: string; [k: string]: unknown };
+    const flow = JSON.parse(readFileSync(join(__dirname, '..', '..', 'examples', 'energy', 'tariff-update.json'), 'utf8')) as FlowNode[];
+    const saved = flow.find((n) => n.type === 'twin-tariff')!;
+    expect(JSON.parse(saved.tariff!)).to.deep.equal(defaultTariff());
+    // debug nodes become helper nodes so the test sees what the sidebar would show
+    const rigged = flow.map((n) => (n.type === 'debug' ? { id: n.id, z: n.z, type: 'helper' } : n));
+    await helper.load([tariffNode, updateNode, catchNode, injectNode, functionNode] as never, rigged);
+    const shown: Msg[] = [];
+    const refused: Msg[] = [];
+    listen<Msg>(helper.getNode('tu-debug'), 'input', (m) => shown.push(m));
+    listen<Msg>(helper.getNode('tu-debug-err'), 'input', (m) => refused.push(m));
+    const tariff = helper.getNode(saved.id) as TwinTariffNode;
+    const first = tariff.version();
+
+    helper.getNode('tu-inject-next').receive({} as never);
+    await waitFor(() => shown.length > 0 || undefined, 10_000, 10, "next year's prices taken");
+    expect(shown[0].payload.by).to.equal('energy manager (example flow)');
+    expect(shown[0].payload.version).to.equal(tariff.version()).and.not.equal(first);
+    expect(periodAt(tariff.tariff()!, utc('2027-01-13T09:00:00Z')).priceEurPerKwh).to.equal(0.3); // Wed 10:00 CET
+
+    const second = tariff.version();
+    helper.getNode('tu-inject-bad').receive({} as never);
+    await waitFor(() => refused.length > 0 || undefined, 10_000, 10, 'the refusal');
+    expect(refused[0].error!.message).to.contain("'peak-winter' window 1").and.contain("'shoulder' window 1");
+    expect(tariff.version()).to.equal(second);
+    expect(shown).to.have.length(1);
   });
 });
