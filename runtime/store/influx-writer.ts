@@ -1,0 +1,213 @@
+/**
+ * Writes points to InfluxDB through a durable outbox (outbox.ts; FileOutbox is the embedded default),
+ * so nothing accepted is lost while the database is down or Node-RED restarts.
+ *
+ * - `enqueue` resolves once the points are durable in the outbox.
+ * - One delivery loop writes the oldest points in batches of up to `batchSize`, a partial batch once
+ *   it has waited `flushMs`; a batch is acknowledged in the outbox only after InfluxDB answered 2xx,
+ *   so batches go in order and none is skipped.
+ * - A failed write (database down, 5xx, timeout, auth, unknown database) is retried with back-off
+ *   from `retryMinMs` doubling to `retryMaxMs`. A write that succeeded but whose answer was lost is
+ *   written again: InfluxDB keys a point by measurement + tags + timestamp, so the repeat overwrites
+ *   the same point instead of adding one (at-least-once delivery, exactly-once storage).
+ * - A batch InfluxDB refuses as malformed (HTTP 400: type conflict, unparsable point) would block the
+ *   queue for ever: its points are retried one by one, and a point refused on its own is appended
+ *   (fsynced) to `rejectedFile` and reported through 'rejected': never silently dropped.
+ * - After `close()` nothing is acknowledged any more: a write in flight is written again by the next run.
+ */
+import { EventEmitter } from 'node:events';
+import { promises as fsp } from 'node:fs';
+import { TwinError } from '../model/errors.js';
+import type { InfluxPoint } from './influx-points.js';
+import type { Outbox } from './outbox.js';
+
+export interface InfluxWriterOptions {
+  outbox: Outbox<InfluxPoint>;
+  /** Write one batch; rejects on failure. */
+  send(points: InfluxPoint[]): Promise<void>;
+  batchSize: number;
+  flushMs: number;
+  retryMinMs: number;
+  retryMaxMs: number;
+  /** JSON-lines file that keeps points InfluxDB refused as malformed. */
+  rejectedFile: string;
+}
+
+export type WriterState = 'idle' | 'writing' | 'retrying' | 'closed';
+
+/** True for an answer that repeating the same write cannot change (HTTP 400). */
+export function isRefusedWrite(err: unknown): boolean {
+  return (err as { res?: { statusCode?: number } })?.res?.statusCode === 400;
+}
+
+export class InfluxWriter extends EventEmitter {
+  state: WriterState = 'idle';
+  lastError?: Error;
+  /** Points acknowledged by InfluxDB since start. */
+  written = 0;
+  rejected = 0;
+  private running = false;
+  private sending = false;
+  private closed = false;
+  private retryMs = 0;
+  /** Points still to be written one by one after a refused batch. */
+  private isolate = 0;
+  private pendingSinceMs = 0;
+  private wake?: () => void;
+  private loopDone: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: InfluxWriterOptions) {
+    super();
+    for (const [k, v] of Object.entries({ batchSize: opts.batchSize, flushMs: opts.flushMs, retryMinMs: opts.retryMinMs, retryMaxMs: opts.retryMaxMs })) {
+      if (!Number.isInteger(v) || v < (k === 'flushMs' ? 0 : 1)) throw new TwinError('BAD_CONFIG', `${k} must be a whole number ≥ ${k === 'flushMs' ? 0 : 1}, not ${v}`);
+    }
+    if (opts.retryMaxMs < opts.retryMinMs) throw new TwinError('BAD_CONFIG', 'retryMaxMs must not be below retryMinMs');
+  }
+
+  /** Points buffered (durable, not yet acknowledged by InfluxDB). */
+  size(): number {
+    return this.opts.outbox.size();
+  }
+
+  /** Start writing what a previous run left in the outbox. */
+  start(): void {
+    this.kick();
+  }
+
+  /**
+   * Make the points durable, in order; resolves when all are, rejects (QUEUE) naming how many were
+   * refused when the outbox is full or closed; those accepted are written regardless.
+   */
+  async enqueue(points: InfluxPoint[]): Promise<void> {
+    if (this.closed) throw new TwinError('QUEUE', 'historian is closed');
+    if (points.length === 0) return;
+    if (this.size() === 0) this.pendingSinceMs = Date.now();
+    const results = await Promise.allSettled(points.map((p) => this.opts.outbox.enqueue(p)));
+    if (this.size() >= this.opts.batchSize) this.wake?.();
+    this.kick();
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (refused.length > 0) {
+      const why = (refused[0].reason as Error).message;
+      throw new TwinError('QUEUE', refused.length === points.length ? why : `${refused.length} of ${points.length} points refused: ${why}`);
+    }
+  }
+
+  private kick(): void {
+    if (this.running || this.closed) return;
+    this.running = true;
+    this.loopDone = this.loop().finally(() => {
+      this.running = false;
+    });
+  }
+
+  private setState(s: WriterState, err?: Error): void {
+    this.lastError = err;
+    if (this.state === s && !err) return;
+    this.state = s;
+    this.emit('state', s, err);
+  }
+
+  private sleep(ms: number, wakeOnFull: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = wakeOnFull ? done : undefined;
+      this.closeWake = done;
+    });
+  }
+  private closeWake?: () => void;
+
+  private async loop(): Promise<void> {
+    const ob = this.opts.outbox;
+    try {
+      while (!this.closed && ob.size() > 0) {
+        if (this.isolate === 0 && this.retryMs === 0 && ob.size() < this.opts.batchSize) {
+          const waitMs = this.pendingSinceMs + this.opts.flushMs - Date.now();
+          if (waitMs > 0) {
+            await this.sleep(waitMs, true);
+            continue;
+          }
+        }
+        const entries = await ob.peek(this.isolate > 0 || this.retryMs > 0 ? 1 : this.opts.batchSize);
+        if (entries.length === 0) {
+          // Enqueued but not yet fsynced: look again shortly.
+          await this.sleep(5, true);
+          continue;
+        }
+        const points = entries.map((e) => e.record);
+        this.setState('writing');
+        let failure: Error | undefined;
+        this.sending = true;
+        try {
+          await this.opts.send(points);
+        } catch (err) {
+          failure = err instanceof Error ? err : new Error(String(err));
+        } finally {
+          this.sending = false;
+        }
+        if (this.closed) return;
+        if (failure && isRefusedWrite(failure)) {
+          if (points.length > 1) {
+            this.isolate = points.length;
+            continue;
+          }
+          await this.reject(points, failure);
+          await ob.ack(1);
+          this.isolate = Math.max(0, this.isolate - 1);
+          continue;
+        }
+        if (failure) {
+          // Down or refusing for now: wait, then try the head alone until it goes through.
+          this.retryMs = Math.min(this.opts.retryMaxMs, Math.max(this.opts.retryMinMs, this.retryMs * 2));
+          this.setState('retrying', failure);
+          this.emit('writeError', failure);
+          await this.sleep(this.retryMs, false);
+          continue;
+        }
+        await ob.ack(points.length);
+        this.isolate = Math.max(0, this.isolate - points.length);
+        this.retryMs = 0;
+        this.written += points.length;
+        this.pendingSinceMs = Date.now();
+        this.emit('written', points.length);
+      }
+    } catch (err) {
+      // The outbox could not record an ack: stop; the points stay and are written again later.
+      if (!this.closed) {
+        this.setState('retrying', err as Error);
+        this.emit('writeError', err);
+        setTimeout(() => this.kick(), this.opts.retryMaxMs).unref();
+      }
+      return;
+    }
+    if (!this.closed) this.setState('idle');
+  }
+
+  private async reject(points: InfluxPoint[], err: Error): Promise<void> {
+    const lines = points.map((p) => JSON.stringify({ error: err.message, point: p }) + '\n').join('');
+    const fh = await fsp.open(this.opts.rejectedFile, 'a');
+    try {
+      await fh.appendFile(lines);
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    this.rejected += points.length;
+    this.emit('rejected', points, err);
+  }
+
+  /** Stop writing (a write in flight is not waited for) and close the outbox. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeWake?.();
+    this.setState('closed');
+    // A loop inside `send` touches the outbox no more once it sees `closed`; otherwise let it finish
+    // what it is doing with the outbox (an ack, a rejected point) first.
+    if (!this.sending) await this.loopDone.catch(() => undefined);
+    await this.opts.outbox.close();
+  }
+}
