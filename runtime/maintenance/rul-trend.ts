@@ -1,14 +1,35 @@
 /**
- * CONTRACT STUB (helper B fills it in): degradation-trend RUL with ml-regression. A health indicator
- * from one or several degradation signals, its trend over the asset's recent history fitted by
- * linear, exponential or Theil-Sen regression (robust where outliers are likely), extrapolated to the
- * failure threshold learned from run-to-failure history; P10/P90 from out-of-fold residuals.
+ * Degradation-trend RUL with ml-regression. A health indicator (HI, 0 ≈ healthy, 1 ≈ failure) is a
+ * least-squares combination of the standardised degradation signals fitted to 1 − capped RUL / cap
+ * on run-to-failure histories. For an asset, the HI over its recent history (`windowMs`, averaged
+ * into at most `maxPoints` time bins so a per-second live feed and an hourly history give the same
+ * fit) is fitted by a linear, exponential or Theil-Sen trend and extrapolated to the failure
+ * threshold: the median of the training units' trend level at their failure. Without a significant
+ * upward trend (early life) the RUL is the cap, since early wear is not observable.
+ * Uncertainty: the whole fit is repeated leaving units out; the residuals (true RUL − forecast) on
+ * the left-out units at many points of their lives give P10/P50/P90 per band of forecast horizon,
+ * so the interval is honest about unseen assets. 'auto' takes the method with the lowest
+ * out-of-fold RMSE. All times are event time (ms); the model is plain JSON (no Infinity).
  */
-import type { Quality } from '../model/quality.js';
+// @ts-expect-error ml-regression ships no type declarations; the facade below types what is used
+import * as mlRegression from 'ml-regression';
+import { TwinError } from '../model/errors.js';
+import { worstQuality, type Quality } from '../model/quality.js';
 import type { RulEstimate } from '../model/maintenance.js';
-import type { UnitHistory } from './health-index.js';
+import { selectSignals, type SignalSpec, type UnitHistory } from './health-index.js';
+import { seededShuffle } from './rul-model.js';
+
+interface LineFit { slope: number; intercept: number }
+interface ExpFit { A: number; B: number }
+const ml = mlRegression as {
+  SimpleLinearRegression: new (x: number[], y: number[]) => LineFit;
+  TheilSenRegression: new (x: number[], y: number[]) => LineFit;
+  ExponentialRegression: new (x: number[], y: number[]) => ExpFit;
+  MultivariateLinearRegression: new (x: number[][], y: number[][], o: { intercept: boolean; statistics: boolean }) => { weights: number[][] };
+};
 
 export type TrendMethod = 'linear' | 'exponential' | 'theil-sen';
+export const TREND_METHODS: readonly TrendMethod[] = ['linear', 'exponential', 'theil-sen'];
 
 export interface TrendFitOptions {
   /** trend method; 'auto' picks the one with the lowest out-of-fold RMSE */
@@ -18,6 +39,29 @@ export interface TrendFitOptions {
   /** RUL cap, as for the other models (early-life wear is not observable) */
   rulCapMs: number;
   seed?: number;
+  /** history the trend is fitted on, back from the last row (default rulCapMs / 2) */
+  windowMs?: number;
+  /** the window is averaged into at most this many equal time bins (default 60) */
+  maxPoints?: number;
+  /** fewer points in the window: no trend yet (default 5) */
+  minPoints?: number;
+  /** t statistic of the least-squares slope below which there is no trend yet (default 2) */
+  minSlopeT?: number;
+  /** channels selected by |correlation with capped RUL| at least this (default 0.3) */
+  minAbsCorr?: number;
+  residualFolds?: number;
+  residualBands?: number;
+  /** forecasts per held-out unit, spread over its life (default 25) */
+  residualCutsPerUnit?: number;
+}
+
+export interface TrendBand {
+  /** forecasts up to this horizon (ms) use this band; null = open-ended (the last band) */
+  upToMs: number | null;
+  q10Ms: number;
+  q50Ms: number;
+  q90Ms: number;
+  n: number;
 }
 
 export interface TrendModel {
@@ -28,10 +72,328 @@ export interface TrendModel {
   [key: string]: unknown;
 }
 
-export function fitTrendModel(_units: UnitHistory[], _options: TrendFitOptions): TrendModel {
-  throw new Error('rul-trend: not implemented yet');
+/** What fitTrendModel writes (TrendModel plus the fitted parts). */
+export interface FittedTrendModel extends TrendModel {
+  signals: SignalSpec;
+  /** HI = hiCoef[0] + Σ hiCoef[j+1] z_j, z_j the standardised selected channel */
+  hiCoef: number[];
+  /** trend level of the training units at their failure: the median is the threshold */
+  failureHi: { p10: number; p50: number; p90: number };
+  /** median HI over the first tenth of the training lives (health index 1) */
+  healthyHi: number;
+  /** range of the binned training HI; beyond it the forecast is an extrapolation */
+  hiMin: number;
+  hiMax: number;
+  /** the exponential trend is fitted to HI − expFloor (must stay positive) */
+  expFloor: number;
+  windowMs: number;
+  maxPoints: number;
+  minPoints: number;
+  minSlopeT: number;
+  /** out-of-fold RMSE against capped RUL, per method */
+  oofRmseMs: Record<TrendMethod, number>;
+  bands: TrendBand[];
+  trainUnits: number;
 }
 
-export function estimateRulTrend(_model: TrendModel, _history: UnitHistory, _inputQuality: Quality = 'good'): RulEstimate {
-  throw new Error('rul-trend: not implemented yet');
+const DEFAULTS = { maxPoints: 60, minPoints: 5, minSlopeT: 2, minAbsCorr: 0.3, residualFolds: 5, residualBands: 5, residualCutsPerUnit: 25, seed: 1 };
+
+/** The parts of a model that one fit (all units, or one fold) produces. */
+interface Core {
+  signals: SignalSpec;
+  hiCoef: number[];
+  threshold: number;
+  failureHis: number[];
+  healthyHi: number;
+  hiMin: number;
+  hiMax: number;
+  expFloor: number;
+}
+
+interface Settings { rulCapMs: number; windowMs: number; maxPoints: number; minPoints: number; minSlopeT: number }
+
+function quantile(sorted: number[], q: number): number {
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos), hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+const median = (v: number[]) => quantile([...v].sort((a, b) => a - b), 0.5);
+
+/** HI of every row; NaN where a selected channel is missing or not finite. */
+function hiSeries(signals: SignalSpec, hiCoef: number[], cols: number[], values: number[][]): number[] {
+  return values.map((row) => {
+    let h = hiCoef[0];
+    for (let j = 0; j < cols.length; j++) h += hiCoef[j + 1] * (row[cols[j]] - signals.mean[j]) / signals.std[j];
+    return h;
+  });
+}
+
+/**
+ * The window's points: rows of the last `windowMs` up to row `end`, averaged into equal time bins.
+ * x is time relative to the last row in units of the cap (keeps the regressions well scaled).
+ */
+function windowPoints(tsMs: number[], hi: number[], end: number, s: Settings): { x: number[]; y: number[]; spanMs: number } {
+  const tEnd = tsMs[end];
+  const from = tEnd - s.windowMs;
+  let start = end;
+  while (start > 0 && tsMs[start - 1] > from) start--;
+  const binMs = s.windowMs / s.maxPoints;
+  const sumX = new Map<number, number>(), sumY = new Map<number, number>(), cnt = new Map<number, number>();
+  let first = Infinity;
+  for (let r = start; r <= end; r++) {
+    if (!Number.isFinite(hi[r])) continue;
+    first = Math.min(first, tsMs[r]);
+    const b = Math.min(s.maxPoints - 1, Math.floor((tEnd - tsMs[r]) / binMs));
+    sumX.set(b, (sumX.get(b) ?? 0) + (tsMs[r] - tEnd) / s.rulCapMs);
+    sumY.set(b, (sumY.get(b) ?? 0) + hi[r]);
+    cnt.set(b, (cnt.get(b) ?? 0) + 1);
+  }
+  const bins = [...cnt.keys()].sort((a, b) => b - a);
+  return {
+    x: bins.map((b) => sumX.get(b)! / cnt.get(b)!),
+    y: bins.map((b) => sumY.get(b)! / cnt.get(b)!),
+    spanMs: Number.isFinite(first) ? tEnd - first : 0,
+  };
+}
+
+/** t statistic of the least-squares slope (the test for "is there a trend yet"). */
+function slopeT(x: number[], y: number[], fit: LineFit): number {
+  const n = x.length;
+  const xm = x.reduce((a, b) => a + b, 0) / n;
+  let sxx = 0, sse = 0;
+  for (let i = 0; i < n; i++) {
+    sxx += (x[i] - xm) ** 2;
+    sse += (y[i] - fit.intercept - fit.slope * x[i]) ** 2;
+  }
+  const se = Math.sqrt(sse / Math.max(1, n - 2) / sxx);
+  return se > 0 ? fit.slope / se : fit.slope > 0 ? Infinity : 0;
+}
+
+interface Forecast {
+  /** capped point forecast (ms) */
+  rulMs: number;
+  /** trend level now (HI) */
+  levelHi: number;
+  /** why the forecast is the cap, when it is */
+  early?: string;
+  spanMs: number;
+}
+
+/** Extrapolate one method's trend over the window ending at row `end` to the threshold. */
+function forecastAt(core: Core, method: TrendMethod, tsMs: number[], hi: number[], end: number, s: Settings): Forecast {
+  const { x, y, spanMs } = windowPoints(tsMs, hi, end, s);
+  if (x.length < s.minPoints) {
+    return { rulMs: s.rulCapMs, levelHi: y.length ? median(y) : NaN, early: `${x.length} points in the trend window, fewer than ${s.minPoints}`, spanMs };
+  }
+  const ols = new ml.SimpleLinearRegression(x, y);
+  const t = slopeT(x, y, ols);
+  let levelHi: number, hitX: number;
+  if (method === 'exponential') {
+    const e = new ml.ExponentialRegression(x, y.map((v) => Math.max(v - core.expFloor, 1e-6)));
+    levelHi = core.expFloor + e.B;
+    hitX = e.A > 0 ? Math.log((core.threshold - core.expFloor) / e.B) / e.A : Infinity;
+  } else {
+    const f = method === 'linear' ? ols : new ml.TheilSenRegression(x, y);
+    levelHi = f.intercept;
+    hitX = f.slope > 0 ? (core.threshold - f.intercept) / f.slope : Infinity;
+  }
+  if (levelHi >= core.threshold) return { rulMs: 0, levelHi, spanMs };
+  if (!(t >= s.minSlopeT) || !(hitX < Infinity)) {
+    return { rulMs: s.rulCapMs, levelHi, early: 'no significant degradation trend yet', spanMs };
+  }
+  return { rulMs: Math.min(Math.max(hitX * s.rulCapMs, 0), s.rulCapMs), levelHi, spanMs };
+}
+
+function columnsOf(signals: SignalSpec, u: UnitHistory): number[] {
+  return signals.channels.map((c) => {
+    const i = u.channels.indexOf(c);
+    if (i < 0) throw new TwinError('BAD_PAYLOAD', `asset ${u.asset}: no channel '${c}' (the model needs ${signals.channels.join(', ')})`);
+    return i;
+  });
+}
+
+function fitCore(units: UnitHistory[], o: typeof DEFAULTS & TrendFitOptions, s: Settings): Core {
+  let signals = selectSignals(units, o.rulCapMs, { minAbsCorr: o.signals ? 0 : o.minAbsCorr, windowRows: 1 });
+  if (o.signals) {
+    const keep = o.signals.map((c) => {
+      const j = signals.channels.indexOf(c);
+      if (j < 0) throw new TwinError('BAD_CONFIG', `signal '${c}' is not a channel of the histories or does not vary`);
+      return j;
+    });
+    const pick = <T>(a: T[]) => keep.map((j) => a[j]);
+    signals = { ...signals, channels: pick(signals.channels), columns: pick(signals.columns), mean: pick(signals.mean), std: pick(signals.std), corr: pick(signals.corr) };
+  }
+  const xs: number[][] = [], ys: number[][] = [];
+  for (const u of units) {
+    const failMs = u.tsMs[u.tsMs.length - 1];
+    u.values.forEach((row, r) => {
+      xs.push(signals.columns.map((col, j) => (row[col] - signals.mean[j]) / signals.std[j]));
+      ys.push([1 - Math.min(failMs - u.tsMs[r], o.rulCapMs) / o.rulCapMs]);
+    });
+  }
+  const w = new ml.MultivariateLinearRegression(xs, ys, { intercept: true, statistics: false }).weights.map((r) => r[0]);
+  // ml-regression puts the intercept last
+  const hiCoef = [w[w.length - 1], ...w.slice(0, -1)];
+  const failureHis: number[] = [], healthy: number[] = [];
+  let hiMin = Infinity, hiMax = -Infinity;
+  for (const u of units) {
+    const hi = hiSeries(signals, hiCoef, signals.columns, u.values);
+    const last = u.tsMs.length - 1;
+    const { x, y } = windowPoints(u.tsMs, hi, last, s);
+    failureHis.push(x.length >= 2 ? new ml.SimpleLinearRegression(x, y).intercept : y[0]);
+    for (const v of y) { hiMin = Math.min(hiMin, v); hiMax = Math.max(hiMax, v); }
+    const tenth = u.tsMs[0] + (u.tsMs[last] - u.tsMs[0]) / 10;
+    for (let r = 0; r <= last && u.tsMs[r] <= tenth; r++) healthy.push(hi[r]);
+  }
+  const threshold = median(failureHis);
+  const healthyHi = median(healthy);
+  // below every training level, so HI − floor stays positive for the log-linear fit
+  return { signals, hiCoef, threshold, failureHis, healthyHi, hiMin, hiMax, expFloor: Math.min(hiMin, healthyHi) - 0.1 * (threshold - healthyHi) };
+}
+
+/** Fit on run-to-failure histories: the last row of each unit is its failure. */
+export function fitTrendModel(units: UnitHistory[], options: TrendFitOptions): FittedTrendModel {
+  const o = { ...DEFAULTS, ...options };
+  if (!(o.rulCapMs > 0) || !Number.isFinite(o.rulCapMs)) throw new TwinError('BAD_CONFIG', `rulCapMs must be a finite number > 0, got ${o.rulCapMs}`);
+  const windowMs = o.windowMs ?? o.rulCapMs / 2;
+  if (!(windowMs > 0) || !Number.isFinite(windowMs)) throw new TwinError('BAD_CONFIG', `windowMs must be a finite number > 0, got ${windowMs}`);
+  if (!(Number.isInteger(o.maxPoints) && o.maxPoints >= 3)) throw new TwinError('BAD_CONFIG', `maxPoints must be an integer >= 3, got ${o.maxPoints}`);
+  if (!(Number.isInteger(o.minPoints) && o.minPoints >= 3 && o.minPoints <= o.maxPoints)) throw new TwinError('BAD_CONFIG', `minPoints must be an integer in 3..maxPoints, got ${o.minPoints}`);
+  if (!(o.minSlopeT >= 0)) throw new TwinError('BAD_CONFIG', `minSlopeT must be >= 0, got ${o.minSlopeT}`);
+  const method = o.method ?? 'auto';
+  if (method !== 'auto' && !TREND_METHODS.includes(method)) throw new TwinError('BAD_CONFIG', `method must be auto, ${TREND_METHODS.join(', ')}; got '${method}'`);
+  if (units.length < 2 * o.residualFolds) throw new TwinError('BAD_PAYLOAD', `need at least ${2 * o.residualFolds} run-to-failure units, got ${units.length}`);
+  for (const u of units) {
+    if (u.values.length < o.minPoints) throw new TwinError('BAD_PAYLOAD', `unit ${u.asset}: fewer than ${o.minPoints} rows`);
+    for (let r = 1; r < u.tsMs.length; r++) {
+      if (!(u.tsMs[r] > u.tsMs[r - 1])) throw new TwinError('OUT_OF_ORDER', `unit ${u.asset}: tsMs not increasing at row ${r}`);
+    }
+    for (const row of u.values) {
+      if (!row.every(Number.isFinite)) throw new TwinError('NOT_FINITE', `unit ${u.asset}: a value is not finite`);
+    }
+  }
+  const s: Settings = { rulCapMs: o.rulCapMs, windowMs, maxPoints: o.maxPoints, minPoints: o.minPoints, minSlopeT: o.minSlopeT };
+  const core = fitCore(units, o, s);
+
+  // out-of-fold forecasts of every method at cuts spread over each held-out unit's life
+  const shuffled = seededShuffle(units, o.seed);
+  const pairs: Record<TrendMethod, { pred: number; truth: number }[]> = { linear: [], exponential: [], 'theil-sen': [] };
+  for (let k = 0; k < o.residualFolds; k++) {
+    const c = fitCore(shuffled.filter((_, i) => i % o.residualFolds !== k), o, s);
+    for (const u of shuffled.filter((_, i) => i % o.residualFolds === k)) {
+      const hi = hiSeries(c.signals, c.hiCoef, c.signals.columns, u.values);
+      const n = u.values.length;
+      const stride = Math.max(1, Math.floor((n - o.minPoints) / o.residualCutsPerUnit));
+      for (let end = n - 2; end >= o.minPoints - 1; end -= stride) {
+        for (const m of TREND_METHODS) pairs[m].push({ pred: forecastAt(c, m, u.tsMs, hi, end, s).rulMs, truth: u.tsMs[n - 1] - u.tsMs[end] });
+      }
+    }
+  }
+  const bandsOf = Object.fromEntries(TREND_METHODS.map((m) => [m, residualBands(pairs[m], o.residualBands)])) as Record<TrendMethod, TrendBand[]>;
+  // RMSE of the bias-corrected forecast (what estimateRulTrend gives) against capped RUL
+  const oofRmseMs = Object.fromEntries(TREND_METHODS.map((m) => [m, Math.sqrt(pairs[m].reduce(
+    (a, p) => a + (corrected(p.pred, bandOf(bandsOf[m], p.pred), o.rulCapMs) - Math.min(p.truth, o.rulCapMs)) ** 2, 0) / pairs[m].length)])) as Record<TrendMethod, number>;
+  const chosen = method === 'auto' ? TREND_METHODS.reduce((a, b) => (oofRmseMs[b] < oofRmseMs[a] ? b : a)) : method;
+  const bands = bandsOf[chosen];
+  const f = [...core.failureHis].sort((a, b) => a - b);
+  return {
+    kind: 'rul-trend', version: 1, rulCapMs: o.rulCapMs, method: chosen,
+    signals: core.signals, hiCoef: core.hiCoef,
+    failureHi: { p10: quantile(f, 0.1), p50: core.threshold, p90: quantile(f, 0.9) },
+    healthyHi: core.healthyHi, hiMin: core.hiMin, hiMax: core.hiMax, expFloor: core.expFloor,
+    windowMs, maxPoints: o.maxPoints, minPoints: o.minPoints, minSlopeT: o.minSlopeT,
+    oofRmseMs, bands, trainUnits: units.length,
+  };
+}
+
+/**
+ * Residuals (true RUL − forecast) by band of forecast horizon, against the uncapped truth: a
+ * forecast at the cap is honest about how long an early-life asset may still run.
+ */
+function residualBands(pairs: { pred: number; truth: number }[], count: number): TrendBand[] {
+  const sorted = [...pairs].sort((a, b) => a.pred - b.pred);
+  const bands: TrendBand[] = [];
+  for (let b = 0; b < count; b++) {
+    const part = sorted.slice(Math.floor((b * sorted.length) / count), Math.floor(((b + 1) * sorted.length) / count));
+    if (part.length === 0) continue;
+    const r = part.map((p) => p.truth - p.pred).sort((x, y) => x - y);
+    bands.push({ upToMs: part[part.length - 1].pred, q10Ms: quantile(r, 0.1), q50Ms: quantile(r, 0.5), q90Ms: quantile(r, 0.9), n: r.length });
+  }
+  bands[bands.length - 1].upToMs = null;
+  return bands;
+}
+
+function bandOf(bands: TrendBand[], rulMs: number): TrendBand {
+  return bands.find((b) => b.upToMs === null || rulMs <= b.upToMs)!;
+}
+
+/** P50: the extrapolation plus the band's median residual (a linear fit of an accelerating wear runs late) */
+function corrected(rulMs: number, band: TrendBand, capMs: number): number {
+  return Math.min(Math.max(rulMs + band.q50Ms, 0), capMs);
+}
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** Check a model read from JSON (a node loads it by path) before it is used. */
+export function trendModelFromJson(json: unknown): FittedTrendModel {
+  const m = json as FittedTrendModel;
+  const ok = !!m && m.kind === 'rul-trend' && m.version === 1 && isNum(m.rulCapMs) && TREND_METHODS.includes(m.method)
+    && !!m.signals && Array.isArray(m.signals.channels) && Array.isArray(m.hiCoef) && m.hiCoef.length === m.signals.channels.length + 1
+    && !!m.failureHi && isNum(m.failureHi.p50) && isNum(m.windowMs) && isNum(m.maxPoints) && isNum(m.minPoints) && isNum(m.minSlopeT)
+    && isNum(m.expFloor) && isNum(m.healthyHi) && Array.isArray(m.bands) && m.bands.length > 0
+    && m.bands.every((b, i) => isNum(b.q10Ms) && isNum(b.q90Ms) && (i === m.bands.length - 1 ? b.upToMs === null : isNum(b.upToMs)));
+  if (!ok) throw new TwinError('MODEL', 'not a rul-trend v1 model');
+  return m;
+}
+
+/**
+ * RUL of an asset at the last row of its history (since new or since its last renewal; older rows
+ * than the window are not used). Rows where a model channel is missing or not finite are skipped.
+ * Quality: the worst of `inputQuality` and 'uncertain' when there is no trend yet (RUL at the cap),
+ * the trend window is less than a quarter filled, or the HI lies beyond the training range.
+ */
+export function estimateRulTrend(model: TrendModel, history: UnitHistory, inputQuality: Quality = 'good'): RulEstimate {
+  const m = model as FittedTrendModel;
+  const n = history.values.length;
+  if (n === 0) throw new TwinError('BAD_PAYLOAD', `asset ${history.asset}: empty history`);
+  for (let r = 1; r < n; r++) {
+    if (!(history.tsMs[r] > history.tsMs[r - 1])) throw new TwinError('OUT_OF_ORDER', `asset ${history.asset}: tsMs not increasing at row ${r}`);
+  }
+  const core: Core = {
+    signals: m.signals, hiCoef: m.hiCoef, threshold: m.failureHi.p50, failureHis: [], healthyHi: m.healthyHi,
+    hiMin: m.hiMin, hiMax: m.hiMax, expFloor: m.expFloor,
+  };
+  const s: Settings = { rulCapMs: m.rulCapMs, windowMs: m.windowMs, maxPoints: m.maxPoints, minPoints: m.minPoints, minSlopeT: m.minSlopeT };
+  // only the window's rows are needed: a live history may hold weeks of per-second readings
+  let start = n - 1;
+  while (start > 0 && history.tsMs[start - 1] > history.tsMs[n - 1] - m.windowMs) start--;
+  const tsMs = history.tsMs.slice(start);
+  const hi = hiSeries(m.signals, m.hiCoef, columnsOf(m.signals, history), history.values.slice(start));
+  const f = forecastAt(core, m.method, tsMs, hi, tsMs.length - 1, s);
+  const band = bandOf(m.bands, f.rulMs);
+  const reasons: string[] = [];
+  if (f.early) reasons.push(`early life: ${f.early}, RUL capped at ${hoursText(m.rulCapMs)}`);
+  else if (f.spanMs < m.windowMs / 4) reasons.push(`trend over ${hoursText(f.spanMs)} of a ${hoursText(m.windowMs)} window`);
+  const margin = 0.25 * (m.failureHi.p50 - m.healthyHi);
+  if (f.levelHi > m.hiMax + margin || f.levelHi < m.hiMin - margin) reasons.push(`health indicator ${f.levelHi.toFixed(2)} outside the training range`);
+  const degradation = (f.levelHi - m.healthyHi) / (m.failureHi.p50 - m.healthyHi);
+  const rulMs = corrected(f.rulMs, band, m.rulCapMs);
+  const est: RulEstimate = {
+    asset: history.asset,
+    tsMs: history.tsMs[n - 1],
+    rulMs,
+    rulP10Ms: Math.min(rulMs, Math.max(0, f.rulMs + band.q10Ms)),
+    rulP90Ms: Math.max(rulMs, f.rulMs + band.q90Ms),
+    healthIndex: Number.isFinite(degradation) ? Math.min(1, Math.max(0, 1 - degradation)) : 1,
+    quality: worstQuality(inputQuality, reasons.length > 0 ? 'uncertain' : 'good'),
+    model: `rul-trend ${m.method}`,
+  };
+  if (reasons.length > 0) est.qualityReason = reasons.join('; ');
+  return est;
+}
+
+function hoursText(ms: number): string {
+  const h = ms / 3_600_000;
+  return h >= 48 ? `${(h / 24).toFixed(1)} d` : `${h.toFixed(h >= 10 ? 0 : 1)} h`;
 }
