@@ -252,24 +252,57 @@ function datesCovering(cal: ProductionCalendar, fromMs: number, toMs: number): s
 
 const weekdayOf = (dateKey: string): number => new Date(`${dateKey}T00:00:00Z`).getUTCDay();
 
-/** Epoch range of a wall-clock span starting on local date d (endMin > 1440: on the next date). */
-function occurrence(d: string, span: { startMin: number; endMin: number }, timeZone: string): [number, number] {
-  const endMs = span.endMin > 1440 ? localToEpochMs(addDays(d, 1), span.endMin - 1440, timeZone) : localToEpochMs(d, span.endMin, timeZone);
-  return [localToEpochMs(d, span.startMin, timeZone), endMs];
+/**
+ * localToEpochMs for many times of a few dates: most local dates have one UTC offset from 12 h
+ * before their midnight to 12 h after the next, and then a wall time converts with one subtraction
+ * (one Intl lookup per date, ~10 µs, instead of three per time: a year of shifts in a few ms).
+ */
+class LocalClock {
+  private readonly offsets = new Map<string, number | null>();
+  /** offsetMsAt by instant: date d's "after" instant is date d+2's "before" one */
+  private readonly at = new Map<number, number>();
+  constructor(readonly timeZone: string) {}
+
+  private offset(tsMs: number): number {
+    let o = this.at.get(tsMs);
+    if (o === undefined) this.at.set(tsMs, (o = offsetMsAt(tsMs, this.timeZone)));
+    return o;
+  }
+
+  epochMs(dateKey: string, minuteOfDay: number): number {
+    let off = this.offsets.get(dateKey);
+    if (off === undefined) {
+      const dayMs = Date.parse(`${dateKey}T00:00:00Z`);
+      const a = this.offset(dayMs - DAY_MS / 2);
+      off = a === this.offset(dayMs + DAY_MS * 1.5) ? a : null;
+      this.offsets.set(dateKey, off);
+    }
+    return off === null ? localToEpochMs(dateKey, minuteOfDay, this.timeZone) : Date.parse(`${dateKey}T00:00:00Z`) + minuteOfDay * MINUTE_MS - off;
+  }
+
+  /** Epoch range of a wall-clock span starting on local date d (endMin > 1440: on the next date). */
+  span(d: string, span: { startMin: number; endMin: number }): [number, number] {
+    const endMs = span.endMin > 1440 ? this.epochMs(addDays(d, 1), span.endMin - 1440) : this.epochMs(d, span.endMin);
+    return [this.epochMs(d, span.startMin), endMs];
+  }
 }
 
 /** Sorted production-free ranges that cut shifts: planned stops and holidays. */
-function cutsIn(cal: ProductionCalendar, dates: string[], fromMs: number, toMs: number): StopInterval[] {
-  const cuts = plannedStopsIn(cal, fromMs, toMs, dates);
+function cutsIn(cal: ProductionCalendar, clock: LocalClock, dates: string[], fromMs: number, toMs: number): StopInterval[] {
+  const cuts = stopsIn(cal, clock, dates, fromMs, toMs);
   for (const d of dates) {
-    if (cal.holidays.has(d)) cuts.push({ name: `holiday ${d}`, startMs: localToEpochMs(d, 0, cal.timeZone), endMs: localToEpochMs(d, 1440, cal.timeZone) });
+    if (cal.holidays.has(d)) cuts.push({ name: `holiday ${d}`, startMs: clock.epochMs(d, 0), endMs: clock.epochMs(d, 1440) });
   }
   return cuts.sort((a, b) => a.startMs - b.startMs);
 }
 
 /** Planned stops (dated and weekly) that overlap [fromMs, toMs), clipped to it, sorted by start. */
-export function plannedStopsIn(cal: ProductionCalendar, fromMs: number, toMs: number, dates = datesCovering(cal, fromMs, toMs)): StopInterval[] {
+export function plannedStopsIn(cal: ProductionCalendar, fromMs: number, toMs: number): StopInterval[] {
   checkRange(fromMs, toMs);
+  return stopsIn(cal, new LocalClock(cal.timeZone), datesCovering(cal, fromMs, toMs), fromMs, toMs);
+}
+
+function stopsIn(cal: ProductionCalendar, clock: LocalClock, dates: string[], fromMs: number, toMs: number): StopInterval[] {
   const out: StopInterval[] = [];
   const push = (name: string, s: number, e: number): void => {
     const startMs = Math.max(s, fromMs);
@@ -281,7 +314,7 @@ export function plannedStopsIn(cal: ProductionCalendar, fromMs: number, toMs: nu
     const day = DAY_NAMES[weekdayOf(d)];
     for (const w of cal.weeklyStops) {
       if (!w.days.has(day)) continue;
-      const [startMs, endMs] = occurrence(d, w, cal.timeZone);
+      const [startMs, endMs] = clock.span(d, w);
       push(w.name, startMs, endMs);
     }
   }
@@ -296,15 +329,16 @@ export function productionIntervals(cal: ProductionCalendar, fromMs: number, toM
   checkRange(fromMs, toMs);
   if (toMs <= fromMs) return [];
   const dates = datesCovering(cal, fromMs, toMs);
+  const clock = new LocalClock(cal.timeZone);
   const shifts: ShiftInterval[] = [];
   for (const d of dates) {
     for (const s of cal.byWeekday[weekdayOf(d)]) {
-      const [startMs, endMs] = occurrence(d, s, cal.timeZone);
+      const [startMs, endMs] = clock.span(d, s);
       if (endMs > fromMs && startMs < toMs && endMs > startMs) shifts.push({ shift: s.name, startMs: Math.max(startMs, fromMs), endMs: Math.min(endMs, toMs) });
     }
   }
   shifts.sort((a, b) => a.startMs - b.startMs);
-  return subtract(shifts, cutsIn(cal, dates, fromMs, toMs));
+  return subtract(shifts, cutsIn(cal, clock, dates, fromMs, toMs));
 }
 
 /** Pieces of sorted, disjoint `intervals` outside every cut (cuts sorted by start, may overlap). */
