@@ -1,10 +1,14 @@
 /**
  * The approval gates running in this process, as the supervisors' page sees them. twin-approval
- * registers a handle per node; the page's HTTP API (nodes/twin-approval/approvals-api.ts) lists and
- * decides through it. No node-red import: the handle is plain data + functions.
+ * registers a handle per node, of one of two kinds: a setpoint gate (GateHandle: proposals checked
+ * against a control envelope, signed commands to writers) or a maintenance gate
+ * (MaintenanceGateHandle: maintenance windows, signed maintenance orders). The page's HTTP API
+ * (nodes/twin-approval/page/api.ts) lists and decides through them. No node-red import: a handle is
+ * plain data + functions.
  */
 import type { Decision, EnvelopeCheck, EnvelopeConfig, Proposal, ProposalState, Verdict } from '../model/control.js';
 import type { LedgerRecord } from '../model/control.js';
+import type { MaintenanceOrder, MaintenanceProposal } from '../model/maintenance.js';
 
 export interface TrendPoint {
   tsMs: number;
@@ -68,7 +72,12 @@ export interface AutoApprovalPolicy {
   maxStep: number;
 }
 
+/** What a gate decides on: setpoint changes or maintenance windows. */
+export type GateKind = 'setpoint' | 'maintenance';
+
 export interface GateHandle {
+  /** Absent on handles from before maintenance gates existed: a setpoint gate. */
+  kind?: 'setpoint';
   /** Node id. */
   id: string;
   name: string;
@@ -90,9 +99,53 @@ export interface GateHandle {
   ledgerLocation: string;
 }
 
-const gates = new Map<string, GateHandle>();
+/** The states a maintenance proposal can be in (a subset of the setpoint vocabulary). */
+export type MaintenanceState = Extract<ProposalState, 'pending' | 'approved' | 'rejected' | 'expired' | 'superseded'>;
 
-export function registerGate(h: GateHandle): void {
+/** A supervisor's decision on a maintenance window: no envelope is involved. */
+export type MaintenanceDecision = Omit<Decision, 'envelopeVersion'>;
+
+/** The standard meaning of a signature on a maintenance window. */
+export const MAINTENANCE_MEANING: Readonly<Record<Verdict, string>> = {
+  approve: 'Approved: I authorise this maintenance window',
+  reject: 'Rejected: I do not authorise this maintenance window',
+};
+
+export interface MaintenanceView {
+  proposal: MaintenanceProposal;
+  state: MaintenanceState;
+  decisions: MaintenanceDecision[];
+  requiredApprovals: number;
+  /** Why it ended (rejected / expired / superseded), when it has. */
+  reason?: string;
+  /** The signed order, once approved. */
+  order?: MaintenanceOrder;
+}
+
+export interface MaintenanceGateHandle {
+  kind: 'maintenance';
+  /** Node id. */
+  id: string;
+  name: string;
+  asset: string;
+  /** Windows whose expected cost is above this need two different approvers (Infinity = rule off). */
+  twoPersonAboveEur: number;
+  views(): MaintenanceView[];
+  /** Decide; resolves after the decision (and an order it issues) is in the ledger (fsync'ed). */
+  decide(req: DecisionRequest): Promise<DecisionOutcome>;
+  ledgerRecords(): Promise<LedgerRecord[]>;
+  ledgerLocation: string;
+}
+
+export type AnyGateHandle = GateHandle | MaintenanceGateHandle;
+
+export function isMaintenanceGate(h: AnyGateHandle): h is MaintenanceGateHandle {
+  return h.kind === 'maintenance';
+}
+
+const gates = new Map<string, AnyGateHandle>();
+
+export function registerGate(h: AnyGateHandle): void {
   gates.set(h.id, h);
 }
 
@@ -100,10 +153,26 @@ export function unregisterGate(id: string): void {
   gates.delete(id);
 }
 
-export function listGates(): GateHandle[] {
+/** Gates of both kinds (what the page lists). */
+export function listAllGates(): AnyGateHandle[] {
   return [...gates.values()];
 }
 
-export function findGate(id: string): GateHandle | undefined {
+export function findAnyGate(id: string): AnyGateHandle | undefined {
   return gates.get(id);
+}
+
+/** The setpoint gates (the only kind there was before maintenance gates). */
+export function listGates(): GateHandle[] {
+  return listAllGates().filter((g): g is GateHandle => !isMaintenanceGate(g));
+}
+
+export function findGate(id: string): GateHandle | undefined {
+  const g = gates.get(id);
+  return g && !isMaintenanceGate(g) ? g : undefined;
+}
+
+export function findMaintenanceGate(id: string): MaintenanceGateHandle | undefined {
+  const g = gates.get(id);
+  return g && isMaintenanceGate(g) ? g : undefined;
 }

@@ -173,7 +173,14 @@ export type LedgerEventType =
   | 'superseded'
   | 'blocked'
   | 'refused'
-  | 'policy';
+  | 'policy'
+  /**
+   * A signed MaintenanceOrder (runtime/model/maintenance.ts) issued by a maintenance gate once the
+   * approvals it needs are durable. A maintenance gate's 'proposal', 'decision', 'expired' and
+   * 'superseded' records use the types above; their data carries `kind: 'maintenance'` (the
+   * proposal) or the proposal id, and no `tag`, so a setpoint gate's restore never reads them.
+   */
+  | 'order';
 
 /** One line of the append-only, hash-chained ledger (JSON lines). */
 export interface LedgerRecord<T = unknown> {
