@@ -104,7 +104,7 @@ export function recordToPoint(payload: unknown, opts: PointOptions, msgKind?: un
   for (const k of tagKeys) {
     const v = rec[k];
     if (v === undefined || v === null || v === '') continue;
-    if (typeof v !== 'string' && !(NUMERIC_TAGS.has(k) && typeof v === 'number' && Number.isFinite(v))) {
+    if (NUMERIC_TAGS.has(k) ? typeof v !== 'number' || !Number.isFinite(v) : typeof v !== 'string') {
       throw new TwinError('BAD_PAYLOAD', `record.${k} must be ${NUMERIC_TAGS.has(k) ? 'a number' : 'a string'}`);
     }
     const s = String(v);
