@@ -81,7 +81,7 @@ export interface FittedTrendModel extends TrendModel {
   failureHi: { p10: number; p50: number; p90: number };
   /** median HI over the first tenth of the training lives (health index 1) */
   healthyHi: number;
-  /** range of the binned training HI; beyond it the forecast is an extrapolation */
+  /** range of the training HI (every row); beyond it the forecast is an extrapolation */
   hiMin: number;
   hiMax: number;
   /** the exponential trend is fitted to HI − expFloor (must stay positive) */
@@ -138,7 +138,8 @@ function windowPoints(tsMs: number[], hi: number[], end: number, s: Settings): {
   const from = tEnd - s.windowMs;
   let start = end;
   while (start > 0 && tsMs[start - 1] > from) start--;
-  const binMs = s.windowMs / s.maxPoints;
+  // bins over the span the data covers: a live feed younger than the window still gets a trend
+  const binMs = Math.max(tEnd - tsMs[start], 1) / s.maxPoints;
   const sumX = new Map<number, number>(), sumY = new Map<number, number>(), cnt = new Map<number, number>();
   let first = Infinity;
   for (let r = start; r <= end; r++) {
@@ -242,7 +243,7 @@ function fitCore(units: UnitHistory[], o: typeof DEFAULTS & TrendFitOptions, s: 
     const last = u.tsMs.length - 1;
     const { x, y } = windowPoints(u.tsMs, hi, last, s);
     failureHis.push(x.length >= 2 ? new ml.SimpleLinearRegression(x, y).intercept : y[0]);
-    for (const v of y) { hiMin = Math.min(hiMin, v); hiMax = Math.max(hiMax, v); }
+    for (const v of hi) { hiMin = Math.min(hiMin, v); hiMax = Math.max(hiMax, v); }
     const tenth = u.tsMs[0] + (u.tsMs[last] - u.tsMs[0]) / 10;
     for (let r = 0; r <= last && u.tsMs[r] <= tenth; r++) healthy.push(hi[r]);
   }
