@@ -294,19 +294,25 @@ export function rankWindows(cal: ProductionCalendar, rul: RulEstimate, opts: Ran
   return result;
 }
 
+/** A standing window re-costed: the window, or why it can no longer be recommended. */
+export type Reevaluated = { window: MaintenanceWindow; infeasible?: undefined } | { window?: undefined; infeasible: string };
+
 /**
  * One window [startMs, startMs + job) re-costed under a (new) estimate, calendar and tariff, off
- * the grid if need be: what window-stability compares the standing recommendation by. rank is 0.
- * Null when it is no longer feasible: it starts before the estimate's tsMs, or its risk is above
- * maxFailureProbability, or it costs production when allowProductionLoss is false.
+ * the grid if need be: what window-stability compares the standing recommendation by (rank 0).
+ * Infeasible when it starts before the estimate's tsMs, its risk is above maxFailureProbability,
+ * or it costs production when allowProductionLoss is false.
  */
-export function evaluateWindow(cal: ProductionCalendar, rul: RulEstimate, opts: RankOptions, startMs: number): MaintenanceWindow | null {
+export function evaluateWindow(cal: ProductionCalendar, rul: RulEstimate, opts: RankOptions, startMs: number): Reevaluated {
   const ctx = context(cal, rul, opts);
-  if (!Number.isFinite(startMs) || startMs < rul.tsMs) return null;
+  if (!Number.isFinite(startMs)) throw new TwinError('BAD_TIMESTAMP', `maintenance ranking: window start must be finite epoch ms, got ${startMs}`);
+  const tz = cal.timeZone;
+  if (startMs < rul.tsMs) return { infeasible: `the window at ${localShort(startMs, tz)} has started or passed` };
   const endMs = startMs + ctx.durationMs;
   const p = failureProbabilityBefore(ctx.dist, startMs);
+  if (p > ctx.o.maxFailureProbability) return { infeasible: `P(fail first) before ${localShort(startMs, tz)} is now ${pct(p)}, above the limit ${pct(ctx.o.maxFailureProbability)}` };
   const lossMs = productionIntervals(cal, startMs, endMs).reduce((sum, iv) => sum + iv.endMs - iv.startMs, 0);
-  if (p > ctx.o.maxFailureProbability || (lossMs > 0 && !ctx.o.allowProductionLoss)) return null;
+  if (lossMs > 0 && !ctx.o.allowProductionLoss) return { infeasible: `the window at ${localShort(startMs, tz)} now takes production time` };
   const energy = energyEur(ctx, priceIntegral(ctx.o.tariff, startMs, endMs), startMs, endMs);
-  return makeWindow(ctx, 0, startMs, lossMs, energy, p);
+  return { window: makeWindow(ctx, 0, startMs, lossMs, energy, p) };
 }
