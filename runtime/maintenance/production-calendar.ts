@@ -11,7 +11,8 @@
  *   day) is read as the instant the clock shows it moved to (03:30), one it shows twice as the
  *   first of the two (the 'compatible' rule of ECMAScript Temporal).
  * - A holiday is a local date with no production at all: it also cuts an overnight shift at the
- *   holiday's local midnight (a night shift into Christmas Day stops at 00:00).
+ *   holiday's local midnight (a night shift into Christmas Day stops at 00:00; the one starting
+ *   on Christmas evening works only its hours after the next midnight).
  * - Planned stops are production-free ranges: dated ('2026-03-28T06:00'..'2026-03-28T14:00') or
  *   weekly ({ days: ['sat'], from: '06:00', to: '14:00' }, past midnight allowed as for shifts).
  *   They are where maintenance costs no production.
