@@ -109,8 +109,9 @@ export default function (RED: NodeAPI): void {
 
   RED.nodes.registerType('twin-tariff', TwinTariff as never);
 
-  // The editor's "Check" button: compiles the text in the dialog with the runtime's own checks.
-  RED.httpAdmin.post('/twinloop/tariff/check', RED.auth.needsPermission('twin-tariff.read'), (req: Request, res: Response) => {
+  // The editor's "Check" button: compiles the text in the dialog with the runtime's own checks
+  // (write permission, as core nodes' POST routes ask: only someone who may edit flows has it compiled).
+  RED.httpAdmin.post('/twinloop/tariff/check', RED.auth.needsPermission('twin-tariff.write'), (req: Request, res: Response) => {
     try {
       const { tariff, version } = compileText((req.body as { tariff?: unknown } | undefined)?.tariff);
       res.json({ ok: true, version, timeZone: tariff.timeZone, periods: tariff.periods.map((p) => p.name) });
