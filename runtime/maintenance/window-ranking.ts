@@ -154,12 +154,13 @@ function context(cal: ProductionCalendar, rul: RulEstimate, opts: RankOptions): 
   return { cal, rul, o, dist: failureDistribution(rul), durationMs: Math.round(opts.jobDurationMin * MINUTE_MS) };
 }
 
-const pct = (p: number): string => {
+/** A probability for people: one decimal near 0 and 100 %, whole percent between (never "100 %" short of it). */
+export function pct(p: number): string {
   const x = p * 100;
   if (x > 0 && x < 0.1) return '<0.1 %';
   if (x > 99.9 && x < 100) return '>99.9 %';
-  return `${x < 10 ? Number(x.toFixed(1)) : Math.round(x)} %`;
-};
+  return `${x < 10 || x > 99 ? Number(x.toFixed(1)) : Math.round(x)} %`;
+}
 const eur = (x: number): string => `€${Math.round(x).toLocaleString('en-US')}`;
 
 /** What a window is, in words: the planned stop it sits in, no shift, or the shifts it takes time from. */
