@@ -1,5 +1,6 @@
 /**
- * twin-approval: the approval gate of one setpoint (runtime/control/gate.ts) in a flow. One input
+ * twin-approval: the approval gate of one setpoint (runtime/control/gate.ts) in a flow, or, with
+ * `mode: maintenance`, of one asset's maintenance windows (maintenance-mode.ts). One input
  * takes Proposals, Readings (the envelope's inputs and the page's trend), WriteResults wired back
  * from the writers, and `topic: auto-approval` switches. Output 1: signed Commands for the writers;
  * output 2: state events `{ proposalId, state, reason?, record }`, each after its ledger record is
@@ -19,7 +20,8 @@ import { refuseInputs } from '../shared/adapter.js';
 import { translator } from '../shared/i18n.js';
 import { errorStatusText, statusError, statusIdle, statusOk, statusWarn } from '../shared/status.js';
 import { registerApprovalsPage } from './page/api.js';
-import { gateConfigFromDef, type TwinApprovalDef } from './approval-config.js';
+import { approvalMode, gateConfigFromDef, type TwinApprovalDef } from './approval-config.js';
+import { runMaintenanceGate } from './maintenance-mode.js';
 
 type Send = (m: Array<NodeMessage | null>) => void;
 type Done = (err?: Error) => void;
@@ -31,12 +33,12 @@ export default function (RED: NodeAPI): void {
   function TwinApproval(this: Node, def: TwinApprovalDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const envNode = RED.nodes.getNode(def.envelope) as TwinEnvelopeNode | null;
     const ledgerNode = RED.nodes.getNode(def.ledger) as TwinLedgerNode | null;
 
     let config: GateConfig;
     try {
-      config = gateConfigFromDef(def, envNode, ledgerNode);
+      if (approvalMode(def) === 'maintenance') return runMaintenanceGate(node, def, ledgerNode, t);
+      config = gateConfigFromDef(def, RED.nodes.getNode(def.envelope) as TwinEnvelopeNode | null, ledgerNode);
     } catch (err) {
       refuseInputs(node, t, (err as Error).message);
       return;
@@ -68,6 +70,7 @@ export default function (RED: NodeAPI): void {
       }
       let m;
       try {
+        if ((msg.payload as { kind?: unknown } | null)?.kind === 'maintenance') throw new TwinError('BAD_PAYLOAD', t('errors.maintenanceInSetpointMode'));
         m = parseGateMessage(msg, Date.now());
       } catch (err) {
         statusError(node, errorStatusText(err));

@@ -4,7 +4,9 @@
  *   GET  api/me, api/gates, api/proposals, api/history   permission twinloop.read ('read' users may look)
  *   POST api/decide, api/auto-approval                    permission twinloop.approve + re-entered password + reason
  * With no adminAuth configured every decision is refused: a signature needs a known user.
- * The page and the API see the gates only through runtime/control/gate-registry.ts.
+ * The page and the API see the gates only through runtime/control/gate-registry.ts: setpoint gates
+ * and maintenance gates (`kind: 'maintenance'`) are listed, shown and decided side by side, with the
+ * same logins, permissions and signature.
  */
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
@@ -12,7 +14,20 @@ import type { NodeAPI } from 'node-red';
 import type { NextFunction, Request, Response } from 'express';
 import type { LedgerRecord } from '../../../runtime/model/control.js';
 import type { LedgerVerification } from '../../../runtime/control/stores.js';
-import { DEFAULT_MEANING, findGate, listGates, type DecisionRequest, type AutoApprovalPolicy, type GateHandle, type ProposalView, type TrendPoint } from '../../../runtime/control/gate-registry.js';
+import {
+  DEFAULT_MEANING,
+  MAINTENANCE_MEANING,
+  findAnyGate,
+  isMaintenanceGate,
+  listAllGates,
+  type AnyGateHandle,
+  type AutoApprovalPolicy,
+  type DecisionRequest,
+  type GateHandle,
+  type MaintenanceGateHandle,
+  type ProposalView,
+  type TrendPoint,
+} from '../../../runtime/control/gate-registry.js';
 import { findAdminUser, hasPermission, mergedAdminAuth, PasswordFailures, printedNameOf, verifyPassword, type AdminUser } from './auth.js';
 import { verifyLedgerFile } from '../../../runtime/control/ledger-verify.js';
 import { approvalsPageHtml } from './page-html.js';
@@ -20,8 +35,8 @@ import { approvalsPageHtml } from './page-html.js';
 export const READ_PERMISSION = 'twinloop.read';
 export const APPROVE_PERMISSION = 'twinloop.approve';
 
-/** The standard meaning of a signature per verdict (defined with the gate, which records it when none is given). */
-export { DEFAULT_MEANING };
+/** The standard meaning of a signature per verdict (defined with the gates, which record it when none is given). */
+export { DEFAULT_MEANING, MAINTENANCE_MEANING };
 
 /** The newest records sent to the history tab per ledger (the file itself keeps them all). */
 const HISTORY_LIMIT = 300;
@@ -101,28 +116,29 @@ export function registerApprovalsPage(RED: NodeAPI): void {
   });
 
   app.get(`${base}/api/gates`, ...read, (_req: Request, res: Response) => {
-    res.json({ gates: listGates().map(gateSummary) });
+    res.json({ gates: listAllGates().map((g) => (isMaintenanceGate(g) ? maintenanceGateSummary(g) : gateSummary(g))) });
   });
 
   app.get(`${base}/api/proposals`, ...read, (_req: Request, res: Response) => {
     const proposals: unknown[] = [];
-    for (const g of listGates()) {
-      let views: ProposalView[];
+    for (const g of listAllGates()) {
       try {
-        views = g.views();
+        if (isMaintenanceGate(g)) {
+          for (const v of g.views()) proposals.push({ gateId: g.id, gateName: gateName(g), kind: 'maintenance', ...v });
+        } else {
+          for (const v of g.views()) proposals.push({ gateId: g.id, gateName: gateName(g), kind: 'setpoint', ...v, trend: { setpoint: thin(v.trend.setpoint), kpi: thin(v.trend.kpi) } });
+        }
       } catch (err) {
         log('warn', `gate ${g.id}: views failed: ${(err as Error).message}`);
-        continue;
       }
-      for (const v of views) proposals.push({ gateId: g.id, gateName: g.name || `${g.asset}/${g.tag}`, ...v, trend: { setpoint: thin(v.trend.setpoint), kpi: thin(v.trend.kpi) } });
     }
     res.json({ nowMs: Date.now(), proposals });
   });
 
   app.get(`${base}/api/history`, ...read, (_req: Request, res: Response) => {
     // One entry per ledger, not per gate: gates may share a twin-ledger, and the chain is the file's.
-    const byLedger = new Map<string, GateHandle[]>();
-    for (const g of listGates()) byLedger.set(g.ledgerLocation, [...(byLedger.get(g.ledgerLocation) ?? []), g]);
+    const byLedger = new Map<string, AnyGateHandle[]>();
+    for (const g of listAllGates()) byLedger.set(g.ledgerLocation, [...(byLedger.get(g.ledgerLocation) ?? []), g]);
     const nodeName = (id: string): string | undefined => {
       const n = RED.nodes?.getNode?.(id) as { name?: unknown } | null | undefined;
       return typeof n?.name === 'string' && n.name.trim() !== '' ? n.name.trim() : undefined;
@@ -140,12 +156,12 @@ export function registerApprovalsPage(RED: NodeAPI): void {
       if (verdict !== 'approve' && verdict !== 'reject') return void res.status(400).json({ error: 'verdict must be "approve" or "reject"' });
       if (typeof body.gateId !== 'string' || typeof body.proposalId !== 'string') return void res.status(400).json({ error: 'gateId and proposalId are required' });
       if (body.meaning !== undefined && typeof body.meaning !== 'string') return void res.status(400).json({ error: 'meaning must be text' });
-      // The meaning the supervisor kept or edited; blank = the standard one (the gate fills it in and checks its length).
-      const meaning = typeof body.meaning === 'string' && body.meaning.trim() !== '' ? body.meaning.trim() : DEFAULT_MEANING[verdict];
       const signer = await sign(req, res, `${verdict} ${body.proposalId}`);
       if (!signer) return;
-      const gate = findGate(body.gateId);
+      const gate = findAnyGate(body.gateId);
       if (!gate) return void res.status(404).json({ error: `no approval gate ${body.gateId} is running` });
+      // The meaning the supervisor kept or edited; blank = the standard one for the gate's kind (the gate checks its length).
+      const meaning = typeof body.meaning === 'string' && body.meaning.trim() !== '' ? body.meaning.trim() : (isMaintenanceGate(gate) ? MAINTENANCE_MEANING : DEFAULT_MEANING)[verdict];
       const request: DecisionRequest = { proposalId: body.proposalId, verdict, user: signer.username, printedName: signer.printedName, reason: signer.reason, meaning };
       const outcome = await gate.decide(request);
       log('info', `${signer.username} ${verdict} ${body.proposalId} on gate ${gate.id}: ${outcome.ok ? `ok, now ${outcome.state}` : `refused: ${outcome.error}`}`);
@@ -162,8 +178,9 @@ export function registerApprovalsPage(RED: NodeAPI): void {
       if (typeof body.gateId !== 'string') return void res.status(400).json({ error: 'gateId is required' });
       const signer = await sign(req, res, `auto-approval ${body.enabled ? 'on' : 'off'}`);
       if (!signer) return;
-      const gate = findGate(body.gateId);
+      const gate = findAnyGate(body.gateId);
       if (!gate) return void res.status(404).json({ error: `no approval gate ${body.gateId} is running` });
+      if (isMaintenanceGate(gate)) return void res.status(409).json({ error: `gate ${gate.name} decides maintenance windows: it has no auto-approval policy` });
       const outcome = await gate.setAutoApproval(body.enabled, signer.username, signer.reason);
       log('info', `${signer.username} switched auto-approval ${body.enabled ? 'on' : 'off'} on gate ${gate.id}: ${outcome.ok ? 'ok' : `refused: ${outcome.error}`}`);
       audit('auto-approval', req, { gateId: gate.id, enabled: body.enabled, ok: outcome.ok });
@@ -234,10 +251,26 @@ function scopeOf(req: Request): unknown {
   return info?.scope ?? currentUser(req)?.permissions;
 }
 
+function gateName(g: AnyGateHandle): string {
+  return g.name || (isMaintenanceGate(g) ? `${g.asset} maintenance` : `${g.asset}/${g.tag}`);
+}
+
+function maintenanceGateSummary(g: MaintenanceGateHandle) {
+  return {
+    id: g.id,
+    kind: 'maintenance' as const,
+    name: gateName(g),
+    asset: g.asset,
+    // JSON has no Infinity: null = the two-person rule is off.
+    twoPersonAboveEur: Number.isFinite(g.twoPersonAboveEur) ? g.twoPersonAboveEur : null,
+  };
+}
+
 function gateSummary(g: GateHandle) {
   return {
     id: g.id,
-    name: g.name || `${g.asset}/${g.tag}`,
+    kind: 'setpoint' as const,
+    name: gateName(g),
     asset: g.asset,
     tag: g.tag,
     unit: g.envelope?.unit,
@@ -267,8 +300,8 @@ function thin(points: TrendPoint[]): TrendPoint[] {
 
 interface LedgerHistory {
   ledgerLocation: string;
-  /** The gates that write to this ledger. */
-  gates: Array<{ id: string; name: string; asset: string; tag: string }>;
+  /** The gates that write to this ledger (tag: setpoint gates only). */
+  gates: Array<{ id: string; kind: 'setpoint' | 'maintenance'; name: string; asset: string; tag?: string }>;
   verification: LedgerVerification | { ok: null; reason: string };
   total: number;
   /** Newest first. */
@@ -295,7 +328,7 @@ export function writerNames(records: LedgerRecord[], nameOf: (id: string) => str
   return out;
 }
 
-async function history(gates: GateHandle[], nameOf: (id: string) => string | undefined): Promise<LedgerHistory> {
+async function history(gates: AnyGateHandle[], nameOf: (id: string) => string | undefined): Promise<LedgerHistory> {
   const location = gates[0].ledgerLocation;
   // A ledger that cannot be read (e.g. a file ledger that refuses an edited file) must not hide the
   // other ledgers or its own chain status: report the error in place of the records.
@@ -309,7 +342,7 @@ async function history(gates: GateHandle[], nameOf: (id: string) => string | und
   const records = all.slice(-HISTORY_LIMIT).reverse();
   return {
     ledgerLocation: location,
-    gates: gates.map((g) => ({ id: g.id, name: g.name || `${g.asset}/${g.tag}`, asset: g.asset, tag: g.tag })),
+    gates: gates.map((g) => (isMaintenanceGate(g) ? { id: g.id, kind: 'maintenance' as const, name: gateName(g), asset: g.asset } : { id: g.id, kind: 'setpoint' as const, name: gateName(g), asset: g.asset, tag: g.tag })),
     verification: await verification(location),
     total: all.length,
     records,

@@ -54,6 +54,8 @@ const PAGE = String.raw`<!DOCTYPE html>
     .card-body > svg.chart { grid-area:chart; align-self:start; }
     .card-body > dl { grid-area:facts; }
     .card-body > .actions { grid-area:actions; align-self:start; }
+    /* a maintenance card has no chart: one column */
+    .card.maintenance > .card-body { display:block; }
   }
   dd .line { display:block; }
   /* narrow screens: long asset paths and tags wrap rather than widen the page */
@@ -73,6 +75,8 @@ const PAGE = String.raw`<!DOCTYPE html>
   dt { color:var(--muted); }
   dd { margin:0; font-variant-numeric:tabular-nums; }
   .violations { margin:0; padding:.2rem .4rem .2rem 1.4rem; border:1px solid var(--bad); color:var(--bad); }
+  .change.window { font-size:1.25rem; }
+  .alternatives { margin:0; padding-left:1.2rem; }
   svg.chart { width:100%; height:auto; max-width:640px; display:block; margin:.4rem 0; background:#fff; border:1px solid var(--line); }
   .actions { display:flex; gap:.8rem; margin-top:.6rem; }
   .empty { color:var(--muted); padding:1rem 0; }
@@ -168,6 +172,7 @@ const PAGE = String.raw`<!DOCTYPE html>
   var POLL_MS = 2000;
   var EXPIRING_MS = 120000;
   var MEANING = { approve: 'Approved: I authorise this setpoint change', reject: 'Rejected: I do not authorise this setpoint change' };
+  var MEANING_MAINTENANCE = { approve: 'Approved: I authorise this maintenance window', reject: 'Rejected: I do not authorise this maintenance window' };
 
   var S = { token: null, me: null, gates: [], clockOffsetMs: 0, tab: 'pending', cards: {}, historyAt: 0, sign: null, timer: null };
   function $(id) { return document.getElementById(id); }
@@ -249,6 +254,32 @@ const PAGE = String.raw`<!DOCTYPE html>
     return (h ? h + ' h ' + (m % 60) + ' min' : m ? m + ' min ' + (s % 60) + ' s' : s + ' s') + ' left';
   }
   function now() { return Date.now() + S.clockOffsetMs; }
+
+  // ---- maintenance windows: the plant's local time, money, durations ---------------------------
+  /** Date, 24-hour time and UTC offset of an instant in the plant's IANA zone (not the browser's). */
+  function zoned(ms, zone) {
+    var parts = {};
+    try {
+      new Intl.DateTimeFormat('en-GB', { timeZone: zone, weekday: 'short', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'shortOffset' })
+        .formatToParts(new Date(ms)).forEach(function (x) { parts[x.type] = x.value; });
+    } catch (e) { return { date: new Date(ms).toISOString().slice(0, 10), time: new Date(ms).toISOString().slice(11, 16), offset: 'UTC' }; }
+    return { date: parts.weekday + ' ' + parts.year + '-' + parts.month + '-' + parts.day, time: parts.hour + ':' + parts.minute, offset: parts.timeZoneName };
+  }
+  /** "Sat 2026-12-05 06:00 – 10:00 Europe/Berlin (GMT+1)"; the end's date and offset only when they differ. */
+  function windowText(w) {
+    var a = zoned(w.startMs, w.timeZone), b = zoned(w.endMs, w.timeZone);
+    var end = (b.date !== a.date ? b.date + ' ' : '') + b.time + (b.offset !== a.offset ? ' (' + b.offset + ')' : '');
+    return a.date + ' ' + a.time + ' – ' + end + ' ' + w.timeZone + ' (' + a.offset + ')';
+  }
+  function eur(v) { return typeof v === 'number' && isFinite(v) ? Math.round(v).toLocaleString('en-US') + ' EUR' : '–'; }
+  function pct(p) { return typeof p === 'number' && isFinite(p) ? sig(100 * p, 2) + ' %' : '–'; }
+  function span(ms) {
+    if (typeof ms !== 'number' || !isFinite(ms)) return '–';
+    var h = ms / 3600000;
+    return Math.abs(h) >= 48 ? sig(h / 24, 3) + ' d' : sig(h, 3) + ' h';
+  }
+  /** Until when a proposal can be decided: its expiry, or a maintenance window's start if sooner. */
+  function deadline(v) { return v.kind === 'maintenance' ? Math.min(v.proposal.expiresTsMs, v.proposal.window.startMs) : v.proposal.expiresTsMs; }
 
   // ---- talking to Node-RED ------------------------------------------------------------------
   function call(method, path, body) {
@@ -370,12 +401,20 @@ const PAGE = String.raw`<!DOCTYPE html>
   function renderGates(gates) {
     S.gates = gates;
     var box = $('gates');
-    var key = JSON.stringify(gates.map(function (g) { return [g.id, g.name, g.autoApproval, g.twoPersonAboveStep]; })) + (S.me && S.me.canApprove);
+    var key = JSON.stringify(gates.map(function (g) { return [g.id, g.name, g.autoApproval, g.twoPersonAboveStep, g.twoPersonAboveEur]; })) + (S.me && S.me.canApprove);
     if (box.dataset.key === key) return;
     box.dataset.key = key;
     box.textContent = '';
     if (!gates.length) box.appendChild(el('p', { className: 'muted', text: 'No approval gate is deployed.' }));
     gates.forEach(function (g) {
+      if (g.kind === 'maintenance') {
+        box.appendChild(el('div', { className: 'gate', role: 'group', 'aria-label': 'Gate ' + g.name }, [
+          el('strong', { text: g.name }),
+          el('span', { className: 'muted', text: g.asset + ' / maintenance windows' }),
+          el('span', { text: g.twoPersonAboveEur === null ? 'one approver' : 'two approvers above ' + eur(g.twoPersonAboveEur) }),
+        ]));
+        return;
+      }
       var on = !!(g.autoApproval && g.autoApproval.enabled);
       // a policy the flow did not configure (no band) cannot be switched on from here
       var configured = !!(g.autoApproval && g.autoApproval.configured);
@@ -396,7 +435,7 @@ const PAGE = String.raw`<!DOCTYPE html>
     var seen = {};
     var pending = views.filter(function (v) { return v.state === 'pending'; });
     var ended = views.filter(function (v) { return v.state !== 'pending'; });
-    pending.sort(function (a, b) { return a.proposal.expiresTsMs - b.proposal.expiresTsMs; });
+    pending.sort(function (a, b) { return deadline(a) - deadline(b); });
     ended.sort(function (a, b) { return b.proposal.createdTsMs - a.proposal.createdTsMs; });
     place($('proposals'), pending, seen);
     place($('ended'), ended, seen);
@@ -411,11 +450,13 @@ const PAGE = String.raw`<!DOCTYPE html>
     views.forEach(function (v, i) {
       var id = v.gateId + '/' + v.proposal.id;
       seen[id] = true;
-      var main = JSON.stringify([v.state, v.reason, v.decisions, v.requiredApprovals, v.envelope.ok, v.envelope.violations, v.envelope.version, v.proposal, S.me && S.me.canApprove]);
-      var trend = JSON.stringify(v.trend);
+      var maintenance = v.kind === 'maintenance';
+      var main = JSON.stringify(maintenance ? [v.state, v.reason, v.decisions, v.requiredApprovals, v.proposal, v.order, S.me && S.me.canApprove]
+        : [v.state, v.reason, v.decisions, v.requiredApprovals, v.envelope.ok, v.envelope.violations, v.envelope.version, v.proposal, S.me && S.me.canApprove]);
+      var trend = maintenance ? '' : JSON.stringify(v.trend);
       var c = S.cards[id];
       if (!c || c.main !== main) {
-        var fresh = { el: card(v), main: main, trend: trend };
+        var fresh = { el: maintenance ? maintenanceCard(v) : card(v), main: main, trend: trend };
         if (c) c.el.replaceWith(fresh.el);
         S.cards[id] = c = fresh;
       } else if (c.trend !== trend) {
@@ -443,8 +484,6 @@ const PAGE = String.raw`<!DOCTYPE html>
 
   function card(v) {
     var p = v.proposal, e = p.predictedEffect, pending = v.state === 'pending';
-    var approvals = v.decisions.filter(function (d) { return d.verdict === 'approve'; });
-    var mine = S.me && v.decisions.some(function (d) { return d.user === S.me.username; });
     var label = p.asset + ' / ' + p.tag;
     var envelope = v.envelope.ok
       ? el('dd', { text: 'within the envelope (version ' + v.envelope.version + ')' })
@@ -457,27 +496,67 @@ const PAGE = String.raw`<!DOCTYPE html>
     });
     rows.push(
       el('dt', { text: 'Model' }), el('dd', { text: p.fit.method + ', n = ' + p.fit.n + ', R² = ' + sig(p.fit.r2, 2) + ', RMSE ' + sig(p.fit.rmse, 2) + unit(e.kpiUnit) + '; setpoints seen ' + fmt(p.fitRange.setpointMin) + ' – ' + fmt(p.fitRange.setpointMax) + unit(p.unit) }),
-      el('dt', { text: 'Envelope check' }), envelope,
-      el('dt', { text: 'Approvals' }), el('dd', { text: approvals.length + ' of ' + v.requiredApprovals + ' needed' + (v.requiredApprovals > 1 ? ' (two-person rule)' : '') }));
-    v.decisions.forEach(function (d) {
-      rows.push(el('dt', { text: d.verdict === 'approve' ? 'Approved by' : 'Rejected by' }), el('dd', { text: person(d.printedName, d.user) + ', ' + when(d.tsMs) + ': ' + d.reason }));
-    });
-    if (p.quality !== 'good') rows.push(el('dt', { text: 'Inputs' }), el('dd', {}, [el('span', { className: 'warn', text: p.quality + (p.qualityReason ? ': ' + p.qualityReason : '') })]));
-    if (v.reason) rows.push(el('dt', { text: 'Reason' }), el('dd', { text: v.reason }));
-    var actions = null;
-    if (pending && S.me && S.me.canApprove) {
-      actions = el('div', { className: 'actions' }, [
-        el('button', { type: 'button', className: 'primary', disabled: mine || undefined, title: mine ? 'You have already decided on this proposal' : undefined, text: 'Approve', onclick: function () { openSign({ kind: 'decide', verdict: 'approve', view: v }); } }),
-        el('button', { type: 'button', disabled: mine || undefined, text: 'Reject', onclick: function () { openSign({ kind: 'decide', verdict: 'reject', view: v }); } }),
-      ]);
-    }
+      el('dt', { text: 'Envelope check' }), envelope);
+    decisionRows(v, rows);
     return el('article', { className: 'card' + (pending ? '' : ' ended'), 'aria-label': 'Proposal ' + label, 'data-proposal-id': p.id }, [el('div', { className: 'card-body' }, [
       el('h2', {}, [el('span', { text: label }), el('span', { className: 'state', text: v.state }), pending ? el('span', { className: 'expiry', 'data-expires': p.expiresTsMs }) : null]),
       el('div', { className: 'change', 'aria-label': 'Change' }, [fmt(p.currentValue), el('span', { className: 'arrow', text: '→' }), el('strong', { text: fmt(p.proposedValue) }), unit(p.unit), el('span', { className: 'muted', text: '  (' + signed(p.proposedValue - p.currentValue) + ')' })]),
       el('p', { className: 'rationale', text: p.rationale }),
       chart(v),
       el('dl', {}, rows),
-      actions,
+      decideButtons(v),
+    ])]);
+  }
+
+  /** Approvals so far, who decided, input quality and why it ended: the same on both kinds of card. */
+  function decisionRows(v, rows) {
+    var approvals = v.decisions.filter(function (d) { return d.verdict === 'approve'; });
+    rows.push(el('dt', { text: 'Approvals' }), el('dd', { text: approvals.length + ' of ' + v.requiredApprovals + ' needed' + (v.requiredApprovals > 1 ? ' (two-person rule)' : '') }));
+    v.decisions.forEach(function (d) {
+      rows.push(el('dt', { text: d.verdict === 'approve' ? 'Approved by' : 'Rejected by' }), el('dd', { text: person(d.printedName, d.user) + ', ' + when(d.tsMs) + ': ' + d.reason }));
+    });
+    var p = v.proposal;
+    if (p.quality !== 'good') rows.push(el('dt', { text: 'Inputs' }), el('dd', {}, [el('span', { className: 'warn', text: p.quality + (p.qualityReason ? ': ' + p.qualityReason : '') })]));
+    if (v.reason) rows.push(el('dt', { text: 'Reason' }), el('dd', { text: v.reason }));
+    return rows;
+  }
+
+  function decideButtons(v) {
+    if (v.state !== 'pending' || !S.me || !S.me.canApprove) return null;
+    var mine = v.decisions.some(function (d) { return d.user === S.me.username; });
+    return el('div', { className: 'actions' }, [
+      el('button', { type: 'button', className: 'primary', disabled: mine || undefined, title: mine ? 'You have already decided on this proposal' : undefined, text: 'Approve', onclick: function () { openSign({ kind: 'decide', verdict: 'approve', view: v }); } }),
+      el('button', { type: 'button', disabled: mine || undefined, text: 'Reject', onclick: function () { openSign({ kind: 'decide', verdict: 'reject', view: v }); } }),
+    ]);
+  }
+
+  /** A maintenance window: when (plant time), what it costs and why, the risk it rests on, the runners-up. */
+  function maintenanceCard(v) {
+    var p = v.proposal, w = p.window, c = w.costParts, r = p.rul, pending = v.state === 'pending';
+    var rows = [
+      el('dt', { text: 'Asset' }), el('dd', { text: p.asset }),
+      el('dt', { text: 'Expected cost' }), el('dd', {}, [
+        el('span', { className: 'line', text: eur(w.expectedCostEur) }),
+        el('span', { className: 'line muted', text: 'job ' + eur(c.jobEur) + ' + downtime ' + eur(c.downtimeEur) + ' + expected failure ' + eur(c.expectedFailureEur) + ' + energy ' + eur(c.energyEur) }),
+      ]),
+      el('dt', { text: 'P(failure before window)' }), el('dd', { text: pct(w.failureProbability) }),
+      el('dt', { text: 'Remaining useful life' }), el('dd', { text: 'P10 ' + span(r.rulP10Ms) + ' · P50 ' + span(r.rulMs) + ' · P90 ' + span(r.rulP90Ms) + ' (health index ' + sig(r.healthIndex, 2) + ', as of ' + when(r.tsMs) + ')' }),
+      el('dt', { text: 'Production lost' }), el('dd', { text: fmt(w.productionLossMinutes) + ' min' }),
+      el('dt', { text: 'Why this window' }), el('dd', { text: w.why }),
+    ];
+    if (p.alternatives.length) {
+      rows.push(el('dt', { text: 'Alternatives' }), el('dd', {}, [el('ul', { className: 'alternatives', 'aria-label': 'Alternative windows' }, p.alternatives.map(function (a) {
+        return el('li', { text: '#' + a.rank + ' ' + windowText(a) + ': ' + eur(a.expectedCostEur) + ', P(failure before) ' + pct(a.failureProbability) + (a.why ? ' — ' + a.why : '') });
+      }))]));
+    }
+    decisionRows(v, rows);
+    if (v.order) rows.push(el('dt', { text: 'Order' }), el('dd', { text: 'issued ' + when(v.order.issuedTsMs) + ', signed, id ' + v.order.id }));
+    return el('article', { className: 'card maintenance' + (pending ? '' : ' ended'), 'aria-label': 'Maintenance proposal ' + p.asset + ': ' + p.job, 'data-proposal-id': p.id }, [el('div', { className: 'card-body' }, [
+      el('h2', {}, [el('span', { text: 'Maintenance: ' + p.job }), el('span', { className: 'state', text: v.state }), pending ? el('span', { className: 'expiry', 'data-expires': deadline(v) }) : null]),
+      el('div', { className: 'change window', 'aria-label': 'Window' }, [el('strong', { text: windowText(w) })]),
+      el('p', { className: 'rationale', text: p.rationale }),
+      el('dl', {}, rows),
+      decideButtons(v),
     ])]);
   }
 
@@ -551,10 +630,12 @@ const PAGE = String.raw`<!DOCTYPE html>
     if (what.kind === 'decide') {
       var p = what.view.proposal;
       var approve = what.verdict === 'approve';
-      $('sign-title').textContent = (approve ? 'Approve' : 'Reject') + ' setpoint change';
-      $('sign-summary').textContent = p.asset + ' / ' + p.tag + ': ' + fmt(p.currentValue) + ' → ' + fmt(p.proposedValue) + unit(p.unit);
+      var maintenance = what.view.kind === 'maintenance';
+      $('sign-title').textContent = (approve ? 'Approve' : 'Reject') + (maintenance ? ' maintenance window' : ' setpoint change');
+      $('sign-summary').textContent = maintenance ? p.asset + ': ' + p.job + ', ' + windowText(p.window) + ', expected cost ' + eur(p.window.expectedCostEur)
+        : p.asset + ' / ' + p.tag + ': ' + fmt(p.currentValue) + ' → ' + fmt(p.proposedValue) + unit(p.unit);
       $('sign-meaning-row').hidden = false;
-      $('sign-meaning').value = MEANING[what.verdict];
+      $('sign-meaning').value = (maintenance ? MEANING_MAINTENANCE : MEANING)[what.verdict];
       $('sign-submit').textContent = approve ? 'Sign and approve' : 'Sign and reject';
     } else {
       $('sign-title').textContent = 'Switch auto-approval ' + (what.enabled ? 'on' : 'off');
@@ -612,7 +693,7 @@ const PAGE = String.raw`<!DOCTYPE html>
       else chain = el('p', { className: 'chain', role: 'status', title: l.ledgerLocation, text: 'Ledger chain not verified: ' + v.reason });
       var rows = l.records.map(function (r) {
         var d = describe(r, l.writers || {});
-        return el('tr', {}, [el('td', { className: 'num', text: when(r.tsMs) }), el('td', { text: d.event }), el('td', { text: r.asset ? r.asset + ' / ' + (r.tag || '') : '' }), el('td', { text: d.by }), el('td', { text: d.details }), el('td', { className: 'num', text: String(r.seq) })]);
+        return el('tr', {}, [el('td', { className: 'num', text: when(r.tsMs) }), el('td', { text: d.event }), el('td', { text: r.asset ? r.asset + ' / ' + (r.tag || 'maintenance') : '' }), el('td', { text: d.by }), el('td', { text: d.details }), el('td', { className: 'num', text: String(r.seq) })]);
       });
       box.appendChild(el('section', { 'aria-label': 'History of ' + name }, [
         el('h2', { text: name }),
@@ -620,7 +701,7 @@ const PAGE = String.raw`<!DOCTYPE html>
         l.error ? el('p', { className: 'chain bad', text: 'The ledger cannot be read: ' + l.error }) : null,
         l.total > l.records.length ? el('p', { className: 'muted', text: 'Newest ' + l.records.length + ' of ' + l.total + ' records.' }) : null,
         el('table', { 'aria-label': 'Ledger of ' + name }, [
-          el('thead', {}, [el('tr', {}, ['Time', 'Event', 'Setpoint', 'By', 'Details', 'Seq'].map(function (h) { return el('th', { scope: 'col', text: h }); }))]),
+          el('thead', {}, [el('tr', {}, ['Time', 'Event', 'Setpoint / asset', 'By', 'Details', 'Seq'].map(function (h) { return el('th', { scope: 'col', text: h }); }))]),
           el('tbody', {}, rows),
         ]),
       ]));
@@ -632,7 +713,10 @@ const PAGE = String.raw`<!DOCTYPE html>
     var writer = d.writer ? writers[d.writer] || 'writer ' + d.writer : 'writer';
     switch (r.type) {
       case 'decision': return { event: 'decision: ' + d.verdict, by: person(d.printedName, d.user), details: (d.meaning || '') + (d.reason ? ' — ' + d.reason : '') };
-      case 'proposal': return { event: 'proposal', by: 'twin', details: fmt(d.currentValue) + ' → ' + fmt(d.proposedValue) + unit(d.unit) + (d.rationale ? ': ' + d.rationale : '') };
+      case 'proposal':
+        if (d.kind === 'maintenance') return { event: 'maintenance proposal', by: 'twin', details: d.job + ', ' + windowText(d.window) + ', expected cost ' + eur(d.window.expectedCostEur) };
+        return { event: 'proposal', by: 'twin', details: fmt(d.currentValue) + ' → ' + fmt(d.proposedValue) + unit(d.unit) + (d.rationale ? ': ' + d.rationale : '') };
+      case 'order': return { event: 'maintenance order', by: 'gate', details: d.job + ', ' + windowText(d) + ', approved by ' + (d.approvedBy || []).join(', ') + ', id ' + d.id };
       case 'command': return { event: 'command', by: 'gate', details: 'write ' + fmt(d.value) + unit(d.unit) + ' (step ' + d.step + '/' + d.steps + ')' };
       case 'write': return { event: 'write: ' + (d.outcome || ''), by: writer, details: fmt(d.value) + (d.reason ? ' — ' + d.reason : '') };
       // the writer's write-ahead record: durable before the plant could take the value
