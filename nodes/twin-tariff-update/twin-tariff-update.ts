@@ -36,16 +36,16 @@ export default function (RED: NodeAPI): void {
     const unsubscribe = target.onChange(showInForce);
 
     node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
-      const refuse = (reason: string): void => {
+      const refuse = (code: 'BAD_JSON' | 'BAD_CONFIG', reason: string): void => {
         statusError(node, t('status.refused'));
-        done(new TwinError('BAD_CONFIG', t('errors.refused', { error: reason.replace(/^tariff: /, '') })));
+        done(new TwinError(code, t('errors.refused', { error: reason.replace(/^tariff: /, '') })));
       };
       let next: unknown = msg.payload;
       if (typeof next === 'string') {
         try {
           next = JSON.parse(next);
         } catch (err) {
-          refuse(t('errors.json', { error: (err as Error).message }));
+          refuse('BAD_JSON', t('errors.json', { error: (err as Error).message }));
           return;
         }
       }
@@ -54,7 +54,7 @@ export default function (RED: NodeAPI): void {
       try {
         target.update(next as TariffDef, by);
       } catch (err) {
-        refuse((err as Error).message);
+        refuse('BAD_CONFIG', (err as Error).message);
         return;
       }
       // status follows through onChange

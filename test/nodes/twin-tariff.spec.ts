@@ -209,6 +209,8 @@ describe('twin-tariff config node and twin-tariff-update', function () {
     expect(rig.caught[1].error!.message).to.contain("unknown time zone 'Mars/Olympus_Mons'");
     await send(rig, { payload: '{ not json' });
     expect(rig.caught[2].error!.message).to.contain('payload is not valid JSON');
+    expect((rig.caught[2].error as { code?: string }).code).to.equal('BAD_JSON');
+    expect((rig.caught[0].error as { code?: string }).code).to.equal('BAD_CONFIG');
     await send(rig, { payload: { ...simple, periods: [{ name: 'flat', priceEurPerKwh: 0.2, windows: 5 }], defaultPeriod: 'flat' } });
     expect(rig.caught[3].error!.message).to.contain('tariff update refused');
 
