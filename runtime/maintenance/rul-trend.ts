@@ -92,7 +92,10 @@ export interface FittedTrendModel extends TrendModel {
   minSlopeT: number;
   /** out-of-fold RMSE against capped RUL, per method */
   oofRmseMs: Record<TrendMethod, number>;
+  /** residual bands of the forecasts that found a trend, by horizon */
   bands: TrendBand[];
+  /** residuals of the forecasts at the cap for want of a trend (null: there were none) */
+  noTrendBand: TrendBand | null;
   trainUnits: number;
 }
 
@@ -172,7 +175,7 @@ function slopeT(x: number[], y: number[], fit: LineFit): number {
 }
 
 interface Forecast {
-  /** capped point forecast (ms) */
+  /** time to the threshold (ms), at most twice the cap; the cap when there is no trend (`early`) */
   rulMs: number;
   /** trend level now (HI) */
   levelHi: number;
@@ -203,7 +206,8 @@ function forecastAt(core: Core, method: TrendMethod, tsMs: number[], hi: number[
   if (!(t >= s.minSlopeT) || !(hitX < Infinity)) {
     return { rulMs: s.rulCapMs, levelHi, early: 'no significant degradation trend yet', spanMs };
   }
-  return { rulMs: Math.min(Math.max(hitX * s.rulCapMs, 0), s.rulCapMs), levelHi, spanMs };
+  // kept beyond the cap (bands and the bias correction tell a far trend from a near one), not without bound
+  return { rulMs: Math.min(Math.max(hitX * s.rulCapMs, 0), 2 * s.rulCapMs), levelHi, spanMs };
 }
 
 function columnsOf(signals: SignalSpec, u: UnitHistory): number[] {
@@ -279,7 +283,7 @@ export function fitTrendModel(units: UnitHistory[], options: TrendFitOptions): F
 
   // out-of-fold forecasts of every method at cuts spread over each held-out unit's life
   const shuffled = seededShuffle(units, o.seed);
-  const pairs: Record<TrendMethod, { pred: number; truth: number }[]> = { linear: [], exponential: [], 'theil-sen': [] };
+  const pairs: Record<TrendMethod, Pair[]> = { linear: [], exponential: [], 'theil-sen': [] };
   for (let k = 0; k < o.residualFolds; k++) {
     const c = fitCore(shuffled.filter((_, i) => i % o.residualFolds !== k), o, s);
     for (const u of shuffled.filter((_, i) => i % o.residualFolds === k)) {
@@ -287,16 +291,18 @@ export function fitTrendModel(units: UnitHistory[], options: TrendFitOptions): F
       const n = u.values.length;
       const stride = Math.max(1, Math.floor((n - o.minPoints) / o.residualCutsPerUnit));
       for (let end = n - 2; end >= o.minPoints - 1; end -= stride) {
-        for (const m of TREND_METHODS) pairs[m].push({ pred: forecastAt(c, m, u.tsMs, hi, end, s).rulMs, truth: u.tsMs[n - 1] - u.tsMs[end] });
+        for (const m of TREND_METHODS) {
+          const f = forecastAt(c, m, u.tsMs, hi, end, s);
+          pairs[m].push({ pred: f.rulMs, early: !!f.early, truth: u.tsMs[n - 1] - u.tsMs[end] });
+        }
       }
     }
   }
-  const bandsOf = Object.fromEntries(TREND_METHODS.map((m) => [m, residualBands(pairs[m], o.residualBands)])) as Record<TrendMethod, TrendBand[]>;
+  const bandsOf = Object.fromEntries(TREND_METHODS.map((m) => [m, residualBands(pairs[m], o.residualBands)])) as Record<TrendMethod, Bands>;
   // RMSE of the bias-corrected forecast (what estimateRulTrend gives) against capped RUL
   const oofRmseMs = Object.fromEntries(TREND_METHODS.map((m) => [m, Math.sqrt(pairs[m].reduce(
-    (a, p) => a + (corrected(p.pred, bandOf(bandsOf[m], p.pred), o.rulCapMs) - Math.min(p.truth, o.rulCapMs)) ** 2, 0) / pairs[m].length)])) as Record<TrendMethod, number>;
+    (a, p) => a + (corrected(p.pred, bandOf(bandsOf[m], p), o.rulCapMs) - Math.min(p.truth, o.rulCapMs)) ** 2, 0) / pairs[m].length)])) as Record<TrendMethod, number>;
   const chosen = method === 'auto' ? TREND_METHODS.reduce((a, b) => (oofRmseMs[b] < oofRmseMs[a] ? b : a)) : method;
-  const bands = bandsOf[chosen];
   const f = [...core.failureHis].sort((a, b) => a - b);
   return {
     kind: 'rul-trend', version: 1, rulCapMs: o.rulCapMs, method: chosen,
@@ -304,29 +310,39 @@ export function fitTrendModel(units: UnitHistory[], options: TrendFitOptions): F
     failureHi: { p10: quantile(f, 0.1), p50: core.threshold, p90: quantile(f, 0.9) },
     healthyHi: core.healthyHi, hiMin: core.hiMin, hiMax: core.hiMax, expFloor: core.expFloor,
     windowMs, maxPoints: o.maxPoints, minPoints: o.minPoints, minSlopeT: o.minSlopeT,
-    oofRmseMs, bands, trainUnits: units.length,
+    oofRmseMs, ...bandsOf[chosen], trainUnits: units.length,
   };
 }
 
+interface Pair { pred: number; early: boolean; truth: number }
+interface Bands { bands: TrendBand[]; noTrendBand: TrendBand | null }
+
+function band(part: Pair[], upToMs: number | null): TrendBand {
+  const r = part.map((p) => p.truth - p.pred).sort((x, y) => x - y);
+  return { upToMs, q10Ms: quantile(r, 0.1), q50Ms: quantile(r, 0.5), q90Ms: quantile(r, 0.9), n: r.length };
+}
+
 /**
- * Residuals (true RUL − forecast) by band of forecast horizon, against the uncapped truth: a
- * forecast at the cap is honest about how long an early-life asset may still run.
+ * Residuals (true RUL − forecast) against the uncapped truth, in bands of equal counts by forecast
+ * horizon; the forecasts without a trend make a band of their own, honest about how long an
+ * early-life asset may still run.
  */
-function residualBands(pairs: { pred: number; truth: number }[], count: number): TrendBand[] {
-  const sorted = [...pairs].sort((a, b) => a.pred - b.pred);
+function residualBands(pairs: Pair[], count: number): Bands {
+  const early = pairs.filter((p) => p.early);
+  const sorted = pairs.filter((p) => !p.early).sort((a, b) => a.pred - b.pred);
   const bands: TrendBand[] = [];
   for (let b = 0; b < count; b++) {
     const part = sorted.slice(Math.floor((b * sorted.length) / count), Math.floor(((b + 1) * sorted.length) / count));
-    if (part.length === 0) continue;
-    const r = part.map((p) => p.truth - p.pred).sort((x, y) => x - y);
-    bands.push({ upToMs: part[part.length - 1].pred, q10Ms: quantile(r, 0.1), q50Ms: quantile(r, 0.5), q90Ms: quantile(r, 0.9), n: r.length });
+    if (part.length > 0) bands.push(band(part, part[part.length - 1].pred));
   }
+  if (bands.length === 0) throw new TwinError('MODEL', 'no held-out forecast found a degradation trend');
   bands[bands.length - 1].upToMs = null;
-  return bands;
+  return { bands, noTrendBand: early.length > 0 ? band(early, null) : null };
 }
 
-function bandOf(bands: TrendBand[], rulMs: number): TrendBand {
-  return bands.find((b) => b.upToMs === null || rulMs <= b.upToMs)!;
+function bandOf(b: Bands, f: { pred: number; early: boolean }): TrendBand {
+  if (f.early && b.noTrendBand) return b.noTrendBand;
+  return b.bands.find((x) => x.upToMs === null || f.pred <= x.upToMs)!;
 }
 
 /** P50: the extrapolation plus the band's median residual (a linear fit of an accelerating wear runs late) */
@@ -343,7 +359,8 @@ export function trendModelFromJson(json: unknown): FittedTrendModel {
     && !!m.signals && Array.isArray(m.signals.channels) && Array.isArray(m.hiCoef) && m.hiCoef.length === m.signals.channels.length + 1
     && !!m.failureHi && isNum(m.failureHi.p50) && isNum(m.windowMs) && isNum(m.maxPoints) && isNum(m.minPoints) && isNum(m.minSlopeT)
     && isNum(m.expFloor) && isNum(m.healthyHi) && Array.isArray(m.bands) && m.bands.length > 0
-    && m.bands.every((b, i) => isNum(b.q10Ms) && isNum(b.q90Ms) && (i === m.bands.length - 1 ? b.upToMs === null : isNum(b.upToMs)));
+    && m.bands.every((b, i) => isNum(b.q10Ms) && isNum(b.q50Ms) && isNum(b.q90Ms) && (i === m.bands.length - 1 ? b.upToMs === null : isNum(b.upToMs)))
+    && (m.noTrendBand === null || (isNum(m.noTrendBand?.q10Ms) && isNum(m.noTrendBand.q50Ms) && isNum(m.noTrendBand.q90Ms)));
   if (!ok) throw new TwinError('MODEL', 'not a rul-trend v1 model');
   return m;
 }
@@ -372,7 +389,7 @@ export function estimateRulTrend(model: TrendModel, history: UnitHistory, inputQ
   const tsMs = history.tsMs.slice(start);
   const hi = hiSeries(m.signals, m.hiCoef, columnsOf(m.signals, history), history.values.slice(start));
   const f = forecastAt(core, m.method, tsMs, hi, tsMs.length - 1, s);
-  const band = bandOf(m.bands, f.rulMs);
+  const band = bandOf(m, { pred: f.rulMs, early: !!f.early });
   const reasons: string[] = [];
   if (f.early) reasons.push(`early life: ${f.early}, RUL capped at ${hoursText(m.rulCapMs)}`);
   else if (f.spanMs < m.windowMs / 4) reasons.push(`trend over ${hoursText(f.spanMs)} of a ${hoursText(m.windowMs)} window`);
@@ -385,7 +402,7 @@ export function estimateRulTrend(model: TrendModel, history: UnitHistory, inputQ
     tsMs: history.tsMs[n - 1],
     rulMs,
     rulP10Ms: Math.min(rulMs, Math.max(0, f.rulMs + band.q10Ms)),
-    rulP90Ms: Math.max(rulMs, f.rulMs + band.q90Ms),
+    rulP90Ms: Math.max(rulMs, Math.max(0, f.rulMs + band.q90Ms)),
     healthIndex: Number.isFinite(degradation) ? Math.min(1, Math.max(0, 1 - degradation)) : 1,
     quality: worstQuality(inputQuality, reasons.length > 0 ? 'uncertain' : 'good'),
     model: `rul-trend ${m.method}`,
