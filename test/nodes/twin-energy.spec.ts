@@ -44,7 +44,7 @@ function load(tariff: TariffDef | string | null, cfg: Record<string, unknown>): 
   if (tariff !== null) flow.push({ id: 'tar', type: 'twin-tariff', name: 'tariff', tariff: typeof tariff === 'string' ? tariff : JSON.stringify(tariff) });
   return new Promise((resolve, reject) => {
     helper
-      .load([tariffNode, energyNode, catchNode] as never, flow, () => {
+      .load([tariffNode, energyNode, catchNode] as never, flow as never, () => {
         const rig: Rig = { node: helper.getNode('e'), costs: [], demand: [], baseline: [], caught: [], statuses: [] };
         listen<Msg<EnergyCost>>(helper.getNode('o1'), 'input', (m) => rig.costs.push(m));
         listen<Msg<DemandStatus>>(helper.getNode('o2'), 'input', (m) => rig.demand.push(m));
