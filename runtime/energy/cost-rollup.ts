@@ -15,7 +15,7 @@
  *   intervals; fixed fees and the power-factor penalty are billing-period items too.
  * - A new tariff (setTariff) applies from the next interval.
  * - gapMs: time of the record not covered by energy data (gaps beyond the max gap, resets, time
- *   before the first reading, time of a batch before its mark reached the data).
+ *   before the first reading).
  *   quality: bad with no data at all, uncertain with gaps or uncertain spans, else good.
  * - Secondary quantities (reactive kvarh, units produced) are held until the energy data reaches
  *   their time, then prorated the same way; a part older than the open records (late data) goes to
@@ -159,10 +159,14 @@ export class CostRollup {
     if (this.energyMs !== null) this.release(this.energyMs);
   }
 
-  /** Start a batch at tsMs (ending one that is running there); returns the records that closes. */
+  /**
+   * Start a batch at tsMs (ending one that is running there); returns the records that closes.
+   * A mark older than the energy data (it arrived after the energy reading of its instant) takes
+   * effect where the energy data is: energy already recorded cannot be moved between records.
+   */
   startBatch(label: string, tsMs: number): EnergyCost[] {
     const out = this.endBatch(tsMs);
-    this.batch = this.bucket('batch', tsMs, Infinity, label);
+    this.batch = this.bucket('batch', this.markMs(tsMs), Infinity, label);
     return out;
   }
 
@@ -170,12 +174,16 @@ export class CostRollup {
   endBatch(tsMs: number): EnergyCost[] {
     const out: EnergyCost[] = [];
     if (!this.batch) return out;
-    this.batch.endMs = Math.max(tsMs, this.batch.startMs);
+    this.batch.endMs = Math.max(this.markMs(tsMs), this.batch.startMs);
     if (this.energyMs !== null && this.energyMs >= this.batch.endMs) {
       out.push(this.record(this.batch));
       this.batch = null;
     }
     return out;
+  }
+
+  private markMs(tsMs: number): number {
+    return Math.max(tsMs, this.energyMs ?? tsMs);
   }
 
   /** Open interval and shift records at t when none is open there. */
