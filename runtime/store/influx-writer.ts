@@ -14,6 +14,8 @@
  *   queue for ever: its points are retried one by one, and a point refused on its own is appended
  *   (fsynced) to `rejectedFile` and reported through 'rejected': never silently dropped.
  * - After `close()` nothing is acknowledged any more: a write in flight is written again by the next run.
+ * - Recording a batch's removal from the outbox (an fsync) overlaps the next write; still one write
+ *   in flight at a time.
  */
 import { EventEmitter } from 'node:events';
 import { promises as fsp } from 'node:fs';
@@ -120,68 +122,96 @@ export class InfluxWriter extends EventEmitter {
   }
   private closeWake?: () => void;
 
+  /** Points written (or rejected) but whose removal from the outbox is still being recorded. */
+  private acking = 0;
+  /** Highest seq handed to InfluxDB (or rejected): the next batch starts after it. */
+  private lastSentSeq = 0;
+
+  /**
+   * Remove the oldest `n` entries from the outbox without waiting: recording the removal (an fsync)
+   * overlaps the next write. Acks stay in order (the outbox chains them); the next batch is told by
+   * seq, not by position, so it never depends on when an ack lands. A lost ack means a rewrite, which
+   * InfluxDB absorbs.
+   */
+  private ackBehind(n: number, lastSeq: number): void {
+    this.lastSentSeq = lastSeq;
+    this.acking += n;
+    this.opts.outbox.ack(n).then(
+      () => {
+        this.acking -= n;
+        // The loop may have stopped while this ack was counted twice (in size and in acking).
+        if (this.unsent() > 0) this.kick();
+      },
+      (err: unknown) => {
+        this.acking -= n;
+        if (!this.closed) this.emit('writeError', err);
+      },
+    );
+  }
+
+  private unsent(): number {
+    return this.opts.outbox.size() - this.acking;
+  }
+
   private async loop(): Promise<void> {
     const ob = this.opts.outbox;
-    try {
-      while (!this.closed && ob.size() > 0) {
-        if (this.isolate === 0 && this.retryMs === 0 && ob.size() < this.opts.batchSize) {
-          const waitMs = this.pendingSinceMs + this.opts.flushMs - Date.now();
-          if (waitMs > 0) {
-            await this.sleep(waitMs, true);
-            continue;
-          }
-        }
-        const entries = await ob.peek(this.isolate > 0 || this.retryMs > 0 ? 1 : this.opts.batchSize);
-        if (entries.length === 0) {
-          // Enqueued but not yet fsynced: look again shortly.
-          await this.sleep(5, true);
+    while (!this.closed && this.unsent() > 0) {
+      const want = this.isolate > 0 || this.retryMs > 0 ? 1 : this.opts.batchSize;
+      if (want > 1 && this.unsent() < want) {
+        const waitMs = this.pendingSinceMs + this.opts.flushMs - Date.now();
+        if (waitMs > 0) {
+          await this.sleep(waitMs, true);
           continue;
         }
-        const points = entries.map((e) => e.record);
-        this.setState('writing');
-        let failure: Error | undefined;
-        this.sending = true;
-        try {
-          await this.opts.send(points);
-        } catch (err) {
-          failure = err instanceof Error ? err : new Error(String(err));
-        } finally {
-          this.sending = false;
+      }
+      const entries = (await ob.peek(this.acking + want)).filter((e) => e.seq > this.lastSentSeq).slice(0, want);
+      if (entries.length === 0) {
+        // Enqueued but not yet fsynced: look again shortly.
+        await this.sleep(5, true);
+        continue;
+      }
+      const points = entries.map((e) => e.record);
+      const lastSeq = entries[entries.length - 1].seq;
+      this.setState('writing');
+      let failure: Error | undefined;
+      this.sending = true;
+      try {
+        await this.opts.send(points);
+      } catch (err) {
+        failure = err instanceof Error ? err : new Error(String(err));
+      } finally {
+        this.sending = false;
+      }
+      if (this.closed) return;
+      if (failure && isRefusedWrite(failure)) {
+        if (points.length > 1) {
+          this.isolate = points.length;
+          continue;
         }
-        if (this.closed) return;
-        if (failure && isRefusedWrite(failure)) {
-          if (points.length > 1) {
-            this.isolate = points.length;
-            continue;
-          }
+        try {
           await this.reject(points, failure);
-          await ob.ack(1);
+          this.ackBehind(1, lastSeq);
           this.isolate = Math.max(0, this.isolate - 1);
           continue;
+        } catch (err) {
+          // Cannot keep it aside: it stays first in the outbox (blocking, loudly) and is retried.
+          failure = new TwinError('QUEUE', `cannot keep a refused point in ${this.opts.rejectedFile}: ${(err as Error).message}`);
         }
-        if (failure) {
-          // Down or refusing for now: wait, then try the head alone until it goes through.
-          this.retryMs = Math.min(this.opts.retryMaxMs, Math.max(this.opts.retryMinMs, this.retryMs * 2));
-          this.setState('retrying', failure);
-          this.emit('writeError', failure);
-          await this.sleep(this.retryMs, false);
-          continue;
-        }
-        await ob.ack(points.length);
-        this.isolate = Math.max(0, this.isolate - points.length);
-        this.retryMs = 0;
-        this.written += points.length;
-        this.pendingSinceMs = Date.now();
-        this.emit('written', points.length);
       }
-    } catch (err) {
-      // The outbox could not record an ack: stop; the points stay and are written again later.
-      if (!this.closed) {
-        this.setState('retrying', err as Error);
-        this.emit('writeError', err);
-        setTimeout(() => this.kick(), this.opts.retryMaxMs).unref();
+      if (failure) {
+        // Down or refusing for now: wait, then try the head alone until it goes through.
+        this.retryMs = Math.min(this.opts.retryMaxMs, Math.max(this.opts.retryMinMs, this.retryMs * 2));
+        this.setState('retrying', failure);
+        this.emit('writeError', failure);
+        await this.sleep(this.retryMs, false);
+        continue;
       }
-      return;
+      this.ackBehind(points.length, lastSeq);
+      this.isolate = Math.max(0, this.isolate - points.length);
+      this.retryMs = 0;
+      this.written += points.length;
+      this.pendingSinceMs = Date.now();
+      this.emit('written', points.length);
     }
     if (!this.closed) this.setState('idle');
   }
@@ -206,7 +236,7 @@ export class InfluxWriter extends EventEmitter {
     this.closeWake?.();
     this.setState('closed');
     // A loop inside `send` touches the outbox no more once it sees `closed`; otherwise let it finish
-    // what it is doing with the outbox (an ack, a rejected point) first.
+    // what it is doing (a rejected point) first. The outbox waits for acks under way.
     if (!this.sending) await this.loopDone.catch(() => undefined);
     await this.opts.outbox.close();
   }

@@ -78,7 +78,7 @@ describe('integration: twin-historian with a real InfluxDB 1.6', function () {
   }
 
   async function load(over: Record<string, unknown> = {}) {
-    await helper.load([configNode, historianNode, historyInNode, catchNode, completeNode] as never, flow(over));
+    await helper.load([configNode, historianNode, historyInNode, catchNode, completeNode] as never, flow(over) as never);
     const rig = { h: helper.getNode('h'), q: helper.getNode('q'), db: helper.getNode('db') as unknown as ConfigApi, out: [] as Msg[], errs: [] as Msg[], completed: 0 };
     listen<Msg>(helper.getNode('out'), 'input', (m) => rig.out.push(m));
     listen<Msg>(helper.getNode('errs'), 'input', (m) => rig.errs.push(m));
@@ -132,7 +132,7 @@ describe('integration: twin-historian with a real InfluxDB 1.6', function () {
 
   it('reads a range in time order: asset and tag filters, [fromMs, toMs), limit, one message per record', async function () {
     await helper.load([configNode, historianNode, historyInNode, catchNode, completeNode] as never,
-      flow().map((n) => ((n as { id: string }).id === 'q' ? { ...n, output: 'each', measurement: 'reading', asset: ASSET, tag: 'zone1_temp', limit: 5 } : n)));
+      flow().map((n) => ((n as { id: string }).id === 'q' ? { ...n, output: 'each', measurement: 'reading', asset: ASSET, tag: 'zone1_temp', limit: 5 } : n)) as never);
     const rig = { h: helper.getNode('h'), q: helper.getNode('q'), db: helper.getNode('db') as unknown as ConfigApi, out: [] as Msg[], errs: [] as Msg[], completed: 0 };
     listen<Msg>(helper.getNode('out'), 'input', (m) => rig.out.push(m));
     listen<Msg>(helper.getNode('errs'), 'input', (m) => rig.errs.push(m));
