@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Node, NodeMessage } from 'node-red';
 import { helper, nodeModule } from '../support/nr.js';
 import { waitFor } from '../support/ports.js';
-import type { MaintenanceProposal, MaintenanceWindow, RulEstimate } from '../../runtime/model/maintenance.js';
+import type { MaintenanceProposal, MaintenanceWindow } from '../../runtime/model/maintenance.js';
 import type { TariffDef } from '../../runtime/energy/tariff.js';
 import type { TwinTariffNode } from '../../nodes/twin-tariff/tariff-api.js';
 
@@ -60,7 +60,7 @@ const TARIFF: TariffDef = {
   defaultPeriod: 'offpeak',
 };
 
-function rul(p50Days: number, extra: Partial<RulEstimate> & Record<string, unknown> = {}): Record<string, unknown> {
+function rul(p50Days: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { asset: ASSET, tsMs: T0, rulMs: p50Days * D, rulP10Ms: p50Days * 0.7 * D, rulP90Ms: p50Days * 1.3 * D, healthIndex: 0.5, quality: 'good', model: 'rul-similarity', ...extra };
 }
 
@@ -180,7 +180,7 @@ describe('twin-maintenance node', function () {
     ['a missing tsMs', { payload: rul(60, { tsMs: undefined }) }, /RulEstimate\.tsMs must be epoch milliseconds/, 'bad timestamp'],
     ['a NaN rulMs', { payload: rul(60, { rulMs: NaN }) }, /RulEstimate\.rulMs is not finite: NaN/, 'not finite'],
     ['an infinite P90', { payload: rul(60, { rulP90Ms: Infinity }) }, /RulEstimate\.rulP90Ms is not finite: Infinity/, 'not finite'],
-    ['a string P10', { payload: rul(60, { rulP10Ms: '5' as unknown as number }) }, /RulEstimate\.rulP10Ms must be a number, got "5"/, 'bad payload'],
+    ['a string P10', { payload: rul(60, { rulP10Ms: '5' }) }, /RulEstimate\.rulP10Ms must be a number, got "5"/, 'bad payload'],
     ['P10 above P90', { payload: rul(60, { rulP10Ms: 90 * D, rulP90Ms: 30 * D }) }, /rulP10Ms 7776000000 is above rulP90Ms 2592000000/, 'bad payload'],
     ['P50 outside P10..P90', { payload: rul(60, { rulMs: 100 * D }) }, /rulMs 8640000000 is outside rulP10Ms\.\.rulP90Ms/, 'bad payload'],
     ['an unknown quality', { payload: rul(60, { quality: 'fine' }) }, /RulEstimate\.quality must be good, uncertain or bad/, 'bad payload'],
