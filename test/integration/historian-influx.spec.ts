@@ -2,11 +2,12 @@
  * twin-historian and twin-history-in against a real InfluxDB 1.6 (Debian's influxd, started here on
  * free ports with its data in a temp dir): write and read back every record kind; influxd stopped
  * (SIGTERM) and killed (SIGKILL) and restarted during writes with nothing lost or duplicated; Node-RED's
- * flow stopped and started again (the same buffer dir) while the buffer holds points; a lost
+ * flow stopped and started again (the same buffer dir), and a Node-RED process killed (SIGKILL) and
+ * started again, while the buffer holds points; a lost
  * acknowledgement makes the buffer write its points again, and InfluxDB keeps each once.
  */
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Node, NodeMessage } from 'node-red';
@@ -15,6 +16,7 @@ import { helper, nodeModule } from '../support/nr.js';
 import { waitFor } from '../support/ports.js';
 import { ensureDebianBinary } from '../support/debian.js';
 import { startInfluxd, type Influxd } from '../support/influxdb.js';
+import { startNodeRedChild, type NodeRedChild } from '../support/node-red-child.js';
 import { ASSET, T0, everyKind, reading } from '../support/influx-records.js';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -227,5 +229,43 @@ describe('integration: twin-historian with a real InfluxDB 1.6', function () {
     expect(rig.db.written()).to.equal(N); // written a second time…
     const stored = await storedReadings();
     expect(stored).to.deep.equal(Array.from({ length: N }, (_, i) => [reading(i).tsMs, reading(i).value])); // …stored once
+  });
+
+  it('writes what the buffer held when Node-RED was killed (SIGKILL, influxd down), once, after both are back', async function () {
+    const N = 500;
+    const home = mkdtempSync(join(process.env.TWINLOOP_TEST_TMP ?? tmpdir(), 'nr-child-historian-'));
+    // Generates N readings once, only when TWINLOOP_TEST_PUBLISH=1 (the first run).
+    writeFileSync(join(home, 'flows.json'), JSON.stringify([
+      { id: 't1', type: 'tab', label: 'historian crash test' },
+      { id: 'db', type: 'twin-influx-config', url: influxd!.url, database: dbName, precision: 'ms', batchSize: 100, flushMs: 50, retryMinMs: 50, retryMaxMs: 400, timeoutMs: 2000 },
+      { id: 'go', type: 'inject', z: 't1', once: true, onceDelay: 0.1, repeat: '', topic: '', payload: '', payloadType: 'date', wires: [['gen']] },
+      {
+        id: 'gen', type: 'function', z: 't1', outputs: 1, wires: [['h']],
+        func: `if (env.get('TWINLOOP_TEST_PUBLISH') !== '1') return null;
+for (let i = 0; i < ${N}; i++) node.send({ payload: { asset: '${ASSET}', tag: 'zone1_temp', value: 200 + i / 8, unit: 'degC', tsMs: ${T0} + i * 100, quality: 'good', source: 'opcua' } });
+return null;`,
+      },
+      { id: 'h', type: 'twin-historian', z: 't1', influx: 'db', wires: [] },
+    ]));
+    const dist = join(__dirname, '..', '..', 'dist', 'nodes');
+    const nodesDirs = [join(dist, 'twin-influx-config'), join(dist, 'twin-historian')];
+    const bufferDir = join(home, 'twinloop', 'influx-buffer', 'db');
+    const onDisk = () => (existsSync(bufferDir) ? readdirSync(bufferDir).filter((f) => f.startsWith('seg-'))
+      .reduce((n, f) => n + readFileSync(join(bufferDir, f), 'utf8').split('\n').filter((l) => l.endsWith('}')).length, 0) : 0);
+    let nr: NodeRedChild | undefined;
+    try {
+      await influxd!.stop();
+      nr = await startNodeRedChild(home, nodesDirs, { TWINLOOP_TEST_PUBLISH: '1' });
+      await waitFor(() => onDisk() === N, 20_000, 50, `${N} points in the buffer on disk`);
+      await nr.kill();
+      await influxd!.start();
+      expect(await storedReadings()).to.deep.equal([]);
+      nr = await startNodeRedChild(home, nodesDirs, { TWINLOOP_TEST_PUBLISH: '0' });
+      await waitFor(async () => (await storedReadings().catch(() => [])).length >= N, 20_000, 100, `${N} points in InfluxDB`);
+      expect(await storedReadings()).to.deep.equal(Array.from({ length: N }, (_, i) => [reading(i).tsMs, reading(i).value]));
+      expect(nr.output()).to.not.match(/\[error\]/);
+    } finally {
+      await nr?.kill();
+    }
   });
 });
