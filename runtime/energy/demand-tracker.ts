@@ -89,6 +89,8 @@ interface Block {
   gapMs: number;
   /** time covered by spans, gaps included */
   spannedMs: number;
+  /** the billing month it belongs to (looked up once: Intl calls are the costly part) */
+  month: { startMs: number; endMs: number };
   reasons: Set<string>;
 }
 
@@ -131,13 +133,14 @@ export class DemandTracker {
     if (this.block && tsMs < this.block.endMs) return this.block;
     if (this.block) this.close(this.block);
     const { startMs, endMs } = localBlock(tsMs, this.cfg.timeZone, this.cfg.blockMinutes, this.boundaries);
-    this.block = { startMs, endMs, kwh: 0, gapMs: 0, spannedMs: 0, reasons: new Set() };
+    const m = this.billing && startMs >= this.billing.startMs && startMs < this.billing.endMs ? this.billing : localMonth(startMs, this.cfg.timeZone);
+    this.block = { startMs, endMs, kwh: 0, gapMs: 0, spannedMs: 0, reasons: new Set(), month: { startMs: m.startMs, endMs: m.endMs } };
     return this.block;
   }
 
   private close(b: Block): void {
     const kw = b.kwh / (this.blockMs / H_MS);
-    if (!this.billing || b.startMs >= this.billing.endMs) this.billing = { ...localMonth(b.startMs, this.cfg.timeZone), peakKw: 0, peakBlockStartMs: null };
+    if (!this.billing || b.startMs >= this.billing.endMs) this.billing = { ...b.month, peakKw: 0, peakBlockStartMs: null };
     if (this.billing.peakBlockStartMs === null || kw > this.billing.peakKw) {
       this.billing.peakKw = kw;
       this.billing.peakBlockStartMs = b.startMs;
@@ -147,7 +150,7 @@ export class DemandTracker {
   /** The status at tsMs (the end of the last span added), with the present power if known. */
   status(asset: string, tsMs: number, presentKw: number | null): DemandStatus {
     const b = this.blockAt(tsMs);
-    const month = localMonth(b.startMs, this.cfg.timeZone);
+    const month = b.month;
     const samePeriod = this.billing !== null && this.billing.startMs === month.startMs;
     const peakKw = samePeriod ? this.billing!.peakKw : 0;
     const havePeak = samePeriod && this.billing!.peakBlockStartMs !== null;
