@@ -5,6 +5,7 @@ import { waitFor } from '../support/ports.js';
 import type { MaintenanceProposal, MaintenanceWindow } from '../../runtime/model/maintenance.js';
 import type { TariffDef } from '../../runtime/energy/tariff.js';
 import type { TwinTariffNode } from '../../nodes/twin-tariff/tariff-api.js';
+import { assertMaintenanceProposal } from '../../runtime/maintenance/maintenance-gate.js';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
@@ -134,6 +135,7 @@ describe('twin-maintenance node', function () {
     expect(p.payload.expiresTsMs).to.be.within(before + 60 * 60_000, Date.now() + 60 * 60_000);
     expect(p.payload.rationale).to.match(/^Replace gearbox bearing on demo\/plant1\/press\/line1\/press 2026-03-07T06:00:00\+01:00 – 2026-03-07T12:00:00\+01:00: planned stop 'Saturday maintenance' Sat 06:00–14:00, no production lost; P\(fail first\) <0\.1 %\. Expected cost €1,000 \(job €1,000, downtime €0, failure risk €0, energy €0\)\. RUL 60 d \(P10 42 d, P90 78 d\) as of 2026-03-02T09:00:00\+01:00; first recommendation\.$/);
     expect(lastStatus(rig)).to.deep.equal({ fill: 'green', shape: 'dot', text: 'proposed' });
+    expect(() => assertMaintenanceProposal(p.payload), 'the approval gate’s payload check').to.not.throw();
   });
 
   it('small estimate changes give windows but no new proposal; a big change supersedes the open one', async function () {
