@@ -22,7 +22,7 @@ export function maintenanceWindow(startMs: number, durationMs = 4 * HOUR_MS, ove
   return {
     asset: M_ASSET, tsMs: startMs - 24 * HOUR_MS, rank: 1, startMs, endMs, startLocal: localIso(startMs), endLocal: localIso(endMs), timeZone: M_ZONE,
     expectedCostEur: 1850, costParts: { jobEur: 1200, downtimeEur: 0, expectedFailureEur: 610, energyEur: 40 },
-    failureProbability: 0.061, productionLossMinutes: 0, why: 'Planned stop on Saturday: no production lost, failure risk before it about 6 %.', quality: 'good', ...over,
+    failureProbability: 0.061, productionLossMinutes: 0, why: 'Planned stop: no production lost, failure risk before it about 6 %.', quality: 'good', ...over,
   };
 }
 
@@ -35,7 +35,7 @@ export function maintenanceProposal(id: string, over: Partial<MaintenanceProposa
       maintenanceWindow(start - 30 * HOUR_MS, 4 * HOUR_MS, { rank: 2, expectedCostEur: 3100, costParts: { jobEur: 1200, downtimeEur: 1800, expectedFailureEur: 70, energyEur: 30 }, failureProbability: 0.007, productionLossMinutes: 240, why: 'Tomorrow morning: lowest risk, but 4 h of production lost.' }),
     ],
     rul: { asset: M_ASSET, tsMs: nowMs - 60_000, rulMs: 9 * 24 * HOUR_MS, rulP10Ms: 4 * 24 * HOUR_MS, rulP90Ms: 15 * 24 * HOUR_MS, healthIndex: 0.31, quality: 'good', model: 'rul-similarity' },
-    rationale: 'Bearing wear is rising; the Saturday planned stop costs least with an acceptable failure risk before it.',
+    rationale: 'Bearing wear is rising; the next planned stop costs least with an acceptable failure risk before it.',
     createdTsMs: nowMs, expiresTsMs: nowMs + 30 * 60_000, quality: 'good', ...over,
   };
 }
