@@ -13,7 +13,7 @@
  * Without a present power (counter mode before two readings, after a bad reading) the average so far
  * continues, and the status says so (quality uncertain).
  * Alert: forecastKw > threshold, threshold = max(billing peak so far, alertFloorKw). With no closed
- * block in the billing period and no floor there is no peak to protect, so no alert.
+ * block with data in the billing period and no floor there is no peak to protect, so no alert.
  * shedKw: the cut in power for the rest of the block that brings the block to the threshold:
  *   (forecastKw − threshold) × block length / time left. More than the present power means the
  *   peak can no longer be avoided.
@@ -141,6 +141,8 @@ export class DemandTracker {
   private close(b: Block): void {
     const kw = b.kwh / (this.blockMs / H_MS);
     if (!this.billing || b.startMs >= this.billing.endMs) this.billing = { ...b.month, peakKw: 0, peakBlockStartMs: null };
+    // A block with no data at all is no peak to protect (its 0 kW would make any load alert).
+    if (b.spannedMs === b.gapMs) return;
     if (this.billing.peakBlockStartMs === null || kw > this.billing.peakKw) {
       this.billing.peakKw = kw;
       this.billing.peakBlockStartMs = b.startMs;

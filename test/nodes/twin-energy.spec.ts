@@ -264,6 +264,13 @@ describe('twin-energy node', function () {
     });
   }
 
+  it('a bad config (interval not dividing the day): red status, inputs refused with the field named', async function () {
+    const rig = await load({ timeZone: 'UTC', periods: [{ name: 'flat', priceEurPerKwh: 0.2 }], defaultPeriod: 'flat' }, { mode: 'power', powerTag: 'power_kw', intervalMin: '7' });
+    await feed(rig, [rd('power_kw', 1, 1000)], 1);
+    expect(rig.caught[0].error?.message).to.match(/intervalMin must be whole minutes dividing a day/);
+    expect(rig.statuses.some((s) => s.fill === 'red' && s.text === 'bad config')).to.equal(true);
+  });
+
   it('a tariff updated by message applies from the next interval', async function () {
     const flat = (price: number): TariffDef => ({ timeZone: 'UTC', periods: [{ name: 'flat', priceEurPerKwh: price }], defaultPeriod: 'flat' });
     const rig = await load(flat(0.2), { mode: 'power', powerTag: 'power_kw', maxGapMs: '1200000' });

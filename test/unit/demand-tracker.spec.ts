@@ -80,6 +80,15 @@ describe('energy: demand tracker', () => {
     expect(s.alert).to.equal(false);
   });
 
+  it('blocks with no data set no peak (after a gap the next load does not alert against 0 kW)', () => {
+    const d = new DemandTracker({ timeZone: 'UTC', blockMinutes: 15 });
+    const t0 = utc('2026-02-01T00:00:00Z');
+    d.add({ startMs: t0, endMs: t0 + H, amount: 0, gap: true, quality: 'bad', reason: 'power gap' });
+    const st = feed(d, t0 + H, 10, () => 20);
+    expect(st.some((s) => s.alert)).to.equal(false);
+    expect(d.billingPeak).to.deep.equal({ kw: 0, blockStartMs: null });
+  });
+
   it('without a present power the average so far continues, and the status is uncertain; gaps are marked', () => {
     const d = new DemandTracker({ timeZone: 'UTC', blockMinutes: 15 });
     const t0 = utc('2026-02-02T10:00:00Z');
