@@ -14,7 +14,7 @@ import { TwinError } from '../../runtime/model/errors.js';
 import type { MaintenanceProposal, MaintenanceWindow, RulEstimate } from '../../runtime/model/maintenance.js';
 import { worstQuality } from '../../runtime/model/quality.js';
 import { localIso, type ProductionCalendar } from '../../runtime/maintenance/production-calendar.js';
-import { evaluateWindow, rankWindows, type RankOptions } from '../../runtime/maintenance/window-ranking.js';
+import { eur, evaluateWindow, rankWindows, type RankOptions } from '../../runtime/maintenance/window-ranking.js';
 import { decideRecommendation, type StabilityDecision } from '../../runtime/maintenance/window-stability.js';
 import type { TwinTariffNode } from '../twin-tariff/tariff-api.js';
 import { refuseInputs } from '../shared/adapter.js';
@@ -35,10 +35,9 @@ const days = (ms: number): string => `${(ms / DAY_MS).toFixed(ms < 10 * DAY_MS ?
 
 function rationale(job: string, w: MaintenanceWindow, rul: RulEstimate, timeZone: string, decision: StabilityDecision): string {
   const c = w.costParts;
-  const e = (x: number): string => `€${Math.round(x).toLocaleString('en-US')}`;
   return (
     `${job} on ${rul.asset} ${w.startLocal} – ${w.endLocal}: ${w.why}. ` +
-    `Expected cost ${e(w.expectedCostEur)} (job ${e(c.jobEur)}, downtime ${e(c.downtimeEur)}, failure risk ${e(c.expectedFailureEur)}, energy ${e(c.energyEur)}). ` +
+    `Expected cost ${eur(w.expectedCostEur)} (job ${eur(c.jobEur)}, downtime ${eur(c.downtimeEur)}, failure risk ${eur(c.expectedFailureEur)}, energy ${eur(c.energyEur)}). ` +
     `RUL ${days(rul.rulMs)} (P10 ${days(rul.rulP10Ms)}, P90 ${days(rul.rulP90Ms)}) as of ${localIso(rul.tsMs, timeZone)}; ${decision.reason}.`
   );
 }

@@ -28,6 +28,7 @@ import {
   localShort,
   plannedStopsIn,
   productionIntervals,
+  productionMinutes,
 } from './production-calendar.js';
 
 export interface RankOptions {
@@ -150,7 +151,15 @@ interface Ctx {
 
 function context(cal: ProductionCalendar, rul: RulEstimate, opts: RankOptions): Ctx {
   validateRankOptions(opts);
-  const o = { maxFailureProbability: 1, allowProductionLoss: true, jobPowerKw: 0, restartEnergyKwh: 0, ...opts, tariff: opts.tariff ?? null };
+  // `??`, not a spread over defaults: a key present but undefined (a blank field) takes the default too.
+  const o = {
+    ...opts,
+    maxFailureProbability: opts.maxFailureProbability ?? 1,
+    allowProductionLoss: opts.allowProductionLoss ?? true,
+    jobPowerKw: opts.jobPowerKw ?? 0,
+    restartEnergyKwh: opts.restartEnergyKwh ?? 0,
+    tariff: opts.tariff ?? null,
+  };
   return { cal, rul, o, dist: failureDistribution(rul), durationMs: Math.round(opts.jobDurationMin * MINUTE_MS) };
 }
 
@@ -161,7 +170,8 @@ export function pct(p: number): string {
   if (x > 99.9 && x < 100) return '>99.9 %';
   return `${x < 10 || x > 99 ? Number(x.toFixed(1)) : Math.round(x)} %`;
 }
-const eur = (x: number): string => `€${Math.round(x).toLocaleString('en-US')}`;
+/** Whole euros for people: '€34,878'. */
+export const eur = (x: number): string => `€${Math.round(x).toLocaleString('en-US')}`;
 
 /** What a window is, in words: the planned stop it sits in, no shift, or the shifts it takes time from. */
 function describeWhere(ctx: Ctx, startMs: number, endMs: number, lossMs: number): string {
@@ -312,7 +322,7 @@ export function evaluateWindow(cal: ProductionCalendar, rul: RulEstimate, opts: 
   const endMs = startMs + ctx.durationMs;
   const p = failureProbabilityBefore(ctx.dist, startMs);
   if (p > ctx.o.maxFailureProbability) return { infeasible: `P(fail first) before ${localShort(startMs, tz)} is now ${pct(p)}, above the limit ${pct(ctx.o.maxFailureProbability)}` };
-  const lossMs = productionIntervals(cal, startMs, endMs).reduce((sum, iv) => sum + iv.endMs - iv.startMs, 0);
+  const lossMs = productionMinutes(cal, startMs, endMs) * MINUTE_MS;
   if (lossMs > 0 && !ctx.o.allowProductionLoss) return { infeasible: `the window at ${localShort(startMs, tz)} now takes production time` };
   const energy = energyEur(ctx, priceIntegral(ctx.o.tariff, startMs, endMs), startMs, endMs);
   return { window: makeWindow(ctx, 0, startMs, lossMs, energy, p) };

@@ -51,6 +51,7 @@ const CONFIG = {
   relativeMargin: '0.1',
   absoluteMarginEur: '200',
   proposalExpiryMin: '60',
+  maxFailureProbability: '', // blank in the editor: no limit
 };
 const TARIFF: TariffDef = {
   timeZone: 'Europe/Berlin',
@@ -236,6 +237,13 @@ describe('twin-maintenance node', function () {
     expect(rig.windows[0].reason).to.equal('no production-free window of 360 min in the next 14 days');
     expect(rig.windows[0].decision).to.equal('no feasible window');
     expect(lastStatus(rig)).to.deep.equal({ fill: 'yellow', shape: 'ring', text: 'no window' });
+  });
+
+  it('applies the risk limit from its config: failure due, no window, maintain now', async function () {
+    const rig = await load({ ...CONFIG, maxFailureProbability: '0.05' });
+    await feed(rig, [{ payload: rul(60, { tsMs: T0 + 7 * 60_000, rulMs: 0, rulP10Ms: -D, rulP90Ms: D }) }], { windows: 1, proposals: 0 });
+    expect(rig.windows[0].payload).to.deep.equal([]);
+    expect(rig.windows[0].reason).to.equal('no window: P(failure before start) is above the limit 5 % for every candidate (100 % already at Mon 09:15); maintain now or raise the limit');
   });
 
   const badConfigs: Array<[string, Record<string, unknown>, RegExp]> = [

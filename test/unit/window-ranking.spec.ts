@@ -181,6 +181,13 @@ describe('maintenance: window ranking', () => {
     expect(r.windows[0].startLocal).to.equal('2026-03-07T06:00:00+01:00');
   });
 
+  it('an option present but undefined (a blank field) takes its default', () => {
+    const a = rankWindows(berlin, rul(1.8, 3, 4.5), OPTS);
+    const b = rankWindows(berlin, rul(1.8, 3, 4.5), { ...OPTS, maxFailureProbability: undefined, allowProductionLoss: undefined, jobPowerKw: undefined, restartEnergyKwh: undefined, tariff: undefined });
+    expect(b).to.deep.equal(a);
+    expect(b.candidates).to.equal(1321);
+  });
+
   it('writes probabilities for people: never 0 % or 100 % when it is not', () => {
     expect([0, 0.0004, 0.0312, 0.5, 0.874, 0.9976, 0.99999, 1].map(pct)).to.deep.equal(['0 %', '<0.1 %', '3.1 %', '50 %', '87 %', '99.8 %', '>99.9 %', '100 %']);
   });
