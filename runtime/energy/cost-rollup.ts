@@ -135,6 +135,7 @@ export class CostRollup {
     const out: EnergyCost[] = [];
     let t = span.startMs;
     this.open(t);
+    this.release(t); // what came while no record was open (late data) goes to the one open now
     while (t < span.endMs) {
       const cut = Math.min(span.endMs, this.interval!.endMs, this.shift?.endMs ?? Infinity, this.batch?.endMs ?? Infinity);
       const piece = prorate(span, t, cut)!;
@@ -243,7 +244,7 @@ export class CostRollup {
 
   /** Apply the held secondary quantities up to `upToMs`. */
   private release(upToMs: number): void {
-    if (this.held.length === 0) return;
+    if (this.held.length === 0 || !this.interval) return;
     const keep: typeof this.held = [];
     for (const h of this.held) {
       if (h.span.startMs >= upToMs) {

@@ -69,6 +69,8 @@ export class EnergyIntegrator {
   private lastTsMs = -Infinity;
   resets = 0;
   rollovers = 0;
+  /** The rate now (kW for power; the last span's average for a counter); null before two readings or after a bad one. */
+  rate: number | null = null;
   private readonly maxGapMs: number;
 
   constructor(private readonly cfg: IntegratorConfig) {
@@ -79,14 +81,8 @@ export class EnergyIntegrator {
     }
   }
 
-  /** The rate now (kW for power; the last span's average for a counter); null before two readings or after a bad one. */
-  rate: number | null = null;
-
-  /**
-   * Check a reading without applying it (so a caller feeding several parts can refuse it before any
-   * of them changes). Throws the TwinError push would.
-   */
-  check(r: TimedValue): void {
+  /** Every refusal happens here, before any state changes. */
+  private check(r: TimedValue): void {
     if (!Number.isFinite(r.value)) throw new TwinError('NOT_FINITE', `${this.cfg.what} is not finite: ${r.value}`);
     if (r.tsMs <= this.lastTsMs) {
       throw new TwinError('OUT_OF_ORDER', `${this.cfg.what} reading at ${new Date(r.tsMs).toISOString()} is not after the last one (${new Date(this.lastTsMs).toISOString()}); not applied`);

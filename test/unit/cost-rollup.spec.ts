@@ -86,6 +86,10 @@ describe('energy: cost rollup', () => {
     r.addSecondary('reactive', span(t0 + 10 * MIN, t0 + 20 * MIN, 2)); // late: 1 kvarh belongs to a closed interval
     const [second] = r.addEnergy(span(t0 + 20 * MIN, t0 + 30 * MIN, 2));
     expect(second).to.include({ units: 5, reactiveKvarh: 2 });
+    // Units arriving after the energy reading that closed their interval: kept for the next record.
+    r.addSecondary('units', span(t0 + 20 * MIN, t0 + 30 * MIN, 7));
+    const [third] = r.addEnergy(span(t0 + 30 * MIN, t0 + 45 * MIN, 3));
+    expect(third).to.include({ units: 7, startMs: t0 + 30 * MIN });
   });
 
   it('a batch between marks; a mark older than the energy data takes effect where the data is', () => {
