@@ -36,6 +36,7 @@ export default function (RED: NodeAPI): void {
       return;
     }
     const cfg = config!;
+    const opts = { ...cfg.pointOptions(), measurement: measurement || undefined };
 
     let state: WriterState | 'error' = 'idle';
     let detail = '';
@@ -63,7 +64,6 @@ export default function (RED: NodeAPI): void {
       try {
         const records = Array.isArray(msg.payload) ? msg.payload : [msg.payload];
         if (records.length > MAX_RECORDS_PER_MSG) throw new TwinError('PAYLOAD_TOO_LARGE', `payload holds ${records.length} records; at most ${MAX_RECORDS_PER_MSG} per message`);
-        const opts = { ...cfg.pointOptions(), measurement: measurement || undefined };
         // All or nothing: a bad record refuses the whole message, so a retry cannot store the rest twice.
         points = records.map((r, i) => {
           try {

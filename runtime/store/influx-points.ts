@@ -54,8 +54,16 @@ const JSON_SUFFIX = '_json';
 const MEASUREMENT = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 const CONTROL = /[\n\r\t]/;
 
-export function tagKeysOf(measurement: string): string[] {
-  return [...BASE_TAGS, ...(IDENTITY_TAGS[measurement] ?? [])];
+const tagKeyCache = new Map<string, readonly string[]>();
+
+/** The record keys stored as tags in `measurement` (cached: called for every point). */
+export function tagKeysOf(measurement: string): readonly string[] {
+  let keys = tagKeyCache.get(measurement);
+  if (!keys) {
+    keys = [...BASE_TAGS, ...(IDENTITY_TAGS[measurement] ?? [])];
+    if (tagKeyCache.size < 1000) tagKeyCache.set(measurement, keys);
+  }
+  return keys;
 }
 
 export function checkMeasurement(m: string, code: 'BAD_CONFIG' | 'BAD_PAYLOAD'): string {
