@@ -110,15 +110,10 @@ interface AssetState {
 
 export class EnergyEngine {
   private readonly assets = new Map<string, AssetState>();
-  alerts = 0;
 
   constructor(private readonly cfg: EnergyEngineConfig, private tariff: Tariff, private version: string) {
     // Build one asset's parts now so a bad combination shows at deploy, not at the first reading.
     this.build('config check');
-  }
-
-  get assetCount(): number {
-    return this.assets.size;
   }
 
   /** A new tariff: prices from each asset's next interval on. */
@@ -233,7 +228,6 @@ export class EnergyEngine {
     const s = a.demand.status(asset, tsMs, a.energy.rate);
     const last = a.lastDemand;
     if (last && last.alert === s.alert && last.blockStartMs === s.blockStartMs && tsMs - last.tsMs < this.cfg.demandEveryMs) return null;
-    if (s.alert && !last?.alert) this.alerts++;
     a.lastDemand = { tsMs, alert: s.alert, blockStartMs: s.blockStartMs };
     return s;
   }

@@ -37,10 +37,10 @@ export default function (RED: NodeAPI): void {
     const unsubscribe = tariffNode!.onChange((next) => engine.setTariff(next, tariffNode!.version()));
 
     let records = 0;
-    let alerting = false;
+    let shedKw: number | null = null;
     const status = new ThrottledStatus(node, () =>
-      alerting
-        ? { text: t('status.alert', { alerts: compactCount(engine.alerts) }), warn: true }
+      shedKw !== null
+        ? { text: t('status.alert', { kw: Math.ceil(shedKw) }), warn: true }
         : { text: t('status.counts', { records: compactCount(records) }), warn: false },
     );
     statusIdle(node, t('status.ready'));
@@ -60,7 +60,7 @@ export default function (RED: NodeAPI): void {
       const baseline = out.baseline.map((b) => ({ topic: `${b.asset}/enpi`, payload: b }));
       if (costs.length || demand.length || baseline.length) {
         records += costs.length;
-        if (out.demand) alerting = out.demand.alert;
+        if (out.demand) shedKw = out.demand.alert ? out.demand.shedKw : null;
         send([costs.length ? costs : null, demand.length ? demand : null, baseline.length ? baseline : null]);
         status.changed();
       }

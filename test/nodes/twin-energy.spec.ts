@@ -221,7 +221,8 @@ describe('twin-energy node', function () {
     // Nobody shed: the block closed at 56.67 kW, the new peak.
     const after = statuses.find((s) => s.tsMs === t0 + 31 * MIN)!;
     expect(after.billingPeakKw).to.be.closeTo(170 / 3, 1e-9);
-    await waitFor(() => rig.statuses.some((s) => s.fill === 'yellow' && s.text === 'demand alert'), 3000, 20, 'yellow alert status');
+    // Still above the new peak in the last block (70 kW > 56.67): (70 − 56.67) × 15 / 13 = 15.4 → 16 kW to shed.
+    await waitFor(() => rig.statuses.some((s) => s.fill === 'yellow' && s.text === 'alert, shed 16 kW'), 3000, 20, 'yellow alert status');
   });
 
   const badInputs: Array<[string, Record<string, unknown>, unknown, RegExp, string]> = [
