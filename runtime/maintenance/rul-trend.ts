@@ -5,7 +5,8 @@
  * into at most `maxPoints` time bins so a per-second live feed and an hourly history give the same
  * fit) is fitted by a linear, exponential or Theil-Sen trend and extrapolated to the failure
  * threshold: the median of the training units' trend level at their failure. Without a significant
- * upward trend (early life) the RUL is the cap, since early wear is not observable.
+ * upward trend yet (early life, or a feed too young to show one) the RUL is the median remaining
+ * life of the training rows at the same HI level, at most the cap.
  * Uncertainty: the whole fit is repeated leaving units out; the residuals (true RUL − forecast) on
  * the left-out units at many points of their lives give P10/P50/P90 per band of forecast horizon,
  * so the interval is honest about unseen assets. 'auto' takes the method with the lowest
@@ -77,6 +78,8 @@ export interface FittedTrendModel extends TrendModel {
   signals: SignalSpec;
   /** HI = hiCoef[0] + Σ hiCoef[j+1] z_j, z_j the standardised selected channel */
   hiCoef: number[];
+  /** median remaining life (ms, uncapped) of the training rows by HI level, for forecasts without a trend */
+  levelRul: LevelBin[];
   /** trend level of the training units at their failure: the median is the threshold */
   failureHi: { p10: number; p50: number; p90: number };
   /** median HI over the first tenth of the training lives (health index 1) */
@@ -94,17 +97,26 @@ export interface FittedTrendModel extends TrendModel {
   oofRmseMs: Record<TrendMethod, number>;
   /** residual bands of the forecasts that found a trend, by horizon */
   bands: TrendBand[];
-  /** residuals of the forecasts at the cap for want of a trend (null: there were none) */
+  /** residual bands of the forecasts from the HI level below the cap, for want of a trend (may be empty) */
+  levelBands: TrendBand[];
+  /** residuals of the forecasts at the cap for want of a trend (early life; null: none seen) */
   noTrendBand: TrendBand | null;
   trainUnits: number;
 }
 
 const DEFAULTS = { maxPoints: 60, minPoints: 5, minSlopeT: 2, minAbsCorr: 0.3, residualFolds: 5, residualBands: 5, residualCutsPerUnit: 25, seed: 1 };
 
+export interface LevelBin {
+  /** HI levels up to this value use this bin; null = open-ended (the last bin) */
+  upToHi: number | null;
+  rulMs: number;
+}
+
 /** The parts of a model that one fit (all units, or one fold) produces. */
 interface Core {
   signals: SignalSpec;
   hiCoef: number[];
+  levelRul: LevelBin[];
   threshold: number;
   failureHis: number[];
   healthyHi: number;
@@ -175,7 +187,7 @@ function slopeT(x: number[], y: number[], fit: LineFit): number {
 }
 
 interface Forecast {
-  /** time to the threshold (ms), at most twice the cap; the cap when there is no trend (`early`) */
+  /** time to the threshold (ms), at most twice the cap; from the HI level when there is no trend (`early`) */
   rulMs: number;
   /** trend level now (HI) */
   levelHi: number;
@@ -188,7 +200,8 @@ interface Forecast {
 function forecastAt(core: Core, method: TrendMethod, tsMs: number[], hi: number[], end: number, s: Settings): Forecast {
   const { x, y, spanMs } = windowPoints(tsMs, hi, end, s);
   if (x.length < s.minPoints) {
-    return { rulMs: s.rulCapMs, levelHi: y.length ? median(y) : NaN, early: `${x.length} points in the trend window, fewer than ${s.minPoints}`, spanMs };
+    const levelHi = y.length ? median(y) : NaN;
+    return { rulMs: rulAtLevel(core, levelHi, s.rulCapMs), levelHi, early: `${x.length} points in the trend window, fewer than ${s.minPoints}`, spanMs };
   }
   const ols = new ml.SimpleLinearRegression(x, y);
   const t = slopeT(x, y, ols);
@@ -204,10 +217,38 @@ function forecastAt(core: Core, method: TrendMethod, tsMs: number[], hi: number[
   }
   if (levelHi >= core.threshold) return { rulMs: 0, levelHi, spanMs };
   if (!(t >= s.minSlopeT) || !(hitX < Infinity)) {
-    return { rulMs: s.rulCapMs, levelHi, early: 'no significant degradation trend yet', spanMs };
+    return { rulMs: rulAtLevel(core, levelHi, s.rulCapMs), levelHi, early: 'no significant degradation trend yet', spanMs };
   }
   // kept beyond the cap (bands and the bias correction tell a far trend from a near one), not without bound
   return { rulMs: Math.min(Math.max(hitX * s.rulCapMs, 0), 2 * s.rulCapMs), levelHi, spanMs };
+}
+
+/** remaining life of the training rows at this HI level (the cap for an unknown level) */
+function rulAtLevel(core: Core, levelHi: number, capMs: number): number {
+  if (!Number.isFinite(levelHi)) return capMs;
+  const bin = core.levelRul.find((b) => b.upToHi === null || levelHi <= b.upToHi)!;
+  return Math.min(bin.rulMs, capMs);
+}
+
+const LEVEL_BINS = 10;
+
+/** Median true remaining life by HI level over every training row, non-increasing in the level. */
+function levelTable(units: UnitHistory[], his: number[][]): LevelBin[] {
+  const rows: { hi: number; rul: number }[] = [];
+  units.forEach((u, i) => {
+    const failMs = u.tsMs[u.tsMs.length - 1];
+    his[i].forEach((hi, r) => rows.push({ hi, rul: failMs - u.tsMs[r] }));
+  });
+  rows.sort((a, b) => a.hi - b.hi);
+  const bins: LevelBin[] = [];
+  for (let b = 0; b < LEVEL_BINS; b++) {
+    const part = rows.slice(Math.floor((b * rows.length) / LEVEL_BINS), Math.floor(((b + 1) * rows.length) / LEVEL_BINS));
+    if (part.length === 0) continue;
+    const rul = median(part.map((p) => p.rul));
+    bins.push({ upToHi: part[part.length - 1].hi, rulMs: bins.length > 0 ? Math.min(rul, bins[bins.length - 1].rulMs) : rul });
+  }
+  bins[bins.length - 1].upToHi = null;
+  return bins;
 }
 
 function columnsOf(signals: SignalSpec, u: UnitHistory): number[] {
@@ -242,8 +283,9 @@ function fitCore(units: UnitHistory[], o: typeof DEFAULTS & TrendFitOptions, s: 
   const hiCoef = [w[w.length - 1], ...w.slice(0, -1)];
   const failureHis: number[] = [], healthy: number[] = [];
   let hiMin = Infinity, hiMax = -Infinity;
-  for (const u of units) {
-    const hi = hiSeries(signals, hiCoef, signals.columns, u.values);
+  const his = units.map((u) => hiSeries(signals, hiCoef, signals.columns, u.values));
+  for (const [i, u] of units.entries()) {
+    const hi = his[i];
     const last = u.tsMs.length - 1;
     const { x, y } = windowPoints(u.tsMs, hi, last, s);
     failureHis.push(x.length >= 2 ? new ml.SimpleLinearRegression(x, y).intercept : y[0]);
@@ -254,7 +296,7 @@ function fitCore(units: UnitHistory[], o: typeof DEFAULTS & TrendFitOptions, s: 
   const threshold = median(failureHis);
   const healthyHi = median(healthy);
   // below every training level, so HI − floor stays positive for the log-linear fit
-  return { signals, hiCoef, threshold, failureHis, healthyHi, hiMin, hiMax, expFloor: Math.min(hiMin, healthyHi) - 0.1 * (threshold - healthyHi) };
+  return { signals, hiCoef, levelRul: levelTable(units, his), threshold, failureHis, healthyHi, hiMin, hiMax, expFloor: Math.min(hiMin, healthyHi) - 0.1 * (threshold - healthyHi) };
 }
 
 /** Fit on run-to-failure histories: the last row of each unit is its failure. */
@@ -298,15 +340,15 @@ export function fitTrendModel(units: UnitHistory[], options: TrendFitOptions): F
       }
     }
   }
-  const bandsOf = Object.fromEntries(TREND_METHODS.map((m) => [m, residualBands(pairs[m], o.residualBands)])) as Record<TrendMethod, Bands>;
+  const bandsOf = Object.fromEntries(TREND_METHODS.map((m) => [m, residualBands(pairs[m], o.residualBands, o.rulCapMs)])) as Record<TrendMethod, Bands>;
   // RMSE of the bias-corrected forecast (what estimateRulTrend gives) against capped RUL
   const oofRmseMs = Object.fromEntries(TREND_METHODS.map((m) => [m, Math.sqrt(pairs[m].reduce(
-    (a, p) => a + (corrected(p.pred, bandOf(bandsOf[m], p), o.rulCapMs) - Math.min(p.truth, o.rulCapMs)) ** 2, 0) / pairs[m].length)])) as Record<TrendMethod, number>;
+    (a, p) => a + (corrected(p.pred, bandOf(bandsOf[m], p, o.rulCapMs), o.rulCapMs) - Math.min(p.truth, o.rulCapMs)) ** 2, 0) / pairs[m].length)])) as Record<TrendMethod, number>;
   const chosen = method === 'auto' ? TREND_METHODS.reduce((a, b) => (oofRmseMs[b] < oofRmseMs[a] ? b : a)) : method;
   const f = [...core.failureHis].sort((a, b) => a - b);
   return {
     kind: 'rul-trend', version: 1, rulCapMs: o.rulCapMs, method: chosen,
-    signals: core.signals, hiCoef: core.hiCoef,
+    signals: core.signals, hiCoef: core.hiCoef, levelRul: core.levelRul,
     failureHi: { p10: quantile(f, 0.1), p50: core.threshold, p90: quantile(f, 0.9) },
     healthyHi: core.healthyHi, hiMin: core.hiMin, hiMax: core.hiMax, expFloor: core.expFloor,
     windowMs, maxPoints: o.maxPoints, minPoints: o.minPoints, minSlopeT: o.minSlopeT,
@@ -315,34 +357,46 @@ export function fitTrendModel(units: UnitHistory[], options: TrendFitOptions): F
 }
 
 interface Pair { pred: number; early: boolean; truth: number }
-interface Bands { bands: TrendBand[]; noTrendBand: TrendBand | null }
+interface Bands { bands: TrendBand[]; levelBands: TrendBand[]; noTrendBand: TrendBand | null }
 
 function band(part: Pair[], upToMs: number | null): TrendBand {
   const r = part.map((p) => p.truth - p.pred).sort((x, y) => x - y);
   return { upToMs, q10Ms: quantile(r, 0.1), q50Ms: quantile(r, 0.5), q90Ms: quantile(r, 0.9), n: r.length };
 }
 
-/**
- * Residuals (true RUL − forecast) against the uncapped truth, in bands of equal counts by forecast
- * horizon; the forecasts without a trend make a band of their own, honest about how long an
- * early-life asset may still run.
- */
-function residualBands(pairs: Pair[], count: number): Bands {
-  const early = pairs.filter((p) => p.early);
-  const sorted = pairs.filter((p) => !p.early).sort((a, b) => a.pred - b.pred);
+/** bands of equal counts by forecast horizon; the last is open-ended */
+function splitBands(pairs: Pair[], count: number): TrendBand[] {
+  const sorted = [...pairs].sort((a, b) => a.pred - b.pred);
   const bands: TrendBand[] = [];
   for (let b = 0; b < count; b++) {
     const part = sorted.slice(Math.floor((b * sorted.length) / count), Math.floor(((b + 1) * sorted.length) / count));
     if (part.length > 0) bands.push(band(part, part[part.length - 1].pred));
   }
-  if (bands.length === 0) throw new TwinError('MODEL', 'no held-out forecast found a degradation trend');
-  bands[bands.length - 1].upToMs = null;
-  return { bands, noTrendBand: early.length > 0 ? band(early, null) : null };
+  if (bands.length > 0) bands[bands.length - 1].upToMs = null;
+  return bands;
 }
 
-function bandOf(b: Bands, f: { pred: number; early: boolean }): TrendBand {
-  if (f.early && b.noTrendBand) return b.noTrendBand;
-  return b.bands.find((x) => x.upToMs === null || f.pred <= x.upToMs)!;
+/**
+ * Residuals (true RUL − forecast) against the uncapped truth, by forecast horizon. Forecasts
+ * without a trend have bands of their own: those from the HI level (a worn asset whose feed is too
+ * young to show a trend), and those at the cap (early life: how long it may still run). Where the
+ * held-out units gave no such case, the trend's bands stand in.
+ */
+function residualBands(pairs: Pair[], count: number, capMs: number): Bands {
+  const bands = splitBands(pairs.filter((p) => !p.early), count);
+  if (bands.length === 0) throw new TwinError('MODEL', 'no held-out forecast found a degradation trend');
+  const capped = pairs.filter((p) => p.early && p.pred >= capMs);
+  return {
+    bands,
+    levelBands: splitBands(pairs.filter((p) => p.early && p.pred < capMs), 2),
+    noTrendBand: capped.length > 0 ? band(capped, null) : null,
+  };
+}
+
+function bandOf(b: Bands, f: { pred: number; early: boolean }, capMs: number): TrendBand {
+  if (f.early && f.pred >= capMs && b.noTrendBand) return b.noTrendBand;
+  const list = f.early && f.pred < capMs && b.levelBands.length > 0 ? b.levelBands : b.bands;
+  return list.find((x) => x.upToMs === null || f.pred <= x.upToMs)!;
 }
 
 /** P50: the extrapolation plus the band's median residual (a linear fit of an accelerating wear runs late) */
@@ -355,12 +409,15 @@ const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFin
 /** Check a model read from JSON (a node loads it by path) before it is used. */
 export function trendModelFromJson(json: unknown): FittedTrendModel {
   const m = json as FittedTrendModel;
+  const bandsOk = (list: unknown): boolean => Array.isArray(list) && (list as TrendBand[]).every((b, i) =>
+    isNum(b.q10Ms) && isNum(b.q50Ms) && isNum(b.q90Ms) && (i === list.length - 1 ? b.upToMs === null : isNum(b.upToMs)));
   const ok = !!m && m.kind === 'rul-trend' && m.version === 1 && isNum(m.rulCapMs) && TREND_METHODS.includes(m.method)
     && !!m.signals && Array.isArray(m.signals.channels) && Array.isArray(m.hiCoef) && m.hiCoef.length === m.signals.channels.length + 1
     && !!m.failureHi && isNum(m.failureHi.p50) && isNum(m.windowMs) && isNum(m.maxPoints) && isNum(m.minPoints) && isNum(m.minSlopeT)
-    && isNum(m.expFloor) && isNum(m.healthyHi) && Array.isArray(m.bands) && m.bands.length > 0
-    && m.bands.every((b, i) => isNum(b.q10Ms) && isNum(b.q50Ms) && isNum(b.q90Ms) && (i === m.bands.length - 1 ? b.upToMs === null : isNum(b.upToMs)))
-    && (m.noTrendBand === null || (isNum(m.noTrendBand?.q10Ms) && isNum(m.noTrendBand.q50Ms) && isNum(m.noTrendBand.q90Ms)));
+    && isNum(m.expFloor) && isNum(m.healthyHi) && Array.isArray(m.levelRul) && m.levelRul.length > 0
+    && m.levelRul.every((b, i) => isNum(b.rulMs) && (i === m.levelRul.length - 1 ? b.upToHi === null : isNum(b.upToHi)))
+    && bandsOk(m.bands) && m.bands.length > 0 && bandsOk(m.levelBands)
+    && (m.noTrendBand === null || bandsOk([m.noTrendBand]));
   if (!ok) throw new TwinError('MODEL', 'not a rul-trend v1 model');
   return m;
 }
@@ -379,7 +436,7 @@ export function estimateRulTrend(model: TrendModel, history: UnitHistory, inputQ
     if (!(history.tsMs[r] > history.tsMs[r - 1])) throw new TwinError('OUT_OF_ORDER', `asset ${history.asset}: tsMs not increasing at row ${r}`);
   }
   const core: Core = {
-    signals: m.signals, hiCoef: m.hiCoef, threshold: m.failureHi.p50, failureHis: [], healthyHi: m.healthyHi,
+    signals: m.signals, hiCoef: m.hiCoef, levelRul: m.levelRul, threshold: m.failureHi.p50, failureHis: [], healthyHi: m.healthyHi,
     hiMin: m.hiMin, hiMax: m.hiMax, expFloor: m.expFloor,
   };
   const s: Settings = { rulCapMs: m.rulCapMs, windowMs: m.windowMs, maxPoints: m.maxPoints, minPoints: m.minPoints, minSlopeT: m.minSlopeT };
@@ -389,9 +446,11 @@ export function estimateRulTrend(model: TrendModel, history: UnitHistory, inputQ
   const tsMs = history.tsMs.slice(start);
   const hi = hiSeries(m.signals, m.hiCoef, columnsOf(m.signals, history), history.values.slice(start));
   const f = forecastAt(core, m.method, tsMs, hi, tsMs.length - 1, s);
-  const band = bandOf(m, { pred: f.rulMs, early: !!f.early });
+  const band = bandOf(m, { pred: f.rulMs, early: !!f.early }, m.rulCapMs);
   const reasons: string[] = [];
-  if (f.early) reasons.push(`early life: ${f.early}, RUL capped at ${hoursText(m.rulCapMs)}`);
+  if (f.early) {
+    reasons.push(f.rulMs >= m.rulCapMs ? `early life: ${f.early}, RUL capped at ${hoursText(m.rulCapMs)}` : `${f.early}: RUL from the health indicator level`);
+  }
   else if (f.spanMs < m.windowMs / 4) reasons.push(`trend over ${hoursText(f.spanMs)} of a ${hoursText(m.windowMs)} window`);
   const margin = 0.25 * (m.failureHi.p50 - m.healthyHi);
   if (f.levelHi > m.hiMax + margin || f.levelHi < m.hiMin - margin) reasons.push(`health indicator ${f.levelHi.toFixed(2)} outside the training range`);

@@ -168,6 +168,19 @@ describe('maintenance: degradation-trend RUL (rul-trend)', function () {
       expect(est.rulP90Ms).to.be.above(est.rulMs);
       expect(est.healthIndex).to.be.above(0.9);
     });
+
+    it('a worn unit whose feed is too young for a trend gets its RUL from the HI level, uncertain', function () {
+      const lifeMs = 30 * DAY;
+      const h = unit('new', expLevel(lifeMs), lifeMs, 0.03, prng(42), 27 * DAY);
+      // the last 12 hours only: 3 rows, fewer than a trend needs
+      const young = { ...h, tsMs: h.tsMs.slice(-3), values: h.values.slice(-3) };
+      const est = estimateRulTrend(model, young);
+      expect(est.rulMs).to.be.below(15 * DAY);
+      expect(Math.abs(est.rulMs - 3 * DAY) / DAY).to.be.below(2);
+      expect(est.quality).to.equal('uncertain');
+      expect(est.qualityReason).to.match(/health indicator level/);
+      expect(est.healthIndex).to.be.below(0.5);
+    });
   });
 
   describe('model contract', function () {
