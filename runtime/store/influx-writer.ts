@@ -55,7 +55,13 @@ export class InfluxWriter extends EventEmitter {
   /** Points still to be written one by one after a refused batch. */
   private isolate = 0;
   private pendingSinceMs = 0;
+  /** Ends the current sleep: `wake` when a full batch is waiting, `closeWake` on close. */
   private wake?: () => void;
+  private closeWake?: () => void;
+  /** Points written (or rejected) but whose removal from the outbox is still being recorded. */
+  private acking = 0;
+  /** Highest seq handed to InfluxDB (or rejected): the next batch starts after it. */
+  private lastSentSeq = 0;
   private loopDone: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: InfluxWriterOptions) {
@@ -85,7 +91,7 @@ export class InfluxWriter extends EventEmitter {
     if (points.length === 0) return;
     if (this.size() === 0) this.pendingSinceMs = Date.now();
     const results = await Promise.allSettled(points.map((p) => this.opts.outbox.enqueue(p)));
-    if (this.size() >= this.opts.batchSize) this.wake?.();
+    if (this.unsent() >= this.opts.batchSize) this.wake?.();
     this.kick();
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (refused.length > 0) {
@@ -97,9 +103,17 @@ export class InfluxWriter extends EventEmitter {
   private kick(): void {
     if (this.running || this.closed) return;
     this.running = true;
-    this.loopDone = this.loop().finally(() => {
-      this.running = false;
-    });
+    this.loopDone = this.loop()
+      .catch((err: unknown) => {
+        // An outbox that failed to read (a replicated store, say): try again later, never crash.
+        if (this.closed) return;
+        this.setState('retrying', err as Error);
+        this.emit('writeError', err);
+        setTimeout(() => this.kick(), this.opts.retryMaxMs).unref();
+      })
+      .finally(() => {
+        this.running = false;
+      });
   }
 
   private setState(s: WriterState, err?: Error): void {
@@ -120,12 +134,6 @@ export class InfluxWriter extends EventEmitter {
       this.closeWake = done;
     });
   }
-  private closeWake?: () => void;
-
-  /** Points written (or rejected) but whose removal from the outbox is still being recorded. */
-  private acking = 0;
-  /** Highest seq handed to InfluxDB (or rejected): the next batch starts after it. */
-  private lastSentSeq = 0;
 
   /**
    * Remove the oldest `n` entries from the outbox without waiting: recording the removal (an fsync)
