@@ -320,6 +320,7 @@ export function trueValues(s: PlantState): Record<TagName, number> {
     quality_index: s.qualityIndexPct,
     mode: s.mode,
     alarm: s.alarm,
+    mass_kg: s.massKg,
   };
 }
 

@@ -53,6 +53,7 @@ export const TAGS = [
   { name: 'quality_index', unit: '%', kind: 'sensor', dataType: 'Double', description: 'Inline product quality (100 = perfect)', euRange: { low: 0, high: 100 }, noiseSd: 0.3 },
   { name: 'mode', unit: '', kind: 'status', dataType: 'Int32', description: '1 = AUTO, 0 = MANUAL (after a trip)' },
   { name: 'alarm', unit: '', kind: 'status', dataType: 'Int32', description: '1 = a trip is active' },
+  { name: 'mass_kg', unit: 'kg', kind: 'counter', dataType: 'Double', description: 'Product mass since start (feeder totaliser)' },
 ] as const satisfies readonly TagDef[];
 
 export type TagName = (typeof TAGS)[number]['name'];

@@ -255,9 +255,9 @@ describe('plant-sim model', function () {
 
     it('Sparkplug aliases are the 1-based tag index and the contract tags are all present', function () {
       expect(sparkplugAlias('zone1_temp')).to.equal(1);
-      expect(sparkplugAlias('alarm')).to.equal(TAG_NAMES.length);
+      expect(sparkplugAlias('mass_kg')).to.equal(TAG_NAMES.length);
       for (const t of ['zone1_temp', 'zone3_sp', 'zone2_heater_kw', 'screw_speed', 'screw_speed_sp', 'melt_pressure', 'melt_temp', 'motor_power',
-        'motor_current', 'vibration', 'throughput', 'part_count', 'energy_kwh', 'quality_index', 'mode', 'alarm']) {
+        'motor_current', 'vibration', 'throughput', 'part_count', 'energy_kwh', 'quality_index', 'mode', 'alarm', 'mass_kg']) {
         expect(TAG_NAMES).to.include(t);
       }
     });
