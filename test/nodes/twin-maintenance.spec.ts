@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Node, NodeMessage } from 'node-red';
 import { helper, nodeModule } from '../support/nr.js';
 import { waitFor } from '../support/ports.js';
@@ -244,6 +246,25 @@ describe('twin-maintenance node', function () {
     await feed(rig, [{ payload: rul(60, { tsMs: T0 + 7 * 60_000, rulMs: 0, rulP10Ms: -D, rulP90Ms: D }) }], { windows: 1, proposals: 0 });
     expect(rig.windows[0].payload).to.deep.equal([]);
     expect(rig.windows[0].reason).to.equal('no window: P(failure before start) is above the limit 5 % for every candidate (100 % already at Mon 09:15); maintain now or raise the limit');
+  });
+
+  it('accepts the editor defaults (the example calendar of twin-maintenance.html)', async function () {
+    const html = readFileSync(join(__dirname, '..', '..', 'nodes', 'twin-maintenance', 'twin-maintenance.html'), 'utf8');
+    const literal = /var EXAMPLE = JSON\.stringify\((\{[\s\S]*?\}), null, 2\);/.exec(html)?.[1];
+    expect(literal, 'EXAMPLE in the editor').to.be.a('string');
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    const example = new Function(`return (${literal});`)() as object;
+    const defaults = {
+      job: 'maintenance', timeZone: 'Europe/Berlin', calendar: JSON.stringify(example, null, 2), jobDurationMin: 240, jobCostEur: 0, downtimeCostEurPerHour: 0,
+      failureCostEur: 0, horizonDays: 14, stepMin: 15, topN: 5, maxFailureProbability: '', allowProductionLoss: true, tariff: '', jobPowerKw: 0,
+      restartEnergyKwh: 0, relativeMargin: 0.1, absoluteMarginEur: 100, proposalExpiryMin: 1440,
+    };
+    const rig = await load(defaults);
+    await feed(rig, [{ payload: rul(60) }], { windows: 1, proposals: 1 });
+    expect(rig.windows[0].payload).to.have.length(5);
+    // All costs 0 by default: every window costs €0 and the earliest wins.
+    expect(rig.windows[0].payload[0]).to.include({ startLocal: '2026-03-02T09:00:00+01:00', expectedCostEur: 0, productionLossMinutes: 240 });
+    expect(rig.errors).to.deep.equal([]);
   });
 
   const badConfigs: Array<[string, Record<string, unknown>, RegExp]> = [
