@@ -25,7 +25,6 @@ import {
   type DecisionRequest,
   type GateHandle,
   type MaintenanceGateHandle,
-  type ProposalView,
   type TrendPoint,
 } from '../../../runtime/control/gate-registry.js';
 import { findAdminUser, hasPermission, mergedAdminAuth, PasswordFailures, printedNameOf, verifyPassword, type AdminUser } from './auth.js';
