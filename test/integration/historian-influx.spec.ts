@@ -269,3 +269,61 @@ return null;`,
     }
   });
 });
+
+describe('integration: twin-influx-config credentials against InfluxDB 1.6 with authentication on', function () {
+  this.timeout(30_000);
+  let influxd: Influxd | undefined;
+
+  before(async function () {
+    const bin = ensureDebianBinary('influxdb', 'influxd');
+    if (!bin) return this.skip();
+    influxd = await startInfluxd(bin, { auth: true });
+    // With no user yet, InfluxDB accepts exactly this statement without credentials.
+    const res = await fetch(`${influxd.url}/query`, { method: 'POST', body: new URLSearchParams({ q: "CREATE USER admin WITH PASSWORD 'pw-0f-admin' WITH ALL PRIVILEGES" }) });
+    expect(res.status).to.equal(200);
+  });
+  after(async function () {
+    await influxd?.stop();
+  });
+  beforeEach(function (done) {
+    helper.startServer(done);
+  });
+  afterEach(async function () {
+    await helper.unload();
+    await new Promise<void>((r) => helper.stopServer(() => r()));
+  });
+
+  it('writes and reads with the credentials; with a wrong password keeps the points buffered and never logs it', async function () {
+    helper.settings({ userDir: mkdtempSync(join(process.env.TWINLOOP_TEST_TMP ?? tmpdir(), 'nr-historian-auth-')) });
+    const cfg = { type: 'twin-influx-config', url: influxd!.url, database: 'secured', precision: 'ms', batchSize: 100, flushMs: 20, retryMinMs: 50, retryMaxMs: 200, timeoutMs: 2000 };
+    await helper.load([configNode, historianNode, historyInNode] as never, [
+      { id: 'ok', ...cfg },
+      { id: 'bad', ...cfg, database: 'other' },
+      { id: 'h1', type: 'twin-historian', influx: 'ok' },
+      { id: 'h2', type: 'twin-historian', influx: 'bad' },
+      { id: 'q', type: 'twin-history-in', influx: 'ok', measurement: 'reading', output: 'array', wires: [['out']] },
+      { id: 'out', type: 'helper' },
+    ] as never, { ok: { user: 'admin', password: 'pw-0f-admin' }, bad: { user: 'admin', password: 'wrong-pw-123' } } as never);
+    const logged: string[] = [];
+    for (const level of ['log', 'warn', 'error']) listen<{ args: unknown[] }>(helper.getNode('bad'), `call:${level}`, (c) => logged.push(String(c.args[0])));
+    const statuses: { fill?: string; text?: string }[] = [];
+    listen<{ args: [{ fill?: string; text?: string }] }>(helper.getNode('h2'), 'call:status', (c) => statuses.push(c.args[0]));
+    const out: Msg[] = [];
+    listen<Msg>(helper.getNode('out'), 'input', (m) => out.push(m));
+    const records = Array.from({ length: 10 }, (_, i) => reading(i));
+    helper.getNode('h1').receive({ payload: records } as never);
+    helper.getNode('h2').receive({ payload: records } as never);
+    const ok = helper.getNode('ok') as unknown as ConfigApi;
+    const bad = helper.getNode('bad') as unknown as ConfigApi;
+    await waitFor(() => ok.written() === 10, 10_000, 20, 'written with the right password');
+    helper.getNode('q').receive({ payload: { fromMs: T0, toMs: T0 + 10_000 } } as never);
+    await waitFor(() => out.length === 1, 10_000, 20, 'history answer');
+    expect(out[0].payload).to.deep.equal(records);
+    await waitFor(() => statuses.some((s) => s.fill === 'yellow' && s.text === 'buffered 10'), 10_000, 20, 'yellow "buffered 10"');
+    expect(bad.written()).to.equal(0);
+    expect(bad.buffered()).to.equal(10);
+    expect(logged.join('\n')).to.match(/401|authoriz/i);
+    expect(logged.join('\n')).to.not.include('wrong-pw-123');
+  });
+});
+

@@ -26,6 +26,7 @@ export interface Influxd {
 
 async function pingOk(url: string): Promise<boolean> {
   try {
+    // /ping answers without credentials even with auth on.
     const res = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1000) });
     return res.status === 204;
   } catch {
@@ -33,7 +34,8 @@ async function pingOk(url: string): Promise<boolean> {
   }
 }
 
-export async function startInfluxd(bin: string): Promise<Influxd> {
+/** `auth`: HTTP authentication on (create the first admin user with CREATE USER … WITH ALL PRIVILEGES). */
+export async function startInfluxd(bin: string, opts: { auth?: boolean } = {}): Promise<Influxd> {
   const port = await freePort();
   const rpcPort = await freePort();
   const dir = mkdtempSync(join(process.env.TWINLOOP_TEST_TMP ?? tmpdir(), 'influxd-'));
@@ -54,6 +56,7 @@ export async function startInfluxd(bin: string): Promise<Influxd> {
     '[http]',
     `  bind-address = "127.0.0.1:${port}"`,
     '  log-enabled = false',
+    `  auth-enabled = ${opts.auth === true}`,
     '[continuous_queries]',
     '  enabled = false',
     '[logging]',
