@@ -247,9 +247,6 @@ export class MaintenanceMachine {
     return at;
   }
 
-  requiredApprovals(p: MaintenanceProposal): number {
-    return p.window.expectedCostEur > this.config.twoPersonAboveEur ? 2 : 1;
-  }
 
   private onProposal(p: MaintenanceProposal, nowMs: number, out: MaintenanceEffect[]): DecisionOutcome {
     if (p.asset !== this.config.asset) throw new Refusal(`maintenance proposal is for ${p.asset}; this gate is for ${this.config.asset}`);
@@ -265,7 +262,7 @@ export class MaintenanceMachine {
     const newer = replaced.find((old) => old.proposal.id !== p.supersedes && old.proposal.createdTsMs > p.createdTsMs);
     if (newer) throw new Refusal(`maintenance proposal ${p.id} is older than the pending proposal ${newer.proposal.id} for the same job`);
 
-    const c: MaintenanceChange = { proposal: p, state: 'pending', decisions: [], requiredApprovals: this.requiredApprovals(p) };
+    const c: MaintenanceChange = { proposal: p, state: 'pending', decisions: [], requiredApprovals: requiredApprovals(this.config, p) };
     this.state.changes.set(p.id, c);
     this.record(out, c, 'proposal', p);
     for (const old of replaced) {
@@ -340,6 +337,11 @@ export class MaintenanceMachine {
   }
 }
 
+/** Two different approvers for a window whose expected cost is above the threshold, else one. */
+export function requiredApprovals(config: MaintenanceGateConfig, p: MaintenanceProposal): number {
+  return p.window.expectedCostEur > config.twoPersonAboveEur ? 2 : 1;
+}
+
 /** A pending proposal can be decided until it expires or its window starts, whichever is first. */
 function endOfDecisionMs(p: MaintenanceProposal): number {
   return Math.min(p.expiresTsMs, p.window.startMs);
@@ -386,9 +388,8 @@ export function restoreMaintenanceState(config: MaintenanceGateConfig, records: 
         break;
     }
   }
-  // A proposal restored as pending keeps the approvals its arrival fixed (at least what the decisions recorded).
-  const machine = new MaintenanceMachine(config);
-  for (const c of changes.values()) c.requiredApprovals = Math.max(c.requiredApprovals, machine.requiredApprovals(c.proposal));
+  // Approvals needed: as on arrival, and never fewer than the decisions recorded.
+  for (const c of changes.values()) c.requiredApprovals = Math.max(c.requiredApprovals, requiredApprovals(config, c.proposal));
   return { changes };
 }
 
