@@ -12,7 +12,7 @@ import type { RulEstimate } from '../model/maintenance.js';
 import type { SignalSpec, UnitHistory } from './health-index.js';
 import { estimateRul, fitRulModel, type ResidualBand, type RulModel } from './rul-model.js';
 import { estimateRulSimilarity, fitSimilarityModel, type SimilarityModel } from './rul-similarity.js';
-import { estimateRulTrend, fitTrendModel, type TrendModel } from './rul-trend.js';
+import { estimateRulTrend, fitTrendModel, trendModelFromJson, type TrendModel } from './rul-trend.js';
 
 export type RulMethod = 'similarity' | 'ols' | 'trend';
 export const RUL_METHODS: readonly RulMethod[] = ['similarity', 'ols', 'trend'];
@@ -163,8 +163,11 @@ export function rulModelFromJson(json: unknown, source = 'model'): AnyRulModel {
   if (m.kind === 'rul-ols') out = checkOls(source, m, '');
   else if (m.kind === 'rul-similarity') out = checkSimilarity(source, m);
   else {
-    if (typeof m.method !== 'string') throw bad(source, 'rul-trend: method is missing');
-    out = { ...m, ...(Array.isArray(m.bands) ? { bands: checkBands(source, m.bands, 'bands') } : {}) };
+    try {
+      out = { ...trendModelFromJson(m), ...(domain ? { domain } : {}) };
+    } catch (err) {
+      throw bad(source, (err as Error).message);
+    }
   }
   if (domain) {
     const sig = signalsOf(out);
@@ -209,12 +212,15 @@ export function requiredChannels(model: AnyRulModel): string[] {
   return sig ? [...sig.channels] : modelChannels(model).filter((c) => c !== '');
 }
 
-/** Rows of recent history the estimate rests on (its quality is the worst over these rows). */
-export function modelWindowRows(model: AnyRulModel): number {
-  if (model.kind === 'rul-similarity') return model.options.matchRows;
-  if (model.kind === 'rul-ols') return model.signals.windowRows;
-  const w = (model as { windowRows?: unknown }).windowRows;
-  return typeof w === 'number' && w >= 1 ? w : signalsOf(model)?.windowRows ?? 1;
+/**
+ * The recent history the estimate rests on (its quality is the worst over these rows): a number of
+ * rows, or a time span for a model whose window is in time (the trend model).
+ */
+export function modelWindow(model: AnyRulModel): { rows: number } | { ms: number } {
+  if (model.kind === 'rul-similarity') return { rows: model.options.matchRows };
+  if (model.kind === 'rul-ols') return { rows: model.signals.windowRows };
+  const ms = (model as { windowMs?: unknown }).windowMs;
+  return typeof ms === 'number' && ms > 0 ? { ms } : { rows: signalsOf(model)?.windowRows ?? 1 };
 }
 
 /**

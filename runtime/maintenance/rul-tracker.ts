@@ -15,7 +15,7 @@ import { TwinError } from '../model/errors.js';
 import { worstQuality, type Quality } from '../model/quality.js';
 import type { Reading } from '../model/reading.js';
 import type { RulEstimate } from '../model/maintenance.js';
-import { estimateRulAny, modelChannels, modelWindowRows, requiredChannels, type AnyRulModel } from './rul-json.js';
+import { estimateRulAny, modelChannels, modelWindow, requiredChannels, type AnyRulModel } from './rul-json.js';
 
 export interface RulTrackerOptions {
   /** one row per interval, with the latest value of every channel held (undefined: rows by shared tsMs) */
@@ -58,7 +58,7 @@ export class RulTracker {
   readonly required: string[];
   private readonly requiredIdx: number[];
   private readonly isRequired: boolean[];
-  private readonly windowRows: number;
+  private readonly window: { rows: number } | { ms: number };
   private readonly emitEvery: number;
   private readonly maxRows: number;
   private readonly assets = new Map<string, AssetState>();
@@ -68,12 +68,12 @@ export class RulTracker {
     this.required = requiredChannels(model);
     this.requiredIdx = this.required.map((c) => this.channels.indexOf(c));
     this.isRequired = this.channels.map((_, i) => this.requiredIdx.includes(i));
-    this.windowRows = modelWindowRows(model);
+    this.window = modelWindow(model);
     this.emitEvery = o.emitEveryRows ?? 1;
     this.maxRows = o.maxHistoryRows ?? 100_000;
     if (o.rowIntervalMs !== undefined && !(o.rowIntervalMs > 0)) throw new TwinError('BAD_CONFIG', `rowIntervalMs must be > 0, got ${o.rowIntervalMs}`);
     if (!(Number.isInteger(this.emitEvery) && this.emitEvery >= 1)) throw new TwinError('BAD_CONFIG', `emitEveryRows must be an integer >= 1, got ${o.emitEveryRows}`);
-    if (!(Number.isInteger(this.maxRows) && this.maxRows >= this.windowRows + 1)) throw new TwinError('BAD_CONFIG', `maxHistoryRows must be an integer >= ${this.windowRows + 1}, got ${o.maxHistoryRows}`);
+    if (!(Number.isInteger(this.maxRows) && this.maxRows >= 2)) throw new TwinError('BAD_CONFIG', `maxHistoryRows must be an integer >= 2, got ${o.maxHistoryRows}`);
   }
 
   /** Assets with history. */
@@ -170,10 +170,12 @@ export class RulTracker {
   }
 
   private estimate(asset: string, st: AssetState): RulEstimate {
-    const from = Math.max(0, st.tsMs.length - this.windowRows);
+    const n = st.tsMs.length;
+    let from = 'rows' in this.window ? Math.max(0, n - this.window.rows) : n - 1;
+    if ('ms' in this.window) while (from > 0 && st.tsMs[from - 1] >= st.tsMs[n - 1] - this.window.ms) from--;
     let q: Quality = 'good';
     let why: string | undefined;
-    for (let i = from; i < st.tsMs.length; i++) {
+    for (let i = from; i < n; i++) {
       q = worstQuality(q, st.quality[i]);
       why = st.reason[i] ?? why; // the latest reason: the one a person can still act on
     }

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { readCmapss } from '../../runtime/maintenance/cmapss.js';
 import type { UnitHistory } from '../../runtime/maintenance/health-index.js';
-import { estimateRulAny, fitRulAny, modelChannels, modelWindowRows, requiredChannels, rulModelFromJson, rulModelFromText, rulModelToJson, type AnyRulModel } from '../../runtime/maintenance/rul-json.js';
+import { estimateRulAny, fitRulAny, modelChannels, modelWindow, requiredChannels, rulModelFromJson, rulModelFromText, rulModelToJson, type AnyRulModel } from '../../runtime/maintenance/rul-json.js';
 import { TwinError } from '../../runtime/model/errors.js';
 
 const CMAPSS_FILE = join(__dirname, '..', '..', '..', 'shared', 'data', 'cmapss', 'train_FD001.txt');
@@ -23,6 +23,7 @@ describe('maintenance: RUL model files (rul-json)', function () {
   let held: UnitHistory[];
   let sim: AnyRulModel;
   let ols: AnyRulModel;
+  let trend: AnyRulModel;
 
   before(function () {
     units = readCmapss(CMAPSS_FILE, HOUR);
@@ -30,6 +31,7 @@ describe('maintenance: RUL model files (rul-json)', function () {
     held = units.slice(20, 25);
     sim = fitRulAny(train, { method: 'similarity', rulCapMs: CAP_MS, seed: 2 });
     ols = fitRulAny(train, { method: 'ols', rulCapMs: CAP_MS, seed: 2 });
+    trend = fitRulAny(train, { method: 'trend', rulCapMs: CAP_MS, seed: 2 });
   });
 
   it('records the training domain: every channel, its range, the longest life', function () {
@@ -42,16 +44,17 @@ describe('maintenance: RUL model files (rul-json)', function () {
     expect(d.maxAgeMs).to.equal(Math.max(...train.map((u) => u.tsMs[u.tsMs.length - 1] - u.tsMs[0])));
     expect(modelChannels(sim)).to.deep.equal(units[0].channels);
     expect(requiredChannels(sim)).to.deep.equal((sim as { signals: { channels: string[] } }).signals.channels);
-    expect(modelWindowRows(sim)).to.equal(40);
-    expect(modelWindowRows(ols)).to.equal(10);
+    expect(modelWindow(sim)).to.deep.equal({ rows: 40 });
+    expect(modelWindow(ols)).to.deep.equal({ rows: 10 });
   });
 
-  for (const kind of ['similarity', 'ols'] as const) {
+  for (const kind of ['similarity', 'ols', 'trend'] as const) {
     it(`${kind}: a file round trip gives identical estimates; Infinity is written as a string`, function () {
-      const m = kind === 'similarity' ? sim : ols;
+      const m = { similarity: sim, ols, trend }[kind];
       const text = rulModelToJson(m);
-      expect(text).to.include('"upToMs": "Infinity"');
-      expect(text).not.to.match(/"upToMs": null/);
+      // the trend model marks its open-ended bands with null itself
+      if (kind !== 'trend') expect(text).to.include('"upToMs": "Infinity"');
+      if (kind !== 'trend') expect(text).not.to.match(/"upToMs": null/);
       const back = rulModelFromText(text, 'm.json');
       expect(back.kind).to.equal(m.kind);
       for (const u of held) {
@@ -68,6 +71,8 @@ describe('maintenance: RUL model files (rul-json)', function () {
     const h = truncate(held[1], 120);
     expect(estimateRulAny(sim, h).model).to.equal('rul-similarity');
     expect(estimateRulAny(ols, h).model).to.equal('rul-ols');
+    expect(estimateRulAny(trend, h).model).to.equal('rul-trend');
+    expect(modelWindow(trend)).to.deep.equal({ ms: (trend as { windowMs: number }).windowMs });
     expect(estimateRulAny(sim, h).rulMs).not.to.equal(estimateRulAny(ols, h).rulMs);
   });
 
@@ -86,7 +91,7 @@ describe('maintenance: RUL model files (rul-json)', function () {
     expect(estimateRulAny(sim, hot, 'bad').quality).to.equal('bad');
   });
 
-  it('fitRulAny refuses an unknown method; trend dispatches to rul-trend.ts', function () {
+  it('fitRulAny refuses an unknown method or no units', function () {
     expect(() => fitRulAny(train, { method: 'magic' as never, rulCapMs: CAP_MS })).to.throw(TwinError, /method must be one of similarity, ols, trend/);
     expect(() => fitRulAny([], { method: 'ols', rulCapMs: CAP_MS })).to.throw(TwinError, /no training units/);
   });
@@ -119,6 +124,8 @@ describe('maintenance: RUL model files (rul-json)', function () {
       const base = JSON.parse(rulModelToJson(ols)) as Record<string, any>;
       expect(() => rulModelFromJson({ ...base, coef: base.coef.slice(1) })).to.throw(TwinError, /coef has \d+ entries, expected \d+/);
       expect(() => rulModelFromJson({ ...JSON.parse(rulModelToJson(sim)), regression: { kind: 'x' } })).to.throw(TwinError, /regression must be a 'rul-ols' model or null/);
+      const t = JSON.parse(rulModelToJson(trend)) as Record<string, any>;
+      expect(() => rulModelFromJson({ ...t, hiCoef: [1] }, 't.json')).to.throw(TwinError, /t\.json: not a rul-trend v1 model/);
     });
   });
 });
