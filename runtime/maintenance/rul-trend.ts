@@ -125,6 +125,9 @@ interface Core {
   expFloor: number;
 }
 
+/** What an extrapolation needs of a fit. */
+type Extrapolation = Pick<Core, 'threshold' | 'expFloor' | 'levelRul'>;
+
 interface Settings { rulCapMs: number; windowMs: number; maxPoints: number; minPoints: number; minSlopeT: number }
 
 function quantile(sorted: number[], q: number): number {
@@ -191,13 +194,13 @@ interface Forecast {
   rulMs: number;
   /** trend level now (HI) */
   levelHi: number;
-  /** why the forecast is the cap, when it is */
+  /** why there is no trend, when there is none */
   early?: string;
   spanMs: number;
 }
 
 /** Extrapolate one method's trend over the window ending at row `end` to the threshold. */
-function forecastAt(core: Core, method: TrendMethod, tsMs: number[], hi: number[], end: number, s: Settings): Forecast {
+function forecastAt(core: Extrapolation, method: TrendMethod, tsMs: number[], hi: number[], end: number, s: Settings): Forecast {
   const { x, y, spanMs } = windowPoints(tsMs, hi, end, s);
   if (x.length < s.minPoints) {
     const levelHi = y.length ? median(y) : NaN;
@@ -224,7 +227,7 @@ function forecastAt(core: Core, method: TrendMethod, tsMs: number[], hi: number[
 }
 
 /** remaining life of the training rows at this HI level (the cap for an unknown level) */
-function rulAtLevel(core: Core, levelHi: number, capMs: number): number {
+function rulAtLevel(core: Extrapolation, levelHi: number, capMs: number): number {
   if (!Number.isFinite(levelHi)) return capMs;
   const bin = core.levelRul.find((b) => b.upToHi === null || levelHi <= b.upToHi)!;
   return Math.min(bin.rulMs, capMs);
@@ -414,7 +417,7 @@ export function trendModelFromJson(json: unknown): FittedTrendModel {
   const ok = !!m && m.kind === 'rul-trend' && m.version === 1 && isNum(m.rulCapMs) && TREND_METHODS.includes(m.method)
     && !!m.signals && Array.isArray(m.signals.channels) && Array.isArray(m.hiCoef) && m.hiCoef.length === m.signals.channels.length + 1
     && !!m.failureHi && isNum(m.failureHi.p50) && isNum(m.windowMs) && isNum(m.maxPoints) && isNum(m.minPoints) && isNum(m.minSlopeT)
-    && isNum(m.expFloor) && isNum(m.healthyHi) && Array.isArray(m.levelRul) && m.levelRul.length > 0
+    && isNum(m.expFloor) && isNum(m.healthyHi) && isNum(m.hiMin) && isNum(m.hiMax) && Array.isArray(m.levelRul) && m.levelRul.length > 0
     && m.levelRul.every((b, i) => isNum(b.rulMs) && (i === m.levelRul.length - 1 ? b.upToHi === null : isNum(b.upToHi)))
     && bandsOk(m.bands) && m.bands.length > 0 && bandsOk(m.levelBands)
     && (m.noTrendBand === null || bandsOk([m.noTrendBand]));
@@ -425,8 +428,9 @@ export function trendModelFromJson(json: unknown): FittedTrendModel {
 /**
  * RUL of an asset at the last row of its history (since new or since its last renewal; older rows
  * than the window are not used). Rows where a model channel is missing or not finite are skipped.
- * Quality: the worst of `inputQuality` and 'uncertain' when there is no trend yet (RUL at the cap),
- * the trend window is less than a quarter filled, or the HI lies beyond the training range.
+ * Quality: the worst of `inputQuality` and 'uncertain' when there is no trend yet (RUL from the HI
+ * level, or the cap), the trend spans less than a quarter of the window (a young live feed: its
+ * slope is less sure than the residual bands say), or the HI lies beyond the training range.
  */
 export function estimateRulTrend(model: TrendModel, history: UnitHistory, inputQuality: Quality = 'good'): RulEstimate {
   const m = model as FittedTrendModel;
@@ -435,10 +439,7 @@ export function estimateRulTrend(model: TrendModel, history: UnitHistory, inputQ
   for (let r = 1; r < n; r++) {
     if (!(history.tsMs[r] > history.tsMs[r - 1])) throw new TwinError('OUT_OF_ORDER', `asset ${history.asset}: tsMs not increasing at row ${r}`);
   }
-  const core: Core = {
-    signals: m.signals, hiCoef: m.hiCoef, levelRul: m.levelRul, threshold: m.failureHi.p50, failureHis: [], healthyHi: m.healthyHi,
-    hiMin: m.hiMin, hiMax: m.hiMax, expFloor: m.expFloor,
-  };
+  const core: Extrapolation = { threshold: m.failureHi.p50, expFloor: m.expFloor, levelRul: m.levelRul };
   const s: Settings = { rulCapMs: m.rulCapMs, windowMs: m.windowMs, maxPoints: m.maxPoints, minPoints: m.minPoints, minSlopeT: m.minSlopeT };
   // only the window's rows are needed: a live history may hold weeks of per-second readings
   let start = n - 1;
@@ -450,8 +451,7 @@ export function estimateRulTrend(model: TrendModel, history: UnitHistory, inputQ
   const reasons: string[] = [];
   if (f.early) {
     reasons.push(f.rulMs >= m.rulCapMs ? `early life: ${f.early}, RUL capped at ${hoursText(m.rulCapMs)}` : `${f.early}: RUL from the health indicator level`);
-  }
-  else if (f.spanMs < m.windowMs / 4) reasons.push(`trend over ${hoursText(f.spanMs)} of a ${hoursText(m.windowMs)} window`);
+  } else if (f.spanMs < m.windowMs / 4) reasons.push(`trend over ${hoursText(f.spanMs)} of a ${hoursText(m.windowMs)} window`);
   const margin = 0.25 * (m.failureHi.p50 - m.healthyHi);
   if (f.levelHi > m.hiMax + margin || f.levelHi < m.hiMin - margin) reasons.push(`health indicator ${f.levelHi.toFixed(2)} outside the training range`);
   const degradation = (f.levelHi - m.healthyHi) / (m.failureHi.p50 - m.healthyHi);
