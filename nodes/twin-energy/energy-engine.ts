@@ -37,6 +37,7 @@ export interface EnergyEngineConfig {
   /** absent: the tariff's block length */
   demandBlockMinutes?: number;
   alertFloorKw: number;
+  alertMarginPct: number;
   maxGapMs: number;
   demandEveryMs: number;
   shifts: ShiftDef[];
@@ -72,6 +73,7 @@ export function engineConfigFromDef(def: Record<string, unknown>): EnergyEngineC
     intervalMinutes: num('intervalMin', 15, wholeMinutes, 'whole minutes dividing a day (5, 15, 30, 60, …)')!,
     demandBlockMinutes: num('demandBlockMin', undefined, wholeMinutes, 'whole minutes dividing a day (blank = the tariff\'s)'),
     alertFloorKw: num('alertFloorKw', 0, (n) => n >= 0, 'a number ≥ 0')!,
+    alertMarginPct: num('alertMarginPct', 2, (n) => n >= 0, 'a percentage ≥ 0')!,
     maxGapMs: num('maxGapMs', 300_000, positive, 'a number of ms > 0')!,
     demandEveryMs: num('demandEveryMs', 60_000, (n) => n >= 0, 'a number of ms ≥ 0')!,
     shifts: parseShifts(text('shifts')),
@@ -149,6 +151,7 @@ export class EnergyEngine {
         timeZone: this.tariff.timeZone,
         blockMinutes: c.demandBlockMinutes ?? this.tariff.demandBlockMinutes,
         alertFloorKw: c.alertFloorKw,
+        alertMarginFrac: c.alertMarginPct / 100,
         demandChargeEurPerKw: this.tariff.demandChargeEurPerKw,
       }),
       baseline: c.baseline ? new EnpiBaseline({ asset, ...c.baseline }) : null,

@@ -12,8 +12,11 @@
  *   forecastKw = (energy so far + presentKw × time left) / block length.
  * Without a present power (counter mode before two readings, after a bad reading) the average so far
  * continues, and the status says so (quality uncertain).
- * Alert: forecastKw > threshold, threshold = max(billing peak so far, alertFloorKw). With no closed
- * block with data in the billing period and no floor there is no peak to protect, so no alert.
+ * Alert: forecastKw > threshold × (1 + alertMarginFrac), threshold = max(billing peak so far,
+ * alertFloorKw); the margin (default 2 %) keeps a steady load, whose blocks all come out within
+ * noise of the peak, from alerting every other block. With no closed
+ * block fully covered by data in the billing period (partial blocks understate their average) and
+ * no floor there is no peak to protect, so no alert.
  * shedKw: the cut in power for the rest of the block that brings the block to the threshold:
  *   (forecastKw − threshold) × block length / time left. More than the present power means the
  *   peak can no longer be avoided.
@@ -78,6 +81,8 @@ export interface DemandConfig {
   blockMinutes: number;
   /** no alert below this block average (kW); also the threshold early in a billing period */
   alertFloorKw?: number;
+  /** the forecast must exceed the threshold by this fraction to alert; default 0.02 */
+  alertMarginFrac?: number;
   /** the tariff's demand charge, to show the billing period's charge so far */
   demandChargeEurPerKw?: number;
 }
@@ -107,6 +112,7 @@ export class DemandTracker {
     this.blockMs = cfg.blockMinutes * MIN_MS;
     this.demandChargeEurPerKw = cfg.demandChargeEurPerKw ?? 0;
     if (cfg.alertFloorKw !== undefined && !(cfg.alertFloorKw >= 0)) throw new TwinError('BAD_CONFIG', `alert floor must be ≥ 0 kW, got ${cfg.alertFloorKw}`);
+    if (cfg.alertMarginFrac !== undefined && !(cfg.alertMarginFrac >= 0)) throw new TwinError('BAD_CONFIG', `alert margin must be ≥ 0, got ${cfg.alertMarginFrac}`);
   }
 
   /** Peak of the billing period so far (closed blocks), and where it was. */
@@ -141,8 +147,9 @@ export class DemandTracker {
   private close(b: Block): void {
     const kw = b.kwh / (this.blockMs / H_MS);
     if (!this.billing || b.startMs >= this.billing.endMs) this.billing = { ...b.month, peakKw: 0, peakBlockStartMs: null };
-    // A block with no data at all is no peak to protect (its 0 kW would make any load alert).
-    if (b.spannedMs === b.gapMs) return;
+    // Only a block fully covered by data is a peak to protect: a partial one (the first after a
+    // start, one with a gap) understates its average and would make the next ordinary block alert.
+    if (b.gapMs > 0 || b.spannedMs < b.endMs - b.startMs) return;
     if (this.billing.peakBlockStartMs === null || kw > this.billing.peakKw) {
       this.billing.peakKw = kw;
       this.billing.peakBlockStartMs = b.startMs;
@@ -163,7 +170,7 @@ export class DemandTracker {
     const forecastKw = (b.kwh + (kw * leftMs) / H_MS) / (this.blockMs / H_MS);
     const floor = this.cfg.alertFloorKw ?? 0;
     const thresholdKw = Math.max(peakKw, floor);
-    const alert = (havePeak || floor > 0) && forecastKw > thresholdKw;
+    const alert = (havePeak || floor > 0) && forecastKw > thresholdKw * (1 + (this.cfg.alertMarginFrac ?? 0.02));
     const reasons = [...b.reasons];
     if (presentKw === null) reasons.push('no present power: the average so far is assumed to continue');
     // Time of the block no span reached (before the first reading) has no data either.

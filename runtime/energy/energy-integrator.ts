@@ -20,6 +20,8 @@
  *  - otherwise the counter went backwards: a TwinError('BAD_PAYLOAD'), nothing applied.
  * A counter span longer than maxGapMs keeps its increase (the counter knows the total) but is
  * marked uncertain: how it was spread in time is a guess. A bad-quality counter reading is ignored.
+ * A counter's present rate is its increase over the last rateWindowMs (60 s): over one reading a
+ * counter's resolution would dominate (0.001 kWh a second is ±3.6 kW).
  */
 import { TwinError } from '../model/errors.js';
 import type { Quality } from '../model/quality.js';
@@ -35,6 +37,8 @@ export interface IntegratorConfig {
   maxGapMs?: number;
   /** counter modulus (the value it rolls over at); absent = never rolls over */
   modulus?: number;
+  /** counter: the window its present rate is measured over; default 60 000 */
+  rateWindowMs?: number;
 }
 
 export interface Span {
@@ -72,6 +76,8 @@ export class EnergyIntegrator {
   /** The rate now (kW for power; the last span's average for a counter); null before two readings or after a bad one. */
   rate: number | null = null;
   private readonly maxGapMs: number;
+  /** counter: (tsMs, increase since the first reading) over the rate window, oldest first */
+  private history: Array<{ tsMs: number; total: number }> = [];
 
   constructor(private readonly cfg: IntegratorConfig) {
     this.maxGapMs = cfg.maxGapMs ?? DEFAULT_MAX_GAP_MS;
@@ -132,7 +138,10 @@ export class EnergyIntegrator {
     if (r.quality === 'bad') return null;
     const prev = this.last;
     this.last = r;
-    if (!prev) return null;
+    if (!prev) {
+      this.history = [{ tsMs: r.tsMs, total: 0 }];
+      return null;
+    }
     const durMs = r.tsMs - prev.tsMs;
     const quality: Quality = prev.quality === 'good' && r.quality === 'good' ? 'good' : 'uncertain';
     const reasons: string[] = [];
@@ -145,15 +154,24 @@ export class EnergyIntegrator {
       } else {
         this.resets++;
         this.rate = null;
+        this.history = [{ tsMs: r.tsMs, total: 0 }];
         return { startMs: prev.tsMs, endMs: r.tsMs, amount: 0, gap: true, quality: 'bad', reason: `${this.cfg.what} reset from ${fmt(prev.value)} to ${fmt(r.value)} ${this.cfg.unit}: energy across it unknown`, reset: true };
       }
     }
-    this.rate = (amount * 3_600_000) / durMs;
+    this.trackRate(r.tsMs, amount);
     if (durMs > this.maxGapMs) {
       reasons.push(`${this.cfg.what} gap ${fmt(durMs / 1000)} s: spread evenly`);
       return { startMs: prev.tsMs, endMs: r.tsMs, amount, gap: false, quality: 'uncertain', reason: reasons.join('; ') };
     }
     return { startMs: prev.tsMs, endMs: r.tsMs, amount, gap: false, quality, ...(reasons.length ? { reason: reasons.join('; ') } : {}) };
+  }
+
+  private trackRate(tsMs: number, amount: number): void {
+    const h = this.history;
+    h.push({ tsMs, total: h[h.length - 1].total + amount });
+    const fromMs = tsMs - (this.cfg.rateWindowMs ?? 60_000);
+    while (h.length > 2 && h[1].tsMs <= fromMs) h.shift();
+    this.rate = ((h[h.length - 1].total - h[0].total) * 3_600_000) / (tsMs - h[0].tsMs);
   }
 }
 

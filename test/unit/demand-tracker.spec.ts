@@ -80,13 +80,14 @@ describe('energy: demand tracker', () => {
     expect(s.alert).to.equal(false);
   });
 
-  it('blocks with no data set no peak (after a gap the next load does not alert against 0 kW)', () => {
+  it('only blocks fully covered by data set the peak (no alert against a gap or a partial first block)', () => {
     const d = new DemandTracker({ timeZone: 'UTC', blockMinutes: 15 });
     const t0 = utc('2026-02-01T00:00:00Z');
     d.add({ startMs: t0, endMs: t0 + H, amount: 0, gap: true, quality: 'bad', reason: 'power gap' });
-    const st = feed(d, t0 + H, 10, () => 20);
+    const st = feed(d, t0 + H + 5 * MIN, 25, () => 20); // data from 01:05: block 01:00–01:15 is partial
     expect(st.some((s) => s.alert)).to.equal(false);
-    expect(d.billingPeak).to.deep.equal({ kw: 0, blockStartMs: null });
+    expect(d.billingPeak.blockStartMs).to.equal(t0 + H + 15 * MIN);
+    expect(d.billingPeak.kw).to.be.closeTo(20, EPS);
   });
 
   it('without a present power the average so far continues, and the status is uncertain; gaps are marked', () => {

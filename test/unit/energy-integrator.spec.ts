@@ -77,6 +77,18 @@ describe('energy: integrator', () => {
       expect(c.rate).to.be.closeTo(12, EPS);
     });
 
+    it('the present rate is the increase over the last 60 s, not over one (resolution-bound) reading', () => {
+      const c = counter();
+      let total = 0;
+      c.push(v(total, T0));
+      for (let k = 1; k <= 9; k++) {
+        total += k % 2 ? 0.3 : 1 / 30; // 1 kWh a minute, unevenly reported every 10 s
+        c.push(v(total, T0 + k * 10_000));
+      }
+      // Window 30 s..90 s: six increments = 0.3 × 3 + 3 / 30 = 1 kWh in 60 s = 60 kW (one span: 108 kW).
+      expect(c.rate).to.be.closeTo(60, 1e-9);
+    });
+
     it('a drop near the modulus is a rollover: modulus − previous + value', () => {
       const c = counter(100_000);
       c.push(v(99_990, T0));
