@@ -7,7 +7,7 @@
  * Expiry is wall-clock time (approvals happen to people): a proposal expires at its expiresTsMs or
  * when its window starts, whichever comes first (a window in progress can no longer be approved).
  * A new proposal supersedes the pending one it names in `supersedes` and any pending one for the
- * same asset and job. There is no envelope: a window is not a setpoint.
+ * same asset and job (the gate is for one asset). There is no envelope: a window is not a setpoint.
  *
  * Three parts, as the setpoint gate has them (runtime/control/gate-*.ts), here in one file because
  * each is small: MaintenanceMachine (pure rules: input + time → effects), restoreMaintenanceState
@@ -122,9 +122,10 @@ export function assertMaintenanceProposal(x: unknown): asserts x is MaintenanceP
   if (!isObj(rul)) throw bad('MaintenanceProposal.rul must be an object');
   for (const k of ['tsMs', 'rulMs', 'rulP10Ms', 'rulP90Ms', 'healthIndex']) num(rul, k, 'MaintenanceProposal.rul');
   quality(rul, 'MaintenanceProposal.rul');
-  const created = num(x, 'createdTsMs', 'MaintenanceProposal');
-  const expires = num(x, 'expiresTsMs', 'MaintenanceProposal');
-  if (!(expires > created)) throw bad('MaintenanceProposal.expiresTsMs must be after createdTsMs');
+  // Not compared with each other: createdTsMs is the event time of the RUL the ranking rests on (a
+  // simulator or a replay may run ahead of or behind the wall clock), expiresTsMs is wall-clock time.
+  num(x, 'createdTsMs', 'MaintenanceProposal');
+  num(x, 'expiresTsMs', 'MaintenanceProposal');
   quality(x, 'MaintenanceProposal');
   if (x.supersedes !== undefined) str(x, 'supersedes', 'MaintenanceProposal', MAX_ID_CHARS);
 }
@@ -255,12 +256,10 @@ export class MaintenanceMachine {
     if (nowMs >= p.expiresTsMs) throw new Refusal(`maintenance proposal ${p.id} expired at ${iso(p.expiresTsMs)} before it arrived`);
     if (nowMs >= p.window.startMs) throw new Refusal(`maintenance proposal ${p.id}: its window starts at ${p.window.startLocal} (${p.window.timeZone}), which is already past`);
 
+    // One open proposal per job: the newest to arrive is what the ranking now thinks (as for setpoints).
     const replaced = [...this.state.changes.values()].filter(
       (old) => old.state === 'pending' && (old.proposal.id === p.supersedes || old.proposal.job === p.job),
     );
-    // Out of order: an older proposal for the same job never replaces the newer one waiting.
-    const newer = replaced.find((old) => old.proposal.id !== p.supersedes && old.proposal.createdTsMs > p.createdTsMs);
-    if (newer) throw new Refusal(`maintenance proposal ${p.id} is older than the pending proposal ${newer.proposal.id} for the same job`);
 
     const c: MaintenanceChange = { proposal: p, state: 'pending', decisions: [], requiredApprovals: requiredApprovals(this.config, p) };
     this.state.changes.set(p.id, c);
