@@ -52,7 +52,8 @@ export interface InfluxSettings {
 /** What twin-historian and twin-history-in see of the config node. */
 export interface TwinInfluxConfigApi extends Node {
   configError?: string;
-  settings?: InfluxSettings;
+  /** The validated settings without the credentials. */
+  influx?: Omit<InfluxSettings, 'username' | 'password'>;
   /** `onChange` hears of every change of the writer's state or buffer (the user throttles its status). */
   register(user: Node, onChange: (state: WriterState | 'error', detail: string) => void): void;
   deregister(user: Node, done: () => void): void;

@@ -36,7 +36,8 @@ export default function (RED: NodeAPI): void {
 
     try {
       const s = influxSettings(def, creds);
-      node.settings = s;
+      const { username: _u, password: _p, ...shown } = s;
+      node.influx = shown;
       client = new InfluxDB({
         host: s.host, port: s.port, protocol: s.protocol, path: s.path, database: s.database,
         username: s.username, password: s.password,
@@ -107,7 +108,7 @@ export default function (RED: NodeAPI): void {
 
     const notConfigured = (): TwinError => new TwinError('BAD_CONFIG', t('errors.notConfigured', { error: node.configError ?? '' }));
 
-    node.pointOptions = () => ({ precision: node.settings?.precision ?? 'ms', extraTags: node.settings?.extraTags ?? {} });
+    node.pointOptions = () => ({ precision: node.influx?.precision ?? 'ms', extraTags: node.influx?.extraTags ?? {} });
 
     node.write = async (points) => {
       if (!writer) throw notConfigured();
@@ -119,7 +120,7 @@ export default function (RED: NodeAPI): void {
     node.written = () => writer?.written ?? 0;
 
     node.query = async (req) => {
-      const s = node.settings;
+      const s = node.influx;
       if (!client || !s) throw notConfigured();
       const q = historyQuery(req, s.extraTags, s.retentionPolicy);
       let raw: unknown;
