@@ -26,6 +26,7 @@ const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const envelopeNode = nodeModule('twin-envelope');
 const ledgerNode = nodeModule('twin-ledger');
 const approvalNode = nodeModule('twin-approval');
+const maintenanceNode = nodeModule('twin-maintenance');
 
 const KEY = 'test-signing-key-0123456789abcdef';
 const HOUR_MS = 3_600_000;
@@ -262,6 +263,43 @@ describe('twin-approval (node, maintenance mode)', function () {
     expect(((await waitFor(() => rig.orders[1], 5000, 10, 'second order'))!.payload as MaintenanceOrder).approvedBy).to.deep.equal(['alice', 'carol']);
     expect((await ledgerTypes()).filter((t) => t === 'order')).to.have.length(2);
     expect((await verifyLedgerFile(ledgerPath)).ok).to.equal(true);
+  });
+
+  it('takes the proposal twin-maintenance sends for its chosen window (the two nodes wired), and orders it once approved', async function () {
+    const led = `led${++loads}`;
+    const calendar = { shifts: [{ name: 'day', start: '06:00', end: '22:00' }], week: { mon: ['day'], tue: ['day'], wed: ['day'], thu: ['day'], fri: ['day'] }, plannedStops: [] };
+    await helper.load([ledgerNode, approvalNode, maintenanceNode, catchNode] as never, [
+      {
+        id: 'tm', type: 'twin-maintenance', job: 'Replace gearbox bearing', timeZone: 'Europe/Berlin', calendar: JSON.stringify(calendar), jobDurationMin: '240',
+        jobCostEur: '1200', downtimeCostEurPerHour: '900', failureCostEur: '40000', horizonDays: '14', stepMin: '15', topN: '3', relativeMargin: '0.1',
+        absoluteMarginEur: '100', proposalExpiryMin: '60', maxFailureProbability: '', wires: [[], ['g']],
+      },
+      { id: led, type: 'twin-ledger', path: ledgerPath },
+      { id: 'g', type: 'twin-approval', mode: 'maintenance', asset: M_ASSET, ledger: led, wires: [['ord'], ['ev']] },
+      { id: 'ord', type: 'helper' },
+      { id: 'ev', type: 'helper' },
+      { id: 'c', type: 'catch', scope: ['g', 'tm'], uncaught: false, wires: [['k']] },
+      { id: 'k', type: 'helper' },
+    ] as never, { [led]: { signingKey: KEY } } as never);
+    const events: GateStateEvent[] = [];
+    const got: Msg[] = [];
+    const caught: Msg[] = [];
+    listen<Msg>(helper.getNode('ev'), 'input', (m) => events.push(m.payload as GateStateEvent));
+    listen<Msg>(helper.getNode('ord'), 'input', (m) => got.push(m));
+    listen<Msg>(helper.getNode('k'), 'input', (m) => caught.push(m));
+    const h = await handle();
+    const now = Date.now();
+    helper.getNode('tm').receive({ payload: { asset: M_ASSET, tsMs: now, rulMs: 10 * 24 * HOUR_MS, rulP10Ms: 6 * 24 * HOUR_MS, rulP90Ms: 14 * 24 * HOUR_MS, healthIndex: 0.4, quality: 'good', model: 'rul-similarity' } } as never);
+    await waitFor(() => events.length === 1 || caught.length > 0, 5000, 10, 'the proposal at the gate');
+    expect(caught.map((m) => m.error!.message)).to.deep.equal([]);
+    const [v] = h.views();
+    expect(v!.state).to.equal('pending');
+    expect(v!.proposal).to.deep.include({ kind: 'maintenance', asset: M_ASSET, job: 'Replace gearbox bearing' });
+    expect(v!.proposal.window.startMs).to.be.above(now);
+    expect(await h.decide(decision(v!.proposal.id, 'alice'))).to.deep.equal({ ok: true, state: 'approved' });
+    const order = (await waitFor(() => got[0], 5000, 10, 'order'))!.payload as MaintenanceOrder;
+    expect(order).to.include({ proposalId: v!.proposal.id, startMs: v!.proposal.window.startMs, timeZone: 'Europe/Berlin' });
+    expect(verifyOrder(KEY, order)).to.equal(true);
   });
 
   it('in setpoint mode (the default) a MaintenanceProposal gets a clear error naming the mode', async function () {
