@@ -5,6 +5,7 @@
  * same user directory. For nodes not (yet) registered in package.json, which `twinloop start` loads.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { waitFor } from './ports.js';
 
 export interface NodeRedChild {
@@ -25,7 +26,7 @@ RED.start().then(() => process.stdout.write('NODE-RED STARTED\\n'), (err) => { c
 export async function startNodeRedChild(userDir: string, nodesDirs: string[], env: Record<string, string> = {}): Promise<NodeRedChild> {
   const settings = { userDir, flowFile: 'flows.json', nodesDir: nodesDirs };
   const child = spawn(process.execPath, ['-e', SCRIPT], {
-    cwd: process.cwd(), // resolves node-red from the project's node_modules
+    cwd: join(__dirname, '..', '..'), // `node -e` resolves node-red from the project's node_modules
     env: { ...process.env, ...env, TWINLOOP_CHILD_SETTINGS: JSON.stringify(settings) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
