@@ -125,11 +125,13 @@ export async function fitCommand(argv: string[]): Promise<number> {
   for (const n of table.notes) process.stderr.write(`twinloop fit: note: ${n}\n`);
   const signals = (model as { signals?: { channels: string[] } }).signals?.channels;
   const bands = (model as { bands?: Array<{ q10Ms: number; q90Ms: number }> }).bands;
+  const oof = (model as { oofRmseMs?: Record<string, number> }).oofRmseMs;
   const lines = [
     `fitted ${model.kind} on ${units.length} assets, ${table.rows} rows (median row interval ${rowMs} ms; lives ${span(Math.min(...lives), rowMs)} to ${span(Math.max(...lives), rowMs)})`,
     `  RUL cap ${span(rulCapMs, rowMs)}, seed ${seed}`,
     ...(signals ? [`  ${signals.length} of ${units[0].channels.length} channels trend with time to failure: ${signals.join(', ')}`] : []),
     ...(bands ? [`  out-of-fold P10-P90 width by forecast band: ${bands.map((b) => ((b.q90Ms - b.q10Ms) / rowMs).toFixed(1)).join(', ')} rows`] : []),
+    ...(oof ? [`  out-of-fold RMSE against the capped RUL: ${Object.entries(oof).map(([m, v]) => `${m} ${(v / rowMs).toFixed(1)}`).join(', ')} rows`] : []),
     `  wrote ${values.out}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
