@@ -7,7 +7,7 @@
  * acknowledgement makes the buffer write its points again, and InfluxDB keeps each once.
  */
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Node, NodeMessage } from 'node-red';
@@ -17,7 +17,7 @@ import { waitFor } from '../support/ports.js';
 import { ensureDebianBinary } from '../support/debian.js';
 import { startInfluxd, type Influxd } from '../support/influxdb.js';
 import { startNodeRedChild, type NodeRedChild } from '../support/node-red-child.js';
-import { ASSET, T0, everyKind, reading } from '../support/influx-records.js';
+import { ASSET, T0, bufferedOnDisk, everyKind, reading } from '../support/influx-records.js';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
@@ -250,13 +250,11 @@ return null;`,
     const dist = join(__dirname, '..', '..', 'dist', 'nodes');
     const nodesDirs = [join(dist, 'twin-influx-config'), join(dist, 'twin-historian')];
     const bufferDir = join(home, 'twinloop', 'influx-buffer', 'db');
-    const onDisk = () => (existsSync(bufferDir) ? readdirSync(bufferDir).filter((f) => f.startsWith('seg-'))
-      .reduce((n, f) => n + readFileSync(join(bufferDir, f), 'utf8').split('\n').filter((l) => l.endsWith('}')).length, 0) : 0);
     let nr: NodeRedChild | undefined;
     try {
       await influxd!.stop();
       nr = await startNodeRedChild(home, nodesDirs, { TWINLOOP_TEST_PUBLISH: '1' });
-      await waitFor(() => onDisk() === N, 20_000, 50, `${N} points in the buffer on disk`);
+      await waitFor(() => bufferedOnDisk(bufferDir) === N, 20_000, 50, `${N} points in the buffer on disk`);
       await nr.kill();
       await influxd!.start();
       expect(await storedReadings()).to.deep.equal([]);

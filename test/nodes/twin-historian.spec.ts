@@ -4,13 +4,13 @@
  * which the status shows (the real InfluxDB is in test/integration/historian-influx.spec.ts).
  */
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Node, NodeMessage } from 'node-red';
 import { helper, nodeModule } from '../support/nr.js';
 import { freePort, waitFor } from '../support/ports.js';
-import { estimate, reading } from '../support/influx-records.js';
+import { bufferedOnDisk, estimate, reading } from '../support/influx-records.js';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
@@ -33,13 +33,6 @@ interface Rig {
 
 function listen<T>(n: Node, event: string, fn: (x: T) => void): void {
   (n as unknown as { on(e: string, f: (x: T) => void): void }).on(event, fn);
-}
-
-/** Points in the buffer's segment files (what is durable on disk). */
-function bufferedOnDisk(dir: string): number {
-  if (!existsSync(dir)) return 0;
-  return readdirSync(dir).filter((f) => f.endsWith('.jsonl') && f.startsWith('seg-'))
-    .reduce((n, f) => n + readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => l.endsWith('}')).length, 0);
 }
 
 describe('twin-historian / twin-history-in (node, database unreachable)', function () {

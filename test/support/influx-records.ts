@@ -1,4 +1,6 @@
 /** One full record of every kind the historian stores, for round-trip specs (record → point → row → record). */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Reading } from '../../runtime/model/reading.js';
 import type { Estimate } from '../../runtime/model/estimate.js';
 import type { AnomalyScore, DriftEvent } from '../../runtime/model/drift.js';
@@ -50,4 +52,11 @@ export const baseline: EnergyBaselinePoint = {
 /** Every kind once (two windows and two energy records at the same time: identity tags keep them apart). */
 export function everyKind(): Record<string, unknown>[] {
   return [reading(0), estimate, drift, score, rul, windowRec(1), windowRec(2), energy, energyShift, demand, baseline] as unknown as Record<string, unknown>[];
+}
+
+/** Points in a historian buffer's segment files (read as files: another process may own the buffer). */
+export function bufferedOnDisk(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  return readdirSync(dir).filter((f) => /^seg-\d+\.jsonl$/.test(f))
+    .reduce((n, f) => n + readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => l.endsWith('}')).length, 0);
 }
