@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Node, NodeMessage } from 'node-red';
 import { InfluxDB } from 'influx';
+import { recordKind } from '../../runtime/model/record-kind.js';
 import { helper, nodeModule } from '../support/nr.js';
 import { waitFor } from '../support/ports.js';
 import { ensureDebianBinary } from '../support/debian.js';
@@ -115,10 +116,8 @@ describe('integration: twin-historian with a real InfluxDB 1.6', function () {
     await waitFor(() => rig.completed === 1, 10_000, 20, 'completion');
     await drained(rig, 'every kind');
     const byKind = new Map<string, Record<string, unknown>[]>();
-    for (const r of records) {
-      const kind = ['reading', 'estimate', 'drift', 'score', 'rul', 'window', 'window', 'energy', 'energy', 'demand', 'baseline'][records.indexOf(r)];
-      byKind.set(kind, [...(byKind.get(kind) ?? []), r]);
-    }
+    for (const r of records) byKind.set(recordKind(r)!, [...(byKind.get(recordKind(r)!) ?? []), r]);
+    expect(byKind.size).to.equal(9);
     for (const [kind, want] of byKind) {
       const got = await history(rig, { measurement: kind, fromMs: T0 - 1000, toMs: T0 + 86_400_000 });
       // Records at the same time come back in tag order: compare as sets (keys sorted for the sort).
