@@ -112,9 +112,9 @@ describe('twin-rul node', function () {
       expect(m.payload.model).to.equal('rul-similarity');
       expect(m.payload.tsMs).to.equal(engine.tsMs[r]);
     });
-    // the 40-row match window: short histories are uncertain, then good
+    // the 60-row match window: short histories are uncertain, then good
     expect(rig.out[10].payload.quality).to.equal('uncertain');
-    expect(rig.out[10].payload.qualityReason).to.match(/shorter than the 40-row match window/);
+    expect(rig.out[10].payload.qualityReason).to.match(/shorter than the 60-row match window/);
     expect(rig.out[59].payload.quality).to.equal('good');
     expect(rig.out[59].payload.rulP10Ms).to.be.at.most(rig.out[59].payload.rulMs);
     expect(rig.out[59].payload.rulP90Ms).to.be.at.least(rig.out[59].payload.rulMs);
@@ -188,7 +188,7 @@ describe('twin-rul node', function () {
     await feed(rig, asPayloads(hot), 46);
     expect(rig.out[45].payload.quality).to.equal('uncertain');
     expect(rig.out[45].payload.qualityReason).to.match(/s4 = 2000 outside the training range/);
-    // bad readings make the estimate bad while they are in the 40-row window
+    // bad readings make the estimate bad while they are in the 60-row window
     await feed(rig, asPayloads(readings(engine, 46, 47, engine.asset, { quality: 'bad' })), 47);
     expect(rig.out[46].payload.quality).to.equal('bad');
     // a row whose s3 never comes: completed by the next row's first reading, s3 held
@@ -207,7 +207,7 @@ describe('twin-rul node', function () {
     expect(rig.out[48].payload.rulMs).to.equal(expected(model, truncate(engine, 0, 49)).rulMs);
     // a silent hour: the held row is still taken; after 3 silent intervals it is uncertain
     await feed(rig, asPayloads(readings(engine, 54, 55)), 54);
-    expect(rig.out[49].payload.quality).to.equal('good');
+    expect(rig.out[49].payload.qualityReason).to.match(/shorter than the 60-row match window$/);
     expect(rig.out[53].payload.qualityReason).to.match(/no reading of .* for over 3 intervals/);
   });
 

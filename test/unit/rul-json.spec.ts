@@ -44,7 +44,7 @@ describe('maintenance: RUL model files (rul-json)', function () {
     expect(d.maxAgeMs).to.equal(Math.max(...train.map((u) => u.tsMs[u.tsMs.length - 1] - u.tsMs[0])));
     expect(modelChannels(sim)).to.deep.equal(units[0].channels);
     expect(requiredChannels(sim)).to.deep.equal((sim as { signals: { channels: string[] } }).signals.channels);
-    expect(modelWindow(sim)).to.deep.equal({ rows: 40 });
+    expect(modelWindow(sim)).to.deep.equal({ rows: 60 });
     expect(modelWindow(ols)).to.deep.equal({ rows: 10 });
   });
 
