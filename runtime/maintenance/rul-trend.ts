@@ -51,6 +51,7 @@ export interface TrendFitOptions {
   /** channels selected by |correlation with capped RUL| at least this (default 0.3) */
   minAbsCorr?: number;
   residualFolds?: number;
+  /** bands of forecast horizon for the residuals (default 12; fewer when they would hold under 30 forecasts) */
   residualBands?: number;
   /** forecasts per held-out unit, spread over its life (default 25) */
   residualCutsPerUnit?: number;
@@ -104,7 +105,7 @@ export interface FittedTrendModel extends TrendModel {
   trainUnits: number;
 }
 
-const DEFAULTS = { maxPoints: 60, minPoints: 5, minSlopeT: 2, minAbsCorr: 0.3, residualFolds: 5, residualBands: 5, residualCutsPerUnit: 25, seed: 1 };
+const DEFAULTS = { maxPoints: 60, minPoints: 5, minSlopeT: 2, minAbsCorr: 0.3, residualFolds: 5, residualBands: 12, residualCutsPerUnit: 25, seed: 1 };
 
 export interface LevelBin {
   /** HI levels up to this value use this bin; null = open-ended (the last bin) */
@@ -386,7 +387,9 @@ function splitBands(pairs: Pair[], count: number): TrendBand[] {
  * held-out units gave no such case, the trend's bands stand in.
  */
 function residualBands(pairs: Pair[], count: number, capMs: number): Bands {
-  const bands = splitBands(pairs.filter((p) => !p.early), count);
+  const trend = pairs.filter((p) => !p.early);
+  // a fine split corrects the bias of each horizon, as long as a band holds enough cases for its P10/P90
+  const bands = splitBands(trend, Math.max(1, Math.min(count, Math.floor(trend.length / 30))));
   if (bands.length === 0) throw new TwinError('MODEL', 'no held-out forecast found a degradation trend');
   const capped = pairs.filter((p) => p.early && p.pred >= capMs);
   return {
