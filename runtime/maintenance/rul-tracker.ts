@@ -118,9 +118,12 @@ export class RulTracker {
     } else {
       const I = this.o.rowIntervalMs;
       st.bucketEndMs ??= Math.floor(r.tsMs / I) * I + I;
-      // the rows of every interval that ended before this reading, with the values held then
+      // the rows of every interval that ended before this reading, with the values held then; of a
+      // long silence only the rows the history can keep, and one estimate at its end
+      const behind = Math.floor((r.tsMs - st.bucketEndMs) / I);
+      if (behind > this.maxRows) st.bucketEndMs += (behind - this.maxRows) * I;
       while (r.tsMs >= st.bucketEndMs) {
-        this.addHeldRow(r.asset, st, st.bucketEndMs, out);
+        this.addHeldRow(r.asset, st, st.bucketEndMs, r.tsMs < st.bucketEndMs + I, out);
         st.bucketEndMs += I;
       }
       st.held[c] = held;
@@ -138,17 +141,18 @@ export class RulTracker {
       out.dropped = `${asset}: row at ${new Date(tsMs).toISOString()} left out: no value yet for ${missing.filter((i) => st.held[i] === undefined).map((i) => this.channels[i]).join(', ')}`;
       return;
     }
-    this.addRow(asset, st, tsMs, missing.length > 0 ? `held ${missing.map((i) => this.channels[i]).join(', ')} from an earlier row` : undefined, out);
+    this.addRow(asset, st, tsMs, missing.length > 0 ? `held ${missing.map((i) => this.channels[i]).join(', ')} from an earlier row` : undefined, true, out);
   }
 
   /** Rows by interval: a row of the held values, once every channel has had one. */
-  private addHeldRow(asset: string, st: AssetState, tsMs: number, out: RulTrackerResult): void {
+  private addHeldRow(asset: string, st: AssetState, tsMs: number, last: boolean, out: RulTrackerResult): void {
     if (this.requiredIdx.some((i) => st.held[i] === undefined)) return; // not every channel seen yet
     const stale = this.requiredIdx.filter((i) => st.held[i]!.tsMs < tsMs - STALE_INTERVALS * this.o.rowIntervalMs!);
-    this.addRow(asset, st, tsMs, stale.length > 0 ? `no reading of ${stale.map((i) => this.channels[i]).join(', ')} for over ${STALE_INTERVALS} intervals` : undefined, out);
+    this.addRow(asset, st, tsMs, stale.length > 0 ? `no reading of ${stale.map((i) => this.channels[i]).join(', ')} for over ${STALE_INTERVALS} intervals` : undefined, last, out);
   }
 
-  private addRow(asset: string, st: AssetState, tsMs: number, heldReason: string | undefined, out: RulTrackerResult): void {
+  /** `canEmit`: false for the rows inside a silence (only its last row may give an estimate). */
+  private addRow(asset: string, st: AssetState, tsMs: number, heldReason: string | undefined, canEmit: boolean, out: RulTrackerResult): void {
     const row = new Array<number>(this.channels.length).fill(NaN);
     let q: Quality = heldReason ? 'uncertain' : 'good';
     const reasons = heldReason ? [heldReason] : [];
@@ -163,10 +167,12 @@ export class RulTracker {
     st.quality.push(q);
     st.reason.push(reasons.length ? reasons.join(', ') : undefined);
     if (st.tsMs.length > this.maxRows) {
-      for (const a of [st.tsMs, st.values, st.quality, st.reason] as unknown[][]) a.splice(1, 1);
+      // drop a tenth at once (amortised), never the first row nor the new one
+      const drop = st.tsMs.length - Math.max(2, Math.floor(this.maxRows * 0.9));
+      for (const a of [st.tsMs, st.values, st.quality, st.reason] as unknown[][]) a.splice(1, drop);
     }
     st.rows++;
-    if (st.rows % this.emitEvery === 0) out.estimates.push(this.estimate(asset, st));
+    if (canEmit && st.rows % this.emitEvery === 0) out.estimates.push(this.estimate(asset, st));
   }
 
   private estimate(asset: string, st: AssetState): RulEstimate {
