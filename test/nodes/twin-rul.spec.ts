@@ -2,7 +2,7 @@
 // (the shared reference data), written as `twinloop fit` writes it, and engines it never saw fed
 // in as Readings, one per channel.
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Node, NodeMessage } from 'node-red';
@@ -90,7 +90,7 @@ describe('twin-rul node', function () {
     dir = mkdtempSync(join(tmpdir(), 'twin-rul-'));
     modelPath = join(dir, 'model.json');
     writeFileSync(modelPath, rulModelToJson(fitRulAny(units.slice(0, 20), { method: 'similarity', rulCapMs: CAP_MS, seed: 3 })));
-    model = rulModelFromText(require('node:fs').readFileSync(modelPath, 'utf8'));
+    model = rulModelFromText(readFileSync(modelPath, 'utf8'));
     engine = units[30];
   });
   after(() => rmSync(dir, { recursive: true, force: true }));

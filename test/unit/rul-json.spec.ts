@@ -72,7 +72,7 @@ describe('maintenance: RUL model files (rul-json)', function () {
     expect(estimateRulAny(sim, h).model).to.equal('rul-similarity');
     expect(estimateRulAny(ols, h).model).to.equal('rul-ols');
     expect(estimateRulAny(trend, h).model).to.equal('rul-trend');
-    expect(modelWindow(trend)).to.deep.equal({ ms: (trend as { windowMs: number }).windowMs });
+    expect(modelWindow(trend)).to.deep.equal({ ms: (trend as unknown as { windowMs: number }).windowMs });
     expect(estimateRulAny(sim, h).rulMs).not.to.equal(estimateRulAny(ols, h).rulMs);
   });
 
