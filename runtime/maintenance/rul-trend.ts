@@ -203,9 +203,14 @@ interface Forecast {
 /** Extrapolate one method's trend over the window ending at row `end` to the threshold. */
 function forecastAt(core: Extrapolation, method: TrendMethod, tsMs: number[], hi: number[], end: number, s: Settings): Forecast {
   const { x, y, spanMs } = windowPoints(tsMs, hi, end, s);
-  if (x.length < s.minPoints) {
+  // A slope over a small part of the window (a young live feed: minutes of a days-long window) passes
+  // the t test on noise alone and extrapolates wildly; until the feed covers a quarter of the window
+  // the HI level speaks, with the level's own residual bands.
+  const young = spanMs < s.windowMs / 4;
+  if (x.length < s.minPoints || young) {
     const levelHi = y.length ? median(y) : NaN;
-    return { rulMs: rulAtLevel(core, levelHi, s.rulCapMs), levelHi, early: `${x.length} points in the trend window, fewer than ${s.minPoints}`, spanMs };
+    const early = young ? `trend over ${hoursText(spanMs)} of a ${hoursText(s.windowMs)} window` : `${x.length} points in the trend window, fewer than ${s.minPoints}`;
+    return { rulMs: rulAtLevel(core, levelHi, s.rulCapMs), levelHi, early, spanMs };
   }
   const ols = new ml.SimpleLinearRegression(x, y);
   const t = slopeT(x, y, ols);
@@ -432,8 +437,8 @@ export function trendModelFromJson(json: unknown): FittedTrendModel {
  * RUL of an asset at the last row of its history (since new or since its last renewal; older rows
  * than the window are not used). Rows where a model channel is missing or not finite are skipped.
  * Quality: the worst of `inputQuality` and 'uncertain' when there is no trend yet (RUL from the HI
- * level, or the cap), the trend spans less than a quarter of the window (a young live feed: its
- * slope is less sure than the residual bands say), or the HI lies beyond the training range.
+ * level, or the cap; also while the feed covers less than a quarter of the window), or the HI lies
+ * beyond the training range.
  */
 export function estimateRulTrend(model: TrendModel, history: UnitHistory, inputQuality: Quality = 'good'): RulEstimate {
   const m = model as FittedTrendModel;
@@ -454,7 +459,7 @@ export function estimateRulTrend(model: TrendModel, history: UnitHistory, inputQ
   const reasons: string[] = [];
   if (f.early) {
     reasons.push(f.rulMs >= m.rulCapMs ? `early life: ${f.early}, RUL capped at ${hoursText(m.rulCapMs)}` : `${f.early}: RUL from the health indicator level`);
-  } else if (f.spanMs < m.windowMs / 4) reasons.push(`trend over ${hoursText(f.spanMs)} of a ${hoursText(m.windowMs)} window`);
+  }
   const margin = 0.25 * (m.failureHi.p50 - m.healthyHi);
   if (f.levelHi > m.hiMax + margin || f.levelHi < m.hiMin - margin) reasons.push(`health indicator ${f.levelHi.toFixed(2)} outside the training range`);
   const degradation = (f.levelHi - m.healthyHi) / (m.failureHi.p50 - m.healthyHi);
