@@ -208,9 +208,8 @@ function forecastAt(core: Extrapolation, method: TrendMethod, tsMs: number[], hi
   // the HI level speaks, with the level's own residual bands.
   const young = spanMs < s.windowMs / 4;
   if (x.length < s.minPoints || young) {
-    const levelHi = y.length ? median(y) : NaN;
     const early = young ? `trend over ${hoursText(spanMs)} of a ${hoursText(s.windowMs)} window` : `${x.length} points in the trend window, fewer than ${s.minPoints}`;
-    return { rulMs: rulAtLevel(core, levelHi, s.rulCapMs), levelHi, early, spanMs };
+    return { ...levelForecast(core, y, s), early, spanMs };
   }
   const ols = new ml.SimpleLinearRegression(x, y);
   const t = slopeT(x, y, ols);
@@ -230,6 +229,12 @@ function forecastAt(core: Extrapolation, method: TrendMethod, tsMs: number[], hi
   }
   // kept beyond the cap (bands and the bias correction tell a far trend from a near one), not without bound
   return { rulMs: Math.min(Math.max(hitX * s.rulCapMs, 0), 2 * s.rulCapMs), levelHi, spanMs };
+}
+
+/** The forecast from the window's HI level alone (no trend): the median of its points. */
+function levelForecast(core: Extrapolation, y: number[], s: Settings): { rulMs: number; levelHi: number } {
+  const levelHi = y.length ? median(y) : NaN;
+  return { rulMs: rulAtLevel(core, levelHi, s.rulCapMs), levelHi };
 }
 
 /** remaining life of the training rows at this HI level (the cap for an unknown level) */
@@ -335,6 +340,9 @@ export function fitTrendModel(units: UnitHistory[], options: TrendFitOptions): F
   // out-of-fold forecasts of every method at cuts spread over each held-out unit's life
   const shuffled = seededShuffle(units, o.seed);
   const pairs: Record<TrendMethod, Pair[]> = { linear: [], exponential: [], 'theil-sen': [] };
+  // the level forecast at every cut, trend or not: its spread is what a worn asset with a young feed
+  // may expect (cuts without a trend alone would leave it unknown when every worn unit trends)
+  const levelPairs: Pair[] = [];
   for (let k = 0; k < o.residualFolds; k++) {
     const c = fitCore(shuffled.filter((_, i) => i % o.residualFolds !== k), o, s);
     for (const u of shuffled.filter((_, i) => i % o.residualFolds === k)) {
@@ -342,14 +350,16 @@ export function fitTrendModel(units: UnitHistory[], options: TrendFitOptions): F
       const n = u.values.length;
       const stride = Math.max(1, Math.floor((n - o.minPoints) / o.residualCutsPerUnit));
       for (let end = n - 2; end >= o.minPoints - 1; end -= stride) {
+        const truth = u.tsMs[n - 1] - u.tsMs[end];
         for (const m of TREND_METHODS) {
           const f = forecastAt(c, m, u.tsMs, hi, end, s);
-          pairs[m].push({ pred: f.rulMs, early: !!f.early, truth: u.tsMs[n - 1] - u.tsMs[end] });
+          pairs[m].push({ pred: f.rulMs, early: !!f.early, truth });
         }
+        levelPairs.push({ pred: levelForecast(c, windowPoints(u.tsMs, hi, end, s).y, s).rulMs, early: true, truth });
       }
     }
   }
-  const bandsOf = Object.fromEntries(TREND_METHODS.map((m) => [m, residualBands(pairs[m], o.residualBands, o.rulCapMs)])) as Record<TrendMethod, Bands>;
+  const bandsOf = Object.fromEntries(TREND_METHODS.map((m) => [m, residualBands(pairs[m], levelPairs, o.residualBands, o.rulCapMs)])) as Record<TrendMethod, Bands>;
   // RMSE of the bias-corrected forecast (what estimateRulTrend gives) against capped RUL
   const oofRmseMs = Object.fromEntries(TREND_METHODS.map((m) => [m, Math.sqrt(pairs[m].reduce(
     (a, p) => a + (corrected(p.pred, bandOf(bandsOf[m], p, o.rulCapMs), o.rulCapMs) - Math.min(p.truth, o.rulCapMs)) ** 2, 0) / pairs[m].length)])) as Record<TrendMethod, number>;
@@ -388,10 +398,11 @@ function splitBands(pairs: Pair[], count: number): TrendBand[] {
 /**
  * Residuals (true RUL − forecast) against the uncapped truth, by forecast horizon. Forecasts
  * without a trend have bands of their own: those from the HI level (a worn asset whose feed is too
- * young to show a trend), and those at the cap (early life: how long it may still run). Where the
- * held-out units gave no such case, the trend's bands stand in.
+ * young to show a trend; from the level forecast at every held-out cut), and those at the cap
+ * (early life: how long it may still run). Where the held-out units gave no such case, the trend's
+ * bands stand in.
  */
-function residualBands(pairs: Pair[], count: number, capMs: number): Bands {
+function residualBands(pairs: Pair[], levelPairs: Pair[], count: number, capMs: number): Bands {
   const trend = pairs.filter((p) => !p.early);
   // a fine split corrects the bias of each horizon, as long as a band holds enough cases for its P10/P90
   const bands = splitBands(trend, Math.max(1, Math.min(count, Math.floor(trend.length / 30))));
@@ -399,7 +410,7 @@ function residualBands(pairs: Pair[], count: number, capMs: number): Bands {
   const capped = pairs.filter((p) => p.early && p.pred >= capMs);
   return {
     bands,
-    levelBands: splitBands(pairs.filter((p) => p.early && p.pred < capMs), 2),
+    levelBands: splitBands(levelPairs.filter((p) => p.pred < capMs), Math.max(1, Math.min(4, Math.floor(levelPairs.length / 30)))),
     noTrendBand: capped.length > 0 ? band(capped, null) : null,
   };
 }
