@@ -94,7 +94,7 @@ flow = [
          valuePath='value', timestampPath='tsMs', qualityPath='quality', unitPath='unit', unit='', qos=1,
          maxFutureMs=5000, maxPayloadBytes=1048576, sparkplugGroup='+', rebirthHoldOffMs=5000),
     screen('demo-screen-mqtt', 'screen (MQTT)', 420, 360, [['demo-link-out-readings'], ['demo-debug-flagged-mqtt']]),
-    node('demo-link-out-readings', 'link out', 575, 340, None, name='screened readings', mode='link', links=['demo-link-in-readings']),
+    node('demo-link-out-readings', 'link out', 575, 340, None, name='screened readings', mode='link', links=['demo-link-in-readings', 'demo-maint-link-in']),
     node('demo-debug-flagged-mqtt', 'debug', 690, 380, None, name='flagged (MQTT)', active=False, tosidebar=True,
          console=False, tostatus=False, complete='payload', targetType='msg', statusVal='', statusType='auto'),
 
@@ -199,6 +199,79 @@ flow += [
           console=False, tostatus=False, complete='payload', targetType='msg', statusVal='', statusType='auto'),
     lnode('demo-loop-catch', 'catch', 140, 380, [['demo-loop-debug-errors']], name='bad input anywhere', scope=None, uncaught=False),
     lnode('demo-loop-debug-errors', 'debug', 400, 380, None, name='errors', active=True, tosidebar=True, console=False,
+          tostatus=False, complete='error', targetType='msg', statusVal='', statusType='auto'),
+]
+
+# ---- Maintenance and energy (tab 3): RUL of the gearbox bearing → ranked windows → proposal on the page; cost per kg ----
+MAINT = 'demo-maint-tab'
+def mnode(id, type, x, y, wires=None, **kw):
+    n = node(id, type, x, y, wires, **kw)
+    n['z'] = MAINT
+    return n
+
+TARIFF = json.load(open(os.path.join(os.path.dirname(__file__), '..', 'examples', 'energy', 'tariff-update.json')))
+TARIFF = next(n for n in TARIFF if n['type'] == 'twin-tariff')['tariff']
+CALENDAR = {
+    'shifts': [{'name': 'early', 'start': '06:00', 'end': '14:00'}, {'name': 'late', 'start': '14:00', 'end': '22:00'},
+               {'name': 'night', 'start': '22:00', 'end': '06:00'}],
+    'week': {d: ['early', 'late', 'night'] for d in ['mon', 'tue', 'wed', 'thu']} | {'fri': ['early', 'late'], 'sat': ['early']},
+    'plannedStops': [{'name': 'Saturday maintenance slot', 'days': ['sat'], 'from': '06:00', 'to': '14:00'}],
+    'holidays': ['2026-12-25', '2026-12-26', '2027-01-01'],
+}
+flow += [
+    {'id': MAINT, 'type': 'tab', 'label': 'TwinLoop maintenance and energy', 'disabled': False,
+     'info': 'Remaining useful life of the extruder\'s gearbox bearing from its vibration, the least costly maintenance '
+             'window against the production calendar, proposed to the supervisors\' page; and the line\'s energy cost '
+             'per kg under a time-of-use tariff with a demand charge.'},
+    {'id': 'demo-tariff', 'type': 'twin-tariff', 'name': 'plant tariff (Berlin TOU)', 'tariff': TARIFF},
+    mnode('demo-maint-comment', 'comment', 420, 40, name='Maintenance window for the bearing wear; energy cost per kg',
+          info='**RUL.** `twin-rul` reads the gearbox vibration (one row a minute, latest value held) through the model '
+               '`examples/demo/bearing-rul-model.json` (`scripts/make-bearing-model.ts`: a degradation trend fitted by '
+               '`twinloop fit` on 40 run-to-failure histories of the simulator\'s bearing) and estimates the remaining '
+               'useful life with its P10–P90 interval. The demo\'s bearing starts part-worn.\n\n'
+               '**Window.** `twin-maintenance` ranks every 15-minute start in the next 14 days against the plant '
+               'calendar (three shifts Mon–Thu, two on Friday, Saturday early shift; a Saturday maintenance slot; '
+               'holidays; Europe/Berlin): job 6 h and €4 000, lost production €2 500/h, a failure €60 000 times the '
+               'probability of failing first, and the job\'s energy under the tariff. It proposes the best window '
+               'once, and again only when a clearly better one appears (10 % and €100 margins).\n\n'
+               '**Approve.** The proposal shows on the approvals page (`/twinloop/approvals`) beside the setpoint '
+               'proposals; a supervisor approves it with reason and password; the gate records it in the ledger and '
+               'issues a signed maintenance order (debug sidebar). Above €20 000 expected cost it needs two supervisors.\n\n'
+               '**Energy.** `twin-energy` turns the line\'s energy counter and its product-mass totaliser into cost '
+               'per 15 minutes and per shift under the `plant tariff` (time of use, 15-minute demand charge, CO2), '
+               'with energy and cost per kg, and watches the running demand block: it alerts before a new monthly '
+               'peak is set.'),
+    mnode('demo-maint-link-in', 'link in', 120, 140, [['demo-maint-vibration', 'demo-energy']], name='screened readings',
+          links=['demo-link-out-readings']),
+    mnode('demo-maint-vibration', 'switch', 300, 120, [['demo-rul']], name='vibration', property='payload.tag',
+          propertyType='msg', rules=[{'t': 'eq', 'v': 'vibration', 'vt': 'str'}], checkall='true', repair=False, outputs=1),
+    mnode('demo-rul', 'twin-rul', 500, 120, [['demo-maintenance', 'demo-maint-mqtt-out']], name='bearing RUL',
+          modelPath='${TWINLOOP_BEARING_MODEL}', assetFrom='payload.asset', rowIntervalMs='60000', emitEveryRows=1),
+    mnode('demo-maintenance', 'twin-maintenance', 720, 120, [['demo-maint-mqtt-out'], ['demo-maint-approval']],
+          name='bearing replacement window', job='gearbox bearing replacement', timeZone='Europe/Berlin',
+          calendar=json.dumps(CALENDAR, indent=2), jobDurationMin=360, jobCostEur=4000, downtimeCostEurPerHour=2500,
+          failureCostEur=60000, horizonDays=14, stepMin=15, topN=5, maxFailureProbability='', allowProductionLoss=True,
+          tariff='demo-tariff', jobPowerKw=15, restartEnergyKwh=120, relativeMargin=0.1, absoluteMarginEur=100,
+          proposalExpiryMin=1440),
+    mnode('demo-maint-approval', 'twin-approval', 960, 160, [['demo-debug-orders'], ['demo-debug-maint-events']],
+          name='approve maintenance', mode='maintenance', envelope='', asset=ASSET, twoPersonAboveEur='20000',
+          ledger='demo-ledger', twoPersonAboveStep='', autoApproval=False, autoApprovalMaxStep='', commandTtlMs=60000, kpiTag=''),
+    mnode('demo-debug-orders', 'debug', 1200, 140, None, name='maintenance orders', active=True, tosidebar=True,
+          console=False, tostatus=False, complete='payload', targetType='msg', statusVal='', statusType='auto'),
+    mnode('demo-debug-maint-events', 'debug', 1200, 190, None, name='maintenance gate events', active=False, tosidebar=True,
+          console=False, tostatus=False, complete='payload', targetType='msg', statusVal='', statusType='auto'),
+    mnode('demo-maint-mqtt-out', 'twin-mqtt-out', 980, 80, [], name='publish RUL, windows, energy', broker='demo-broker',
+          topicMode='uns', prefix='', kind='', topic='', qos=1, retain=False),
+    mnode('demo-energy', 'twin-energy', 500, 280, [['demo-maint-mqtt-out', 'demo-debug-energy'], ['demo-maint-mqtt-out'], []],
+          name='energy cost per kg', tariff='demo-tariff', mode='counter', powerTag='', counterTag='energy_kwh',
+          counterModulusKwh='', reactiveTag='', unitsTag='mass_kg', unitsModulus='', unitName='kg', batchTag='',
+          intervalMin=15, demandBlockMin='', alertFloorKw=0, maxGapMs=300000, demandEveryMs=60000,
+          shifts='06:00 early, 14:00 late, 22:00 night', baselineVars='', baselinePeriods=0),
+    mnode('demo-debug-energy', 'debug', 740, 300, None, name='energy cost (per kg)', active=True, tosidebar=True,
+          console=False, tostatus=True, complete='payload', targetType='msg', statusVal='payload.costEurPerUnit',
+          statusType='msg'),
+    mnode('demo-maint-catch', 'catch', 140, 380, [['demo-maint-debug-errors']], name='bad input anywhere', scope=None, uncaught=False),
+    mnode('demo-maint-debug-errors', 'debug', 400, 380, None, name='errors', active=True, tosidebar=True, console=False,
           tostatus=False, complete='error', targetType='msg', statusVal='', statusType='auto'),
 ]
 

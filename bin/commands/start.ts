@@ -53,6 +53,13 @@ const DEMO_STEP_TEST = {
   ],
 };
 
+/**
+ * The demo's gearbox bearing starts part-worn (wear 0.6 of 1, vibration about 3.5 mm/s): about 11
+ * days before the vibration trip at the simulator's rate of wear (30 days new to failure), so the
+ * maintenance tab has a window worth choosing within its 14-day horizon.
+ */
+const DEMO_BEARING = { initialWear: 0.6, daysToFailure: 30 };
+
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 export async function startCommand(argv: string[]): Promise<void> {
@@ -112,12 +119,16 @@ export async function startCommand(argv: string[]): Promise<void> {
         speed,
         seed,
         ...(values['no-step-test'] ? {} : DEMO_STEP_TEST),
+        ...DEMO_BEARING,
         pkiDir: join(home, 'pki', 'plant-sim'),
       });
       stops.push(() => sim.stop());
       env.TWINLOOP_OPCUA_ENDPOINT = sim.opcuaEndpoint;
     }
     env.TWINLOOP_OPCUA_ENDPOINT ??= `opc.tcp://127.0.0.1:${opcuaPort}/UA/TwinLoopSim`;
+
+    // The demo's RUL model ships with the package; the flow names it through the environment.
+    env.TWINLOOP_BEARING_MODEL ??= join(PACKAGE_ROOT, 'examples', 'demo', 'bearing-rul-model.json');
 
     // The demo flow is copied once; after that the user's edits in the editor are theirs.
     const flowFile = join(home, 'flows.json');
