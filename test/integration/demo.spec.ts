@@ -13,6 +13,8 @@ import { adminToken, startTwinloop, type TwinloopProcess } from '../support/twin
 import { waitFor } from '../support/ports.js';
 import type { Reading } from '../../runtime/model/reading.js';
 import type { Estimate } from '../../runtime/model/estimate.js';
+import type { MaintenanceWindow, RulEstimate } from '../../runtime/model/maintenance.js';
+import type { EnergyCost } from '../../runtime/model/energy.js';
 
 const ASSET = 'demo/plant1/extrusion/line1/extruder';
 
@@ -22,6 +24,9 @@ describe('integration: twinloop start with the demo flow', function () {
   let sub: mqtt.MqttClient;
   const received: Reading[] = [];
   const estimates: Estimate[] = [];
+  const ruls: RulEstimate[] = [];
+  const windows: MaintenanceWindow[] = [];
+  const costs: EnergyCost[] = [];
 
   before(async function () {
     tl = await startTwinloop();
@@ -32,7 +37,13 @@ describe('integration: twinloop start with the demo flow', function () {
     sub.on('message', (topic, buf) => {
       if (topic.includes('/twin/estimate/')) estimates.push(JSON.parse(buf.toString()) as Estimate);
     });
-    await sub.subscribeAsync([`${ASSET}/twin/reading/#`, `${ASSET}/twin/estimate/#`]);
+    sub.on('message', (topic, buf) => {
+      const rec = JSON.parse(buf.toString());
+      if (topic === `${ASSET}/twin/rul`) ruls.push(rec as RulEstimate);
+      if (topic === `${ASSET}/twin/window`) windows.push(rec as MaintenanceWindow);
+      if (topic === `${ASSET}/twin/energy`) costs.push(rec as EnergyCost);
+    });
+    await sub.subscribeAsync([`${ASSET}/twin/reading/#`, `${ASSET}/twin/estimate/#`, `${ASSET}/twin/rul`, `${ASSET}/twin/window`, `${ASSET}/twin/energy`]);
   });
 
   after(async function () {
@@ -82,6 +93,33 @@ describe('integration: twinloop start with the demo flow', function () {
       await session.close();
       await client.disconnect();
     }
+  });
+
+  it('estimates the part-worn bearing\'s remaining life and ranks maintenance windows against the calendar', async function () {
+    const rul = await waitFor(() => ruls[0], 90_000, 100, 'a RUL estimate of the bearing');
+    expect(rul!.asset).to.equal(ASSET);
+    // wear 0.6 at start, 30 days new to failure: about 11 days left at the simulator's rate of wear
+    expect(rul!.rulMs / 86_400_000).to.be.within(4, 14);
+    expect(rul!.rulP10Ms).to.be.at.most(rul!.rulMs);
+    expect(rul!.rulP90Ms).to.be.at.least(rul!.rulMs);
+    expect(rul!.healthIndex).to.be.within(0, 1);
+    const ranked = await waitFor(() => (windows.length >= 2 ? windows : undefined), 30_000, 100, 'ranked windows');
+    const first = ranked!.find((w) => w.rank === 1)!;
+    expect(first).to.include({ asset: ASSET, timeZone: 'Europe/Berlin' });
+    expect(first.endMs - first.startMs).to.equal(360 * 60_000);
+    expect(first.why).to.be.a('string').and.not.equal('');
+    for (const w of ranked!.filter((x) => x.tsMs === first.tsMs)) expect(w.expectedCostEur).to.be.at.least(first.expectedCostEur);
+  });
+
+  it('costs the line\'s energy per 15 minutes under the tariff, with energy and cost per kg', async function () {
+    const cost = await waitFor(() => costs.find((c) => c.scope === 'interval' && (c.units ?? 0) > 0), 90_000, 100, 'an interval cost with kg');
+    expect(cost!).to.include({ asset: ASSET, unitName: 'kg' });
+    expect(cost!.endMs - cost!.startMs).to.be.at.most(15 * 60_000);
+    expect(cost!.energyKwh).to.be.above(0);
+    // the simulated extruder runs at about a quarter to a third of a kWh per kg
+    expect(cost!.energyKwhPerUnit).to.be.within(0.15, 0.5);
+    expect(cost!.costEurPerUnit).to.be.above(0);
+    expect(cost!.co2Kg).to.be.closeTo(cost!.energyKwh * 0.38, 1e-6);
   });
 
   it('asks for a login: the admin API refuses a request without a token and answers the printed admin login', async function () {
