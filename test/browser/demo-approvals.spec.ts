@@ -21,6 +21,7 @@ import { launchChromium } from '../support/browser.js';
 import { waitFor } from '../support/ports.js';
 import { startTwinloop, type TwinloopProcess } from '../support/twinloop-process.js';
 import type { Decision, LedgerRecord, Proposal } from '../../runtime/model/control.js';
+import type { MaintenanceOrder, MaintenanceProposal } from '../../runtime/model/maintenance.js';
 
 const ASSET = 'demo/plant1/extrusion/line1/extruder';
 const PRINTED = { supervisor: 'Dana Reyes (shift supervisor)', supervisor2: 'Sam Okafor (process engineer)' };
@@ -273,6 +274,47 @@ describe('browser: the demo line, approved and rejected on the approvals page', 
     expect(records!.filter((r) => ['command', 'write', 'readback'].includes(r.type))).to.deep.equal([]);
     expect(await readSetpoint('zone2_sp')).to.equal(205);
 
+    const verify = spawnSync(process.execPath, [join(__dirname, '..', '..', 'dist', 'bin', 'twinloop.js'), 'ledger', 'verify', ledgerFile], { encoding: 'utf8' });
+    expect(verify.status, `ledger verify: ${verify.stdout}${verify.stderr}`).to.equal(0);
+    expect(errors).to.deep.equal([]);
+  });
+
+  it('the bearing replacement window the twin chose from the wear is on the page; a supervisor approves it and a signed order is ledgered', async function () {
+    const page = await open();
+    await logIn(page, 'supervisor');
+    const card = page.locator('#proposals').getByRole('article', { name: `Maintenance proposal ${ASSET}: gearbox bearing replacement` });
+    await card.waitFor({ timeout: PROPOSAL_WAIT_MS });
+    const id = await card.getAttribute('data-proposal-id');
+    const rec = ofProposal(id!).find((r) => r.type === 'proposal');
+    expect(rec, `maintenance proposal ${id} in the ledger`).to.not.equal(undefined);
+    const p = rec!.data as MaintenanceProposal;
+    // from the simulator's part-worn bearing through the shipped model: days left, with an interval
+    expect(p.rul.rulP10Ms).to.be.at.most(p.rul.rulMs);
+    expect(p.rul.rulP90Ms).to.be.at.least(p.rul.rulMs);
+    expect(p.rul.rulMs / 86_400_000).to.be.within(2, 14);
+    expect(p.window.timeZone).to.equal('Europe/Berlin');
+    expect(p.window.endMs - p.window.startMs).to.equal(360 * 60_000);
+    expect(p.window.startMs).to.be.above(Date.now());
+    const text = await card.innerText();
+    expect(text).to.include(p.window.why);
+    expect(await card.getByLabel('Window', { exact: true }).innerText()).to.match(/Europe\/Berlin/);
+    if (SHOTS) await page.screenshot({ path: join(SHOTS, 'approvals-maintenance.png') });
+
+    await card.getByRole('button', { name: 'Approve' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Approve maintenance window' });
+    await dialog.getByLabel('Reason').fill('Bearing parts in stock; window fits the plan');
+    await dialog.getByLabel('Password').fill(tl!.logins.supervisor);
+    await dialog.getByRole('button', { name: 'Sign and approve' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    const records = await waitFor(() => {
+      const rs = ofProposal(id!);
+      return rs.some((r) => r.type === 'order') ? rs : undefined;
+    }, 10_000, 100, 'the signed maintenance order in the ledger');
+    const decision = records!.find((r) => r.type === 'decision')!.data as Decision;
+    expect(decision).to.include({ verdict: 'approve', user: 'supervisor', printedName: PRINTED.supervisor });
+    const order = records!.find((r) => r.type === 'order')!.data as MaintenanceOrder;
+    expect(order).to.include({ proposalId: id, asset: ASSET, startMs: p.window.startMs, endMs: p.window.endMs });
+    expect(order.signature).to.match(/^[0-9a-f]{64}$/);
     const verify = spawnSync(process.execPath, [join(__dirname, '..', '..', 'dist', 'bin', 'twinloop.js'), 'ledger', 'verify', ledgerFile], { encoding: 'utf8' });
     expect(verify.status, `ledger verify: ${verify.stdout}${verify.stderr}`).to.equal(0);
     expect(errors).to.deep.equal([]);
