@@ -3,23 +3,19 @@
  * gate and the writers hold (a Node-RED credential); a writer checks the signature, the expiry and
  * the target before it writes. Single use is checked against a UsedCommands store (writer side).
  */
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Command } from '../model/control.js';
-import { canonicalJson } from './canonical.js';
+import { jsonMacMatches, jsonMac } from './json-mac.js';
 
 export type UnsignedCommand = Omit<Command, 'signature' | 'id'> & { id?: string };
 
 /** Smallest key we accept: 16 bytes (as text, at least 16 characters). */
 export const MIN_KEY_CHARS = 16;
 
-function mac(key: string, body: Omit<Command, 'signature'>): string {
-  return createHmac('sha256', key).update(canonicalJson(body)).digest('hex');
-}
-
 export function signCommand(key: string, cmd: UnsignedCommand): Command {
   if (typeof key !== 'string' || key.length < MIN_KEY_CHARS) throw new Error(`signing key must have at least ${MIN_KEY_CHARS} characters`);
   const body = { ...cmd, id: cmd.id ?? randomUUID() } as Omit<Command, 'signature'>;
-  return { ...body, signature: mac(key, body) };
+  return { ...body, signature: jsonMac(key, body) };
 }
 
 export type CommandRefusal = 'MALFORMED' | 'BAD_SIGNATURE' | 'EXPIRED' | 'WRONG_TARGET' | 'REPLAYED' | 'OUTSIDE_ENVELOPE';
@@ -55,10 +51,7 @@ export function isCommandShape(x: unknown): x is Command {
  */
 export function verifyCommand(key: string, x: unknown, target: CommandTarget, nowMs: number): CommandCheck {
   if (!isCommandShape(x)) return { ok: false, refusal: 'MALFORMED', reason: 'not a command (missing or invalid fields)' };
-  const { signature, ...body } = x;
-  const expected = Buffer.from(mac(key, body), 'hex');
-  const given = Buffer.from(signature, 'hex');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+  if (!jsonMacMatches(key, x)) {
     return { ok: false, refusal: 'BAD_SIGNATURE', reason: 'signature does not verify' };
   }
   if (nowMs > x.expiresTsMs) return { ok: false, refusal: 'EXPIRED', reason: `expired ${new Date(x.expiresTsMs).toISOString()}` };

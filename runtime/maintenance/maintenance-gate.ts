@@ -18,13 +18,12 @@
  * Ledger records carry the proposal's asset and id but no `tag`, so that a setpoint gate on the same
  * ledger and asset never reads them; 'proposal' data is the MaintenanceProposal (`kind: 'maintenance'`).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Subject, asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import type { LedgerRecord } from '../model/control.js';
 import type { MaintenanceOrder, MaintenanceProposal, MaintenanceWindow } from '../model/maintenance.js';
 import { TwinError } from '../model/errors.js';
-import { canonicalJson } from '../control/canonical.js';
 import { MIN_KEY_CHARS } from '../control/command.js';
+import { jsonMacMatches, withJsonMac } from '../control/json-mac.js';
 import type { GateStateEvent } from '../control/gate.js';
 import {
   MAINTENANCE_MEANING,
@@ -136,28 +135,14 @@ export function assertMaintenanceProposal(x: unknown): asserts x is MaintenanceP
 
 type UnsignedOrder = Omit<MaintenanceOrder, 'signature'>;
 
-function orderMac(key: string, body: UnsignedOrder): string {
-  return createHmac('sha256', key).update(canonicalJson(body)).digest('hex');
-}
-
 export function signOrder(key: string, body: UnsignedOrder): MaintenanceOrder {
   if (typeof key !== 'string' || key.length < MIN_KEY_CHARS) throw new Error(`signing key must have at least ${MIN_KEY_CHARS} characters`);
-  const { signature: _old, ...rest } = body as MaintenanceOrder;
-  return { ...rest, signature: orderMac(key, rest) };
+  return withJsonMac(key, body) as MaintenanceOrder;
 }
 
 /** True when the order carries a signature made with `key` over exactly its other fields. */
 export function verifyOrder(key: string, order: MaintenanceOrder): boolean {
-  if (!isObj(order)) return false;
-  const { signature, ...body } = order;
-  if (typeof signature !== 'string' || !/^[0-9a-f]{64}$/.test(signature)) return false;
-  let expected: string;
-  try {
-    expected = orderMac(key, body);
-  } catch {
-    return false;
-  }
-  return timingSafeEqual(Buffer.from(signature, 'hex'), Buffer.from(expected, 'hex'));
+  return isObj(order) && jsonMacMatches(key, order);
 }
 
 // -------------------------------------------------------------------------------------------------
