@@ -128,3 +128,33 @@ export class PasswordFailures {
     return (this.failures.get(user) ?? []).filter((t) => nowMs - t < this.windowMs);
   }
 }
+
+/** What Node-RED's bearer-token authentication leaves on an admin request. */
+export interface AuthenticatedRequest {
+  user?: AdminUser;
+  authInfo?: { scope?: unknown };
+}
+
+/** The logged-in user of a request; Node-RED's anonymous `default` user as 'anonymous'. */
+export function requestUser(req: AuthenticatedRequest): AdminUser | undefined {
+  const u = req.user;
+  return u && typeof u.username === 'string' ? u : u?.anonymous ? { ...u, username: 'anonymous' } : undefined;
+}
+
+/** The token's scope (it may be narrower than the user's permissions), as Node-RED checks it. */
+export function requestScope(req: AuthenticatedRequest): unknown {
+  return req.authInfo?.scope ?? requestUser(req)?.permissions;
+}
+
+/**
+ * Why a request may not use a page that needs `permission`, as HTTP status and text; undefined when
+ * it may. Without adminAuth every request may (the editor is open to the same people). 403 rather
+ * than Node-RED's 401 for a known user without the permission: 401 reads as "log in again".
+ */
+export function accessRefusal(auth: AdminAuth | undefined, req: AuthenticatedRequest, permission: string): { status: 401 | 403; error: string } | undefined {
+  if (!auth) return undefined;
+  const user = requestUser(req);
+  if (!user) return { status: 401, error: 'log in first' };
+  if (!hasPermission(requestScope(req), permission)) return { status: 403, error: `user ${user.username} does not have the permission ${permission}` };
+  return undefined;
+}

@@ -1,0 +1,525 @@
+/**
+ * The live overview page: one self-contained HTML document (inline CSS and JS, no CDN: it works on
+ * a closed plant network), kept as a string so the build ships it with the compiled module. Charts
+ * are inline SVG drawn by the script below, each with role="img" and an aria-label that says what
+ * is drawn and the latest values. Control-room rules as on the approvals page: greys throughout,
+ * colour only for what is abnormal (drift, alerts, uncertain data) and for the chosen window.
+ * Data only ever enters the page through textContent / attributes, never parsed as HTML.
+ * The client script avoids template literals: this file is itself one template literal.
+ */
+export function overviewPageHtml(nonce: string): string {
+  return PAGE.replace(/__NONCE__/g, nonce);
+}
+
+const PAGE = String.raw`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>TwinLoop overview</title>
+<style nonce="__NONCE__">
+  :root { --bg:#e9e9e9; --card:#f8f8f8; --line:#c4c4c4; --text:#1d1d1d; --muted:#5c5c5c;
+          --bad:#a4001d; --bad-bg:#fbe3e6; --warn:#6b4a00; --warn-bg:#fff0c2; --est:#2a5db0; }
+  * { box-sizing: border-box; }
+  body { margin:0; background:var(--bg); color:var(--text); font:16px/1.4 system-ui, "DejaVu Sans", Arial, sans-serif; }
+  header.top { display:flex; align-items:center; gap:1.2rem; padding:.5rem 1.2rem; background:#d6d6d6; border-bottom:1px solid var(--line); flex-wrap:wrap; }
+  header.top h1 { font-size:1.3rem; margin:0; font-weight:600; }
+  header.top .who { margin-left:auto; color:var(--muted); }
+  a { color:#1d3f7a; }
+  button, select { font:inherit; padding:.3rem .8rem; border:1px solid #777; border-radius:4px; background:#fafafa; color:var(--text); }
+  button { cursor:pointer; }
+  main { padding:.8rem 1.2rem 2rem; }
+  h2 { font-size:1.15rem; margin:1.2rem 0 .5rem; font-weight:600; }
+  h3 { font-size:1rem; margin:.6rem 0 .4rem; font-weight:600; color:var(--muted); overflow-wrap:anywhere; }
+  .banner { padding:.5rem 1rem; margin-bottom:.8rem; border:1px solid var(--line); background:var(--card); }
+  .banner.bad { background:var(--bad-bg); border-color:var(--bad); color:var(--bad); }
+  .grid { display:grid; grid-template-columns:repeat(auto-fill, minmax(min(400px, 100%), 1fr)); gap:.8rem; }
+  .wide { display:grid; grid-template-columns:repeat(auto-fit, minmax(min(560px, 100%), 1fr)); gap:.8rem; }
+  figure { margin:0; background:var(--card); border:1px solid var(--line); padding:.5rem .7rem; min-width:0; }
+  figcaption { font-weight:600; display:flex; gap:.6rem; align-items:baseline; flex-wrap:wrap; }
+  figcaption .now { margin-left:auto; font-weight:400; font-variant-numeric:tabular-nums; }
+  svg.chart { width:100%; height:auto; display:block; background:#fff; border:1px solid var(--line); margin-top:.3rem; }
+  svg text { font:11px system-ui, "DejaVu Sans", Arial, sans-serif; fill:#444; }
+  svg text.win { font-size:12px; fill:#222; }
+  .legend { font-size:.85rem; color:var(--muted); margin-top:.2rem; }
+  .legend span { margin-right:1rem; white-space:nowrap; }
+  .sw { display:inline-block; width:1.2rem; height:.6rem; vertical-align:middle; margin-right:.3rem; border:1px solid #999; }
+  .sw-reading { background:#333; } .sw-estimate { background:#c9d6ea; border-color:#2a5db0; } .sw-drift { background:#a4001d; } .sw-range { background:#d6d6d6; }
+  .alert { color:var(--bad); background:var(--bad-bg); padding:0 .3rem; border-radius:3px; font-weight:600; }
+  .warn { color:var(--warn); background:var(--warn-bg); padding:0 .3rem; border-radius:3px; }
+  .muted { color:var(--muted); }
+  .empty { color:var(--muted); }
+  ul.proposals { list-style:none; padding:0; margin:0; display:grid; gap:.4rem; }
+  ul.proposals li { background:var(--card); border:1px solid var(--line); padding:.4rem .8rem; }
+  form.login { max-width:24rem; margin:3rem auto; background:var(--card); border:1px solid var(--line); padding:1.2rem 1.5rem; }
+  form label { display:block; margin:.6rem 0 .2rem; }
+  input { font:inherit; width:100%; padding:.35rem .5rem; border:1px solid #888; border-radius:3px; background:#fff; color:var(--text); }
+  .form-actions { display:flex; justify-content:flex-end; margin-top:1rem; }
+  [role=alert]:empty { display:none; }
+  [hidden] { display:none !important; }
+</style>
+</head>
+<body>
+<header class="top">
+  <h1>TwinLoop overview</h1>
+  <label id="pick-row" hidden>Overview <select id="pick"></select></label>
+  <a id="approvals-link" href="#">Approvals page</a>
+  <span class="who" id="who"></span>
+  <button type="button" id="logout" hidden>Log out</button>
+</header>
+
+<form class="login" id="login" hidden aria-labelledby="login-title">
+  <h2 id="login-title">Log in</h2>
+  <p class="muted">Use your Node-RED login.</p>
+  <label for="login-user">Username</label>
+  <input id="login-user" name="username" autocomplete="username" required>
+  <label for="login-password">Password</label>
+  <input id="login-password" name="password" type="password" autocomplete="current-password" required>
+  <div class="form-actions"><button type="submit">Log in</button></div>
+  <div role="alert" id="login-error" class="alert"></div>
+</form>
+
+<main id="app" hidden>
+  <div id="notice" class="banner" role="status" hidden></div>
+  <section aria-labelledby="h-proposals">
+    <h2 id="h-proposals">Pending proposals</h2>
+    <ul class="proposals" id="proposals"></ul>
+    <p class="empty" id="no-proposals">No proposals waiting.</p>
+  </section>
+  <section aria-labelledby="h-trends">
+    <h2 id="h-trends">Readings and estimates</h2>
+    <div id="trends"></div>
+    <p class="empty" id="no-trends">No readings yet.</p>
+  </section>
+  <section aria-labelledby="h-maint">
+    <h2 id="h-maint">Remaining useful life and maintenance windows</h2>
+    <div id="maint" class="wide"></div>
+    <p class="empty" id="no-maint">No RUL estimates or maintenance windows yet.</p>
+  </section>
+  <section aria-labelledby="h-energy">
+    <h2 id="h-energy">Energy cost and demand</h2>
+    <div id="energy" class="wide"></div>
+    <p class="empty" id="no-energy">No energy costs yet.</p>
+  </section>
+</main>
+
+<script nonce="__NONCE__">
+(function () {
+  'use strict';
+  var ROOT = location.pathname.replace(/twinloop\/overview\/?$/, '');
+  var API = ROOT + 'twinloop/overview/api/';
+  // The editor keeps its token under 'auth-tokens' + its path with '/' → '-' (red.js settings.init);
+  // the approvals page keeps its own in the session: one login serves all three.
+  var EDITOR_KEY = 'auth-tokens' + ROOT.slice(0, -1).replace(/\//g, '-');
+  var OWN_KEY = 'twinloop-approvals-token';
+  var POLL_MS = 2000;
+  var DAY_MS = 86400000;
+  var W = 480, H = 170, PL = 46, PR = 8, PT = 8, PB = 20;
+
+  var S = { token: null, adminAuth: false, loginType: null, timer: null, node: new URLSearchParams(location.search).get('node') || '',
+            epoch: '', rev: 0, windowMs: 3600000, series: {}, drift: [], assets: {}, proposals: [], nowMs: 0 };
+  function $(id) { return document.getElementById(id); }
+  $('approvals-link').setAttribute('href', ROOT + 'twinloop/approvals');
+
+  function el(tag, props, children) {
+    var e = document.createElement(tag);
+    if (props) for (var k in props) {
+      if (k === 'text') e.textContent = props[k];
+      else if (k === 'className') e.className = props[k];
+      else if (props[k] !== undefined && props[k] !== null) e.setAttribute(k, String(props[k]));
+    }
+    (children || []).forEach(function (c) { if (c) e.appendChild(typeof c === 'string' ? document.createTextNode(c) : c); });
+    return e;
+  }
+  function svg(tag, attrs, text) {
+    var e = document.createElementNS('http://www.w3.org/2000/svg', tag);
+    for (var k in attrs) if (attrs[k] !== undefined) e.setAttribute(k, String(attrs[k]));
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  function num(v, digits) {
+    if (typeof v !== 'number' || !isFinite(v)) return '–';
+    var a = Math.abs(v);
+    var d = digits !== undefined ? digits : a >= 1000 ? 0 : a >= 100 ? 1 : a >= 1 ? 2 : 3;
+    return v.toFixed(d).replace(/^-/, '−');
+  }
+  function eur(v) { return '€' + num(v, 2); }
+  function unit(u) { return u ? ' ' + u : ''; }
+  function pad2(n) { return (n < 10 ? '0' : '') + n; }
+  function hm(ms) { var d = new Date(ms); return pad2(d.getHours()) + ':' + pad2(d.getMinutes()); }
+  function hms(ms) { var d = new Date(ms); return hm(ms) + ':' + pad2(d.getSeconds()); }
+  /** The plant's local time as the calendar gave it: "2026-12-05 06:00" from an ISO string with offset. */
+  function local(iso) { return String(iso).slice(0, 16).replace('T', ' '); }
+  function days(ms) { return num(ms / DAY_MS, 1) + ' d'; }
+  function mins(ms) { return Math.round(ms / 60000) + ' min'; }
+
+  // ---- login (as the approvals page: Node-RED's own /auth/token, the user's own permissions) ----
+  function call(path) {
+    var headers = { Accept: 'application/json' };
+    if (S.token) headers.Authorization = 'Bearer ' + S.token;
+    var abort = new AbortController();
+    var timer = setTimeout(function () { abort.abort(); }, 15000);
+    return fetch(API + path, { headers: headers, cache: 'no-store', signal: abort.signal })
+      .finally(function () { clearTimeout(timer); })
+      .then(function (r) { return r.json().catch(function () { return null; }).then(function (j) { return { status: r.status, body: j }; }); });
+  }
+  function editorToken() {
+    try { var t = JSON.parse(localStorage.getItem(EDITOR_KEY) || 'null'); return t && t.access_token ? t.access_token : null; } catch (e) { return null; }
+  }
+  function start() {
+    fetch(ROOT + 'auth/login', { cache: 'no-store' }).then(function (r) { return r.json(); }).then(function (login) {
+      S.adminAuth = !!(login && login.type);
+      S.loginType = login && login.type;
+      if (!S.adminAuth) return enter(null);
+      var t = sessionStorage.getItem(OWN_KEY) || editorToken();
+      if (t) return enter(t);
+      showLogin();
+    }).catch(function () { notice('Cannot reach Node-RED. Retrying…', true); setTimeout(start, 5000); });
+  }
+  function showLogin(msg) {
+    stopPolling();
+    S.token = null;
+    $('app').hidden = true; $('logout').hidden = true; $('who').textContent = '';
+    $('login').hidden = false;
+    $('login-error').textContent = S.loginType === 'strategy' ? 'Log in to the Node-RED editor first, then reload this page.' : (msg || '');
+    $('login-user').focus();
+  }
+  $('login').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    $('login-error').textContent = '';
+    var form = new URLSearchParams({ client_id: 'node-red-editor', grant_type: 'password', scope: '', username: $('login-user').value, password: $('login-password').value });
+    fetch(ROOT + 'auth/token', { method: 'POST', body: form }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (j) { return { ok: r.ok, body: j }; });
+    }).then(function (r) {
+      $('login-password').value = '';
+      if (!r.ok || !r.body.access_token) { $('login-error').textContent = (r.body && r.body.error_description) || 'Login failed: wrong username or password.'; return; }
+      sessionStorage.setItem(OWN_KEY, r.body.access_token);
+      enter(r.body.access_token);
+    }).catch(function () { $('login-error').textContent = 'Login failed: Node-RED did not answer.'; });
+  });
+  $('logout').addEventListener('click', function () {
+    var t = S.token;
+    sessionStorage.removeItem(OWN_KEY);
+    if (t && t === editorToken()) localStorage.removeItem(EDITOR_KEY);
+    if (t) fetch(ROOT + 'auth/revoke', { method: 'POST', headers: { Authorization: 'Bearer ' + t, 'Content-Type': 'application/json' }, body: JSON.stringify({ token: t }) }).catch(function () {});
+    showLogin();
+  });
+  function enter(token) {
+    S.token = token;
+    S.epoch = ''; S.rev = 0;
+    $('login').hidden = true; $('app').hidden = false; $('logout').hidden = !S.adminAuth;
+    startPolling();
+  }
+  function notice(text, abnormal) {
+    var n = $('notice');
+    n.textContent = text; n.hidden = !text; n.className = 'banner' + (abnormal ? ' bad' : '');
+  }
+  $('pick').addEventListener('change', function () { S.node = $('pick').value; S.epoch = ''; S.rev = 0; refresh(); });
+
+  // ---- polling: only what changed since the last answer ----------------------------------------
+  function startPolling() { stopPolling(); refresh(); S.timer = setInterval(function () { if (!document.hidden) refresh(); }, POLL_MS); }
+  function stopPolling() { if (S.timer) clearInterval(S.timer); S.timer = null; }
+  var busy = false;
+  function refresh() {
+    if (busy) return;
+    busy = true;
+    call('data?node=' + encodeURIComponent(S.node) + '&epoch=' + encodeURIComponent(S.epoch) + '&since=' + S.rev).then(function (r) {
+      if (r.status === 401) { sessionStorage.removeItem(OWN_KEY); return showLogin(S.token ? 'Your session has ended. Log in again.' : ''); }
+      if (r.status === 403) { $('logout').hidden = false; return showLogin((r.body && r.body.error) || 'No access to the overview.'); }
+      if (r.status !== 200 || !r.body) return notice('The overview API answered ' + r.status + '.', true);
+      notice('', false);
+      apply(r.body);
+    }).catch(function () { notice('Lost contact with Node-RED. Retrying…', true); }).then(function () { busy = false; });
+  }
+
+  function apply(d) {
+    S.nowMs = d.nowMs;
+    $('who').textContent = d.username ? 'logged in as ' + d.username : (S.adminAuth ? '' : 'no login configured');
+    renderPicker(d.nodes, d.node);
+    S.proposals = d.proposals || [];
+    if (!d.node) { notice('No twin-overview node is deployed: wire one into a flow.', false); reset(); render({}); return; }
+    if (d.full || d.epoch !== S.epoch) reset();
+    S.node = d.node; S.epoch = d.epoch; S.rev = d.rev; S.windowMs = d.windowMs;
+    var dirty = {};
+    d.series.forEach(function (s) {
+      var cur = S.series[s.key] || (S.series[s.key] = { kind: s.kind, asset: s.asset, tag: s.tag, unit: s.unit, bucketMs: s.bucketMs, pts: {} });
+      if (s.unit) cur.unit = s.unit;
+      for (var ts in cur.pts) if (Number(ts) < s.fromTsMs) delete cur.pts[ts];
+      s.points.forEach(function (p) { cur.pts[p.tsMs] = p; });
+      dirty[s.asset] = true;
+    });
+    if (d.drift) { S.drift = d.drift; d.drift.forEach(function (e) { dirty[e.asset] = true; }); }
+    d.assets.forEach(function (a) {
+      var cur = S.assets[a.asset] || (S.assets[a.asset] = {});
+      if (a.windows) cur.windows = a.windows;
+      if (a.energy) cur.energy = a.energy;
+      if (a.demand) cur.demand = a.demand;
+      dirty[a.asset] = true;
+    });
+    render(dirty);
+  }
+  function reset() { S.series = {}; S.drift = []; S.assets = {}; S.rev = 0; $('trends').textContent = ''; $('maint').textContent = ''; $('energy').textContent = ''; }
+
+  function renderPicker(nodes, current) {
+    var pick = $('pick');
+    $('pick-row').hidden = !nodes || nodes.length < 2;
+    var want = (nodes || []).map(function (n) { return n.id + '|' + n.name; }).join(',');
+    if (pick.getAttribute('data-nodes') !== want) {
+      pick.textContent = '';
+      (nodes || []).forEach(function (n) { pick.appendChild(el('option', { value: n.id, text: n.name })); });
+      pick.setAttribute('data-nodes', want);
+    }
+    if (current) pick.value = current;
+  }
+
+  // ---- rendering ------------------------------------------------------------------------------
+  function points(s) { return Object.keys(s.pts).map(Number).sort(function (a, b) { return a - b; }).map(function (k) { return s.pts[k]; }); }
+  function render(dirty) {
+    renderProposals();
+    var byAsset = {};
+    for (var key in S.series) { var s = S.series[key]; (byAsset[s.asset] = byAsset[s.asset] || []).push(s); }
+    var assets = Object.keys(byAsset).concat(Object.keys(S.assets)).filter(function (a, i, all) { return all.indexOf(a) === i; }).sort();
+    assets.forEach(function (asset) { if (dirty[asset]) renderAsset(asset, byAsset[asset] || []); });
+    $('no-trends').hidden = $('trends').childElementCount > 0;
+    $('no-maint').hidden = $('maint').childElementCount > 0;
+    $('no-energy').hidden = $('energy').childElementCount > 0;
+  }
+
+  function slot(parent, id, make) {
+    var e = document.getElementById(id);
+    if (!e) { e = make(); e.id = id; parent.appendChild(e); }
+    return e;
+  }
+  function safeId(s) { return s.replace(/[^A-Za-z0-9_-]/g, '_'); }
+
+  function renderAsset(asset, list) {
+    var tags = {};
+    var rul = null;
+    list.forEach(function (s) {
+      if (s.kind === 'rul') rul = s;
+      else (tags[s.tag] = tags[s.tag] || {})[s.kind] = s;
+    });
+    var names = Object.keys(tags).sort(function (a, b) { return (tags[b].estimate ? 1 : 0) - (tags[a].estimate ? 1 : 0) || (a < b ? -1 : a > b ? 1 : 0); });
+    if (names.length) {
+      var box = slot($('trends'), 'trends-' + safeId(asset), function () { return el('div', {}, [el('h3', { text: asset }), el('div', { className: 'grid' })]); });
+      var grid = box.querySelector('.grid');
+      names.forEach(function (tag) {
+        var fig = slot(grid, 'trend-' + safeId(asset + '/' + tag), function () { return el('figure', { 'data-tag': tag }); });
+        trendChart(fig, asset, tag, tags[tag].reading, tags[tag].estimate);
+      });
+    }
+    var a = S.assets[asset] || {};
+    if (rul) rulChart(slot($('maint'), 'rul-' + safeId(asset), function () { return el('figure'); }), asset, rul);
+    if (a.windows && a.windows.length) windowChart(slot($('maint'), 'windows-' + safeId(asset), function () { return el('figure'); }), asset, a.windows);
+    var intervals = (a.energy || []).filter(function (c) { return c.scope === 'interval'; });
+    if (intervals.length) energyChart(slot($('energy'), 'cost-' + safeId(asset), function () { return el('figure'); }), asset, intervals, a.energy);
+    if (a.demand) demandChart(slot($('energy'), 'demand-' + safeId(asset), function () { return el('figure'); }), asset, a.demand);
+  }
+
+  /** x/y scales of a chart area. */
+  function scales(x0, x1, y0, y1) {
+    if (!(y1 > y0)) { var m = Math.abs(y0) * 0.01 || 1; y0 -= m; y1 += m; }
+    var pad = (y1 - y0) * 0.08; y0 -= pad; y1 += pad;
+    if (!(x1 > x0)) x1 = x0 + 1;
+    return { x: function (t) { return PL + (t - x0) / (x1 - x0) * (W - PL - PR); }, y: function (v) { return PT + (y1 - v) / (y1 - y0) * (H - PT - PB); }, x0: x0, x1: x1, y0: y0, y1: y1 };
+  }
+  function f1(v) { return Math.round(v * 10) / 10; }
+  function line(pts, sx, sy) { return pts.map(function (p, i) { return (i ? 'L' : 'M') + f1(sx(p)) + ' ' + f1(sy(p)); }).join(''); }
+  function band(pts, sx, lo, hi) {
+    if (!pts.length) return '';
+    var up = pts.map(function (p, i) { return (i ? 'L' : 'M') + f1(sx(p)) + ' ' + f1(hi(p)); }).join('');
+    var down = pts.slice().reverse().map(function (p) { return 'L' + f1(sx(p)) + ' ' + f1(lo(p)); }).join('');
+    return up + down + 'Z';
+  }
+  function frame(g, sc, yfmt) {
+    g.appendChild(svg('line', { x1: PL, x2: W - PR, y1: H - PB, y2: H - PB, stroke: '#999' }));
+    g.appendChild(svg('line', { x1: PL, x2: PL, y1: PT, y2: H - PB, stroke: '#999' }));
+    [sc.y0 + (sc.y1 - sc.y0) * 0.08, (sc.y0 + sc.y1) / 2, sc.y1 - (sc.y1 - sc.y0) * 0.08].forEach(function (v) {
+      g.appendChild(svg('line', { x1: PL, x2: W - PR, y1: f1(sc.y(v)), y2: f1(sc.y(v)), stroke: '#eee' }));
+      g.appendChild(svg('text', { x: PL - 4, y: f1(sc.y(v)) + 4, 'text-anchor': 'end' }, yfmt(v)));
+    });
+    g.appendChild(svg('text', { x: PL, y: H - 5 }, hm(sc.x0)));
+    g.appendChild(svg('text', { x: W - PR, y: H - 5, 'text-anchor': 'end' }, hm(sc.x1)));
+  }
+  function caption(fig, title, now) {
+    fig.textContent = '';
+    fig.appendChild(el('figcaption', {}, [el('span', { text: title }), el('span', { className: 'now', text: now })]));
+  }
+  function legend(fig, items) {
+    fig.appendChild(el('div', { className: 'legend' }, items.map(function (it) {
+      return el('span', {}, [el('span', { className: 'sw ' + it[1] }), it[0]]);
+    })));
+  }
+
+  function trendChart(fig, asset, tag, rs, es) {
+    var rp = rs ? points(rs) : [], ep = es ? points(es) : [];
+    var u = (rs && rs.unit) || (es && es.unit) || '';
+    var x1 = Math.max(rp.length ? rp[rp.length - 1].lastTsMs : -Infinity, ep.length ? ep[ep.length - 1].lastTsMs : -Infinity);
+    var x0 = x1 - S.windowMs;
+    var lo = Infinity, hi = -Infinity;
+    rp.forEach(function (p) { lo = Math.min(lo, p.min); hi = Math.max(hi, p.max); });
+    ep.forEach(function (p) { lo = Math.min(lo, p.lo, p.min); hi = Math.max(hi, p.hi, p.max); });
+    var sc = scales(x0, x1, lo, hi);
+    var events = S.drift.filter(function (e) { return e.asset === asset && e.tag === tag && e.tsMs >= x0; });
+    var lastR = rp[rp.length - 1], lastE = ep[ep.length - 1];
+    var parts = [];
+    if (lastR) parts.push('reading ' + num(lastR.last) + unit(u) + (lastR.quality !== 'good' ? ' (' + lastR.quality + ')' : ''));
+    if (lastE) parts.push('estimate ' + num(lastE.last) + unit(u) + ' ± ' + num((lastE.hi - lastE.lo) / 2) + ' (2σ)');
+    parts.push(events.length + ' drift event' + (events.length === 1 ? '' : 's'));
+    var label = tag + ' over the last ' + mins(S.windowMs) + ': ' + parts.join(', ');
+    var g = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'chart', role: 'img', 'aria-label': label });
+    frame(g, sc, num);
+    var sx = function (p) { return sc.x(p.tsMs + (rs || es).bucketMs / 2); };
+    if (ep.length) g.appendChild(svg('path', { d: band(ep, sx, function (p) { return sc.y(p.lo); }, function (p) { return sc.y(p.hi); }), fill: '#c9d6ea', stroke: 'none', 'data-series': 'estimate-band' }));
+    if (rp.length) g.appendChild(svg('path', { d: band(rp, sx, function (p) { return sc.y(p.min); }, function (p) { return sc.y(p.max); }), fill: '#d6d6d6', stroke: 'none', 'data-series': 'reading-range' }));
+    if (rp.length) g.appendChild(svg('path', { d: line(rp, sx, function (p) { return sc.y(p.last); }), fill: 'none', stroke: '#333', 'stroke-width': 1.5, 'data-series': 'reading' }));
+    if (ep.length) g.appendChild(svg('path', { d: line(ep, sx, function (p) { return sc.y(p.last); }), fill: 'none', stroke: '#2a5db0', 'stroke-width': 1.5, 'stroke-dasharray': '5 3', 'data-series': 'estimate' }));
+    // readings of lower quality: a mark under the bucket
+    rp.forEach(function (p) {
+      if (p.quality === 'good') return;
+      g.appendChild(svg('rect', { x: f1(sx(p) - 2), y: H - PB - 5, width: 4, height: 5, fill: p.quality === 'bad' ? '#a4001d' : '#c58a00', 'data-series': 'quality' }));
+    });
+    events.forEach(function (e) {
+      var x = f1(sc.x(e.tsMs));
+      var m = svg('g', { 'data-series': 'drift' });
+      m.appendChild(svg('line', { x1: x, x2: x, y1: PT, y2: H - PB, stroke: '#a4001d', 'stroke-width': 1.5 }));
+      m.appendChild(svg('path', { d: 'M' + x + ' ' + PT + 'l-5 -0 l5 8 l5 -8z', fill: '#a4001d' }));
+      m.appendChild(svg('title', {}, 'drift ' + hms(e.tsMs) + ': ' + e.kind + (e.faultType ? ' (' + e.faultType + ')' : '') + ', ' + e.method + ', ' + e.direction + ' ' + num(e.magnitude) + unit(u)));
+      g.appendChild(m);
+    });
+    caption(fig, tag, (lastR ? num(lastR.last) : lastE ? num(lastE.last) : '–') + unit(u));
+    fig.appendChild(g);
+    var items = [];
+    if (rp.length) items.push(['reading, range per ' + Math.round(rs.bucketMs / 1000) + ' s', 'sw-reading']);
+    if (ep.length) items.push(['estimate ±2σ', 'sw-estimate']);
+    if (events.length) items.push(['drift', 'sw-drift']);
+    legend(fig, items);
+  }
+
+  function rulChart(fig, asset, s) {
+    var p = points(s);
+    var last = p[p.length - 1];
+    var lo = Infinity, hi = -Infinity;
+    p.forEach(function (b) { lo = Math.min(lo, b.lo); hi = Math.max(hi, b.hi); });
+    var sc = scales(last.lastTsMs - S.windowMs, last.lastTsMs, lo / DAY_MS, hi / DAY_MS);
+    var label = 'Remaining useful life of ' + asset + ': ' + days(last.last) + ' (P10 ' + days(last.lo) + ' – P90 ' + days(last.hi) + ')' + (last.quality !== 'good' ? ', ' + last.quality : '');
+    var g = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'chart', role: 'img', 'aria-label': label });
+    frame(g, sc, function (v) { return num(v, 1) + ' d'; });
+    var sx = function (b) { return sc.x(b.tsMs + s.bucketMs / 2); };
+    g.appendChild(svg('path', { d: band(p, sx, function (b) { return sc.y(b.lo / DAY_MS); }, function (b) { return sc.y(b.hi / DAY_MS); }), fill: '#d6d6d6', stroke: 'none', 'data-series': 'rul-interval' }));
+    g.appendChild(svg('path', { d: line(p, sx, function (b) { return sc.y(b.last / DAY_MS); }), fill: 'none', stroke: '#333', 'stroke-width': 1.5, 'data-series': 'rul' }));
+    if (p.length === 1) g.appendChild(svg('circle', { cx: f1(sx(last)), cy: f1(sc.y(last.last / DAY_MS)), r: 3, fill: '#333' }));
+    caption(fig, 'Remaining useful life', days(last.last) + ' (P10–P90 ' + num(last.lo / DAY_MS, 1) + '–' + num(last.hi / DAY_MS, 1) + ' d)');
+    fig.appendChild(g);
+    legend(fig, [['RUL (P50)', 'sw-reading'], ['P10–P90', 'sw-range']]);
+  }
+
+  function chosenWindow(asset, windows) {
+    var proposed = S.proposals.filter(function (q) { return q.kind === 'maintenance' && q.asset === asset; })[0];
+    if (proposed) {
+      var same = windows.filter(function (w) { return w.startMs === proposed.window.startMs; })[0];
+      if (same) return { w: same, why: 'proposed' };
+    }
+    return { w: windows[0], why: 'recommended' };
+  }
+
+  function windowChart(fig, asset, windows) {
+    var chosen = chosenWindow(asset, windows);
+    var x0 = Math.min.apply(null, windows.map(function (w) { return w.startMs; }).concat([windows[0].tsMs]));
+    var x1 = Math.max.apply(null, windows.map(function (w) { return w.endMs; }));
+    x0 = Math.floor(x0 / 3600000) * 3600000; x1 = Math.ceil(x1 / 3600000) * 3600000;
+    var rowH = 22, top = 18, h = top + windows.length * rowH + 22, w = 960, left = 10, right = 10;
+    var x = function (t) { return left + (t - x0) / (x1 - x0 || 1) * (w - left - right); };
+    var cw = chosen.w;
+    var label = 'Maintenance windows for ' + asset + ': ' + windows.length + ' ranked; ' + chosen.why + ': #' + cw.rank + ' ' + local(cw.startLocal) + ' to ' + local(cw.endLocal).slice(11) + ' ' + cw.timeZone + ', expected ' + eur(cw.expectedCostEur);
+    var g = svg('svg', { viewBox: '0 0 ' + w + ' ' + h, class: 'chart', role: 'img', 'aria-label': label });
+    // a tick at every local midnight of the browser (the control room's clock)
+    var d = new Date(x0); d.setHours(24, 0, 0, 0);
+    for (var t = d.getTime(); t < x1; t += DAY_MS) {
+      g.appendChild(svg('line', { x1: f1(x(t)), x2: f1(x(t)), y1: top - 4, y2: h - 18, stroke: '#ddd' }));
+      var day = new Date(t);
+      g.appendChild(svg('text', { x: f1(x(t)) + 3, y: h - 6 }, ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][day.getDay()] + ' ' + pad2(day.getDate()) + '.' + pad2(day.getMonth() + 1) + '.'));
+    }
+    if (windows[0].tsMs >= x0) g.appendChild(svg('text', { x: f1(x(windows[0].tsMs)), y: 11 }, 'ranked at ' + hm(windows[0].tsMs)));
+    windows.forEach(function (win, i) {
+      var y = top + i * rowH, isChosen = win === cw;
+      var r = svg('rect', { x: f1(x(win.startMs)), y: y + 2, width: Math.max(3, f1(x(win.endMs) - x(win.startMs))), height: rowH - 6,
+        fill: isChosen ? '#2a5db0' : '#b5b5b5', stroke: isChosen ? '#0f2f66' : '#888', 'stroke-width': isChosen ? 2 : 1,
+        'data-rank': win.rank, 'data-chosen': isChosen ? 'true' : 'false' });
+      r.appendChild(svg('title', {}, win.why));
+      g.appendChild(r);
+      var text = '#' + win.rank + ' ' + local(win.startLocal) + '–' + local(win.endLocal).slice(11) + ' · ' + eur(win.expectedCostEur) + (isChosen ? ' · ' + chosen.why : '');
+      var tx = x(win.endMs) + 6, anchor = 'start';
+      if (tx > w - 330) { tx = x(win.startMs) - 6; anchor = 'end'; }
+      g.appendChild(svg('text', { x: f1(tx), y: y + rowH - 8, 'text-anchor': anchor, class: 'win', 'font-weight': isChosen ? 700 : 400 }, text));
+    });
+    caption(fig, 'Maintenance windows', '#' + cw.rank + ' ' + local(cw.startLocal) + ' ' + cw.timeZone);
+    fig.appendChild(g);
+    fig.appendChild(el('div', { className: 'legend', text: chosen.why === 'proposed' ? 'Highlighted: the window proposed on the approvals page.' : 'Highlighted: rank 1, the least expected cost.' }));
+  }
+
+  function energyChart(fig, asset, intervals, all) {
+    var list = intervals.slice(-48);
+    var last = list[list.length - 1];
+    var max = Math.max.apply(null, list.map(function (c) { return c.costEur; }).concat([0]));
+    var sc = scales(list[0].startMs, last.endMs, 0, max);
+    var per = last.costEurPerUnit !== undefined ? ', ' + eur(last.costEurPerUnit) + ' per ' + (last.unitName || 'unit') : '';
+    var label = 'Energy cost per interval for ' + asset + ': last ' + mins(last.endMs - last.startMs) + ' interval to ' + hm(last.endMs) + ' ' + eur(last.costEur) + ' (' + num(last.energyKwh) + ' kWh' + per + '), ' + list.length + ' intervals shown';
+    var g = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'chart', role: 'img', 'aria-label': label });
+    frame(g, sc, eur);
+    list.forEach(function (c) {
+      var x0 = sc.x(c.startMs), x1 = sc.x(c.endMs);
+      var r = svg('rect', { x: f1(x0 + 1), y: f1(sc.y(c.costEur)), width: Math.max(1, f1(x1 - x0 - 2)), height: Math.max(0, f1(sc.y(0) - sc.y(c.costEur))),
+        fill: c.quality === 'good' ? '#7a7a7a' : '#c58a00', 'data-series': 'energy-cost' });
+      r.appendChild(svg('title', {}, hm(c.startMs) + '–' + hm(c.endMs) + ': ' + eur(c.costEur) + ', ' + num(c.energyKwh) + ' kWh' + (c.quality !== 'good' ? ' (' + c.quality + ')' : '')));
+      g.appendChild(r);
+    });
+    caption(fig, 'Energy cost per interval', eur(last.costEur) + per);
+    fig.appendChild(g);
+    var shift = all.filter(function (c) { return c.scope === 'shift'; }).pop();
+    fig.appendChild(el('div', { className: 'legend', text: shift ? 'Last shift ' + (shift.label || '') + ': ' + eur(shift.costEur) + ', ' + num(shift.energyKwh) + ' kWh' : 'Grey: good data; amber: gaps or uncertain readings.' }));
+  }
+
+  function demandChart(fig, asset, d) {
+    var max = Math.max(d.averageKwSoFar, d.forecastKw, d.billingPeakKw, d.thresholdKw || 0) * 1.1 || 1;
+    var w = 480, h = 110, left = 120, right = 70;
+    var x = function (v) { return left + v / max * (w - left - right); };
+    var label = 'Demand block ' + hm(d.blockStartMs) + '–' + hm(d.blockEndMs) + ' for ' + asset + ': average so far ' + num(d.averageKwSoFar) + ' kW, forecast ' + num(d.forecastKw) + ' kW, billing peak ' + num(d.billingPeakKw) + ' kW; ' + (d.alert ? 'ALERT: shed ' + num(d.shedKw) + ' kW' : 'no alert');
+    var g = svg('svg', { viewBox: '0 0 ' + w + ' ' + h, class: 'chart', role: 'img', 'aria-label': label });
+    [['average so far', d.averageKwSoFar, '#7a7a7a'], ['forecast', d.forecastKw, d.alert ? '#a4001d' : '#333']].forEach(function (row, i) {
+      var y = 14 + i * 34;
+      g.appendChild(svg('text', { x: left - 6, y: y + 15, 'text-anchor': 'end' }, row[0]));
+      g.appendChild(svg('rect', { x: left, y: y, width: Math.max(1, f1(x(row[1]) - left)), height: 22, fill: row[2], 'data-series': 'demand' }));
+      g.appendChild(svg('text', { x: f1(x(row[1])) + 4, y: y + 15 }, num(row[1]) + ' kW'));
+    });
+    var px = f1(x(d.billingPeakKw));
+    g.appendChild(svg('line', { x1: px, x2: px, y1: 6, y2: 84, stroke: '#000', 'stroke-width': 2, 'stroke-dasharray': '4 2', 'data-series': 'billing-peak' }));
+    g.appendChild(svg('text', { x: px, y: 100, 'text-anchor': 'middle' }, 'billing peak ' + num(d.billingPeakKw) + ' kW'));
+    caption(fig, 'Demand block ' + hm(d.blockStartMs) + '–' + hm(d.blockEndMs), '');
+    var now = fig.querySelector('.now');
+    if (d.alert) now.appendChild(el('span', { className: 'alert', text: 'ALERT: shed ' + num(d.shedKw) + ' kW' }));
+    else now.textContent = 'no alert';
+    fig.appendChild(g);
+    if (d.demandChargeEur !== undefined) fig.appendChild(el('div', { className: 'legend', text: 'Demand charge of the billing period so far: ' + eur(d.demandChargeEur) }));
+  }
+
+  function renderProposals() {
+    var ul = $('proposals');
+    ul.textContent = '';
+    S.proposals.forEach(function (q) {
+      var left = q.expiresTsMs - S.nowMs;
+      var expiry = left > 0 ? 'expires in ' + Math.ceil(left / 60000) + ' min' : 'expired';
+      var what = q.kind === 'setpoint'
+        ? [el('b', { text: q.tag }), ' ' + num(q.currentValue) + ' → ' + num(q.proposedValue) + unit(q.unit) + ' on ' + q.asset + ' · ', q.envelopeOk ? 'within the envelope' : el('span', { className: 'alert', text: 'outside the envelope' })]
+        : [el('b', { text: q.job }), ' on ' + q.asset + ': ' + local(q.window.startLocal) + '–' + local(q.window.endLocal).slice(11) + ' ' + q.window.timeZone + ', expected ' + eur(q.window.expectedCostEur) + ', RUL ' + days(q.rulMs)];
+      ul.appendChild(el('li', { 'data-kind': q.kind }, what.concat([' · ' + q.approvals + ' of ' + q.requiredApprovals + ' approvals · ' + expiry + ' · ', el('a', { href: ROOT + 'twinloop/approvals', text: 'decide on the approvals page' })])));
+    });
+    $('no-proposals').hidden = S.proposals.length > 0;
+  }
+
+  start();
+})();
+</script>
+</body>
+</html>
+`;
