@@ -40,7 +40,8 @@ const PAGE = String.raw`<!DOCTYPE html>
   figcaption .now { margin-left:auto; font-weight:400; font-variant-numeric:tabular-nums; }
   svg.chart { width:100%; height:auto; display:block; background:#fff; border:1px solid var(--line); margin-top:.3rem; }
   svg text { font:11px system-ui, "DejaVu Sans", Arial, sans-serif; fill:#444; }
-  svg text.win { font-size:12px; fill:#222; }
+  svg.wide text { font-size:14px; }
+  svg text.win { fill:#222; }
   .legend { font-size:.85rem; color:var(--muted); margin-top:.2rem; }
   .legend span { margin-right:1rem; white-space:nowrap; }
   .sw { display:inline-block; width:1.2rem; height:.6rem; vertical-align:middle; margin-right:.3rem; border:1px solid #999; }
@@ -114,7 +115,7 @@ const PAGE = String.raw`<!DOCTYPE html>
   var OWN_KEY = 'twinloop-approvals-token';
   var POLL_MS = 2000;
   var DAY_MS = 86400000;
-  var W = 480, H = 170, PL = 46, PR = 8, PT = 8, PB = 20;
+  var W = 480, H = 170, WIDE_W = 960, WIDE_H = 220, PL = 46, PR = 8, PT = 8, PB = 20;
 
   var S = { token: null, adminAuth: false, loginType: null, timer: null, node: new URLSearchParams(location.search).get('node') || '',
             epoch: '', rev: 0, windowMs: 3600000, series: {}, drift: [], assets: {}, proposals: [], nowMs: 0 };
@@ -317,11 +318,12 @@ const PAGE = String.raw`<!DOCTYPE html>
   }
 
   /** x/y scales of a chart area. */
-  function scales(x0, x1, y0, y1) {
+  function scales(x0, x1, y0, y1, w, h) {
+    w = w || W; h = h || H;
     if (!(y1 > y0)) { var m = Math.abs(y0) * 0.01 || 1; y0 -= m; y1 += m; }
     var pad = (y1 - y0) * 0.08; y0 -= pad; y1 += pad;
     if (!(x1 > x0)) x1 = x0 + 1;
-    return { x: function (t) { return PL + (t - x0) / (x1 - x0) * (W - PL - PR); }, y: function (v) { return PT + (y1 - v) / (y1 - y0) * (H - PT - PB); }, x0: x0, x1: x1, y0: y0, y1: y1 };
+    return { x: function (t) { return PL + (t - x0) / (x1 - x0) * (w - PL - PR); }, y: function (v) { return PT + (y1 - v) / (y1 - y0) * (h - PT - PB); }, x0: x0, x1: x1, y0: y0, y1: y1, w: w, h: h };
   }
   function f1(v) { return Math.round(v * 10) / 10; }
   function line(pts, sx, sy) { return pts.map(function (p, i) { return (i ? 'L' : 'M') + f1(sx(p)) + ' ' + f1(sy(p)); }).join(''); }
@@ -332,14 +334,14 @@ const PAGE = String.raw`<!DOCTYPE html>
     return up + down + 'Z';
   }
   function frame(g, sc, yfmt) {
-    g.appendChild(svg('line', { x1: PL, x2: W - PR, y1: H - PB, y2: H - PB, stroke: '#999' }));
-    g.appendChild(svg('line', { x1: PL, x2: PL, y1: PT, y2: H - PB, stroke: '#999' }));
+    g.appendChild(svg('line', { x1: PL, x2: sc.w - PR, y1: sc.h - PB, y2: sc.h - PB, stroke: '#999' }));
+    g.appendChild(svg('line', { x1: PL, x2: PL, y1: PT, y2: sc.h - PB, stroke: '#999' }));
     [sc.y0 + (sc.y1 - sc.y0) * 0.08, (sc.y0 + sc.y1) / 2, sc.y1 - (sc.y1 - sc.y0) * 0.08].forEach(function (v) {
-      g.appendChild(svg('line', { x1: PL, x2: W - PR, y1: f1(sc.y(v)), y2: f1(sc.y(v)), stroke: '#eee' }));
+      g.appendChild(svg('line', { x1: PL, x2: sc.w - PR, y1: f1(sc.y(v)), y2: f1(sc.y(v)), stroke: '#eee' }));
       g.appendChild(svg('text', { x: PL - 4, y: f1(sc.y(v)) + 4, 'text-anchor': 'end' }, yfmt(v)));
     });
-    g.appendChild(svg('text', { x: PL, y: H - 5 }, hm(sc.x0)));
-    g.appendChild(svg('text', { x: W - PR, y: H - 5, 'text-anchor': 'end' }, hm(sc.x1)));
+    g.appendChild(svg('text', { x: PL, y: sc.h - 5 }, hm(sc.x0)));
+    g.appendChild(svg('text', { x: sc.w - PR, y: sc.h - 5, 'text-anchor': 'end' }, hm(sc.x1)));
   }
   function caption(fig, title, now) {
     fig.textContent = '';
@@ -367,7 +369,7 @@ const PAGE = String.raw`<!DOCTYPE html>
     if (lastE) parts.push('estimate ' + num(lastE.last) + unit(u) + ' ± ' + num((lastE.hi - lastE.lo) / 2) + ' (2σ)');
     parts.push(events.length + ' drift event' + (events.length === 1 ? '' : 's'));
     var label = tag + ' over the last ' + mins(S.windowMs) + ': ' + parts.join(', ');
-    var g = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'chart', role: 'img', 'aria-label': label });
+    var g = svg('svg', { viewBox: '0 0 ' + sc.w + ' ' + sc.h, class: 'chart', role: 'img', 'aria-label': label });
     frame(g, sc, num);
     var sx = function (p) { return sc.x(p.tsMs + (rs || es).bucketMs / 2); };
     if (ep.length) g.appendChild(svg('path', { d: band(ep, sx, function (p) { return sc.y(p.lo); }, function (p) { return sc.y(p.hi); }), fill: '#c9d6ea', stroke: 'none', 'data-series': 'estimate-band' }));
@@ -401,9 +403,9 @@ const PAGE = String.raw`<!DOCTYPE html>
     var last = p[p.length - 1];
     var lo = Infinity, hi = -Infinity;
     p.forEach(function (b) { lo = Math.min(lo, b.lo); hi = Math.max(hi, b.hi); });
-    var sc = scales(last.lastTsMs - S.windowMs, last.lastTsMs, lo / DAY_MS, hi / DAY_MS);
+    var sc = scales(last.lastTsMs - S.windowMs, last.lastTsMs, lo / DAY_MS, hi / DAY_MS, WIDE_W, WIDE_H);
     var label = 'Remaining useful life of ' + asset + ': ' + days(last.last) + ' (P10 ' + days(last.lo) + ' – P90 ' + days(last.hi) + ')' + (last.quality !== 'good' ? ', ' + last.quality : '');
-    var g = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'chart', role: 'img', 'aria-label': label });
+    var g = svg('svg', { viewBox: '0 0 ' + sc.w + ' ' + sc.h, class: 'chart wide', role: 'img', 'aria-label': label });
     frame(g, sc, function (v) { return num(v, 1) + ' d'; });
     var sx = function (b) { return sc.x(b.tsMs + s.bucketMs / 2); };
     g.appendChild(svg('path', { d: band(p, sx, function (b) { return sc.y(b.lo / DAY_MS); }, function (b) { return sc.y(b.hi / DAY_MS); }), fill: '#d6d6d6', stroke: 'none', 'data-series': 'rul-interval' }));
@@ -428,11 +430,11 @@ const PAGE = String.raw`<!DOCTYPE html>
     var x0 = Math.min.apply(null, windows.map(function (w) { return w.startMs; }).concat([windows[0].tsMs]));
     var x1 = Math.max.apply(null, windows.map(function (w) { return w.endMs; }));
     x0 = Math.floor(x0 / 3600000) * 3600000; x1 = Math.ceil(x1 / 3600000) * 3600000;
-    var rowH = 22, top = 18, h = top + windows.length * rowH + 22, w = 960, left = 10, right = 10;
+    var rowH = 24, top = 20, h = top + windows.length * rowH + 22, w = 960, left = 10, right = 10;
     var x = function (t) { return left + (t - x0) / (x1 - x0 || 1) * (w - left - right); };
     var cw = chosen.w;
     var label = 'Maintenance windows for ' + asset + ': ' + windows.length + ' ranked; ' + chosen.why + ': #' + cw.rank + ' ' + local(cw.startLocal) + ' to ' + local(cw.endLocal).slice(11) + ' ' + cw.timeZone + ', expected ' + eur(cw.expectedCostEur);
-    var g = svg('svg', { viewBox: '0 0 ' + w + ' ' + h, class: 'chart', role: 'img', 'aria-label': label });
+    var g = svg('svg', { viewBox: '0 0 ' + w + ' ' + h, class: 'chart wide', role: 'img', 'aria-label': label });
     // a tick at every local midnight of the browser (the control room's clock)
     var d = new Date(x0); d.setHours(24, 0, 0, 0);
     for (var t = d.getTime(); t < x1; t += DAY_MS) {
@@ -450,7 +452,7 @@ const PAGE = String.raw`<!DOCTYPE html>
       g.appendChild(r);
       var text = '#' + win.rank + ' ' + local(win.startLocal) + '–' + local(win.endLocal).slice(11) + ' · ' + eur(win.expectedCostEur) + (isChosen ? ' · ' + chosen.why : '');
       var tx = x(win.endMs) + 6, anchor = 'start';
-      if (tx > w - 330) { tx = x(win.startMs) - 6; anchor = 'end'; }
+      if (tx > w - 400) { tx = x(win.startMs) - 6; anchor = 'end'; }
       g.appendChild(svg('text', { x: f1(tx), y: y + rowH - 8, 'text-anchor': anchor, class: 'win', 'font-weight': isChosen ? 700 : 400 }, text));
     });
     caption(fig, 'Maintenance windows', '#' + cw.rank + ' ' + local(cw.startLocal) + ' ' + cw.timeZone);
@@ -462,10 +464,11 @@ const PAGE = String.raw`<!DOCTYPE html>
     var list = intervals.slice(-48);
     var last = list[list.length - 1];
     var max = Math.max.apply(null, list.map(function (c) { return c.costEur; }).concat([0]));
-    var sc = scales(list[0].startMs, last.endMs, 0, max);
+    // room for 12 intervals at least, so that one interval is not one wall-to-wall bar
+    var sc = scales(Math.min(list[0].startMs, last.endMs - 12 * (last.endMs - last.startMs)), last.endMs, 0, max, WIDE_W, WIDE_H);
     var per = last.costEurPerUnit !== undefined ? ', ' + eur(last.costEurPerUnit) + ' per ' + (last.unitName || 'unit') : '';
     var label = 'Energy cost per interval for ' + asset + ': last ' + mins(last.endMs - last.startMs) + ' interval to ' + hm(last.endMs) + ' ' + eur(last.costEur) + ' (' + num(last.energyKwh) + ' kWh' + per + '), ' + list.length + ' intervals shown';
-    var g = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'chart', role: 'img', 'aria-label': label });
+    var g = svg('svg', { viewBox: '0 0 ' + sc.w + ' ' + sc.h, class: 'chart wide', role: 'img', 'aria-label': label });
     frame(g, sc, eur);
     list.forEach(function (c) {
       var x0 = sc.x(c.startMs), x1 = sc.x(c.endMs);
@@ -482,10 +485,10 @@ const PAGE = String.raw`<!DOCTYPE html>
 
   function demandChart(fig, asset, d) {
     var max = Math.max(d.averageKwSoFar, d.forecastKw, d.billingPeakKw, d.thresholdKw || 0) * 1.1 || 1;
-    var w = 480, h = 110, left = 120, right = 70;
+    var w = WIDE_W, h = 110, left = 130, right = 90;
     var x = function (v) { return left + v / max * (w - left - right); };
     var label = 'Demand block ' + hm(d.blockStartMs) + '–' + hm(d.blockEndMs) + ' for ' + asset + ': average so far ' + num(d.averageKwSoFar) + ' kW, forecast ' + num(d.forecastKw) + ' kW, billing peak ' + num(d.billingPeakKw) + ' kW; ' + (d.alert ? 'ALERT: shed ' + num(d.shedKw) + ' kW' : 'no alert');
-    var g = svg('svg', { viewBox: '0 0 ' + w + ' ' + h, class: 'chart', role: 'img', 'aria-label': label });
+    var g = svg('svg', { viewBox: '0 0 ' + w + ' ' + h, class: 'chart wide', role: 'img', 'aria-label': label });
     [['average so far', d.averageKwSoFar, '#7a7a7a'], ['forecast', d.forecastKw, d.alert ? '#a4001d' : '#333']].forEach(function (row, i) {
       var y = 14 + i * 34;
       g.appendChild(svg('text', { x: left - 6, y: y + 15, 'text-anchor': 'end' }, row[0]));

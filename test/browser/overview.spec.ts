@@ -1,0 +1,192 @@
+/**
+ * The live overview with the demo running, in Debian's Chromium: the real `twinloop start`
+ * (simulator, demo flow), plus one tab deployed through Node-RED's admin API that feeds every record
+ * the demo publishes (core `mqtt in` on `<asset>/twin/#`, parsed JSON, against the embedded broker)
+ * into a twin-overview node. A supervisor logs in on /twinloop/overview; the charts must draw the
+ * demo's data: reading and estimate lines with the ±2σ band, the RUL with its P10–P90 interval, the
+ * ranked maintenance windows with the chosen one, the energy cost per interval and the demand block,
+ * and the pending maintenance proposal with a link to the approvals page. With
+ * TWINLOOP_SCREENSHOT_DIR set it saves overview.png there (the README's screenshot).
+ */
+import { expect } from 'chai';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { ensureDebianBinary } from '../support/debian.js';
+import { launchChromium } from '../support/browser.js';
+import { waitFor } from '../support/ports.js';
+import { adminToken, startTwinloop, type TwinloopProcess } from '../support/twinloop-process.js';
+
+const ASSET = 'demo/plant1/extrusion/line1/extruder';
+const SHOTS = process.env.TWINLOOP_SCREENSHOT_DIR;
+const ROOT = join(__dirname, '..', '..');
+const NODE_ID = 'overview-test';
+/** The RUL, the ranked windows and the first 15-minute energy interval come from the simulator's data within ~90 s. */
+const DATA_WAIT_MS = 150_000;
+
+/** A user directory for `twinloop start` that finds twin-overview even before package.json registers it. */
+function homeWithOverviewNode(): string {
+  const home = mkdtempSync(join(tmpdir(), 'twinloop-overview-'));
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { 'node-red': { nodes: Record<string, string> } };
+  if (!pkg['node-red'].nodes['twin-overview']) {
+    mkdirSync(join(home, 'nodes'));
+    symlinkSync(join(ROOT, 'dist', 'nodes', 'twin-overview'), join(home, 'nodes', 'twin-overview'), 'dir');
+  }
+  return home;
+}
+
+/** The extra tab: every record the demo publishes to MQTT, into a twin-overview node. */
+function overviewTab(mqttPort: number) {
+  return {
+    label: 'overview test',
+    nodes: [
+      { id: 'overview-test-mqtt', type: 'mqtt in', name: 'demo twin records', topic: `${ASSET}/twin/#`, qos: '1', datatype: 'json', broker: 'overview-test-broker', nl: false, rap: true, rh: 0, inputs: 0, x: 170, y: 80, wires: [[NODE_ID]] },
+      { id: NODE_ID, type: 'twin-overview', name: 'Demo line overview', windowMin: 60, pointsPerSeries: 240, maxSeries: 500, x: 420, y: 80, wires: [] },
+    ],
+    configs: [
+      { id: 'overview-test-broker', type: 'mqtt-broker', name: 'embedded broker', broker: '127.0.0.1', port: String(mqttPort), clientid: '', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true },
+    ],
+  };
+}
+
+interface Data {
+  node: string | null;
+  series: Array<{ kind: string; tag: string; points: unknown[] }>;
+  assets: Array<{ asset: string; windows?: unknown[]; energy?: Array<{ scope: string }>; demand?: unknown }>;
+  proposals: Array<{ kind: string; asset: string }>;
+}
+
+describe('browser: the live overview of the running demo', function () {
+  this.timeout(400_000);
+  let tl: TwinloopProcess | undefined;
+  let browser: Browser | undefined;
+  let token: string;
+  const errors: string[] = [];
+
+  /** `tok` '' = no Authorization header. */
+  const data = async (tok: string = token): Promise<{ status: number; body: Data }> => {
+    const res = await fetch(`${tl!.url}twinloop/overview/api/data?node=${NODE_ID}`, { headers: tok ? { authorization: `Bearer ${tok}` } : {} });
+    return { status: res.status, body: (res.status === 200 ? await res.json() : { error: await res.text() }) as Data };
+  };
+
+  before(async function () {
+    const chromium = ensureDebianBinary('chromium', 'chromium');
+    if (!chromium) return this.skip();
+    tl = await startTwinloop([], {}, homeWithOverviewNode());
+    token = await adminToken(tl.url, 'admin', tl.logins.admin);
+    const res = await fetch(`${tl.url}flow`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(overviewTab(tl.mqttPort)),
+    });
+    expect(res.status, `deploying the overview tab: ${await res.text()}`).to.equal(200);
+    await waitFor(async () => (await data()).body.node === NODE_ID, 30_000, 200, 'the twin-overview node to register');
+    browser = await launchChromium(chromium);
+  });
+
+  after(async function () {
+    await browser?.close();
+    if (tl) await tl.stop();
+  });
+
+  it('refuses the API without a login', async function () {
+    expect((await data('')).status).to.equal(401);
+    expect((await data('not-a-token')).status).to.equal(401);
+  });
+
+  it('draws the demo\'s readings, estimates, RUL, maintenance windows, energy cost, demand block and pending proposal', async function () {
+    // Wait in the API for everything the page must show, so that the browser checks below are about drawing.
+    const d = await waitFor(async () => {
+      const { body } = await data();
+      const a = body.assets.find((x) => x.asset === ASSET);
+      const has = (kind: string, tag?: string) => body.series.some((s) => s.kind === kind && (tag === undefined || s.tag === tag) && s.points.length >= 2);
+      return has('reading', 'zone1_temp') && has('estimate', 'zone1_temp') && has('rul') && a?.windows?.length && a.energy?.some((c) => c.scope === 'interval') && a.demand &&
+        body.proposals.some((p) => p.kind === 'maintenance' && p.asset === ASSET)
+        ? body
+        : undefined;
+    }, DATA_WAIT_MS, 1000, 'readings, estimates, RUL, windows, an energy interval, the demand block and the maintenance proposal in the overview API');
+
+    const ctx = await browser!.newContext({ viewport: { width: 1600, height: 1000 } });
+    const page: Page = await ctx.newPage();
+    page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/favicon/.test(m.text())) errors.push(`console: ${m.text()}`);
+    });
+    await page.goto(`${tl!.url}twinloop/overview?node=${NODE_ID}`);
+    const form = page.getByRole('form', { name: 'Log in' });
+    await form.getByLabel('Username').fill('supervisor');
+    await form.getByLabel('Password').fill(tl!.logins.supervisor);
+    await form.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Readings and estimates' }).waitFor();
+    await page.locator('#who').getByText('logged in as supervisor', { exact: true }).waitFor();
+
+    // A zone temperature: the reading and the Kalman estimate with its ±2σ band, as lines with many points.
+    const zone1 = page.getByRole('img', { name: /^zone1_temp over the last 60 min: / });
+    await zone1.waitFor();
+    await waitFor(async () => ((await zone1.locator('path[data-series="reading"]').getAttribute('d')) ?? '').split('L').length > 10, 60_000, 500, 'a zone1_temp line of more than 10 points');
+    const label = (await zone1.getAttribute('aria-label'))!;
+    const m = /^zone1_temp over the last 60 min: reading (\d+\.\d+) degC, estimate (\d+\.\d+) degC ± (\d+\.\d+) \(2σ\), (\d+) drift events?$/.exec(label);
+    expect(m, label).to.not.equal(null);
+    expect(Number(m![1])).to.be.within(100, 300);
+    expect(Number(m![2])).to.be.within(100, 300);
+    expect(Number(m![3])).to.be.above(0);
+    expect(Math.abs(Number(m![1]) - Number(m![2])), 'the estimate follows the reading').to.be.below(10);
+    await expectPath(zone1, 'estimate', 3);
+    await expectPath(zone1, 'estimate-band', 3);
+    expect(await zone1.locator('g[data-series="drift"]').count(), 'drift marks = drift events named').to.equal(Number(m![4]));
+    // every tag the demo publishes readings of has its chart
+    for (const tag of ['melt_pressure', 'motor_power', 'vibration']) {
+      expect(await page.getByRole('img', { name: new RegExp(`^${tag} over the last 60 min: reading \\d+\\.\\d+ \\S+`) }).count(), tag).to.equal(1);
+    }
+    // drift events the demo found are marked on the chart of their tag
+    for (const e of (d as unknown as { drift?: Array<{ tag: string }> }).drift ?? []) {
+      expect(await page.getByRole('img', { name: new RegExp(`^${e.tag} over the last`) }).locator('g[data-series="drift"]').count(), `drift on ${e.tag}`).to.be.at.least(1);
+    }
+
+    // RUL of the bearing with its P10–P90 interval.
+    const rul = page.getByRole('img', { name: new RegExp(`^Remaining useful life of ${ASSET}: `) });
+    const rl = /: (\d+\.\d) d \(P10 (\d+\.\d) d – P90 (\d+\.\d) d\)/.exec((await rul.getAttribute('aria-label'))!);
+    expect(rl, 'RUL label').to.not.equal(null);
+    const [p50, p10, p90] = [Number(rl![1]), Number(rl![2]), Number(rl![3])];
+    expect(p10).to.be.at.most(p50);
+    expect(p90).to.be.at.least(p50);
+    expect(p50).to.be.within(2, 14);
+    await expectPath(rul, 'rul-interval', 1);
+    expect(await rul.locator('path[data-series="rul"]').count()).to.equal(1);
+
+    // The ranked windows on the timeline, the chosen one highlighted (the one proposed on the approvals page).
+    const windows = page.getByRole('img', { name: new RegExp(`^Maintenance windows for ${ASSET}: `) });
+    const wl = (await windows.getAttribute('aria-label'))!;
+    expect(wl).to.match(/: \d+ ranked; (proposed|recommended): #\d+ \d{4}-\d\d-\d\d \d\d:\d\d to \d\d:\d\d Europe\/Berlin, expected €\d+\.\d\d$/);
+    const bars = await windows.locator('rect[data-rank]').count();
+    expect(bars).to.be.at.least(1);
+    expect(wl).to.include(`: ${bars} ranked;`);
+    expect(await windows.locator('rect[data-chosen="true"]').count()).to.equal(1);
+
+    // Energy cost per 15-minute interval, with cost per kg, and the demand block.
+    const energy = page.getByRole('img', { name: new RegExp(`^Energy cost per interval for ${ASSET}: `) });
+    expect(await energy.getAttribute('aria-label')).to.match(/: last 15 min interval to \d\d:\d\d €\d+\.\d\d \(\d+(\.\d+)? kWh, €\d+\.\d\d per kg\), \d+ intervals? shown$/);
+    expect(await energy.locator('rect[data-series="energy-cost"]').count()).to.be.at.least(1);
+    const demand = page.getByRole('img', { name: new RegExp(`^Demand block \\d\\d:\\d\\d–\\d\\d:\\d\\d for ${ASSET}: `) });
+    expect(await demand.getAttribute('aria-label')).to.match(/average so far \d+(\.\d+)? kW, forecast \d+(\.\d+)? kW, billing peak \d+(\.\d+)? kW; (no alert|ALERT: shed \d+(\.\d+)? kW)$/);
+
+    // The pending maintenance proposal, with the way to decide it.
+    const proposal = page.locator('#proposals li[data-kind="maintenance"]').first();
+    expect(await proposal.innerText()).to.match(/gearbox bearing replacement on demo\/plant1\/extrusion\/line1\/extruder: \d{4}-\d\d-\d\d \d\d:\d\d–\d\d:\d\d Europe\/Berlin/);
+    expect(await proposal.getByRole('link', { name: 'decide on the approvals page' }).getAttribute('href')).to.equal('/twinloop/approvals');
+
+    if (SHOTS) {
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, 'overview.png'), fullPage: true });
+    }
+    expect(errors).to.deep.equal([]);
+    await ctx.close();
+  });
+});
+
+/** A path of the chart with at least `min` line segments. */
+async function expectPath(chart: Locator, series: string, min: number): Promise<void> {
+  const d = (await chart.locator(`path[data-series="${series}"]`).getAttribute('d')) ?? '';
+  expect(d.split('L').length - 1, `${series} segments in "${d.slice(0, 80)}…"`).to.be.at.least(min);
+}
