@@ -1,5 +1,5 @@
 /**
- * Writes examples/demo/bearing-rul-model.json: the RUL model of the simulator's gearbox bearing
+ * Writes models/bearing-rul-model.json: the RUL model of the simulator's gearbox bearing
  * that the demo flow's twin-rul node loads. Fitted (rul-trend, method auto) on 40 run-to-failure
  * histories of the simulator's own model (sim-wear-history.ts: days to failure 20..40, initial
  * wear 0..0.3, hourly vibration samples, failure = the PLC's vibration trip). Deterministic: the
@@ -31,7 +31,7 @@ export function makeBearingModel(): FittedTrendModel & { asset: string; units: R
 }
 
 if (require.main === module) {
-  const out = process.argv[2] ?? join(__dirname, '..', 'examples', 'demo', 'bearing-rul-model.json');
+  const out = process.argv[2] ?? join(__dirname, '..', 'models', 'bearing-rul-model.json');
   const m = makeBearingModel();
   writeFileSync(out, JSON.stringify(m, null, 2) + '\n');
   const rmse = Object.entries(m.oofRmseMs).map(([k, v]) => `${k} ${(v / DAY).toFixed(2)} d`).join(', ');

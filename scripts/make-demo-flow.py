@@ -226,22 +226,26 @@ flow += [
     {'id': 'demo-tariff', 'type': 'twin-tariff', 'name': 'plant tariff (Berlin TOU)', 'tariff': TARIFF},
     mnode('demo-maint-comment', 'comment', 420, 40, name='Maintenance window for the bearing wear; energy cost per kg',
           info='**RUL.** `twin-rul` reads the gearbox vibration (one row a minute, latest value held) through the model '
-               '`examples/demo/bearing-rul-model.json` (`scripts/make-bearing-model.ts`: a degradation trend fitted by '
-               '`twinloop fit` on 40 run-to-failure histories of the simulator\'s bearing) and estimates the remaining '
-               'useful life with its P10–P90 interval. The demo\'s bearing starts part-worn.\n\n'
+               'named by `TWINLOOP_BEARING_MODEL` (`twinloop start` sets it to the package\'s `models/bearing-rul-model.json`, '
+               'written by `scripts/make-bearing-model.ts`: a degradation trend fitted on 40 run-to-failure histories of '
+               'the simulator\'s bearing) and estimates the remaining useful life with its P10–P90 interval. The demo\'s '
+               'bearing starts part-worn.\n\n'
                '**Window.** `twin-maintenance` ranks every 15-minute start in the next 14 days against the plant '
                'calendar (three shifts Mon–Thu, two on Friday, Saturday early shift; a Saturday maintenance slot; '
                'holidays; Europe/Berlin): job 6 h and €4 000, lost production €2 500/h, a failure €60 000 times the '
                'probability of failing first, and the job\'s energy under the tariff. It proposes the best window '
                'once, and again only when a clearly better one appears (10 % and €100 margins).\n\n'
-               '**Approve.** The proposal shows on the approvals page (`/twinloop/approvals`) beside the setpoint '
-               'proposals; a supervisor approves it with reason and password; the gate records it in the ledger and '
-               'issues a signed maintenance order (debug sidebar). Above €20 000 expected cost it needs two supervisors.\n\n'
+               '**Approve.** `twin-approval` in maintenance mode puts the proposal on the approvals page '
+               '(`/twinloop/approvals`) beside the setpoint proposals; a supervisor approves it with reason and password; '
+               'the gate records it in the ledger and issues a signed maintenance order (debug sidebar). Above €20 000 '
+               'expected cost it needs two supervisors.\n\n'
                '**Energy.** `twin-energy` turns the line\'s energy counter and its product-mass totaliser into cost '
                'per 15 minutes and per shift under the `plant tariff` (time of use, 15-minute demand charge, CO2), '
                'with energy and cost per kg, and watches the running demand block: it alerts before a new monthly '
-               'peak is set.'),
-    mnode('demo-maint-link-in', 'link in', 120, 140, [['demo-maint-vibration', 'demo-energy']], name='screened readings',
+               'peak is set.\n\n'
+               '**Publish.** `twin-mqtt-out` publishes the RUL estimates, the ranked windows (one message each), the '
+               'energy costs and the demand status under `<asset>/twin/<kind>` for the overview and other consumers.'),
+    mnode('demo-maint-link-in', 'link in', 120, 140, [['demo-maint-vibration', 'demo-energy-cost']], name='screened readings',
           links=['demo-link-out-readings']),
     mnode('demo-maint-vibration', 'switch', 300, 120, [['demo-rul']], name='vibration', property='payload.tag',
           propertyType='msg', rules=[{'t': 'eq', 'v': 'vibration', 'vt': 'str'}], checkall='true', repair=False, outputs=1),
@@ -265,7 +269,7 @@ flow += [
           console=False, tostatus=False, complete='payload', targetType='msg', statusVal='', statusType='auto'),
     mnode('demo-maint-mqtt-out', 'twin-mqtt-out', 1080, 60, [], name='publish RUL, windows, energy', broker='demo-broker',
           topicMode='uns', prefix='', kind='', topic='', qos=1, retain=False),
-    mnode('demo-energy', 'twin-energy', 500, 280, [['demo-maint-mqtt-out', 'demo-debug-energy'], ['demo-maint-mqtt-out'], []],
+    mnode('demo-energy-cost', 'twin-energy', 500, 280, [['demo-maint-mqtt-out', 'demo-debug-energy'], ['demo-maint-mqtt-out'], []],
           name='energy cost per kg', tariff='demo-tariff', mode='counter', powerTag='', counterTag='energy_kwh',
           counterModulusKwh='', reactiveTag='', unitsTag='mass_kg', unitsModulus='', unitName='kg', batchTag='',
           intervalMin=15, demandBlockMin='', alertFloorKw=0, maxGapMs=300000, demandEveryMs=60000,

@@ -128,7 +128,7 @@ export async function startCommand(argv: string[]): Promise<void> {
     env.TWINLOOP_OPCUA_ENDPOINT ??= `opc.tcp://127.0.0.1:${opcuaPort}/UA/TwinLoopSim`;
 
     // The demo's RUL model ships with the package; the flow names it through the environment.
-    env.TWINLOOP_BEARING_MODEL ??= join(PACKAGE_ROOT, 'examples', 'demo', 'bearing-rul-model.json');
+    env.TWINLOOP_BEARING_MODEL ??= join(PACKAGE_ROOT, 'models', 'bearing-rul-model.json');
 
     // The demo flow is copied once; after that the user's edits in the editor are theirs.
     const flowFile = join(home, 'flows.json');

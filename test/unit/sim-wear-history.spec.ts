@@ -1,6 +1,6 @@
 /**
  * Run-to-failure histories of the simulator's gearbox bearing (sim-wear-history.ts) and the demo's
- * bearing RUL model fitted on them (scripts/make-bearing-model.ts → examples/demo/bearing-rul-model.json).
+ * bearing RUL model fitted on them (scripts/make-bearing-model.ts → models/bearing-rul-model.json).
  */
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ const DAY = 86_400_000;
 const HOUR = 3_600_000;
 /** wear at which the true vibration at nominal speed reaches the trip: 0.3 + 1.2 + 10.5 w³ */
 const TRIP_WEAR = Math.cbrt((PLANT.tripVibrationMmS - 0.3 - 1.2) / 10.5);
-const MODEL_FILE = join(__dirname, '..', '..', 'examples', 'demo', 'bearing-rul-model.json');
+const MODEL_FILE = join(__dirname, '..', '..', 'models', 'bearing-rul-model.json');
 
 describe('maintenance: simulated bearing run-to-failure histories', function () {
   it('ends each unit at the vibration trip, at the time the wear rate gives', function () {
@@ -57,7 +57,7 @@ describe('maintenance: simulated bearing run-to-failure histories', function () 
     expect(code(() => simWearHistories({ units: 1, sampleIntervalMs: 90_000 }))).to.equal('BAD_CONFIG');
   });
 
-  describe('the demo bearing model (examples/demo/bearing-rul-model.json)', function () {
+  describe('the demo bearing model (models/bearing-rul-model.json)', function () {
     const model = trendModelFromJson(JSON.parse(readFileSync(MODEL_FILE, 'utf8')));
 
     it("is for the demo flow's extruder vibration readings", function () {
