@@ -84,10 +84,10 @@ describe('twin-overview (node)', function () {
       'reading record: tsMs must be epoch milliseconds',
     ]);
     expect(rig.statuses.some((s) => s.fill === 'red' && s.text === 'bad payload')).to.equal(true);
-    const d = await waitFor(async () => {
+    const d = (await waitFor(async () => {
       const x = await data();
       return x.series[0]?.points[0]?.n === 2 ? x : undefined;
-    }, 5000, 20, 'both good readings in the store');
+    }, 5000, 20, 'both good readings in the store'))!;
     expect(d.series).to.have.length(1);
     expect(d.series[0]).to.include({ kind: 'reading', asset: A, tag: 'zone1_temp', unit: 'degC' });
     expect(d.series[0].points[0]).to.include({ min: 200, max: 201, last: 201 });
@@ -108,10 +108,10 @@ describe('twin-overview (node)', function () {
     send(maintenanceWindow(T0 + 48 * 3_600_000, undefined, { tsMs: T0, rank: 1 }));
     send({ asset: A, tsMs: T0 + 900_000, scope: 'interval', startMs: T0, endMs: T0 + 900_000, energyKwh: 12, costEur: 2.4, energyKwhByPeriod: { peak: 12 }, co2Kg: 4.6, gapMs: 0, quality: 'good' });
     send({ asset: A, tsMs: T0 + 60_000, blockStartMs: T0, blockEndMs: T0 + 900_000, averageKwSoFar: 40, forecastKw: 48, billingPeakKw: 45, alert: true, shedKw: 3, quality: 'good' });
-    const d = await waitFor(async () => {
+    const d = (await waitFor(async () => {
       const x = await data();
       return x.assets[0]?.demand ? x : undefined;
-    }, 5000, 20, 'every record in the store');
+    }, 5000, 20, 'every record in the store'))!;
     expect(d).to.include({ node: 'o', full: true, windowMs: 600_000 });
     expect(d.nodes).to.deep.equal([{ id: 'o', name: 'line overview' }]);
     const reads = d.series.find((s) => s.kind === 'reading')!;
@@ -127,10 +127,10 @@ describe('twin-overview (node)', function () {
 
     // a poll with the cursor: only the bucket that changed
     send(reading('zone1_temp', 205, T0 + 119 * 5000 + 1000));
-    const next = await waitFor(async () => {
+    const next = (await waitFor(async () => {
       const x = await data(`?node=o&epoch=${d.epoch}&since=${d.rev}`);
       return x.rev > d.rev ? x : undefined;
-    }, 5000, 20, 'the change');
+    }, 5000, 20, 'the change'))!;
     expect(next.full).to.equal(false);
     expect(next.series.map((s) => [s.kind, s.points.length])).to.deep.equal([['reading', 1]]);
     expect(next.series[0].points[0]).to.include({ max: 205, last: 205 });
@@ -154,10 +154,10 @@ describe('twin-overview (node)', function () {
     expect(rig.errors).to.deep.equal([]);
     const p = maintenanceProposal('m1');
     helper.getNode('g').receive({ payload: p } as never);
-    const d = await waitFor(async () => {
+    const d = (await waitFor(async () => {
       const x = await data();
       return x.proposals.length ? x : undefined;
-    }, 10_000, 50, 'the pending proposal');
+    }, 10_000, 50, 'the pending proposal'))!;
     expect(d.proposals).to.deep.equal([{
       kind: 'maintenance', id: 'm1', gateName: 'extruder maintenance', asset: A, job: p.job,
       window: { startMs: p.window.startMs, endMs: p.window.endMs, startLocal: p.window.startLocal, endLocal: p.window.endLocal, timeZone: p.window.timeZone, expectedCostEur: p.window.expectedCostEur },
