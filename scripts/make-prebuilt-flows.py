@@ -75,8 +75,8 @@ class Flow:
         self.add('screen', 'twin-screen', x, y, wires, **settings(s, name='screen readings'))
     def historian(self, key, x, y, measurement='', title='historian'):
         self.add(key, 'twin-historian', x, y, [], name=title, influx=INFLUX['id'], measurement=measurement)
-    def debug(self, key, x, y, title, active=True, complete='payload'):
-        self.add(key, 'debug', x, y, None, name=title, active=active, tosidebar=True, console=False, tostatus=False,
+    def debug(self, key, x, y, title, complete='payload'):
+        self.add(key, 'debug', x, y, None, name=title, active=True, tosidebar=True, console=False, tostatus=False,
                  complete=complete, targetType='msg', statusVal='', statusType='auto')
     def errors(self, y):
         self.add('catch', 'catch', 160, y, [['debug-errors']], name='bad input anywhere', scope=None, uncaught=False)
@@ -85,7 +85,7 @@ class Flow:
         # A gate's state event carries the fsync'ed LedgerRecord (asset, tsMs, type, data): store that.
         self.add('gate-records', 'change', x, y, wires, name='ledger record',
                  rules=[{'t': 'set', 'p': 'payload', 'pt': 'msg', 'to': 'payload.record', 'tot': 'msg'}],
-                 action='', property='', from_='', to='', reg=False)
+                 action='', property='', to='', reg=False, **{'from': ''})
 
 HISTORIAN_INFO = ('Everything goes to InfluxDB (`INFLUX_URL`, database `INFLUX_DB`) tagged with `SITE` and `LINE`, '
                   'through a disk buffer: nothing is lost while the database is away or Node-RED restarts.')
@@ -229,12 +229,6 @@ me.debug('debug-orders', 1400, 140, 'maintenance orders')
 me.errors(400)
 
 # ---- write, and check consistency ----
-def fix_change(nodes):
-    for n in nodes:  # `from` is a Python keyword
-        if 'from_' in n:
-            n['from'] = n.pop('from_')
-    return nodes
-
 REF = re.compile(r'^\$\{(\w+)\}$')
 def refs(v, out):
     if isinstance(v, str):
@@ -249,7 +243,7 @@ def refs(v, out):
 env_example = open(os.path.join(ROOT, 'flows', 'site.example.env')).read()
 example_names = set(re.findall(r'^(?:#\s*)?([A-Z_][A-Z0-9_]*)=', env_example, re.M))
 for name, flow in [('line-monitoring', lm), ('closed-loop-setpoint', cl), ('maintenance-energy', me)]:
-    nodes = fix_change(flow.nodes)
+    nodes = flow.nodes
     ids = [n['id'] for n in nodes]
     assert len(ids) == len(set(ids)), f'{name}: duplicate ids'
     for n in nodes:

@@ -8,7 +8,7 @@
  */
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfluxDB } from 'influx';
@@ -80,7 +80,7 @@ describe('prebuilt flows (integration: deployed with twinloop deploy to a runnin
       `MQTT_URL=${broker.url}`, 'MQTT_CLIENT_ID=twinloop-plant7-line2', 'MQTT_USER=twinloop-line2',
       `INFLUX_URL=${influxd.url}`, 'INFLUX_DB=line2', 'INFLUX_USER=twinloop', `INFLUX_PASSWORD='${INFLUX_PASSWORD}'`,
       'ZONE3_SP_MIN=205', 'ZONE3_SP_MAX=225', 'ZONE2_SP_MIN=195', 'ZONE2_SP_MAX=215',
-      `RUL_MODEL=${join(ROOT, 'examples', 'demo', 'bearing-rul-model.json')}`,
+      `RUL_MODEL=${join(ROOT, 'models', 'bearing-rul-model.json')}`,
     ].join('\n') + '\n');
 
     unsClient = await mqtt.connectAsync(broker.url, { username: 'twinloop-line2', password: MQTT_PASSWORD, protocolVersion: 4 });
@@ -100,6 +100,7 @@ describe('prebuilt flows (integration: deployed with twinloop deploy to a runnin
     await plant?.stop();
     await broker?.stop();
     await influxd?.stop();
+    for (const d of [dir, tl?.home, influxd?.dir]) if (d) rmSync(d, { recursive: true, force: true });
   });
 
   const flowFile = (name: string) => join(ROOT, 'flows', `${name}.json`);
@@ -160,6 +161,20 @@ describe('prebuilt flows (integration: deployed with twinloop deploy to a runnin
     }
   }
 
+  type SetpointView = { gateId: string; state: string; proposal: { asset: string; tag: string; proposedValue: number; currentValue: number } };
+  type MaintenanceView = { gateId: string; state: string; proposal: { asset: string; job: string; window: { startMs: number } } };
+  /** The first proposal of a kind for the line's asset on the approvals page, as a supervisor sees it. */
+  async function pendingOnPage<V extends { proposal: { asset: string } }>(kind: 'setpoint' | 'maintenance'): Promise<V> {
+    const token = await adminToken(tl.url, 'supervisor', tl.logins.supervisor);
+    const found = await waitFor(async () => {
+      const res = await fetch(new URL('twinloop/approvals/api/proposals', tl.url), { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).to.equal(200);
+      const body = (await res.json()) as { proposals: Array<V & { kind: string }> };
+      return body.proposals.find((p) => p.kind === kind && p.proposal.asset === ASSET);
+    }, 90_000, 500, `a ${kind} proposal for the line on the approvals page`);
+    return found!;
+  }
+
   it('line monitoring: screened readings and zone temperature estimates in InfluxDB and on the UNS', async function () {
     await waitFor(async () => (await count('reading', 'melt_pressure')) >= 20 && (await count('estimate', 'zone3_temp')) >= 20, 60_000, 500, 'readings and estimates in InfluxDB');
     const [estimate] = await db.query<{ value: number; variance: number; quality: string }>(`SELECT * FROM estimate WHERE asset = '${ASSET}' AND "tag" = 'zone3_temp' ORDER BY time DESC LIMIT 1`);
@@ -171,14 +186,7 @@ describe('prebuilt flows (integration: deployed with twinloop deploy to a runnin
   });
 
   it('closed loop: a proposal reaches the approvals page, and nothing is written to the simulator without approval', async function () {
-    const token = await adminToken(tl.url, 'supervisor', tl.logins.supervisor);
-    type View = { gateId: string; kind: string; state: string; proposal: { asset: string; tag: string; proposedValue: number; currentValue: number } };
-    const view = (await waitFor(async () => {
-      const res = await fetch(new URL('twinloop/approvals/api/proposals', tl.url), { headers: { authorization: `Bearer ${token}` } });
-      expect(res.status).to.equal(200);
-      const body = (await res.json()) as { proposals: View[] };
-      return body.proposals.find((p) => p.kind === 'setpoint' && p.proposal.asset === ASSET);
-    }, 90_000, 500, 'a setpoint proposal for the line on the approvals page'))!;
+    const view = await pendingOnPage<SetpointView>('setpoint');
     expect(view.state).to.equal('pending');
     expect(view.gateId).to.match(/^tl-loop-approval-zone[23]_sp$/);
     expect(view.proposal.proposedValue).to.not.equal(view.proposal.currentValue);
@@ -200,7 +208,11 @@ describe('prebuilt flows (integration: deployed with twinloop deploy to a runnin
     const [cost] = await db.query<{ energyKwh: number; costEur: number }>(`SELECT * FROM energy WHERE asset = '${ASSET}' ORDER BY time DESC LIMIT 1`);
     expect(cost.energyKwh).to.be.greaterThan(0);
     expect(cost.costEur).to.be.greaterThan(0);
-    expect(uns.has(`${ASSET}/twin/rul`) || [...uns.keys()].some((t) => t.startsWith(`${ASSET}/twin/rul`))).to.equal(true);
+    expect([...uns.keys()].filter((t) => t.startsWith(`${ASSET}/twin/rul`))).to.not.be.empty;
+    const maintenance = await pendingOnPage<MaintenanceView>('maintenance');
+    expect(maintenance.gateId).to.equal('tl-maint-approval');
+    expect(maintenance.state).to.equal('pending');
+    expect(maintenance.proposal.job).to.equal('gearbox bearing replacement');
   });
 
   it('flows.json holds no secret value; the credentials file holds them only encrypted', function () {
