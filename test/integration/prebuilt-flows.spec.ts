@@ -215,6 +215,14 @@ describe('prebuilt flows (integration: deployed with twinloop deploy to a runnin
     expect(maintenance.proposal.job).to.equal('gearbox bearing replacement');
   });
 
+  it('a redeploy replaces the flow\'s nodes in place', async function () {
+    const ids = (JSON.parse(flowsOnDisk()) as Array<{ id: string }>).map((n) => n.id).sort();
+    const token = await adminToken(tl.url, 'admin', ADMIN_PASSWORD);
+    const r = await deploy([flowFile('line-monitoring'), '--env', join(dir, 'site.env'), '--url', tl.url, '--token', token], { MQTT_PASSWORD });
+    expect(r.code, r.err).to.equal(0);
+    expect((JSON.parse(flowsOnDisk()) as Array<{ id: string }>).map((n) => n.id).sort()).to.deep.equal(ids);
+  });
+
   it('flows.json holds no secret value; the credentials file holds them only encrypted', function () {
     const flows = flowsOnDisk();
     const creds = readFileSync(join(tl.home, 'flows_cred.json'), 'utf8');
