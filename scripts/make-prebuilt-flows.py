@@ -133,11 +133,9 @@ cl = Flow('tl-loop', 'TwinLoop closed-loop setpoint', (
 cl.config(OPCUA, INFLUX, LEDGER)
 def envelope(sp):
     up = sp.upper()
-    return {'id': cl.id(f'envelope-{sp}'), 'type': 'twin-envelope', 'name': f'{sp} envelope', 'asset': ASSET, 'tag': sp,
-            'unit': 'degC', 'lowLimit': f'${{{up}_MIN}}', 'highLimit': f'${{{up}_MAX}}', 'maxStep': '2',
-            'rateUpPerMin': '6', 'rateDownPerMin': '6', 'minDwellMs': '20000',
-            'interlocks': [{'tag': 'mode', 'op': '==', 'value': 1}, {'tag': 'alarm', 'op': '==', 'value': 0}],
-            'inputTags': 'quality_index, melt_temp', 'maxInputAgeMs': '15000', 'minQuality': 'good', 'ramp': True}
+    demo = demo_node('twin-envelope', f'{sp} envelope')
+    return {'id': cl.id(f'envelope-{sp}'), 'type': 'twin-envelope',
+            **settings(demo, asset=ASSET, lowLimit=f'${{{up}_MIN}}', highLimit=f'${{{up}_MAX}}')}
 cl.config(envelope('zone3_sp'), envelope('zone2_sp'))
 energy_fn = demo_node('function', 'energy per kg')
 cl.comment('comment', 420, 40, 'Propose, approve, write: setpoints under supervision', (
@@ -166,12 +164,11 @@ for i, sp in enumerate(SP):
     cl.add(f'propose-{sp}', 'twin-propose', 640, y, [[f'approval-{sp}']],
            **settings(proposer, asset=ASSET, inputTags=other))
     cl.add(f'approval-{sp}', 'twin-approval', 880, y, [[f'write-{sp}'], ['gate-records', 'debug-gate']],
-           name=f'approve {sp}', mode='setpoint', envelope=cl.id(f'envelope-{sp}'), asset='', twoPersonAboveEur='',
-           ledger=LEDGER['id'], twoPersonAboveStep='5', autoApproval=False, autoApprovalMaxStep='', commandTtlMs=60000,
-           kpiTag='energy_per_kg')
+           **settings(demo_node('twin-approval', f'approve {sp}'), mode='setpoint', asset='', twoPersonAboveEur='',
+                      envelope=cl.id(f'envelope-{sp}'), ledger=LEDGER['id']))
     cl.add(f'write-{sp}', 'twin-opcua-write', 1130, y, [[f'approval-{sp}', 'historian-write'], ['debug-alarms']],
-           name=f'write {sp}', endpoint=OPCUA['id'], nodeId=f'ns=1;s=extruder.{sp}', asset=ASSET, tag=sp,
-           envelope=cl.id(f'envelope-{sp}'), ledger=LEDGER['id'], readBackTimeoutMs=3000, readBackTolerance='')
+           **settings(demo_node('twin-opcua-write', f'write {sp}'), endpoint=OPCUA['id'], asset=ASSET,
+                      envelope=cl.id(f'envelope-{sp}'), ledger=LEDGER['id']))
 cl.ledger_records(1130, 340, [['historian-gate']])
 cl.historian('historian', 640, 340, title='historian (readings, energy per kg)')
 cl.historian('historian-gate', 1380, 340, measurement='approval', title='historian (gate events)')
