@@ -80,7 +80,7 @@ describe('examples: every Import-menu flow loads in a real Node-RED', function (
     process.env.TWINLOOP_MQTT_URL = `mqtt://127.0.0.1:${nobody}`;
     process.env.TWINLOOP_OPCUA_ENDPOINT = `opc.tcp://127.0.0.1:${nobody}/UA/TwinLoopSim`;
     process.env.TWINLOOP_SIGNING_KEY = 'examples-test-signing-key-0123456789';
-    process.env.TWINLOOP_BEARING_MODEL = join(ROOT, 'examples', 'demo', 'bearing-rul-model.json');
+    process.env.TWINLOOP_BEARING_MODEL = join(ROOT, 'models', 'bearing-rul-model.json');
   });
   after(function () {
     process.env = savedEnv;
@@ -121,4 +121,119 @@ describe('examples: every Import-menu flow loads in a real Node-RED', function (
       expect(problems).to.deep.equal([]);
     });
   }
+});
+
+describe('examples: the self-contained examples do what their comments say', function () {
+  this.timeout(120_000);
+  let recorder: Recorder;
+  const flowOf = (file: string) => examples.find((e) => e.file === file)!.flow;
+
+  async function start(file: string): Promise<void> {
+    const userDir = tempUserDir('nr-examples-run-');
+    mkdirSync(join(userDir, 'node_modules', '@twinloop'), { recursive: true });
+    symlinkSync(ROOT, join(userDir, 'node_modules', '@twinloop', 'node-red-twin'), 'dir');
+    helper.settings({ userDir });
+    await new Promise<void>((r) => helper.startServer(() => r()));
+    recorder = recordNodeCalls();
+    registeredThisLoad.clear();
+    await helper.load(nodes as never, flowOf(file) as never);
+  }
+  afterEach(async function () {
+    await helper.unload();
+    recorder?.restore();
+    await new Promise<void>((r) => helper.stopServer(() => r()));
+  });
+  /** What reaches a debug node (its input), from now on. */
+  function collect(id: string): Msg[] {
+    const got: Msg[] = [];
+    (helper.getNode(id) as unknown as NodeLike).on('input', (m: never) => got.push(m));
+    return got;
+  }
+  const click = (id: string) => (helper.getNode(id) as unknown as NodeLike).receive({});
+
+  const payloads = (msgs: Msg[]) => msgs.map((m) => m.payload as Record<string, unknown>);
+
+  it('analytics: normal data raises nothing, a drifting sensor is a sensor fault, a colder feed a process change', async function () {
+    await start('examples/analytics/estimate-and-drift.json');
+    const events = collect('an-debug-drift');
+    const estimates = collect('an-thin'); // every estimate; the sidebar gets one a minute
+    for (const button of ['an-normal', 'an-sensor', 'an-feed']) {
+      const before = estimates.length;
+      click(button);
+      await waitUntil(() => estimates.length === before + 2 * 2400, 60_000, 50, `the estimates of ${button} (40 min of 2 zones)`);
+    }
+    const run = (n: number) => payloads(events).filter((p) => String(p.asset).endsWith(`/run${n}`));
+    expect(run(1), 'normal').to.deep.equal([]);
+    expect(run(2).length, 'sensor drift').to.be.greaterThan(0);
+    for (const e of run(2)) expect([e.tag, e.kind, e.faultType, e.direction]).to.deep.equal(['zone1_temp', 'sensor-fault', 'drift', 'up']);
+    expect(new Set(run(3).map((e) => e.tag)), 'feed change').to.deep.equal(new Set(['zone1_temp', 'zone2_temp']));
+    for (const e of run(3)) expect([e.kind, e.direction]).to.deep.equal(['process-change', 'down']);
+    const normal = payloads(estimates).filter((p) => String(p.asset).endsWith('/run1'));
+    expect(normal.length).to.equal(2 * 2400);
+    // the model is right, so only the NIS check's 1 % false alarms (and the windows they sit in) are uncertain
+    expect(normal.filter((e) => e.quality !== 'good').length).to.be.below(0.01 * normal.length);
+    // once the filter has settled (the first estimates carry its initial variance)
+    for (const e of normal.slice(-10)) expect(e.variance as number, 'tighter than one reading (0.3 °C noise)').to.be.below(0.09);
+  });
+
+  it('maintenance: the simulated bearing (12 days left) gets a RUL with its interval and ranked windows', async function () {
+    await start('examples/maintenance/rul-to-window.json');
+    const rul = collect('maint-debug-rul');
+    const windows = collect('maint-debug-windows');
+    const proposals = collect('maint-debug-proposal');
+    click('maint-inject');
+    await waitUntil(() => rul.length >= 73 && windows.length >= 73, 60_000, 50, 'a RUL and windows for each of the 73 hourly rows');
+    const last = payloads(rul).at(-1)!;
+    const day = 86_400_000;
+    expect(last.quality).to.equal('good');
+    expect(last.rulMs as number).to.be.within(9 * day, 13 * day);
+    expect(last.rulP10Ms as number).to.be.at.most(last.rulMs as number);
+    expect(last.rulP90Ms as number).to.be.at.least(last.rulMs as number);
+    const ranked = windows.at(-1)!.payload as Array<Record<string, number>>;
+    expect(ranked.length).to.be.greaterThan(0);
+    expect(ranked.map((w) => w.rank)).to.deep.equal(ranked.map((_, k) => k + 1));
+    for (let k = 1; k < ranked.length; k++) expect(ranked[k].expectedCostEur).to.be.at.least(ranked[k - 1].expectedCostEur);
+    expect(payloads(proposals).length).to.be.greaterThan(0);
+    expect(payloads(proposals)[0].kind).to.equal('maintenance');
+  });
+
+  it('energy: three whole shifts costed per kg under the tariff', async function () {
+    await start('examples/energy/energy-cost.json');
+    const shifts = collect('energy-debug-shifts');
+    click('energy-inject');
+    await waitUntil(() => shifts.length >= 3, 60_000, 50, 'three shift records');
+    const [early, late, night] = payloads(shifts);
+    expect([early.label, late.label, night.label]).to.deep.equal(['early', 'late', 'night']);
+    for (const [s, kg] of [[early, 3200], [late, 3200], [night, 2800]] as const) {
+      expect([s.quality, s.gapMs]).to.deep.equal(['good', 0]);
+      expect(s.units as number).to.be.closeTo(kg, 10);
+      // every kWh is priced between the tariff's cheapest (0.16) and dearest (0.28) EUR/kWh
+      expect((s.costEur as number) / (s.energyKwh as number)).to.be.within(0.16, 0.28);
+      expect(s.costEurPerUnit as number).to.be.closeTo((s.costEur as number) / (s.units as number), 0.001);
+    }
+    const peakKwh = (s: Record<string, unknown>) => Object.entries(s.energyKwhByPeriod as Record<string, number>).filter(([p]) => p.startsWith('peak')).reduce((a, [, v]) => a + v, 0);
+    expect(peakKwh(night), 'no peak prices at night').to.equal(0);
+    if (peakKwh(early) > 0) expect(early.costEurPerUnit as number, 'a weekday: the early shift pays peak prices').to.be.above(night.costEurPerUnit as number);
+  });
+
+  it('historian: the 60 readings are durable in the disk buffer while InfluxDB is away', async function () {
+    await start('examples/historian/write-and-query.json');
+    const durable = collect('hist-debug-durable');
+    click('hist-inject-write');
+    await waitUntil(() => durable.length > 0, 30_000, 50, 'the Complete node');
+    expect((durable[0].payload as unknown[]).length).to.equal(60);
+  });
+
+  it('tariff update: next year\'s prices are put in force, overlapping periods refused', async function () {
+    await start('examples/energy/tariff-update.json');
+    const inForce = collect('tu-debug');
+    const refused = collect('tu-debug-err');
+    click('tu-inject-next');
+    await waitUntil(() => inForce.length > 0, 10_000, 20, 'the tariff in force');
+    expect((inForce[0].payload as { version?: unknown }).version).to.be.a('string');
+    click('tu-inject-bad');
+    await waitUntil(() => refused.length > 0, 10_000, 20, 'the refusal');
+    expect(refused[0].error?.message).to.match(/overlap/i);
+    expect(inForce.length).to.equal(1);
+  });
 });
