@@ -118,7 +118,7 @@ const PAGE = String.raw`<!DOCTYPE html>
   var W = 480, H = 170, WIDE_W = 960, WIDE_H = 220, PL = 46, PR = 8, PT = 8, PB = 20;
 
   var S = { token: null, adminAuth: false, loginType: null, timer: null, node: new URLSearchParams(location.search).get('node') || '',
-            epoch: '', rev: 0, windowMs: 3600000, series: {}, drift: [], assets: {}, proposals: [], nowMs: 0 };
+            epoch: '', rev: 0, windowMs: 3600000, series: {}, drift: [], assets: {}, proposals: [], proposalsJson: '', nowMs: 0 };
   function $(id) { return document.getElementById(id); }
   $('approvals-link').setAttribute('href', ROOT + 'twinloop/approvals');
 
@@ -237,6 +237,9 @@ const PAGE = String.raw`<!DOCTYPE html>
     S.nowMs = d.nowMs;
     $('who').textContent = d.username ? 'logged in as ' + d.username : (S.adminAuth ? '' : 'no login configured');
     renderPicker(d.nodes, d.node);
+    var proposals = JSON.stringify(d.proposals || []);
+    var proposalsChanged = proposals !== S.proposalsJson;
+    S.proposalsJson = proposals;
     S.proposals = d.proposals || [];
     if (!d.node) { notice('No twin-overview node is deployed: wire one into a flow.', false); reset(); render({}); return; }
     if (d.full || d.epoch !== S.epoch) reset();
@@ -257,6 +260,8 @@ const PAGE = String.raw`<!DOCTYPE html>
       if (a.demand) cur.demand = a.demand;
       dirty[a.asset] = true;
     });
+    // the highlighted window follows the proposal on the approvals page
+    if (proposalsChanged) for (var asset in S.assets) dirty[asset] = true;
     render(dirty);
   }
   function reset() { S.series = {}; S.drift = []; S.assets = {}; S.rev = 0; $('trends').textContent = ''; $('maint').textContent = ''; $('energy').textContent = ''; }
@@ -376,6 +381,8 @@ const PAGE = String.raw`<!DOCTYPE html>
     if (rp.length) g.appendChild(svg('path', { d: band(rp, sx, function (p) { return sc.y(p.min); }, function (p) { return sc.y(p.max); }), fill: '#d6d6d6', stroke: 'none', 'data-series': 'reading-range' }));
     if (rp.length) g.appendChild(svg('path', { d: line(rp, sx, function (p) { return sc.y(p.last); }), fill: 'none', stroke: '#333', 'stroke-width': 1.5, 'data-series': 'reading' }));
     if (ep.length) g.appendChild(svg('path', { d: line(ep, sx, function (p) { return sc.y(p.last); }), fill: 'none', stroke: '#2a5db0', 'stroke-width': 1.5, 'stroke-dasharray': '5 3', 'data-series': 'estimate' }));
+    // a series of one bucket so far (a setpoint that has not moved): a dot, not an invisible line
+    if (rp.length === 1) g.appendChild(svg('circle', { cx: f1(sx(rp[0])), cy: f1(sc.y(rp[0].last)), r: 3, fill: '#333' }));
     // readings of lower quality: a mark under the bucket
     rp.forEach(function (p) {
       if (p.quality === 'good') return;
