@@ -52,16 +52,20 @@ const examples = jsonFiles(join(ROOT, 'examples'))
   .filter((e): e is { file: string; flow: FlowNode[] } => Array.isArray(e.flow));
 
 // node-red-node-test-helper 0.3.6 registers its own copies of catch, status and complete once per NODE
-// of that type in the flow, so a flow with two catch nodes fails ("catch already registered"): let each
-// register once per load, and leave those three to the helper.
+// of that type in the flow, so a flow with two catch nodes fails ("catch already registered"). Around
+// this spec's loads each registers once per load (and those three are left to the helper).
 const preloaded = (helper as unknown as { _nodeModules: Record<string, (red: unknown) => unknown> })._nodeModules;
-const registeredThisLoad = new Set<string>();
-for (const [type, register] of Object.entries(preloaded)) {
-  preloaded[type] = (red) => {
-    if (registeredThisLoad.has(type)) return undefined;
-    registeredThisLoad.add(type);
-    return register(red);
-  };
+function registerPreloadedOnce(): () => void {
+  const originals = { ...preloaded };
+  const done = new Set<string>();
+  for (const [type, register] of Object.entries(originals)) {
+    preloaded[type] = (red) => {
+      if (done.has(type)) return undefined;
+      done.add(type);
+      return register(red);
+    };
+  }
+  return () => Object.assign(preloaded, originals);
 }
 
 const core = coreModules();
@@ -70,10 +74,10 @@ const coreFiles = new Set(coreTypes.filter((t) => !(t in preloaded)).map((t) => 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const nodes = [...twinTypes.map(nodeModule), ...[...coreFiles].map((p) => require(p))];
 
-describe('examples: every Import-menu flow loads in a real Node-RED', function () {
-  this.timeout(60_000);
+describe('examples (Import menu) in a real Node-RED', function () {
   const savedEnv = { ...process.env };
   let recorder: Recorder;
+  let restorePreload: (() => void) | undefined;
 
   before(async function () {
     const nobody = await freePort();
@@ -93,147 +97,136 @@ describe('examples: every Import-menu flow loads in a real Node-RED', function (
     helper.settings({ userDir });
     await new Promise<void>((r) => helper.startServer(() => r()));
     recorder = recordNodeCalls();
-    registeredThisLoad.clear();
+    restorePreload = registerPreloadedOnce();
     await helper.load(nodes as never, flow as never);
   }
   afterEach(async function () {
     await helper.unload();
+    restorePreload?.();
     recorder?.restore();
     await new Promise<void>((r) => helper.stopServer(() => r()));
   });
 
-  it('covers every example and knows every node type they use', function () {
-    expect(examples.length).to.be.greaterThan(5);
-    expect(coreTypes.filter((t) => !core.has(t) && !(t in preloaded)), 'types that are neither TwinLoop nor core nodes').to.deep.equal([]);
-  });
+  describe('every flow loads', function () {
+    this.timeout(60_000);
 
-  for (const { file, flow } of examples) {
-    it(`${file}: every node starts, none reports an error or a red status`, async function () {
-      await start(flow);
-      const missing = flow.filter((n) => n.type !== 'tab' && !helper.getNode(n.id)).map((n) => `${n.id} (${n.type})`);
-      expect(missing, 'nodes that did not start').to.deep.equal([]);
-      // constructors validate their config synchronously; give async starts (files, sessions) a moment too
-      await new Promise((r) => setTimeout(r, 500));
-      const problems = flow.flatMap((n) => [
-        ...recorder.errors(n.id).map((e) => `${n.id} (${n.type}) error: ${e.message}`),
-        ...recorder.statuses(n.id).filter((s) => s.fill === 'red' && !CONNECTION_FAILED.test(s.text ?? '')).map((s) => `${n.id} (${n.type}) red: ${s.text}`),
-      ]);
-      expect(problems).to.deep.equal([]);
+    it('covers every example and knows every node type they use', function () {
+      expect(examples.length).to.be.greaterThan(5);
+      expect(coreTypes.filter((t) => !core.has(t) && !(t in preloaded)), 'types that are neither TwinLoop nor core nodes').to.deep.equal([]);
     });
-  }
-});
 
-describe('examples: the self-contained examples do what their comments say', function () {
-  this.timeout(120_000);
-  let recorder: Recorder;
-  const flowOf = (file: string) => examples.find((e) => e.file === file)!.flow;
-
-  async function start(file: string): Promise<void> {
-    const userDir = tempUserDir('nr-examples-run-');
-    mkdirSync(join(userDir, 'node_modules', '@twinloop'), { recursive: true });
-    symlinkSync(ROOT, join(userDir, 'node_modules', '@twinloop', 'node-red-twin'), 'dir');
-    helper.settings({ userDir });
-    await new Promise<void>((r) => helper.startServer(() => r()));
-    recorder = recordNodeCalls();
-    registeredThisLoad.clear();
-    await helper.load(nodes as never, flowOf(file) as never);
-  }
-  afterEach(async function () {
-    await helper.unload();
-    recorder?.restore();
-    await new Promise<void>((r) => helper.stopServer(() => r()));
-  });
-  /** What reaches a debug node (its input), from now on. */
-  function collect(id: string): Msg[] {
-    const got: Msg[] = [];
-    (helper.getNode(id) as unknown as NodeLike).on('input', (m: never) => got.push(m));
-    return got;
-  }
-  const click = (id: string) => (helper.getNode(id) as unknown as NodeLike).receive({});
-
-  const payloads = (msgs: Msg[]) => msgs.map((m) => m.payload as Record<string, unknown>);
-
-  it('analytics: normal data raises nothing, a drifting sensor is a sensor fault, a colder feed a process change', async function () {
-    await start('examples/analytics/estimate-and-drift.json');
-    const events = collect('an-debug-drift');
-    const estimates = collect('an-thin'); // every estimate; the sidebar gets one a minute
-    for (const button of ['an-normal', 'an-sensor', 'an-feed']) {
-      const before = estimates.length;
-      click(button);
-      await waitUntil(() => estimates.length === before + 2 * 2400, 60_000, 50, `the estimates of ${button} (40 min of 2 zones)`);
+    for (const { file, flow } of examples) {
+      it(`${file}: every node starts, none reports an error or a red status`, async function () {
+        await start(flow);
+        const missing = flow.filter((n) => n.type !== 'tab' && !helper.getNode(n.id)).map((n) => `${n.id} (${n.type})`);
+        expect(missing, 'nodes that did not start').to.deep.equal([]);
+        // constructors validate their config synchronously; give async starts (files, sessions) a moment too
+        await new Promise((r) => setTimeout(r, 500));
+        const problems = flow.flatMap((n) => [
+          ...recorder.errors(n.id).map((e) => `${n.id} (${n.type}) error: ${e.message}`),
+          ...recorder.statuses(n.id).filter((s) => s.fill === 'red' && !CONNECTION_FAILED.test(s.text ?? '')).map((s) => `${n.id} (${n.type}) red: ${s.text}`),
+        ]);
+        expect(problems).to.deep.equal([]);
+      });
     }
-    const run = (n: number) => payloads(events).filter((p) => String(p.asset).endsWith(`/run${n}`));
-    expect(run(1), 'normal').to.deep.equal([]);
-    expect(run(2).length, 'sensor drift').to.be.greaterThan(0);
-    for (const e of run(2)) expect([e.tag, e.kind, e.faultType, e.direction]).to.deep.equal(['zone1_temp', 'sensor-fault', 'drift', 'up']);
-    expect(new Set(run(3).map((e) => e.tag)), 'feed change').to.deep.equal(new Set(['zone1_temp', 'zone2_temp']));
-    for (const e of run(3)) expect([e.kind, e.direction]).to.deep.equal(['process-change', 'down']);
-    const normal = payloads(estimates).filter((p) => String(p.asset).endsWith('/run1'));
-    expect(normal.length).to.equal(2 * 2400);
-    // the model is right, so only the NIS check's 1 % false alarms (and the windows they sit in) are uncertain
-    expect(normal.filter((e) => e.quality !== 'good').length).to.be.below(0.01 * normal.length);
-    // once the filter has settled (the first estimates carry its initial variance)
-    for (const e of normal.slice(-10)) expect(e.variance as number, 'tighter than one reading (0.3 °C noise)').to.be.below(0.09);
   });
 
-  it('maintenance: the simulated bearing (12 days left) gets a RUL with its interval and ranked windows', async function () {
-    await start('examples/maintenance/rul-to-window.json');
-    const rul = collect('maint-debug-rul');
-    const windows = collect('maint-debug-windows');
-    const proposals = collect('maint-debug-proposal');
-    click('maint-inject');
-    await waitUntil(() => rul.length >= 73 && windows.length >= 73, 60_000, 50, 'a RUL and windows for each of the 73 hourly rows');
-    const last = payloads(rul).at(-1)!;
-    const day = 86_400_000;
-    expect(last.quality).to.equal('good');
-    expect(last.rulMs as number).to.be.within(9 * day, 13 * day);
-    expect(last.rulP10Ms as number).to.be.at.most(last.rulMs as number);
-    expect(last.rulP90Ms as number).to.be.at.least(last.rulMs as number);
-    const ranked = windows.at(-1)!.payload as Array<Record<string, number>>;
-    expect(ranked.length).to.be.greaterThan(0);
-    expect(ranked.map((w) => w.rank)).to.deep.equal(ranked.map((_, k) => k + 1));
-    for (let k = 1; k < ranked.length; k++) expect(ranked[k].expectedCostEur).to.be.at.least(ranked[k - 1].expectedCostEur);
-    expect(payloads(proposals).length).to.be.greaterThan(0);
-    expect(payloads(proposals)[0].kind).to.equal('maintenance');
-  });
+  describe('the self-contained examples do what their comments say', function () {
+    this.timeout(120_000);
+    const flowOf = (file: string) => examples.find((e) => e.file === file)!.flow;
 
-  it('energy: three whole shifts costed per kg under the tariff', async function () {
-    await start('examples/energy/energy-cost.json');
-    const shifts = collect('energy-debug-shifts');
-    click('energy-inject');
-    await waitUntil(() => shifts.length >= 3, 60_000, 50, 'three shift records');
-    const [early, late, night] = payloads(shifts);
-    expect([early.label, late.label, night.label]).to.deep.equal(['early', 'late', 'night']);
-    for (const [s, kg] of [[early, 3200], [late, 3200], [night, 2800]] as const) {
-      expect([s.quality, s.gapMs]).to.deep.equal(['good', 0]);
-      expect(s.units as number).to.be.closeTo(kg, 10);
-      // every kWh is priced between the tariff's cheapest (0.16) and dearest (0.28) EUR/kWh
-      expect((s.costEur as number) / (s.energyKwh as number)).to.be.within(0.16, 0.28);
-      expect(s.costEurPerUnit as number).to.be.closeTo((s.costEur as number) / (s.units as number), 0.001);
+    /** What reaches a debug node (its input), from now on. */
+    function collect(id: string): Msg[] {
+      const got: Msg[] = [];
+      (helper.getNode(id) as unknown as NodeLike).on('input', (m: never) => got.push(m));
+      return got;
     }
-    const peakKwh = (s: Record<string, unknown>) => Object.entries(s.energyKwhByPeriod as Record<string, number>).filter(([p]) => p.startsWith('peak')).reduce((a, [, v]) => a + v, 0);
-    expect(peakKwh(night), 'no peak prices at night').to.equal(0);
-    if (peakKwh(early) > 0) expect(early.costEurPerUnit as number, 'a weekday: the early shift pays peak prices').to.be.above(night.costEurPerUnit as number);
-  });
+    const click = (id: string) => (helper.getNode(id) as unknown as NodeLike).receive({});
 
-  it('historian: the 60 readings are durable in the disk buffer while InfluxDB is away', async function () {
-    await start('examples/historian/write-and-query.json');
-    const durable = collect('hist-debug-durable');
-    click('hist-inject-write');
-    await waitUntil(() => durable.length > 0, 30_000, 50, 'the Complete node');
-    expect((durable[0].payload as unknown[]).length).to.equal(60);
-  });
+    const payloads = (msgs: Msg[]) => msgs.map((m) => m.payload as Record<string, unknown>);
 
-  it('tariff update: next year\'s prices are put in force, overlapping periods refused', async function () {
-    await start('examples/energy/tariff-update.json');
-    const inForce = collect('tu-debug');
-    const refused = collect('tu-debug-err');
-    click('tu-inject-next');
-    await waitUntil(() => inForce.length > 0, 10_000, 20, 'the tariff in force');
-    expect((inForce[0].payload as { version?: unknown }).version).to.be.a('string');
-    click('tu-inject-bad');
-    await waitUntil(() => refused.length > 0, 10_000, 20, 'the refusal');
-    expect(refused[0].error?.message).to.match(/overlap/i);
-    expect(inForce.length).to.equal(1);
+    it('analytics: normal data raises nothing, a drifting sensor is a sensor fault, a colder feed a process change', async function () {
+      await start(flowOf('examples/analytics/estimate-and-drift.json'));
+      const events = collect('an-debug-drift');
+      const estimates = collect('an-thin'); // every estimate; the sidebar gets one a minute
+      for (const button of ['an-normal', 'an-sensor', 'an-feed']) {
+        const before = estimates.length;
+        click(button);
+        await waitUntil(() => estimates.length === before + 2 * 2400, 60_000, 50, `the estimates of ${button} (40 min of 2 zones)`);
+      }
+      const run = (n: number) => payloads(events).filter((p) => String(p.asset).endsWith(`/run${n}`));
+      expect(run(1), 'normal').to.deep.equal([]);
+      expect(run(2).length, 'sensor drift').to.be.greaterThan(0);
+      for (const e of run(2)) expect([e.tag, e.kind, e.faultType, e.direction]).to.deep.equal(['zone1_temp', 'sensor-fault', 'drift', 'up']);
+      expect(new Set(run(3).map((e) => e.tag)), 'feed change').to.deep.equal(new Set(['zone1_temp', 'zone2_temp']));
+      for (const e of run(3)) expect([e.kind, e.direction]).to.deep.equal(['process-change', 'down']);
+      const normal = payloads(estimates).filter((p) => String(p.asset).endsWith('/run1'));
+      expect(normal.length).to.equal(2 * 2400);
+      // the model is right, so only the NIS check's 1 % false alarms (and the windows they sit in) are uncertain
+      expect(normal.filter((e) => e.quality !== 'good').length).to.be.below(0.01 * normal.length);
+      // once the filter has settled (the first estimates carry its initial variance)
+      for (const e of normal.slice(-10)) expect(e.variance as number, 'tighter than one reading (0.3 °C noise)').to.be.below(0.09);
+    });
+
+    it('maintenance: the simulated bearing (12 days left) gets a RUL with its interval and ranked windows', async function () {
+      await start(flowOf('examples/maintenance/rul-to-window.json'));
+      const rul = collect('maint-debug-rul');
+      const windows = collect('maint-debug-windows');
+      const proposals = collect('maint-debug-proposal');
+      click('maint-inject');
+      await waitUntil(() => rul.length >= 73 && windows.length >= 73, 60_000, 50, 'a RUL and windows for each of the 73 hourly rows');
+      const last = payloads(rul).at(-1)!;
+      const day = 86_400_000;
+      expect(last.quality).to.equal('good');
+      expect(last.rulMs as number).to.be.within(9 * day, 13 * day);
+      expect(last.rulP10Ms as number).to.be.at.most(last.rulMs as number);
+      expect(last.rulP90Ms as number).to.be.at.least(last.rulMs as number);
+      const ranked = windows.at(-1)!.payload as Array<Record<string, number>>;
+      expect(ranked.length).to.be.greaterThan(0);
+      expect(ranked.map((w) => w.rank)).to.deep.equal(ranked.map((_, k) => k + 1));
+      for (let k = 1; k < ranked.length; k++) expect(ranked[k].expectedCostEur).to.be.at.least(ranked[k - 1].expectedCostEur);
+      expect(payloads(proposals).length).to.be.greaterThan(0);
+      expect(payloads(proposals)[0].kind).to.equal('maintenance');
+    });
+
+    it('energy: three whole shifts costed per kg under the tariff', async function () {
+      await start(flowOf('examples/energy/energy-cost.json'));
+      const shifts = collect('energy-debug-shifts');
+      click('energy-inject');
+      await waitUntil(() => shifts.length >= 3, 60_000, 50, 'three shift records');
+      const [early, late, night] = payloads(shifts);
+      expect([early.label, late.label, night.label]).to.deep.equal(['early', 'late', 'night']);
+      for (const [s, kg] of [[early, 3200], [late, 3200], [night, 2800]] as const) {
+        expect([s.quality, s.gapMs]).to.deep.equal(['good', 0]);
+        expect(s.units as number).to.be.closeTo(kg, 10);
+        // every kWh is priced between the tariff's cheapest (0.16) and dearest (0.28) EUR/kWh
+        expect((s.costEur as number) / (s.energyKwh as number)).to.be.within(0.16, 0.28);
+        expect(s.costEurPerUnit as number).to.be.closeTo((s.costEur as number) / (s.units as number), 0.001);
+      }
+      const peakKwh = (s: Record<string, unknown>) => Object.entries(s.energyKwhByPeriod as Record<string, number>).filter(([p]) => p.startsWith('peak')).reduce((a, [, v]) => a + v, 0);
+      expect(peakKwh(night), 'no peak prices at night').to.equal(0);
+      if (peakKwh(early) > 0) expect(early.costEurPerUnit as number, 'a weekday: the early shift pays peak prices').to.be.above(night.costEurPerUnit as number);
+    });
+
+    it('historian: the 60 readings are durable in the disk buffer while InfluxDB is away', async function () {
+      await start(flowOf('examples/historian/write-and-query.json'));
+      const durable = collect('hist-debug-durable');
+      click('hist-inject-write');
+      await waitUntil(() => durable.length > 0, 30_000, 50, 'the Complete node');
+      expect((durable[0].payload as unknown[]).length).to.equal(60);
+    });
+
+    it('tariff update: next year\'s prices are put in force, overlapping periods refused', async function () {
+      await start(flowOf('examples/energy/tariff-update.json'));
+      const inForce = collect('tu-debug');
+      const refused = collect('tu-debug-err');
+      click('tu-inject-next');
+      await waitUntil(() => inForce.length > 0, 10_000, 20, 'the tariff in force');
+      expect((inForce[0].payload as { version?: unknown }).version).to.be.a('string');
+      click('tu-inject-bad');
+      await waitUntil(() => refused.length > 0, 10_000, 20, 'the refusal');
+      expect(refused[0].error?.message).to.match(/overlap/i);
+      expect(inForce.length).to.equal(1);
+    });
   });
 });
