@@ -9,7 +9,7 @@
  * TWINLOOP_SCREENSHOT_DIR set it saves overview.png there (the README's screenshot).
  */
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
@@ -88,6 +88,7 @@ describe('browser: the live overview of the running demo', function () {
   after(async function () {
     await browser?.close();
     if (tl) await tl.stop();
+    if (tl) rmSync(tl.home, { recursive: true, force: true });
   });
 
   it('refuses the API without a login', async function () {
