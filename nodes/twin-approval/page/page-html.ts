@@ -272,7 +272,8 @@ const PAGE = String.raw`<!DOCTYPE html>
     return a.date + ' ' + a.time + ' – ' + end + ' ' + w.timeZone + ' (' + a.offset + ')';
   }
   function eur(v) { return typeof v === 'number' && isFinite(v) ? Math.round(v).toLocaleString('en-US') + ' EUR' : '–'; }
-  function pct(p) { return typeof p === 'number' && isFinite(p) ? sig(100 * p, 2) + ' %' : '–'; }
+  // a probability for people: below 0.1 % the digits mean nothing to a supervisor
+  function pct(p) { return typeof p === 'number' && isFinite(p) ? (p < 0.001 ? '<0.1 %' : sig(100 * p, 2) + ' %') : '–'; }
   function span(ms) {
     if (typeof ms !== 'number' || !isFinite(ms)) return '–';
     var h = ms / 3600000;
