@@ -149,6 +149,7 @@ export async function startCommand(argv: string[]): Promise<void> {
       `TwinLoop is running.\n  editor:     ${red.url}\n  MQTT:       ${broker.url}\n` +
         `  OPC UA:     ${env.TWINLOOP_OPCUA_ENDPOINT}${values['no-sim'] ? ' (simulator not started)' : ''}\n` +
         `  approvals:  ${red.url}twinloop/approvals\n` +
+        `  overview:   ${red.url}twinloop/overview\n` +
         `  user dir:   ${home}\n  logins (user  password  role):\n${describeLogins(logins)}\nPress Ctrl-C to stop.\n`,
     );
   } catch (err) {

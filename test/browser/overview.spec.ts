@@ -9,8 +9,7 @@
  * TWINLOOP_SCREENSHOT_DIR set it saves overview.png there (the README's screenshot).
  */
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { ensureDebianBinary } from '../support/debian.js';
@@ -20,35 +19,10 @@ import { adminToken, startTwinloop, type TwinloopProcess } from '../support/twin
 
 const ASSET = 'demo/plant1/extrusion/line1/extruder';
 const SHOTS = process.env.TWINLOOP_SCREENSHOT_DIR;
-const ROOT = join(__dirname, '..', '..');
-const NODE_ID = 'overview-test';
+/** The demo flow's own overview node (scripts/make-demo-flow.py). */
+const NODE_ID = 'demo-overview';
 /** The RUL, the ranked windows and the first 15-minute energy interval come from the simulator's data within ~90 s. */
 const DATA_WAIT_MS = 150_000;
-
-/** A user directory for `twinloop start` that finds twin-overview even before package.json registers it. */
-function homeWithOverviewNode(): string {
-  const home = mkdtempSync(join(tmpdir(), 'twinloop-overview-'));
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { 'node-red': { nodes: Record<string, string> } };
-  if (!pkg['node-red'].nodes['twin-overview']) {
-    mkdirSync(join(home, 'nodes'));
-    symlinkSync(join(ROOT, 'dist', 'nodes', 'twin-overview'), join(home, 'nodes', 'twin-overview'), 'dir');
-  }
-  return home;
-}
-
-/** The extra tab: every record the demo publishes to MQTT, into a twin-overview node. */
-function overviewTab(mqttPort: number) {
-  return {
-    label: 'overview test',
-    nodes: [
-      { id: 'overview-test-mqtt', type: 'mqtt in', name: 'demo twin records', topic: `${ASSET}/twin/#`, qos: '1', datatype: 'json', broker: 'overview-test-broker', nl: false, rap: true, rh: 0, inputs: 0, x: 170, y: 80, wires: [[NODE_ID]] },
-      { id: NODE_ID, type: 'twin-overview', name: 'Demo line overview', windowMin: 60, pointsPerSeries: 240, maxSeries: 500, x: 420, y: 80, wires: [] },
-    ],
-    configs: [
-      { id: 'overview-test-broker', type: 'mqtt-broker', name: 'embedded broker', broker: '127.0.0.1', port: String(mqttPort), clientid: '', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true },
-    ],
-  };
-}
 
 interface Data {
   node: string | null;
@@ -73,14 +47,8 @@ describe('browser: the live overview of the running demo', function () {
   before(async function () {
     const chromium = ensureDebianBinary('chromium', 'chromium');
     if (!chromium) return this.skip();
-    tl = await startTwinloop([], {}, homeWithOverviewNode());
+    tl = await startTwinloop();
     token = await adminToken(tl.url, 'admin', tl.logins.admin);
-    const res = await fetch(`${tl.url}flow`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(overviewTab(tl.mqttPort)),
-    });
-    expect(res.status, `deploying the overview tab: ${await res.text()}`).to.equal(200);
     await waitFor(async () => (await data()).body.node === NODE_ID, 30_000, 200, 'the twin-overview node to register');
     browser = await launchChromium(chromium);
   });

@@ -4,7 +4,7 @@
 // maintenance-mode twin-approval), config validation; and, against `twinloop start` with Node-RED's
 // adminAuth, the API's refusals: no token, a bad token, a token without the read permission.
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Node, NodeMessage } from 'node-red';
@@ -21,7 +21,6 @@ const overviewNode = nodeModule('twin-overview');
 const ledgerNode = nodeModule('twin-ledger');
 const approvalNode = nodeModule('twin-approval');
 
-const ROOT = join(__dirname, '..', '..');
 const A = M_ASSET;
 const T0 = Date.UTC(2026, 11, 4, 12, 0, 0);
 type Msg = NodeMessage & { payload: unknown; error?: { message: string } };
@@ -195,11 +194,6 @@ describe('twin-overview API behind Node-RED adminAuth (twinloop start)', functio
 
   before(async function () {
     home = mkdtempSync(join(tmpdir(), 'twinloop-overview-auth-'));
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { 'node-red': { nodes: Record<string, string> } };
-    if (!pkg['node-red'].nodes['twin-overview']) {
-      mkdirSync(join(home, 'nodes'));
-      symlinkSync(join(ROOT, 'dist', 'nodes', 'twin-overview'), join(home, 'nodes', 'twin-overview'), 'dir');
-    }
     writeFileSync(join(home, 'flows.json'), JSON.stringify([{ id: 't', type: 'tab', label: 'overview' }, { id: 'o', type: 'twin-overview', z: 't', name: 'auth test', wires: [] }]));
     tl = await startTwinloop(['--no-sim'], {}, home);
   });
