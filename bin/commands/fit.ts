@@ -1,16 +1,21 @@
 /**
  * `twinloop fit`: models from history. `--kind rul` fits a remaining-useful-life model on
- * run-to-failure histories in a CSV and writes the model file that twin-rul loads.
+ * run-to-failure histories in a CSV or an InfluxDB historian and writes the model file that
+ * twin-rul loads.
  */
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UsageError, numberOption } from './usage.js';
 import { parseDelimiter } from '../../runtime/replay/csv.js';
-import { readHistoryCsv, type HistoryTable } from '../../runtime/maintenance/history-csv.js';
+import { historyFromRecords, readHistoryCsv, type HistoryTable } from '../../runtime/maintenance/history-csv.js';
+import type { CsvRecord } from '../../runtime/replay/csv.js';
+import { influxReadingPages, type InfluxQuery, type InfluxRange } from '../../runtime/replay/influx-source.js';
+import { influxOptions, INFLUX_HELP_ENV, INFLUX_ONLY, INFLUX_OPTIONS } from '../lib/influx-input.js';
 import { fitRulAny, rulModelToJson, RUL_METHODS, type RulMethod } from '../../runtime/maintenance/rul-json.js';
 import { TwinError } from '../../runtime/model/errors.js';
 
 export const fitHelp = `Usage: twinloop fit --kind rul --input TRAIN.csv --asset-column NAME --time-column NAME --out MODEL.json [options]
+       twinloop fit --kind rul --influx URL --database DB --from TIME --to TIME --out MODEL.json [options]
 
 Fits a remaining-useful-life (RUL) model on run-to-failure history and writes it as JSON for the
 twin-rul node (its "Model file").
@@ -21,11 +26,33 @@ Every other column whose cells are all numbers (or empty) is a channel; other co
 with a note. The rows of each asset are its life, and its LAST ROW IS ITS FAILURE. An empty cell
 holds the asset's previous value in that channel.
 
+From InfluxDB (--influx): the readings twin-historian writes (measurement reading: tag "asset"
+naming the asset, tag "tag" naming the channel, field "value", tag "quality"). Each asset's
+readings between --from and --to are pivoted into rows: one row per distinct time, one channel per
+tag (a tag without a reading at that time is an empty cell). As for a CSV, each asset's LAST ROW
+IS ITS FAILURE, so the range must end at the failures: select the run-to-failure assets with
+--asset (or keep a database or a --site / --line of them) and let --to lie after the last failure.
+Bad-quality readings are left out (the previous value holds).
+
 Options:
   --kind rul             what to fit (only rul so far)
-  --input FILE           the run-to-failure history
+  --input FILE           the run-to-failure history (CSV)
   --asset-column NAME    column naming each row's asset
   --time-column NAME     column with the row's time
+  --delimiter C          field delimiter (default ','; 'tab' for tabs)
+  --influx URL           or the history from an InfluxDB 1.x historian (http://host:8086); exactly
+                         one of --input and --influx
+  --database DB          the database (required with --influx)
+  --from TIME, --to TIME the range, start inclusive, end exclusive: ISO-8601 (UTC without a zone)
+                         or epoch ms (both required with --influx)
+  --measurement M        the measurement (default: reading)
+  --asset-tag NAME       the tag naming the asset (default: asset)
+  --asset A              only this asset; repeatable (default: every asset in the range)
+  --tag T                only this channel; repeatable, in this order (default: every tag, by name)
+  --site S, --line L     only points with this site / line tag
+  --retention-policy RP  read this retention policy (default: the database's default)
+  --page-size N          points per query (default 10000)
+${INFLUX_HELP_ENV.replace(/^  /gm, '   ')}
   --out FILE             where the model goes (JSON)
   --method M             similarity (default): matches the asset's health index against the
                          training trajectories; ols: ridge regression on rolling means and slopes;
@@ -35,7 +62,6 @@ Options:
   --rul-cap N            the same in rows: N × the median time between an asset's rows
                          (C-MAPSS: 125 cycles, as the literature scores it)
   --seed N               seed of the folds that give the P10/P90 residuals (default 1)
-  --delimiter C          field delimiter (default ','; 'tab' for tabs)
   -h, --help             this text
 
 Prints a summary (units, rows, the channels that trend with time to failure, the P10-P90 width);
@@ -43,6 +69,8 @@ on a terminal, stderr shows what it is doing. Bad input: exit code 1 or 2 and on
 
 Example:
   npx twinloop fit --kind rul --input fd001.csv --asset-column engine --time-column time --rul-cap 125 --out fd001-rul.json
+  INFLUX_USERNAME=reader INFLUX_PASSWORD=… npx twinloop fit --kind rul --influx http://historian:8086 \\
+    --database pumps --from 2025-01-01 --to 2026-12-01 --site hamburg --out pump-rul.json
 `;
 
 const OPTIONS = {
@@ -56,6 +84,9 @@ const OPTIONS = {
   'rul-cap': { type: 'string' },
   seed: { type: 'string' },
   delimiter: { type: 'string' },
+  ...INFLUX_OPTIONS,
+  asset: { type: 'string', multiple: true },
+  'asset-tag': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -69,6 +100,59 @@ function span(ms: number, rowMs: number): string {
   return `${Math.round(ms)} ms (${(ms / rowMs).toFixed(1)} rows)`;
 }
 
+const CSV_ONLY = ['input', 'asset-column', 'time-column', 'delimiter'] as const;
+const INFLUX_FIT_ONLY = ['asset', 'asset-tag'] as const;
+/** Column names of the pivot that no InfluxDB tag value can clash with (a CSV column cannot hold '/'). */
+const PIVOT_ASSET = '/asset';
+const PIVOT_TIME = '/time';
+
+/**
+ * A historian's readings pivoted into run-to-failure rows, through the CSV reader's own rules
+ * (time order, the last row is the failure, empty cells hold): one row per asset and distinct time,
+ * one column per tag. The range is read page by page; only the pivot is held.
+ */
+async function historianHistory(query: InfluxQuery, range: InfluxRange, pageSize: number, describe: string, progress: (readings: number) => void): Promise<HistoryTable> {
+  const byAsset = new Map<string, { tsMs: number; values: Map<string, number> }[]>();
+  const tags = new Set<string>();
+  let readings = 0;
+  let bad = 0;
+  for await (const page of influxReadingPages(query, range, pageSize)) {
+    for (const r of page) {
+      readings++;
+      if (r.quality === 'bad') {
+        bad++;
+        continue;
+      }
+      let rows = byAsset.get(r.asset);
+      if (!rows) byAsset.set(r.asset, (rows = []));
+      let last = rows[rows.length - 1];
+      if (!last || last.tsMs !== r.tsMs) rows.push((last = { tsMs: r.tsMs, values: new Map() }));
+      if (!last.values.has(r.tag)) last.values.set(r.tag, r.value); // a reading stored twice (good and uncertain): the first
+      tags.add(r.tag);
+    }
+    progress(readings);
+  }
+  if (readings === 0) throw new TwinError('BAD_PAYLOAD', `no readings in ${describe}`);
+  const channels = range.tags.length > 0 ? range.tags.filter((t) => tags.has(t)) : [...tags].sort();
+  const assets = range.assets.length > 0 ? range.assets.filter((a) => byAsset.has(a)) : [...byAsset.keys()].sort();
+  const records: CsvRecord[] = [{ line: 1, fields: [PIVOT_ASSET, PIVOT_TIME, ...channels] }];
+  for (const a of assets) {
+    for (const row of byAsset.get(a)!) {
+      records.push({ line: records.length + 1, fields: [a, String(row.tsMs), ...channels.map((c) => (row.values.has(c) ? String(row.values.get(c)) : ''))] });
+    }
+  }
+  let table: HistoryTable;
+  try {
+    table = await historyFromRecords(records, { assetColumn: PIVOT_ASSET, timeColumn: PIVOT_TIME });
+  } catch (err) {
+    // the reader names a line and column of the pivot: say the tag instead, or nothing
+    const message = (err as Error).message.replace(/^line \d+(?:, column ("(?:[^"\\]|\\.)*"))?: /, (_, col?: string) => (col && channels.includes(JSON.parse(col)) ? `tag ${col}: ` : ''));
+    throw new TwinError((err as TwinError).code ?? 'BAD_PAYLOAD', `${describe}: ${message}`);
+  }
+  if (bad > 0) table.notes.push(`${bad} bad-quality reading${bad > 1 ? 's' : ''} left out`);
+  return table;
+}
+
 export async function fitCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
   if (values.help) {
@@ -77,30 +161,42 @@ export async function fitCommand(argv: string[]): Promise<number> {
   }
   if (values.kind === undefined) throw new UsageError('--kind is required (rul)');
   if (values.kind !== 'rul') throw new UsageError(`--kind must be rul, got '${values.kind}'`);
-  for (const o of ['input', 'asset-column', 'time-column', 'out'] as const) if (!values[o]) throw new UsageError(`--${o} is required`);
+  if (values.input !== undefined && values.influx !== undefined) throw new UsageError('give --input FILE or --influx URL, not both');
+  const fromInflux = values.influx !== undefined;
+  for (const o of fromInflux ? (['out'] as const) : (['input', 'asset-column', 'time-column', 'out'] as const)) if (!values[o]) throw new UsageError(`--${o} is required`);
+  for (const o of fromInflux ? CSV_ONLY : [...INFLUX_ONLY, ...INFLUX_FIT_ONLY]) if (values[o] !== undefined) throw new UsageError(`--${o} goes with ${fromInflux ? '--input' : '--influx'}, not ${fromInflux ? '--influx' : '--input'}`);
   const method = (values.method ?? 'similarity') as RulMethod;
   if (!RUL_METHODS.includes(method)) throw new UsageError(`--method must be one of ${RUL_METHODS.join(', ')}, got '${values.method}'`);
   if (values['rul-cap-ms'] !== undefined && values['rul-cap'] !== undefined) throw new UsageError('give --rul-cap-ms or --rul-cap, not both');
   const capMs = numberOption(values['rul-cap-ms'], 'rul-cap-ms', (n) => n > 0, 'a number > 0');
   const capRows = numberOption(values['rul-cap'], 'rul-cap', (n) => n > 0, 'a number > 0');
   const seed = numberOption(values.seed, 'seed', (n) => Number.isInteger(n), 'an integer') ?? 1;
-  let delimiter: string;
-  try {
-    delimiter = parseDelimiter(values.delimiter);
-  } catch (err) {
-    throw new UsageError(`--${(err as Error).message}`);
-  }
-  const input = values.input!;
-  if (!existsSync(input) || !statSync(input).isFile()) throw new TwinError('BAD_CSV', `cannot read the input ${input}: no such file`);
-
   const tty = process.stderr.isTTY === true;
   const step = (s: string) => tty && process.stderr.write(`\r\x1b[2Kfit: ${s}`);
-  step(`reading ${input}…`);
+  let input: string;
   let table: HistoryTable;
-  try {
-    table = await readHistoryCsv(input, { assetColumn: values['asset-column']!, timeColumn: values['time-column']!, delimiter });
-  } catch (err) {
-    throw new TwinError('BAD_CSV', `${input}: ${(err as Error).message}`);
+  if (fromInflux) {
+    const assetTag = values['asset-tag'] ?? 'asset';
+    if (!/^[A-Za-z_][A-Za-z0-9_-]{0,63}$/.test(assetTag)) throw new UsageError(`--asset-tag must be a tag name (letters, digits, _ or -), got '${assetTag}'`);
+    const o = influxOptions(values, values.asset ?? [], assetTag);
+    input = `InfluxDB ${values.database}`;
+    step(`reading ${o.describe}…`);
+    table = await historianHistory(o.query, o.range, o.pageSize, o.describe, (n) => step(`reading ${o.describe}: ${n.toLocaleString('en')} readings…`));
+  } else {
+    let delimiter: string;
+    try {
+      delimiter = parseDelimiter(values.delimiter);
+    } catch (err) {
+      throw new UsageError(`--${(err as Error).message}`);
+    }
+    input = values.input!;
+    if (!existsSync(input) || !statSync(input).isFile()) throw new TwinError('BAD_CSV', `cannot read the input ${input}: no such file`);
+    step(`reading ${input}…`);
+    try {
+      table = await readHistoryCsv(input, { assetColumn: values['asset-column']!, timeColumn: values['time-column']!, delimiter });
+    } catch (err) {
+      throw new TwinError('BAD_CSV', `${input}: ${(err as Error).message}`);
+    }
   }
   const { units } = table;
   const rowMs = median(units.flatMap((u) => u.tsMs.slice(1).map((t, i) => t - u.tsMs[i])));
