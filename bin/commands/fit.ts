@@ -37,22 +37,8 @@ Bad-quality readings are left out (the previous value holds).
 Options:
   --kind rul             what to fit (only rul so far)
   --input FILE           the run-to-failure history (CSV)
-  --asset-column NAME    column naming each row's asset
-  --time-column NAME     column with the row's time
-  --delimiter C          field delimiter (default ','; 'tab' for tabs)
   --influx URL           or the history from an InfluxDB 1.x historian (http://host:8086); exactly
                          one of --input and --influx
-  --database DB          the database (required with --influx)
-  --from TIME, --to TIME the range, start inclusive, end exclusive: ISO-8601 (UTC without a zone)
-                         or epoch ms (both required with --influx)
-  --measurement M        the measurement (default: reading)
-  --asset-tag NAME       the tag naming the asset (default: asset)
-  --asset A              only this asset; repeatable (default: every asset in the range)
-  --tag T                only this channel; repeatable, in this order (default: every tag, by name)
-  --site S, --line L     only points with this site / line tag
-  --retention-policy RP  read this retention policy (default: the database's default)
-  --page-size N          points per query (default 10000)
-${INFLUX_HELP_ENV.replace(/^  /gm, '   ')}
   --out FILE             where the model goes (JSON)
   --method M             similarity (default): matches the asset's health index against the
                          training trajectories; ols: ridge regression on rolling means and slopes;
@@ -63,6 +49,24 @@ ${INFLUX_HELP_ENV.replace(/^  /gm, '   ')}
                          (C-MAPSS: 125 cycles, as the literature scores it)
   --seed N               seed of the folds that give the P10/P90 residuals (default 1)
   -h, --help             this text
+
+For --input:
+  --asset-column NAME    column naming each row's asset (required)
+  --time-column NAME     column with the row's time (required)
+  --delimiter C          field delimiter (default ','; 'tab' for tabs)
+
+For --influx:
+  --database DB          the database (required)
+  --from TIME            start of the range, inclusive: ISO-8601 (UTC without a zone) or epoch ms
+  --to TIME              end of the range, exclusive (both required)
+  --measurement M        the measurement (default: reading)
+  --asset-tag NAME       the tag naming the asset (default: asset)
+  --asset A              only this asset; repeatable (default: every asset in the range)
+  --tag T                only this channel; repeatable, in this order (default: every tag, by name)
+  --site S, --line L     only points with this site / line tag
+  --retention-policy RP  read this retention policy (default: the database's default)
+  --page-size N          points per query (default 10000)
+${INFLUX_HELP_ENV}
 
 Prints a summary (units, rows, the channels that trend with time to failure, the P10-P90 width);
 on a terminal, stderr shows what it is doing. Bad input: exit code 1 or 2 and one line saying where.

@@ -27,6 +27,7 @@ Options:
   --influx URL          or the data from an InfluxDB 1.x historian (http://host:8086); exactly one
                         of --input and --influx
   --out FILE            where the JSON lines go (default: standard output)
+  -h, --help            this text
 
 For --input:
   --time-column NAME    column with ISO-8601 times or epoch ms (default: timestamp); a time
@@ -47,7 +48,6 @@ For --influx (the schema twin-historian writes: measurement reading, tags asset,
   --retention-policy RP read this retention policy (default: the database's default)
   --page-size N         points per query (default 10000): memory stays bounded however long the range
 ${INFLUX_HELP_ENV}
-  -h, --help            this text
 
 The data: every column other than the time, asset and skipped columns is a tag; its cells must be
 numbers or empty (an empty cell is no reading). Each row becomes one Reading per tag: topic

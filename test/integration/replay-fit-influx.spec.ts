@@ -124,6 +124,19 @@ describe('twinloop replay and twinloop fit from a real InfluxDB 1.6', function (
 
   const range = ['--from', iso(START_MS), '--to', iso(END_MS)];
 
+  it('--help of both commands names the InfluxDB options, the credentials and what the historian data must look like', async function () {
+    const replayHelp = await cli(['replay', '--help']);
+    const fitHelp = await cli(['fit', '--help']);
+    for (const r of [replayHelp, fitHelp]) {
+      expect(r.code).to.equal(0);
+      for (const o of ['--influx URL', '--database DB', '--from TIME', '--to TIME', '--measurement', '--asset A', '--tag T', '--site', '--page-size', 'INFLUX_USERNAME and INFLUX_PASSWORD']) expect(r.stdout).to.include(o);
+    }
+    expect(replayHelp.stdout).to.include('measurement reading, tags asset, tag, quality');
+    expect(fitHelp.stdout).to.include('--asset-tag NAME');
+    expect(fitHelp.stdout).to.match(/pivoted into rows: one row per distinct time, one channel per\s+tag/);
+    expect(fitHelp.stdout).to.match(/each asset's LAST ROW\s+IS ITS FAILURE/);
+  });
+
   it('replay from InfluxDB gives byte-identical output lines to replay from a CSV of the same data (paged by time)', async function () {
     const fromCsv = await cli(['replay', '--flow', flow, '--input', csv, '--time-column', 'tsMs', '--asset', ASSET]);
     expect(fromCsv.code, fromCsv.stderr).to.equal(0);
