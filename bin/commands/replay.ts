@@ -1,6 +1,7 @@
 /**
  * `twinloop replay`: a flow over recorded data, in event time. Reads a CSV (each row into Readings)
- * or a time range of an InfluxDB historian, hands the Readings in time order to the flow's ingestion nodes (which open no connections) and
+ * or a time range of an InfluxDB historian (page by page), hands the Readings in time order to the
+ * flow's ingestion nodes (which open no connections) and
  * writes every message a TwinLoop node sends as one JSON line.
  */
 import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
