@@ -12,7 +12,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   sim: { summary: 'run the plant simulator (OPC UA server + MQTT JSON/Sparkplug B publisher)', load: async () => (await import('./commands/sim.js')).simCommand },
   ledger: { summary: 'check an audit ledger: `twinloop ledger verify FILE` names the first broken record', load: async () => (await import('./commands/ledger.js')).ledgerCommand },
   deploy: { summary: 'deploy a prebuilt flow to a running Node-RED (Admin API) after checking its environment variables', load: async () => (await import('./commands/deploy.js')).deployCommand },
-  replay: { summary: 'run a flow over recorded data (CSV), in event time, writing what TwinLoop nodes send as JSON lines', load: async () => (await import('./commands/replay.js')).replayCommand },
+  replay: { summary: 'run a flow over recorded data (CSV or InfluxDB), in event time, writing what TwinLoop nodes send as JSON lines', load: async () => (await import('./commands/replay.js')).replayCommand },
   fit: { summary: 'fit models from history: `twinloop fit --kind rul` learns remaining useful life from run-to-failure data', load: async () => (await import('./commands/fit.js')).fitCommand },
 };
 
