@@ -8,6 +8,7 @@
  */
 import { TwinError } from '../model/errors.js';
 import { csvError, readCsvFile, type CsvRecord } from '../replay/csv.js';
+import { NUMBER } from '../replay/readings.js';
 import { parseReplayTime } from '../replay/time.js';
 import type { UnitHistory } from './health-index.js';
 
@@ -23,7 +24,6 @@ export interface HistoryTable {
   rows: number;
 }
 
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 interface Row { line: number; tsMs: number; values: number[] }
 

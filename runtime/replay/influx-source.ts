@@ -10,7 +10,7 @@
 import { TwinError } from '../model/errors.js';
 import { isQuality } from '../model/quality.js';
 import { toFiniteNumber, type Reading } from '../model/reading.js';
-import { recordsFromRaw } from '../store/influx-query.js';
+import { ident, literal, recordsFromRaw } from '../store/influx-query.js';
 
 /** InfluxQL → InfluxDB's JSON answer (epoch=u). */
 export type InfluxQuery = (q: string) => Promise<unknown>;
@@ -32,8 +32,6 @@ export interface InfluxRange {
 
 export const DEFAULT_PAGE_SIZE = 10_000;
 
-const literal = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-const ident = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
 /** A client for `url` (http[s]://host:port[/path]); credentials go in a Basic header, never in the URL. */
 export function influxHttpQuery(url: string, database: string, auth: { username?: string; password?: string } = {}, timeoutMs = 30_000): InfluxQuery {

@@ -48,7 +48,8 @@ export function defaultAsset(path: string): string {
   return basename(path, extname(path));
 }
 
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+/** A CSV cell that is a plain decimal number (no hex, no Infinity, no blanks). */
+export const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /** The table's header: which column is what. Throws TwinError('BAD_CSV') naming the column. */
 export function headerLayout(header: CsvRecord, o: ReplayFileOptions) {

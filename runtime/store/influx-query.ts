@@ -46,11 +46,12 @@ export function historyRequest(input: Record<string, unknown>, defaults: Partial
 }
 
 /** InfluxQL string literal (single quotes; backslash and quote escaped). */
-function literal(s: string): string {
+export function literal(s: string): string {
   return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-function ident(s: string): string {
+/** InfluxQL identifier (double quotes; backslash and quote escaped). */
+export function ident(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
