@@ -14,20 +14,22 @@ export type GateMessage =
   | { kind: 'result'; result: WriteResult }
   | { kind: 'policy'; enabled: boolean };
 
-const MAX_ID_CHARS = 200;
+export const MAX_ID_CHARS = 200;
 
-function bad(message: string): TwinError {
+export function bad(message: string): TwinError {
   return new TwinError('BAD_PAYLOAD', message);
 }
 
-function str(o: Record<string, unknown>, k: string, what: string, max = 1024): string {
+/** o[k] as a non-empty string of at most `max` characters, or a BAD_PAYLOAD naming `what.k`. */
+export function str(o: Record<string, unknown>, k: string, what: string, max = 1024): string {
   const v = o[k];
   if (typeof v !== 'string' || v === '') throw bad(`${what}.${k} must be a non-empty string`);
   if (v.length > max) throw bad(`${what}.${k} is longer than ${max} characters`);
   return v;
 }
 
-function num(o: Record<string, unknown>, k: string, what: string): number {
+/** o[k] as a finite number, or a BAD_PAYLOAD naming `what.k`. */
+export function num(o: Record<string, unknown>, k: string, what: string): number {
   const v = o[k];
   if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`${what}.${k} must be a finite number, not ${v === undefined ? 'missing' : JSON.stringify(v)}`);
   return v;

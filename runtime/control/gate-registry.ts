@@ -145,6 +145,11 @@ export function isMaintenanceGate(h: AnyGateHandle): h is MaintenanceGateHandle 
 
 const gates = new Map<string, AnyGateHandle>();
 
+/** How pages name a gate: its node name, else what it guards. */
+export function gateName(g: AnyGateHandle): string {
+  return g.name || (isMaintenanceGate(g) ? `${g.asset} maintenance` : `${g.asset}/${g.tag}`);
+}
+
 export function registerGate(h: AnyGateHandle): void {
   gates.set(h.id, h);
 }

@@ -23,6 +23,7 @@ import type { LedgerRecord } from '../model/control.js';
 import type { MaintenanceOrder, MaintenanceProposal, MaintenanceWindow } from '../model/maintenance.js';
 import { TwinError } from '../model/errors.js';
 import { MIN_KEY_CHARS } from '../control/command.js';
+import { bad, MAX_ID_CHARS, num, str } from '../control/gate-input.js';
 import { jsonMacMatches, withJsonMac } from '../control/json-mac.js';
 import type { GateStateEvent } from '../control/gate.js';
 import {
@@ -59,28 +60,12 @@ export function validateMaintenanceGateConfig(c: MaintenanceGateConfig): Mainten
 // -------------------------------------------------------------------------------------------------
 // The payload check: a MaintenanceProposal arrives from a flow, so nothing in it is trusted.
 
-const MAX_ID_CHARS = 200;
 const QUALITIES = new Set(['good', 'uncertain', 'bad']);
-
-function bad(message: string): TwinError {
-  return new TwinError('BAD_PAYLOAD', message);
-}
+/** Free text in a window (local times, zone, asset) may be longer than an id. */
+const MAX_TEXT_CHARS = 4096;
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-function str(o: Record<string, unknown>, k: string, what: string, max = 4096): string {
-  const v = o[k];
-  if (typeof v !== 'string' || v === '') throw bad(`${what}.${k} must be a non-empty string`);
-  if (v.length > max) throw bad(`${what}.${k} is longer than ${max} characters`);
-  return v;
-}
-
-function num(o: Record<string, unknown>, k: string, what: string): number {
-  const v = o[k];
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`${what}.${k} must be a finite number, not ${v === undefined ? 'missing' : JSON.stringify(v)}`);
-  return v;
 }
 
 function quality(o: Record<string, unknown>, what: string): void {
@@ -89,10 +74,10 @@ function quality(o: Record<string, unknown>, what: string): void {
 
 function assertWindow(x: unknown, what: string, asset: string): asserts x is MaintenanceWindow {
   if (!isObj(x)) throw bad(`${what} must be an object`);
-  if (str(x, 'asset', what) !== asset) throw bad(`${what}.asset ${String(x.asset)} is not the proposal's asset ${asset}`);
+  if (str(x, 'asset', what, MAX_TEXT_CHARS) !== asset) throw bad(`${what}.asset ${String(x.asset)} is not the proposal's asset ${asset}`);
   for (const k of ['tsMs', 'rank', 'startMs', 'endMs', 'expectedCostEur', 'productionLossMinutes']) num(x, k, what);
   if (!((x.endMs as number) > (x.startMs as number))) throw bad(`${what}: the window must end after it starts (endMs ${String(x.endMs)} ≤ startMs ${String(x.startMs)})`);
-  for (const k of ['startLocal', 'endLocal', 'timeZone']) str(x, k, what);
+  for (const k of ['startLocal', 'endLocal', 'timeZone']) str(x, k, what, MAX_TEXT_CHARS);
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: x.timeZone as string });
   } catch {

@@ -8,7 +8,6 @@
  * and maintenance gates (`kind: 'maintenance'`) are listed, shown and decided side by side, with the
  * same logins, permissions and signature.
  */
-import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import type { NodeAPI } from 'node-red';
 import type { NextFunction, Request, Response } from 'express';
@@ -18,6 +17,7 @@ import {
   DEFAULT_MEANING,
   MAINTENANCE_MEANING,
   findAnyGate,
+  gateName,
   isMaintenanceGate,
   listAllGates,
   type AnyGateHandle,
@@ -27,9 +27,10 @@ import {
   type MaintenanceGateHandle,
   type TrendPoint,
 } from '../../../runtime/control/gate-registry.js';
-import { findAdminUser, hasPermission, mergedAdminAuth, PasswordFailures, printedNameOf, verifyPassword, type AdminUser } from './auth.js';
+import { accessRefusal, findAdminUser, hasPermission, mergedAdminAuth, requestScope, requestUser, PasswordFailures, printedNameOf, verifyPassword } from './auth.js';
 import { verifyLedgerFile } from '../../../runtime/control/ledger-verify.js';
 import { approvalsPageHtml } from './page-html.js';
+import { sendPage } from './send-page.js';
 
 export const READ_PERMISSION = 'twinloop.read';
 export const APPROVE_PERMISSION = 'twinloop.approve';
@@ -65,15 +66,14 @@ export function registerApprovalsPage(RED: NodeAPI): void {
   const authenticated = RED.auth?.needsPermission ? RED.auth.needsPermission('') : (_q: Request, _s: Response, next: NextFunction) => next();
 
   const requirePermission = (permission: string) => (req: Request, res: Response, next: NextFunction) => {
-    if (!adminAuth()) return next(); // no adminAuth: the editor is open too; decisions are refused below
-    const user = currentUser(req);
-    if (!user) return void res.status(401).json({ error: 'log in first' });
-    if (!hasPermission(scopeOf(req), permission)) {
-      log('warn', `${user.username} lacks ${permission} (${req.method} ${req.path})`);
+    // no adminAuth: the editor is open too; decisions are refused below
+    const refused = accessRefusal(adminAuth(), req as never, permission);
+    if (!refused) return next();
+    if (refused.status === 403) {
+      log('warn', `${requestUser(req as never)!.username} lacks ${permission} (${req.method} ${req.path})`);
       audit('permission.fail', req, { permissions: permission });
-      return void res.status(403).json({ error: `user ${user.username} does not have the permission ${permission}` });
     }
-    next();
+    res.status(refused.status).json({ error: refused.error });
   };
 
   const refuseWithoutAdminAuth = (_req: Request, res: Response, next: NextFunction) => {
@@ -87,29 +87,18 @@ export function registerApprovalsPage(RED: NodeAPI): void {
   const approve = [refuseWithoutAdminAuth, authenticated, requirePermission(APPROVE_PERMISSION)];
   const base = '/twinloop/approvals';
 
-  // The page holds no data, so it loads without a token; it logs in through Node-RED's /auth/token.
-  app.get(base, (_req: Request, res: Response) => {
-    const nonce = randomBytes(16).toString('base64');
-    res.set({
-      'Content-Type': 'text/html; charset=utf-8',
-      'Content-Security-Policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
-      'X-Content-Type-Options': 'nosniff',
-      'Referrer-Policy': 'no-referrer',
-      'Cache-Control': 'no-store',
-    });
-    res.send(approvalsPageHtml(nonce));
-  });
+  app.get(base, (_req: Request, res: Response) => sendPage(res, approvalsPageHtml));
 
   app.get(`${base}/api/me`, ...read, (req: Request, res: Response) => {
     void (async () => {
       const auth = adminAuth();
-      const user = currentUser(req);
+      const user = requestUser(req as never);
       const entry = auth && user ? await findAdminUser(auth, user.username).catch(() => undefined) : undefined;
       res.json({
         adminAuth: !!auth,
         username: user?.username ?? null,
         printedName: user ? printedNameOf(entry ?? user, user.username) : null,
-        canApprove: !!auth && !!user && !user.anonymous && hasPermission(scopeOf(req), APPROVE_PERMISSION),
+        canApprove: !!auth && !!user && !user.anonymous && hasPermission(requestScope(req as never), APPROVE_PERMISSION),
       });
     })().catch((err) => serverError(res, err));
   });
@@ -195,7 +184,7 @@ export function registerApprovalsPage(RED: NodeAPI): void {
    */
   async function sign(req: Request, res: Response, what: string): Promise<{ username: string; printedName: string; reason: string } | undefined> {
     const auth = adminAuth()!;
-    const user = currentUser(req);
+    const user = requestUser(req as never);
     if (!user || user.anonymous) {
       res.status(403).json({ error: 'an anonymous user cannot sign a decision' });
       return undefined;
@@ -237,21 +226,6 @@ export function registerApprovalsPage(RED: NodeAPI): void {
     log('warn', `request failed: ${(err as Error)?.message ?? err}`);
     if (!res.headersSent) res.status(500).json({ error: (err as Error)?.message ?? 'internal error' });
   }
-}
-
-function currentUser(req: Request): AdminUser | undefined {
-  const u = (req as Request & { user?: AdminUser }).user;
-  return u && typeof u.username === 'string' ? u : u?.anonymous ? { ...u, username: 'anonymous' } : undefined;
-}
-
-/** The token's scope (it may be narrower than the user's permissions), as Node-RED checks it. */
-function scopeOf(req: Request): unknown {
-  const info = (req as Request & { authInfo?: { scope?: unknown } }).authInfo;
-  return info?.scope ?? currentUser(req)?.permissions;
-}
-
-function gateName(g: AnyGateHandle): string {
-  return g.name || (isMaintenanceGate(g) ? `${g.asset} maintenance` : `${g.asset}/${g.tag}`);
 }
 
 function maintenanceGateSummary(g: MaintenanceGateHandle) {

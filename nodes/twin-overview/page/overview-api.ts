@@ -6,14 +6,15 @@
  *                                             revision REV, and the pending proposals of every gate
  * Each twin-overview node registers its store here; the page polls every 2 s.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { NodeAPI } from 'node-red';
 import type { NextFunction, Request, Response } from 'express';
-import { isMaintenanceGate, listAllGates, type AnyGateHandle } from '../../../runtime/control/gate-registry.js';
+import { gateName, isMaintenanceGate, listAllGates, type AnyGateHandle } from '../../../runtime/control/gate-registry.js';
 import type { OverviewStore } from '../../../runtime/overview/series-store.js';
 import { accessRefusal, mergedAdminAuth, requestUser } from '../../twin-approval/page/auth.js';
 import { READ_PERMISSION } from '../../twin-approval/page/api.js';
 import { overviewPageHtml } from './overview-html.js';
+import { sendPage } from '../../twin-approval/page/send-page.js';
 
 export const OVERVIEW_PATH = '/twinloop/overview';
 
@@ -54,18 +55,7 @@ export function registerOverviewPage(RED: NodeAPI): void {
     next();
   };
 
-  // The page holds no data, so it loads without a token; it logs in through Node-RED's /auth/token.
-  app.get(OVERVIEW_PATH, (_req: Request, res: Response) => {
-    const nonce = randomBytes(16).toString('base64');
-    res.set({
-      'Content-Type': 'text/html; charset=utf-8',
-      'Content-Security-Policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
-      'X-Content-Type-Options': 'nosniff',
-      'Referrer-Policy': 'no-referrer',
-      'Cache-Control': 'no-store',
-    });
-    res.send(overviewPageHtml(nonce));
-  });
+  app.get(OVERVIEW_PATH, (_req: Request, res: Response) => sendPage(res, overviewPageHtml));
 
   app.get(`${OVERVIEW_PATH}/api/data`, authenticated, mayRead, (req: Request, res: Response) => {
     const nodes = [...overviews.values()].map((o) => ({ id: o.id, name: o.name })).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
@@ -91,10 +81,6 @@ function pendingProposals(): unknown[] {
     }
   }
   return out;
-}
-
-function gateName(g: AnyGateHandle): string {
-  return g.name || (isMaintenanceGate(g) ? `${g.asset} maintenance` : `${g.asset}/${g.tag}`);
 }
 
 function approvals(decisions: Array<{ verdict: string }>): number {

@@ -7,6 +7,8 @@
  * Data only ever enters the page through textContent / attributes, never parsed as HTML.
  * The client script avoids template literals: this file is itself one template literal.
  */
+import { LOGIN_CLIENT_JS } from '../../twin-approval/page/login-client.js';
+
 export function overviewPageHtml(nonce: string): string {
   return PAGE.replace(/__NONCE__/g, nonce);
 }
@@ -164,47 +166,7 @@ const PAGE = String.raw`<!DOCTYPE html>
       .finally(function () { clearTimeout(timer); })
       .then(function (r) { return r.json().catch(function () { return null; }).then(function (j) { return { status: r.status, body: j }; }); });
   }
-  function editorToken() {
-    try { var t = JSON.parse(localStorage.getItem(EDITOR_KEY) || 'null'); return t && t.access_token ? t.access_token : null; } catch (e) { return null; }
-  }
-  function start() {
-    fetch(ROOT + 'auth/login', { cache: 'no-store' }).then(function (r) { return r.json(); }).then(function (login) {
-      S.adminAuth = !!(login && login.type);
-      S.loginType = login && login.type;
-      if (!S.adminAuth) return enter(null);
-      var t = sessionStorage.getItem(OWN_KEY) || editorToken();
-      if (t) return enter(t);
-      showLogin();
-    }).catch(function () { notice('Cannot reach Node-RED. Retrying…', true); setTimeout(start, 5000); });
-  }
-  function showLogin(msg) {
-    stopPolling();
-    S.token = null;
-    $('app').hidden = true; $('logout').hidden = true; $('who').textContent = '';
-    $('login').hidden = false;
-    $('login-error').textContent = S.loginType === 'strategy' ? 'Log in to the Node-RED editor first, then reload this page.' : (msg || '');
-    $('login-user').focus();
-  }
-  $('login').addEventListener('submit', function (ev) {
-    ev.preventDefault();
-    $('login-error').textContent = '';
-    var form = new URLSearchParams({ client_id: 'node-red-editor', grant_type: 'password', scope: '', username: $('login-user').value, password: $('login-password').value });
-    fetch(ROOT + 'auth/token', { method: 'POST', body: form }).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (j) { return { ok: r.ok, body: j }; });
-    }).then(function (r) {
-      $('login-password').value = '';
-      if (!r.ok || !r.body.access_token) { $('login-error').textContent = (r.body && r.body.error_description) || 'Login failed: wrong username or password.'; return; }
-      sessionStorage.setItem(OWN_KEY, r.body.access_token);
-      enter(r.body.access_token);
-    }).catch(function () { $('login-error').textContent = 'Login failed: Node-RED did not answer.'; });
-  });
-  $('logout').addEventListener('click', function () {
-    var t = S.token;
-    sessionStorage.removeItem(OWN_KEY);
-    if (t && t === editorToken()) localStorage.removeItem(EDITOR_KEY);
-    if (t) fetch(ROOT + 'auth/revoke', { method: 'POST', headers: { Authorization: 'Bearer ' + t, 'Content-Type': 'application/json' }, body: JSON.stringify({ token: t }) }).catch(function () {});
-    showLogin();
-  });
+${LOGIN_CLIENT_JS}
   function enter(token) {
     S.token = token;
     S.epoch = ''; S.rev = 0;
