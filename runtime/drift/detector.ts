@@ -1,5 +1,5 @@
 /**
- * The contract every drift detector in runtime/drift/ implements (DESIGN.md principle 7): a state
+ * The contract every drift detector in runtime/drift/ implements (ARCHITECTURE.md principle 7): a state
  * object, an init, and a step function. The step MUTATES the state it is given (no allocation per
  * sample, so a detector can take a million readings per second); its result depends only on
  * (state, x, t) — no hidden globals, no clock. `t` is an opaque label (the operator passes the

@@ -9,7 +9,7 @@
  *  - `skipped`: bad quality (never moves a detector), or uncertain with `uncertain: 'skip'`.
  *  - `rejected`: not a well-formed Reading (NaN, Infinity, missing fields) or older than the
  *    tag's last accepted reading; the TwinError says why. The stream goes on: an RxJS error is
- *    for bugs only (DESIGN.md principle 3).
+ *    for bugs only (ARCHITECTURE.md principle 3).
  */
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { AnomalyScore, DriftEvent } from '../model/drift.js';

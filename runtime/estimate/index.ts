@@ -1,4 +1,4 @@
-// State estimation (DESIGN.md "estimate/"): the public surface for flows, other analytics and tools.
+// State estimation (ARCHITECTURE.md, layers): the public surface for flows, other analytics and tools.
 export * from './config.js';
 export * from './kalman.js';
 export * from './kalman1d.js';

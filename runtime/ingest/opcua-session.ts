@@ -1,5 +1,5 @@
 /**
- * Shared OPC UA client sessions (DESIGN.md principle 6): one client and one session per endpoint
+ * Shared OPC UA client sessions (ARCHITECTURE.md principle 6): one client and one session per endpoint
  * configuration, acquired and released by every user, with monitored items exposed as RxJS
  * Observables of Readings.
  *

@@ -1,5 +1,5 @@
 /**
- * Typed errors for bad input (DESIGN.md principle 3). A node reports them through done(err);
+ * Typed errors for bad input (ARCHITECTURE.md principle 3). A node reports them through done(err);
  * an RxJS error is reserved for bugs.
  */
 export type TwinErrorCode =

@@ -1,5 +1,5 @@
 /**
- * Quality travels with every value (DESIGN.md). The order matters: a derived value is never
+ * Quality travels with every value (ARCHITECTURE.md). The order matters: a derived value is never
  * better than the worst input it rests on.
  */
 export type Quality = 'good' | 'uncertain' | 'bad';

@@ -6,7 +6,7 @@ export type ReadingSource = 'opcua' | 'mqtt' | 'sparkplug' | 'replay' | 'histori
 
 /**
  * One measurement of one tag of one asset, in event time. The unit of exchange between
- * ingestion, screening and every analytic (DESIGN.md "Message contracts").
+ * ingestion, screening and every analytic (ARCHITECTURE.md, "Message contracts").
  */
 export interface Reading {
   /** Asset path in the unified namespace, e.g. `acme/plant1/extrusion/line1/extruder`. */

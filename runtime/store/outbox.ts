@@ -1,5 +1,5 @@
 /**
- * The outbound queue behind a narrow interface (DESIGN.md principle 9): a local file is the
+ * The outbound queue behind a narrow interface (ARCHITECTURE.md principle 9): a local file is the
  * embedded default (file-outbox.ts); a replicated store can take its place.
  *
  * Contract
