@@ -208,6 +208,29 @@ describe('examples (Import menu) in a real Node-RED', function () {
       if (peakKwh(early) > 0) expect(early.costEurPerUnit as number, 'a weekday: the early shift pays peak prices').to.be.above(night.costEurPerUnit as number);
     });
 
+    it('any message to a Reading: text, Modbus registers and an OPC UA sample become Readings; "n/a" one error', async function () {
+      await start(flowOf('examples/ingest/any-message-to-reading.json'));
+      const readings = collect('ir-debug-readings');
+      const errors = collect('ir-debug-errors');
+      const before = Date.now();
+      for (const button of ['ir-inject-text', 'ir-inject-modbus', 'ir-inject-opcua']) {
+        const n = readings.length;
+        click(button);
+        await waitUntil(() => readings.length === n + 1, 10_000, 20, `the reading of ${button}`);
+      }
+      click('ir-inject-bad');
+      await waitUntil(() => errors.length === 1, 10_000, 20, 'the error of "n/a"');
+      const asset = 'demo/plant1/extrusion/line1/extruder';
+      const [text, modbus, opcua] = payloads(readings);
+      expect(text).to.include({ asset, tag: 'zone1_temp', value: 212.5, unit: 'degC', quality: 'good', source: 'mqtt' });
+      expect(text.tsMs as number, 'the arrival time').to.be.within(before, Date.now());
+      expect(modbus).to.include({ asset, tag: 'melt_pressure', value: 185, unit: 'bar', quality: 'good', source: 'modbus' });
+      expect(opcua).to.include({ asset, tag: 'vibration', value: 0, quality: 'bad', qualityReason: 'BadSensorFailure', source: 'opcua' });
+      expect(readings.map((m) => m.topic)).to.deep.equal([`${asset}/zone1_temp`, `${asset}/melt_pressure`, `${asset}/vibration`]);
+      expect(errors[0].error?.message).to.match(/value \(msg\.payload\) is not numeric: "n\/a"/);
+      expect(readings.length, 'nothing sent for "n/a"').to.equal(3);
+    });
+
     it('historian: the 60 readings are durable in the disk buffer while InfluxDB is away', async function () {
       await start(flowOf('examples/historian/write-and-query.json'));
       const durable = collect('hist-debug-durable');
