@@ -15,6 +15,8 @@ import { expect } from 'chai';
 import { helper, nodeModule } from '../support/nr.js';
 import { freePort } from '../support/ports.js';
 import { recordNodeCalls, tempUserDir, waitUntil, type NodeLike, type Recorder } from '../support/opcua-nr.js';
+import { startAedes } from '../support/aedes.js';
+import { endClient, publish, rawClient } from '../support/mqtt-helpers.js';
 
 const ROOT = join(__dirname, '..', '..');
 const CORE = join(ROOT, 'node_modules', '@node-red', 'nodes', 'core');
@@ -229,6 +231,34 @@ describe('examples (Import menu) in a real Node-RED', function () {
       expect(readings.map((m) => m.topic)).to.deep.equal([`${asset}/zone1_temp`, `${asset}/melt_pressure`, `${asset}/vibration`]);
       expect(errors[0].error?.message).to.match(/value \(msg\.payload\) is not numeric: "n\/a"/);
       expect(readings.length, 'nothing sent for "n/a"').to.equal(3);
+    });
+
+    it('any message to a Reading, MQTT part: the simulator\'s JSON through the core mqtt in, twin-reading and twin-screen', async function () {
+      const broker = await startAedes();
+      process.env.TWINLOOP_MQTT_URL = broker.url; // restored with the rest of the environment after the suite
+      const pub = await rawClient(broker.url);
+      try {
+        await start(flowOf('examples/ingest/any-message-to-reading.json'));
+        const screened = collect('ir-debug-mqtt');
+        const topic = 'demo/plant1/extrusion/line1/extruder';
+        const tsMs = Date.now() - 1000;
+        // the subscription may still be on its way: publish until the first reading comes through
+        await waitUntil(async () => {
+          await publish(pub, `${topic}/zone1_temp`, JSON.stringify({ value: 211.8, tsMs, quality: 'good', unit: 'degC' }));
+          return screened.length > 0;
+        }, 20_000, 200, 'a screened reading from the core mqtt in');
+        await publish(pub, `${topic}/melt_pressure`, JSON.stringify({ value: 512, tsMs: tsMs + 1, quality: 'good', unit: 'bar' }));
+        await waitUntil(() => screened.some((m) => (m.payload as { tag?: string }).tag === 'melt_pressure'), 10_000, 20, 'melt_pressure');
+        const [first] = payloads(screened);
+        expect(first).to.deep.equal({ asset: topic, tag: 'zone1_temp', value: 211.8, unit: 'degC', tsMs, quality: 'good', source: 'mqtt' });
+        const pressure = payloads(screened).find((p) => p.tag === 'melt_pressure')!;
+        // the screen's range is 0…400: above it, the reading goes on flagged
+        expect([pressure.value, pressure.quality, pressure.tsMs]).to.deep.equal([512, 'bad', tsMs + 1]);
+      } finally {
+        await endClient(pub);
+        await helper.unload();
+        await broker.stop();
+      }
     });
 
     it('historian: the 60 readings are durable in the disk buffer while InfluxDB is away', async function () {
