@@ -120,3 +120,9 @@ export function propertyGetter(RED: NodeAPI, node: Node, value: string | undefin
       throw new TwinError('BAD_CONFIG', `unsupported property type '${ty}'`);
   }
 }
+
+/** A node's input or output property from its editor field: blank or missing = `payload`, the behaviour before the field. */
+export function propertyPath(field: unknown): string {
+  const s = typeof field === 'string' ? field.trim() : '';
+  return s === '' ? 'payload' : s;
+}
