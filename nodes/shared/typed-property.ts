@@ -59,9 +59,17 @@ export function messageSetter(util: Util, path: string): (msg: NodeMessage, valu
   if (p === 'payload') return (msg, v) => { msg.payload = v; };
   if (p === '') throw new TwinError('BAD_CONFIG', 'the message property is empty');
   const parts = parsePath(util, p);
-  if (!parts || parts.length > 1) return (msg, v) => { util.setMessageProperty(msg, p, v, true); };
-  const k = parts[0];
-  return (msg, v) => { (msg as unknown as Record<string | number, unknown>)[k] = v; };
+  if (!parts) return (msg, v) => { util.setMessageProperty(msg, p, v, true); };
+  const last = parts[parts.length - 1];
+  return (msg, v) => {
+    let cur = msg as unknown as Record<string | number, unknown>;
+    for (let i = 0; i < parts.length - 1; i++) {
+      let next = cur[parts[i]];
+      if (next === null || typeof next !== 'object') cur[parts[i]] = next = typeof parts[i + 1] === 'number' ? [] : {};
+      cur = next as Record<string | number, unknown>;
+    }
+    cur[last] = v;
+  };
 }
 
 /**
