@@ -76,7 +76,13 @@ export function messageSetter(util: Util, path: string): (msg: NodeMessage, valu
  * The getter of one typedInput. `date` is the arrival time of the message, `nowMs()` (epoch ms).
  * An empty `msg`, `flow` or `global` path reads nothing (undefined): an optional field left blank.
  */
-export function propertyGetter(RED: NodeAPI, node: Node, value: string | undefined, type: string | undefined, nowMs: () => number): PropertyGetter {
+export function propertyGetter(
+  RED: NodeAPI,
+  node: Node,
+  value: string | undefined,
+  type: string | undefined,
+  nowMs: () => number,
+): PropertyGetter {
   const v = value ?? '';
   const ty = type || 'str';
   const constant = (c: unknown, label: string): PropertyGetter => ({ get: () => c, async: false, label });

@@ -81,7 +81,10 @@ export default function (RED: NodeAPI): void {
 
     let total = 0;
     let notGood = 0;
-    const status = new ThrottledStatus(node, () => ({ text: t('status.counts', { total: compactCount(total), flagged: compactCount(notGood) }), warn: false }));
+    const status = new ThrottledStatus(node, () => ({
+      text: t('status.counts', { total: compactCount(total), flagged: compactCount(notGood) }),
+      warn: false,
+    }));
     statusIdle(node, t('status.ready'));
 
     const emit = (msg: NodeMessageInFlow, f: MessageFields, send: (m: NodeMessage) => void, done: (err?: Error) => void): void => {

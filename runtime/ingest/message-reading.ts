@@ -40,8 +40,12 @@ export function validateMessageReadingConfig(c: MessageReadingConfig): void {
   if (c.element !== undefined && !(Number.isInteger(c.element) && c.element >= 0 && c.element <= MAX_ELEMENT)) {
     throw new TwinError('BAD_CONFIG', `element must be an integer 0…${MAX_ELEMENT}, not ${c.element}`);
   }
-  if (c.qualityCodes !== 'opcua' && c.qualityCodes !== 'opcda') throw new TwinError('BAD_CONFIG', `quality codes must be opcua or opcda, not '${String(c.qualityCodes)}'`);
-  if (!Number.isFinite(c.maxFutureMs) || c.maxFutureMs < 0) throw new TwinError('BAD_CONFIG', `maxFutureMs must be a number ≥ 0, not ${c.maxFutureMs}`);
+  if (c.qualityCodes !== 'opcua' && c.qualityCodes !== 'opcda') {
+    throw new TwinError('BAD_CONFIG', `quality codes must be opcua or opcda, not '${String(c.qualityCodes)}'`);
+  }
+  if (!Number.isFinite(c.maxFutureMs) || c.maxFutureMs < 0) {
+    throw new TwinError('BAD_CONFIG', `maxFutureMs must be a number ≥ 0, not ${c.maxFutureMs}`);
+  }
 }
 
 /** What the editor's fields found in one message (undefined = not there). */
@@ -81,7 +85,9 @@ export function parseJsonText(raw: unknown, what = 'payload'): unknown {
   let text: string;
   if (typeof raw === 'string') text = raw;
   else if (Buffer.isBuffer(raw)) {
-    if (raw.byteLength > MAX_TEXT_BYTES) throw new TwinError('PAYLOAD_TOO_LARGE', `${what} of ${raw.byteLength} bytes exceeds ${MAX_TEXT_BYTES}`);
+    if (raw.byteLength > MAX_TEXT_BYTES) {
+      throw new TwinError('PAYLOAD_TOO_LARGE', `${what} of ${raw.byteLength} bytes exceeds ${MAX_TEXT_BYTES}`);
+    }
     text = raw.toString('utf8');
   } else return raw;
   const t = text.trim();
@@ -148,7 +154,10 @@ function numberOf(raw: unknown, c: MessageReadingConfig, what: string): number {
 
 function name(raw: unknown, what: string): string {
   if (typeof raw === 'number' && Number.isFinite(raw)) return String(raw);
-  if (typeof raw !== 'string' || raw.trim() === '') throw new TwinError('BAD_PAYLOAD', `${what} is missing or empty: ${typeof raw === 'string' ? '""' : raw === undefined ? 'undefined' : shown(raw)}`);
+  if (typeof raw !== 'string' || raw.trim() === '') {
+    const got = typeof raw === 'string' ? '""' : raw === undefined ? 'undefined' : shown(raw);
+    throw new TwinError('BAD_PAYLOAD', `${what} is missing or empty: ${got}`);
+  }
   return raw.trim();
 }
 
@@ -187,7 +196,9 @@ export function readingFromFields(c: MessageReadingConfig, f: MessageFields, now
 
   let unit: string | undefined;
   if (typeof f.unit === 'string') unit = f.unit.trim() || undefined;
-  else if (f.unit !== undefined && f.unit !== null) throw new TwinError('BAD_PAYLOAD', `${where('unit', origins, 'unit')} is not text: ${shown(f.unit)}`);
+  else if (f.unit !== undefined && f.unit !== null) {
+    throw new TwinError('BAD_PAYLOAD', `${where('unit', origins, 'unit')} is not text: ${shown(f.unit)}`);
+  }
 
   const reading: Reading = { asset, tag, value, tsMs, quality, source: c.source };
   if (unit) reading.unit = unit;

@@ -233,7 +233,7 @@ describe('examples (Import menu) in a real Node-RED', function () {
       expect(readings.length, 'nothing sent for "n/a"').to.equal(3);
     });
 
-    it('any message to a Reading, MQTT part: the simulator\'s JSON through the core mqtt in, twin-reading and twin-screen', async function () {
+    it('any message to a Reading, MQTT part: the simulator\'s JSON through core mqtt in, twin-reading, twin-screen', async function () {
       const broker = await startAedes();
       process.env.TWINLOOP_MQTT_URL = broker.url; // restored with the rest of the environment after the suite
       const pub = await rawClient(broker.url);

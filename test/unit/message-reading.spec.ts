@@ -74,11 +74,14 @@ describe('message → Reading (twin-reading)', () => {
     expect(qualityOfField('Good', 'opcua')).to.deep.equal({ quality: 'good' });
     expect(qualityOfField('uncertain', 'opcua')).to.deep.equal({ quality: 'uncertain' });
     expect(qualityOfField('BadSensorFailure', 'opcua')).to.deep.equal({ quality: 'bad', reason: 'BadSensorFailure' });
-    expect(qualityOfField('UncertainLastUsableValue (0x40900000)', 'opcua')).to.deep.equal({ quality: 'uncertain', reason: 'UncertainLastUsableValue' });
+    expect(qualityOfField('UncertainLastUsableValue (0x40900000)', 'opcua'))
+      .to.deep.equal({ quality: 'uncertain', reason: 'UncertainLastUsableValue' });
     expect(qualityOfField(0, 'opcua')).to.deep.equal({ quality: 'good' });
     expect(qualityOfField(StatusCodes.BadNoCommunication.value, 'opcua')).to.deep.equal({ quality: 'bad', reason: 'BadNoCommunication' });
-    expect(qualityOfField(StatusCodes.UncertainInitialValue, 'opcua')).to.deep.equal({ quality: 'uncertain', reason: 'UncertainInitialValue' });
-    expect(qualityOfField(JSON.parse(JSON.stringify(StatusCodes.BadOutOfRange)), 'opcua')).to.deep.equal({ quality: 'bad', reason: 'BadOutOfRange' });
+    expect(qualityOfField(StatusCodes.UncertainInitialValue, 'opcua'), 'a node-opcua StatusCode')
+      .to.deep.equal({ quality: 'uncertain', reason: 'UncertainInitialValue' });
+    expect(qualityOfField(JSON.parse(JSON.stringify(StatusCodes.BadOutOfRange)), 'opcua'), 'its JSON form')
+      .to.deep.equal({ quality: 'bad', reason: 'BadOutOfRange' });
     expect(qualityOfField(192, 'opcda')).to.deep.equal({ quality: 'good' });
     expect(qualityOfField(0, 'opcda')).to.deep.equal({ quality: 'bad', reason: 'OPC DA quality 0' });
     expect(qualityOfField(false, 'opcua')).to.deep.equal({ quality: 'bad' });
