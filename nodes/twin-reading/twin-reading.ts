@@ -62,7 +62,9 @@ export default function (RED: NodeAPI): void {
       validateMessageReadingConfig(config);
       for (const f of FIELDS) {
         const type = def[`${f}Type`] || DEFAULTS[f][1];
-        const value = def[f] ?? DEFAULTS[f][0];
+        // a blank message path means nothing for the value and the tag: they keep their defaults
+        const blank = (def[f] ?? '').trim() === '' && type === 'msg' && DEFAULTS[f][1] === 'msg';
+        const value = blank ? DEFAULTS[f][0] : def[f] ?? DEFAULTS[f][0];
         try {
           getters[f] = propertyGetter(RED, node, value, type, Date.now);
         } catch (err) {

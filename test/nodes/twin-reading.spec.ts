@@ -58,7 +58,8 @@ describe('twin-reading node', function () {
   });
 
   it('with its defaults turns an `mqtt in` message (number text, tag in msg.topic) into a Reading at arrival time', async function () {
-    const rig = await load({ asset: ASSET, unit: 'degC', source: 'mqtt' });
+    // value and tag as a flow without them (or with them blank) has them: msg.payload and msg.topic
+    const rig = await load({ asset: ASSET, unit: 'degC', source: 'mqtt', value: '', valueType: 'msg' });
     const before = Date.now();
     rig.node.receive({ topic: 'zone1_temp', payload: '212.5' } as never);
     await waitFor(() => rig.out.length === 1);
