@@ -10,6 +10,8 @@ import { translator as sharedTranslator } from '../shared/i18n.js';
 export const MULTIVARIATE_METHOD = 'hotelling-t2+spe';
 
 export interface TwinDriftDef extends NodeDef {
+  /** Message property the Reading is read from; blank = payload. */
+  property?: string;
   /** Univariate registry name, or `hotelling-t2+spe`. */
   method?: string;
   /** The selected method's parameters; blank/absent keys take the method's defaults. Strings from the editor are converted. */

@@ -10,6 +10,7 @@ import { errorStatusText, statusError, statusIdle, statusOk, statusWarn } from '
 import { configFromDef, translator, type TwinDriftDef } from './drift-def.js';
 import { DriftEngine } from './drift-engine.js';
 import { refuseInputs } from '../shared/adapter.js';
+import { messageGetter, propertyPath } from '../shared/typed-property.js';
 
 export default function (RED: NodeAPI): void {
   function TwinDriftNode(this: Node, def: TwinDriftDef): void {
@@ -18,8 +19,10 @@ export default function (RED: NodeAPI): void {
     const t = translator(RED._ as (key: string, vars?: Record<string, unknown>) => string);
 
     let engine: DriftEngine;
+    let getInput: (msg: NodeMessage) => unknown;
     try {
       engine = new DriftEngine(configFromDef(def));
+      getInput = messageGetter(RED.util, propertyPath(def.property));
     } catch (err) {
       refuseInputs(node, t, (err as Error).message);
       return;
@@ -52,7 +55,7 @@ export default function (RED: NodeAPI): void {
     node.on('input', (msg: NodeMessageInFlow, send: (m: Array<NodeMessage | NodeMessage[] | null>) => void, done: (err?: Error) => void) => {
       let res;
       try {
-        res = engine.push(msg.payload);
+        res = engine.push(getInput(msg));
       } catch (err) {
         showingError = true;
         statusError(node, errorStatusText(err));

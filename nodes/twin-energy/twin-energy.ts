@@ -11,6 +11,7 @@ import { EnergyEngine, engineConfigFromDef } from './energy-engine.js';
 import { translator } from '../shared/i18n.js';
 import { statusIdle } from '../shared/status.js';
 import { ThrottledStatus, compactCount, refuseInputs } from '../shared/adapter.js';
+import { messageGetter, propertyPath } from '../shared/typed-property.js';
 
 interface TwinEnergyDef extends NodeDef {
   tariff?: string;
@@ -26,7 +27,9 @@ export default function (RED: NodeAPI): void {
     const tariffNode = def.tariff ? (RED.nodes.getNode(def.tariff) as TwinTariffNode | null) : null;
     const tariff = tariffNode?.tariff?.() ?? null;
     let engine: EnergyEngine;
+    let getInput: (msg: NodeMessage) => unknown;
     try {
+      getInput = messageGetter(RED.util, propertyPath(def.property));
       if (!tariffNode) throw new Error(t('errors.noTariff'));
       if (!tariff) throw new Error(t('errors.badTariff', { error: tariffNode.configError ?? 'no tariff' }));
       engine = new EnergyEngine(engineConfigFromDef(def), tariff, tariffNode.version());
@@ -48,7 +51,7 @@ export default function (RED: NodeAPI): void {
     node.on('input', (msg: NodeMessageInFlow, send: (m: Array<NodeMessage[] | null>) => void, done: (err?: Error) => void) => {
       let out;
       try {
-        out = engine.push(msg.payload);
+        out = engine.push(getInput(msg));
       } catch (err) {
         status.error(err);
         done(err as Error);

@@ -9,6 +9,9 @@ import { validateEstimateConfig, type EstimateConfig } from '../../runtime/estim
 import { translator as sharedTranslator } from '../shared/i18n.js';
 
 export interface TwinEstimateDef extends NodeDef {
+  /** Message property the Reading is read from and the Estimate written to; blank = payload. */
+  property?: string;
+  output?: string;
   model?: string;
   measurementVar?: string | number;
   levelVarPerS?: string | number;

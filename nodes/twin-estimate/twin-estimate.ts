@@ -13,6 +13,7 @@ import { estimate } from '../../runtime/estimate/operator.js';
 import { configFromDef, readingFromPayload, translator, type TwinEstimateDef } from './estimate-def.js';
 import { statusIdle } from '../shared/status.js';
 import { ThrottledStatus, compactCount, refuseInputs } from '../shared/adapter.js';
+import { messageGetter, messageSetter, propertyPath } from '../shared/typed-property.js';
 
 export default function (RED: NodeAPI): void {
   function TwinEstimateNode(this: Node, def: TwinEstimateDef): void {
@@ -21,8 +22,12 @@ export default function (RED: NodeAPI): void {
     const t = translator(RED._ as (key: string, vars?: Record<string, unknown>) => string);
 
     let config: EstimateConfig;
+    let getInput: (msg: NodeMessage) => unknown;
+    let setOutput: (msg: NodeMessage, v: unknown) => void;
     try {
       config = configFromDef(def);
+      getInput = messageGetter(RED.util, propertyPath(def.property));
+      setOutput = messageSetter(RED.util, propertyPath(def.output));
     } catch (err) {
       refuseInputs(node, t, (err as Error).message);
       return;
@@ -48,7 +53,7 @@ export default function (RED: NodeAPI): void {
     node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
       let reading: Reading;
       try {
-        reading = readingFromPayload(msg.payload);
+        reading = readingFromPayload(getInput(msg));
       } catch (err) {
         status.error(err);
         done(err as Error);
@@ -72,7 +77,7 @@ export default function (RED: NodeAPI): void {
         }
         const out = msg as NodeMessage;
         out.topic = `${e.asset}/${e.tag}`;
-        out.payload = e;
+        setOutput(out, e);
         send(out);
         status.changed();
       }

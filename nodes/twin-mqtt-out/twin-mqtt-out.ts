@@ -8,6 +8,7 @@ import { statusError, statusIdle, statusOk, statusWarn, errorStatusText } from '
 import type { TwinMqttBrokerApi } from '../twin-mqtt-broker/broker-config.js';
 import { outTopic, recordJson, validateOutConfig } from '../../runtime/ingest/mqtt-out-topic.js';
 import { translator } from '../shared/i18n.js';
+import { messageGetter, propertyPath } from '../shared/typed-property.js';
 
 interface TwinMqttOutDef extends NodeDef {
   broker: string;
@@ -17,6 +18,8 @@ interface TwinMqttOutDef extends NodeDef {
   topic: string;
   qos: number | string;
   retain: boolean;
+  /** Message property the record is read from; blank = payload. */
+  property?: string;
 }
 
 export default function (RED: NodeAPI): void {
@@ -26,9 +29,11 @@ export default function (RED: NodeAPI): void {
     const t = translator(RED._ as (key: string, vars?: Record<string, unknown>) => string, 'twin-mqtt-out');
     const broker = RED.nodes.getNode(def.broker) as TwinMqttBrokerApi | null;
     let cfg: ReturnType<typeof validateOutConfig>;
+    let getInput: (msg: NodeMessage) => unknown;
     try {
       if (!broker) throw new TwinError('BAD_CONFIG', 'no twin-mqtt-broker selected');
       cfg = validateOutConfig(def);
+      getInput = messageGetter(RED.util, propertyPath(def.property));
     } catch (err) {
       node.error(`${t('errors.config')}: ${(err as Error).message}`);
       statusError(node, t('status.config'));
@@ -70,8 +75,9 @@ export default function (RED: NodeAPI): void {
       let topic: string;
       let payload: string;
       try {
-        topic = outTopic(cfg, msg.payload, msg.kind);
-        payload = recordJson(msg.payload);
+        const record = getInput(msg);
+        topic = outTopic(cfg, record, msg.kind);
+        payload = recordJson(record);
       } catch (err) {
         done(err as Error);
         once(statusError, errorStatusText(err));

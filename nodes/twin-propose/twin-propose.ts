@@ -10,6 +10,7 @@ import { validateProposerConfig, type ProposerConfig } from '../../runtime/contr
 import { Proposer, type ProposerStatus } from '../../runtime/control/proposer.js';
 import { translator } from '../shared/i18n.js';
 import { refuseInputs } from '../shared/adapter.js';
+import { messageGetter, propertyPath } from '../shared/typed-property.js';
 import { statusError, statusIdle, statusOk, statusWarn, errorStatusText } from '../shared/status.js';
 
 interface TwinProposeDef extends NodeDef, Record<string, unknown> {}
@@ -34,8 +35,10 @@ export default function (RED: NodeAPI): void {
     const t = translator(RED._ as (key: string, vars?: Record<string, unknown>) => string, 'twin-propose');
 
     let cfg: ProposerConfig;
+    let getInput: (msg: NodeMessage) => unknown;
     try {
       cfg = configFromDef(def);
+      getInput = messageGetter(RED.util, propertyPath(def.property));
     } catch (err) {
       refuseInputs(node, t, (err as Error).message);
       return;
@@ -81,7 +84,7 @@ export default function (RED: NodeAPI): void {
     node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
       let outcome;
       try {
-        const r = singleReadingInput(msg.payload, 'twin-propose');
+        const r = singleReadingInput(getInput(msg as NodeMessage), 'twin-propose');
         outcome = proposer.push(r, Date.now());
       } catch (err) {
         if (timer) clearTimeout(timer);

@@ -13,10 +13,13 @@ import { RulTracker } from '../../runtime/maintenance/rul-tracker.js';
 import { translator } from '../shared/i18n.js';
 import { statusIdle, statusOk } from '../shared/status.js';
 import { ThrottledStatus, compactCount, refuseInputs } from '../shared/adapter.js';
+import { messageGetter, propertyPath } from '../shared/typed-property.js';
 
 export interface TwinRulDef extends NodeDef {
   modelPath: string;
   assetFrom?: string;
+  /** Message property the Reading is read from; blank = payload. */
+  property?: string;
   rowIntervalMs?: string | number;
   emitEveryRows?: string | number;
 }
@@ -37,7 +40,9 @@ export default function (RED: NodeAPI): void {
 
     let tracker: RulTracker;
     let assetFrom: string;
+    let getInput: (msg: NodeMessage) => unknown;
     try {
+      getInput = messageGetter(RED.util, propertyPath(def.property));
       const raw = String(def.modelPath ?? '').trim();
       if (raw === '') throw new TwinError('BAD_CONFIG', 'no model file: set Model file to the JSON written by twinloop fit');
       // relative paths are the user directory's, so a flow moves between sites with its models
@@ -86,7 +91,7 @@ export default function (RED: NodeAPI): void {
       }
       let result;
       try {
-        const reading = singleReadingInput(msg.payload, 'twin-rul');
+        const reading = singleReadingInput(getInput(msg as NodeMessage), 'twin-rul');
         if (typeof asset !== 'string' || asset === '') throw new TwinError('BAD_PAYLOAD', t('errors.noAsset', { from: `msg.${assetFrom}` }));
         result = tracker.push(asset === reading.asset ? reading : { ...reading, asset });
       } catch (err) {

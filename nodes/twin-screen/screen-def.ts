@@ -42,6 +42,9 @@ export interface TwinScreenDef extends NodeDef {
   overrides?: TwinScreenOverrideRow[];
   /** Second output with a copy of every reading that is not good after screening. */
   flaggedOutput?: boolean;
+  /** Message property the Reading is read from and the screened Reading written to; blank = payload. */
+  property?: string;
+  output?: string;
 }
 
 

@@ -12,6 +12,7 @@ import { screenReadings } from '../../runtime/ingest/screen/operator.js';
 import { configFromDef, readingFromPayload, translator, type TwinScreenDef } from './screen-def.js';
 import { statusIdle } from '../shared/status.js';
 import { ThrottledStatus, compactCount, refuseInputs } from '../shared/adapter.js';
+import { messageGetter, messageSetter, propertyPath } from '../shared/typed-property.js';
 
 export default function (RED: NodeAPI): void {
   function TwinScreenNode(this: Node, def: TwinScreenDef): void {
@@ -21,8 +22,12 @@ export default function (RED: NodeAPI): void {
     const two = def.flaggedOutput === true;
 
     let config: ScreenConfig;
+    let getInput: (msg: NodeMessage) => unknown;
+    let setOutput: (msg: NodeMessage, v: unknown) => void;
     try {
       config = configFromDef(def);
+      getInput = messageGetter(RED.util, propertyPath(def.property));
+      setOutput = messageSetter(RED.util, propertyPath(def.output));
     } catch (err) {
       refuseInputs(node, t, (err as Error).message);
       return;
@@ -54,10 +59,11 @@ export default function (RED: NodeAPI): void {
         msg = current.msg;
         send = current.send;
         current = undefined;
-        msg.payload = r;
+        setOutput(msg, r);
         if (typeof msg.topic !== 'string' || msg.topic === '') msg.topic = readingTopic(r);
       } else {
-        msg = { topic: readingTopic(r), payload: r }; // a stale reading: nobody's input
+        msg = { topic: readingTopic(r) }; // a stale reading: nobody's input
+        setOutput(msg, r);
         send = (m) => node.send(m);
       }
       send(two ? [msg, bad ? msg : null] : msg);
@@ -67,7 +73,7 @@ export default function (RED: NodeAPI): void {
     node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage | Array<NodeMessage | null>) => void, done: (err?: Error) => void) => {
       let reading: Reading;
       try {
-        reading = readingFromPayload(msg.payload);
+        reading = readingFromPayload(getInput(msg));
       } catch (err) {
         status.error(err);
         done(err as Error);

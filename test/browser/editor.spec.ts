@@ -95,6 +95,51 @@ describe('browser: the Node-RED editor with TwinLoop', function () {
     }
   });
 
+  it('twin-reading: each field is a typedInput with today\'s defaults; Done saves the types picked', async function () {
+    await page.evaluate(() => {
+      const RED = (window as any).RED;
+      // as the palette makes it: every property at its editor default
+      const defaults = RED.nodes.getType('twin-reading').defaults;
+      const fresh = Object.fromEntries(Object.keys(defaults).map((k) => [k, defaults[k].value]));
+      Object.assign(fresh, { id: RED.nodes.id(), type: 'twin-reading', x: 300, y: 400, z: RED.workspaces.active() });
+      const imported = RED.view.importNodes([fresh], { generateIds: true, addFlow: false });
+      const node = imported?.nodes?.[0] ?? RED.nodes.filterNodes({ type: 'twin-reading' }).pop();
+      (window as any).__reading = node;
+      RED.editor.edit(node);
+    });
+    await page.waitForSelector('#node-dialog-ok', { state: 'visible', timeout: 15_000 });
+    await page.waitForSelector('#node-input-time + .red-ui-typedInput-container', { state: 'attached', timeout: 15_000 });
+    await page.waitForTimeout(500);
+    const opened = await page.evaluate(() => {
+      const $ = (window as any).$;
+      // no named helper: tsx would wrap it in __name(), which the page does not have
+      return Object.fromEntries(['value', 'asset', 'tag', 'time', 'quality', 'output']
+        .map((id) => [id, [String($(`#node-input-${id}`).typedInput('type')), String($(`#node-input-${id}`).typedInput('value'))]]));
+    });
+    expect(opened).to.deep.equal({
+      value: ['msg', 'payload'], asset: ['str', ''], tag: ['msg', 'topic'],
+      time: ['date', ''], quality: ['str', ''], output: ['msg', 'payload'],
+    });
+    await page.evaluate(() => {
+      const $ = (window as any).$;
+      $('#node-input-asset').typedInput('value', 'acme/plant1/line1/extruder');
+      $('#node-input-tag').typedInput('type', 'jsonata');
+      $('#node-input-tag').typedInput('value', '$split(topic, "/")[-1]');
+      $('#node-input-time').typedInput('type', 'msg');
+      $('#node-input-time').typedInput('value', 'sourceTimestamp');
+    });
+    await page.click('#node-dialog-ok');
+    await page.waitForTimeout(300);
+    const saved = await page.evaluate(() => {
+      const n = (window as any).__reading;
+      return [n.asset, n.assetType, n.tag, n.tagType, n.time, n.timeType, n.valueType].map(String);
+    });
+    expect(saved).to.deep.equal([
+      'acme/plant1/line1/extruder', 'str', '$split(topic, "/")[-1]', 'jsonata', 'sourceTimestamp', 'msg', 'msg',
+    ]);
+    expect(pageErrors).to.deep.equal([]);
+  });
+
   for (const type of TYPES) {
     it(`opens and cancels the edit dialog of ${type} without a page error`, async function () {
       const before = pageErrors.length;

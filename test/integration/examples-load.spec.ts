@@ -15,6 +15,8 @@ import { expect } from 'chai';
 import { helper, nodeModule } from '../support/nr.js';
 import { freePort } from '../support/ports.js';
 import { recordNodeCalls, tempUserDir, waitUntil, type NodeLike, type Recorder } from '../support/opcua-nr.js';
+import { startAedes } from '../support/aedes.js';
+import { endClient, publish, rawClient } from '../support/mqtt-helpers.js';
 
 const ROOT = join(__dirname, '..', '..');
 const CORE = join(ROOT, 'node_modules', '@node-red', 'nodes', 'core');
@@ -206,6 +208,57 @@ describe('examples (Import menu) in a real Node-RED', function () {
       const peakKwh = (s: Record<string, unknown>) => Object.entries(s.energyKwhByPeriod as Record<string, number>).filter(([p]) => p.startsWith('peak')).reduce((a, [, v]) => a + v, 0);
       expect(peakKwh(night), 'no peak prices at night').to.equal(0);
       if (peakKwh(early) > 0) expect(early.costEurPerUnit as number, 'a weekday: the early shift pays peak prices').to.be.above(night.costEurPerUnit as number);
+    });
+
+    it('any message to a Reading: text, Modbus registers and an OPC UA sample become Readings; "n/a" one error', async function () {
+      await start(flowOf('examples/ingest/any-message-to-reading.json'));
+      const readings = collect('ir-debug-readings');
+      const errors = collect('ir-debug-errors');
+      const before = Date.now();
+      for (const button of ['ir-inject-text', 'ir-inject-modbus', 'ir-inject-opcua']) {
+        const n = readings.length;
+        click(button);
+        await waitUntil(() => readings.length === n + 1, 10_000, 20, `the reading of ${button}`);
+      }
+      click('ir-inject-bad');
+      await waitUntil(() => errors.length === 1, 10_000, 20, 'the error of "n/a"');
+      const asset = 'demo/plant1/extrusion/line1/extruder';
+      const [text, modbus, opcua] = payloads(readings);
+      expect(text).to.include({ asset, tag: 'zone1_temp', value: 212.5, unit: 'degC', quality: 'good', source: 'mqtt' });
+      expect(text.tsMs as number, 'the arrival time').to.be.within(before, Date.now());
+      expect(modbus).to.include({ asset, tag: 'melt_pressure', value: 185, unit: 'bar', quality: 'good', source: 'modbus' });
+      expect(opcua).to.include({ asset, tag: 'vibration', value: 0, quality: 'bad', qualityReason: 'BadSensorFailure', source: 'opcua' });
+      expect(readings.map((m) => m.topic)).to.deep.equal([`${asset}/zone1_temp`, `${asset}/melt_pressure`, `${asset}/vibration`]);
+      expect(errors[0].error?.message).to.match(/value \(msg\.payload\) is not numeric: "n\/a"/);
+      expect(readings.length, 'nothing sent for "n/a"').to.equal(3);
+    });
+
+    it('any message to a Reading, MQTT part: the simulator\'s JSON through core mqtt in, twin-reading, twin-screen', async function () {
+      const broker = await startAedes();
+      process.env.TWINLOOP_MQTT_URL = broker.url; // restored with the rest of the environment after the suite
+      const pub = await rawClient(broker.url);
+      try {
+        await start(flowOf('examples/ingest/any-message-to-reading.json'));
+        const screened = collect('ir-debug-mqtt');
+        const topic = 'demo/plant1/extrusion/line1/extruder';
+        const tsMs = Date.now() - 1000;
+        // the subscription may still be on its way: publish until the first reading comes through
+        await waitUntil(async () => {
+          await publish(pub, `${topic}/zone1_temp`, JSON.stringify({ value: 211.8, tsMs, quality: 'good', unit: 'degC' }));
+          return screened.length > 0;
+        }, 20_000, 200, 'a screened reading from the core mqtt in');
+        await publish(pub, `${topic}/melt_pressure`, JSON.stringify({ value: 512, tsMs: tsMs + 1, quality: 'good', unit: 'bar' }));
+        await waitUntil(() => screened.some((m) => (m.payload as { tag?: string }).tag === 'melt_pressure'), 10_000, 20, 'melt_pressure');
+        const [first] = payloads(screened);
+        expect(first).to.deep.equal({ asset: topic, tag: 'zone1_temp', value: 211.8, unit: 'degC', tsMs, quality: 'good', source: 'mqtt' });
+        const pressure = payloads(screened).find((p) => p.tag === 'melt_pressure')!;
+        // the screen's range is 0…400: above it, the reading goes on flagged
+        expect([pressure.value, pressure.quality, pressure.tsMs]).to.deep.equal([512, 'bad', tsMs + 1]);
+      } finally {
+        await endClient(pub);
+        await helper.unload();
+        await broker.stop();
+      }
     });
 
     it('historian: the 60 readings are durable in the disk buffer while InfluxDB is away', async function () {

@@ -83,6 +83,27 @@ describe('twin-estimate node', function () {
     expect(e.nis).to.be.closeTo(4 / 8, 1e-12);
   });
 
+  it('reads the Reading from the property set in Reading in and writes the Estimate to Estimate to', async function () {
+    const rig = await load({ model: 'local-level', measurementVar: '4', levelVarPerS: '0', property: 'data.reading', output: 'estimate' });
+    rig.node.receive({ payload: 'untouched', data: { reading: rd(200, T0) } } as never);
+    rig.node.receive({ payload: 'untouched', data: { reading: rd(202, T0 + 1000) } } as never);
+    await waitFor(() => rig.out.length === 2);
+    const m = rig.out[1] as Msg & { estimate?: Estimate };
+    expect(m.payload as unknown).to.equal('untouched');
+    expect(m.estimate).to.include({ asset: ASSET, tag: 'melt_temp', tsMs: T0 + 1000, value: 201 });
+    rig.node.receive({ payload: rd(1, T0 + 2000) } as never);
+    await waitFor(() => rig.caught.length === 1);
+    expect(rig.caught[0].error?.message, 'msg.data.reading is missing').to.match(/payload is not a Reading object/);
+  });
+
+  it('an invalid Reading in property refuses its inputs with a config error', async function () {
+    const rig = await load({ model: 'local-level', property: 'data[' });
+    rig.node.receive({ payload: rd(1, T0) } as never);
+    await waitFor(() => rig.caught.length === 1);
+    expect(rig.caught[0].error?.message).to.match(/'data\[' is not a message property/);
+    expect(rig.out).to.deep.equal([]);
+  });
+
   const badInputs: Array<[string, unknown, RegExp]> = [
     ['a non-numeric value', rd('abc', T0 + 5000), /Reading\.value is not a number: string/],
     ['NaN', rd(NaN, T0 + 5000), /Reading\.value is not finite: NaN/],

@@ -71,6 +71,16 @@ describe('twin-screen node', function () {
     expect(rig.out[0].topic).to.equal('plant1/line1/extruder/melt_temp');
   });
 
+  it('reads from Reading in and writes to Reading to (msg properties), the rest of the message kept', async function () {
+    const rig = await load({ lowLimit: '0', highLimit: '400', property: 'reading', output: 'screened.reading' });
+    rig.screen.receive({ payload: 'raw', reading: rd(450, T0) } as never);
+    await waitFor(() => rig.out.length === 1);
+    const m = rig.out[0] as unknown as { payload: unknown; reading: Reading; screened: { reading: Reading } };
+    expect(m.payload).to.equal('raw');
+    expect(m.screened.reading).to.include({ value: 450, quality: 'bad' });
+    expect(m.reading, 'the input as it came').to.deep.equal(rd(450, T0));
+  });
+
   it('flags range, rate and spike per reading, keeping the value; joins reasons; worst quality wins', async function () {
     const rig = await load({ lowLimit: '0', highLimit: '400', maxRatePerS: '5', spikeWindow: '5', spikeMinDelta: '1' });
     const values = [200, 200.5, 199.8, 200.2, 200.1, 200.3, 450, 200.4];
