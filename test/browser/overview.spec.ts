@@ -168,7 +168,7 @@ describe('browser: the live overview of the running demo', function () {
     // Pointing at a chart: every chart's readout says its values at that moment.
     // (charts are redrawn every poll: the box of the one in place now)
     const boxOf = (l: Locator) => waitFor(async () => (await l.boundingBox()) ?? undefined, 10_000, 50, 'the chart on screen');
-    let box = await boxOf(zone1);
+    let box = (await boxOf(zone1))!;
     await zone1.hover({ position: { x: box.width * 0.5, y: box.height * 0.5 } });
     const figure = (tag: string) => page.locator('figure').filter({ has: page.getByRole('img', { name: new RegExp(`^${tag}, `) }) });
     const readout = figure('zone1_temp').locator('.readout');
@@ -191,7 +191,7 @@ describe('browser: the live overview of the running demo', function () {
 
     // Dragging across one chart zooms them all to the dragged span; Reset zoom goes back to the live range.
     await zone1.hover({ position: { x: box.width * 0.55, y: box.height * 0.5 } });
-    box = await boxOf(zone1);
+    box = (await boxOf(zone1))!;
     await page.mouse.down();
     await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.5, { steps: 5 });
     await page.mouse.move(box.x + box.width * 0.85, box.y + box.height * 0.5, { steps: 5 });
