@@ -185,8 +185,12 @@ describe('browser: the live overview of the running demo', function () {
     expect(await page.locator('svg.chart line[data-series="cursor"][visibility="visible"]').count(), 'a cursor on every time chart').to.equal(live.length);
 
     if (SHOTS) {
+      // the whole page in the window, so that the screenshot keeps the cursor and its readouts
       mkdirSync(SHOTS, { recursive: true });
-      await page.screenshot({ path: join(SHOTS, 'overview.png'), fullPage: true });
+      await page.setViewportSize({ width: 1600, height: await page.evaluate(() => document.documentElement.scrollHeight) });
+      await zone1.hover({ position: { x: box.width * 0.75, y: box.height * 0.5 } });
+      await page.screenshot({ path: join(SHOTS, 'overview.png') });
+      await page.setViewportSize({ width: 1600, height: 1000 });
     }
 
     // Dragging across one chart zooms them all to the dragged span; Reset zoom goes back to the live range.

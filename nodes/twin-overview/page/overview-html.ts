@@ -274,7 +274,10 @@ ${LOGIN_CLIENT_JS}
     showCursor();
   }
 
-  /** The one time range of every time chart: the zoom, else the newest record back one window (or to the oldest data kept). */
+  /**
+   * The one time range of every time chart: the zoom, else the newest record back one window, or back to the
+   * oldest reading, estimate or RUL kept (an energy interval that began earlier is cut at the left edge).
+   */
   function timeRange() {
     if (S.zoom) return S.zoom;
     var x0 = Infinity, x1 = -Infinity;
@@ -282,7 +285,8 @@ ${LOGIN_CLIENT_JS}
       var p = points(S.series[k]);
       if (p.length) { x0 = Math.min(x0, p[0].tsMs); x1 = Math.max(x1, p[p.length - 1].lastTsMs); }
     }
-    for (var a in S.assets) (S.assets[a].energy || []).forEach(function (c) { if (c.scope === 'interval') { x0 = Math.min(x0, c.startMs); x1 = Math.max(x1, c.endMs); } });
+    for (var a in S.assets) (S.assets[a].energy || []).forEach(function (c) { if (c.scope === 'interval') x1 = Math.max(x1, c.endMs); });
+    if (x0 === Infinity) x0 = x1 - S.windowMs;
     if (x1 === -Infinity) return null;
     return { x0: Math.min(x1 - 60000, Math.max(x0, x1 - S.windowMs)), x1: x1 };
   }
