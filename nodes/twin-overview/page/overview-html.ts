@@ -327,9 +327,9 @@ ${LOGIN_CLIENT_JS}
     w = w || W; h = h || H;
     if (!isFinite(y0) || !isFinite(y1)) { y0 = 0; y1 = 1; }
     if (!(y1 > y0)) { var m = Math.abs(y0) * 0.01 || 1; y0 -= m; y1 += m; }
-    var pad = (y1 - y0) * 0.08; y0 -= pad; y1 += pad;
+    var lo = y0, hi = y1, pad = (y1 - y0) * 0.08; y0 -= pad; y1 += pad;
     if (!(x1 > x0)) x1 = x0 + 1;
-    return { x: function (t) { return PL + (t - x0) / (x1 - x0) * (w - PL - PR); }, y: function (v) { return PT + (y1 - v) / (y1 - y0) * (h - PT - PB); }, x0: x0, x1: x1, y0: y0, y1: y1, w: w, h: h };
+    return { x: function (t) { return PL + (t - x0) / (x1 - x0) * (w - PL - PR); }, y: function (v) { return PT + (y1 - v) / (y1 - y0) * (h - PT - PB); }, x0: x0, x1: x1, y0: y0, y1: y1, lo: lo, hi: hi, w: w, h: h };
   }
   function f1(v) { return Math.round(v * 10) / 10; }
   function line(pts, sx, sy) { return pts.map(function (p, i) { return (i ? 'L' : 'M') + f1(sx(p)) + ' ' + f1(sy(p)); }).join(''); }
@@ -360,7 +360,8 @@ ${LOGIN_CLIENT_JS}
   function frame(g, sc, yfmt) {
     g.appendChild(svg('line', { x1: PL, x2: sc.w - PR, y1: sc.h - PB, y2: sc.h - PB, stroke: '#999' }));
     g.appendChild(svg('line', { x1: PL, x2: PL, y1: PT, y2: sc.h - PB, stroke: '#999' }));
-    [sc.y0 + (sc.y1 - sc.y0) * 0.08, (sc.y0 + sc.y1) / 2, sc.y1 - (sc.y1 - sc.y0) * 0.08].forEach(function (v) {
+    // the data's own bounds and their middle (the padding around them is no value to read off)
+    [sc.lo, (sc.lo + sc.hi) / 2, sc.hi].forEach(function (v) {
       g.appendChild(svg('line', { x1: PL, x2: sc.w - PR, y1: f1(sc.y(v)), y2: f1(sc.y(v)), stroke: '#eee' }));
       g.appendChild(svg('text', { x: PL - 4, y: f1(sc.y(v)) + 4, 'text-anchor': 'end' }, yfmt(v)));
     });
