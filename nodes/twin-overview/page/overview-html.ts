@@ -2,7 +2,8 @@
  * The live overview page: one self-contained HTML document (inline CSS and JS, no CDN: it works on
  * a closed plant network), kept as a string so the build ships it with the compiled module. Charts
  * are inline SVG drawn by the script below, each with role="img" and an aria-label that says what
- * is drawn and the latest values. Control-room rules as on the approvals page: greys throughout,
+ * is drawn and the latest values; the time charts share one time range (data-x0/x1), a cursor with a
+ * value readout and a drag-zoom. Control-room rules as on the approvals page: greys throughout,
  * colour only for what is abnormal (drift, alerts, uncertain data) and for the chosen window.
  * Data only ever enters the page through textContent / attributes, never parsed as HTML.
  * The client script avoids template literals: this file is itself one template literal.
@@ -258,14 +259,14 @@ ${LOGIN_CLIENT_JS}
     renderProposals();
     // while a zoom is being dragged the charts stay as they are: the mouse-up draws everything
     if (drag) return;
-    var range = timeRange(), key = range ? range.x0 + '-' + range.x1 : '';
-    var all = dirty === ALL || key !== S.rangeKey;
-    S.range = range; S.rangeKey = key;
+    var range = timeRange(), rangeKey = range ? range.x0 + '-' + range.x1 : '';
+    var all = dirty === ALL || rangeKey !== S.rangeKey;
+    S.range = range; S.rangeKey = rangeKey;
     $('zoombar').hidden = !range;
     if (range) $('range').textContent = 'Time axis of every chart: ' + hms(range.x0) + ' – ' + hms(range.x1) + (S.zoom ? ' (zoomed)' : ' (live)');
     $('unzoom').disabled = !S.zoom;
     var byAsset = {};
-    for (var key2 in S.series) { var s = S.series[key2]; (byAsset[s.asset] = byAsset[s.asset] || []).push(s); }
+    for (var key in S.series) { var s = S.series[key]; (byAsset[s.asset] = byAsset[s.asset] || []).push(s); }
     var assets = Object.keys(byAsset).concat(Object.keys(S.assets)).filter(function (a, i, list) { return list.indexOf(a) === i; }).sort();
     assets.forEach(function (asset) { if (all || dirty[asset]) renderAsset(asset, byAsset[asset] || []); });
     $('no-trends').hidden = $('trends').childElementCount > 0;
