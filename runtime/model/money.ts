@@ -14,4 +14,5 @@ export function formatEur(v: number): string {
 
 /** The same formatter as a browser function `eur(v)`, inlined into the pages' scripts (no template literals inside). */
 export const EUR_CLIENT_JS =
-  `function eur(v) { return typeof v === 'number' && isFinite(v) ? v.toLocaleString(${JSON.stringify(LOCALE)}, ${JSON.stringify(OPTIONS)}) + ${JSON.stringify(SUFFIX)} : '–'; }`;
+  `function eur(v) { return typeof v === 'number' && isFinite(v) ? ` +
+  `v.toLocaleString(${JSON.stringify(LOCALE)}, ${JSON.stringify(OPTIONS)}) + ${JSON.stringify(SUFFIX)} : '–'; }`;

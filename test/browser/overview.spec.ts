@@ -161,7 +161,8 @@ describe('browser: the live overview of the running demo', function () {
     // jumps are counted against the API's buckets; zone1_temp changes value all the time.
     const segments = async (tag: string) => {
       const chart = page.getByRole('img', { name: new RegExp(`^${tag}, `) });
-      const xy = ((await chart.locator('path[data-series="reading"]').getAttribute('d')) ?? '').slice(1).split('L').map((p) => p.split(' ').map(Number));
+      const d = (await chart.locator('path[data-series="reading"]').getAttribute('d')) ?? '';
+      const xy = d.slice(1).split('L').map((p) => p.split(' ').map(Number));
       return xy.slice(1).map((b, i) => ({ dx: b[0] - xy[i][0], dy: b[1] - xy[i][1] }));
     };
     const temp = await segments('zone1_temp');
@@ -192,8 +193,10 @@ describe('browser: the live overview of the running demo', function () {
     const buckets = (await data()).body.series.find((s) => s.kind === 'reading' && s.tag === 'zone1_temp')!.points;
     const inForce = buckets.filter((b) => b.tsMs <= tMs).pop()!;
     expect(rm![2], `reading at ${new Date(tMs).toISOString()}`).to.equal(inForce.last.toFixed(1));
-    expect((await figure('motor_power').locator('.readout').innerText()).trim()).to.match(new RegExp(`^${rm![1]} · reading \\d+\\.\\d+ kW$`));
-    expect(await page.locator('svg.chart line[data-series="cursor"][visibility="visible"]').count(), 'a cursor on every time chart').to.equal(live.length);
+    const other = (await figure('motor_power').locator('.readout').innerText()).trim();
+    expect(other, 'the same moment on another chart').to.match(new RegExp(`^${rm![1]} · reading \\d+\\.\\d+ kW$`));
+    const cursors = page.locator('svg.chart line[data-series="cursor"][visibility="visible"]');
+    expect(await cursors.count(), 'a cursor on every time chart').to.equal(live.length);
 
     if (SHOTS) {
       // the whole page in the window, so that the screenshot keeps the cursor and its readouts
@@ -227,7 +230,9 @@ describe('browser: the live overview of the running demo', function () {
     const expected = /expected (\d{1,3}(?:,\d{3})*\.\d\d EUR)/.exec(await proposal.innerText());
     expect(expected, 'expected cost on the overview').to.not.equal(null);
     const wl2 = (await windows.getAttribute('aria-label'))!;
-    if (/: \d+ ranked; proposed:/.test(wl2)) expect(wl2, 'the chosen window names the cost at proposal time').to.match(new RegExp(`expected (${expected![1]}$|[\\d,]+\\.\\d\\d EUR now, ${expected![1]} when proposed$)`));
+    const costThen = 'the chosen window names the cost at proposal time';
+    if (/: \d+ ranked; proposed:/.test(wl2)) expect(wl2, costThen).to.match(
+      new RegExp(`expected (${expected![1]}$|[\\d,]+\\.\\d\\d EUR now, ${expected![1]} when proposed$)`));
     const id = (await proposal.getAttribute('data-proposal-id'))!;
     await page.goto(`${tl!.url}twinloop/approvals`);
     const card = page.locator(`article[data-proposal-id="${id}"]`);
@@ -237,7 +242,8 @@ describe('browser: the live overview of the running demo', function () {
       return [...dt.nextElementSibling!.querySelectorAll('.line')].map((x) => x.textContent ?? '');
     });
     expect(cost, 'the approvals page and the overview say the same amount').to.equal(expected![1]);
-    expect(parts).to.match(/^job [\d,]+\.\d\d EUR \+ downtime [\d,]+\.\d\d EUR \+ expected failure [\d,]+\.\d\d EUR \+ energy [\d,]+\.\d\d EUR$/);
+    const money = '[\\d,]+\\.\\d\\d EUR';
+    expect(parts).to.match(new RegExp(`^job ${money} \\+ downtime ${money} \\+ expected failure ${money} \\+ energy ${money}$`));
 
     expect(errors).to.deep.equal([]);
     await ctx.close();

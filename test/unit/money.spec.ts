@@ -14,7 +14,9 @@ describe('money: one format on every page and in every text', () => {
   });
 
   it('the browser pages format exactly as Node does', () => {
-    for (const v of [0, 0.005, 0.0849, 1, 12.5, 999.995, 1850, 4613.93, 34_878.4, -12.345, 1e9]) expect(browserEur(v), String(v)).to.equal(formatEur(v));
+    for (const v of [0, 0.005, 0.0849, 1, 12.5, 999.995, 1850, 4613.93, 34_878.4, -12.345, 1e9]) {
+      expect(browserEur(v), String(v)).to.equal(formatEur(v));
+    }
     expect(browserEur(undefined)).to.equal('–');
     expect(browserEur('12')).to.equal('–');
   });

@@ -238,7 +238,10 @@ ${LOGIN_CLIENT_JS}
     if (proposalsChanged) for (var asset in S.assets) dirty[asset] = true;
     render(dirty);
   }
-  function reset() { S.series = {}; S.drift = []; S.assets = {}; S.rev = 0; S.zoom = null; S.rangeKey = ''; $('trends').textContent = ''; $('maint').textContent = ''; $('energy').textContent = ''; }
+  function reset() {
+    S.series = {}; S.drift = []; S.assets = {}; S.rev = 0; S.zoom = null; S.rangeKey = '';
+    $('trends').textContent = ''; $('maint').textContent = ''; $('energy').textContent = '';
+  }
 
   function renderPicker(nodes, current) {
     var pick = $('pick');
@@ -263,7 +266,8 @@ ${LOGIN_CLIENT_JS}
     var all = dirty === ALL || rangeKey !== S.rangeKey;
     S.range = range; S.rangeKey = rangeKey;
     $('zoombar').hidden = !range;
-    if (range) $('range').textContent = 'Time axis of every chart: ' + hms(range.x0) + ' – ' + hms(range.x1) + (S.zoom ? ' (zoomed)' : ' (live)');
+    if (range) $('range').textContent = 'Time axis of every chart: ' + hms(range.x0) + ' – ' + hms(range.x1) +
+      (S.zoom ? ' (zoomed)' : ' (live)');
     $('unzoom').disabled = !S.zoom;
     var byAsset = {};
     for (var key in S.series) { var s = S.series[key]; (byAsset[s.asset] = byAsset[s.asset] || []).push(s); }
@@ -336,7 +340,9 @@ ${LOGIN_CLIENT_JS}
   function line(pts, sx, sy) { return pts.map(function (p, i) { return (i ? 'L' : 'M') + f1(sx(p)) + ' ' + f1(sy(p)); }).join(''); }
   /** A value holds until the next one: horizontal runs and vertical jumps, never a slope between two samples. */
   function steps(pts, x, y) {
-    var d = pts.map(function (p, i) { return (i ? 'L' + f1(x(p.tsMs)) + ' ' + f1(y(pts[i - 1].last)) + 'L' : 'M') + f1(x(p.tsMs)) + ' ' + f1(y(p.last)); }).join('');
+    var d = pts.map(function (p, i) {
+      return (i ? 'L' + f1(x(p.tsMs)) + ' ' + f1(y(pts[i - 1].last)) + 'L' : 'M') + f1(x(p.tsMs)) + ' ' + f1(y(p.last));
+    }).join('');
     var end = pts[pts.length - 1];
     return d + 'L' + f1(x(end.lastTsMs)) + ' ' + f1(y(end.last));
   }
@@ -388,8 +394,8 @@ ${LOGIN_CLIENT_JS}
 
   /** An SVG chart on the shared time range (data-x0/x1, epoch ms); its plot group clips what lies outside it. */
   function timeSvg(fig, sc, label, yfmt) {
-    var g = svg('svg', { viewBox: '0 0 ' + sc.w + ' ' + sc.h, class: 'chart' + (sc.w === WIDE_W ? ' wide' : ''), role: 'img', 'aria-label': label,
-      'data-x0': Math.round(sc.x0), 'data-x1': Math.round(sc.x1) });
+    var g = svg('svg', { viewBox: '0 0 ' + sc.w + ' ' + sc.h, class: 'chart' + (sc.w === WIDE_W ? ' wide' : ''), role: 'img',
+      'aria-label': label, 'data-x0': Math.round(sc.x0), 'data-x1': Math.round(sc.x1) });
     frame(g, sc, yfmt);
     var clip = svg('clipPath', { id: 'clip-' + fig.id });
     clip.appendChild(svg('rect', { x: PL, y: 0, width: sc.w - PL - PR, height: sc.h - PB }));
@@ -402,7 +408,8 @@ ${LOGIN_CLIENT_JS}
   function bind(fig, g, sc, read) {
     var c = { g: g, sc: sc, read: read, out: el('div', { className: 'readout' }),
       cursor: svg('line', { y1: PT, y2: sc.h - PB, stroke: '#000', visibility: 'hidden', 'data-series': 'cursor' }),
-      sel: svg('rect', { y: PT, height: sc.h - PT - PB, width: 0, fill: '#2a5db0', 'fill-opacity': 0.2, 'data-series': 'zoom-selection' }) };
+      sel: svg('rect', { y: PT, height: sc.h - PT - PB, width: 0, fill: '#2a5db0', 'fill-opacity': 0.2, 'data-series': 'zoom-selection' }),
+    };
     g.appendChild(c.sel); g.appendChild(c.cursor);
     fig.appendChild(c.out);
     CHARTS[fig.id] = c;
@@ -467,12 +474,14 @@ ${LOGIN_CLIENT_JS}
     var yv = function (v) { return sc.y(v); };
     if (ev.length) p.appendChild(svg('path', { d: band(ev, mid(es), function (b) { return sc.y(b.lo); }, function (b) { return sc.y(b.hi); }), fill: '#c9d6ea', stroke: 'none', 'data-series': 'estimate-band' }));
     if (rv.length) p.appendChild(svg('path', { d: band(rv, mid(rs), function (b) { return sc.y(b.min); }, function (b) { return sc.y(b.max); }), fill: '#d6d6d6', stroke: 'none', 'data-series': 'reading-range' }));
-    if (rv.length) p.appendChild(svg('path', { d: steps(rv, sc.x, yv), fill: 'none', stroke: '#333', 'stroke-width': 1.5, 'data-series': 'reading' }));
+    if (rv.length) p.appendChild(svg('path', { d: steps(rv, sc.x, yv), fill: 'none', stroke: '#333', 'stroke-width': 1.5,
+      'data-series': 'reading' }));
     // a series of one bucket so far (a setpoint that has not moved): a dot, not an invisible line
     if (rv.length === 1) p.appendChild(svg('circle', { cx: f1(sc.x(rv[0].lastTsMs)), cy: f1(sc.y(rv[0].last)), r: 3, fill: '#333' }));
     // no record since: the last value held to the end of the range, dashed (a setpoint sent only on change)
     if (lastR && R.x1 - lastR.lastTsMs > rs.bucketMs) {
-      var held = svg('path', { d: 'M' + f1(sc.x(lastR.lastTsMs)) + ' ' + f1(sc.y(lastR.last)) + 'L' + f1(sc.x(R.x1)) + ' ' + f1(sc.y(lastR.last)),
+      var heldY = f1(sc.y(lastR.last));
+      var held = svg('path', { d: 'M' + f1(sc.x(lastR.lastTsMs)) + ' ' + heldY + 'L' + f1(sc.x(R.x1)) + ' ' + heldY,
         fill: 'none', stroke: '#333', 'stroke-dasharray': '2 3', 'data-series': 'reading-held' });
       held.appendChild(svg('title', {}, 'no record since ' + hms(lastR.lastTsMs) + ': last value held'));
       p.appendChild(held);
@@ -511,7 +520,8 @@ ${LOGIN_CLIENT_JS}
     var sc = scales(R.x0, R.x1, y[0], y[1], WIDE_W, WIDE_H);
     var rulText = function (b) { return days(b.last) + ' (P10 ' + days(b.lo) + ' – P90 ' + days(b.hi) + ')'; };
     caption(fig, 'Remaining useful life', days(last.last) + ' (P10–P90 ' + num(last.lo / DAY_MS, 1) + '–' + num(last.hi / DAY_MS, 1) + ' d)');
-    var c = timeSvg(fig, sc, 'Remaining useful life of ' + asset + ': ' + rulText(last) + (last.quality !== 'good' ? ', ' + last.quality : ''), function (v) { return num(v, 1) + ' d'; });
+    var label = 'Remaining useful life of ' + asset + ': ' + rulText(last) + (last.quality !== 'good' ? ', ' + last.quality : '');
+    var c = timeSvg(fig, sc, label, function (v) { return num(v, 1) + ' d'; });
     var sx = function (b) { return sc.x(b.tsMs + s.bucketMs / 2); };
     c.plot.appendChild(svg('path', { d: band(pv, sx, function (b) { return sc.y(b.lo / DAY_MS); }, function (b) { return sc.y(b.hi / DAY_MS); }), fill: '#d6d6d6', stroke: 'none', 'data-series': 'rul-interval' }));
     c.plot.appendChild(svg('path', { d: line(pv, sx, function (b) { return sc.y(b.last / DAY_MS); }), fill: 'none', stroke: '#333', 'stroke-width': 1.5, 'data-series': 'rul' }));
@@ -539,7 +549,8 @@ ${LOGIN_CLIENT_JS}
     var rowH = 24, top = 20, h = top + windows.length * rowH + 22, w = 960, left = 10, right = 10;
     var x = function (t) { return left + (t - x0) / (x1 - x0 || 1) * (w - left - right); };
     var cw = chosen.w;
-    var then = chosen.costThenEur !== undefined && Math.abs(chosen.costThenEur - cw.expectedCostEur) >= 0.005 ? eur(chosen.costThenEur) + ' when proposed' : '';
+    var revised = chosen.costThenEur !== undefined && Math.abs(chosen.costThenEur - cw.expectedCostEur) >= 0.005;
+    var then = revised ? eur(chosen.costThenEur) + ' when proposed' : '';
     var label = 'Maintenance windows for ' + asset + ': ' + windows.length + ' ranked; ' + chosen.why + ': #' + cw.rank + ' ' + local(cw.startLocal) + ' to ' + local(cw.endLocal).slice(11) + ' ' + cw.timeZone + ', expected ' + eur(cw.expectedCostEur) + (then ? ' now, ' + then : '');
     var g = svg('svg', { viewBox: '0 0 ' + w + ' ' + h, class: 'chart wide', role: 'img', 'aria-label': label });
     // a tick at every local midnight of the browser (the control room's clock)
@@ -573,8 +584,12 @@ ${LOGIN_CLIENT_JS}
     var sc = scales(R.x0, R.x1, 0, Math.max.apply(null, list.map(function (c) { return c.costEur; }).concat([0])), WIDE_W, WIDE_H);
     var per = last.costEurPerUnit !== undefined ? ', ' + eur(last.costEurPerUnit) + ' per ' + (last.unitName || 'unit') : '';
     caption(fig, 'Energy cost per interval, EUR', eur(last.costEur) + per);
-    var c = timeSvg(fig, sc, 'Energy cost per interval for ' + asset + ': last ' + mins(last.endMs - last.startMs) + ' interval to ' + hm(last.endMs) + ' ' + eur(last.costEur) + ' (' + num(last.energyKwh) + ' kWh' + per + '), ' + list.length + ' interval' + (list.length === 1 ? '' : 's') + ' shown', function (v) { return num(v, 2); });
-    var text = function (k) { return hm(k.startMs) + '–' + hm(k.endMs) + ' ' + eur(k.costEur) + ', ' + num(k.energyKwh) + ' kWh' + (k.quality !== 'good' ? ' (' + k.quality + ')' : ''); };
+    var label = 'Energy cost per interval for ' + asset + ': last ' + mins(last.endMs - last.startMs) + ' interval to ' + hm(last.endMs) +
+      ' ' + eur(last.costEur) + ' (' + num(last.energyKwh) + ' kWh' + per + '), ' + list.length + ' interval' + (list.length === 1 ? '' : 's') + ' shown';
+    var c = timeSvg(fig, sc, label, function (v) { return num(v, 2); });
+    var text = function (k) {
+      return hm(k.startMs) + '–' + hm(k.endMs) + ' ' + eur(k.costEur) + ', ' + num(k.energyKwh) + ' kWh' + (k.quality !== 'good' ? ' (' + k.quality + ')' : '');
+    };
     list.forEach(function (k) {
       var x0 = sc.x(k.startMs), x1 = sc.x(k.endMs);
       var r = svg('rect', { x: f1(x0 + 1), y: f1(sc.y(k.costEur)), width: Math.max(1, f1(x1 - x0 - 2)), height: Math.max(0, f1(sc.y(0) - sc.y(k.costEur))),
