@@ -21,6 +21,7 @@ import type { MaintenanceWindow, RulEstimate } from '../model/maintenance.js';
 import { offsetMsAt } from '../energy/tariff-calendar.js';
 import { type Tariff, splitByPeriod } from '../energy/tariff.js';
 import { failureDistribution, failureProbabilityBefore, type FailureDistribution } from './failure-probability.js';
+import { formatEur } from '../model/money.js';
 import {
   type Interval,
   type ProductionCalendar,
@@ -170,8 +171,8 @@ export function pct(p: number): string {
   if (x > 99.9 && x < 100) return '>99.9 %';
   return `${x < 10 || x > 99 ? Number(x.toFixed(1)) : Math.round(x)} %`;
 }
-/** Whole euros for people: '€34,878'. */
-export const eur = (x: number): string => `€${Math.round(x).toLocaleString('en-US')}`;
+/** Money for people, as on every page: '34,878.00 EUR' (runtime/model/money.ts). */
+export const eur = formatEur;
 
 /** What a window is, in words: the planned stop it sits in, no shift, or the shifts it takes time from. */
 function describeWhere(ctx: Ctx, startMs: number, endMs: number, lossMs: number): string {

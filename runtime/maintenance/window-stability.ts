@@ -12,6 +12,7 @@
 import { TwinError } from '../model/errors.js';
 import type { MaintenanceWindow } from '../model/maintenance.js';
 import type { Reevaluated } from './window-ranking.js';
+import { formatEur } from '../model/money.js';
 
 export interface StabilityOptions {
   /** fraction of the standing window's expected cost a new one must save, e.g. 0.1 */
@@ -61,8 +62,8 @@ export function decideRecommendation(
   if (!best || sameSpan(best, standing)) return { emit: false, window: now, reason: 'standing window is still the best' };
   const savingEur = now.expectedCostEur - best.expectedCostEur;
   const neededEur = Math.max(opts.absoluteMarginEur, opts.relativeMargin * now.expectedCostEur);
-  const saving = `€${savingEur.toFixed(0)} (${now.expectedCostEur > 0 ? ((100 * savingEur) / now.expectedCostEur).toFixed(1) : '∞'} %)`;
+  const saving = `${formatEur(savingEur)} (${now.expectedCostEur > 0 ? ((100 * savingEur) / now.expectedCostEur).toFixed(1) : '∞'} %)`;
   if (savingEur <= 0) return { emit: false, window: now, reason: 'kept: no other window is cheaper' };
-  if (savingEur > neededEur) return { emit: true, window: best, reason: `a new window saves ${saving} of expected cost, more than the margin €${neededEur.toFixed(0)}` };
-  return { emit: false, window: now, reason: `kept: the best alternative saves ${saving}, within the margin €${neededEur.toFixed(0)}` };
+  if (savingEur > neededEur) return { emit: true, window: best, reason: `a new window saves ${saving} of expected cost, more than the margin ${formatEur(neededEur)}` };
+  return { emit: false, window: now, reason: `kept: the best alternative saves ${saving}, within the margin ${formatEur(neededEur)}` };
 }

@@ -88,8 +88,8 @@ describe('browser: a maintenance proposal on the supervisors\' page', function (
     expect(await c.getByLabel('Window', { exact: true }).innerText()).to.match(new RegExp(`^\\w{3} ${sDate} ${sTime} – ${eTime} Europe/Berlin \\(GMT[+−-]\\d+\\)$`));
     expect(text).to.include(`Maintenance: ${p.job}`).and.include('pending');
     expect(text).to.include(M_ASSET);
-    expect(text).to.include('1,850 EUR');
-    expect(text).to.include('job 1,200 EUR + downtime 0 EUR + expected failure 610 EUR + energy 40 EUR');
+    expect(text).to.include('1,850.00 EUR');
+    expect(text).to.include('job 1,200.00 EUR + downtime 0.00 EUR + expected failure 610.00 EUR + energy 40.00 EUR');
     expect(text).to.include('6.1 %');
     expect(text).to.include('P10 4 d · P50 9 d · P90 15 d');
     expect(text).to.include(p.rationale);
@@ -97,10 +97,10 @@ describe('browser: a maintenance proposal on the supervisors\' page', function (
     expect(text).to.include('0 of 1 needed');
     const alt = await c.getByRole('list', { name: 'Alternative windows' }).innerText();
     const a = p.alternatives[0]!;
-    expect(alt).to.match(new RegExp(`^#2 \\w{3} ${a.startLocal.slice(0, 10)} ${a.startLocal.slice(11, 16)} – ${a.endLocal.slice(11, 16)} Europe/Berlin \\(GMT[+−-]\\d+\\): 3,100 EUR, P\\(failure before\\) 0\\.7 % — ${a.why}$`));
+    expect(alt).to.match(new RegExp(`^#2 \\w{3} ${a.startLocal.slice(0, 10)} ${a.startLocal.slice(11, 16)} – ${a.endLocal.slice(11, 16)} Europe/Berlin \\(GMT[+−-]\\d+\\): 3,100\\.00 EUR, P\\(failure before\\) 0\\.7 % — ${a.why}$`));
     expect(await c.locator('.expiry').innerText()).to.match(/^\d+ min \d+ s left$/);
     // the gate appears beside the setpoint gates, with its approver rule
-    expect(await page.getByRole('group', { name: `Gate ${M_GATE_NAME}` }).innerText()).to.include('two approvers above 5,000 EUR');
+    expect(await page.getByRole('group', { name: `Gate ${M_GATE_NAME}` }).innerText()).to.include('two approvers above 5,000.00 EUR');
     if (process.env.TWINLOOP_SCREENSHOT_DIR) {
       mkdirSync(process.env.TWINLOOP_SCREENSHOT_DIR, { recursive: true });
       await page.screenshot({ path: join(process.env.TWINLOOP_SCREENSHOT_DIR, 'approvals-maintenance-test.png'), fullPage: true });
@@ -110,7 +110,7 @@ describe('browser: a maintenance proposal on the supervisors\' page', function (
     const dialog = page.getByRole('dialog', { name: 'Approve maintenance window' });
     await dialog.waitFor();
     expect(await dialog.getByLabel('Meaning of the signature').inputValue()).to.equal('Approved: I authorise this maintenance window');
-    expect(await dialog.locator('#sign-summary').innerText()).to.include(`${M_ASSET}: ${p.job}, `).and.include('expected cost 1,850 EUR');
+    expect(await dialog.locator('#sign-summary').innerText()).to.include(`${M_ASSET}: ${p.job}, `).and.include('expected cost 1,850.00 EUR');
     await dialog.getByLabel('Reason').fill('Saturday planned stop, parts in stock');
     await dialog.getByLabel('Password').fill('not my password');
     await dialog.getByRole('button', { name: 'Sign and approve' }).click();
@@ -138,7 +138,7 @@ describe('browser: a maintenance proposal on the supervisors\' page', function (
     expect(await decision.innerText()).to.include(WHO).and.include('Approved: I authorise this maintenance window').and.include(`${M_ASSET} / maintenance`);
     const order = ledger.getByRole('row').filter({ hasText: 'maintenance order' });
     expect(await order.innerText()).to.include(got.order.id).and.include('approved by supervisor');
-    expect(await ledger.getByRole('row').filter({ hasText: 'maintenance proposal' }).innerText()).to.include(p.job).and.include('1,850 EUR');
+    expect(await ledger.getByRole('row').filter({ hasText: 'maintenance proposal' }).innerText()).to.include(p.job).and.include('1,850.00 EUR');
     expect(await page.getByRole('region', { name: `History of ${M_GATE_NAME}` }).getByText(/Ledger chain verified: 3 records intact/).count()).to.equal(1);
     expect(errors).to.deep.equal([]);
   });

@@ -136,7 +136,7 @@ describe('twin-maintenance node', function () {
     expect(p.payload.alternatives).to.deep.equal(w.payload.slice(1));
     expect(p.payload.rul).to.deep.include({ asset: ASSET, rulMs: 60 * D });
     expect(p.payload.expiresTsMs).to.be.within(before + 60 * 60_000, Date.now() + 60 * 60_000);
-    expect(p.payload.rationale).to.match(/^Replace gearbox bearing on demo\/plant1\/press\/line1\/press 2026-03-07T06:00:00\+01:00 – 2026-03-07T12:00:00\+01:00: planned stop 'Saturday maintenance' Sat 06:00–14:00, no production lost; P\(fail first\) <0\.1 %\. Expected cost €1,000 \(job €1,000, downtime €0, failure risk €0, energy €0\)\. RUL 60 d \(P10 42 d, P90 78 d\) as of 2026-03-02T09:00:00\+01:00; first recommendation\.$/);
+    expect(p.payload.rationale).to.match(/^Replace gearbox bearing on demo\/plant1\/press\/line1\/press 2026-03-07T06:00:00\+01:00 – 2026-03-07T12:00:00\+01:00: planned stop 'Saturday maintenance' Sat 06:00–14:00, no production lost; P\(fail first\) <0\.1 %\. Expected cost 1,000\.00 EUR \(job 1,000\.00 EUR, downtime 0\.00 EUR, failure risk 0\.00 EUR, energy 0\.00 EUR\)\. RUL 60 d \(P10 42 d, P90 78 d\) as of 2026-03-02T09:00:00\+01:00; first recommendation\.$/);
     expect(lastStatus(rig)).to.deep.equal({ fill: 'green', shape: 'dot', text: 'proposed' });
     expect(() => assertMaintenanceProposal(p.payload), 'the approval gate’s payload check').to.not.throw();
   });
@@ -153,7 +153,7 @@ describe('twin-maintenance node', function () {
     expect(p2.id).to.not.equal(rig.proposals[0].payload.id);
     expect(p2.window.startMs).to.equal(T0 + 13 * H);
     expect(p2.window.productionLossMinutes).to.equal(360);
-    expect(p2.rationale).to.match(/a new window saves €\d+ \(\d+\.\d %\) of expected cost/);
+    expect(p2.rationale).to.match(/a new window saves [\d,]+\.\d\d EUR \(\d+\.\d %\) of expected cost/);
   });
 
   it('keeps one standing proposal per asset', async function () {
@@ -301,7 +301,7 @@ describe('twin-maintenance node', function () {
       expect(w1.startLocal).to.equal('2026-03-07T06:00:00+01:00');
       expect(w1.costParts.energyEur).to.be.closeTo(65, 1e-9);
       expect(w1.expectedCostEur).to.be.closeTo(1065 + w1.costParts.expectedFailureEur, 1e-9);
-      expect(rig.proposals[0].payload.rationale).to.contain('energy €65');
+      expect(rig.proposals[0].payload.rationale).to.contain('energy 65.00 EUR');
 
       const t = helper.getNode('tar') as unknown as TwinTariffNode;
       t.update({ ...TARIFF, periods: [TARIFF.periods[0], { name: 'offpeak', priceEurPerKwh: 0.2 }] }, 'test');

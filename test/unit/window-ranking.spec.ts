@@ -63,7 +63,7 @@ describe('maintenance: window ranking', () => {
     expect(w1.startLocal).to.equal('2026-03-02T09:00:00+01:00');
     expect(w1.productionLossMinutes).to.equal(360);
     expect(w1.costParts.downtimeEur).to.equal(12_000);
-    expect(w1.why).to.match(/^takes 360 min of production \(shift 'early', 'late'\); P\(fail first\) 0 %; waiting for the production-free window at Sat 06:00 would raise P\(fail first\) to 9\d %, €\d{2},\d{3} more expected cost$/);
+    expect(w1.why).to.match(/^takes 360 min of production \(shift 'early', 'late'\); P\(fail first\) 0 %; waiting for the production-free window at Sat 06:00 would raise P\(fail first\) to 9\d %, \d{2},\d{3}\.\d\d EUR more expected cost$/);
     const sat = evaluateWindow(berlin, rul(1.8, 3, 4.5), OPTS, utc('2026-03-07T05:00:00Z'));
     expect(sat.window?.productionLossMinutes).to.equal(0);
     expect(sat.window?.failureProbability).to.be.above(0.9);

@@ -61,7 +61,7 @@ describe('maintenance: window stability (no flip-flopping)', () => {
     const d = step(first, rul(3, T0 + 6 * H));
     expect(d.emit).to.equal(true);
     expect(d.window!.startMs).to.be.below(first.startMs);
-    expect(d.reason).to.match(/^a new window saves €\d+ \(\d+\.\d %\) of expected cost, more than the margin €\d+$/);
+    expect(d.reason).to.match(/^a new window saves [\d,]+\.\d\d EUR \(\d+\.\d %\) of expected cost, more than the margin [\d,]+\.\d\d EUR$/);
   });
 
   it('the standing window is replaced once it has started, or once its risk is above the limit', () => {
@@ -80,9 +80,9 @@ describe('maintenance: window stability (no flip-flopping)', () => {
     const standing = win(100, 10_000);
     const keep = (eur: number) => decideRecommendation(standing, { window: { ...standing, expectedCostEur: 10_000 } }, win(50, eur), MARGINS);
     // margin = max(€200, 10 % of €10,000) = €1,000
-    expect(keep(9_100)).to.include({ emit: false, reason: 'kept: the best alternative saves €900 (9.0 %), within the margin €1000' });
+    expect(keep(9_100)).to.include({ emit: false, reason: 'kept: the best alternative saves 900.00 EUR (9.0 %), within the margin 1,000.00 EUR' });
     expect(keep(9_000)).to.include({ emit: false }, 'exactly the margin is not more than it');
-    expect(keep(8_900)).to.include({ emit: true, reason: 'a new window saves €1100 (11.0 %) of expected cost, more than the margin €1000' });
+    expect(keep(8_900)).to.include({ emit: true, reason: 'a new window saves 1,100.00 EUR (11.0 %) of expected cost, more than the margin 1,000.00 EUR' });
     const small = win(100, 1000);
     const abs = decideRecommendation(small, { window: small }, win(50, 850), MARGINS); // 15 % but only €150
     expect(abs).to.include({ emit: false });

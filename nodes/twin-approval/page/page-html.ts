@@ -7,6 +7,7 @@
  * The client script below avoids template literals: this file is itself one template literal.
  */
 import { LOGIN_CLIENT_JS } from './login-client.js';
+import { EUR_CLIENT_JS } from '../../../runtime/model/money.js';
 
 export function approvalsPageHtml(nonce: string): string {
   return PAGE.replace(/__NONCE__/g, nonce);
@@ -273,7 +274,7 @@ const PAGE = String.raw`<!DOCTYPE html>
     var end = (b.date !== a.date ? b.date + ' ' : '') + b.time + (b.offset !== a.offset ? ' (' + b.offset + ')' : '');
     return a.date + ' ' + a.time + ' – ' + end + ' ' + w.timeZone + ' (' + a.offset + ')';
   }
-  function eur(v) { return typeof v === 'number' && isFinite(v) ? Math.round(v).toLocaleString('en-US') + ' EUR' : '–'; }
+  ${EUR_CLIENT_JS}
   // a probability for people: below 0.1 % the digits mean nothing to a supervisor
   function pct(p) { return typeof p === 'number' && isFinite(p) ? (p < 0.001 ? '<0.1 %' : sig(100 * p, 2) + ' %') : '–'; }
   function span(ms) {

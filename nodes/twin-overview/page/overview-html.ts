@@ -2,12 +2,14 @@
  * The live overview page: one self-contained HTML document (inline CSS and JS, no CDN: it works on
  * a closed plant network), kept as a string so the build ships it with the compiled module. Charts
  * are inline SVG drawn by the script below, each with role="img" and an aria-label that says what
- * is drawn and the latest values. Control-room rules as on the approvals page: greys throughout,
+ * is drawn and the latest values; the time charts share one time range (data-x0/x1), a cursor with a
+ * value readout and a drag-zoom. Control-room rules as on the approvals page: greys throughout,
  * colour only for what is abnormal (drift, alerts, uncertain data) and for the chosen window.
  * Data only ever enters the page through textContent / attributes, never parsed as HTML.
  * The client script avoids template literals: this file is itself one template literal.
  */
 import { LOGIN_CLIENT_JS } from '../../twin-approval/page/login-client.js';
+import { EUR_CLIENT_JS } from '../../../runtime/model/money.js';
 
 export function overviewPageHtml(nonce: string): string {
   return PAGE.replace(/__NONCE__/g, nonce);
@@ -44,6 +46,10 @@ const PAGE = String.raw`<!DOCTYPE html>
   svg text { font:11px system-ui, "DejaVu Sans", Arial, sans-serif; fill:#444; }
   svg.wide text { font-size:14px; }
   svg text.win { fill:#222; }
+  .zoombar { position:sticky; top:0; z-index:1; display:flex; gap:1rem; align-items:center; flex-wrap:wrap; padding:.35rem .8rem;
+             margin-bottom:.4rem; background:var(--card); border:1px solid var(--line); font-variant-numeric:tabular-nums; }
+  svg.chart[data-x0] { cursor:crosshair; user-select:none; }
+  .readout { min-height:1.35em; font-size:.85rem; font-variant-numeric:tabular-nums; }
   .legend { font-size:.85rem; color:var(--muted); margin-top:.2rem; }
   .legend span { margin-right:1rem; white-space:nowrap; }
   .sw { display:inline-block; width:1.2rem; height:.6rem; vertical-align:middle; margin-right:.3rem; border:1px solid #999; }
@@ -84,6 +90,11 @@ const PAGE = String.raw`<!DOCTYPE html>
 
 <main id="app" hidden>
   <div id="notice" class="banner" role="status" hidden></div>
+  <div class="zoombar" id="zoombar" hidden>
+    <span id="range"></span>
+    <span class="muted">Point at a chart for its values; drag across one to zoom every chart.</span>
+    <button type="button" id="unzoom" disabled>Reset zoom</button>
+  </div>
   <section aria-labelledby="h-proposals">
     <h2 id="h-proposals">Pending proposals</h2>
     <ul class="proposals" id="proposals"></ul>
@@ -120,7 +131,8 @@ const PAGE = String.raw`<!DOCTYPE html>
   var W = 480, H = 170, WIDE_W = 960, WIDE_H = 220, PL = 46, PR = 8, PT = 8, PB = 20;
 
   var S = { token: null, adminAuth: false, loginType: null, timer: null, node: new URLSearchParams(location.search).get('node') || '',
-            epoch: '', rev: 0, windowMs: 3600000, series: {}, drift: [], assets: {}, proposals: [], proposalsJson: '', nowMs: 0 };
+            epoch: '', rev: 0, windowMs: 3600000, series: {}, drift: [], assets: {}, proposals: [], proposalsJson: '', nowMs: 0,
+            zoom: null, range: null, rangeKey: '' };
   function $(id) { return document.getElementById(id); }
   $('approvals-link').setAttribute('href', ROOT + 'twinloop/approvals');
 
@@ -146,7 +158,7 @@ const PAGE = String.raw`<!DOCTYPE html>
     var d = digits !== undefined ? digits : a >= 1000 ? 0 : a >= 100 ? 1 : a >= 1 ? 2 : 3;
     return v.toFixed(d).replace(/^-/, '−');
   }
-  function eur(v) { return '€' + num(v, 2); }
+  ${EUR_CLIENT_JS}
   function unit(u) { return u ? ' ' + u : ''; }
   function pad2(n) { return (n < 10 ? '0' : '') + n; }
   function hm(ms) { var d = new Date(ms); return pad2(d.getHours()) + ':' + pad2(d.getMinutes()); }
@@ -226,7 +238,10 @@ ${LOGIN_CLIENT_JS}
     if (proposalsChanged) for (var asset in S.assets) dirty[asset] = true;
     render(dirty);
   }
-  function reset() { S.series = {}; S.drift = []; S.assets = {}; S.rev = 0; $('trends').textContent = ''; $('maint').textContent = ''; $('energy').textContent = ''; }
+  function reset() {
+    S.series = {}; S.drift = []; S.assets = {}; S.rev = 0; S.zoom = null; S.rangeKey = '';
+    $('trends').textContent = ''; $('maint').textContent = ''; $('energy').textContent = '';
+  }
 
   function renderPicker(nodes, current) {
     var pick = $('pick');
@@ -241,16 +256,44 @@ ${LOGIN_CLIENT_JS}
   }
 
   // ---- rendering ------------------------------------------------------------------------------
+  var ALL = {};
   function points(s) { return Object.keys(s.pts).map(Number).sort(function (a, b) { return a - b; }).map(function (k) { return s.pts[k]; }); }
   function render(dirty) {
     renderProposals();
+    // while a zoom is being dragged the charts stay as they are: the mouse-up draws everything
+    if (drag) return;
+    var range = timeRange(), rangeKey = range ? range.x0 + '-' + range.x1 : '';
+    var all = dirty === ALL || rangeKey !== S.rangeKey;
+    S.range = range; S.rangeKey = rangeKey;
+    $('zoombar').hidden = !range;
+    if (range) $('range').textContent = 'Time axis of every chart: ' + hms(range.x0) + ' – ' + hms(range.x1) +
+      (S.zoom ? ' (zoomed)' : ' (live)');
+    $('unzoom').disabled = !S.zoom;
     var byAsset = {};
     for (var key in S.series) { var s = S.series[key]; (byAsset[s.asset] = byAsset[s.asset] || []).push(s); }
-    var assets = Object.keys(byAsset).concat(Object.keys(S.assets)).filter(function (a, i, all) { return all.indexOf(a) === i; }).sort();
-    assets.forEach(function (asset) { if (dirty[asset]) renderAsset(asset, byAsset[asset] || []); });
+    var assets = Object.keys(byAsset).concat(Object.keys(S.assets)).filter(function (a, i, list) { return list.indexOf(a) === i; }).sort();
+    assets.forEach(function (asset) { if (all || dirty[asset]) renderAsset(asset, byAsset[asset] || []); });
     $('no-trends').hidden = $('trends').childElementCount > 0;
     $('no-maint').hidden = $('maint').childElementCount > 0;
     $('no-energy').hidden = $('energy').childElementCount > 0;
+    showCursor();
+  }
+
+  /**
+   * The one time range of every time chart: the zoom, else the newest record back one window, or back to the
+   * oldest reading, estimate or RUL kept (an energy interval that began earlier is cut at the left edge).
+   */
+  function timeRange() {
+    if (S.zoom) return S.zoom;
+    var x0 = Infinity, x1 = -Infinity;
+    for (var k in S.series) {
+      var p = points(S.series[k]);
+      if (p.length) { x0 = Math.min(x0, p[0].tsMs); x1 = Math.max(x1, p[p.length - 1].lastTsMs); }
+    }
+    for (var a in S.assets) (S.assets[a].energy || []).forEach(function (c) { if (c.scope === 'interval') x1 = Math.max(x1, c.endMs); });
+    if (x0 === Infinity) x0 = x1 - S.windowMs;
+    if (x1 === -Infinity) return null;
+    return { x0: Math.min(x1 - 60000, Math.max(x0, x1 - S.windowMs)), x1: x1 };
   }
 
   function slot(parent, id, make) {
@@ -287,28 +330,53 @@ ${LOGIN_CLIENT_JS}
   /** x/y scales of a chart area. */
   function scales(x0, x1, y0, y1, w, h) {
     w = w || W; h = h || H;
+    if (!isFinite(y0) || !isFinite(y1)) { y0 = 0; y1 = 1; }
     if (!(y1 > y0)) { var m = Math.abs(y0) * 0.01 || 1; y0 -= m; y1 += m; }
-    var pad = (y1 - y0) * 0.08; y0 -= pad; y1 += pad;
+    var lo = y0, hi = y1, pad = (y1 - y0) * 0.08; y0 -= pad; y1 += pad;
     if (!(x1 > x0)) x1 = x0 + 1;
-    return { x: function (t) { return PL + (t - x0) / (x1 - x0) * (w - PL - PR); }, y: function (v) { return PT + (y1 - v) / (y1 - y0) * (h - PT - PB); }, x0: x0, x1: x1, y0: y0, y1: y1, w: w, h: h };
+    return { x: function (t) { return PL + (t - x0) / (x1 - x0) * (w - PL - PR); }, y: function (v) { return PT + (y1 - v) / (y1 - y0) * (h - PT - PB); }, x0: x0, x1: x1, y0: y0, y1: y1, lo: lo, hi: hi, w: w, h: h };
   }
   function f1(v) { return Math.round(v * 10) / 10; }
   function line(pts, sx, sy) { return pts.map(function (p, i) { return (i ? 'L' : 'M') + f1(sx(p)) + ' ' + f1(sy(p)); }).join(''); }
+  /** A value holds until the next one: horizontal runs and vertical jumps, never a slope between two samples. */
+  function steps(pts, x, y) {
+    var d = pts.map(function (p, i) {
+      return (i ? 'L' + f1(x(p.tsMs)) + ' ' + f1(y(pts[i - 1].last)) + 'L' : 'M') + f1(x(p.tsMs)) + ' ' + f1(y(p.last));
+    }).join('');
+    var end = pts[pts.length - 1];
+    return d + 'L' + f1(x(end.lastTsMs)) + ' ' + f1(y(end.last));
+  }
   function band(pts, sx, lo, hi) {
     if (!pts.length) return '';
     var up = pts.map(function (p, i) { return (i ? 'L' : 'M') + f1(sx(p)) + ' ' + f1(hi(p)); }).join('');
     var down = pts.slice().reverse().map(function (p) { return 'L' + f1(sx(p)) + ' ' + f1(lo(p)); }).join('');
     return up + down + 'Z';
   }
+  /** The bucket in force at t: the newest that began at or before it (a value holds until the next). */
+  function at(pts, t) { var hit = null; for (var i = 0; i < pts.length && pts[i].tsMs <= t; i++) hit = pts[i]; return hit; }
+  /** Buckets that reach into the shown range, and the one whose value holds into it from before. */
+  function shown(pts, sc) {
+    var held = at(pts, sc.x0);
+    return pts.filter(function (p) { return p === held || (p.lastTsMs >= sc.x0 && p.tsMs <= sc.x1); });
+  }
+  function extent(pts, lo, hi) {
+    var r = [Infinity, -Infinity];
+    pts.forEach(function (p) { r[0] = Math.min(r[0], lo(p)); r[1] = Math.max(r[1], hi(p)); });
+    return r;
+  }
   function frame(g, sc, yfmt) {
     g.appendChild(svg('line', { x1: PL, x2: sc.w - PR, y1: sc.h - PB, y2: sc.h - PB, stroke: '#999' }));
     g.appendChild(svg('line', { x1: PL, x2: PL, y1: PT, y2: sc.h - PB, stroke: '#999' }));
-    [sc.y0 + (sc.y1 - sc.y0) * 0.08, (sc.y0 + sc.y1) / 2, sc.y1 - (sc.y1 - sc.y0) * 0.08].forEach(function (v) {
+    // the data's own bounds and their middle (the padding around them is no value to read off)
+    [sc.lo, (sc.lo + sc.hi) / 2, sc.hi].forEach(function (v) {
       g.appendChild(svg('line', { x1: PL, x2: sc.w - PR, y1: f1(sc.y(v)), y2: f1(sc.y(v)), stroke: '#eee' }));
       g.appendChild(svg('text', { x: PL - 4, y: f1(sc.y(v)) + 4, 'text-anchor': 'end' }, yfmt(v)));
     });
-    g.appendChild(svg('text', { x: PL, y: sc.h - 5 }, hm(sc.x0)));
-    g.appendChild(svg('text', { x: sc.w - PR, y: sc.h - 5, 'text-anchor': 'end' }, hm(sc.x1)));
+    // both ends and the middle, to the second when the range is short
+    var tf = sc.x1 - sc.x0 < 15 * 60000 ? hms : hm;
+    [[sc.x0, 'start'], [(sc.x0 + sc.x1) / 2, 'middle'], [sc.x1, 'end']].forEach(function (t) {
+      g.appendChild(svg('text', { x: f1(sc.x(t[0])), y: sc.h - 5, 'text-anchor': t[1] }, tf(t[0])));
+    });
   }
   function caption(fig, title, now) {
     fig.textContent = '';
@@ -320,35 +388,109 @@ ${LOGIN_CLIENT_JS}
     })));
   }
 
+  // ---- time charts: the shared range, a synced cursor with a readout, drag to zoom all --------
+  var CHARTS = {};   // figure id → { g, sc, read(t), out, cursor, sel }
+  var cursorT = null, drag = null;
+
+  /** An SVG chart on the shared time range (data-x0/x1, epoch ms); its plot group clips what lies outside it. */
+  function timeSvg(fig, sc, label, yfmt) {
+    var g = svg('svg', { viewBox: '0 0 ' + sc.w + ' ' + sc.h, class: 'chart' + (sc.w === WIDE_W ? ' wide' : ''), role: 'img',
+      'aria-label': label, 'data-x0': Math.round(sc.x0), 'data-x1': Math.round(sc.x1) });
+    frame(g, sc, yfmt);
+    var clip = svg('clipPath', { id: 'clip-' + fig.id });
+    clip.appendChild(svg('rect', { x: PL, y: 0, width: sc.w - PL - PR, height: sc.h - PB }));
+    g.appendChild(clip);
+    var plot = svg('g', { 'clip-path': 'url(#clip-' + fig.id + ')' });
+    g.appendChild(plot);
+    return { g: g, plot: plot };
+  }
+  /** After the figure's svg: the hover readout (read(t) says the values at t) and the zoom handles. */
+  function bind(fig, g, sc, read) {
+    var c = { g: g, sc: sc, read: read, out: el('div', { className: 'readout' }),
+      cursor: svg('line', { y1: PT, y2: sc.h - PB, stroke: '#000', visibility: 'hidden', 'data-series': 'cursor' }),
+      sel: svg('rect', { y: PT, height: sc.h - PT - PB, width: 0, fill: '#2a5db0', 'fill-opacity': 0.2, 'data-series': 'zoom-selection' }),
+    };
+    g.appendChild(c.sel); g.appendChild(c.cursor);
+    fig.appendChild(c.out);
+    CHARTS[fig.id] = c;
+    g.addEventListener('mousemove', function (ev) { cursorT = tAt(c, ev); showCursor(); });
+    g.addEventListener('mouseleave', function () { cursorT = null; showCursor(); });
+    g.addEventListener('mousedown', function (ev) {
+      if (ev.button !== 0) return;
+      ev.preventDefault();
+      drag = { c: c, t0: tAt(c, ev), px: ev.clientX };
+    });
+    g.addEventListener('dblclick', unzoom);
+  }
+  /** The time under the mouse, within the chart's range. */
+  function tAt(c, ev) {
+    var r = c.g.getBoundingClientRect(), sc = c.sc;
+    var t = sc.x0 + ((ev.clientX - r.left) / r.width * sc.w - PL) / (sc.w - PL - PR) * (sc.x1 - sc.x0);
+    return Math.min(sc.x1, Math.max(sc.x0, t));
+  }
+  /** The cursor at the same time on every chart, each saying its values there. */
+  function showCursor() {
+    for (var id in CHARTS) {
+      var c = CHARTS[id];
+      if (!c.g.isConnected) { delete CHARTS[id]; continue; }
+      var on = cursorT !== null && cursorT >= c.sc.x0 && cursorT <= c.sc.x1, x = on ? f1(c.sc.x(cursorT)) : 0;
+      c.cursor.setAttribute('x1', x); c.cursor.setAttribute('x2', x); c.cursor.setAttribute('visibility', on ? 'visible' : 'hidden');
+      c.out.textContent = on ? hms(cursorT) + ' · ' + c.read(cursorT) : '';
+      if (on) c.out.setAttribute('data-t', Math.round(cursorT)); else c.out.removeAttribute('data-t');
+    }
+  }
+  document.addEventListener('mousemove', function (ev) {
+    if (!drag) return;
+    var c = drag.c, a = c.sc.x(drag.t0), b = c.sc.x(tAt(c, ev));
+    c.sel.setAttribute('x', f1(Math.min(a, b))); c.sel.setAttribute('width', f1(Math.abs(b - a)));
+  });
+  document.addEventListener('mouseup', function (ev) {
+    if (!drag) return;
+    var d = drag, t1 = tAt(d.c, ev);
+    drag = null;
+    // a click, or a sliver of under a second, is not a zoom
+    if (Math.abs(ev.clientX - d.px) >= 5 && Math.abs(t1 - d.t0) >= 1000) S.zoom = { x0: Math.min(d.t0, t1), x1: Math.max(d.t0, t1) };
+    render(ALL);
+  });
+  function unzoom() { S.zoom = null; render(ALL); }
+  $('unzoom').addEventListener('click', unzoom);
+
   function trendChart(fig, asset, tag, rs, es) {
     var rp = rs ? points(rs) : [], ep = es ? points(es) : [];
     var u = (rs && rs.unit) || (es && es.unit) || '';
-    var x1 = Math.max(rp.length ? rp[rp.length - 1].lastTsMs : -Infinity, ep.length ? ep[ep.length - 1].lastTsMs : -Infinity);
-    var x0 = x1 - S.windowMs;
-    var lo = Infinity, hi = -Infinity;
-    rp.forEach(function (p) { lo = Math.min(lo, p.min); hi = Math.max(hi, p.max); });
-    ep.forEach(function (p) { lo = Math.min(lo, p.lo, p.min); hi = Math.max(hi, p.hi, p.max); });
-    var sc = scales(x0, x1, lo, hi);
-    var events = S.drift.filter(function (e) { return e.asset === asset && e.tag === tag && e.tsMs >= x0; });
+    var R = S.range, rv = shown(rp, R), ev = shown(ep, R);
+    var yr = extent(rv, function (p) { return p.min; }, function (p) { return p.max; });
+    var ye = extent(ev, function (p) { return Math.min(p.lo, p.min); }, function (p) { return Math.max(p.hi, p.max); });
+    var sc = scales(R.x0, R.x1, Math.min(yr[0], ye[0]), Math.max(yr[1], ye[1]));
+    var events = S.drift.filter(function (e) { return e.asset === asset && e.tag === tag && e.tsMs >= R.x0 && e.tsMs <= R.x1; });
     var lastR = rp[rp.length - 1], lastE = ep[ep.length - 1];
     var parts = [];
     if (lastR) parts.push('reading ' + num(lastR.last) + unit(u) + (lastR.quality !== 'good' ? ' (' + lastR.quality + ')' : ''));
     if (lastE) parts.push('estimate ' + num(lastE.last) + unit(u) + ' ± ' + num((lastE.hi - lastE.lo) / 2) + ' (2σ)');
     parts.push(events.length + ' drift event' + (events.length === 1 ? '' : 's'));
-    var label = tag + ' over the last ' + mins(S.windowMs) + ': ' + parts.join(', ');
-    var g = svg('svg', { viewBox: '0 0 ' + sc.w + ' ' + sc.h, class: 'chart', role: 'img', 'aria-label': label });
-    frame(g, sc, num);
-    var sx = function (p) { return sc.x(p.tsMs + (rs || es).bucketMs / 2); };
-    if (ep.length) g.appendChild(svg('path', { d: band(ep, sx, function (p) { return sc.y(p.lo); }, function (p) { return sc.y(p.hi); }), fill: '#c9d6ea', stroke: 'none', 'data-series': 'estimate-band' }));
-    if (rp.length) g.appendChild(svg('path', { d: band(rp, sx, function (p) { return sc.y(p.min); }, function (p) { return sc.y(p.max); }), fill: '#d6d6d6', stroke: 'none', 'data-series': 'reading-range' }));
-    if (rp.length) g.appendChild(svg('path', { d: line(rp, sx, function (p) { return sc.y(p.last); }), fill: 'none', stroke: '#333', 'stroke-width': 1.5, 'data-series': 'reading' }));
-    if (ep.length) g.appendChild(svg('path', { d: line(ep, sx, function (p) { return sc.y(p.last); }), fill: 'none', stroke: '#2a5db0', 'stroke-width': 1.5, 'stroke-dasharray': '5 3', 'data-series': 'estimate' }));
+    caption(fig, tag, (lastR ? num(lastR.last) : lastE ? num(lastE.last) : '–') + unit(u));
+    var c = timeSvg(fig, sc, tag + ', ' + hm(R.x0) + '–' + hm(R.x1) + ': ' + parts.join(', '), num), p = c.plot;
+    var mid = function (s) { return function (b) { return sc.x(b.tsMs + s.bucketMs / 2); }; };
+    var yv = function (v) { return sc.y(v); };
+    if (ev.length) p.appendChild(svg('path', { d: band(ev, mid(es), function (b) { return sc.y(b.lo); }, function (b) { return sc.y(b.hi); }), fill: '#c9d6ea', stroke: 'none', 'data-series': 'estimate-band' }));
+    if (rv.length) p.appendChild(svg('path', { d: band(rv, mid(rs), function (b) { return sc.y(b.min); }, function (b) { return sc.y(b.max); }), fill: '#d6d6d6', stroke: 'none', 'data-series': 'reading-range' }));
+    if (rv.length) p.appendChild(svg('path', { d: steps(rv, sc.x, yv), fill: 'none', stroke: '#333', 'stroke-width': 1.5,
+      'data-series': 'reading' }));
     // a series of one bucket so far (a setpoint that has not moved): a dot, not an invisible line
-    if (rp.length === 1) g.appendChild(svg('circle', { cx: f1(sx(rp[0])), cy: f1(sc.y(rp[0].last)), r: 3, fill: '#333' }));
+    if (rv.length === 1) p.appendChild(svg('circle', { cx: f1(sc.x(rv[0].lastTsMs)), cy: f1(sc.y(rv[0].last)), r: 3, fill: '#333' }));
+    // no record since: the last value held to the end of the range, dashed (a setpoint sent only on change)
+    if (lastR && R.x1 - lastR.lastTsMs > rs.bucketMs) {
+      var heldY = f1(sc.y(lastR.last));
+      var held = svg('path', { d: 'M' + f1(sc.x(lastR.lastTsMs)) + ' ' + heldY + 'L' + f1(sc.x(R.x1)) + ' ' + heldY,
+        fill: 'none', stroke: '#333', 'stroke-dasharray': '2 3', 'data-series': 'reading-held' });
+      held.appendChild(svg('title', {}, 'no record since ' + hms(lastR.lastTsMs) + ': last value held'));
+      p.appendChild(held);
+    }
+    if (ev.length) p.appendChild(svg('path', { d: line(ev, mid(es), function (b) { return sc.y(b.last); }), fill: 'none', stroke: '#2a5db0', 'stroke-width': 1.5, 'stroke-dasharray': '5 3', 'data-series': 'estimate' }));
     // readings of lower quality: a mark under the bucket
-    rp.forEach(function (p) {
-      if (p.quality === 'good') return;
-      g.appendChild(svg('rect', { x: f1(sx(p) - 2), y: H - PB - 5, width: 4, height: 5, fill: p.quality === 'bad' ? '#a4001d' : '#c58a00', 'data-series': 'quality' }));
+    rv.forEach(function (b) {
+      if (b.quality === 'good') return;
+      p.appendChild(svg('rect', { x: f1(mid(rs)(b) - 2), y: H - PB - 5, width: 4, height: 5, fill: b.quality === 'bad' ? '#a4001d' : '#c58a00', 'data-series': 'quality' }));
     });
     events.forEach(function (e) {
       var x = f1(sc.x(e.tsMs));
@@ -356,10 +498,15 @@ ${LOGIN_CLIENT_JS}
       m.appendChild(svg('line', { x1: x, x2: x, y1: PT, y2: H - PB, stroke: '#a4001d', 'stroke-width': 1.5 }));
       m.appendChild(svg('path', { d: 'M' + x + ' ' + PT + 'l-5 -0 l5 8 l5 -8z', fill: '#a4001d' }));
       m.appendChild(svg('title', {}, 'drift ' + hms(e.tsMs) + ': ' + e.kind + (e.faultType ? ' (' + e.faultType + ')' : '') + ', ' + e.method + ', ' + e.direction + ' ' + num(e.magnitude) + unit(u)));
-      g.appendChild(m);
+      p.appendChild(m);
     });
-    caption(fig, tag, (lastR ? num(lastR.last) : lastE ? num(lastE.last) : '–') + unit(u));
-    fig.appendChild(g);
+    fig.appendChild(c.g);
+    bind(fig, c.g, sc, function (t) {
+      var r = at(rp, t), e = at(ep, t), out = [];
+      if (r) out.push('reading ' + num(r.last) + unit(u) + (r.quality !== 'good' ? ' (' + r.quality + ')' : ''));
+      if (e) out.push('estimate ' + num(e.last) + unit(u) + ' ± ' + num((e.hi - e.lo) / 2));
+      return out.join(' · ') || 'no data yet';
+    });
     var items = [];
     if (rp.length) items.push(['reading, range per ' + Math.round(rs.bucketMs / 1000) + ' s', 'sw-reading']);
     if (ep.length) items.push(['estimate ±2σ', 'sw-estimate']);
@@ -368,20 +515,19 @@ ${LOGIN_CLIENT_JS}
   }
 
   function rulChart(fig, asset, s) {
-    var p = points(s);
-    var last = p[p.length - 1];
-    var lo = Infinity, hi = -Infinity;
-    p.forEach(function (b) { lo = Math.min(lo, b.lo); hi = Math.max(hi, b.hi); });
-    var sc = scales(last.lastTsMs - S.windowMs, last.lastTsMs, lo / DAY_MS, hi / DAY_MS, WIDE_W, WIDE_H);
-    var label = 'Remaining useful life of ' + asset + ': ' + days(last.last) + ' (P10 ' + days(last.lo) + ' – P90 ' + days(last.hi) + ')' + (last.quality !== 'good' ? ', ' + last.quality : '');
-    var g = svg('svg', { viewBox: '0 0 ' + sc.w + ' ' + sc.h, class: 'chart wide', role: 'img', 'aria-label': label });
-    frame(g, sc, function (v) { return num(v, 1) + ' d'; });
-    var sx = function (b) { return sc.x(b.tsMs + s.bucketMs / 2); };
-    g.appendChild(svg('path', { d: band(p, sx, function (b) { return sc.y(b.lo / DAY_MS); }, function (b) { return sc.y(b.hi / DAY_MS); }), fill: '#d6d6d6', stroke: 'none', 'data-series': 'rul-interval' }));
-    g.appendChild(svg('path', { d: line(p, sx, function (b) { return sc.y(b.last / DAY_MS); }), fill: 'none', stroke: '#333', 'stroke-width': 1.5, 'data-series': 'rul' }));
-    if (p.length === 1) g.appendChild(svg('circle', { cx: f1(sx(last)), cy: f1(sc.y(last.last / DAY_MS)), r: 3, fill: '#333' }));
+    var all = points(s), last = all[all.length - 1], R = S.range, pv = shown(all, R);
+    var y = extent(pv, function (b) { return b.lo / DAY_MS; }, function (b) { return b.hi / DAY_MS; });
+    var sc = scales(R.x0, R.x1, y[0], y[1], WIDE_W, WIDE_H);
+    var rulText = function (b) { return days(b.last) + ' (P10 ' + days(b.lo) + ' – P90 ' + days(b.hi) + ')'; };
     caption(fig, 'Remaining useful life', days(last.last) + ' (P10–P90 ' + num(last.lo / DAY_MS, 1) + '–' + num(last.hi / DAY_MS, 1) + ' d)');
-    fig.appendChild(g);
+    var label = 'Remaining useful life of ' + asset + ': ' + rulText(last) + (last.quality !== 'good' ? ', ' + last.quality : '');
+    var c = timeSvg(fig, sc, label, function (v) { return num(v, 1) + ' d'; });
+    var sx = function (b) { return sc.x(b.tsMs + s.bucketMs / 2); };
+    c.plot.appendChild(svg('path', { d: band(pv, sx, function (b) { return sc.y(b.lo / DAY_MS); }, function (b) { return sc.y(b.hi / DAY_MS); }), fill: '#d6d6d6', stroke: 'none', 'data-series': 'rul-interval' }));
+    c.plot.appendChild(svg('path', { d: line(pv, sx, function (b) { return sc.y(b.last / DAY_MS); }), fill: 'none', stroke: '#333', 'stroke-width': 1.5, 'data-series': 'rul' }));
+    if (pv.length === 1) c.plot.appendChild(svg('circle', { cx: f1(sx(pv[0])), cy: f1(sc.y(pv[0].last / DAY_MS)), r: 3, fill: '#333' }));
+    fig.appendChild(c.g);
+    bind(fig, c.g, sc, function (t) { var b = at(all, t); return b ? 'RUL ' + rulText(b) : 'no estimate yet'; });
     legend(fig, [['RUL (P50)', 'sw-reading'], ['P10–P90', 'sw-range']]);
   }
 
@@ -389,7 +535,8 @@ ${LOGIN_CLIENT_JS}
     var proposed = S.proposals.filter(function (q) { return q.kind === 'maintenance' && q.asset === asset; })[0];
     if (proposed) {
       var same = windows.filter(function (w) { return w.startMs === proposed.window.startMs; })[0];
-      if (same) return { w: same, why: 'proposed' };
+      // the approvals page shows the cost at proposal time; the ranking re-costs its windows as the RUL moves
+      if (same) return { w: same, why: 'proposed', costThenEur: proposed.window.expectedCostEur };
     }
     return { w: windows[0], why: 'recommended' };
   }
@@ -402,7 +549,9 @@ ${LOGIN_CLIENT_JS}
     var rowH = 24, top = 20, h = top + windows.length * rowH + 22, w = 960, left = 10, right = 10;
     var x = function (t) { return left + (t - x0) / (x1 - x0 || 1) * (w - left - right); };
     var cw = chosen.w;
-    var label = 'Maintenance windows for ' + asset + ': ' + windows.length + ' ranked; ' + chosen.why + ': #' + cw.rank + ' ' + local(cw.startLocal) + ' to ' + local(cw.endLocal).slice(11) + ' ' + cw.timeZone + ', expected ' + eur(cw.expectedCostEur);
+    var revised = chosen.costThenEur !== undefined && Math.abs(chosen.costThenEur - cw.expectedCostEur) >= 0.005;
+    var then = revised ? eur(chosen.costThenEur) + ' when proposed' : '';
+    var label = 'Maintenance windows for ' + asset + ': ' + windows.length + ' ranked; ' + chosen.why + ': #' + cw.rank + ' ' + local(cw.startLocal) + ' to ' + local(cw.endLocal).slice(11) + ' ' + cw.timeZone + ', expected ' + eur(cw.expectedCostEur) + (then ? ' now, ' + then : '');
     var g = svg('svg', { viewBox: '0 0 ' + w + ' ' + h, class: 'chart wide', role: 'img', 'aria-label': label });
     // a tick at every local midnight of the browser (the control room's clock)
     var d = new Date(x0); d.setHours(24, 0, 0, 0);
@@ -419,7 +568,7 @@ ${LOGIN_CLIENT_JS}
         'data-rank': win.rank, 'data-chosen': isChosen ? 'true' : 'false' });
       r.appendChild(svg('title', {}, win.why));
       g.appendChild(r);
-      var text = '#' + win.rank + ' ' + local(win.startLocal) + '–' + local(win.endLocal).slice(11) + ' · ' + eur(win.expectedCostEur) + (isChosen ? ' · ' + chosen.why : '');
+      var text = '#' + win.rank + ' ' + local(win.startLocal) + '–' + local(win.endLocal).slice(11) + ' · ' + eur(win.expectedCostEur) + (isChosen ? (then ? ' now, ' + then : ' · ' + chosen.why) : '');
       var tx = x(win.endMs) + 6, anchor = 'start';
       if (tx > w - 400) { tx = x(win.startMs) - 6; anchor = 'end'; }
       g.appendChild(svg('text', { x: f1(tx), y: y + rowH - 8, 'text-anchor': anchor, class: 'win', 'font-weight': isChosen ? 700 : 400 }, text));
@@ -430,25 +579,30 @@ ${LOGIN_CLIENT_JS}
   }
 
   function energyChart(fig, asset, intervals, all) {
-    var list = intervals.slice(-48);
-    var last = list[list.length - 1];
-    var max = Math.max.apply(null, list.map(function (c) { return c.costEur; }).concat([0]));
-    // room for 12 intervals at least, so that one interval is not one wall-to-wall bar
-    var sc = scales(Math.min(list[0].startMs, last.endMs - 12 * (last.endMs - last.startMs)), last.endMs, 0, max, WIDE_W, WIDE_H);
+    var R = S.range, last = intervals[intervals.length - 1];
+    var list = intervals.filter(function (c) { return c.endMs > R.x0 && c.startMs < R.x1; });
+    var sc = scales(R.x0, R.x1, 0, Math.max.apply(null, list.map(function (c) { return c.costEur; }).concat([0])), WIDE_W, WIDE_H);
     var per = last.costEurPerUnit !== undefined ? ', ' + eur(last.costEurPerUnit) + ' per ' + (last.unitName || 'unit') : '';
-    var label = 'Energy cost per interval for ' + asset + ': last ' + mins(last.endMs - last.startMs) + ' interval to ' + hm(last.endMs) + ' ' + eur(last.costEur) + ' (' + num(last.energyKwh) + ' kWh' + per + '), ' + list.length + ' intervals shown';
-    var g = svg('svg', { viewBox: '0 0 ' + sc.w + ' ' + sc.h, class: 'chart wide', role: 'img', 'aria-label': label });
-    frame(g, sc, eur);
-    list.forEach(function (c) {
-      var x0 = sc.x(c.startMs), x1 = sc.x(c.endMs);
-      var r = svg('rect', { x: f1(x0 + 1), y: f1(sc.y(c.costEur)), width: Math.max(1, f1(x1 - x0 - 2)), height: Math.max(0, f1(sc.y(0) - sc.y(c.costEur))),
-        fill: c.quality === 'good' ? '#7a7a7a' : '#c58a00', 'data-series': 'energy-cost' });
-      r.appendChild(svg('title', {}, hm(c.startMs) + '–' + hm(c.endMs) + ': ' + eur(c.costEur) + ', ' + num(c.energyKwh) + ' kWh' + (c.quality !== 'good' ? ' (' + c.quality + ')' : '')));
-      g.appendChild(r);
+    caption(fig, 'Energy cost per interval, EUR', eur(last.costEur) + per);
+    var label = 'Energy cost per interval for ' + asset + ': last ' + mins(last.endMs - last.startMs) + ' interval to ' + hm(last.endMs) +
+      ' ' + eur(last.costEur) + ' (' + num(last.energyKwh) + ' kWh' + per + '), ' + list.length + ' interval' + (list.length === 1 ? '' : 's') + ' shown';
+    var c = timeSvg(fig, sc, label, function (v) { return num(v, 2); });
+    var text = function (k) {
+      return hm(k.startMs) + '–' + hm(k.endMs) + ' ' + eur(k.costEur) + ', ' + num(k.energyKwh) + ' kWh' + (k.quality !== 'good' ? ' (' + k.quality + ')' : '');
+    };
+    list.forEach(function (k) {
+      var x0 = sc.x(k.startMs), x1 = sc.x(k.endMs);
+      var r = svg('rect', { x: f1(x0 + 1), y: f1(sc.y(k.costEur)), width: Math.max(1, f1(x1 - x0 - 2)), height: Math.max(0, f1(sc.y(0) - sc.y(k.costEur))),
+        fill: k.quality === 'good' ? '#7a7a7a' : '#c58a00', 'data-series': 'energy-cost' });
+      r.appendChild(svg('title', {}, text(k)));
+      c.plot.appendChild(r);
     });
-    caption(fig, 'Energy cost per interval', eur(last.costEur) + per);
-    fig.appendChild(g);
-    var shift = all.filter(function (c) { return c.scope === 'shift'; }).pop();
+    fig.appendChild(c.g);
+    bind(fig, c.g, sc, function (t) {
+      var k = intervals.filter(function (i) { return i.startMs <= t && t < i.endMs; })[0];
+      return k ? 'interval ' + text(k) : 'no interval costed';
+    });
+    var shift = all.filter(function (k) { return k.scope === 'shift'; }).pop();
     fig.appendChild(el('div', { className: 'legend', text: shift ? 'Last shift ' + (shift.label || '') + ': ' + eur(shift.costEur) + ', ' + num(shift.energyKwh) + ' kWh' : 'Grey: good data; amber: gaps or uncertain readings.' }));
   }
 
@@ -484,7 +638,7 @@ ${LOGIN_CLIENT_JS}
       var what = q.kind === 'setpoint'
         ? [el('b', { text: q.tag }), ' ' + num(q.currentValue) + ' → ' + num(q.proposedValue) + unit(q.unit) + ' on ' + q.asset + ' · ', q.envelopeOk ? 'within the envelope' : el('span', { className: 'alert', text: 'outside the envelope' })]
         : [el('b', { text: q.job }), ' on ' + q.asset + ': ' + local(q.window.startLocal) + '–' + local(q.window.endLocal).slice(11) + ' ' + q.window.timeZone + ', expected ' + eur(q.window.expectedCostEur) + ', RUL ' + days(q.rulMs)];
-      ul.appendChild(el('li', { 'data-kind': q.kind }, what.concat([' · ' + q.approvals + ' of ' + q.requiredApprovals + ' approvals · ' + expiry + ' · ', el('a', { href: ROOT + 'twinloop/approvals', text: 'decide on the approvals page' })])));
+      ul.appendChild(el('li', { 'data-kind': q.kind, 'data-proposal-id': q.id }, what.concat([' · ' + q.approvals + ' of ' + q.requiredApprovals + ' approvals · ' + expiry + ' · ', el('a', { href: ROOT + 'twinloop/approvals', text: 'decide on the approvals page' })])));
     });
     $('no-proposals').hidden = S.proposals.length > 0;
   }
