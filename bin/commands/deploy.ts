@@ -12,9 +12,12 @@ export const deployHelp = `Usage: twinloop deploy FLOW.json --env SITE.env [opti
 Checks that every \${VARIABLE} the flow uses is set (in SITE.env, or in this command's own
 environment, e.g. secrets from a vault), lists what is missing, and otherwise deploys the flow to
 a running Node-RED through its Admin API. Nodes of the flow replace the nodes with the same ids
-(a redeploy updates it); other flows keep running. Site values become Node-RED's global
-environment (User Settings → Environment); values of secret-looking names (PASSWORD, SECRET,
-TOKEN, KEY, CREDENTIAL) are stored as Node-RED credentials, encrypted, never in flows.json.
+(a redeploy updates it); only what changed is restarted, other flows keep running and keep their
+state. Site values become Node-RED's global environment (User Settings → Environment); values of
+secret-looking names (PASSWORD, SECRET, TOKEN, KEY, CREDENTIAL) are stored as Node-RED
+credentials, encrypted, never in flows.json. A secret Node-RED already holds cannot be read back
+to compare, so it is kept unless --update-secrets is given. Node-RED restarts every flow when its
+global environment changes: deploy changes it only when a site value differs from what it holds.
 
 Options (environment variable in brackets):
   --env FILE       the site's variables, NAME=value per line (required)
@@ -22,6 +25,7 @@ Options (environment variable in brackets):
   --token T        an Admin API access token [NODE_RED_TOKEN]
   --user U         log in as U with the password in NODE_RED_PASSWORD (when adminAuth is on and
                    no token is given); never pass a password on the command line
+  --update-secrets replace secrets Node-RED already holds (restarts the nodes that use them)
   --dry-run        check only: print what would be deployed, deploy nothing
   -h, --help       this text
 
@@ -71,6 +75,25 @@ function readFlow(path: string): FlowNode[] {
   return nodes as FlowNode[];
 }
 
+/**
+ * What Node-RED holds for the credentials of the flow's nodes that already run (text fields as values,
+ * passwords as has_<field>). A node whose credentials cannot be read (no permission) is left out: its
+ * credentials are then sent, as on a first deploy.
+ */
+async function storedCredentials(admin: Admin, flow: FlowNode[], running: FlowNode[]): Promise<Map<string, Record<string, unknown>>> {
+  const runningIds = new Set(running.map((n) => n.id));
+  const out = new Map<string, Record<string, unknown>>();
+  for (const n of flow) {
+    if (!n.credentials || !runningIds.has(n.id)) continue;
+    try {
+      out.set(n.id, (await call(admin, 'GET', `credentials/${encodeURIComponent(n.type)}/${encodeURIComponent(n.id)}`)) as Record<string, unknown>);
+    } catch {
+      // not readable: sent again
+    }
+  }
+  return out;
+}
+
 export async function deployCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -81,6 +104,7 @@ export async function deployCommand(argv: string[]): Promise<number> {
       token: { type: 'string' },
       user: { type: 'string' },
       'dry-run': { type: 'boolean' },
+      'update-secrets': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -123,14 +147,22 @@ export async function deployCommand(argv: string[]): Promise<number> {
   if (unknown.length > 0) throw new Error(`Node-RED at ${admin.base} lacks node types: ${unknown.join(', ')} (install @twinloop/node-red-twin there)`);
 
   const running = (await call(admin, 'GET', 'flows')) as { rev: string; flows: FlowNode[] };
-  const merged = mergeDeployment(running.flows, flow, needs, siteValues);
+  const stored = await storedCredentials(admin, flow, running.flows);
+  const merged = mergeDeployment(running.flows, flow, needs, siteValues, { site, storedCredentials: stored, updateSecrets: values['update-secrets'] === true });
   const tabs = flow.filter((n) => n.type === 'tab').map((n) => String(n.label ?? n.id));
   const summary = `${flow.length} nodes (${tabs.join(', ') || 'no tabs'}), ${needs.env.size} environment and ${needs.credentials.size} credential variable(s)`;
+  const notes: string[] = [];
+  if (merged.keptSecrets.length > 0) notes.push(`kept the secret(s) Node-RED holds for ${merged.keptSecrets.join(', ')} (--update-secrets replaces them)`);
+  if (merged.globalChanged && running.flows.some((n) => n.type === 'global-config')) {
+    notes.push('site values changed in the global environment: Node-RED restarts every flow');
+  }
   if (values['dry-run']) {
-    process.stdout.write(`dry run: would deploy ${summary} to ${admin.base}\n`);
+    process.stdout.write(`dry run: would deploy ${summary} to ${admin.base}\n${notes.map((n) => `  ${n}\n`).join('')}`);
     return 0;
   }
-  const result = (await call(admin, 'POST', 'flows', { rev: running.rev, flows: merged }, { 'Node-RED-Deployment-Type': 'flows' })) as { rev?: string };
-  process.stdout.write(`deployed ${summary} to ${admin.base} (rev ${result.rev ?? '?'})\n`);
+  // 'nodes': Node-RED stops and starts only the nodes that differ from what runs (and the nodes that
+  // use a changed config node); unchanged nodes of this flow and every other flow keep their state.
+  const result = (await call(admin, 'POST', 'flows', { rev: running.rev, flows: merged.flows }, { 'Node-RED-Deployment-Type': 'nodes' })) as { rev?: string };
+  process.stdout.write(`deployed ${summary} to ${admin.base} (rev ${result.rev ?? '?'})\n${notes.map((n) => `  ${n}\n`).join('')}`);
   return 0;
 }

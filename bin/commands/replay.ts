@@ -8,7 +8,7 @@ import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { format, parseArgs } from 'node:util';
 import { UsageError } from './usage.js';
 import { parseDelimiter } from '../../runtime/replay/csv.js';
-import { prepareReplayFlow, describeNode, type PreparedFlow } from '../../runtime/replay/flow.js';
+import { CONNECTION_CONFIG_TYPES, prepareReplayFlow, describeNode, type PreparedFlow } from '../../runtime/replay/flow.js';
 import { defaultAsset, loadReplayFile, rowReadings, type ReplayTable } from '../../runtime/replay/readings.js';
 import { influxOptions, INFLUX_HELP_ENV, INFLUX_ONLY, INFLUX_OPTIONS } from '../lib/influx-input.js';
 import { influxReadingPages, influxTopics } from '../../runtime/replay/influx-source.js';
@@ -65,8 +65,12 @@ one of its items (with the item's unit); a twin-mqtt-in those whose topic <asset
 pattern maps back to the same asset and tag (with its default unit). A node that names none of the
 file's asset/tag pairs (a Sparkplug B node, or one configured for other names) gets every reading.
 
-Nothing is connected: ingestion nodes and their twin-opcua-endpoint / twin-mqtt-broker open no
-connection, and twin-mqtt-out nodes are disabled for the replay. Core nodes run as they are.
+Nothing is connected and nothing is decided: ingestion nodes and their twin-opcua-endpoint /
+twin-mqtt-broker open no connection; twin-mqtt-out, twin-historian, twin-approval and the writers
+(twin-opcua-write, twin-mqtt-write) are disabled for the replay (proposals are recorded, not
+decided), and TwinLoop config nodes only they use (ledger, envelope) are left out. A \${NAME} that
+is not set in the environment gets a placeholder in connection settings (endpoint, broker,
+historian, sampling); anywhere else the replay names it and stops. Core nodes run as they are.
 Node-RED runs in this process with a temporary user directory and no HTTP listener.
 
 Time: readings are delivered one time step at a time, and the flow is idle before the next step, so
@@ -81,8 +85,9 @@ summary line.
 In the editor: Import > Examples > @twinloop/node-red-twin > replay > replay-csv replays an uploaded
 CSV (or a file on the server) through twin-screen the same way.
 
-Example:
-  npx twinloop replay --flow flows/line.json --input extruder.csv --asset demo/plant1/extrusion/line1/extruder --out events.jsonl
+Example (from the package directory):
+  ASSET=demo/plant1/extrusion/line1/extruder npx twinloop replay --flow flows/line-monitoring.json \\
+    --input examples/replay/extruder-spike.csv --asset demo/plant1/extrusion/line1/extruder --out events.jsonl
   INFLUX_USERNAME=reader INFLUX_PASSWORD=… npx twinloop replay --flow flows/line.json \\
     --influx http://historian:8086 --database plant1 --from 2026-11-01 --to 2026-12-01 --out events.jsonl
 `;
@@ -100,8 +105,6 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** Node types whose errors at start are only warnings: their connections are not used in a replay. */
-const CONNECTION_CONFIG_TYPES = new Set(['twin-opcua-endpoint', 'twin-mqtt-broker']);
 /** Rows between full idle waits (which include a timer turn). */
 const FULL_IDLE_EVERY_ROWS = 5000;
 const MAX_ERRORS_SHOWN = 20;
@@ -114,7 +117,7 @@ function readFlowFile(path: string): PreparedFlow {
     throw new TwinError('BAD_FLOW', `cannot read the flow ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   try {
-    return prepareReplayFlow(text);
+    return prepareReplayFlow(text, process.env);
   } catch (err) {
     throw new TwinError('BAD_FLOW', `${path}: ${(err as Error).message}`);
   }
@@ -269,7 +272,12 @@ export async function replayCommand(argv: string[]): Promise<number> {
   });
   const runtimeErrors: string[] = [];
   try {
-    for (const n of flow.disabled) note(`${describeNode(n)} disabled: a replay writes to no broker or plant`);
+    if (flow.disabled.length > 0) {
+      note(`disabled: ${flow.disabled.map(describeNode).join(', ')} (a replay writes to no broker, plant or historian and decides nothing)`);
+    }
+    if (flow.placeholders.length > 0) {
+      note(`${flow.placeholders.join(', ')} not set: placeholders in the connection settings (a replay connects to nothing)`);
+    }
     const startErrors = runtime.takeLog();
     const fatal = startErrors.filter((e) => e.level === 'error' && !CONNECTION_CONFIG_TYPES.has(e.text.split(/[ :]/)[0]));
     for (const e of startErrors) if (!fatal.includes(e)) note(`${e.level === 'error' ? 'note (connection not used in a replay)' : 'warning'}: ${e.text}`);

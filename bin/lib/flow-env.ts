@@ -104,34 +104,108 @@ interface EnvEntry {
   type: string;
 }
 
+export interface MergeOptions {
+  /**
+   * The site file's values: its non-secret names all go to the global environment, so that deploying
+   * the site's next flow finds them there and changes nothing (Node-RED restarts every flow when the
+   * global environment changes).
+   */
+  site?: Map<string, string>;
+  /**
+   * What Node-RED holds for running nodes' credentials (GET /credentials/<type>/<id>): text fields
+   * as values, password fields only as `has_<field>`. A node absent here gets its credentials sent.
+   */
+  storedCredentials?: Map<string, Record<string, unknown>>;
+  /** Replace secrets Node-RED already holds (otherwise they are kept: they cannot be read back to compare). */
+  updateSecrets?: boolean;
+}
+
+export interface Merged {
+  flows: FlowNode[];
+  /** The global environment changed: Node-RED will restart every flow. */
+  globalChanged: boolean;
+  /** Secret names left as Node-RED holds them. */
+  keptSecrets: string[];
+}
+
+/** `NAME` when the value is a whole `${NAME}` reference. */
+function refName(v: unknown): string | undefined {
+  return typeof v === 'string' ? WHOLE_REF.exec(v)?.[1] : undefined;
+}
+
+/**
+ * The credentials to send for one node: none when Node-RED already holds the same (Node-RED counts a
+ * node that arrives with credentials as changed and restarts it, and with it every node that uses it).
+ * Text fields are compared; a password Node-RED holds is kept unless `updateSecrets`.
+ */
+function credentialsToSend(node: FlowNode, filled: Record<string, unknown>, stored: Record<string, unknown> | undefined, updateSecrets: boolean, kept: Set<string>): Record<string, unknown> | undefined {
+  if (!stored) return filled;
+  const send: Record<string, unknown> = {};
+  const original = (node.credentials ?? {}) as Record<string, unknown>;
+  for (const [field, value] of Object.entries(filled)) {
+    if (`has_${field}` in stored) {
+      if (stored[`has_${field}`] === true && !updateSecrets) kept.add(refName(original[field]) ?? `${node.id}.${field}`);
+      else send[field] = value;
+    } else if (stored[field] !== value) send[field] = value;
+  }
+  return Object.keys(send).length > 0 ? send : undefined;
+}
+
 /**
  * The deployed flows: the running flows without the nodes this flow brings (same ids: a redeploy
- * replaces them, other flows stay), plus the flow, plus the global environment updated with the
- * site's values for the names the flow's properties reference. Secrets are `cred` entries whose
- * values travel in the node's credentials (Node-RED encrypts them); other secrets already set
- * there are kept ('__PWRD__' is Node-RED's "unchanged" marker).
+ * replaces them, other flows stay), plus the flow, plus the global environment with the site's
+ * values. Only what differs from what runs is changed, so that Node-RED's "modified flows" deploy
+ * restarts only this flow's changed nodes: unchanged credentials are not sent, and the global
+ * environment (whose change restarts everything) is left as it is unless a value in it differs.
+ * Secrets are `cred` entries whose values travel in the node's credentials (Node-RED encrypts them);
+ * other secrets already set there are kept ('__PWRD__' is Node-RED's "unchanged" marker).
  */
-export function mergeDeployment(running: FlowNode[], flow: FlowNode[], needs: FlowNeeds, values: Map<string, string>): FlowNode[] {
+export function mergeDeployment(running: FlowNode[], flow: FlowNode[], needs: FlowNeeds, values: Map<string, string>, opts: MergeOptions = {}): Merged {
   const incoming = new Set(flow.map((n) => n.id));
+  const runningIds = new Set(running.map((n) => n.id));
   const kept = running.filter((n) => !incoming.has(n.id) && n.type !== 'global-config');
+  const keptSecrets = new Set<string>();
+  const updateSecrets = opts.updateSecrets === true;
+
   const oldGlobal = running.find((n) => n.type === 'global-config');
   const env = new Map<string, EnvEntry>(((oldGlobal?.env as EnvEntry[] | undefined) ?? []).map((e) => [e.name, e]));
   const credMap: Record<string, string> = {};
   for (const e of env.values()) if (e.type === 'cred') credMap[e.name] = '__PWRD__';
-  for (const name of [...needs.env].sort()) {
-    const value = values.get(name)!;
+  let globalChanged = false;
+  const wanted = new Map<string, string>();
+  for (const [name, value] of opts.site ?? []) if (!isSecretName(name) && value !== '') wanted.set(name, value);
+  for (const name of needs.env) wanted.set(name, values.get(name)!);
+  for (const name of [...wanted.keys()].sort()) {
+    const value = wanted.get(name)!;
+    const old = env.get(name);
     if (isSecretName(name)) {
+      if (old?.type === 'cred' && !updateSecrets) {
+        keptSecrets.add(name);
+        continue;
+      }
       env.set(name, { name, value: '', type: 'cred' });
       credMap[name] = value;
-    } else {
+      globalChanged = true;
+    } else if (!(old?.type === 'str' && old.value === value)) {
       env.set(name, { name, value, type: 'str' });
+      globalChanged = true;
     }
   }
-  const global: FlowNode = {
-    ...(oldGlobal ?? { id: randomBytes(8).toString('hex'), type: 'global-config', modules: {} }),
-    env: [...env.values()],
-    credentials: { map: credMap },
-  };
-  return [...kept, ...withCredentials(flow, values), global];
-}
+  const global: FlowNode[] = [];
+  if (globalChanged) {
+    global.push({
+      ...(oldGlobal ?? { id: randomBytes(8).toString('hex'), type: 'global-config', modules: {} }),
+      env: [...env.values()],
+      credentials: { map: credMap },
+    });
+  } else if (oldGlobal) global.push(oldGlobal);
 
+  const deployed = withCredentials(flow, values).map((n, i) => {
+    if (!n.credentials) return n;
+    const stored = runningIds.has(n.id) ? opts.storedCredentials?.get(n.id) : undefined;
+    const send = credentialsToSend(flow[i]!, n.credentials as Record<string, unknown>, stored, updateSecrets, keptSecrets);
+    const { credentials: _c, ...rest } = n;
+    return send ? { ...rest, credentials: send } : rest;
+  });
+  return { flows: [...kept, ...deployed, ...global], globalChanged, keptSecrets: [...keptSecrets].sort() };
+}

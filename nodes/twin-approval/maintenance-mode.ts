@@ -58,8 +58,10 @@ export function runMaintenanceGate(node: Node, def: TwinApprovalDef, ledgerNode:
     } catch (err) {
       return fail(new TwinError('BAD_PAYLOAD', t('errors.maintenancePayload', { error: (err as Error).message })));
     }
-    gate.proposal(msg.payload).then((out) => {
+    const proposal = msg.payload;
+    gate.proposal(proposal).then((out) => {
       if (!out.ok) return fail(new TwinError('BAD_PAYLOAD', out.error ?? 'refused'));
+      if (out.duplicateOf) node.log(t('log.alreadyDecided', { id: proposal.id, of: out.duplicateOf, state: out.state }));
       showState();
       done();
     }, done);

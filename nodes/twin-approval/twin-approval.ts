@@ -98,6 +98,7 @@ export default function (RED: NodeAPI): void {
       }
       p.then((out) => {
         if (out.ok) {
+          if (out.duplicateOf && m.kind === 'proposal') node.log(t('log.alreadyDecided', { id: m.proposal.id, of: out.duplicateOf, state: out.state }));
           showState();
           done();
         } else {

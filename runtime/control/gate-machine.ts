@@ -6,6 +6,13 @@
  *
  * Life of a proposal:  pending → approved → (commands, one ramp step at a time) → done | failed
  *                      pending → rejected | expired | superseded ;  approved → blocked | superseded | expired
+ *
+ * A decision stands: a proposal equal to one a person (or the policy) approved or rejected — same
+ * setpoint, same value it starts from and goes to — is not put up again while the envelope version is
+ * the one decided under and the gate has written no other change to the setpoint since the decision
+ * (the situation decided on is unchanged). That holds after a restart (the state comes from the
+ * ledger) and when a restarted proposer makes the same proposal anew. It is answered with
+ * `duplicateOf` and nothing is recorded.
  */
 import type { Command, Decision, EnvelopeCheck, Proposal, WriteResult } from '../model/control.js';
 import type { Reading } from '../model/reading.js';
@@ -194,6 +201,8 @@ export class GateMachine {
       throw new Refusal(`proposal is for ${p.asset}/${p.tag}; this gate is for ${env.asset}/${env.tag}`);
     }
     if (this.state.changes.has(p.id)) throw new Refusal(`proposal ${p.id} is already known (a replay?)`);
+    const decided = this.decidedTwin(p);
+    if (decided) return { ok: true, state: decided.state, duplicateOf: decided.proposal.id };
     if (p.quality === 'bad') throw new Refusal(`proposal ${p.id} rests on bad-quality inputs${p.qualityReason ? ` (${p.qualityReason})` : ''}`);
     if (nowMs >= p.expiresTsMs) throw new Refusal(`proposal ${p.id} expired at ${new Date(p.expiresTsMs).toISOString()} before it arrived`);
 
@@ -211,6 +220,21 @@ export class GateMachine {
     }
     this.maybeAutoApprove(c, nowMs, out);
     return { ok: true, state: c.state };
+  }
+
+  /** The decided change the proposal repeats, if its decision still stands (see the header). */
+  decidedTwin(p: Proposal): Change | undefined {
+    for (const c of this.state.changes.values()) {
+      const q = c.proposal;
+      if (q.asset !== p.asset || q.tag !== p.tag || q.currentValue !== p.currentValue || q.proposedValue !== p.proposedValue) continue;
+      const last = c.decisions[c.decisions.length - 1];
+      if (!last || last.envelopeVersion !== this.config.envelopeVersion) continue;
+      const approvedFully = c.decisions.filter((d) => d.verdict === 'approve').length >= c.requiredApprovals;
+      if (!(c.state === 'rejected' || (c.state !== 'pending' && approvedFully))) continue;
+      const movedSince = [...this.state.changes.values()].some((o) => o !== c && o.commands.some((cmd) => cmd.issuedTsMs > last.tsMs));
+      if (!movedSince) return c;
+    }
+    return undefined;
   }
 
   private maybeAutoApprove(c: Change, nowMs: number, out: GateEffect[]): void {

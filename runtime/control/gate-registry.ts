@@ -61,6 +61,11 @@ export interface DecisionOutcome {
   error?: string;
   /** The input was well formed but refused as not authentic (a write result whose signature does not verify). */
   refused?: boolean;
+  /**
+   * A proposal equal to one already decided (approved or rejected, as the ledger has it): it is not
+   * put up again and nothing is recorded; this is the id of the decided one (`state` is its state).
+   */
+  duplicateOf?: string;
 }
 
 export interface AutoApprovalPolicy {

@@ -9,6 +9,12 @@
  * A new proposal supersedes the pending one it names in `supersedes` and any pending one for the
  * same asset and job (the gate is for one asset). There is no envelope: a window is not a setpoint.
  *
+ * A decision stands: a proposal for the same asset, job and window (start and end) as one already
+ * approved or rejected is never put up again, also after a restart (the state comes from the ledger)
+ * or when twin-maintenance, restarted or past its proposal's expiry, recommends the same window anew.
+ * It is answered with `duplicateOf` and nothing is recorded. Expired and superseded ones were not
+ * decided: their window may come back.
+ *
  * Three parts, as the setpoint gate has them (runtime/control/gate-*.ts), here in one file because
  * each is small: MaintenanceMachine (pure rules: input + time → effects), restoreMaintenanceState
  * (the state rebuilt from the ledger on start) and MaintenanceGate (the executor: every ledger
@@ -222,6 +228,8 @@ export class MaintenanceMachine {
   private onProposal(p: MaintenanceProposal, nowMs: number, out: MaintenanceEffect[]): DecisionOutcome {
     if (p.asset !== this.config.asset) throw new Refusal(`maintenance proposal is for ${p.asset}; this gate is for ${this.config.asset}`);
     if (this.state.changes.has(p.id)) throw new Refusal(`maintenance proposal ${p.id} is already known (a replay?)`);
+    const decided = decidedTwin(this.state, p);
+    if (decided) return { ok: true, state: decided.state, duplicateOf: decided.proposal.id };
     if (p.quality === 'bad') throw new Refusal(`maintenance proposal ${p.id} rests on bad-quality inputs${p.qualityReason ? ` (${p.qualityReason})` : ''}`);
     if (nowMs >= p.expiresTsMs) throw new Refusal(`maintenance proposal ${p.id} expired at ${iso(p.expiresTsMs)} before it arrived`);
     if (nowMs >= p.window.startMs) throw new Refusal(`maintenance proposal ${p.id}: its window starts at ${p.window.startLocal} (${p.window.timeZone}), which is already past`);
@@ -304,6 +312,16 @@ export class MaintenanceMachine {
   private record(out: MaintenanceEffect[], c: MaintenanceChange, type: LedgerEntry['type'], data: unknown): void {
     out.push({ kind: 'record', entry: { type, asset: c.proposal.asset, proposalId: c.proposal.id, data }, snapshot: copy(c) });
   }
+}
+
+/** The approved or rejected proposal for the same asset, job and window, if any: the decision that stands. */
+export function decidedTwin(state: MaintenanceGateState, p: MaintenanceProposal): MaintenanceChange | undefined {
+  for (const c of state.changes.values()) {
+    if (c.state !== 'approved' && c.state !== 'rejected') continue;
+    const q = c.proposal;
+    if (q.asset === p.asset && q.job === p.job && q.window.startMs === p.window.startMs && q.window.endMs === p.window.endMs) return c;
+  }
+  return undefined;
 }
 
 /** Two different approvers for a window whose expected cost is above the threshold, else one. */

@@ -138,7 +138,7 @@ describe('twinloop replay (CLI)', function () {
     const after = spikes.filter((l) => l.payload.tsMs >= START_MS + FAULT_AT_MS).length;
     expect(after, `spikes flagged before/after the fault: ${spikes.length - after}/${after}`).to.be.greaterThan(3 * (spikes.length - after));
     expect(lines.some((l) => l.nodeType === 'twin-mqtt-out')).to.equal(false);
-    expect(r.stderr).to.match(/twin-mqtt-out \(out\) disabled/);
+    expect(r.stderr).to.match(/disabled: twin-mqtt-out \(out\) \(a replay writes to no broker/);
     expect(r.stderr).to.match(/301 rows \(\d+ readings\) in [\d.]+ s/);
     expect(broker.connections()).to.equal(0);
   });

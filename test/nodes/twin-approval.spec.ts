@@ -232,9 +232,9 @@ describe('twin-approval (node)', function () {
       const caught = await waitFor(() => rig.caught[0], 5000, 10, 'caught error');
       expect(caught.error!.message).to.match(re);
       await waitFor(() => rig.statuses.some((s) => s.fill === 'red'), 5000, 10, 'red status');
-      // still working
+      // still working (200 → 202: a repeat of p0's 200 → 201 would not be put up again)
       await freshReadings(rig);
-      send(rig, proposal('p9', 200, 201));
+      send(rig, proposal('p9', 200, 202));
       await waitFor(() => rig.events.some((e) => e.proposalId === 'p9' && e.state === 'pending'), 5000, 10, 'works after');
     });
   }

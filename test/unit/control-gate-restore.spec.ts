@@ -441,4 +441,32 @@ describe('approval gate with its ledger', function () {
     expect(kpi.length).to.be.within(150, 200);
     expect(kpi[kpi.length - 1]).to.deep.equal({ tsMs: 40 * 60_000 + 500, value: 1.5 });
   });
+
+  it('a decision stands: the same from → to under the same envelope is not put up again, also after a restart, until another change is written', async function () {
+    const r = await rig();
+    await fresh(r);
+    await r.gate.proposal(proposal('p1', 200, 203));
+    await r.gate.decide({ proposalId: 'p1', verdict: 'reject', user: 'bob', printedName: 'BOB', reason: 'not now' });
+    const n = r.ledger.records.length;
+    // the proposer makes the same proposal anew: answered, not recorded, not on the page
+    expect(await r.gate.proposal(proposal('p1-again', 200, 203))).to.deep.equal({ ok: true, state: 'rejected', duplicateOf: 'p1' });
+    expect(r.ledger.records.length).to.equal(n);
+    r.gate.close();
+
+    // restarted: the state comes from the ledger
+    const later = await rig(gateConfig(), r.ledger.records, new ManualScheduler(1000));
+    expect(await later.gate.proposal(proposal('p1-restart', 200, 203, { nowMs: 1000 }))).to.deep.include({ duplicateOf: 'p1' });
+    expect(later.gate.views().filter((v) => v.state === 'pending')).to.deep.equal([]);
+    // another value is another proposal; approved and written, it changes the situation the rejection was about
+    await fresh(later);
+    expect(await later.gate.proposal(proposal('p2', 200, 202, { nowMs: 1000 }))).to.deep.equal({ ok: true, state: 'pending' });
+    await approve(later.gate, 'p2', 'alice');
+    for (let i = 0; i < 10; i++) await settle();
+    expect(later.commands.map((c) => c.command.proposalId)).to.deep.equal(['p2']);
+    expect(await later.gate.proposal(proposal('p1-after', 200, 203, { nowMs: 1000 }))).to.deep.equal({ ok: true, state: 'pending' });
+
+    // under another envelope version the rejection no longer stands
+    const other = await rig(gateConfig({}, envelope({ highLimit: 230 })), r.ledger.records, new ManualScheduler(1000));
+    expect(await other.gate.proposal(proposal('p1-new-envelope', 200, 203, { nowMs: 1000 }))).to.deep.equal({ ok: true, state: 'pending' });
+  });
 });

@@ -236,7 +236,7 @@ describe('approval gate (marbles)', function () {
           q: prop('p2', 200, 201.5),
           y: pol(true, 'alice', 6),
           i: rd('mode', 0, 40), // interlock no longer holds
-          r: prop('p3', 200, 201),
+          r: prop('p3', 200, 201.2), // (200 → 201 again would repeat p1, whose approval stands)
         });
         expectObservable(gate(cfg(), input, ts0()), upTo(1000)).toBe(at([2, 'a'], [12, 'b'], [22, 'c'], [32, 'd'], [52, 'e']), {
           a: 'proposal:p1:pending decision:p1:approved cmd:p1:1/1=201',

@@ -36,7 +36,8 @@ describe('flow-env (what a prebuilt flow needs from its site)', function () {
     ];
     const withSecret: FlowNode[] = [...flow, { id: 'c', type: 'change', z: 't', rules: [{ to: '${API_TOKEN}' }] }];
     const values = new Map([['SITE', 'p1'], ['LINE', 'l1'], ['MQTT_URL', 'mqtt://h'], ['MQTT_PASSWORD', 'pw'], ['API_TOKEN', 'tok']]);
-    const merged = mergeDeployment(running, withSecret, flowNeeds(withSecret), values);
+    const { flows: merged, globalChanged } = mergeDeployment(running, withSecret, flowNeeds(withSecret), values);
+    expect(globalChanged).to.equal(true);
     expect(merged.map((n) => n.id)).to.deep.equal(['old', 't', 'a', 'b', 'c', 'g']);
     const g = merged.find((n) => n.type === 'global-config')!;
     expect(g.env).to.deep.include({ name: 'SITE', value: 'p1', type: 'str' });
@@ -44,5 +45,30 @@ describe('flow-env (what a prebuilt flow needs from its site)', function () {
     expect(g.credentials).to.deep.equal({ map: { OLD_TOKEN: '__PWRD__', API_TOKEN: 'tok' } });
     expect(merged.find((n) => n.id === 'a')!.credentials).to.deep.equal({ password: 'pw' });
     expect(JSON.stringify(merged.map(({ credentials: _c, ...rest }) => rest))).to.not.include('tok');
+  });
+
+  it('changes nothing that runs unchanged: same site values, credentials Node-RED holds', function () {
+    const values = new Map([['SITE', 'p1'], ['LINE', 'l1'], ['MQTT_URL', 'mqtt://h'], ['MQTT_PASSWORD', 'pw']]);
+    const first = mergeDeployment([], flow, flowNeeds(flow), values, { site: new Map([['SITE', 'p1'], ['ZONE_MAX', '5'], ['DB_PASSWORD', 'x']]) });
+    const g = first.flows.find((n) => n.type === 'global-config')!;
+    // every non-secret site value, so that the site's next flow finds them; no unneeded secret
+    expect((g.env as Array<{ name: string }>).map((e) => e.name)).to.deep.equal(['LINE', 'MQTT_URL', 'SITE', 'ZONE_MAX']);
+    const running = first.flows.map(({ credentials: _c, ...n }) => n as FlowNode);
+    const stored = new Map([['a', { has_password: true }]]);
+    const again = mergeDeployment(running, flow, flowNeeds(flow), values, { site: new Map([['SITE', 'p1']]), storedCredentials: stored });
+    expect(again.globalChanged).to.equal(false);
+    expect(again.flows.find((n) => n.type === 'global-config')).to.deep.equal(running.find((n) => n.type === 'global-config'));
+    expect(again.flows.find((n) => n.id === 'a')!.credentials).to.equal(undefined);
+    expect(again.keptSecrets).to.deep.equal(['MQTT_PASSWORD']);
+    // a changed value changes the global environment; --update-secrets sends the password again
+    const moved = mergeDeployment(running, flow, flowNeeds(flow), new Map([...values, ['SITE', 'p2']]), { storedCredentials: stored, updateSecrets: true });
+    expect(moved.globalChanged).to.equal(true);
+    expect(moved.flows.find((n) => n.id === 'a')!.credentials).to.deep.equal({ password: 'pw' });
+    // a text credential is compared with what Node-RED holds
+    const user: FlowNode[] = [{ id: 'u', type: 'twin-influx-config', credentials: { user: 'twin', password: '${MQTT_PASSWORD}' } }];
+    const held = new Map([['u', { user: 'twin', has_password: true }]]);
+    expect(mergeDeployment(user, user, flowNeeds(user), values, { storedCredentials: held }).flows[0]!.credentials).to.equal(undefined);
+    const renamed: FlowNode[] = [{ ...user[0]!, credentials: { user: 'other', password: '${MQTT_PASSWORD}' } }];
+    expect(mergeDeployment(user, renamed, flowNeeds(renamed), values, { storedCredentials: held }).flows[0]!.credentials).to.deep.equal({ user: 'other' });
   });
 });

@@ -275,6 +275,35 @@ describe('maintenance gate: executor with a ledger', function () {
     expect([...state.changes.values()].map((c) => [c.proposal.id, c.state, !!c.order])).to.deep.equal([['two', 'approved', true], ['one', 'approved', true]]);
   });
 
+  it('a decision stands: the same asset, job and window is never put up again, also after a restart; expired ones may come back', async function () {
+    const ledger = new MemoryLedger();
+    const first = await open(ledger);
+    const p = maintenanceProposal('m1', {}, T0);
+    const rejected = maintenanceProposal('m2', { job: 'Lubricate' }, T0);
+    await first.gate.proposal(p);
+    await first.gate.proposal(rejected);
+    await first.gate.decide(decide('m1', 'alice'));
+    await first.gate.decide(decide('m2', 'bob', 'reject', 'not needed'));
+    // twin-maintenance past its proposal's expiry recommends the same window anew: no new record
+    const n = ledger.records.length;
+    expect(await first.gate.proposal(maintenanceProposal('m1-again', {}, T0))).to.deep.equal({ ok: true, state: 'approved', duplicateOf: 'm1' });
+    expect(ledger.records.length).to.equal(n);
+    first.gate.close();
+
+    // restarted (state from the ledger), the proposer restarted too: the same windows, new ids
+    const later = await open(new MemoryLedger(ledger.records), new ManualScheduler(T0 + 60_000));
+    expect(await later.gate.proposal(maintenanceProposal('m1-restart', { window: p.window }, T0 + 60_000))).to.deep.include({ ok: true, duplicateOf: 'm1', state: 'approved' });
+    expect(await later.gate.proposal(maintenanceProposal('m2-restart', { job: 'Lubricate', window: rejected.window }, T0 + 60_000))).to.deep.include({ duplicateOf: 'm2', state: 'rejected' });
+    expect(later.gate.views().filter((v) => v.state === 'pending')).to.deep.equal([]);
+    expect(later.events).to.deep.equal([]);
+    // another window is a new proposal
+    const moved = maintenanceProposal('m3', { window: maintenanceWindow(p.window.startMs + 3_600_000) }, T0 + 60_000);
+    expect(await later.gate.proposal(moved)).to.deep.equal({ ok: true, state: 'pending' });
+    // an expired proposal was not decided: its window may be proposed again
+    await later.clock.advanceTo(moved.expiresTsMs);
+    expect(await later.gate.proposal(maintenanceProposal('m3-again', { window: moved.window }, moved.expiresTsMs))).to.deep.equal({ ok: true, state: 'pending' });
+  });
+
   it('a proposal that expired while the gate was down is expired on start', async function () {
     const ledger = new MemoryLedger();
     const first = await open(ledger);

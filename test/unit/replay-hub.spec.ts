@@ -82,6 +82,30 @@ describe('replay: hub, routing rule, flow preparation, idleness', () => {
     expect([...p.types].sort()).to.deep.equal(['debug', 'twin-mqtt-in', 'twin-mqtt-out', 'twin-opcua-in', 'twin-screen']);
   });
 
+  it('cuts what writes or decides, leaves out the config nodes only they use, and fills unset connection variables', () => {
+    const flow = JSON.stringify([
+      { id: 'tab', type: 'tab' },
+      { id: 'ep', type: 'twin-opcua-endpoint', endpointUrl: '${OPCUA_ENDPOINT}', securityMode: '${MODE}' },
+      { id: 'ledger', type: 'twin-ledger', signingKeyEnv: 'TWINLOOP_SIGNING_KEY' },
+      { id: 'env', type: 'twin-envelope', ledger: 'ledger', lowLimit: '${LOW}' },
+      { id: 'in', type: 'twin-opcua-in', z: 'tab', endpoint: 'ep', samplingIntervalMs: '${SAMPLING}', items: [{ asset: '${ASSET}', tag: 't' }], wires: [['p']] },
+      { id: 'p', type: 'twin-propose', z: 'tab', asset: '${ASSET}', wires: [['g']] },
+      { id: 'g', type: 'twin-approval', z: 'tab', envelope: 'env', ledger: 'ledger', wires: [['w'], []] },
+      { id: 'w', type: 'twin-opcua-write', z: 'tab', endpoint: 'ep', wires: [[]] },
+      { id: 'h', type: 'twin-historian', z: 'tab', wires: [] },
+    ]);
+    const p = prepareReplayFlow(flow, { ASSET: 'a/b' });
+    expect(p.disabled.map((n) => n.id)).to.deep.equal(['g', 'w', 'h']);
+    expect(p.dropped.map((n) => n.id)).to.deep.equal(['ledger', 'env']);
+    expect(p.placeholders).to.deep.equal(['MODE', 'OPCUA_ENDPOINT', 'SAMPLING']);
+    const byId = Object.fromEntries(p.flows.map((n) => [n.id, n]));
+    expect(byId.ep).to.include({ endpointUrl: 'opc.tcp://replay.invalid:4840/replay', securityMode: 'None' });
+    expect(byId.in).to.include({ samplingIntervalMs: '1000' });
+    expect(byId.in.items).to.deep.equal([{ asset: '${ASSET}', tag: 't' }]); // set: Node-RED resolves it
+    // anything on the replay's path needs its variable: named, with the nodes that use it
+    expect(() => prepareReplayFlow(flow, {})).to.throw(/the replay needs ASSET \(used by twin-opcua-in \(in\), twin-propose \(p\)\): set it in the command's environment, e\.g\. ASSET=… twinloop replay/);
+  });
+
   it('refuses a flow that is not JSON, not a list of nodes, or has nothing to replay into', () => {
     expect(() => prepareReplayFlow('{')).to.throw(/the flow is not JSON/);
     expect(() => prepareReplayFlow('{"a":1}')).to.throw(/JSON array of nodes/);
