@@ -13,7 +13,8 @@ import { dirname, join } from 'node:path';
 import { npmPack, ROOT, type PackResult } from '../support/npm-pack.js';
 import { freePort, waitFor } from '../support/ports.js';
 
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; 'node-red': { nodes: Record<string, string> } };
+interface Pkg { name: string; version: string; 'node-red': { nodes: Record<string, string> } }
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Pkg;
 const TYPES = Object.keys(pkg['node-red'].nodes);
 const NETWORK_ERROR = /\b(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH)\b/;
 
@@ -31,8 +32,10 @@ function npm(cwd: string, args: string[], env: NodeJS.ProcessEnv = process.env):
 /** A fresh user directory as Node-RED creates it, and the command its palette manager runs to install a module. */
 function paletteInstall(userDir: string, tarball: string): void {
   mkdirSync(userDir, { recursive: true });
-  writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', description: 'A Node-RED Project', version: '0.0.1', private: true }));
-  npm(userDir, ['install', '--no-audit', '--no-update-notifier', '--no-fund', '--save', '--save-prefix=~', '--omit=dev', '--engine-strict', '--prefer-offline', tarball]);
+  const project = { name: 'node-red-project', description: 'A Node-RED Project', version: '0.0.1', private: true };
+  writeFileSync(join(userDir, 'package.json'), JSON.stringify(project));
+  const paletteFlags = ['--no-audit', '--no-update-notifier', '--no-fund', '--save', '--save-prefix=~', '--omit=dev', '--engine-strict'];
+  npm(userDir, ['install', ...paletteFlags, '--prefer-offline', tarball]);
 }
 
 interface RunningNodeRed {
@@ -56,7 +59,10 @@ async function startNodeRed(nodeBin: string, redJs: string, userDir: string): Pr
     externalModules: { autoInstall: false },
     logging: { console: { level: 'info', metrics: false, audit: false } },
   })};\n`);
-  const child: ChildProcess = spawn(nodeBin, [redJs, '--settings', settings, '--userDir', userDir], { cwd: userDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(nodeBin, [redJs, '--settings', settings, '--userDir', userDir], {
+    cwd: userDir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -94,7 +100,9 @@ async function expectTwinLoopLoaded(red: RunningNodeRed, nodeRedMajor: number): 
 
   const sets = (await getJson<NodeSet[]>(`${red.url}nodes`)).filter((s) => s.module === pkg.name);
   // A node file that throws on load or misses a module leaves `err` on its set (and logs an [error]).
-  const problems = sets.filter((s) => s.err || !s.enabled || s.version !== pkg.version).map((s) => `${s.id}: ${String(s.err ?? 'disabled')}`);
+  const problems = sets
+    .filter((s) => s.err || !s.enabled || s.version !== pkg.version)
+    .map((s) => `${s.id}: ${String(s.err ?? (s.enabled ? `version ${s.version}` : 'disabled'))}`);
   expect(problems, red.output()).to.deep.equal([]);
   expect(sets.flatMap((s) => s.types)).to.have.members(TYPES);
   expect(red.output()).not.to.include('[error]');
@@ -187,7 +195,8 @@ describe('palette install of the packed tarball into a fresh Node-RED user direc
     let node22: string;
     try {
       npm(nr5Dir, ['install', '--no-audit', '--no-fund', '--no-update-notifier', '--prefer-offline', 'node-red@5']);
-      const r = spawnSync('npx', ['--prefer-offline', '-y', '-p', 'node@22', 'node', '-p', 'process.execPath'], { cwd: nr5Dir, encoding: 'utf8' });
+      const npx = ['--prefer-offline', '-y', '-p', 'node@22', 'node', '-p', 'process.execPath'];
+      const r = spawnSync('npx', npx, { cwd: nr5Dir, encoding: 'utf8' });
       if (r.status !== 0) {
         const out = `${r.stdout}\n${r.stderr}`;
         if (NETWORK_ERROR.test(out)) throw new RegistryUnreachable(`npx -p node@22: ${NETWORK_ERROR.exec(out)![1]}`);

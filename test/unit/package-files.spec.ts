@@ -15,7 +15,9 @@ interface Pkg {
   'node-red': { version: string; nodes: Record<string, string> };
 }
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Pkg;
-const REPO_FILE_URL = /^https:\/\/(?:github\.com\/twinloop\/node-red-twin\/(?:blob|raw)|raw\.githubusercontent\.com\/twinloop\/node-red-twin)\/main\/([^?#]+)/;
+/** A link to a file of the repository on GitHub (page or raw), capturing its path. */
+const REPO_FILE_URL =
+  /^https:\/\/(?:github\.com\/twinloop\/node-red-twin\/(?:blob|raw)|raw\.githubusercontent\.com\/twinloop\/node-red-twin)\/main\/([^?#]+)/;
 
 function filesUnder(dir: string): string[] {
   return readdirSync(join(ROOT, dir)).flatMap((f) => {
@@ -84,9 +86,8 @@ describe('the npm package (npm pack of the built dist/)', function () {
   });
 
   it('leaves out benchmarks, TypeScript sources, source maps and tests', () => {
-    const unwanted = [...packed].filter(
-      (f) => f.startsWith('dist/bench/') || f.endsWith('.map') || /\.tsx?$/.test(f) || f.startsWith('test/') || f.startsWith('examples/plant-sim/'),
-    );
+    const unwantedPrefixes = ['dist/bench/', 'test/', 'examples/plant-sim/'];
+    const unwanted = [...packed].filter((f) => unwantedPrefixes.some((p) => f.startsWith(p)) || f.endsWith('.map') || /\.tsx?$/.test(f));
     expect(unwanted).to.deep.equal([]);
   });
 
