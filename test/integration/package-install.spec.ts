@@ -97,6 +97,7 @@ interface NodeSet { id: string; module: string; types: string[]; enabled: boolea
 async function expectTwinLoopLoaded(red: RunningNodeRed, nodeRedMajor: number): Promise<void> {
   const settings = await getJson<{ version: string }>(`${red.url}settings`);
   expect(Number(settings.version.split('.')[0]), settings.version).to.equal(nodeRedMajor);
+  process.stdout.write(`      Node-RED ${settings.version}\n`);
 
   const sets = (await getJson<NodeSet[]>(`${red.url}nodes`)).filter((s) => s.module === pkg.name);
   // A node file that throws on load or misses a module leaves `err` on its set (and logs an [error]).
