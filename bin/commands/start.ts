@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startEmbeddedBroker } from '../lib/aedes-broker.js';
-import { startNodeRed, PACKAGE_ROOT } from '../lib/embedded-node-red.js';
+import { startNodeRed, requireNodeRed, PACKAGE_ROOT } from '../lib/embedded-node-red.js';
 import { adminAuthUsers, demoSigningKey, describeLogins, loadLogins } from '../lib/demo-users.js';
 import { UsageError, numberOption } from './usage.js';
 
@@ -97,6 +97,7 @@ export async function startCommand(argv: string[]): Promise<void> {
     throw new UsageError(`refusing to listen on ${host} without a login: set TWINLOOP_ADMIN_PASSWORD (or use HOST=127.0.0.1)`);
   }
 
+  requireNodeRed(); // before the broker and the simulator start: without Node-RED there is nothing to run
   mkdirSync(home, { recursive: true });
   const loopback = LOOPBACK.has(host);
   const demoUsers = env.TWINLOOP_DEMO_USERS !== undefined ? env.TWINLOOP_DEMO_USERS === '1' : loopback;

@@ -51,12 +51,26 @@ function isDanglingLink(p: string): boolean {
   }
 }
 
+/**
+ * Node-RED is not a dependency of the package, so that a palette install uses the user's Node-RED instead
+ * of installing a second one: resolve it from the package (a clone's devDependency) or the working directory.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function requireNodeRed(): any {
+  let path: string;
+  try {
+    path = require.resolve('node-red', { paths: [PACKAGE_ROOT, process.cwd()] });
+  } catch {
+    throw new Error('Node-RED not found: run this in a clone after `npm install`, or where `npm install node-red` has been run');
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(path);
+}
+
 export async function startNodeRed(opts: NodeRedOptions): Promise<EmbeddedNodeRed> {
   mkdirSync(opts.userDir, { recursive: true });
   linkPackage(opts.userDir);
-  // node-red is a peer dependency: resolve it from the package (dev) or the host installation.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const RED = require(require.resolve('node-red', { paths: [PACKAGE_ROOT, process.cwd()] }));
+  const RED = requireNodeRed();
   const app = express();
   const server: Server = createServer(app);
   const settings = {

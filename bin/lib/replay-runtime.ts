@@ -7,14 +7,12 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { ReplayHubController } from '../../runtime/replay/hub.js';
 import { InFlight } from '../../runtime/replay/idle.js';
 import { CAPTURE_ID, describeNode, type PreparedFlow } from '../../runtime/replay/flow.js';
 import { TwinError } from '../../runtime/model/errors.js';
-
-/** The package root: dist/bin/lib → ../../.. */
-const PACKAGE_ROOT = resolve(__dirname, '..', '..', '..');
+import { PACKAGE_ROOT, requireNodeRed } from './embedded-node-red.js';
 
 export interface CapturedMessage {
   nodeId: string;
@@ -64,8 +62,7 @@ export async function startReplayRuntime(flow: PreparedFlow, onMessage: (m: Capt
     mkdirSync(join(userDir, 'node_modules', '@twinloop'), { recursive: true });
     symlinkSync(PACKAGE_ROOT, join(userDir, 'node_modules', '@twinloop', 'node-red-twin'), 'dir');
     writeFileSync(join(userDir, 'flows.json'), '[]');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    RED = require(require.resolve('node-red', { paths: [PACKAGE_ROOT, process.cwd()] }));
+    RED = requireNodeRed();
     RED.init({
       userDir,
       flowFile: 'flows.json',
