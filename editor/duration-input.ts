@@ -47,6 +47,7 @@ export function durationInput(target: string | JQuery, opts: DurationOptions = {
   $orig.hide();
   // a label for the hidden input now names the number box
   if (id) $(`label[for="${id}"]`).attr('for', `${id}-value`);
+  if ($orig.attr('title')) $value.attr('title', String($orig.attr('title')));
 
   const placeholder = String($orig.attr('placeholder') ?? '');
   const hint = placeholder !== '' && Number.isFinite(Number(placeholder)) ? showDuration(placeholder, base, units, zeroUnit) : null;

@@ -4,9 +4,10 @@
  * each node's HTML loads (Node-RED loads a module's scripts before its node definitions run).
  */
 import { durationInput } from './duration-input.js';
+import { errorLine } from './json-error.js';
 import { colours, liveCheck, weekGrid } from './week-grid.js';
 
-const api = { durationInput, weekGrid, colours, liveCheck };
+const api = { durationInput, weekGrid, colours, liveCheck, errorLine };
 declare global {
   interface Window {
     TwinLoopEditor?: typeof api;

@@ -23,6 +23,8 @@ export interface LegendItem {
   key: string;
   label: string;
   hatched?: boolean;
+  /** text only, no colour swatch (a summary) */
+  plain?: boolean;
 }
 
 const PALETTE = ['#e6550d', '#3182bd', '#31a354', '#756bb1', '#fdae6b', '#9ecae1', '#a1d99b', '#bcbddc', '#e7ba52', '#ce6dbd'];
@@ -64,7 +66,7 @@ export function weekGrid(container: JQuery, rows: GridRow[], colour: Record<stri
   const $legend = $('<div/>', { class: 'twinloop-week-legend', style: `margin:4px 0 0 ${labelW}px; font-size:11px;` }).appendTo(container);
   for (const item of legend) {
     const $item = $('<span/>', { style: 'display:inline-block; margin-right:12px;' }).appendTo($legend);
-    $('<span/>', { style: `display:inline-block; width:10px; height:10px; margin-right:4px; vertical-align:middle; background:${item.hatched ? HATCH : colour[item.key] ?? '#999'};` }).appendTo($item);
+    if (!item.plain) $('<span/>', { style: `display:inline-block; width:10px; height:10px; margin-right:4px; vertical-align:middle; background:${item.hatched ? HATCH : colour[item.key] ?? '#999'};` }).appendTo($item);
     $('<span/>').text(item.label).appendTo($item);
   }
 }

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { showDuration, storeDuration, type DurationUnit } from '../../editor/duration.js';
+import { errorLine } from '../../editor/json-error.js';
 
 const UP: DurationUnit[] = ['s', 'min', 'h', 'd'];
 
@@ -45,5 +46,18 @@ describe('editor: durations with units (the dialogs\' number + unit boxes)', () 
       const shown = showDuration(ms, 'ms', units, 's');
       expect(storeDuration(shown.text, shown.unit!, 'ms'), `${ms} ms`).to.equal(String(ms));
     }
+  });
+});
+
+describe('editor: the line of the dialog JSON an error is about', () => {
+  const text = '{\n  "timeZone": "UTC",\n  "periods": [\n    { "name": "peak" },\n    { "name": "shoulder" }\n  ]\n}';
+  it('takes the line JSON.parse names, or the line of its position', () => {
+    expect(errorLine(text, 'not valid JSON (Unexpected token } in JSON at line 4 column 3)')).to.equal(4);
+    expect(errorLine(text, 'Unexpected token at position 10')).to.equal(2);
+  });
+  it('finds the first name the runtime quotes', () => {
+    expect(errorLine(text, "tariff: periods overlap: 'shoulder' window 1 and 'peak' window 1 both cover on mon 18:00–20:00")).to.equal(5);
+    expect(errorLine(text, "tariff: unknown time zone 'Mars/Olympus'")).to.equal(null);
+    expect(errorLine(text, 'tariff: needs at least one period')).to.equal(null);
   });
 });
