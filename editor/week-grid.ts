@@ -45,7 +45,9 @@ export function weekGrid(container: JQuery, rows: GridRow[], colour: Record<stri
   const labelW = 60;
   const $hours = $('<div/>', { style: `position:relative; height:14px; margin-left:${labelW}px; font-size:10px; opacity:0.7;` }).appendTo(container);
   for (let h = 0; h <= 24; h += 3) {
-    $('<span/>', { style: `position:absolute; left:${(h / 24) * 100}%; transform:translateX(-50%);` }).text(String(h)).appendTo($hours);
+    // the first and last marks stay inside the bar
+    const shift = h === 0 ? '0' : h === 24 ? '-100%' : '-50%';
+    $('<span/>', { style: `position:absolute; left:${(h / 24) * 100}%; transform:translateX(${shift});` }).text(String(h)).appendTo($hours);
   }
   for (const row of rows) {
     const $row = $('<div/>', { class: 'twinloop-week-row', style: 'display:flex; align-items:center; height:18px; margin:1px 0;' }).appendTo(container);

@@ -23,7 +23,7 @@ describe('browser: TwinLoop edit dialogs (units, week previews, inline errors)',
 
   async function openNode(id: string): Promise<void> {
     await page.evaluate((nodeId: string) => (window as any).RED.editor.edit((window as any).RED.nodes.node(nodeId)), id);
-    await page.waitForSelector('#node-dialog-ok', { state: 'visible', timeout: 15_000 });
+    await page.waitForSelector('#node-dialog-ok', { state: 'visible', timeout: 60_000 });
   }
 
   async function deployedFlows(): Promise<FlowNode[]> {
@@ -31,8 +31,8 @@ describe('browser: TwinLoop edit dialogs (units, week previews, inline errors)',
       () =>
         new Promise<FlowNode[]>((resolve, reject) => {
           const $ = (window as any).$;
-          $.ajax({ url: 'flows', dataType: 'json', headers: { 'Node-RED-API-Version': 'v1' } })
-            .done((flows: FlowNode[]) => resolve(flows))
+          $.ajax({ url: 'flows', dataType: 'json' })
+            .done((r: FlowNode[] | { flows: FlowNode[] }) => resolve(Array.isArray(r) ? r : r.flows))
             .fail((xhr: { status: number }) => reject(new Error(`GET flows: ${xhr.status}`)));
         }),
     );
@@ -98,14 +98,14 @@ describe('browser: TwinLoop edit dialogs (units, week previews, inline errors)',
     await page.fill('#node-input-windowMs-value', '15');
     await page.selectOption('#node-input-windowMs-unit', 'min');
     await page.click('#node-dialog-ok');
-    await page.waitForSelector('#node-dialog-ok', { state: 'detached', timeout: 15_000 });
+    await page.waitForSelector('#node-dialog-ok', { state: 'detached', timeout: 60_000 });
 
     // A new twin-opcua-in whose sampling interval comes from the environment, as in the prebuilt flows.
     await page.evaluate(() => {
       const RED = (window as any).RED;
       RED.view.importNodes([{
         id: 'dlg-opcua-in', type: 'twin-opcua-in', x: 300, y: 700, z: RED.workspaces.active(), name: 'env sampling',
-        endpoint: 'demo-opcua-endpoint', samplingIntervalMs: '${DLG_SAMPLING_MS}', maxFutureMs: 5000,
+        endpoint: 'demo-opcua-endpoint', samplingIntervalMs: '${DLG_SAMPLING_MS}', maxFutureMs: 5000, deadband: 0, queueSize: 1,
         items: [{ nodeId: 'ns=1;s=extruder.zone1_temp', asset: 'demo/plant1/extrusion/line1/extruder', tag: 'zone1_temp', unit: 'degC' }],
       }], { generateIds: false, addFlow: false });
     });
@@ -121,8 +121,12 @@ describe('browser: TwinLoop edit dialogs (units, week previews, inline errors)',
     await page.fill('#node-input-maxFutureMs-value', '250');
     await page.selectOption('#node-input-maxFutureMs-unit', 'ms');
     await page.click('#node-dialog-ok');
-    await page.waitForSelector('#node-dialog-ok', { state: 'detached', timeout: 15_000 });
-    expect(await page.evaluate(() => (window as any).RED.nodes.node('dlg-opcua-in').valid)).to.equal(true);
+    await page.waitForSelector('#node-dialog-ok', { state: 'detached', timeout: 60_000 });
+    const validity = await page.evaluate(() => {
+      const n = (window as any).RED.nodes.node('dlg-opcua-in');
+      return { valid: n.valid, errors: n.validationErrors ?? [] };
+    });
+    expect(validity, 'the node with ${ENV} and 250 ms is valid').to.deep.equal({ valid: true, errors: [] });
 
     await page.click('#red-ui-header-button-deploy');
     const confirm = page.locator('#red-ui-deploy-dialog-confirm-deploy-deploy');
@@ -147,13 +151,13 @@ describe('browser: TwinLoop edit dialogs (units, week previews, inline errors)',
     expect([await page.inputValue('#node-input-tauS-value'), await page.inputValue('#node-input-tauS-unit')]).to.deep.equal(['2', 'min']);
     expect([await page.inputValue('#node-input-maxGapMs-value'), await page.inputValue('#node-input-maxGapMs-unit')]).to.deep.equal(['5', 'min']);
     await page.click('#node-dialog-cancel');
-    await page.waitForSelector('#node-dialog-cancel', { state: 'detached', timeout: 15_000 });
+    await page.waitForSelector('#node-dialog-cancel', { state: 'detached', timeout: 60_000 });
   });
 
   it('draws the production calendar as a week of shifts and planned stops, and names a bad calendar beside it', async function () {
     await openNode('demo-maintenance');
     expect([await page.inputValue('#node-input-jobDurationMin-value'), await page.inputValue('#node-input-jobDurationMin-unit')]).to.deep.equal(['6', 'h']);
-    await page.waitForFunction(() => document.querySelectorAll('#node-input-calendar-week .twinloop-week-row').length === 7, undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelectorAll('#node-input-calendar-week .twinloop-week-row').length === 7, undefined, { timeout: 60_000 });
     const week = await page.evaluate(() =>
       [...document.querySelectorAll('#node-input-calendar-week .twinloop-week-row')].map((row) => ({
         day: row.firstElementChild!.textContent,
@@ -168,23 +172,28 @@ describe('browser: TwinLoop edit dialogs (units, week previews, inline errors)',
     expect(await page.isVisible('#node-input-calendar-error')).to.equal(false);
     if (shots) {
       mkdirSync(shots, { recursive: true });
-      await page.locator('#dialog-form').screenshot({ path: join(shots, 'editor-calendar-week.png') });
+      // the calendar text and the week drawn under it
+      await page.locator('#node-input-calendar-week').scrollIntoViewIfNeeded();
+      const top = (await page.locator('#node-input-calendar').boundingBox())!;
+      const bottom = (await page.locator('#node-input-calendar-week').boundingBox())!;
+      const y = Math.max(0, top.y - 10);
+      await page.screenshot({ path: join(shots, 'editor-calendar-week.png'), clip: { x: Math.max(0, bottom.x - 5), y, width: bottom.width + 10, height: bottom.y + bottom.height + 10 - y } });
     }
 
     const overlapping = { ...calendar, week: { ...calendar.week, mon: [firstShift, firstShift] } };
     await page.fill('#node-input-calendar', JSON.stringify(overlapping, null, 2));
-    await page.waitForSelector('#node-input-calendar-error:visible', { timeout: 15_000 });
+    await page.waitForSelector('#node-input-calendar-error:visible', { timeout: 60_000 });
     expect(await page.textContent('#node-input-calendar-error')).to.contain(`week.mon lists shift '${firstShift}' twice`);
     await page.fill('#node-input-calendar', '{ "shifts": [');
-    await page.waitForFunction(() => /not valid JSON/.test(document.querySelector('#node-input-calendar-error')!.textContent ?? ''), undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => /not valid JSON/.test(document.querySelector('#node-input-calendar-error')!.textContent ?? ''), undefined, { timeout: 60_000 });
     await page.click('#node-dialog-cancel');
-    await page.waitForSelector('#node-dialog-cancel', { state: 'detached', timeout: 15_000 });
+    await page.waitForSelector('#node-dialog-cancel', { state: 'detached', timeout: 60_000 });
   });
 
   it('draws the tariff as a week of price periods per season, and names overlapping periods and bad JSON inline', async function () {
     await page.evaluate(() => (window as any).RED.editor.editConfig('', 'twin-tariff', '_ADD_'));
-    await page.waitForSelector('#node-config-dialog-ok', { state: 'visible', timeout: 15_000 });
-    await page.waitForFunction(() => document.querySelectorAll('#node-config-tariff-week .twinloop-week-row').length === 8, undefined, { timeout: 15_000 });
+    await page.waitForSelector('#node-config-dialog-ok', { state: 'visible', timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelectorAll('#node-config-tariff-week .twinloop-week-row').length === 8, undefined, { timeout: 60_000 });
     const seasons = await page.$$eval('#node-config-tariff-seasons button', (bs) => bs.map((b) => b.textContent));
     expect(seasons).to.deep.equal(['winter', 'summer']);
     const monday = await rowTitles('#node-config-tariff-week', 0);
@@ -206,7 +215,7 @@ describe('browser: TwinLoop edit dialogs (units, week previews, inline errors)',
       defaultPeriod: 'offpeak',
     };
     await setTariffText(JSON.stringify(tariff, null, 2));
-    await page.waitForSelector('#node-config-tariff-error:visible', { timeout: 15_000 });
+    await page.waitForSelector('#node-config-tariff-error:visible', { timeout: 60_000 });
     const error = await page.textContent('#node-config-tariff-error');
     expect(error).to.contain("periods overlap: 'peak' window 1 and 'shoulder' window 1 both cover on mon 18:00–20:00");
     // the line link points at the period the runtime names first
@@ -214,11 +223,11 @@ describe('browser: TwinLoop edit dialogs (units, week previews, inline errors)',
     if (shots) await page.locator('#node-config-dialog-edit-form').screenshot({ path: join(shots, 'editor-tariff-error.png') });
 
     await setTariffText('{ "timeZone": "Europe/Berlin", "periods": [ }');
-    await page.waitForFunction(() => /not valid JSON/.test(document.querySelector('#node-config-tariff-error')!.textContent ?? ''), undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => /not valid JSON/.test(document.querySelector('#node-config-tariff-error')!.textContent ?? ''), undefined, { timeout: 60_000 });
 
     tariff.periods[1].windows![0].fromHour = 20;
     await setTariffText(JSON.stringify(tariff, null, 2));
-    await page.waitForSelector('#node-config-tariff-error', { state: 'hidden', timeout: 15_000 });
+    await page.waitForSelector('#node-config-tariff-error', { state: 'hidden', timeout: 60_000 });
     const fixed = await rowTitles('#node-config-tariff-week', 0);
     expect(fixed).to.deep.equal(['offpeak 00:00–08:00', 'peak 08:00–20:00', 'shoulder 20:00–22:00', 'offpeak 22:00–24:00']);
     await page.click('#node-config-dialog-cancel');
