@@ -67,7 +67,6 @@ describe('browser: TwinLoop edit dialogs (units, week previews, inline errors)',
     page.on('console', (m) => {
       if (m.type() === 'error' && !/favicon|Failed to load resource/.test(m.text())) pageErrors.push(`console: ${m.text()}`);
     });
-    page.setDefaultNavigationTimeout(120_000); // the editor's first load is slow on a busy 2-core machine
     await loginToEditor(page, tl.url, 'admin', tl.logins.admin);
     await page.waitForFunction(() => {
       const RED = (window as any).RED;
