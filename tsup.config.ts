@@ -28,7 +28,7 @@ function copyNodeAssets(): void {
   }
 }
 
-export default defineConfig({
+export default defineConfig([{
   entry,
   format: ['cjs'],
   bundle: false,
@@ -48,4 +48,16 @@ export default defineConfig({
   outDir: 'dist',
   outExtension: () => ({ js: '.js' }),
   onSuccess: async () => copyNodeAssets(),
-});
+}, {
+  // The edit dialogs' widgets (editor/): one browser script in resources/, which Node-RED serves to the
+  // editor at resources/@twinloop/node-red-twin/twinloop-editor.js.
+  entry: { 'twinloop-editor': 'editor/index.ts' },
+  format: ['iife'],
+  bundle: true,
+  platform: 'browser',
+  target: 'es2019',
+  sourcemap: false,
+  clean: false,
+  outDir: 'resources',
+  outExtension: () => ({ js: '.js' }),
+}]);

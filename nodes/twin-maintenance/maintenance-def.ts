@@ -81,10 +81,16 @@ export function calendarFromPayload(payload: unknown, defaultTimeZone: string | 
   return compileCalendar({ ...d, timeZone: d.timeZone ?? defaultTimeZone } as CalendarDef);
 }
 
-export function configFromDef(def: TwinMaintenanceDef): MaintenanceConfig {
+/** The node's calendar: its JSON text with the node's time zone (the editor's preview checks the same). */
+export function calendarFromDef(def: Pick<TwinMaintenanceDef, 'calendar' | 'timeZone'>): ProductionCalendar {
   const zone = typeof def.timeZone === 'string' && def.timeZone.trim() !== '' ? def.timeZone.trim() : undefined;
   const calendar = calendarFromPayload(def.calendar ?? '', zone, 'calendar');
   if (zone && calendar.timeZone !== zone) throw new TwinError('BAD_CONFIG', `calendar time zone '${calendar.timeZone}' differs from the node's '${zone}' (leave one blank)`);
+  return calendar;
+}
+
+export function configFromDef(def: TwinMaintenanceDef): MaintenanceConfig {
+  const calendar = calendarFromDef(def);
   const rank = validateRankOptions({
     jobDurationMin: num(def.jobDurationMin, 'jobDurationMin', DEFAULTS.jobDurationMin) as number,
     downtimeCostEurPerHour: num(def.downtimeCostEurPerHour, 'downtimeCostEurPerHour', DEFAULTS.downtimeCostEurPerHour) as number,

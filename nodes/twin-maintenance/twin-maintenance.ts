@@ -10,17 +10,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { Request, Response } from 'express';
 import { TwinError } from '../../runtime/model/errors.js';
 import type { MaintenanceProposal, MaintenanceWindow, RulEstimate } from '../../runtime/model/maintenance.js';
 import { worstQuality } from '../../runtime/model/quality.js';
-import { localIso, type ProductionCalendar } from '../../runtime/maintenance/production-calendar.js';
+import { localIso, typicalWeek, type ProductionCalendar } from '../../runtime/maintenance/production-calendar.js';
 import { eur, evaluateWindow, rankWindows, type RankOptions } from '../../runtime/maintenance/window-ranking.js';
 import { decideRecommendation, type StabilityDecision } from '../../runtime/maintenance/window-stability.js';
 import type { TwinTariffNode } from '../twin-tariff/tariff-api.js';
 import { refuseInputs } from '../shared/adapter.js';
 import { translator } from '../shared/i18n.js';
 import { errorStatusText, statusError, statusIdle, statusOk, statusWarn } from '../shared/status.js';
-import { calendarFromPayload, configFromDef, rulFromPayload, type MaintenanceConfig, type TwinMaintenanceDef } from './maintenance-def.js';
+import { calendarFromDef, calendarFromPayload, configFromDef, rulFromPayload, type MaintenanceConfig, type TwinMaintenanceDef } from './maintenance-def.js';
 
 type Send = (m: Array<NodeMessage | null>) => void;
 type Done = (err?: Error) => void;
@@ -155,4 +156,16 @@ export default function (RED: NodeAPI): void {
     });
   }
   RED.nodes.registerType('twin-maintenance', TwinMaintenance);
+
+  // The edit dialog's week preview and inline error: the calendar text with the node's time zone,
+  // compiled by the runtime's own checks (write permission, as the tariff's Check).
+  RED.httpAdmin.post('/twinloop/maintenance/calendar/check', RED.auth.needsPermission('twin-maintenance.write'), (req: Request, res: Response) => {
+    try {
+      const body = (req.body ?? {}) as { calendar?: unknown; timeZone?: unknown };
+      const calendar = calendarFromDef({ calendar: String(body.calendar ?? ''), timeZone: typeof body.timeZone === 'string' ? body.timeZone : undefined });
+      res.json({ ok: true, timeZone: calendar.timeZone, ...typicalWeek(calendar) });
+    } catch (err) {
+      res.status(400).json({ ok: false, error: (err as Error).message });
+    }
+  });
 }

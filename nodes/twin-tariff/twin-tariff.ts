@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
 import { canonicalJson } from '../../runtime/control/canonical.js';
-import { compileTariff, type Tariff, type TariffDef } from '../../runtime/energy/tariff.js';
+import { compileTariff, weekPlan, type Tariff, type TariffDef } from '../../runtime/energy/tariff.js';
 import { TwinError } from '../../runtime/model/errors.js';
 import { translator } from '../shared/i18n.js';
 import type { TwinTariffDef, TwinTariffNode } from './tariff-api.js';
@@ -109,12 +109,20 @@ export default function (RED: NodeAPI): void {
 
   RED.nodes.registerType('twin-tariff', TwinTariff as never);
 
-  // The editor's "Check" button: compiles the text in the dialog with the runtime's own checks
-  // (write permission, as core nodes' POST routes ask: only someone who may edit flows has it compiled).
+  // The editor's "Check" button and week preview: compiles the text in the dialog with the runtime's own
+  // checks and answers the week plan it draws (write permission, as core nodes' POST routes ask: only
+  // someone who may edit flows has it compiled).
   RED.httpAdmin.post('/twinloop/tariff/check', RED.auth.needsPermission('twin-tariff.write'), (req: Request, res: Response) => {
     try {
       const { tariff, version } = compileText((req.body as { tariff?: unknown } | undefined)?.tariff);
-      res.json({ ok: true, version, timeZone: tariff.timeZone, periods: tariff.periods.map((p) => p.name) });
+      res.json({
+        ok: true,
+        version,
+        timeZone: tariff.timeZone,
+        periods: tariff.periods.map((p) => p.name),
+        prices: tariff.periods.map((p) => ({ name: p.name, priceEurPerKwh: p.priceEurPerKwh })),
+        week: weekPlan(tariff),
+      });
     } catch (err) {
       res.status(400).json({ ok: false, error: (err as Error).message });
     }

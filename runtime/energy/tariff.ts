@@ -255,6 +255,16 @@ export function compileTariff(def: TariffDef): Tariff {
   };
 }
 
+/** The period of a local minute on a day type in a season (null: a date outside every season). */
+function periodOn(tariff: Tariff, day: DayType, season: string | null, minuteOfDay: number): PricePeriod | null {
+  for (const w of tariff.windows) {
+    if (!w.days.has(day)) continue;
+    if (w.seasons !== null && (season === null || !w.seasons.has(season))) continue;
+    if (minuteOfDay >= w.fromMin && minuteOfDay < w.toMin) return w.period;
+  }
+  return tariff.defaultPeriod;
+}
+
 /** The price period in force at an instant (its local wall time decides). */
 export function periodAt(tariff: Tariff, tsMs: number): PricePeriod {
   if (!Number.isFinite(tsMs)) throw new TwinError('BAD_TIMESTAMP', `tariff: instant must be finite epoch ms, got ${tsMs}`);
@@ -262,14 +272,51 @@ export function periodAt(tariff: Tariff, tsMs: number): PricePeriod {
   const day: DayType = tariff.holidays.has(lp.dateKey) ? 'holiday' : lp.weekday;
   const idx = dayIndex([lp.month, lp.day]);
   const season = tariff.seasons.find((s) => inSeason(s, idx))?.name ?? null;
-  for (const w of tariff.windows) {
-    if (!w.days.has(day)) continue;
-    if (w.seasons !== null && (season === null || !w.seasons.has(season))) continue;
-    if (lp.minuteOfDay >= w.fromMin && lp.minuteOfDay < w.toMin) return w.period;
-  }
-  if (tariff.defaultPeriod) return tariff.defaultPeriod;
-  // compileTariff proved coverage, so this is a bug.
-  throw new Error(`tariff: no period at ${new Date(tsMs).toISOString()}`);
+  const period = periodOn(tariff, day, season, lp.minuteOfDay);
+  // compileTariff proved coverage, so null is a bug.
+  if (!period) throw new Error(`tariff: no period at ${new Date(tsMs).toISOString()}`);
+  return period;
+}
+
+export interface DayPlanSegment {
+  /** local minutes [fromMin, toMin) of the day */
+  fromMin: number;
+  toMin: number;
+  period: string;
+}
+
+export interface SeasonWeekPlan {
+  /** null: the dates outside every season (or a tariff without seasons) */
+  season: string | null;
+  days: { day: DayType; segments: DayPlanSegment[] }[];
+}
+
+/** Monday first, as a plant's week is read; holidays last. */
+const PLAN_DAYS: readonly DayType[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun', 'holiday'];
+
+/**
+ * The price periods of each day type, season by season, on the local wall clock: what an editor
+ * draws as a week grid. Same matching as periodAt (one copy of the rules).
+ */
+export function weekPlan(tariff: Tariff): SeasonWeekPlan[] {
+  const domain: (string | null)[] = tariff.seasons.map((s) => s.name);
+  let outside = domain.length === 0;
+  for (let idx = 0; idx < 366 && !outside; idx++) outside = !tariff.seasons.some((s) => inSeason(s, idx));
+  if (outside) domain.push(null);
+  const cuts = tariff.boundaryMinutes;
+  return domain.map((season) => ({
+    season,
+    days: PLAN_DAYS.map((day) => {
+      const segments: DayPlanSegment[] = [];
+      for (let i = 0; i + 1 < cuts.length; i++) {
+        const name = periodOn(tariff, day, season, cuts[i])?.name ?? '';
+        const last = segments[segments.length - 1];
+        if (last && last.period === name) last.toMin = cuts[i + 1];
+        else segments.push({ fromMin: cuts[i], toMin: cuts[i + 1], period: name });
+      }
+      return { day, segments };
+    }),
+  }));
 }
 
 export interface PeriodSegment {

@@ -362,3 +362,60 @@ function subtract(intervals: ShiftInterval[], cuts: Interval[]): ShiftInterval[]
 export function productionMinutes(cal: ProductionCalendar, fromMs: number, toMs: number): number {
   return productionIntervals(cal, fromMs, toMs).reduce((sum, iv) => sum + (iv.endMs - iv.startMs), 0) / MINUTE_MS;
 }
+
+export interface WeekSegment {
+  /** local minutes [fromMin, toMin) of the day */
+  fromMin: number;
+  toMin: number;
+  name: string;
+}
+
+export interface TypicalWeek {
+  /** Monday first; a night shift past midnight shows on both days it touches */
+  days: { day: DayName; shifts: WeekSegment[]; stops: WeekSegment[] }[];
+  /** production minutes of such a week (shifts less weekly stops) */
+  productionMinPerWeek: number;
+  datedStops: number;
+  holidays: number;
+}
+
+/**
+ * A week of shifts and weekly planned stops on the wall clock, without holidays and dated stops
+ * (counted apart): what an editor draws as a week grid. Built from the compiled calendar, so
+ * it shows what productionIntervals uses.
+ */
+export function typicalWeek(cal: ProductionCalendar): TypicalWeek {
+  // One slot per minute of the circular week (Sunday 00:00 = 0, as DAY_NAMES): 10 080 entries.
+  const shiftAt: (string | null)[] = new Array(WEEK_MIN).fill(null);
+  const stopAt: (string | null)[] = new Array(WEEK_MIN).fill(null);
+  const paint = (slots: (string | null)[], d: number, span: { startMin: number; endMin: number }, name: string): void => {
+    for (let m = d * 1440 + span.startMin; m < d * 1440 + span.endMin; m++) slots[m % WEEK_MIN] = name;
+  };
+  cal.byWeekday.forEach((list, d) => list.forEach((s) => paint(shiftAt, d, s, s.name)));
+  for (const w of cal.weeklyStops) DAY_NAMES.forEach((day, d) => w.days.has(day) && paint(stopAt, d, w, w.name));
+
+  const runs = (slots: (string | null)[], d: number, keep: (m: number) => boolean): WeekSegment[] => {
+    const out: WeekSegment[] = [];
+    for (let m = 0; m < 1440; m++) {
+      const name = slots[d * 1440 + m];
+      if (name === null || !keep(d * 1440 + m)) continue;
+      const last = out[out.length - 1];
+      if (last && last.name === name && last.toMin === m) last.toMin = m + 1;
+      else out.push({ fromMin: m, toMin: m + 1, name });
+    }
+    return out;
+  };
+  const order = [1, 2, 3, 4, 5, 6, 0];
+  let productionMinPerWeek = 0;
+  for (let m = 0; m < WEEK_MIN; m++) if (shiftAt[m] !== null && stopAt[m] === null) productionMinPerWeek++;
+  return {
+    days: order.map((d) => ({
+      day: DAY_NAMES[d],
+      shifts: runs(shiftAt, d, (m) => stopAt[m] === null),
+      stops: runs(stopAt, d, () => true),
+    })),
+    productionMinPerWeek,
+    datedStops: cal.datedStops.length,
+    holidays: cal.holidays.size,
+  };
+}

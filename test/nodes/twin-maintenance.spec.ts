@@ -267,6 +267,19 @@ describe('twin-maintenance node', function () {
     expect(rig.errors).to.deep.equal([]);
   });
 
+  it("the edit dialog's week preview: the calendar compiled with the runtime's checks, or the error it names", async function () {
+    await load(CONFIG);
+    const ok = await helper.request().post('/twinloop/maintenance/calendar/check').send({ calendar: JSON.stringify(CALENDAR), timeZone: 'Europe/Berlin' }).expect(200);
+    expect(ok.body).to.include({ ok: true, timeZone: 'Europe/Berlin' });
+    expect(ok.body.days.map((d: { day: string }) => d.day)).to.deep.equal(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
+    expect(ok.body.days[0].shifts.length).to.be.greaterThan(0);
+    const overlap = JSON.stringify({ ...CALENDAR, week: { mon: ['early', 'early'] } });
+    const bad = await helper.request().post('/twinloop/maintenance/calendar/check').send({ calendar: overlap, timeZone: 'Europe/Berlin' }).expect(400);
+    expect(bad.body).to.deep.equal({ ok: false, error: "production calendar: week.mon lists shift 'early' twice" });
+    const zone = await helper.request().post('/twinloop/maintenance/calendar/check').send({ calendar: JSON.stringify({ ...CALENDAR, timeZone: 'UTC' }), timeZone: 'Europe/Berlin' }).expect(400);
+    expect(zone.body.error).to.match(/calendar time zone 'UTC' differs from the node's 'Europe\/Berlin'/);
+  });
+
   const badConfigs: Array<[string, Record<string, unknown>, RegExp]> = [
     ['an unknown time zone', { timeZone: 'Mars/Olympus' }, /unknown time zone 'Mars\/Olympus'/],
     ['a calendar that is not JSON', { calendar: '{' }, /calendar is not valid JSON/],

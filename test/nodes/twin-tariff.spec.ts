@@ -269,7 +269,12 @@ describe('twin-tariff config node and twin-tariff-update', function () {
   it("the editor's Check compiles with the runtime's checks", async function () {
     await load(JSON.stringify(simple));
     const ok = await helper.request().post('/twinloop/tariff/check').send({ tariff: JSON.stringify(simple) }).expect(200);
-    expect(ok.body).to.deep.equal({ ok: true, version: sha256(canonicalJson(simple)), timeZone: 'Europe/Berlin', periods: ['peak', 'offpeak'] });
+    expect(ok.body).to.include({ ok: true, version: sha256(canonicalJson(simple)), timeZone: 'Europe/Berlin' });
+    expect(ok.body.periods).to.deep.equal(['peak', 'offpeak']);
+    expect(ok.body.prices.map((p: { name: string }) => p.name)).to.deep.equal(['peak', 'offpeak']);
+    // the week the dialog draws: one plan (no seasons), Monday first, holidays last
+    expect(ok.body.week).to.have.length(1);
+    expect(ok.body.week[0].days.map((d: { day: string }) => d.day)).to.deep.equal(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun', 'holiday']);
     const bad = await helper.request().post('/twinloop/tariff/check').send({ tariff: JSON.stringify(overlapping) }).expect(400);
     expect(bad.body.ok).to.equal(false);
     expect(bad.body.error).to.contain("'shoulder' window 1");

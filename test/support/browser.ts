@@ -15,7 +15,7 @@ export async function launchChromium(executablePath: string): Promise<Browser> {
 
 /** Log in through the Node-RED editor's own login form (adminAuth). */
 export async function loginToEditor(page: Page, url: string, username: string, password: string): Promise<void> {
-  await page.goto(url);
+  await page.goto(url, { timeout: 120_000 }); // the editor's first load is slow on a busy 2-core machine
   await page.waitForSelector('#node-dialog-login-username', { timeout: 60_000 });
   await page.fill('#node-dialog-login-username', username);
   await page.fill('#node-dialog-login-password', password);

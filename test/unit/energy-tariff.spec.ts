@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { TwinError } from '../../runtime/model/errors.js';
-import { type TariffDef, compileTariff, periodAt, splitByPeriod } from '../../runtime/energy/tariff.js';
+import { type TariffDef, compileTariff, periodAt, splitByPeriod, weekPlan } from '../../runtime/energy/tariff.js';
 import { localParts, nextLocalBoundaryMs } from '../../runtime/energy/tariff-calendar.js';
 
 const H = 3_600_000;
@@ -200,5 +200,39 @@ describe('energy: tariff bad configuration', () => {
       { timeZone: 'UTC', periods: [{ name: 'n', priceEurPerKwh: 0.1, windows: [{ days: ['mon', 'funday' as 'sun'], fromHour: 0, toHour: 24 }] }], defaultPeriod: 'n' },
       "unknown day 'funday'",
     );
+  });
+});
+
+describe('energy: tariff week plan (the editor\'s week grid)', () => {
+  it('gives each day type its periods on the wall clock, as periodAt prices them', () => {
+    const plan = weekPlan(compileTariff(berlinTou));
+    expect(plan.map((p) => p.season)).to.deep.equal([null]);
+    const days = plan[0].days;
+    expect(days.map((d) => d.day)).to.deep.equal(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun', 'holiday']);
+    expect(days[0].segments).to.deep.equal([
+      { fromMin: 0, toMin: 480, period: 'offpeak' },
+      { fromMin: 480, toMin: 1200, period: 'peak' },
+      { fromMin: 1200, toMin: 1440, period: 'offpeak' },
+    ]);
+    expect(days[5].segments).to.deep.equal([{ fromMin: 0, toMin: 1440, period: 'offpeak' }]);
+    expect(days[7].segments).to.deep.equal([{ fromMin: 0, toMin: 1440, period: 'offpeak' }]);
+    // Monday 2026-03-02 09:00 Berlin is what the plan says.
+    expect(periodAt(compileTariff(berlinTou), utc('2026-03-02T08:00:00Z')).name).to.equal('peak');
+  });
+
+  it('plans every season, and the dates outside every season when some are', () => {
+    const def: TariffDef = {
+      timeZone: 'UTC',
+      seasons: [{ name: 'winter', from: '12-01', to: '02-28' }],
+      periods: [
+        { name: 'peak', priceEurPerKwh: 0.3, windows: [{ days: ['mon'], seasons: ['winter'], fromHour: 7.5, toHour: 20 }] },
+        { name: 'base', priceEurPerKwh: 0.2 },
+      ],
+      defaultPeriod: 'base',
+    };
+    const plan = weekPlan(compileTariff(def));
+    expect(plan.map((p) => p.season)).to.deep.equal(['winter', null]);
+    expect(plan[0].days[0].segments.map((s) => [s.fromMin, s.period])).to.deep.equal([[0, 'base'], [450, 'peak'], [1200, 'base']]);
+    expect(plan[1].days[0].segments).to.deep.equal([{ fromMin: 0, toMin: 1440, period: 'base' }]);
   });
 });

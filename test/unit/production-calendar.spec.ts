@@ -8,6 +8,7 @@ import {
   plannedStopsIn,
   productionIntervals,
   productionMinutes,
+  typicalWeek,
 } from '../../runtime/maintenance/production-calendar.js';
 
 const H = 3_600_000;
@@ -164,5 +165,41 @@ describe('maintenance: production calendar', () => {
   it('refuses a non-finite range with BAD_TIMESTAMP', () => {
     const cal = compileCalendar(nightOnly('UTC'));
     expect(() => productionIntervals(cal, NaN, 0)).to.throw(TwinError, /finite epoch ms/);
+  });
+});
+
+describe('maintenance: typical week (the editor\'s week grid)', () => {
+  it('draws shifts Monday first, a night shift on both days it touches, and weekly stops cutting shifts', () => {
+    const cal = compileCalendar({
+      timeZone: 'Europe/Berlin',
+      shifts: SHIFTS,
+      week: { mon: ALL, sat: ['early', 'night'] },
+      plannedStops: [
+        { name: 'Saturday maintenance', days: ['sat'], from: '10:00', to: '12:00' },
+        { name: 'audit', from: '2026-03-28T06:00', to: '2026-03-28T14:00' },
+      ],
+      holidays: ['2026-12-25'],
+    });
+    const week = typicalWeek(cal);
+    expect(week.days.map((d) => d.day)).to.deep.equal(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
+    const mon = week.days[0];
+    expect(mon.shifts).to.deep.equal([
+      { fromMin: 360, toMin: 840, name: 'early' },
+      { fromMin: 840, toMin: 1320, name: 'late' },
+      { fromMin: 1320, toMin: 1440, name: 'night' },
+    ]);
+    expect(week.days[1].shifts).to.deep.equal([{ fromMin: 0, toMin: 360, name: 'night' }]);
+    const sat = week.days[5];
+    expect(sat.stops).to.deep.equal([{ fromMin: 600, toMin: 720, name: 'Saturday maintenance' }]);
+    expect(sat.shifts).to.deep.equal([
+      { fromMin: 360, toMin: 600, name: 'early' },
+      { fromMin: 720, toMin: 840, name: 'early' },
+      { fromMin: 1320, toMin: 1440, name: 'night' },
+    ]);
+    // Saturday's night shift runs into Sunday morning.
+    expect(week.days[6].shifts).to.deep.equal([{ fromMin: 0, toMin: 360, name: 'night' }]);
+    // Monday 3 × 8 h, Saturday early 8 h less the 2 h stop, Saturday night 8 h.
+    expect(week.productionMinPerWeek).to.equal((24 + 6 + 8) * 60);
+    expect(week).to.include({ datedStops: 1, holidays: 1 });
   });
 });
