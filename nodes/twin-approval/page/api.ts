@@ -236,6 +236,7 @@ function maintenanceGateSummary(g: MaintenanceGateHandle) {
     asset: g.asset,
     // JSON has no Infinity: null = the two-person rule is off.
     twoPersonAboveEur: Number.isFinite(g.twoPersonAboveEur) ? g.twoPersonAboveEur : null,
+    ...(g.alarm ? { alarm: g.alarm } : {}),
   };
 }
 
@@ -252,6 +253,8 @@ function gateSummary(g: GateHandle) {
     // JSON has no Infinity: null = the two-person rule is off.
     twoPersonAboveStep: Number.isFinite(g.twoPersonAboveStep) ? g.twoPersonAboveStep : null,
     autoApproval: policyOf(g),
+    // the gate could not start on its ledger and refuses to act: why, and what to do
+    ...(g.alarm ? { alarm: g.alarm } : {}),
   };
 }
 
