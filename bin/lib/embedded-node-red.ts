@@ -83,8 +83,10 @@ export async function startNodeRed(opts: NodeRedOptions): Promise<EmbeddedNodeRe
     externalModules: { autoInstall: false, palette: { allowInstall: false }, modules: { allowInstall: false } },
   };
   settings.httpAdminMiddleware = loginThrottle(() => mergedAdminAuth(settings.adminAuth), {
-    onFailure: (source, username, waitMs) =>
-      RED.log?.warn?.(`[twinloop] failed login for ${JSON.stringify(username.slice(0, 64))} from ${source}${waitMs > 0 ? `: next attempt from there in ${Math.ceil(waitMs / 1000)} s` : ''}`),
+    onFailure: (source, username, waitMs) => {
+      const next = waitMs > 0 ? `: next attempt from there in ${Math.ceil(waitMs / 1000)} s` : '';
+      RED.log?.warn?.(`[twinloop] failed login for ${JSON.stringify(username.slice(0, 64))} from ${source}${next}`);
+    },
   });
   RED.init(server, settings);
   app.use(settings.httpAdminRoot, RED.httpAdmin);

@@ -185,7 +185,8 @@ export async function openFileLedger(path: string, opts: { signingKey?: string }
   // A handle without a key may share a keyed core (same process, its appends get MACs); a keyed one must match.
   if (opts.signingKey !== undefined && core.keyId !== keyId(ledgerKeys(opts.signingKey))) {
     await release();
-    throw new TwinError(STORE_ERROR_CODE, `ledger ${key} is already open in this process with ${core.keyId === 'none' ? 'no key' : 'another key'}: every twin-ledger of one file needs the same signing key`);
+    const other = core.keyId === 'none' ? 'no key' : 'another key';
+    throw new TwinError(STORE_ERROR_CODE, `ledger ${key} is already open in this process with ${other}: every twin-ledger of one file needs the same signing key`);
   }
   let closed = false;
   // this handle's subscriptions end with it (the core outlives it while other handles hold it)

@@ -10,7 +10,16 @@ import type { LedgerAlarm } from './ledger-auth.js';
 const refusal = (alarm: LedgerAlarm) => `the gate refuses to act: ${alarm.reason}`;
 
 export function alarmedGateHandle(
-  g: { id: string; name: string; asset: string; tag: string; envelope: EnvelopeConfig; envelopeVersion: string; twoPersonAboveStep: number; ledgerLocation: string },
+  g: {
+    id: string;
+    name: string;
+    asset: string;
+    tag: string;
+    envelope: EnvelopeConfig;
+    envelopeVersion: string;
+    twoPersonAboveStep: number;
+    ledgerLocation: string;
+  },
   alarm: LedgerAlarm,
 ): GateHandle {
   return {
@@ -26,7 +35,10 @@ export function alarmedGateHandle(
   };
 }
 
-export function alarmedMaintenanceHandle(g: { id: string; name: string; asset: string; twoPersonAboveEur: number; ledgerLocation: string }, alarm: LedgerAlarm): MaintenanceGateHandle {
+export function alarmedMaintenanceHandle(
+  g: { id: string; name: string; asset: string; twoPersonAboveEur: number; ledgerLocation: string },
+  alarm: LedgerAlarm,
+): MaintenanceGateHandle {
   return {
     kind: 'maintenance',
     ...g,

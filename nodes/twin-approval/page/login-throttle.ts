@@ -90,7 +90,8 @@ export function loginThrottle(adminAuth: () => AdminAuth | undefined, opts: Logi
       if (waitMs > 0) {
         opts.onFailure?.(source, username, waitMs);
         const s = Math.ceil(waitMs / 1000);
-        return send(res, 429, { error: 'too_many_attempts', error_description: `Too many failed logins from this address: wait ${s} s and try again.` }, { 'Retry-After': String(s) });
+        const description = `Too many failed logins from this address: wait ${s} s and try again.`;
+        return send(res, 429, { error: 'too_many_attempts', error_description: description }, { 'Retry-After': String(s) });
       }
       let result: PasswordCheck = 'wrong';
       try {
