@@ -1,39 +1,56 @@
 /**
- * `twinloop ledger verify FILE`: checks the audit ledger's hash chain and names the first broken
- * record. Exit 0 when the chain holds, 1 when it is broken, 2 on bad usage (via UsageError).
+ * `twinloop ledger verify FILE`: checks the audit ledger's hash chain and, with the signing key found
+ * the way `twinloop start` provides it, every record's MAC and the signed head checkpoint
+ * (runtime/control/ledger-auth.ts); names the first broken record. Exit 0 when the ledger holds, 1
+ * when it does not, 2 on bad usage or an unreadable file (via UsageError).
  */
 import { constants, promises as fsp } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from './usage.js';
-import { verifyLedgerFile } from '../../runtime/control/ledger-verify.js';
+import { checkLedger, headPath } from '../../runtime/control/ledger-auth.js';
+import { MIN_KEY_CHARS } from '../../runtime/control/command.js';
+import { findSigningKey } from '../lib/demo-users.js';
 
-export const ledgerHelp = `Usage: twinloop ledger verify FILE [--json]
+export const ledgerHelp = `Usage: twinloop ledger verify FILE [--json] [--home DIR] [--key-env NAME]
 
-Checks the hash chain of an audit ledger (the JSON-lines file a twin-ledger node writes, by default
-<user dir>/twinloop/ledger/<node id>.jsonl). Every record holds the SHA-256 of its own canonical
-JSON and the hash of the record before it, so an edited, removed, inserted or reordered record
-breaks the chain there. The check reads the file as a stream and stops at the first broken record.
+Checks an audit ledger (the JSON-lines file a twin-ledger node writes, by default
+<user dir>/twinloop/ledger/<node id>.jsonl) and names the first record that fails.
 
-Prints, when the chain holds:
-  ok: N records, last hash <hex>
-and otherwise the first broken record, its line (1-based) and why:
+The chain: every record holds the SHA-256 of its own canonical JSON and the hash of the record
+before it, so an edited, removed, inserted or reordered record breaks the chain there.
+
+Authenticity, when the signing key is found: every record must carry its MAC (HMAC-SHA256 under
+a key derived from the twin-ledger's signing key), so records appended or rewritten by someone
+without the key fail; and FILE.head, the signed checkpoint of the ledger's head, must agree with
+the file, so a truncated tail, a deleted ledger or a replaced history fails. The key is found as
+\`twinloop start\` provides it: the env var named by --key-env, else TWINLOOP_SIGNING_KEY, else
+<home>/signing.key (home: --home, TWINLOOP_HOME, ./.twinloop). Without a key only the chain is
+checked (and the checkpoint is compared without checking its MAC). See SECURITY.md.
+
+Prints, when the ledger holds:
+  ok (chain + authenticity): N records, last hash <hex>
+  ok (chain only: no key): N records, last hash <hex>
+and otherwise the first broken record or the alarm, and what to do:
   broken: line L (seq S): <reason>
   N records before it verify; last good hash <hex>
+  alarm: <reason>
 
-Reasons: bad JSON, not a ledger record (a field missing or of the wrong type), seq out of order
-(a record missing, inserted or moved), prevHash mismatch (this record or the one before was altered
-or replaced), hash mismatch (this record was altered), torn last line (a write cut short by a crash;
-that record was never confirmed). An empty file is a ledger with 0 records.
-
-Keep the last hash somewhere else (a shift log, another system): a chain shows changes inside the
-file, but not a file rewritten from some record on with every hash recomputed.
+Reasons: bad JSON, not a ledger record, seq out of order (a record missing, inserted or moved),
+prevHash mismatch (this record or the one before was altered or replaced), hash mismatch (this
+record was altered), no MAC / MAC does not verify (not written with the key: forged, a ledger from
+before records were authenticated, or the wrong key), torn last line (a write cut short by a
+crash; that record was never confirmed), checkpoint disagreements (truncated, missing, replaced).
 
 Options:
-  --json       print the result as one JSON object: { ok, file, records, lastHash, bytes, firstBad? }
-  -h, --help   this text
+  --json          one JSON object: { ok, file, records, lastHash, bytes, authenticated, keySource?,
+                  head?, firstBad?, alarm? }
+  --home DIR      the user directory whose signing.key to use
+  --key-env NAME  take the key from env var NAME (a flow's twin-ledger "signing key env var")
+  -h, --help      this text
 
-Exit codes: 0 the chain holds; 1 the chain is broken; 2 bad usage (unknown subcommand, no such file).
-On a terminal, stderr shows progress for large files.
+Exit codes: 0 the ledger holds; 1 it does not; 2 bad usage (unknown subcommand, no such file,
+unreadable file). On a terminal, stderr shows progress for large files.
 
 Example:
   npx twinloop ledger verify ~/.node-red/twinloop/ledger/8f2c1a7e3b4d5c6a.jsonl
@@ -41,6 +58,8 @@ Example:
 
 const OPTIONS = {
   json: { type: 'boolean' },
+  home: { type: 'string' },
+  'key-env': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -58,17 +77,33 @@ export async function ledgerCommand(argv: string[]): Promise<number> {
   if (sub !== 'verify') throw new UsageError(`unknown subcommand '${sub}' (there is: verify)`);
   if (file === undefined) throw new UsageError('verify needs the ledger FILE');
   if (extra.length > 0) throw new UsageError(`one FILE at a time, got also '${extra.join(' ')}'`);
-  const stat = await fsp.stat(file).catch(() => undefined);
-  if (!stat) throw new UsageError(`no such file: ${file}`);
-  if (!stat.isFile()) throw new UsageError(`not a file: ${file}`);
-  await fsp.access(file, constants.R_OK).catch(() => {
-    throw new UsageError(`cannot read ${file} (permission denied)`);
-  });
+  const env = process.env;
+  let key: string | undefined;
+  let keySource: string | undefined;
+  if (values['key-env'] !== undefined) {
+    const name = values['key-env'];
+    key = env[name];
+    if (key === undefined || key === '') throw new UsageError(`--key-env ${name}: that env var is not set`);
+    keySource = `env ${name}`;
+  } else {
+    ({ key, source: keySource } = findSigningKey(resolve(values.home ?? env.TWINLOOP_HOME ?? '.twinloop'), env));
+  }
+  if (key !== undefined && key.length < MIN_KEY_CHARS) throw new UsageError(`the signing key from ${keySource} is shorter than ${MIN_KEY_CHARS} characters`);
 
-  const tty = process.stderr.isTTY === true && stat.size >= PROGRESS_MIN_BYTES;
-  const startMs = Date.now();
-  let lastMs = startMs;
-  const v = await verifyLedgerFile(file, {
+  const stat = await fsp.stat(file).catch(() => undefined);
+  // a missing ledger with a checkpoint beside it was deleted: that is a finding, not a typo
+  const deleted = !stat && (await fsp.stat(headPath(file)).then(() => true, () => false));
+  if (!stat && !deleted) throw new UsageError(`no such file: ${file}`);
+  if (stat && !stat.isFile()) throw new UsageError(`not a file: ${file}`);
+  if (stat) {
+    await fsp.access(file, constants.R_OK).catch(() => {
+      throw new UsageError(`cannot read ${file} (permission denied)`);
+    });
+  }
+
+  const tty = process.stderr.isTTY === true && (stat?.size ?? 0) >= PROGRESS_MIN_BYTES;
+  let lastMs = Date.now();
+  const v = await checkLedger(file, key, {
     onProgress: (read, total) => {
       const now = Date.now();
       if (!tty || now - lastMs < 250) return;
@@ -76,17 +111,39 @@ export async function ledgerCommand(argv: string[]): Promise<number> {
       const mib = (b: number) => (b / 2 ** 20).toFixed(0);
       process.stderr.write(`\r\x1b[2Kledger verify: ${mib(read)} / ${mib(total)} MiB (${((100 * read) / Math.max(1, total)).toFixed(0)} %)`);
     },
+  }).catch((err: Error) => {
+    throw new UsageError(`cannot read ${file}: ${err.message}`);
   });
   if (tty) process.stderr.write('\r\x1b[2K');
 
   if (values.json) {
-    process.stdout.write(JSON.stringify({ ok: v.ok, file: v.path, records: v.records, lastHash: v.lastHash, bytes: v.bytes, ...(v.firstBad ? { firstBad: v.firstBad } : {}) }) + '\n');
+    const out = {
+      ok: v.ok,
+      file: v.path,
+      records: v.records,
+      lastHash: v.lastHash,
+      bytes: v.bytes,
+      authenticated: v.authenticated,
+      ...(keySource ? { keySource } : {}),
+      ...(v.head ? { head: v.head } : {}),
+      ...(v.firstBad ? { firstBad: v.firstBad } : {}),
+      ...(v.alarm ? { alarm: v.alarm } : {}),
+    };
+    process.stdout.write(JSON.stringify(out) + '\n');
   } else if (v.ok) {
-    process.stdout.write(`ok: ${v.records} records, last hash ${v.lastHash}\n`);
-  } else {
-    const bad = v.firstBad!;
+    const mode = v.authenticated ? 'chain + authenticity' : 'chain only: no key';
+    process.stdout.write(`ok (${mode}): ${v.records} records, last hash ${v.lastHash}\n`);
+    if (!v.authenticated) {
+      process.stdout.write(`no signing key found (TWINLOOP_SIGNING_KEY, --key-env, <home>/signing.key): records and checkpoint not authenticated\n`);
+    }
+  } else if (v.firstBad) {
+    const bad = v.firstBad;
     process.stdout.write(`broken: line ${bad.line} (seq ${bad.seq}): ${bad.reason}\n`);
     process.stdout.write(`${v.records} records before it verify; last good hash ${v.lastHash}\n`);
+    if (v.alarm) process.stdout.write(`what to do: ${v.alarm.remedy}\n`);
+  } else {
+    process.stdout.write(`alarm: ${v.alarm!.reason}\n`);
+    process.stdout.write(`what to do: ${v.alarm!.remedy}\n`);
   }
   return v.ok ? 0 : 1;
 }

@@ -75,3 +75,17 @@ export function demoSigningKey(home: string): string {
   writeFileSync(file, key + '\n', { mode: 0o600 });
   return key;
 }
+
+/**
+ * The signing key as `twinloop start` provides it to the demo flow, read only (for `twinloop ledger
+ * verify`): TWINLOOP_SIGNING_KEY, else `<home>/signing.key`. Never creates a key. `source` names
+ * where it came from (never the key).
+ */
+export function findSigningKey(home: string, env: NodeJS.ProcessEnv = process.env): { key?: string; source?: string } {
+  const fromEnv = env.TWINLOOP_SIGNING_KEY;
+  if (fromEnv !== undefined && fromEnv !== '') return { key: fromEnv, source: 'env TWINLOOP_SIGNING_KEY' };
+  const file = join(home, 'signing.key');
+  if (!existsSync(file)) return {};
+  const key = readFileSync(file, 'utf8').trim();
+  return key === '' ? {} : { key, source: file };
+}

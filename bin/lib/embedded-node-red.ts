@@ -6,6 +6,8 @@ import { createServer, type Server } from 'node:http';
 import { mkdirSync, existsSync, symlinkSync, lstatSync, readlinkSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import express from 'express';
+import { loginThrottle } from '../../nodes/twin-approval/page/login-throttle.js';
+import { mergedAdminAuth } from '../../nodes/twin-approval/page/auth.js';
 
 /** The package root: dist/bin/lib → ../../.. */
 export const PACKAGE_ROOT = resolve(__dirname, '..', '..', '..');
@@ -83,6 +85,8 @@ export async function startNodeRed(opts: NodeRedOptions): Promise<EmbeddedNodeRe
     httpNodeRoot: '/api',
     credentialSecret: opts.credentialSecret,
     adminAuth: opts.adminAuthUsers?.length ? { type: 'credentials', users: opts.adminAuthUsers } : undefined,
+    // Logins throttled by source address, never a lock on a user name (SECURITY.md, "Logins").
+    httpAdminMiddleware: undefined as unknown,
     functionGlobalContext: {},
     logging: { console: { level: opts.logLevel ?? 'info', metrics: false, audit: false } },
     editorTheme: { projects: { enabled: false }, tours: false },
@@ -92,6 +96,12 @@ export async function startNodeRed(opts: NodeRedOptions): Promise<EmbeddedNodeRe
     runtimeState: { enabled: false },
     externalModules: { autoInstall: false, palette: { allowInstall: false }, modules: { allowInstall: false } },
   };
+  settings.httpAdminMiddleware = loginThrottle(() => mergedAdminAuth(settings.adminAuth), {
+    onFailure: (source, username, waitMs) => {
+      const next = waitMs > 0 ? `: next attempt from there in ${Math.ceil(waitMs / 1000)} s` : '';
+      RED.log?.warn?.(`[twinloop] failed login for ${JSON.stringify(username.slice(0, 64))} from ${source}${next}`);
+    },
+  });
   RED.init(server, settings);
   app.use(settings.httpAdminRoot, RED.httpAdmin);
   app.use(settings.httpNodeRoot, RED.httpNode);

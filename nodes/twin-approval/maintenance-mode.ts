@@ -12,6 +12,8 @@ import { TwinError } from '../../runtime/model/errors.js';
 import { MaintenanceGate, assertMaintenanceProposal } from '../../runtime/maintenance/maintenance-gate.js';
 import { registerGate, unregisterGate, type MaintenanceGateHandle } from '../../runtime/control/gate-registry.js';
 import type { TwinLedgerNode } from '../twin-ledger/ledger-api.js';
+import { alarmedMaintenanceHandle } from '../../runtime/control/gate-alarm.js';
+import { alarmOf, LEDGER_REMEDY } from '../../runtime/control/ledger-auth.js';
 import { refuseInputs } from '../shared/adapter.js';
 import { errorStatusText, statusError, statusIdle, statusOk, statusWarn } from '../shared/status.js';
 import { maintenanceConfigFromDef, type TwinApprovalDef } from './approval-config.js';
@@ -114,6 +116,14 @@ export function runMaintenanceGate(node: Node, def: TwinApprovalDef, ledgerNode:
       startError = err;
       node.error(t('errors.start', { error: err.message }));
       statusError(node, t('status.halted'));
+      if (closed) return;
+      const location = ledgerNode?.ledgerPath ?? '';
+      registerGate(
+        alarmedMaintenanceHandle(
+          { id: node.id, name: def.name || `${asset} maintenance`, asset, twoPersonAboveEur: config.twoPersonAboveEur, ledgerLocation: location },
+          alarmOf(err, LEDGER_REMEDY(location)),
+        ),
+      );
     })
     .finally(() => {
       for (const [msg, done] of waiting.splice(0)) handle(msg, done);

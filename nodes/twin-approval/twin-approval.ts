@@ -22,6 +22,8 @@ import { errorStatusText, statusError, statusIdle, statusOk, statusWarn } from '
 import { registerApprovalsPage } from './page/api.js';
 import { approvalMode, gateConfigFromDef, type TwinApprovalDef } from './approval-config.js';
 import { runMaintenanceGate } from './maintenance-mode.js';
+import { alarmedGateHandle } from '../../runtime/control/gate-alarm.js';
+import { alarmOf, LEDGER_REMEDY } from '../../runtime/control/ledger-auth.js';
 
 type Send = (m: Array<NodeMessage | null>) => void;
 type Done = (err?: Error) => void;
@@ -155,6 +157,16 @@ export default function (RED: NodeAPI): void {
         startError = err;
         node.error(t('errors.start', { error: err.message }));
         statusError(node, t('status.halted'));
+        // Listed on the page with the alarm (why, what to do), refusing every decision: not only in the log.
+        if (closed) return;
+        const location = ledgerNode?.ledgerPath ?? '';
+        registerGate(
+          alarmedGateHandle(
+            { id: node.id, name: def.name || topic, asset, tag, envelope: config.envelope, envelopeVersion: config.envelopeVersion,
+              twoPersonAboveStep: config.twoPersonAboveStep, ledgerLocation: location },
+            alarmOf(err, LEDGER_REMEDY(location)),
+          ),
+        );
       })
       .finally(() => {
         for (const [msg, send, done] of waiting.splice(0)) handle(msg, send, done);

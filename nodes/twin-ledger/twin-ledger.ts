@@ -2,7 +2,8 @@
  * twin-ledger: the audit ledger and the command signing key of a closed loop (config node).
  * twin-approval and the writers that name it share one ledger file (opened on first use, shared
  * per path in the process), one used-commands store beside it, and one HMAC key. The key is a
- * Node-RED credential or an env var; it is never logged or put in a status or error text.
+ * Node-RED credential or an env var; it is never logged or put in a status or error text. The
+ * same key authenticates the ledger's records and its head checkpoint (ledger-auth.ts).
  */
 import type { NodeAPI } from 'node-red';
 import { openFileLedger } from '../../runtime/control/file-ledger.js';
@@ -57,7 +58,7 @@ export default function (RED: NodeAPI): void {
     if (node.configError) node.error(t('errors.config', { error: node.configError }));
 
     const notConfigured = (): Promise<never> => Promise.reject(new TwinError('BAD_CONFIG', t('errors.config', { error: pathError })));
-    const ledger = lazy<Ledger>(() => (pathError ? notConfigured() : openFileLedger(node.ledgerPath!)));
+    const ledger = lazy<Ledger>(() => (pathError ? notConfigured() : openFileLedger(node.ledgerPath!, key ? { signingKey: key } : {})));
     const used = lazy<UsedCommands>(() => (pathError ? notConfigured() : openUsedCommands(`${node.ledgerPath!}.used`)));
     node.ledger = () => ledger.get();
     node.usedCommands = () => used.get();

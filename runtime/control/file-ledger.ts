@@ -11,6 +11,11 @@
  * makes the open fail with the file and the first bad line named: an audit ledger is never
  * repaired silently. A person decides what to do with it (`twinloop ledger verify FILE`).
  *
+ * Opened with a signing key (as twin-ledger does), every record gets a MAC and every commit group
+ * replaces the signed head checkpoint `<file>.head`; the open then also refuses a record without a
+ * valid MAC and a file that disagrees with its checkpoint (ledger-auth.ts). Opened without a key,
+ * the chain alone is checked, and a ledger that is authenticated can be read but not appended to.
+ *
  * One instance per resolved path per process, shared and reference counted: every handle's
  * close() releases it, and the file is closed with the last.
  */
@@ -18,8 +23,15 @@ import { promises as fsp } from 'node:fs';
 import type { LedgerRecord } from '../model/control.js';
 import { TwinError } from '../model/errors.js';
 import type { Ledger, LedgerEntry } from './stores.js';
-import { describeBreak, GENESIS_HASH, hashRecord, MAX_LINE_BYTES, verifyLedgerFile } from './ledger-verify.js';
+import { describeBreak, hashRecord, MAX_LINE_BYTES, verifyLedgerFile } from './ledger-verify.js';
 import { DurableAppendFile, SharedByPath, STORE_ERROR_CODE } from './ledger-durable-file.js';
+import { checkLedger, LedgerAlarmError, ledgerKeys, recordMac, signHead, writeHead, type LedgerKeys } from './ledger-auth.js';
+import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/** Which key a core was opened with (never the key itself): two openers of one file must agree. */
+const keyId = (keys: LedgerKeys | undefined): string => (keys ? createHash('sha256').update(keys.record).digest('hex') : 'none');
 
 class FileLedgerCore {
   /** seq and hash of the next record to assign (includes appends not yet durable). */
@@ -31,34 +43,52 @@ class FileLedgerCore {
   /** Told of each record once durable (every handle on this path shares the core). */
   private readonly listeners = new Set<(rec: LedgerRecord) => void>();
 
-  private constructor(readonly path: string, private readonly file: DurableAppendFile, records: number, lastHash: string, bytes: number) {
+  /** Opened without a key on a ledger that has MACs or a checkpoint: readable, but an append would break its authenticity. */
+  private readOnlyWhy: string | undefined;
+
+  private constructor(
+    readonly path: string,
+    private readonly file: DurableAppendFile,
+    records: number,
+    lastHash: string,
+    bytes: number,
+    private readonly keys: LedgerKeys | undefined,
+  ) {
     this.nextSeq = records;
     this.lastHash = lastHash;
     this.durableRecords = records;
     this.durableBytes = bytes;
   }
 
-  static async open(path: string): Promise<FileLedgerCore> {
-    const stat = await fsp.stat(path).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw err;
+  get keyId(): string {
+    return keyId(this.keys);
+  }
+
+  static async open(path: string, signingKey?: string): Promise<FileLedgerCore> {
+    const keys = signingKey !== undefined ? ledgerKeys(signingKey) : undefined;
+    const c = await checkLedger(path, signingKey).catch((err: NodeJS.ErrnoException) => {
+      throw new TwinError(STORE_ERROR_CODE, `cannot read the ledger ${path}: ${err.message}`, { cause: err });
     });
-    if (stat && !stat.isFile()) throw new TwinError(STORE_ERROR_CODE, `ledger ${path} is not a file`);
-    let records = 0;
-    let lastHash = GENESIS_HASH;
-    let bytes = 0;
-    if (stat) {
-      const v = await verifyLedgerFile(path);
-      if (!v.ok) {
-        throw new TwinError(STORE_ERROR_CODE, `refusing to append to a broken ledger: ${describeBreak(path, v)}. Check it with \`twinloop ledger verify ${path}\`; it is not repaired automatically`);
-      }
-      ({ records, lastHash, bytes } = v);
+    if (c.alarm) throw new LedgerAlarmError({ ...c.alarm, reason: `refusing to append to a broken ledger: ${c.alarm.reason}` });
+    if (keys && !c.head) {
+      // A new (or empty) ledger: its checkpoint exists before its first record, so a lost checkpoint is never normal.
+      await mkdir(dirname(path), { recursive: true });
+      await writeHead(path, signHead(keys, c.records, c.lastHash));
     }
-    return new FileLedgerCore(path, await DurableAppendFile.open(path), records, lastHash, bytes);
+    const afterSync = keys
+      ? (last: unknown) => {
+          const { records, lastHash } = last as { records: number; lastHash: string };
+          return writeHead(path, signHead(keys, records, lastHash));
+        }
+      : undefined;
+    const core = new FileLedgerCore(path, await DurableAppendFile.open(path, afterSync), c.records, c.lastHash, c.bytes, keys);
+    if (!keys && (c.macs > 0 || c.head)) core.readOnlyWhy = `ledger ${path} is authenticated (MACs, checkpoint): open it with its signing key to append`;
+    return core;
   }
 
   append<T>(entry: LedgerEntry<T>): Promise<LedgerRecord<T>> {
     if (this.file.failed) return Promise.reject(this.file.failed);
+    if (this.readOnlyWhy) return Promise.reject(new TwinError(STORE_ERROR_CODE, this.readOnlyWhy));
     let rec: LedgerRecord<T>;
     let line: string;
     try {
@@ -71,7 +101,7 @@ class FileLedgerCore {
     this.nextSeq++;
     this.lastHash = rec.hash;
     const bytes = Buffer.byteLength(line);
-    return this.file.append(line).then(() => {
+    return this.file.append(line, { records: rec.seq + 1, lastHash: rec.hash }).then(() => {
       // Callbacks run in append order, so the counters always describe a prefix of the file.
       this.durableRecords++;
       this.durableBytes += bytes;
@@ -117,14 +147,19 @@ class FileLedgerCore {
       data,
       prevHash: this.lastHash,
     };
-    return { ...body, hash: hashRecord(body) };
+    const hash = hashRecord(body);
+    return this.keys ? { ...body, hash, mac: recordMac(this.keys, hash) } : { ...body, hash };
   }
 
   /** The durable records, read back and verified (a ledger changed under us is an error, not a history). */
   async readAll(): Promise<LedgerRecord[]> {
     const expected = this.durableRecords;
     const records: LedgerRecord[] = [];
-    const v = await verifyLedgerFile(this.path, { maxBytes: this.durableBytes, onRecord: (r) => records.push(r) });
+    const v = await verifyLedgerFile(this.path, {
+      maxBytes: this.durableBytes,
+      onRecord: (r) => records.push(r),
+      ...(this.keys ? { macKey: this.keys } : {}),
+    });
     if (!v.ok) throw new TwinError(STORE_ERROR_CODE, `ledger no longer verifies: ${describeBreak(this.path, v)}`);
     if (v.records !== expected) throw new TwinError(STORE_ERROR_CODE, `${this.path} holds ${v.records} records where this process wrote ${expected}: changed by someone else`);
     return records;
@@ -135,17 +170,24 @@ class FileLedgerCore {
   }
 }
 
-const shared = new SharedByPath<FileLedgerCore>(
-  (path) => FileLedgerCore.open(path),
+const shared = new SharedByPath<FileLedgerCore, string>(
+  (path, signingKey) => FileLedgerCore.open(path, signingKey),
   (core) => core.close(),
 );
 
 /**
  * Open (or create, with its directory) the ledger at `path`. Rejects with a TwinError naming the
- * first bad line when the existing file does not verify.
+ * first bad line when the existing file does not verify; with `opts.signingKey`, with a
+ * LedgerAlarmError also when a record is not authentic or the file disagrees with its checkpoint.
  */
-export async function openFileLedger(path: string): Promise<Ledger> {
-  const { key, value: core, release } = await shared.acquire(path);
+export async function openFileLedger(path: string, opts: { signingKey?: string } = {}): Promise<Ledger> {
+  const { key, value: core, release } = await shared.acquire(path, opts.signingKey);
+  // A handle without a key may share a keyed core (same process, its appends get MACs); a keyed one must match.
+  if (opts.signingKey !== undefined && core.keyId !== keyId(ledgerKeys(opts.signingKey))) {
+    await release();
+    const other = core.keyId === 'none' ? 'no key' : 'another key';
+    throw new TwinError(STORE_ERROR_CODE, `ledger ${key} is already open in this process with ${other}: every twin-ledger of one file needs the same signing key`);
+  }
   let closed = false;
   // this handle's subscriptions end with it (the core outlives it while other handles hold it)
   const unsubscribers = new Set<() => void>();

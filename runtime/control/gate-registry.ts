@@ -9,6 +9,7 @@
 import type { Decision, EnvelopeCheck, EnvelopeConfig, Proposal, ProposalState, Verdict } from '../model/control.js';
 import type { LedgerRecord } from '../model/control.js';
 import type { MaintenanceOrder, MaintenanceProposal } from '../model/maintenance.js';
+import type { LedgerAlarm } from './ledger-auth.js';
 
 export interface TrendPoint {
   tsMs: number;
@@ -102,6 +103,8 @@ export interface GateHandle {
   /** The ledger's records (history tab). */
   ledgerRecords(): Promise<LedgerRecord[]>;
   ledgerLocation: string;
+  /** Set when the gate could not start on its ledger and refuses to act: the page shows why and what to do. */
+  alarm?: LedgerAlarm;
 }
 
 /** The states a maintenance proposal can be in (a subset of the setpoint vocabulary). */
@@ -140,6 +143,8 @@ export interface MaintenanceGateHandle {
   decide(req: DecisionRequest): Promise<DecisionOutcome>;
   ledgerRecords(): Promise<LedgerRecord[]>;
   ledgerLocation: string;
+  /** As GateHandle.alarm. */
+  alarm?: LedgerAlarm;
 }
 
 export type AnyGateHandle = GateHandle | MaintenanceGateHandle;

@@ -7,10 +7,16 @@
  * A shared ledger may hold other setpoints' records: only this gate's asset/tag count. A writer's
  * 'write-intent' records are not results: a command with an intent and no result is still in flight
  * (re-sent on start; the writer settles it from the plant).
+ *
+ * Nothing recorded is trusted blindly: the file ledger has already checked every record's MAC, and
+ * here every command of this gate must carry a valid signature under the gate's key. One that does
+ * not stops the restore (LedgerAlarmError): the gate then refuses to act and the page shows why.
  */
 import type { Command, Decision, LedgerRecord, Proposal, ProposalState, WriteResult } from '../model/control.js';
 import { applyResult, noteWrite } from './gate-machine.js';
 import { FINAL_STATES, emptyGateState, type Change, type GateConfig, type GateState } from './gate-state.js';
+import { jsonMacMatches } from './json-mac.js';
+import { LedgerAlarmError } from './ledger-auth.js';
 
 const RESULT_TYPES = new Set(['write', 'readback', 'refused']);
 
@@ -50,8 +56,17 @@ export function restoreGateState(config: GateConfig, records: readonly LedgerRec
         break;
       }
       case 'command': {
-        if (!c) break;
         const cmd = rec.data as Command;
+        if (!jsonMacMatches(config.signingKey, cmd)) {
+          throw new LedgerAlarmError({
+            reason: `the ledger's command record seq ${rec.seq} does not carry a valid signature under this gate's key: it was not issued by this gate`,
+            remedy:
+              'The gate refuses to act on this ledger. Keep the file as evidence and run `twinloop ledger verify` on it; restore the ledger ' +
+              'from a backup you trust, or move it and its .head aside to start a new one. If the signing key was changed, put the old key back.',
+            firstBad: { seq: rec.seq, line: rec.seq + 1, reason: 'command signature does not verify' },
+          });
+        }
+        if (!c) break;
         c.commands.push(cmd);
         state.commandOwner.set(cmd.id, c.proposal.id);
         state.inflight = cmd;

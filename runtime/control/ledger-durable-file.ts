@@ -23,6 +23,7 @@ export const STORE_ERROR_CODE: TwinErrorCode = 'LEDGER';
 
 interface Pending {
   text: string;
+  meta?: unknown;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -33,16 +34,24 @@ export class DurableAppendFile {
   private failure: Error | undefined;
   private closed = false;
 
-  private constructor(readonly path: string, private readonly fh: fsp.FileHandle) {}
+  private constructor(
+    readonly path: string,
+    private readonly fh: fsp.FileHandle,
+    private readonly afterSync?: (lastMeta: unknown) => Promise<void>,
+  ) {}
 
-  /** Open for appending, creating the file and its directory; a new file's directory entry is synced too. */
-  static async open(path: string): Promise<DurableAppendFile> {
+  /**
+   * Open for appending, creating the file and its directory; a new file's directory entry is synced too.
+   * `afterSync` runs after each group's sync, before its callers are answered, with the `meta` of
+   * the group's last append (the ledger replaces its head checkpoint there); if it fails, the group fails.
+   */
+  static async open(path: string, afterSync?: (lastMeta: unknown) => Promise<void>): Promise<DurableAppendFile> {
     const dir = dirname(path);
     await fsp.mkdir(dir, { recursive: true });
     const existed = await fsp.stat(path).then(() => true, () => false);
     const fh = await fsp.open(path, 'a');
     if (!existed) await syncDir(dir);
-    return new DurableAppendFile(path, fh);
+    return new DurableAppendFile(path, fh, afterSync);
   }
 
   /** Why the file refuses appends, if it does. */
@@ -51,11 +60,11 @@ export class DurableAppendFile {
   }
 
   /** Append `text` (whole lines, each ending in '\n'); resolves once it is durable. */
-  append(text: string): Promise<void> {
+  append(text: string, meta?: unknown): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new TwinError(STORE_ERROR_CODE, `${this.path} is closed`));
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ text, resolve, reject });
+      this.queue.push({ text, meta, resolve, reject });
       this.flushing ??= this.flush();
     });
   }
@@ -80,6 +89,7 @@ export class DurableAppendFile {
       try {
         await this.fh.appendFile(batch.length === 1 ? batch[0].text : batch.map((p) => p.text).join(''), 'utf8');
         await this.fh.datasync();
+        if (this.afterSync) await this.afterSync(batch[batch.length - 1].meta);
       } catch (err) {
         this.failure = new TwinError(
           STORE_ERROR_CODE,
@@ -114,19 +124,22 @@ async function syncDir(dir: string): Promise<void> {
  * the same file must share one writer, or their appends would interleave and fork the chain.
  * A new open waits until a previous instance of the same path has finished closing.
  */
-export class SharedByPath<T> {
+export class SharedByPath<T, A = undefined> {
   private readonly open = new Map<string, { refs: number; value: Promise<T> }>();
   private readonly closing = new Map<string, Promise<void>>();
 
-  constructor(private readonly opener: (path: string) => Promise<T>, private readonly closer: (value: T) => Promise<void>) {}
+  constructor(private readonly opener: (path: string, arg?: A) => Promise<T>, private readonly closer: (value: T) => Promise<void>) {}
 
-  /** Acquire the instance for `path`; `release` must be called once per acquire. */
-  async acquire(path: string): Promise<{ key: string; value: T; release: () => Promise<void> }> {
+  /**
+   * Acquire the instance for `path`; `release` must be called once per acquire. `arg` goes to the
+   * opener when this acquire opens the instance (a later acquire shares the instance as opened).
+   */
+  async acquire(path: string, arg?: A): Promise<{ key: string; value: T; release: () => Promise<void> }> {
     const key = resolve(path);
     let entry = this.open.get(key);
     if (!entry) {
       const prior = (this.closing.get(key) ?? Promise.resolve()).catch(() => undefined);
-      entry = { refs: 0, value: prior.then(() => this.opener(key)) };
+      entry = { refs: 0, value: prior.then(() => this.opener(key, arg)) };
       this.open.set(key, entry);
       const e = entry;
       // A failed open is forgotten, so a later open (after someone fixed the file) tries again.

@@ -7,14 +7,15 @@
  * after) that record, and verification names the first line where it breaks.
  *
  * What a chain cannot show on its own: a writer with access to the file can rewrite every record
- * from some point on (or drop the tail) and recompute all hashes. Detecting that needs the last
- * hash kept somewhere else (printed by `twinloop ledger verify`, or sent to another system).
+ * from some point on (or drop the tail) and recompute all hashes. A ledger with a key therefore
+ * also carries a MAC per record (`mac`, over `hash`; checked here when `macKey` is given) and a
+ * signed checkpoint of its head beside the file (ledger-auth.ts).
  *
  * The file is read as a stream of bytes split on '\n' (safe in UTF-8), so a large ledger is
  * verified in constant memory, and a last line without its '\n' (a write cut short by a crash or
  * power loss) is seen as torn rather than silently accepted or dropped.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import type { LedgerRecord } from '../model/control.js';
 import type { LedgerVerification } from './stores.js';
@@ -28,16 +29,23 @@ const HEX64 = /^[0-9a-f]{64}$/;
 /** Longest line accepted (the ledger refuses bigger records): bounds memory on a file that is not a ledger. */
 export const MAX_LINE_BYTES = 64 * 2 ** 20;
 
-/** hex SHA-256 over the canonical JSON of the record without `hash` (a `hash` member is ignored). */
-export function hashRecord(rec: Omit<LedgerRecord, 'hash'> & { hash?: unknown }): string {
-  const { hash: _ignored, ...body } = rec;
+/** hex SHA-256 over the canonical JSON of the record without `hash` and `mac` (members with those names are ignored). */
+export function hashRecord(rec: Omit<LedgerRecord, 'hash'> & { hash?: unknown; mac?: unknown }): string {
+  const { hash: _ignored, mac: _mac, ...body } = rec;
   return createHash('sha256').update(canonicalJson(body)).digest('hex');
+}
+
+/** A record's MAC: HMAC-SHA256 under the ledger's record key (ledger-auth.ts) over its hash, which covers every other field. */
+export function recordMac(key: { record: Buffer }, hash: string): string {
+  return createHmac('sha256', key.record).update(hash).digest('hex');
 }
 
 /** A chain check's result, with the head of the chain so far (what the next record must point at). */
 export interface ChainVerification extends LedgerVerification {
   /** Hash of the last good record (GENESIS_HASH when there is none). */
   lastHash: string;
+  /** Good records that carry a MAC (checked only when a key was given). */
+  macs?: number;
 }
 
 export interface FileVerification extends ChainVerification {
@@ -56,6 +64,7 @@ function shapeProblem(x: unknown): string | undefined {
   if (!('data' in r)) return 'data is missing';
   if (typeof r.prevHash !== 'string' || !HEX64.test(r.prevHash)) return 'prevHash is not 64 hex digits';
   if (typeof r.hash !== 'string' || !HEX64.test(r.hash)) return 'hash is not 64 hex digits';
+  if (r.mac !== undefined && (typeof r.mac !== 'string' || !HEX64.test(r.mac))) return 'mac is not 64 hex digits';
   return undefined;
 }
 
@@ -65,8 +74,12 @@ function shapeProblem(x: unknown): string | undefined {
  */
 export class ChainChecker {
   records = 0;
+  macs = 0;
   lastHash = GENESIS_HASH;
   firstBad: LedgerVerification['firstBad'];
+
+  /** With `macKey`, every record must also carry its MAC under that key. */
+  constructor(private readonly macKey?: { record: Buffer }) {}
 
   /** Check the next line (text without its '\n', 1-based line number); returns the record if the chain holds. */
   push(text: string, line: number): LedgerRecord | undefined {
@@ -104,6 +117,14 @@ export class ChainChecker {
       return bad(`cannot hash the record: ${(err as Error).message}`, rec.seq);
     }
     if (hash !== rec.hash) return bad('hash mismatch: the record was altered after it was written', rec.seq);
+    const mac = (rec as { mac?: string }).mac;
+    if (this.macKey) {
+      if (mac === undefined) return bad('no MAC: not written by the ledger with its key (forged, or a ledger from before records were authenticated)', rec.seq);
+      if (!timingSafeEqual(Buffer.from(mac, 'hex'), Buffer.from(recordMac(this.macKey, rec.hash), 'hex'))) {
+        return bad('MAC does not verify: the record was not written with this ledger\'s key (forged, or another key)', rec.seq);
+      }
+    }
+    if (mac !== undefined) this.macs++;
     this.records++;
     this.lastHash = rec.hash;
     return rec;
@@ -121,7 +142,13 @@ export class ChainChecker {
   }
 
   result(): ChainVerification {
-    return { ok: this.firstBad === undefined, records: this.records, lastHash: this.lastHash, ...(this.firstBad ? { firstBad: this.firstBad } : {}) };
+    return {
+      ok: this.firstBad === undefined,
+      records: this.records,
+      lastHash: this.lastHash,
+      macs: this.macs,
+      ...(this.firstBad ? { firstBad: this.firstBad } : {}),
+    };
   }
 }
 
@@ -146,6 +173,8 @@ export interface VerifyFileOptions {
   onProgress?: (bytesRead: number, totalBytes: number) => void;
   /** Read only the first `maxBytes` bytes (a prefix known to end after a complete line). */
   maxBytes?: number;
+  /** Check every record's MAC under this key (ledger-auth.ts ledgerKeys). */
+  macKey?: { record: Buffer };
 }
 
 const NL = 0x0a;
@@ -153,7 +182,7 @@ const NL = 0x0a;
 /** Verify a ledger file by streaming it; stops reading at the first bad line. A missing file is an error (ENOENT). */
 export async function verifyLedgerFile(path: string, opts: VerifyFileOptions = {}): Promise<FileVerification> {
   const size = opts.maxBytes ?? (await fsp.stat(path)).size;
-  const checker = new ChainChecker();
+  const checker = new ChainChecker(opts.macKey);
   if (size === 0) return { ...checker.result(), path, bytes: 0 };
   let pending: Buffer[] = []; // bytes of the current line, across chunks
   let pendingBytes = 0;

@@ -196,8 +196,10 @@ export interface LedgerRecord<T = unknown> {
   data: T;
   /** hash of the record before ('0' × 64 for the first). */
   prevHash: string;
-  /** hex SHA-256 over the canonical JSON of this record without `hash`. */
+  /** hex SHA-256 over the canonical JSON of this record without `hash` and `mac`. */
   hash: string;
+  /** HMAC-SHA256 over `hash` under a key derived from the ledger's signing key (absent in a ledger opened without a key). */
+  mac?: string;
 }
 
 /** A condition on another tag that must hold for any change (e.g. mode == 1 (AUTO), alarm == 0). */

@@ -258,4 +258,21 @@ describe('browser: the supervisors\' approvals page', function () {
     expect(await page.locator('#who').innerText()).to.equal(WHO);
     expect(errors).to.deep.equal([]);
   });
+
+  it('shows a gate whose ledger does not verify as an alarm with what to do, and offers no decisions on it (issue 13)', async function () {
+    const reason = 'refusing to append to a broken ledger: line 6 (seq 5): no MAC: not written by the ledger with its key';
+    await srv!.rpc('openAlarmedGate', 'alarmed', 'Zone 2 (forged ledger)', reason, 'Keep the file as evidence and run `twinloop ledger verify`.');
+    const page = await open();
+    await logIn(page, 'supervisor');
+    const alarm = page.getByRole('alert', { name: 'Alarm: gate Zone 2 (forged ledger)' });
+    await alarm.waitFor();
+    const text = await alarm.innerText();
+    expect(text).to.include('Gate Zone 2 (forged ledger) refuses to act');
+    expect(text).to.include(reason);
+    expect(text).to.match(/What to do: Keep the file as evidence/);
+    expect(await alarm.getByRole('button').count()).to.equal(0);
+    // the other gates are still listed
+    expect(await page.getByRole('group', { name: 'Gate Barrel temperature (real gate)' }).count()).to.equal(1);
+    expect(errors).to.deep.equal([]);
+  });
 });

@@ -3,7 +3,7 @@
 // named record are what a supervisor or an auditor relies on.
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LedgerRecord } from '../../runtime/model/control.js';
@@ -18,9 +18,13 @@ interface Run {
   stderr: string;
 }
 
-function cli(args: string[]): Promise<Run> {
+/** Runs the CLI in `cwd` (default: the temp dir, which has no .twinloop/signing.key) with no key in the env unless `env` gives one. */
+let dir: string;
+
+function cli(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Run> {
+  const { TWINLOOP_SIGNING_KEY: _k, TWINLOOP_HOME: _h, ...base } = process.env;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'ledger', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'ledger', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...base, ...env }, cwd: cwd ?? dir });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -32,7 +36,6 @@ function cli(args: string[]): Promise<Run> {
 
 describe('twinloop ledger verify (built CLI)', function () {
   this.timeout(30_000);
-  let dir: string;
   let good: string;
   let records: LedgerRecord[];
 
@@ -59,16 +62,17 @@ describe('twinloop ledger verify (built CLI)', function () {
     return path;
   };
 
-  it('a good ledger: exit 0 and "ok: N records, last hash …"', async function () {
+  it('a good ledger without a key: exit 0 and "ok (chain only: no key): N records, last hash …"', async function () {
     const r = await cli(['verify', good]);
     expect(r.code).to.equal(0);
-    expect(r.stdout.trim()).to.equal(`ok: 10 records, last hash ${records[9].hash}`);
+    expect(r.stdout.split('\n')[0]).to.equal(`ok (chain only: no key): 10 records, last hash ${records[9].hash}`);
+    expect(r.stdout).to.match(/no signing key found/);
   });
 
   it('--json on a good ledger', async function () {
     const r = await cli(['verify', good, '--json']);
     expect(r.code).to.equal(0);
-    expect(JSON.parse(r.stdout)).to.deep.include({ ok: true, records: 10, lastHash: records[9].hash });
+    expect(JSON.parse(r.stdout)).to.deep.include({ ok: true, records: 10, lastHash: records[9].hash, authenticated: false });
   });
 
   it('record 5 of 10 edited: exit 1 and seq 5 (line 6) named with a hash mismatch', async function () {
@@ -134,6 +138,96 @@ describe('twinloop ledger verify (built CLI)', function () {
     const r = await cli(['--help']);
     expect(r.code).to.equal(0);
     expect(r.stdout).to.match(/^Usage: twinloop ledger verify FILE \[--json\]/);
-    expect(r.stdout).to.match(/Exit codes: 0 the chain holds; 1 the chain is broken; 2 bad usage/);
+    expect(r.stdout).to.match(/Exit codes: 0 the ledger holds; 1 it does not; 2 bad usage/);
+  });
+
+  describe('with the signing key (authenticity and the head checkpoint)', function () {
+    const KEY = 'cli-test-signing-key-0123456789';
+    let auth: string;
+    let authRecords: LedgerRecord[];
+    const copy = (name: string): string => {
+      const p = join(dir, name);
+      writeFileSync(p, readFileSync(auth));
+      writeFileSync(`${p}.head`, readFileSync(`${auth}.head`));
+      return p;
+    };
+    before(async function () {
+      auth = join(dir, 'auth.jsonl');
+      const ledger = await openFileLedger(auth, { signingKey: KEY });
+      authRecords = [];
+      for (let i = 0; i < 5; i++) authRecords.push(await ledger.append({ type: 'decision', asset: 'a', tag: 't', proposalId: `p${i}`, data: { i } }));
+      await ledger.close();
+    });
+
+    it('finds the key as `twinloop start` does: TWINLOOP_SIGNING_KEY, or <home>/signing.key (--home, TWINLOOP_HOME, ./.twinloop)', async function () {
+      const ok = `ok (chain + authenticity): 5 records, last hash ${authRecords[4].hash}`;
+      expect((await cli(['verify', auth], { TWINLOOP_SIGNING_KEY: KEY })).stdout.trim()).to.equal(ok);
+      const home = join(dir, 'home');
+      mkdirSync(join(home, '.twinloop'), { recursive: true });
+      writeFileSync(join(home, 'signing.key'), KEY + '\n', { mode: 0o600 });
+      writeFileSync(join(home, '.twinloop', 'signing.key'), KEY + '\n', { mode: 0o600 });
+      expect((await cli(['verify', auth, '--home', home])).stdout.trim()).to.equal(ok);
+      expect((await cli(['verify', auth], { TWINLOOP_HOME: home })).stdout.trim()).to.equal(ok);
+      expect((await cli(['verify', auth], {}, home)).stdout.trim()).to.equal(ok); // ./.twinloop
+      expect((await cli(['verify', auth, '--key-env', 'MY_KEY'], { MY_KEY: KEY })).stdout.trim()).to.equal(ok);
+      const j = JSON.parse((await cli(['verify', auth, '--json'], { TWINLOOP_SIGNING_KEY: KEY })).stdout);
+      expect(j).to.deep.include({ ok: true, authenticated: true, keySource: 'env TWINLOOP_SIGNING_KEY' });
+      expect(JSON.stringify(j)).not.to.include(KEY);
+    });
+
+    it('four forged records appended with recomputed links: ok without the key, exit 1 naming the first forged record with it', async function () {
+      const path = copy('forged-tail.jsonl');
+      let prev = authRecords[4];
+      const forged: string[] = [];
+      for (const [type, data] of [['proposal', { id: 'px' }], ['decision', { verdict: 'approve', user: 'supervisor' }], ['command', { signature: '0'.repeat(64) }], ['readback', { outcome: 'written' }]] as const) {
+        const body = { seq: prev.seq + 1, tsMs: prev.tsMs + 1, type, asset: 'a', tag: 't', proposalId: 'px', data, prevHash: prev.hash };
+        prev = { ...body, hash: hashRecord(body as never) } as LedgerRecord;
+        forged.push(JSON.stringify(prev));
+      }
+      appendFileSync(path, forged.join('\n') + '\n');
+      const noKey = await cli(['verify', path]);
+      expect(noKey.code).to.equal(0);
+      expect(noKey.stdout).to.match(/^ok \(chain only: no key\): 9 records/);
+      const r = await cli(['verify', path], { TWINLOOP_SIGNING_KEY: KEY });
+      expect(r.code).to.equal(1);
+      expect(r.stdout).to.match(/^broken: line 6 \(seq 5\): no MAC/);
+      expect(r.stdout).to.match(/what to do: .*backup/);
+    });
+
+    it('a truncated tail, a deleted ledger and a replaced history: exit 1 with the alarm', async function () {
+      const cut = copy('cut.jsonl');
+      writeFileSync(cut, readFileSync(cut, 'utf8').split('\n').slice(0, 3).join('\n') + '\n');
+      const t = await cli(['verify', cut], { TWINLOOP_SIGNING_KEY: KEY });
+      expect(t.code).to.equal(1);
+      expect(t.stdout).to.match(/^alarm: the ledger holds 3 records but its checkpoint says 5/);
+      // without the key the checkpoint is still compared (unauthenticated)
+      expect((await cli(['verify', cut])).code).to.equal(1);
+
+      const gone = copy('gone.jsonl');
+      rmSync(gone);
+      const d = await cli(['verify', gone], { TWINLOOP_SIGNING_KEY: KEY });
+      expect(d.code).to.equal(1);
+      expect(d.stdout).to.match(/^alarm: the ledger .*gone\.jsonl is missing, but its checkpoint says it held 5 records/);
+
+      const other = join(dir, 'other-auth.jsonl');
+      const l = await openFileLedger(other, { signingKey: KEY });
+      for (let i = 0; i < 6; i++) await l.append({ type: 'decision', asset: 'a', tag: 't', data: { other: i } });
+      await l.close();
+      const replaced = copy('replaced.jsonl');
+      writeFileSync(replaced, readFileSync(other));
+      const x = await cli(['verify', replaced], { TWINLOOP_SIGNING_KEY: KEY });
+      expect(x.code).to.equal(1);
+      expect(x.stdout).to.match(/^alarm: record 4 is not the one the checkpoint signed/);
+    });
+
+    it('the wrong key fails at the first record; a key too short is a usage error (exit 2)', async function () {
+      const r = await cli(['verify', auth], { TWINLOOP_SIGNING_KEY: 'another-key-of-enough-length' });
+      expect(r.code).to.equal(1);
+      expect(r.stdout).to.match(/^broken: line 1 \(seq 0\): MAC does not verify/);
+      const short = await cli(['verify', auth], { TWINLOOP_SIGNING_KEY: 'short' });
+      expect(short.code).to.equal(2);
+      expect(short.stderr).to.match(/shorter than 16 characters/);
+      expect(short.stderr).not.to.include('short\n');
+    });
   });
 });

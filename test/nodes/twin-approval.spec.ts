@@ -3,7 +3,7 @@
 // commands out and write results back, bad inputs (to a Catch node, red status, the node goes on),
 // config validation, and a restart of the flow rebuilding the gate from the ledger file.
 import { expect } from 'chai';
-import { rmSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Node, NodeMessage } from 'node-red';
 import { helper, nodeModule } from '../support/nr.js';
@@ -11,9 +11,9 @@ import { waitFor } from '../support/ports.js';
 import { tempUserDir } from '../support/opcua-nr.js';
 import type { GateHandle } from '../../runtime/control/gate-registry.js';
 import { verifyCommand } from '../../runtime/control/command.js';
-import { verifyLedgerFile } from '../../runtime/control/ledger-verify.js';
+import { hashRecord, verifyLedgerFile } from '../../runtime/control/ledger-verify.js';
 import { openFileLedger } from '../../runtime/control/file-ledger.js';
-import type { Command, Proposal, WriteResult } from '../../runtime/model/control.js';
+import type { Command, LedgerRecord, Proposal, WriteResult } from '../../runtime/model/control.js';
 import type { GateStateEvent } from '../../runtime/control/gate.js';
 import { signResult } from '../../runtime/control/gate-result-signature.js';
 
@@ -309,5 +309,54 @@ describe('twin-approval (node)', function () {
     await ledger.close();
     expect(commands).to.have.length(1);
     expect((await verifyLedgerFile(ledgerPath)).ok).to.equal(true);
+  });
+
+  it('issue 13: four forged records appended with recomputed links: after a restart the gate refuses to act and the page lists it with the alarm', async function () {
+    const rig = await load();
+    await handle();
+    await freshReadings(rig);
+    send(rig, proposal('p1', 205, 207));
+    await waitFor(() => rig.events.length === 1, 5000, 10, 'pending');
+    await helper.unload();
+
+    // The attacker, runtime stopped: a proposal, an approval nobody signed, a command with an all-zero
+    // signature, a read-back, each linked to the one before with its sha256 recomputed.
+    const ls = readFileSync(ledgerPath, 'utf8').split('\n').filter((l) => l !== '');
+    let prev = JSON.parse(ls[ls.length - 1]!) as LedgerRecord;
+    const forgedCmd = { id: 'c-x', proposalId: 'p-x', asset: ASSET, tag: TAG, value: 207, step: 1, steps: 1, fromValue: 205,
+      issuedTsMs: Date.now(), expiresTsMs: Date.now() + 600_000, envelopeVersion: 'v', signature: '0'.repeat(64) };
+    const forged: Array<[string, unknown]> = [
+      ['proposal', proposal('p-x', 205, 207)],
+      ['decision', { verdict: 'approve', user: 'supervisor', printedName: 'S', reason: 'ok', state: 'approved', requiredApprovals: 1 }],
+      ['command', forgedCmd],
+      ['readback', { commandId: 'c-x', proposalId: 'p-x', asset: ASSET, tag: TAG, value: 207, outcome: 'written', readBackOk: true, writer: 'w', tsMs: Date.now() }],
+    ];
+    for (const [type, data] of forged) {
+      const body = { seq: prev.seq + 1, tsMs: prev.tsMs + 1, type, asset: ASSET, tag: TAG, proposalId: 'p-x', data, prevHash: prev.hash };
+      prev = { ...body, hash: hashRecord(body as never) } as LedgerRecord;
+      appendFileSync(ledgerPath, JSON.stringify(prev) + '\n');
+    }
+    expect((await verifyLedgerFile(ledgerPath)).ok).to.equal(true); // the chain alone is fooled
+
+    const again = await load();
+    const h = await handle();
+    expect(h.alarm, 'alarm on the handle').to.not.equal(undefined);
+    expect(h.alarm!.reason).to.match(/line 2 \(seq 1\): no MAC/);
+    expect(h.alarm!.remedy).to.match(/twinloop ledger verify/);
+    await waitFor(() => again.statuses.some((st) => st.fill === 'red'), 5000, 10, 'red status');
+    expect(h.views()).to.deep.equal([]);
+    const d = await h.decide({ proposalId: 'p-x', verdict: 'approve', user: 'alice', printedName: 'A', reason: 'ok' });
+    expect(d.ok).to.equal(false);
+    expect(d.error).to.match(/refuses to act/);
+    await freshReadings(again);
+    send(again, proposal('p2', 205, 206));
+    await waitFor(() => again.caught.length >= 1, 5000, 10, 'input refused');
+    expect(again.commands).to.deep.equal([]);
+
+    // the approvals API (what the page shows): the gate is listed, with why and what to do
+    const res = await helper.request().get('/twinloop/approvals/api/gates').expect(200);
+    const g = (res.body as { gates: Array<{ id: string; alarm?: { reason: string; remedy: string } }> }).gates.find((x) => x.id === 'g');
+    expect(g?.alarm?.reason).to.match(/no MAC/);
+    expect(g?.alarm?.remedy).to.match(/backup/);
   });
 });

@@ -143,7 +143,7 @@ describe('twin-ledger (config node)', function () {
     let err: Error | undefined;
     await n.ledger().catch((e: Error) => (err = e));
     expect(err?.message).to.match(/closed/);
-    const again = await openFileLedger(n.ledgerPath!);
+    const again = await openFileLedger(n.ledgerPath!, { signingKey: KEY });
     expect((await again.append({ type: 'decision', data: 2 })).seq).to.equal(1);
     await again.close();
     expect(await verifyLedgerFile(n.ledgerPath!)).to.include({ ok: true, records: 2 });

@@ -19,6 +19,8 @@ interface Rpc {
   calls(gateId: string): Promise<{ decideCalls: Array<Record<string, unknown>>; policyCalls: Array<Record<string, unknown>>; autoApproval: { enabled: boolean; maxStep: number } }>;
   state(gateId: string, proposalId: string): Promise<string | undefined>;
   ledgerLocation(gateId: string): Promise<string>;
+  /** Register a gate as twin-approval does when its ledger does not verify (runtime/control/gate-alarm.ts). */
+  openAlarmedGate(id: string, name: string, reason: string, remedy: string): Promise<void>;
 }
 
 export interface ApprovalsServer {
@@ -110,11 +112,21 @@ async function main(): Promise<void> {
     calls: (gateId: string) => ({ decideCalls: gate(gateId).decideCalls, policyCalls: gate(gateId).policyCalls, autoApproval: gate(gateId).autoApproval() }),
     state: (gateId: string, proposalId: string) => gate(gateId).state(proposalId),
     ledgerLocation: (gateId: string) => gate(gateId).ledgerLocation,
+    openAlarmedGate: (id: string, name: string, reason: string, remedy: string) => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { alarmedGateHandle } = require(join(__dirname, '..', '..', 'dist', 'runtime', 'control', 'gate-alarm.js')) as typeof import('../../runtime/control/gate-alarm.js');
+      const { ENVELOPE } = require('./approvals-gate.js') as typeof import('./approvals-gate.js'); // eslint-disable-line @typescript-eslint/no-require-imports
+      registry.registerGate(alarmedGateHandle(
+        { id, name, asset: ENVELOPE.asset, tag: 'alarmed_sp', envelope: ENVELOPE, envelopeVersion: 'v', twoPersonAboveStep: Infinity, ledgerLocation: join(dir, `${id}.jsonl`) },
+        { reason, remedy },
+      ));
+    },
     stop: async () => {
       for (const g of gates.values()) {
         registry.unregisterGate(g.id);
         await g.close();
       }
+      for (const g of registry.listAllGates()) if (g.alarm) registry.unregisterGate(g.id);
       await red.stop();
       rmSync(red.home, { recursive: true, force: true });
       rmSync(dir, { recursive: true, force: true });

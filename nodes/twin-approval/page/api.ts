@@ -27,7 +27,18 @@ import {
   type MaintenanceGateHandle,
   type TrendPoint,
 } from '../../../runtime/control/gate-registry.js';
-import { accessRefusal, findAdminUser, hasPermission, mergedAdminAuth, requestScope, requestUser, PasswordFailures, printedNameOf, verifyPassword } from './auth.js';
+import {
+  accessRefusal,
+  checkWithLimit,
+  findAdminUser,
+  hasPermission,
+  mergedAdminAuth,
+  requestScope,
+  requestUser,
+  PasswordFailures,
+  printedNameOf,
+  verifyPassword,
+} from './auth.js';
 import { verifyLedgerFile } from '../../../runtime/control/ledger-verify.js';
 import { approvalsPageHtml } from './page-html.js';
 import { sendPage } from './send-page.js';
@@ -199,25 +210,24 @@ export function registerApprovalsPage(RED: NodeAPI): void {
       res.status(401).json({ error: 'enter your password to sign' });
       return undefined;
     }
-    const lockedMs = failures.lockedForMs(user.username, Date.now());
-    if (lockedMs > 0) {
-      res.set('Retry-After', String(Math.ceil(lockedMs / 1000)));
-      res.status(429).json({ error: `too many wrong passwords: try again in ${Math.ceil(lockedMs / 60_000)} min` });
+    // the check is reserved before it starts, so parallel wrong passwords cannot get past the limit
+    const limited = await checkWithLimit(failures, user.username, Date.now, () => verifyPassword(auth, user.username, body.password as string));
+    if ('lockedMs' in limited) {
+      res.set('Retry-After', String(Math.ceil(limited.lockedMs / 1000)));
+      const wait = limited.lockedMs < 60_000 ? `${Math.ceil(limited.lockedMs / 1000)} s` : `${Math.ceil(limited.lockedMs / 60_000)} min`;
+      res.status(429).json({ error: `too many wrong passwords: try again in ${wait}` });
       return undefined;
     }
-    const check = await verifyPassword(auth, user.username, body.password);
-    if (check === 'unsupported') {
+    if (limited.check === 'unsupported') {
       res.status(403).json({ error: 'this adminAuth cannot check a password (no credentials users or authenticate function): decisions cannot be signed' });
       return undefined;
     }
-    if (check === 'wrong') {
-      failures.fail(user.username, Date.now());
+    if (limited.check === 'wrong') {
       log('warn', `wrong password from ${user.username} signing ${what} (from ${req.ip})`);
       audit('signature.fail', req, { action: what });
       res.status(401).json({ error: 'wrong password: the decision was not recorded' });
       return undefined;
     }
-    failures.succeed(user.username);
     const entry = await findAdminUser(auth, user.username).catch(() => undefined);
     return { username: user.username, printedName: printedNameOf(entry ?? user, user.username), reason };
   }
@@ -236,6 +246,7 @@ function maintenanceGateSummary(g: MaintenanceGateHandle) {
     asset: g.asset,
     // JSON has no Infinity: null = the two-person rule is off.
     twoPersonAboveEur: Number.isFinite(g.twoPersonAboveEur) ? g.twoPersonAboveEur : null,
+    ...(g.alarm ? { alarm: g.alarm } : {}),
   };
 }
 
@@ -252,6 +263,8 @@ function gateSummary(g: GateHandle) {
     // JSON has no Infinity: null = the two-person rule is off.
     twoPersonAboveStep: Number.isFinite(g.twoPersonAboveStep) ? g.twoPersonAboveStep : null,
     autoApproval: policyOf(g),
+    // the gate could not start on its ledger and refuses to act: why, and what to do
+    ...(g.alarm ? { alarm: g.alarm } : {}),
   };
 }
 

@@ -42,6 +42,8 @@ const PAGE = String.raw`<!DOCTYPE html>
   .muted { color:var(--muted); }
   .gates { display:flex; flex-wrap:wrap; gap:.6rem; margin-bottom:1rem; }
   .gate { display:flex; align-items:center; gap:.8rem; padding:.4rem .8rem; border:1px solid var(--line); background:var(--card); }
+  .gate-alarm { flex-basis:100%; margin:0; }
+  .gate-alarm p { margin:.3rem 0 0; }
   [role=switch] { min-width:4.5rem; }
   [role=switch][aria-checked=true] { font-weight:600; }
   /* auto-fit: one card takes the whole row, two share it; narrow screens get one column */
@@ -358,12 +360,21 @@ ${LOGIN_CLIENT_JS}
   function renderGates(gates) {
     S.gates = gates;
     var box = $('gates');
-    var key = JSON.stringify(gates.map(function (g) { return [g.id, g.name, g.autoApproval, g.twoPersonAboveStep, g.twoPersonAboveEur]; })) + (S.me && S.me.canApprove);
+    var key = JSON.stringify(gates.map(function (g) { return [g.id, g.name, g.autoApproval, g.twoPersonAboveStep, g.twoPersonAboveEur, g.alarm]; })) + (S.me && S.me.canApprove);
     if (box.dataset.key === key) return;
     box.dataset.key = key;
     box.textContent = '';
     if (!gates.length) box.appendChild(el('p', { className: 'muted', text: 'No approval gate is deployed.' }));
     gates.forEach(function (g) {
+      // a gate that could not start on its ledger: it refuses to act; say why and what to do
+      if (g.alarm) {
+        box.appendChild(el('div', { className: 'banner bad gate-alarm', role: 'alert', 'aria-label': 'Alarm: gate ' + g.name }, [
+          el('strong', { text: 'Gate ' + g.name + ' refuses to act: its ledger cannot be trusted.' }),
+          el('p', { text: g.alarm.reason }),
+          el('p', { text: 'What to do: ' + g.alarm.remedy }),
+        ]));
+        return;
+      }
       if (g.kind === 'maintenance') {
         box.appendChild(el('div', { className: 'gate', role: 'group', 'aria-label': 'Gate ' + g.name }, [
           el('strong', { text: g.name }),
