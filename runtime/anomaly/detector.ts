@@ -1,0 +1,218 @@
+/**
+ * Streaming anomaly detector for one tag: "alarm on what the twin did not expect".
+ *
+ * 1. Prediction. Either an external one (the estimate's one-step-ahead prediction and its variance,
+ *    `stepPredicted`), or a learned baseline: a robust level (an EWMA whose update clips the
+ *    residual at `clipZ` scales, so one outlier moves it little) plus, when the sampling interval is
+ *    regular and a day holds at most `maxSeasonBins` samples, a daily profile learned online per
+ *    time-of-day bin (each bin an EWMA of the de-levelled value).
+ * 2. Surprise. The residual over its own scale (an EW mean absolute residual, ×1.25 ≈ σ for normal
+ *    noise, with the same clipping) gives z; the surprise is −log10 of its two-sided normal tail
+ *    probability (0 for z = 0, 2 for z ≈ 2.6, 6 for z ≈ 5), so explained changes score nothing and
+ *    the scale, not the units, sets what is unusual.
+ * 3. Calibration (the HTM "anomaly likelihood" idea): the mean surprise of the last `shortWindow`
+ *    samples is compared with the long-run distribution of that mean (mean and variance over the
+ *    last `longWindow` samples, kept as running sums over ring buffers): the probability of a
+ *    short-term mean at least that high is the normal tail of its standardised value. Values of
+ *    the surprise are capped at `surpriseCap` before entering the long-run sums so a past incident
+ *    does not hide the next one.
+ * 4. Decision: `anomalous` when that probability falls below `alarmP` after `learnSamples` samples,
+ *    then silent for `holdOffSamples` samples (one event, one alarm).
+ *
+ * Per sample: a few multiplications and additions on preallocated Float64Arrays, no allocation.
+ */
+import { normalCdf } from '../maintenance/failure-probability.js';
+
+export interface AnomalyConfig {
+  /** EWMA weight of the level (per sample). */
+  levelAlpha: number;
+  /** EWMA weight of the residual scale. */
+  scaleAlpha: number;
+  /** Residuals are clipped at this many scales before updating level and scale. */
+  clipZ: number;
+  /** Samples averaged for the short-term surprise. */
+  shortWindow: number;
+  /** Samples of short-term means forming the long-run distribution. */
+  longWindow: number;
+  /** Surprise cap (−log10 p) for the long-run statistics. */
+  surpriseCap: number;
+  /** No decision before this many samples. */
+  learnSamples: number;
+  /** Probability below which a sample is anomalous. */
+  alarmP: number;
+  /** Samples without a new alarm after one. */
+  holdOffSamples: number;
+  /** Learn a daily profile when a day holds at most this many samples (0: never). */
+  maxSeasonBins: number;
+  /** EWMA weight of a seasonal bin (per visit of the bin). */
+  seasonAlpha: number;
+}
+
+export const ANOMALY_DEFAULTS: Readonly<AnomalyConfig> = Object.freeze({
+  levelAlpha: 0.05,
+  scaleAlpha: 0.02,
+  clipZ: 4,
+  shortWindow: 10,
+  longWindow: 1000,
+  surpriseCap: 10,
+  learnSamples: 300,
+  alarmP: 1e-5,
+  holdOffSamples: 200,
+  maxSeasonBins: 0,
+  seasonAlpha: 0.1,
+});
+
+export interface AnomalyOutput {
+  /** Predicted value the residual was taken against. */
+  predicted: number;
+  /** Residual over its scale. */
+  z: number;
+  /** −log10 of the two-sided normal tail probability of z. */
+  surprise: number;
+  /** Probability of a short-term surprise at least this high given the tag's history (1 while learning). */
+  p: number;
+  anomalous: boolean;
+}
+
+const LN10 = Math.log(10);
+const DAY_MS = 86_400_000;
+
+/** −log10 of the two-sided normal tail probability of |z|, continued for large z without underflow. */
+export function surpriseOf(z: number): number {
+  const a = Math.abs(z);
+  if (a < 8) return -Math.log10(Math.max(1e-300, 2 * normalCdf(-a)));
+  // log Q(a) ≈ −a²/2 − log(a √(2π)) (Mills ratio)
+  return (a * a) / 2 / LN10 + Math.log10(a * 2.5066282746310002) - Math.log10(2);
+}
+
+export class AnomalyDetector {
+  readonly cfg: AnomalyConfig;
+  private n = 0;
+  private level = NaN;
+  private scale = NaN;
+  private readonly shortBuf: Float64Array;
+  private shortSum = 0;
+  private readonly longBuf: Float64Array;
+  private longSum = 0;
+  private longSq = 0;
+  private longN = 0;
+  private hold = 0;
+  private lastTsMs = NaN;
+  private dtMs = NaN;
+  private dtVotes = 0;
+  private season: Float64Array | undefined;
+  private seasonSeen: Uint8Array | undefined;
+  private bins = 0;
+  private readonly out: AnomalyOutput = { predicted: NaN, z: 0, surprise: 0, p: 1, anomalous: false };
+
+  constructor(cfg: Partial<AnomalyConfig> = {}) {
+    this.cfg = { ...ANOMALY_DEFAULTS, ...cfg };
+    this.shortBuf = new Float64Array(this.cfg.shortWindow);
+    this.longBuf = new Float64Array(this.cfg.longWindow);
+  }
+
+  /** One sample against the learned baseline. The returned object is reused: copy what you keep. */
+  step(tsMs: number, value: number): AnomalyOutput {
+    const c = this.cfg;
+    const bin = this.seasonBin(tsMs);
+    if (Number.isNaN(this.level)) {
+      this.level = value;
+      this.scale = 0;
+    }
+    const s = bin >= 0 && this.seasonSeen![bin] ? this.season![bin] : 0;
+    const predicted = this.level + s;
+    const r = value - predicted;
+    const z = this.zOf(r);
+    // robust updates: a residual beyond clipZ scales counts as clipZ scales
+    const lim = c.clipZ * Math.max(this.scale, 1e-12);
+    const rc = this.n < 2 ? r : Math.max(-lim, Math.min(lim, r));
+    const absR = Math.abs(this.n < 2 ? r : rc);
+    this.scale = this.n === 0 ? 0 : this.n === 1 ? absR : this.scale + c.scaleAlpha * (absR - this.scale);
+    if (bin >= 0) {
+      const d = value - this.level;
+      if (!this.seasonSeen![bin]) {
+        this.season![bin] = 0;
+        this.seasonSeen![bin] = 1;
+      } else this.season![bin] += c.seasonAlpha * (Math.max(this.season![bin] - lim, Math.min(this.season![bin] + lim, d)) - this.season![bin]);
+      this.level += c.levelAlpha * (Math.max(-lim, Math.min(lim, value - this.level - this.season![bin])));
+    } else this.level += c.levelAlpha * rc;
+    return this.decide(predicted, z);
+  }
+
+  /** One sample against an external prediction with its variance (e.g. the estimate's one-step-ahead). */
+  stepPredicted(value: number, predicted: number, variance: number): AnomalyOutput {
+    const z = variance > 0 ? (value - predicted) / Math.sqrt(variance) : 0;
+    return this.decide(predicted, z);
+  }
+
+  private zOf(r: number): number {
+    if (this.n < 2 || !(this.scale > 0)) return 0;
+    return r / (1.25 * this.scale);
+  }
+
+  private decide(predicted: number, z: number): AnomalyOutput {
+    const c = this.cfg;
+    const surprise = surpriseOf(z);
+    const capped = Math.min(surprise, c.surpriseCap);
+    const si = this.n % c.shortWindow;
+    this.shortSum += capped - this.shortBuf[si];
+    this.shortBuf[si] = capped;
+    const k = Math.min(this.n + 1, c.shortWindow);
+    const shortMean = this.shortSum / k;
+    let p = 1;
+    if (this.longN > 10) {
+      const m = this.longSum / this.longN;
+      const v = Math.max(this.longSq / this.longN - m * m, 1e-6);
+      p = normalCdf(-(shortMean - m) / Math.sqrt(v));
+    }
+    // the long-run distribution of the short-term mean, over the last longWindow samples
+    const li = this.n % c.longWindow;
+    if (this.longN === c.longWindow) {
+      const old = this.longBuf[li];
+      this.longSum -= old;
+      this.longSq -= old * old;
+    } else this.longN++;
+    this.longBuf[li] = shortMean;
+    this.longSum += shortMean;
+    this.longSq += shortMean * shortMean;
+    this.n++;
+    let anomalous = false;
+    if (this.hold > 0) this.hold--;
+    else if (this.n > c.learnSamples && p < c.alarmP) {
+      anomalous = true;
+      this.hold = c.holdOffSamples;
+    }
+    const o = this.out;
+    o.predicted = predicted;
+    o.z = z;
+    o.surprise = surprise;
+    o.p = p;
+    o.anomalous = anomalous;
+    return o;
+  }
+
+  /** Time-of-day bin once the sampling interval is known and regular, else −1. */
+  private seasonBin(tsMs: number): number {
+    const c = this.cfg;
+    if (c.maxSeasonBins <= 0) return -1;
+    if (!Number.isNaN(this.lastTsMs)) {
+      const dt = tsMs - this.lastTsMs;
+      if (dt > 0) {
+        if (dt === this.dtMs) this.dtVotes++;
+        else if (this.dtVotes > 0 && this.bins === 0) this.dtVotes--;
+        else if (this.bins === 0) {
+          this.dtMs = dt;
+          this.dtVotes = 1;
+        }
+      }
+    }
+    this.lastTsMs = tsMs;
+    if (this.bins === 0 && this.dtVotes >= 20 && DAY_MS % this.dtMs === 0 && DAY_MS / this.dtMs <= c.maxSeasonBins) {
+      this.bins = DAY_MS / this.dtMs;
+      this.season = new Float64Array(this.bins);
+      this.seasonSeen = new Uint8Array(this.bins);
+    }
+    if (this.bins === 0) return -1;
+    return Math.floor((((tsMs % DAY_MS) + DAY_MS) % DAY_MS) / this.dtMs) % this.bins;
+  }
+}
