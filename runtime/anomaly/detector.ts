@@ -49,7 +49,7 @@ export interface AnomalyConfig {
 }
 
 export const ANOMALY_DEFAULTS: Readonly<AnomalyConfig> = Object.freeze({
-  levelAlpha: 0.05,
+  levelAlpha: 0.01,
   scaleAlpha: 0.02,
   clipZ: 4,
   shortWindow: 10,
@@ -58,7 +58,7 @@ export const ANOMALY_DEFAULTS: Readonly<AnomalyConfig> = Object.freeze({
   learnSamples: 300,
   alarmP: 1e-5,
   holdOffSamples: 200,
-  maxSeasonBins: 0,
+  maxSeasonBins: 1440,
   seasonAlpha: 0.1,
 });
 
