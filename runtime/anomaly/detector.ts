@@ -42,6 +42,10 @@ export interface AnomalyConfig {
   alarmP: number;
   /** Samples without a new alarm after one. */
   holdOffSamples: number;
+  /** The short-term mean surprise must also reach this (−log10 p of an average sample), whatever the history. */
+  minShortSurprise: number;
+  /** Tail of the short-term mean from a moment-matched gamma (true) or a normal (false, HTM's choice). */
+  gammaTail: boolean;
   /** Learn a daily profile when a day holds at most this many samples (0: never). */
   maxSeasonBins: number;
   /** EWMA weight of a seasonal bin (per visit of the bin). */
@@ -54,12 +58,14 @@ export const ANOMALY_DEFAULTS: Readonly<AnomalyConfig> = Object.freeze({
   clipZ: 4,
   shortWindow: 10,
   longWindow: 1000,
-  surpriseCap: 10,
+  surpriseCap: 20,
   learnSamples: 300,
   alarmP: 1e-5,
   holdOffSamples: 200,
+  minShortSurprise: 1.5,
+  gammaTail: false,
   maxSeasonBins: 1440,
-  seasonAlpha: 0.1,
+  seasonAlpha: 0.2,
 });
 
 export interface AnomalyOutput {
@@ -83,6 +89,18 @@ export function surpriseOf(z: number): number {
   if (a < 8) return -Math.log10(Math.max(1e-300, 2 * normalCdf(-a)));
   // log Q(a) ≈ −a²/2 − log(a √(2π)) (Mills ratio)
   return (a * a) / 2 / LN10 + Math.log10(a * 2.5066282746310002) - Math.log10(2);
+}
+
+/**
+ * Upper tail probability of x under the gamma distribution with mean m and variance v (moment
+ * matched), by the Wilson–Hilferty cube-root normal approximation. A mean of k surprises is
+ * gamma-like (exactly Gamma(k) for normal residuals), skewed to the right: a normal tail on it
+ * would call a 1-in-10⁴ event a 1-in-10⁵ one.
+ */
+export function gammaTail(x: number, m: number, v: number): number {
+  if (!(m > 0) || !(x > 0)) return x > m ? 0 : 1;
+  const h = v / (9 * m * m); // 1/(9a), a = m²/v
+  return normalCdf(-(Math.cbrt(x / m) - (1 - h)) / Math.sqrt(h));
 }
 
 export class AnomalyDetector {
@@ -129,12 +147,13 @@ export class AnomalyDetector {
     const absR = Math.abs(this.n < 2 ? r : rc);
     this.scale = this.n === 0 ? 0 : this.n === 1 ? absR : this.scale + c.scaleAlpha * (absR - this.scale);
     if (bin >= 0) {
+      // each bin starts at 0 and learns by an EWMA per visit: a profile is believed only as far as
+      // days have confirmed it (after k days it carries 1 − (1 − seasonAlpha)^k of the pattern)
       const d = value - this.level;
-      if (!this.seasonSeen![bin]) {
-        this.season![bin] = 0;
-        this.seasonSeen![bin] = 1;
-      } else this.season![bin] += c.seasonAlpha * (Math.max(this.season![bin] - lim, Math.min(this.season![bin] + lim, d)) - this.season![bin]);
-      this.level += c.levelAlpha * (Math.max(-lim, Math.min(lim, value - this.level - this.season![bin])));
+      const sb = this.season![bin];
+      if (this.seasonSeen![bin]) this.season![bin] = sb + c.seasonAlpha * (Math.max(sb - lim, Math.min(sb + lim, d)) - sb);
+      else this.seasonSeen![bin] = 1;
+      this.level += c.levelAlpha * Math.max(-lim, Math.min(lim, value - this.level - this.season![bin]));
     } else this.level += c.levelAlpha * rc;
     return this.decide(predicted, z);
   }
@@ -162,8 +181,8 @@ export class AnomalyDetector {
     let p = 1;
     if (this.longN > 10) {
       const m = this.longSum / this.longN;
-      const v = Math.max(this.longSq / this.longN - m * m, 1e-6);
-      p = normalCdf(-(shortMean - m) / Math.sqrt(v));
+      const v = Math.max(this.longSq / this.longN - m * m, 1e-9);
+      p = c.gammaTail ? gammaTail(shortMean, m, v) : normalCdf(-(shortMean - m) / Math.sqrt(v));
     }
     // the long-run distribution of the short-term mean, over the last longWindow samples
     const li = this.n % c.longWindow;
@@ -178,7 +197,7 @@ export class AnomalyDetector {
     this.n++;
     let anomalous = false;
     if (this.hold > 0) this.hold--;
-    else if (this.n > c.learnSamples && p < c.alarmP) {
+    else if (this.n > c.learnSamples && p < c.alarmP && shortMean >= c.minShortSurprise) {
       anomalous = true;
       this.hold = c.holdOffSamples;
     }
