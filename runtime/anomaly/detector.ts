@@ -7,7 +7,7 @@
  *    regular and a day holds at most `maxSeasonBins` samples, a daily profile learned online per
  *    time-of-day bin (each bin an EWMA of the de-levelled value).
  * 2. Surprise. The residual over its own scale (an EW mean absolute residual, ×1.25 ≈ σ for normal
- *    noise, with the same clipping) gives z; the surprise is −log10 of its two-sided normal tail
+ *    noise, with the same clipping, never below the tag's resolution) gives z; the surprise is −log10 of its two-sided normal tail
  *    probability (0 for z = 0, 2 for z ≈ 2.6, 6 for z ≈ 5), so explained changes score nothing and
  *    the scale, not the units, sets what is unusual.
  * 3. Calibration (the HTM "anomaly likelihood" idea): the mean surprise of the last `shortWindow`
@@ -24,8 +24,9 @@
  *
  * Defaults were chosen once, globally, on NAB's 51-file development subset (standard profile; see
  * bench/nab.ts and bench/results/nab.md), never per file or per category: levelAlpha (0.05 → 0.01),
- * the daily profile (on, α 0.2), surpriseCap (10 → 20) and minShortSurprise (1.5, also required to
- * keep stationary noise silent) were changed; shortWindow 10 and alarmP 1e-5 are HTM's; longWindow,
+ * the daily profile (on, α 0.2), surpriseCap (10 → 20), minShortSurprise (1.5, also required to
+ * keep stationary noise silent) and resolutionFloor (on: integer counts, SKAB's 9-level pressure)
+ * were changed; shortWindow 10 and alarmP 1e-5 are HTM's; longWindow,
  * holdOffSamples, scaleAlpha, clipZ and learnSamples were tried at 2–3 values each on the same data
  * and kept at their first values (best, or within a point).
  *
@@ -54,6 +55,8 @@ export interface AnomalyConfig {
   holdOffSamples: number;
   /** The short-term mean surprise must also reach this (−log10 p of an average sample), whatever the history. */
   minShortSurprise: number;
+  /** Floor the residual scale at the smallest change seen between samples (the tag's resolution). */
+  resolutionFloor: boolean;
   /** Tail of the short-term mean from a moment-matched gamma (true) or a normal (false, HTM's choice). */
   gammaTail: boolean;
   /** Learn a daily profile when a day holds at most this many samples (0: never). */
@@ -73,6 +76,7 @@ export const ANOMALY_DEFAULTS: Readonly<AnomalyConfig> = Object.freeze({
   alarmP: 1e-5,
   holdOffSamples: 200,
   minShortSurprise: 1.5,
+  resolutionFloor: true,
   gammaTail: false,
   maxSeasonBins: 1440,
   seasonAlpha: 0.2,
@@ -87,7 +91,10 @@ export interface AnomalyOutput {
   surprise: number;
   /** Probability of a short-term surprise at least this high given the tag's history (1 while learning). */
   p: number;
+  /** Rising edge of an alarm: the condition holds, after learning and outside the hold-off. */
   anomalous: boolean;
+  /** The condition itself (p below alarmP and the short-term surprise above its floor), held or not. */
+  unusual: boolean;
 }
 
 const LN10 = Math.log(10);
@@ -126,12 +133,15 @@ export class AnomalyDetector {
   private longN = 0;
   private hold = 0;
   private lastTsMs = NaN;
+  private lastValue = NaN;
+  /** Smallest non-zero change between samples seen: the tag's resolution. */
+  private stepMin = Infinity;
   private dtMs = NaN;
   private dtVotes = 0;
   private season: Float64Array | undefined;
   private seasonSeen: Uint8Array | undefined;
   private bins = 0;
-  private readonly out: AnomalyOutput = { predicted: NaN, z: 0, surprise: 0, p: 1, anomalous: false };
+  private readonly out: AnomalyOutput = { predicted: NaN, z: 0, surprise: 0, p: 1, anomalous: false, unusual: false };
 
   constructor(cfg: Partial<AnomalyConfig> = {}) {
     this.cfg = { ...ANOMALY_DEFAULTS, ...cfg };
@@ -150,6 +160,9 @@ export class AnomalyDetector {
     const s = bin >= 0 && this.seasonSeen![bin] ? this.season![bin] : 0;
     const predicted = this.level + s;
     const r = value - predicted;
+    const dv = Math.abs(value - this.lastValue);
+    if (dv > 0 && dv < this.stepMin) this.stepMin = dv;
+    this.lastValue = value;
     const z = this.zOf(r);
     // robust updates: a residual beyond clipZ scales counts as clipZ scales
     const lim = c.clipZ * Math.max(this.scale, 1e-12);
@@ -176,7 +189,8 @@ export class AnomalyDetector {
 
   private zOf(r: number): number {
     if (this.n < 2 || !(this.scale > 0)) return 0;
-    return r / (1.25 * this.scale);
+    // a quantised tag (few distinct values) is never more precise than one resolution step
+    return r / Math.max(1.25 * this.scale, this.cfg.resolutionFloor ? this.stepMin : 0);
   }
 
   private decide(predicted: number, z: number): AnomalyOutput {
@@ -206,8 +220,9 @@ export class AnomalyDetector {
     this.longSq += shortMean * shortMean;
     this.n++;
     let anomalous = false;
+    const unusual = this.n > c.learnSamples && p < c.alarmP && shortMean >= c.minShortSurprise;
     if (this.hold > 0) this.hold--;
-    else if (this.n > c.learnSamples && p < c.alarmP && shortMean >= c.minShortSurprise) {
+    else if (unusual) {
       anomalous = true;
       this.hold = c.holdOffSamples;
     }
@@ -217,6 +232,7 @@ export class AnomalyDetector {
     o.surprise = surprise;
     o.p = p;
     o.anomalous = anomalous;
+    o.unusual = unusual;
     return o;
   }
 

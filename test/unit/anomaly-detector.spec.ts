@@ -67,6 +67,14 @@ describe('anomaly detector (runtime/anomaly/detector)', () => {
     expect(a[0]).to.be.within(10 * day + 60, 10 * day + 70);
   });
 
+  it('a quantised tag: one resolution step is never unusual by itself', () => {
+    const u = gaussian(13);
+    // a pressure read in steps of 0.33 bar, mostly steady, now and then one step up for a sample
+    const xs = Array.from({ length: 20_000 }, () => (u(0, 1) > 2 ? 1.33 : 1.0));
+    expect(alarms(new AnomalyDetector(), xs)).to.deep.equal([]);
+    expect(alarms(new AnomalyDetector({ resolutionFloor: false }), xs).length).to.be.greaterThan(0);
+  });
+
   it('no decision while learning', () => {
     const d = new AnomalyDetector({ learnSamples: 300 });
     for (let i = 0; i < 300; i++) {
