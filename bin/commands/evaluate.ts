@@ -75,7 +75,10 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
   const e = r.events;
   const lines = [`${r.rows} rows, ${r.windows} labelled windows, ${f(e.days, 2)} days`];
-  if (r.nab) lines.push(`NAB score: standard ${f(r.nab.standard)}, reward_low_FP_rate ${f(r.nab.reward_low_FP_rate)}, reward_low_FN_rate ${f(r.nab.reward_low_FN_rate)}`);
+  if (r.nab) {
+    const n = r.nab;
+    lines.push(`NAB score: standard ${f(n.standard)}, reward_low_FP_rate ${f(n.reward_low_FP_rate)}, reward_low_FN_rate ${f(n.reward_low_FN_rate)}`);
+  }
   else lines.push('NAB score: n/a (the file holds only alarm events; give one row per sample to weigh them)');
   if (r.pointwise) {
     const p = r.pointwise;

@@ -50,7 +50,8 @@ export function parseAlarms(text: string): AlarmSeries {
     out.tsMs.push(t);
     out.flags.push(flag ?? 1);
     if (flag === 0) out.eventsOnly = false;
-    out.values.push(typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : undefined);
+    const num = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+    out.values.push(typeof num === 'number' && Number.isFinite(num) ? num : undefined);
   };
   if (lines[0].trim().startsWith('{')) {
     lines.forEach((l, i) => {
@@ -78,7 +79,12 @@ export function parseAlarms(text: string): AlarmSeries {
     }
   }
   const order = out.tsMs.map((_, i) => i).sort((a, b) => out.tsMs[a] - out.tsMs[b]);
-  return { tsMs: order.map((i) => out.tsMs[i]), flags: order.map((i) => out.flags[i]), values: order.map((i) => out.values[i]), eventsOnly: out.eventsOnly };
+  return {
+    tsMs: order.map((i) => out.tsMs[i]),
+    flags: order.map((i) => out.flags[i]),
+    values: order.map((i) => out.values[i]),
+    eventsOnly: out.eventsOnly,
+  };
 }
 
 /** Labelled windows from CSV (`start,end`), a JSON array of pairs, or NAB's combined_windows.json with `key`. */
@@ -125,7 +131,8 @@ export function evaluateSeries(a: AlarmSeries, windows: [number, number][]): Eva
   const rows = nabRows(a.tsMs, windows);
   const nab = {} as Record<NabProfileName, number>;
   for (const p of NAB_PROFILE_NAMES) nab[p] = nabNormalise([nabScoreFile(rows, a.flags, NAB_PROFILES[p])], NAB_PROFILES[p]);
-  return { rows: a.tsMs.length, windows: windows.length, nab, pointwise: pointwise([confusion(windowLabels(a.tsMs, windows), a.flags)]), events };
+  const pw = pointwise([confusion(windowLabels(a.tsMs, windows), a.flags)]);
+  return { rows: a.tsMs.length, windows: windows.length, nab, pointwise: pw, events };
 }
 
 /** A timeline: windows as shaded bands, values as a line (when given), alarms as red ticks. */
@@ -148,7 +155,10 @@ export function timelineSvg(a: AlarmSeries, windows: [number, number][], title: 
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="10" y="20" font-size="14" font-weight="bold">${esc(title)}</text>`,
-    ...windows.map((w) => `<rect x="${x(w[0]).toFixed(1)}" y="${T}" width="${Math.max(1, x(w[1]) - x(w[0])).toFixed(1)}" height="${H - T - B}" fill="#ffd8a8"/>`),
+    ...windows.map((w) => {
+      const wx = Math.max(1, x(w[1]) - x(w[0])).toFixed(1);
+      return `<rect x="${x(w[0]).toFixed(1)}" y="${T}" width="${wx}" height="${H - T - B}" fill="#ffd8a8"/>`;
+    }),
   ];
   if (vals.length) {
     const pts = a.tsMs.map((t, i) => (a.values[i] === undefined ? '' : `${x(t).toFixed(1)},${y(a.values[i]!).toFixed(1)}`)).filter(Boolean);
@@ -156,12 +166,14 @@ export function timelineSvg(a: AlarmSeries, windows: [number, number][], title: 
   }
   let prev = 0;
   a.tsMs.forEach((t, i) => {
-    if (a.flags[i] && !prev) parts.push(`<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${T}" y2="${H - B}" stroke="#d62728" stroke-width="1.5"/>`);
+    const xt = x(t).toFixed(1);
+    if (a.flags[i] && !prev) parts.push(`<line x1="${xt}" x2="${xt}" y1="${T}" y2="${H - B}" stroke="#d62728" stroke-width="1.5"/>`);
     prev = a.flags[i];
   });
   parts.push(`<text x="${L}" y="${H - 15}" fill="#555">${esc(new Date(t0).toISOString().slice(0, 16))}</text>`);
   parts.push(`<text x="${W - R}" y="${H - 15}" fill="#555" text-anchor="end">${esc(new Date(t1).toISOString().slice(0, 16))}</text>`);
-  parts.push(`<text x="${W / 2}" y="${H - 15}" fill="#555" text-anchor="middle">orange: labelled windows · red: alarms raised${vals.length ? ' · blue: value' : ''}</text>`);
+  const legend = `orange: labelled windows · red: alarms raised${vals.length ? ' · blue: value' : ''}`;
+  parts.push(`<text x="${W / 2}" y="${H - 15}" fill="#555" text-anchor="middle">${legend}</text>`);
   parts.push('</svg>');
   return parts.join('\n');
 }

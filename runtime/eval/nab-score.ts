@@ -61,7 +61,11 @@ export interface NabRows {
  * Row weights of one file. Times in ms, ascending; windows [startMs, endMs] inclusive, not overlapping.
  * A window's rows are those with startMs ≤ t ≤ endMs (NAB requires the limits to be row times).
  */
-export function nabRows(tsMs: ArrayLike<number>, windows: readonly (readonly [number, number])[], probationFraction = NAB_PROBATION_FRACTION): NabRows {
+export function nabRows(
+  tsMs: ArrayLike<number>,
+  windows: readonly (readonly [number, number])[],
+  probationFraction = NAB_PROBATION_FRACTION,
+): NabRows {
   const n = tsMs.length;
   const sorted = [...windows].sort((a, b) => a[0] - b[0]);
   const window = new Int32Array(n).fill(-1);

@@ -22,7 +22,9 @@ export interface PointwiseResult extends ConfusionCounts {
 
 /** Point-wise confusion of one file: labels and predictions as 0/1 (or booleans), same length. */
 export function confusion(labels: ArrayLike<number | boolean>, predicted: ArrayLike<number | boolean>): ConfusionCounts {
-  if (labels.length !== predicted.length) throw new Error(`labels (${labels.length}) and predictions (${predicted.length}) differ in length`);
+  if (labels.length !== predicted.length) {
+    throw new Error(`labels (${labels.length}) and predictions (${predicted.length}) differ in length`);
+  }
   const c = { tp: 0, tn: 0, fp: 0, fn: 0 };
   for (let i = 0; i < labels.length; i++) {
     const t = Number(labels[i]) === 1;
@@ -93,7 +95,11 @@ export interface EventMetrics {
 }
 
 /** Event-wise view of one series (or several: pass them one by one to `sumEvents`). */
-export function eventMetrics(tsMs: ArrayLike<number>, flags: ArrayLike<number | boolean>, windows: readonly (readonly [number, number])[]): EventMetrics {
+export function eventMetrics(
+  tsMs: ArrayLike<number>,
+  flags: ArrayLike<number | boolean>,
+  windows: readonly (readonly [number, number])[],
+): EventMetrics {
   const edges = risingEdges(tsMs, flags);
   const inAny = (t: number) => windows.some(([a, b]) => t >= a && t <= b);
   let caught = 0;
