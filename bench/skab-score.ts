@@ -21,50 +21,8 @@
  * relative window positions and threshold optimisation.
  */
 
-export interface ConfusionCounts {
-  tp: number;
-  tn: number;
-  fp: number;
-  fn: number;
-}
-
-export interface PointwiseResult extends ConfusionCounts {
-  f1: number;
-  farPct: number;
-  marPct: number;
-}
-
-/** Point-wise confusion of one file: labels and predictions as 0/1 (or booleans), same length. */
-export function confusion(labels: ArrayLike<number | boolean>, predicted: ArrayLike<number | boolean>): ConfusionCounts {
-  if (labels.length !== predicted.length) throw new Error(`labels (${labels.length}) and predictions (${predicted.length}) differ in length`);
-  const c = { tp: 0, tn: 0, fp: 0, fn: 0 };
-  for (let i = 0; i < labels.length; i++) {
-    const t = Number(labels[i]) === 1;
-    const p = Number(predicted[i]) === 1;
-    if (t && p) c.tp++;
-    else if (!t && !p) c.tn++;
-    else if (p) c.fp++;
-    else c.fn++;
-  }
-  return c;
-}
-
-/** F1, FAR and MAR of counts summed over files (SKAB's aggregation). */
-export function pointwise(files: ConfusionCounts[]): PointwiseResult {
-  const s = { tp: 0, tn: 0, fp: 0, fn: 0 };
-  for (const f of files) {
-    s.tp += f.tp;
-    s.tn += f.tn;
-    s.fp += f.fp;
-    s.fn += f.fn;
-  }
-  return {
-    ...s,
-    f1: s.tp / (s.tp + (s.fp + s.fn) / 2) || 0,
-    farPct: (100 * s.fp) / (s.fp + s.tn) || 0,
-    marPct: (100 * s.fn) / (s.fn + s.tp) || 0,
-  };
-}
+// Point-wise counts and metrics live in runtime/eval (one copy, shared with the NAB bench and `twinloop evaluate`).
+export { confusion, pointwise, risingEdges, type ConfusionCounts, type PointwiseResult } from '../runtime/eval/point-metrics.js';
 
 export interface NabProfile {
   aTp: number;
@@ -159,16 +117,4 @@ export function nabScore(files: NabFile[], windowMs = 60_000): NabResult {
     falsePositives: fps,
     meanDelayMs: delays.length ? delays.reduce((a, b) => a + b, 0) / delays.length : NaN,
   };
-}
-
-/** Rising edges of a 0/1 series as times (predicted change points from an alarm flag). */
-export function risingEdges(tsMs: ArrayLike<number>, flags: ArrayLike<number | boolean>): number[] {
-  const out: number[] = [];
-  let prev = false;
-  for (let i = 0; i < flags.length; i++) {
-    const f = Number(flags[i]) === 1;
-    if (f && !prev) out.push(tsMs[i]);
-    prev = f;
-  }
-  return out;
 }

@@ -13,6 +13,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   ledger: { summary: 'check an audit ledger: `twinloop ledger verify FILE` names the first broken record', load: async () => (await import('./commands/ledger.js')).ledgerCommand },
   deploy: { summary: 'deploy a prebuilt flow to a running Node-RED (Admin API) after checking its environment variables', load: async () => (await import('./commands/deploy.js')).deployCommand },
   replay: { summary: 'run a flow over recorded data (CSV or InfluxDB), in event time, writing what TwinLoop nodes send as JSON lines', load: async () => (await import('./commands/replay.js')).replayCommand },
+  evaluate: { summary: 'score alarms against labelled windows: NAB score, precision/recall/F1, false alarms per day, delay, SVG timeline', load: async () => (await import('./commands/evaluate.js')).evaluateCommand },
   fit: { summary: 'fit models from history: `twinloop fit --kind rul` learns remaining useful life from run-to-failure data', load: async () => (await import('./commands/fit.js')).fitCommand },
 };
 

@@ -1,0 +1,264 @@
+/**
+ * Streaming anomaly detector for one tag: "alarm on what the twin did not expect".
+ *
+ * 1. Prediction. Either an external one (the estimate's one-step-ahead prediction and its variance,
+ *    `stepPredicted`), or a learned baseline: a robust level (an EWMA whose update clips the
+ *    residual at `clipZ` scales, so one outlier moves it little) plus, when the sampling interval is
+ *    regular and a day holds at most `maxSeasonBins` samples, a daily profile learned online per
+ *    time-of-day bin (each bin an EWMA of the de-levelled value).
+ * 2. Surprise. The residual over its own scale (an EW mean absolute residual, ×1.25 ≈ σ for normal
+ *    noise, with the same clipping, never below the tag's resolution) gives z; the surprise is −log10 of its two-sided normal tail
+ *    probability (0 for z = 0, 2 for z ≈ 2.6, 6 for z ≈ 5), so explained changes score nothing and
+ *    the scale, not the units, sets what is unusual.
+ * 3. Calibration (the HTM "anomaly likelihood" idea): the mean surprise of the last `shortWindow`
+ *    samples is compared with the long-run distribution of that mean (mean and variance over the
+ *    last `longWindow` samples, kept as running sums over ring buffers): the probability of a
+ *    short-term mean at least that high is the normal tail of its standardised value. Values of
+ *    the surprise are capped at `surpriseCap` before entering the long-run sums so a past incident
+ *    does not hide the next one.
+ * 4. Decision: `anomalous` when, after `learnSamples` samples, that probability is below `alarmP`
+ *    AND the short-term mean surprise itself is at least `minShortSurprise` (the last samples are,
+ *    on average, individually unusual: without this floor a normal tail on a skewed mean alarms
+ *    about once per 5,000 samples of pure noise even at HTM's 1e-5); then silent for `holdOffSamples` samples (one
+ *    event, one alarm).
+ *
+ * Defaults were chosen once, globally, on NAB's 51-file development subset (standard profile; see
+ * bench/nab.ts and bench/results/nab.md), never per file or per category: levelAlpha (0.05 → 0.01),
+ * the daily profile (on, α 0.2), surpriseCap (10 → 20), minShortSurprise (1.5, also required to
+ * keep stationary noise silent) and resolutionFloor (on: integer counts, SKAB's 9-level pressure)
+ * were changed, and alarmP (HTM's 1e-5 → 1e-4: with the floor, any value in 1e-4…1e-3 scores within a
+ * point of the others); shortWindow 10 is HTM's; longWindow,
+ * holdOffSamples, scaleAlpha, clipZ and learnSamples were tried at 2–3 values each on the same data
+ * and kept at their first values (best, or within a point).
+ *
+ * Per sample: a few multiplications and additions on preallocated Float64Arrays, no allocation.
+ */
+import { normalCdf } from '../maintenance/failure-probability.js';
+
+export interface AnomalyConfig {
+  /** EWMA weight of the level (per sample). */
+  levelAlpha: number;
+  /** EWMA weight of the residual scale. */
+  scaleAlpha: number;
+  /** Residuals are clipped at this many scales before updating level and scale. */
+  clipZ: number;
+  /** Samples averaged for the short-term surprise. */
+  shortWindow: number;
+  /** Samples of short-term means forming the long-run distribution. */
+  longWindow: number;
+  /** Surprise cap (−log10 p) for the long-run statistics. */
+  surpriseCap: number;
+  /** No decision before this many samples. */
+  learnSamples: number;
+  /** Probability below which a sample is anomalous. */
+  alarmP: number;
+  /** Samples without a new alarm after one. */
+  holdOffSamples: number;
+  /** The short-term mean surprise must also reach this (−log10 p of an average sample), whatever the history. */
+  minShortSurprise: number;
+  /** Floor the residual scale at the smallest change seen between samples (the tag's resolution). */
+  resolutionFloor: boolean;
+  /** Tail of the short-term mean from a moment-matched gamma (true) or a normal (false, HTM's choice). */
+  gammaTail: boolean;
+  /** Learn a daily profile when a day holds at most this many samples (0: never). */
+  maxSeasonBins: number;
+  /** EWMA weight of a seasonal bin (per visit of the bin). */
+  seasonAlpha: number;
+}
+
+export const ANOMALY_DEFAULTS: Readonly<AnomalyConfig> = Object.freeze({
+  levelAlpha: 0.01,
+  scaleAlpha: 0.02,
+  clipZ: 4,
+  shortWindow: 10,
+  longWindow: 1000,
+  surpriseCap: 20,
+  learnSamples: 300,
+  alarmP: 1e-4,
+  holdOffSamples: 200,
+  minShortSurprise: 1.5,
+  resolutionFloor: true,
+  gammaTail: false,
+  maxSeasonBins: 1440,
+  seasonAlpha: 0.2,
+});
+
+export interface AnomalyOutput {
+  /** Predicted value the residual was taken against. */
+  predicted: number;
+  /** Residual over its scale. */
+  z: number;
+  /** −log10 of the two-sided normal tail probability of z. */
+  surprise: number;
+  /** Probability of a short-term surprise at least this high given the tag's history (1 while learning). */
+  p: number;
+  /** Rising edge of an alarm: the condition holds, after learning and outside the hold-off. */
+  anomalous: boolean;
+  /** The condition itself (p below alarmP and the short-term surprise above its floor), held or not. */
+  unusual: boolean;
+}
+
+const LN10 = Math.log(10);
+const DAY_MS = 86_400_000;
+
+/** −log10 of the two-sided normal tail probability of |z|, continued for large z without underflow. */
+export function surpriseOf(z: number): number {
+  const a = Math.abs(z);
+  if (a < 8) return -Math.log10(Math.max(1e-300, 2 * normalCdf(-a)));
+  // log Q(a) ≈ −a²/2 − log(a √(2π)) (Mills ratio)
+  return (a * a) / 2 / LN10 + Math.log10(a * 2.5066282746310002) - Math.log10(2);
+}
+
+/**
+ * Upper tail probability of x under the gamma distribution with mean m and variance v (moment
+ * matched), by the Wilson–Hilferty cube-root normal approximation. A mean of k surprises is
+ * gamma-like (exactly Gamma(k) for normal residuals), skewed to the right: a normal tail on it
+ * would call a 1-in-10⁴ event a 1-in-10⁵ one.
+ */
+export function gammaTail(x: number, m: number, v: number): number {
+  if (!(m > 0) || !(x > 0)) return x > m ? 0 : 1;
+  const h = v / (9 * m * m); // 1/(9a), a = m²/v
+  return normalCdf(-(Math.cbrt(x / m) - (1 - h)) / Math.sqrt(h));
+}
+
+export class AnomalyDetector {
+  readonly cfg: AnomalyConfig;
+  private n = 0;
+  private level = NaN;
+  private scale = NaN;
+  private readonly shortBuf: Float64Array;
+  private shortSum = 0;
+  private readonly longBuf: Float64Array;
+  private longSum = 0;
+  private longSq = 0;
+  private longN = 0;
+  private hold = 0;
+  private lastTsMs = NaN;
+  private lastValue = NaN;
+  /** Smallest non-zero change between samples seen: the tag's resolution. */
+  private stepMin = Infinity;
+  private dtMs = NaN;
+  private dtVotes = 0;
+  private season: Float64Array | undefined;
+  private seasonSeen: Uint8Array | undefined;
+  private bins = 0;
+  private readonly out: AnomalyOutput = { predicted: NaN, z: 0, surprise: 0, p: 1, anomalous: false, unusual: false };
+
+  constructor(cfg: Partial<AnomalyConfig> = {}) {
+    this.cfg = { ...ANOMALY_DEFAULTS, ...cfg };
+    this.shortBuf = new Float64Array(this.cfg.shortWindow);
+    this.longBuf = new Float64Array(this.cfg.longWindow);
+  }
+
+  /** One sample against the learned baseline. The returned object is reused: copy what you keep. */
+  step(tsMs: number, value: number): AnomalyOutput {
+    const c = this.cfg;
+    const bin = this.seasonBin(tsMs);
+    if (Number.isNaN(this.level)) {
+      this.level = value;
+      this.scale = 0;
+    }
+    const s = bin >= 0 && this.seasonSeen![bin] ? this.season![bin] : 0;
+    const predicted = this.level + s;
+    const r = value - predicted;
+    const dv = Math.abs(value - this.lastValue);
+    if (dv > 0 && dv < this.stepMin) this.stepMin = dv;
+    this.lastValue = value;
+    const z = this.zOf(r);
+    // robust updates: a residual beyond clipZ scales counts as clipZ scales
+    const lim = c.clipZ * Math.max(this.scale, 1e-12);
+    const rc = this.n < 2 ? r : Math.max(-lim, Math.min(lim, r));
+    const absR = Math.abs(this.n < 2 ? r : rc);
+    this.scale = this.n === 0 ? 0 : this.n === 1 ? absR : this.scale + c.scaleAlpha * (absR - this.scale);
+    if (bin >= 0) {
+      // each bin starts at 0 and learns by an EWMA per visit: a profile is believed only as far as
+      // days have confirmed it (after k days it carries 1 − (1 − seasonAlpha)^k of the pattern)
+      const d = value - this.level;
+      const sb = this.season![bin];
+      if (this.seasonSeen![bin]) this.season![bin] = sb + c.seasonAlpha * (Math.max(sb - lim, Math.min(sb + lim, d)) - sb);
+      else this.seasonSeen![bin] = 1;
+      this.level += c.levelAlpha * Math.max(-lim, Math.min(lim, value - this.level - this.season![bin]));
+    } else this.level += c.levelAlpha * rc;
+    return this.decide(predicted, z);
+  }
+
+  /** One sample against an external prediction with its variance (e.g. the estimate's one-step-ahead). */
+  stepPredicted(value: number, predicted: number, variance: number): AnomalyOutput {
+    const z = variance > 0 ? (value - predicted) / Math.sqrt(variance) : 0;
+    return this.decide(predicted, z);
+  }
+
+  private zOf(r: number): number {
+    if (this.n < 2 || !(this.scale > 0)) return 0;
+    // a quantised tag (few distinct values) is never more precise than one resolution step
+    return r / Math.max(1.25 * this.scale, this.cfg.resolutionFloor ? this.stepMin : 0);
+  }
+
+  private decide(predicted: number, z: number): AnomalyOutput {
+    const c = this.cfg;
+    const surprise = surpriseOf(z);
+    const capped = Math.min(surprise, c.surpriseCap);
+    const si = this.n % c.shortWindow;
+    this.shortSum += capped - this.shortBuf[si];
+    this.shortBuf[si] = capped;
+    const k = Math.min(this.n + 1, c.shortWindow);
+    const shortMean = this.shortSum / k;
+    let p = 1;
+    if (this.longN > 10) {
+      const m = this.longSum / this.longN;
+      const v = Math.max(this.longSq / this.longN - m * m, 1e-9);
+      p = c.gammaTail ? gammaTail(shortMean, m, v) : normalCdf(-(shortMean - m) / Math.sqrt(v));
+    }
+    // the long-run distribution of the short-term mean, over the last longWindow samples
+    const li = this.n % c.longWindow;
+    if (this.longN === c.longWindow) {
+      const old = this.longBuf[li];
+      this.longSum -= old;
+      this.longSq -= old * old;
+    } else this.longN++;
+    this.longBuf[li] = shortMean;
+    this.longSum += shortMean;
+    this.longSq += shortMean * shortMean;
+    this.n++;
+    let anomalous = false;
+    const unusual = this.n > c.learnSamples && p < c.alarmP && shortMean >= c.minShortSurprise;
+    if (this.hold > 0) this.hold--;
+    else if (unusual) {
+      anomalous = true;
+      this.hold = c.holdOffSamples;
+    }
+    const o = this.out;
+    o.predicted = predicted;
+    o.z = z;
+    o.surprise = surprise;
+    o.p = p;
+    o.anomalous = anomalous;
+    o.unusual = unusual;
+    return o;
+  }
+
+  /** Time-of-day bin once the sampling interval is known and regular, else −1. */
+  private seasonBin(tsMs: number): number {
+    const c = this.cfg;
+    if (c.maxSeasonBins <= 0) return -1;
+    if (!Number.isNaN(this.lastTsMs)) {
+      const dt = tsMs - this.lastTsMs;
+      if (dt > 0) {
+        if (dt === this.dtMs) this.dtVotes++;
+        else if (this.dtVotes > 0 && this.bins === 0) this.dtVotes--;
+        else if (this.bins === 0) {
+          this.dtMs = dt;
+          this.dtVotes = 1;
+        }
+      }
+    }
+    this.lastTsMs = tsMs;
+    if (this.bins === 0 && this.dtVotes >= 20 && DAY_MS % this.dtMs === 0 && DAY_MS / this.dtMs <= c.maxSeasonBins) {
+      this.bins = DAY_MS / this.dtMs;
+      this.season = new Float64Array(this.bins);
+      this.seasonSeen = new Uint8Array(this.bins);
+    }
+    if (this.bins === 0) return -1;
+    return Math.floor((((tsMs % DAY_MS) + DAY_MS) % DAY_MS) / this.dtMs) % this.bins;
+  }
+}

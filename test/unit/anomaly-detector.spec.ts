@@ -1,0 +1,109 @@
+import { expect } from 'chai';
+import { AnomalyDetector, surpriseOf } from '../../runtime/anomaly/detector.js';
+import { gaussian } from '../support/drift-data.js';
+
+const FIVE_MIN = 300_000;
+const T0 = Date.UTC(2024, 0, 1);
+
+/** Alarm rows of a detector over values sampled every `dtMs`. */
+function alarms(d: AnomalyDetector, values: number[], dtMs = FIVE_MIN): number[] {
+  const out: number[] = [];
+  values.forEach((v, i) => {
+    if (d.step(T0 + i * dtMs, v).anomalous) out.push(i);
+  });
+  return out;
+}
+
+describe('anomaly detector (runtime/anomaly/detector)', () => {
+  it('surprise: −log10 of the two-sided normal tail, continuous where the large-z form takes over', () => {
+    expect(surpriseOf(0)).to.be.closeTo(0, 1e-12);
+    expect(surpriseOf(1.959964)).to.be.closeTo(-Math.log10(0.05), 1e-5);
+    expect(surpriseOf(-1.959964)).to.be.closeTo(-Math.log10(0.05), 1e-5);
+    expect(surpriseOf(8 - 1e-9)).to.be.closeTo(surpriseOf(8 + 1e-9), 0.01);
+    expect(surpriseOf(40)).to.be.greaterThan(surpriseOf(30));
+  });
+
+  it('raises nothing on 20,000 samples of stationary noise', () => {
+    const g = gaussian(7);
+    const xs = Array.from({ length: 20_000 }, () => g(50, 2));
+    expect(alarms(new AnomalyDetector(), xs)).to.deep.equal([]);
+  });
+
+  it('alarms within a few samples of a step of 10 σ, once', () => {
+    const g = gaussian(11);
+    const xs = Array.from({ length: 3000 }, (_, i) => g(i < 2000 ? 50 : 70, 2));
+    const a = alarms(new AnomalyDetector(), xs);
+    expect(a).to.have.length(1);
+    expect(a[0]).to.be.within(2000, 2005);
+  });
+
+  it('a spike alarms once; the hold-off keeps its aftermath quiet', () => {
+    const g = gaussian(3);
+    const xs = Array.from({ length: 3000 }, () => g(10, 1));
+    xs[1500] = 40;
+    const a = alarms(new AnomalyDetector(), xs);
+    expect(a).to.deep.equal([1500]);
+  });
+
+  it('a learned daily profile explains a daily cycle, so a break of the cycle stands out', () => {
+    const g = gaussian(5);
+    const day = 288; // five-minute samples
+    const xs = Array.from({ length: 12 * day }, (_, i) => 100 + 30 * Math.sin((2 * Math.PI * i) / day) + g(0, 1));
+    const meanAbsResidual = (d: AnomalyDetector) => {
+      let sum = 0;
+      xs.forEach((x, i) => {
+        const o = d.step(T0 + i * FIVE_MIN, x);
+        if (i >= 10 * day) sum += Math.abs(x - o.predicted);
+      });
+      return sum / (2 * day);
+    };
+    // with the profile the prediction follows the cycle far better than a level alone
+    expect(meanAbsResidual(new AnomalyDetector())).to.be.lessThan(0.5 * meanAbsResidual(new AnomalyDetector({ maxSeasonBins: 0 })));
+    expect(alarms(new AnomalyDetector(), xs)).to.deep.equal([]);
+    // two hours at the trough's level where the peak belongs (day 10, around 06:00)
+    const broken = xs.map((x, i) => (i >= 10 * day + 60 && i < 10 * day + 84 ? 70 + g(0, 1) : x));
+    const a = alarms(new AnomalyDetector(), broken);
+    expect(a).to.have.length(1);
+    expect(a[0]).to.be.within(10 * day + 60, 10 * day + 70);
+  });
+
+  it('a quantised tag: one resolution step is never unusual by itself', () => {
+    const u = gaussian(13);
+    // a pressure read in steps of 0.33 bar, mostly steady, now and then one step up for a sample
+    const xs = Array.from({ length: 20_000 }, () => (u(0, 1) > 2 ? 1.33 : 1.0));
+    expect(alarms(new AnomalyDetector(), xs)).to.deep.equal([]);
+    expect(alarms(new AnomalyDetector({ resolutionFloor: false }), xs).length).to.be.greaterThan(0);
+  });
+
+  it('no decision while learning', () => {
+    const d = new AnomalyDetector({ learnSamples: 300 });
+    for (let i = 0; i < 300; i++) {
+      const o = d.step(T0 + i * FIVE_MIN, i === 150 ? 1e6 : i % 3);
+      expect(o.anomalous).to.equal(false);
+    }
+  });
+
+  it('scores an external prediction with its variance: an explained change raises nothing', () => {
+    const g = gaussian(9);
+    const d = new AnomalyDetector();
+    let raised = 0;
+    for (let i = 0; i < 3000; i++) {
+      // the twin predicts the ramp; only the residual's size relative to √variance matters
+      const predicted = 0.5 * i;
+      const value = predicted + g(0, 3);
+      if (d.stepPredicted(value, predicted, 9).anomalous) raised++;
+    }
+    expect(raised).to.equal(0);
+    let first = -1;
+    for (let i = 3000; i < 3100 && first < 0; i++) {
+      const predicted = 0.5 * i;
+      if (d.stepPredicted(predicted + 30 + g(0, 3), predicted, 9).anomalous) first = i;
+    }
+    expect(first).to.be.within(3000, 3005);
+  });
+
+  it('reuses one output object per detector (no allocation per sample)', () => {
+    const d = new AnomalyDetector();
+    expect(d.step(T0, 1)).to.equal(d.step(T0 + FIVE_MIN, 2));
+  });
+});
