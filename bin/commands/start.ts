@@ -125,10 +125,12 @@ export async function startCommand(argv: string[]): Promise<void> {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   };
   try {
-    await quietOpcua(level);
     const broker = await onPort('the MQTT broker', mqttPort, 'MQTT_PORT', '--mqtt-port', () => startEmbeddedBroker(mqttPort, '127.0.0.1'));
     stops.push(broker.stop);
     env.TWINLOOP_MQTT_URL = broker.url;
+
+    // before node-opcua is loaded (by the simulator or by the nodes)
+    await quietOpcua(level);
 
     if (!values['no-sim']) {
       const { startPlantSim } = await import('../../examples/plant-sim/index.js');
@@ -169,7 +171,7 @@ export async function startCommand(argv: string[]): Promise<void> {
         `  OPC UA:     ${env.TWINLOOP_OPCUA_ENDPOINT}${values['no-sim'] ? ' (simulator not started)' : ''}\n` +
         `  approvals:  ${red.url}twinloop/approvals\n` +
         `  overview:   ${red.url}twinloop/overview\n` +
-        `  user dir:   ${home}\n  log:        ${level === 'error' ? 'errors only (TWINLOOP_LOG=info or debug for more)' : `level ${level} (TWINLOOP_LOG)`}\n` +
+        `  user dir:   ${home}\n  log:        ${level === 'error' ? 'quiet (TWINLOOP_LOG=info or debug shows more)' : `level ${level} (TWINLOOP_LOG)`}\n` +
         `  logins (user  password  role):\n${describeLogins(logins)}\nPress Ctrl-C to stop.\n`,
     );
   } catch (err) {
