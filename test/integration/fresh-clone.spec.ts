@@ -58,6 +58,8 @@ const verbatim = async (cmd: string, ctx: Ctx) => {
 
 const PLAN: Step[] = [
   { match: /^npm test$/, skip: 'the suite this spec belongs to' },
+  { match: /^npm (?:install|ci)$/, skip: 'run above: npm ci --prefer-offline in the clone' },
+  { match: /^(?:npx twinloop|node dist\/bin\/twinloop\.js) …$/, skip: 'prose: any command' },
   { match: /^npm install && npm start$|^npm start$/, skip: 'run above: npm ci, then npm start until its banner' },
   { match: /^npm run bench$|^node dist\/bench\/|^npx tsup && node dist\/bench\//, skip: 'benchmarks: minutes of CPU, not part of npm test (bench/)' },
   { match: /^export NODE_RED_PASSWORD=/, skip: 'sets the password for the deploy lines, given to them below' },
@@ -135,14 +137,15 @@ describe('a fresh clone: npm ci, npm start, every documented command (no ../shar
 
   after(async function () {
     if (start && start.exitCode === null) {
-      await new Promise<void>((res) => { start!.once('exit', () => res()); start!.kill('SIGINT'); });
+      await new Promise<void>((res) => { start!.once('exit', () => res()); process.kill(-start!.pid!, 'SIGINT'); });
     }
     if (dir) rmSync(join(dir, '..'), { recursive: true, force: true });
   });
 
   it('npm start: the demo comes up (free ports, a fresh home) and prints its editor URL and logins', async function () {
     const env = { PORT: String(await freePort()), MQTT_PORT: String(await freePort()), OPCUA_PORT: String(await freePort()), TWINLOOP_HOME: join(dir, '..', 'home') };
-    start = spawn('/bin/sh', ['-c', 'exec npm start'], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: false });
+    // its own process group: npm does not pass Ctrl-C on through `sh -c`, a terminal's Ctrl-C reaches the group
+    start = spawn('/bin/sh', ['-c', 'exec npm start'], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let out = '';
     start.stdout!.on('data', (d) => (out += d));
     start.stderr!.on('data', (d) => (out += d));
