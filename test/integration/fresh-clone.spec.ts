@@ -76,7 +76,7 @@ const PLAN: Step[] = [
   { match: /^npx twinloop sim$/, run: async (_cmd, ctx) => {
     // a server: started on a free port without MQTT (no broker here), stopped once it is up
     const port = await freePort();
-    const child = spawn('/bin/sh', ['-c', `exec npx twinloop sim --opcua-port ${port} --no-mqtt`], { cwd: ctx.dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('/bin/sh', ['-c', `exec npx twinloop sim --opcua-port ${port} --no-mqtt`], { cwd: ctx.dir, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -85,7 +85,8 @@ const PLAN: Step[] = [
       child.once('exit', (c) => (clearInterval(check), rej(new Error(`twinloop sim exited with ${c}: ${out}`))));
     });
     child.removeAllListeners('exit');
-    const code = await new Promise<number | null>((res) => { child.once('exit', (c) => res(c)); child.kill('SIGINT'); });
+    // Ctrl-C to the group, as a terminal sends it (npm exec does not pass it on to the command)
+    const code = await new Promise<number | null>((res) => { child.once('exit', (c) => res(c)); process.kill(-child.pid!, 'SIGINT'); });
     expect(code, out).to.equal(0);
   } },
   { match: /^npx twinloop replay --flow examples\/\S+ --input examples\/\S+/, run: async (cmd, ctx) => {
