@@ -71,7 +71,8 @@ const PLAN: Step[] = [
   { match: /^npx twinloop ledger verify /, run: async (cmd, ctx) => {
     // FILE and the help's example path name a ledger of the reader's own: an empty ledger stands in
     const r = await sh(ctx.dir, cmd.replace(/ledger verify \S+/, `ledger verify ${ctx.ledger}`));
-    expect([r.code, r.stdout]).to.deep.equal([0, 'ok: 0 records, last hash ' + r.stdout.trim().split(' ').pop() + '\n']);
+    expect(r.code, r.stdout + r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^ok \(chain only: no key\): 0 records, last hash 0{64}\n/);
   } },
   { match: /^npx twinloop sim$/, run: async (_cmd, ctx) => {
     // a server: started on a free port without MQTT (no broker here), stopped once it is up
