@@ -102,6 +102,21 @@ describe('anomaly detector (runtime/anomaly/detector)', () => {
     expect(first).to.be.within(3000, 3005);
   });
 
+  it('alarm budget per day: the same moderate event alarms at 1 h sampling, not at 1 s', () => {
+    // identical samples, only the interval differs: 0.03 alarms/day puts the threshold on p at
+    // 1.25e-3 per hourly sample and 3.5e-7 per 1 s sample (its p here is about 1e-4). The floor on the
+    // short-term surprise is off so that p alone decides.
+    const g = gaussian(17);
+    const xs = Array.from({ length: 3000 }, (_, i) => g(i >= 2000 && i < 2005 ? 55 : 50, 2));
+    const cfg = { maxSeasonBins: 0, minShortSurprise: 0 };
+    const hourly = alarms(new AnomalyDetector(cfg), xs, 3_600_000);
+    expect(hourly.filter((i) => i >= 2000 && i < 2010)).to.have.length(1);
+    expect(alarms(new AnomalyDetector(cfg), xs, 1000).filter((i) => i >= 2000 && i < 2010)).to.deep.equal([]);
+    // without a budget the per-sample alarmP applies whatever the interval
+    const perSample = { ...cfg, alarmsPerDay: 0, alarmP: 1e-3 };
+    expect(alarms(new AnomalyDetector(perSample), xs, 1000)).to.deep.equal(alarms(new AnomalyDetector(perSample), xs, 3_600_000));
+  });
+
   it('reuses one output object per detector (no allocation per sample)', () => {
     const d = new AnomalyDetector();
     expect(d.step(T0, 1)).to.equal(d.step(T0 + FIVE_MIN, 2));
