@@ -175,7 +175,11 @@ describe('examples (Import menu) in a real Node-RED', function () {
       const rul = collect('maint-debug-rul');
       const windows = collect('maint-debug-windows');
       const proposals = collect('maint-debug-proposal');
-      click('maint-inject');
+      // the button sends its click time to the vibration function: a chosen instant in its place (Wednesday
+      // 11 March 2026, 09:00 UTC), so the calendar the windows are ranked in never depends on today's date
+      const button = flowOf('examples/maintenance/rul-to-window.json').find((n) => n.id === 'maint-inject') as FlowNode & Record<string, unknown>;
+      expect([button.payloadType, button.wires]).to.deep.equal(['date', [['maint-vibration']]]);
+      (helper.getNode('maint-vibration') as unknown as NodeLike).receive({ payload: Date.UTC(2026, 2, 11, 9) });
       await waitUntil(() => rul.length >= 73 && windows.length >= 73, 60_000, 50, 'a RUL and windows for each of the 73 hourly rows');
       const last = payloads(rul).at(-1)!;
       const day = 86_400_000;
