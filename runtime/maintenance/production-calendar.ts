@@ -18,7 +18,7 @@
  *   They are where maintenance costs no production.
  */
 import { TwinError } from '../model/errors.js';
-import { DAY_NAMES, type DayName, assertTimeZone, localParts, offsetMsAt, parseLocalDate } from '../energy/tariff-calendar.js';
+import { DAY_NAMES, type DayName, assertTimeZone, localIso, localParts, localToEpochMs, offsetMsAt, parseLocalDate } from '../time/zoned.js';
 
 export interface ShiftDef {
   name: string;
@@ -104,28 +104,6 @@ function parseHhMm(text: unknown, what: string, allow24: boolean): number {
 function addDays(dateKey: string, days: number): string {
   const d = new Date(Date.parse(`${dateKey}T00:00:00Z`) + days * DAY_MS);
   return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
-}
-
-/**
- * The epoch ms at which the zone's wall clock shows `minuteOfDay` (0..1440) on local date `dateKey`.
- * Skipped times move forward by the gap, repeated times take the first occurrence (see above).
- */
-export function localToEpochMs(dateKey: string, minuteOfDay: number, timeZone: string): number {
-  const wallMs = Date.parse(`${dateKey}T00:00:00Z`) + minuteOfDay * MINUTE_MS;
-  // At most one offset change near a given wall time: the offsets 12 h either side are the candidates.
-  const before = offsetMsAt(wallMs - DAY_MS / 2, timeZone);
-  const after = offsetMsAt(wallMs + DAY_MS / 2, timeZone);
-  const valid = [before, after].map((o) => wallMs - o).filter((t) => wallMs - offsetMsAt(t, timeZone) === t);
-  if (valid.length > 0) return Math.min(...valid);
-  return wallMs - before; // in the gap: the offset before the change lands after it
-}
-
-/** ISO 8601 local time with offset, e.g. '2026-10-25T02:30:00+01:00'. */
-export function localIso(tsMs: number, timeZone: string): string {
-  const p = localParts(tsMs, timeZone);
-  const off = Math.round(p.offsetMs / MINUTE_MS);
-  const sign = off < 0 ? '-' : '+';
-  return `${p.dateKey}T${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}${sign}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`;
 }
 
 /** 'Sat 06:00' in the zone, for explanations. */

@@ -3,13 +3,12 @@ import { TwinError } from '../../runtime/model/errors.js';
 import {
   type CalendarDef,
   compileCalendar,
-  localIso,
-  localToEpochMs,
   plannedStopsIn,
   productionIntervals,
   productionMinutes,
   typicalWeek,
 } from '../../runtime/maintenance/production-calendar.js';
+import { localIso, localToEpochMs } from '../../runtime/time/zoned.js';
 
 const H = 3_600_000;
 const utc = (iso: string): number => Date.parse(iso);
