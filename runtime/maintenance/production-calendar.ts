@@ -18,7 +18,9 @@
  *   They are where maintenance costs no production.
  */
 import { TwinError } from '../model/errors.js';
-import { DAY_NAMES, type DayName, assertTimeZone, localIso, localParts, localToEpochMs, offsetMsAt, parseLocalDate } from '../time/zoned.js';
+import {
+  DAY_NAMES, type DayName, MAX_OFFSET_MS, assertTimeZone, localParts, localToEpochMs, offsetMsAt, parseLocalDate,
+} from '../time/zoned.js';
 
 export interface ShiftDef {
   name: string;
@@ -232,13 +234,13 @@ function datesCovering(cal: ProductionCalendar, fromMs: number, toMs: number): s
 const weekdayOf = (dateKey: string): number => new Date(`${dateKey}T00:00:00Z`).getUTCDay();
 
 /**
- * localToEpochMs for many times of a few dates: most local dates have one UTC offset from 12 h
- * before their midnight to 12 h after the next, and then a wall time converts with one subtraction
+ * localToEpochMs for many times of a few dates: most local dates have one UTC offset from 14 h
+ * before their midnight to 14 h after the next, and then a wall time converts with one subtraction
  * (one Intl lookup per date, ~10 µs, instead of three per time: a year of shifts in a few ms).
  */
 class LocalClock {
   private readonly offsets = new Map<string, number | null>();
-  /** offsetMsAt by instant: date d's "after" instant is date d+2's "before" one */
+  /** offsetMsAt by instant (shared by neighbouring dates) */
   private readonly at = new Map<number, number>();
   constructor(readonly timeZone: string) {}
 
@@ -252,8 +254,9 @@ class LocalClock {
     let off = this.offsets.get(dateKey);
     if (off === undefined) {
       const dayMs = Date.parse(`${dateKey}T00:00:00Z`);
-      const a = this.offset(dayMs - DAY_MS / 2);
-      off = a === this.offset(dayMs + DAY_MS * 1.5) ? a : null;
+      // Wall times of date d (and up to 24:00) are instants within 14 h of [d 00:00, d+1 00:00] as UTC.
+      const a = this.offset(dayMs - MAX_OFFSET_MS);
+      off = a === this.offset(dayMs + DAY_MS + MAX_OFFSET_MS) ? a : null;
       this.offsets.set(dateKey, off);
     }
     return off === null ? localToEpochMs(dateKey, minuteOfDay, this.timeZone) : Date.parse(`${dateKey}T00:00:00Z`) + minuteOfDay * MINUTE_MS - off;

@@ -28,6 +28,8 @@ export interface LocalParts {
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
+/** Largest |UTC offset| of any zone (Pacific/Kiritimati +14:00). */
+export const MAX_OFFSET_MS = 14 * 3_600_000;
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 /** Throws TwinError('BAD_CONFIG') naming the zone when Intl does not know it. */
@@ -147,9 +149,11 @@ export function parseLocalDate(text: unknown, what: string): string {
  */
 export function localToEpochMs(dateKey: string, minuteOfDay: number, timeZone: string): number {
   const wallMs = Date.parse(`${dateKey}T00:00:00Z`) + minuteOfDay * MINUTE_MS;
-  // At most one offset change near a given wall time: the offsets 12 h either side are the candidates.
-  const before = offsetMsAt(wallMs - DAY_MS / 2, timeZone);
-  const after = offsetMsAt(wallMs + DAY_MS / 2, timeZone);
+  // The instant is wall − offset, offsets span −12:00..+14:00, so it lies within 14 h of the wall time;
+  // the offsets at those two ends are the candidates (at most one change in between). Sampling only
+  // ±12 h missed a Pacific/Chatham change (+13:45) and came out an hour off.
+  const before = offsetMsAt(wallMs - MAX_OFFSET_MS, timeZone);
+  const after = offsetMsAt(wallMs + MAX_OFFSET_MS, timeZone);
   const valid = [before, after].map((o) => wallMs - o).filter((t) => wallMs - offsetMsAt(t, timeZone) === t);
   if (valid.length > 0) return Math.min(...valid);
   return wallMs - before; // in the gap: the offset before the change lands after it
