@@ -14,7 +14,9 @@ export function canonicalJson(value: unknown): string {
 }
 
 function refuse(path: string, what: string): never {
-  throw new TypeError(`canonical JSON: ${path} is ${what}; only plain JSON values (null, boolean, finite number, string, array, plain object)`);
+  throw new TypeError(
+    `canonical JSON: ${path} is ${what}; only plain JSON values (null, boolean, finite number, string, array, plain object)`,
+  );
 }
 
 /** A plain object of any realm (Node-RED function nodes run in their own vm context): its prototype is a root. */
@@ -43,7 +45,9 @@ function encode(value: unknown, path: string): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return '[' + value.map((v, i) => encode(v, `${path}[${i}]`)).join(',') + ']';
   const obj = value as Record<string, unknown>;
-  if (!isPlainObject(obj)) refuse(path, `a ${Object.prototype.toString.call(obj).slice(8, -1)} (${obj.constructor?.name ?? 'no constructor'})`);
+  if (!isPlainObject(obj)) {
+    refuse(path, `a ${Object.prototype.toString.call(obj).slice(8, -1)} (${obj.constructor?.name ?? 'no constructor'})`);
+  }
   const parts: string[] = [];
   for (const key of Object.keys(obj).sort()) {
     if (obj[key] === undefined) continue;

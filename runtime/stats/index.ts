@@ -62,7 +62,8 @@ const QD = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754
 function acklamLower(p: number): number {
   if (p < 0.02425) {
     const q = Math.sqrt(-2 * Math.log(p));
-    return (((((QC[0] * q + QC[1]) * q + QC[2]) * q + QC[3]) * q + QC[4]) * q + QC[5]) / ((((QD[0] * q + QD[1]) * q + QD[2]) * q + QD[3]) * q + 1);
+    return (((((QC[0] * q + QC[1]) * q + QC[2]) * q + QC[3]) * q + QC[4]) * q + QC[5])
+      / ((((QD[0] * q + QD[1]) * q + QD[2]) * q + QD[3]) * q + 1);
   }
   const q = p - 0.5;
   const r = q * q;

@@ -137,9 +137,14 @@ describe('maintenance: production calendar', () => {
         shifts: [{ name: 'x', start: '02:30', end: '04:00' }],
         week: { sun: ['x'], sat: ['x'], mon: ['x'] },
       });
-      for (const [first, days] of [['2026-04-03T00:00:00Z', ['2026-04-04', '2026-04-05', '2026-04-06']], ['2026-09-25T00:00:00Z', ['2026-09-26', '2026-09-27', '2026-09-28']]] as const) {
+      const cases = [
+        ['2026-04-03T00:00:00Z', ['2026-04-04', '2026-04-05', '2026-04-06']],
+        ['2026-09-25T00:00:00Z', ['2026-09-26', '2026-09-27', '2026-09-28']],
+      ] as const;
+      const at = (d: string, m: number) => localToEpochMs(d, m, 'Pacific/Chatham');
+      for (const [first, days] of cases) {
         const ivs = productionIntervals(cal, utc(first), utc(first) + 4 * 24 * H);
-        expect(ivs.map((iv) => [iv.startMs, iv.endMs])).to.deep.equal(days.map((d) => [localToEpochMs(d, 150, 'Pacific/Chatham'), localToEpochMs(d, 240, 'Pacific/Chatham')]));
+        expect(ivs.map((iv) => [iv.startMs, iv.endMs])).to.deep.equal(days.map((d) => [at(d, 150), at(d, 240)]));
       }
       // 2026-09-27: 02:30 local is at +12:45, 04:00 at +13:45 → 30 min of production; 2026-04-05: 03:45 repeats → 2 h 30.
       const sep = productionIntervals(cal, utc('2026-09-26T00:00:00Z'), utc('2026-09-27T00:00:00Z'));
