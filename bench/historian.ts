@@ -19,6 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { InfluxDB } from 'influx';
 import type { Reading } from '../runtime/model/reading.js';
 import { recordToPoint, type InfluxPoint } from '../runtime/store/influx-points.js';
+import { median } from '../runtime/stats/index.js';
 import { memory, progress, type BenchRow } from './harness.js';
 import { dropTestHelperSpies } from './node-red-helper.js';
 
@@ -117,7 +118,6 @@ async function historian(helper: Helper, server: Influxd, database: string, reco
   }
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const spread = (xs: number[]): string => `rounds ${xs.map((x) => Math.round(x).toLocaleString('en-US')).join(' / ')}`;
 
 export async function run(): Promise<BenchRow[]> {

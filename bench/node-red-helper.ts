@@ -6,6 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { median } from '../runtime/stats/index.js';
 import { latencyStats, memory, progress, type BenchRow } from './harness.js';
 
 interface TestHelperLike {
@@ -111,7 +112,6 @@ export async function compareNodeChains(spec: ChainComparison): Promise<BenchRow
         await runFor(run, spec.roundMs, true);
       }
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const baseMedian = median(runs[0].roundRates);
     const target = spec.targetRatio ?? 0.8;
     return runs.map((run) => {

@@ -44,7 +44,7 @@
  *
  * Per sample: a few multiplications and additions on preallocated Float64Arrays, no allocation.
  */
-import { normalCdf } from '../maintenance/failure-probability.js';
+import { normalCdf } from '../stats/index.js';
 
 export interface AnomalyConfig {
   /** EWMA weight of the level (per sample). */

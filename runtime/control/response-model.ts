@@ -25,7 +25,7 @@
  * shape, or collinear inputs give `{ ok: false, reason }`, never a model.
  */
 import { Matrix, SingularValueDecomposition, inverse } from 'ml-matrix';
-import { fQuantile } from '../drift/hotelling.js';
+import { tQuantile } from '../stats/index.js';
 
 export type ResponseShape = 'linear' | 'quadratic';
 
@@ -160,21 +160,6 @@ export function fitResponse(samples: readonly ResponseSample[], shape: ResponseS
     ok: true,
     model: { shape, n, p, r2, rmse, spMin: Math.min(...sps), spMax: Math.max(...sps), spMean, spScale, inputMean, inputScale, beta, xtxInv: xtxInv.to2DArray(), rho, inflation: (1 + rho) / (1 - rho) },
   };
-}
-
-const tCache = new Map<string, number>();
-
-/** Upper quantile of Student's t with `dof` degrees of freedom: P(T ≤ t) = prob, prob in (0.5, 1). */
-export function tQuantile(prob: number, dof: number): number {
-  const key = `${prob}/${dof}`;
-  let t = tCache.get(key);
-  if (t === undefined) {
-    // T² ~ F(1, dof), and T is symmetric: P(|T| ≤ t) = 2·prob − 1.
-    t = Math.sqrt(fQuantile(2 * prob - 1, 1, dof));
-    if (tCache.size > 1000) tCache.clear();
-    tCache.set(key, t);
-  }
-  return t;
 }
 
 /** Two-sided t multiplier of an interval with `intervalPct` coverage on the model's residual degrees of freedom. */

@@ -49,6 +49,7 @@
  * The evidence always lists every related tag with its change, change in σ, its σ, `moved` and `usable`.
  */
 import type { DriftKind, RelatedTagEvidence, SensorFaultType } from '../model/drift.js';
+import { chi2Survival, madSigma, median, normalQuantile } from '../stats/index.js';
 
 export interface TimedValue {
   tsMs: number;
@@ -140,20 +141,8 @@ export interface Classification {
   };
 }
 
-const MAD_TO_SIGMA = 1.4826;
 /** Cap for a change measured against zero noise (a flat reference): large, but finite for JSON. */
 const SIGMA_CAP = 1e6;
-
-function median(xs: number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
-}
-
-function madSigma(xs: number[], med = median(xs)): number {
-  return MAD_TO_SIGMA * median(xs.map((x) => Math.abs(x - med)));
-}
 
 /**
  * Noise σ from successive differences: MAD-σ of x[i+1] − x[i], over √2. A slow trend only shifts
@@ -283,77 +272,6 @@ function levelStats(w: TimedValue[], changeTsMs: number, o: NoiseOptions): Level
   };
 }
 
-/** ln Γ(x), Lanczos (g = 7, n = 9), |error| < 1e-13 for x > 0. */
-function lnGamma(x: number): number {
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
-  if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lnGamma(1 - x);
-  x -= 1;
-  let a = c[0];
-  const t = x + 7.5;
-  for (let i = 1; i < 9; i++) a += c[i] / (x + i);
-  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
-}
-
-/** Upper regularised incomplete gamma Q(s, x) (series below s + 1, continued fraction above). */
-function gammaQ(s: number, x: number): number {
-  if (x <= 0) return 1;
-  const lnPre = s * Math.log(x) - x - lnGamma(s);
-  if (x < s + 1) {
-    let sum = 1 / s;
-    let term = sum;
-    for (let n = 1; n < 1000; n++) {
-      term *= x / (s + n);
-      sum += term;
-      if (Math.abs(term) < Math.abs(sum) * 1e-15) break;
-    }
-    return Math.max(0, 1 - Math.exp(lnPre) * sum);
-  }
-  // Lentz's continued fraction.
-  const tiny = 1e-300;
-  let bq = x + 1 - s;
-  let cq = 1 / tiny;
-  let dq = 1 / bq;
-  let h = dq;
-  for (let i = 1; i < 1000; i++) {
-    const an = -i * (i - s);
-    bq += 2;
-    dq = an * dq + bq;
-    if (Math.abs(dq) < tiny) dq = tiny;
-    cq = bq + an / cq;
-    if (Math.abs(cq) < tiny) cq = tiny;
-    dq = 1 / dq;
-    const del = dq * cq;
-    h *= del;
-    if (Math.abs(del - 1) < 1e-15) break;
-  }
-  return Math.min(1, Math.exp(lnPre) * h);
-}
-
-/** Standard normal quantile (Acklam's rational approximation, relative error < 1.2e-9). */
-function normalQuantile(p: number): number {
-  const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
-  const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-  const c = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
-  const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
-  if (p <= 0) return -Infinity;
-  if (p >= 1) return Infinity;
-  const lo = 0.02425;
-  if (p < lo) {
-    const q = Math.sqrt(-2 * Math.log(p));
-    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
-  }
-  if (p > 1 - lo) return -normalQuantile(1 - p);
-  const q = p - 0.5;
-  const r = q * q;
-  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
-}
-
-/** P(χ²_k ≥ x): the p-value of a sum of k squared standard-normal scores. */
-export function chiSquareSurvival(x: number, k: number): number {
-  if (!(k > 0)) return NaN;
-  return gammaQ(k / 2, x / 2);
-}
-
 export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {}): Classification {
   const k = opts.k ?? 3;
   const minSamples = opts.minSamples ?? 5;
@@ -402,7 +320,7 @@ export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {})
     return r.changeSigma / (1.2533 * Math.sqrt(1 / Math.min(st.nBefore, m) + 1 / Math.min(st.nAfter, m)));
   };
   const chi2 = scoredIdx.reduce((acc, i) => acc + zOf(i) ** 2, 0);
-  const pValue = scored.length > 0 ? chiSquareSurvival(chi2, scored.length) : NaN;
+  const pValue = scored.length > 0 ? chi2Survival(chi2, scored.length) : NaN;
   const chi2Corroborates = scored.length > 0 && pValue < alpha;
   const anyMoved = related.some((r) => r.moved);
   const corroborated = anyMoved || chi2Corroborates;
@@ -497,7 +415,9 @@ export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {})
   // An outlier must be beyond k σ and beyond what the largest of the after readings reaches by
   // noise alone (two-sided, Bonferroni over them at `spikeAlpha`): among 200 readings one is past
   // 3σ about 4 times in 10, so 3σ alone would call ordinary noise a spike.
-  const spikeK = Math.max(k, normalQuantile(1 - spikeAlpha / (2 * Math.max(1, afterTimed.length))));
+  const spikeP = 1 - spikeAlpha / (2 * Math.max(1, afterTimed.length));
+  // As before the move to runtime/stats: spikeAlpha ≤ 0 flags no spike (bound ∞); a huge one leaves k alone.
+  const spikeK = Math.max(k, spikeP >= 1 ? Infinity : spikeP <= 0 ? -Infinity : normalQuantile(spikeP));
   for (let i = 0; i < afterTimed.length; i++) {
     if (Math.abs(afterTimed[i].value - pStats.before) > spikeK * sigmaB) outlierIdx.push(i);
   }

@@ -30,7 +30,7 @@ import { type Bill, computeBill, roundToCent } from './bill.js';
 import { type Span, prorate } from './energy-integrator.js';
 import { clockMinutes, localBlock, localInstant } from './demand-tracker.js';
 import { type PeriodSegment, type Tariff, splitByPeriod } from './tariff.js';
-import { localParts, nextLocalBoundaryMs } from './tariff-calendar.js';
+import { localParts, nextLocalBoundaryMs } from '../time/zoned.js';
 
 export interface ShiftDef {
   name: string;

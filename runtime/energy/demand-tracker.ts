@@ -24,7 +24,7 @@
 import type { DemandStatus } from '../model/energy.js';
 import { TwinError } from '../model/errors.js';
 import type { Quality } from '../model/quality.js';
-import { localParts, nextLocalBoundaryMs, offsetMsAt } from './tariff-calendar.js';
+import { localParts, nextLocalBoundaryMs, offsetMsAt } from '../time/zoned.js';
 import { type Span, prorate } from './energy-integrator.js';
 
 const MIN_MS = 60_000;

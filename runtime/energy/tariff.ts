@@ -23,7 +23,7 @@ import {
   nextLocalBoundaryMs,
   parseLocalDate,
   parseMonthDay,
-} from './tariff-calendar.js';
+} from '../time/zoned.js';
 
 export type DayType = DayName | 'holiday';
 const DAY_TYPES: readonly DayType[] = [...DAY_NAMES, 'holiday'];

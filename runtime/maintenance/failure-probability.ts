@@ -18,6 +18,7 @@
  */
 import { TwinError } from '../model/errors.js';
 import type { RulEstimate } from '../model/maintenance.js';
+import { normalCdf } from '../stats/index.js';
 
 const Z90 = 1.2815515655446004;
 
@@ -30,26 +31,6 @@ export interface FailureDistribution {
   /** log-spread below and above the median; 0 = a sharp edge at P50 */
   sigmaLo: number;
   sigmaHi: number;
-}
-
-/**
- * Φ, the standard normal CDF: Hart's double-precision algorithm 5666 as given by G. West, "Better
- * approximations to cumulative normal functions" (2005); absolute error about 1e-14.
- */
-export function normalCdf(z: number): number {
-  const x = Math.abs(z);
-  let tail = 0;
-  if (x <= 37) {
-    const e = Math.exp((-x * x) / 2);
-    if (x < 7.07106781186547) {
-      const num = ((((((0.0352624965998911 * x + 0.700383064443688) * x + 6.37396220353165) * x + 33.912866078383) * x + 112.079291497871) * x + 221.213596169931) * x + 220.206867912376);
-      const den = (((((((0.0883883476483184 * x + 1.75566716318264) * x + 16.064177579207) * x + 86.7807322029461) * x + 296.564248779674) * x + 637.333633378831) * x + 793.826512519948) * x + 440.413735824752);
-      tail = (e * num) / den;
-    } else {
-      tail = e / (x + 1 / (x + 2 / (x + 3 / (x + 4 / (x + 0.65))))) / 2.506628274631;
-    }
-  }
-  return z > 0 ? 1 - tail : tail;
 }
 
 function finite(x: unknown, what: string): number {

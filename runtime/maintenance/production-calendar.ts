@@ -18,7 +18,9 @@
  *   They are where maintenance costs no production.
  */
 import { TwinError } from '../model/errors.js';
-import { DAY_NAMES, type DayName, assertTimeZone, localParts, offsetMsAt, parseLocalDate } from '../energy/tariff-calendar.js';
+import {
+  DAY_NAMES, type DayName, MAX_OFFSET_MS, assertTimeZone, localParts, localToEpochMs, offsetMsAt, parseLocalDate,
+} from '../time/zoned.js';
 
 export interface ShiftDef {
   name: string;
@@ -104,28 +106,6 @@ function parseHhMm(text: unknown, what: string, allow24: boolean): number {
 function addDays(dateKey: string, days: number): string {
   const d = new Date(Date.parse(`${dateKey}T00:00:00Z`) + days * DAY_MS);
   return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
-}
-
-/**
- * The epoch ms at which the zone's wall clock shows `minuteOfDay` (0..1440) on local date `dateKey`.
- * Skipped times move forward by the gap, repeated times take the first occurrence (see above).
- */
-export function localToEpochMs(dateKey: string, minuteOfDay: number, timeZone: string): number {
-  const wallMs = Date.parse(`${dateKey}T00:00:00Z`) + minuteOfDay * MINUTE_MS;
-  // At most one offset change near a given wall time: the offsets 12 h either side are the candidates.
-  const before = offsetMsAt(wallMs - DAY_MS / 2, timeZone);
-  const after = offsetMsAt(wallMs + DAY_MS / 2, timeZone);
-  const valid = [before, after].map((o) => wallMs - o).filter((t) => wallMs - offsetMsAt(t, timeZone) === t);
-  if (valid.length > 0) return Math.min(...valid);
-  return wallMs - before; // in the gap: the offset before the change lands after it
-}
-
-/** ISO 8601 local time with offset, e.g. '2026-10-25T02:30:00+01:00'. */
-export function localIso(tsMs: number, timeZone: string): string {
-  const p = localParts(tsMs, timeZone);
-  const off = Math.round(p.offsetMs / MINUTE_MS);
-  const sign = off < 0 ? '-' : '+';
-  return `${p.dateKey}T${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}${sign}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`;
 }
 
 /** 'Sat 06:00' in the zone, for explanations. */
@@ -254,13 +234,13 @@ function datesCovering(cal: ProductionCalendar, fromMs: number, toMs: number): s
 const weekdayOf = (dateKey: string): number => new Date(`${dateKey}T00:00:00Z`).getUTCDay();
 
 /**
- * localToEpochMs for many times of a few dates: most local dates have one UTC offset from 12 h
- * before their midnight to 12 h after the next, and then a wall time converts with one subtraction
+ * localToEpochMs for many times of a few dates: most local dates have one UTC offset from 14 h
+ * before their midnight to 14 h after the next, and then a wall time converts with one subtraction
  * (one Intl lookup per date, ~10 µs, instead of three per time: a year of shifts in a few ms).
  */
 class LocalClock {
   private readonly offsets = new Map<string, number | null>();
-  /** offsetMsAt by instant: date d's "after" instant is date d+2's "before" one */
+  /** offsetMsAt by instant (shared by neighbouring dates) */
   private readonly at = new Map<number, number>();
   constructor(readonly timeZone: string) {}
 
@@ -274,8 +254,9 @@ class LocalClock {
     let off = this.offsets.get(dateKey);
     if (off === undefined) {
       const dayMs = Date.parse(`${dateKey}T00:00:00Z`);
-      const a = this.offset(dayMs - DAY_MS / 2);
-      off = a === this.offset(dayMs + DAY_MS * 1.5) ? a : null;
+      // Wall times of date d (and up to 24:00) are instants within 14 h of [d 00:00, d+1 00:00] as UTC.
+      const a = this.offset(dayMs - MAX_OFFSET_MS);
+      off = a === this.offset(dayMs + DAY_MS + MAX_OFFSET_MS) ? a : null;
       this.offsets.set(dateKey, off);
     }
     return off === null ? localToEpochMs(dateKey, minuteOfDay, this.timeZone) : Date.parse(`${dateKey}T00:00:00Z`) + minuteOfDay * MINUTE_MS - off;

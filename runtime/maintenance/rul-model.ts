@@ -13,6 +13,7 @@ import { TwinError } from '../model/errors.js';
 import { worstQuality, type Quality } from '../model/quality.js';
 import { selectSignals, signalFeatures, type SignalSpec, type UnitHistory } from './health-index.js';
 import type { RulEstimate } from './rul-estimate.js';
+import { quantileSorted as quantile } from '../stats/index.js';
 
 export interface RulFitOptions {
   rulCapMs: number;
@@ -102,13 +103,6 @@ function dot(a: number[], b: number[]): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
-}
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos), hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
 /** Deterministic shuffle (mulberry32) so folds are the same on every fit. */

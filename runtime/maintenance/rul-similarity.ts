@@ -14,6 +14,7 @@ import { worstQuality, type Quality } from '../model/quality.js';
 import { selectSignals, type SignalSpec, type UnitHistory } from './health-index.js';
 import { estimateRul, fitRulModel, seededShuffle, type ResidualBand, type RulModel } from './rul-model.js';
 import type { RulEstimate } from './rul-estimate.js';
+import { quantileSorted as quantile } from '../stats/index.js';
 
 export interface SimilarityFitOptions {
   rulCapMs: number;
@@ -132,12 +133,6 @@ function pointRul(core: Core, history: UnitHistory, o: typeof DEFAULTS & { rulCa
   if (!core.regression) return { rulMs: sim };
   const reg = estimateRul(core.regression, history);
   return { rulMs: Math.min(Math.max(o.blend * reg.rulMs + (1 - o.blend) * sim, 0), o.rulCapMs), reg };
-}
-
-function quantile(sorted: number[], q: number): number {
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos), hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
 export function fitSimilarityModel(units: UnitHistory[], options: SimilarityFitOptions): SimilarityModel {

@@ -19,6 +19,7 @@ import { worstQuality, type Quality } from '../model/quality.js';
 import type { RulEstimate } from '../model/maintenance.js';
 import { selectSignals, type SignalSpec, type UnitHistory } from './health-index.js';
 import { seededShuffle } from './rul-model.js';
+import { median, quantileSorted as quantile } from '../stats/index.js';
 
 interface LineFit { slope: number; intercept: number }
 interface ExpFit { A: number; B: number }
@@ -130,14 +131,6 @@ interface Core {
 type Extrapolation = Pick<Core, 'threshold' | 'expFloor' | 'levelRul'>;
 
 interface Settings { rulCapMs: number; windowMs: number; maxPoints: number; minPoints: number; minSlopeT: number }
-
-function quantile(sorted: number[], q: number): number {
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos), hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
-
-const median = (v: number[]) => quantile([...v].sort((a, b) => a - b), 0.5);
 
 /** HI of every row; NaN where a selected channel is missing or not finite. */
 function hiSeries(signals: SignalSpec, hiCoef: number[], cols: number[], values: number[][]): number[] {

@@ -18,14 +18,13 @@
  */
 import { TwinError } from '../model/errors.js';
 import type { MaintenanceWindow, RulEstimate } from '../model/maintenance.js';
-import { offsetMsAt } from '../energy/tariff-calendar.js';
+import { localIso, offsetMsAt } from '../time/zoned.js';
 import { type Tariff, splitByPeriod } from '../energy/tariff.js';
 import { failureDistribution, failureProbabilityBefore, type FailureDistribution } from './failure-probability.js';
 import { formatEur } from '../model/money.js';
 import {
   type Interval,
   type ProductionCalendar,
-  localIso,
   localShort,
   plannedStopsIn,
   productionIntervals,

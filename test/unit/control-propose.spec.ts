@@ -4,7 +4,8 @@ import type { Proposal } from '../../runtime/model/control.js';
 import type { Quality } from '../../runtime/model/quality.js';
 import type { Reading } from '../../runtime/model/reading.js';
 import { TwinError } from '../../runtime/model/errors.js';
-import { differenceSe, fitResponse, predictResponse, tQuantile, type ResponseSample } from '../../runtime/control/response-model.js';
+import { differenceSe, fitResponse, predictResponse, type ResponseSample } from '../../runtime/control/response-model.js';
+import { tQuantile } from '../../runtime/stats/index.js';
 import { validateProposerConfig, type ProposerConfig } from '../../runtime/control/propose-config.js';
 import { Proposer, type ProposerOutcome } from '../../runtime/control/proposer.js';
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { chiSquareSurvival, classifyChange, type TimedValue } from '../../runtime/drift/classify.js';
+import { classifyChange, type TimedValue } from '../../runtime/drift/classify.js';
+import { chi2Survival as chiSquareSurvival } from '../../runtime/stats/index.js';
 import { gauss } from '../support/drift-mv-data.js';
 
 const CHANGE = 60_000;

@@ -1,31 +1,10 @@
 import { expect } from 'chai';
 import { TwinError } from '../../runtime/model/errors.js';
 import { fitPca, project, standardise } from '../../runtime/drift/pca.js';
-import { modelSpeLimit, normalQuantile, spe, speLimit } from '../../runtime/drift/spe.js';
+import { modelSpeLimit, spe, speLimit } from '../../runtime/drift/spe.js';
 import { correlatedRows, MV_TAGS } from '../support/drift-mv-data.js';
 
 describe('drift: Q statistic (SPE)', () => {
-  describe('normal quantile (own implementation)', () => {
-    const table: [number, number][] = [
-      [0.5, 0],
-      [0.9, 1.2815516],
-      [0.95, 1.6448536],
-      [0.975, 1.959964],
-      [0.99, 2.3263479],
-      [0.999, 3.0902323],
-      [0.9999, 3.7190165],
-      [1e-10, -6.3613409],
-    ];
-    for (const [p, v] of table) {
-      it(`Φ⁻¹(${p}) = ${v}`, () => expect(normalQuantile(p)).to.be.closeTo(v, 1e-6));
-    }
-    it('is antisymmetric and refuses p outside (0, 1)', () => {
-      expect(normalQuantile(0.01)).to.be.closeTo(-normalQuantile(0.99), 1e-9);
-      expect(() => normalQuantile(0)).to.throw(TwinError);
-      expect(() => normalQuantile(1)).to.throw(TwinError);
-    });
-  });
-
   describe('Jackson–Mudholkar limit', () => {
     // With m equal residual eigenvalues λ, Q = λ χ²_m exactly; the JM approximation must come close.
     it('one residual eigenvalue: ≈ λ χ²₁(0.99) = 6.635 λ', () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { TwinError } from '../../runtime/model/errors.js';
 import { type TariffDef, compileTariff, periodAt, splitByPeriod, weekPlan } from '../../runtime/energy/tariff.js';
-import { localParts, nextLocalBoundaryMs } from '../../runtime/energy/tariff-calendar.js';
+import { localParts, nextLocalBoundaryMs } from '../../runtime/time/zoned.js';
 
 const H = 3_600_000;
 const utc = (iso: string): number => Date.parse(iso);

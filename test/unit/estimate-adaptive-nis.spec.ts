@@ -3,7 +3,8 @@ import type { Reading } from '../../runtime/model/reading.js';
 import type { Estimate } from '../../runtime/model/estimate.js';
 import { validateEstimateConfig } from '../../runtime/estimate/config.js';
 import { estimateStep, estimatorInit, type EstimatorState, type Track } from '../../runtime/estimate/step.js';
-import { chi2Quantile, nisInit, nisMean, nisMisfit, nisPush, normalQuantile } from '../../runtime/estimate/nis.js';
+import { nisInit, nisMean, nisMisfit, nisPush } from '../../runtime/estimate/nis.js';
+import { chi2Quantile, normalQuantile } from '../../runtime/stats/index.js';
 import { adaptR, noiseWindow } from '../../runtime/estimate/adaptive-noise.js';
 import { gaussian } from '../support/estimate-sim.js';
 
@@ -22,8 +23,8 @@ describe('estimate: NIS consistency check', () => {
   it('normal and χ² quantiles agree with tables', () => {
     expect(normalQuantile(0.975)).to.be.closeTo(1.959964, 1e-5);
     expect(normalQuantile(0.01)).to.be.closeTo(-2.326348, 1e-5);
-    expect(chi2Quantile(0.975, 20)).to.be.closeTo(34.17, 0.35);
-    expect(chi2Quantile(0.99, 50)).to.be.closeTo(76.15, 0.76);
+    expect(chi2Quantile(0.975, 20)).to.be.closeTo(34.17, 0.005); // exact now (was Wilson–Hilferty, ±1 %)
+    expect(chi2Quantile(0.99, 50)).to.be.closeTo(76.154, 0.0005);
   });
 
   it('tracks the windowed mean and judges only a full window', () => {

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { TwinError } from '../../runtime/model/errors.js';
-import { failureDistribution, failureProbabilityBefore, normalCdf } from '../../runtime/maintenance/failure-probability.js';
+import { failureDistribution, failureProbabilityBefore } from '../../runtime/maintenance/failure-probability.js';
+import { normalCdf } from '../../runtime/stats/index.js';
 
 const D = 86_400_000;
 const T0 = Date.UTC(2026, 2, 2, 8);

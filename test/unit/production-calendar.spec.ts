@@ -3,13 +3,12 @@ import { TwinError } from '../../runtime/model/errors.js';
 import {
   type CalendarDef,
   compileCalendar,
-  localIso,
-  localToEpochMs,
   plannedStopsIn,
   productionIntervals,
   productionMinutes,
   typicalWeek,
 } from '../../runtime/maintenance/production-calendar.js';
+import { localIso, localToEpochMs } from '../../runtime/time/zoned.js';
 
 const H = 3_600_000;
 const utc = (iso: string): number => Date.parse(iso);
@@ -132,6 +131,28 @@ describe('maintenance: production calendar', () => {
     ]);
     const sat = productionIntervals(cal, utc('2026-06-13T04:00:00Z'), utc('2026-06-13T12:00:00Z'));
     expect(sat).to.deep.equal([], 'Sat 06:00–14:00 is the planned stop');
+    it('Pacific/Chatham (+12:45/+13:45): shifts across both transitions start and end where the wall clock says', () => {
+      const cal = compileCalendar({
+        timeZone: 'Pacific/Chatham',
+        shifts: [{ name: 'x', start: '02:30', end: '04:00' }],
+        week: { sun: ['x'], sat: ['x'], mon: ['x'] },
+      });
+      const cases = [
+        ['2026-04-03T00:00:00Z', ['2026-04-04', '2026-04-05', '2026-04-06']],
+        ['2026-09-25T00:00:00Z', ['2026-09-26', '2026-09-27', '2026-09-28']],
+      ] as const;
+      const at = (d: string, m: number) => localToEpochMs(d, m, 'Pacific/Chatham');
+      for (const [first, days] of cases) {
+        const ivs = productionIntervals(cal, utc(first), utc(first) + 4 * 24 * H);
+        expect(ivs.map((iv) => [iv.startMs, iv.endMs])).to.deep.equal(days.map((d) => [at(d, 150), at(d, 240)]));
+      }
+      // 2026-09-27: 02:30 local is at +12:45, 04:00 at +13:45 → 30 min of production; 2026-04-05: 03:45 repeats → 2 h 30.
+      const sep = productionIntervals(cal, utc('2026-09-26T00:00:00Z'), utc('2026-09-27T00:00:00Z'));
+      expect(sep.map((iv) => localIso(iv.startMs, 'Pacific/Chatham') + ' ' + localIso(iv.endMs, 'Pacific/Chatham'))).to.deep.equal([
+        '2026-09-27T02:30:00+12:45 2026-09-27T04:00:00+13:45',
+      ]);
+      expect(sep[0].endMs - sep[0].startMs).to.equal(30 * 60_000);
+    });
   });
 
   describe('bad definitions get a clear BAD_CONFIG', () => {

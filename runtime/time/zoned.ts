@@ -1,7 +1,8 @@
 /**
- * Local wall time in an IANA time zone, through Intl.DateTimeFormat (no dependency).
- * Tariff periods are written in local wall time, so everything that prices an instant goes
- * through here; UTC offsets are never assumed fixed (23- and 25-hour days happen).
+ * Local wall time in an IANA time zone, through Intl.DateTimeFormat (no dependency): the one home
+ * of the zone arithmetic that tariffs (energy) and production calendars (maintenance) share.
+ * Tariff periods and shifts are written in local wall time; UTC offsets are never assumed fixed
+ * (23- and 25-hour days happen, and offsets run from −12:00 to +14:00, e.g. Pacific/Chatham +13:45).
  */
 import { TwinError } from '../model/errors.js';
 
@@ -27,12 +28,14 @@ export interface LocalParts {
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
+/** Largest |UTC offset| of any zone (Pacific/Kiritimati +14:00). */
+export const MAX_OFFSET_MS = 14 * 3_600_000;
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 /** Throws TwinError('BAD_CONFIG') naming the zone when Intl does not know it. */
 export function assertTimeZone(timeZone: unknown): string {
   if (typeof timeZone !== 'string' || timeZone.trim() === '') {
-    throw new TwinError('BAD_CONFIG', `tariff time zone must be an IANA zone name such as 'Europe/Berlin', got ${JSON.stringify(timeZone)}`);
+    throw new TwinError('BAD_CONFIG', `time zone must be an IANA zone name such as 'Europe/Berlin', got ${JSON.stringify(timeZone)}`);
   }
   formatter(timeZone);
   return timeZone;
@@ -137,4 +140,29 @@ export function parseLocalDate(text: unknown, what: string): string {
     if (d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3])) return text as string;
   }
   throw new TwinError('BAD_CONFIG', `${what} must be a local date 'YYYY-MM-DD', got ${JSON.stringify(text)}`);
+}
+
+/**
+ * The epoch ms at which the zone's wall clock shows `minuteOfDay` (0..1440) on local date `dateKey`.
+ * Skipped times move forward by the gap (a shift edge in the spring-forward hour starts when the clock
+ * jumps), repeated times take the first occurrence.
+ */
+export function localToEpochMs(dateKey: string, minuteOfDay: number, timeZone: string): number {
+  const wallMs = Date.parse(`${dateKey}T00:00:00Z`) + minuteOfDay * MINUTE_MS;
+  // The instant is wall − offset, offsets span −12:00..+14:00, so it lies within 14 h of the wall time;
+  // the offsets at those two ends are the candidates (at most one change in between). Sampling only
+  // ±12 h missed a Pacific/Chatham change (+13:45) and came out an hour off.
+  const before = offsetMsAt(wallMs - MAX_OFFSET_MS, timeZone);
+  const after = offsetMsAt(wallMs + MAX_OFFSET_MS, timeZone);
+  const valid = [before, after].map((o) => wallMs - o).filter((t) => wallMs - offsetMsAt(t, timeZone) === t);
+  if (valid.length > 0) return Math.min(...valid);
+  return wallMs - before; // in the gap: the offset before the change lands after it
+}
+
+/** ISO 8601 local time with offset, e.g. '2026-10-25T02:30:00+01:00'. */
+export function localIso(tsMs: number, timeZone: string): string {
+  const p = localParts(tsMs, timeZone);
+  const off = Math.round(p.offsetMs / MINUTE_MS);
+  const sign = off < 0 ? '-' : '+';
+  return `${p.dateKey}T${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}${sign}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`;
 }
