@@ -83,9 +83,6 @@ export class CsvParser {
         this.pendingCR = false;
         if (c === '\n') continue; // CRLF: the record already ended at CR
       }
-      if (++this.recordChars > this.maxRecordChars) {
-        throw csvError(this.recordLine, undefined, `the line is longer than ${this.maxRecordChars.toLocaleString('en')} characters`);
-      }
       if (this.quotePending) {
         this.quotePending = false;
         if (c === '"') {
@@ -94,6 +91,10 @@ export class CsvParser {
         }
         this.inQuotes = false;
         this.afterQuote = true;
+      }
+      // the line end is not part of the record (a quoted one is)
+      if ((this.inQuotes || (c !== '\n' && c !== '\r')) && ++this.recordChars > this.maxRecordChars) {
+        throw csvError(this.recordLine, undefined, `the line is longer than ${this.maxRecordChars.toLocaleString('en')} characters`);
       }
       if (this.inQuotes) {
         if (c === '"') this.quotePending = true;
