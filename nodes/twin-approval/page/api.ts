@@ -238,7 +238,10 @@ export function registerApprovalsPage(RED: NodeAPI): void {
     return { username: user.username, printedName: printedNameOf(entry ?? user, user.username), reason };
   }
 
-  // After every route: body-parser's 413/400 (in Node-RED's middleware, before ours) answered in one line.
+  // Errors thrown in the routes of the runtime's admin app (ours among them) answered in one line.
+  // body-parser's 413/400 happen in the editor's app before it and never get here: twinloop start
+  // answers them with the same handler on its outer app (bin/lib/embedded-node-red.ts); in another
+  // Node-RED, NODE_ENV=production keeps Express from printing the stack.
   app.use(quietErrorHandler((text) => log('warn', `request refused: ${text}`)));
 
   /** The full message goes to the log; the answer names no file, path or stack. */

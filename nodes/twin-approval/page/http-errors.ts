@@ -2,7 +2,8 @@
  * The last error handler of an Express app: one line of JSON, never a stack or a server path.
  * Without it, a body that body-parser refuses (413 over Node-RED's apiMaxLength, 400 for bad JSON)
  * ends in Express's final handler, which outside NODE_ENV=production answers with the stack trace
- * (node_modules paths and all), before any login is checked.
+ * (node_modules paths and all), before any login is checked. It must sit on the app that holds
+ * body-parser or on an app around it: Express passes an error past a mounted sub-app.
  */
 import type { NextFunction, Request, Response } from 'express';
 
