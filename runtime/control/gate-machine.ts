@@ -344,7 +344,9 @@ export class GateMachine {
     if (typeof enabled !== 'boolean') throw new Refusal('auto-approval switch must be true or false');
     if (reason !== undefined && typeof reason !== 'string') throw new Refusal('the reason for switching auto-approval must be text');
     const why = reason?.trim() ?? '';
-    if (why.length > MAX_REASON_CHARS) throw new Refusal(`the reason for switching auto-approval is longer than ${MAX_REASON_CHARS} characters`);
+    if (why.length > MAX_REASON_CHARS) {
+      throw new Refusal(`the reason for switching auto-approval is longer than ${MAX_REASON_CHARS} characters`);
+    }
     if (enabled && !this.config.autoApproval.enabled) throw new Refusal('auto-approval is not configured on this gate; it cannot be switched on');
     this.state.autoApprovalOn = enabled;
     const entry: LedgerEntry = {

@@ -37,7 +37,9 @@ export function parseReplayTime(raw: string): number {
   const m = ISO.exec(s);
   if (!m) throw new TwinError('BAD_TIMESTAMP', `not an ISO-8601 time or epoch milliseconds: ${JSON.stringify(s.length > 40 ? s.slice(0, 40) + '…' : s)}`);
   checkCalendar(m[1], s);
-  if (m[2] && !/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?/.test(m[2])) throw new TwinError('BAD_TIMESTAMP', `not a time of day: ${JSON.stringify(s)}`);
+  if (m[2] && !/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?/.test(m[2])) {
+    throw new TwinError('BAD_TIMESTAMP', `not a time of day: ${JSON.stringify(s)}`);
+  }
   let zone = m[3] ?? (m[2] ? 'Z' : '');
   if (/^[+-]\d{2}$/.test(zone)) zone += ':00';
   else if (/^[+-]\d{4}$/.test(zone)) zone = `${zone.slice(0, 3)}:${zone.slice(3)}`;

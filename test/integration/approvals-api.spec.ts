@@ -43,7 +43,8 @@ async function call(red: ApprovalsServer, method: 'GET' | 'POST', path: string, 
  */
 function postRaw(url: string, body: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    const req = httpRequest(url, { method: 'POST', headers }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d) => (text += d));
@@ -169,7 +170,9 @@ describe('integration: supervisors\' page API with adminAuth', function () {
       expect(text).to.not.match(/node_modules|\bat |\//);
     }
     // and a body that is not JSON: 400 in one line, not body-parser's stack
-    const res = await fetch(`${red.url}twinloop/approvals/api/decide`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"gateId":' });
+    const res = await fetch(`${red.url}twinloop/approvals/api/decide`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"gateId":',
+    });
     const text = await res.text();
     expect(res.status).to.equal(400);
     expect(JSON.parse(text)).to.deep.equal({ error: 'the request body is not valid JSON' });
@@ -183,7 +186,9 @@ describe('integration: supervisors\' page API with adminAuth', function () {
     const huge = await call(red, 'POST', 'decide', tokens.supervisor, { ...base, reason: 'x'.repeat(4 * 1024 * 1024) });
     expect(huge.status).to.equal(400);
     expect(huge.body).to.deep.equal({ error: 'the reason is longer than 1000 characters' });
-    const justOver = await call(red, 'POST', 'auto-approval', tokens.supervisor, { gateId: G, enabled: false, reason: 'y'.repeat(1001), password: pw('supervisor') });
+    const justOver = await call(red, 'POST', 'auto-approval', tokens.supervisor, {
+      gateId: G, enabled: false, reason: 'y'.repeat(1001), password: pw('supervisor'),
+    });
     expect(justOver.status).to.equal(400);
     expect(await decideCalls()).to.deep.equal([]);
     expect(await policyCalls()).to.deep.equal([]);
