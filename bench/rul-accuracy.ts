@@ -20,7 +20,8 @@ import { prng } from './prng.js';
 import { progress, progressDone } from './harness.js';
 import { coverage, nasaCutRows, phm08, rmse, runFold, type CvCase } from './rul-cv.js';
 
-const CMAPSS_FILE = join(__dirname, '..', '..', '..', 'shared', 'data', 'cmapss', 'train_FD001.txt');
+// dist/bench → the project root; C-MAPSS FD001 is kept in the repository (US government data)
+const CMAPSS_FILE = join(__dirname, '..', '..', 'test', 'fixtures', 'cmapss', 'train_FD001.txt');
 const RESULTS_DIR = join(__dirname, '..', '..', 'bench', 'results');
 const FOLDS = 5;
 const CAP = 125;
@@ -123,7 +124,7 @@ function markdown(results: MethodResult[], seed: number, command: string): strin
     '|---|---:|',
     ...PUBLISHED.map(([m, v]) => `| ${m} | ${v} |`),
     '',
-    'Not the same test: the published figures score NASA\'s test set (test_FD001 + RUL_FD001, not in ../shared/data);',
+    'Not the same test: the published figures score NASA\'s test set (test_FD001 + RUL_FD001, not in test/fixtures);',
     'these are out-of-fold cuts of the training engines with the same cut distribution. "capped" scores the forecast',
     'against min(true RUL, 125) as the literature does; the uncapped column is what a plant sees (every model here',
     'forecasts at most 125, so engines cut with more than 125 cycles left count against it).',
@@ -138,7 +139,7 @@ async function main(): Promise<void> {
   const seed = Number(values.seed ?? 7);
   const methods = (values.methods ?? 'similarity,ols,trend').split(',').map((s) => s.trim());
   const extraSeeds = values.seeds ? values.seeds.split(',').map(Number) : [];
-  if (!existsSync(CMAPSS_FILE)) throw new Error(`${CMAPSS_FILE} not found (shared reference data)`);
+  if (!existsSync(CMAPSS_FILE)) throw new Error(`${CMAPSS_FILE} not found (test/fixtures/cmapss, in the repository)`);
   const dir = mkdtempSync(join(tmpdir(), 'rul-accuracy-'));
   const results: MethodResult[] = [];
   try {

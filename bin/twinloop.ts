@@ -3,7 +3,10 @@
  * `twinloop` command line: a small dispatcher. Each command lives in bin/commands/<name>.ts and
  * exports `async (argv: string[]) => number | void` (the exit code); it is loaded only when used.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { UsageError } from './commands/usage.js';
+import { TwinError } from '../runtime/model/errors.js';
 
 type Command = (argv: string[]) => Promise<number | void>;
 
@@ -25,12 +28,28 @@ function usage(): string {
     'Commands:',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `twinloop <command> --help` for the options of a command.',
+    'Run `twinloop <command> --help` for the options of a command; `twinloop --version` prints the version.',
+    '',
+    'Exit codes (every command):',
+    '  0  done (a check passed, a run finished, a server stopped on Ctrl-C)',
+    '  1  failed: a check found a problem (ledger verify: a broken chain) or the work could not be done',
+    '     (a port in use, Node-RED unreachable or refusing a deploy, a file that cannot be written)',
+    '  2  bad usage or bad input: an unknown command or option, a missing, unreadable or malformed file',
+    '     (flow, CSV, env file, ledger), variables a flow needs and the env file does not set',
   ].join('\n');
+}
+
+/** The package's version (dist/bin → ../../package.json). */
+export function version(): string {
+  return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v' || name === 'version') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');
     return name === undefined ? 2 : 0;
@@ -48,6 +67,11 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof UsageError || parseError) {
       const reason = String((err as Error).message).split('\n')[0].replace(/\.$/, '');
       process.stderr.write(`twinloop ${name}: ${reason} (see twinloop ${name} --help)\n`);
+      return 2;
+    }
+    // TwinError: the input (a flow, a CSV, a model's data) is wrong, and the message says where.
+    if (err instanceof TwinError) {
+      process.stderr.write(`twinloop ${name}: ${err.message}\n`);
       return 2;
     }
     process.stderr.write(`twinloop ${name}: ${(err as Error).message ?? String(err)}\n`);

@@ -40,7 +40,8 @@ flow = [
      'endpointUrl': '${TWINLOOP_OPCUA_ENDPOINT}', 'securityMode': 'None', 'securityPolicy': 'None',
      'authMode': 'anonymous', 'acceptUnknownCertificates': False},
     {'id': 'demo-broker', 'type': 'twin-mqtt-broker', 'name': 'site broker', 'url': '${TWINLOOP_MQTT_URL}',
-     'clientId': 'twinloop-demo', 'protocolVersion': 5, 'cleanSession': False, 'sessionExpiryS': 3600, 'keepaliveS': 60,
+     'clientId': 'twinloop-demo', 'protocolVersion': 4,  # the embedded broker (aedes) speaks MQTT 3.1.1
+     'cleanSession': False, 'sessionExpiryS': 3600, 'keepaliveS': 60,
      'reconnectPeriodMs': 1000, 'maxReconnectPeriodMs': 30000, 'tlsCaFile': '', 'tlsCertFile': '', 'tlsKeyFile': '',
      'rejectUnauthorized': True, 'outboxMaxEntries': 100000, 'inflightWindow': 10},
 

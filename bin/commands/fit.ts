@@ -71,9 +71,10 @@ For --influx:
 ${INFLUX_HELP_ENV}
 
 Prints a summary (units, rows, the channels that trend with time to failure, the P10-P90 width);
-on a terminal, stderr shows what it is doing. Bad input: exit code 1 or 2 and one line saying where.
+on a terminal, stderr shows what it is doing. Bad input: exit code 2 and one line saying where.
 
-Example:
+Examples (the first two in a clone of the project, where NASA's C-MAPSS FD001 is a test fixture):
+  node dist/bin/cmapss-to-csv.js test/fixtures/cmapss/train_FD001.txt fd001.csv
   npx twinloop fit --kind rul --input fd001.csv --asset-column engine --time-column time --rul-cap 125 --out fd001-rul.json
   INFLUX_USERNAME=reader INFLUX_PASSWORD=… npx twinloop fit --kind rul --influx http://historian:8086 \\
     --database pumps --from 2025-01-01 --to 2026-12-01 --site hamburg --out pump-rul.json
@@ -221,7 +222,8 @@ export async function fitCommand(argv: string[]): Promise<number> {
   try {
     writeFileSync(values.out!, rulModelToJson(model) + '\n');
   } catch (err) {
-    throw new TwinError('MODEL', `cannot write ${values.out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    // not the input's fault: exit code 1
+    throw new Error(`cannot write ${values.out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 
   for (const n of table.notes) process.stderr.write(`twinloop fit: note: ${n}\n`);

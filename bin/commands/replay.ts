@@ -79,7 +79,7 @@ Time: readings are delivered one time step at a time, and the flow is idle befor
 nodes that work in event time (screening, estimation, drift) give the same events as live. Checks
 on the wall clock (twin-screen's stale check) do not fire in a replay that runs faster than real time.
 
-Errors: a bad flow or bad data ends the run with exit code 1 and says where (line and column).
+Errors: a bad flow or bad data ends the run with exit code 2 and says where (line and column).
 Errors that nodes report while running (bad input) are listed on stderr; the run goes on.
 On a terminal, stderr shows progress (rows or readings done / total, per second); at the end one
 summary line.
@@ -87,10 +87,12 @@ summary line.
 In the editor: Import > Examples > @twinloop/node-red-twin > replay > replay-csv replays an uploaded
 CSV (or a file on the server) through twin-screen the same way.
 
-Example (from the package directory):
+Examples (in the project folder; the files ship in the package too):
   ASSET=demo/plant1/extrusion/line1/extruder npx twinloop replay --flow flows/line-monitoring.json \\
     --input examples/replay/extruder-spike.csv --asset demo/plant1/extrusion/line1/extruder --out events.jsonl
-  INFLUX_USERNAME=reader INFLUX_PASSWORD=… npx twinloop replay --flow flows/line.json \\
+  npx twinloop replay --flow examples/ingest/opcua-and-mqtt.json --input examples/replay/extruder-spike.csv \\
+    --asset demo/plant1/extrusion/line1/extruder --out events.jsonl
+  INFLUX_USERNAME=reader INFLUX_PASSWORD=… npx twinloop replay --flow examples/ingest/opcua-and-mqtt.json \\
     --influx http://historian:8086 --database plant1 --from 2026-11-01 --to 2026-12-01 --out events.jsonl
 `;
 

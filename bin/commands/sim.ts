@@ -5,6 +5,7 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { UsageError, numberOption } from './usage.js';
+import { logLevel, quietOpcua } from '../lib/quiet-logs.js';
 import { COMMAND_HELP } from '../../examples/plant-sim/faults.js';
 import {
   DEFAULT_OPCUA_PORT,
@@ -140,6 +141,7 @@ export async function simCommand(argv: string[]): Promise<number> {
   }
   const { options, quiet } = parsed;
   const out = (line: string) => process.stdout.write(line + '\n');
+  await quietOpcua(logLevel(process.env)); // node-opcua's start-up notes only with TWINLOOP_LOG=info or debug
   const { startPlantSim } = await import('../../examples/plant-sim/index.js');
   const sim = await startPlantSim({ ...options, log: (l) => out(l) });
   const speed = options.speed ?? 1;

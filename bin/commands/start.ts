@@ -7,7 +7,8 @@ import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startEmbeddedBroker } from '../lib/aedes-broker.js';
 import { startNodeRed, requireNodeRed, PACKAGE_ROOT } from '../lib/embedded-node-red.js';
-import { adminAuthUsers, demoSigningKey, describeLogins, loadLogins } from '../lib/demo-users.js';
+import { adminAuthUsers, credentialSecret, demoSigningKey, describeLogins, loadLogins } from '../lib/demo-users.js';
+import { logLevel, quietOpcua } from '../lib/quiet-logs.js';
 import { UsageError, numberOption } from './usage.js';
 
 export const startHelp = `Usage: twinloop start [options]
@@ -34,7 +35,10 @@ password TWINLOOP_ADMIN_PASSWORD, or a generated one printed at start. On 127.0.
 has two supervisors and a viewer for the approvals page (generated passwords, printed at start,
 kept in <home>/demo-users.json; TWINLOOP_DEMO_USERS=0 leaves them out). A non-loopback HOST needs
 TWINLOOP_ADMIN_PASSWORD and has no demo users unless TWINLOOP_DEMO_USERS=1. Node-RED credentials
-are encrypted with TWINLOOP_CREDENTIAL_SECRET when it is set.
+are encrypted with TWINLOOP_CREDENTIAL_SECRET, or a key made once in <home>/credential.key (0600).
+
+Log: only errors besides the start banner; TWINLOOP_LOG=warn, info or debug shows more.
+A port in use stops the start with one line naming the variable that moves it (exit code 1).
 `;
 
 /**
@@ -61,6 +65,19 @@ const DEMO_STEP_TEST = {
 const DEMO_BEARING = { initialWear: 0.6, daysToFailure: 30 };
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/** A port someone else holds stops the start with one line naming the variable that moves it. */
+export class PortInUseError extends Error {}
+
+async function onPort<T>(what: string, port: number, variable: string, option: string, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e?.code !== 'EADDRINUSE' && !/EADDRINUSE/.test(String(e?.message))) throw err;
+    throw new PortInUseError(`port ${port} for ${what} is in use: set ${variable} (or ${option}) to a free port`);
+  }
+}
 
 export async function startCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -98,6 +115,7 @@ export async function startCommand(argv: string[]): Promise<void> {
   }
 
   requireNodeRed(); // before the broker and the simulator start: without Node-RED there is nothing to run
+  const level = logLevel(env);
   mkdirSync(home, { recursive: true });
   const loopback = LOOPBACK.has(host);
   const demoUsers = env.TWINLOOP_DEMO_USERS !== undefined ? env.TWINLOOP_DEMO_USERS === '1' : loopback;
@@ -108,13 +126,16 @@ export async function startCommand(argv: string[]): Promise<void> {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   };
   try {
-    const broker = await startEmbeddedBroker(mqttPort, '127.0.0.1');
+    const broker = await onPort('the MQTT broker', mqttPort, 'MQTT_PORT', '--mqtt-port', () => startEmbeddedBroker(mqttPort, '127.0.0.1'));
     stops.push(broker.stop);
     env.TWINLOOP_MQTT_URL = broker.url;
 
+    // before node-opcua is loaded (by the simulator or by the nodes)
+    await quietOpcua(level);
+
     if (!values['no-sim']) {
       const { startPlantSim } = await import('../../examples/plant-sim/index.js');
-      const sim = await startPlantSim({
+      const sim = await onPort('the simulator\'s OPC UA server', opcuaPort, 'OPCUA_PORT', '--opcua-port', () => startPlantSim({
         opcuaPort,
         mqttUrl: broker.url,
         speed,
@@ -122,7 +143,7 @@ export async function startCommand(argv: string[]): Promise<void> {
         ...(values['no-step-test'] ? {} : DEMO_STEP_TEST),
         ...DEMO_BEARING,
         pkiDir: join(home, 'pki', 'plant-sim'),
-      });
+      }));
       stops.push(() => sim.stop());
       env.TWINLOOP_OPCUA_ENDPOINT = sim.opcuaEndpoint;
     }
@@ -135,15 +156,15 @@ export async function startCommand(argv: string[]): Promise<void> {
     const flowFile = join(home, 'flows.json');
     if (!existsSync(flowFile)) copyFileSync(join(PACKAGE_ROOT, 'examples', 'demo', 'demo-line.json'), flowFile);
 
-    const red = await startNodeRed({
+    const red = await onPort('the editor', port, 'PORT', '--port', () => startNodeRed({
       userDir: home,
       port,
       host,
-      flowFile: 'flows.json',
+      flowFile,
       adminAuthUsers: adminAuthUsers(logins),
-      credentialSecret: env.TWINLOOP_CREDENTIAL_SECRET,
-      logLevel: env.TWINLOOP_LOG_LEVEL ?? 'warn',
-    });
+      credentialSecret: env.TWINLOOP_CREDENTIAL_SECRET ?? credentialSecret(home),
+      logLevel: level,
+    }));
     stops.push(red.stop);
 
     process.stdout.write(
@@ -151,7 +172,8 @@ export async function startCommand(argv: string[]): Promise<void> {
         `  OPC UA:     ${env.TWINLOOP_OPCUA_ENDPOINT}${values['no-sim'] ? ' (simulator not started)' : ''}\n` +
         `  approvals:  ${red.url}twinloop/approvals\n` +
         `  overview:   ${red.url}twinloop/overview\n` +
-        `  user dir:   ${home}\n  logins (user  password  role):\n${describeLogins(logins)}\nPress Ctrl-C to stop.\n`,
+        `  user dir:   ${home}\n  log:        ${level === 'error' ? 'quiet (TWINLOOP_LOG=info or debug shows more)' : `level ${level} (TWINLOOP_LOG)`}\n` +
+        `  logins (user  password  role):\n${describeLogins(logins)}\nPress Ctrl-C to stop.\n`,
     );
   } catch (err) {
     await stopAll();

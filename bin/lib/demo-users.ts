@@ -64,15 +64,14 @@ export function describeLogins(logins: Login[]): string {
 }
 
 /**
- * The key the approval gate signs commands with and the writers check (HMAC-SHA256). The demo flow
- * takes it from TWINLOOP_SIGNING_KEY; when that is unset, a random key is made once per user
- * directory and kept in `<home>/signing.key` (mode 0600). Never printed.
+ * A random secret made once per user directory and kept in `<home>/<file>` (mode 0600), so a
+ * restart finds the same one. Never printed.
  */
-export function demoSigningKey(home: string): string {
-  const file = join(home, 'signing.key');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+export function homeSecret(home: string, file: string): string {
+  const path = join(home, file);
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
   const key = randomBytes(32).toString('base64url');
-  writeFileSync(file, key + '\n', { mode: 0o600 });
+  writeFileSync(path, key + '\n', { mode: 0o600 });
   return key;
 }
 
@@ -88,4 +87,21 @@ export function findSigningKey(home: string, env: NodeJS.ProcessEnv = process.en
   if (!existsSync(file)) return {};
   const key = readFileSync(file, 'utf8').trim();
   return key === '' ? {} : { key, source: file };
+}
+
+/**
+ * The key the approval gate signs commands with and the writers check (HMAC-SHA256). The demo flow
+ * takes it from TWINLOOP_SIGNING_KEY; when that is unset, `<home>/signing.key`.
+ */
+export function demoSigningKey(home: string): string {
+  return homeSecret(home, 'signing.key');
+}
+
+/**
+ * The key Node-RED encrypts the flow credentials with (settings.credentialSecret):
+ * TWINLOOP_CREDENTIAL_SECRET, else `<home>/credential.key`, so the credentials never depend on a
+ * key Node-RED generates and warns about.
+ */
+export function credentialSecret(home: string): string {
+  return homeSecret(home, 'credential.key');
 }

@@ -17,6 +17,8 @@ export interface NodeRedOptions {
   userDir: string;
   port: number;
   host: string;
+  /** Relative to userDir (default flows.json); passed to Node-RED absolute, which otherwise would
+   *  open a flows.json in the current directory first (say, when started in ~/.node-red). */
   flowFile?: string;
   /** Editor/admin logins (bcrypt hashes); when absent the editor is open to anyone who can reach host:port. */
   adminAuthUsers?: Array<{ username: string; password: string; permissions: string | string[]; printedName?: string }>;
@@ -77,8 +79,8 @@ export async function startNodeRed(opts: NodeRedOptions): Promise<EmbeddedNodeRe
   const app = express();
   const server: Server = createServer(app);
   const settings = {
-    userDir: opts.userDir,
-    flowFile: opts.flowFile ?? 'flows.json',
+    userDir: resolve(opts.userDir),
+    flowFile: resolve(opts.userDir, opts.flowFile ?? 'flows.json'),
     flowFilePretty: true,
     uiHost: opts.host,
     uiPort: opts.port,
@@ -104,6 +106,10 @@ export async function startNodeRed(opts: NodeRedOptions): Promise<EmbeddedNodeRe
     },
   });
   RED.init(server, settings);
+  // The port is taken first (a busy port fails before any flow starts), but until the runtime has
+  // started a browser gets a quiet 503: Node-RED's editor would log "runtime not started" as an error.
+  let started = false;
+  app.use((_req, res, next) => (started ? next() : res.status(503).set('Retry-After', '2').send('TwinLoop is starting')));
   app.use(settings.httpAdminRoot, RED.httpAdmin);
   app.use(settings.httpNodeRoot, RED.httpNode);
   // Express's final handler would answer an error with its stack (and our install paths).
@@ -113,6 +119,7 @@ export async function startNodeRed(opts: NodeRedOptions): Promise<EmbeddedNodeRe
     server.listen(opts.port, opts.host, () => res());
   });
   await RED.start();
+  started = true;
   const port = (server.address() as { port: number }).port;
   return {
     url: `http://${opts.host}:${port}/`,

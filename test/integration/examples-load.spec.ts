@@ -175,7 +175,11 @@ describe('examples (Import menu) in a real Node-RED', function () {
       const rul = collect('maint-debug-rul');
       const windows = collect('maint-debug-windows');
       const proposals = collect('maint-debug-proposal');
-      click('maint-inject');
+      // the button sends its click time to the vibration function: a chosen instant in its place (Wednesday
+      // 11 March 2026, 09:00 UTC), so the calendar the windows are ranked in never depends on today's date
+      const button = flowOf('examples/maintenance/rul-to-window.json').find((n) => n.id === 'maint-inject') as FlowNode & Record<string, unknown>;
+      expect([button.payloadType, button.wires]).to.deep.equal(['date', [['maint-vibration']]]);
+      (helper.getNode('maint-vibration') as unknown as NodeLike).receive({ payload: Date.UTC(2026, 2, 11, 9) });
       await waitUntil(() => rul.length >= 73 && windows.length >= 73, 60_000, 50, 'a RUL and windows for each of the 73 hourly rows');
       const last = payloads(rul).at(-1)!;
       const day = 86_400_000;
@@ -191,23 +195,51 @@ describe('examples (Import menu) in a real Node-RED', function () {
       expect(payloads(proposals)[0].kind).to.equal('maintenance');
     });
 
-    it('energy: three whole shifts costed per kg under the tariff', async function () {
-      await start(flowOf('examples/energy/energy-cost.json'));
+    // The readings function takes its clock from the button's timestamp (msg.payload), so each case below
+    // sends a chosen instant: the day it costs never depends on today's date.
+    async function energyShifts(nowMs: number): Promise<Record<string, unknown>[]> {
+      // the button sends its click time to the readings function: what this sends in its place
+      const button = flowOf('examples/energy/energy-cost.json').find((n) => n.id === 'energy-inject') as FlowNode & Record<string, unknown>;
+      expect([button.payloadType, button.wires]).to.deep.equal(['date', [['energy-readings']]]);
       const shifts = collect('energy-debug-shifts');
-      click('energy-inject');
+      (helper.getNode('energy-readings') as unknown as NodeLike).receive({ payload: nowMs });
       await waitUntil(() => shifts.length >= 3, 60_000, 50, 'three shift records');
-      const [early, late, night] = payloads(shifts);
-      expect([early.label, late.label, night.label]).to.deep.equal(['early', 'late', 'night']);
+      const got = payloads(shifts);
+      expect(got.map((s) => s.label)).to.deep.equal(['early', 'late', 'night']);
+      return got;
+    }
+    const peakKwh = (s: Record<string, unknown>) =>
+      Object.entries(s.energyKwhByPeriod as Record<string, number>).filter(([p]) => p.startsWith('peak')).reduce((a, [, v]) => a + v, 0);
+
+    it('energy: three whole shifts of a weekday costed per kg under the tariff', async function () {
+      await start(flowOf('examples/energy/energy-cost.json'));
+      // Thursday 12 March 2026, noon UTC: the day costed is Wednesday 11 March from 06:00 Berlin (winter, no holiday)
+      const [early, late, night] = await energyShifts(Date.UTC(2026, 2, 12, 12));
       for (const [s, kg] of [[early, 3200], [late, 3200], [night, 2800]] as const) {
         expect([s.quality, s.gapMs]).to.deep.equal(['good', 0]);
         expect(s.units as number).to.be.closeTo(kg, 10);
-        // every kWh is priced between the tariff's cheapest (0.16) and dearest (0.28) EUR/kWh
-        expect((s.costEur as number) / (s.energyKwh as number)).to.be.within(0.16, 0.28);
+        // every kWh is priced between the weekday's cheapest (0.18 off-peak) and dearest (0.28) EUR/kWh
+        expect((s.costEur as number) / (s.energyKwh as number)).to.be.within(0.18 - 1e-6, 0.28 + 1e-6);
         expect(s.costEurPerUnit as number).to.be.closeTo((s.costEur as number) / (s.units as number), 0.001);
       }
-      const peakKwh = (s: Record<string, unknown>) => Object.entries(s.energyKwhByPeriod as Record<string, number>).filter(([p]) => p.startsWith('peak')).reduce((a, [, v]) => a + v, 0);
       expect(peakKwh(night), 'no peak prices at night').to.equal(0);
-      if (peakKwh(early) > 0) expect(early.costEurPerUnit as number, 'a weekday: the early shift pays peak prices').to.be.above(night.costEurPerUnit as number);
+      expect(peakKwh(early), 'a weekday: the early shift pays peak prices').to.be.greaterThan(0);
+      expect(early.costEurPerUnit as number, 'a kg made in the early shift costs more than one made at night').to.be.above(night.costEurPerUnit as number);
+    });
+
+    it('energy: a Sunday\'s day shifts are priced at the weekend rate', async function () {
+      await start(flowOf('examples/energy/energy-cost.json'));
+      // Monday 16 March 2026, noon UTC: the day costed starts Sunday 15 March, 06:00 Berlin
+      const [early, late, night] = await energyShifts(Date.UTC(2026, 2, 16, 12));
+      const pricedAt = (s: Record<string, unknown>) =>
+        Object.entries(s.energyKwhByPeriod as Record<string, number>).filter(([, kwh]) => kwh > 0).map(([p]) => p).sort();
+      for (const s of [early, late]) {
+        expect(pricedAt(s)).to.deep.equal(['weekend']);
+        expect((s.costEur as number) / (s.energyKwh as number)).to.be.closeTo(0.16, 1e-4);
+      }
+      // the night runs into Monday 00:00-06:00, off-peak
+      expect(pricedAt(night)).to.deep.equal(['offpeak', 'weekend']);
+      expect(peakKwh(night)).to.equal(0);
     });
 
     it('any message to a Reading: text, Modbus registers and an OPC UA sample become Readings; "n/a" one error', async function () {

@@ -1,4 +1,4 @@
-// RUL as a plant runs it, on C-MAPSS FD001 (shared reference data): the built CLI as child
+// RUL as a plant runs it, on C-MAPSS FD001 (test/fixtures/cmapss): the built CLI as child
 // processes. `twinloop fit` learns from 80 engines written as a plant CSV; 20 held-out engines,
 // each cut at a random cycle as in NASA's test set, are replayed through twin-mqtt-in → twin-rul
 // with `twinloop replay`. Accuracy bounds only (loose: the full 5-fold figure is
@@ -13,8 +13,9 @@ import { rulModelFromText } from '../../runtime/maintenance/rul-json.js';
 import { CMAPSS_CYCLE_MS } from '../../bin/cmapss-to-csv.js';
 import { prng } from '../../bench/prng.js';
 import { coverage, nasaCutRows, phm08, rmse, runCli, runFold } from '../../bench/rul-cv.js';
+import { CMAPSS_FD001 } from '../support/reference-data.js';
 
-const CMAPSS_FILE = join(__dirname, '..', '..', '..', 'shared', 'data', 'cmapss', 'train_FD001.txt');
+const CMAPSS_FILE = CMAPSS_FD001;
 
 describe('RUL on C-MAPSS FD001 through twinloop fit and twinloop replay', function () {
   this.timeout(180_000);

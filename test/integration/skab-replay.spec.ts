@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { alarmSeries, BIN, fileScore, readFlowDetector, replayFile, type ReplayLine } from '../../bench/skab-replay.js';
 import { readSkabFile, runFile, skabDir, TAGS, type SkabFile } from '../../bench/skab.js';
 import { mvInit, mvStep } from '../../runtime/drift/multivariate-operator.js';
+import { skipUnlessPresent } from '../support/reference-data.js';
 
 const FILE = 'valve1/1.csv';
 const FIT_ROWS = 400;
@@ -20,7 +21,8 @@ describe('SKAB through twinloop replay (CLI)', function () {
 
   before(async function () {
     const path = join(skabDir(), FILE);
-    if (!existsSync(path)) throw new Error(`SKAB data missing at ${path} (../shared/data/skab beside the project)`);
+    // SKAB is GPL-3.0: never copied into the project, read from beside it when it is there
+    skipUnlessPresent(this, path, `SKAB reference data (${FILE}; GPL-3.0, not in the repository; optional, TWINLOOP_SKAB_DIR moves it)`, skabDir());
     if (!existsSync(BIN)) throw new Error(`${BIN} missing: build first (npx tsup)`);
     file = readSkabFile(path, FILE);
     lines = (await replayFile(path)).lines;

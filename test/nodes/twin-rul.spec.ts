@@ -1,5 +1,5 @@
 // twin-rul in a real Node-RED runtime: a similarity model fitted here on 20 C-MAPSS FD001 engines
-// (the shared reference data), written as `twinloop fit` writes it, and engines it never saw fed
+// (test/fixtures/cmapss), written as `twinloop fit` writes it, and engines it never saw fed
 // in as Readings, one per channel.
 import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,12 +12,13 @@ import { readCmapss } from '../../runtime/maintenance/cmapss.js';
 import type { UnitHistory } from '../../runtime/maintenance/health-index.js';
 import { estimateRulAny, fitRulAny, rulModelToJson, rulModelFromText, type AnyRulModel } from '../../runtime/maintenance/rul-json.js';
 import type { RulEstimate } from '../../runtime/model/maintenance.js';
+import { CMAPSS_FD001 } from '../support/reference-data.js';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const rulNode = nodeModule('twin-rul');
 
-const CMAPSS_FILE = join(__dirname, '..', '..', '..', 'shared', 'data', 'cmapss', 'train_FD001.txt');
+const CMAPSS_FILE = CMAPSS_FD001;
 const HOUR = 3_600_000;
 const CAP_MS = 125 * HOUR;
 

@@ -1,14 +1,14 @@
 /**
- * Test data for the drift detector specs: River's reference streams (read from the shared data
- * folder beside the project, never copied into it) and seeded synthetic streams.
+ * Test data for the drift detector specs: River's reference streams (test/fixtures/river, BSD-3-Clause,
+ * SOURCE.md beside them) and seeded synthetic streams.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { prng as rng } from '../../bench/prng.js';
+import { fixtureDir } from './reference-data.js';
 export { rng };
 
-/** /work/shared/data/river when the project is /work/main. */
-export const RIVER_DATA_DIR = join(__dirname, '..', '..', '..', 'shared', 'data', 'river');
+export const RIVER_DATA_DIR = fixtureDir('river');
 
 /** One value per line after an `x` header. */
 export function riverStream(name: string): number[] {

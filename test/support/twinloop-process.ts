@@ -23,19 +23,29 @@ export interface TwinloopProcess {
   child: ChildProcess;
 }
 
-/** `home`: an existing user directory (with its flows.json) to start in, e.g. for a restart. */
-export async function startTwinloop(extraArgs: string[] = [], extraEnv: Record<string, string> = {}, home = mkdtempSync(join(tmpdir(), 'twinloop-home-'))): Promise<TwinloopProcess> {
+/**
+ * `home`: an existing user directory (with its flows.json) to start in, e.g. for a restart.
+ * `cwd`: the folder it is started from (default: this process's).
+ */
+export async function startTwinloop(
+  extraArgs: string[] = [],
+  extraEnv: Record<string, string> = {},
+  home = mkdtempSync(join(tmpdir(), 'twinloop-home-')),
+  cwd?: string,
+): Promise<TwinloopProcess> {
   const [port, mqttPort, opcuaPort] = [await freePort(), await freePort(), await freePort()];
   const bin = join(__dirname, '..', '..', 'dist', 'bin', 'twinloop.js');
   const child = spawn(process.execPath, [bin, 'start', ...extraArgs], {
     env: { ...process.env, PORT: String(port), MQTT_PORT: String(mqttPort), OPCUA_PORT: String(opcuaPort), TWINLOOP_HOME: home, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(cwd ? { cwd } : {}),
   });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`twinloop start did not come up in 60 s:\n${out}`)), 60_000);
+    // only to give up on a start that hangs: on a loaded 2-core machine a start takes up to a minute
+    const timer = setTimeout(() => reject(new Error(`twinloop start did not come up in 180 s:\n${out}`)), 180_000);
     const onData = () => {
       const m = /editor:\s+(\S+)/.exec(out);
       if (m) {

@@ -102,6 +102,39 @@ describe('anomaly detector (runtime/anomaly/detector)', () => {
     expect(first).to.be.within(3000, 3005);
   });
 
+  it('alarm budget per day: the same moderate event alarms at 1 h sampling, not at 1 s', () => {
+    // identical samples, only the interval differs: 0.03 alarms/day puts the threshold on p at
+    // 1.25e-3 per hourly sample and 3.5e-7 per 1 s sample (its p here is about 1e-4). The floor on the
+    // short-term surprise is off so that p alone decides; the hold-off counts samples at both rates.
+    const g = gaussian(17);
+    const xs = Array.from({ length: 3000 }, (_, i) => g(i >= 2000 && i < 2005 ? 55 : 50, 2));
+    const cfg = { maxSeasonBins: 0, minShortSurprise: 0, holdOffDays: 0 };
+    const hourly = alarms(new AnomalyDetector(cfg), xs, 3_600_000);
+    expect(hourly.filter((i) => i >= 2000 && i < 2010)).to.have.length(1);
+    expect(alarms(new AnomalyDetector(cfg), xs, 1000).filter((i) => i >= 2000 && i < 2010)).to.deep.equal([]);
+    // without a budget the per-sample alarmP applies whatever the interval
+    const perSample = { ...cfg, alarmsPerDay: 0, alarmP: 1e-3 };
+    expect(alarms(new AnomalyDetector(perSample), xs, 1000)).to.deep.equal(alarms(new AnomalyDetector(perSample), xs, 3_600_000));
+  });
+
+  it('hold-off in time (0.7 days) at any rate; a condition outlasting it is not a new alarm', () => {
+    /** Alarm times in hours after the first of two spikes `gapH` hours apart. */
+    const spikes = (dtMs: number, gapH: number, cfg = {}) => {
+      const g = gaussian(3);
+      const perHour = 3_600_000 / dtMs;
+      const xs = Array.from({ length: 3000 }, () => g(10, 1));
+      xs[1500] = 40;
+      xs[1500 + gapH * perHour] = 40;
+      return alarms(new AnomalyDetector({ maxSeasonBins: 0, ...cfg }), xs, dtMs).map((i) => (i - 1500) / perHour);
+    };
+    expect(spikes(3_600_000, 20)).to.deep.equal([0, 20]);
+    expect(spikes(FIVE_MIN, 20)).to.deep.equal([0, 20]);
+    // 200 samples of hold-off would be 200 h at hourly sampling
+    expect(spikes(3_600_000, 20, { holdOffDays: 0 })).to.deep.equal([0]);
+    // the second spike falls in the hold-off; its aftermath outlasts the hold-off but is no new alarm
+    expect(spikes(3_600_000, 12)).to.deep.equal([0]);
+  });
+
   it('reuses one output object per detector (no allocation per sample)', () => {
     const d = new AnomalyDetector();
     expect(d.step(T0, 1)).to.equal(d.step(T0 + FIVE_MIN, 2));

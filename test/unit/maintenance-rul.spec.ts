@@ -1,5 +1,5 @@
 /**
- * RUL on NASA C-MAPSS FD001 (training set only, read from ../shared/data/cmapss): 5-fold
+ * RUL on NASA C-MAPSS FD001 (training set only, test/fixtures/cmapss): 5-fold
  * cross-validation by engine. Each held-out engine is truncated at a seeded random cycle, as in
  * NASA's test set (at least 31 cycles observed, failure not yet reached), and its RUL is
  * forecast at the cut. Published FD001 figures (test set): OLS, RUL capped at 125: RMSE 21.9;
@@ -14,8 +14,9 @@ import { estimateRul, fitRulModel, rulModelFromJson, seededShuffle, type RulMode
 import { fitSimilarityModel, estimateRulSimilarity } from '../../runtime/maintenance/rul-similarity.js';
 import { prng } from '../../bench/prng.js';
 import { TwinError } from '../../runtime/model/errors.js';
+import { CMAPSS_FD001 } from '../support/reference-data.js';
 
-const CMAPSS_FILE = join(__dirname, '..', '..', '..', 'shared', 'data', 'cmapss', 'train_FD001.txt');
+const CMAPSS_FILE = CMAPSS_FD001;
 /** nominal cycle length: event time is cycle × CYCLE_MS, RUL in cycles = rulMs / CYCLE_MS */
 const CYCLE_MS = 60_000;
 const CAP_CYCLES = 125;
@@ -82,7 +83,7 @@ describe('maintenance: RUL model on C-MAPSS FD001', function () {
   let units: UnitHistory[];
 
   before(function () {
-    expect(existsSync(CMAPSS_FILE), `${CMAPSS_FILE} (shared reference data)`).to.equal(true);
+    expect(existsSync(CMAPSS_FILE), `${CMAPSS_FILE} (test/fixtures/cmapss)`).to.equal(true);
     units = readCmapss(CMAPSS_FILE, CYCLE_MS);
   });
 

@@ -1,7 +1,7 @@
 /**
  * RUL model files of every kind: write (Infinity-safe), read back with identical estimates,
  * refuse broken files with TwinError('MODEL') naming the field; the dispatcher adds the training
- * domain's checks. Models are fitted on 20 engines of C-MAPSS FD001 (shared reference data).
+ * domain's checks. Models are fitted on 20 engines of C-MAPSS FD001 (test/fixtures/cmapss).
  */
 import { expect } from 'chai';
 import { join } from 'node:path';
@@ -9,8 +9,9 @@ import { readCmapss } from '../../runtime/maintenance/cmapss.js';
 import type { UnitHistory } from '../../runtime/maintenance/health-index.js';
 import { estimateRulAny, fitRulAny, modelChannels, modelWindow, requiredChannels, rulModelFromJson, rulModelFromText, rulModelToJson, type AnyRulModel } from '../../runtime/maintenance/rul-json.js';
 import { TwinError } from '../../runtime/model/errors.js';
+import { CMAPSS_FD001 } from '../support/reference-data.js';
 
-const CMAPSS_FILE = join(__dirname, '..', '..', '..', 'shared', 'data', 'cmapss', 'train_FD001.txt');
+const CMAPSS_FILE = CMAPSS_FD001;
 const HOUR = 3_600_000;
 const CAP_MS = 125 * HOUR;
 

@@ -7,8 +7,9 @@ import { estimateRulAny, fitRulAny, type AnyRulModel } from '../../runtime/maint
 import { RulTracker } from '../../runtime/maintenance/rul-tracker.js';
 import type { Reading } from '../../runtime/model/reading.js';
 import { TwinError } from '../../runtime/model/errors.js';
+import { CMAPSS_FD001 } from '../support/reference-data.js';
 
-const CMAPSS_FILE = join(__dirname, '..', '..', '..', 'shared', 'data', 'cmapss', 'train_FD001.txt');
+const CMAPSS_FILE = CMAPSS_FD001;
 const HOUR = 3_600_000;
 
 function rowReadings(u: UnitHistory, r: number, tsMs = u.tsMs[r], asset = u.asset): Reading[] {

@@ -1,7 +1,7 @@
 /**
  * Degradation-trend RUL (rul-trend.ts): synthetic run-to-failure fleets with known failure times
  * (linear and exponential wear with noise, outliers for Theil-Sen), and C-MAPSS FD001 (training set,
- * ../shared/data/cmapss) in 5-fold cross-validation by engine, cut like NASA's test set.
+ * test/fixtures/cmapss) in 5-fold cross-validation by engine, cut like NASA's test set.
  */
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { seededShuffle } from '../../runtime/maintenance/rul-model.js';
 import { estimateRulTrend, fitTrendModel, trendModelFromJson, type FittedTrendModel } from '../../runtime/maintenance/rul-trend.js';
 import { prng } from '../../bench/prng.js';
 import { TwinError } from '../../runtime/model/errors.js';
+import { CMAPSS_FD001 } from '../support/reference-data.js';
 
 const DAY = 86_400_000;
 const STEP = 4 * 3_600_000;
@@ -253,7 +254,7 @@ describe('maintenance: degradation-trend RUL (rul-trend)', function () {
   });
 
   describe('C-MAPSS FD001, 5-fold by engine', function () {
-    const file = join(__dirname, '..', '..', '..', 'shared', 'data', 'cmapss', 'train_FD001.txt');
+    const file = CMAPSS_FD001;
     const CYCLE_MS = 60_000;
     before(function () {
       if (!existsSync(file)) throw new Error(`C-MAPSS FD001 not found at ${file}`);
