@@ -25,6 +25,8 @@ the time column holds ISO-8601 times (UTC unless they carry an offset) or epoch 
 Every other column whose cells are all numbers (or empty) is a channel; other columns are left out
 with a note. The rows of each asset are its life, and its LAST ROW IS ITS FAILURE. An empty cell
 holds the asset's previous value in that channel.
+Bounds as for twinloop replay: lines up to 1,048,576 characters, up to 10,000 columns, real
+calendar dates from 1970 to 2199, numbers within ±1e15 (a larger one is refused with its line).
 
 From InfluxDB (--influx): the readings twin-historian writes (measurement reading: tag "asset"
 naming the asset, tag "tag" naming the channel, field "value", tag "quality"). Each asset's

@@ -54,6 +54,8 @@ The data: every column other than the time, asset and skipped columns is a tag; 
 numbers or empty (an empty cell is no reading). Each row becomes one Reading per tag: topic
 <asset>/<tag>, quality good, source "replay". Rows are replayed in time order: a file out of order
 is sorted (stably: equal times keep their file order).
+Bounds: a line of at most 1,048,576 characters, at most 10,000 columns, real calendar dates and
+times from 1970 to 2199, numbers within ±1e15; anything else is refused with its line and column.
 
 From InfluxDB: every point of the range is one Reading (topic <asset>/<tag>, its stored value,
 quality, quality reason and unit, source "replay"), in time order; readings with the same time are

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import express from 'express';
 import { loginThrottle } from '../../nodes/twin-approval/page/login-throttle.js';
 import { mergedAdminAuth } from '../../nodes/twin-approval/page/auth.js';
+import { quietErrorHandler } from '../../nodes/twin-approval/page/http-errors.js';
 
 /** The package root: dist/bin/lib → ../../.. */
 export const PACKAGE_ROOT = resolve(__dirname, '..', '..', '..');
@@ -111,6 +112,8 @@ export async function startNodeRed(opts: NodeRedOptions): Promise<EmbeddedNodeRe
   app.use((_req, res, next) => (started ? next() : res.status(503).set('Retry-After', '2').send('TwinLoop is starting')));
   app.use(settings.httpAdminRoot, RED.httpAdmin);
   app.use(settings.httpNodeRoot, RED.httpNode);
+  // Express's final handler would answer an error with its stack (and our install paths).
+  app.use(quietErrorHandler((text) => RED.log?.warn?.(`[twinloop] ${text}`)));
   await new Promise<void>((res, rej) => {
     server.once('error', rej);
     server.listen(opts.port, opts.host, () => res());

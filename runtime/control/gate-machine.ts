@@ -36,13 +36,12 @@ import {
   type GateState,
 } from './gate-state.js';
 import type { LedgerEntry } from './stores.js';
-import { DEFAULT_MEANING, MAX_MEANING_CHARS } from './gate-registry.js';
+import { DEFAULT_MEANING, MAX_MEANING_CHARS, MAX_REASON_CHARS } from './gate-registry.js';
 
 /** Violations that no waiting can cure: an approval that would run into them is refused at once. */
 const HARD_CODES = new Set(['ABOVE_HIGH', 'BELOW_LOW', 'STEP_TOO_LARGE']);
 
 /** Longest reason for a policy switch the gate records (the page's reason field is free text). */
-const MAX_POLICY_REASON_CHARS = 2000;
 
 /** A refused input: the caller (node) reports it through done(err); nothing is recorded. */
 class Refusal extends Error {}
@@ -278,6 +277,7 @@ export class GateMachine {
     if (user.startsWith('policy:')) throw new Refusal(`user names starting with "policy:" are reserved for policies`);
     const reason = typeof req.reason === 'string' ? req.reason.trim() : '';
     if (reason === '') throw new Refusal('a decision needs a reason');
+    if (reason.length > MAX_REASON_CHARS) throw new Refusal(`the reason is longer than ${MAX_REASON_CHARS} characters`);
     if (req.verdict !== 'approve' && req.verdict !== 'reject') throw new Refusal(`verdict must be approve or reject, not ${String(req.verdict)}`);
     if (c.state !== 'pending') throw new Refusal(`proposal ${c.proposal.id} is ${c.state}${c.reason ? ` (${c.reason})` : ''}; it cannot be decided`);
     if (req.meaning !== undefined && typeof req.meaning !== 'string') throw new Refusal('the meaning of the signature must be text');
@@ -344,7 +344,9 @@ export class GateMachine {
     if (typeof enabled !== 'boolean') throw new Refusal('auto-approval switch must be true or false');
     if (reason !== undefined && typeof reason !== 'string') throw new Refusal('the reason for switching auto-approval must be text');
     const why = reason?.trim() ?? '';
-    if (why.length > MAX_POLICY_REASON_CHARS) throw new Refusal(`the reason for switching auto-approval is longer than ${MAX_POLICY_REASON_CHARS} characters`);
+    if (why.length > MAX_REASON_CHARS) {
+      throw new Refusal(`the reason for switching auto-approval is longer than ${MAX_REASON_CHARS} characters`);
+    }
     if (enabled && !this.config.autoApproval.enabled) throw new Refusal('auto-approval is not configured on this gate; it cannot be switched on');
     this.state.autoApprovalOn = enabled;
     const entry: LedgerEntry = {

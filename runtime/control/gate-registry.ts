@@ -48,6 +48,12 @@ export interface DecisionRequest {
 /** Longest meaning of a signature the gate records. */
 export const MAX_MEANING_CHARS = 200;
 
+/**
+ * Longest reason of a decision or a policy switch: a few sentences. Every poll of the page and
+ * every ledger line carries it, so a megabyte reason would cost megabytes on each.
+ */
+export const MAX_REASON_CHARS = 1000;
+
 /** The standard meaning of a signature per verdict (what the page prefills). */
 export const DEFAULT_MEANING: Readonly<Record<Verdict, string>> = {
   approve: 'Approved: I authorise this setpoint change',

@@ -8,7 +8,7 @@
  */
 import { TwinError } from '../model/errors.js';
 import { csvError, readCsvFile, type CsvRecord } from '../replay/csv.js';
-import { NUMBER } from '../replay/readings.js';
+import { NUMBER, outOfRange } from '../replay/readings.js';
 import { parseReplayTime } from '../replay/time.js';
 import type { UnitHistory } from './health-index.js';
 
@@ -50,6 +50,16 @@ export async function historyFromRecords(records: AsyncIterable<CsvRecord> | Ite
   if (body.length === 0) throw new TwinError('BAD_CSV', 'no data rows after the header');
   for (const rec of body) {
     if (rec.fields.length !== names.length) throw csvError(rec.line, undefined, `${rec.fields.length} fields, but the header has ${names.length} columns`);
+  }
+
+  // A number too large for the model's sums (1e308) is bad input, not a text column.
+  for (const rec of body) {
+    rec.fields.forEach((f, i) => {
+      if (i === assetIndex || i === timeIndex) return;
+      const c = f.trim();
+      const range = NUMBER.test(c) ? outOfRange(c, Number(c)) : undefined;
+      if (range) throw csvError(rec.line, names[i], range);
+    });
   }
 
   const notes: string[] = [];

@@ -35,6 +35,7 @@ import type { GateStateEvent } from '../control/gate.js';
 import {
   MAINTENANCE_MEANING,
   MAX_MEANING_CHARS,
+  MAX_REASON_CHARS,
   type DecisionOutcome,
   type DecisionRequest,
   type MaintenanceDecision,
@@ -257,6 +258,7 @@ export class MaintenanceMachine {
     if (user.startsWith('policy:')) throw new Refusal('user names starting with "policy:" are reserved for policies');
     const reason = typeof req.reason === 'string' ? req.reason.trim() : '';
     if (reason === '') throw new Refusal('a decision needs a reason');
+    if (reason.length > MAX_REASON_CHARS) throw new Refusal(`the reason is longer than ${MAX_REASON_CHARS} characters`);
     if (req.verdict !== 'approve' && req.verdict !== 'reject') throw new Refusal(`verdict must be approve or reject, not ${String(req.verdict)}`);
     if (c.state !== 'pending') throw new Refusal(`maintenance proposal ${c.proposal.id} is ${c.state}${c.reason ? ` (${c.reason})` : ''}; it cannot be decided`);
     if (req.meaning !== undefined && typeof req.meaning !== 'string') throw new Refusal('the meaning of the signature must be text');

@@ -121,6 +121,8 @@ function matchRul(core: Core, hi: number[], o: typeof DEFAULTS & { rulCapMs: num
     }
     if (best < Infinity) cand.push({ d: best, rul: lib.ageMs[n - 1] - lib.ageMs[bestEnd] });
   }
+  // every distance is NaN or Infinity when the health index is not finite (a channel near 1e308)
+  if (cand.length === 0) throw new TwinError('MODEL', 'the health index is not a finite number: no library unit can be matched');
   cand.sort((a, b) => a.d - b.d);
   const top = cand.slice(0, o.neighbours);
   const dMin = Math.max(top[0].d, 1e-9);

@@ -29,8 +29,22 @@ export function parseDelimiter(raw: string | undefined): string {
 }
 
 /**
+ * Bounds that keep a hostile or broken file from taking the process down: one record is held
+ * whole while it is parsed, so a 50 MB line or 200,000 columns would otherwise cost gigabytes
+ * (and a stack overflow where a row is spread into arguments).
+ */
+export const MAX_RECORD_CHARS = 1 << 20;
+export const MAX_COLUMNS = 10_000;
+
+export interface CsvLimits {
+  maxRecordChars?: number;
+  maxColumns?: number;
+}
+
+/**
  * Incremental parser: `push` text in any chunking, `end` at the end of input; both return the
- * records completed so far. Blank lines are skipped.
+ * records completed so far. Blank lines are skipped. A record longer than `maxRecordChars` or with
+ * more than `maxColumns` fields is refused as soon as it passes the bound, so memory stays bounded.
  */
 export class CsvParser {
   private field = '';
@@ -45,8 +59,15 @@ export class CsvParser {
   private line = 1;
   private recordLine = 1;
   private first = true;
+  /** characters of the record being parsed (delimiters and quotes included) */
+  private recordChars = 0;
+  private readonly maxRecordChars: number;
+  private readonly maxColumns: number;
 
-  constructor(private readonly delimiter = ',') {}
+  constructor(private readonly delimiter = ',', limits: CsvLimits = {}) {
+    this.maxRecordChars = limits.maxRecordChars ?? MAX_RECORD_CHARS;
+    this.maxColumns = limits.maxColumns ?? MAX_COLUMNS;
+  }
 
   push(text: string): CsvRecord[] {
     const out: CsvRecord[] = [];
@@ -70,6 +91,10 @@ export class CsvParser {
         }
         this.inQuotes = false;
         this.afterQuote = true;
+      }
+      // the line end is not part of the record (a quoted one is)
+      if ((this.inQuotes || (c !== '\n' && c !== '\r')) && ++this.recordChars > this.maxRecordChars) {
+        throw csvError(this.recordLine, undefined, `the line is longer than ${this.maxRecordChars.toLocaleString('en')} characters`);
       }
       if (this.inQuotes) {
         if (c === '"') this.quotePending = true;
@@ -112,6 +137,9 @@ export class CsvParser {
   }
 
   private endField(): void {
+    if (this.fields.length >= this.maxColumns) {
+      throw csvError(this.recordLine, undefined, `more than ${this.maxColumns.toLocaleString('en')} columns`);
+    }
     this.fields.push(this.field);
     this.field = '';
     this.afterQuote = false;
@@ -128,18 +156,19 @@ export class CsvParser {
     this.field = '';
     this.afterQuote = false;
     this.fieldStarted = false;
+    this.recordChars = 0;
   }
 }
 
 /** Parse a whole CSV text (tests, the editor example). */
-export function parseCsvText(text: string, delimiter = ','): CsvRecord[] {
-  const p = new CsvParser(delimiter);
+export function parseCsvText(text: string, delimiter = ',', limits?: CsvLimits): CsvRecord[] {
+  const p = new CsvParser(delimiter, limits);
   return [...p.push(text), ...p.end()];
 }
 
 /** Records of a CSV file, read in chunks (the file is never held whole as one string). */
-export async function* readCsvFile(path: string, delimiter = ','): AsyncGenerator<CsvRecord> {
-  const p = new CsvParser(delimiter);
+export async function* readCsvFile(path: string, delimiter = ',', limits?: CsvLimits): AsyncGenerator<CsvRecord> {
+  const p = new CsvParser(delimiter, limits);
   const decoder = new StringDecoder('utf8');
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
   for await (const chunk of stream) {

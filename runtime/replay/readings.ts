@@ -51,6 +51,18 @@ export function defaultAsset(path: string): string {
 /** A CSV cell that is a plain decimal number (no hex, no Infinity, no blanks). */
 export const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
+/**
+ * Largest magnitude a cell may hold. No plant signal comes near it, and a model that squares or
+ * sums values (fit) overflows to Infinity on numbers like 1e308.
+ */
+export const MAX_ABS_CELL = 1e15;
+
+/** A number cell beyond ±MAX_ABS_CELL: the reason, for a csvError naming line and column. */
+export function outOfRange(cell: string, v: number): string | undefined {
+  if (Math.abs(v) <= MAX_ABS_CELL) return undefined;
+  return `${JSON.stringify(cell.length > 40 ? cell.slice(0, 40) + '…' : cell)} is outside ±${MAX_ABS_CELL.toExponential()}`;
+}
+
 /** The table's header: which column is what. Throws TwinError('BAD_CSV') naming the column. */
 export function headerLayout(header: CsvRecord, o: ReplayFileOptions) {
   const names = header.fields.map((f) => f.trim());
@@ -110,6 +122,8 @@ export function parseRow(rec: CsvRecord, layout: ReturnType<typeof headerLayout>
       const shown = JSON.stringify(cell.length > 40 ? cell.slice(0, 40) + '…' : cell);
       throw csvError(rec.line, name, `not a number: ${shown} (leave text columns out with --skip-column ${name})`);
     }
+    const range = outOfRange(cell, v);
+    if (range) throw csvError(rec.line, names[tagIndexes[k]], range);
     values[k] = v;
   }
   return { line: rec.line, tsMs, asset: rowAsset, values };

@@ -7,6 +7,7 @@
  */
 import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { hashSync } from 'bcryptjs';
 import type { Proposal } from '../../runtime/model/control.js';
@@ -34,6 +35,24 @@ async function call(red: ApprovalsServer, method: 'GET' | 'POST', path: string, 
     json = text;
   }
   return { status: res.status, body: json };
+}
+
+/**
+ * POST without fetch: a server may answer 413 and close before the whole body is sent, which
+ * fetch reports as a write error instead of the answer.
+ */
+function postRaw(url: string, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    const req = httpRequest(url, { method: 'POST', headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', (err) => (/ECONNRESET|EPIPE/.test(String((err as NodeJS.ErrnoException).code)) ? undefined : reject(err)));
+    req.end(body);
+  });
 }
 
 const pw = (u: string) => USERS.find((x) => x.username === u)!.password;
@@ -137,6 +156,46 @@ describe('integration: supervisors\' page API with adminAuth', function () {
     expect((await call(red, 'POST', 'decide', tokens.supervisor, { ...base, verdict: 'maybe', reason: 'r', password: pw('supervisor') })).status).to.equal(400);
     expect(await decideCalls()).to.deep.equal([]);
     expect(await stateOf(p.id)).to.equal('pending');
+  });
+
+  it('answers a 6 MB body before login with a one-line 413: no stack, no server path', async function () {
+    // over Node-RED's apiMaxLength (5 MB): body-parser refuses it in Node-RED's middleware, before our routes and the login;
+    // the login throttle in front of auth/token refuses it past its own 16 KB
+    const big = JSON.stringify({ gateId: G, proposalId: 'x', verdict: 'approve', reason: 'r'.repeat(6 * 1024 * 1024) });
+    for (const path of ['twinloop/approvals/api/decide', 'auth/token']) {
+      const { status, text } = await postRaw(`${red.url}${path}`, big);
+      expect(status, text.slice(0, 300)).to.equal(413);
+      expect(text.length, text).to.be.lessThan(200);
+      expect(JSON.parse(text)).to.have.property('error').that.matches(/^(the request body is larger than 5242880 bytes|invalid_request)$/);
+      expect(text).to.not.match(/node_modules|\bat |\//);
+    }
+    // and a body that is not JSON: 400 in one line, not body-parser's stack
+    const res = await fetch(`${red.url}twinloop/approvals/api/decide`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"gateId":',
+    });
+    const text = await res.text();
+    expect(res.status).to.equal(400);
+    expect(JSON.parse(text)).to.deep.equal({ error: 'the request body is not valid JSON' });
+  });
+
+  it('refuses a reason over 1,000 characters (400 naming the limit): nothing decided, nothing in the ledger', async function () {
+    const p = await add();
+    const ledgerFile = await red.rpc('ledgerLocation', G);
+    const before = readFileSync(ledgerFile, 'utf8');
+    const base = { gateId: G, proposalId: p.id, verdict: 'approve', password: pw('supervisor') };
+    const huge = await call(red, 'POST', 'decide', tokens.supervisor, { ...base, reason: 'x'.repeat(4 * 1024 * 1024) });
+    expect(huge.status).to.equal(400);
+    expect(huge.body).to.deep.equal({ error: 'the reason is longer than 1000 characters' });
+    const justOver = await call(red, 'POST', 'auto-approval', tokens.supervisor, {
+      gateId: G, enabled: false, reason: 'y'.repeat(1001), password: pw('supervisor'),
+    });
+    expect(justOver.status).to.equal(400);
+    expect(await decideCalls()).to.deep.equal([]);
+    expect(await policyCalls()).to.deep.equal([]);
+    expect(await stateOf(p.id)).to.equal('pending');
+    expect(readFileSync(ledgerFile, 'utf8')).to.equal(before);
+    // the page's textarea stops typing at the same limit
+    expect(await (await fetch(`${red.url}twinloop/approvals`)).text()).to.include('<textarea id="sign-reason" maxlength="1000">');
   });
 
   it('records a decision under the logged-in user and printed name, never a name from the request body', async function () {

@@ -146,6 +146,10 @@ describe('approval gate with its ledger', function () {
     const tooLong = await r.gate.decide({ proposalId: 'p1', verdict: 'approve', user: 'bob', printedName: 'Bob', reason: 'ok', meaning: 'm'.repeat(201) });
     expect(tooLong.ok).to.equal(false);
     expect(tooLong.error).to.match(/longer than 200/);
+    const longReason = await r.gate.decide({
+      proposalId: 'p1', verdict: 'approve', user: 'bob', printedName: 'Bob', reason: 'r'.repeat(1001),
+    });
+    expect(longReason).to.include({ ok: false, error: 'the reason is longer than 1000 characters' });
     expect((await r.gate.decide({ proposalId: 'p1', verdict: 'approve', user: 'bob', printedName: 'Bob', reason: 'ok', meaning: '   ' })).ok).to.equal(true);
     const decisions = (await r.ledger.readAll()).filter((x) => x.type === 'decision').map((x) => x.data as { user: string; meaning: string });
     expect(decisions.map((d) => [d.user, d.meaning])).to.deep.equal([

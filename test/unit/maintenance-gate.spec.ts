@@ -145,6 +145,7 @@ describe('maintenance gate: machine', function () {
       [{ verdict: 'maybe' as never }, /approve or reject/],
       [{ user: 'policy:auto-approval' }, /reserved/],
       [{ meaning: 'x'.repeat(201) }, /longer than 200/],
+      [{ reason: 'r'.repeat(1001) }, /reason is longer than 1000/],
       [{ proposalId: 'nope' }, /no maintenance proposal nope/],
     ];
     for (const [over, re] of cases) {

@@ -51,6 +51,21 @@ describe('replay: CSV reader', () => {
     expect(() => parseCsvText('a,b\n1,"x"y\n')).to.throw(TwinError, /^line 2: field 2: text after a closing quote/);
   });
 
+  it('refuses a record past the line or column bound as soon as it passes it (limits counted per record)', () => {
+    const limits = { maxRecordChars: 10, maxColumns: 3 };
+    expect(parseCsvText('a,b\n123456789\n1234567890\n', ',', limits).map((r) => r.fields))
+      .to.deep.equal([['a', 'b'], ['123456789'], ['1234567890']]);
+    expect(() => parseCsvText('a,b\n12345678901\n', ',', limits)).to.throw(TwinError, /^line 2: the line is longer than 10 characters$/);
+    // a quoted line break does not start a new record: the record's length counts on
+    expect(() => parseCsvText('a\n"12345\n678901"\n', ',', limits)).to.throw(TwinError, /^line 2: the line is longer than 10 characters$/);
+    expect(parseCsvText('a,b,c\n1,2,3\n', ',', limits)).to.have.length(2);
+    expect(() => parseCsvText('a,b,c,d\n', ',', limits))
+      .to.throw(TwinError, /^line 1: more than 3 columns$/).with.property('code', 'BAD_CSV');
+    // the parser stops at the bound: a chunk far longer than it is not held
+    const p = new CsvParser(',', limits);
+    expect(() => p.push('x'.repeat(1e6))).to.throw(TwinError, /longer than 10/);
+  });
+
   it('streams a file in chunks', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'twinloop-replay-csv-'));
     try {

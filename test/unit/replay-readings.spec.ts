@@ -34,7 +34,12 @@ describe('replay: rows to readings', () => {
     expect(parseReplayTime('2026-01-05T09:00+0100')).to.equal(Date.UTC(2026, 0, 5, 8));
     expect(parseReplayTime('2026-01-05')).to.equal(Date.UTC(2026, 0, 5));
     expect(parseReplayTime(' 1767600000000 ')).to.equal(1767600000000);
-    for (const bad of ['', 'yesterday', '05/01/2026', '2026-13-45T00:00:00Z', '1e12']) {
+    expect(parseReplayTime('2024-02-29')).to.equal(Date.UTC(2024, 1, 29));
+    expect(parseReplayTime('2199-12-31T23:59:59.999Z')).to.equal(Date.UTC(2200, 0, 1) - 1);
+    expect(parseReplayTime('0')).to.equal(0);
+    // Date.parse would read these as 2 March, 1 May, 1 March 2025: refused
+    for (const bad of ['', 'yesterday', '05/01/2026', '2026-13-45T00:00:00Z', '1e12', '2026-02-30', '2026-04-31T08:00:00Z', '2025-02-29',
+      '2026-01-05T24:00:00Z', '2026-01-05T08:60:00Z', '100000000000000000000', '2200-01-01T00:00:00Z', '1969-12-31T23:59:59Z']) {
       expect(() => parseReplayTime(bad), bad).to.throw(TwinError).with.property('code', 'BAD_TIMESTAMP');
     }
   });

@@ -20,6 +20,7 @@ import {
   gateName,
   isMaintenanceGate,
   listAllGates,
+  MAX_REASON_CHARS,
   type AnyGateHandle,
   type AutoApprovalPolicy,
   type DecisionRequest,
@@ -42,6 +43,7 @@ import {
 import { verifyLedgerFile } from '../../../runtime/control/ledger-verify.js';
 import { approvalsPageHtml } from './page-html.js';
 import { sendPage } from './send-page.js';
+import { quietErrorHandler } from './http-errors.js';
 
 export const READ_PERMISSION = 'twinloop.read';
 export const APPROVE_PERMISSION = 'twinloop.approve';
@@ -206,6 +208,10 @@ export function registerApprovalsPage(RED: NodeAPI): void {
       res.status(400).json({ error: 'a reason is required' });
       return undefined;
     }
+    if (reason.length > MAX_REASON_CHARS) {
+      res.status(400).json({ error: `the reason is longer than ${MAX_REASON_CHARS} characters` });
+      return undefined;
+    }
     if (typeof body.password !== 'string' || body.password === '') {
       res.status(401).json({ error: 'enter your password to sign' });
       return undefined;
@@ -232,9 +238,16 @@ export function registerApprovalsPage(RED: NodeAPI): void {
     return { username: user.username, printedName: printedNameOf(entry ?? user, user.username), reason };
   }
 
+  // Errors thrown in the routes of the runtime's admin app (ours among them) answered in one line.
+  // body-parser's 413/400 happen in the editor's app before it and never get here: twinloop start
+  // answers them with the same handler on its outer app (bin/lib/embedded-node-red.ts); in another
+  // Node-RED, NODE_ENV=production keeps Express from printing the stack.
+  app.use(quietErrorHandler((text) => log('warn', `request refused: ${text}`)));
+
+  /** The full message goes to the log; the answer names no file, path or stack. */
   function serverError(res: Response, err: unknown): void {
     log('warn', `request failed: ${(err as Error)?.message ?? err}`);
-    if (!res.headersSent) res.status(500).json({ error: (err as Error)?.message ?? 'internal error' });
+    if (!res.headersSent) res.status(500).json({ error: 'the server could not answer: see the Node-RED log' });
   }
 }
 

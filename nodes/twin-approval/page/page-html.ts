@@ -8,6 +8,7 @@
  */
 import { LOGIN_CLIENT_JS } from './login-client.js';
 import { EUR_CLIENT_JS } from '../../../runtime/model/money.js';
+import { MAX_MEANING_CHARS, MAX_REASON_CHARS } from '../../../runtime/control/gate-registry.js';
 
 export function approvalsPageHtml(nonce: string): string {
   return PAGE.replace(/__NONCE__/g, nonce);
@@ -148,11 +149,11 @@ const PAGE = String.raw`<!DOCTYPE html>
     <h2 id="sign-title"></h2>
     <p id="sign-summary"></p>
     <label for="sign-reason">Reason</label>
-    <textarea id="sign-reason"></textarea>
+    <textarea id="sign-reason" maxlength="${MAX_REASON_CHARS}"></textarea>
     <div id="sign-meaning-row">
       <label for="sign-meaning">Meaning of the signature</label>
       <!-- prefilled with the standard meaning for the verdict; the signer may keep or edit it (recorded as signed) -->
-      <input id="sign-meaning" maxlength="200">
+      <input id="sign-meaning" maxlength="${MAX_MEANING_CHARS}">
     </div>
     <p class="muted" id="sign-as"></p>
     <label for="sign-password">Password</label>
