@@ -49,7 +49,8 @@ export class DurableAppendFile {
     const dir = dirname(path);
     await fsp.mkdir(dir, { recursive: true });
     const existed = await fsp.stat(path).then(() => true, () => false);
-    const fh = await fsp.open(path, 'a');
+    // Owner-only from birth (0600), whatever the process umask: the ledger and the used ids are the plant's record.
+    const fh = await fsp.open(path, 'a', 0o600);
     if (!existed) await syncDir(dir);
     return new DurableAppendFile(path, fh, afterSync);
   }

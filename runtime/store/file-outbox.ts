@@ -175,7 +175,7 @@ export class FileOutbox<T = unknown> implements Outbox<T> {
   private async roll(firstSeq: number): Promise<void> {
     await this.closeCurrent();
     const file = `seg-${String(firstSeq).padStart(12, '0')}.jsonl`;
-    const fh = await fsp.open(join(this.dir, file), 'a');
+    const fh = await fsp.open(join(this.dir, file), 'a', 0o600); // owner-only, whatever the umask
     const seg: Segment = { file, firstSeq, lastSeq: 0, bytes: 0 };
     this.segments.push(seg);
     this.current = { fh, seg };
@@ -236,7 +236,7 @@ export class FileOutbox<T = unknown> implements Outbox<T> {
 
 function atomicWrite(path: string, text: string): void {
   const tmp = `${path}.tmp`;
-  writeFileSync(tmp, text);
+  writeFileSync(tmp, text, { mode: 0o600 });
   const fd = openSync(tmp, 'r+');
   try {
     fsyncSync(fd);

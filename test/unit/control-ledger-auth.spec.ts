@@ -12,6 +12,7 @@ import { hashRecord, verifyLedgerFile } from '../../runtime/control/ledger-verif
 import { checkLedger, headPath, LedgerAlarmError, ledgerKeys, recordMac } from '../../runtime/control/ledger-auth.js';
 import { restoreGateState } from '../../runtime/control/gate-restore.js';
 import { signCommand } from '../../runtime/control/command.js';
+import { openUsedCommands } from '../../runtime/control/file-used-commands.js';
 
 const KEY = 'k'.repeat(32);
 const OTHER_KEY = 'o'.repeat(32);
@@ -64,6 +65,20 @@ describe('ledger authenticity (runtime/control/ledger-auth.ts)', function () {
   });
   afterEach(function () {
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a new ledger, its checkpoint and its used-commands file are owner-only (0600) even under a permissive umask', async function () {
+    // as a Node-RED started without `twinloop start` (its umask 077) might run the nodes
+    const before = process.umask(0o000);
+    try {
+      await fill(path, 2);
+      const used = await openUsedCommands(`${path}.used`);
+      expect(await used.claim('c-1')).to.equal(true);
+      await used.close();
+    } finally {
+      process.umask(before);
+    }
+    for (const p of [path, headPath(path), `${path}.used`]) expect(statSync(p).mode & 0o777, p).to.equal(0o600);
   });
 
   it('every record carries a MAC under a key derived from the signing key (not the key itself); the checkpoint is 0600 and names the head', async function () {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, readdirSync, appendFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, appendFileSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileOutbox } from '../../runtime/store/file-outbox.js';
@@ -18,6 +18,22 @@ describe('file outbox', () => {
     expect(ob.size()).to.equal(1);
     expect((await ob.peek(10)).map((e) => e.seq)).to.deep.equal([4]);
     await ob.close();
+  });
+
+  it('writes its files owner-only (0600) even under a permissive umask', async () => {
+    const dir = tmp();
+    const before = process.umask(0o000);
+    try {
+      const ob = FileOutbox.open<number>(dir);
+      await ob.enqueue(1);
+      await ob.ack(1);
+      await ob.close();
+    } finally {
+      process.umask(before);
+    }
+    const files = readdirSync(dir);
+    expect(files).to.include.members(['meta.json', 'acked']);
+    for (const f of files) expect(statSync(join(dir, f)).mode & 0o777, f).to.equal(0o600);
   });
 
   it('survives a restart: unacked records come back in order, seq continues, id stays', async () => {
