@@ -3,12 +3,13 @@
  * broker, the plant simulator and the demo flow, all on 127.0.0.1 unless told otherwise.
  */
 import { parseArgs } from 'node:util';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startEmbeddedBroker } from '../lib/aedes-broker.js';
 import { startNodeRed, requireNodeRed, PACKAGE_ROOT } from '../lib/embedded-node-red.js';
 import { adminAuthUsers, credentialSecret, demoSigningKey, describeLogins, loadLogins } from '../lib/demo-users.js';
 import { logLevel, quietOpcua } from '../lib/quiet-logs.js';
+import { checkPrivateHome } from '../lib/private-home.js';
 import { UsageError, numberOption } from './usage.js';
 
 export const startHelp = `Usage: twinloop start [options]
@@ -36,6 +37,8 @@ has two supervisors and a viewer for the approvals page (generated passwords, pr
 kept in <home>/demo-users.json; TWINLOOP_DEMO_USERS=0 leaves them out). A non-loopback HOST needs
 TWINLOOP_ADMIN_PASSWORD and has no demo users unless TWINLOOP_DEMO_USERS=1. Node-RED credentials
 are encrypted with TWINLOOP_CREDENTIAL_SECRET, or a key made once in <home>/credential.key (0600).
+Files are private: start runs with umask 077, makes <home> 0700, sets any secret file in it that
+others can read to 0600 (one warning line each) and warns if <home> itself is open to others.
 
 Log: only errors besides the start banner; TWINLOOP_LOG=warn, info or debug shows more.
 A port in use stops the start with one line naming the variable that moves it (exit code 1).
@@ -116,7 +119,11 @@ export async function startCommand(argv: string[]): Promise<void> {
 
   requireNodeRed(); // before the broker and the simulator start: without Node-RED there is nothing to run
   const level = logLevel(env);
-  mkdirSync(home, { recursive: true });
+  // Everything written from here on (our keys, Node-RED's sessions, settings and credentials, the
+  // simulator's private keys, the ledger) is owner-only; what was written before is checked.
+  process.umask(0o077);
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  for (const line of checkPrivateHome(home)) process.stderr.write(`twinloop start: ${line}\n`);
   const loopback = LOOPBACK.has(host);
   const demoUsers = env.TWINLOOP_DEMO_USERS !== undefined ? env.TWINLOOP_DEMO_USERS === '1' : loopback;
   const logins = loadLogins(home, { adminPassword: password, adminUser: env.TWINLOOP_ADMIN_USER, demoUsers });
@@ -154,7 +161,10 @@ export async function startCommand(argv: string[]): Promise<void> {
 
     // The demo flow is copied once; after that the user's edits in the editor are theirs.
     const flowFile = join(home, 'flows.json');
-    if (!existsSync(flowFile)) copyFileSync(join(PACKAGE_ROOT, 'examples', 'demo', 'demo-line.json'), flowFile);
+    if (!existsSync(flowFile)) {
+      copyFileSync(join(PACKAGE_ROOT, 'examples', 'demo', 'demo-line.json'), flowFile);
+      chmodSync(flowFile, 0o600); // a copy keeps the package file's mode, not the umask
+    }
 
     const red = await onPort('the editor', port, 'PORT', '--port', () => startNodeRed({
       userDir: home,

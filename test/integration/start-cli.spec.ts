@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,28 @@ import { freePort, waitFor } from '../support/ports.js';
 const BIN = join(__dirname, '..', '..', 'dist', 'bin', 'twinloop.js');
 const ASSET = 'demo/plant1/extrusion/line1/extruder';
 const tmp = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
+const mode = (p: string) => statSync(p).mode & 0o777;
+/** The secret-bearing files start must find in its home after a login (the rest of HOME_SECRET_FILES appear on use). */
+const SECRETS = ['credential.key', 'signing.key', 'demo-users.json', '.sessions.json', '.config.runtime.json'];
+
+/** Every regular file and folder below `dir` (symlinks not followed: node_modules links the package). */
+function walk(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = lstatSync(p);
+    if (st.isSymbolicLink()) continue;
+    out.push(p);
+    if (st.isDirectory()) walk(p, out);
+  }
+  return out;
+}
+
+/** A login, then wait until Node-RED has written its sessions file (the token's store). */
+async function loginAndSessions(tl: TwinloopProcess): Promise<void> {
+  await adminToken(tl.url, 'admin', tl.logins.admin);
+  const sessions = join(tl.home, '.sessions.json');
+  await waitFor(() => existsSync(sessions) && readFileSync(sessions, 'utf8').includes('accessToken'), 30_000, 100, 'the sessions file');
+}
 
 describe('integration: twinloop start, as a newcomer runs it', function () {
   this.timeout(180_000);
@@ -62,11 +84,53 @@ describe('integration: twinloop start, as a newcomer runs it', function () {
       expect(bad, out).to.deep.equal([]);
     });
 
+    it('a private home: the folder and all below it owner-only (0700 / 0600), tokens and keys included', async function () {
+      await loginAndSessions(tl);
+      expect(mode(tl.home)).to.equal(0o700);
+      for (const f of SECRETS) expect(mode(join(tl.home, f)), f).to.equal(0o600);
+      // everything else Node-RED, the simulator (its OPC UA private key) and the ledger wrote is born private too
+      const open = walk(tl.home).filter((p) => mode(p) & 0o077).map((p) => `${p} ${mode(p).toString(8)}`);
+      expect(open).to.deep.equal([]);
+      expect(walk(tl.home).some((p) => /pki.*private.*\.pem$/.test(p)), 'the simulator\'s private key').to.equal(true);
+    });
+
     it('keeps the credential secret it made in its home, readable by the owner only', function () {
       const key = join(tl.home, 'credential.key');
       expect(statSync(key).mode & 0o777).to.equal(0o600);
       expect(readFileSync(key, 'utf8').trim()).to.have.length.greaterThan(20);
       expect(tl.output()).to.not.include(readFileSync(key, 'utf8').trim());
+    });
+  });
+
+  describe('a home left readable by others (an older version, a copy)', function () {
+    let tl: TwinloopProcess;
+    let home: string;
+    after(async function () {
+      if (tl) await tl.stop();
+    });
+
+    it('makes the secret files 0600 with one warning line each, names the fix for the folder, and logs nothing else', async function () {
+      home = tmp('twinloop-home-');
+      chmodSync(home, 0o755);
+      writeFileSync(join(home, 'credential.key'), 'x'.repeat(43) + '\n', { mode: 0o644 });
+      writeFileSync(join(home, '.sessions.json'), '{}', { mode: 0o644 });
+      chmodSync(join(home, 'credential.key'), 0o644); // whatever the test's own umask
+      chmodSync(join(home, '.sessions.json'), 0o644);
+      tl = await startTwinloop([], {}, home);
+      await loginAndSessions(tl);
+      for (const f of ['credential.key', '.sessions.json']) expect(mode(join(home, f)), f).to.equal(0o600);
+      expect(mode(home), 'the folder is the owner\'s choice: reported, not changed').to.equal(0o755);
+      const warnings = tl.output().split('\n').filter((l) => /error|warn|CVE|refuses/i.test(l));
+      expect(warnings, tl.output()).to.deep.equal([
+        `twinloop start: warning: ${home} is open to other users (mode 0755); to make it private: chmod 700 ${home}`,
+        `twinloop start: warning: ${join(home, 'credential.key')} was readable by other users (mode 0644); made it 0600 ` +
+          '(if others can log in to this machine, treat its secret as exposed)',
+        `twinloop start: warning: ${join(home, '.sessions.json')} was readable by other users (mode 0644); made it 0600 ` +
+          '(if others can log in to this machine, treat its secret as exposed)',
+      ]);
+      // the files Node-RED and TwinLoop write now are private, even in a folder open to others
+      const open = walk(home).filter((p) => p !== home && mode(p) & 0o077);
+      expect(open).to.deep.equal([]);
     });
   });
 
