@@ -73,7 +73,8 @@ async function call(admin: Admin, method: string, path: string, body?: unknown, 
   }
   if (res.status >= 300 && res.status < 400) {
     const location = res.headers.get('location');
-    throw new Error(`${method} ${url.href} answered ${res.status}, a redirect to ${location ?? '(no Location)'}: not followed (deploy sends credentials); give the right --url`);
+    throw new Error(`${method} ${url.href} answered ${res.status}, a redirect to ${location ?? '(no Location)'}: ` +
+      'not followed (deploy sends credentials); give the right --url');
   }
   if (res.status === 401) {
     throw new Error(admin.token ? `Node-RED refused the token (401) for ${method} /${path} at ${admin.base}: wrong, expired, or without write permission` : `Node-RED at ${admin.base} needs a login (adminAuth is on): give --token or --user with NODE_RED_PASSWORD`);
@@ -143,7 +144,8 @@ export async function deployCommand(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError('give exactly one FLOW.json');
   if (!values.env) throw new UsageError('--env SITE.env is required');
-  const timeoutS = numberOption(values['timeout-s'], 'timeout-s', (n) => n > 0 && n <= 3600, 'seconds, above 0 and at most 3600') ?? DEFAULT_TIMEOUT_S;
+  const timeoutS =
+    numberOption(values['timeout-s'], 'timeout-s', (n) => n > 0 && n <= 3600, 'seconds, above 0 and at most 3600') ?? DEFAULT_TIMEOUT_S;
   const flow = readFlow(positionals[0]);
   let site: Map<string, string>;
   try {
@@ -160,7 +162,10 @@ export async function deployCommand(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const admin: Admin = { base: (values.url ?? process.env.NODE_RED_URL ?? 'http://127.0.0.1:1880/').replace(/\/?$/, '/'), timeoutMs: timeoutS * 1000 };
+  const admin: Admin = {
+    base: (values.url ?? process.env.NODE_RED_URL ?? 'http://127.0.0.1:1880/').replace(/\/?$/, '/'),
+    timeoutMs: timeoutS * 1000,
+  };
   admin.token = values.token ?? process.env.NODE_RED_TOKEN;
   if (!admin.token && values.user) {
     // read for the login request only; never a flow value (resolveNeeds reads the site file alone)

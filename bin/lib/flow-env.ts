@@ -71,7 +71,8 @@ export function parseEnvFile(text: string, file = 'env file'): Map<string, strin
     const q = value[0];
     if (q === '"' || q === "'") {
       const quoted = new RegExp(`^${q}([^${q}]*)${q}\\s*(?:#.*)?$`).exec(value);
-      if (!quoted) throw new Error(`${at}: unbalanced ${q === '"' ? 'double' : 'single'} quote in the value of ${name} (or text after the closing quote)`);
+      const kind = q === '"' ? 'double' : 'single';
+      if (!quoted) throw new Error(`${at}: unbalanced ${kind} quote in the value of ${name} (or text after the closing quote)`);
       value = quoted[1]!;
     } else {
       value = value.replace(/\s+#.*$/, '');

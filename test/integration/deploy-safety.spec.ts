@@ -17,7 +17,10 @@ const TOKEN = 'deployer-token-must-stay-home';
 
 function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'deploy', ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'deploy', ...args], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -61,7 +64,10 @@ describe('twinloop deploy (integration: redirects, timeouts, what reaches the ta
 
   before(function () {
     dir = mkdtempSync(join(tmpdir(), 'twinloop-deploy-safety-'));
-    writeFileSync(join(dir, 'flow.json'), JSON.stringify([{ id: 't', type: 'tab', label: 'x' }, { id: 'c', type: 'change', z: 't', rules: [{ to: '${SITE}' }] }]));
+    writeFileSync(join(dir, 'flow.json'), JSON.stringify([
+      { id: 't', type: 'tab', label: 'x' },
+      { id: 'c', type: 'change', z: 't', rules: [{ to: '${SITE}' }] },
+    ]));
     writeFileSync(join(dir, 'site.env'), 'SITE=plant7\n');
   });
 
@@ -81,10 +87,11 @@ describe('twinloop deploy (integration: redirects, timeouts, what reaches the ta
       res.writeHead(307, { Location: new URL(req.url ?? '/', other.url).href }).end();
     });
     servers.push(first.srv);
-    const r = await run([join(dir, 'flow.json'), '--env', join(dir, 'site.env'), '--url', first.url, '--user', 'admin'], { NODE_RED_PASSWORD: PASSWORD });
+    const r = await run([join(dir, 'flow.json'), '--env', join(dir, 'site.env'), '--url', first.url, '--user', 'admin'],
+      { NODE_RED_PASSWORD: PASSWORD });
     expect(r.code).to.equal(1);
-    expect(r.err).to.equal(`twinloop deploy: POST ${first.url}auth/token answered 307, a redirect to ${other.url}auth/token: not followed ` +
-      '(deploy sends credentials); give the right --url\n');
+    expect(r.err).to.equal(`twinloop deploy: POST ${first.url}auth/token answered 307, a redirect to ${other.url}auth/token: ` +
+      'not followed (deploy sends credentials); give the right --url\n');
     expect(first.seen.map((s) => `${s.method} ${s.url}`)).to.deep.equal(['POST /auth/token']);
     expect(first.seen[0]!.body).to.include(PASSWORD);
     expect(other.seen).to.deep.equal([]);
@@ -108,7 +115,8 @@ describe('twinloop deploy (integration: redirects, timeouts, what reaches the ta
       // accepts the request and never answers
     });
     servers.push(silent.srv);
-    const r = await run([join(dir, 'flow.json'), '--env', join(dir, 'site.env'), '--url', silent.url, '--token', TOKEN, '--timeout-s', '2']);
+    const args = [join(dir, 'flow.json'), '--env', join(dir, 'site.env'), '--url', silent.url, '--token', TOKEN, '--timeout-s', '2'];
+    const r = await run(args);
     expect(r.code).to.equal(1);
     expect(r.err).to.equal(`twinloop deploy: no answer from GET ${silent.url}nodes within 2 s (--timeout-s)\n`);
     expect(silent.seen).to.have.length(1);
@@ -129,7 +137,7 @@ describe('twinloop deploy (integration: redirects, timeouts, what reaches the ta
     expect(target.seen).to.deep.equal([]);
   });
 
-  it('a malformed site file is refused naming the line, nothing sent', async function () {
+  it('a malformed site file or a bad --timeout-s is refused, naming the line, nothing sent', async function () {
     const target = await attacker();
     const cases: Array<[string, string]> = [
       ['SITE=plant7\nDB_PASSWORD="abc\n', 'site-bad.env:2: unbalanced double quote in the value of DB_PASSWORD'],
@@ -142,6 +150,9 @@ describe('twinloop deploy (integration: redirects, timeouts, what reaches the ta
       expect(r.err).to.include(reason);
       expect(r.err.trim().split('\n')).to.have.length(1);
     }
+    const zero = await run([join(dir, 'flow.json'), '--env', join(dir, 'site.env'), '--url', target.url, '--token', TOKEN, '--timeout-s', '0']);
+    expect(zero.code).to.equal(2);
+    expect(zero.err).to.match(/--timeout-s must be seconds, above 0/);
     expect(target.seen).to.deep.equal([]);
   });
 });
