@@ -5,12 +5,12 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { flowNeeds, mergeDeployment, parseEnvFile, resolveNeeds, type FlowNode } from '../lib/flow-env.js';
-import { UsageError } from './usage.js';
+import { numberOption, UsageError } from './usage.js';
 
 export const deployHelp = `Usage: twinloop deploy FLOW.json --env SITE.env [options]
 
-Checks that every \${VARIABLE} the flow uses is set (in SITE.env, or in this command's own
-environment, e.g. secrets from a vault), lists what is missing, and otherwise deploys the flow to
+Checks that every \${VARIABLE} the flow uses is set in SITE.env (only there: this command's own
+environment never reaches the flow), lists what is missing, and otherwise deploys the flow to
 a running Node-RED through its Admin API. Nodes of the flow replace the nodes with the same ids
 (a redeploy updates it); only what changed is restarted, other flows keep running and keep their
 state. Site values become Node-RED's global environment (User Settings → Environment); values of
@@ -20,34 +20,62 @@ to compare, so it is kept unless --update-secrets is given. Node-RED restarts ev
 global environment changes: deploy changes it only when a site value differs from what it holds.
 
 Options (environment variable in brackets):
-  --env FILE       the site's variables, NAME=value per line (required)
+  --env FILE       the site's variables, NAME=value per line (required); # comments, blank
+                   lines, 'export ' and quoted values are fine; a line that is not NAME=value,
+                   an invalid name, an unbalanced quote or a name set twice is refused (file:line)
   --url URL        Node-RED's admin URL [NODE_RED_URL] (default http://127.0.0.1:1880/)
   --token T        an Admin API access token [NODE_RED_TOKEN]
   --user U         log in as U with the password in NODE_RED_PASSWORD (when adminAuth is on and
                    no token is given); never pass a password on the command line
+  --timeout-s N    give up on a request Node-RED has not answered within N seconds (default 30)
   --update-secrets replace secrets Node-RED already holds (restarts the nodes that use them)
   --dry-run        check only: print what would be deployed, deploy nothing
   -h, --help       this text
 
-Exit codes: 0 deployed (or checked), 2 bad input or missing variables, 1 Node-RED refused.
+Redirects are not followed: the requests carry the token or the password, which must not go to
+another address. A 3xx answer fails the deploy naming its Location; give that URL with --url.
+
+Exit codes: 0 deployed (or checked), 2 bad input or missing variables, 1 Node-RED refused, redirected,
+did not answer in time or could not be reached.
 `;
 
 interface Admin {
   base: string;
   token?: string;
+  timeoutMs: number;
 }
+
+const DEFAULT_TIMEOUT_S = 30;
 
 async function call(admin: Admin, method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<unknown> {
   const headers: Record<string, string> = { Accept: 'application/json', 'Node-RED-API-Version': 'v2', ...extra };
   if (admin.token) headers.Authorization = `Bearer ${admin.token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const url = new URL(path, admin.base);
   let res: Response;
+  let text: string;
+  // redirect 'manual': a 3xx is answered to us, never followed, so the token or password in this
+  // request cannot be re-sent to another origin. The timeout covers the answer and its body.
   try {
-    res = await fetch(new URL(path, admin.base), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    res = await fetch(url, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(admin.timeoutMs),
+    });
+    text = await res.text();
   } catch (err) {
+    if ((err as Error).name === 'TimeoutError') {
+      throw new Error(`no answer from ${method} ${url.href} within ${admin.timeoutMs / 1000} s (--timeout-s)`);
+    }
     throw new Error(`cannot reach Node-RED at ${admin.base}: ${(err as { cause?: Error }).cause?.message ?? (err as Error).message}`);
   }
-  const text = await res.text();
+  if (res.status >= 300 && res.status < 400) {
+    const location = res.headers.get('location');
+    throw new Error(`${method} ${url.href} answered ${res.status}, a redirect to ${location ?? '(no Location)'}: ` +
+      'not followed (deploy sends credentials); give the right --url');
+  }
   if (res.status === 401) {
     throw new Error(admin.token ? `Node-RED refused the token (401) for ${method} /${path} at ${admin.base}: wrong, expired, or without write permission` : `Node-RED at ${admin.base} needs a login (adminAuth is on): give --token or --user with NODE_RED_PASSWORD`);
   }
@@ -103,6 +131,7 @@ export async function deployCommand(argv: string[]): Promise<number> {
       url: { type: 'string' },
       token: { type: 'string' },
       user: { type: 'string' },
+      'timeout-s': { type: 'string' },
       'dry-run': { type: 'boolean' },
       'update-secrets': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -115,6 +144,8 @@ export async function deployCommand(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError('give exactly one FLOW.json');
   if (!values.env) throw new UsageError('--env SITE.env is required');
+  const timeoutS =
+    numberOption(values['timeout-s'], 'timeout-s', (n) => n > 0 && n <= 3600, 'seconds, above 0 and at most 3600') ?? DEFAULT_TIMEOUT_S;
   const flow = readFlow(positionals[0]);
   let site: Map<string, string>;
   try {
@@ -124,16 +155,20 @@ export async function deployCommand(argv: string[]): Promise<number> {
   }
 
   const needs = flowNeeds(flow);
-  const { values: siteValues, missing } = resolveNeeds(needs, site, process.env);
+  const { values: siteValues, missing } = resolveNeeds(needs, site);
   if (missing.length > 0) {
     process.stderr.write(`twinloop deploy: ${positionals[0]} needs ${missing.length} variable(s) that ${values.env} does not set:\n`);
     for (const name of missing) process.stderr.write(`  ${name}\n`);
     return 2;
   }
 
-  const admin: Admin = { base: (values.url ?? process.env.NODE_RED_URL ?? 'http://127.0.0.1:1880/').replace(/\/?$/, '/') };
+  const admin: Admin = {
+    base: (values.url ?? process.env.NODE_RED_URL ?? 'http://127.0.0.1:1880/').replace(/\/?$/, '/'),
+    timeoutMs: timeoutS * 1000,
+  };
   admin.token = values.token ?? process.env.NODE_RED_TOKEN;
   if (!admin.token && values.user) {
+    // read for the login request only; never a flow value (resolveNeeds reads the site file alone)
     const password = process.env.NODE_RED_PASSWORD;
     if (!password) throw new UsageError('--user needs the password in NODE_RED_PASSWORD');
     admin.token = await login(admin, values.user, password);

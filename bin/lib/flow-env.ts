@@ -48,21 +48,40 @@ export function flowNeeds(nodes: FlowNode[]): FlowNeeds {
 }
 
 /**
- * A dotenv-style file: `NAME=value` lines, `#` comments, optional `export `, values optionally in
- * single or double quotes. Throws naming the line on anything else (a typo must not deploy).
+ * A dotenv-style file: `NAME=value` lines, `#` comments and blank lines, optional `export `, values
+ * optionally in single or double quotes (no escapes; a ` # note` after the value is a comment).
+ * Throws `file:line: reason` on anything else, since a typo must not deploy: a line that is not
+ * NAME=value, an invalid name, an unbalanced quote (also a quote inside an unquoted value: quote the
+ * value with the other kind), a name set twice.
  */
 export function parseEnvFile(text: string, file = 'env file'): Map<string, string> {
   const out = new Map<string, string>();
+  const lineOf = new Map<string, number>();
   text.split(/\r?\n/).forEach((raw, i) => {
+    const at = `${file}:${i + 1}`;
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
-    const m = /^(?:export\s+)?([A-Za-z_]\w*)\s*=\s*(.*)$/.exec(line);
-    if (!m) throw new Error(`${file}:${i + 1}: expected NAME=value, got '${line.slice(0, 40)}'`);
-    let value = m[2];
-    const quoted = /^(['"])(.*)\1$/.exec(value);
-    if (quoted) value = quoted[2];
-    else value = value.replace(/\s+#.*$/, '');
-    out.set(m[1], value);
+    const m = /^(?:export\s+)?([^=\s]+)\s*=\s*(.*)$/.exec(line);
+    if (!m) throw new Error(`${at}: expected NAME=value, got '${line.slice(0, 40)}'`);
+    const name = m[1]!;
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new Error(`${at}: invalid variable name '${name.slice(0, 40)}' (letters, digits and _, not starting with a digit)`);
+    }
+    let value = m[2]!;
+    const q = value[0];
+    if (q === '"' || q === "'") {
+      const quoted = new RegExp(`^${q}([^${q}]*)${q}\\s*(?:#.*)?$`).exec(value);
+      const kind = q === '"' ? 'double' : 'single';
+      if (!quoted) throw new Error(`${at}: unbalanced ${kind} quote in the value of ${name} (or text after the closing quote)`);
+      value = quoted[1]!;
+    } else {
+      value = value.replace(/\s+#.*$/, '');
+      if (/["']/.test(value)) throw new Error(`${at}: unbalanced quote in the value of ${name} (quote the whole value)`);
+    }
+    const first = lineOf.get(name);
+    if (first !== undefined) throw new Error(`${at}: ${name} is set again (first on line ${first})`);
+    lineOf.set(name, i + 1);
+    out.set(name, value);
   });
   return out;
 }
@@ -72,12 +91,15 @@ export interface SiteValues {
   missing: string[];
 }
 
-/** The values for every name the flow needs, from the site file first, then the given environment. */
-export function resolveNeeds(needs: FlowNeeds, site: Map<string, string>, processEnv: NodeJS.ProcessEnv): SiteValues {
+/**
+ * The values for every name the flow needs, from the site file only: never from the deployer's own
+ * environment, so a flow naming HOME or NODE_RED_PASSWORD cannot carry them to the target.
+ */
+export function resolveNeeds(needs: FlowNeeds, site: Map<string, string>): SiteValues {
   const values = new Map<string, string>();
   const missing: string[] = [];
   for (const name of [...new Set([...needs.env, ...needs.credentials])].sort()) {
-    const v = site.get(name) ?? processEnv[name];
+    const v = site.get(name);
     if (v === undefined || v === '') missing.push(name);
     else values.set(name, v);
   }

@@ -62,7 +62,7 @@ describe('twinloop deploy (integration: a running Node-RED with adminAuth)', fun
     tl = await startTwinloop(['--no-sim'], { TWINLOOP_ADMIN_PASSWORD: adminPassword, TWINLOOP_CREDENTIAL_SECRET: 'deploy-test-secret' });
     dir = mkdtempSync(join(tmpdir(), 'twinloop-deploy-'));
     writeFileSync(join(dir, 'flow.json'), JSON.stringify(siteFlow('/site-check')));
-    writeFileSync(join(dir, 'site.env'), `# plant 7\nSITE=plant7\nexport MQTT_URL="mqtt://127.0.0.1:${tl.mqttPort}"\nDB_PASSWORD='${SECRET}'\n`);
+    writeFileSync(join(dir, 'site.env'), `# plant 7\nSITE=plant7\nexport MQTT_URL="mqtt://127.0.0.1:${tl.mqttPort}"\nDB_PASSWORD='${SECRET}'\nMQTT_PASSWORD=${BROKER_SECRET}\n`);
     writeFileSync(join(dir, 'partial.env'), 'SITE=plant7\n');
   });
 
@@ -85,15 +85,14 @@ describe('twinloop deploy (integration: a running Node-RED with adminAuth)', fun
 
   it('refuses a wrong token and a read-only user, deploying nothing', async function () {
     const before = await flowsOnDisk();
-    const env = { MQTT_PASSWORD: BROKER_SECRET };
-    const wrong = await run([join(dir, 'flow.json'), '--env', join(dir, 'site.env'), '--url', tl.url, '--token', 'not-a-token'], env);
+    const wrong = await run([join(dir, 'flow.json'), '--env', join(dir, 'site.env'), '--url', tl.url, '--token', 'not-a-token']);
     expect(wrong.code).to.equal(1);
     expect(wrong.err).to.match(/refused the token \(401\)/);
-    const none = await run([join(dir, 'flow.json'), '--env', join(dir, 'site.env'), '--url', tl.url], env);
+    const none = await run([join(dir, 'flow.json'), '--env', join(dir, 'site.env'), '--url', tl.url]);
     expect(none.code).to.equal(1);
     expect(none.err).to.match(/needs a login \(adminAuth is on\)/);
     const viewerToken = await adminToken(tl.url, 'viewer', tl.logins.viewer);
-    const viewer = await run([join(dir, 'flow.json'), '--env', join(dir, 'site.env'), '--url', tl.url, '--token', viewerToken], env);
+    const viewer = await run([join(dir, 'flow.json'), '--env', join(dir, 'site.env'), '--url', tl.url, '--token', viewerToken]);
     expect(viewer.code).to.equal(1);
     expect(viewer.err).to.match(/refused the token \(401\) for POST \/flows/);
     expect(await flowsOnDisk()).to.equal(before);
@@ -102,8 +101,8 @@ describe('twinloop deploy (integration: a running Node-RED with adminAuth)', fun
   it('deploys: values resolved in the running nodes, secrets only in the encrypted credentials, the demo flow kept', async function () {
     const demoIdsBefore = (JSON.parse(await flowsOnDisk()) as Array<{ id: string }>).map((n) => n.id);
     const token = await adminToken(tl.url, 'admin', adminPassword);
-    // The broker password comes from the deploying shell (a vault), not from the site file.
-    const r = await run([join(dir, 'flow.json'), '--env', join(dir, 'site.env'), '--url', tl.url, '--token', token], { MQTT_PASSWORD: BROKER_SECRET });
+    // MQTT_PASSWORD in the deploying shell too: only the site file's value may be used.
+    const r = await run([join(dir, 'flow.json'), '--env', join(dir, 'site.env'), '--url', tl.url, '--token', token], { MQTT_PASSWORD: 'shell-value-never-used' });
     expect(r.err).to.equal('');
     expect(r.code).to.equal(0);
     expect(r.out).to.match(/deployed 5 nodes \(site check\), 3 environment and 1 credential variable/);

@@ -14,16 +14,35 @@ describe('flow-env (what a prebuilt flow needs from its site)', function () {
     expect([...needs.credentials]).to.deep.equal(['MQTT_PASSWORD']);
   });
 
-  it('parses a site file and names the bad line', function () {
-    const env = parseEnvFile('# c\nSITE=p1\nexport LINE="l 2"\nA=\'q\' \nB=x # note\n');
-    expect([...env]).to.deep.equal([['SITE', 'p1'], ['LINE', 'l 2'], ['A', 'q'], ['B', 'x']]);
-    expect(() => parseEnvFile('SITE=p1\nLINE l2\n', 'site.env')).to.throw(/site\.env:2: expected NAME=value/);
+  it('parses a site file: comments, blank lines, export, quotes, trailing notes', function () {
+    const env = parseEnvFile('# c\n\nSITE=p1\nexport LINE="l 2"\nA=\'q\' \nB=x # note\nC="it\'s" # n\nD=\nE=a=b\n');
+    expect([...env]).to.deep.equal([['SITE', 'p1'], ['LINE', 'l 2'], ['A', 'q'], ['B', 'x'], ['C', "it's"], ['D', ''], ['E', 'a=b']]);
   });
 
-  it('reports what is missing, taking values from the site first and then the environment', function () {
-    const r = resolveNeeds(flowNeeds(flow), new Map([['SITE', 'p1'], ['MQTT_URL', '']]), { MQTT_PASSWORD: 's', SITE: 'other' });
-    expect(r.missing).to.deep.equal(['LINE', 'MQTT_URL']);
+  it('refuses a malformed site file, naming the file and the line', function () {
+    const bad: Array<[string, RegExp]> = [
+      ['SITE=p1\nLINE l2\n', /^site\.env:2: expected NAME=value/],
+      ['SITE=p1\n\n# x\nPW="abc\n', /^site\.env:4: unbalanced double quote in the value of PW/],
+      ["PW='abc\n", /^site\.env:1: unbalanced single quote in the value of PW/],
+      ['PW="a"b"\n', /^site\.env:1: unbalanced double quote/],
+      ['PW=abc"\n', /^site\.env:1: unbalanced quote in the value of PW/],
+      ['SITE=p1\nLINE=a\nSITE=p2\n', /^site\.env:3: SITE is set again \(first on line 1\)/],
+      ['SITE=p1\nexport SITE=p1\n', /^site\.env:2: SITE is set again/],
+      ['1SITE=p1\n', /^site\.env:1: invalid variable name '1SITE'/],
+      ['MY-SITE=p1\n', /^site\.env:1: invalid variable name 'MY-SITE'/],
+      ['=p1\n', /^site\.env:1: expected NAME=value/],
+    ];
+    for (const [text, reason] of bad) expect(() => parseEnvFile(text, 'site.env'), text).to.throw(reason);
+  });
+
+  it('takes values from the site file only, never from the deployer\'s environment', function () {
+    const r = resolveNeeds(flowNeeds(flow), new Map([['SITE', 'p1'], ['MQTT_URL', '']]));
+    expect(r.missing).to.deep.equal(['LINE', 'MQTT_PASSWORD', 'MQTT_URL']);
     expect(r.values.get('SITE')).to.equal('p1');
+    const leaky: FlowNode[] = [{ id: 'x', type: 'change', rules: [{ to: '${HOME}' }], credentials: { password: '${NODE_RED_PASSWORD}' } }];
+    const own = resolveNeeds(flowNeeds(leaky), new Map());
+    expect(own.missing).to.deep.equal(['HOME', 'NODE_RED_PASSWORD']);
+    expect(own.values.size).to.equal(0);
   });
 
   it('puts secrets in the global environment as credentials only, and keeps earlier ones', function () {
