@@ -33,7 +33,7 @@ function usage(): string {
     'Exit codes (every command):',
     '  0  done (a check passed, a run finished, a server stopped on Ctrl-C)',
     '  1  failed: a check found a problem (ledger verify: a broken chain) or the work could not be done',
-    '     (a port in use, Node-RED unreachable or refusing a deploy, a file that cannot be written)',
+    '     (a port in use, Node-RED or InfluxDB unreachable or refusing, a file that cannot be written)',
     '  2  bad usage or bad input: an unknown command or option, a missing, unreadable or malformed file',
     '     (flow, CSV, env file, ledger), variables a flow needs and the env file does not set',
   ].join('\n');
@@ -69,10 +69,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`twinloop ${name}: ${reason} (see twinloop ${name} --help)\n`);
       return 2;
     }
-    // TwinError: the input (a flow, a CSV, a model's data) is wrong, and the message says where.
+    // TwinError: the input (a flow, a CSV, a model's data) is wrong, and the message says where (2);
+    // a server that cannot be reached or refuses (CONNECTION) means the work could not be done (1).
     if (err instanceof TwinError) {
       process.stderr.write(`twinloop ${name}: ${err.message}\n`);
-      return 2;
+      return err.code === 'CONNECTION' ? 1 : 2;
     }
     process.stderr.write(`twinloop ${name}: ${(err as Error).message ?? String(err)}\n`);
     return 1;

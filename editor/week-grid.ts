@@ -83,20 +83,27 @@ export function liveCheck<T>(opts: {
   ok: (answer: T) => void;
   fail: (message: string) => void;
   delayMs?: number;
-}): { schedule: () => void; now: () => void } {
+}): { schedule: () => void; now: () => void; stop: () => void } {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let seq = 0;
+  let stopped = false;
   const now = (): void => {
+    if (stopped) return;
     const mine = ++seq;
     $.ajax({ url: opts.url, type: 'POST', contentType: 'application/json', data: JSON.stringify(opts.body()), dataType: 'json' })
-      .done((answer: T) => mine === seq && opts.ok(answer))
-      .fail((xhr: JQuery.jqXHR) => mine === seq && opts.fail((xhr.responseJSON && xhr.responseJSON.error) || xhr.statusText));
+      .done((answer: T) => !stopped && mine === seq && opts.ok(answer))
+      .fail((xhr: JQuery.jqXHR) => !stopped && mine === seq && opts.fail((xhr.responseJSON && xhr.responseJSON.error) || xhr.statusText));
   };
   return {
     now,
     schedule: () => {
       if (timer) clearTimeout(timer);
-      timer = setTimeout(now, opts.delayMs ?? 400);
+      if (!stopped) timer = setTimeout(now, opts.delayMs ?? 400);
+    },
+    /** The dialog closed: no more checks, and an answer still on its way is dropped (its editor is gone). */
+    stop: () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
     },
   };
 }

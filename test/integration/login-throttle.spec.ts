@@ -1,19 +1,11 @@
-// Issue 13 (5): logins to the embedded Node-RED of `twinloop start` (bin/lib/embedded-node-red.ts,
-// the real runtime with its real /auth/token) cannot be used to lock a supervisor out. Wrong
+// Issue 13 (5): logins to the embedded Node-RED of `twinloop start` (a real `twinloop start --no-sim`
+// child process, with its real /auth/token) cannot be used to lock a supervisor out. Wrong
 // passwords are throttled by source address; Node-RED's own lock on a user name never sees them.
 // Sources differ by client address (127.0.0.x: all loopback on Linux).
 import { expect } from 'chai';
 import { request } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { hashSync } from 'bcryptjs';
-
-/* eslint-disable @typescript-eslint/no-require-imports */
-const { startNodeRed } = require(join(__dirname, '..', '..', 'dist', 'bin', 'lib', 'embedded-node-red.js')) as typeof import('../../bin/lib/embedded-node-red.js');
-/* eslint-enable @typescript-eslint/no-require-imports */
-
-const PASSWORD = 'right-password-1';
+import { rmSync } from 'node:fs';
+import { startTwinloop, type TwinloopProcess } from '../support/twinloop-process.js';
 
 function login(url: string, from: string, username: string, password: string): Promise<{ status: number; body: any; retryAfter?: string }> {
   const body = new URLSearchParams({ client_id: 'node-red-editor', grant_type: 'password', scope: '', username, password }).toString();
@@ -41,23 +33,19 @@ function login(url: string, from: string, username: string, password: string): P
 }
 
 describe('integration: logins cannot lock a supervisor out (embedded Node-RED, /auth/token)', function () {
-  this.timeout(60_000);
-  let dir: string;
-  let red: Awaited<ReturnType<typeof startNodeRed>>;
+  this.timeout(240_000);
+  // a child process: Node-RED cannot be started twice in one process (other specs start it in this one)
+  let red: TwinloopProcess;
+  let PASSWORD: string;
 
   before(async function () {
-    dir = mkdtempSync(join(tmpdir(), 'twinloop-login-'));
-    red = await startNodeRed({
-      userDir: dir,
-      port: 0,
-      host: '127.0.0.1',
-      adminAuthUsers: [{ username: 'supervisor', password: hashSync(PASSWORD, 4), permissions: ['read', 'twinloop.approve'], printedName: 'S' }],
-      logLevel: 'off',
-    });
+    red = await startTwinloop(['--no-sim']);
+    PASSWORD = red.logins.supervisor;
+    expect(PASSWORD, red.output()).to.be.a('string');
   });
   after(async function () {
     await red?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (red) rmSync(red.home, { recursive: true, force: true });
   });
 
   it('six wrong logins from one address: that address is slowed down (429 + Retry-After); the supervisor logs in from another', async function () {

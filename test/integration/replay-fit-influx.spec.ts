@@ -222,10 +222,10 @@ describe('twinloop replay and twinloop fit from a real InfluxDB 1.6', function (
     });
 
     it('a range without readings', async function () {
-      await fails(['replay', '--flow', flow, '--influx', influxd!.url, '--database', 'plant', '--from', '2020-01-01', '--to', '2020-02-01'], 1,
+      await fails(['replay', '--flow', flow, '--influx', influxd!.url, '--database', 'plant', '--from', '2020-01-01', '--to', '2020-02-01'], 2,
         /^twinloop (replay|fit): no readings in measurement reading of database plant from 2020-01-01T00:00:00\.000Z to 2020-02-01T00:00:00\.000Z$/m);
-      await fails([...replayArgs(influxd!.url), '--asset', 'no/such/asset'], 1, /no readings in .* \(asset no\/such\/asset\)$/m);
-      await fails(['fit', '--kind', 'rul', '--influx', influxd!.url, '--database', 'fleet', '--from', '2020-01-01', '--to', '2020-02-01', '--out', join(dir, 'm.json')], 1, /^twinloop (replay|fit): no readings in measurement reading of database fleet from 2020-01-01/m);
+      await fails([...replayArgs(influxd!.url), '--asset', 'no/such/asset'], 2, /no readings in .* \(asset no\/such\/asset\)$/m);
+      await fails(['fit', '--kind', 'rul', '--influx', influxd!.url, '--database', 'fleet', '--from', '2020-01-01', '--to', '2020-02-01', '--out', join(dir, 'm.json')], 2, /^twinloop (replay|fit): no readings in measurement reading of database fleet from 2020-01-01/m);
     });
 
     it('both --input and --influx, neither, options of the other input, a bad range', async function () {

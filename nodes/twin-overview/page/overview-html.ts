@@ -281,7 +281,8 @@ ${LOGIN_CLIENT_JS}
 
   /**
    * The one time range of every time chart: the zoom, else the newest record back one window, or back to the
-   * oldest reading, estimate or RUL kept (an energy interval that began earlier is cut at the left edge).
+   * oldest reading, estimate, RUL or energy interval kept, so the last closed interval is on the axis
+   * even when it ended before the readings kept began (an interval older than the window is cut).
    */
   function timeRange() {
     if (S.zoom) return S.zoom;
@@ -290,7 +291,9 @@ ${LOGIN_CLIENT_JS}
       var p = points(S.series[k]);
       if (p.length) { x0 = Math.min(x0, p[0].tsMs); x1 = Math.max(x1, p[p.length - 1].lastTsMs); }
     }
-    for (var a in S.assets) (S.assets[a].energy || []).forEach(function (c) { if (c.scope === 'interval') x1 = Math.max(x1, c.endMs); });
+    for (var a in S.assets) {
+      (S.assets[a].energy || []).forEach(function (c) { if (c.scope === 'interval') { x0 = Math.min(x0, c.startMs); x1 = Math.max(x1, c.endMs); } });
+    }
     if (x0 === Infinity) x0 = x1 - S.windowMs;
     if (x1 === -Infinity) return null;
     return { x0: Math.min(x1 - 60000, Math.max(x0, x1 - S.windowMs)), x1: x1 };
