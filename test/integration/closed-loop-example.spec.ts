@@ -86,6 +86,10 @@ describe('example: closed loop over MQTT (Sparkplug B)', function () {
     // A supervisor decides on a live line: wait until the fast warm-up has met the wall clock (until
     // then every reading is minutes old and the gate would rightly block the write as stale).
     await waitUntil(() => plant.sim.simTimeMs >= Date.now() - 5_000, 60_000, 250, 'the simulator to meet the wall clock');
+    // ...and has published at real speed since (the last warm-up sample may be up to a minute of sim time
+    // old: deciding before the next one arrives is rightly blocked as stale, as it was once in a full run)
+    const metMs = Date.now();
+    await waitUntil(() => plant.sim.simTimeMs >= metMs + 3_000, 30_000, 100, 'three seconds of real-time publishing');
     // The plant is not touched before the decision.
     expect(plant.sim.snapshot().readings.zone3_sp.value).to.equal(215);
     const outcome = await gate.decide({ proposalId: p.id, verdict: 'approve', user: 'tester', printedName: 'Test Supervisor', reason: 'example test' });
