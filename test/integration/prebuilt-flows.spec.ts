@@ -73,7 +73,7 @@ describe('prebuilt flows (integration: deployed with twinloop deploy to a runnin
     broker.broker.authenticate = (_client, user, password, done) => done(null, user === 'twinloop-line2' && password?.toString() === MQTT_PASSWORD);
 
     dir = mkdtempSync(join(tmpdir(), 'twinloop-prebuilt-'));
-    // The site file as plant IT writes it; the MQTT password comes from the deploying shell (a vault).
+    // The site file as plant IT writes it; the MQTT password is added once the vault has it (below).
     writeFileSync(join(dir, 'site.env'), [
       '# plant 7, line 2', 'SITE=plant7', 'LINE=line2', `ASSET=${ASSET}`,
       'OPCUA_ENDPOINT=', 'OPCUA_SECURITY_MODE=None', 'OPCUA_SECURITY_POLICY=None', 'OPCUA_SAMPLING_MS=250',
@@ -109,7 +109,7 @@ describe('prebuilt flows (integration: deployed with twinloop deploy to a runnin
   it('a deploy with missing variables lists each of them and deploys nothing', async function () {
     const before = flowsOnDisk();
     const token = await adminToken(tl.url, 'admin', ADMIN_PASSWORD);
-    // OPCUA_ENDPOINT is blank in the site file (the simulator is not up yet), MQTT_PASSWORD not exported.
+    // OPCUA_ENDPOINT is blank in the site file (the simulator is not up yet), MQTT_PASSWORD not in it yet.
     const r = await deploy([flowFile('maintenance-energy'), '--env', join(dir, 'site.env'), '--url', tl.url, '--token', token]);
     expect(r.code, r.err).to.equal(2);
     expect(r.err).to.match(/needs 2 variable\(s\)/);
@@ -130,12 +130,13 @@ describe('prebuilt flows (integration: deployed with twinloop deploy to a runnin
       daysToFailure: 30,
       onSetpointWrite: (tag, value) => writes.push(`${tag}=${value}`),
     });
-    const site = readFileSync(join(dir, 'site.env'), 'utf8').replace(/^OPCUA_ENDPOINT=$/m, `OPCUA_ENDPOINT=${plant.endpoint}`);
+    // every value a flow uses comes from the site file, secrets too (never from the deployer's shell)
+    const site = readFileSync(join(dir, 'site.env'), 'utf8').replace(/^OPCUA_ENDPOINT=$/m, `OPCUA_ENDPOINT=${plant.endpoint}`) + `MQTT_PASSWORD='${MQTT_PASSWORD}'\n`;
     writeFileSync(join(dir, 'site.env'), site);
     const demoIds = (JSON.parse(flowsOnDisk()) as Array<{ id: string }>).map((n) => n.id);
     const token = await adminToken(tl.url, 'admin', ADMIN_PASSWORD);
     for (const name of FLOWS) {
-      const r = await deploy([flowFile(name), '--env', join(dir, 'site.env'), '--url', tl.url, '--token', token], { MQTT_PASSWORD });
+      const r = await deploy([flowFile(name), '--env', join(dir, 'site.env'), '--url', tl.url, '--token', token]);
       expect(r.err, name).to.equal('');
       expect(r.code, name).to.equal(0);
       expect(r.out).to.match(/^deployed \d+ nodes \(TwinLoop /);
@@ -218,7 +219,7 @@ describe('prebuilt flows (integration: deployed with twinloop deploy to a runnin
   it('a redeploy replaces the flow\'s nodes in place', async function () {
     const ids = (JSON.parse(flowsOnDisk()) as Array<{ id: string }>).map((n) => n.id).sort();
     const token = await adminToken(tl.url, 'admin', ADMIN_PASSWORD);
-    const r = await deploy([flowFile('line-monitoring'), '--env', join(dir, 'site.env'), '--url', tl.url, '--token', token], { MQTT_PASSWORD });
+    const r = await deploy([flowFile('line-monitoring'), '--env', join(dir, 'site.env'), '--url', tl.url, '--token', token]);
     expect(r.code, r.err).to.equal(0);
     expect((JSON.parse(flowsOnDisk()) as Array<{ id: string }>).map((n) => n.id).sort()).to.deep.equal(ids);
   });
