@@ -3,23 +3,13 @@
  * appears on the supervisors' page, with the alarm: why it refuses to act and what to do. It lists
  * no proposals and refuses every decision; nothing reaches the plant.
  */
-import type { EnvelopeConfig } from '../model/control.js';
 import type { GateHandle, MaintenanceGateHandle } from './gate-registry.js';
 import type { LedgerAlarm } from './ledger-auth.js';
 
 const refusal = (alarm: LedgerAlarm) => `the gate refuses to act: ${alarm.reason}`;
 
 export function alarmedGateHandle(
-  g: {
-    id: string;
-    name: string;
-    asset: string;
-    tag: string;
-    envelope: EnvelopeConfig;
-    envelopeVersion: string;
-    twoPersonAboveStep: number;
-    ledgerLocation: string;
-  },
+  g: Pick<GateHandle, 'id' | 'name' | 'asset' | 'tag' | 'envelope' | 'envelopeVersion' | 'twoPersonAboveStep' | 'ledgerLocation'>,
   alarm: LedgerAlarm,
 ): GateHandle {
   return {
@@ -36,7 +26,7 @@ export function alarmedGateHandle(
 }
 
 export function alarmedMaintenanceHandle(
-  g: { id: string; name: string; asset: string; twoPersonAboveEur: number; ledgerLocation: string },
+  g: Pick<MaintenanceGateHandle, 'id' | 'name' | 'asset' | 'twoPersonAboveEur' | 'ledgerLocation'>,
   alarm: LedgerAlarm,
 ): MaintenanceGateHandle {
   return {
