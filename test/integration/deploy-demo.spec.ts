@@ -98,6 +98,15 @@ describe('integration: deploying prebuilt flows into the running demo', function
   });
 
   it('deploying, redeploying and deploying a second prebuilt flow leave the demo running: its broker client never reconnects', async function () {
+    // The demo's broker client may first connect after the banner: wait until it publishes (screened
+    // readings on the UNS), then count connects and disconnects from here on.
+    const uns = await mqtt.connectAsync(`mqtt://127.0.0.1:${tl!.mqttPort}`, { clientId: 'deploy-demo-uns' });
+    let demoPublished = false;
+    uns.on('message', (topic) => (demoPublished ||= topic.includes('/twin/reading/')));
+    await uns.subscribeAsync('#');
+    await waitFor(() => demoPublished, 60_000, 50, 'the demo publishing screened readings');
+    await uns.endAsync();
+    clients = [];
     const token = await adminToken(tl!.url, 'admin', PASSWORD);
     const first = await deploy([join(ROOT, 'flows', 'maintenance-energy.json'), '--env', site, '--url', tl!.url, '--token', token]);
     expect(first.code, first.err).to.equal(0);
