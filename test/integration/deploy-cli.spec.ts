@@ -5,29 +5,16 @@
  * secrets out of flows.json, leaves the demo flow running, and a redeploy replaces rather than adds.
  */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminToken, startTwinloop, type TwinloopProcess } from '../support/twinloop-process.js';
+import { runDeploy } from '../support/deploy-cli.js';
 
-const BIN = join(__dirname, '..', '..', 'dist', 'bin', 'twinloop.js');
 const SECRET = 'db-Pa55-only-in-creds';
 const BROKER_SECRET = 'broker-Pa55-only-in-creds';
 
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'deploy', ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => resolve({ code, out, err }));
-  });
-}
+const run = runDeploy;
 
 /** A small site flow: an HTTP endpoint answering with two values Node-RED resolved from the environment. */
 function siteFlow(path: string): unknown[] {

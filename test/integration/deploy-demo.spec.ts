@@ -6,7 +6,6 @@
  * not put up again, neither while the demo runs on nor after a restart of the whole process.
  */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,22 +14,13 @@ import { adminToken, startTwinloop, type TwinloopProcess } from '../support/twin
 import { freePort, waitFor } from '../support/ports.js';
 import type { LedgerRecord } from '../../runtime/model/control.js';
 import type { MaintenanceProposal } from '../../runtime/model/maintenance.js';
+import { runDeploy } from '../support/deploy-cli.js';
 
 const ROOT = join(__dirname, '..', '..');
-const BIN = join(ROOT, 'dist', 'bin', 'twinloop.js');
 const PASSWORD = 'deploy-demo-admin-pw';
 const GATE = 'demo-maint-approval';
 
-function deploy(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'deploy', ...args], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => resolve({ code, out, err }));
-  });
-}
+const deploy = runDeploy;
 
 describe('integration: deploying prebuilt flows into the running demo', function () {
   this.timeout(600_000);

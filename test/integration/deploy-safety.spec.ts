@@ -4,30 +4,17 @@
  * answers must not hang the deploy, and the deployer's own environment must not reach the target.
  */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../support/ports.js';
+import { runDeploy } from '../support/deploy-cli.js';
 
-const BIN = join(__dirname, '..', '..', 'dist', 'bin', 'twinloop.js');
 const PASSWORD = 'deployer-Pa55-must-stay-home';
 const TOKEN = 'deployer-token-must-stay-home';
 
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'deploy', ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => resolve({ code, out, err }));
-  });
-}
+const run = runDeploy;
 
 interface Seen {
   method: string;

@@ -7,7 +7,6 @@
  * setpoint proposal and a few energy intervals arrive within about a minute.
  */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,9 +18,9 @@ import { startAedes, type AedesBroker } from '../support/aedes.js';
 import { ensureDebianBinary } from '../support/debian.js';
 import { startInfluxd, type Influxd } from '../support/influxdb.js';
 import { waitFor } from '../support/ports.js';
+import { runDeploy } from '../support/deploy-cli.js';
 
 const ROOT = join(__dirname, '..', '..');
-const BIN = join(ROOT, 'dist', 'bin', 'twinloop.js');
 const FLOWS = ['line-monitoring', 'closed-loop-setpoint', 'maintenance-energy'];
 const MIN = 60_000;
 const ASSET = 'acme/plant7/extrusion/line2/extruder';
@@ -35,16 +34,7 @@ const STEP_TEST = [
   { atMs: 28 * MIN, command: 'set zone2_sp 205' },
 ];
 
-function deploy(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'deploy', ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => resolve({ code, out, err }));
-  });
-}
+const deploy = runDeploy;
 
 describe('prebuilt flows (integration: deployed with twinloop deploy to a running Node-RED, simulator, InfluxDB)', function () {
   this.timeout(120_000);
