@@ -1,5 +1,5 @@
 /**
- * Detect through the node (issue 3): twin-drift against a bare Node-RED `function` pass-through of
+ * Detect through the node (issue 3): twin-drift against a bare custom pass-through node of
  * the same length, in the same run, in alternating rounds (twin-estimate has the same comparison in
  * bench/estimate.ts). twin-drift detects on Readings (an Estimate is only evidence for it), so the
  * two analytics nodes sit side by side in a flow rather than in a chain. Target: ≥ 80 % of the
@@ -33,7 +33,7 @@ export async function run(): Promise<BenchRow[]> {
   const spanMs = (N / TAGS) * 1000 + 1000;
   /* eslint-disable @typescript-eslint/no-require-imports */
   const modules = [
-    require('@node-red/nodes/core/function/10-function.js'),
+    require(join(__dirname, 'pass-node.js')),
     require(join(__dirname, '..', 'nodes', 'twin-drift', 'twin-drift.js')),
   ];
   /* eslint-enable @typescript-eslint/no-require-imports */
@@ -42,8 +42,8 @@ export async function run(): Promise<BenchRow[]> {
     modules,
     chains: [
       {
-        name: 'bare function node pass-through (return msg), 1 node', baseline: true, head: 'f1', sink: 'sinkF',
-        nodes: [{ id: 'f1', type: 'function', func: 'return msg;', outputs: 1, wires: [['sinkF']] }],
+        name: 'bare custom pass-through node, 1 node', baseline: true, head: 'f1', sink: 'sinkF',
+        nodes: [{ id: 'f1', type: 'bench-pass', wires: [['sinkF']] }],
       },
       {
         name: 'twin-drift (ADWIN, classification on, a score per reading; new output messages, so no latency), 1 node', head: 'drift', sink: 'sinkT',

@@ -1,7 +1,7 @@
 /**
  * Energy through the node (issue 5): power readings per second through twin-energy (under a
- * twin-tariff config node: Berlin time of use, demand charge) beside a bare Node-RED `function`
- * pass-through of the same length, in the same embedded Node-RED, in alternating rounds.
+ * twin-tariff config node: Berlin time of use, demand charge) beside a bare custom pass-through
+ * node (bench/pass-node.ts) of the same length, in the same embedded Node-RED, in alternating rounds.
  * twin-energy is set to give a DemandStatus after every energy reading (demandEveryMs 0), so each
  * reading after an asset's first has one output on the sink; interval and shift records go to
  * output 1 (not counted). Its outputs are new messages, so the latency column is empty for it.
@@ -47,7 +47,7 @@ export async function run(): Promise<BenchRow[]> {
   const spanMs = (N / ASSETS) * 1000;
   /* eslint-disable @typescript-eslint/no-require-imports */
   const modules = [
-    require('@node-red/nodes/core/function/10-function.js'),
+    require(join(__dirname, 'pass-node.js')),
     require(join(__dirname, '..', 'nodes', 'twin-tariff', 'twin-tariff.js')),
     require(join(__dirname, '..', 'nodes', 'twin-energy', 'twin-energy.js')),
   ];
@@ -57,8 +57,8 @@ export async function run(): Promise<BenchRow[]> {
     modules,
     chains: [
       {
-        name: 'bare function node pass-through (return msg), 1 node', baseline: true, head: 'f1', sink: 'sinkF',
-        nodes: [{ id: 'f1', type: 'function', func: 'return msg;', outputs: 1, wires: [['sinkF']] }],
+        name: 'bare custom pass-through node, 1 node', baseline: true, head: 'f1', sink: 'sinkF',
+        nodes: [{ id: 'f1', type: 'bench-pass', wires: [['sinkF']] }],
       },
       {
         name: 'twin-energy (power, 15-min intervals, shifts, demand status per reading; new output messages, so no latency), 1 node', head: 'energy', sink: 'sinkT',

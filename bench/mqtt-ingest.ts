@@ -2,7 +2,7 @@
  * MQTT ingestion benchmark: readings per second and publish → receive latency through
  *   (a) a bare mqtt.js client (baseline: what the broker and the client library can do),
  *   (b) a bare Node-RED chain of the same length (baseline): core `mqtt in` (datatype json, with its
- *       `mqtt-broker` config node) → `function` node `return msg;` → sink,
+ *       `mqtt-broker` config node) → a bare custom pass-through node (bench/pass-node.ts) → sink,
  *   (c) TwinLoop: twin-mqtt-in (JSON mode) → twin-screen (range, rate and spike checks on) → sink,
  * from aedes (in-process) and Mosquitto (Debian, child process, test/support/mosquitto.ts), over
  * loopback, all in the same run with the same publisher and the same readings.
@@ -295,18 +295,18 @@ const twinDist = process.env.TWINLOOP_BENCH_TWIN_DIST || join(resolve(__dirname,
 const twinModule = (t: string): unknown => require(join(twinDist, 'nodes', t, `${t}.js`));
 
 const coreChain: Case = {
-  name: (b) => `Node-RED core mqtt in → function → sink ← ${b.name}`,
+  name: (b) => `Node-RED core mqtt in → bare pass-through → sink ← ${b.name}`,
   baseline: true,
-  what: 'core mqtt in (datatype json) → function `return msg;`',
+  what: 'core mqtt in (datatype json) → a bare custom pass-through node',
   start(b, rx) {
     /* eslint-disable @typescript-eslint/no-require-imports */
     const mqttNodes = require('@node-red/nodes/core/network/10-mqtt.js');
-    const functionNode = require('@node-red/nodes/core/function/10-function.js');
+    const passNode = require(join(__dirname, 'pass-node.js'));
     /* eslint-enable @typescript-eslint/no-require-imports */
-    return loadFlow([mqttNodes, functionNode], [
+    return loadFlow([mqttNodes, passNode], [
       { id: 'b1', type: 'mqtt-broker', broker: b.host, port: String(b.port), clientid: '', autoConnect: true, usetls: false, protocolVersion: String(b.protocol), keepalive: '60', cleansession: true },
       { id: 'in', type: 'mqtt in', broker: 'b1', topic: '#', qos: '0', datatype: 'json', nl: false, rap: true, rh: 0, inputs: 0, wires: [['fn']] },
-      { id: 'fn', type: 'function', func: 'return msg;', outputs: 1, wires: [['sink']] },
+      { id: 'fn', type: 'bench-pass', wires: [['sink']] },
       { id: 'sink', type: 'helper' },
     ], rx);
   },

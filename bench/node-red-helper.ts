@@ -30,18 +30,25 @@ export function dropTestHelperSpies(helper: TestHelperLike, nodeIds: string[]): 
 }
 
 export interface ChainSpec {
-  /** Row label, e.g. `bare function node pass-through, 2 nodes`. */
+  /** Row label, e.g. `bare custom pass-through node, 1 node`. */
   name: string;
   baseline?: boolean;
   /** The chain's nodes (without the sink): their wires must end at `sink`. */
   nodes: object[];
   head: string;
-  sink: string;
+  /** A helper node the chain's last node sends every message to; or, for a chain that fans out, use `leaves`. */
+  sink?: string;
+  /**
+   * Nodes each input ends at (a fan-out: `screen → [estimate, drift]`): an input is through when
+   * every leaf has called done() for it, whether it sent anything or not. Counted by wrapping each
+   * leaf's `_complete` (Node-RED's done bookkeeping), the same thin wrapper in every chain.
+   */
+  leaves?: string[];
 }
 
 export interface ChainComparison {
   suite: string;
-  /** Node modules to load (the function node for the baseline, the TwinLoop nodes). */
+  /** Node modules to load (bench/pass-node.js for the baseline, the TwinLoop nodes). */
   modules: unknown[];
   chains: ChainSpec[];
   /** The i-th input message (a fresh event time each call: estimators refuse replays). */
@@ -67,18 +74,28 @@ export async function compareNodeChains(spec: ChainComparison): Promise<BenchRow
   helper.init(require.resolve('node-red'));
   helper.settings({ userDir: mkdtempSync(join(tmpdir(), `bench-${spec.suite}-`)), logging: { console: { level: 'off' } } });
   await new Promise<void>((r) => helper.startServer(r));
-  const flow = spec.chains.flatMap((c) => [...c.nodes, { id: c.sink, type: 'helper' }]);
+  const flow = spec.chains.flatMap((c) => [...c.nodes, ...(c.sink ? [{ id: c.sink, type: 'helper' }] : [])]);
   try {
     await helper.load(spec.modules, flow);
     dropTestHelperSpies(helper, flow.map((n) => (n as { id: string }).id));
-    interface Run { spec: ChainSpec; head: { receive(m: unknown): void }; received: number; want: number; waiting?: () => void; latencies: number[]; count: number; seconds: number; roundRates: number[]; notGood: number }
+    interface Run { spec: ChainSpec; head: { receive(m: unknown): void }; perInput: number; received: number; want: number; waiting?: () => void; latencies: number[]; count: number; seconds: number; roundRates: number[]; notGood: number }
     const runs: Run[] = spec.chains.map((c) => {
-      const run: Run = { spec: c, head: helper.getNode(c.head), received: 0, want: 0, latencies: [], count: 0, seconds: 0, roundRates: [], notGood: 0 };
-      helper.getNode(c.sink).on('input', (msg: { _t: number; payload: { quality?: string } }) => {
+      const leaves = c.leaves ?? [];
+      const run: Run = { spec: c, head: helper.getNode(c.head), perInput: Math.max(1, leaves.length), received: 0, want: 0, latencies: [], count: 0, seconds: 0, roundRates: [], notGood: 0 };
+      const arrived = (msg: { _t: number; payload: { quality?: string } }) => {
         run.latencies.push(performance.now() - msg._t);
         if (msg.payload?.quality !== 'good') run.notGood++;
         if (++run.received === run.want) run.waiting?.();
-      });
+      };
+      if (c.sink) helper.getNode(c.sink).on('input', arrived);
+      for (const id of leaves) {
+        const leaf = helper.getNode(id) as { _complete(msg: unknown, err?: unknown): void };
+        const complete = leaf._complete;
+        leaf._complete = function (msg, err) {
+          arrived(msg as { _t: number; payload: { quality?: string } });
+          complete.call(this, msg, err);
+        };
+      }
       return run;
     });
     let i = 0;
@@ -88,7 +105,7 @@ export async function compareNodeChains(spec: ChainComparison): Promise<BenchRow
       while (performance.now() < t0 + ms) {
         // A chain may drop a message (a detector emits no score for a skipped reading): wait for
         // what arrives, bounded, rather than for an exact count.
-        run.want = run.received + batch;
+        run.want = run.received + batch * run.perInput;
         const done = new Promise<void>((r) => (run.waiting = r));
         for (let b = 0; b < batch; b++) run.head.receive({ ...spec.message(i++), _t: performance.now() });
         await Promise.race([done, new Promise((r) => setTimeout(r, 1000))]);
@@ -126,8 +143,8 @@ export async function compareNodeChains(spec: ChainComparison): Promise<BenchRow
         ...latencyStats(run.latencies),
         ...memory(),
         note:
-          `embedded Node-RED 4 (node-red-node-test-helper, spies removed), ${batch} in flight per batch, ${spec.rounds} alternating rounds of ${spec.roundMs} ms (per round: ${rates}/s)` +
-          (run.spec.baseline ? '' : `; median round ${(ratio * 100).toFixed(0)} % of the baseline chain (target ≥ ${target * 100} %: ${ratio >= target ? 'met' : 'NOT met'}); ${run.notGood} of ${run.received} outputs not good`),
+          `embedded Node-RED ${helper._RED?.version?.() ?? '4'} (node-red-node-test-helper, spies removed), ${batch} in flight per batch, ${spec.rounds} alternating rounds of ${spec.roundMs} ms (per round: ${rates}/s)` +
+          (run.spec.baseline ? '' : `; median round ${(ratio * 100).toFixed(0)} % of the baseline chain (target ≥ ${Math.round(target * 100)} %: ${ratio >= target ? 'met' : 'NOT met'}); ${run.notGood} of ${run.received} outputs not good`),
       };
     });
   } finally {
