@@ -1,15 +1,14 @@
 /**
  * twin-estimate: state estimation per asset and tag (Kalman filters, fusion, hybrid physics +
- * regression). Thin adapter: a Subject fed by the input, piped through the runtime operator
- * `estimate` (runtime/estimate/); each accepted reading gives at most one Estimate, synchronously,
- * on the same message; a rejected one gives done(err) and a red status.
+ * regression). Thin adapter around the runtime step `estimateStep` (runtime/estimate/step.ts),
+ * called directly (no stream in between: a node's input is already one reading at a time); each
+ * accepted reading gives at most one Estimate on the same message; a rejected one gives done(err)
+ * and a red status.
  */
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { Subject, type Subscription } from 'rxjs';
 import type { Reading } from '../../runtime/model/reading.js';
 import type { EstimateConfig } from '../../runtime/estimate/config.js';
-import type { EstimateOutcome } from '../../runtime/estimate/step.js';
-import { estimate } from '../../runtime/estimate/operator.js';
+import { estimateStep, estimatorInit } from '../../runtime/estimate/step.js';
 import { configFromDef, readingFromPayload, translator, type TwinEstimateDef } from './estimate-def.js';
 import { statusIdle } from '../shared/status.js';
 import { ThrottledStatus, compactCount, refuseInputs } from '../shared/adapter.js';
@@ -43,12 +42,7 @@ export default function (RED: NodeAPI): void {
     });
     statusIdle(node, t('status.ready'));
 
-    // The operator answers synchronously: the outcome of `input.next(r)` lands here before next() returns.
-    let outcome: EstimateOutcome | undefined;
-    const input = new Subject<Reading>();
-    const sub: Subscription = input.pipe(estimate(config)).subscribe((o) => {
-      outcome = o;
-    });
+    const state = estimatorInit(config);
 
     node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
       let reading: Reading;
@@ -59,16 +53,13 @@ export default function (RED: NodeAPI): void {
         done(err as Error);
         return;
       }
-      outcome = undefined;
-      input.next(reading);
-      const o = outcome as EstimateOutcome | undefined;
-      outcome = undefined;
-      if (o?.error) {
+      const o = estimateStep(state, reading);
+      if (o.error) {
         status.error(o.error);
         done(o.error);
         return;
       }
-      if (o?.estimate) {
+      if (o.estimate) {
         const e = o.estimate;
         total++;
         if (e.quality !== 'good') {
@@ -85,7 +76,6 @@ export default function (RED: NodeAPI): void {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
-      sub.unsubscribe();
       status.close();
       done();
     });

@@ -1,14 +1,13 @@
 /**
  * twin-screen: quality screening of Readings (range, rate, stuck, spike, duplicate/out-of-order/
- * future timestamps, stale). Thin adapter: a Subject fed by the input, piped through the runtime
- * operator `screenReadings` (runtime/ingest/screen/); each input goes out once, screened, and a
- * silent tag produces one `stale` reading of its own.
+ * future timestamps, stale). Thin adapter around the runtime `Screener`
+ * (runtime/ingest/screen/screener.ts), called directly: each input goes out once, screened, on the
+ * same message, and a silent tag produces one `stale` reading of its own.
  */
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { Subject, asyncScheduler, type Subscription } from 'rxjs';
 import { readingTopic, type Reading } from '../../runtime/model/reading.js';
 import type { ScreenConfig } from '../../runtime/ingest/screen/config.js';
-import { screenReadings } from '../../runtime/ingest/screen/operator.js';
+import { Screener } from '../../runtime/ingest/screen/screener.js';
 import { configFromDef, readingFromPayload, translator, type TwinScreenDef } from './screen-def.js';
 import { statusIdle } from '../shared/status.js';
 import { ThrottledStatus, compactCount, refuseInputs } from '../shared/adapter.js';
@@ -43,32 +42,20 @@ export default function (RED: NodeAPI): void {
     });
     statusIdle(node, t('status.ready'));
 
-    /** The message being screened right now (the operator answers synchronously); none for stale readings. */
-    let current: { msg: NodeMessageInFlow; send: (m: NodeMessage | Array<NodeMessage | null>) => void } | undefined;
-    const input = new Subject<Reading>();
-    const sub: Subscription = input.pipe(screenReadings(config, asyncScheduler)).subscribe((r) => {
+    /** Count a screened reading and send it on `msg` (the first output; also the second when flagged). */
+    const emit = (r: Reading, msg: NodeMessage, send: (m: NodeMessage | Array<NodeMessage | null>) => void): void => {
       const bad = r.quality !== 'good';
       total++;
       if (bad) {
         notGood++;
         notGoodSinceStatus++;
       }
-      let msg: NodeMessage;
-      let send: (m: NodeMessage | Array<NodeMessage | null>) => void;
-      if (current) {
-        msg = current.msg;
-        send = current.send;
-        current = undefined;
-        setOutput(msg, r);
-        if (typeof msg.topic !== 'string' || msg.topic === '') msg.topic = readingTopic(r);
-      } else {
-        msg = { topic: readingTopic(r) }; // a stale reading: nobody's input
-        setOutput(msg, r);
-        send = (m) => node.send(m);
-      }
+      setOutput(msg, r);
       send(two ? [msg, bad ? msg : null] : msg);
       status.changed();
-    });
+    };
+    // a stale reading is nobody's input: a message of its own
+    const screener = new Screener(config, (r) => emit(r, { topic: readingTopic(r) }, (m) => node.send(m)));
 
     node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage | Array<NodeMessage | null>) => void, done: (err?: Error) => void) => {
       let reading: Reading;
@@ -79,17 +66,14 @@ export default function (RED: NodeAPI): void {
         done(err as Error);
         return;
       }
-      current = { msg, send };
-      try {
-        input.next(reading);
-      } finally {
-        current = undefined;
-      }
+      const r = screener.step(reading);
+      if (typeof msg.topic !== 'string' || msg.topic === '') msg.topic = readingTopic(r);
+      emit(r, msg, send);
       done();
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
-      sub.unsubscribe();
+      screener.close();
       status.close();
       done();
     });
