@@ -243,10 +243,7 @@ export class AlarmManager {
     const action = this.action(user, reason, tsMs, 'return to service', true);
     if (!a.oos) return [];
     a.oos = undefined;
-    const out: AlarmEvent[] = [];
-    this.emit(a, 'in-service', tsMs, out, { action });
-    this.reveal(a, tsMs, out);
-    return out;
+    return this.afterReveal(a, 'in-service', action, tsMs);
   }
 
   rates(tsMs: number): RateFigures {
@@ -295,7 +292,8 @@ export class AlarmManager {
     };
     // an activation while the last episode awaited acknowledgement supersedes it (ISA: D → B)
     a.acked = true;
-    if (a.chatter.activation(tsMs)) {
+    // out of service, chattering is counted but not reported
+    if (a.chatter.activation(tsMs) && !a.oos) {
       const action: AlarmAction = {
         user: SYSTEM,
         reason: `chattering: ${a.cfg.chatterCount} activations within ${a.cfg.chatterWindowMs / 1000} s`,
@@ -304,8 +302,8 @@ export class AlarmManager {
       if (!a.shelf) a.shelf = { action, untilTsMs: Infinity, bySystem: true };
       a.suppressedBy = undefined;
       // reported once, and counted once in the rates: the operator sees one chattering alarm
-      if (!a.oos) this.rateStore.record(a.line, tsMs);
-      this.emit(a, 'chattering', tsMs, out, { action, annunciated: !a.oos });
+      this.rateStore.record(a.line, tsMs);
+      this.emit(a, 'chattering', tsMs, out, { action, annunciated: true });
       this.nextDueMs = Math.min(this.nextDueMs, a.chatter.releaseDueMs);
     } else if (!a.shelf && !a.oos) {
       a.suppressedBy = this.suppressorOf(a, tsMs);
@@ -355,10 +353,16 @@ export class AlarmManager {
 
   private unshelveNow(a: Alarm, action: AlarmAction, tsMs: number): AlarmEvent[] {
     a.shelf = undefined;
+    return this.afterReveal(a, 'unshelved', action, tsMs);
+  }
+
+  /** The mode-change event (with the state it leads to: ISA F/H → A → B at once), then any raise. */
+  private afterReveal(a: Alarm, kind: AlarmEventKind, action: AlarmAction, tsMs: number): AlarmEvent[] {
+    const raised: AlarmEvent[] = [];
+    this.reveal(a, tsMs, raised);
     const out: AlarmEvent[] = [];
-    this.emit(a, 'unshelved', tsMs, out, { action });
-    this.reveal(a, tsMs, out);
-    return out;
+    this.emit(a, kind, tsMs, out, { action });
+    return out.concat(raised);
   }
 
   private suppressChildren(root: Alarm, tsMs: number, out: AlarmEvent[]): void {

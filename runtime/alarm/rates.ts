@@ -5,10 +5,10 @@
  *
  * Benchmarks the verdict uses, on the long-term average in steady operation per operator:
  *   EEMUA 191 ("Alarm systems: a guide to design, management and procurement"):
- *     < 1 per 10 min   very likely to be acceptable        → 'acceptable'
+ *     ≤ 1 per 10 min   very likely to be acceptable        → 'acceptable'
  *     ≤ 1 per 5 min    manageable                          → 'manageable'
  *     ≤ 1 per 2 min    likely to be over-demanding         → 'over-demanding'
- *     more             very likely to be unacceptable      → 'unacceptable'
+ *     more             (> 1 per minute: very likely to be unacceptable) → 'unacceptable'
  *   ANSI/ISA-18.2-2016 restates them per day (~150/day very likely acceptable, ~300/day maximum
  *   manageable) and defines an alarm flood as ≥ 10 alarms in 10 minutes, with a target of < ~1 % of
  *   10-minute intervals in flood.
@@ -51,7 +51,7 @@ export const TEN_MIN_MS = 600_000;
 export const FLOOD_PER_10_MIN = 10;
 
 export function rateVerdict(per10MinAvg: number): RateVerdict {
-  if (per10MinAvg < 1) return 'acceptable';
+  if (per10MinAvg <= 1) return 'acceptable';
   if (per10MinAvg <= 2) return 'manageable';
   if (per10MinAvg <= 5) return 'over-demanding';
   return 'unacceptable';
