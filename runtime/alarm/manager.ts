@@ -8,7 +8,7 @@
  *                                       or a boolean condition, for alarm `id` (usually the tag path)
  *   tick(tsMs)                          advance time with no sample: off-delays, shelve expiry,
  *                                       suppression release, chatter release
- *   ack(id, user, reason, tsMs)         acknowledge (alarm id or episode id); a repeat is a no-op
+ *   ack(id, user, reason, tsMs)         acknowledge (alarm id or episode id; reason may be ''); a repeat is a no-op
  *   shelve(id, user, reason, untilTsMs, tsMs?)  hide until untilTsMs (at most maxShelveMs); tsMs
  *                                       defaults to the injected clock (operator actions are wall time)
  *   unshelve / setOutOfService / returnToService (id, user, reason, tsMs?)
@@ -193,7 +193,8 @@ export class AlarmManager {
   /** Acknowledge alarm `id` (or its episode id). Nothing awaiting acknowledgement: no events. */
   ack(id: string, user: string, reason: string, tsMs: number = this.now()): AlarmEvent[] {
     const a = this.resolve(id);
-    const action = this.action(user, reason, tsMs, 'acknowledge', true);
+    // ISA-18.2 asks who acknowledged and when; a reason is optional here
+    const action = this.action(user, reason ?? '', tsMs, 'acknowledge', false);
     const ep = a.episode;
     if (a.acked || !ep || (id !== a.id && id !== ep.id)) return [];
     a.acked = true;
@@ -451,7 +452,7 @@ export class AlarmManager {
 
   private action(user: string, reason: string, tsMs: number, what: string, needReason: boolean): AlarmAction {
     if (typeof user !== 'string' || user.trim() === '') throw new TwinError('BAD_PAYLOAD', `${what}: who is required`);
-    if (needReason && (typeof reason !== 'string' || reason.trim() === '')) {
+    if (typeof reason !== 'string' || (needReason && reason.trim() === '')) {
       throw new TwinError('BAD_PAYLOAD', `${what}: a reason is required (it is recorded)`);
     }
     if (!Number.isFinite(tsMs)) throw new TwinError('BAD_TIMESTAMP', `${what}: time ${tsMs} is not a finite epoch ms`);
