@@ -120,6 +120,8 @@ export interface AnomalyOutput {
   anomalous: boolean;
   /** The condition itself (p below alarmP and the short-term surprise above its floor), held or not. */
   unusual: boolean;
+  /** The threshold p was compared with (per sample: alarmsPerDay × interval / 1 day, or alarmP). */
+  pThreshold: number;
 }
 
 const LN10 = Math.log(10);
@@ -168,7 +170,7 @@ export class AnomalyDetector {
   private season: Float64Array | undefined;
   private seasonSeen: Uint8Array | undefined;
   private bins = 0;
-  private readonly out: AnomalyOutput = { predicted: NaN, z: 0, surprise: 0, p: 1, anomalous: false, unusual: false };
+  private readonly out: AnomalyOutput = { predicted: NaN, z: 0, surprise: 0, p: 1, anomalous: false, unusual: false, pThreshold: NaN };
 
   constructor(cfg: Partial<AnomalyConfig> = {}) {
     this.cfg = { ...ANOMALY_DEFAULTS, ...cfg };
@@ -268,6 +270,7 @@ export class AnomalyDetector {
     o.p = p;
     o.anomalous = anomalous;
     o.unusual = unusual;
+    o.pThreshold = alarmP;
     return o;
   }
 

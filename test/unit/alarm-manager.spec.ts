@@ -57,7 +57,9 @@ function run(
   return { marble, events };
 }
 
-const mgr = (opts: AlarmManagerOptions = {}): AlarmManager => new AlarmManager({ now: () => T0, ...opts });
+/** A manager with no on-delay unless a spec sets one (the marbles count frames from the first abnormal sample). */
+const mgr = (opts: AlarmManagerOptions = {}): AlarmManager =>
+  new AlarmManager({ now: () => T0, ...opts, defaults: { onDelayMs: 0, ...opts.defaults } });
 const ID = 'site/area/line1/extruder/melt_temp';
 
 describe('alarm manager (runtime/alarm/manager)', () => {
@@ -253,5 +255,15 @@ describe('alarm manager (runtime/alarm/manager)', () => {
     expect(lineOfPath('site/area/line1/asset/tag')).to.equal('site/area/line1');
     expect(lineOfPath('line1/tag')).to.equal('line1');
     expect(lineOfPath('tag')).to.equal('tag');
+  });
+});
+
+describe('alarm manager defaults', () => {
+  it('1 Hz: shorter than the on-delay (30 s) raises nothing; a longer one raises once, ends after the off-delay (60 s)', () => {
+    const m = new AlarmManager({ now: () => T0 });
+    const ev: AlarmEvent[] = [];
+    for (let s = 0; s <= 200; s++) ev.push(...m.update(ID, s >= 10 && s < 25 ? 3 : s >= 100 && s < 140 ? 3 : 0, T0 + s * 1000));
+    expect(ev.map((e) => `${e.kind}@${(e.tsMs - T0) / 1000}`)).to.deep.equal(['raised@130', 'cleared@200']);
+    expect(ev[0].startTsMs).to.equal(T0 + 100_000);
   });
 });

@@ -3,11 +3,12 @@ import { ChatterDetector } from '../../runtime/alarm/chatter.js';
 import { AlarmCondition } from '../../runtime/alarm/condition.js';
 import { alarmPriority } from '../../runtime/alarm/priority.js';
 import { AlarmRates, rateVerdict, TEN_MIN_MS } from '../../runtime/alarm/rates.js';
+import { anomalyAlarmScore } from '../../runtime/alarm/score.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 const MIN = 60_000;
 
-describe('alarm parts (runtime/alarm/condition, chatter, priority, rates)', () => {
+describe('alarm parts (runtime/alarm/condition, chatter, priority, rates, score)', () => {
   it('condition: on-delay cancelled by a sample below the limit; off-delay restarted by one above', () => {
     const c = new AlarmCondition({ setpoint: 1, deadband: 0, onDelayMs: 2 * MIN, offDelayMs: 2 * MIN });
     expect(c.update(5, T0)).to.equal(undefined);
@@ -81,5 +82,18 @@ describe('alarm parts (runtime/alarm/condition, chatter, priority, rates)', () =
       'over-demanding',
       'unacceptable',
     ]);
+  });
+});
+
+describe('anomaly alarm score (runtime/alarm/score)', () => {
+  it('1 at the threshold, 2 at its square; ≥ 1 exactly while the detector says unusual', () => {
+    expect(anomalyAlarmScore({ p: 1e-4, pThreshold: 1e-4, unusual: true })).to.be.closeTo(1, 1e-12);
+    expect(anomalyAlarmScore({ p: 1e-8, pThreshold: 1e-4, unusual: true })).to.be.closeTo(2, 1e-12);
+    expect(anomalyAlarmScore({ p: 1e-2, pThreshold: 1e-4, unusual: false })).to.be.closeTo(0.5, 1e-12);
+    // p below the threshold but the short-term floor not met: kept under the setpoint
+    expect(anomalyAlarmScore({ p: 1e-8, pThreshold: 1e-4, unusual: false })).to.be.below(1);
+    expect(anomalyAlarmScore({ p: 1, pThreshold: 1e-4, unusual: false })).to.equal(0);
+    expect(anomalyAlarmScore({ p: 0, pThreshold: 1e-4, unusual: true })).to.be.greaterThan(2);
+    expect(Number.isFinite(anomalyAlarmScore({ p: 0, pThreshold: 1e-4, unusual: true }))).to.equal(true);
   });
 });
