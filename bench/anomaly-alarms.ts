@@ -1,7 +1,8 @@
 /**
  * The anomaly detector through alarm management, as a node would run them: per tag the detector's
- * score (runtime/alarm/score.ts: ≥ 1 exactly while its condition holds) drives runtime/alarm/manager.ts, and a detection is an annunciated alarm
- * (a 'raised' or 'chattering' event), not the detector's own rising edge. Measures what the alarm
+ * score (runtime/alarm/score.ts: ≥ 1 exactly while its condition holds) drives
+ * runtime/alarm/manager.ts, and a detection is an annunciated alarm (a 'raised' or 'chattering'
+ * event), not the detector's own rising edge. Measures what the alarm
  * layer's on-delay (a condition must last so long in event time) and off-delay (episodes closer
  * than that are one) do to the same two figures bench/nab.ts and bench/skab-anomaly.ts report:
  *   NAB development subset, standard profile (51 files, one detector + manager per file);
