@@ -156,6 +156,8 @@ export class AlarmManager {
       throw new TwinError('OUT_OF_ORDER', `alarm ${id}: time ${tsMs} is before the last one (${existing.lastTsMs})`);
     }
     const a = existing ?? this.alarm(id);
+    // a tag first seen during a stop is suppressed by design from its first sample
+    if (!existing) a.suppressedBy = this.suppressorOf(a, tsMs);
     const out: AlarmEvent[] = [];
     this.rateStore.observe(tsMs);
     this.due(tsMs, out);
@@ -293,8 +295,9 @@ export class AlarmManager {
     };
     // an activation while the last episode awaited acknowledgement supersedes it (ISA: D → B)
     a.acked = true;
-    // out of service, chattering is counted but not reported
-    if (a.chatter.activation(tsMs) && !a.oos) {
+    const suppressor = this.suppressorOf(a, tsMs);
+    // out of service or suppressed by design, chattering is counted but not reported
+    if (a.chatter.activation(tsMs) && !a.oos && !suppressor) {
       const action: AlarmAction = {
         user: SYSTEM,
         reason: `chattering: ${a.cfg.chatterCount} activations within ${a.cfg.chatterWindowMs / 1000} s`,
@@ -307,7 +310,7 @@ export class AlarmManager {
       this.emit(a, 'chattering', tsMs, out, { action, annunciated: true });
       this.nextDueMs = Math.min(this.nextDueMs, a.chatter.releaseDueMs);
     } else if (!a.shelf && !a.oos) {
-      a.suppressedBy = this.suppressorOf(a, tsMs);
+      a.suppressedBy = suppressor;
       this.raise(a, tsMs, out);
     }
     if (a.cfg.children.length) this.suppressChildren(a, tsMs, out);

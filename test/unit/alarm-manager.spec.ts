@@ -211,6 +211,19 @@ describe('alarm manager (runtime/alarm/manager)', () => {
     expect(back.map((e) => `${code(e)}:${e.alarmId}`)).to.deep.equal([`C:${root}`, `R:${kid}`]);
   });
 
+  it('a child flapping during a stop is neither reported as chattering nor counted; a tag first seen then is suppressed', () => {
+    const root = 'site/area/line1/line/stopped';
+    const kid = 'site/area/line1/press/melt_p';
+    const m = mgr({ defaults: { offDelayMs: 0 }, alarms: { [root]: { children: ['site/area/line1/*'], releaseMs: 0 } } });
+    m.update(root, true, at(0));
+    const r = run(m, kid, '-1010101');
+    expect(r.marble).to.equal('-rCrCrCr');
+    expect(r.events.every((e) => !e.annunciated && e.suppressedBy === root)).to.equal(true);
+    m.update('site/area/line1/new/tag', 0, at(8));
+    expect(m.stateOfId('site/area/line1/new/tag')).to.equal('suppressed-by-design');
+    expect(m.rates(at(8)).total.count).to.equal(1);
+  });
+
   it('priority: consequence and the score at annunciation (a large deviation escalates one step)', () => {
     const m = mgr({
       alarms: { a: { consequence: 'minor' }, b: { consequence: 'minor' }, c: { consequence: 'severe' }, d: {} },
