@@ -163,7 +163,7 @@ flow += [
              '(`/twinloop/approvals`), written to the simulator only inside their control envelopes, with every '
              'step in the audit ledger (`twinloop ledger verify <home>/twinloop/ledger/demo-ledger.jsonl`).'},
     {'id': 'demo-ledger', 'type': 'twin-ledger', 'name': 'plant ledger', 'path': 'twinloop/ledger/demo-ledger.jsonl',
-     'signingKeyEnv': 'TWINLOOP_SIGNING_KEY'},
+     'signingKeyFile': '${TWINLOOP_SIGNING_KEY_FILE}', 'signingKeyEnv': 'TWINLOOP_SIGNING_KEY'},
     envelope('demo-envelope-zone3_sp', 'zone3_sp', 205, 225),
     envelope('demo-envelope-zone2_sp', 'zone2_sp', 195, 215),
 
@@ -181,8 +181,9 @@ flow += [
                'Changes above 5 degC need two supervisors. The envelope (limits 205–225 / 195–215 degC, at most 2 degC '
                'a step, 6 degC/min, 20 s dwell, mode AUTO and no alarm, fresh good readings) is checked at approval and '
                'again before every write.\n\n'
-               '**Write.** The gate signs each step (HMAC-SHA256, key in `TWINLOOP_SIGNING_KEY`); `twin-opcua-write` '
-               'checks signature, expiry, target and single use, writes the step and reads it back; the result goes back '
+               '**Write.** The gate signs each step (HMAC-SHA256, key in the owner-only file `<home>/signing.key`, '
+               'named by `TWINLOOP_SIGNING_KEY_FILE`; never in the environment flow code reads); `twin-opcua-write` '
+               'checks signature, expiry, target, single use and the approval in the ledger, writes the step and reads it back; the result goes back '
                'to the gate, which ramps on. Everything is in the hash-chained ledger.'),
     lnode('demo-link-in-readings', 'link in', 120, 160, [['demo-energy', 'demo-propose-zone3', 'demo-propose-zone2',
           'demo-approval-zone3_sp', 'demo-approval-zone2_sp']], name='screened readings', links=['demo-link-out-readings']),

@@ -7,7 +7,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startEmbeddedBroker } from '../lib/aedes-broker.js';
 import { startNodeRed, requireNodeRed, PACKAGE_ROOT } from '../lib/embedded-node-red.js';
-import { adminAuthUsers, credentialSecret, demoSigningKey, describeLogins, loadLogins } from '../lib/demo-users.js';
+import { adminAuthUsers, credentialSecret, demoSigningKey, describeLogins, loadLogins, signingKeyFile } from '../lib/demo-users.js';
 import { logLevel, quietOpcua } from '../lib/quiet-logs.js';
 import { checkPrivateHome } from '../lib/private-home.js';
 import { UsageError, numberOption } from './usage.js';
@@ -127,7 +127,13 @@ export async function startCommand(argv: string[]): Promise<void> {
   const loopback = LOOPBACK.has(host);
   const demoUsers = env.TWINLOOP_DEMO_USERS !== undefined ? env.TWINLOOP_DEMO_USERS === '1' : loopback;
   const logins = loadLogins(home, { adminPassword: password, adminUser: env.TWINLOOP_ADMIN_USER, demoUsers });
-  env.TWINLOOP_SIGNING_KEY ??= demoSigningKey(home);
+  // The signing key stays in an owner-only file; Node-RED's environment gets only its path (issue 13:
+  // a function node's env.get sees the environment). A key given as TWINLOOP_SIGNING_KEY is used
+  // instead, and twin-ledger takes it out of the environment as soon as it loads.
+  if (!env.TWINLOOP_SIGNING_KEY) {
+    if (!env.TWINLOOP_SIGNING_KEY_FILE) demoSigningKey(home);
+    env.TWINLOOP_SIGNING_KEY_FILE = signingKeyFile(home, env);
+  }
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);

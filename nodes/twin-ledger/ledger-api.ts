@@ -112,7 +112,8 @@ export function resolveSigningKey(
   readFile: (path: string) => { key?: string; problem?: string } = readKeyFile,
 ): { key?: string; problem?: string } {
   const name = (envName ?? '').trim();
-  const file = (keyFile ?? '').trim();
+  // `${NAME}` left as it is: Node-RED found no such env var, so no file was named (the env var source may still apply)
+  const file = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test((keyFile ?? '').trim()) ? '' : (keyFile ?? '').trim();
   if (name !== '' && !ENV_NAME.test(name)) return { problem: `signing key env var name '${name}' is not a valid variable name` };
   let key = credential ?? '';
   let from = 'the signing key credential';
