@@ -43,7 +43,9 @@ flow = [
      'clientId': 'twinloop-demo', 'protocolVersion': 4,  # the embedded broker (aedes) speaks MQTT 3.1.1
      'cleanSession': False, 'sessionExpiryS': 3600, 'keepaliveS': 60,
      'reconnectPeriodMs': 1000, 'maxReconnectPeriodMs': 30000, 'tlsCaFile': '', 'tlsCertFile': '', 'tlsKeyFile': '',
-     'rejectUnauthorized': True, 'outboxMaxEntries': 100000, 'inflightWindow': 10},
+     'rejectUnauthorized': True, 'outboxMaxEntries': 100000, 'inflightWindow': 10,
+     # the embedded broker's login: a user name and the path of an owner-only password file, no secret
+     'username': '${TWINLOOP_MQTT_USER}', 'passwordFile': '${TWINLOOP_MQTT_PASSWORD_FILE}'},
 
     node('demo-comment', 'comment', 330, 40, name='Ingest the extrusion line three ways, screen it, publish the screened readings',
          info='**OPC UA** (top): `twin-opcua-in` subscribes to ten tags of the simulator at 1 s through the shared session of '

@@ -104,6 +104,11 @@ export function demoSigningKey(home: string): string {
   return homeSecret(home, 'signing.key');
 }
 
+/** The file in the home that holds a user's password for the embedded MQTT broker (0600). */
+export function brokerPasswordFile(user: string): string {
+  return `mqtt-${user}.password`;
+}
+
 /**
  * The key Node-RED encrypts the flow credentials with (settings.credentialSecret):
  * TWINLOOP_CREDENTIAL_SECRET, else `<home>/credential.key`, so the credentials never depend on a

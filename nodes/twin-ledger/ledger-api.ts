@@ -3,11 +3,11 @@
  * pure rules for its ledger path and signing key. Kept apart from the node file so users can import
  * the types without registering anything.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Node, NodeDef } from 'node-red';
 import type { Ledger, UsedCommands } from '../../runtime/control/stores.js';
 import { MIN_KEY_CHARS } from '../../runtime/control/command.js';
+import { readSecretFile, unresolvedEnv } from '../shared/secret-file.js';
 
 export interface TwinLedgerDef extends NodeDef {
   /** Ledger file; blank = `<userDir>/twinloop/ledger/<node id>.jsonl`; relative = against userDir. */
@@ -71,32 +71,10 @@ export function takeEnvSecret(name: string, env: NodeJS.ProcessEnv = process.env
   return TAKEN_FROM_ENV.get(name);
 }
 
-/**
- * The key in `path` (trimmed): refused when the file is missing, not a file, empty, or readable or
- * writable by group or others (a key others can read is not a secret; on Windows modes are not
- * checked). The reason names the file, never the key.
- */
+/** The key in `path` (an owner-only file; see secret-file.ts). */
 export function readKeyFile(path: string, platform: NodeJS.Platform = process.platform): { key?: string; problem?: string } {
-  if (!isAbsolute(path)) return { problem: `signing key file '${path}' must be an absolute path` };
-  let st;
-  try {
-    st = statSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return { problem: code === 'ENOENT' ? `signing key file ${path} does not exist` : `cannot read the signing key file ${path} (${code ?? 'error'})` };
-  }
-  if (!st.isFile()) return { problem: `signing key file ${path} is not a file` };
-  if (platform !== 'win32' && (st.mode & 0o077) !== 0) {
-    const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
-    return { problem: `signing key file ${path} is open to other users (mode ${mode}): make it owner-only with chmod 600 ${path}` };
-  }
-  let key: string;
-  try {
-    key = readFileSync(path, 'utf8').trim();
-  } catch (err) {
-    return { problem: `cannot read the signing key file ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
-  }
-  return key === '' ? { problem: `signing key file ${path} is empty` } : { key };
+  const r = readSecretFile(path, 'signing key', platform);
+  return r.problem !== undefined ? { problem: r.problem } : { key: r.secret };
 }
 
 /**
@@ -112,8 +90,8 @@ export function resolveSigningKey(
   readFile: (path: string) => { key?: string; problem?: string } = readKeyFile,
 ): { key?: string; problem?: string } {
   const name = (envName ?? '').trim();
-  // `${NAME}` left as it is: Node-RED found no such env var, so no file was named (the env var source may still apply)
-  const file = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test((keyFile ?? '').trim()) ? '' : (keyFile ?? '').trim();
+  // `${NAME}` left as it is: no file was named (the env var source may still apply)
+  const file = unresolvedEnv(keyFile) ? '' : (keyFile ?? '').trim();
   if (name !== '' && !ENV_NAME.test(name)) return { problem: `signing key env var name '${name}' is not a valid variable name` };
   let key = credential ?? '';
   let from = 'the signing key credential';
