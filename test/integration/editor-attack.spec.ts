@@ -9,12 +9,15 @@
  *   (b) even with the right key (the test reads <home>/signing.key, as a thief of the key would) a
  *       command whose proposal no supervisor approved is refused NO_DECISION, recorded in the
  *       ledger, and the plant's setpoint does not move.
+ *   (c) the embedded broker refuses an anonymous client, and refuses Node-RED's user when it
+ *       publishes a plant topic (attack 1's spoofed melt_temp); the simulator's readings still flow.
  */
 import { expect } from 'chai';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
 import { AttributeIds, OPCUACertificateManager, OPCUAClient, type ClientSession } from 'node-opcua';
 import { canonicalJson } from '../../runtime/control/canonical.js';
 import { signCommand } from '../../runtime/control/command.js';
@@ -140,4 +143,35 @@ describe('integration: an editor\'s function node cannot write to the plant (iss
     // eslint-disable-next-line no-console
     console.log(`      attack 4 after: zone2_sp ${before} → ${await plantValue()} (command for ${cmd.value} refused ${refusal.refusal})`);
   });
+
+  it('(c) the embedded broker refuses an anonymous client, and Node-RED\'s user publishing a plant topic', async function () {
+    const url = `mqtt://127.0.0.1:${tl.mqttPort}`;
+    const anon = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 10_000 }).then(
+      (c) => (c.end(true), 'connected'),
+      (err: Error) => err.message,
+    );
+    expect(anon).to.match(/Bad username or password|Not authorized/);
+    const wrong = await mqtt.connectAsync(url, { reconnectPeriod: 0, username: 'node-red', password: 'guess' }).then(
+      (c) => (c.end(true), 'connected'),
+      (err: Error) => err.message,
+    );
+    expect(wrong).to.match(/Bad username or password|Not authorized/);
+
+    const login = { username: 'node-red', password: readFileSync(join(tl.home, 'mqtt-node-red.password'), 'utf8').trim() };
+    const sub = await mqtt.connectAsync(url, { ...login, clientId: 'attack-sub', reconnectPeriod: 0 });
+    const seen: Array<{ value: number; spoof?: boolean }> = [];
+    sub.on('message', (_t, p) => seen.push(JSON.parse(p.toString())));
+    await sub.subscribeAsync(`${ASSET}/melt_temp`);
+    const spoofer = await mqtt.connectAsync(url, { ...login, clientId: 'attack-spoof', reconnectPeriod: 0 });
+    const closed = new Promise<void>((r) => spoofer.once('close', () => r()));
+    spoofer.publish(`${ASSET}/melt_temp`, JSON.stringify({ value: 220, tsMs: Date.now() + 4000, quality: 'good', spoof: true }));
+    await closed; // the broker drops the publish and closes the publisher
+    // the simulator's own readings keep arriving after it; the spoof never does
+    const n = seen.length;
+    await waitFor(() => seen.length >= n + 2, 30_000, 50, 'two more genuine melt_temp readings');
+    expect(seen.filter((m) => m.spoof)).to.deep.equal([]);
+    await sub.endAsync();
+    spoofer.end(true);
+  });
 });
+
