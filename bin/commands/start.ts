@@ -9,7 +9,7 @@ import { startEmbeddedBroker } from '../lib/aedes-broker.js';
 import { NODE_RED_USER, SIM_USER } from '../lib/broker-acl.js';
 import { assetPath, SPARKPLUG_GROUP_ID } from '../../examples/plant-sim/tags.js';
 import { startNodeRed, requireNodeRed, PACKAGE_ROOT } from '../lib/embedded-node-red.js';
-import { adminAuthUsers, brokerPasswordFile, credentialSecret, demoSigningKey, describeLogins, homeSecret, loadLogins, signingKeyFile } from '../lib/demo-users.js';
+import { adminAuthUsers, brokerPasswordFile, credentialSecret, demoSigningKey, describeLogins, findSigningKey, homeSecret, loadLogins, signingKeyFile } from '../lib/demo-users.js';
 import { logLevel, quietOpcua } from '../lib/quiet-logs.js';
 import { checkPrivateHome } from '../lib/private-home.js';
 import { UsageError, numberOption } from './usage.js';
@@ -135,6 +135,10 @@ export async function startCommand(argv: string[]): Promise<void> {
   if (!env.TWINLOOP_SIGNING_KEY) {
     if (!env.TWINLOOP_SIGNING_KEY_FILE) demoSigningKey(home);
     env.TWINLOOP_SIGNING_KEY_FILE = signingKeyFile(home, env);
+    // Prebuilt flows deployed into the demo name the variable: twin-ledger takes it out of the
+    // environment as soon as Node-RED loads it, before any flow runs (and it is deleted after the start).
+    const key = findSigningKey(home, env).key;
+    if (key) env.TWINLOOP_SIGNING_KEY = key;
   }
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async () => {
@@ -193,6 +197,7 @@ export async function startCommand(argv: string[]): Promise<void> {
       logLevel: level,
     }));
     stops.push(red.stop);
+    delete env.TWINLOOP_SIGNING_KEY; // twin-ledger holds it; flow code's env.get must not find it (issue 13)
 
     process.stdout.write(
       `TwinLoop is running.\n  editor:     ${red.url}\n  MQTT:       ${broker.url}\n` +
