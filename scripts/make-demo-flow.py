@@ -35,7 +35,9 @@ def screen(id, name, x, y, wires):
 flow = [
     {'id': TAB, 'type': 'tab', 'label': 'TwinLoop demo line', 'disabled': False,
      'info': 'The extrusion line of the plant simulator, ingested over OPC UA and MQTT (JSON and Sparkplug B) and screened.\n\n'
-             'Endpoints come from the environment: `TWINLOOP_OPCUA_ENDPOINT`, `TWINLOOP_MQTT_URL` (set by `twinloop start`).'},
+             'Endpoints come from the environment: `TWINLOOP_OPCUA_ENDPOINT`, `TWINLOOP_MQTT_URL` (set by `twinloop start`). '
+             'The broker login: user `TWINLOOP_MQTT_USER` and the owner-only password file `TWINLOOP_MQTT_PASSWORD_FILE` '
+             '(a path, no secret; `twinloop start` makes the password in its home).'},
     {'id': 'demo-opcua-endpoint', 'type': 'twin-opcua-endpoint', 'name': 'plant simulator',
      'endpointUrl': '${TWINLOOP_OPCUA_ENDPOINT}', 'securityMode': 'None', 'securityPolicy': 'None',
      'authMode': 'anonymous', 'acceptUnknownCertificates': False},
