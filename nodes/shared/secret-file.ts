@@ -16,14 +16,19 @@ export function unresolvedEnv(value: string | undefined): boolean {
  * file, empty, or open to group or others (modes are not checked on Windows). `what` names the
  * secret in the reason; the reason never contains the secret.
  */
-export function readSecretFile(path: string, what: string, platform: NodeJS.Platform = process.platform): { secret?: string; problem?: string } {
+export function readSecretFile(
+  path: string,
+  what: string,
+  platform: NodeJS.Platform = process.platform,
+): { secret?: string; problem?: string } {
   if (!isAbsolute(path)) return { problem: `${what} file '${path}' must be an absolute path` };
   let st;
   try {
     st = statSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return { problem: code === 'ENOENT' ? `${what} file ${path} does not exist` : `cannot read the ${what} file ${path} (${code ?? 'error'})` };
+    if (code === 'ENOENT') return { problem: `${what} file ${path} does not exist` };
+    return { problem: `cannot read the ${what} file ${path} (${code ?? 'error'})` };
   }
   if (!st.isFile()) return { problem: `${what} file ${path} is not a file` };
   if (platform !== 'win32' && (st.mode & 0o077) !== 0) {

@@ -53,8 +53,9 @@ export class DecisionIndex {
     if (!d || typeof d !== 'object') return;
     if (rec.type === 'proposal') {
       const p = d as unknown as Proposal;
-      if (p.id !== rec.proposalId || p.asset !== rec.asset || p.tag !== rec.tag || !finite(p.currentValue) || !finite(p.proposedValue)) return;
-      if (!this.proposals.has(p.id)) this.proposals.set(p.id, { currentValue: p.currentValue, proposedValue: p.proposedValue, approvers: [] });
+      if (p.id !== rec.proposalId || p.asset !== rec.asset || p.tag !== rec.tag) return;
+      if (!finite(p.currentValue) || !finite(p.proposedValue) || this.proposals.has(p.id)) return;
+      this.proposals.set(p.id, { currentValue: p.currentValue, proposedValue: p.proposedValue, approvers: [] });
       return;
     }
     if (rec.type !== 'decision' || d.verdict !== 'approve' || d.proposalId !== rec.proposalId) return;
@@ -88,7 +89,8 @@ export class DecisionIndex {
       return { ok: false, reason: `no approval of proposal ${cmd.proposalId} for ${cmd.asset}/${cmd.tag} in the ledger (it ${why})` };
     }
     if (!(cmd.value >= a.lowValue && cmd.value <= a.highValue)) {
-      return { ok: false, reason: `value ${cmd.value} is outside the approved change ${a.lowValue}..${a.highValue} (decision seq ${a.decisionSeq})` };
+      const range = `${a.lowValue}..${a.highValue}`;
+      return { ok: false, reason: `value ${cmd.value} is outside the approved change ${range} (decision seq ${a.decisionSeq})` };
     }
     return { ok: true, approval: a };
   }
@@ -99,7 +101,13 @@ export class DecisionIndex {
  * meanwhile is missed), then every record read. A ledger that cannot tell of appends is read again
  * at each lookup (`refresh`).
  */
-export async function openDecisionIndex(ledger: Ledger, target: CommandTarget): Promise<{ index: DecisionIndex; refresh(): Promise<void>; close(): void }> {
+export interface OpenDecisionIndex {
+  readonly index: DecisionIndex;
+  refresh(): Promise<void>;
+  close(): void;
+}
+
+export async function openDecisionIndex(ledger: Ledger, target: CommandTarget): Promise<OpenDecisionIndex> {
   let index = new DecisionIndex(target);
   const early: LedgerRecord[] = [];
   let ready = false;
