@@ -35,7 +35,9 @@ def screen(id, name, x, y, wires):
 flow = [
     {'id': TAB, 'type': 'tab', 'label': 'TwinLoop demo line', 'disabled': False,
      'info': 'The extrusion line of the plant simulator, ingested over OPC UA and MQTT (JSON and Sparkplug B) and screened.\n\n'
-             'Endpoints come from the environment: `TWINLOOP_OPCUA_ENDPOINT`, `TWINLOOP_MQTT_URL` (set by `twinloop start`).'},
+             'Endpoints come from the environment: `TWINLOOP_OPCUA_ENDPOINT`, `TWINLOOP_MQTT_URL` (set by `twinloop start`). '
+             'The broker login: user `TWINLOOP_MQTT_USER` and the owner-only password file `TWINLOOP_MQTT_PASSWORD_FILE` '
+             '(a path, no secret; `twinloop start` makes the password in its home).'},
     {'id': 'demo-opcua-endpoint', 'type': 'twin-opcua-endpoint', 'name': 'plant simulator',
      'endpointUrl': '${TWINLOOP_OPCUA_ENDPOINT}', 'securityMode': 'None', 'securityPolicy': 'None',
      'authMode': 'anonymous', 'acceptUnknownCertificates': False},
@@ -43,7 +45,9 @@ flow = [
      'clientId': 'twinloop-demo', 'protocolVersion': 4,  # the embedded broker (aedes) speaks MQTT 3.1.1
      'cleanSession': False, 'sessionExpiryS': 3600, 'keepaliveS': 60,
      'reconnectPeriodMs': 1000, 'maxReconnectPeriodMs': 30000, 'tlsCaFile': '', 'tlsCertFile': '', 'tlsKeyFile': '',
-     'rejectUnauthorized': True, 'outboxMaxEntries': 100000, 'inflightWindow': 10},
+     'rejectUnauthorized': True, 'outboxMaxEntries': 100000, 'inflightWindow': 10,
+     # the embedded broker's login: a user name and the path of an owner-only password file, no secret
+     'username': '${TWINLOOP_MQTT_USER}', 'passwordFile': '${TWINLOOP_MQTT_PASSWORD_FILE}'},
 
     node('demo-comment', 'comment', 330, 40, name='Ingest the extrusion line three ways, screen it, publish the screened readings',
          info='**OPC UA** (top): `twin-opcua-in` subscribes to ten tags of the simulator at 1 s through the shared session of '
@@ -163,7 +167,7 @@ flow += [
              '(`/twinloop/approvals`), written to the simulator only inside their control envelopes, with every '
              'step in the audit ledger (`twinloop ledger verify <home>/twinloop/ledger/demo-ledger.jsonl`).'},
     {'id': 'demo-ledger', 'type': 'twin-ledger', 'name': 'plant ledger', 'path': 'twinloop/ledger/demo-ledger.jsonl',
-     'signingKeyEnv': 'TWINLOOP_SIGNING_KEY'},
+     'signingKeyFile': '${TWINLOOP_SIGNING_KEY_FILE}', 'signingKeyEnv': 'TWINLOOP_SIGNING_KEY'},
     envelope('demo-envelope-zone3_sp', 'zone3_sp', 205, 225),
     envelope('demo-envelope-zone2_sp', 'zone2_sp', 195, 215),
 
@@ -181,8 +185,9 @@ flow += [
                'Changes above 5 degC need two supervisors. The envelope (limits 205–225 / 195–215 degC, at most 2 degC '
                'a step, 6 degC/min, 20 s dwell, mode AUTO and no alarm, fresh good readings) is checked at approval and '
                'again before every write.\n\n'
-               '**Write.** The gate signs each step (HMAC-SHA256, key in `TWINLOOP_SIGNING_KEY`); `twin-opcua-write` '
-               'checks signature, expiry, target and single use, writes the step and reads it back; the result goes back '
+               '**Write.** The gate signs each step (HMAC-SHA256, key in the owner-only file `<home>/signing.key`, '
+               'named by `TWINLOOP_SIGNING_KEY_FILE`; never in the environment flow code reads); `twin-opcua-write` '
+               'checks signature, expiry, target, single use and the approval in the ledger, writes the step and reads it back; the result goes back '
                'to the gate, which ramps on. Everything is in the hash-chained ledger.'),
     lnode('demo-link-in-readings', 'link in', 120, 160, [['demo-energy', 'demo-propose-zone3', 'demo-propose-zone2',
           'demo-approval-zone3_sp', 'demo-approval-zone2_sp']], name='screened readings', links=['demo-link-out-readings']),

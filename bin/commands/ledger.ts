@@ -25,7 +25,7 @@ a key derived from the twin-ledger's signing key), so records appended or rewrit
 without the key fail; and FILE.head, the signed checkpoint of the ledger's head, must agree with
 the file, so a truncated tail, a deleted ledger or a replaced history fails. The key is found as
 \`twinloop start\` provides it: the env var named by --key-env, else TWINLOOP_SIGNING_KEY, else
-<home>/signing.key (home: --home, TWINLOOP_HOME, ./.twinloop). Without a key only the chain is
+the file TWINLOOP_SIGNING_KEY_FILE, else <home>/signing.key (home: --home, TWINLOOP_HOME, ./.twinloop). Without a key only the chain is
 checked (and the checkpoint is compared without checking its MAC). See SECURITY.md.
 
 Prints, when the ledger holds:
@@ -134,7 +134,7 @@ export async function ledgerCommand(argv: string[]): Promise<number> {
     const mode = v.authenticated ? 'chain + authenticity' : 'chain only: no key';
     process.stdout.write(`ok (${mode}): ${v.records} records, last hash ${v.lastHash}\n`);
     if (!v.authenticated) {
-      process.stdout.write(`no signing key found (TWINLOOP_SIGNING_KEY, --key-env, <home>/signing.key): records and checkpoint not authenticated\n`);
+      process.stdout.write(`no signing key found (TWINLOOP_SIGNING_KEY, --key-env, TWINLOOP_SIGNING_KEY_FILE, <home>/signing.key): records and checkpoint not authenticated\n`);
     }
   } else if (v.firstBad) {
     const bad = v.firstBad;

@@ -6,8 +6,10 @@ import { parseArgs } from 'node:util';
 import { chmodSync, copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startEmbeddedBroker } from '../lib/aedes-broker.js';
+import { NODE_RED_USER, SIM_USER } from '../lib/broker-acl.js';
+import { assetPath, SPARKPLUG_GROUP_ID } from '../../examples/plant-sim/tags.js';
 import { startNodeRed, requireNodeRed, PACKAGE_ROOT } from '../lib/embedded-node-red.js';
-import { adminAuthUsers, credentialSecret, demoSigningKey, describeLogins, loadLogins } from '../lib/demo-users.js';
+import { adminAuthUsers, brokerPasswordFile, credentialSecret, demoSigningKey, describeLogins, findSigningKey, homeSecret, loadLogins, signingKeyFile } from '../lib/demo-users.js';
 import { logLevel, quietOpcua } from '../lib/quiet-logs.js';
 import { checkPrivateHome } from '../lib/private-home.js';
 import { UsageError, numberOption } from './usage.js';
@@ -127,15 +129,32 @@ export async function startCommand(argv: string[]): Promise<void> {
   const loopback = LOOPBACK.has(host);
   const demoUsers = env.TWINLOOP_DEMO_USERS !== undefined ? env.TWINLOOP_DEMO_USERS === '1' : loopback;
   const logins = loadLogins(home, { adminPassword: password, adminUser: env.TWINLOOP_ADMIN_USER, demoUsers });
-  env.TWINLOOP_SIGNING_KEY ??= demoSigningKey(home);
+  // The signing key stays in an owner-only file; Node-RED's environment gets only its path (issue 13:
+  // a function node's env.get sees the environment). A key given as TWINLOOP_SIGNING_KEY is used
+  // instead, and twin-ledger takes it out of the environment as soon as it loads.
+  if (!env.TWINLOOP_SIGNING_KEY) {
+    if (!env.TWINLOOP_SIGNING_KEY_FILE) demoSigningKey(home);
+    env.TWINLOOP_SIGNING_KEY_FILE = signingKeyFile(home, env);
+    // Prebuilt flows deployed into the demo name the variable: twin-ledger takes it out of the
+    // environment as soon as Node-RED loads it, before any flow runs (and it is deleted after the start).
+    const key = findSigningKey(home, env).key;
+    if (key) env.TWINLOOP_SIGNING_KEY = key;
+  }
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   };
   try {
-    const broker = await onPort('the MQTT broker', mqttPort, 'MQTT_PORT', '--mqtt-port', () => startEmbeddedBroker(mqttPort, '127.0.0.1'));
+    // The broker asks for a login and lets only the simulator publish the plant's topics (broker-acl.ts);
+    // passwords in owner-only files of the home. Node-RED's flow names its user and password file only.
+    const simPassword = homeSecret(home, brokerPasswordFile(SIM_USER));
+    const users = { [SIM_USER]: simPassword, [NODE_RED_USER]: homeSecret(home, brokerPasswordFile(NODE_RED_USER)) };
+    const acl = { plantAsset: assetPath(), sparkplugGroup: SPARKPLUG_GROUP_ID };
+    const broker = await onPort('the MQTT broker', mqttPort, 'MQTT_PORT', '--mqtt-port', () => startEmbeddedBroker(mqttPort, '127.0.0.1', { users, acl }));
     stops.push(broker.stop);
     env.TWINLOOP_MQTT_URL = broker.url;
+    env.TWINLOOP_MQTT_USER = NODE_RED_USER;
+    env.TWINLOOP_MQTT_PASSWORD_FILE = join(home, brokerPasswordFile(NODE_RED_USER));
 
     // before node-opcua is loaded (by the simulator or by the nodes)
     await quietOpcua(level);
@@ -145,6 +164,8 @@ export async function startCommand(argv: string[]): Promise<void> {
       const sim = await onPort('the simulator\'s OPC UA server', opcuaPort, 'OPCUA_PORT', '--opcua-port', () => startPlantSim({
         opcuaPort,
         mqttUrl: broker.url,
+        mqttUsername: SIM_USER,
+        mqttPassword: simPassword,
         speed,
         seed,
         ...(values['no-step-test'] ? {} : DEMO_STEP_TEST),
@@ -176,6 +197,7 @@ export async function startCommand(argv: string[]): Promise<void> {
       logLevel: level,
     }));
     stops.push(red.stop);
+    delete env.TWINLOOP_SIGNING_KEY; // twin-ledger holds it; flow code's env.get must not find it (issue 13)
 
     process.stdout.write(
       `TwinLoop is running.\n  editor:     ${red.url}\n  MQTT:       ${broker.url}\n` +

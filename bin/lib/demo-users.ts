@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { hashSync } from 'bcryptjs';
 
 export interface Login {
@@ -77,24 +77,36 @@ export function homeSecret(home: string, file: string): string {
 
 /**
  * The signing key as `twinloop start` provides it to the demo flow, read only (for `twinloop ledger
- * verify`): TWINLOOP_SIGNING_KEY, else `<home>/signing.key`. Never creates a key. `source` names
- * where it came from (never the key).
+ * verify`): TWINLOOP_SIGNING_KEY, else the file TWINLOOP_SIGNING_KEY_FILE names, else
+ * `<home>/signing.key` (signingKeyFile). Never creates a key. `source` names where it came from (never the key).
  */
 export function findSigningKey(home: string, env: NodeJS.ProcessEnv = process.env): { key?: string; source?: string } {
   const fromEnv = env.TWINLOOP_SIGNING_KEY;
   if (fromEnv !== undefined && fromEnv !== '') return { key: fromEnv, source: 'env TWINLOOP_SIGNING_KEY' };
-  const file = join(home, 'signing.key');
+  const file = signingKeyFile(home, env);
   if (!existsSync(file)) return {};
   const key = readFileSync(file, 'utf8').trim();
   return key === '' ? {} : { key, source: file };
 }
 
+/** Where `twinloop start` keeps the signing key: TWINLOOP_SIGNING_KEY_FILE, else `<home>/signing.key`. */
+export function signingKeyFile(home: string, env: NodeJS.ProcessEnv = process.env): string {
+  const f = env.TWINLOOP_SIGNING_KEY_FILE;
+  return f !== undefined && f !== '' ? resolve(f) : join(home, 'signing.key');
+}
+
 /**
- * The key the approval gate signs commands with and the writers check (HMAC-SHA256). The demo flow
- * takes it from TWINLOOP_SIGNING_KEY; when that is unset, `<home>/signing.key`.
+ * The key the approval gate signs commands with and the writers check (HMAC-SHA256), made once in
+ * `<home>/signing.key` (0600). The demo flow's twin-ledger reads the file (TWINLOOP_SIGNING_KEY_FILE
+ * names it, a path and no secret): the key itself is never in the environment flow code can read.
  */
 export function demoSigningKey(home: string): string {
   return homeSecret(home, 'signing.key');
+}
+
+/** The file in the home that holds a user's password for the embedded MQTT broker (0600). */
+export function brokerPasswordFile(user: string): string {
+  return `mqtt-${user}.password`;
 }
 
 /**

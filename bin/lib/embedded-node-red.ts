@@ -98,6 +98,11 @@ export async function startNodeRed(opts: NodeRedOptions): Promise<EmbeddedNodeRe
     telemetry: { enabled: false },
     runtimeState: { enabled: false },
     externalModules: { autoInstall: false, palette: { allowInstall: false }, modules: { allowInstall: false } },
+    // Flow code gets no modules (no `fs`, no `child_process` through a function node's setup tab) and
+    // no exec node. This raises the bar, it is no boundary: an editor deploys code that runs in this
+    // process (SECURITY.md, "Roles"); the writers' check of the ledger's approval is what holds then.
+    functionExternalModules: false,
+    nodesExcludes: ['90-exec.js'],
   };
   settings.httpAdminMiddleware = loginThrottle(() => mergedAdminAuth(settings.adminAuth), {
     onFailure: (source, username, waitMs) => {

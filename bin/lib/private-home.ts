@@ -15,6 +15,8 @@ export const HOME_SECRET_FILES = [
   'credential.key', // encrypts flows_cred.json
   'signing.key', // signs commands to the plant
   'demo-users.json', // generated passwords
+  'mqtt-plant-sim.password', // the embedded broker's users (broker-acl.ts)
+  'mqtt-node-red.password',
   '.sessions.json', // live editor/admin bearer tokens, 7 days
   '.config.runtime.json', // Node-RED's _credentialSecret when it made one
   '.config.runtime.json.backup',

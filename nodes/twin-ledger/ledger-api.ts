@@ -7,12 +7,15 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { Node, NodeDef } from 'node-red';
 import type { Ledger, UsedCommands } from '../../runtime/control/stores.js';
 import { MIN_KEY_CHARS } from '../../runtime/control/command.js';
+import { readSecretFile, unresolvedEnv } from '../shared/secret-file.js';
 
 export interface TwinLedgerDef extends NodeDef {
   /** Ledger file; blank = `<userDir>/twinloop/ledger/<node id>.jsonl`; relative = against userDir. */
   path?: string;
-  /** Name of an environment variable holding the signing key (for prebuilt flows). */
+  /** Name of an environment variable holding the signing key (for prebuilt flows); taken out of the environment at first read. */
   signingKeyEnv?: string;
+  /** A file holding the signing key (owner-only: refused when group or others may read it); read once. */
+  signingKeyFile?: string;
 }
 
 export interface TwinLedgerCredentials {
@@ -28,7 +31,7 @@ export interface TwinLedgerNode extends Node {
   ledger(): Promise<Ledger>;
   /** The shared used-commands store at `<ledger path>.used`. */
   usedCommands(): Promise<UsedCommands>;
-  /** HMAC key for commands (credential, else the env var); undefined → gate and writers refuse to work. */
+  /** HMAC key for commands (credential, else the key file, else the env var); undefined → gate and writers refuse to work. */
   signingKey(): string | undefined;
 }
 
@@ -52,25 +55,62 @@ export function resolveLedgerPath(configured: string | undefined, userDir: strin
 }
 
 /**
- * The signing key: the credential if set, else the named environment variable (read through
- * `lookup`, which sees Node-RED's flow and global env too). Returns the key or why there is none;
- * the reason never contains the key.
+ * Secrets taken out of `process.env` (name → value): flow code reads the environment through
+ * `env.get` / `$env` (Node-RED's getSetting), so a key left there is a key any editor's function node
+ * can read. The first read moves it here; later reads (a redeploy, a second twin-ledger) find it here.
+ */
+const TAKEN_FROM_ENV = new Map<string, string>();
+
+/** The value of env var `name`, removed from `env` at first read and kept in this module only. */
+export function takeEnvSecret(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const v = env[name];
+  if (v !== undefined) {
+    if (v !== '') TAKEN_FROM_ENV.set(name, v);
+    delete env[name];
+  }
+  return TAKEN_FROM_ENV.get(name);
+}
+
+/** The key in `path` (an owner-only file; see secret-file.ts). */
+export function readKeyFile(path: string, platform: NodeJS.Platform = process.platform): { key?: string; problem?: string } {
+  const r = readSecretFile(path, 'signing key', platform);
+  return r.problem !== undefined ? { problem: r.problem } : { key: r.secret };
+}
+
+/**
+ * The signing key: the credential if set, else the key file, else the named environment variable
+ * (read through `lookup`: twin-ledger takes it out of process.env, see takeEnvSecret). Returns the
+ * key or why there is none; the reason never contains the key.
  */
 export function resolveSigningKey(
   credential: string | undefined,
   envName: string | undefined,
   lookup: (name: string) => string | undefined,
+  keyFile?: string,
+  readFile: (path: string) => { key?: string; problem?: string } = readKeyFile,
 ): { key?: string; problem?: string } {
   const name = (envName ?? '').trim();
+  // `${NAME}` left as it is: no file was named (the env var source may still apply)
+  const file = unresolvedEnv(keyFile) ? '' : (keyFile ?? '').trim();
   if (name !== '' && !ENV_NAME.test(name)) return { problem: `signing key env var name '${name}' is not a valid variable name` };
   let key = credential ?? '';
   let from = 'the signing key credential';
+  if (key === '' && file !== '') {
+    const f = readFile(file);
+    if (f.problem) return { problem: f.problem };
+    key = f.key ?? '';
+    from = `file ${file}`;
+  }
   if (key === '' && name !== '') {
     key = lookup(name) ?? '';
     from = `env var ${name}`;
   }
   if (key === '') {
-    return { problem: name ? `no signing key: the credential is empty and env var ${name} is not set` : 'no signing key: set the signing key credential or name an env var that holds it' };
+    return {
+      problem: name
+        ? `no signing key: the credential is empty and env var ${name} is not set`
+        : 'no signing key: set the signing key credential, a key file or an env var that holds it',
+    };
   }
   if (key.length < MIN_KEY_CHARS) return { problem: `signing key from ${from} is too short (${key.length} characters, at least ${MIN_KEY_CHARS} needed)` };
   return { key };

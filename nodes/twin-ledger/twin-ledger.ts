@@ -2,7 +2,9 @@
  * twin-ledger: the audit ledger and the command signing key of a closed loop (config node).
  * twin-approval and the writers that name it share one ledger file (opened on first use, shared
  * per path in the process), one used-commands store beside it, and one HMAC key. The key is a
- * Node-RED credential or an env var; it is never logged or put in a status or error text. The
+ * Node-RED credential, an owner-only key file or an env var; it is never logged or put in a status
+ * or error text. An env var is taken out of process.env at first read (ledger-api.ts, takeEnvSecret)
+ * and never looked up through flow or global env, so flow code (`env.get`) cannot read the key. The
  * same key authenticates the ledger's records and its head checkpoint (ledger-auth.ts).
  */
 import type { NodeAPI } from 'node-red';
@@ -11,7 +13,7 @@ import { openUsedCommands } from '../../runtime/control/file-used-commands.js';
 import type { Ledger, UsedCommands } from '../../runtime/control/stores.js';
 import { TwinError } from '../../runtime/model/errors.js';
 import { translator } from '../shared/i18n.js';
-import { resolveLedgerPath, resolveSigningKey, type TwinLedgerCredentials, type TwinLedgerDef, type TwinLedgerNode } from './ledger-api.js';
+import { resolveLedgerPath, resolveSigningKey, takeEnvSecret, type TwinLedgerCredentials, type TwinLedgerDef, type TwinLedgerNode } from './ledger-api.js';
 
 /** Open a store once, on first use; forget a failed open so the next call tries again. */
 function lazy<T extends { close(): Promise<void> }>(open: () => Promise<T>) {
@@ -38,14 +40,17 @@ function lazy<T extends { close(): Promise<void> }>(open: () => Promise<T>) {
   };
 }
 
+/** The conventional name (prebuilt flows, older `twinloop start`): out of flow code's reach before any flow starts. */
+const DEFAULT_KEY_ENV = 'TWINLOOP_SIGNING_KEY';
+
 export default function (RED: NodeAPI): void {
+  takeEnvSecret(DEFAULT_KEY_ENV);
   function TwinLedger(this: TwinLedgerNode, def: TwinLedgerDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const t = translator(RED._ as (key: string, vars?: Record<string, unknown>) => string, 'twin-ledger');
     const creds = ((this as unknown as { credentials?: TwinLedgerCredentials }).credentials ?? {});
     const userDir = (RED.settings as unknown as { userDir?: string }).userDir;
-    const getSetting = (RED.util as unknown as { getSetting?: (n: unknown, name: string) => string | undefined }).getSetting;
 
     let pathError: string | undefined;
     try {
@@ -53,7 +58,8 @@ export default function (RED: NodeAPI): void {
     } catch (err) {
       pathError = (err as Error).message;
     }
-    const { key, problem } = resolveSigningKey(creds.signingKey, def.signingKeyEnv, (name) => (getSetting ? getSetting(node, name) : process.env[name]));
+    // process.env only: flow and global env live in the flow's JSON, which is no place for a key
+    const { key, problem } = resolveSigningKey(creds.signingKey, def.signingKeyEnv, (name) => takeEnvSecret(name), def.signingKeyFile);
     node.configError = pathError ?? problem;
     if (node.configError) node.error(t('errors.config', { error: node.configError }));
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LinkState, MessageHandler, MqttLink, OutboundMessage } from '../../runtime/ingest/mqtt-link.js';
 import { TwinError } from '../../runtime/model/errors.js';
+import { readSecretFile, unresolvedEnv } from '../shared/secret-file.js';
 
 export interface TwinMqttBrokerDef extends NodeDef {
   url: string;
@@ -24,6 +25,10 @@ export interface TwinMqttBrokerDef extends NodeDef {
   maxReconnectPeriodMs: number | string;
   outboxMaxEntries: number | string;
   inflightWindow: number | string;
+  /** User name when the credential is empty (no secret; may be `${ENV}`). */
+  username?: string;
+  /** Owner-only file holding the password, when the credential is empty (may be `${ENV}`, a path). */
+  passwordFile?: string;
 }
 
 export interface TwinMqttBrokerCredentials {
@@ -99,10 +104,18 @@ export function brokerOptions(def: TwinMqttBrokerDef, creds: TwinMqttBrokerCrede
     connectTimeoutMs: 10_000,
     inflightWindow: numbers.inflightWindow,
     outboxMaxEntries: numbers.outboxMaxEntries,
-    username: creds.user || undefined,
-    password: creds.password || undefined,
+    username: creds.user || (unresolvedEnv(def.username) ? '' : (def.username ?? '').trim()) || undefined,
+    password: creds.password || passwordFromFile(def.passwordFile),
     tls,
   };
+}
+
+/** The password in the owner-only file `path` names (blank or an unresolved `${ENV}`: none); a bad file is a config error. */
+function passwordFromFile(path: string | undefined): string | undefined {
+  if (!path || !path.trim() || unresolvedEnv(path)) return undefined;
+  const r = readSecretFile(path.trim(), 'MQTT password');
+  if (r.problem !== undefined) throw new TwinError('BAD_CONFIG', r.problem);
+  return r.secret;
 }
 
 /** `<userDir>/twinloop/<kind>/<id>`; without a userDir, under TWINLOOP_HOME or the temp dir. */

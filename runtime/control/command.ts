@@ -18,7 +18,7 @@ export function signCommand(key: string, cmd: UnsignedCommand): Command {
   return { ...body, signature: jsonMac(key, body) };
 }
 
-export type CommandRefusal = 'MALFORMED' | 'BAD_SIGNATURE' | 'EXPIRED' | 'WRONG_TARGET' | 'REPLAYED' | 'OUTSIDE_ENVELOPE';
+export type CommandRefusal = 'MALFORMED' | 'BAD_SIGNATURE' | 'EXPIRED' | 'WRONG_TARGET' | 'REPLAYED' | 'OUTSIDE_ENVELOPE' | 'NO_DECISION';
 
 export interface CommandCheck {
   ok: boolean;

@@ -335,7 +335,9 @@ export class GateMachine {
   }
 
   private decisionData(d: Decision, c: Change, check: EnvelopeCheck) {
-    return { ...d, state: c.state, requiredApprovals: c.requiredApprovals, envelopeCheck: check };
+    // fromValue: where the setpoint stood when decided; a writer accepts values between it (or the proposal's) and the target
+    const fromValue = this.setpointValue() ?? c.proposal.currentValue;
+    return { ...d, state: c.state, requiredApprovals: c.requiredApprovals, envelopeCheck: check, fromValue };
   }
 
   private onPolicy(enabled: boolean, user: string, reason: string | undefined, nowMs: number, out: GateEffect[]): DecisionOutcome {

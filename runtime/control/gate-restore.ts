@@ -49,7 +49,7 @@ export function restoreGateState(config: GateConfig, records: readonly LedgerRec
       }
       case 'decision': {
         if (!c) break;
-        const { state: s, requiredApprovals, envelopeCheck: _check, ...decision } = data;
+        const { state: s, requiredApprovals, envelopeCheck: _check, fromValue: _from, ...decision } = data;
         c.decisions.push(decision as unknown as Decision);
         if (typeof requiredApprovals === 'number') c.requiredApprovals = Math.max(c.requiredApprovals, requiredApprovals);
         setState(c, s, (decision as { verdict?: string }).verdict === 'reject' ? `rejected by ${String(decision.user)}: ${String(decision.reason)}` : undefined, rec.tsMs);

@@ -3,6 +3,7 @@
  * unapproved write reaches the plant). For anything that arrives at a writer:
  *
  *   verify (signature → expiry → target, command.ts)
+ *   → the ledger holds an approval of the command's proposal covering its value (decision-index.ts; else NO_DECISION)
  *   → claim single use (UsedCommands: durable before the write; a crash after it never repeats the write)
  *   → read the setpoint's present value from the plant
  *   → re-check the envelope's limits and largest step against that value (scope 'step')
@@ -42,6 +43,7 @@
 import type { Command, EnvelopeConfig, EnvelopeViolationCode, LedgerRecord, WriteResult } from '../model/control.js';
 import type { Reading } from '../model/reading.js';
 import { isCommandShape, verifyCommand, type CommandRefusal, type CommandTarget } from './command.js';
+import { openDecisionIndex, type DecisionCheck } from './decision-index.js';
 import { checkEnvelope, readingKey } from './envelope.js';
 import { signResult } from './gate-result-signature.js';
 import type { Ledger, UsedCommands } from './stores.js';
@@ -138,6 +140,8 @@ export function describeReceived(x: unknown, maxChars = 600): string {
 export class CommandWriter {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
+  /** The approvals in the ledger for this writer's setpoint (decision-index.ts), opened on first use. */
+  private decisions: ReturnType<typeof openDecisionIndex> | undefined;
 
   constructor(private readonly o: WriterOptions) {
     this.now = o.nowMs ?? Date.now;
@@ -195,6 +199,8 @@ export class CommandWriter {
     if (cmd.envelopeVersion !== o.envelopeVersion) {
       return this.refuse(cmd, 'OUTSIDE_ENVELOPE', `approved under envelope version ${cmd.envelopeVersion}, this writer has ${o.envelopeVersion}`, true, records);
     }
+    const decision = await this.checkDecision(cmd);
+    if (!decision.ok) return this.refuse(cmd, 'NO_DECISION', decision.reason, true, records);
     if (!(await o.usedCommands.claim(cmd.id))) return replayed();
 
     let current: number;
@@ -234,7 +240,10 @@ export class CommandWriter {
         asset: cmd.asset,
         tag: cmd.tag,
         proposalId: cmd.proposalId,
-        data: { commandId: cmd.id, proposalId: cmd.proposalId, value: cmd.value, presentValue: current, step: cmd.step, steps: cmd.steps, toleranceAbs: tol, writer: o.writerId, tsMs: this.now() },
+        data: {
+          commandId: cmd.id, proposalId: cmd.proposalId, decisionSeq: decision.approval.decisionSeq, value: cmd.value, presentValue: current,
+          step: cmd.step, steps: cmd.steps, toleranceAbs: tol, writer: o.writerId, tsMs: this.now(),
+        },
       }),
     );
     try {
@@ -255,6 +264,20 @@ export class CommandWriter {
     const result = this.result(cmd, 'written', reason, readBackValue, reason === undefined);
     await this.append(cmd, 'readback', result, records, { toleranceAbs: tol });
     return { result, reason, alarm: reason !== undefined, records };
+  }
+
+  /**
+   * The ledger must hold the approval the command claims (decision-index.ts): a key alone does not
+   * make a write. Checked before the claim, so a refused command can still be settled or re-sent.
+   */
+  private async checkDecision(cmd: Command): Promise<DecisionCheck> {
+    const open = (this.decisions ??= openDecisionIndex(this.o.ledger, this.o.target));
+    open.catch(() => {
+      if (this.decisions === open) this.decisions = undefined;
+    });
+    const d = await open;
+    if (!d.index.approval(cmd.proposalId)) await d.refresh(); // a ledger that cannot tell of appends is read again
+    return d.index.check(cmd);
   }
 
   /**

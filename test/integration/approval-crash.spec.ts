@@ -12,7 +12,7 @@
  *
  * Real parts: `twinloop start --no-sim` as a child process (Node-RED with adminAuth, the embedded
  * broker), the flow simulator → twin-opcua-in → twin-approval → twin-opcua-write → simulator, and a
- * core `mqtt in` → json → twin-approval for the test's proposals. The plant simulator runs in THIS
+ * core `http in` → twin-approval for the test's proposals. The plant simulator runs in THIS
  * process, so it outlives Node-RED and counts every write the PLC accepted. Node-RED reaches it
  * through a TCP relay the test can freeze: "between approval and write" is made deterministic by a
  * PLC that stops answering (readings stay good and age; the writer's read waits), since a stopped
@@ -27,13 +27,12 @@ import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
 import type { LedgerRecord, Proposal } from '../../runtime/model/control.js';
 import { waitFor } from '../support/ports.js';
 import { startFreezableProxy, type FreezableProxy } from '../support/crash-proxy.js';
 import { adminToken, startTwinloop, type TwinloopProcess } from '../support/twinloop-process.js';
 import {
-  GATE_ID, PROPOSAL_TOPIC, SIGNING_KEY, TAG, TERMINAL, api, cliVerify, crashFlow, makeProposal, phaseAtKill, readLedger, readUsedIds,
+  GATE_ID, PROPOSAL_PATH, SIGNING_KEY, TAG, TERMINAL, api, cliVerify, crashFlow, makeProposal, phaseAtKill, readLedger, readUsedIds,
   sendDecide, startCrashPlant, stateFromLedger, story, viewOf, type CrashPlant, type KillPhase, type ProposalViewLike,
 } from '../support/crash-loop.js';
 
@@ -46,7 +45,6 @@ describe('integration: twinloop killed (SIGKILL) between approval and write, the
   let proxy: FreezableProxy;
   let endpoint = '';
   let tl: TwinloopProcess | undefined;
-  let mq: MqttClient | undefined;
   let token = '';
   let password = '';
 
@@ -73,7 +71,7 @@ describe('integration: twinloop killed (SIGKILL) between approval and write, the
     return { home, ledgerPath };
   }
 
-  /** `twinloop start --no-sim` in `home`, logged in as the supervisor, the gate running, an MQTT client on its broker. */
+  /** `twinloop start --no-sim` in `home`, logged in as the supervisor, the gate running. */
   async function boot(home: string): Promise<TwinloopProcess> {
     await roomForASession();
     proxy.thaw(); // (in case a test before this one failed while the relay was frozen)
@@ -83,7 +81,6 @@ describe('integration: twinloop killed (SIGKILL) between approval and write, the
     token = await adminToken(tl.url, 'supervisor', password);
     const url = tl.url;
     await waitFor(async () => ((await api(url, token, 'GET', 'gates')).body?.gates ?? []).some((g: { id: string }) => g.id === GATE_ID), 30_000, 100, 'twin-approval to register');
-    mq = await mqtt.connectAsync(`mqtt://127.0.0.1:${tl.mqttPort}`, { reconnectPeriod: 0 });
     return tl;
   }
 
@@ -93,8 +90,6 @@ describe('integration: twinloop killed (SIGKILL) between approval and write, the
    * after a few seconds without an exit it is killed and that is said.
    */
   async function shutdown(): Promise<void> {
-    await mq?.endAsync(true);
-    mq = undefined;
     const child = tl!.child;
     tl = undefined;
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -125,11 +120,8 @@ describe('integration: twinloop killed (SIGKILL) between approval and write, the
   }
 
   async function crash(): Promise<void> {
-    const client = mq;
-    mq = undefined;
     await tl!.kill();
     killsMs.push(Date.now());
-    await client?.endAsync(true).catch(() => undefined);
   }
 
   /** Publish until the gate shows it pending with its envelope check passing (fresh readings). */
@@ -137,10 +129,10 @@ describe('integration: twinloop killed (SIGKILL) between approval and write, the
     const url = tl!.url;
     let view: ProposalViewLike | undefined;
     for (let i = 0; i < 10 && !view; i++) {
-      await mq!.publishAsync(PROPOSAL_TOPIC, JSON.stringify(p), { qos: 1 });
+      await fetch(new URL(`api${PROPOSAL_PATH}`, url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(p) });
       view = await waitFor(() => viewOf(url, token, p.id), 2000, 50, 'the proposal in the page').catch(() => undefined);
     }
-    expect(view, 'the proposal reached the gate through mqtt in → json').to.not.equal(undefined);
+    expect(view, 'the proposal reached the gate through http in').to.not.equal(undefined);
     return envelopeOk(p, 'a passing envelope check (fresh readings of the setpoint, interlocks and inputs)');
   }
 

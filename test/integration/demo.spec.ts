@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { OPCUAClient, OPCUACertificateManager, DataType, AttributeIds } from 'node-opcua';
-import { adminToken, startTwinloop, type TwinloopProcess } from '../support/twinloop-process.js';
+import { adminToken, brokerLogin, startTwinloop, type TwinloopProcess } from '../support/twinloop-process.js';
 import { waitFor } from '../support/ports.js';
 import type { Reading } from '../../runtime/model/reading.js';
 import type { Estimate } from '../../runtime/model/estimate.js';
@@ -30,7 +30,7 @@ describe('integration: twinloop start with the demo flow', function () {
 
   before(async function () {
     tl = await startTwinloop();
-    sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${tl.mqttPort}`);
+    sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${tl.mqttPort}`, brokerLogin(tl.home));
     sub.on('message', (topic, buf) => {
       if (topic.includes('/twin/reading/')) received.push(JSON.parse(buf.toString()) as Reading);
     });

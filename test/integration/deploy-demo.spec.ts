@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { adminToken, startTwinloop, type TwinloopProcess } from '../support/twinloop-process.js';
+import { adminToken, brokerLogin, startTwinloop, type TwinloopProcess } from '../support/twinloop-process.js';
 import { freePort, waitFor } from '../support/ports.js';
 import type { LedgerRecord } from '../../runtime/model/control.js';
 import type { MaintenanceProposal } from '../../runtime/model/maintenance.js';
@@ -40,7 +40,7 @@ describe('integration: deploying prebuilt flows into the running demo', function
 
   async function watchClients(): Promise<void> {
     clients = [];
-    sys = await mqtt.connectAsync(`mqtt://127.0.0.1:${tl!.mqttPort}`);
+    sys = await mqtt.connectAsync(`mqtt://127.0.0.1:${tl!.mqttPort}`, brokerLogin(tl!.home));
     sys.on('message', (topic, buf) => clients.push(`${topic.endsWith('/new/clients') ? '+' : '-'}${buf.toString()}`));
     await sys.subscribeAsync(['$SYS/+/new/clients', '$SYS/+/disconnect/clients']);
   }
@@ -62,7 +62,7 @@ describe('integration: deploying prebuilt flows into the running demo', function
       [
         'SITE=plant7', 'LINE=line1', 'ASSET=acme/plant7/extrusion/line1/extruder',
         `OPCUA_ENDPOINT=opc.tcp://127.0.0.1:${tl.opcuaPort}/UA/TwinLoopSim`, 'OPCUA_SECURITY_MODE=None', 'OPCUA_SECURITY_POLICY=None', 'OPCUA_SAMPLING_MS=1000',
-        `MQTT_URL=mqtt://127.0.0.1:${tl.mqttPort}`, 'MQTT_CLIENT_ID=twinloop-plant7-line1', 'MQTT_USER=line1', 'MQTT_PASSWORD=broker-pw',
+        `MQTT_URL=mqtt://127.0.0.1:${tl.mqttPort}`, 'MQTT_CLIENT_ID=twinloop-plant7-line1', 'MQTT_USER=node-red', `MQTT_PASSWORD=${brokerLogin(tl.home).password}`,
         `INFLUX_URL=http://127.0.0.1:${await freePort()}`, 'INFLUX_DB=twinloop', 'INFLUX_USER=twinloop', 'INFLUX_PASSWORD=influx-pw',
         'ZONE3_SP_MIN=205', 'ZONE3_SP_MAX=225', 'ZONE2_SP_MIN=195', 'ZONE2_SP_MAX=215',
         `RUL_MODEL=${join(ROOT, 'models', 'bearing-rul-model.json')}`,
@@ -90,7 +90,7 @@ describe('integration: deploying prebuilt flows into the running demo', function
   it('deploying, redeploying and deploying a second prebuilt flow leave the demo running: its broker client never reconnects', async function () {
     // The demo's broker client may first connect after the banner: wait until it publishes (screened
     // readings on the UNS), then count connects and disconnects from here on.
-    const uns = await mqtt.connectAsync(`mqtt://127.0.0.1:${tl!.mqttPort}`, { clientId: 'deploy-demo-uns' });
+    const uns = await mqtt.connectAsync(`mqtt://127.0.0.1:${tl!.mqttPort}`, { ...brokerLogin(tl!.home), clientId: 'deploy-demo-uns' });
     let demoPublished = false;
     uns.on('message', (topic) => (demoPublished ||= topic.includes('/twin/reading/')));
     await uns.subscribeAsync('#');
@@ -111,7 +111,7 @@ describe('integration: deploying prebuilt flows into the running demo', function
     expect(second.out).to.not.match(/restarts every flow/);
     // A restart would show as a disconnect and connect of the client; the marker client below
     // connects after both deploys returned, so everything before it in the broker's order is in.
-    const marker = await mqtt.connectAsync(`mqtt://127.0.0.1:${tl!.mqttPort}`, { clientId: 'deploy-demo-marker' });
+    const marker = await mqtt.connectAsync(`mqtt://127.0.0.1:${tl!.mqttPort}`, { ...brokerLogin(tl!.home), clientId: 'deploy-demo-marker' });
     await marker.endAsync();
     await waitFor(() => clients.includes('-deploy-demo-marker'), 10_000, 50, 'the marker client');
     expect(clients.filter((c) => c.endsWith('twinloop-demo'))).to.deep.equal([]);

@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { adminToken, startTwinloop, type TwinloopProcess } from '../support/twinloop-process.js';
+import { adminToken, brokerLogin, startTwinloop, type TwinloopProcess } from '../support/twinloop-process.js';
 import { freePort, waitFor } from '../support/ports.js';
 
 const BIN = join(__dirname, '..', '..', 'dist', 'bin', 'twinloop.js');
@@ -71,7 +71,7 @@ describe('integration: twinloop start, as a newcomer runs it', function () {
 
     it('a healthy start: the banner says what runs where, and no line looks like an error or a warning', async function () {
       // the demo is working end to end (OPC UA in, screened, out to the broker) before the log is read
-      sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${tl.mqttPort}`);
+      sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${tl.mqttPort}`, brokerLogin(tl.home));
       let readings = 0;
       sub.on('message', () => readings++);
       await sub.subscribeAsync(`${ASSET}/twin/reading/#`);

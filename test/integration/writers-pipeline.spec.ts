@@ -17,6 +17,7 @@ import { CommandWriter, defaultToleranceAbs, describeReceived } from '../../runt
 import { OpcuaSessionManager, type OpcuaConnection } from '../../runtime/ingest/opcua-session.js';
 import { opcuaTransport } from '../../nodes/twin-opcua-write/opcua-transport.js';
 import { freePort } from '../support/ports.js';
+import { recordApproval } from '../support/control-approval.js';
 
 const KEY = 'test-signing-key-0123456789abcdef';
 const ASSET = 'it/line1/extruder';
@@ -88,6 +89,7 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
     const sub = mkdtempSync(join(dir, 'ledger-'));
     ledger = await openFileLedger(join(sub, 'l.jsonl'));
     used = await openUsedCommands(join(sub, 'l.jsonl.used'));
+    await recordApproval(ledger, { proposalId: 'p', asset: ASSET, tag: TAG }); // the writer writes approved changes only
     Object.assign(srv.plc, { mode: { kind: 'immediate' }, value: 190, writes: [], readable: true });
   });
   afterEach(async function () {
@@ -95,6 +97,8 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
     await used.close();
   });
 
+  /** The ledger after the approval the specs start from. */
+  const trail = async () => (await ledger.readAll()).filter((r) => r.type !== 'proposal' && r.type !== 'decision');
   const writer = (readBackTimeoutMs = 1000, readBackToleranceAbs?: number) =>
     new CommandWriter({
       writerId: 'it', key: KEY, target: { asset: ASSET, tag: TAG }, envelope: env, envelopeVersion: version,
@@ -112,10 +116,23 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
     const [a, b] = await Promise.all([w.execute(command({ value: 205, step: 1, steps: 2 })), w.execute(command({ value: 220, fromValue: 205, step: 2, steps: 2 }))]);
     expect([a.result?.outcome, b.result?.outcome]).to.deep.equal(['written', 'written']);
     expect(srv.plc.writes).to.deep.equal([205, 220]);
-    const recs = await ledger.readAll();
+    const recs = await trail();
     expect(recs.map((r) => [r.type, (r.data as { presentValue?: number }).presentValue])).to.deep.equal([
       ['write-intent', 190], ['write', 190], ['readback', undefined], ['write-intent', 205], ['write', 205], ['readback', undefined],
     ]);
+  });
+
+  it('a correctly signed command whose proposal the ledger never approved is refused NO_DECISION, and nothing reaches the PLC', async function () {
+    const cmd = command({ proposalId: 'never-approved', value: 192 });
+    const out = await writer().execute(cmd);
+    expect(out.refusal).to.equal('NO_DECISION');
+    expect(out.reason).to.match(/no approval of proposal never-approved/);
+    expect(srv.plc.writes).to.deep.equal([]);
+    expect(srv.plc.value).to.equal(190);
+    const recs = await trail();
+    expect(recs.map((r) => [r.type, (r.data as { refusal?: string }).refusal])).to.deep.equal([['refused', 'NO_DECISION']]);
+    // not claimed: the id was never used, and a value beyond the approved change is refused alike
+    expect(used.has(cmd.id)).to.equal(false);
   });
 
   it('reads back until a PLC that applies the setpoint a little later has taken it', async function () {
@@ -131,7 +148,7 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
     expect(out.result).to.include({ outcome: 'written', readBackValue: 198, readBackOk: false });
     expect(out.alarm).to.equal(true);
     expect(out.reason).to.equal('read back 198, wrote 204 (tolerance 0.5)');
-    const rb = (await ledger.readAll()).find((r) => r.type === 'readback');
+    const rb = (await trail()).find((r) => r.type === 'readback');
     expect(rb?.data).to.include({ readBackOk: false, readBackValue: 198, toleranceAbs: 0.5 });
   });
 
@@ -172,7 +189,7 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
     expect(out.refusal).to.equal('EXPIRED');
     expect(out.reason).to.match(/before it could be written/);
     expect(srv.plc.writes).to.deep.equal([]);
-    expect((await ledger.readAll()).map((r) => r.type)).to.deep.equal(['refused']);
+    expect((await trail()).map((r) => r.type)).to.deep.equal(['refused']);
   });
 
   describe('write-ahead intent and settling a command left open by a crash (never written twice)', function () {
@@ -197,7 +214,7 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
         usedCommands: used, ledger: l, transport: opcuaTransport(conn, `ns=1;s=${TAG}`, 500), nowMs, settleReadAttempts,
       });
     const types = async (id: string) =>
-      (await ledger.readAll()).filter((r) => (r.data as { commandId?: string }).commandId === id).map((r) => `${r.type}:${(r.data as { outcome?: string }).outcome ?? ''}`);
+      (await trail()).filter((r) => (r.data as { commandId?: string }).commandId === id).map((r) => `${r.type}:${(r.data as { outcome?: string }).outcome ?? ''}`);
 
     it('records the intent (command, value, present value) before the write, and the write only after it', async function () {
       const cmd = command({ value: 204 });
@@ -214,10 +231,11 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
       } finally {
         delete (srv.plc.writes as { push?: unknown }).push;
       }
-      const recs = await ledger.readAll();
+      const recs = await trail();
       expect(recs[0]).to.include({ type: 'write-intent', proposalId: 'p' });
-      expect(recs[0]!.data).to.include({ commandId: cmd.id, value: 204, presentValue: 190, step: 1, steps: 1, toleranceAbs: 0.5, writer: 'it' });
-      expect(atWrite, 'the ledger on disk when the plant took the value').to.deep.equal(['write-intent']);
+      // decisionSeq: the approval the writer found (the fixture's decision record, seq 1)
+      expect(recs[0]!.data).to.include({ commandId: cmd.id, decisionSeq: 1, value: 204, presentValue: 190, step: 1, steps: 1, toleranceAbs: 0.5, writer: 'it' });
+      expect(atWrite, 'the ledger on disk when the plant took the value').to.deep.equal(['proposal', 'decision', 'write-intent']);
       expect(srv.plc.writes).to.deep.equal([204]);
     });
 
@@ -236,7 +254,7 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
       expect(out.alarm).to.equal(false);
       expect(srv.plc.writes, 'never written twice').to.deep.equal([204]);
       expect(await types(cmd.id)).to.deep.equal(['write-intent:', 'write:written', 'readback:written']);
-      const [, w, rb] = (await ledger.readAll()).filter((r) => (r.data as { commandId?: string }).commandId === cmd.id);
+      const [, w, rb] = (await trail()).filter((r) => (r.data as { commandId?: string }).commandId === cmd.id);
       expect(w!.data).to.include({ settledAfterRestart: true, presentValue: 190, presentValueBefore: 190 });
       expect((rb!.data as { note: string }).note).to.match(/^plant confirmed after restart: it holds 204 .*reached it \(it held 190 before\)/);
 

@@ -2,7 +2,7 @@
 // a credential or an env var, a missing / short key, sharing, closing, and a broken ledger refused.
 // The key must never reach a log line.
 import { expect } from 'chai';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { helper, nodeModule } from '../support/nr.js';
 import { tempUserDir } from '../support/opcua-nr.js';
@@ -11,6 +11,8 @@ import { verifyLedgerFile } from '../../runtime/control/ledger-verify.js';
 import { resolveLedgerPath, resolveSigningKey, type TwinLedgerNode } from '../../nodes/twin-ledger/ledger-api.js';
 
 const ledgerNode = nodeModule('twin-ledger');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const functionNode = require('@node-red/nodes/core/function/10-function.js');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const NodeClass = require('@node-red/runtime/lib/nodes/Node.js') as { prototype: Record<string, (...a: unknown[]) => unknown> };
 
@@ -96,23 +98,66 @@ describe('twin-ledger (config node)', function () {
     expect(get('both').signingKey()).to.equal(KEY);
   });
 
+  it('takes an env var key out of the environment: a function node\'s env.get gets nothing, a redeploy still finds the key', async function () {
+    const name = `${ENV}_TAKEN`;
+    process.env[name] = 'e'.repeat(24);
+    const flow = [
+      { id: 'tab', type: 'tab', label: 't' },
+      { id: 'led', type: 'twin-ledger', z: 'tab', signingKeyEnv: name },
+      // the editor's attack of issue 13: read the key the way any flow code can
+      { id: 'fn', type: 'function', z: 'tab', func: `msg.payload = { key: env.get(${JSON.stringify(name)}) ?? null, proc: typeof process }; return msg;`, wires: [['out']] },
+      { id: 'out', type: 'helper', z: 'tab' },
+    ];
+    await helper.load([ledgerNode, functionNode] as never, flow as never);
+    expect(get('led').signingKey()).to.equal('e'.repeat(24));
+    expect(process.env[name]).to.equal(undefined);
+    const got = new Promise<{ key: unknown; proc: string }>((r) => (helper.getNode('out') as unknown as { on(e: string, f: (m: { payload: never }) => void): void }).on('input', (m) => r(m.payload)));
+    (helper.getNode('fn') as unknown as { receive(m: unknown): void }).receive({ payload: 1 });
+    expect(await got).to.deep.equal({ key: null, proc: 'undefined' });
+    // redeployed: the variable is gone from the environment, the node still has its key
+    await helper.unload();
+    await helper.load(ledgerNode as never, [{ id: 'led2', type: 'twin-ledger', signingKeyEnv: name }] as never);
+    expect(get('led2').signingKey()).to.equal('e'.repeat(24));
+  });
+
+  it('takes the key from an owner-only key file; a file others may read, a missing one or a relative path is a config error', async function () {
+    const good = join(userDir, 'good.key');
+    const open = join(userDir, 'open.key');
+    writeFileSync(good, `${KEY}\n`, { mode: 0o600 });
+    writeFileSync(open, `${KEY}\n`, { mode: 0o600 });
+    chmodSync(open, 0o640);
+    await load([
+      { id: 'file', signingKeyFile: good },
+      { id: 'open', signingKeyFile: open },
+      { id: 'missing', signingKeyFile: join(userDir, 'none.key') },
+      { id: 'rel', signingKeyFile: 'good.key' },
+    ]);
+    expect(get('file').configError).to.equal(undefined);
+    expect(get('file').signingKey()).to.equal(KEY);
+    expect(get('open').signingKey()).to.equal(undefined);
+    expect(get('open').configError).to.equal(`signing key file ${open} is open to other users (mode 0640): make it owner-only with chmod 600 ${open}`);
+    expect(get('missing').configError).to.match(/none\.key does not exist/);
+    expect(get('rel').configError).to.match(/must be an absolute path/);
+    expect(logs.text()).to.not.include(KEY);
+  });
+
   it('without a key: signingKey() is undefined, configError says why, node.error is raised; the ledger still opens', async function () {
-    await load([{ id: 'none' }, { id: 'unset', signingKeyEnv: ENV }]);
+    await load([{ id: 'none' }, { id: 'unset', signingKeyEnv: `${ENV}_UNSET` }]);
     const none = get('none');
     expect(none.signingKey()).to.equal(undefined);
     expect(none.configError).to.match(/no signing key/);
     expect(logs.errors('none').join('\n')).to.match(/invalid twin-ledger configuration: no signing key/);
-    expect(get('unset').configError).to.match(new RegExp(`env var ${ENV} is not set`));
+    expect(get('unset').configError).to.match(new RegExp(`env var ${ENV}_UNSET is not set`));
     expect((await none.ledger()).location).to.equal(join(userDir, 'twinloop', 'ledger', 'none.jsonl'));
   });
 
   it(`a key shorter than 16 characters is refused without being logged`, async function () {
     const short = 'sh0rt-s3cret';
-    process.env[ENV] = 'another-short';
-    await load([{ id: 'short' }, { id: 'shortEnv', signingKeyEnv: ENV }], { short: { signingKey: short } });
+    process.env[`${ENV}_SHORT`] = 'another-short';
+    await load([{ id: 'short' }, { id: 'shortEnv', signingKeyEnv: `${ENV}_SHORT` }], { short: { signingKey: short } });
     expect(get('short').signingKey()).to.equal(undefined);
     expect(get('short').configError).to.match(/too short \(12 characters, at least 16 needed\)/);
-    expect(get('shortEnv').configError).to.match(new RegExp(`from env var ${ENV} is too short`));
+    expect(get('shortEnv').configError).to.match(new RegExp(`from env var ${ENV}_SHORT is too short`));
     expect(logs.text()).to.not.include(short);
     expect(logs.text()).to.not.include('another-short');
   });

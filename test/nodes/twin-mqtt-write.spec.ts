@@ -12,6 +12,7 @@ import { startAedes, type AedesBroker } from '../support/aedes.js';
 import { ensureDebianBinary } from '../support/debian.js';
 import { endClient, rawClient, subscribe } from '../support/mqtt-helpers.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
+import { approveInLedger } from '../support/control-approval.js';
 import { helper, nodeModule } from '../support/nr.js';
 import { recordNodeCalls, tempUserDir, waitUntil, type NodeLike, type Recorder } from '../support/opcua-nr.js';
 import { startTestPlantSim, type TestPlantSim } from '../support/plant-sim.js';
@@ -95,6 +96,7 @@ function suite(brokerUrl: () => string) {
       { id: 'alarm', type: 'helper' },
     ];
     await helper.load([brokerNode, envelopeNode, ledgerNode, writeNode] as never, flow as never, { led: { signingKey: KEY } } as never);
+    await approveInLedger(helper.getNode('led'), { proposalId: 'p-1', asset, tag: TAG }); // the writer writes approved changes only
     const results: Array<Msg<WriteResult>> = [];
     const alarms: Array<Msg<Alarm>> = [];
     node('res').on('input', (m: never) => results.push(m));
@@ -113,7 +115,8 @@ function suite(brokerUrl: () => string) {
   }
 
   const ledgerRecords = (): LedgerRecord[] =>
-    readFileSync(ledgerPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as LedgerRecord);
+    readFileSync(ledgerPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as LedgerRecord)
+      .filter((r) => r.type !== 'proposal' && r.type !== 'decision'); // the approval load() records
 
   async function send(payload: unknown, out: { results: unknown[]; alarms: unknown[] }): Promise<void> {
     const seen = () => out.results.length + out.alarms.length + rec.errors('w').length;

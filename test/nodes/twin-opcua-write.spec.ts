@@ -14,6 +14,7 @@ import { helper, nodeModule } from '../support/nr.js';
 import { recordNodeCalls, tempUserDir, waitUntil, type NodeLike, type Recorder } from '../support/opcua-nr.js';
 import { startTestPlantSim, type TestPlantSim } from '../support/plant-sim.js';
 import { freePort } from '../support/ports.js';
+import { approveInLedger } from '../support/control-approval.js';
 
 const endpointNode = nodeModule('twin-opcua-endpoint');
 const envelopeNode = nodeModule('twin-envelope');
@@ -90,6 +91,7 @@ describe('twin-opcua-write (node, plant simulator over OPC UA)', function () {
       { id: 'alarm', type: 'helper' },
     ];
     await helper.load([endpointNode, envelopeNode, ledgerNode, writeNode] as never, flow as never, { led: { signingKey: opts.key ?? KEY } } as never);
+    await approveInLedger(helper.getNode('led'), { proposalId: 'p-1', asset, tag: TAG }); // the writer writes approved changes only
     const results: Array<Msg<WriteResult>> = [];
     const alarms: Array<Msg<Alarm>> = [];
     node('res').on('input', (m: never) => results.push(m));
@@ -110,7 +112,8 @@ describe('twin-opcua-write (node, plant simulator over OPC UA)', function () {
   }
 
   function ledgerRecords(): LedgerRecord[] {
-    return readFileSync(ledgerPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as LedgerRecord);
+    return readFileSync(ledgerPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as LedgerRecord)
+      .filter((r) => r.type !== 'proposal' && r.type !== 'decision'); // the approval load() records
   }
 
   /** Send one input and wait until the writer has finished with it (a result, an alarm or an error). */

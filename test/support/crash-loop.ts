@@ -17,7 +17,8 @@ import { startTestPlantSim, type TestPlantSim } from './plant-sim.js';
 
 export const SIGNING_KEY = 'crash-test-signing-key-0123456789abcdef';
 export const TAG = 'zone3_sp';
-export const PROPOSAL_TOPIC = 'test/crash/proposals';
+/** The test's proposals arrive over HTTP (the demo broker lets no test client publish to Node-RED: bin/lib/broker-acl.ts). */
+export const PROPOSAL_PATH = '/crash/proposal';
 export const GATE_ID = 'crash-gate';
 export const WRITER_ID = 'crash-write';
 export const COMMAND_TTL_MS = 8000;
@@ -37,7 +38,7 @@ export function envelopeFields(asset: string) {
 }
 
 /**
- * simulator → twin-opcua-in → twin-approval ← mqtt in (test topic) → json; twin-approval output 1 →
+ * simulator → twin-opcua-in → twin-approval ← http in (the test's proposals); twin-approval output 1 →
  * twin-opcua-write → output 1 back into twin-approval. Endpoint, broker and key come from the
  * environment `twinloop start` sets, as a prebuilt flow would have them.
  */
@@ -61,12 +62,9 @@ export function crashFlow(asset: string, ledgerPath: string): unknown[] {
       id: WRITER_ID, type: 'twin-opcua-write', z: 'crash-tab', name: 'write zone3_sp', endpoint: 'crash-ep', nodeId: `ns=1;s=extruder.${TAG}`,
       asset, tag: TAG, envelope: 'crash-env', ledger: 'crash-led', readBackTimeoutMs: 3000, readBackTolerance: '', wires: [[GATE_ID], []],
     },
-    {
-      id: 'crash-broker', type: 'mqtt-broker', name: 'embedded broker', broker: '${TWINLOOP_MQTT_URL}', port: '', clientid: '', autoConnect: true,
-      usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true, birthTopic: '', closeTopic: '', willTopic: '',
-    },
-    { id: 'crash-mqtt-in', type: 'mqtt in', z: 'crash-tab', name: 'proposals', topic: PROPOSAL_TOPIC, qos: '1', datatype: 'utf8', broker: 'crash-broker', nl: false, rap: true, rh: 0, inputs: 0, wires: [['crash-json']] },
-    { id: 'crash-json', type: 'json', z: 'crash-tab', name: '', property: 'payload', action: 'obj', pretty: false, wires: [[GATE_ID]] },
+    // http in parses the JSON body into msg.payload; the response tells the test it arrived
+    { id: 'crash-http-in', type: 'http in', z: 'crash-tab', name: 'proposals', url: PROPOSAL_PATH, method: 'post', upload: false, wires: [[GATE_ID, 'crash-http-out']] },
+    { id: 'crash-http-out', type: 'http response', z: 'crash-tab', statusCode: '202', headers: {}, wires: [] },
   ];
 }
 

@@ -3,7 +3,7 @@
  * throw-away user directory, as a person would run it; used by the browser and end-to-end tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
@@ -95,6 +95,14 @@ export async function startTwinloop(
         child.kill('SIGINT');
       }),
   };
+}
+
+/**
+ * The login of the demo broker's Node-RED user (it may subscribe to everything and publish twin/
+ * outputs; bin/lib/broker-acl.ts), read from the home as the plant's own OS user can.
+ */
+export function brokerLogin(home: string): { username: string; password: string } {
+  return { username: 'node-red', password: readFileSync(join(home, 'mqtt-node-red.password'), 'utf8').trim() };
 }
 
 /** An admin API access token (Node-RED adminAuth, password grant), for tests that call the API. */

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { brokerOptions, outboxDir } from '../../nodes/twin-mqtt-broker/broker-config.js';
@@ -22,6 +23,21 @@ describe('twin-mqtt-broker config', () => {
     expect(s.tls).to.deep.include({ rejectUnauthorized: false, passphrase: 'k' });
     expect([s.username, s.password]).to.deep.equal(['u', 'p']);
     expect(brokerOptions(def({ url: 'mqtts://h:8883' }), {}).tls?.rejectUnauthorized).to.equal(true);
+  });
+
+  it('without credentials: the user name and an owner-only password file (twinloop start\'s broker login); unresolved ${ENV} names nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'broker-pw-'));
+    const file = join(dir, 'pw');
+    writeFileSync(file, 's3cret-pw\n', { mode: 0o600 });
+    const o = brokerOptions(def({ username: 'node-red', passwordFile: file }), {});
+    expect([o.username, o.password]).to.deep.equal(['node-red', 's3cret-pw']);
+    // the credentials win
+    expect(brokerOptions(def({ username: 'node-red', passwordFile: file }), { user: 'u', password: 'p' })).to.include({ username: 'u', password: 'p' });
+    const none = brokerOptions(def({ username: '${TWINLOOP_MQTT_USER}', passwordFile: '${TWINLOOP_MQTT_PASSWORD_FILE}' }), {});
+    expect([none.username, none.password]).to.deep.equal([undefined, undefined]);
+    chmodSync(file, 0o644);
+    expect(() => brokerOptions(def({ passwordFile: file }), {})).to.throw(`MQTT password file ${file} is open to other users (mode 0644): make it owner-only with chmod 600 ${file}`);
+    expect(() => brokerOptions(def({ passwordFile: join(dir, 'missing') }), {})).to.throw(/does not exist/);
   });
 
   it('puts the outbox under userDir, else TWINLOOP_HOME, else the temp dir', () => {
