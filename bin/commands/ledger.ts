@@ -11,6 +11,7 @@ import { constants, promises as fsp } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from './usage.js';
+import { TwinError } from '../../runtime/model/errors.js';
 import { checkLedger, headPath } from '../../runtime/control/ledger-auth.js';
 import { MIN_KEY_CHARS } from '../../runtime/control/command.js';
 import { findSigningKey } from '../lib/demo-users.js';
@@ -65,8 +66,9 @@ Options:
   --key-env NAME  take the key from env var NAME (a flow's twin-ledger "signing key env var")
   -h, --help      this text
 
-Exit codes: 0 the ledger holds; 1 it does not; 2 bad usage (unknown subcommand, no such file,
-unreadable file). On a terminal, stderr shows progress for large files.
+Exit codes: 0 the ledger holds; 1 it does not (export: also when the cluster cannot be reached);
+2 bad usage (unknown subcommand, no such file, unreadable file, a line without a ledger stream). On a terminal, stderr shows progress
+for large files.
 
 Examples:
   npx twinloop ledger verify ~/.node-red/twinloop/ledger/8f2c1a7e3b4d5c6a.jsonl
@@ -129,13 +131,14 @@ async function exportCommand(values: Values, extra: string[]): Promise<number> {
     ...(env.TWINLOOP_NATS_USER ? { user: env.TWINLOOP_NATS_USER, pass: env.TWINLOOP_NATS_PASSWORD ?? '' } : {}),
     timeout: 10_000,
   }).catch((err: Error) => {
-    throw new UsageError(`cannot connect to ${servers.join(',')}: ${err.message}`);
+    throw new TwinError('CONNECTION', `cannot connect to ${servers.join(',')}: ${err.message}`);
   });
   try {
     const jsm = await (await import('@nats-io/jetstream')).jetstreamManager(nc);
     const { ledgerStreamName } = await import('../../runtime/cluster/line-id.js');
-    await jsm.streams.info(ledgerStreamName(values.line)).catch(() => {
-      throw new UsageError(`line ${values.line} has no ledger stream (${ledgerStreamName(values.line!)}) on ${servers.join(',')}`);
+    await jsm.streams.info(ledgerStreamName(values.line)).catch((err: Error & { code?: unknown }) => {
+      if (err.code === 10059) throw new UsageError(`line ${values.line} has no ledger stream (${ledgerStreamName(values.line!)}) on ${servers.join(',')}`);
+      throw new TwinError('CONNECTION', `${servers.join(',')}: ${err.message}`);
     });
     const r = await exportLedgerStream({ nc, line: values.line, file: values.out, ...(key !== undefined ? { signingKey: key } : {}) });
     if (values.json) {

@@ -15,7 +15,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { ensureDebianBinary } from '../support/debian.js';
 import { startNatsCluster, type NatsCluster } from '../support/nats.js';
-import { waitFor } from '../support/ports.js';
+import { freePort, waitFor } from '../support/ports.js';
 import { LedgerFencedError, openJetStreamLedger } from '../../runtime/cluster/jetstream-ledger.js';
 import { exportLedgerStream } from '../../runtime/cluster/ledger-export.js';
 import { openKvUsedCommands } from '../../runtime/cluster/kv-used-commands.js';
@@ -140,9 +140,9 @@ describe('scale-out on a real 3-node nats-server JetStream cluster', function ()
     for (const s of [...stores, fresh]) await s.close();
   });
 
-  it('leases: of three claims of one line through three servers exactly one wins (20 lines)', async () => {
+  it('leases: of three claims of one line through three servers exactly one wins (12 lines)', async () => {
     const clients = await Promise.all(perServer.map((nc, k) => LeaseClient.create({ nc, owner: `race-${k}`, ttlMs: 60_000 })));
-    const lines = Array.from({ length: 20 }, (_, i) => `plant7/race/line${i}`);
+    const lines = Array.from({ length: 12 }, (_, i) => `plant7/race/line${i}`);
     const results = await Promise.all(lines.map((l) => Promise.all(clients.map((c) => c.tryClaim(l)))));
     expect(results.map((r) => r.filter(Boolean).length)).to.deep.equal(lines.map(() => 1));
     // and the stream says who: the winner's claim is the last event of each line
@@ -219,5 +219,14 @@ describe('scale-out on a real 3-node nats-server JetStream cluster', function ()
     const bare = await run(['ledger', 'export', '--servers', cluster.servers[0], '--line', line, '--out', file, '--home', join(tmp, 'nohome')], { TWINLOOP_SIGNING_KEY: '' });
     expect(bare.code, bare.out).to.equal(0);
     expect((await run(['ledger', 'verify', file, '--home', join(tmp, 'nohome')], { TWINLOOP_SIGNING_KEY: '' })).out).to.match(/^ok \(chain only: no key\): 5 records/);
+
+    // bad usage is 2 (no servers, a line without a stream, a verify option); a cluster out of reach is 1
+    const noServers = await run(['ledger', 'export', '--line', line, '--out', file], { TWINLOOP_NATS_SERVERS: '' });
+    expect(noServers.code, noServers.out).to.equal(2);
+    const noStream = await run(['ledger', 'export', '--servers', cluster.servers[0], '--line', 'plant7/nowhere/line9', '--out', file]);
+    expect([noStream.code, noStream.out]).to.deep.equal([2, noStream.out]);
+    expect(noStream.out).to.match(/has no ledger stream/);
+    const down = await run(['ledger', 'export', '--servers', `nats://127.0.0.1:${await freePort()}`, '--line', line, '--out', file]);
+    expect(down.code, down.out).to.equal(1);
   });
 });
