@@ -76,7 +76,11 @@ export async function readStreamTexts(js: JetStreamClient, jsm: JetStreamManager
       for await (const m of batch) {
         n++;
         out.push({ seq: m.seq, text: dec.decode(m.data) });
-        if (m.info.pending === 0) done = true;
+        if (m.info.pending === 0) {
+          // a fetch otherwise waits out its expiry for the rest of its batch
+          done = true;
+          break;
+        }
       }
       if (n === 0 && (await consumer.info()).num_pending === 0) done = true;
     }

@@ -126,9 +126,9 @@ describe('scale-out on a real 3-node nats-server JetStream cluster', function ()
     await owner.close();
   });
 
-  it('used commands: of three claims of one id through three servers exactly one wins (200 ids)', async () => {
+  it('used commands: of three claims of one id through three servers exactly one wins (100 ids)', async () => {
     const stores = await Promise.all(perServer.map((nc, k) => openKvUsedCommands({ nc, owner: `i${k}` })));
-    const ids = Array.from({ length: 200 }, (_, i) => `cmd-${i}-${'x'.repeat(i % 7)}`);
+    const ids = Array.from({ length: 100 }, (_, i) => `cmd-${i}-${'x'.repeat(i % 7)}`);
     const wins = await Promise.all(ids.map(async (id) => (await Promise.all(stores.map((s) => s.claim(id)))).filter(Boolean).length));
     expect(wins.filter((w) => w !== 1), 'ids without exactly one winner').to.deep.equal([]);
     // a claim later, through any server, loses; has() knows what this handle saw
@@ -228,5 +228,34 @@ describe('scale-out on a real 3-node nats-server JetStream cluster', function ()
     expect(noStream.out).to.match(/has no ledger stream/);
     const down = await run(['ledger', 'export', '--servers', `nats://127.0.0.1:${await freePort()}`, '--line', line, '--out', file]);
     expect(down.code, down.out).to.equal(1);
+  });
+});
+
+describe('a line ledger on a single nats-server (R1): records survive a SIGKILL and restart of the server', function () {
+  this.timeout(60_000);
+  const bin = ensureDebianBinary('nats-server', 'nats-server');
+  let single: NatsCluster;
+
+  before(async function () {
+    if (!bin) this.skip();
+    single = await startNatsCluster(bin!, 1);
+  });
+
+  after(async () => {
+    await single?.stop();
+  });
+
+  it('appends, SIGKILL, restart: the stream reopens with every record and the chain goes on', async () => {
+    const line = 'plant7/single/line1';
+    const first = await openJetStreamLedger({ nc: await single.connect(), line, signingKey: KEY, replicas: 1 });
+    for (let i = 0; i < 20; i++) await first.append({ type: 'proposal', data: { i } });
+    await single.nodes[0].kill();
+    await single.nodes[0].start();
+    const again = await openJetStreamLedger({ nc: await single.connect(), line, signingKey: KEY, replicas: 1 });
+    expect(again.records).to.equal(20);
+    await again.append({ type: 'decision', data: { i: 20 } });
+    expect((await again.readAll()).map((r) => (r.data as { i: number }).i)).to.deep.equal([...Array(21).keys()]);
+    await first.close();
+    await again.close();
   });
 });
