@@ -15,6 +15,10 @@
  * On open the whole stream is read and its chain (and, with the key, every MAC) verified: a broken
  * stream is an alarm (LedgerAlarmError), never repaired. The replicated stream stands in for the
  * file ledger's signed head checkpoint: records cannot be deleted or purged through the API.
+ *
+ * One handle per line per process: unlike the file ledger, handles do not share a core, so a second
+ * handle on the same line would be fenced by the first one's appends, and onAppend tells only of
+ * this handle's records.
  */
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
