@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { openFileLedger } from '../runtime/control/file-ledger.js';
 import { openJetStreamLedger } from '../runtime/cluster/jetstream-ledger.js';
 import { openKvUsedCommands } from '../runtime/cluster/kv-used-commands.js';
+import { connect } from '../runtime/cluster/nats-client.js';
 import { latencyStats, memory, progress, type BenchRow } from './harness.js';
 
 const SUITE = 'nats-ledger';
@@ -73,7 +74,8 @@ export async function run(): Promise<BenchRow[]> {
   const cluster = await startNatsCluster(bin, 3);
   const rows: BenchRow[] = [];
   try {
-    const nc = await cluster.connect();
+    // the built client (dist/runtime/cluster/nats-client.js) for everything the ledger touches: one copy of its classes
+    const nc = await connect({ servers: cluster.servers, reconnectTimeWait: 100, maxReconnectAttempts: -1 });
     const file = await openFileLedger(join(dir, 'file-ledger.jsonl'), { signingKey: KEY });
     const js = await openJetStreamLedger({ nc, line: 'bench/plant/line1', signingKey: KEY });
     const f = timed();
@@ -123,6 +125,7 @@ export async function run(): Promise<BenchRow[]> {
     progress('nats-ledger: used-command claims');
     await sequential(c, (i) => used.claim(`bench-cmd-${i}`), 2 * ROUND_MS);
     rows.push(row('used-command claim (KV create(), R3), sequential awaited', c, 'one per command write'));
+    await nc.close();
   } finally {
     await cluster.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -111,14 +111,11 @@ async function exportCommand(values: Values, extra: string[]): Promise<number> {
   if (values.line === undefined) throw new UsageError('export needs --line site/area/line');
   if (values.out === undefined) throw new UsageError('export needs --out FILE');
   const { key, keySource } = signingKeyOf(values);
-  let mods;
-  try {
-    mods = await Promise.all([import('@nats-io/transport-node'), import('../../runtime/cluster/ledger-export.js')]);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
-    throw new UsageError('the NATS client is not installed here: npm install @nats-io/transport-node @nats-io/jetstream @nats-io/kv');
-  }
-  const [{ connect }, { exportLedgerStream }] = mods;
+  // the NATS client (bundled into dist/runtime/cluster/nats-client.js) loads only for export
+  const [{ connect, jetstreamManager }, { exportLedgerStream }] = await Promise.all([
+    import('../../runtime/cluster/nats-client.js'),
+    import('../../runtime/cluster/ledger-export.js'),
+  ]);
   const { parseLineId } = await import('../../runtime/cluster/line-id.js');
   try {
     parseLineId(values.line);
@@ -134,7 +131,7 @@ async function exportCommand(values: Values, extra: string[]): Promise<number> {
     throw new TwinError('CONNECTION', `cannot connect to ${servers.join(',')}: ${err.message}`);
   });
   try {
-    const jsm = await (await import('@nats-io/jetstream')).jetstreamManager(nc);
+    const jsm = await jetstreamManager(nc);
     const { ledgerStreamName } = await import('../../runtime/cluster/line-id.js');
     await jsm.streams.info(ledgerStreamName(values.line)).catch((err: Error & { code?: unknown }) => {
       if (err.code === 10059) throw new UsageError(`line ${values.line} has no ledger stream (${ledgerStreamName(values.line!)}) on ${servers.join(',')}`);

@@ -8,8 +8,8 @@
  * ours (same Msg-Id) means the first attempt landed; anyone else's means another writer got there
  * first, and the caller must stand down.
  */
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { DiscardPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager } from './nats-client.js';
+import { DiscardPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType } from './nats-client.js';
 import { TwinError } from '../model/errors.js';
 
 

@@ -20,8 +20,8 @@
  * handle on the same line would be fenced by the first one's appends, and onAppend tells only of
  * this handle's records.
  */
-import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from './nats-client.js';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from './nats-client.js';
 import type { LedgerRecord } from '../model/control.js';
 import { TwinError } from '../model/errors.js';
 import type { Ledger, LedgerEntry } from '../control/stores.js';

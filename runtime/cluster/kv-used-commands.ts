@@ -12,9 +12,9 @@
  * through this handle and those loaded at open; claim() is the authority across instances.
  */
 import { randomUUID } from 'node:crypto';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstream, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsConnection } from './nats-client.js';
+import { jetstream, JetStreamApiCodes, JetStreamApiError } from './nats-client.js';
+import { Kvm, type KV } from './nats-client.js';
 import { TwinError } from '../model/errors.js';
 import type { UsedCommands } from '../control/stores.js';
 import { encodeName } from './line-id.js';

@@ -6,8 +6,8 @@
  * whole (it is evidence), without a checkpoint, and the result names the first bad record.
  */
 import { promises as fsp } from 'node:fs';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from './nats-client.js';
+import { jetstream, jetstreamManager } from './nats-client.js';
 import { ChainChecker, type ChainVerification } from '../control/ledger-verify.js';
 import { headPath, ledgerKeys, signHead, writeHead } from '../control/ledger-auth.js';
 import { readStreamTexts } from './jetstream-ledger.js';

@@ -25,9 +25,9 @@
  */
 import { EventEmitter } from 'node:events';
 import { createHash } from 'node:crypto';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsConnection } from './nats-client.js';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from './nats-client.js';
+import { Kvm, type KV } from './nats-client.js';
 import { TwinError } from '../model/errors.js';
 import { appendExpected, ensureLineStream, retryTransient, type ExpectedAppendOptions } from './expected-append.js';
 import { encodeName, leaseStreamName, leaseSubject, parseLineId } from './line-id.js';
