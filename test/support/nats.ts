@@ -112,8 +112,10 @@ export async function startNatsCluster(bin: string, size = 3): Promise<NatsClust
     async streamLeader(stream) {
       const nc = await cluster.connect();
       try {
-        const info = await (await jetstreamManager(nc)).streams.info(stream);
-        return nodes.find((n) => n.name === info.cluster?.leader);
+        // during an election (or right after a node came back) the info request may time out: ask again
+        const jsm = await jetstreamManager(nc);
+        const info = await waitFor(() => jsm.streams.info(stream).catch(() => undefined), 30_000, 100, `stream ${stream} info`);
+        return nodes.find((n) => n.name === info!.cluster?.leader);
       } finally {
         await nc.close();
       }
