@@ -128,7 +128,7 @@ class JetStreamLedgerImpl implements JetStreamLedger {
     const line = parseLineId(opts.line);
     const keys = opts.signingKey !== undefined ? ledgerKeys(opts.signingKey) : undefined;
     const js = jetstream(opts.nc);
-    const jsm = await jetstreamManager(opts.nc);
+    const jsm = await retryTransient(() => jetstreamManager(opts.nc), opts.retryForMs);
     const stream = ledgerStreamName(line);
     const subject = ledgerSubject(line);
     await retryTransient(() => ensureLineStream(jsm, { name: stream, subject, replicas: opts.replicas ?? 3 }), opts.retryForMs);

@@ -11,6 +11,7 @@ import { jetstream, jetstreamManager } from './nats-client.js';
 import { ChainChecker, type ChainVerification } from '../control/ledger-verify.js';
 import { headPath, ledgerKeys, signHead, writeHead } from '../control/ledger-auth.js';
 import { readStreamTexts } from './jetstream-ledger.js';
+import { retryTransient } from './expected-append.js';
 import { ledgerStreamName, parseLineId } from './line-id.js';
 
 export interface LedgerExport extends ChainVerification {
@@ -25,8 +26,8 @@ export interface LedgerExport extends ChainVerification {
 export async function exportLedgerStream(opts: { nc: NatsConnection; line: string; file: string; signingKey?: string }): Promise<LedgerExport> {
   const stream = ledgerStreamName(parseLineId(opts.line));
   const keys = opts.signingKey !== undefined ? ledgerKeys(opts.signingKey) : undefined;
-  const jsm = await jetstreamManager(opts.nc);
-  const texts = await readStreamTexts(jetstream(opts.nc), jsm, stream);
+  const jsm = await retryTransient(() => jetstreamManager(opts.nc));
+  const texts = await retryTransient(() => readStreamTexts(jetstream(opts.nc), jsm, stream));
   const checker = new ChainChecker(keys);
   texts.forEach((t, i) => {
     if (t.seq !== i + 1) checker.firstBad ??= { seq: i, line: i + 1, reason: `stream seq ${t.seq} where ${i + 1} was expected (a message is missing)` };

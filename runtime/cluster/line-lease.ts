@@ -98,7 +98,7 @@ export class LeaseClient {
 
   static async create(opts: LeaseClientOptions): Promise<LeaseClient> {
     if (!(opts.ttlMs > 0)) throw new TwinError('BAD_CONFIG', 'lease ttl must be > 0 ms');
-    return new LeaseClient(opts, await jetstreamManager(opts.nc));
+    return new LeaseClient(opts, await retryTransient(() => jetstreamManager(opts.nc), opts.retryForMs));
   }
 
   get owner(): string {

@@ -113,7 +113,7 @@ export async function startNatsCluster(bin: string, size = 3): Promise<NatsClust
       const nc = await cluster.connect();
       try {
         // during an election (or right after a node came back) the info request may time out: ask again
-        const jsm = await jetstreamManager(nc);
+        const jsm = (await waitFor(() => jetstreamManager(nc).catch(() => undefined), 30_000, 100, 'JetStream manager'))!;
         const info = await waitFor(() => jsm.streams.info(stream).catch(() => undefined), 30_000, 100, `stream ${stream} info`);
         return nodes.find((n) => n.name === info!.cluster?.leader);
       } finally {
