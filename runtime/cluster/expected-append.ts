@@ -59,7 +59,8 @@ export async function appendExpected(
   for (let attempt = 0; Date.now() < until; attempt++) {
     if (attempt > 0) await sleep(Math.min(250, 25 * attempt));
     try {
-      const ack = await js.publish(target.subject, payload, { msgID: msgId, expect: { lastSequence: expectedLastSeq }, timeout: attemptMs });
+      const expect = { lastSequence: expectedLastSeq };
+      const ack = await js.publish(target.subject, payload, { msgID: msgId, expect, timeout: attemptMs });
       if (ack.seq === expectedLastSeq + 1) return { stored: true, seq: ack.seq };
       // a duplicate ack names where the first copy went: anywhere else is not what we asked for
       throw new TwinError('LEDGER', `${target.stream}: message ${msgId} stored at seq ${ack.seq}, expected ${expectedLastSeq + 1}`);
@@ -72,13 +73,17 @@ export async function appendExpected(
       try {
         const there = await msgIdAt(jsm, target.stream, expectedLastSeq + 1);
         if (there === msgId) return { stored: true, seq: expectedLastSeq + 1 };
-        return { stored: false, reason: there === undefined ? `${target.stream} moved on` : `seq ${expectedLastSeq + 1} of ${target.stream} holds another writer's message` };
+        const reason = there === undefined
+          ? `${target.stream} moved on`
+          : `seq ${expectedLastSeq + 1} of ${target.stream} holds another writer's message`;
+        return { stored: false, reason };
       } catch (readErr) {
         lastErr = readErr;
       }
     }
   }
-  throw new TwinError('LEDGER', `${target.stream}: no acknowledgement within ${opts.retryForMs ?? 30_000} ms (${(lastErr as Error)?.message ?? 'timeout'})`, { cause: lastErr });
+  const why = (lastErr as Error)?.message ?? 'timeout';
+  throw new TwinError('LEDGER', `${target.stream}: no acknowledgement within ${opts.retryForMs ?? 30_000} ms (${why})`, { cause: lastErr });
 }
 
 /** What a line's stream must be: replicated, on disk, never deleted from or purged. */

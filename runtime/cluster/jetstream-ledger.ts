@@ -34,7 +34,7 @@ import { ledgerStreamName, ledgerSubject, parseLineId } from './line-id.js';
 export class LedgerFencedError extends TwinError {
   readonly fenced = true;
   constructor(readonly line: string, readonly seq: number, reason: string) {
-    super('LEDGER', `ledger of line ${line}: record ${seq} refused, another writer appended (${reason}); this instance no longer owns the line`);
+    super('LEDGER', `ledger of line ${line}: record ${seq} refused (${reason}); this instance no longer owns the line`);
     this.name = 'LedgerFencedError';
   }
 }
@@ -69,7 +69,11 @@ const dec = new TextDecoder();
  * second step is needed: an ephemeral consumer may sit on a replica that is still catching up after
  * a restart, and was seen to stop one message short (119 of 120 acknowledged appends).
  */
-export async function readStreamTexts(js: JetStreamClient, jsm: JetStreamManager, stream: string): Promise<Array<{ seq: number; text: string }>> {
+export async function readStreamTexts(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  stream: string,
+): Promise<Array<{ seq: number; text: string }>> {
   const out: Array<{ seq: number; text: string }> = [];
   const consumer = await js.consumers.get(stream, { opt_start_seq: 1 });
   try {
@@ -147,7 +151,9 @@ class JetStreamLedgerImpl implements JetStreamLedger {
     try {
       rec = this.build(entry);
       text = JSON.stringify(rec);
-      if (Buffer.byteLength(text) + 1 > MAX_LINE_BYTES) throw new TwinError('BAD_PAYLOAD', `ledger record '${entry.type}' is larger than ${MAX_LINE_BYTES} bytes`);
+      if (Buffer.byteLength(text) + 1 > MAX_LINE_BYTES) {
+        throw new TwinError('BAD_PAYLOAD', `ledger record '${entry.type}' is larger than ${MAX_LINE_BYTES} bytes`);
+      }
     } catch (err) {
       return Promise.reject(err);
     }
@@ -159,7 +165,8 @@ class JetStreamLedgerImpl implements JetStreamLedger {
       let out;
       try {
         // the record's hash is unique to it (it covers seq and prevHash): its Msg-Id
-        out = await appendExpected(this.js, this.jsm, { stream: this.stream, subject: this.subject }, enc.encode(text), rec.hash, rec.seq, this.opts);
+        const target = { stream: this.stream, subject: this.subject };
+        out = await appendExpected(this.js, this.jsm, target, enc.encode(text), rec.hash, rec.seq, this.opts);
       } catch (err) {
         // outcome unknown: nothing after it may be chained onto it
         this.fenced ??= new LedgerFencedError(this.line, rec.seq, `append outcome unknown: ${(err as Error).message}`);
@@ -236,11 +243,13 @@ async function verifyStream(js: JetStreamClient, jsm: JetStreamManager, stream: 
   for (const { seq, text } of await readStreamTexts(js, jsm, stream)) {
     const rec = seq === checker.records + 1 ? checker.push(text, seq) : undefined;
     if (!rec) {
-      checker.firstBad ??= { seq: seq - 1, line: seq, reason: `stream seq ${seq} where ${checker.records + 1} was expected (a message is missing)` };
+      const reason = `stream seq ${seq} where ${checker.records + 1} was expected (a message is missing)`;
+      checker.firstBad ??= { seq: seq - 1, line: seq, reason };
       const bad = checker.firstBad;
       throw new LedgerAlarmError({
         reason: `ledger stream ${stream} does not verify at message ${bad.line} (seq ${bad.seq}): ${bad.reason}`,
-        remedy: `Stop the line's writes, export the stream (\`twinloop ledger export\`) as evidence and verify it. The ledger is never repaired automatically.`,
+        remedy: 'Stop the line\'s writes, export the stream (`twinloop ledger export`) as evidence and verify it. ' +
+          'The ledger is never repaired automatically.',
         firstBad: bad,
       });
     }

@@ -45,7 +45,8 @@ const isTaken = (err: unknown) =>
 
 export async function openKvUsedCommands(opts: KvUsedCommandsOptions): Promise<UsedCommands & { readonly bucket: string }> {
   const bucketName = opts.bucket ?? USED_COMMANDS_BUCKET;
-  const kv: KV = await retryTransient(() => new Kvm(jetstream(opts.nc)).create(bucketName, { replicas: opts.replicas ?? 3, history: 1, storage: 'file' }), opts.retryForMs);
+  const bucketOpts = { replicas: opts.replicas ?? 3, history: 1, storage: 'file' as const };
+  const kv: KV = await retryTransient(() => new Kvm(jetstream(opts.nc)).create(bucketName, bucketOpts), opts.retryForMs);
   const used = new Set<string>();
   if (opts.preload !== false) {
     await retryTransient(async () => {
@@ -85,7 +86,9 @@ export async function openKvUsedCommands(opts: KvUsedCommandsOptions): Promise<U
         lastErr = err;
       }
     }
-    throw new TwinError('LEDGER', `claim of command ${commandId}: no answer from ${bucketName} within ${retryForMs} ms (${(lastErr as Error)?.message})`, { cause: lastErr });
+    const why = (lastErr as Error)?.message;
+    const msg = `claim of command ${commandId}: no answer from ${bucketName} within ${retryForMs} ms (${why})`;
+    throw new TwinError('LEDGER', msg, { cause: lastErr });
   }
 
   return {

@@ -23,14 +23,22 @@ export interface LedgerExport extends ChainVerification {
   head: boolean;
 }
 
-export async function exportLedgerStream(opts: { nc: NatsConnection; line: string; file: string; signingKey?: string }): Promise<LedgerExport> {
+export interface LedgerExportOptions {
+  nc: NatsConnection;
+  line: string;
+  file: string;
+  signingKey?: string;
+}
+
+export async function exportLedgerStream(opts: LedgerExportOptions): Promise<LedgerExport> {
   const stream = ledgerStreamName(parseLineId(opts.line));
   const keys = opts.signingKey !== undefined ? ledgerKeys(opts.signingKey) : undefined;
   const jsm = await retryTransient(() => jetstreamManager(opts.nc));
   const texts = await retryTransient(() => readStreamTexts(jetstream(opts.nc), jsm, stream));
   const checker = new ChainChecker(keys);
   texts.forEach((t, i) => {
-    if (t.seq !== i + 1) checker.firstBad ??= { seq: i, line: i + 1, reason: `stream seq ${t.seq} where ${i + 1} was expected (a message is missing)` };
+    const reason = `stream seq ${t.seq} where ${i + 1} was expected (a message is missing)`;
+    if (t.seq !== i + 1) checker.firstBad ??= { seq: i, line: i + 1, reason };
     checker.push(t.text, i + 1);
   });
   const fh = await fsp.open(opts.file, 'w', 0o600);

@@ -108,7 +108,8 @@ export class LeaseClient {
   private async stream(line: string): Promise<{ stream: string; subject: string }> {
     const t = { stream: leaseStreamName(line), subject: leaseSubject(line) };
     if (!this.ready.has(line)) {
-      await retryTransient(() => ensureLineStream(this.jsm, { name: t.stream, subject: t.subject, replicas: this.opts.replicas ?? 3, maxMsgs: 64 }), this.opts.retryForMs);
+      const spec = { name: t.stream, subject: t.subject, replicas: this.opts.replicas ?? 3, maxMsgs: 64 };
+      await retryTransient(() => ensureLineStream(this.jsm, spec), this.opts.retryForMs);
       this.ready.add(line);
     }
     return t;
@@ -138,26 +139,30 @@ export class LeaseClient {
       if (quietMs < (view.last?.ttlMs ?? this.opts.ttlMs)) return undefined;
     }
     const epoch = (view.last?.epoch ?? 0) + 1;
-    const r = await this.append(line, { kind: 'claim', owner: this.opts.owner, epoch, ttlMs: this.opts.ttlMs, tsMs: Date.now() }, view.lastSeq);
+    const r = await this.append(line, this.event('claim', this.opts.owner, epoch), view.lastSeq);
     return r.stored ? { line, owner: this.opts.owner, epoch, seq: r.seq, validUntilMs: r.validUntilMs } : undefined;
   }
 
   /** Extend the lease; throws LeaseLostError when anyone else wrote to the line's lease since. */
   async renew(lease: Lease): Promise<Lease> {
-    const r = await this.append(lease.line, { kind: 'renew', owner: lease.owner, epoch: lease.epoch, ttlMs: this.opts.ttlMs, tsMs: Date.now() }, lease.seq);
+    const r = await this.append(lease.line, this.event('renew', lease.owner, lease.epoch), lease.seq);
     if (!r.stored) throw new LeaseLostError(lease.line, r.reason);
     return { ...lease, seq: r.seq, validUntilMs: r.validUntilMs };
   }
 
   /** Give the line up at once (another instance may claim it without waiting). */
   async release(lease: Lease): Promise<void> {
-    const r = await this.append(lease.line, { kind: 'release', owner: lease.owner, epoch: lease.epoch, ttlMs: this.opts.ttlMs, tsMs: Date.now() }, lease.seq);
+    const r = await this.append(lease.line, this.event('release', lease.owner, lease.epoch), lease.seq);
     if (!r.stored) throw new LeaseLostError(lease.line, r.reason);
   }
 
   /** Still the owner by its own clock (a margin of ttl/10 before the lease runs out). */
   isValid(lease: Lease): boolean {
     return this.now() < lease.validUntilMs;
+  }
+
+  private event(kind: LeaseEvent['kind'], owner: string, epoch: number): LeaseEvent {
+    return { kind, owner, epoch, ttlMs: this.opts.ttlMs, tsMs: Date.now() };
   }
 
   private async append(line: string, ev: LeaseEvent, expectedLastSeq: number) {
