@@ -6,6 +6,7 @@ import { join } from 'node:path';
 // so module-level state (shared connections in config nodes) exists once, as Node-RED expects.
 const entry = [
   'runtime/**/*.ts',
+  '!runtime/cluster/nats-client.ts', // bundled with the NATS client below
   'nodes/**/*.ts',
   'bin/**/*.ts',
   'examples/plant-sim/**/*.ts',
@@ -48,6 +49,23 @@ export default defineConfig([{
   outDir: 'dist',
   outExtension: () => ({ js: '.js' }),
   onSuccess: async () => copyNodeAssets(),
+}, {
+  // The NATS client (nats.js 3.x), bundled into one CommonJS file: the installed package carries it, since
+  // Node-RED's palette install (--engine-strict) refuses @nats-io/nuid's engines (node >= 22) on Node 20.
+  entry: { 'runtime/cluster/nats-client': 'runtime/cluster/nats-client.ts' },
+  format: ['cjs'],
+  bundle: true,
+  noExternal: [/^@nats-io\//, 'tweetnacl'],
+  banner: {
+    js: '/*! Bundles nats.js 3.x (@nats-io/transport-node, nats-core, jetstream, kv, nkeys, nuid), Copyright The NATS Authors, ' +
+      'Apache License 2.0 (https://www.apache.org/licenses/LICENSE-2.0), and tweetnacl (public domain, Unlicense). */',
+  },
+  target: 'node20',
+  platform: 'node',
+  sourcemap: false,
+  clean: false,
+  outDir: 'dist',
+  outExtension: () => ({ js: '.js' }),
 }, {
   // The edit dialogs' widgets (editor/): one browser script in resources/, which Node-RED serves to the
   // editor at resources/@twinloop/node-red-twin/twinloop-editor.js.

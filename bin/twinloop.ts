@@ -13,7 +13,7 @@ type Command = (argv: string[]) => Promise<number | void>;
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   start: { summary: 'Node-RED with the TwinLoop nodes, the embedded broker, the simulator and the demo flow', load: async () => (await import('./commands/start.js')).startCommand },
   sim: { summary: 'run the plant simulator (OPC UA server + MQTT JSON/Sparkplug B publisher)', load: async () => (await import('./commands/sim.js')).simCommand },
-  ledger: { summary: 'check an audit ledger: `twinloop ledger verify FILE` names the first broken record', load: async () => (await import('./commands/ledger.js')).ledgerCommand },
+  ledger: { summary: 'check an audit ledger: `twinloop ledger verify FILE` names the first broken record (`ledger export`: from NATS)', load: async () => (await import('./commands/ledger.js')).ledgerCommand },
   deploy: { summary: 'deploy a prebuilt flow to a running Node-RED (Admin API) after checking its environment variables', load: async () => (await import('./commands/deploy.js')).deployCommand },
   replay: { summary: 'run a flow over recorded data (CSV or InfluxDB), in event time, writing what TwinLoop nodes send as JSON lines', load: async () => (await import('./commands/replay.js')).replayCommand },
   evaluate: { summary: 'score alarms against labelled windows: NAB score, precision/recall/F1, false alarms per day, delay, SVG timeline', load: async () => (await import('./commands/evaluate.js')).evaluateCommand },

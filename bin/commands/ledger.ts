@@ -1,4 +1,7 @@
 /**
+ * `twinloop ledger export`: a line's ledger stream on NATS JetStream written out as that file
+ * (runtime/cluster/ledger-export.ts; the NATS client is loaded only for it).
+ *
  * `twinloop ledger verify FILE`: checks the audit ledger's hash chain and, with the signing key found
  * the way `twinloop start` provides it, every record's MAC and the signed head checkpoint
  * (runtime/control/ledger-auth.ts); names the first broken record. Exit 0 when the ledger holds, 1
@@ -8,11 +11,13 @@ import { constants, promises as fsp } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from './usage.js';
+import { TwinError } from '../../runtime/model/errors.js';
 import { checkLedger, headPath } from '../../runtime/control/ledger-auth.js';
 import { MIN_KEY_CHARS } from '../../runtime/control/command.js';
 import { findSigningKey } from '../lib/demo-users.js';
 
 export const ledgerHelp = `Usage: twinloop ledger verify FILE [--json] [--home DIR] [--key-env NAME]
+       twinloop ledger export --servers URLS --line SITE/AREA/LINE --out FILE [--json] [--home DIR] [--key-env NAME]
 
 Checks an audit ledger (the JSON-lines file a twin-ledger node writes, by default
 <user dir>/twinloop/ledger/<node id>.jsonl) and names the first record that fails.
@@ -42,6 +47,18 @@ record was altered), no MAC / MAC does not verify (not written with the key: for
 before records were authenticated, or the wrong key), torn last line (a write cut short by a
 crash; that record was never confirmed), checkpoint disagreements (truncated, missing, replaced).
 
+export: with scale-out on NATS JetStream (ARCHITECTURE.md), each line's ledger is a replicated
+stream. export writes it to FILE as the same JSON lines, record for record, so \`verify\` checks
+it. With the signing key (found as above) every MAC is checked on the way and the signed
+checkpoint FILE.head is written beside it. A stream that does not verify is still written whole
+(evidence), without a checkpoint, and the first bad record is named (exit 1).
+  --servers URLS  the NATS servers, comma-separated (default: env TWINLOOP_NATS_SERVERS);
+                  a user and password, if the cluster wants them, from env TWINLOOP_NATS_USER
+                  and TWINLOOP_NATS_PASSWORD (never on the command line)
+  --line ID       the line, site/area/line
+  --out FILE      where to write (replaced)
+Prints: exported N records of line ID (stream S) to FILE[, checkpoint FILE.head]
+
 Options:
   --json          one JSON object: { ok, file, records, lastHash, bytes, authenticated, keySource?,
                   head?, firstBad?, alarm? }
@@ -49,34 +66,29 @@ Options:
   --key-env NAME  take the key from env var NAME (a flow's twin-ledger "signing key env var")
   -h, --help      this text
 
-Exit codes: 0 the ledger holds; 1 it does not; 2 bad usage (unknown subcommand, no such file,
-unreadable file). On a terminal, stderr shows progress for large files.
+Exit codes: 0 the ledger holds; 1 it does not (export: also when the cluster cannot be reached);
+2 bad usage (unknown subcommand, no such file, unreadable file, a line without a ledger stream). On a terminal, stderr shows progress
+for large files.
 
-Example:
+Examples:
   npx twinloop ledger verify ~/.node-red/twinloop/ledger/8f2c1a7e3b4d5c6a.jsonl
+  npx twinloop ledger export --servers nats://nats1:4222,nats://nats2:4222 --line plant7/extrusion/line1 --out line1.jsonl
 `;
 
 const OPTIONS = {
   json: { type: 'boolean' },
   home: { type: 'string' },
   'key-env': { type: 'string' },
+  servers: { type: 'string' },
+  line: { type: 'string' },
+  out: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** Files smaller than this verify too fast for a progress line to help. */
-const PROGRESS_MIN_BYTES = 16 * 2 ** 20;
+type Values = { json?: boolean; home?: string; 'key-env'?: string; servers?: string; line?: string; out?: string };
 
-export async function ledgerCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true });
-  if (values.help) {
-    process.stdout.write(ledgerHelp);
-    return 0;
-  }
-  const [sub, file, ...extra] = positionals;
-  if (sub === undefined) throw new UsageError('which subcommand? `twinloop ledger verify FILE`');
-  if (sub !== 'verify') throw new UsageError(`unknown subcommand '${sub}' (there is: verify)`);
-  if (file === undefined) throw new UsageError('verify needs the ledger FILE');
-  if (extra.length > 0) throw new UsageError(`one FILE at a time, got also '${extra.join(' ')}'`);
+/** The signing key as `twinloop start` provides it (--key-env, TWINLOOP_SIGNING_KEY, <home>/signing.key), if any. */
+function signingKeyOf(values: Values): { key?: string; keySource?: string } {
   const env = process.env;
   let key: string | undefined;
   let keySource: string | undefined;
@@ -89,6 +101,77 @@ export async function ledgerCommand(argv: string[]): Promise<number> {
     ({ key, source: keySource } = findSigningKey(resolve(values.home ?? env.TWINLOOP_HOME ?? '.twinloop'), env));
   }
   if (key !== undefined && key.length < MIN_KEY_CHARS) throw new UsageError(`the signing key from ${keySource} is shorter than ${MIN_KEY_CHARS} characters`);
+  return { key, keySource };
+}
+
+async function exportCommand(values: Values, extra: string[]): Promise<number> {
+  if (extra.length > 0) throw new UsageError(`export takes options only, got '${extra.join(' ')}'`);
+  const servers = (values.servers ?? process.env.TWINLOOP_NATS_SERVERS ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (servers.length === 0) throw new UsageError('export needs --servers (or env TWINLOOP_NATS_SERVERS): the NATS servers of the cluster');
+  if (values.line === undefined) throw new UsageError('export needs --line site/area/line');
+  if (values.out === undefined) throw new UsageError('export needs --out FILE');
+  const { key, keySource } = signingKeyOf(values);
+  // the NATS client (bundled into dist/runtime/cluster/nats-client.js) loads only for export
+  const [{ connect, jetstreamManager }, { exportLedgerStream }] = await Promise.all([
+    import('../../runtime/cluster/nats-client.js'),
+    import('../../runtime/cluster/ledger-export.js'),
+  ]);
+  const { parseLineId } = await import('../../runtime/cluster/line-id.js');
+  try {
+    parseLineId(values.line);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const env = process.env;
+  const nc = await connect({
+    servers,
+    ...(env.TWINLOOP_NATS_USER ? { user: env.TWINLOOP_NATS_USER, pass: env.TWINLOOP_NATS_PASSWORD ?? '' } : {}),
+    timeout: 10_000,
+  }).catch((err: Error) => {
+    throw new TwinError('CONNECTION', `cannot connect to ${servers.join(',')}: ${err.message}`);
+  });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const { ledgerStreamName } = await import('../../runtime/cluster/line-id.js');
+    await jsm.streams.info(ledgerStreamName(values.line)).catch((err: Error & { code?: unknown }) => {
+      if (err.code === 10059) throw new UsageError(`line ${values.line} has no ledger stream (${ledgerStreamName(values.line!)}) on ${servers.join(',')}`);
+      throw new TwinError('CONNECTION', `${servers.join(',')}: ${err.message}`);
+    });
+    const r = await exportLedgerStream({ nc, line: values.line, file: values.out, ...(key !== undefined ? { signingKey: key } : {}) });
+    if (values.json) {
+      process.stdout.write(JSON.stringify({ ok: r.ok, line: values.line, stream: r.stream, file: r.file, records: r.records, messages: r.messages,
+        lastHash: r.lastHash, head: r.head, authenticated: key !== undefined, ...(keySource ? { keySource } : {}), ...(r.firstBad ? { firstBad: r.firstBad } : {}) }) + '\n');
+    } else if (r.ok) {
+      process.stdout.write(`exported ${r.records} records of line ${values.line} (stream ${r.stream}) to ${r.file}${r.head ? `, checkpoint ${r.file}.head` : ''}\n`);
+      if (key === undefined) process.stdout.write('no signing key found: MACs not checked, no checkpoint written (verify checks the chain only)\n');
+    } else {
+      const bad = r.firstBad!;
+      process.stdout.write(`exported ${r.messages} messages of line ${values.line} to ${r.file}, but the stream does not verify\n`);
+      process.stdout.write(`broken: message ${bad.line} (seq ${bad.seq}): ${bad.reason}\n`);
+    }
+    return r.ok ? 0 : 1;
+  } finally {
+    await nc.close();
+  }
+}
+
+/** Files smaller than this verify too fast for a progress line to help. */
+const PROGRESS_MIN_BYTES = 16 * 2 ** 20;
+
+export async function ledgerCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true });
+  if (values.help) {
+    process.stdout.write(ledgerHelp);
+    return 0;
+  }
+  const [sub, file, ...extra] = positionals;
+  if (sub === undefined) throw new UsageError('which subcommand? `twinloop ledger verify FILE` or `twinloop ledger export …`');
+  if (sub === 'export') return exportCommand(values, positionals.slice(1));
+  if (sub !== 'verify') throw new UsageError(`unknown subcommand '${sub}' (there are: verify, export)`);
+  for (const o of ['servers', 'line', 'out'] as const) if (values[o] !== undefined) throw new UsageError(`--${o} belongs to \`ledger export\`, not verify`);
+  if (file === undefined) throw new UsageError('verify needs the ledger FILE');
+  if (extra.length > 0) throw new UsageError(`one FILE at a time, got also '${extra.join(' ')}'`);
+  const { key, keySource } = signingKeyOf(values);
 
   const stat = await fsp.stat(file).catch(() => undefined);
   // a missing ledger with a checkpoint beside it was deleted: that is a finding, not a typo
