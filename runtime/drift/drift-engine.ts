@@ -1,9 +1,9 @@
 /**
- * The work of one twin-drift node, without Node-RED: readings (and estimates) in, scores and
- * classified DriftEvents out. It composes the runtime (runtime/drift/): `driftStep` of a univariate
- * detector per asset/tag, or `mvStep` of the multivariate PCA detector for one asset, plus
- * `classifyChange` for the fault classification. Kept in the node folder because it is the adapter's
- * glue (watch patterns, history, pending events, score thinning); the algorithms stay in runtime/.
+ * The drift stage's step (what twin-drift runs), without Node-RED: readings (and estimates) in,
+ * scores and classified DriftEvents out. It composes the detectors of this folder: `driftStep` of a
+ * univariate detector per asset/tag, or `mvStep` of the multivariate PCA detector for one asset, plus
+ * `classifyChange` for the fault classification, and owns the routing around them (watch patterns,
+ * history, pending events, episodes, score thinning). The node is a thin adapter over `push`.
  *
  * Rules (also in the node's help):
  *  - A payload is an Estimate when it has `model` and `variance`, else it must be a Reading.
@@ -21,17 +21,17 @@
  *    over the same span and sent. As many bad readings of the flagged tag in a row classify it with
  *    what there is, so an event is never held forever by a dead sensor.
  */
-import { classifyChange, type ClassifyOptions, type TimedValue } from '../../runtime/drift/classify.js';
-import type { AnyDetector } from '../../runtime/drift/detector.js';
-import { mvInit, mvStep, validateMultivariateConfig, type MvState } from '../../runtime/drift/multivariate-operator.js';
-import { driftStep, type DriftTagEntry } from '../../runtime/drift/operator.js';
-import { getDetector } from '../../runtime/drift/registry.js';
-import { compileTagPattern } from '../../runtime/ingest/screen/glob.js';
-import type { AnomalyScore, DriftEvent } from '../../runtime/model/drift.js';
-import { TwinError } from '../../runtime/model/errors.js';
-import type { Estimate } from '../../runtime/model/estimate.js';
-import { worstQuality, type Quality } from '../../runtime/model/quality.js';
-import { assertReading, type Reading } from '../../runtime/model/reading.js';
+import { classifyChange, type ClassifyOptions, type TimedValue } from './classify.js';
+import type { AnyDetector } from './detector.js';
+import { mvInit, mvStep, validateMultivariateConfig, type MvState } from './multivariate-operator.js';
+import { driftStep, type DriftTagEntry } from './operator.js';
+import { getDetector } from './registry.js';
+import { compileTagPattern } from '../ingest/screen/glob.js';
+import type { AnomalyScore, DriftEvent } from '../model/drift.js';
+import { TwinError } from '../model/errors.js';
+import type { Estimate } from '../model/estimate.js';
+import { worstQuality, type Quality } from '../model/quality.js';
+import { assertReading, type Reading } from '../model/reading.js';
 import { SCREEN_FLAG_DEFAULTS, ScreenFlagEvents } from './screen-flags.js';
 
 /** Tag name of the multivariate detector's score and of an event it could not pin on one tag. */

@@ -15,8 +15,8 @@
  *    the spikes since that last event. Magnitude = value − median of the tag's recent unflagged
  *    readings.
  */
-import type { DriftEvent, SensorFaultType } from '../../runtime/model/drift.js';
-import type { Reading } from '../../runtime/model/reading.js';
+import type { DriftEvent, SensorFaultType } from '../model/drift.js';
+import type { Reading } from '../model/reading.js';
 
 export const SCREEN_FLAG_DEFAULTS = { spikeEventHoldOffSamples: 60, screenEpisodeGapSamples: 10 };
 
