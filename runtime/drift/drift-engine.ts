@@ -23,8 +23,8 @@
  */
 import { classifyChange, type ClassifyOptions, type TimedValue } from './classify.js';
 import type { AnyDetector } from './detector.js';
-import { mvInit, mvStep, validateMultivariateConfig, type MvState } from './multivariate-operator.js';
-import { driftStep, type DriftTagEntry } from './operator.js';
+import { mvInit, mvStep, validateMultivariateConfig, type MvState } from './multivariate.js';
+import { driftStep, type DriftTagEntry } from './step.js';
 import { getDetector } from './registry.js';
 import { compileTagPattern } from '../ingest/screen/glob.js';
 import type { AnomalyScore, DriftEvent } from '../model/drift.js';
@@ -79,7 +79,7 @@ export interface DriftEngineConfig {
   scoreMinChange: number;
   /** A gap longer than this (event time) between two readings of a tag restarts its detector (0 = never). */
   resetAfterGapMs: number;
-  /** Multivariate: the asset and its tags, and the PCA options (see multivariate-operator.ts). */
+  /** Multivariate: the asset and its tags, and the PCA options (see multivariate.ts). */
   mv?: Record<string, unknown>;
   /** Turn twin-screen's `stuck` / `spike` flags on watched tags into sensor-fault events (screen-flags.ts). */
   screenFlags: boolean;

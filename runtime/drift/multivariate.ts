@@ -4,9 +4,9 @@
  * alarms after `consecutive` out-of-control rows, and each alarm classified (classify.ts) as a
  * sensor fault or a process change with its evidence.
  *
- * `mvInit(config)` + `mvStep(state, reading)` are the pure step function (what tests and benches
- * call); `multivariateDrift(config)` is the thin RxJS operator over it. Everything runs in event
- * time (reading.tsMs), so no scheduler is involved: a replay gives the same rows and events.
+ * `mvInit(config)` + `mvStep(state, reading)` are the step function (what the drift engine, tests
+ * and benches call). Everything runs in event time (reading.tsMs), so no scheduler is involved: a
+ * replay gives the same rows and events.
  *
  * Row alignment rule: the step keeps the latest usable reading of each tag. A row is formed, at the
  * event time of the reading that completes it, when (1) every tag has received a reading since the
@@ -36,7 +36,6 @@
  * In period mode the row that ends the reference period carries the `fitted` report and is not
  * scored itself (one output per row).
  */
-import { Observable, type OperatorFunction } from 'rxjs';
 import type { DriftEvent } from '../model/drift.js';
 import { TwinError } from '../model/errors.js';
 import { worstQuality, type Quality } from '../model/quality.js';
@@ -497,29 +496,4 @@ function buildEvent(s: MvState, tsMs: number): DriftEvent {
     },
     quality: s.runQuality,
   };
-}
-
-/**
- * The operator: readings of any topics in, fit reports and scored rows of the configured group
- * out. Config is validated when the operator is created (TwinError BAD_CONFIG).
- */
-export function multivariateDrift(config: unknown, onState?: (s: MvState) => void): OperatorFunction<Reading, MultivariateOutput> {
-  validateMultivariateConfig(config);
-  return (source) =>
-    new Observable<MultivariateOutput>((subscriber) => {
-      const state = mvInit(config);
-      onState?.(state);
-      return source.subscribe({
-        next(r) {
-          const out = mvStep(state, r);
-          if (out) subscriber.next(out);
-        },
-        error(e) {
-          subscriber.error(e);
-        },
-        complete() {
-          subscriber.complete();
-        },
-      });
-    });
 }
