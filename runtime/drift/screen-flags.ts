@@ -17,6 +17,7 @@
  */
 import type { DriftEvent, SensorFaultType } from '../model/drift.js';
 import type { Reading } from '../model/reading.js';
+import { median } from '../stats/index.js';
 
 export const SCREEN_FLAG_DEFAULTS = { spikeEventHoldOffSamples: 60, screenEpisodeGapSamples: 10 };
 
@@ -65,12 +66,6 @@ function newEpisode(): Episode {
   return { active: false, unflagged: 0, startTsMs: NaN, flagged: 0 };
 }
 
-function median(xs: Float64Array, n: number): number {
-  const s = Array.from(xs.subarray(0, n)).sort((a, b) => a - b);
-  const m = n >> 1;
-  return n & 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 export class ScreenFlagEvents {
   private readonly tags = new Map<string, TagState>();
 
@@ -107,7 +102,7 @@ export class ScreenFlagEvents {
     const out: DriftEvent[] = [];
     if (stuckEvent) out.push(this.event(r, 'stuck', st.stuck.startTsMs, 0, {}));
     if (spikeEvent) {
-      const ref = st.recentLen > 0 ? median(st.recent, st.recentLen) : r.value;
+      const ref = st.recentLen > 0 ? median(st.recent.subarray(0, st.recentLen)) : r.value;
       out.push(this.event(r, 'spike', r.tsMs, r.value - ref, {
         recentMedian: st.recentLen > 0 ? ref : null,
         medianSamples: st.recentLen,
