@@ -28,7 +28,7 @@ import { driftStep, type DriftTagEntry } from './step.js';
 import { getDetector } from './registry.js';
 import { compileTagPattern } from '../ingest/screen/glob.js';
 import type { AnomalyScore, DriftEvent } from '../model/drift.js';
-import { TwinError } from '../model/errors.js';
+import { badConfig, TwinError } from '../model/errors.js';
 import type { Estimate } from '../model/estimate.js';
 import { worstQuality, type Quality } from '../model/quality.js';
 import { assertReading, type Reading } from '../model/reading.js';
@@ -165,38 +165,39 @@ function assertEstimate(x: unknown): asserts x is Estimate {
   }
 }
 
-function bad(msg: string): never {
-  throw new TwinError('BAD_CONFIG', msg);
-}
 
 /** Validate a raw engine config (from the node's settings); throws TwinError BAD_CONFIG naming the field. */
 export function validateEngineConfig(raw: Partial<DriftEngineConfig>): DriftEngineConfig {
   const mode = raw.mode ?? 'univariate';
-  if (mode !== 'univariate' && mode !== 'multivariate') bad(`mode must be univariate or multivariate, got ${JSON.stringify(mode)}`);
+  if (mode !== 'univariate' && mode !== 'multivariate') badConfig(`mode must be univariate or multivariate, got ${JSON.stringify(mode)}`);
   const int = (v: unknown, dflt: number, name: string, min: number): number => {
     const n = v === undefined ? dflt : v;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < min) bad(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < min) {
+      badConfig(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    }
     return n;
   };
   const num = (v: unknown, dflt: number, name: string): number => {
     const n = v === undefined ? dflt : v;
-    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) bad(`${name} must be a number ≥ 0, got ${JSON.stringify(v)}`);
+    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) badConfig(`${name} must be a number ≥ 0, got ${JSON.stringify(v)}`);
     return n;
   };
   const watch = raw.watch ?? [];
-  if (!Array.isArray(watch) || !watch.every((w) => typeof w === 'string' && w.trim() !== '')) bad('watched tags must be a list of tag names or globs');
+  if (!Array.isArray(watch) || !watch.every((w) => typeof w === 'string' && w.trim() !== '')) badConfig('watched tags must be a list of tag names or globs');
   const related = raw.related ?? [];
-  if (!Array.isArray(related)) bad('related tags must be a list of rules');
+  if (!Array.isArray(related)) badConfig('related tags must be a list of rules');
   for (const r of related) {
-    if (!r || typeof r.match !== 'string' || r.match.trim() === '') bad('each related-tags rule needs a tag (or asset/tag glob) to match');
+    if (!r || typeof r.match !== 'string' || r.match.trim() === '') {
+      badConfig('each related-tags rule needs a tag (or asset/tag glob) to match');
+    }
     if (!Array.isArray(r.tags) || r.tags.length === 0 || !r.tags.every((t) => typeof t === 'string' && t !== '' && !t.includes('/'))) {
-      bad(`related tags of '${r.match}' must be a non-empty list of tag names of the same asset`);
+      badConfig(`related tags of '${r.match}' must be a non-empty list of tag names of the same asset`);
     }
   }
   const uncertain = raw.uncertain ?? 'skip';
-  if (uncertain !== 'skip' && uncertain !== 'use') bad(`uncertain must be skip or use, got ${JSON.stringify(uncertain)}`);
+  if (uncertain !== 'skip' && uncertain !== 'use') badConfig(`uncertain must be skip or use, got ${JSON.stringify(uncertain)}`);
   const params = raw.params ?? {};
-  if (typeof params !== 'object' || params === null || Array.isArray(params)) bad('method parameters must be an object');
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) badConfig('method parameters must be an object');
   const cfg: DriftEngineConfig = {
     mode,
     method: raw.method ?? (mode === 'univariate' ? DEFAULT_METHOD : 'hotelling-t2+spe'),
@@ -219,14 +220,14 @@ export function validateEngineConfig(raw: Partial<DriftEngineConfig>): DriftEngi
     spikeEventHoldOffSamples: int(raw.spikeEventHoldOffSamples, SCREEN_FLAG_DEFAULTS.spikeEventHoldOffSamples, 'spikeEventHoldOffSamples', 1),
     screenEpisodeGapSamples: int(raw.screenEpisodeGapSamples, SCREEN_FLAG_DEFAULTS.screenEpisodeGapSamples, 'screenEpisodeGapSamples', 1),
   };
-  if (typeof cfg.screenFlags !== 'boolean') bad('screenFlags must be true or false');
-  if (typeof cfg.classify !== 'boolean') bad('classify must be true or false');
-  if (cfg.classifyAfterSamples >= cfg.historySamples) bad('classifyAfterSamples must be smaller than historySamples');
+  if (typeof cfg.screenFlags !== 'boolean') badConfig('screenFlags must be true or false');
+  if (typeof cfg.classify !== 'boolean') badConfig('classify must be true or false');
+  if (cfg.classifyAfterSamples >= cfg.historySamples) badConfig('classifyAfterSamples must be smaller than historySamples');
   if (mode === 'univariate') {
     const d = getDetector(cfg.method); // BAD_CONFIG listing the known methods
     d.params(cfg.params); // BAD_CONFIG naming the parameter
   } else {
-    if (cfg.method !== 'hotelling-t2+spe') bad(`multivariate method must be hotelling-t2+spe, got ${JSON.stringify(cfg.method)}`);
+    if (cfg.method !== 'hotelling-t2+spe') badConfig(`multivariate method must be hotelling-t2+spe, got ${JSON.stringify(cfg.method)}`);
     validateMultivariateConfig(cfg.mv);
   }
   return cfg;

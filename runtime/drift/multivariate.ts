@@ -37,7 +37,7 @@
  * scored itself (one output per row).
  */
 import type { DriftEvent } from '../model/drift.js';
-import { TwinError } from '../model/errors.js';
+import { badConfig, TwinError } from '../model/errors.js';
 import { worstQuality, type Quality } from '../model/quality.js';
 import type { Reading } from '../model/reading.js';
 import { classifyChange, type ClassifyOptions, type TimedValue } from './classify.js';
@@ -169,23 +169,20 @@ const DEFAULTS = {
   historyRows: 120,
 };
 
-function bad(msg: string): never {
-  throw new TwinError('BAD_CONFIG', msg);
-}
 
 /** Validate raw config (from a node's settings) and fill defaults. Throws TwinError BAD_CONFIG. */
 export function validateMultivariateConfig(raw: unknown): MultivariateConfig {
-  if (!raw || typeof raw !== 'object') bad('multivariate config must be an object');
+  if (!raw || typeof raw !== 'object') badConfig('multivariate config must be an object');
   const c = raw as Record<string, unknown>;
-  if (typeof c.asset !== 'string' || c.asset === '') bad('asset must be a non-empty string');
+  if (typeof c.asset !== 'string' || c.asset === '') badConfig('asset must be a non-empty string');
   if (!Array.isArray(c.tags) || c.tags.length < 2 || !c.tags.every((t) => typeof t === 'string' && t !== '')) {
-    bad('tags must list at least 2 tag names');
+    badConfig('tags must list at least 2 tag names');
   }
   const tags = c.tags as string[];
-  if (new Set(tags).size !== tags.length) bad('tags must not repeat');
+  if (new Set(tags).size !== tags.length) badConfig('tags must not repeat');
   const num = (key: keyof typeof DEFAULTS, ok: (v: number) => boolean, what: string): number => {
     const v = c[key] ?? DEFAULTS[key];
-    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) bad(`${key} must be ${what}, got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) badConfig(`${key} must be ${what}, got ${String(v)}`);
     return v as number;
   };
   const cfg: MultivariateConfig = {
@@ -201,23 +198,23 @@ export function validateMultivariateConfig(raw: unknown): MultivariateConfig {
     historyRows: num('historyRows', (v) => Number.isInteger(v) && v >= 2, 'an integer ≥ 2'),
   };
   const st = c.statistics ?? DEFAULTS.statistics;
-  if (st !== 't2' && st !== 'spe' && st !== 'both') bad(`statistics must be t2, spe or both, got ${String(st)}`);
+  if (st !== 't2' && st !== 'spe' && st !== 'both') badConfig(`statistics must be t2, spe or both, got ${String(st)}`);
   cfg.statistics = st;
-  if (cfg.classifyAfterRows >= cfg.historyRows) bad('classifyAfterRows must be smaller than historyRows');
+  if (cfg.classifyAfterRows >= cfg.historyRows) badConfig('classifyAfterRows must be smaller than historyRows');
   const hasStart = c.referenceStartMs !== undefined;
   const hasEnd = c.referenceEndMs !== undefined;
-  if (hasStart !== hasEnd) bad('referenceStartMs and referenceEndMs go together');
+  if (hasStart !== hasEnd) badConfig('referenceStartMs and referenceEndMs go together');
   if (hasStart) {
     const s = c.referenceStartMs;
     const e = c.referenceEndMs;
     if (typeof s !== 'number' || typeof e !== 'number' || !Number.isFinite(s) || !Number.isFinite(e) || !(e > s)) {
-      bad('reference period must be epoch ms with referenceEndMs > referenceStartMs');
+      badConfig('reference period must be epoch ms with referenceEndMs > referenceStartMs');
     }
     cfg.referenceStartMs = s;
     cfg.referenceEndMs = e;
   }
   if (c.classify !== undefined) {
-    if (typeof c.classify !== 'object' || c.classify === null) bad('classify must be an object of options');
+    if (typeof c.classify !== 'object' || c.classify === null) badConfig('classify must be an object of options');
     cfg.classify = c.classify as ClassifyOptions;
   }
   return cfg;
