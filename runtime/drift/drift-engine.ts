@@ -21,7 +21,7 @@
  *    over the same span and sent. As many bad readings of the flagged tag in a row classify it with
  *    what there is, so an event is never held forever by a dead sensor.
  */
-import { classifyChange, type ClassifyOptions, type TimedValue } from './classify.js';
+import { classifyChange, type ClassifyOptions } from './classify.js';
 import type { AnyDetector } from './detector.js';
 import { mvInit, mvStep, validateMultivariateConfig, type MvState } from './multivariate.js';
 import { driftStep, type DriftTagEntry } from './step.js';
@@ -33,6 +33,7 @@ import type { Estimate } from '../model/estimate.js';
 import { worstQuality, type Quality } from '../model/quality.js';
 import { assertReading, type Reading } from '../model/reading.js';
 import { SCREEN_FLAG_DEFAULTS, ScreenFlagEvents } from './screen-flags.js';
+import { TimedRing, type TimedValue } from '../stats/timed-ring.js';
 
 /** Tag name of the multivariate detector's score and of an event it could not pin on one tag. */
 export const MV_SCORE_TAG = 'multivariate';
@@ -99,10 +100,7 @@ export interface EngineResult {
 }
 
 interface History {
-  ts: Float64Array;
-  val: Float64Array;
-  len: number;
-  pos: number;
+  ring: TimedRing;
   lastTsMs: number;
 }
 
@@ -127,25 +125,11 @@ const UNIVARIATE_DEFAULTS = {
 };
 
 function newHistory(n: number): History {
-  return { ts: new Float64Array(n), val: new Float64Array(n), len: 0, pos: 0, lastTsMs: -Infinity };
-}
-
-function pushHistory(h: History, tsMs: number, value: number): void {
-  h.ts[h.pos] = tsMs;
-  h.val[h.pos] = value;
-  h.pos = (h.pos + 1) % h.ts.length;
-  if (h.len < h.ts.length) h.len++;
+  return { ring: new TimedRing(n), lastTsMs: -Infinity };
 }
 
 function historyWindow(h: History | undefined, fromTsMs = -Infinity): TimedValue[] {
-  const out: TimedValue[] = [];
-  if (!h) return out;
-  const start = (h.pos - h.len + h.ts.length) % h.ts.length;
-  for (let i = 0; i < h.len; i++) {
-    const at = (start + i) % h.ts.length;
-    if (h.ts[at] >= fromTsMs) out.push({ tsMs: h.ts[at], value: h.val[at] });
-  }
-  return out;
+  return h ? h.ring.window(fromTsMs) : [];
 }
 
 /** An Estimate has `model` and `variance`; anything else must be a Reading. */
@@ -316,7 +300,7 @@ export class DriftEngine {
       this.expected.set(key, hist);
     }
     hist.lastTsMs = e.tsMs;
-    pushHistory(hist, e.tsMs, e.value);
+    hist.ring.push(e.tsMs, e.value);
     return this.result('estimate', 'evidence');
   }
 
@@ -365,7 +349,7 @@ export class DriftEngine {
       }
     }
     h.lastTsMs = r.tsMs;
-    pushHistory(h, r.tsMs, r.value);
+    h.ring.push(r.tsMs, r.value);
     if (!watched) {
       out.outcome = 'ignored';
       return out;
@@ -413,15 +397,15 @@ export class DriftEngine {
   private episode(key: string, e: DriftEvent, h: History): DriftEvent {
     const c = this.config;
     const ep = this.episodes.get(key);
-    const oldest = h.len > 0 ? h.ts[(h.pos - h.len + h.ts.length) % h.ts.length] : Infinity;
+    const ring = h.ring;
+    const oldest = ring.oldestTsMs();
     // The history must still hold minBefore readings before the episode start (1 s spacing is not assumed: count them).
     let covered = false;
     if (ep) {
       let nBefore = 0;
-      const start = (h.pos - h.len + h.ts.length) % h.ts.length;
       // …and still will when the event is classified, classifyAfterSamples readings from now.
       const need = c.minBeforeSamples + c.classifyAfterSamples;
-      for (let i = 0; i < h.len && nBefore < need; i++) if (h.ts[(start + i) % h.ts.length] < ep.startTsMs) nBefore++;
+      for (let i = 0; i < ring.length && nBefore < need; i++) if (ring.tsMs[ring.slot(i)] < ep.startTsMs) nBefore++;
       covered = nBefore >= need && ep.startTsMs >= oldest;
     }
     if (ep && covered && ep.sinceLast <= c.episodeGapSamples && ep.direction === e.direction) {

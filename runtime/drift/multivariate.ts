@@ -40,10 +40,11 @@ import type { DriftEvent } from '../model/drift.js';
 import { badConfig, TwinError } from '../model/errors.js';
 import { worstQuality, type Quality } from '../model/quality.js';
 import type { Reading } from '../model/reading.js';
-import { classifyChange, type ClassifyOptions, type TimedValue } from './classify.js';
+import { classifyChange, type ClassifyOptions } from './classify.js';
 import { t2Contributions, t2FromScores, t2Limit } from './hotelling.js';
 import { expectedFromOthers, fitPca, project, standardise, weightsFromOthers, type PcaModel } from './pca.js';
 import { modelSpeLimit, spe } from './spe.js';
+import { TimedRing, type TimedValue } from '../stats/timed-ring.js';
 
 export type MvStatistics = 't2' | 'spe' | 'both';
 
@@ -148,11 +149,8 @@ export interface MvState {
   alarm: boolean;
   /** Rows since the run started while an event is pending; −1 when none is pending. */
   pendingRows: number;
-  // history ring (row times and values, input column order)
-  histTs: Float64Array;
-  histVals: Float64Array;
-  histLen: number;
-  histPos: number;
+  /** Row history (input column order), for the classifier. */
+  history: TimedRing;
   /** Counters for status and tests. */
   rows: number;
   ignored: number;
@@ -246,10 +244,7 @@ export function mvInit(raw: unknown): MvState {
     runSumSpe: new Float64Array(0),
     alarm: false,
     pendingRows: -1,
-    histTs: new Float64Array(config.historyRows),
-    histVals: new Float64Array(config.historyRows * p),
-    histLen: 0,
-    histPos: 0,
+    history: new TimedRing(config.historyRows, p),
     rows: 0,
     ignored: 0,
   };
@@ -289,17 +284,9 @@ export function mvStep(s: MvState, r: Reading): MultivariateOutput | undefined {
   }
   s.lastRowTsMs = tsMs;
   s.rows++;
-  pushHistory(s, tsMs);
+  s.history.push(tsMs, s.row);
   if (!s.model) return collectReference(s, tsMs, quality);
   return score(s, tsMs, quality);
-}
-
-function pushHistory(s: MvState, tsMs: number): void {
-  const p = s.row.length;
-  s.histTs[s.histPos] = tsMs;
-  s.histVals.set(s.row, s.histPos * p);
-  s.histPos = (s.histPos + 1) % s.histTs.length;
-  if (s.histLen < s.histTs.length) s.histLen++;
 }
 
 function collectReference(s: MvState, tsMs: number, quality: Quality): MultivariateOutput | undefined {
@@ -439,22 +426,18 @@ function buildEvent(s: MvState, tsMs: number): DriftEvent {
 
   // Windows from the history ring, oldest first, input columns.
   const p = s.row.length;
-  const windows: TimedValue[][] = c.tags.map(() => []);
-  const start = (s.histPos - s.histLen + s.histTs.length) % s.histTs.length;
-  for (let n = 0; n < s.histLen; n++) {
-    const at = (start + n) % s.histTs.length;
-    for (let j = 0; j < p; j++) windows[j].push({ tsMs: s.histTs[at], value: s.histVals[at * p + j] });
-  }
+  const h = s.history;
+  const windows: TimedValue[][] = c.tags.map((_, j) => h.window(-Infinity, j));
   const flaggedCol = c.tags.indexOf(tag);
   // The flagged tag as the other tags predict it (reference correlation): the estimate that
   // corroborates a process change or exposes a sensor leaving its relation to the rest.
   const weights = weightsFromOthers(m, flaggedModelIdx);
   const expected: TimedValue[] = [];
   const row = new Float64Array(p);
-  for (let n = 0; n < s.histLen; n++) {
-    const at = (start + n) % s.histTs.length;
-    for (let j = 0; j < p; j++) row[j] = s.histVals[at * p + j];
-    expected.push({ tsMs: s.histTs[at], value: expectedFromOthers(m, flaggedModelIdx, weights, row) });
+  for (let n = 0; n < h.length; n++) {
+    const at = h.slot(n);
+    for (let j = 0; j < p; j++) row[j] = h.values[at * p + j];
+    expected.push({ tsMs: h.tsMs[at], value: expectedFromOthers(m, flaggedModelIdx, weights, row) });
   }
   const cls = classifyChange(
     {
