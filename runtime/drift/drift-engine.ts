@@ -29,7 +29,7 @@ import { getDetector } from './registry.js';
 import { compileTagPattern } from '../ingest/screen/glob.js';
 import type { AnomalyScore, DriftEvent } from '../model/drift.js';
 import { badConfig, TwinError } from '../model/errors.js';
-import type { Estimate } from '../model/estimate.js';
+import { assertEstimate, isEstimateLike } from '../model/estimate.js';
 import { worstQuality, type Quality } from '../model/quality.js';
 import { assertReading, type Reading } from '../model/reading.js';
 import { SCREEN_FLAG_DEFAULTS, ScreenFlagEvents } from './screen-flags.js';
@@ -131,24 +131,6 @@ function newHistory(n: number): History {
 function historyWindow(h: History | undefined, fromTsMs = -Infinity): TimedValue[] {
   return h ? h.ring.window(fromTsMs) : [];
 }
-
-/** An Estimate has `model` and `variance`; anything else must be a Reading. */
-export function isEstimateLike(x: unknown): boolean {
-  return !!x && typeof x === 'object' && 'model' in x && 'variance' in x;
-}
-
-function assertEstimate(x: unknown): asserts x is Estimate {
-  const e = x as Partial<Estimate>;
-  if (typeof e.asset !== 'string' || e.asset === '') throw new TwinError('BAD_PAYLOAD', 'Estimate.asset must be a non-empty string');
-  if (typeof e.tag !== 'string' || e.tag === '') throw new TwinError('BAD_PAYLOAD', 'Estimate.tag must be a non-empty string');
-  if (typeof e.value !== 'number') throw new TwinError('NOT_NUMERIC', `Estimate.value is not a number: ${typeof e.value}`);
-  if (!Number.isFinite(e.value)) throw new TwinError('NOT_FINITE', `Estimate.value is not finite: ${e.value}`);
-  if (typeof e.tsMs !== 'number' || !Number.isFinite(e.tsMs)) throw new TwinError('BAD_TIMESTAMP', 'Estimate.tsMs must be epoch milliseconds');
-  if (e.quality !== 'good' && e.quality !== 'uncertain' && e.quality !== 'bad') {
-    throw new TwinError('BAD_PAYLOAD', `Estimate.quality must be good, uncertain or bad, not ${String(e.quality)}`);
-  }
-}
-
 
 /** Validate a raw engine config (from the node's settings); throws TwinError BAD_CONFIG naming the field. */
 export function validateEngineConfig(raw: Partial<DriftEngineConfig>): DriftEngineConfig {
