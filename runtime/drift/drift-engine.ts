@@ -26,7 +26,7 @@ import type { AnyDetector } from './detector.js';
 import { mvInit, mvStep, validateMultivariateConfig, type MvState } from './multivariate.js';
 import { driftStep, type DriftTagEntry } from './step.js';
 import { getDetector } from './registry.js';
-import { compileTagPattern } from '../ingest/screen/glob.js';
+import { compileTagPattern } from '../model/tag-pattern.js';
 import type { AnomalyScore, DriftEvent } from '../model/drift.js';
 import { badConfig, TwinError } from '../model/errors.js';
 import { assertEstimate, isEstimateLike } from '../model/estimate.js';

@@ -13,7 +13,7 @@ import type { StuckConfig } from './stuck.js';
 import type { SpikeConfig } from './spike.js';
 import type { StaleConfig } from './stale.js';
 import type { OrderConfig } from './order.js';
-import { compileTagPattern } from './glob.js';
+import { compileTagPattern } from '../../model/tag-pattern.js';
 
 /** The checks whose severity can be configured ('invalid' is always bad). */
 export type ConfigurableCheck = Exclude<CheckName, 'invalid'>;
