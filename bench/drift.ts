@@ -2,7 +2,7 @@
  * Drift detector benchmark (runtime only): steps per second and per-step latency of each
  * univariate detector's step function over 2,000,000 samples of a realistic stream, against a
  * baseline measured in the same run (a trivial running-mean step over the same samples); the
- * per-Reading cost through the operator (100 tags); and bytes of detector state per tag with
+ * per-Reading cost through driftStep (100 tags); and bytes of detector state per tag with
  * 10,000 tags fed 1,000 samples each (plus ADWIN after 100,000 samples, to show its state grows
  * with log2 of its window only). Targets: Page-Hinkley ≥ 1,000,000 readings/s per core, ADWIN
  * ≥ 300,000. Bounded to well under a minute.
@@ -25,7 +25,7 @@ import { ddmDetector } from '../runtime/drift/binary/ddm.js';
 import { eddmDetector } from '../runtime/drift/binary/eddm.js';
 import { hddmADetector } from '../runtime/drift/binary/hddm-a.js';
 import { hddmWDetector } from '../runtime/drift/binary/hddm-w.js';
-import { driftStep, validateDriftOptions, type DriftTagEntry } from '../runtime/drift/operator.js';
+import { driftStep, validateDriftOptions, type DriftTagEntry } from '../runtime/drift/step.js';
 import { latencyStats, memory, progress, type BenchRow } from './harness.js';
 import { prng } from './prng.js';
 
@@ -185,7 +185,7 @@ export async function run(): Promise<BenchRow[]> {
     });
   }
 
-  // Through the operator's per-reading work (validation, per-tag map, AnomalyScore) — 100 tags.
+  // Through driftStep's per-reading work (validation, per-tag map, AnomalyScore) — 100 tags.
   progress('drift: operator');
   const R = 300_000;
   const readings: Reading[] = new Array(R);

@@ -12,7 +12,7 @@ import type { Reading } from '../runtime/model/reading.js';
 import { fitPca, project, standardise } from '../runtime/drift/pca.js';
 import { t2Contributions, t2FromScores } from '../runtime/drift/hotelling.js';
 import { spe } from '../runtime/drift/spe.js';
-import { mvInit, mvStep } from '../runtime/drift/multivariate-operator.js';
+import { mvInit, mvStep } from '../runtime/drift/multivariate.js';
 import { classifyChange, type TimedValue } from '../runtime/drift/classify.js';
 import { latencyStats, memory, progress, progressDone, type BenchRow } from './harness.js';
 

@@ -1,5 +1,5 @@
 /**
- * SKAB validation of the streaming multivariate detectors (runtime/drift/multivariate-operator.ts)
+ * SKAB validation of the streaming multivariate detectors (runtime/drift/multivariate.ts)
  * with the benchmark's published protocol: per file, the first 400 rows fit the model, the rest are
  * scored; the point-wise prediction is the operator's `alarm` flag; F1/FAR/MAR are summed over all
  * scored points of all files (bench/skab-score.ts); the NAB-style change-point score uses the
@@ -18,7 +18,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Reading } from '../runtime/model/reading.js';
-import { mvInit, mvStep } from '../runtime/drift/multivariate-operator.js';
+import { mvInit, mvStep } from '../runtime/drift/multivariate.js';
 import { memory, type BenchRow } from './harness.js';
 import { confusion, nabScore, pointwise, risingEdges, type ConfusionCounts, type NabFile } from './skab-score.js';
 

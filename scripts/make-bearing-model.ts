@@ -1,7 +1,7 @@
 /**
  * Writes models/bearing-rul-model.json: the RUL model of the simulator's gearbox bearing
  * that the demo flow's twin-rul node loads. Fitted (rul-trend, method auto) on 40 run-to-failure
- * histories of the simulator's own model (sim-wear-history.ts: days to failure 20..40, initial
+ * histories of the simulator's own model (examples/plant-sim/wear-history.ts: days to failure 20..40, initial
  * wear 0..0.3, hourly vibration samples, failure = the PLC's vibration trip). Deterministic: the
  * same code gives the same file.
  *
@@ -10,7 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fitTrendModel, type FittedTrendModel } from '../runtime/maintenance/rul-trend.js';
-import { simWearHistories } from '../runtime/maintenance/sim-wear-history.js';
+import { simWearHistories } from '../examples/plant-sim/wear-history.js';
 import { assetPath } from '../examples/plant-sim/tags.js';
 
 const DAY = 86_400_000;

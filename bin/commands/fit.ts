@@ -13,6 +13,7 @@ import { influxReadingPages, type InfluxQuery, type InfluxRange } from '../../ru
 import { influxOptions, INFLUX_HELP_ENV, INFLUX_ONLY, INFLUX_OPTIONS } from '../lib/influx-input.js';
 import { fitRulAny, rulModelToJson, RUL_METHODS, type RulMethod } from '../../runtime/maintenance/rul-json.js';
 import { TwinError } from '../../runtime/model/errors.js';
+import { median } from '../../runtime/stats/index.js';
 
 export const fitHelp = `Usage: twinloop fit --kind rul --input TRAIN.csv --asset-column NAME --time-column NAME --out MODEL.json [options]
        twinloop fit --kind rul --influx URL --database DB --from TIME --to TIME --out MODEL.json [options]
@@ -96,11 +97,6 @@ const OPTIONS = {
   'asset-tag': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 /** A duration for the summary: ms and, where the rows are regular, rows. */
 function span(ms: number, rowMs: number): string {

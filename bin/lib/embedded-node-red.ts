@@ -7,7 +7,7 @@ import { mkdirSync, existsSync, symlinkSync, lstatSync, readlinkSync, rmSync } f
 import { join, resolve } from 'node:path';
 import express from 'express';
 import { loginThrottle } from '../../nodes/twin-approval/page/login-throttle.js';
-import { mergedAdminAuth } from '../../nodes/twin-approval/page/auth.js';
+import { mergedAdminAuth } from '../../runtime/auth/admin-auth.js';
 import { quietErrorHandler } from '../../nodes/twin-approval/page/http-errors.js';
 
 /** The package root: dist/bin/lib → ../../.. */

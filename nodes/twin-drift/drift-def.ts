@@ -4,7 +4,7 @@
  */
 import type { NodeDef } from 'node-red';
 import { TwinError } from '../../runtime/model/errors.js';
-import { DEFAULT_METHOD, type DriftEngineConfig, type RelatedRule } from './drift-engine.js';
+import { DEFAULT_METHOD, type DriftEngineConfig, type RelatedRule } from '../../runtime/drift/drift-engine.js';
 import { translator as sharedTranslator } from '../shared/i18n.js';
 
 export const MULTIVARIATE_METHOD = 'hotelling-t2+spe';

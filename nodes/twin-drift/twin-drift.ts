@@ -1,6 +1,6 @@
 /**
  * twin-drift: drift and fault detection on Readings. Thin adapter over the runtime detectors
- * (runtime/drift/) composed in drift-engine.ts: output 1 the classified DriftEvents
+ * (runtime/drift/) composed in runtime/drift/drift-engine.ts: output 1 the classified DriftEvents
  * (`<asset>/<tag>/drift`), output 2 the continuous AnomalyScores (`<asset>/<tag>/score`).
  * Bad input → done(err) + red status; the node keeps its state and goes on.
  */
@@ -8,7 +8,7 @@ import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { DriftEvent } from '../../runtime/model/drift.js';
 import { errorStatusText, statusError, statusIdle, statusOk, statusWarn } from '../shared/status.js';
 import { configFromDef, translator, type TwinDriftDef } from './drift-def.js';
-import { DriftEngine } from './drift-engine.js';
+import { DriftEngine } from '../../runtime/drift/drift-engine.js';
 import { refuseInputs } from '../shared/adapter.js';
 import { messageGetter, propertyPath } from '../shared/typed-property.js';
 

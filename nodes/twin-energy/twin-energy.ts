@@ -1,13 +1,14 @@
 /**
  * twin-energy: energy, cost, demand and the ISO 50006 baseline per asset, under the tariff of a
- * twin-tariff config node. Thin adapter over EnergyEngine (energy-engine.ts): output 1 EnergyCost
+ * twin-tariff config node. Thin adapter over EnergyEngine (runtime/energy/energy-engine.ts): output 1 EnergyCost
  * records (interval, shift, batch), output 2 DemandStatus, output 3 EnergyBaselinePoint.
  * A bad reading gives done(err) and a red status and changes nothing; without a usable tariff the
  * node refuses every input.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { TwinTariffNode } from '../twin-tariff/tariff-api.js';
-import { EnergyEngine, engineConfigFromDef } from './energy-engine.js';
+import { EnergyEngine } from '../../runtime/energy/energy-engine.js';
+import { engineConfigFromDef } from './energy-def.js';
 import { translator } from '../shared/i18n.js';
 import { statusIdle } from '../shared/status.js';
 import { ThrottledStatus, compactCount, refuseInputs } from '../shared/adapter.js';

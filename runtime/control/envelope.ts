@@ -11,7 +11,7 @@ import type {
   EnvelopeViolationCode,
   InterlockCondition,
 } from '../model/control.js';
-import { TwinError } from '../model/errors.js';
+import { badConfig, TwinError } from '../model/errors.js';
 import type { Quality } from '../model/quality.js';
 import type { Reading } from '../model/reading.js';
 import { canonicalJson } from './canonical.js';
@@ -61,17 +61,14 @@ export function envelopeVersion(env: EnvelopeConfig): string {
 // Validation: raw editor / JSON config → EnvelopeConfig. Only the EnvelopeConfig fields are kept,
 // so a node's name or position in the editor never changes the version hash.
 
-function bad(field: string, message: string): TwinError {
-  return new TwinError('BAD_CONFIG', `envelope ${field}: ${message}`);
-}
 
 function text(raw: Record<string, unknown>, field: string, required: boolean): string | undefined {
   const v = raw[field];
   if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) {
-    if (required) throw bad(field, 'is required');
+    if (required) badConfig(`envelope ${field}: is required`);
     return undefined;
   }
-  if (typeof v !== 'string') throw bad(field, `must be text, not ${typeof v}`);
+  if (typeof v !== 'string') badConfig(`envelope ${field}: must be text, not ${typeof v}`);
   return v.trim();
 }
 
@@ -79,15 +76,15 @@ function text(raw: Record<string, unknown>, field: string, required: boolean): s
 function num(v: unknown, field: string): number {
   if (typeof v === 'number' && Number.isFinite(v)) return v;
   if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v.trim()))) return Number(v.trim());
-  if (v === undefined || v === null || v === '') throw bad(field, 'is required');
-  throw bad(field, `must be a number, not ${JSON.stringify(v)}`);
+  if (v === undefined || v === null || v === '') badConfig(`envelope ${field}: is required`);
+  badConfig(`envelope ${field}: must be a number, not ${JSON.stringify(v)}`);
 }
 
 function bool(v: unknown, field: string, dflt: boolean): boolean {
   if (v === undefined || v === null || v === '') return dflt;
   if (v === true || v === 'true') return true;
   if (v === false || v === 'false') return false;
-  throw bad(field, `must be true or false, not ${JSON.stringify(v)}`);
+  badConfig(`envelope ${field}: must be true or false, not ${JSON.stringify(v)}`);
 }
 
 /** Split `a/b/tag` into asset `a/b` and tag `tag`; a bare tag keeps the given asset. */
@@ -103,23 +100,23 @@ function interlocks(v: unknown): InterlockCondition[] {
     try {
       list = JSON.parse(v);
     } catch {
-      throw bad('interlocks', 'is not a JSON list');
+      badConfig('envelope interlocks: is not a JSON list');
     }
   }
-  if (!Array.isArray(list)) throw bad('interlocks', 'must be a list');
+  if (!Array.isArray(list)) badConfig('envelope interlocks: must be a list');
   return list.map((item, i): InterlockCondition => {
     const f = `interlocks[${i}]`;
-    if (item === null || typeof item !== 'object') throw bad(f, 'must be an object {tag, op, value}');
+    if (item === null || typeof item !== 'object') badConfig(`envelope ${f}: must be an object {tag, op, value}`);
     const o = item as Record<string, unknown>;
     const tagRaw = typeof o.tag === 'string' ? o.tag.trim() : '';
-    if (tagRaw === '') throw bad(`${f}.tag`, 'is required');
+    if (tagRaw === '') badConfig(`envelope ${f}.tag: is required`);
     const ref = splitRef(tagRaw);
-    if (ref.tag === '' || ref.asset === '') throw bad(`${f}.tag`, `"${tagRaw}" is not a tag or asset/tag`);
+    if (ref.tag === '' || ref.asset === '') badConfig(`envelope ${f}.tag: "${tagRaw}" is not a tag or asset/tag`);
     const assetRaw = typeof o.asset === 'string' && o.asset.trim() !== '' ? o.asset.trim() : undefined;
-    if (assetRaw !== undefined && ref.asset !== undefined) throw bad(`${f}.tag`, 'gives an asset and so does asset');
+    if (assetRaw !== undefined && ref.asset !== undefined) badConfig(`envelope ${f}.tag: gives an asset and so does asset`);
     const op = typeof o.op === 'string' ? o.op.trim() : o.op;
     if (!INTERLOCK_OPS.includes(op as InterlockCondition['op'])) {
-      throw bad(`${f}.op`, `must be one of ${INTERLOCK_OPS.join(' ')}, not ${JSON.stringify(o.op)}`);
+      badConfig(`envelope ${f}.op: must be one of ${INTERLOCK_OPS.join(' ')}, not ${JSON.stringify(o.op)}`);
     }
     const out: InterlockCondition = { tag: ref.tag, op: op as InterlockCondition['op'], value: num(o.value, `${f}.value`) };
     const asset = assetRaw ?? ref.asset;
@@ -133,16 +130,16 @@ function inputTags(v: unknown): string[] {
   let list: unknown[];
   if (typeof v === 'string') list = v.split(',');
   else if (Array.isArray(v)) list = v;
-  else throw bad('inputTags', 'must be a comma-separated list of tags');
+  else badConfig('envelope inputTags: must be a comma-separated list of tags');
   const tags = list.map((t, i) => {
-    if (typeof t !== 'string') throw bad(`inputTags[${i}]`, 'must be text');
+    if (typeof t !== 'string') badConfig(`envelope inputTags[${i}]: must be text`);
     return t.trim();
   });
   // A trailing comma in the editor is harmless; an empty tag in the middle is a typo worth naming.
   if (typeof v === 'string' && tags.length > 0 && tags[tags.length - 1] === '') tags.pop();
   if (tags.length === 1 && tags[0] === '') return [];
   tags.forEach((t, i) => {
-    if (t === '' || t.startsWith('/') || t.endsWith('/')) throw bad(`inputTags[${i}]`, `"${t}" is not a tag or asset/tag`);
+    if (t === '' || t.startsWith('/') || t.endsWith('/')) badConfig(`envelope inputTags[${i}]: "${t}" is not a tag or asset/tag`);
   });
   return tags;
 }
@@ -150,26 +147,26 @@ function inputTags(v: unknown): string[] {
 export function validateEnvelope(raw: Record<string, unknown>): EnvelopeConfig {
   if (raw === null || typeof raw !== 'object') throw new TwinError('BAD_CONFIG', 'envelope config must be an object');
   const asset = text(raw, 'asset', true)!;
-  if (asset.startsWith('/') || asset.endsWith('/')) throw bad('asset', `"${asset}" must not start or end with "/"`);
+  if (asset.startsWith('/') || asset.endsWith('/')) badConfig(`envelope asset: "${asset}" must not start or end with "/"`);
   const tag = text(raw, 'tag', true)!;
-  if (tag.includes('/')) throw bad('tag', `"${tag}" must be a tag name without "/" (the asset goes in asset)`);
+  if (tag.includes('/')) badConfig(`envelope tag: "${tag}" must be a tag name without "/" (the asset goes in asset)`);
   const unit = text(raw, 'unit', false);
   const lowLimit = num(raw.lowLimit, 'lowLimit');
   const highLimit = num(raw.highLimit, 'highLimit');
-  if (!(lowLimit < highLimit)) throw bad('lowLimit', `${lowLimit} must be below highLimit ${highLimit}`);
+  if (!(lowLimit < highLimit)) badConfig(`envelope lowLimit: ${lowLimit} must be below highLimit ${highLimit}`);
   const maxStep = num(raw.maxStep, 'maxStep');
-  if (!(maxStep > 0)) throw bad('maxStep', `must be > 0, not ${maxStep}`);
+  if (!(maxStep > 0)) badConfig(`envelope maxStep: must be > 0, not ${maxStep}`);
   const rateUpPerMin = num(raw.rateUpPerMin, 'rateUpPerMin');
-  if (!(rateUpPerMin > 0)) throw bad('rateUpPerMin', `must be > 0, not ${rateUpPerMin}`);
+  if (!(rateUpPerMin > 0)) badConfig(`envelope rateUpPerMin: must be > 0, not ${rateUpPerMin}`);
   const rateDownPerMin = num(raw.rateDownPerMin, 'rateDownPerMin');
-  if (!(rateDownPerMin > 0)) throw bad('rateDownPerMin', `must be > 0, not ${rateDownPerMin}`);
+  if (!(rateDownPerMin > 0)) badConfig(`envelope rateDownPerMin: must be > 0, not ${rateDownPerMin}`);
   const minDwellMs = num(raw.minDwellMs, 'minDwellMs');
-  if (!(minDwellMs >= 0)) throw bad('minDwellMs', `must be ≥ 0, not ${minDwellMs}`);
+  if (!(minDwellMs >= 0)) badConfig(`envelope minDwellMs: must be ≥ 0, not ${minDwellMs}`);
   const maxInputAgeMs = num(raw.maxInputAgeMs, 'maxInputAgeMs');
-  if (!(maxInputAgeMs > 0)) throw bad('maxInputAgeMs', `must be > 0, not ${maxInputAgeMs}`);
+  if (!(maxInputAgeMs > 0)) badConfig(`envelope maxInputAgeMs: must be > 0, not ${maxInputAgeMs}`);
   // Missing → 'good': the strict choice.
   const q = raw.minQuality === undefined || raw.minQuality === null || raw.minQuality === '' ? 'good' : raw.minQuality;
-  if (q !== 'good' && q !== 'uncertain') throw bad('minQuality', `must be good or uncertain, not ${JSON.stringify(q)}`);
+  if (q !== 'good' && q !== 'uncertain') badConfig(`envelope minQuality: must be good or uncertain, not ${JSON.stringify(q)}`);
   const env: EnvelopeConfig = {
     asset,
     tag,

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Command, Decision, EnvelopeConfig, Proposal, ProposalState, WriteResult } from '../model/control.js';
 import type { Reading } from '../model/reading.js';
-import { TwinError } from '../model/errors.js';
+import { badConfig } from '../model/errors.js';
 import { MIN_KEY_CHARS } from './command.js';
 import type { DecisionOutcome, DecisionRequest } from './gate-registry.js';
 import type { LedgerEntry } from './stores.js';
@@ -40,17 +40,16 @@ export interface GateConfig {
 
 /** Refuse a configuration that would make the rules contradict each other. */
 export function validateGateConfig(c: GateConfig): GateConfig {
-  const bad = (m: string) => new TwinError('BAD_CONFIG', m);
-  if (!(c.twoPersonAboveStep > 0)) throw bad(`twoPersonAboveStep must be > 0 (blank = off), not ${c.twoPersonAboveStep}`);
-  if (!(Number.isFinite(c.commandTtlMs) && c.commandTtlMs >= 1000)) throw bad(`commandTtlMs must be at least 1000, not ${c.commandTtlMs}`);
+  if (!(c.twoPersonAboveStep > 0)) badConfig(`twoPersonAboveStep must be > 0 (blank = off), not ${c.twoPersonAboveStep}`);
+  if (!(Number.isFinite(c.commandTtlMs) && c.commandTtlMs >= 1000)) badConfig(`commandTtlMs must be at least 1000, not ${c.commandTtlMs}`);
   if (typeof c.signingKey !== 'string' || c.signingKey.length < MIN_KEY_CHARS) {
-    throw bad(`the ledger's signing key is missing or shorter than ${MIN_KEY_CHARS} characters`);
+    badConfig(`the ledger's signing key is missing or shorter than ${MIN_KEY_CHARS} characters`);
   }
   if (c.autoApproval.enabled) {
     const m = c.autoApproval.maxStep;
-    if (!(Number.isFinite(m) && m > 0)) throw bad(`autoApprovalMaxStep must be > 0 when auto-approval is on, not ${m}`);
+    if (!(Number.isFinite(m) && m > 0)) badConfig(`autoApprovalMaxStep must be > 0 when auto-approval is on, not ${m}`);
     // The policy is one approver: it must never decide a change that needs two people.
-    if (m > c.twoPersonAboveStep) throw bad(`autoApprovalMaxStep ${m} must not exceed twoPersonAboveStep ${c.twoPersonAboveStep}`);
+    if (m > c.twoPersonAboveStep) badConfig(`autoApprovalMaxStep ${m} must not exceed twoPersonAboveStep ${c.twoPersonAboveStep}`);
   }
   return c;
 }

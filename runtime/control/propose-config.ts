@@ -2,7 +2,7 @@
  * Configuration of the setpoint proposer, validated once (the node's editor hands over strings;
  * blank optional fields are absent). Every refusal names the field.
  */
-import { TwinError } from '../model/errors.js';
+import { badConfig } from '../model/errors.js';
 import type { ResponseShape } from './response-model.js';
 
 export type ProposeMode = 'target' | 'minimise' | 'maximise';
@@ -60,31 +60,28 @@ export const PROPOSER_DEFAULTS = {
   maxBadPct: 20,
 };
 
-function bad(field: string, why: string): never {
-  throw new TwinError('BAD_CONFIG', `${field} ${why}`);
-}
 
 function optNumber(raw: Record<string, unknown>, field: string): number | undefined {
   const v = raw[field];
   if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return undefined;
   const x = typeof v === 'number' ? v : typeof v === 'string' ? Number(v.trim()) : NaN;
-  if (!Number.isFinite(x)) bad(field, `must be a number, got ${JSON.stringify(v)}`);
+  if (!Number.isFinite(x)) badConfig(`${field} must be a number, got ${JSON.stringify(v)}`);
   return x;
 }
 
 function num(raw: Record<string, unknown>, field: keyof typeof PROPOSER_DEFAULTS, check: (x: number) => boolean, why: string): number {
   const x = optNumber(raw, field) ?? (PROPOSER_DEFAULTS[field] as number);
-  if (!check(x)) bad(field, `${why}, got ${x}`);
+  if (!check(x)) badConfig(`${field} ${why}, got ${x}`);
   return x;
 }
 
 function name(raw: Record<string, unknown>, field: string, required: boolean): string | undefined {
   const v = raw[field];
   if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) {
-    if (required) bad(field, 'is required');
+    if (required) badConfig(`${field} is required`);
     return undefined;
   }
-  if (typeof v !== 'string') bad(field, 'must be a string');
+  if (typeof v !== 'string') badConfig(`${field} must be a string`);
   return v.trim();
 }
 
@@ -92,41 +89,43 @@ export function validateProposerConfig(raw: Record<string, unknown>): ProposerCo
   const asset = name(raw, 'asset', true)!;
   const setpointTag = name(raw, 'setpointTag', true)!;
   const kpiTag = name(raw, 'kpiTag', true)!;
-  if (kpiTag === setpointTag) bad('kpiTag', 'must differ from setpointTag');
+  if (kpiTag === setpointTag) badConfig('kpiTag must differ from setpointTag');
 
   const mode = (name(raw, 'mode', false) ?? PROPOSER_DEFAULTS.mode) as ProposeMode;
-  if (!['target', 'minimise', 'maximise'].includes(mode)) bad('mode', `must be target, minimise or maximise, got ${mode}`);
+  if (!['target', 'minimise', 'maximise'].includes(mode)) badConfig(`mode must be target, minimise or maximise, got ${mode}`);
   const kpiTarget = optNumber(raw, 'kpiTarget');
-  if (mode === 'target' && kpiTarget === undefined) bad('kpiTarget', "is required in mode 'target'");
+  if (mode === 'target' && kpiTarget === undefined) badConfig(`kpiTarget is required in mode 'target'`);
 
   const constraintTag = name(raw, 'constraintTag', false);
   const constraintMin = optNumber(raw, 'constraintMin');
   const constraintMax = optNumber(raw, 'constraintMax');
   if (constraintTag !== undefined) {
-    if (constraintTag === kpiTag || constraintTag === setpointTag) bad('constraintTag', 'must differ from kpiTag and setpointTag');
-    if (constraintMin === undefined && constraintMax === undefined) bad('constraintMin', 'or constraintMax is required with a constraintTag');
-    if (constraintMin !== undefined && constraintMax !== undefined && !(constraintMin < constraintMax)) bad('constraintMin', 'must be below constraintMax');
+    if (constraintTag === kpiTag || constraintTag === setpointTag) badConfig('constraintTag must differ from kpiTag and setpointTag');
+    if (constraintMin === undefined && constraintMax === undefined) badConfig('constraintMin or constraintMax is required with a constraintTag');
+    if (constraintMin !== undefined && constraintMax !== undefined && !(constraintMin < constraintMax)) badConfig('constraintMin must be below constraintMax');
   } else if (constraintMin !== undefined || constraintMax !== undefined) {
-    bad('constraintTag', 'is required with constraintMin or constraintMax');
+    badConfig('constraintTag is required with constraintMin or constraintMax');
   }
 
   let inputTags: string[] = [];
   const rawInputs = raw.inputTags;
   if (Array.isArray(rawInputs)) inputTags = rawInputs.map(String);
   else if (typeof rawInputs === 'string') inputTags = rawInputs.split(',');
-  else if (rawInputs !== undefined && rawInputs !== null) bad('inputTags', 'must be a list of tag names');
+  else if (rawInputs !== undefined && rawInputs !== null) badConfig('inputTags must be a list of tag names');
   inputTags = inputTags.map((s) => s.trim()).filter((s) => s !== '');
   for (const t of inputTags) {
-    if (t === kpiTag || t === setpointTag || t === constraintTag) bad('inputTags', `must not repeat the setpoint, KPI or constraint tag (${t})`);
+    if (t === kpiTag || t === setpointTag || t === constraintTag) badConfig(`inputTags must not repeat the setpoint, KPI or constraint tag (${t})`);
   }
-  if (new Set(inputTags).size !== inputTags.length) bad('inputTags', 'lists a tag twice');
+  if (new Set(inputTags).size !== inputTags.length) badConfig('inputTags lists a tag twice');
 
   const model = (name(raw, 'model', false) ?? PROPOSER_DEFAULTS.model) as ResponseShape;
-  if (model !== 'linear' && model !== 'quadratic') bad('model', `must be linear or quadratic, got ${model}`);
+  if (model !== 'linear' && model !== 'quadratic') badConfig(`model must be linear or quadratic, got ${model}`);
 
   const spLowLimit = optNumber(raw, 'spLowLimit');
   const spHighLimit = optNumber(raw, 'spHighLimit');
-  if (spLowLimit !== undefined && spHighLimit !== undefined && !(spLowLimit < spHighLimit)) bad('spLowLimit', 'must be below spHighLimit');
+  if (spLowLimit !== undefined && spHighLimit !== undefined && !(spLowLimit < spHighLimit)) {
+    badConfig('spLowLimit must be below spHighLimit');
+  }
 
   const minSamples = num(raw, 'minSamples', (x) => Number.isInteger(x) && x >= 5, 'must be an integer ≥ 5');
   return {

@@ -21,9 +21,7 @@
  * Change estimate: on the first cut of a detecting pass, the bucket boundary with the largest
  * |mean(W0) − mean(W1)|·√(n0·n1/(n0+n1)) is taken as the change start.
  */
-import type { OperatorFunction } from 'rxjs';
 import { intParam, noUnknownKeys, numParam, paramObject, type ChangeEstimate, type Detector } from './detector.js';
-import { detectDrift, type DriftOperatorOptions, type DriftOutput } from './operator.js';
 
 export interface AdwinParams {
   /** Confidence δ of each cut test (River: 0.002). */
@@ -354,8 +352,3 @@ export const adwinDetector: Detector<AdwinParams, AdwinState> = {
   change: adwinChange,
   count: (s) => s.tick,
 };
-
-/** ADWIN over Readings, one detector per asset/tag (see operator.ts). */
-export function adwin(params: Partial<AdwinParams> = {}, options: DriftOperatorOptions = {}): OperatorFunction<unknown, DriftOutput> {
-  return detectDrift(adwinDetector, params, options);
-}

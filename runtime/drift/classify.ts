@@ -50,11 +50,9 @@
  */
 import type { DriftKind, RelatedTagEvidence, SensorFaultType } from '../model/drift.js';
 import { chi2Survival, madSigma, median, normalQuantile } from '../stats/index.js';
+import type { TimedValue } from '../stats/timed-ring.js';
 
-export interface TimedValue {
-  tsMs: number;
-  value: number;
-}
+export type { TimedValue };
 
 export interface ClassifyInput {
   tag: string;

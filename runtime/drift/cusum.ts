@@ -8,7 +8,6 @@
  *
  * Change start: the sample at which the flagged sum last left zero; magnitude = mean since then − μ.
  */
-import type { OperatorFunction } from 'rxjs';
 import {
   intParam,
   modeParam,
@@ -20,7 +19,6 @@ import {
   type Detector,
   type DriftMode,
 } from './detector.js';
-import { detectDrift, type DriftOperatorOptions, type DriftOutput } from './operator.js';
 
 export interface CusumParams {
   /** Warm-up samples over which μ and σ are estimated (River: 30). */
@@ -193,8 +191,3 @@ export const cusumDetector: Detector<CusumParams, CusumState> = {
   change: cusumChange,
   count: (s) => s.n,
 };
-
-/** CUSUM over Readings, one detector per asset/tag (see operator.ts). */
-export function cusum(params: Partial<CusumParams> = {}, options: DriftOperatorOptions = {}): OperatorFunction<unknown, DriftOutput> {
-  return detectDrift(cusumDetector, params, options);
-}

@@ -2,7 +2,7 @@
  * The contract every drift detector in runtime/drift/ implements (ARCHITECTURE.md principle 7): a state
  * object, an init, and a step function. The step MUTATES the state it is given (no allocation per
  * sample, so a detector can take a million readings per second); its result depends only on
- * (state, x, t) — no hidden globals, no clock. `t` is an opaque label (the operator passes the
+ * (state, x, t) — no hidden globals, no clock. `t` is an opaque label (step.ts passes the
  * reading's event time) that a detector records at its change-point candidates, so it can say
  * when a change began without keeping the stream.
  *
@@ -17,7 +17,7 @@ export type DriftMode = 'up' | 'down' | 'both';
 export interface ChangeEstimate {
   /** 0-based index, counted from the detector's last reset, of the first sample of the new regime. */
   startIndex: number;
-  /** The label `t` given with that sample (event time, epoch ms, in the operator). */
+  /** The label `t` given with that sample (event time, epoch ms, from step.ts). */
   startT: number;
   direction: 'up' | 'down' | 'both';
   /** Mean of the samples before / after the estimated start (NaN where the method has none). */
@@ -50,7 +50,7 @@ export interface Detector<P extends object, S, X = number> {
   warning?(state: S): boolean;
 }
 
-/** Any detector, for registries and generic operators. */
+/** Any detector, for the registry and the generic step (step.ts). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyDetector<X = number> = Detector<any, any, X>;
 

@@ -17,7 +17,6 @@
  * Change start: the sample at which Z − mean last took the flagged sign; magnitude = mean since
  * then − mean before.
  */
-import type { OperatorFunction } from 'rxjs';
 import {
   intParam,
   modeParam,
@@ -29,7 +28,6 @@ import {
   type Detector,
   type DriftMode,
 } from './detector.js';
-import { detectDrift, type DriftOperatorOptions, type DriftOutput } from './operator.js';
 
 export interface EwmaParams {
   /** Weight of the newest sample in Z and in the variance (River: 0.1). */
@@ -170,8 +168,3 @@ export const ewmaDetector: Detector<EwmaParams, EwmaState> = {
   change: ewmaChange,
   count: (s) => s.n,
 };
-
-/** EWMA chart over Readings, one detector per asset/tag (see operator.ts). */
-export function ewma(params: Partial<EwmaParams> = {}, options: DriftOperatorOptions = {}): OperatorFunction<unknown, DriftOutput> {
-  return detectDrift(ewmaDetector, params, options);
-}

@@ -14,7 +14,6 @@
  * Change start: the sample after the cumulative sum last reached its extreme (m⁺, M⁻, or zero in
  * legacy); magnitude = mean since then − mean before.
  */
-import type { OperatorFunction } from 'rxjs';
 import {
   boolParam,
   intParam,
@@ -27,7 +26,6 @@ import {
   type Detector,
   type DriftMode,
 } from './detector.js';
-import { detectDrift, type DriftOperatorOptions, type DriftOutput } from './operator.js';
 
 export interface PageHinkleyParams {
   /** Samples before the test is applied (River: min_instances = 30). */
@@ -231,11 +229,3 @@ export const pageHinkleyDetector: Detector<PageHinkleyParams, PageHinkleyState> 
   change: pageHinkleyChange,
   count: (s) => s.n,
 };
-
-/** Page-Hinkley over Readings, one detector per asset/tag (see operator.ts). */
-export function pageHinkley(
-  params: Partial<PageHinkleyParams> = {},
-  options: DriftOperatorOptions = {},
-): OperatorFunction<unknown, DriftOutput> {
-  return detectDrift(pageHinkleyDetector, params, options);
-}

@@ -3,13 +3,11 @@
  * Univariate detectors are registered here; other detectors (multivariate ones with a vector
  * input, say) register themselves with `registerDetector` under their own name.
  */
-import type { OperatorFunction } from 'rxjs';
 import { TwinError } from '../model/errors.js';
 import { adwinDetector } from './adwin.js';
 import { cusumDetector } from './cusum.js';
 import type { AnyDetector } from './detector.js';
 import { ewmaDetector } from './ewma.js';
-import { detectDrift, type DriftOperatorOptions, type DriftOutput } from './operator.js';
 import { pageHinkleyDetector } from './page-hinkley.js';
 import { shewhartDetector } from './shewhart.js';
 import { ddmDetector } from './binary/ddm.js';
@@ -47,9 +45,4 @@ export function getDetector<X = number>(name: unknown): AnyDetector<X> {
     throw new TwinError('BAD_CONFIG', `unknown drift method ${JSON.stringify(name)} (known: ${detectorNames().join(', ')})`);
   }
   return d as AnyDetector<X>;
-}
-
-/** `detectDrift` for a univariate method picked by name. */
-export function detectDriftByName(name: unknown, params: unknown = {}, options: DriftOperatorOptions = {}): OperatorFunction<unknown, DriftOutput> {
-  return detectDrift(getDetector<number>(name), params, options);
 }

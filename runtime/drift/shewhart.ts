@@ -7,7 +7,6 @@
  *
  * Change start: the flagged sample itself; magnitude = x − μ.
  */
-import type { OperatorFunction } from 'rxjs';
 import {
   intParam,
   modeParam,
@@ -19,7 +18,6 @@ import {
   type Detector,
   type DriftMode,
 } from './detector.js';
-import { detectDrift, type DriftOperatorOptions, type DriftOutput } from './operator.js';
 
 export interface ShewhartParams {
   /** Limit width in reference standard deviations (River: 3). */
@@ -127,8 +125,3 @@ export const shewhartDetector: Detector<ShewhartParams, ShewhartState> = {
   change: shewhartChange,
   count: (s) => s.n,
 };
-
-/** Shewhart chart over Readings, one detector per asset/tag (see operator.ts). */
-export function shewhart(params: Partial<ShewhartParams> = {}, options: DriftOperatorOptions = {}): OperatorFunction<unknown, DriftOutput> {
-  return detectDrift(shewhartDetector, params, options);
-}

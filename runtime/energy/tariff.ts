@@ -14,7 +14,7 @@
  *
  * The record type lives here until runtime/model/ gets an energy record (see the TARIFF report).
  */
-import { TwinError } from '../model/errors.js';
+import { badConfig, TwinError } from '../model/errors.js';
 import {
   DAY_NAMES,
   type DayName,
@@ -104,20 +104,19 @@ export interface Tariff {
   readonly holidays: ReadonlySet<string>;
 }
 
-const bad = (msg: string): TwinError => new TwinError('BAD_CONFIG', `tariff: ${msg}`);
 
 function nonNegative(value: unknown, what: string, fallback?: number): number {
   if (value === undefined && fallback !== undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw bad(`${what} must be a finite number ≥ 0, got ${JSON.stringify(value)}`);
+    badConfig(`tariff: ${what} must be a finite number ≥ 0, got ${JSON.stringify(value)}`);
   }
   return value;
 }
 
 function hourToMinute(h: unknown, what: string): number {
-  if (typeof h !== 'number' || !Number.isFinite(h) || h < 0 || h > 24) throw bad(`${what} must be an hour 0..24, got ${JSON.stringify(h)}`);
+  if (typeof h !== 'number' || !Number.isFinite(h) || h < 0 || h > 24) badConfig(`tariff: ${what} must be an hour 0..24, got ${JSON.stringify(h)}`);
   const min = Math.round(h * 60);
-  if (Math.abs(min - h * 60) > 1e-6) throw bad(`${what} must fall on a whole minute, got ${h}`);
+  if (Math.abs(min - h * 60) > 1e-6) badConfig(`tariff: ${what} must fall on a whole minute, got ${h}`);
   return min;
 }
 
@@ -136,16 +135,16 @@ function inSeason(s: { from: [number, number]; to: [number, number] }, idx: numb
 
 /** Validates a definition; every problem is a TwinError('BAD_CONFIG') that says what to fix. */
 export function compileTariff(def: TariffDef): Tariff {
-  if (!def || typeof def !== 'object') throw bad('definition must be an object');
+  if (!def || typeof def !== 'object') badConfig('tariff: definition must be an object');
   const timeZone = assertTimeZone(def.timeZone);
 
   const seasons = (def.seasons ?? []).map((s, i) => {
-    if (!s || typeof s.name !== 'string' || !s.name) throw bad(`season ${i + 1} needs a name`);
+    if (!s || typeof s.name !== 'string' || !s.name) badConfig(`tariff: season ${i + 1} needs a name`);
     return { name: s.name, from: parseMonthDay(s.from, `season '${s.name}' from`), to: parseMonthDay(s.to, `season '${s.name}' to`) };
   });
   const seasonNames = new Set<string>();
   for (const s of seasons) {
-    if (seasonNames.has(s.name)) throw bad(`season '${s.name}' is defined twice`);
+    if (seasonNames.has(s.name)) badConfig(`tariff: season '${s.name}' is defined twice`);
     seasonNames.add(s.name);
   }
   // Seasons must not share a date.
@@ -154,19 +153,19 @@ export function compileTariff(def: TariffDef): Tariff {
     const hit = seasons.filter((s) => inSeason(s, idx));
     if (hit.length > 1) {
       const d = new Date(Date.UTC(2024, 0, 1 + idx));
-      throw bad(`seasons '${hit[0].name}' and '${hit[1].name}' overlap (both contain ${String(d.getUTCMonth() + 1).padStart(2, '0')}-${String(d.getUTCDate()).padStart(2, '0')})`);
+      badConfig(`tariff: seasons '${hit[0].name}' and '${hit[1].name}' overlap (both contain ${String(d.getUTCMonth() + 1).padStart(2, '0')}-${String(d.getUTCDate()).padStart(2, '0')})`);
     }
     if (hit.length === 0) anyDateWithoutSeason = true;
   }
 
   const holidays = new Set((def.holidays ?? []).map((h, i) => parseLocalDate(h, `holiday ${i + 1}`)));
 
-  if (!Array.isArray(def.periods) || def.periods.length === 0) throw bad('needs at least one period');
+  if (!Array.isArray(def.periods) || def.periods.length === 0) badConfig('tariff: needs at least one period');
   const periods: PricePeriod[] = [];
   const windows: Window[] = [];
   for (const p of def.periods) {
-    if (!p || typeof p.name !== 'string' || !p.name) throw bad('every period needs a name');
-    if (periods.some((q) => q.name === p.name)) throw bad(`period '${p.name}' is defined twice (give it several windows instead)`);
+    if (!p || typeof p.name !== 'string' || !p.name) badConfig('tariff: every period needs a name');
+    if (periods.some((q) => q.name === p.name)) badConfig(`tariff: period '${p.name}' is defined twice (give it several windows instead)`);
     const period: PricePeriod = { name: p.name, priceEurPerKwh: nonNegative(p.priceEurPerKwh, `period '${p.name}' priceEurPerKwh`) };
     periods.push(period);
     (p.windows ?? []).forEach((w, i) => {
@@ -174,16 +173,16 @@ export function compileTariff(def: TariffDef): Tariff {
       const fromMin = hourToMinute(w?.fromHour, `${label} fromHour`);
       const toMin = hourToMinute(w?.toHour, `${label} toHour`);
       if (fromMin >= toMin) {
-        throw bad(`${label}: fromHour ${w.fromHour} must be before toHour ${w.toHour} (a window past midnight is two windows: [from, 24) and [0, to))`);
+        badConfig(`tariff: ${label}: fromHour ${w.fromHour} must be before toHour ${w.toHour} (a window past midnight is two windows: [from, 24) and [0, to))`);
       }
       const days = new Set<DayType>(w.days ?? DAY_TYPES);
-      for (const d of days) if (!DAY_TYPES.includes(d)) throw bad(`${label}: unknown day '${d}' (use ${DAY_TYPES.join(', ')})`);
-      if (days.size === 0) throw bad(`${label}: days is empty`);
+      for (const d of days) if (!DAY_TYPES.includes(d)) badConfig(`tariff: ${label}: unknown day '${d}' (use ${DAY_TYPES.join(', ')})`);
+      if (days.size === 0) badConfig(`tariff: ${label}: days is empty`);
       let seasonSet: Set<string> | null = null;
       if (w.seasons !== undefined) {
         seasonSet = new Set(w.seasons);
-        for (const s of seasonSet) if (!seasonNames.has(s)) throw bad(`${label}: unknown season '${s}'`);
-        if (seasonSet.size === 0) throw bad(`${label}: seasons is empty`);
+        for (const s of seasonSet) if (!seasonNames.has(s)) badConfig(`tariff: ${label}: unknown season '${s}'`);
+        if (seasonSet.size === 0) badConfig(`tariff: ${label}: seasons is empty`);
       }
       windows.push({ period, label, days, seasons: seasonSet, fromMin, toMin });
     });
@@ -192,7 +191,7 @@ export function compileTariff(def: TariffDef): Tariff {
   let defaultPeriod: PricePeriod | null = null;
   if (def.defaultPeriod !== undefined) {
     defaultPeriod = periods.find((p) => p.name === def.defaultPeriod) ?? null;
-    if (!defaultPeriod) throw bad(`defaultPeriod '${def.defaultPeriod}' is not one of the periods`);
+    if (!defaultPeriod) badConfig(`tariff: defaultPeriod '${def.defaultPeriod}' is not one of the periods`);
   }
 
   // Overlap and coverage, checked over every (day type, season) the calendar can produce.
@@ -205,7 +204,7 @@ export function compileTariff(def: TariffDef): Tariff {
         for (let j = i + 1; j < here.length; j++) {
           const from = Math.max(here[i].fromMin, here[j].fromMin);
           const to = Math.min(here[i].toMin, here[j].toMin);
-          if (from < to) throw bad(`periods overlap: ${here[i].label} and ${here[j].label} both cover ${where} ${fmtMin(from)}–${fmtMin(to)}`);
+          if (from < to) badConfig(`tariff: periods overlap: ${here[i].label} and ${here[j].label} both cover ${where} ${fmtMin(from)}–${fmtMin(to)}`);
         }
       }
       if (!defaultPeriod) {
@@ -217,7 +216,7 @@ export function compileTariff(def: TariffDef): Tariff {
         }
         if (covered < 1440) {
           const gapEnd = sorted.find((w) => w.fromMin > covered)?.fromMin ?? 1440;
-          throw bad(`no period covers ${where} ${fmtMin(covered)}–${fmtMin(gapEnd)} (add a window or a defaultPeriod)`);
+          badConfig(`tariff: no period covers ${where} ${fmtMin(covered)}–${fmtMin(gapEnd)} (add a window or a defaultPeriod)`);
         }
       }
     }
@@ -225,7 +224,7 @@ export function compileTariff(def: TariffDef): Tariff {
 
   const demandBlockMinutes = def.demandBlockMinutes ?? 15;
   if (!Number.isInteger(demandBlockMinutes) || demandBlockMinutes <= 0 || demandBlockMinutes > 1440) {
-    throw bad(`demandBlockMinutes must be a whole number of minutes 1..1440, got ${JSON.stringify(def.demandBlockMinutes)}`);
+    badConfig(`tariff: demandBlockMinutes must be a whole number of minutes 1..1440, got ${JSON.stringify(def.demandBlockMinutes)}`);
   }
   let powerFactorPenalty: Tariff['powerFactorPenalty'] = null;
   if (def.powerFactorPenalty !== undefined) {

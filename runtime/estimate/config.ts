@@ -2,7 +2,7 @@
  * Configuration of the estimator (operator `estimate` and node twin-estimate), validated once at
  * construction: a bad value throws TwinError BAD_CONFIG naming the field.
  */
-import { TwinError } from '../model/errors.js';
+import { badConfig, TwinError } from '../model/errors.js';
 
 export const MODEL_KINDS = ['local-level', 'local-trend', 'first-order', 'fusion', 'hybrid'] as const;
 export type EstimateModelKind = (typeof MODEL_KINDS)[number];
@@ -82,16 +82,13 @@ export const DEFAULTS: Readonly<Omit<EstimateConfig, 'model' | 'pairs' | 'sensor
   maxTags: 100_000,
 };
 
-function bad(msg: string): never {
-  throw new TwinError('BAD_CONFIG', msg);
-}
 
 function num(raw: Record<string, unknown>, key: keyof typeof DEFAULTS, check: (v: number) => boolean, rule: string): number {
   const v0 = raw[key];
   if (v0 === undefined || v0 === null || (typeof v0 === 'string' && v0.trim() === '')) return DEFAULTS[key] as number;
   const v = typeof v0 === 'string' ? Number(v0.trim()) : v0;
-  if (typeof v !== 'number' || !Number.isFinite(v)) bad(`${key} must be a number, not ${JSON.stringify(v0)}`);
-  if (!check(v)) bad(`${key} must be ${rule}, not ${v}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) badConfig(`${key} must be a number, not ${JSON.stringify(v0)}`);
+  if (!check(v)) badConfig(`${key} must be ${rule}, not ${v}`);
   return v;
 }
 
@@ -101,17 +98,17 @@ const intAtLeast = (min: number) => (v: number) => Number.isInteger(v) && v >= m
 const TAG_RE = /^[^/+#\s][^/+#]*$/;
 
 function tagName(v: unknown, what: string): string {
-  if (typeof v !== 'string' || !TAG_RE.test(v.trim())) bad(`${what} must be a tag name (no '/', '+', '#'), not ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || !TAG_RE.test(v.trim())) badConfig(`${what} must be a tag name (no '/', '+', '#'), not ${JSON.stringify(v)}`);
   return v.trim();
 }
 
 export function validateEstimateConfig(input: unknown): EstimateConfig {
-  if (!input || typeof input !== 'object') bad('config must be an object');
+  if (!input || typeof input !== 'object') badConfig('config must be an object');
   const raw = input as Record<string, unknown>;
   const model = raw.model ?? 'local-level';
-  if (!MODEL_KINDS.includes(model as EstimateModelKind)) bad(`model must be one of ${MODEL_KINDS.join(', ')}, not ${JSON.stringify(model)}`);
+  if (!MODEL_KINDS.includes(model as EstimateModelKind)) badConfig(`model must be one of ${MODEL_KINDS.join(', ')}, not ${JSON.stringify(model)}`);
   const adaptive = raw.adaptive === undefined || raw.adaptive === '' ? DEFAULTS.adaptive : raw.adaptive;
-  if (!ADAPTIVE_MODES.includes(adaptive as AdaptiveMode)) bad(`adaptive must be one of ${ADAPTIVE_MODES.join(', ')}, not ${JSON.stringify(adaptive)}`);
+  if (!ADAPTIVE_MODES.includes(adaptive as AdaptiveMode)) badConfig(`adaptive must be one of ${ADAPTIVE_MODES.join(', ')}, not ${JSON.stringify(adaptive)}`);
 
   const measurementVar = num(raw, 'measurementVar', positive, '> 0');
   const cfg: EstimateConfig = {
@@ -139,36 +136,38 @@ export function validateEstimateConfig(input: unknown): EstimateConfig {
     uncertainVarFactor: num(raw, 'uncertainVarFactor', (v) => v >= 1, '≥ 1'),
     maxTags: num(raw, 'maxTags', intAtLeast(1), 'an integer ≥ 1'),
   };
-  if (cfg.hybridMinSamples > cfg.hybridWindow) bad(`hybridMinSamples (${cfg.hybridMinSamples}) must not exceed hybridWindow (${cfg.hybridWindow})`);
+  if (cfg.hybridMinSamples > cfg.hybridWindow) badConfig(`hybridMinSamples (${cfg.hybridMinSamples}) must not exceed hybridWindow (${cfg.hybridWindow})`);
 
   if (cfg.model === 'first-order' || cfg.model === 'hybrid') {
-    if (!Array.isArray(raw.pairs) || raw.pairs.length === 0) bad(`${cfg.model} needs at least one pair of measured tag and input tag`);
+    if (!Array.isArray(raw.pairs) || raw.pairs.length === 0) {
+      badConfig(`${cfg.model} needs at least one pair of measured tag and input tag`);
+    }
     const seen = new Set<string>();
     cfg.pairs = (raw.pairs as unknown[]).map((p, i) => {
       const o = (p ?? {}) as Record<string, unknown>;
       const tag = tagName(o.tag, `pairs[${i}].tag`);
       const inputTag = tagName(o.inputTag, `pairs[${i}].inputTag`);
-      if (tag === inputTag) bad(`pairs[${i}]: a tag cannot be its own input (${tag})`);
-      if (seen.has(tag)) bad(`pairs[${i}]: ${tag} is listed twice`);
+      if (tag === inputTag) badConfig(`pairs[${i}]: a tag cannot be its own input (${tag})`);
+      if (seen.has(tag)) badConfig(`pairs[${i}]: ${tag} is listed twice`);
       seen.add(tag);
       return { tag, inputTag };
     });
-    for (const p of cfg.pairs) if (seen.has(p.inputTag)) bad(`${p.inputTag} is both a measured tag and an input`);
+    for (const p of cfg.pairs) if (seen.has(p.inputTag)) badConfig(`${p.inputTag} is both a measured tag and an input`);
   }
   if (cfg.model === 'fusion') {
-    if (!Array.isArray(raw.sensors) || raw.sensors.length < 2) bad('fusion needs at least two sensors');
+    if (!Array.isArray(raw.sensors) || raw.sensors.length < 2) badConfig('fusion needs at least two sensors');
     const seen = new Set<string>();
     cfg.sensors = (raw.sensors as unknown[]).map((s, i) => {
       const o = (s ?? {}) as Record<string, unknown>;
       const tag = tagName(o.tag, `sensors[${i}].tag`);
-      if (seen.has(tag)) bad(`sensors[${i}]: ${tag} is listed twice`);
+      if (seen.has(tag)) badConfig(`sensors[${i}]: ${tag} is listed twice`);
       seen.add(tag);
       const rv = o.measurementVar === undefined || o.measurementVar === '' ? measurementVar : Number(o.measurementVar);
-      if (!Number.isFinite(rv) || rv <= 0) bad(`sensors[${i}].measurementVar must be a number > 0, not ${JSON.stringify(o.measurementVar)}`);
+      if (!Number.isFinite(rv) || rv <= 0) badConfig(`sensors[${i}].measurementVar must be a number > 0, not ${JSON.stringify(o.measurementVar)}`);
       return { tag, measurementVar: rv };
     });
     cfg.fusedTag = tagName(raw.fusedTag, 'fusedTag');
-    if (seen.has(cfg.fusedTag)) bad(`fusedTag ${cfg.fusedTag} must differ from the sensor tags`);
+    if (seen.has(cfg.fusedTag)) badConfig(`fusedTag ${cfg.fusedTag} must differ from the sensor tags`);
   }
   return cfg;
 }

@@ -1,11 +1,9 @@
 /**
  * One MQTT subscription's ingestion, without Node-RED: config validation, the subscription filter,
  * repeat dropping, the size limit, then plain decoding (topic mapping + payload) or the Sparkplug
- * host. `process` is a pure step (plus the dedupe and Sparkplug state it owns); `mqttIngest$`
- * wraps it as an Observable over an MqttLink.
+ * host. `process` is the step (plus the dedupe and Sparkplug state it owns) that twin-mqtt-in
+ * calls for each message of its MqttLink subscription.
  */
-import { Observable } from 'rxjs';
-import type { IPublishPacket } from 'mqtt';
 import { TwinError } from '../model/errors.js';
 import { DEFAULT_MAX_FUTURE_MS, type Reading } from '../model/reading.js';
 import { compileTemplate, compileTopicMapping, topicMapper, type TopicMapper, type TopicMapping } from './mqtt-topic-map.js';
@@ -15,7 +13,6 @@ import {
 import { OutboxDedupe, type DedupeSnapshot, type UserProperties } from './mqtt-dedupe.js';
 import { SparkplugHost, rebirthPayload, type RebirthAction } from './sparkplug-host.js';
 import { decodeSparkplugPayload, encodeSparkplugPayload, parseSparkplugTopic } from './sparkplug-codec.js';
-import type { MqttLink } from './mqtt-link.js';
 
 export type MqttIngestMode = MqttPayloadMode | 'sparkplug';
 
@@ -146,25 +143,4 @@ export class MqttIngest {
     if (this.unit) for (const r of out.readings) if (r.unit === undefined) r.unit = this.unit;
     return out;
   }
-}
-
-export interface IngestEvent extends IngestResult {
-  topic: string;
-  packet: IPublishPacket;
-}
-
-/**
- * The ingestion of one subscription as an Observable: subscribing subscribes on the link,
- * unsubscribing removes the handler (and, with `unsubscribeOnTeardown`, the broker subscription).
- * Bad input arrives as `errors` in the events, never as an Observable error.
- */
-export function mqttIngest$(link: MqttLink, ingest: MqttIngest, opts: { now?: () => number; unsubscribeOnTeardown?: boolean } = {}): Observable<IngestEvent> {
-  const now = opts.now ?? Date.now;
-  return new Observable<IngestEvent>((subscriber) => {
-    const remove = link.subscribe(ingest.filter, ingest.qos, (topic, payload, packet) => {
-      const res = ingest.process(topic, payload, packet.properties?.userProperties as UserProperties, now());
-      subscriber.next({ ...res, topic, packet });
-    });
-    return () => remove(opts.unsubscribeOnTeardown !== false);
-  });
 }

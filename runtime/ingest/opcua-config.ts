@@ -1,5 +1,5 @@
 import { resolveNodeId } from 'node-opcua';
-import { TwinError } from '../model/errors.js';
+import { badConfig, TwinError } from '../model/errors.js';
 import { DEFAULT_MAX_FUTURE_MS } from '../model/reading.js';
 
 /**
@@ -54,18 +54,15 @@ export interface OpcuaMonitorSettings {
 
 const URL_RE = /^opc\.tcp:\/\/([^\s/:?#]+|\[[0-9a-fA-F:.]+\])(:(\d{1,5}))?(\/[^\s]*)?$/;
 
-function bad(message: string): TwinError {
-  return new TwinError('BAD_CONFIG', message);
-}
 
 export function validateEndpointUrl(url: unknown): string {
-  if (typeof url !== 'string' || url.trim() === '') throw bad('endpoint URL is required (opc.tcp://host:port/path)');
+  if (typeof url !== 'string' || url.trim() === '') badConfig('endpoint URL is required (opc.tcp://host:port/path)');
   const u = url.trim();
   const m = URL_RE.exec(u);
-  if (!m) throw bad(`endpoint URL must look like opc.tcp://host:port/path, not ${JSON.stringify(u.slice(0, 60))}`);
+  if (!m) badConfig(`endpoint URL must look like opc.tcp://host:port/path, not ${JSON.stringify(u.slice(0, 60))}`);
   if (m[3] !== undefined) {
     const port = Number(m[3]);
-    if (port < 1 || port > 65535) throw bad(`endpoint URL port ${port} is out of range 1..65535`);
+    if (port < 1 || port > 65535) badConfig(`endpoint URL port ${port} is out of range 1..65535`);
   }
   return u;
 }
@@ -73,13 +70,13 @@ export function validateEndpointUrl(url: unknown): string {
 /** The security mode and policy must agree: None with None, Sign/SignAndEncrypt with a real policy. */
 export function validateSecurity(mode: unknown, policy: unknown): { securityMode: OpcuaSecurityMode; securityPolicy: OpcuaSecurityPolicy } {
   const m = (mode === undefined || mode === '' ? 'None' : mode) as OpcuaSecurityMode;
-  if (!SECURITY_MODES.includes(m)) throw bad(`security mode must be one of ${SECURITY_MODES.join(', ')}, not ${String(mode)}`);
+  if (!SECURITY_MODES.includes(m)) badConfig(`security mode must be one of ${SECURITY_MODES.join(', ')}, not ${String(mode)}`);
   const p = (policy === undefined || policy === '' ? (m === 'None' ? 'None' : undefined) : policy) as OpcuaSecurityPolicy | undefined;
   if (p === undefined || !SECURITY_POLICIES.includes(p)) {
-    throw bad(`security policy must be one of ${SECURITY_POLICIES.join(', ')}, not ${String(policy)}`);
+    badConfig(`security policy must be one of ${SECURITY_POLICIES.join(', ')}, not ${String(policy)}`);
   }
-  if (m === 'None' && p !== 'None') throw bad(`security mode None needs security policy None, not ${p}`);
-  if (m !== 'None' && p === 'None') throw bad(`security mode ${m} needs a security policy (${SECURITY_POLICIES.slice(1).join(', ')})`);
+  if (m === 'None' && p !== 'None') badConfig(`security mode None needs security policy None, not ${p}`);
+  if (m !== 'None' && p === 'None') badConfig(`security mode ${m} needs a security policy (${SECURITY_POLICIES.slice(1).join(', ')})`);
   return { securityMode: m, securityPolicy: p };
 }
 
@@ -97,7 +94,7 @@ export function validateEndpointSettings(raw: {
   const endpointUrl = validateEndpointUrl(raw.endpointUrl);
   const sec = validateSecurity(raw.securityMode, raw.securityPolicy);
   const authMode = raw.authMode === undefined || raw.authMode === '' ? 'anonymous' : raw.authMode;
-  if (authMode !== 'anonymous' && authMode !== 'username') throw bad(`authentication must be anonymous or username, not ${String(authMode)}`);
+  if (authMode !== 'anonymous' && authMode !== 'username') badConfig(`authentication must be anonymous or username, not ${String(authMode)}`);
   const settings: OpcuaEndpointSettings = {
     endpointUrl,
     ...sec,
@@ -105,7 +102,7 @@ export function validateEndpointSettings(raw: {
     acceptUnknownCertificates: raw.acceptUnknownCertificates === true || raw.acceptUnknownCertificates === 'true',
   };
   if (authMode === 'username') {
-    if (typeof raw.user !== 'string' || raw.user.trim() === '') throw bad('user name is required for user/password authentication');
+    if (typeof raw.user !== 'string' || raw.user.trim() === '') badConfig('user name is required for user/password authentication');
     settings.user = raw.user;
     settings.password = typeof raw.password === 'string' ? raw.password : '';
   }
@@ -114,11 +111,11 @@ export function validateEndpointSettings(raw: {
 
 /** Parse a node id string with node-opcua; BAD_CONFIG when it is not one. */
 export function validateNodeId(nodeId: unknown, where = 'nodeId'): string {
-  if (typeof nodeId !== 'string' || nodeId.trim() === '') throw bad(`${where} is required (e.g. ns=1;s=Temperature)`);
+  if (typeof nodeId !== 'string' || nodeId.trim() === '') badConfig(`${where} is required (e.g. ns=1;s=Temperature)`);
   try {
     return resolveNodeId(nodeId.trim()).toString();
   } catch (err) {
-    throw bad(`${where} ${JSON.stringify(nodeId.slice(0, 60))} is not a valid OPC UA node id: ${(err as Error).message}`);
+    badConfig(`${where} ${JSON.stringify(nodeId.slice(0, 60))} is not a valid OPC UA node id: ${(err as Error).message}`);
   }
 }
 
@@ -135,7 +132,7 @@ export function validateMonitorSettings(raw: {
   queueSize?: unknown;
   maxFutureMs?: unknown;
 }): OpcuaMonitorSettings {
-  if (!Array.isArray(raw.items) || raw.items.length === 0) throw bad('at least one item (node id → asset/tag) is required');
+  if (!Array.isArray(raw.items) || raw.items.length === 0) badConfig('at least one item (node id → asset/tag) is required');
   const seenNodes = new Set<string>();
   const seenTopics = new Set<string>();
   const items = raw.items.map((it: unknown, i: number): OpcuaItem => {
@@ -144,25 +141,25 @@ export function validateMonitorSettings(raw: {
     const nodeId = validateNodeId(x.nodeId, `${where}: nodeId`);
     const asset = typeof x.asset === 'string' ? x.asset.trim() : '';
     const tag = typeof x.tag === 'string' ? x.tag.trim() : '';
-    if (!asset) throw bad(`${where} (${nodeId}): asset is required`);
-    if (!tag) throw bad(`${where} (${nodeId}): tag is required`);
-    if (tag.includes('/')) throw bad(`${where} (${nodeId}): tag must not contain '/' (put levels in the asset path)`);
-    if (seenNodes.has(nodeId)) throw bad(`${where}: node id ${nodeId} is listed twice`);
+    if (!asset) badConfig(`${where} (${nodeId}): asset is required`);
+    if (!tag) badConfig(`${where} (${nodeId}): tag is required`);
+    if (tag.includes('/')) badConfig(`${where} (${nodeId}): tag must not contain '/' (put levels in the asset path)`);
+    if (seenNodes.has(nodeId)) badConfig(`${where}: node id ${nodeId} is listed twice`);
     const topic = `${asset}/${tag}`;
-    if (seenTopics.has(topic)) throw bad(`${where}: ${topic} is mapped twice`);
+    if (seenTopics.has(topic)) badConfig(`${where}: ${topic} is mapped twice`);
     seenNodes.add(nodeId);
     seenTopics.add(topic);
     const unit = typeof x.unit === 'string' && x.unit.trim() !== '' ? x.unit.trim() : undefined;
     return unit ? { nodeId, asset, tag, unit } : { nodeId, asset, tag };
   });
   const samplingIntervalMs = num(raw.samplingIntervalMs, 1000);
-  if (!Number.isFinite(samplingIntervalMs) || samplingIntervalMs < 0) throw bad(`sampling interval must be a number of ms >= 0, not ${String(raw.samplingIntervalMs)}`);
+  if (!Number.isFinite(samplingIntervalMs) || samplingIntervalMs < 0) badConfig(`sampling interval must be a number of ms >= 0, not ${String(raw.samplingIntervalMs)}`);
   const deadband = num(raw.deadband, 0);
-  if (!Number.isFinite(deadband) || deadband < 0) throw bad(`deadband must be a number >= 0, not ${String(raw.deadband)}`);
+  if (!Number.isFinite(deadband) || deadband < 0) badConfig(`deadband must be a number >= 0, not ${String(raw.deadband)}`);
   const queueSize = num(raw.queueSize, 1);
-  if (!Number.isInteger(queueSize) || queueSize < 1) throw bad(`queue size must be a whole number >= 1, not ${String(raw.queueSize)}`);
+  if (!Number.isInteger(queueSize) || queueSize < 1) badConfig(`queue size must be a whole number >= 1, not ${String(raw.queueSize)}`);
   const maxFutureMs = num(raw.maxFutureMs, DEFAULT_MAX_FUTURE_MS);
-  if (!Number.isFinite(maxFutureMs) || maxFutureMs < 0) throw bad(`max future must be a number of ms >= 0, not ${String(raw.maxFutureMs)}`);
+  if (!Number.isFinite(maxFutureMs) || maxFutureMs < 0) badConfig(`max future must be a number of ms >= 0, not ${String(raw.maxFutureMs)}`);
   const reportTimestamps = raw.reportTimestamps === true || raw.reportTimestamps === 'true';
   return { items, samplingIntervalMs, deadband, reportTimestamps, queueSize, maxFutureMs };
 }

@@ -27,9 +27,9 @@
 import { Subject, asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import type { LedgerRecord } from '../model/control.js';
 import type { MaintenanceOrder, MaintenanceProposal, MaintenanceWindow } from '../model/maintenance.js';
-import { TwinError } from '../model/errors.js';
+import { badConfig } from '../model/errors.js';
 import { MIN_KEY_CHARS } from '../control/command.js';
-import { bad, MAX_ID_CHARS, num, str } from '../control/gate-input.js';
+import { badPayload, MAX_ID_CHARS, num, str } from '../control/gate-input.js';
 import { jsonMacMatches, withJsonMac } from '../control/json-mac.js';
 import type { GateStateEvent } from '../control/gate.js';
 import {
@@ -55,11 +55,10 @@ export interface MaintenanceGateConfig {
 }
 
 export function validateMaintenanceGateConfig(c: MaintenanceGateConfig): MaintenanceGateConfig {
-  const bad = (m: string) => new TwinError('BAD_CONFIG', m);
-  if (typeof c.asset !== 'string' || c.asset.trim() === '') throw bad('asset is required in maintenance mode');
-  if (!(c.twoPersonAboveEur >= 0)) throw bad(`twoPersonAboveEur must be ≥ 0 (blank = off), not ${c.twoPersonAboveEur}`);
+  if (typeof c.asset !== 'string' || c.asset.trim() === '') badConfig('asset is required in maintenance mode');
+  if (!(c.twoPersonAboveEur >= 0)) badConfig(`twoPersonAboveEur must be ≥ 0 (blank = off), not ${c.twoPersonAboveEur}`);
   if (typeof c.signingKey !== 'string' || c.signingKey.length < MIN_KEY_CHARS) {
-    throw bad(`the ledger's signing key is missing or shorter than ${MIN_KEY_CHARS} characters`);
+    badConfig(`the ledger's signing key is missing or shorter than ${MIN_KEY_CHARS} characters`);
   }
   return c;
 }
@@ -76,41 +75,41 @@ function isObj(v: unknown): v is Record<string, unknown> {
 }
 
 function quality(o: Record<string, unknown>, what: string): void {
-  if (!QUALITIES.has(o.quality as string)) throw bad(`${what}.quality must be good, uncertain or bad, not ${String(o.quality)}`);
+  if (!QUALITIES.has(o.quality as string)) throw badPayload(`${what}.quality must be good, uncertain or bad, not ${String(o.quality)}`);
 }
 
 function assertWindow(x: unknown, what: string, asset: string): asserts x is MaintenanceWindow {
-  if (!isObj(x)) throw bad(`${what} must be an object`);
-  if (str(x, 'asset', what, MAX_TEXT_CHARS) !== asset) throw bad(`${what}.asset ${String(x.asset)} is not the proposal's asset ${asset}`);
+  if (!isObj(x)) throw badPayload(`${what} must be an object`);
+  if (str(x, 'asset', what, MAX_TEXT_CHARS) !== asset) throw badPayload(`${what}.asset ${String(x.asset)} is not the proposal's asset ${asset}`);
   for (const k of ['tsMs', 'rank', 'startMs', 'endMs', 'expectedCostEur', 'productionLossMinutes']) num(x, k, what);
-  if (!((x.endMs as number) > (x.startMs as number))) throw bad(`${what}: the window must end after it starts (endMs ${String(x.endMs)} ≤ startMs ${String(x.startMs)})`);
+  if (!((x.endMs as number) > (x.startMs as number))) throw badPayload(`${what}: the window must end after it starts (endMs ${String(x.endMs)} ≤ startMs ${String(x.startMs)})`);
   for (const k of ['startLocal', 'endLocal', 'timeZone']) str(x, k, what, MAX_TEXT_CHARS);
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: x.timeZone as string });
   } catch {
-    throw bad(`${what}.timeZone ${String(x.timeZone)} is not an IANA time zone`);
+    throw badPayload(`${what}.timeZone ${String(x.timeZone)} is not an IANA time zone`);
   }
-  if (!isObj(x.costParts)) throw bad(`${what}.costParts must be an object`);
+  if (!isObj(x.costParts)) throw badPayload(`${what}.costParts must be an object`);
   for (const k of ['jobEur', 'downtimeEur', 'expectedFailureEur', 'energyEur']) num(x.costParts, k, `${what}.costParts`);
   const pf = num(x, 'failureProbability', what);
-  if (pf < 0 || pf > 1) throw bad(`${what}.failureProbability must be between 0 and 1, not ${pf}`);
-  if (typeof x.why !== 'string') throw bad(`${what}.why must be a string`);
+  if (pf < 0 || pf > 1) throw badPayload(`${what}.failureProbability must be between 0 and 1, not ${pf}`);
+  if (typeof x.why !== 'string') throw badPayload(`${what}.why must be a string`);
   quality(x, what);
 }
 
 /** A MaintenanceProposal as twin-maintenance makes it: every field the gate, the ledger and the page rely on. */
 export function assertMaintenanceProposal(x: unknown): asserts x is MaintenanceProposal {
-  if (!isObj(x)) throw bad(`payload is ${Array.isArray(x) ? 'an array' : x === null ? 'null' : typeof x}, not a MaintenanceProposal`);
-  if (x.kind !== 'maintenance') throw bad(`payload is not a MaintenanceProposal (kind must be 'maintenance', not ${JSON.stringify(x.kind)})`);
+  if (!isObj(x)) throw badPayload(`payload is ${Array.isArray(x) ? 'an array' : x === null ? 'null' : typeof x}, not a MaintenanceProposal`);
+  if (x.kind !== 'maintenance') throw badPayload(`payload is not a MaintenanceProposal (kind must be 'maintenance', not ${JSON.stringify(x.kind)})`);
   str(x, 'id', 'MaintenanceProposal', MAX_ID_CHARS);
   const asset = str(x, 'asset', 'MaintenanceProposal', 1024);
   str(x, 'job', 'MaintenanceProposal', 1024);
-  if (typeof x.rationale !== 'string') throw bad('MaintenanceProposal.rationale must be a string');
+  if (typeof x.rationale !== 'string') throw badPayload('MaintenanceProposal.rationale must be a string');
   assertWindow(x.window, 'MaintenanceProposal.window', asset);
-  if (!Array.isArray(x.alternatives)) throw bad('MaintenanceProposal.alternatives must be an array (empty when there are none)');
+  if (!Array.isArray(x.alternatives)) throw badPayload('MaintenanceProposal.alternatives must be an array (empty when there are none)');
   x.alternatives.forEach((w, i) => assertWindow(w, `MaintenanceProposal.alternatives[${i}]`, asset));
   const rul = x.rul;
-  if (!isObj(rul)) throw bad('MaintenanceProposal.rul must be an object');
+  if (!isObj(rul)) throw badPayload('MaintenanceProposal.rul must be an object');
   for (const k of ['tsMs', 'rulMs', 'rulP10Ms', 'rulP90Ms', 'healthIndex']) num(rul, k, 'MaintenanceProposal.rul');
   quality(rul, 'MaintenanceProposal.rul');
   // Not compared with each other: createdTsMs is the event time of the RUL the ranking rests on (a

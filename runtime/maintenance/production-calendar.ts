@@ -17,7 +17,7 @@
  *   weekly ({ days: ['sat'], from: '06:00', to: '14:00' }, past midnight allowed as for shifts).
  *   They are where maintenance costs no production.
  */
-import { TwinError } from '../model/errors.js';
+import { badConfig, TwinError } from '../model/errors.js';
 import {
   DAY_NAMES, type DayName, MAX_OFFSET_MS, assertTimeZone, localParts, localToEpochMs, offsetMsAt, parseLocalDate,
 } from '../time/zoned.js';
@@ -88,7 +88,6 @@ export interface ProductionCalendar {
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
 const WEEK_MIN = 7 * 1440;
-const bad = (msg: string): TwinError => new TwinError('BAD_CONFIG', `production calendar: ${msg}`);
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 export const fmtMinute = (m: number): string => `${pad(Math.floor(m / 60))}:${pad(m % 60)}`;
 
@@ -97,7 +96,7 @@ function parseHhMm(text: unknown, what: string, allow24: boolean): number {
   const m = typeof text === 'string' ? /^(\d{2}):(\d{2})$/.exec(text) : null;
   const min = m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
   if (!m || Number(m[2]) > 59 || !(min < 1440 || (allow24 && min === 1440))) {
-    throw bad(`${what} must be a local time 'HH:MM'${allow24 ? " (or '24:00')" : ''}, got ${JSON.stringify(text)}`);
+    badConfig(`production calendar: ${what} must be a local time 'HH:MM'${allow24 ? " (or '24:00')" : ''}, got ${JSON.stringify(text)}`);
   }
   return min;
 }
@@ -116,51 +115,51 @@ export function localShort(tsMs: number, timeZone: string): string {
 
 function parseLocalDateTime(text: unknown, what: string): { dateKey: string; minute: number } {
   const m = typeof text === 'string' ? /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})$/.exec(text) : null;
-  if (!m) throw bad(`${what} must be a local date-time 'YYYY-MM-DDTHH:MM', got ${JSON.stringify(text)}`);
+  if (!m) badConfig(`production calendar: ${what} must be a local date-time 'YYYY-MM-DDTHH:MM', got ${JSON.stringify(text)}`);
   try {
     return { dateKey: parseLocalDate(m[1], what), minute: parseHhMm(m[2], what, false) };
   } catch {
-    throw bad(`${what} is not a valid local date-time, got ${JSON.stringify(text)}`);
+    badConfig(`production calendar: ${what} is not a valid local date-time, got ${JSON.stringify(text)}`);
   }
 }
 
 function checkDays(days: unknown, what: string): DayName[] {
-  if (!Array.isArray(days) || days.length === 0) throw bad(`${what} must be a non-empty list of weekdays (${DAY_NAMES.join(', ')})`);
-  for (const d of days) if (!DAY_NAMES.includes(d as DayName)) throw bad(`${what}: unknown weekday ${JSON.stringify(d)} (use ${DAY_NAMES.join(', ')})`);
+  if (!Array.isArray(days) || days.length === 0) badConfig(`production calendar: ${what} must be a non-empty list of weekdays (${DAY_NAMES.join(', ')})`);
+  for (const d of days) if (!DAY_NAMES.includes(d as DayName)) badConfig(`production calendar: ${what}: unknown weekday ${JSON.stringify(d)} (use ${DAY_NAMES.join(', ')})`);
   return days as DayName[];
 }
 
 /** Validates a calendar; every problem is a TwinError('BAD_CONFIG') that says what to fix. */
 export function compileCalendar(def: CalendarDef): ProductionCalendar {
-  if (!def || typeof def !== 'object' || Array.isArray(def)) throw bad('definition must be an object { timeZone, shifts, week, plannedStops?, holidays? }');
+  if (!def || typeof def !== 'object' || Array.isArray(def)) badConfig('production calendar: definition must be an object { timeZone, shifts, week, plannedStops?, holidays? }');
   let timeZone: string;
   try {
     timeZone = assertTimeZone(def.timeZone);
   } catch (err) {
-    throw bad((err as Error).message.replace(/^tariff /, ''));
+    badConfig(`production calendar: production calendar: ${(err as Error).message.replace(/^tariff /, '')}`);
   }
 
-  if (!Array.isArray(def.shifts)) throw bad('shifts must be a list of { name, start, end }');
+  if (!Array.isArray(def.shifts)) badConfig('production calendar: shifts must be a list of { name, start, end }');
   const shifts = new Map<string, Shift>();
   def.shifts.forEach((s, i) => {
-    if (!s || typeof s.name !== 'string' || s.name.trim() === '') throw bad(`shift ${i + 1} needs a name`);
-    if (shifts.has(s.name)) throw bad(`shift '${s.name}' is defined twice`);
+    if (!s || typeof s.name !== 'string' || s.name.trim() === '') badConfig(`production calendar: shift ${i + 1} needs a name`);
+    if (shifts.has(s.name)) badConfig(`production calendar: shift '${s.name}' is defined twice`);
     const startMin = parseHhMm(s.start, `shift '${s.name}' start`, false);
     const endMin = parseHhMm(s.end, `shift '${s.name}' end`, true);
-    if (startMin === endMin) throw bad(`shift '${s.name}' starts and ends at ${s.start}: a shift lasts less than 24 h (split a 24-hour day into shifts)`);
+    if (startMin === endMin) badConfig(`production calendar: shift '${s.name}' starts and ends at ${s.start}: a shift lasts less than 24 h (split a 24-hour day into shifts)`);
     shifts.set(s.name, { name: s.name, startMin, endMin: endMin < startMin ? endMin + 1440 : endMin });
   });
 
-  if (!def.week || typeof def.week !== 'object' || Array.isArray(def.week)) throw bad('week must be an object such as { "mon": ["early", "late"] }');
+  if (!def.week || typeof def.week !== 'object' || Array.isArray(def.week)) badConfig('production calendar: week must be an object such as { "mon": ["early", "late"] }');
   const byWeekday: Shift[][] = DAY_NAMES.map(() => []);
   for (const [day, names] of Object.entries(def.week)) {
     const d = DAY_NAMES.indexOf(day as DayName);
-    if (d < 0) throw bad(`week: unknown weekday '${day}' (use ${DAY_NAMES.join(', ')})`);
-    if (!Array.isArray(names)) throw bad(`week.${day} must be a list of shift names`);
+    if (d < 0) badConfig(`production calendar: week: unknown weekday '${day}' (use ${DAY_NAMES.join(', ')})`);
+    if (!Array.isArray(names)) badConfig(`production calendar: week.${day} must be a list of shift names`);
     for (const n of names) {
       const s = shifts.get(n);
-      if (!s) throw bad(`week.${day}: unknown shift ${JSON.stringify(n)} (defined: ${[...shifts.keys()].join(', ') || 'none'})`);
-      if (byWeekday[d].includes(s)) throw bad(`week.${day} lists shift '${n}' twice`);
+      if (!s) badConfig(`production calendar: week.${day}: unknown shift ${JSON.stringify(n)} (defined: ${[...shifts.keys()].join(', ') || 'none'})`);
+      if (byWeekday[d].includes(s)) badConfig(`production calendar: week.${day} lists shift '${n}' twice`);
       byWeekday[d].push(s);
     }
   }
@@ -180,7 +179,7 @@ export function compileCalendar(def: CalendarDef): ProductionCalendar {
     const b = spans[i];
     if (b.from < a.to) {
       const at = ((b.from % WEEK_MIN) + WEEK_MIN) % WEEK_MIN;
-      throw bad(`shifts overlap: ${a.label} and ${b.label} both run on ${DAY_NAMES[Math.floor(at / 1440)]} from ${fmtMinute(at % 1440)}`);
+      badConfig(`production calendar: shifts overlap: ${a.label} and ${b.label} both run on ${DAY_NAMES[Math.floor(at / 1440)]} from ${fmtMinute(at % 1440)}`);
     }
   }
 
@@ -189,21 +188,21 @@ export function compileCalendar(def: CalendarDef): ProductionCalendar {
     try {
       holidays.add(parseLocalDate(h, `holiday ${i + 1}`));
     } catch (err) {
-      throw bad((err as Error).message);
+      badConfig(`production calendar: production calendar: ${(err as Error).message}`);
     }
   });
 
   const datedStops: StopInterval[] = [];
   const weeklyStops: WeeklyStop[] = [];
-  if (def.plannedStops !== undefined && !Array.isArray(def.plannedStops)) throw bad('plannedStops must be a list');
+  if (def.plannedStops !== undefined && !Array.isArray(def.plannedStops)) badConfig('production calendar: plannedStops must be a list');
   (def.plannedStops ?? []).forEach((p, i) => {
-    if (!p || typeof p !== 'object') throw bad(`planned stop ${i + 1} must be an object { name?, from, to, days? }`);
+    if (!p || typeof p !== 'object') badConfig(`production calendar: planned stop ${i + 1} must be an object { name?, from, to, days? }`);
     const name = typeof p.name === 'string' && p.name.trim() !== '' ? p.name : `planned stop ${i + 1}`;
     if (p.days !== undefined) {
       const days = new Set(checkDays(p.days, `'${name}' days`));
       const startMin = parseHhMm(p.from, `'${name}' from`, false);
       const endMin = parseHhMm(p.to, `'${name}' to`, true);
-      if (startMin === endMin) throw bad(`'${name}' from and to are both ${p.from}`);
+      if (startMin === endMin) badConfig(`production calendar: '${name}' from and to are both ${p.from}`);
       weeklyStops.push({ name, days, startMin, endMin: endMin < startMin ? endMin + 1440 : endMin });
       return;
     }
@@ -211,7 +210,7 @@ export function compileCalendar(def: CalendarDef): ProductionCalendar {
     const to = parseLocalDateTime(p.to, `'${name}' to`);
     const startMs = localToEpochMs(from.dateKey, from.minute, timeZone);
     const endMs = localToEpochMs(to.dateKey, to.minute, timeZone);
-    if (endMs <= startMs) throw bad(`'${name}': to ${p.to} is not after from ${p.from}`);
+    if (endMs <= startMs) badConfig(`production calendar: '${name}': to ${p.to} is not after from ${p.from}`);
     datedStops.push({ name, startMs, endMs });
   });
   datedStops.sort((a, b) => a.startMs - b.startMs);

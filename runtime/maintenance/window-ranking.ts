@@ -16,7 +16,7 @@
  *
  * "Now" is the estimate's tsMs (event time), so a replay ranks as the live run did.
  */
-import { TwinError } from '../model/errors.js';
+import { badConfig, TwinError } from '../model/errors.js';
 import type { MaintenanceWindow, RulEstimate } from '../model/maintenance.js';
 import { localIso, offsetMsAt } from '../time/zoned.js';
 import { type Tariff, splitByPeriod } from '../energy/tariff.js';
@@ -65,14 +65,11 @@ const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
-function bad(msg: string): TwinError {
-  return new TwinError('BAD_CONFIG', `maintenance ranking: ${msg}`);
-}
 
 /** Checks every option; throws BAD_CONFIG naming the first bad one. */
 export function validateRankOptions(o: RankOptions): RankOptions {
   const num = (v: unknown, what: string, ok: (n: number) => boolean, rule: string): void => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw bad(`${what} must be ${rule}, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) badConfig(`${what} must be ${rule}, got ${JSON.stringify(v)}`);
   };
   num(o.jobDurationMin, 'jobDurationMin', (n) => n > 0, 'a number of minutes > 0');
   num(o.downtimeCostEurPerHour, 'downtimeCostEurPerHour', (n) => n >= 0, 'a number ≥ 0');

@@ -37,3 +37,11 @@ export class TwinError extends Error {
     this.code = code;
   }
 }
+
+/**
+ * Refuse a configuration: throws TwinError BAD_CONFIG with the message (which names the field). One
+ * helper for every config validator, so they all fail the same way; `never`, so it narrows types.
+ */
+export function badConfig(message: string): never {
+  throw new TwinError('BAD_CONFIG', message);
+}

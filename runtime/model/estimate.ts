@@ -1,3 +1,4 @@
+import { TwinError } from './errors.js';
 import type { Quality } from './quality.js';
 
 /**
@@ -27,4 +28,22 @@ export interface Estimate {
   /** Never better than the inputs it rests on; `uncertain` when the model stops fitting the data. */
   quality: Quality;
   qualityReason?: string;
+}
+
+/** An Estimate has `model` and `variance`; anything else must be a Reading. */
+export function isEstimateLike(x: unknown): boolean {
+  return !!x && typeof x === 'object' && 'model' in x && 'variance' in x;
+}
+
+/** Runtime check that an unknown value is a well-formed Estimate (for node inputs). */
+export function assertEstimate(x: unknown): asserts x is Estimate {
+  const e = x as Partial<Estimate>;
+  if (typeof e.asset !== 'string' || e.asset === '') throw new TwinError('BAD_PAYLOAD', 'Estimate.asset must be a non-empty string');
+  if (typeof e.tag !== 'string' || e.tag === '') throw new TwinError('BAD_PAYLOAD', 'Estimate.tag must be a non-empty string');
+  if (typeof e.value !== 'number') throw new TwinError('NOT_NUMERIC', `Estimate.value is not a number: ${typeof e.value}`);
+  if (!Number.isFinite(e.value)) throw new TwinError('NOT_FINITE', `Estimate.value is not finite: ${e.value}`);
+  if (typeof e.tsMs !== 'number' || !Number.isFinite(e.tsMs)) throw new TwinError('BAD_TIMESTAMP', 'Estimate.tsMs must be epoch milliseconds');
+  if (e.quality !== 'good' && e.quality !== 'uncertain' && e.quality !== 'bad') {
+    throw new TwinError('BAD_PAYLOAD', `Estimate.quality must be good, uncertain or bad, not ${String(e.quality)}`);
+  }
 }

@@ -283,8 +283,8 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
 }
 
 /** Median of an unsorted sample (mean of the two middle values when even); NaN when empty. */
-export function median(xs: readonly number[]): number {
-  return quantileSorted([...xs].sort((a, b) => a - b), 0.5);
+export function median(xs: ArrayLike<number>): number {
+  return quantileSorted(Array.from(xs).sort((a, b) => a - b), 0.5);
 }
 
 /** Normal-consistent scale of the median absolute deviation: σ ≈ 1.4826 · MAD for Gaussian data. */

@@ -9,14 +9,12 @@ import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { hashSync } from 'bcryptjs';
 import type { Proposal } from '../../runtime/model/control.js';
 import { ENVELOPE, login, makeProposal, REAL_GATE_ID, USERS } from '../support/approvals-gate.js';
 import { waitFor } from '../support/ports.js';
 import { startApprovalsServer, type ApprovalsServer } from '../support/approvals-server.js';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-const auth = require(join(__dirname, '..', '..', 'dist', 'nodes', 'twin-approval', 'page', 'auth.js')) as typeof import('../../nodes/twin-approval/page/auth.js');
 const pageApi = require(join(__dirname, '..', '..', 'dist', 'nodes', 'twin-approval', 'page', 'api.js')) as typeof import('../../nodes/twin-approval/page/api.js');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -389,55 +387,7 @@ describe('integration: supervisors\' page API without adminAuth', function () {
   });
 });
 
-describe('supervisors\' page: password and permission checks against the forms of adminAuth', function () {
-  this.timeout(20_000);
-  const hash = hashSync('right', 4);
-
-  it('checks a bcrypt hash from a users array, a single user object and a users function', async function () {
-    const entry = { username: 'dana', password: hash, permissions: '*' };
-    for (const users of [[entry], entry, async (u: string) => (u === 'dana' ? entry : null)]) {
-      const a = { type: 'credentials', users } as never;
-      expect(await auth.verifyPassword(a, 'dana', 'right')).to.equal('ok');
-      expect(await auth.verifyPassword(a, 'dana', 'wrong')).to.equal('wrong');
-      expect(await auth.verifyPassword(a, 'nobody', 'right')).to.equal('wrong');
-    }
-  });
-
-  it('uses an authenticate function when the settings give one (and adminAuth.module, merged as Node-RED does)', async function () {
-    const calls: string[] = [];
-    const authenticate = async (u: string, p: string) => (calls.push(u), p === 'right' ? { username: u } : null);
-    const a = auth.mergedAdminAuth({ type: 'credentials', module: { authenticate } })!;
-    expect(await auth.verifyPassword(a, 'dana', 'right')).to.equal('ok');
-    expect(await auth.verifyPassword(a, 'dana', 'wrong')).to.equal('wrong');
-    expect(calls).to.deep.equal(['dana', 'dana']);
-  });
-
-  it('cannot check a password for an OAuth strategy login without authenticate', async function () {
-    expect(await auth.verifyPassword({ type: 'strategy', users: [{ username: 'dana' }] } as never, 'dana', 'x')).to.equal('unsupported');
-  });
-
-  it('reads permissions as Node-RED does: read users may look, only * or twinloop.approve may decide', function () {
-    const table: Array<[unknown, boolean, boolean]> = [
-      ['*', true, true],
-      ['read', true, false],
-      [['read', 'twinloop.approve'], true, true],
-      [['flows.read'], false, false],
-      ['twinloop.read', true, false],
-      ['write', false, false],
-      [[], false, false],
-    ];
-    for (const [scope, read, approve] of table) {
-      expect(auth.hasPermission(scope, 'twinloop.read'), `${JSON.stringify(scope)} read`).to.equal(read);
-      expect(auth.hasPermission(scope, 'twinloop.approve'), `${JSON.stringify(scope)} approve`).to.equal(approve);
-    }
-  });
-
-  it('prints the printedName, else the name, else the user name', function () {
-    expect(auth.printedNameOf({ username: 'd', printedName: 'Dana Reyes', name: 'D' }, 'd')).to.equal('Dana Reyes');
-    expect(auth.printedNameOf({ username: 'd', name: 'D. R.' }, 'd')).to.equal('D. R.');
-    expect(auth.printedNameOf({ username: 'd' }, 'd')).to.equal('d');
-  });
-
+describe('supervisors\' page: writer names', function () {
   it('names the writers of write and read-back records by their node names, leaving out ids with no known name', function () {
     const rec = (seq: number, type: string, data: Record<string, unknown>) => ({ seq, tsMs: seq, type, data, prevHash: '', hash: '' }) as any;
     const records = [
@@ -454,18 +404,5 @@ describe('supervisors\' page: password and permission checks against the forms o
     expect(out).to.deep.equal({ w1: 'write zone3_sp', w2: 'write zone2_sp' });
     // each id looked up once; records without a writer are not looked up
     expect(asked).to.deep.equal(['w1', 'w2', 'gone']);
-  });
-
-  it('locks after five failures inside the window and lets the user in again once they age out', function () {
-    const f = new auth.PasswordFailures(5, 60_000);
-    for (let i = 0; i < 4; i++) f.fail('u', 1000 + i);
-    expect(f.lockedForMs('u', 2000)).to.equal(0);
-    f.fail('u', 2000);
-    expect(f.lockedForMs('u', 2000)).to.equal(59_000);
-    expect(f.lockedForMs('other', 2000)).to.equal(0);
-    expect(f.lockedForMs('u', 61_001)).to.equal(0);
-    f.fail('v', 0);
-    f.succeed('v');
-    expect(f.lockedForMs('v', 1)).to.equal(0);
   });
 });

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { alarmSeries, BIN, fileScore, readFlowDetector, replayFile, type ReplayLine } from '../../bench/skab-replay.js';
 import { readSkabFile, runFile, skabDir, TAGS, type SkabFile } from '../../bench/skab.js';
-import { mvInit, mvStep } from '../../runtime/drift/multivariate-operator.js';
+import { mvInit, mvStep } from '../../runtime/drift/multivariate.js';
 import { skipUnlessPresent } from '../support/reference-data.js';
 
 const FILE = 'valve1/1.csv';

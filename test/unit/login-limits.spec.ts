@@ -1,9 +1,11 @@
-// The two password limits of the supervisors' page (nodes/twin-approval/page/auth.ts), with an
+// The two password limits of the supervisors' page (runtime/auth/), with an
 // injected clock and an injected password check that counts how often it runs.
 import { expect } from 'chai';
-import { checkWithLimit, PasswordFailures, SourceThrottle, sourceOfAddress, type PasswordCheck } from '../../nodes/twin-approval/page/auth.js';
+import type { PasswordCheck } from '../../runtime/auth/admin-auth.js';
+import { checkWithLimit, PasswordFailures } from '../../runtime/auth/password-failures.js';
+import { SourceThrottle, sourceOfAddress } from '../../runtime/auth/source-throttle.js';
 
-describe('password limits (nodes/twin-approval/page/auth.ts)', function () {
+describe('password limits (runtime/auth/)', function () {
   it('100 parallel wrong signature passwords: at most the limit (5) of real password checks', async function () {
     const f = new PasswordFailures(5, 10 * 60_000);
     let checks = 0;

@@ -1,8 +1,6 @@
 import { expect } from 'chai';
-import type { IPublishPacket } from 'mqtt';
-import { MqttIngest, mqttIngest$ } from '../../runtime/ingest/mqtt-ingest.js';
+import { MqttIngest } from '../../runtime/ingest/mqtt-ingest.js';
 import { encodeSparkplugPayload, decodeSparkplugPayload } from '../../runtime/ingest/sparkplug-codec.js';
-import type { MqttLink, MessageHandler } from '../../runtime/ingest/mqtt-link.js';
 
 const NOW = 1_700_000_000_000;
 const buf = (s: string) => Buffer.from(s);
@@ -57,27 +55,5 @@ describe('MQTT ingestion step (MqttIngest)', () => {
     for (const cfg of [{ mode: 'xml' }, { qos: 3 }, { mode: 'sparkplug', sparkplugGroup: 'a+' }, { mode: 'sparkplug', rebirthHoldOffMs: -1 }, { pattern: '#/x' }, { maxPayloadBytes: 0 }]) {
       expect(() => new MqttIngest(cfg), JSON.stringify(cfg)).to.throw().with.property('code', 'BAD_CONFIG');
     }
-  });
-
-  it('mqttIngest$ subscribes on the link, emits events, and removes its handler on unsubscribe', () => {
-    let handler: MessageHandler | undefined;
-    let removedWith: boolean | undefined;
-    const link = {
-      subscribe(filter: string, qos: number, h: MessageHandler) {
-        expect([filter, qos]).to.deep.equal(['#', 1]);
-        handler = h;
-        return (u?: boolean) => {
-          removedWith = u;
-          handler = undefined;
-        };
-      },
-    } as unknown as MqttLink;
-    const events: unknown[] = [];
-    const sub = mqttIngest$(link, new MqttIngest({ mode: 'number' }), { now: () => NOW, unsubscribeOnTeardown: false }).subscribe((e) => events.push(e.readings.map((r) => r.value)));
-    handler!('a/t', buf('42'), { qos: 1, retain: false } as IPublishPacket);
-    sub.unsubscribe();
-    expect(events).to.deep.equal([[42]]);
-    expect(handler).to.equal(undefined);
-    expect(removedWith).to.equal(false);
   });
 });

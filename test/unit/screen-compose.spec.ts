@@ -3,7 +3,7 @@ import type { Reading } from '../../runtime/model/reading.js';
 import { TwinError } from '../../runtime/model/errors.js';
 import { screenInit, screenStep, screenTag, screenTagCount } from '../../runtime/ingest/screen/screen.js';
 import { validateScreenConfig, DEFAULT_SEVERITY } from '../../runtime/ingest/screen/config.js';
-import { compileTagPattern } from '../../runtime/ingest/screen/glob.js';
+import { compileTagPattern } from '../../runtime/model/tag-pattern.js';
 
 function rd(value: number, tsMs: number, extra: Partial<Reading> = {}): Reading {
   return { asset: 'site/line1/extruder', tag: 'zone1_temp', value, tsMs, quality: 'good', source: 'test', ...extra };

@@ -1,11 +1,11 @@
 /**
- * Run-to-failure histories of the simulator's gearbox bearing (sim-wear-history.ts) and the demo's
+ * Run-to-failure histories of the simulator's gearbox bearing (examples/plant-sim/wear-history.ts) and the demo's
  * bearing RUL model fitted on them (scripts/make-bearing-model.ts → models/bearing-rul-model.json).
  */
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { simWearHistories } from '../../runtime/maintenance/sim-wear-history.js';
+import { simWearHistories } from '../../examples/plant-sim/wear-history.js';
 import { estimateRulTrend, trendModelFromJson } from '../../runtime/maintenance/rul-trend.js';
 import { PLANT } from '../../examples/plant-sim/model.js';
 import { assetPath } from '../../examples/plant-sim/tags.js';

@@ -94,6 +94,10 @@ describe('stats: order statistics', () => {
     expect(xs).to.deep.equal([5, 1, 4, 2]);
     expect(median([3, 1, 2])).to.equal(2);
     expect(median([])).to.be.NaN;
+    // a typed array's view (screen-flags' recent readings) leaves the buffer as it was
+    const ring = Float64Array.from([9, 7, 8, 0]);
+    expect(median(ring.subarray(0, 3))).to.equal(8);
+    expect(Array.from(ring)).to.deep.equal([9, 7, 8, 0]);
     expect(madSigma([1, 2, 3, 4, 100])).to.be.closeTo(1.4826, 1e-12);
   });
 });

@@ -30,16 +30,15 @@ import {
 } from '../../../runtime/control/gate-registry.js';
 import {
   accessRefusal,
-  checkWithLimit,
   findAdminUser,
   hasPermission,
   mergedAdminAuth,
   requestScope,
   requestUser,
-  PasswordFailures,
   printedNameOf,
   verifyPassword,
-} from './auth.js';
+} from '../../../runtime/auth/admin-auth.js';
+import { checkWithLimit, PasswordFailures } from '../../../runtime/auth/password-failures.js';
 import { verifyLedgerFile } from '../../../runtime/control/ledger-verify.js';
 import { approvalsPageHtml } from './page-html.js';
 import { sendPage } from './send-page.js';

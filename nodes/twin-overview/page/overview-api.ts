@@ -1,7 +1,7 @@
 /**
  * The live overview (`<adminRoot>twinloop/overview`) and its JSON API under the Node-RED admin root,
  * behind the same logins and permission as the supervisors' approvals page (Node-RED's adminAuth,
- * permission twinloop.read; nodes/twin-approval/page/auth.ts decides):
+ * permission twinloop.read; runtime/auth/admin-auth.ts decides):
  *   GET api/data?node=ID&epoch=E&since=REV   what changed in one twin-overview node's store since
  *                                             revision REV, and the pending proposals of every gate
  * Each twin-overview node registers its store here; the page polls every 2 s.
@@ -11,7 +11,7 @@ import type { NodeAPI } from 'node-red';
 import type { NextFunction, Request, Response } from 'express';
 import { gateName, isMaintenanceGate, listAllGates, type AnyGateHandle } from '../../../runtime/control/gate-registry.js';
 import type { OverviewStore } from '../../../runtime/overview/series-store.js';
-import { accessRefusal, mergedAdminAuth, requestUser } from '../../twin-approval/page/auth.js';
+import { accessRefusal, mergedAdminAuth, requestUser } from '../../../runtime/auth/admin-auth.js';
 import { READ_PERMISSION } from '../../twin-approval/page/api.js';
 import { overviewPageHtml } from './overview-html.js';
 import { sendPage } from '../../twin-approval/page/send-page.js';

@@ -8,9 +8,7 @@
  *
  * Change start: the sample after p + s was last at its minimum; error rates before / after it.
  */
-import type { OperatorFunction } from 'rxjs';
 import { intParam, noUnknownKeys, numParam, paramObject, ratio, type ChangeEstimate, type Detector } from '../detector.js';
-import { detectDrift, type DriftOperatorOptions, type DriftOutput } from '../operator.js';
 
 export interface DdmParams {
   /** Samples before testing (River: warm_start = 30). */
@@ -137,7 +135,3 @@ export const ddmDetector: Detector<DdmParams, DdmState> = {
   count: (s) => s.n,
   warning: (s) => s.warning,
 };
-
-export function ddm(params: Partial<DdmParams> = {}, options: DriftOperatorOptions = {}): OperatorFunction<unknown, DriftOutput> {
-  return detectDrift(ddmDetector, params, options);
-}

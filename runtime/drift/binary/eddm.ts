@@ -9,9 +9,7 @@
  *
  * Change start: the sample after (p' + 2s') was last at its maximum; error rates before/after.
  */
-import type { OperatorFunction } from 'rxjs';
 import { intParam, noUnknownKeys, numParam, paramObject, type ChangeEstimate, type Detector } from '../detector.js';
-import { detectDrift, type DriftOperatorOptions, type DriftOutput } from '../operator.js';
 import { TwinError } from '../../model/errors.js';
 
 export interface EddmParams {
@@ -141,7 +139,3 @@ export const eddmDetector: Detector<EddmParams, EddmState> = {
   count: (s) => s.n,
   warning: (s) => s.warning,
 };
-
-export function eddm(params: Partial<EddmParams> = {}, options: DriftOperatorOptions = {}): OperatorFunction<unknown, DriftOutput> {
-  return detectDrift(eddmDetector, params, options);
-}

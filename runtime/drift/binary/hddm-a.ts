@@ -8,9 +8,7 @@
  *
  * Change start: the sample after the cut point; means before/after are exact (prefix and rest).
  */
-import type { OperatorFunction } from 'rxjs';
 import { boolParam, noUnknownKeys, numParam, paramObject, ratio, type ChangeEstimate, type Detector } from '../detector.js';
-import { detectDrift, type DriftOperatorOptions, type DriftOutput } from '../operator.js';
 
 export interface HddmAParams {
   /** River: drift_confidence = 0.001. */
@@ -194,7 +192,3 @@ export const hddmADetector: Detector<HddmAParams, HddmAState> = {
   count: (s) => s.zN,
   warning: (s) => s.warning,
 };
-
-export function hddmA(params: Partial<HddmAParams> = {}, options: DriftOperatorOptions = {}): OperatorFunction<unknown, DriftOutput> {
-  return detectDrift(hddmADetector, params, options);
-}

@@ -10,9 +10,7 @@
  *
  * Change start: the sample after the cut point; magnitude = EWMA after − EWMA at the cut.
  */
-import type { OperatorFunction } from 'rxjs';
 import { boolParam, noUnknownKeys, numParam, paramObject, ratio, type ChangeEstimate, type Detector } from '../detector.js';
-import { detectDrift, type DriftOperatorOptions, type DriftOutput } from '../operator.js';
 
 export interface HddmWParams {
   /** River: drift_confidence = 0.001. */
@@ -217,7 +215,3 @@ export const hddmWDetector: Detector<HddmWParams, HddmWState> = {
   count: (s) => s.n,
   warning: (s) => s.warning,
 };
-
-export function hddmW(params: Partial<HddmWParams> = {}, options: DriftOperatorOptions = {}): OperatorFunction<unknown, DriftOutput> {
-  return detectDrift(hddmWDetector, params, options);
-}

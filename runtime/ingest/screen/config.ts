@@ -4,7 +4,7 @@
  * out-of-order, future), which need no tuning: a check that fires on a healthy signal teaches
  * people to ignore quality.
  */
-import { TwinError } from '../../model/errors.js';
+import { badConfig, TwinError } from '../../model/errors.js';
 import { DEFAULT_MAX_FUTURE_MS } from '../../model/reading.js';
 import type { CheckName, FlagSeverity } from './flag.js';
 import type { RangeConfig } from './range.js';
@@ -13,7 +13,7 @@ import type { StuckConfig } from './stuck.js';
 import type { SpikeConfig } from './spike.js';
 import type { StaleConfig } from './stale.js';
 import type { OrderConfig } from './order.js';
-import { compileTagPattern } from './glob.js';
+import { compileTagPattern } from '../../model/tag-pattern.js';
 
 /** The checks whose severity can be configured ('invalid' is always bad). */
 export type ConfigurableCheck = Exclude<CheckName, 'invalid'>;
@@ -92,9 +92,6 @@ type NumericKey = (typeof NUMERIC_KEYS)[number];
 const OPTIONAL_KEYS: ReadonlySet<string> = new Set(['lowLimit', 'highLimit', 'maxRatePerS']);
 const SEVERITY_KEYS = Object.keys(DEFAULT_SEVERITY) as ConfigurableCheck[];
 
-function bad(where: string, message: string): TwinError {
-  return new TwinError('BAD_CONFIG', `${where}${message}`);
-}
 
 /** A number from a number or a numeric string; blank (undefined, null, '') is `undefined`. */
 function readNumber(raw: unknown, name: string, where: string): number | undefined {
@@ -102,25 +99,25 @@ function readNumber(raw: unknown, name: string, where: string): number | undefin
   const v = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw.trim()) : NaN;
   if (!Number.isFinite(v)) {
     const shown = typeof raw === 'string' ? JSON.stringify(raw.slice(0, 40)) : String(raw);
-    throw bad(where, `${name} must be a finite number, not ${shown}`);
+    badConfig(`${where}${name} must be a finite number, not ${shown}`);
   }
   return v;
 }
 
 function checkNumber(name: NumericKey, v: number, where: string): void {
   const int = (lo: number, hi: number, extra = ''): void => {
-    if (!Number.isInteger(v) || v < lo || v > hi) throw bad(where, `${name} must be an integer from ${lo} to ${hi}${extra}, not ${v}`);
+    if (!Number.isInteger(v) || v < lo || v > hi) badConfig(`${where}${name} must be an integer from ${lo} to ${hi}${extra}, not ${v}`);
   };
   switch (name) {
     case 'maxRatePerS':
     case 'spikeK':
-      if (!(v > 0)) throw bad(where, `${name} must be greater than 0, not ${v}`);
+      if (!(v > 0)) badConfig(`${where}${name} must be greater than 0, not ${v}`);
       break;
     case 'stuckTolerance':
     case 'spikeMinDelta':
     case 'stuckWindowMs':
     case 'maxFutureMs':
-      if (v < 0) throw bad(where, `${name} must be 0 or more, not ${v}`);
+      if (v < 0) badConfig(`${where}${name} must be 0 or more, not ${v}`);
       break;
     case 'stuckSamples':
       if (v !== 0) int(2, 1e9, ' (or 0 = off)');
@@ -138,12 +135,12 @@ function checkNumber(name: NumericKey, v: number, where: string): void {
 
 function readSeverity(raw: unknown, where: string): Partial<SeverityTable> {
   if (raw === undefined || raw === null) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw bad(where, 'severity must be an object of check → "bad" | "uncertain"');
+  if (typeof raw !== 'object' || Array.isArray(raw)) badConfig(`${where}severity must be an object of check → "bad" | "uncertain"`);
   const out: Partial<SeverityTable> = {};
   for (const [k, v] of Object.entries(raw)) {
-    if (!SEVERITY_KEYS.includes(k as ConfigurableCheck)) throw bad(where, `unknown check in severity: ${k} (known: ${SEVERITY_KEYS.join(', ')})`);
+    if (!SEVERITY_KEYS.includes(k as ConfigurableCheck)) badConfig(`${where}unknown check in severity: ${k} (known: ${SEVERITY_KEYS.join(', ')})`);
     if (v === undefined || v === '') continue;
-    if (v !== 'bad' && v !== 'uncertain') throw bad(where, `severity.${k} must be "bad" or "uncertain", not ${JSON.stringify(v)}`);
+    if (v !== 'bad' && v !== 'uncertain') badConfig(`${where}severity.${k} must be "bad" or "uncertain", not ${JSON.stringify(v)}`);
     out[k as ConfigurableCheck] = v;
   }
   return out;
@@ -153,7 +150,7 @@ function readSeverity(raw: unknown, where: string): Partial<SeverityTable> {
 function readFields(raw: Record<string, unknown>, where: string, allowed: ReadonlySet<string>): Partial<TagChecks> {
   const out: Partial<TagChecks> & Record<string, unknown> = {};
   for (const key of Object.keys(raw)) {
-    if (!allowed.has(key)) throw bad(where, `unknown setting ${JSON.stringify(key)}`);
+    if (!allowed.has(key)) badConfig(`${where}unknown setting ${JSON.stringify(key)}`);
   }
   for (const key of NUMERIC_KEYS) {
     if (!(key in raw)) continue;
@@ -170,7 +167,7 @@ function readFields(raw: Record<string, unknown>, where: string, allowed: Readon
 
 function checkLimits(c: TagChecks, where: string): void {
   if (c.lowLimit !== undefined && c.highLimit !== undefined && !(c.lowLimit < c.highLimit)) {
-    throw bad(where, `lowLimit (${c.lowLimit}) must be below highLimit (${c.highLimit})`);
+    badConfig(`${where}lowLimit (${c.lowLimit}) must be below highLimit (${c.highLimit})`);
   }
 }
 
@@ -185,7 +182,7 @@ const MAX_PATTERN_CHARS = 512;
  */
 export function validateScreenConfig(raw: unknown): ScreenConfig {
   if (raw === undefined || raw === null) raw = {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw bad('', 'screen config must be an object');
+  if (typeof raw !== 'object' || Array.isArray(raw)) badConfig('screen config must be an object');
   const r = raw as Record<string, unknown>;
   const base: TagChecks = {
     ...DEFAULT_SCREEN_CONFIG,
@@ -195,16 +192,16 @@ export function validateScreenConfig(raw: unknown): ScreenConfig {
   checkLimits(base, '');
 
   const maxTags = readNumber(r.maxTags, 'maxTags', '') ?? DEFAULT_SCREEN_CONFIG.maxTags;
-  if (!Number.isInteger(maxTags) || maxTags < 1) throw bad('', `maxTags must be a positive integer, not ${maxTags}`);
+  if (!Number.isInteger(maxTags) || maxTags < 1) badConfig(`maxTags must be a positive integer, not ${maxTags}`);
 
   const rawOverrides = r.overrides ?? [];
-  if (!Array.isArray(rawOverrides)) throw bad('', 'overrides must be a list');
+  if (!Array.isArray(rawOverrides)) badConfig('overrides must be a list');
   const overrides: TagOverride[] = rawOverrides.map((o: unknown, i: number) => {
     const where = `override ${i + 1}: `;
-    if (!o || typeof o !== 'object' || Array.isArray(o)) throw bad(where, 'must be an object');
+    if (!o || typeof o !== 'object' || Array.isArray(o)) badConfig(`${where}must be an object`);
     const ro = o as Record<string, unknown>;
-    if (typeof ro.match !== 'string' || ro.match.trim() === '') throw bad(where, 'match must be a tag name or an asset/tag pattern');
-    if (ro.match.length > MAX_PATTERN_CHARS) throw bad(where, `match is longer than ${MAX_PATTERN_CHARS} characters`);
+    if (typeof ro.match !== 'string' || ro.match.trim() === '') badConfig(`${where}match must be a tag name or an asset/tag pattern`);
+    if (ro.match.length > MAX_PATTERN_CHARS) badConfig(`${where}match is longer than ${MAX_PATTERN_CHARS} characters`);
     const ov: TagOverride = { ...readFields(ro, where, OVERRIDE_KEYS), match: ro.match.trim() };
     const sev = readSeverity(ro.severity, where);
     if (Object.keys(sev).length > 0) ov.severity = sev;

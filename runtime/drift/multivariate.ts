@@ -4,9 +4,9 @@
  * alarms after `consecutive` out-of-control rows, and each alarm classified (classify.ts) as a
  * sensor fault or a process change with its evidence.
  *
- * `mvInit(config)` + `mvStep(state, reading)` are the pure step function (what tests and benches
- * call); `multivariateDrift(config)` is the thin RxJS operator over it. Everything runs in event
- * time (reading.tsMs), so no scheduler is involved: a replay gives the same rows and events.
+ * `mvInit(config)` + `mvStep(state, reading)` are the step function (what the drift engine, tests
+ * and benches call). Everything runs in event time (reading.tsMs), so no scheduler is involved: a
+ * replay gives the same rows and events.
  *
  * Row alignment rule: the step keeps the latest usable reading of each tag. A row is formed, at the
  * event time of the reading that completes it, when (1) every tag has received a reading since the
@@ -36,15 +36,15 @@
  * In period mode the row that ends the reference period carries the `fitted` report and is not
  * scored itself (one output per row).
  */
-import { Observable, type OperatorFunction } from 'rxjs';
 import type { DriftEvent } from '../model/drift.js';
-import { TwinError } from '../model/errors.js';
+import { badConfig, TwinError } from '../model/errors.js';
 import { worstQuality, type Quality } from '../model/quality.js';
 import type { Reading } from '../model/reading.js';
-import { classifyChange, type ClassifyOptions, type TimedValue } from './classify.js';
+import { classifyChange, type ClassifyOptions } from './classify.js';
 import { t2Contributions, t2FromScores, t2Limit } from './hotelling.js';
 import { expectedFromOthers, fitPca, project, standardise, weightsFromOthers, type PcaModel } from './pca.js';
 import { modelSpeLimit, spe } from './spe.js';
+import { TimedRing, type TimedValue } from '../stats/timed-ring.js';
 
 export type MvStatistics = 't2' | 'spe' | 'both';
 
@@ -149,11 +149,8 @@ export interface MvState {
   alarm: boolean;
   /** Rows since the run started while an event is pending; −1 when none is pending. */
   pendingRows: number;
-  // history ring (row times and values, input column order)
-  histTs: Float64Array;
-  histVals: Float64Array;
-  histLen: number;
-  histPos: number;
+  /** Row history (input column order), for the classifier. */
+  history: TimedRing;
   /** Counters for status and tests. */
   rows: number;
   ignored: number;
@@ -170,23 +167,20 @@ const DEFAULTS = {
   historyRows: 120,
 };
 
-function bad(msg: string): never {
-  throw new TwinError('BAD_CONFIG', msg);
-}
 
 /** Validate raw config (from a node's settings) and fill defaults. Throws TwinError BAD_CONFIG. */
 export function validateMultivariateConfig(raw: unknown): MultivariateConfig {
-  if (!raw || typeof raw !== 'object') bad('multivariate config must be an object');
+  if (!raw || typeof raw !== 'object') badConfig('multivariate config must be an object');
   const c = raw as Record<string, unknown>;
-  if (typeof c.asset !== 'string' || c.asset === '') bad('asset must be a non-empty string');
+  if (typeof c.asset !== 'string' || c.asset === '') badConfig('asset must be a non-empty string');
   if (!Array.isArray(c.tags) || c.tags.length < 2 || !c.tags.every((t) => typeof t === 'string' && t !== '')) {
-    bad('tags must list at least 2 tag names');
+    badConfig('tags must list at least 2 tag names');
   }
   const tags = c.tags as string[];
-  if (new Set(tags).size !== tags.length) bad('tags must not repeat');
+  if (new Set(tags).size !== tags.length) badConfig('tags must not repeat');
   const num = (key: keyof typeof DEFAULTS, ok: (v: number) => boolean, what: string): number => {
     const v = c[key] ?? DEFAULTS[key];
-    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) bad(`${key} must be ${what}, got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) badConfig(`${key} must be ${what}, got ${String(v)}`);
     return v as number;
   };
   const cfg: MultivariateConfig = {
@@ -202,23 +196,23 @@ export function validateMultivariateConfig(raw: unknown): MultivariateConfig {
     historyRows: num('historyRows', (v) => Number.isInteger(v) && v >= 2, 'an integer ≥ 2'),
   };
   const st = c.statistics ?? DEFAULTS.statistics;
-  if (st !== 't2' && st !== 'spe' && st !== 'both') bad(`statistics must be t2, spe or both, got ${String(st)}`);
+  if (st !== 't2' && st !== 'spe' && st !== 'both') badConfig(`statistics must be t2, spe or both, got ${String(st)}`);
   cfg.statistics = st;
-  if (cfg.classifyAfterRows >= cfg.historyRows) bad('classifyAfterRows must be smaller than historyRows');
+  if (cfg.classifyAfterRows >= cfg.historyRows) badConfig('classifyAfterRows must be smaller than historyRows');
   const hasStart = c.referenceStartMs !== undefined;
   const hasEnd = c.referenceEndMs !== undefined;
-  if (hasStart !== hasEnd) bad('referenceStartMs and referenceEndMs go together');
+  if (hasStart !== hasEnd) badConfig('referenceStartMs and referenceEndMs go together');
   if (hasStart) {
     const s = c.referenceStartMs;
     const e = c.referenceEndMs;
     if (typeof s !== 'number' || typeof e !== 'number' || !Number.isFinite(s) || !Number.isFinite(e) || !(e > s)) {
-      bad('reference period must be epoch ms with referenceEndMs > referenceStartMs');
+      badConfig('reference period must be epoch ms with referenceEndMs > referenceStartMs');
     }
     cfg.referenceStartMs = s;
     cfg.referenceEndMs = e;
   }
   if (c.classify !== undefined) {
-    if (typeof c.classify !== 'object' || c.classify === null) bad('classify must be an object of options');
+    if (typeof c.classify !== 'object' || c.classify === null) badConfig('classify must be an object of options');
     cfg.classify = c.classify as ClassifyOptions;
   }
   return cfg;
@@ -250,10 +244,7 @@ export function mvInit(raw: unknown): MvState {
     runSumSpe: new Float64Array(0),
     alarm: false,
     pendingRows: -1,
-    histTs: new Float64Array(config.historyRows),
-    histVals: new Float64Array(config.historyRows * p),
-    histLen: 0,
-    histPos: 0,
+    history: new TimedRing(config.historyRows, p),
     rows: 0,
     ignored: 0,
   };
@@ -293,17 +284,9 @@ export function mvStep(s: MvState, r: Reading): MultivariateOutput | undefined {
   }
   s.lastRowTsMs = tsMs;
   s.rows++;
-  pushHistory(s, tsMs);
+  s.history.push(tsMs, s.row);
   if (!s.model) return collectReference(s, tsMs, quality);
   return score(s, tsMs, quality);
-}
-
-function pushHistory(s: MvState, tsMs: number): void {
-  const p = s.row.length;
-  s.histTs[s.histPos] = tsMs;
-  s.histVals.set(s.row, s.histPos * p);
-  s.histPos = (s.histPos + 1) % s.histTs.length;
-  if (s.histLen < s.histTs.length) s.histLen++;
 }
 
 function collectReference(s: MvState, tsMs: number, quality: Quality): MultivariateOutput | undefined {
@@ -443,22 +426,18 @@ function buildEvent(s: MvState, tsMs: number): DriftEvent {
 
   // Windows from the history ring, oldest first, input columns.
   const p = s.row.length;
-  const windows: TimedValue[][] = c.tags.map(() => []);
-  const start = (s.histPos - s.histLen + s.histTs.length) % s.histTs.length;
-  for (let n = 0; n < s.histLen; n++) {
-    const at = (start + n) % s.histTs.length;
-    for (let j = 0; j < p; j++) windows[j].push({ tsMs: s.histTs[at], value: s.histVals[at * p + j] });
-  }
+  const h = s.history;
+  const windows: TimedValue[][] = c.tags.map((_, j) => h.window(-Infinity, j));
   const flaggedCol = c.tags.indexOf(tag);
   // The flagged tag as the other tags predict it (reference correlation): the estimate that
   // corroborates a process change or exposes a sensor leaving its relation to the rest.
   const weights = weightsFromOthers(m, flaggedModelIdx);
   const expected: TimedValue[] = [];
   const row = new Float64Array(p);
-  for (let n = 0; n < s.histLen; n++) {
-    const at = (start + n) % s.histTs.length;
-    for (let j = 0; j < p; j++) row[j] = s.histVals[at * p + j];
-    expected.push({ tsMs: s.histTs[at], value: expectedFromOthers(m, flaggedModelIdx, weights, row) });
+  for (let n = 0; n < h.length; n++) {
+    const at = h.slot(n);
+    for (let j = 0; j < p; j++) row[j] = h.values[at * p + j];
+    expected.push({ tsMs: h.tsMs[at], value: expectedFromOthers(m, flaggedModelIdx, weights, row) });
   }
   const cls = classifyChange(
     {
@@ -497,29 +476,4 @@ function buildEvent(s: MvState, tsMs: number): DriftEvent {
     },
     quality: s.runQuality,
   };
-}
-
-/**
- * The operator: readings of any topics in, fit reports and scored rows of the configured group
- * out. Config is validated when the operator is created (TwinError BAD_CONFIG).
- */
-export function multivariateDrift(config: unknown, onState?: (s: MvState) => void): OperatorFunction<Reading, MultivariateOutput> {
-  validateMultivariateConfig(config);
-  return (source) =>
-    new Observable<MultivariateOutput>((subscriber) => {
-      const state = mvInit(config);
-      onState?.(state);
-      return source.subscribe({
-        next(r) {
-          const out = mvStep(state, r);
-          if (out) subscriber.next(out);
-        },
-        error(e) {
-          subscriber.error(e);
-        },
-        complete() {
-          subscriber.complete();
-        },
-      });
-    });
 }

@@ -1,15 +1,14 @@
 import { expect } from 'chai';
-import { from, map, lastValueFrom, toArray } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import type { Reading } from '../../runtime/model/reading.js';
 import { TwinError } from '../../runtime/model/errors.js';
-import { detectDrift, type DriftOutput } from '../../runtime/drift/operator.js';
-import { detectDriftByName, detectorNames, detectorRegistry, getDetector, registerDetector } from '../../runtime/drift/registry.js';
-import { shewhart, shewhartDetector } from '../../runtime/drift/shewhart.js';
-import { pageHinkley } from '../../runtime/drift/page-hinkley.js';
-import { adwin, adwinDetector } from '../../runtime/drift/adwin.js';
-import { cusum } from '../../runtime/drift/cusum.js';
-import { ewma } from '../../runtime/drift/ewma.js';
+import type { AnyDetector } from '../../runtime/drift/detector.js';
+import { driftStep, validateDriftOptions, type DriftOutput, type DriftStepOptions, type DriftTagEntry } from '../../runtime/drift/step.js';
+import { detectorNames, detectorRegistry, getDetector, registerDetector } from '../../runtime/drift/registry.js';
+import { shewhartDetector } from '../../runtime/drift/shewhart.js';
+import { pageHinkleyDetector } from '../../runtime/drift/page-hinkley.js';
+import { adwinDetector } from '../../runtime/drift/adwin.js';
+import { cusumDetector } from '../../runtime/drift/cusum.js';
+import { ewmaDetector } from '../../runtime/drift/ewma.js';
 import { normals } from '../support/drift-data.js';
 
 const T0 = Date.UTC(2026, 0, 5, 6, 0, 0);
@@ -20,67 +19,52 @@ function rd(tag: string, value: number, i: number, extra: Partial<Reading> = {})
 function letter(o: DriftOutput): string {
   return o.type === 'score' ? (o.event ? 'D' : 's') : o.type === 'skipped' ? 'k' : 'r';
 }
-async function run(readings: unknown[], op = shewhart({ minInstances: 3 })): Promise<DriftOutput[]> {
-  return lastValueFrom(from(readings).pipe(op, toArray()));
+/** A detector with its parameters and options, validated as the drift engine does. */
+interface Stepper {
+  detector: AnyDetector;
+  params: unknown;
+  opts: Required<DriftStepOptions>;
+}
+function stepper(detector: AnyDetector, params: unknown = {}, options: DriftStepOptions = {}): Stepper {
+  return { detector, params: detector.params(params), opts: validateDriftOptions(options) };
+}
+const shewhart = (params: unknown = {}, options: DriftStepOptions = {}) => stepper(shewhartDetector, params, options);
+const pageHinkley = (params: unknown = {}) => stepper(pageHinkleyDetector, params);
+const adwin = (params: unknown = {}) => stepper(adwinDetector, params);
+const cusum = (params: unknown = {}) => stepper(cusumDetector, params);
+const ewma = (params: unknown = {}, options: DriftStepOptions = {}) => stepper(ewmaDetector, params, options);
+
+/** Every input through one set of per-tag detectors, one output each. */
+function run(inputs: unknown[], st: Stepper = shewhart({ minInstances: 3 })): DriftOutput[] {
+  const tags = new Map<string, DriftTagEntry>();
+  return inputs.map((x) => driftStep(st.detector, st.params, st.opts, tags, x));
 }
 
-describe('drift: detectDrift operator (marbles)', () => {
-  let ts: TestScheduler;
-  beforeEach(() => {
-    ts = new TestScheduler((actual, expected) => {
-      expect(actual).to.deep.equal(expected);
-    });
-  });
-
-  it('emits one output per reading, in the same frame; the drift reading carries a DriftEvent', () => {
-    ts.run(({ hot, expectObservable }) => {
-      const v = { a: rd('t', 10, 0), b: rd('t', 11, 1), c: rd('t', 9, 2), d: rd('t', 10.5, 3), e: rd('t', 50, 4) };
-      const src = hot('-a-b-c--d-e|', v);
-      expectObservable(src.pipe(shewhart({ minInstances: 3 }), map(letter))).toBe('-s-s-s--s-D|');
-    });
+describe('drift: driftStep (one output per input)', () => {
+  it('the drift reading carries a DriftEvent', () => {
+    expect(run([rd('t', 10, 0), rd('t', 11, 1), rd('t', 9, 2), rd('t', 10.5, 3), rd('t', 50, 4)]).map(letter).join('')).to.equal('ssssD');
   });
 
   it('skips bad readings (they never move a detector) and, by default, uncertain ones', () => {
-    ts.run(({ hot, expectObservable }) => {
-      const v = {
-        a: rd('t', 10, 0),
-        b: rd('t', 11, 1),
-        x: rd('t', 1e6, 2, { quality: 'bad', qualityReason: 'BadSensorFailure' }),
-        u: rd('t', -1e6, 3, { quality: 'uncertain' }),
-        c: rd('t', 9, 4),
-        d: rd('t', 10.5, 5),
-      };
-      expectObservable(hot('ab-x-u-cd|', v).pipe(shewhart({ minInstances: 3 }), map(letter))).toBe('ss-k-k-ss|');
-    });
+    const rs = [
+      rd('t', 10, 0),
+      rd('t', 11, 1),
+      rd('t', 1e6, 2, { quality: 'bad', qualityReason: 'BadSensorFailure' }),
+      rd('t', -1e6, 3, { quality: 'uncertain' }),
+      rd('t', 9, 4),
+      rd('t', 10.5, 5),
+    ];
+    expect(run(rs).map(letter).join('')).to.equal('sskkss');
   });
 
-  it('rejects NaN, Infinity and malformed payloads with a TwinError and keeps going (no RxJS error)', () => {
-    ts.run(({ hot, expectObservable }) => {
-      const v = {
-        a: rd('t', 10, 0),
-        n: rd('t', Number.NaN, 1),
-        i: rd('t', Number.POSITIVE_INFINITY, 2),
-        m: { asset: 'plant1', value: 3 },
-        b: rd('t', 11, 3),
-      };
-      const codes = hot('a-n-i-m-b|', v).pipe(
-        detectDrift(shewhartDetector, { minInstances: 3 }),
-        map((o) => (o.type === 'rejected' ? o.error.code : letter(o))),
-      );
-      expectObservable(codes).toBe('a-n-i-m-b|', { a: 's', n: 'NOT_FINITE', i: 'NOT_FINITE', m: 'BAD_PAYLOAD', b: 's' });
-    });
-  });
-
-  it('passes an upstream error through (a bug, not bad input)', () => {
-    ts.run(({ hot, expectObservable }) => {
-      const err = new Error('boom');
-      expectObservable(hot('a-#', { a: rd('t', 1, 0) }, err).pipe(shewhart(), map(letter))).toBe('s-#', undefined, err);
-    });
+  it('rejects NaN, Infinity and malformed payloads with a TwinError and keeps going', () => {
+    const out = run([rd('t', 10, 0), rd('t', Number.NaN, 1), rd('t', Number.POSITIVE_INFINITY, 2), { asset: 'plant1', value: 3 }, rd('t', 11, 3)]);
+    expect(out.map((o) => (o.type === 'rejected' ? o.error.code : letter(o)))).to.deep.equal(['s', 'NOT_FINITE', 'NOT_FINITE', 'BAD_PAYLOAD', 's']);
   });
 });
 
-describe('drift: detectDrift operator (per tag, quality, events)', () => {
-  it('rejected and skipped readings leave the detector exactly as it was', async () => {
+describe('drift: driftStep (per tag, quality, events)', () => {
+  it('rejected and skipped readings leave the detector exactly as it was', () => {
     const xs = [...normals(1, 200, 10, 1), ...normals(2, 60, 16, 1)];
     const clean = xs.map((x, i) => rd('t', x, i));
     const noisy: unknown[] = [];
@@ -90,32 +74,32 @@ describe('drift: detectDrift operator (per tag, quality, events)', () => {
       if (i % 11 === 0) noisy.push({ ...r, value: Number.NaN });
       if (i % 13 === 0) noisy.push({ ...r, value: -1e9, quality: 'uncertain' });
     });
-    const a = (await run(clean, adwin())).filter((o) => o.type === 'score');
-    const b = (await run(noisy, adwin())).filter((o) => o.type === 'score');
+    const a = run(clean, adwin()).filter((o) => o.type === 'score');
+    const b = run(noisy, adwin()).filter((o) => o.type === 'score');
     expect(b).to.have.length(clean.length);
     expect(b).to.deep.equal(a);
     expect(a.some((o) => o.type === 'score' && o.event)).to.equal(true);
   });
 
-  it('keeps one detector per asset/tag: interleaved tags give the same results as each tag alone', async () => {
+  it('keeps one detector per asset/tag: interleaved tags give the same results as each tag alone', () => {
     const hot = [...normals(3, 300, 50, 1), ...normals(4, 100, 56, 1)].map((x, i) => rd('zone1_temp', x, i));
     const cold = normals(5, 400, 50, 1).map((x, i) => rd('zone2_temp', x, i));
     const other = normals(5, 400, 50, 1).map((x, i) => ({ ...rd('zone1_temp', x, i), asset: 'plant1/line2/cooler' }));
     const mixed: Reading[] = [];
     for (let i = 0; i < 400; i++) mixed.push(hot[i], cold[i], other[i]);
-    const all = await run(mixed, cusum({ slack: 1, threshold: 8 }));
+    const all = run(mixed, cusum({ slack: 1, threshold: 8 }));
     const pick = (asset: string, tag: string) =>
       all.filter((o) => o.type === 'score' && o.reading.asset === asset && o.reading.tag === tag);
-    expect(pick('plant1/line2/extruder', 'zone1_temp')).to.deep.equal(await run(hot, cusum({ slack: 1, threshold: 8 })));
-    expect(pick('plant1/line2/extruder', 'zone2_temp')).to.deep.equal(await run(cold, cusum({ slack: 1, threshold: 8 })));
+    expect(pick('plant1/line2/extruder', 'zone1_temp')).to.deep.equal(run(hot, cusum({ slack: 1, threshold: 8 })));
+    expect(pick('plant1/line2/extruder', 'zone2_temp')).to.deep.equal(run(cold, cusum({ slack: 1, threshold: 8 })));
     const events = all.flatMap((o) => (o.type === 'score' && o.event ? [o.event] : []));
     expect(events.length).to.be.greaterThan(0);
     expect(events.every((e) => e.asset === 'plant1/line2/extruder' && e.tag === 'zone1_temp')).to.equal(true);
   });
 
-  it('a DriftEvent says when the change began, which way, how much, and why (event time only)', async () => {
+  it('a DriftEvent says when the change began, which way, how much, and why (event time only)', () => {
     const xs = [...normals(6, 500, 2, 0.1), ...normals(7, 200, 3, 0.1)];
-    const out = await run(
+    const out = run(
       xs.map((x, i) => rd('screw_speed', x, i, { unit: 'rpm' })),
       pageHinkley(),
     );
@@ -133,9 +117,9 @@ describe('drift: detectDrift operator (per tag, quality, events)', () => {
     expect(sc && sc.type === 'score' && sc.score.score).to.be.at.least(1);
   });
 
-  it('AnomalyScore: score = statistic / threshold, 0 in warm-up, method and quality set', async () => {
+  it('AnomalyScore: score = statistic / threshold, 0 in warm-up, method and quality set', () => {
     const xs = [10, 11, 9, 10, 10.5, 9.5, 14];
-    const out = await run(xs.map((x, i) => rd('p', x, i)), shewhart({ minInstances: 3, k: 3 }));
+    const out = run(xs.map((x, i) => rd('p', x, i)), shewhart({ minInstances: 3, k: 3 }));
     const scores = out.map((o) => (o.type === 'score' ? o.score : null));
     expect(scores[0]).to.deep.equal({ asset: 'plant1/line2/extruder', tag: 'p', tsMs: T0, method: 'shewhart', score: 0, quality: 'good' });
     // μ = 10, σ = 1 (ddof 1) frozen on the third sample: |14 − 10| / (3·1)
@@ -143,10 +127,10 @@ describe('drift: detectDrift operator (per tag, quality, events)', () => {
     expect(scores[4]?.score).to.be.closeTo(0.5 / 3, 1e-12);
   });
 
-  it("uncertain: 'use' feeds uncertain readings and marks what rests on them uncertain", async () => {
+  it("uncertain: 'use' feeds uncertain readings and marks what rests on them uncertain", () => {
     const rs = [10, 11, 9, 10].map((x, i) => rd('p', x, i));
     rs.push(rd('p', 40, 4, { quality: 'uncertain' }), rd('p', 10, 5), rd('p', 10.2, 6));
-    const out = await run(rs, shewhart({ minInstances: 3 }, { uncertain: 'use' }));
+    const out = run(rs, shewhart({ minInstances: 3 }, { uncertain: 'use' }));
     expect(out.map(letter).join('')).to.equal('ssssDss');
     const d = out[4];
     expect(d.type === 'score' && d.event?.quality).to.equal('uncertain');
@@ -155,21 +139,14 @@ describe('drift: detectDrift operator (per tag, quality, events)', () => {
     expect(out[5].type === 'score' && out[5].score.quality).to.equal('good');
   });
 
-  it('rejects a reading older than the tag\'s last one (OUT_OF_ORDER) without feeding it', async () => {
-    const out = await run([rd('p', 10, 5), rd('p', 1000, 4), rd('p', 11, 6), rd('q', 1, 0)]);
+  it('rejects a reading older than the tag\'s last one (OUT_OF_ORDER) without feeding it', () => {
+    const out = run([rd('p', 10, 5), rd('p', 1000, 4), rd('p', 11, 6), rd('q', 1, 0)]);
     expect(out.map(letter).join('')).to.equal('srss');
     const r = out[1];
     expect(r.type === 'rejected' && r.error).to.be.instanceOf(TwinError).with.property('code', 'OUT_OF_ORDER');
   });
 
-  it('each subscription has its own detectors', async () => {
-    const op = shewhart({ minInstances: 3 });
-    const rs = [10, 11, 9, 50].map((x, i) => rd('p', x, i));
-    expect((await run(rs, op)).map(letter).join('')).to.equal('sssD');
-    expect((await run(rs, op)).map(letter).join('')).to.equal('sssD');
-  });
-
-  it('refuses bad parameters and options when the operator is created', () => {
+  it('refuses bad parameters and options when they are validated (before any reading)', () => {
     expect(() => adwin({ delta: 2 })).to.throw(TwinError, /delta/).with.property('code', 'BAD_CONFIG');
     expect(() => ewma({}, { uncertain: 'maybe' as 'use' })).to.throw(TwinError, /uncertain/).with.property('code', 'BAD_CONFIG');
   });
@@ -188,11 +165,11 @@ describe('drift: detector registry', () => {
     }
   });
 
-  it('picks a method by name and refuses unknown names with the known ones listed', async () => {
+  it('picks a method by name and refuses unknown names with the known ones listed', () => {
     const rs = [10, 11, 9, 50].map((x, i) => rd('p', x, i));
-    expect((await run(rs, detectDriftByName('shewhart', { minInstances: 3 }))).map(letter).join('')).to.equal('sssD');
+    expect(run(rs, stepper(getDetector('shewhart'), { minInstances: 3 })).map(letter).join('')).to.equal('sssD');
     expect(() => getDetector('kswin')).to.throw(TwinError, /kswin.*page-hinkley/).with.property('code', 'BAD_CONFIG');
-    expect(() => detectDriftByName(undefined)).to.throw(TwinError);
+    expect(() => getDetector(undefined)).to.throw(TwinError);
   });
 
   it('lets another detector register under a new name, but not take an existing one', () => {

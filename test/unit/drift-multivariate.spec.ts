@@ -1,9 +1,7 @@
 import { expect } from 'chai';
-import { from, map, lastValueFrom, toArray } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import type { Reading } from '../../runtime/model/reading.js';
 import { TwinError } from '../../runtime/model/errors.js';
-import { multivariateDrift, mvInit, mvStep, type MultivariateOutput, type MvScore } from '../../runtime/drift/multivariate-operator.js';
+import { mvInit, mvStep, validateMultivariateConfig, type MultivariateOutput, type MvScore } from '../../runtime/drift/multivariate.js';
 import { correlatedRows, MV_TAGS } from '../support/drift-mv-data.js';
 
 const ASSET = 'plant/line1/pump3';
@@ -24,7 +22,13 @@ function letter(o: MultivariateOutput): string {
   return o.alarm ? 'A' : o.outOfControl ? 'x' : 'o';
 }
 
-describe('drift: multivariate operator (PCA T² + Q)', () => {
+/** Readings through a fresh state: the outputs, in order (a reading that completes no row gives none). */
+function steps(config: unknown, readings: Reading[]): MultivariateOutput[] {
+  const s = mvInit(config);
+  return readings.flatMap((r) => mvStep(s, r) ?? []);
+}
+
+describe('drift: multivariate detector (PCA T² + Q)', () => {
   describe('config', () => {
     const bad: [string, unknown][] = [
       ['not an object', 42],
@@ -41,9 +45,9 @@ describe('drift: multivariate operator (PCA T² + Q)', () => {
       ['maxAgeMs', { asset: ASSET, tags: ['a', 'b'], maxAgeMs: -1 }],
     ];
     for (const [what, cfg] of bad) {
-      it(`rejects ${what} when the operator is created (BAD_CONFIG)`, () => {
+      it(`rejects ${what} (BAD_CONFIG)`, () => {
         try {
-          multivariateDrift(cfg);
+          validateMultivariateConfig(cfg);
         } catch (e) {
           expect(e).to.be.instanceOf(TwinError);
           expect((e as TwinError).code).to.equal('BAD_CONFIG');
@@ -110,56 +114,29 @@ describe('drift: multivariate operator (PCA T² + Q)', () => {
     });
   });
 
-  describe('marbles', () => {
-    let ts: TestScheduler;
-    beforeEach(() => {
-      ts = new TestScheduler((actual, expected) => {
-        expect(actual).to.deep.equal(expected);
-      });
-    });
-
+  describe('outputs row by row', () => {
     // Two coupled tags: y follows x. Eight reference rows, then normal rows and rows where y
     // leaves x (a broken correlation: Q far over its limit).
     const ref = [-1, 1, -0.5, 0.5, 0, 1.5, -1.5, 0.2].map((s, i) => [s + (i % 2 ? 0.05 : -0.05), s + (i % 3 ? 0.04 : -0.06)]);
-    const values: Record<string, Reading> = {};
-    const keys = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-    function marbleOf(rows: number[][]): string {
-      let m = '';
-      readingsOf(rows, ['x', 'y']).forEach((r, i) => {
-        values[keys[i]] = r;
-        m += keys[i];
-      });
-      return m;
-    }
 
     it('fits after the reference rows, scores each later row, alarms after `consecutive` and emits the event', () => {
-      ts.run(({ cold, expectObservable }) => {
-        const rows = [...ref, [0.3, 0.31], [1, -1], [1.2, -1.1], [0.9, -1.2], [0.1, 0.12], [0.2, 0.2], [-0.3, -0.28]];
-        const src = cold(marbleOf(rows) + '|', values);
-        const out = src.pipe(
-          multivariateDrift({ asset: ASSET, tags: ['x', 'y'], referenceRows: 8, consecutive: 2, classifyAfterRows: 2, alpha: 0.01 }),
-          map(letter),
-        );
-        // One output per completed row (at its second reading): 7 silent reference rows, F on the 8th,
-        // o, x (first out of control), E (second: alarm + event, classifyAfterRows reached), A (third
-        // out of control), A (back in control, but the alarm clears only after `consecutive` = 2
-        // in-control rows), o, o.
-        expectObservable(out).toBe('---------------F-o-x-E-A-A-o-o|', { F: 'F', o: 'o', x: 'x', E: 'E', A: 'A' });
-      });
+      const rows = [...ref, [0.3, 0.31], [1, -1], [1.2, -1.1], [0.9, -1.2], [0.1, 0.12], [0.2, 0.2], [-0.3, -0.28]];
+      const out = steps({ asset: ASSET, tags: ['x', 'y'], referenceRows: 8, consecutive: 2, classifyAfterRows: 2, alpha: 0.01 }, readingsOf(rows, ['x', 'y']));
+      // One output per completed row: 7 silent reference rows, F on the 8th, o, x (first out of
+      // control), E (second: alarm + event, classifyAfterRows reached), A (third out of control),
+      // A (back in control, but the alarm clears only after `consecutive` = 2 in-control rows), o, o.
+      expect(out.map(letter).join('')).to.equal('FoxEAAoo');
     });
 
-    it('passes nothing before the fit and completes with the source', () => {
-      ts.run(({ cold, expectObservable }) => {
-        const src = cold(marbleOf(ref.slice(0, 3)) + '|', values);
-        expectObservable(src.pipe(multivariateDrift({ asset: ASSET, tags: ['x', 'y'], referenceRows: 8 }))).toBe('------|');
-      });
+    it('gives nothing before the fit', () => {
+      expect(steps({ asset: ASSET, tags: ['x', 'y'], referenceRows: 8 }, readingsOf(ref.slice(0, 3), ['x', 'y']))).to.deep.equal([]);
     });
   });
 
   describe('detection and classification on synthetic plant data', () => {
     const cfg = { asset: ASSET, tags: MV_TAGS, referenceRows: 300, alpha: 0.01, consecutive: 3 };
     async function run(rows: number[][]): Promise<MultivariateOutput[]> {
-      return lastValueFrom(from(readingsOf(rows, MV_TAGS)).pipe(multivariateDrift(cfg), toArray()));
+      return steps(cfg, readingsOf(rows, MV_TAGS));
     }
 
     it('no alarm on in-control data (α = 1 %, 3 consecutive)', async () => {
@@ -215,9 +192,7 @@ describe('drift: multivariate operator (PCA T² + Q)', () => {
 
     it('fits on a given reference period instead of a row count', async () => {
       const rows = correlatedRows(300, 26);
-      const out = await lastValueFrom(
-        from(readingsOf(rows, MV_TAGS)).pipe(multivariateDrift({ asset: ASSET, tags: MV_TAGS, referenceStartMs: 50_000, referenceEndMs: 250_000 }), toArray()),
-      );
+      const out = steps({ asset: ASSET, tags: MV_TAGS, referenceStartMs: 50_000, referenceEndMs: 250_000 }, readingsOf(rows, MV_TAGS));
       expect(out[0]).to.include({ type: 'fitted', tsMs: 250_000, referenceRows: 200 });
       // Rows 251..299 are scored; row 250, which ends the period, carries the fit report.
       expect(out.filter((o) => o.type === 'score')).to.have.length(49);

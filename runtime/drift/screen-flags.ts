@@ -15,8 +15,10 @@
  *    the spikes since that last event. Magnitude = value − median of the tag's recent unflagged
  *    readings.
  */
-import type { DriftEvent, SensorFaultType } from '../../runtime/model/drift.js';
-import type { Reading } from '../../runtime/model/reading.js';
+import type { DriftEvent, SensorFaultType } from '../model/drift.js';
+import type { Reading } from '../model/reading.js';
+import { median } from '../stats/index.js';
+import { TimedRing } from '../stats/timed-ring.js';
 
 export const SCREEN_FLAG_DEFAULTS = { spikeEventHoldOffSamples: 60, screenEpisodeGapSamples: 10 };
 
@@ -43,9 +45,8 @@ interface TagState {
   lastSpikeEventN: number;
   /** Spike-flagged readings since the last spike event. */
   spikesSinceEvent: number;
-  recent: Float64Array;
-  recentLen: number;
-  recentPos: number;
+  /** The tag's recent unflagged readings (the spike's reference median). */
+  recent: TimedRing;
 }
 
 /** The fault tokens present in a qualityReason. */
@@ -63,12 +64,6 @@ export function screenFaults(qualityReason: string | undefined): { stuck: boolea
 
 function newEpisode(): Episode {
   return { active: false, unflagged: 0, startTsMs: NaN, flagged: 0 };
-}
-
-function median(xs: Float64Array, n: number): number {
-  const s = Array.from(xs.subarray(0, n)).sort((a, b) => a - b);
-  const m = n >> 1;
-  return n & 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 export class ScreenFlagEvents {
@@ -91,9 +86,7 @@ export class ScreenFlagEvents {
         spike: newEpisode(),
         lastSpikeEventN: -Infinity,
         spikesSinceEvent: 0,
-        recent: new Float64Array(MEDIAN_SAMPLES),
-        recentLen: 0,
-        recentPos: 0,
+        recent: new TimedRing(MEDIAN_SAMPLES),
       };
       this.tags.set(key, st);
     }
@@ -107,10 +100,12 @@ export class ScreenFlagEvents {
     const out: DriftEvent[] = [];
     if (stuckEvent) out.push(this.event(r, 'stuck', st.stuck.startTsMs, 0, {}));
     if (spikeEvent) {
-      const ref = st.recentLen > 0 ? median(st.recent, st.recentLen) : r.value;
+      const n = st.recent.length;
+      // While the ring fills, slots 0 … n − 1 hold the readings; the median needs no order.
+      const ref = n > 0 ? median(st.recent.values.subarray(0, n)) : r.value;
       out.push(this.event(r, 'spike', r.tsMs, r.value - ref, {
-        recentMedian: st.recentLen > 0 ? ref : null,
-        medianSamples: st.recentLen,
+        recentMedian: n > 0 ? ref : null,
+        medianSamples: n,
         spikesSinceLastEvent: st.spikesSinceEvent,
         holdOffSamples: this.holdOffSamples,
       }));
@@ -118,9 +113,7 @@ export class ScreenFlagEvents {
       st.spikesSinceEvent = 0;
     }
     if (!f.stuck && !f.spike && r.quality !== 'bad') {
-      st.recent[st.recentPos] = r.value;
-      st.recentPos = (st.recentPos + 1) % st.recent.length;
-      if (st.recentLen < st.recent.length) st.recentLen++;
+      st.recent.push(r.tsMs, r.value);
     }
     return out;
   }

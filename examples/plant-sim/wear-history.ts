@@ -1,16 +1,17 @@
 /**
  * Run-to-failure histories of the plant simulator's gearbox bearing, from the simulator's own model
- * (examples/plant-sim/model.ts): each unit is a line started with its own wear rate (days to
+ * (model.ts): each unit is a line started with its own wear rate (days to
  * failure), initial wear and noise seed, run at nominal speed and sampled like a historian until
  * the bearing fails. Failure is what the plant sees: the PLC's vibration trip (true vibration above
  * PLANT.tripVibrationMmS, at wear ≈ 0.97), which stops the screw; wear 1 is never reached by a
  * running line because a stopped screw does not wear. The last row is the trip sample.
+ * Here, beside the simulator, because the runtime must not depend on an example.
  */
-import { TwinError } from '../model/errors.js';
-import { initialState, sample, step } from '../../examples/plant-sim/model.js';
-import { isTagName, type TagName } from '../../examples/plant-sim/tags.js';
-import { seededShuffle } from './rul-model.js';
-import type { UnitHistory } from './health-index.js';
+import { TwinError } from '../../runtime/model/errors.js';
+import { seededShuffle } from '../../runtime/maintenance/rul-model.js';
+import type { UnitHistory } from '../../runtime/maintenance/health-index.js';
+import { initialState, sample, step } from './model.js';
+import { isTagName, type TagName } from './tags.js';
 
 export interface SimWearOptions {
   units: number;

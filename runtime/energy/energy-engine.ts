@@ -1,9 +1,9 @@
 /**
- * The work of one twin-energy node, without Node-RED: Readings in; EnergyCost records,
- * DemandStatus and EnergyBaselinePoints out. Per asset it composes the runtime (runtime/energy/):
- * an EnergyIntegrator per measured quantity (energy, reactive, units), a CostRollup, a
- * DemandTracker and, when configured, an EnpiBaseline over the shift records. Kept in the node
- * folder because it is the adapter's glue (tag routing, batch marks, status thinning).
+ * The energy stage's step (what twin-energy runs), without Node-RED: Readings in; EnergyCost
+ * records, DemandStatus and EnergyBaselinePoints out. Per asset it composes the parts of this
+ * folder: an EnergyIntegrator per measured quantity (energy, reactive, units), a CostRollup, a
+ * DemandTracker and, when configured, an EnpiBaseline over the shift records, and owns the routing
+ * around them (tags, batch marks, demand-status thinning). The node is a thin adapter over `push`.
  *
  * Rules (also in the node's help):
  *  - Readings are routed by tag: the power (kW) or energy-counter (kWh) tag, the reactive tag (kvar,
@@ -13,14 +13,14 @@
  *  - A DemandStatus is given after an energy reading when the alert turns on or off, when a new
  *    block has begun, or when demandEveryMs of event time have passed since the last one.
  */
-import type { DemandStatus, EnergyBaselinePoint, EnergyCost } from '../../runtime/model/energy.js';
-import { TwinError } from '../../runtime/model/errors.js';
-import { singleReadingInput, type Reading } from '../../runtime/model/reading.js';
-import { EnergyIntegrator } from '../../runtime/energy/energy-integrator.js';
-import { DemandTracker } from '../../runtime/energy/demand-tracker.js';
-import { CostRollup, parseShifts, type ShiftDef } from '../../runtime/energy/cost-rollup.js';
-import { EnpiBaseline } from '../../runtime/energy/enpi-baseline.js';
-import type { Tariff } from '../../runtime/energy/tariff.js';
+import type { DemandStatus, EnergyBaselinePoint, EnergyCost } from '../model/energy.js';
+import { TwinError } from '../model/errors.js';
+import { singleReadingInput, type Reading } from '../model/reading.js';
+import { EnergyIntegrator } from './energy-integrator.js';
+import { DemandTracker } from './demand-tracker.js';
+import { CostRollup, type ShiftDef } from './cost-rollup.js';
+import { EnpiBaseline } from './enpi-baseline.js';
+import type { Tariff } from './tariff.js';
 
 export interface EnergyEngineConfig {
   mode: 'power' | 'counter';
@@ -43,50 +43,6 @@ export interface EnergyEngineConfig {
   shifts: ShiftDef[];
   /** variables: 'units' (units produced in the shift) and/or tag names (their mean over the shift) */
   baseline?: { variables: string[]; baselinePeriods: number };
-}
-
-/** Editor fields (strings from the form) → config; throws BAD_CONFIG naming the field. */
-export function engineConfigFromDef(def: Record<string, unknown>): EnergyEngineConfig {
-  const text = (k: string): string => (def[k] === undefined || def[k] === null ? '' : String(def[k]).trim());
-  const num = (k: string, fallback: number | undefined, ok: (n: number) => boolean, want: string): number | undefined => {
-    const s = text(k);
-    if (s === '') return fallback;
-    const n = Number(s);
-    if (!Number.isFinite(n) || !ok(n)) throw new TwinError('BAD_CONFIG', `${k} must be ${want}, got ${JSON.stringify(def[k])}`);
-    return n;
-  };
-  const mode = text('mode') || 'power';
-  if (mode !== 'power' && mode !== 'counter') throw new TwinError('BAD_CONFIG', `mode must be 'power' or 'counter', got ${JSON.stringify(def.mode)}`);
-  const energyTag = mode === 'power' ? text('powerTag') : text('counterTag');
-  if (!energyTag) throw new TwinError('BAD_CONFIG', `${mode === 'power' ? 'powerTag' : 'counterTag'} is required in ${mode} mode`);
-  const positive = (n: number) => n > 0;
-  const wholeMinutes = (n: number) => Number.isInteger(n) && n > 0 && 1440 % n === 0;
-  const cfg: EnergyEngineConfig = {
-    mode,
-    energyTag,
-    counterModulusKwh: num('counterModulusKwh', undefined, positive, 'a number > 0 (blank = no rollover)'),
-    reactiveTag: text('reactiveTag') || undefined,
-    unitsTag: text('unitsTag') || undefined,
-    unitsModulus: num('unitsModulus', undefined, positive, 'a number > 0 (blank = no rollover)'),
-    unitName: text('unitName') || undefined,
-    batchTag: text('batchTag') || undefined,
-    intervalMinutes: num('intervalMin', 15, wholeMinutes, 'whole minutes dividing a day (5, 15, 30, 60, …)')!,
-    demandBlockMinutes: num('demandBlockMin', undefined, wholeMinutes, 'whole minutes dividing a day (blank = the tariff\'s)'),
-    alertFloorKw: num('alertFloorKw', 0, (n) => n >= 0, 'a number ≥ 0')!,
-    alertMarginPct: num('alertMarginPct', 2, (n) => n >= 0, 'a percentage ≥ 0')!,
-    maxGapMs: num('maxGapMs', 300_000, positive, 'a number of ms > 0')!,
-    demandEveryMs: num('demandEveryMs', 60_000, (n) => n >= 0, 'a number of ms ≥ 0')!,
-    shifts: parseShifts(text('shifts')),
-  };
-  const variables = text('baselineVars').split(/[,;\s]+/).filter((s) => s !== '');
-  const periods = num('baselinePeriods', 0, (n) => Number.isInteger(n) && n >= 0, 'a whole number ≥ 0 (0 = no baseline)')!;
-  if (periods > 0) {
-    if (cfg.shifts.length === 0) throw new TwinError('BAD_CONFIG', 'the baseline compares shifts: give shifts (e.g. "00:00 day" for days)');
-    if (variables.length === 0) throw new TwinError('BAD_CONFIG', 'the baseline needs at least one variable (units and/or tag names)');
-    if (variables.includes('units') && !cfg.unitsTag) throw new TwinError('BAD_CONFIG', "baseline variable 'units' needs a units tag");
-    cfg.baseline = { variables, baselinePeriods: periods };
-  }
-  return cfg;
 }
 
 export interface EngineOutput {

@@ -1,5 +1,6 @@
 /**
- * Tag patterns for per-tag overrides. A pattern without `/` matches the tag name; one with `/`
+ * Tag patterns (twin-screen's per-tag overrides, twin-drift's watched and related tags), over the
+ * namespace's `asset/tag` paths. A pattern without `/` matches the tag name; one with `/`
  * matches the whole `asset/tag` path. `*` matches within one path level, `**` across levels,
  * `?` one character; everything else is literal.
  */

@@ -1,24 +1,25 @@
 /**
- * `detectDrift(detector, params, options)`: any univariate detector as an RxJS operator over
- * Readings. One detector state per `asset/tag` (created on the tag's first reading), fed in the
- * order the readings arrive, in event time only (`tsMs`; no clock, no scheduler needed).
+ * `driftStep(detector, params, options, tags, input)`: any univariate detector over Readings, the
+ * step the drift engine (drift-engine.ts) and the benchmark call. One detector state per
+ * `asset/tag` (created on the tag's first reading), fed in the order the readings arrive, in event
+ * time only (`tsMs`; no clock, no scheduler needed). `params` are the detector's validated
+ * parameters (`detector.params(raw)`), `options` from `validateDriftOptions`.
  *
- * Per input exactly one output, synchronously:
+ * Per input exactly one output:
  *  - `score`: the reading moved its tag's detector; carries the AnomalyScore and, when the
  *    detector flagged this reading, a DriftEvent (kind 'unclassified': classification is later).
  *  - `skipped`: bad quality (never moves a detector), or uncertain with `uncertain: 'skip'`.
  *  - `rejected`: not a well-formed Reading (NaN, Infinity, missing fields) or older than the
- *    tag's last accepted reading; the TwinError says why. The stream goes on: an RxJS error is
- *    for bugs only (ARCHITECTURE.md principle 3).
+ *    tag's last accepted reading; the TwinError says why. Nothing is thrown for bad input
+ *    (ARCHITECTURE.md principle 3).
  */
-import { Observable, type OperatorFunction } from 'rxjs';
 import type { AnomalyScore, DriftEvent } from '../model/drift.js';
 import { TwinError } from '../model/errors.js';
 import type { Quality } from '../model/quality.js';
 import { assertReading, type Reading } from '../model/reading.js';
 import type { AnyDetector } from './detector.js';
 
-export interface DriftOperatorOptions {
+export interface DriftStepOptions {
   /** What uncertain readings do: 'skip' (default) leaves the detector alone; 'use' feeds them,
    *  and every score and event resting on them is marked uncertain. */
   uncertain?: 'skip' | 'use';
@@ -38,8 +39,8 @@ export interface DriftTagEntry {
   flagged: boolean;
 }
 
-export function validateDriftOptions(options: unknown): Required<DriftOperatorOptions> {
-  const o = (options ?? {}) as DriftOperatorOptions;
+export function validateDriftOptions(options: unknown): Required<DriftStepOptions> {
+  const o = (options ?? {}) as DriftStepOptions;
   if (typeof o !== 'object') throw new TwinError('BAD_CONFIG', 'drift options must be an object');
   const uncertain = o.uncertain ?? 'skip';
   if (uncertain !== 'skip' && uncertain !== 'use') {
@@ -48,39 +49,11 @@ export function validateDriftOptions(options: unknown): Required<DriftOperatorOp
   return { uncertain };
 }
 
-/**
- * @param params raw parameters, merged over the detector's defaults; invalid ones throw
- *   TwinError BAD_CONFIG here, when the operator is created, not inside the stream.
- */
-export function detectDrift(
-  detector: AnyDetector,
-  params: unknown = {},
-  options: DriftOperatorOptions = {},
-): OperatorFunction<unknown, DriftOutput> {
-  const p = detector.params(params);
-  const opts = validateDriftOptions(options);
-  return (source) =>
-    new Observable<DriftOutput>((subscriber) => {
-      const tags = new Map<string, DriftTagEntry>();
-      return source.subscribe({
-        next(input) {
-          subscriber.next(driftStep(detector, p, opts, tags, input));
-        },
-        error(e) {
-          subscriber.error(e);
-        },
-        complete() {
-          subscriber.complete();
-        },
-      });
-    });
-}
-
-/** The operator's work for one input (exported for the node adapter and the benchmark). */
+/** One input through `detector`, with the state of its asset/tag kept in `tags`. */
 export function driftStep(
   detector: AnyDetector,
   params: unknown,
-  opts: Required<DriftOperatorOptions>,
+  opts: Required<DriftStepOptions>,
   tags: Map<string, DriftTagEntry>,
   input: unknown,
 ): DriftOutput {

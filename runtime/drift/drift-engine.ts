@@ -1,9 +1,9 @@
 /**
- * The work of one twin-drift node, without Node-RED: readings (and estimates) in, scores and
- * classified DriftEvents out. It composes the runtime (runtime/drift/): `driftStep` of a univariate
- * detector per asset/tag, or `mvStep` of the multivariate PCA detector for one asset, plus
- * `classifyChange` for the fault classification. Kept in the node folder because it is the adapter's
- * glue (watch patterns, history, pending events, score thinning); the algorithms stay in runtime/.
+ * The drift stage's step (what twin-drift runs), without Node-RED: readings (and estimates) in,
+ * scores and classified DriftEvents out. It composes the detectors of this folder: `driftStep` of a
+ * univariate detector per asset/tag, or `mvStep` of the multivariate PCA detector for one asset, plus
+ * `classifyChange` for the fault classification, and owns the routing around them (watch patterns,
+ * history, pending events, episodes, score thinning). The node is a thin adapter over `push`.
  *
  * Rules (also in the node's help):
  *  - A payload is an Estimate when it has `model` and `variance`, else it must be a Reading.
@@ -21,18 +21,19 @@
  *    over the same span and sent. As many bad readings of the flagged tag in a row classify it with
  *    what there is, so an event is never held forever by a dead sensor.
  */
-import { classifyChange, type ClassifyOptions, type TimedValue } from '../../runtime/drift/classify.js';
-import type { AnyDetector } from '../../runtime/drift/detector.js';
-import { mvInit, mvStep, validateMultivariateConfig, type MvState } from '../../runtime/drift/multivariate-operator.js';
-import { driftStep, type DriftTagEntry } from '../../runtime/drift/operator.js';
-import { getDetector } from '../../runtime/drift/registry.js';
-import { compileTagPattern } from '../../runtime/ingest/screen/glob.js';
-import type { AnomalyScore, DriftEvent } from '../../runtime/model/drift.js';
-import { TwinError } from '../../runtime/model/errors.js';
-import type { Estimate } from '../../runtime/model/estimate.js';
-import { worstQuality, type Quality } from '../../runtime/model/quality.js';
-import { assertReading, type Reading } from '../../runtime/model/reading.js';
+import { classifyChange, type ClassifyOptions } from './classify.js';
+import type { AnyDetector } from './detector.js';
+import { mvInit, mvStep, validateMultivariateConfig, type MvState } from './multivariate.js';
+import { driftStep, type DriftTagEntry } from './step.js';
+import { getDetector } from './registry.js';
+import { compileTagPattern } from '../model/tag-pattern.js';
+import type { AnomalyScore, DriftEvent } from '../model/drift.js';
+import { badConfig, TwinError } from '../model/errors.js';
+import { assertEstimate, isEstimateLike } from '../model/estimate.js';
+import { worstQuality, type Quality } from '../model/quality.js';
+import { assertReading, type Reading } from '../model/reading.js';
 import { SCREEN_FLAG_DEFAULTS, ScreenFlagEvents } from './screen-flags.js';
+import { TimedRing, type TimedValue } from '../stats/timed-ring.js';
 
 /** Tag name of the multivariate detector's score and of an event it could not pin on one tag. */
 export const MV_SCORE_TAG = 'multivariate';
@@ -79,7 +80,7 @@ export interface DriftEngineConfig {
   scoreMinChange: number;
   /** A gap longer than this (event time) between two readings of a tag restarts its detector (0 = never). */
   resetAfterGapMs: number;
-  /** Multivariate: the asset and its tags, and the PCA options (see multivariate-operator.ts). */
+  /** Multivariate: the asset and its tags, and the PCA options (see multivariate.ts). */
   mv?: Record<string, unknown>;
   /** Turn twin-screen's `stuck` / `spike` flags on watched tags into sensor-fault events (screen-flags.ts). */
   screenFlags: boolean;
@@ -99,10 +100,7 @@ export interface EngineResult {
 }
 
 interface History {
-  ts: Float64Array;
-  val: Float64Array;
-  len: number;
-  pos: number;
+  ring: TimedRing;
   lastTsMs: number;
 }
 
@@ -127,76 +125,45 @@ const UNIVARIATE_DEFAULTS = {
 };
 
 function newHistory(n: number): History {
-  return { ts: new Float64Array(n), val: new Float64Array(n), len: 0, pos: 0, lastTsMs: -Infinity };
-}
-
-function pushHistory(h: History, tsMs: number, value: number): void {
-  h.ts[h.pos] = tsMs;
-  h.val[h.pos] = value;
-  h.pos = (h.pos + 1) % h.ts.length;
-  if (h.len < h.ts.length) h.len++;
+  return { ring: new TimedRing(n), lastTsMs: -Infinity };
 }
 
 function historyWindow(h: History | undefined, fromTsMs = -Infinity): TimedValue[] {
-  const out: TimedValue[] = [];
-  if (!h) return out;
-  const start = (h.pos - h.len + h.ts.length) % h.ts.length;
-  for (let i = 0; i < h.len; i++) {
-    const at = (start + i) % h.ts.length;
-    if (h.ts[at] >= fromTsMs) out.push({ tsMs: h.ts[at], value: h.val[at] });
-  }
-  return out;
-}
-
-/** An Estimate has `model` and `variance`; anything else must be a Reading. */
-export function isEstimateLike(x: unknown): boolean {
-  return !!x && typeof x === 'object' && 'model' in x && 'variance' in x;
-}
-
-function assertEstimate(x: unknown): asserts x is Estimate {
-  const e = x as Partial<Estimate>;
-  if (typeof e.asset !== 'string' || e.asset === '') throw new TwinError('BAD_PAYLOAD', 'Estimate.asset must be a non-empty string');
-  if (typeof e.tag !== 'string' || e.tag === '') throw new TwinError('BAD_PAYLOAD', 'Estimate.tag must be a non-empty string');
-  if (typeof e.value !== 'number') throw new TwinError('NOT_NUMERIC', `Estimate.value is not a number: ${typeof e.value}`);
-  if (!Number.isFinite(e.value)) throw new TwinError('NOT_FINITE', `Estimate.value is not finite: ${e.value}`);
-  if (typeof e.tsMs !== 'number' || !Number.isFinite(e.tsMs)) throw new TwinError('BAD_TIMESTAMP', 'Estimate.tsMs must be epoch milliseconds');
-  if (e.quality !== 'good' && e.quality !== 'uncertain' && e.quality !== 'bad') {
-    throw new TwinError('BAD_PAYLOAD', `Estimate.quality must be good, uncertain or bad, not ${String(e.quality)}`);
-  }
-}
-
-function bad(msg: string): never {
-  throw new TwinError('BAD_CONFIG', msg);
+  return h ? h.ring.window(fromTsMs) : [];
 }
 
 /** Validate a raw engine config (from the node's settings); throws TwinError BAD_CONFIG naming the field. */
 export function validateEngineConfig(raw: Partial<DriftEngineConfig>): DriftEngineConfig {
   const mode = raw.mode ?? 'univariate';
-  if (mode !== 'univariate' && mode !== 'multivariate') bad(`mode must be univariate or multivariate, got ${JSON.stringify(mode)}`);
+  if (mode !== 'univariate' && mode !== 'multivariate') badConfig(`mode must be univariate or multivariate, got ${JSON.stringify(mode)}`);
   const int = (v: unknown, dflt: number, name: string, min: number): number => {
     const n = v === undefined ? dflt : v;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < min) bad(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < min) {
+      badConfig(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    }
     return n;
   };
   const num = (v: unknown, dflt: number, name: string): number => {
     const n = v === undefined ? dflt : v;
-    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) bad(`${name} must be a number ≥ 0, got ${JSON.stringify(v)}`);
+    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) badConfig(`${name} must be a number ≥ 0, got ${JSON.stringify(v)}`);
     return n;
   };
   const watch = raw.watch ?? [];
-  if (!Array.isArray(watch) || !watch.every((w) => typeof w === 'string' && w.trim() !== '')) bad('watched tags must be a list of tag names or globs');
+  if (!Array.isArray(watch) || !watch.every((w) => typeof w === 'string' && w.trim() !== '')) badConfig('watched tags must be a list of tag names or globs');
   const related = raw.related ?? [];
-  if (!Array.isArray(related)) bad('related tags must be a list of rules');
+  if (!Array.isArray(related)) badConfig('related tags must be a list of rules');
   for (const r of related) {
-    if (!r || typeof r.match !== 'string' || r.match.trim() === '') bad('each related-tags rule needs a tag (or asset/tag glob) to match');
+    if (!r || typeof r.match !== 'string' || r.match.trim() === '') {
+      badConfig('each related-tags rule needs a tag (or asset/tag glob) to match');
+    }
     if (!Array.isArray(r.tags) || r.tags.length === 0 || !r.tags.every((t) => typeof t === 'string' && t !== '' && !t.includes('/'))) {
-      bad(`related tags of '${r.match}' must be a non-empty list of tag names of the same asset`);
+      badConfig(`related tags of '${r.match}' must be a non-empty list of tag names of the same asset`);
     }
   }
   const uncertain = raw.uncertain ?? 'skip';
-  if (uncertain !== 'skip' && uncertain !== 'use') bad(`uncertain must be skip or use, got ${JSON.stringify(uncertain)}`);
+  if (uncertain !== 'skip' && uncertain !== 'use') badConfig(`uncertain must be skip or use, got ${JSON.stringify(uncertain)}`);
   const params = raw.params ?? {};
-  if (typeof params !== 'object' || params === null || Array.isArray(params)) bad('method parameters must be an object');
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) badConfig('method parameters must be an object');
   const cfg: DriftEngineConfig = {
     mode,
     method: raw.method ?? (mode === 'univariate' ? DEFAULT_METHOD : 'hotelling-t2+spe'),
@@ -219,14 +186,14 @@ export function validateEngineConfig(raw: Partial<DriftEngineConfig>): DriftEngi
     spikeEventHoldOffSamples: int(raw.spikeEventHoldOffSamples, SCREEN_FLAG_DEFAULTS.spikeEventHoldOffSamples, 'spikeEventHoldOffSamples', 1),
     screenEpisodeGapSamples: int(raw.screenEpisodeGapSamples, SCREEN_FLAG_DEFAULTS.screenEpisodeGapSamples, 'screenEpisodeGapSamples', 1),
   };
-  if (typeof cfg.screenFlags !== 'boolean') bad('screenFlags must be true or false');
-  if (typeof cfg.classify !== 'boolean') bad('classify must be true or false');
-  if (cfg.classifyAfterSamples >= cfg.historySamples) bad('classifyAfterSamples must be smaller than historySamples');
+  if (typeof cfg.screenFlags !== 'boolean') badConfig('screenFlags must be true or false');
+  if (typeof cfg.classify !== 'boolean') badConfig('classify must be true or false');
+  if (cfg.classifyAfterSamples >= cfg.historySamples) badConfig('classifyAfterSamples must be smaller than historySamples');
   if (mode === 'univariate') {
     const d = getDetector(cfg.method); // BAD_CONFIG listing the known methods
     d.params(cfg.params); // BAD_CONFIG naming the parameter
   } else {
-    if (cfg.method !== 'hotelling-t2+spe') bad(`multivariate method must be hotelling-t2+spe, got ${JSON.stringify(cfg.method)}`);
+    if (cfg.method !== 'hotelling-t2+spe') badConfig(`multivariate method must be hotelling-t2+spe, got ${JSON.stringify(cfg.method)}`);
     validateMultivariateConfig(cfg.mv);
   }
   return cfg;
@@ -315,7 +282,7 @@ export class DriftEngine {
       this.expected.set(key, hist);
     }
     hist.lastTsMs = e.tsMs;
-    pushHistory(hist, e.tsMs, e.value);
+    hist.ring.push(e.tsMs, e.value);
     return this.result('estimate', 'evidence');
   }
 
@@ -364,7 +331,7 @@ export class DriftEngine {
       }
     }
     h.lastTsMs = r.tsMs;
-    pushHistory(h, r.tsMs, r.value);
+    h.ring.push(r.tsMs, r.value);
     if (!watched) {
       out.outcome = 'ignored';
       return out;
@@ -412,15 +379,15 @@ export class DriftEngine {
   private episode(key: string, e: DriftEvent, h: History): DriftEvent {
     const c = this.config;
     const ep = this.episodes.get(key);
-    const oldest = h.len > 0 ? h.ts[(h.pos - h.len + h.ts.length) % h.ts.length] : Infinity;
+    const ring = h.ring;
+    const oldest = ring.oldestTsMs();
     // The history must still hold minBefore readings before the episode start (1 s spacing is not assumed: count them).
     let covered = false;
     if (ep) {
       let nBefore = 0;
-      const start = (h.pos - h.len + h.ts.length) % h.ts.length;
       // …and still will when the event is classified, classifyAfterSamples readings from now.
       const need = c.minBeforeSamples + c.classifyAfterSamples;
-      for (let i = 0; i < h.len && nBefore < need; i++) if (h.ts[(start + i) % h.ts.length] < ep.startTsMs) nBefore++;
+      for (let i = 0; i < ring.length && nBefore < need; i++) if (ring.tsMs[ring.slot(i)] < ep.startTsMs) nBefore++;
       covered = nBefore >= need && ep.startTsMs >= oldest;
     }
     if (ep && covered && ep.sinceLast <= c.episodeGapSamples && ep.direction === e.direction) {
