@@ -1,8 +1,8 @@
 /**
  * Estimation benchmark (issue 3 targets): the 1-D Kalman update (target ≥ 1,000,000 readings/s on
  * one core), the local-trend (2-D) update (unrolled, and on the generic ml-matrix filter), the full
- * step and the RxJS operator, the twin-estimate node against a bare custom pass-through node,
- * and bytes of state per tag with 10,000 tags (bounded by maxTags).
+ * step `estimateStep` (the one call twin-estimate makes per reading), the twin-estimate node against
+ * a bare custom pass-through node, and bytes of state per tag with 10,000 tags (bounded by maxTags).
  * Baselines, measured in the same run: an object copy per reading (for the in-process rows) and a
  * bare custom pass-through node (bench/pass-node.ts, for the node row). The two Node-RED chains are
  * loaded side by side and measured in alternating rounds, so machine noise hits both alike.
@@ -14,14 +14,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Subject } from 'rxjs';
 import type { Reading } from '../runtime/model/reading.js';
 import { kf1, kf1Predict, kf1Update } from '../runtime/estimate/kalman1d.js';
 import { LocalLevel } from '../runtime/estimate/local-level.js';
 import { LocalTrend, LocalTrendMatrix } from '../runtime/estimate/local-trend.js';
 import { validateEstimateConfig } from '../runtime/estimate/config.js';
 import { estimateStep, estimatorInit } from '../runtime/estimate/step.js';
-import { estimate } from '../runtime/estimate/operator.js';
 import { batchRow, measureBatches, memory, progress, progressDone, type BenchRow, type Measured } from './harness.js';
 import { compareNodeChains } from './node-red-helper.js';
 import { prng } from './prng.js';
@@ -195,24 +193,6 @@ export async function run(): Promise<BenchRow[]> {
     });
     rows.push(row(name, m, {}, vsBase(m)));
   }
-
-  progress('estimate: RxJS operator');
-  let subject = new Subject<Reading>();
-  let outCount = 0;
-  const resetOp = (): void => {
-    subject.complete();
-    subject = new Subject<Reading>();
-    subject.pipe(estimate({ model: 'local-level', measurementVar: 0.1 })).subscribe((o) => {
-      keep[outCount++ & 1023] = o;
-    });
-  };
-  const op = measure(budgetMs, N, resetOp, (lo, hi) => {
-    const before = outCount;
-    for (let i = lo; i < hi; i++) subject.next(readings[i]);
-    return outCount - before;
-  });
-  subject.complete();
-  rows.push(row('estimate operator (Subject → estimate → subscriber), local level', op, {}, vsBase(op)));
 
   progress('estimate: state per tag');
   for (const [name, cfg] of [

@@ -11,4 +11,3 @@ export * from './hybrid.js';
 export * from './adaptive-noise.js';
 export * from './nis.js';
 export * from './step.js';
-export * from './operator.js';

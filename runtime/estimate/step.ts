@@ -1,8 +1,8 @@
 /**
  * The estimation step: `estimateStep(state, reading) → outcome`, pure apart from mutating
  * `state`. It routes a reading to the estimate it feeds (per asset and tag), keeps event time,
- * applies the quality rules and builds the Estimate record. The operator (operator.ts) and the
- * node are thin wrappers over it; the unit tests and the benchmark call it directly.
+ * applies the quality rules and builds the Estimate record. It is the estimate stage's one API:
+ * the twin-estimate node, the unit tests and the benchmark all call it per reading.
  *
  * Rules (documented for users in the twin-estimate help):
  * - Event time: dt is the difference of `tsMs`. A reading whose tsMs is not after the last one of

@@ -7,9 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Subject, asyncScheduler } from 'rxjs';
 import { runHeadless, rowsToCsv } from '../../examples/plant-sim/engine.js';
-import { screenReadings } from '../../runtime/ingest/screen/operator.js';
+import { Screener } from '../../runtime/ingest/screen/screener.js';
 import { configFromDef, type TwinScreenDef } from '../../nodes/twin-screen/screen-def.js';
 import type { Reading } from '../../runtime/model/reading.js';
 import { freePort } from '../support/ports.js';
@@ -50,13 +49,12 @@ async function countingListener(): Promise<{ port: number; connections: () => nu
   return { port, connections: () => n, close: () => new Promise((r) => srv.close(() => r())) };
 }
 
-/** What twin-screen must give for this input sequence: the runtime operator, fed synchronously (no stale timer can fire). */
+/** What twin-screen must give for this input sequence: the node's Screener, fed synchronously (no stale timer can fire). */
 function screened(inputs: Reading[], def: Partial<TwinScreenDef>): Reading[] {
   const out: Reading[] = [];
-  const s = new Subject<Reading>();
-  const sub = s.pipe(screenReadings(configFromDef(def as TwinScreenDef), asyncScheduler)).subscribe((r) => out.push(r));
-  for (const r of inputs) s.next({ ...r });
-  sub.unsubscribe();
+  const screener = new Screener(configFromDef(def as TwinScreenDef), (r) => out.push(r));
+  for (const r of inputs) out.push(screener.step({ ...r }));
+  screener.close();
   return JSON.parse(JSON.stringify(out)) as Reading[]; // as the JSON lines carry it (no undefined fields)
 }
 

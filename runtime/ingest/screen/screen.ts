@@ -45,7 +45,7 @@ export interface ScreenState {
   readonly byAsset: Map<string, Map<string, TagState>>;
   /** Tags in the order they were first seen (eviction order once `maxTags` is reached). */
   readonly seen: Set<TagState>;
-  /** The tag of the last reading stepped (for the operator's stale timer). */
+  /** The tag of the last reading stepped (for the Screener's stale timer). */
   lastTag: TagState | undefined;
   onEvict?: (t: TagState) => void;
   evicted: number;

@@ -1,6 +1,6 @@
 /**
- * `Screener`: the screen (screen.ts) plus its stale timers, for callers that hand it one reading at
- * a time (the twin-screen node) and for the RxJS operator (operator.ts). Each reading is screened
+ * `Screener`: the screen (screen.ts) plus its stale timers: the screen stage's one API, called one
+ * reading at a time by the twin-screen node, the tests and the benchmark. Each reading is screened
  * synchronously and returned. In addition, a tag with `staleAfterMs` set that receives no accepted
  * reading for that long (receiving clock = the scheduler's) gets one bad `stale` reading through
  * `onStale`: last value, tsMs = last tsMs + staleAfterMs. Once per silence; the next accepted
@@ -53,7 +53,7 @@ export class Screener {
     return out;
   }
 
-  /** Stop every stale timer (the node closes, the subscription ends). */
+  /** Stop every stale timer (the node closes). */
   close(): void {
     for (const timer of this.timers.values()) timer.unsubscribe();
     this.timers.clear();

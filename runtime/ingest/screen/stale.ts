@@ -6,7 +6,7 @@
  * since a gateway that lost its source often keeps re-sending the last value).
  *
  * This file is the pure part (what to remember, when the silence is due, what to emit); the clock
- * and timers live in operator.ts behind a SchedulerLike.
+ * and timers live in screener.ts behind a SchedulerLike.
  */
 import type { Reading } from '../../model/reading.js';
 import type { Quality } from '../../model/quality.js';
