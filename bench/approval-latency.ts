@@ -46,6 +46,7 @@ import { Gate } from '../runtime/control/gate.js';
 import type { Command, Proposal } from '../runtime/model/control.js';
 import { OpcuaSessionManager } from '../runtime/ingest/opcua-session.js';
 import { opcuaTransport } from '../nodes/twin-opcua-write/opcua-transport.js';
+import { SourceItems } from '../runtime/ingest/source-items.js';
 import { latencyStats, memory, progress, progressDone, type BenchRow } from './harness.js';
 import { dropTestHelperSpies } from './node-red-helper.js';
 
@@ -235,7 +236,7 @@ export async function run(): Promise<BenchRow[]> {
     await conn.whenConnected(20_000);
     const writer = new CommandWriter({
       writerId: 'bench', key: KEY, target: { asset: ASSET, tag: TAG }, envelope: env, envelopeVersion: version,
-      usedCommands: used, ledger, transport: opcuaTransport(conn, NODE_ID, 2000),
+      usedCommands: used, ledger, transport: opcuaTransport(conn, NODE_ID, 2000, { connection: 'bench', items: new SourceItems() }),
     });
     const toServer: number[] = [];
     const toResult: number[] = [];
