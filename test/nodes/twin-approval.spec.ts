@@ -271,7 +271,7 @@ describe('twin-approval (node)', function () {
     ['an auto-approval band above the two-person threshold', { autoApproval: true, autoApprovalMaxStep: '4' }, ENVELOPE, KEY, /must not exceed twoPersonAboveStep/],
     ['auto-approval without its band', { autoApproval: true, autoApprovalMaxStep: '' }, ENVELOPE, KEY, /autoApprovalMaxStep is required/],
     ['a non-numeric command TTL', { commandTtlMs: 'soon' }, ENVELOPE, KEY, /commandTtlMs must be a number/],
-    ['an envelope without its plant connection', {}, { ...ENVELOPE, source: '' }, KEY, /source is required/],
+    ['an envelope without its plant connection', {}, { ...ENVELOPE, source: '' }, KEY, /envelope source: is required/],
   ];
   for (const [what, gateCfg, envCfg, key, re] of badConfigs) {
     it(`refuses to work with ${what}: error, red status, inputs refused, no gate registered`, async function () {
