@@ -73,7 +73,8 @@ export default function (RED: NodeAPI): void {
 
     const onMessage = (topic: string, payload: Buffer, packet: IPublishPacket): void => {
       const props = packet.properties?.userProperties as Record<string, string> | undefined;
-      const res = ingest.process(topic, payload, props, Date.now());
+      const nowMs = Date.now();
+      const res = ingest.process(topic, payload, props, nowMs);
       if (props) {
         dedupeDirty = true;
         if (!saveTimer) {
@@ -93,7 +94,7 @@ export default function (RED: NodeAPI): void {
         const origin = origins.of(topic);
         for (const r of res.readings) {
           r.origin = origin;
-          broker!.latest.note(r);
+          broker!.latest.note(r, nowMs);
         }
         if (res.readings.length === 1) {
           // The usual case (one reading per message): Node-RED's single-message path, same result.

@@ -8,7 +8,7 @@
  *    which cannot be asked: the writer takes what the broker delivered last).
  * Both stay bounded: by the configured items, and by the keys writers want.
  */
-import { readingTopic, supersedes, type Reading, type ReadingOrigin } from '../model/reading.js';
+import { GATE_MAX_FUTURE_MS, readingTopic, supersedes, type Reading, type ReadingOrigin } from '../model/reading.js';
 
 export class SourceItems<I extends { asset: string; tag: string }> {
   private readonly byOwner = new Map<string, readonly I[]>();
@@ -59,10 +59,14 @@ export class LatestReadings {
     };
   }
 
-  /** A reading received on the connection (cheap for a key nobody wants: one map lookup). */
-  note(r: Reading): void {
+  /**
+   * A reading received on the connection at `nowMs` (cheap for a key nobody wants: one map lookup).
+   * One dated more than GATE_MAX_FUTURE_MS ahead is not kept, as at the gate: it would hide the
+   * readings after it.
+   */
+  note(r: Reading, nowMs: number): void {
     const key = readingTopic(r);
-    if (!this.wanted.has(key)) return;
+    if (!this.wanted.has(key) || r.tsMs - nowMs > GATE_MAX_FUTURE_MS) return;
     if (supersedes(this.latest.get(key), r)) this.latest.set(key, r);
   }
 
