@@ -239,7 +239,7 @@ export class CommandWriter {
     const inputs = env.violations.filter((v) => WRITER_INPUTS.has(v.code));
     if (limits.length > 0 || inputs.length > 0) {
       const violations = [...limits, ...inputs];
-      const said = inputKeys.length > 0 ? `; read through ${this.o.writerId}'s connection at write time` : '';
+      const said = inputKeys.length > 0 ? '; inputs as the writer read them through its own connection now' : '';
       const reason = `${violations.map((v) => `${v.code}: ${v.message}`).join('; ')} (present value ${current}${said})`;
       const plant = Object.fromEntries(inputKeys.map((k) => [k, plantSaid(readings.get(k))]));
       return this.refuse(cmd, limits.length > 0 ? 'OUTSIDE_ENVELOPE' : 'INPUT_MISMATCH', reason, true, records, {
