@@ -44,7 +44,8 @@ export default function (RED: NodeAPI): void {
         publishDirect: b.publishDirect.bind(b),
         isConnected: () => b.link?.state === 'connected',
       };
-      transport = new MqttWriteTransport(link, validateMqttWriteSettings(def as unknown as Record<string, unknown>, cfg.readBackTimeoutMs), b.latest);
+      const settings = validateMqttWriteSettings(def as unknown as Record<string, unknown>, cfg.readBackTimeoutMs);
+      transport = new MqttWriteTransport(link, settings, b.latest);
       attachWriterInput(node, cfg, transport, t);
       // the broker keeps the latest reading of this envelope's inputs for the re-read at write time
       unwant = b.latest.want(envelopeInputKeys(cfg.envelope));

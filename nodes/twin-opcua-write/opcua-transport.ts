@@ -25,7 +25,12 @@ export interface OpcuaInputSource {
  * readBackTimeoutMs has passed (and then reports the last value read). Interlocks and inputs are
  * read in the same session, from the nodeIds the endpoint's twin-opcua-in nodes read them from.
  */
-export function opcuaTransport(conn: OpcuaConnection, nodeId: string, readBackTimeoutMs: number, inputs: OpcuaInputSource): WriterTransport {
+export function opcuaTransport(
+  conn: OpcuaConnection,
+  nodeId: string,
+  readBackTimeoutMs: number,
+  inputs: OpcuaInputSource,
+): WriterTransport {
   return {
     async readInputs(keys) {
       const items: OpcuaItem[] = [];
@@ -41,10 +46,12 @@ export function opcuaTransport(conn: OpcuaConnection, nodeId: string, readBackTi
       const nowMs = Date.now();
       for (const s of samples) {
         const origin = { connection: inputs.connection, item: s.item.nodeId };
+        // a value that is no number is no reading the check could trust: bad, saying why
+        const { asset, tag } = s.item;
         const r: Reading =
           s.kind === 'reading'
             ? { ...s.reading, tsMs: nowMs, origin }
-            : { asset: s.item.asset, tag: s.item.tag, value: 0, tsMs: nowMs, quality: 'bad', qualityReason: s.error.message, source: 'opcua', origin };
+            : { asset, tag, value: 0, tsMs: nowMs, quality: 'bad', qualityReason: s.error.message, source: 'opcua', origin };
         out.set(readingTopic(s.item), r);
       }
       return out;

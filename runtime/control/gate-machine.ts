@@ -275,7 +275,8 @@ export class GateMachine {
       return { ok: true, ignored: `reading of ${key} from ${from} ignored: the envelope reads its inputs from ${this.env.source}` };
     }
     if (r.tsMs - nowMs > GATE_MAX_FUTURE_MS) {
-      throw new Refusal(`reading of ${key} is dated ${fmtDuration(r.tsMs - nowMs)} in the future (at most ${fmtDuration(GATE_MAX_FUTURE_MS)}): refused`);
+      const ahead = `${fmtDuration(r.tsMs - nowMs)} in the future (at most ${fmtDuration(GATE_MAX_FUTURE_MS)})`;
+      throw new Refusal(`reading of ${key} is dated ${ahead}: refused`);
     }
     if (supersedes(this.state.readings.get(key), r)) this.state.readings.set(key, r);
     return { ok: true };

@@ -429,7 +429,8 @@ export class CommandWriter {
 /** What the plant said for one input, for the ledger (null: it could not be read). */
 function plantSaid(r: Reading | undefined): Record<string, unknown> | null {
   if (!r) return null;
-  return { value: r.value, quality: r.quality, tsMs: r.tsMs, ...(r.qualityReason ? { qualityReason: r.qualityReason } : {}), ...(r.origin ? { origin: r.origin } : {}) };
+  const why = r.qualityReason ? { qualityReason: r.qualityReason } : {};
+  return { value: r.value, quality: r.quality, tsMs: r.tsMs, ...why, ...(r.origin ? { origin: r.origin } : {}) };
 }
 
 function message(err: unknown): string {
