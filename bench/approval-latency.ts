@@ -46,6 +46,7 @@ import { Gate } from '../runtime/control/gate.js';
 import type { Command, Proposal } from '../runtime/model/control.js';
 import { OpcuaSessionManager } from '../runtime/ingest/opcua-session.js';
 import { opcuaTransport } from '../nodes/twin-opcua-write/opcua-transport.js';
+import { SourceItems } from '../runtime/ingest/source-items.js';
 import { latencyStats, memory, progress, progressDone, type BenchRow } from './harness.js';
 import { dropTestHelperSpies } from './node-red-helper.js';
 
@@ -120,6 +121,9 @@ const ENVELOPE = {
   minDwellMs: 0, interlocks: [], inputTags: [], maxInputAgeMs: 10_000, minQuality: 'good', ramp: false,
 };
 
+/** The bench stands in for twin-opcua-in on the envelope's source: its readings carry that origin. */
+const ORIGIN = Object.freeze({ connection: 'ep', item: NODE_ID });
+
 const valueAt = (i: number) => (i % 2 === 0 ? 201 : 200);
 
 /** A proposal as twin-propose makes them (only what the gate reads matters here). */
@@ -149,7 +153,7 @@ async function nodeRedCase(server: BenchServer, dir: string, n: number): Promise
   await new Promise<void>((r) => helper.startServer(r));
   const flow = [
     { id: 'ep', type: 'twin-opcua-endpoint', endpointUrl: server.endpointUrl, securityMode: 'None', securityPolicy: 'None', authMode: 'anonymous', acceptUnknownCertificates: true },
-    { id: 'env', type: 'twin-envelope', ...ENVELOPE, inputTags: '' },
+    { id: 'env', type: 'twin-envelope', ...ENVELOPE, inputTags: '', source: 'ep' },
     { id: 'led', type: 'twin-ledger', path: join(dir, 'nr-ledger.jsonl') },
     { id: 'gate', type: 'twin-approval', envelope: 'env', ledger: 'led', twoPersonAboveStep: '', autoApproval: false, commandTtlMs: 60_000, wires: [['w'], []] },
     { id: 'w', type: 'twin-opcua-write', endpoint: 'ep', nodeId: NODE_ID, asset: ASSET, tag: TAG, envelope: 'env', ledger: 'led', readBackTimeoutMs: 2000, wires: [['gate'], []] },
@@ -174,7 +178,7 @@ async function nodeRedCase(server: BenchServer, dir: string, n: number): Promise
       const from = valueAt(i + 1);
       const to = valueAt(i);
       const nowMs = Date.now();
-      gateNode.receive({ topic: `${ASSET}/${TAG}`, payload: { asset: ASSET, tag: TAG, value: from, unit: 'degC', tsMs: nowMs, quality: 'good', source: 'bench' } });
+      gateNode.receive({ topic: `${ASSET}/${TAG}`, payload: { asset: ASSET, tag: TAG, value: from, unit: 'degC', tsMs: nowMs, quality: 'good', source: 'bench', origin: ORIGIN } });
       const p = proposal(`nr-${i}`, from, to, nowMs);
       gateNode.receive({ topic: `${ASSET}/${TAG}`, payload: p });
       await until(() => stateOf(p.id) === 'pending', 'pending');
@@ -235,7 +239,7 @@ export async function run(): Promise<BenchRow[]> {
     await conn.whenConnected(20_000);
     const writer = new CommandWriter({
       writerId: 'bench', key: KEY, target: { asset: ASSET, tag: TAG }, envelope: env, envelopeVersion: version,
-      usedCommands: used, ledger, transport: opcuaTransport(conn, NODE_ID, 2000),
+      usedCommands: used, ledger, transport: opcuaTransport(conn, NODE_ID, 2000, { connection: 'bench', items: new SourceItems() }),
     });
     const toServer: number[] = [];
     const toResult: number[] = [];

@@ -9,6 +9,7 @@ TAGS = [  # tag, unit
     ('melt_pressure', 'bar'), ('melt_temp', 'degC'), ('screw_speed', 'rpm'),
     ('motor_power', 'kW'), ('vibration', 'mm/s'), ('throughput', 'kg/h'), ('quality_index', '%'),
     ('zone1_sp', 'degC'), ('zone2_sp', 'degC'), ('zone3_sp', 'degC'),
+    ('mode', ''), ('alarm', ''),  # the envelopes' interlocks: read from the plant connection the writers write through
 ]
 TAB = 'demo-tab'
 def node(id, type, x, y, wires=None, **kw):
@@ -61,9 +62,13 @@ flow = [
 
     node('demo-opcua-in', 'twin-opcua-in', 170, 120, [['demo-screen-opcua']], name='extruder (OPC UA)',
          endpoint='demo-opcua-endpoint',
-         items=[{'nodeId': f'ns=1;s=extruder.{t}', 'asset': ASSET, 'tag': t, 'unit': u} for t, u in TAGS],
-         samplingIntervalMs=1000, deadband=0, queueSize=10, maxFutureMs=5000, defaultAsset=''),
-    screen('demo-screen-opcua', 'screen (OPC UA)', 420, 120, [['demo-mqtt-out', 'demo-estimate', 'demo-drift', 'demo-link-out-overview'], ['demo-debug-flagged']]),
+         items=[{'nodeId': f'ns=1;s=extruder.{t}', 'asset': ASSET, 'tag': t, **({'unit': u} if u else {})} for t, u in TAGS],
+         # every sample, also of a value that holds (mode, alarm): the envelopes need fresh readings
+         samplingIntervalMs=1000, deadband=0, reportTimestamps=True, queueSize=10, maxFutureMs=5000, defaultAsset=''),
+    screen('demo-screen-opcua', 'screen (OPC UA)', 420, 120, [['demo-mqtt-out', 'demo-estimate', 'demo-drift', 'demo-link-out-overview',
+                                                             'demo-link-out-plant'], ['demo-debug-flagged']]),
+    # the approval gates take their readings from here: the connection their writers write through
+    node('demo-link-out-plant', 'link out', 575, 180, None, name='plant readings (OPC UA)', mode='link', links=['demo-link-in-plant']),
     node('demo-mqtt-out', 'twin-mqtt-out', 680, 100, [], name='publish screened', broker='demo-broker',
          topicMode='uns', prefix='', kind='', topic='', qos=1, retain=False),
     node('demo-debug-flagged', 'debug', 690, 160, None, name='flagged readings', active=True, tosidebar=True,
@@ -126,7 +131,8 @@ def envelope(id, tag, low, high):
     return {'id': id, 'type': 'twin-envelope', 'name': f'{tag} envelope', 'asset': ASSET, 'tag': tag, 'unit': 'degC',
             'lowLimit': str(low), 'highLimit': str(high), 'maxStep': '2', 'rateUpPerMin': '6', 'rateDownPerMin': '6',
             'minDwellMs': '20000', 'interlocks': [{'tag': 'mode', 'op': '==', 'value': 1}, {'tag': 'alarm', 'op': '==', 'value': 0}],
-            'inputTags': 'quality_index, melt_temp', 'maxInputAgeMs': '15000', 'minQuality': 'good', 'ramp': True}
+            'inputTags': 'quality_index, melt_temp', 'maxInputAgeMs': '15000', 'minQuality': 'good', 'ramp': True,
+            'source': 'demo-opcua-endpoint'}
 
 def proposer(id, sp, other, y):
     return lnode(id, 'twin-propose', 620, y, [['demo-approval-' + sp]], name=f'propose {sp}', asset=ASSET, setpointTag=sp,
@@ -184,13 +190,19 @@ flow += [
                'the approvals page (log in with the `supervisor` login `npm start` prints; reason and password again). '
                'Changes above 5 degC need two supervisors. The envelope (limits 205–225 / 195–215 degC, at most 2 degC '
                'a step, 6 degC/min, 20 s dwell, mode AUTO and no alarm, fresh good readings) is checked at approval and '
-               'again before every write.\n\n'
+               'again before every write. The gates and the writers read the setpoint, the interlocks and the inputs from '
+               'the OPC UA endpoint the writers write through (the envelope\'s plant connection); the same tags arriving '
+               'over MQTT do not count, and each writer reads mode, alarm, quality_index and melt_temp once more in its '
+               'own session before it writes.\n\n'
                '**Write.** The gate signs each step (HMAC-SHA256, key in the owner-only file `<home>/signing.key`, '
                'named by `TWINLOOP_SIGNING_KEY_FILE`; never in the environment flow code reads); `twin-opcua-write` '
                'checks signature, expiry, target, single use and the approval in the ledger, writes the step and reads it back; the result goes back '
                'to the gate, which ramps on. Everything is in the hash-chained ledger.'),
-    lnode('demo-link-in-readings', 'link in', 120, 160, [['demo-energy', 'demo-propose-zone3', 'demo-propose-zone2',
-          'demo-approval-zone3_sp', 'demo-approval-zone2_sp']], name='screened readings', links=['demo-link-out-readings']),
+    lnode('demo-link-in-readings', 'link in', 120, 160, [['demo-energy', 'demo-propose-zone3', 'demo-propose-zone2']],
+          name='screened readings', links=['demo-link-out-readings']),
+    # the gates count only readings received from their envelopes' source (the OPC UA endpoint)
+    lnode('demo-link-in-plant', 'link in', 120, 60, [['demo-approval-zone3_sp', 'demo-approval-zone2_sp']],
+          name='plant readings (OPC UA)', links=['demo-link-out-plant']),
     lnode('demo-energy', 'function', 340, 200, [['demo-propose-zone3', 'demo-propose-zone2', 'demo-approval-zone3_sp',
           'demo-approval-zone2_sp']], name='energy per kg', func=ENERGY_FN, outputs=1, timeout=0, noerr=0, initialize='',
           finalize='', libs=[]),

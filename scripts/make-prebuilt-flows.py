@@ -65,10 +65,10 @@ class Flow:
         self.nodes.extend(json.loads(json.dumps(n)) for n in nodes)
     def comment(self, key, x, y, title, info):
         self.add(key, 'comment', x, y, name=title, info=info)
-    def opcua_in(self, x, y, tags, wires):
+    def opcua_in(self, x, y, tags, wires, report_timestamps=False):
         self.add('opcua-in', 'twin-opcua-in', x, y, wires, name='line (OPC UA)', endpoint=OPCUA['id'],
                  items=[{'nodeId': f'ns=1;s=extruder.{t}', 'asset': ASSET, 'tag': t, 'unit': TAG_UNITS[t]} for t in tags],
-                 samplingIntervalMs='${OPCUA_SAMPLING_MS}', deadband=0, reportTimestamps=False, queueSize=10,
+                 samplingIntervalMs='${OPCUA_SAMPLING_MS}', deadband=0, reportTimestamps=report_timestamps, queueSize=10,
                  maxFutureMs=5000, defaultAsset='')
     def screen(self, x, y, wires):
         s = demo_node('twin-screen', 'screen (OPC UA)')
@@ -135,7 +135,7 @@ def envelope(sp):
     up = sp.upper()
     demo = demo_node('twin-envelope', f'{sp} envelope')
     return {'id': cl.id(f'envelope-{sp}'), 'type': 'twin-envelope',
-            **settings(demo, asset=ASSET, lowLimit=f'${{{up}_MIN}}', highLimit=f'${{{up}_MAX}}')}
+            **settings(demo, asset=ASSET, lowLimit=f'${{{up}_MIN}}', highLimit=f'${{{up}_MAX}}', source=OPCUA['id'])}
 cl.config(envelope('zone3_sp'), envelope('zone2_sp'))
 energy_fn = demo_node('function', 'energy per kg')
 cl.comment('comment', 420, 40, 'Propose, approve, write: setpoints under supervision', (
@@ -145,7 +145,9 @@ cl.comment('comment', 420, 40, 'Propose, approve, write: setpoints under supervi
     'seen.\n\n**Approve.** `approve` holds each proposal until a supervisor (Node-RED login with the '
     '`twinloop.approve` permission) approves or rejects it on `/twinloop/approvals`, with reason and password. '
     'Changes above 5 degC need two supervisors. The envelope (site limits, at most 2 degC a step, 6 degC/min, 20 s '
-    'dwell, mode AUTO and no alarm, fresh good readings) is checked at approval and again before every write.\n\n'
+    'dwell, mode AUTO and no alarm, fresh good readings) is checked at approval and again before every write. '
+    'Its plant connection is `line OPC UA server`: only readings received there count, and `write` reads the '
+    'interlocks and inputs once more in its own session before each write.\n\n'
     '**Write.** `write` checks the command\'s signature, expiry, target and single use, writes the step over OPC UA, '
     'reads it back and returns the result to the gate, which ramps on.\n\n' + HISTORIAN_INFO +
     ' Gate events are stored as their ledger records (measurement `approval`), write results as `write`.'))
@@ -153,7 +155,8 @@ SP = ['zone3_sp', 'zone2_sp']
 CL_TAGS = ['zone2_sp', 'zone3_sp', 'zone1_heater_kw', 'zone2_heater_kw', 'zone3_heater_kw', 'motor_power',
            'throughput', 'quality_index', 'melt_temp', 'mode', 'alarm']
 GATES = [f'approval-{sp}' for sp in SP]
-cl.opcua_in(160, 140, CL_TAGS, [['screen']])
+# every sample, also of a value that holds (mode, alarm): the envelopes need fresh readings from this endpoint
+cl.opcua_in(160, 140, CL_TAGS, [['screen']], report_timestamps=True)
 cl.screen(380, 140, [['energy', 'propose-zone3_sp', 'propose-zone2_sp', *GATES, 'historian'], []])
 cl.add('energy', 'function', 380, 220, [['propose-zone3_sp', 'propose-zone2_sp', *GATES, 'historian']],
        **settings(energy_fn))

@@ -228,7 +228,9 @@ export async function startPlantSim(options: PlantSimOptions = {}): Promise<Plan
     let currentSpeed = warmup && warmup.simMs > 0 ? warmup.speed : speed;
     const maxStepsPerTick = 20_000;
     timer = setInterval(() => {
-      if (currentSpeed !== speed && engine.elapsedMs >= warmup!.simMs) {
+      // The warm-up ends at its length, never past it: its end is timed to meet the wall clock, and an
+      // overshoot (a late tick at 40x is seconds) would date every later sample in the future.
+      if (currentSpeed !== speed && warmup!.simMs - engine.elapsedMs < engine.stepMs) {
         currentSpeed = speed;
         wallStart = performance.now();
         simAtWallStart = engine.elapsedMs;
@@ -236,6 +238,7 @@ export async function startPlantSim(options: PlantSimOptions = {}): Promise<Plan
       }
       const targetMs = simAtWallStart + currentSpeed * (performance.now() - wallStart);
       let dueMs = targetMs - engine.elapsedMs;
+      if (currentSpeed !== speed) dueMs = Math.min(dueMs, warmup!.simMs - engine.elapsedMs);
       if (dueMs < engine.stepMs) return;
       if (dueMs > maxStepsPerTick * engine.stepMs) {
         // Cannot keep up: run what fits and let the schedule slip instead of piling up work.

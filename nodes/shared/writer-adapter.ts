@@ -55,8 +55,12 @@ function numberOr(raw: unknown, dflt: number | undefined): number | undefined {
   return typeof raw === 'number' ? raw : Number(raw);
 }
 
-/** Validate the fields both writers have; throws BAD_CONFIG naming the field. */
-export function validateWriterCommon(RED: NodeAPI, def: WriterCommonDef, t: Translate): WriterCommonConfig {
+/**
+ * Validate the fields both writers have; throws BAD_CONFIG naming the field. `connection` is the
+ * writer's own connection (config node id): it must be the envelope's source, the one connection
+ * its setpoint, interlocks and inputs are read from and the setpoint is written through.
+ */
+export function validateWriterCommon(RED: NodeAPI, def: WriterCommonDef, connection: string, t: Translate): WriterCommonConfig {
   const bad = (key: string, vars?: Record<string, unknown>) => new TwinError('BAD_CONFIG', t(`errors.${key}`, vars));
   const asset = typeof def.asset === 'string' ? def.asset.trim() : '';
   const tag = typeof def.tag === 'string' ? def.tag.trim() : '';
@@ -74,6 +78,7 @@ export function validateWriterCommon(RED: NodeAPI, def: WriterCommonDef, t: Tran
   if (!envelope) throw bad('envelopeInvalid', { error: '?' });
   // the envelope belongs to one setpoint: checking this writer's writes against another's limits would be wrong
   if (envelope.asset !== asset || envelope.tag !== tag) throw bad('envelopeOther', { envelope: `${envelope.asset}/${envelope.tag}`, target: `${asset}/${tag}` });
+  if (envelope.source !== connection) throw bad('otherSource', { source: envelope.source ?? '?', connection });
 
   const ledgerNode = RED.nodes.getNode(String(def.ledger ?? '')) as LedgerConfigNode | null;
   if (!ledgerNode || typeof ledgerNode.ledger !== 'function') throw bad('noLedger');

@@ -10,6 +10,7 @@
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { Subscription } from 'rxjs';
 import { TwinError } from '../../runtime/model/errors.js';
+import { readingTopic } from '../../runtime/model/reading.js';
 import { Gate } from '../../runtime/control/gate.js';
 import { parseGateMessage } from '../../runtime/control/gate-input.js';
 import { registerGate, unregisterGate, type DecisionOutcome, type GateHandle } from '../../runtime/control/gate-registry.js';
@@ -65,6 +66,7 @@ export default function (RED: NodeAPI): void {
       else statusIdle(node, t('status.idle'));
     };
 
+    const ignoredWarned = new Set<string>();
     const handle = (msg: NodeMessageInFlow, _send: Send, done: Done): void => {
       if (startError || !gate) {
         done(new TwinError('BAD_CONFIG', t('errors.notStarted', { error: startError?.message ?? '' })));
@@ -99,6 +101,14 @@ export default function (RED: NodeAPI): void {
         }
       }
       p.then((out) => {
+        if (out.ignored && m.kind === 'reading') {
+          // once per input tag (bounded by the envelope's inputs): a flow wired from the wrong connection
+          const key = readingTopic(m.reading);
+          if (!ignoredWarned.has(key)) {
+            ignoredWarned.add(key);
+            node.warn(out.ignored);
+          }
+        }
         if (out.ok) {
           if (out.duplicateOf && m.kind === 'proposal') node.log(t('log.alreadyDecided', { id: m.proposal.id, of: out.duplicateOf, state: out.state }));
           showState();

@@ -8,6 +8,7 @@ import type { NodeAPI, NodeDef } from 'node-red';
 import type { Request, Response } from 'express';
 import type { EnvelopeConfig } from '../../runtime/model/control.js';
 import { envelopeVersion, validateEnvelope } from '../../runtime/control/envelope.js';
+import { TwinError } from '../../runtime/model/errors.js';
 import { translator } from '../shared/i18n.js';
 import type { TwinEnvelopeNode } from './envelope-api.js';
 
@@ -28,6 +29,8 @@ export default function (RED: NodeAPI): void {
     let env: EnvelopeConfig | undefined;
     let version = '';
     try {
+      // a node's envelope always names its source: without one any reading anywhere would count
+      if (typeof def.source !== 'string' || def.source.trim() === '') throw new TwinError('BAD_CONFIG', t('errors.noSource'));
       env = deepFreeze(validateEnvelope(def));
       version = envelopeVersion(env);
     } catch (err) {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { LinkState, MessageHandler, MqttLink, OutboundMessage } from '../../runtime/ingest/mqtt-link.js';
 import { TwinError } from '../../runtime/model/errors.js';
 import { readSecretFile, unresolvedEnv } from '../shared/secret-file.js';
+import type { LatestReadings } from '../../runtime/ingest/source-items.js';
 
 export interface TwinMqttBrokerDef extends NodeDef {
   url: string;
@@ -47,6 +48,8 @@ export interface TwinMqttBrokerApi extends Node {
   enqueue(msg: OutboundMessage): Promise<number>;
   publishDirect(topic: string, payload: Buffer | string, qos?: 0 | 1 | 2): Promise<void>;
   queueSize(): number;
+  /** Latest readings received through this broker by twin-mqtt-in (only the keys writers want). */
+  latest: LatestReadings;
 }
 
 function int(v: unknown, dflt: number): number {

@@ -5,6 +5,7 @@
  */
 import type { NodeAPI } from 'node-red';
 import { MqttLink, type LinkState, type OutboundMessage } from '../../runtime/ingest/mqtt-link.js';
+import { LatestReadings } from '../../runtime/ingest/source-items.js';
 import { FileOutbox } from '../../runtime/store/file-outbox.js';
 import { TwinError } from '../../runtime/model/errors.js';
 import { brokerOptions, outboxDir, type TwinMqttBrokerApi, type TwinMqttBrokerCredentials, type TwinMqttBrokerDef } from './broker-config.js';
@@ -18,7 +19,10 @@ export default function (RED: NodeAPI): void {
     const creds = ((this as unknown as { credentials?: TwinMqttBrokerCredentials }).credentials ?? {});
     const users = new Map<string, (state: LinkState | 'error', text: string) => void>();
 
+    // the latest readings twin-mqtt-in nodes received here, for the twin-mqtt-write re-read
+    node.latest = new LatestReadings();
     const broadcast = (state: LinkState | 'error', text: string): void => {
+      if (state !== 'connected') node.latest.clear();
       for (const cb of users.values()) cb(state, text);
     };
 

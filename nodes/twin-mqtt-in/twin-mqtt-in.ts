@@ -8,6 +8,7 @@ import type { IPublishPacket } from 'mqtt';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MqttIngest, type MqttIngestConfig } from '../../runtime/ingest/mqtt-ingest.js';
+import { OriginCache } from '../../runtime/ingest/source-items.js';
 import type { DedupeSnapshot } from '../../runtime/ingest/mqtt-dedupe.js';
 import { TwinError } from '../../runtime/model/errors.js';
 import { readingTopic } from '../../runtime/model/reading.js';
@@ -60,6 +61,7 @@ export default function (RED: NodeAPI): void {
       }
     };
     let healthy = true;
+    const origins = new OriginCache(def.broker);
 
     /** Report bad input like a node input error: Catch nodes get it with the MQTT topic. */
     const reportBad = (err: TwinError, topic: string): void => {
@@ -71,7 +73,8 @@ export default function (RED: NodeAPI): void {
 
     const onMessage = (topic: string, payload: Buffer, packet: IPublishPacket): void => {
       const props = packet.properties?.userProperties as Record<string, string> | undefined;
-      const res = ingest.process(topic, payload, props, Date.now());
+      const nowMs = Date.now();
+      const res = ingest.process(topic, payload, props, nowMs);
       if (props) {
         dedupeDirty = true;
         if (!saveTimer) {
@@ -86,6 +89,13 @@ export default function (RED: NodeAPI): void {
       }
       if (res.readings.length > 0) {
         const mqtt = { topic, qos: packet.qos, retain: packet.retain };
+        // which broker and topic each reading came from (one frozen object per topic), and the
+        // broker's latest value for the twin-mqtt-write re-read
+        const origin = origins.of(topic);
+        for (const r of res.readings) {
+          r.origin = origin;
+          broker!.latest.note(r, nowMs);
+        }
         if (res.readings.length === 1) {
           // The usual case (one reading per message): Node-RED's single-message path, same result.
           const r = res.readings[0];

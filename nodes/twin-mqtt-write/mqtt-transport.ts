@@ -12,6 +12,9 @@
  * The present value is the last one seen (forgotten when the link drops); the read-back is the first
  * value within tolerance seen after the publish, else, at the timeout, the last value seen after it
  * (a sample already on its way when the command left can arrive after it: it is not a failure yet).
+ * Interlocks and inputs are the latest readings twin-mqtt-in received on the same broker (MQTT
+ * cannot be asked for a value). Without broker ACLs anyone who can publish there can fake them:
+ * MQTT is an authenticated source only where the broker lets only the plant publish plant topics.
  */
 import type { MessageHandler } from '../../runtime/ingest/mqtt-link.js';
 import { decodeSparkplugPayload, encodeSparkplugPayload, formatSparkplugTopic } from '../../runtime/ingest/sparkplug-codec.js';
@@ -19,6 +22,7 @@ import { rebirthPayload } from '../../runtime/ingest/sparkplug-host.js';
 import type { Command } from '../../runtime/model/control.js';
 import { TwinError } from '../../runtime/model/errors.js';
 import type { WriterTransport } from '../../runtime/control/writer.js';
+import type { Reading } from '../../runtime/model/reading.js';
 
 export type MqttWriteFormat = 'json' | 'sparkplug';
 
@@ -91,8 +95,20 @@ export class MqttWriteTransport implements WriterTransport {
   constructor(
     private readonly link: MqttWriteLink,
     private readonly s: MqttWriteSettings,
+    /** The latest readings received on the same broker, by `asset/tag` (the broker node's LatestReadings). */
+    private readonly latest: { get(key: string): Reading | undefined },
     private readonly now: () => number = Date.now,
   ) {}
+
+  async readInputs(keys: readonly string[]): Promise<ReadonlyMap<string, Reading>> {
+    this.requireLink();
+    const out = new Map<string, Reading>();
+    for (const k of keys) {
+      const r = this.latest.get(k);
+      if (r) out.set(k, r);
+    }
+    return out;
+  }
 
   private spTopic(type: 'CMD' | 'BIRTH' | 'DATA' | 'DEATH'): string {
     const device = this.s.deviceId || undefined;

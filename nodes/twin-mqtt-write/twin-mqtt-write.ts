@@ -5,6 +5,7 @@
  * plant reports. The checks and ledger records are runtime/control/writer.ts's.
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { envelopeInputKeys } from '../../runtime/control/envelope.js';
 import { TwinError } from '../../runtime/model/errors.js';
 import { refuseInputs } from '../shared/adapter.js';
 import { translator } from '../shared/i18n.js';
@@ -31,19 +32,23 @@ export default function (RED: NodeAPI): void {
     const t = translator(RED._ as (key: string, vars?: Record<string, unknown>) => string, 'twin-mqtt-write');
     let broker: TwinMqttBrokerApi;
     let transport: MqttWriteTransport;
+    let unwant: (() => void) | undefined;
     try {
       const b = RED.nodes.getNode(def.broker) as TwinMqttBrokerApi | null;
       if (!b || typeof b.publishDirect !== 'function') throw new TwinError('BAD_CONFIG', t('errors.noBroker'));
       if (b.configError) throw new TwinError('BAD_CONFIG', t('errors.brokerInvalid', { error: b.configError }));
       broker = b;
-      const cfg = validateWriterCommon(RED, def, t);
+      const cfg = validateWriterCommon(RED, def, def.broker, t);
       const link = {
         subscribe: b.subscribe.bind(b),
         publishDirect: b.publishDirect.bind(b),
         isConnected: () => b.link?.state === 'connected',
       };
-      transport = new MqttWriteTransport(link, validateMqttWriteSettings(def as unknown as Record<string, unknown>, cfg.readBackTimeoutMs));
+      const settings = validateMqttWriteSettings(def as unknown as Record<string, unknown>, cfg.readBackTimeoutMs);
+      transport = new MqttWriteTransport(link, settings, b.latest);
       attachWriterInput(node, cfg, transport, t);
+      // the broker keeps the latest reading of this envelope's inputs for the re-read at write time
+      unwant = b.latest.want(envelopeInputKeys(cfg.envelope));
     } catch (err) {
       refuseInputs(node, t, (err as Error).message);
       return;
@@ -57,6 +62,7 @@ export default function (RED: NodeAPI): void {
     });
     node.on('close', (_removed: boolean, done: () => void) => {
       transport.stop();
+      unwant?.();
       broker.deregister(node, done);
     });
   }

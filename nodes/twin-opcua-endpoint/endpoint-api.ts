@@ -5,7 +5,9 @@
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Node, NodeDef } from 'node-red';
+import type { OpcuaItem } from '../../runtime/ingest/opcua-config.js';
 import type { OpcuaConnection } from '../../runtime/ingest/opcua-session.js';
+import type { SourceItems } from '../../runtime/ingest/source-items.js';
 
 export interface TwinOpcuaEndpointDef extends NodeDef {
   endpointUrl: string;
@@ -27,6 +29,8 @@ export interface TwinOpcuaEndpointNode extends Node {
   pkiDir: string;
   /** The shared connection, acquired on first use and released when this node closes. */
   connection(): OpcuaConnection | undefined;
+  /** The items the twin-opcua-in nodes on this endpoint read (asset/tag → nodeId), for the writers' re-read. */
+  items: SourceItems<OpcuaItem>;
 }
 
 /**

@@ -7,6 +7,7 @@ import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
 import { validateEndpointSettings, validateNodeId } from '../../runtime/ingest/opcua-config.js';
 import { opcuaSessions, type OpcuaConnection } from '../../runtime/ingest/opcua-session.js';
+import { SourceItems } from '../../runtime/ingest/source-items.js';
 import { opcuaPkiDir, type TwinOpcuaEndpointCredentials, type TwinOpcuaEndpointDef, type TwinOpcuaEndpointNode } from './endpoint-api.js';
 
 /** How long the browser waits for a session that is still being established. */
@@ -19,6 +20,7 @@ export default function (RED: NodeAPI): void {
     const creds = ((node as unknown as { credentials?: TwinOpcuaEndpointCredentials }).credentials ?? {}) as TwinOpcuaEndpointCredentials;
     const userDir = (RED.settings as unknown as { userDir?: string }).userDir;
     node.pkiDir = opcuaPkiDir(userDir);
+    node.items = new SourceItems();
     let settings: ReturnType<typeof validateEndpointSettings> | undefined;
     let conn: OpcuaConnection | undefined;
     let closed = false;

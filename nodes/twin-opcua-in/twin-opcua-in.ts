@@ -43,14 +43,22 @@ export default function (RED: NodeAPI): void {
       if (!ep || typeof ep.connection !== 'function') throw new TwinError('BAD_CONFIG', RED._('twin-opcua-in.errors.noEndpoint'));
       if (ep.configError) throw new TwinError('BAD_CONFIG', `${RED._('twin-opcua-in.errors.endpointInvalid')}: ${ep.configError}`);
       conn = ep.connection();
+      // the writers on this endpoint re-read interlocks and inputs from these items (runtime/control/writer.ts)
+      ep.items.set(node.id, settings.items);
+      const e = ep;
+      node.on('close', () => e.items.delete(node.id));
     } catch (err) {
       configError = (err as Error).message;
       node.error(`${RED._('twin-opcua-in.errors.config')}: ${configError}`);
       statusError(node, RED._('twin-opcua-in.status.configError'));
     }
 
-    const toMsg = (s: Extract<OpcuaSample, { kind: 'reading' }>): NodeMessage =>
-      ({ topic: readingTopic(s.reading), payload: s.reading, nodeId: s.item.nodeId }) as NodeMessage;
+    // One frozen origin per item, made once: which connection and nodeId each reading came from.
+    const origins = new Map((settings?.items ?? []).map((it) => [it, Object.freeze({ connection: def.endpoint, item: it.nodeId })]));
+    const toMsg = (s: Extract<OpcuaSample, { kind: 'reading' }>): NodeMessage => {
+      s.reading.origin = origins.get(s.item);
+      return { topic: readingTopic(s.reading), payload: s.reading, nodeId: s.item.nodeId } as NodeMessage;
+    };
 
     const showState = (s: ConnectionState): void => {
       if (s.state === 'connected') statusOk(node, `${settings!.items.length} ${RED._('twin-opcua-in.status.items')}`);

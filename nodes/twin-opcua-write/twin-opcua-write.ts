@@ -31,10 +31,10 @@ export default function (RED: NodeAPI): void {
       const ep = RED.nodes.getNode(def.endpoint) as TwinOpcuaEndpointNode | null;
       if (!ep || typeof ep.connection !== 'function') throw new TwinError('BAD_CONFIG', t('errors.noEndpoint'));
       if (ep.configError) throw new TwinError('BAD_CONFIG', t('errors.endpointInvalid', { error: ep.configError }));
-      const cfg = validateWriterCommon(RED, def, t);
+      const cfg = validateWriterCommon(RED, def, def.endpoint, t);
       conn = ep.connection();
       if (!conn) throw new TwinError('BAD_CONFIG', t('errors.endpointInvalid', { error: 'closed' }));
-      attachWriterInput(node, cfg, opcuaTransport(conn, nodeId, cfg.readBackTimeoutMs), t);
+      attachWriterInput(node, cfg, opcuaTransport(conn, nodeId, cfg.readBackTimeoutMs, { connection: def.endpoint, items: ep.items }), t);
     } catch (err) {
       refuseInputs(node, t, (err as Error).message);
       return;

@@ -13,7 +13,7 @@ import type {
 } from '../model/control.js';
 import { badConfig, TwinError } from '../model/errors.js';
 import type { Quality } from '../model/quality.js';
-import type { Reading } from '../model/reading.js';
+import { GATE_MAX_FUTURE_MS, type Reading } from '../model/reading.js';
 import { canonicalJson } from './canonical.js';
 import { MAX_RAMP_STEPS, planRamp } from './ramp.js';
 
@@ -42,6 +42,14 @@ export function inputTagKey(env: Pick<EnvelopeConfig, 'asset'>, ref: string): st
 
 export function interlockKey(env: Pick<EnvelopeConfig, 'asset'>, il: InterlockCondition): string {
   return readingKey(il.asset ?? env.asset, il.tag);
+}
+
+/**
+ * Whether a reading may count for this envelope: it was received from the envelope's source
+ * connection. Without a source (pure tests) every reading counts.
+ */
+export function fromEnvelopeSource(env: Pick<EnvelopeConfig, 'source'>, r: Pick<Reading, 'origin'>): boolean {
+  return env.source === undefined || r.origin?.connection === env.source;
 }
 
 /** Every reading the check needs (setpoint, interlock tags, inputTags): what a reading cache should keep. */
@@ -184,6 +192,8 @@ export function validateEnvelope(raw: Record<string, unknown>): EnvelopeConfig {
     ramp: bool(raw.ramp, 'ramp', false),
   };
   if (unit !== undefined) env.unit = unit;
+  const source = text(raw, 'source', false);
+  if (source !== undefined) env.source = source;
   return env;
 }
 
@@ -195,8 +205,6 @@ const QUALITY_RANK: Record<Quality, number> = { good: 2, uncertain: 1, bad: 0 };
 /** Relative tolerance on step sizes (float32 plant values); see checkStepAndPace. */
 export const STEP_SLACK_REL = 1e-6;
 
-/** Readings this far ahead of the clock count as stale too: a wrong clock must not keep them fresh. */
-const MAX_FUTURE_MS = 5_000;
 
 /** Numbers for people: up to 10 significant digits, no float noise (0.1 + 0.2 → 0.3). */
 export function fmtNumber(v: number): string {
@@ -252,7 +260,7 @@ export function checkEnvelope(env: EnvelopeConfig, req: ChangeRequest): Envelope
     }
     const ageMs = nowMs - r.tsMs;
     if (ageMs > env.maxInputAgeMs) add('STALE_INPUT', name, `reading ${fmtDuration(ageMs)} old (limit ${fmtDuration(env.maxInputAgeMs)})`);
-    else if (-ageMs > MAX_FUTURE_MS) add('STALE_INPUT', name, `reading time ${fmtDuration(-ageMs)} in the future (clock wrong?)`);
+    else if (-ageMs > GATE_MAX_FUTURE_MS) add('STALE_INPUT', name, `reading time ${fmtDuration(-ageMs)} in the future (clock wrong?)`);
     if (QUALITY_RANK[r.quality] === undefined || QUALITY_RANK[r.quality] < QUALITY_RANK[env.minQuality]) {
       const why2 = r.qualityReason ? `, ${r.qualityReason}` : '';
       add('BAD_INPUT', name, `reading quality ${r.quality}${why2} (needs ${env.minQuality === 'good' ? 'good' : 'good or uncertain'})`);

@@ -5,7 +5,7 @@
  */
 import type { Proposal, WriteResult } from '../model/control.js';
 import { TwinError } from '../model/errors.js';
-import { checkNotFuture, singleReadingInput, type Reading } from '../model/reading.js';
+import { GATE_MAX_FUTURE_MS, checkNotFuture, singleReadingInput, type Reading } from '../model/reading.js';
 import { isCommandShape } from './command.js';
 
 export type GateMessage =
@@ -96,8 +96,8 @@ export function parseGateMessage(msg: { topic?: unknown; payload?: unknown }, no
   }
   if ('value' in o && 'quality' in o) {
     const r = singleReadingInput(x, 'twin-approval');
-    // a reading stamped in the future would count as fresh for as long as its clock is ahead
-    checkNotFuture(r.tsMs, nowMs);
+    // a reading stamped in the future would count as fresh, and as newest, for as long as its clock is ahead
+    checkNotFuture(r.tsMs, nowMs, GATE_MAX_FUTURE_MS);
     return { kind: 'reading', reading: r };
   }
   throw badPayload('payload is not a Proposal, a Reading or a WriteResult');

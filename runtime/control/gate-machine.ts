@@ -15,10 +15,10 @@
  * `duplicateOf` and nothing is recorded.
  */
 import type { Command, Decision, EnvelopeCheck, Proposal, WriteResult } from '../model/control.js';
-import type { Reading } from '../model/reading.js';
+import { GATE_MAX_FUTURE_MS, supersedes, type Reading } from '../model/reading.js';
 import { signCommand } from './command.js';
 import { verifyResult } from './gate-result-signature.js';
-import { checkEnvelope, envelopeInputKeys, readingKey } from './envelope.js';
+import { checkEnvelope, envelopeInputKeys, fmtDuration, fromEnvelopeSource, readingKey } from './envelope.js';
 import { planRamp, requiredGapMs } from './ramp.js';
 import {
   DEFAULT_RESULT_GRACE_MS,
@@ -91,7 +91,7 @@ export class GateMachine {
           outcome = this.onProposal(input.proposal, nowMs, out);
           break;
         case 'reading':
-          this.onReading(input.reading);
+          outcome = this.onReading(input.reading, nowMs);
           break;
         case 'result':
           outcome = this.onResult(input.result, nowMs, out);
@@ -261,12 +261,25 @@ export class GateMachine {
     );
   }
 
-  private onReading(r: Reading): void {
+  /**
+   * Keep the reading when it is one of the envelope's inputs and came from the envelope's source
+   * connection (a reading from anywhere else never counts, however new or good). Dated more than
+   * GATE_MAX_FUTURE_MS ahead: refused. A late good reading never replaces a newer one; a bad one
+   * from the source always does, so a reading dated a little ahead cannot hide a failure.
+   */
+  private onReading(r: Reading, nowMs: number): DecisionOutcome {
     const key = readingKey(r.asset, r.tag);
-    if (!this.inputKeys.has(key)) return; // memory stays bounded however many tags a flow sends
-    const prev = this.state.readings.get(key);
-    if (prev && prev.tsMs > r.tsMs) return; // a late reading never replaces a newer one
-    this.state.readings.set(key, r);
+    if (!this.inputKeys.has(key)) return { ok: true }; // memory stays bounded however many tags a flow sends
+    if (!fromEnvelopeSource(this.env, r)) {
+      const from = r.origin ? `${r.origin.connection} (${r.origin.item})` : `no connection (source ${r.source})`;
+      return { ok: true, ignored: `reading of ${key} from ${from} ignored: the envelope reads its inputs from ${this.env.source}` };
+    }
+    if (r.tsMs - nowMs > GATE_MAX_FUTURE_MS) {
+      const ahead = `${fmtDuration(r.tsMs - nowMs)} in the future (at most ${fmtDuration(GATE_MAX_FUTURE_MS)})`;
+      throw new Refusal(`reading of ${key} is dated ${ahead}: refused`);
+    }
+    if (supersedes(this.state.readings.get(key), r)) this.state.readings.set(key, r);
+    return { ok: true };
   }
 
   private onDecide(req: DecisionRequest, nowMs: number, out: GateEffect[]): DecisionOutcome {

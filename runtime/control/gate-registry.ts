@@ -73,6 +73,8 @@ export interface DecisionOutcome {
    * put up again and nothing is recorded; this is the id of the decided one (`state` is its state).
    */
   duplicateOf?: string;
+  /** A well-formed reading that does not count: it came from another connection than the envelope's source. */
+  ignored?: string;
 }
 
 export interface AutoApprovalPolicy {

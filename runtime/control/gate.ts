@@ -10,7 +10,7 @@
 import { Subject, asyncScheduler, concatMap, from, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Command, LedgerRecord, Proposal, ProposalState, WriteResult } from '../model/control.js';
 import type { Reading } from '../model/reading.js';
-import { readingKey } from './envelope.js';
+import { envelopeInputKeys, fromEnvelopeSource, readingKey } from './envelope.js';
 import type { DecisionOutcome, DecisionRequest, ProposalView, TrendPoint } from './gate-registry.js';
 import { GateMachine } from './gate-machine.js';
 import { gateEffects } from './gate-operator.js';
@@ -70,6 +70,8 @@ export class Gate {
   private readonly durable = new Map<string, ChangeSnapshot>();
   private readonly trends = new Map<string, { fixed: TrendPoint[]; latest?: TrendPoint }>();
   private readonly kpiKeys = new Set<string>();
+  /** The envelope's inputs: charted only from the envelope's source, as the machine counts them. */
+  private readonly inputKeys: ReadonlySet<string>;
   private sub: Subscription | undefined;
   private closed = false;
   /**
@@ -110,6 +112,7 @@ export class Gate {
   constructor(readonly opts: GateOptions, state?: GateState) {
     this.scheduler = opts.scheduler ?? asyncScheduler;
     this.machine = new GateMachine(opts.config, state);
+    this.inputKeys = envelopeInputKeys(opts.config.envelope);
     for (const c of this.machine.state.changes.values()) {
       this.durable.set(c.proposal.id, snapshot(c));
       this.noteKpi(c.proposal);
@@ -138,7 +141,8 @@ export class Gate {
   }
 
   reading(r: Reading): Promise<DecisionOutcome> {
-    this.trend(r);
+    // the page charts the envelope's inputs as the gate counts them: from its source only
+    if (fromEnvelopeSource(this.config.envelope, r) || !this.inputKeys.has(readingKey(r.asset, r.tag))) this.trend(r);
     return this.push({ kind: 'reading', reading: r });
   }
 

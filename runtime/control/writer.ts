@@ -5,8 +5,8 @@
  *   verify (signature → expiry → target, command.ts)
  *   → the ledger holds an approval of the command's proposal covering its value (decision-index.ts; else NO_DECISION)
  *   → claim single use (UsedCommands: durable before the write; a crash after it never repeats the write)
- *   → read the setpoint's present value from the plant
- *   → re-check the envelope's limits and largest step against that value (scope 'step')
+ *   → read the setpoint's present value and the envelope's interlock and input tags from the plant
+ *   → re-check limits and largest step against that value, interlocks and inputs against those readings
  *   → 'write-intent' to the ledger (fsync'ed: the write-ahead record) → write → read back
  *
  * and every outcome goes to the ledger (fsync'ed) BEFORE it is reported: 'refused' (code, reason,
@@ -29,12 +29,15 @@
  * transport, the node id / topic and the tolerance) and only it knows whether it got as far as its
  * intent; the gate just re-sends the unanswered command and acts on the result like any other.
  *
- * What the writer does NOT re-check: interlocks, other input tags, freshness of other inputs, dwell
- * and rate limits. Those rest on readings the writer does not see (it knows only its own setpoint)
- * and on the change's history; they are the approval gate's job, which re-checks them against fresh
- * data when it issues each command (a ramp step included). The writer's check is the last line for
- * what it CAN see at the moment of writing: the value in the plant right now, the hard limits and
- * the largest single step from that value.
+ * What the writer re-checks at the moment of writing, through its own connection (the envelope's
+ * source: the same OPC UA session or broker it writes through), never through readings a flow
+ * handed it: the setpoint's present value against the hard limits and the largest single step
+ * (OUTSIDE_ENVELOPE), and every interlock tag and input tag of the envelope, read afresh
+ * (transport.readInputs): an interlock that does not hold, a bad (or, as configured, uncertain)
+ * quality, a stale reading or an item it cannot read at all is refused as INPUT_MISMATCH, naming the
+ * tag and what the plant said. So a gate fooled by readings from elsewhere still writes nothing.
+ * What it does NOT re-check: dwell and rate limits, which rest on the change's history and are the
+ * approval gate's job (it re-checks them when it issues each command, a ramp step included).
  *
  * The transport (OPC UA session, MQTT link) is injected, so this file does no I/O of its own.
  * Commands are executed one at a time per writer, so two commands never interleave their
@@ -44,7 +47,7 @@ import type { Command, EnvelopeConfig, EnvelopeViolationCode, LedgerRecord, Writ
 import type { Reading } from '../model/reading.js';
 import { isCommandShape, verifyCommand, type CommandRefusal, type CommandTarget } from './command.js';
 import { openDecisionIndex, type DecisionCheck } from './decision-index.js';
-import { checkEnvelope, readingKey } from './envelope.js';
+import { checkEnvelope, envelopeInputKeys, readingKey } from './envelope.js';
 import { signResult } from './gate-result-signature.js';
 import type { Ledger, UsedCommands } from './stores.js';
 
@@ -60,6 +63,13 @@ export interface WriterTransport {
    * it rejects when it saw none.
    */
   readBack(expected: number, toleranceAbs: number): Promise<number>;
+  /**
+   * Fresh readings of the envelope's interlock and input tags (keys as readingKey), through this
+   * transport's own connection. A key it cannot read is left out (the check calls it missing); a bad
+   * status from the plant is a bad-quality reading, not an exception. Throws only when the connection
+   * cannot be used at all.
+   */
+  readInputs(keys: readonly string[]): Promise<ReadonlyMap<string, Reading>>;
 }
 
 export interface WriterOptions {
@@ -113,8 +123,9 @@ function isFinal(r: WriteResult & { receivedByGate?: boolean }): boolean {
   return r.outcome !== 'written' || r.readBackOk !== undefined || r.receivedByGate === true;
 }
 
-/** The envelope codes a writer can judge on its own (see the header: the rest is the gate's). */
-const WRITER_CHECKED: ReadonlySet<EnvelopeViolationCode> = new Set(['ABOVE_HIGH', 'BELOW_LOW', 'STEP_TOO_LARGE']);
+/** The envelope codes a writer judges on its own (see the header: dwell and rate are the gate's). */
+const WRITER_LIMITS: ReadonlySet<EnvelopeViolationCode> = new Set(['ABOVE_HIGH', 'BELOW_LOW', 'STEP_TOO_LARGE']);
+const WRITER_INPUTS: ReadonlySet<EnvelopeViolationCode> = new Set(['INTERLOCK', 'BAD_INPUT', 'STALE_INPUT', 'MISSING_INPUT']);
 
 /** Half a unit in the last decimal of `v` as written (201.5 → 0.05, 200 → 0.5), at least 1e-9. */
 export function defaultToleranceAbs(v: number): number {
@@ -211,20 +222,37 @@ export class CommandWriter {
       const reason = `cannot read the present value: ${message(err)}`;
       return this.failed(cmd, reason, records);
     }
+    // the interlock and input tags, read through the same connection: what the plant says now
+    const ownKey = readingKey(o.target.asset, o.target.tag);
+    const inputKeys = [...envelopeInputKeys(o.envelope)].filter((k) => k !== ownKey);
+    const readings = new Map<string, Reading>();
+    if (inputKeys.length > 0) {
+      let fresh: ReadonlyMap<string, Reading>;
+      try {
+        fresh = await o.transport.readInputs(inputKeys);
+      } catch (err) {
+        return this.failed(cmd, `cannot read the interlocks and inputs: ${message(err)}`, records, current);
+      }
+      for (const k of inputKeys) {
+        const r = fresh.get(k);
+        if (r) readings.set(k, r);
+      }
+    }
     const nowMs = this.now();
-    // the setpoint's own reading, fresh from the plant; interlock and input readings are the gate's (header)
-    const own: Reading = { asset: o.target.asset, tag: o.target.tag, value: current, tsMs: nowMs, quality: 'good', source: 'writer' };
-    const env = checkEnvelope(o.envelope, {
-      fromValue: current,
-      toValue: cmd.value,
-      nowMs,
-      readings: new Map([[readingKey(o.target.asset, o.target.tag), own]]),
-      scope: 'step',
-    });
-    const violations = env.violations.filter((v) => WRITER_CHECKED.has(v.code));
-    if (violations.length > 0) {
-      const reason = `${violations.map((v) => `${v.code}: ${v.message}`).join('; ')} (present value ${current})`;
-      return this.refuse(cmd, 'OUTSIDE_ENVELOPE', reason, true, records, { presentValue: current, violations });
+    readings.set(ownKey, { asset: o.target.asset, tag: o.target.tag, value: current, tsMs: nowMs, quality: 'good', source: 'writer' });
+    const env = checkEnvelope(o.envelope, { fromValue: current, toValue: cmd.value, nowMs, readings, scope: 'step' });
+    const limits = env.violations.filter((v) => WRITER_LIMITS.has(v.code));
+    const inputs = env.violations.filter((v) => WRITER_INPUTS.has(v.code));
+    if (limits.length > 0 || inputs.length > 0) {
+      const violations = [...limits, ...inputs];
+      const said = inputKeys.length > 0 ? '; inputs as the writer read them through its own connection now' : '';
+      const reason = `${violations.map((v) => `${v.code}: ${v.message}`).join('; ')} (present value ${current}${said})`;
+      const plant = Object.fromEntries(inputKeys.map((k) => [k, plantSaid(readings.get(k))]));
+      return this.refuse(cmd, limits.length > 0 ? 'OUTSIDE_ENVELOPE' : 'INPUT_MISMATCH', reason, true, records, {
+        presentValue: current,
+        violations,
+        ...(inputKeys.length > 0 ? { inputs: plant } : {}),
+      });
     }
 
     // reading the present value may have waited for a connection: the command must still be valid now
@@ -419,6 +447,13 @@ export class CommandWriter {
     records.push(rec);
     return rec;
   }
+}
+
+/** What the plant said for one input, for the ledger (null: it could not be read). */
+function plantSaid(r: Reading | undefined): Record<string, unknown> | null {
+  if (!r) return null;
+  const why = r.qualityReason ? { qualityReason: r.qualityReason } : {};
+  return { value: r.value, quality: r.quality, tsMs: r.tsMs, ...why, ...(r.origin ? { origin: r.origin } : {}) };
 }
 
 function message(err: unknown): string {

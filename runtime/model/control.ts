@@ -234,6 +234,13 @@ export interface EnvelopeConfig {
   minQuality: 'good' | 'uncertain';
   /** Ramp approved changes larger than maxStep in steps (otherwise they are refused). */
   ramp: boolean;
+  /**
+   * The plant connection the setpoint, interlocks and input tags are read from and the setpoint is
+   * written through: the config node id of a twin-opcua-endpoint or twin-mqtt-broker. Readings whose
+   * origin is another connection never count. Required by the twin-envelope node; optional here so
+   * that pure tests can leave it out (then any reading counts).
+   */
+  source?: string;
 }
 
 export type EnvelopeViolationCode =

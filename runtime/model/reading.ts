@@ -5,6 +5,18 @@ import type { Quality } from './quality.js';
 export type ReadingSource = 'opcua' | 'mqtt' | 'sparkplug' | 'replay' | 'historian' | 'sim' | string;
 
 /**
+ * Which plant connection and which item of it a reading came from, stamped by the ingest node that
+ * received it (never taken from a payload). The approval gate counts a reading for an envelope only
+ * when `connection` is the envelope's source. Ingest reuses one frozen object per item.
+ */
+export interface ReadingOrigin {
+  /** Config node id of the connection: a twin-opcua-endpoint or a twin-mqtt-broker. */
+  readonly connection: string;
+  /** The item on it: an OPC UA nodeId, an MQTT topic, or `<Sparkplug topic>#<metric>`. */
+  readonly item: string;
+}
+
+/**
  * One measurement of one tag of one asset, in event time. The unit of exchange between
  * ingestion, screening and every analytic (ARCHITECTURE.md, "Message contracts").
  */
@@ -22,6 +34,8 @@ export interface Reading {
   /** Why the quality is not good (or what screening found), e.g. `stale`, `BadNoCommunication`. */
   qualityReason?: string;
   source: ReadingSource;
+  /** Where it was received (set by twin-opcua-in and twin-mqtt-in; carried unchanged by screening). */
+  origin?: ReadingOrigin;
 }
 
 /** Message topic of a reading: `<asset>/<tag>`. */
@@ -31,6 +45,23 @@ export function readingTopic(r: Pick<Reading, 'asset' | 'tag'>): string {
 
 /** Largest accepted distance of a source timestamp ahead of the receiving clock. */
 export const DEFAULT_MAX_FUTURE_MS = 5_000;
+
+/**
+ * How far ahead of the gate's clock a reading may be dated and still count for an envelope (the
+ * approval gate and the envelope check). Small on purpose: clocks on a plant network kept by NTP
+ * agree within milliseconds and a reading travels in well under a second, so 2 s leaves room for
+ * a PLC clock a little off. Anything further ahead is refused, not preferred: a future-dated
+ * reading would otherwise stay "newest" and hide the genuine ones arriving after it.
+ */
+export const GATE_MAX_FUTURE_MS = 2_000;
+
+/**
+ * Whether `r` replaces `prev` as the latest reading of its tag (one source): a newer one does, a late
+ * good one never does, a bad one always does (bad news is never hidden behind a reading dated ahead).
+ */
+export function supersedes(prev: Pick<Reading, 'tsMs'> | undefined, r: Pick<Reading, 'tsMs' | 'quality'>): boolean {
+  return prev === undefined || r.tsMs >= prev.tsMs || r.quality === 'bad';
+}
 
 /**
  * Coerce a raw value to a finite number, or throw a TwinError that names the problem.

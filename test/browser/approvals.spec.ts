@@ -15,7 +15,7 @@ import { basename, join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ensureDebianBinary } from '../support/debian.js';
 import { launchChromium } from '../support/browser.js';
-import { login, makeProposal, REAL_GATE_ID, USERS } from '../support/approvals-gate.js';
+import { fromPlant, login, makeProposal, REAL_GATE_ID, USERS } from '../support/approvals-gate.js';
 import { waitFor } from '../support/ports.js';
 import { startApprovalsServer, type ApprovalsServer } from '../support/approvals-server.js';
 import type { Proposal } from '../../runtime/model/control.js';
@@ -78,7 +78,7 @@ describe('browser: the supervisors\' approvals page', function () {
     const t0 = Date.now() - 30 * 60_000;
     for (let i = 0; i <= 30; i++) {
       const tsMs = t0 + i * 60_000;
-      await post({ asset: ASSET, tag: 'barrel_temp_sp', value: i < 12 ? 218 : 215, unit: 'degC', tsMs, quality: 'good', source: 'test' });
+      await post(fromPlant({ asset: ASSET, tag: 'barrel_temp_sp', value: i < 12 ? 218 : 215, unit: 'degC', tsMs, quality: 'good', source: 'test' }));
       await post({ asset: ASSET, tag: 'energy_per_kg', value: (i < 12 ? 0.431 : 0.42) + 0.003 * Math.sin(i / 2), unit: 'kWh/kg', tsMs, quality: 'good', source: 'test' });
     }
     barrel = makeProposal({

@@ -146,6 +146,18 @@ describe('browser: TwinLoop edit dialogs (units, week previews, inline errors)',
     expect(pageErrors).to.deep.equal([]);
   });
 
+  it('the envelope\'s plant connection is a list of the OPC UA endpoints and MQTT brokers by name, the deployed one chosen', async function () {
+    await page.evaluate(() => (window as any).RED.editor.editConfig('', 'twin-envelope', 'demo-envelope-zone3_sp'));
+    await page.waitForSelector('#node-config-input-source', { state: 'visible', timeout: 60_000 });
+    const options = await page.$$eval('#node-config-input-source option', (os) => os.map((o) => [(o as HTMLOptionElement).value, o.textContent]));
+    expect(options).to.deep.include.members([['demo-opcua-endpoint', 'OPC UA: plant simulator'], ['demo-broker', 'MQTT: site broker']]);
+    expect(await page.inputValue('#node-config-input-source')).to.equal('demo-opcua-endpoint');
+    expect(await page.textContent('label[for="node-config-input-source"]')).to.contain('Plant connection');
+    await page.click('#node-config-dialog-cancel');
+    await page.waitForSelector('#node-config-input-source', { state: 'detached', timeout: 60_000 });
+    expect(pageErrors).to.deep.equal([]);
+  });
+
   it('shows other base units the same way: minutes (maintenance job 360 min = 6 h), seconds (estimate τ 120 s = 2 min)', async function () {
     await openNode('demo-estimate');
     expect([await page.inputValue('#node-input-tauS-value'), await page.inputValue('#node-input-tauS-unit')]).to.deep.equal(['2', 'min']);

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import type { Proposal } from '../../runtime/model/control.js';
-import { ENVELOPE, login, makeProposal, REAL_GATE_ID, USERS } from '../support/approvals-gate.js';
+import { ENVELOPE, fromPlant, login, makeProposal, REAL_GATE_ID, USERS } from '../support/approvals-gate.js';
 import { waitFor } from '../support/ports.js';
 import { startApprovalsServer, type ApprovalsServer } from '../support/approvals-server.js';
 
@@ -309,7 +309,7 @@ describe('integration: supervisors\' page API with the real twin-approval node',
 
     // a fresh reading of the setpoint (the envelope rests on it), then the proposal, as a flow sends them
     const nowMs = Date.now();
-    expect((await post({ asset: ENVELOPE.asset, tag: ENVELOPE.tag, value: 215, unit: 'degC', tsMs: nowMs, quality: 'good', source: 'test' })).status).to.equal(204);
+    expect((await post(fromPlant({ asset: ENVELOPE.asset, tag: ENVELOPE.tag, value: 215, unit: 'degC', tsMs: nowMs, quality: 'good', source: 'test' }))).status).to.equal(204);
     const p = makeProposal({ currentValue: 215, proposedValue: 212 });
     expect((await post(p)).status).to.equal(204);
     const view = await waitFor(async () => (await call(red, 'GET', 'proposals', tokens.viewer)).body.proposals.find((v: any) => v.gateId === REAL_GATE_ID && v.proposal.id === p.id), 10_000, 50, 'the proposal in the page');

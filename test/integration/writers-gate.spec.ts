@@ -59,6 +59,7 @@ describe('approval → twin-opcua-write → plant simulator (Node-RED, real part
       {
         id: 'env', type: 'twin-envelope', asset, tag: TAG, unit: 'degC', lowLimit: 160, highLimit: 240, maxStep: 10, rateUpPerMin: 600, rateDownPerMin: 600,
         minDwellMs: 0, interlocks: [{ tag: 'mode', op: '==', value: 1 }, { tag: 'alarm', op: '==', value: 0 }], inputTags: '', maxInputAgeMs: 30_000, minQuality: 'good', ramp: false,
+        source: 'ep',
       },
       { id: 'led', type: 'twin-ledger', path: ledgerPath },
       { id: 'gate', type: 'twin-approval', envelope: 'env', ledger: 'led', twoPersonAboveStep: '', autoApproval: false, autoApprovalMaxStep: '', commandTtlMs: 60_000, wires: [['w', 'cmds'], ['events']] },

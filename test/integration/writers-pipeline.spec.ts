@@ -16,12 +16,16 @@ import type { Ledger, UsedCommands } from '../../runtime/control/stores.js';
 import { CommandWriter, defaultToleranceAbs, describeReceived } from '../../runtime/control/writer.js';
 import { OpcuaSessionManager, type OpcuaConnection } from '../../runtime/ingest/opcua-session.js';
 import { opcuaTransport } from '../../nodes/twin-opcua-write/opcua-transport.js';
+import { SourceItems } from '../../runtime/ingest/source-items.js';
+import type { OpcuaItem } from '../../runtime/ingest/opcua-config.js';
 import { freePort } from '../support/ports.js';
 import { recordApproval } from '../support/control-approval.js';
 
 const KEY = 'test-signing-key-0123456789abcdef';
 const ASSET = 'it/line1/extruder';
 const TAG = 'zone1_sp';
+/** An envelope without interlocks or input tags: the writer re-reads nothing besides its setpoint. */
+const NO_INPUTS = { connection: 'it-endpoint', items: new SourceItems<OpcuaItem>() };
 
 type PlcMode = { kind: 'immediate' } | { kind: 'delayed'; delayMs: number } | { kind: 'clamp'; max: number };
 
@@ -102,7 +106,7 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
   const writer = (readBackTimeoutMs = 1000, readBackToleranceAbs?: number) =>
     new CommandWriter({
       writerId: 'it', key: KEY, target: { asset: ASSET, tag: TAG }, envelope: env, envelopeVersion: version,
-      usedCommands: used, ledger, transport: opcuaTransport(conn, `ns=1;s=${TAG}`, readBackTimeoutMs), readBackToleranceAbs,
+      usedCommands: used, ledger, transport: opcuaTransport(conn, `ns=1;s=${TAG}`, readBackTimeoutMs, NO_INPUTS), readBackToleranceAbs,
     });
   const command = (over: Partial<UnsignedCommand>) => {
     const now = Date.now();
@@ -183,7 +187,7 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
     let calls = 0;
     const w = new CommandWriter({
       writerId: 'it', key: KEY, target: { asset: ASSET, tag: TAG }, envelope: env, envelopeVersion: version,
-      usedCommands: used, ledger, transport: opcuaTransport(conn, `ns=1;s=${TAG}`, 1000), nowMs: () => (calls++ === 0 ? now : now + 5000),
+      usedCommands: used, ledger, transport: opcuaTransport(conn, `ns=1;s=${TAG}`, 1000, NO_INPUTS), nowMs: () => (calls++ === 0 ? now : now + 5000),
     });
     const out = await w.execute(cmd);
     expect(out.refusal).to.equal('EXPIRED');
@@ -211,7 +215,7 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
     const writerOn = (l: Ledger, nowMs?: () => number, settleReadAttempts = 2) =>
       new CommandWriter({
         writerId: 'it', key: KEY, target: { asset: ASSET, tag: TAG }, envelope: env, envelopeVersion: version,
-        usedCommands: used, ledger: l, transport: opcuaTransport(conn, `ns=1;s=${TAG}`, 500), nowMs, settleReadAttempts,
+        usedCommands: used, ledger: l, transport: opcuaTransport(conn, `ns=1;s=${TAG}`, 500, NO_INPUTS), nowMs, settleReadAttempts,
       });
     const types = async (id: string) =>
       (await trail()).filter((r) => (r.data as { commandId?: string }).commandId === id).map((r) => `${r.type}:${(r.data as { outcome?: string }).outcome ?? ''}`);

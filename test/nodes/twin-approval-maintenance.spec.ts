@@ -304,7 +304,7 @@ describe('twin-approval (node, maintenance mode)', function () {
 
   it('in setpoint mode (the default) a MaintenanceProposal gets a clear error naming the mode', async function () {
     const led = `led${++loads}`;
-    const env = { id: 'env', type: 'twin-envelope', asset: M_ASSET, tag: 'zone3_sp', unit: 'degC', lowLimit: '180', highLimit: '240', maxStep: '5', rateUpPerMin: '60', rateDownPerMin: '60', minDwellMs: '0', interlocks: '[]', inputTags: '', maxInputAgeMs: '60000', minQuality: 'good', ramp: 'true' };
+    const env = { id: 'env', type: 'twin-envelope', asset: M_ASSET, tag: 'zone3_sp', unit: 'degC', lowLimit: '180', highLimit: '240', maxStep: '5', rateUpPerMin: '60', rateDownPerMin: '60', minDwellMs: '0', interlocks: '[]', inputTags: '', maxInputAgeMs: '60000', minQuality: 'good', ramp: 'true', source: 'plc' };
     await helper.load([envelopeNode, ledgerNode, approvalNode, catchNode] as never, [
       env,
       { id: led, type: 'twin-ledger', path: ledgerPath },

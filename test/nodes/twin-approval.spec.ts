@@ -47,6 +47,7 @@ function listen<T>(n: Node, event: string, fn: (x: T) => void): void {
 const ENVELOPE = {
   asset: ASSET, tag: TAG, unit: 'degC', lowLimit: '180', highLimit: '240', maxStep: '5', rateUpPerMin: '60', rateDownPerMin: '60',
   minDwellMs: '0', interlocks: JSON.stringify([{ tag: 'mode', op: '==', value: 1 }]), inputTags: '', maxInputAgeMs: '60000', minQuality: 'good', ramp: 'true',
+  source: 'plc',
 };
 
 function proposal(id: string, from: number, to: number, over: Partial<Proposal> = {}): Proposal {
@@ -59,7 +60,9 @@ function proposal(id: string, from: number, to: number, over: Partial<Proposal> 
     createdTsMs: now, expiresTsMs: now + 600_000, quality: 'good', ...over,
   };
 }
-const reading = (tag: string, value: number, tsMs = Date.now()) => ({ asset: ASSET, tag, value, tsMs, quality: 'good', source: 'test' });
+/** A reading as twin-opcua-in stamps it: received on the envelope's source connection ('plc'). */
+const reading = (tag: string, value: number, tsMs = Date.now(), connection = 'plc') =>
+  ({ asset: ASSET, tag, value, tsMs, quality: 'good', source: 'test', origin: { connection, item: `ns=1;s=${tag}` } });
 /** A write result as a writer sends it: signed with the ledger's key (the gate ignores unsigned ones). */
 function result(c: Command, over: Partial<WriteResult> = {}, key = KEY): WriteResult {
   return signResult(key, { commandId: c.id, proposalId: c.proposalId, asset: c.asset, tag: c.tag, value: c.value, outcome: 'written', readBackOk: true, readBackValue: c.value, writer: 'w1', tsMs: Date.now(), ...over });
@@ -149,6 +152,28 @@ describe('twin-approval (node)', function () {
     expect(decision).to.include({ user: 'alice', printedName: 'Alice Example', envelopeVersion: h.envelopeVersion });
     await ledger.close();
     expect(rig.caught).to.deep.equal([]);
+  });
+
+  it('counts readings only from the envelope\'s plant connection: the same tags from another are ignored, with one warning per tag', async function () {
+    const rig = await load();
+    const h = await handle();
+    const warnings: unknown[] = [];
+    listen<{ args: unknown[] }>(rig.node, 'call:warn', (call) => warnings.push(call.args[0]));
+    for (let i = 0; i < 3; i++) {
+      send(rig, reading(TAG, 200, Date.now(), 'broker'));
+      send(rig, reading('mode', 1, Date.now(), 'broker'));
+    }
+    send(rig, proposal('p1', 200, 202));
+    await waitFor(() => rig.events.length === 1, 5000, 10, 'pending event');
+    const [view] = h.views();
+    expect(view!.envelope.violations.map((v) => v.code)).to.deep.equal(['MISSING_INPUT', 'MISSING_INPUT']);
+    expect(warnings.map(String)).to.deep.equal([
+      `reading of ${ASSET}/${TAG} from broker (ns=1;s=${TAG}) ignored: the envelope reads its inputs from plc`,
+      `reading of ${ASSET}/mode from broker (ns=1;s=mode) ignored: the envelope reads its inputs from plc`,
+    ]);
+    expect(rig.caught).to.deep.equal([]); // well-formed input: not an error
+    await freshReadings(rig);
+    await waitFor(() => h.views()[0]!.envelope.ok, 5000, 10, 'the envelope holds on readings from plc');
   });
 
   it('ramps a large change: "ramp 1/2" while it writes; the two-person rule refuses the same user twice', async function () {
@@ -246,6 +271,7 @@ describe('twin-approval (node)', function () {
     ['an auto-approval band above the two-person threshold', { autoApproval: true, autoApprovalMaxStep: '4' }, ENVELOPE, KEY, /must not exceed twoPersonAboveStep/],
     ['auto-approval without its band', { autoApproval: true, autoApprovalMaxStep: '' }, ENVELOPE, KEY, /autoApprovalMaxStep is required/],
     ['a non-numeric command TTL', { commandTtlMs: 'soon' }, ENVELOPE, KEY, /commandTtlMs must be a number/],
+    ['an envelope without its plant connection', {}, { ...ENVELOPE, source: '' }, KEY, /envelope source: is required/],
   ];
   for (const [what, gateCfg, envCfg, key, re] of badConfigs) {
     it(`refuses to work with ${what}: error, red status, inputs refused, no gate registered`, async function () {

@@ -13,7 +13,7 @@ function def(over: Record<string, unknown> = {}): Record<string, unknown> {
     asset: 'acme/line1/extruder', tag: 'zone3_sp', unit: 'degC', lowLimit: '200', highLimit: '260', maxStep: '5',
     rateUpPerMin: '2', rateDownPerMin: '4', minDwellMs: '60000', maxInputAgeMs: '30000', minQuality: 'good', ramp: true,
     interlocks: [{ tag: 'mode', op: '==', value: 1 }, { tag: 'acme/line1/alarm', op: '==', value: 0 }],
-    inputTags: 'melt_temp',
+    inputTags: 'melt_temp', source: 'plc-endpoint',
     ...over,
   };
 }
@@ -44,7 +44,7 @@ describe('twin-envelope (config node)', function () {
       asset: 'acme/line1/extruder', tag: 'zone3_sp', unit: 'degC', lowLimit: 200, highLimit: 260, maxStep: 5,
       rateUpPerMin: 2, rateDownPerMin: 4, minDwellMs: 60000, maxInputAgeMs: 30000, minQuality: 'good', ramp: true,
       interlocks: [{ tag: 'mode', op: '==', value: 1 }, { asset: 'acme/line1', tag: 'alarm', op: '==', value: 0 }],
-      inputTags: ['melt_temp'],
+      inputTags: ['melt_temp'], source: 'plc-endpoint',
     });
     expect(n.version()).to.match(/^[0-9a-f]{16}$/);
     expect(n.version()).to.equal(envelopeVersion(validateEnvelope(def())));
@@ -69,6 +69,8 @@ describe('twin-envelope (config node)', function () {
     ['interlock value', { interlocks: [{ tag: 'mode', op: '==', value: 'AUTO' }] }, 'interlocks[0].value'],
     ['interlock tag', { interlocks: [{ tag: '', op: '==', value: 1 }] }, 'interlocks[0].tag'],
     ['inputTags', { inputTags: 'a,,b' }, 'inputTags[1]'],
+    ['source (the plant connection)', { source: '' }, 'source'],
+    ['source missing', { source: undefined }, 'source'],
   ];
   for (const [what, over, field] of invalid) {
     it(`invalid ${what}: configError and node.error name the field; no envelope`, async function () {
@@ -91,8 +93,10 @@ describe('twin-envelope (config node)', function () {
     const vHigh = (await load(def({ highLimit: '261' }))).version();
     await helper.unload();
     const vInterlock = (await load(def({ interlocks: [{ tag: 'mode', op: '==', value: 2 }] }))).version();
+    await helper.unload();
+    const vSource = (await load(def({ source: 'another-endpoint' }))).version();
     expect(vRenamed).to.equal(v0);
-    expect(new Set([v0, vHigh, vInterlock]).size).to.equal(3);
+    expect(new Set([v0, vHigh, vInterlock, vSource]).size).to.equal(4);
   });
 
   it('serves the deployed version (or the config error) to the editor', async function () {

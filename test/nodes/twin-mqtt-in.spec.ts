@@ -72,11 +72,14 @@ describe('twin-mqtt-in (node, aedes)', function () {
     const { out, errs } = await load({ mode: 'json', pattern: '{asset+}/{tag}' });
     await primed(out, 'prime/x', JSON.stringify({ value: 0, tsMs: NOW() }));
     const ts = NOW() - 100;
-    await publish(pub, 'demo/plant1/extrusion/line1/extruder/zone1_temp', JSON.stringify({ value: 201.3, tsMs: ts, quality: 'good', unit: 'degC' }));
+    // an origin in the payload is the publisher's word: the node stamps its own (broker, topic)
+    const claimed = { connection: 'plc-endpoint', item: 'ns=1;s=extruder.zone1_temp' };
+    await publish(pub, 'demo/plant1/extrusion/line1/extruder/zone1_temp', JSON.stringify({ value: 201.3, tsMs: ts, quality: 'good', unit: 'degC', origin: claimed }));
     await waitFor(() => out.length >= 1);
     expect(out[0].topic).to.equal('demo/plant1/extrusion/line1/extruder/zone1_temp');
     expect(out[0].payload).to.deep.equal({
       asset: 'demo/plant1/extrusion/line1/extruder', tag: 'zone1_temp', value: 201.3, unit: 'degC', tsMs: ts, quality: 'good', source: 'mqtt',
+      origin: { connection: 'b1', item: 'demo/plant1/extrusion/line1/extruder/zone1_temp' },
     });
     expect(out[0].mqtt?.topic).to.equal('demo/plant1/extrusion/line1/extruder/zone1_temp');
     expect(errs).to.deep.equal([]);

@@ -10,7 +10,7 @@ import { signCommand, type UnsignedCommand } from '../../runtime/control/command
 import type { Command, LedgerRecord, WriteResult } from '../../runtime/model/control.js';
 import { startAedes, type AedesBroker } from '../support/aedes.js';
 import { ensureDebianBinary } from '../support/debian.js';
-import { endClient, rawClient, subscribe } from '../support/mqtt-helpers.js';
+import { endClient, publish, rawClient, subscribe } from '../support/mqtt-helpers.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { approveInLedger } from '../support/control-approval.js';
 import { helper, nodeModule } from '../support/nr.js';
@@ -21,6 +21,7 @@ const brokerNode = nodeModule('twin-mqtt-broker');
 const envelopeNode = nodeModule('twin-envelope');
 const ledgerNode = nodeModule('twin-ledger');
 const writeNode = nodeModule('twin-mqtt-write');
+const mqttInNode = nodeModule('twin-mqtt-in');
 
 const KEY = 'test-signing-key-0123456789abcdef';
 const ASSET = 'test/plant/line1/extruder';
@@ -80,10 +81,11 @@ function suite(brokerUrl: () => string) {
 
   const envelopeDef = (asset: string, over: Record<string, unknown>) => ({
     id: 'env', type: 'twin-envelope', asset, tag: TAG, unit: 'degC', lowLimit: 150, highLimit: 260, maxStep: 20,
-    rateUpPerMin: 600, rateDownPerMin: 600, minDwellMs: 0, interlocks: [], inputTags: '', maxInputAgeMs: 10_000, minQuality: 'good', ramp: false, ...over,
+    rateUpPerMin: 600, rateDownPerMin: 600, minDwellMs: 0, interlocks: [], inputTags: '', maxInputAgeMs: 10_000, minQuality: 'good', ramp: false,
+    source: 'b', ...over,
   });
 
-  async function load(writerCfg: Record<string, unknown>, asset = ASSET, envelopeOver: Record<string, unknown> = {}, waitReady = true) {
+  async function load(writerCfg: Record<string, unknown>, asset = ASSET, envelopeOver: Record<string, unknown> = {}, waitReady = true, extraNodes: object[] = []) {
     const flow = [
       { id: 'b', type: 'twin-mqtt-broker', url: brokerUrl(), protocolVersion: 4, reconnectPeriodMs: 50, maxReconnectPeriodMs: 200 },
       envelopeDef(asset, envelopeOver),
@@ -94,8 +96,9 @@ function suite(brokerUrl: () => string) {
       },
       { id: 'res', type: 'helper' },
       { id: 'alarm', type: 'helper' },
+      ...extraNodes,
     ];
-    await helper.load([brokerNode, envelopeNode, ledgerNode, writeNode] as never, flow as never, { led: { signingKey: KEY } } as never);
+    await helper.load([brokerNode, envelopeNode, ledgerNode, writeNode, mqttInNode] as never, flow as never, { led: { signingKey: KEY } } as never);
     await approveInLedger(helper.getNode('led'), { proposalId: 'p-1', asset, tag: TAG }); // the writer writes approved changes only
     const results: Array<Msg<WriteResult>> = [];
     const alarms: Array<Msg<Alarm>> = [];
@@ -243,6 +246,48 @@ describe('twin-mqtt-write (node, aedes)', function () {
       expect(t.rec().errors('w').map((e) => e.code)).to.deep.equal(['REFUSED', 'REFUSED', 'REFUSED']);
       await t.send({ not: 'a command' }, out);
       expect(t.rec().errors('w').at(-1)).to.include({ code: 'BAD_PAYLOAD' });
+    });
+
+    it('checks the interlocks against the latest readings twin-mqtt-in received on the same broker: missing, failing, a good one dated ahead ignored, holding', async function () {
+      const uns = {
+        id: 'in', type: 'twin-mqtt-in', broker: 'b', mode: 'json', pattern: `${ASSET}/{tag}`, assetTemplate: ASSET, tagTemplate: '{tag}',
+        valuePath: 'value', timestampPath: 'tsMs', qualityPath: 'quality', unitPath: 'unit', qos: 1, maxFutureMs: 5000, wires: [['seen']],
+      };
+      const out = await t.load({}, ASSET, { interlocks: [{ tag: 'mode', op: '==', value: 1 }] }, true, [uns, { id: 'seen', type: 'helper' }]);
+      const seen: number[] = [];
+      node('seen').on('input', (m: never) => seen.push((m as { payload: { tsMs: number } }).payload.tsMs));
+      const c = await rawClient(aedes.url, { protocolVersion: 4 });
+      const latest = () => (helper.getNode('b') as unknown as { latest: { get(k: string): { value: number; tsMs: number } | undefined } }).latest.get(`${ASSET}/mode`);
+      const mode = async (value: number, tsMs = Date.now()) => {
+        await publish(c, `${ASSET}/mode`, JSON.stringify({ value, tsMs, quality: 'good' }));
+        await waitUntil(() => seen.includes(tsMs), 5000, 10, 'twin-mqtt-in to take the reading');
+      };
+      try {
+        await t.send(t.command(ASSET, { value: 191 }), out); // nothing received yet
+        await mode(0);
+        await t.send(t.command(ASSET, { value: 192 }), out);
+        await mode(1, Date.now() + 4000); // dated ahead: twin-mqtt-in takes it (5 s), the re-read does not (2 s)
+        expect(latest()).to.include({ value: 0 });
+        await t.send(t.command(ASSET, { value: 193 }), out);
+        await mode(1);
+        await t.send(t.command(ASSET, { value: 194 }), out);
+      } finally {
+        await endClient(c);
+      }
+      const reasons = out.results.map((r) => r.payload.reason ?? r.payload.outcome);
+      expect(reasons[0]).to.match(/^INPUT_MISMATCH: MISSING_INPUT: mode: no reading/);
+      expect(reasons[1]).to.match(/^INPUT_MISMATCH: INTERLOCK: mode: interlock mode == 1 does not hold \(0\)/);
+      expect(reasons[2]).to.match(/^INPUT_MISMATCH: INTERLOCK: mode: interlock mode == 1 does not hold \(0\)/);
+      expect(reasons[3]).to.equal('written');
+      expect(plant.state.commands.map((x) => x.value)).to.deep.equal([194]);
+      const refused = t.ledgerRecords().filter((r) => r.type === 'refused');
+      expect(refused.map((r) => (r.data as { refusal: string }).refusal)).to.deep.equal(['INPUT_MISMATCH', 'INPUT_MISMATCH', 'INPUT_MISMATCH']);
+      expect((refused[1].data as { inputs: Record<string, unknown> }).inputs[`${ASSET}/mode`]).to.deep.include({ value: 0, quality: 'good', origin: { connection: 'b', item: `${ASSET}/mode` } });
+    });
+
+    it('refuses to work when the envelope reads its inputs from another connection', async function () {
+      await t.load({}, ASSET, { source: 'another-broker' }, false);
+      expect(t.rec().errors('w').at(-1)?.message).to.match(/envelope reads its inputs from connection another-broker .* this writer writes through b/);
     });
 
     it('with the link down a command fails (alarm) and is not delivered when the link returns', async function () {

@@ -67,7 +67,11 @@ describe('twin-opcua-in (node, real OPC UA server)', function () {
     const m = await waitFor(() => out.find((x) => x.payload.value === 55.5), 10_000, 25, 'reading 55.5');
     expect(m.topic).to.equal(`${ASSET}/temperature`);
     expect(m.nodeId).to.equal('ns=1;s=Temperature');
-    expect(m.payload).to.deep.equal({ asset: ASSET, tag: 'temperature', unit: 'degC', value: 55.5, tsMs: ts.getTime(), quality: 'good', source: 'opcua' });
+    // origin: the endpoint (config node id) and item it was read from, one frozen object per item
+    expect(m.payload).to.deep.equal({
+      asset: ASSET, tag: 'temperature', unit: 'degC', value: 55.5, tsMs: ts.getTime(), quality: 'good', source: 'opcua',
+      origin: { connection: 'ep', item: 'ns=1;s=Temperature' },
+    });
     expect(out.find((x) => x.topic === `${ASSET}/running`)?.payload.value).to.be.oneOf([0, 1]);
 
     server.setValue('Temperature', 56, { status: 'BadSensorFailure' });

@@ -20,6 +20,7 @@ const endpointNode = nodeModule('twin-opcua-endpoint');
 const envelopeNode = nodeModule('twin-envelope');
 const ledgerNode = nodeModule('twin-ledger');
 const writeNode = nodeModule('twin-opcua-write');
+const inNode = nodeModule('twin-opcua-in');
 
 const KEY = 'test-signing-key-0123456789abcdef';
 const TAG = 'zone1_sp';
@@ -78,8 +79,10 @@ describe('twin-opcua-write (node, plant simulator over OPC UA)', function () {
     // the envelope reaches past the PLC's 150..260 so that the PLC's own refusal can be tested
     lowLimit: 100, highLimit: 300, maxStep: 20, rateUpPerMin: 600, rateDownPerMin: 600, minDwellMs: 0,
     interlocks: [{ tag: 'mode', op: '==', value: 1 }], inputTags: '', maxInputAgeMs: 10_000, minQuality: 'good', ramp: false,
-    ...extra,
+    source: 'ep', ...extra,
   });
+  /** What the twin-opcua-in on the endpoint reads: where the writer re-reads the envelope's inputs from. */
+  const IN_TAGS = ['mode', 'alarm', 'melt_temp'];
 
   async function load(writerCfg: Record<string, unknown> = {}, opts: { key?: string; envelope?: Record<string, unknown>; endpointUrl?: string } = {}) {
     const flow = [
@@ -87,10 +90,11 @@ describe('twin-opcua-write (node, plant simulator over OPC UA)', function () {
       envelopeDef(opts.envelope),
       { id: 'led', type: 'twin-ledger', path: ledgerPath },
       { id: 'w', type: 'twin-opcua-write', endpoint: 'ep', nodeId: NODE_ID, asset, tag: TAG, envelope: 'env', ledger: 'led', readBackTimeoutMs: 1000, wires: [['res'], ['alarm']], ...writerCfg },
+      { id: 'in', type: 'twin-opcua-in', endpoint: 'ep', items: IN_TAGS.map((t) => ({ nodeId: `ns=1;s=extruder.${t}`, asset, tag: t })), samplingIntervalMs: 1000, wires: [[]] },
       { id: 'res', type: 'helper' },
       { id: 'alarm', type: 'helper' },
     ];
-    await helper.load([endpointNode, envelopeNode, ledgerNode, writeNode] as never, flow as never, { led: { signingKey: opts.key ?? KEY } } as never);
+    await helper.load([endpointNode, envelopeNode, ledgerNode, writeNode, inNode] as never, flow as never, { led: { signingKey: opts.key ?? KEY } } as never);
     await approveInLedger(helper.getNode('led'), { proposalId: 'p-1', asset, tag: TAG }); // the writer writes approved changes only
     const results: Array<Msg<WriteResult>> = [];
     const alarms: Array<Msg<Alarm>> = [];
@@ -303,6 +307,48 @@ describe('twin-opcua-write (node, plant simulator over OPC UA)', function () {
     expect(await serverValue()).to.equal(190);
   });
 
+  it('re-reads the interlocks and inputs in its own session: refuses a failed sensor, an interlock that does not hold, a tag it cannot read', async function () {
+    const out = await load({}, { envelope: { inputTags: 'melt_temp' } });
+    // melt_temp's sensor drops out: the plant reports BadSensorFailure for it
+    plant.sim.injectFault({ tag: 'melt_temp', kind: 'dropout' });
+    plant.sim.advance(1000);
+    try {
+      await send(command({ value: 195 }), activity(out));
+    } finally {
+      plant.sim.clearFaults();
+      plant.sim.advance(1000);
+    }
+    expect(out.results[0].payload).to.include({ outcome: 'refused' });
+    expect(out.results[0].payload.reason).to.match(/^INPUT_MISMATCH: BAD_INPUT: melt_temp: reading quality bad, BadSensorFailure/);
+    const r = ledgerRecords()[0];
+    expect(r.type).to.equal('refused');
+    expect(r.data).to.include({ refusal: 'INPUT_MISMATCH' });
+    const inputs = (r.data as { inputs: Record<string, { quality: string; qualityReason?: string; origin: unknown }> }).inputs;
+    expect(inputs[`${asset}/melt_temp`]).to.include({ quality: 'bad', qualityReason: 'BadSensorFailure' });
+    expect(inputs[`${asset}/melt_temp`].origin).to.deep.equal({ connection: 'ep', item: 'ns=1;s=extruder.melt_temp' });
+    expect(inputs[`${asset}/mode`]).to.include({ value: 1, quality: 'good' });
+    await helper.unload();
+
+    // mode is 1 (AUTO): an interlock asking for MANUAL does not hold
+    const out2 = await load({}, { envelope: { interlocks: [{ tag: 'mode', op: '==', value: 0 }] } });
+    await send(command({ value: 195 }), activity(out2));
+    expect(out2.results[0].payload.reason).to.match(/^INPUT_MISMATCH: INTERLOCK: mode: interlock mode == 0 does not hold \(1\)/);
+    await helper.unload();
+
+    // throughput is not read by any twin-opcua-in on this endpoint: the writer cannot check it
+    const out3 = await load({}, { envelope: { inputTags: 'throughput' } });
+    await send(command({ value: 195 }), activity(out3));
+    expect(out3.results[0].payload.reason).to.match(/^INPUT_MISMATCH: MISSING_INPUT: throughput: no reading/);
+    expect(await serverValue()).to.equal(190);
+    await helper.unload();
+
+    // all hold (the sensor is back): written
+    const out4 = await load({}, { envelope: { inputTags: 'melt_temp', interlocks: [{ tag: 'mode', op: '==', value: 1 }, { tag: 'alarm', op: '==', value: 0 }] } });
+    await send(command({ value: 195 }), activity(out4));
+    expect(out4.results[0].payload).to.include({ outcome: 'written', readBackOk: true });
+    expect(await serverValue()).to.equal(195);
+  });
+
   it('refuses to work without a signing key, with an envelope of another setpoint, or a bad node id', async function () {
     await load({}, { key: '' });
     expect(rec.errors('w')[0]?.message).to.match(/signing key/);
@@ -310,6 +356,10 @@ describe('twin-opcua-write (node, plant simulator over OPC UA)', function () {
     await helper.unload();
     await load({}, { envelope: { tag: 'zone2_sp' } });
     expect(rec.errors('w').at(-1)?.message).to.match(/envelope is for .*zone2_sp/);
+    await helper.unload();
+    // the envelope reads its inputs from another connection than this writer writes through
+    await load({}, { envelope: { source: 'another-endpoint' } });
+    expect(rec.errors('w').at(-1)?.message).to.match(/envelope reads its inputs from connection another-endpoint .* this writer writes through ep/);
     await helper.unload();
     const out = await load({ nodeId: 'not a node id' });
     expect(rec.errors('w').at(-1)?.message).to.match(/node id/);

@@ -80,6 +80,15 @@ export const SIGNING_KEY_ENV = 'TWINLOOP_TEST_SIGNING_KEY';
 export const REAL_GATE_ID = 'approval1';
 
 /**
+ * The real gate's plant connection: readings posted to `/test/gate` stand in for an ingest node's and
+ * carry its origin (fromPlant), or the gate does not count them.
+ */
+export const PLANT_CONNECTION = 'test-plant-connection';
+export function fromPlant<R extends { tag: string }>(r: R): R & { origin: { connection: string; item: string } } {
+  return { ...r, origin: { connection: PLANT_CONNECTION, item: `ns=1;s=${r.tag}` } };
+}
+
+/**
  * The real twin-approval node with its twin-envelope and twin-ledger (ledger under the user dir),
  * and `POST <httpNodeRoot>/test/gate` to hand it Proposals and Readings as a flow would.
  */
@@ -89,7 +98,7 @@ export function realGateFlow(): unknown[] {
     {
       id: 'env1', type: 'twin-envelope', name: 'barrel temperature', asset: ENVELOPE.asset, tag: ENVELOPE.tag, unit: 'degC',
       lowLimit: '190', highLimit: '240', maxStep: '5', rateUpPerMin: '2', rateDownPerMin: '2', minDwellMs: '60000',
-      interlocks: [], inputTags: '', maxInputAgeMs: '600000', minQuality: 'good', ramp: false,
+      interlocks: [], inputTags: '', maxInputAgeMs: '600000', minQuality: 'good', ramp: false, source: PLANT_CONNECTION,
     },
     { id: 'led1', type: 'twin-ledger', name: 'audit ledger', path: '', signingKeyEnv: SIGNING_KEY_ENV },
     {

@@ -33,7 +33,7 @@ export function envelopeFields(asset: string) {
     // tag that does not change (mode, alarm, a setpoint between writes) keeps the time of its last
     // notification, and a round whose command expires (TTL + the gate's 30 s grace) would otherwise
     // find its interlocks stale (see the report).
-    inputTags: 'quality_index, melt_temp', maxInputAgeMs: 120_000, minQuality: 'good', ramp: false,
+    inputTags: 'quality_index, melt_temp', maxInputAgeMs: 120_000, minQuality: 'good', ramp: false, source: 'crash-ep',
   };
 }
 

@@ -122,6 +122,10 @@ describe('screen checks (pure steps)', () => {
       // Severity 'uncertain' never hides a worse original quality.
       staleStep(s, rd(43, 1_020_000, { quality: 'bad' }), c, 30_000);
       expect(staleReading(s, c, 'uncertain').quality).to.equal('bad');
+      // The stale reading comes from where the tag's readings came from (a gate bound to it counts it).
+      const origin = Object.freeze({ connection: 'plc', item: 'ns=1;s=temp' });
+      staleStep(s, rd(44, 1_030_000, { origin }), c, 40_000);
+      expect(staleReading(s, c, 'bad').origin).to.equal(origin);
     });
     it('does nothing when staleAfterMs is 0', () => {
       const s = staleInit();

@@ -8,7 +8,7 @@
  * This file is the pure part (what to remember, when the silence is due, what to emit); the clock
  * and timers live in screener.ts behind a SchedulerLike.
  */
-import type { Reading } from '../../model/reading.js';
+import type { Reading, ReadingOrigin } from '../../model/reading.js';
 import type { Quality } from '../../model/quality.js';
 import { worstQuality } from '../../model/quality.js';
 import type { FlagSeverity, StepResult } from './flag.js';
@@ -30,6 +30,8 @@ export interface StaleState {
   lastQuality: Quality;
   unit: string | undefined;
   source: string;
+  /** The last reading's origin: the stale reading comes from the same connection and item. */
+  origin: ReadingOrigin | undefined;
 }
 
 export const STALE_REASON = 'stale';
@@ -45,6 +47,7 @@ export function staleInit(): StaleState {
     lastQuality: 'good',
     unit: undefined,
     source: '',
+    origin: undefined,
   };
 }
 
@@ -60,6 +63,7 @@ export function staleStep(s: StaleState, r: Reading, c: StaleConfig, nowMs: numb
     s.lastQuality = r.quality;
     s.unit = r.unit;
     s.source = r.source;
+    s.origin = r.origin;
   }
   return { state: s };
 }
@@ -83,5 +87,6 @@ export function staleReading(s: StaleState, c: StaleConfig, severity: FlagSeveri
     source: s.source,
   };
   if (s.unit !== undefined) out.unit = s.unit;
+  if (s.origin !== undefined) out.origin = s.origin;
   return out;
 }
