@@ -15,6 +15,7 @@ import { signCommand } from '../../runtime/control/command.js';
 import type { GateHandle } from '../../runtime/control/gate-registry.js';
 import type { Command, LedgerRecord, Proposal, WriteResult } from '../../runtime/model/control.js';
 import { startAedes, type AedesBroker } from '../support/aedes.js';
+import { approveInLedger } from '../support/control-approval.js';
 import { endClient, rawClient } from '../support/mqtt-helpers.js';
 import { helper, nodeModule } from '../support/nr.js';
 import { recordNodeCalls, tempUserDir, waitUntil, type NodeLike, type Recorder } from '../support/opcua-nr.js';
@@ -167,10 +168,12 @@ describe('issue 13 attack 1: a spoofed input on the broker cannot mask a failed 
     // the sensor is still failed and the spoof still runs (previous test)
     const asset = plant.sim.asset;
     const version = (helper.getNode('env') as unknown as { version(): string }).version();
+    // an approval in the ledger, so the writer gets past its decision check (issue 13: only approved changes are written)
+    await approveInLedger(helper.getNode('led'), { proposalId: 'approved-elsewhere', asset, tag: SP, currentValue: 215, proposedValue: 219 });
     const before = ledger().length;
     const now = Date.now();
     const cmd = signCommand(KEY, {
-      proposalId: 'never-approved', asset, tag: SP, value: 217, unit: 'degC', step: 1, steps: 1, fromValue: 215,
+      proposalId: 'approved-elsewhere', asset, tag: SP, value: 217, unit: 'degC', step: 1, steps: 1, fromValue: 215,
       issuedTsMs: now, expiresTsMs: now + 60_000, envelopeVersion: version,
     });
     node('w').receive({ payload: cmd });
