@@ -8,6 +8,7 @@ const entry = [
   'runtime/**/*.ts',
   '!runtime/cluster/nats-client.ts', // bundled with the NATS client below
   'nodes/**/*.ts',
+  'web/server/**/*.ts',
   'bin/**/*.ts',
   'examples/plant-sim/**/*.ts',
   'bench/**/*.ts',

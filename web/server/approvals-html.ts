@@ -7,8 +7,8 @@
  * The client script below avoids template literals: this file is itself one template literal.
  */
 import { LOGIN_CLIENT_JS } from './login-client.js';
-import { EUR_CLIENT_JS } from '../../../runtime/model/money.js';
-import { MAX_MEANING_CHARS, MAX_REASON_CHARS } from '../../../runtime/control/gate-registry.js';
+import { EUR_CLIENT_JS } from '../../runtime/model/money.js';
+import { MAX_MEANING_CHARS, MAX_REASON_CHARS } from '../../runtime/control/gate-registry.js';
 
 export function approvalsPageHtml(nonce: string): string {
   return PAGE.replace(/__NONCE__/g, nonce);

@@ -8,8 +8,8 @@
  * Data only ever enters the page through textContent / attributes, never parsed as HTML.
  * The client script avoids template literals: this file is itself one template literal.
  */
-import { LOGIN_CLIENT_JS } from '../../twin-approval/page/login-client.js';
-import { EUR_CLIENT_JS } from '../../../runtime/model/money.js';
+import { LOGIN_CLIENT_JS } from './login-client.js';
+import { EUR_CLIENT_JS } from '../../runtime/model/money.js';
 
 export function overviewPageHtml(nonce: string): string {
   return PAGE.replace(/__NONCE__/g, nonce);
