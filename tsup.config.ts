@@ -68,6 +68,18 @@ export default defineConfig([{
   outDir: 'dist',
   outExtension: () => ({ js: '.js' }),
 }, {
+  // The supervisors' pages' browser scripts (web/client/): one IIFE per page in dist/web/client/, which the
+  // page shells in web/server/ inline under their nonce (web/server/client-script.ts).
+  entry: { 'web/client/overview': 'web/client/overview.ts' },
+  format: ['iife'],
+  bundle: true,
+  platform: 'browser',
+  target: 'es2019',
+  sourcemap: false,
+  clean: false,
+  outDir: 'dist',
+  outExtension: () => ({ js: '.js' }),
+}, {
   // The edit dialogs' widgets (editor/): one browser script in resources/, which Node-RED serves to the
   // editor at resources/@twinloop/node-red-twin/twinloop-editor.js.
   entry: { 'twinloop-editor': 'editor/index.ts' },
