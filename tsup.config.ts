@@ -70,7 +70,7 @@ export default defineConfig([{
 }, {
   // The supervisors' pages' browser scripts (web/client/): one IIFE per page in dist/web/client/, which the
   // page shells in web/server/ inline under their nonce (web/server/client-script.ts).
-  entry: { 'web/client/overview': 'web/client/overview.ts' },
+  entry: { 'web/client/approvals': 'web/client/approvals.ts', 'web/client/overview': 'web/client/overview.ts' },
   format: ['iife'],
   bundle: true,
   platform: 'browser',

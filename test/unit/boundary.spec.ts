@@ -4,6 +4,8 @@
  *  - nodes/ never imports bin/, examples/, scripts/ or bench/;
  *  - web/server/ (the supervisors' pages: routes, page shells) never imports nodes/, bin/, examples/, scripts/ or bench/,
  *    and node-red for types only;
+ *  - web/client/ (browser code, bundled into the pages) imports web/client/ and runtime/ only: no
+ *    web/server/, nodes/, node-red or Node built-ins (a browser has none of them);
  *  - a node folder holds its adapter only: <type>.ts, <type>.html, locales/, icons/, and the
  *    sibling adapter files listed below, each with its role. Logic goes to runtime/.
  *  - a node file's only value export is its registration function (the build relies on it).
@@ -89,6 +91,13 @@ describe('architecture: layers and node folders', () => {
 
   it('nodes/ imports no command, example, script or bench', () => {
     expect(violations('nodes', ['bin', 'examples', 'scripts', 'bench'])).to.deep.equal([]);
+  });
+
+  it('web/client/ imports no server code, adapter, command, node-red or Node built-in', () => {
+    expect(violations('web/client', ['web/server', 'nodes', 'bin', 'examples', 'scripts', 'bench'], /^(node-red|@node-red\/|node:|express$)/))
+      .to.deep.equal([]);
+    const outside = tsFiles('web/client').flatMap((f) => specifiers(f).filter((s) => !s.startsWith('.')).map((s) => `${rel(f)} imports ${s}`));
+    expect(outside, 'the pages bundle no package').to.deep.equal([]);
   });
 
   it('the check sees a forbidden import (so an empty list above means something)', () => {
