@@ -9,7 +9,7 @@ import { $, el, input, pad2, svg, unit } from './dom.js';
 import { setUpLogin } from './login.js';
 import type * as Api from './approvals-types.js';
 import type { PredictedEffect } from '../../runtime/model/control.js';
-import type { TrendPoint } from '../../runtime/control/gate-registry.js';
+import { DEFAULT_MEANING, MAINTENANCE_MEANING, type TrendPoint } from '../../runtime/control/gate-registry.js';
 
 // The admin root is wherever this page is served from: <root>twinloop/approvals.
 var ROOT = location.pathname.replace(/twinloop\/approvals\/?$/, '');
@@ -17,8 +17,9 @@ var API = ROOT + 'twinloop/approvals/api/';
 var OWN_KEY = 'twinloop-approvals-token';
 var POLL_MS = 2000;
 var EXPIRING_MS = 120000;
-var MEANING: Record<Verdict, string> = { approve: 'Approved: I authorise this setpoint change', reject: 'Rejected: I do not authorise this setpoint change' };
-var MEANING_MAINTENANCE: Record<Verdict, string> = { approve: 'Approved: I authorise this maintenance window', reject: 'Rejected: I do not authorise this maintenance window' };
+// the standard meaning of a signature per verdict, prefilled in the dialog (the gates record the same when none is given)
+var MEANING = DEFAULT_MEANING;
+var MEANING_MAINTENANCE = MAINTENANCE_MEANING;
 
 type Verdict = 'approve' | 'reject';
 /** What the signature dialog signs: a decision on a proposal, or switching a gate's auto-approval. */

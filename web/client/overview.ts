@@ -21,7 +21,11 @@ var W = 480, H = 170, WIDE_W = 960, WIDE_H = 220, PL = 46, PR = 8, PT = 8, PB = 
 interface Series { kind: Api.SeriesKind; asset: string; tag: string; unit?: string; bucketMs: number; pts: Record<number, Api.Bucket> }
 interface AssetState { windows?: Api.MaintenanceWindow[]; energy?: Api.EnergyCost[]; demand?: Api.DemandStatus }
 interface Range { x0: number; x1: number }
-interface Scale extends Range { x(t: number): number; y(v: number): number; y0: number; y1: number; lo: number; hi: number; w: number; h: number }
+interface Scale extends Range {
+  x(t: number): number;
+  y(v: number): number;
+  y0: number; y1: number; lo: number; hi: number; w: number; h: number;
+}
 interface Chart { g: SVGElement; sc: Scale; read(t: number): string; out: HTMLElement; cursor: SVGElement; sel: SVGElement }
 type Dirty = Record<string, boolean>;
 
