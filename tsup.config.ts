@@ -8,6 +8,7 @@ const entry = [
   'runtime/**/*.ts',
   '!runtime/cluster/nats-client.ts', // bundled with the NATS client below
   'nodes/**/*.ts',
+  'web/server/**/*.ts',
   'bin/**/*.ts',
   'examples/plant-sim/**/*.ts',
   'bench/**/*.ts',
@@ -62,6 +63,18 @@ export default defineConfig([{
   },
   target: 'node20',
   platform: 'node',
+  sourcemap: false,
+  clean: false,
+  outDir: 'dist',
+  outExtension: () => ({ js: '.js' }),
+}, {
+  // The supervisors' pages' browser scripts (web/client/): one IIFE per page in dist/web/client/, which the
+  // page shells in web/server/ inline under their nonce (web/server/client-script.ts).
+  entry: { 'web/client/approvals': 'web/client/approvals.ts', 'web/client/overview': 'web/client/overview.ts' },
+  format: ['iife'],
+  bundle: true,
+  platform: 'browser',
+  target: 'es2019',
   sourcemap: false,
   clean: false,
   outDir: 'dist',

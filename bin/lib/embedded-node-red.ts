@@ -6,9 +6,9 @@ import { createServer, type Server } from 'node:http';
 import { mkdirSync, existsSync, symlinkSync, lstatSync, readlinkSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import express from 'express';
-import { loginThrottle } from '../../nodes/twin-approval/page/login-throttle.js';
+import { loginThrottle } from '../../web/server/login-throttle.js';
 import { mergedAdminAuth } from '../../runtime/auth/admin-auth.js';
-import { quietErrorHandler } from '../../nodes/twin-approval/page/http-errors.js';
+import { quietErrorHandler } from '../../web/server/http-errors.js';
 
 /** The package root: dist/bin/lib → ../../.. */
 export const PACKAGE_ROOT = resolve(__dirname, '..', '..', '..');

@@ -4,7 +4,7 @@
  * takes Proposals, Readings (the envelope's inputs and the page's trend), WriteResults wired back
  * from the writers, and `topic: auto-approval` switches. Output 1: signed Commands for the writers;
  * output 2: state events `{ proposalId, state, reason?, record }`, each after its ledger record is
- * durable. Supervisors decide through the page (nodes/twin-approval/page), which reaches this node
+ * durable. Supervisors decide through the page (web/server/approvals-api.ts), which reaches this node
  * through the GateHandle it registers.
  */
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
@@ -20,7 +20,7 @@ import type { TwinLedgerNode } from '../twin-ledger/ledger-api.js';
 import { refuseInputs } from '../shared/adapter.js';
 import { translator } from '../shared/i18n.js';
 import { errorStatusText, statusError, statusIdle, statusOk, statusWarn } from '../shared/status.js';
-import { registerApprovalsPage } from './page/api.js';
+import { registerApprovalsPage } from '../../web/server/approvals-api.js';
 import { approvalMode, gateConfigFromDef, type TwinApprovalDef } from './approval-config.js';
 import { runMaintenanceGate } from './maintenance-mode.js';
 import { alarmedGateHandle } from '../../runtime/control/gate-alarm.js';

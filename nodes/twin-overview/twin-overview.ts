@@ -1,7 +1,7 @@
 /**
  * twin-overview: the live overview page (`<adminRoot>twinloop/overview`) of whatever TwinLoop records
  * are wired into it. Thin adapter over runtime/overview/series-store.ts: every record is merged into
- * a bounded, thinned store that the page polls (nodes/twin-overview/page). No outputs.
+ * a bounded, thinned store that the page polls (web/server/overview-api.ts). No outputs.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { OverviewStore } from '../../runtime/overview/series-store.js';
@@ -9,7 +9,7 @@ import { TwinError } from '../../runtime/model/errors.js';
 import { translator } from '../shared/i18n.js';
 import { ThrottledStatus, compactCount, refuseInputs } from '../shared/adapter.js';
 import { statusIdle } from '../shared/status.js';
-import { registerOverview, registerOverviewPage, unregisterOverview } from './page/overview-api.js';
+import { registerOverview, registerOverviewPage, unregisterOverview } from '../../web/server/overview-api.js';
 
 export interface TwinOverviewDef extends NodeDef {
   windowMin?: string | number;

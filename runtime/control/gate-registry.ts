@@ -3,7 +3,7 @@
  * registers a handle per node, of one of two kinds: a setpoint gate (GateHandle: proposals checked
  * against a control envelope, signed commands to writers) or a maintenance gate
  * (MaintenanceGateHandle: maintenance windows, signed maintenance orders). The page's HTTP API
- * (nodes/twin-approval/page/api.ts) lists and decides through them. No node-red import: a handle is
+ * (web/server/approvals-api.ts) lists and decides through them. No node-red import: a handle is
  * plain data + functions.
  */
 import type { Decision, EnvelopeCheck, EnvelopeConfig, Proposal, ProposalState, Verdict } from '../model/control.js';

@@ -15,7 +15,7 @@ import { waitFor } from '../support/ports.js';
 import { startApprovalsServer, type ApprovalsServer } from '../support/approvals-server.js';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-const pageApi = require(join(__dirname, '..', '..', 'dist', 'nodes', 'twin-approval', 'page', 'api.js')) as typeof import('../../nodes/twin-approval/page/api.js');
+const pageApi = require(join(__dirname, '..', '..', 'dist', 'web', 'server', 'approvals-api.js')) as typeof import('../../web/server/approvals-api.js');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 

@@ -1,7 +1,11 @@
 /**
  * The house rules of ARCHITECTURE.md ("Layers", "Adding a node"), checked on the source tree:
- *  - runtime/ never imports nodes/, bin/, examples/, scripts/, bench/ or node-red;
+ *  - runtime/ never imports nodes/, web/, bin/, examples/, scripts/, bench/ or node-red;
  *  - nodes/ never imports bin/, examples/, scripts/ or bench/;
+ *  - web/server/ (the supervisors' pages: routes, page shells) never imports nodes/, bin/, examples/, scripts/ or bench/,
+ *    and node-red for types only;
+ *  - web/client/ (browser code, bundled into the pages) imports web/client/ and runtime/ only: no
+ *    web/server/, nodes/, node-red or Node built-ins (a browser has none of them);
  *  - a node folder holds its adapter only: <type>.ts, <type>.html, locales/, icons/, and the
  *    sibling adapter files listed below, each with its role. Logic goes to runtime/.
  *  - a node file's only value export is its registration function (the build relies on it).
@@ -34,9 +38,6 @@ const ADAPTER_FILES: Record<string, string> = {
   'twin-mqtt-write/mqtt-transport.ts': 'transport (its Sparkplug/JSON read-back logic is still to move to runtime/)',
   // twin-approval's second mode: the maintenance gate in a flow
   'twin-approval/maintenance-mode.ts': 'mode',
-  // the supervisors' pages: HTTP routes (Express) and the page documents they serve
-  'twin-approval/page/': 'page',
-  'twin-overview/page/': 'page',
 };
 
 function walk(dir: string): string[] {
@@ -78,12 +79,27 @@ function violations(top: string, forbiddenDirs: string[], forbiddenPackage?: Reg
 }
 
 describe('architecture: layers and node folders', () => {
-  it('runtime/ imports no adapter, command, example, script or bench, and not node-red', () => {
-    expect(violations('runtime', ['nodes', 'bin', 'examples', 'scripts', 'bench'], /^(node-red|@node-red\/)/)).to.deep.equal([]);
+  it('runtime/ imports no adapter, web app, command, example, script or bench, and not node-red', () => {
+    expect(violations('runtime', ['nodes', 'web', 'bin', 'examples', 'scripts', 'bench'], /^(node-red|@node-red\/)/)).to.deep.equal([]);
+  });
+
+  it('web/server/ imports no adapter, command, example, script or bench, and node-red for types only', () => {
+    expect(violations('web/server', ['nodes', 'web/client', 'bin', 'examples', 'scripts', 'bench'])).to.deep.equal([]);
+    const valueImport = /^import\s+(?!type\b)[^;]*from\s+'(node-red|@node-red\/[^']*)'/m;
+    const valueImports = tsFiles('web/server').filter((f) => valueImport.test(readFileSync(f, 'utf8')));
+    expect(valueImports.map(rel)).to.deep.equal([]);
   });
 
   it('nodes/ imports no command, example, script or bench', () => {
     expect(violations('nodes', ['bin', 'examples', 'scripts', 'bench'])).to.deep.equal([]);
+  });
+
+  it('web/client/ imports no server code, adapter, command, node-red or Node built-in', () => {
+    const serverSide = /^(node-red|@node-red\/|node:|express$)/;
+    expect(violations('web/client', ['web/server', 'nodes', 'bin', 'examples', 'scripts', 'bench'], serverSide)).to.deep.equal([]);
+    const outside = tsFiles('web/client').flatMap((f) => specifiers(f).filter((s) => !s.startsWith('.'))
+      .map((s) => `${rel(f)} imports ${s}`));
+    expect(outside, 'the pages bundle no package').to.deep.equal([]);
   });
 
   it('the check sees a forbidden import (so an empty list above means something)', () => {

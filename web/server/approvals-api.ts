@@ -11,8 +11,8 @@
 import { stat } from 'node:fs/promises';
 import type { NodeAPI } from 'node-red';
 import type { NextFunction, Request, Response } from 'express';
-import type { LedgerRecord } from '../../../runtime/model/control.js';
-import type { LedgerVerification } from '../../../runtime/control/stores.js';
+import type { LedgerRecord } from '../../runtime/model/control.js';
+import type { LedgerVerification } from '../../runtime/control/stores.js';
 import {
   DEFAULT_MEANING,
   MAINTENANCE_MEANING,
@@ -27,7 +27,7 @@ import {
   type GateHandle,
   type MaintenanceGateHandle,
   type TrendPoint,
-} from '../../../runtime/control/gate-registry.js';
+} from '../../runtime/control/gate-registry.js';
 import {
   accessRefusal,
   findAdminUser,
@@ -37,10 +37,10 @@ import {
   requestUser,
   printedNameOf,
   verifyPassword,
-} from '../../../runtime/auth/admin-auth.js';
-import { checkWithLimit, PasswordFailures } from '../../../runtime/auth/password-failures.js';
-import { verifyLedgerFile } from '../../../runtime/control/ledger-verify.js';
-import { approvalsPageHtml } from './page-html.js';
+} from '../../runtime/auth/admin-auth.js';
+import { checkWithLimit, PasswordFailures } from '../../runtime/auth/password-failures.js';
+import { verifyLedgerFile } from '../../runtime/control/ledger-verify.js';
+import { approvalsPageHtml } from './approvals-html.js';
 import { sendPage } from './send-page.js';
 import { quietErrorHandler } from './http-errors.js';
 

@@ -9,12 +9,12 @@
 import { randomUUID } from 'node:crypto';
 import type { NodeAPI } from 'node-red';
 import type { NextFunction, Request, Response } from 'express';
-import { gateName, isMaintenanceGate, listAllGates, type AnyGateHandle } from '../../../runtime/control/gate-registry.js';
-import type { OverviewStore } from '../../../runtime/overview/series-store.js';
-import { accessRefusal, mergedAdminAuth, requestUser } from '../../../runtime/auth/admin-auth.js';
-import { READ_PERMISSION } from '../../twin-approval/page/api.js';
+import { gateName, isMaintenanceGate, listAllGates, type AnyGateHandle } from '../../runtime/control/gate-registry.js';
+import type { OverviewStore } from '../../runtime/overview/series-store.js';
+import { accessRefusal, mergedAdminAuth, requestUser } from '../../runtime/auth/admin-auth.js';
+import { READ_PERMISSION } from './approvals-api.js';
 import { overviewPageHtml } from './overview-html.js';
-import { sendPage } from '../../twin-approval/page/send-page.js';
+import { sendPage } from './send-page.js';
 
 export const OVERVIEW_PATH = '/twinloop/overview';
 

@@ -10,8 +10,8 @@
  * Logins adminAuth cannot check here (an OAuth strategy, no users) pass through unchanged.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { verifyPassword, type AdminAuth, type PasswordCheck } from '../../../runtime/auth/admin-auth.js';
-import { SourceThrottle, sourceOfAddress } from '../../../runtime/auth/source-throttle.js';
+import { verifyPassword, type AdminAuth, type PasswordCheck } from '../../runtime/auth/admin-auth.js';
+import { SourceThrottle, sourceOfAddress } from '../../runtime/auth/source-throttle.js';
 
 /** Larger login bodies are not logins: refused before parsing. */
 const MAX_BODY_BYTES = 16 * 1024;
