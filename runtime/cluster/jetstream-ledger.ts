@@ -25,8 +25,8 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { LedgerRecord } from '../model/control.js';
 import { TwinError } from '../model/errors.js';
 import type { Ledger, LedgerEntry } from '../control/stores.js';
-import { ChainChecker, hashRecord, MAX_LINE_BYTES } from '../control/ledger-verify.js';
-import { LedgerAlarmError, ledgerKeys, recordMac, type LedgerKeys } from '../control/ledger-auth.js';
+import { buildRecord, ChainChecker, MAX_LINE_BYTES } from '../control/ledger-verify.js';
+import { LedgerAlarmError, ledgerKeys, type LedgerKeys } from '../control/ledger-auth.js';
 import { appendExpected, ensureLineStream, retryTransient, type ExpectedAppendOptions } from './expected-append.js';
 import { ledgerStreamName, ledgerSubject, parseLineId } from './line-id.js';
 
@@ -190,32 +190,9 @@ class JetStreamLedgerImpl implements JetStreamLedger {
   }
 
   private build<T>(entry: LedgerEntry<T>): LedgerRecord<T> {
-    if (entry === null || typeof entry !== 'object' || typeof entry.type !== 'string' || (entry.type as string) === '') {
-      throw new TwinError('BAD_PAYLOAD', 'ledger entry needs a type');
-    }
-    for (const k of ['asset', 'tag', 'proposalId'] as const) {
-      if (entry[k] !== undefined && typeof entry[k] !== 'string') throw new TwinError('BAD_PAYLOAD', `ledger entry ${k} must be a string`);
-    }
-    if (entry.data === undefined) throw new TwinError('BAD_PAYLOAD', `ledger entry '${entry.type}' has no data`);
-    let data: T;
-    try {
-      data = JSON.parse(JSON.stringify(entry.data)) as T;
-    } catch (err) {
-      throw new TwinError('BAD_PAYLOAD', `ledger entry '${entry.type}' data is not JSON: ${(err as Error).message}`);
-    }
-    const body = {
-      seq: this.nextSeq,
-      tsMs: (this.opts.nowMs ?? Date.now)(),
-      type: entry.type,
-      ...(entry.asset !== undefined ? { asset: entry.asset } : {}),
-      ...(entry.tag !== undefined ? { tag: entry.tag } : {}),
-      ...(entry.proposalId !== undefined ? { proposalId: entry.proposalId } : {}),
-      data,
-      prevHash: this.lastHash,
-    };
-    const hash = hashRecord(body);
-    return this.keys ? { ...body, hash, mac: recordMac(this.keys, hash) } : { ...body, hash };
+    return buildRecord(entry, this.nextSeq, (this.opts.nowMs ?? Date.now)(), this.lastHash, this.keys);
   }
+
 
   /** Every record in the stream, verified (another writer's records included: the stream is the truth). */
   async readAll(): Promise<LedgerRecord[]> {

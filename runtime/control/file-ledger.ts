@@ -23,9 +23,9 @@ import { promises as fsp } from 'node:fs';
 import type { LedgerRecord } from '../model/control.js';
 import { TwinError } from '../model/errors.js';
 import type { Ledger, LedgerEntry } from './stores.js';
-import { describeBreak, hashRecord, MAX_LINE_BYTES, verifyLedgerFile } from './ledger-verify.js';
+import { buildRecord, describeBreak, MAX_LINE_BYTES, verifyLedgerFile } from './ledger-verify.js';
 import { DurableAppendFile, SharedByPath, STORE_ERROR_CODE } from './ledger-durable-file.js';
-import { checkLedger, LedgerAlarmError, ledgerKeys, recordMac, signHead, writeHead, type LedgerKeys } from './ledger-auth.js';
+import { checkLedger, LedgerAlarmError, ledgerKeys, signHead, writeHead, type LedgerKeys } from './ledger-auth.js';
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -122,34 +122,9 @@ class FileLedgerCore {
   }
 
   private build<T>(entry: LedgerEntry<T>): LedgerRecord<T> {
-    if (entry === null || typeof entry !== 'object' || typeof entry.type !== 'string' || (entry.type as string) === '') {
-      throw new TwinError('BAD_PAYLOAD', 'ledger entry needs a type');
-    }
-    for (const k of ['asset', 'tag', 'proposalId'] as const) {
-      if (entry[k] !== undefined && typeof entry[k] !== 'string') throw new TwinError('BAD_PAYLOAD', `ledger entry ${k} must be a string`);
-    }
-    if (entry.data === undefined) throw new TwinError('BAD_PAYLOAD', `ledger entry '${entry.type}' has no data`);
-    // Plain JSON data (Dates become strings, undefined members go) so that the record read back
-    // from the file hashes exactly as the one written.
-    let data: T;
-    try {
-      data = JSON.parse(JSON.stringify(entry.data)) as T;
-    } catch (err) {
-      throw new TwinError('BAD_PAYLOAD', `ledger entry '${entry.type}' data is not JSON: ${(err as Error).message}`);
-    }
-    const body = {
-      seq: this.nextSeq,
-      tsMs: Date.now(),
-      type: entry.type,
-      ...(entry.asset !== undefined ? { asset: entry.asset } : {}),
-      ...(entry.tag !== undefined ? { tag: entry.tag } : {}),
-      ...(entry.proposalId !== undefined ? { proposalId: entry.proposalId } : {}),
-      data,
-      prevHash: this.lastHash,
-    };
-    const hash = hashRecord(body);
-    return this.keys ? { ...body, hash, mac: recordMac(this.keys, hash) } : { ...body, hash };
+    return buildRecord(entry, this.nextSeq, Date.now(), this.lastHash, this.keys);
   }
+
 
   /** The durable records, read back and verified (a ledger changed under us is an error, not a history). */
   async readAll(): Promise<LedgerRecord[]> {

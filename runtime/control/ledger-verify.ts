@@ -18,7 +18,8 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import type { LedgerRecord } from '../model/control.js';
-import type { LedgerVerification } from './stores.js';
+import type { LedgerEntry, LedgerVerification } from './stores.js';
+import { TwinError } from '../model/errors.js';
 import { canonicalJson } from './canonical.js';
 
 /** prevHash of the first record. */
@@ -38,6 +39,39 @@ export function hashRecord(rec: Omit<LedgerRecord, 'hash'> & { hash?: unknown; m
 /** A record's MAC: HMAC-SHA256 under the ledger's record key (ledger-auth.ts) over its hash, which covers every other field. */
 export function recordMac(key: { record: Buffer }, hash: string): string {
   return createHmac('sha256', key.record).update(hash).digest('hex');
+}
+
+/**
+ * A new record from an entry: checked, its data made plain JSON (Dates become strings, undefined
+ * members go, so the record read back hashes exactly as the one written), chained to `prevHash`,
+ * hashed and, with a key, MAC'ed. The file ledger and the JetStream ledger build records alike.
+ */
+export function buildRecord<T>(entry: LedgerEntry<T>, seq: number, tsMs: number, prevHash: string, key?: { record: Buffer }): LedgerRecord<T> {
+  if (entry === null || typeof entry !== 'object' || typeof entry.type !== 'string' || (entry.type as string) === '') {
+    throw new TwinError('BAD_PAYLOAD', 'ledger entry needs a type');
+  }
+  for (const k of ['asset', 'tag', 'proposalId'] as const) {
+    if (entry[k] !== undefined && typeof entry[k] !== 'string') throw new TwinError('BAD_PAYLOAD', `ledger entry ${k} must be a string`);
+  }
+  if (entry.data === undefined) throw new TwinError('BAD_PAYLOAD', `ledger entry '${entry.type}' has no data`);
+  let data: T;
+  try {
+    data = JSON.parse(JSON.stringify(entry.data)) as T;
+  } catch (err) {
+    throw new TwinError('BAD_PAYLOAD', `ledger entry '${entry.type}' data is not JSON: ${(err as Error).message}`);
+  }
+  const body = {
+    seq,
+    tsMs,
+    type: entry.type,
+    ...(entry.asset !== undefined ? { asset: entry.asset } : {}),
+    ...(entry.tag !== undefined ? { tag: entry.tag } : {}),
+    ...(entry.proposalId !== undefined ? { proposalId: entry.proposalId } : {}),
+    data,
+    prevHash,
+  };
+  const hash = hashRecord(body);
+  return key ? { ...body, hash, mac: recordMac(key, hash) } : { ...body, hash };
 }
 
 /** A chain check's result, with the head of the chain so far (what the next record must point at). */
