@@ -30,8 +30,9 @@ a key derived from the twin-ledger's signing key), so records appended or rewrit
 without the key fail; and FILE.head, the signed checkpoint of the ledger's head, must agree with
 the file, so a truncated tail, a deleted ledger or a replaced history fails. The key is found as
 \`twinloop start\` provides it: the env var named by --key-env, else TWINLOOP_SIGNING_KEY, else
-the file TWINLOOP_SIGNING_KEY_FILE, else <home>/signing.key (home: --home, TWINLOOP_HOME, ./.twinloop). Without a key only the chain is
-checked (and the checkpoint is compared without checking its MAC). See SECURITY.md.
+the file TWINLOOP_SIGNING_KEY_FILE names, else <home>/signing.key (home: --home, TWINLOOP_HOME,
+./.twinloop). Without a key only the chain is checked (and the checkpoint is compared without
+checking its MAC). See SECURITY.md.
 
 Prints, when the ledger holds:
   ok (chain + authenticity): N records, last hash <hex>
@@ -66,9 +67,9 @@ Options:
   --key-env NAME  take the key from env var NAME (a flow's twin-ledger "signing key env var")
   -h, --help      this text
 
-Exit codes: 0 the ledger holds; 1 it does not (export: also when the cluster cannot be reached);
-2 bad usage (unknown subcommand, no such file, unreadable file, a line without a ledger stream). On a terminal, stderr shows progress
-for large files.
+Exit codes: 0 the ledger holds; 1 it does not, or (export) the cluster cannot be reached; 2 bad
+usage (unknown subcommand, no such file, unreadable file, a line without a ledger stream).
+On a terminal, stderr shows progress for large files.
 
 Examples:
   npx twinloop ledger verify ~/.node-red/twinloop/ledger/8f2c1a7e3b4d5c6a.jsonl
