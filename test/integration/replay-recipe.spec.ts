@@ -74,7 +74,10 @@ describe('integration: the replay recipe and replays of the demo and prebuilt fl
     expect(r.code, r.stderr).to.equal(0);
     const disabled = notes(r.stderr).find((l) => l.includes('disabled:'))!;
     for (const id of ['demo-approval-zone3_sp', 'demo-write-zone3_sp', 'demo-maint-approval', 'demo-mqtt-out']) expect(disabled).to.include(`(${id})`);
-    expect(notes(r.stderr)).to.include('twinloop replay: TWINLOOP_MQTT_URL, TWINLOOP_OPCUA_ENDPOINT not set: placeholders in the connection settings (a replay connects to nothing)');
+    expect(notes(r.stderr)).to.include(
+      'twinloop replay: TWINLOOP_MQTT_PASSWORD_FILE, TWINLOOP_MQTT_URL, TWINLOOP_MQTT_USER, TWINLOOP_OPCUA_ENDPOINT not set: ' +
+        'placeholders in the connection settings (a replay connects to nothing)',
+    );
     const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { nodeType: string; nodeId: string; port: number });
     expect(out.filter((m) => m.nodeType === 'twin-rul').length).to.be.above(0);
     expect(out.filter((m) => m.nodeId === 'demo-maintenance' && m.port === 1)).to.have.length(1); // the proposal, recorded, not decided
