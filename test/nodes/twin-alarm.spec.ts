@@ -201,8 +201,12 @@ describe('twin-alarm node', function () {
   it('sends the alarm-rate figures on output 2 when a period is set', async function () {
     const rig = await load({ ratesEveryMs: 200 });
     await send(rig, readings(melt(0, 900)));
-    await waitFor(() => rig.rates.length > 0, 30_000, 20, 'rate figures');
-    expect(rig.rates[0].topic).to.equal('alarm-rates');
-    expect(rig.rates[rig.rates.length - 1].payload.total).to.be.an('object');
+    // the figures after the readings count the one annunciated alarm, on the tag's ISA-95 line
+    const after = rig.rates.length;
+    await waitFor(() => rig.rates.length > after, 30_000, 20, 'rate figures');
+    const last = rig.rates[rig.rates.length - 1];
+    expect(last.topic).to.equal('alarm-rates');
+    expect(last.payload.total.count).to.equal(1);
+    expect(last.payload.lines.map((l) => [l.line, l.count])).to.deep.equal([['acme/plant1/line1', 1]]);
   });
 });
