@@ -6,7 +6,7 @@
  * Data: 100 tags (10 assets × 10), 1 s apart per tag, a level with noise and one level step per tag
  * half way (a healthy line: alarms are rare).
  * Run: `npm run build && node dist/bench/run.js alarm-node`.
- * Measured 2026-12-07 (2 shared cores, 6 other jobs): 106,829/s vs 130,806/s, median round 88 % (target met).
+ * Measured 2026-12-07 (2 cores shared with other jobs): 106,829/s vs 130,806/s, median round 88 % (target met).
  */
 import { join } from 'node:path';
 import type { Reading } from '../runtime/model/reading.js';
@@ -24,7 +24,8 @@ function readings(): Reading[] {
     const t = Math.floor(i / TAGS);
     const tag = i % TAGS;
     const value = 100 + (rand() - 0.5) * 2 + (t > N / TAGS / 2 ? 3 : 0);
-    out.push({ asset: `bench/line1/asset${tag % 10}`, tag: `t${tag}`, value, tsMs: 1_700_000_000_000 + t * 1000, quality: 'good', source: 'bench' });
+    const tsMs = 1_700_000_000_000 + t * 1000;
+    out.push({ asset: `bench/line1/asset${tag % 10}`, tag: `t${tag}`, value, tsMs, quality: 'good', source: 'bench' });
   }
   return out;
 }
@@ -42,7 +43,10 @@ export async function run(): Promise<BenchRow[]> {
     suite: 'alarm-node',
     modules,
     chains: [
-      { name: 'bare custom pass-through node, 1 node (leaf)', baseline: true, head: 'f1', leaves: ['f1'], nodes: [{ id: 'f1', type: 'bench-pass', wires: [[]] }] },
+      {
+        name: 'bare custom pass-through node, 1 node (leaf)', baseline: true, head: 'f1', leaves: ['f1'],
+        nodes: [{ id: 'f1', type: 'bench-pass', wires: [[]] }],
+      },
       {
         name: 'twin-alarm with its defaults, 1 node (leaf)', head: 'alarm', leaves: ['alarm'],
         nodes: [{ id: 'alarm', type: 'twin-alarm', wires: [[], []] }],

@@ -82,7 +82,9 @@ export function configFromDef(def: TwinAlarmDef): Partial<AnomalyAlarmsConfig> {
     watch: list(def.watch),
     alarm,
     detector,
-    roots: (def.roots ?? []).filter((r) => r && String(r.id ?? '').trim() !== '').map((r) => ({ id: String(r.id).trim(), children: list(r.children) })),
+    roots: (def.roots ?? [])
+      .filter((r) => r && String(r.id ?? '').trim() !== '')
+      .map((r) => ({ id: String(r.id).trim(), children: list(r.children) })),
     consequences,
     defaultShelveMs: optNumber(def.defaultShelveMs, 'default shelving time', 1),
     maxShelveMs: optNumber(def.maxShelveMs, 'longest shelving', 1),

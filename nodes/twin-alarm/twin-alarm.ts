@@ -63,13 +63,15 @@ export default function (RED: NodeAPI): void {
         node.error(err);
       }
     }, TICK_MS);
-    const rates =
-      ratesMs > 0 ? setInterval(() => node.send([null, { topic: 'alarm-rates', payload: alarms.rates() } as NodeMessage]), ratesMs) : undefined;
+    const sendRates = (): void => node.send([null, { topic: 'alarm-rates', payload: alarms.rates() } as NodeMessage]);
+    const rates = ratesMs > 0 ? setInterval(sendRates, ratesMs) : undefined;
 
-    node.on('input', (msg: NodeMessageInFlow, send: (m: Array<NodeMessage | NodeMessage[] | null>) => void, done: (err?: Error) => void) => {
+    type Send = (m: Array<NodeMessage | NodeMessage[] | null>) => void;
+    node.on('input', (msg: NodeMessageInFlow, send: Send, done: (err?: Error) => void) => {
       let evs: AlarmEvent[];
       try {
-        evs = typeof msg.topic === 'string' && COMMANDS.has(msg.topic) ? alarms.command(msg.topic, msg.payload) : alarms.push(getInput(msg));
+        const command = typeof msg.topic === 'string' && COMMANDS.has(msg.topic);
+        evs = command ? alarms.command(msg.topic as string, msg.payload) : alarms.push(getInput(msg));
       } catch (err) {
         status.error(err);
         done(err as Error);

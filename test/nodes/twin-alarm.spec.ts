@@ -147,7 +147,8 @@ describe('twin-alarm node', function () {
   it('a shelved alarm is not annunciated; unshelve records who', async function () {
     const rig = await load({});
     await send(rig, readings(melt(0, 500)));
-    await send(rig, [{ topic: 'shelve', payload: { id: ID, user: 'ben', reason: 'sensor recalibration', untilTsMs: Date.now() + 3_600_000 } }]);
+    const untilTsMs = Date.now() + 3_600_000;
+    await send(rig, [{ topic: 'shelve', payload: { id: ID, user: 'ben', reason: 'sensor recalibration', untilTsMs } }]);
     const shelved = rig.events.filter((m) => m.payload.kind === 'shelved');
     expect(shelved).to.have.length(1);
     expect(shelved[0].payload.action?.user).to.equal('ben');
@@ -182,7 +183,10 @@ describe('twin-alarm node', function () {
     await send(rig, [{ payload: 'garbage' }]);
     expect(rig.caught).to.have.length(1);
     await waitFor(() => lastStatus(rig).fill === 'red', 10_000, 10, 'red status');
-    await send(rig, [{ topic: 'ack', payload: { id: ID } }, { topic: 'shelve', payload: { id: ID, user: 'x', reason: 'y', untilTsMs: 'soon' } }]);
+    await send(rig, [
+      { topic: 'ack', payload: { id: ID } },
+      { topic: 'shelve', payload: { id: ID, user: 'x', reason: 'y', untilTsMs: 'soon' } },
+    ]);
     expect(rig.caught).to.have.length(3);
     const before = rig.completed;
     await send(rig, readings(melt(0, 900)));
