@@ -140,6 +140,46 @@ describe('browser: the Node-RED editor with TwinLoop', function () {
     expect(pageErrors).to.deep.equal([]);
   });
 
+  it('twin-alarm: durations in units (on-delay 30 s, off-delay 1 min, shelving 1 h … 12 h); Done saves ms and the rows', async function () {
+    await page.evaluate(() => {
+      const RED = (window as any).RED;
+      const defaults = RED.nodes.getType('twin-alarm').defaults;
+      const fresh = Object.fromEntries(Object.keys(defaults).map((k) => [k, defaults[k].value]));
+      Object.assign(fresh, { id: RED.nodes.id(), type: 'twin-alarm', x: 300, y: 500, z: RED.workspaces.active() });
+      const imported = RED.view.importNodes([fresh], { generateIds: true, addFlow: false });
+      const node = imported?.nodes?.[0] ?? RED.nodes.filterNodes({ type: 'twin-alarm' }).pop();
+      (window as any).__alarm = node;
+      RED.editor.edit(node);
+    });
+    await page.waitForSelector('#node-dialog-ok', { state: 'visible', timeout: 15_000 });
+    await page.waitForSelector('#node-input-onDelayMs-value', { state: 'attached', timeout: 15_000 });
+    await page.waitForTimeout(500);
+    const shown = await page.evaluate(() => {
+      const $ = (window as any).$;
+      return ['onDelayMs', 'offDelayMs', 'chatterWindowMs', 'releaseMs', 'defaultShelveMs', 'maxShelveMs']
+        .map((f) => `${$(`#node-input-${f}-value`).val()} ${$(`#node-input-${f}-unit`).val()}`);
+    });
+    expect(shown).to.deep.equal(['30 s', '1 min', '1 min', '10 min', '1 h', '12 h']);
+    await page.evaluate(() => {
+      const $ = (window as any).$;
+      $('#node-input-onDelayMs-value').val('45').trigger('input');
+      $('#node-input-roots-container').editableList('addItem', { id: 'acme/p1/line1/line_stop', children: 'acme/p1/line1/*' });
+      $('#node-input-consequences-container').editableList('addItem', { id: 'acme/p1/line1/extruder/melt_temp', consequence: 'severe' });
+    });
+    await page.click('#node-dialog-ok');
+    await page.waitForTimeout(300);
+    const saved = await page.evaluate(() => {
+      const n = (window as any).__alarm;
+      return { onDelayMs: String(n.onDelayMs), roots: n.roots, consequences: n.consequences };
+    });
+    expect(saved).to.deep.equal({
+      onDelayMs: '45000',
+      roots: [{ id: 'acme/p1/line1/line_stop', children: 'acme/p1/line1/*' }],
+      consequences: [{ id: 'acme/p1/line1/extruder/melt_temp', consequence: 'severe' }],
+    });
+    expect(pageErrors).to.deep.equal([]);
+  });
+
   for (const type of TYPES) {
     it(`opens and cancels the edit dialog of ${type} without a page error`, async function () {
       const before = pageErrors.length;

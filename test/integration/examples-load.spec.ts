@@ -170,6 +170,33 @@ describe('examples (Import menu) in a real Node-RED', function () {
       for (const e of normal.slice(-10)) expect(e.variance as number, 'tighter than one reading (0.3 °C noise)').to.be.below(0.09);
     });
 
+    it('anomaly alarms: a runaway is one alarm episode, a line stop one alarm, ack records the operator', async function () {
+      await start(flowOf('examples/analytics/anomaly-alarms.json'));
+      const events = collect('al-debug-events');
+      let handled = 0; // readings twin-alarm has taken (its own input handler runs first)
+      (helper.getNode('al-alarm') as unknown as { on(e: string, f: () => void): void }).on('input', () => handled++);
+      const shown = (tag: string) => payloads(events).filter((p) => p.kind === 'raised' && p.annunciated && String(p.alarmId).endsWith(tag));
+      click('al-runaway');
+      await waitUntil(() => handled >= 3600, 60_000, 50, 'the 20 minutes of the runaway scenario');
+      await waitUntil(() => payloads(events).some((p) => p.kind === 'cleared'), 30_000, 50, 'the episode clears');
+      expect(shown('/melt_temp')).to.have.length(1);
+      const raised = shown('/melt_temp')[0];
+      expect(payloads(events).filter((p) => p.kind === 'cleared').map((p) => p.episodeId)).to.deep.equal([raised.episodeId]);
+      click('al-ack');
+      await waitUntil(() => payloads(events).some((p) => p.kind === 'acked'), 30_000, 50, 'the acknowledgement');
+      expect(payloads(events).find((p) => p.kind === 'acked')!.action).to.include({ user: 'operator' });
+      const before = payloads(events).length;
+      click('al-stop');
+      await waitUntil(() => handled >= 3600 * 2 + 1, 60_000, 50, 'the 20 minutes of the line-stop scenario');
+      await waitUntil(() => shown('/line_stop').length > 0, 30_000, 50, 'the line-stop alarm');
+      await new Promise((r) => setTimeout(r, 100)); // outputs are delivered after the input is handled
+      const stop = payloads(events).slice(before);
+      expect(stop.filter((p) => p.kind === 'raised' && p.annunciated).map((p) => p.alarmId)).to.deep.equal([
+        'acme/plant1/extrusion/line1/extruder/line_stop',
+      ]);
+      expect(stop.filter((p) => p.kind === 'raised' && !p.annunciated).length).to.be.greaterThan(0);
+    });
+
     it('maintenance: the simulated bearing (12 days left) gets a RUL with its interval and ranked windows', async function () {
       await start(flowOf('examples/maintenance/rul-to-window.json'));
       const rul = collect('maint-debug-rul');

@@ -21,6 +21,7 @@ const ROOT = resolve(__dirname, '..', '..');
 const ADAPTER_FILES: Record<string, string> = {
   // editor fields → the validated runtime config
   'twin-approval/approval-config.ts': 'config',
+  'twin-alarm/alarm-def.ts': 'config',
   'twin-drift/drift-def.ts': 'config',
   'twin-energy/energy-def.ts': 'config',
   'twin-estimate/estimate-def.ts': 'config',

@@ -1,0 +1,102 @@
+/**
+ * twin-alarm's editor fields → the AnomalyAlarms config (runtime/alarm/anomaly-alarms.ts), and the
+ * localised-text helper. Kept apart from the node file, whose only export must be the registration function.
+ */
+import type { NodeDef } from 'node-red';
+import type { AnomalyAlarmsConfig } from '../../runtime/alarm/anomaly-alarms.js';
+import type { AlarmConfig, AlarmConsequence } from '../../runtime/alarm/types.js';
+import type { AnomalyConfig } from '../../runtime/anomaly/detector.js';
+import { TwinError } from '../../runtime/model/errors.js';
+import { translator as sharedTranslator } from '../shared/i18n.js';
+
+export interface TwinAlarmDef extends NodeDef {
+  /** Message property the Reading is read from; blank = payload. */
+  property?: string;
+  /** Watched tags: names or `asset/tag` globs, separated by commas or new lines; blank = every tag. */
+  watch?: string;
+  /** Durations in ms (the dialog shows them in s/min/h); blank = the runtime default. */
+  onDelayMs?: string | number;
+  offDelayMs?: string | number;
+  deadband?: string | number;
+  chatterCount?: string | number;
+  chatterWindowMs?: string | number;
+  releaseMs?: string | number;
+  consequence?: string;
+  defaultShelveMs?: string | number;
+  maxShelveMs?: string | number;
+  /** Detector: false alarms per day its threshold allows, and readings learned before it decides. */
+  alarmsPerDay?: string | number;
+  learnSamples?: string | number;
+  /** Rate figures on output 2 every this many ms (0 or blank: never). */
+  ratesEveryMs?: string | number;
+  /** Root tags: `{ id: 'asset/tag', children: 'a/*, b/c' }` rows. */
+  roots?: { id?: string; children?: string | string[] }[];
+  /** Consequence per alarm: `{ id: 'asset/tag', consequence }` rows. */
+  consequences?: { id?: string; consequence?: string }[];
+}
+
+function list(x: unknown): string[] {
+  if (Array.isArray(x)) return x.map((s) => String(s).trim()).filter((s) => s !== '');
+  if (typeof x !== 'string') return [];
+  return x
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function optNumber(v: unknown, name: string, min: number): number | undefined {
+  if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return undefined;
+  const x = typeof v === 'number' ? v : Number(String(v).trim());
+  if (!Number.isFinite(x) || x < min) throw new TwinError('BAD_CONFIG', `${name} must be a number ≥ ${min}, got ${JSON.stringify(v)}`);
+  return x;
+}
+
+/** Drop absent keys so the runtime defaults apply. */
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The AnomalyAlarms config from the node's settings (value checks are the runtime's). */
+export function configFromDef(def: TwinAlarmDef): Partial<AnomalyAlarmsConfig> {
+  if (def.roots !== undefined && !Array.isArray(def.roots)) throw new TwinError('BAD_CONFIG', 'root tags must be a list');
+  if (def.consequences !== undefined && !Array.isArray(def.consequences)) throw new TwinError('BAD_CONFIG', 'consequences must be a list');
+  const alarm = defined<AlarmConfig>({
+    onDelayMs: optNumber(def.onDelayMs, 'on-delay', 0),
+    offDelayMs: optNumber(def.offDelayMs, 'off-delay', 0),
+    deadband: optNumber(def.deadband, 'deadband', 0),
+    chatterCount: optNumber(def.chatterCount, 'chattering count', 0),
+    chatterWindowMs: optNumber(def.chatterWindowMs, 'chattering window', 0),
+    releaseMs: optNumber(def.releaseMs, 'suppression release', 0),
+    consequence: (def.consequence || undefined) as AlarmConsequence,
+  } as AlarmConfig);
+  const detector = defined<AnomalyConfig>({
+    alarmsPerDay: optNumber(def.alarmsPerDay, 'false alarms per day', 0),
+    learnSamples: optNumber(def.learnSamples, 'learning readings', 1),
+  } as AnomalyConfig);
+  const consequences: Record<string, AlarmConsequence> = {};
+  for (const c of def.consequences ?? []) {
+    const id = String(c?.id ?? '').trim();
+    if (id !== '') consequences[id] = String(c.consequence ?? '') as AlarmConsequence;
+  }
+  return defined<AnomalyAlarmsConfig>({
+    watch: list(def.watch),
+    alarm,
+    detector,
+    roots: (def.roots ?? [])
+      .filter((r) => r && String(r.id ?? '').trim() !== '')
+      .map((r) => ({ id: String(r.id).trim(), children: list(r.children) })),
+    consequences,
+    defaultShelveMs: optNumber(def.defaultShelveMs, 'default shelving time', 1),
+    maxShelveMs: optNumber(def.maxShelveMs, 'longest shelving', 1),
+  } as AnomalyAlarmsConfig);
+}
+
+/** Rate figures period in ms, 0 = off. */
+export function ratesEveryMs(def: TwinAlarmDef): number {
+  return optNumber(def.ratesEveryMs, 'rate figures period', 0) ?? 0;
+}
+
+/** Localised text for twin-alarm (RED._, else its en-US catalogue: nodes/shared/i18n.ts). */
+export function translator(i18n: (key: string, vars?: Record<string, unknown>) => string) {
+  return sharedTranslator(i18n, 'twin-alarm');
+}

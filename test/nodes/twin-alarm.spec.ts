@@ -1,0 +1,216 @@
+import { expect } from 'chai';
+import type { Node, NodeMessage } from 'node-red';
+import { helper, nodeModule } from '../support/nr.js';
+import { waitFor } from '../support/ports.js';
+import { gauss } from '../support/drift-mv-data.js';
+import type { AlarmEvent } from '../../runtime/alarm/types.js';
+import type { RateFigures } from '../../runtime/alarm/rates.js';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const completeNode = require('@node-red/nodes/core/common/24-complete.js');
+const alarmNode = nodeModule('twin-alarm');
+
+const ASSET = 'acme/plant1/line1/extruder';
+const T0 = Date.UTC(2026, 0, 1);
+const STEP_MS = 1000;
+const ID = `${ASSET}/melt_temp`;
+
+type Msg<P> = NodeMessage & { payload: P; error?: { message: string } };
+interface Rig {
+  node: Node;
+  events: Msg<AlarmEvent>[];
+  rates: Msg<RateFigures>[];
+  caught: Msg<unknown>[];
+  completed: number;
+  statuses: Array<{ fill?: string; shape?: string; text?: string }>;
+  errors: unknown[];
+}
+
+function listen<T>(n: Node, event: string, fn: (x: T) => void): void {
+  (n as unknown as { on(e: string, f: (x: T) => void): void }).on(event, fn);
+}
+
+function rd(tag: string, i: number, value: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { asset: ASSET, tag, value, tsMs: T0 + i * STEP_MS, quality: 'good', source: 'test', ...extra };
+}
+
+/**
+ * A runaway above normal (3·1.08^k, k seconds into it): the detector finds it unusual for about 40 s. A clean step is
+ * absorbed by the detector's adapting baseline in about 25 s at 1 Hz, less than the default 30 s on-delay.
+ */
+const runaway = (k: number): number => 3 * Math.pow(1.08, k);
+
+/** 1 Hz melt_temp readings from..to (exclusive): noise σ 1 around 50, the runaway for 90 s from reading 600. */
+function melt(from: number, to: number): Record<string, unknown>[] {
+  const g = gauss(1);
+  const out: Record<string, unknown>[] = [];
+  for (let i = 0; i < to; i++) {
+    const v = 50 + g() + (i >= 600 && i < 690 ? runaway(i - 600) : 0);
+    if (i >= from) out.push(rd('melt_temp', i, v));
+  }
+  return out;
+}
+
+function load(cfg: Record<string, unknown>): Promise<Rig> {
+  const flow = [
+    { id: 'a', type: 'twin-alarm', name: 'alarm', ...cfg, wires: [['e'], ['r']] },
+    { id: 'e', type: 'helper' },
+    { id: 'r', type: 'helper' },
+    { id: 'c', type: 'catch', scope: ['a'], uncaught: false, wires: [['k']] },
+    { id: 'k', type: 'helper' },
+    { id: 'q', type: 'complete', scope: ['a'], uncaught: false, wires: [['z']] },
+    { id: 'z', type: 'helper' },
+  ];
+  return new Promise((resolve, reject) => {
+    helper
+      .load([alarmNode, catchNode, completeNode] as never, flow, () => {
+        const node = helper.getNode('a');
+        const spied = node as unknown as { status: { args: unknown[][] }; error: { args: unknown[][] } };
+        const rig: Rig = {
+          node,
+          events: [],
+          rates: [],
+          caught: [],
+          completed: 0,
+          statuses: spied.status.args.map((x) => x[0] as Rig['statuses'][number]),
+          errors: spied.error.args.map((x) => x[0]),
+        };
+        listen<Msg<AlarmEvent>>(helper.getNode('e'), 'input', (m) => rig.events.push(m));
+        listen<Msg<RateFigures>>(helper.getNode('r'), 'input', (m) => rig.rates.push(m));
+        listen<Msg<unknown>>(helper.getNode('k'), 'input', (m) => rig.caught.push(m));
+        listen<unknown>(helper.getNode('z'), 'input', () => rig.completed++);
+        listen<{ args: [Rig['statuses'][number]] }>(rig.node, 'call:status', (call) => rig.statuses.push(call.args[0]));
+        listen<{ args: unknown[] }>(rig.node, 'call:error', (call) => rig.errors.push(call.args[0]));
+        resolve(rig);
+      })
+      .catch(reject);
+  });
+}
+
+/** Send messages in order and wait until every one was completed or caught (and outputs delivered). */
+async function send(rig: Rig, msgs: Array<{ topic?: string; payload: unknown }>): Promise<void> {
+  const target = rig.completed + rig.caught.length + msgs.length;
+  for (const m of msgs) rig.node.receive(m as never);
+  await waitFor(() => rig.completed + rig.caught.length >= target, 30_000, 10, 'all inputs handled');
+  await new Promise((r) => setTimeout(r, 30)); // outputs are delivered asynchronously after done()
+}
+const readings = (rs: Record<string, unknown>[]) => rs.map((payload) => ({ payload }));
+
+const shown = (rig: Rig, kind: string) => rig.events.filter((m) => m.payload.kind === kind && m.payload.annunciated);
+const lastStatus = (rig: Rig) => rig.statuses[rig.statuses.length - 1];
+
+describe('twin-alarm node', function () {
+  this.timeout(60_000);
+  beforeEach(function (done) {
+    helper.startServer(done);
+  });
+  afterEach(async function () {
+    await helper.unload();
+    await new Promise<void>((r) => helper.stopServer(() => r()));
+  });
+
+  it('an excursion is one alarm episode: raised once after the on-delay, cleared once, on <asset>/<tag>/alarm', async function () {
+    const rig = await load({});
+    await send(rig, readings(melt(0, 900)));
+    expect(rig.caught).to.have.length(0);
+    const raised = shown(rig, 'raised');
+    const cleared = rig.events.filter((m) => m.payload.kind === 'cleared');
+    expect(raised).to.have.length(1);
+    expect(cleared).to.have.length(1);
+    expect(raised[0].topic).to.equal(`${ID}/alarm`);
+    expect(raised[0].payload).to.include({ alarmId: ID, state: 'unack-active', priority: 'medium' });
+    expect(cleared[0].payload.episodeId).to.equal(raised[0].payload.episodeId);
+    expect(cleared[0].payload.state).to.equal('unack-rtn');
+    expect(raised[0].payload.tsMs - raised[0].payload.startTsMs!).to.be.at.least(30_000);
+    // returned but not acknowledged: the status says so
+    await waitFor(() => lastStatus(rig).text === '0 active, 1 unack', 30_000, 20, 'status shows the unacknowledged alarm');
+    expect(lastStatus(rig).fill).to.equal('yellow');
+  });
+
+  it('ack by message changes the state and records the user', async function () {
+    const rig = await load({});
+    await send(rig, readings(melt(0, 670)));
+    expect(shown(rig, 'raised')).to.have.length(1);
+    await send(rig, [{ topic: 'ack', payload: { id: ID, user: 'ana', reason: 'checking the heater' } }]);
+    const acked = rig.events.filter((m) => m.payload.kind === 'acked');
+    expect(acked).to.have.length(1);
+    expect(acked[0].payload.state).to.equal('ack-active');
+    expect(acked[0].payload.action).to.include({ user: 'ana', reason: 'checking the heater' });
+    await send(rig, readings(melt(670, 900)));
+    const cleared = rig.events.filter((m) => m.payload.kind === 'cleared');
+    expect(cleared.map((m) => m.payload.state)).to.deep.equal(['normal']);
+    await waitFor(() => lastStatus(rig).text === 'no alarms', 30_000, 20, 'status back to no alarms');
+  });
+
+  it('a shelved alarm is not annunciated; unshelve records who', async function () {
+    const rig = await load({});
+    await send(rig, readings(melt(0, 500)));
+    const untilTsMs = Date.now() + 3_600_000;
+    await send(rig, [{ topic: 'shelve', payload: { id: ID, user: 'ben', reason: 'sensor recalibration', untilTsMs } }]);
+    const shelved = rig.events.filter((m) => m.payload.kind === 'shelved');
+    expect(shelved).to.have.length(1);
+    expect(shelved[0].payload.action?.user).to.equal('ben');
+    await send(rig, readings(melt(500, 900)));
+    expect(shown(rig, 'raised')).to.have.length(0);
+    await send(rig, [{ topic: 'unshelve', payload: { id: ID, user: 'ben', reason: 'done' } }]);
+    const un = rig.events.filter((m) => m.payload.kind === 'unshelved');
+    expect(un).to.have.length(1);
+    expect(un[0].payload).to.include({ state: 'normal' });
+  });
+
+  it('a line-stop root suppresses its children: one annunciated alarm, not one per tag', async function () {
+    const stop = `${ASSET}/line_stop`;
+    const rig = await load({ roots: [{ id: stop, children: `${ASSET}/zone*` }] });
+    const gs = [gauss(1), gauss(2), gauss(3)];
+    const batch: Record<string, unknown>[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const stopped = i >= 590 && i < 800;
+      batch.push(rd('line_stop', i, stopped ? 1 : 0));
+      for (let k = 0; k < 3; k++) batch.push(rd(`zone${k}_temp`, i, 200 + gs[k]() - (stopped && i >= 600 ? runaway(i - 600) : 0)));
+    }
+    await send(rig, readings(batch));
+    expect(rig.caught).to.have.length(0);
+    expect(shown(rig, 'raised').map((m) => m.payload.alarmId)).to.deep.equal([stop]);
+    const recorded = rig.events.filter((m) => m.payload.kind === 'raised' && !m.payload.annunciated);
+    expect(recorded.length).to.be.greaterThan(0);
+    for (const m of recorded) expect(m.payload.suppressedBy).to.equal(stop);
+  });
+
+  it('bad input and bad commands end with an error and a red status; the node goes on', async function () {
+    const rig = await load({});
+    await send(rig, [{ payload: 'garbage' }]);
+    expect(rig.caught).to.have.length(1);
+    await waitFor(() => lastStatus(rig).fill === 'red', 10_000, 10, 'red status');
+    await send(rig, [
+      { topic: 'ack', payload: { id: ID } },
+      { topic: 'shelve', payload: { id: ID, user: 'x', reason: 'y', untilTsMs: 'soon' } },
+    ]);
+    expect(rig.caught).to.have.length(3);
+    const before = rig.completed;
+    await send(rig, readings(melt(0, 900)));
+    expect(rig.completed - before).to.equal(900);
+    expect(shown(rig, 'raised')).to.have.length(1);
+  });
+
+  it('refuses an invalid config: node.error, red status, inputs refused', async function () {
+    const rig = await load({ onDelayMs: 'soon' });
+    expect(rig.errors.map(String).join('\n')).to.match(/on-delay/);
+    expect(lastStatus(rig)).to.include({ fill: 'red', text: 'bad config' });
+    await send(rig, readings(melt(0, 1)));
+    expect(rig.caught[0].error?.message).to.match(/not alarming/);
+  });
+
+  it('sends the alarm-rate figures on output 2 when a period is set', async function () {
+    const rig = await load({ ratesEveryMs: 200 });
+    await send(rig, readings(melt(0, 900)));
+    // the figures after the readings count the one annunciated alarm, on the tag's ISA-95 line
+    const after = rig.rates.length;
+    await waitFor(() => rig.rates.length > after, 30_000, 20, 'rate figures');
+    const last = rig.rates[rig.rates.length - 1];
+    expect(last.topic).to.equal('alarm-rates');
+    expect(last.payload.total.count).to.equal(1);
+    expect(last.payload.lines.map((l) => [l.line, l.count])).to.deep.equal([['acme/plant1/line1', 1]]);
+  });
+});
