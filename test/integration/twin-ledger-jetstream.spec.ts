@@ -293,6 +293,19 @@ describe('twin-ledger on NATS JetStream (real single-node nats-server)', functio
       }
     });
 
+    it('a bad JetStream setting is a config error (named, red in the users) and ledger() rejects without connecting', async function () {
+      await helper.load(nodes as never, [
+        { id: 'bad', type: 'twin-ledger', storage: 'jetstream', servers: nats.servers.join(','), line: 'plant1/line1', replicas: 1 },
+        { id: 'bad2', type: 'twin-ledger', storage: 'jetstream', servers: 'http://x:4222', line: 'a/b/c' },
+      ] as never, { bad: { signingKey: KEY }, bad2: { signingKey: KEY } } as never);
+      const bad = helper.getNode('bad') as unknown as { configError?: string; ledger(): Promise<Ledger> };
+      expect(bad.configError).to.match(/site\/area\/line/);
+      const err = await bad.ledger().catch((e: Error & { code?: string }) => e);
+      expect((err as { code?: string }).code).to.equal('BAD_CONFIG');
+      expect((helper.getNode('bad2') as unknown as { configError?: string }).configError).to.match(/not nats:\/\//);
+      expect(rec.errors('bad')[0].message).to.contain('invalid twin-ledger configuration');
+    });
+
     it('a cluster that cannot be reached at deploy: twin-ledger logs why, the gate shows red and registers its alarm', async function () {
       const url = `nats://127.0.0.1:${await freePort()}`;
       const line = 'spec/unreachable/line1';
