@@ -3,8 +3,8 @@
 // simulator (OPC UA) → twin-approval → twin-opcua-write → simulator, every record in the line's stream,
 // exported by `twinloop ledger export` and checked by `twinloop ledger verify`; a second twin-ledger on
 // the same line fenced (LedgerFencedError) while the first holds it; the server killed: the gate halts
-// in red and nothing is written to the plant.
-import { spawn } from 'node:child_process';
+// in red and nothing is written to the plant; a server that wants a user and password (twin-ledger credentials).
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,7 @@ import { parseNatsServers, parseReplicas } from '../../runtime/cluster/cluster-c
 import { ledgerStreamName } from '../../runtime/cluster/line-id.js';
 import { ensureDebianBinary } from '../support/debian.js';
 import { startNatsCluster, type NatsCluster } from '../support/nats.js';
-import { freePort } from '../support/ports.js';
+import { freePort, waitFor } from '../support/ports.js';
 import { helper, nodeModule } from '../support/nr.js';
 import { recordNodeCalls, tempUserDir, waitUntil, type NodeLike, type Recorder } from '../support/opcua-nr.js';
 import { startTestPlantSim, type TestPlantSim } from '../support/plant-sim.js';
@@ -103,6 +103,60 @@ describe('twin-ledger on NATS JetStream (real single-node nats-server)', functio
       );
       expect(err?.code).to.equal('CONNECTION');
       expect(err?.message).to.contain(url);
+    });
+  });
+
+  describe('a cluster that wants a user and password', function () {
+    const USER = 'twinloop';
+    const PASSWORD = 'nats-pass-never-logged-42';
+    let child: ChildProcess | undefined;
+    let url: string;
+
+    before(async function () {
+      const port = await freePort();
+      url = `nats://127.0.0.1:${port}`;
+      const store = join(tmp, 'auth-store');
+      child = spawn(bin!, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', store, '--user', USER, '--pass', PASSWORD], { stdio: 'ignore' });
+      await waitFor(() => openLineStores({ servers: [url], line: 'spec/auth/probe', owner: 'spec', replicas: 1, user: USER, password: PASSWORD })
+        .then(async (s) => (await s.close(), true), () => false), 15_000, 100, 'nats-server with a password');
+    });
+    after(async () => {
+      child?.kill('SIGKILL');
+    });
+
+    it('opens with the right password; a wrong one is a CONNECTION error that does not repeat it', async () => {
+      const s = await openLineStores({ servers: [url], line: 'spec/auth/line1', owner: 'spec', replicas: 1, user: USER, password: PASSWORD });
+      expect((await s.ledger.append({ type: 'proposal', asset: 'a', tag: 't', data: {} })).seq).to.equal(0);
+      await s.close();
+      const wrong = 'wrong-pass-0123456789';
+      const err = await openLineStores({ servers: [url], line: 'spec/auth/line1', owner: 'spec', replicas: 1, user: USER, password: wrong, connectTimeoutMs: 2000 })
+        .catch((e: Error & { code?: string }) => e);
+      expect((err as { code?: string }).code).to.equal('CONNECTION');
+      expect((err as Error).message).to.not.contain(wrong);
+      const none = await openLineStores({ servers: [url], line: 'spec/auth/line1', owner: 'spec', replicas: 1, connectTimeoutMs: 2000 }).catch((e: Error) => e);
+      expect((none as { code?: string }).code).to.equal('CONNECTION');
+    });
+
+    it('twin-ledger takes the NATS user and password from its credentials', async () => {
+      helper.settings({ userDir: tempUserDir('nr-nats-auth-') });
+      await new Promise<void>((r) => helper.startServer(() => r()));
+      const recAuth = recordNodeCalls();
+      try {
+        const def = (id: string) => ({ id, type: 'twin-ledger', storage: 'jetstream', servers: url, line: 'spec/auth/line2', replicas: 1, waitS: 2 });
+        await helper.load(nodes as never, [def('ok'), def('nopass')] as never, {
+          ok: { signingKey: KEY, natsUser: USER, natsPassword: PASSWORD },
+          nopass: { signingKey: KEY, natsUser: USER, natsPassword: 'wrong-pass-0123456789' },
+        } as never);
+        const ledgerOf = (id: string) => (helper.getNode(id) as unknown as { ledger(): Promise<Ledger> }).ledger();
+        expect((await ledgerOf('ok')).location).to.equal(`nats:${ledgerStreamName('spec/auth/line2')}`);
+        const err = await ledgerOf('nopass').catch((e: Error) => e);
+        expect((err as { code?: string }).code).to.equal('CONNECTION');
+        expect(recAuth.errors('nopass')[0].message).to.contain('spec/auth/line2').and.not.contain('wrong-pass');
+      } finally {
+        recAuth.restore();
+        await helper.unload();
+        await new Promise<void>((r) => helper.stopServer(() => r()));
+      }
     });
   });
 
