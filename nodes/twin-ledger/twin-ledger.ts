@@ -54,7 +54,9 @@ const DEFAULT_KEY_ENV = 'TWINLOOP_SIGNING_KEY';
 /** The JetStream settings of a def, checked (servers, line id, replicas, wait in seconds). */
 function clusterConfig(def: TwinLedgerDef): { servers: string[]; line: string; replicas: number; retryForMs: number } {
   const waitS = def.waitS === undefined || def.waitS === '' ? 30 : Number(def.waitS);
-  if (!Number.isFinite(waitS) || waitS < 1 || waitS > 600) throw new TwinError('BAD_CONFIG', `wait for the cluster must be 1–600 s (got ${String(def.waitS)})`);
+  if (!Number.isFinite(waitS) || waitS < 1 || waitS > 600) {
+    throw new TwinError('BAD_CONFIG', `wait for the cluster must be 1–600 s (got ${String(def.waitS)})`);
+  }
   return {
     servers: parseNatsServers(def.servers),
     line: parseLineId((def.line ?? '').trim()),

@@ -18,7 +18,9 @@ export function parseNatsServers(text: unknown): string[] {
     }
     if (u.protocol !== 'nats:' && u.protocol !== 'tls:') throw new TwinError('BAD_CONFIG', `NATS server '${s}' is not nats:// or tls://`);
     // credentials belong in the node's credentials, never in the flow's JSON
-    if (u.username || u.password) throw new TwinError('BAD_CONFIG', `a NATS server URL must not hold a user or password (give them as credentials)`);
+    if (u.username || u.password) {
+      throw new TwinError('BAD_CONFIG', 'a NATS server URL must not hold a user or password (give them as credentials)');
+    }
   }
   return list;
 }

@@ -65,7 +65,8 @@ export async function openLineStores(opts: LineStoresOptions): Promise<LineStore
   const retry = opts.retryForMs !== undefined ? { retryForMs: opts.retryForMs } : {};
   let ledger: JetStreamLedger | undefined;
   try {
-    ledger = await openJetStreamLedger({ nc, line, replicas, ...retry, ...(opts.signingKey !== undefined ? { signingKey: opts.signingKey } : {}) });
+    const key = opts.signingKey !== undefined ? { signingKey: opts.signingKey } : {};
+    ledger = await openJetStreamLedger({ nc, line, replicas, ...retry, ...key });
     const usedCommands = await openKvUsedCommands({ nc, owner: opts.owner, replicas, ...retry });
     const l = ledger;
     return {
