@@ -114,8 +114,11 @@ export default function (RED: NodeAPI): void {
           showState();
           done();
         } else {
-          const err = new TwinError(out.refused ? 'REFUSED' : 'BAD_PAYLOAD', out.error ?? 'refused');
-          statusError(node, errorStatusText(err));
+          // a ledger that failed halts the gate: the status says so, not "bad payload"
+          const code = gate?.halted ? 'LEDGER' : out.refused ? 'REFUSED' : 'BAD_PAYLOAD';
+          const err = new TwinError(code, out.error ?? 'refused');
+          if (gate?.halted) showState();
+          else statusError(node, errorStatusText(err));
           done(err);
         }
       }, done);

@@ -16,16 +16,29 @@ export interface TwinLedgerDef extends NodeDef {
   signingKeyEnv?: string;
   /** A file holding the signing key (owner-only: refused when group or others may read it); read once. */
   signingKeyFile?: string;
+  /** 'file' (default: the embedded ledger file) or 'jetstream' (the line's replicated stream and KV claims). */
+  storage?: 'file' | 'jetstream';
+  /** JetStream: the cluster's nats:// URLs (comma or space separated). */
+  servers?: string;
+  /** JetStream: the line this ledger belongs to, 'site/area/line'. */
+  line?: string;
+  /** JetStream: stream and bucket replicas (1, 3 or 5; default 3). */
+  replicas?: number | string;
+  /** JetStream: how long an append waits for the cluster (leader election) before it is refused, in seconds (default 30). */
+  waitS?: number | string;
 }
 
 export interface TwinLedgerCredentials {
   signingKey?: string;
+  /** JetStream: NATS user and password (credentials, never in the flow JSON). */
+  natsUser?: string;
+  natsPassword?: string;
 }
 
 export interface TwinLedgerNode extends Node {
   /** Set when the configuration is unusable (bad path, no or short signing key); users show it in red. */
   configError?: string;
-  /** The resolved ledger file (undefined when the path itself is invalid). */
+  /** The resolved ledger file (undefined when the path itself is invalid, and with JetStream storage). */
   ledgerPath?: string;
   /** The shared ledger, opened on first use; rejects when the file does not verify. */
   ledger(): Promise<Ledger>;

@@ -6,11 +6,19 @@
  * or error text. An env var is taken out of process.env at first read (ledger-api.ts, takeEnvSecret)
  * and never looked up through flow or global env, so flow code (`env.get`) cannot read the key. The
  * same key authenticates the ledger's records and its head checkpoint (ledger-auth.ts).
+ *
+ * Storage "jetstream": the ledger is the line's replicated stream and the claims a KV bucket
+ * (runtime/cluster/line-stores.ts, loaded only then, with the bundled NATS client); NATS user and
+ * password are credentials. A cluster that cannot be reached makes ledger() reject (the gate then
+ * halts, a writer refuses); the connection is closed with the node.
  */
 import type { NodeAPI } from 'node-red';
 import { openFileLedger } from '../../runtime/control/file-ledger.js';
 import { openUsedCommands } from '../../runtime/control/file-used-commands.js';
 import type { Ledger, UsedCommands } from '../../runtime/control/stores.js';
+import type { LineStores } from '../../runtime/cluster/line-stores.js';
+import { parseLineId } from '../../runtime/cluster/line-id.js';
+import { parseNatsServers, parseReplicas } from '../../runtime/cluster/cluster-config.js';
 import { TwinError } from '../../runtime/model/errors.js';
 import { translator } from '../shared/i18n.js';
 import { resolveLedgerPath, resolveSigningKey, takeEnvSecret, type TwinLedgerCredentials, type TwinLedgerDef, type TwinLedgerNode } from './ledger-api.js';
@@ -43,6 +51,20 @@ function lazy<T extends { close(): Promise<void> }>(open: () => Promise<T>) {
 /** The conventional name (prebuilt flows, older `twinloop start`): out of flow code's reach before any flow starts. */
 const DEFAULT_KEY_ENV = 'TWINLOOP_SIGNING_KEY';
 
+/** The JetStream settings of a def, checked (servers, line id, replicas, wait in seconds). */
+function clusterConfig(def: TwinLedgerDef): { servers: string[]; line: string; replicas: number; retryForMs: number } {
+  const waitS = def.waitS === undefined || def.waitS === '' ? 30 : Number(def.waitS);
+  if (!Number.isFinite(waitS) || waitS < 1 || waitS > 600) {
+    throw new TwinError('BAD_CONFIG', `wait for the cluster must be 1–600 s (got ${String(def.waitS)})`);
+  }
+  return {
+    servers: parseNatsServers(def.servers),
+    line: parseLineId((def.line ?? '').trim()),
+    replicas: parseReplicas(def.replicas),
+    retryForMs: waitS * 1000,
+  };
+}
+
 export default function (RED: NodeAPI): void {
   takeEnvSecret(DEFAULT_KEY_ENV);
   function TwinLedger(this: TwinLedgerNode, def: TwinLedgerDef): void {
@@ -52,9 +74,12 @@ export default function (RED: NodeAPI): void {
     const creds = ((this as unknown as { credentials?: TwinLedgerCredentials }).credentials ?? {});
     const userDir = (RED.settings as unknown as { userDir?: string }).userDir;
 
+    const jetStream = def.storage === 'jetstream';
     let pathError: string | undefined;
+    let cluster: { servers: string[]; line: string; replicas: number; retryForMs: number } | undefined;
     try {
-      node.ledgerPath = resolveLedgerPath(def.path, userDir, node.id);
+      if (jetStream) cluster = clusterConfig(def);
+      else node.ledgerPath = resolveLedgerPath(def.path, userDir, node.id);
     } catch (err) {
       pathError = (err as Error).message;
     }
@@ -64,8 +89,31 @@ export default function (RED: NodeAPI): void {
     if (node.configError) node.error(t('errors.config', { error: node.configError }));
 
     const notConfigured = (): Promise<never> => Promise.reject(new TwinError('BAD_CONFIG', t('errors.config', { error: pathError })));
-    const ledger = lazy<Ledger>(() => (pathError ? notConfigured() : openFileLedger(node.ledgerPath!, key ? { signingKey: key } : {})));
-    const used = lazy<UsedCommands>(() => (pathError ? notConfigured() : openUsedCommands(`${node.ledgerPath!}.used`)));
+    let ledger: { get(): Promise<Ledger>; close(): Promise<void> };
+    let used: { get(): Promise<UsedCommands>; close(): Promise<void> };
+    if (cluster) {
+      const c = cluster;
+      const stores = lazy<LineStores>(async () => {
+        if (pathError) return notConfigured();
+        try {
+          // the NATS client loads only for a JetStream ledger
+          const { openLineStores } = await import('../../runtime/cluster/line-stores.js');
+          return await openLineStores({
+            ...c, owner: node.id, name: `twinloop ${node.id}`,
+            ...(creds.natsUser ? { user: creds.natsUser, password: creds.natsPassword ?? '' } : {}),
+            ...(key ? { signingKey: key } : {}),
+          });
+        } catch (err) {
+          node.error(t('errors.cluster', { line: c.line, error: (err as Error).message }));
+          throw err;
+        }
+      });
+      ledger = { get: () => stores.get().then((s) => s.ledger), close: () => stores.close() };
+      used = { get: () => stores.get().then((s) => s.usedCommands), close: async () => undefined };
+    } else {
+      ledger = lazy<Ledger>(() => (pathError ? notConfigured() : openFileLedger(node.ledgerPath!, key ? { signingKey: key } : {})));
+      used = lazy<UsedCommands>(() => (pathError ? notConfigured() : openUsedCommands(`${node.ledgerPath!}.used`)));
+    }
     node.ledger = () => ledger.get();
     node.usedCommands = () => used.get();
     node.signingKey = () => key;
@@ -74,7 +122,7 @@ export default function (RED: NodeAPI): void {
       Promise.all([ledger.close(), used.close()]).then(
         () => done(),
         (err) => {
-          node.warn(`closing ${node.ledgerPath}: ${(err as Error).message}`);
+          node.warn(`closing ${node.ledgerPath ?? cluster?.line}: ${(err as Error).message}`);
           done();
         },
       );
@@ -84,6 +132,8 @@ export default function (RED: NodeAPI): void {
   RED.nodes.registerType('twin-ledger', TwinLedger as unknown as Parameters<NodeAPI['nodes']['registerType']>[1], {
     credentials: {
       signingKey: { type: 'password' },
+      natsUser: { type: 'text' },
+      natsPassword: { type: 'password' },
     },
   });
 }

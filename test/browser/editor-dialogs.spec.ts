@@ -146,6 +146,32 @@ describe('browser: TwinLoop edit dialogs (units, week previews, inline errors)',
     expect(pageErrors).to.deep.equal([]);
   });
 
+  it('twin-ledger shows the NATS JetStream fields only for that storage, and marks a bad line id', async function () {
+    await page.evaluate(() => (window as any).RED.editor.editConfig('', 'twin-ledger', 'demo-ledger'));
+    await page.waitForSelector('#node-config-input-storage', { state: 'visible', timeout: 60_000 });
+    expect(await page.inputValue('#node-config-input-storage'), 'a flow without the field is a file ledger').to.equal('file');
+    expect(await page.isVisible('#node-config-input-path')).to.equal(true);
+    for (const f of ['servers', 'line', 'replicas', 'waitS', 'natsUser', 'natsPassword']) {
+      expect(await page.isVisible(`#node-config-input-${f}`), `${f} hidden for a file`).to.equal(false);
+    }
+    await page.selectOption('#node-config-input-storage', 'jetstream');
+    for (const f of ['servers', 'line', 'replicas', 'waitS', 'natsUser', 'natsPassword']) {
+      expect(await page.isVisible(`#node-config-input-${f}`), `${f} shown for JetStream`).to.equal(true);
+    }
+    expect(await page.isVisible('#node-config-input-path'), 'the file path is hidden for JetStream').to.equal(false);
+    expect(await page.getAttribute('#node-config-input-natsPassword', 'type')).to.equal('password');
+    await page.fill('#node-config-input-servers', 'nats://127.0.0.1:4222');
+    await page.fill('#node-config-input-line', 'site/line-without-area');
+    await page.dispatchEvent('#node-config-input-line', 'change');
+    await page.waitForSelector('#node-config-input-line.input-error', { timeout: 5000 });
+    await page.fill('#node-config-input-line', 'plant1/extrusion/line1');
+    await page.dispatchEvent('#node-config-input-line', 'change');
+    await page.waitForFunction(() => !document.querySelector('#node-config-input-line')!.classList.contains('input-error'), undefined, { timeout: 5000 });
+    await page.click('#node-config-dialog-cancel');
+    await page.waitForSelector('#node-config-input-storage', { state: 'detached', timeout: 60_000 });
+    expect(pageErrors).to.deep.equal([]);
+  });
+
   it('the envelope\'s plant connection is a list of the OPC UA endpoints and MQTT brokers by name, the deployed one chosen', async function () {
     await page.evaluate(() => (window as any).RED.editor.editConfig('', 'twin-envelope', 'demo-envelope-zone3_sp'));
     await page.waitForSelector('#node-config-input-source', { state: 'visible', timeout: 60_000 });

@@ -1,0 +1,86 @@
+/**
+ * The replicated stores of one line behind one NATS connection: its JetStream ledger
+ * (jetstream-ledger.ts) and the shared used-command claims (kv-used-commands.ts). What a twin-ledger
+ * configured for "NATS JetStream" hands the gate and the writers in place of the embedded files.
+ *
+ * The connection keeps reconnecting after it is up (a cluster elects leaders, servers restart); a
+ * cluster that cannot be reached at open is an error at once, so the caller shows it instead of
+ * waiting. While the servers are gone, an append is retried for `retryForMs` and then rejected; the
+ * ledger handle is then fenced (its outcome is unknown) and refuses every later append, so nothing
+ * acts on a ledger it could not write. A fresh open (after a redeploy) reads the stream again.
+ */
+import type { Ledger, UsedCommands } from '../control/stores.js';
+import { TwinError } from '../model/errors.js';
+import { connect, type NatsConnection } from './nats-client.js';
+import { openJetStreamLedger, type JetStreamLedger } from './jetstream-ledger.js';
+import { openKvUsedCommands } from './kv-used-commands.js';
+import { parseLineId } from './line-id.js';
+import { parseReplicas } from './cluster-config.js';
+
+export interface LineStoresOptions {
+  /** nats:// (or tls://) URLs of the cluster's servers. */
+  servers: string[];
+  /** 'site/area/line' */
+  line: string;
+  /** Who claims command ids (an instance or node id), kept in the claim for people. */
+  owner: string;
+  /** Stream and bucket replicas (default 3; 1 for a single server). */
+  replicas?: number;
+  user?: string;
+  password?: string;
+  /** The twin-ledger's signing key: records get MACs, checked on open. */
+  signingKey?: string;
+  /** Keep trying an append or a claim this long across leader elections (default 30,000 ms). */
+  retryForMs?: number;
+  /** Give up the first connection after this long (default 5,000 ms). */
+  connectTimeoutMs?: number;
+  /** Client name the servers show (monitoring). */
+  name?: string;
+}
+
+export interface LineStores {
+  ledger: JetStreamLedger & Ledger;
+  usedCommands: UsedCommands;
+  nc: NatsConnection;
+  /** Close the stores, then the connection (waits for appends in flight). */
+  close(): Promise<void>;
+}
+
+export async function openLineStores(opts: LineStoresOptions): Promise<LineStores> {
+  const line = parseLineId(opts.line);
+  const replicas = parseReplicas(opts.replicas);
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers: opts.servers,
+      timeout: opts.connectTimeoutMs ?? 5_000,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      ...(opts.name ? { name: opts.name } : {}),
+      ...(opts.user ? { user: opts.user, pass: opts.password ?? '' } : {}),
+    });
+  } catch (err) {
+    throw new TwinError('CONNECTION', `cannot connect to NATS at ${opts.servers.join(',')}: ${(err as Error).message}`, { cause: err });
+  }
+  const retry = opts.retryForMs !== undefined ? { retryForMs: opts.retryForMs } : {};
+  let ledger: JetStreamLedger | undefined;
+  try {
+    const key = opts.signingKey !== undefined ? { signingKey: opts.signingKey } : {};
+    ledger = await openJetStreamLedger({ nc, line, replicas, ...retry, ...key });
+    const usedCommands = await openKvUsedCommands({ nc, owner: opts.owner, replicas, ...retry });
+    const l = ledger;
+    return {
+      ledger: l,
+      usedCommands,
+      nc,
+      async close() {
+        await Promise.allSettled([l.close(), usedCommands.close()]);
+        await nc.close();
+      },
+    };
+  } catch (err) {
+    await ledger?.close().catch(() => undefined);
+    await nc.close().catch(() => undefined);
+    throw err;
+  }
+}
