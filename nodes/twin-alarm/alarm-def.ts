@@ -8,6 +8,7 @@ import type { AlarmConfig, AlarmConsequence } from '../../runtime/alarm/types.js
 import type { AnomalyConfig } from '../../runtime/anomaly/detector.js';
 import { TwinError } from '../../runtime/model/errors.js';
 import { translator as sharedTranslator } from '../shared/i18n.js';
+import { tagList } from '../../runtime/model/tag-pattern.js';
 
 export interface TwinAlarmDef extends NodeDef {
   /** Message property the Reading is read from; blank = payload. */
@@ -33,15 +34,6 @@ export interface TwinAlarmDef extends NodeDef {
   roots?: { id?: string; children?: string | string[] }[];
   /** Consequence per alarm: `{ id: 'asset/tag', consequence }` rows. */
   consequences?: { id?: string; consequence?: string }[];
-}
-
-function list(x: unknown): string[] {
-  if (Array.isArray(x)) return x.map((s) => String(s).trim()).filter((s) => s !== '');
-  if (typeof x !== 'string') return [];
-  return x
-    .split(/[,\n]/)
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
 }
 
 function optNumber(v: unknown, name: string, min: number): number | undefined {
@@ -79,12 +71,12 @@ export function configFromDef(def: TwinAlarmDef): Partial<AnomalyAlarmsConfig> {
     if (id !== '') consequences[id] = String(c.consequence ?? '') as AlarmConsequence;
   }
   return defined<AnomalyAlarmsConfig>({
-    watch: list(def.watch),
+    watch: tagList(def.watch),
     alarm,
     detector,
     roots: (def.roots ?? [])
       .filter((r) => r && String(r.id ?? '').trim() !== '')
-      .map((r) => ({ id: String(r.id).trim(), children: list(r.children) })),
+      .map((r) => ({ id: String(r.id).trim(), children: tagList(r.children) })),
     consequences,
     defaultShelveMs: optNumber(def.defaultShelveMs, 'default shelving time', 1),
     maxShelveMs: optNumber(def.maxShelveMs, 'longest shelving', 1),

@@ -6,6 +6,7 @@ import type { NodeDef } from 'node-red';
 import { TwinError } from '../../runtime/model/errors.js';
 import { DEFAULT_METHOD, type DriftEngineConfig, type RelatedRule } from '../../runtime/drift/drift-engine.js';
 import { translator as sharedTranslator } from '../shared/i18n.js';
+import { tagList } from '../../runtime/model/tag-pattern.js';
 
 export const MULTIVARIATE_METHOD = 'hotelling-t2+spe';
 
@@ -34,15 +35,6 @@ export interface TwinDriftDef extends NodeDef {
 
 /** Keys of the multivariate config that the editor shows under the method (the rest keep their defaults). */
 const MV_KEYS = ['asset', 'tags', 'referenceRows', 'referenceStartMs', 'referenceEndMs', 'alpha', 'consecutive', 'statistics', 'maxAgeMs', 'varianceFraction', 'classifyAfterRows', 'historyRows'];
-
-function list(x: unknown): string[] {
-  if (Array.isArray(x)) return x.map((s) => String(s).trim()).filter((s) => s !== '');
-  if (typeof x !== 'string') return [];
-  return x
-    .split(/[,\n]/)
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-}
 
 /** An editor value: '' → absent, numeric text → number, 'true'/'false' → boolean, else the text. */
 function editorValue(v: unknown): unknown {
@@ -75,9 +67,9 @@ export function configFromDef(def: TwinDriftDef): Partial<DriftEngineConfig> {
   if (def.related !== undefined && !Array.isArray(def.related)) throw new TwinError('BAD_CONFIG', 'related tags must be a list of rules');
   const related: RelatedRule[] = (def.related ?? [])
     .filter((r) => r && String(r.match ?? '').trim() !== '')
-    .map((r) => ({ match: String(r.match).trim(), tags: list(r.tags) }));
+    .map((r) => ({ match: String(r.match).trim(), tags: tagList(r.tags) }));
   const base: Partial<DriftEngineConfig> = {
-    watch: list(def.watch),
+    watch: tagList(def.watch),
     related,
     classify: def.classify === undefined ? true : def.classify,
     uncertain: (def.uncertain || 'skip') as DriftEngineConfig['uncertain'],
@@ -93,7 +85,7 @@ export function configFromDef(def: TwinDriftDef): Partial<DriftEngineConfig> {
     const mv: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(params)) {
       if (!MV_KEYS.includes(k)) throw new TwinError('BAD_CONFIG', `${MULTIVARIATE_METHOD}: unknown parameter '${k}' (known: ${MV_KEYS.join(', ')})`);
-      mv[k] = k === 'tags' ? list(v) : k === 'asset' ? String(v) : v;
+      mv[k] = k === 'tags' ? tagList(v) : k === 'asset' ? String(v) : v;
     }
     return { ...base, mode: 'multivariate', method, params: {}, mv };
   }

@@ -18,3 +18,13 @@ export function compileTagPattern(pattern: string): (asset: string, tag: string)
   const re = new RegExp(`^${src}$`);
   return pattern.includes('/') ? (asset, tag) => re.test(`${asset}/${tag}`) : (_asset, tag) => re.test(tag);
 }
+
+/** A list of tags or patterns as an editor field gives it: an array, or text separated by commas or new lines. */
+export function tagList(x: unknown): string[] {
+  if (Array.isArray(x)) return x.map((s) => String(s).trim()).filter((s) => s !== '');
+  if (typeof x !== 'string') return [];
+  return x
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
