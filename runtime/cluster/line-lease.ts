@@ -212,6 +212,8 @@ export class LineOwner extends EventEmitter {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  /** The live instances counted at the last tick that could read the membership. */
+  private instances: number | undefined;
 
   private constructor(private readonly opts: LineOwnerOptions, private readonly leases: LeaseClient, private readonly members: KV) {
     super();
@@ -269,13 +271,16 @@ export class LineOwner extends EventEmitter {
         }
       }
     }
-    let instances = 1;
+    let instances: number;
     try {
       const keys = new Set<string>([key]);
       for await (const k of await this.members.keys()) keys.add(k);
       instances = keys.size;
+      this.instances = instances;
     } catch {
-      instances = 1;
+      // a count we could not read is not "alone": counting 1 would claim every line there is
+      if (this.instances === undefined) return;
+      instances = this.instances;
     }
     const share = maxLinesPerInstance(this.opts.lines.length, instances, this.opts.slack ?? 1);
     const mine = preferenceOrder(this.opts.lines, this.opts.owner);

@@ -184,21 +184,25 @@ describe('scale-out on a real 3-node nats-server JetStream cluster', function ()
     expect((await a.tryClaim(line))?.owner).to.equal('a');
   });
 
-  it('line owners: 3 instances share 6 lines, 2 each; one dies and the other two take its lines over', async () => {
+  it('line owners: 3 instances share 6 lines, 2 each; one dies and the other two take its lines over', async function () {
+    this.timeout(150_000);
     const lines = Array.from({ length: 6 }, (_, i) => `plant7/share/line${i}`);
-    const ttlMs = 1_500;
+    // renewals every ttl/3: a ttl of a few seconds keeps a loaded CI machine (event-loop stalls,
+    // R3 acknowledgements) from letting live leases lapse and churn
+    const ttlMs = 5_000;
     const owners = await Promise.all(perServer.map((nc, k) => LineOwner.start({ nc, owner: `inst-${k}`, ttlMs, lines, slack: 0, bucket: 'twinloop_members_spec' })));
     const disjointCover = (os: LineOwner[]) => {
       const all = os.flatMap((o) => o.lines());
       return all.length === lines.length && new Set(all).size === lines.length;
     };
-    await waitFor(() => disjointCover(owners) && owners.every((o) => o.lines().length === maxLinesPerInstance(6, 3, 0)), 30_000, 50, 'two lines each');
+    await waitFor(() => disjointCover(owners) && owners.every((o) => o.lines().length === maxLinesPerInstance(6, 3, 0)), 60_000, 50, 'two lines each');
     const dead = owners.pop()!;
     const orphaned = dead.lines();
     await dead.stop(); // no release: its leases and membership run out, as when the process dies
-    await waitFor(() => disjointCover(owners), 30_000, 50, 'the survivors hold all six');
+    // the share is a steady state: a survivor may hold more for a tick (it sheds on the next one)
+    const balanced = (os: LineOwner[]) => disjointCover(os) && os.every((o) => o.lines().length <= maxLinesPerInstance(6, 2, 0));
+    await waitFor(() => balanced(owners), 60_000, 50, 'the survivors hold all six, three each at most');
     expect(owners.flatMap((o) => o.lines())).to.include.members(orphaned);
-    for (const o of owners) expect(o.lines().length).to.be.at.most(maxLinesPerInstance(6, 2, 0));
     for (const o of owners) await o.stop({ release: true });
   });
 
