@@ -8,7 +8,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { TwinTariffNode } from '../twin-tariff/tariff-api.js';
 import { EnergyEngine } from '../../runtime/energy/energy-engine.js';
-import { engineConfigFromDef } from './energy-def.js';
+import { engineConfigFromDef } from '../../runtime/energy/energy-config.js';
 import { translator } from '../shared/i18n.js';
 import { statusIdle } from '../shared/status.js';
 import { ThrottledStatus, compactCount, refuseInputs } from '../shared/adapter.js';

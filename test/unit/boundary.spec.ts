@@ -23,7 +23,6 @@ const ADAPTER_FILES: Record<string, string> = {
   'twin-approval/approval-config.ts': 'config',
   'twin-alarm/alarm-def.ts': 'config',
   'twin-drift/drift-def.ts': 'config',
-  'twin-energy/energy-def.ts': 'config',
   'twin-estimate/estimate-def.ts': 'config',
   'twin-maintenance/maintenance-def.ts': 'config',
   'twin-screen/screen-def.ts': 'config',

@@ -1,10 +1,10 @@
 /**
- * twin-energy's editor fields → the energy engine's config. Kept apart from the node file, whose
- * only export must be the registration function.
+ * twin-energy's editor fields (strings from the form) → the energy engine's config, checked: pure
+ * validation, so it lives beside the engine and is unit-tested without Node-RED.
  */
-import { parseShifts } from '../../runtime/energy/cost-rollup.js';
-import type { EnergyEngineConfig } from '../../runtime/energy/energy-engine.js';
-import { TwinError } from '../../runtime/model/errors.js';
+import { parseShifts } from './cost-rollup.js';
+import type { EnergyEngineConfig } from './energy-engine.js';
+import { TwinError } from '../model/errors.js';
 
 /** Editor fields (strings from the form) → config; throws BAD_CONFIG naming the field. */
 export function engineConfigFromDef(def: Record<string, unknown>): EnergyEngineConfig {
