@@ -6,7 +6,6 @@
  * `twinloop ledger export` read back by `twinloop ledger verify`.
  */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,19 +21,11 @@ import { openKvUsedCommands } from '../../runtime/cluster/kv-used-commands.js';
 import { LeaseClient, LeaseLostError, LineOwner, maxLinesPerInstance } from '../../runtime/cluster/line-lease.js';
 import { checkLedger } from '../../runtime/control/ledger-auth.js';
 import { ledgerStreamName } from '../../runtime/cluster/line-id.js';
+import { runTwinloop } from '../support/twinloop-cli.js';
 
 const KEY = 'cluster-spec-signing-key-0123456789abcdef';
-const BIN = join(__dirname, '..', '..', 'dist', 'bin', 'twinloop.js');
 
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.once('exit', (code) => resolve({ code, out }));
-  });
-}
+const run = runTwinloop;
 
 describe('scale-out on a real 3-node nats-server JetStream cluster', function () {
   this.timeout(60_000);

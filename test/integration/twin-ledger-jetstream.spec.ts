@@ -23,25 +23,17 @@ import { freePort, waitFor } from '../support/ports.js';
 import { helper, nodeModule } from '../support/nr.js';
 import { recordNodeCalls, tempUserDir, waitUntil, type NodeLike, type Recorder } from '../support/opcua-nr.js';
 import { startTestPlantSim, type TestPlantSim } from '../support/plant-sim.js';
+import { runTwinloop } from '../support/twinloop-cli.js';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const registry = require(join(__dirname, '..', '..', 'dist', 'runtime', 'control', 'gate-registry.js')) as { findGate(id: string): GateHandle | undefined };
 const nodes = ['twin-opcua-endpoint', 'twin-opcua-in', 'twin-envelope', 'twin-ledger', 'twin-approval', 'twin-opcua-write'].map(nodeModule);
-const BIN = join(__dirname, '..', '..', 'dist', 'bin', 'twinloop.js');
 
 const KEY = 'jetstream-ledger-spec-key-0123456789';
 const TAG = 'zone1_sp';
 const node = (id: string) => helper.getNode(id) as unknown as NodeLike;
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.once('exit', (code) => resolve({ code, out }));
-  });
-}
+const cli = runTwinloop;
 
 describe('twin-ledger on NATS JetStream (real single-node nats-server)', function () {
   this.timeout(90_000);
