@@ -165,7 +165,9 @@ export default function (RED: NodeAPI): void {
       .ledger()
       .then(async (ledger) => {
         const g = (
-          maintenance ? await Gate.open({ config: maintenance, ledger }) : await Gate.open({ config: setpoint!, ledger, ...(kpiTag ? { kpiTag } : {}) })
+          maintenance
+            ? await Gate.open({ config: maintenance, ledger })
+            : await Gate.open({ config: setpoint!, ledger, ...(kpiTag ? { kpiTag } : {}) })
         ) as unknown as Gate<BaseProposal>;
         if (closed) return g.close();
         subs.push(
@@ -194,14 +196,22 @@ export default function (RED: NodeAPI): void {
           ledgerLocation: ledger.location,
         };
         const handleOf: AnyGateHandle = maintenance
-          ? { kind: 'maintenance', ...common, twoPersonAboveEur: maintenance.twoPersonAboveEur, views: () => g.views() as unknown as MaintenanceView[] }
+          ? {
+              kind: 'maintenance',
+              ...common,
+              twoPersonAboveEur: maintenance.twoPersonAboveEur,
+              views: () => g.views() as unknown as MaintenanceView[],
+            }
           : {
               ...common,
               tag: setpoint!.envelope.tag,
               envelope: setpoint!.envelope,
               envelopeVersion: setpoint!.envelopeVersion,
               twoPersonAboveStep: setpoint!.twoPersonAboveStep,
-              autoApproval: () => ({ enabled: g.autoApprovalOn(), configured: setpoint!.autoApproval.enabled, maxStep: setpoint!.autoApproval.maxStep }),
+              autoApproval: () => {
+                const { enabled: configured, maxStep } = setpoint!.autoApproval;
+                return { enabled: g.autoApprovalOn(), configured, maxStep };
+              },
               views: () => g.views() as unknown as ProposalView[],
               setAutoApproval: (enabled, user, reason) => g.setAutoApproval(enabled, user, reason).finally(showState),
             };
@@ -220,10 +230,21 @@ export default function (RED: NodeAPI): void {
         const alarm = alarmOf(err, LEDGER_REMEDY(location));
         registerGate(
           maintenance
-            ? alarmedMaintenanceHandle({ id: node.id, name, asset, twoPersonAboveEur: maintenance.twoPersonAboveEur, ledgerLocation: location }, alarm)
+            ? alarmedMaintenanceHandle(
+                { id: node.id, name, asset, twoPersonAboveEur: maintenance.twoPersonAboveEur, ledgerLocation: location },
+                alarm,
+              )
             : alarmedGateHandle(
-                { id: node.id, name, asset, tag: setpoint!.envelope.tag, envelope: setpoint!.envelope, envelopeVersion: setpoint!.envelopeVersion,
-                  twoPersonAboveStep: setpoint!.twoPersonAboveStep, ledgerLocation: location },
+                {
+                  id: node.id,
+                  name,
+                  asset,
+                  tag: setpoint!.envelope.tag,
+                  envelope: setpoint!.envelope,
+                  envelopeVersion: setpoint!.envelopeVersion,
+                  twoPersonAboveStep: setpoint!.twoPersonAboveStep,
+                  ledgerLocation: location,
+                },
                 alarm,
               ),
         );

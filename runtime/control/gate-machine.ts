@@ -149,8 +149,9 @@ export class GateMachine<P extends BaseProposal = Proposal> {
     if (this.state.changes.has(p.id)) throw new Refusal(`${rules.noun} ${p.id} is already known (a replay?)`);
     const decided = this.decidedTwin(p);
     if (decided) return { ok: true, state: decided.state, duplicateOf: decided.proposal.id };
-    if (p.quality === 'bad') throw new Refusal(`${rules.noun} ${p.id} rests on bad-quality inputs${p.qualityReason ? ` (${p.qualityReason})` : ''}`);
-    if (nowMs >= p.expiresTsMs) throw new Refusal(`${rules.noun} ${p.id} expired at ${new Date(p.expiresTsMs).toISOString()} before it arrived`);
+    const what = `${rules.noun} ${p.id}`;
+    if (p.quality === 'bad') throw new Refusal(`${what} rests on bad-quality inputs${p.qualityReason ? ` (${p.qualityReason})` : ''}`);
+    if (nowMs >= p.expiresTsMs) throw new Refusal(`${what} expired at ${new Date(p.expiresTsMs).toISOString()} before it arrived`);
     const late = rules.tooLate?.(p, nowMs);
     if (late !== undefined) throw new Refusal(late);
 
@@ -181,13 +182,24 @@ export class GateMachine<P extends BaseProposal = Proposal> {
     if (reason === '') throw new Refusal('a decision needs a reason');
     if (reason.length > MAX_REASON_CHARS) throw new Refusal(`the reason is longer than ${MAX_REASON_CHARS} characters`);
     if (req.verdict !== 'approve' && req.verdict !== 'reject') throw new Refusal(`verdict must be approve or reject, not ${String(req.verdict)}`);
-    if (c.state !== 'pending') throw new Refusal(`${rules.noun} ${c.proposal.id} is ${c.state}${c.reason ? ` (${c.reason})` : ''}; it cannot be decided`);
+    if (c.state !== 'pending') {
+      throw new Refusal(`${rules.noun} ${c.proposal.id} is ${c.state}${c.reason ? ` (${c.reason})` : ''}; it cannot be decided`);
+    }
     if (req.meaning !== undefined && typeof req.meaning !== 'string') throw new Refusal('the meaning of the signature must be text');
     const meaning = typeof req.meaning === 'string' && req.meaning.trim() !== '' ? req.meaning.trim() : rules.meaning[req.verdict];
     if (meaning.length > MAX_MEANING_CHARS) throw new Refusal(`the meaning of the signature is longer than ${MAX_MEANING_CHARS} characters`);
 
     const printedName = typeof req.printedName === 'string' && req.printedName.trim() !== '' ? req.printedName.trim() : user;
-    const decision = { proposalId: c.proposal.id, verdict: req.verdict, user, printedName, meaning, reason, tsMs: nowMs, ...rules.decisionFields() } as Decision;
+    const decision = {
+      proposalId: c.proposal.id,
+      verdict: req.verdict,
+      user,
+      printedName,
+      meaning,
+      reason,
+      tsMs: nowMs,
+      ...rules.decisionFields(),
+    } as Decision; // a maintenance decision has no envelope version
     if (req.verdict === 'reject') {
       // Stopping a change is always allowed, also for someone who approved it a moment ago.
       c.decisions.push(decision);
@@ -245,7 +257,8 @@ export class GateMachine<P extends BaseProposal = Proposal> {
 
   /** A record about a change: asset, the tag for a setpoint (a maintenance gate's records carry none), proposal id. */
   record(out: GateEffect<P>[], c: Change<P>, type: LedgerEntry['type'], data: unknown): void {
-    const entry: LedgerEntry = { type, asset: c.proposal.asset, ...(this.rules.tag !== undefined ? { tag: this.rules.tag } : {}), proposalId: c.proposal.id, data };
+    const tag = this.rules.tag !== undefined ? { tag: this.rules.tag } : {};
+    const entry: LedgerEntry = { type, asset: c.proposal.asset, ...tag, proposalId: c.proposal.id, data };
     out.push({ kind: 'record', entry, snapshot: snapshot(c) });
   }
 }

@@ -159,7 +159,9 @@ export function maintenanceRules(config: MaintenanceGateConfig, m: GateMachine<M
     // A pending proposal can be decided until it expires or its window starts, whichever is first.
     decideByMs: (p) => Math.min(p.expiresTsMs, p.window.startMs),
     expiryReason: (p, nowMs) =>
-      nowMs >= p.window.startMs ? `the window started at ${p.window.startLocal} (${p.window.timeZone}) before it was decided` : 'not decided before it expired',
+      nowMs >= p.window.startMs
+        ? `the window started at ${p.window.startLocal} (${p.window.timeZone}) before it was decided`
+        : 'not decided before it expired',
     // One open proposal per job: the newest to arrive is what the ranking now thinks.
     replaces: (old, p) => old.id === p.supersedes || old.job === p.job,
     decisionStands: (c, p) => {

@@ -11,7 +11,10 @@ import type { GateMachine } from './gate-machine.js';
 import type { GateEffect, GateInput } from './gate-state.js';
 
 /** The effects one at a time, in order. */
-export function gateEffects<P extends BaseProposal = Proposal>(machine: GateMachine<P>, scheduler: SchedulerLike): OperatorFunction<GateInput<P>, GateEffect<P>> {
+export function gateEffects<P extends BaseProposal = Proposal>(
+  machine: GateMachine<P>,
+  scheduler: SchedulerLike,
+): OperatorFunction<GateInput<P>, GateEffect<P>> {
   return (input$) => input$.pipe(gateEffectBatches(machine, scheduler), mergeMap((batch) => batch));
 }
 

@@ -47,9 +47,15 @@ export function rebirthRequest(s: SparkplugTarget, nowMs: number): { topic: stri
 }
 
 /** The command message for `value`: topic and payload, in the configured format. */
-export function commandMessage(s: MqttWriteSettings, value: number, commandId: string, nowMs: number): { topic: string; payload: string | Buffer } {
+export function commandMessage(
+  s: MqttWriteSettings,
+  value: number,
+  commandId: string,
+  nowMs: number,
+): { topic: string; payload: string | Buffer } {
   if (s.format === 'json') return { topic: s.commandTopic, payload: JSON.stringify({ value, commandId, tsMs: nowMs }) };
-  return { topic: sparkplugTopicOf(s, 'CMD'), payload: encodeSparkplugPayload({ timestampMs: nowMs, metrics: [{ name: s.metric, type: 'Double', value }] }) };
+  const payload = encodeSparkplugPayload({ timestampMs: nowMs, metrics: [{ name: s.metric, type: 'Double', value }] });
+  return { topic: sparkplugTopicOf(s, 'CMD'), payload };
 }
 
 /** Where values are read back from, for error messages. */

@@ -13,17 +13,25 @@ import { GateMachine } from '../../runtime/control/gate-machine.js';
 import { recordKind } from '../../runtime/control/gate-kind.js';
 import { restoreGateState } from '../../runtime/control/gate-restore.js';
 import type { MaintenanceGateConfig } from '../../runtime/control/gate-maintenance.js';
-import { maintenanceScenario, maintenanceScenarioConfig, setpointScenario, setpointScenarioConfig } from '../support/gate-ledger-scenarios.js';
+import {
+  maintenanceScenario,
+  maintenanceScenarioConfig,
+  setpointScenario,
+  setpointScenarioConfig,
+} from '../support/gate-ledger-scenarios.js';
 import { reading } from '../support/control-gate-fixtures.js';
 
-const fixture = (name: string): LedgerRecord[] => JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'gate-ledgers', name), 'utf8')) as LedgerRecord[];
+const FIXTURES = join(__dirname, '..', 'fixtures', 'gate-ledgers');
+const fixture = (name: string): LedgerRecord[] => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as LedgerRecord[];
 const maintenanceConfig = (): MaintenanceGateConfig => ({ kind: 'maintenance', ...maintenanceScenarioConfig() });
-const states = (s: { changes: Map<string, { proposal: { id: string }; state: string }> }) => [...s.changes.values()].map((c) => [c.proposal.id, c.state]);
+type AnyState = { changes: Map<string, { proposal: { id: string }; state: string }> };
+const states = (s: AnyState) => [...s.changes.values()].map((c) => [c.proposal.id, c.state]);
 
 describe('approval gate: ledgers from before the one core', function () {
   it('a setpoint gate writes the same records, byte for byte (hashes equal), as before', async function () {
     const records = await setpointScenario((o) => Gate.open(o));
-    expect(records.map((r) => r.type)).to.deep.equal(['proposal', 'decision', 'command', 'readback', 'proposal', 'decision', 'proposal', 'expired']);
+    const types = ['proposal', 'decision', 'command', 'readback', 'proposal', 'decision', 'proposal', 'expired'];
+    expect(records.map((r) => r.type)).to.deep.equal(types);
     expect(records).to.deep.equal(fixture('setpoint.json'));
   });
 
@@ -39,12 +47,20 @@ describe('approval gate: ledgers from before the one core', function () {
     expect(sp.changes.get('p1')!.commands).to.have.length(1);
 
     const m = restoreGateState<MaintenanceProposal>(maintenanceConfig(), fixture('maintenance.json'));
-    expect(states(m)).to.deep.equal([['one', 'approved'], ['two', 'pending'], ['rej', 'rejected'], ['old', 'superseded'], ['exp', 'expired'], ['new', 'pending']]);
+    expect(states(m)).to.deep.equal([
+      ['one', 'approved'],
+      ['two', 'pending'],
+      ['rej', 'rejected'],
+      ['old', 'superseded'],
+      ['exp', 'expired'],
+      ['new', 'pending'],
+    ]);
     expect(m.changes.get('one')!.order).to.deep.equal(fixture('maintenance.json').find((r) => r.type === 'order')!.data);
     expect(m.changes.get('two')!.decisions.map((d) => d.user)).to.deep.equal(['alice']);
     expect(m.changes.get('rej')!.reason).to.equal('rejected by carol: parts not in stock');
     // the two gates on one ledger and asset never read each other's records
-    const both = [...fixture('setpoint.json'), ...fixture('maintenance.json').map((r) => ({ ...r, asset: setpointScenarioConfig().envelope.asset }))];
+    const spAsset = setpointScenarioConfig().envelope.asset;
+    const both = [...fixture('setpoint.json'), ...fixture('maintenance.json').map((r) => ({ ...r, asset: spAsset }))];
     expect(states(restoreGateState(setpointScenarioConfig(), both))).to.deep.equal(states(sp));
   });
 
@@ -67,7 +83,11 @@ describe('approval gate: ledgers from before the one core', function () {
     for (const input of inputs) {
       const out = m.handle(input, 0);
       expect(out).to.deep.equal([
-        { kind: 'reply', token: input.token, outcome: { ok: false, error: `a maintenance gate takes maintenance proposals only, not a ${input.kind}` } },
+        {
+          kind: 'reply',
+          token: input.token,
+          outcome: { ok: false, error: `a maintenance gate takes maintenance proposals only, not a ${input.kind}` },
+        },
       ]);
     }
   });

@@ -3,7 +3,12 @@
 // not the plant's value), Sparkplug metrics by name and by alias learnt from a birth, the rebirth
 // request when data by alias comes without one, topics, command messages and the read-back choice.
 import { expect } from 'chai';
-import { decodeSparkplugPayload, encodeSparkplugPayload, parseSparkplugTopic, type SparkplugMetric } from '../../runtime/ingest/sparkplug-codec.js';
+import {
+  decodeSparkplugPayload,
+  encodeSparkplugPayload,
+  parseSparkplugTopic,
+  type SparkplugMetric,
+} from '../../runtime/ingest/sparkplug-codec.js';
 import { REBIRTH_METRIC } from '../../runtime/ingest/sparkplug-host.js';
 import {
   SparkplugReadBack,
@@ -41,7 +46,8 @@ describe('MQTT writer read-back (runtime/control/mqtt-readback.ts)', function ()
       { name: 'zone3/temperature', alias: 8, type: 'Double', value: 199.1 },
     ]);
     expect(rb.take(birth, true)).to.deep.equal({ values: [200], rebirth: false });
-    expect(rb.take(payload([{ alias: 7, type: 'Double', value: 204 }, { alias: 8, type: 'Double', value: 201 }]), false)).to.deep.equal({ values: [204], rebirth: false });
+    const byAlias = payload([{ alias: 7, type: 'Double', value: 204 }, { alias: 8, type: 'Double', value: 201 }]);
+    expect(rb.take(byAlias, false)).to.deep.equal({ values: [204], rebirth: false });
     expect(rb.take(payload([{ name: SP.metric, type: 'Double', value: 205 }]), false)).to.deep.equal({ values: [205], rebirth: false });
     // a null value is no value
     expect(rb.take(payload([{ alias: 7, type: 'Double', value: null, isNull: true }]), false).values).to.deep.equal([]);
