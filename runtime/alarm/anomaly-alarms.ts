@@ -1,10 +1,27 @@
 /**
- * AnomalyAlarms: Readings → per-tag AnomalyDetector → one AlarmManager, as twin-alarm runs them (the
- * node is only its adapter; bench/anomaly-alarms.ts measures the same chain). Alarm id = `asset/tag`.
+ * AnomalyAlarms: Readings or Estimates → per-tag AnomalyDetector → one AlarmManager, as twin-alarm
+ * runs them (the node is only its adapter; bench/anomaly-alarms.ts and bench/sim-day.ts measure the
+ * same chain). Alarm id = `asset/tag`.
  *
- * - Watched tags: `watch` patterns (runtime/model/tag-pattern.ts); empty = every tag.
- * - Readings of bad quality are not scored (a dead sensor's substitute value says nothing about the
- *   process); they only advance the alarm clock. Uncertain readings are scored.
+ * - Method (`method`): 'twin-residual' scores an Estimate's innovation against the twin's own
+ *   one-step-ahead prediction (`predicted`, `innovationVar`: runtime/model/estimate.ts), so what the
+ *   model explains (a setpoint step through a first-order model) raises nothing and the model's
+ *   uncertainty sets the scale; 'learned-baseline' scores a Reading against the detector's learned
+ *   level and daily profile (tags with no model); 'auto' (default) picks per message: the residual
+ *   when the payload is an Estimate carrying a prediction, the baseline for a Reading.
+ * - Watched tags: `watch` patterns (runtime/model/tag-pattern.ts); empty = every tag. Unwatched
+ *   tags are still kept in the history, as related tags for the classification.
+ * - On-delay without re-learning: while an alarm's condition waits out its on-delay, its detector
+ *   learns nothing (AnomalyDetector.freeze), so a sustained change is judged against what was normal
+ *   before it, not absorbed by the baseline before the delay is over.
+ * - Cause (`classify`, default on): a 'raised' event carries `cause`, sensor fault or process change
+ *   by runtime/drift/classify.ts over the tag's history around the episode's start, against the
+ *   other tags of the same asset (which moved: the evidence) and, for the residual, the prediction.
+ * - Readings of bad quality (an Estimate that is a prediction only because its reading was bad) are
+ *   not scored (a dead sensor's substitute value says nothing about the process). With
+ *   `dropoutAlarm` (default on) they are the condition of the tag's alarm, a sensor fault of type
+ *   dropout once the on-delay confirms it; else they only advance the alarm clock. Uncertain
+ *   readings are scored.
  * - Root tags (`roots`): their reading is the condition itself (value ≠ 0 is active, e.g. a line
  *   stop signal), not an anomaly score; while active they suppress their `children` (exact ids or
  *   prefixes ending in '*', the manager's syntax) by design: a line stop is one alarm, not forty.
@@ -16,13 +33,20 @@
  *   moved onto it by the same offset.
  */
 import { AnomalyDetector, type AnomalyConfig } from '../anomaly/detector.js';
+import { classifyChange, type ClassifyOptions } from '../drift/classify.js';
 import { TwinError } from '../model/errors.js';
-import { singleReadingInput, type Reading } from '../model/reading.js';
+import { assertEstimate, isEstimateLike, type Estimate } from '../model/estimate.js';
+import type { Quality } from '../model/quality.js';
+import { MAX_NAME_CHARS, singleReadingInput } from '../model/reading.js';
 import { compileTagPattern } from '../model/tag-pattern.js';
+import { TimedRing, type TimedValue } from '../stats/timed-ring.js';
 import { AlarmManager, type AlarmView } from './manager.js';
 import type { RateFigures } from './rates.js';
 import { anomalyAlarmScore } from './score.js';
-import type { AlarmConfig, AlarmConsequence, AlarmEvent } from './types.js';
+import type { AlarmCause, AlarmConfig, AlarmConsequence, AlarmEvent } from './types.js';
+
+export const ANOMALY_METHODS = ['auto', 'twin-residual', 'learned-baseline'] as const;
+export type AnomalyMethod = (typeof ANOMALY_METHODS)[number];
 
 export interface AlarmRootConfig {
   /** The root's alarm id, `asset/tag`; its reading's value ≠ 0 is the condition. */
@@ -43,6 +67,23 @@ export interface AnomalyAlarmsConfig {
   rateWindowMs?: number;
   /** Shelving time when an operator gives no end (default one hour). */
   defaultShelveMs: number;
+  /** 'auto' (default): the twin's residual for Estimates with a prediction, the learned baseline for Readings. */
+  method: AnomalyMethod;
+  /** Classify each raised alarm (sensor fault / process change, with evidence). */
+  classify: boolean;
+  classifyOptions: ClassifyOptions;
+  /** Readings kept per tag for the classification (before and after an episode's start). */
+  historySamples: number;
+  /** Bad readings of a tag are its alarm's condition (a dropout), not only skipped. */
+  dropoutAlarm: boolean;
+}
+
+interface TagHistory {
+  asset: string;
+  tag: string;
+  /** Columns: measured value, the twin's prediction (NaN for the learned baseline). */
+  ring: TimedRing;
+  lastTsMs: number;
 }
 
 export const DEFAULT_SHELVE_MS = 3_600_000;
@@ -63,6 +104,12 @@ export class AnomalyAlarms {
   private readonly cfg: AnomalyAlarmsConfig;
   private readonly detectors = new Map<string, AnomalyDetector>();
   private readonly lastTsById = new Map<string, number>();
+  private readonly history = new Map<string, TagHistory>();
+  /** History ids per asset (related tags of a flagged one). */
+  private readonly byAsset = new Map<string, string[]>();
+  /** Method that last scored each id (the cause reports it). */
+  private readonly methodById = new Map<string, string>();
+  private readonly row = new Float64Array(2);
   private readonly rootIds: Set<string>;
   private readonly watched: Array<(asset: string, tag: string) => boolean>;
   /** Event time of the newest reading, and the wall time it arrived at. */
@@ -70,7 +117,24 @@ export class AnomalyAlarms {
   private wallAtEventMs = NaN;
 
   constructor(cfg: Partial<AnomalyAlarmsConfig> = {}, private readonly wallNow: () => number = Date.now) {
-    this.cfg = { watch: [], detector: {}, alarm: {}, roots: [], consequences: {}, defaultShelveMs: DEFAULT_SHELVE_MS, ...cfg };
+    this.cfg = {
+      watch: [],
+      detector: {},
+      alarm: {},
+      roots: [],
+      consequences: {},
+      defaultShelveMs: DEFAULT_SHELVE_MS,
+      method: 'auto',
+      classify: true,
+      classifyOptions: {},
+      historySamples: 600,
+      dropoutAlarm: true,
+      ...cfg,
+    };
+    if (!ANOMALY_METHODS.includes(this.cfg.method)) throw new TwinError('BAD_CONFIG', `method must be one of ${ANOMALY_METHODS.join(', ')}`);
+    if (!(Number.isInteger(this.cfg.historySamples) && this.cfg.historySamples >= 20)) {
+      throw new TwinError('BAD_CONFIG', 'history must be a whole number of readings ≥ 20');
+    }
     const alarms: Record<string, Partial<AlarmConfig>> = {};
     for (const [id, c] of Object.entries(this.cfg.consequences)) {
       if (!CONSEQUENCES.includes(c)) throw new TwinError('BAD_CONFIG', `consequence of ${id} must be one of ${CONSEQUENCES.join(', ')}`);
@@ -93,27 +157,131 @@ export class AnomalyAlarms {
     });
   }
 
-  /** One Reading (validated here); returns the alarm events it caused. */
+  /** One Reading or Estimate (validated here); returns the alarm events it caused. */
   push(payload: unknown): AlarmEvent[] {
-    const r: Reading = singleReadingInput(payload, 'twin-alarm');
-    const id = `${r.asset}/${r.tag}`;
+    const m = this.measurement(payload);
+    const id = `${m.asset}/${m.tag}`;
     const root = this.rootIds.has(id);
-    if (!root && this.watched.length && !this.watched.some((w) => w(r.asset, r.tag))) return [];
+    const watched = root || !this.watched.length || this.watched.some((w) => w(m.asset, m.tag));
     const last = this.lastTsById.get(id);
-    if (last !== undefined && r.tsMs < last) {
-      throw new TwinError('OUT_OF_ORDER', `${id}: reading at ${new Date(r.tsMs).toISOString()} is before the last one`);
+    if (last !== undefined && m.tsMs < last) {
+      throw new TwinError('OUT_OF_ORDER', `${id}: reading at ${new Date(m.tsMs).toISOString()} is before the last one`);
     }
-    this.advance(r.tsMs);
-    if (r.quality === 'bad') return this.manager.tick(this.eventMs);
+    if (this.cfg.classify && m.quality !== 'bad' && Number.isFinite(m.value)) this.remember(id, m);
+    if (!watched) {
+      this.lastTsById.set(id, m.tsMs);
+      return [];
+    }
+    this.advance(m.tsMs);
     let input: number | boolean;
-    if (root) input = r.value !== 0;
+    if (m.quality === 'bad' || !Number.isFinite(m.value)) {
+      if (root || !this.cfg.dropoutAlarm || m.quality !== 'bad') return this.manager.tick(this.eventMs);
+      input = true;
+      this.methodById.set(id, 'dropout');
+    } else if (root) input = m.value !== 0;
     else {
       let d = this.detectors.get(id);
       if (!d) this.detectors.set(id, (d = new AnomalyDetector(this.cfg.detector)));
-      input = anomalyAlarmScore(d.step(r.tsMs, r.value));
+      // the condition waiting out its on-delay is judged against the history before it
+      d.freeze(this.manager.pending(id));
+      const residual = Number.isFinite(m.predicted);
+      input = anomalyAlarmScore(residual ? d.stepPredicted(m.value, m.predicted, m.variance) : d.step(m.tsMs, m.value));
+      this.methodById.set(id, residual ? 'twin-residual' : 'learned-baseline');
     }
-    this.lastTsById.set(id, r.tsMs);
-    return this.manager.update(id, input, r.tsMs);
+    this.lastTsById.set(id, m.tsMs);
+    const evs = this.manager.update(id, input, m.tsMs);
+    if (this.cfg.classify && !root) {
+      for (const e of evs) if (e.kind === 'raised' && e.alarmId === id && e.startTsMs !== undefined) e.cause = this.cause(id, m.asset, m.tag, e.startTsMs);
+    }
+    return evs;
+  }
+
+  /** What one payload says: the measured value and, for the residual, the twin's prediction. */
+  private measurement(payload: unknown): {
+    asset: string;
+    tag: string;
+    tsMs: number;
+    quality: Quality;
+    value: number;
+    predicted: number;
+    variance: number;
+  } {
+    const method = this.cfg.method;
+    if (isEstimateLike(payload) && !Array.isArray(payload)) {
+      assertEstimate(payload);
+      const e = payload as Estimate;
+      if (e.asset.length > MAX_NAME_CHARS || e.tag.length > MAX_NAME_CHARS) {
+        throw new TwinError('PAYLOAD_TOO_LARGE', `Estimate.asset and Estimate.tag must be at most ${MAX_NAME_CHARS} characters`);
+      }
+      const hasPrediction =
+        typeof e.predicted === 'number' && Number.isFinite(e.predicted) && typeof e.innovation === 'number' && Number.isFinite(e.innovation);
+      const variance = typeof e.innovationVar === 'number' && e.innovationVar > 0 ? e.innovationVar : NaN;
+      if (method === 'twin-residual' && hasPrediction && !(variance > 0)) {
+        throw new TwinError('BAD_PAYLOAD', `${e.asset}/${e.tag}: the twin residual needs the estimate's innovationVar > 0`);
+      }
+      // an estimate that is a prediction only stands for a bad reading (runtime/estimate/step.ts)
+      const bad = !hasPrediction && typeof e.qualityReason === 'string' && e.qualityReason.includes('prediction only');
+      const value = hasPrediction ? (e.predicted as number) + (e.innovation as number) : NaN;
+      const residual = hasPrediction && method !== 'learned-baseline';
+      return {
+        asset: e.asset,
+        tag: e.tag,
+        tsMs: e.tsMs,
+        quality: bad ? 'bad' : e.quality,
+        value,
+        predicted: residual ? (e.predicted as number) : NaN,
+        variance: residual ? variance : NaN,
+      };
+    }
+    const r = singleReadingInput(payload, 'twin-alarm');
+    if (method === 'twin-residual' && !this.rootIds.has(`${r.asset}/${r.tag}`)) {
+      throw new TwinError('BAD_PAYLOAD', `${r.asset}/${r.tag}: the twin residual needs an Estimate (twin-estimate's output), got a Reading`);
+    }
+    return { asset: r.asset, tag: r.tag, tsMs: r.tsMs, quality: r.quality, value: r.value, predicted: NaN, variance: NaN };
+  }
+
+  private remember(id: string, m: { asset: string; tag: string; tsMs: number; value: number; predicted: number }): void {
+    let h = this.history.get(id);
+    if (!h) {
+      h = { asset: m.asset, tag: m.tag, ring: new TimedRing(this.cfg.historySamples, 2), lastTsMs: -Infinity };
+      this.history.set(id, h);
+      const ids = this.byAsset.get(m.asset);
+      if (ids) ids.push(id);
+      else this.byAsset.set(m.asset, [id]);
+    }
+    if (m.tsMs <= h.lastTsMs) return;
+    h.lastTsMs = m.tsMs;
+    this.row[0] = m.value;
+    this.row[1] = m.predicted;
+    h.ring.push(m.tsMs, this.row);
+  }
+
+  /** Sensor fault or process change, at an alarm's raise, with the evidence. */
+  private cause(id: string, asset: string, tag: string, startTsMs: number): AlarmCause {
+    const method = this.methodById.get(id) ?? 'learned-baseline';
+    if (method === 'dropout') {
+      return { kind: 'sensor-fault', faultType: 'dropout', magnitude: 0, method, reason: 'readings of bad quality (the sensor delivers no usable value)', evidence: {} };
+    }
+    const h = this.history.get(id);
+    const window = h ? h.ring.window() : [];
+    const from = window.length ? window[0].tsMs : startTsMs;
+    const expected: TimedValue[] = [];
+    if (h && method === 'twin-residual') {
+      for (const p of h.ring.window(from, 1)) if (Number.isFinite(p.value)) expected.push(p);
+    }
+    const related = (this.byAsset.get(asset) ?? [])
+      .filter((other) => other !== id)
+      .map((other) => ({ tag: (this.history.get(other) as TagHistory).tag, window: (this.history.get(other) as TagHistory).ring.window(from) }))
+      .filter((r) => r.window.length > 0);
+    const c = classifyChange({ tag, window, changeTsMs: startTsMs, related, ...(expected.length ? { expected } : {}) }, this.cfg.classifyOptions);
+    return {
+      kind: c.kind,
+      ...(c.faultType ? { faultType: c.faultType } : {}),
+      magnitude: c.magnitude,
+      method,
+      reason: c.evidence.reason,
+      evidence: c.evidence as unknown as Record<string, unknown>,
+    };
   }
 
   /** Advance the alarm clock by the wall time since the last reading (no-op before the first). */

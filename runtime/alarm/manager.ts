@@ -177,6 +177,12 @@ export class AlarmManager {
     return out;
   }
 
+  /** The raw condition of alarm `id` holds but its on-delay has not confirmed it yet. */
+  pending(id: string): boolean {
+    const a = this.alarmsById.get(id);
+    return a !== undefined && a.cond.rawActive && !a.cond.active;
+  }
+
   /** Advance event time with no new sample (the adapter may call it on a timer with its clock). */
   tick(tsMs: number): AlarmEvent[] {
     if (!Number.isFinite(tsMs)) throw new TwinError('BAD_TIMESTAMP', `tick: time ${tsMs} is not a finite epoch ms`);

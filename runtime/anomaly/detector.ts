@@ -92,6 +92,14 @@ export interface AnomalyConfig {
    * for stepPredicted): one event, one alarm, whatever the rate (0: holdOffSamples always).
    */
   holdOffDays: number;
+  /**
+   * Against an external prediction: this many readings in a row repeating one value, while the
+   * prediction's σ is at least `stuckNoiseSteps` of the tag's resolution, make the condition
+   * (a frozen sensor: the model expects noise, the reading has none). 0: off. The learned
+   * baseline does not use it (its defaults are NAB's).
+   */
+  stuckSamples: number;
+  stuckNoiseSteps: number;
 }
 
 export const ANOMALY_DEFAULTS: Readonly<AnomalyConfig> = Object.freeze({
@@ -111,6 +119,8 @@ export const ANOMALY_DEFAULTS: Readonly<AnomalyConfig> = Object.freeze({
   seasonAlpha: 0.2,
   alarmsPerDay: 0.03,
   holdOffDays: 0.7,
+  stuckSamples: 30,
+  stuckNoiseSteps: 5,
 });
 
 export interface AnomalyOutput {
@@ -128,6 +138,8 @@ export interface AnomalyOutput {
   unusual: boolean;
   /** The threshold p was compared with (per sample: alarmsPerDay × interval / 1 day, or alarmP). */
   pThreshold: number;
+  /** Part of the condition: the reading repeats one value where the prediction expects noise (stepPredicted only). */
+  stuck: boolean;
 }
 
 const LN10 = Math.log(10);
@@ -161,6 +173,8 @@ export class AnomalyDetector {
   private readonly shortBuf: Float64Array;
   private shortSum = 0;
   private readonly longBuf: Float64Array;
+  /** Next slot of longBuf (advances only when the long-run history learns). */
+  private longI = 0;
   private longSum = 0;
   private longSq = 0;
   private longN = 0;
@@ -176,12 +190,36 @@ export class AnomalyDetector {
   private season: Float64Array | undefined;
   private seasonSeen: Uint8Array | undefined;
   private bins = 0;
-  private readonly out: AnomalyOutput = { predicted: NaN, z: 0, surprise: 0, p: 1, anomalous: false, unusual: false, pThreshold: NaN };
+  /** Readings in a row equal to the last one. */
+  private flatRun = 0;
+  /** Learning paused (see freeze). */
+  private frozen = false;
+  private readonly out: AnomalyOutput = {
+    predicted: NaN,
+    z: 0,
+    surprise: 0,
+    p: 1,
+    anomalous: false,
+    unusual: false,
+    pThreshold: NaN,
+    stuck: false,
+  };
 
   constructor(cfg: Partial<AnomalyConfig> = {}) {
     this.cfg = { ...ANOMALY_DEFAULTS, ...cfg };
     this.shortBuf = new Float64Array(this.cfg.shortWindow);
     this.longBuf = new Float64Array(this.cfg.longWindow);
+  }
+
+  /**
+   * Pause (true) or resume (false) learning: the level, scale, daily profile and long-run history
+   * stay as they are while the short-term surprise still follows the readings. The alarm layer
+   * freezes a tag while its condition waits out the on-delay, so the condition is judged against
+   * what was normal before it began, not against a baseline that has meanwhile learned the fault
+   * (at 1 Hz the baseline absorbs a step within 12–27 s, shorter than a 30 s on-delay).
+   */
+  freeze(on: boolean): void {
+    this.frozen = on;
   }
 
   /** One sample against the learned baseline. The returned object is reused: copy what you keep. */
@@ -195,10 +233,9 @@ export class AnomalyDetector {
     const s = bin >= 0 && this.seasonSeen![bin] ? this.season![bin] : 0;
     const predicted = this.level + s;
     const r = value - predicted;
-    const dv = Math.abs(value - this.lastValue);
-    if (dv > 0 && dv < this.stepMin) this.stepMin = dv;
-    this.lastValue = value;
+    this.observe(value);
     const z = this.zOf(r);
+    if (this.frozen) return this.decide(predicted, z, false);
     // robust updates: a residual beyond clipZ scales counts as clipZ scales
     const lim = c.clipZ * Math.max(this.scale, 1e-12);
     const rc = this.n < 2 ? r : Math.max(-lim, Math.min(lim, r));
@@ -213,13 +250,31 @@ export class AnomalyDetector {
       else this.seasonSeen![bin] = 1;
       this.level += c.levelAlpha * Math.max(-lim, Math.min(lim, value - this.level - this.season![bin]));
     } else this.level += c.levelAlpha * rc;
-    return this.decide(predicted, z);
+    return this.decide(predicted, z, false);
   }
 
-  /** One sample against an external prediction with its variance (e.g. the estimate's one-step-ahead). */
+  /**
+   * One sample against an external prediction with its variance (e.g. the estimate's one-step-ahead
+   * `predicted` and `innovationVar`): z = (value − predicted)/√variance, the twin's uncertainty sets
+   * the scale; then the same calibration and decision as the learned baseline, plus the stuck check.
+   */
   stepPredicted(value: number, predicted: number, variance: number): AnomalyOutput {
-    const z = variance > 0 ? (value - predicted) / Math.sqrt(variance) : 0;
-    return this.decide(predicted, z);
+    const c = this.cfg;
+    this.observe(value);
+    const sd = variance > 0 ? Math.sqrt(variance) : 0;
+    const z = sd > 0 ? (value - predicted) / sd : 0;
+    // a sensor frozen at one value: invisible to the residual when the process is steady, but the
+    // model expects noise of σ = √S, many resolution steps wide, and none comes
+    const stuck = c.stuckSamples > 0 && this.flatRun + 1 >= c.stuckSamples && sd >= c.stuckNoiseSteps * this.stepMin;
+    return this.decide(predicted, z, stuck);
+  }
+
+  /** The tag's resolution and flat run from the raw value. */
+  private observe(value: number): void {
+    const dv = Math.abs(value - this.lastValue);
+    if (dv > 0 && dv < this.stepMin) this.stepMin = dv;
+    this.flatRun = dv === 0 ? this.flatRun + 1 : 0;
+    this.lastValue = value;
   }
 
   private zOf(r: number): number {
@@ -228,7 +283,7 @@ export class AnomalyDetector {
     return r / Math.max(1.25 * this.scale, this.cfg.resolutionFloor ? this.stepMin : 0);
   }
 
-  private decide(predicted: number, z: number): AnomalyOutput {
+  private decide(predicted: number, z: number, stuck: boolean): AnomalyOutput {
     const c = this.cfg;
     const surprise = surpriseOf(z);
     const capped = Math.min(surprise, c.surpriseCap);
@@ -245,18 +300,22 @@ export class AnomalyDetector {
     }
     // per unit time once the sampling interval is known, per sample before (and for stepPredicted)
     const alarmP = c.alarmsPerDay > 0 && this.dtMs > 0 ? (c.alarmsPerDay * this.dtMs) / DAY_MS : c.alarmP;
-    const unusual = this.n >= c.learnSamples && p < alarmP && shortMean >= c.minShortSurprise;
+    const unusual = this.n >= c.learnSamples && ((p < alarmP && shortMean >= c.minShortSurprise) || stuck);
     // the long-run distribution of the short-term mean, over the last longWindow samples (incidents
-    // included: leaving unusual samples out was tried and lost 4.6 NAB points, an incident then never ends)
-    const li = this.n % c.longWindow;
-    if (this.longN === c.longWindow) {
-      const old = this.longBuf[li];
-      this.longSum -= old;
-      this.longSq -= old * old;
-    } else this.longN++;
-    this.longBuf[li] = shortMean;
-    this.longSum += shortMean;
-    this.longSq += shortMean * shortMean;
+    // included: leaving unusual samples out was tried and lost 4.6 NAB points, an incident then never
+    // ends); not while frozen: an on-delay judges the condition against the history before it
+    if (!this.frozen) {
+      const li = this.longI;
+      if (this.longN === c.longWindow) {
+        const old = this.longBuf[li];
+        this.longSum -= old;
+        this.longSq -= old * old;
+      } else this.longN++;
+      this.longBuf[li] = shortMean;
+      this.longSum += shortMean;
+      this.longSq += shortMean * shortMean;
+      this.longI = li + 1 === c.longWindow ? 0 : li + 1;
+    }
     this.n++;
     let anomalous = false;
     // a condition standing when the hold-off ends is the event the hold-off suppressed, not a new one
@@ -277,6 +336,7 @@ export class AnomalyDetector {
     o.anomalous = anomalous;
     o.unusual = unusual;
     o.pThreshold = alarmP;
+    o.stuck = stuck;
     return o;
   }
 
