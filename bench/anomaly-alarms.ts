@@ -29,6 +29,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AnomalyDetector } from '../runtime/anomaly/detector.js';
+import { BASELINE_ON_DELAY_MS } from '../runtime/alarm/anomaly-alarms.js';
 import { AlarmManager } from '../runtime/alarm/manager.js';
 import { anomalyAlarmScore } from '../runtime/alarm/score.js';
 import type { AlarmConfig } from '../runtime/alarm/types.js';
@@ -41,9 +42,13 @@ import { loadSkab, skabDir, TAGS, type SkabFile } from './skab.js';
 const SUITE = 'anomaly-alarms';
 const DAY_MS = 86_400_000;
 const SKAB_FIT_ROWS = 400;
+/** Freeze a detector while its alarm's on-delay runs, as AnomalyAlarms does (TWINLOOP_ALARM_FREEZE=0: the detector alone). */
+const FREEZE = process.env.TWINLOOP_ALARM_FREEZE !== '0';
 
+/** As twin-alarm runs a learned-baseline tag: its on-delay is BASELINE_ON_DELAY_MS (the env may override it). */
 function alarmConfig(): Partial<AlarmConfig> {
-  return process.env.TWINLOOP_ALARM_CFG ? (JSON.parse(process.env.TWINLOOP_ALARM_CFG) as Partial<AlarmConfig>) : {};
+  const env = process.env.TWINLOOP_ALARM_CFG ? (JSON.parse(process.env.TWINLOOP_ALARM_CFG) as Partial<AlarmConfig>) : {};
+  return { onDelayMs: BASELINE_ON_DELAY_MS, ...env };
 }
 
 /** 1 on the rows where an alarm is annunciated. */
@@ -52,6 +57,8 @@ function nabDetections(f: NabData, cfg: Partial<AlarmConfig>): Uint8Array {
   const m = new AlarmManager({ defaults: cfg, now: () => 0 });
   const out = new Uint8Array(f.values.length);
   for (let i = 0; i < f.values.length; i++) {
+    // as AnomalyAlarms (twin-alarm) runs it: no learning while the condition waits out the on-delay
+    if (FREEZE) d.freeze(m.pending(f.name));
     const o = d.step(f.tsMs[i], f.values[i]);
     const evs = m.update(f.name, anomalyAlarmScore(o), f.tsMs[i]);
     if (evs.some((e) => e.annunciated && (e.kind === 'raised' || e.kind === 'chattering'))) out[i] = 1;
@@ -67,8 +74,10 @@ function skabAlarmTimes(f: SkabFile, cfg: Partial<AlarmConfig>): { tsMs: number[
   for (let i = 0; i < f.tsMs.length; i++) {
     let raised = false;
     for (let j = 0; j < TAGS.length; j++) {
+      const id = `skab/pump/line/${j}/${TAGS[j]}`;
+      if (FREEZE) dets[j].freeze(m.pending(id));
       const o = dets[j].step(f.tsMs[i], f.values[i][j]);
-      const evs = m.update(`skab/pump/line/${j}/${TAGS[j]}`, anomalyAlarmScore(o), f.tsMs[i]);
+      const evs = m.update(id, anomalyAlarmScore(o), f.tsMs[i]);
       raised ||= evs.some((e) => e.annunciated && (e.kind === 'raised' || e.kind === 'chattering'));
     }
     if (i < SKAB_FIT_ROWS) continue;

@@ -177,6 +177,17 @@ export class AlarmManager {
     return out;
   }
 
+  /**
+   * Settings for alarm `id` before its first sample, under any given at construction (which win):
+   * how an adapter gives one kind of alarm its own defaults. No effect once the alarm exists.
+   */
+  configure(id: string, cfg: Partial<AlarmConfig>): void {
+    if (this.alarmsById.has(id)) return;
+    const merged = { ...cfg, ...this.perAlarm[id] };
+    validate(id, { ...this.defaults, ...merged });
+    this.perAlarm[id] = merged;
+  }
+
   /** The raw condition of alarm `id` holds but its on-delay has not confirmed it yet. */
   pending(id: string): boolean {
     const a = this.alarmsById.get(id);

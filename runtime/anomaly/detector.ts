@@ -212,11 +212,16 @@ export class AnomalyDetector {
   }
 
   /**
-   * Pause (true) or resume (false) learning: the level, scale, daily profile and long-run history
-   * stay as they are while the short-term surprise still follows the readings. The alarm layer
-   * freezes a tag while its condition waits out the on-delay, so the condition is judged against
-   * what was normal before it began, not against a baseline that has meanwhile learned the fault
-   * (at 1 Hz the baseline absorbs a step within 12–27 s, shorter than a 30 s on-delay).
+   * Pause (true) or resume (false) the learning of what is usual: the residual scale and the
+   * long-run history of the surprise stay as they are (the level and daily profile still follow),
+   * while the short-term surprise follows the readings. The alarm layer freezes a tag while its
+   * condition waits out the on-delay, so the condition is judged against the spread that was normal
+   * before it began: unfrozen, a step's clipped residuals inflate the scale and the long-run
+   * history within 12–27 s at 1 Hz, and a sustained 12 σ step ended before a 30 s on-delay did.
+   * Measured (bench/anomaly-alarms.ts, SKAB anomaly-free file; steps of 4–12 σ at 1 Hz, 5 seeds):
+   * freezing the level too caught 4–8 σ steps with a 30 s on-delay but alarmed 82×/day on
+   * SKAB's 30–60 s excursions and slow trends; this partial freeze with a 120 s on-delay gives
+   * 0/day there and catches 8–12 σ steps (6 σ: 2 in 5).
    */
   freeze(on: boolean): void {
     this.frozen = on;
@@ -235,12 +240,11 @@ export class AnomalyDetector {
     const r = value - predicted;
     this.observe(value);
     const z = this.zOf(r);
-    if (this.frozen) return this.decide(predicted, z, false);
     // robust updates: a residual beyond clipZ scales counts as clipZ scales
     const lim = c.clipZ * Math.max(this.scale, 1e-12);
     const rc = this.n < 2 ? r : Math.max(-lim, Math.min(lim, r));
     const absR = Math.abs(this.n < 2 ? r : rc);
-    this.scale = this.n === 0 ? 0 : this.n === 1 ? absR : this.scale + c.scaleAlpha * (absR - this.scale);
+    if (!this.frozen) this.scale = this.n === 0 ? 0 : this.n === 1 ? absR : this.scale + c.scaleAlpha * (absR - this.scale);
     if (bin >= 0) {
       // each bin starts at 0 and learns by an EWMA per visit: a profile is believed only as far as
       // days have confirmed it (after k days it carries 1 − (1 − seasonAlpha)^k of the pattern)
