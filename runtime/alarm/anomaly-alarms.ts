@@ -17,7 +17,7 @@
  *   is over. Learned-baseline tags take `baselineOnDelayMs` (120 s) as their on-delay.
  * - Cause (`classify`, default on): a 'raised' event carries `cause`, sensor fault or process change
  *   by runtime/drift/classify.ts over the tag's history around the episode's start, against the
- *   other tags of the same asset (which moved: the evidence) and, for the residual, the prediction.
+ *   other tags of the same asset (which moved: the evidence).
  * - Readings of bad quality (an Estimate that is a prediction only because its reading was bad) are
  *   not scored (a dead sensor's substitute value says nothing about the process). With
  *   `dropoutAlarm` (default on) they are the condition of the tag's alarm, a sensor fault of type
@@ -40,7 +40,7 @@ import { assertEstimate, isEstimateLike, type Estimate } from '../model/estimate
 import type { Quality } from '../model/quality.js';
 import { MAX_NAME_CHARS, singleReadingInput } from '../model/reading.js';
 import { compileTagPattern } from '../model/tag-pattern.js';
-import { TimedRing, type TimedValue } from '../stats/timed-ring.js';
+import { TimedRing } from '../stats/timed-ring.js';
 import { AlarmManager, type AlarmView } from './manager.js';
 import type { RateFigures } from './rates.js';
 import { anomalyAlarmScore } from './score.js';
@@ -91,7 +91,7 @@ export const BASELINE_ON_DELAY_MS = 120_000;
 interface TagHistory {
   asset: string;
   tag: string;
-  /** Columns: measured value, the twin's prediction (NaN for the learned baseline). */
+  /** Measured values. */
   ring: TimedRing;
   lastTsMs: number;
 }
@@ -119,7 +119,6 @@ export class AnomalyAlarms {
   private readonly byAsset = new Map<string, string[]>();
   /** Method that last scored each id (the cause reports it). */
   private readonly methodById = new Map<string, string>();
-  private readonly row = new Float64Array(2);
   private readonly rootIds: Set<string>;
   private readonly watched: Array<(asset: string, tag: string) => boolean>;
   /** Event time of the newest reading, and the wall time it arrived at. */
@@ -255,10 +254,10 @@ export class AnomalyAlarms {
     return { asset: r.asset, tag: r.tag, tsMs: r.tsMs, quality: r.quality, value: r.value, predicted: NaN, variance: NaN };
   }
 
-  private remember(id: string, m: { asset: string; tag: string; tsMs: number; value: number; predicted: number }): void {
+  private remember(id: string, m: { asset: string; tag: string; tsMs: number; value: number }): void {
     let h = this.history.get(id);
     if (!h) {
-      h = { asset: m.asset, tag: m.tag, ring: new TimedRing(this.cfg.historySamples, 2), lastTsMs: -Infinity };
+      h = { asset: m.asset, tag: m.tag, ring: new TimedRing(this.cfg.historySamples), lastTsMs: -Infinity };
       this.history.set(id, h);
       const ids = this.byAsset.get(m.asset);
       if (ids) ids.push(id);
@@ -266,9 +265,7 @@ export class AnomalyAlarms {
     }
     if (m.tsMs <= h.lastTsMs) return;
     h.lastTsMs = m.tsMs;
-    this.row[0] = m.value;
-    this.row[1] = m.predicted;
-    h.ring.push(m.tsMs, this.row);
+    h.ring.push(m.tsMs, m.value);
   }
 
   /** Sensor fault or process change, at an alarm's raise, with the evidence. */
@@ -280,15 +277,14 @@ export class AnomalyAlarms {
     const h = this.history.get(id);
     const window = h ? h.ring.window() : [];
     const from = window.length ? window[0].tsMs : startTsMs;
-    const expected: TimedValue[] = [];
-    if (h && method === 'twin-residual') {
-      for (const p of h.ring.window(from, 1)) if (Number.isFinite(p.value)) expected.push(p);
-    }
     const related = (this.byAsset.get(asset) ?? [])
       .filter((other) => other !== id)
       .map((other) => ({ tag: (this.history.get(other) as TagHistory).tag, window: (this.history.get(other) as TagHistory).ring.window(from) }))
       .filter((r) => r.window.length > 0);
-    const c = classifyChange({ tag, window, changeTsMs: startTsMs, related, ...(expected.length ? { expected } : {}) }, this.cfg.classifyOptions);
+    // No `expected` from the twin's prediction: a one-step-ahead prediction is pulled along by the
+    // readings it is updated with (a filter follows a drifting sensor), so "the estimate moved with
+    // it" would call every slow sensor fault a process change. The related tags decide.
+    const c = classifyChange({ tag, window, changeTsMs: startTsMs, related }, this.cfg.classifyOptions);
     return {
       kind: c.kind,
       ...(c.faultType ? { faultType: c.faultType } : {}),
