@@ -10,7 +10,8 @@
  *    for an hour) and shift changes at 06:00, 14:00 and 22:00 (new screw speed and zone setpoints
  *    per crew): every annunciated alarm is a false one; target 0, and < 1 per hour per line;
  *  - each fault alone, injected 2 h into a run (after the 5 min learning and the step test at 1 h):
- *    drift (zone2_temp +3 °C/h), stuck (zone3_temp), spike (melt_pressure, default size and rate),
+ *    drift (zone2_temp +3 °C/h), stuck (zone3_temp), spike (default size and rate: melt_pressure, a
+ *    learned-baseline tag, and zone1_temp, an estimated one),
  *    dropout (zone1_temp), feed starvation (level 0.5), and bearing wear (a worn gearbox,
  *    wear 0.8 → failure within the run; onset = the run's start, the wear grows from there): alarmed
  *    once? classified right (sensor fault of that type; starvation and wear are process changes)?
@@ -82,13 +83,14 @@ interface Scenario {
 const FAULT_AT = 2 * HOUR;
 const FAULT_RUN = 4 * HOUR;
 
-function scenarios(): Scenario[] {
+export function scenarios(): Scenario[] {
   const base = (extra: Cmd[]): Cmd[] => [...routine(FAULT_AT - 30 * MIN), ...extra];
   return [
     { name: 'fault-free day', durationMs: 24 * HOUR, commands: routine(24 * HOUR) },
     { name: 'drift zone2_temp 3 °C/h', durationMs: FAULT_RUN, commands: base([{ atMs: FAULT_AT, command: 'drift zone2_temp 3' }]), faultAtMs: FAULT_AT, expect: { kind: 'sensor-fault', faultType: 'drift' } },
     { name: 'stuck zone3_temp', durationMs: FAULT_RUN, commands: base([{ atMs: FAULT_AT, command: 'stuck zone3_temp' }]), faultAtMs: FAULT_AT, expect: { kind: 'sensor-fault', faultType: 'stuck' } },
     { name: 'spike melt_pressure', durationMs: FAULT_RUN, commands: base([{ atMs: FAULT_AT, command: 'spike melt_pressure' }]), faultAtMs: FAULT_AT, expect: { kind: 'sensor-fault', faultType: 'spike' } },
+    { name: 'spike zone1_temp', durationMs: FAULT_RUN, commands: base([{ atMs: FAULT_AT, command: 'spike zone1_temp' }]), faultAtMs: FAULT_AT, expect: { kind: 'sensor-fault', faultType: 'spike' } },
     { name: 'dropout zone1_temp', durationMs: FAULT_RUN, commands: base([{ atMs: FAULT_AT, command: 'dropout zone1_temp' }]), faultAtMs: FAULT_AT, expect: { kind: 'sensor-fault', faultType: 'dropout' } },
     { name: 'feed starvation 0.5', durationMs: FAULT_RUN, commands: base([{ atMs: FAULT_AT, command: 'disturb feed_starve 0.5' }]), faultAtMs: FAULT_AT, expect: { kind: 'process-change' } },
     {

@@ -135,7 +135,8 @@ export class AnomalyAlarms {
       defaultShelveMs: DEFAULT_SHELVE_MS,
       method: 'auto',
       classify: true,
-      classifyOptions: {},
+      // recurring spikes over an on-delay: up to 15 % of the readings after the episode's start
+      classifyOptions: { spikeMaxFraction: 0.15 },
       historySamples: 600,
       dropoutAlarm: true,
       baselineOnDelayMs: BASELINE_ON_DELAY_MS,
@@ -199,7 +200,7 @@ export class AnomalyAlarms {
       }
       // the condition waiting out its on-delay is judged against the spread usual before it
       d.freeze(this.manager.pending(id));
-      input = anomalyAlarmScore(residual ? d.stepPredicted(m.value, m.predicted, m.variance) : d.step(m.tsMs, m.value));
+      input = anomalyAlarmScore(residual ? d.stepPredicted(m.value, m.predicted, m.variance, m.tsMs) : d.step(m.tsMs, m.value));
       this.methodById.set(id, residual ? 'twin-residual' : 'learned-baseline');
     }
     this.lastTsById.set(id, m.tsMs);
@@ -284,7 +285,7 @@ export class AnomalyAlarms {
     // No `expected` from the twin's prediction: a one-step-ahead prediction is pulled along by the
     // readings it is updated with (a filter follows a drifting sensor), so "the estimate moved with
     // it" would call every slow sensor fault a process change. The related tags decide.
-    const c = classifyChange({ tag, window, changeTsMs: startTsMs, related }, this.cfg.classifyOptions);
+    const c = classifyChange({ tag, window, changeTsMs: startTsMs, related, residualDeparture: method === 'twin-residual' }, this.cfg.classifyOptions);
     return {
       kind: c.kind,
       ...(c.faultType ? { faultType: c.faultType } : {}),

@@ -50,7 +50,7 @@
  *
  * Per sample: a few multiplications and additions on preallocated Float64Arrays, no allocation.
  */
-import { normalCdf } from '../stats/index.js';
+import { normalCdf, normalQuantile } from '../stats/index.js';
 
 export interface AnomalyConfig {
   /** EWMA weight of the level (per sample). */
@@ -100,6 +100,27 @@ export interface AnomalyConfig {
    */
   stuckSamples: number;
   stuckNoiseSteps: number;
+  /**
+   * Against an external prediction: readings in the EW mean of the signed residual z (its weight
+   * 1/biasSamples). The filter behind a prediction follows a slowly drifting sensor, so each residual
+   * stays small, but they lean one way: under the model the mean of n residuals has σ 1/√n, and a
+   * bias of 0.3 σ stands out after a few minutes at 1 Hz. The condition holds when that mean is beyond
+   * the normal quantile of the same per-unit-time budget as the surprise (alarmsPerDay). 0: off.
+   */
+  biasSamples: number;
+  /**
+   * Readings in the slow EW mean of the signed residual that the short one is compared with: a bias
+   * that builds up over hours (a screw wearing, a model ageing) becomes the twin's known error rather
+   * than an alarm; one that appears within minutes does not. 0: compare with zero.
+   */
+  biasBaselineSamples: number;
+  /**
+   * Recurring outliers: at least `spikeCount` readings with a surprise at the cap (|z| ≳ 9 for a cap
+   * of 20) within the last `spikeWindow` readings hold the condition (a failing sensor's isolated
+   * spikes, each too short for an on-delay on its own). spikeCount 0: off.
+   */
+  spikeCount: number;
+  spikeWindow: number;
 }
 
 export const ANOMALY_DEFAULTS: Readonly<AnomalyConfig> = Object.freeze({
@@ -121,6 +142,10 @@ export const ANOMALY_DEFAULTS: Readonly<AnomalyConfig> = Object.freeze({
   holdOffDays: 0.7,
   stuckSamples: 30,
   stuckNoiseSteps: 5,
+  biasSamples: 300,
+  biasBaselineSamples: 21_600,
+  spikeCount: 2,
+  spikeWindow: 120,
 });
 
 export interface AnomalyOutput {
@@ -140,6 +165,8 @@ export interface AnomalyOutput {
   pThreshold: number;
   /** Part of the condition: the reading repeats one value where the prediction expects noise (stepPredicted only). */
   stuck: boolean;
+  /** EW mean of the signed residual over its σ under the model, √((2 − α)/α)·mean (stepPredicted only; 0 otherwise). */
+  biasZ: number;
 }
 
 const LN10 = Math.log(10);
@@ -190,6 +217,10 @@ export class AnomalyDetector {
   private season: Float64Array | undefined;
   private seasonSeen: Uint8Array | undefined;
   private bins = 0;
+  /** Extreme readings (surprise at the cap) in the last spikeWindow, as a ring of flags and their count. */
+  private readonly extremeBuf: Uint8Array;
+  private extremeCount = 0;
+  private lastAtCap = false;
   /** Readings in a row equal to the last one. */
   private flatRun = 0;
   /** Learning paused (see freeze). */
@@ -203,12 +234,23 @@ export class AnomalyDetector {
     unusual: false,
     pThreshold: NaN,
     stuck: false,
+    biasZ: 0,
   };
+  /** EW mean of the signed z (stepPredicted) and the number of residuals in it. */
+  private biasMean = 0;
+  private biasSlow = 0;
+  /** Slow EW mean square of biasMean − biasSlow: its spread when the residuals are not white. */
+  private biasVar = 0;
+  private biasN = 0;
+  /** |biasZ| threshold for the current per-sample budget, cached with the budget it was computed for. */
+  private biasLimit = NaN;
+  private biasLimitFor = NaN;
 
   constructor(cfg: Partial<AnomalyConfig> = {}) {
     this.cfg = { ...ANOMALY_DEFAULTS, ...cfg };
     this.shortBuf = new Float64Array(this.cfg.shortWindow);
     this.longBuf = new Float64Array(this.cfg.longWindow);
+    this.extremeBuf = new Uint8Array(Math.max(1, this.cfg.spikeWindow));
   }
 
   /**
@@ -262,15 +304,52 @@ export class AnomalyDetector {
    * `predicted` and `innovationVar`): z = (value − predicted)/√variance, the twin's uncertainty sets
    * the scale; then the same calibration and decision as the learned baseline, plus the stuck check.
    */
-  stepPredicted(value: number, predicted: number, variance: number): AnomalyOutput {
+  stepPredicted(value: number, predicted: number, variance: number, tsMs = NaN): AnomalyOutput {
     const c = this.cfg;
+    // the sampling interval, for the per-unit-time budget (no daily profile here: the model explains)
+    if (Number.isFinite(tsMs)) this.observeInterval(tsMs);
     this.observe(value);
     const sd = variance > 0 ? Math.sqrt(variance) : 0;
     const z = sd > 0 ? (value - predicted) / sd : 0;
     // a sensor frozen at one value: invisible to the residual when the process is steady, but the
     // model expects noise of σ = √S, many resolution steps wide, and none comes
     const stuck = c.stuckSamples > 0 && this.flatRun + 1 >= c.stuckSamples && sd >= c.stuckNoiseSteps * this.stepMin;
-    return this.decide(predicted, z, stuck);
+    let biased = false;
+    let biasZ = 0;
+    if (c.biasSamples > 0 && sd > 0) {
+      // clipped like the baseline's updates, so one outlier does not make a bias
+      const zc = Math.max(-c.clipZ, Math.min(c.clipZ, z));
+      const a = Math.max(1 / c.biasSamples, 1 / ++this.biasN);
+      this.biasMean += a * (zc - this.biasMean);
+      const alpha = 1 / c.biasSamples;
+      const d = this.biasMean - this.biasSlow;
+      // σ of the short mean: white residuals' √(α/(2 − α)), or what its own history shows when the
+      // residuals lean together (a model that misses some slow dynamics) — the larger
+      const white = alpha / (2 - alpha);
+      biasZ = d / Math.sqrt(Math.max(white, this.biasVar));
+      // the slow parts learn only what is usual: not while an on-delay judges the condition, nor
+      // during the episode (a drift that goes on stays one alarm, not one per hour)
+      if (c.biasBaselineSamples > 0 && !this.frozen && !this.out.unusual) {
+        const b = Math.max(1 / c.biasBaselineSamples, 1 / this.biasN);
+        this.biasSlow += b * (zc - this.biasSlow);
+        this.biasVar += b * (d * d - this.biasVar);
+      }
+      const pTh = this.pThreshold();
+      if (pTh !== this.biasLimitFor) {
+        this.biasLimitFor = pTh;
+        this.biasLimit = normalQuantile(1 - Math.min(0.5, pTh) / 2);
+      }
+      biased = this.biasN >= c.biasSamples && Math.abs(biasZ) >= this.biasLimit;
+    }
+    const o = this.decide(predicted, z, stuck || biased);
+    o.biasZ = biasZ;
+    return o;
+  }
+
+  /** Per unit time once the sampling interval is known, per sample before (and for stepPredicted). */
+  private pThreshold(): number {
+    const c = this.cfg;
+    return c.alarmsPerDay > 0 && this.dtMs > 0 ? (c.alarmsPerDay * this.dtMs) / DAY_MS : c.alarmP;
   }
 
   /** The tag's resolution and flat run from the raw value. */
@@ -302,9 +381,16 @@ export class AnomalyDetector {
       const v = Math.max(this.longSq / this.longN - m * m, 1e-9);
       p = c.gammaTail ? gammaTail(shortMean, m, v) : normalCdf(-(shortMean - m) / Math.sqrt(v));
     }
-    // per unit time once the sampling interval is known, per sample before (and for stepPredicted)
-    const alarmP = c.alarmsPerDay > 0 && this.dtMs > 0 ? (c.alarmsPerDay * this.dtMs) / DAY_MS : c.alarmP;
-    const unusual = this.n >= c.learnSamples && ((p < alarmP && shortMean >= c.minShortSurprise) || stuck);
+    const alarmP = this.pThreshold();
+    const ei = this.n % this.extremeBuf.length;
+    // isolated outliers count, one per run: a transient the model lags (a few extreme residuals in a row) is one
+    const atCap = surprise >= c.surpriseCap;
+    const extreme = atCap && !this.lastAtCap ? 1 : 0;
+    this.lastAtCap = atCap;
+    this.extremeCount += extreme - this.extremeBuf[ei];
+    this.extremeBuf[ei] = extreme;
+    const recurring = c.spikeCount > 0 && this.extremeCount >= c.spikeCount;
+    const unusual = this.n >= c.learnSamples && ((p < alarmP && shortMean >= c.minShortSurprise) || stuck || recurring);
     // the long-run distribution of the short-term mean, over the last longWindow samples (incidents
     // included: leaving unusual samples out was tried and lost 4.6 NAB points, an incident then never
     // ends); not while frozen: an on-delay judges the condition against the history before it
@@ -341,12 +427,26 @@ export class AnomalyDetector {
     o.unusual = unusual;
     o.pThreshold = alarmP;
     o.stuck = stuck;
+    o.biasZ = 0;
     return o;
   }
 
   /** Time-of-day bin once the sampling interval is known and regular, else −1. */
   private seasonBin(tsMs: number): number {
     const c = this.cfg;
+    this.observeInterval(tsMs);
+    if (c.maxSeasonBins <= 0) return -1;
+    if (this.bins === 0 && this.dtVotes >= 20 && DAY_MS % this.dtMs === 0 && DAY_MS / this.dtMs <= c.maxSeasonBins) {
+      this.bins = DAY_MS / this.dtMs;
+      this.season = new Float64Array(this.bins);
+      this.seasonSeen = new Uint8Array(this.bins);
+    }
+    if (this.bins === 0) return -1;
+    return Math.floor((((tsMs % DAY_MS) + DAY_MS) % DAY_MS) / this.dtMs) % this.bins;
+  }
+
+  /** The sampling interval by majority vote (fixed once a daily profile is laid out on it). */
+  private observeInterval(tsMs: number): void {
     if (!Number.isNaN(this.lastTsMs)) {
       const dt = tsMs - this.lastTsMs;
       if (dt > 0) {
@@ -359,13 +459,5 @@ export class AnomalyDetector {
       }
     }
     this.lastTsMs = tsMs;
-    if (c.maxSeasonBins <= 0) return -1;
-    if (this.bins === 0 && this.dtVotes >= 20 && DAY_MS % this.dtMs === 0 && DAY_MS / this.dtMs <= c.maxSeasonBins) {
-      this.bins = DAY_MS / this.dtMs;
-      this.season = new Float64Array(this.bins);
-      this.seasonSeen = new Uint8Array(this.bins);
-    }
-    if (this.bins === 0) return -1;
-    return Math.floor((((tsMs % DAY_MS) + DAY_MS) % DAY_MS) / this.dtMs) % this.bins;
   }
 }
