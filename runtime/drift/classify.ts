@@ -438,9 +438,9 @@ export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {})
     const lo = Math.min(...spikeTimes);
     const hi = Math.max(...spikeTimes);
     // A few spikes close together: no related outlier anywhere in their span. Recurring ones spread
-    // over minutes (accepted by spikeMaxFraction): none at their own times, past the same bound —
-    // over a span that long some related reading is past k σ by noise alone.
-    const spread = outlierIdx.length > spikeMaxSamples;
+    // over minutes (spikeMaxFraction set): none at their own times, past the same bound — over a span
+    // that long some related reading is past k σ by noise alone.
+    const spread = outlierIdx.length > spikeMaxSamples || (opts.spikeMaxFraction ?? 0) > 0;
     const at = new Set(spikeTimes);
     const relatedSpiked = input.related.some((r, i) => {
       const s = relStats[i];

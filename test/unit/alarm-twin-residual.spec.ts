@@ -118,6 +118,21 @@ describe('twin residual: alarms on what the twin did not expect', function () {
     expect(ev.corroboration.perTag).to.deep.equal([]);
   });
 
+  it('a slow drift the filter follows (3 °C/h): the residuals lean one way — one alarm, a sensor drift', function () {
+    const { events } = simChain([{ atMs: 60 * MIN, command: 'drift zone1_temp 3' }], 100 * MIN);
+    const raised = raisedOf(events);
+    expect(raised).to.have.length(1);
+    expect(raised[0].tsMs).to.be.greaterThan(T0 + 60 * MIN);
+    expect(raised[0].cause).to.include({ kind: 'sensor-fault', faultType: 'drift', method: 'twin-residual' });
+  });
+
+  it('recurring spikes (5 % of readings): one alarm, a sensor fault of type spike', function () {
+    const { events } = simChain([{ atMs: 15 * MIN, command: 'spike zone1_temp' }], 30 * MIN);
+    const raised = raisedOf(events);
+    expect(raised).to.have.length(1);
+    expect(raised[0].cause).to.include({ kind: 'sensor-fault', faultType: 'spike' });
+  });
+
   it('a sensor dropout: one alarm, a sensor fault of type dropout', function () {
     const { events } = simChain([{ atMs: 15 * MIN, command: 'dropout zone1_temp' }], 25 * MIN);
     const raised = raisedOf(events);
