@@ -88,6 +88,18 @@ export interface AnomalyAlarmsConfig {
 
 export const BASELINE_ON_DELAY_MS = 120_000;
 
+/** What one payload says (one reused object: the per-reading path allocates nothing for it). */
+interface Measurement {
+  asset: string;
+  tag: string;
+  tsMs: number;
+  quality: Quality;
+  value: number;
+  /** The twin's prediction and innovation variance (NaN: score on the learned baseline). */
+  predicted: number;
+  variance: number;
+}
+
 interface TagHistory {
   asset: string;
   tag: string;
@@ -117,6 +129,7 @@ export class AnomalyAlarms {
   private readonly history = new Map<string, TagHistory>();
   /** History ids per asset (related tags of a flagged one). */
   private readonly byAsset = new Map<string, string[]>();
+  private readonly scratch: Measurement = { asset: '', tag: '', tsMs: NaN, quality: 'good', value: NaN, predicted: NaN, variance: NaN };
   /** Method that last scored each id (the cause reports it). */
   private readonly methodById = new Map<string, string>();
   private readonly rootIds: Set<string>;
@@ -212,15 +225,8 @@ export class AnomalyAlarms {
   }
 
   /** What one payload says: the measured value and, for the residual, the twin's prediction. */
-  private measurement(payload: unknown): {
-    asset: string;
-    tag: string;
-    tsMs: number;
-    quality: Quality;
-    value: number;
-    predicted: number;
-    variance: number;
-  } {
+  private measurement(payload: unknown): Measurement {
+    const out = this.scratch;
     const method = this.cfg.method;
     if (isEstimateLike(payload) && !Array.isArray(payload)) {
       assertEstimate(payload);
@@ -238,24 +244,30 @@ export class AnomalyAlarms {
       const bad = !hasPrediction && typeof e.qualityReason === 'string' && e.qualityReason.includes('prediction only');
       const value = hasPrediction ? (e.predicted as number) + (e.innovation as number) : NaN;
       const residual = hasPrediction && method !== 'learned-baseline';
-      return {
-        asset: e.asset,
-        tag: e.tag,
-        tsMs: e.tsMs,
-        quality: bad ? 'bad' : e.quality,
-        value,
-        predicted: residual ? (e.predicted as number) : NaN,
-        variance: residual ? variance : NaN,
-      };
+      out.asset = e.asset;
+      out.tag = e.tag;
+      out.tsMs = e.tsMs;
+      out.quality = bad ? 'bad' : e.quality;
+      out.value = value;
+      out.predicted = residual ? (e.predicted as number) : NaN;
+      out.variance = residual ? variance : NaN;
+      return out;
     }
     const r = singleReadingInput(payload, 'twin-alarm');
     if (method === 'twin-residual' && !this.rootIds.has(`${r.asset}/${r.tag}`)) {
       throw new TwinError('BAD_PAYLOAD', `${r.asset}/${r.tag}: the twin residual needs an Estimate (twin-estimate's output), got a Reading`);
     }
-    return { asset: r.asset, tag: r.tag, tsMs: r.tsMs, quality: r.quality, value: r.value, predicted: NaN, variance: NaN };
+    out.asset = r.asset;
+    out.tag = r.tag;
+    out.tsMs = r.tsMs;
+    out.quality = r.quality;
+    out.value = r.value;
+    out.predicted = NaN;
+    out.variance = NaN;
+    return out;
   }
 
-  private remember(id: string, m: { asset: string; tag: string; tsMs: number; value: number }): void {
+  private remember(id: string, m: Measurement): void {
     let h = this.history.get(id);
     if (!h) {
       h = { asset: m.asset, tag: m.tag, ring: new TimedRing(this.cfg.historySamples), lastTsMs: -Infinity };
