@@ -21,6 +21,18 @@
  *   15 s, 0.7 d                            55.1      18.1             6.5 (102)
  *   20 s, 0.7 d                            55.1      0.00             4.8 (104)
  *   30 s, 6 h                              57.5      0.00             2.5 (108)
+ * Since 2026-12-07 (later) this bench runs a tag as twin-alarm runs a learned-baseline tag: the
+ * detector's scale and long-run history frozen while the on-delay runs (AnomalyDetector.freeze; without
+ * it a sustained 12 σ step at 1 Hz was absorbed before a 30 s on-delay ended) and that tag's on-delay
+ * BASELINE_ON_DELAY_MS (120 s). Measured (TWINLOOP_ALARM_FREEZE=0 for the old column):
+ *   freeze, on-delay                        NAB std   SKAB free /day   SKAB NAB std (missed)
+ *   none, 30 s (before)                     55.3      0.00             2.48 (108)
+ *   all learning, 30 s                      55.1      81.6             14.6 (88)
+ *   scale + history, 30 s                   —         72.5             —
+ *   scale + history, 120 s (now)            55.1      0.00             −0.32 (110)
+ * SKAB's anomaly-free file holds 30–60 s excursions of 4–8 σ and slow trends that a frozen baseline
+ * keeps seeing; only the longer on-delay lets them pass. Its change points (60 s windows) are then
+ * all but missed: a tag with no model pays for the alarms it must not raise in detection delay.
  * The on-delay is what silences the anomaly-free file: its unusual runs last 9–13 s at 1 Hz. It
  * costs SKAB's change points (scored in 60 s windows, so any delay misses them) and, at NAB's
  * 5-minute rows, asks for two unusual rows in a row. A long off-delay merges a flickering condition
