@@ -48,6 +48,12 @@
  * FAR 10 %, NAB 56.4: routine spikes above the cap then alarm each time). SKAB's anomaly-free file
  * is silenced by the alarm layer's on-delay instead (bench/anomaly-alarms.ts).
  *
+ * Against an external prediction (`stepPredicted`, twin-alarm's "twin residual") the model's √S is the
+ * scale and three more conditions join the decision, all measured on the simulated line
+ * (bench/sim-day.ts), none on the learned baseline (its defaults are NAB's): a stuck reading (one value
+ * repeated where the model expects noise), a bias (the signed residuals lean one way against their
+ * slow mean: a drift the filter follows) and recurring isolated outliers (a failing sensor's spikes).
+ *
  * Per sample: a few multiplications and additions on preallocated Float64Arrays, no allocation.
  */
 import { normalCdf, normalQuantile } from '../stats/index.js';
