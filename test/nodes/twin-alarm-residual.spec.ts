@@ -2,7 +2,8 @@
  * twin-estimate → twin-alarm in a real Node-RED, fed by the plant simulator's engine (event time):
  * the alarm scores the estimate's own prediction (method auto: an Estimate with `predicted` and
  * `innovationVar`), so a setpoint step the first-order model predicts raises nothing, while a stuck
- * sensor, a sensor drift and a feed starvation each raise one alarm with its cause and evidence.
+ * sensor, a sensor drift, recurring spikes and a feed starvation each raise one alarm with its cause
+ * and evidence.
  */
 import { expect } from 'chai';
 import type { Node, NodeMessage } from 'node-red';
@@ -152,6 +153,14 @@ describe('twin-alarm on twin-estimate: the twin residual', function () {
     expect(r.map((e) => e.alarmId)).to.deep.equal([`${ASSET}/zone1_temp`]);
     expect(r[0].cause).to.include({ kind: 'sensor-fault', faultType: 'drift' });
     expect((r[0].cause?.evidence as { corroboration: { perTag: string[] } }).corroboration.perTag).to.deep.equal([]);
+  });
+
+  it('a thermocouple spiking on 5 % of its readings: one alarm, a sensor fault of type spike', async function () {
+    const rig = await load();
+    await simulate(rig, [{ atMs: 10 * MIN, command: 'spike zone1_temp' }], 16 * MIN);
+    const r = raised(rig);
+    expect(r.map((e) => e.alarmId)).to.deep.equal([`${ASSET}/zone1_temp`]);
+    expect(r[0].cause).to.include({ kind: 'sensor-fault', faultType: 'spike' });
   });
 
   it('feed starvation: one alarm on throughput, a process change, with the related tags that moved', async function () {
