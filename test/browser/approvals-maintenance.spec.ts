@@ -61,8 +61,9 @@ describe('browser: a maintenance proposal on the supervisors\' page', function (
     srv = await startApprovalsServer(M_USERS);
     url = `${srv.url}twinloop/approvals`;
     await deployMaintenanceFlow(srv.url);
-    // a window two days out on the hour, the runner-up a day earlier
-    const start = Math.ceil((Date.now() + 48 * HOUR_MS) / HOUR_MS) * HOUR_MS;
+    // a window at least two days out, at 08:00 UTC (a 4-hour window then never crosses midnight in
+    // Berlin, whatever the time the spec runs at), the runner-up a day earlier
+    const start = Math.ceil((Date.now() + 40 * HOUR_MS) / (24 * HOUR_MS)) * 24 * HOUR_MS + 8 * HOUR_MS;
     p = maintenanceProposal('browser-m1', {
       window: maintenanceWindow(start),
       alternatives: [maintenanceWindow(start - 24 * HOUR_MS, 4 * HOUR_MS, { rank: 2, expectedCostEur: 3100, costParts: { jobEur: 1200, downtimeEur: 1800, expectedFailureEur: 70, energyEur: 30 }, failureProbability: 0.007, productionLossMinutes: 240, why: 'A day earlier: lower risk, 4 h of production lost.' })],
