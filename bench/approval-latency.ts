@@ -143,11 +143,9 @@ function proposal(id: string, from: number, to: number, nowMs: number): Proposal
  * page calls. Latency = GateHandle.decide() called → the server's setter ran.
  */
 async function nodeRedCase(server: BenchServer, dir: string, n: number): Promise<number[]> {
-  /* eslint-disable @typescript-eslint/no-require-imports */
   const helper = require('node-red-node-test-helper');
   const registry = require('../runtime/control/gate-registry.js') as typeof import('../runtime/control/gate-registry.js');
   const modules = ['twin-opcua-endpoint', 'twin-envelope', 'twin-ledger', 'twin-approval', 'twin-opcua-write'].map((t) => require(join(__dirname, '..', 'nodes', t, `${t}.js`)));
-  /* eslint-enable @typescript-eslint/no-require-imports */
   helper.init(require.resolve('node-red'));
   helper.settings({ userDir: join(dir, 'nr'), logging: { console: { level: 'off' } } });
   await new Promise<void>((r) => helper.startServer(r));

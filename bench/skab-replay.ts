@@ -159,7 +159,7 @@ export function alarmSeries(lines: ReplayLine[], rowTsMs: number[], det: FlowDet
   const scoreByRow: (number | undefined)[] = new Array(rowTsMs.length);
   for (const l of scoreLines) {
     const i = rowOf.get(l.payload.tsMs as number);
-    if (i === undefined) throw new Error(`a score at ${l.payload.tsMs} matches no row`);
+    if (i === undefined) throw new Error(`a score at ${String(l.payload.tsMs)} matches no row`);
     if (scoreByRow[i] !== undefined) throw new Error(`two scores for row ${i}`);
     scoreByRow[i] = l.payload.score as number;
   }

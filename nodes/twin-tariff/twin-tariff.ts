@@ -54,7 +54,7 @@ function compileText(text: unknown): InForce {
 
 /** `by` goes into the log: one line, bounded, no control characters. */
 function who(by: unknown): string {
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- control characters are what it removes
   const s = String(by ?? '').replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
   return s === '' ? 'unknown' : s.length > 120 ? s.slice(0, 119) + '…' : s;
 }

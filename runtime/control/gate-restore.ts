@@ -18,8 +18,6 @@ import { FINAL_STATES, emptyGateState, type Change, type GateConfig, type GateSt
 import { jsonMacMatches } from './json-mac.js';
 import { LedgerAlarmError } from './ledger-auth.js';
 
-const RESULT_TYPES = new Set(['write', 'readback', 'refused']);
-
 function isResult(data: unknown): data is WriteResult {
   const d = data as Partial<WriteResult> | null;
   return !!d && typeof d.commandId === 'string' && (d.outcome === 'written' || d.outcome === 'refused' || d.outcome === 'failed' || d.outcome === 'unknown');

@@ -38,7 +38,6 @@ export function detectorNames(): string[] {
 }
 
 /** The detector registered as `name`, or TwinError BAD_CONFIG listing the known names. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function getDetector<X = number>(name: unknown): AnyDetector<X> {
   const d = typeof name === 'string' ? registry.get(name) : undefined;
   if (d === undefined) {

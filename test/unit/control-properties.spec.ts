@@ -106,13 +106,13 @@ class World {
   }
 
   /** An assertion failing inside an RxJS subscriber would be reported asynchronously: keep it for the run. */
-  failure: unknown;
+  failure: Error | undefined;
 
   onCommand(c: Command, replay: boolean): void {
     try {
       this.checkCommand(c, replay);
     } catch (err) {
-      this.failure ??= err;
+      this.failure ??= err instanceof Error ? err : new Error(String(err));
     }
     this.emitted.push({ command: c, replay, atMs: this.clock.now() });
     this.queue.push(c);
