@@ -21,6 +21,18 @@
  *   15 s, 0.7 d                            55.1      18.1             6.5 (102)
  *   20 s, 0.7 d                            55.1      0.00             4.8 (104)
  *   30 s, 6 h                              57.5      0.00             2.5 (108)
+ * Since 2026-12-07 (later) this bench runs a tag as twin-alarm runs a learned-baseline tag: the
+ * detector's scale and long-run history frozen while the on-delay runs (AnomalyDetector.freeze; without
+ * it a sustained 12 σ step at 1 Hz was absorbed before a 30 s on-delay ended) and that tag's on-delay
+ * BASELINE_ON_DELAY_MS (120 s). Measured (TWINLOOP_ALARM_FREEZE=0 for the old column):
+ *   freeze, on-delay                        NAB std   SKAB free /day   SKAB NAB std (missed)
+ *   none, 30 s (before)                     55.3      0.00             2.48 (108)
+ *   all learning, 30 s                      55.1      81.6             14.6 (88)
+ *   scale + history, 30 s                   —         72.5             —
+ *   scale + history, 120 s (now)            55.1      0.00             −0.32 (110)
+ * SKAB's anomaly-free file holds 30–60 s excursions of 4–8 σ and slow trends that a frozen baseline
+ * keeps seeing; only the longer on-delay lets them pass. Its change points (60 s windows) are then
+ * all but missed: a tag with no model pays for the alarms it must not raise in detection delay.
  * The on-delay is what silences the anomaly-free file: its unusual runs last 9–13 s at 1 Hz. It
  * costs SKAB's change points (scored in 60 s windows, so any delay misses them) and, at NAB's
  * 5-minute rows, asks for two unusual rows in a row. A long off-delay merges a flickering condition
@@ -29,6 +41,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AnomalyDetector } from '../runtime/anomaly/detector.js';
+import { BASELINE_ON_DELAY_MS } from '../runtime/alarm/anomaly-alarms.js';
 import { AlarmManager } from '../runtime/alarm/manager.js';
 import { anomalyAlarmScore } from '../runtime/alarm/score.js';
 import type { AlarmConfig } from '../runtime/alarm/types.js';
@@ -41,9 +54,13 @@ import { loadSkab, skabDir, TAGS, type SkabFile } from './skab.js';
 const SUITE = 'anomaly-alarms';
 const DAY_MS = 86_400_000;
 const SKAB_FIT_ROWS = 400;
+/** Freeze a detector while its alarm's on-delay runs, as AnomalyAlarms does (TWINLOOP_ALARM_FREEZE=0: the detector alone). */
+const FREEZE = process.env.TWINLOOP_ALARM_FREEZE !== '0';
 
+/** As twin-alarm runs a learned-baseline tag: its on-delay is BASELINE_ON_DELAY_MS (the env may override it). */
 function alarmConfig(): Partial<AlarmConfig> {
-  return process.env.TWINLOOP_ALARM_CFG ? (JSON.parse(process.env.TWINLOOP_ALARM_CFG) as Partial<AlarmConfig>) : {};
+  const env = process.env.TWINLOOP_ALARM_CFG ? (JSON.parse(process.env.TWINLOOP_ALARM_CFG) as Partial<AlarmConfig>) : {};
+  return { onDelayMs: BASELINE_ON_DELAY_MS, ...env };
 }
 
 /** 1 on the rows where an alarm is annunciated. */
@@ -52,6 +69,8 @@ function nabDetections(f: NabData, cfg: Partial<AlarmConfig>): Uint8Array {
   const m = new AlarmManager({ defaults: cfg, now: () => 0 });
   const out = new Uint8Array(f.values.length);
   for (let i = 0; i < f.values.length; i++) {
+    // as AnomalyAlarms (twin-alarm) runs it: no learning while the condition waits out the on-delay
+    if (FREEZE) d.freeze(m.pending(f.name));
     const o = d.step(f.tsMs[i], f.values[i]);
     const evs = m.update(f.name, anomalyAlarmScore(o), f.tsMs[i]);
     if (evs.some((e) => e.annunciated && (e.kind === 'raised' || e.kind === 'chattering'))) out[i] = 1;
@@ -67,8 +86,10 @@ function skabAlarmTimes(f: SkabFile, cfg: Partial<AlarmConfig>): { tsMs: number[
   for (let i = 0; i < f.tsMs.length; i++) {
     let raised = false;
     for (let j = 0; j < TAGS.length; j++) {
+      const id = `skab/pump/line/${j}/${TAGS[j]}`;
+      if (FREEZE) dets[j].freeze(m.pending(id));
       const o = dets[j].step(f.tsMs[i], f.values[i][j]);
-      const evs = m.update(`skab/pump/line/${j}/${TAGS[j]}`, anomalyAlarmScore(o), f.tsMs[i]);
+      const evs = m.update(id, anomalyAlarmScore(o), f.tsMs[i]);
       raised ||= evs.some((e) => e.annunciated && (e.kind === 'raised' || e.kind === 'chattering'));
     }
     if (i < SKAB_FIT_ROWS) continue;

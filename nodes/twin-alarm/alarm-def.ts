@@ -11,8 +11,12 @@ import { translator as sharedTranslator } from '../shared/i18n.js';
 import { tagList } from '../../runtime/model/tag-pattern.js';
 
 export interface TwinAlarmDef extends NodeDef {
-  /** Message property the Reading is read from; blank = payload. */
+  /** Message property the Reading or Estimate is read from; blank = payload. */
   property?: string;
+  /** 'auto' (blank): the twin's residual for an Estimate with a prediction, the learned baseline for a Reading. */
+  method?: string;
+  /** On-delay of learned-baseline tags in ms; blank = the runtime default (120 s). */
+  baselineOnDelayMs?: string | number;
   /** Watched tags: names or `asset/tag` globs, separated by commas or new lines; blank = every tag. */
   watch?: string;
   /** Durations in ms (the dialog shows them in s/min/h); blank = the runtime default. */
@@ -71,6 +75,8 @@ export function configFromDef(def: TwinAlarmDef): Partial<AnomalyAlarmsConfig> {
     if (id !== '') consequences[id] = String(c.consequence ?? '') as AlarmConsequence;
   }
   return defined<AnomalyAlarmsConfig>({
+    method: (String(def.method ?? '').trim() || undefined) as AnomalyAlarmsConfig['method'],
+    baselineOnDelayMs: optNumber(def.baselineOnDelayMs, 'learned-baseline on-delay', 0),
     watch: tagList(def.watch),
     alarm,
     detector,

@@ -6,7 +6,7 @@
 import type { NodeDef } from 'node-red';
 import { TwinError } from '../../runtime/model/errors.js';
 import { validateGateConfig, type GateConfig } from '../../runtime/control/gate-state.js';
-import { validateMaintenanceGateConfig, type MaintenanceGateConfig } from '../../runtime/maintenance/maintenance-gate.js';
+import { validateMaintenanceGateConfig, type MaintenanceGateConfig } from '../../runtime/control/gate-maintenance.js';
 import { envelopeOf, type TwinEnvelopeNode } from '../twin-envelope/envelope-api.js';
 import type { TwinLedgerNode } from '../twin-ledger/ledger-api.js';
 
@@ -74,6 +74,7 @@ export function gateConfigFromDef(def: TwinApprovalDef, envNode: TwinEnvelopeNod
 /** Maintenance mode: no envelope; the asset, the ledger's signing key and the two-person threshold in EUR. */
 export function maintenanceConfigFromDef(def: TwinApprovalDef, ledgerNode: TwinLedgerNode | null): MaintenanceGateConfig {
   return validateMaintenanceGateConfig({
+    kind: 'maintenance',
     asset: typeof def.asset === 'string' ? def.asset.trim() : '',
     twoPersonAboveEur: number(def.twoPersonAboveEur, 'twoPersonAboveEur', Infinity),
     signingKey: signingKeyOf(ledgerNode),

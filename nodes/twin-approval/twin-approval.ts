@@ -1,29 +1,40 @@
 /**
- * twin-approval: the approval gate of one setpoint (runtime/control/gate.ts) in a flow, or, with
- * `mode: maintenance`, of one asset's maintenance windows (maintenance-mode.ts). One input
- * takes Proposals, Readings (the envelope's inputs and the page's trend), WriteResults wired back
- * from the writers, and `topic: auto-approval` switches. Output 1: signed Commands for the writers;
- * output 2: state events `{ proposalId, state, reason?, record }`, each after its ledger record is
- * durable. Supervisors decide through the page (web/server/approvals-api.ts), which reaches this node
- * through the GateHandle it registers.
+ * twin-approval: the approval gate (runtime/control/gate.ts) in a flow, of one setpoint or, with
+ * `mode: maintenance`, of one asset's maintenance windows: one gate core, the kind set by the config.
+ * Setpoint: the input takes Proposals, Readings (the envelope's inputs and the page's trend),
+ * WriteResults wired back from the writers, and `topic: auto-approval` switches; output 1: signed
+ * Commands for the writers. Maintenance: the input takes MaintenanceProposals (twin-maintenance);
+ * output 1: signed MaintenanceOrders for a CMMS or work-order flow (`msg.replay` true when re-sent
+ * unchanged after a restart). Output 2: state events `{ proposalId, state, reason?, record }`, each
+ * after its ledger record is durable. Supervisors decide through the page (web/server/approvals-api.ts),
+ * which reaches this node through the handle it registers.
  */
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { Subscription } from 'rxjs';
 import { TwinError } from '../../runtime/model/errors.js';
 import { readingTopic } from '../../runtime/model/reading.js';
+import type { MaintenanceProposal } from '../../runtime/model/maintenance.js';
 import { Gate } from '../../runtime/control/gate.js';
-import { parseGateMessage } from '../../runtime/control/gate-input.js';
-import { registerGate, unregisterGate, type DecisionOutcome, type GateHandle } from '../../runtime/control/gate-registry.js';
-import type { GateConfig } from '../../runtime/control/gate-state.js';
+import { parseGateMessage, type GateMessage } from '../../runtime/control/gate-input.js';
+import { assertMaintenanceProposal } from '../../runtime/control/gate-maintenance.js';
+import type { BaseProposal } from '../../runtime/control/gate-kind.js';
+import {
+  registerGate,
+  unregisterGate,
+  type AnyGateHandle,
+  type DecisionOutcome,
+  type MaintenanceView,
+  type ProposalView,
+} from '../../runtime/control/gate-registry.js';
+import { isMaintenanceConfig, type AnyGateConfig } from '../../runtime/control/gate-state.js';
 import type { TwinEnvelopeNode } from '../twin-envelope/envelope-api.js';
 import type { TwinLedgerNode } from '../twin-ledger/ledger-api.js';
 import { refuseInputs } from '../shared/adapter.js';
 import { translator } from '../shared/i18n.js';
 import { errorStatusText, statusError, statusIdle, statusOk, statusWarn } from '../shared/status.js';
 import { registerApprovalsPage } from '../../web/server/approvals-api.js';
-import { approvalMode, gateConfigFromDef, type TwinApprovalDef } from './approval-config.js';
-import { runMaintenanceGate } from './maintenance-mode.js';
-import { alarmedGateHandle } from '../../runtime/control/gate-alarm.js';
+import { approvalMode, gateConfigFromDef, maintenanceConfigFromDef, type TwinApprovalDef } from './approval-config.js';
+import { alarmedGateHandle, alarmedMaintenanceHandle } from '../../runtime/control/gate-alarm.js';
 import { alarmOf, LEDGER_REMEDY } from '../../runtime/control/ledger-auth.js';
 
 type Send = (m: Array<NodeMessage | null>) => void;
@@ -38,19 +49,25 @@ export default function (RED: NodeAPI): void {
     const node = this;
     const ledgerNode = RED.nodes.getNode(def.ledger) as TwinLedgerNode | null;
 
-    let config: GateConfig;
+    let config: AnyGateConfig;
     try {
-      if (approvalMode(def) === 'maintenance') return runMaintenanceGate(node, def, ledgerNode, t);
-      config = gateConfigFromDef(def, RED.nodes.getNode(def.envelope) as TwinEnvelopeNode | null, ledgerNode);
+      config =
+        approvalMode(def) === 'maintenance'
+          ? maintenanceConfigFromDef(def, ledgerNode)
+          : gateConfigFromDef(def, RED.nodes.getNode(def.envelope) as TwinEnvelopeNode | null, ledgerNode);
     } catch (err) {
       refuseInputs(node, t, (err as Error).message);
       return;
     }
-    const { asset, tag } = config.envelope;
-    const topic = `${asset}/${tag}`;
+    const maintenance = isMaintenanceConfig(config) ? config : undefined;
+    const setpoint = isMaintenanceConfig(config) ? undefined : config;
+    const asset = maintenance ? maintenance.asset : setpoint!.envelope.asset;
+    // setpoint: `asset/tag` (commands), maintenance: `asset/maintenance` (orders on `…/order`); events on `…/approval`
+    const topic = maintenance ? `${asset}/maintenance` : `${asset}/${setpoint!.envelope.tag}`;
+    const name = def.name || (maintenance ? `${asset} maintenance` : topic);
     const kpiTag = typeof def.kpiTag === 'string' && def.kpiTag.trim() !== '' ? def.kpiTag.trim() : undefined;
 
-    let gate: Gate | undefined;
+    let gate: Gate<BaseProposal> | undefined;
     let startError: Error | undefined;
     let closed = false;
     const subs: Subscription[] = [];
@@ -63,6 +80,7 @@ export default function (RED: NodeAPI): void {
       const s = gate.summary();
       if (s.executing) statusOk(node, t('status.ramp', { step: s.executing.step, steps: s.executing.steps }));
       else if (s.pending > 0) statusWarn(node, t('status.pending', { count: s.pending }));
+      else if (s.approved) statusOk(node, t('status.ordered', { count: s.approved }));
       else statusIdle(node, t('status.idle'));
     };
 
@@ -72,10 +90,9 @@ export default function (RED: NodeAPI): void {
         done(new TwinError('BAD_CONFIG', t('errors.notStarted', { error: startError?.message ?? '' })));
         return;
       }
-      let m;
+      let m: GateMessage | { kind: 'proposal'; proposal: MaintenanceProposal };
       try {
-        if ((msg.payload as { kind?: unknown } | null)?.kind === 'maintenance') throw new TwinError('BAD_PAYLOAD', t('errors.maintenanceInSetpointMode'));
-        m = parseGateMessage(msg, Date.now());
+        m = maintenance ? maintenanceMessage(msg.payload) : setpointMessage(msg);
       } catch (err) {
         statusError(node, errorStatusText(err));
         done(err as Error);
@@ -124,6 +141,20 @@ export default function (RED: NodeAPI): void {
       }, done);
     };
 
+    /** A maintenance gate takes MaintenanceProposals only. */
+    const maintenanceMessage = (payload: unknown): { kind: 'proposal'; proposal: MaintenanceProposal } => {
+      try {
+        assertMaintenanceProposal(payload);
+      } catch (err) {
+        throw new TwinError('BAD_PAYLOAD', t('errors.maintenancePayload', { error: (err as Error).message }));
+      }
+      return { kind: 'proposal', proposal: payload };
+    };
+    const setpointMessage = (msg: NodeMessageInFlow): GateMessage => {
+      if ((msg.payload as { kind?: unknown } | null)?.kind === 'maintenance') throw new TwinError('BAD_PAYLOAD', t('errors.maintenanceInSetpointMode'));
+      return parseGateMessage(msg, Date.now());
+    };
+
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
       if (!gate && !startError) waiting.push([msg, send, done]);
       else handle(msg, send, done);
@@ -133,10 +164,19 @@ export default function (RED: NodeAPI): void {
     ledgerNode!
       .ledger()
       .then(async (ledger) => {
-        const g = await Gate.open({ config, ledger, ...(kpiTag ? { kpiTag } : {}) });
+        const g = (
+          maintenance
+            ? await Gate.open({ config: maintenance, ledger })
+            : await Gate.open({ config: setpoint!, ledger, ...(kpiTag ? { kpiTag } : {}) })
+        ) as unknown as Gate<BaseProposal>;
         if (closed) return g.close();
         subs.push(
           g.commands$.subscribe(({ command }) => node.send([{ topic, payload: command }, null])),
+          g.orders$.subscribe(({ order, replay }) => {
+            const m: NodeMessage & { replay?: boolean } = { topic: `${topic}/order`, payload: order };
+            if (replay) m.replay = true;
+            node.send([m, null]);
+          }),
           g.events$.subscribe((ev) => {
             node.send([null, { topic: `${topic}/approval`, payload: ev }]);
             showState();
@@ -147,22 +187,36 @@ export default function (RED: NodeAPI): void {
           }),
         );
         gate = g;
-        const handleOf: GateHandle = {
+        const common = {
           id: node.id,
-          name: def.name || topic,
+          name,
           asset,
-          tag,
-          envelope: config.envelope,
-          envelopeVersion: config.envelopeVersion,
-          twoPersonAboveStep: config.twoPersonAboveStep,
-          autoApproval: () => ({ enabled: g.autoApprovalOn(), configured: config.autoApproval.enabled, maxStep: config.autoApproval.maxStep }),
-          views: () => g.views(),
-          decide: (req) => g.decide(req).finally(showState),
-          setAutoApproval: (enabled, user, reason) => g.setAutoApproval(enabled, user, reason).finally(showState),
+          decide: (req: Parameters<typeof g.decide>[0]) => g.decide(req).finally(showState),
           ledgerRecords: () => ledger.readAll(),
           ledgerLocation: ledger.location,
         };
-        g.start(); // a command restored from the ledger may leave at once: outputs are wired above
+        const handleOf: AnyGateHandle = maintenance
+          ? {
+              kind: 'maintenance',
+              ...common,
+              twoPersonAboveEur: maintenance.twoPersonAboveEur,
+              views: () => g.views() as unknown as MaintenanceView[],
+            }
+          : {
+              ...common,
+              tag: setpoint!.envelope.tag,
+              envelope: setpoint!.envelope,
+              envelopeVersion: setpoint!.envelopeVersion,
+              twoPersonAboveStep: setpoint!.twoPersonAboveStep,
+              autoApproval: () => {
+                const { enabled: configured, maxStep } = setpoint!.autoApproval;
+                return { enabled: g.autoApprovalOn(), configured, maxStep };
+              },
+              views: () => g.views() as unknown as ProposalView[],
+              setAutoApproval: (enabled, user, reason) => g.setAutoApproval(enabled, user, reason).finally(showState),
+            };
+        await g.start(); // a command or order restored from the ledger may leave at once: outputs are wired above
+        if (closed) return; // closed while starting: the close handler has closed the gate
         registerGate(handleOf);
         showState();
       })
@@ -173,12 +227,26 @@ export default function (RED: NodeAPI): void {
         // Listed on the page with the alarm (why, what to do), refusing every decision: not only in the log.
         if (closed) return;
         const location = ledgerNode?.ledgerPath ?? '';
+        const alarm = alarmOf(err, LEDGER_REMEDY(location));
         registerGate(
-          alarmedGateHandle(
-            { id: node.id, name: def.name || topic, asset, tag, envelope: config.envelope, envelopeVersion: config.envelopeVersion,
-              twoPersonAboveStep: config.twoPersonAboveStep, ledgerLocation: location },
-            alarmOf(err, LEDGER_REMEDY(location)),
-          ),
+          maintenance
+            ? alarmedMaintenanceHandle(
+                { id: node.id, name, asset, twoPersonAboveEur: maintenance.twoPersonAboveEur, ledgerLocation: location },
+                alarm,
+              )
+            : alarmedGateHandle(
+                {
+                  id: node.id,
+                  name,
+                  asset,
+                  tag: setpoint!.envelope.tag,
+                  envelope: setpoint!.envelope,
+                  envelopeVersion: setpoint!.envelopeVersion,
+                  twoPersonAboveStep: setpoint!.twoPersonAboveStep,
+                  ledgerLocation: location,
+                },
+                alarm,
+              ),
         );
       })
       .finally(() => {

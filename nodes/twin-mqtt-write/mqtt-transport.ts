@@ -1,15 +1,11 @@
 /**
  * The MQTT side of twin-mqtt-write (kept apart from the node file, whose only export must be the
- * Node-RED registration function).
+ * Node-RED registration function): the link's subscriptions, publishes and waits. What is sent and
+ * how a read-back message is read (json or Sparkplug, aliases, rebirth) is runtime/control/mqtt-readback.ts.
  *
  * A command goes out directly (QoS 1), never through the broker node's disk outbox: a setpoint
  * delivered late, after the link returns, would act on a plant that has moved on, so with the link
- * down the write fails. There is no reply to a publish, so the plant's value is what it reports:
- *  - json: the command `{"value":v,"commandId":..,"tsMs":..}` to a command topic; the value is read
- *    from a read-back topic carrying a UNS JSON reading `{"value":..,"quality":..}` or a bare number;
- *  - sparkplug: a DCMD with the metric by name; the value is read from the device's DBIRTH/DDATA
- *    (DDATA names metrics by alias, learnt from DBIRTH; without a birth seen, an NCMD rebirth is asked).
- * The present value is the last one seen (forgotten when the link drops); the read-back is the first
+ * down the write fails. The present value is the last one seen (forgotten when the link drops); the read-back is the first
  * value within tolerance seen after the publish, else, at the timeout, the last value seen after it
  * (a sample already on its way when the command left can arrive after it: it is not a failure yet).
  * Interlocks and inputs are the latest readings twin-mqtt-in received on the same broker (MQTT
@@ -17,28 +13,23 @@
  * MQTT is an authenticated source only where the broker lets only the plant publish plant topics.
  */
 import type { MessageHandler } from '../../runtime/ingest/mqtt-link.js';
-import { decodeSparkplugPayload, encodeSparkplugPayload, formatSparkplugTopic } from '../../runtime/ingest/sparkplug-codec.js';
-import { rebirthPayload } from '../../runtime/ingest/sparkplug-host.js';
+import { formatSparkplugTopic } from '../../runtime/ingest/sparkplug-codec.js';
+import {
+  SparkplugReadBack,
+  commandMessage,
+  jsonReadBackValue,
+  readBackOf,
+  readBackSource,
+  rebirthRequest,
+  sparkplugTopicOf,
+  type MqttWriteSettings,
+} from '../../runtime/control/mqtt-readback.js';
 import type { Command } from '../../runtime/model/control.js';
 import { TwinError } from '../../runtime/model/errors.js';
 import type { WriterTransport } from '../../runtime/control/writer.js';
 import type { Reading } from '../../runtime/model/reading.js';
 
-export type MqttWriteFormat = 'json' | 'sparkplug';
-
-export interface MqttWriteSettings {
-  format: MqttWriteFormat;
-  /** json */
-  commandTopic: string;
-  readBackTopic: string;
-  /** sparkplug */
-  groupId: string;
-  edgeNodeId: string;
-  /** blank: a node-level metric (NCMD / NBIRTH / NDATA) */
-  deviceId: string;
-  metric: string;
-  readBackTimeoutMs: number;
-}
+export type { MqttWriteFormat, MqttWriteSettings } from '../../runtime/control/mqtt-readback.js';
 
 /** The part of a twin-mqtt-broker node the transport uses. */
 export interface MqttWriteLink {
@@ -88,7 +79,7 @@ export class MqttWriteTransport implements WriterTransport {
   /** Values seen since the last publish of a command. */
   private sinceWrite: number[] | undefined;
   private readonly waiters = new Set<Waiter>();
-  private alias: number | undefined;
+  private readonly sparkplug: SparkplugReadBack;
   private lastRebirthMs = 0;
   private unsubs: Array<(u?: boolean) => void> = [];
 
@@ -98,7 +89,9 @@ export class MqttWriteTransport implements WriterTransport {
     /** The latest readings received on the same broker, by `asset/tag` (the broker node's LatestReadings). */
     private readonly latest: { get(key: string): Reading | undefined },
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.sparkplug = new SparkplugReadBack(s.metric);
+  }
 
   async readInputs(keys: readonly string[]): Promise<ReadonlyMap<string, Reading>> {
     this.requireLink();
@@ -111,13 +104,7 @@ export class MqttWriteTransport implements WriterTransport {
   }
 
   private spTopic(type: 'CMD' | 'BIRTH' | 'DATA' | 'DEATH'): string {
-    const device = this.s.deviceId || undefined;
-    return formatSparkplugTopic({
-      groupId: this.s.groupId,
-      edgeNodeId: this.s.edgeNodeId,
-      messageType: `${device ? 'D' : 'N'}${type}` as 'DCMD',
-      ...(device ? { deviceId: device } : {}),
-    });
+    return sparkplugTopicOf(this.s, type);
   }
 
   /** Subscribe to the read-back topics. */
@@ -146,41 +133,23 @@ export class MqttWriteTransport implements WriterTransport {
   }
 
   private onJson(payload: Buffer): void {
-    let v: unknown;
-    try {
-      v = JSON.parse(payload.toString('utf8'));
-    } catch {
-      return;
-    }
-    if (typeof v === 'number') return this.seen(v);
-    const o = v as { value?: unknown; quality?: unknown } | null;
-    // a bad reading is not the plant's value (a dropped-out sensor, a gap marker)
-    if (o && typeof o.value === 'number' && o.quality !== 'bad') this.seen(o.value);
+    const v = jsonReadBackValue(payload);
+    if (v !== undefined) this.seen(v);
   }
 
   private onSparkplug(payload: Buffer, birth: boolean): void {
-    let metrics;
-    try {
-      metrics = decodeSparkplugPayload(payload).metrics;
-    } catch {
-      return;
-    }
-    if (birth) this.alias = undefined;
-    for (const m of metrics) {
-      if (birth && m.name === this.s.metric && m.alias !== undefined) this.alias = m.alias;
-      const mine = m.name === this.s.metric || (!birth && m.name === undefined && m.alias !== undefined && m.alias === this.alias);
-      if (mine && typeof m.value === 'number' && !m.isNull) this.seen(m.value);
-    }
+    const { values, rebirth } = this.sparkplug.take(payload, birth);
+    for (const v of values) this.seen(v);
     // data by alias without the birth that names them: ask the edge node for one
-    if (!birth && this.alias === undefined && metrics.some((m) => m.name === undefined)) this.requestRebirth();
+    if (rebirth) this.requestRebirth();
   }
 
   private requestRebirth(): void {
     const nowMs = this.now();
     if (nowMs - this.lastRebirthMs < this.s.readBackTimeoutMs) return;
     this.lastRebirthMs = nowMs;
-    const topic = formatSparkplugTopic({ groupId: this.s.groupId, edgeNodeId: this.s.edgeNodeId, messageType: 'NCMD' });
-    this.link.publishDirect(topic, encodeSparkplugPayload(rebirthPayload(nowMs)), 0).catch(() => undefined);
+    const { topic, payload } = rebirthRequest(this.s, nowMs);
+    this.link.publishDirect(topic, payload, 0).catch(() => undefined);
   }
 
   private seen(v: number): void {
@@ -210,7 +179,7 @@ export class MqttWriteTransport implements WriterTransport {
   }
 
   private where(): string {
-    return this.s.format === 'json' ? this.s.readBackTopic : `${this.spTopic('DATA')} metric ${this.s.metric}`;
+    return readBackSource(this.s);
   }
 
   private requireLink(): void {
@@ -229,23 +198,19 @@ export class MqttWriteTransport implements WriterTransport {
   async write(value: number, cmd: Command): Promise<void> {
     this.requireLink();
     this.sinceWrite = [];
-    const nowMs = this.now();
-    const [topic, payload] =
-      this.s.format === 'json'
-        ? [this.s.commandTopic, JSON.stringify({ value, commandId: cmd.id, tsMs: nowMs })]
-        : [this.spTopic('CMD'), encodeSparkplugPayload({ timestampMs: nowMs, metrics: [{ name: this.s.metric, type: 'Double', value }] })];
+    const { topic, payload } = commandMessage(this.s, value, cmd.id, this.now());
     await this.link.publishDirect(topic, payload, 1);
   }
 
   async readBack(expected: number, toleranceAbs: number): Promise<number> {
     const seen = this.sinceWrite ?? [];
-    const match = (v: number) => Math.abs(v - expected) <= toleranceAbs;
     try {
-      const early = seen.find(match);
-      if (early !== undefined) return early;
-      const v = await this.waitFor(match, this.s.readBackTimeoutMs);
+      const early = readBackOf(seen, expected, toleranceAbs);
+      if (early?.match) return early.value;
+      const v = await this.waitFor((x) => Math.abs(x - expected) <= toleranceAbs, this.s.readBackTimeoutMs);
       if (v !== undefined) return v;
-      if (seen.length > 0) return seen[seen.length - 1];
+      const late = readBackOf(seen, expected, toleranceAbs);
+      if (late) return late.value;
       throw new TwinError('CONNECTION', `no value seen on ${this.where()} within ${this.s.readBackTimeoutMs} ms of the command`);
     } finally {
       this.sinceWrite = undefined;

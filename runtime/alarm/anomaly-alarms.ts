@@ -1,10 +1,28 @@
 /**
- * AnomalyAlarms: Readings → per-tag AnomalyDetector → one AlarmManager, as twin-alarm runs them (the
- * node is only its adapter; bench/anomaly-alarms.ts measures the same chain). Alarm id = `asset/tag`.
+ * AnomalyAlarms: Readings or Estimates → per-tag AnomalyDetector → one AlarmManager, as twin-alarm
+ * runs them (the node is only its adapter; bench/anomaly-alarms.ts and bench/sim-day.ts measure the
+ * same chain). Alarm id = `asset/tag`.
  *
- * - Watched tags: `watch` patterns (runtime/model/tag-pattern.ts); empty = every tag.
- * - Readings of bad quality are not scored (a dead sensor's substitute value says nothing about the
- *   process); they only advance the alarm clock. Uncertain readings are scored.
+ * - Method (`method`): 'twin-residual' scores an Estimate's innovation against the twin's own
+ *   one-step-ahead prediction (`predicted`, `innovationVar`: runtime/model/estimate.ts), so what the
+ *   model explains (a setpoint step through a first-order model) raises nothing and the model's
+ *   uncertainty sets the scale; 'learned-baseline' scores a Reading against the detector's learned
+ *   level and daily profile (tags with no model); 'auto' (default) picks per message: the residual
+ *   when the payload is an Estimate carrying a prediction, the baseline for a Reading.
+ * - Watched tags: `watch` patterns (runtime/model/tag-pattern.ts); empty = every tag. Unwatched
+ *   tags are still kept in the history, as related tags for the classification.
+ * - On-delay without re-learning: while an alarm's condition waits out its on-delay, its detector
+ *   does not learn what is usual (AnomalyDetector.freeze: residual scale, long-run history), so a
+ *   sustained change is judged against the spread normal before it, not absorbed before the delay
+ *   is over. Learned-baseline tags take `baselineOnDelayMs` (120 s) as their on-delay.
+ * - Cause (`classify`, default on): a 'raised' event carries `cause`, sensor fault or process change
+ *   by runtime/drift/classify.ts over the tag's history around the episode's start, against the
+ *   other tags of the same asset (which moved: the evidence).
+ * - Readings of bad quality (an Estimate that is a prediction only because its reading was bad) are
+ *   not scored (a dead sensor's substitute value says nothing about the process). With
+ *   `dropoutAlarm` (default on) they are the condition of the tag's alarm, a sensor fault of type
+ *   dropout once the on-delay confirms it; else they only advance the alarm clock. Uncertain
+ *   readings are scored.
  * - Root tags (`roots`): their reading is the condition itself (value ≠ 0 is active, e.g. a line
  *   stop signal), not an anomaly score; while active they suppress their `children` (exact ids or
  *   prefixes ending in '*', the manager's syntax) by design: a line stop is one alarm, not forty.
@@ -16,13 +34,20 @@
  *   moved onto it by the same offset.
  */
 import { AnomalyDetector, type AnomalyConfig } from '../anomaly/detector.js';
+import { classifyChange, type ClassifyOptions } from '../drift/classify.js';
 import { TwinError } from '../model/errors.js';
-import { singleReadingInput, type Reading } from '../model/reading.js';
+import { assertEstimate, isEstimateLike, type Estimate } from '../model/estimate.js';
+import type { Quality } from '../model/quality.js';
+import { MAX_NAME_CHARS, singleReadingInput } from '../model/reading.js';
 import { compileTagPattern } from '../model/tag-pattern.js';
+import { TimedRing } from '../stats/timed-ring.js';
 import { AlarmManager, type AlarmView } from './manager.js';
 import type { RateFigures } from './rates.js';
 import { anomalyAlarmScore } from './score.js';
-import type { AlarmConfig, AlarmConsequence, AlarmEvent } from './types.js';
+import type { AlarmCause, AlarmConfig, AlarmConsequence, AlarmEvent } from './types.js';
+
+export const ANOMALY_METHODS = ['auto', 'twin-residual', 'learned-baseline'] as const;
+export type AnomalyMethod = (typeof ANOMALY_METHODS)[number];
 
 export interface AlarmRootConfig {
   /** The root's alarm id, `asset/tag`; its reading's value ≠ 0 is the condition. */
@@ -43,6 +68,44 @@ export interface AnomalyAlarmsConfig {
   rateWindowMs?: number;
   /** Shelving time when an operator gives no end (default one hour). */
   defaultShelveMs: number;
+  /** 'auto' (default): the twin's residual for Estimates with a prediction, the learned baseline for Readings. */
+  method: AnomalyMethod;
+  /** Classify each raised alarm (sensor fault / process change, with evidence). */
+  classify: boolean;
+  classifyOptions: ClassifyOptions;
+  /** Readings kept per tag for the classification (before and after an episode's start). */
+  historySamples: number;
+  /** Bad readings of a tag are its alarm's condition (a dropout), not only skipped. */
+  dropoutAlarm: boolean;
+  /**
+   * On-delay of the alarms of learned-baseline tags (the others take alarm.onDelayMs). Trades: with
+   * no model to explain a change, a normal excursion of a minute looks like a fault; a longer delay
+   * lets it pass (SKAB's anomaly-free file: 72 → 0 alarms/day from 30 s to 120 s) and reports every
+   * baseline alarm that much later.
+   */
+  baselineOnDelayMs: number;
+}
+
+export const BASELINE_ON_DELAY_MS = 120_000;
+
+/** What one payload says (one reused object: the per-reading path allocates nothing for it). */
+interface Measurement {
+  asset: string;
+  tag: string;
+  tsMs: number;
+  quality: Quality;
+  value: number;
+  /** The twin's prediction and innovation variance (NaN: score on the learned baseline). */
+  predicted: number;
+  variance: number;
+}
+
+interface TagHistory {
+  asset: string;
+  tag: string;
+  /** Measured values. */
+  ring: TimedRing;
+  lastTsMs: number;
 }
 
 export const DEFAULT_SHELVE_MS = 3_600_000;
@@ -63,6 +126,12 @@ export class AnomalyAlarms {
   private readonly cfg: AnomalyAlarmsConfig;
   private readonly detectors = new Map<string, AnomalyDetector>();
   private readonly lastTsById = new Map<string, number>();
+  private readonly history = new Map<string, TagHistory>();
+  /** History ids per asset (related tags of a flagged one). */
+  private readonly byAsset = new Map<string, string[]>();
+  private readonly scratch: Measurement = { asset: '', tag: '', tsMs: NaN, quality: 'good', value: NaN, predicted: NaN, variance: NaN };
+  /** Method that last scored each id (the cause reports it). */
+  private readonly methodById = new Map<string, string>();
   private readonly rootIds: Set<string>;
   private readonly watched: Array<(asset: string, tag: string) => boolean>;
   /** Event time of the newest reading, and the wall time it arrived at. */
@@ -70,7 +139,27 @@ export class AnomalyAlarms {
   private wallAtEventMs = NaN;
 
   constructor(cfg: Partial<AnomalyAlarmsConfig> = {}, private readonly wallNow: () => number = Date.now) {
-    this.cfg = { watch: [], detector: {}, alarm: {}, roots: [], consequences: {}, defaultShelveMs: DEFAULT_SHELVE_MS, ...cfg };
+    this.cfg = {
+      watch: [],
+      detector: {},
+      alarm: {},
+      roots: [],
+      consequences: {},
+      defaultShelveMs: DEFAULT_SHELVE_MS,
+      method: 'auto',
+      classify: true,
+      // recurring spikes over an on-delay: up to 15 % of the readings after the episode's start
+      classifyOptions: { spikeMaxFraction: 0.15 },
+      historySamples: 600,
+      dropoutAlarm: true,
+      baselineOnDelayMs: BASELINE_ON_DELAY_MS,
+      ...cfg,
+    };
+    if (!(this.cfg.baselineOnDelayMs >= 0)) throw new TwinError('BAD_CONFIG', 'baseline on-delay must be ≥ 0');
+    if (!ANOMALY_METHODS.includes(this.cfg.method)) throw new TwinError('BAD_CONFIG', `method must be one of ${ANOMALY_METHODS.join(', ')}`);
+    if (!(Number.isInteger(this.cfg.historySamples) && this.cfg.historySamples >= 20)) {
+      throw new TwinError('BAD_CONFIG', 'history must be a whole number of readings ≥ 20');
+    }
     const alarms: Record<string, Partial<AlarmConfig>> = {};
     for (const [id, c] of Object.entries(this.cfg.consequences)) {
       if (!CONSEQUENCES.includes(c)) throw new TwinError('BAD_CONFIG', `consequence of ${id} must be one of ${CONSEQUENCES.join(', ')}`);
@@ -93,27 +182,130 @@ export class AnomalyAlarms {
     });
   }
 
-  /** One Reading (validated here); returns the alarm events it caused. */
+  /** One Reading or Estimate (validated here); returns the alarm events it caused. */
   push(payload: unknown): AlarmEvent[] {
-    const r: Reading = singleReadingInput(payload, 'twin-alarm');
-    const id = `${r.asset}/${r.tag}`;
+    const m = this.measurement(payload);
+    const id = `${m.asset}/${m.tag}`;
     const root = this.rootIds.has(id);
-    if (!root && this.watched.length && !this.watched.some((w) => w(r.asset, r.tag))) return [];
+    const watched = root || !this.watched.length || this.watched.some((w) => w(m.asset, m.tag));
     const last = this.lastTsById.get(id);
-    if (last !== undefined && r.tsMs < last) {
-      throw new TwinError('OUT_OF_ORDER', `${id}: reading at ${new Date(r.tsMs).toISOString()} is before the last one`);
+    if (last !== undefined && m.tsMs < last) {
+      throw new TwinError('OUT_OF_ORDER', `${id}: reading at ${new Date(m.tsMs).toISOString()} is before the last one`);
     }
-    this.advance(r.tsMs);
-    if (r.quality === 'bad') return this.manager.tick(this.eventMs);
+    if (this.cfg.classify && m.quality !== 'bad' && Number.isFinite(m.value)) this.remember(id, m);
+    if (!watched) {
+      this.lastTsById.set(id, m.tsMs);
+      return [];
+    }
+    this.advance(m.tsMs);
     let input: number | boolean;
-    if (root) input = r.value !== 0;
+    if (m.quality === 'bad' || !Number.isFinite(m.value)) {
+      if (root || !this.cfg.dropoutAlarm || m.quality !== 'bad') return this.manager.tick(this.eventMs);
+      input = true;
+      this.methodById.set(id, 'dropout');
+    } else if (root) input = m.value !== 0;
     else {
+      const residual = Number.isFinite(m.predicted);
       let d = this.detectors.get(id);
-      if (!d) this.detectors.set(id, (d = new AnomalyDetector(this.cfg.detector)));
-      input = anomalyAlarmScore(d.step(r.tsMs, r.value));
+      if (!d) {
+        this.detectors.set(id, (d = new AnomalyDetector(this.cfg.detector)));
+        if (!residual) this.manager.configure(id, { onDelayMs: this.cfg.baselineOnDelayMs });
+      }
+      // the condition waiting out its on-delay is judged against the spread usual before it
+      d.freeze(this.manager.pending(id));
+      input = anomalyAlarmScore(residual ? d.stepPredicted(m.value, m.predicted, m.variance, m.tsMs) : d.step(m.tsMs, m.value));
+      this.methodById.set(id, residual ? 'twin-residual' : 'learned-baseline');
     }
-    this.lastTsById.set(id, r.tsMs);
-    return this.manager.update(id, input, r.tsMs);
+    this.lastTsById.set(id, m.tsMs);
+    const evs = this.manager.update(id, input, m.tsMs);
+    if (this.cfg.classify && !root) {
+      for (const e of evs) if (e.kind === 'raised' && e.alarmId === id && e.startTsMs !== undefined) e.cause = this.cause(id, m.asset, m.tag, e.startTsMs);
+    }
+    return evs;
+  }
+
+  /** What one payload says: the measured value and, for the residual, the twin's prediction. */
+  private measurement(payload: unknown): Measurement {
+    const out = this.scratch;
+    const method = this.cfg.method;
+    if (isEstimateLike(payload) && !Array.isArray(payload)) {
+      assertEstimate(payload);
+      const e = payload as Estimate;
+      if (e.asset.length > MAX_NAME_CHARS || e.tag.length > MAX_NAME_CHARS) {
+        throw new TwinError('PAYLOAD_TOO_LARGE', `Estimate.asset and Estimate.tag must be at most ${MAX_NAME_CHARS} characters`);
+      }
+      const hasPrediction =
+        typeof e.predicted === 'number' && Number.isFinite(e.predicted) && typeof e.innovation === 'number' && Number.isFinite(e.innovation);
+      const variance = typeof e.innovationVar === 'number' && e.innovationVar > 0 ? e.innovationVar : NaN;
+      if (method === 'twin-residual' && hasPrediction && !(variance > 0)) {
+        throw new TwinError('BAD_PAYLOAD', `${e.asset}/${e.tag}: the twin residual needs the estimate's innovationVar > 0`);
+      }
+      // an estimate that is a prediction only stands for a bad reading (runtime/estimate/step.ts)
+      const bad = !hasPrediction && typeof e.qualityReason === 'string' && e.qualityReason.includes('prediction only');
+      const value = hasPrediction ? (e.predicted as number) + (e.innovation as number) : NaN;
+      const residual = hasPrediction && method !== 'learned-baseline';
+      out.asset = e.asset;
+      out.tag = e.tag;
+      out.tsMs = e.tsMs;
+      out.quality = bad ? 'bad' : e.quality;
+      out.value = value;
+      out.predicted = residual ? (e.predicted as number) : NaN;
+      out.variance = residual ? variance : NaN;
+      return out;
+    }
+    const r = singleReadingInput(payload, 'twin-alarm');
+    if (method === 'twin-residual' && !this.rootIds.has(`${r.asset}/${r.tag}`)) {
+      throw new TwinError('BAD_PAYLOAD', `${r.asset}/${r.tag}: the twin residual needs an Estimate (twin-estimate's output), got a Reading`);
+    }
+    out.asset = r.asset;
+    out.tag = r.tag;
+    out.tsMs = r.tsMs;
+    out.quality = r.quality;
+    out.value = r.value;
+    out.predicted = NaN;
+    out.variance = NaN;
+    return out;
+  }
+
+  private remember(id: string, m: Measurement): void {
+    let h = this.history.get(id);
+    if (!h) {
+      h = { asset: m.asset, tag: m.tag, ring: new TimedRing(this.cfg.historySamples), lastTsMs: -Infinity };
+      this.history.set(id, h);
+      const ids = this.byAsset.get(m.asset);
+      if (ids) ids.push(id);
+      else this.byAsset.set(m.asset, [id]);
+    }
+    if (m.tsMs <= h.lastTsMs) return;
+    h.lastTsMs = m.tsMs;
+    h.ring.push(m.tsMs, m.value);
+  }
+
+  /** Sensor fault or process change, at an alarm's raise, with the evidence. */
+  private cause(id: string, asset: string, tag: string, startTsMs: number): AlarmCause {
+    const method = this.methodById.get(id) ?? 'learned-baseline';
+    if (method === 'dropout') {
+      return { kind: 'sensor-fault', faultType: 'dropout', magnitude: 0, method, reason: 'readings of bad quality (the sensor delivers no usable value)', evidence: {} };
+    }
+    const h = this.history.get(id);
+    const window = h ? h.ring.window() : [];
+    const from = window.length ? window[0].tsMs : startTsMs;
+    const related = (this.byAsset.get(asset) ?? [])
+      .filter((other) => other !== id)
+      .map((other) => ({ tag: (this.history.get(other) as TagHistory).tag, window: (this.history.get(other) as TagHistory).ring.window(from) }))
+      .filter((r) => r.window.length > 0);
+    // No `expected` from the twin's prediction: a one-step-ahead prediction is pulled along by the
+    // readings it is updated with (a filter follows a drifting sensor), so "the estimate moved with
+    // it" would call every slow sensor fault a process change. The related tags decide.
+    const c = classifyChange({ tag, window, changeTsMs: startTsMs, related, residualDeparture: method === 'twin-residual' }, this.cfg.classifyOptions);
+    return {
+      kind: c.kind,
+      ...(c.faultType ? { faultType: c.faultType } : {}),
+      magnitude: c.magnitude,
+      method,
+      reason: c.evidence.reason,
+      evidence: c.evidence as unknown as Record<string, unknown>,
+    };
   }
 
   /** Advance the alarm clock by the wall time since the last reading (no-op before the first). */

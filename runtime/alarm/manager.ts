@@ -177,6 +177,23 @@ export class AlarmManager {
     return out;
   }
 
+  /**
+   * Settings for alarm `id` before its first sample, under any given at construction (which win):
+   * how an adapter gives one kind of alarm its own defaults. No effect once the alarm exists.
+   */
+  configure(id: string, cfg: Partial<AlarmConfig>): void {
+    if (this.alarmsById.has(id)) return;
+    const merged = { ...cfg, ...this.perAlarm[id] };
+    validate(id, { ...this.defaults, ...merged });
+    this.perAlarm[id] = merged;
+  }
+
+  /** The raw condition of alarm `id` holds but its on-delay has not confirmed it yet. */
+  pending(id: string): boolean {
+    const a = this.alarmsById.get(id);
+    return a !== undefined && a.cond.rawActive && !a.cond.active;
+  }
+
   /** Advance event time with no new sample (the adapter may call it on a timer with its clock). */
   tick(tsMs: number): AlarmEvent[] {
     if (!Number.isFinite(tsMs)) throw new TwinError('BAD_TIMESTAMP', `tick: time ${tsMs} is not a finite epoch ms`);

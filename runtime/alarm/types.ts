@@ -17,6 +17,8 @@
  * (ISA: F/G/H → A, then A → B).
  */
 
+import type { DriftKind, SensorFaultType } from '../model/drift.js';
+
 export type AlarmState =
   | 'normal'
   | 'unack-active'
@@ -81,6 +83,23 @@ export interface AlarmEvent {
   action?: AlarmAction;
   /** Shelve expiry. */
   untilTsMs?: number;
+  /**
+   * On 'raised' events of anomaly alarms (runtime/alarm/anomaly-alarms.ts): sensor fault or process
+   * change, with the evidence (which related tags moved), judged over the episode's start.
+   */
+  cause?: AlarmCause;
+}
+
+/** What an anomaly alarm is: runtime/drift/classify.ts's verdict, or a dropout (bad readings). */
+export interface AlarmCause {
+  kind: DriftKind;
+  faultType?: SensorFaultType;
+  /** Level change of the tag (or its residual) in its unit. */
+  magnitude: number;
+  /** The detector's method: 'twin-residual' | 'learned-baseline'. */
+  method: string;
+  reason: string;
+  evidence: Record<string, unknown>;
 }
 
 /** Per-alarm configuration (rationalisation record). Durations in milliseconds of event time. */

@@ -5,18 +5,26 @@
  * wake-up, so nothing polls.
  */
 import { Observable, mergeMap, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import type { Proposal } from '../model/control.js';
+import type { BaseProposal } from './gate-kind.js';
 import type { GateMachine } from './gate-machine.js';
 import type { GateEffect, GateInput } from './gate-state.js';
 
 /** The effects one at a time, in order. */
-export function gateEffects(machine: GateMachine, scheduler: SchedulerLike): OperatorFunction<GateInput, GateEffect> {
+export function gateEffects<P extends BaseProposal = Proposal>(
+  machine: GateMachine<P>,
+  scheduler: SchedulerLike,
+): OperatorFunction<GateInput<P>, GateEffect<P>> {
   return (input$) => input$.pipe(gateEffectBatches(machine, scheduler), mergeMap((batch) => batch));
 }
 
 /** The effects of each input (or timer tick) as one array; empty batches are not emitted. */
-export function gateEffectBatches(machine: GateMachine, scheduler: SchedulerLike): OperatorFunction<GateInput, GateEffect[]> {
+export function gateEffectBatches<P extends BaseProposal = Proposal>(
+  machine: GateMachine<P>,
+  scheduler: SchedulerLike,
+): OperatorFunction<GateInput<P>, GateEffect<P>[]> {
   return (input$) =>
-    new Observable<GateEffect[]>((subscriber) => {
+    new Observable<GateEffect<P>[]>((subscriber) => {
       let timer: Subscription | undefined;
       let timerAtMs = Infinity;
 
@@ -37,7 +45,7 @@ export function gateEffectBatches(machine: GateMachine, scheduler: SchedulerLike
           emit(machine.handle({ kind: 'tick' }, tickMs), tickMs);
         }, Math.max(0, atMs - scheduler.now()));
       };
-      const emit = (effects: GateEffect[], nowMs: number): void => {
+      const emit = (effects: GateEffect<P>[], nowMs: number): void => {
         if (effects.length > 0) subscriber.next(effects);
         arm(nowMs);
       };
@@ -46,7 +54,7 @@ export function gateEffectBatches(machine: GateMachine, scheduler: SchedulerLike
       emit(machine.start(startMs), startMs);
       const sub = input$.subscribe({
         next: (input) => {
-          let effects: GateEffect[];
+          let effects: GateEffect<P>[];
           const nowMs = scheduler.now();
           try {
             effects = machine.handle(input, nowMs);

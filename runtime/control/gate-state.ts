@@ -1,15 +1,19 @@
 /**
  * The approval gate's state and vocabulary: its configuration, one Change per proposal, what goes
  * in (GateInput) and what comes out (GateEffect). The machine (gate-machine.ts) is a pure function of
- * these; the executor (gate.ts) turns effects into ledger appends, commands and replies, in order.
+ * these; the executor (gate.ts) turns effects into ledger appends, commands, orders and replies, in order.
+ * Generic in the proposal (P): a setpoint Proposal by default, a MaintenanceProposal in a maintenance gate.
  */
 import { createHash } from 'node:crypto';
 import type { Command, Decision, EnvelopeConfig, Proposal, ProposalState, WriteResult } from '../model/control.js';
+import type { MaintenanceOrder } from '../model/maintenance.js';
 import type { Reading } from '../model/reading.js';
 import { badConfig } from '../model/errors.js';
 import { MIN_KEY_CHARS } from './command.js';
 import type { DecisionOutcome, DecisionRequest } from './gate-registry.js';
 import type { LedgerEntry } from './stores.js';
+import type { BaseProposal } from './gate-kind.js';
+import type { MaintenanceGateConfig } from './gate-maintenance.js';
 
 /** The auto-approval policy decides under this name (its own recorded decision). */
 export const POLICY_USER = 'policy:auto-approval';
@@ -25,6 +29,8 @@ export interface AutoApprovalConfig {
 }
 
 export interface GateConfig {
+  /** Absent on configs from before kinds existed: a setpoint gate. */
+  kind?: 'setpoint';
   envelope: EnvelopeConfig;
   envelopeVersion: string;
   /** Changes larger than this need two different approvers; Infinity = rule off. */
@@ -36,6 +42,13 @@ export interface GateConfig {
   signingKey: string;
   /** Wait this long past a command's expiry for its result (a writer may be mid read-back). */
   resultGraceMs?: number;
+}
+
+/** A gate's configuration, of either kind. */
+export type AnyGateConfig = GateConfig | MaintenanceGateConfig;
+
+export function isMaintenanceConfig(c: AnyGateConfig): c is MaintenanceGateConfig {
+  return c.kind === 'maintenance';
 }
 
 /** Refuse a configuration that would make the rules contradict each other. */
@@ -55,9 +68,10 @@ export function validateGateConfig(c: GateConfig): GateConfig {
 }
 
 /** Everything the gate knows about one proposal. */
-export interface Change {
-  proposal: Proposal;
+export interface Change<P extends BaseProposal = Proposal> {
+  proposal: P;
   state: ProposalState;
+  /** A maintenance decision has no envelope version. */
   decisions: Decision[];
   /** 1 or 2; only ever raised (a second approval is never waived because a reading moved). */
   requiredApprovals: number;
@@ -70,13 +84,15 @@ export interface Change {
   commands: Command[];
   /** Write results by command id (the first one counts). */
   results: Map<string, WriteResult>;
+  /** Maintenance: the signed order, once approved. */
+  order?: MaintenanceOrder;
 }
 
 export const FINAL_STATES: ReadonlySet<ProposalState> = new Set(['rejected', 'expired', 'superseded', 'blocked', 'done', 'failed']);
 
-export interface GateState {
+export interface GateState<P extends BaseProposal = Proposal> {
   /** By proposal id, in arrival order. */
-  changes: Map<string, Change>;
+  changes: Map<string, Change<P>>;
   /** Command id → proposal id, for write results and restore. */
   commandOwner: Map<string, string>;
   /** Latest reading per readingKey (the envelope's inputs). */
@@ -90,25 +106,31 @@ export interface GateState {
   autoApprovalOn: boolean;
 }
 
-export function emptyGateState(config: GateConfig): GateState {
-  return { changes: new Map(), commandOwner: new Map(), readings: new Map(), autoApprovalOn: config.autoApproval.enabled };
+export function emptyGateState<P extends BaseProposal = Proposal>(config: AnyGateConfig): GateState<P> {
+  const autoApprovalOn = isMaintenanceConfig(config) ? false : config.autoApproval.enabled;
+  return { changes: new Map(), commandOwner: new Map(), readings: new Map(), autoApprovalOn };
+}
+
+/** A new change, as a proposal arrives (or its record is restored). */
+export function newChange<P extends BaseProposal>(proposal: P): Change<P> {
+  return { proposal, state: 'pending', decisions: [], requiredApprovals: 1, commands: [], results: new Map() };
 }
 
 /** A reply token: the executor resolves the caller's promise when the effects before it are durable. */
 export type Token = number;
 
-export type GateInput =
-  | { kind: 'proposal'; proposal: Proposal; token?: Token }
+export type GateInput<P extends BaseProposal = Proposal> =
+  | { kind: 'proposal'; proposal: P; token?: Token }
   | { kind: 'reading'; reading: Reading; token?: Token }
   | { kind: 'result'; result: WriteResult; token?: Token }
   | { kind: 'decide'; request: DecisionRequest; token?: Token }
   | { kind: 'policy'; enabled: boolean; user: string; reason?: string; token?: Token }
-  /** Time passed (the operator's timer): expiries, due ramp steps. */
-  | { kind: 'tick' };
+  /** Time passed (the operator's timer): expiries, due ramp steps; with a token, answered like any input. */
+  | { kind: 'tick'; token?: Token };
 
 /** What a state event (output 2) and the page see of a change. */
-export interface ChangeSnapshot {
-  proposal: Proposal;
+export interface ChangeSnapshot<P extends BaseProposal = Proposal> {
+  proposal: P;
   state: ProposalState;
   decisions: Decision[];
   requiredApprovals: number;
@@ -116,21 +138,25 @@ export interface ChangeSnapshot {
   endedTsMs?: number;
   step?: number;
   steps?: number;
+  /** Maintenance: the signed order, once approved. */
+  order?: MaintenanceOrder;
 }
 
-export type GateEffect =
+export type GateEffect<P extends BaseProposal = Proposal> =
   /**
    * Append to the ledger; then report the change's state (no snapshot: a policy record).
    * `result`: a write result the writer may have recorded already (the executor then does not repeat it).
    */
-  | { kind: 'record'; entry: LedgerEntry; snapshot?: ChangeSnapshot; result?: WriteResult }
+  | { kind: 'record'; entry: LedgerEntry; snapshot?: ChangeSnapshot<P>; result?: WriteResult }
   /** Emit a command (only after every record before it is durable); `replay`: re-emitted unchanged after a restart. */
   | { kind: 'command'; command: Command; replay?: boolean }
+  /** Emit a maintenance order (after every record before it is durable); `replay`: re-sent unchanged after a restart. */
+  | { kind: 'order'; order: MaintenanceOrder; replay?: boolean }
   /** Answer the caller of the input with this token. */
   | { kind: 'reply'; token: Token; outcome: DecisionOutcome };
 
-export function snapshot(c: Change): ChangeSnapshot {
-  const s: ChangeSnapshot = {
+export function snapshot<P extends BaseProposal>(c: Change<P>): ChangeSnapshot<P> {
+  const s: ChangeSnapshot<P> = {
     proposal: c.proposal,
     state: c.state,
     decisions: [...c.decisions],
@@ -142,6 +168,7 @@ export function snapshot(c: Change): ChangeSnapshot {
     s.step = c.commands.length;
     s.steps = c.plan?.length ?? c.commands[c.commands.length - 1]!.steps;
   }
+  if (c.order !== undefined) s.order = c.order;
   return s;
 }
 

@@ -1,25 +1,39 @@
 /**
- * The approval gate with its ledger: GateMachine (pure rules) → gateEffects (time, timers) → this
- * executor, which carries out the effects strictly in order:
+ * The approval gate with its ledger, for either kind of proposal (gate-kind.ts): GateMachine (pure
+ * rules) → gateEffects (time, timers) → this executor, which carries out the effects strictly in order:
  *   record  → append to the ledger (fsync) → only then report the state (events$, views, replies)
- *   command → emitted on commands$ only after every record before it is durable
+ *   command → emitted on commands$ only after every record before it is durable (setpoint)
+ *   order   → emitted on orders$ likewise (maintenance)
  *   reply   → resolves the caller (decide(), setAutoApproval(), inputs) after its records are durable
  * If an append fails the gate halts: nothing more is emitted or reported as done (fail safe); the
  * ledger, which is the truth, is what a restart rebuilds from (gate-restore.ts).
  */
 import { Subject, asyncScheduler, concatMap, from, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Command, LedgerRecord, Proposal, ProposalState, WriteResult } from '../model/control.js';
+import type { MaintenanceOrder, MaintenanceProposal } from '../model/maintenance.js';
 import type { Reading } from '../model/reading.js';
 import { envelopeInputKeys, fromEnvelopeSource, readingKey } from './envelope.js';
-import type { DecisionOutcome, DecisionRequest, ProposalView, TrendPoint } from './gate-registry.js';
+import type { DecisionOutcome, DecisionRequest, MaintenanceState, MaintenanceView, ProposalView, TrendPoint } from './gate-registry.js';
+import type { BaseProposal } from './gate-kind.js';
+import type { MaintenanceGateConfig } from './gate-maintenance.js';
 import { GateMachine } from './gate-machine.js';
 import { gateEffects } from './gate-operator.js';
 import { restoreGateState } from './gate-restore.js';
-import { FINAL_STATES, snapshot, type ChangeSnapshot, type GateConfig, type GateEffect, type GateInput, type GateState } from './gate-state.js';
+import {
+  FINAL_STATES,
+  isMaintenanceConfig,
+  snapshot,
+  type AnyGateConfig,
+  type ChangeSnapshot,
+  type GateConfig,
+  type GateEffect,
+  type GateInput,
+  type GateState,
+} from './gate-state.js';
 import type { Ledger } from './stores.js';
 
-export interface GateOptions {
-  config: GateConfig;
+export interface GateOptions<C extends AnyGateConfig = GateConfig> {
+  config: C;
   ledger: Ledger;
   /** Wall clock in a flow; a TestScheduler / virtual clock in tests. */
   scheduler?: SchedulerLike;
@@ -40,6 +54,15 @@ export interface GateStateEvent {
   record: LedgerRecord;
 }
 
+export interface IssuedOrder {
+  order: MaintenanceOrder;
+  /** Re-sent unchanged after a restart (same id and signature). */
+  replay: boolean;
+}
+
+/** What the page sees of a proposal, per kind. */
+export type GateView<P extends BaseProposal> = P extends MaintenanceProposal ? MaintenanceView : ProposalView;
+
 export interface IssuedCommand {
   command: Command;
   /** Re-emitted unchanged after a restart (the writer's single-use store keeps it exactly-once). */
@@ -54,20 +77,23 @@ function resultKey(commandId: string, outcome: string, readBackOk: boolean | und
 /** Tags whose recent history the gate keeps for the page's chart (the setpoint and KPIs are never evicted). */
 const MAX_TREND_KEYS = 50;
 
-export class Gate {
+export class Gate<P extends BaseProposal = Proposal> {
+  /** Setpoint gates: signed commands for the writers. */
   readonly commands$ = new Subject<IssuedCommand>();
+  /** Maintenance gates: signed orders for a CMMS or work-order flow. */
+  readonly orders$ = new Subject<IssuedOrder>();
   readonly events$ = new Subject<GateStateEvent>();
   /** A ledger append failed: the gate has halted. */
   readonly errors$ = new Subject<Error>();
-  readonly machine: GateMachine;
+  readonly machine: GateMachine<P>;
   halted: Error | undefined;
 
   private readonly scheduler: SchedulerLike;
-  private readonly input$ = new Subject<GateInput>();
+  private readonly input$ = new Subject<GateInput<P>>();
   private readonly replies = new Map<number, (o: DecisionOutcome) => void>();
   private nextToken = 1;
   /** What has been made durable, per proposal: what the page and status may show. */
-  private readonly durable = new Map<string, ChangeSnapshot>();
+  private readonly durable = new Map<string, ChangeSnapshot<P>>();
   private readonly trends = new Map<string, { fixed: TrendPoint[]; latest?: TrendPoint }>();
   private readonly kpiKeys = new Set<string>();
   /** The envelope's inputs: charted only from the envelope's source, as the machine counts them. */
@@ -84,11 +110,13 @@ export class Gate {
   private stopIndexing: (() => void) | undefined;
 
   /** Read the ledger, rebuild the state, and build the gate (call start() once subscribed to its outputs). */
-  static async open(opts: GateOptions): Promise<Gate> {
+  static open(opts: GateOptions<MaintenanceGateConfig>): Promise<Gate<MaintenanceProposal>>;
+  static open(opts: GateOptions<GateConfig>): Promise<Gate<Proposal>>;
+  static async open(opts: GateOptions<AnyGateConfig>): Promise<Gate<Proposal> | Gate<MaintenanceProposal>> {
     const { ledger } = opts;
     // Listen before reading, so that nothing appended while the ledger is read is missed.
     const early: LedgerRecord[] = [];
-    let gate: Gate | undefined;
+    let gate: Gate<BaseProposal> | undefined;
     const off = ledger.onAppend?.((rec) => (gate ? gate.indexResult(rec) : early.push(rec)));
     let records: LedgerRecord[];
     try {
@@ -97,7 +125,7 @@ export class Gate {
       off?.();
       throw err;
     }
-    const g = new Gate(opts, restoreGateState(opts.config, records));
+    const g = new Gate<BaseProposal>(opts, restoreGateState(opts.config, records));
     if (off) {
       g.resultIndex = new Map();
       g.stopIndexing = off;
@@ -106,43 +134,52 @@ export class Gate {
       for (const rec of early) if (rec.seq > lastSeq) g.indexResult(rec);
     }
     gate = g;
-    return g;
+    return g as unknown as Gate<Proposal> | Gate<MaintenanceProposal>;
   }
 
-  constructor(readonly opts: GateOptions, state?: GateState) {
+  constructor(readonly opts: GateOptions<AnyGateConfig>, state?: GateState<P>) {
     this.scheduler = opts.scheduler ?? asyncScheduler;
-    this.machine = new GateMachine(opts.config, state);
-    this.inputKeys = envelopeInputKeys(opts.config.envelope);
+    this.machine = new GateMachine<P>(opts.config, state);
+    this.setpointConfig = isMaintenanceConfig(opts.config) ? undefined : opts.config;
+    this.inputKeys = this.setpointConfig ? envelopeInputKeys(this.setpointConfig.envelope) : new Set();
     for (const c of this.machine.state.changes.values()) {
       this.durable.set(c.proposal.id, snapshot(c));
       this.noteKpi(c.proposal);
     }
-    if (opts.kpiTag) this.kpiKeys.add(this.key(opts.kpiTag));
+    if (opts.kpiTag && this.setpointConfig) this.kpiKeys.add(this.key(opts.kpiTag));
   }
 
-  get config(): GateConfig {
+  /** A setpoint gate's config (undefined in a maintenance gate). */
+  private readonly setpointConfig: GateConfig | undefined;
+
+  get config(): AnyGateConfig {
     return this.opts.config;
   }
 
-  /** Start the machine: from here on commands (a restored one first) may be emitted. */
-  start(): void {
-    if (this.sub) return;
+  /**
+   * Start the machine: from here on commands or orders (restored ones first) may be emitted.
+   * Resolves when what the start did (re-sends, expiries while the gate was down) is durable.
+   */
+  start(): Promise<void> {
+    if (this.sub) return Promise.resolve();
     this.sub = this.input$
       .pipe(
         gateEffects(this.machine, this.scheduler),
         concatMap((e) => from(this.execute(e))),
       )
       .subscribe({ error: (err: Error) => this.halt(err) });
+    return this.push({ kind: 'tick' }).then(() => undefined);
   }
 
-  proposal(p: Proposal): Promise<DecisionOutcome> {
+  proposal(p: P): Promise<DecisionOutcome> {
     this.noteKpi(p);
     return this.push({ kind: 'proposal', proposal: p });
   }
 
   reading(r: Reading): Promise<DecisionOutcome> {
     // the page charts the envelope's inputs as the gate counts them: from its source only
-    if (fromEnvelopeSource(this.config.envelope, r) || !this.inputKeys.has(readingKey(r.asset, r.tag))) this.trend(r);
+    const env = this.setpointConfig?.envelope;
+    if (env && (fromEnvelopeSource(env, r) || !this.inputKeys.has(readingKey(r.asset, r.tag)))) this.trend(r);
     return this.push({ kind: 'reading', reading: r });
   }
 
@@ -162,41 +199,55 @@ export class Gate {
     return this.machine.state.autoApprovalOn;
   }
 
-  /** Open proposals and recently ended ones, as the ledger has them, with the envelope check as of now. */
-  views(): ProposalView[] {
+  /**
+   * Open proposals and recently ended ones, as the ledger has them; a setpoint's with the envelope
+   * check as of now and the trend, a maintenance window's with its order once approved.
+   */
+  views(): GateView<P>[] {
     const nowMs = this.scheduler.now();
     const keepMs = this.opts.keepEndedMs ?? 10 * 60_000;
-    const env = this.config.envelope;
-    const out: ProposalView[] = [];
+    const out: Array<ProposalView | MaintenanceView> = [];
     for (const s of this.durable.values()) {
       if (FINAL_STATES.has(s.state) && (s.endedTsMs ?? 0) < nowMs - keepMs) continue;
-      const kpiKey = this.key(this.opts.kpiTag ?? s.proposal.predictedEffect.kpiTag);
       const live = this.machine.state.changes.get(s.proposal.id);
-      const view: ProposalView = {
-        proposal: s.proposal,
-        state: s.state,
-        decisions: s.decisions,
-        requiredApprovals: live ? Math.max(s.requiredApprovals, this.machine.requiredApprovals(live)) : s.requiredApprovals,
-        envelope: this.machine.checkChange(s.proposal, nowMs),
-        trend: {
-          setpoint: this.trendPoints(readingKey(env.asset, env.tag)),
-          kpi: this.trendPoints(kpiKey),
-        },
-      };
+      const requiredApprovals = live ? Math.max(s.requiredApprovals, this.machine.requiredApprovals(live)) : s.requiredApprovals;
+      const env = this.setpointConfig?.envelope;
+      let view: ProposalView | MaintenanceView;
+      if (env) {
+        const p = s.proposal as unknown as Proposal;
+        const kpiKey = this.key(this.opts.kpiTag ?? p.predictedEffect.kpiTag);
+        view = {
+          proposal: p,
+          state: s.state,
+          decisions: s.decisions,
+          requiredApprovals,
+          envelope: this.machine.checkChange(p, nowMs),
+          trend: {
+            setpoint: this.trendPoints(readingKey(env.asset, env.tag)),
+            kpi: this.trendPoints(kpiKey),
+          },
+        };
+      } else {
+        view = { proposal: s.proposal as unknown as MaintenanceProposal, state: s.state as MaintenanceState, decisions: [...s.decisions], requiredApprovals };
+        if (s.order !== undefined) view.order = s.order;
+      }
       if (s.reason !== undefined) view.reason = s.reason;
       out.push(view);
     }
-    return out;
+    return out as GateView<P>[];
   }
 
-  /** For a status line: open proposals and the change being written. */
-  summary(): { pending: number; executing?: { step: number; steps: number } } {
+  /** For a status line: open proposals, and the change being written (setpoint) or the windows ordered (maintenance). */
+  summary(): { pending: number; executing?: { step: number; steps: number }; approved?: number } {
     let pending = 0;
+    let approved = 0;
     let executing: { step: number; steps: number } | undefined;
     for (const s of this.durable.values()) {
       if (s.state === 'pending') pending++;
+      if (s.state === 'approved') approved++;
       if (s.state === 'approved' && s.step !== undefined) executing = { step: s.step, steps: s.steps ?? s.step };
     }
+    if (!this.setpointConfig) return { pending, approved };
     return executing ? { pending, executing } : { pending };
   }
 
@@ -209,13 +260,14 @@ export class Gate {
     this.replies.clear();
     this.input$.complete();
     this.commands$.complete();
+    this.orders$.complete();
     this.events$.complete();
     this.errors$.complete();
   }
 
   // ---------------------------------------------------------------------------------------------
 
-  private push(input: Exclude<GateInput, { kind: 'tick' }>): Promise<DecisionOutcome> {
+  private push(input: GateInput<P>): Promise<DecisionOutcome> {
     if (this.closed) return Promise.resolve({ ok: false, error: 'the gate is closed' });
     if (!this.sub) return Promise.resolve({ ok: false, error: 'the gate has not started' });
     if (this.halted) return Promise.resolve({ ok: false, error: `the gate has halted: ${this.halted.message}` });
@@ -226,7 +278,7 @@ export class Gate {
     });
   }
 
-  private async execute(e: GateEffect): Promise<void> {
+  private async execute(e: GateEffect<P>): Promise<void> {
     if (e.kind === 'reply') {
       const reply = this.replies.get(e.token);
       this.replies.delete(e.token);
@@ -236,6 +288,10 @@ export class Gate {
     if (this.halted) return; // after a failed append nothing more reaches the plant or the page
     if (e.kind === 'command') {
       this.commands$.next({ command: e.command, replay: e.replay === true });
+      return;
+    }
+    if (e.kind === 'order') {
+      this.orders$.next({ order: e.order, replay: e.replay === true });
       return;
     }
     let rec: LedgerRecord;
@@ -283,11 +339,12 @@ export class Gate {
   }
 
   private key(tag: string): string {
-    return tag.includes('/') ? tag : readingKey(this.config.envelope.asset, tag);
+    return tag.includes('/') ? tag : readingKey(this.setpointConfig!.envelope.asset, tag);
   }
 
-  private noteKpi(p: Proposal): void {
-    const k = p?.predictedEffect?.kpiTag;
+  private noteKpi(p: P): void {
+    if (!this.setpointConfig) return;
+    const k = (p as unknown as Proposal)?.predictedEffect?.kpiTag;
     if (typeof k === 'string' && k !== '' && !this.opts.kpiTag) this.kpiKeys.add(this.key(k));
   }
 
@@ -296,7 +353,7 @@ export class Gate {
     const key = readingKey(r.asset, r.tag);
     // Every tag may turn out to be a proposal's KPI: keep a short history of the most recently seen tags.
     if (!this.trends.has(key) && this.trends.size >= MAX_TREND_KEYS) {
-      const env = this.config.envelope;
+      const env = this.setpointConfig!.envelope;
       const sp = readingKey(env.asset, env.tag);
       const victim = [...this.trends.keys()].find((k) => k !== sp && !this.kpiKeys.has(k));
       if (victim === undefined) return;

@@ -33,7 +33,8 @@
  *     max(k, the Bonferroni bound of the after readings at `spikeAlpha`) σ, then the tag returns
  *     (its after level is within k σ of before), no related tag shows an outlier at those times
  *     and none moved → `sensor-fault` / `spike`;
- *  4. level change of the flagged tag — its own level moved ≥ k σ, or its residual against the
+ *  4. level change of the flagged tag — its own level moved ≥ k σ (or `residualDeparture` says a
+ *     detector against a model has established it), or its residual against the
  *     estimate (value − expected) moved ≥ k σ of the residual's noise, or the mean innovation is
  *     ≥ k — corroborated by the related tags (above), or by the estimate moving with it (residual
  *     steady) → `process-change`; otherwise, with usable related tags or an estimate available and
@@ -64,6 +65,12 @@ export interface ClassifyInput {
   expected?: TimedValue[];
   /** Innovations (measurement − prediction) of the flagged tag after the change, in σ units. */
   innovationsSigma?: number[];
+  /**
+   * The flagged tag's departure is already established by a detector against a model (twin-alarm on
+   * the twin's residual: a bias a few tenths of σ wide, far below k σ of the raw level, after a few
+   * minutes): step 4's size test counts as passed, so the related tags alone say process or sensor.
+   */
+  residualDeparture?: boolean;
 }
 
 export interface ClassifyOptions {
@@ -75,6 +82,11 @@ export interface ClassifyOptions {
   stuckTolerance?: number;
   varianceCollapse?: number;
   spikeMaxSamples?: number;
+  /**
+   * Also a spike when the outliers are at most this share of the after readings (recurring isolated
+   * outliers of a failing sensor, seen over an alarm's on-delay). Default 0: spikeMaxSamples alone.
+   */
+  spikeMaxFraction?: number;
   noiseGrowth?: number;
   /** Chance that noise alone puts any after reading past the spike threshold. Default 0.01. */
   spikeAlpha?: number;
@@ -420,13 +432,22 @@ export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {})
     if (Math.abs(afterTimed[i].value - pStats.before) > spikeK * sigmaB) outlierIdx.push(i);
   }
   const returned = Math.abs(pStats.after - pStats.before) < k * sigmaB;
-  if (sigmaB > 0 && outlierIdx.length > 0 && outlierIdx.length <= spikeMaxSamples && returned && pStats.nBefore > 0) {
+  const spikeMax = Math.max(spikeMaxSamples, Math.floor((opts.spikeMaxFraction ?? 0) * afterTimed.length));
+  if (sigmaB > 0 && outlierIdx.length > 0 && outlierIdx.length <= spikeMax && returned && pStats.nBefore > 0) {
     const spikeTimes = outlierIdx.map((i) => afterTimed[i].tsMs);
     const lo = Math.min(...spikeTimes);
     const hi = Math.max(...spikeTimes);
+    // A few spikes close together: no related outlier anywhere in their span. Recurring ones spread
+    // over minutes (spikeMaxFraction set): none at their own times, past the same bound — over a span
+    // that long some related reading is past k σ by noise alone.
+    const spread = outlierIdx.length > spikeMaxSamples || (opts.spikeMaxFraction ?? 0) > 0;
+    const at = new Set(spikeTimes);
     const relatedSpiked = input.related.some((r, i) => {
       const s = relStats[i];
-      return s.sigma > 0 && r.window.some((p) => p.tsMs >= lo && p.tsMs <= hi && Math.abs(p.value - s.before) > k * s.sigma);
+      if (!(s.sigma > 0)) return false;
+      return spread
+        ? r.window.some((p) => at.has(p.tsMs) && Math.abs(p.value - s.before) > spikeK * s.sigma)
+        : r.window.some((p) => p.tsMs >= lo && p.tsMs <= hi && Math.abs(p.value - s.before) > k * s.sigma);
     });
     if (!relatedSpiked && !anyMoved) {
       return out('sensor-fault', `spike: ${outlierIdx.length} isolated reading(s) beyond ${spikeK.toFixed(1)}σ, then back to the previous level; no related tag moved`, 'spike');
@@ -437,8 +458,13 @@ export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {})
   const estimateMoved =
     (evidence.residualChangeSigma !== undefined && Math.abs(evidence.residualChangeSigma) >= k) ||
     (evidence.meanInnovationSigma !== undefined && Math.abs(evidence.meanInnovationSigma) >= k);
-  if (Math.abs(f.changeSigma) >= k || estimateMoved) {
-    const size = Math.abs(f.changeSigma) >= k ? `level moved ${f.changeSigma.toFixed(1)}σ` : 'value left its expected relation';
+  if (Math.abs(f.changeSigma) >= k || estimateMoved || input.residualDeparture === true) {
+    const size =
+      Math.abs(f.changeSigma) >= k
+        ? `level moved ${f.changeSigma.toFixed(1)}σ`
+        : estimateMoved
+          ? 'value left its expected relation'
+          : `value left the twin's prediction (level ${f.changeSigma.toFixed(1)}σ)`;
     if (corroborated) {
       const moved = related.filter((r) => r.moved).map((r) => r.tag);
       const joint = `the related tags together moved (χ² ${chi2.toFixed(1)} on ${scored.length} dof, p ${pValue.toExponential(1)} < ${alpha})`;

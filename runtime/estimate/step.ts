@@ -214,6 +214,7 @@ function applyMeasurement(st: EstimatorState, t: Track, ch: Channel, r: Reading)
   let quality: Quality = 'good';
   let reason: string | undefined;
   let innovation: number | undefined;
+  let innovationVar = NaN;
   let nis: number | undefined;
   if (fresh || gap) {
     m.init(r.value, r.quality === 'good' ? ch.r : ch.r * cfg.uncertainVarFactor);
@@ -236,6 +237,7 @@ function applyMeasurement(st: EstimatorState, t: Track, ch: Channel, r: Reading)
     } else {
       const good = r.quality === 'good';
       innovation = m.update(r.value, good ? ch.r : ch.r * cfg.uncertainVarFactor);
+      innovationVar = m.s;
       nis = (innovation * innovation) / m.s;
       if (good) {
         if (t.nis) nisPush(t.nis, nis);
@@ -287,7 +289,9 @@ function applyMeasurement(st: EstimatorState, t: Track, ch: Channel, r: Reading)
   if (m.state !== undefined) e.state = m.state();
   if (m.covariance !== undefined) e.covariance = m.covariance();
   if (innovation !== undefined) {
+    e.predicted = r.value - innovation;
     e.innovation = innovation;
+    e.innovationVar = innovationVar;
     e.nis = nis;
   }
   if (reason !== undefined) e.qualityReason = reason;

@@ -19,8 +19,19 @@ export interface Estimate {
   state?: Record<string, number>;
   /** Full state covariance, row-major, for multi-state models. */
   covariance?: number[][];
+  /**
+   * The one-step-ahead prediction of the measurement (H·x⁻, with the known inputs, e.g. a setpoint,
+   * up to this reading): what the twin expected the sensor to read. Set with `innovation`; the
+   * measured value is `predicted + innovation`.
+   */
+  predicted?: number;
   /** Measurement minus prediction at this update (undefined for a pure prediction). */
   innovation?: number;
+  /**
+   * Variance S = H·P⁻·Hᵀ + R of the innovation under the model (same unit squared): the twin's own
+   * uncertainty about this reading before it came. innovation / √S is ~N(0, 1) when the model fits.
+   */
+  innovationVar?: number;
   /** Normalised innovation squared of this update; ~χ²(1) when the model fits. */
   nis?: number;
   /** Which model produced it, e.g. `kalman/local-level`, `hybrid/first-order+ols`. */

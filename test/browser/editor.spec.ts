@@ -140,7 +140,7 @@ describe('browser: the Node-RED editor with TwinLoop', function () {
     expect(pageErrors).to.deep.equal([]);
   });
 
-  it('twin-alarm: durations in units (on-delay 30 s, off-delay 1 min, shelving 1 h … 12 h); Done saves ms and the rows', async function () {
+  it('twin-alarm: durations in units (on-delay 30 s, learned baseline 2 min, off-delay 1 min, shelving 1 h … 12 h); Done saves ms and the rows', async function () {
     await page.evaluate(() => {
       const RED = (window as any).RED;
       const defaults = RED.nodes.getType('twin-alarm').defaults;
@@ -156,10 +156,10 @@ describe('browser: the Node-RED editor with TwinLoop', function () {
     await page.waitForTimeout(500);
     const shown = await page.evaluate(() => {
       const $ = (window as any).$;
-      return ['onDelayMs', 'offDelayMs', 'chatterWindowMs', 'releaseMs', 'defaultShelveMs', 'maxShelveMs']
+      return ['onDelayMs', 'baselineOnDelayMs', 'offDelayMs', 'chatterWindowMs', 'releaseMs', 'defaultShelveMs', 'maxShelveMs']
         .map((f) => `${$(`#node-input-${f}-value`).val()} ${$(`#node-input-${f}-unit`).val()}`);
     });
-    expect(shown).to.deep.equal(['30 s', '1 min', '1 min', '10 min', '1 h', '12 h']);
+    expect(shown).to.deep.equal(['30 s', '2 min', '1 min', '1 min', '10 min', '1 h', '12 h']);
     await page.evaluate(() => {
       const $ = (window as any).$;
       $('#node-input-onDelayMs-value').val('45').trigger('input');

@@ -34,18 +34,15 @@ function rd(tag: string, i: number, value: unknown, extra: Record<string, unknow
   return { asset: ASSET, tag, value, tsMs: T0 + i * STEP_MS, quality: 'good', source: 'test', ...extra };
 }
 
-/**
- * A runaway above normal (3·1.08^k, k seconds into it): the detector finds it unusual for about 40 s. A clean step is
- * absorbed by the detector's adapting baseline in about 25 s at 1 Hz, less than the default 30 s on-delay.
- */
+/** A runaway above normal (3·1.08^k, k seconds into it), for 200 s: longer than a learned-baseline tag's 120 s on-delay. */
 const runaway = (k: number): number => 3 * Math.pow(1.08, k);
 
-/** 1 Hz melt_temp readings from..to (exclusive): noise σ 1 around 50, the runaway for 90 s from reading 600. */
+/** 1 Hz melt_temp readings from..to (exclusive): noise σ 1 around 50, the runaway for 200 s from reading 600. */
 function melt(from: number, to: number): Record<string, unknown>[] {
   const g = gauss(1);
   const out: Record<string, unknown>[] = [];
   for (let i = 0; i < to; i++) {
-    const v = 50 + g() + (i >= 600 && i < 690 ? runaway(i - 600) : 0);
+    const v = 50 + g() + (i >= 600 && i < 800 ? runaway(i - 600) : 0);
     if (i >= from) out.push(rd('melt_temp', i, v));
   }
   return out;
@@ -111,17 +108,20 @@ describe('twin-alarm node', function () {
 
   it('an excursion is one alarm episode: raised once after the on-delay, cleared once, on <asset>/<tag>/alarm', async function () {
     const rig = await load({});
-    await send(rig, readings(melt(0, 900)));
+    await send(rig, readings(melt(0, 1100)));
     expect(rig.caught).to.have.length(0);
     const raised = shown(rig, 'raised');
     const cleared = rig.events.filter((m) => m.payload.kind === 'cleared');
     expect(raised).to.have.length(1);
     expect(cleared).to.have.length(1);
     expect(raised[0].topic).to.equal(`${ID}/alarm`);
-    expect(raised[0].payload).to.include({ alarmId: ID, state: 'unack-active', priority: 'medium' });
+    // moderate → medium, one step up: the runaway is far beyond the threshold (p below its square)
+    expect(raised[0].payload).to.include({ alarmId: ID, state: 'unack-active', priority: 'high' });
     expect(cleared[0].payload.episodeId).to.equal(raised[0].payload.episodeId);
     expect(cleared[0].payload.state).to.equal('unack-rtn');
-    expect(raised[0].payload.tsMs - raised[0].payload.startTsMs!).to.be.at.least(30_000);
+    // a tag with no model (a Reading): the learned baseline, on its 120 s on-delay
+    expect(raised[0].payload.tsMs - raised[0].payload.startTsMs!).to.be.at.least(120_000);
+    expect(raised[0].payload.cause).to.include({ method: 'learned-baseline' });
     // returned but not acknowledged: the status says so
     await waitFor(() => lastStatus(rig).text === '0 active, 1 unack', 30_000, 20, 'status shows the unacknowledged alarm');
     expect(lastStatus(rig).fill).to.equal('yellow');
@@ -129,14 +129,14 @@ describe('twin-alarm node', function () {
 
   it('ack by message changes the state and records the user', async function () {
     const rig = await load({});
-    await send(rig, readings(melt(0, 670)));
+    await send(rig, readings(melt(0, 770)));
     expect(shown(rig, 'raised')).to.have.length(1);
     await send(rig, [{ topic: 'ack', payload: { id: ID, user: 'ana', reason: 'checking the heater' } }]);
     const acked = rig.events.filter((m) => m.payload.kind === 'acked');
     expect(acked).to.have.length(1);
     expect(acked[0].payload.state).to.equal('ack-active');
     expect(acked[0].payload.action).to.include({ user: 'ana', reason: 'checking the heater' });
-    await send(rig, readings(melt(670, 900)));
+    await send(rig, readings(melt(770, 1100)));
     const cleared = rig.events.filter((m) => m.payload.kind === 'cleared');
     expect(cleared.map((m) => m.payload.state)).to.deep.equal(['normal']);
     await waitFor(() => lastStatus(rig).text === 'no alarms', 30_000, 20, 'status back to no alarms');
@@ -150,7 +150,7 @@ describe('twin-alarm node', function () {
     const shelved = rig.events.filter((m) => m.payload.kind === 'shelved');
     expect(shelved).to.have.length(1);
     expect(shelved[0].payload.action?.user).to.equal('ben');
-    await send(rig, readings(melt(500, 900)));
+    await send(rig, readings(melt(500, 1100)));
     expect(shown(rig, 'raised')).to.have.length(0);
     await send(rig, [{ topic: 'unshelve', payload: { id: ID, user: 'ben', reason: 'done' } }]);
     const un = rig.events.filter((m) => m.payload.kind === 'unshelved');
@@ -187,8 +187,8 @@ describe('twin-alarm node', function () {
     ]);
     expect(rig.caught).to.have.length(3);
     const before = rig.completed;
-    await send(rig, readings(melt(0, 900)));
-    expect(rig.completed - before).to.equal(900);
+    await send(rig, readings(melt(0, 1100)));
+    expect(rig.completed - before).to.equal(1100);
     expect(shown(rig, 'raised')).to.have.length(1);
   });
 
@@ -202,7 +202,7 @@ describe('twin-alarm node', function () {
 
   it('sends the alarm-rate figures on output 2 when a period is set', async function () {
     const rig = await load({ ratesEveryMs: 200 });
-    await send(rig, readings(melt(0, 900)));
+    await send(rig, readings(melt(0, 1100)));
     // the figures after the readings count the one annunciated alarm, on the tag's ISA-95 line
     const after = rig.rates.length;
     await waitFor(() => rig.rates.length > after, 30_000, 20, 'rate figures');

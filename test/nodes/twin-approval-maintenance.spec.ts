@@ -13,7 +13,7 @@ import { tempUserDir } from '../support/opcua-nr.js';
 import { M_ASSET, maintenanceProposal, maintenanceWindow } from '../support/maintenance-proposal.js';
 import type { DecisionRequest, MaintenanceGateHandle } from '../../runtime/control/gate-registry.js';
 import type { GateStateEvent } from '../../runtime/control/gate.js';
-import { verifyOrder } from '../../runtime/maintenance/maintenance-gate.js';
+import { verifyOrder } from '../../runtime/control/gate-maintenance.js';
 import { verifyLedgerFile } from '../../runtime/control/ledger-verify.js';
 import { openFileLedger } from '../../runtime/control/file-ledger.js';
 import type { MaintenanceOrder } from '../../runtime/model/maintenance.js';

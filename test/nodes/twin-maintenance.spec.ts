@@ -7,7 +7,7 @@ import { waitFor } from '../support/ports.js';
 import type { MaintenanceProposal, MaintenanceWindow } from '../../runtime/model/maintenance.js';
 import type { TariffDef } from '../../runtime/energy/tariff.js';
 import type { TwinTariffNode } from '../../nodes/twin-tariff/tariff-api.js';
-import { assertMaintenanceProposal } from '../../runtime/maintenance/maintenance-gate.js';
+import { assertMaintenanceProposal } from '../../runtime/control/gate-maintenance.js';
 
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const maintenanceNode = nodeModule('twin-maintenance');

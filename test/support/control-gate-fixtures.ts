@@ -89,6 +89,7 @@ export function result(cmd: Command, outcome: WriteResult['outcome'], tsMs: numb
 /** `proposal:p1:pending`, `cmd:p1:2/3=208`, `reply:ok:approved`, `reply:err` … */
 export function label(e: GateEffect): string {
   if (e.kind === 'command') return `cmd:${e.command.proposalId}:${e.command.step}/${e.command.steps}=${e.command.value}${e.replay ? ':replay' : ''}`;
+  if (e.kind === 'order') return `order:${e.order.proposalId}${e.replay ? ':replay' : ''}`;
   if (e.kind === 'reply') return e.outcome.ok ? `reply:ok${e.outcome.state ? ':' + e.outcome.state : ''}` : 'reply:err';
   if (e.entry.type === 'policy') return `policy:${(e.entry.data as { enabled: boolean }).enabled ? 'on' : 'off'}`;
   return `${e.entry.type}:${e.entry.proposalId}:${e.snapshot?.state}`;

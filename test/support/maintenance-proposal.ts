@@ -1,5 +1,5 @@
 /**
- * MaintenanceProposal records for the maintenance-gate specs, as twin-maintenance makes them: a
+ * MaintenanceProposal records for the maintenance-kind gate specs, as twin-maintenance makes them: a
  * ranked window in the plant's time zone with its cost parts, runners-up, and the RUL it rests on.
  */
 import type { MaintenanceProposal, MaintenanceWindow } from '../../runtime/model/maintenance.js';

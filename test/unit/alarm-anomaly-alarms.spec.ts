@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { AnomalyAlarms } from '../../runtime/alarm/anomaly-alarms.js';
+import { AnomalyAlarms, BASELINE_ON_DELAY_MS } from '../../runtime/alarm/anomaly-alarms.js';
 import type { AlarmEvent } from '../../runtime/alarm/types.js';
 import { TwinError } from '../../runtime/model/errors.js';
 import { gauss } from '../support/drift-mv-data.js';
@@ -20,8 +20,8 @@ describe('AnomalyAlarms (detector per tag → alarm manager)', () => {
   const wall = (): number => wallMs;
 
   /**
-   * 600 s of noise (σ 1), an `excursionS` s runaway (3·1.08^k above normal: a sustained step is absorbed by the
-   * detector's adapting level and scale in about 25 s at 1 Hz, less than the 30 s on-delay), then `afterS` s of noise.
+   * 600 s of noise (σ 1), an `excursionS` s runaway (3·1.08^k above normal), then `afterS` s of noise. 200 s: longer
+   * than a learned-baseline tag's 120 s on-delay (BASELINE_ON_DELAY_MS).
    */
   function run(a: AnomalyAlarms, tag: string, excursionS: number, afterS = 200, seed = 1, quality = 'good'): AlarmEvent[] {
     const g = gauss(seed);
@@ -36,25 +36,29 @@ describe('AnomalyAlarms (detector per tag → alarm manager)', () => {
 
   it('an excursion longer than the on-delay is one episode: raised once, cleared once, same episode id', () => {
     const a = new AnomalyAlarms({}, wall);
-    const evs = run(a, 'melt_temp', 90);
+    const evs = run(a, 'melt_temp', 200);
     const raised = announced(evs, 'raised');
     const cleared = evs.filter((e) => e.kind === 'cleared');
     expect(raised).to.have.length(1);
     expect(cleared).to.have.length(1);
     expect(cleared[0].episodeId).to.equal(raised[0].episodeId);
     expect(raised[0].alarmId).to.equal(`${ASSET}/melt_temp`);
-    // the 30 s on-delay: annunciated at least 30 s after the excursion began
-    expect(raised[0].tsMs - (T0 + 600 * STEP_MS)).to.be.at.least(30_000);
+    // the learned baseline's on-delay: annunciated at least 120 s after the excursion began
+    expect(raised[0].tsMs - (T0 + 600 * STEP_MS)).to.be.at.least(BASELINE_ON_DELAY_MS);
   });
 
-  it('bad-quality readings are not scored: the same excursion flagged bad raises nothing', () => {
+  it('bad-quality readings are not scored: flagged bad, the same excursion is one dropout alarm (none with dropoutAlarm off)', () => {
     const a = new AnomalyAlarms({}, wall);
-    expect(announced(run(a, 'melt_temp', 90, 200, 1, 'bad'), 'raised')).to.have.length(0);
+    const raised = announced(run(a, 'melt_temp', 200, 200, 1, 'bad'), 'raised');
+    expect(raised).to.have.length(1);
+    expect(raised[0].cause).to.include({ kind: 'sensor-fault', faultType: 'dropout' });
+    const off = new AnomalyAlarms({ dropoutAlarm: false }, wall);
+    expect(announced(run(off, 'melt_temp', 200, 200, 1, 'bad'), 'raised')).to.have.length(0);
   });
 
   it('tags outside `watch` are ignored', () => {
     const a = new AnomalyAlarms({ watch: ['zone*_temp'] }, wall);
-    expect(run(a, 'melt_temp', 90)).to.deep.equal([]);
+    expect(run(a, 'melt_temp', 200)).to.deep.equal([]);
     expect(a.list()).to.deep.equal([]);
   });
 
@@ -77,7 +81,7 @@ describe('AnomalyAlarms (detector per tag → alarm manager)', () => {
 
   it('consequence sets the priority', () => {
     const a = new AnomalyAlarms({ consequences: { [`${ASSET}/melt_temp`]: 'severe' } }, wall);
-    const raised = announced(run(a, 'melt_temp', 90), 'raised');
+    const raised = announced(run(a, 'melt_temp', 200), 'raised');
     expect(raised[0].priority).to.equal('high');
   });
 
@@ -85,7 +89,7 @@ describe('AnomalyAlarms (detector per tag → alarm manager)', () => {
     wallMs = 1_000_000;
     const a = new AnomalyAlarms({}, wall);
     const id = `${ASSET}/melt_temp`;
-    run(a, 'melt_temp', 90);
+    run(a, 'melt_temp', 200);
     const acked = a.command('ack', { id, user: 'ana', reason: 'seen' });
     expect(acked.map((e) => e.kind)).to.deep.equal(['acked']);
     expect(acked[0].action?.user).to.equal('ana');
@@ -96,14 +100,14 @@ describe('AnomalyAlarms (detector per tag → alarm manager)', () => {
     const sh = a.command('shelve', { id, user: 'ana', reason: 'sensor work', untilTsMs: wallMs + 3_600_000 });
     expect(sh[0].kind).to.equal('shelved');
     // the shelve end moved onto the alarm clock: one hour after the newest reading's time
-    expect(sh[0].untilTsMs).to.equal(T0 + 889 * STEP_MS + 3_600_000);
+    expect(sh[0].untilTsMs).to.equal(T0 + 999 * STEP_MS + 3_600_000);
     expect(a.manager.stateOfId(id)).to.equal('shelved');
   });
 
   it('tick advances the alarm clock by the wall time since the last reading: the off-delay completes', () => {
     wallMs = 5_000;
     const a = new AnomalyAlarms({}, wall);
-    const evs = run(a, 'melt_temp', 90, 20);
+    const evs = run(a, 'melt_temp', 200, 20);
     expect(announced(evs, 'raised')).to.have.length(1);
     expect(evs.filter((e) => e.kind === 'cleared')).to.have.length(0);
     expect(a.tick()).to.deep.equal([]);

@@ -35,9 +35,7 @@ const ADAPTER_FILES: Record<string, string> = {
   'twin-tariff/tariff-api.ts': 'config-node face',
   // a writer's side of a connection (runtime/control/writer.ts's WriterTransport)
   'twin-opcua-write/opcua-transport.ts': 'transport',
-  'twin-mqtt-write/mqtt-transport.ts': 'transport (its Sparkplug/JSON read-back logic is still to move to runtime/)',
-  // twin-approval's second mode: the maintenance gate in a flow
-  'twin-approval/maintenance-mode.ts': 'mode',
+  'twin-mqtt-write/mqtt-transport.ts': 'transport (subscriptions, publishes, waits; what is sent and read back: runtime/control/mqtt-readback.ts)',
 };
 
 function walk(dir: string): string[] {

@@ -1,44 +1,52 @@
-// The maintenance approval gate: the pure machine (states, two-person rule, expiry at the deadline or
-// the window's start, supersede, refusals with their reasons), the signed order, the payload check,
-// and the executor over a real (in-memory) ledger with a manual clock: records durable before events
-// and orders, restore from the ledger, a halted gate after a failed append.
+// The approval gate's maintenance kind (runtime/control/gate-maintenance.ts on the one gate core):
+// the machine (states, two-person rule, expiry at the deadline or the window's start, supersede,
+// refusals with their reasons), the signed order, the payload check, and the executor over a real
+// (in-memory) ledger with a manual clock: records durable before events and orders, restore from the
+// ledger, a halted gate after a failed append. Ported unchanged from the former maintenance-gate.ts specs.
 import { expect } from 'chai';
 import {
-  MaintenanceGate,
-  MaintenanceMachine,
   assertMaintenanceProposal,
-  restoreMaintenanceState,
   signOrder,
   validateMaintenanceGateConfig,
   verifyOrder,
-  type IssuedOrder,
   type MaintenanceGateConfig,
-} from '../../runtime/maintenance/maintenance-gate.js';
+} from '../../runtime/control/gate-maintenance.js';
+import { GateMachine } from '../../runtime/control/gate-machine.js';
 import { restoreGateState } from '../../runtime/control/gate-restore.js';
-import { validateGateConfig } from '../../runtime/control/gate-state.js';
-import type { GateStateEvent } from '../../runtime/control/gate.js';
-import type { DecisionRequest } from '../../runtime/control/gate-registry.js';
+import { validateGateConfig, type GateEffect, type GateInput } from '../../runtime/control/gate-state.js';
+import { Gate, type GateStateEvent, type IssuedOrder } from '../../runtime/control/gate.js';
+import type { DecisionOutcome, DecisionRequest } from '../../runtime/control/gate-registry.js';
+import type { MaintenanceProposal } from '../../runtime/model/maintenance.js';
 import { MemoryLedger } from '../support/control-memory-ledger.js';
 import { ManualScheduler } from '../support/control-manual-scheduler.js';
 import { M_ASSET, maintenanceProposal, maintenanceWindow } from '../support/maintenance-proposal.js';
 
 const KEY = 'unit-test-signing-key-0123456789';
 const T0 = Date.UTC(2026, 11, 4, 12, 0);
-const CFG: MaintenanceGateConfig = { asset: M_ASSET, twoPersonAboveEur: 5000, signingKey: KEY };
+const CFG: MaintenanceGateConfig = { kind: 'maintenance', asset: M_ASSET, twoPersonAboveEur: 5000, signingKey: KEY };
+type Machine = GateMachine<MaintenanceProposal>;
+const machine = (cfg: MaintenanceGateConfig = CFG): Machine => new GateMachine<MaintenanceProposal>(cfg);
+/** One input through the machine, its reply split off: the effects it caused and the answer. */
+function run(m: Machine, input: GateInput<MaintenanceProposal>, nowMs: number): { effects: GateEffect<MaintenanceProposal>[]; outcome: DecisionOutcome } {
+  const all = m.handle({ ...input, token: 1 }, nowMs);
+  const reply = all[all.length - 1]!;
+  if (reply.kind !== 'reply') throw new Error('no reply');
+  return { effects: all.slice(0, -1), outcome: reply.outcome };
+}
 const decide = (proposalId: string, user: string, verdict: DecisionRequest['verdict'] = 'approve', reason = 'ok'): DecisionRequest => ({ proposalId, verdict, user, printedName: user.toUpperCase(), reason });
 
 describe('maintenance gate: machine', function () {
   it('one approval approves a window under the two-person threshold and issues one signed order, recorded before it is emitted', function () {
-    const m = new MaintenanceMachine(CFG);
+    const m = machine();
     const p = maintenanceProposal('m1', {}, T0);
-    const arrived = m.handle({ kind: 'proposal', proposal: p }, T0);
+    const arrived = run(m, { kind: 'proposal', proposal: p }, T0);
     expect(arrived.outcome).to.deep.equal({ ok: true, state: 'pending' });
     expect(arrived.effects.map((e) => (e.kind === 'record' ? e.entry.type : e.kind))).to.deep.equal(['proposal']);
     const rec = arrived.effects[0]!;
     // no tag: a setpoint gate on the same ledger and asset never reads maintenance records
     expect(rec.kind === 'record' && rec.entry).to.deep.include({ asset: M_ASSET, proposalId: 'm1' }).and.not.have.property('tag');
 
-    const r = m.handle({ kind: 'decide', request: decide('m1', 'alice') }, T0 + 1000);
+    const r = run(m, { kind: 'decide', request: decide('m1', 'alice') }, T0 + 1000);
     expect(r.outcome).to.deep.equal({ ok: true, state: 'approved' });
     expect(r.effects.map((e) => (e.kind === 'record' ? e.entry.type : e.kind))).to.deep.equal(['decision', 'order', 'order']);
     const order = r.effects[2]!.kind === 'order' ? r.effects[2]!.order : undefined;
@@ -52,69 +60,69 @@ describe('maintenance gate: machine', function () {
   });
 
   it('needs two different approvers above twoPersonAboveEur; the same user twice is refused', function () {
-    const m = new MaintenanceMachine({ ...CFG, twoPersonAboveEur: 1000 });
-    m.handle({ kind: 'proposal', proposal: maintenanceProposal('m1', {}, T0) }, T0); // expected cost 1850 > 1000
+    const m = machine({ ...CFG, twoPersonAboveEur: 1000 });
+    run(m, { kind: 'proposal', proposal: maintenanceProposal('m1', {}, T0) }, T0); // expected cost 1850 > 1000
     expect(m.state.changes.get('m1')!.requiredApprovals).to.equal(2);
-    expect(m.handle({ kind: 'decide', request: decide('m1', 'alice') }, T0).outcome).to.deep.equal({ ok: true, state: 'pending' });
-    const twice = m.handle({ kind: 'decide', request: decide('m1', 'alice') }, T0);
+    expect(run(m, { kind: 'decide', request: decide('m1', 'alice') }, T0).outcome).to.deep.equal({ ok: true, state: 'pending' });
+    const twice = run(m, { kind: 'decide', request: decide('m1', 'alice') }, T0);
     expect(twice.outcome.ok).to.equal(false);
     expect(twice.outcome.error).to.match(/alice has already approved .* different user/);
     expect(twice.effects).to.deep.equal([]);
-    const second = m.handle({ kind: 'decide', request: decide('m1', 'bob') }, T0);
+    const second = run(m, { kind: 'decide', request: decide('m1', 'bob') }, T0);
     expect(second.outcome.state).to.equal('approved');
     const order = second.effects.find((e) => e.kind === 'order');
     expect(order && order.kind === 'order' && order.order.approvedBy).to.deep.equal(['alice', 'bob']);
   });
 
   it('a rejection ends it with the user and reason; a decision on an ended proposal is refused with its state', function () {
-    const m = new MaintenanceMachine(CFG);
-    m.handle({ kind: 'proposal', proposal: maintenanceProposal('m1', {}, T0) }, T0);
-    const r = m.handle({ kind: 'decide', request: decide('m1', 'bob', 'reject', 'parts not in stock') }, T0);
+    const m = machine();
+    run(m, { kind: 'proposal', proposal: maintenanceProposal('m1', {}, T0) }, T0);
+    const r = run(m, { kind: 'decide', request: decide('m1', 'bob', 'reject', 'parts not in stock') }, T0);
     expect(r.outcome).to.deep.equal({ ok: true, state: 'rejected' });
     expect(r.effects.some((e) => e.kind === 'order')).to.equal(false);
     expect(m.state.changes.get('m1')!.reason).to.equal('rejected by bob: parts not in stock');
-    const late = m.handle({ kind: 'decide', request: decide('m1', 'alice') }, T0);
+    const late = run(m, { kind: 'decide', request: decide('m1', 'alice') }, T0);
     expect(late.outcome.error).to.equal('maintenance proposal m1 is rejected (rejected by bob: parts not in stock); it cannot be decided');
   });
 
   it('expires at expiresTsMs (wall clock), and a later approval is refused as expired', function () {
-    const m = new MaintenanceMachine(CFG);
+    const m = machine();
     const p = maintenanceProposal('m1', {}, T0);
-    m.handle({ kind: 'proposal', proposal: p }, T0);
+    run(m, { kind: 'proposal', proposal: p }, T0);
     expect(m.nextWakeMs(T0)).to.equal(p.expiresTsMs);
-    const tick = m.handle({ kind: 'tick' }, p.expiresTsMs);
+    const tick = run(m, { kind: 'tick' }, p.expiresTsMs);
     expect(tick.effects.map((e) => e.kind === 'record' && e.entry.type)).to.deep.equal(['expired']);
     expect(m.state.changes.get('m1')).to.include({ state: 'expired', reason: 'not decided before it expired' });
     expect(m.nextWakeMs(p.expiresTsMs)).to.equal(Infinity);
-    const r = m.handle({ kind: 'decide', request: decide('m1', 'alice') }, p.expiresTsMs + 1);
+    const r = run(m, { kind: 'decide', request: decide('m1', 'alice') }, p.expiresTsMs + 1);
     expect(r.outcome).to.deep.equal({ ok: false, error: 'maintenance proposal m1 is expired (not decided before it expired); it cannot be decided' });
   });
 
   it('a window that starts before the proposal would expire: approving after its start is refused, naming the local start and zone', function () {
-    const m = new MaintenanceMachine(CFG);
+    const m = machine();
     const start = T0 + 10 * 60_000;
     const p = maintenanceProposal('m1', { window: maintenanceWindow(start), expiresTsMs: T0 + 3_600_000 }, T0);
-    m.handle({ kind: 'proposal', proposal: p }, T0);
+    run(m, { kind: 'proposal', proposal: p }, T0);
     expect(m.nextWakeMs(T0)).to.equal(start);
-    const r = m.handle({ kind: 'decide', request: decide('m1', 'alice') }, start);
+    const r = run(m, { kind: 'decide', request: decide('m1', 'alice') }, start);
     expect(r.outcome.ok).to.equal(false);
     expect(r.outcome.error).to.equal(`maintenance proposal m1 is expired (the window started at ${p.window.startLocal} (Europe/Berlin) before it was decided); it cannot be decided`);
     expect(r.effects.map((e) => e.kind === 'record' && e.entry.type)).to.deep.equal(['expired']);
   });
 
   it('supersedes the pending proposal for the same job, and the one named in `supersedes`; the newest to arrive wins', function () {
-    const m = new MaintenanceMachine(CFG);
-    m.handle({ kind: 'proposal', proposal: maintenanceProposal('a', {}, T0) }, T0);
-    m.handle({ kind: 'proposal', proposal: maintenanceProposal('other-job', { job: 'Clean screen changer' }, T0) }, T0);
-    const b = m.handle({ kind: 'proposal', proposal: maintenanceProposal('b', {}, T0 + 1000) }, T0 + 1000);
+    const m = machine();
+    run(m, { kind: 'proposal', proposal: maintenanceProposal('a', {}, T0) }, T0);
+    run(m, { kind: 'proposal', proposal: maintenanceProposal('other-job', { job: 'Clean screen changer' }, T0) }, T0);
+    const b = run(m, { kind: 'proposal', proposal: maintenanceProposal('b', {}, T0 + 1000) }, T0 + 1000);
     expect(b.effects.map((e) => e.kind === 'record' && [e.entry.type, e.entry.proposalId])).to.deep.equal([['proposal', 'b'], ['superseded', 'a']]);
     expect(m.state.changes.get('a')).to.include({ state: 'superseded', reason: 'superseded by proposal b' });
     expect(m.state.changes.get('other-job')!.state).to.equal('pending');
     // names the other job's proposal explicitly
-    m.handle({ kind: 'proposal', proposal: maintenanceProposal('c', { job: 'Clean screen changer (extended)', supersedes: 'other-job' }, T0 + 2000) }, T0 + 2000);
+    run(m, { kind: 'proposal', proposal: maintenanceProposal('c', { job: 'Clean screen changer (extended)', supersedes: 'other-job' }, T0 + 2000) }, T0 + 2000);
     expect(m.state.changes.get('other-job')!.state).to.equal('superseded');
     // the newest to arrive wins, whatever event time its RUL carries (a simulator may run ahead of the wall clock)
-    m.handle({ kind: 'proposal', proposal: maintenanceProposal('late', { createdTsMs: T0 - 86_400_000 }, T0) }, T0 + 3000);
+    run(m, { kind: 'proposal', proposal: maintenanceProposal('late', { createdTsMs: T0 - 86_400_000 }, T0) }, T0 + 3000);
     expect(m.state.changes.get('b')!.state).to.equal('superseded');
     expect(m.state.changes.get('late')!.state).to.equal('pending');
   });
@@ -127,8 +135,8 @@ describe('maintenance gate: machine', function () {
   ];
   for (const [what, edit, re] of refusals) {
     it(`refuses a proposal with ${what}, recording nothing`, function () {
-      const m = new MaintenanceMachine(CFG);
-      const r = m.handle({ kind: 'proposal', proposal: edit(maintenanceProposal('m1', {}, T0)) }, T0);
+      const m = machine();
+      const r = run(m, { kind: 'proposal', proposal: edit(maintenanceProposal('m1', {}, T0)) }, T0);
       expect(r.outcome.ok).to.equal(false);
       expect(r.outcome.error).to.match(re);
       expect(r.effects).to.deep.equal([]);
@@ -137,8 +145,8 @@ describe('maintenance gate: machine', function () {
   }
 
   it('refuses decisions without a user, a reason, a valid verdict, or with a reserved user name or an overlong meaning', function () {
-    const m = new MaintenanceMachine(CFG);
-    m.handle({ kind: 'proposal', proposal: maintenanceProposal('m1', {}, T0) }, T0);
+    const m = machine();
+    run(m, { kind: 'proposal', proposal: maintenanceProposal('m1', {}, T0) }, T0);
     const cases: Array<[Partial<DecisionRequest>, RegExp]> = [
       [{ user: ' ' }, /needs the user/],
       [{ reason: '' }, /needs a reason/],
@@ -149,7 +157,7 @@ describe('maintenance gate: machine', function () {
       [{ proposalId: 'nope' }, /no maintenance proposal nope/],
     ];
     for (const [over, re] of cases) {
-      const r = m.handle({ kind: 'decide', request: { ...decide('m1', 'alice'), ...over } }, T0);
+      const r = run(m, { kind: 'decide', request: { ...decide('m1', 'alice'), ...over } }, T0);
       expect(r.outcome.error, JSON.stringify(over)).to.match(re);
       expect(r.effects).to.deep.equal([]);
     }
@@ -198,7 +206,7 @@ describe('maintenance gate: payload and config checks', function () {
 
 describe('maintenance gate: executor with a ledger', function () {
   async function open(ledger = new MemoryLedger(), clock = new ManualScheduler(T0)) {
-    const gate = await MaintenanceGate.open({ config: CFG, ledger, scheduler: clock });
+    const gate = await Gate.open({ config: CFG, ledger, scheduler: clock });
     const events: GateStateEvent[] = [];
     const orders: IssuedOrder[] = [];
     const durableAtOrder: number[] = [];
@@ -244,7 +252,7 @@ describe('maintenance gate: executor with a ledger', function () {
     const cfg2 = { ...CFG, twoPersonAboveEur: 1000 };
     const ledger = new MemoryLedger();
     const clock = new ManualScheduler(T0);
-    let gate = await MaintenanceGate.open({ config: cfg2, ledger, scheduler: clock });
+    let gate = await Gate.open({ config: cfg2, ledger, scheduler: clock });
     await gate.start();
     await gate.proposal(maintenanceProposal('two', {}, T0));
     await gate.proposal(maintenanceProposal('one', { job: 'Lubricate', window: maintenanceWindow(T0 + 86_400_000, 3_600_000, { expectedCostEur: 300 }) }, T0));
@@ -258,7 +266,7 @@ describe('maintenance gate: executor with a ledger', function () {
     expect(sp.changes.size).to.equal(0);
 
     const again = new MemoryLedger(ledger.records);
-    gate = await MaintenanceGate.open({ config: cfg2, ledger: again, scheduler: clock });
+    gate = await Gate.open({ config: cfg2, ledger: again, scheduler: clock });
     gate.orders$.subscribe((o) => issued.push(o));
     await gate.start();
     const byId = new Map(gate.views().map((v) => [v.proposal.id, v]));
@@ -272,7 +280,7 @@ describe('maintenance gate: executor with a ledger', function () {
     expect(await gate.decide(decide('two', 'carol'))).to.deep.equal({ ok: true, state: 'approved' });
     expect(issued.map((o) => o.order.approvedBy)).to.deep.equal([['bob'], ['alice', 'carol']]);
     // a restore of the restore agrees
-    const state = restoreMaintenanceState(cfg2, await again.readAll());
+    const state = restoreGateState<MaintenanceProposal>(cfg2, await again.readAll());
     expect([...state.changes.values()].map((c) => [c.proposal.id, c.state, !!c.order])).to.deep.equal([['two', 'approved', true], ['one', 'approved', true]]);
   });
 
