@@ -101,7 +101,7 @@ class World {
     this.ledger = this.notifying ? new NotifyingMemoryLedger(this.records, () => this.clock.now()) : new MemoryLedger(this.records, () => this.clock.now());
     this.gate = await Gate.open({ config: this.config, ledger: this.ledger, scheduler: this.clock });
     this.gate.commands$.subscribe(({ command, replay }) => this.onCommand(command, replay));
-    this.gate.start();
+    void this.gate.start(); // settles with its first tick, which the settle() loop lets run
     for (let i = 0; i < 5; i++) await settle();
   }
 
