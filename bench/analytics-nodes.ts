@@ -31,12 +31,10 @@ function readings(): Reading[] {
 export async function run(): Promise<BenchRow[]> {
   const data = readings();
   const spanMs = (N / TAGS) * 1000 + 1000;
-  /* eslint-disable @typescript-eslint/no-require-imports */
   const modules = [
     require(join(__dirname, 'pass-node.js')),
     require(join(__dirname, '..', 'nodes', 'twin-drift', 'twin-drift.js')),
   ];
-  /* eslint-enable @typescript-eslint/no-require-imports */
   return compareNodeChains({
     suite: 'analytics-nodes',
     modules,

@@ -143,11 +143,9 @@ function proposal(id: string, from: number, to: number, nowMs: number): Proposal
  * page calls. Latency = GateHandle.decide() called → the server's setter ran.
  */
 async function nodeRedCase(server: BenchServer, dir: string, n: number): Promise<number[]> {
-  /* eslint-disable @typescript-eslint/no-require-imports */
   const helper = require('node-red-node-test-helper');
   const registry = require('../runtime/control/gate-registry.js') as typeof import('../runtime/control/gate-registry.js');
   const modules = ['twin-opcua-endpoint', 'twin-envelope', 'twin-ledger', 'twin-approval', 'twin-opcua-write'].map((t) => require(join(__dirname, '..', 'nodes', t, `${t}.js`)));
-  /* eslint-enable @typescript-eslint/no-require-imports */
   helper.init(require.resolve('node-red'));
   helper.settings({ userDir: join(dir, 'nr'), logging: { console: { level: 'off' } } });
   await new Promise<void>((r) => helper.startServer(r));
@@ -289,7 +287,7 @@ export async function run(): Promise<BenchRow[]> {
     // the writer starts on the command the moment the gate emits it (as a wire would deliver it)
     const issued: Array<(c: Command) => void> = [];
     gate.commands$.subscribe(({ command }) => issued.shift()?.(command));
-    gate.start();
+    void gate.start(); // settles with its first tick; the rounds below wait for their own answers
     const decideToServer: number[] = [];
     const t2 = performance.now();
     for (let i = 0; i < WARMUP + N; i++) {

@@ -78,7 +78,7 @@ type Loop = (step: Step, s: unknown, xs: Float64Array, lo: number, hi: number) =
  * call path instead.
  */
 function freshLoop(): Loop {
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- a fresh function per detector keeps each call site monomorphic
   return new Function('step', 's', 'xs', 'lo', 'hi', 'let d = 0; for (let i = lo; i < hi; i++) if (step(s, xs[i], i)) d++; return d;') as Loop;
 }
 
@@ -155,6 +155,7 @@ export async function run(): Promise<BenchRow[]> {
   for (const d of detectors) {
     progress(`drift: ${d.name}`);
     const p = d.params({});
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- detectors are plain objects; `step` uses no `this`
     const m = timeSteps(() => d.init(p), d.step as Step, xs);
     const target = TARGETS[d.name];
     const verdict = target ? `; target ${target.toLocaleString('en-US')}/s ${m.perS >= target ? 'met' : 'NOT met'}` : '';
@@ -173,6 +174,7 @@ export async function run(): Promise<BenchRow[]> {
   for (const d of [ddmDetector, eddmDetector, hddmADetector, hddmWDetector] as AnyDetector[]) {
     progress(`drift: ${d.name}`);
     const p = d.params({});
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- detectors are plain objects; `step` uses no `this`
     const m = timeSteps(() => d.init(p), d.step as Step, bitsXs);
     rows.push({
       suite: SUITE,

@@ -45,13 +45,11 @@ function readings(): Reading[] {
 export async function run(): Promise<BenchRow[]> {
   const data = readings();
   const spanMs = (N / ASSETS) * 1000;
-  /* eslint-disable @typescript-eslint/no-require-imports */
   const modules = [
     require(join(__dirname, 'pass-node.js')),
     require(join(__dirname, '..', 'nodes', 'twin-tariff', 'twin-tariff.js')),
     require(join(__dirname, '..', 'nodes', 'twin-energy', 'twin-energy.js')),
   ];
-  /* eslint-enable @typescript-eslint/no-require-imports */
   return compareNodeChains({
     suite: 'energy',
     modules,

@@ -88,9 +88,7 @@ async function nodeRedRows(readings: Reading[], roundMs: number, rounds: number)
   const built = [join(__dirname, '..', 'nodes', 'twin-estimate', 'twin-estimate.js'), join(__dirname, '..', 'dist', 'nodes', 'twin-estimate', 'twin-estimate.js')];
   const nodePath = built.find((p) => existsSync(p));
   if (!nodePath) return [{ suite: SUITE, case: 'twin-estimate node', note: 'not built: run npx tsup first' }];
-  /* eslint-disable @typescript-eslint/no-require-imports */
   const modules = [require(join(__dirname, 'pass-node.js')), require(nodePath)];
-  /* eslint-enable @typescript-eslint/no-require-imports */
   return compareNodeChains({
     suite: SUITE,
     modules,

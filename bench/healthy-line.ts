@@ -52,14 +52,12 @@ export async function run(): Promise<BenchRow[]> {
   const data = readings();
   const lapMs = (N / PER_STEP) * 1000;
   const dist = join(__dirname, '..', 'nodes');
-  /* eslint-disable @typescript-eslint/no-require-imports */
   const modules = [
     require(join(__dirname, 'pass-node.js')),
     require(join(dist, 'twin-screen', 'twin-screen.js')),
     require(join(dist, 'twin-estimate', 'twin-estimate.js')),
     require(join(dist, 'twin-drift', 'twin-drift.js')),
   ];
-  /* eslint-enable @typescript-eslint/no-require-imports */
   const screen = demoNode('screen (OPC UA)');
   return compareNodeChains({
     suite: 'healthy-line',

@@ -34,7 +34,6 @@ interface Influxd { url: string; port: number; stop(): Promise<void> }
 /** The project's influxd test fixture (TypeScript under test/support, loaded through tsx). */
 async function startServer(): Promise<Influxd | undefined> {
   const root = resolve(__dirname, '..', '..');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const tsx = require('tsx/cjs/api') as { require: (id: string, from: string) => unknown };
   const { ensureDebianBinary } = tsx.require(join(root, 'test', 'support', 'debian.ts'), __filename) as typeof import('../test/support/debian.js');
   const { startInfluxd } = tsx.require(join(root, 'test', 'support', 'influxdb.ts'), __filename) as typeof import('../test/support/influxdb.js');
@@ -82,9 +81,7 @@ interface Helper {
 /** (b, c) twin-historian; `perMsg` records per message. */
 async function historian(helper: Helper, server: Influxd, database: string, records: Reading[], perMsg: number): Promise<number> {
   const dist = resolve(__dirname, '..');
-  /* eslint-disable @typescript-eslint/no-require-imports */
   const modules = ['twin-influx-config', 'twin-historian'].map((t) => require(join(dist, 'nodes', t, `${t}.js`)));
-  /* eslint-enable @typescript-eslint/no-require-imports */
   const flow = [
     { id: 'db', type: 'twin-influx-config', url: server.url, database, precision: 'ms', batchSize: BATCH, flushMs: 20, retryMinMs: 50, retryMaxMs: 1000 },
     { id: 'h', type: 'twin-historian', influx: 'db' },
@@ -123,7 +120,6 @@ const spread = (xs: number[]): string => `rounds ${xs.map((x) => Math.round(x).t
 export async function run(): Promise<BenchRow[]> {
   const server = await startServer();
   if (!server) return [{ suite: SUITE, case: 'SKIPPED', note: 'influxd not installed (apt-get install influxdb)' }];
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const helper = require('node-red-node-test-helper') as Helper;
   helper.init(require.resolve('node-red'));
   helper.settings({ userDir: mkdtempSync(join(tmpdir(), 'bench-historian-')), logging: { console: { level: 'off' } } });

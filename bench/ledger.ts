@@ -4,7 +4,8 @@
  * them) and for bursts of concurrent appends (many gates or records at once, group-committed).
  * Baselines in the same run, same JSON lines, same file system: plain FileHandle.appendFile +
  * datasync per line, without hashing, sequential and as a concurrent burst. Also: chain
- * verification speed (`twinloop ledger verify`) over the file written. Baseline and ledger run in alternating 1 s rounds (4 each) so disk noise from other work hits both alike. Bounded to about 20 s.
+ * verification speed (`twinloop ledger verify`) over the file written. Baseline and ledger run in
+ * alternating 1 s rounds (4 each) so disk noise from other work hits both alike. Bounded to about 20 s.
  *
  * Files go to $TWINLOOP_BENCH_DIR or the OS temp dir; fsync cost depends entirely on that disk
  * (a tmpfs makes it free), so the note names the directory.

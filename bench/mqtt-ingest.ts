@@ -101,7 +101,6 @@ async function startAedes(): Promise<Broker> {
 /** The project's Mosquitto test fixture (TypeScript under test/support, loaded through tsx). */
 async function startMosquittoBroker(): Promise<Broker | undefined> {
   const root = resolve(__dirname, '..', '..');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const tsx = require('tsx/cjs/api') as { require: (id: string, from: string) => unknown };
   const { ensureDebianBinary } = tsx.require(join(root, 'test', 'support', 'debian.ts'), __filename) as typeof import('../test/support/debian.js');
   const { startMosquitto } = tsx.require(join(root, 'test', 'support', 'mosquitto.ts'), __filename) as typeof import('../test/support/mosquitto.js');
@@ -259,15 +258,13 @@ const bareClient: Case = {
   },
 };
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Helper = any;
-let helperInstance: Helper | undefined;
+let helperInstance: Helper; // undefined until the first nodeRedHelper()
 /** Node-RED's userDir for the bench (twin-mqtt-broker's outbox, twin-mqtt-in's repeat memory). */
 let userDir: string | undefined;
 
 function nodeRedHelper(): Helper {
   if (helperInstance) return helperInstance;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const helper = require('node-red-node-test-helper');
   helper.init(require.resolve('node-red'));
   userDir = mkdtempSync(join(tmpdir(), 'bench-nr-'));
@@ -291,7 +288,6 @@ async function loadFlow(modules: unknown[], flow: object[], rx: Receiver): Promi
 
 /** TWINLOOP_BENCH_TWIN_DIST: another build's dist/ (an A/B comparison of two versions of the nodes). */
 const twinDist = process.env.TWINLOOP_BENCH_TWIN_DIST || join(resolve(__dirname, '..', '..'), 'dist');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const twinModule = (t: string): unknown => require(join(twinDist, 'nodes', t, `${t}.js`));
 
 const coreChain: Case = {
@@ -299,10 +295,8 @@ const coreChain: Case = {
   baseline: true,
   what: 'core mqtt in (datatype json) → a bare custom pass-through node',
   start(b, rx) {
-    /* eslint-disable @typescript-eslint/no-require-imports */
     const mqttNodes = require('@node-red/nodes/core/network/10-mqtt.js');
     const passNode = require(join(__dirname, 'pass-node.js'));
-    /* eslint-enable @typescript-eslint/no-require-imports */
     return loadFlow([mqttNodes, passNode], [
       { id: 'b1', type: 'mqtt-broker', broker: b.host, port: String(b.port), clientid: '', autoConnect: true, usetls: false, protocolVersion: String(b.protocol), keepalive: '60', cleansession: true },
       { id: 'in', type: 'mqtt in', broker: 'b1', topic: '#', qos: '0', datatype: 'json', nl: false, rap: true, rh: 0, inputs: 0, wires: [['fn']] },

@@ -218,5 +218,5 @@ export async function run(): Promise<BenchRow[]> {
 }
 
 if (require.main === module) {
-  run().then((rows) => process.stdout.write(JSON.stringify(rows, null, 2) + '\n'));
+  void run().then((rows) => process.stdout.write(JSON.stringify(rows, null, 2) + '\n'));
 }

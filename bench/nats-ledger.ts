@@ -61,7 +61,6 @@ const row = (name: string, m: Timed, note: string, baseline = false): BenchRow =
 
 export async function run(): Promise<BenchRow[]> {
   const root = resolve(__dirname, '..', '..');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const tsx = require('tsx/cjs/api') as { require: (id: string, from: string) => unknown };
   const { ensureDebianBinary } = tsx.require(join(root, 'test', 'support', 'debian.ts'), __filename) as typeof import('../test/support/debian.js');
   const { startNatsCluster } = tsx.require(join(root, 'test', 'support', 'nats.ts'), __filename) as typeof import('../test/support/nats.js');

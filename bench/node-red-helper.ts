@@ -67,9 +67,7 @@ export interface ChainComparison {
  * chain: throughput, latency from `receive()` to the sink, memory, and the ratio to the baseline.
  */
 export async function compareNodeChains(spec: ChainComparison): Promise<BenchRow[]> {
-  /* eslint-disable @typescript-eslint/no-require-imports */
   const helper = require('node-red-node-test-helper');
-  /* eslint-enable @typescript-eslint/no-require-imports */
   const batch = spec.batch ?? 100;
   helper.init(require.resolve('node-red'));
   helper.settings({ userDir: mkdtempSync(join(tmpdir(), `bench-${spec.suite}-`)), logging: { console: { level: 'off' } } });
@@ -90,6 +88,7 @@ export async function compareNodeChains(spec: ChainComparison): Promise<BenchRow
       if (c.sink) helper.getNode(c.sink).on('input', arrived);
       for (const id of leaves) {
         const leaf = helper.getNode(id) as { _complete(msg: unknown, err?: unknown): void };
+        // eslint-disable-next-line @typescript-eslint/unbound-method -- called with its node as `this` below
         const complete = leaf._complete;
         leaf._complete = function (msg, err) {
           arrived(msg as { _t: number; payload: { quality?: string } });

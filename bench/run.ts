@@ -44,7 +44,6 @@ async function main(): Promise<void> {
   const rows: BenchRow[] = [];
   for (const name of names) {
     process.stderr.write(`bench ${name}…\n`);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require(join(__dirname, `${name}.js`)) as { run?: Benchmark };
     if (typeof mod.run !== 'function') continue;
     try {

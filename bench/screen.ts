@@ -79,15 +79,12 @@ const measure = (budgetMs: number, reset: () => void, pass: (lo: number, hi: num
 const row = (name: string, m: Measured, extra: Partial<BenchRow> = {}, note = ''): BenchRow => batchRow(SUITE, BATCH, name, m, extra, note);
 
 async function nodeRedRows(readings: Reading[], budgetMs: number): Promise<BenchRow[]> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const helper = require('node-red-node-test-helper');
   helper.init(require.resolve('node-red'));
   const built = [join(__dirname, '..', 'nodes', 'twin-screen', 'twin-screen.js'), join(__dirname, '..', 'dist', 'nodes', 'twin-screen', 'twin-screen.js')];
   const screenPath = built.find((p) => existsSync(p));
   if (!screenPath) return [{ suite: SUITE, case: 'twin-screen node', note: 'not built: run npx tsup first' }];
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const screenNode = require(screenPath);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const passNode = require(join(__dirname, 'pass-node.js'));
 
   const cases: Array<{ name: string; baseline?: boolean; node: Record<string, unknown>; module: unknown }> = [

@@ -77,5 +77,5 @@ export async function run(): Promise<BenchRow[]> {
 }
 
 if (require.main === module) {
-  run().then((r) => process.stdout.write(JSON.stringify(r, null, 2) + '\n'));
+  void run().then((r) => process.stdout.write(JSON.stringify(r, null, 2) + '\n'));
 }

@@ -159,7 +159,7 @@ export function alarmSeries(lines: ReplayLine[], rowTsMs: number[], det: FlowDet
   const scoreByRow: (number | undefined)[] = new Array(rowTsMs.length);
   for (const l of scoreLines) {
     const i = rowOf.get(l.payload.tsMs as number);
-    if (i === undefined) throw new Error(`a score at ${l.payload.tsMs} matches no row`);
+    if (i === undefined) throw new Error(`a score at ${String(l.payload.tsMs)} matches no row`);
     if (scoreByRow[i] !== undefined) throw new Error(`two scores for row ${i}`);
     scoreByRow[i] = l.payload.score as number;
   }
@@ -200,7 +200,10 @@ export function alarmSeries(lines: ReplayLine[], rowTsMs: number[], det: FlowDet
   return { flags, tsMs: ts, scores, events: eventLines.length, eventsAtOnsets: atOnsets, risingEdges: edges.size };
 }
 
-/** The same metrics as the runtime-direct bench (rowsPerS: per second of replay wall time, Node-RED start included), plus how the replay compares with it. */
+/**
+ * The same metrics as the runtime-direct bench (rowsPerS: per second of replay wall time, Node-RED start
+ * included), plus how the replay compares with it.
+ */
 export interface ReplayEval extends Omit<SkabResult, 'detector' | 'events'> {
   /** Files whose replay alarm differs from the runtime-direct one, and the rows that differ. */
   filesDiffering: string[];

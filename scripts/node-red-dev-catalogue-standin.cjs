@@ -11,7 +11,7 @@ const CATALOGUE = /^https?:\/\/catalogue\.nodered\.org\//;
 const originalLoad = Module._load;
 let patched = false;
 
-Module._load = function (request, parent, isMain) {
+Module._load = function (request, parent, _isMain) {
   const exported = originalLoad.apply(this, arguments);
   if (request === 'axios' && !patched && parent && /[\\/]node-red-dev[\\/]/.test(parent.filename)) {
     patched = true;

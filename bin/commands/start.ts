@@ -151,7 +151,7 @@ export async function startCommand(argv: string[]): Promise<void> {
     const users = { [SIM_USER]: simPassword, [NODE_RED_USER]: homeSecret(home, brokerPasswordFile(NODE_RED_USER)) };
     const acl = { plantAsset: assetPath(), sparkplugGroup: SPARKPLUG_GROUP_ID };
     const broker = await onPort('the MQTT broker', mqttPort, 'MQTT_PORT', '--mqtt-port', () => startEmbeddedBroker(mqttPort, '127.0.0.1', { users, acl }));
-    stops.push(broker.stop);
+    stops.push(() => broker.stop());
     env.TWINLOOP_MQTT_URL = broker.url;
     env.TWINLOOP_MQTT_USER = NODE_RED_USER;
     env.TWINLOOP_MQTT_PASSWORD_FILE = join(home, brokerPasswordFile(NODE_RED_USER));
@@ -196,7 +196,7 @@ export async function startCommand(argv: string[]): Promise<void> {
       credentialSecret: env.TWINLOOP_CREDENTIAL_SECRET ?? credentialSecret(home),
       logLevel: level,
     }));
-    stops.push(red.stop);
+    stops.push(() => red.stop());
     delete env.TWINLOOP_SIGNING_KEY; // twin-ledger holds it; flow code's env.get must not find it (issue 13)
 
     process.stdout.write(

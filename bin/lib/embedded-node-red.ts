@@ -29,7 +29,7 @@ export interface NodeRedOptions {
 export interface EmbeddedNodeRed {
   url: string;
   stop(): Promise<void>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- @types/node-red 1.3 is Node-RED 1.x's API
   RED: any;
 }
 
@@ -60,7 +60,7 @@ function isDanglingLink(p: string): boolean {
  * Node-RED is not a dependency of the package, so that a palette install uses the user's Node-RED instead
  * of installing a second one: resolve it from the package (a clone's devDependency) or the working directory.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- @types/node-red 1.3 is Node-RED 1.x's API
 export function requireNodeRed(): any {
   let path: string;
   try {
@@ -68,7 +68,7 @@ export function requireNodeRed(): any {
   } catch {
     throw new Error('Node-RED not found: run this in a clone after `npm install`, or where `npm install node-red` has been run');
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a path found at run time (above)
   return require(path);
 }
 

@@ -46,7 +46,7 @@ export async function startReplayRuntime(flow: PreparedFlow, onMessage: (m: Capt
   const hub = new ReplayHubController();
   const idle = new InFlight();
   const log: LogEntry[] = [];
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- @types/node-red 1.3 is Node-RED 1.x's API
   let RED: any;
   let started = false;
   const cleanup = async () => {

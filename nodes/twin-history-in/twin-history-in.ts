@@ -75,7 +75,7 @@ export default function (RED: NodeAPI): void {
             send(out);
           } else if (records.length > 0) {
             const { _msgid: _, ...rest } = msg as NodeMessage & { _msgid?: string };
-            send([records.map((r) => ({ ...rest, topic: typeof r.tag === 'string' ? `${r.asset}/${r.tag}` : String(r.asset), payload: r }))]);
+            send([records.map((r) => ({ ...rest, topic: typeof r.tag === 'string' ? `${String(r.asset)}/${r.tag}` : String(r.asset), payload: r }))]);
           }
           (records.length === req.limit ? statusWarn : statusOk)(node, t(records.length === req.limit ? 'status.limited' : 'status.records', { n: records.length }));
           done();

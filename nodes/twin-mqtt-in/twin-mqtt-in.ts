@@ -26,7 +26,6 @@ export default function (RED: NodeAPI): void {
     const node = this;
     const t = translator(RED._ as (key: string, vars?: Record<string, unknown>) => string, 'twin-mqtt-in');
     const broker = RED.nodes.getNode(def.broker) as TwinMqttBrokerApi | null;
-    let unsubscribe: ((unsubscribe?: boolean) => void) | undefined;
     // What was seen survives a restart, so outbox messages redelivered then are still dropped.
     const dedupeFile = `${dataPath((RED.settings as unknown as { userDir?: string }).userDir, 'dedupe', node.id)}.json`;
     let saved: DedupeSnapshot | undefined;
@@ -122,11 +121,11 @@ export default function (RED: NodeAPI): void {
     };
 
     broker!.register(node, onState);
-    unsubscribe = broker!.subscribe(ingest.filter, ingest.qos, onMessage);
+    const unsubscribe = broker!.subscribe(ingest.filter, ingest.qos, onMessage);
 
     node.on('close', (removed: boolean, done: () => void) => {
       // Only a removed node unsubscribes; on a restart the persistent session keeps our messages.
-      unsubscribe?.(removed === true);
+      unsubscribe(removed === true);
       if (saveTimer) clearTimeout(saveTimer);
       saveDedupe();
       broker!.deregister(node, done);

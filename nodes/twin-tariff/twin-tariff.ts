@@ -52,10 +52,12 @@ function compileText(text: unknown): InForce {
   return compile(def);
 }
 
+// eslint-disable-next-line no-control-regex -- control characters are what it matches
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]+/g;
+
 /** `by` goes into the log: one line, bounded, no control characters. */
 function who(by: unknown): string {
-  // eslint-disable-next-line no-control-regex
-  const s = String(by ?? '').replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  const s = String(by ?? '').replace(CONTROL_CHARS, ' ').trim();
   return s === '' ? 'unknown' : s.length > 120 ? s.slice(0, 119) + '…' : s;
 }
 

@@ -13,7 +13,7 @@ export function parseLineId(id: unknown): string {
   if (parts.length !== 3 || parts.some((p) => p.trim() === '' || p !== p.trim())) {
     throw new TwinError('BAD_CONFIG', `line id '${id}' is not "site/area/line" (three non-empty parts)`);
   }
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- control characters are what it refuses
   if (/[\u0000-\u001f\u007f]/.test(id)) throw new TwinError('BAD_CONFIG', `line id '${id}' holds a control character`);
   if (id.length > 120) throw new TwinError('BAD_CONFIG', `line id '${id.slice(0, 40)}…' is longer than 120 characters`);
   return id;

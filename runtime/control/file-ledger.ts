@@ -19,7 +19,6 @@
  * One instance per resolved path per process, shared and reference counted: every handle's
  * close() releases it, and the file is closed with the last.
  */
-import { promises as fsp } from 'node:fs';
 import type { LedgerRecord } from '../model/control.js';
 import { TwinError } from '../model/errors.js';
 import type { Ledger, LedgerEntry } from './stores.js';

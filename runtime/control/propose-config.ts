@@ -119,7 +119,7 @@ export function validateProposerConfig(raw: Record<string, unknown>): ProposerCo
   if (new Set(inputTags).size !== inputTags.length) badConfig('inputTags lists a tag twice');
 
   const model = (name(raw, 'model', false) ?? PROPOSER_DEFAULTS.model) as ResponseShape;
-  if (model !== 'linear' && model !== 'quadratic') badConfig(`model must be linear or quadratic, got ${model}`);
+  if (model !== 'linear' && model !== 'quadratic') badConfig(`model must be linear or quadratic, got ${String(model)}`);
 
   const spLowLimit = optNumber(raw, 'spLowLimit');
   const spHighLimit = optNumber(raw, 'spHighLimit');

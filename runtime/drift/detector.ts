@@ -51,7 +51,7 @@ export interface Detector<P extends object, S, X = number> {
 }
 
 /** Any detector, for the registry and the generic step (step.ts). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each detector has its own params and state types
 export type AnyDetector<X = number> = Detector<any, any, X>;
 
 /** `statistic / threshold` with the degenerate threshold (zero spread) mapped to 0 or 1. */

@@ -37,7 +37,7 @@
  * scored itself (one output per row).
  */
 import type { DriftEvent } from '../model/drift.js';
-import { badConfig, TwinError } from '../model/errors.js';
+import { badConfig } from '../model/errors.js';
 import { worstQuality, type Quality } from '../model/quality.js';
 import type { Reading } from '../model/reading.js';
 import { classifyChange, type ClassifyOptions } from './classify.js';

@@ -15,10 +15,10 @@ import { eddmDetector } from './binary/eddm.js';
 import { hddmADetector } from './binary/hddm-a.js';
 import { hddmWDetector } from './binary/hddm-w.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- detectors of any input type share the registry
 const registry = new Map<string, AnyDetector<any>>();
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- detectors of any input type share the registry
 export function registerDetector(d: AnyDetector<any>): void {
   const known = registry.get(d.name);
   if (known !== undefined && known !== d) throw new TwinError('BAD_CONFIG', `a different detector is already registered as '${d.name}'`);
@@ -30,7 +30,7 @@ for (const d of [pageHinkleyDetector, cusumDetector, adwinDetector, ewmaDetector
 for (const d of [ddmDetector, eddmDetector, hddmADetector, hddmWDetector]) registerDetector(d);
 
 /** Read-only view: name → { init, step, defaults, describe, ... }. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- detectors of any input type share the registry
 export const detectorRegistry: ReadonlyMap<string, AnyDetector<any>> = registry;
 
 export function detectorNames(): string[] {
@@ -38,7 +38,6 @@ export function detectorNames(): string[] {
 }
 
 /** The detector registered as `name`, or TwinError BAD_CONFIG listing the known names. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function getDetector<X = number>(name: unknown): AnyDetector<X> {
   const d = typeof name === 'string' ? registry.get(name) : undefined;
   if (d === undefined) {

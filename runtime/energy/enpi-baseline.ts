@@ -20,7 +20,7 @@ interface Mlr {
   predict(x: number[]): number[];
 }
 type MlrCtor = new (x: number[][], y: number[][], options?: { intercept?: boolean; statistics?: boolean }) => Mlr;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- ml-regression ships no types; typed by the cast
 const { MultivariateLinearRegression } = require('ml-regression') as { MultivariateLinearRegression: MlrCtor };
 
 export interface BaselineConfig {

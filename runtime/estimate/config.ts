@@ -2,7 +2,7 @@
  * Configuration of the estimator (operator `estimate` and node twin-estimate), validated once at
  * construction: a bad value throws TwinError BAD_CONFIG naming the field.
  */
-import { badConfig, TwinError } from '../model/errors.js';
+import { badConfig } from '../model/errors.js';
 
 export const MODEL_KINDS = ['local-level', 'local-trend', 'first-order', 'fusion', 'hybrid'] as const;
 export type EstimateModelKind = (typeof MODEL_KINDS)[number];

@@ -33,7 +33,7 @@ interface Mlr {
   stdErrorMatrix: { get(i: number, j: number): number };
 }
 type MlrCtor = new (x: number[][], y: number[][], options?: { intercept?: boolean; statistics?: boolean }) => Mlr;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- ml-regression ships no types; typed by the cast
 const { MultivariateLinearRegression } = require('ml-regression') as { MultivariateLinearRegression: MlrCtor };
 
 export interface HybridParams extends FirstOrderParams {

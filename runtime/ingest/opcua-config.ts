@@ -1,5 +1,5 @@
 import { resolveNodeId } from 'node-opcua';
-import { badConfig, TwinError } from '../model/errors.js';
+import { badConfig } from '../model/errors.js';
 import { DEFAULT_MAX_FUTURE_MS } from '../model/reading.js';
 
 /**

@@ -41,7 +41,7 @@ export interface SparkplugMetric {
   alias?: number;
   /** Epoch ms; absent means "the payload's timestamp". */
   timestampMs?: number;
-  type: SparkplugDataType | string;
+  type: SparkplugDataType | (string & {});
   value: number | boolean | string | null;
   isNull?: boolean;
   /** Engineering unit carried in the metric's properties (`engUnit`), when the publisher sends it. */
@@ -76,8 +76,7 @@ export function encodeSparkplugPayload(p: SparkplugPayload): Buffer {
     ...(m.isNull ? { isNull: true } : {}),
     ...(m.unit ? { properties: { engUnit: { type: 'String', value: m.unit } } } : {}),
   }));
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const out = codec.encodePayload({ timestamp: p.timestampMs, seq: p.seq, metrics } as any);
+  const out = codec.encodePayload({ timestamp: p.timestampMs, seq: p.seq, metrics } as Parameters<typeof codec.encodePayload>[0]);
   return Buffer.from(out);
 }
 

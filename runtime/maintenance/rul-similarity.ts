@@ -34,8 +34,6 @@ export interface SimilarityFitOptions {
   seed?: number;
 }
 
-interface Library { hi: number[][]; lifeMs: number[]; tsMs: number[][] }
-
 export interface SimilarityModel {
   kind: 'rul-similarity';
   version: 1;

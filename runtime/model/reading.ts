@@ -1,8 +1,8 @@
 import { TwinError } from './errors.js';
 import type { Quality } from './quality.js';
 
-/** Where a reading came from: the ingestion path, or a derived/replayed source. */
-export type ReadingSource = 'opcua' | 'mqtt' | 'sparkplug' | 'replay' | 'historian' | 'sim' | string;
+/** Where a reading came from: the ingestion path, or a derived/replayed source (`string & {}` keeps the names as hints). */
+export type ReadingSource = 'opcua' | 'mqtt' | 'sparkplug' | 'replay' | 'historian' | 'sim' | (string & {});
 
 /**
  * Which plant connection and which item of it a reading came from, stamped by the ingest node that

@@ -14,9 +14,7 @@ import { ENVELOPE, fromPlant, login, makeProposal, REAL_GATE_ID, USERS } from '.
 import { waitFor } from '../support/ports.js';
 import { startApprovalsServer, type ApprovalsServer } from '../support/approvals-server.js';
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 const pageApi = require(join(__dirname, '..', '..', 'dist', 'web', 'server', 'approvals-api.js')) as typeof import('../../web/server/approvals-api.js');
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 
 async function call(red: ApprovalsServer, method: 'GET' | 'POST', path: string, token?: string, body?: unknown): Promise<{ status: number; body: any }> {

@@ -14,10 +14,9 @@ import { tempUserDir, waitUntil } from '../support/opcua-nr.js';
 import { startTestPlantSim, type TestPlantSim } from '../support/plant-sim.js';
 import { startAedes, type AedesBroker } from '../support/aedes.js';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const registry = require(join(__dirname, '..', '..', 'dist', 'runtime', 'control', 'gate-registry.js')) as { findGate(id: string): GateHandle | undefined };
 const ROOT = join(__dirname, '..', '..');
-const core = (p: string) => require(join(ROOT, 'node_modules', '@node-red', 'nodes', 'core', p)); // eslint-disable-line @typescript-eslint/no-require-imports
+const core = (p: string) => require(join(ROOT, 'node_modules', '@node-red', 'nodes', 'core', p));
 const nodes = [
   ...['twin-mqtt-broker', 'twin-mqtt-in', 'twin-propose', 'twin-envelope', 'twin-ledger', 'twin-approval', 'twin-mqtt-write'].map(nodeModule),
   core('function/10-function.js'), core('common/21-debug.js'), core('common/25-catch.js'), core('common/90-comment.js'),

@@ -12,9 +12,7 @@ import type { AnomalyScore, DriftEvent } from '../../runtime/model/drift.js';
 import { helper, nodeModule } from '../support/nr.js';
 import { waitFor } from '../support/ports.js';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const completeNode = require('@node-red/nodes/core/common/24-complete.js');
 const driftNode = nodeModule('twin-drift');
 const screenNode = nodeModule('twin-screen');

@@ -140,7 +140,6 @@ describe('integration: an editor\'s function node cannot write to the plant (iss
     // no write was attempted: no intent, no write record for it, and the setpoint holds
     expect(ledger().filter((r) => (r.data as { commandId?: string }).commandId === 'attack-never-approved' && r.type !== 'refused')).to.deep.equal([]);
     expect(await plantValue()).to.equal(before);
-    // eslint-disable-next-line no-console
     console.log(`      attack 4 after: zone2_sp ${before} → ${await plantValue()} (command for ${cmd.value} refused ${refusal.refusal})`);
   });
 

@@ -73,7 +73,6 @@ function registerPreloadedOnce(): () => void {
 const core = coreModules();
 const coreTypes = [...new Set(examples.flatMap((e) => e.flow.map((n) => n.type)))].filter((t) => !twinTypes.includes(t) && t !== 'tab');
 const coreFiles = new Set(coreTypes.filter((t) => !(t in preloaded)).map((t) => core.get(t)).filter((p): p is string => !!p));
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const nodes = [...twinTypes.map(nodeModule), ...[...coreFiles].map((p) => require(p))];
 
 describe('examples (Import menu) in a real Node-RED', function () {

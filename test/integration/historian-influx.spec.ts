@@ -20,9 +20,7 @@ import { startInfluxd, type Influxd } from '../support/influxdb.js';
 import { startNodeRedChild, type NodeRedChild } from '../support/node-red-child.js';
 import { ASSET, T0, bufferedOnDisk, everyKind, reading } from '../support/influx-records.js';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const completeNode = require('@node-red/nodes/core/common/24-complete.js');
 const configNode = nodeModule('twin-influx-config');
 const historianNode = nodeModule('twin-historian');

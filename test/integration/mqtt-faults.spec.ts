@@ -15,9 +15,7 @@ import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { rawClient, subscribe, endClient, tempDir } from '../support/mqtt-helpers.js';
 import { outboxStamp } from '../../runtime/ingest/mqtt-dedupe.js';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const completeNode = require('@node-red/nodes/core/common/24-complete.js');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const brokerNode = nodeModule('twin-mqtt-broker');
 const inNode = nodeModule('twin-mqtt-in');
@@ -126,7 +124,6 @@ describe('MQTT fault tolerance (Mosquitto)', function () {
     expect(got, 'twin-mqtt-in: every message, in order, none twice').to.deep.equal(expected);
     expect(raw.unique, 'raw subscriber after (src, seq) dedupe').to.deep.equal(expected);
     expect(errs).to.deep.equal([]);
-    // eslint-disable-next-line no-console
     console.log(`      raw subscriber: ${raw.values.length} deliveries for ${N} messages, ${raw.rawDuplicates} raw duplicates (dropped by dedupe)`);
   });
 

@@ -12,7 +12,6 @@ import { startAedes, type AedesBroker } from '../support/aedes.js';
 import { rawClient, publish, subscribe, endClient, tempDir } from '../support/mqtt-helpers.js';
 import { encodeSparkplugPayload, decodeSparkplugPayload, type SparkplugPayload } from '../../runtime/ingest/sparkplug-codec.js';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const brokerNode = nodeModule('twin-mqtt-broker');
 const inNode = nodeModule('twin-mqtt-in');

@@ -150,7 +150,7 @@ describe('OPC UA session manager (real node-opcua server)', function () {
     expect(res[1].kind).to.equal('invalid');
     const top = await conn.browse();
     const dev = top.find((e) => e.browseName === 'TestDevice');
-    expect(dev, JSON.stringify(top)).to.exist;
+    expect(dev, JSON.stringify(top)).to.be.an('object');
     const children = await conn.browse(dev!.nodeId);
     expect(children.map((c) => c.nodeId)).to.include.members(['ns=1;s=Temperature', 'ns=1;s=Counter']);
     expect(children.find((c) => c.nodeId === 'ns=1;s=Temperature')!.nodeClass).to.equal('Variable');

@@ -16,7 +16,6 @@ import {
   OPCUACertificateManager,
   OPCUAClient,
   SecurityPolicy,
-  StatusCodes,
   TimestampsToReturn,
   UserTokenType,
   ClientMonitoredItem,

@@ -199,7 +199,7 @@ describe('prebuilt flows (integration: deployed with twinloop deploy to a runnin
     const [cost] = await db.query<{ energyKwh: number; costEur: number }>(`SELECT * FROM energy WHERE asset = '${ASSET}' ORDER BY time DESC LIMIT 1`);
     expect(cost.energyKwh).to.be.greaterThan(0);
     expect(cost.costEur).to.be.greaterThan(0);
-    expect([...uns.keys()].filter((t) => t.startsWith(`${ASSET}/twin/rul`))).to.not.be.empty;
+    expect([...uns.keys()].filter((t) => t.startsWith(`${ASSET}/twin/rul`))).to.have.length.greaterThan(0);
     const maintenance = await pendingOnPage<MaintenanceView>('maintenance');
     expect(maintenance.gateId).to.equal('tl-maint-approval');
     expect(maintenance.state).to.equal('pending');

@@ -38,7 +38,6 @@ describe('replay example (Import menu): a CSV through twin-screen in the editor'
     home = mkdtempSync(join(tmpdir(), 'twinloop-replay-example-'));
     copyFileSync(join(ROOT, 'examples', 'replay', 'replay-csv.json'), join(home, 'flows.json'));
     // the built module: it finds the package root from its own place in dist/
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { startNodeRed } = require(join(ROOT, 'dist', 'bin', 'lib', 'embedded-node-red.js')) as typeof import('../../bin/lib/embedded-node-red.js');
     red = await startNodeRed({ userDir: home, port: await freePort(), host: '127.0.0.1', logLevel: 'error' });
     page = `${red.url}api/twinloop/replay`;

@@ -25,7 +25,6 @@ import { recordNodeCalls, tempUserDir, waitUntil, type NodeLike, type Recorder }
 import { startTestPlantSim, type TestPlantSim } from '../support/plant-sim.js';
 import { runTwinloop } from '../support/twinloop-cli.js';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const registry = require(join(__dirname, '..', '..', 'dist', 'runtime', 'control', 'gate-registry.js')) as { findGate(id: string): GateHandle | undefined };
 const nodes = ['twin-opcua-endpoint', 'twin-opcua-in', 'twin-envelope', 'twin-ledger', 'twin-approval', 'twin-opcua-write'].map(nodeModule);
 

@@ -15,7 +15,6 @@ import { recordNodeCalls, tempUserDir, waitUntil, type NodeLike, type Recorder }
 import { startTestPlantSim, type TestPlantSim } from '../support/plant-sim.js';
 
 // the registry the BUILT nodes register with (the source module would be another instance)
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const registry = require(join(__dirname, '..', '..', 'dist', 'runtime', 'control', 'gate-registry.js')) as { findGate(id: string): GateHandle | undefined };
 const nodes = ['twin-opcua-endpoint', 'twin-opcua-in', 'twin-envelope', 'twin-ledger', 'twin-approval', 'twin-opcua-write'].map(nodeModule);
 

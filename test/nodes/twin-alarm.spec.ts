@@ -6,9 +6,7 @@ import { gauss } from '../support/drift-mv-data.js';
 import type { AlarmEvent } from '../../runtime/alarm/types.js';
 import type { RateFigures } from '../../runtime/alarm/rates.js';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const completeNode = require('@node-red/nodes/core/common/24-complete.js');
 const alarmNode = nodeModule('twin-alarm');
 

@@ -18,9 +18,7 @@ import type { GateStateEvent } from '../../runtime/control/gate.js';
 import { signResult } from '../../runtime/control/gate-result-signature.js';
 
 // The registry the BUILT node registers in (dist/), not a second copy of the module loaded from source.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { findGate, listGates } = require(join(__dirname, '..', '..', 'dist', 'runtime', 'control', 'gate-registry.js')) as typeof import('../../runtime/control/gate-registry.js');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const envelopeNode = nodeModule('twin-envelope');
 const ledgerNode = nodeModule('twin-ledger');

@@ -5,9 +5,7 @@ import { waitFor } from '../support/ports.js';
 import { gauss } from '../support/drift-mv-data.js';
 import type { AnomalyScore, DriftEvent } from '../../runtime/model/drift.js';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const completeNode = require('@node-red/nodes/core/common/24-complete.js');
 const driftNode = nodeModule('twin-drift');
 

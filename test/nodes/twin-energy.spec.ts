@@ -7,7 +7,6 @@ import { compileTariff, type TariffDef } from '../../runtime/energy/tariff.js';
 import { billFromCosts } from '../../runtime/energy/cost-rollup.js';
 import type { TwinTariffNode } from '../../nodes/twin-tariff/tariff-api.js';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const energyNode = nodeModule('twin-energy');
 const tariffNode = nodeModule('twin-tariff');

@@ -23,7 +23,7 @@ const errorsLogged = (id: string): string[] =>
 async function load(d: Record<string, unknown>): Promise<TwinEnvelopeNode> {
   await helper.load(envelopeNode as never, [d] as never);
   const n = helper.getNode(String(d.id)) as unknown as TwinEnvelopeNode;
-  expect(n, 'config node created').to.exist;
+  expect(n, 'config node created').to.be.an('object');
   return n;
 }
 

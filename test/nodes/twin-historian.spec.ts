@@ -12,9 +12,7 @@ import { helper, nodeModule } from '../support/nr.js';
 import { freePort, waitFor } from '../support/ports.js';
 import { bufferedOnDisk, estimate, reading } from '../support/influx-records.js';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const completeNode = require('@node-red/nodes/core/common/24-complete.js');
 const configNode = nodeModule('twin-influx-config');
 const historianNode = nodeModule('twin-historian');

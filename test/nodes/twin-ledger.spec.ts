@@ -11,9 +11,7 @@ import { verifyLedgerFile } from '../../runtime/control/ledger-verify.js';
 import { resolveLedgerPath, resolveSigningKey, type TwinLedgerNode } from '../../nodes/twin-ledger/ledger-api.js';
 
 const ledgerNode = nodeModule('twin-ledger');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const functionNode = require('@node-red/nodes/core/function/10-function.js');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const NodeClass = require('@node-red/runtime/lib/nodes/Node.js') as { prototype: Record<string, (...a: unknown[]) => unknown> };
 
 const KEY = 'correct-horse-battery-staple-42';

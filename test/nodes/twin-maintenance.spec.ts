@@ -9,7 +9,6 @@ import type { TariffDef } from '../../runtime/energy/tariff.js';
 import type { TwinTariffNode } from '../../nodes/twin-tariff/tariff-api.js';
 import { assertMaintenanceProposal } from '../../runtime/control/gate-maintenance.js';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const maintenanceNode = nodeModule('twin-maintenance');
 const tariffNode = nodeModule('twin-tariff');
@@ -252,7 +251,7 @@ describe('twin-maintenance node', function () {
     const html = readFileSync(join(__dirname, '..', '..', 'nodes', 'twin-maintenance', 'twin-maintenance.html'), 'utf8');
     const literal = /var EXAMPLE = JSON\.stringify\((\{[\s\S]*?\}), null, 2\);/.exec(html)?.[1];
     expect(literal, 'EXAMPLE in the editor').to.be.a('string');
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- evaluates the object literal of our own editor HTML
     const example = new Function(`return (${literal});`)() as object;
     const defaults = {
       job: 'maintenance', timeZone: 'Europe/Berlin', calendar: JSON.stringify(example, null, 2), jobDurationMin: 240, jobCostEur: 0, downtimeCostEurPerHour: 0,

@@ -9,7 +9,6 @@ import { freePort, waitFor } from '../support/ports.js';
 import { startAedes, type AedesBroker } from '../support/aedes.js';
 import { tempDir } from '../support/mqtt-helpers.js';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const brokerNode = nodeModule('twin-mqtt-broker');
 const inNode = nodeModule('twin-mqtt-in');

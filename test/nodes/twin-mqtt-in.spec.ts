@@ -7,7 +7,6 @@ import { rawClient, publish, subscribe, endClient, tempDir } from '../support/mq
 import { encodeSparkplugPayload, decodeSparkplugPayload } from '../../runtime/ingest/sparkplug-codec.js';
 import type { Reading } from '../../runtime/model/reading.js';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const brokerNode = nodeModule('twin-mqtt-broker');
 const inNode = nodeModule('twin-mqtt-in');
@@ -140,7 +139,7 @@ describe('twin-mqtt-in (node, aedes)', function () {
   it('number mode: plain numbers with the configured unit; NaN / Infinity / text refused', async function () {
     const { out, errs } = await load({ mode: 'number', pattern: 'n/{machine}/{tag}', assetTemplate: 'site/{machine}', unit: 'bar' });
     await primed(out, 'n/m0/p', '0');
-    for (const [p, code] of [['NaN', 'NOT_FINITE'], ['Infinity', 'NOT_FINITE'], ['abc', 'NOT_NUMERIC']]) {
+    for (const p of ['NaN', 'Infinity', 'abc']) {
       await publish(pub, 'n/m1/melt_pressure', p);
     }
     await publish(pub, 'n/m1/melt_pressure', '12.5');

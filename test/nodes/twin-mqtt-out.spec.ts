@@ -7,9 +7,7 @@ import { waitFor } from '../support/ports.js';
 import { startAedes, type AedesBroker } from '../support/aedes.js';
 import { rawClient, subscribe, endClient, tempDir } from '../support/mqtt-helpers.js';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const completeNode = require('@node-red/nodes/core/common/24-complete.js');
 const brokerNode = nodeModule('twin-mqtt-broker');
 const outNode = nodeModule('twin-mqtt-out');

@@ -113,7 +113,7 @@ describe('twin-opcua-endpoint (node, real OPC UA server)', function () {
       await helper.load(endpointNode as never, [ep()], creds);
       const top = await helper.request().get('/twinloop/opcua/browse').query({ endpoint: 'ep' }).expect(200);
       const dev = top.body.children.find((c: { browseName: string }) => c.browseName === 'TestDevice');
-      expect(dev, JSON.stringify(top.body)).to.exist;
+      expect(dev, JSON.stringify(top.body)).to.be.an('object');
       const res = await helper.request().get('/twinloop/opcua/browse').query({ endpoint: 'ep', nodeId: dev.nodeId }).expect(200);
       const temp = res.body.children.find((c: { nodeId: string }) => c.nodeId === 'ns=1;s=Temperature');
       expect(temp).to.include({ nodeClass: 'Variable', browseName: 'Temperature' });

@@ -6,7 +6,6 @@ import { helper, nodeModule } from '../support/nr.js';
 import { recordNodeCalls, tempUserDir, waitUntil as waitFor, type NodeLike, type Recorder } from '../support/opcua-nr.js';
 import { OpcuaTestServer } from '../support/opcua-server.js';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const endpointNode = nodeModule('twin-opcua-endpoint');
 const inNode = nodeModule('twin-opcua-in');

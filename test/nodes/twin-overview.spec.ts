@@ -15,7 +15,6 @@ import { adminToken, startTwinloop, type TwinloopProcess } from '../support/twin
 import { M_ASSET, maintenanceProposal, maintenanceWindow } from '../support/maintenance-proposal.js';
 import type { OverviewDelta } from '../../runtime/overview/series-store.js';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const overviewNode = nodeModule('twin-overview');
 const ledgerNode = nodeModule('twin-ledger');

@@ -5,7 +5,6 @@ import { waitFor } from '../support/ports.js';
 import { prng } from '../../bench/prng.js';
 import type { Proposal } from '../../runtime/model/control.js';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const proposeNode = nodeModule('twin-propose');
 

@@ -14,7 +14,6 @@ import { estimateRulAny, fitRulAny, rulModelToJson, rulModelFromText, type AnyRu
 import type { RulEstimate } from '../../runtime/model/maintenance.js';
 import { CMAPSS_FD001 } from '../support/reference-data.js';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const rulNode = nodeModule('twin-rul');
 

@@ -4,7 +4,6 @@ import { helper, nodeModule } from '../support/nr.js';
 import { waitFor } from '../support/ports.js';
 import type { Reading } from '../../runtime/model/reading.js';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const screenNode = nodeModule('twin-screen');
 

@@ -9,11 +9,8 @@ import { canonicalJson } from '../../runtime/control/canonical.js';
 import { periodAt, type Tariff, type TariffDef } from '../../runtime/energy/tariff.js';
 import type { TwinTariffNode } from '../../nodes/twin-tariff/tariff-api.js';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const injectNode = require('@node-red/nodes/core/common/20-inject.js');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const functionNode = require('@node-red/nodes/core/function/10-function.js');
 const tariffNode = nodeModule('twin-tariff');
 const updateNode = nodeModule('twin-tariff-update');

@@ -15,12 +15,10 @@ import type { Ledger } from '../../runtime/control/stores.js';
 import { freePort, waitFor } from './ports.js';
 
 const ROOT = join(__dirname, '..', '..');
-/* eslint-disable @typescript-eslint/no-require-imports */
 // The built modules: the same instances the page's api.js uses inside Node-RED (one gate registry).
 export const registry = require(join(ROOT, 'dist', 'runtime', 'control', 'gate-registry.js')) as typeof import('../../runtime/control/gate-registry.js');
 const { openFileLedger } = require(join(ROOT, 'dist', 'runtime', 'control', 'file-ledger.js')) as typeof import('../../runtime/control/file-ledger.js');
 const { startNodeRed } = require(join(ROOT, 'dist', 'bin', 'lib', 'embedded-node-red.js')) as typeof import('../../bin/lib/embedded-node-red.js');
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 export interface TestUser {
   username: string;

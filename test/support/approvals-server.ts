@@ -90,7 +90,6 @@ export async function startApprovalsServer(users: TestUser[] | undefined, opts: 
 }
 
 async function main(): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { registry, startApprovalsNodeRed, makeProposal, realGateFlow, TestGate } = require('./approvals-gate.js') as typeof import('./approvals-gate.js');
   const raw = process.env.TWINLOOP_APPROVALS_USERS;
   const flow = process.env.TWINLOOP_APPROVALS_REAL_GATE === '1' ? realGateFlow() : [];
@@ -113,9 +112,8 @@ async function main(): Promise<void> {
     state: (gateId: string, proposalId: string) => gate(gateId).state(proposalId),
     ledgerLocation: (gateId: string) => gate(gateId).ledgerLocation,
     openAlarmedGate: (id: string, name: string, reason: string, remedy: string) => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { alarmedGateHandle } = require(join(__dirname, '..', '..', 'dist', 'runtime', 'control', 'gate-alarm.js')) as typeof import('../../runtime/control/gate-alarm.js');
-      const { ENVELOPE } = require('./approvals-gate.js') as typeof import('./approvals-gate.js'); // eslint-disable-line @typescript-eslint/no-require-imports
+      const { ENVELOPE } = require('./approvals-gate.js') as typeof import('./approvals-gate.js');
       registry.registerGate(alarmedGateHandle(
         { id, name, asset: ENVELOPE.asset, tag: 'alarmed_sp', envelope: ENVELOPE, envelopeVersion: 'v', twoPersonAboveStep: Infinity, ledgerLocation: join(dir, `${id}.jsonl`) },
         { reason, remedy },

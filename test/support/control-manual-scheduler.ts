@@ -28,15 +28,12 @@ export class ManualScheduler implements SchedulerLike {
   }
 
   schedule<T>(work: (this: SchedulerAction<T>, state?: T) => void, delay = 0, state?: T): Subscription {
-    const sched = this;
     const q: Queued = { atMs: this.t + delay, seq: this.seq++, run: () => work.call(action, state), cancelled: false };
     const sub = new Subscription(() => {
       q.cancelled = true;
     });
     const action = Object.assign(sub, {
-      schedule(s?: T, d = 0) {
-        return sched.schedule(work, d, s);
-      },
+      schedule: (s?: T, d = 0) => this.schedule(work, d, s),
     }) as unknown as SchedulerAction<T>;
     this.queue.push(q);
     return sub;

@@ -29,14 +29,14 @@ export function commonDetectorSuite(d: AnyDetector, c: CommonCase): void {
     it('never flags a constant stream (several levels, 20 000 samples each)', () => {
       for (const level of [0, 3.7, -0.3, 1234.567, 1e-9]) {
         const xs = new Array<number>(20_000).fill(level);
-        expect(driftIndices(d.init(d.params(c.params)), d.step, xs), `level ${level}`).to.deep.equal([]);
+        expect(driftIndices(d.init(d.params(c.params)), d.step.bind(d), xs), `level ${level}`).to.deep.equal([]);
       }
     });
 
     it('never flags a noisy stationary stream (50 000 samples, three seeds)', () => {
       for (const seed of [1, 2, 3]) {
         const xs = normals(seed, 50_000, 10, c.sd);
-        expect(driftIndices(d.init(d.params(c.params)), d.step, xs), `seed ${seed}`).to.deep.equal([]);
+        expect(driftIndices(d.init(d.params(c.params)), d.step.bind(d), xs), `seed ${seed}`).to.deep.equal([]);
       }
     });
 

@@ -6,7 +6,6 @@ helper.init(require.resolve('node-red'));
 
 /** The built node module for a TwinLoop node type (tests load what ships: dist/). */
 export function nodeModule(type: string): unknown {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(join(__dirname, '..', '..', 'dist', 'nodes', type, `${type}.js`));
 }
 

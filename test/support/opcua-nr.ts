@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor as waitForAny } from './ports.js';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const NodeClass = require('@node-red/runtime/lib/nodes/Node.js') as { prototype: Record<string, (...a: unknown[]) => unknown> };
 
 export interface NodeStatus {

@@ -65,7 +65,7 @@ export async function startTwinloop(
     check();
   });
   const logins: Record<string, string> = {};
-  const block = /logins \(user  password  role\):\n([\s\S]*?)\nPress Ctrl-C/.exec(out)?.[1] ?? '';
+  const block = /logins \(user {2}password {2}role\):\n([\s\S]*?)\nPress Ctrl-C/.exec(out)?.[1] ?? '';
   for (const line of block.split('\n')) {
     const m = /^\s+(\S+)\s+(\S+)\s/.exec(line);
     if (m && !line.includes('TWINLOOP_ADMIN_PASSWORD')) logins[m[1]] = m[2];

@@ -38,7 +38,7 @@ async function rig(config: GateConfig = gateConfig(), records: LedgerRecord[] = 
     r.recordsAtEmit.push(ledger.records.length);
   });
   gate.events$.subscribe((e) => r.events.push(e));
-  gate.start();
+  void gate.start(); // its first tick settles as the settle() loop runs the clock
   for (let i = 0; i < 10; i++) await settle();
   return r;
 }
@@ -114,7 +114,7 @@ describe('approval gate with its ledger', function () {
       const gate = await Gate.open({ config: gateConfig(), ledger: counted, scheduler: clock });
       const commands: IssuedCommand[] = [];
       gate.commands$.subscribe((c) => commands.push(c));
-      gate.start();
+      void gate.start();
       await gate.reading(reading(TAG, 200, clock.now()));
       await gate.reading(reading('mode', 1, clock.now()));
       await gate.proposal(proposal('p1', 200, 203, { nowMs: clock.now() }));
@@ -275,7 +275,7 @@ describe('approval gate with its ledger', function () {
       expect(gate.views()[0]!.state).to.equal('approved'); // it did not see the read-back in what it read
       const events: GateStateEvent[] = [];
       gate.events$.subscribe((e) => events.push(e));
-      gate.start();
+      void gate.start();
       for (let i = 0; i < 10; i++) await settle();
       const n = ledger.records.length;
       expect((await gate.result(w1)).state).to.equal('done');

@@ -546,9 +546,10 @@ let current: TestScheduler | undefined;
 function ts0(): TestScheduler {
   return current!;
 }
+// eslint-disable-next-line @typescript-eslint/unbound-method -- called with the scheduler as `this` below
 const origRun = TestScheduler.prototype.run;
 TestScheduler.prototype.run = function <T>(this: TestScheduler, cb: Parameters<typeof origRun>[0]): T {
-  current = this;
+  current = this; // eslint-disable-line @typescript-eslint/no-this-alias -- the scheduler of the running test, for ts0()
   return origRun.call(this, cb) as T;
 };
 void envelope;

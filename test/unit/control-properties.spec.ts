@@ -101,18 +101,18 @@ class World {
     this.ledger = this.notifying ? new NotifyingMemoryLedger(this.records, () => this.clock.now()) : new MemoryLedger(this.records, () => this.clock.now());
     this.gate = await Gate.open({ config: this.config, ledger: this.ledger, scheduler: this.clock });
     this.gate.commands$.subscribe(({ command, replay }) => this.onCommand(command, replay));
-    this.gate.start();
+    void this.gate.start(); // settles with its first tick, which the settle() loop lets run
     for (let i = 0; i < 5; i++) await settle();
   }
 
   /** An assertion failing inside an RxJS subscriber would be reported asynchronously: keep it for the run. */
-  failure: unknown;
+  failure: Error | undefined;
 
   onCommand(c: Command, replay: boolean): void {
     try {
       this.checkCommand(c, replay);
     } catch (err) {
-      this.failure ??= err;
+      this.failure ??= err instanceof Error ? err : new Error(String(err));
     }
     this.emitted.push({ command: c, replay, atMs: this.clock.now() });
     this.queue.push(c);

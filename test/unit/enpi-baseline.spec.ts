@@ -32,7 +32,8 @@ describe('energy: ISO 50006 baseline', () => {
   });
 
   it('r2 below 1 on noisy data (hand-checked on a tiny set)', () => {
-    // y = 1, 3, 2, 5 over x = 1, 2, 3, 4: OLS slope 1.1, intercept 0; residuals −0.1, 0.8, −1.3, 0.6: SSres 2.7, SStot 8.75 → r2 = 0.69142…
+    // y = 1, 3, 2, 5 over x = 1, 2, 3, 4: OLS slope 1.1, intercept 0; residuals −0.1, 0.8, −1.3, 0.6:
+    // SSres 2.7, SStot 8.75 → r2 = 0.69142…
     const b = new EnpiBaseline({ asset: 'a', variables: ['units'], baselinePeriods: 4 });
     [1, 3, 2, 5].forEach((y, i) => b.add(period(i, y, { units: i + 1 })));
     const p = b.add(period(4, 3, { units: 2 }))!;

@@ -52,8 +52,8 @@ describe('influx points: records ⇄ InfluxDB points', () => {
 
   it('writes the timestamp at the configured precision (nanoseconds beyond 2^53 exactly)', () => {
     expect(influxTimestamp(1_700_000_000_123, 'ms')).to.equal('1700000000123');
-    expect(influxTimestamp(1_700_000_000_123.4567, 'u')).to.equal('1700000000123457');
-    expect(influxTimestamp(1_700_000_000_123.4567, 'n')).to.equal('1700000000123457000');
+    expect(influxTimestamp(1_700_000_000_123.4568, 'u')).to.equal('1700000000123457');
+    expect(influxTimestamp(1_700_000_000_123.4568, 'n')).to.equal('1700000000123457000');
     expect(influxTimestamp(1_700_000_000_999, 's')).to.equal('1700000000');
     expect(influxTimestamp(1_700_000_000_123.9, 'ms')).to.equal('1700000000123');
   });

@@ -7,7 +7,6 @@
  */
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { readCmapss, parseCmapss, cmapssUnits } from '../../runtime/maintenance/cmapss.js';
 import type { UnitHistory } from '../../runtime/maintenance/health-index.js';
 import { estimateRul, fitRulModel, rulModelFromJson, seededShuffle, type RulModel } from '../../runtime/maintenance/rul-model.js';

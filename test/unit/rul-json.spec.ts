@@ -4,7 +4,6 @@
  * domain's checks. Models are fitted on 20 engines of C-MAPSS FD001 (test/fixtures/cmapss).
  */
 import { expect } from 'chai';
-import { join } from 'node:path';
 import { readCmapss } from '../../runtime/maintenance/cmapss.js';
 import type { UnitHistory } from '../../runtime/maintenance/health-index.js';
 import { estimateRulAny, fitRulAny, modelChannels, modelWindow, requiredChannels, rulModelFromJson, rulModelFromText, rulModelToJson, type AnyRulModel } from '../../runtime/maintenance/rul-json.js';

@@ -1,6 +1,5 @@
 /** The live row assembly behind twin-rul, without Node-RED: bounded history, long silences, resets. */
 import { expect } from 'chai';
-import { join } from 'node:path';
 import { readCmapss } from '../../runtime/maintenance/cmapss.js';
 import type { UnitHistory } from '../../runtime/maintenance/health-index.js';
 import { estimateRulAny, fitRulAny, type AnyRulModel } from '../../runtime/maintenance/rul-json.js';

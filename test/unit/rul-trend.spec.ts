@@ -5,7 +5,6 @@
  */
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { readCmapss } from '../../runtime/maintenance/cmapss.js';
 import type { UnitHistory } from '../../runtime/maintenance/health-index.js';
 import { seededShuffle } from '../../runtime/maintenance/rul-model.js';

@@ -12,14 +12,14 @@ import type { PredictedEffect } from '../../runtime/model/control.js';
 import { DEFAULT_MEANING, MAINTENANCE_MEANING, type TrendPoint } from '../../runtime/control/gate-registry.js';
 
 // The admin root is wherever this page is served from: <root>twinloop/approvals.
-var ROOT = location.pathname.replace(/twinloop\/approvals\/?$/, '');
-var API = ROOT + 'twinloop/approvals/api/';
-var OWN_KEY = 'twinloop-approvals-token';
-var POLL_MS = 2000;
-var EXPIRING_MS = 120000;
+const ROOT = location.pathname.replace(/twinloop\/approvals\/?$/, '');
+const API = ROOT + 'twinloop/approvals/api/';
+const OWN_KEY = 'twinloop-approvals-token';
+const POLL_MS = 2000;
+const EXPIRING_MS = 120000;
 // the standard meaning of a signature per verdict, prefilled in the dialog (the gates record the same when none is given)
-var MEANING = DEFAULT_MEANING;
-var MEANING_MAINTENANCE = MAINTENANCE_MEANING;
+const MEANING = DEFAULT_MEANING;
+const MEANING_MAINTENANCE = MAINTENANCE_MEANING;
 
 type Verdict = 'approve' | 'reject';
 /** What the signature dialog signs: a decision on a proposal, or switching a gate's auto-approval. */
@@ -29,7 +29,7 @@ interface Card { el: HTMLElement; main: string; trend: string }
 type Format = (v: number) => string;
 type Effect = Omit<PredictedEffect, 'others'>;
 
-var S = {
+const S = {
   token: null as string | null, adminAuth: false, loginType: null as string | null, me: null as Api.Me | null, gates: [] as Api.Gate[],
   clockOffsetMs: 0, tab: 'pending', cards: {} as Record<string, Card>, historyAt: 0, sign: null as Signing | null,
   timer: null as ReturnType<typeof setInterval> | null,
@@ -52,24 +52,24 @@ function fmt(v: number | undefined): string {
  */
 function est(v: number | undefined): string {
   if (typeof v !== 'number' || !isFinite(v)) return '–';
-  var a = Math.abs(v);
-  var s = a >= 1000 ? v.toFixed(0) : a >= 1 ? v.toFixed(2) : a === 0 ? '0' : v.toPrecision(4);
+  const a = Math.abs(v);
+  const s = a >= 1000 ? v.toFixed(0) : a >= 1 ? v.toFixed(2) : a === 0 ? '0' : v.toPrecision(4);
   return exact(s, v) ? plain(s) : s.replace(/^-/, '−');
 }
 /** Fit statistics: a few significant digits are all they carry. */
 function sig(v: number | undefined, digits: number): string {
   if (typeof v !== 'number' || !isFinite(v)) return '–';
-  var s = v === 0 ? '0' : v.toPrecision(digits);
+  const s = v === 0 ? '0' : v.toPrecision(digits);
   return exact(s, v) ? plain(s) : s.replace(/^-/, '−');
 }
 function exact(s: string, v: number): boolean { return Math.abs(Number(s) - v) <= 1e-9 * Math.max(1, Math.abs(v)); }
 /** Numbers of one interval to the same decimals: two significant digits of its width. */
 function byWidth(width: number): Format {
   if (!(width > 0) || !isFinite(width)) return est;
-  var decimals = Math.max(0, Math.min(12, 1 - Math.floor(Math.log10(width))));
+  const decimals = Math.max(0, Math.min(12, 1 - Math.floor(Math.log10(width))));
   return function (v: number) {
     if (typeof v !== 'number' || !isFinite(v)) return '–';
-    var s = v.toFixed(decimals);
+    const s = v.toFixed(decimals);
     return (Number(s) === 0 ? s.replace(/^-/, '') : s).replace(/^-/, '−');
   };
 }
@@ -77,8 +77,8 @@ function signed(v: number, f?: Format): string { return (v > 0 ? '+' : v < 0 ? '
 function ymd(d: Date): string { return d.getFullYear() + '-' + pad2(d.getMonth() + 1) + '-' + pad2(d.getDate()); }
 /** 24-hour local time (the browser's zone is the plant's); the date only when it is not today. */
 function when(ms: number): string {
-  var d = new Date(ms);
-  var time = pad2(d.getHours()) + ':' + pad2(d.getMinutes()) + ':' + pad2(d.getSeconds());
+  const d = new Date(ms);
+  const time = pad2(d.getHours()) + ':' + pad2(d.getMinutes()) + ':' + pad2(d.getSeconds());
   return ymd(d) === ymd(new Date(now())) ? time : ymd(d) + ' ' + time;
 }
 /** The printed name with the login, e.g. "Dana Reyes (shift supervisor) — login supervisor". */
@@ -89,7 +89,7 @@ function person(printedName: string | null | undefined, user: string | null | un
 function baseName(path: string): string { return String(path).split(/[\\/]/).pop()!; }
 function left(ms: number): string {
   if (ms <= 0) return 'expired';
-  var s = Math.floor(ms / 1000), m = Math.floor(s / 60), h = Math.floor(m / 60);
+  const s = Math.floor(ms / 1000), m = Math.floor(s / 60), h = Math.floor(m / 60);
   return (h ? h + ' h ' + (m % 60) + ' min' : m ? m + ' min ' + (s % 60) + ' s' : s + ' s') + ' left';
 }
 function now(): number { return Date.now() + S.clockOffsetMs; }
@@ -97,41 +97,42 @@ function now(): number { return Date.now() + S.clockOffsetMs; }
 // ---- maintenance windows: the plant's local time, money, durations ---------------------------
 /** Date, 24-hour time and UTC offset of an instant in the plant's IANA zone (not the browser's). */
 function zoned(ms: number, zone: string): { date: string; time: string; offset: string } {
-  var parts: Record<string, string> = {};
+  const parts: Record<string, string> = {};
   try {
     new Intl.DateTimeFormat('en-GB', { timeZone: zone, weekday: 'short', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'shortOffset' })
       .formatToParts(new Date(ms)).forEach(function (x) { parts[x.type] = x.value; });
-  } catch (e) { return { date: new Date(ms).toISOString().slice(0, 10), time: new Date(ms).toISOString().slice(11, 16), offset: 'UTC' }; }
+  } catch { return { date: new Date(ms).toISOString().slice(0, 10), time: new Date(ms).toISOString().slice(11, 16), offset: 'UTC' }; }
   return { date: parts.weekday + ' ' + parts.year + '-' + parts.month + '-' + parts.day, time: parts.hour + ':' + parts.minute, offset: parts.timeZoneName };
 }
 /** "Sat 2026-12-05 06:00 – 10:00 Europe/Berlin (GMT+1)"; the end's date and offset only when they differ. */
 function windowText(w: { startMs: number; endMs: number; timeZone: string }): string {
-  var a = zoned(w.startMs, w.timeZone), b = zoned(w.endMs, w.timeZone);
-  var end = (b.date !== a.date ? b.date + ' ' : '') + b.time + (b.offset !== a.offset ? ' (' + b.offset + ')' : '');
+  const a = zoned(w.startMs, w.timeZone), b = zoned(w.endMs, w.timeZone);
+  const end = (b.date !== a.date ? b.date + ' ' : '') + b.time + (b.offset !== a.offset ? ' (' + b.offset + ')' : '');
   return a.date + ' ' + a.time + ' – ' + end + ' ' + w.timeZone + ' (' + a.offset + ')';
 }
 // a probability for people: below 0.1 % the digits mean nothing to a supervisor
 function pct(p: number): string { return typeof p === 'number' && isFinite(p) ? (p < 0.001 ? '<0.1 %' : sig(100 * p, 2) + ' %') : '–'; }
 function span(ms: number): string {
   if (typeof ms !== 'number' || !isFinite(ms)) return '–';
-  var h = ms / 3600000;
+  const h = ms / 3600000;
   return Math.abs(h) >= 48 ? sig(h / 24, 3) + ' d' : sig(h, 3) + ' h';
 }
 /** Until when a proposal can be decided: its expiry, or a maintenance window's start if sooner. */
 function deadline(v: Api.View): number { return v.kind === 'maintenance' ? Math.min(v.proposal.expiresTsMs, v.proposal.window.startMs) : v.proposal.expiresTsMs; }
 
 // ---- talking to Node-RED ------------------------------------------------------------------
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each caller reads its endpoint's JSON (approvals-types.ts)
 function call(method: string, path: string, body?: object): Promise<{ status: number; body: any }> {
-  var headers: Record<string, string> = { Accept: 'application/json' };
+  const headers: Record<string, string> = { Accept: 'application/json' };
   if (S.token) headers.Authorization = 'Bearer ' + S.token;
   if (body) headers['Content-Type'] = 'application/json';
   // a hung request must not stop the polling for good (a control-room screen runs for days)
-  var abort = new AbortController();
-  var timer = setTimeout(function () { abort.abort(); }, 15000);
+  const abort = new AbortController();
+  const timer = setTimeout(function () { abort.abort(); }, 15000);
   return fetch(API + path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined, cache: 'no-store', signal: abort.signal })
     .finally(function () { clearTimeout(timer); })
     .then(function (r) {
-      return r.text().then(function (t) { var j = null; try { j = t ? JSON.parse(t) : null; } catch (e) { j = null; } return { status: r.status, body: j }; });
+      return r.text().then(function (t) { let j = null; try { j = t ? JSON.parse(t) : null; } catch { j = null; } return { status: r.status, body: j }; });
     });
 }
 const login = setUpLogin({ root: ROOT, ownKey: OWN_KEY, state: S, notice, stopPolling, enter });
@@ -142,18 +143,18 @@ function enter(token: string | null): void {
     if (r.status === 401) { sessionStorage.removeItem(OWN_KEY); return showLogin(token ? 'Your session has ended. Log in again.' : ''); }
     if (r.status === 403) { $('logout').hidden = false; return showLogin((r.body && r.body.error) || 'No access to approvals.'); }
     if (r.status !== 200) return notice('The approvals API answered ' + r.status + '.', true);
-    var me: Api.Me = S.me = r.body;
+    const me: Api.Me = S.me = r.body;
     $('login').hidden = true; $('app').hidden = false; $('logout').hidden = !S.adminAuth;
     $('who').textContent = me.username ? person(me.printedName, me.username) + (me.canApprove ? '' : ' · read only') : 'not logged in';
     if (!me.adminAuth) notice('Approvals need Node-RED adminAuth (logins). Without it every decision is refused: configure adminAuth in settings.js.', true);
     else if (!me.canApprove) notice('Read only: you can look, but deciding needs the permission twinloop.approve.', false);
     else notice('', false);
     startPolling();
-  });
+  }).catch(function () { notice('Node-RED did not answer: reload the page to try again.', true); });
 }
 
 function notice(text: string, abnormal: boolean): void {
-  var n = $('notice');
+  const n = $('notice');
   n.textContent = text; n.hidden = !text; n.className = 'banner' + (abnormal ? ' bad' : '');
 }
 
@@ -163,15 +164,15 @@ function stopPolling(): void { if (S.timer) clearInterval(S.timer); S.timer = nu
 document.addEventListener('visibilitychange', function () { if (!document.hidden && S.timer) refresh(); });
 setInterval(tickClocks, 1000);
 
-var busy = false;
+let busy = false;
 function refresh(): void {
   if (busy) return;
   busy = true;
-  var jobs = [call('GET', 'gates'), call('GET', 'proposals')];
-  var wantHistory = S.tab === 'history' && Date.now() - S.historyAt > 5000;
+  const jobs = [call('GET', 'gates'), call('GET', 'proposals')];
+  const wantHistory = S.tab === 'history' && Date.now() - S.historyAt > 5000;
   if (wantHistory) jobs.push(call('GET', 'history'));
-  Promise.all(jobs).then(function (rs) {
-    for (var i = 0; i < rs.length; i++) if (rs[i].status === 401) return showLogin('Your session has ended. Log in again.');
+  void Promise.all(jobs).then(function (rs) {
+    for (let i = 0; i < rs.length; i++) if (rs[i].status === 401) return showLogin('Your session has ended. Log in again.');
     if (rs[0].status === 200) renderGates(rs[0].body.gates);
     if (rs[1].status === 200) { S.clockOffsetMs = rs[1].body.nowMs - Date.now(); renderProposals(rs[1].body.proposals); }
     if (wantHistory && rs[2].status === 200) { S.historyAt = Date.now(); renderHistory(rs[2].body.ledgers); }
@@ -193,8 +194,8 @@ $('tab-history').addEventListener('click', function () { selectTab('history'); }
 // ---- gates and the auto-approval policy -------------------------------------------------------
 function renderGates(gates: Api.Gate[]): void {
   S.gates = gates;
-  var box = $('gates');
-  var key = JSON.stringify(gates.map(function (gate) { var g = gate as Partial<Api.SetpointGate> & Partial<Api.MaintenanceGate>; return [g.id, g.name, g.autoApproval, g.twoPersonAboveStep, g.twoPersonAboveEur, g.alarm]; })) + (S.me && S.me.canApprove);
+  const box = $('gates');
+  const key = JSON.stringify(gates.map(function (gate) { const g = gate as Partial<Api.SetpointGate> & Partial<Api.MaintenanceGate>; return [g.id, g.name, g.autoApproval, g.twoPersonAboveStep, g.twoPersonAboveEur, g.alarm]; })) + (S.me && S.me.canApprove);
   if (box.dataset.key === key) return;
   box.dataset.key = key;
   box.textContent = '';
@@ -217,10 +218,10 @@ function renderGates(gates: Api.Gate[]): void {
       ]));
       return;
     }
-    var on = !!(g.autoApproval && g.autoApproval.enabled);
+    const on = !!(g.autoApproval && g.autoApproval.enabled);
     // a policy the flow did not configure (no band) cannot be switched on from here
-    var configured = !!(g.autoApproval && g.autoApproval.configured);
-    var sw = configured ? el('button', { type: 'button', role: 'switch', 'aria-checked': String(on), 'aria-label': 'Auto-approval for ' + g.name, disabled: !(S.me && S.me.canApprove),
+    const configured = !!(g.autoApproval && g.autoApproval.configured);
+    const sw = configured ? el('button', { type: 'button', role: 'switch', 'aria-checked': String(on), 'aria-label': 'Auto-approval for ' + g.name, disabled: !(S.me && S.me.canApprove),
       text: on ? 'On' : 'Off', onclick: function () { openSign({ kind: 'policy', gate: g, enabled: !on }); } }) : null;
     box.appendChild(el('div', { className: 'gate', role: 'group', 'aria-label': 'Gate ' + g.name }, [
       el('strong', { text: g.name }),
@@ -234,14 +235,14 @@ function renderGates(gates: Api.Gate[]): void {
 
 // ---- proposals ------------------------------------------------------------------------------
 function renderProposals(views: Api.View[]): void {
-  var seen: Record<string, boolean> = {};
-  var pending = views.filter(function (v) { return v.state === 'pending'; });
-  var ended = views.filter(function (v) { return v.state !== 'pending'; });
+  const seen: Record<string, boolean> = {};
+  const pending = views.filter(function (v) { return v.state === 'pending'; });
+  const ended = views.filter(function (v) { return v.state !== 'pending'; });
   pending.sort(function (a, b) { return deadline(a) - deadline(b); });
   ended.sort(function (a, b) { return b.proposal.createdTsMs - a.proposal.createdTsMs; });
   place($('proposals'), pending, seen);
   place($('ended'), ended, seen);
-  for (var id in S.cards) if (!seen[id]) { S.cards[id].el.remove(); delete S.cards[id]; }
+  for (const id in S.cards) if (!seen[id]) { S.cards[id].el.remove(); delete S.cards[id]; }
   $('no-proposals').hidden = pending.length > 0;
   $('ended-title').hidden = ended.length === 0;
   tickClocks();
@@ -250,15 +251,15 @@ function renderProposals(views: Api.View[]): void {
 /** Cards are rebuilt only when what they show changes, so a button keeps its focus between polls. */
 function place(container: HTMLElement, views: Api.View[], seen: Record<string, boolean>): void {
   views.forEach(function (v, i) {
-    var id = v.gateId + '/' + v.proposal.id;
+    const id = v.gateId + '/' + v.proposal.id;
     seen[id] = true;
     const maintenance = v.kind === 'maintenance';
-    var main = JSON.stringify(maintenance ? [v.state, v.reason, v.decisions, v.requiredApprovals, v.proposal, v.order, S.me && S.me.canApprove]
+    const main = JSON.stringify(maintenance ? [v.state, v.reason, v.decisions, v.requiredApprovals, v.proposal, v.order, S.me && S.me.canApprove]
       : [v.state, v.reason, v.decisions, v.requiredApprovals, v.envelope.ok, v.envelope.violations, v.envelope.version, v.proposal, S.me && S.me.canApprove]);
-    var trend = maintenance ? '' : JSON.stringify(v.trend);
-    var c = S.cards[id];
+    const trend = maintenance ? '' : JSON.stringify(v.trend);
+    let c = S.cards[id];
     if (!c || c.main !== main) {
-      var fresh: Card = { el: maintenance ? maintenanceCard(v) : card(v), main: main, trend: trend };
+      const fresh: Card = { el: maintenance ? maintenanceCard(v) : card(v), main: main, trend: trend };
       if (c) c.el.replaceWith(fresh.el);
       S.cards[id] = c = fresh;
     } else if (c.trend !== trend) {
@@ -274,10 +275,10 @@ function place(container: HTMLElement, views: Api.View[], seen: Record<string, b
  * interval of the mean change when the proposer gives it (what the move gains on average).
  */
 function effectDd(e: Effect, prefix: string): HTMLElement {
-  var lines = [el('span', { className: 'line', text: prefix + est(e.currentKpi) + ' → ' + est(e.predictedKpi) + unit(e.kpiUnit) +
+  const lines = [el('span', { className: 'line', text: prefix + est(e.currentKpi) + ' → ' + est(e.predictedKpi) + unit(e.kpiUnit) +
     ' (' + e.intervalPct + ' % interval ' + est(e.lowKpi) + ' – ' + est(e.highKpi) + ')' })];
   if (typeof e.changeLowKpi === 'number' && typeof e.changeHighKpi === 'number') {
-    var f = byWidth(e.changeHighKpi - e.changeLowKpi);
+    const f = byWidth(e.changeHighKpi - e.changeLowKpi);
     lines.push(el('span', { className: 'line', text: 'mean change ' + signed(e.predictedKpi - e.currentKpi, f) + unit(e.kpiUnit) +
       ' (' + e.intervalPct + ' % CI ' + f(e.changeLowKpi) + ' to ' + f(e.changeHighKpi) + ')' }));
   }
@@ -285,12 +286,12 @@ function effectDd(e: Effect, prefix: string): HTMLElement {
 }
 
 function card(v: Api.SetpointView): HTMLElement {
-  var p = v.proposal, e = p.predictedEffect, pending = v.state === 'pending';
-  var label = p.asset + ' / ' + p.tag;
-  var envelope = v.envelope.ok
+  const p = v.proposal, e = p.predictedEffect, pending = v.state === 'pending';
+  const label = p.asset + ' / ' + p.tag;
+  const envelope = v.envelope.ok
     ? el('dd', { text: 'within the envelope (version ' + v.envelope.version + ')' })
     : el('dd', {}, [el('ul', { className: 'violations', 'aria-label': 'Envelope violations' }, v.envelope.violations.map(function (x) { return el('li', { text: x.code + ': ' + x.message }); }))]);
-  var rows = [
+  const rows = [
     el('dt', { text: 'Predicted effect' }), effectDd(e, e.kpiTag + ': '),
   ];
   (e.others || []).forEach(function (o) {
@@ -312,12 +313,12 @@ function card(v: Api.SetpointView): HTMLElement {
 
 /** Approvals so far, who decided, input quality and why it ended: the same on both kinds of card. */
 function decisionRows(v: Api.View, rows: HTMLElement[]): HTMLElement[] {
-  var approvals = v.decisions.filter(function (d) { return d.verdict === 'approve'; });
+  const approvals = v.decisions.filter(function (d) { return d.verdict === 'approve'; });
   rows.push(el('dt', { text: 'Approvals' }), el('dd', { text: approvals.length + ' of ' + v.requiredApprovals + ' needed' + (v.requiredApprovals > 1 ? ' (two-person rule)' : '') }));
   v.decisions.forEach(function (d) {
     rows.push(el('dt', { text: d.verdict === 'approve' ? 'Approved by' : 'Rejected by' }), el('dd', { text: person(d.printedName, d.user) + ', ' + when(d.tsMs) + ': ' + d.reason }));
   });
-  var p = v.proposal;
+  const p = v.proposal;
   if (p.quality !== 'good') rows.push(el('dt', { text: 'Inputs' }), el('dd', {}, [el('span', { className: 'warn', text: p.quality + (p.qualityReason ? ': ' + p.qualityReason : '') })]));
   if (v.reason) rows.push(el('dt', { text: 'Reason' }), el('dd', { text: v.reason }));
   return rows;
@@ -326,7 +327,7 @@ function decisionRows(v: Api.View, rows: HTMLElement[]): HTMLElement[] {
 function decideButtons(v: Api.View): HTMLElement | null {
   const me = S.me;
   if (v.state !== 'pending' || !me || !me.canApprove) return null;
-  var mine = v.decisions.some(function (d) { return d.user === me.username; });
+  const mine = v.decisions.some(function (d) { return d.user === me.username; });
   return el('div', { className: 'actions' }, [
     el('button', { type: 'button', className: 'primary', disabled: mine || undefined, title: mine ? 'You have already decided on this proposal' : undefined, text: 'Approve', onclick: function () { openSign({ kind: 'decide', verdict: 'approve', view: v }); } }),
     el('button', { type: 'button', disabled: mine || undefined, text: 'Reject', onclick: function () { openSign({ kind: 'decide', verdict: 'reject', view: v }); } }),
@@ -335,8 +336,8 @@ function decideButtons(v: Api.View): HTMLElement | null {
 
 /** A maintenance window: when (plant time), what it costs and why, the risk it rests on, the runners-up. */
 function maintenanceCard(v: Api.MaintenanceCardView): HTMLElement {
-  var p = v.proposal, w = p.window, c = w.costParts, r = p.rul, pending = v.state === 'pending';
-  var rows = [
+  const p = v.proposal, w = p.window, c = w.costParts, r = p.rul, pending = v.state === 'pending';
+  const rows = [
     el('dt', { text: 'Asset' }), el('dd', { text: p.asset }),
     el('dt', { text: 'Expected cost' }), el('dd', {}, [
       el('span', { className: 'line', text: eur(w.expectedCostEur) }),
@@ -364,9 +365,9 @@ function maintenanceCard(v: Api.MaintenanceCardView): HTMLElement {
 }
 
 function tickClocks(): void {
-  var t = now();
+  const t = now();
   document.querySelectorAll('[data-expires]').forEach(function (x) {
-    var ms = Number(x.getAttribute('data-expires')) - t;
+    const ms = Number(x.getAttribute('data-expires')) - t;
     x.textContent = left(ms);
     x.className = 'expiry' + (ms < EXPIRING_MS ? ' warn' : '');
   });
@@ -377,29 +378,29 @@ function tickClocks(): void {
  * edge the proposed setpoint and the predicted KPI with its interval band.
  */
 function chart(v: Api.SetpointView): SVGElement {
-  var p = v.proposal, e = p.predictedEffect, W = 480, H = 170, L = 56, R = 390, END = 470;
-  var sp = v.trend.setpoint, kpi = v.trend.kpi;
-  var times = sp.concat(kpi).map(function (x) { return x.tsMs; });
-  var t1 = times.length ? Math.max.apply(null, times) : now();
-  var t0 = times.length ? Math.min.apply(null, times) : t1 - 600000;
+  const p = v.proposal, e = p.predictedEffect, W = 480, H = 170, L = 56, R = 390, END = 470;
+  const sp = v.trend.setpoint, kpi = v.trend.kpi;
+  const times = sp.concat(kpi).map(function (x) { return x.tsMs; });
+  const t1 = times.length ? Math.max.apply(null, times) : now();
+  let t0 = times.length ? Math.min.apply(null, times) : t1 - 600000;
   if (t1 - t0 < 60000) t0 = t1 - 60000;
   function x(t: number): number { return L + (t - t0) / (t1 - t0) * (R - L); }
-  var s = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'chart', role: 'img',
+  const s = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'chart', role: 'img',
     'aria-label': 'Last ' + Math.round((t1 - t0) / 60000) + ' min of ' + p.tag + ' and ' + e.kpiTag + '; proposed ' + fmt(p.proposedValue) + unit(p.unit) + ', predicted ' + e.kpiTag + ' ' + est(e.predictedKpi) + ' (' + est(e.lowKpi) + ' – ' + est(e.highKpi) + ')' });
   function panel(top: number, bottom: number, points: TrendPoint[], values: number[], name: string, step: boolean, f: Format): (v: number) => number {
-    var lo = Math.min.apply(null, values), hi = Math.max.apply(null, values);
+    let lo = Math.min.apply(null, values), hi = Math.max.apply(null, values);
     if (hi - lo < 1e-9) { lo -= 1; hi += 1; }
-    var pad = (hi - lo) * 0.1; lo -= pad; hi += pad;
+    const pad = (hi - lo) * 0.1; lo -= pad; hi += pad;
     function y(val: number): number { return bottom - (val - lo) / (hi - lo) * (bottom - top); }
     s.appendChild(svg('rect', { x: L, y: top, width: END - L, height: bottom - top, fill: 'none', stroke: '#d0d0d0' }));
     s.appendChild(svg('line', { x1: R, y1: top, x2: R, y2: bottom, stroke: '#b0b0b0', 'stroke-dasharray': '3 3' }));
     [hi - pad, lo + pad].forEach(function (a) {
-      var t = svg('text', { x: L - 4, y: y(a) + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#555' }); t.textContent = f(a); s.appendChild(t);
+      const t = svg('text', { x: L - 4, y: y(a) + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#555' }); t.textContent = f(a); s.appendChild(t);
     });
     if (points.length) {
-      var d = '';
+      let d = '';
       points.forEach(function (pt, i) {
-        var px = x(pt.tsMs).toFixed(1), py = y(pt.value).toFixed(1);
+        const px = x(pt.tsMs).toFixed(1), py = y(pt.value).toFixed(1);
         if (i === 0) d = 'M' + px + ' ' + py;
         else d += step ? ' H' + px + ' V' + py : ' L' + px + ' ' + py;
       });
@@ -407,39 +408,39 @@ function chart(v: Api.SetpointView): SVGElement {
       s.appendChild(svg('path', { d: d, fill: 'none', stroke: '#333', 'stroke-width': 1.6 }));
     }
     // the series name over the line, with a halo so the line does not strike through it
-    var n = svg('text', { x: L + 4, y: top + 12, 'font-size': 11, fill: '#444', stroke: '#fff', 'stroke-width': 3, 'paint-order': 'stroke' }); n.textContent = name; s.appendChild(n);
+    const n = svg('text', { x: L + 4, y: top + 12, 'font-size': 11, fill: '#444', stroke: '#fff', 'stroke-width': 3, 'paint-order': 'stroke' }); n.textContent = name; s.appendChild(n);
     return y;
   }
-  var ys = panel(8, 72, sp, sp.map(function (q) { return q.value; }).concat([p.currentValue, p.proposedValue]), p.tag + unit(p.unit), true, est);
+  const ys = panel(8, 72, sp, sp.map(function (q) { return q.value; }).concat([p.currentValue, p.proposedValue]), p.tag + unit(p.unit), true, est);
   s.appendChild(svg('path', { d: 'M' + R + ' ' + ys(p.currentValue).toFixed(1) + ' V' + ys(p.proposedValue).toFixed(1) + ' H' + END, fill: 'none', stroke: '#111', 'stroke-width': 2, 'stroke-dasharray': '6 3' }));
-  var yk = panel(88, 152, kpi, kpi.map(function (q) { return q.value; }).concat([e.currentKpi, e.lowKpi, e.highKpi]), e.kpiTag + unit(e.kpiUnit), false, est);
+  const yk = panel(88, 152, kpi, kpi.map(function (q) { return q.value; }).concat([e.currentKpi, e.lowKpi, e.highKpi]), e.kpiTag + unit(e.kpiUnit), false, est);
   s.appendChild(svg('rect', { x: R, y: yk(e.highKpi).toFixed(1), width: END - R, height: Math.max(1, yk(e.lowKpi) - yk(e.highKpi)).toFixed(1), fill: '#c8c8c8', 'fill-opacity': 0.7 }));
   s.appendChild(svg('line', { x1: R, y1: yk(e.predictedKpi), x2: END, y2: yk(e.predictedKpi), stroke: '#111', 'stroke-width': 2 }));
   s.appendChild(svg('circle', { cx: R, cy: yk(e.currentKpi), r: 3, fill: '#555' }));
-  var tl = svg('text', { x: L, y: H - 2, 'font-size': 11, fill: '#555' }); tl.textContent = '−' + Math.round((t1 - t0) / 60000) + ' min'; s.appendChild(tl);
-  var tn = svg('text', { x: R, y: H - 2, 'font-size': 11, fill: '#555', 'text-anchor': 'middle' }); tn.textContent = 'now'; s.appendChild(tn);
-  var tp = svg('text', { x: END, y: H - 2, 'font-size': 11, fill: '#555', 'text-anchor': 'end' }); tp.textContent = 'proposed'; s.appendChild(tp);
+  const tl = svg('text', { x: L, y: H - 2, 'font-size': 11, fill: '#555' }); tl.textContent = '−' + Math.round((t1 - t0) / 60000) + ' min'; s.appendChild(tl);
+  const tn = svg('text', { x: R, y: H - 2, 'font-size': 11, fill: '#555', 'text-anchor': 'middle' }); tn.textContent = 'now'; s.appendChild(tn);
+  const tp = svg('text', { x: END, y: H - 2, 'font-size': 11, fill: '#555', 'text-anchor': 'end' }); tp.textContent = 'proposed'; s.appendChild(tp);
   return s;
 }
 
 // ---- the signature dialog ----------------------------------------------------------------------
 function openSign(what: Signing): void {
   S.sign = what;
-  var d = $<HTMLDialogElement>('sign');
+  const d = $<HTMLDialogElement>('sign');
   $('sign-error').textContent = '';
   $<HTMLTextAreaElement>('sign-reason').value = '';
   input('sign-password').value = '';
   $('sign-as').textContent = 'Signed as ' + person(S.me!.printedName, S.me!.username);
   if (what.kind === 'decide') {
-    var view = what.view;
-    var approve = what.verdict === 'approve';
-    var maintenance = view.kind === 'maintenance';
+    const view = what.view;
+    const approve = what.verdict === 'approve';
+    const maintenance = view.kind === 'maintenance';
     $('sign-title').textContent = (approve ? 'Approve' : 'Reject') + (maintenance ? ' maintenance window' : ' setpoint change');
     if (view.kind === 'maintenance') {
-      var m = view.proposal;
+      const m = view.proposal;
       $('sign-summary').textContent = m.asset + ': ' + m.job + ', ' + windowText(m.window) + ', expected cost ' + eur(m.window.expectedCostEur);
     } else {
-      var p = view.proposal;
+      const p = view.proposal;
       $('sign-summary').textContent = p.asset + ' / ' + p.tag + ': ' + fmt(p.currentValue) + ' → ' + fmt(p.proposedValue) + unit(p.unit);
     }
     $('sign-meaning-row').hidden = false;
@@ -457,13 +458,13 @@ function openSign(what: Signing): void {
 $('sign-cancel').addEventListener('click', function () { $<HTMLDialogElement>('sign').close(); S.sign = null; });
 $('sign-form').addEventListener('submit', function (ev) {
   ev.preventDefault();
-  var w = S.sign;
+  const w = S.sign;
   if (!w) return;
-  var reason = $<HTMLTextAreaElement>('sign-reason').value.trim();
+  const reason = $<HTMLTextAreaElement>('sign-reason').value.trim();
   if (!reason) { $('sign-error').textContent = 'Give a reason.'; $('sign-reason').focus(); return; }
-  var meaning = input('sign-meaning').value.trim();
+  const meaning = input('sign-meaning').value.trim();
   if (w.kind === 'decide' && !meaning) { $('sign-error').textContent = 'Give the meaning of your signature.'; $('sign-meaning').focus(); return; }
-  var body, path;
+  let body, path;
   if (w.kind === 'decide') {
     path = 'decide';
     body = { gateId: w.view.gateId, proposalId: w.view.proposal.id, verdict: w.verdict, reason: reason, meaning: meaning, password: input('sign-password').value };
@@ -472,7 +473,7 @@ $('sign-form').addEventListener('submit', function (ev) {
     body = { gateId: w.gate.id, enabled: w.enabled, reason: reason, password: input('sign-password').value };
   }
   $<HTMLButtonElement>('sign-submit').disabled = true;
-  call('POST', path, body).then(function (r) {
+  void call('POST', path, body).then(function (r) {
     input('sign-password').value = '';
     if (r.status === 200) {
       $<HTMLDialogElement>('sign').close(); S.sign = null;
@@ -488,19 +489,20 @@ $('sign-form').addEventListener('submit', function (ev) {
 
 // ---- history -------------------------------------------------------------------------------
 function renderHistory(ledgers: Api.Ledger[]): void {
-  var box = $('history');
+  const box = $('history');
   box.textContent = '';
   if (!ledgers.length) box.appendChild(el('p', { className: 'muted', text: 'No approval gate is deployed.' }));
   ledgers.forEach(function (l) {
-    var v = l.verification, chain;
-    var name = l.gates.map(function (g) { return g.name; }).join(', ');
+    const v = l.verification;
+    let chain;
+    const name = l.gates.map(function (g) { return g.name; }).join(', ');
     // the file name; the full path on hover (a long absolute path pushed the status off the line)
-    var file = el('span', { className: 'file', title: l.ledgerLocation, text: baseName(l.ledgerLocation) });
+    const file = el('span', { className: 'file', title: l.ledgerLocation, text: baseName(l.ledgerLocation) });
     if (v.ok === true) chain = el('p', { className: 'chain', role: 'status' }, ['Ledger chain verified: ' + v.records + ' records intact (', file, ')']);
     else if (v.ok === false) chain = el('p', { className: 'chain bad', role: 'status' }, ['Ledger chain BROKEN' + (v.firstBad ? ' at record ' + v.firstBad.seq + ' (line ' + v.firstBad.line + '): ' + v.firstBad.reason : '') + ' (', file, ')']);
     else chain = el('p', { className: 'chain', role: 'status', title: l.ledgerLocation, text: 'Ledger chain not verified: ' + (v as { reason: string }).reason });
-    var rows = l.records.map(function (r) {
-      var d = describe(r, l.writers || {});
+    const rows = l.records.map(function (r) {
+      const d = describe(r, l.writers || {});
       return el('tr', {}, [el('td', { className: 'num', text: when(r.tsMs) }), el('td', { text: d.event }), el('td', { text: r.asset ? r.asset + ' / ' + (r.tag || 'maintenance') : '' }), el('td', { text: d.by }), el('td', { text: d.details }), el('td', { className: 'num', text: String(r.seq) })]);
     });
     box.appendChild(el('section', { 'aria-label': 'History of ' + name }, [
@@ -518,8 +520,9 @@ function renderHistory(ledgers: Api.Ledger[]): void {
 
 function describe(r: Api.Ledger['records'][number], writers: Record<string, string>): { event: string; by: string; details: string } {
   // the payload of the record's type (proposal, decision, command, write result, …), read field by field
-  var d = (r.data || {}) as any;
-  var writer = d.writer ? writers[d.writer] || 'writer ' + d.writer : 'writer';
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one bag for every record type's fields
+  const d = (r.data || {}) as any;
+  const writer = d.writer ? writers[d.writer] || 'writer ' + d.writer : 'writer';
   switch (r.type) {
     case 'decision': return { event: 'decision: ' + d.verdict, by: person(d.printedName, d.user), details: (d.meaning || '') + (d.reason ? ' — ' + d.reason : '') };
     case 'proposal':

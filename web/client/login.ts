@@ -28,8 +28,8 @@ export function editorKey(root: string): string {
 }
 
 export interface Login {
-  start(): void;
-  showLogin(msg?: string): void;
+  start: () => void;
+  showLogin: (msg?: string) => void;
 }
 
 export function setUpLogin(page: LoginPage): Login {

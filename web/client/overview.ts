@@ -9,27 +9,27 @@ import { $, el, input, pad2, svg, unit } from './dom.js';
 import { setUpLogin } from './login.js';
 import type * as Api from './overview-types.js';
 
-var ROOT = location.pathname.replace(/twinloop\/overview\/?$/, '');
-var API = ROOT + 'twinloop/overview/api/';
+const ROOT = location.pathname.replace(/twinloop\/overview\/?$/, '');
+const API = ROOT + 'twinloop/overview/api/';
 // the editor's token (login.ts) or the approvals page's own in the session: one login serves all three
-var OWN_KEY = 'twinloop-approvals-token';
-var POLL_MS = 2000;
-var DAY_MS = 86400000;
-var W = 480, H = 170, WIDE_W = 960, WIDE_H = 220, PL = 46, PR = 8, PT = 8, PB = 20;
+const OWN_KEY = 'twinloop-approvals-token';
+const POLL_MS = 2000;
+const DAY_MS = 86400000;
+const W = 480, H = 170, WIDE_W = 960, WIDE_H = 220, PL = 46, PR = 8, PT = 8, PB = 20;
 
 /** A series as the page keeps it: its buckets by start time, merged from every delta. */
 interface Series { kind: Api.SeriesKind; asset: string; tag: string; unit?: string; bucketMs: number; pts: Record<number, Api.Bucket> }
 interface AssetState { windows?: Api.MaintenanceWindow[]; energy?: Api.EnergyCost[]; demand?: Api.DemandStatus }
 interface Range { x0: number; x1: number }
 interface Scale extends Range {
-  x(t: number): number;
-  y(v: number): number;
+  x: (t: number) => number;
+  y: (v: number) => number;
   y0: number; y1: number; lo: number; hi: number; w: number; h: number;
 }
 interface Chart { g: SVGElement; sc: Scale; read(t: number): string; out: HTMLElement; cursor: SVGElement; sel: SVGElement }
 type Dirty = Record<string, boolean>;
 
-var S = {
+const S = {
   token: null as string | null, adminAuth: false, loginType: null as string | null, timer: null as ReturnType<typeof setInterval> | null,
   node: new URLSearchParams(location.search).get('node') || '',
   epoch: '', rev: 0, windowMs: 3600000, series: {} as Record<string, Series>, drift: [] as Api.DriftEvent[],
@@ -40,23 +40,24 @@ $('approvals-link').setAttribute('href', ROOT + 'twinloop/approvals');
 
 function num(v: number | undefined, digits?: number): string {
   if (typeof v !== 'number' || !isFinite(v)) return '–';
-  var a = Math.abs(v);
-  var d = digits !== undefined ? digits : a >= 1000 ? 0 : a >= 100 ? 1 : a >= 1 ? 2 : 3;
+  const a = Math.abs(v);
+  const d = digits !== undefined ? digits : a >= 1000 ? 0 : a >= 100 ? 1 : a >= 1 ? 2 : 3;
   return v.toFixed(d).replace(/^-/, '−');
 }
-function hm(ms: number): string { var d = new Date(ms); return pad2(d.getHours()) + ':' + pad2(d.getMinutes()); }
-function hms(ms: number): string { var d = new Date(ms); return hm(ms) + ':' + pad2(d.getSeconds()); }
+function hm(ms: number): string { const d = new Date(ms); return pad2(d.getHours()) + ':' + pad2(d.getMinutes()); }
+function hms(ms: number): string { const d = new Date(ms); return hm(ms) + ':' + pad2(d.getSeconds()); }
 /** The plant's local time as the calendar gave it: "2026-12-05 06:00" from an ISO string with offset. */
 function local(iso: string): string { return String(iso).slice(0, 16).replace('T', ' '); }
 function days(ms: number): string { return num(ms / DAY_MS, 1) + ' d'; }
 function mins(ms: number): string { return Math.round(ms / 60000) + ' min'; }
 
 // ---- login (as the approvals page: Node-RED's own /auth/token, the user's own permissions) ----
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each caller reads its endpoint's JSON (overview-types.ts)
 function call(path: string): Promise<{ status: number; body: any }> {
-  var headers: Record<string, string> = { Accept: 'application/json' };
+  const headers: Record<string, string> = { Accept: 'application/json' };
   if (S.token) headers.Authorization = 'Bearer ' + S.token;
-  var abort = new AbortController();
-  var timer = setTimeout(function () { abort.abort(); }, 15000);
+  const abort = new AbortController();
+  const timer = setTimeout(function () { abort.abort(); }, 15000);
   return fetch(API + path, { headers: headers, cache: 'no-store', signal: abort.signal })
     .finally(function () { clearTimeout(timer); })
     .then(function (r) { return r.json().catch(function () { return null; }).then(function (j) { return { status: r.status, body: j }; }); });
@@ -70,7 +71,7 @@ function enter(token: string | null): void {
   startPolling();
 }
 function notice(text: string, abnormal: boolean): void {
-  var n = $('notice');
+  const n = $('notice');
   n.textContent = text; n.hidden = !text; n.className = 'banner' + (abnormal ? ' bad' : '');
 }
 $('pick').addEventListener('change', function () { S.node = input('pick').value; S.epoch = ''; S.rev = 0; refresh(); });
@@ -78,11 +79,11 @@ $('pick').addEventListener('change', function () { S.node = input('pick').value;
 // ---- polling: only what changed since the last answer ----------------------------------------
 function startPolling(): void { stopPolling(); refresh(); S.timer = setInterval(function () { if (!document.hidden) refresh(); }, POLL_MS); }
 function stopPolling(): void { if (S.timer) clearInterval(S.timer); S.timer = null; }
-var busy = false;
+let busy = false;
 function refresh(): void {
   if (busy) return;
   busy = true;
-  call('data?node=' + encodeURIComponent(S.node) + '&epoch=' + encodeURIComponent(S.epoch) + '&since=' + S.rev).then(function (r) {
+  void call('data?node=' + encodeURIComponent(S.node) + '&epoch=' + encodeURIComponent(S.epoch) + '&since=' + S.rev).then(function (r) {
     if (r.status === 401) { sessionStorage.removeItem(OWN_KEY); return showLogin(S.token ? 'Your session has ended. Log in again.' : ''); }
     if (r.status === 403) { $('logout').hidden = false; return showLogin((r.body && r.body.error) || 'No access to the overview.'); }
     if (r.status !== 200 || !r.body) return notice('The overview API answered ' + r.status + '.', true);
@@ -95,31 +96,31 @@ function apply(d: Api.Data): void {
   S.nowMs = d.nowMs;
   $('who').textContent = d.username ? 'logged in as ' + d.username : (S.adminAuth ? '' : 'no login configured');
   renderPicker(d.nodes, d.node);
-  var proposals = JSON.stringify(d.proposals || []);
-  var proposalsChanged = proposals !== S.proposalsJson;
+  const proposals = JSON.stringify(d.proposals || []);
+  const proposalsChanged = proposals !== S.proposalsJson;
   S.proposalsJson = proposals;
   S.proposals = d.proposals || [];
   if (!d.node) { notice('No twin-overview node is deployed: wire one into a flow.', false); reset(); render({}); return; }
   if (d.full || d.epoch !== S.epoch) reset();
   S.node = d.node; S.epoch = d.epoch!; S.rev = d.rev!; S.windowMs = d.windowMs!;
-  var dirty: Dirty = {};
+  const dirty: Dirty = {};
   (d.series ?? []).forEach(function (s) {
-    var cur = S.series[s.key] || (S.series[s.key] = { kind: s.kind, asset: s.asset, tag: s.tag, unit: s.unit, bucketMs: s.bucketMs, pts: {} });
+    const cur = S.series[s.key] || (S.series[s.key] = { kind: s.kind, asset: s.asset, tag: s.tag, unit: s.unit, bucketMs: s.bucketMs, pts: {} });
     if (s.unit) cur.unit = s.unit;
-    for (var ts in cur.pts) if (Number(ts) < s.fromTsMs) delete cur.pts[ts];
+    for (const ts in cur.pts) if (Number(ts) < s.fromTsMs) delete cur.pts[ts];
     s.points.forEach(function (p) { cur.pts[p.tsMs] = p; });
     dirty[s.asset] = true;
   });
   if (d.drift) { S.drift = d.drift; d.drift.forEach(function (e) { dirty[e.asset] = true; }); }
   (d.assets ?? []).forEach(function (a) {
-    var cur = S.assets[a.asset] || (S.assets[a.asset] = {});
+    const cur = S.assets[a.asset] || (S.assets[a.asset] = {});
     if (a.windows) cur.windows = a.windows;
     if (a.energy) cur.energy = a.energy;
     if (a.demand) cur.demand = a.demand;
     dirty[a.asset] = true;
   });
   // the highlighted window follows the proposal on the approvals page
-  if (proposalsChanged) for (var asset in S.assets) dirty[asset] = true;
+  if (proposalsChanged) for (const asset in S.assets) dirty[asset] = true;
   render(dirty);
 }
 function reset(): void {
@@ -128,9 +129,9 @@ function reset(): void {
 }
 
 function renderPicker(nodes: Api.Data['nodes'], current: string | null): void {
-  var pick = $<HTMLSelectElement>('pick');
+  const pick = $<HTMLSelectElement>('pick');
   $('pick-row').hidden = !nodes || nodes.length < 2;
-  var want = (nodes || []).map(function (n) { return n.id + '|' + n.name; }).join(',');
+  const want = (nodes || []).map(function (n) { return n.id + '|' + n.name; }).join(',');
   if (pick.getAttribute('data-nodes') !== want) {
     pick.textContent = '';
     (nodes || []).forEach(function (n) { pick.appendChild(el('option', { value: n.id, text: n.name })); });
@@ -140,22 +141,22 @@ function renderPicker(nodes: Api.Data['nodes'], current: string | null): void {
 }
 
 // ---- rendering ------------------------------------------------------------------------------
-var ALL: Dirty = {};
+const ALL: Dirty = {};
 function points(s: Series): Api.Bucket[] { return Object.keys(s.pts).map(Number).sort(function (a, b) { return a - b; }).map(function (k) { return s.pts[k]; }); }
 function render(dirty: Dirty): void {
   renderProposals();
   // while a zoom is being dragged the charts stay as they are: the mouse-up draws everything
   if (drag) return;
-  var range = timeRange(), rangeKey = range ? range.x0 + '-' + range.x1 : '';
-  var all = dirty === ALL || rangeKey !== S.rangeKey;
+  const range = timeRange(), rangeKey = range ? range.x0 + '-' + range.x1 : '';
+  const all = dirty === ALL || rangeKey !== S.rangeKey;
   S.range = range; S.rangeKey = rangeKey;
   $('zoombar').hidden = !range;
   if (range) $('range').textContent = 'Time axis of every chart: ' + hms(range.x0) + ' – ' + hms(range.x1) +
     (S.zoom ? ' (zoomed)' : ' (live)');
   $<HTMLButtonElement>('unzoom').disabled = !S.zoom;
-  var byAsset: Record<string, Series[]> = {};
-  for (var key in S.series) { var s = S.series[key]; (byAsset[s.asset] = byAsset[s.asset] || []).push(s); }
-  var assets = Object.keys(byAsset).concat(Object.keys(S.assets)).filter(function (a, i, list) { return list.indexOf(a) === i; }).sort();
+  const byAsset: Record<string, Series[]> = {};
+  for (const key in S.series) { const s = S.series[key]; (byAsset[s.asset] = byAsset[s.asset] || []).push(s); }
+  const assets = Object.keys(byAsset).concat(Object.keys(S.assets)).filter(function (a, i, list) { return list.indexOf(a) === i; }).sort();
   assets.forEach(function (asset) { if (all || dirty[asset]) renderAsset(asset, byAsset[asset] || []); });
   $('no-trends').hidden = $('trends').childElementCount > 0;
   $('no-maint').hidden = $('maint').childElementCount > 0;
@@ -170,12 +171,12 @@ function render(dirty: Dirty): void {
  */
 function timeRange(): Range | null {
   if (S.zoom) return S.zoom;
-  var x0 = Infinity, x1 = -Infinity;
-  for (var k in S.series) {
-    var p = points(S.series[k]);
+  let x0 = Infinity, x1 = -Infinity;
+  for (const k in S.series) {
+    const p = points(S.series[k]);
     if (p.length) { x0 = Math.min(x0, p[0].tsMs); x1 = Math.max(x1, p[p.length - 1].lastTsMs); }
   }
-  for (var a in S.assets) {
+  for (const a in S.assets) {
     (S.assets[a].energy || []).forEach(function (c) { if (c.scope === 'interval') { x0 = Math.min(x0, c.startMs); x1 = Math.max(x1, c.endMs); } });
   }
   if (x0 === Infinity) x0 = x1 - S.windowMs;
@@ -184,32 +185,32 @@ function timeRange(): Range | null {
 }
 
 function slot(parent: Element, id: string, make: () => HTMLElement): HTMLElement {
-  var e = document.getElementById(id);
+  let e = document.getElementById(id);
   if (!e) { e = make(); e.id = id; parent.appendChild(e); }
   return e;
 }
 function safeId(s: string): string { return s.replace(/[^A-Za-z0-9_-]/g, '_'); }
 
 function renderAsset(asset: string, list: Series[]): void {
-  var tags: Record<string, Partial<Record<Api.SeriesKind, Series>>> = {};
-  var rul: Series | null = null;
+  const tags: Record<string, Partial<Record<Api.SeriesKind, Series>>> = {};
+  let rul: Series | null = null;
   list.forEach(function (s) {
     if (s.kind === 'rul') rul = s;
     else (tags[s.tag] = tags[s.tag] || {})[s.kind] = s;
   });
-  var names = Object.keys(tags).sort(function (a, b) { return (tags[b].estimate ? 1 : 0) - (tags[a].estimate ? 1 : 0) || (a < b ? -1 : a > b ? 1 : 0); });
+  const names = Object.keys(tags).sort(function (a, b) { return (tags[b].estimate ? 1 : 0) - (tags[a].estimate ? 1 : 0) || (a < b ? -1 : a > b ? 1 : 0); });
   if (names.length) {
-    var box = slot($('trends'), 'trends-' + safeId(asset), function () { return el('div', {}, [el('h3', { text: asset }), el('div', { className: 'grid' })]); });
-    var grid = box.querySelector('.grid')!;
+    const box = slot($('trends'), 'trends-' + safeId(asset), function () { return el('div', {}, [el('h3', { text: asset }), el('div', { className: 'grid' })]); });
+    const grid = box.querySelector('.grid')!;
     names.forEach(function (tag) {
-      var fig = slot(grid, 'trend-' + safeId(asset + '/' + tag), function () { return el('figure', { 'data-tag': tag }); });
+      const fig = slot(grid, 'trend-' + safeId(asset + '/' + tag), function () { return el('figure', { 'data-tag': tag }); });
       trendChart(fig, asset, tag, tags[tag].reading, tags[tag].estimate);
     });
   }
-  var a: AssetState = S.assets[asset] || {};
+  const a: AssetState = S.assets[asset] || {};
   if (rul) rulChart(slot($('maint'), 'rul-' + safeId(asset), function () { return el('figure'); }), asset, rul);
   if (a.windows && a.windows.length) windowChart(slot($('maint'), 'windows-' + safeId(asset), function () { return el('figure'); }), asset, a.windows);
-  var intervals = (a.energy || []).filter(function (c) { return c.scope === 'interval'; });
+  const intervals = (a.energy || []).filter(function (c) { return c.scope === 'interval'; });
   if (intervals.length) energyChart(slot($('energy'), 'cost-' + safeId(asset), function () { return el('figure'); }), asset, intervals, a.energy!);
   if (a.demand) demandChart(slot($('energy'), 'demand-' + safeId(asset), function () { return el('figure'); }), asset, a.demand);
 }
@@ -218,8 +219,8 @@ function renderAsset(asset: string, list: Series[]): void {
 function scales(x0: number, x1: number, y0: number, y1: number, w?: number, h?: number): Scale {
   w = w || W; h = h || H;
   if (!isFinite(y0) || !isFinite(y1)) { y0 = 0; y1 = 1; }
-  if (!(y1 > y0)) { var m = Math.abs(y0) * 0.01 || 1; y0 -= m; y1 += m; }
-  var lo = y0, hi = y1, pad = (y1 - y0) * 0.08; y0 -= pad; y1 += pad;
+  if (!(y1 > y0)) { const m = Math.abs(y0) * 0.01 || 1; y0 -= m; y1 += m; }
+  const lo = y0, hi = y1, pad = (y1 - y0) * 0.08; y0 -= pad; y1 += pad;
   if (!(x1 > x0)) x1 = x0 + 1;
   return { x: function (t) { return PL + (t - x0) / (x1 - x0) * (w - PL - PR); }, y: function (v) { return PT + (y1 - v) / (y1 - y0) * (h - PT - PB); }, x0: x0, x1: x1, y0: y0, y1: y1, lo: lo, hi: hi, w: w, h: h };
 }
@@ -227,27 +228,27 @@ function f1(v: number): number { return Math.round(v * 10) / 10; }
 function line(pts: Api.Bucket[], sx: (b: Api.Bucket) => number, sy: (b: Api.Bucket) => number): string { return pts.map(function (p, i) { return (i ? 'L' : 'M') + f1(sx(p)) + ' ' + f1(sy(p)); }).join(''); }
 /** A value holds until the next one: horizontal runs and vertical jumps, never a slope between two samples. */
 function steps(pts: Api.Bucket[], x: (t: number) => number, y: (v: number) => number): string {
-  var d = pts.map(function (p, i) {
+  const d = pts.map(function (p, i) {
     return (i ? 'L' + f1(x(p.tsMs)) + ' ' + f1(y(pts[i - 1].last)) + 'L' : 'M') + f1(x(p.tsMs)) + ' ' + f1(y(p.last));
   }).join('');
-  var end = pts[pts.length - 1];
+  const end = pts[pts.length - 1];
   return d + 'L' + f1(x(end.lastTsMs)) + ' ' + f1(y(end.last));
 }
 function band(pts: Api.Bucket[], sx: (b: Api.Bucket) => number, lo: (b: Api.Bucket) => number, hi: (b: Api.Bucket) => number): string {
   if (!pts.length) return '';
-  var up = pts.map(function (p, i) { return (i ? 'L' : 'M') + f1(sx(p)) + ' ' + f1(hi(p)); }).join('');
-  var down = pts.slice().reverse().map(function (p) { return 'L' + f1(sx(p)) + ' ' + f1(lo(p)); }).join('');
+  const up = pts.map(function (p, i) { return (i ? 'L' : 'M') + f1(sx(p)) + ' ' + f1(hi(p)); }).join('');
+  const down = pts.slice().reverse().map(function (p) { return 'L' + f1(sx(p)) + ' ' + f1(lo(p)); }).join('');
   return up + down + 'Z';
 }
 /** The bucket in force at t: the newest that began at or before it (a value holds until the next). */
-function at(pts: Api.Bucket[], t: number): Api.Bucket | null { var hit: Api.Bucket | null = null; for (var i = 0; i < pts.length && pts[i].tsMs <= t; i++) hit = pts[i]; return hit; }
+function at(pts: Api.Bucket[], t: number): Api.Bucket | null { let hit: Api.Bucket | null = null; for (let i = 0; i < pts.length && pts[i].tsMs <= t; i++) hit = pts[i]; return hit; }
 /** Buckets that reach into the shown range, and the one whose value holds into it from before. */
 function shown(pts: Api.Bucket[], sc: Range): Api.Bucket[] {
-  var held = at(pts, sc.x0);
+  const held = at(pts, sc.x0);
   return pts.filter(function (p) { return p === held || (p.lastTsMs >= sc.x0 && p.tsMs <= sc.x1); });
 }
 function extent(pts: Api.Bucket[], lo: (b: Api.Bucket) => number, hi: (b: Api.Bucket) => number): [number, number] {
-  var r: [number, number] = [Infinity, -Infinity];
+  const r: [number, number] = [Infinity, -Infinity];
   pts.forEach(function (p) { r[0] = Math.min(r[0], lo(p)); r[1] = Math.max(r[1], hi(p)); });
   return r;
 }
@@ -260,7 +261,7 @@ function frame(g: SVGElement, sc: Scale, yfmt: (v: number) => string): void {
     g.appendChild(svg('text', { x: PL - 4, y: f1(sc.y(v)) + 4, 'text-anchor': 'end' }, yfmt(v)));
   });
   // both ends and the middle, to the second when the range is short
-  var tf = sc.x1 - sc.x0 < 15 * 60000 ? hms : hm;
+  const tf = sc.x1 - sc.x0 < 15 * 60000 ? hms : hm;
   ([[sc.x0, 'start'], [(sc.x0 + sc.x1) / 2, 'middle'], [sc.x1, 'end']] as Array<[number, string]>).forEach(function (t) {
     g.appendChild(svg('text', { x: f1(sc.x(t[0])), y: sc.h - 5, 'text-anchor': t[1] }, tf(t[0])));
   });
@@ -276,24 +277,24 @@ function legend(fig: HTMLElement, items: Array<[string, string]>): void {
 }
 
 // ---- time charts: the shared range, a synced cursor with a readout, drag to zoom all --------
-var CHARTS: Record<string, Chart> = {};   // figure id → { g, sc, read(t), out, cursor, sel }
-var cursorT: number | null = null, drag: { c: Chart; t0: number; px: number } | null = null;
+const CHARTS: Record<string, Chart> = {};   // figure id → { g, sc, read(t), out, cursor, sel }
+let cursorT: number | null = null, drag: { c: Chart; t0: number; px: number } | null = null;
 
 /** An SVG chart on the shared time range (data-x0/x1, epoch ms); its plot group clips what lies outside it. */
 function timeSvg(fig: HTMLElement, sc: Scale, label: string, yfmt: (v: number) => string): { g: SVGElement; plot: SVGElement } {
-  var g = svg('svg', { viewBox: '0 0 ' + sc.w + ' ' + sc.h, class: 'chart' + (sc.w === WIDE_W ? ' wide' : ''), role: 'img',
+  const g = svg('svg', { viewBox: '0 0 ' + sc.w + ' ' + sc.h, class: 'chart' + (sc.w === WIDE_W ? ' wide' : ''), role: 'img',
     'aria-label': label, 'data-x0': Math.round(sc.x0), 'data-x1': Math.round(sc.x1) });
   frame(g, sc, yfmt);
-  var clip = svg('clipPath', { id: 'clip-' + fig.id });
+  const clip = svg('clipPath', { id: 'clip-' + fig.id });
   clip.appendChild(svg('rect', { x: PL, y: 0, width: sc.w - PL - PR, height: sc.h - PB }));
   g.appendChild(clip);
-  var plot = svg('g', { 'clip-path': 'url(#clip-' + fig.id + ')' });
+  const plot = svg('g', { 'clip-path': 'url(#clip-' + fig.id + ')' });
   g.appendChild(plot);
   return { g: g, plot: plot };
 }
 /** After the figure's svg: the hover readout (read(t) says the values at t) and the zoom handles. */
 function bind(fig: HTMLElement, g: SVGElement, sc: Scale, read: (t: number) => string): void {
-  var c: Chart = { g: g, sc: sc, read: read, out: el('div', { className: 'readout' }),
+  const c: Chart = { g: g, sc: sc, read: read, out: el('div', { className: 'readout' }),
     cursor: svg('line', { y1: PT, y2: sc.h - PB, stroke: '#000', visibility: 'hidden', 'data-series': 'cursor' }),
     sel: svg('rect', { y: PT, height: sc.h - PT - PB, width: 0, fill: '#2a5db0', 'fill-opacity': 0.2, 'data-series': 'zoom-selection' }),
   };
@@ -311,16 +312,16 @@ function bind(fig: HTMLElement, g: SVGElement, sc: Scale, read: (t: number) => s
 }
 /** The time under the mouse, within the chart's range. */
 function tAt(c: Chart, ev: MouseEvent): number {
-  var r = c.g.getBoundingClientRect(), sc = c.sc;
-  var t = sc.x0 + ((ev.clientX - r.left) / r.width * sc.w - PL) / (sc.w - PL - PR) * (sc.x1 - sc.x0);
+  const r = c.g.getBoundingClientRect(), sc = c.sc;
+  const t = sc.x0 + ((ev.clientX - r.left) / r.width * sc.w - PL) / (sc.w - PL - PR) * (sc.x1 - sc.x0);
   return Math.min(sc.x1, Math.max(sc.x0, t));
 }
 /** The cursor at the same time on every chart, each saying its values there. */
 function showCursor(): void {
-  for (var id in CHARTS) {
-    var c = CHARTS[id];
+  for (const id in CHARTS) {
+    const c = CHARTS[id];
     if (!c.g.isConnected) { delete CHARTS[id]; continue; }
-    var t = cursorT, on = t !== null && t >= c.sc.x0 && t <= c.sc.x1, x = String(t !== null && on ? f1(c.sc.x(t)) : 0);
+    const t = cursorT, on = t !== null && t >= c.sc.x0 && t <= c.sc.x1, x = String(t !== null && on ? f1(c.sc.x(t)) : 0);
     c.cursor.setAttribute('x1', x); c.cursor.setAttribute('x2', x); c.cursor.setAttribute('visibility', on ? 'visible' : 'hidden');
     c.out.textContent = t !== null && on ? hms(t) + ' · ' + c.read(t) : '';
     if (t !== null && on) c.out.setAttribute('data-t', String(Math.round(t))); else c.out.removeAttribute('data-t');
@@ -328,12 +329,12 @@ function showCursor(): void {
 }
 document.addEventListener('mousemove', function (ev) {
   if (!drag) return;
-  var c = drag.c, a = c.sc.x(drag.t0), b = c.sc.x(tAt(c, ev));
+  const c = drag.c, a = c.sc.x(drag.t0), b = c.sc.x(tAt(c, ev));
   c.sel.setAttribute('x', String(f1(Math.min(a, b)))); c.sel.setAttribute('width', String(f1(Math.abs(b - a))));
 });
 document.addEventListener('mouseup', function (ev) {
   if (!drag) return;
-  var d = drag, t1 = tAt(d.c, ev);
+  const d = drag, t1 = tAt(d.c, ev);
   drag = null;
   // a click, or a sliver of under a second, is not a zoom
   if (Math.abs(ev.clientX - d.px) >= 5 && Math.abs(t1 - d.t0) >= 1000) S.zoom = { x0: Math.min(d.t0, t1), x1: Math.max(d.t0, t1) };
@@ -343,22 +344,22 @@ function unzoom(): void { S.zoom = null; render(ALL); }
 $('unzoom').addEventListener('click', unzoom);
 
 function trendChart(fig: HTMLElement, asset: string, tag: string, rs: Series | undefined, es: Series | undefined): void {
-  var rp = rs ? points(rs) : [], ep = es ? points(es) : [];
-  var u = (rs && rs.unit) || (es && es.unit) || '';
-  var R = S.range!, rv = shown(rp, R), ev = shown(ep, R);
-  var yr = extent(rv, function (p) { return p.min; }, function (p) { return p.max; });
-  var ye = extent(ev, function (p) { return Math.min(p.lo!, p.min); }, function (p) { return Math.max(p.hi!, p.max); });
-  var sc = scales(R.x0, R.x1, Math.min(yr[0], ye[0]), Math.max(yr[1], ye[1]));
-  var events = S.drift.filter(function (e) { return e.asset === asset && e.tag === tag && e.tsMs >= R.x0 && e.tsMs <= R.x1; });
-  var lastR = rp[rp.length - 1], lastE = ep[ep.length - 1];
-  var parts = [];
+  const rp = rs ? points(rs) : [], ep = es ? points(es) : [];
+  const u = (rs && rs.unit) || (es && es.unit) || '';
+  const R = S.range!, rv = shown(rp, R), ev = shown(ep, R);
+  const yr = extent(rv, function (p) { return p.min; }, function (p) { return p.max; });
+  const ye = extent(ev, function (p) { return Math.min(p.lo!, p.min); }, function (p) { return Math.max(p.hi!, p.max); });
+  const sc = scales(R.x0, R.x1, Math.min(yr[0], ye[0]), Math.max(yr[1], ye[1]));
+  const events = S.drift.filter(function (e) { return e.asset === asset && e.tag === tag && e.tsMs >= R.x0 && e.tsMs <= R.x1; });
+  const lastR = rp[rp.length - 1], lastE = ep[ep.length - 1];
+  const parts = [];
   if (lastR) parts.push('reading ' + num(lastR.last) + unit(u) + (lastR.quality !== 'good' ? ' (' + lastR.quality + ')' : ''));
   if (lastE) parts.push('estimate ' + num(lastE.last) + unit(u) + ' ± ' + num((lastE.hi! - lastE.lo!) / 2) + ' (2σ)');
   parts.push(events.length + ' drift event' + (events.length === 1 ? '' : 's'));
   caption(fig, tag, (lastR ? num(lastR.last) : lastE ? num(lastE.last) : '–') + unit(u));
-  var c = timeSvg(fig, sc, tag + ', ' + hm(R.x0) + '–' + hm(R.x1) + ': ' + parts.join(', '), num), p = c.plot;
-  var mid = function (s: Series) { return function (b: Api.Bucket) { return sc.x(b.tsMs + s.bucketMs / 2); }; };
-  var yv = function (v: number) { return sc.y(v); };
+  const c = timeSvg(fig, sc, tag + ', ' + hm(R.x0) + '–' + hm(R.x1) + ': ' + parts.join(', '), num), p = c.plot;
+  const mid = function (s: Series) { return function (b: Api.Bucket) { return sc.x(b.tsMs + s.bucketMs / 2); }; };
+  const yv = function (v: number) { return sc.y(v); };
   if (ev.length) p.appendChild(svg('path', { d: band(ev, mid(es!), function (b) { return sc.y(b.lo!); }, function (b) { return sc.y(b.hi!); }), fill: '#c9d6ea', stroke: 'none', 'data-series': 'estimate-band' }));
   if (rv.length) p.appendChild(svg('path', { d: band(rv, mid(rs!), function (b) { return sc.y(b.min); }, function (b) { return sc.y(b.max); }), fill: '#d6d6d6', stroke: 'none', 'data-series': 'reading-range' }));
   if (rv.length) p.appendChild(svg('path', { d: steps(rv, sc.x, yv), fill: 'none', stroke: '#333', 'stroke-width': 1.5,
@@ -367,8 +368,8 @@ function trendChart(fig: HTMLElement, asset: string, tag: string, rs: Series | u
   if (rv.length === 1) p.appendChild(svg('circle', { cx: f1(sc.x(rv[0].lastTsMs)), cy: f1(sc.y(rv[0].last)), r: 3, fill: '#333' }));
   // no record since: the last value held to the end of the range, dashed (a setpoint sent only on change)
   if (rs && lastR && R.x1 - lastR.lastTsMs > rs.bucketMs) {
-    var heldY = f1(sc.y(lastR.last));
-    var held = svg('path', { d: 'M' + f1(sc.x(lastR.lastTsMs)) + ' ' + heldY + 'L' + f1(sc.x(R.x1)) + ' ' + heldY,
+    const heldY = f1(sc.y(lastR.last));
+    const held = svg('path', { d: 'M' + f1(sc.x(lastR.lastTsMs)) + ' ' + heldY + 'L' + f1(sc.x(R.x1)) + ' ' + heldY,
       fill: 'none', stroke: '#333', 'stroke-dasharray': '2 3', 'data-series': 'reading-held' });
     held.appendChild(svg('title', {}, 'no record since ' + hms(lastR.lastTsMs) + ': last value held'));
     p.appendChild(held);
@@ -380,8 +381,8 @@ function trendChart(fig: HTMLElement, asset: string, tag: string, rs: Series | u
     p.appendChild(svg('rect', { x: f1(mid(rs!)(b) - 2), y: H - PB - 5, width: 4, height: 5, fill: b.quality === 'bad' ? '#a4001d' : '#c58a00', 'data-series': 'quality' }));
   });
   events.forEach(function (e) {
-    var x = f1(sc.x(e.tsMs));
-    var m = svg('g', { 'data-series': 'drift' });
+    const x = f1(sc.x(e.tsMs));
+    const m = svg('g', { 'data-series': 'drift' });
     m.appendChild(svg('line', { x1: x, x2: x, y1: PT, y2: H - PB, stroke: '#a4001d', 'stroke-width': 1.5 }));
     m.appendChild(svg('path', { d: 'M' + x + ' ' + PT + 'l-5 -0 l5 8 l5 -8z', fill: '#a4001d' }));
     m.appendChild(svg('title', {}, 'drift ' + hms(e.tsMs) + ': ' + e.kind + (e.faultType ? ' (' + e.faultType + ')' : '') + ', ' + e.method + ', ' + e.direction + ' ' + num(e.magnitude) + unit(u)));
@@ -389,12 +390,12 @@ function trendChart(fig: HTMLElement, asset: string, tag: string, rs: Series | u
   });
   fig.appendChild(c.g);
   bind(fig, c.g, sc, function (t) {
-    var r = at(rp, t), e = at(ep, t), out = [];
+    const r = at(rp, t), e = at(ep, t), out = [];
     if (r) out.push('reading ' + num(r.last) + unit(u) + (r.quality !== 'good' ? ' (' + r.quality + ')' : ''));
     if (e) out.push('estimate ' + num(e.last) + unit(u) + ' ± ' + num((e.hi! - e.lo!) / 2));
     return out.join(' · ') || 'no data yet';
   });
-  var items: Array<[string, string]> = [];
+  const items: Array<[string, string]> = [];
   if (rp.length) items.push(['reading, range per ' + Math.round(rs!.bucketMs / 1000) + ' s', 'sw-reading']);
   if (ep.length) items.push(['estimate ±2σ', 'sw-estimate']);
   if (events.length) items.push(['drift', 'sw-drift']);
@@ -402,26 +403,26 @@ function trendChart(fig: HTMLElement, asset: string, tag: string, rs: Series | u
 }
 
 function rulChart(fig: HTMLElement, asset: string, s: Series): void {
-  var all = points(s), last = all[all.length - 1], R = S.range!, pv = shown(all, R);
-  var y = extent(pv, function (b) { return b.lo! / DAY_MS; }, function (b) { return b.hi! / DAY_MS; });
-  var sc = scales(R.x0, R.x1, y[0], y[1], WIDE_W, WIDE_H);
-  var rulText = function (b: Api.Bucket) { return days(b.last) + ' (P10 ' + days(b.lo!) + ' – P90 ' + days(b.hi!) + ')'; };
+  const all = points(s), last = all[all.length - 1], R = S.range!, pv = shown(all, R);
+  const y = extent(pv, function (b) { return b.lo! / DAY_MS; }, function (b) { return b.hi! / DAY_MS; });
+  const sc = scales(R.x0, R.x1, y[0], y[1], WIDE_W, WIDE_H);
+  const rulText = function (b: Api.Bucket) { return days(b.last) + ' (P10 ' + days(b.lo!) + ' – P90 ' + days(b.hi!) + ')'; };
   caption(fig, 'Remaining useful life', days(last.last) + ' (P10–P90 ' + num(last.lo! / DAY_MS, 1) + '–' + num(last.hi! / DAY_MS, 1) + ' d)');
-  var label = 'Remaining useful life of ' + asset + ': ' + rulText(last) + (last.quality !== 'good' ? ', ' + last.quality : '');
-  var c = timeSvg(fig, sc, label, function (v) { return num(v, 1) + ' d'; });
-  var sx = function (b: Api.Bucket) { return sc.x(b.tsMs + s.bucketMs / 2); };
+  const label = 'Remaining useful life of ' + asset + ': ' + rulText(last) + (last.quality !== 'good' ? ', ' + last.quality : '');
+  const c = timeSvg(fig, sc, label, function (v) { return num(v, 1) + ' d'; });
+  const sx = function (b: Api.Bucket) { return sc.x(b.tsMs + s.bucketMs / 2); };
   c.plot.appendChild(svg('path', { d: band(pv, sx, function (b) { return sc.y(b.lo! / DAY_MS); }, function (b) { return sc.y(b.hi! / DAY_MS); }), fill: '#d6d6d6', stroke: 'none', 'data-series': 'rul-interval' }));
   c.plot.appendChild(svg('path', { d: line(pv, sx, function (b) { return sc.y(b.last / DAY_MS); }), fill: 'none', stroke: '#333', 'stroke-width': 1.5, 'data-series': 'rul' }));
   if (pv.length === 1) c.plot.appendChild(svg('circle', { cx: f1(sx(pv[0])), cy: f1(sc.y(pv[0].last / DAY_MS)), r: 3, fill: '#333' }));
   fig.appendChild(c.g);
-  bind(fig, c.g, sc, function (t) { var b = at(all, t); return b ? 'RUL ' + rulText(b) : 'no estimate yet'; });
+  bind(fig, c.g, sc, function (t) { const b = at(all, t); return b ? 'RUL ' + rulText(b) : 'no estimate yet'; });
   legend(fig, [['RUL (P50)', 'sw-reading'], ['P10–P90', 'sw-range']]);
 }
 
 function chosenWindow(asset: string, windows: Api.MaintenanceWindow[]): { w: Api.MaintenanceWindow; why: string; costThenEur?: number } {
-  var proposed = S.proposals.filter(function (q): q is Api.MaintenanceProposal { return q.kind === 'maintenance' && q.asset === asset; })[0];
+  const proposed = S.proposals.filter(function (q): q is Api.MaintenanceProposal { return q.kind === 'maintenance' && q.asset === asset; })[0];
   if (proposed) {
-    var same = windows.filter(function (w) { return w.startMs === proposed.window.startMs; })[0];
+    const same = windows.filter(function (w) { return w.startMs === proposed.window.startMs; })[0];
     // the approvals page shows the cost at proposal time; the ranking re-costs its windows as the RUL moves
     if (same) return { w: same, why: 'proposed', costThenEur: proposed.window.expectedCostEur };
   }
@@ -429,34 +430,34 @@ function chosenWindow(asset: string, windows: Api.MaintenanceWindow[]): { w: Api
 }
 
 function windowChart(fig: HTMLElement, asset: string, windows: Api.MaintenanceWindow[]): void {
-  var chosen = chosenWindow(asset, windows);
-  var x0 = Math.min.apply(null, windows.map(function (w) { return w.startMs; }).concat([windows[0].tsMs]));
-  var x1 = Math.max.apply(null, windows.map(function (w) { return w.endMs; }));
+  const chosen = chosenWindow(asset, windows);
+  let x0 = Math.min.apply(null, windows.map(function (w) { return w.startMs; }).concat([windows[0].tsMs]));
+  let x1 = Math.max.apply(null, windows.map(function (w) { return w.endMs; }));
   x0 = Math.floor(x0 / 3600000) * 3600000; x1 = Math.ceil(x1 / 3600000) * 3600000;
-  var rowH = 24, top = 20, h = top + windows.length * rowH + 22, w = 960, left = 10, right = 10;
-  var x = function (t: number) { return left + (t - x0) / (x1 - x0 || 1) * (w - left - right); };
-  var cw = chosen.w;
-  var revised = chosen.costThenEur !== undefined && Math.abs(chosen.costThenEur - cw.expectedCostEur) >= 0.005;
-  var then = revised ? eur(chosen.costThenEur!) + ' when proposed' : '';
-  var label = 'Maintenance windows for ' + asset + ': ' + windows.length + ' ranked; ' + chosen.why + ': #' + cw.rank + ' ' + local(cw.startLocal) + ' to ' + local(cw.endLocal).slice(11) + ' ' + cw.timeZone + ', expected ' + eur(cw.expectedCostEur) + (then ? ' now, ' + then : '');
-  var g = svg('svg', { viewBox: '0 0 ' + w + ' ' + h, class: 'chart wide', role: 'img', 'aria-label': label });
+  const rowH = 24, top = 20, h = top + windows.length * rowH + 22, w = 960, left = 10, right = 10;
+  const x = function (t: number) { return left + (t - x0) / (x1 - x0 || 1) * (w - left - right); };
+  const cw = chosen.w;
+  const revised = chosen.costThenEur !== undefined && Math.abs(chosen.costThenEur - cw.expectedCostEur) >= 0.005;
+  const then = revised ? eur(chosen.costThenEur!) + ' when proposed' : '';
+  const label = 'Maintenance windows for ' + asset + ': ' + windows.length + ' ranked; ' + chosen.why + ': #' + cw.rank + ' ' + local(cw.startLocal) + ' to ' + local(cw.endLocal).slice(11) + ' ' + cw.timeZone + ', expected ' + eur(cw.expectedCostEur) + (then ? ' now, ' + then : '');
+  const g = svg('svg', { viewBox: '0 0 ' + w + ' ' + h, class: 'chart wide', role: 'img', 'aria-label': label });
   // a tick at every local midnight of the browser (the control room's clock)
-  var d = new Date(x0); d.setHours(24, 0, 0, 0);
-  for (var t = d.getTime(); t < x1; t += DAY_MS) {
+  const d = new Date(x0); d.setHours(24, 0, 0, 0);
+  for (let t = d.getTime(); t < x1; t += DAY_MS) {
     g.appendChild(svg('line', { x1: f1(x(t)), x2: f1(x(t)), y1: top - 4, y2: h - 18, stroke: '#ddd' }));
-    var day = new Date(t);
+    const day = new Date(t);
     g.appendChild(svg('text', { x: f1(x(t)) + 3, y: h - 6 }, ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][day.getDay()] + ' ' + pad2(day.getDate()) + '.' + pad2(day.getMonth() + 1) + '.'));
   }
   if (windows[0].tsMs >= x0) g.appendChild(svg('text', { x: f1(x(windows[0].tsMs)), y: 11 }, 'ranked at ' + hm(windows[0].tsMs)));
   windows.forEach(function (win, i) {
-    var y = top + i * rowH, isChosen = win === cw;
-    var r = svg('rect', { x: f1(x(win.startMs)), y: y + 2, width: Math.max(3, f1(x(win.endMs) - x(win.startMs))), height: rowH - 6,
+    const y = top + i * rowH, isChosen = win === cw;
+    const r = svg('rect', { x: f1(x(win.startMs)), y: y + 2, width: Math.max(3, f1(x(win.endMs) - x(win.startMs))), height: rowH - 6,
       fill: isChosen ? '#2a5db0' : '#b5b5b5', stroke: isChosen ? '#0f2f66' : '#888', 'stroke-width': isChosen ? 2 : 1,
       'data-rank': win.rank, 'data-chosen': isChosen ? 'true' : 'false' });
     r.appendChild(svg('title', {}, win.why));
     g.appendChild(r);
-    var text = '#' + win.rank + ' ' + local(win.startLocal) + '–' + local(win.endLocal).slice(11) + ' · ' + eur(win.expectedCostEur) + (isChosen ? (then ? ' now, ' + then : ' · ' + chosen.why) : '');
-    var tx = x(win.endMs) + 6, anchor = 'start';
+    const text = '#' + win.rank + ' ' + local(win.startLocal) + '–' + local(win.endLocal).slice(11) + ' · ' + eur(win.expectedCostEur) + (isChosen ? (then ? ' now, ' + then : ' · ' + chosen.why) : '');
+    let tx = x(win.endMs) + 6, anchor = 'start';
     if (tx > w - 400) { tx = x(win.startMs) - 6; anchor = 'end'; }
     g.appendChild(svg('text', { x: f1(tx), y: y + rowH - 8, 'text-anchor': anchor, class: 'win', 'font-weight': isChosen ? 700 : 400 }, text));
   });
@@ -466,50 +467,50 @@ function windowChart(fig: HTMLElement, asset: string, windows: Api.MaintenanceWi
 }
 
 function energyChart(fig: HTMLElement, asset: string, intervals: Api.EnergyCost[], all: Api.EnergyCost[]): void {
-  var R = S.range!, last = intervals[intervals.length - 1];
-  var list = intervals.filter(function (c) { return c.endMs > R.x0 && c.startMs < R.x1; });
-  var sc = scales(R.x0, R.x1, 0, Math.max.apply(null, list.map(function (c) { return c.costEur; }).concat([0])), WIDE_W, WIDE_H);
-  var per = last.costEurPerUnit !== undefined ? ', ' + eur(last.costEurPerUnit) + ' per ' + (last.unitName || 'unit') : '';
+  const R = S.range!, last = intervals[intervals.length - 1];
+  const list = intervals.filter(function (c) { return c.endMs > R.x0 && c.startMs < R.x1; });
+  const sc = scales(R.x0, R.x1, 0, Math.max.apply(null, list.map(function (c) { return c.costEur; }).concat([0])), WIDE_W, WIDE_H);
+  const per = last.costEurPerUnit !== undefined ? ', ' + eur(last.costEurPerUnit) + ' per ' + (last.unitName || 'unit') : '';
   caption(fig, 'Energy cost per interval, EUR', eur(last.costEur) + per);
-  var label = 'Energy cost per interval for ' + asset + ': last ' + mins(last.endMs - last.startMs) + ' interval to ' + hm(last.endMs) +
+  const label = 'Energy cost per interval for ' + asset + ': last ' + mins(last.endMs - last.startMs) + ' interval to ' + hm(last.endMs) +
     ' ' + eur(last.costEur) + ' (' + num(last.energyKwh) + ' kWh' + per + '), ' + list.length + ' interval' + (list.length === 1 ? '' : 's') + ' shown';
-  var c = timeSvg(fig, sc, label, function (v) { return num(v, 2); });
-  var text = function (k: Api.EnergyCost) {
+  const c = timeSvg(fig, sc, label, function (v) { return num(v, 2); });
+  const text = function (k: Api.EnergyCost) {
     return hm(k.startMs) + '–' + hm(k.endMs) + ' ' + eur(k.costEur) + ', ' + num(k.energyKwh) + ' kWh' + (k.quality !== 'good' ? ' (' + k.quality + ')' : '');
   };
   list.forEach(function (k) {
-    var x0 = sc.x(k.startMs), x1 = sc.x(k.endMs);
-    var r = svg('rect', { x: f1(x0 + 1), y: f1(sc.y(k.costEur)), width: Math.max(1, f1(x1 - x0 - 2)), height: Math.max(0, f1(sc.y(0) - sc.y(k.costEur))),
+    const x0 = sc.x(k.startMs), x1 = sc.x(k.endMs);
+    const r = svg('rect', { x: f1(x0 + 1), y: f1(sc.y(k.costEur)), width: Math.max(1, f1(x1 - x0 - 2)), height: Math.max(0, f1(sc.y(0) - sc.y(k.costEur))),
       fill: k.quality === 'good' ? '#7a7a7a' : '#c58a00', 'data-series': 'energy-cost' });
     r.appendChild(svg('title', {}, text(k)));
     c.plot.appendChild(r);
   });
   fig.appendChild(c.g);
   bind(fig, c.g, sc, function (t) {
-    var k = intervals.filter(function (i) { return i.startMs <= t && t < i.endMs; })[0];
+    const k = intervals.filter(function (i) { return i.startMs <= t && t < i.endMs; })[0];
     return k ? 'interval ' + text(k) : 'no interval costed';
   });
-  var shift = all.filter(function (k) { return k.scope === 'shift'; }).pop();
+  const shift = all.filter(function (k) { return k.scope === 'shift'; }).pop();
   fig.appendChild(el('div', { className: 'legend', text: shift ? 'Last shift ' + (shift.label || '') + ': ' + eur(shift.costEur) + ', ' + num(shift.energyKwh) + ' kWh' : 'Grey: good data; amber: gaps or uncertain readings.' }));
 }
 
 function demandChart(fig: HTMLElement, asset: string, d: Api.DemandStatus): void {
-  var max = Math.max(d.averageKwSoFar, d.forecastKw, d.billingPeakKw, d.thresholdKw || 0) * 1.1 || 1;
-  var w = WIDE_W, h = 110, left = 130, right = 90;
-  var x = function (v: number) { return left + v / max * (w - left - right); };
-  var label = 'Demand block ' + hm(d.blockStartMs) + '–' + hm(d.blockEndMs) + ' for ' + asset + ': average so far ' + num(d.averageKwSoFar) + ' kW, forecast ' + num(d.forecastKw) + ' kW, billing peak ' + num(d.billingPeakKw) + ' kW; ' + (d.alert ? 'ALERT: shed ' + num(d.shedKw) + ' kW' : 'no alert');
-  var g = svg('svg', { viewBox: '0 0 ' + w + ' ' + h, class: 'chart wide', role: 'img', 'aria-label': label });
+  const max = Math.max(d.averageKwSoFar, d.forecastKw, d.billingPeakKw, d.thresholdKw || 0) * 1.1 || 1;
+  const w = WIDE_W, h = 110, left = 130, right = 90;
+  const x = function (v: number) { return left + v / max * (w - left - right); };
+  const label = 'Demand block ' + hm(d.blockStartMs) + '–' + hm(d.blockEndMs) + ' for ' + asset + ': average so far ' + num(d.averageKwSoFar) + ' kW, forecast ' + num(d.forecastKw) + ' kW, billing peak ' + num(d.billingPeakKw) + ' kW; ' + (d.alert ? 'ALERT: shed ' + num(d.shedKw) + ' kW' : 'no alert');
+  const g = svg('svg', { viewBox: '0 0 ' + w + ' ' + h, class: 'chart wide', role: 'img', 'aria-label': label });
   ([['average so far', d.averageKwSoFar, '#7a7a7a'], ['forecast', d.forecastKw, d.alert ? '#a4001d' : '#333']] as Array<[string, number, string]>).forEach(function (row, i) {
-    var y = 14 + i * 34;
+    const y = 14 + i * 34;
     g.appendChild(svg('text', { x: left - 6, y: y + 15, 'text-anchor': 'end' }, row[0]));
     g.appendChild(svg('rect', { x: left, y: y, width: Math.max(1, f1(x(row[1]) - left)), height: 22, fill: row[2], 'data-series': 'demand' }));
     g.appendChild(svg('text', { x: f1(x(row[1])) + 4, y: y + 15 }, num(row[1]) + ' kW'));
   });
-  var px = f1(x(d.billingPeakKw));
+  const px = f1(x(d.billingPeakKw));
   g.appendChild(svg('line', { x1: px, x2: px, y1: 6, y2: 84, stroke: '#000', 'stroke-width': 2, 'stroke-dasharray': '4 2', 'data-series': 'billing-peak' }));
   g.appendChild(svg('text', { x: px, y: 100, 'text-anchor': 'middle' }, 'billing peak ' + num(d.billingPeakKw) + ' kW'));
   caption(fig, 'Demand block ' + hm(d.blockStartMs) + '–' + hm(d.blockEndMs), '');
-  var now = fig.querySelector('.now')!;
+  const now = fig.querySelector('.now')!;
   if (d.alert) now.appendChild(el('span', { className: 'alert', text: 'ALERT: shed ' + num(d.shedKw) + ' kW' }));
   else now.textContent = 'no alert';
   fig.appendChild(g);
@@ -517,12 +518,12 @@ function demandChart(fig: HTMLElement, asset: string, d: Api.DemandStatus): void
 }
 
 function renderProposals(): void {
-  var ul = $('proposals');
+  const ul = $('proposals');
   ul.textContent = '';
   S.proposals.forEach(function (q) {
-    var left = q.expiresTsMs - S.nowMs;
-    var expiry = left > 0 ? 'expires in ' + Math.ceil(left / 60000) + ' min' : 'expired';
-    var what = q.kind === 'setpoint'
+    const left = q.expiresTsMs - S.nowMs;
+    const expiry = left > 0 ? 'expires in ' + Math.ceil(left / 60000) + ' min' : 'expired';
+    const what = q.kind === 'setpoint'
       ? [el('b', { text: q.tag }), ' ' + num(q.currentValue) + ' → ' + num(q.proposedValue) + unit(q.unit) + ' on ' + q.asset + ' · ', q.envelopeOk ? 'within the envelope' : el('span', { className: 'alert', text: 'outside the envelope' })]
       : [el('b', { text: q.job }), ' on ' + q.asset + ': ' + local(q.window.startLocal) + '–' + local(q.window.endLocal).slice(11) + ' ' + q.window.timeZone + ', expected ' + eur(q.window.expectedCostEur) + ', RUL ' + days(q.rulMs)];
     ul.appendChild(el('li', { 'data-kind': q.kind, 'data-proposal-id': q.id }, what.concat([' · ' + q.approvals + ' of ' + q.requiredApprovals + ' approvals · ' + expiry + ' · ', el('a', { href: ROOT + 'twinloop/approvals', text: 'decide on the approvals page' })])));

@@ -4,7 +4,7 @@
  * out-of-order, future), which need no tuning: a check that fires on a healthy signal teaches
  * people to ignore quality.
  */
-import { badConfig, TwinError } from '../../model/errors.js';
+import { badConfig } from '../../model/errors.js';
 import { DEFAULT_MAX_FUTURE_MS } from '../../model/reading.js';
 import type { CheckName, FlagSeverity } from './flag.js';
 import type { RangeConfig } from './range.js';

@@ -28,7 +28,7 @@ export function rateStep(s: RateState, r: Reading, c: RateConfig): StepResult<Ra
   const dtMs = r.tsMs - s.lastTsMs;
   // Not newer (or the first reading): nothing to compare, and the state stays as it was.
   if (!(dtMs > 0)) {
-    if (s.lastTsMs !== s.lastTsMs) {
+    if (Number.isNaN(s.lastTsMs)) {
       s.lastTsMs = r.tsMs;
       s.lastValue = r.value;
     }
