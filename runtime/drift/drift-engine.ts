@@ -283,7 +283,8 @@ export class DriftEngine {
     }
     if (tags === undefined) this.routes.set(asset, (tags = new Map()));
     const watched = this.watched(asset, tag);
-    const r: TagRoute = { key: `${asset}/${tag}`, watched, kept: watched || (this.config.classify && this.isRelatedSomewhere(tag)), counted: false };
+    const kept = watched || (this.config.classify && this.isRelatedSomewhere(tag));
+    const r: TagRoute = { key: `${asset}/${tag}`, watched, kept, counted: false };
     tags.set(tag, r);
     this.routeCount++;
     return r;
@@ -541,7 +542,8 @@ export class DriftEngine {
     const st = mv.config.statistics;
     const score = st === 't2' ? ratioT2 : st === 'spe' ? ratioSpe : Math.max(ratioT2, ratioSpe);
     if (this.gate(MV_SCORE_TAG, score, !!o.event)) {
-      out.scores = [{ asset: mv.config.asset, tag: MV_SCORE_TAG, tsMs: o.tsMs, method: this.config.method, score, quality: worstQuality(o.quality as Quality) }];
+      const quality = worstQuality(o.quality as Quality);
+      out.scores = [{ asset: mv.config.asset, tag: MV_SCORE_TAG, tsMs: o.tsMs, method: this.config.method, score, quality }];
     }
     if (o.event) {
       const e = o.event;
