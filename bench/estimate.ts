@@ -29,7 +29,8 @@ const N = 200_000;
 const TAGS = 100;
 const BATCH = 1000;
 const TARGET_1D_PER_S = 1_000_000;
-const NR_TARGET_RATIO = 0.8;
+/** Issue 14: every twin node alone at ≥ 90 % of a bare node's rate (issue 3 asked for 80 %, reported beside it). */
+const NR_TARGET_RATIO = 0.9;
 const NR_BATCH = 100;
 const keep: unknown[] = new Array(1024);
 
@@ -106,6 +107,7 @@ async function nodeRedRows(readings: Reading[], roundMs: number, rounds: number)
     rounds,
     batch: NR_BATCH,
     targetRatio: NR_TARGET_RATIO,
+    secondTarget: { label: 'issue 3', ratio: 0.8 },
   });
 }
 

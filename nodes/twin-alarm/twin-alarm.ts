@@ -15,7 +15,8 @@ import { messageGetter, propertyPath } from '../shared/typed-property.js';
 import { configFromDef, ratesEveryMs, translator, type TwinAlarmDef } from './alarm-def.js';
 
 const TICK_MS = 1000;
-const COMMANDS = new Set(['ack', 'shelve', 'unshelve']);
+/** Operator actions by topic: compared, not looked up in a Set (a reading's topic is often a new string, which a lookup hashes). */
+const isCommand = (topic: unknown): topic is string => topic === 'ack' || topic === 'shelve' || topic === 'unshelve';
 
 export default function (RED: NodeAPI): void {
   function TwinAlarmNode(this: Node, def: TwinAlarmDef): void {
@@ -70,8 +71,7 @@ export default function (RED: NodeAPI): void {
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: (err?: Error) => void) => {
       let evs: AlarmEvent[];
       try {
-        const command = typeof msg.topic === 'string' && COMMANDS.has(msg.topic);
-        evs = command ? alarms.command(msg.topic as string, msg.payload) : alarms.push(getInput(msg));
+        evs = isCommand(msg.topic) ? alarms.command(msg.topic, msg.payload) : alarms.push(getInput(msg));
       } catch (err) {
         status.error(err);
         done(err as Error);

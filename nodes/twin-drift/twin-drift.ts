@@ -5,12 +5,15 @@
  * Bad input → done(err) + red status; the node keeps its state and goes on.
  */
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
-import type { DriftEvent } from '../../runtime/model/drift.js';
+import type { AnomalyScore, DriftEvent } from '../../runtime/model/drift.js';
 import { errorStatusText, statusError, statusIdle, statusOk, statusWarn } from '../shared/status.js';
 import { configFromDef, translator, type TwinDriftDef } from './drift-def.js';
 import { DriftEngine } from '../../runtime/drift/drift-engine.js';
 import { refuseInputs } from '../shared/adapter.js';
 import { messageGetter, propertyPath } from '../shared/typed-property.js';
+
+const eventMessage = (e: DriftEvent): NodeMessage => ({ topic: `${e.asset}/${e.tag}/drift`, payload: e }) as NodeMessage;
+const scoreMessage = (s: AnomalyScore): NodeMessage => ({ topic: `${s.asset}/${s.tag}/score`, payload: s }) as NodeMessage;
 
 export default function (RED: NodeAPI): void {
   function TwinDriftNode(this: Node, def: TwinDriftDef): void {
@@ -30,13 +33,17 @@ export default function (RED: NodeAPI): void {
 
     let shown = '';
     let showingError = false;
-    let shownKey = '';
+    // What the status was made from: translating a text costs more than screening a reading, so
+    // only when one of these changed (compared as they are: no key string built per message).
+    let shownEvent: DriftEvent | undefined;
+    let shownFitted: boolean | undefined;
+    let shownCount = -1;
     const refresh = (): void => {
       const e: DriftEvent | undefined = engine.lastEvent;
-      // Translating a status text costs more than screening a reading: only when it can change.
-      const key = `${e?.tsMs}|${e?.asset}|${e?.tag}|${e?.kind}|${engine.mvFitted}|${engine.watchedCount}`;
-      if (key === shownKey && !showingError) return;
-      shownKey = key;
+      if (e === shownEvent && engine.mvFitted === shownFitted && engine.watchedCount === shownCount && !showingError) return;
+      shownEvent = e;
+      shownFitted = engine.mvFitted;
+      shownCount = engine.watchedCount;
       let text: string;
       let warn = false;
       if (e) {
@@ -62,10 +69,14 @@ export default function (RED: NodeAPI): void {
         done(err as Error);
         return;
       }
-      const events = res.events.map((e) => ({ topic: `${e.asset}/${e.tag}/drift`, payload: e }) as NodeMessage);
-      const scores = res.scores.map((s) => ({ topic: `${s.asset}/${s.tag}/score`, payload: s }) as NodeMessage);
+      // Most readings give nothing to send: no arrays or messages made for them.
+      const events = res.events;
+      const scores = res.scores;
       if (events.length || scores.length) {
-        send([events.length === 1 ? events[0] : events.length ? events : null, scores.length === 1 ? scores[0] : scores.length ? scores : null]);
+        send([
+          events.length === 0 ? null : events.length === 1 ? eventMessage(events[0]) : events.map(eventMessage),
+          scores.length === 0 ? null : scores.length === 1 ? scoreMessage(scores[0]) : scores.map(scoreMessage),
+        ]);
       }
       refresh();
       done();

@@ -23,6 +23,8 @@ export default function (RED: NodeAPI): void {
     let config: ScreenConfig;
     let getInput: (msg: NodeMessage) => unknown;
     let setOutput: (msg: NodeMessage, v: unknown) => void;
+    // Screened in place: a clean reading is returned as it came, and then there is nothing to write.
+    const inPlace = propertyPath(def.property) === propertyPath(def.output);
     try {
       config = configFromDef(def);
       getInput = messageGetter(RED.util, propertyPath(def.property));
@@ -43,14 +45,14 @@ export default function (RED: NodeAPI): void {
     statusIdle(node, t('status.ready'));
 
     /** Count a screened reading and send it on `msg` (the first output; also the second when flagged). */
-    const emit = (r: Reading, msg: NodeMessage, send: (m: NodeMessage | Array<NodeMessage | null>) => void): void => {
+    const emit = (r: Reading, msg: NodeMessage, send: (m: NodeMessage | Array<NodeMessage | null>) => void, written = false): void => {
       const bad = r.quality !== 'good';
       total++;
       if (bad) {
         notGood++;
         notGoodSinceStatus++;
       }
-      setOutput(msg, r);
+      if (!written) setOutput(msg, r);
       send(two ? [msg, bad ? msg : null] : msg);
       status.changed();
     };
@@ -68,7 +70,7 @@ export default function (RED: NodeAPI): void {
       }
       const r = screener.step(reading);
       if (typeof msg.topic !== 'string' || msg.topic === '') msg.topic = readingTopic(r);
-      emit(r, msg, send);
+      emit(r, msg, send, inPlace && r === reading);
       done();
     });
 

@@ -210,7 +210,7 @@ function shapeOf(xs: number[]): SideShape {
 
 /** Smallest positive gap between distinct values (the tag's resolution, as far as it shows). */
 function resolutionOf(xs: number[]): number {
-  const s = [...new Set(xs)].sort((a, b) => a - b);
+  const s = Float64Array.from(new Set(xs)).sort(); // numeric, in native code
   let r = Infinity;
   for (let i = 1; i < s.length; i++) r = Math.min(r, s[i] - s[i - 1]);
   return Number.isFinite(r) ? r : 0;

@@ -24,7 +24,7 @@
 import { classifyChange, type ClassifyOptions } from './classify.js';
 import type { AnyDetector } from './detector.js';
 import { mvInit, mvStep, validateMultivariateConfig, type MvState } from './multivariate.js';
-import { driftStep, type DriftTagEntry } from './step.js';
+import { driftStepReading, type DriftTagEntry } from './step.js';
 import { getDetector } from './registry.js';
 import { compileTagPattern } from '../model/tag-pattern.js';
 import type { AnomalyScore, DriftEvent } from '../model/drift.js';
@@ -115,6 +115,23 @@ interface ScoreGate {
   n: number;
   last: number;
 }
+
+/** What the config says about one asset/tag, worked out on its first reading (the hot path then does one lookup). */
+interface TagRoute {
+  /** `asset/tag`, the key of the per-tag maps: one string per tag, so its hash is computed once. */
+  key: string;
+  watched: boolean;
+  /** Watched, or kept in the history for a related-tags rule. */
+  kept: boolean;
+  /** Counted in watchedByAsset. */
+  counted: boolean;
+}
+
+/** Routes are a cache: past this many tags it starts again rather than grow without bound. */
+const MAX_ROUTES = 100_000;
+
+/** The empty scores and events of a result that has none (most of them): not allocated per reading. */
+const NONE: never[] = Object.freeze([]) as unknown as never[];
 
 const UNIVARIATE_DEFAULTS = {
   historySamples: 1800,
@@ -216,6 +233,9 @@ export class DriftEngine {
   private mv?: MvState;
   private mvLastTs = new Map<string, number>();
   private readonly screen?: ScreenFlagEvents;
+  private readonly routes = new Map<string, Map<string, TagRoute>>();
+  private routeCount = 0;
+  private readonly stepOptions: { uncertain: 'skip' | 'use' };
   watchedCount = 0;
   eventCount = 0;
   lastEvent?: DriftEvent;
@@ -226,6 +246,7 @@ export class DriftEngine {
     this.watchers = c.watch.map(compileTagPattern);
     this.relatedRules = c.related.map((r) => ({ test: compileTagPattern(r.match), tags: r.tags }));
     if (c.screenFlags) this.screen = new ScreenFlagEvents(c.spikeEventHoldOffSamples, c.screenEpisodeGapSamples);
+    this.stepOptions = { uncertain: c.uncertain };
     if (c.mode === 'univariate') {
       this.detector = getDetector(c.method);
       this.params = this.detector.params(c.params);
@@ -251,6 +272,24 @@ export class DriftEngine {
     return this.relatedRules.some((r) => r.tags.includes(tag));
   }
 
+  private route(asset: string, tag: string): TagRoute {
+    let tags = this.routes.get(asset);
+    const known = tags?.get(tag);
+    if (known !== undefined) return known;
+    if (this.routeCount >= MAX_ROUTES) {
+      this.routes.clear();
+      this.routeCount = 0;
+      tags = undefined;
+    }
+    if (tags === undefined) this.routes.set(asset, (tags = new Map()));
+    const watched = this.watched(asset, tag);
+    const kept = watched || (this.config.classify && this.isRelatedSomewhere(tag));
+    const r: TagRoute = { key: `${asset}/${tag}`, watched, kept, counted: false };
+    tags.set(tag, r);
+    this.routeCount++;
+    return r;
+  }
+
   /** Feed one payload. Throws TwinError for bad input (nothing is changed then). */
   push(payload: unknown): EngineResult {
     if (Array.isArray(payload)) {
@@ -262,7 +301,12 @@ export class DriftEngine {
   }
 
   private result(input: EngineResult['input'], outcome: EngineResult['outcome']): EngineResult {
-    return { input, outcome, scores: [], events: [] };
+    return { input, outcome, scores: NONE, events: NONE };
+  }
+
+  private addEvent(out: EngineResult, e: DriftEvent): void {
+    if (out.events === NONE) out.events = [e];
+    else out.events.push(e);
   }
 
   private pushEstimate(payload: unknown): EngineResult {
@@ -288,9 +332,10 @@ export class DriftEngine {
 
   private pushReading(r: Reading): EngineResult {
     const c = this.config;
-    const key = `${r.asset}/${r.tag}`;
-    const watched = this.watched(r.asset, r.tag);
-    if (!watched && !(c.classify && this.isRelatedSomewhere(r.tag))) return this.result('reading', 'ignored');
+    const route = this.route(r.asset, r.tag);
+    const key = route.key;
+    const watched = route.watched;
+    if (!route.kept) return this.result('reading', 'ignored');
 
     // Order is checked for every reading of a kept tag, whatever its quality: an old reading must
     // not enter the history either.
@@ -303,7 +348,7 @@ export class DriftEngine {
     }
     const out = this.result('reading', 'used');
     if (this.screen && watched) {
-      for (const se of this.screen.push(r)) out.events.push(this.count(se));
+      for (const se of this.screen.push(r, key)) this.addEvent(out, this.count(se));
     }
     if (r.quality === 'bad' || (r.quality === 'uncertain' && c.uncertain === 'skip')) {
       out.outcome = r.quality === 'bad' ? 'skipped-bad' : 'skipped-uncertain';
@@ -313,7 +358,7 @@ export class DriftEngine {
       const p = this.pending.get(key);
       if (p && r.quality === 'bad' && ++p.badRun >= c.classifyAfterSamples) {
         this.pending.delete(key);
-        out.events.push(this.classified(p.event));
+        this.addEvent(out, this.classified(p.event));
       }
       return out;
     }
@@ -327,7 +372,7 @@ export class DriftEngine {
       const p = this.pending.get(key);
       if (p) {
         this.pending.delete(key);
-        out.events.push(this.classified(p.event));
+        this.addEvent(out, this.classified(p.event));
       }
     }
     h.lastTsMs = r.tsMs;
@@ -336,14 +381,17 @@ export class DriftEngine {
       out.outcome = 'ignored';
       return out;
     }
-    let assetTags = this.watchedByAsset.get(r.asset);
-    if (!assetTags) this.watchedByAsset.set(r.asset, (assetTags = new Set()));
-    if (!assetTags.has(r.tag)) {
-      assetTags.add(r.tag);
-      this.watchedCount++;
+    if (!route.counted) {
+      route.counted = true;
+      let assetTags = this.watchedByAsset.get(r.asset);
+      if (!assetTags) this.watchedByAsset.set(r.asset, (assetTags = new Set()));
+      if (!assetTags.has(r.tag)) {
+        assetTags.add(r.tag);
+        this.watchedCount++;
+      }
     }
 
-    const o = driftStep(this.detector as AnyDetector, this.params, { uncertain: c.uncertain }, this.tags, r);
+    const o = driftStepReading(this.detector as AnyDetector, this.params, this.stepOptions, this.tags, key, r);
     if (o.type === 'rejected') throw o.error; // not expected: order and shape were checked above
     if (o.type === 'skipped') {
       out.outcome = o.reason === 'bad-quality' ? 'skipped-bad' : 'skipped-uncertain';
@@ -353,19 +401,19 @@ export class DriftEngine {
     if (p) p.badRun = 0;
     if (p && --p.remaining <= 0) {
       this.pending.delete(key);
-      out.events.push(this.classified(p.event));
+      this.addEvent(out, this.classified(p.event));
     }
     const ep = this.episodes.get(key);
     if (ep) ep.sinceLast++;
     if (o.event) {
-      if (!c.classify) out.events.push(this.count(o.event));
+      if (!c.classify) this.addEvent(out, this.count(o.event));
       else {
         // A new detection while one is pending: send the old one with what there is.
-        if (p && this.pending.has(key)) out.events.push(this.classified(p.event));
+        if (p && this.pending.has(key)) this.addEvent(out, this.classified(p.event));
         this.pending.set(key, { event: this.episode(key, o.event, h), remaining: c.classifyAfterSamples, badRun: 0 });
       }
     }
-    if (this.gate(key, o.score.score, o.event !== null)) out.scores.push(o.score);
+    if (this.gate(key, o.score.score, o.event !== null)) out.scores = [o.score];
     return out;
   }
 
@@ -474,7 +522,7 @@ export class DriftEngine {
       );
     }
     if (this.screen) {
-      for (const se of this.screen.push(r)) out.events.push(this.count(se));
+      for (const se of this.screen.push(r)) this.addEvent(out, this.count(se));
     }
     if (r.quality === 'bad') {
       out.outcome = 'skipped-bad';
@@ -494,11 +542,12 @@ export class DriftEngine {
     const st = mv.config.statistics;
     const score = st === 't2' ? ratioT2 : st === 'spe' ? ratioSpe : Math.max(ratioT2, ratioSpe);
     if (this.gate(MV_SCORE_TAG, score, !!o.event)) {
-      out.scores.push({ asset: mv.config.asset, tag: MV_SCORE_TAG, tsMs: o.tsMs, method: this.config.method, score, quality: worstQuality(o.quality as Quality) });
+      const quality = worstQuality(o.quality as Quality);
+      out.scores = [{ asset: mv.config.asset, tag: MV_SCORE_TAG, tsMs: o.tsMs, method: this.config.method, score, quality }];
     }
     if (o.event) {
       const e = o.event;
-      out.events.push(this.count(this.config.classify ? e : { ...e, kind: 'unclassified', faultType: undefined }));
+      this.addEvent(out, this.count(this.config.classify ? e : { ...e, kind: 'unclassified', faultType: undefined }));
     }
     return out;
   }

@@ -49,9 +49,13 @@ interface TagState {
   recent: TimedRing;
 }
 
+const NO_FAULTS: Readonly<{ stuck: boolean; spike: boolean }> = Object.freeze({ stuck: false, spike: false });
+/** What push returns for a reading that starts no event (nearly all): not allocated per reading. */
+const NO_EVENTS: DriftEvent[] = Object.freeze([]) as unknown as DriftEvent[];
+
 /** The fault tokens present in a qualityReason. */
-export function screenFaults(qualityReason: string | undefined): { stuck: boolean; spike: boolean } {
-  if (!qualityReason) return { stuck: false, spike: false };
+export function screenFaults(qualityReason: string | undefined): Readonly<{ stuck: boolean; spike: boolean }> {
+  if (!qualityReason) return NO_FAULTS;
   let stuck = false;
   let spike = false;
   for (const t of qualityReason.split(';')) {
@@ -74,9 +78,11 @@ export class ScreenFlagEvents {
     private readonly gapSamples: number,
   ) {}
 
-  /** One reading of a watched tag (in order); returns the events it starts (usually none). */
-  push(r: Reading): DriftEvent[] {
-    const key = `${r.asset}/${r.tag}`;
+  /**
+   * One reading of a watched tag (in order); returns the events it starts (usually none: then a
+   * shared empty array, not to be changed). `key` is `asset/tag`, if the caller has it at hand.
+   */
+  push(r: Reading, key = `${r.asset}/${r.tag}`): DriftEvent[] {
     let st = this.tags.get(key);
     const f = screenFaults(r.qualityReason);
     if (!st) {
@@ -97,6 +103,10 @@ export class ScreenFlagEvents {
     const spikeStarts = this.step(st.spike, f.spike, r);
     if (spikeStarts && st.n - st.lastSpikeEventN >= this.holdOffSamples) spikeEvent = true;
 
+    if (!f.stuck && !f.spike && r.quality !== 'bad') {
+      st.recent.push(r.tsMs, r.value);
+    }
+    if (!stuckEvent && !spikeEvent) return NO_EVENTS;
     const out: DriftEvent[] = [];
     if (stuckEvent) out.push(this.event(r, 'stuck', st.stuck.startTsMs, 0, {}));
     if (spikeEvent) {
@@ -111,9 +121,6 @@ export class ScreenFlagEvents {
       }));
       st.lastSpikeEventN = st.n;
       st.spikesSinceEvent = 0;
-    }
-    if (!f.stuck && !f.spike && r.quality !== 'bad') {
-      st.recent.push(r.tsMs, r.value);
     }
     return out;
   }

@@ -62,11 +62,24 @@ export function driftStep(
   } catch (e) {
     return { type: 'rejected', input, error: e as TwinError };
   }
-  const r = input;
+  return driftStepReading(detector, params, opts, tags, `${input.asset}/${input.tag}`, input);
+}
+
+/**
+ * `driftStep` for a Reading the caller has already checked (assertReading), with its state key
+ * `asset/tag` at hand: the drift engine keeps one key string per tag instead of joining one per reading.
+ */
+export function driftStepReading(
+  detector: AnyDetector,
+  params: unknown,
+  opts: Required<DriftStepOptions>,
+  tags: Map<string, DriftTagEntry>,
+  key: string,
+  r: Reading,
+): DriftOutput {
   if (r.quality === 'bad') return { type: 'skipped', reading: r, reason: 'bad-quality' };
   if (r.quality === 'uncertain' && opts.uncertain === 'skip') return { type: 'skipped', reading: r, reason: 'uncertain-quality' };
 
-  const key = `${r.asset}/${r.tag}`;
   let e = tags.get(key);
   if (e === undefined) {
     e = { state: detector.init(params), lastTsMs: -Infinity, uncertainRun: false, flagged: false };
@@ -74,7 +87,7 @@ export function driftStep(
   } else if (r.tsMs < e.lastTsMs) {
     return {
       type: 'rejected',
-      input,
+      input: r,
       error: new TwinError(
         'OUT_OF_ORDER',
         `${key}: reading at ${new Date(r.tsMs).toISOString()} is older than the last one (${new Date(e.lastTsMs).toISOString()}); not fed to ${detector.name}`,

@@ -69,11 +69,15 @@ export interface Track {
 
 export interface EstimatorState {
   cfg: EstimateConfig;
-  /** Tracks by `asset/tag` of the estimate. */
+  /** Tracks by `asset/tag` of the estimate (in the order they were made: the oldest goes first at maxTags). */
   tracks: Map<string, Track>;
+  /** The same tracks by asset, then tag: the lookup per reading, with no `asset/tag` string joined for it. */
+  byAsset: Map<string, Map<string, Track>>;
   /** Input models: measured tag → input tag, and input tag → measured tags. */
   inputOf: Map<string, string>;
   drives: Map<string, string[]>;
+  /** Input tag → the note of its readings (`input for …`), made once. */
+  inputNotes: Map<string, string>;
   /** Fusion: sensor tag → its configured R. */
   sensorR: Map<string, number>;
 }
@@ -96,7 +100,8 @@ export function estimatorInit(cfg: EstimateConfig): EstimatorState {
     drives.set(p.inputTag, list);
   }
   const sensorR = new Map(cfg.sensors.map((s) => [s.tag, s.measurementVar] as [string, number]));
-  return { cfg, tracks: new Map(), inputOf, drives, sensorR };
+  const inputNotes = new Map([...drives].map(([input, measured]) => [input, `input for ${measured.join(', ')}`] as [string, string]));
+  return { cfg, tracks: new Map(), byAsset: new Map(), inputOf, drives, inputNotes, sensorR };
 }
 
 function makeModel(cfg: EstimateConfig): StateModel {
@@ -127,11 +132,17 @@ function channel(cfg: EstimateConfig, tag: string, r0: number): Channel {
 }
 
 function getTrack(st: EstimatorState, asset: string, tag: string): Track {
-  const key = asset + '/' + tag;
-  let t = st.tracks.get(key);
+  let t = st.byAsset.get(asset)?.get(tag);
   if (t !== undefined) return t;
   const cfg = st.cfg;
-  if (st.tracks.size >= cfg.maxTags) st.tracks.delete(st.tracks.keys().next().value as string); // bounded memory
+  if (st.tracks.size >= cfg.maxTags) {
+    // bounded memory: the oldest track goes
+    const [oldKey, old] = st.tracks.entries().next().value as [string, Track];
+    st.tracks.delete(oldKey);
+    const of = st.byAsset.get(old.asset);
+    of?.delete(old.tag);
+    if (of?.size === 0) st.byAsset.delete(old.asset);
+  }
   const model = makeModel(cfg);
   let chans: Map<string, Channel> | undefined;
   if (cfg.model === 'fusion') {
@@ -154,7 +165,10 @@ function getTrack(st: EstimatorState, asset: string, tag: string): Track {
     uQuality: 'good',
     uReason: undefined,
   };
-  st.tracks.set(key, t);
+  st.tracks.set(asset + '/' + tag, t);
+  let tags = st.byAsset.get(asset);
+  if (tags === undefined) st.byAsset.set(asset, (tags = new Map()));
+  tags.set(tag, t);
   return t;
 }
 
@@ -191,7 +205,7 @@ function applyInput(st: EstimatorState, r: Reading, measured: string[]): Estimat
       t.uReason = r.quality === 'good' ? undefined : `input ${r.tag} uncertain`;
     }
   }
-  return { reading: r, note: `input for ${measured.join(', ')}` };
+  return { reading: r, note: st.inputNotes.get(r.tag) as string };
 }
 
 /** A measurement of track `t` through channel `ch`. */

@@ -284,7 +284,8 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
 
 /** Median of an unsorted sample (mean of the two middle values when even); NaN when empty. */
 export function median(xs: ArrayLike<number>): number {
-  return quantileSorted(Array.from(xs).sort((a, b) => a - b), 0.5);
+  // A typed array sorts numerically in native code, several times faster than a comparator sort.
+  return quantileSorted(Float64Array.from(xs).sort(), 0.5);
 }
 
 /** Normal-consistent scale of the median absolute deviation: σ ≈ 1.4826 · MAD for Gaussian data. */
