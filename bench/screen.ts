@@ -88,9 +88,9 @@ async function nodeRedRows(readings: Reading[], roundMs: number, rounds: number)
   const built = [join(__dirname, '..', 'nodes', 'twin-screen', 'twin-screen.js'), join(__dirname, '..', 'dist', 'nodes', 'twin-screen', 'twin-screen.js')];
   const screenPath = built.find((p) => existsSync(p));
   if (!screenPath) return [{ suite: SUITE, case: 'twin-screen node', note: 'not built: run npx tsup first' }];
-  /* eslint-disable @typescript-eslint/no-require-imports */
+   
   const modules = [require(join(__dirname, 'pass-node.js')), require(screenPath)];
-  /* eslint-enable @typescript-eslint/no-require-imports */
+   
   // Fresh event times on every pass over the data, so the screen does not see the replay as duplicates.
   const lapMs = (readings.length / TAGS) * 1000 + 10_000;
   return compareNodeChains({
