@@ -3,6 +3,7 @@ import type { Node, NodeMessage } from 'node-red';
 import { helper, nodeModule } from '../support/nr.js';
 import { waitFor } from '../support/ports.js';
 import { gauss } from '../support/drift-mv-data.js';
+import { alarmReading, meltReadings, runaway } from '../support/alarm-data.js';
 import type { AlarmEvent } from '../../runtime/alarm/types.js';
 import type { RateFigures } from '../../runtime/alarm/rates.js';
 
@@ -13,8 +14,6 @@ const completeNode = require('@node-red/nodes/core/common/24-complete.js');
 const alarmNode = nodeModule('twin-alarm');
 
 const ASSET = 'acme/plant1/line1/extruder';
-const T0 = Date.UTC(2026, 0, 1);
-const STEP_MS = 1000;
 const ID = `${ASSET}/melt_temp`;
 
 type Msg<P> = NodeMessage & { payload: P; error?: { message: string } };
@@ -32,26 +31,8 @@ function listen<T>(n: Node, event: string, fn: (x: T) => void): void {
   (n as unknown as { on(e: string, f: (x: T) => void): void }).on(event, fn);
 }
 
-function rd(tag: string, i: number, value: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { asset: ASSET, tag, value, tsMs: T0 + i * STEP_MS, quality: 'good', source: 'test', ...extra };
-}
-
-/**
- * A runaway above normal (3·1.08^k, k seconds into it): the detector finds it unusual for about 40 s. A clean step is
- * absorbed by the detector's adapting baseline in about 25 s at 1 Hz, less than the default 30 s on-delay.
- */
-const runaway = (k: number): number => 3 * Math.pow(1.08, k);
-
-/** 1 Hz melt_temp readings from..to (exclusive): noise σ 1 around 50, the runaway for 90 s from reading 600. */
-function melt(from: number, to: number): Record<string, unknown>[] {
-  const g = gauss(1);
-  const out: Record<string, unknown>[] = [];
-  for (let i = 0; i < to; i++) {
-    const v = 50 + g() + (i >= 600 && i < 690 ? runaway(i - 600) : 0);
-    if (i >= from) out.push(rd('melt_temp', i, v));
-  }
-  return out;
-}
+const rd = (tag: string, i: number, value: unknown, extra: Record<string, unknown> = {}) => alarmReading(ASSET, tag, i, value, extra);
+const melt = (from: number, to: number) => meltReadings(ASSET, from, to);
 
 function load(cfg: Record<string, unknown>): Promise<Rig> {
   const flow = [
