@@ -175,7 +175,7 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
     $('no-alarms').hidden = rows.length > 0;
     var acting = rights.shelve ? 'you may acknowledge, shelve and unshelve' : rights.ack ? 'you may acknowledge' : 'you may look only';
     var rec = Object.keys(sources).some(function (k) { return sources[k].recordedIn === 'ledger'; }) ? ' Actions are recorded under your login in the audit ledger.' : ' Actions are recorded under your login.';
-    $('alarm-rights').textContent = Object.keys(sources).length ? 'Alarms of ' + Object.keys(sources).map(function (k) { return sources[k].name; }).join(', ') + ': ' + acting + '.' + rec : 'No twin-alarm node is deployed.';
+    $('alarm-rights').textContent = Object.keys(sources).length ? 'From ' + Object.keys(sources).map(function (k) { return sources[k].name; }).join(', ') + ': ' + acting + '.' + rec : 'No twin-alarm node is deployed.';
     if (open) { var first = document.querySelector<HTMLInputElement>('.alarm-form input'); if (first) first.focus(); }
   }
 
