@@ -32,7 +32,9 @@ export function adminAuthUsers(logins: Login[]): Array<{ username: string; passw
 // Alarms on the overview page: operators acknowledge (twinloop.ack); supervisors also shelve (twinloop.shelve).
 const SUPERVISOR = ['read', 'twinloop.approve', 'twinloop.ack', 'twinloop.shelve'];
 const DEMO_USERS: Array<Omit<Login, 'password'>> = [
-  { username: 'supervisor', printedName: 'Dana Reyes (shift supervisor)', permissions: SUPERVISOR, role: 'approves changes, shelves alarms' },
+  {
+    username: 'supervisor', printedName: 'Dana Reyes (shift supervisor)', permissions: SUPERVISOR, role: 'approves changes, shelves alarms',
+  },
   { username: 'supervisor2', printedName: 'Sam Okafor (process engineer)', permissions: SUPERVISOR, role: 'second approver' },
   { username: 'operator', printedName: 'Lee Park (line operator)', permissions: ['read', 'twinloop.ack'], role: 'acknowledges alarms' },
   { username: 'viewer', printedName: 'Control room viewer', permissions: 'read', role: 'read only' },

@@ -128,7 +128,8 @@ export default function (RED: NodeAPI): void {
         let evs: AlarmEvent[];
         try {
           const until = req.action === 'shelve' && req.durationMs !== undefined ? Date.now() + req.durationMs : undefined;
-          evs = alarms.command(req.action, { id: req.alarmId, user: req.user, reason: req.reason, ...(until !== undefined ? { untilTsMs: until } : {}) });
+          const payload = { id: req.alarmId, user: req.user, reason: req.reason, ...(until !== undefined ? { untilTsMs: until } : {}) };
+          evs = alarms.command(req.action, payload);
         } catch (err) {
           return { ok: false, events: [], error: (err as Error).message };
         }

@@ -59,7 +59,10 @@ export function alarmMessage(v: AlarmView): string {
   const { tag } = splitAlarmId(v.alarmId);
   if (v.chattering) return `${tag}: chattering, shelved by the system until it settles`;
   const peak = v.peakScore;
-  const what = peak === undefined || Number.isNaN(peak) ? `${tag}: condition active` : `${tag}: unusual for its own history (score ${peak >= 100 ? '≥ 100' : peak.toFixed(1)}, 1 = threshold)`;
+  const score = peak !== undefined && peak >= 100 ? '≥ 100' : peak?.toFixed(1);
+  const what = peak === undefined || Number.isNaN(peak)
+    ? `${tag}: condition active`
+    : `${tag}: unusual for its own history (score ${score}, 1 = threshold)`;
   return v.endTsMs !== undefined ? `${what}; returned to normal` : what;
 }
 
@@ -102,8 +105,9 @@ export function parseAlarmAction(body: unknown, user: string, maxShelveMs: numbe
   const b = body as Record<string, unknown>;
   if (!ACTIONS.includes(b.action as AlarmActionKind)) return bad('action must be "ack", "shelve" or "unshelve"');
   const action = b.action as AlarmActionKind;
-  if (typeof b.sourceId !== 'string' || b.sourceId === '' || b.sourceId.length > MAX_ID_CHARS) return bad('sourceId must name a twin-alarm node');
-  if (typeof b.alarmId !== 'string' || b.alarmId === '' || b.alarmId.length > MAX_ID_CHARS) return bad('alarmId must be an alarm or episode id');
+  const id = (v: unknown): v is string => typeof v === 'string' && v !== '' && v.length <= MAX_ID_CHARS;
+  if (!id(b.sourceId)) return bad('sourceId must name a twin-alarm node');
+  if (!id(b.alarmId)) return bad('alarmId must be an alarm or episode id');
   if (b.reason !== undefined && typeof b.reason !== 'string') return bad('reason must be text');
   const reason = typeof b.reason === 'string' ? b.reason.trim() : '';
   if (reason.length > MAX_REASON_CHARS) return bad(`the reason is longer than ${MAX_REASON_CHARS} characters`);

@@ -23,7 +23,12 @@ const ASSET = 'acme/plant1/line1/extruder';
 const ALARM_ID = `${ASSET}/melt_temp`;
 const pw = (u: string) => ALARM_USERS.find((x) => x.username === u)!.password;
 
-interface Row { alarmId: string; state: string; priority: string; message: string; ackedBy?: { user: string }; shelvedBy?: { user: string; reason: string }; shelvedUntilTsMs?: number }
+interface Row {
+  alarmId: string;
+  state: string;
+  ackedBy?: { user: string };
+  shelvedBy?: { user: string; reason: string };
+}
 
 describe('browser: acknowledge and shelve alarms on the overview page', function () {
   this.timeout(180_000);
@@ -35,10 +40,12 @@ describe('browser: acknowledge and shelve alarms on the overview page', function
   const api = async (user: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
     const headers: Record<string, string> = { authorization: `Bearer ${tokens[user]}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${srv!.url}twinloop/overview/api/${path}`, body === undefined ? { headers } : { method: 'POST', headers, body: JSON.stringify(body) });
+    const init = body === undefined ? { headers } : { method: 'POST', headers, body: JSON.stringify(body) };
+    const res = await fetch(`${srv!.url}twinloop/overview/api/${path}`, init);
     return { status: res.status, body: await res.json().catch(() => null) };
   };
-  const alarm = async (): Promise<Row | undefined> => ((await api('viewer', 'data')).body.alarms as Row[]).find((a) => a.alarmId === ALARM_ID);
+  const alarm = async (): Promise<Row | undefined> =>
+    ((await api('viewer', 'data')).body.alarms as Row[]).find((a) => a.alarmId === ALARM_ID);
   /** The ledger's alarm records (the file the twin-ledger writes, one JSON record a line). */
   const ledger = (): Array<{ type: string; asset: string; tag: string; data: Record<string, any> }> => {
     let text = '';
@@ -72,9 +79,13 @@ describe('browser: acknowledge and shelve alarms on the overview page', function
     if (!chromium) return this.skip();
     srv = await startAlarmServer();
     for (const u of ALARM_USERS) tokens[u.username] = await login(srv.url, u.username, u.password);
-    await waitFor(async () => ((await api('viewer', 'data')).body.alarmSources ?? []).some((s: { id: string }) => s.id === ALARM_NODE_ID), 30_000, 100, 'twin-alarm registered');
+    const registered = async () =>
+      ((await api('viewer', 'data')).body.alarmSources ?? []).some((s: { id: string }) => s.id === ALARM_NODE_ID);
+    await waitFor(registered, 30_000, 100, 'twin-alarm registered');
     // 670 readings at 1 Hz event time: the runaway's condition holds from reading 636 on; the on-delay raises it at 666
-    const res = await fetch(`${srv.url}api/test/readings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(meltReadings(ASSET, 0, 670)) });
+    const res = await fetch(`${srv.url}api/test/readings`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(meltReadings(ASSET, 0, 670)),
+    });
     expect(res.status).to.equal(204);
     await waitFor(async () => (await alarm())?.state === 'unack-active', 30_000, 200, 'the melt_temp alarm raised');
     browser = await launchChromium(chromium);
@@ -102,7 +113,8 @@ describe('browser: acknowledge and shelve alarms on the overview page', function
     expect(await r.getAttribute('data-state')).to.equal('unack-active');
     expect(await r.getAttribute('data-priority')).to.match(/^(medium|high)$/);
     expect(await r.locator('.state').textContent()).to.equal('active, unacknowledged');
-    expect(await r.locator('.msg').textContent()).to.match(/^melt_temp: unusual for its own history \(score (\d+\.\d|≥ 100), 1 = threshold\)$/);
+    const message = /^melt_temp: unusual for its own history \(score (\d+\.\d|≥ 100), 1 = threshold\)$/;
+    expect(await r.locator('.msg').textContent()).to.match(message);
     expect(await r.textContent()).to.match(/since \d\d:\d\d:\d\d/);
     expect(await page.locator('#alarm-rights').textContent()).to.contain('you may acknowledge.');
     // an operator is offered no shelving
@@ -119,7 +131,9 @@ describe('browser: acknowledge and shelve alarms on the overview page', function
     expect(a.state).to.equal('ack-active');
     expect(a.ackedBy!.user).to.equal('operator');
     const recs = ledger();
-    expect(recs.map((x) => [x.data.kind, x.data.user, x.data.via, x.asset, x.tag])).to.deep.equal([['acked', 'operator', 'page', ASSET, 'melt_temp']]);
+    expect(recs.map((x) => [x.data.kind, x.data.user, x.data.via, x.asset, x.tag])).to.deep.equal([
+      ['acked', 'operator', 'page', ASSET, 'melt_temp'],
+    ]);
     expect(recs[0].data.episodeId).to.equal(`${ALARM_ID}#1`);
     expect(recs[0].data.state).to.equal('ack-active');
     await page.context().close();

@@ -17,8 +17,9 @@ const completeNode = require('@node-red/nodes/core/common/24-complete.js');
 const alarmNode = nodeModule('twin-alarm');
 const ledgerNode = nodeModule('twin-ledger');
 // The registry the BUILT node registers in (dist/), not a second copy of the module loaded from source.
+type Registry = typeof import('../../runtime/alarm/alarm-registry.js');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const registry = require(join(__dirname, '..', '..', 'dist', 'runtime', 'alarm', 'alarm-registry.js')) as typeof import('../../runtime/alarm/alarm-registry.js');
+const registry = require(join(__dirname, '..', '..', 'dist', 'runtime', 'alarm', 'alarm-registry.js')) as Registry;
 const KEY = 'test-signing-key-0123456789abcdef';
 
 const ASSET = 'acme/plant1/line1/extruder';
@@ -54,9 +55,10 @@ function load(cfg: Record<string, unknown>, ledgerPath?: string): Promise<Rig> {
     { id: 'q', type: 'complete', scope: ['a'], uncaught: false, wires: [['z']] },
     { id: 'z', type: 'helper' },
   ];
+  const creds = ledgerPath ? { led: { signingKey: KEY } } : {};
   return new Promise((resolve, reject) => {
     helper
-      .load([alarmNode, ledgerNode, catchNode, completeNode] as never, flow, (ledgerPath ? { led: { signingKey: KEY } } : {}) as never, () => {
+      .load([alarmNode, ledgerNode, catchNode, completeNode] as never, flow, creds as never, () => {
         const node = helper.getNode('a');
         const spied = node as unknown as { status: { args: unknown[][] }; error: { args: unknown[][] } };
         const rig: Rig = {
@@ -191,11 +193,15 @@ describe('twin-alarm node', function () {
       const out = await h.act({ action: 'ack', alarmId: ID, user: 'dana', reason: '', via: 'page' });
       expect(out.ok).to.equal(true);
       expect(out.events.map((e) => [e.kind, e.state, e.action?.user])).to.deep.equal([['acked', 'ack-active', 'dana']]);
-      const shelved = await h.act({ action: 'shelve', alarmId: ID, user: 'dana', reason: 'valve work', durationMs: 3_600_000, via: 'page' });
+      const shelve = { action: 'shelve' as const, alarmId: ID, user: 'dana', reason: 'valve work', durationMs: 3_600_000 };
+      const shelved = await h.act({ ...shelve, via: 'page' });
       expect(shelved.events[0]).to.include({ kind: 'shelved', state: 'shelved' });
       const unknown = await h.act({ action: 'ack', alarmId: 'no/such/alarm', user: 'dana', reason: '', via: 'page' });
       expect(unknown).to.deep.equal({ ok: false, events: [], error: 'no alarm "no/such/alarm"' });
-      expect(alarmRecords(path).map((r) => [r.data.kind, r.data.user, r.data.via])).to.deep.equal([['acked', 'dana', 'page'], ['shelved', 'dana', 'page']]);
+      expect(alarmRecords(path).map((r) => [r.data.kind, r.data.user, r.data.via])).to.deep.equal([
+        ['acked', 'dana', 'page'],
+        ['shelved', 'dana', 'page'],
+      ]);
       // the page's actions go out on output 1 like a message's
       expect(rig.events.filter((m) => m.payload.action?.user === 'dana').map((m) => m.payload.kind)).to.deep.equal(['acked', 'shelved']);
       await helper.unload();

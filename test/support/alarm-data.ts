@@ -5,7 +5,7 @@ import { gauss } from './drift-mv-data.js';
 export const ALARM_T0 = Date.UTC(2026, 0, 1);
 export const ALARM_STEP_MS = 1000;
 
-export function alarmReading(asset: string, tag: string, i: number, value: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function alarmReading(asset: string, tag: string, i: number, value: unknown, extra: Record<string, unknown> = {}) {
   return { asset, tag, value, tsMs: ALARM_T0 + i * ALARM_STEP_MS, quality: 'good', source: 'test', ...extra };
 }
 

@@ -15,6 +15,7 @@ import type { TestUser } from './approvals-gate.js';
 import { freePort } from './ports.js';
 
 export const ALARM_NODE_ID = 'alarm1';
+const TAB = 'alarm-tab';
 export const LEDGER_NODE_ID = 'led1';
 const SIGNING_KEY_ENV = 'TWINLOOP_TEST_ALARM_SIGNING_KEY';
 
@@ -39,24 +40,28 @@ export function alarmFlow(alarm: Record<string, unknown> = {}): unknown[] {
   // flow nodes need x and y: Node-RED takes a node without them for a config node
   const at = (n: Record<string, unknown>, x: number, y: number) => ({ ...n, x, y });
   return [
-    { id: 'alarm-tab', type: 'tab', label: 'alarm test' },
+    { id: TAB, type: 'tab', label: 'alarm test' },
     { id: LEDGER_NODE_ID, type: 'twin-ledger', name: 'audit ledger', path: '', signingKeyEnv: SIGNING_KEY_ENV },
-    at({ id: 'readings-in', type: 'http in', z: 'alarm-tab', url: '/test/readings', method: 'post', wires: [['one-each', 'readings-ok']] }, 100, 60),
-    at({ id: 'readings-ok', type: 'http response', z: 'alarm-tab', statusCode: '204', wires: [] }, 300, 100),
-    at({ id: 'one-each', type: 'split', z: 'alarm-tab', splt: '\\n', spltType: 'str', arraySplt: 1, arraySpltType: 'len', stream: false, addname: '', wires: [[ALARM_NODE_ID]] }, 300, 60),
-    at({ id: ALARM_NODE_ID, type: 'twin-alarm', z: 'alarm-tab', name: 'line alarms', ledger: LEDGER_NODE_ID, ...alarm, wires: [[], []] }, 500, 60),
-    at({ id: 'overview1', type: 'twin-overview', z: 'alarm-tab', name: 'line overview', windowMin: 60, pointsPerSeries: 240, maxSeries: 500, wires: [] }, 500, 140),
+    at({ id: 'readings-in', type: 'http in', z: TAB, url: '/test/readings', method: 'post', wires: [['one-each', 'readings-ok']] }, 90, 60),
+    at({ id: 'readings-ok', type: 'http response', z: TAB, statusCode: '204', wires: [] }, 300, 100),
+    at({
+      id: 'one-each', type: 'split', z: TAB, splt: '\\n', spltType: 'str', arraySplt: 1, arraySpltType: 'len', stream: false,
+      addname: '', wires: [[ALARM_NODE_ID]],
+    }, 300, 60),
+    at({ id: ALARM_NODE_ID, type: 'twin-alarm', z: TAB, name: 'line alarms', ledger: LEDGER_NODE_ID, ...alarm, wires: [[], []] }, 500, 60),
+    at({ id: 'overview1', type: 'twin-overview', z: TAB, name: 'line overview', windowMin: 60, maxSeries: 500, wires: [] }, 500, 140),
   ];
 }
 
 export async function startAlarmServer(users: TestUser[] = ALARM_USERS, alarm: Record<string, unknown> = {}): Promise<AlarmServer> {
   const home = mkdtempSync(join(tmpdir(), 'twinloop-alarms-'));
   writeFileSync(join(home, 'flows.json'), JSON.stringify(alarmFlow(alarm)));
+  const hashed = users.map((u) => ({ ...u, password: hashSync(u.password, 4) }));
   const child: ChildProcess = fork(__filename, [], {
     execArgv: ['--require', 'tsx/cjs'],
     env: {
       ...process.env,
-      TWINLOOP_ALARM_SERVER: JSON.stringify({ home, port: await freePort(), users: users.map((u) => ({ ...u, password: hashSync(u.password, 4) })) }),
+      TWINLOOP_ALARM_SERVER: JSON.stringify({ home, port: await freePort(), users: hashed }),
       [SIGNING_KEY_ENV]: randomBytes(24).toString('hex'),
     },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -97,7 +102,8 @@ export async function startAlarmServer(users: TestUser[] = ALARM_USERS, alarm: R
 
 async function main(): Promise<void> {
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { startNodeRed } = require(join(__dirname, '..', '..', 'dist', 'bin', 'lib', 'embedded-node-red.js')) as typeof import('../../bin/lib/embedded-node-red.js');
+  type Embedded = typeof import('../../bin/lib/embedded-node-red.js');
+  const { startNodeRed } = require(join(__dirname, '..', '..', 'dist', 'bin', 'lib', 'embedded-node-red.js')) as Embedded;
   /* eslint-enable @typescript-eslint/no-require-imports */
   const cfg = JSON.parse(process.env.TWINLOOP_ALARM_SERVER!) as { home: string; port: number; users: TestUser[] };
   const red = await startNodeRed({ userDir: cfg.home, port: cfg.port, host: '127.0.0.1', logLevel: 'warn', adminAuthUsers: cfg.users });

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { ActionRate, alarmLedgerEntry, alarmMessage, alarmRows, isActionEvent, parseAlarmAction, splitAlarmId } from '../../runtime/alarm/alarm-actions.js';
+import {
+  ActionRate, alarmLedgerEntry, alarmMessage, alarmRows, isActionEvent, parseAlarmAction, splitAlarmId,
+} from '../../runtime/alarm/alarm-actions.js';
 import type { AlarmSourceHandle } from '../../runtime/alarm/alarm-registry.js';
 import { AlarmManager, type AlarmView } from '../../runtime/alarm/manager.js';
 
@@ -9,7 +11,8 @@ const H = 3_600_000;
 
 /** A source over a real AlarmManager (no delays), as twin-alarm registers one. */
 function source(m: AlarmManager, id = 'alarm1'): AlarmSourceHandle {
-  return { id, name: 'line alarms', maxShelveMs: 12 * H, recordedIn: '', list: () => m.list(), act: async () => ({ ok: true, events: [] }) };
+  const act = async () => ({ ok: true, events: [] });
+  return { id, name: 'line alarms', maxShelveMs: 12 * H, recordedIn: '', list: () => m.list(), act };
 }
 
 describe('alarm actions (runtime/alarm/alarm-actions.ts)', function () {
@@ -20,7 +23,8 @@ describe('alarm actions (runtime/alarm/alarm-actions.ts)', function () {
   });
 
   it('lists the alarms an operator must see, unacknowledged first, then by priority; normal ones not', function () {
-    const m = new AlarmManager({ defaults: { onDelayMs: 0, offDelayMs: 0 }, alarms: { 'a/b/c/d/severe': { consequence: 'severe' } }, now: () => T0 });
+    const alarms = { 'a/b/c/d/severe': { consequence: 'severe' as const } };
+    const m = new AlarmManager({ defaults: { onDelayMs: 0, offDelayMs: 0 }, alarms, now: () => T0 });
     m.update(ID, 1.5, T0);
     m.update('a/b/c/d/severe', 1.2, T0 + 1000);
     m.update('a/b/c/d/quiet', 0.2, T0 + 1000);
@@ -35,7 +39,8 @@ describe('alarm actions (runtime/alarm/alarm-actions.ts)', function () {
       ['back', 'unack-rtn', 'medium'],
       ['acked', 'ack-active', 'medium'],
     ]);
-    expect(rows[1]).to.include({ sourceId: 'alarm1', sourceName: 'line alarms', asset: 'acme/plant1/line1/extruder', alarmId: ID, startTsMs: T0 });
+    expect(rows[1]).to.include({ sourceId: 'alarm1', sourceName: 'line alarms', asset: 'acme/plant1/line1/extruder', startTsMs: T0 });
+    expect(rows[1].alarmId).to.equal(ID);
     expect(rows[1].message).to.equal('melt_temp: unusual for its own history (score 1.5, 1 = threshold)');
     expect(rows[2].message).to.equal('back: unusual for its own history (score 1.1, 1 = threshold); returned to normal');
     expect(rows[3].ackedBy).to.deep.equal({ user: 'op', reason: '', tsMs: T0 + 3000 });
@@ -63,7 +68,8 @@ describe('alarm actions (runtime/alarm/alarm-actions.ts)', function () {
     };
 
     it('takes the user from the login, never from the body', function () {
-      expect(ok({ ...base, action: 'ack', user: 'someone else' })).to.deep.equal({ ...base, action: 'ack', user: 'dana', reason: '', via: 'page' });
+      const ack = ok({ ...base, action: 'ack', user: 'someone else' });
+      expect(ack).to.deep.equal({ ...base, action: 'ack', user: 'dana', reason: '', via: 'page' });
       expect(ok({ ...base, action: 'shelve', durationMs: 2 * H, reason: ' sensor work ' })).to.deep.equal({
         ...base, action: 'shelve', user: 'dana', reason: 'sensor work', durationMs: 2 * H, via: 'page',
       });
@@ -71,11 +77,14 @@ describe('alarm actions (runtime/alarm/alarm-actions.ts)', function () {
     });
 
     it('bounds the duration of shelving and wants a reason to shelve or unshelve', function () {
-      expect(error({ ...base, action: 'shelve', durationMs: 12 * H + 1, reason: 'x' })).to.equal('shelve for at most 12 h (shelving is time-limited)');
+      const long = error({ ...base, action: 'shelve', durationMs: 12 * H + 1, reason: 'x' });
+      expect(long).to.equal('shelve for at most 12 h (shelving is time-limited)');
       expect(error({ ...base, action: 'shelve', durationMs: 59_999, reason: 'x' })).to.equal('shelve for at least 1 min');
-      expect(error({ ...base, action: 'shelve', durationMs: 1.5 * 60_000 + 0.5, reason: 'x' })).to.equal('durationMs must be a whole number of milliseconds');
+      const fraction = error({ ...base, action: 'shelve', durationMs: 1.5 * 60_000 + 0.5, reason: 'x' });
+      expect(fraction).to.equal('durationMs must be a whole number of milliseconds');
       expect(error({ ...base, action: 'shelve', reason: 'x' })).to.equal('durationMs must be a whole number of milliseconds');
-      expect(error({ ...base, action: 'shelve', durationMs: H, reason: '   ' })).to.equal('a reason is required to shelve (it is recorded)');
+      const blank = error({ ...base, action: 'shelve', durationMs: H, reason: '   ' });
+      expect(blank).to.equal('a reason is required to shelve (it is recorded)');
       expect(error({ ...base, action: 'unshelve' })).to.equal('a reason is required to unshelve (it is recorded)');
       expect(error({ ...base, action: 'ack', durationMs: H })).to.equal('durationMs is only for shelve');
       expect(parseAlarmAction({ ...base, action: 'shelve', durationMs: 90 * 60_000, reason: 'x' }, 'dana', H)).to.deep.equal({

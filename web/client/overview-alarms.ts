@@ -31,7 +31,10 @@ const STATE_TEXT: Record<string, string> = {
 /** A drift event up to this long before the alarm's start still explains it. */
 const DRIFT_BEFORE_MS = 30 * 60_000;
 
-function hms(ms: number): string { var d = new Date(ms); return pad2(d.getHours()) + ':' + pad2(d.getMinutes()) + ':' + pad2(d.getSeconds()); }
+function hms(ms: number): string {
+  var d = new Date(ms);
+  return pad2(d.getHours()) + ':' + pad2(d.getMinutes()) + ':' + pad2(d.getSeconds());
+}
 function dur(ms: number): string { return ms % 3600000 === 0 ? ms / 3600000 + ' h' : Math.round(ms / 60000) + ' min'; }
 
 export function setUpAlarms(o: Opts): AlarmsPanel {
@@ -59,7 +62,10 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
     if (tok) headers.Authorization = 'Bearer ' + tok;
     fetch(o.api + 'alarm', { method: 'POST', headers: headers, cache: 'no-store',
       body: JSON.stringify(Object.assign({ sourceId: r.sourceId, alarmId: r.episodeId || r.alarmId }, body)) })
-      .then(function (res) { return res.json().catch(function () { return {}; }).then(function (j: Api.AlarmActionAnswer) { return { status: res.status, body: j }; }); })
+      .then(function (res) {
+        return res.json().catch(function () { return {}; })
+          .then(function (j: Api.AlarmActionAnswer) { return { status: res.status, body: j }; });
+      })
       .then(function (res) {
         if (res.status !== 200 || !res.body.ok) return say('Not done: ' + (res.body.error || 'the server answered ' + res.status), true);
         open = null;
@@ -81,7 +87,8 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
       if (c.moved && c.moved.length) text += '; moved with it: ' + c.moved.join(', ');
       if (c.still && c.still.length) text += '; did not move: ' + c.still.join(', ');
     } else if (r.startTsMs !== undefined) {
-      var e = drift.filter(function (d) { return d.asset === r.asset && d.tag === r.tag && d.tsMs >= r.startTsMs! - DRIFT_BEFORE_MS; }).pop();
+      var from = r.startTsMs - DRIFT_BEFORE_MS;
+      var e = drift.filter(function (d) { return d.asset === r.asset && d.tag === r.tag && d.tsMs >= from; }).pop();
       if (!e || e.kind === 'unclassified') return null;
       var rel = (e.evidence && e.evidence.related) || [];
       var moved = rel.filter(function (x) { return x.moved; }).map(function (x) { return x.tag; });
@@ -96,7 +103,9 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
   function shelveForm(r: Api.AlarmRow): HTMLElement {
     var max = (sources[r.sourceId] || { maxShelveMs: 3600000 }).maxShelveMs;
     var amount = el('input', { type: 'number', id: 'shelve-amount', min: 1, step: 1, value: 1, required: true }) as HTMLInputElement;
-    var unitSel = el('select', { id: 'shelve-unit' }, [el('option', { value: 60000, text: 'minutes' }), el('option', { value: 3600000, text: 'hours' })]) as HTMLSelectElement;
+    var unitSel = el('select', { id: 'shelve-unit' }, [
+      el('option', { value: 60000, text: 'minutes' }), el('option', { value: 3600000, text: 'hours' }),
+    ]) as HTMLSelectElement;
     unitSel.value = '3600000';
     var reason = el('input', { id: 'shelve-reason', maxlength: 1000, required: true, autocomplete: 'off' }) as HTMLInputElement;
     var f = el('form', { className: 'alarm-form', 'aria-label': 'Shelve ' + r.tag }, [
@@ -139,7 +148,8 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
     var key = keyOf(r);
     var since = r.startTsMs !== undefined ? ' · since ' + hms(r.startTsMs) : '';
     var who: string[] = [];
-    if (r.ackedBy) who.push('acknowledged by ' + r.ackedBy.user + ' at ' + hms(r.ackedBy.tsMs) + (r.ackedBy.reason ? ': ' + r.ackedBy.reason : ''));
+    var ack = r.ackedBy;
+    if (ack) who.push('acknowledged by ' + ack.user + ' at ' + hms(ack.tsMs) + (ack.reason ? ': ' + ack.reason : ''));
     if (r.shelvedBy) {
       var until = r.shelvedUntilTsMs !== undefined && isFinite(r.shelvedUntilTsMs) ? ' until ' + hms(r.shelvedUntilTsMs) : '';
       who.push('shelved by ' + r.shelvedBy.user + until + ': ' + r.shelvedBy.reason);
@@ -149,13 +159,18 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
     var unack = r.state === 'unack-active' || r.state === 'unack-rtn';
     if (rights.ack && unack) buttons.push(el('button', { type: 'button', text: 'Acknowledge', 'aria-label': 'Acknowledge ' + r.tag,
       onclick: function () { post(r, { action: 'ack' }, 'Acknowledged'); } }));
-    if (rights.shelve && r.state !== 'shelved' && r.state !== 'out-of-service') buttons.push(el('button', { type: 'button', text: 'Shelve…',
-      'aria-label': 'Shelve ' + r.tag + '…', onclick: function () { open = { key: key, kind: 'shelve' }; say('', false); shown = ''; draw(); } }));
-    if (rights.shelve && r.state === 'shelved' && !r.chattering) buttons.push(el('button', { type: 'button', text: 'Unshelve…',
-      'aria-label': 'Unshelve ' + r.tag + '…', onclick: function () { open = { key: key, kind: 'unshelve' }; say('', false); shown = ''; draw(); } }));
-    var li = el('li', { className: 'alarm prio-' + r.priority + (unack ? ' unack' : ''), 'data-alarm-id': r.alarmId, 'data-state': r.state, 'data-priority': r.priority }, [
-      el('div', {}, [el('span', { className: 'prio', text: r.priority.toUpperCase() }), ' ', el('b', { text: r.tag }), ' on ' + r.asset + ' · ',
-        el('span', { className: 'state', text: STATE_TEXT[r.state] || r.state }), since]),
+    var opener = function (kind: 'shelve' | 'unshelve', text: string) {
+      return el('button', { type: 'button', text: text + '…', 'aria-label': text + ' ' + r.tag + '…',
+        onclick: function () { open = { key: key, kind: kind }; say('', false); shown = ''; draw(); } });
+    };
+    if (rights.shelve && r.state !== 'shelved' && r.state !== 'out-of-service') buttons.push(opener('shelve', 'Shelve'));
+    // a chattering alarm is shelved by the system and released by it
+    if (rights.shelve && r.state === 'shelved' && !r.chattering) buttons.push(opener('unshelve', 'Unshelve'));
+    var attrs = { className: 'alarm prio-' + r.priority + (unack ? ' unack' : ''), 'data-alarm-id': r.alarmId, 'data-state': r.state,
+      'data-priority': r.priority };
+    var li = el('li', attrs, [
+      el('div', {}, [el('span', { className: 'prio', text: r.priority.toUpperCase() }), ' ', el('b', { text: r.tag }),
+        ' on ' + r.asset + ' · ', el('span', { className: 'state', text: STATE_TEXT[r.state] || r.state }), since]),
       el('div', { className: 'msg', text: r.message }),
       classification(r),
       who.length ? el('div', { className: 'muted', text: who.join(' · ') }) : null,
@@ -174,8 +189,11 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
     rows.forEach(function (r) { ul.appendChild(row(r)); });
     $('no-alarms').hidden = rows.length > 0;
     var acting = rights.shelve ? 'you may acknowledge, shelve and unshelve' : rights.ack ? 'you may acknowledge' : 'you may look only';
-    var rec = Object.keys(sources).some(function (k) { return sources[k].recordedIn === 'ledger'; }) ? ' Actions are recorded under your login in the audit ledger.' : ' Actions are recorded under your login.';
-    $('alarm-rights').textContent = Object.keys(sources).length ? 'From ' + Object.keys(sources).map(function (k) { return sources[k].name; }).join(', ') + ': ' + acting + '.' + rec : 'No twin-alarm node is deployed.';
+    var ids = Object.keys(sources);
+    var ledger = ids.some(function (k) { return sources[k].recordedIn === 'ledger'; });
+    var rec = ' Actions are recorded under your login' + (ledger ? ' in the audit ledger.' : '.');
+    var names = ids.map(function (k) { return sources[k].name; }).join(', ');
+    $('alarm-rights').textContent = ids.length ? 'From ' + names + ': ' + acting + '.' + rec : 'No twin-alarm node is deployed.';
     if (open) { var first = document.querySelector<HTMLInputElement>('.alarm-form input'); if (first) first.focus(); }
   }
 

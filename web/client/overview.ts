@@ -101,7 +101,9 @@ function apply(d: Api.Data): void {
   var proposalsChanged = proposals !== S.proposalsJson;
   S.proposalsJson = proposals;
   S.proposals = d.proposals || [];
-  if (!d.node) { notice('No twin-overview node is deployed: wire one into a flow.', false); reset(); render({}); alarms.render(d, []); return; }
+  if (!d.node) {
+    notice('No twin-overview node is deployed: wire one into a flow.', false); reset(); render({}); alarms.render(d, []); return;
+  }
   if (d.full || d.epoch !== S.epoch) reset();
   S.node = d.node; S.epoch = d.epoch!; S.rev = d.rev!; S.windowMs = d.windowMs!;
   var dirty: Dirty = {};

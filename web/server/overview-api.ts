@@ -92,7 +92,8 @@ export function registerOverviewPage(RED: NodeAPI): void {
     const wanted = typeof req.query.node === 'string' ? req.query.node : '';
     const o = overviews.get(wanted) ?? overviews.get(nodes[0]?.id ?? '');
     const user = requestUser(req as never);
-    const base = { nowMs: Date.now(), username: user?.username ?? null, nodes, proposals: pendingProposals(), ...alarmsOf(alarmRights(req)) };
+    const alarms = alarmsOf(alarmRights(req));
+    const base = { nowMs: Date.now(), username: user?.username ?? null, nodes, proposals: pendingProposals(), ...alarms };
     if (!o) return void res.json({ ...base, node: null });
     const since = Number(req.query.since);
     const fresh = req.query.epoch !== o.epoch || !Number.isInteger(since) || since < 0 || since > o.store.rev;
@@ -102,7 +103,8 @@ export function registerOverviewPage(RED: NodeAPI): void {
   app.post(`${OVERVIEW_PATH}/api/alarm`, authenticated, mayRead, (req: Request, res: Response) => {
     void (async () => {
       if (!mergedAdminAuth(settings.adminAuth)) {
-        return void res.status(403).json({ error: 'alarm actions need Node-RED adminAuth: without logins an action cannot be recorded under a user\'s own name' });
+        const error = 'alarm actions need Node-RED adminAuth: without logins an action cannot be recorded under a user\'s own name';
+        return void res.status(403).json({ error });
       }
       const user = requestUser(req as never);
       if (!user || user.anonymous) return void res.status(403).json({ error: 'an anonymous user cannot act on alarms' });
@@ -118,7 +120,9 @@ export function registerOverviewPage(RED: NodeAPI): void {
         return void res.status(403).json({ error: `user ${user.username} may not ${what}: that needs the permission ${needed}` });
       }
       const source = typeof body?.sourceId === 'string' ? findAlarmSource(body.sourceId) : undefined;
-      if (typeof body?.sourceId === 'string' && !source) return void res.status(404).json({ error: `no twin-alarm node ${body.sourceId} is running` });
+      if (typeof body?.sourceId === 'string' && !source) {
+        return void res.status(404).json({ error: `no twin-alarm node ${body.sourceId} is running` });
+      }
       const parsed = parseAlarmAction(body, user.username, source?.maxShelveMs ?? 0);
       if ('error' in parsed) return void res.status(parsed.status).json({ error: parsed.error });
       const waitMs = rate.take(user.username, Date.now());
@@ -128,7 +132,8 @@ export function registerOverviewPage(RED: NodeAPI): void {
       }
       const { sourceId: _s, ...request } = parsed.ok;
       const outcome = await source!.act(request);
-      log('info', `${user.username} ${request.action} ${request.alarmId} on ${source!.id}: ${outcome.ok ? `ok, ${outcome.events.length} events` : `refused: ${outcome.error}`}`);
+      const result = outcome.ok ? `ok, ${outcome.events.length} events` : `refused: ${outcome.error}`;
+      log('info', `${user.username} ${request.action} ${request.alarmId} on ${source!.id}: ${result}`);
       audit(request.action, req, { sourceId: source!.id, alarmId: request.alarmId, ok: outcome.ok });
       if (outcome.notRecorded) return void res.status(500).json({ error: outcome.error });
       if (!outcome.ok) return void res.status(409).json({ error: outcome.error ?? 'the alarm node refused the action' });

@@ -65,7 +65,8 @@ const PAGE = String.raw`<!DOCTYPE html>
   ul.alarms li.prio-medium .prio { color:var(--warn); background:var(--warn-bg); }
   ul.alarms .actions { display:flex; gap:.5rem; margin-top:.3rem; }
   form.alarm-form { display:flex; gap:.5rem; align-items:center; flex-wrap:wrap; margin-top:.4rem; }
-  form.alarm-form input { width:auto; } form.alarm-form #shelve-amount { width:5rem; } form.alarm-form input[id$=reason] { min-width:18rem; flex:1; }
+  form.alarm-form input { width:auto; } form.alarm-form #shelve-amount { width:5rem; }
+  form.alarm-form input[id$=reason] { min-width:18rem; flex:1; }
   [role=status]:empty { display:none; }
   form.login { max-width:24rem; margin:3rem auto; background:var(--card); border:1px solid var(--line); padding:1.2rem 1.5rem; }
   form label { display:block; margin:.6rem 0 .2rem; }
