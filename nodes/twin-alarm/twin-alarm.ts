@@ -113,8 +113,10 @@ export default function (RED: NodeAPI): void {
         return;
       }
       emit(evs, send);
-      if (!command) return done();
-      record(evs, 'message').then(() => done(), (err) => done(recordFailed(err)));
+      if (command) return void record(evs, 'message').then(() => done(), (err) => done(recordFailed(err)));
+      // the system's own actions a reading brings about (chattering, a shelving that expired): recorded, not awaited
+      if (evs.length > 0 && evs.some(isActionEvent)) record(evs, 'message').catch(recordFailed);
+      done();
     });
 
     // The overview page acts through this handle (web/server/overview-api.ts): the user is the page's login.

@@ -208,6 +208,20 @@ describe('twin-alarm node', function () {
       expect(registry.findAlarmSource('a')).to.equal(undefined);
     });
 
+    it('a shelving that expires returns the alarm by itself, recorded as the system\'s', async function () {
+      const path = join(dir, 'ledger.jsonl');
+      const rig = await load({}, path);
+      await send(rig, readings(melt(0, 670)));
+      await send(rig, [{ topic: 'shelve', payload: { id: ID, user: 'ben', reason: 'one moment', untilTsMs: Date.now() + 1500 } }]);
+      // the node's 1 s timer moves the alarm clock on: the shelving ends with no new reading
+      await waitFor(() => alarmRecords(path).length === 2, 20_000, 50, 'the expiry recorded');
+      const [, expired] = alarmRecords(path);
+      expect(expired.data).to.include({ kind: 'unshelved', user: 'system', reason: 'shelving expired', via: 'system' });
+      // the condition still stands: annunciated afresh
+      await waitFor(() => shown(rig, 'raised').length === 2, 10_000, 20, 'raised again');
+      expect(rig.events.filter((m) => m.payload.kind === 'unshelved').map((m) => m.payload.action?.user)).to.deep.equal(['system']);
+    });
+
     it('a ledger node that is missing is a configuration error', async function () {
       const rig = await load({ ledger: 'gone' });
       expect(rig.errors.map(String).join('\n')).to.match(/twin-ledger node is missing/);
