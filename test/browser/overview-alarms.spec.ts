@@ -1,8 +1,9 @@
 /**
  * Acknowledge and shelve on the overview page, in Debian's Chromium. A real Node-RED (child process,
  * test/support/alarm-server.ts) runs a real twin-alarm with its defaults and a real twin-ledger; the
- * spec posts readings in which melt_temp runs away, so the node raises one alarm. An operator
- * (twinloop.ack) logs in, sees the alarm on /twinloop/overview, acknowledges it: the state changes,
+ * spec posts readings in which melt_temp runs away, so the node raises one alarm, and a drift event
+ * on the same tag to the twin-overview. An operator (twinloop.ack) logs in, sees the alarm on
+ * /twinloop/overview with the drift detector's classification, acknowledges it: the state changes,
  * and the ledger holds the action under the operator's login. The operator is offered no Shelve, and
  * the server refuses a shelve the operator sends anyway, and any action from a viewer. A supervisor
  * (twinloop.shelve) shelves it for 2 hours with a reason: it shows as shelved, by whom and until
@@ -16,7 +17,7 @@ import { ensureDebianBinary } from '../support/debian.js';
 import { launchChromium } from '../support/browser.js';
 import { login } from '../support/approvals-gate.js';
 import { ALARM_NODE_ID, ALARM_USERS, startAlarmServer, type AlarmServer } from '../support/alarm-server.js';
-import { meltReadings } from '../support/alarm-data.js';
+import { ALARM_T0, meltReadings } from '../support/alarm-data.js';
 import { waitFor } from '../support/ports.js';
 
 const ASSET = 'acme/plant1/line1/extruder';
@@ -88,6 +89,18 @@ describe('browser: acknowledge and shelve alarms on the overview page', function
     });
     expect(res.status).to.equal(204);
     await waitFor(async () => (await alarm())?.state === 'unack-active', 30_000, 200, 'the melt_temp alarm raised');
+    // twin-drift's verdict on the same tag around the alarm's start, as the overview receives it
+    const related = [
+      { tag: 'melt_pressure', change: 0.1, changeSigma: 0.2, moved: false },
+      { tag: 'zone3_temp', change: 0, changeSigma: 0, moved: false },
+    ];
+    const drift = {
+      asset: ASSET, tag: 'melt_temp', tsMs: ALARM_T0 + 660_000, startTsMs: ALARM_T0 + 630_000, kind: 'sensor-fault', faultType: 'drift',
+      method: 'adwin', direction: 'up', magnitude: 9.5, quality: 'good', evidence: { related },
+    };
+    const json = { 'content-type': 'application/json' };
+    const rec = await fetch(`${srv.url}api/test/overview`, { method: 'POST', headers: json, body: JSON.stringify(drift) });
+    expect(rec.status).to.equal(204);
     browser = await launchChromium(chromium);
   });
 
@@ -116,6 +129,11 @@ describe('browser: acknowledge and shelve alarms on the overview page', function
     const message = /^melt_temp: unusual for its own history \(score (\d+\.\d|≥ 100), 1 = threshold\)$/;
     expect(await r.locator('.msg').textContent()).to.match(message);
     expect(await r.textContent()).to.match(/since \d\d:\d\d:\d\d/);
+    // the drift detector's classification of the same tag, with its evidence
+    await r.locator('.cls').waitFor();
+    expect(await r.locator('.cls').textContent()).to.match(
+      /^Likely: sensor fault \(drift\) \(drift adwin at \d\d:\d\d:\d\d\); did not move: melt_pressure, zone3_temp$/,
+    );
     expect(await page.locator('#alarm-rights').textContent()).to.contain('you may acknowledge.');
     // an operator is offered no shelving
     expect(await r.getByRole('button', { name: /^Shelve/ }).count()).to.equal(0);

@@ -2,7 +2,8 @@
  * For the overview's alarm specs: a real Node-RED (embedded as `twinloop start` embeds it, with the
  * whole package) in a child process, running a real twin-alarm with a real twin-ledger, a
  * twin-overview, and `POST <httpNodeRoot>/test/readings` (a JSON array of Readings, split into one
- * message each) to feed it as an ingest node would. A child, because Node-RED's registry state does
+ * message each) to feed it as an ingest node would; `POST <httpNodeRoot>/test/overview` hands one
+ * record to the twin-overview. A child, because Node-RED's registry state does
  * not survive a second RED.init in one process (`npm test` runs every spec in one).
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -49,6 +50,9 @@ export function alarmFlow(alarm: Record<string, unknown> = {}): unknown[] {
       addname: '', wires: [[ALARM_NODE_ID]],
     }, 300, 60),
     at({ id: ALARM_NODE_ID, type: 'twin-alarm', z: TAB, name: 'line alarms', ledger: LEDGER_NODE_ID, ...alarm, wires: [[], []] }, 500, 60),
+    // records for the overview's store (a DriftEvent: its classification shows with the alarm)
+    at({ id: 'records-in', type: 'http in', z: TAB, url: '/test/overview', method: 'post', wires: [['overview1', 'records-ok']] }, 90, 140),
+    at({ id: 'records-ok', type: 'http response', z: TAB, statusCode: '204', wires: [] }, 300, 180),
     at({ id: 'overview1', type: 'twin-overview', z: TAB, name: 'line overview', windowMin: 60, maxSeries: 500, wires: [] }, 500, 140),
   ];
 }

@@ -28,8 +28,11 @@ const STATE_TEXT: Record<string, string> = {
   shelved: 'shelved',
   'out-of-service': 'out of service',
 };
-/** A drift event up to this long before the alarm's start still explains it. */
-const DRIFT_BEFORE_MS = 30 * 60_000;
+/**
+ * A drift event up to this long before the alarm's start may explain it (the drift detector may also
+ * flag it later); an older one (a setpoint step an hour ago) says nothing about this episode.
+ */
+const DRIFT_BEFORE_MS = 10 * 60_000;
 
 function hms(ms: number): string {
   var d = new Date(ms);
