@@ -87,8 +87,9 @@ flow = [
               'asks: one alarm per episode, on/off delays, chattering, priorities. Its alarms are on the overview page '
               '(`/twinloop/overview`, Alarms), where a user with `twinloop.ack` acknowledges and one with `twinloop.shelve` '
               'also shelves them (the demo\'s `operator` and `supervisor` logins); every action is recorded in the plant '
-              'ledger under the user\'s login. The demo runs without alarms; `spike melt_temp` or `drift zone2_temp 20` '
-              'into the simulator raises one.'),
+              'ledger under the user\'s login. The demo runs without alarms (also through approved setpoint steps); a feed '
+              'starvation (`disturb feed_starve 0.5` into the simulator) raises one, on throughput. A slow sensor drift '
+              'is learned as the new normal here: finding it is `drift (extruder)`\'s job.'),
     node('demo-estimate', 'twin-estimate', 700, 220, [['demo-mqtt-out-analytics', 'demo-link-out-overview']], name='zone temperatures',
          model='first-order', measurementVar=1, levelVarPerS=0.01, slopeVarPerS3=0.0001, initialSlopeVarPerS2=1,
          pairs='zone1_temp=zone1_sp, zone2_temp=zone2_sp, zone3_temp=zone3_sp', gain=1, tauS=120,
