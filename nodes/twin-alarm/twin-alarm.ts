@@ -70,16 +70,17 @@ export default function (RED: NodeAPI): void {
 
     /**
      * Log every action event and append it to the ledger (if any), in order; resolves once durable.
-     * `via` is where a person's action came from; the system's own (user 'system') are 'system'.
+     * `via`: a person's action from the page or a control message, or the system's own (a timer or a
+     * reading brought it about: shelving expired, chattering).
      */
-    const record = async (evs: AlarmEvent[], via: AlarmActionRequest['via']): Promise<void> => {
+    const record = async (evs: AlarmEvent[], via: AlarmActionRequest['via'] | 'system'): Promise<void> => {
       const actions = evs.filter(isActionEvent);
       for (const ev of actions) {
         node.log(t('log.action', { kind: ev.kind, id: ev.alarmId, user: ev.action.user, reason: ev.action.reason || '-', via }));
       }
       if (!ledgerNode || actions.length === 0) return;
       const ledger = await ledgerNode.ledger();
-      for (const ev of actions) await ledger.append(alarmLedgerEntry(ev, ev.action.user === 'system' ? 'system' : via));
+      for (const ev of actions) await ledger.append(alarmLedgerEntry(ev, via));
     };
     const recordFailed = (err: unknown): TwinError => {
       const e = new TwinError('LEDGER', t('errors.notRecorded', { error: (err as Error)?.message ?? String(err) }));
@@ -92,7 +93,7 @@ export default function (RED: NodeAPI): void {
       try {
         const evs = alarms.tick();
         emit(evs, (m) => node.send(m));
-        if (evs.some(isActionEvent)) record(evs, 'message').catch(recordFailed);
+        if (evs.some(isActionEvent)) record(evs, 'system').catch(recordFailed);
       } catch (err) {
         status.error(err);
         node.error(err);
@@ -115,7 +116,7 @@ export default function (RED: NodeAPI): void {
       emit(evs, send);
       if (command) return void record(evs, 'message').then(() => done(), (err) => done(recordFailed(err)));
       // the system's own actions a reading brings about (chattering, a shelving that expired): recorded, not awaited
-      if (evs.length > 0 && evs.some(isActionEvent)) record(evs, 'message').catch(recordFailed);
+      if (evs.length > 0 && evs.some(isActionEvent)) record(evs, 'system').catch(recordFailed);
       done();
     });
 
