@@ -65,8 +65,8 @@ flow = [
          items=[{'nodeId': f'ns=1;s=extruder.{t}', 'asset': ASSET, 'tag': t, **({'unit': u} if u else {})} for t, u in TAGS],
          # every sample, also of a value that holds (mode, alarm): the envelopes need fresh readings
          samplingIntervalMs=1000, deadband=0, reportTimestamps=True, queueSize=10, maxFutureMs=5000, defaultAsset=''),
-    screen('demo-screen-opcua', 'screen (OPC UA)', 420, 120, [['demo-mqtt-out', 'demo-estimate', 'demo-drift', 'demo-link-out-overview',
-                                                             'demo-link-out-plant'], ['demo-debug-flagged']]),
+    screen('demo-screen-opcua', 'screen (OPC UA)', 420, 120, [['demo-mqtt-out', 'demo-estimate', 'demo-drift', 'demo-alarm',
+                                                             'demo-link-out-overview', 'demo-link-out-plant'], ['demo-debug-flagged']]),
     # the approval gates take their readings from here: the connection their writers write through
     node('demo-link-out-plant', 'link out', 575, 180, None, name='plant readings (OPC UA)', mode='link', links=['demo-link-in-plant']),
     node('demo-mqtt-out', 'twin-mqtt-out', 680, 100, [], name='publish screened', broker='demo-broker',
@@ -82,7 +82,14 @@ flow = [
               'tags: `drift zone2_temp 20` injected into the simulator comes out as a **sensor-fault** (drift) on '
               'zone2_temp, a feed starvation (`disturb feed_starve 0.3`) as a **process-change** on throughput, melt '
               'pressure and motor power. Drift events are published under `<asset>/twin/drift/<tag>`, estimates under '
-              '`<asset>/twin/estimate/<tag>`.'),
+              '`<asset>/twin/estimate/<tag>`.\n\n'
+              '`twin-alarm` (its defaults) scores each process tag against its own history and manages alarms as ISA-18.2 '
+              'asks: one alarm per episode, on/off delays, chattering, priorities. Its alarms are on the overview page '
+              '(`/twinloop/overview`, Alarms), where a user with `twinloop.ack` acknowledges and one with `twinloop.shelve` '
+              'also shelves them (the demo\'s `operator` and `supervisor` logins); every action is recorded in the plant '
+              'ledger under the user\'s login. The demo runs without alarms (also through approved setpoint steps); a feed '
+              'starvation (`disturb feed_starve 0.5` into the simulator) raises one, on throughput. A slow sensor drift '
+              'is learned as the new normal here: finding it is `drift (extruder)`\'s job.'),
     node('demo-estimate', 'twin-estimate', 700, 220, [['demo-mqtt-out-analytics', 'demo-link-out-overview']], name='zone temperatures',
          model='first-order', measurementVar=1, levelVarPerS=0.01, slopeVarPerS3=0.0001, initialSlopeVarPerS2=1,
          pairs='zone1_temp=zone1_sp, zone2_temp=zone2_sp, zone3_temp=zone3_sp', gain=1, tauS=120,
@@ -94,6 +101,15 @@ flow = [
          related=[{'match': 'zone*_temp', 'tags': 'zone1_temp, zone2_temp, zone3_temp, melt_temp'}],
          classify=True, uncertain='skip', scoreEvery=5, scoreMinChange=0, classifyAfterSamples=120,
          historySamples=1800, resetAfterGapMs=0),
+    # the node's defaults (the product): only the watched tags and the ledger are set; the setpoints and the
+    # interlock signals (mode, alarm) are not process measurements to alarm on
+    node('demo-alarm', 'twin-alarm', 700, 340, [['demo-debug-alarm'], []], name='alarms (extruder)', property='payload',
+         watch='zone1_temp, zone2_temp, zone3_temp, melt_pressure, melt_temp, motor_power, throughput, vibration, screw_speed',
+         alarmsPerDay=0.03, learnSamples=300, onDelayMs=30000, offDelayMs=60000, deadband=0, chatterCount=3,
+         chatterWindowMs=60000, consequence='moderate', consequences=[], roots=[], releaseMs=600000,
+         defaultShelveMs=3600000, maxShelveMs=43200000, ratesEveryMs=0, ledger='demo-ledger'),
+    node('demo-debug-alarm', 'debug', 960, 340, None, name='alarm events', active=True, tosidebar=True,
+         console=False, tostatus=False, complete='payload', targetType='msg', statusVal='', statusType='auto'),
     node('demo-mqtt-out-analytics', 'twin-mqtt-out', 980, 220, [], name='publish estimates and drift', broker='demo-broker',
          topicMode='uns', prefix='', kind='', topic='', qos=1, retain=False),
     node('demo-link-out-overview', 'link out', 1120, 160, None, name='to overview', mode='link', links=['demo-overview-link-in']),

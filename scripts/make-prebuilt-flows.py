@@ -102,25 +102,34 @@ LM_TAGS = ['zone1_temp', 'zone2_temp', 'zone3_temp', 'melt_pressure', 'melt_temp
            'vibration', 'throughput', 'quality_index', 'zone1_sp', 'zone2_sp', 'zone3_sp']
 estimate = demo_node('twin-estimate', 'zone temperatures')
 drift = demo_node('twin-drift', 'drift (extruder)')
+# the demo's alarm settings without its ledger: this flow needs no signing key (closed-loop-setpoint.json brings
+# the shared ledger; set the node's Ledger to `line ledger` there to record acknowledgements and shelving in it)
+alarm = demo_node('twin-alarm', 'alarms (extruder)')
 lm.comment('comment', 360, 40, 'Line monitoring: OPC UA → screen → estimate and drift → historian and UNS', (
     '`line (OPC UA)` subscribes to the extruder\'s tags (`ns=1;s=extruder.<tag>`) on `OPCUA_ENDPOINT` every '
     '`OPCUA_SAMPLING_MS`, as readings of asset `ASSET`.\n\n`screen readings` marks readings out of range, too fast, '
     'stuck, spiking, stale or badly timestamped as uncertain or bad (they travel on with their quality; flagged '
     'ones also go to the debug sidebar).\n\n`zone temperatures` runs a Kalman filter per heater zone driven by its '
     'setpoint; `drift` watches the screened tags with ADWIN and classifies each change as a sensor fault or a '
-    'process change.\n\n' + HISTORIAN_INFO + ' `publish to UNS` sends the same records to the site broker.'))
+    'process change.\n\n`alarms` scores the process tags against their own history and manages alarms (ISA-18.2: '
+    'one alarm per episode, on/off delays, chattering, priorities); operators acknowledge and supervisors shelve them '
+    'on the overview page (`/twinloop/overview`, permissions `twinloop.ack` and `twinloop.shelve`); every action goes '
+    'to `alarm events` and the Node-RED log, and to the audit ledger once the node\'s Ledger is set.\n\n'
+    + HISTORIAN_INFO + ' `publish to UNS` sends the same records to the site broker.'))
 lm.opcua_in(160, 120, LM_TAGS, [['screen']])
-lm.screen(400, 120, [['estimate', 'drift', 'historian', 'mqtt-out'], ['debug-flagged']])
+lm.screen(400, 120, [['estimate', 'drift', 'alarm', 'historian', 'mqtt-out'], ['debug-flagged']])
 lm.add('estimate', 'twin-estimate', 660, 200, [['historian', 'mqtt-out']],
        **settings(estimate))
 lm.add('drift', 'twin-drift', 660, 260, [['historian', 'mqtt-out', 'debug-drift'], []],
        **settings(drift))
+lm.add('alarm', 'twin-alarm', 660, 320, [['debug-alarm'], []], **settings(alarm, name='alarms', ledger=''))
 lm.historian('historian', 940, 120, title='historian (readings, estimates, drift)')
 lm.add('mqtt-out', 'twin-mqtt-out', 940, 180, [], name='publish to UNS', broker=BROKER['id'], topicMode='uns',
        prefix='', kind='', topic='', qos=1, retain=False)
 lm.debug('debug-flagged', 660, 140, 'flagged readings')
 lm.debug('debug-drift', 940, 260, 'drift events')
-lm.errors(360)
+lm.debug('debug-alarm', 940, 320, 'alarm events')
+lm.errors(400)
 
 # ---- (b) closed-loop setpoint ----
 cl = Flow('tl-loop', 'TwinLoop closed-loop setpoint', (

@@ -35,8 +35,9 @@ Options (environment variable in brackets):
 Security: the editor can deploy flows that write to the plant, so it always asks for a login
 and listens on 127.0.0.1 unless HOST says otherwise. User "admin" (TWINLOOP_ADMIN_USER) has the
 password TWINLOOP_ADMIN_PASSWORD, or a generated one printed at start. On 127.0.0.1 the demo also
-has two supervisors and a viewer for the approvals page (generated passwords, printed at start,
-kept in <home>/demo-users.json; TWINLOOP_DEMO_USERS=0 leaves them out). A non-loopback HOST needs
+has two supervisors, an operator and a viewer for the approvals and overview pages (generated
+passwords, printed at start, kept in <home>/demo-users.json; TWINLOOP_DEMO_USERS=0 leaves them
+out). A non-loopback HOST needs
 TWINLOOP_ADMIN_PASSWORD and has no demo users unless TWINLOOP_DEMO_USERS=1. Node-RED credentials
 are encrypted with TWINLOOP_CREDENTIAL_SECRET, or a key made once in <home>/credential.key (0600).
 Files are private: start runs with umask 077, makes <home> 0700, sets any secret file in it that

@@ -2,8 +2,9 @@
  * The logins of `twinloop start`. Approvals need Node-RED's adminAuth (a decision is signed under
  * a user's own name), so the editor always has a login: `admin` (everything; password from
  * TWINLOOP_ADMIN_PASSWORD, or generated), and on a loopback demo also two supervisors (for the
- * two-person rule) and a read-only viewer. Generated passwords are random per user directory and
- * kept in `<home>/demo-users.json` (mode 0600), so a restart keeps them.
+ * two-person rule; they also shelve alarms), an operator (acknowledges alarms) and a read-only
+ * viewer. Generated passwords are random per user directory and kept in `<home>/demo-users.json`
+ * (mode 0600), so a restart keeps them.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -28,9 +29,14 @@ export function adminAuthUsers(logins: Login[]): Array<{ username: string; passw
   return logins.map((l) => ({ username: l.username, password: hashSync(l.password, 10), permissions: l.permissions, printedName: l.printedName }));
 }
 
+// Alarms on the overview page: operators acknowledge (twinloop.ack); supervisors also shelve (twinloop.shelve).
+const SUPERVISOR = ['read', 'twinloop.approve', 'twinloop.ack', 'twinloop.shelve'];
 const DEMO_USERS: Array<Omit<Login, 'password'>> = [
-  { username: 'supervisor', printedName: 'Dana Reyes (shift supervisor)', permissions: ['read', 'twinloop.approve'], role: 'approves changes' },
-  { username: 'supervisor2', printedName: 'Sam Okafor (process engineer)', permissions: ['read', 'twinloop.approve'], role: 'second approver' },
+  {
+    username: 'supervisor', printedName: 'Dana Reyes (shift supervisor)', permissions: SUPERVISOR, role: 'approves changes, shelves alarms',
+  },
+  { username: 'supervisor2', printedName: 'Sam Okafor (process engineer)', permissions: SUPERVISOR, role: 'second approver' },
+  { username: 'operator', printedName: 'Lee Park (line operator)', permissions: ['read', 'twinloop.ack'], role: 'acknowledges alarms' },
   { username: 'viewer', printedName: 'Control room viewer', permissions: 'read', role: 'read only' },
 ];
 

@@ -38,6 +38,8 @@ export interface TwinAlarmDef extends NodeDef {
   roots?: { id?: string; children?: string | string[] }[];
   /** Consequence per alarm: `{ id: 'asset/tag', consequence }` rows. */
   consequences?: { id?: string; consequence?: string }[];
+  /** Optional twin-ledger config node: operator actions (ack, shelve, unshelve) are appended to its audit ledger. */
+  ledger?: string;
 }
 
 function optNumber(v: unknown, name: string, min: number): number | undefined {

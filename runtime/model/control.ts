@@ -180,7 +180,14 @@ export type LedgerEventType =
    * 'superseded' records use the types above; their data carries `kind: 'maintenance'` (the
    * proposal) or the proposal id, and no `tag`, so a setpoint gate's restore never reads them.
    */
-  | 'order';
+  | 'order'
+  /**
+   * An operator's (or the system's) action on an alarm, recorded by a twin-alarm that has a ledger:
+   * acknowledge, shelve, unshelve, shelving expired, chattering, out of / in service. `data` carries
+   * `{ kind, alarmId, episodeId?, line, state, priority, user, reason, tsMs, untilTsMs?, via }`
+   * (runtime/alarm/alarm-actions.ts); the gates' restore never reads them.
+   */
+  | 'alarm';
 
 /** One line of the append-only, hash-chained ledger (JSON lines). */
 export interface LedgerRecord<T = unknown> {

@@ -143,7 +143,7 @@ describe('browser: the demo line, approved and rejected on the approvals page', 
     if (!chromium) return this.skip();
     tl = await startTwinloop();
     ledgerFile = join(tl.home, 'twinloop', 'ledger', 'demo-ledger.jsonl');
-    expect(tl.logins).to.have.keys('admin', 'supervisor', 'supervisor2', 'viewer');
+    expect(tl.logins).to.have.keys('admin', 'operator', 'supervisor', 'supervisor2', 'viewer');
     pki = mkdtempSync(join(tmpdir(), 'twinloop-demo-e2e-pki-'));
     const clientCertificateManager = new OPCUACertificateManager({ rootFolder: pki, automaticallyAcceptUnknownCertificate: true });
     client = OPCUAClient.create({ endpointMustExist: false, clientCertificateManager, connectionStrategy: { maxRetry: 3 } });

@@ -127,7 +127,7 @@ describe('integration: twinloop start with the demo flow', function () {
     const token = await adminToken(tl.url, 'admin', tl.logins.admin);
     const res = await fetch(new URL('flows', tl.url), { headers: { authorization: `Bearer ${token}` } });
     expect(res.status).to.equal(200);
-    expect(Object.keys(tl.logins).sort()).to.deep.equal(['admin', 'supervisor', 'supervisor2', 'viewer']);
+    expect(Object.keys(tl.logins).sort()).to.deep.equal(['admin', 'operator', 'supervisor', 'supervisor2', 'viewer']);
   });
 
   it('stops cleanly on SIGINT, also after someone logged in', async function () {

@@ -1,18 +1,28 @@
 import { expect } from 'chai';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Node, NodeMessage } from 'node-red';
 import { helper, nodeModule } from '../support/nr.js';
 import { waitFor } from '../support/ports.js';
 import { gauss } from '../support/drift-mv-data.js';
+import { alarmReading, meltReadings, runaway } from '../support/alarm-data.js';
 import type { AlarmEvent } from '../../runtime/alarm/types.js';
 import type { RateFigures } from '../../runtime/alarm/rates.js';
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const completeNode = require('@node-red/nodes/core/common/24-complete.js');
 const alarmNode = nodeModule('twin-alarm');
+const ledgerNode = nodeModule('twin-ledger');
+// The registry the BUILT node registers in (dist/), not a second copy of the module loaded from source.
+type Registry = typeof import('../../runtime/alarm/alarm-registry.js');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const registry = require(join(__dirname, '..', '..', 'dist', 'runtime', 'alarm', 'alarm-registry.js')) as Registry;
+const KEY = 'test-signing-key-0123456789abcdef';
 
 const ASSET = 'acme/plant1/line1/extruder';
-const T0 = Date.UTC(2026, 0, 1);
-const STEP_MS = 1000;
 const ID = `${ASSET}/melt_temp`;
 
 type Msg<P> = NodeMessage & { payload: P; error?: { message: string } };
@@ -30,27 +40,14 @@ function listen<T>(n: Node, event: string, fn: (x: T) => void): void {
   (n as unknown as { on(e: string, f: (x: T) => void): void }).on(event, fn);
 }
 
-function rd(tag: string, i: number, value: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { asset: ASSET, tag, value, tsMs: T0 + i * STEP_MS, quality: 'good', source: 'test', ...extra };
-}
+const rd = (tag: string, i: number, value: unknown, extra: Record<string, unknown> = {}) => alarmReading(ASSET, tag, i, value, extra);
+const melt = (from: number, to: number) => meltReadings(ASSET, from, to);
 
-/** A runaway above normal (3·1.08^k, k seconds into it), for 200 s: longer than a learned-baseline tag's 120 s on-delay. */
-const runaway = (k: number): number => 3 * Math.pow(1.08, k);
-
-/** 1 Hz melt_temp readings from..to (exclusive): noise σ 1 around 50, the runaway for 200 s from reading 600. */
-function melt(from: number, to: number): Record<string, unknown>[] {
-  const g = gauss(1);
-  const out: Record<string, unknown>[] = [];
-  for (let i = 0; i < to; i++) {
-    const v = 50 + g() + (i >= 600 && i < 800 ? runaway(i - 600) : 0);
-    if (i >= from) out.push(rd('melt_temp', i, v));
-  }
-  return out;
-}
-
-function load(cfg: Record<string, unknown>): Promise<Rig> {
+/** `ledgerPath`: with a real twin-ledger (id 'led') the alarm node records its actions in. */
+function load(cfg: Record<string, unknown>, ledgerPath?: string): Promise<Rig> {
   const flow = [
-    { id: 'a', type: 'twin-alarm', name: 'alarm', ...cfg, wires: [['e'], ['r']] },
+    ...(ledgerPath ? [{ id: 'led', type: 'twin-ledger', path: ledgerPath }] : []),
+    { id: 'a', type: 'twin-alarm', name: 'alarm', ...(ledgerPath ? { ledger: 'led' } : {}), ...cfg, wires: [['e'], ['r']] },
     { id: 'e', type: 'helper' },
     { id: 'r', type: 'helper' },
     { id: 'c', type: 'catch', scope: ['a'], uncaught: false, wires: [['k']] },
@@ -58,9 +55,10 @@ function load(cfg: Record<string, unknown>): Promise<Rig> {
     { id: 'q', type: 'complete', scope: ['a'], uncaught: false, wires: [['z']] },
     { id: 'z', type: 'helper' },
   ];
+  const creds = ledgerPath ? { led: { signingKey: KEY } } : {};
   return new Promise((resolve, reject) => {
     helper
-      .load([alarmNode, catchNode, completeNode] as never, flow, () => {
+      .load([alarmNode, ledgerNode, catchNode, completeNode] as never, flow, creds as never, () => {
         const node = helper.getNode('a');
         const spied = node as unknown as { status: { args: unknown[][] }; error: { args: unknown[][] } };
         const rig: Rig = {
@@ -156,6 +154,82 @@ describe('twin-alarm node', function () {
     const un = rig.events.filter((m) => m.payload.kind === 'unshelved');
     expect(un).to.have.length(1);
     expect(un[0].payload).to.include({ state: 'normal' });
+  });
+
+  describe('recorded in the ledger', function () {
+    let dir: string;
+    beforeEach(function () {
+      dir = mkdtempSync(join(tmpdir(), 'twinloop-alarm-ledger-'));
+    });
+    afterEach(function () {
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const alarmRecords = (path: string) =>
+      readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => r.type === 'alarm');
+
+    it('ack and shelve by message are appended before the message is done; raised and cleared are not', async function () {
+      const path = join(dir, 'ledger.jsonl');
+      const rig = await load({}, path);
+      await send(rig, readings(melt(0, 770)));
+      await send(rig, [{ topic: 'ack', payload: { id: ID, user: 'ana', reason: 'checking the heater' } }]);
+      // done() came after the append: the record is in the file now
+      let recs = alarmRecords(path);
+      expect(recs.map((r) => [r.data.kind, r.data.user, r.data.reason, r.data.via, r.asset, r.tag])).to.deep.equal([
+        ['acked', 'ana', 'checking the heater', 'message', ASSET, 'melt_temp'],
+      ]);
+      const until = Date.now() + 2 * 3_600_000;
+      await send(rig, [{ topic: 'shelve', payload: { id: ID, user: 'ben', reason: 'sensor swap', untilTsMs: until } }]);
+      recs = alarmRecords(path);
+      expect(recs).to.have.length(2);
+      expect(recs[1].data).to.include({ kind: 'shelved', user: 'ben', reason: 'sensor swap', state: 'shelved', via: 'message' });
+      expect(recs[1].data.untilTsMs - recs[1].data.tsMs).to.be.within(2 * 3_600_000 - 5000, 2 * 3_600_000);
+      expect(rig.caught).to.have.length(0);
+    });
+
+    it('the overview page acts through the registered handle, as the logged-in user; closing unregisters it', async function () {
+      const path = join(dir, 'ledger.jsonl');
+      const rig = await load({ maxShelveMs: 4 * 3_600_000 }, path);
+      await send(rig, readings(melt(0, 770)));
+      const h = registry.findAlarmSource('a')!;
+      expect(h).to.include({ name: 'alarm', maxShelveMs: 4 * 3_600_000, recordedIn: path });
+      expect(h.list().map((v) => [v.alarmId, v.state])).to.deep.equal([[ID, 'unack-active']]);
+      const out = await h.act({ action: 'ack', alarmId: ID, user: 'dana', reason: '', via: 'page' });
+      expect(out.ok).to.equal(true);
+      expect(out.events.map((e) => [e.kind, e.state, e.action?.user])).to.deep.equal([['acked', 'ack-active', 'dana']]);
+      const shelve = { action: 'shelve' as const, alarmId: ID, user: 'dana', reason: 'valve work', durationMs: 3_600_000 };
+      const shelved = await h.act({ ...shelve, via: 'page' });
+      expect(shelved.events[0]).to.include({ kind: 'shelved', state: 'shelved' });
+      const unknown = await h.act({ action: 'ack', alarmId: 'no/such/alarm', user: 'dana', reason: '', via: 'page' });
+      expect(unknown).to.deep.equal({ ok: false, events: [], error: 'no alarm "no/such/alarm"' });
+      expect(alarmRecords(path).map((r) => [r.data.kind, r.data.user, r.data.via])).to.deep.equal([
+        ['acked', 'dana', 'page'],
+        ['shelved', 'dana', 'page'],
+      ]);
+      // the page's actions go out on output 1 like a message's
+      expect(rig.events.filter((m) => m.payload.action?.user === 'dana').map((m) => m.payload.kind)).to.deep.equal(['acked', 'shelved']);
+      await helper.unload();
+      expect(registry.findAlarmSource('a')).to.equal(undefined);
+    });
+
+    it('a shelving that expires returns the alarm by itself, recorded as the system\'s', async function () {
+      const path = join(dir, 'ledger.jsonl');
+      const rig = await load({}, path);
+      await send(rig, readings(melt(0, 770)));
+      await send(rig, [{ topic: 'shelve', payload: { id: ID, user: 'ben', reason: 'one moment', untilTsMs: Date.now() + 1500 } }]);
+      // the node's 1 s timer moves the alarm clock on: the shelving ends with no new reading
+      await waitFor(() => alarmRecords(path).length === 2, 20_000, 50, 'the expiry recorded');
+      const [, expired] = alarmRecords(path);
+      expect(expired.data).to.include({ kind: 'unshelved', user: 'system', reason: 'shelving expired', via: 'system' });
+      // the condition still stands: annunciated afresh
+      await waitFor(() => shown(rig, 'raised').length === 2, 10_000, 20, 'raised again');
+      expect(rig.events.filter((m) => m.payload.kind === 'unshelved').map((m) => m.payload.action?.user)).to.deep.equal(['system']);
+    });
+
+    it('a ledger node that is missing is a configuration error', async function () {
+      const rig = await load({ ledger: 'gone' });
+      expect(rig.errors.map(String).join('\n')).to.match(/twin-ledger node is missing/);
+      expect(lastStatus(rig)).to.include({ fill: 'red', text: 'bad config' });
+    });
   });
 
   it('a line-stop root suppresses its children: one annunciated alarm, not one per tag', async function () {

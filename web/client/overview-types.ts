@@ -4,8 +4,9 @@
  */
 import type { AssetDelta, Bucket, OverviewDelta, SeriesKind } from '../../runtime/overview/series-store.js';
 import type { DriftEvent } from '../../runtime/model/drift.js';
+import type { AlarmRow } from '../../runtime/alarm/alarm-actions.js';
 
-export type { AssetDelta, Bucket, DriftEvent, SeriesKind };
+export type { AlarmRow, AssetDelta, Bucket, DriftEvent, SeriesKind };
 export type { DemandStatus, EnergyCost } from '../../runtime/model/energy.js';
 export type { MaintenanceWindow } from '../../runtime/model/maintenance.js';
 
@@ -39,8 +40,31 @@ export interface Data extends Partial<OverviewDelta> {
   username: string | null;
   nodes: Array<{ id: string; name: string }>;
   proposals: Proposal[];
+  /** Alarms an operator must see, of every twin-alarm node (runtime/alarm/alarm-actions.ts alarmRows). */
+  alarms: AlarmRow[];
+  alarmSources: AlarmSource[];
+  /** What the logged-in user may do with alarms (the server checks again on every action). */
+  alarmRights: { ack: boolean; shelve: boolean };
   /** null: no twin-overview node is deployed (and nothing below is sent). */
   node: string | null;
   epoch?: string;
   full?: boolean;
+}
+
+export interface AlarmSource {
+  id: string;
+  name: string;
+  /** Longest shelving the node allows, ms. */
+  maxShelveMs: number;
+  /** Where its actions are recorded besides output 1: 'ledger' or 'log'. */
+  recordedIn: 'ledger' | 'log';
+}
+
+/** What POST twinloop/overview/api/alarm answers. */
+export interface AlarmActionAnswer {
+  ok?: boolean;
+  user?: string;
+  changed?: boolean;
+  state?: string;
+  error?: string;
 }

@@ -7,6 +7,7 @@
 import { formatEur as eur } from '../../runtime/model/money.js';
 import { $, el, input, pad2, svg, unit } from './dom.js';
 import { setUpLogin } from './login.js';
+import { setUpAlarms } from './overview-alarms.js';
 import type * as Api from './overview-types.js';
 
 const ROOT = location.pathname.replace(/twinloop\/overview\/?$/, '');
@@ -63,6 +64,7 @@ function call(path: string): Promise<{ status: number; body: any }> {
     .then(function (r) { return r.json().catch(function () { return null; }).then(function (j) { return { status: r.status, body: j }; }); });
 }
 const login = setUpLogin({ root: ROOT, ownKey: OWN_KEY, state: S, notice, stopPolling, enter });
+const alarms = setUpAlarms({ api: API, token: function () { return S.token; }, refresh: function () { refresh(); } });
 const showLogin = login.showLogin;
 function enter(token: string | null): void {
   S.token = token;
@@ -100,7 +102,9 @@ function apply(d: Api.Data): void {
   const proposalsChanged = proposals !== S.proposalsJson;
   S.proposalsJson = proposals;
   S.proposals = d.proposals || [];
-  if (!d.node) { notice('No twin-overview node is deployed: wire one into a flow.', false); reset(); render({}); return; }
+  if (!d.node) {
+    notice('No twin-overview node is deployed: wire one into a flow.', false); reset(); render({}); alarms.render(d, []); return;
+  }
   if (d.full || d.epoch !== S.epoch) reset();
   S.node = d.node; S.epoch = d.epoch!; S.rev = d.rev!; S.windowMs = d.windowMs!;
   const dirty: Dirty = {};
@@ -122,9 +126,10 @@ function apply(d: Api.Data): void {
   // the highlighted window follows the proposal on the approvals page
   if (proposalsChanged) for (const asset in S.assets) dirty[asset] = true;
   render(dirty);
+  alarms.render(d, S.drift);
 }
 function reset(): void {
-  S.series = {}; S.drift = []; S.assets = {}; S.rev = 0; S.zoom = null; S.rangeKey = '';
+  S.series = {}; S.drift = []; S.assets = {}; S.rev = 0; S.zoom = null; S.rangeKey = ''; alarms.reset();
   $('trends').textContent = ''; $('maint').textContent = ''; $('energy').textContent = '';
 }
 

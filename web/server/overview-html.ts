@@ -56,6 +56,18 @@ const PAGE = String.raw`<!DOCTYPE html>
   .empty { color:var(--muted); }
   ul.proposals { list-style:none; padding:0; margin:0; display:grid; gap:.4rem; }
   ul.proposals li { background:var(--card); border:1px solid var(--line); padding:.4rem .8rem; }
+  ul.alarms { list-style:none; padding:0; margin:0; display:grid; gap:.4rem; }
+  ul.alarms li { background:var(--card); border:1px solid var(--line); border-left:.4rem solid var(--line); padding:.4rem .8rem; }
+  ul.alarms li.prio-high { border-left-color:var(--bad); } ul.alarms li.prio-medium { border-left-color:#c58a00; }
+  ul.alarms li.unack .state { color:var(--bad); font-weight:600; }
+  ul.alarms .prio { font-size:.8rem; font-weight:600; padding:0 .3rem; border:1px solid var(--line); border-radius:3px; }
+  ul.alarms li.prio-high .prio { color:var(--bad); background:var(--bad-bg); border-color:var(--bad); }
+  ul.alarms li.prio-medium .prio { color:var(--warn); background:var(--warn-bg); }
+  ul.alarms .actions { display:flex; gap:.5rem; margin-top:.3rem; }
+  form.alarm-form { display:flex; gap:.5rem; align-items:center; flex-wrap:wrap; margin-top:.4rem; }
+  form.alarm-form input { width:auto; } form.alarm-form #shelve-amount { width:5rem; }
+  form.alarm-form input[id$=reason] { min-width:18rem; flex:1; }
+  [role=status]:empty { display:none; }
   form.login { max-width:24rem; margin:3rem auto; background:var(--card); border:1px solid var(--line); padding:1.2rem 1.5rem; }
   form label { display:block; margin:.6rem 0 .2rem; }
   input { font:inherit; width:100%; padding:.35rem .5rem; border:1px solid #888; border-radius:3px; background:#fff; color:var(--text); }
@@ -91,6 +103,14 @@ const PAGE = String.raw`<!DOCTYPE html>
     <span class="muted">Point at a chart for its values; drag across one to zoom every chart.</span>
     <button type="button" id="unzoom" disabled>Reset zoom</button>
   </div>
+  <section aria-labelledby="h-alarms">
+    <h2 id="h-alarms">Alarms</h2>
+    <p class="muted" id="alarm-rights"></p>
+    <div role="status" id="alarm-result"></div>
+    <div role="alert" id="alarm-error" class="alert"></div>
+    <ul class="alarms" id="alarms" aria-labelledby="h-alarms"></ul>
+    <p class="empty" id="no-alarms">No alarms.</p>
+  </section>
   <section aria-labelledby="h-proposals">
     <h2 id="h-proposals">Pending proposals</h2>
     <ul class="proposals" id="proposals"></ul>
