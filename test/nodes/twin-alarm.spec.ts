@@ -161,7 +161,9 @@ describe('twin-alarm node', function () {
     beforeEach(function () {
       dir = mkdtempSync(join(tmpdir(), 'twinloop-alarm-ledger-'));
     });
-    afterEach(function () {
+    afterEach(async function () {
+      // stop the node first: its 1 s timer may still append (an expiry, a fresh annunciation's action)
+      await helper.unload();
       rmSync(dir, { recursive: true, force: true });
     });
     const alarmRecords = (path: string) =>
