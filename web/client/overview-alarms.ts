@@ -35,20 +35,20 @@ const STATE_TEXT: Record<string, string> = {
 const DRIFT_BEFORE_MS = 10 * 60_000;
 
 function hms(ms: number): string {
-  var d = new Date(ms);
+  const d = new Date(ms);
   return pad2(d.getHours()) + ':' + pad2(d.getMinutes()) + ':' + pad2(d.getSeconds());
 }
 function dur(ms: number): string { return ms % 3600000 === 0 ? ms / 3600000 + ' h' : Math.round(ms / 60000) + ' min'; }
 
 export function setUpAlarms(o: Opts): AlarmsPanel {
-  var rows: Api.AlarmRow[] = [];
-  var sources: Record<string, Api.AlarmSource> = {};
-  var rights = { ack: false, shelve: false };
-  var drift: Api.DriftEvent[] = [];
-  var shown = '';
+  let rows: Api.AlarmRow[] = [];
+  let sources: Record<string, Api.AlarmSource> = {};
+  let rights = { ack: false, shelve: false };
+  let drift: Api.DriftEvent[] = [];
+  let shown = '';
   /** The form open under one alarm: the panel is not redrawn under it while the user types. */
-  var open: { key: string; kind: 'shelve' | 'unshelve' } | null = null;
-  var busy = false;
+  let open: { key: string; kind: 'shelve' | 'unshelve' } | null = null;
+  let busy = false;
 
   function keyOf(r: Api.AlarmRow): string { return r.sourceId + ' ' + r.alarmId; }
 
@@ -60,10 +60,10 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
   function post(r: Api.AlarmRow, body: Record<string, unknown>, done: string): void {
     if (busy) return;
     busy = true;
-    var headers: Record<string, string> = { Accept: 'application/json', 'Content-Type': 'application/json' };
-    var tok = o.token();
+    const headers: Record<string, string> = { Accept: 'application/json', 'Content-Type': 'application/json' };
+    const tok = o.token();
     if (tok) headers.Authorization = 'Bearer ' + tok;
-    fetch(o.api + 'alarm', { method: 'POST', headers: headers, cache: 'no-store',
+    void fetch(o.api + 'alarm', { method: 'POST', headers: headers, cache: 'no-store',
       body: JSON.stringify(Object.assign({ sourceId: r.sourceId, alarmId: r.episodeId || r.alarmId }, body)) })
       .then(function (res) {
         return res.json().catch(function () { return {}; })
@@ -83,19 +83,19 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
 
   /** Sensor fault or process change, from the alarm node, else from a drift event on the same tag around the alarm's start. */
   function classification(r: Api.AlarmRow): HTMLElement | null {
-    var c = r.classification;
-    var text = '';
+    const c = r.classification;
+    let text = '';
     if (c) {
       text = c.kind === 'sensor-fault' ? 'sensor fault' + (c.faultType ? ' (' + c.faultType + ')' : '') : c.kind.replace('-', ' ');
       if (c.moved && c.moved.length) text += '; moved with it: ' + c.moved.join(', ');
       if (c.still && c.still.length) text += '; did not move: ' + c.still.join(', ');
     } else if (r.startTsMs !== undefined) {
-      var from = r.startTsMs - DRIFT_BEFORE_MS;
-      var e = drift.filter(function (d) { return d.asset === r.asset && d.tag === r.tag && d.tsMs >= from; }).pop();
+      const from = r.startTsMs - DRIFT_BEFORE_MS;
+      const e = drift.filter(function (d) { return d.asset === r.asset && d.tag === r.tag && d.tsMs >= from; }).pop();
       if (!e || e.kind === 'unclassified') return null;
-      var rel = (e.evidence && e.evidence.related) || [];
-      var moved = rel.filter(function (x) { return x.moved; }).map(function (x) { return x.tag; });
-      var still = rel.filter(function (x) { return !x.moved && x.usable !== false; }).map(function (x) { return x.tag; });
+      const rel = (e.evidence && e.evidence.related) || [];
+      const moved = rel.filter(function (x) { return x.moved; }).map(function (x) { return x.tag; });
+      const still = rel.filter(function (x) { return !x.moved && x.usable !== false; }).map(function (x) { return x.tag; });
       text = (e.kind === 'sensor-fault' ? 'sensor fault' + (e.faultType ? ' (' + e.faultType + ')' : '') : 'process change') +
         ' (drift ' + e.method + ' at ' + hms(e.tsMs) + ')' + (moved.length ? '; moved with it: ' + moved.join(', ') : '') +
         (still.length ? '; did not move: ' + still.join(', ') : '');
@@ -104,14 +104,14 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
   }
 
   function shelveForm(r: Api.AlarmRow): HTMLElement {
-    var max = (sources[r.sourceId] || { maxShelveMs: 3600000 }).maxShelveMs;
-    var amount = el('input', { type: 'number', id: 'shelve-amount', min: 1, step: 1, value: 1, required: true }) as HTMLInputElement;
-    var unitSel = el('select', { id: 'shelve-unit' }, [
+    const max = (sources[r.sourceId] || { maxShelveMs: 3600000 }).maxShelveMs;
+    const amount = el('input', { type: 'number', id: 'shelve-amount', min: 1, step: 1, value: 1, required: true }) as HTMLInputElement;
+    const unitSel = el('select', { id: 'shelve-unit' }, [
       el('option', { value: 60000, text: 'minutes' }), el('option', { value: 3600000, text: 'hours' }),
     ]) as HTMLSelectElement;
     unitSel.value = '3600000';
-    var reason = el('input', { id: 'shelve-reason', maxlength: 1000, required: true, autocomplete: 'off' }) as HTMLInputElement;
-    var f = el('form', { className: 'alarm-form', 'aria-label': 'Shelve ' + r.tag }, [
+    const reason = el('input', { id: 'shelve-reason', maxlength: 1000, required: true, autocomplete: 'off' }) as HTMLInputElement;
+    const f = el('form', { className: 'alarm-form', 'aria-label': 'Shelve ' + r.tag }, [
       el('label', { for: 'shelve-amount', text: 'Shelve for' }), amount,
       el('label', { for: 'shelve-unit', text: 'Unit' }), unitSel,
       el('span', { className: 'muted', text: 'at most ' + dur(max) }),
@@ -121,7 +121,7 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
     ]);
     f.addEventListener('submit', function (ev) {
       ev.preventDefault();
-      var ms = Math.round(Number(amount.value) * Number(unitSel.value));
+      const ms = Math.round(Number(amount.value) * Number(unitSel.value));
       if (!(ms >= 60000)) return say('Shelve for at least 1 minute.', true);
       if (ms > max) return say('Shelve for at most ' + dur(max) + ': shelving is time-limited.', true);
       if (!reason.value.trim()) return say('Give a reason: it is recorded.', true);
@@ -131,8 +131,8 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
   }
 
   function unshelveForm(r: Api.AlarmRow): HTMLElement {
-    var reason = el('input', { id: 'unshelve-reason', maxlength: 1000, required: true, autocomplete: 'off' }) as HTMLInputElement;
-    var f = el('form', { className: 'alarm-form', 'aria-label': 'Unshelve ' + r.tag }, [
+    const reason = el('input', { id: 'unshelve-reason', maxlength: 1000, required: true, autocomplete: 'off' }) as HTMLInputElement;
+    const f = el('form', { className: 'alarm-form', 'aria-label': 'Unshelve ' + r.tag }, [
       el('label', { for: 'unshelve-reason', text: 'Reason' }), reason,
       el('button', { type: 'submit', text: 'Unshelve' }),
       el('button', { type: 'button', text: 'Cancel', onclick: cancel }),
@@ -148,30 +148,30 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
   function cancel(): void { open = null; say('', false); shown = ''; draw(); }
 
   function row(r: Api.AlarmRow): HTMLElement {
-    var key = keyOf(r);
-    var since = r.startTsMs !== undefined ? ' · since ' + hms(r.startTsMs) : '';
-    var who: string[] = [];
-    var ack = r.ackedBy;
+    const key = keyOf(r);
+    const since = r.startTsMs !== undefined ? ' · since ' + hms(r.startTsMs) : '';
+    const who: string[] = [];
+    const ack = r.ackedBy;
     if (ack) who.push('acknowledged by ' + ack.user + ' at ' + hms(ack.tsMs) + (ack.reason ? ': ' + ack.reason : ''));
     if (r.shelvedBy) {
-      var until = r.shelvedUntilTsMs !== undefined && isFinite(r.shelvedUntilTsMs) ? ' until ' + hms(r.shelvedUntilTsMs) : '';
+      const until = r.shelvedUntilTsMs !== undefined && isFinite(r.shelvedUntilTsMs) ? ' until ' + hms(r.shelvedUntilTsMs) : '';
       who.push('shelved by ' + r.shelvedBy.user + until + ': ' + r.shelvedBy.reason);
     }
     if (r.outOfServiceBy) who.push('out of service by ' + r.outOfServiceBy.user + ': ' + r.outOfServiceBy.reason);
-    var buttons: HTMLElement[] = [];
-    var unack = r.state === 'unack-active' || r.state === 'unack-rtn';
+    const buttons: HTMLElement[] = [];
+    const unack = r.state === 'unack-active' || r.state === 'unack-rtn';
     if (rights.ack && unack) buttons.push(el('button', { type: 'button', text: 'Acknowledge', 'aria-label': 'Acknowledge ' + r.tag,
       onclick: function () { post(r, { action: 'ack' }, 'Acknowledged'); } }));
-    var opener = function (kind: 'shelve' | 'unshelve', text: string) {
+    const opener = function (kind: 'shelve' | 'unshelve', text: string) {
       return el('button', { type: 'button', text: text + '…', 'aria-label': text + ' ' + r.tag + '…',
         onclick: function () { open = { key: key, kind: kind }; say('', false); shown = ''; draw(); } });
     };
     if (rights.shelve && r.state !== 'shelved' && r.state !== 'out-of-service') buttons.push(opener('shelve', 'Shelve'));
     // a chattering alarm is shelved by the system and released by it
     if (rights.shelve && r.state === 'shelved' && !r.chattering) buttons.push(opener('unshelve', 'Unshelve'));
-    var attrs = { className: 'alarm prio-' + r.priority + (unack ? ' unack' : ''), 'data-alarm-id': r.alarmId, 'data-state': r.state,
+    const attrs = { className: 'alarm prio-' + r.priority + (unack ? ' unack' : ''), 'data-alarm-id': r.alarmId, 'data-state': r.state,
       'data-priority': r.priority };
-    var li = el('li', attrs, [
+    const li = el('li', attrs, [
       el('div', {}, [el('span', { className: 'prio', text: r.priority.toUpperCase() }), ' ', el('b', { text: r.tag }),
         ' on ' + r.asset + ' · ', el('span', { className: 'state', text: STATE_TEXT[r.state] || r.state }), since]),
       el('div', { className: 'msg', text: r.message }),
@@ -184,20 +184,20 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
   }
 
   function draw(): void {
-    var want = JSON.stringify([rows, rights, drift.length, open]);
+    const want = JSON.stringify([rows, rights, drift.length, open]);
     if (want === shown) return;
     shown = want;
-    var ul = $('alarms');
+    const ul = $('alarms');
     ul.textContent = '';
     rows.forEach(function (r) { ul.appendChild(row(r)); });
     $('no-alarms').hidden = rows.length > 0;
-    var acting = rights.shelve ? 'you may acknowledge, shelve and unshelve' : rights.ack ? 'you may acknowledge' : 'you may look only';
-    var ids = Object.keys(sources);
-    var ledger = ids.some(function (k) { return sources[k].recordedIn === 'ledger'; });
-    var rec = ' Actions are recorded under your login' + (ledger ? ' in the audit ledger.' : '.');
-    var names = ids.map(function (k) { return sources[k].name; }).join(', ');
+    const acting = rights.shelve ? 'you may acknowledge, shelve and unshelve' : rights.ack ? 'you may acknowledge' : 'you may look only';
+    const ids = Object.keys(sources);
+    const ledger = ids.some(function (k) { return sources[k].recordedIn === 'ledger'; });
+    const rec = ' Actions are recorded under your login' + (ledger ? ' in the audit ledger.' : '.');
+    const names = ids.map(function (k) { return sources[k].name; }).join(', ');
     $('alarm-rights').textContent = ids.length ? 'From ' + names + ': ' + acting + '.' + rec : 'No twin-alarm node is deployed.';
-    if (open) { var first = document.querySelector<HTMLInputElement>('.alarm-form input'); if (first) first.focus(); }
+    if (open) { const first = document.querySelector<HTMLInputElement>('.alarm-form input'); if (first) first.focus(); }
   }
 
   return {
