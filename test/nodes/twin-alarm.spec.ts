@@ -10,15 +10,12 @@ import { alarmReading, meltReadings, runaway } from '../support/alarm-data.js';
 import type { AlarmEvent } from '../../runtime/alarm/types.js';
 import type { RateFigures } from '../../runtime/alarm/rates.js';
 
- 
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
- 
 const completeNode = require('@node-red/nodes/core/common/24-complete.js');
 const alarmNode = nodeModule('twin-alarm');
 const ledgerNode = nodeModule('twin-ledger');
 // The registry the BUILT node registers in (dist/), not a second copy of the module loaded from source.
 type Registry = typeof import('../../runtime/alarm/alarm-registry.js');
- 
 const registry = require(join(__dirname, '..', '..', 'dist', 'runtime', 'alarm', 'alarm-registry.js')) as Registry;
 const KEY = 'test-signing-key-0123456789abcdef';
 

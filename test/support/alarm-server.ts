@@ -105,10 +105,8 @@ export async function startAlarmServer(users: TestUser[] = ALARM_USERS, alarm: R
 }
 
 async function main(): Promise<void> {
-   
   type Embedded = typeof import('../../bin/lib/embedded-node-red.js');
   const { startNodeRed } = require(join(__dirname, '..', '..', 'dist', 'bin', 'lib', 'embedded-node-red.js')) as Embedded;
-   
   const cfg = JSON.parse(process.env.TWINLOOP_ALARM_SERVER!) as { home: string; port: number; users: TestUser[] };
   const red = await startNodeRed({ userDir: cfg.home, port: cfg.port, host: '127.0.0.1', logLevel: 'warn', adminAuthUsers: cfg.users });
   process.on('message', (m) => {
