@@ -189,7 +189,7 @@ export function runScenario(sc: Scenario, ws: WatchSet, cfg: Partial<AnomalyAlar
     for (const t of [m.tag, m.inputTag]) feeds.set(t, [...(feeds.get(t) ?? []), st]);
   }
   let clockMs = T0;
-  const alarms = new AnomalyAlarms({ ...cfg, watch: ws.watch.length ? ws.watch : [...SENSORS] }, () => clockMs);
+  const alarms = new AnomalyAlarms({ ...cfg, watch: ws.watch }, () => clockMs);
   const events: AlarmEvent[] = [];
   let tripTsMs = Infinity;
   const onSample = (tsMs: number, readings: Record<string, { value: number; quality: string; qualityReason?: string }>): void => {
@@ -210,7 +210,8 @@ export function runScenario(sc: Scenario, ws: WatchSet, cfg: Partial<AnomalyAlar
           if (o.estimate) events.push(...alarms.push(o.estimate));
         }
       }
-      if (SENSORS.has(tag) && !estimators.has(tag)) events.push(...alarms.push(r));
+      // the setpoints too, as a flow feeding twin-alarm every tag does (they are its known inputs)
+      if (!estimators.has(tag)) events.push(...alarms.push(r));
     }
   };
   const engine = new PlantEngine({ seed: SEED, startTsMs: T0, publishIntervalMs: 1000, ...sc.model }, (ts, rd) => onSample(ts, rd as never));
@@ -220,6 +221,11 @@ export function runScenario(sc: Scenario, ws: WatchSet, cfg: Partial<AnomalyAlar
   }
   engine.advance(sc.durationMs - engine.elapsedMs);
   const raised = events.filter((e) => e.kind === 'raised' && e.annunciated);
+  if (process.env.TWINLOOP_SIMDAY_DEBUG) {
+    for (const e of events.filter((x) => x.kind === 'raised')) {
+      process.stderr.write(`${ws.name} | ${sc.name} | ${((e.tsMs - T0) / HOUR).toFixed(3)} h ${e.alarmId.slice(ASSET.length + 1)} ann=${e.annunciated} ${e.suppressedBy ?? ''} ${e.cause?.kind ?? ''}/${e.cause?.faultType ?? ''} ${e.cause?.method ?? ''}\n`);
+    }
+  }
   const faultTs = sc.faultAtMs === undefined ? Infinity : T0 + sc.faultAtMs;
   const before = raised.filter((e) => e.tsMs < faultTs);
   const after = raised.filter((e) => e.tsMs >= faultTs);
