@@ -321,7 +321,7 @@ function esc(s: string): string {
 
 /** One row per run: a time axis in hours, the fault's onset (red) and each annunciated alarm (a dot). */
 export function timelineSvg(results: ScenarioResult[], title: string): string {
-  const labelW = 330;
+  const labelW = 370;
   const plotW = 560;
   const rowH = 22;
   const top = 44;

@@ -3,6 +3,7 @@ import { AnomalyAlarms } from '../../runtime/alarm/anomaly-alarms.js';
 import { AlarmManager } from '../../runtime/alarm/manager.js';
 import type { AlarmEvent } from '../../runtime/alarm/types.js';
 import { AnomalyDetector } from '../../runtime/anomaly/detector.js';
+import { configFromDef } from '../../nodes/twin-alarm/alarm-def.js';
 import { gauss } from '../support/drift-mv-data.js';
 
 const ASSET = 'acme/plant1/line1/extruder';
@@ -131,5 +132,19 @@ describe('consequential alarms: one alarm per process-change episode of an asset
     const second = m.update('l/a/y', 2, at(20));
     expect(second[0]).to.include({ kind: 'raised', annunciated: true, state: 'unack-active' });
     expect(second[0].suppressedBy).to.equal(undefined);
+  });
+});
+
+describe('twin-alarm settings for known inputs and grouping (nodes/twin-alarm/alarm-def.ts)', function () {
+  it('inputs, settleMs and groupConsequential pass through; blank keeps the runtime defaults; a negative time is refused', function () {
+    const base = { id: 'n', type: 'twin-alarm', z: '', name: '' };
+    expect(configFromDef({ ...base, inputs: 'sp_*, recipe', settleMs: '300000', groupConsequential: false })).to.include({
+      settleMs: 300_000,
+      groupConsequential: false,
+    });
+    expect(configFromDef({ ...base, inputs: 'sp_*, recipe' }).inputs).to.deep.equal(['sp_*', 'recipe']);
+    const blank = configFromDef({ ...base, inputs: '', settleMs: '' });
+    expect(blank).to.not.have.any.keys('inputs', 'settleMs', 'groupConsequential');
+    expect(() => configFromDef({ ...base, settleMs: -1 })).to.throw(/settling time/);
   });
 });
