@@ -243,7 +243,10 @@ export function runScenario(sc: Scenario, ws: WatchSet, cfg: Partial<AnomalyAlar
   const raised = events.filter((e) => e.kind === 'raised' && e.annunciated);
   if (process.env.TWINLOOP_SIMDAY_DEBUG) {
     for (const e of events.filter((x) => x.kind === 'raised')) {
-      process.stderr.write(`${ws.name} | ${sc.name} | ${((e.tsMs - T0) / HOUR).toFixed(3)} h ${e.alarmId.slice(ASSET.length + 1)} ann=${e.annunciated} ${e.suppressedBy ?? ''} ${e.cause?.kind ?? ''}/${e.cause?.faultType ?? ''} ${e.cause?.method ?? ''}\n`);
+      const cause = e.cause ? `${e.cause.kind}${e.cause.faultType ? '/' + e.cause.faultType : ''} (${e.cause.method})` : '';
+      const tag = e.alarmId.slice(ASSET.length + 1);
+      const how = e.annunciated ? 'annunciated' : `recorded, suppressed by ${e.suppressedBy ?? '?'}`;
+      process.stderr.write(`${ws.name} | ${sc.name} | ${((e.tsMs - T0) / HOUR).toFixed(3)} h ${tag} ${how} ${cause}\n`);
     }
   }
   const faultTs = sc.faultAtMs === undefined ? Infinity : T0 + sc.faultAtMs;
