@@ -18,7 +18,7 @@
  *    detection delay from the injection.
  * Watch sets: `every tag (default)` (the node's defaults, watch blank: every tag it is fed is scored;
  * fed here, as a flow would, with the Estimates of the modelled tags and the Readings of every other
- * sensor and of the setpoints, its known inputs) — the headline — and `modelled + vibration` (the
+ * tag: sensors, the setpoints (its known inputs), counters and status words) — the headline — and `modelled + vibration` (the
  * estimated tags plus vibration on the learned baseline; the other tags still feed the
  * classification as related tags). Env TWINLOOP_SIMDAY_ALARM (JSON, Partial<AnomalyAlarmsConfig>)
  * overrides the alarm config for exploring; TWINLOOP_SIMDAY_DEBUG=1 lists every raised event.
@@ -49,7 +49,10 @@
  * setpoint tags are not scored, and a change of one opens a 10 min settling window for its asset in
  * which the learned-baseline tags re-learn their level (the twin knows its inputs); (b) one alarm per
  * process-change episode of an asset (ISA-18.2 state-based suppression: the others are recorded as
- * its consequences, not annunciated).
+ * its consequences, not annunciated). Fed every tag (counters and status words too, where the
+ * first pass fed only the sensors), the totalisers (energy, mass) "moved" as related tags and made
+ * the zone2 drift and the zone1 spike process changes: runtime/drift/classify.ts now keeps a related
+ * tag that is monotonic over the window (a counter) out of the corroboration and the spike test.
  *   scenario (watch: every tag, the default)  before                   after
  *   fault-free day                            16 alarms (0.67/h)       0
  *   drift, stuck, spike zone1, dropout        1 each, right (+1 false  1 each, right, 0 false
@@ -68,7 +71,7 @@ import { join } from 'node:path';
 import { PlantEngine, type PlantModelOptions } from '../examples/plant-sim/engine.js';
 import { parseSimCommand } from '../examples/plant-sim/faults.js';
 import { PLANT } from '../examples/plant-sim/model.js';
-import { SENSOR_TAGS, TAGS } from '../examples/plant-sim/tags.js';
+import { TAGS } from '../examples/plant-sim/tags.js';
 import { AnomalyAlarms, type AnomalyAlarmsConfig } from '../runtime/alarm/anomaly-alarms.js';
 import type { AlarmEvent } from '../runtime/alarm/types.js';
 import { validateEstimateConfig } from '../runtime/estimate/config.js';
@@ -187,9 +190,6 @@ function alarmConfig(): Partial<AnomalyAlarmsConfig> {
   return process.env.TWINLOOP_SIMDAY_ALARM ? (JSON.parse(process.env.TWINLOOP_SIMDAY_ALARM) as Partial<AnomalyAlarmsConfig>) : {};
 }
 
-const SENSORS = new Set<string>(SENSOR_TAGS);
-const SETPOINTS = new Set<string>(TAGS.filter((t) => t.kind === 'setpoint').map((t) => t.name));
-
 export function runScenario(sc: Scenario, ws: WatchSet, cfg: Partial<AnomalyAlarmsConfig> = alarmConfig()): ScenarioResult {
   const screen = screenInit({});
   const estimators = new Map<string, EstimatorState>();
@@ -218,7 +218,6 @@ export function runScenario(sc: Scenario, ws: WatchSet, cfg: Partial<AnomalyAlar
     if (readings.alarm.value === 1 && tripTsMs === Infinity) tripTsMs = tsMs;
     for (const def of TAGS) {
       const tag = def.name;
-      if (!SENSORS.has(tag) && !SETPOINTS.has(tag)) continue;
       const s = readings[tag];
       const raw: Reading = { asset: ASSET, tag, value: s.value, tsMs, quality: s.quality as Reading['quality'], source: 'sim' };
       if (s.qualityReason) raw.qualityReason = s.qualityReason;
@@ -231,7 +230,8 @@ export function runScenario(sc: Scenario, ws: WatchSet, cfg: Partial<AnomalyAlar
           if (o.estimate) events.push(...alarms.push(o.estimate));
         }
       }
-      // the setpoints too, as a flow feeding twin-alarm every tag does (they are its known inputs)
+      // every other tag, as a flow feeding twin-alarm the line's namespace does: the setpoints (its
+      // known inputs), counters and status words too
       if (!estimators.has(tag)) events.push(...alarms.push(r));
     }
   };

@@ -3,6 +3,7 @@ import { AnomalyAlarms } from '../../runtime/alarm/anomaly-alarms.js';
 import { AlarmManager } from '../../runtime/alarm/manager.js';
 import type { AlarmEvent } from '../../runtime/alarm/types.js';
 import { AnomalyDetector } from '../../runtime/anomaly/detector.js';
+import { classifyChange } from '../../runtime/drift/classify.js';
 import { configFromDef } from '../../nodes/twin-alarm/alarm-def.js';
 import { gauss } from '../support/drift-mv-data.js';
 
@@ -146,5 +147,35 @@ describe('twin-alarm settings for known inputs and grouping (nodes/twin-alarm/al
     const blank = configFromDef({ ...base, inputs: '', settleMs: '' });
     expect(blank).to.not.have.any.keys('inputs', 'settleMs', 'groupConsequential');
     expect(() => configFromDef({ ...base, settleMs: -1 })).to.throw(/settling time/);
+  });
+});
+
+describe('classification: a counter among the related tags (runtime/drift/classify.ts)', function () {
+  /** 600 s of a flagged tag with a change at 300 s, three quiet related tags (σ 1) and a totaliser. */
+  function input(flagged: (i: number, noise: number) => number): Parameters<typeof classifyChange>[0] {
+    const g = gauss(12);
+    const series = (f: (i: number) => number) => Array.from({ length: 600 }, (_, i) => ({ tsMs: at(i), value: f(i) }));
+    return {
+      tag: 'zone1_temp',
+      window: series((i) => flagged(i, g())),
+      changeTsMs: at(300),
+      related: [
+        ...['a', 'b', 'c'].map((tag, k) => ({ tag, window: series(() => 10 * (k + 1) + g()) })),
+        { tag: 'energy_kwh', window: series((i) => 1000 + 0.02 * i) },
+      ],
+    };
+  }
+
+  it('a drift of one sensor stays a sensor drift: the totaliser is monotonic, so it cannot corroborate', function () {
+    const c = classifyChange(input((i, n) => 200 + n + (i >= 300 ? 8 : 0)));
+    expect(c).to.include({ kind: 'sensor-fault', faultType: 'drift' });
+    const energy = c.evidence.related.find((r) => r.tag === 'energy_kwh');
+    expect(energy).to.include({ usable: false, moved: false });
+    expect(energy?.unusable).to.match(/monotonic/);
+  });
+
+  it('a spike stays a spike: the totaliser is far from its earlier level at every time, which is no outlier', function () {
+    const c = classifyChange(input((i, n) => 200 + n + (i === 310 ? 30 : 0)));
+    expect(c).to.include({ kind: 'sensor-fault', faultType: 'spike' });
   });
 });
