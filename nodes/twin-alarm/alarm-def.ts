@@ -19,6 +19,12 @@ export interface TwinAlarmDef extends NodeDef {
   baselineOnDelayMs?: string | number;
   /** Watched tags: names or `asset/tag` globs, separated by commas or new lines; blank = every tag. */
   watch?: string;
+  /** Known inputs (setpoints): names or globs; blank = the runtime's setpoint names (`*_sp`, …). */
+  inputs?: string;
+  /** Settling window after a known input changes, in ms; blank = the runtime default (10 min). */
+  settleMs?: string | number;
+  /** One alarm per process-change episode of an asset; blank/true = on. */
+  groupConsequential?: boolean | string;
   /** Durations in ms (the dialog shows them in s/min/h); blank = the runtime default. */
   onDelayMs?: string | number;
   offDelayMs?: string | number;
@@ -80,6 +86,9 @@ export function configFromDef(def: TwinAlarmDef): Partial<AnomalyAlarmsConfig> {
     method: (String(def.method ?? '').trim() || undefined) as AnomalyAlarmsConfig['method'],
     baselineOnDelayMs: optNumber(def.baselineOnDelayMs, 'learned-baseline on-delay', 0),
     watch: tagList(def.watch),
+    ...(tagList(def.inputs).length ? { inputs: tagList(def.inputs) } : {}),
+    settleMs: optNumber(def.settleMs, 'settling time', 0),
+    groupConsequential: def.groupConsequential === false || def.groupConsequential === 'false' ? false : undefined,
     alarm,
     detector,
     roots: (def.roots ?? [])

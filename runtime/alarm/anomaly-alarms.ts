@@ -23,6 +23,20 @@
  *   `dropoutAlarm` (default on) they are the condition of the tag's alarm, a sensor fault of type
  *   dropout once the on-delay confirms it; else they only advance the alarm clock. Uncertain
  *   readings are scored.
+ * - Known inputs (`inputs`: tag patterns, default setpoint names such as `*_sp`): the twin knows
+ *   them, so they are never scored; a change of one opens a settling window (`settleMs`) for its
+ *   asset, during which the learned-baseline tags of that asset re-learn their level
+ *   (AnomalyDetector.relearn) instead of alarming: a tag with no model (heater power after a zone
+ *   setpoint step, drive power after a new screw speed) moves because of an input the twin wrote
+ *   or read, and settles at a new level that is then its baseline. The twin-residual tags need no
+ *   window (their model takes the input). A shift change is such a window only when it comes as an
+ *   input (a recipe or setpoint write, or a shift tag listed in `inputs`).
+ * - Consequential alarms (`groupConsequential`, default on): an episode classified as a process
+ *   change on an asset whose last process-change alarm (the head) is still active, or cleared less
+ *   than `alarm.releaseMs` ago, is recorded with `annunciated: false` and `suppressedBy` = the head
+ *   (ISA-18.2 state-based suppression: a starved feed moving throughput, pressure, power, current
+ *   and quality is one alarm, not six); the head's later events list them in `consequential`.
+ *   Sensor faults are never grouped: a fault of one instrument is its own alarm.
  * - Root tags (`roots`): their reading is the condition itself (value ≠ 0 is active, e.g. a line
  *   stop signal), not an anomaly score; while active they suppress their `children` (exact ids or
  *   prefixes ending in '*', the manager's syntax) by design: a line stop is one alarm, not forty.
@@ -44,7 +58,7 @@ import { TimedRing } from '../stats/timed-ring.js';
 import { AlarmManager, type AlarmView } from './manager.js';
 import type { RateFigures } from './rates.js';
 import { anomalyAlarmScore } from './score.js';
-import type { AlarmCause, AlarmConfig, AlarmConsequence, AlarmEvent } from './types.js';
+import { ALARM_DEFAULTS, type AlarmCause, type AlarmConfig, type AlarmConsequence, type AlarmEvent } from './types.js';
 
 export const ANOMALY_METHODS = ['auto', 'twin-residual', 'learned-baseline'] as const;
 export type AnomalyMethod = (typeof ANOMALY_METHODS)[number];
@@ -84,9 +98,27 @@ export interface AnomalyAlarmsConfig {
    * baseline alarm that much later.
    */
   baselineOnDelayMs: number;
+  /** Tag patterns of known inputs (setpoints): not scored; a change opens the asset's settling window. */
+  inputs: string[];
+  /**
+   * Settling window after a known input changes, during which the asset's learned-baseline tags
+   * re-learn their level. Trades: longer covers slower responses, and hides a fault of those tags
+   * that starts within it (the twin-residual tags still alarm).
+   */
+  settleMs: number;
+  /** One alarm per process-change episode of an asset (consequential ones recorded, not annunciated). */
+  groupConsequential: boolean;
 }
 
 export const BASELINE_ON_DELAY_MS = 120_000;
+/** Usual setpoint names (ISA-5.1's SP, and common PLC suffixes). */
+export const DEFAULT_INPUT_PATTERNS: readonly string[] = ['*_sp', '*_SP', '*.SP', '*_setpoint', '*Setpoint'];
+/**
+ * About four time constants of the slowest loop on the simulated line (zone τ 150 s: a first-order
+ * response is within 2 % of its end by then). Measured on its fault-free day with every tag watched
+ * (bench/sim-day.ts): false alarms 16 with no window, 4 at 60 s, 1 at 120 s, 0 at 5, 10 and 15 min.
+ */
+export const SETTLE_MS = 600_000;
 
 /** What one payload says (one reused object: the per-reading path allocates nothing for it). */
 interface Measurement {
@@ -134,6 +166,16 @@ export class AnomalyAlarms {
   private readonly methodById = new Map<string, string>();
   private readonly rootIds: Set<string>;
   private readonly watched: Array<(asset: string, tag: string) => boolean>;
+  private readonly inputs: Array<(asset: string, tag: string) => boolean>;
+  /** Last value of each known input, and the end of each asset's settling window. */
+  private readonly inputValue = new Map<string, number>();
+  private readonly settleUntil = new Map<string, number>();
+  /** Asset of each alarm id seen. */
+  private readonly assetOf = new Map<string, string>();
+  /** Cause of an episode about to be raised (computed when the manager asks whether it is consequential). */
+  private readonly pendingCause = new Map<string, AlarmCause>();
+  /** Per asset: the head of its current process-change episode and the alarms recorded as its consequences. */
+  private readonly heads = new Map<string, { id: string; clearedTsMs: number; consequential: string[] }>();
   /** Event time of the newest reading, and the wall time it arrived at. */
   private eventMs = NaN;
   private wallAtEventMs = NaN;
@@ -153,8 +195,12 @@ export class AnomalyAlarms {
       historySamples: 600,
       dropoutAlarm: true,
       baselineOnDelayMs: BASELINE_ON_DELAY_MS,
+      inputs: [...DEFAULT_INPUT_PATTERNS],
+      settleMs: SETTLE_MS,
+      groupConsequential: true,
       ...cfg,
     };
+    if (!(this.cfg.settleMs >= 0)) throw new TwinError('BAD_CONFIG', 'settling time must be ≥ 0');
     if (!(this.cfg.baselineOnDelayMs >= 0)) throw new TwinError('BAD_CONFIG', 'baseline on-delay must be ≥ 0');
     if (!ANOMALY_METHODS.includes(this.cfg.method)) throw new TwinError('BAD_CONFIG', `method must be one of ${ANOMALY_METHODS.join(', ')}`);
     if (!(Number.isInteger(this.cfg.historySamples) && this.cfg.historySamples >= 20)) {
@@ -172,6 +218,7 @@ export class AnomalyAlarms {
     if (!(this.cfg.defaultShelveMs > 0)) throw new TwinError('BAD_CONFIG', 'default shelving time must be positive');
     this.rootIds = new Set(this.cfg.roots.map((r) => r.id));
     this.watched = this.cfg.watch.map(compileTagPattern);
+    this.inputs = this.cfg.inputs.map(compileTagPattern);
     // the manager's clock for actions given without a time: the alarm clock
     this.manager = new AlarmManager({
       defaults: this.cfg.alarm,
@@ -179,6 +226,7 @@ export class AnomalyAlarms {
       maxShelveMs: this.cfg.maxShelveMs,
       rateWindowMs: this.cfg.rateWindowMs,
       now: () => this.clockMs(),
+      consequentialOf: (id, startTsMs, tsMs) => this.consequentialOf(id, startTsMs, tsMs),
     });
   }
 
@@ -187,6 +235,7 @@ export class AnomalyAlarms {
     const m = this.measurement(payload);
     const id = `${m.asset}/${m.tag}`;
     const root = this.rootIds.has(id);
+    if (!root && this.inputs.some((w) => w(m.asset, m.tag))) return this.input(id, m);
     const watched = root || !this.watched.length || this.watched.some((w) => w(m.asset, m.tag));
     const last = this.lastTsById.get(id);
     if (last !== undefined && m.tsMs < last) {
@@ -198,9 +247,10 @@ export class AnomalyAlarms {
       return [];
     }
     this.advance(m.tsMs);
+    this.assetOf.set(id, m.asset);
     let input: number | boolean;
     if (m.quality === 'bad' || !Number.isFinite(m.value)) {
-      if (root || !this.cfg.dropoutAlarm || m.quality !== 'bad') return this.manager.tick(this.eventMs);
+      if (root || !this.cfg.dropoutAlarm || m.quality !== 'bad') return this.annotate(this.manager.tick(this.eventMs));
       input = true;
       this.methodById.set(id, 'dropout');
     } else if (root) input = m.value !== 0;
@@ -213,15 +263,69 @@ export class AnomalyAlarms {
       }
       // the condition waiting out its on-delay is judged against the spread usual before it
       d.freeze(this.manager.pending(id));
+      if (!residual) d.relearn(m.tsMs < (this.settleUntil.get(m.asset) ?? -Infinity));
       input = anomalyAlarmScore(residual ? d.stepPredicted(m.value, m.predicted, m.variance, m.tsMs) : d.step(m.tsMs, m.value));
       this.methodById.set(id, residual ? 'twin-residual' : 'learned-baseline');
     }
     this.lastTsById.set(id, m.tsMs);
-    const evs = this.manager.update(id, input, m.tsMs);
-    if (this.cfg.classify && !root) {
-      for (const e of evs) if (e.kind === 'raised' && e.alarmId === id && e.startTsMs !== undefined) e.cause = this.cause(id, m.asset, m.tag, e.startTsMs);
+    return this.annotate(this.manager.update(id, input, m.tsMs));
+  }
+
+  /** A known input: not scored; a change of its value opens its asset's settling window. */
+  private input(id: string, m: Measurement): AlarmEvent[] {
+    const last = this.lastTsById.get(id);
+    if (last !== undefined && m.tsMs < last) {
+      throw new TwinError('OUT_OF_ORDER', `${id}: reading at ${new Date(m.tsMs).toISOString()} is before the last one`);
+    }
+    this.lastTsById.set(id, m.tsMs);
+    if (m.quality === 'bad' || !Number.isFinite(m.value)) return [];
+    const prev = this.inputValue.get(id);
+    this.inputValue.set(id, m.value);
+    if (prev !== undefined && prev !== m.value) {
+      this.settleUntil.set(m.asset, Math.max(this.settleUntil.get(m.asset) ?? -Infinity, m.tsMs + this.cfg.settleMs));
+    }
+    return [];
+  }
+
+  /** Causes on raised events, and the consequences recorded so far on a head's later events. */
+  private annotate(evs: AlarmEvent[]): AlarmEvent[] {
+    for (const e of evs) {
+      const cause = this.pendingCause.get(e.alarmId);
+      if (e.kind === 'raised' && cause) {
+        e.cause = cause;
+        this.pendingCause.delete(e.alarmId);
+      } else if (e.kind === 'raised' && this.cfg.classify && !this.rootIds.has(e.alarmId) && e.startTsMs !== undefined) {
+        const asset = this.assetOf.get(e.alarmId);
+        if (asset !== undefined) e.cause = this.cause(e.alarmId, asset, e.alarmId.slice(asset.length + 1), e.startTsMs);
+      }
+      const asset = this.assetOf.get(e.alarmId);
+      const head = asset === undefined ? undefined : this.heads.get(asset);
+      if (head && head.id === e.alarmId && e.kind !== 'raised') {
+        if (e.kind === 'cleared') head.clearedTsMs = e.tsMs;
+        if (head.consequential.length) e.consequential = [...head.consequential];
+      }
     }
     return evs;
+  }
+
+  /**
+   * The manager's question before annunciating an episode of `id`: the head alarm it is a
+   * consequence of, if any. The cause is judged here (and kept for the raised event).
+   */
+  private consequentialOf(id: string, startTsMs: number, tsMs: number): string | undefined {
+    const asset = this.assetOf.get(id);
+    if (asset === undefined || this.rootIds.has(id) || !this.cfg.classify) return undefined;
+    const cause = this.cause(id, asset, id.slice(asset.length + 1), startTsMs);
+    this.pendingCause.set(id, cause);
+    if (!this.cfg.groupConsequential || cause.kind !== 'process-change') return undefined;
+    const head = this.heads.get(asset);
+    const releaseMs = this.cfg.alarm.releaseMs ?? ALARM_DEFAULTS.releaseMs;
+    if (head && head.id !== id && (head.clearedTsMs === Infinity || tsMs - head.clearedTsMs < releaseMs)) {
+      if (!head.consequential.includes(id)) head.consequential.push(id);
+      return head.id;
+    }
+    this.heads.set(asset, { id, clearedTsMs: Infinity, consequential: [] });
+    return undefined;
   }
 
   /** What one payload says: the measured value and, for the residual, the twin's prediction. */
@@ -311,7 +415,7 @@ export class AnomalyAlarms {
   /** Advance the alarm clock by the wall time since the last reading (no-op before the first). */
   tick(): AlarmEvent[] {
     if (Number.isNaN(this.eventMs)) return [];
-    return this.manager.tick(this.clockMs());
+    return this.annotate(this.manager.tick(this.clockMs()));
   }
 
   /** An operator action from a control message; throws a TwinError on a bad one. */
@@ -325,8 +429,8 @@ export class AnomalyAlarms {
     if (typeof p.user !== 'string') throw new TwinError('BAD_PAYLOAD', `${topic}: user is required`);
     if (p.reason !== undefined && typeof p.reason !== 'string') throw new TwinError('BAD_PAYLOAD', `${topic}: reason must be text`);
     const now = this.clockMs();
-    if (topic === 'ack') return this.manager.ack(p.id, p.user, p.reason ?? '', now);
-    if (topic === 'unshelve') return this.manager.unshelve(p.id, p.user, p.reason ?? '', now);
+    if (topic === 'ack') return this.annotate(this.manager.ack(p.id, p.user, p.reason ?? '', now));
+    if (topic === 'unshelve') return this.annotate(this.manager.unshelve(p.id, p.user, p.reason ?? '', now));
     let until = now + this.cfg.defaultShelveMs;
     if (p.untilTsMs !== undefined) {
       if (typeof p.untilTsMs !== 'number' || !Number.isFinite(p.untilTsMs)) {

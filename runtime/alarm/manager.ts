@@ -53,6 +53,13 @@ export interface AlarmManagerOptions {
   maxShelveMs?: number;
   /** Clock for operator actions given without a time (default Date.now); inject one in tests. */
   now?: () => number;
+  /**
+   * Asked as an episode of alarm `id` is about to be annunciated (no root suppresses it): the id of
+   * the alarm it is a consequence of (state-based suppression: the same event already annunciated
+   * on a related tag), or undefined. A consequential episode is recorded with `annunciated: false`
+   * and `suppressedBy`, for that episode only (ISA-18.2's state-based designed suppression).
+   */
+  consequentialOf?: (id: string, startTsMs: number, tsMs: number) => string | undefined;
 }
 
 /** What list() shows per alarm. */
@@ -99,8 +106,10 @@ interface Alarm {
   lastTsMs: number;
   shelf?: { action: AlarmAction; untilTsMs: number; bySystem: boolean };
   oos?: AlarmAction;
-  /** Root currently suppressing this alarm. */
+  /** Root currently suppressing this alarm (or the head alarm of its episode, see consequential). */
   suppressedBy?: string;
+  /** The open episode is a consequence of `suppressedBy`'s (AlarmManagerOptions.consequentialOf), not a root's child. */
+  consequential: boolean;
   /** For a root: children stay suppressed until then after it returns to normal. */
   releaseUntilMs: number;
 }
@@ -126,6 +135,7 @@ export class AlarmManager {
   private readonly perAlarm: Record<string, Partial<AlarmConfig>>;
   private readonly maxShelveMs: number;
   private readonly now: () => number;
+  private readonly consequentialOf?: (id: string, startTsMs: number, tsMs: number) => string | undefined;
   /** Earliest time a shelve expiry, a suppression release or a chatter release may fall due. */
   private nextDueMs = Infinity;
 
@@ -135,6 +145,7 @@ export class AlarmManager {
     this.rateStore = new AlarmRates(opts.rateWindowMs);
     this.maxShelveMs = opts.maxShelveMs ?? MAX_SHELVE_MS;
     this.now = opts.now ?? Date.now;
+    this.consequentialOf = opts.consequentialOf;
     validate('defaults', this.defaults);
     for (const [id, c] of Object.entries(this.perAlarm)) validate(id, { ...this.defaults, ...c });
     // roots exist from the start, so a child raised before its root's first sample checks them
@@ -327,7 +338,9 @@ export class AlarmManager {
       this.emit(a, 'chattering', tsMs, out, { action, annunciated: true });
       this.nextDueMs = Math.min(this.nextDueMs, a.chatter.releaseDueMs);
     } else if (!a.shelf && !a.oos) {
-      a.suppressedBy = suppressor;
+      const head = suppressor ? undefined : this.consequentialOf?.(a.id, startTsMs, tsMs);
+      a.suppressedBy = suppressor ?? head;
+      a.consequential = head !== undefined;
       this.raise(a, tsMs, out);
     }
     if (a.cfg.children.length) this.suppressChildren(a, tsMs, out);
@@ -339,10 +352,16 @@ export class AlarmManager {
       a.releaseUntilMs = tsMs + a.cfg.releaseMs;
       this.nextDueMs = Math.min(this.nextDueMs, a.releaseUntilMs);
     }
-    if (!ep) return;
-    ep.endTsMs = endTsMs;
-    if (ep.reported) this.emit(a, 'cleared', tsMs, out);
-    if (a.acked) a.episode = undefined;
+    if (ep) {
+      ep.endTsMs = endTsMs;
+      if (ep.reported) this.emit(a, 'cleared', tsMs, out);
+      if (a.acked) a.episode = undefined;
+    }
+    // a consequence lasts for its own episode; the next one is judged afresh
+    if (a.consequential) {
+      a.consequential = false;
+      a.suppressedBy = this.suppressorOf(a, tsMs);
+    }
   }
 
   /** Annunciate the open episode, or record it as suppressed by design. */
@@ -367,7 +386,7 @@ export class AlarmManager {
   /** Back from shelving, out of service or suppression: annunciate if the condition still stands. */
   private reveal(a: Alarm, tsMs: number, out: AlarmEvent[]): void {
     if (a.shelf || a.oos) return;
-    a.suppressedBy = this.suppressorOf(a, tsMs);
+    a.suppressedBy = this.suppressorOf(a, tsMs) ?? (a.consequential ? a.suppressedBy : undefined);
     if (a.suppressedBy || !a.cond.active || !a.episode) return;
     this.raise(a, tsMs, out);
   }
@@ -458,6 +477,7 @@ export class AlarmManager {
       peak: NaN,
       lastTsMs: -Infinity,
       releaseUntilMs: -Infinity,
+      consequential: false,
     };
     this.alarmsById.set(id, a);
     if (cfg.children.length) this.roots.push(a);

@@ -88,6 +88,11 @@ export interface AlarmEvent {
    * change, with the evidence (which related tags moved), judged over the episode's start.
    */
   cause?: AlarmCause;
+  /**
+   * On a head alarm's events after its raise (anomaly alarms): the alarm ids whose episodes were
+   * recorded as its consequences so far (same asset, same process change: one alarm for the episode).
+   */
+  consequential?: string[];
 }
 
 /** What an anomaly alarm is: runtime/drift/classify.ts's verdict, or a dropout (bad readings). */

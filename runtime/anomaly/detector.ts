@@ -127,6 +127,12 @@ export interface AnomalyConfig {
    */
   spikeCount: number;
   spikeWindow: number;
+  /**
+   * Learned baseline, while re-learning after a known input changed (see relearn): EWMA weight of
+   * the level per sample (0.1: a 10-sample time constant, the level follows a settling transient
+   * and ends within ≈ 0.2 σ of the new value).
+   */
+  relearnAlpha: number;
 }
 
 export const ANOMALY_DEFAULTS: Readonly<AnomalyConfig> = Object.freeze({
@@ -152,6 +158,7 @@ export const ANOMALY_DEFAULTS: Readonly<AnomalyConfig> = Object.freeze({
   biasBaselineSamples: 21_600,
   spikeCount: 2,
   spikeWindow: 120,
+  relearnAlpha: 0.1,
 });
 
 export interface AnomalyOutput {
@@ -231,6 +238,8 @@ export class AnomalyDetector {
   private flatRun = 0;
   /** Learning paused (see freeze). */
   private frozen = false;
+  /** Re-learning the level after a known input changed (see relearn). */
+  private relearning = false;
   private readonly out: AnomalyOutput = {
     predicted: NaN,
     z: 0,
@@ -275,6 +284,18 @@ export class AnomalyDetector {
     this.frozen = on;
   }
 
+  /**
+   * Re-learn the level (true) after a known input of the asset changed (a setpoint written, a
+   * recipe loaded), until called with false: the level follows the readings closely (relearnAlpha)
+   * through the transient, the scale, daily profile and long-run history stay as they were (the
+   * noise does not change with a setpoint), and nothing is unusual. A tag with no model has no
+   * other way to know that its new level is the consequence of an input the twin knows about;
+   * afterwards it is judged against the level it settled at.
+   */
+  relearn(on: boolean): void {
+    this.relearning = on;
+  }
+
   /** One sample against the learned baseline. The returned object is reused: copy what you keep. */
   step(tsMs: number, value: number): AnomalyOutput {
     const c = this.cfg;
@@ -292,6 +313,10 @@ export class AnomalyDetector {
     const lim = c.clipZ * Math.max(this.scale, 1e-12);
     const rc = this.n < 2 ? r : Math.max(-lim, Math.min(lim, r));
     const absR = Math.abs(this.n < 2 ? r : rc);
+    if (this.relearning) {
+      this.level += c.relearnAlpha * (value - s - this.level);
+      return this.decide(predicted, z, false, false);
+    }
     if (!this.frozen) this.scale = this.n === 0 ? 0 : this.n === 1 ? absR : this.scale + c.scaleAlpha * (absR - this.scale);
     if (bin >= 0) {
       // each bin starts at 0 and learns by an EWMA per visit: a profile is believed only as far as
@@ -397,11 +422,11 @@ export class AnomalyDetector {
     this.extremeBuf[ei] = extreme;
     // against an external prediction only: on the learned baseline it cost 2.6 NAB points (57.5 → 54.9)
     const recurring = residual && c.spikeCount > 0 && this.extremeCount >= c.spikeCount;
-    const unusual = this.n >= c.learnSamples && ((p < alarmP && shortMean >= c.minShortSurprise) || stuck || recurring);
+    const unusual = !this.relearning && this.n >= c.learnSamples && ((p < alarmP && shortMean >= c.minShortSurprise) || stuck || recurring);
     // the long-run distribution of the short-term mean, over the last longWindow samples (incidents
     // included: leaving unusual samples out was tried and lost 4.6 NAB points, an incident then never
     // ends); not while frozen: an on-delay judges the condition against the history before it
-    if (!this.frozen) {
+    if (!this.frozen && !this.relearning) {
       const li = this.longI;
       if (this.longN === c.longWindow) {
         const old = this.longBuf[li];

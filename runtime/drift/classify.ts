@@ -13,7 +13,9 @@
  * between its distinct values) and `relativeNoiseFloor` × |level|. Related tags that cannot speak
  * to a change are kept out of corroboration (`usable: false` with the reason): too little data, a
  * side pinned at a limit (its most frequent value is its min or max and holds ≥ `pinnedFraction`
- * of the readings, e.g. a quality index at 100 %), or fewer than `minDistinct` distinct values.
+ * of the readings, e.g. a quality index at 100 %), fewer than `minDistinct` distinct values, or
+ * monotonic over the window (≥ 4·minDistinct readings never decreasing or never increasing: a
+ * counter or totaliser, whose level moves by design).
  * A related tag flat on both sides at two different values is a clean step (a valve): it moved.
  *
  * Corroboration by the related tags, either of:
@@ -236,8 +238,26 @@ interface LevelStats {
   nAfter: number;
   /** Both sides flat at different values: a clean step (a valve, a mode), not noise. */
   step: boolean;
-  /** Why the tag cannot say anything about a change (pinned at a limit, too few distinct values). */
+  /** Why the tag cannot say anything about a change (pinned at a limit, too few distinct values, monotonic). */
   unusable?: string;
+  /** Monotonic over the window (a counter): its distance from the level before says nothing, not even about a spike. */
+  monotonic: boolean;
+}
+
+/**
+ * Never decreasing (or never increasing) over at least `minN` readings: a totaliser (energy, mass,
+ * parts) whose level moves by design. A noisy measurement is not monotonic over a few dozen readings.
+ */
+function monotonic(w: TimedValue[], minN: number): boolean {
+  if (w.length < minN) return false;
+  let up = true;
+  let down = true;
+  for (let i = 1; i < w.length && (up || down); i++) {
+    const d = w[i].value - w[i - 1].value;
+    if (d < 0) up = false;
+    if (d > 0) down = false;
+  }
+  return up || down;
 }
 
 function levelStats(w: TimedValue[], changeTsMs: number, o: NoiseOptions): LevelStats {
@@ -262,10 +282,12 @@ function levelStats(w: TimedValue[], changeTsMs: number, o: NoiseOptions): Level
   const sa = shapeOf(a);
   const step = b.length > 0 && a.length > 0 && sb.distinct === 1 && sa.distinct === 1 && change !== 0;
   let unusable: string | undefined;
+  let mono = false;
   if (!step) {
     const pinned = [sb, sa].some((s) => s.distinct > 0 && s.modeAtEdge && s.modeShare >= o.pinnedFraction);
     if (pinned) unusable = `pinned: ≥ ${Math.round(o.pinnedFraction * 100)} % of its readings on one side sit on its min or max`;
     else if (sb.distinct < o.minDistinct || sa.distinct < o.minDistinct) unusable = `too few distinct values (${sb.distinct} before, ${sa.distinct} after)`;
+    else if ((mono = monotonic(w, 4 * o.minDistinct))) unusable = 'monotonic over the window: a counter or totaliser always moves';
   }
   return {
     before,
@@ -279,6 +301,7 @@ function levelStats(w: TimedValue[], changeTsMs: number, o: NoiseOptions): Level
     nAfter: a.length,
     step,
     ...(unusable ? { unusable } : {}),
+    monotonic: mono,
   };
 }
 
@@ -444,7 +467,7 @@ export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {})
     const at = new Set(spikeTimes);
     const relatedSpiked = input.related.some((r, i) => {
       const s = relStats[i];
-      if (!(s.sigma > 0)) return false;
+      if (!(s.sigma > 0) || s.monotonic) return false;
       return spread
         ? r.window.some((p) => at.has(p.tsMs) && Math.abs(p.value - s.before) > spikeK * s.sigma)
         : r.window.some((p) => p.tsMs >= lo && p.tsMs <= hi && Math.abs(p.value - s.before) > k * s.sigma);
