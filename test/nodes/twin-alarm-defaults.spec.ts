@@ -15,9 +15,7 @@ import type { AlarmEvent } from '../../runtime/alarm/types.js';
 import { helper, nodeModule } from '../support/nr.js';
 import { waitFor } from '../support/ports.js';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const completeNode = require('@node-red/nodes/core/common/24-complete.js');
 const alarmNode = nodeModule('twin-alarm');
 const estimateNode = nodeModule('twin-estimate');
