@@ -55,6 +55,7 @@ import type { Quality } from '../model/quality.js';
 import { MAX_NAME_CHARS, singleReadingInput } from '../model/reading.js';
 import { compileTagPattern } from '../model/tag-pattern.js';
 import { TimedRing } from '../stats/timed-ring.js';
+import type { AlarmClassification } from './alarm-registry.js';
 import { AlarmManager, type AlarmView } from './manager.js';
 import type { RateFigures } from './rates.js';
 import { anomalyAlarmScore } from './score.js';
@@ -174,6 +175,8 @@ export class AnomalyAlarms {
   private readonly assetOf = new Map<string, string>();
   /** Cause of an episode about to be raised (computed when the manager asks whether it is consequential). */
   private readonly pendingCause = new Map<string, AlarmCause>();
+  /** The cause of each alarm's latest raise, for the overview page (until the next raise replaces it). */
+  private readonly lastCause = new Map<string, AlarmCause>();
   /** Per asset: the head of its current process-change episode and the alarms recorded as its consequences. */
   private readonly heads = new Map<string, { id: string; clearedTsMs: number; consequential: string[] }>();
   /** Event time of the newest reading, and the wall time it arrived at. */
@@ -298,6 +301,7 @@ export class AnomalyAlarms {
         const asset = this.assetOf.get(e.alarmId);
         if (asset !== undefined) e.cause = this.cause(e.alarmId, asset, e.alarmId.slice(asset.length + 1), e.startTsMs);
       }
+      if (e.kind === 'raised' && e.cause) this.lastCause.set(e.alarmId, e.cause);
       const asset = this.assetOf.get(e.alarmId);
       const head = asset === undefined ? undefined : this.heads.get(asset);
       if (head && head.id === e.alarmId && e.kind !== 'raised') {
@@ -445,8 +449,12 @@ export class AnomalyAlarms {
     return this.manager.rates(this.clockMs());
   }
 
-  list(): AlarmView[] {
-    return this.manager.list();
+  /** Every alarm's state, with the cause of its latest raise when it was classified. */
+  list(): Array<AlarmView & { classification?: AlarmClassification }> {
+    return this.manager.list().map((v) => {
+      const c = this.lastCause.get(v.alarmId);
+      return c && c.kind !== 'unclassified' ? { ...v, classification: classificationOf(c) } : v;
+    });
   }
 
   /** The alarm clock: the newest event time plus the wall time since it arrived (wall time before any reading). */
@@ -461,4 +469,15 @@ export class AnomalyAlarms {
       this.wallAtEventMs = this.wallNow();
     }
   }
+}
+
+/** What the page shows of a cause: its kind and which related tags moved with the tag and which did not. */
+export function classificationOf(c: AlarmCause): AlarmClassification {
+  const related = Array.isArray(c.evidence.related) ? (c.evidence.related as Array<{ tag: string; moved: boolean; usable?: boolean }>) : [];
+  return {
+    kind: c.kind,
+    ...(c.faultType ? { faultType: c.faultType } : {}),
+    moved: related.filter((r) => r.moved).map((r) => r.tag),
+    still: related.filter((r) => !r.moved && r.usable !== false).map((r) => r.tag),
+  };
 }

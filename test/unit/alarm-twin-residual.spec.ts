@@ -68,7 +68,7 @@ function simChain(commands: Array<{ atMs: number; command: string }>, durationMs
     engine.apply(parseSimCommand(c.command));
   }
   engine.advance(durationMs - engine.elapsedMs);
-  return { events, estimates };
+  return { events, estimates, alarms };
 }
 
 describe('twin residual: alarms on what the twin did not expect', function () {
@@ -148,6 +148,16 @@ describe('twin residual: alarms on what the twin did not expect', function () {
     expect(raised[0].cause?.kind).to.equal('process-change');
     const ev = raised[0].cause?.evidence as { corroboration: { perTag: string[] } };
     expect(ev.corroboration.perTag).to.include.members(['melt_pressure', 'motor_power']);
+  });
+
+  it('the overview page gets the cause of the latest raise with each alarm: kind, tags that moved and tags that did not', function () {
+    const { alarms } = simChain([{ atMs: 15 * MIN, command: 'disturb feed_starve 0.5' }], 25 * MIN);
+    const shown = alarms.list().find((v) => v.alarmId === `${ASSET}/throughput`);
+    expect(shown?.classification?.kind).to.equal('process-change');
+    expect(shown?.classification?.moved).to.include.members(['melt_pressure', 'motor_power']);
+    expect(shown?.classification?.still).to.not.include('melt_pressure');
+    // an alarm never raised has no classification
+    expect(alarms.list().filter((v) => v.alarmId !== `${ASSET}/throughput` && v.classification)).to.deep.equal([]);
   });
 
   it("method 'twin-residual' refuses a Reading; an unknown method is a config error", function () {
