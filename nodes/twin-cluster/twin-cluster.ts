@@ -74,8 +74,9 @@ export default function (RED: NodeAPI): void {
       } catch (err) {
         if (closed) return;
         state = 'error';
-        // the message names servers only: credentials never reach it
-        node.error(t('errors.connect', { error: (err as Error).message }));
+        // a warning, not an error: it retries, as the MQTT and OPC UA connections do; the message names
+        // servers only, credentials never reach it
+        node.warn(t('errors.connect', { error: (err as Error).message }));
         retry = setTimeout(() => {
           state = 'connecting';
           void start(s);
