@@ -12,12 +12,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { MqttClient } from 'mqtt';
+import type { TwinClusterNode } from '../../nodes/twin-cluster/cluster-api.js';
 import { ensureDebianBinary } from '../support/debian.js';
 import { startNatsCluster, type NatsCluster } from '../support/nats.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { startNodeRedChild, type NodeRedChild } from '../support/node-red-child.js';
 import { endClient, publish, rawClient } from '../support/mqtt-helpers.js';
 import { waitFor } from '../support/ports.js';
+import { helper, nodeModule } from '../support/nr.js';
+import { recordNodeCalls, tempUserDir, type Recorder } from '../support/opcua-nr.js';
 
 const LINE = 'spec/takeover/line1';
 const dist = join(__dirname, '..', '..', 'dist', 'nodes');
@@ -126,5 +129,60 @@ describe('twin-cluster + twin-mqtt-in: a line taken over without losing readings
     expect(lost).to.deep.equal([]);
     expect(processed(other.file).length, 'the other instance took the line over').to.be.greaterThan(0);
     expect(Math.min(...processed(other.file)), 'the new owner starts where the broker queued').to.be.at.least(KILL_AT);
+  });
+
+  describe('a clean handover in one runtime (a redeploy of instance A)', function () {
+    let recorder: Recorder | undefined;
+    afterEach(async function () {
+      recorder?.restore();
+      await helper.unload();
+      await new Promise<void>((r) => helper.stopServer(() => r()));
+    });
+
+    it('the non-owner stands by; A closing releases the line and disconnects, B resumes the session: 0 lost', async () => {
+      const line = 'spec/handover/line2';
+      helper.settings({ userDir: tempUserDir('nr-cluster-handover-') });
+      await new Promise<void>((r) => helper.startServer(() => r()));
+      recorder = recordNodeCalls();
+      const inst = (x: string) => [
+        { id: `b${x}`, type: 'twin-mqtt-broker', url: mosq.url, clientId: `handover-${x}`, protocolVersion: 5, reconnectPeriodMs: 100, maxReconnectPeriodMs: 400 },
+        { id: `c${x}`, type: 'twin-cluster', servers: nats.servers.join(','), instance: `H${x}`, lines: line, ttlS: 2, replicas: 1, slack: 0 },
+        { id: `in${x}`, type: 'twin-mqtt-in', broker: `b${x}`, cluster: `c${x}`, line, mode: 'number', pattern: 'handover/{asset}/{tag}', qos: 1, wires: [[`out${x}`]] },
+        { id: `out${x}`, type: 'helper' },
+      ];
+      await helper.load(['twin-mqtt-broker', 'twin-cluster', 'twin-mqtt-in'].map(nodeModule) as never, [...inst('A'), ...inst('B')]);
+      const got: Record<'A' | 'B', number[]> = { A: [], B: [] };
+      for (const x of ['A', 'B'] as const) {
+        (helper.getNode(`out${x}`) as unknown as { on(e: string, f: (m: { payload: { value: number } }) => void): void })
+          .on('input', (m) => got[x].push(m.payload.value));
+      }
+      const cA = helper.getNode('cA') as unknown as TwinClusterNode;
+      const cB = helper.getNode('cB') as unknown as TwinClusterNode;
+      await waitFor(() => cA.owns(line) !== cB.owns(line), 20_000, 50, 'one instance owns the line');
+      const [owner, other] = cA.owns(line) ? (['A', 'B'] as const) : (['B', 'A'] as const);
+      expect(recorder.lastStatus(`in${other}`)?.text).to.equal('standby (not owner)');
+      await endClient(pub);
+      pub = await rawClient(mosq.url, { protocolVersion: 5, clientId: 'spec-handover-publisher' });
+      await waitFor(async () => {
+        await publish(pub!, 'handover/line2/probe', '-1');
+        return got[owner].length > 0;
+      }, 20_000, 100, 'the owner subscribed');
+      got[owner].length = 0;
+      const N = 300;
+      for (let i = 0; i < N; i++) {
+        await publish(pub!, 'handover/line2/seq', String(i));
+        // the owner's flow is stopped (redeploy) a third of the way: its cluster node releases the line
+        if (i === 100) void (helper.getNode(`c${owner}`) as unknown as { close(removed: boolean): Promise<void> }).close(false);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await waitFor(() => new Set([...got.A, ...got.B].filter((v) => v >= 0)).size === N, 20_000, 50, `all ${N} readings`);
+      const all = [...got.A, ...got.B].filter((v) => v >= 0);
+      const lost = Array.from({ length: N }, (_, i) => i).filter((i) => !all.includes(i));
+      console.log(`      clean handover: published ${N}, processed ${all.length} (A ${got.A.length}, B ${got.B.length}), lost ${lost.length}, `
+        + `duplicates ${all.length - new Set(all).size}`);
+      expect(lost).to.deep.equal([]);
+      expect((other === 'A' ? cA : cB).owns(line), 'the other instance owns the line now').to.equal(true);
+      expect(got[other].filter((v) => v >= 0).length, 'the other instance ingests after the handover').to.be.greaterThan(0);
+    });
   });
 });
