@@ -4,13 +4,15 @@
  * exists, with the bundled NATS client): it claims at most its share of the listed lines by TTL
  * leases, renews them and takes over lines whose owner went silent for a lease. Nodes that act for a
  * line (twin-mqtt-in with a line) follow 'owned' / 'released'. A clean stop (redeploy, shutdown)
- * gives its lines up at once; a crash leaves them to run out after one lease.
+ * gives its lines up at once; a crash leaves them to run out after one lease. Under `twinloop replay`
+ * it connects to nothing and owns no line.
  */
 import { hostname } from 'node:os';
 import type { NodeAPI } from 'node-red';
 import { parseClusterSettings, type ClusterSettings } from '../../runtime/cluster/cluster-config.js';
 import type { ClusterMember, ReleaseReason } from '../../runtime/cluster/cluster-member.js';
 import { translator } from '../shared/i18n.js';
+import { inReplay } from '../shared/replay-source.js';
 import type { ClusterState, TwinClusterCredentials, TwinClusterDef, TwinClusterNode } from './cluster-api.js';
 
 export default function (RED: NodeAPI): void {
@@ -83,7 +85,9 @@ export default function (RED: NodeAPI): void {
         }, Math.min(30_000, s.ttlMs));
       }
     };
-    if (settings) void start(settings);
+    // `twinloop replay` must never join the plant's cluster (it would hold leases of live lines)
+    if (inReplay()) state = 'closed';
+    else if (settings) void start(settings);
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
