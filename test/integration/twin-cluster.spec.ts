@@ -11,6 +11,7 @@ import { startNatsCluster, type NatsCluster } from '../support/nats.js';
 import { helper, nodeModule } from '../support/nr.js';
 import { tempDir } from '../support/mqtt-helpers.js';
 import { waitFor } from '../support/ports.js';
+import { recordNodeCalls } from '../support/opcua-nr.js';
 
 const L1 = 'spec/cluster/line1';
 const L2 = 'spec/cluster/line2';
@@ -73,5 +74,21 @@ describe('twin-cluster (node, real nats-server)', function () {
     expect(n.clusterStatus()).to.deep.equal({ state: 'error', text: 'config error' });
     expect(n.owns(L1)).to.equal(false);
     expect(n.natsOptions()).to.equal(undefined);
+  });
+
+  it('twin-mqtt-in with a cluster refuses a line that is no site/area/line, in red', async () => {
+    const flow = [
+      cluster('c', 'X'),
+      { id: 'b', type: 'twin-mqtt-broker', url: 'mqtt://127.0.0.1:9', protocolVersion: 5 },
+      { id: 'in', type: 'twin-mqtt-in', broker: 'b', cluster: 'c', line: 'line1', mode: 'number', pattern: '{asset}/{tag}', wires: [[]] },
+    ];
+    const recorder = recordNodeCalls();
+    try {
+      await helper.load(['twin-cluster', 'twin-mqtt-broker', 'twin-mqtt-in'].map(nodeModule) as never, flow);
+      expect(recorder.errors('in').map((e) => e.message).join('\n')).to.match(/line id 'line1' is not "site\/area\/line"/);
+      expect(recorder.lastStatus('in')).to.include({ fill: 'red', text: 'config error' });
+    } finally {
+      recorder.restore();
+    }
   });
 });
