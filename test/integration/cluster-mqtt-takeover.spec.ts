@@ -1,5 +1,5 @@
-// Lines owned across instances, readings without loss across a takeover: a real single-node Debian
-// nats-server (leases), a real Debian Mosquitto (persistent sessions), and two real Node-RED
+// Lines owned across instances, readings without loss across a takeover: a real 3-node Debian
+// nats-server cluster (leases at R3), a real Debian Mosquitto (persistent sessions), and two real Node-RED
 // runtimes in child processes, each with its own twin-cluster (instance A, B) and a twin-mqtt-in
 // bound to the same line. A publisher sends numbered readings of that line at QoS 1; the owner's
 // flow appends each reading it emits to its own file. The owner is SIGKILLed mid-run (its lease
@@ -38,7 +38,7 @@ function probes(file: string): number {
   return readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('"probe"')).length;
 }
 
-describe('twin-cluster + twin-mqtt-in: a line taken over without losing readings (nats-server, Mosquitto, 2 Node-RED)', function () {
+describe('twin-cluster + twin-mqtt-in: a line taken over without losing readings (3 nats-server, Mosquitto, 2 Node-RED)', function () {
   this.timeout(120_000);
   const natsBin = ensureDebianBinary('nats-server', 'nats-server');
   const mosqBin = ensureDebianBinary('mosquitto', 'mosquitto');
@@ -50,7 +50,7 @@ describe('twin-cluster + twin-mqtt-in: a line taken over without losing readings
 
   before(async function () {
     if (!natsBin || !mosqBin) this.skip();
-    nats = await startNatsCluster(natsBin!, 1);
+    nats = await startNatsCluster(natsBin!, 3);
     mosq = await startMosquitto(mosqBin!);
     tmp = mkdtempSync(join(process.env.TWINLOOP_TEST_TMP ?? tmpdir(), 'cluster-takeover-'));
   });
@@ -66,7 +66,7 @@ describe('twin-cluster + twin-mqtt-in: a line taken over without losing readings
     return [
       { id: 't1', type: 'tab', label: `instance ${name}` },
       { id: 'b', type: 'twin-mqtt-broker', url: mosq.url, clientId: `shared-${name}`, protocolVersion: 5, reconnectPeriodMs: 100, maxReconnectPeriodMs: 400 },
-      { id: 'c', type: 'twin-cluster', servers: nats.servers.join(','), instance: name, lines: LINE, ttlS: 2, replicas: 1, slack: 0 },
+      { id: 'c', type: 'twin-cluster', servers: nats.servers.join(','), instance: name, lines: LINE, ttlS: 2, replicas: 3, slack: 0 },
       { id: 'in', type: 'twin-mqtt-in', z: 't1', broker: 'b', cluster: 'c', line: LINE, mode: 'number', pattern: 'spec/{asset}/{tag}', qos: 1, wires: [['f']] },
       { id: 'f', type: 'file', z: 't1', filename: outFile, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'none', wires: [] },
     ];
@@ -146,7 +146,7 @@ describe('twin-cluster + twin-mqtt-in: a line taken over without losing readings
       recorder = recordNodeCalls();
       const inst = (x: string) => [
         { id: `b${x}`, type: 'twin-mqtt-broker', url: mosq.url, clientId: `handover-${x}`, protocolVersion: 5, reconnectPeriodMs: 100, maxReconnectPeriodMs: 400 },
-        { id: `c${x}`, type: 'twin-cluster', servers: nats.servers.join(','), instance: `H${x}`, lines: line, ttlS: 2, replicas: 1, slack: 0 },
+        { id: `c${x}`, type: 'twin-cluster', servers: nats.servers.join(','), instance: `H${x}`, lines: line, ttlS: 2, replicas: 3, slack: 0 },
         { id: `in${x}`, type: 'twin-mqtt-in', broker: `b${x}`, cluster: `c${x}`, line, mode: 'number', pattern: 'handover/{asset}/{tag}', qos: 1, wires: [[`out${x}`]] },
         { id: `out${x}`, type: 'helper' },
       ];
