@@ -34,11 +34,28 @@ export interface ClusterMemberEvents {
 export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
   private readonly held = new Set<string>();
 
+  private readonly watchdog: NodeJS.Timeout;
+
   private constructor(readonly settings: ClusterMemberOptions, readonly nc: NatsConnection, private readonly owner: LineOwner) {
     super();
-    owner.on('acquired', (line: string) => this.set(line, true));
+    owner.on('acquired', () => this.check());
     owner.on('released', (line: string) => this.set(line, false, 'shed'));
     owner.on('lost', (line: string) => this.set(line, false, 'lost'));
+    // A renewal held up (servers away, a leader election) reports 'lost' only when it fails; by then
+    // the lease may have run out and another instance be the owner. Look every ttl/10 instead.
+    this.watchdog = setInterval(() => this.check(), Math.max(50, settings.ttlMs / 10));
+    this.watchdog.unref();
+  }
+
+  /**
+   * Bring what this member reports in line with the leases valid now: 'released' (reason 'lost') for
+   * a lease that ran out on this instance's clock, 'owned' again when a late renewal succeeded.
+   * Runs every ttl/10; exposed for tests that step the clock.
+   */
+  check(): void {
+    const valid = new Set(this.owner.lines());
+    for (const line of [...this.held]) if (!valid.has(line)) this.set(line, false, 'lost');
+    for (const line of valid) this.set(line, true);
   }
 
   /** Connect (fails at once when no server answers) and start claiming lines. */
@@ -102,6 +119,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
    * connection closes.
    */
   async stop(opts: { release?: boolean } = {}): Promise<void> {
+    clearInterval(this.watchdog);
     for (const line of [...this.held]) this.set(line, false, 'stopped');
     await this.owner.stop(opts);
     await this.nc.close().catch(() => undefined);

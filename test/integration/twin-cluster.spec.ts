@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import type { TwinClusterNode } from '../../nodes/twin-cluster/cluster-api.js';
 import type { TwinLedgerNode } from '../../nodes/twin-ledger/ledger-api.js';
 import { ledgerStreamName } from '../../runtime/cluster/line-id.js';
+import { ClusterMember } from '../../runtime/cluster/cluster-member.js';
 import { ensureDebianBinary } from '../support/debian.js';
 import { startNatsCluster, type NatsCluster } from '../support/nats.js';
 import { helper, nodeModule } from '../support/nr.js';
@@ -90,5 +91,30 @@ describe('twin-cluster (node, real nats-server)', function () {
     } finally {
       recorder.restore();
     }
+  });
+
+  it('ClusterMember: a lease run out on its own clock is released as lost; a late renewal that succeeded owns it again', async () => {
+    let jumpMs = 0;
+    const nowMs = () => performance.now() + jumpMs;
+    const line = 'spec/clock/line1';
+    const m = await ClusterMember.start({
+      servers: nats.servers, instance: 'clock', lines: [line], ttlMs: 3000, replicas: 1, slack: 0, bucket: 'twinloop_members_clock', nowMs,
+    });
+    const events: string[] = [];
+    m.on('owned', (l) => events.push(`owned ${l}`));
+    m.on('released', (l, reason) => events.push(`released ${l} ${reason}`));
+    try {
+      await waitFor(() => m.owns(line), 20_000, 20, 'the line owned');
+      jumpMs += 10_000; // this instance's clock passes the lease (as after a pause) before any renewal
+      m.check();
+      expect(m.owns(line)).to.equal(false);
+      expect(events).to.deep.equal([`owned ${line}`, `released ${line} lost`]);
+      // nobody else claimed the line, so the next renewal succeeds and the line is owned again
+      await waitFor(() => m.owns(line), 10_000, 20, 'owned again after the renewal');
+      expect(events).to.deep.equal([`owned ${line}`, `released ${line} lost`, `owned ${line}`]);
+    } finally {
+      await m.stop({ release: true });
+    }
+    expect(events.at(-1)).to.equal(`released ${line} stopped`);
   });
 });
