@@ -18,6 +18,8 @@ export interface TwinLedgerDef extends NodeDef {
   signingKeyFile?: string;
   /** 'file' (default: the embedded ledger file) or 'jetstream' (the line's replicated stream and KV claims). */
   storage?: 'file' | 'jetstream';
+  /** JetStream: a twin-cluster config node whose servers, replicas and credentials to use (then `servers` and the NATS credentials here are ignored). */
+  cluster?: string;
   /** JetStream: the cluster's nats:// URLs (comma or space separated). */
   servers?: string;
   /** JetStream: the line this ledger belongs to, 'site/area/line'. */

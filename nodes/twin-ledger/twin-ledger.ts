@@ -21,6 +21,7 @@ import { parseLineId } from '../../runtime/cluster/line-id.js';
 import { parseNatsServers, parseReplicas } from '../../runtime/cluster/cluster-config.js';
 import { TwinError } from '../../runtime/model/errors.js';
 import { translator } from '../shared/i18n.js';
+import type { TwinClusterNode } from '../twin-cluster/cluster-api.js';
 import { resolveLedgerPath, resolveSigningKey, takeEnvSecret, type TwinLedgerCredentials, type TwinLedgerDef, type TwinLedgerNode } from './ledger-api.js';
 
 /** Open a store once, on first use; forget a failed open so the next call tries again. */
@@ -52,13 +53,14 @@ function lazy<T extends { close(): Promise<void> }>(open: () => Promise<T>) {
 const DEFAULT_KEY_ENV = 'TWINLOOP_SIGNING_KEY';
 
 /** The JetStream settings of a def, checked (servers, line id, replicas, wait in seconds). */
-function clusterConfig(def: TwinLedgerDef): { servers: string[]; line: string; replicas: number; retryForMs: number } {
+function clusterConfig(def: TwinLedgerDef, fromCluster: boolean): { servers: string[]; line: string; replicas: number; retryForMs: number } {
   const waitS = def.waitS === undefined || def.waitS === '' ? 30 : Number(def.waitS);
   if (!Number.isFinite(waitS) || waitS < 1 || waitS > 600) {
     throw new TwinError('BAD_CONFIG', `wait for the cluster must be 1–600 s (got ${String(def.waitS)})`);
   }
   return {
-    servers: parseNatsServers(def.servers),
+    // with a twin-cluster named, servers, replicas and credentials come from it when the ledger opens
+    servers: fromCluster ? [] : parseNatsServers(def.servers),
     line: parseLineId((def.line ?? '').trim()),
     replicas: parseReplicas(def.replicas),
     retryForMs: waitS * 1000,
@@ -75,10 +77,11 @@ export default function (RED: NodeAPI): void {
     const userDir = (RED.settings as unknown as { userDir?: string }).userDir;
 
     const jetStream = def.storage === 'jetstream';
+    const clusterId = (def.cluster ?? '').trim();
     let pathError: string | undefined;
     let cluster: { servers: string[]; line: string; replicas: number; retryForMs: number } | undefined;
     try {
-      if (jetStream) cluster = clusterConfig(def);
+      if (jetStream) cluster = clusterConfig(def, clusterId !== '');
       else node.ledgerPath = resolveLedgerPath(def.path, userDir, node.id);
     } catch (err) {
       pathError = (err as Error).message;
@@ -98,9 +101,15 @@ export default function (RED: NodeAPI): void {
         try {
           // the NATS client loads only for a JetStream ledger
           const { openLineStores } = await import('../../runtime/cluster/line-stores.js');
+          // looked up at open: config nodes may start in any order
+          const member = clusterId !== '' ? (RED.nodes.getNode(clusterId) as TwinClusterNode | null)?.natsOptions() : undefined;
+          if (clusterId !== '' && !member) throw new TwinError('BAD_CONFIG', 'the twin-cluster named is missing or invalid');
+          const conn = member
+            ? { servers: member.servers, replicas: member.replicas, owner: member.instance, ...(member.user ? { user: member.user, password: member.password ?? '' } : {}),
+              ...(member.tlsCaFile ? { tlsCaFile: member.tlsCaFile } : {}) }
+            : { owner: node.id, ...(creds.natsUser ? { user: creds.natsUser, password: creds.natsPassword ?? '' } : {}) };
           return await openLineStores({
-            ...c, owner: node.id, name: `twinloop ${node.id}`,
-            ...(creds.natsUser ? { user: creds.natsUser, password: creds.natsPassword ?? '' } : {}),
+            ...c, name: `twinloop ${node.id}`, ...conn,
             ...(key ? { signingKey: key } : {}),
           });
         } catch (err) {

@@ -48,6 +48,11 @@ export interface TwinMqttBrokerApi extends Node {
   enqueue(msg: OutboundMessage): Promise<number>;
   publishDirect(topic: string, payload: Buffer | string, qos?: 0 | 1 | 2): Promise<void>;
   queueSize(): number;
+  /**
+   * A separate connection with this broker's settings but its own client id and a persistent session
+   * (clean = false, session expiry ≥ 1 h, no outbox), not started: twin-mqtt-in's per-line session in a cluster.
+   */
+  openLink?(clientId: string): MqttLink;
   /** Latest readings received through this broker by twin-mqtt-in (only the keys writers want). */
   latest: LatestReadings;
 }

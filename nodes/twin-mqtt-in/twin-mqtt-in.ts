@@ -17,8 +17,18 @@ import { dataPath, type TwinMqttBrokerApi } from '../twin-mqtt-broker/broker-con
 import { translator } from '../shared/i18n.js';
 import { joinReplay } from '../shared/replay-source.js';
 import { mqttClaims } from '../../runtime/replay/claims.js';
+import type { MqttLink } from '../../runtime/ingest/mqtt-link.js';
+import { lineClientId } from '../../runtime/cluster/cluster-config.js';
+import { parseLineId } from '../../runtime/cluster/line-id.js';
+import type { TwinClusterNode } from '../twin-cluster/cluster-api.js';
 
-type TwinMqttInDef = NodeDef & MqttIngestConfig & { broker: string };
+type TwinMqttInDef = NodeDef & MqttIngestConfig & {
+  broker: string;
+  /** Optional twin-cluster: subscribe only while this instance owns `line`. */
+  cluster?: string;
+  /** 'site/area/line' the readings belong to (with `cluster`). */
+  line?: string;
+};
 
 export default function (RED: NodeAPI): void {
   function TwinMqttInNode(this: Node, def: TwinMqttInDef): void {
@@ -35,9 +45,18 @@ export default function (RED: NodeAPI): void {
       saved = undefined; // first run, or unreadable: start empty
     }
     let ingest: MqttIngest;
+    const clusterId = (def.cluster ?? '').trim();
+    let cluster: TwinClusterNode | null = null;
+    let line = '';
     try {
       if (!broker) throw new TwinError('BAD_CONFIG', 'no twin-mqtt-broker selected');
       ingest = new MqttIngest(def, saved);
+      if (clusterId !== '') {
+        cluster = RED.nodes.getNode(clusterId) as TwinClusterNode | null;
+        if (!cluster) throw new TwinError('BAD_CONFIG', 'the twin-cluster named is missing');
+        line = parseLineId((def.line ?? '').trim());
+        if (!broker.openLink || broker.configError) throw new TwinError('BAD_CONFIG', `broker config is invalid: ${broker.configError ?? ''}`);
+      }
     } catch (err) {
       node.error(`${t('errors.config')}: ${(err as Error).message}`);
       statusError(node, t('status.config'));
@@ -60,6 +79,8 @@ export default function (RED: NodeAPI): void {
       }
     };
     let healthy = true;
+    /** In a cluster: the line's own connection, open while this instance owns the line. */
+    let lineLink: MqttLink | undefined;
     const origins = new OriginCache(def.broker);
 
     /** Report bad input like a node input error: Catch nodes get it with the MQTT topic. */
@@ -82,7 +103,7 @@ export default function (RED: NodeAPI): void {
         }
       }
       for (const a of res.actions) {
-        broker!.publishDirect(a.topic, a.payload, 0).catch((err: Error) => {
+        (lineLink ?? broker!).publishDirect(a.topic, a.payload, 0).catch((err: Error) => {
           node.warn(t('errors.rebirth', { topic: a.topic, error: err.message }));
         });
       }
@@ -119,6 +140,45 @@ export default function (RED: NodeAPI): void {
       else if (state === 'error') statusError(node, text);
       else statusIdle(node, t('status.disconnected'));
     };
+
+    if (cluster) {
+      // Only the line's owner subscribes, through a session whose client id belongs to the line (the
+      // same on every instance): while no instance owns the line, the broker keeps the session and
+      // queues its QoS ≥ 1 readings for the next owner. On release it disconnects, never unsubscribes.
+      const clientId = lineClientId(line);
+      const qos = (ingest.qos < 1 ? 1 : ingest.qos) as 1 | 2;
+      const standby = (): void => statusIdle(node, t('status.standby'));
+      const open = (): void => {
+        if (lineLink) return;
+        const l = broker!.openLink!(clientId);
+        lineLink = l;
+        l.on('state', (s: string) => onState(s, s));
+        l.on('linkError', (err: Error) => onState('error', String((err as { code?: unknown }).code ?? err.message)));
+        l.subscribe(ingest.filter, qos, onMessage);
+        l.start();
+      };
+      const release = async (): Promise<void> => {
+        const l = lineLink;
+        lineLink = undefined;
+        if (!l) return;
+        l.removeAllListeners('state');
+        await l.close().catch((err: Error) => node.warn(`closing the session of line ${line}: ${err.message}`));
+      };
+      standby();
+      const stopFollowing = cluster.follow(
+        (l) => l === line && open(),
+        (l) => {
+          if (l === line) void release().then(standby);
+        },
+      );
+      node.on('close', (_removed: boolean, done: () => void) => {
+        stopFollowing();
+        if (saveTimer) clearTimeout(saveTimer);
+        saveDedupe();
+        void release().then(() => done());
+      });
+      return;
+    }
 
     broker!.register(node, onState);
     const unsubscribe = broker!.subscribe(ingest.filter, ingest.qos, onMessage);

@@ -34,6 +34,8 @@ export interface LineStoresOptions {
   retryForMs?: number;
   /** Give up the first connection after this long (default 5,000 ms). */
   connectTimeoutMs?: number;
+  /** PEM file of the CA of the servers' TLS certificates. */
+  tlsCaFile?: string;
   /** Client name the servers show (monitoring). */
   name?: string;
 }
@@ -58,6 +60,7 @@ export async function openLineStores(opts: LineStoresOptions): Promise<LineStore
       reconnectTimeWait: 500,
       ...(opts.name ? { name: opts.name } : {}),
       ...(opts.user ? { user: opts.user, pass: opts.password ?? '' } : {}),
+      ...(opts.tlsCaFile ? { tls: { caFile: opts.tlsCaFile } } : {}),
     });
   } catch (err) {
     throw new TwinError('CONNECTION', `cannot connect to NATS at ${opts.servers.join(',')}: ${(err as Error).message}`, { cause: err });

@@ -14,7 +14,7 @@ export const INGESTION_TYPES: ReadonlySet<string> = new Set(['twin-opcua-in', 't
 /** TwinLoop nodes that write to a broker, the plant or the historian, or decide: never active in a replay. */
 export const OUTBOUND_TYPES: ReadonlySet<string> = new Set(['twin-mqtt-out', 'twin-historian', 'twin-approval', 'twin-opcua-write', 'twin-mqtt-write']);
 /** Config nodes of connections: a replay opens none, so their settings do not matter. */
-export const CONNECTION_CONFIG_TYPES: ReadonlySet<string> = new Set(['twin-opcua-endpoint', 'twin-mqtt-broker', 'twin-influx-config']);
+export const CONNECTION_CONFIG_TYPES: ReadonlySet<string> = new Set(['twin-opcua-endpoint', 'twin-mqtt-broker', 'twin-influx-config', 'twin-cluster']);
 /** Settings of ingestion nodes that only shape the live connection. */
 const INGESTION_CONNECTION_PROPS: Readonly<Record<string, ReadonlySet<string>>> = {
   'twin-opcua-in': new Set(['endpoint', 'samplingIntervalMs', 'deadband', 'queueSize', 'reportTimestamps']),
@@ -25,6 +25,7 @@ const PLACEHOLDERS: Readonly<Record<string, Readonly<Record<string, string>>>> =
   'twin-opcua-endpoint': { endpointUrl: 'opc.tcp://replay.invalid:4840/replay', securityMode: 'None', securityPolicy: 'None' },
   'twin-mqtt-broker': { url: 'mqtt://replay.invalid', clientId: 'twinloop-replay' },
   'twin-influx-config': { url: 'http://replay.invalid:8086' },
+  'twin-cluster': { servers: 'nats://replay.invalid:4222' },
   'twin-opcua-in': { samplingIntervalMs: '1000', deadband: '0', queueSize: '10' },
   'twin-mqtt-in': { qos: '1', rebirthHoldOffMs: '5000' },
 };

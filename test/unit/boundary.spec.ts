@@ -27,6 +27,7 @@ const ADAPTER_FILES: Record<string, string> = {
   'twin-maintenance/maintenance-def.ts': 'config',
   'twin-screen/screen-def.ts': 'config',
   // what a config node offers the nodes that reference it
+  'twin-cluster/cluster-api.ts': 'config-node face',
   'twin-envelope/envelope-api.ts': 'config-node face',
   'twin-influx-config/influx-config.ts': 'config-node face',
   'twin-ledger/ledger-api.ts': 'config-node face',

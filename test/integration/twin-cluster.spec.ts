@@ -1,0 +1,120 @@
+// twin-cluster in a real Node-RED runtime (node-red-node-test-helper) on a real single-node Debian
+// nats-server: two instances (two config nodes) share two lines one each, follow() reports what they
+// own, a clean close gives the lines up to the other at once, a twin-ledger takes its servers from a
+// twin-cluster, and a bad configuration is refused with a reason.
+import { expect } from 'chai';
+import type { TwinClusterNode } from '../../nodes/twin-cluster/cluster-api.js';
+import type { TwinLedgerNode } from '../../nodes/twin-ledger/ledger-api.js';
+import { ledgerStreamName } from '../../runtime/cluster/line-id.js';
+import { ClusterMember } from '../../runtime/cluster/cluster-member.js';
+import { ensureDebianBinary } from '../support/debian.js';
+import { startNatsCluster, type NatsCluster } from '../support/nats.js';
+import { helper, nodeModule } from '../support/nr.js';
+import { tempDir } from '../support/mqtt-helpers.js';
+import { waitFor } from '../support/ports.js';
+import { recordNodeCalls } from '../support/opcua-nr.js';
+
+const L1 = 'spec/cluster/line1';
+const L2 = 'spec/cluster/line2';
+const KEY = 'twin-cluster-spec-key-0123456789';
+
+describe('twin-cluster (node, real nats-server)', function () {
+  this.timeout(60_000);
+  const bin = ensureDebianBinary('nats-server', 'nats-server');
+  let nats: NatsCluster;
+
+  before(async function () {
+    if (!bin) this.skip();
+    nats = await startNatsCluster(bin!, 1);
+  });
+  after(async () => nats?.stop());
+  beforeEach(function (done) {
+    helper.settings({ userDir: tempDir('nr-cluster-') });
+    helper.startServer(done);
+  });
+  afterEach(async function () {
+    await helper.unload();
+    await new Promise<void>((r) => helper.stopServer(() => r()));
+  });
+
+  const cluster = (id: string, instance: string, extra: Record<string, unknown> = {}) => ({
+    id, type: 'twin-cluster', servers: nats.servers.join(' '), instance, lines: `${L1}\n${L2}`, ttlS: 2, replicas: 1, slack: 0, ...extra,
+  });
+
+  it('two instances own one line each, follow() tells, a clean close hands the lines over, twin-ledger uses the cluster', async () => {
+    const flow = [
+      cluster('cA', 'A'),
+      cluster('cB', 'B'),
+      { id: 'l', type: 'twin-ledger', storage: 'jetstream', cluster: 'cA', line: L1, waitS: 10 },
+    ];
+    await helper.load([nodeModule('twin-cluster'), nodeModule('twin-ledger')] as never, flow, { l: { signingKey: KEY } } as never);
+    const a = helper.getNode('cA') as unknown as TwinClusterNode;
+    const b = helper.getNode('cB') as unknown as TwinClusterNode;
+    const events: string[] = [];
+    b.follow((line) => events.push(`owned ${line}`), (line, reason) => events.push(`released ${line} ${reason}`));
+    await waitFor(() => [L1, L2].every((l) => a.owns(l) !== b.owns(l)) && a.owns(L1) !== a.owns(L2), 20_000, 50, 'one line each');
+    expect(a.clusterStatus()).to.deep.equal({ state: 'member', text: '1/2 lines' });
+    const bLine = b.owns(L1) ? L1 : L2;
+    expect(events).to.deep.equal([`owned ${bLine}`]);
+    expect(a.natsOptions()).to.deep.equal({ servers: nats.servers, replicas: 1, instance: 'A' });
+
+    const ledger = await (helper.getNode('l') as unknown as TwinLedgerNode).ledger();
+    expect(ledger.location).to.equal(`nats:${ledgerStreamName(L1)}`);
+    expect((await ledger.append({ type: 'proposal', asset: 'a', tag: 't', data: { n: 1 } })).seq).to.equal(0);
+
+    // a redeploy or shutdown: A releases its line at once, B (now alone) takes both
+    await (helper.getNode('cA') as unknown as { close(removed: boolean): Promise<void> }).close(true);
+    await waitFor(() => b.owns(L1) && b.owns(L2), 10_000, 50, 'B owns both lines');
+    expect(events).to.deep.equal([`owned ${bLine}`, `owned ${bLine === L1 ? L2 : L1}`]);
+  });
+
+  it('a bad configuration is refused with its reason, and such a node owns nothing', async () => {
+    await helper.load([nodeModule('twin-cluster')] as never, [cluster('bad', 'X', { lines: `${L1}\nplant/line2` })]);
+    const n = helper.getNode('bad') as unknown as TwinClusterNode;
+    expect(n.configError).to.match(/plant\/line2/);
+    expect(n.clusterStatus()).to.deep.equal({ state: 'error', text: 'config error' });
+    expect(n.owns(L1)).to.equal(false);
+    expect(n.natsOptions()).to.equal(undefined);
+  });
+
+  it('twin-mqtt-in with a cluster refuses a line that is no site/area/line, in red', async () => {
+    const flow = [
+      cluster('c', 'X'),
+      { id: 'b', type: 'twin-mqtt-broker', url: 'mqtt://127.0.0.1:9', protocolVersion: 5 },
+      { id: 'in', type: 'twin-mqtt-in', broker: 'b', cluster: 'c', line: 'line1', mode: 'number', pattern: '{asset}/{tag}', wires: [[]] },
+    ];
+    const recorder = recordNodeCalls();
+    try {
+      await helper.load(['twin-cluster', 'twin-mqtt-broker', 'twin-mqtt-in'].map(nodeModule) as never, flow);
+      expect(recorder.errors('in').map((e) => e.message).join('\n')).to.match(/line id 'line1' is not "site\/area\/line"/);
+      expect(recorder.lastStatus('in')).to.include({ fill: 'red', text: 'config error' });
+    } finally {
+      recorder.restore();
+    }
+  });
+
+  it('ClusterMember: a lease run out on its own clock is released as lost; a late renewal that succeeded owns it again', async () => {
+    let jumpMs = 0;
+    const nowMs = () => performance.now() + jumpMs;
+    const line = 'spec/clock/line1';
+    const m = await ClusterMember.start({
+      servers: nats.servers, instance: 'clock', lines: [line], ttlMs: 3000, replicas: 1, slack: 0, bucket: 'twinloop_members_clock', nowMs,
+    });
+    const events: string[] = [];
+    m.on('owned', (l) => events.push(`owned ${l}`));
+    m.on('released', (l, reason) => events.push(`released ${l} ${reason}`));
+    try {
+      await waitFor(() => m.owns(line), 20_000, 20, 'the line owned');
+      jumpMs += 10_000; // this instance's clock passes the lease (as after a pause) before any renewal
+      m.check();
+      expect(m.owns(line)).to.equal(false);
+      expect(events).to.deep.equal([`owned ${line}`, `released ${line} lost`]);
+      // nobody else claimed the line, so the next renewal succeeds and the line is owned again
+      await waitFor(() => m.owns(line), 10_000, 20, 'owned again after the renewal');
+      expect(events).to.deep.equal([`owned ${line}`, `released ${line} lost`, `owned ${line}`]);
+    } finally {
+      await m.stop({ release: true });
+    }
+    expect(events.at(-1)).to.equal(`released ${line} stopped`);
+  });
+});
