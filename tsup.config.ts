@@ -30,65 +30,71 @@ function copyNodeAssets(): void {
   }
 }
 
-export default defineConfig([{
-  entry,
-  format: ['cjs'],
-  bundle: false,
-  cjsInterop: true,
-  // cjsInterop only acts when bundling; Node-RED `require`s a node file and calls the result, so a
-  // module whose only export is a default function exports that function itself.
-  footer: {
-    js: "if (module.exports && typeof module.exports.default === 'function' && Object.keys(module.exports).length === 1) module.exports = module.exports.default;",
+export default defineConfig([
+  {
+    entry,
+    format: ['cjs'],
+    bundle: false,
+    cjsInterop: true,
+    // cjsInterop only acts when bundling; Node-RED `require`s a node file and calls the result, so a
+    // module whose only export is a default function exports that function itself.
+    footer: {
+      js: "if (module.exports && typeof module.exports.default === 'function' && Object.keys(module.exports).length === 1) module.exports = module.exports.default;",
+    },
+    target: 'node20',
+    platform: 'node',
+    // Maps serve development and tests; the package leaves them out (`files` in package.json): they were half its size,
+    // and a user's stack trace already names the dist/ file, which is the unminified source minus types, one file each.
+    sourcemap: true,
+    clean: false, // several builds may run side by side during development; `npm run clean` empties dist/
+    splitting: false,
+    outDir: 'dist',
+    outExtension: () => ({ js: '.js' }),
+    onSuccess: async () => copyNodeAssets(),
   },
-  target: 'node20',
-  platform: 'node',
-  // Maps serve development and tests; the package leaves them out (`files` in package.json): they were half its size,
-  // and a user's stack trace already names the dist/ file, which is the unminified source minus types, one file each.
-  sourcemap: true,
-  clean: false, // several builds may run side by side during development; `npm run clean` empties dist/
-  splitting: false,
-  outDir: 'dist',
-  outExtension: () => ({ js: '.js' }),
-  onSuccess: async () => copyNodeAssets(),
-}, {
-  // The NATS client (nats.js 3.x), bundled into one CommonJS file: the installed package carries it, since
-  // Node-RED's palette install (--engine-strict) refuses @nats-io/nuid's engines (node >= 22) on Node 20.
-  entry: { 'runtime/cluster/nats-client': 'runtime/cluster/nats-client.ts' },
-  format: ['cjs'],
-  bundle: true,
-  noExternal: [/^@nats-io\//, 'tweetnacl'],
-  banner: {
-    js: '/*! Bundles nats.js 3.x (@nats-io/transport-node, nats-core, jetstream, kv, nkeys, nuid), Copyright The NATS Authors, ' +
-      'Apache License 2.0 (https://www.apache.org/licenses/LICENSE-2.0), and tweetnacl (public domain, Unlicense). */',
+  {
+    // The NATS client (nats.js 3.x), bundled into one CommonJS file: the installed package carries it, since
+    // Node-RED's palette install (--engine-strict) refuses @nats-io/nuid's engines (node >= 22) on Node 20.
+    entry: { 'runtime/cluster/nats-client': 'runtime/cluster/nats-client.ts' },
+    format: ['cjs'],
+    bundle: true,
+    noExternal: [/^@nats-io\//, 'tweetnacl'],
+    banner: {
+      js:
+        '/*! Bundles nats.js 3.x (@nats-io/transport-node, nats-core, jetstream, kv, nkeys, nuid), Copyright The NATS Authors, ' +
+        'Apache License 2.0 (https://www.apache.org/licenses/LICENSE-2.0), and tweetnacl (public domain, Unlicense). */',
+    },
+    target: 'node20',
+    platform: 'node',
+    sourcemap: false,
+    clean: false,
+    outDir: 'dist',
+    outExtension: () => ({ js: '.js' }),
   },
-  target: 'node20',
-  platform: 'node',
-  sourcemap: false,
-  clean: false,
-  outDir: 'dist',
-  outExtension: () => ({ js: '.js' }),
-}, {
-  // The supervisors' pages' browser scripts (web/client/): one IIFE per page in dist/web/client/, which the
-  // page shells in web/server/ inline under their nonce (web/server/client-script.ts).
-  entry: { 'web/client/approvals': 'web/client/approvals.ts', 'web/client/overview': 'web/client/overview.ts' },
-  format: ['iife'],
-  bundle: true,
-  platform: 'browser',
-  target: 'es2019',
-  sourcemap: false,
-  clean: false,
-  outDir: 'dist',
-  outExtension: () => ({ js: '.js' }),
-}, {
-  // The edit dialogs' widgets (editor/): one browser script in resources/, which Node-RED serves to the
-  // editor at resources/@twinloop/node-red-twin/twinloop-editor.js.
-  entry: { 'twinloop-editor': 'editor/index.ts' },
-  format: ['iife'],
-  bundle: true,
-  platform: 'browser',
-  target: 'es2019',
-  sourcemap: false,
-  clean: false,
-  outDir: 'resources',
-  outExtension: () => ({ js: '.js' }),
-}]);
+  {
+    // The supervisors' pages' browser scripts (web/client/): one IIFE per page in dist/web/client/, which the
+    // page shells in web/server/ inline under their nonce (web/server/client-script.ts).
+    entry: { 'web/client/approvals': 'web/client/approvals.ts', 'web/client/overview': 'web/client/overview.ts' },
+    format: ['iife'],
+    bundle: true,
+    platform: 'browser',
+    target: 'es2019',
+    sourcemap: false,
+    clean: false,
+    outDir: 'dist',
+    outExtension: () => ({ js: '.js' }),
+  },
+  {
+    // The edit dialogs' widgets (editor/): one browser script in resources/, which Node-RED serves to the
+    // editor at resources/@twinloop/node-red-twin/twinloop-editor.js.
+    entry: { 'twinloop-editor': 'editor/index.ts' },
+    format: ['iife'],
+    bundle: true,
+    platform: 'browser',
+    target: 'es2019',
+    sourcemap: false,
+    clean: false,
+    outDir: 'resources',
+    outExtension: () => ({ js: '.js' }),
+  },
+]);

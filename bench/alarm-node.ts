@@ -21,7 +21,7 @@ const N = 100_000;
 function readings(): Reading[] {
   const out: Reading[] = [];
   let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let i = 0; i < N; i++) {
     const t = Math.floor(i / TAGS);
     const tag = i % TAGS;
@@ -35,20 +35,22 @@ function readings(): Reading[] {
 export async function run(): Promise<BenchRow[]> {
   const data = readings();
   const spanMs = (N / TAGS) * 1000 + 1000;
-  const modules = [
-    require(join(__dirname, 'pass-node.js')),
-    require(join(__dirname, '..', 'nodes', 'twin-alarm', 'twin-alarm.js')),
-  ];
+  const modules = [require(join(__dirname, 'pass-node.js')), require(join(__dirname, '..', 'nodes', 'twin-alarm', 'twin-alarm.js'))];
   return compareNodeChains({
     suite: 'alarm-node',
     modules,
     chains: [
       {
-        name: 'bare custom pass-through node, 1 node (leaf)', baseline: true, head: 'f1', leaves: ['f1'],
+        name: 'bare custom pass-through node, 1 node (leaf)',
+        baseline: true,
+        head: 'f1',
+        leaves: ['f1'],
         nodes: [{ id: 'f1', type: 'bench-pass', wires: [[]] }],
       },
       {
-        name: 'twin-alarm with its defaults, 1 node (leaf)', head: 'alarm', leaves: ['alarm'],
+        name: 'twin-alarm with its defaults, 1 node (leaf)',
+        head: 'alarm',
+        leaves: ['alarm'],
         nodes: [{ id: 'alarm', type: 'twin-alarm', wires: [[], []] }],
       },
     ],

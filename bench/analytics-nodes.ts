@@ -18,12 +18,19 @@ const N = 100_000;
 function readings(): Reading[] {
   const out: Reading[] = [];
   let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let i = 0; i < N; i++) {
     const t = Math.floor(i / TAGS);
     const tag = i % TAGS;
     const value = 100 + (rand() - 0.5) * 2 + (t > N / TAGS / 2 ? 3 : 0);
-    out.push({ asset: `bench/asset${tag % 10}`, tag: `t${tag}`, value, tsMs: 1_700_000_000_000 + t * 1000, quality: 'good', source: 'bench' });
+    out.push({
+      asset: `bench/asset${tag % 10}`,
+      tag: `t${tag}`,
+      value,
+      tsMs: 1_700_000_000_000 + t * 1000,
+      quality: 'good',
+      source: 'bench',
+    });
   }
   return out;
 }
@@ -31,21 +38,36 @@ function readings(): Reading[] {
 export async function run(): Promise<BenchRow[]> {
   const data = readings();
   const spanMs = (N / TAGS) * 1000 + 1000;
-  const modules = [
-    require(join(__dirname, 'pass-node.js')),
-    require(join(__dirname, '..', 'nodes', 'twin-drift', 'twin-drift.js')),
-  ];
+  const modules = [require(join(__dirname, 'pass-node.js')), require(join(__dirname, '..', 'nodes', 'twin-drift', 'twin-drift.js'))];
   return compareNodeChains({
     suite: 'analytics-nodes',
     modules,
     chains: [
       {
-        name: 'bare custom pass-through node, 1 node', baseline: true, head: 'f1', sink: 'sinkF',
+        name: 'bare custom pass-through node, 1 node',
+        baseline: true,
+        head: 'f1',
+        sink: 'sinkF',
         nodes: [{ id: 'f1', type: 'bench-pass', wires: [['sinkF']] }],
       },
       {
-        name: 'twin-drift (ADWIN, classification on, a score per reading; new output messages, so no latency), 1 node', head: 'drift', sink: 'sinkT',
-        nodes: [{ id: 'drift', type: 'twin-drift', method: 'adwin', params: {}, watch: '', related: [], classify: true, uncertain: 'skip', scoreEvery: 1, wires: [[], ['sinkT']] }],
+        name: 'twin-drift (ADWIN, classification on, a score per reading; new output messages, so no latency), 1 node',
+        head: 'drift',
+        sink: 'sinkT',
+        nodes: [
+          {
+            id: 'drift',
+            type: 'twin-drift',
+            method: 'adwin',
+            params: {},
+            watch: '',
+            related: [],
+            classify: true,
+            uncertain: 'skip',
+            scoreEvery: 1,
+            wires: [[], ['sinkT']],
+          },
+        ],
       },
     ],
     message: (i) => {

@@ -80,11 +80,21 @@ async function startServer(dir: string): Promise<BenchServer> {
   const port = await freePort();
   const cm = new OPCUACertificateManager({ rootFolder: join(dir, 'server-pki'), automaticallyAcceptUnknownCertificate: true });
   await cm.initialize();
-  const server = new OPCUAServer({ port, hostname: '127.0.0.1', resourcePath: '/UA/Bench', serverCertificateManager: cm, allowAnonymous: true });
+  const server = new OPCUAServer({
+    port,
+    hostname: '127.0.0.1',
+    resourcePath: '/UA/Bench',
+    serverCertificateManager: cm,
+    allowAnonymous: true,
+  });
   await server.initialize();
   const ns = server.engine.addressSpace!.getOwnNamespace();
   const arrivals: BenchServer['arrivals'] = [];
-  let current = new DataValue({ value: new Variant({ dataType: DataType.Double, value: 200 }), statusCode: StatusCodes.Good, sourceTimestamp: new Date() });
+  let current = new DataValue({
+    value: new Variant({ dataType: DataType.Double, value: 200 }),
+    statusCode: StatusCodes.Good,
+    sourceTimestamp: new Date(),
+  });
   ns.addVariable({
     organizedBy: server.engine.addressSpace!.rootFolder.objects,
     browseName: 'zone1_sp',
@@ -99,7 +109,11 @@ async function startServer(dir: string): Promise<BenchServer> {
         const atMs = performance.now();
         const value = dv.value.value as number;
         arrivals.push({ value, atMs });
-        current = new DataValue({ value: new Variant({ dataType: DataType.Double, value }), statusCode: StatusCodes.Good, sourceTimestamp: new Date() });
+        current = new DataValue({
+          value: new Variant({ dataType: DataType.Double, value }),
+          statusCode: StatusCodes.Good,
+          sourceTimestamp: new Date(),
+        });
         return StatusCodes.Good;
       },
     },
@@ -117,8 +131,20 @@ async function startServer(dir: string): Promise<BenchServer> {
 
 /** Rate limits out of the way: the gate would otherwise pace the changes (that is not latency). */
 const ENVELOPE = {
-  asset: ASSET, tag: TAG, unit: 'degC', lowLimit: 150, highLimit: 260, maxStep: 5, rateUpPerMin: 1e9, rateDownPerMin: 1e9,
-  minDwellMs: 0, interlocks: [], inputTags: [], maxInputAgeMs: 10_000, minQuality: 'good', ramp: false,
+  asset: ASSET,
+  tag: TAG,
+  unit: 'degC',
+  lowLimit: 150,
+  highLimit: 260,
+  maxStep: 5,
+  rateUpPerMin: 1e9,
+  rateDownPerMin: 1e9,
+  minDwellMs: 0,
+  interlocks: [],
+  inputTags: [],
+  maxInputAgeMs: 10_000,
+  minQuality: 'good',
+  ramp: false,
 };
 
 /** The bench stands in for twin-opcua-in on the envelope's source: its readings carry that origin. */
@@ -129,11 +155,19 @@ const valueAt = (i: number) => (i % 2 === 0 ? 201 : 200);
 /** A proposal as twin-propose makes them (only what the gate reads matters here). */
 function proposal(id: string, from: number, to: number, nowMs: number): Proposal {
   return {
-    id, asset: ASSET, tag: TAG, currentValue: from, proposedValue: to, unit: 'degC', rationale: 'bench',
+    id,
+    asset: ASSET,
+    tag: TAG,
+    currentValue: from,
+    proposedValue: to,
+    unit: 'degC',
+    rationale: 'bench',
     predictedEffect: { kpiTag: 'energy_per_kg', currentKpi: 1, predictedKpi: 0.99, lowKpi: 0.98, highKpi: 1, intervalPct: 90 },
     fit: { method: 'bench', n: 100, r2: 0.9, rmse: 0.01 },
     fitRange: { fromTsMs: nowMs - 3_600_000, toTsMs: nowMs, setpointMin: 150, setpointMax: 260 },
-    createdTsMs: nowMs, expiresTsMs: nowMs + 600_000, quality: 'good',
+    createdTsMs: nowMs,
+    expiresTsMs: nowMs + 600_000,
+    quality: 'good',
   };
 }
 
@@ -145,21 +179,54 @@ function proposal(id: string, from: number, to: number, nowMs: number): Proposal
 async function nodeRedCase(server: BenchServer, dir: string, n: number): Promise<number[]> {
   const helper = require('node-red-node-test-helper');
   const registry = require('../runtime/control/gate-registry.js') as typeof import('../runtime/control/gate-registry.js');
-  const modules = ['twin-opcua-endpoint', 'twin-envelope', 'twin-ledger', 'twin-approval', 'twin-opcua-write'].map((t) => require(join(__dirname, '..', 'nodes', t, `${t}.js`)));
+  const modules = ['twin-opcua-endpoint', 'twin-envelope', 'twin-ledger', 'twin-approval', 'twin-opcua-write'].map((t) =>
+    require(join(__dirname, '..', 'nodes', t, `${t}.js`)),
+  );
   helper.init(require.resolve('node-red'));
   helper.settings({ userDir: join(dir, 'nr'), logging: { console: { level: 'off' } } });
   await new Promise<void>((r) => helper.startServer(r));
   const flow = [
-    { id: 'ep', type: 'twin-opcua-endpoint', endpointUrl: server.endpointUrl, securityMode: 'None', securityPolicy: 'None', authMode: 'anonymous', acceptUnknownCertificates: true },
+    {
+      id: 'ep',
+      type: 'twin-opcua-endpoint',
+      endpointUrl: server.endpointUrl,
+      securityMode: 'None',
+      securityPolicy: 'None',
+      authMode: 'anonymous',
+      acceptUnknownCertificates: true,
+    },
     { id: 'env', type: 'twin-envelope', ...ENVELOPE, inputTags: '', source: 'ep' },
     { id: 'led', type: 'twin-ledger', path: join(dir, 'nr-ledger.jsonl') },
-    { id: 'gate', type: 'twin-approval', envelope: 'env', ledger: 'led', twoPersonAboveStep: '', autoApproval: false, commandTtlMs: 60_000, wires: [['w'], []] },
-    { id: 'w', type: 'twin-opcua-write', endpoint: 'ep', nodeId: NODE_ID, asset: ASSET, tag: TAG, envelope: 'env', ledger: 'led', readBackTimeoutMs: 2000, wires: [['gate'], []] },
+    {
+      id: 'gate',
+      type: 'twin-approval',
+      envelope: 'env',
+      ledger: 'led',
+      twoPersonAboveStep: '',
+      autoApproval: false,
+      commandTtlMs: 60_000,
+      wires: [['w'], []],
+    },
+    {
+      id: 'w',
+      type: 'twin-opcua-write',
+      endpoint: 'ep',
+      nodeId: NODE_ID,
+      asset: ASSET,
+      tag: TAG,
+      envelope: 'env',
+      ledger: 'led',
+      readBackTimeoutMs: 2000,
+      wires: [['gate'], []],
+    },
   ];
   const latencies: number[] = [];
   try {
     await helper.load(modules, flow, { led: { signingKey: KEY } });
-    dropTestHelperSpies(helper, flow.map((x) => x.id));
+    dropTestHelperSpies(
+      helper,
+      flow.map((x) => x.id),
+    );
     const gateNode = helper.getNode('gate') as { receive(m: unknown): void };
     const until = async (check: () => boolean, what: string) => {
       const end = Date.now() + 10_000;
@@ -176,13 +243,22 @@ async function nodeRedCase(server: BenchServer, dir: string, n: number): Promise
       const from = valueAt(i + 1);
       const to = valueAt(i);
       const nowMs = Date.now();
-      gateNode.receive({ topic: `${ASSET}/${TAG}`, payload: { asset: ASSET, tag: TAG, value: from, unit: 'degC', tsMs: nowMs, quality: 'good', source: 'bench', origin: ORIGIN } });
+      gateNode.receive({
+        topic: `${ASSET}/${TAG}`,
+        payload: { asset: ASSET, tag: TAG, value: from, unit: 'degC', tsMs: nowMs, quality: 'good', source: 'bench', origin: ORIGIN },
+      });
       const p = proposal(`nr-${i}`, from, to, nowMs);
       gateNode.receive({ topic: `${ASSET}/${TAG}`, payload: p });
       await until(() => stateOf(p.id) === 'pending', 'pending');
       const before = server.arrivals.length;
       const start = performance.now();
-      const d = await handle.decide({ proposalId: p.id, verdict: 'approve', user: 'bench', printedName: 'Bench Supervisor', reason: 'bench' });
+      const d = await handle.decide({
+        proposalId: p.id,
+        verdict: 'approve',
+        user: 'bench',
+        printedName: 'Bench Supervisor',
+        reason: 'bench',
+      });
       if (!d.ok) throw new Error(`node-red case decide: ${d.error}`);
       await until(() => server.arrivals.length > before, 'arrival');
       const a = server.arrivals[before];
@@ -207,7 +283,11 @@ export async function run(): Promise<BenchRow[]> {
     // --- baseline: bare node-opcua client write -------------------------------------------------
     const cm = new OPCUACertificateManager({ rootFolder: join(dir, 'client-pki'), automaticallyAcceptUnknownCertificate: true });
     await cm.initialize();
-    const client = OPCUAClient.create({ endpointMustExist: false, clientCertificateManager: cm, connectionStrategy: { maxRetry: 3, initialDelay: 100 } });
+    const client = OPCUAClient.create({
+      endpointMustExist: false,
+      clientCertificateManager: cm,
+      connectionStrategy: { maxRetry: 3, initialDelay: 100 },
+    });
     await client.connect(server.endpointUrl);
     const session = await client.createSession();
     const bare: number[] = [];
@@ -215,7 +295,11 @@ export async function run(): Promise<BenchRow[]> {
     for (let i = 0; i < WARMUP + N; i++) {
       const before = server.arrivals.length;
       const start = performance.now();
-      const status = await session.write({ nodeId: NODE_ID, attributeId: AttributeIds.Value, value: { value: { dataType: DataType.Double, value: valueAt(i) } } });
+      const status = await session.write({
+        nodeId: NODE_ID,
+        attributeId: AttributeIds.Value,
+        value: { value: { dataType: DataType.Double, value: valueAt(i) } },
+      });
       if (!status.isGood()) throw new Error(`baseline write: ${status.name}`);
       const a = server.arrivals[before];
       if (!a || a.value !== valueAt(i)) throw new Error('baseline: arrival not seen');
@@ -226,18 +310,38 @@ export async function run(): Promise<BenchRow[]> {
     await session.close();
     await client.disconnect();
     await cm.dispose();
-    rows.push({ suite: 'approval', case: 'bare node-opcua write → server', baseline: true, count: N, throughputPerS: (WARMUP + N) / bareS, ...latencyStats(bare), ...memory() });
+    rows.push({
+      suite: 'approval',
+      case: 'bare node-opcua write → server',
+      baseline: true,
+      count: N,
+      throughputPerS: (WARMUP + N) / bareS,
+      ...latencyStats(bare),
+      ...memory(),
+    });
 
     // --- the writer pipeline ----------------------------------------------------------------------
     const env = validateEnvelope(ENVELOPE);
     const version = envelopeVersion(env);
     const ledger = await openFileLedger(join(dir, 'ledger.jsonl'));
     const used = await openUsedCommands(join(dir, 'ledger.jsonl.used'));
-    const conn = sessions.acquire({ endpointUrl: server.endpointUrl, securityMode: 'None', securityPolicy: 'None', pkiDir: join(dir, 'twin-pki'), acceptUnknownCertificates: true });
+    const conn = sessions.acquire({
+      endpointUrl: server.endpointUrl,
+      securityMode: 'None',
+      securityPolicy: 'None',
+      pkiDir: join(dir, 'twin-pki'),
+      acceptUnknownCertificates: true,
+    });
     await conn.whenConnected(20_000);
     const writer = new CommandWriter({
-      writerId: 'bench', key: KEY, target: { asset: ASSET, tag: TAG }, envelope: env, envelopeVersion: version,
-      usedCommands: used, ledger, transport: opcuaTransport(conn, NODE_ID, 2000, { connection: 'bench', items: new SourceItems() }),
+      writerId: 'bench',
+      key: KEY,
+      target: { asset: ASSET, tag: TAG },
+      envelope: env,
+      envelopeVersion: version,
+      usedCommands: used,
+      ledger,
+      transport: opcuaTransport(conn, NODE_ID, 2000, { connection: 'bench', items: new SourceItems() }),
     });
     const toServer: number[] = [];
     const toResult: number[] = [];
@@ -245,14 +349,24 @@ export async function run(): Promise<BenchRow[]> {
     for (let i = 0; i < WARMUP + N; i++) {
       const nowMs = Date.now();
       const cmd = signCommand(KEY, {
-        proposalId: `p-${i}`, asset: ASSET, tag: TAG, value: valueAt(i), unit: 'degC', step: 1, steps: 1, fromValue: valueAt(i + 1),
-        issuedTsMs: nowMs, expiresTsMs: nowMs + 60_000, envelopeVersion: version,
+        proposalId: `p-${i}`,
+        asset: ASSET,
+        tag: TAG,
+        value: valueAt(i),
+        unit: 'degC',
+        step: 1,
+        steps: 1,
+        fromValue: valueAt(i + 1),
+        issuedTsMs: nowMs,
+        expiresTsMs: nowMs + 60_000,
+        envelopeVersion: version,
       });
       const before = server.arrivals.length;
       const start = performance.now();
       const out = await writer.execute(cmd);
       const end = performance.now();
-      if (out.result?.outcome !== 'written' || out.result.readBackOk !== true) throw new Error(`writer: ${out.reason ?? out.result?.outcome}`);
+      if (out.result?.outcome !== 'written' || out.result.readBackOk !== true)
+        throw new Error(`writer: ${out.reason ?? out.result?.outcome}`);
       const a = server.arrivals[before];
       if (!a || a.value !== valueAt(i)) throw new Error('writer: arrival not seen');
       if (i >= WARMUP) {
@@ -269,11 +383,20 @@ export async function run(): Promise<BenchRow[]> {
     const base = latencyStats(bare);
     const srv = latencyStats(toServer);
     rows.push({
-      suite: 'approval', case: 'signed command → twin writer → server', count: N, throughputPerS: (WARMUP + N) / writerS, ...srv, ...memory(),
+      suite: 'approval',
+      case: 'signed command → twin writer → server',
+      count: N,
+      throughputPerS: (WARMUP + N) / writerS,
+      ...srv,
+      ...memory(),
       note: `verify + claim (fsync) + read present value + envelope step check + write; p50 ${ratio(srv.p50Ms, base.p50Ms)}× the bare write`,
     });
     rows.push({
-      suite: 'approval', case: 'signed command → WriteResult (read back, ledger)', count: N, ...latencyStats(toResult), ...memory(),
+      suite: 'approval',
+      case: 'signed command → WriteResult (read back, ledger)',
+      count: N,
+      ...latencyStats(toResult),
+      ...memory(),
       note: `+ read-back + 'write' and 'readback' ledger appends (fsync); ${records} ledger records`,
     });
 
@@ -281,7 +404,14 @@ export async function run(): Promise<BenchRow[]> {
     // The runtime Gate behind twin-approval's GateHandle (same ledger, fsync'ed decision and command
     // records before the command is emitted), wired to the writer as the flow wires the nodes.
     const gate = await Gate.open({
-      config: { envelope: env, envelopeVersion: version, twoPersonAboveStep: Infinity, autoApproval: { enabled: false, maxStep: 0 }, commandTtlMs: 60_000, signingKey: KEY },
+      config: {
+        envelope: env,
+        envelopeVersion: version,
+        twoPersonAboveStep: Infinity,
+        autoApproval: { enabled: false, maxStep: 0 },
+        commandTtlMs: 60_000,
+        signingKey: KEY,
+      },
       ledger,
     });
     // the writer starts on the command the moment the gate emits it (as a wire would deliver it)
@@ -301,10 +431,17 @@ export async function run(): Promise<BenchRow[]> {
       const before = server.arrivals.length;
       const written = new Promise<WriterOutcome>((resolve) => issued.push((c) => resolve(writer.execute(c))));
       const start = performance.now();
-      const d = await gate.decide({ proposalId: p.id, verdict: 'approve', user: 'bench', printedName: 'Bench Supervisor', reason: 'bench' });
+      const d = await gate.decide({
+        proposalId: p.id,
+        verdict: 'approve',
+        user: 'bench',
+        printedName: 'Bench Supervisor',
+        reason: 'bench',
+      });
       if (!d.ok) throw new Error(`gate decide: ${d.error}`);
       const out = await written;
-      if (out.result?.outcome !== 'written' || out.result.readBackOk !== true) throw new Error(`gate → writer: ${out.reason ?? out.result?.outcome}`);
+      if (out.result?.outcome !== 'written' || out.result.readBackOk !== true)
+        throw new Error(`gate → writer: ${out.reason ?? out.result?.outcome}`);
       const a = server.arrivals[before];
       if (!a || a.value !== to) throw new Error('gate → writer: arrival not seen');
       if (i >= WARMUP) decideToServer.push(a.atMs - start);
@@ -315,7 +452,12 @@ export async function run(): Promise<BenchRow[]> {
     gate.close();
     const g = latencyStats(decideToServer);
     rows.push({
-      suite: 'approval', case: 'GateHandle.decide → gate → writer → server', count: N, throughputPerS: (WARMUP + N) / gateS, ...g, ...memory(),
+      suite: 'approval',
+      case: 'GateHandle.decide → gate → writer → server',
+      count: N,
+      throughputPerS: (WARMUP + N) / gateS,
+      ...g,
+      ...memory(),
       note: `decision and signed command recorded (fsync) before the command leaves the gate, then the writer path above; p50 ${ratio(g.p50Ms, base.p50Ms)}× the bare write`,
     });
     await sessions.release(conn);
@@ -325,7 +467,11 @@ export async function run(): Promise<BenchRow[]> {
     const nr = latencyStats(await nodeRedCase(server, dir, N_NODE_RED));
     progressDone();
     rows.push({
-      suite: 'approval', case: 'Node-RED: GateHandle.decide → twin-approval → twin-opcua-write → server', count: N_NODE_RED, ...nr, ...memory(),
+      suite: 'approval',
+      case: 'Node-RED: GateHandle.decide → twin-approval → twin-opcua-write → server',
+      count: N_NODE_RED,
+      ...nr,
+      ...memory(),
       note: `embedded Node-RED (test-helper spies removed), the page's decide call; p50 ${ratio(nr.p50Ms, base.p50Ms)}× the bare write`,
     });
   } finally {

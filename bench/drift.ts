@@ -36,7 +36,6 @@ const TAGS_MEM = 10_000;
 const SAMPLES_MEM = 1_000;
 const TARGETS: Record<string, number> = { 'page-hinkley': 1_000_000, adwin: 300_000 };
 
-
 function makeStream(n: number, seed = 7): Float64Array {
   const u = prng(seed);
   const xs = new Float64Array(n);
@@ -79,7 +78,14 @@ type Loop = (step: Step, s: unknown, xs: Float64Array, lo: number, hi: number) =
  */
 function freshLoop(): Loop {
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- a fresh function per detector keeps each call site monomorphic
-  return new Function('step', 's', 'xs', 'lo', 'hi', 'let d = 0; for (let i = lo; i < hi; i++) if (step(s, xs[i], i)) d++; return d;') as Loop;
+  return new Function(
+    'step',
+    's',
+    'xs',
+    'lo',
+    'hi',
+    'let d = 0; for (let i = lo; i < hi; i++) if (step(s, xs[i], i)) d++; return d;',
+  ) as Loop;
 }
 
 /** One warm-up pass over the first 10 %, then one timed pass over all samples in batches. */
@@ -193,7 +199,14 @@ export async function run(): Promise<BenchRow[]> {
   const readings: Reading[] = new Array(R);
   const t0 = Date.UTC(2026, 0, 1);
   for (let i = 0; i < R; i++) {
-    readings[i] = { asset: `site/line${i % 10}/extruder`, tag: `zone${Math.floor(i / 10) % 10}_temp`, value: xs[i], tsMs: t0 + i * 10, quality: 'good', source: 'bench' };
+    readings[i] = {
+      asset: `site/line${i % 10}/extruder`,
+      tag: `zone${Math.floor(i / 10) % 10}_temp`,
+      value: xs[i],
+      tsMs: t0 + i * 10,
+      quality: 'good',
+      source: 'bench',
+    };
   }
   for (const d of [pageHinkleyDetector, adwinDetector]) {
     const opts = validateDriftOptions({});

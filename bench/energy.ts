@@ -37,7 +37,14 @@ function readings(): Reading[] {
   const out: Reading[] = [];
   for (let i = 0; i < N; i++) {
     const a = i % ASSETS;
-    out.push({ asset: `bench/line/asset${a}`, tag: 'power_kw', value: 50 + 20 * rand(), tsMs: T0 + Math.floor(i / ASSETS) * 1000, quality: 'good', source: 'bench' });
+    out.push({
+      asset: `bench/line/asset${a}`,
+      tag: 'power_kw',
+      value: 50 + 20 * rand(),
+      tsMs: T0 + Math.floor(i / ASSETS) * 1000,
+      quality: 'good',
+      source: 'bench',
+    });
   }
   return out;
 }
@@ -55,14 +62,30 @@ export async function run(): Promise<BenchRow[]> {
     modules,
     chains: [
       {
-        name: 'bare custom pass-through node, 1 node', baseline: true, head: 'f1', sink: 'sinkF',
+        name: 'bare custom pass-through node, 1 node',
+        baseline: true,
+        head: 'f1',
+        sink: 'sinkF',
         nodes: [{ id: 'f1', type: 'bench-pass', wires: [['sinkF']] }],
       },
       {
-        name: 'twin-energy (power, 15-min intervals, shifts, demand status per reading; new output messages, so no latency), 1 node', head: 'energy', sink: 'sinkT',
+        name: 'twin-energy (power, 15-min intervals, shifts, demand status per reading; new output messages, so no latency), 1 node',
+        head: 'energy',
+        sink: 'sinkT',
         nodes: [
           { id: 'tar', type: 'twin-tariff', name: 'tariff', tariff: JSON.stringify(tariff) },
-          { id: 'energy', type: 'twin-energy', tariff: 'tar', mode: 'power', powerTag: 'power_kw', intervalMin: 15, maxGapMs: 3_600_000, demandEveryMs: 0, shifts: '06:00 early, 14:00 late, 22:00 night', wires: [[], ['sinkT'], []] },
+          {
+            id: 'energy',
+            type: 'twin-energy',
+            tariff: 'tar',
+            mode: 'power',
+            powerTag: 'power_kw',
+            intervalMin: 15,
+            maxGapMs: 3_600_000,
+            demandEveryMs: 0,
+            shifts: '06:00 early, 14:00 late, 22:00 night',
+            wires: [[], ['sinkT'], []],
+          },
         ],
       },
     ],

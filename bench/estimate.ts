@@ -34,7 +34,6 @@ const NR_TARGET_RATIO = 0.9;
 const NR_BATCH = 100;
 const keep: unknown[] = new Array(1024);
 
-
 const T0 = Date.UTC(2026, 0, 1);
 function makeReadings(): { readings: Reading[]; values: Float64Array } {
   const rand = prng(7);
@@ -47,7 +46,15 @@ function makeReadings(): { readings: Reading[]; values: Float64Array } {
     const step = Math.floor(i / TAGS);
     const value = 200 + 5 * Math.sin(step / 100 + k) + (rand() - 0.5);
     values[i] = value;
-    readings[i] = { asset: assets[k % 10], tag: tags[Math.floor(k / 10)], value, unit: 'degC', tsMs: T0 + step * 1000 + k, quality: 'good', source: 'bench' };
+    readings[i] = {
+      asset: assets[k % 10],
+      tag: tags[Math.floor(k / 10)],
+      value,
+      unit: 'degC',
+      tsMs: T0 + step * 1000 + k,
+      quality: 'good',
+      source: 'bench',
+    };
   }
   return { readings, values };
 }
@@ -67,7 +74,15 @@ function stateBytesPerTag(cfg: Record<string, unknown>, tags: number, feedTags =
   const gc = gcFn();
   const c = validateEstimateConfig({ maxTags: tags, ...cfg });
   const readings: Reading[] = [];
-  for (let i = 0; i < feedTags; i++) readings.push({ asset: 'site/area/line/asset', tag: `tag_${String(i).padStart(5, '0')}`, value: 1, tsMs: T0, quality: 'good', source: 'bench' });
+  for (let i = 0; i < feedTags; i++)
+    readings.push({
+      asset: 'site/area/line/asset',
+      tag: `tag_${String(i).padStart(5, '0')}`,
+      value: 1,
+      tsMs: T0,
+      quality: 'good',
+      source: 'bench',
+    });
   gc();
   gc();
   const before = process.memoryUsage().heapUsed;
@@ -86,7 +101,10 @@ function stateBytesPerTag(cfg: Record<string, unknown>, tags: number, feedTags =
 // ------------------------------------------------------------------ Node-RED
 
 async function nodeRedRows(readings: Reading[], roundMs: number, rounds: number): Promise<BenchRow[]> {
-  const built = [join(__dirname, '..', 'nodes', 'twin-estimate', 'twin-estimate.js'), join(__dirname, '..', 'dist', 'nodes', 'twin-estimate', 'twin-estimate.js')];
+  const built = [
+    join(__dirname, '..', 'nodes', 'twin-estimate', 'twin-estimate.js'),
+    join(__dirname, '..', 'dist', 'nodes', 'twin-estimate', 'twin-estimate.js'),
+  ];
   const nodePath = built.find((p) => existsSync(p));
   if (!nodePath) return [{ suite: SUITE, case: 'twin-estimate node', note: 'not built: run npx tsup first' }];
   const modules = [require(join(__dirname, 'pass-node.js')), require(nodePath)];
@@ -94,8 +112,29 @@ async function nodeRedRows(readings: Reading[], roundMs: number, rounds: number)
     suite: SUITE,
     modules,
     chains: [
-      { name: 'bare custom pass-through node, 1 node', baseline: true, head: 'fn', sink: 'sinkFn', nodes: [{ id: 'fn', type: 'bench-pass', wires: [['sinkFn']] }] },
-      { name: 'twin-estimate node (local level, NIS on), 1 node', head: 'est', sink: 'sinkEst', nodes: [{ id: 'est', type: 'twin-estimate', model: 'local-level', measurementVar: 0.1, levelVarPerS: 0.01, nisWindow: 20, wires: [['sinkEst']] }] },
+      {
+        name: 'bare custom pass-through node, 1 node',
+        baseline: true,
+        head: 'fn',
+        sink: 'sinkFn',
+        nodes: [{ id: 'fn', type: 'bench-pass', wires: [['sinkFn']] }],
+      },
+      {
+        name: 'twin-estimate node (local level, NIS on), 1 node',
+        head: 'est',
+        sink: 'sinkEst',
+        nodes: [
+          {
+            id: 'est',
+            type: 'twin-estimate',
+            model: 'local-level',
+            measurementVar: 0.1,
+            levelVarPerS: 0.01,
+            nisWindow: 20,
+            wires: [['sinkEst']],
+          },
+        ],
+      },
     ],
     // Fresh event time on every pass over the data: the estimator refuses replays.
     message: (i) => {
@@ -120,41 +159,70 @@ export async function run(): Promise<BenchRow[]> {
   const budgetMs = 1500;
 
   progress('estimate: baseline');
-  const base = measure(budgetMs, N, () => undefined, (lo, hi) => {
-    let s = 0;
-    for (let i = lo; i < hi; i++) {
-      const out = { ...readings[i] };
-      keep[i & 1023] = out;
-      s += out.value > 0 ? 1 : 0;
-    }
-    return s;
-  });
+  const base = measure(
+    budgetMs,
+    N,
+    () => undefined,
+    (lo, hi) => {
+      let s = 0;
+      for (let i = lo; i < hi; i++) {
+        const out = { ...readings[i] };
+        keep[i & 1023] = out;
+        s += out.value > 0 ? 1 : 0;
+      }
+      return s;
+    },
+  );
   rows.push(row('pass-through (r) => ({ ...r })', base, { baseline: true }));
   const vsBase = (m: Measured) => `${(m.perS / base.perS).toFixed(2)}× baseline`;
 
   progress('estimate: 1-D Kalman update');
   const f = kf1(200, 1);
-  const kf = measure(budgetMs, N, () => ((f.x = 200), (f.p = 1)), (lo, hi) => {
-    let s = 0;
-    for (let i = lo; i < hi; i++) {
-      kf1Predict(f, 1, 0, 0.01);
-      s += kf1Update(f, values[i], 0.1);
-    }
-    return s;
-  });
-  rows.push(row('1-D Kalman predict + update (kalman1d, no allocation)', kf, {}, `${vsBase(kf)}; target ${TARGET_1D_PER_S.toLocaleString('en-US')}/s ${kf.perS >= TARGET_1D_PER_S ? 'met' : 'NOT met'}`));
+  const kf = measure(
+    budgetMs,
+    N,
+    () => ((f.x = 200), (f.p = 1)),
+    (lo, hi) => {
+      let s = 0;
+      for (let i = lo; i < hi; i++) {
+        kf1Predict(f, 1, 0, 0.01);
+        s += kf1Update(f, values[i], 0.1);
+      }
+      return s;
+    },
+  );
+  rows.push(
+    row(
+      '1-D Kalman predict + update (kalman1d, no allocation)',
+      kf,
+      {},
+      `${vsBase(kf)}; target ${TARGET_1D_PER_S.toLocaleString('en-US')}/s ${kf.perS >= TARGET_1D_PER_S ? 'met' : 'NOT met'}`,
+    ),
+  );
 
   progress('estimate: local level model');
   const ll = new LocalLevel({ levelVarPerS: 0.01 });
-  const llm = measure(budgetMs, N, () => ll.init(200, 1), (lo, hi) => {
-    let s = 0;
-    for (let i = lo; i < hi; i++) {
-      ll.predict(1, NaN, 1);
-      s += ll.update(values[i], 0.1);
-    }
-    return s;
-  });
-  rows.push(row('local level model (StateModel predict + update)', llm, {}, `${vsBase(llm)}; target ${TARGET_1D_PER_S.toLocaleString('en-US')}/s ${llm.perS >= TARGET_1D_PER_S ? 'met' : 'NOT met'}`));
+  const llm = measure(
+    budgetMs,
+    N,
+    () => ll.init(200, 1),
+    (lo, hi) => {
+      let s = 0;
+      for (let i = lo; i < hi; i++) {
+        ll.predict(1, NaN, 1);
+        s += ll.update(values[i], 0.1);
+      }
+      return s;
+    },
+  );
+  rows.push(
+    row(
+      'local level model (StateModel predict + update)',
+      llm,
+      {},
+      `${vsBase(llm)}; target ${TARGET_1D_PER_S.toLocaleString('en-US')}/s ${llm.perS >= TARGET_1D_PER_S ? 'met' : 'NOT met'}`,
+    ),
+  );
 
   const trendParams = { levelVarPerS: 0, slopeVarPerS3: 1e-4, initialSlopeVarPerS2: 1 };
   for (const [name, lt, n] of [
@@ -162,14 +230,19 @@ export async function run(): Promise<BenchRow[]> {
     ['local trend model (2-D, generic n-D filter on ml-matrix, Joseph form)', new LocalTrendMatrix(trendParams), 50_000],
   ] as Array<[string, LocalTrend | LocalTrendMatrix, number]>) {
     progress(`estimate: ${name}`);
-    const m = measure(budgetMs, n, () => lt.init(200, 1), (lo, hi) => {
-      let s = 0;
-      for (let i = lo; i < hi; i++) {
-        lt.predict(1, NaN, 1);
-        s += lt.update(values[i], 0.1);
-      }
-      return s;
-    });
+    const m = measure(
+      budgetMs,
+      n,
+      () => lt.init(200, 1),
+      (lo, hi) => {
+        let s = 0;
+        for (let i = lo; i < hi; i++) {
+          lt.predict(1, NaN, 1);
+          s += lt.update(values[i], 0.1);
+        }
+        return s;
+      },
+    );
     rows.push(row(name, m, {}, vsBase(m)));
   }
 
@@ -182,15 +255,20 @@ export async function run(): Promise<BenchRow[]> {
     const c = validateEstimateConfig(cfg);
     let st = estimatorInit(c);
     let shift = 0;
-    const m = measure(budgetMs, N, () => ((st = estimatorInit(c)), (shift = 0)), (lo, hi) => {
-      let s = 0;
-      for (let i = lo; i < hi; i++) {
-        const o = estimateStep(st, readings[i]);
-        keep[i & 1023] = o;
-        if (o.estimate?.quality === 'good') s++;
-      }
-      return s + shift;
-    });
+    const m = measure(
+      budgetMs,
+      N,
+      () => ((st = estimatorInit(c)), (shift = 0)),
+      (lo, hi) => {
+        let s = 0;
+        for (let i = lo; i < hi; i++) {
+          const o = estimateStep(st, readings[i]);
+          keep[i & 1023] = o;
+          if (o.estimate?.quality === 'good') s++;
+        }
+        return s + shift;
+      },
+    );
     rows.push(row(name, m, {}, vsBase(m)));
   }
 
@@ -206,7 +284,9 @@ export async function run(): Promise<BenchRow[]> {
       const gc = gcFn();
       gc();
       const before = process.memoryUsage().heapUsed;
-      const st = estimatorInit(validateEstimateConfig({ ...cfg, pairs: Array.from({ length: 2000 }, (_, i) => ({ tag: `t${i}`, inputTag: `u${i}` })) }));
+      const st = estimatorInit(
+        validateEstimateConfig({ ...cfg, pairs: Array.from({ length: 2000 }, (_, i) => ({ tag: `t${i}`, inputTag: `u${i}` })) }),
+      );
       for (let i = 0; i < 2000; i++) {
         estimateStep(st, { asset: 'a', tag: `u${i}`, value: 1, tsMs: T0, quality: 'good', source: 'bench' });
         estimateStep(st, { asset: 'a', tag: `t${i}`, value: 1, tsMs: T0, quality: 'good', source: 'bench' });
@@ -215,11 +295,23 @@ export async function run(): Promise<BenchRow[]> {
       gc();
       const bytes = (process.memoryUsage().heapUsed - before) / 2000;
       keep[0] = undefined;
-      rows.push({ suite: SUITE, case: `state per tag: ${name}`, count: 2000, ...memory(), note: `${Math.round(bytes)} bytes of state per tag (2,000 tags; fixed: the residual window is preallocated)` });
+      rows.push({
+        suite: SUITE,
+        case: `state per tag: ${name}`,
+        count: 2000,
+        ...memory(),
+        note: `${Math.round(bytes)} bytes of state per tag (2,000 tags; fixed: the residual window is preallocated)`,
+      });
       continue;
     }
     const bytes = stateBytesPerTag(cfg, 10_000);
-    rows.push({ suite: SUITE, case: `state per tag: ${name}`, count: 10_000, ...memory(), note: `${Math.round(bytes)} bytes of state per tag with 10,000 tags (heap after GC, including the map and keys)` });
+    rows.push({
+      suite: SUITE,
+      case: `state per tag: ${name}`,
+      count: 10_000,
+      ...memory(),
+      note: `${Math.round(bytes)} bytes of state per tag with 10,000 tags (heap after GC, including the map and keys)`,
+    });
   }
   const unbounded = stateBytesPerTag({ model: 'local-level', maxTags: 100_000 }, 30_000);
   const bounded = stateBytesPerTag({ model: 'local-level' }, 10_000, 30_000);

@@ -64,7 +64,13 @@ export interface Measured {
  * Run `pass(lo, hi)` (items [lo, hi) of an n-item data set; returns a checksum) over the data in
  * timed batches for about `budgetMs`, after one untimed warm-up pass; `reset()` before every pass.
  */
-export function measureBatches(budgetMs: number, n: number, batch: number, reset: () => void, pass: (lo: number, hi: number) => number): Measured {
+export function measureBatches(
+  budgetMs: number,
+  n: number,
+  batch: number,
+  reset: () => void,
+  pass: (lo: number, hi: number) => number,
+): Measured {
   reset();
   let sink = pass(0, n); // warm-up (JIT)
   const perReadingMs: number[] = [];

@@ -22,9 +22,16 @@ const ASSETS = 10;
 const N = 100_000;
 const T0 = Date.UTC(2026, 0, 5);
 const TAGS: ReadonlyArray<[tag: string, level: number, noise: number]> = [
-  ['zone1_temp', 200, 0.3], ['zone2_temp', 210, 0.3], ['zone3_temp', 215, 0.3],
-  ['zone1_sp', 200, 0], ['zone2_sp', 210, 0], ['zone3_sp', 215, 0],
-  ['melt_temp', 228, 0.4], ['melt_pressure', 150, 1.5], ['vibration', 2.2, 0.1], ['motor_power', 48, 0.8],
+  ['zone1_temp', 200, 0.3],
+  ['zone2_temp', 210, 0.3],
+  ['zone3_temp', 215, 0.3],
+  ['zone1_sp', 200, 0],
+  ['zone2_sp', 210, 0],
+  ['zone3_sp', 215, 0],
+  ['melt_temp', 228, 0.4],
+  ['melt_pressure', 150, 1.5],
+  ['vibration', 2.2, 0.1],
+  ['motor_power', 48, 0.8],
 ];
 const PER_STEP = ASSETS * TAGS.length;
 
@@ -36,14 +43,23 @@ function readings(): Reading[] {
     const k = i % PER_STEP;
     const [tag, level, noise] = TAGS[k % TAGS.length]!;
     const value = level + noise * (rand() + rand() + rand() - 1.5);
-    out[i] = { asset: `site/area/line${Math.floor(k / TAGS.length)}/extruder`, tag, value, tsMs: T0 + step * 1000, quality: 'good', source: 'bench' };
+    out[i] = {
+      asset: `site/area/line${Math.floor(k / TAGS.length)}/extruder`,
+      tag,
+      value,
+      tsMs: T0 + step * 1000,
+      quality: 'good',
+      source: 'bench',
+    };
   }
   return out;
 }
 
 /** The demo's definition of the node named `name`, without its wires and editor position. */
 function demoNode(name: string): Record<string, unknown> {
-  const flow = JSON.parse(readFileSync(join(__dirname, '..', '..', 'examples', 'demo', 'demo-line.json'), 'utf8')) as Array<Record<string, unknown>>;
+  const flow = JSON.parse(readFileSync(join(__dirname, '..', '..', 'examples', 'demo', 'demo-line.json'), 'utf8')) as Array<
+    Record<string, unknown>
+  >;
   const def = flow.find((n) => n.name === name);
   if (!def) throw new Error(`examples/demo/demo-line.json has no node named ${name}`);
   const { id: _id, z: _z, x: _x, y: _y, wires: _w, ...rest } = def;
@@ -66,7 +82,10 @@ export async function run(): Promise<BenchRow[]> {
     modules,
     chains: [
       {
-        name: 'bare custom pass-through nodes, pass → [pass, pass]', baseline: true, head: 'p1', leaves: ['p2', 'p3'],
+        name: 'bare custom pass-through nodes, pass → [pass, pass]',
+        baseline: true,
+        head: 'p1',
+        leaves: ['p2', 'p3'],
         nodes: [
           { id: 'p1', type: 'bench-pass', wires: [['p2', 'p3']] },
           { id: 'p2', type: 'bench-pass', wires: [[]] },
@@ -74,7 +93,9 @@ export async function run(): Promise<BenchRow[]> {
         ],
       },
       {
-        name: 'twin-screen → [twin-estimate, twin-drift], as the demo configures them', head: 'screen', leaves: ['estimate', 'drift'],
+        name: 'twin-screen → [twin-estimate, twin-drift], as the demo configures them',
+        head: 'screen',
+        leaves: ['estimate', 'drift'],
         nodes: [
           { ...screen, id: 'screen', wires: [['estimate', 'drift'], []] },
           { ...demoNode('zone temperatures'), id: 'estimate', wires: [[]] },

@@ -29,14 +29,24 @@ const BATCH = 1000;
 const ROUNDS = 3;
 const T0 = Date.UTC(2026, 0, 1);
 
-interface Influxd { url: string; port: number; stop(): Promise<void> }
+interface Influxd {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
 
 /** The project's influxd test fixture (TypeScript under test/support, loaded through tsx). */
 async function startServer(): Promise<Influxd | undefined> {
   const root = resolve(__dirname, '..', '..');
   const tsx = require('tsx/cjs/api') as { require: (id: string, from: string) => unknown };
-  const { ensureDebianBinary } = tsx.require(join(root, 'test', 'support', 'debian.ts'), __filename) as typeof import('../test/support/debian.js');
-  const { startInfluxd } = tsx.require(join(root, 'test', 'support', 'influxdb.ts'), __filename) as typeof import('../test/support/influxdb.js');
+  const { ensureDebianBinary } = tsx.require(
+    join(root, 'test', 'support', 'debian.ts'),
+    __filename,
+  ) as typeof import('../test/support/debian.js');
+  const { startInfluxd } = tsx.require(
+    join(root, 'test', 'support', 'influxdb.ts'),
+    __filename,
+  ) as typeof import('../test/support/influxdb.js');
   const bin = ensureDebianBinary('influxdb', 'influxd');
   if (!bin) return undefined; // ensureDebianBinary printed a loud line
   const d = await startInfluxd(bin);
@@ -45,13 +55,18 @@ async function startServer(): Promise<Influxd | undefined> {
 
 function readings(): Reading[] {
   return Array.from({ length: N }, (_, i) => ({
-    asset: 'bench/site/area/line/asset', tag: `tag${i % 100}`, value: 50 + (i % 1000) / 1000, unit: 'degC',
-    tsMs: T0 + i, quality: 'good', source: 'bench',
+    asset: 'bench/site/area/line/asset',
+    tag: `tag${i % 100}`,
+    value: 50 + (i % 1000) / 1000,
+    unit: 'degC',
+    tsMs: T0 + i,
+    quality: 'good',
+    source: 'bench',
   }));
 }
 
 async function countIn(db: InfluxDB): Promise<number> {
-  const raw = await db.queryRaw('SELECT count("value") FROM "reading"') as { results: { series?: { values: [string, number][] }[] }[] };
+  const raw = (await db.queryRaw('SELECT count("value") FROM "reading"')) as { results: { series?: { values: [string, number][] }[] }[] };
   return raw.results[0].series?.[0].values[0][1] ?? 0;
 }
 
@@ -83,11 +98,24 @@ async function historian(helper: Helper, server: Influxd, database: string, reco
   const dist = resolve(__dirname, '..');
   const modules = ['twin-influx-config', 'twin-historian'].map((t) => require(join(dist, 'nodes', t, `${t}.js`)));
   const flow = [
-    { id: 'db', type: 'twin-influx-config', url: server.url, database, precision: 'ms', batchSize: BATCH, flushMs: 20, retryMinMs: 50, retryMaxMs: 1000 },
+    {
+      id: 'db',
+      type: 'twin-influx-config',
+      url: server.url,
+      database,
+      precision: 'ms',
+      batchSize: BATCH,
+      flushMs: 20,
+      retryMinMs: 50,
+      retryMaxMs: 1000,
+    },
     { id: 'h', type: 'twin-historian', influx: 'db' },
   ];
   await helper.load(modules, flow);
-  dropTestHelperSpies(helper as never, flow.map((n) => n.id));
+  dropTestHelperSpies(
+    helper as never,
+    flow.map((n) => n.id),
+  );
   try {
     const h = helper.getNode('h');
     const cfg = helper.getNode('db');
@@ -139,9 +167,31 @@ export async function run(): Promise<BenchRow[]> {
     const base = median(rates.direct);
     const pct = (x: number): string => `${((100 * x) / base).toFixed(0)} % of the influx client's rate`;
     return [
-      { suite: SUITE, case: `influx client writePoints, batches of ${BATCH}`, baseline: true, count: N * ROUNDS, throughputPerS: base, ...memory(), note: `${spread(rates.direct)}; no buffer, one write in flight` },
-      { suite: SUITE, case: 'twin-historian, 1 record per message', count: N * ROUNDS, throughputPerS: median(rates.single), ...memory(), note: `${spread(rates.single)}; ${pct(median(rates.single))}; fsynced disk buffer, batches of ${BATCH}` },
-      { suite: SUITE, case: 'twin-historian, 100 records per message', count: N * ROUNDS, throughputPerS: median(rates.arrays), ...memory(), note: `${spread(rates.arrays)}; ${pct(median(rates.arrays))}; fsynced disk buffer, batches of ${BATCH}` },
+      {
+        suite: SUITE,
+        case: `influx client writePoints, batches of ${BATCH}`,
+        baseline: true,
+        count: N * ROUNDS,
+        throughputPerS: base,
+        ...memory(),
+        note: `${spread(rates.direct)}; no buffer, one write in flight`,
+      },
+      {
+        suite: SUITE,
+        case: 'twin-historian, 1 record per message',
+        count: N * ROUNDS,
+        throughputPerS: median(rates.single),
+        ...memory(),
+        note: `${spread(rates.single)}; ${pct(median(rates.single))}; fsynced disk buffer, batches of ${BATCH}`,
+      },
+      {
+        suite: SUITE,
+        case: 'twin-historian, 100 records per message',
+        count: N * ROUNDS,
+        throughputPerS: median(rates.arrays),
+        ...memory(),
+        note: `${spread(rates.arrays)}; ${pct(median(rates.arrays))}; fsynced disk buffer, batches of ${BATCH}`,
+      },
     ];
   } finally {
     await new Promise<void>((r) => helper.stopServer(() => r()));

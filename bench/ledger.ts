@@ -38,7 +38,13 @@ function decision(i: number): Decision {
   };
 }
 
-const entry = (i: number) => ({ type: 'decision' as const, asset: 'demo/plant1/extrusion/line1/extruder', tag: 'barrel_zone2_sp', proposalId: decision(i).proposalId, data: decision(i) });
+const entry = (i: number) => ({
+  type: 'decision' as const,
+  asset: 'demo/plant1/extrusion/line1/extruder',
+  tag: 'barrel_zone2_sp',
+  proposalId: decision(i).proposalId,
+  data: decision(i),
+});
 
 /** The line the ledger writes for record i, with a placeholder hash: the baseline writes the same bytes without hashing. */
 function plainLine(i: number): string {
@@ -88,7 +94,12 @@ async function bursts(m: Timed, op: (i: number) => Promise<unknown>): Promise<vo
 }
 
 /** Baseline and ledger in alternating rounds (the order flips each round). */
-async function alternate(run: (m: Timed, op: (i: number) => Promise<unknown>) => Promise<void>, baseOp: (i: number) => Promise<unknown>, ledgerOp: (i: number) => Promise<unknown>, label: string): Promise<[Timed, Timed]> {
+async function alternate(
+  run: (m: Timed, op: (i: number) => Promise<unknown>) => Promise<void>,
+  baseOp: (i: number) => Promise<unknown>,
+  ledgerOp: (i: number) => Promise<unknown>,
+  label: string,
+): Promise<[Timed, Timed]> {
   const base = timed();
   const ledger = timed();
   for (let r = 0; r < ROUNDS; r++) {
@@ -153,10 +164,36 @@ export async function run(): Promise<BenchRow[]> {
     await burstLedger.close();
 
     const ratio = (a: Timed, b: Timed) => (a.count / a.seconds / (b.count / b.seconds)).toFixed(2);
-    rows.push(row('plain appendFile + datasync per line, sequential', seqBase, `same JSON lines, no hashing; ${where}; rounds alternate with the ledger's`, true));
-    rows.push(row('file ledger append (hash chain + fdatasync), sequential awaited', seq, `${ratio(seq, seqBase)}× the sequential baseline; ${(statSync(seqPath).size / seq.count).toFixed(0)} bytes per record`));
-    rows.push(row(`plain appendFile + datasync per line, bursts of ${BURST} concurrent`, burstBase, `one sync per line, run side by side in libuv's pool; ${where}`, true));
-    rows.push(row(`file ledger append, bursts of ${BURST} concurrent (group commit)`, burst, `${ratio(burst, burstBase)}× the burst baseline; latency = call → durable`));
+    rows.push(
+      row(
+        'plain appendFile + datasync per line, sequential',
+        seqBase,
+        `same JSON lines, no hashing; ${where}; rounds alternate with the ledger's`,
+        true,
+      ),
+    );
+    rows.push(
+      row(
+        'file ledger append (hash chain + fdatasync), sequential awaited',
+        seq,
+        `${ratio(seq, seqBase)}× the sequential baseline; ${(statSync(seqPath).size / seq.count).toFixed(0)} bytes per record`,
+      ),
+    );
+    rows.push(
+      row(
+        `plain appendFile + datasync per line, bursts of ${BURST} concurrent`,
+        burstBase,
+        `one sync per line, run side by side in libuv's pool; ${where}`,
+        true,
+      ),
+    );
+    rows.push(
+      row(
+        `file ledger append, bursts of ${BURST} concurrent (group commit)`,
+        burst,
+        `${ratio(burst, burstBase)}× the burst baseline; latency = call → durable`,
+      ),
+    );
 
     progress('ledger: verify');
     const t0 = performance.now();

@@ -43,8 +43,24 @@ const tariff = compileTariff({
   defaultPeriod: 'offpeak',
 });
 const T0 = Date.UTC(2026, 0, 5, 5); // Mon 06:00 CET
-const rul: RulEstimate = { asset: 'bench/line1/press', tsMs: T0, rulMs: 200 * DAY_MS, rulP10Ms: 120 * DAY_MS, rulP90Ms: 300 * DAY_MS, healthIndex: 0.5, quality: 'good' };
-const OPTS: RankOptions = { jobDurationMin: 360, downtimeCostEurPerHour: 2000, failureCostEur: 50_000, jobCostEur: 1000, horizonDays: 365, stepMin: STEP_MIN, topN: 5 };
+const rul: RulEstimate = {
+  asset: 'bench/line1/press',
+  tsMs: T0,
+  rulMs: 200 * DAY_MS,
+  rulP10Ms: 120 * DAY_MS,
+  rulP90Ms: 300 * DAY_MS,
+  healthIndex: 0.5,
+  quality: 'good',
+};
+const OPTS: RankOptions = {
+  jobDurationMin: 360,
+  downtimeCostEurPerHour: 2000,
+  failureCostEur: 50_000,
+  jobCostEur: 1000,
+  horizonDays: 365,
+  stepMin: STEP_MIN,
+  topN: 5,
+};
 
 /** Milliseconds of each of RUNS calls after WARMUP untimed ones; `fn` returns a checksum. */
 function time(fn: () => number): { ms: number[]; sink: number } {
@@ -78,7 +94,16 @@ function sumPerCell(ivs: readonly ShiftInterval[], originMs: number, cells: numb
 
 function row(name: string, count: number, ms: number[], note: string, baseline = false): BenchRow {
   const lat = latencyStats(ms);
-  return { suite: SUITE, case: name, ...(baseline ? { baseline } : {}), count, throughputPerS: count / ((lat.p50Ms ?? NaN) / 1000), ...lat, ...memory(), note };
+  return {
+    suite: SUITE,
+    case: name,
+    ...(baseline ? { baseline } : {}),
+    count,
+    throughputPerS: count / ((lat.p50Ms ?? NaN) / 1000),
+    ...lat,
+    ...memory(),
+    note,
+  };
 }
 
 export async function run(): Promise<BenchRow[]> {
@@ -92,13 +117,26 @@ export async function run(): Promise<BenchRow[]> {
   const baseP50 = latencyStats(base.ms).p50Ms ?? NaN;
   const productionH = base.sink / (WARMUP + RUNS) / 3_600_000;
   const rows: BenchRow[] = [
-    row(`plain loop summing production minutes per 15-min cell (${cells.toLocaleString('en-US')} cells)`, cells, base.ms, `${productionH.toFixed(0)} production hours in the year; count = grid cells; throughput per second of cells`, true),
+    row(
+      `plain loop summing production minutes per 15-min cell (${cells.toLocaleString('en-US')} cells)`,
+      cells,
+      base.ms,
+      `${productionH.toFixed(0)} production hours in the year; count = grid cells; throughput per second of cells`,
+      true,
+    ),
   ];
   const vs = (ms: number[]): string => `${((latencyStats(ms).p50Ms ?? NaN) / baseP50).toFixed(1)}× baseline p50`;
 
   progress('maintenance: calendar expansion');
   const expand = time(() => productionIntervals(calendar, T0, horizonEndMs).length);
-  rows.push(row('calendar → a year of production intervals', ivs.length, expand.ms, `${ivs.length} intervals (shifts cut by stops and holidays, DST-safe local times); ${vs(expand.ms)}`));
+  rows.push(
+    row(
+      'calendar → a year of production intervals',
+      ivs.length,
+      expand.ms,
+      `${ivs.length} intervals (shifts cut by stops and holidays, DST-safe local times); ${vs(expand.ms)}`,
+    ),
+  );
 
   for (const [name, opts] of [
     ['rank a year at 15 min, 6-h job, top 5', OPTS],
@@ -113,7 +151,9 @@ export async function run(): Promise<BenchRow[]> {
       first = result.windows[0]?.startLocal ?? 'none';
       return result.windows.length;
     });
-    rows.push(row(name, candidates, r.ms, `${candidates.toLocaleString('en-US')} candidates, expansion included; rank 1 ${first}; ${vs(r.ms)}`));
+    rows.push(
+      row(name, candidates, r.ms, `${candidates.toLocaleString('en-US')} candidates, expansion included; rank 1 ${first}; ${vs(r.ms)}`),
+    );
   }
   return rows;
 }

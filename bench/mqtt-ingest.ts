@@ -93,7 +93,11 @@ async function startAedes(): Promise<Broker> {
   const server: Server = createServer({ noDelay: true }, broker.handle);
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
   return {
-    name: 'aedes', url: `mqtt://127.0.0.1:${port}`, host: '127.0.0.1', port, protocol: 4,
+    name: 'aedes',
+    url: `mqtt://127.0.0.1:${port}`,
+    host: '127.0.0.1',
+    port,
+    protocol: 4,
     stop: () => new Promise<void>((r) => broker.close(() => server.close(() => r()))),
   };
 }
@@ -102,8 +106,14 @@ async function startAedes(): Promise<Broker> {
 async function startMosquittoBroker(): Promise<Broker | undefined> {
   const root = resolve(__dirname, '..', '..');
   const tsx = require('tsx/cjs/api') as { require: (id: string, from: string) => unknown };
-  const { ensureDebianBinary } = tsx.require(join(root, 'test', 'support', 'debian.ts'), __filename) as typeof import('../test/support/debian.js');
-  const { startMosquitto } = tsx.require(join(root, 'test', 'support', 'mosquitto.ts'), __filename) as typeof import('../test/support/mosquitto.js');
+  const { ensureDebianBinary } = tsx.require(
+    join(root, 'test', 'support', 'debian.ts'),
+    __filename,
+  ) as typeof import('../test/support/debian.js');
+  const { startMosquitto } = tsx.require(
+    join(root, 'test', 'support', 'mosquitto.ts'),
+    __filename,
+  ) as typeof import('../test/support/mosquitto.js');
   const bin = ensureDebianBinary('mosquitto', 'mosquitto');
   if (!bin) return undefined; // ensureDebianBinary printed a loud line
   // A flood of QoS 0 must not hit the fixture's queue limit (meant for the QoS 1 tests).
@@ -149,7 +159,10 @@ class Phase {
   /** Process CPU time (user + system) from the start of publishing to the end of the phase. */
   cpuUs = 0;
   private readonly cpu0 = process.cpuUsage();
-  constructor(readonly startSeq: number, readonly n: number) {
+  constructor(
+    readonly startSeq: number,
+    readonly n: number,
+  ) {
     this.sentAt = new Float64Array(n);
   }
   end(): void {
@@ -277,7 +290,10 @@ function nodeRedHelper(): Helper {
 async function loadFlow(modules: unknown[], flow: object[], rx: Receiver): Promise<() => Promise<void>> {
   const helper = nodeRedHelper();
   await helper.load(modules, flow);
-  dropTestHelperSpies(helper, (flow as Array<{ id: string }>).map((n) => n.id));
+  dropTestHelperSpies(
+    helper,
+    (flow as Array<{ id: string }>).map((n) => n.id),
+  );
   helper.getNode('sink').on('input', (msg: { payload: { tsMs: number; quality: string } }) => {
     rx.onReading(msg.payload.tsMs, msg.payload.quality);
   });
@@ -297,12 +313,39 @@ const coreChain: Case = {
   start(b, rx) {
     const mqttNodes = require('@node-red/nodes/core/network/10-mqtt.js');
     const passNode = require(join(__dirname, 'pass-node.js'));
-    return loadFlow([mqttNodes, passNode], [
-      { id: 'b1', type: 'mqtt-broker', broker: b.host, port: String(b.port), clientid: '', autoConnect: true, usetls: false, protocolVersion: String(b.protocol), keepalive: '60', cleansession: true },
-      { id: 'in', type: 'mqtt in', broker: 'b1', topic: '#', qos: '0', datatype: 'json', nl: false, rap: true, rh: 0, inputs: 0, wires: [['fn']] },
-      { id: 'fn', type: 'bench-pass', wires: [['sink']] },
-      { id: 'sink', type: 'helper' },
-    ], rx);
+    return loadFlow(
+      [mqttNodes, passNode],
+      [
+        {
+          id: 'b1',
+          type: 'mqtt-broker',
+          broker: b.host,
+          port: String(b.port),
+          clientid: '',
+          autoConnect: true,
+          usetls: false,
+          protocolVersion: String(b.protocol),
+          keepalive: '60',
+          cleansession: true,
+        },
+        {
+          id: 'in',
+          type: 'mqtt in',
+          broker: 'b1',
+          topic: '#',
+          qos: '0',
+          datatype: 'json',
+          nl: false,
+          rap: true,
+          rh: 0,
+          inputs: 0,
+          wires: [['fn']],
+        },
+        { id: 'fn', type: 'bench-pass', wires: [['sink']] },
+        { id: 'sink', type: 'helper' },
+      ],
+      rx,
+    );
   },
 };
 
@@ -314,12 +357,16 @@ const twinChain: Case = {
   baseline: false,
   what: 'twin-mqtt-in (json, {asset+}/{tag}) → twin-screen (range, rate, spike)',
   start(b, rx) {
-    return loadFlow([twinModule('twin-mqtt-broker'), twinModule('twin-mqtt-in'), twinModule('twin-screen')], [
-      { id: 'b1', type: 'twin-mqtt-broker', url: b.url, protocolVersion: b.protocol, cleanSession: true },
-      { id: 'in', type: 'twin-mqtt-in', broker: 'b1', mode: 'json', pattern: '{asset+}/{tag}', qos: 0, wires: [['scr']] },
-      { id: 'scr', type: 'twin-screen', ...SCREEN, wires: [['sink']] },
-      { id: 'sink', type: 'helper' },
-    ], rx);
+    return loadFlow(
+      [twinModule('twin-mqtt-broker'), twinModule('twin-mqtt-in'), twinModule('twin-screen')],
+      [
+        { id: 'b1', type: 'twin-mqtt-broker', url: b.url, protocolVersion: b.protocol, cleanSession: true },
+        { id: 'in', type: 'twin-mqtt-in', broker: 'b1', mode: 'json', pattern: '{asset+}/{tag}', qos: 0, wires: [['scr']] },
+        { id: 'scr', type: 'twin-screen', ...SCREEN, wires: [['sink']] },
+        { id: 'sink', type: 'helper' },
+      ],
+      rx,
+    );
   },
 };
 
@@ -394,13 +441,23 @@ function rows(c: Case, b: Broker, m: Measured, base?: Measured, chain?: Measured
   const pr = rate(m.paced);
   return [
     {
-      suite: SUITE, case: `${c.name(b)}, flood`, baseline: c.baseline, count: m.flood.count, throughputPerS: fr,
-      ...latencyStats(m.flood.latencies), ...mem,
+      suite: SUITE,
+      case: `${c.name(b)}, flood`,
+      baseline: c.baseline,
+      count: m.flood.count,
+      throughputPerS: fr,
+      ...latencyStats(m.flood.latencies),
+      ...mem,
       note: `${c.what}; ${spread}; ${lost(m.flood)}${flagged(m.flood)}; ${cpu(m.flood)}${base ? `; ${pct(fr, rate(base.flood))} of the bare client's rate` : ''}${chain ? `, ${pct(fr, rate(chain.flood))} of the core chain's` : ''}; latency = queueing`,
     },
     {
-      suite: SUITE, case: `${c.name(b)}, ${PACED_PER_S.toLocaleString('en-US')}/s for ${PACED_MS / 1000} s`, baseline: c.baseline, count: m.paced.count, throughputPerS: pr,
-      ...latencyStats(m.paced.latencies), ...mem,
+      suite: SUITE,
+      case: `${c.name(b)}, ${PACED_PER_S.toLocaleString('en-US')}/s for ${PACED_MS / 1000} s`,
+      baseline: c.baseline,
+      count: m.paced.count,
+      throughputPerS: pr,
+      ...latencyStats(m.paced.latencies),
+      ...mem,
       note: `${lost(m.paced)}${flagged(m.paced)}; ${cpu(m.paced)}${base ? `; p50 latency ${(latencyStats(m.paced.latencies).p50Ms! - latencyStats(base.paced.latencies).p50Ms!).toFixed(3)} ms above the bare client's` : ''}`,
     },
   ];
@@ -442,8 +499,11 @@ export async function run(): Promise<BenchRow[]> {
 }
 
 if (require.main === module) {
-  run().then((rs) => console.table(rs), (err) => {
-    console.error(err);
-    process.exit(1);
-  });
+  run().then(
+    (rs) => console.table(rs),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }

@@ -92,7 +92,15 @@ export async function run(): Promise<BenchRow[]> {
     standardise(m, data[i], z);
     sink += z[0];
   });
-  out.push({ suite: SUITE, case: 'plain standardisation (8 tags)', baseline: true, count: N_ROWS, throughputPerS: base.perS, ...latencyStats(base.lat), ...memory() });
+  out.push({
+    suite: SUITE,
+    case: 'plain standardisation (8 tags)',
+    baseline: true,
+    count: N_ROWS,
+    throughputPerS: base.perS,
+    ...latencyStats(base.lat),
+    ...memory(),
+  });
 
   const score = timed('t2+q', N_ROWS, (i) => {
     standardise(m, data[i], z);
@@ -147,10 +155,14 @@ export async function run(): Promise<BenchRow[]> {
 
   // Classification: 120-row windows around a change in one tag, 7 related tags, an estimate.
   const N_CLS = 5_000;
-  const windows: TimedValue[][] = TAGS.map((_, j) => data.slice(0, 120).map((row, i) => ({ tsMs: i * 1000, value: row[j] + (j === 1 && i >= 60 ? 0.3 : 0) })));
+  const windows: TimedValue[][] = TAGS.map((_, j) =>
+    data.slice(0, 120).map((row, i) => ({ tsMs: i * 1000, value: row[j] + (j === 1 && i >= 60 ? 0.3 : 0) })),
+  );
   // Estimate of pressure from flow (both follow the same latent variable: pressure ≈ 5 + 0.5 (flow − 10)).
   const expected = data.slice(0, 120).map((row, i) => ({ tsMs: i * 1000, value: 5 + 0.5 * (row[0] - 10) }));
-  const related = TAGS.slice(2).map((tag, n) => ({ tag, window: windows[n + 2] })).concat([{ tag: 'flow', window: windows[0] }]);
+  const related = TAGS.slice(2)
+    .map((tag, n) => ({ tag, window: windows[n + 2] }))
+    .concat([{ tag: 'flow', window: windows[0] }]);
   let kinds = '';
   const cls = timed('classify', N_CLS, (i) => {
     const c = classifyChange({ tag: 'pressure', window: windows[1], changeTsMs: 60_000, related, expected });

@@ -13,7 +13,16 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AnomalyDetector, type AnomalyConfig } from '../runtime/anomaly/detector.js';
-import { NAB_PROFILES, NAB_PROFILE_NAMES, nabNormalise, nabRows, nabScoreFile, nabTimeMs, type NabFileScore, type NabProfileName } from '../runtime/eval/nab-score.js';
+import {
+  NAB_PROFILES,
+  NAB_PROFILE_NAMES,
+  nabNormalise,
+  nabRows,
+  nabScoreFile,
+  nabTimeMs,
+  type NabFileScore,
+  type NabProfileName,
+} from '../runtime/eval/nab-score.js';
 import { eventMetrics, sumEvents, type EventMetrics } from '../runtime/eval/point-metrics.js';
 import { measureBatches, batchRow, type BenchRow } from './harness.js';
 
@@ -41,10 +50,17 @@ export function nabDir(): string {
 export function loadNab(dir = nabDir()): NabData[] {
   const labels = JSON.parse(readFileSync(join(dir, 'combined_windows.json'), 'utf8')) as Record<string, [string, string][]>;
   const out: NabData[] = [];
-  for (const category of readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
-    for (const file of readdirSync(join(dir, category)).filter((f) => f.endsWith('.csv')).sort()) {
+  for (const category of readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort()) {
+    for (const file of readdirSync(join(dir, category))
+      .filter((f) => f.endsWith('.csv'))
+      .sort()) {
       const name = `${category}/${file}`;
-      const lines = readFileSync(join(dir, category, file), 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+      const lines = readFileSync(join(dir, category, file), 'utf8')
+        .split(/\r?\n/)
+        .filter((l) => l.trim() !== '');
       const tsMs = new Float64Array(lines.length - 1);
       const values = new Float64Array(lines.length - 1);
       for (let i = 1; i < lines.length; i++) {
@@ -96,10 +112,16 @@ export function scoreNab(data: NabData[], cfg: Partial<AnomalyConfig> = {}): Nab
   const scores = {} as Record<NabProfileName, number>;
   const byCategory: NabRun['byCategory'] = {};
   for (const p of NAB_PROFILE_NAMES) {
-    scores[p] = nabNormalise(per[p].map((x) => x.s), NAB_PROFILES[p]);
+    scores[p] = nabNormalise(
+      per[p].map((x) => x.s),
+      NAB_PROFILES[p],
+    );
     for (const cat of new Set(per[p].map((x) => x.cat))) {
       byCategory[cat] ??= {} as Record<NabProfileName, number>;
-      byCategory[cat][p] = nabNormalise(per[p].filter((x) => x.cat === cat).map((x) => x.s), NAB_PROFILES[p]);
+      byCategory[cat][p] = nabNormalise(
+        per[p].filter((x) => x.cat === cat).map((x) => x.s),
+        NAB_PROFILES[p],
+      );
     }
   }
   return { scores, byCategory, files, detections, events: sumEvents(events) };
@@ -158,11 +180,17 @@ export async function run(): Promise<BenchRow[]> {
     o += f.values.length;
   }
   let det = new AnomalyDetector(cfg);
-  const m = measureBatches(3000, all, 1000, () => (det = new AnomalyDetector(cfg)), (lo, hi) => {
-    let k = 0;
-    for (let i = lo; i < hi && i < all; i++) if (det.step(ts[i], vs[i]).anomalous) k++;
-    return k;
-  });
+  const m = measureBatches(
+    3000,
+    all,
+    1000,
+    () => (det = new AnomalyDetector(cfg)),
+    (lo, hi) => {
+      let k = 0;
+      for (let i = lo; i < hi && i < all; i++) if (det.step(ts[i], vs[i]).anomalous) k++;
+      return k;
+    },
+  );
   const fmt = (x: number) => x.toFixed(1);
   const stamp = new Date().toISOString();
   const cats = Object.keys(r.byCategory).sort();
@@ -200,16 +228,23 @@ export async function run(): Promise<BenchRow[]> {
     '',
     '| file | detected | FP rows | raw |',
     '|---|---:|---:|---:|',
-    ...r.files.map((f) => `| ${f.name} | ${f.standard.detectedWindows}/${f.standard.windows} | ${f.standard.fpRows} | ${f.standard.score.toFixed(2)} |`),
+    ...r.files.map(
+      (f) => `| ${f.name} | ${f.standard.detectedWindows}/${f.standard.windows} | ${f.standard.fpRows} | ${f.standard.score.toFixed(2)} |`,
+    ),
     '',
-    'Published (standard profile, same 51 files, from shared/data/nab/README.md): ' + PUBLISHED.map(([n, v]) => `${n} ${v}`).join(', ') + '.',
+    'Published (standard profile, same 51 files, from shared/data/nab/README.md): ' +
+      PUBLISHED.map(([n, v]) => `${n} ${v}`).join(', ') +
+      '.',
     '',
   ].join('\n');
   const resultsDir = join(projectRoot(), 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
   if (!process.env.TWINLOOP_NAB_CFG) {
     writeFileSync(join(resultsDir, 'nab.md'), md);
-    const bars: [string, number, boolean][] = [['TwinLoop anomaly detector (defaults)', r.scores.standard, true], ...PUBLISHED.map(([n, v]) => [n, v, false] as [string, number, boolean])];
+    const bars: [string, number, boolean][] = [
+      ['TwinLoop anomaly detector (defaults)', r.scores.standard, true],
+      ...PUBLISHED.map(([n, v]) => [n, v, false] as [string, number, boolean]),
+    ];
     bars.sort((a, b) => b[1] - a[1]);
     writeFileSync(join(resultsDir, 'nab.svg'), barsSvg(bars, `NAB standard profile, 51 development files — ${stamp.slice(0, 10)}`));
   } else process.stdout.write(md);

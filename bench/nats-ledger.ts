@@ -33,7 +33,11 @@ const entry = (i: number) => ({
   data: { verdict: 'approve', user: 'alice', reason: 'energy per kg down 3 %, quality inside limits', i },
 });
 
-interface Timed { count: number; seconds: number; latenciesMs: number[] }
+interface Timed {
+  count: number;
+  seconds: number;
+  latenciesMs: number[];
+}
 const timed = (): Timed => ({ count: 0, seconds: 0, latenciesMs: [] });
 
 async function sequential(m: Timed, op: (i: number) => Promise<unknown>, ms = ROUND_MS): Promise<void> {
@@ -62,8 +66,14 @@ const row = (name: string, m: Timed, note: string, baseline = false): BenchRow =
 export async function run(): Promise<BenchRow[]> {
   const root = resolve(__dirname, '..', '..');
   const tsx = require('tsx/cjs/api') as { require: (id: string, from: string) => unknown };
-  const { ensureDebianBinary } = tsx.require(join(root, 'test', 'support', 'debian.ts'), __filename) as typeof import('../test/support/debian.js');
-  const { startNatsCluster } = tsx.require(join(root, 'test', 'support', 'nats.ts'), __filename) as typeof import('../test/support/nats.js');
+  const { ensureDebianBinary } = tsx.require(
+    join(root, 'test', 'support', 'debian.ts'),
+    __filename,
+  ) as typeof import('../test/support/debian.js');
+  const { startNatsCluster } = tsx.require(
+    join(root, 'test', 'support', 'nats.ts'),
+    __filename,
+  ) as typeof import('../test/support/nats.js');
   const bin = ensureDebianBinary('nats-server', 'nats-server');
   if (!bin) return [{ suite: SUITE, case: 'SKIPPED', note: 'nats-server is not installed (apt-get install nats-server)' }];
 
@@ -85,9 +95,21 @@ export async function run(): Promise<BenchRow[]> {
       for (const step of r % 2 === 0 ? pair : [...pair].reverse()) await step();
     }
     const ratio = (n.count / n.seconds / (f.count / f.seconds)).toFixed(2);
-    rows.push(row('file ledger append (hash chain + MAC + fdatasync), sequential awaited', f, `files in ${base}; rounds alternate with the stream's`, true));
-    rows.push(row('JetStream ledger append, R3 stream, stream-wide expected seq, sequential awaited', n,
-      `${ratio}× the file ledger; 3 nats-server 2.9.10 on loopback, same machine (no per-append fsync on 2.9.10)`));
+    rows.push(
+      row(
+        'file ledger append (hash chain + MAC + fdatasync), sequential awaited',
+        f,
+        `files in ${base}; rounds alternate with the stream's`,
+        true,
+      ),
+    );
+    rows.push(
+      row(
+        'JetStream ledger append, R3 stream, stream-wide expected seq, sequential awaited',
+        n,
+        `${ratio}× the file ledger; 3 nats-server 2.9.10 on loopback, same machine (no per-append fsync on 2.9.10)`,
+      ),
+    );
 
     // The stall: appends keep going while the leader is killed; the longest append is the election.
     const stalls: number[] = [];

@@ -77,11 +77,37 @@ export async function compareNodeChains(spec: ChainComparison): Promise<BenchRow
   const flow = spec.chains.flatMap((c) => [...c.nodes, ...(c.sink ? [{ id: c.sink, type: 'helper' }] : [])]);
   try {
     await helper.load(spec.modules, flow);
-    dropTestHelperSpies(helper, flow.map((n) => (n as { id: string }).id));
-    interface Run { spec: ChainSpec; head: { receive(m: unknown): void }; perInput: number; received: number; want: number; waiting?: () => void; latencies: number[]; count: number; seconds: number; roundRates: number[]; notGood: number }
+    dropTestHelperSpies(
+      helper,
+      flow.map((n) => (n as { id: string }).id),
+    );
+    interface Run {
+      spec: ChainSpec;
+      head: { receive(m: unknown): void };
+      perInput: number;
+      received: number;
+      want: number;
+      waiting?: () => void;
+      latencies: number[];
+      count: number;
+      seconds: number;
+      roundRates: number[];
+      notGood: number;
+    }
     const runs: Run[] = spec.chains.map((c) => {
       const leaves = c.leaves ?? [];
-      const run: Run = { spec: c, head: helper.getNode(c.head), perInput: Math.max(1, leaves.length), received: 0, want: 0, latencies: [], count: 0, seconds: 0, roundRates: [], notGood: 0 };
+      const run: Run = {
+        spec: c,
+        head: helper.getNode(c.head),
+        perInput: Math.max(1, leaves.length),
+        received: 0,
+        want: 0,
+        latencies: [],
+        count: 0,
+        seconds: 0,
+        roundRates: [],
+        notGood: 0,
+      };
       const arrived = (msg: { _t: number; payload: { quality?: string } }) => {
         run.latencies.push(performance.now() - msg._t);
         if (msg.payload?.quality !== 'good') run.notGood++;
@@ -155,7 +181,9 @@ export async function compareNodeChains(spec: ChainComparison): Promise<BenchRow
         ...memory(),
         note:
           `embedded Node-RED ${helper._RED?.version?.() ?? '4'} (node-red-node-test-helper, spies removed), ${batch} in flight per batch, ${spec.rounds} alternating rounds of ${spec.roundMs} ms (per round: ${rates}/s)` +
-          (run.spec.baseline ? '' : `; median round ${(ratio * 100).toFixed(0)} % of the baseline chain (${verdict(ratio, target)}${second ? `; ${second.label} ${verdict(ratio, second.ratio)}` : ''}); ${run.notGood} of ${run.received} outputs not good`),
+          (run.spec.baseline
+            ? ''
+            : `; median round ${(ratio * 100).toFixed(0)} % of the baseline chain (${verdict(ratio, target)}${second ? `; ${second.label} ${verdict(ratio, second.ratio)}` : ''}); ${run.notGood} of ${run.received} outputs not good`),
       };
     });
   } finally {

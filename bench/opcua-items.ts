@@ -36,7 +36,9 @@ function repoRoot(): string {
 }
 
 /** The bench server in a child process; `ask` sends a command line and waits for its JSON answer. */
-async function startServer(items: number): Promise<{ endpointUrl: string; ask(cmd: string): Promise<Record<string, number>>; stop(): Promise<void> }> {
+async function startServer(
+  items: number,
+): Promise<{ endpointUrl: string; ask(cmd: string): Promise<Record<string, number>>; stop(): Promise<void> }> {
   const root = repoRoot();
   const child: ChildProcessWithoutNullStreams = spawn(
     process.execPath,
@@ -221,8 +223,15 @@ function bareCase(endpointUrl: string, n: number) {
       priority: 1,
     });
     for (let from = 0; from < n; from += 1000) {
-      const ids = Array.from({ length: Math.min(1000, n - from) }, (_, k) => ({ nodeId: `ns=1;s=bench.${from + k}`, attributeId: AttributeIds.Value }));
-      const group = await sub.monitorItems(ids, { samplingInterval: SAMPLING_MS, queueSize: QUEUE_SIZE, discardOldest: true }, TimestampsToReturn.Both);
+      const ids = Array.from({ length: Math.min(1000, n - from) }, (_, k) => ({
+        nodeId: `ns=1;s=bench.${from + k}`,
+        attributeId: AttributeIds.Value,
+      }));
+      const group = await sub.monitorItems(
+        ids,
+        { samplingInterval: SAMPLING_MS, queueSize: QUEUE_SIZE, discardOldest: true },
+        TimestampsToReturn.Both,
+      );
       group.on('changed', (_mi: ClientMonitoredItemBase, dv: DataValue, i: number) => {
         tally.on(from + i, Number(dv.value.value), dv.sourceTimestamp?.getTime() ?? NaN, Date.now());
       });

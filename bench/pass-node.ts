@@ -7,7 +7,6 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 
-
 export default function (RED: NodeAPI): void {
   function BenchPass(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);

@@ -31,7 +31,9 @@ export function barChartSvg(rows: BenchRow[], title: string): string {
     const y = top + i * rowH;
     const w = x(b.throughputPerS!);
     parts.push(`<text x="${labelW - 8}" y="${y + 14}" text-anchor="end">${esc(`${b.suite}: ${b.case}`.slice(0, 70))}</text>`);
-    parts.push(`<rect x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 7}" fill="${b.baseline ? '#9e9e9e' : '#1f77b4'}"/>`);
+    parts.push(
+      `<rect x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 7}" fill="${b.baseline ? '#9e9e9e' : '#1f77b4'}"/>`,
+    );
     parts.push(`<text x="${labelW + w + 5}" y="${y + 14}" fill="#333">${Math.round(b.throughputPerS!).toLocaleString('en-US')}</text>`);
   });
   parts.push('</svg>');

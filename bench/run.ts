@@ -24,8 +24,9 @@ function fmt(n: number | undefined, digits = 1): string {
 export function markdownTable(rows: BenchRow[]): string {
   const head = '| suite | case | count | per second | p50 ms | p95 ms | p99 ms | RSS MiB | heap MiB | note |';
   const sep = '|---|---|---:|---:|---:|---:|---:|---:|---:|---|';
-  const lines = rows.map((r) =>
-    `| ${r.suite} | ${r.baseline ? '*baseline:* ' : ''}${r.case} | ${fmt(r.count, 0)} | ${fmt(r.throughputPerS, 0)} | ${fmt(r.p50Ms, 3)} | ${fmt(r.p95Ms, 3)} | ${fmt(r.p99Ms, 3)} | ${fmt(r.rssMiB)} | ${fmt(r.heapMiB)} | ${r.note ?? ''} |`,
+  const lines = rows.map(
+    (r) =>
+      `| ${r.suite} | ${r.baseline ? '*baseline:* ' : ''}${r.case} | ${fmt(r.count, 0)} | ${fmt(r.throughputPerS, 0)} | ${fmt(r.p50Ms, 3)} | ${fmt(r.p95Ms, 3)} | ${fmt(r.p99Ms, 3)} | ${fmt(r.rssMiB)} | ${fmt(r.heapMiB)} | ${r.note ?? ''} |`,
   );
   return [head, sep, ...lines].join('\n');
 }

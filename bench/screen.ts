@@ -49,7 +49,6 @@ const CONFIG = {
   maxFutureMs: 5_000,
 };
 
-
 function makeReadings(): { readings: Reading[]; tagIx: Int32Array; lastTsMs: number } {
   const rand = prng(42);
   const readings: Reading[] = new Array(N);
@@ -63,8 +62,10 @@ function makeReadings(): { readings: Reading[]; tagIx: Int32Array; lastTsMs: num
     const step = Math.floor(i / TAGS);
     let tsMs = t0 + step * 1000 + k;
     const u = rand();
-    if (u < 0.002 && step > 0) tsMs = lastTs[k]; // duplicate
-    else if (u < 0.003 && step > 1) tsMs = lastTs[k] - 1500; // out of order
+    if (u < 0.002 && step > 0)
+      tsMs = lastTs[k]; // duplicate
+    else if (u < 0.003 && step > 1)
+      tsMs = lastTs[k] - 1500; // out of order
     else lastTs[k] = tsMs;
     let value = 100 + 20 * Math.sin(step / 50 + k) + (rand() - 0.5);
     if (rand() < 0.01) value += rand() < 0.5 ? -40 : 40; // spike
@@ -85,20 +86,34 @@ const row = (name: string, m: Measured, extra: Partial<BenchRow> = {}, note = ''
  * Target (issue 14): ≥ 90 % of the bare node's rate.
  */
 async function nodeRedRows(readings: Reading[], roundMs: number, rounds: number): Promise<BenchRow[]> {
-  const built = [join(__dirname, '..', 'nodes', 'twin-screen', 'twin-screen.js'), join(__dirname, '..', 'dist', 'nodes', 'twin-screen', 'twin-screen.js')];
+  const built = [
+    join(__dirname, '..', 'nodes', 'twin-screen', 'twin-screen.js'),
+    join(__dirname, '..', 'dist', 'nodes', 'twin-screen', 'twin-screen.js'),
+  ];
   const screenPath = built.find((p) => existsSync(p));
   if (!screenPath) return [{ suite: SUITE, case: 'twin-screen node', note: 'not built: run npx tsup first' }];
-   
+
   const modules = [require(join(__dirname, 'pass-node.js')), require(screenPath)];
-   
+
   // Fresh event times on every pass over the data, so the screen does not see the replay as duplicates.
   const lapMs = (readings.length / TAGS) * 1000 + 10_000;
   return compareNodeChains({
     suite: SUITE,
     modules,
     chains: [
-      { name: 'bare custom pass-through node, 1 node', baseline: true, head: 'pass', sink: 'sinkPass', nodes: [{ id: 'pass', type: 'bench-pass', wires: [['sinkPass']] }] },
-      { name: 'twin-screen node (all checks on), 1 node', head: 'screen', sink: 'sinkScreen', nodes: [{ id: 'screen', type: 'twin-screen', ...CONFIG, wires: [['sinkScreen']] }] },
+      {
+        name: 'bare custom pass-through node, 1 node',
+        baseline: true,
+        head: 'pass',
+        sink: 'sinkPass',
+        nodes: [{ id: 'pass', type: 'bench-pass', wires: [['sinkPass']] }],
+      },
+      {
+        name: 'twin-screen node (all checks on), 1 node',
+        head: 'screen',
+        sink: 'sinkScreen',
+        nodes: [{ id: 'screen', type: 'twin-screen', ...CONFIG, wires: [['sinkScreen']] }],
+      },
     ],
     message: (i) => {
       const r = readings[i % readings.length];
@@ -120,32 +135,45 @@ export async function run(): Promise<BenchRow[]> {
 
   // Baseline: the cheapest thing a screen could be, an object copy per reading.
   progress('screen: baseline');
-  const base = measure(budgetMs, () => undefined, (lo, hi) => {
-    let s = 0;
-    for (let i = lo; i < hi; i++) {
-      const out = { ...readings[i] };
-      keep[i & 1023] = out;
-      s += out.value > 0 ? 1 : 0;
-    }
-    return s;
-  });
+  const base = measure(
+    budgetMs,
+    () => undefined,
+    (lo, hi) => {
+      let s = 0;
+      for (let i = lo; i < hi; i++) {
+        const out = { ...readings[i] };
+        keep[i & 1023] = out;
+        s += out.value > 0 ? 1 : 0;
+      }
+      return s;
+    },
+  );
   const basePerS = base.perS;
   rows.push(row('pass-through (r) => ({ ...r })', base, { baseline: true }));
 
   progress('screen: composed step');
   let state = screenInit(CONFIG);
-  const composed = measure(budgetMs, () => (state = screenInit(CONFIG)), (lo, hi) => {
-    let flagged = 0;
-    for (let i = lo; i < hi; i++) {
-      const out = screenStep(state, readings[i], nowMs);
-      keep[i & 1023] = out;
-      if (out !== readings[i]) flagged++;
-    }
-    return flagged;
-  });
-  const flaggedShare = composed.sink / ((composed.count + N) || 1);
+  const composed = measure(
+    budgetMs,
+    () => (state = screenInit(CONFIG)),
+    (lo, hi) => {
+      let flagged = 0;
+      for (let i = lo; i < hi; i++) {
+        const out = screenStep(state, readings[i], nowMs);
+        keep[i & 1023] = out;
+        if (out !== readings[i]) flagged++;
+      }
+      return flagged;
+    },
+  );
+  const flaggedShare = composed.sink / (composed.count + N || 1);
   rows.push(
-    row('screenStep, composed (all checks, 100 tags)', composed, {}, `${(flaggedShare * 100).toFixed(2)} % flagged; ${(composed.perS / basePerS).toFixed(2)}× baseline; target ${TARGET_PER_S.toLocaleString('en-US')}/s ${composed.perS >= TARGET_PER_S ? 'met' : 'NOT met'}`),
+    row(
+      'screenStep, composed (all checks, 100 tags)',
+      composed,
+      {},
+      `${(flaggedShare * 100).toFixed(2)} % flagged; ${(composed.perS / basePerS).toFixed(2)}× baseline; target ${TARGET_PER_S.toLocaleString('en-US')}/s ${composed.perS >= TARGET_PER_S ? 'met' : 'NOT met'}`,
+    ),
   );
 
   // What twin-screen calls per reading: the composed step plus the stale-timer bookkeeping.
@@ -153,16 +181,27 @@ export async function run(): Promise<BenchRow[]> {
   // A virtual clock frozen at nowMs: stale timers are armed (once per tag) but never due during the run.
   const clock = { now: () => nowMs, schedule: () => ({ unsubscribe() {} }) } as never;
   let screener = new Screener(CONFIG, () => undefined, clock);
-  const stepped = measure(budgetMs, () => (screener = new Screener(CONFIG, () => undefined, clock)), (lo, hi) => {
-    let flagged = 0;
-    for (let i = lo; i < hi; i++) {
-      const out = screener.step(readings[i]);
-      keep[i & 1023] = out;
-      if (out !== readings[i]) flagged++;
-    }
-    return flagged;
-  });
-  rows.push(row('Screener.step (per reading in twin-screen: screenStep + stale timers), 100 tags', stepped, {}, `${(stepped.perS / basePerS).toFixed(2)}× baseline`));
+  const stepped = measure(
+    budgetMs,
+    () => (screener = new Screener(CONFIG, () => undefined, clock)),
+    (lo, hi) => {
+      let flagged = 0;
+      for (let i = lo; i < hi; i++) {
+        const out = screener.step(readings[i]);
+        keep[i & 1023] = out;
+        if (out !== readings[i]) flagged++;
+      }
+      return flagged;
+    },
+  );
+  rows.push(
+    row(
+      'Screener.step (per reading in twin-screen: screenStep + stale timers), 100 tags',
+      stepped,
+      {},
+      `${(stepped.perS / basePerS).toFixed(2)}× baseline`,
+    ),
+  );
 
   // Each check alone: state by tag index (no map lookup), so the figure is the check itself.
   const c: TagChecks = validateScreenConfig(CONFIG);
@@ -178,11 +217,15 @@ export async function run(): Promise<BenchRow[]> {
   for (const check of checks) {
     progress(`screen: ${check.name}`);
     let states: unknown[] = [];
-    const m = measure(1000, () => (states = Array.from({ length: TAGS }, check.init)), (lo, hi) => {
-      let flagged = 0;
-      for (let i = lo; i < hi; i++) if (check.step(states[tagIx[i]] as never, readings[i]).flag !== undefined) flagged++;
-      return flagged;
-    });
+    const m = measure(
+      1000,
+      () => (states = Array.from({ length: TAGS }, check.init)),
+      (lo, hi) => {
+        let flagged = 0;
+        for (let i = lo; i < hi; i++) if (check.step(states[tagIx[i]] as never, readings[i]).flag !== undefined) flagged++;
+        return flagged;
+      },
+    );
     rows.push(row(`check alone: ${check.name}`, m, {}, `${(m.perS / basePerS).toFixed(2)}× baseline`));
   }
 

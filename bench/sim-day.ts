@@ -132,12 +132,48 @@ export function scenarios(): Scenario[] {
   const base = (extra: Cmd[]): Cmd[] => [...routine(FAULT_AT - 30 * MIN), ...extra];
   return [
     { name: 'fault-free day', durationMs: 24 * HOUR, commands: routine(24 * HOUR) },
-    { name: 'drift zone2_temp 3 °C/h', durationMs: FAULT_RUN, commands: base([{ atMs: FAULT_AT, command: 'drift zone2_temp 3' }]), faultAtMs: FAULT_AT, expect: { kind: 'sensor-fault', faultType: 'drift' } },
-    { name: 'stuck zone3_temp', durationMs: FAULT_RUN, commands: base([{ atMs: FAULT_AT, command: 'stuck zone3_temp' }]), faultAtMs: FAULT_AT, expect: { kind: 'sensor-fault', faultType: 'stuck' } },
-    { name: 'spike melt_pressure', durationMs: FAULT_RUN, commands: base([{ atMs: FAULT_AT, command: 'spike melt_pressure' }]), faultAtMs: FAULT_AT, expect: { kind: 'sensor-fault', faultType: 'spike' } },
-    { name: 'spike zone1_temp', durationMs: FAULT_RUN, commands: base([{ atMs: FAULT_AT, command: 'spike zone1_temp' }]), faultAtMs: FAULT_AT, expect: { kind: 'sensor-fault', faultType: 'spike' } },
-    { name: 'dropout zone1_temp', durationMs: FAULT_RUN, commands: base([{ atMs: FAULT_AT, command: 'dropout zone1_temp' }]), faultAtMs: FAULT_AT, expect: { kind: 'sensor-fault', faultType: 'dropout' } },
-    { name: 'feed starvation 0.5', durationMs: FAULT_RUN, commands: base([{ atMs: FAULT_AT, command: 'disturb feed_starve 0.5' }]), faultAtMs: FAULT_AT, expect: { kind: 'process-change' } },
+    {
+      name: 'drift zone2_temp 3 °C/h',
+      durationMs: FAULT_RUN,
+      commands: base([{ atMs: FAULT_AT, command: 'drift zone2_temp 3' }]),
+      faultAtMs: FAULT_AT,
+      expect: { kind: 'sensor-fault', faultType: 'drift' },
+    },
+    {
+      name: 'stuck zone3_temp',
+      durationMs: FAULT_RUN,
+      commands: base([{ atMs: FAULT_AT, command: 'stuck zone3_temp' }]),
+      faultAtMs: FAULT_AT,
+      expect: { kind: 'sensor-fault', faultType: 'stuck' },
+    },
+    {
+      name: 'spike melt_pressure',
+      durationMs: FAULT_RUN,
+      commands: base([{ atMs: FAULT_AT, command: 'spike melt_pressure' }]),
+      faultAtMs: FAULT_AT,
+      expect: { kind: 'sensor-fault', faultType: 'spike' },
+    },
+    {
+      name: 'spike zone1_temp',
+      durationMs: FAULT_RUN,
+      commands: base([{ atMs: FAULT_AT, command: 'spike zone1_temp' }]),
+      faultAtMs: FAULT_AT,
+      expect: { kind: 'sensor-fault', faultType: 'spike' },
+    },
+    {
+      name: 'dropout zone1_temp',
+      durationMs: FAULT_RUN,
+      commands: base([{ atMs: FAULT_AT, command: 'dropout zone1_temp' }]),
+      faultAtMs: FAULT_AT,
+      expect: { kind: 'sensor-fault', faultType: 'dropout' },
+    },
+    {
+      name: 'feed starvation 0.5',
+      durationMs: FAULT_RUN,
+      commands: base([{ atMs: FAULT_AT, command: 'disturb feed_starve 0.5' }]),
+      faultAtMs: FAULT_AT,
+      expect: { kind: 'process-change' },
+    },
     {
       name: 'bearing wear (0.8 → failure)',
       durationMs: 12 * HOUR,
@@ -235,7 +271,9 @@ export function runScenario(sc: Scenario, ws: WatchSet, cfg: Partial<AnomalyAlar
       if (!estimators.has(tag)) events.push(...alarms.push(r));
     }
   };
-  const engine = new PlantEngine({ seed: SEED, startTsMs: T0, publishIntervalMs: 1000, ...sc.model }, (ts, rd) => onSample(ts, rd as never));
+  const engine = new PlantEngine({ seed: SEED, startTsMs: T0, publishIntervalMs: 1000, ...sc.model }, (ts, rd) =>
+    onSample(ts, rd as never),
+  );
   for (const c of [...sc.commands].sort((a, b) => a.atMs - b.atMs)) {
     if (c.atMs > engine.elapsedMs) engine.advance(c.atMs - engine.elapsedMs);
     engine.apply(parseSimCommand(c.command));
@@ -347,7 +385,10 @@ export function timelineSvg(results: ScenarioResult[], title: string): string {
     parts.push(`<text x="${labelW - 8}" y="${y + 4}" text-anchor="end">${esc(`${r.watch}: ${r.scenario}`)}</text>`);
     parts.push(`<line x1="${x(0)}" y1="${y}" x2="${x(r.hours)}" y2="${y}" stroke="#bbb"/>`);
     const sc = scenarios().find((s) => s.name === r.scenario);
-    if (sc?.faultAtMs !== undefined) parts.push(`<line x1="${x(sc.faultAtMs / HOUR)}" y1="${y - 8}" x2="${x(sc.faultAtMs / HOUR)}" y2="${y + 8}" stroke="#d62728" stroke-width="2"/>`);
+    if (sc?.faultAtMs !== undefined)
+      parts.push(
+        `<line x1="${x(sc.faultAtMs / HOUR)}" y1="${y - 8}" x2="${x(sc.faultAtMs / HOUR)}" y2="${y + 8}" stroke="#d62728" stroke-width="2"/>`,
+      );
     for (const m of r.marks) {
       const fill = !m.fault ? '#7f7f7f' : r.right ? '#2ca02c' : '#ff7f0e';
       parts.push(`<circle cx="${x(m.h).toFixed(1)}" cy="${y}" r="4" fill="${fill}"/>`);

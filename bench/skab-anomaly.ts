@@ -73,7 +73,16 @@ export async function run(): Promise<BenchRow[]> {
     `NAB std ${f2(nab.standard)} lowFP ${f2(nab.lowFp)} lowFN ${f2(nab.lowFn)} (alarm edges), missed ${nab.missed}/${nab.windows} CPs, ${nab.falsePositives} FP CPs; ` +
     `anomaly-free: ${f2(perDay)} alarms/day; ${data.scored.length} files; NAB-chosen defaults${process.env.TWINLOOP_ANOMALY_CFG ? ` + ${process.env.TWINLOOP_ANOMALY_CFG}` : ''}`;
   process.stdout.write(`skab-anomaly: ${note}\n`);
-  return [{ suite: SUITE, case: 'anomaly detector per sensor (8 × univariate, any)', count: rows, throughputPerS: rows / seconds, ...memory(), note }];
+  return [
+    {
+      suite: SUITE,
+      case: 'anomaly detector per sensor (8 × univariate, any)',
+      count: rows,
+      throughputPerS: rows / seconds,
+      ...memory(),
+      note,
+    },
+  ];
 }
 
 if (require.main === module) {

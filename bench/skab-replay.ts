@@ -88,9 +88,13 @@ export function readFlowDetector(flowPath = FLOW_PATH): FlowDetector {
     referenceRows: num('referenceRows', 400),
     maxAgeMs: num('maxAgeMs', 5000),
   };
-  const tags = String(p.tags).split(',').map((s) => s.trim());
-  if (tags.join('|') !== TAGS.join('|')) throw new Error(`${flowPath}: the flow's tags (${tags.join(', ')}) are not SKAB's 8 sensors in order`);
-  if (mvConfig.referenceRows !== FIT_ROWS) throw new Error(`${flowPath}: referenceRows ${mvConfig.referenceRows}, the protocol fits on ${FIT_ROWS}`);
+  const tags = String(p.tags)
+    .split(',')
+    .map((s) => s.trim());
+  if (tags.join('|') !== TAGS.join('|'))
+    throw new Error(`${flowPath}: the flow's tags (${tags.join(', ')}) are not SKAB's 8 sensors in order`);
+  if (mvConfig.referenceRows !== FIT_ROWS)
+    throw new Error(`${flowPath}: referenceRows ${mvConfig.referenceRows}, the protocol fits on ${FIT_ROWS}`);
   return { nodeId: String(node.id), statistics, consecutive: mvConfig.consecutive, mvConfig };
 }
 
@@ -108,7 +112,23 @@ export async function replayFile(csvPath: string, flowPath = FLOW_PATH, tmpDir?:
   const header = readFileSync(csvPath, 'utf8').split(/\r?\n/, 1)[0].split(';');
   // The label columns are not tags; the anomaly-free file has none.
   const skip = ['anomaly', 'changepoint'].filter((c) => header.includes(c)).flatMap((c) => ['--skip-column', c]);
-  const args = [BIN, 'replay', '--flow', flowPath, '--input', csvPath, '--delimiter', ';', '--time-column', 'datetime', '--asset', 'skab', ...skip, '--out', out];
+  const args = [
+    BIN,
+    'replay',
+    '--flow',
+    flowPath,
+    '--input',
+    csvPath,
+    '--delimiter',
+    ';',
+    '--time-column',
+    'datetime',
+    '--asset',
+    'skab',
+    ...skip,
+    '--out',
+    out,
+  ];
   const t0 = Date.now();
   const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -121,7 +141,10 @@ export async function replayFile(csvPath: string, flowPath = FLOW_PATH, tmpDir?:
   try {
     if (code !== 0) throw new Error(`twinloop replay ${csvPath} exited with ${code}: ${stderr.slice(-2000)}`);
     const text = readFileSync(out, 'utf8');
-    const lines = text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as ReplayLine);
+    const lines = text
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as ReplayLine);
     return { lines, stderr, wallMs };
   } finally {
     if (tmpDir) rmSync(out, { force: true });
@@ -164,7 +187,8 @@ export function alarmSeries(lines: ReplayLine[], rowTsMs: number[], det: FlowDet
     scoreByRow[i] = l.payload.score as number;
   }
   const first = scoreByRow.findIndex((s) => s !== undefined);
-  if (first !== FIT_ROWS) throw new Error(`the first score is on row ${first}, expected ${FIT_ROWS} (rows 0…${FIT_ROWS - 1} fit the model)`);
+  if (first !== FIT_ROWS)
+    throw new Error(`the first score is on row ${first}, expected ${FIT_ROWS} (rows 0…${FIT_ROWS - 1} fit the model)`);
   const flags: number[] = [];
   const scores: number[] = [];
   const c = det.consecutive;
@@ -235,7 +259,12 @@ async function pool<T, R>(items: T[], width: number, fn: (x: T, i: number) => Pr
   return out;
 }
 
-export async function evaluateReplay(flowPath: string, data: { scored: SkabFile[]; anomalyFree?: SkabFile }, dir: string, label: string): Promise<ReplayEval> {
+export async function evaluateReplay(
+  flowPath: string,
+  data: { scored: SkabFile[]; anomalyFree?: SkabFile },
+  dir: string,
+  label: string,
+): Promise<ReplayEval> {
   const det = readFlowDetector(flowPath);
   const base = skabDir();
   const files = [...data.scored, ...(data.anomalyFree ? [data.anomalyFree] : [])];
@@ -309,7 +338,23 @@ function f2(x: number): string {
   return Number.isFinite(x) ? x.toFixed(2) : 'n/a';
 }
 
-function tableRow(name: string, r: Pick<SkabResult, 'f1' | 'farPct' | 'marPct' | 'nabStandard' | 'nabLowFp' | 'nabLowFn' | 'missedCps' | 'falseCps' | 'changePoints' | 'alarmsPerDayAnomalyFree' | 'alarmTimePctAnomalyFree'>): string {
+function tableRow(
+  name: string,
+  r: Pick<
+    SkabResult,
+    | 'f1'
+    | 'farPct'
+    | 'marPct'
+    | 'nabStandard'
+    | 'nabLowFp'
+    | 'nabLowFn'
+    | 'missedCps'
+    | 'falseCps'
+    | 'changePoints'
+    | 'alarmsPerDayAnomalyFree'
+    | 'alarmTimePctAnomalyFree'
+  >,
+): string {
   return `| ${name} | ${f2(r.f1)} | ${f2(r.farPct)} | ${f2(r.marPct)} | ${f2(r.nabStandard)} | ${f2(r.nabLowFp)} | ${f2(r.nabLowFn)} | ${r.missedCps}/${r.changePoints} | ${r.falseCps} | ${f2(r.alarmsPerDayAnomalyFree)} (${f2(r.alarmTimePctAnomalyFree)} % of time) |`;
 }
 
@@ -321,12 +366,15 @@ const agree = (a: number, b: number) => Math.abs(a - b) <= 1e-9 || (Number.isNaN
 
 export async function run(): Promise<BenchRow[]> {
   const dirData = skabDir();
-  if (!existsSync(dirData)) return [{ suite: SUITE, case: 'SKAB data missing', note: `no SKAB data at ${dirData} (set TWINLOOP_SKAB_DIR)` }];
+  if (!existsSync(dirData))
+    return [{ suite: SUITE, case: 'SKAB data missing', note: `no SKAB data at ${dirData} (set TWINLOOP_SKAB_DIR)` }];
   const data = loadSkab(dirData);
   const tmp = mkdtempSync(join(tmpdir(), 'twinloop-skab-replay-'));
   const rows: BenchRow[] = [];
   try {
-    const flows: { label: string; path: string; lb: (typeof LEADERBOARD)['t2q']; lbName: string }[] = [{ label: 'T²+Q', path: FLOW_PATH, lb: LEADERBOARD.t2q, lbName: 'T-squared+Q (PCA)' }];
+    const flows: { label: string; path: string; lb: (typeof LEADERBOARD)['t2q']; lbName: string }[] = [
+      { label: 'T²+Q', path: FLOW_PATH, lb: LEADERBOARD.t2q, lbName: 'T-squared+Q (PCA)' },
+    ];
     if (process.env.TWINLOOP_SKAB_REPLAY_T2 === '1') {
       // The same flow with T² alone (statistics t2): a copy in the temp dir, nothing else changed.
       const flow = JSON.parse(readFileSync(FLOW_PATH, 'utf8')) as Record<string, unknown>[];
@@ -352,7 +400,9 @@ export async function run(): Promise<BenchRow[]> {
       table.push(leaderboardRow(`leaderboard ${fl.lbName} (34 files)`, fl.lb));
       const same =
         r.filesDiffering.length === 0 &&
-        (['f1', 'farPct', 'marPct', 'nabStandard', 'nabLowFp', 'nabLowFn', 'alarmsPerDayAnomalyFree'] as const).every((k) => agree(r[k], direct[k])) &&
+        (['f1', 'farPct', 'marPct', 'nabStandard', 'nabLowFp', 'nabLowFn', 'alarmsPerDayAnomalyFree'] as const).every((k) =>
+          agree(r[k], direct[k]),
+        ) &&
         r.missedCps === direct.missedCps &&
         r.falseCps === direct.falseCps;
       checks.push(
@@ -360,7 +410,11 @@ export async function run(): Promise<BenchRow[]> {
           `${r.filesDiffering.length ? ` (files ${r.filesDiffering.join(', ')})` : ''}; ${r.events} DriftEvents, ${r.eventsAtOnsets} at an alarm onset (of ${r.risingEdges} onsets); ` +
           `${data.scored.length + (data.anomalyFree ? 1 : 0)} replays in ${r.wallS.toFixed(1)} s wall (${Math.round(r.rowsPerS)} rows/s incl. Node-RED start per file).`,
       );
-      const pinned = DETECTORS.find((d) => JSON.stringify({ ...d.config, referenceRows: FIT_ROWS, maxAgeMs: 5000 }) === JSON.stringify({ ...det.mvConfig, referenceRows: FIT_ROWS, maxAgeMs: 5000 }));
+      const pinned = DETECTORS.find(
+        (d) =>
+          JSON.stringify({ ...d.config, referenceRows: FIT_ROWS, maxAgeMs: 5000 }) ===
+          JSON.stringify({ ...det.mvConfig, referenceRows: FIT_ROWS, maxAgeMs: 5000 }),
+      );
       rows.push({
         suite: SUITE,
         case: `${fl.label} via twinloop replay`,
@@ -385,7 +439,9 @@ export async function run(): Promise<BenchRow[]> {
       '',
       ...checks,
       '',
-      ...(flows.length > 1 ? ['T² rows: the same flow with `statistics` t2 (a temporary copy; TWINLOOP_SKAB_REPLAY_T2=1), nothing else changed.', ''] : []),
+      ...(flows.length > 1
+        ? ['T² rows: the same flow with `statistics` t2 (a temporary copy; TWINLOOP_SKAB_REPLAY_T2=1), nothing else changed.', '']
+        : []),
       'Alarm per row: output 2 of twin-drift gives one AnomalyScore per scored row (max of T²/limit and SPE/limit; T²/limit for T² alone), placed on the CSV row with the same time; a row is out of control when score > 1; the alarm rises after 3 out-of-control rows in a row and clears after 3 in-control rows (the runtime rule, `consecutive` read from the flow). Each DriftEvent (output 1) is checked to start 2 rows before an alarm onset. Predicted change points = rising edges of the alarm. Parameters fixed by rule (bench/skab.ts), not chosen on the labels.',
       '',
       `Data: SKAB (waico/SKAB, GPL-3.0; Kaggle DOI 10.34740/KAGGLE/DSV/1693952), read from ../shared/data/skab. Command: \`npx tsup && node dist/bench/skab-replay.js\`. Run ${new Date().toISOString().slice(0, 10)}.`,

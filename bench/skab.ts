@@ -54,7 +54,9 @@ export function skabDir(): string {
 }
 
 export function readSkabFile(path: string, name = path): SkabFile {
-  const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const lines = readFileSync(path, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '');
   const head = lines[0].split(';');
   const col = (n: string) => {
     const i = head.indexOf(n);
@@ -81,7 +83,9 @@ export function loadSkab(dir = skabDir()): { scored: SkabFile[]; anomalyFree?: S
   for (const folder of ['valve1', 'other']) {
     const d = join(dir, folder);
     if (!existsSync(d)) continue;
-    const names = readdirSync(d).filter((n) => n.endsWith('.csv')).sort((a, b) => parseInt(a) - parseInt(b));
+    const names = readdirSync(d)
+      .filter((n) => n.endsWith('.csv'))
+      .sort((a, b) => parseInt(a) - parseInt(b));
     for (const n of names) scored.push(readSkabFile(join(d, n), `${folder}/${n}`));
   }
   const af = join(dir, 'anomaly-free', 'anomaly-free.csv');
@@ -227,7 +231,11 @@ export function evaluate(spec: DetectorSpec, data: { scored: SkabFile[]; anomaly
  * the parameters fixed by rule.
  */
 function sensitivity(data: { scored: SkabFile[]; anomalyFree?: SkabFile }): string[] {
-  const lines = ['Sensitivity of T²+Q (0.9 variance) — uses the labels, NOT used to choose parameters: F1 / FAR % / MAR % / NAB std', '| α \\ consecutive | 1 | 3 | 5 | 10 |', '|---|---|---|---|---|'];
+  const lines = [
+    'Sensitivity of T²+Q (0.9 variance) — uses the labels, NOT used to choose parameters: F1 / FAR % / MAR % / NAB std',
+    '| α \\ consecutive | 1 | 3 | 5 | 10 |',
+    '|---|---|---|---|---|',
+  ];
   for (const alpha of [0.05, 0.01, 0.001, 0.0001]) {
     const cells = [1, 3, 5, 10].map((consecutive) => {
       const r = evaluate({ name: '', config: { statistics: 'both', varianceFraction: 0.9, alpha, consecutive } }, { scored: data.scored });
@@ -256,16 +264,31 @@ export async function run(): Promise<BenchRow[]> {
   ];
   // Reference point: a detector that always alarms. The test part is ~53 % anomalous, so its F1 is
   // high; F1 alone does not rank detectors on SKAB, FAR/MAR and the NAB score must be read with it.
-  const always = pointwise(data.scored.map((f) => confusion(f.anomaly.slice(FIT_ROWS), f.anomaly.slice(FIT_ROWS).map(() => 1))));
+  const always = pointwise(
+    data.scored.map((f) =>
+      confusion(
+        f.anomaly.slice(FIT_ROWS),
+        f.anomaly.slice(FIT_ROWS).map(() => 1),
+      ),
+    ),
+  );
   table.push(`| always alarm (reference) | ${f2(always.f1)} | ${f2(always.farPct)} | ${f2(always.marPct)} | | | | | | |`);
-  rows.push({ suite: SUITE, case: 'always alarm (reference)', baseline: true, note: `F1 ${f2(always.f1)} FAR ${f2(always.farPct)} % MAR ${f2(always.marPct)} %: what anomaly prevalence alone gives` });
+  rows.push({
+    suite: SUITE,
+    case: 'always alarm (reference)',
+    baseline: true,
+    note: `F1 ${f2(always.f1)} FAR ${f2(always.farPct)} % MAR ${f2(always.marPct)} %: what anomaly prevalence alone gives`,
+  });
   for (const spec of DETECTORS) {
     const r = evaluate(spec, data);
     const lb = spec.leaderboard;
     table.push(
       `| ${r.detector} | ${f2(r.f1)} | ${f2(r.farPct)} | ${f2(r.marPct)} | ${f2(r.nabStandard)} | ${f2(r.nabLowFp)} | ${f2(r.nabLowFn)} | ${r.missedCps}/${r.changePoints} | ${r.falseCps} | ${f2(r.alarmsPerDayAnomalyFree)}, ${f2(r.alarmTimePctAnomalyFree)} % |`,
     );
-    if (lb) table.push(`| leaderboard ${spec.name.split(' ')[0]} (34 files) | ${f2(lb.f1)} | ${f2(lb.farPct)} | ${f2(lb.marPct)} | ${f2(lb.nab)} | | | | | |`);
+    if (lb)
+      table.push(
+        `| leaderboard ${spec.name.split(' ')[0]} (34 files) | ${f2(lb.f1)} | ${f2(lb.farPct)} | ${f2(lb.marPct)} | ${f2(lb.nab)} | | | | | |`,
+      );
     rows.push({
       suite: SUITE,
       case: spec.name,
@@ -275,12 +298,17 @@ export async function run(): Promise<BenchRow[]> {
       note:
         `F1 ${f2(r.f1)} FAR ${f2(r.farPct)} % MAR ${f2(r.marPct)} % (leaderboard ${lb ? `${lb.f1}/${lb.farPct}/${lb.marPct}` : 'n/a'}); ` +
         `NAB std ${f2(r.nabStandard)} lowFP ${f2(r.nabLowFp)} lowFN ${f2(r.nabLowFn)}${lb ? ` (lb ${lb.nab})` : ''}; ` +
-        `missed ${r.missedCps}/${r.changePoints} CPs, ${r.falseCps} FP CPs; ${f2(r.alarmsPerDayAnomalyFree)} alarms/day and ${f2(r.alarmTimePctAnomalyFree)} % time in alarm anomaly-free; ${data.scored.length} files, rows/s incl. fit; classified events: ${Object.entries(r.events).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+        `missed ${r.missedCps}/${r.changePoints} CPs, ${r.falseCps} FP CPs; ${f2(r.alarmsPerDayAnomalyFree)} alarms/day and ${f2(r.alarmTimePctAnomalyFree)} % time in alarm anomaly-free; ${data.scored.length} files, rows/s incl. fit; classified events: ${Object.entries(
+          r.events,
+        )
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
     });
   }
   if (process.env.TWINLOOP_SKAB_SWEEP === '1') table.push('', ...sensitivity(data));
   table.push('', 'Classified alarm events (all scored files):');
-  for (const row of rows) if (row.note?.includes('classified events')) table.push(`- ${row.case}: ${row.note.split('classified events: ')[1]}`);
+  for (const row of rows)
+    if (row.note?.includes('classified events')) table.push(`- ${row.case}: ${row.note.split('classified events: ')[1]}`);
   process.stdout.write(table.join('\n') + '\n');
   return rows;
 }

@@ -24,9 +24,15 @@ export function cmapssCsv(units: UnitHistory[], originMs = CMAPSS_ORIGIN_MS): st
 }
 
 function main(argv: string[]): number {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { 'cycle-ms': { type: 'string' }, origin: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { 'cycle-ms': { type: 'string' }, origin: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
   if (values.help || positionals.length !== 2) {
-    process.stdout.write('Usage: node dist/bin/cmapss-to-csv.js CMAPSS.txt OUT.csv [--cycle-ms N (default 3600000)] [--origin ISO (default 2026-01-01T00:00:00Z)]\n');
+    process.stdout.write(
+      'Usage: node dist/bin/cmapss-to-csv.js CMAPSS.txt OUT.csv [--cycle-ms N (default 3600000)] [--origin ISO (default 2026-01-01T00:00:00Z)]\n',
+    );
     return values.help ? 0 : 2;
   }
   const cycleMs = values['cycle-ms'] === undefined ? CMAPSS_CYCLE_MS : Number(values['cycle-ms']);
@@ -35,7 +41,9 @@ function main(argv: string[]): number {
   if (!Number.isFinite(originMs)) throw new Error(`--origin must be an ISO-8601 time, got '${values.origin}'`);
   const units = readCmapss(positionals[0], cycleMs);
   writeFileSync(positionals[1], cmapssCsv(units, originMs));
-  process.stderr.write(`cmapss-to-csv: ${units.length} engines, ${units.reduce((s, u) => s + u.values.length, 0)} rows → ${positionals[1]}\n`);
+  process.stderr.write(
+    `cmapss-to-csv: ${units.length} engines, ${units.reduce((s, u) => s + u.values.length, 0)} rows → ${positionals[1]}\n`,
+  );
   return 0;
 }
 

@@ -11,13 +11,34 @@ import { TwinError } from '../runtime/model/errors.js';
 type Command = (argv: string[]) => Promise<number | void>;
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  start: { summary: 'Node-RED with the TwinLoop nodes, the embedded broker, the simulator and the demo flow', load: async () => (await import('./commands/start.js')).startCommand },
-  sim: { summary: 'run the plant simulator (OPC UA server + MQTT JSON/Sparkplug B publisher)', load: async () => (await import('./commands/sim.js')).simCommand },
-  ledger: { summary: 'check an audit ledger: `twinloop ledger verify FILE` names the first broken record (`ledger export`: from NATS)', load: async () => (await import('./commands/ledger.js')).ledgerCommand },
-  deploy: { summary: 'deploy a prebuilt flow to a running Node-RED (Admin API) after checking its environment variables', load: async () => (await import('./commands/deploy.js')).deployCommand },
-  replay: { summary: 'run a flow over recorded data (CSV or InfluxDB), in event time, writing what TwinLoop nodes send as JSON lines', load: async () => (await import('./commands/replay.js')).replayCommand },
-  evaluate: { summary: 'score alarms against labelled windows: NAB score, precision/recall/F1, false alarms per day, delay, SVG timeline', load: async () => (await import('./commands/evaluate.js')).evaluateCommand },
-  fit: { summary: 'fit models from history: `twinloop fit --kind rul` learns remaining useful life from run-to-failure data', load: async () => (await import('./commands/fit.js')).fitCommand },
+  start: {
+    summary: 'Node-RED with the TwinLoop nodes, the embedded broker, the simulator and the demo flow',
+    load: async () => (await import('./commands/start.js')).startCommand,
+  },
+  sim: {
+    summary: 'run the plant simulator (OPC UA server + MQTT JSON/Sparkplug B publisher)',
+    load: async () => (await import('./commands/sim.js')).simCommand,
+  },
+  ledger: {
+    summary: 'check an audit ledger: `twinloop ledger verify FILE` names the first broken record (`ledger export`: from NATS)',
+    load: async () => (await import('./commands/ledger.js')).ledgerCommand,
+  },
+  deploy: {
+    summary: 'deploy a prebuilt flow to a running Node-RED (Admin API) after checking its environment variables',
+    load: async () => (await import('./commands/deploy.js')).deployCommand,
+  },
+  replay: {
+    summary: 'run a flow over recorded data (CSV or InfluxDB), in event time, writing what TwinLoop nodes send as JSON lines',
+    load: async () => (await import('./commands/replay.js')).replayCommand,
+  },
+  evaluate: {
+    summary: 'score alarms against labelled windows: NAB score, precision/recall/F1, false alarms per day, delay, SVG timeline',
+    load: async () => (await import('./commands/evaluate.js')).evaluateCommand,
+  },
+  fit: {
+    summary: 'fit models from history: `twinloop fit --kind rul` learns remaining useful life from run-to-failure data',
+    load: async () => (await import('./commands/fit.js')).fitCommand,
+  },
 };
 
 function usage(): string {
@@ -65,7 +86,9 @@ export async function main(argv: string[]): Promise<number> {
     // node:util parseArgs throws TypeErrors with ERR_PARSE_ARGS_* codes and multi-line hints.
     const parseError = String((err as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS_');
     if (err instanceof UsageError || parseError) {
-      const reason = String((err as Error).message).split('\n')[0].replace(/\.$/, '');
+      const reason = String((err as Error).message)
+        .split('\n')[0]
+        .replace(/\.$/, '');
       process.stderr.write(`twinloop ${name}: ${reason} (see twinloop ${name} --help)\n`);
       return 2;
     }
@@ -82,7 +105,12 @@ export async function main(argv: string[]): Promise<number> {
 
 if (require.main === module) {
   main(process.argv.slice(2)).then(
-    (code) => { if (code !== 0) process.exit(code); },
-    (err) => { process.stderr.write(`twinloop: ${(err as Error).message}\n`); process.exit(1); },
+    (code) => {
+      if (code !== 0) process.exit(code);
+    },
+    (err) => {
+      process.stderr.write(`twinloop: ${(err as Error).message}\n`);
+      process.exit(1);
+    },
   );
 }

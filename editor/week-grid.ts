@@ -43,32 +43,57 @@ export function colours(keys: string[]): Record<string, string> {
 export function weekGrid(container: JQuery, rows: GridRow[], colour: Record<string, string>, legend: LegendItem[]): void {
   container.empty().addClass('twinloop-week-grid');
   const labelW = 60;
-  const $hours = $('<div/>', { style: `position:relative; height:14px; margin-left:${labelW}px; font-size:10px; opacity:0.7;` }).appendTo(container);
+  const $hours = $('<div/>', { style: `position:relative; height:14px; margin-left:${labelW}px; font-size:10px; opacity:0.7;` }).appendTo(
+    container,
+  );
   for (let h = 0; h <= 24; h += 3) {
     // the first and last marks stay inside the bar
     const shift = h === 0 ? '0' : h === 24 ? '-100%' : '-50%';
-    $('<span/>', { style: `position:absolute; left:${(h / 24) * 100}%; transform:translateX(${shift});` }).text(String(h)).appendTo($hours);
+    $('<span/>', { style: `position:absolute; left:${(h / 24) * 100}%; transform:translateX(${shift});` })
+      .text(String(h))
+      .appendTo($hours);
   }
   for (const row of rows) {
-    const $row = $('<div/>', { class: 'twinloop-week-row', style: 'display:flex; align-items:center; height:18px; margin:1px 0;' }).appendTo(container);
-    $('<span/>', { style: `width:${labelW}px; flex:none; font-size:11px;` }).text(row.label).appendTo($row);
-    const $bar = $('<div/>', { style: 'position:relative; flex:1; height:16px; background:var(--red-ui-secondary-background, #f3f3f3); border:1px solid var(--red-ui-secondary-border-color, #ddd);' }).appendTo($row);
+    const $row = $('<div/>', {
+      class: 'twinloop-week-row',
+      style: 'display:flex; align-items:center; height:18px; margin:1px 0;',
+    }).appendTo(container);
+    $('<span/>', { style: `width:${labelW}px; flex:none; font-size:11px;` })
+      .text(row.label)
+      .appendTo($row);
+    const $bar = $('<div/>', {
+      style:
+        'position:relative; flex:1; height:16px; background:var(--red-ui-secondary-background, #f3f3f3); border:1px solid var(--red-ui-secondary-border-color, #ddd);',
+    }).appendTo($row);
     for (const s of row.spans) {
       const css = [
-        'position:absolute', 'top:0', 'bottom:0',
-        `left:${(s.fromMin / 1440) * 100}%`, `width:${((s.toMin - s.fromMin) / 1440) * 100}%`,
-        `background:${s.hatched ? HATCH : colour[s.key] ?? '#999'}`,
+        'position:absolute',
+        'top:0',
+        'bottom:0',
+        `left:${(s.fromMin / 1440) * 100}%`,
+        `width:${((s.toMin - s.fromMin) / 1440) * 100}%`,
+        `background:${s.hatched ? HATCH : (colour[s.key] ?? '#999')}`,
       ].join(';');
-      $('<div/>', { class: s.hatched ? 'twinloop-week-stop' : 'twinloop-week-span', style: css, title: `${s.key} ${hhmm(s.fromMin)}–${hhmm(s.toMin)}`, 'data-key': s.key }).appendTo($bar);
+      $('<div/>', {
+        class: s.hatched ? 'twinloop-week-stop' : 'twinloop-week-span',
+        style: css,
+        title: `${s.key} ${hhmm(s.fromMin)}–${hhmm(s.toMin)}`,
+        'data-key': s.key,
+      }).appendTo($bar);
     }
     for (let h = 6; h < 24; h += 6) {
-      $('<div/>', { style: `position:absolute; top:0; bottom:0; left:${(h / 24) * 100}%; border-left:1px dotted rgba(0,0,0,0.25);` }).appendTo($bar);
+      $('<div/>', {
+        style: `position:absolute; top:0; bottom:0; left:${(h / 24) * 100}%; border-left:1px dotted rgba(0,0,0,0.25);`,
+      }).appendTo($bar);
     }
   }
   const $legend = $('<div/>', { class: 'twinloop-week-legend', style: `margin:4px 0 0 ${labelW}px; font-size:11px;` }).appendTo(container);
   for (const item of legend) {
     const $item = $('<span/>', { style: 'display:inline-block; margin-right:12px;' }).appendTo($legend);
-    if (!item.plain) $('<span/>', { style: `display:inline-block; width:10px; height:10px; margin-right:4px; vertical-align:middle; background:${item.hatched ? HATCH : colour[item.key] ?? '#999'};` }).appendTo($item);
+    if (!item.plain)
+      $('<span/>', {
+        style: `display:inline-block; width:10px; height:10px; margin-right:4px; vertical-align:middle; background:${item.hatched ? HATCH : (colour[item.key] ?? '#999')};`,
+      }).appendTo($item);
     $('<span/>').text(item.label).appendTo($item);
   }
 }

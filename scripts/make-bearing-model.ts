@@ -15,7 +15,14 @@ import { assetPath } from '../examples/plant-sim/tags.js';
 
 const DAY = 86_400_000;
 
-export const BEARING_TRAINING = { units: 40, seed: 1, daysToFailure: [20, 40] as [number, number], initialWear: [0, 0.3] as [number, number], sampleIntervalMs: 3_600_000, tags: ['vibration'] };
+export const BEARING_TRAINING = {
+  units: 40,
+  seed: 1,
+  daysToFailure: [20, 40] as [number, number],
+  initialWear: [0, 0.3] as [number, number],
+  sampleIntervalMs: 3_600_000,
+  tags: ['vibration'],
+};
 
 /** The model plus what a reader needs to wire it: the asset and the reading tag of each channel. */
 export function makeBearingModel(): FittedTrendModel & { asset: string; units: Record<string, string>; trainedOn: string } {
@@ -25,7 +32,8 @@ export function makeBearingModel(): FittedTrendModel & { asset: string; units: R
     ...model,
     asset: assetPath(),
     units: { vibration: 'mm/s' },
-    trainedOn: `plant-sim gearbox bearing: ${BEARING_TRAINING.units} run-to-failure histories (days to failure 20..40, ` +
+    trainedOn:
+      `plant-sim gearbox bearing: ${BEARING_TRAINING.units} run-to-failure histories (days to failure 20..40, ` +
       'initial wear 0..0.3, hourly vibration, failure = vibration trip); scripts/make-bearing-model.ts',
   };
 }
@@ -34,6 +42,10 @@ if (require.main === module) {
   const out = process.argv[2] ?? join(__dirname, '..', 'models', 'bearing-rul-model.json');
   const m = makeBearingModel();
   writeFileSync(out, JSON.stringify(m, null, 2) + '\n');
-  const rmse = Object.entries(m.oofRmseMs).map(([k, v]) => `${k} ${(v / DAY).toFixed(2)} d`).join(', ');
-  process.stdout.write(`wrote ${out}: rul-trend ${m.method}, channels ${m.signals.channels.join(', ')}, asset ${m.asset}; out-of-fold RMSE ${rmse}\n`);
+  const rmse = Object.entries(m.oofRmseMs)
+    .map(([k, v]) => `${k} ${(v / DAY).toFixed(2)} d`)
+    .join(', ');
+  process.stdout.write(
+    `wrote ${out}: rul-trend ${m.method}, channels ${m.signals.channels.join(', ')}, asset ${m.asset}; out-of-fold RMSE ${rmse}\n`,
+  );
 }

@@ -73,18 +73,30 @@ async function call(admin: Admin, method: string, path: string, body?: unknown, 
   }
   if (res.status >= 300 && res.status < 400) {
     const location = res.headers.get('location');
-    throw new Error(`${method} ${url.href} answered ${res.status}, a redirect to ${location ?? '(no Location)'}: ` +
-      'not followed (deploy sends credentials); give the right --url');
+    throw new Error(
+      `${method} ${url.href} answered ${res.status}, a redirect to ${location ?? '(no Location)'}: ` +
+        'not followed (deploy sends credentials); give the right --url',
+    );
   }
   if (res.status === 401) {
-    throw new Error(admin.token ? `Node-RED refused the token (401) for ${method} /${path} at ${admin.base}: wrong, expired, or without write permission` : `Node-RED at ${admin.base} needs a login (adminAuth is on): give --token or --user with NODE_RED_PASSWORD`);
+    throw new Error(
+      admin.token
+        ? `Node-RED refused the token (401) for ${method} /${path} at ${admin.base}: wrong, expired, or without write permission`
+        : `Node-RED at ${admin.base} needs a login (adminAuth is on): give --token or --user with NODE_RED_PASSWORD`,
+    );
   }
   if (!res.ok) throw new Error(`Node-RED answered ${res.status} to ${method} /${path}: ${text.slice(0, 200)}`);
   return text ? JSON.parse(text) : {};
 }
 
 async function login(admin: Admin, user: string, password: string): Promise<string> {
-  const res = (await call(admin, 'POST', 'auth/token', { client_id: 'node-red-admin', grant_type: 'password', scope: '*', username: user, password })) as { access_token?: string };
+  const res = (await call(admin, 'POST', 'auth/token', {
+    client_id: 'node-red-admin',
+    grant_type: 'password',
+    scope: '*',
+    username: user,
+    password,
+  })) as { access_token?: string };
   if (!res.access_token) throw new Error('Node-RED returned no access token');
   return res.access_token;
 }
@@ -114,7 +126,10 @@ async function storedCredentials(admin: Admin, flow: FlowNode[], running: FlowNo
   for (const n of flow) {
     if (!n.credentials || !runningIds.has(n.id)) continue;
     try {
-      out.set(n.id, (await call(admin, 'GET', `credentials/${encodeURIComponent(n.type)}/${encodeURIComponent(n.id)}`)) as Record<string, unknown>);
+      out.set(
+        n.id,
+        (await call(admin, 'GET', `credentials/${encodeURIComponent(n.type)}/${encodeURIComponent(n.id)}`)) as Record<string, unknown>,
+      );
     } catch {
       // not readable: sent again
     }
@@ -177,17 +192,30 @@ export async function deployCommand(argv: string[]): Promise<number> {
   // Types the flow uses that this Node-RED lacks fail the deploy in Node-RED ("missing types");
   // name them before anything changes.
   const sets = (await call(admin, 'GET', 'nodes')) as Array<{ types?: string[]; enabled?: boolean }>;
-  const known = new Set(['tab', 'subflow', 'group', 'junction', 'global-config', ...sets.filter((s) => s.enabled !== false).flatMap((s) => s.types ?? [])]);
+  const known = new Set([
+    'tab',
+    'subflow',
+    'group',
+    'junction',
+    'global-config',
+    ...sets.filter((s) => s.enabled !== false).flatMap((s) => s.types ?? []),
+  ]);
   const unknown = [...new Set(flow.map((n) => n.type))].filter((t) => !known.has(t) && !t.startsWith('subflow:'));
-  if (unknown.length > 0) throw new Error(`Node-RED at ${admin.base} lacks node types: ${unknown.join(', ')} (install @twinloop/node-red-twin there)`);
+  if (unknown.length > 0)
+    throw new Error(`Node-RED at ${admin.base} lacks node types: ${unknown.join(', ')} (install @twinloop/node-red-twin there)`);
 
   const running = (await call(admin, 'GET', 'flows')) as { rev: string; flows: FlowNode[] };
   const stored = await storedCredentials(admin, flow, running.flows);
-  const merged = mergeDeployment(running.flows, flow, needs, siteValues, { site, storedCredentials: stored, updateSecrets: values['update-secrets'] === true });
+  const merged = mergeDeployment(running.flows, flow, needs, siteValues, {
+    site,
+    storedCredentials: stored,
+    updateSecrets: values['update-secrets'] === true,
+  });
   const tabs = flow.filter((n) => n.type === 'tab').map((n) => String(n.label ?? n.id));
   const summary = `${flow.length} nodes (${tabs.join(', ') || 'no tabs'}), ${needs.env.size} environment and ${needs.credentials.size} credential variable(s)`;
   const notes: string[] = [];
-  if (merged.keptSecrets.length > 0) notes.push(`kept the secret(s) Node-RED holds for ${merged.keptSecrets.join(', ')} (--update-secrets replaces them)`);
+  if (merged.keptSecrets.length > 0)
+    notes.push(`kept the secret(s) Node-RED holds for ${merged.keptSecrets.join(', ')} (--update-secrets replaces them)`);
   if (merged.globalChanged && running.flows.some((n) => n.type === 'global-config')) {
     notes.push('site values changed in the global environment: Node-RED restarts every flow');
   }
@@ -197,7 +225,13 @@ export async function deployCommand(argv: string[]): Promise<number> {
   }
   // 'nodes': Node-RED stops and starts only the nodes that differ from what runs (and the nodes that
   // use a changed config node); unchanged nodes of this flow and every other flow keep their state.
-  const result = (await call(admin, 'POST', 'flows', { rev: running.rev, flows: merged.flows }, { 'Node-RED-Deployment-Type': 'nodes' })) as { rev?: string };
+  const result = (await call(
+    admin,
+    'POST',
+    'flows',
+    { rev: running.rev, flows: merged.flows },
+    { 'Node-RED-Deployment-Type': 'nodes' },
+  )) as { rev?: string };
   process.stdout.write(`deployed ${summary} to ${admin.base} (rev ${result.rev ?? '?'})\n${notes.map((n) => `  ${n}\n`).join('')}`);
   return 0;
 }

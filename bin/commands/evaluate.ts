@@ -77,9 +77,10 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   const lines = [`${r.rows} rows, ${r.windows} labelled windows, ${f(e.days, 2)} days`];
   if (r.nab) {
     const n = r.nab;
-    lines.push(`NAB score: standard ${f(n.standard)}, reward_low_FP_rate ${f(n.reward_low_FP_rate)}, reward_low_FN_rate ${f(n.reward_low_FN_rate)}`);
-  }
-  else lines.push('NAB score: n/a (the file holds only alarm events; give one row per sample to weigh them)');
+    lines.push(
+      `NAB score: standard ${f(n.standard)}, reward_low_FP_rate ${f(n.reward_low_FP_rate)}, reward_low_FN_rate ${f(n.reward_low_FN_rate)}`,
+    );
+  } else lines.push('NAB score: n/a (the file holds only alarm events; give one row per sample to weigh them)');
   if (r.pointwise) {
     const p = r.pointwise;
     lines.push(`point-wise: precision ${f(p.precision, 3)}, recall ${f(p.recall, 3)}, F1 ${f(p.f1, 3)}, FAR ${f(p.farPct, 2)} %`);

@@ -114,7 +114,13 @@ const PIVOT_TIME = '/time';
  * (time order, the last row is the failure, empty cells hold): one row per asset and distinct time,
  * one column per tag. The range is read page by page; only the pivot is held.
  */
-async function historianHistory(query: InfluxQuery, range: InfluxRange, pageSize: number, describe: string, progress: (readings: number) => void): Promise<HistoryTable> {
+async function historianHistory(
+  query: InfluxQuery,
+  range: InfluxRange,
+  pageSize: number,
+  describe: string,
+  progress: (readings: number) => void,
+): Promise<HistoryTable> {
   const byAsset = new Map<string, { tsMs: number; values: Map<string, number> }[]>();
   const tags = new Set<string>();
   let readings = 0;
@@ -141,7 +147,10 @@ async function historianHistory(query: InfluxQuery, range: InfluxRange, pageSize
   const records: CsvRecord[] = [{ line: 1, fields: [PIVOT_ASSET, PIVOT_TIME, ...channels] }];
   for (const a of assets) {
     for (const row of byAsset.get(a)!) {
-      records.push({ line: records.length + 1, fields: [a, String(row.tsMs), ...channels.map((c) => (row.values.has(c) ? String(row.values.get(c)) : ''))] });
+      records.push({
+        line: records.length + 1,
+        fields: [a, String(row.tsMs), ...channels.map((c) => (row.values.has(c) ? String(row.values.get(c)) : ''))],
+      });
     }
   }
   let table: HistoryTable;
@@ -149,7 +158,9 @@ async function historianHistory(query: InfluxQuery, range: InfluxRange, pageSize
     table = await historyFromRecords(records, { assetColumn: PIVOT_ASSET, timeColumn: PIVOT_TIME });
   } catch (err) {
     // the reader names a line and column of the pivot: say the tag instead, or nothing
-    const message = (err as Error).message.replace(/^line \d+(?:, column ("(?:[^"\\]|\\.)*"))?: /, (_, col?: string) => (col && channels.includes(JSON.parse(col)) ? `tag ${col}: ` : ''));
+    const message = (err as Error).message.replace(/^line \d+(?:, column ("(?:[^"\\]|\\.)*"))?: /, (_, col?: string) =>
+      col && channels.includes(JSON.parse(col)) ? `tag ${col}: ` : '',
+    );
     throw new TwinError((err as TwinError).code ?? 'BAD_PAYLOAD', `${describe}: ${message}`);
   }
   if (bad > 0) table.notes.push(`${bad} bad-quality reading${bad > 1 ? 's' : ''} left out`);
@@ -166,11 +177,15 @@ export async function fitCommand(argv: string[]): Promise<number> {
   if (values.kind !== 'rul') throw new UsageError(`--kind must be rul, got '${values.kind}'`);
   if (values.input !== undefined && values.influx !== undefined) throw new UsageError('give --input FILE or --influx URL, not both');
   const fromInflux = values.influx !== undefined;
-  for (const o of fromInflux ? (['out'] as const) : (['input', 'asset-column', 'time-column', 'out'] as const)) if (!values[o]) throw new UsageError(`--${o} is required`);
-  for (const o of fromInflux ? CSV_ONLY : [...INFLUX_ONLY, ...INFLUX_FIT_ONLY]) if (values[o] !== undefined) throw new UsageError(`--${o} goes with ${fromInflux ? '--input' : '--influx'}, not ${fromInflux ? '--influx' : '--input'}`);
+  for (const o of fromInflux ? (['out'] as const) : (['input', 'asset-column', 'time-column', 'out'] as const))
+    if (!values[o]) throw new UsageError(`--${o} is required`);
+  for (const o of fromInflux ? CSV_ONLY : [...INFLUX_ONLY, ...INFLUX_FIT_ONLY])
+    if (values[o] !== undefined)
+      throw new UsageError(`--${o} goes with ${fromInflux ? '--input' : '--influx'}, not ${fromInflux ? '--influx' : '--input'}`);
   const method = (values.method ?? 'similarity') as RulMethod;
   if (!RUL_METHODS.includes(method)) throw new UsageError(`--method must be one of ${RUL_METHODS.join(', ')}, got '${values.method}'`);
-  if (values['rul-cap-ms'] !== undefined && values['rul-cap'] !== undefined) throw new UsageError('give --rul-cap-ms or --rul-cap, not both');
+  if (values['rul-cap-ms'] !== undefined && values['rul-cap'] !== undefined)
+    throw new UsageError('give --rul-cap-ms or --rul-cap, not both');
   const capMs = numberOption(values['rul-cap-ms'], 'rul-cap-ms', (n) => n > 0, 'a number > 0');
   const capRows = numberOption(values['rul-cap'], 'rul-cap', (n) => n > 0, 'a number > 0');
   const seed = numberOption(values.seed, 'seed', (n) => Number.isInteger(n), 'an integer') ?? 1;
@@ -180,11 +195,14 @@ export async function fitCommand(argv: string[]): Promise<number> {
   let table: HistoryTable;
   if (fromInflux) {
     const assetTag = values['asset-tag'] ?? 'asset';
-    if (!/^[A-Za-z_][A-Za-z0-9_-]{0,63}$/.test(assetTag)) throw new UsageError(`--asset-tag must be a tag name (letters, digits, _ or -), got '${assetTag}'`);
+    if (!/^[A-Za-z_][A-Za-z0-9_-]{0,63}$/.test(assetTag))
+      throw new UsageError(`--asset-tag must be a tag name (letters, digits, _ or -), got '${assetTag}'`);
     const o = influxOptions(values, values.asset ?? [], assetTag);
     input = `InfluxDB ${values.database}`;
     step(`reading ${o.describe}…`);
-    table = await historianHistory(o.query, o.range, o.pageSize, o.describe, (n) => step(`reading ${o.describe}: ${n.toLocaleString('en')} readings…`));
+    table = await historianHistory(o.query, o.range, o.pageSize, o.describe, (n) =>
+      step(`reading ${o.describe}: ${n.toLocaleString('en')} readings…`),
+    );
   } else {
     let delimiter: string;
     try {
@@ -230,8 +248,16 @@ export async function fitCommand(argv: string[]): Promise<number> {
     `fitted ${model.kind} on ${units.length} assets, ${table.rows} rows (median row interval ${rowMs} ms; lives ${span(Math.min(...lives), rowMs)} to ${span(Math.max(...lives), rowMs)})`,
     `  RUL cap ${span(rulCapMs, rowMs)}, seed ${seed}`,
     ...(signals ? [`  ${signals.length} of ${units[0].channels.length} channels trend with time to failure: ${signals.join(', ')}`] : []),
-    ...(bands ? [`  out-of-fold P10-P90 width by forecast band: ${bands.map((b) => ((b.q90Ms - b.q10Ms) / rowMs).toFixed(1)).join(', ')} rows`] : []),
-    ...(oof ? [`  out-of-fold RMSE against the capped RUL: ${Object.entries(oof).map(([m, v]) => `${m} ${(v / rowMs).toFixed(1)}`).join(', ')} rows`] : []),
+    ...(bands
+      ? [`  out-of-fold P10-P90 width by forecast band: ${bands.map((b) => ((b.q90Ms - b.q10Ms) / rowMs).toFixed(1)).join(', ')} rows`]
+      : []),
+    ...(oof
+      ? [
+          `  out-of-fold RMSE against the capped RUL: ${Object.entries(oof)
+            .map(([m, v]) => `${m} ${(v / rowMs).toFixed(1)}`)
+            .join(', ')} rows`,
+        ]
+      : []),
     `  wrote ${values.out}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');

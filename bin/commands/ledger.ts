@@ -101,13 +101,17 @@ function signingKeyOf(values: Values): { key?: string; keySource?: string } {
   } else {
     ({ key, source: keySource } = findSigningKey(resolve(values.home ?? env.TWINLOOP_HOME ?? '.twinloop'), env));
   }
-  if (key !== undefined && key.length < MIN_KEY_CHARS) throw new UsageError(`the signing key from ${keySource} is shorter than ${MIN_KEY_CHARS} characters`);
+  if (key !== undefined && key.length < MIN_KEY_CHARS)
+    throw new UsageError(`the signing key from ${keySource} is shorter than ${MIN_KEY_CHARS} characters`);
   return { key, keySource };
 }
 
 async function exportCommand(values: Values, extra: string[]): Promise<number> {
   if (extra.length > 0) throw new UsageError(`export takes options only, got '${extra.join(' ')}'`);
-  const servers = (values.servers ?? process.env.TWINLOOP_NATS_SERVERS ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const servers = (values.servers ?? process.env.TWINLOOP_NATS_SERVERS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (servers.length === 0) throw new UsageError('export needs --servers (or env TWINLOOP_NATS_SERVERS): the NATS servers of the cluster');
   if (values.line === undefined) throw new UsageError('export needs --line site/area/line');
   if (values.out === undefined) throw new UsageError('export needs --out FILE');
@@ -135,16 +139,33 @@ async function exportCommand(values: Values, extra: string[]): Promise<number> {
     const jsm = await jetstreamManager(nc);
     const { ledgerStreamName } = await import('../../runtime/cluster/line-id.js');
     await jsm.streams.info(ledgerStreamName(values.line)).catch((err: Error & { code?: unknown }) => {
-      if (err.code === 10059) throw new UsageError(`line ${values.line} has no ledger stream (${ledgerStreamName(values.line!)}) on ${servers.join(',')}`);
+      if (err.code === 10059)
+        throw new UsageError(`line ${values.line} has no ledger stream (${ledgerStreamName(values.line!)}) on ${servers.join(',')}`);
       throw new TwinError('CONNECTION', `${servers.join(',')}: ${err.message}`);
     });
     const r = await exportLedgerStream({ nc, line: values.line, file: values.out, ...(key !== undefined ? { signingKey: key } : {}) });
     if (values.json) {
-      process.stdout.write(JSON.stringify({ ok: r.ok, line: values.line, stream: r.stream, file: r.file, records: r.records, messages: r.messages,
-        lastHash: r.lastHash, head: r.head, authenticated: key !== undefined, ...(keySource ? { keySource } : {}), ...(r.firstBad ? { firstBad: r.firstBad } : {}) }) + '\n');
+      process.stdout.write(
+        JSON.stringify({
+          ok: r.ok,
+          line: values.line,
+          stream: r.stream,
+          file: r.file,
+          records: r.records,
+          messages: r.messages,
+          lastHash: r.lastHash,
+          head: r.head,
+          authenticated: key !== undefined,
+          ...(keySource ? { keySource } : {}),
+          ...(r.firstBad ? { firstBad: r.firstBad } : {}),
+        }) + '\n',
+      );
     } else if (r.ok) {
-      process.stdout.write(`exported ${r.records} records of line ${values.line} (stream ${r.stream}) to ${r.file}${r.head ? `, checkpoint ${r.file}.head` : ''}\n`);
-      if (key === undefined) process.stdout.write('no signing key found: MACs not checked, no checkpoint written (verify checks the chain only)\n');
+      process.stdout.write(
+        `exported ${r.records} records of line ${values.line} (stream ${r.stream}) to ${r.file}${r.head ? `, checkpoint ${r.file}.head` : ''}\n`,
+      );
+      if (key === undefined)
+        process.stdout.write('no signing key found: MACs not checked, no checkpoint written (verify checks the chain only)\n');
     } else {
       const bad = r.firstBad!;
       process.stdout.write(`exported ${r.messages} messages of line ${values.line} to ${r.file}, but the stream does not verify\n`);
@@ -169,14 +190,20 @@ export async function ledgerCommand(argv: string[]): Promise<number> {
   if (sub === undefined) throw new UsageError('which subcommand? `twinloop ledger verify FILE` or `twinloop ledger export …`');
   if (sub === 'export') return exportCommand(values, positionals.slice(1));
   if (sub !== 'verify') throw new UsageError(`unknown subcommand '${sub}' (there are: verify, export)`);
-  for (const o of ['servers', 'line', 'out'] as const) if (values[o] !== undefined) throw new UsageError(`--${o} belongs to \`ledger export\`, not verify`);
+  for (const o of ['servers', 'line', 'out'] as const)
+    if (values[o] !== undefined) throw new UsageError(`--${o} belongs to \`ledger export\`, not verify`);
   if (file === undefined) throw new UsageError('verify needs the ledger FILE');
   if (extra.length > 0) throw new UsageError(`one FILE at a time, got also '${extra.join(' ')}'`);
   const { key, keySource } = signingKeyOf(values);
 
   const stat = await fsp.stat(file).catch(() => undefined);
   // a missing ledger with a checkpoint beside it was deleted: that is a finding, not a typo
-  const deleted = !stat && (await fsp.stat(headPath(file)).then(() => true, () => false));
+  const deleted =
+    !stat &&
+    (await fsp.stat(headPath(file)).then(
+      () => true,
+      () => false,
+    ));
   if (!stat && !deleted) throw new UsageError(`no such file: ${file}`);
   if (stat && !stat.isFile()) throw new UsageError(`not a file: ${file}`);
   if (stat) {
@@ -193,7 +220,9 @@ export async function ledgerCommand(argv: string[]): Promise<number> {
       if (!tty || now - lastMs < 250) return;
       lastMs = now;
       const mib = (b: number) => (b / 2 ** 20).toFixed(0);
-      process.stderr.write(`\r\x1b[2Kledger verify: ${mib(read)} / ${mib(total)} MiB (${((100 * read) / Math.max(1, total)).toFixed(0)} %)`);
+      process.stderr.write(
+        `\r\x1b[2Kledger verify: ${mib(read)} / ${mib(total)} MiB (${((100 * read) / Math.max(1, total)).toFixed(0)} %)`,
+      );
     },
   }).catch((err: Error) => {
     throw new UsageError(`cannot read ${file}: ${err.message}`);
@@ -218,7 +247,9 @@ export async function ledgerCommand(argv: string[]): Promise<number> {
     const mode = v.authenticated ? 'chain + authenticity' : 'chain only: no key';
     process.stdout.write(`ok (${mode}): ${v.records} records, last hash ${v.lastHash}\n`);
     if (!v.authenticated) {
-      process.stdout.write(`no signing key found (TWINLOOP_SIGNING_KEY, --key-env, TWINLOOP_SIGNING_KEY_FILE, <home>/signing.key): records and checkpoint not authenticated\n`);
+      process.stdout.write(
+        `no signing key found (TWINLOOP_SIGNING_KEY, --key-env, TWINLOOP_SIGNING_KEY_FILE, <home>/signing.key): records and checkpoint not authenticated\n`,
+      );
     }
   } else if (v.firstBad) {
     const bad = v.firstBad;

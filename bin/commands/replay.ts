@@ -131,7 +131,14 @@ function readFlowFile(path: string): PreparedFlow {
 function lineWriter(out: string | undefined, stdoutWrite: typeof process.stdout.write) {
   // Standard output is written through the saved write function: process.stdout.write itself
   // goes to stderr during the run, so what a library prints cannot end up among the JSON lines.
-  const stream = out === undefined ? { write: (chunk: string) => stdoutWrite(chunk), once: process.stdout.once.bind(process.stdout), on: process.stdout.on.bind(process.stdout) } : createWriteStream(out);
+  const stream =
+    out === undefined
+      ? {
+          write: (chunk: string) => stdoutWrite(chunk),
+          once: process.stdout.once.bind(process.stdout),
+          on: process.stdout.on.bind(process.stdout),
+        }
+      : createWriteStream(out);
   let buf: string[] = [];
   let size = 0;
   let failed: Error | undefined;
@@ -155,7 +162,10 @@ function lineWriter(out: string | undefined, stdoutWrite: typeof process.stdout.
     flush,
     async close() {
       await flush();
-      if (out !== undefined) await new Promise<void>((r, j) => (stream as ReturnType<typeof createWriteStream>).end((err?: Error | null) => (err ? j(err) : r())));
+      if (out !== undefined)
+        await new Promise<void>((r, j) =>
+          (stream as ReturnType<typeof createWriteStream>).end((err?: Error | null) => (err ? j(err) : r())),
+        );
     },
   };
 }
@@ -168,7 +178,9 @@ function serialise(m: { nodeId: string; nodeType: string; port: number; topic: u
   }
 }
 
-type ReplayValues = ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true; allowPositionals: false }>>['values'];
+type ReplayValues = ReturnType<
+  typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true; allowPositionals: false }>
+>['values'];
 
 /** What a replay reads: the time steps in order, and what the routes and progress need first. */
 interface ReplayInput {
@@ -193,13 +205,23 @@ async function csvInput(values: ReplayValues, path: string, note: (s: string) =>
   } catch (err) {
     throw new UsageError(`--${(err as Error).message}`);
   }
-  const skipColumns = (values['skip-column'] ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  const skipColumns = (values['skip-column'] ?? [])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const asset = values.asset?.[0] ?? defaultAsset(path);
-  if (asset.trim() === '' || /[#+]/.test(asset) || asset.startsWith('/') || asset.endsWith('/')) throw new UsageError(`--asset must be an asset path without MQTT wildcards, got '${asset}'`);
+  if (asset.trim() === '' || /[#+]/.test(asset) || asset.startsWith('/') || asset.endsWith('/'))
+    throw new UsageError(`--asset must be an asset path without MQTT wildcards, got '${asset}'`);
   if (!existsSync(path) || !statSync(path).isFile()) throw new TwinError('BAD_CSV', `cannot read the input ${path}: no such file`);
   let table: ReplayTable;
   try {
-    table = await loadReplayFile(path, { timeColumn: values['time-column'], assetColumn: values['asset-column'], asset, delimiter, skipColumns });
+    table = await loadReplayFile(path, {
+      timeColumn: values['time-column'],
+      assetColumn: values['asset-column'],
+      asset,
+      delimiter,
+      skipColumns,
+    });
   } catch (err) {
     throw new TwinError('BAD_CSV', `${path}: ${(err as Error).message}`);
   }
@@ -211,7 +233,7 @@ async function csvInput(values: ReplayValues, path: string, note: (s: string) =>
     total: rows.length,
     unit: 'rows',
     async *steps() {
-      for (let i = 0; i < rows.length; ) {
+      for (let i = 0; i < rows.length;) {
         const readings: Reading[] = [];
         let j = i;
         for (; j < rows.length && rows[j].tsMs === rows[i].tsMs; j++) readings.push(...rowReadings(rows[j], tags));
@@ -225,7 +247,8 @@ async function csvInput(values: ReplayValues, path: string, note: (s: string) =>
 
 async function influxInput(values: ReplayValues): Promise<ReplayInput> {
   for (const o of CSV_ONLY) if (values[o] !== undefined) throw new UsageError(`--${o} goes with --input, not --influx`);
-  for (const a of values.asset ?? []) if (a.trim() === '' || /[#+]/.test(a)) throw new UsageError(`--asset must be an asset path without MQTT wildcards, got '${a}'`);
+  for (const a of values.asset ?? [])
+    if (a.trim() === '' || /[#+]/.test(a)) throw new UsageError(`--asset must be an asset path without MQTT wildcards, got '${a}'`);
   const { query, range, pageSize, describe } = influxOptions(values, values.asset ?? []);
   const counts = await influxTopics(query, range);
   if (counts.size === 0) throw new TwinError('BAD_PAYLOAD', `no readings in ${describe}`);
@@ -237,7 +260,7 @@ async function influxInput(values: ReplayValues): Promise<ReplayInput> {
     unit: 'readings',
     async *steps() {
       for await (const page of influxReadingPages(query, range, pageSize)) {
-        for (let i = 0; i < page.length; ) {
+        for (let i = 0; i < page.length;) {
           let j = i + 1;
           while (j < page.length && page[j].tsMs === page[i].tsMs) j++;
           yield { readings: page.slice(i, j), rows: 1, done: j - i };
@@ -277,20 +300,25 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const runtimeErrors: string[] = [];
   try {
     if (flow.disabled.length > 0) {
-      note(`disabled: ${flow.disabled.map(describeNode).join(', ')} (a replay writes to no broker, plant or historian and decides nothing)`);
+      note(
+        `disabled: ${flow.disabled.map(describeNode).join(', ')} (a replay writes to no broker, plant or historian and decides nothing)`,
+      );
     }
     if (flow.placeholders.length > 0) {
       note(`${flow.placeholders.join(', ')} not set: placeholders in the connection settings (a replay connects to nothing)`);
     }
     const startErrors = runtime.takeLog();
     const fatal = startErrors.filter((e) => e.level === 'error' && !CONNECTION_CONFIG_TYPES.has(e.text.split(/[ :]/)[0]));
-    for (const e of startErrors) if (!fatal.includes(e)) note(`${e.level === 'error' ? 'note (connection not used in a replay)' : 'warning'}: ${e.text}`);
+    for (const e of startErrors)
+      if (!fatal.includes(e)) note(`${e.level === 'error' ? 'note (connection not used in a replay)' : 'warning'}: ${e.text}`);
     if (fatal.length > 0) throw new TwinError('BAD_FLOW', `${values.flow}: ${fatal.map((e) => e.text).join('; ')}`);
 
     runtime.hub.plan(input.topics);
     const sources = runtime.hub.sources();
     if (sources.length === 0) throw new TwinError('BAD_FLOW', `${values.flow}: no ingestion node joined the replay`);
-    if (sources.length > 1) for (const s of runtime.hub.catchAllSources()) note(`${s.type} (${s.id}) names none of the ${input.what}'s asset/tag pairs: it gets every reading`);
+    if (sources.length > 1)
+      for (const s of runtime.hub.catchAllSources())
+        note(`${s.type} (${s.id}) names none of the ${input.what}'s asset/tag pairs: it gets every reading`);
 
     const { total, unit } = input;
     const startMs = Date.now();
@@ -301,7 +329,9 @@ export async function replayCommand(argv: string[]): Promise<number> {
       if (!tty || now - lastProgressMs < 250) return;
       lastProgressMs = now;
       const rate = done / Math.max(1e-3, (now - startMs) / 1000);
-      process.stderr.write(`\r\x1b[2Kreplay: ${done.toLocaleString('en')} / ${total.toLocaleString('en')} ${unit} (${((100 * done) / Math.max(1, total)).toFixed(0)} %), ${Math.round(rate).toLocaleString('en')} ${unit}/s`);
+      process.stderr.write(
+        `\r\x1b[2Kreplay: ${done.toLocaleString('en')} / ${total.toLocaleString('en')} ${unit} (${((100 * done) / Math.max(1, total)).toFixed(0)} %), ${Math.round(rate).toLocaleString('en')} ${unit}/s`,
+      );
     };
     let sinceFull = 0;
     let done = 0;

@@ -48,7 +48,9 @@ With --speed above 1 the simulated event time runs ahead of the wall clock (spee
 = 9 min in the future): give the ingestion nodes a large enough max-future tolerance, or use --start.
 
 Commands on stdin:
-${COMMAND_HELP.split('\n').map((l) => '  ' + l).join('\n')}
+${COMMAND_HELP.split('\n')
+  .map((l) => '  ' + l)
+  .join('\n')}
   status                               one status line
 `;
 
@@ -78,7 +80,11 @@ export function parseSimArgs(argv: string[]): { help: true } | { help: false; op
     ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
   } catch (err) {
     // node's messages are multi-line with hints; keep the first line.
-    throw new UsageError(String((err as Error).message).split('\n')[0].replace(/\.$/, ''));
+    throw new UsageError(
+      String((err as Error).message)
+        .split('\n')[0]
+        .replace(/\.$/, ''),
+    );
   }
   if (values.help) return { help: true };
   const int = (n: number) => Number.isInteger(n);
@@ -86,7 +92,12 @@ export function parseSimArgs(argv: string[]): { help: true } | { help: false; op
   const speed = numberOption(values.speed, 'speed', (n) => n > 0 && n <= 100_000, 'a factor above 0 (at most 100000)');
   const seed = numberOption(values.seed, 'seed', int, 'an integer');
   const daysToFailure = numberOption(values['days-to-failure'], 'days-to-failure', (n) => n > 0, 'a number of days above 0');
-  const publishIntervalMs = numberOption(values['publish-interval-ms'], 'publish-interval-ms', (n) => int(n) && n >= 100 && n % 100 === 0, 'a multiple of 100');
+  const publishIntervalMs = numberOption(
+    values['publish-interval-ms'],
+    'publish-interval-ms',
+    (n) => int(n) && n >= 100 && n % 100 === 0,
+    'a multiple of 100',
+  );
   let startTsMs: number | undefined;
   if (values.start !== undefined) {
     startTsMs = /^\d+$/.test(values.start) ? Number(values.start) : Date.parse(values.start);
@@ -94,7 +105,8 @@ export function parseSimArgs(argv: string[]): { help: true } | { help: false; op
   }
   if (values['no-mqtt'] && values['mqtt-url'] !== undefined) throw new UsageError('--no-mqtt and --mqtt-url contradict each other');
   if (values['no-mqtt'] && values['no-opcua']) throw new UsageError('--no-mqtt and --no-opcua leave nothing to serve');
-  if (values['no-json'] && values['no-sparkplug']) throw new UsageError('--no-json and --no-sparkplug leave MQTT with nothing to publish (use --no-mqtt)');
+  if (values['no-json'] && values['no-sparkplug'])
+    throw new UsageError('--no-json and --no-sparkplug leave MQTT with nothing to publish (use --no-mqtt)');
   const mqttUrl = values['no-mqtt'] ? undefined : (values['mqtt-url'] ?? process.env.TWINLOOP_MQTT_URL ?? 'mqtt://127.0.0.1:1883');
   if (mqttUrl !== undefined) {
     let u: URL;
@@ -103,7 +115,8 @@ export function parseSimArgs(argv: string[]): { help: true } | { help: false; op
     } catch {
       throw new UsageError(`--mqtt-url is not a URL: '${mqttUrl}'`);
     }
-    if (!['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:'].includes(u.protocol)) throw new UsageError(`--mqtt-url must be mqtt://, mqtts://, ws:// or wss://, got '${u.protocol}'`);
+    if (!['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:'].includes(u.protocol))
+      throw new UsageError(`--mqtt-url must be mqtt://, mqtts://, ws:// or wss://, got '${u.protocol}'`);
     if (u.password) throw new UsageError('--mqtt-url must not carry a password (use TWINLOOP_MQTT_PASSWORD)');
   }
   const prefix = values.prefix;
@@ -146,12 +159,17 @@ export async function simCommand(argv: string[]): Promise<number> {
   const sim = await startPlantSim({ ...options, log: (l) => out(l) });
   const speed = options.speed ?? 1;
   const asset = sim.asset;
-  out(`TwinLoop plant simulator: seed ${options.seed ?? 1}, speed ${speed}x, bearing fails after ~${options.daysToFailure ?? 30} simulated days`);
+  out(
+    `TwinLoop plant simulator: seed ${options.seed ?? 1}, speed ${speed}x, bearing fails after ~${options.daysToFailure ?? 30} simulated days`,
+  );
   if (sim.opcuaEndpoint) out(`OPC UA    ${sim.opcuaEndpoint}  nodes ns=1;s=extruder.<tag>, faults ${FAULT_COMMAND_NODE_ID}`);
   if (options.mqttUrl) {
     out(`MQTT      ${options.mqttUrl}`);
     if (options.mqttJson !== false) out(`  JSON       ${asset}/<tag>`);
-    if (options.sparkplug !== false) out(`  Sparkplug  spBv1.0/${SPARKPLUG_GROUP_ID}/{NBIRTH,NDEATH,NCMD}/${SPARKPLUG_EDGE_NODE_ID}, spBv1.0/${SPARKPLUG_GROUP_ID}/{DBIRTH,DDATA,DCMD}/${SPARKPLUG_EDGE_NODE_ID}/${SPARKPLUG_DEVICE_ID}`);
+    if (options.sparkplug !== false)
+      out(
+        `  Sparkplug  spBv1.0/${SPARKPLUG_GROUP_ID}/{NBIRTH,NDEATH,NCMD}/${SPARKPLUG_EDGE_NODE_ID}, spBv1.0/${SPARKPLUG_GROUP_ID}/{DBIRTH,DDATA,DCMD}/${SPARKPLUG_EDGE_NODE_ID}/${SPARKPLUG_DEVICE_ID}`,
+      );
   }
   if (speed > 1) out(`note: at ${speed}x the source timestamps run ahead of the wall clock`);
   out('type "help" for fault commands; Ctrl-C stops');
@@ -159,9 +177,11 @@ export async function simCommand(argv: string[]): Promise<number> {
   const status = () => {
     const s = sim.snapshot();
     const r = s.readings;
-    return `${new Date(s.tsMs).toISOString()}  zones ${r.zone1_temp.value.toFixed(1)}/${r.zone2_temp.value.toFixed(1)}/${r.zone3_temp.value.toFixed(1)} degC  ` +
+    return (
+      `${new Date(s.tsMs).toISOString()}  zones ${r.zone1_temp.value.toFixed(1)}/${r.zone2_temp.value.toFixed(1)}/${r.zone3_temp.value.toFixed(1)} degC  ` +
       `screw ${r.screw_speed.value.toFixed(1)} rpm  ${r.throughput.value.toFixed(0)} kg/h  vib ${r.vibration.value.toFixed(2)} mm/s  ` +
-      `wear ${(s.wear * 100).toFixed(1)} %${s.tripReason ? `  TRIP: ${s.tripReason}` : ''}${s.faults.length ? `  faults: ${s.faults.map((f) => `${f.kind} ${f.tag}`).join(', ')}` : ''}`;
+      `wear ${(s.wear * 100).toFixed(1)} %${s.tripReason ? `  TRIP: ${s.tripReason}` : ''}${s.faults.length ? `  faults: ${s.faults.map((f) => `${f.kind} ${f.tag}`).join(', ')}` : ''}`
+    );
   };
   const statusTimer = quiet ? undefined : setInterval(() => out(status()), 30_000);
 
@@ -188,8 +208,16 @@ export async function simCommand(argv: string[]): Promise<number> {
       if (statusTimer) clearInterval(statusTimer);
       rl.close();
       sim.stop().then(
-        () => { out('stopped'); resolve(0); process.exit(0); },
-        (err) => { process.stderr.write(`twinloop sim: stop failed: ${(err as Error).message}\n`); resolve(1); process.exit(1); },
+        () => {
+          out('stopped');
+          resolve(0);
+          process.exit(0);
+        },
+        (err) => {
+          process.stderr.write(`twinloop sim: stop failed: ${(err as Error).message}\n`);
+          resolve(1);
+          process.exit(1);
+        },
       );
     };
     process.once('SIGINT', () => stop('SIGINT'));

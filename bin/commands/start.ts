@@ -9,7 +9,17 @@ import { startEmbeddedBroker } from '../lib/aedes-broker.js';
 import { NODE_RED_USER, SIM_USER } from '../lib/broker-acl.js';
 import { assetPath, SPARKPLUG_GROUP_ID } from '../../examples/plant-sim/tags.js';
 import { startNodeRed, requireNodeRed, PACKAGE_ROOT } from '../lib/embedded-node-red.js';
-import { adminAuthUsers, brokerPasswordFile, credentialSecret, demoSigningKey, describeLogins, findSigningKey, homeSecret, loadLogins, signingKeyFile } from '../lib/demo-users.js';
+import {
+  adminAuthUsers,
+  brokerPasswordFile,
+  credentialSecret,
+  demoSigningKey,
+  describeLogins,
+  findSigningKey,
+  homeSecret,
+  loadLogins,
+  signingKeyFile,
+} from '../lib/demo-users.js';
 import { logLevel, quietOpcua } from '../lib/quiet-logs.js';
 import { checkPrivateHome } from '../lib/private-home.js';
 import { UsageError, numberOption } from './usage.js';
@@ -151,7 +161,9 @@ export async function startCommand(argv: string[]): Promise<void> {
     const simPassword = homeSecret(home, brokerPasswordFile(SIM_USER));
     const users = { [SIM_USER]: simPassword, [NODE_RED_USER]: homeSecret(home, brokerPasswordFile(NODE_RED_USER)) };
     const acl = { plantAsset: assetPath(), sparkplugGroup: SPARKPLUG_GROUP_ID };
-    const broker = await onPort('the MQTT broker', mqttPort, 'MQTT_PORT', '--mqtt-port', () => startEmbeddedBroker(mqttPort, '127.0.0.1', { users, acl }));
+    const broker = await onPort('the MQTT broker', mqttPort, 'MQTT_PORT', '--mqtt-port', () =>
+      startEmbeddedBroker(mqttPort, '127.0.0.1', { users, acl }),
+    );
     stops.push(() => broker.stop());
     env.TWINLOOP_MQTT_URL = broker.url;
     env.TWINLOOP_MQTT_USER = NODE_RED_USER;
@@ -162,17 +174,19 @@ export async function startCommand(argv: string[]): Promise<void> {
 
     if (!values['no-sim']) {
       const { startPlantSim } = await import('../../examples/plant-sim/index.js');
-      const sim = await onPort('the simulator\'s OPC UA server', opcuaPort, 'OPCUA_PORT', '--opcua-port', () => startPlantSim({
-        opcuaPort,
-        mqttUrl: broker.url,
-        mqttUsername: SIM_USER,
-        mqttPassword: simPassword,
-        speed,
-        seed,
-        ...(values['no-step-test'] ? {} : DEMO_STEP_TEST),
-        ...DEMO_BEARING,
-        pkiDir: join(home, 'pki', 'plant-sim'),
-      }));
+      const sim = await onPort("the simulator's OPC UA server", opcuaPort, 'OPCUA_PORT', '--opcua-port', () =>
+        startPlantSim({
+          opcuaPort,
+          mqttUrl: broker.url,
+          mqttUsername: SIM_USER,
+          mqttPassword: simPassword,
+          speed,
+          seed,
+          ...(values['no-step-test'] ? {} : DEMO_STEP_TEST),
+          ...DEMO_BEARING,
+          pkiDir: join(home, 'pki', 'plant-sim'),
+        }),
+      );
       stops.push(() => sim.stop());
       env.TWINLOOP_OPCUA_ENDPOINT = sim.opcuaEndpoint;
     }
@@ -188,15 +202,17 @@ export async function startCommand(argv: string[]): Promise<void> {
       chmodSync(flowFile, 0o600); // a copy keeps the package file's mode, not the umask
     }
 
-    const red = await onPort('the editor', port, 'PORT', '--port', () => startNodeRed({
-      userDir: home,
-      port,
-      host,
-      flowFile,
-      adminAuthUsers: adminAuthUsers(logins),
-      credentialSecret: env.TWINLOOP_CREDENTIAL_SECRET ?? credentialSecret(home),
-      logLevel: level,
-    }));
+    const red = await onPort('the editor', port, 'PORT', '--port', () =>
+      startNodeRed({
+        userDir: home,
+        port,
+        host,
+        flowFile,
+        adminAuthUsers: adminAuthUsers(logins),
+        credentialSecret: env.TWINLOOP_CREDENTIAL_SECRET ?? credentialSecret(home),
+        logLevel: level,
+      }),
+    );
     stops.push(() => red.stop());
     delete env.TWINLOOP_SIGNING_KEY; // twin-ledger holds it; flow code's env.get must not find it (issue 13)
 

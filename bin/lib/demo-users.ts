@@ -25,15 +25,25 @@ export interface Login {
 }
 
 /** Node-RED adminAuth user entries (bcrypt hashes) for these logins. */
-export function adminAuthUsers(logins: Login[]): Array<{ username: string; password: string; permissions: string | string[]; printedName: string }> {
-  return logins.map((l) => ({ username: l.username, password: hashSync(l.password, 10), permissions: l.permissions, printedName: l.printedName }));
+export function adminAuthUsers(
+  logins: Login[],
+): Array<{ username: string; password: string; permissions: string | string[]; printedName: string }> {
+  return logins.map((l) => ({
+    username: l.username,
+    password: hashSync(l.password, 10),
+    permissions: l.permissions,
+    printedName: l.printedName,
+  }));
 }
 
 // Alarms on the overview page: operators acknowledge (twinloop.ack); supervisors also shelve (twinloop.shelve).
 const SUPERVISOR = ['read', 'twinloop.approve', 'twinloop.ack', 'twinloop.shelve'];
 const DEMO_USERS: Array<Omit<Login, 'password'>> = [
   {
-    username: 'supervisor', printedName: 'Dana Reyes (shift supervisor)', permissions: SUPERVISOR, role: 'approves changes, shelves alarms',
+    username: 'supervisor',
+    printedName: 'Dana Reyes (shift supervisor)',
+    permissions: SUPERVISOR,
+    role: 'approves changes, shelves alarms',
   },
   { username: 'supervisor2', printedName: 'Sam Okafor (process engineer)', permissions: SUPERVISOR, role: 'second approver' },
   { username: 'operator', printedName: 'Lee Park (line operator)', permissions: ['read', 'twinloop.ack'], role: 'acknowledges alarms' },

@@ -160,7 +160,13 @@ function refName(v: unknown): string | undefined {
  * node that arrives with credentials as changed and restarts it, and with it every node that uses it).
  * Text fields are compared; a password Node-RED holds is kept unless `updateSecrets`.
  */
-function credentialsToSend(node: FlowNode, filled: Record<string, unknown>, stored: Record<string, unknown> | undefined, updateSecrets: boolean, kept: Set<string>): Record<string, unknown> | undefined {
+function credentialsToSend(
+  node: FlowNode,
+  filled: Record<string, unknown>,
+  stored: Record<string, unknown> | undefined,
+  updateSecrets: boolean,
+  kept: Set<string>,
+): Record<string, unknown> | undefined {
   if (!stored) return filled;
   const send: Record<string, unknown> = {};
   const original = (node.credentials ?? {}) as Record<string, unknown>;
@@ -182,7 +188,13 @@ function credentialsToSend(node: FlowNode, filled: Record<string, unknown>, stor
  * Secrets are `cred` entries whose values travel in the node's credentials (Node-RED encrypts them);
  * other secrets already set there are kept ('__PWRD__' is Node-RED's "unchanged" marker).
  */
-export function mergeDeployment(running: FlowNode[], flow: FlowNode[], needs: FlowNeeds, values: Map<string, string>, opts: MergeOptions = {}): Merged {
+export function mergeDeployment(
+  running: FlowNode[],
+  flow: FlowNode[],
+  needs: FlowNeeds,
+  values: Map<string, string>,
+  opts: MergeOptions = {},
+): Merged {
   const incoming = new Set(flow.map((n) => n.id));
   const runningIds = new Set(running.map((n) => n.id));
   const kept = running.filter((n) => !incoming.has(n.id) && n.type !== 'global-config');

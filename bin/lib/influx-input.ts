@@ -40,17 +40,27 @@ function time(raw: string | undefined, name: string): number {
   }
 }
 
-const list = (xs: string[] | undefined) => (xs ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+const list = (xs: string[] | undefined) =>
+  (xs ?? [])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 
 /** Check the options; `assets` and `assetTag` come from the command's own options. */
-export function influxOptions(v: InfluxValues, assets: string[], assetTag = 'asset', env: NodeJS.ProcessEnv = process.env): { query: InfluxQuery; range: InfluxRange; pageSize: number; describe: string } {
+export function influxOptions(
+  v: InfluxValues,
+  assets: string[],
+  assetTag = 'asset',
+  env: NodeJS.ProcessEnv = process.env,
+): { query: InfluxQuery; range: InfluxRange; pageSize: number; describe: string } {
   const url = v.influx!;
   const database = v.database?.trim() ?? '';
   if (database === '') throw new UsageError('--database DB is required with --influx');
   if (!NAME.test(database)) throw new UsageError(`--database must be 1 to 64 letters, digits, _ . or -, got '${database}'`);
   const fromMs = time(v.from, 'from');
   const toMs = time(v.to, 'to');
-  if (!(toMs > fromMs)) throw new UsageError(`--to (${new Date(toMs).toISOString()}) must be after --from (${new Date(fromMs).toISOString()})`);
+  if (!(toMs > fromMs))
+    throw new UsageError(`--to (${new Date(toMs).toISOString()}) must be after --from (${new Date(fromMs).toISOString()})`);
   let measurement: string;
   try {
     measurement = checkMeasurement(v.measurement ?? 'reading', 'BAD_CONFIG');
@@ -59,7 +69,9 @@ export function influxOptions(v: InfluxValues, assets: string[], assetTag = 'ass
   }
   const rp = v['retention-policy'];
   if (rp !== undefined && !NAME.test(rp)) throw new UsageError(`--retention-policy must be letters, digits, _ . or -, got '${rp}'`);
-  const pageSize = numberOption(v['page-size'], 'page-size', (n) => Number.isInteger(n) && n >= 1 && n <= 1_000_000, 'a whole number from 1 to 1000000') ?? DEFAULT_PAGE_SIZE;
+  const pageSize =
+    numberOption(v['page-size'], 'page-size', (n) => Number.isInteger(n) && n >= 1 && n <= 1_000_000, 'a whole number from 1 to 1000000') ??
+    DEFAULT_PAGE_SIZE;
   const where: Record<string, string> = {};
   if (v.site) where.site = v.site;
   if (v.line) where.line = v.line;
@@ -70,7 +82,11 @@ export function influxOptions(v: InfluxValues, assets: string[], assetTag = 'ass
     throw new UsageError((err as Error).message);
   }
   const range: InfluxRange = { measurement, assetTag, assets: list(assets), tags: list(v.tag), where, retentionPolicy: rp, fromMs, toMs };
-  const filters = [...(range.assets.length ? [`${assetTag} ${range.assets.join(', ')}`] : []), ...(range.tags.length ? [`tag ${range.tags.join(', ')}`] : []), ...Object.entries(where).map(([k, x]) => `${k} ${x}`)];
+  const filters = [
+    ...(range.assets.length ? [`${assetTag} ${range.assets.join(', ')}`] : []),
+    ...(range.tags.length ? [`tag ${range.tags.join(', ')}`] : []),
+    ...Object.entries(where).map(([k, x]) => `${k} ${x}`),
+  ];
   const describe = `measurement ${measurement} of database ${database} from ${new Date(fromMs).toISOString()} to ${new Date(toMs).toISOString()}${filters.length ? ` (${filters.join('; ')})` : ''}`;
   return { query, range, pageSize, describe };
 }

@@ -67,8 +67,10 @@ export function checkPrivateHome(home: string, platform: NodeJS.Platform = proce
     if (!st.isFile() || (st.mode & 0o077) === 0) continue; // a symlink is left to what it points at
     try {
       chmodSync(file, 0o600);
-      lines.push(`warning: ${file} was readable by other users (mode ${octal(st.mode)}); made it 0600 ` +
-        '(if others can log in to this machine, treat its secret as exposed)');
+      lines.push(
+        `warning: ${file} was readable by other users (mode ${octal(st.mode)}); made it 0600 ` +
+          '(if others can log in to this machine, treat its secret as exposed)',
+      );
     } catch {
       lines.push(`warning: ${file} is readable by other users (mode ${octal(st.mode)}) and could not be changed: chmod 600 ${file}`);
     }

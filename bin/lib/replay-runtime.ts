@@ -100,17 +100,33 @@ export async function startReplayRuntime(flow: PreparedFlow, onMessage: (m: Capt
     for (const t of flow.types) {
       if (!RED.nodes.getType(t)) {
         const n = flow.flows.find((x) => x.type === t)!;
-        throw new TwinError('BAD_FLOW', `unknown node type '${t}' (${describeNode(n)}): not a core node, a TwinLoop node or an installed one`);
+        throw new TwinError(
+          'BAD_FLOW',
+          `unknown node type '${t}' (${describeNode(n)}): not a core node, a TwinLoop node or an installed one`,
+        );
       }
     }
 
     // Record: one event per send of a TwinLoop node and port (the capture wire is on every port).
-    RED.hooks.add(`preRoute.${HOOK}`, (ev: { msg: { topic?: unknown; payload?: unknown }; source: { id: string; node: { type: string; _alias?: string }; port: number }; destination: { id: string } }) => {
-      if (ev.destination.id !== CAPTURE_ID) return;
-      idle.touched();
-      onMessage({ nodeId: ev.source.node._alias ?? ev.source.id, nodeType: ev.source.node.type, port: ev.source.port, topic: ev.msg.topic, payload: ev.msg.payload });
-      return false; // the capture id is no node: stop here
-    });
+    RED.hooks.add(
+      `preRoute.${HOOK}`,
+      (ev: {
+        msg: { topic?: unknown; payload?: unknown };
+        source: { id: string; node: { type: string; _alias?: string }; port: number };
+        destination: { id: string };
+      }) => {
+        if (ev.destination.id !== CAPTURE_ID) return;
+        idle.touched();
+        onMessage({
+          nodeId: ev.source.node._alias ?? ev.source.id,
+          nodeType: ev.source.node.type,
+          port: ev.source.port,
+          topic: ev.msg.topic,
+          payload: ev.msg.payload,
+        });
+        return false; // the capture id is no node: stop here
+      },
+    );
     // Node-RED treats a hook with one parameter as synchronous (two: it waits for a callback).
     RED.hooks.add(`preDeliver.${HOOK}`, (_ev: unknown) => idle.dispatched());
     RED.hooks.add(`onReceive.${HOOK}`, (_ev: unknown) => idle.received());

@@ -46,7 +46,10 @@ export class PlantEngine {
   private stepsSinceSample = 0;
   last: { tsMs: number; readings: Readings };
 
-  constructor(o: PlantModelOptions, private readonly emit: (tsMs: number, readings: Readings) => void = () => undefined) {
+  constructor(
+    o: PlantModelOptions,
+    private readonly emit: (tsMs: number, readings: Readings) => void = () => undefined,
+  ) {
     const r = resolveModelOptions(o);
     this.stepMs = r.stepMs;
     this.publishIntervalMs = r.publishIntervalMs;
@@ -112,7 +115,7 @@ export function runHeadless(
 /** Rows as CSV: `tsMs,<tag>...`; a bad-quality sample is an empty cell. */
 export function rowsToCsv(rows: HeadlessRow[]): string {
   const lines = [['tsMs', ...TAG_NAMES].join(',')];
-  for (const r of rows) lines.push([r.tsMs, ...TAG_NAMES.map((t) => (r.readings[t].quality === 'good' ? r.readings[t].value : ''))].join(','));
+  for (const r of rows)
+    lines.push([r.tsMs, ...TAG_NAMES.map((t) => (r.readings[t].quality === 'good' ? r.readings[t].value : ''))].join(','));
   return lines.join('\n') + '\n';
 }
-

@@ -57,8 +57,10 @@ export function defaultSpikeMagnitude(tag: TagName): number {
 
 export function validateFault(f: SensorFault): SensorFault {
   if (!isTagName(f.tag)) throw new SimError('UNKNOWN_TAG', `unknown tag: ${String(f.tag)}`);
-  if (!SENSOR_TAGS.includes(f.tag)) throw new SimError('BAD_COMMAND', `${f.tag} is not a sensor tag; faults apply to: ${SENSOR_TAGS.join(', ')}`);
-  if (!SENSOR_FAULT_KINDS.includes(f.kind)) throw new SimError('BAD_COMMAND', `unknown fault kind: ${String(f.kind)} (use ${SENSOR_FAULT_KINDS.join('|')})`);
+  if (!SENSOR_TAGS.includes(f.tag))
+    throw new SimError('BAD_COMMAND', `${f.tag} is not a sensor tag; faults apply to: ${SENSOR_TAGS.join(', ')}`);
+  if (!SENSOR_FAULT_KINDS.includes(f.kind))
+    throw new SimError('BAD_COMMAND', `unknown fault kind: ${String(f.kind)} (use ${SENSOR_FAULT_KINDS.join('|')})`);
   for (const k of ['ratePerHour', 'magnitude', 'probability'] as const) {
     if (f[k] !== undefined && !Number.isFinite(f[k])) throw new SimError('NOT_FINITE', `${k} must be a finite number`);
   }
@@ -70,7 +72,8 @@ export function validateFault(f: SensorFault): SensorFault {
 
 function num(word: string | undefined, what: string): number {
   const n = Number(word);
-  if (word === undefined || word.trim() === '' || !Number.isFinite(n)) throw new SimError('BAD_COMMAND', `${what} must be a number, got ${word ?? 'nothing'}`);
+  if (word === undefined || word.trim() === '' || !Number.isFinite(n))
+    throw new SimError('BAD_COMMAND', `${what} must be a number, got ${word ?? 'nothing'}`);
   return n;
 }
 
@@ -117,7 +120,8 @@ export function parseSimCommand(text: string): SimCommand {
     case 'clear':
       return a === undefined ? { type: 'clear' } : { type: 'clear', tag: tagArg(a) };
     case 'disturb': {
-      if (!DISTURBANCE_KINDS.includes(a as DisturbanceKind)) throw new SimError('BAD_COMMAND', `unknown disturbance: ${a ?? 'nothing'} (use ${DISTURBANCE_KINDS.join('|')})`);
+      if (!DISTURBANCE_KINDS.includes(a as DisturbanceKind))
+        throw new SimError('BAD_COMMAND', `unknown disturbance: ${a ?? 'nothing'} (use ${DISTURBANCE_KINDS.join('|')})`);
       const level = num(b, 'disturbance level');
       if (level < 0 || level > 1) throw new SimError('OUT_OF_RANGE', 'disturbance level must be within 0..1');
       return { type: 'disturb', kind: a as DisturbanceKind, level };

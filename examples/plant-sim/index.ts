@@ -214,7 +214,9 @@ export async function startPlantSim(options: PlantSimOptions = {}): Promise<Plan
         try {
           command(action.command);
         } catch (err) {
-          log(`sim: scheduled ${String(typeof action.command === 'string' ? action.command : action.command.type)} refused: ${(err as Error).message}`);
+          log(
+            `sim: scheduled ${String(typeof action.command === 'string' ? action.command : action.command.type)} refused: ${(err as Error).message}`,
+          );
         }
       }
     });
@@ -227,28 +229,31 @@ export async function startPlantSim(options: PlantSimOptions = {}): Promise<Plan
     let simAtWallStart = engine.elapsedMs;
     let currentSpeed = warmup && warmup.simMs > 0 ? warmup.speed : speed;
     const maxStepsPerTick = 20_000;
-    timer = setInterval(() => {
-      // The warm-up ends at its length, never past it: its end is timed to meet the wall clock, and an
-      // overshoot (a late tick at 40x is seconds) would date every later sample in the future.
-      if (currentSpeed !== speed && warmup!.simMs - engine.elapsedMs < engine.stepMs) {
-        currentSpeed = speed;
-        wallStart = performance.now();
-        simAtWallStart = engine.elapsedMs;
-        log('sim: warm-up done, running at normal speed');
-      }
-      const targetMs = simAtWallStart + currentSpeed * (performance.now() - wallStart);
-      let dueMs = targetMs - engine.elapsedMs;
-      if (currentSpeed !== speed) dueMs = Math.min(dueMs, warmup!.simMs - engine.elapsedMs);
-      if (dueMs < engine.stepMs) return;
-      if (dueMs > maxStepsPerTick * engine.stepMs) {
-        // Cannot keep up: run what fits and let the schedule slip instead of piling up work.
-        dueMs = maxStepsPerTick * engine.stepMs;
-        wallStart = performance.now();
-        simAtWallStart = engine.elapsedMs + dueMs;
-        log('sim: cannot keep up with the speed factor; simulated time slips');
-      }
-      engine.advance(dueMs);
-    }, Math.max(10, Math.min(100, engine.stepMs / Math.max(speed, warmup?.speed ?? 0))));
+    timer = setInterval(
+      () => {
+        // The warm-up ends at its length, never past it: its end is timed to meet the wall clock, and an
+        // overshoot (a late tick at 40x is seconds) would date every later sample in the future.
+        if (currentSpeed !== speed && warmup!.simMs - engine.elapsedMs < engine.stepMs) {
+          currentSpeed = speed;
+          wallStart = performance.now();
+          simAtWallStart = engine.elapsedMs;
+          log('sim: warm-up done, running at normal speed');
+        }
+        const targetMs = simAtWallStart + currentSpeed * (performance.now() - wallStart);
+        let dueMs = targetMs - engine.elapsedMs;
+        if (currentSpeed !== speed) dueMs = Math.min(dueMs, warmup!.simMs - engine.elapsedMs);
+        if (dueMs < engine.stepMs) return;
+        if (dueMs > maxStepsPerTick * engine.stepMs) {
+          // Cannot keep up: run what fits and let the schedule slip instead of piling up work.
+          dueMs = maxStepsPerTick * engine.stepMs;
+          wallStart = performance.now();
+          simAtWallStart = engine.elapsedMs + dueMs;
+          log('sim: cannot keep up with the speed factor; simulated time slips');
+        }
+        engine.advance(dueMs);
+      },
+      Math.max(10, Math.min(100, engine.stepMs / Math.max(speed, warmup?.speed ?? 0))),
+    );
   }
 
   let stopped = false;
@@ -258,8 +263,12 @@ export async function startPlantSim(options: PlantSimOptions = {}): Promise<Plan
     asset: assetPath(prefix),
     jsonTopicFilter: `${assetPath(prefix)}/#`,
     sparkplugTopicFilter: `spBv1.0/${options.sparkplugGroupId ?? SPARKPLUG_GROUP_ID}/#`,
-    get simTimeMs() { return engine.state.tMs; },
-    get mqtt() { return mqtt; },
+    get simTimeMs() {
+      return engine.state.tMs;
+    },
+    get mqtt() {
+      return mqtt;
+    },
     injectFault: (fault) => command({ type: 'fault', fault }),
     clearFaults: (tag) => command(tag ? { type: 'clear', tag } : { type: 'clear' }),
     setDisturbance: (kind, level) => command({ type: 'disturb', kind, level }),

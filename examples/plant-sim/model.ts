@@ -9,14 +9,7 @@
  * so (seed, startTsMs, options, the sequence of commands) fixes every value.
  */
 import { Rng, seedRng } from './rng.js';
-import {
-  NO_DISTURBANCES,
-  SimError,
-  validateFault,
-  type Disturbances,
-  type SensorFault,
-  type SimCommand,
-} from './faults.js';
+import { NO_DISTURBANCES, SimError, validateFault, type Disturbances, type SensorFault, type SimCommand } from './faults.js';
 import { TAGS, TAG_NAMES, tagDef, type TagName } from './tags.js';
 
 export type SampleQuality = 'good' | 'bad';
@@ -143,7 +136,8 @@ function algebraic(s: PlantState, screwRpm: number, meltTempDegC: number, extraP
   // Die pressure: power-law flow through the die; a clogging screen adds resistance.
   const nominalKgph = PLANT.throughputKgphPerRpm * PLANT.nominalRpm;
   const meltPressureTargetBar =
-    PLANT.pressureNominalBar * Math.pow(throughputKgph / nominalKgph, 0.7) * Math.pow(eta, 0.8) * (1 + 1.5 * s.screenClog) + extraPressureBar;
+    PLANT.pressureNominalBar * Math.pow(throughputKgph / nominalKgph, 0.7) * Math.pow(eta, 0.8) * (1 + 1.5 * s.screenClog) +
+    extraPressureBar;
   // Drive power: specific energy per kg (more for a stiffer melt) + friction; wear adds bearing/gearbox losses.
   const running = screwRpm > 0.5;
   const motorPowerKw = running
@@ -221,7 +215,11 @@ export function initialState(cfg: PlantConfig): PlantState {
  * 0..heaterMaxKw. When the heater saturates, the temperature follows the open-loop balance instead
  * (slow cooling through losses only, or a rate-limited heat-up).
  */
-function zoneHeat(s: PlantState, prevTemps: readonly number[], dtS: number): { temps: [number, number, number]; heaterKw: [number, number, number] } {
+function zoneHeat(
+  s: PlantState,
+  prevTemps: readonly number[],
+  dtS: number,
+): { temps: [number, number, number]; heaterKw: [number, number, number] } {
   const ambient = PLANT.ambientDegC - 15 * s.disturbances.ambient_cold;
   const temps: [number, number, number] = [0, 0, 0];
   const heaterKw: [number, number, number] = [0, 0, 0];
@@ -281,9 +279,13 @@ export function step(prev: PlantState, dtMs: number): PlantState {
 
   if (!s.alarm) {
     const reason =
-      s.vibrationMmS > PLANT.tripVibrationMmS ? 'vibration high'
-        : s.meltPressureBar > PLANT.tripPressureBar ? 'melt pressure high'
-          : s.motorPowerKw > PLANT.tripMotorKw ? 'drive overload' : undefined;
+      s.vibrationMmS > PLANT.tripVibrationMmS
+        ? 'vibration high'
+        : s.meltPressureBar > PLANT.tripPressureBar
+          ? 'melt pressure high'
+          : s.motorPowerKw > PLANT.tripMotorKw
+            ? 'drive overload'
+            : undefined;
     if (reason) {
       s.alarm = 1;
       s.mode = 0;

@@ -88,19 +88,27 @@ export function startMqttPublisher(opts: SimMqttOptions): SimMqttPublisher {
     if (!last) return;
     const { tsMs, readings } = last;
     seq = 0;
-    client.publish(topic('NBIRTH'), encodeSparkplugPayload({
-      timestampMs: tsMs,
-      seq: nextSeq(),
-      metrics: [
-        { name: 'bdSeq', type: 'UInt64', value: bdSeq },
-        { name: REBIRTH, type: 'Boolean', value: false },
-      ],
-    }), { qos: 0 });
-    client.publish(topic('DBIRTH', opts.deviceId), encodeSparkplugPayload({
-      timestampMs: tsMs,
-      seq: nextSeq(),
-      metrics: TAG_NAMES.map((t) => ({ ...metricOf(t, readings, true), timestampMs: tsMs })),
-    }), { qos: 0 });
+    client.publish(
+      topic('NBIRTH'),
+      encodeSparkplugPayload({
+        timestampMs: tsMs,
+        seq: nextSeq(),
+        metrics: [
+          { name: 'bdSeq', type: 'UInt64', value: bdSeq },
+          { name: REBIRTH, type: 'Boolean', value: false },
+        ],
+      }),
+      { qos: 0 },
+    );
+    client.publish(
+      topic('DBIRTH', opts.deviceId),
+      encodeSparkplugPayload({
+        timestampMs: tsMs,
+        seq: nextSeq(),
+        metrics: TAG_NAMES.map((t) => ({ ...metricOf(t, readings, true), timestampMs: tsMs })),
+      }),
+      { qos: 0 },
+    );
     sent = new Map(TAG_NAMES.map((t) => [t, key(readings, t)]));
     born = true;
   }
@@ -160,7 +168,9 @@ export function startMqttPublisher(opts: SimMqttOptions): SimMqttPublisher {
   client.on('error', (err) => opts.log(`mqtt: ${err.message}`));
 
   return {
-    get bdSeq() { return bdSeq; },
+    get bdSeq() {
+      return bdSeq;
+    },
     client,
     publish(tsMs, readings) {
       last = { tsMs, readings };
@@ -168,7 +178,13 @@ export function startMqttPublisher(opts: SimMqttOptions): SimMqttPublisher {
       if (opts.json) {
         for (const def of TAGS) {
           const r = readings[def.name];
-          const body = { value: r.value, tsMs, quality: r.quality, ...(def.unit ? { unit: def.unit } : {}), ...(r.qualityReason ? { qualityReason: r.qualityReason } : {}) };
+          const body = {
+            value: r.value,
+            tsMs,
+            quality: r.quality,
+            ...(def.unit ? { unit: def.unit } : {}),
+            ...(r.qualityReason ? { qualityReason: r.qualityReason } : {}),
+          };
           client.publish(unsTopic(def.name, opts.prefix), JSON.stringify(body), { qos: 0, retain: false });
         }
       }
@@ -177,11 +193,15 @@ export function startMqttPublisher(opts: SimMqttOptions): SimMqttPublisher {
         const changed = TAG_NAMES.filter((t) => sent.get(t) !== key(readings, t));
         if (changed.length === 0) return;
         for (const t of changed) sent.set(t, key(readings, t));
-        client.publish(topic('DDATA', opts.deviceId), encodeSparkplugPayload({
-          timestampMs: tsMs,
-          seq: nextSeq(),
-          metrics: changed.map((t) => ({ ...metricOf(t, readings, false), timestampMs: tsMs })),
-        }), { qos: 0 });
+        client.publish(
+          topic('DDATA', opts.deviceId),
+          encodeSparkplugPayload({
+            timestampMs: tsMs,
+            seq: nextSeq(),
+            metrics: changed.map((t) => ({ ...metricOf(t, readings, false), timestampMs: tsMs })),
+          }),
+          { qos: 0 },
+        );
       }
     },
     async stop() {

@@ -53,16 +53,26 @@ export interface SimOpcuaServer {
 
 function euOf(unit: string): EUInformation | undefined {
   switch (unit) {
-    case 'degC': return standardUnits.degree_celsius;
-    case 'kW': return standardUnits.kilowatt;
-    case 'rpm': return standardUnits.revolutions_per_minute;
-    case 'bar': return standardUnits.bar;
-    case 'A': return standardUnits.ampere;
-    case '%': return standardUnits.percent;
-    case 'mm/s': return makeEUInformation('mm/s', 'mm/s', 'millimetre per second');
-    case 'kg/h': return makeEUInformation('kg/h', 'kg/h', 'kilogram per hour');
-    case 'kWh': return makeEUInformation('kWh', 'kWh', 'kilowatt hour');
-    default: return undefined;
+    case 'degC':
+      return standardUnits.degree_celsius;
+    case 'kW':
+      return standardUnits.kilowatt;
+    case 'rpm':
+      return standardUnits.revolutions_per_minute;
+    case 'bar':
+      return standardUnits.bar;
+    case 'A':
+      return standardUnits.ampere;
+    case '%':
+      return standardUnits.percent;
+    case 'mm/s':
+      return makeEUInformation('mm/s', 'mm/s', 'millimetre per second');
+    case 'kg/h':
+      return makeEUInformation('kg/h', 'kg/h', 'kilogram per hour');
+    case 'kWh':
+      return makeEUInformation('kWh', 'kWh', 'kilowatt hour');
+    default:
+      return undefined;
   }
 }
 
@@ -71,10 +81,14 @@ const DATA_TYPES: Record<TagDef['dataType'], DataType> = { Double: DataType.Doub
 function statusOfSimError(err: unknown): StatusCode {
   if (!(err instanceof SimError)) return StatusCodes.BadInternalError;
   switch (err.code) {
-    case 'OUT_OF_RANGE': return StatusCodes.BadOutOfRange;
-    case 'NOT_WRITABLE': return StatusCodes.BadNotWritable;
-    case 'NOT_FINITE': return StatusCodes.BadTypeMismatch;
-    default: return StatusCodes.BadInvalidArgument;
+    case 'OUT_OF_RANGE':
+      return StatusCodes.BadOutOfRange;
+    case 'NOT_WRITABLE':
+      return StatusCodes.BadNotWritable;
+    case 'NOT_FINITE':
+      return StatusCodes.BadTypeMismatch;
+    default:
+      return StatusCodes.BadInvalidArgument;
   }
 }
 
@@ -99,11 +113,20 @@ export async function startOpcuaServer(opts: SimOpcuaOptions): Promise<SimOpcuaS
     serverCertificateManager,
     userCertificateManager,
     // The server's own namespace (index 1) carries the contract's URI.
-    serverInfo: { applicationUri: OPCUA_NAMESPACE_URI, productUri: 'twinloop-plant-sim', applicationName: { text: 'TwinLoop plant simulator' } },
+    serverInfo: {
+      applicationUri: OPCUA_NAMESPACE_URI,
+      productUri: 'twinloop-plant-sim',
+      applicationName: { text: 'TwinLoop plant simulator' },
+    },
     buildInfo: { productName: 'TwinLoop plant simulator', manufacturerName: 'TwinLoop', softwareVersion: '0.1.0' },
     allowAnonymous: opts.allowAnonymous,
     securityModes: [MessageSecurityMode.None, MessageSecurityMode.Sign, MessageSecurityMode.SignAndEncrypt],
-    securityPolicies: [SecurityPolicy.None, SecurityPolicy.Basic256Sha256, SecurityPolicy.Aes128_Sha256_RsaOaep, SecurityPolicy.Aes256_Sha256_RsaPss],
+    securityPolicies: [
+      SecurityPolicy.None,
+      SecurityPolicy.Basic256Sha256,
+      SecurityPolicy.Aes128_Sha256_RsaOaep,
+      SecurityPolicy.Aes256_Sha256_RsaPss,
+    ],
     userManager: opts.user ? { isValidUser: (u: string, p: string) => u === opts.user && p === (opts.password ?? '') } : undefined,
     isAuditing: false,
   });
@@ -139,20 +162,23 @@ export async function startOpcuaServer(opts: SimOpcuaOptions): Promise<SimOpcuaS
         },
       };
     }
-    const v: UAVariable = def.dataType === 'Double' && (def.euRange || euOf(def.unit))
-      ? ns.addAnalogDataItem({
-        ...common,
-        dataType: 'Double',
-        engineeringUnitsRange: def.euRange ?? { low: 0, high: 1e9 },
-        ...(euOf(def.unit) ? { engineeringUnits: euOf(def.unit) } : {}),
-        ...(bind ? { value: bind, accessLevel: 'CurrentRead | CurrentWrite', userAccessLevel: 'CurrentRead | CurrentWrite' } : { accessLevel: 'CurrentRead', userAccessLevel: 'CurrentRead' }),
-      } as Parameters<typeof ns.addAnalogDataItem>[0]) as unknown as UAVariable
-      : ns.addVariable({
-        ...common,
-        dataType: def.dataType,
-        accessLevel: 'CurrentRead',
-        userAccessLevel: 'CurrentRead',
-      });
+    const v: UAVariable =
+      def.dataType === 'Double' && (def.euRange || euOf(def.unit))
+        ? (ns.addAnalogDataItem({
+            ...common,
+            dataType: 'Double',
+            engineeringUnitsRange: def.euRange ?? { low: 0, high: 1e9 },
+            ...(euOf(def.unit) ? { engineeringUnits: euOf(def.unit) } : {}),
+            ...(bind
+              ? { value: bind, accessLevel: 'CurrentRead | CurrentWrite', userAccessLevel: 'CurrentRead | CurrentWrite' }
+              : { accessLevel: 'CurrentRead', userAccessLevel: 'CurrentRead' }),
+          } as Parameters<typeof ns.addAnalogDataItem>[0]) as unknown as UAVariable)
+        : ns.addVariable({
+            ...common,
+            dataType: def.dataType,
+            accessLevel: 'CurrentRead',
+            userAccessLevel: 'CurrentRead',
+          });
     variables.set(tag, v);
   }
 
@@ -162,7 +188,8 @@ export async function startOpcuaServer(opts: SimOpcuaOptions): Promise<SimOpcuaS
     organizedBy: addressSpace.rootFolder.objects,
     browseName: 'SimFaultCommand',
     nodeId: 's=sim.fault_command',
-    description: 'Write a command: stuck|drift|spike|dropout <tag> ..., clear [tag], disturb <kind> <level>, set <tag> <value>, reset, maintain',
+    description:
+      'Write a command: stuck|drift|spike|dropout <tag> ..., clear [tag], disturb <kind> <level>, set <tag> <value>, reset, maintain',
     dataType: 'String',
     accessLevel: 'CurrentRead | CurrentWrite',
     userAccessLevel: 'CurrentRead | CurrentWrite',
@@ -174,7 +201,11 @@ export async function startOpcuaServer(opts: SimOpcuaOptions): Promise<SimOpcuaS
         if (typeof text !== 'string') return StatusCodes.BadTypeMismatch;
         try {
           opts.onCommand(text);
-          lastCommand = new DataValue({ value: new Variant({ dataType: DataType.String, value: text }), statusCode: StatusCodes.Good, sourceTimestamp: new Date() });
+          lastCommand = new DataValue({
+            value: new Variant({ dataType: DataType.String, value: text }),
+            statusCode: StatusCodes.Good,
+            sourceTimestamp: new Date(),
+          });
           return StatusCodes.Good;
         } catch (err) {
           return statusOfSimError(err);
@@ -192,7 +223,10 @@ export async function startOpcuaServer(opts: SimOpcuaOptions): Promise<SimOpcuaS
     const statusCode = bad ? StatusCodes.BadSensorFailure : StatusCodes.Good;
     const ts = new Date(tsMs);
     if (def.kind === 'setpoint') {
-      setpointValues.set(tag, new DataValue({ value: new Variant({ dataType, value }), statusCode, sourceTimestamp: ts, serverTimestamp: new Date() }));
+      setpointValues.set(
+        tag,
+        new DataValue({ value: new Variant({ dataType, value }), statusCode, sourceTimestamp: ts, serverTimestamp: new Date() }),
+      );
       return;
     }
     variables.get(tag)!.setValueFromSource(new Variant({ dataType, value }), statusCode, ts);

@@ -35,20 +35,32 @@ export interface SimWearOptions {
 
 /** Spread `n` values evenly over [lo, hi], shuffled with the seed so the two draws are not paired. */
 function spread(n: number, [lo, hi]: [number, number], seed: number): number[] {
-  return seededShuffle(Array.from({ length: n }, (_, i) => (n === 1 ? (lo + hi) / 2 : lo + ((hi - lo) * i) / (n - 1))), seed);
+  return seededShuffle(
+    Array.from({ length: n }, (_, i) => (n === 1 ? (lo + hi) / 2 : lo + ((hi - lo) * i) / (n - 1))),
+    seed,
+  );
 }
 
 export function simWearHistories(options: SimWearOptions): UnitHistory[] {
   const o = {
-    seed: 1, daysToFailure: [20, 40] as [number, number], initialWear: [0, 0.3] as [number, number],
-    sampleIntervalMs: 3_600_000, stepMs: 60_000, tags: ['vibration'], startTsMs: Date.UTC(2026, 0, 1), maxDays: 200, ...options,
+    seed: 1,
+    daysToFailure: [20, 40] as [number, number],
+    initialWear: [0, 0.3] as [number, number],
+    sampleIntervalMs: 3_600_000,
+    stepMs: 60_000,
+    tags: ['vibration'],
+    startTsMs: Date.UTC(2026, 0, 1),
+    maxDays: 200,
+    ...options,
   };
   if (!(Number.isInteger(o.units) && o.units >= 1)) throw new TwinError('BAD_CONFIG', `units must be an integer >= 1, got ${o.units}`);
   if (!(Number.isInteger(o.stepMs) && o.stepMs > 0 && o.sampleIntervalMs % o.stepMs === 0 && o.sampleIntervalMs > 0)) {
     throw new TwinError('BAD_CONFIG', `sampleIntervalMs (${o.sampleIntervalMs}) must be a positive multiple of stepMs (${o.stepMs})`);
   }
-  if (!(o.daysToFailure[0] > 0 && o.daysToFailure[1] >= o.daysToFailure[0])) throw new TwinError('BAD_CONFIG', 'daysToFailure must be [min, max] with 0 < min <= max');
-  if (!(o.initialWear[0] >= 0 && o.initialWear[1] >= o.initialWear[0] && o.initialWear[1] < 0.9)) throw new TwinError('BAD_CONFIG', 'initialWear must be [min, max] within 0..0.9');
+  if (!(o.daysToFailure[0] > 0 && o.daysToFailure[1] >= o.daysToFailure[0]))
+    throw new TwinError('BAD_CONFIG', 'daysToFailure must be [min, max] with 0 < min <= max');
+  if (!(o.initialWear[0] >= 0 && o.initialWear[1] >= o.initialWear[0] && o.initialWear[1] < 0.9))
+    throw new TwinError('BAD_CONFIG', 'initialWear must be [min, max] within 0..0.9');
   const unknown = o.tags.find((t) => !isTagName(t));
   if (unknown !== undefined) throw new TwinError('BAD_CONFIG', `unknown simulator tag '${unknown}'`);
   const tags = o.tags as TagName[];
@@ -58,7 +70,8 @@ export function simWearHistories(options: SimWearOptions): UnitHistory[] {
   const maxSteps = Math.ceil((o.maxDays * 86_400_000) / o.stepMs);
   return days.map((daysToFailure, i) => {
     let state = initialState({ seed: o.seed + i, startTsMs: o.startTsMs, daysToFailure, initialWear: wear0[i] });
-    const tsMs: number[] = [], values: number[][] = [];
+    const tsMs: number[] = [],
+      values: number[][] = [];
     const record = () => {
       const s = sample(state);
       state = s.state;
@@ -70,7 +83,10 @@ export function simWearHistories(options: SimWearOptions): UnitHistory[] {
       if (k > maxSteps) throw new TwinError('MODEL', `unit ${i}: no failure within ${o.maxDays} days`);
       state = step(state, o.stepMs);
       // the trip step's readings still show the vibration that tripped it (the screw stops after)
-      if (state.alarm) { record(); break; }
+      if (state.alarm) {
+        record();
+        break;
+      }
       if (k % perSample === 0) record();
     }
     return { asset: `sim-bearing-${i + 1}`, channels: [...tags], tsMs, values };

@@ -35,7 +35,11 @@ export class ThrottledStatus {
   private lastMs = 0;
   private showingError = false;
 
-  constructor(private readonly node: Node, private readonly render: () => { text: string; warn: boolean }, private readonly everyMs = 1000) {}
+  constructor(
+    private readonly node: Node,
+    private readonly render: () => { text: string; warn: boolean },
+    private readonly everyMs = 1000,
+  ) {}
 
   /** Something the status shows has changed. */
   changed(): void {

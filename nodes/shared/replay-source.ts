@@ -18,7 +18,12 @@ export function inReplay(): boolean {
  * Join the replay. `unitFor` supplies the unit a live reading would carry (an OPC UA item's unit,
  * say) when the file gives none. Returns false outside replay mode.
  */
-export function joinReplay(node: Node, type: string, claims: Claims, unitFor?: (asset: string, tag: string) => string | undefined): boolean {
+export function joinReplay(
+  node: Node,
+  type: string,
+  claims: Claims,
+  unitFor?: (asset: string, tag: string) => string | undefined,
+): boolean {
   const hub = replayHub();
   if (!hub) return false;
   const leave = hub.register({

@@ -56,10 +56,16 @@ export function messageGetter(util: Util, path: string): (msg: NodeMessage) => u
 /** A setter of a message property, creating missing objects on the way (as Node-RED's change node does). */
 export function messageSetter(util: Util, path: string): (msg: NodeMessage, value: unknown) => void {
   const p = path.startsWith('msg.') ? path.slice(4) : path;
-  if (p === 'payload') return (msg, v) => { msg.payload = v; };
+  if (p === 'payload')
+    return (msg, v) => {
+      msg.payload = v;
+    };
   if (p === '') throw new TwinError('BAD_CONFIG', 'the message property is empty');
   const parts = parsePath(util, p);
-  if (!parts) return (msg, v) => { util.setMessageProperty(msg, p, v, true); };
+  if (!parts)
+    return (msg, v) => {
+      util.setMessageProperty(msg, p, v, true);
+    };
   const last = parts[parts.length - 1];
   return (msg, v) => {
     let cur = msg as unknown as Record<string | number, unknown>;

@@ -69,7 +69,8 @@ export function validateWriterCommon(RED: NodeAPI, def: WriterCommonDef, connect
   const readBackTimeoutMs = numberOr(def.readBackTimeoutMs, 2000)!;
   if (!Number.isFinite(readBackTimeoutMs) || readBackTimeoutMs < 1) throw bad('readBackTimeout');
   const readBackToleranceAbs = numberOr(def.readBackTolerance, undefined);
-  if (readBackToleranceAbs !== undefined && !(Number.isFinite(readBackToleranceAbs) && readBackToleranceAbs >= 0)) throw bad('readBackTolerance');
+  if (readBackToleranceAbs !== undefined && !(Number.isFinite(readBackToleranceAbs) && readBackToleranceAbs >= 0))
+    throw bad('readBackTolerance');
 
   const envelopeNode = RED.nodes.getNode(String(def.envelope ?? '')) as EnvelopeConfigNode | null;
   if (!envelopeNode || typeof envelopeNode.envelope !== 'function') throw bad('noEnvelope');
@@ -77,7 +78,8 @@ export function validateWriterCommon(RED: NodeAPI, def: WriterCommonDef, connect
   const envelope = envelopeNode.envelope();
   if (!envelope) throw bad('envelopeInvalid', { error: '?' });
   // the envelope belongs to one setpoint: checking this writer's writes against another's limits would be wrong
-  if (envelope.asset !== asset || envelope.tag !== tag) throw bad('envelopeOther', { envelope: `${envelope.asset}/${envelope.tag}`, target: `${asset}/${tag}` });
+  if (envelope.asset !== asset || envelope.tag !== tag)
+    throw bad('envelopeOther', { envelope: `${envelope.asset}/${envelope.tag}`, target: `${asset}/${tag}` });
   if (envelope.source !== connection) throw bad('otherSource', { source: envelope.source ?? '?', connection });
 
   const ledgerNode = RED.nodes.getNode(String(def.ledger ?? '')) as LedgerConfigNode | null;
@@ -86,7 +88,17 @@ export function validateWriterCommon(RED: NodeAPI, def: WriterCommonDef, connect
   const key = ledgerNode.signingKey();
   if (typeof key !== 'string' || key.length < MIN_KEY_CHARS) throw bad('noKey', { n: MIN_KEY_CHARS });
 
-  return { asset, tag, envelopeNode, envelope, envelopeVersion: envelopeNode.version(), ledgerNode, key, readBackTimeoutMs, readBackToleranceAbs };
+  return {
+    asset,
+    tag,
+    envelopeNode,
+    envelope,
+    envelopeVersion: envelopeNode.version(),
+    ledgerNode,
+    key,
+    readBackTimeoutMs,
+    readBackToleranceAbs,
+  };
 }
 
 type Send = (msg: Array<NodeMessage | null>) => void;
@@ -128,9 +140,10 @@ export function attachWriterInput(node: Node, cfg: WriterCommonConfig, transport
       .then((w) => w.execute(msg.payload))
       .then((out) => {
         const resultMsg = out.result ? ({ topic, payload: out.result } as NodeMessage) : null;
-        const alarmMsg = out.alarm && out.result
-          ? ({ topic, payload: { asset: cfg.asset, tag: cfg.tag, commandId: out.result.commandId, reason: out.reason } } as NodeMessage)
-          : null;
+        const alarmMsg =
+          out.alarm && out.result
+            ? ({ topic, payload: { asset: cfg.asset, tag: cfg.tag, commandId: out.result.commandId, reason: out.reason } } as NodeMessage)
+            : null;
         if (resultMsg || alarmMsg) send([resultMsg, alarmMsg]);
         if (out.refusal) {
           statusError(node, t('status.refused'));

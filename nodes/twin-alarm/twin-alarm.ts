@@ -115,7 +115,11 @@ export default function (RED: NodeAPI): void {
         return;
       }
       emit(evs, send);
-      if (command) return void record(evs, 'message').then(() => done(), (err) => done(recordFailed(err)));
+      if (command)
+        return void record(evs, 'message').then(
+          () => done(),
+          (err) => done(recordFailed(err)),
+        );
       // the system's own actions a reading brings about (chattering, a shelving that expired): recorded, not awaited
       if (evs.length > 0 && evs.some(isActionEvent)) record(evs, 'system').catch(recordFailed);
       done();

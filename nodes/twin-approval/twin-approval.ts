@@ -113,7 +113,11 @@ export default function (RED: NodeAPI): void {
           // A flow is not a logged-in person: the record says so. msg.reason, when given, is recorded.
           const who = (msg as { user?: unknown }).user;
           const why = (msg as { reason?: unknown }).reason;
-          p = gate.setAutoApproval(m.enabled, `flow:${typeof who === 'string' && who !== '' ? who : node.id}`, typeof why === 'string' ? why : undefined);
+          p = gate.setAutoApproval(
+            m.enabled,
+            `flow:${typeof who === 'string' && who !== '' ? who : node.id}`,
+            typeof why === 'string' ? why : undefined,
+          );
           break;
         }
       }
@@ -127,7 +131,8 @@ export default function (RED: NodeAPI): void {
           }
         }
         if (out.ok) {
-          if (out.duplicateOf && m.kind === 'proposal') node.log(t('log.alreadyDecided', { id: m.proposal.id, of: out.duplicateOf, state: out.state }));
+          if (out.duplicateOf && m.kind === 'proposal')
+            node.log(t('log.alreadyDecided', { id: m.proposal.id, of: out.duplicateOf, state: out.state }));
           showState();
           done();
         } else {
@@ -151,7 +156,8 @@ export default function (RED: NodeAPI): void {
       return { kind: 'proposal', proposal: payload };
     };
     const setpointMessage = (msg: NodeMessageInFlow): GateMessage => {
-      if ((msg.payload as { kind?: unknown } | null)?.kind === 'maintenance') throw new TwinError('BAD_PAYLOAD', t('errors.maintenanceInSetpointMode'));
+      if ((msg.payload as { kind?: unknown } | null)?.kind === 'maintenance')
+        throw new TwinError('BAD_PAYLOAD', t('errors.maintenanceInSetpointMode'));
       return parseGateMessage(msg, Date.now());
     };
 
@@ -164,11 +170,9 @@ export default function (RED: NodeAPI): void {
     ledgerNode!
       .ledger()
       .then(async (ledger) => {
-        const g = (
-          maintenance
-            ? await Gate.open({ config: maintenance, ledger })
-            : await Gate.open({ config: setpoint!, ledger, ...(kpiTag ? { kpiTag } : {}) })
-        ) as unknown as Gate<BaseProposal>;
+        const g = (maintenance
+          ? await Gate.open({ config: maintenance, ledger })
+          : await Gate.open({ config: setpoint!, ledger, ...(kpiTag ? { kpiTag } : {}) })) as unknown as Gate<BaseProposal>;
         if (closed) return g.close();
         subs.push(
           g.commands$.subscribe(({ command }) => node.send([{ topic, payload: command }, null])),

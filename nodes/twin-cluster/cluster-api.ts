@@ -40,5 +40,6 @@ export interface TwinClusterNode extends Node {
   /** State and a status text (< 20 characters) for the users' badges. */
   clusterStatus(): { state: ClusterState; text: string };
   /** Connection settings for a node that opens its own connection (twin-ledger); credentials stay in memory. */
-  natsOptions(): { servers: string[]; replicas: number; instance: string; user?: string; password?: string; tlsCaFile?: string } | undefined;
+  natsOptions():
+    { servers: string[]; replicas: number; instance: string; user?: string; password?: string; tlsCaFile?: string } | undefined;
 }

@@ -20,7 +20,7 @@ export default function (RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const t = translator(RED._ as (key: string, vars?: Record<string, unknown>) => string, 'twin-cluster');
-    const creds = ((this as unknown as { credentials?: TwinClusterCredentials }).credentials ?? {});
+    const creds = (this as unknown as { credentials?: TwinClusterCredentials }).credentials ?? {};
     const followers = new Set<{ owned: (line: string) => void; released: (line: string, reason: ReleaseReason) => void }>();
     let settings: ClusterSettings | undefined;
     let member: ClusterMember | undefined;
@@ -48,11 +48,14 @@ export default function (RED: NodeAPI): void {
       if (state === 'member' && member) return { state, text: member.statusText() };
       return { state, text: t(`status.${state}`) };
     };
-    node.natsOptions = () => settings && {
-      servers: settings.servers, replicas: settings.replicas, instance: settings.instance,
-      ...(creds.user ? { user: creds.user, password: creds.password ?? '' } : {}),
-      ...(settings.tlsCaFile ? { tlsCaFile: settings.tlsCaFile } : {}),
-    };
+    node.natsOptions = () =>
+      settings && {
+        servers: settings.servers,
+        replicas: settings.replicas,
+        instance: settings.instance,
+        ...(creds.user ? { user: creds.user, password: creds.password ?? '' } : {}),
+        ...(settings.tlsCaFile ? { tlsCaFile: settings.tlsCaFile } : {}),
+      };
 
     const start = async (s: ClusterSettings): Promise<void> => {
       try {
@@ -79,10 +82,13 @@ export default function (RED: NodeAPI): void {
         // a warning, not an error: it retries, as the MQTT and OPC UA connections do; the message names
         // servers only, credentials never reach it
         node.warn(t('errors.connect', { error: (err as Error).message }));
-        retry = setTimeout(() => {
-          state = 'connecting';
-          void start(s);
-        }, Math.min(30_000, s.ttlMs));
+        retry = setTimeout(
+          () => {
+            state = 'connecting';
+            void start(s);
+          },
+          Math.min(30_000, s.ttlMs),
+        );
       }
     };
     // `twinloop replay` must never join the plant's cluster (it would hold leases of live lines)
@@ -97,10 +103,13 @@ export default function (RED: NodeAPI): void {
       member = undefined;
       if (!m) return done();
       // followers hear 'released' (reason 'stopped') before the leases go
-      m.stop({ release: true }).then(() => done(), (err) => {
-        node.warn(`closing cluster membership: ${(err as Error).message}`);
-        done();
-      });
+      m.stop({ release: true }).then(
+        () => done(),
+        (err) => {
+          node.warn(`closing cluster membership: ${(err as Error).message}`);
+          done();
+        },
+      );
     });
   }
 

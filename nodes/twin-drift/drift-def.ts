@@ -34,7 +34,20 @@ export interface TwinDriftDef extends NodeDef {
 }
 
 /** Keys of the multivariate config that the editor shows under the method (the rest keep their defaults). */
-const MV_KEYS = ['asset', 'tags', 'referenceRows', 'referenceStartMs', 'referenceEndMs', 'alpha', 'consecutive', 'statistics', 'maxAgeMs', 'varianceFraction', 'classifyAfterRows', 'historyRows'];
+const MV_KEYS = [
+  'asset',
+  'tags',
+  'referenceRows',
+  'referenceStartMs',
+  'referenceEndMs',
+  'alpha',
+  'consecutive',
+  'statistics',
+  'maxAgeMs',
+  'varianceFraction',
+  'classifyAfterRows',
+  'historyRows',
+];
 
 /** An editor value: '' → absent, numeric text → number, 'true'/'false' → boolean, else the text. */
 function editorValue(v: unknown): unknown {
@@ -84,7 +97,8 @@ export function configFromDef(def: TwinDriftDef): Partial<DriftEngineConfig> {
   if (method === MULTIVARIATE_METHOD) {
     const mv: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(params)) {
-      if (!MV_KEYS.includes(k)) throw new TwinError('BAD_CONFIG', `${MULTIVARIATE_METHOD}: unknown parameter '${k}' (known: ${MV_KEYS.join(', ')})`);
+      if (!MV_KEYS.includes(k))
+        throw new TwinError('BAD_CONFIG', `${MULTIVARIATE_METHOD}: unknown parameter '${k}' (known: ${MV_KEYS.join(', ')})`);
       mv[k] = k === 'tags' ? tagList(v) : k === 'asset' ? String(v) : v;
     }
     return { ...base, mode: 'multivariate', method, params: {}, mv };

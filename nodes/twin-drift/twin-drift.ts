@@ -59,28 +59,31 @@ export default function (RED: NodeAPI): void {
     };
     statusIdle(node, t('status.watching', { count: engine.watchedCount }));
 
-    node.on('input', (msg: NodeMessageInFlow, send: (m: Array<NodeMessage | NodeMessage[] | null>) => void, done: (err?: Error) => void) => {
-      let res;
-      try {
-        res = engine.push(getInput(msg));
-      } catch (err) {
-        showingError = true;
-        statusError(node, errorStatusText(err));
-        done(err as Error);
-        return;
-      }
-      // Most readings give nothing to send: no arrays or messages made for them.
-      const events = res.events;
-      const scores = res.scores;
-      if (events.length || scores.length) {
-        send([
-          events.length === 0 ? null : events.length === 1 ? eventMessage(events[0]) : events.map(eventMessage),
-          scores.length === 0 ? null : scores.length === 1 ? scoreMessage(scores[0]) : scores.map(scoreMessage),
-        ]);
-      }
-      refresh();
-      done();
-    });
+    node.on(
+      'input',
+      (msg: NodeMessageInFlow, send: (m: Array<NodeMessage | NodeMessage[] | null>) => void, done: (err?: Error) => void) => {
+        let res;
+        try {
+          res = engine.push(getInput(msg));
+        } catch (err) {
+          showingError = true;
+          statusError(node, errorStatusText(err));
+          done(err as Error);
+          return;
+        }
+        // Most readings give nothing to send: no arrays or messages made for them.
+        const events = res.events;
+        const scores = res.scores;
+        if (events.length || scores.length) {
+          send([
+            events.length === 0 ? null : events.length === 1 ? eventMessage(events[0]) : events.map(eventMessage),
+            scores.length === 0 ? null : scores.length === 1 ? scoreMessage(scores[0]) : scores.map(scoreMessage),
+          ]);
+        }
+        refresh();
+        done();
+      },
+    );
 
     node.on('close', (_removed: boolean, done: () => void) => {
       done();

@@ -37,16 +37,30 @@ export interface TwinEstimateDef extends NodeDef {
   uncertainVarFactor?: string | number;
 }
 
-
 const NUMERIC = [
-  'measurementVar', 'levelVarPerS', 'slopeVarPerS3', 'initialSlopeVarPerS2', 'gain', 'tauS', 'hybridWindow',
-  'hybridRefitEvery', 'hybridMinSamples', 'rangeMarginFrac', 'adaptWindow', 'nisWindow', 'maxGapMs', 'uncertainVarFactor',
+  'measurementVar',
+  'levelVarPerS',
+  'slopeVarPerS3',
+  'initialSlopeVarPerS2',
+  'gain',
+  'tauS',
+  'hybridWindow',
+  'hybridRefitEvery',
+  'hybridMinSamples',
+  'rangeMarginFrac',
+  'adaptWindow',
+  'nisWindow',
+  'maxGapMs',
+  'uncertainVarFactor',
 ] as const;
 
 function items(text: unknown, what: string): string[] {
   if (text === undefined || text === null) return [];
   if (typeof text !== 'string') throw new TwinError('BAD_CONFIG', `${what} must be text`);
-  return text.split(/[,;\n]/).map((s) => s.trim()).filter((s) => s !== '');
+  return text
+    .split(/[,;\n]/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 /** `zone1_temp=zone1_sp, zone2_temp=zone2_sp` → pairs. */

@@ -69,7 +69,8 @@ export default function (RED: NodeAPI): void {
       try {
         const input = getInput(msg as NodeMessage);
         const records = Array.isArray(input) ? input : [input];
-        if (records.length > MAX_RECORDS_PER_MSG) throw new TwinError('PAYLOAD_TOO_LARGE', `payload holds ${records.length} records; at most ${MAX_RECORDS_PER_MSG} per message`);
+        if (records.length > MAX_RECORDS_PER_MSG)
+          throw new TwinError('PAYLOAD_TOO_LARGE', `payload holds ${records.length} records; at most ${MAX_RECORDS_PER_MSG} per message`);
         // All or nothing: a bad record refuses the whole message, so a retry cannot store the rest twice.
         points = records.map((r, i) => {
           try {

@@ -36,9 +36,12 @@ export default function (RED: NodeAPI): void {
     try {
       if (!config) throw new TwinError('BAD_CONFIG', 'no twin-influx-config selected');
       if (config.configError) throw new TwinError('BAD_CONFIG', config.configError);
-      if (output !== 'each' && output !== 'array') throw new TwinError('BAD_CONFIG', `output must be 'each' or 'array', not '${String(output)}'`);
-      if (!Number.isInteger(rangeMs) || rangeMs < 0) throw new TwinError('BAD_CONFIG', `rangeMs must be a whole number ≥ 0, not ${String(def.rangeMs)}`);
-      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT) throw new TwinError('BAD_CONFIG', `limit must be a whole number from 1 to ${MAX_HISTORY_LIMIT}, not ${String(def.limit)}`);
+      if (output !== 'each' && output !== 'array')
+        throw new TwinError('BAD_CONFIG', `output must be 'each' or 'array', not '${String(output)}'`);
+      if (!Number.isInteger(rangeMs) || rangeMs < 0)
+        throw new TwinError('BAD_CONFIG', `rangeMs must be a whole number ≥ 0, not ${String(def.rangeMs)}`);
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT)
+        throw new TwinError('BAD_CONFIG', `limit must be a whole number from 1 to ${MAX_HISTORY_LIMIT}, not ${String(def.limit)}`);
       if (def.measurement) checkMeasurement(String(def.measurement).trim(), 'BAD_CONFIG');
     } catch (err) {
       refuseInputs(node, t, (err as Error).message);
@@ -75,9 +78,18 @@ export default function (RED: NodeAPI): void {
             send(out);
           } else if (records.length > 0) {
             const { _msgid: _, ...rest } = msg as NodeMessage & { _msgid?: string };
-            send([records.map((r) => ({ ...rest, topic: typeof r.tag === 'string' ? `${String(r.asset)}/${r.tag}` : String(r.asset), payload: r }))]);
+            send([
+              records.map((r) => ({
+                ...rest,
+                topic: typeof r.tag === 'string' ? `${String(r.asset)}/${r.tag}` : String(r.asset),
+                payload: r,
+              })),
+            ]);
           }
-          (records.length === req.limit ? statusWarn : statusOk)(node, t(records.length === req.limit ? 'status.limited' : 'status.records', { n: records.length }));
+          (records.length === req.limit ? statusWarn : statusOk)(
+            node,
+            t(records.length === req.limit ? 'status.limited' : 'status.records', { n: records.length }),
+          );
           done();
         },
         (err: Error) => {

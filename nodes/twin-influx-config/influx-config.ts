@@ -81,14 +81,18 @@ export function influxSettings(def: Partial<TwinInfluxConfigDef>, creds: TwinInf
   } catch {
     throw new TwinError('BAD_CONFIG', `InfluxDB URL must look like http://host:8086, not '${raw}'`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TwinError('BAD_CONFIG', `InfluxDB URL must start with http:// or https://, not '${raw}'`);
-  if (url.username || url.password) throw new TwinError('BAD_CONFIG', 'put the InfluxDB user and password in the credentials, not in the URL');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new TwinError('BAD_CONFIG', `InfluxDB URL must start with http:// or https://, not '${raw}'`);
+  if (url.username || url.password)
+    throw new TwinError('BAD_CONFIG', 'put the InfluxDB user and password in the credentials, not in the URL');
   const database = String(def.database ?? '').trim();
   if (!NAME.test(database)) throw new TwinError('BAD_CONFIG', `database must be 1 to 64 letters, digits, _ . or -, not '${database}'`);
   const retentionPolicy = String(def.retentionPolicy ?? '').trim();
-  if (retentionPolicy && !NAME.test(retentionPolicy)) throw new TwinError('BAD_CONFIG', `retention policy must be letters, digits, _ . or -, not '${retentionPolicy}'`);
+  if (retentionPolicy && !NAME.test(retentionPolicy))
+    throw new TwinError('BAD_CONFIG', `retention policy must be letters, digits, _ . or -, not '${retentionPolicy}'`);
   const precision = (String(def.precision ?? '').trim() || 'ms') as InfluxPrecision;
-  if (!PRECISIONS.includes(precision)) throw new TwinError('BAD_CONFIG', `precision must be one of ${PRECISIONS.join(', ')}, not '${precision}'`);
+  if (!PRECISIONS.includes(precision))
+    throw new TwinError('BAD_CONFIG', `precision must be one of ${PRECISIONS.join(', ')}, not '${precision}'`);
   const numbers = {
     batchSize: int(def.batchSize, 1000),
     flushMs: int(def.flushMs, 1000),
@@ -98,9 +102,11 @@ export function influxSettings(def: Partial<TwinInfluxConfigDef>, creds: TwinInf
     timeoutMs: int(def.timeoutMs, 10_000),
   };
   for (const [k, v] of Object.entries(numbers)) {
-    if (!Number.isInteger(v) || v < (k === 'flushMs' ? 0 : 1)) throw new TwinError('BAD_CONFIG', `${k} must be a whole number ≥ ${k === 'flushMs' ? 0 : 1}, not ${String(v)}`);
+    if (!Number.isInteger(v) || v < (k === 'flushMs' ? 0 : 1))
+      throw new TwinError('BAD_CONFIG', `${k} must be a whole number ≥ ${k === 'flushMs' ? 0 : 1}, not ${String(v)}`);
   }
-  if (numbers.batchSize > 100_000) throw new TwinError('BAD_CONFIG', 'batchSize must be at most 100000 (InfluxDB advises 5000 to 10000 points per write)');
+  if (numbers.batchSize > 100_000)
+    throw new TwinError('BAD_CONFIG', 'batchSize must be at most 100000 (InfluxDB advises 5000 to 10000 points per write)');
   if (numbers.retryMaxMs < numbers.retryMinMs) throw new TwinError('BAD_CONFIG', 'retryMaxMs must not be below retryMinMs');
   const extraTags: Record<string, string> = {};
   for (const k of ['site', 'line'] as const) {

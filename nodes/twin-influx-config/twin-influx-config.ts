@@ -16,14 +16,22 @@ import { translator } from '../shared/i18n.js';
 import { influxSettings, type TwinInfluxConfigApi, type TwinInfluxConfigDef, type TwinInfluxCredentials } from './influx-config.js';
 
 /** The writer does the back-off; the client's own would refuse requests ("No host available") meanwhile. */
-const noBackoff = { getDelay: () => 0, next() { return this; }, reset() { return this; } };
+const noBackoff = {
+  getDelay: () => 0,
+  next() {
+    return this;
+  },
+  reset() {
+    return this;
+  },
+};
 
 export default function (RED: NodeAPI): void {
   function TwinInfluxConfigNode(this: TwinInfluxConfigApi, def: TwinInfluxConfigDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const t = translator(RED._ as (key: string, vars?: Record<string, unknown>) => string, 'twin-influx-config');
-    const creds = ((this as unknown as { credentials?: TwinInfluxCredentials }).credentials ?? {});
+    const creds = (this as unknown as { credentials?: TwinInfluxCredentials }).credentials ?? {};
     const users = new Map<string, (state: WriterState | 'error', detail: string) => void>();
     let writer: InfluxWriter | undefined;
     let client: InfluxDB | undefined;
@@ -39,8 +47,13 @@ export default function (RED: NodeAPI): void {
       const { username: _u, password: _p, ...shown } = s;
       node.influx = shown;
       client = new InfluxDB({
-        host: s.host, port: s.port, protocol: s.protocol, path: s.path, database: s.database,
-        username: s.username, password: s.password,
+        host: s.host,
+        port: s.port,
+        protocol: s.protocol,
+        path: s.path,
+        database: s.database,
+        username: s.username,
+        password: s.password,
         pool: { maxRetries: 0, requestTimeout: s.timeoutMs, backoff: noBackoff } as unknown as IPoolOptions,
       });
       const db = client;

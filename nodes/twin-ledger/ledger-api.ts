@@ -59,11 +59,21 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * `$TWINLOOP_HOME/ledger` stands in; with neither, a relative or blank path is an error (an audit
  * ledger must not land in a temp folder by accident).
  */
-export function resolveLedgerPath(configured: string | undefined, userDir: string | undefined, nodeId: string, env: NodeJS.ProcessEnv = process.env): string {
+export function resolveLedgerPath(
+  configured: string | undefined,
+  userDir: string | undefined,
+  nodeId: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   const p = (configured ?? '').trim();
   if (p !== '' && isAbsolute(p)) return resolve(p);
   const base = userDir ?? (env.TWINLOOP_HOME ? resolve(env.TWINLOOP_HOME) : undefined);
-  if (!base) throw new Error(p === '' ? 'no ledger path and no Node-RED user directory: give an absolute path' : `ledger path '${p}' is relative and there is no Node-RED user directory`);
+  if (!base)
+    throw new Error(
+      p === ''
+        ? 'no ledger path and no Node-RED user directory: give an absolute path'
+        : `ledger path '${p}' is relative and there is no Node-RED user directory`,
+    );
   if (p !== '') return resolve(base, p);
   const safeId = nodeId.replace(/[^A-Za-z0-9._-]/g, '_');
   return join(base, userDir ? 'twinloop' : '', 'ledger', `${safeId}.jsonl`);
@@ -127,6 +137,7 @@ export function resolveSigningKey(
         : 'no signing key: set the signing key credential, a key file or an env var that holds it',
     };
   }
-  if (key.length < MIN_KEY_CHARS) return { problem: `signing key from ${from} is too short (${key.length} characters, at least ${MIN_KEY_CHARS} needed)` };
+  if (key.length < MIN_KEY_CHARS)
+    return { problem: `signing key from ${from} is too short (${key.length} characters, at least ${MIN_KEY_CHARS} needed)` };
   return { key };
 }

@@ -22,7 +22,14 @@ import { parseNatsServers, parseReplicas } from '../../runtime/cluster/cluster-c
 import { TwinError } from '../../runtime/model/errors.js';
 import { translator } from '../shared/i18n.js';
 import type { TwinClusterNode } from '../twin-cluster/cluster-api.js';
-import { resolveLedgerPath, resolveSigningKey, takeEnvSecret, type TwinLedgerCredentials, type TwinLedgerDef, type TwinLedgerNode } from './ledger-api.js';
+import {
+  resolveLedgerPath,
+  resolveSigningKey,
+  takeEnvSecret,
+  type TwinLedgerCredentials,
+  type TwinLedgerDef,
+  type TwinLedgerNode,
+} from './ledger-api.js';
 
 /** Open a store once, on first use; forget a failed open so the next call tries again. */
 function lazy<T extends { close(): Promise<void> }>(open: () => Promise<T>) {
@@ -53,7 +60,10 @@ function lazy<T extends { close(): Promise<void> }>(open: () => Promise<T>) {
 const DEFAULT_KEY_ENV = 'TWINLOOP_SIGNING_KEY';
 
 /** The JetStream settings of a def, checked (servers, line id, replicas, wait in seconds). */
-function clusterConfig(def: TwinLedgerDef, fromCluster: boolean): { servers: string[]; line: string; replicas: number; retryForMs: number } {
+function clusterConfig(
+  def: TwinLedgerDef,
+  fromCluster: boolean,
+): { servers: string[]; line: string; replicas: number; retryForMs: number } {
   const waitS = def.waitS === undefined || def.waitS === '' ? 30 : Number(def.waitS);
   if (!Number.isFinite(waitS) || waitS < 1 || waitS > 600) {
     throw new TwinError('BAD_CONFIG', `wait for the cluster must be 1–600 s (got ${String(def.waitS)})`);
@@ -73,7 +83,7 @@ export default function (RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const t = translator(RED._ as (key: string, vars?: Record<string, unknown>) => string, 'twin-ledger');
-    const creds = ((this as unknown as { credentials?: TwinLedgerCredentials }).credentials ?? {});
+    const creds = (this as unknown as { credentials?: TwinLedgerCredentials }).credentials ?? {};
     const userDir = (RED.settings as unknown as { userDir?: string }).userDir;
 
     const jetStream = def.storage === 'jetstream';
@@ -105,11 +115,18 @@ export default function (RED: NodeAPI): void {
           const member = clusterId !== '' ? (RED.nodes.getNode(clusterId) as TwinClusterNode | null)?.natsOptions() : undefined;
           if (clusterId !== '' && !member) throw new TwinError('BAD_CONFIG', 'the twin-cluster named is missing or invalid');
           const conn = member
-            ? { servers: member.servers, replicas: member.replicas, owner: member.instance, ...(member.user ? { user: member.user, password: member.password ?? '' } : {}),
-              ...(member.tlsCaFile ? { tlsCaFile: member.tlsCaFile } : {}) }
+            ? {
+                servers: member.servers,
+                replicas: member.replicas,
+                owner: member.instance,
+                ...(member.user ? { user: member.user, password: member.password ?? '' } : {}),
+                ...(member.tlsCaFile ? { tlsCaFile: member.tlsCaFile } : {}),
+              }
             : { owner: node.id, ...(creds.natsUser ? { user: creds.natsUser, password: creds.natsPassword ?? '' } : {}) };
           return await openLineStores({
-            ...c, name: `twinloop ${node.id}`, ...conn,
+            ...c,
+            name: `twinloop ${node.id}`,
+            ...conn,
             ...(key ? { signingKey: key } : {}),
           });
         } catch (err) {

@@ -62,7 +62,8 @@ export const DEFAULTS = {
 function num(v: Field, what: string, fallback?: number): number | undefined {
   if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return fallback;
   const n = typeof v === 'number' ? v : Number(v);
-  if (typeof v === 'boolean' || !Number.isFinite(n)) throw new TwinError('BAD_CONFIG', `${what} must be a number, got ${JSON.stringify(v)}`);
+  if (typeof v === 'boolean' || !Number.isFinite(n))
+    throw new TwinError('BAD_CONFIG', `${what} must be a number, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -76,7 +77,8 @@ export function calendarFromPayload(payload: unknown, defaultTimeZone: string | 
       throw new TwinError('BAD_CONFIG', `${what} is not valid JSON: ${(err as Error).message}`);
     }
   }
-  if (!def || typeof def !== 'object' || Array.isArray(def)) throw new TwinError('BAD_CONFIG', `${what} must be an object { timeZone?, shifts, week, plannedStops?, holidays? }`);
+  if (!def || typeof def !== 'object' || Array.isArray(def))
+    throw new TwinError('BAD_CONFIG', `${what} must be an object { timeZone?, shifts, week, plannedStops?, holidays? }`);
   const d = def as Partial<CalendarDef>;
   return compileCalendar({ ...d, timeZone: d.timeZone ?? defaultTimeZone } as CalendarDef);
 }
@@ -85,7 +87,8 @@ export function calendarFromPayload(payload: unknown, defaultTimeZone: string | 
 export function calendarFromDef(def: Pick<TwinMaintenanceDef, 'calendar' | 'timeZone'>): ProductionCalendar {
   const zone = typeof def.timeZone === 'string' && def.timeZone.trim() !== '' ? def.timeZone.trim() : undefined;
   const calendar = calendarFromPayload(def.calendar ?? '', zone, 'calendar');
-  if (zone && calendar.timeZone !== zone) throw new TwinError('BAD_CONFIG', `calendar time zone '${calendar.timeZone}' differs from the node's '${zone}' (leave one blank)`);
+  if (zone && calendar.timeZone !== zone)
+    throw new TwinError('BAD_CONFIG', `calendar time zone '${calendar.timeZone}' differs from the node's '${zone}' (leave one blank)`);
   return calendar;
 }
 
@@ -117,16 +120,22 @@ export function configFromDef(def: TwinMaintenanceDef): MaintenanceConfig {
 /** A RulEstimate payload, checked field by field (quantiles in order, all finite). */
 export function rulFromPayload(payload: unknown): RulEstimate {
   if (!payload || typeof payload !== 'object' || Array.isArray(payload)) {
-    throw new TwinError('BAD_PAYLOAD', `payload is not a RulEstimate object (got ${Array.isArray(payload) ? 'an array' : payload === null ? 'null' : typeof payload})`);
+    throw new TwinError(
+      'BAD_PAYLOAD',
+      `payload is not a RulEstimate object (got ${Array.isArray(payload) ? 'an array' : payload === null ? 'null' : typeof payload})`,
+    );
   }
   const p = payload as Record<string, unknown>;
-  if (typeof p.asset !== 'string' || p.asset.trim() === '') throw new TwinError('BAD_PAYLOAD', 'RulEstimate.asset must be a non-empty string');
-  if (typeof p.tsMs !== 'number' || !Number.isFinite(p.tsMs)) throw new TwinError('BAD_TIMESTAMP', `RulEstimate.tsMs must be epoch milliseconds, got ${JSON.stringify(p.tsMs)}`);
+  if (typeof p.asset !== 'string' || p.asset.trim() === '')
+    throw new TwinError('BAD_PAYLOAD', 'RulEstimate.asset must be a non-empty string');
+  if (typeof p.tsMs !== 'number' || !Number.isFinite(p.tsMs))
+    throw new TwinError('BAD_TIMESTAMP', `RulEstimate.tsMs must be epoch milliseconds, got ${JSON.stringify(p.tsMs)}`);
   for (const k of ['rulMs', 'rulP10Ms', 'rulP90Ms', 'healthIndex']) {
     if (typeof p[k] !== 'number') throw new TwinError('BAD_PAYLOAD', `RulEstimate.${k} must be a number, got ${JSON.stringify(p[k])}`);
     if (!Number.isFinite(p[k])) throw new TwinError('NOT_FINITE', `RulEstimate.${k} is not finite: ${p[k]}`);
   }
-  if (!isQuality(p.quality)) throw new TwinError('BAD_PAYLOAD', `RulEstimate.quality must be good, uncertain or bad, got ${JSON.stringify(p.quality)}`);
+  if (!isQuality(p.quality))
+    throw new TwinError('BAD_PAYLOAD', `RulEstimate.quality must be good, uncertain or bad, got ${JSON.stringify(p.quality)}`);
   const rul = payload as RulEstimate;
   failureDistribution(rul); // quantile order
   return rul;

@@ -22,7 +22,14 @@ import type { TwinTariffNode } from '../twin-tariff/tariff-api.js';
 import { refuseInputs } from '../shared/adapter.js';
 import { translator } from '../shared/i18n.js';
 import { errorStatusText, statusError, statusIdle, statusOk, statusWarn } from '../shared/status.js';
-import { calendarFromDef, calendarFromPayload, configFromDef, rulFromPayload, type MaintenanceConfig, type TwinMaintenanceDef } from './maintenance-def.js';
+import {
+  calendarFromDef,
+  calendarFromPayload,
+  configFromDef,
+  rulFromPayload,
+  type MaintenanceConfig,
+  type TwinMaintenanceDef,
+} from './maintenance-def.js';
 
 type Send = (m: Array<NodeMessage | null>) => void;
 type Done = (err?: Error) => void;
@@ -57,7 +64,8 @@ export default function (RED: NodeAPI): void {
       config = configFromDef(def);
       if (typeof def.tariff === 'string' && def.tariff.trim() !== '') {
         tariffNode = RED.nodes.getNode(def.tariff) as TwinTariffNode | null;
-        if (!tariffNode || typeof tariffNode.tariff !== 'function') throw new TwinError('BAD_CONFIG', `tariff node '${def.tariff}' is not deployed (a twin-tariff config node)`);
+        if (!tariffNode || typeof tariffNode.tariff !== 'function')
+          throw new TwinError('BAD_CONFIG', `tariff node '${def.tariff}' is not deployed (a twin-tariff config node)`);
       }
     } catch (err) {
       refuseInputs(node, t, (err as Error).message);
@@ -79,13 +87,23 @@ export default function (RED: NodeAPI): void {
       const { opts, tariffProblem } = options();
       const result = rankWindows(calendar, rul, opts);
       const windows = tariffProblem
-        ? result.windows.map((w) => ({ ...w, quality: worstQuality(w.quality, 'uncertain'), qualityReason: [w.qualityReason, tariffProblem].filter(Boolean).join('; ') }))
+        ? result.windows.map((w) => ({
+            ...w,
+            quality: worstQuality(w.quality, 'uncertain'),
+            qualityReason: [w.qualityReason, tariffProblem].filter(Boolean).join('; '),
+          }))
         : result.windows;
       const prev = assets.get(rul.asset);
       const open = prev?.proposal && Date.now() < prev.proposal.expiresTsMs ? prev.proposal : null;
       const standingNow = open ? evaluateWindow(calendar, rul, opts, open.window.startMs) : null;
       const decision = decideRecommendation(open?.window ?? null, standingNow, windows[0] ?? null, config.stability);
-      const out1: NodeMessage & Record<string, unknown> = { ...base, topic: rul.asset, payload: windows, recommendation: decision.window, decision: decision.reason };
+      const out1: NodeMessage & Record<string, unknown> = {
+        ...base,
+        topic: rul.asset,
+        payload: windows,
+        recommendation: decision.window,
+        decision: decision.reason,
+      };
       if (result.reason) out1.reason = result.reason;
 
       let proposal: MaintenanceProposal | null = null;
@@ -160,13 +178,20 @@ export default function (RED: NodeAPI): void {
 
   // The edit dialog's week preview and inline error: the calendar text with the node's time zone,
   // compiled by the runtime's own checks (write permission, as the tariff's Check).
-  RED.httpAdmin.post('/twinloop/maintenance/calendar/check', RED.auth.needsPermission('twin-maintenance.write'), (req: Request, res: Response) => {
-    try {
-      const body = (req.body ?? {}) as { calendar?: unknown; timeZone?: unknown };
-      const calendar = calendarFromDef({ calendar: String(body.calendar ?? ''), timeZone: typeof body.timeZone === 'string' ? body.timeZone : undefined });
-      res.json({ ok: true, timeZone: calendar.timeZone, ...typicalWeek(calendar) });
-    } catch (err) {
-      res.status(400).json({ ok: false, error: (err as Error).message });
-    }
-  });
+  RED.httpAdmin.post(
+    '/twinloop/maintenance/calendar/check',
+    RED.auth.needsPermission('twin-maintenance.write'),
+    (req: Request, res: Response) => {
+      try {
+        const body = (req.body ?? {}) as { calendar?: unknown; timeZone?: unknown };
+        const calendar = calendarFromDef({
+          calendar: String(body.calendar ?? ''),
+          timeZone: typeof body.timeZone === 'string' ? body.timeZone : undefined,
+        });
+        res.json({ ok: true, timeZone: calendar.timeZone, ...typicalWeek(calendar) });
+      } catch (err) {
+        res.status(400).json({ ok: false, error: (err as Error).message });
+      }
+    },
+  );
 }

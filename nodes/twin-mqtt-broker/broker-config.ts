@@ -80,11 +80,14 @@ export function brokerOptions(def: TwinMqttBrokerDef, creds: TwinMqttBrokerCrede
     if (!Number.isInteger(v) || v < 0) throw new TwinError('BAD_CONFIG', `${k} must be a whole number ≥ 0, not ${String(v)}`);
   }
   if (numbers.reconnectPeriodMs < 10) throw new TwinError('BAD_CONFIG', 'reconnectPeriodMs must be at least 10');
-  if (numbers.maxReconnectPeriodMs < numbers.reconnectPeriodMs) throw new TwinError('BAD_CONFIG', 'maxReconnectPeriodMs must not be below reconnectPeriodMs');
+  if (numbers.maxReconnectPeriodMs < numbers.reconnectPeriodMs)
+    throw new TwinError('BAD_CONFIG', 'maxReconnectPeriodMs must not be below reconnectPeriodMs');
   if (numbers.outboxMaxEntries < 1) throw new TwinError('BAD_CONFIG', 'outboxMaxEntries must be at least 1');
-  if (numbers.inflightWindow < 1 || numbers.inflightWindow > 1000) throw new TwinError('BAD_CONFIG', 'inflightWindow must be between 1 and 1000');
+  if (numbers.inflightWindow < 1 || numbers.inflightWindow > 1000)
+    throw new TwinError('BAD_CONFIG', 'inflightWindow must be between 1 and 1000');
   const protocolVersion = int(def.protocolVersion, 5);
-  if (protocolVersion !== 4 && protocolVersion !== 5) throw new TwinError('BAD_CONFIG', `protocolVersion must be 4 (MQTT 3.1.1) or 5, not ${protocolVersion}`);
+  if (protocolVersion !== 4 && protocolVersion !== 5)
+    throw new TwinError('BAD_CONFIG', `protocolVersion must be 4 (MQTT 3.1.1) or 5, not ${protocolVersion}`);
   const clientId = String(def.clientId ?? '').trim() || `twinloop-${def.id}`;
   if (clientId.length > 128) throw new TwinError('BAD_CONFIG', 'clientId is longer than 128 characters');
   const readPem = (path: string, what: string): Buffer | undefined => {
@@ -92,7 +95,10 @@ export function brokerOptions(def: TwinMqttBrokerDef, creds: TwinMqttBrokerCrede
     try {
       return readFileSync(path.trim());
     } catch (err) {
-      throw new TwinError('BAD_CONFIG', `cannot read TLS ${what} file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new TwinError(
+        'BAD_CONFIG',
+        `cannot read TLS ${what} file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
   };
   const secure = /^(mqtts|wss|ssl):/.test(url);
@@ -100,9 +106,13 @@ export function brokerOptions(def: TwinMqttBrokerDef, creds: TwinMqttBrokerCrede
   const cert = readPem(def.tlsCertFile, 'certificate');
   const key = readPem(def.tlsKeyFile, 'key');
   if (!!cert !== !!key) throw new TwinError('BAD_CONFIG', 'a TLS client certificate needs its key, and a key its certificate');
-  const tls = secure || ca || cert ? { ca, cert, key, passphrase: creds.passphrase || undefined, rejectUnauthorized: def.rejectUnauthorized !== false } : undefined;
+  const tls =
+    secure || ca || cert
+      ? { ca, cert, key, passphrase: creds.passphrase || undefined, rejectUnauthorized: def.rejectUnauthorized !== false }
+      : undefined;
   return {
-    url, clientId,
+    url,
+    clientId,
     clean: def.cleanSession === true,
     protocolVersion: protocolVersion as 4 | 5,
     sessionExpiryS: numbers.sessionExpiryS,

@@ -8,7 +8,13 @@ import { MqttLink, type LinkState, type OutboundMessage } from '../../runtime/in
 import { LatestReadings } from '../../runtime/ingest/source-items.js';
 import { FileOutbox } from '../../runtime/store/file-outbox.js';
 import { TwinError } from '../../runtime/model/errors.js';
-import { brokerOptions, outboxDir, type TwinMqttBrokerApi, type TwinMqttBrokerCredentials, type TwinMqttBrokerDef } from './broker-config.js';
+import {
+  brokerOptions,
+  outboxDir,
+  type TwinMqttBrokerApi,
+  type TwinMqttBrokerCredentials,
+  type TwinMqttBrokerDef,
+} from './broker-config.js';
 import { translator } from '../shared/i18n.js';
 
 export default function (RED: NodeAPI): void {
@@ -16,7 +22,7 @@ export default function (RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const t = translator(RED._ as (key: string, vars?: Record<string, unknown>) => string, 'twin-mqtt-broker');
-    const creds = ((this as unknown as { credentials?: TwinMqttBrokerCredentials }).credentials ?? {});
+    const creds = (this as unknown as { credentials?: TwinMqttBrokerCredentials }).credentials ?? {};
     const users = new Map<string, (state: LinkState | 'error', text: string) => void>();
 
     // the latest readings twin-mqtt-in nodes received here, for the twin-mqtt-write re-read

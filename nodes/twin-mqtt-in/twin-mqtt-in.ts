@@ -22,13 +22,14 @@ import { lineClientId } from '../../runtime/cluster/cluster-config.js';
 import { parseLineId } from '../../runtime/cluster/line-id.js';
 import type { TwinClusterNode } from '../twin-cluster/cluster-api.js';
 
-type TwinMqttInDef = NodeDef & MqttIngestConfig & {
-  broker: string;
-  /** Optional twin-cluster: subscribe only while this instance owns `line`. */
-  cluster?: string;
-  /** 'site/area/line' the readings belong to (with `cluster`). */
-  line?: string;
-};
+type TwinMqttInDef = NodeDef &
+  MqttIngestConfig & {
+    broker: string;
+    /** Optional twin-cluster: subscribe only while this instance owns `line`. */
+    cluster?: string;
+    /** 'site/area/line' the readings belong to (with `cluster`). */
+    line?: string;
+  };
 
 export default function (RED: NodeAPI): void {
   function TwinMqttInNode(this: Node, def: TwinMqttInDef): void {
@@ -55,7 +56,8 @@ export default function (RED: NodeAPI): void {
         cluster = RED.nodes.getNode(clusterId) as TwinClusterNode | null;
         if (!cluster) throw new TwinError('BAD_CONFIG', 'the twin-cluster named is missing');
         line = parseLineId((def.line ?? '').trim());
-        if (!broker.openLink || broker.configError) throw new TwinError('BAD_CONFIG', `broker config is invalid: ${broker.configError ?? ''}`);
+        if (!broker.openLink || broker.configError)
+          throw new TwinError('BAD_CONFIG', `broker config is invalid: ${broker.configError ?? ''}`);
       }
     } catch (err) {
       node.error(`${t('errors.config')}: ${(err as Error).message}`);

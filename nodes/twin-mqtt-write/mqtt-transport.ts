@@ -58,7 +58,8 @@ export function validateMqttWriteSettings(def: Record<string, unknown>, readBack
     readBackTimeoutMs,
   };
   if (format === 'json') {
-    if (!s.commandTopic || !TOPIC_PART.test(s.commandTopic)) throw bad('commandTopic is required and must not contain + or # (a command goes to one topic)');
+    if (!s.commandTopic || !TOPIC_PART.test(s.commandTopic))
+      throw bad('commandTopic is required and must not contain + or # (a command goes to one topic)');
     if (!s.readBackTopic || !TOPIC_PART.test(s.readBackTopic)) throw bad('readBackTopic is required and must not contain + or #');
   } else {
     for (const k of ['groupId', 'edgeNodeId'] as const) {

@@ -54,9 +54,13 @@ export default function (RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType('twin-opcua-endpoint', TwinOpcuaEndpoint as never, {
-    credentials: { user: { type: 'text' }, password: { type: 'password' } },
-  } as never);
+  RED.nodes.registerType(
+    'twin-opcua-endpoint',
+    TwinOpcuaEndpoint as never,
+    {
+      credentials: { user: { type: 'text' }, password: { type: 'password' } },
+    } as never,
+  );
 
   // The editor's address-space browser: children of a node, through the deployed endpoint's session.
   RED.httpAdmin.get('/twinloop/opcua/browse', RED.auth.needsPermission('twin-opcua-endpoint.read'), (req: Request, res: Response) => {

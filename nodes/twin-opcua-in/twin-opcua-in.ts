@@ -83,51 +83,59 @@ export default function (RED: NodeAPI): void {
       );
     }
 
-    node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void, done: (err?: Error) => void) => {
-      if (!conn || !settings) {
-        statusError(node, RED._('twin-opcua-in.status.configError'));
-        done(new TwinError('BAD_CONFIG', `${RED._('twin-opcua-in.errors.config')}: ${configError ?? ''}`));
-        return;
-      }
-      const cmd = msg.topic;
-      if (cmd !== undefined && cmd !== null && cmd !== '' && cmd !== 'read') {
-        statusError(node, RED._('twin-opcua-in.status.badCommand'));
-        const shown = typeof cmd === 'string' ? JSON.stringify(cmd.slice(0, 40)) : typeof cmd;
-        done(new TwinError('BAD_PAYLOAD', `${RED._('twin-opcua-in.errors.unknownCommand')} ${shown}: ${RED._('twin-opcua-in.errors.expectedRead')}`));
-        return;
-      }
-      const c = conn;
-      const st = settings;
-      c.whenConnected(READ_CONNECT_WAIT_MS)
-        .then(() => c.read(st.items, st.maxFutureMs))
-        .then((samples) => {
-          const out: NodeMessage[] = [];
-          const errors: TwinError[] = [];
-          for (const s of samples) {
-            if (s.kind === 'invalid') {
-              errors.push(s.error);
-              continue;
+    node.on(
+      'input',
+      (msg: NodeMessageInFlow, send: (m: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void, done: (err?: Error) => void) => {
+        if (!conn || !settings) {
+          statusError(node, RED._('twin-opcua-in.status.configError'));
+          done(new TwinError('BAD_CONFIG', `${RED._('twin-opcua-in.errors.config')}: ${configError ?? ''}`));
+          return;
+        }
+        const cmd = msg.topic;
+        if (cmd !== undefined && cmd !== null && cmd !== '' && cmd !== 'read') {
+          statusError(node, RED._('twin-opcua-in.status.badCommand'));
+          const shown = typeof cmd === 'string' ? JSON.stringify(cmd.slice(0, 40)) : typeof cmd;
+          done(
+            new TwinError(
+              'BAD_PAYLOAD',
+              `${RED._('twin-opcua-in.errors.unknownCommand')} ${shown}: ${RED._('twin-opcua-in.errors.expectedRead')}`,
+            ),
+          );
+          return;
+        }
+        const c = conn;
+        const st = settings;
+        c.whenConnected(READ_CONNECT_WAIT_MS)
+          .then(() => c.read(st.items, st.maxFutureMs))
+          .then((samples) => {
+            const out: NodeMessage[] = [];
+            const errors: TwinError[] = [];
+            for (const s of samples) {
+              if (s.kind === 'invalid') {
+                errors.push(s.error);
+                continue;
+              }
+              // one message per item, keeping the trigger's other properties (a correlation id, say)
+              const m = RED.util.cloneMessage(msg) as NodeMessage & Record<string, unknown>;
+              Object.assign(m, toMsg(s));
+              out.push(m);
             }
-            // one message per item, keeping the trigger's other properties (a correlation id, say)
-            const m = RED.util.cloneMessage(msg) as NodeMessage & Record<string, unknown>;
-            Object.assign(m, toMsg(s));
-            out.push(m);
-          }
-          if (out.length) send([out]);
-          if (errors.length) {
-            statusError(node, errorStatusText(errors[0]));
-            const more = errors.length > 1 ? ` (+${errors.length - 1} more)` : '';
-            done(new TwinError(errors[0].code, `${errors[0].message}${more}`));
-          } else {
-            showState(c.state);
-            done();
-          }
-        })
-        .catch((err: unknown) => {
-          statusError(node, errorStatusText(err));
-          done(err instanceof Error ? err : new TwinError('CONNECTION', String(err)));
-        });
-    });
+            if (out.length) send([out]);
+            if (errors.length) {
+              statusError(node, errorStatusText(errors[0]));
+              const more = errors.length > 1 ? ` (+${errors.length - 1} more)` : '';
+              done(new TwinError(errors[0].code, `${errors[0].message}${more}`));
+            } else {
+              showState(c.state);
+              done();
+            }
+          })
+          .catch((err: unknown) => {
+            statusError(node, errorStatusText(err));
+            done(err instanceof Error ? err : new TwinError('CONNECTION', String(err)));
+          });
+      },
+    );
 
     node.on('close', (_removed: boolean, done: () => void) => {
       subs.splice(0).forEach((s) => s.unsubscribe());

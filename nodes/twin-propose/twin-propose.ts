@@ -19,9 +19,28 @@ interface TwinProposeDef extends NodeDef, Record<string, unknown> {}
 function configFromDef(def: Record<string, unknown>): ProposerConfig {
   const raw: Record<string, unknown> = {};
   for (const k of [
-    'asset', 'setpointTag', 'kpiTag', 'mode', 'kpiTarget', 'constraintTag', 'constraintMin', 'constraintMax', 'inputTags', 'model',
-    'windowMs', 'refitIntervalMs', 'minSamples', 'deadband', 'minChange', 'proposalTtlMs', 'spLowLimit', 'spHighLimit', 'settleMs',
-    'intervalPct', 'spResolution', 'maxBadPct',
+    'asset',
+    'setpointTag',
+    'kpiTag',
+    'mode',
+    'kpiTarget',
+    'constraintTag',
+    'constraintMin',
+    'constraintMax',
+    'inputTags',
+    'model',
+    'windowMs',
+    'refitIntervalMs',
+    'minSamples',
+    'deadband',
+    'minChange',
+    'proposalTtlMs',
+    'spLowLimit',
+    'spHighLimit',
+    'settleMs',
+    'intervalPct',
+    'spResolution',
+    'maxBadPct',
   ]) {
     if (def[k] !== undefined) raw[k] = def[k];
   }

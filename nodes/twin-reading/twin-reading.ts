@@ -7,8 +7,14 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { readingTopic, type Reading } from '../../runtime/model/reading.js';
 import {
-  parseJsonText, readingFromFields, validateMessageReadingConfig, DEFAULT_MESSAGE_READING_CONFIG,
-  type FieldOrigins, type MessageFields, type MessageReadingConfig, type QualityCodes,
+  parseJsonText,
+  readingFromFields,
+  validateMessageReadingConfig,
+  DEFAULT_MESSAGE_READING_CONFIG,
+  type FieldOrigins,
+  type MessageFields,
+  type MessageReadingConfig,
+  type QualityCodes,
 } from '../../runtime/ingest/message-reading.js';
 import { TwinError } from '../../runtime/model/errors.js';
 import { translator } from '../shared/i18n.js';
@@ -29,13 +35,14 @@ const DEFAULTS: Record<Field, [string, string]> = {
   quality: ['', 'str'], // none: good
 };
 
-export type TwinReadingDef = NodeDef & Partial<Record<Field | `${Field}Type`, string>> & {
-  element?: string | number;
-  qualityCodes?: string;
-  source?: string;
-  maxFutureS?: string | number;
-  output?: string;
-};
+export type TwinReadingDef = NodeDef &
+  Partial<Record<Field | `${Field}Type`, string>> & {
+    element?: string | number;
+    qualityCodes?: string;
+    source?: string;
+    maxFutureS?: string | number;
+    output?: string;
+  };
 
 export default function (RED: NodeAPI): void {
   function TwinReadingNode(this: Node, def: TwinReadingDef): void {
@@ -64,7 +71,7 @@ export default function (RED: NodeAPI): void {
         const type = def[`${f}Type`] || DEFAULTS[f][1];
         // a blank message path means nothing for the value and the tag: they keep their defaults
         const blank = (def[f] ?? '').trim() === '' && type === 'msg' && DEFAULTS[f][1] === 'msg';
-        const value = blank ? DEFAULTS[f][0] : def[f] ?? DEFAULTS[f][0];
+        const value = blank ? DEFAULTS[f][0] : (def[f] ?? DEFAULTS[f][0]);
         try {
           getters[f] = propertyGetter(RED, node, value, type, Date.now);
         } catch (err) {

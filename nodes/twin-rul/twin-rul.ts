@@ -52,7 +52,10 @@ export default function (RED: NodeAPI): void {
       try {
         text = readFileSync(path, 'utf8');
       } catch (err) {
-        throw new TwinError('MODEL', `cannot read the model file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        throw new TwinError(
+          'MODEL',
+          `cannot read the model file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        );
       }
       const model = rulModelFromText(text, path);
       const rowIntervalMs = optionalNumber(def.rowIntervalMs, 'rowIntervalMs');
@@ -84,7 +87,8 @@ export default function (RED: NodeAPI): void {
     node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage | NodeMessage[][]) => void, done: (err?: Error) => void) => {
       const asset = RED.util.getMessageProperty(msg, assetFrom) as unknown;
       if ((msg as { reset?: unknown }).reset === true || msg.topic === 'maintenance') {
-        if (typeof asset !== 'string' || asset === '') return fail(new TwinError('BAD_PAYLOAD', t('errors.resetAsset', { from: `msg.${assetFrom}` })), done);
+        if (typeof asset !== 'string' || asset === '')
+          return fail(new TwinError('BAD_PAYLOAD', t('errors.resetAsset', { from: `msg.${assetFrom}` })), done);
         tracker.reset(asset);
         statusOk(node, t('status.reset', { asset: asset.split('/').pop() ?? asset }));
         return done();
@@ -92,7 +96,8 @@ export default function (RED: NodeAPI): void {
       let result;
       try {
         const reading = singleReadingInput(getInput(msg as NodeMessage), 'twin-rul');
-        if (typeof asset !== 'string' || asset === '') throw new TwinError('BAD_PAYLOAD', t('errors.noAsset', { from: `msg.${assetFrom}` }));
+        if (typeof asset !== 'string' || asset === '')
+          throw new TwinError('BAD_PAYLOAD', t('errors.noAsset', { from: `msg.${assetFrom}` }));
         result = tracker.push(asset === reading.asset ? reading : { ...reading, asset });
       } catch (err) {
         return fail(err, done);

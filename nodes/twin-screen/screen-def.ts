@@ -47,10 +47,18 @@ export interface TwinScreenDef extends NodeDef {
   output?: string;
 }
 
-
 const NUMERIC_FIELDS = [
-  'lowLimit', 'highLimit', 'maxRatePerS', 'stuckTolerance', 'stuckSamples', 'stuckWindowMs',
-  'spikeWindow', 'spikeK', 'spikeMinDelta', 'staleAfterMs', 'maxFutureMs',
+  'lowLimit',
+  'highLimit',
+  'maxRatePerS',
+  'stuckTolerance',
+  'stuckSamples',
+  'stuckWindowMs',
+  'spikeWindow',
+  'spikeK',
+  'spikeMinDelta',
+  'staleAfterMs',
+  'maxFutureMs',
 ] as const;
 const ROW_FIELDS = ['lowLimit', 'highLimit', 'maxRatePerS', 'stuckSamples', 'spikeWindow', 'staleAfterMs'] as const;
 const NONE_OK: ReadonlySet<string> = new Set(['lowLimit', 'highLimit', 'maxRatePerS']);
@@ -75,7 +83,8 @@ export function configFromDef(def: TwinScreenDef): ScreenConfig {
     for (const k of ROW_FIELDS) {
       const v = row?.[k];
       if (v === undefined || v === null || String(v).trim() === '') continue; // blank: inherit
-      if (String(v).trim().toLowerCase() === 'none' && NONE_OK.has(k)) o[k] = undefined; // explicitly off
+      if (String(v).trim().toLowerCase() === 'none' && NONE_OK.has(k))
+        o[k] = undefined; // explicitly off
       else o[k] = v;
     }
     return o;
@@ -87,7 +96,6 @@ export function configFromDef(def: TwinScreenDef): ScreenConfig {
 export function readingFromPayload(payload: unknown): Reading {
   return singleReadingInput(payload, 'twin-screen');
 }
-
 
 /** Localised text for twin-screen (RED._, else its en-US catalogue: nodes/shared/i18n.ts). */
 export function translator(i18n: (key: string, vars?: Record<string, unknown>) => string) {

@@ -42,7 +42,8 @@ function compile(def: unknown): InForce {
 }
 
 function compileText(text: unknown): InForce {
-  if (typeof text !== 'string' || text.trim() === '') throw new TwinError('BAD_CONFIG', 'tariff: no definition (paste the tariff JSON into the node)');
+  if (typeof text !== 'string' || text.trim() === '')
+    throw new TwinError('BAD_CONFIG', 'tariff: no definition (paste the tariff JSON into the node)');
   let def: unknown;
   try {
     def = JSON.parse(text);
@@ -57,7 +58,9 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f]+/g;
 
 /** `by` goes into the log: one line, bounded, no control characters. */
 function who(by: unknown): string {
-  const s = String(by ?? '').replace(CONTROL_CHARS, ' ').trim();
+  const s = String(by ?? '')
+    .replace(CONTROL_CHARS, ' ')
+    .trim();
   return s === '' ? 'unknown' : s.length > 120 ? s.slice(0, 119) + '…' : s;
 }
 

@@ -44,7 +44,13 @@ export interface AlarmRow {
 const SHOWN: ReadonlySet<AlarmState> = new Set(['unack-active', 'ack-active', 'unack-rtn', 'shelved', 'out-of-service']);
 const PRIORITY_RANK: Readonly<Record<AlarmPriority, number>> = { high: 0, medium: 1, low: 2 };
 const STATE_RANK: Readonly<Record<AlarmState, number>> = {
-  'unack-active': 0, 'unack-rtn': 1, 'ack-active': 2, shelved: 3, 'out-of-service': 4, 'suppressed-by-design': 5, normal: 6,
+  'unack-active': 0,
+  'unack-rtn': 1,
+  'ack-active': 2,
+  shelved: 3,
+  'out-of-service': 4,
+  'suppressed-by-design': 5,
+  normal: 6,
 };
 
 /** `asset/tag` split at the last '/' (the asset is an ISA-95 path itself). */
@@ -60,9 +66,10 @@ export function alarmMessage(v: AlarmView): string {
   if (v.chattering) return `${tag}: chattering, shelved by the system until it settles`;
   const peak = v.peakScore;
   const score = peak !== undefined && peak >= 100 ? '≥ 100' : peak?.toFixed(1);
-  const what = peak === undefined || Number.isNaN(peak)
-    ? `${tag}: condition active`
-    : `${tag}: unusual for its own history (score ${score}, 1 = threshold)`;
+  const what =
+    peak === undefined || Number.isNaN(peak)
+      ? `${tag}: condition active`
+      : `${tag}: unusual for its own history (score ${score}, 1 = threshold)`;
   return v.endTsMs !== undefined ? `${what}; returned to normal` : what;
 }
 
@@ -81,8 +88,13 @@ export function alarmRows(sources: AlarmSourceHandle[]): AlarmRow[] {
       });
     }
   }
-  return rows.sort((a, b) => STATE_RANK[a.state] - STATE_RANK[b.state] || PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] ||
-    (b.startTsMs ?? 0) - (a.startTsMs ?? 0) || (a.alarmId < b.alarmId ? -1 : a.alarmId > b.alarmId ? 1 : 0));
+  return rows.sort(
+    (a, b) =>
+      STATE_RANK[a.state] - STATE_RANK[b.state] ||
+      PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] ||
+      (b.startTsMs ?? 0) - (a.startTsMs ?? 0) ||
+      (a.alarmId < b.alarmId ? -1 : a.alarmId > b.alarmId ? 1 : 0),
+  );
 }
 
 export type Parsed<T> = { ok: T } | { status: 400; error: string };

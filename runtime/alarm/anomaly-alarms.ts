@@ -183,7 +183,10 @@ export class AnomalyAlarms {
   private eventMs = NaN;
   private wallAtEventMs = NaN;
 
-  constructor(cfg: Partial<AnomalyAlarmsConfig> = {}, private readonly wallNow: () => number = Date.now) {
+  constructor(
+    cfg: Partial<AnomalyAlarmsConfig> = {},
+    private readonly wallNow: () => number = Date.now,
+  ) {
     this.cfg = {
       watch: [],
       detector: {},
@@ -205,7 +208,8 @@ export class AnomalyAlarms {
     };
     if (!(this.cfg.settleMs >= 0)) throw new TwinError('BAD_CONFIG', 'settling time must be ≥ 0');
     if (!(this.cfg.baselineOnDelayMs >= 0)) throw new TwinError('BAD_CONFIG', 'baseline on-delay must be ≥ 0');
-    if (!ANOMALY_METHODS.includes(this.cfg.method)) throw new TwinError('BAD_CONFIG', `method must be one of ${ANOMALY_METHODS.join(', ')}`);
+    if (!ANOMALY_METHODS.includes(this.cfg.method))
+      throw new TwinError('BAD_CONFIG', `method must be one of ${ANOMALY_METHODS.join(', ')}`);
     if (!(Number.isInteger(this.cfg.historySamples) && this.cfg.historySamples >= 20)) {
       throw new TwinError('BAD_CONFIG', 'history must be a whole number of readings ≥ 20');
     }
@@ -343,7 +347,10 @@ export class AnomalyAlarms {
         throw new TwinError('PAYLOAD_TOO_LARGE', `Estimate.asset and Estimate.tag must be at most ${MAX_NAME_CHARS} characters`);
       }
       const hasPrediction =
-        typeof e.predicted === 'number' && Number.isFinite(e.predicted) && typeof e.innovation === 'number' && Number.isFinite(e.innovation);
+        typeof e.predicted === 'number' &&
+        Number.isFinite(e.predicted) &&
+        typeof e.innovation === 'number' &&
+        Number.isFinite(e.innovation);
       const variance = typeof e.innovationVar === 'number' && e.innovationVar > 0 ? e.innovationVar : NaN;
       if (method === 'twin-residual' && hasPrediction && !(variance > 0)) {
         throw new TwinError('BAD_PAYLOAD', `${e.asset}/${e.tag}: the twin residual needs the estimate's innovationVar > 0`);
@@ -363,7 +370,10 @@ export class AnomalyAlarms {
     }
     const r = singleReadingInput(payload, 'twin-alarm');
     if (method === 'twin-residual' && !this.rootIds.has(`${r.asset}/${r.tag}`)) {
-      throw new TwinError('BAD_PAYLOAD', `${r.asset}/${r.tag}: the twin residual needs an Estimate (twin-estimate's output), got a Reading`);
+      throw new TwinError(
+        'BAD_PAYLOAD',
+        `${r.asset}/${r.tag}: the twin residual needs an Estimate (twin-estimate's output), got a Reading`,
+      );
     }
     out.asset = r.asset;
     out.tag = r.tag;
@@ -393,19 +403,32 @@ export class AnomalyAlarms {
   private cause(id: string, asset: string, tag: string, startTsMs: number): AlarmCause {
     const method = this.methodById.get(id) ?? 'learned-baseline';
     if (method === 'dropout') {
-      return { kind: 'sensor-fault', faultType: 'dropout', magnitude: 0, method, reason: 'readings of bad quality (the sensor delivers no usable value)', evidence: {} };
+      return {
+        kind: 'sensor-fault',
+        faultType: 'dropout',
+        magnitude: 0,
+        method,
+        reason: 'readings of bad quality (the sensor delivers no usable value)',
+        evidence: {},
+      };
     }
     const h = this.history.get(id);
     const window = h ? h.ring.window() : [];
     const from = window.length ? window[0].tsMs : startTsMs;
     const related = (this.byAsset.get(asset) ?? [])
       .filter((other) => other !== id)
-      .map((other) => ({ tag: (this.history.get(other) as TagHistory).tag, window: (this.history.get(other) as TagHistory).ring.window(from) }))
+      .map((other) => ({
+        tag: (this.history.get(other) as TagHistory).tag,
+        window: (this.history.get(other) as TagHistory).ring.window(from),
+      }))
       .filter((r) => r.window.length > 0);
     // No `expected` from the twin's prediction: a one-step-ahead prediction is pulled along by the
     // readings it is updated with (a filter follows a drifting sensor), so "the estimate moved with
     // it" would call every slow sensor fault a process change. The related tags decide.
-    const c = classifyChange({ tag, window, changeTsMs: startTsMs, related, residualDeparture: method === 'twin-residual' }, this.cfg.classifyOptions);
+    const c = classifyChange(
+      { tag, window, changeTsMs: startTsMs, related, residualDeparture: method === 'twin-residual' },
+      this.cfg.classifyOptions,
+    );
     return {
       kind: c.kind,
       ...(c.faultType ? { faultType: c.faultType } : {}),

@@ -22,9 +22,7 @@ export interface ConditionConfig {
 }
 
 export type ConditionChange =
-  | { kind: 'start'; startTsMs: number; tsMs: number }
-  | { kind: 'end'; endTsMs: number; tsMs: number }
-  | undefined;
+  { kind: 'start'; startTsMs: number; tsMs: number } | { kind: 'end'; endTsMs: number; tsMs: number } | undefined;
 
 export class AlarmCondition {
   /** The debounced condition: an episode is open. */

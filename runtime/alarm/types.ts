@@ -19,14 +19,7 @@
 
 import type { DriftKind, SensorFaultType } from '../model/drift.js';
 
-export type AlarmState =
-  | 'normal'
-  | 'unack-active'
-  | 'ack-active'
-  | 'unack-rtn'
-  | 'shelved'
-  | 'suppressed-by-design'
-  | 'out-of-service';
+export type AlarmState = 'normal' | 'unack-active' | 'ack-active' | 'unack-rtn' | 'shelved' | 'suppressed-by-design' | 'out-of-service';
 
 /** Three priorities, as EEMUA 191 and ISA-18.2 recommend (distribution target ≈ 80 / 15 / 5 %). */
 export type AlarmPriority = 'low' | 'medium' | 'high';

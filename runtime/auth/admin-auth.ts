@@ -121,10 +121,15 @@ export function requestScope(req: AuthenticatedRequest): unknown {
  * it may. Without adminAuth every request may (the editor is open to the same people). 403 rather
  * than Node-RED's 401 for a known user without the permission: 401 reads as "log in again".
  */
-export function accessRefusal(auth: AdminAuth | undefined, req: AuthenticatedRequest, permission: string): { status: 401 | 403; error: string } | undefined {
+export function accessRefusal(
+  auth: AdminAuth | undefined,
+  req: AuthenticatedRequest,
+  permission: string,
+): { status: 401 | 403; error: string } | undefined {
   if (!auth) return undefined;
   const user = requestUser(req);
   if (!user) return { status: 401, error: 'log in first' };
-  if (!hasPermission(requestScope(req), permission)) return { status: 403, error: `user ${user.username} does not have the permission ${permission}` };
+  if (!hasPermission(requestScope(req), permission))
+    return { status: 403, error: `user ${user.username} does not have the permission ${permission}` };
   return undefined;
 }

@@ -76,9 +76,11 @@ export function parseClusterSettings(def: ClusterDefText, host: { hostname: stri
   const instance = typeof def.instance === 'string' && def.instance.trim() !== '' ? def.instance.trim() : `${host.hostname}-${host.pid}`;
   if (instance.length > 100) throw new TwinError('BAD_CONFIG', 'instance name is longer than 100 characters');
   const ttlS = def.ttlS === undefined || def.ttlS === '' ? 10 : Number(def.ttlS);
-  if (!Number.isFinite(ttlS) || ttlS < 1 || ttlS > 600) throw new TwinError('BAD_CONFIG', `lease must be 1–600 s (got ${String(def.ttlS)})`);
+  if (!Number.isFinite(ttlS) || ttlS < 1 || ttlS > 600)
+    throw new TwinError('BAD_CONFIG', `lease must be 1–600 s (got ${String(def.ttlS)})`);
   const slack = def.slack === undefined || def.slack === '' ? 1 : Number(def.slack);
-  if (!Number.isInteger(slack) || slack < 0 || slack > 100) throw new TwinError('BAD_CONFIG', `slack must be a whole number 0–100 (got ${String(def.slack)})`);
+  if (!Number.isInteger(slack) || slack < 0 || slack > 100)
+    throw new TwinError('BAD_CONFIG', `slack must be a whole number 0–100 (got ${String(def.slack)})`);
   const ca = typeof def.tlsCaFile === 'string' ? def.tlsCaFile.trim() : '';
   return {
     servers: parseNatsServers(def.servers),

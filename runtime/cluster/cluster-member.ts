@@ -36,7 +36,11 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
 
   private readonly watchdog: NodeJS.Timeout;
 
-  private constructor(readonly settings: ClusterMemberOptions, readonly nc: NatsConnection, private readonly owner: LineOwner) {
+  private constructor(
+    readonly settings: ClusterMemberOptions,
+    readonly nc: NatsConnection,
+    private readonly owner: LineOwner,
+  ) {
     super();
     owner.on('acquired', () => this.check());
     owner.on('released', (line: string) => this.set(line, false, 'shed'));
@@ -76,7 +80,12 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     }
     try {
       const owner = await LineOwner.start({
-        nc, owner: opts.instance, ttlMs: opts.ttlMs, lines: opts.lines, slack: opts.slack, replicas: opts.replicas,
+        nc,
+        owner: opts.instance,
+        ttlMs: opts.ttlMs,
+        lines: opts.lines,
+        slack: opts.slack,
+        replicas: opts.replicas,
         ...(opts.bucket ? { bucket: opts.bucket } : {}),
         ...(opts.nowMs ? { nowMs: opts.nowMs } : {}),
       });

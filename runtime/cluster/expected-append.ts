@@ -12,7 +12,6 @@ import type { JetStreamClient, JetStreamManager } from './nats-client.js';
 import { DiscardPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType } from './nats-client.js';
 import { TwinError } from '../model/errors.js';
 
-
 export interface ExpectedAppendOptions {
   /** Wait for one ack this long before trying again (default 2,000 ms). */
   attemptTimeoutMs?: number;
@@ -73,9 +72,10 @@ export async function appendExpected(
       try {
         const there = await msgIdAt(jsm, target.stream, expectedLastSeq + 1);
         if (there === msgId) return { stored: true, seq: expectedLastSeq + 1 };
-        const reason = there === undefined
-          ? `${target.stream} moved on`
-          : `seq ${expectedLastSeq + 1} of ${target.stream} holds another writer's message`;
+        const reason =
+          there === undefined
+            ? `${target.stream} moved on`
+            : `seq ${expectedLastSeq + 1} of ${target.stream} holds another writer's message`;
         return { stored: false, reason };
       } catch (readErr) {
         lastErr = readErr;

@@ -33,7 +33,11 @@ import { ledgerStreamName, ledgerSubject, parseLineId } from './line-id.js';
 /** Another writer appended to this line's stream: this one is no longer the owner and must stand down. */
 export class LedgerFencedError extends TwinError {
   readonly fenced = true;
-  constructor(readonly line: string, readonly seq: number, reason: string) {
+  constructor(
+    readonly line: string,
+    readonly seq: number,
+    reason: string,
+  ) {
     super('LEDGER', `ledger of line ${line}: record ${seq} refused (${reason}); this instance no longer owns the line`);
     this.name = 'LedgerFencedError';
   }
@@ -193,7 +197,6 @@ class JetStreamLedgerImpl implements JetStreamLedger {
     return buildRecord(entry, this.nextSeq, (this.opts.nowMs ?? Date.now)(), this.lastHash, this.keys);
   }
 
-
   /** Every record in the stream, verified (another writer's records included: the stream is the truth). */
   async readAll(): Promise<LedgerRecord[]> {
     await this.tail;
@@ -225,7 +228,8 @@ async function verifyStream(js: JetStreamClient, jsm: JetStreamManager, stream: 
       const bad = checker.firstBad;
       throw new LedgerAlarmError({
         reason: `ledger stream ${stream} does not verify at message ${bad.line} (seq ${bad.seq}): ${bad.reason}`,
-        remedy: 'Stop the line\'s writes, export the stream (`twinloop ledger export`) as evidence and verify it. ' +
+        remedy:
+          "Stop the line's writes, export the stream (`twinloop ledger export`) as evidence and verify it. " +
           'The ledger is never repaired automatically.',
         firstBad: bad,
       });

@@ -54,7 +54,10 @@ export interface Lease {
 /** The line was claimed by someone else (or the renewal came too late to be sure): stop acting for it. */
 export class LeaseLostError extends TwinError {
   readonly leaseLost = true;
-  constructor(readonly line: string, reason: string) {
+  constructor(
+    readonly line: string,
+    reason: string,
+  ) {
     super('REFUSED', `lease on line ${line} lost: ${reason}`);
     this.name = 'LeaseLostError';
   }
@@ -91,7 +94,10 @@ export class LeaseClient {
   private readonly seen = new Map<string, { seq: number; sinceMs: number }>();
   private readonly now: () => number;
 
-  private constructor(private readonly opts: LeaseClientOptions, private readonly jsm: JetStreamManager) {
+  private constructor(
+    private readonly opts: LeaseClientOptions,
+    private readonly jsm: JetStreamManager,
+  ) {
     this.js = jetstream(opts.nc);
     this.now = opts.nowMs ?? (() => performance.now());
   }
@@ -215,19 +221,27 @@ export class LineOwner extends EventEmitter {
   /** The live instances counted at the last tick that could read the membership. */
   private instances: number | undefined;
 
-  private constructor(private readonly opts: LineOwnerOptions, private readonly leases: LeaseClient, private readonly members: KV) {
+  private constructor(
+    private readonly opts: LineOwnerOptions,
+    private readonly leases: LeaseClient,
+    private readonly members: KV,
+  ) {
     super();
     for (const l of opts.lines) parseLineId(l);
   }
 
   static async start(opts: LineOwnerOptions): Promise<LineOwner> {
     const leases = await LeaseClient.create(opts);
-    const members = await retryTransient(() => new Kvm(jetstream(opts.nc)).create(opts.bucket ?? MEMBERS_BUCKET, {
-      replicas: opts.replicas ?? 3,
-      history: 1,
-      ttl: opts.ttlMs,
-      storage: 'file',
-    }), opts.retryForMs);
+    const members = await retryTransient(
+      () =>
+        new Kvm(jetstream(opts.nc)).create(opts.bucket ?? MEMBERS_BUCKET, {
+          replicas: opts.replicas ?? 3,
+          history: 1,
+          ttl: opts.ttlMs,
+          storage: 'file',
+        }),
+      opts.retryForMs,
+    );
     const o = new LineOwner(opts, leases, members);
     o.schedule(0);
     return o;
@@ -235,7 +249,10 @@ export class LineOwner extends EventEmitter {
 
   /** Lines held now (by this instance's clock). */
   lines(): string[] {
-    return [...this.held.values()].filter((l) => this.leases.isValid(l)).map((l) => l.line).sort();
+    return [...this.held.values()]
+      .filter((l) => this.leases.isValid(l))
+      .map((l) => l.line)
+      .sort();
   }
 
   lease(line: string): Lease | undefined {

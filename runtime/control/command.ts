@@ -18,7 +18,14 @@ export function signCommand(key: string, cmd: UnsignedCommand): Command {
   return { ...body, signature: jsonMac(key, body) };
 }
 
-export type CommandRefusal = 'MALFORMED' | 'BAD_SIGNATURE' | 'EXPIRED' | 'WRONG_TARGET' | 'REPLAYED' | 'OUTSIDE_ENVELOPE' | 'NO_DECISION'
+export type CommandRefusal =
+  | 'MALFORMED'
+  | 'BAD_SIGNATURE'
+  | 'EXPIRED'
+  | 'WRONG_TARGET'
+  | 'REPLAYED'
+  | 'OUTSIDE_ENVELOPE'
+  | 'NO_DECISION'
   // the writer's own re-read of interlocks and inputs through its connection disagrees (writer.ts)
   | 'INPUT_MISMATCH';
 

@@ -4,13 +4,7 @@
  * a sentence a supervisor can read, because a page that shows only the first reason hides the rest.
  */
 import { createHash } from 'node:crypto';
-import type {
-  EnvelopeCheck,
-  EnvelopeConfig,
-  EnvelopeViolation,
-  EnvelopeViolationCode,
-  InterlockCondition,
-} from '../model/control.js';
+import type { EnvelopeCheck, EnvelopeConfig, EnvelopeViolation, EnvelopeViolationCode, InterlockCondition } from '../model/control.js';
 import { badConfig, TwinError } from '../model/errors.js';
 import type { Quality } from '../model/quality.js';
 import { GATE_MAX_FUTURE_MS, type Reading } from '../model/reading.js';
@@ -68,7 +62,6 @@ export function envelopeVersion(env: EnvelopeConfig): string {
 // ---------------------------------------------------------------------------------------------
 // Validation: raw editor / JSON config → EnvelopeConfig. Only the EnvelopeConfig fields are kept,
 // so a node's name or position in the editor never changes the version hash.
-
 
 function text(raw: Record<string, unknown>, field: string, required: boolean): string | undefined {
   const v = raw[field];
@@ -205,7 +198,6 @@ const QUALITY_RANK: Record<Quality, number> = { good: 2, uncertain: 1, bad: 0 };
 /** Relative tolerance on step sizes (float32 plant values); see checkStepAndPace. */
 export const STEP_SLACK_REL = 1e-6;
 
-
 /** Numbers for people: up to 10 significant digits, no float noise (0.1 + 0.2 → 0.3). */
 export function fmtNumber(v: number): string {
   return String(Number(v.toPrecision(10)));
@@ -222,12 +214,18 @@ export function fmtDuration(ms: number): string {
 
 function holds(actual: number, op: InterlockCondition['op'], value: number): boolean {
   switch (op) {
-    case '==': return actual === value;
-    case '!=': return actual !== value;
-    case '<': return actual < value;
-    case '<=': return actual <= value;
-    case '>': return actual > value;
-    case '>=': return actual >= value;
+    case '==':
+      return actual === value;
+    case '!=':
+      return actual !== value;
+    case '<':
+      return actual < value;
+    case '<=':
+      return actual <= value;
+    case '>':
+      return actual > value;
+    case '>=':
+      return actual >= value;
   }
 }
 
@@ -296,13 +294,21 @@ function checkStepAndPace(
   if (size - slack > env.maxStep) {
     if (req.scope === 'step' || !env.ramp) {
       const off = req.scope === 'change' ? ' and ramping is off' : '';
-      add('STEP_TOO_LARGE', env.tag, `step of ${fmtNumber(size)}${u} (${fmtNumber(fromValue)} → ${fmtNumber(toValue)}) is larger than the largest single step ${fmtNumber(env.maxStep)}${off}`);
+      add(
+        'STEP_TOO_LARGE',
+        env.tag,
+        `step of ${fmtNumber(size)}${u} (${fmtNumber(fromValue)} → ${fmtNumber(toValue)}) is larger than the largest single step ${fmtNumber(env.maxStep)}${off}`,
+      );
     } else {
       try {
         firstValue = planRamp(env, fromValue, toValue, 0)[0]!.value;
       } catch {
         // planRamp refuses plans longer than MAX_RAMP_STEPS
-        add('STEP_TOO_LARGE', env.tag, `change of ${fmtNumber(size)}${u} would need more than ${MAX_RAMP_STEPS} ramp steps of ${fmtNumber(env.maxStep)}`);
+        add(
+          'STEP_TOO_LARGE',
+          env.tag,
+          `change of ${fmtNumber(size)}${u} would need more than ${MAX_RAMP_STEPS} ramp steps of ${fmtNumber(env.maxStep)}`,
+        );
       }
     }
   }

@@ -81,7 +81,8 @@ class FileLedgerCore {
         }
       : undefined;
     const core = new FileLedgerCore(path, await DurableAppendFile.open(path, afterSync), c.records, c.lastHash, c.bytes, keys);
-    if (!keys && (c.macs > 0 || c.head)) core.readOnlyWhy = `ledger ${path} is authenticated (MACs, checkpoint): open it with its signing key to append`;
+    if (!keys && (c.macs > 0 || c.head))
+      core.readOnlyWhy = `ledger ${path} is authenticated (MACs, checkpoint): open it with its signing key to append`;
     return core;
   }
 
@@ -93,7 +94,8 @@ class FileLedgerCore {
     try {
       rec = this.build(entry);
       line = JSON.stringify(rec) + '\n';
-      if (Buffer.byteLength(line) > MAX_LINE_BYTES) throw new TwinError('BAD_PAYLOAD', `ledger record '${entry.type}' is larger than ${MAX_LINE_BYTES} bytes`);
+      if (Buffer.byteLength(line) > MAX_LINE_BYTES)
+        throw new TwinError('BAD_PAYLOAD', `ledger record '${entry.type}' is larger than ${MAX_LINE_BYTES} bytes`);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -124,7 +126,6 @@ class FileLedgerCore {
     return buildRecord(entry, this.nextSeq, Date.now(), this.lastHash, this.keys);
   }
 
-
   /** The durable records, read back and verified (a ledger changed under us is an error, not a history). */
   async readAll(): Promise<LedgerRecord[]> {
     const expected = this.durableRecords;
@@ -135,7 +136,11 @@ class FileLedgerCore {
       ...(this.keys ? { macKey: this.keys } : {}),
     });
     if (!v.ok) throw new TwinError(STORE_ERROR_CODE, `ledger no longer verifies: ${describeBreak(this.path, v)}`);
-    if (v.records !== expected) throw new TwinError(STORE_ERROR_CODE, `${this.path} holds ${v.records} records where this process wrote ${expected}: changed by someone else`);
+    if (v.records !== expected)
+      throw new TwinError(
+        STORE_ERROR_CODE,
+        `${this.path} holds ${v.records} records where this process wrote ${expected}: changed by someone else`,
+      );
     return records;
   }
 
@@ -160,7 +165,10 @@ export async function openFileLedger(path: string, opts: { signingKey?: string }
   if (opts.signingKey !== undefined && core.keyId !== keyId(ledgerKeys(opts.signingKey))) {
     await release();
     const other = core.keyId === 'none' ? 'no key' : 'another key';
-    throw new TwinError(STORE_ERROR_CODE, `ledger ${key} is already open in this process with ${other}: every twin-ledger of one file needs the same signing key`);
+    throw new TwinError(
+      STORE_ERROR_CODE,
+      `ledger ${key} is already open in this process with ${other}: every twin-ledger of one file needs the same signing key`,
+    );
   }
   let closed = false;
   // this handle's subscriptions end with it (the core outlives it while other handles hold it)

@@ -16,7 +16,10 @@ import type { UsedCommands } from './stores.js';
 import { DurableAppendFile, SharedByPath, STORE_ERROR_CODE } from './ledger-durable-file.js';
 
 class UsedCommandsCore {
-  private constructor(private readonly file: DurableAppendFile, private readonly used: Set<string>) {}
+  private constructor(
+    private readonly file: DurableAppendFile,
+    private readonly used: Set<string>,
+  ) {}
 
   static async open(path: string): Promise<UsedCommandsCore> {
     const used = new Set<string>();
@@ -25,7 +28,10 @@ class UsedCommandsCore {
       throw err;
     });
     const lastNl = buf.lastIndexOf(0x0a);
-    const complete = buf.subarray(0, lastNl + 1).toString('utf8').split('\n');
+    const complete = buf
+      .subarray(0, lastNl + 1)
+      .toString('utf8')
+      .split('\n');
     complete.pop(); // the empty string after the last '\n'
     complete.forEach((text, i) => {
       if (text.trim() === '') return; // nothing lost in an empty line
@@ -36,7 +42,10 @@ class UsedCommandsCore {
         id = undefined;
       }
       if (typeof id !== 'string' || id === '') {
-        throw new TwinError(STORE_ERROR_CODE, `used-commands store ${path}: line ${i + 1} is not a claimed command id; refusing to open (a used command could be replayed)`);
+        throw new TwinError(
+          STORE_ERROR_CODE,
+          `used-commands store ${path}: line ${i + 1} is not a claimed command id; refusing to open (a used command could be replayed)`,
+        );
       }
       used.add(id);
     });
@@ -54,7 +63,8 @@ class UsedCommandsCore {
   }
 
   claim(commandId: string): Promise<boolean> {
-    if (typeof commandId !== 'string' || commandId === '') return Promise.reject(new TwinError('BAD_PAYLOAD', 'command id must be a non-empty string'));
+    if (typeof commandId !== 'string' || commandId === '')
+      return Promise.reject(new TwinError('BAD_PAYLOAD', 'command id must be a non-empty string'));
     if (this.file.failed) return Promise.reject(this.file.failed);
     if (this.used.has(commandId)) return Promise.resolve(false);
     // Marked before it is durable: a concurrent claim of the same id must lose. If the write
@@ -82,7 +92,8 @@ export async function openUsedCommands(path: string): Promise<UsedCommands> {
   const { key, value: core, release } = await shared.acquire(path);
   let closed = false;
   return {
-    claim: (id: string) => (closed ? Promise.reject(new TwinError(STORE_ERROR_CODE, `used-commands store ${key}: this handle is closed`)) : core.claim(id)),
+    claim: (id: string) =>
+      closed ? Promise.reject(new TwinError(STORE_ERROR_CODE, `used-commands store ${key}: this handle is closed`)) : core.claim(id),
     has: (id: string) => core.has(id),
     close: async () => {
       closed = true;

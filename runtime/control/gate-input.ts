@@ -31,7 +31,8 @@ export function str(o: Record<string, unknown>, k: string, what: string, max = 1
 /** o[k] as a finite number, or a BAD_PAYLOAD naming `what.k`. */
 export function num(o: Record<string, unknown>, k: string, what: string): number {
   const v = o[k];
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw badPayload(`${what}.${k} must be a finite number, not ${v === undefined ? 'missing' : JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw badPayload(`${what}.${k} must be a finite number, not ${v === undefined ? 'missing' : JSON.stringify(v)}`);
   return v;
 }
 
@@ -61,7 +62,8 @@ export function assertProposal(x: unknown): asserts x is Proposal {
   const created = num(p, 'createdTsMs', 'Proposal');
   const expires = num(p, 'expiresTsMs', 'Proposal');
   if (!(expires > created)) throw badPayload(`Proposal.expiresTsMs must be after createdTsMs`);
-  if (p.quality !== 'good' && p.quality !== 'uncertain' && p.quality !== 'bad') throw badPayload(`Proposal.quality must be good, uncertain or bad, not ${String(p.quality)}`);
+  if (p.quality !== 'good' && p.quality !== 'uncertain' && p.quality !== 'bad')
+    throw badPayload(`Proposal.quality must be good, uncertain or bad, not ${String(p.quality)}`);
 }
 
 export function assertWriteResult(x: unknown): asserts x is WriteResult {
@@ -69,7 +71,8 @@ export function assertWriteResult(x: unknown): asserts x is WriteResult {
   for (const k of ['commandId', 'proposalId', 'asset', 'tag', 'writer']) str(r, k, 'WriteResult');
   num(r, 'value', 'WriteResult');
   num(r, 'tsMs', 'WriteResult');
-  if (r.outcome !== 'written' && r.outcome !== 'refused' && r.outcome !== 'failed' && r.outcome !== 'unknown') throw badPayload(`WriteResult.outcome must be written, refused, failed or unknown, not ${String(r.outcome)}`);
+  if (r.outcome !== 'written' && r.outcome !== 'refused' && r.outcome !== 'failed' && r.outcome !== 'unknown')
+    throw badPayload(`WriteResult.outcome must be written, refused, failed or unknown, not ${String(r.outcome)}`);
   if (r.readBackOk !== undefined && typeof r.readBackOk !== 'boolean') throw badPayload('WriteResult.readBackOk must be true or false');
 }
 
@@ -81,7 +84,9 @@ export function parseGateMessage(msg: { topic?: unknown; payload?: unknown }, no
     return { kind: 'policy', enabled: x };
   }
   if (x === null || typeof x !== 'object' || Array.isArray(x)) {
-    throw badPayload(`payload is ${Array.isArray(x) ? 'an array' : x === null ? 'null' : typeof x}; twin-approval takes a Proposal, a Reading or a WriteResult`);
+    throw badPayload(
+      `payload is ${Array.isArray(x) ? 'an array' : x === null ? 'null' : typeof x}; twin-approval takes a Proposal, a Reading or a WriteResult`,
+    );
   }
   const o = x as Record<string, unknown>;
   // A command coming back into the gate means a miswired flow: commands go to writers only.

@@ -43,7 +43,10 @@ export class GateMachine<P extends BaseProposal = Proposal> {
   readonly state: GateState<P>;
   readonly rules: KindRules<P>;
 
-  constructor(readonly config: AnyGateConfig, state?: GateState<P>) {
+  constructor(
+    readonly config: AnyGateConfig,
+    state?: GateState<P>,
+  ) {
     this.state = state ?? emptyGateState<P>(config);
     const rules = isMaintenanceConfig(config) ? maintenanceRules(config, this as never) : new SetpointRules(config, this as never);
     this.rules = rules as unknown as KindRules<P>;
@@ -96,7 +99,14 @@ export class GateMachine<P extends BaseProposal = Proposal> {
     this.advance(nowMs, out);
     if (input.token !== undefined) {
       // The state as it is after time has been applied too (an approval that was blocked at once says so).
-      const id = input.kind === 'proposal' ? input.proposal.id : input.kind === 'decide' ? input.request.proposalId : input.kind === 'result' ? input.result.proposalId : undefined;
+      const id =
+        input.kind === 'proposal'
+          ? input.proposal.id
+          : input.kind === 'decide'
+            ? input.request.proposalId
+            : input.kind === 'result'
+              ? input.result.proposalId
+              : undefined;
       const c = id === undefined ? undefined : this.state.changes.get(id);
       if (outcome.ok && c && outcome.state !== undefined) outcome = { ...outcome, state: c.state };
       out.push({ kind: 'reply', token: input.token, outcome });
@@ -181,13 +191,15 @@ export class GateMachine<P extends BaseProposal = Proposal> {
     const reason = typeof req.reason === 'string' ? req.reason.trim() : '';
     if (reason === '') throw new Refusal('a decision needs a reason');
     if (reason.length > MAX_REASON_CHARS) throw new Refusal(`the reason is longer than ${MAX_REASON_CHARS} characters`);
-    if (req.verdict !== 'approve' && req.verdict !== 'reject') throw new Refusal(`verdict must be approve or reject, not ${String(req.verdict)}`);
+    if (req.verdict !== 'approve' && req.verdict !== 'reject')
+      throw new Refusal(`verdict must be approve or reject, not ${String(req.verdict)}`);
     if (c.state !== 'pending') {
       throw new Refusal(`${rules.noun} ${c.proposal.id} is ${c.state}${c.reason ? ` (${c.reason})` : ''}; it cannot be decided`);
     }
     if (req.meaning !== undefined && typeof req.meaning !== 'string') throw new Refusal('the meaning of the signature must be text');
     const meaning = typeof req.meaning === 'string' && req.meaning.trim() !== '' ? req.meaning.trim() : rules.meaning[req.verdict];
-    if (meaning.length > MAX_MEANING_CHARS) throw new Refusal(`the meaning of the signature is longer than ${MAX_MEANING_CHARS} characters`);
+    if (meaning.length > MAX_MEANING_CHARS)
+      throw new Refusal(`the meaning of the signature is longer than ${MAX_MEANING_CHARS} characters`);
 
     const printedName = typeof req.printedName === 'string' && req.printedName.trim() !== '' ? req.printedName.trim() : user;
     const decision = {

@@ -62,9 +62,11 @@ function quality(o: Record<string, unknown>, what: string): void {
 
 function assertWindow(x: unknown, what: string, asset: string): asserts x is MaintenanceWindow {
   if (!isObj(x)) throw badPayload(`${what} must be an object`);
-  if (str(x, 'asset', what, MAX_TEXT_CHARS) !== asset) throw badPayload(`${what}.asset ${String(x.asset)} is not the proposal's asset ${asset}`);
+  if (str(x, 'asset', what, MAX_TEXT_CHARS) !== asset)
+    throw badPayload(`${what}.asset ${String(x.asset)} is not the proposal's asset ${asset}`);
   for (const k of ['tsMs', 'rank', 'startMs', 'endMs', 'expectedCostEur', 'productionLossMinutes']) num(x, k, what);
-  if (!((x.endMs as number) > (x.startMs as number))) throw badPayload(`${what}: the window must end after it starts (endMs ${String(x.endMs)} ≤ startMs ${String(x.startMs)})`);
+  if (!((x.endMs as number) > (x.startMs as number)))
+    throw badPayload(`${what}: the window must end after it starts (endMs ${String(x.endMs)} ≤ startMs ${String(x.startMs)})`);
   for (const k of ['startLocal', 'endLocal', 'timeZone']) str(x, k, what, MAX_TEXT_CHARS);
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: x.timeZone as string });
@@ -81,8 +83,10 @@ function assertWindow(x: unknown, what: string, asset: string): asserts x is Mai
 
 /** A MaintenanceProposal as twin-maintenance makes it: every field the gate, the ledger and the page rely on. */
 export function assertMaintenanceProposal(x: unknown): asserts x is MaintenanceProposal {
-  if (!isObj(x)) throw badPayload(`payload is ${Array.isArray(x) ? 'an array' : x === null ? 'null' : typeof x}, not a MaintenanceProposal`);
-  if (x.kind !== 'maintenance') throw badPayload(`payload is not a MaintenanceProposal (kind must be 'maintenance', not ${JSON.stringify(x.kind)})`);
+  if (!isObj(x))
+    throw badPayload(`payload is ${Array.isArray(x) ? 'an array' : x === null ? 'null' : typeof x}, not a MaintenanceProposal`);
+  if (x.kind !== 'maintenance')
+    throw badPayload(`payload is not a MaintenanceProposal (kind must be 'maintenance', not ${JSON.stringify(x.kind)})`);
   str(x, 'id', 'MaintenanceProposal', MAX_ID_CHARS);
   const asset = str(x, 'asset', 'MaintenanceProposal', 1024);
   str(x, 'job', 'MaintenanceProposal', 1024);

@@ -15,7 +15,11 @@ export function gateEffects<P extends BaseProposal = Proposal>(
   machine: GateMachine<P>,
   scheduler: SchedulerLike,
 ): OperatorFunction<GateInput<P>, GateEffect<P>> {
-  return (input$) => input$.pipe(gateEffectBatches(machine, scheduler), mergeMap((batch) => batch));
+  return (input$) =>
+    input$.pipe(
+      gateEffectBatches(machine, scheduler),
+      mergeMap((batch) => batch),
+    );
 }
 
 /** The effects of each input (or timer tick) as one array; empty batches are not emitted. */
@@ -38,12 +42,15 @@ export function gateEffectBatches<P extends BaseProposal = Proposal>(
         timer = undefined;
         timerAtMs = atMs;
         if (atMs === Infinity) return;
-        timer = scheduler.schedule(() => {
-          timer = undefined;
-          timerAtMs = Infinity;
-          const tickMs = scheduler.now();
-          emit(machine.handle({ kind: 'tick' }, tickMs), tickMs);
-        }, Math.max(0, atMs - scheduler.now()));
+        timer = scheduler.schedule(
+          () => {
+            timer = undefined;
+            timerAtMs = Infinity;
+            const tickMs = scheduler.now();
+            emit(machine.handle({ kind: 'tick' }, tickMs), tickMs);
+          },
+          Math.max(0, atMs - scheduler.now()),
+        );
       };
       const emit = (effects: GateEffect<P>[], nowMs: number): void => {
         if (effects.length > 0) subscriber.next(effects);

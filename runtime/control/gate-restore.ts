@@ -43,7 +43,14 @@ export function restoreGateState<P extends BaseProposal = Proposal>(config: AnyG
         const { state: s, requiredApprovals, envelopeCheck: _check, fromValue: _from, kind: _kind, ...decision } = data;
         c.decisions.push(decision as unknown as Decision);
         if (typeof requiredApprovals === 'number') c.requiredApprovals = Math.max(c.requiredApprovals, requiredApprovals);
-        setState(c, s, (decision as { verdict?: string }).verdict === 'reject' ? `rejected by ${String(decision.user)}: ${String(decision.reason)}` : undefined, rec.tsMs);
+        setState(
+          c,
+          s,
+          (decision as { verdict?: string }).verdict === 'reject'
+            ? `rejected by ${String(decision.user)}: ${String(decision.reason)}`
+            : undefined,
+          rec.tsMs,
+        );
         break;
       }
       case 'superseded':

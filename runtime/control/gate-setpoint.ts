@@ -49,7 +49,10 @@ export class SetpointRules implements KindRules<Proposal> {
   /** The readings the envelope rests on (setpoint, interlocks, input tags): the only ones kept (built on first use). */
   private inputKeysCache: ReadonlySet<string> | undefined;
 
-  constructor(readonly config: GateConfig, private readonly m: GateMachine<Proposal>) {
+  constructor(
+    readonly config: GateConfig,
+    private readonly m: GateMachine<Proposal>,
+  ) {
     this.asset = config.envelope.asset;
     this.tag = config.envelope.tag;
     this.graceMs = config.resultGraceMs ?? DEFAULT_RESULT_GRACE_MS;
@@ -145,7 +148,12 @@ export class SetpointRules implements KindRules<Proposal> {
     for (const old of this.state.changes.values()) {
       if (old !== c && old.state === 'approved') {
         this.m.end(old, 'superseded', `rest of the change superseded by the approval of ${c.proposal.id}`, nowMs);
-        this.m.record(out, old, 'superseded', { supersededBy: c.proposal.id, state: old.state, reason: old.reason, stepsWritten: old.commands.length });
+        this.m.record(out, old, 'superseded', {
+          supersededBy: c.proposal.id,
+          state: old.state,
+          reason: old.reason,
+          stepsWritten: old.commands.length,
+        });
       }
     }
   }
@@ -271,13 +279,21 @@ export class SetpointRules implements KindRules<Proposal> {
     if (why.length > MAX_REASON_CHARS) {
       throw new Refusal(`the reason for switching auto-approval is longer than ${MAX_REASON_CHARS} characters`);
     }
-    if (enabled && !this.config.autoApproval.enabled) throw new Refusal('auto-approval is not configured on this gate; it cannot be switched on');
+    if (enabled && !this.config.autoApproval.enabled)
+      throw new Refusal('auto-approval is not configured on this gate; it cannot be switched on');
     this.state.autoApprovalOn = enabled;
     const entry: LedgerEntry = {
       type: 'policy',
       asset: this.env.asset,
       tag: this.env.tag,
-      data: { policy: 'auto-approval', enabled, maxStep: this.config.autoApproval.maxStep, user: u, tsMs: nowMs, ...(why !== '' ? { reason: why } : {}) },
+      data: {
+        policy: 'auto-approval',
+        enabled,
+        maxStep: this.config.autoApproval.maxStep,
+        user: u,
+        tsMs: nowMs,
+        ...(why !== '' ? { reason: why } : {}),
+      },
     };
     out.push({ kind: 'record', entry });
     return { ok: true };
@@ -288,7 +304,10 @@ export class SetpointRules implements KindRules<Proposal> {
       // Not from a writer holding the key: it must not move any change. Recorded (nested, so that a
       // restore never reads it as a result) under this gate's setpoint, not under the ids it names.
       const reason = `write result for command ${String(r.commandId)} ${r.signature === undefined ? 'is not signed' : 'has a signature that does not verify'}: ignored`;
-      out.push({ kind: 'record', entry: { type: 'refused', asset: this.env.asset, tag: this.env.tag, data: { refusal: 'BAD_SIGNATURE', reason, received: r } } });
+      out.push({
+        kind: 'record',
+        entry: { type: 'refused', asset: this.env.asset, tag: this.env.tag, data: { refusal: 'BAD_SIGNATURE', reason, received: r } },
+      });
       return { ok: false, error: reason, refused: true };
     }
     const owner = this.state.commandOwner.get(r.commandId);
@@ -308,7 +327,12 @@ export class SetpointRules implements KindRules<Proposal> {
     const type = r.outcome === 'refused' ? 'refused' : r.readBackOk !== undefined ? 'readback' : 'write';
     // `receivedByGate`: on restore this record is a final result even without a read-back.
     const data = { ...r, receivedByGate: true };
-    out.push({ kind: 'record', entry: { type, asset: cmd.asset, tag: cmd.tag, proposalId: cmd.proposalId, data }, snapshot: snapshot(c), result: r });
+    out.push({
+      kind: 'record',
+      entry: { type, asset: cmd.asset, tag: cmd.tag, proposalId: cmd.proposalId, data },
+      snapshot: snapshot(c),
+      result: r,
+    });
     return { ok: true, state: c.state };
   }
 
@@ -323,7 +347,12 @@ export class SetpointRules implements KindRules<Proposal> {
       // It may have been written up to its expiry: count that as the last change (dwell stays safe).
       this.state.lastChangeTsMs = Math.max(this.state.lastChangeTsMs ?? -Infinity, inflight.expiresTsMs);
       if (c.state === 'approved') this.m.end(c, 'failed', `no write result for step ${inflight.step} before the command expired`, nowMs);
-      this.m.record(out, c, 'expired', { commandId: inflight.id, step: inflight.step, state: c.state, reason: 'command expired without a write result' });
+      this.m.record(out, c, 'expired', {
+        commandId: inflight.id,
+        step: inflight.step,
+        state: c.state,
+        reason: 'command expired without a write result',
+      });
     }
     const ex = this.executing();
     if (ex && !this.state.inflight) this.issueNext(ex, nowMs, out);
@@ -394,7 +423,14 @@ export class SetpointRules implements KindRules<Proposal> {
       // Just started (or restarted): readings that have not arrived yet are awaited, not held against the change.
       if (nowMs < this.warmUntilMs && check.violations.every((v) => v.code === 'MISSING_INPUT')) return;
       this.m.end(c, 'blocked', `step ${next.step}: ${check.violations.map((v) => v.message).join('; ')}`, nowMs);
-      this.m.record(out, c, 'blocked', { state: c.state, reason: c.reason, step: next.step, value, fromValue: next.fromValue, envelopeCheck: check });
+      this.m.record(out, c, 'blocked', {
+        state: c.state,
+        reason: c.reason,
+        step: next.step,
+        value,
+        fromValue: next.fromValue,
+        envelopeCheck: check,
+      });
       return;
     }
     c.plan = next.plan;
@@ -467,7 +503,8 @@ export class SetpointRules implements KindRules<Proposal> {
           // A writer records 'write' (written, read-back pending) and then 'readback' for one command: the
           // first is news about the plant, not yet the result the writer sends on. As live, the first
           // final result decides; anything later only moves dwell and the known setpoint.
-          const final = r.outcome !== 'written' || r.readBackOk !== undefined || (rec.data as { receivedByGate?: boolean }).receivedByGate === true;
+          const final =
+            r.outcome !== 'written' || r.readBackOk !== undefined || (rec.data as { receivedByGate?: boolean }).receivedByGate === true;
           if (final && !owner.results.has(r.commandId)) applyResult(state, owner, cmd, r, rec.tsMs);
           else noteWrite(state, cmd, r, rec.tsMs);
         } else if (c && typeof data.state === 'string') {
@@ -479,7 +516,8 @@ export class SetpointRules implements KindRules<Proposal> {
         break;
       }
       case 'policy':
-        if (data.policy === 'auto-approval' && typeof data.enabled === 'boolean') state.autoApprovalOn = data.enabled && this.config.autoApproval.enabled;
+        if (data.policy === 'auto-approval' && typeof data.enabled === 'boolean')
+          state.autoApprovalOn = data.enabled && this.config.autoApproval.enabled;
         break;
     }
   }
@@ -487,7 +525,11 @@ export class SetpointRules implements KindRules<Proposal> {
 
 function isResult(data: unknown): data is WriteResult {
   const d = data as Partial<WriteResult> | null;
-  return !!d && typeof d.commandId === 'string' && (d.outcome === 'written' || d.outcome === 'refused' || d.outcome === 'failed' || d.outcome === 'unknown');
+  return (
+    !!d &&
+    typeof d.commandId === 'string' &&
+    (d.outcome === 'written' || d.outcome === 'refused' || d.outcome === 'failed' || d.outcome === 'unknown')
+  );
 }
 
 /**
@@ -503,7 +545,11 @@ export function applyResult(state: GateState, c: Change, cmd: Command, r: WriteR
   if (c.state !== 'approved' || latest?.id !== cmd.id) return; // a superseded change's late result: recorded, nothing more
   if (!ok) {
     const why =
-      r.outcome === 'written' ? (r.readBackOk === false ? `read back ${r.readBackValue ?? '?'} instead of ${cmd.value}` : 'no read-back') : `${r.outcome}${r.reason ? `: ${r.reason}` : ''}`;
+      r.outcome === 'written'
+        ? r.readBackOk === false
+          ? `read back ${r.readBackValue ?? '?'} instead of ${cmd.value}`
+          : 'no read-back'
+        : `${r.outcome}${r.reason ? `: ${r.reason}` : ''}`;
     c.state = 'failed';
     c.reason = `step ${cmd.step}: ${why}`;
     c.endedTsMs = atMs;

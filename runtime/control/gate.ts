@@ -137,7 +137,10 @@ export class Gate<P extends BaseProposal = Proposal> {
     return g as unknown as Gate<Proposal> | Gate<MaintenanceProposal>;
   }
 
-  constructor(readonly opts: GateOptions<AnyGateConfig>, state?: GateState<P>) {
+  constructor(
+    readonly opts: GateOptions<AnyGateConfig>,
+    state?: GateState<P>,
+  ) {
     this.scheduler = opts.scheduler ?? asyncScheduler;
     this.machine = new GateMachine<P>(opts.config, state);
     this.setpointConfig = isMaintenanceConfig(opts.config) ? undefined : opts.config;
@@ -228,7 +231,12 @@ export class Gate<P extends BaseProposal = Proposal> {
           },
         };
       } else {
-        view = { proposal: s.proposal as unknown as MaintenanceProposal, state: s.state as MaintenanceState, decisions: [...s.decisions], requiredApprovals };
+        view = {
+          proposal: s.proposal as unknown as MaintenanceProposal,
+          state: s.state as MaintenanceState,
+          decisions: [...s.decisions],
+          requiredApprovals,
+        };
         if (s.order !== undefined) view.order = s.order;
       }
       if (s.reason !== undefined) view.reason = s.reason;
@@ -316,7 +324,8 @@ export class Gate<P extends BaseProposal = Proposal> {
     for (let i = all.length - 1; i >= 0; i--) {
       const rec = all[i]!;
       const d = rec.data as Partial<WriteResult> | null;
-      if (RESULT_TYPES.has(rec.type) && d && d.commandId === r.commandId && d.outcome === r.outcome && d.readBackOk === r.readBackOk) return rec;
+      if (RESULT_TYPES.has(rec.type) && d && d.commandId === r.commandId && d.outcome === r.outcome && d.readBackOk === r.readBackOk)
+        return rec;
     }
     return undefined;
   }

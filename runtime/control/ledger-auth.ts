@@ -27,7 +27,8 @@ export interface LedgerKeys {
 }
 
 export function ledgerKeys(signingKey: string): LedgerKeys {
-  if (typeof signingKey !== 'string' || signingKey.length < MIN_KEY_CHARS) throw new Error(`ledger key must have at least ${MIN_KEY_CHARS} characters`);
+  if (typeof signingKey !== 'string' || signingKey.length < MIN_KEY_CHARS)
+    throw new Error(`ledger key must have at least ${MIN_KEY_CHARS} characters`);
   const derive = (label: string) => Buffer.from(hkdfSync('sha256', Buffer.from(signingKey, 'utf8'), Buffer.alloc(0), label, 32));
   return { record: derive('twinloop ledger-record v1'), head: derive('twinloop ledger-head v1') };
 }
@@ -103,13 +104,20 @@ export async function readHead(ledgerPath: string, keys: LedgerKeys | undefined)
   } catch {
     return { state: 'bad', why: 'it is not JSON' };
   }
-  if (h?.v !== 1 || !Number.isSafeInteger(h.records) || (h.records as number) < 0 || typeof h.lastHash !== 'string' || !HEX64.test(h.lastHash)) {
+  if (
+    h?.v !== 1 ||
+    !Number.isSafeInteger(h.records) ||
+    (h.records as number) < 0 ||
+    typeof h.lastHash !== 'string' ||
+    !HEX64.test(h.lastHash)
+  ) {
     return { state: 'bad', why: 'it is not a ledger checkpoint' };
   }
   const head = h as LedgerHead;
   if (!keys) return { state: 'ok', head, authentic: undefined };
   const expected = signHead(keys, head.records, head.lastHash).mac;
-  if (!macEquals(head.mac, expected)) return { state: 'bad', why: 'its MAC does not verify (written without the signing key, or with another key)' };
+  if (!macEquals(head.mac, expected))
+    return { state: 'bad', why: 'its MAC does not verify (written without the signing key, or with another key)' };
   return { state: 'ok', head, authentic: true };
 }
 
@@ -167,9 +175,14 @@ export async function checkLedger(path: string, signingKey: string | undefined, 
       })
     : { ok: true, records: 0, lastHash: GENESIS_HASH, path, bytes: 0, macs: 0 };
   const out: LedgerCheck = { ...v, exists, macs: v.macs ?? 0, authenticated: !!keys };
-  if (headRead.state === 'ok') out.head = { records: headRead.head.records, lastHash: headRead.head.lastHash, authentic: headRead.authentic };
+  if (headRead.state === 'ok')
+    out.head = { records: headRead.head.records, lastHash: headRead.head.lastHash, authentic: headRead.authentic };
   const remedy = LEDGER_REMEDY(path);
-  const alarm = (reason: string): LedgerCheck => ({ ...out, ok: false, alarm: { reason, remedy, ...(v.firstBad ? { firstBad: v.firstBad } : {}) } });
+  const alarm = (reason: string): LedgerCheck => ({
+    ...out,
+    ok: false,
+    alarm: { reason, remedy, ...(v.firstBad ? { firstBad: v.firstBad } : {}) },
+  });
 
   if (!v.ok) {
     const bad = v.firstBad!;
@@ -178,16 +191,20 @@ export async function checkLedger(path: string, signingKey: string | undefined, 
   const head = headRead.state === 'ok' ? headRead.head : undefined;
   if (headRead.state === 'bad') return alarm(`the checkpoint ${headPath(path)} cannot be trusted: ${headRead.why}`);
   if (!exists) {
-    if (head && head.records > 0) return alarm(`the ledger ${path} is missing, but its checkpoint says it held ${head.records} records (deleted or moved?)`);
+    if (head && head.records > 0)
+      return alarm(`the ledger ${path} is missing, but its checkpoint says it held ${head.records} records (deleted or moved?)`);
     return out;
   }
   if (!head) {
     // A keyed ledger writes its checkpoint before its first record: a ledger with authenticated records and no checkpoint lost it.
-    if (keys && v.records > 0) return alarm(`the checkpoint ${headPath(path)} is missing (deleted?): a truncated or replaced ledger cannot be ruled out`);
+    if (keys && v.records > 0)
+      return alarm(`the checkpoint ${headPath(path)} is missing (deleted?): a truncated or replaced ledger cannot be ruled out`);
     return out;
   }
   if (head.records > v.records) {
-    return alarm(`the ledger holds ${v.records} records but its checkpoint says ${head.records}: the last ${head.records - v.records} were removed (truncated)`);
+    return alarm(
+      `the ledger holds ${v.records} records but its checkpoint says ${head.records}: the last ${head.records - v.records} were removed (truncated)`,
+    );
   }
   if (hashAtHead !== head.lastHash) {
     return alarm(`record ${head.records - 1} is not the one the checkpoint signed: the history was replaced from that record or before`);

@@ -48,7 +48,10 @@ export class DurableAppendFile {
   static async open(path: string, afterSync?: (lastMeta: unknown) => Promise<void>): Promise<DurableAppendFile> {
     const dir = dirname(path);
     await fsp.mkdir(dir, { recursive: true });
-    const existed = await fsp.stat(path).then(() => true, () => false);
+    const existed = await fsp.stat(path).then(
+      () => true,
+      () => false,
+    );
     // Owner-only from birth (0600), whatever the process umask: the ledger and the used ids are the plant's record.
     const fh = await fsp.open(path, 'a', 0o600);
     if (!existed) await syncDir(dir);
@@ -129,7 +132,10 @@ export class SharedByPath<T, A = undefined> {
   private readonly open = new Map<string, { refs: number; value: Promise<T> }>();
   private readonly closing = new Map<string, Promise<void>>();
 
-  constructor(private readonly opener: (path: string, arg?: A) => Promise<T>, private readonly closer: (value: T) => Promise<void>) {}
+  constructor(
+    private readonly opener: (path: string, arg?: A) => Promise<T>,
+    private readonly closer: (value: T) => Promise<void>,
+  ) {}
 
   /**
    * Acquire the instance for `path`; `release` must be called once per acquire. `arg` goes to the

@@ -46,7 +46,13 @@ export function recordMac(key: { record: Buffer }, hash: string): string {
  * members go, so the record read back hashes exactly as the one written), chained to `prevHash`,
  * hashed and, with a key, MAC'ed. The file ledger and the JetStream ledger build records alike.
  */
-export function buildRecord<T>(entry: LedgerEntry<T>, seq: number, tsMs: number, prevHash: string, key?: { record: Buffer }): LedgerRecord<T> {
+export function buildRecord<T>(
+  entry: LedgerEntry<T>,
+  seq: number,
+  tsMs: number,
+  prevHash: string,
+  key?: { record: Buffer },
+): LedgerRecord<T> {
   if (entry === null || typeof entry !== 'object' || typeof entry.type !== 'string' || (entry.type as string) === '') {
     throw new TwinError('BAD_PAYLOAD', 'ledger entry needs a type');
   }
@@ -153,9 +159,10 @@ export class ChainChecker {
     if (hash !== rec.hash) return bad('hash mismatch: the record was altered after it was written', rec.seq);
     const mac = (rec as { mac?: string }).mac;
     if (this.macKey) {
-      if (mac === undefined) return bad('no MAC: not written by the ledger with its key (forged, or a ledger from before records were authenticated)', rec.seq);
+      if (mac === undefined)
+        return bad('no MAC: not written by the ledger with its key (forged, or a ledger from before records were authenticated)', rec.seq);
       if (!timingSafeEqual(Buffer.from(mac, 'hex'), Buffer.from(recordMac(this.macKey, rec.hash), 'hex'))) {
-        return bad('MAC does not verify: the record was not written with this ledger\'s key (forged, or another key)', rec.seq);
+        return bad("MAC does not verify: the record was not written with this ledger's key (forged, or another key)", rec.seq);
       }
     }
     if (mac !== undefined) this.macs++;
@@ -242,7 +249,11 @@ export async function verifyLedgerFile(path: string, opts: VerifyFileOptions = {
         pending.push(chunk.subarray(start));
         pendingBytes += chunk.length - start;
         if (pendingBytes > MAX_LINE_BYTES) {
-          checker.firstBad = { seq: checker.records, line: line + 1, reason: `line longer than ${MAX_LINE_BYTES} bytes: not a ledger record` };
+          checker.firstBad = {
+            seq: checker.records,
+            line: line + 1,
+            reason: `line longer than ${MAX_LINE_BYTES} bytes: not a ledger record`,
+          };
           break;
         }
       }

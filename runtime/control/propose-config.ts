@@ -60,7 +60,6 @@ export const PROPOSER_DEFAULTS = {
   maxBadPct: 20,
 };
 
-
 function optNumber(raw: Record<string, unknown>, field: string): number | undefined {
   const v = raw[field];
   if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return undefined;
@@ -101,8 +100,10 @@ export function validateProposerConfig(raw: Record<string, unknown>): ProposerCo
   const constraintMax = optNumber(raw, 'constraintMax');
   if (constraintTag !== undefined) {
     if (constraintTag === kpiTag || constraintTag === setpointTag) badConfig('constraintTag must differ from kpiTag and setpointTag');
-    if (constraintMin === undefined && constraintMax === undefined) badConfig('constraintMin or constraintMax is required with a constraintTag');
-    if (constraintMin !== undefined && constraintMax !== undefined && !(constraintMin < constraintMax)) badConfig('constraintMin must be below constraintMax');
+    if (constraintMin === undefined && constraintMax === undefined)
+      badConfig('constraintMin or constraintMax is required with a constraintTag');
+    if (constraintMin !== undefined && constraintMax !== undefined && !(constraintMin < constraintMax))
+      badConfig('constraintMin must be below constraintMax');
   } else if (constraintMin !== undefined || constraintMax !== undefined) {
     badConfig('constraintTag is required with constraintMin or constraintMax');
   }
@@ -114,7 +115,8 @@ export function validateProposerConfig(raw: Record<string, unknown>): ProposerCo
   else if (rawInputs !== undefined && rawInputs !== null) badConfig('inputTags must be a list of tag names');
   inputTags = inputTags.map((s) => s.trim()).filter((s) => s !== '');
   for (const t of inputTags) {
-    if (t === kpiTag || t === setpointTag || t === constraintTag) badConfig(`inputTags must not repeat the setpoint, KPI or constraint tag (${t})`);
+    if (t === kpiTag || t === setpointTag || t === constraintTag)
+      badConfig(`inputTags must not repeat the setpoint, KPI or constraint tag (${t})`);
   }
   if (new Set(inputTags).size !== inputTags.length) badConfig('inputTags lists a tag twice');
 

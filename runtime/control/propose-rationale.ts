@@ -65,7 +65,9 @@ export function rationale(x: RationaleInput): string {
     const bounds = [
       cfg.constraintMin !== undefined ? `≥ ${cfg.constraintMin}` : undefined,
       cfg.constraintMax !== undefined ? `≤ ${cfg.constraintMax}` : undefined,
-    ].filter(Boolean).join(' and ');
+    ]
+      .filter(Boolean)
+      .join(' and ');
     s += `${x.restoring ? ` to bring ${c.kpiTag} back ${bounds} (now predicted ${c.currentKpi.toFixed(cd)}; predicted` : ` while ${c.kpiTag} stays ${bounds} (predicted`} ${withUnit(c.predictedKpi.toFixed(cd), c.kpiUnit)}, ${c.intervalPct} % PI ${c.lowKpi.toFixed(cd)}–${c.highKpi.toFixed(cd)})`;
   }
   s += `. Model: ${cfg.model} fit of ${x.n} samples over ${x.spMin.toFixed(sd)}–${withUnit(x.spMax.toFixed(sd), x.spUnit)}, r² ${x.r2.toFixed(2)}.`;

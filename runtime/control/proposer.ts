@@ -75,7 +75,10 @@ export class Proposer {
   private status: ProposerStatus = { phase: 'waiting', reason: 'no KPI samples yet' };
   private readonly watched: Set<string>;
 
-  constructor(private readonly cfg: ProposerConfig, private readonly newId: () => string = randomUUID) {
+  constructor(
+    private readonly cfg: ProposerConfig,
+    private readonly newId: () => string = randomUUID,
+  ) {
     this.watched = new Set([cfg.setpointTag, cfg.kpiTag, ...cfg.inputTags, ...(cfg.constraintTag ? [cfg.constraintTag] : [])]);
   }
 
@@ -113,7 +116,13 @@ export class Proposer {
     if (this.lastFitTsMs !== undefined && r.tsMs - this.lastFitTsMs < cfg.refitIntervalMs) return { refitted: false, status: this.status };
     this.lastFitTsMs = r.tsMs;
     if (badCount > (cfg.maxBadPct / 100) * total) {
-      this.status = { phase: 'learning', n: usable.length, needed: cfg.minSamples, reason: `too many bad samples (${badCount} of ${total})`, blocked: 'bad' };
+      this.status = {
+        phase: 'learning',
+        n: usable.length,
+        needed: cfg.minSamples,
+        reason: `too many bad samples (${badCount} of ${total})`,
+        blocked: 'bad',
+      };
       return { refitted: true, status: this.status };
     }
     const proposal = this.evaluate(usable, nowMs);
@@ -177,13 +186,19 @@ export class Proposer {
   }
 
   private quiet(r2: number, reason: string): undefined {
-    this.status = this.open ? { phase: 'proposed', value: this.open.proposedValue, r2, quality: this.open.quality, reason } : { phase: 'fitted', r2, reason };
+    this.status = this.open
+      ? { phase: 'proposed', value: this.open.proposedValue, r2, quality: this.open.quality, reason }
+      : { phase: 'fitted', r2, reason };
     return undefined;
   }
 
   private evaluate(usable: AlignedSample[], nowMs: number): Proposal | undefined {
     const cfg = this.cfg;
-    const kpiFit = fitResponse(usable.map((s): ResponseSample => ({ sp: s.sp, kpi: s.kpi, inputs: s.inputs })), cfg.model, cfg.minSamples);
+    const kpiFit = fitResponse(
+      usable.map((s): ResponseSample => ({ sp: s.sp, kpi: s.kpi, inputs: s.inputs })),
+      cfg.model,
+      cfg.minSamples,
+    );
     if (!kpiFit.ok) {
       const blocked = kpiFit.code === 'no-variation' ? 'variation' : kpiFit.code === 'too-few-samples' ? undefined : 'model';
       this.status = { phase: 'learning', n: usable.length, needed: cfg.minSamples, reason: kpiFit.reason, ...(blocked ? { blocked } : {}) };
@@ -192,7 +207,11 @@ export class Proposer {
     const m = kpiFit.model;
     let cm: ResponseModel | undefined;
     if (cfg.constraintTag) {
-      const conFit = fitResponse(usable.map((s) => ({ sp: s.sp, kpi: s.con!, inputs: s.inputs })), cfg.model, cfg.minSamples);
+      const conFit = fitResponse(
+        usable.map((s) => ({ sp: s.sp, kpi: s.con!, inputs: s.inputs })),
+        cfg.model,
+        cfg.minSamples,
+      );
       if (!conFit.ok) return this.quiet(m.r2, `${cfg.constraintTag} model: ${conFit.reason}`);
       cm = conFit.model;
     }
@@ -217,7 +236,9 @@ export class Proposer {
       if (!cm) return true;
       const c = predictResponse(cm, v, inputs, cfg.intervalPct);
       // The whole interval, not just the mean, must satisfy the constraint: a supervisor trusts a bound.
-      return (cfg.constraintMin === undefined || c.low >= cfg.constraintMin) && (cfg.constraintMax === undefined || c.high <= cfg.constraintMax);
+      return (
+        (cfg.constraintMin === undefined || c.low >= cfg.constraintMin) && (cfg.constraintMax === undefined || c.high <= cfg.constraintMax)
+      );
     };
     let best: { v: number; obj: number } | undefined;
     // Objective values this close count as equal: prefer the smaller move among them.
@@ -228,7 +249,8 @@ export class Proposer {
     for (const v of candidates) {
       if (!feasible(v)) continue;
       const obj = objective(predictResponse(m, v, inputs, cfg.intervalPct).mean);
-      if (!best || obj < best.obj - tie || (Math.abs(obj - best.obj) <= tie && Math.abs(v - sp0) < Math.abs(best.v - sp0))) best = { v, obj };
+      if (!best || obj < best.obj - tie || (Math.abs(obj - best.obj) <= tie && Math.abs(v - sp0) < Math.abs(best.v - sp0)))
+        best = { v, obj };
     }
     if (!best) {
       return this.quiet(m.r2, `no setpoint seen keeps ${cfg.constraintTag} within limits`);
@@ -284,7 +306,15 @@ export class Proposer {
       const c1 = predictResponse(cm, v1, inputs, cfg.intervalPct);
       const cu = this.held.get(cfg.constraintTag!)?.unit;
       effect.others = [
-        { kpiTag: cfg.constraintTag!, ...(cu ? { kpiUnit: cu } : {}), currentKpi: c0.mean, predictedKpi: c1.mean, lowKpi: c1.low, highKpi: c1.high, intervalPct: cfg.intervalPct },
+        {
+          kpiTag: cfg.constraintTag!,
+          ...(cu ? { kpiUnit: cu } : {}),
+          currentKpi: c0.mean,
+          predictedKpi: c1.mean,
+          lowKpi: c1.low,
+          highKpi: c1.high,
+          intervalPct: cfg.intervalPct,
+        },
       ];
     }
     const fit: FitStats = { method: `ols-${cfg.model}`, n: m.n, r2: m.r2, rmse: m.rmse };
@@ -297,8 +327,18 @@ export class Proposer {
       proposedValue: v1,
       ...(sp.unit ? { unit: sp.unit } : {}),
       rationale: rationale({
-        cfg, currentValue: sp0, proposedValue: v1, spUnit: sp.unit, effect, kpiRmse: m.rmse, constraintRmse: cm?.rmse, restoring,
-        n: m.n, r2: m.r2, spMin: m.spMin, spMax: m.spMax,
+        cfg,
+        currentValue: sp0,
+        proposedValue: v1,
+        spUnit: sp.unit,
+        effect,
+        kpiRmse: m.rmse,
+        constraintRmse: cm?.rmse,
+        restoring,
+        n: m.n,
+        r2: m.r2,
+        spMin: m.spMin,
+        spMax: m.spMax,
       }),
       predictedEffect: effect,
       fit,

@@ -90,7 +90,11 @@ function distinctCount(xs: readonly number[]): number {
 }
 
 /** The standardised design row of one point; inputs with scale 0 are left out. */
-export function designRow(m: Pick<ResponseModel, 'shape' | 'spMean' | 'spScale' | 'inputMean' | 'inputScale'>, sp: number, inputs: readonly number[] = []): number[] {
+export function designRow(
+  m: Pick<ResponseModel, 'shape' | 'spMean' | 'spScale' | 'inputMean' | 'inputScale'>,
+  sp: number,
+  inputs: readonly number[] = [],
+): number[] {
   const z = (sp - m.spMean) / m.spScale;
   const row = [1, z];
   if (m.shape === 'quadratic') row.push(z * z);
@@ -112,7 +116,12 @@ export function fitResponse(samples: readonly ResponseSample[], shape: ResponseS
   // A line needs two distinct setpoints, a parabola three; fewer cannot separate the shape from noise.
   const distinct = distinctCount(sps);
   if (distinct < spTerms + 1) {
-    return { ok: false, code: n === 0 ? 'too-few-samples' : 'no-variation', reason: n === 0 ? 'no samples' : `no setpoint variation (${distinct} distinct value${distinct === 1 ? '' : 's'}, need ${spTerms + 1})` };
+    return {
+      ok: false,
+      code: n === 0 ? 'too-few-samples' : 'no-variation',
+      reason:
+        n === 0 ? 'no samples' : `no setpoint variation (${distinct} distinct value${distinct === 1 ? '' : 's'}, need ${spTerms + 1})`,
+    };
   }
   const { mean: spMean, sd: spScale } = meanSd(sps);
   const inputMean: number[] = [];
@@ -158,7 +167,23 @@ export function fitResponse(samples: readonly ResponseSample[], shape: ResponseS
   const r2 = sst > 0 ? Math.max(0, 1 - sse / sst) : 1;
   return {
     ok: true,
-    model: { shape, n, p, r2, rmse, spMin: Math.min(...sps), spMax: Math.max(...sps), spMean, spScale, inputMean, inputScale, beta, xtxInv: xtxInv.to2DArray(), rho, inflation: (1 + rho) / (1 - rho) },
+    model: {
+      shape,
+      n,
+      p,
+      r2,
+      rmse,
+      spMin: Math.min(...sps),
+      spMax: Math.max(...sps),
+      spMean,
+      spScale,
+      inputMean,
+      inputScale,
+      beta,
+      xtxInv: xtxInv.to2DArray(),
+      rho,
+      inflation: (1 + rho) / (1 - rho),
+    },
   };
 }
 
@@ -182,5 +207,14 @@ export function predictResponse(m: ResponseModel, sp: number, inputs: readonly n
 export function differenceSe(m: ResponseModel, sp0: number, sp1: number, inputs: readonly number[] = []): number {
   const x0 = designRow(m, sp0, inputs);
   const x1 = designRow(m, sp1, inputs);
-  return m.rmse * Math.sqrt(m.inflation * quadForm(m.xtxInv, x1.map((v, k) => v - x0[k])));
+  return (
+    m.rmse *
+    Math.sqrt(
+      m.inflation *
+        quadForm(
+          m.xtxInv,
+          x1.map((v, k) => v - x0[k]),
+        ),
+    )
+  );
 }

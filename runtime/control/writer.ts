@@ -187,7 +187,12 @@ export class CommandWriter {
     if (!check.ok) {
       // An authentic command for this target that expired while the process was down may still need
       // settling (see the header): that writes nothing, so its expiry does not matter.
-      if (check.refusal === 'EXPIRED' && (x as Command).asset === o.target.asset && (x as Command).tag === o.target.tag && o.usedCommands.has((x as Command).id)) {
+      if (
+        check.refusal === 'EXPIRED' &&
+        (x as Command).asset === o.target.asset &&
+        (x as Command).tag === o.target.tag &&
+        o.usedCommands.has((x as Command).id)
+      ) {
         const cmd = x as Command;
         const settled = await this.exclusive(cmd.id, async (busy) => (busy ? undefined : this.settleIfOpen(cmd, records)));
         if (settled) return settled;
@@ -208,7 +213,13 @@ export class CommandWriter {
     if (busy) return replayed();
     if (o.usedCommands.has(cmd.id)) return (await this.settleIfOpen(cmd, records)) ?? replayed();
     if (cmd.envelopeVersion !== o.envelopeVersion) {
-      return this.refuse(cmd, 'OUTSIDE_ENVELOPE', `approved under envelope version ${cmd.envelopeVersion}, this writer has ${o.envelopeVersion}`, true, records);
+      return this.refuse(
+        cmd,
+        'OUTSIDE_ENVELOPE',
+        `approved under envelope version ${cmd.envelopeVersion}, this writer has ${o.envelopeVersion}`,
+        true,
+        records,
+      );
     }
     const decision = await this.checkDecision(cmd);
     if (!decision.ok) return this.refuse(cmd, 'NO_DECISION', decision.reason, true, records);
@@ -257,7 +268,9 @@ export class CommandWriter {
 
     // reading the present value may have waited for a connection: the command must still be valid now
     if (this.now() > cmd.expiresTsMs) {
-      return this.refuse(cmd, 'EXPIRED', `expired ${new Date(cmd.expiresTsMs).toISOString()} before it could be written`, true, records, { presentValue: current });
+      return this.refuse(cmd, 'EXPIRED', `expired ${new Date(cmd.expiresTsMs).toISOString()} before it could be written`, true, records, {
+        presentValue: current,
+      });
     }
     const tol = o.readBackToleranceAbs ?? defaultToleranceAbs(cmd.value);
     // Write-ahead: durable before the plant can take the value, so a crash after the write leaves a
@@ -269,8 +282,16 @@ export class CommandWriter {
         tag: cmd.tag,
         proposalId: cmd.proposalId,
         data: {
-          commandId: cmd.id, proposalId: cmd.proposalId, decisionSeq: decision.approval.decisionSeq, value: cmd.value, presentValue: current,
-          step: cmd.step, steps: cmd.steps, toleranceAbs: tol, writer: o.writerId, tsMs: this.now(),
+          commandId: cmd.id,
+          proposalId: cmd.proposalId,
+          decisionSeq: decision.approval.decisionSeq,
+          value: cmd.value,
+          presentValue: current,
+          step: cmd.step,
+          steps: cmd.steps,
+          toleranceAbs: tol,
+          writer: o.writerId,
+          tsMs: this.now(),
         },
       }),
     );
@@ -340,7 +361,8 @@ export class CommandWriter {
       ...(presentValueBefore !== undefined ? { presentValueBefore } : {}),
     };
     if (!intent && !written) {
-      const reason = 'not written before the crash: the command was claimed, but no write intent was recorded (the writer records it before every write)';
+      const reason =
+        'not written before the crash: the command was claimed, but no write intent was recorded (the writer records it before every write)';
       return this.failed(cmd, reason, records, undefined, base);
     }
     if (overwrittenBy !== undefined) {
@@ -368,15 +390,27 @@ export class CommandWriter {
     }
     const holds = Math.abs(plant - cmd.value) <= tol;
     if (!written && !holds) {
-      return this.failed(cmd, `not written before the crash: the plant holds ${plant}, the command's value is ${cmd.value} (tolerance ${tol})`, records, plant, base);
+      return this.failed(
+        cmd,
+        `not written before the crash: the plant holds ${plant}, the command's value is ${cmd.value} (tolerance ${tol})`,
+        records,
+        plant,
+        base,
+      );
     }
     const already = presentValueBefore !== undefined && Math.abs(presentValueBefore - cmd.value) <= tol;
     const note = !holds
       ? `read back after restart: the plant holds ${plant}, wrote ${cmd.value} (tolerance ${tol})`
       : `plant confirmed after restart: it holds ${plant} (command value ${cmd.value}, tolerance ${tol}); ` +
-        (already ? 'it held that value already before the write' : `the write before the crash reached it (it held ${presentValueBefore ?? '?'} before)`);
+        (already
+          ? 'it held that value already before the write'
+          : `the write before the crash reached it (it held ${presentValueBefore ?? '?'} before)`);
     if (!written) {
-      await this.append(cmd, 'write', this.result(cmd, 'written'), records, { ...base, ...(presentValueBefore !== undefined ? { presentValue: presentValueBefore } : {}), note });
+      await this.append(cmd, 'write', this.result(cmd, 'written'), records, {
+        ...base,
+        ...(presentValueBefore !== undefined ? { presentValue: presentValueBefore } : {}),
+        note,
+      });
     }
     const reason = holds ? undefined : note;
     const result = this.result(cmd, 'written', reason, plant, holds);
@@ -385,7 +419,13 @@ export class CommandWriter {
   }
 
   /** The result as sent to the gate, signed with the gate's key (the gate ignores unsigned results). */
-  private result(cmd: Command, outcome: WriteResult['outcome'], reason?: string, readBackValue?: number, readBackOk?: boolean): WriteResult {
+  private result(
+    cmd: Command,
+    outcome: WriteResult['outcome'],
+    reason?: string,
+    readBackValue?: number,
+    readBackOk?: boolean,
+  ): WriteResult {
     return signResult(this.o.key, {
       commandId: cmd.id,
       proposalId: cmd.proposalId,
@@ -402,7 +442,13 @@ export class CommandWriter {
   }
 
   /** A write that could not be made or that the plant refused: one 'write' record, outcome 'failed', alarm. */
-  private async failed(cmd: Command, reason: string, records: LedgerRecord[], presentValue?: number, extra: Record<string, unknown> = {}): Promise<WriterOutcome> {
+  private async failed(
+    cmd: Command,
+    reason: string,
+    records: LedgerRecord[],
+    presentValue?: number,
+    extra: Record<string, unknown> = {},
+  ): Promise<WriterOutcome> {
     const result = this.result(cmd, 'failed', reason);
     await this.append(cmd, 'write', result, records, { ...extra, ...(presentValue !== undefined ? { presentValue } : {}) });
     return { result, reason, alarm: true, records };
@@ -442,8 +488,20 @@ export class CommandWriter {
     return { result, refusal, reason: `${refusal}: ${reason}`, alarm: false, records };
   }
 
-  private async append(cmd: Command, type: 'write' | 'readback', result: WriteResult, records: LedgerRecord[], extra: Record<string, unknown>): Promise<LedgerRecord> {
-    const rec = await this.o.ledger.append({ type, asset: cmd.asset, tag: cmd.tag, proposalId: cmd.proposalId, data: { ...result, ...extra } });
+  private async append(
+    cmd: Command,
+    type: 'write' | 'readback',
+    result: WriteResult,
+    records: LedgerRecord[],
+    extra: Record<string, unknown>,
+  ): Promise<LedgerRecord> {
+    const rec = await this.o.ledger.append({
+      type,
+      asset: cmd.asset,
+      tag: cmd.tag,
+      proposalId: cmd.proposalId,
+      data: { ...result, ...extra },
+    });
     records.push(rec);
     return rec;
   }

@@ -143,7 +143,15 @@ export interface Classification {
     related: RelatedEvidence[];
     corroboration: Corroboration;
     /** sigmaBefore/After: noise from successive differences on each side; noiseSigma: the (floored) σ of changeSigma. */
-    flagged: { change: number; changeSigma: number; sigmaBefore: number; sigmaAfter: number; noiseSigma: number; before: number; after: number };
+    flagged: {
+      change: number;
+      changeSigma: number;
+      sigmaBefore: number;
+      sigmaAfter: number;
+      noiseSigma: number;
+      before: number;
+      after: number;
+    };
     /** Residual (value − expected) level change in its unit and in σ of the residual, when an estimate was given. */
     residualChange?: number;
     residualChangeSigma?: number;
@@ -286,7 +294,8 @@ function levelStats(w: TimedValue[], changeTsMs: number, o: NoiseOptions): Level
   if (!step) {
     const pinned = [sb, sa].some((s) => s.distinct > 0 && s.modeAtEdge && s.modeShare >= o.pinnedFraction);
     if (pinned) unusable = `pinned: ≥ ${Math.round(o.pinnedFraction * 100)} % of its readings on one side sit on its min or max`;
-    else if (sb.distinct < o.minDistinct || sa.distinct < o.minDistinct) unusable = `too few distinct values (${sb.distinct} before, ${sa.distinct} after)`;
+    else if (sb.distinct < o.minDistinct || sa.distinct < o.minDistinct)
+      unusable = `too few distinct values (${sb.distinct} before, ${sa.distinct} after)`;
     else if ((mono = monotonic(w, 4 * o.minDistinct))) unusable = 'monotonic over the window: a counter or totaliser always moves';
   }
   return {
@@ -368,7 +377,15 @@ export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {})
       chi2Corroborates,
       corroborated,
     },
-    flagged: { change: f.change, changeSigma: f.changeSigma, sigmaBefore: f.sigmaBefore, sigmaAfter: f.sigmaAfter, noiseSigma: f.sigma, before: f.before, after: f.after },
+    flagged: {
+      change: f.change,
+      changeSigma: f.changeSigma,
+      sigmaBefore: f.sigmaBefore,
+      sigmaAfter: f.sigmaAfter,
+      noiseSigma: f.sigma,
+      before: f.before,
+      after: f.after,
+    },
     reason: '',
   };
   const out = (kind: DriftKind, reason: string, faultType?: SensorFaultType): Classification => {
@@ -438,7 +455,11 @@ export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {})
     }
   }
   if (best / after.length >= stuckFraction && f.sigmaBefore > 0 && !(f.sigmaAfter > varianceCollapse * f.sigmaBefore)) {
-    return out('sensor-fault', `stuck: ${best} of ${after.length} readings after the change repeat ${mode} while the noise before was ${f.sigmaBefore.toPrecision(3)}`, 'stuck');
+    return out(
+      'sensor-fault',
+      `stuck: ${best} of ${after.length} readings after the change repeat ${mode} while the noise before was ${f.sigmaBefore.toPrecision(3)}`,
+      'stuck',
+    );
   }
 
   // 3. spike (on the residual when there is one: a process excursion is not a sensor spike)
@@ -473,7 +494,11 @@ export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {})
         : r.window.some((p) => p.tsMs >= lo && p.tsMs <= hi && Math.abs(p.value - s.before) > k * s.sigma);
     });
     if (!relatedSpiked && !anyMoved) {
-      return out('sensor-fault', `spike: ${outlierIdx.length} isolated reading(s) beyond ${spikeK.toFixed(1)}σ, then back to the previous level; no related tag moved`, 'spike');
+      return out(
+        'sensor-fault',
+        `spike: ${outlierIdx.length} isolated reading(s) beyond ${spikeK.toFixed(1)}σ, then back to the previous level; no related tag moved`,
+        'spike',
+      );
     }
   }
 
@@ -499,14 +524,22 @@ export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {})
     }
     if (scored.length > 0 || related.some((r) => r.usable) || estimateCorroborates === false) {
       const joint = scored.length > 0 ? ` (χ² ${chi2.toFixed(1)} on ${scored.length} dof, p ${pValue.toPrecision(2)})` : '';
-      return out('sensor-fault', `${size} but no related tag${estimateCorroborates === false ? ' nor the estimate' : ''} corroborates it${joint}`, 'drift');
+      return out(
+        'sensor-fault',
+        `${size} but no related tag${estimateCorroborates === false ? ' nor the estimate' : ''} corroborates it${joint}`,
+        'drift',
+      );
     }
     return out('unclassified', `${size} but there is no usable related tag or estimate to corroborate or refute it`);
   }
 
   // 5. noise (again on the residual when there is one)
   if (pStats.sigmaBefore > 0 && pStats.sigmaAfter >= noiseGrowth * pStats.sigmaBefore && !corroborated) {
-    return out('sensor-fault', `noise grew ${(pStats.sigmaAfter / pStats.sigmaBefore).toFixed(1)}× with no level change and no related tag moved`, 'noise');
+    return out(
+      'sensor-fault',
+      `noise grew ${(pStats.sigmaAfter / pStats.sigmaBefore).toFixed(1)}× with no level change and no related tag moved`,
+      'noise',
+    );
   }
   return out('unclassified', 'no level change, collapse, spike or noise growth beyond the thresholds in the flagged tag');
 }

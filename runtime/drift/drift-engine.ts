@@ -166,7 +166,8 @@ export function validateEngineConfig(raw: Partial<DriftEngineConfig>): DriftEngi
     return n;
   };
   const watch = raw.watch ?? [];
-  if (!Array.isArray(watch) || !watch.every((w) => typeof w === 'string' && w.trim() !== '')) badConfig('watched tags must be a list of tag names or globs');
+  if (!Array.isArray(watch) || !watch.every((w) => typeof w === 'string' && w.trim() !== ''))
+    badConfig('watched tags must be a list of tag names or globs');
   const related = raw.related ?? [];
   if (!Array.isArray(related)) badConfig('related tags must be a list of rules');
   for (const r of related) {
@@ -200,7 +201,12 @@ export function validateEngineConfig(raw: Partial<DriftEngineConfig>): DriftEngi
     resetAfterGapMs: num(raw.resetAfterGapMs, 0, 'resetAfterGapMs'),
     mv: raw.mv,
     screenFlags: raw.screenFlags ?? true,
-    spikeEventHoldOffSamples: int(raw.spikeEventHoldOffSamples, SCREEN_FLAG_DEFAULTS.spikeEventHoldOffSamples, 'spikeEventHoldOffSamples', 1),
+    spikeEventHoldOffSamples: int(
+      raw.spikeEventHoldOffSamples,
+      SCREEN_FLAG_DEFAULTS.spikeEventHoldOffSamples,
+      'spikeEventHoldOffSamples',
+      1,
+    ),
     screenEpisodeGapSamples: int(raw.screenEpisodeGapSamples, SCREEN_FLAG_DEFAULTS.screenEpisodeGapSamples, 'screenEpisodeGapSamples', 1),
   };
   if (typeof cfg.screenFlags !== 'boolean') badConfig('screenFlags must be true or false');
@@ -293,7 +299,10 @@ export class DriftEngine {
   /** Feed one payload. Throws TwinError for bad input (nothing is changed then). */
   push(payload: unknown): EngineResult {
     if (Array.isArray(payload)) {
-      throw new TwinError('BAD_PAYLOAD', `payload is an array of ${payload.length}; twin-drift takes one Reading or Estimate per message (split it first)`);
+      throw new TwinError(
+        'BAD_PAYLOAD',
+        `payload is an array of ${payload.length}; twin-drift takes one Reading or Estimate per message (split it first)`,
+      );
     }
     if (isEstimateLike(payload)) return this.pushEstimate(payload);
     assertReading(payload);
@@ -315,7 +324,10 @@ export class DriftEngine {
     const key = `${e.asset}/${e.tag}`;
     const h = this.expected.get(key);
     if (h && e.tsMs < h.lastTsMs) {
-      throw new TwinError('OUT_OF_ORDER', `${key}: estimate at ${new Date(e.tsMs).toISOString()} is older than the last one (${new Date(h.lastTsMs).toISOString()}); not used`);
+      throw new TwinError(
+        'OUT_OF_ORDER',
+        `${key}: estimate at ${new Date(e.tsMs).toISOString()} is older than the last one (${new Date(h.lastTsMs).toISOString()}); not used`,
+      );
     }
     if (e.quality === 'bad') return this.result('estimate', 'skipped-bad');
     if (e.quality === 'uncertain' && this.config.uncertain === 'skip') return this.result('estimate', 'skipped-uncertain');
@@ -535,7 +547,8 @@ export class DriftEngine {
     this.mvLastTs.set(key, r.tsMs);
     const o = mvStep(mv, r);
     if (!o) return out;
-    if (o.type === 'fit-failed') throw new TwinError('MODEL', `multivariate reference fit failed: ${o.reason}; collecting the reference again`);
+    if (o.type === 'fit-failed')
+      throw new TwinError('MODEL', `multivariate reference fit failed: ${o.reason}; collecting the reference again`);
     if (o.type === 'fitted') return out;
     const ratioT2 = o.t2Limit > 0 ? o.t2 / o.t2Limit : 0;
     const ratioSpe = o.speLimit > 0 ? o.spe / o.speLimit : 0;

@@ -30,7 +30,12 @@ export function t2FromScores(m: PcaModel, t: ArrayLike<number>): number {
 }
 
 /** Per-tag T² contributions (sum = T²), written into `out`. */
-export function t2Contributions(m: PcaModel, z: ArrayLike<number>, t: ArrayLike<number>, out: Float64Array = new Float64Array(m.tags.length)): Float64Array {
+export function t2Contributions(
+  m: PcaModel,
+  z: ArrayLike<number>,
+  t: ArrayLike<number>,
+  out: Float64Array = new Float64Array(m.tags.length),
+): Float64Array {
   const p = m.tags.length;
   for (let j = 0; j < p; j++) {
     let s = 0;

@@ -167,7 +167,6 @@ const DEFAULTS = {
   historyRows: 120,
 };
 
-
 /** Validate raw config (from a node's settings) and fill defaults. Throws TwinError BAD_CONFIG. */
 export function validateMultivariateConfig(raw: unknown): MultivariateConfig {
   if (!raw || typeof raw !== 'object') badConfig('multivariate config must be an object');

@@ -113,12 +113,14 @@ export class ScreenFlagEvents {
       const n = st.recent.length;
       // While the ring fills, slots 0 … n − 1 hold the readings; the median needs no order.
       const ref = n > 0 ? median(st.recent.values.subarray(0, n)) : r.value;
-      out.push(this.event(r, 'spike', r.tsMs, r.value - ref, {
-        recentMedian: n > 0 ? ref : null,
-        medianSamples: n,
-        spikesSinceLastEvent: st.spikesSinceEvent,
-        holdOffSamples: this.holdOffSamples,
-      }));
+      out.push(
+        this.event(r, 'spike', r.tsMs, r.value - ref, {
+          recentMedian: n > 0 ? ref : null,
+          medianSamples: n,
+          spikesSinceLastEvent: st.spikesSinceEvent,
+          holdOffSamples: this.holdOffSamples,
+        }),
+      );
       st.lastSpikeEventN = st.n;
       st.spikesSinceEvent = 0;
     }

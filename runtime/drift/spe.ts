@@ -45,7 +45,12 @@ export function modelSpeLimit(m: PcaModel, alpha: number): number {
  * Q of a standardised row z with scores t = P_kᵀ z; the residual r (per-tag contribution r_j²) is
  * written into `contrib`.
  */
-export function spe(m: PcaModel, z: ArrayLike<number>, t: ArrayLike<number>, contrib: Float64Array = new Float64Array(m.tags.length)): number {
+export function spe(
+  m: PcaModel,
+  z: ArrayLike<number>,
+  t: ArrayLike<number>,
+  contrib: Float64Array = new Float64Array(m.tags.length),
+): number {
   const p = m.tags.length;
   let q = 0;
   for (let j = 0; j < p; j++) {

@@ -61,18 +61,25 @@ function checkIntervals(intervals: readonly IntervalEnergy[]): IntervalEnergy[] 
   if (!Array.isArray(intervals)) throw new TwinError('BAD_PAYLOAD', 'bill: intervals must be an array');
   intervals.forEach((iv, i) => {
     if (!iv || typeof iv !== 'object') throw badInterval(i, 'not an object');
-    if (!Number.isFinite(iv.startMs) || !Number.isFinite(iv.endMs)) throw new TwinError('BAD_TIMESTAMP', `bill: interval ${i + 1}: startMs and endMs must be finite epoch ms`);
-    if (iv.endMs <= iv.startMs) throw new TwinError('BAD_TIMESTAMP', `bill: interval ${i + 1}: endMs ${iv.endMs} is not after startMs ${iv.startMs}`);
-    if (typeof iv.energyKwh !== 'number' || !Number.isFinite(iv.energyKwh)) throw new TwinError('NOT_FINITE', `bill: interval ${i + 1}: energyKwh must be a finite number, got ${JSON.stringify(iv.energyKwh)}`);
+    if (!Number.isFinite(iv.startMs) || !Number.isFinite(iv.endMs))
+      throw new TwinError('BAD_TIMESTAMP', `bill: interval ${i + 1}: startMs and endMs must be finite epoch ms`);
+    if (iv.endMs <= iv.startMs)
+      throw new TwinError('BAD_TIMESTAMP', `bill: interval ${i + 1}: endMs ${iv.endMs} is not after startMs ${iv.startMs}`);
+    if (typeof iv.energyKwh !== 'number' || !Number.isFinite(iv.energyKwh))
+      throw new TwinError('NOT_FINITE', `bill: interval ${i + 1}: energyKwh must be a finite number, got ${JSON.stringify(iv.energyKwh)}`);
     if (iv.energyKwh < 0) throw badInterval(i, `negative energy ${iv.energyKwh} kWh (export is not billed here)`);
     const q = iv.reactiveKvarh;
-    if (q !== undefined && (typeof q !== 'number' || !Number.isFinite(q))) throw new TwinError('NOT_FINITE', `bill: interval ${i + 1}: reactiveKvarh must be a finite number, got ${JSON.stringify(q)}`);
+    if (q !== undefined && (typeof q !== 'number' || !Number.isFinite(q)))
+      throw new TwinError('NOT_FINITE', `bill: interval ${i + 1}: reactiveKvarh must be a finite number, got ${JSON.stringify(q)}`);
     if (q !== undefined && q < 0) throw badInterval(i, `negative reactive energy ${q} kvarh (only inductive kvarh is billed)`);
   });
   const sorted = [...intervals].sort((a, b) => a.startMs - b.startMs);
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i].startMs < sorted[i - 1].endMs) {
-      throw new TwinError('BAD_PAYLOAD', `bill: intervals overlap: [${new Date(sorted[i - 1].startMs).toISOString()}, ${new Date(sorted[i - 1].endMs).toISOString()}) and one starting ${new Date(sorted[i].startMs).toISOString()} (energy would count twice)`);
+      throw new TwinError(
+        'BAD_PAYLOAD',
+        `bill: intervals overlap: [${new Date(sorted[i - 1].startMs).toISOString()}, ${new Date(sorted[i - 1].endMs).toISOString()}) and one starting ${new Date(sorted[i].startMs).toISOString()} (energy would count twice)`,
+      );
     }
   }
   return sorted;

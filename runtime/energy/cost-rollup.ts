@@ -40,7 +40,10 @@ export interface ShiftDef {
 
 /** `06:00 early, 14:00 late, 22:00 night` → shifts (sorted); throws BAD_CONFIG. */
 export function parseShifts(text: string): ShiftDef[] {
-  const items = text.split(/[,;\n]/).map((s) => s.trim()).filter((s) => s !== '');
+  const items = text
+    .split(/[,;\n]/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const out = items.map((item) => {
     const m = /^(\d{1,2}):(\d{2})\s+(\S.*)$/.exec(item);
     const h = m ? Number(m[1]) : NaN;
@@ -50,7 +53,8 @@ export function parseShifts(text: string): ShiftDef[] {
   });
   out.sort((a, b) => a.startMinute - b.startMinute);
   for (let i = 1; i < out.length; i++) {
-    if (out[i].startMinute === out[i - 1].startMinute) throw new TwinError('BAD_CONFIG', `shifts '${out[i - 1].name}' and '${out[i].name}' start at the same time`);
+    if (out[i].startMinute === out[i - 1].startMinute)
+      throw new TwinError('BAD_CONFIG', `shifts '${out[i - 1].name}' and '${out[i].name}' start at the same time`);
   }
   return out;
 }
@@ -96,7 +100,11 @@ class PeriodCursor {
     const segs = splitByPeriod(this.tariff, startMs, endMs);
     const last = segs[segs.length - 1];
     // Extend the last piece to where its period really ends, so the next call hits the cache.
-    this.seg = { startMs: last.startMs, endMs: nextLocalBoundaryMs(last.startMs, this.tariff.timeZone, this.tariff.boundaryMinutes), period: last.period };
+    this.seg = {
+      startMs: last.startMs,
+      endMs: nextLocalBoundaryMs(last.startMs, this.tariff.timeZone, this.tariff.boundaryMinutes),
+      period: last.period,
+    };
     return segs;
   }
 }
@@ -115,7 +123,11 @@ export class CostRollup {
   private energyMs: number | null = null;
   private held: Array<{ kind: Secondary; span: Span }> = [];
 
-  constructor(private readonly cfg: RollupConfig, tariff: Tariff, version: string) {
+  constructor(
+    private readonly cfg: RollupConfig,
+    tariff: Tariff,
+    version: string,
+  ) {
     this.intervalBoundaries = clockMinutes(cfg.intervalMinutes);
     this.cursor = new PeriodCursor(tariff);
     this.version = version;
@@ -206,8 +218,21 @@ export class CostRollup {
 
   private bucket(scope: EnergyCostScope, startMs: number, endMs: number, label?: string): Bucket {
     return {
-      scope, label, startMs, endMs, energyKwh: 0, costEur: 0, co2Kg: 0, byPeriod: Object.fromEntries(this.tariff.periods.map((p) => [p.name, 0])),
-      reactiveKvarh: 0, units: 0, spannedMs: 0, gapMs: 0, uncertain: false, reasons: new Set(), tariffVersion: this.version,
+      scope,
+      label,
+      startMs,
+      endMs,
+      energyKwh: 0,
+      costEur: 0,
+      co2Kg: 0,
+      byPeriod: Object.fromEntries(this.tariff.periods.map((p) => [p.name, 0])),
+      reactiveKvarh: 0,
+      units: 0,
+      spannedMs: 0,
+      gapMs: 0,
+      uncertain: false,
+      reasons: new Set(),
+      tariffVersion: this.version,
     };
   }
 
@@ -340,6 +365,13 @@ export function billFromCosts(tariff: Tariff, period: { startMs: number; endMs: 
   return computeBill(
     tariff,
     period,
-    intervals.filter((r) => r.scope === 'interval').map((r) => ({ startMs: r.startMs, endMs: r.endMs, energyKwh: r.energyKwh, ...(r.reactiveKvarh !== undefined ? { reactiveKvarh: r.reactiveKvarh } : {}) })),
+    intervals
+      .filter((r) => r.scope === 'interval')
+      .map((r) => ({
+        startMs: r.startMs,
+        endMs: r.endMs,
+        energyKwh: r.energyKwh,
+        ...(r.reactiveKvarh !== undefined ? { reactiveKvarh: r.reactiveKvarh } : {}),
+      })),
   );
 }

@@ -40,7 +40,10 @@ export function localInstant(year: number, month: number, day: number, minuteOfD
 /** Local minutes 0, m, 2m, … < 1440 (m must divide 1440). */
 export function clockMinutes(minutes: number): number[] {
   if (!Number.isInteger(minutes) || minutes <= 0 || 1440 % minutes !== 0) {
-    throw new TwinError('BAD_CONFIG', `a clock-aligned length must be a whole number of minutes dividing 1440 (5, 15, 30, 60, …), got ${minutes}`);
+    throw new TwinError(
+      'BAD_CONFIG',
+      `a clock-aligned length must be a whole number of minutes dividing 1440 (5, 15, 30, 60, …), got ${minutes}`,
+    );
   }
   const out: number[] = [];
   for (let m = 0; m <= 1440; m += minutes) out.push(m);
@@ -51,7 +54,12 @@ export function clockMinutes(minutes: number): number[] {
  * [startMs, endMs) of the clock-aligned block holding tsMs: the boundaries are the local minutes
  * in `boundaries` and DST transitions (as nextLocalBoundaryMs cuts).
  */
-export function localBlock(tsMs: number, timeZone: string, minutes: number, boundaries: readonly number[]): { startMs: number; endMs: number } {
+export function localBlock(
+  tsMs: number,
+  timeZone: string,
+  minutes: number,
+  boundaries: readonly number[],
+): { startMs: number; endMs: number } {
   const lp = localParts(tsMs, timeZone);
   const intoMs = ((lp.minuteOfDay % minutes) * 60 + lp.second) * 1000 + (((tsMs % 1000) + 1000) % 1000);
   let startMs = tsMs - intoMs;
@@ -111,8 +119,10 @@ export class DemandTracker {
     this.boundaries = clockMinutes(cfg.blockMinutes);
     this.blockMs = cfg.blockMinutes * MIN_MS;
     this.demandChargeEurPerKw = cfg.demandChargeEurPerKw ?? 0;
-    if (cfg.alertFloorKw !== undefined && !(cfg.alertFloorKw >= 0)) throw new TwinError('BAD_CONFIG', `alert floor must be ≥ 0 kW, got ${cfg.alertFloorKw}`);
-    if (cfg.alertMarginFrac !== undefined && !(cfg.alertMarginFrac >= 0)) throw new TwinError('BAD_CONFIG', `alert margin must be ≥ 0, got ${cfg.alertMarginFrac}`);
+    if (cfg.alertFloorKw !== undefined && !(cfg.alertFloorKw >= 0))
+      throw new TwinError('BAD_CONFIG', `alert floor must be ≥ 0 kW, got ${cfg.alertFloorKw}`);
+    if (cfg.alertMarginFrac !== undefined && !(cfg.alertMarginFrac >= 0))
+      throw new TwinError('BAD_CONFIG', `alert margin must be ≥ 0, got ${cfg.alertMarginFrac}`);
   }
 
   /** Peak of the billing period so far (closed blocks), and where it was. */
@@ -139,7 +149,10 @@ export class DemandTracker {
     if (this.block && tsMs < this.block.endMs) return this.block;
     if (this.block) this.close(this.block);
     const { startMs, endMs } = localBlock(tsMs, this.cfg.timeZone, this.cfg.blockMinutes, this.boundaries);
-    const m = this.billing && startMs >= this.billing.startMs && startMs < this.billing.endMs ? this.billing : localMonth(startMs, this.cfg.timeZone);
+    const m =
+      this.billing && startMs >= this.billing.startMs && startMs < this.billing.endMs
+        ? this.billing
+        : localMonth(startMs, this.cfg.timeZone);
     this.block = { startMs, endMs, kwh: 0, gapMs: 0, spannedMs: 0, reasons: new Set(), month: { startMs: m.startMs, endMs: m.endMs } };
     return this.block;
   }

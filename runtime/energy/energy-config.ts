@@ -17,7 +17,8 @@ export function engineConfigFromDef(def: Record<string, unknown>): EnergyEngineC
     return n;
   };
   const mode = text('mode') || 'power';
-  if (mode !== 'power' && mode !== 'counter') throw new TwinError('BAD_CONFIG', `mode must be 'power' or 'counter', got ${JSON.stringify(def.mode)}`);
+  if (mode !== 'power' && mode !== 'counter')
+    throw new TwinError('BAD_CONFIG', `mode must be 'power' or 'counter', got ${JSON.stringify(def.mode)}`);
   const energyTag = mode === 'power' ? text('powerTag') : text('counterTag');
   if (!energyTag) throw new TwinError('BAD_CONFIG', `${mode === 'power' ? 'powerTag' : 'counterTag'} is required in ${mode} mode`);
   const positive = (n: number) => n > 0;
@@ -32,14 +33,16 @@ export function engineConfigFromDef(def: Record<string, unknown>): EnergyEngineC
     unitName: text('unitName') || undefined,
     batchTag: text('batchTag') || undefined,
     intervalMinutes: num('intervalMin', 15, wholeMinutes, 'whole minutes dividing a day (5, 15, 30, 60, …)')!,
-    demandBlockMinutes: num('demandBlockMin', undefined, wholeMinutes, 'whole minutes dividing a day (blank = the tariff\'s)'),
+    demandBlockMinutes: num('demandBlockMin', undefined, wholeMinutes, "whole minutes dividing a day (blank = the tariff's)"),
     alertFloorKw: num('alertFloorKw', 0, (n) => n >= 0, 'a number ≥ 0')!,
     alertMarginPct: num('alertMarginPct', 2, (n) => n >= 0, 'a percentage ≥ 0')!,
     maxGapMs: num('maxGapMs', 300_000, positive, 'a number of ms > 0')!,
     demandEveryMs: num('demandEveryMs', 60_000, (n) => n >= 0, 'a number of ms ≥ 0')!,
     shifts: parseShifts(text('shifts')),
   };
-  const variables = text('baselineVars').split(/[,;\s]+/).filter((s) => s !== '');
+  const variables = text('baselineVars')
+    .split(/[,;\s]+/)
+    .filter((s) => s !== '');
   const periods = num('baselinePeriods', 0, (n) => Number.isInteger(n) && n >= 0, 'a whole number ≥ 0 (0 = no baseline)')!;
   if (periods > 0) {
     if (cfg.shifts.length === 0) throw new TwinError('BAD_CONFIG', 'the baseline compares shifts: give shifts (e.g. "00:00 day" for days)');

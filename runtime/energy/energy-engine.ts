@@ -69,7 +69,11 @@ interface AssetState {
 export class EnergyEngine {
   private readonly assets = new Map<string, AssetState>();
 
-  constructor(private readonly cfg: EnergyEngineConfig, private tariff: Tariff, private version: string) {
+  constructor(
+    private readonly cfg: EnergyEngineConfig,
+    private tariff: Tariff,
+    private version: string,
+  ) {
     // Build one asset's parts now so a bad combination shows at deploy, not at the first reading.
     this.build('config check');
   }
@@ -100,9 +104,22 @@ export class EnergyEngine {
       new EnergyIntegrator({ mode: isCounter ? 'counter' : 'rate', what, unit, maxGapMs: c.maxGapMs, modulus });
     return {
       energy: integrator(counter ? 'energy counter' : 'power', counter ? 'kWh' : 'kW', counter, c.counterModulusKwh),
-      reactive: c.reactiveTag ? integrator(counter ? 'reactive counter' : 'reactive power', counter ? 'kvarh' : 'kvar', counter, c.counterModulusKwh) : null,
+      reactive: c.reactiveTag
+        ? integrator(counter ? 'reactive counter' : 'reactive power', counter ? 'kvarh' : 'kvar', counter, c.counterModulusKwh)
+        : null,
       units: c.unitsTag ? integrator('units counter', c.unitName ?? 'units', true, c.unitsModulus) : null,
-      rollup: new CostRollup({ asset, intervalMinutes: c.intervalMinutes, shifts: c.shifts, unitName: c.unitName, units: !!c.unitsTag, reactive: !!c.reactiveTag }, this.tariff, this.version),
+      rollup: new CostRollup(
+        {
+          asset,
+          intervalMinutes: c.intervalMinutes,
+          shifts: c.shifts,
+          unitName: c.unitName,
+          units: !!c.unitsTag,
+          reactive: !!c.reactiveTag,
+        },
+        this.tariff,
+        this.version,
+      ),
       demand: new DemandTracker({
         timeZone: this.tariff.timeZone,
         blockMinutes: c.demandBlockMinutes ?? this.tariff.demandBlockMinutes,
@@ -123,7 +140,12 @@ export class EnergyEngine {
     const r: Reading = singleReadingInput(payload, 'twin-energy');
     const c = this.cfg;
     const out: EngineOutput = { costs: [], demand: null, baseline: [] };
-    const known = r.tag === c.energyTag || r.tag === c.reactiveTag || r.tag === c.unitsTag || r.tag === c.batchTag || c.baseline?.variables.includes(r.tag);
+    const known =
+      r.tag === c.energyTag ||
+      r.tag === c.reactiveTag ||
+      r.tag === c.unitsTag ||
+      r.tag === c.batchTag ||
+      c.baseline?.variables.includes(r.tag);
     if (!known) return out;
     const a = this.state(r.asset);
     if (r.tag === c.energyTag) {
@@ -140,7 +162,8 @@ export class EnergyEngine {
       const span = a.units!.push(r);
       if (span) a.rollup.addSecondary('units', span);
     } else if (r.tag === c.batchTag) {
-      if (r.tsMs <= a.batch.lastTsMs) throw new TwinError('OUT_OF_ORDER', `batch mark at ${new Date(r.tsMs).toISOString()} is not after the last one; not applied`);
+      if (r.tsMs <= a.batch.lastTsMs)
+        throw new TwinError('OUT_OF_ORDER', `batch mark at ${new Date(r.tsMs).toISOString()} is not after the last one; not applied`);
       a.batch.lastTsMs = r.tsMs;
       if (r.quality !== 'bad' && r.value !== a.batch.value) {
         a.batch.value = r.value;
@@ -191,4 +214,3 @@ export class EnergyEngine {
     return s;
   }
 }
-

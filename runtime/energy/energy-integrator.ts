@@ -91,13 +91,24 @@ export class EnergyIntegrator {
   private check(r: TimedValue): void {
     if (!Number.isFinite(r.value)) throw new TwinError('NOT_FINITE', `${this.cfg.what} is not finite: ${r.value}`);
     if (r.tsMs <= this.lastTsMs) {
-      throw new TwinError('OUT_OF_ORDER', `${this.cfg.what} reading at ${new Date(r.tsMs).toISOString()} is not after the last one (${new Date(this.lastTsMs).toISOString()}); not applied`);
+      throw new TwinError(
+        'OUT_OF_ORDER',
+        `${this.cfg.what} reading at ${new Date(r.tsMs).toISOString()} is not after the last one (${new Date(this.lastTsMs).toISOString()}); not applied`,
+      );
     }
     if (r.quality === 'bad') return;
     if (r.value < 0) {
-      throw new TwinError('BAD_PAYLOAD', `negative ${this.cfg.what} ${fmt(r.value)} ${this.cfg.unit} at ${new Date(r.tsMs).toISOString()} (export/generation is not supported); not applied`);
+      throw new TwinError(
+        'BAD_PAYLOAD',
+        `negative ${this.cfg.what} ${fmt(r.value)} ${this.cfg.unit} at ${new Date(r.tsMs).toISOString()} (export/generation is not supported); not applied`,
+      );
     }
-    if (this.cfg.mode === 'counter' && this.last && r.value < this.last.value && this.counterDrop(this.last.value, r.value) === 'backwards') {
+    if (
+      this.cfg.mode === 'counter' &&
+      this.last &&
+      r.value < this.last.value &&
+      this.counterDrop(this.last.value, r.value) === 'backwards'
+    ) {
       throw new TwinError(
         'BAD_PAYLOAD',
         `${this.cfg.what} went backwards from ${fmt(this.last.value)} to ${fmt(r.value)} ${this.cfg.unit} (−${fmt(this.last.value - r.value)}) at ${new Date(r.tsMs).toISOString()}: not a rollover${this.cfg.modulus ? ` at ${fmt(this.cfg.modulus)}` : ''} nor a reset to near zero; not applied`,
@@ -119,7 +130,14 @@ export class EnergyIntegrator {
     if (!prev) return null;
     const durMs = r.tsMs - prev.tsMs;
     if (durMs > this.maxGapMs) {
-      return { startMs: prev.tsMs, endMs: r.tsMs, amount: 0, gap: true, quality: 'bad', reason: `${this.cfg.what} gap ${fmt(durMs / 1000)} s > max gap` };
+      return {
+        startMs: prev.tsMs,
+        endMs: r.tsMs,
+        amount: 0,
+        gap: true,
+        quality: 'bad',
+        reason: `${this.cfg.what} gap ${fmt(durMs / 1000)} s > max gap`,
+      };
     }
     const span: Span = { startMs: prev.tsMs, endMs: r.tsMs, amount: (prev.value * durMs) / 3_600_000, gap: false, quality: prev.quality };
     if (prev.quality !== 'good') span.reason = `${this.cfg.what} ${prev.qualityReason ?? prev.quality}`;
@@ -155,7 +173,15 @@ export class EnergyIntegrator {
         this.resets++;
         this.rate = null;
         this.history = [{ tsMs: r.tsMs, total: 0 }];
-        return { startMs: prev.tsMs, endMs: r.tsMs, amount: 0, gap: true, quality: 'bad', reason: `${this.cfg.what} reset from ${fmt(prev.value)} to ${fmt(r.value)} ${this.cfg.unit}: energy across it unknown`, reset: true };
+        return {
+          startMs: prev.tsMs,
+          endMs: r.tsMs,
+          amount: 0,
+          gap: true,
+          quality: 'bad',
+          reason: `${this.cfg.what} reset from ${fmt(prev.value)} to ${fmt(r.value)} ${this.cfg.unit}: energy across it unknown`,
+          reset: true,
+        };
       }
     }
     this.trackRate(r.tsMs, amount);

@@ -51,7 +51,10 @@ export class EnpiBaseline {
 
   constructor(private readonly cfg: BaselineConfig) {
     if (!Number.isInteger(cfg.baselinePeriods) || cfg.baselinePeriods < cfg.variables.length + 2) {
-      throw new TwinError('BAD_CONFIG', `baseline needs at least ${cfg.variables.length + 2} periods for ${cfg.variables.length} variable(s) (variables + 2), got ${cfg.baselinePeriods}`);
+      throw new TwinError(
+        'BAD_CONFIG',
+        `baseline needs at least ${cfg.variables.length + 2} periods for ${cfg.variables.length} variable(s) (variables + 2), got ${cfg.baselinePeriods}`,
+      );
     }
   }
 
@@ -70,9 +73,24 @@ export class EnpiBaseline {
       return null;
     }
     const f = this.fit;
-    const base = { asset: this.cfg.asset, tsMs: p.endMs, startMs: p.startMs, endMs: p.endMs, actualKwh: p.actualKwh, coefficients: f.coefficients, r2: f.r2 };
+    const base = {
+      asset: this.cfg.asset,
+      tsMs: p.endMs,
+      startMs: p.startMs,
+      endMs: p.endMs,
+      actualKwh: p.actualKwh,
+      coefficients: f.coefficients,
+      r2: f.r2,
+    };
     if (missing.length > 0) {
-      return { ...base, expectedKwh: p.actualKwh, savingKwh: 0, cusumKwh: this.cusumKwh, quality: 'bad', qualityReason: `no value of ${missing.join(', ')} in the period: not compared` };
+      return {
+        ...base,
+        expectedKwh: p.actualKwh,
+        savingKwh: 0,
+        cusumKwh: this.cusumKwh,
+        quality: 'bad',
+        qualityReason: `no value of ${missing.join(', ')} in the period: not compared`,
+      };
     }
     const expectedKwh = x.reduce((sum, xi, i) => sum + xi * f.weights[i], f.weights[x.length]);
     const savingKwh = expectedKwh - p.actualKwh;
@@ -80,11 +98,19 @@ export class EnpiBaseline {
     const reasons: string[] = [];
     x.forEach((xi, i) => {
       const margin = RANGE_MARGIN * (f.hi[i] - f.lo[i]);
-      if (xi < f.lo[i] - margin || xi > f.hi[i] + margin) reasons.push(`${this.cfg.variables[i]} ${round(xi)} outside the baseline's ${round(f.lo[i])}..${round(f.hi[i])}`);
+      if (xi < f.lo[i] - margin || xi > f.hi[i] + margin)
+        reasons.push(`${this.cfg.variables[i]} ${round(xi)} outside the baseline's ${round(f.lo[i])}..${round(f.hi[i])}`);
     });
     if (p.quality !== 'good') reasons.push(`energy ${p.quality}`);
     const quality = worstQuality(p.quality === 'bad' ? 'uncertain' : p.quality, reasons.length ? 'uncertain' : 'good');
-    return { ...base, expectedKwh, savingKwh, cusumKwh: this.cusumKwh, quality, ...(reasons.length ? { qualityReason: reasons.join('; ') } : {}) };
+    return {
+      ...base,
+      expectedKwh,
+      savingKwh,
+      cusumKwh: this.cusumKwh,
+      quality,
+      ...(reasons.length ? { qualityReason: reasons.join('; ') } : {}),
+    };
   }
 
   private fitNow(): void {

@@ -15,15 +15,7 @@
  * The record type lives here until runtime/model/ gets an energy record (see the TARIFF report).
  */
 import { badConfig, TwinError } from '../model/errors.js';
-import {
-  DAY_NAMES,
-  type DayName,
-  assertTimeZone,
-  localParts,
-  nextLocalBoundaryMs,
-  parseLocalDate,
-  parseMonthDay,
-} from '../time/zoned.js';
+import { DAY_NAMES, type DayName, assertTimeZone, localParts, nextLocalBoundaryMs, parseLocalDate, parseMonthDay } from '../time/zoned.js';
 
 export type DayType = DayName | 'holiday';
 const DAY_TYPES: readonly DayType[] = [...DAY_NAMES, 'holiday'];
@@ -104,7 +96,6 @@ export interface Tariff {
   readonly holidays: ReadonlySet<string>;
 }
 
-
 function nonNegative(value: unknown, what: string, fallback?: number): number {
   if (value === undefined && fallback !== undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
@@ -114,7 +105,8 @@ function nonNegative(value: unknown, what: string, fallback?: number): number {
 }
 
 function hourToMinute(h: unknown, what: string): number {
-  if (typeof h !== 'number' || !Number.isFinite(h) || h < 0 || h > 24) badConfig(`tariff: ${what} must be an hour 0..24, got ${JSON.stringify(h)}`);
+  if (typeof h !== 'number' || !Number.isFinite(h) || h < 0 || h > 24)
+    badConfig(`tariff: ${what} must be an hour 0..24, got ${JSON.stringify(h)}`);
   const min = Math.round(h * 60);
   if (Math.abs(min - h * 60) > 1e-6) badConfig(`tariff: ${what} must fall on a whole minute, got ${h}`);
   return min;
@@ -153,7 +145,9 @@ export function compileTariff(def: TariffDef): Tariff {
     const hit = seasons.filter((s) => inSeason(s, idx));
     if (hit.length > 1) {
       const d = new Date(Date.UTC(2024, 0, 1 + idx));
-      badConfig(`tariff: seasons '${hit[0].name}' and '${hit[1].name}' overlap (both contain ${String(d.getUTCMonth() + 1).padStart(2, '0')}-${String(d.getUTCDate()).padStart(2, '0')})`);
+      badConfig(
+        `tariff: seasons '${hit[0].name}' and '${hit[1].name}' overlap (both contain ${String(d.getUTCMonth() + 1).padStart(2, '0')}-${String(d.getUTCDate()).padStart(2, '0')})`,
+      );
     }
     if (hit.length === 0) anyDateWithoutSeason = true;
   }
@@ -173,7 +167,9 @@ export function compileTariff(def: TariffDef): Tariff {
       const fromMin = hourToMinute(w?.fromHour, `${label} fromHour`);
       const toMin = hourToMinute(w?.toHour, `${label} toHour`);
       if (fromMin >= toMin) {
-        badConfig(`tariff: ${label}: fromHour ${w.fromHour} must be before toHour ${w.toHour} (a window past midnight is two windows: [from, 24) and [0, to))`);
+        badConfig(
+          `tariff: ${label}: fromHour ${w.fromHour} must be before toHour ${w.toHour} (a window past midnight is two windows: [from, 24) and [0, to))`,
+        );
       }
       const days = new Set<DayType>(w.days ?? DAY_TYPES);
       for (const d of days) if (!DAY_TYPES.includes(d)) badConfig(`tariff: ${label}: unknown day '${d}' (use ${DAY_TYPES.join(', ')})`);
@@ -204,7 +200,8 @@ export function compileTariff(def: TariffDef): Tariff {
         for (let j = i + 1; j < here.length; j++) {
           const from = Math.max(here[i].fromMin, here[j].fromMin);
           const to = Math.min(here[i].toMin, here[j].toMin);
-          if (from < to) badConfig(`tariff: periods overlap: ${here[i].label} and ${here[j].label} both cover ${where} ${fmtMin(from)}–${fmtMin(to)}`);
+          if (from < to)
+            badConfig(`tariff: periods overlap: ${here[i].label} and ${here[j].label} both cover ${where} ${fmtMin(from)}–${fmtMin(to)}`);
         }
       }
       if (!defaultPeriod) {

@@ -82,7 +82,6 @@ export const DEFAULTS: Readonly<Omit<EstimateConfig, 'model' | 'pairs' | 'sensor
   maxTags: 100_000,
 };
 
-
 function num(raw: Record<string, unknown>, key: keyof typeof DEFAULTS, check: (v: number) => boolean, rule: string): number {
   const v0 = raw[key];
   if (v0 === undefined || v0 === null || (typeof v0 === 'string' && v0.trim() === '')) return DEFAULTS[key] as number;
@@ -106,9 +105,11 @@ export function validateEstimateConfig(input: unknown): EstimateConfig {
   if (!input || typeof input !== 'object') badConfig('config must be an object');
   const raw = input as Record<string, unknown>;
   const model = raw.model ?? 'local-level';
-  if (!MODEL_KINDS.includes(model as EstimateModelKind)) badConfig(`model must be one of ${MODEL_KINDS.join(', ')}, not ${JSON.stringify(model)}`);
+  if (!MODEL_KINDS.includes(model as EstimateModelKind))
+    badConfig(`model must be one of ${MODEL_KINDS.join(', ')}, not ${JSON.stringify(model)}`);
   const adaptive = raw.adaptive === undefined || raw.adaptive === '' ? DEFAULTS.adaptive : raw.adaptive;
-  if (!ADAPTIVE_MODES.includes(adaptive as AdaptiveMode)) badConfig(`adaptive must be one of ${ADAPTIVE_MODES.join(', ')}, not ${JSON.stringify(adaptive)}`);
+  if (!ADAPTIVE_MODES.includes(adaptive as AdaptiveMode))
+    badConfig(`adaptive must be one of ${ADAPTIVE_MODES.join(', ')}, not ${JSON.stringify(adaptive)}`);
 
   const measurementVar = num(raw, 'measurementVar', positive, '> 0');
   const cfg: EstimateConfig = {
@@ -136,7 +137,8 @@ export function validateEstimateConfig(input: unknown): EstimateConfig {
     uncertainVarFactor: num(raw, 'uncertainVarFactor', (v) => v >= 1, '≥ 1'),
     maxTags: num(raw, 'maxTags', intAtLeast(1), 'an integer ≥ 1'),
   };
-  if (cfg.hybridMinSamples > cfg.hybridWindow) badConfig(`hybridMinSamples (${cfg.hybridMinSamples}) must not exceed hybridWindow (${cfg.hybridWindow})`);
+  if (cfg.hybridMinSamples > cfg.hybridWindow)
+    badConfig(`hybridMinSamples (${cfg.hybridMinSamples}) must not exceed hybridWindow (${cfg.hybridWindow})`);
 
   if (cfg.model === 'first-order' || cfg.model === 'hybrid') {
     if (!Array.isArray(raw.pairs) || raw.pairs.length === 0) {
@@ -163,7 +165,8 @@ export function validateEstimateConfig(input: unknown): EstimateConfig {
       if (seen.has(tag)) badConfig(`sensors[${i}]: ${tag} is listed twice`);
       seen.add(tag);
       const rv = o.measurementVar === undefined || o.measurementVar === '' ? measurementVar : Number(o.measurementVar);
-      if (!Number.isFinite(rv) || rv <= 0) badConfig(`sensors[${i}].measurementVar must be a number > 0, not ${JSON.stringify(o.measurementVar)}`);
+      if (!Number.isFinite(rv) || rv <= 0)
+        badConfig(`sensors[${i}].measurementVar must be a number > 0, not ${JSON.stringify(o.measurementVar)}`);
       return { tag, measurementVar: rv };
     });
     cfg.fusedTag = tagName(raw.fusedTag, 'fusedTag');

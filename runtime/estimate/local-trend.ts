@@ -53,17 +53,23 @@ export class LocalTrendMatrix implements StateModel {
 
   constructor(params: LocalTrendParams) {
     this.params = params;
-    this.kf = kfInit([0, 0], [
+    this.kf = kfInit(
       [0, 0],
-      [0, params.initialSlopeVarPerS2],
-    ]);
+      [
+        [0, 0],
+        [0, params.initialSlopeVarPerS2],
+      ],
+    );
   }
 
   init(z: number, r: number): void {
-    this.kf = kfInit([z, 0], [
-      [r, 0],
-      [0, this.params.initialSlopeVarPerS2],
-    ]);
+    this.kf = kfInit(
+      [z, 0],
+      [
+        [r, 0],
+        [0, this.params.initialSlopeVarPerS2],
+      ],
+    );
   }
 
   predict(dtS: number, _u: number, qScale: number): void {

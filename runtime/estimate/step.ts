@@ -128,7 +128,13 @@ function makeModel(cfg: EstimateConfig): StateModel {
 }
 
 function channel(cfg: EstimateConfig, tag: string, r0: number): Channel {
-  return { tag, r: r0, r0, lastTsMs: -Infinity, rWin: cfg.adaptive === 'R' || cfg.adaptive === 'RQ' ? noiseWindow(cfg.adaptWindow) : undefined };
+  return {
+    tag,
+    r: r0,
+    r0,
+    lastTsMs: -Infinity,
+    rWin: cfg.adaptive === 'R' || cfg.adaptive === 'RQ' ? noiseWindow(cfg.adaptWindow) : undefined,
+  };
 }
 
 function getTrack(st: EstimatorState, asset: string, tag: string): Track {
@@ -180,7 +186,10 @@ function outOfOrder(r: Reading, lastTsMs: number): EstimateOutcome {
   const what = r.tsMs === lastTsMs ? 'repeats' : 'is before';
   return {
     reading: r,
-    error: new TwinError('OUT_OF_ORDER', `${r.asset}/${r.tag}: tsMs ${iso(r.tsMs)} ${what} the last applied reading (${iso(lastTsMs)}); not applied`),
+    error: new TwinError(
+      'OUT_OF_ORDER',
+      `${r.asset}/${r.tag}: tsMs ${iso(r.tsMs)} ${what} the last applied reading (${iso(lastTsMs)}); not applied`,
+    ),
   };
 }
 
@@ -256,7 +265,15 @@ function applyMeasurement(st: EstimatorState, t: Track, ch: Channel, r: Reading)
       if (good) {
         if (t.nis) nisPush(t.nis, nis);
         if (ch.rWin) ch.r = adaptR(ch.rWin, innovation, m.hph, ch.r, ch.r0 / cfg.adaptBoundFactor, ch.r0 * cfg.adaptBoundFactor);
-        if (t.qWin) t.qScale = adaptQScale(t.qWin, m.gainSq * innovation * innovation, m.qStep, t.qScale, 1 / cfg.adaptBoundFactor, cfg.adaptBoundFactor);
+        if (t.qWin)
+          t.qScale = adaptQScale(
+            t.qWin,
+            m.gainSq * innovation * innovation,
+            m.qStep,
+            t.qScale,
+            1 / cfg.adaptBoundFactor,
+            cfg.adaptBoundFactor,
+          );
         if (t.hybrid) t.hybrid.learn(r.value);
       } else {
         quality = 'uncertain';

@@ -70,7 +70,12 @@ export function parseAlarms(text: string): AlarmSeries {
     const sep = lines[0].includes(';') ? ';' : ',';
     const head = lines[0].split(sep).map((h) => h.trim());
     const hasHead = Number.isNaN(Date.parse(head[0].replace(' ', 'T'))) && !/^\d+$/.test(head[0]);
-    const ti = hasHead ? Math.max(0, head.findIndex((h) => TIME_KEYS.includes(h))) : 0;
+    const ti = hasHead
+      ? Math.max(
+          0,
+          head.findIndex((h) => TIME_KEYS.includes(h)),
+        )
+      : 0;
     const fi = hasHead ? head.findIndex((h) => FLAG_KEYS.includes(h)) : 1;
     const vi = hasHead ? head.indexOf('value') : -1;
     for (const l of lines.slice(hasHead ? 1 : 0)) {

@@ -137,7 +137,7 @@ export function nabScoreFile(rows: NabRows, scores: ArrayLike<number | boolean>,
     if (wi === -2 || !(Number(scores[i]) >= threshold)) continue;
     if (wi >= 0) {
       tpRows++;
-      const v = (rows.unitWeight[i] * profile.tpWeight);
+      const v = rows.unitWeight[i] * profile.tpWeight;
       if (!(best[wi] >= v)) best[wi] = v;
       if (firstDet[wi] < 0) firstDet[wi] = i;
     } else {
@@ -185,7 +185,12 @@ export function nabNormalise(files: readonly Pick<NabFileScore, 'score' | 'nullS
 
 /** NAB timestamps (`YYYY-MM-DD HH:MM:SS[.ffffff]`, no zone) as ms, read as UTC. */
 export function nabTimeMs(text: string): number {
-  const t = Date.parse(text.trim().replace(' ', 'T').replace(/(\.\d{3})\d*$/, '$1') + 'Z');
+  const t = Date.parse(
+    text
+      .trim()
+      .replace(' ', 'T')
+      .replace(/(\.\d{3})\d*$/, '$1') + 'Z',
+  );
   if (Number.isNaN(t)) throw new Error(`not a NAB timestamp: ${text}`);
   return t;
 }

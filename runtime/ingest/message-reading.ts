@@ -73,7 +73,7 @@ function where(what: string, origins: FieldOrigins | undefined, key: keyof Messa
 }
 
 function shown(raw: unknown): string {
-  const s = typeof raw === 'string' ? raw : JSON.stringify(raw) ?? String(raw);
+  const s = typeof raw === 'string' ? raw : (JSON.stringify(raw) ?? String(raw));
   return s.length > 40 ? s.slice(0, 40) + '…' : s;
 }
 

@@ -8,7 +8,12 @@ import { TwinError } from '../model/errors.js';
 import { DEFAULT_MAX_FUTURE_MS, type Reading } from '../model/reading.js';
 import { compileTemplate, compileTopicMapping, topicMapper, type TopicMapper, type TopicMapping } from './mqtt-topic-map.js';
 import {
-  decodeMqttPayload, validateMqttPayloadConfig, DEFAULT_MAX_PAYLOAD_BYTES, MQTT_PAYLOAD_MODES, type MqttPayloadConfig, type MqttPayloadMode,
+  decodeMqttPayload,
+  validateMqttPayloadConfig,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  MQTT_PAYLOAD_MODES,
+  type MqttPayloadConfig,
+  type MqttPayloadMode,
 } from './mqtt-payload.js';
 import { OutboxDedupe, type DedupeSnapshot, type UserProperties } from './mqtt-dedupe.js';
 import { SparkplugHost, rebirthPayload, type RebirthAction } from './sparkplug-host.js';
@@ -73,20 +78,37 @@ export class MqttIngest {
     const maxPayloadBytes = num(cfg.maxPayloadBytes, DEFAULT_MAX_PAYLOAD_BYTES);
     if (mode === 'sparkplug') {
       const group = (cfg.sparkplugGroup ?? '').trim() || '+';
-      if (/[#/]/.test(group) || (group.includes('+') && group !== '+')) throw new TwinError('BAD_CONFIG', `Sparkplug group must be a group id or '+', not '${group}'`);
+      if (/[#/]/.test(group) || (group.includes('+') && group !== '+'))
+        throw new TwinError('BAD_CONFIG', `Sparkplug group must be a group id or '+', not '${group}'`);
       const assetTemplate = (cfg.assetTemplate ?? '').trim() || '{group}/{edge}/{device}';
       for (const r of assetTemplate.matchAll(/\{([^}]*)\}/g)) {
-        if (!['group', 'edge', 'device'].includes(r[1])) throw new TwinError('BAD_CONFIG', `asset template refers to {${r[1]}}; Sparkplug offers {group}, {edge} and {device}`);
+        if (!['group', 'edge', 'device'].includes(r[1]))
+          throw new TwinError('BAD_CONFIG', `asset template refers to {${r[1]}}; Sparkplug offers {group}, {edge} and {device}`);
       }
       const fillAsset = compileTemplate(assetTemplate);
       const holdOff = num(cfg.rebirthHoldOffMs, 5000);
-      if (!Number.isFinite(holdOff) || holdOff < 0) throw new TwinError('BAD_CONFIG', `rebirthHoldOffMs must be ≥ 0, not ${String(cfg.rebirthHoldOffMs)}`);
-      this.payloadCfg = { mode: 'json', valuePath: 'value', timestampPath: '', qualityPath: '', unitPath: '', maxFutureMs, maxPayloadBytes, source: 'sparkplug' };
+      if (!Number.isFinite(holdOff) || holdOff < 0)
+        throw new TwinError('BAD_CONFIG', `rebirthHoldOffMs must be ≥ 0, not ${String(cfg.rebirthHoldOffMs)}`);
+      this.payloadCfg = {
+        mode: 'json',
+        valuePath: 'value',
+        timestampPath: '',
+        qualityPath: '',
+        unitPath: '',
+        maxFutureMs,
+        maxPayloadBytes,
+        source: 'sparkplug',
+      };
       validateMqttPayloadConfig(this.payloadCfg);
       this.host = new SparkplugHost({
         // Node metrics have no device: drop the empty level the template would leave.
-        assetFor: (g, e, d) => fillAsset({ group: g, edge: e, device: d ?? '' }).split('/').filter((s) => s !== '').join('/'),
-        maxFutureMs, rebirthHoldOffMs: holdOff,
+        assetFor: (g, e, d) =>
+          fillAsset({ group: g, edge: e, device: d ?? '' })
+            .split('/')
+            .filter((s) => s !== '')
+            .join('/'),
+        maxFutureMs,
+        rebirthHoldOffMs: holdOff,
       });
       this.filter = `spBv1.0/${group}/#`;
     } else {
@@ -96,12 +118,15 @@ export class MqttIngest {
         timestampPath: cfg.timestampPath ?? 'tsMs',
         qualityPath: cfg.qualityPath ?? 'quality',
         unitPath: cfg.unitPath ?? 'unit',
-        maxFutureMs, maxPayloadBytes, source: 'mqtt',
+        maxFutureMs,
+        maxPayloadBytes,
+        source: 'mqtt',
       };
       validateMqttPayloadConfig(this.payloadCfg);
       this.mapping = compileTopicMapping({
         pattern: (cfg.pattern ?? '').trim() || '{asset+}/{tag}',
-        assetTemplate: cfg.assetTemplate, tagTemplate: cfg.tagTemplate,
+        assetTemplate: cfg.assetTemplate,
+        tagTemplate: cfg.tagTemplate,
         needsTag: mode !== 'json-object',
       });
       this.mapTopic = topicMapper(this.mapping);
@@ -120,7 +145,10 @@ export class MqttIngest {
     try {
       // Checked before any parsing: a huge payload costs nothing but this comparison.
       if (payload.byteLength > this.payloadCfg.maxPayloadBytes) {
-        throw new TwinError('PAYLOAD_TOO_LARGE', `payload of ${payload.byteLength} bytes on ${topic} exceeds the limit of ${this.payloadCfg.maxPayloadBytes} bytes`);
+        throw new TwinError(
+          'PAYLOAD_TOO_LARGE',
+          `payload of ${payload.byteLength} bytes on ${topic} exceeds the limit of ${this.payloadCfg.maxPayloadBytes} bytes`,
+        );
       }
       if (this.host) {
         const spTopic = parseSparkplugTopic(topic);

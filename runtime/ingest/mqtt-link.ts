@@ -108,13 +108,15 @@ export class MqttLink extends EventEmitter {
       ...(o.username ? { username: o.username } : {}),
       ...(o.password ? { password: o.password } : {}),
       ...(protocolVersion === 5 && !o.clean ? { properties: { sessionExpiryInterval: o.sessionExpiryS } } : {}),
-      ...(o.tls ? {
-        ...(o.tls.ca ? { ca: o.tls.ca } : {}),
-        ...(o.tls.cert ? { cert: o.tls.cert } : {}),
-        ...(o.tls.key ? { key: o.tls.key } : {}),
-        ...(o.tls.passphrase ? { passphrase: o.tls.passphrase } : {}),
-        rejectUnauthorized: o.tls.rejectUnauthorized,
-      } : {}),
+      ...(o.tls
+        ? {
+            ...(o.tls.ca ? { ca: o.tls.ca } : {}),
+            ...(o.tls.cert ? { cert: o.tls.cert } : {}),
+            ...(o.tls.key ? { key: o.tls.key } : {}),
+            ...(o.tls.passphrase ? { passphrase: o.tls.passphrase } : {}),
+            rejectUnauthorized: o.tls.rejectUnauthorized,
+          }
+        : {}),
     };
     this.setState('connecting');
     const client = mqtt.connect(o.url, options);
@@ -270,10 +272,10 @@ export class MqttLink extends EventEmitter {
         reject(new TwinError('CONNECTION', 'no client'));
         return;
       }
-      const properties = this.protocolVersion === 5
-        ? { userProperties: { [SRC_PROPERTY]: src, [SEQ_PROPERTY]: String(seq) } }
-        : undefined;
-      client.publish(m.topic, m.payload, { qos: m.qos, retain: m.retain, ...(properties ? { properties } : {}) }, (err) => (err ? reject(err) : resolve()));
+      const properties = this.protocolVersion === 5 ? { userProperties: { [SRC_PROPERTY]: src, [SEQ_PROPERTY]: String(seq) } } : undefined;
+      client.publish(m.topic, m.payload, { qos: m.qos, retain: m.retain, ...(properties ? { properties } : {}) }, (err) =>
+        err ? reject(err) : resolve(),
+      );
     });
   }
 

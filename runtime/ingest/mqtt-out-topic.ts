@@ -27,8 +27,11 @@ function checkLevels(s: string, what: string, errCode: 'BAD_CONFIG' | 'BAD_PAYLO
 
 export function validateOutConfig(def: Partial<Record<keyof OutTopicConfig, unknown>>): OutTopicConfig {
   const topicMode = (def.topicMode || 'uns') as string;
-  if (topicMode !== 'uns' && topicMode !== 'fixed') throw new TwinError('BAD_CONFIG', `topic mode must be 'uns' or 'fixed', not '${topicMode}'`);
-  const prefix = String(def.prefix ?? '').trim().replace(/^\/+|\/+$/g, '');
+  if (topicMode !== 'uns' && topicMode !== 'fixed')
+    throw new TwinError('BAD_CONFIG', `topic mode must be 'uns' or 'fixed', not '${topicMode}'`);
+  const prefix = String(def.prefix ?? '')
+    .trim()
+    .replace(/^\/+|\/+$/g, '');
   const kind = String(def.kind ?? '').trim();
   const topic = String(def.topic ?? '').trim();
   if (prefix) checkLevels(prefix, 'prefix', 'BAD_CONFIG');
@@ -47,7 +50,8 @@ export function outTopic(cfg: OutTopicConfig, payload: unknown, msgKind?: unknow
     throw new TwinError('BAD_PAYLOAD', 'msg.payload must be a TwinLoop record (an object with an asset)');
   }
   const rec = payload as Record<string, unknown>;
-  if (typeof rec.asset !== 'string' || rec.asset.trim() === '') throw new TwinError('BAD_PAYLOAD', 'msg.payload.asset must be a non-empty string');
+  if (typeof rec.asset !== 'string' || rec.asset.trim() === '')
+    throw new TwinError('BAD_PAYLOAD', 'msg.payload.asset must be a non-empty string');
   checkLevels(rec.asset, 'asset', 'BAD_PAYLOAD');
   if (cfg.topicMode === 'fixed') return cfg.topic;
   let kind = cfg.kind;

@@ -47,13 +47,21 @@ const PATH = /^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/;
 
 /** Validate a payload config; throws BAD_CONFIG naming the field. */
 export function validateMqttPayloadConfig(c: MqttPayloadConfig): void {
-  if (!MQTT_PAYLOAD_MODES.includes(c.mode)) throw new TwinError('BAD_CONFIG', `payload mode must be one of ${MQTT_PAYLOAD_MODES.join(', ')}, not '${c.mode}'`);
-  if (c.mode === 'json' && !PATH.test(c.valuePath)) throw new TwinError('BAD_CONFIG', `value field path '${c.valuePath}' is not a dot path`);
-  for (const [k, v] of [['timestamp', c.timestampPath], ['quality', c.qualityPath], ['unit', c.unitPath]] as const) {
+  if (!MQTT_PAYLOAD_MODES.includes(c.mode))
+    throw new TwinError('BAD_CONFIG', `payload mode must be one of ${MQTT_PAYLOAD_MODES.join(', ')}, not '${c.mode}'`);
+  if (c.mode === 'json' && !PATH.test(c.valuePath))
+    throw new TwinError('BAD_CONFIG', `value field path '${c.valuePath}' is not a dot path`);
+  for (const [k, v] of [
+    ['timestamp', c.timestampPath],
+    ['quality', c.qualityPath],
+    ['unit', c.unitPath],
+  ] as const) {
     if (v !== '' && !PATH.test(v)) throw new TwinError('BAD_CONFIG', `${k} field path '${v}' is not a dot path`);
   }
-  if (!Number.isFinite(c.maxFutureMs) || c.maxFutureMs < 0) throw new TwinError('BAD_CONFIG', `maxFutureMs must be a number ≥ 0, not ${c.maxFutureMs}`);
-  if (!Number.isInteger(c.maxPayloadBytes) || c.maxPayloadBytes < 1) throw new TwinError('BAD_CONFIG', `maxPayloadBytes must be a positive integer, not ${c.maxPayloadBytes}`);
+  if (!Number.isFinite(c.maxFutureMs) || c.maxFutureMs < 0)
+    throw new TwinError('BAD_CONFIG', `maxFutureMs must be a number ≥ 0, not ${c.maxFutureMs}`);
+  if (!Number.isInteger(c.maxPayloadBytes) || c.maxPayloadBytes < 1)
+    throw new TwinError('BAD_CONFIG', `maxPayloadBytes must be a positive integer, not ${c.maxPayloadBytes}`);
 }
 
 export function getPath(obj: unknown, path: string): unknown {
@@ -88,7 +96,14 @@ function pick(obj: unknown, isObj: boolean, outer: Record<string, unknown> | und
   return v !== undefined ? v : outer ? getPath(outer, path) : undefined;
 }
 
-function readingFromJson(c: MqttPayloadConfig, obj: unknown, asset: string, tag: string, nowMs: number, outer?: Record<string, unknown>): Reading {
+function readingFromJson(
+  c: MqttPayloadConfig,
+  obj: unknown,
+  asset: string,
+  tag: string,
+  nowMs: number,
+  outer?: Record<string, unknown>,
+): Reading {
   const isObj = obj !== null && typeof obj === 'object' && !Array.isArray(obj);
   const rawValue = isObj ? getPath(obj, c.valuePath) : obj;
   let quality: Quality = 'good';
@@ -159,9 +174,12 @@ export function decodeMqttPayload(
   if (bytes > c.maxPayloadBytes) {
     throw new TwinError('PAYLOAD_TOO_LARGE', `payload of ${bytes} bytes exceeds the limit of ${c.maxPayloadBytes} bytes`);
   }
-  const text = typeof payload === 'string'
-    ? payload
-    : Buffer.isBuffer(payload) ? payload.toString('utf8') : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+  const text =
+    typeof payload === 'string'
+      ? payload
+      : Buffer.isBuffer(payload)
+        ? payload.toString('utf8')
+        : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
 
   if (c.mode === 'number') {
     if (!where.tag) throw new TwinError('UNMAPPED_TOPIC', 'the topic mapping gives no tag');

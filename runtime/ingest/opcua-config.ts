@@ -54,7 +54,6 @@ export interface OpcuaMonitorSettings {
 
 const URL_RE = /^opc\.tcp:\/\/([^\s/:?#]+|\[[0-9a-fA-F:.]+\])(:(\d{1,5}))?(\/[^\s]*)?$/;
 
-
 export function validateEndpointUrl(url: unknown): string {
   if (typeof url !== 'string' || url.trim() === '') badConfig('endpoint URL is required (opc.tcp://host:port/path)');
   const u = url.trim();
@@ -94,7 +93,8 @@ export function validateEndpointSettings(raw: {
   const endpointUrl = validateEndpointUrl(raw.endpointUrl);
   const sec = validateSecurity(raw.securityMode, raw.securityPolicy);
   const authMode = raw.authMode === undefined || raw.authMode === '' ? 'anonymous' : raw.authMode;
-  if (authMode !== 'anonymous' && authMode !== 'username') badConfig(`authentication must be anonymous or username, not ${String(authMode)}`);
+  if (authMode !== 'anonymous' && authMode !== 'username')
+    badConfig(`authentication must be anonymous or username, not ${String(authMode)}`);
   const settings: OpcuaEndpointSettings = {
     endpointUrl,
     ...sec,
@@ -153,7 +153,8 @@ export function validateMonitorSettings(raw: {
     return unit ? { nodeId, asset, tag, unit } : { nodeId, asset, tag };
   });
   const samplingIntervalMs = num(raw.samplingIntervalMs, 1000);
-  if (!Number.isFinite(samplingIntervalMs) || samplingIntervalMs < 0) badConfig(`sampling interval must be a number of ms >= 0, not ${String(raw.samplingIntervalMs)}`);
+  if (!Number.isFinite(samplingIntervalMs) || samplingIntervalMs < 0)
+    badConfig(`sampling interval must be a number of ms >= 0, not ${String(raw.samplingIntervalMs)}`);
   const deadband = num(raw.deadband, 0);
   if (!Number.isFinite(deadband) || deadband < 0) badConfig(`deadband must be a number >= 0, not ${String(raw.deadband)}`);
   const queueSize = num(raw.queueSize, 1);

@@ -54,9 +54,7 @@ export interface ConnectionState {
 }
 
 /** What a monitor emits: a reading, or an item whose value cannot be a Reading (mapping error). */
-export type OpcuaSample =
-  | { kind: 'reading'; item: OpcuaItem; reading: Reading }
-  | { kind: 'invalid'; item: OpcuaItem; error: TwinError };
+export type OpcuaSample = { kind: 'reading'; item: OpcuaItem; reading: Reading } | { kind: 'invalid'; item: OpcuaItem; error: TwinError };
 
 export interface BrowseEntry {
   nodeId: string;
@@ -339,7 +337,9 @@ export class OpcuaConnection {
       await withPkiLock(s.pkiDir, () => client.connect(s.endpointUrl));
       if (this.closed) throw new Error('closed');
       const identity: UserIdentityInfo =
-        s.user !== undefined ? { type: UserTokenType.UserName, userName: s.user, password: s.password ?? '' } : { type: UserTokenType.Anonymous };
+        s.user !== undefined
+          ? { type: UserTokenType.UserName, userName: s.user, password: s.password ?? '' }
+          : { type: UserTokenType.Anonymous };
       const session = await client.createSession(identity);
       if (this.closed) {
         await session.close().catch(() => undefined);
@@ -480,7 +480,8 @@ export class OpcuaConnection {
     const dv = await session.read({ nodeId, attributeId: AttributeIds.Value }, 0);
     if (!dv.statusCode.isGood()) throw new OpcuaStatusError(dv.statusCode.name, `read ${nodeId}: ${dv.statusCode.name}`);
     const v = dv.value?.value as unknown;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new OpcuaStatusError('BadTypeMismatch', `read ${nodeId}: not a finite number (${typeof v})`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new OpcuaStatusError('BadTypeMismatch', `read ${nodeId}: not a finite number (${typeof v})`);
     return { value: v, ...(dv.sourceTimestamp ? { sourceTsMs: dv.sourceTimestamp.getTime() } : {}) };
   }
 

@@ -8,8 +8,7 @@ import { TwinError } from '../model/errors.js';
 
 export const SPARKPLUG_NAMESPACE = 'spBv1.0';
 
-export type SparkplugMessageType =
-  | 'NBIRTH' | 'NDEATH' | 'DBIRTH' | 'DDEATH' | 'NDATA' | 'DDATA' | 'NCMD' | 'DCMD' | 'STATE';
+export type SparkplugMessageType = 'NBIRTH' | 'NDEATH' | 'DBIRTH' | 'DDEATH' | 'NDATA' | 'DDATA' | 'NCMD' | 'DCMD' | 'STATE';
 
 const MESSAGE_TYPES = new Set<string>(['NBIRTH', 'NDEATH', 'DBIRTH', 'DDEATH', 'NDATA', 'DDATA', 'NCMD', 'DCMD', 'STATE']);
 
@@ -96,8 +95,12 @@ export function decodeSparkplugPayload(buf: Uint8Array): SparkplugPayload {
       ...(num(m.alias) !== undefined ? { alias: num(m.alias) } : {}),
       ...(num(m.timestamp) !== undefined ? { timestampMs: num(m.timestamp) } : {}),
       type: m.type,
-      value: typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string' ? value
-        : value === null || value === undefined ? null : (num(value) ?? null),
+      value:
+        typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string'
+          ? value
+          : value === null || value === undefined
+            ? null
+            : (num(value) ?? null),
       // sparkplug-payload turns the wire's is_null flag into value null.
       ...(m.isNull || value === null || value === undefined ? { isNull: true } : {}),
       ...(typeof unitProp === 'string' ? { unit: unitProp } : {}),

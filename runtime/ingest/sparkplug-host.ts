@@ -15,9 +15,7 @@
 import { TwinError } from '../model/errors.js';
 import type { Reading } from '../model/reading.js';
 import { checkNotFuture } from '../model/reading.js';
-import {
-  formatSparkplugTopic, type SparkplugMetric, type SparkplugPayload, type SparkplugTopic,
-} from './sparkplug-codec.js';
+import { formatSparkplugTopic, type SparkplugMetric, type SparkplugPayload, type SparkplugTopic } from './sparkplug-codec.js';
 
 export interface SparkplugHostConfig {
   /** Asset path for a node (device undefined) or device, e.g. from a template. */
@@ -98,7 +96,9 @@ export class SparkplugHost {
     if (t === 'NBIRTH') {
       const bd = payload.metrics.find((m) => m.name === 'bdSeq');
       const en: EdgeNode = {
-        node: newScope(), devices: new Map(), born: true,
+        node: newScope(),
+        devices: new Map(),
+        born: true,
         bdSeq: typeof bd?.value === 'number' ? bd.value : undefined,
         lastSeq: payload.seq,
       };
@@ -160,7 +160,9 @@ export class SparkplugHost {
     if (en.lastSeq !== undefined) {
       const expected = (en.lastSeq + 1) % 256;
       if (p.seq !== expected) {
-        out.errors.push(new TwinError('BAD_PAYLOAD', `Sparkplug sequence gap from ${key}: expected seq ${expected}, got ${p.seq}; rebirth requested`));
+        out.errors.push(
+          new TwinError('BAD_PAYLOAD', `Sparkplug sequence gap from ${key}: expected seq ${expected}, got ${p.seq}; rebirth requested`),
+        );
         this.requestRebirth(topic, key, nowMs, `seq gap (expected ${expected}, got ${p.seq})`, out);
       }
     }
@@ -176,7 +178,10 @@ export class SparkplugHost {
     if (en.lastRebirthMs !== undefined && nowMs - en.lastRebirthMs < this.cfg.rebirthHoldOffMs) return;
     en.lastRebirthMs = nowMs;
     out.actions.push({
-      type: 'rebirth', groupId: topic.groupId, edgeNodeId: topic.edgeNodeId, reason,
+      type: 'rebirth',
+      groupId: topic.groupId,
+      edgeNodeId: topic.edgeNodeId,
+      reason,
       topic: formatSparkplugTopic({ groupId: topic.groupId, messageType: 'NCMD', edgeNodeId: topic.edgeNodeId }),
     });
   }
@@ -199,7 +204,12 @@ export class SparkplugHost {
       const info = m.alias !== undefined ? scope.byAlias.get(m.alias) : m.name !== undefined ? scope.byName.get(m.name) : undefined;
       if (!info) {
         const what = m.alias !== undefined ? `alias ${m.alias}` : `metric '${m.name ?? '?'}'`;
-        out.errors.push(new TwinError('UNKNOWN_ALIAS', `${topic.messageType} from ${key}${topic.deviceId ? '/' + topic.deviceId : ''} has unknown ${what}; rebirth requested`));
+        out.errors.push(
+          new TwinError(
+            'UNKNOWN_ALIAS',
+            `${topic.messageType} from ${key}${topic.deviceId ? '/' + topic.deviceId : ''} has unknown ${what}; rebirth requested`,
+          ),
+        );
         this.requestRebirth(topic, key, nowMs, `unknown ${what}`, out);
         continue;
       }
@@ -208,7 +218,14 @@ export class SparkplugHost {
     }
   }
 
-  private emit(info: MetricInfo, m: SparkplugMetric, topic: SparkplugTopic, p: SparkplugPayload, nowMs: number, out: SparkplugStepResult): void {
+  private emit(
+    info: MetricInfo,
+    m: SparkplugMetric,
+    topic: SparkplugTopic,
+    p: SparkplugPayload,
+    nowMs: number,
+    out: SparkplugStepResult,
+  ): void {
     const asset = this.cfg.assetFor(topic.groupId, topic.edgeNodeId, topic.deviceId);
     const tsMs = m.timestampMs ?? p.timestampMs ?? nowMs;
     if (this.cfg.maxFutureMs > 0) {
@@ -226,21 +243,39 @@ export class SparkplugHost {
     }
     const v = typeof m.value === 'boolean' ? (m.value ? 1 : 0) : Number(m.value);
     if (!Number.isFinite(v)) {
-      out.errors.push(new TwinError(typeof m.value === 'number' ? 'NOT_FINITE' : 'NOT_NUMERIC', `${asset}/${info.name}: value ${String(m.value).slice(0, 30)} is not a finite number`));
+      out.errors.push(
+        new TwinError(
+          typeof m.value === 'number' ? 'NOT_FINITE' : 'NOT_NUMERIC',
+          `${asset}/${info.name}: value ${String(m.value).slice(0, 30)} is not a finite number`,
+        ),
+      );
       return;
     }
     info.lastValue = v;
     out.readings.push({ ...base, value: v, quality: 'good' });
   }
 
-  private death(scope: Scope, topic: SparkplugTopic, deviceId: string | undefined, nowMs: number, why: string, out: SparkplugStepResult): void {
+  private death(
+    scope: Scope,
+    topic: SparkplugTopic,
+    deviceId: string | undefined,
+    nowMs: number,
+    why: string,
+    out: SparkplugStepResult,
+  ): void {
     scope.online = false;
     const asset = this.cfg.assetFor(topic.groupId, topic.edgeNodeId, deviceId);
     for (const info of scope.byName.values()) {
       if (isControlMetric(info.name) || !info.numeric) continue;
       out.readings.push({
-        asset, tag: info.name, value: info.lastValue ?? 0, ...(info.unit ? { unit: info.unit } : {}),
-        tsMs: nowMs, quality: 'bad', qualityReason: why, source: 'sparkplug',
+        asset,
+        tag: info.name,
+        value: info.lastValue ?? 0,
+        ...(info.unit ? { unit: info.unit } : {}),
+        tsMs: nowMs,
+        quality: 'bad',
+        qualityReason: why,
+        source: 'sparkplug',
       });
     }
   }

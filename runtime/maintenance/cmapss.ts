@@ -8,7 +8,9 @@ import { TwinError } from '../model/errors.js';
 import type { UnitHistory } from './health-index.js';
 
 export const CMAPSS_CHANNELS: readonly string[] = [
-  'setting1', 'setting2', 'setting3',
+  'setting1',
+  'setting2',
+  'setting3',
   ...Array.from({ length: 21 }, (_, i) => `s${i + 1}`),
 ];
 

@@ -46,7 +46,8 @@ export function failureDistribution(rul: Pick<RulEstimate, 'tsMs' | 'rulMs' | 'r
   const p10Raw = finite(rul.rulP10Ms, 'rulP10Ms');
   const p90Ms = finite(rul.rulP90Ms, 'rulP90Ms');
   if (p10Raw > p90Ms) throw new TwinError('BAD_PAYLOAD', `RulEstimate: rulP10Ms ${p10Raw} is above rulP90Ms ${p90Ms}`);
-  if (p50Ms < p10Raw || p50Ms > p90Ms) throw new TwinError('BAD_PAYLOAD', `RulEstimate: rulMs ${p50Ms} is outside rulP10Ms..rulP90Ms (${p10Raw}..${p90Ms})`);
+  if (p50Ms < p10Raw || p50Ms > p90Ms)
+    throw new TwinError('BAD_PAYLOAD', `RulEstimate: rulMs ${p50Ms} is outside rulP10Ms..rulP90Ms (${p10Raw}..${p90Ms})`);
   if (p50Ms <= 0) return { tsMs, p10Ms: 0, p50Ms: 0, p90Ms: Math.max(p90Ms, 0), sigmaLo: 0, sigmaHi: 0 };
   const p10Ms = p10Raw > 0 ? p10Raw : p50Ms / 100;
   return { tsMs, p10Ms, p50Ms, p90Ms, sigmaLo: Math.log(p50Ms / p10Ms) / Z90, sigmaHi: Math.log(p90Ms / p50Ms) / Z90 };

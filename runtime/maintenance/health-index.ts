@@ -30,11 +30,7 @@ export interface SignalSpec {
  * Select the channels whose correlation with capped RUL reaches `minAbsCorr` (constant channels
  * have none) and record their mean and std over every training row.
  */
-export function selectSignals(
-  units: UnitHistory[],
-  rulCapMs: number,
-  opts: { minAbsCorr: number; windowRows: number },
-): SignalSpec {
+export function selectSignals(units: UnitHistory[], rulCapMs: number, opts: { minAbsCorr: number; windowRows: number }): SignalSpec {
   if (units.length === 0) throw new TwinError('BAD_PAYLOAD', 'no training units');
   const channels = units[0].channels;
   for (const u of units) {
@@ -43,18 +39,29 @@ export function selectSignals(
     }
   }
   const n = channels.length;
-  const s = new Array(n).fill(0), ss = new Array(n).fill(0), sy = new Array(n).fill(0);
-  let count = 0, y1 = 0, y2 = 0;
+  const s = new Array(n).fill(0),
+    ss = new Array(n).fill(0),
+    sy = new Array(n).fill(0);
+  let count = 0,
+    y1 = 0,
+    y2 = 0;
   for (const u of units) {
     const failMs = u.tsMs[u.tsMs.length - 1];
     for (let r = 0; r < u.values.length; r++) {
       const y = Math.min(failMs - u.tsMs[r], rulCapMs);
-      count++; y1 += y; y2 += y * y;
+      count++;
+      y1 += y;
+      y2 += y * y;
       const row = u.values[r];
-      for (let c = 0; c < n; c++) { s[c] += row[c]; ss[c] += row[c] * row[c]; sy[c] += row[c] * y; }
+      for (let c = 0; c < n; c++) {
+        s[c] += row[c];
+        ss[c] += row[c] * row[c];
+        sy[c] += row[c] * y;
+      }
     }
   }
-  const yMean = y1 / count, yVar = y2 / count - yMean * yMean;
+  const yMean = y1 / count,
+    yVar = y2 / count - yMean * yMean;
   const spec: SignalSpec = { channels: [], columns: [], mean: [], std: [], corr: [], windowRows: opts.windowRows };
   for (let c = 0; c < n; c++) {
     const m = s[c] / count;

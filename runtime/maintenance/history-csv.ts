@@ -24,11 +24,17 @@ export interface HistoryTable {
   rows: number;
 }
 
-
-interface Row { line: number; tsMs: number; values: number[] }
+interface Row {
+  line: number;
+  tsMs: number;
+  values: number[];
+}
 
 /** Build histories from CSV records (the first is the header). */
-export async function historyFromRecords(records: AsyncIterable<CsvRecord> | Iterable<CsvRecord>, o: HistoryCsvOptions): Promise<HistoryTable> {
+export async function historyFromRecords(
+  records: AsyncIterable<CsvRecord> | Iterable<CsvRecord>,
+  o: HistoryCsvOptions,
+): Promise<HistoryTable> {
   let header: CsvRecord | undefined;
   const body: CsvRecord[] = [];
   for await (const rec of records) {
@@ -44,12 +50,15 @@ export async function historyFromRecords(records: AsyncIterable<CsvRecord> | Ite
     seen.add(n);
   });
   const assetIndex = names.indexOf(o.assetColumn);
-  if (assetIndex < 0) throw csvError(header.line, undefined, `no asset column ${JSON.stringify(o.assetColumn)} in the header (${names.join(', ')})`);
+  if (assetIndex < 0)
+    throw csvError(header.line, undefined, `no asset column ${JSON.stringify(o.assetColumn)} in the header (${names.join(', ')})`);
   const timeIndex = names.indexOf(o.timeColumn);
-  if (timeIndex < 0) throw csvError(header.line, undefined, `no time column ${JSON.stringify(o.timeColumn)} in the header (${names.join(', ')})`);
+  if (timeIndex < 0)
+    throw csvError(header.line, undefined, `no time column ${JSON.stringify(o.timeColumn)} in the header (${names.join(', ')})`);
   if (body.length === 0) throw new TwinError('BAD_CSV', 'no data rows after the header');
   for (const rec of body) {
-    if (rec.fields.length !== names.length) throw csvError(rec.line, undefined, `${rec.fields.length} fields, but the header has ${names.length} columns`);
+    if (rec.fields.length !== names.length)
+      throw csvError(rec.line, undefined, `${rec.fields.length} fields, but the header has ${names.length} columns`);
   }
 
   // A number too large for the model's sums (1e308) is bad input, not a text column.
@@ -66,8 +75,14 @@ export async function historyFromRecords(records: AsyncIterable<CsvRecord> | Ite
   const channelIndexes: number[] = [];
   names.forEach((n, i) => {
     if (i === assetIndex || i === timeIndex) return;
-    const text = body.find((rec) => { const c = rec.fields[i].trim(); return c !== '' && !(NUMBER.test(c) && Number.isFinite(Number(c))); });
-    if (text) notes.push(`column ${JSON.stringify(n)} left out: not numeric (line ${text.line}: ${JSON.stringify(text.fields[i].trim().slice(0, 40))})`);
+    const text = body.find((rec) => {
+      const c = rec.fields[i].trim();
+      return c !== '' && !(NUMBER.test(c) && Number.isFinite(Number(c)));
+    });
+    if (text)
+      notes.push(
+        `column ${JSON.stringify(n)} left out: not numeric (line ${text.line}: ${JSON.stringify(text.fields[i].trim().slice(0, 40))})`,
+      );
     else if (body.every((rec) => rec.fields[i].trim() === '')) notes.push(`column ${JSON.stringify(n)} left out: empty`);
     else channelIndexes.push(i);
   });
@@ -85,25 +100,39 @@ export async function historyFromRecords(records: AsyncIterable<CsvRecord> | Ite
       throw csvError(rec.line, names[timeIndex], (err as Error).message);
     }
     const list = byAsset.get(asset) ?? [];
-    list.push({ line: rec.line, tsMs, values: channelIndexes.map((i) => { const c = rec.fields[i].trim(); return c === '' ? NaN : Number(c); }) });
+    list.push({
+      line: rec.line,
+      tsMs,
+      values: channelIndexes.map((i) => {
+        const c = rec.fields[i].trim();
+        return c === '' ? NaN : Number(c);
+      }),
+    });
     byAsset.set(asset, list);
   }
 
-  let held = 0, sorted = 0;
+  let held = 0,
+    sorted = 0;
   const units: UnitHistory[] = [];
   for (const [asset, list] of byAsset) {
     if (list.some((r, i) => i > 0 && r.tsMs < list[i - 1].tsMs)) {
       sorted++;
       list.sort((a, b) => a.tsMs - b.tsMs); // stable: equal times keep file order (and are rejected below)
     }
-    if (list.length < 2) throw csvError(list[0].line, names[assetIndex], `asset ${JSON.stringify(asset)} has one row: a run to failure needs at least two`);
+    if (list.length < 2)
+      throw csvError(list[0].line, names[assetIndex], `asset ${JSON.stringify(asset)} has one row: a run to failure needs at least two`);
     for (let r = 0; r < list.length; r++) {
       if (r > 0 && list[r].tsMs === list[r - 1].tsMs) {
-        throw csvError(list[r].line, names[timeIndex], `asset ${JSON.stringify(asset)} has two rows at ${new Date(list[r].tsMs).toISOString()} (the other is line ${list[r - 1].line})`);
+        throw csvError(
+          list[r].line,
+          names[timeIndex],
+          `asset ${JSON.stringify(asset)} has two rows at ${new Date(list[r].tsMs).toISOString()} (the other is line ${list[r - 1].line})`,
+        );
       }
       list[r].values.forEach((v, c) => {
         if (!Number.isNaN(v)) return;
-        if (r === 0) throw csvError(list[r].line, channels[c], `empty in the first row of asset ${JSON.stringify(asset)}: no earlier value to hold`);
+        if (r === 0)
+          throw csvError(list[r].line, channels[c], `empty in the first row of asset ${JSON.stringify(asset)}: no earlier value to hold`);
         list[r].values[c] = list[r - 1].values[c];
         held++;
       });

@@ -19,7 +19,14 @@
  */
 import { badConfig, TwinError } from '../model/errors.js';
 import {
-  DAY_NAMES, type DayName, MAX_OFFSET_MS, assertTimeZone, localParts, localToEpochMs, offsetMsAt, parseLocalDate,
+  DAY_NAMES,
+  type DayName,
+  MAX_OFFSET_MS,
+  assertTimeZone,
+  localParts,
+  localToEpochMs,
+  offsetMsAt,
+  parseLocalDate,
 } from '../time/zoned.js';
 
 export interface ShiftDef {
@@ -124,14 +131,18 @@ function parseLocalDateTime(text: unknown, what: string): { dateKey: string; min
 }
 
 function checkDays(days: unknown, what: string): DayName[] {
-  if (!Array.isArray(days) || days.length === 0) badConfig(`production calendar: ${what} must be a non-empty list of weekdays (${DAY_NAMES.join(', ')})`);
-  for (const d of days) if (!DAY_NAMES.includes(d as DayName)) badConfig(`production calendar: ${what}: unknown weekday ${JSON.stringify(d)} (use ${DAY_NAMES.join(', ')})`);
+  if (!Array.isArray(days) || days.length === 0)
+    badConfig(`production calendar: ${what} must be a non-empty list of weekdays (${DAY_NAMES.join(', ')})`);
+  for (const d of days)
+    if (!DAY_NAMES.includes(d as DayName))
+      badConfig(`production calendar: ${what}: unknown weekday ${JSON.stringify(d)} (use ${DAY_NAMES.join(', ')})`);
   return days as DayName[];
 }
 
 /** Validates a calendar; every problem is a TwinError('BAD_CONFIG') that says what to fix. */
 export function compileCalendar(def: CalendarDef): ProductionCalendar {
-  if (!def || typeof def !== 'object' || Array.isArray(def)) badConfig('production calendar: definition must be an object { timeZone, shifts, week, plannedStops?, holidays? }');
+  if (!def || typeof def !== 'object' || Array.isArray(def))
+    badConfig('production calendar: definition must be an object { timeZone, shifts, week, plannedStops?, holidays? }');
   let timeZone: string;
   try {
     timeZone = assertTimeZone(def.timeZone);
@@ -146,11 +157,15 @@ export function compileCalendar(def: CalendarDef): ProductionCalendar {
     if (shifts.has(s.name)) badConfig(`production calendar: shift '${s.name}' is defined twice`);
     const startMin = parseHhMm(s.start, `shift '${s.name}' start`, false);
     const endMin = parseHhMm(s.end, `shift '${s.name}' end`, true);
-    if (startMin === endMin) badConfig(`production calendar: shift '${s.name}' starts and ends at ${s.start}: a shift lasts less than 24 h (split a 24-hour day into shifts)`);
+    if (startMin === endMin)
+      badConfig(
+        `production calendar: shift '${s.name}' starts and ends at ${s.start}: a shift lasts less than 24 h (split a 24-hour day into shifts)`,
+      );
     shifts.set(s.name, { name: s.name, startMin, endMin: endMin < startMin ? endMin + 1440 : endMin });
   });
 
-  if (!def.week || typeof def.week !== 'object' || Array.isArray(def.week)) badConfig('production calendar: week must be an object such as { "mon": ["early", "late"] }');
+  if (!def.week || typeof def.week !== 'object' || Array.isArray(def.week))
+    badConfig('production calendar: week must be an object such as { "mon": ["early", "late"] }');
   const byWeekday: Shift[][] = DAY_NAMES.map(() => []);
   for (const [day, names] of Object.entries(def.week)) {
     const d = DAY_NAMES.indexOf(day as DayName);
@@ -158,7 +173,10 @@ export function compileCalendar(def: CalendarDef): ProductionCalendar {
     if (!Array.isArray(names)) badConfig(`production calendar: week.${day} must be a list of shift names`);
     for (const n of names) {
       const s = shifts.get(n);
-      if (!s) badConfig(`production calendar: week.${day}: unknown shift ${JSON.stringify(n)} (defined: ${[...shifts.keys()].join(', ') || 'none'})`);
+      if (!s)
+        badConfig(
+          `production calendar: week.${day}: unknown shift ${JSON.stringify(n)} (defined: ${[...shifts.keys()].join(', ') || 'none'})`,
+        );
       if (byWeekday[d].includes(s)) badConfig(`production calendar: week.${day} lists shift '${n}' twice`);
       byWeekday[d].push(s);
     }
@@ -179,7 +197,9 @@ export function compileCalendar(def: CalendarDef): ProductionCalendar {
     const b = spans[i];
     if (b.from < a.to) {
       const at = ((b.from % WEEK_MIN) + WEEK_MIN) % WEEK_MIN;
-      badConfig(`production calendar: shifts overlap: ${a.label} and ${b.label} both run on ${DAY_NAMES[Math.floor(at / 1440)]} from ${fmtMinute(at % 1440)}`);
+      badConfig(
+        `production calendar: shifts overlap: ${a.label} and ${b.label} both run on ${DAY_NAMES[Math.floor(at / 1440)]} from ${fmtMinute(at % 1440)}`,
+      );
     }
   }
 
@@ -219,7 +239,8 @@ export function compileCalendar(def: CalendarDef): ProductionCalendar {
 }
 
 function checkRange(fromMs: number, toMs: number): void {
-  if (!Number.isFinite(fromMs) || !Number.isFinite(toMs)) throw new TwinError('BAD_TIMESTAMP', `production calendar: range must be finite epoch ms, got ${fromMs}..${toMs}`);
+  if (!Number.isFinite(fromMs) || !Number.isFinite(toMs))
+    throw new TwinError('BAD_TIMESTAMP', `production calendar: range must be finite epoch ms, got ${fromMs}..${toMs}`);
 }
 
 /** Local dates whose shifts or stops can reach into [fromMs, toMs) (one day early for overnight ones). */
@@ -258,7 +279,9 @@ class LocalClock {
       off = a === this.offset(dayMs + DAY_MS + MAX_OFFSET_MS) ? a : null;
       this.offsets.set(dateKey, off);
     }
-    return off === null ? localToEpochMs(dateKey, minuteOfDay, this.timeZone) : Date.parse(`${dateKey}T00:00:00Z`) + minuteOfDay * MINUTE_MS - off;
+    return off === null
+      ? localToEpochMs(dateKey, minuteOfDay, this.timeZone)
+      : Date.parse(`${dateKey}T00:00:00Z`) + minuteOfDay * MINUTE_MS - off;
   }
 
   /** Epoch range of a wall-clock span starting on local date d (endMin > 1440: on the next date). */
@@ -315,7 +338,8 @@ export function productionIntervals(cal: ProductionCalendar, fromMs: number, toM
   for (const d of dates) {
     for (const s of cal.byWeekday[weekdayOf(d)]) {
       const [startMs, endMs] = clock.span(d, s);
-      if (endMs > fromMs && startMs < toMs && endMs > startMs) shifts.push({ shift: s.name, startMs: Math.max(startMs, fromMs), endMs: Math.min(endMs, toMs) });
+      if (endMs > fromMs && startMs < toMs && endMs > startMs)
+        shifts.push({ shift: s.name, startMs: Math.max(startMs, fromMs), endMs: Math.min(endMs, toMs) });
     }
   }
   shifts.sort((a, b) => a.startMs - b.startMs);

@@ -38,7 +38,8 @@ export interface RulFitAnyOptions {
 
 function domainOf(units: UnitHistory[]): RulDomain {
   const channels = units[0].channels;
-  const min = channels.map(() => Infinity), max = channels.map(() => -Infinity);
+  const min = channels.map(() => Infinity),
+    max = channels.map(() => -Infinity);
   let maxAgeMs = 0;
   for (const u of units) {
     maxAgeMs = Math.max(maxAgeMs, u.tsMs[u.tsMs.length - 1] - u.tsMs[0]);
@@ -54,11 +55,16 @@ function domainOf(units: UnitHistory[]): RulDomain {
 
 /** Fit a model of the given method on run-to-failure histories (the last row of each is its failure). */
 export function fitRulAny(units: UnitHistory[], o: RulFitAnyOptions): AnyRulModel {
-  if (!RUL_METHODS.includes(o.method)) throw new TwinError('BAD_CONFIG', `method must be one of ${RUL_METHODS.join(', ')}, got '${String(o.method)}'`);
+  if (!RUL_METHODS.includes(o.method))
+    throw new TwinError('BAD_CONFIG', `method must be one of ${RUL_METHODS.join(', ')}, got '${String(o.method)}'`);
   if (units.length === 0) throw new TwinError('BAD_PAYLOAD', 'no training units');
   const base = { rulCapMs: o.rulCapMs, ...(o.seed !== undefined ? { seed: o.seed } : {}) };
   const model: AnyRulModel =
-    o.method === 'ols' ? fitRulModel(units, base) : o.method === 'similarity' ? fitSimilarityModel(units, base) : fitTrendModel(units, base);
+    o.method === 'ols'
+      ? fitRulModel(units, base)
+      : o.method === 'similarity'
+        ? fitSimilarityModel(units, base)
+        : fitTrendModel(units, base);
   return { ...model, domain: domainOf(units) };
 }
 
@@ -101,7 +107,8 @@ function checkBands(source: string, b: unknown, path: string): ResidualBand[] {
   if (!Array.isArray(b) || b.length === 0) throw bad(source, `${path} must be a non-empty list of residual bands`);
   return b.map((band: Record<string, unknown>, i) => {
     if (!band || typeof band !== 'object') throw bad(source, `${path}[${i}] is not a band`);
-    for (const f of ['q10Ms', 'q50Ms', 'q90Ms']) if (!isNum(band[f]) || !Number.isFinite(band[f])) throw bad(source, `${path}[${i}].${f} is not a finite number`);
+    for (const f of ['q10Ms', 'q50Ms', 'q90Ms'])
+      if (!isNum(band[f]) || !Number.isFinite(band[f])) throw bad(source, `${path}[${i}].${f} is not a finite number`);
     const last = i === b.length - 1;
     const upToMs = band.upToMs === null || band.upToMs === undefined ? (last ? Infinity : NaN) : band.upToMs;
     if (!isNum(upToMs)) throw bad(source, `${path}[${i}].upToMs is not a number`);
@@ -130,7 +137,8 @@ function checkSimilarity(source: string, m: SimilarityModel): SimilarityModel {
   });
   const o = m.options as unknown as Record<string, unknown>;
   if (!o || typeof o !== 'object') throw bad(source, 'options is missing');
-  for (const f of ['matchRows', 'neighbours']) if (!(Number.isInteger(o[f]) && (o[f] as number) >= 1)) throw bad(source, `options.${f} must be an integer >= 1`);
+  for (const f of ['matchRows', 'neighbours'])
+    if (!(Number.isInteger(o[f]) && (o[f] as number) >= 1)) throw bad(source, `options.${f} must be an integer >= 1`);
   if (!(isNum(o.blend) && o.blend >= 0 && o.blend <= 1)) throw bad(source, 'options.blend must be in [0, 1]');
   if (m.regression !== null && m.regression !== undefined) {
     if ((m.regression as { kind?: unknown }).kind !== 'rul-ols') throw bad(source, "regression must be a 'rul-ols' model or null");
@@ -143,7 +151,8 @@ function checkSimilarity(source: string, m: SimilarityModel): SimilarityModel {
 function checkDomain(source: string, d: unknown): RulDomain | undefined {
   if (d === undefined) return undefined;
   const dom = d as RulDomain;
-  if (!dom || !Array.isArray(dom.channels) || !dom.channels.every((c) => typeof c === 'string')) throw bad(source, 'domain.channels must be a list of channel names');
+  if (!dom || !Array.isArray(dom.channels) || !dom.channels.every((c) => typeof c === 'string'))
+    throw bad(source, 'domain.channels must be a list of channel names');
   numbers(source, dom.min, 'domain.min', dom.channels.length);
   numbers(source, dom.max, 'domain.max', dom.channels.length);
   if (!(isNum(dom.maxAgeMs) && dom.maxAgeMs >= 0)) throw bad(source, 'domain.maxAgeMs must be a number >= 0');
@@ -155,7 +164,8 @@ export function rulModelFromJson(json: unknown, source = 'model'): AnyRulModel {
   const m = json as AnyRulModel;
   if (!m || typeof m !== 'object' || Array.isArray(m)) throw bad(source, 'not a JSON object');
   const kinds = Object.values(KIND_OF);
-  if (!kinds.includes(m.kind)) throw bad(source, `kind must be one of ${kinds.join(', ')}, got ${JSON.stringify((m as { kind?: unknown }).kind)}`);
+  if (!kinds.includes(m.kind))
+    throw bad(source, `kind must be one of ${kinds.join(', ')}, got ${JSON.stringify((m as { kind?: unknown }).kind)}`);
   if (m.version !== 1) throw bad(source, `${m.kind} version ${JSON.stringify(m.version)} is not supported (1 is)`);
   if (!(isNum(m.rulCapMs) && m.rulCapMs > 0 && Number.isFinite(m.rulCapMs))) throw bad(source, 'rulCapMs must be a number > 0');
   const domain = checkDomain(source, m.domain);
@@ -246,7 +256,8 @@ export function estimateRulAny(model: AnyRulModel, history: UnitHistory, inputQu
       const c = d.channels.indexOf(name);
       const hc = history.channels.indexOf(name);
       const v = last[hc];
-      if (c >= 0 && hc >= 0 && (v < d.min[c] || v > d.max[c])) reasons.push(`${name} = ${v} outside the training range ${d.min[c]}..${d.max[c]}`);
+      if (c >= 0 && hc >= 0 && (v < d.min[c] || v > d.max[c]))
+        reasons.push(`${name} = ${v} outside the training range ${d.min[c]}..${d.max[c]}`);
     }
   }
   const out: RulEstimate = { ...est, model: model.kind };

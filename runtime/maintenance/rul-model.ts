@@ -54,7 +54,16 @@ export interface RulModel {
   trainUnits: number;
 }
 
-const DEFAULTS = { windowRows: 10, minAbsCorr: 0.3, ridge: 1e-3, residualFolds: 5, residualBands: 5, minHistoryRows: 31, seed: 1, calibrationDegree: 0 };
+const DEFAULTS = {
+  windowRows: 10,
+  minAbsCorr: 0.3,
+  ridge: 1e-3,
+  residualFolds: 5,
+  residualBands: 5,
+  minHistoryRows: 31,
+  seed: 1,
+  calibrationDegree: 0,
+};
 
 /** [1, means, slopes, age / cap, means²]: the squares let a sensor's wear curve bend */
 function designRow(k: number, f: number[], ageMs: number, capMs: number): number[] {
@@ -66,13 +75,20 @@ function design(spec: SignalSpec, u: UnitHistory, capMs: number): number[][] {
   return signalFeatures(spec, u.values).map((row, r) => designRow(k, row, u.tsMs[r] - u.tsMs[0], capMs));
 }
 
-interface Fitted { coef: number[]; calib: number[] }
+interface Fitted {
+  coef: number[];
+  calib: number[];
+}
 
 function fitCoef(units: UnitHistory[], spec: SignalSpec, capMs: number, ridge: number, degree: number): Fitted {
-  const xs: number[][] = [], ys: number[] = [];
+  const xs: number[][] = [],
+    ys: number[] = [];
   for (const u of units) {
     const failMs = u.tsMs[u.tsMs.length - 1];
-    design(spec, u, capMs).forEach((x, r) => { xs.push(x); ys.push(Math.min(failMs - u.tsMs[r], capMs) / capMs); });
+    design(spec, u, capMs).forEach((x, r) => {
+      xs.push(x);
+      ys.push(Math.min(failMs - u.tsMs[r], capMs) / capMs);
+    });
   }
   const X = new Matrix(xs);
   const Xt = X.transpose();
@@ -84,7 +100,12 @@ function fitCoef(units: UnitHistory[], spec: SignalSpec, capMs: number, ridge: n
   if (degree <= 0) return { coef: coef.map((c) => c * capMs), calib: [] };
   // the capped target bends at the cap and at failure; a low-degree polynomial of the linear
   // forecast follows the bend that a linear model cannot (fitted on the same training rows)
-  const P = new Matrix(xs.map((x) => { const l = dot(coef, x); return Array.from({ length: degree + 1 }, (_, d) => l ** d); }));
+  const P = new Matrix(
+    xs.map((x) => {
+      const l = dot(coef, x);
+      return Array.from({ length: degree + 1 }, (_, d) => l ** d);
+    }),
+  );
   const Pt = P.transpose();
   const calib = solve(Pt.mmul(P), Pt.mmul(Matrix.columnVector(ys))).getColumn(0);
   return { coef: coef.map((c) => c * capMs), calib };
@@ -127,7 +148,8 @@ export function seededShuffle<T>(items: T[], seed: number): T[] {
 export function fitRulModel(units: UnitHistory[], options: RulFitOptions): RulModel {
   const o = { ...DEFAULTS, ...options };
   if (!(o.rulCapMs > 0)) throw new TwinError('BAD_CONFIG', `rulCapMs must be > 0, got ${o.rulCapMs}`);
-  if (!(Number.isInteger(o.windowRows) && o.windowRows >= 2)) throw new TwinError('BAD_CONFIG', `windowRows must be an integer >= 2, got ${o.windowRows}`);
+  if (!(Number.isInteger(o.windowRows) && o.windowRows >= 2))
+    throw new TwinError('BAD_CONFIG', `windowRows must be an integer >= 2, got ${o.windowRows}`);
   if (units.length < 2 * o.residualFolds) {
     throw new TwinError('BAD_PAYLOAD', `need at least ${2 * o.residualFolds} run-to-failure units, got ${units.length}`);
   }
@@ -164,11 +186,15 @@ export function fitRulModel(units: UnitHistory[], options: RulFitOptions): RulMo
     const r = part.map((p) => p.resid).sort((x, y) => x - y);
     bands.push({
       upToMs: b === o.residualBands - 1 ? Infinity : part[part.length - 1].pred,
-      q10Ms: quantile(r, 0.1), q50Ms: quantile(r, 0.5), q90Ms: quantile(r, 0.9), n: r.length,
+      q10Ms: quantile(r, 0.1),
+      q50Ms: quantile(r, 0.5),
+      q90Ms: quantile(r, 0.9),
+      n: r.length,
     });
   }
 
-  const featureMin: number[] = [], featureMax: number[] = [];
+  const featureMin: number[] = [],
+    featureMax: number[] = [];
   for (const u of units) {
     for (const x of design(signals, u, o.rulCapMs)) {
       x.forEach((v, i) => {
@@ -177,7 +203,18 @@ export function fitRulModel(units: UnitHistory[], options: RulFitOptions): RulMo
       });
     }
   }
-  return { kind: 'rul-ols', version: 1, rulCapMs: o.rulCapMs, signals, coef: fitted.coef, calib: fitted.calib, featureMin, featureMax, bands, trainUnits: units.length };
+  return {
+    kind: 'rul-ols',
+    version: 1,
+    rulCapMs: o.rulCapMs,
+    signals,
+    coef: fitted.coef,
+    calib: fitted.calib,
+    featureMin,
+    featureMax,
+    bands,
+    trainUnits: units.length,
+  };
 }
 
 function clampRul(rulMs: number, capMs: number): number {
@@ -187,7 +224,15 @@ function clampRul(rulMs: number, capMs: number): number {
 /** JSON drops Infinity: the open-ended last band is written as null and read back here. */
 export function rulModelFromJson(json: unknown): RulModel {
   const m = json as RulModel;
-  if (!m || m.kind !== 'rul-ols' || m.version !== 1 || !Array.isArray(m.coef) || !Array.isArray(m.calib) || !Array.isArray(m.bands) || !m.signals) {
+  if (
+    !m ||
+    m.kind !== 'rul-ols' ||
+    m.version !== 1 ||
+    !Array.isArray(m.coef) ||
+    !Array.isArray(m.calib) ||
+    !Array.isArray(m.bands) ||
+    !m.signals
+  ) {
     throw new TwinError('MODEL', 'not a rul-ols v1 model');
   }
   return { ...m, bands: m.bands.map((b, i) => ({ ...b, upToMs: i === m.bands.length - 1 || b.upToMs === null ? Infinity : b.upToMs })) };
@@ -204,7 +249,10 @@ export function estimateRul(model: RulModel, history: UnitHistory, inputQuality:
   const sig = model.signals;
   for (let j = 0; j < sig.channels.length; j++) {
     if (history.channels[sig.columns[j]] !== sig.channels[j]) {
-      throw new TwinError('BAD_PAYLOAD', `asset ${history.asset}: column ${sig.columns[j]} is '${history.channels[sig.columns[j]]}', the model expects '${sig.channels[j]}'`);
+      throw new TwinError(
+        'BAD_PAYLOAD',
+        `asset ${history.asset}: column ${sig.columns[j]} is '${history.channels[sig.columns[j]]}', the model expects '${sig.channels[j]}'`,
+      );
     }
   }
   const from = Math.max(0, n - sig.windowRows);

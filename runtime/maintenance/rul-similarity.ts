@@ -50,7 +50,18 @@ export interface SimilarityModel {
 
 // matchRows 60 and neighbours 20 (were 40 and 10): FD001 5-fold CV by engine, NASA-like cut, mean RMSE
 // over seeds 1,2,3,7 17.05 (was 18.03), chosen there; on seeds 4,5,6, not used to choose: 16.30 (was 17.36)
-const DEFAULTS = { minAbsCorr: 0.3, matchRows: 60, neighbours: 20, smoothDegree: 3, blend: 0, residualFolds: 5, residualBands: 5, minHistoryRows: 31, residualStride: 7, seed: 1 };
+const DEFAULTS = {
+  minAbsCorr: 0.3,
+  matchRows: 60,
+  neighbours: 20,
+  smoothDegree: 3,
+  blend: 0,
+  residualFolds: 5,
+  residualBands: 5,
+  minHistoryRows: 31,
+  residualStride: 7,
+  seed: 1,
+};
 
 function lsq(xs: number[][], ys: number[], ridge: number): number[] {
   const X = new Matrix(xs);
@@ -63,7 +74,7 @@ function lsq(xs: number[][], ys: number[], ridge: number): number[] {
 function hiOf(spec: SignalSpec, coef: number[], values: number[][]): number[] {
   return values.map((row) => {
     let h = coef[0];
-    for (let j = 0; j < spec.columns.length; j++) h += coef[j + 1] * (row[spec.columns[j]] - spec.mean[j]) / spec.std[j];
+    for (let j = 0; j < spec.columns.length; j++) h += (coef[j + 1] * (row[spec.columns[j]] - spec.mean[j])) / spec.std[j];
     return h;
   });
 }
@@ -76,11 +87,17 @@ function smooth(hi: number[], degree: number): number[] {
   return xs.map((x) => x.reduce((s, v, i) => s + v * c[i], 0));
 }
 
-interface Core { spec: SignalSpec; hiCoef: number[]; library: SimilarityModel['library']; regression: RulModel | null }
+interface Core {
+  spec: SignalSpec;
+  hiCoef: number[];
+  library: SimilarityModel['library'];
+  regression: RulModel | null;
+}
 
 function fitCore(units: UnitHistory[], o: typeof DEFAULTS & { rulCapMs: number }, withRegression: boolean): Core {
   const spec = selectSignals(units, o.rulCapMs, { minAbsCorr: o.minAbsCorr, windowRows: 1 });
-  const xs: number[][] = [], ys: number[] = [];
+  const xs: number[][] = [],
+    ys: number[] = [];
   for (const u of units) {
     const failMs = u.tsMs[u.tsMs.length - 1];
     u.values.forEach((row, r) => {
@@ -98,7 +115,10 @@ function weightedMedian(v: number[], w: number[]): number {
   const idx = v.map((_, i) => i).sort((a, b) => v[a] - v[b]);
   const total = w.reduce((s, x) => s + x, 0);
   let acc = 0;
-  for (const i of idx) { acc += w[i]; if (acc >= total / 2) return v[i]; }
+  for (const i of idx) {
+    acc += w[i];
+    if (acc >= total / 2) return v[i];
+  }
   return v[idx[idx.length - 1]];
 }
 
@@ -109,13 +129,20 @@ function matchRul(core: Core, hi: number[], o: typeof DEFAULTS & { rulCapMs: num
   const cand: { d: number; rul: number }[] = [];
   for (const lib of core.library) {
     const n = lib.hi.length;
-    let best = Infinity, bestEnd = n - 1;
+    let best = Infinity,
+      bestEnd = n - 1;
     // end row of the match in the library; the live unit has not failed yet, so not the last row
     for (let end = m - 1; end < n - 1; end++) {
       let d = 0;
-      for (let i = 0; i < m && d < best * m; i++) { const e = q[i] - lib.hi[end - m + 1 + i]; d += e * e; }
+      for (let i = 0; i < m && d < best * m; i++) {
+        const e = q[i] - lib.hi[end - m + 1 + i];
+        d += e * e;
+      }
       d /= m;
-      if (d < best) { best = d; bestEnd = end; }
+      if (d < best) {
+        best = d;
+        bestEnd = end;
+      }
     }
     if (best < Infinity) cand.push({ d: best, rul: lib.ageMs[n - 1] - lib.ageMs[bestEnd] });
   }
@@ -124,7 +151,10 @@ function matchRul(core: Core, hi: number[], o: typeof DEFAULTS & { rulCapMs: num
   cand.sort((a, b) => a.d - b.d);
   const top = cand.slice(0, o.neighbours);
   const dMin = Math.max(top[0].d, 1e-9);
-  const rul = weightedMedian(top.map((c) => Math.min(c.rul, o.rulCapMs)), top.map((c) => Math.exp(-c.d / dMin)));
+  const rul = weightedMedian(
+    top.map((c) => Math.min(c.rul, o.rulCapMs)),
+    top.map((c) => Math.exp(-c.d / dMin)),
+  );
   return rul;
 }
 
@@ -140,10 +170,13 @@ export function fitSimilarityModel(units: UnitHistory[], options: SimilarityFitO
   const shortest = Math.min(...units.map((u) => u.values.length));
   const o = { ...DEFAULTS, matchRows: Math.max(2, Math.min(DEFAULTS.matchRows, shortest - 1)), ...options };
   if (!(o.rulCapMs > 0)) throw new TwinError('BAD_CONFIG', `rulCapMs must be > 0, got ${o.rulCapMs}`);
-  if (!(Number.isInteger(o.matchRows) && o.matchRows >= 2)) throw new TwinError('BAD_CONFIG', `matchRows must be an integer >= 2, got ${o.matchRows}`);
-  if (!(Number.isInteger(o.neighbours) && o.neighbours >= 1)) throw new TwinError('BAD_CONFIG', `neighbours must be an integer >= 1, got ${o.neighbours}`);
+  if (!(Number.isInteger(o.matchRows) && o.matchRows >= 2))
+    throw new TwinError('BAD_CONFIG', `matchRows must be an integer >= 2, got ${o.matchRows}`);
+  if (!(Number.isInteger(o.neighbours) && o.neighbours >= 1))
+    throw new TwinError('BAD_CONFIG', `neighbours must be an integer >= 1, got ${o.neighbours}`);
   if (!(o.blend >= 0 && o.blend <= 1)) throw new TwinError('BAD_CONFIG', `blend must be in [0, 1], got ${o.blend}`);
-  if (units.length < 2 * o.residualFolds) throw new TwinError('BAD_PAYLOAD', `need at least ${2 * o.residualFolds} run-to-failure units, got ${units.length}`);
+  if (units.length < 2 * o.residualFolds)
+    throw new TwinError('BAD_PAYLOAD', `need at least ${2 * o.residualFolds} run-to-failure units, got ${units.length}`);
   for (const u of units) {
     if (u.values.length < o.matchRows + 1) throw new TwinError('BAD_PAYLOAD', `unit ${u.asset}: fewer than ${o.matchRows + 1} rows`);
     for (let r = 1; r < u.tsMs.length; r++) {
@@ -171,10 +204,26 @@ export function fitSimilarityModel(units: UnitHistory[], options: SimilarityFitO
   for (let b = 0; b < o.residualBands; b++) {
     const part = pairs.slice(Math.floor((b * pairs.length) / o.residualBands), Math.floor(((b + 1) * pairs.length) / o.residualBands));
     const r = part.map((p) => p.resid).sort((x, y) => x - y);
-    bands.push({ upToMs: b === o.residualBands - 1 ? Infinity : part[part.length - 1].pred, q10Ms: quantile(r, 0.1), q50Ms: quantile(r, 0.5), q90Ms: quantile(r, 0.9), n: r.length });
+    bands.push({
+      upToMs: b === o.residualBands - 1 ? Infinity : part[part.length - 1].pred,
+      q10Ms: quantile(r, 0.1),
+      q50Ms: quantile(r, 0.5),
+      q90Ms: quantile(r, 0.9),
+      n: r.length,
+    });
   }
   const { rulCapMs, ...rest } = o;
-  return { kind: 'rul-similarity', version: 1, rulCapMs, signals: core.spec, hiCoef: core.hiCoef, library: core.library, regression: core.regression, options: rest, bands };
+  return {
+    kind: 'rul-similarity',
+    version: 1,
+    rulCapMs,
+    signals: core.spec,
+    hiCoef: core.hiCoef,
+    library: core.library,
+    regression: core.regression,
+    options: rest,
+    bands,
+  };
 }
 
 /** RUL at the last row of a history since new; quality as in rul-model.ts plus a short match. */
@@ -184,12 +233,16 @@ export function estimateRulSimilarity(model: SimilarityModel, history: UnitHisto
   const sig = model.signals;
   for (let j = 0; j < sig.channels.length; j++) {
     if (history.channels[sig.columns[j]] !== sig.channels[j]) {
-      throw new TwinError('BAD_PAYLOAD', `asset ${history.asset}: column ${sig.columns[j]} is '${history.channels[sig.columns[j]]}', the model expects '${sig.channels[j]}'`);
+      throw new TwinError(
+        'BAD_PAYLOAD',
+        `asset ${history.asset}: column ${sig.columns[j]} is '${history.channels[sig.columns[j]]}', the model expects '${sig.channels[j]}'`,
+      );
     }
   }
   const o = { ...model.options, rulCapMs: model.rulCapMs };
   for (const row of history.values.slice(Math.max(0, n - o.matchRows))) {
-    for (const c of sig.columns) if (!Number.isFinite(row[c])) throw new TwinError('NOT_FINITE', `asset ${history.asset}: ${history.channels[c]} is not finite`);
+    for (const c of sig.columns)
+      if (!Number.isFinite(row[c])) throw new TwinError('NOT_FINITE', `asset ${history.asset}: ${history.channels[c]} is not finite`);
   }
   const core: Core = { spec: sig, hiCoef: model.hiCoef, library: model.library, regression: model.regression };
   const { rulMs, reg } = pointRul(core, history, o);

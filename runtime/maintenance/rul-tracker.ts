@@ -29,7 +29,12 @@ export interface RulTrackerOptions {
 /** A held value older than this many intervals makes the row uncertain (the sensor went quiet). */
 const STALE_INTERVALS = 3;
 
-interface Held { value: number; tsMs: number; quality: Quality; reason?: string }
+interface Held {
+  value: number;
+  tsMs: number;
+  quality: Quality;
+  reason?: string;
+}
 
 interface AssetState {
   tsMs: number[];
@@ -63,7 +68,10 @@ export class RulTracker {
   private readonly maxRows: number;
   private readonly assets = new Map<string, AssetState>();
 
-  constructor(private readonly model: AnyRulModel, private readonly o: RulTrackerOptions = {}) {
+  constructor(
+    private readonly model: AnyRulModel,
+    private readonly o: RulTrackerOptions = {},
+  ) {
     this.channels = modelChannels(model);
     this.required = requiredChannels(model);
     this.requiredIdx = this.required.map((c) => this.channels.indexOf(c));
@@ -71,9 +79,12 @@ export class RulTracker {
     this.window = modelWindow(model);
     this.emitEvery = o.emitEveryRows ?? 1;
     this.maxRows = o.maxHistoryRows ?? 100_000;
-    if (o.rowIntervalMs !== undefined && !(o.rowIntervalMs > 0)) throw new TwinError('BAD_CONFIG', `rowIntervalMs must be > 0, got ${o.rowIntervalMs}`);
-    if (!(Number.isInteger(this.emitEvery) && this.emitEvery >= 1)) throw new TwinError('BAD_CONFIG', `emitEveryRows must be an integer >= 1, got ${o.emitEveryRows}`);
-    if (!(Number.isInteger(this.maxRows) && this.maxRows >= 2)) throw new TwinError('BAD_CONFIG', `maxHistoryRows must be an integer >= 2, got ${o.maxHistoryRows}`);
+    if (o.rowIntervalMs !== undefined && !(o.rowIntervalMs > 0))
+      throw new TwinError('BAD_CONFIG', `rowIntervalMs must be > 0, got ${o.rowIntervalMs}`);
+    if (!(Number.isInteger(this.emitEvery) && this.emitEvery >= 1))
+      throw new TwinError('BAD_CONFIG', `emitEveryRows must be an integer >= 1, got ${o.emitEveryRows}`);
+    if (!(Number.isInteger(this.maxRows) && this.maxRows >= 2))
+      throw new TwinError('BAD_CONFIG', `maxHistoryRows must be an integer >= 2, got ${o.maxHistoryRows}`);
   }
 
   /** Assets with history. */
@@ -90,25 +101,45 @@ export class RulTracker {
   push(r: Reading): RulTrackerResult {
     const c = this.channels.indexOf(r.tag);
     if (c < 0 || r.tag === '') {
-      throw new TwinError('BAD_PAYLOAD', `unknown channel '${r.tag}' for asset ${r.asset}: the model knows ${this.channels.filter((x) => x !== '').join(', ')}`);
+      throw new TwinError(
+        'BAD_PAYLOAD',
+        `unknown channel '${r.tag}' for asset ${r.asset}: the model knows ${this.channels.filter((x) => x !== '').join(', ')}`,
+      );
     }
     if (!Number.isFinite(r.value)) throw new TwinError('NOT_FINITE', `${r.asset}/${r.tag}: value is not finite: ${r.value}`);
     let st = this.assets.get(r.asset);
     if (st && r.tsMs < st.lastTsMs) {
-      throw new TwinError('OUT_OF_ORDER', `${r.asset}/${r.tag} at ${new Date(r.tsMs).toISOString()} is before the asset's last reading (${new Date(st.lastTsMs).toISOString()})`);
+      throw new TwinError(
+        'OUT_OF_ORDER',
+        `${r.asset}/${r.tag} at ${new Date(r.tsMs).toISOString()} is before the asset's last reading (${new Date(st.lastTsMs).toISOString()})`,
+      );
     }
     const lastRow = st && st.tsMs.length > 0 ? st.tsMs[st.tsMs.length - 1] : undefined;
     if (this.o.rowIntervalMs === undefined && this.isRequired[c] && r.tsMs === lastRow) {
       throw new TwinError('OUT_OF_ORDER', `${r.asset}/${r.tag}: the row at ${new Date(r.tsMs).toISOString()} is already complete`);
     }
     if (!st) {
-      st = { tsMs: [], values: [], quality: [], reason: [], held: this.channels.map(() => undefined), lastTsMs: r.tsMs, pendingHas: new Set(), rows: 0 };
+      st = {
+        tsMs: [],
+        values: [],
+        quality: [],
+        reason: [],
+        held: this.channels.map(() => undefined),
+        lastTsMs: r.tsMs,
+        pendingHas: new Set(),
+        rows: 0,
+      };
       this.assets.set(r.asset, st);
     }
     st.lastTsMs = r.tsMs;
     const out: RulTrackerResult = { estimates: [] };
     if (!this.isRequired[c]) return out; // a training channel the model does not read
-    const held: Held = { value: r.value, tsMs: r.tsMs, quality: r.quality, ...(r.quality !== 'good' ? { reason: `${r.tag} ${r.quality}${r.qualityReason ? ` (${r.qualityReason})` : ''}` } : {}) };
+    const held: Held = {
+      value: r.value,
+      tsMs: r.tsMs,
+      quality: r.quality,
+      ...(r.quality !== 'good' ? { reason: `${r.tag} ${r.quality}${r.qualityReason ? ` (${r.qualityReason})` : ''}` } : {}),
+    };
     if (this.o.rowIntervalMs === undefined) {
       if (st.pendingTsMs !== undefined && r.tsMs > st.pendingTsMs) this.closePending(r.asset, st, out);
       st.pendingTsMs = r.tsMs;
@@ -138,21 +169,45 @@ export class RulTracker {
     st.pendingTsMs = undefined;
     st.pendingHas = new Set();
     if (missing.some((i) => st.held[i] === undefined)) {
-      out.dropped = `${asset}: row at ${new Date(tsMs).toISOString()} left out: no value yet for ${missing.filter((i) => st.held[i] === undefined).map((i) => this.channels[i]).join(', ')}`;
+      out.dropped = `${asset}: row at ${new Date(tsMs).toISOString()} left out: no value yet for ${missing
+        .filter((i) => st.held[i] === undefined)
+        .map((i) => this.channels[i])
+        .join(', ')}`;
       return;
     }
-    this.addRow(asset, st, tsMs, missing.length > 0 ? `held ${missing.map((i) => this.channels[i]).join(', ')} from an earlier row` : undefined, true, out);
+    this.addRow(
+      asset,
+      st,
+      tsMs,
+      missing.length > 0 ? `held ${missing.map((i) => this.channels[i]).join(', ')} from an earlier row` : undefined,
+      true,
+      out,
+    );
   }
 
   /** Rows by interval: a row of the held values, once every channel has had one. */
   private addHeldRow(asset: string, st: AssetState, tsMs: number, last: boolean, out: RulTrackerResult): void {
     if (this.requiredIdx.some((i) => st.held[i] === undefined)) return; // not every channel seen yet
     const stale = this.requiredIdx.filter((i) => st.held[i]!.tsMs < tsMs - STALE_INTERVALS * this.o.rowIntervalMs!);
-    this.addRow(asset, st, tsMs, stale.length > 0 ? `no reading of ${stale.map((i) => this.channels[i]).join(', ')} for over ${STALE_INTERVALS} intervals` : undefined, last, out);
+    this.addRow(
+      asset,
+      st,
+      tsMs,
+      stale.length > 0 ? `no reading of ${stale.map((i) => this.channels[i]).join(', ')} for over ${STALE_INTERVALS} intervals` : undefined,
+      last,
+      out,
+    );
   }
 
   /** `canEmit`: false for the rows inside a silence (only its last row may give an estimate). */
-  private addRow(asset: string, st: AssetState, tsMs: number, heldReason: string | undefined, canEmit: boolean, out: RulTrackerResult): void {
+  private addRow(
+    asset: string,
+    st: AssetState,
+    tsMs: number,
+    heldReason: string | undefined,
+    canEmit: boolean,
+    out: RulTrackerResult,
+  ): void {
     const row = new Array<number>(this.channels.length).fill(NaN);
     let q: Quality = heldReason ? 'uncertain' : 'good';
     const reasons = heldReason ? [heldReason] : [];

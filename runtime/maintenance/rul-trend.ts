@@ -21,13 +21,23 @@ import { selectSignals, type SignalSpec, type UnitHistory } from './health-index
 import { seededShuffle } from './rul-model.js';
 import { median, quantileSorted as quantile } from '../stats/index.js';
 
-interface LineFit { slope: number; intercept: number }
-interface ExpFit { A: number; B: number }
+interface LineFit {
+  slope: number;
+  intercept: number;
+}
+interface ExpFit {
+  A: number;
+  B: number;
+}
 const ml = mlRegression as {
   SimpleLinearRegression: new (x: number[], y: number[]) => LineFit;
   TheilSenRegression: new (x: number[], y: number[]) => LineFit;
   ExponentialRegression: new (x: number[], y: number[]) => ExpFit;
-  MultivariateLinearRegression: new (x: number[][], y: number[][], o: { intercept: boolean; statistics: boolean }) => { weights: number[][] };
+  MultivariateLinearRegression: new (
+    x: number[][],
+    y: number[][],
+    o: { intercept: boolean; statistics: boolean },
+  ) => { weights: number[][] };
 };
 
 export type TrendMethod = 'linear' | 'exponential' | 'theil-sen';
@@ -106,7 +116,16 @@ export interface FittedTrendModel extends TrendModel {
   trainUnits: number;
 }
 
-const DEFAULTS = { maxPoints: 60, minPoints: 5, minSlopeT: 2, minAbsCorr: 0.3, residualFolds: 5, residualBands: 12, residualCutsPerUnit: 25, seed: 1 };
+const DEFAULTS = {
+  maxPoints: 60,
+  minPoints: 5,
+  minSlopeT: 2,
+  minAbsCorr: 0.3,
+  residualFolds: 5,
+  residualBands: 12,
+  residualCutsPerUnit: 25,
+  seed: 1,
+};
 
 export interface LevelBin {
   /** HI levels up to this value use this bin; null = open-ended (the last bin) */
@@ -130,13 +149,19 @@ interface Core {
 /** What an extrapolation needs of a fit. */
 type Extrapolation = Pick<Core, 'threshold' | 'expFloor' | 'levelRul'>;
 
-interface Settings { rulCapMs: number; windowMs: number; maxPoints: number; minPoints: number; minSlopeT: number }
+interface Settings {
+  rulCapMs: number;
+  windowMs: number;
+  maxPoints: number;
+  minPoints: number;
+  minSlopeT: number;
+}
 
 /** HI of every row; NaN where a selected channel is missing or not finite. */
 function hiSeries(signals: SignalSpec, hiCoef: number[], cols: number[], values: number[][]): number[] {
   return values.map((row) => {
     let h = hiCoef[0];
-    for (let j = 0; j < cols.length; j++) h += hiCoef[j + 1] * (row[cols[j]] - signals.mean[j]) / signals.std[j];
+    for (let j = 0; j < cols.length; j++) h += (hiCoef[j + 1] * (row[cols[j]] - signals.mean[j])) / signals.std[j];
     return h;
   });
 }
@@ -152,7 +177,9 @@ function windowPoints(tsMs: number[], hi: number[], end: number, s: Settings): {
   while (start > 0 && tsMs[start - 1] > from) start--;
   // bins over the span the data covers: a live feed younger than the window still gets a trend
   const binMs = Math.max(tEnd - tsMs[start], 1) / s.maxPoints;
-  const sumX = new Map<number, number>(), sumY = new Map<number, number>(), cnt = new Map<number, number>();
+  const sumX = new Map<number, number>(),
+    sumY = new Map<number, number>(),
+    cnt = new Map<number, number>();
   let first = Infinity;
   for (let r = start; r <= end; r++) {
     if (!Number.isFinite(hi[r])) continue;
@@ -174,7 +201,8 @@ function windowPoints(tsMs: number[], hi: number[], end: number, s: Settings): {
 function slopeT(x: number[], y: number[], fit: LineFit): number {
   const n = x.length;
   const xm = x.reduce((a, b) => a + b, 0) / n;
-  let sxx = 0, sse = 0;
+  let sxx = 0,
+    sse = 0;
   for (let i = 0; i < n; i++) {
     sxx += (x[i] - xm) ** 2;
     sse += (y[i] - fit.intercept - fit.slope * x[i]) ** 2;
@@ -201,14 +229,19 @@ function forecastAt(core: Extrapolation, method: TrendMethod, tsMs: number[], hi
   // the HI level speaks, with the level's own residual bands.
   const young = spanMs < s.windowMs / 4;
   if (x.length < s.minPoints || young) {
-    const early = young ? `trend over ${hoursText(spanMs)} of a ${hoursText(s.windowMs)} window` : `${x.length} points in the trend window, fewer than ${s.minPoints}`;
+    const early = young
+      ? `trend over ${hoursText(spanMs)} of a ${hoursText(s.windowMs)} window`
+      : `${x.length} points in the trend window, fewer than ${s.minPoints}`;
     return { ...levelForecast(core, y, s), early, spanMs };
   }
   const ols = new ml.SimpleLinearRegression(x, y);
   const t = slopeT(x, y, ols);
   let levelHi: number, hitX: number;
   if (method === 'exponential') {
-    const e = new ml.ExponentialRegression(x, y.map((v) => Math.max(v - core.expFloor, 1e-6)));
+    const e = new ml.ExponentialRegression(
+      x,
+      y.map((v) => Math.max(v - core.expFloor, 1e-6)),
+    );
     levelHi = core.expFloor + e.B;
     hitX = e.A > 0 ? Math.log((core.threshold - core.expFloor) / e.B) / e.A : Infinity;
   } else {
@@ -275,9 +308,17 @@ function fitCore(units: UnitHistory[], o: typeof DEFAULTS & TrendFitOptions, s: 
       return j;
     });
     const pick = <T>(a: T[]) => keep.map((j) => a[j]);
-    signals = { ...signals, channels: pick(signals.channels), columns: pick(signals.columns), mean: pick(signals.mean), std: pick(signals.std), corr: pick(signals.corr) };
+    signals = {
+      ...signals,
+      channels: pick(signals.channels),
+      columns: pick(signals.columns),
+      mean: pick(signals.mean),
+      std: pick(signals.std),
+      corr: pick(signals.corr),
+    };
   }
-  const xs: number[][] = [], ys: number[][] = [];
+  const xs: number[][] = [],
+    ys: number[][] = [];
   for (const u of units) {
     const failMs = u.tsMs[u.tsMs.length - 1];
     u.values.forEach((row, r) => {
@@ -288,36 +329,57 @@ function fitCore(units: UnitHistory[], o: typeof DEFAULTS & TrendFitOptions, s: 
   const w = new ml.MultivariateLinearRegression(xs, ys, { intercept: true, statistics: false }).weights.map((r) => r[0]);
   // ml-regression puts the intercept last
   const hiCoef = [w[w.length - 1], ...w.slice(0, -1)];
-  const failureHis: number[] = [], healthy: number[] = [];
-  let hiMin = Infinity, hiMax = -Infinity;
+  const failureHis: number[] = [],
+    healthy: number[] = [];
+  let hiMin = Infinity,
+    hiMax = -Infinity;
   const his = units.map((u) => hiSeries(signals, hiCoef, signals.columns, u.values));
   for (const [i, u] of units.entries()) {
     const hi = his[i];
     const last = u.tsMs.length - 1;
     const { x, y } = windowPoints(u.tsMs, hi, last, s);
     failureHis.push(x.length >= 2 ? new ml.SimpleLinearRegression(x, y).intercept : y[0]);
-    for (const v of hi) { hiMin = Math.min(hiMin, v); hiMax = Math.max(hiMax, v); }
+    for (const v of hi) {
+      hiMin = Math.min(hiMin, v);
+      hiMax = Math.max(hiMax, v);
+    }
     const tenth = u.tsMs[0] + (u.tsMs[last] - u.tsMs[0]) / 10;
     for (let r = 0; r <= last && u.tsMs[r] <= tenth; r++) healthy.push(hi[r]);
   }
   const threshold = median(failureHis);
   const healthyHi = median(healthy);
   // below every training level, so HI − floor stays positive for the log-linear fit
-  return { signals, hiCoef, levelRul: levelTable(units, his), threshold, failureHis, healthyHi, hiMin, hiMax, expFloor: Math.min(hiMin, healthyHi) - 0.1 * (threshold - healthyHi) };
+  return {
+    signals,
+    hiCoef,
+    levelRul: levelTable(units, his),
+    threshold,
+    failureHis,
+    healthyHi,
+    hiMin,
+    hiMax,
+    expFloor: Math.min(hiMin, healthyHi) - 0.1 * (threshold - healthyHi),
+  };
 }
 
 /** Fit on run-to-failure histories: the last row of each unit is its failure. */
 export function fitTrendModel(units: UnitHistory[], options: TrendFitOptions): FittedTrendModel {
   const o = { ...DEFAULTS, ...options };
-  if (!(o.rulCapMs > 0) || !Number.isFinite(o.rulCapMs)) throw new TwinError('BAD_CONFIG', `rulCapMs must be a finite number > 0, got ${o.rulCapMs}`);
+  if (!(o.rulCapMs > 0) || !Number.isFinite(o.rulCapMs))
+    throw new TwinError('BAD_CONFIG', `rulCapMs must be a finite number > 0, got ${o.rulCapMs}`);
   const windowMs = o.windowMs ?? o.rulCapMs / 2;
-  if (!(windowMs > 0) || !Number.isFinite(windowMs)) throw new TwinError('BAD_CONFIG', `windowMs must be a finite number > 0, got ${windowMs}`);
-  if (!(Number.isInteger(o.maxPoints) && o.maxPoints >= 3)) throw new TwinError('BAD_CONFIG', `maxPoints must be an integer >= 3, got ${o.maxPoints}`);
-  if (!(Number.isInteger(o.minPoints) && o.minPoints >= 3 && o.minPoints <= o.maxPoints)) throw new TwinError('BAD_CONFIG', `minPoints must be an integer in 3..maxPoints, got ${o.minPoints}`);
+  if (!(windowMs > 0) || !Number.isFinite(windowMs))
+    throw new TwinError('BAD_CONFIG', `windowMs must be a finite number > 0, got ${windowMs}`);
+  if (!(Number.isInteger(o.maxPoints) && o.maxPoints >= 3))
+    throw new TwinError('BAD_CONFIG', `maxPoints must be an integer >= 3, got ${o.maxPoints}`);
+  if (!(Number.isInteger(o.minPoints) && o.minPoints >= 3 && o.minPoints <= o.maxPoints))
+    throw new TwinError('BAD_CONFIG', `minPoints must be an integer in 3..maxPoints, got ${o.minPoints}`);
   if (!(o.minSlopeT >= 0)) throw new TwinError('BAD_CONFIG', `minSlopeT must be >= 0, got ${o.minSlopeT}`);
   const method = o.method ?? 'auto';
-  if (method !== 'auto' && !TREND_METHODS.includes(method)) throw new TwinError('BAD_CONFIG', `method must be auto, ${TREND_METHODS.join(', ')}; got '${method}'`);
-  if (units.length < 2 * o.residualFolds) throw new TwinError('BAD_PAYLOAD', `need at least ${2 * o.residualFolds} run-to-failure units, got ${units.length}`);
+  if (method !== 'auto' && !TREND_METHODS.includes(method))
+    throw new TwinError('BAD_CONFIG', `method must be auto, ${TREND_METHODS.join(', ')}; got '${method}'`);
+  if (units.length < 2 * o.residualFolds)
+    throw new TwinError('BAD_PAYLOAD', `need at least ${2 * o.residualFolds} run-to-failure units, got ${units.length}`);
   for (const u of units) {
     if (u.values.length < o.minPoints) throw new TwinError('BAD_PAYLOAD', `unit ${u.asset}: fewer than ${o.minPoints} rows`);
     for (let r = 1; r < u.tsMs.length; r++) {
@@ -337,7 +399,11 @@ export function fitTrendModel(units: UnitHistory[], options: TrendFitOptions): F
   // may expect (cuts without a trend alone would leave it unknown when every worn unit trends)
   const levelPairs: Pair[] = [];
   for (let k = 0; k < o.residualFolds; k++) {
-    const c = fitCore(shuffled.filter((_, i) => i % o.residualFolds !== k), o, s);
+    const c = fitCore(
+      shuffled.filter((_, i) => i % o.residualFolds !== k),
+      o,
+      s,
+    );
     for (const u of shuffled.filter((_, i) => i % o.residualFolds === k)) {
       const hi = hiSeries(c.signals, c.hiCoef, c.signals.columns, u.values);
       const n = u.values.length;
@@ -352,24 +418,56 @@ export function fitTrendModel(units: UnitHistory[], options: TrendFitOptions): F
       }
     }
   }
-  const bandsOf = Object.fromEntries(TREND_METHODS.map((m) => [m, residualBands(pairs[m], levelPairs, o.residualBands, o.rulCapMs)])) as Record<TrendMethod, Bands>;
+  const bandsOf = Object.fromEntries(
+    TREND_METHODS.map((m) => [m, residualBands(pairs[m], levelPairs, o.residualBands, o.rulCapMs)]),
+  ) as Record<TrendMethod, Bands>;
   // RMSE of the bias-corrected forecast (what estimateRulTrend gives) against capped RUL
-  const oofRmseMs = Object.fromEntries(TREND_METHODS.map((m) => [m, Math.sqrt(pairs[m].reduce(
-    (a, p) => a + (corrected(p.pred, bandOf(bandsOf[m], p, o.rulCapMs), o.rulCapMs) - Math.min(p.truth, o.rulCapMs)) ** 2, 0) / pairs[m].length)])) as Record<TrendMethod, number>;
+  const oofRmseMs = Object.fromEntries(
+    TREND_METHODS.map((m) => [
+      m,
+      Math.sqrt(
+        pairs[m].reduce(
+          (a, p) => a + (corrected(p.pred, bandOf(bandsOf[m], p, o.rulCapMs), o.rulCapMs) - Math.min(p.truth, o.rulCapMs)) ** 2,
+          0,
+        ) / pairs[m].length,
+      ),
+    ]),
+  ) as Record<TrendMethod, number>;
   const chosen = method === 'auto' ? TREND_METHODS.reduce((a, b) => (oofRmseMs[b] < oofRmseMs[a] ? b : a)) : method;
   const f = [...core.failureHis].sort((a, b) => a - b);
   return {
-    kind: 'rul-trend', version: 1, rulCapMs: o.rulCapMs, method: chosen,
-    signals: core.signals, hiCoef: core.hiCoef, levelRul: core.levelRul,
+    kind: 'rul-trend',
+    version: 1,
+    rulCapMs: o.rulCapMs,
+    method: chosen,
+    signals: core.signals,
+    hiCoef: core.hiCoef,
+    levelRul: core.levelRul,
     failureHi: { p10: quantile(f, 0.1), p50: core.threshold, p90: quantile(f, 0.9) },
-    healthyHi: core.healthyHi, hiMin: core.hiMin, hiMax: core.hiMax, expFloor: core.expFloor,
-    windowMs, maxPoints: o.maxPoints, minPoints: o.minPoints, minSlopeT: o.minSlopeT,
-    oofRmseMs, ...bandsOf[chosen], trainUnits: units.length,
+    healthyHi: core.healthyHi,
+    hiMin: core.hiMin,
+    hiMax: core.hiMax,
+    expFloor: core.expFloor,
+    windowMs,
+    maxPoints: o.maxPoints,
+    minPoints: o.minPoints,
+    minSlopeT: o.minSlopeT,
+    oofRmseMs,
+    ...bandsOf[chosen],
+    trainUnits: units.length,
   };
 }
 
-interface Pair { pred: number; early: boolean; truth: number }
-interface Bands { bands: TrendBand[]; levelBands: TrendBand[]; noTrendBand: TrendBand | null }
+interface Pair {
+  pred: number;
+  early: boolean;
+  truth: number;
+}
+interface Bands {
+  bands: TrendBand[];
+  levelBands: TrendBand[];
+  noTrendBand: TrendBand | null;
+}
 
 function band(part: Pair[], upToMs: number | null): TrendBand {
   const r = part.map((p) => p.truth - p.pred).sort((x, y) => x - y);
@@ -403,7 +501,10 @@ function residualBands(pairs: Pair[], levelPairs: Pair[], count: number, capMs: 
   const capped = pairs.filter((p) => p.early && p.pred >= capMs);
   return {
     bands,
-    levelBands: splitBands(levelPairs.filter((p) => p.pred < capMs), Math.max(1, Math.min(4, Math.floor(levelPairs.length / 30)))),
+    levelBands: splitBands(
+      levelPairs.filter((p) => p.pred < capMs),
+      Math.max(1, Math.min(4, Math.floor(levelPairs.length / 30))),
+    ),
     noTrendBand: capped.length > 0 ? band(capped, null) : null,
   };
 }
@@ -424,15 +525,38 @@ const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFin
 /** Check a model read from JSON (a node loads it by path) before it is used. */
 export function trendModelFromJson(json: unknown): FittedTrendModel {
   const m = json as FittedTrendModel;
-  const bandsOk = (list: unknown): boolean => Array.isArray(list) && (list as TrendBand[]).every((b, i) =>
-    isNum(b.q10Ms) && isNum(b.q50Ms) && isNum(b.q90Ms) && (i === list.length - 1 ? b.upToMs === null : isNum(b.upToMs)));
-  const ok = !!m && m.kind === 'rul-trend' && m.version === 1 && isNum(m.rulCapMs) && TREND_METHODS.includes(m.method)
-    && !!m.signals && Array.isArray(m.signals.channels) && Array.isArray(m.hiCoef) && m.hiCoef.length === m.signals.channels.length + 1
-    && !!m.failureHi && isNum(m.failureHi.p50) && isNum(m.windowMs) && isNum(m.maxPoints) && isNum(m.minPoints) && isNum(m.minSlopeT)
-    && isNum(m.expFloor) && isNum(m.healthyHi) && isNum(m.hiMin) && isNum(m.hiMax) && Array.isArray(m.levelRul) && m.levelRul.length > 0
-    && m.levelRul.every((b, i) => isNum(b.rulMs) && (i === m.levelRul.length - 1 ? b.upToHi === null : isNum(b.upToHi)))
-    && bandsOk(m.bands) && m.bands.length > 0 && bandsOk(m.levelBands)
-    && (m.noTrendBand === null || bandsOk([m.noTrendBand]));
+  const bandsOk = (list: unknown): boolean =>
+    Array.isArray(list) &&
+    (list as TrendBand[]).every(
+      (b, i) => isNum(b.q10Ms) && isNum(b.q50Ms) && isNum(b.q90Ms) && (i === list.length - 1 ? b.upToMs === null : isNum(b.upToMs)),
+    );
+  const ok =
+    !!m &&
+    m.kind === 'rul-trend' &&
+    m.version === 1 &&
+    isNum(m.rulCapMs) &&
+    TREND_METHODS.includes(m.method) &&
+    !!m.signals &&
+    Array.isArray(m.signals.channels) &&
+    Array.isArray(m.hiCoef) &&
+    m.hiCoef.length === m.signals.channels.length + 1 &&
+    !!m.failureHi &&
+    isNum(m.failureHi.p50) &&
+    isNum(m.windowMs) &&
+    isNum(m.maxPoints) &&
+    isNum(m.minPoints) &&
+    isNum(m.minSlopeT) &&
+    isNum(m.expFloor) &&
+    isNum(m.healthyHi) &&
+    isNum(m.hiMin) &&
+    isNum(m.hiMax) &&
+    Array.isArray(m.levelRul) &&
+    m.levelRul.length > 0 &&
+    m.levelRul.every((b, i) => isNum(b.rulMs) && (i === m.levelRul.length - 1 ? b.upToHi === null : isNum(b.upToHi))) &&
+    bandsOk(m.bands) &&
+    m.bands.length > 0 &&
+    bandsOk(m.levelBands) &&
+    (m.noTrendBand === null || bandsOk([m.noTrendBand]));
   if (!ok) throw new TwinError('MODEL', 'not a rul-trend v1 model');
   return m;
 }
@@ -449,10 +573,17 @@ export function estimateRulTrend(model: TrendModel, history: UnitHistory, inputQ
   const n = history.values.length;
   if (n === 0) throw new TwinError('BAD_PAYLOAD', `asset ${history.asset}: empty history`);
   for (let r = 1; r < n; r++) {
-    if (!(history.tsMs[r] > history.tsMs[r - 1])) throw new TwinError('OUT_OF_ORDER', `asset ${history.asset}: tsMs not increasing at row ${r}`);
+    if (!(history.tsMs[r] > history.tsMs[r - 1]))
+      throw new TwinError('OUT_OF_ORDER', `asset ${history.asset}: tsMs not increasing at row ${r}`);
   }
   const core: Extrapolation = { threshold: m.failureHi.p50, expFloor: m.expFloor, levelRul: m.levelRul };
-  const s: Settings = { rulCapMs: m.rulCapMs, windowMs: m.windowMs, maxPoints: m.maxPoints, minPoints: m.minPoints, minSlopeT: m.minSlopeT };
+  const s: Settings = {
+    rulCapMs: m.rulCapMs,
+    windowMs: m.windowMs,
+    maxPoints: m.maxPoints,
+    minPoints: m.minPoints,
+    minSlopeT: m.minSlopeT,
+  };
   // only the window's rows are needed: a live history may hold weeks of per-second readings
   let start = n - 1;
   while (start > 0 && history.tsMs[start - 1] > history.tsMs[n - 1] - m.windowMs) start--;
@@ -462,10 +593,15 @@ export function estimateRulTrend(model: TrendModel, history: UnitHistory, inputQ
   const band = bandOf(m, { pred: f.rulMs, early: !!f.early }, m.rulCapMs);
   const reasons: string[] = [];
   if (f.early) {
-    reasons.push(f.rulMs >= m.rulCapMs ? `early life: ${f.early}, RUL capped at ${hoursText(m.rulCapMs)}` : `${f.early}: RUL from the health indicator level`);
+    reasons.push(
+      f.rulMs >= m.rulCapMs
+        ? `early life: ${f.early}, RUL capped at ${hoursText(m.rulCapMs)}`
+        : `${f.early}: RUL from the health indicator level`,
+    );
   }
   const margin = 0.25 * (m.failureHi.p50 - m.healthyHi);
-  if (f.levelHi > m.hiMax + margin || f.levelHi < m.hiMin - margin) reasons.push(`health indicator ${f.levelHi.toFixed(2)} outside the training range`);
+  if (f.levelHi > m.hiMax + margin || f.levelHi < m.hiMin - margin)
+    reasons.push(`health indicator ${f.levelHi.toFixed(2)} outside the training range`);
   const degradation = (f.levelHi - m.healthyHi) / (m.failureHi.p50 - m.healthyHi);
   const rulMs = corrected(f.rulMs, band, m.rulCapMs);
   const est: RulEstimate = {

@@ -65,7 +65,6 @@ const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
-
 /** Checks every option; throws BAD_CONFIG naming the first bad one. */
 export function validateRankOptions(o: RankOptions): RankOptions {
   const num = (v: unknown, what: string, ok: (n: number) => boolean, rule: string): void => {
@@ -78,7 +77,8 @@ export function validateRankOptions(o: RankOptions): RankOptions {
   num(o.horizonDays, 'horizonDays', (n) => n > 0 && n <= 3660, 'a number of days in (0, 3660]');
   num(o.stepMin, 'stepMin', (n) => Number.isInteger(n) && n >= 1 && n <= 1440, 'a whole number of minutes 1..1440');
   num(o.topN, 'topN', (n) => Number.isInteger(n) && n >= 1 && n <= 100, 'a whole number 1..100');
-  if (o.maxFailureProbability !== undefined) num(o.maxFailureProbability, 'maxFailureProbability', (n) => n > 0 && n <= 1, 'a probability in (0, 1]');
+  if (o.maxFailureProbability !== undefined)
+    num(o.maxFailureProbability, 'maxFailureProbability', (n) => n > 0 && n <= 1, 'a probability in (0, 1]');
   if (o.jobPowerKw !== undefined) num(o.jobPowerKw, 'jobPowerKw', (n) => n >= 0, 'a number ≥ 0');
   if (o.restartEnergyKwh !== undefined) num(o.restartEnergyKwh, 'restartEnergyKwh', (n) => n >= 0, 'a number ≥ 0');
   return o;
@@ -221,7 +221,9 @@ function energyEur(ctx: Ctx, price: StepIntegral | null, startMs: number, endMs:
 function priceIntegral(tariff: Tariff | null, fromMs: number, toMs: number): StepIntegral | null {
   if (!tariff) return null;
   // Extend a minute past the range so the price at a window's very end (the restart) is known.
-  return new StepIntegral(splitByPeriod(tariff, fromMs, toMs + MINUTE_MS).map((s) => ({ startMs: s.startMs, endMs: s.endMs, rate: s.period.priceEurPerKwh })));
+  return new StepIntegral(
+    splitByPeriod(tariff, fromMs, toMs + MINUTE_MS).map((s) => ({ startMs: s.startMs, endMs: s.endMs, rate: s.period.priceEurPerKwh })),
+  );
 }
 
 /** First grid instant at or after tsMs: a multiple of stepMin on the zone's wall clock. */
@@ -240,7 +242,12 @@ export function rankWindows(cal: ProductionCalendar, rul: RulEstimate, opts: Ran
   const horizonEndMs = rul.tsMs + o.horizonDays * DAY_MS;
   const n = Math.max(0, Math.floor((horizonEndMs - durationMs - originMs) / stepMs) + 1);
   if (n === 0) {
-    return { windows: [], candidates: 0, freeCandidates: 0, reason: `no candidate: the job (${o.jobDurationMin} min) does not fit in the ${o.horizonDays}-day horizon` };
+    return {
+      windows: [],
+      candidates: 0,
+      freeCandidates: 0,
+      reason: `no candidate: the job (${o.jobDurationMin} min) does not fit in the ${o.horizonDays}-day horizon`,
+    };
   }
 
   const production = new StepIntegral(productionIntervals(cal, originMs, horizonEndMs).map((iv) => ({ ...iv, rate: 1 })));
@@ -273,9 +280,10 @@ export function rankWindows(cal: ProductionCalendar, rul: RulEstimate, opts: Ran
   }
 
   if (candidates === 0) {
-    const reason = prob[0] > o.maxFailureProbability
-      ? `no window: P(failure before start) is above the limit ${pct(o.maxFailureProbability)} for every candidate (${pct(prob[0])} already at ${localShort(originMs, cal.timeZone)}); maintain now or raise the limit`
-      : `no production-free window of ${o.jobDurationMin} min in the next ${o.horizonDays} days${o.maxFailureProbability < 1 ? ` with P(fail first) ≤ ${pct(o.maxFailureProbability)}` : ''}`;
+    const reason =
+      prob[0] > o.maxFailureProbability
+        ? `no window: P(failure before start) is above the limit ${pct(o.maxFailureProbability)} for every candidate (${pct(prob[0])} already at ${localShort(originMs, cal.timeZone)}); maintain now or raise the limit`
+        : `no production-free window of ${o.jobDurationMin} min in the next ${o.horizonDays} days${o.maxFailureProbability < 1 ? ` with P(fail first) ≤ ${pct(o.maxFailureProbability)}` : ''}`;
     return { windows: [], candidates: 0, freeCandidates: 0, reason };
   }
 
@@ -298,7 +306,8 @@ export function rankWindows(cal: ProductionCalendar, rul: RulEstimate, opts: Ran
     windows[0].why += `; waiting for the production-free window at ${localShort(originMs + bestFree * stepMs, cal.timeZone)} would raise P(fail first) to ${pct(prob[bestFree])}, ${eur(cost[bestFree] - cost[best])} more expected cost`;
   }
   const result: RankResult = { windows, candidates, freeCandidates };
-  if (freeCandidates === 0) result.reason = `no production-free window of ${o.jobDurationMin} min in the next ${o.horizonDays} days: every window costs production; ranked by expected cost`;
+  if (freeCandidates === 0)
+    result.reason = `no production-free window of ${o.jobDurationMin} min in the next ${o.horizonDays} days: every window costs production; ranked by expected cost`;
   return result;
 }
 
@@ -313,12 +322,16 @@ export type Reevaluated = { window: MaintenanceWindow; infeasible?: undefined } 
  */
 export function evaluateWindow(cal: ProductionCalendar, rul: RulEstimate, opts: RankOptions, startMs: number): Reevaluated {
   const ctx = context(cal, rul, opts);
-  if (!Number.isFinite(startMs)) throw new TwinError('BAD_TIMESTAMP', `maintenance ranking: window start must be finite epoch ms, got ${startMs}`);
+  if (!Number.isFinite(startMs))
+    throw new TwinError('BAD_TIMESTAMP', `maintenance ranking: window start must be finite epoch ms, got ${startMs}`);
   const tz = cal.timeZone;
   if (startMs < rul.tsMs) return { infeasible: `the window at ${localShort(startMs, tz)} has started or passed` };
   const endMs = startMs + ctx.durationMs;
   const p = failureProbabilityBefore(ctx.dist, startMs);
-  if (p > ctx.o.maxFailureProbability) return { infeasible: `P(fail first) before ${localShort(startMs, tz)} is now ${pct(p)}, above the limit ${pct(ctx.o.maxFailureProbability)}` };
+  if (p > ctx.o.maxFailureProbability)
+    return {
+      infeasible: `P(fail first) before ${localShort(startMs, tz)} is now ${pct(p)}, above the limit ${pct(ctx.o.maxFailureProbability)}`,
+    };
   const lossMs = productionMinutes(cal, startMs, endMs) * MINUTE_MS;
   if (lossMs > 0 && !ctx.o.allowProductionLoss) return { infeasible: `the window at ${localShort(startMs, tz)} now takes production time` };
   const energy = energyEur(ctx, priceIntegral(ctx.o.tariff, startMs, endMs), startMs, endMs);

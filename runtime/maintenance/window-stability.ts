@@ -32,7 +32,8 @@ export interface StabilityDecision {
 export function validateStabilityOptions(o: StabilityOptions): StabilityOptions {
   for (const k of ['relativeMargin', 'absoluteMarginEur'] as const) {
     const v = o?.[k];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new TwinError('BAD_CONFIG', `maintenance stability: ${k} must be a number ≥ 0, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw new TwinError('BAD_CONFIG', `maintenance stability: ${k} must be a number ≥ 0, got ${JSON.stringify(v)}`);
   }
   return o;
 }
@@ -51,7 +52,9 @@ export function decideRecommendation(
 ): StabilityDecision {
   validateStabilityOptions(opts);
   if (!standing || !standingNow) {
-    return best ? { emit: true, window: best, reason: 'first recommendation' } : { emit: false, window: null, reason: 'no feasible window' };
+    return best
+      ? { emit: true, window: best, reason: 'first recommendation' }
+      : { emit: false, window: null, reason: 'no feasible window' };
   }
   if (!standingNow.window) {
     return best
@@ -64,6 +67,11 @@ export function decideRecommendation(
   const neededEur = Math.max(opts.absoluteMarginEur, opts.relativeMargin * now.expectedCostEur);
   const saving = `${formatEur(savingEur)} (${now.expectedCostEur > 0 ? ((100 * savingEur) / now.expectedCostEur).toFixed(1) : '∞'} %)`;
   if (savingEur <= 0) return { emit: false, window: now, reason: 'kept: no other window is cheaper' };
-  if (savingEur > neededEur) return { emit: true, window: best, reason: `a new window saves ${saving} of expected cost, more than the margin ${formatEur(neededEur)}` };
+  if (savingEur > neededEur)
+    return {
+      emit: true,
+      window: best,
+      reason: `a new window saves ${saving} of expected cost, more than the margin ${formatEur(neededEur)}`,
+    };
   return { emit: false, window: now, reason: `kept: the best alternative saves ${saving}, within the margin ${formatEur(neededEur)}` };
 }

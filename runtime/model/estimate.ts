@@ -53,7 +53,8 @@ export function assertEstimate(x: unknown): asserts x is Estimate {
   if (typeof e.tag !== 'string' || e.tag === '') throw new TwinError('BAD_PAYLOAD', 'Estimate.tag must be a non-empty string');
   if (typeof e.value !== 'number') throw new TwinError('NOT_NUMERIC', `Estimate.value is not a number: ${typeof e.value}`);
   if (!Number.isFinite(e.value)) throw new TwinError('NOT_FINITE', `Estimate.value is not finite: ${e.value}`);
-  if (typeof e.tsMs !== 'number' || !Number.isFinite(e.tsMs)) throw new TwinError('BAD_TIMESTAMP', 'Estimate.tsMs must be epoch milliseconds');
+  if (typeof e.tsMs !== 'number' || !Number.isFinite(e.tsMs))
+    throw new TwinError('BAD_TIMESTAMP', 'Estimate.tsMs must be epoch milliseconds');
   if (e.quality !== 'good' && e.quality !== 'uncertain' && e.quality !== 'bad') {
     throw new TwinError('BAD_PAYLOAD', `Estimate.quality must be good, uncertain or bad, not ${String(e.quality)}`);
   }

@@ -117,7 +117,8 @@ export function assertReading(x: unknown): asserts x is Reading {
   if (typeof r.tag !== 'string' || r.tag === '') throw new TwinError('BAD_PAYLOAD', 'Reading.tag must be a non-empty string');
   if (typeof r.value !== 'number') throw new TwinError('NOT_NUMERIC', `Reading.value is not a number: ${typeof r.value}`);
   if (!Number.isFinite(r.value)) throw new TwinError('NOT_FINITE', `Reading.value is not finite: ${r.value}`);
-  if (typeof r.tsMs !== 'number' || !Number.isFinite(r.tsMs)) throw new TwinError('BAD_TIMESTAMP', 'Reading.tsMs must be epoch milliseconds');
+  if (typeof r.tsMs !== 'number' || !Number.isFinite(r.tsMs))
+    throw new TwinError('BAD_TIMESTAMP', 'Reading.tsMs must be epoch milliseconds');
   if (r.quality !== 'good' && r.quality !== 'uncertain' && r.quality !== 'bad') {
     throw new TwinError('BAD_PAYLOAD', `Reading.quality must be good, uncertain or bad, not ${String(r.quality)}`);
   }
@@ -132,7 +133,10 @@ export const MAX_NAME_CHARS = 1024;
  */
 export function singleReadingInput(payload: unknown, nodeType: string): Reading {
   if (Array.isArray(payload)) {
-    throw new TwinError('BAD_PAYLOAD', `payload is an array of ${payload.length}; ${nodeType} takes one Reading per message (split it first)`);
+    throw new TwinError(
+      'BAD_PAYLOAD',
+      `payload is an array of ${payload.length}; ${nodeType} takes one Reading per message (split it first)`,
+    );
   }
   assertReading(payload);
   if (payload.asset.length > MAX_NAME_CHARS || payload.tag.length > MAX_NAME_CHARS) {

@@ -110,7 +110,8 @@ export function validateOverviewOptions(o: Partial<OverviewOptions>): OverviewOp
   const opts = { ...DEFAULT_OVERVIEW_OPTIONS, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) };
   const int = (name: keyof OverviewOptions, min: number, max: number) => {
     const v = opts[name];
-    if (!Number.isInteger(v) || v < min || v > max) throw new TwinError('BAD_CONFIG', `${name} must be a whole number from ${min} to ${max}, got ${String(v)}`);
+    if (!Number.isInteger(v) || v < min || v > max)
+      throw new TwinError('BAD_CONFIG', `${name} must be a whole number from ${min} to ${max}, got ${String(v)}`);
   };
   int('windowMs', 60_000, 7 * 86_400_000);
   int('pointsPerSeries', 2, 2000);
@@ -147,7 +148,10 @@ export class OverviewStore {
    */
   add(payload: unknown): AddResult {
     if (Array.isArray(payload)) {
-      throw new TwinError('BAD_PAYLOAD', `payload is an array of ${payload.length}; the overview takes one record per message (split it first)`);
+      throw new TwinError(
+        'BAD_PAYLOAD',
+        `payload is an array of ${payload.length}; the overview takes one record per message (split it first)`,
+      );
     }
     if (payload === null || typeof payload !== 'object') {
       throw new TwinError('BAD_PAYLOAD', `payload is ${payload === null ? 'null' : `a ${typeof payload}`}, not a TwinLoop record`);
@@ -171,7 +175,8 @@ export class OverviewStore {
       }
       case 'rul': {
         const r = rec as unknown as RulEstimate;
-        if (![r.rulMs, r.rulP10Ms, r.rulP90Ms].every(Number.isFinite)) throw new TwinError('NOT_FINITE', 'RulEstimate: rulMs, rulP10Ms and rulP90Ms must be finite');
+        if (![r.rulMs, r.rulP10Ms, r.rulP90Ms].every(Number.isFinite))
+          throw new TwinError('NOT_FINITE', 'RulEstimate: rulMs, rulP10Ms and rulP90Ms must be finite');
         return this.point('rul', r.asset, '', 'ms', r.tsMs, r.rulMs, r.rulP10Ms, r.rulP90Ms, r.quality);
       }
       case 'drift':
@@ -191,8 +196,14 @@ export class OverviewStore {
     for (const s of this.series.values()) {
       if (s.rev <= since) continue;
       series.push({
-        key: s.key, kind: s.kind, asset: s.asset, tag: s.tag, ...(s.unit ? { unit: s.unit } : {}),
-        fromTsMs: s.fromTsMs, bucketMs: this.bucketMs, points: s.buckets.filter((b) => b.rev > since),
+        key: s.key,
+        kind: s.kind,
+        asset: s.asset,
+        tag: s.tag,
+        ...(s.unit ? { unit: s.unit } : {}),
+        fromTsMs: s.fromTsMs,
+        bucketMs: this.bucketMs,
+        points: s.buckets.filter((b) => b.rev > since),
       });
     }
     const assets: AssetDelta[] = [];
@@ -206,12 +217,25 @@ export class OverviewStore {
     return { rev: this.revision, windowMs: this.options.windowMs, series, ...(this.driftRev > since ? { drift: this.drift } : {}), assets };
   }
 
-  private point(kind: SeriesKind, asset: string, tag: string, unit: string | undefined, tsMs: number, value: number, lo: number | undefined, hi: number | undefined, quality: Quality): AddResult {
+  private point(
+    kind: SeriesKind,
+    asset: string,
+    tag: string,
+    unit: string | undefined,
+    tsMs: number,
+    value: number,
+    lo: number | undefined,
+    hi: number | undefined,
+    quality: Quality,
+  ): AddResult {
     const key = `${kind}|${asset}|${tag}`;
     let s = this.series.get(key);
     if (!s) {
       if (this.series.size >= this.options.maxSeries) {
-        throw new TwinError('PAYLOAD_TOO_LARGE', `the overview keeps at most ${this.options.maxSeries} series; ${kind} ${asset}${tag ? `/${tag}` : ''} would be one more`);
+        throw new TwinError(
+          'PAYLOAD_TOO_LARGE',
+          `the overview keeps at most ${this.options.maxSeries} series; ${kind} ${asset}${tag ? `/${tag}` : ''} would be one more`,
+        );
       }
       s = { key, kind, asset, tag, buckets: [], rev: 0, fromTsMs: -Infinity };
       this.series.set(key, s);
@@ -238,7 +262,18 @@ export class OverviewStore {
       x.quality = worstQuality(x.quality, quality);
       x.rev = rev;
     } else {
-      b.splice(i + 1, 0, { tsMs: start, n: 1, min: value, max: value, last: value, lastTsMs: tsMs, ...(lo !== undefined ? { lo } : {}), ...(hi !== undefined ? { hi } : {}), quality, rev });
+      b.splice(i + 1, 0, {
+        tsMs: start,
+        n: 1,
+        min: value,
+        max: value,
+        last: value,
+        lastTsMs: tsMs,
+        ...(lo !== undefined ? { lo } : {}),
+        ...(hi !== undefined ? { hi } : {}),
+        quality,
+        rev,
+      });
     }
     s.rev = rev;
     // The window ends at the newest bucket; everything that starts before its beginning goes.
@@ -319,9 +354,12 @@ export class OverviewStore {
 }
 
 function checkCommon(rec: Record<string, unknown>, kind: RecordKind): void {
-  if (typeof rec.asset !== 'string' || rec.asset === '') throw new TwinError('BAD_PAYLOAD', `${kind} record: asset must be a non-empty string`);
-  if (typeof rec.tsMs !== 'number' || !Number.isFinite(rec.tsMs)) throw new TwinError('BAD_TIMESTAMP', `${kind} record: tsMs must be epoch milliseconds`);
-  if (!isQuality(rec.quality)) throw new TwinError('BAD_PAYLOAD', `${kind} record: quality must be good, uncertain or bad, not ${String(rec.quality)}`);
+  if (typeof rec.asset !== 'string' || rec.asset === '')
+    throw new TwinError('BAD_PAYLOAD', `${kind} record: asset must be a non-empty string`);
+  if (typeof rec.tsMs !== 'number' || !Number.isFinite(rec.tsMs))
+    throw new TwinError('BAD_TIMESTAMP', `${kind} record: tsMs must be epoch milliseconds`);
+  if (!isQuality(rec.quality))
+    throw new TwinError('BAD_PAYLOAD', `${kind} record: quality must be good, uncertain or bad, not ${String(rec.quality)}`);
   if (rec.asset.length > MAX_NAME_CHARS || (typeof rec.tag === 'string' && rec.tag.length > MAX_NAME_CHARS)) {
     throw new TwinError('PAYLOAD_TOO_LARGE', `${kind} record: asset and tag must be at most ${MAX_NAME_CHARS} characters`);
   }

@@ -22,11 +22,14 @@ export function mqttClaims(cfg: MqttIngestConfig): Claims {
   const mode = cfg.mode || 'json';
   if (mode === 'sparkplug') return () => false;
   const tagFromPayload = mode === 'json-object';
-  const map = topicMapper(compileTopicMapping({
-    pattern: (cfg.pattern ?? '').trim() || '{asset+}/{tag}',
-    assetTemplate: cfg.assetTemplate, tagTemplate: cfg.tagTemplate,
-    needsTag: !tagFromPayload,
-  }));
+  const map = topicMapper(
+    compileTopicMapping({
+      pattern: (cfg.pattern ?? '').trim() || '{asset+}/{tag}',
+      assetTemplate: cfg.assetTemplate,
+      tagTemplate: cfg.tagTemplate,
+      needsTag: !tagFromPayload,
+    }),
+  );
   return (asset, tag) => {
     const m = map(tagFromPayload ? asset : `${asset}/${tag}`);
     return m !== undefined && m.asset === asset && (tagFromPayload ? m.tag === undefined || m.tag === tag : m.tag === tag);
@@ -34,7 +37,9 @@ export function mqttClaims(cfg: MqttIngestConfig): Claims {
 }
 
 /** The unit of a twin-opcua-in item, for readings whose file gives none. */
-export function opcuaUnits(items: readonly Pick<OpcuaItem, 'asset' | 'tag' | 'unit'>[]): (asset: string, tag: string) => string | undefined {
+export function opcuaUnits(
+  items: readonly Pick<OpcuaItem, 'asset' | 'tag' | 'unit'>[],
+): (asset: string, tag: string) => string | undefined {
   const units = new Map(items.filter((i) => i.unit).map((i) => [`${i.asset}/${i.tag}`, i.unit]));
   return (asset, tag) => units.get(`${asset}/${tag}`);
 }

@@ -23,7 +23,10 @@ export function parseDelimiter(raw: string | undefined): string {
   if (raw === undefined) return ',';
   if (raw === 'tab' || raw === '\\t') return '\t';
   if (raw.length !== 1 || raw === '"' || raw === '\n' || raw === '\r') {
-    throw new TwinError('BAD_CONFIG', `delimiter must be one character other than a quote or line break (or 'tab'), not ${JSON.stringify(raw)}`);
+    throw new TwinError(
+      'BAD_CONFIG',
+      `delimiter must be one character other than a quote or line break (or 'tab'), not ${JSON.stringify(raw)}`,
+    );
   }
   return raw;
 }
@@ -64,7 +67,10 @@ export class CsvParser {
   private readonly maxRecordChars: number;
   private readonly maxColumns: number;
 
-  constructor(private readonly delimiter = ',', limits: CsvLimits = {}) {
+  constructor(
+    private readonly delimiter = ',',
+    limits: CsvLimits = {},
+  ) {
     this.maxRecordChars = limits.maxRecordChars ?? MAX_RECORD_CHARS;
     this.maxColumns = limits.maxColumns ?? MAX_COLUMNS;
   }
@@ -112,7 +118,11 @@ export class CsvParser {
         this.recordLine = this.line;
         if (c === '\r') this.pendingCR = true;
       } else if (this.afterQuote) {
-        throw csvError(this.line, undefined, `field ${this.fields.length + 1}: text after a closing quote (a quote inside a field must be doubled: "")`);
+        throw csvError(
+          this.line,
+          undefined,
+          `field ${this.fields.length + 1}: text after a closing quote (a quote inside a field must be doubled: "")`,
+        );
       } else if (c === '"' && !this.fieldStarted) {
         this.inQuotes = true;
         this.fieldStarted = true;

@@ -12,9 +12,20 @@ import { TwinError } from '../model/errors.js';
 export const CAPTURE_ID = 'twinloop.replay.capture';
 export const INGESTION_TYPES: ReadonlySet<string> = new Set(['twin-opcua-in', 'twin-mqtt-in']);
 /** TwinLoop nodes that write to a broker, the plant or the historian, or decide: never active in a replay. */
-export const OUTBOUND_TYPES: ReadonlySet<string> = new Set(['twin-mqtt-out', 'twin-historian', 'twin-approval', 'twin-opcua-write', 'twin-mqtt-write']);
+export const OUTBOUND_TYPES: ReadonlySet<string> = new Set([
+  'twin-mqtt-out',
+  'twin-historian',
+  'twin-approval',
+  'twin-opcua-write',
+  'twin-mqtt-write',
+]);
 /** Config nodes of connections: a replay opens none, so their settings do not matter. */
-export const CONNECTION_CONFIG_TYPES: ReadonlySet<string> = new Set(['twin-opcua-endpoint', 'twin-mqtt-broker', 'twin-influx-config', 'twin-cluster']);
+export const CONNECTION_CONFIG_TYPES: ReadonlySet<string> = new Set([
+  'twin-opcua-endpoint',
+  'twin-mqtt-broker',
+  'twin-influx-config',
+  'twin-cluster',
+]);
 /** Settings of ingestion nodes that only shape the live connection. */
 const INGESTION_CONNECTION_PROPS: Readonly<Record<string, ReadonlySet<string>>> = {
   'twin-opcua-in': new Set(['endpoint', 'samplingIntervalMs', 'deadband', 'queueSize', 'reportTimestamps']),
@@ -78,7 +89,8 @@ export function prepareReplayFlow(text: string, env: Record<string, string | und
   const ids = new Set<string>();
   const flows: FlowNode[] = list.map((raw, i) => {
     const n = raw as Partial<FlowNode> | null;
-    if (!n || typeof n !== 'object' || Array.isArray(n)) throw new TwinError('BAD_FLOW', `element ${i + 1} of the flow is not a node object`);
+    if (!n || typeof n !== 'object' || Array.isArray(n))
+      throw new TwinError('BAD_FLOW', `element ${i + 1} of the flow is not a node object`);
     if (typeof n.id !== 'string' || n.id === '') throw new TwinError('BAD_FLOW', `element ${i + 1} of the flow has no id`);
     if (typeof n.type !== 'string' || n.type === '') throw new TwinError('BAD_FLOW', `node ${n.id} has no type`);
     if (ids.has(n.id)) throw new TwinError('BAD_FLOW', `two nodes have the id ${n.id}`);
@@ -97,7 +109,8 @@ export function prepareReplayFlow(text: string, env: Record<string, string | und
   for (const n of flows) {
     if (STRUCTURE_TYPES.has(n.type)) continue;
     if (n.type.startsWith('subflow:')) {
-      if (!subflowIds.has(n.type.slice(8))) throw new TwinError('BAD_FLOW', `${describeNode(n)}: the flow does not contain subflow ${n.type.slice(8)}`);
+      if (!subflowIds.has(n.type.slice(8)))
+        throw new TwinError('BAD_FLOW', `${describeNode(n)}: the flow does not contain subflow ${n.type.slice(8)}`);
       continue;
     }
     types.add(n.type);
@@ -140,7 +153,10 @@ export function prepareReplayFlow(text: string, env: Record<string, string | und
   if (needed.size > 0) {
     const names = [...needed.keys()].sort();
     const what = names.map((name) => `${name} (used by ${[...needed.get(name)!].join(', ')})`).join('; ');
-    throw new TwinError('BAD_FLOW', `the replay needs ${what}: set ${names.length > 1 ? 'them' : 'it'} in the command's environment, e.g. ${names.map((x) => `${x}=…`).join(' ')} twinloop replay …`);
+    throw new TwinError(
+      'BAD_FLOW',
+      `the replay needs ${what}: set ${names.length > 1 ? 'them' : 'it'} in the command's environment, e.g. ${names.map((x) => `${x}=…`).join(' ')} twinloop replay …`,
+    );
   }
   return { flows: kept, ingestion, disabled, dropped, placeholders: [...placeholders].sort(), types };
 }

@@ -88,7 +88,10 @@ export class ReplayHubController {
     this.catchAll = sources.filter((s) => !claimsAny.has(s));
     this.routes = new Map();
     for (const x of split) {
-      this.routes.set(x.topic, sources.filter((s) => (claimsAny.has(s) ? s.claims(x.asset, x.tag) : true)));
+      this.routes.set(
+        x.topic,
+        sources.filter((s) => (claimsAny.has(s) ? s.claims(x.asset, x.tag) : true)),
+      );
     }
     return this.routes;
   }

@@ -32,27 +32,39 @@ export interface InfluxRange {
 
 export const DEFAULT_PAGE_SIZE = 10_000;
 
-
 /** A client for `url` (http[s]://host:port[/path]); credentials go in a Basic header, never in the URL. */
-export function influxHttpQuery(url: string, database: string, auth: { username?: string; password?: string } = {}, timeoutMs = 30_000): InfluxQuery {
+export function influxHttpQuery(
+  url: string,
+  database: string,
+  auth: { username?: string; password?: string } = {},
+  timeoutMs = 30_000,
+): InfluxQuery {
   let base: URL;
   try {
     base = new URL(url);
   } catch {
     throw new TwinError('BAD_CONFIG', `--influx must look like http://host:8086, not '${url}'`);
   }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new TwinError('BAD_CONFIG', `--influx must start with http:// or https://, not '${url}'`);
-  if (base.username || base.password) throw new TwinError('BAD_CONFIG', 'put the InfluxDB user and password in INFLUX_USERNAME and INFLUX_PASSWORD, not in the URL');
+  if (base.protocol !== 'http:' && base.protocol !== 'https:')
+    throw new TwinError('BAD_CONFIG', `--influx must start with http:// or https://, not '${url}'`);
+  if (base.username || base.password)
+    throw new TwinError('BAD_CONFIG', 'put the InfluxDB user and password in INFLUX_USERNAME and INFLUX_PASSWORD, not in the URL');
   const endpoint = `${base.origin}${base.pathname.replace(/\/+$/, '')}/query`;
   const headers: Record<string, string> = {};
   if (auth.username) headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password ?? ''}`).toString('base64')}`;
   return async (q) => {
     let res: Response;
     try {
-      res = await fetch(`${endpoint}?${new URLSearchParams({ db: database, epoch: 'u', q })}`, { headers, signal: AbortSignal.timeout(timeoutMs) });
+      res = await fetch(`${endpoint}?${new URLSearchParams({ db: database, epoch: 'u', q })}`, {
+        headers,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new TwinError('CONNECTION', `cannot reach InfluxDB at ${base.origin}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+      throw new TwinError(
+        'CONNECTION',
+        `cannot reach InfluxDB at ${base.origin}: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
+      );
     }
     const text = await res.text();
     let body: { error?: string; results?: { error?: string }[] };
@@ -64,7 +76,11 @@ export function influxHttpQuery(url: string, database: string, auth: { username?
     const error = body.error ?? body.results?.find((r) => r.error)?.error;
     if (error !== undefined) {
       if (/^database not found/.test(error)) throw new TwinError('CONNECTION', `InfluxDB at ${base.origin} has no database '${database}'`);
-      if (res.status === 401 || res.status === 403) throw new TwinError('CONNECTION', `InfluxDB at ${base.origin} refused the credentials (INFLUX_USERNAME, INFLUX_PASSWORD): ${error}`);
+      if (res.status === 401 || res.status === 403)
+        throw new TwinError(
+          'CONNECTION',
+          `InfluxDB at ${base.origin} refused the credentials (INFLUX_USERNAME, INFLUX_PASSWORD): ${error}`,
+        );
       throw new TwinError('CONNECTION', `InfluxDB at ${base.origin} refused the query: ${error}`);
     }
     if (!res.ok) throw new TwinError('CONNECTION', `InfluxDB at ${base.origin} answered HTTP ${res.status}`);
@@ -74,7 +90,8 @@ export function influxHttpQuery(url: string, database: string, auth: { username?
 
 function conditions(r: InfluxRange, fromUs: number): string {
   const where = [`time >= ${fromUs}u`, `time < ${Math.ceil(r.toMs * 1000)}u`];
-  const anyOf = (key: string, values: readonly string[]) => values.length > 0 && where.push(`(${values.map((v) => `${ident(key)} = ${literal(v)}`).join(' OR ')})`);
+  const anyOf = (key: string, values: readonly string[]) =>
+    values.length > 0 && where.push(`(${values.map((v) => `${ident(key)} = ${literal(v)}`).join(' OR ')})`);
   anyOf(r.assetTag, r.assets);
   anyOf('tag', r.tags);
   for (const [k, v] of Object.entries(r.where)) anyOf(k, [v]);
@@ -87,7 +104,9 @@ function from(r: InfluxRange): string {
 
 /** Readings per `<asset>/<tag>` in the range (what a replay plans its routes on; empty: no data). */
 export async function influxTopics(query: InfluxQuery, r: InfluxRange): Promise<Map<string, number>> {
-  const raw = (await query(`SELECT COUNT("value") FROM ${from(r)} WHERE ${conditions(r, Math.ceil(r.fromMs * 1000))} GROUP BY ${ident(r.assetTag)}, "tag"`)) as {
+  const raw = (await query(
+    `SELECT COUNT("value") FROM ${from(r)} WHERE ${conditions(r, Math.ceil(r.fromMs * 1000))} GROUP BY ${ident(r.assetTag)}, "tag"`,
+  )) as {
     results?: { series?: { tags?: Record<string, string>; columns: string[]; values: unknown[][] }[] }[];
   };
   const out = new Map<string, number>();
@@ -104,7 +123,8 @@ export async function influxTopics(query: InfluxQuery, r: InfluxRange): Promise<
 function toReading(rec: Record<string, unknown>, assetTag: string): Reading {
   const asset = rec[assetTag];
   const tag = rec.tag;
-  const at = () => `the point at ${new Date(Number(rec.tsMs)).toISOString()}${typeof asset === 'string' ? ` of ${asset}/${String(tag)}` : ''}`;
+  const at = () =>
+    `the point at ${new Date(Number(rec.tsMs)).toISOString()}${typeof asset === 'string' ? ` of ${asset}/${String(tag)}` : ''}`;
   if (typeof asset !== 'string' || asset === '') throw new TwinError('BAD_PAYLOAD', `${at()} has no '${assetTag}' tag`);
   if (typeof tag !== 'string' || tag === '') throw new TwinError('BAD_PAYLOAD', `${at()} has no 'tag' tag`);
   const quality = rec.quality ?? 'good';
@@ -142,7 +162,10 @@ export async function* influxReadingPages(query: InfluxQuery, r: InfluxRange, pa
   let cursorUs = Math.ceil(r.fromMs * 1000);
   let limit = pageSize;
   for (;;) {
-    const recs = recordsFromRaw(r.measurement, await query(`SELECT * FROM ${from(r)} WHERE ${conditions(r, cursorUs)} ORDER BY time ASC LIMIT ${limit}`));
+    const recs = recordsFromRaw(
+      r.measurement,
+      await query(`SELECT * FROM ${from(r)} WHERE ${conditions(r, cursorUs)} ORDER BY time ASC LIMIT ${limit}`),
+    );
     let end = recs.length;
     const full = recs.length === limit;
     if (full) {
@@ -155,7 +178,11 @@ export async function* influxReadingPages(query: InfluxQuery, r: InfluxRange, pa
       cursorUs = Math.round(lastMs * 1000);
       limit = pageSize;
     }
-    if (end > 0) yield recs.slice(0, end).map((rec) => toReading(rec, r.assetTag)).sort(order);
+    if (end > 0)
+      yield recs
+        .slice(0, end)
+        .map((rec) => toReading(rec, r.assetTag))
+        .sort(order);
     if (!full) return;
   }
 }

@@ -74,15 +74,22 @@ export function headerLayout(header: CsvRecord, o: ReplayFileOptions) {
     seen.add(n);
   });
   const timeIndex = names.indexOf(timeColumn);
-  if (timeIndex < 0) throw csvError(header.line, undefined, `no time column ${JSON.stringify(timeColumn)} in the header (${names.join(', ')}); name it with --time-column`);
+  if (timeIndex < 0)
+    throw csvError(
+      header.line,
+      undefined,
+      `no time column ${JSON.stringify(timeColumn)} in the header (${names.join(', ')}); name it with --time-column`,
+    );
   const assetIndex = o.assetColumn !== undefined ? names.indexOf(o.assetColumn) : -1;
-  if (o.assetColumn !== undefined && assetIndex < 0) throw csvError(header.line, undefined, `no asset column ${JSON.stringify(o.assetColumn)} in the header (${names.join(', ')})`);
+  if (o.assetColumn !== undefined && assetIndex < 0)
+    throw csvError(header.line, undefined, `no asset column ${JSON.stringify(o.assetColumn)} in the header (${names.join(', ')})`);
   const skip = new Set(o.skipColumns ?? []);
   for (const s of skip) if (!seen.has(s)) throw csvError(header.line, undefined, `no column ${JSON.stringify(s)} to skip in the header`);
   const tagIndexes: number[] = [];
   names.forEach((n, i) => {
     if (i === timeIndex || i === assetIndex || skip.has(n)) return;
-    if (n.includes('/')) throw csvError(header.line, n, "a tag name must not contain '/' (the asset path comes from --asset or the asset column)");
+    if (n.includes('/'))
+      throw csvError(header.line, n, "a tag name must not contain '/' (the asset path comes from --asset or the asset column)");
     tagIndexes.push(i);
   });
   if (tagIndexes.length === 0) throw csvError(header.line, undefined, 'no tag columns besides the time and asset columns');
@@ -107,7 +114,11 @@ export function parseRow(rec: CsvRecord, layout: ReturnType<typeof headerLayout>
     if (a !== '') rowAsset = a;
   }
   if (rowAsset === '' || rowAsset.startsWith('/') || rowAsset.endsWith('/') || /[#+]/.test(rowAsset)) {
-    throw csvError(rec.line, assetIndex >= 0 ? names[assetIndex] : undefined, `${JSON.stringify(rowAsset)} is not an asset path (levels separated by '/', no MQTT wildcards)`);
+    throw csvError(
+      rec.line,
+      assetIndex >= 0 ? names[assetIndex] : undefined,
+      `${JSON.stringify(rowAsset)} is not an asset path (levels separated by '/', no MQTT wildcards)`,
+    );
   }
   const values = new Float64Array(tagIndexes.length);
   for (let k = 0; k < tagIndexes.length; k++) {
@@ -141,7 +152,11 @@ export function rowReadings(row: ReplayRow, tags: readonly string[]): Reading[] 
 }
 
 /** Read, check and order a whole replay file. */
-export async function loadReplayFile(path: string, o: ReplayFileOptions, records: AsyncIterable<CsvRecord> = readCsvFile(path, o.delimiter)): Promise<ReplayTable> {
+export async function loadReplayFile(
+  path: string,
+  o: ReplayFileOptions,
+  records: AsyncIterable<CsvRecord> = readCsvFile(path, o.delimiter),
+): Promise<ReplayTable> {
   const asset = o.asset ?? defaultAsset(path);
   let layout: ReturnType<typeof headerLayout> | undefined;
   const rows: ReplayRow[] = [];

@@ -35,7 +35,11 @@ export function parseReplayTime(raw: string): number {
   if (s === '') throw new TwinError('BAD_TIMESTAMP', 'the time is empty');
   if (EPOCH.test(s)) return inRange(toEpochMs(s), s);
   const m = ISO.exec(s);
-  if (!m) throw new TwinError('BAD_TIMESTAMP', `not an ISO-8601 time or epoch milliseconds: ${JSON.stringify(s.length > 40 ? s.slice(0, 40) + '…' : s)}`);
+  if (!m)
+    throw new TwinError(
+      'BAD_TIMESTAMP',
+      `not an ISO-8601 time or epoch milliseconds: ${JSON.stringify(s.length > 40 ? s.slice(0, 40) + '…' : s)}`,
+    );
   checkCalendar(m[1], s);
   if (m[2] && !/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?/.test(m[2])) {
     throw new TwinError('BAD_TIMESTAMP', `not a time of day: ${JSON.stringify(s)}`);

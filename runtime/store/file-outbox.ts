@@ -16,7 +16,19 @@
  * receiver drops repeats by (id, seq).
  */
 import { randomUUID } from 'node:crypto';
-import { promises as fsp, mkdirSync, readdirSync, readFileSync, existsSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync, unlinkSync } from 'node:fs';
+import {
+  promises as fsp,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  existsSync,
+  writeFileSync,
+  renameSync,
+  openSync,
+  fsyncSync,
+  closeSync,
+  unlinkSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { TwinError } from '../model/errors.js';
 import type { Outbox, OutboxEntry } from './outbox.js';
@@ -61,7 +73,15 @@ export class FileOutbox<T = unknown> implements Outbox<T> {
   private ackChain: Promise<void> = Promise.resolve();
   private closed = false;
 
-  private constructor(readonly dir: string, id: string, ackedSeq: number, nextSeq: number, entries: OutboxEntry<T>[], segments: Segment[], opts: FileOutboxOptions) {
+  private constructor(
+    readonly dir: string,
+    id: string,
+    ackedSeq: number,
+    nextSeq: number,
+    entries: OutboxEntry<T>[],
+    segments: Segment[],
+    opts: FileOutboxOptions,
+  ) {
     this.id = id;
     this.ackedSeq = ackedSeq;
     this.nextSeq = nextSeq;
@@ -90,7 +110,9 @@ export class FileOutbox<T = unknown> implements Outbox<T> {
     const segments: Segment[] = [];
     const entries: OutboxEntry<T>[] = [];
     let maxSeq = ackedSeq;
-    const files = readdirSync(dir).filter((f) => SEG.test(f)).sort((a, b) => Number(SEG.exec(a)![1]) - Number(SEG.exec(b)![1]));
+    const files = readdirSync(dir)
+      .filter((f) => SEG.test(f))
+      .sort((a, b) => Number(SEG.exec(a)![1]) - Number(SEG.exec(b)![1]));
     for (const f of files) {
       const text = readFileSync(join(dir, f), 'utf8');
       const lines = text.split('\n');

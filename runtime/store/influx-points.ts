@@ -67,7 +67,8 @@ export function tagKeysOf(measurement: string): readonly string[] {
 }
 
 export function checkMeasurement(m: string, code: 'BAD_CONFIG' | 'BAD_PAYLOAD'): string {
-  if (!MEASUREMENT.test(m)) throw new TwinError(code, `measurement '${m.slice(0, 40)}' must be a letter followed by letters, digits, _ or - (at most 64)`);
+  if (!MEASUREMENT.test(m))
+    throw new TwinError(code, `measurement '${m.slice(0, 40)}' must be a letter followed by letters, digits, _ or - (at most 64)`);
   return m;
 }
 
@@ -87,7 +88,11 @@ export function influxTimestamp(tsMs: number, precision: InfluxPrecision): strin
 
 function isNumberMap(v: object): v is Record<string, number> {
   const entries = Object.entries(v);
-  return !Array.isArray(v) && entries.length > 0 && entries.every(([k, x]) => typeof x === 'number' && Number.isFinite(x) && !k.includes('.') && !k.endsWith(JSON_SUFFIX));
+  return (
+    !Array.isArray(v) &&
+    entries.length > 0 &&
+    entries.every(([k, x]) => typeof x === 'number' && Number.isFinite(x) && !k.includes('.') && !k.endsWith(JSON_SUFFIX))
+  );
 }
 
 /** One record as one point; throws BAD_PAYLOAD (or NOT_FINITE) naming what is wrong. */
@@ -96,15 +101,20 @@ export function recordToPoint(payload: unknown, opts: PointOptions, msgKind?: un
     throw new TwinError('BAD_PAYLOAD', 'a record must be an object with asset and tsMs');
   }
   const rec = payload as Record<string, unknown>;
-  const measurement = opts.measurement
-    || (typeof msgKind === 'string' && msgKind.trim() ? msgKind.trim() : undefined)
-    || recordKind(rec)
-    || (typeof rec.kind === 'string' && rec.kind.trim() ? rec.kind.trim() : undefined);
-  if (!measurement) throw new TwinError('BAD_PAYLOAD', 'cannot tell the record kind: set Measurement in the node, msg.kind, or send a TwinLoop record');
+  const measurement =
+    opts.measurement ||
+    (typeof msgKind === 'string' && msgKind.trim() ? msgKind.trim() : undefined) ||
+    recordKind(rec) ||
+    (typeof rec.kind === 'string' && rec.kind.trim() ? rec.kind.trim() : undefined);
+  if (!measurement)
+    throw new TwinError('BAD_PAYLOAD', 'cannot tell the record kind: set Measurement in the node, msg.kind, or send a TwinLoop record');
   checkMeasurement(measurement, 'BAD_PAYLOAD');
-  if (typeof rec.asset !== 'string' || rec.asset.trim() === '') throw new TwinError('BAD_PAYLOAD', 'record.asset must be a non-empty string');
-  if (typeof rec.tsMs !== 'number' || !Number.isFinite(rec.tsMs)) throw new TwinError('BAD_TIMESTAMP', 'record.tsMs must be epoch milliseconds');
-  if (rec.quality !== undefined && !isQuality(rec.quality)) throw new TwinError('BAD_PAYLOAD', `record.quality must be good, uncertain or bad, not ${String(rec.quality).slice(0, 20)}`);
+  if (typeof rec.asset !== 'string' || rec.asset.trim() === '')
+    throw new TwinError('BAD_PAYLOAD', 'record.asset must be a non-empty string');
+  if (typeof rec.tsMs !== 'number' || !Number.isFinite(rec.tsMs))
+    throw new TwinError('BAD_TIMESTAMP', 'record.tsMs must be epoch milliseconds');
+  if (rec.quality !== undefined && !isQuality(rec.quality))
+    throw new TwinError('BAD_PAYLOAD', `record.quality must be good, uncertain or bad, not ${String(rec.quality).slice(0, 20)}`);
 
   const tags: Record<string, string> = {};
   for (const [k, v] of Object.entries(opts.extraTags ?? {})) if (v !== '') tags[k] = v;
@@ -154,7 +164,12 @@ export function recordToPoint(payload: unknown, opts: PointOptions, msgKind?: un
  * other points of the measurement have), `tsMs` is the row's time. Extra tags (site, line) are
  * dropped: they describe where the record was stored, not the record.
  */
-export function rowToRecord(measurement: string, row: Record<string, unknown>, tsMs: number, extraTagKeys: readonly string[] = []): Record<string, unknown> {
+export function rowToRecord(
+  measurement: string,
+  row: Record<string, unknown>,
+  tsMs: number,
+  extraTagKeys: readonly string[] = [],
+): Record<string, unknown> {
   const rec: Record<string, unknown> = {};
   const nested: Record<string, Record<string, number>> = {};
   for (const [col, v] of Object.entries(row)) {

@@ -41,7 +41,8 @@ export function historyRequest(input: Record<string, unknown>, defaults: Partial
   if (!(toMs > fromMs)) throw new TwinError('BAD_PAYLOAD', `toMs (${toMs}) must be after fromMs (${fromMs})`);
   const rawLimit = pick('limit');
   const limit = rawLimit === undefined || rawLimit === null || rawLimit === '' ? 10_000 : Number(rawLimit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT) throw new TwinError('BAD_PAYLOAD', `limit must be a whole number from 1 to ${MAX_HISTORY_LIMIT}, not ${String(rawLimit)}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT)
+    throw new TwinError('BAD_PAYLOAD', `limit must be a whole number from 1 to ${MAX_HISTORY_LIMIT}, not ${String(rawLimit)}`);
   return { measurement, asset: text('asset'), tag: text('tag'), fromMs, toMs, limit };
 }
 

@@ -66,8 +66,14 @@ export class InfluxWriter extends EventEmitter {
 
   constructor(private readonly opts: InfluxWriterOptions) {
     super();
-    for (const [k, v] of Object.entries({ batchSize: opts.batchSize, flushMs: opts.flushMs, retryMinMs: opts.retryMinMs, retryMaxMs: opts.retryMaxMs })) {
-      if (!Number.isInteger(v) || v < (k === 'flushMs' ? 0 : 1)) throw new TwinError('BAD_CONFIG', `${k} must be a whole number ≥ ${k === 'flushMs' ? 0 : 1}, not ${v}`);
+    for (const [k, v] of Object.entries({
+      batchSize: opts.batchSize,
+      flushMs: opts.flushMs,
+      retryMinMs: opts.retryMinMs,
+      retryMaxMs: opts.retryMaxMs,
+    })) {
+      if (!Number.isInteger(v) || v < (k === 'flushMs' ? 0 : 1))
+        throw new TwinError('BAD_CONFIG', `${k} must be a whole number ≥ ${k === 'flushMs' ? 0 : 1}, not ${v}`);
     }
     if (opts.retryMaxMs < opts.retryMinMs) throw new TwinError('BAD_CONFIG', 'retryMaxMs must not be below retryMinMs');
   }

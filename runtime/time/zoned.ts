@@ -79,7 +79,13 @@ export function localParts(tsMs: number, timeZone: string): LocalParts {
   const wholeSecondMs = Math.floor(tsMs / 1000) * 1000;
   const offsetMs = Date.UTC(year, month - 1, day, hour, minute, second) - wholeSecondMs;
   return {
-    year, month, day, hour, minute, second, weekday,
+    year,
+    month,
+    day,
+    hour,
+    minute,
+    second,
+    weekday,
     dateKey: `${pad(year, 4)}-${pad(month)}-${pad(day)}`,
     minuteOfDay: hour * 60 + minute,
     offsetMs,
@@ -137,7 +143,8 @@ export function parseLocalDate(text: unknown, what: string): string {
   const m = typeof text === 'string' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(text) : null;
   if (m) {
     const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-    if (d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3])) return text as string;
+    if (d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]))
+      return text as string;
   }
   throw new TwinError('BAD_CONFIG', `${what} must be a local date 'YYYY-MM-DD', got ${JSON.stringify(text)}`);
 }

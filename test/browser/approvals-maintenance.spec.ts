@@ -26,7 +26,7 @@ const pw = (u: string) => USERS.find((x) => x.username === u)!.password;
 const WHO = 'Dana Reyes (shift supervisor) — login supervisor';
 const HOUR_MS = 3_600_000;
 
-describe('browser: a maintenance proposal on the supervisors\' page', function () {
+describe("browser: a maintenance proposal on the supervisors' page", function () {
   this.timeout(120_000);
   let srv: ApprovalsServer | undefined;
   let browser: Browser | undefined;
@@ -66,7 +66,16 @@ describe('browser: a maintenance proposal on the supervisors\' page', function (
     const start = Math.ceil((Date.now() + 40 * HOUR_MS) / (24 * HOUR_MS)) * 24 * HOUR_MS + 8 * HOUR_MS;
     p = maintenanceProposal('browser-m1', {
       window: maintenanceWindow(start),
-      alternatives: [maintenanceWindow(start - 24 * HOUR_MS, 4 * HOUR_MS, { rank: 2, expectedCostEur: 3100, costParts: { jobEur: 1200, downtimeEur: 1800, expectedFailureEur: 70, energyEur: 30 }, failureProbability: 0.007, productionLossMinutes: 240, why: 'A day earlier: lower risk, 4 h of production lost.' })],
+      alternatives: [
+        maintenanceWindow(start - 24 * HOUR_MS, 4 * HOUR_MS, {
+          rank: 2,
+          expectedCostEur: 3100,
+          costParts: { jobEur: 1200, downtimeEur: 1800, expectedFailureEur: 70, energyEur: 30 },
+          failureProbability: 0.007,
+          productionLossMinutes: 240,
+          why: 'A day earlier: lower risk, 4 h of production lost.',
+        }),
+      ],
     });
     expect((await postProposal(srv.url, p)).status).to.equal(204);
     browser = await launchChromium(chromium);
@@ -86,7 +95,9 @@ describe('browser: a maintenance proposal on the supervisors\' page', function (
     // the window in the plant's zone, read off the proposal's own local ISO times
     const [sDate, sTime] = [p.window.startLocal.slice(0, 10), p.window.startLocal.slice(11, 16)];
     const eTime = p.window.endLocal.slice(11, 16);
-    expect(await c.getByLabel('Window', { exact: true }).innerText()).to.match(new RegExp(`^\\w{3} ${sDate} ${sTime} – ${eTime} Europe/Berlin \\(GMT[+−-]\\d+\\)$`));
+    expect(await c.getByLabel('Window', { exact: true }).innerText()).to.match(
+      new RegExp(`^\\w{3} ${sDate} ${sTime} – ${eTime} Europe/Berlin \\(GMT[+−-]\\d+\\)$`),
+    );
     expect(text).to.include(`Maintenance: ${p.job}`).and.include('pending');
     expect(text).to.include(M_ASSET);
     expect(text).to.include('1,850.00 EUR');
@@ -98,7 +109,11 @@ describe('browser: a maintenance proposal on the supervisors\' page', function (
     expect(text).to.include('0 of 1 needed');
     const alt = await c.getByRole('list', { name: 'Alternative windows' }).innerText();
     const a = p.alternatives[0]!;
-    expect(alt).to.match(new RegExp(`^#2 \\w{3} ${a.startLocal.slice(0, 10)} ${a.startLocal.slice(11, 16)} – ${a.endLocal.slice(11, 16)} Europe/Berlin \\(GMT[+−-]\\d+\\): 3,100\\.00 EUR, P\\(failure before\\) 0\\.7 % — ${a.why}$`));
+    expect(alt).to.match(
+      new RegExp(
+        `^#2 \\w{3} ${a.startLocal.slice(0, 10)} ${a.startLocal.slice(11, 16)} – ${a.endLocal.slice(11, 16)} Europe/Berlin \\(GMT[+−-]\\d+\\): 3,100\\.00 EUR, P\\(failure before\\) 0\\.7 % — ${a.why}$`,
+      ),
+    );
     expect(await c.locator('.expiry').innerText()).to.match(/^\d+ min \d+ s left$/);
     // the gate appears beside the setpoint gates, with its approver rule
     expect(await page.getByRole('group', { name: `Gate ${M_GATE_NAME}` }).innerText()).to.include('two approvers above 5,000.00 EUR');
@@ -111,7 +126,9 @@ describe('browser: a maintenance proposal on the supervisors\' page', function (
     const dialog = page.getByRole('dialog', { name: 'Approve maintenance window' });
     await dialog.waitFor();
     expect(await dialog.getByLabel('Meaning of the signature').inputValue()).to.equal('Approved: I authorise this maintenance window');
-    expect(await dialog.locator('#sign-summary').innerText()).to.include(`${M_ASSET}: ${p.job}, `).and.include('expected cost 1,850.00 EUR');
+    expect(await dialog.locator('#sign-summary').innerText())
+      .to.include(`${M_ASSET}: ${p.job}, `)
+      .and.include('expected cost 1,850.00 EUR');
     await dialog.getByLabel('Reason').fill('Saturday planned stop, parts in stock');
     await dialog.getByLabel('Password').fill('not my password');
     await dialog.getByRole('button', { name: 'Sign and approve' }).click();
@@ -122,8 +139,20 @@ describe('browser: a maintenance proposal on the supervisors\' page', function (
     await dialog.waitFor({ state: 'hidden' });
 
     // the order out of twin-approval's output 1, signed, approved by the logged-in supervisor
-    const got = (await waitFor(async () => (await orders(srv!.url)).find((o) => o.order.proposalId === p.id), 10_000, 50, 'the order at the flow'))!;
-    expect(got.order).to.deep.include({ asset: M_ASSET, job: p.job, startMs: p.window.startMs, endMs: p.window.endMs, timeZone: 'Europe/Berlin', approvedBy: ['supervisor'] });
+    const got = (await waitFor(
+      async () => (await orders(srv!.url)).find((o) => o.order.proposalId === p.id),
+      10_000,
+      50,
+      'the order at the flow',
+    ))!;
+    expect(got.order).to.deep.include({
+      asset: M_ASSET,
+      job: p.job,
+      startMs: p.window.startMs,
+      endMs: p.window.endMs,
+      timeZone: 'Europe/Berlin',
+      approvedBy: ['supervisor'],
+    });
     expect(got.order.signature).to.match(/^[0-9a-f]{64}$/);
     // the card: approved, by whom, the order, no more buttons
     await c.locator('.state', { hasText: 'approved' }).waitFor();
@@ -136,11 +165,23 @@ describe('browser: a maintenance proposal on the supervisors\' page', function (
     const ledger = page.getByRole('table', { name: `Ledger of ${M_GATE_NAME}` });
     const decision = ledger.getByRole('row').filter({ hasText: 'decision: approve' });
     await decision.waitFor();
-    expect(await decision.innerText()).to.include(WHO).and.include('Approved: I authorise this maintenance window').and.include(`${M_ASSET} / maintenance`);
+    expect(await decision.innerText())
+      .to.include(WHO)
+      .and.include('Approved: I authorise this maintenance window')
+      .and.include(`${M_ASSET} / maintenance`);
     const order = ledger.getByRole('row').filter({ hasText: 'maintenance order' });
-    expect(await order.innerText()).to.include(got.order.id).and.include('approved by supervisor');
-    expect(await ledger.getByRole('row').filter({ hasText: 'maintenance proposal' }).innerText()).to.include(p.job).and.include('1,850.00 EUR');
-    expect(await page.getByRole('region', { name: `History of ${M_GATE_NAME}` }).getByText(/Ledger chain verified: 3 records intact/).count()).to.equal(1);
+    expect(await order.innerText())
+      .to.include(got.order.id)
+      .and.include('approved by supervisor');
+    expect(await ledger.getByRole('row').filter({ hasText: 'maintenance proposal' }).innerText())
+      .to.include(p.job)
+      .and.include('1,850.00 EUR');
+    expect(
+      await page
+        .getByRole('region', { name: `History of ${M_GATE_NAME}` })
+        .getByText(/Ledger chain verified: 3 records intact/)
+        .count(),
+    ).to.equal(1);
     expect(errors).to.deep.equal([]);
   });
 

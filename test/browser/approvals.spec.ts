@@ -27,7 +27,7 @@ const WHO = 'Dana Reyes (shift supervisor) — login supervisor';
 /** 24-hour time, with the date only when it is not today (the browser's time zone). */
 const TIME = /^(\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d$/;
 
-describe('browser: the supervisors\' approvals page', function () {
+describe("browser: the supervisors' approvals page", function () {
   this.timeout(120_000);
   let srv: ApprovalsServer | undefined;
   let browser: Browser | undefined;
@@ -72,32 +72,85 @@ describe('browser: the supervisors\' approvals page', function () {
     await srv.rpc('openGate', G, 5);
     // The real twin-approval node gets 30 min of setpoint and KPI readings, then a proposal, as a flow sends them.
     const viewer = await login(srv.url, 'viewer', pw('viewer'));
-    const api = (path: string) => fetch(`${srv!.url}twinloop/approvals/api/${path}`, { headers: { authorization: `Bearer ${viewer}` } }).then((r) => r.json() as Promise<any>);
+    const api = (path: string) =>
+      fetch(`${srv!.url}twinloop/approvals/api/${path}`, { headers: { authorization: `Bearer ${viewer}` } }).then(
+        (r) => r.json() as Promise<any>,
+      );
     await waitFor(async () => (await api('gates')).gates.some((g: any) => g.id === REAL_GATE_ID), 30_000, 100, 'twin-approval registered');
-    const post = (payload: unknown) => fetch(`${srv!.url}api/test/gate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+    const post = (payload: unknown) =>
+      fetch(`${srv!.url}api/test/gate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
     const t0 = Date.now() - 30 * 60_000;
     for (let i = 0; i <= 30; i++) {
       const tsMs = t0 + i * 60_000;
-      await post(fromPlant({ asset: ASSET, tag: 'barrel_temp_sp', value: i < 12 ? 218 : 215, unit: 'degC', tsMs, quality: 'good', source: 'test' }));
-      await post({ asset: ASSET, tag: 'energy_per_kg', value: (i < 12 ? 0.431 : 0.42) + 0.003 * Math.sin(i / 2), unit: 'kWh/kg', tsMs, quality: 'good', source: 'test' });
+      await post(
+        fromPlant({ asset: ASSET, tag: 'barrel_temp_sp', value: i < 12 ? 218 : 215, unit: 'degC', tsMs, quality: 'good', source: 'test' }),
+      );
+      await post({
+        asset: ASSET,
+        tag: 'energy_per_kg',
+        value: (i < 12 ? 0.431 : 0.42) + 0.003 * Math.sin(i / 2),
+        unit: 'kWh/kg',
+        tsMs,
+        quality: 'good',
+        source: 'test',
+      });
     }
     barrel = makeProposal({
-      asset: ASSET, tag: 'barrel_temp_sp', currentValue: 215, proposedValue: 211,
+      asset: ASSET,
+      tag: 'barrel_temp_sp',
+      currentValue: 215,
+      proposedValue: 211,
       // the confidence interval of the mean change beside the prediction interval of one value
-      predictedEffect: { kpiTag: 'energy_per_kg', kpiUnit: 'kWh/kg', currentKpi: 0.42, predictedKpi: 0.395, lowKpi: 0.385, highKpi: 0.405, intervalPct: 90, changeLowKpi: -0.031, changeHighKpi: -0.019 },
+      predictedEffect: {
+        kpiTag: 'energy_per_kg',
+        kpiUnit: 'kWh/kg',
+        currentKpi: 0.42,
+        predictedKpi: 0.395,
+        lowKpi: 0.385,
+        highKpi: 0.405,
+        intervalPct: 90,
+        changeLowKpi: -0.031,
+        changeHighKpi: -0.019,
+      },
     });
     await post(barrel);
-    await waitFor(async () => (await api('proposals')).proposals.some((v: any) => v.proposal.id === barrel.id), 10_000, 50, 'the proposal at the gate');
-    ledgerDecisions = async () => (await api('history')).ledgers.find((l: any) => l.gates.some((g: any) => g.id === REAL_GATE_ID)).records.filter((r: any) => r.type === 'decision');
-    realLedgerLocation = async () => (await api('history')).ledgers.find((l: any) => l.gates.some((g: any) => g.id === REAL_GATE_ID)).ledgerLocation;
+    await waitFor(
+      async () => (await api('proposals')).proposals.some((v: any) => v.proposal.id === barrel.id),
+      10_000,
+      50,
+      'the proposal at the gate',
+    );
+    ledgerDecisions = async () =>
+      (await api('history')).ledgers
+        .find((l: any) => l.gates.some((g: any) => g.id === REAL_GATE_ID))
+        .records.filter((r: any) => r.type === 'decision');
+    realLedgerLocation = async () =>
+      (await api('history')).ledgers.find((l: any) => l.gates.some((g: any) => g.id === REAL_GATE_ID)).ledgerLocation;
     // a second setpoint: a big step (two approvers), expiring soon, with a stale input
-    speed = await srv.rpc('addProposal', G, {
-      asset: ASSET, tag: 'screw_speed_sp', unit: 'rpm', currentValue: 62, proposedValue: 70,
-      rationale: 'A faster screw raises throughput; the model predicts energy per kg stays flat.',
-      predictedEffect: { kpiTag: 'throughput', kpiUnit: 'kg/h', currentKpi: 118, predictedKpi: 126, lowKpi: 121, highKpi: 131, intervalPct: 90 },
-      fitRange: { fromTsMs: Date.now() - 3_600_000, toTsMs: Date.now(), setpointMin: 55, setpointMax: 72 },
-      expiresTsMs: Date.now() + 100_000,
-    }, { ok: false, violations: [{ code: 'STALE_INPUT', message: 'melt_temp is 14 s old (limit 10 s)', tag: 'melt_temp' }] });
+    speed = await srv.rpc(
+      'addProposal',
+      G,
+      {
+        asset: ASSET,
+        tag: 'screw_speed_sp',
+        unit: 'rpm',
+        currentValue: 62,
+        proposedValue: 70,
+        rationale: 'A faster screw raises throughput; the model predicts energy per kg stays flat.',
+        predictedEffect: {
+          kpiTag: 'throughput',
+          kpiUnit: 'kg/h',
+          currentKpi: 118,
+          predictedKpi: 126,
+          lowKpi: 121,
+          highKpi: 131,
+          intervalPct: 90,
+        },
+        fitRange: { fromTsMs: Date.now() - 3_600_000, toTsMs: Date.now(), setpointMin: 55, setpointMax: 72 },
+        expiresTsMs: Date.now() + 100_000,
+      },
+      { ok: false, violations: [{ code: 'STALE_INPUT', message: 'melt_temp is 14 s old (limit 10 s)', tag: 'melt_temp' }] },
+    );
     browser = await launchChromium(chromium);
   });
 
@@ -126,7 +179,9 @@ describe('browser: the supervisors\' approvals page', function () {
     // the other proposal shows its failing envelope check and the two-person rule
     const s = await card(page, speed).innerText();
     expect(s).to.include('STALE_INPUT').and.include('0 of 2 needed (two-person rule)');
-    expect(await page.getByRole('group', { name: `Gate Extruder setpoints (test gate ${G})` }).innerText()).to.include('two approvers above 5 degC');
+    expect(await page.getByRole('group', { name: `Gate Extruder setpoints (test gate ${G})` }).innerText()).to.include(
+      'two approvers above 5 degC',
+    );
     // 1500 px wide: the two pending cards share the row instead of one card using half of it
     const [a, b] = await Promise.all([c.boundingBox(), card(page, speed).boundingBox()]);
     expect(Math.abs(a!.y - b!.y), 'two cards in one row').to.be.below(1);
@@ -157,7 +212,13 @@ describe('browser: the supervisors\' approvals page', function () {
     const decisions = await ledgerDecisions();
     expect(decisions).to.have.length(1);
     expect(decisions[0].proposalId).to.equal(barrel.id);
-    expect(decisions[0].data).to.include({ verdict: 'approve', user: 'supervisor', printedName: 'Dana Reyes (shift supervisor)', reason: 'Energy per kg down, quality holds', meaning });
+    expect(decisions[0].data).to.include({
+      verdict: 'approve',
+      user: 'supervisor',
+      printedName: 'Dana Reyes (shift supervisor)',
+      reason: 'Energy per kg down, quality holds',
+      meaning,
+    });
     // the card leaves the pending list, without Approve/Reject
     await c.locator('.state', { hasText: /approved|done|failed|blocked/ }).waitFor();
     expect(await c.getByRole('button', { name: 'Approve' }).count()).to.equal(0);
@@ -166,15 +227,23 @@ describe('browser: the supervisors\' approvals page', function () {
     const ledger = page.getByRole('table', { name: 'Ledger of Barrel temperature (real gate)' });
     const row = ledger.getByRole('row').filter({ hasText: 'decision: approve' });
     await row.waitFor();
-    expect(await row.innerText()).to.include(WHO).and.include('Energy per kg down, quality holds').and.include(meaning);
+    expect(await row.innerText())
+      .to.include(WHO)
+      .and.include('Energy per kg down, quality holds')
+      .and.include(meaning);
     expect(await row.getByRole('cell').first().innerText()).to.match(TIME);
     // the ledger's file name in the status line, the full path on hover
     const location = await realLedgerLocation();
-    const chain = page.getByRole('region', { name: 'History of Barrel temperature (real gate)' }).getByText(/Ledger chain verified: \d+ records intact/);
+    const chain = page
+      .getByRole('region', { name: 'History of Barrel temperature (real gate)' })
+      .getByText(/Ledger chain verified: \d+ records intact/);
     expect(await chain.count()).to.equal(1);
-    expect(await chain.innerText()).to.include(`(${basename(location)})`).and.not.include(location);
+    expect(await chain.innerText())
+      .to.include(`(${basename(location)})`)
+      .and.not.include(location);
     expect(await chain.locator('[title]').getAttribute('title')).to.equal(location);
-    if (process.env.TWINLOOP_SCREENSHOT_DIR) await page.screenshot({ path: join(process.env.TWINLOOP_SCREENSHOT_DIR, 'approvals-test-history.png') });
+    if (process.env.TWINLOOP_SCREENSHOT_DIR)
+      await page.screenshot({ path: join(process.env.TWINLOOP_SCREENSHOT_DIR, 'approvals-test-history.png') });
     expect(errors).to.deep.equal([]);
   });
 
@@ -196,7 +265,9 @@ describe('browser: the supervisors\' approvals page', function () {
     await c.locator('.state', { hasText: 'rejected' }).waitFor();
     // the signer on the card: printed name and login, at a 24-hour time
     const by = await c.locator('dt:text-is("Rejected by") + dd').innerText();
-    expect(by).to.match(/^Sam Okafor \(process engineer\) — login supervisor2, (\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d: Melt temperature reading is stale$/);
+    expect(by).to.match(
+      /^Sam Okafor \(process engineer\) — login supervisor2, (\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d: Melt temperature reading is stale$/,
+    );
     expect(await srv!.rpc('state', G, speed.id)).to.equal('rejected');
     const last = (await srv!.rpc('calls', G)).decideCalls.at(-1)!;
     expect(last).to.include({ proposalId: speed.id, verdict: 'reject', user: 'supervisor2', printedName: 'Sam Okafor (process engineer)' });
@@ -215,7 +286,9 @@ describe('browser: the supervisors\' approvals page', function () {
     const switches = page.getByRole('switch', { name: /^Auto-approval for / });
     // the test gate has a policy band; the real gate has none configured (no switch)
     expect(await switches.count()).to.equal(1);
-    expect(await page.getByRole('group', { name: 'Gate Barrel temperature (real gate)' }).getByText('Auto-approval: not configured').count()).to.equal(1);
+    expect(
+      await page.getByRole('group', { name: 'Gate Barrel temperature (real gate)' }).getByText('Auto-approval: not configured').count(),
+    ).to.equal(1);
     for (const sw of await switches.all()) expect(await sw.isDisabled()).to.equal(true);
     // a narrow screen: one column, nothing wider than the window
     await page.setViewportSize({ width: 700, height: 1000 });
@@ -248,7 +321,7 @@ describe('browser: the supervisors\' approvals page', function () {
     expect(errors).to.deep.equal([]);
   });
 
-  it('reuses the editor\'s login (localStorage auth-tokens) instead of asking again', async function () {
+  it("reuses the editor's login (localStorage auth-tokens) instead of asking again", async function () {
     const token = await login(srv!.url, 'supervisor', pw('supervisor'));
     const page = await open(async (ctx) => {
       await ctx.addInitScript((t: string) => localStorage.setItem('auth-tokens', JSON.stringify({ access_token: t })), token);
@@ -261,7 +334,13 @@ describe('browser: the supervisors\' approvals page', function () {
 
   it('shows a gate whose ledger does not verify as an alarm with what to do, and offers no decisions on it (issue 13)', async function () {
     const reason = 'refusing to append to a broken ledger: line 6 (seq 5): no MAC: not written by the ledger with its key';
-    await srv!.rpc('openAlarmedGate', 'alarmed', 'Zone 2 (forged ledger)', reason, 'Keep the file as evidence and run `twinloop ledger verify`.');
+    await srv!.rpc(
+      'openAlarmedGate',
+      'alarmed',
+      'Zone 2 (forged ledger)',
+      reason,
+      'Keep the file as evidence and run `twinloop ledger verify`.',
+    );
     const page = await open();
     await logIn(page, 'supervisor');
     const alarm = page.getByRole('alert', { name: 'Alarm: gate Zone 2 (forged ledger)' });

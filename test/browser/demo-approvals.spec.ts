@@ -48,7 +48,10 @@ describe('browser: the demo line, approved and rejected on the approvals page', 
 
   const readLedger = (): LedgerRecord[] =>
     existsSync(ledgerFile)
-      ? readFileSync(ledgerFile, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as LedgerRecord)
+      ? readFileSync(ledgerFile, 'utf8')
+          .split('\n')
+          .filter((l) => l.trim())
+          .map((l) => JSON.parse(l) as LedgerRecord)
       : [];
   const ofProposal = (id: string) => readLedger().filter((r) => r.proposalId === id);
 
@@ -121,7 +124,9 @@ describe('browser: the demo line, approved and rejected on the approvals page', 
     // the chart: recent history of the setpoint and the KPI, with data in both panels
     const chart = card.getByRole('img');
     expect(await chart.count()).to.equal(1);
-    expect(await chart.getAttribute('aria-label')).to.match(new RegExp(`^Last \\d+ min of ${p.tag} and energy_per_kg; proposed ${fmt1(p.proposedValue)} degC`));
+    expect(await chart.getAttribute('aria-label')).to.match(
+      new RegExp(`^Last \\d+ min of ${p.tag} and energy_per_kg; proposed ${fmt1(p.proposedValue)} degC`),
+    );
     const lines = await chart.locator('path[stroke="#333"]').count();
     expect(lines, 'a setpoint line and a KPI line').to.equal(2);
     expect(await card.getByRole('button', { name: 'Approve' }).isEnabled()).to.equal(true);
@@ -131,7 +136,9 @@ describe('browser: the demo line, approved and rejected on the approvals page', 
     await card.getByRole('button', { name: verdict }).click();
     const dialog = page.getByRole('dialog', { name: `${verdict} setpoint change` });
     await dialog.waitFor();
-    expect(await dialog.getByLabel('Meaning of the signature').inputValue()).to.match(verdict === 'Approve' ? /^Approved: / : /^Rejected: /);
+    expect(await dialog.getByLabel('Meaning of the signature').inputValue()).to.match(
+      verdict === 'Approve' ? /^Approved: / : /^Rejected: /,
+    );
     await dialog.getByLabel('Reason').fill(reason);
     await dialog.getByLabel('Password').fill(password);
     await dialog.getByRole('button', { name: `Sign and ${verdict.toLowerCase()}` }).click();
@@ -177,20 +184,33 @@ describe('browser: the demo line, approved and rejected on the approvals page', 
 
     // the ramp (at most 2 degC a step, 20 s dwell) reaches the simulator; every value seen lies on the way
     const seen: number[] = [];
-    await waitFor(async () => {
-      const v = await readSetpoint('zone3_sp');
-      if (seen.at(-1) !== v) seen.push(v);
-      return Math.abs(v - p.proposedValue) < 1e-3;
-    }, 120_000, 250, `zone3_sp read back from the simulator as ${p.proposedValue}`);
+    await waitFor(
+      async () => {
+        const v = await readSetpoint('zone3_sp');
+        if (seen.at(-1) !== v) seen.push(v);
+        return Math.abs(v - p.proposedValue) < 1e-3;
+      },
+      120_000,
+      250,
+      `zone3_sp read back from the simulator as ${p.proposedValue}`,
+    );
     for (let i = 1; i < seen.length; i++) expect(seen[i], `ramp ${seen.join(' → ')}`).to.be.above(seen[i - 1]);
-    expect(seen.every((v) => v >= 215 && v <= p.proposedValue + 1e-3), `ramp ${seen.join(' → ')}`).to.equal(true);
+    expect(
+      seen.every((v) => v >= 215 && v <= p.proposedValue + 1e-3),
+      `ramp ${seen.join(' → ')}`,
+    ).to.equal(true);
 
     // the ledger: the decision under the logged-in user, then the gate's commands and the writer's writes and read-backs
-    const records = await waitFor(() => {
-      const rs = ofProposal(p.id);
-      const last = rs.filter((r) => r.type === 'readback').at(-1)?.data as { readBackValue?: number } | undefined;
-      return last && Math.abs((last.readBackValue ?? NaN) - p.proposedValue) < 1e-3 ? rs : undefined;
-    }, 30_000, 200, 'the final read-back in the ledger');
+    const records = await waitFor(
+      () => {
+        const rs = ofProposal(p.id);
+        const last = rs.filter((r) => r.type === 'readback').at(-1)?.data as { readBackValue?: number } | undefined;
+        return last && Math.abs((last.readBackValue ?? NaN) - p.proposedValue) < 1e-3 ? rs : undefined;
+      },
+      30_000,
+      200,
+      'the final read-back in the ledger',
+    );
     const decisions = records!.filter((r) => r.type === 'decision');
     expect(decisions).to.have.length(1);
     const d = decisions[0].data as Decision;
@@ -205,34 +225,51 @@ describe('browser: the demo line, approved and rejected on the approvals page', 
     expect(writes.map((r) => (r.data as { outcome: string }).outcome)).to.deep.equal(commands.map(() => 'written'));
     expect(readbacks.map((r) => (r.data as { readBackOk: boolean }).readBackOk)).to.deep.equal(commands.map(() => true));
     const readValues = readbacks.map((r) => (r.data as { readBackValue: number }).readBackValue);
-    for (let i = 1; i < readValues.length; i++) expect(readValues[i], `read-backs ${readValues.join(' → ')}`).to.be.above(readValues[i - 1]);
+    for (let i = 1; i < readValues.length; i++)
+      expect(readValues[i], `read-backs ${readValues.join(' → ')}`).to.be.above(readValues[i - 1]);
     expect(readValues.at(-1)).to.be.closeTo(p.proposedValue, 1e-3);
     // what our own client saw on the way is what the writer read back
     for (const v of seen.slice(1)) expect(readValues, `read-backs ${readValues.join(', ')} hold ${v}`).to.include(v);
     expect(records!.find((r) => r.type === 'proposal')!.seq).to.be.below(decisions[0].seq);
 
-    const verify = spawnSync(process.execPath, [join(__dirname, '..', '..', 'dist', 'bin', 'twinloop.js'), 'ledger', 'verify', ledgerFile], { encoding: 'utf8' });
+    const verify = spawnSync(
+      process.execPath,
+      [join(__dirname, '..', '..', 'dist', 'bin', 'twinloop.js'), 'ledger', 'verify', ledgerFile],
+      { encoding: 'utf8' },
+    );
     expect(verify.status, `ledger verify: ${verify.stdout}${verify.stderr}`).to.equal(0);
 
     // the card leaves the pending list; the History tab shows the decision under that user, chain verified
-    await page.locator('#ended').getByRole('article', { name: `Proposal ${ASSET} / zone3_sp` }).filter({ hasText: 'Dana Reyes' }).waitFor();
+    await page
+      .locator('#ended')
+      .getByRole('article', { name: `Proposal ${ASSET} / zone3_sp` })
+      .filter({ hasText: 'Dana Reyes' })
+      .waitFor();
     expect(await page.locator(`#proposals [data-proposal-id="${p.id}"]`).count()).to.equal(0);
     await page.getByRole('tab', { name: 'History' }).click();
     const history = page.getByRole('region', { name: /^History of .*approve zone3_sp/ });
     const row = history.getByRole('row').filter({ hasText: 'decision: approve' }).filter({ hasText: 'zone3_sp' });
     await row.waitFor();
-    expect(await row.innerText()).to.include(who('supervisor')).and.include(reason);
+    expect(await row.innerText())
+      .to.include(who('supervisor'))
+      .and.include(reason);
     expect(await row.getByRole('cell').first().innerText()).to.match(TIME);
     const chain = history.getByText(/Ledger chain verified: \d+ records intact \(demo-ledger\.jsonl\)$/);
     await chain.waitFor();
     expect(await chain.locator('[title]').getAttribute('title')).to.equal(ledgerFile);
     // the writer by its node's name in the demo flow, not its id
-    const readback = history.getByRole('row').filter({ hasText: 'read-back' }).filter({ hasText: `ok: ${fmt1(p.proposedValue)}` });
+    const readback = history
+      .getByRole('row')
+      .filter({ hasText: 'read-back' })
+      .filter({ hasText: `ok: ${fmt1(p.proposedValue)}` });
     expect(await readback.count()).to.be.at.least(1);
     expect(await readback.first().getByRole('cell').nth(3).innerText()).to.equal('write zone3_sp');
     // the writer's write-ahead records, when it keeps them, read as such
     if (records!.some((r) => r.type === 'write-intent')) {
-      const intent = history.getByRole('row').filter({ hasText: 'write intent' }).filter({ hasText: `about to write ${fmt1(p.proposedValue)}` });
+      const intent = history
+        .getByRole('row')
+        .filter({ hasText: 'write intent' })
+        .filter({ hasText: `about to write ${fmt1(p.proposedValue)}` });
       expect(await intent.first().getByRole('cell').nth(3).innerText()).to.equal('write zone3_sp');
     }
     if (SHOTS) {
@@ -262,10 +299,15 @@ describe('browser: the demo line, approved and rejected on the approvals page', 
     await sign(page, card, 'Reject', reason, tl!.logins.supervisor2);
     await page.locator('#ended').locator(`[data-proposal-id="${p.id}"]`).filter({ hasText: 'rejected' }).waitFor();
 
-    const records = await waitFor(() => {
-      const rs = ofProposal(p.id);
-      return rs.some((r) => r.type === 'decision') ? rs : undefined;
-    }, 10_000, 100, 'the reject decision in the ledger');
+    const records = await waitFor(
+      () => {
+        const rs = ofProposal(p.id);
+        return rs.some((r) => r.type === 'decision') ? rs : undefined;
+      },
+      10_000,
+      100,
+      'the reject decision in the ledger',
+    );
     const decisions = records!.filter((r) => r.type === 'decision');
     expect(decisions).to.have.length(1);
     const d = decisions[0].data as Decision;
@@ -274,7 +316,11 @@ describe('browser: the demo line, approved and rejected on the approvals page', 
     expect(records!.filter((r) => ['command', 'write', 'readback'].includes(r.type))).to.deep.equal([]);
     expect(await readSetpoint('zone2_sp')).to.equal(205);
 
-    const verify = spawnSync(process.execPath, [join(__dirname, '..', '..', 'dist', 'bin', 'twinloop.js'), 'ledger', 'verify', ledgerFile], { encoding: 'utf8' });
+    const verify = spawnSync(
+      process.execPath,
+      [join(__dirname, '..', '..', 'dist', 'bin', 'twinloop.js'), 'ledger', 'verify', ledgerFile],
+      { encoding: 'utf8' },
+    );
     expect(verify.status, `ledger verify: ${verify.stdout}${verify.stderr}`).to.equal(0);
     expect(errors).to.deep.equal([]);
   });
@@ -306,16 +352,25 @@ describe('browser: the demo line, approved and rejected on the approvals page', 
     await dialog.getByLabel('Password').fill(tl!.logins.supervisor);
     await dialog.getByRole('button', { name: 'Sign and approve' }).click();
     await dialog.waitFor({ state: 'hidden' });
-    const records = await waitFor(() => {
-      const rs = ofProposal(id!);
-      return rs.some((r) => r.type === 'order') ? rs : undefined;
-    }, 10_000, 100, 'the signed maintenance order in the ledger');
+    const records = await waitFor(
+      () => {
+        const rs = ofProposal(id!);
+        return rs.some((r) => r.type === 'order') ? rs : undefined;
+      },
+      10_000,
+      100,
+      'the signed maintenance order in the ledger',
+    );
     const decision = records!.find((r) => r.type === 'decision')!.data as Decision;
     expect(decision).to.include({ verdict: 'approve', user: 'supervisor', printedName: PRINTED.supervisor });
     const order = records!.find((r) => r.type === 'order')!.data as MaintenanceOrder;
     expect(order).to.include({ proposalId: id, asset: ASSET, startMs: p.window.startMs, endMs: p.window.endMs });
     expect(order.signature).to.match(/^[0-9a-f]{64}$/);
-    const verify = spawnSync(process.execPath, [join(__dirname, '..', '..', 'dist', 'bin', 'twinloop.js'), 'ledger', 'verify', ledgerFile], { encoding: 'utf8' });
+    const verify = spawnSync(
+      process.execPath,
+      [join(__dirname, '..', '..', 'dist', 'bin', 'twinloop.js'), 'ledger', 'verify', ledgerFile],
+      { encoding: 'utf8' },
+    );
     expect(verify.status, `ledger verify: ${verify.stdout}${verify.stderr}`).to.equal(0);
     expect(errors).to.deep.equal([]);
   });

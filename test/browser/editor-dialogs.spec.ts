@@ -51,10 +51,13 @@ describe('browser: TwinLoop edit dialogs (units, week previews, inline errors)',
 
   /** The titles ('period 07:00–20:00') of the spans drawn on row `index` of a week grid. */
   async function rowTitles(grid: string, index: number): Promise<(string | null)[]> {
-    return page.evaluate(([sel, i]) => {
-      const row = document.querySelectorAll(`${sel} .twinloop-week-row`)[i as number];
-      return [...row.querySelectorAll('.twinloop-week-span')].map((s) => s.getAttribute('title'));
-    }, [grid, index] as const);
+    return page.evaluate(
+      ([sel, i]) => {
+        const row = document.querySelectorAll(`${sel} .twinloop-week-row`)[i as number];
+        return [...row.querySelectorAll('.twinloop-week-span')].map((s) => s.getAttribute('title'));
+      },
+      [grid, index] as const,
+    );
   }
 
   before(async function () {
@@ -68,14 +71,22 @@ describe('browser: TwinLoop edit dialogs (units, week previews, inline errors)',
       if (m.type() === 'error' && !/favicon|Failed to load resource/.test(m.text())) pageErrors.push(`console: ${m.text()}`);
     });
     await loginToEditor(page, tl.url, 'admin', tl.logins.admin);
-    await page.waitForFunction(() => {
-      const RED = (window as any).RED;
-      return RED?.nodes?.getType && RED.nodes.getType('twin-propose') && (window as any).TwinLoopEditor;
-    }, undefined, { timeout: 60_000 });
-    await page.waitForFunction(() => {
-      const loader = document.querySelector('#red-ui-loader') as HTMLElement | null;
-      return (!loader || loader.offsetParent === null) && (window as any).RED.nodes.node('demo-propose-zone3');
-    }, undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => {
+        const RED = (window as any).RED;
+        return RED?.nodes?.getType && RED.nodes.getType('twin-propose') && (window as any).TwinLoopEditor;
+      },
+      undefined,
+      { timeout: 60_000 },
+    );
+    await page.waitForFunction(
+      () => {
+        const loader = document.querySelector('#red-ui-loader') as HTMLElement | null;
+        return (!loader || loader.offsetParent === null) && (window as any).RED.nodes.node('demo-propose-zone3');
+      },
+      undefined,
+      { timeout: 60_000 },
+    );
   });
 
   after(async function () {
@@ -103,16 +114,32 @@ describe('browser: TwinLoop edit dialogs (units, week previews, inline errors)',
     // A new twin-opcua-in whose sampling interval comes from the environment, as in the prebuilt flows.
     await page.evaluate(() => {
       const RED = (window as any).RED;
-      RED.view.importNodes([{
-        id: 'dlg-opcua-in', type: 'twin-opcua-in', x: 300, y: 700, z: RED.workspaces.active(), name: 'env sampling',
-        endpoint: 'demo-opcua-endpoint', samplingIntervalMs: '${DLG_SAMPLING_MS}', maxFutureMs: 5000, deadband: 0, queueSize: 1,
-        items: [{ nodeId: 'ns=1;s=extruder.zone1_temp', asset: 'demo/plant1/extrusion/line1/extruder', tag: 'zone1_temp', unit: 'degC' }],
-      }], { generateIds: false, addFlow: false });
+      RED.view.importNodes(
+        [
+          {
+            id: 'dlg-opcua-in',
+            type: 'twin-opcua-in',
+            x: 300,
+            y: 700,
+            z: RED.workspaces.active(),
+            name: 'env sampling',
+            endpoint: 'demo-opcua-endpoint',
+            samplingIntervalMs: '${DLG_SAMPLING_MS}',
+            maxFutureMs: 5000,
+            deadband: 0,
+            queueSize: 1,
+            items: [
+              { nodeId: 'ns=1;s=extruder.zone1_temp', asset: 'demo/plant1/extrusion/line1/extruder', tag: 'zone1_temp', unit: 'degC' },
+            ],
+          },
+        ],
+        { generateIds: false, addFlow: false },
+      );
     });
     await openNode('dlg-opcua-in');
     expect(await page.inputValue('#node-input-samplingIntervalMs-value')).to.equal('${DLG_SAMPLING_MS}');
     expect(await page.isVisible('#node-input-samplingIntervalMs-unit'), 'no unit beside ${ENV}').to.equal(false);
-    expect(await page.getAttribute('#node-input-samplingIntervalMs-value', 'class') ?? '').to.not.contain('input-error');
+    expect((await page.getAttribute('#node-input-samplingIntervalMs-value', 'class')) ?? '').to.not.contain('input-error');
     expect(await page.inputValue('#node-input-maxFutureMs-value')).to.equal('5');
     expect(await page.inputValue('#node-input-maxFutureMs-unit')).to.equal('s');
     // A value that is no duration is marked on the box a person sees.
@@ -131,7 +158,10 @@ describe('browser: TwinLoop edit dialogs (units, week previews, inline errors)',
     await page.click('#red-ui-header-button-deploy');
     const confirm = page.locator('#red-ui-deploy-dialog-confirm-deploy-deploy');
     await Promise.race([
-      confirm.waitFor({ state: 'visible', timeout: 10_000 }).then(() => confirm.click()).catch(() => undefined),
+      confirm
+        .waitFor({ state: 'visible', timeout: 10_000 })
+        .then(() => confirm.click())
+        .catch(() => undefined),
       page.waitForFunction(() => !(window as any).RED.nodes.dirty(), undefined, { timeout: 10_000 }).catch(() => undefined),
     ]);
     await page.waitForFunction(() => !(window as any).RED.nodes.dirty(), undefined, { timeout: 30_000 });
@@ -166,17 +196,24 @@ describe('browser: TwinLoop edit dialogs (units, week previews, inline errors)',
     await page.waitForSelector('#node-config-input-line.input-error', { timeout: 5000 });
     await page.fill('#node-config-input-line', 'plant1/extrusion/line1');
     await page.dispatchEvent('#node-config-input-line', 'change');
-    await page.waitForFunction(() => !document.querySelector('#node-config-input-line')!.classList.contains('input-error'), undefined, { timeout: 5000 });
+    await page.waitForFunction(() => !document.querySelector('#node-config-input-line')!.classList.contains('input-error'), undefined, {
+      timeout: 5000,
+    });
     await page.click('#node-config-dialog-cancel');
     await page.waitForSelector('#node-config-input-storage', { state: 'detached', timeout: 60_000 });
     expect(pageErrors).to.deep.equal([]);
   });
 
-  it('the envelope\'s plant connection is a list of the OPC UA endpoints and MQTT brokers by name, the deployed one chosen', async function () {
+  it("the envelope's plant connection is a list of the OPC UA endpoints and MQTT brokers by name, the deployed one chosen", async function () {
     await page.evaluate(() => (window as any).RED.editor.editConfig('', 'twin-envelope', 'demo-envelope-zone3_sp'));
     await page.waitForSelector('#node-config-input-source', { state: 'visible', timeout: 60_000 });
-    const options = await page.$$eval('#node-config-input-source option', (os) => os.map((o) => [(o as HTMLOptionElement).value, o.textContent]));
-    expect(options).to.deep.include.members([['demo-opcua-endpoint', 'OPC UA: plant simulator'], ['demo-broker', 'MQTT: site broker']]);
+    const options = await page.$$eval('#node-config-input-source option', (os) =>
+      os.map((o) => [(o as HTMLOptionElement).value, o.textContent]),
+    );
+    expect(options).to.deep.include.members([
+      ['demo-opcua-endpoint', 'OPC UA: plant simulator'],
+      ['demo-broker', 'MQTT: site broker'],
+    ]);
     expect(await page.inputValue('#node-config-input-source')).to.equal('demo-opcua-endpoint');
     expect(await page.textContent('label[for="node-config-input-source"]')).to.contain('Plant connection');
     await page.click('#node-config-dialog-cancel');
@@ -187,15 +224,23 @@ describe('browser: TwinLoop edit dialogs (units, week previews, inline errors)',
   it('shows other base units the same way: minutes (maintenance job 360 min = 6 h), seconds (estimate τ 120 s = 2 min)', async function () {
     await openNode('demo-estimate');
     expect([await page.inputValue('#node-input-tauS-value'), await page.inputValue('#node-input-tauS-unit')]).to.deep.equal(['2', 'min']);
-    expect([await page.inputValue('#node-input-maxGapMs-value'), await page.inputValue('#node-input-maxGapMs-unit')]).to.deep.equal(['5', 'min']);
+    expect([await page.inputValue('#node-input-maxGapMs-value'), await page.inputValue('#node-input-maxGapMs-unit')]).to.deep.equal([
+      '5',
+      'min',
+    ]);
     await page.click('#node-dialog-cancel');
     await page.waitForSelector('#node-dialog-cancel', { state: 'detached', timeout: 60_000 });
   });
 
   it('draws the production calendar as a week of shifts and planned stops, and names a bad calendar beside it', async function () {
     await openNode('demo-maintenance');
-    expect([await page.inputValue('#node-input-jobDurationMin-value'), await page.inputValue('#node-input-jobDurationMin-unit')]).to.deep.equal(['6', 'h']);
-    await page.waitForFunction(() => document.querySelectorAll('#node-input-calendar-week .twinloop-week-row').length === 7, undefined, { timeout: 60_000 });
+    expect([
+      await page.inputValue('#node-input-jobDurationMin-value'),
+      await page.inputValue('#node-input-jobDurationMin-unit'),
+    ]).to.deep.equal(['6', 'h']);
+    await page.waitForFunction(() => document.querySelectorAll('#node-input-calendar-week .twinloop-week-row').length === 7, undefined, {
+      timeout: 60_000,
+    });
     const week = await page.evaluate(() =>
       [...document.querySelectorAll('#node-input-calendar-week .twinloop-week-row')].map((row) => ({
         day: row.firstElementChild!.textContent,
@@ -215,7 +260,10 @@ describe('browser: TwinLoop edit dialogs (units, week previews, inline errors)',
       const top = (await page.locator('#node-input-calendar').boundingBox())!;
       const bottom = (await page.locator('#node-input-calendar-week').boundingBox())!;
       const y = Math.max(0, top.y - 10);
-      await page.screenshot({ path: join(shots, 'editor-calendar-week.png'), clip: { x: Math.max(0, bottom.x - 5), y, width: bottom.width + 10, height: bottom.y + bottom.height + 10 - y } });
+      await page.screenshot({
+        path: join(shots, 'editor-calendar-week.png'),
+        clip: { x: Math.max(0, bottom.x - 5), y, width: bottom.width + 10, height: bottom.y + bottom.height + 10 - y },
+      });
     }
 
     const overlapping = { ...calendar, week: { ...calendar.week, mon: [firstShift, firstShift] } };
@@ -223,7 +271,11 @@ describe('browser: TwinLoop edit dialogs (units, week previews, inline errors)',
     await page.waitForSelector('#node-input-calendar-error:visible', { timeout: 60_000 });
     expect(await page.textContent('#node-input-calendar-error')).to.contain(`week.mon lists shift '${firstShift}' twice`);
     await page.fill('#node-input-calendar', '{ "shifts": [');
-    await page.waitForFunction(() => /not valid JSON/.test(document.querySelector('#node-input-calendar-error')!.textContent ?? ''), undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => /not valid JSON/.test(document.querySelector('#node-input-calendar-error')!.textContent ?? ''),
+      undefined,
+      { timeout: 60_000 },
+    );
     await page.click('#node-dialog-cancel');
     await page.waitForSelector('#node-dialog-cancel', { state: 'detached', timeout: 60_000 });
   });
@@ -231,7 +283,9 @@ describe('browser: TwinLoop edit dialogs (units, week previews, inline errors)',
   it('draws the tariff as a week of price periods per season, and names overlapping periods and bad JSON inline', async function () {
     await page.evaluate(() => (window as any).RED.editor.editConfig('', 'twin-tariff', '_ADD_'));
     await page.waitForSelector('#node-config-dialog-ok', { state: 'visible', timeout: 60_000 });
-    await page.waitForFunction(() => document.querySelectorAll('#node-config-tariff-week .twinloop-week-row').length === 8, undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelectorAll('#node-config-tariff-week .twinloop-week-row').length === 8, undefined, {
+      timeout: 60_000,
+    });
     const seasons = await page.$$eval('#node-config-tariff-seasons button', (bs) => bs.map((b) => b.textContent));
     expect(seasons).to.deep.equal(['winter', 'summer']);
     const monday = await rowTitles('#node-config-tariff-week', 0);
@@ -261,7 +315,11 @@ describe('browser: TwinLoop edit dialogs (units, week previews, inline errors)',
     if (shots) await page.locator('#node-config-dialog-edit-form').screenshot({ path: join(shots, 'editor-tariff-error.png') });
 
     await setTariffText('{ "timeZone": "Europe/Berlin", "periods": [ }');
-    await page.waitForFunction(() => /not valid JSON/.test(document.querySelector('#node-config-tariff-error')!.textContent ?? ''), undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => /not valid JSON/.test(document.querySelector('#node-config-tariff-error')!.textContent ?? ''),
+      undefined,
+      { timeout: 60_000 },
+    );
 
     tariff.periods[1].windows![0].fromHour = 20;
     await setTariffText(JSON.stringify(tariff, null, 2));

@@ -31,15 +31,26 @@ describe('browser: the Node-RED editor with TwinLoop', function () {
       if (m.type() === 'error' && !/favicon|Failed to load resource/.test(m.text())) pageErrors.push(`console: ${m.text()}`);
     });
     await loginToEditor(page, tl.url, 'admin', tl.logins.admin);
-    await page.waitForFunction(() => {
-      const RED = (window as any).RED;
-      return RED?.nodes?.getType && RED.nodes.getType('inject') && document.querySelector('.red-ui-palette-node');
-    }, undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => {
+        const RED = (window as any).RED;
+        return RED?.nodes?.getType && RED.nodes.getType('inject') && document.querySelector('.red-ui-palette-node');
+      },
+      undefined,
+      { timeout: 60_000 },
+    );
     // The editor adds the deployed demo flow to the workspace after the palette: wait until it is drawn.
-    await page.waitForFunction(() => {
-      const loader = document.querySelector('#red-ui-loader') as HTMLElement | null;
-      return (!loader || loader.offsetParent === null) && document.querySelectorAll('#red-ui-workspace-chart .red-ui-flow-node-group').length > 0;
-    }, undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => {
+        const loader = document.querySelector('#red-ui-loader') as HTMLElement | null;
+        return (
+          (!loader || loader.offsetParent === null) &&
+          document.querySelectorAll('#red-ui-workspace-chart .red-ui-flow-node-group').length > 0
+        );
+      },
+      undefined,
+      { timeout: 60_000 },
+    );
   });
 
   after(async function () {
@@ -72,22 +83,39 @@ describe('browser: the Node-RED editor with TwinLoop', function () {
   it('draws the demo flow, whose TwinLoop nodes report a green (working) status', async function () {
     const demoTypes = await page.evaluate(() => {
       const types = new Set<string>();
-      (window as any).RED.nodes.eachNode((n: any) => { if (String(n.type).startsWith('twin-')) types.add(n.type); });
+      (window as any).RED.nodes.eachNode((n: any) => {
+        if (String(n.type).startsWith('twin-')) types.add(n.type);
+      });
       return [...types].sort();
     });
     expect(demoTypes).to.include.members(['twin-mqtt-in', 'twin-mqtt-out', 'twin-opcua-in', 'twin-screen', 'twin-estimate', 'twin-drift']);
     // No red triangles: every TwinLoop node of the demo is valid (the editor accepts `${ENV}` values as such).
     const invalid = await page.evaluate(() => {
       const RED = (window as any).RED;
-      const ids = ['demo-opcua-endpoint', 'demo-broker', 'demo-opcua-in', 'demo-screen-opcua', 'demo-mqtt-out', 'demo-mqtt-in-json', 'demo-mqtt-in-spb', 'demo-estimate', 'demo-drift', 'demo-mqtt-out-analytics'];
+      const ids = [
+        'demo-opcua-endpoint',
+        'demo-broker',
+        'demo-opcua-in',
+        'demo-screen-opcua',
+        'demo-mqtt-out',
+        'demo-mqtt-in-json',
+        'demo-mqtt-in-spb',
+        'demo-estimate',
+        'demo-drift',
+        'demo-mqtt-out-analytics',
+      ];
       return ids.filter((id) => RED.nodes.node(id)?.valid !== true);
     });
     expect(invalid, 'demo nodes the editor marks invalid').to.deep.equal([]);
     // Statuses arrive over the editor's comms once the nodes connect to the simulator and the broker.
-    await page.waitForFunction(() => {
-      const ids = ['demo-opcua-in', 'demo-mqtt-in-json', 'demo-screen-opcua'];
-      return ids.every((id) => (window as any).RED.nodes.node(id)?.status?.fill === 'green');
-    }, undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => {
+        const ids = ['demo-opcua-in', 'demo-mqtt-in-json', 'demo-screen-opcua'];
+        return ids.every((id) => (window as any).RED.nodes.node(id)?.status?.fill === 'green');
+      },
+      undefined,
+      { timeout: 60_000 },
+    );
     if (process.env.TWINLOOP_SCREENSHOT_DIR) {
       await page.waitForTimeout(3000);
       mkdirSync(process.env.TWINLOOP_SCREENSHOT_DIR, { recursive: true });
@@ -95,7 +123,7 @@ describe('browser: the Node-RED editor with TwinLoop', function () {
     }
   });
 
-  it('twin-reading: each field is a typedInput with today\'s defaults; Done saves the types picked', async function () {
+  it("twin-reading: each field is a typedInput with today's defaults; Done saves the types picked", async function () {
     await page.evaluate(() => {
       const RED = (window as any).RED;
       // as the palette makes it: every property at its editor default
@@ -113,12 +141,20 @@ describe('browser: the Node-RED editor with TwinLoop', function () {
     const opened = await page.evaluate(() => {
       const $ = (window as any).$;
       // no named helper: tsx would wrap it in __name(), which the page does not have
-      return Object.fromEntries(['value', 'asset', 'tag', 'time', 'quality', 'output']
-        .map((id) => [id, [String($(`#node-input-${id}`).typedInput('type')), String($(`#node-input-${id}`).typedInput('value'))]]));
+      return Object.fromEntries(
+        ['value', 'asset', 'tag', 'time', 'quality', 'output'].map((id) => [
+          id,
+          [String($(`#node-input-${id}`).typedInput('type')), String($(`#node-input-${id}`).typedInput('value'))],
+        ]),
+      );
     });
     expect(opened).to.deep.equal({
-      value: ['msg', 'payload'], asset: ['str', ''], tag: ['msg', 'topic'],
-      time: ['date', ''], quality: ['str', ''], output: ['msg', 'payload'],
+      value: ['msg', 'payload'],
+      asset: ['str', ''],
+      tag: ['msg', 'topic'],
+      time: ['date', ''],
+      quality: ['str', ''],
+      output: ['msg', 'payload'],
     });
     await page.evaluate(() => {
       const $ = (window as any).$;
@@ -135,7 +171,13 @@ describe('browser: the Node-RED editor with TwinLoop', function () {
       return [n.asset, n.assetType, n.tag, n.tagType, n.time, n.timeType, n.valueType].map(String);
     });
     expect(saved).to.deep.equal([
-      'acme/plant1/line1/extruder', 'str', '$split(topic, "/")[-1]', 'jsonata', 'sourceTimestamp', 'msg', 'msg',
+      'acme/plant1/line1/extruder',
+      'str',
+      '$split(topic, "/")[-1]',
+      'jsonata',
+      'sourceTimestamp',
+      'msg',
+      'msg',
     ]);
     expect(pageErrors).to.deep.equal([]);
   });
@@ -156,8 +198,9 @@ describe('browser: the Node-RED editor with TwinLoop', function () {
     await page.waitForTimeout(500);
     const shown = await page.evaluate(() => {
       const $ = (window as any).$;
-      return ['onDelayMs', 'baselineOnDelayMs', 'offDelayMs', 'chatterWindowMs', 'releaseMs', 'defaultShelveMs', 'maxShelveMs']
-        .map((f) => `${$(`#node-input-${f}-value`).val()} ${$(`#node-input-${f}-unit`).val()}`);
+      return ['onDelayMs', 'baselineOnDelayMs', 'offDelayMs', 'chatterWindowMs', 'releaseMs', 'defaultShelveMs', 'maxShelveMs'].map(
+        (f) => `${$(`#node-input-${f}-value`).val()} ${$(`#node-input-${f}-unit`).val()}`,
+      );
     });
     expect(shown).to.deep.equal(['30 s', '2 min', '1 min', '1 min', '10 min', '1 h', '12 h']);
     await page.evaluate(() => {
@@ -192,7 +235,11 @@ describe('browser: the Node-RED editor with TwinLoop', function () {
       } else {
         await page.evaluate((t: string) => {
           const RED = (window as any).RED;
-          const [node] = RED.view.importNodes([{ id: RED.nodes.id(), type: t, x: 300, y: 300, z: RED.workspaces.active() }], { generateIds: true, addFlow: false }).nodes ?? [];
+          const [node] =
+            RED.view.importNodes([{ id: RED.nodes.id(), type: t, x: 300, y: 300, z: RED.workspaces.active() }], {
+              generateIds: true,
+              addFlow: false,
+            }).nodes ?? [];
           RED.editor.edit(node ?? RED.nodes.filterNodes({ type: t }).pop());
         }, type);
         await page.waitForSelector('#node-dialog-cancel', { state: 'visible', timeout: 15_000 });

@@ -55,7 +55,11 @@ describe('browser: acknowledge and shelve alarms on the overview page', function
     } catch {
       return [];
     }
-    return text.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => r.type === 'alarm');
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .filter((r) => r.type === 'alarm');
   };
 
   async function open(user: string): Promise<Page> {
@@ -85,7 +89,9 @@ describe('browser: acknowledge and shelve alarms on the overview page', function
     await waitFor(registered, 30_000, 100, 'twin-alarm registered');
     // 770 readings at 1 Hz event time: the runaway's condition holds from reading ~636 on; the 120 s on-delay raises it by 770
     const res = await fetch(`${srv.url}api/test/readings`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(meltReadings(ASSET, 0, 770)),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(meltReadings(ASSET, 0, 770)),
     });
     expect(res.status).to.equal(204);
     await waitFor(async () => (await alarm())?.state === 'unack-active', 30_000, 200, 'the melt_temp alarm raised');
@@ -95,8 +101,17 @@ describe('browser: acknowledge and shelve alarms on the overview page', function
       { tag: 'zone3_temp', change: 0, changeSigma: 0, moved: false },
     ];
     const drift = {
-      asset: ASSET, tag: 'melt_temp', tsMs: ALARM_T0 + 660_000, startTsMs: ALARM_T0 + 630_000, kind: 'sensor-fault', faultType: 'drift',
-      method: 'adwin', direction: 'up', magnitude: 9.5, quality: 'good', evidence: { related },
+      asset: ASSET,
+      tag: 'melt_temp',
+      tsMs: ALARM_T0 + 660_000,
+      startTsMs: ALARM_T0 + 630_000,
+      kind: 'sensor-fault',
+      faultType: 'drift',
+      method: 'adwin',
+      direction: 'up',
+      magnitude: 9.5,
+      quality: 'good',
+      evidence: { related },
     };
     const json = { 'content-type': 'application/json' };
     const rec = await fetch(`${srv.url}api/test/overview`, { method: 'POST', headers: json, body: JSON.stringify(drift) });
@@ -114,8 +129,11 @@ describe('browser: acknowledge and shelve alarms on the overview page', function
   });
 
   it('refuses the alarm API without a login', async function () {
-    const res = await fetch(`${srv!.url}twinloop/overview/api/alarm`, { method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ sourceId: ALARM_NODE_ID, alarmId: ALARM_ID, action: 'ack' }) });
+    const res = await fetch(`${srv!.url}twinloop/overview/api/alarm`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sourceId: ALARM_NODE_ID, alarmId: ALARM_ID, action: 'ack' }),
+    });
     expect(res.status).to.equal(401);
   });
 

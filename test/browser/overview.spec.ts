@@ -42,7 +42,9 @@ describe('browser: the live overview of the running demo', function () {
 
   /** `tok` '' = no Authorization header. */
   const data = async (tok: string = token): Promise<{ status: number; body: Data }> => {
-    const res = await fetch(`${tl!.url}twinloop/overview/api/data?node=${NODE_ID}`, { headers: tok ? { authorization: `Bearer ${tok}` } : {} });
+    const res = await fetch(`${tl!.url}twinloop/overview/api/data?node=${NODE_ID}`, {
+      headers: tok ? { authorization: `Bearer ${tok}` } : {},
+    });
     return { status: res.status, body: (res.status === 200 ? await res.json() : { error: await res.text() }) as Data };
   };
 
@@ -66,17 +68,28 @@ describe('browser: the live overview of the running demo', function () {
     expect((await data('not-a-token')).status).to.equal(401);
   });
 
-  it('draws the demo\'s readings, estimates, RUL, maintenance windows, energy cost, demand block and pending proposal', async function () {
+  it("draws the demo's readings, estimates, RUL, maintenance windows, energy cost, demand block and pending proposal", async function () {
     // Wait in the API for everything the page must show, so that the browser checks below are about drawing.
-    const d = await waitFor(async () => {
-      const { body } = await data();
-      const a = body.assets.find((x) => x.asset === ASSET);
-      const has = (kind: string, tag?: string) => body.series.some((s) => s.kind === kind && (tag === undefined || s.tag === tag) && s.points.length >= 2);
-      return has('reading', 'zone1_temp') && has('estimate', 'zone1_temp') && has('rul') && a?.windows?.length && a.energy?.some((c) => c.scope === 'interval') && a.demand &&
-        body.proposals.some((p) => p.kind === 'maintenance' && p.asset === ASSET)
-        ? body
-        : undefined;
-    }, DATA_WAIT_MS, 1000, 'readings, estimates, RUL, windows, an energy interval, the demand block and the maintenance proposal in the overview API');
+    const d = await waitFor(
+      async () => {
+        const { body } = await data();
+        const a = body.assets.find((x) => x.asset === ASSET);
+        const has = (kind: string, tag?: string) =>
+          body.series.some((s) => s.kind === kind && (tag === undefined || s.tag === tag) && s.points.length >= 2);
+        return has('reading', 'zone1_temp') &&
+          has('estimate', 'zone1_temp') &&
+          has('rul') &&
+          a?.windows?.length &&
+          a.energy?.some((c) => c.scope === 'interval') &&
+          a.demand &&
+          body.proposals.some((p) => p.kind === 'maintenance' && p.asset === ASSET)
+          ? body
+          : undefined;
+      },
+      DATA_WAIT_MS,
+      1000,
+      'readings, estimates, RUL, windows, an energy interval, the demand block and the maintenance proposal in the overview API',
+    );
 
     const ctx = await browser!.newContext({ viewport: { width: 1600, height: 1000 } });
     const page: Page = await ctx.newPage();
@@ -95,9 +108,17 @@ describe('browser: the live overview of the running demo', function () {
     // A zone temperature: the reading and the Kalman estimate with its ±2σ band, as lines with many points.
     const zone1 = page.getByRole('img', { name: /^zone1_temp, \d\d:\d\d–\d\d:\d\d: / });
     await zone1.waitFor();
-    await waitFor(async () => ((await zone1.locator('path[data-series="reading"]').getAttribute('d')) ?? '').split('L').length > 10, 60_000, 500, 'a zone1_temp line of more than 10 points');
+    await waitFor(
+      async () => ((await zone1.locator('path[data-series="reading"]').getAttribute('d')) ?? '').split('L').length > 10,
+      60_000,
+      500,
+      'a zone1_temp line of more than 10 points',
+    );
     const label = (await zone1.getAttribute('aria-label'))!;
-    const m = /^zone1_temp, \d\d:\d\d–\d\d:\d\d: reading (\d+\.\d+) degC, estimate (\d+\.\d+) degC ± (\d+\.\d+) \(2σ\), (\d+) drift events?$/.exec(label);
+    const m =
+      /^zone1_temp, \d\d:\d\d–\d\d:\d\d: reading (\d+\.\d+) degC, estimate (\d+\.\d+) degC ± (\d+\.\d+) \(2σ\), (\d+) drift events?$/.exec(
+        label,
+      );
     expect(m, label).to.not.equal(null);
     expect(Number(m![1])).to.be.within(100, 300);
     expect(Number(m![2])).to.be.within(100, 300);
@@ -108,11 +129,20 @@ describe('browser: the live overview of the running demo', function () {
     expect(await zone1.locator('g[data-series="drift"]').count(), 'drift marks = drift events named').to.equal(Number(m![4]));
     // every tag the demo publishes readings of has its chart
     for (const tag of ['melt_pressure', 'motor_power', 'vibration']) {
-      expect(await page.getByRole('img', { name: new RegExp(`^${tag}, \\d\\d:\\d\\d–\\d\\d:\\d\\d: reading \\d+\\.\\d+ \\S+`) }).count(), tag).to.equal(1);
+      expect(
+        await page.getByRole('img', { name: new RegExp(`^${tag}, \\d\\d:\\d\\d–\\d\\d:\\d\\d: reading \\d+\\.\\d+ \\S+`) }).count(),
+        tag,
+      ).to.equal(1);
     }
     // drift events the demo found are marked on the chart of their tag
     for (const e of (d as unknown as { drift?: Array<{ tag: string }> }).drift ?? []) {
-      expect(await page.getByRole('img', { name: new RegExp(`^${e.tag}, \\d`) }).locator('g[data-series="drift"]').count(), `drift on ${e.tag}`).to.be.at.least(1);
+      expect(
+        await page
+          .getByRole('img', { name: new RegExp(`^${e.tag}, \\d`) })
+          .locator('g[data-series="drift"]')
+          .count(),
+        `drift on ${e.tag}`,
+      ).to.be.at.least(1);
     }
 
     // RUL of the bearing with its P10–P90 interval.
@@ -129,7 +159,9 @@ describe('browser: the live overview of the running demo', function () {
     // The ranked windows on the timeline, the chosen one highlighted (the one proposed on the approvals page).
     const windows = page.getByRole('img', { name: new RegExp(`^Maintenance windows for ${ASSET}: `) });
     const wl = (await windows.getAttribute('aria-label'))!;
-    expect(wl).to.match(/: \d+ ranked; (proposed|recommended): #\d+ \d{4}-\d\d-\d\d \d\d:\d\d to \d\d:\d\d Europe\/Berlin, expected [\d,]+\.\d\d EUR( now, [\d,]+\.\d\d EUR when proposed)?$/);
+    expect(wl).to.match(
+      /: \d+ ranked; (proposed|recommended): #\d+ \d{4}-\d\d-\d\d \d\d:\d\d to \d\d:\d\d Europe\/Berlin, expected [\d,]+\.\d\d EUR( now, [\d,]+\.\d\d EUR when proposed)?$/,
+    );
     const bars = await windows.locator('rect[data-rank]').count();
     expect(bars).to.be.at.least(1);
     expect(wl).to.include(`: ${bars} ranked;`);
@@ -137,19 +169,27 @@ describe('browser: the live overview of the running demo', function () {
 
     // Energy cost per 15-minute interval, with cost per kg, and the demand block.
     const energy = page.getByRole('img', { name: new RegExp(`^Energy cost per interval for ${ASSET}: `) });
-    expect(await energy.getAttribute('aria-label')).to.match(/: last 15 min interval to \d\d:\d\d [\d,]+\.\d\d EUR \(\d+(\.\d+)? kWh, [\d,]+\.\d\d EUR per kg\), \d+ intervals? shown$/);
+    expect(await energy.getAttribute('aria-label')).to.match(
+      /: last 15 min interval to \d\d:\d\d [\d,]+\.\d\d EUR \(\d+(\.\d+)? kWh, [\d,]+\.\d\d EUR per kg\), \d+ intervals? shown$/,
+    );
     expect(await energy.locator('rect[data-series="energy-cost"]').count()).to.be.at.least(1);
     const demand = page.getByRole('img', { name: new RegExp(`^Demand block \\d\\d:\\d\\d–\\d\\d:\\d\\d for ${ASSET}: `) });
-    expect(await demand.getAttribute('aria-label')).to.match(/average so far \d+(\.\d+)? kW, forecast \d+(\.\d+)? kW, billing peak \d+(\.\d+)? kW; (no alert|ALERT: shed \d+(\.\d+)? kW)$/);
+    expect(await demand.getAttribute('aria-label')).to.match(
+      /average so far \d+(\.\d+)? kW, forecast \d+(\.\d+)? kW, billing peak \d+(\.\d+)? kW; (no alert|ALERT: shed \d+(\.\d+)? kW)$/,
+    );
 
     // The pending maintenance proposal, with the way to decide it.
     const proposal = page.locator('#proposals li[data-kind="maintenance"]').first();
-    expect(await proposal.innerText()).to.match(/gearbox bearing replacement on demo\/plant1\/extrusion\/line1\/extruder: \d{4}-\d\d-\d\d \d\d:\d\d–\d\d:\d\d Europe\/Berlin/);
+    expect(await proposal.innerText()).to.match(
+      /gearbox bearing replacement on demo\/plant1\/extrusion\/line1\/extruder: \d{4}-\d\d-\d\d \d\d:\d\d–\d\d:\d\d Europe\/Berlin/,
+    );
     expect(await proposal.getByRole('link', { name: 'decide on the approvals page' }).getAttribute('href')).to.equal('/twinloop/approvals');
 
     // One time axis: every time chart (trends, RUL, energy) shows the same range, at most the 60-minute window.
-    const range = async (): Promise<Array<[number, number]>> => page.locator('svg.chart[data-x0]').evaluateAll((gs) =>
-      gs.map((g) => [Number(g.getAttribute('data-x0')), Number(g.getAttribute('data-x1'))] as [number, number]));
+    const range = async (): Promise<Array<[number, number]>> =>
+      page
+        .locator('svg.chart[data-x0]')
+        .evaluateAll((gs) => gs.map((g) => [Number(g.getAttribute('data-x0')), Number(g.getAttribute('data-x1'))] as [number, number]));
     const live = await range();
     expect(live.length, 'time charts: 11 trends, RUL, energy').to.be.at.least(13);
     expect(new Set(live.map((r) => r.join('-'))).size, `one range for all: ${JSON.stringify(live)}`).to.equal(1);
@@ -162,7 +202,10 @@ describe('browser: the live overview of the running demo', function () {
     const segments = async (tag: string) => {
       const chart = page.getByRole('img', { name: new RegExp(`^${tag}, `) });
       const d = (await chart.locator('path[data-series="reading"]').getAttribute('d')) ?? '';
-      const xy = d.slice(1).split('L').map((p) => p.split(' ').map(Number));
+      const xy = d
+        .slice(1)
+        .split('L')
+        .map((p) => p.split(' ').map(Number));
       return xy.slice(1).map((b, i) => ({ dx: b[0] - xy[i][0], dy: b[1] - xy[i][1] }));
     };
     const temp = await segments('zone1_temp');
@@ -187,12 +230,17 @@ describe('browser: the live overview of the running demo', function () {
     const readout = figure('zone1_temp').locator('.readout');
     // a redraw between the hover and the check may replace the chart under a still mouse: point again
     let nudge = 0;
-    await waitFor(async () => {
-      if (/reading/.test(await readout.innerText())) return true;
-      const b = await zone1.boundingBox();
-      if (b) await zone1.hover({ position: { x: b.width * (nudge++ % 2 ? 0.88 : 0.92), y: b.height * 0.5 } });
-      return /reading/.test(await readout.innerText());
-    }, 20_000, 250, 'the zone1_temp readout');
+    await waitFor(
+      async () => {
+        if (/reading/.test(await readout.innerText())) return true;
+        const b = await zone1.boundingBox();
+        if (b) await zone1.hover({ position: { x: b.width * (nudge++ % 2 ? 0.88 : 0.92), y: b.height * 0.5 } });
+        return /reading/.test(await readout.innerText());
+      },
+      20_000,
+      250,
+      'the zone1_temp readout',
+    );
     const rt = (await readout.innerText()).trim();
     const rm = /^(\d\d:\d\d:\d\d) · reading (\d+\.\d) degC · estimate (\d+\.\d) degC ± \d+\.\d+$/.exec(rt);
     expect(rm, rt).to.not.equal(null);
@@ -239,8 +287,8 @@ describe('browser: the live overview of the running demo', function () {
     expect(expected, 'expected cost on the overview').to.not.equal(null);
     const wl2 = (await windows.getAttribute('aria-label'))!;
     const costThen = 'the chosen window names the cost at proposal time';
-    if (/: \d+ ranked; proposed:/.test(wl2)) expect(wl2, costThen).to.match(
-      new RegExp(`expected (${expected![1]}$|[\\d,]+\\.\\d\\d EUR now, ${expected![1]} when proposed$)`));
+    if (/: \d+ ranked; proposed:/.test(wl2))
+      expect(wl2, costThen).to.match(new RegExp(`expected (${expected![1]}$|[\\d,]+\\.\\d\\d EUR now, ${expected![1]} when proposed$)`));
     const id = (await proposal.getAttribute('data-proposal-id'))!;
     await page.goto(`${tl!.url}twinloop/approvals`);
     const card = page.locator(`article[data-proposal-id="${id}"]`);

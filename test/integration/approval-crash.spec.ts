@@ -32,8 +32,26 @@ import { waitFor } from '../support/ports.js';
 import { startFreezableProxy, type FreezableProxy } from '../support/crash-proxy.js';
 import { adminToken, startTwinloop, type TwinloopProcess } from '../support/twinloop-process.js';
 import {
-  GATE_ID, PROPOSAL_PATH, SIGNING_KEY, TAG, TERMINAL, api, cliVerify, crashFlow, makeProposal, phaseAtKill, readLedger, readUsedIds,
-  sendDecide, startCrashPlant, stateFromLedger, story, viewOf, type CrashPlant, type KillPhase, type ProposalViewLike,
+  GATE_ID,
+  PROPOSAL_PATH,
+  SIGNING_KEY,
+  TAG,
+  TERMINAL,
+  api,
+  cliVerify,
+  crashFlow,
+  makeProposal,
+  phaseAtKill,
+  readLedger,
+  readUsedIds,
+  sendDecide,
+  startCrashPlant,
+  stateFromLedger,
+  story,
+  viewOf,
+  type CrashPlant,
+  type KillPhase,
+  type ProposalViewLike,
 } from '../support/crash-loop.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -80,7 +98,12 @@ describe('integration: twinloop killed (SIGKILL) between approval and write, the
     expect(password, `logins printed: ${JSON.stringify(Object.keys(tl.logins))}`).to.be.a('string');
     token = await adminToken(tl.url, 'supervisor', password);
     const url = tl.url;
-    await waitFor(async () => ((await api(url, token, 'GET', 'gates')).body?.gates ?? []).some((g: { id: string }) => g.id === GATE_ID), 30_000, 100, 'twin-approval to register');
+    await waitFor(
+      async () => ((await api(url, token, 'GET', 'gates')).body?.gates ?? []).some((g: { id: string }) => g.id === GATE_ID),
+      30_000,
+      100,
+      'twin-approval to register',
+    );
     return tl;
   }
 
@@ -129,7 +152,11 @@ describe('integration: twinloop killed (SIGKILL) between approval and write, the
     const url = tl!.url;
     let view: ProposalViewLike | undefined;
     for (let i = 0; i < 10 && !view; i++) {
-      await fetch(new URL(`api${PROPOSAL_PATH}`, url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(p) });
+      await fetch(new URL(`api${PROPOSAL_PATH}`, url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(p),
+      });
       view = await waitFor(() => viewOf(url, token, p.id), 2000, 50, 'the proposal in the page').catch(() => undefined);
     }
     expect(view, 'the proposal reached the gate through http in').to.not.equal(undefined);
@@ -145,7 +172,9 @@ describe('integration: twinloop killed (SIGKILL) between approval and write, the
         expect(last?.state).to.equal('pending');
         return last?.envelope.ok ? last : undefined;
       },
-      20_000, 100, what,
+      20_000,
+      100,
+      what,
     ).catch((err: Error) => {
       throw new Error(`${err.message}: ${JSON.stringify(last?.envelope.violations)}\n${tl!.output().slice(-4000)}`);
     });
@@ -159,10 +188,15 @@ describe('integration: twinloop killed (SIGKILL) between approval and write, the
   async function untilTerminal(p: Proposal): Promise<ProposalViewLike> {
     const url = tl!.url;
     // a command lost in the crash expires after its TTL plus the gate's grace for late results (30 s)
-    return (await waitFor(async () => {
-      const v = await viewOf(url, token, p.id);
-      return v && TERMINAL.has(v.state) ? v : undefined;
-    }, 75_000, 100, `proposal ${p.id} to end`))!;
+    return (await waitFor(
+      async () => {
+        const v = await viewOf(url, token, p.id);
+        return v && TERMINAL.has(v.state) ? v : undefined;
+      },
+      75_000,
+      100,
+      `proposal ${p.id} to end`,
+    ))!;
   }
 
   /** When the current test's home started: writes before it belong to another test. */
@@ -194,7 +228,9 @@ describe('integration: twinloop killed (SIGKILL) between approval and write, the
     for (const w of writes) {
       const cmd = records.find((r) => r.type === 'command' && (r.data as { value: number }).value === w.value);
       expect(cmd, `the plant took ${w.value}: no command for it in the ledger`).to.not.equal(undefined);
-      const approved = records.some((r) => r.type === 'decision' && r.proposalId === cmd!.proposalId && (r.data as { verdict: string }).verdict === 'approve');
+      const approved = records.some(
+        (r) => r.type === 'decision' && r.proposalId === cmd!.proposalId && (r.data as { verdict: string }).verdict === 'approve',
+      );
       expect(approved, `the plant took ${w.value}: no approval for proposal ${cmd!.proposalId}`).to.equal(true);
     }
 
@@ -215,13 +251,23 @@ describe('integration: twinloop killed (SIGKILL) between approval and write, the
       if (ledgerWritten) expect(atPlant, `ledger says ${p.proposedValue} was written; the plant saw it ${atPlant} times`).to.equal(1);
       // the other way round (the crash test's finding, now closed): the plant took it ⇒ the ledger says written
       if (atPlant === 1 && unknown.length === 0) {
-        expect(ledgerWritten, `the plant took ${p.proposedValue} but the ledger does not say written (ledger: ${s.types.join(' → ')})`).to.equal(true);
+        expect(
+          ledgerWritten,
+          `the plant took ${p.proposedValue} but the ledger does not say written (ledger: ${s.types.join(' → ')})`,
+        ).to.equal(true);
       }
       if (atPlant === 1) {
-        expect(s.intents.map((i) => i.value), `the write of ${p.proposedValue} without its write-ahead intent`).to.include(p.proposedValue);
+        expect(
+          s.intents.map((i) => i.value),
+          `the write of ${p.proposedValue} without its write-ahead intent`,
+        ).to.include(p.proposedValue);
       }
-      for (const w of s.settled) notes.push(`settled after restart: ${p.proposedValue} ${w.outcome}${w.readBackOk !== undefined ? ` (read back ${w.readBackOk ? 'ok' : 'not ok'})` : ''}: ${w.note ?? w.reason ?? ''}`);
-      for (const w of unknown) notes.push(`NOTE: ${p.proposedValue} settled 'unknown' (the plant took it ${atPlant} time(s)): ${w.reason ?? ''}`);
+      for (const w of s.settled)
+        notes.push(
+          `settled after restart: ${p.proposedValue} ${w.outcome}${w.readBackOk !== undefined ? ` (read back ${w.readBackOk ? 'ok' : 'not ok'})` : ''}: ${w.note ?? w.reason ?? ''}`,
+        );
+      for (const w of unknown)
+        notes.push(`NOTE: ${p.proposedValue} settled 'unknown' (the plant took it ${atPlant} time(s)): ${w.reason ?? ''}`);
 
       const view = await viewOf(url, token, p.id);
       const fromLedger = stateFromLedger(records, plant.asset, p.id);
@@ -240,20 +286,30 @@ describe('integration: twinloop killed (SIGKILL) between approval and write, the
       if (view?.state === 'done') {
         expect(atPlant).to.equal(1);
         // done needs a read-back that matched: the writer's own, or its settlement from the plant after a restart
-        expect(s.writerReadbacks.some((r) => r.readBackOk === true), `${p.proposedValue} done without a matching read-back`).to.equal(true);
+        expect(
+          s.writerReadbacks.some((r) => r.readBackOk === true),
+          `${p.proposedValue} done without a matching read-back`,
+        ).to.equal(true);
       }
     }
 
     // the plant holds the value the ledger last says was written (or the baseline when none was)
-    const lastWritten = [...records].reverse().find((r) => r.type === 'write' && (r.data as { outcome: string; receivedByGate?: boolean }).outcome === 'written');
+    const lastWritten = [...records]
+      .reverse()
+      .find((r) => r.type === 'write' && (r.data as { outcome: string; receivedByGate?: boolean }).outcome === 'written');
     const ledgerValue = lastWritten ? (lastWritten.data as { value: number }).value : baseline;
     const plantValue = plant.value();
     if (plantValue !== ledgerValue) {
       // Allowed only where the ledger itself says it does not know: a write settled 'unknown'.
       const p = proposals.find((x) => x.proposedValue === plantValue);
       const s = p ? story(records, p.id) : undefined;
-      expect(s?.writerWrites.some((w) => w.outcome === 'unknown'), `plant holds ${plantValue}, the ledger's last write is ${ledgerValue} (ledger: ${s?.types.join(' → ')})`).to.equal(true);
-      notes.push(`NOTE: the plant holds ${plantValue}, the ledger's last write is ${ledgerValue}; the ledger says the outcome of ${plantValue} is unknown`);
+      expect(
+        s?.writerWrites.some((w) => w.outcome === 'unknown'),
+        `plant holds ${plantValue}, the ledger's last write is ${ledgerValue} (ledger: ${s?.types.join(' → ')})`,
+      ).to.equal(true);
+      notes.push(
+        `NOTE: the plant holds ${plantValue}, the ledger's last write is ${ledgerValue}; the ledger says the outcome of ${plantValue} is unknown`,
+      );
     }
     return notes;
   }
@@ -262,67 +318,78 @@ describe('integration: twinloop killed (SIGKILL) between approval and write, the
     { name: 'A1', killAt: 'the command is in the ledger', step: -6 },
     { name: 'A2', killAt: 'the writer has claimed the command', step: 4 },
   ] as const;
-  for (const { name, killAt, step } of scenariosA) it(`${name}: approved while the PLC has stopped answering, killed once ${killAt}: written once or not at all, and the ledger says which`, async function () {
-    const { home, ledgerPath } = newHome(`home-${name}`);
-    const since = Date.now();
-    homeSinceMs = since;
-    await boot(home);
-    const baseline = plant.value();
-    const p = makeProposal(plant.asset, baseline, baseline + step);
-    await propose(p);
+  for (const { name, killAt, step } of scenariosA)
+    it(`${name}: approved while the PLC has stopped answering, killed once ${killAt}: written once or not at all, and the ledger says which`, async function () {
+      const { home, ledgerPath } = newHome(`home-${name}`);
+      const since = Date.now();
+      homeSinceMs = since;
+      await boot(home);
+      const baseline = plant.value();
+      const p = makeProposal(plant.asset, baseline, baseline + step);
+      await propose(p);
 
-    // The PLC stops answering (the connection stays open: readings stay good, and age): the gate
-    // issues the command, and the writer's read of the present value waits between approval and write.
-    proxy.freeze();
-    const decided = await approve(p, `crash test ${name}: cut energy per kg`);
-    expect(decided.status, JSON.stringify(decided.body)).to.equal(200);
-    expect(decided.body).to.include({ ok: true, user: 'supervisor' });
-    const commandIn = () => story(readLedger(ledgerPath).records, p.id).commands[0];
-    const claimed = () => commandIn() && readUsedIds(ledgerPath).has(commandIn()!.id);
-    await waitFor<unknown>(name === 'A1' ? commandIn : claimed, 20_000, 2, killAt).catch(async (err) => {
-      const v = await viewOf(tl!.url, token, p.id);
-      throw new Error(`${(err as Error).message}; page: ${JSON.stringify({ state: v?.state, reason: v?.reason, envelope: v?.envelope })}; ledger: ${readLedger(ledgerPath).records.map((r) => JSON.stringify(r.data)).join('\n')}\n${tl!.output()}`);
+      // The PLC stops answering (the connection stays open: readings stay good, and age): the gate
+      // issues the command, and the writer's read of the present value waits between approval and write.
+      proxy.freeze();
+      const decided = await approve(p, `crash test ${name}: cut energy per kg`);
+      expect(decided.status, JSON.stringify(decided.body)).to.equal(200);
+      expect(decided.body).to.include({ ok: true, user: 'supervisor' });
+      const commandIn = () => story(readLedger(ledgerPath).records, p.id).commands[0];
+      const claimed = () => commandIn() && readUsedIds(ledgerPath).has(commandIn()!.id);
+      await waitFor<unknown>(name === 'A1' ? commandIn : claimed, 20_000, 2, killAt).catch(async (err) => {
+        const v = await viewOf(tl!.url, token, p.id);
+        throw new Error(
+          `${(err as Error).message}; page: ${JSON.stringify({ state: v?.state, reason: v?.reason, envelope: v?.envelope })}; ledger: ${readLedger(
+            ledgerPath,
+          )
+            .records.map((r) => JSON.stringify(r.data))
+            .join('\n')}\n${tl!.output()}`,
+        );
+      });
+      await crash();
+      proxy.dropAll();
+      proxy.thaw();
+      const phase = phaseAtKill(readLedger(ledgerPath).records, readUsedIds(ledgerPath), 0, p.id);
+      console.log(`      [${name}] kill phase: ${phase}; ledger: ${story(readLedger(ledgerPath).records, p.id).types.join(' → ')}`);
+      expect(phase).to.be.oneOf(name === 'A1' ? ['command issued', 'command claimed'] : ['command claimed']);
+      expect(plantWritesOf(p.proposedValue)).to.equal(0);
+
+      await boot(home);
+      const restored = await viewOf(tl!.url, token, p.id);
+      console.log(`      [${name}] after restart the page shows: ${restored?.state}${restored?.reason ? ` (${restored.reason})` : ''}`);
+      expect(restored, 'the restored gate shows the proposal').to.not.equal(undefined);
+      expect(['approved', 'done', 'failed', 'expired']).to.include(restored!.state);
+
+      const end = await untilTerminal(p);
+      const records = readLedger(ledgerPath).records;
+      const s = story(records, p.id);
+      console.log(
+        `      [${name}] ended ${end.state}${end.reason ? ` (${end.reason})` : ''}; plant writes of ${p.proposedValue}: ${plantWritesOf(p.proposedValue)}; ledger: ${s.types.join(' → ')}`,
+      );
+      expect(['done', 'failed', 'expired']).to.include(end.state);
+      // a command the writer had claimed (it was waiting on the PLC, before its write-ahead intent) is
+      // settled after the restart as not written, without writing
+      for (const w of s.settled) {
+        expect(w.outcome).to.equal('failed');
+        expect(w.reason).to.match(/^not written before the crash/);
+      }
+      if (end.state === 'done') {
+        expect(plant.value()).to.equal(p.proposedValue);
+      } else {
+        // not written: a replay refused, a failed write or an expiry, on record
+        expect(s.refusals.length + s.writerWrites.filter((w) => w.outcome === 'failed').length + s.expiries.length).to.be.greaterThan(0);
+      }
+      // the decision is on record under the supervisor's login, and the page's history verifies the chain
+      const history = await api(tl!.url, token, 'GET', 'history');
+      const mine = (history.body.ledgers as Array<{ verification: { ok: boolean }; records: LedgerRecord[] }>).find((l) =>
+        l.records.some((r) => r.proposalId === p.id),
+      )!;
+      expect(mine.verification.ok).to.equal(true);
+      const decisions = mine.records.filter((r) => r.type === 'decision' && r.proposalId === p.id);
+      expect(decisions.map((r) => (r.data as { user: string }).user)).to.deep.equal(['supervisor']);
+      for (const n of await checkInvariants(ledgerPath, [p], baseline, since)) console.log(`      [${name}] ${n}`);
+      await shutdown();
     });
-    await crash();
-    proxy.dropAll();
-    proxy.thaw();
-    const phase = phaseAtKill(readLedger(ledgerPath).records, readUsedIds(ledgerPath), 0, p.id);
-    console.log(`      [${name}] kill phase: ${phase}; ledger: ${story(readLedger(ledgerPath).records, p.id).types.join(' → ')}`);
-    expect(phase).to.be.oneOf(name === 'A1' ? ['command issued', 'command claimed'] : ['command claimed']);
-    expect(plantWritesOf(p.proposedValue)).to.equal(0);
-
-    await boot(home);
-    const restored = await viewOf(tl!.url, token, p.id);
-    console.log(`      [${name}] after restart the page shows: ${restored?.state}${restored?.reason ? ` (${restored.reason})` : ''}`);
-    expect(restored, 'the restored gate shows the proposal').to.not.equal(undefined);
-    expect(['approved', 'done', 'failed', 'expired']).to.include(restored!.state);
-
-    const end = await untilTerminal(p);
-    const records = readLedger(ledgerPath).records;
-    const s = story(records, p.id);
-    console.log(`      [${name}] ended ${end.state}${end.reason ? ` (${end.reason})` : ''}; plant writes of ${p.proposedValue}: ${plantWritesOf(p.proposedValue)}; ledger: ${s.types.join(' → ')}`);
-    expect(['done', 'failed', 'expired']).to.include(end.state);
-    // a command the writer had claimed (it was waiting on the PLC, before its write-ahead intent) is
-    // settled after the restart as not written, without writing
-    for (const w of s.settled) {
-      expect(w.outcome).to.equal('failed');
-      expect(w.reason).to.match(/^not written before the crash/);
-    }
-    if (end.state === 'done') {
-      expect(plant.value()).to.equal(p.proposedValue);
-    } else {
-      // not written: a replay refused, a failed write or an expiry, on record
-      expect(s.refusals.length + s.writerWrites.filter((w) => w.outcome === 'failed').length + s.expiries.length).to.be.greaterThan(0);
-    }
-    // the decision is on record under the supervisor's login, and the page's history verifies the chain
-    const history = await api(tl!.url, token, 'GET', 'history');
-    const mine = (history.body.ledgers as Array<{ verification: { ok: boolean }; records: LedgerRecord[] }>).find((l) => l.records.some((r) => r.proposalId === p.id))!;
-    expect(mine.verification.ok).to.equal(true);
-    const decisions = mine.records.filter((r) => r.type === 'decision' && r.proposalId === p.id);
-    expect(decisions.map((r) => (r.data as { user: string }).user)).to.deep.equal(['supervisor']);
-    for (const n of await checkInvariants(ledgerPath, [p], baseline, since)) console.log(`      [${name}] ${n}`);
-    await shutdown();
-  });
 
   it("A3: killed after the PLC took the value, before the writer's 'write' record: after the restart the ledger says written (plant confirmed), never written twice", async function () {
     const { home, ledgerPath } = newHome('home-A3');
@@ -337,7 +404,12 @@ describe('integration: twinloop killed (SIGKILL) between approval and write, the
     plant.onNextWrite(() => proxy.freeze());
     const decided = await approve(p, 'crash test A3: cut energy per kg');
     expect(decided.status, JSON.stringify(decided.body)).to.equal(200);
-    await waitFor(() => plantWritesOf(p.proposedValue) === 1 && story(readLedger(ledgerPath).records, p.id).intents.length === 1, 20_000, 2, 'the PLC to take the value');
+    await waitFor(
+      () => plantWritesOf(p.proposedValue) === 1 && story(readLedger(ledgerPath).records, p.id).intents.length === 1,
+      20_000,
+      2,
+      'the PLC to take the value',
+    );
     await crash();
     proxy.dropAll();
     proxy.thaw();
@@ -352,14 +424,19 @@ describe('integration: twinloop killed (SIGKILL) between approval and write, the
     await boot(home);
     const end = await untilTerminal(p);
     const s = story(readLedger(ledgerPath).records, p.id);
-    console.log(`      [A3] ended ${end.state}${end.reason ? ` (${end.reason})` : ''}; plant writes of ${p.proposedValue}: ${plantWritesOf(p.proposedValue)}; ledger: ${s.types.join(' → ')}`);
+    console.log(
+      `      [A3] ended ${end.state}${end.reason ? ` (${end.reason})` : ''}; plant writes of ${p.proposedValue}: ${plantWritesOf(p.proposedValue)}; ledger: ${s.types.join(' → ')}`,
+    );
     expect(plantWritesOf(p.proposedValue), 'never written twice').to.equal(1);
     if (s.settled.some((w) => w.outcome === 'unknown')) {
       // the plant could not be read when settling: the ledger says so, and the change failed safely
       expect(end.state).to.equal('failed');
     } else {
       expect(end.state).to.equal('done');
-      expect(s.settled.map((w) => [w.outcome, w.readBackOk])).to.deep.equal([['written', undefined], ['written', true]]);
+      expect(s.settled.map((w) => [w.outcome, w.readBackOk])).to.deep.equal([
+        ['written', undefined],
+        ['written', true],
+      ]);
       expect(s.settled[1]!.note).to.match(/^plant confirmed after restart: it holds /);
       expect(s.refusals, 'no REPLAYED refusal for the re-sent command').to.deep.equal([]);
     }
@@ -393,7 +470,13 @@ describe('integration: twinloop killed (SIGKILL) between approval and write, the
       const p = makeProposal(plant.asset, plant.value(), targets[0]);
       proposals.push(p);
       await propose(p);
-      const d = sendDecide(tl!.url, token, { gateId: GATE_ID, proposalId: p.id, verdict: 'approve', reason: 'crash test B, round 0', password });
+      const d = sendDecide(tl!.url, token, {
+        gateId: GATE_ID,
+        proposalId: p.id,
+        verdict: 'approve',
+        reason: 'crash test B, round 0',
+        password,
+      });
       await d.sent;
       const sentMs = Date.now();
       const res = await d.response;
@@ -406,7 +489,17 @@ describe('integration: twinloop killed (SIGKILL) between approval and write, the
     // Fixed delays, then kills aimed at the moments around each record as last measured (machines
     // and runs differ; each kill round that got far enough measures again).
     // (Kills are few enough that the simulator's sessions are rarely the limit: see roomForASession.)
-    const plan: Array<number | [Mark, number]> = [0, 10, 30, ['decision', 1], ['command', 1], ['write-intent', 1], ['write', -2], ['write', 1], ['readback', 3]];
+    const plan: Array<number | [Mark, number]> = [
+      0,
+      10,
+      30,
+      ['decision', 1],
+      ['command', 1],
+      ['write-intent', 1],
+      ['write', -2],
+      ['write', 1],
+      ['readback', 3],
+    ];
 
     for (let i = 0; i < plan.length; i++) {
       const aim = plan[i]!;
@@ -416,7 +509,13 @@ describe('integration: twinloop killed (SIGKILL) between approval and write, the
       proposals.push(p);
       await propose(p);
 
-      const d = sendDecide(tl!.url, token, { gateId: GATE_ID, proposalId: p.id, verdict: 'approve', reason: `crash test B, kill after ${delayMs} ms`, password });
+      const d = sendDecide(tl!.url, token, {
+        gateId: GATE_ID,
+        proposalId: p.id,
+        verdict: 'approve',
+        reason: `crash test B, kill after ${delayMs} ms`,
+        password,
+      });
       await d.sent;
       const sentMs = Date.now();
       if (delayMs > 0) await sleep(delayMs);
@@ -447,8 +546,12 @@ describe('integration: twinloop killed (SIGKILL) between approval and write, the
       );
       if (view.state !== 'done') {
         // what the ledger holds about it, timed from the kill and from the restart (for the report)
-        const detail = readLedger(ledgerPath).records.filter((r) => r.proposalId === p.id && r.type !== 'proposal')
-          .map((r) => `${r.type} @kill${r.tsMs - killedMs >= 0 ? '+' : ''}${r.tsMs - killedMs} ms/boot${r.tsMs - bootedMs >= 0 ? '+' : ''}${r.tsMs - bootedMs} ms ${JSON.stringify((r.data as { envelopeCheck?: unknown }).envelopeCheck ?? '')}`);
+        const detail = readLedger(ledgerPath)
+          .records.filter((r) => r.proposalId === p.id && r.type !== 'proposal')
+          .map(
+            (r) =>
+              `${r.type} @kill${r.tsMs - killedMs >= 0 ? '+' : ''}${r.tsMs - killedMs} ms/boot${r.tsMs - bootedMs >= 0 ? '+' : ''}${r.tsMs - bootedMs} ms ${JSON.stringify((r.data as { envelopeCheck?: unknown }).envelopeCheck ?? '')}`,
+          );
         console.log(`          ${detail.join('\n          ')}`);
       }
       hits.push({ delayMs, phase, end: view.state });

@@ -14,10 +14,17 @@ import { ENVELOPE, fromPlant, login, makeProposal, REAL_GATE_ID, USERS } from '.
 import { waitFor } from '../support/ports.js';
 import { startApprovalsServer, type ApprovalsServer } from '../support/approvals-server.js';
 
-const pageApi = require(join(__dirname, '..', '..', 'dist', 'web', 'server', 'approvals-api.js')) as typeof import('../../web/server/approvals-api.js');
+const pageApi = require(
+  join(__dirname, '..', '..', 'dist', 'web', 'server', 'approvals-api.js'),
+) as typeof import('../../web/server/approvals-api.js');
 
-
-async function call(red: ApprovalsServer, method: 'GET' | 'POST', path: string, token?: string, body?: unknown): Promise<{ status: number; body: any }> {
+async function call(
+  red: ApprovalsServer,
+  method: 'GET' | 'POST',
+  path: string,
+  token?: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
   const res = await fetch(`${red.url}twinloop/approvals/api/${path}`, {
     method,
     headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
@@ -53,7 +60,7 @@ function postRaw(url: string, body: string): Promise<{ status: number; text: str
 
 const pw = (u: string) => USERS.find((x) => x.username === u)!.password;
 
-describe('integration: supervisors\' page API with adminAuth', function () {
+describe("integration: supervisors' page API with adminAuth", function () {
   this.timeout(60_000);
   let red: ApprovalsServer;
   const tokens: Record<string, string> = {};
@@ -97,9 +104,18 @@ describe('integration: supervisors\' page API with adminAuth', function () {
       expect((await call(red, 'GET', path, 'not-a-real-token')).status, `GET ${path} forged`).to.equal(401);
     }
     const p = await add();
-    const r = await call(red, 'POST', 'decide', undefined, { gateId: G, proposalId: p.id, verdict: 'approve', reason: 'x', password: pw('supervisor'), user: 'supervisor' });
+    const r = await call(red, 'POST', 'decide', undefined, {
+      gateId: G,
+      proposalId: p.id,
+      verdict: 'approve',
+      reason: 'x',
+      password: pw('supervisor'),
+      user: 'supervisor',
+    });
     expect(r.status).to.equal(401);
-    expect((await call(red, 'POST', 'auto-approval', undefined, { gateId: G, enabled: false, reason: 'x', password: 'x' })).status).to.equal(401);
+    expect(
+      (await call(red, 'POST', 'auto-approval', undefined, { gateId: G, enabled: false, reason: 'x', password: 'x' })).status,
+    ).to.equal(401);
     expect(await decideCalls()).to.deep.equal([]);
     expect(await stateOf(p.id)).to.equal('pending');
   });
@@ -119,10 +135,21 @@ describe('integration: supervisors\' page API with adminAuth', function () {
     expect((await call(red, 'GET', 'gates', tokens.viewer)).status).to.equal(200);
     expect((await call(red, 'GET', 'history', tokens.viewer)).status).to.equal(200);
 
-    const decide = await call(red, 'POST', 'decide', tokens.viewer, { gateId: G, proposalId: p.id, verdict: 'approve', reason: 'looks fine', password: pw('viewer') });
+    const decide = await call(red, 'POST', 'decide', tokens.viewer, {
+      gateId: G,
+      proposalId: p.id,
+      verdict: 'approve',
+      reason: 'looks fine',
+      password: pw('viewer'),
+    });
     expect(decide.status).to.equal(403);
     expect(decide.body.error).to.include('twinloop.approve');
-    const policy = await call(red, 'POST', 'auto-approval', tokens.viewer, { gateId: G, enabled: false, reason: 'x', password: pw('viewer') });
+    const policy = await call(red, 'POST', 'auto-approval', tokens.viewer, {
+      gateId: G,
+      enabled: false,
+      reason: 'x',
+      password: pw('viewer'),
+    });
     expect(policy.status).to.equal(403);
     expect(await decideCalls()).to.deep.equal([]);
     expect(await policyCalls()).to.deep.equal([]);
@@ -149,7 +176,9 @@ describe('integration: supervisors\' page API with adminAuth', function () {
     const empty = await call(red, 'POST', 'decide', tokens.supervisor, { ...base, reason: '   ', password: pw('supervisor') });
     expect(empty.status).to.equal(400);
     expect(empty.body.error).to.match(/reason/);
-    expect((await call(red, 'POST', 'decide', tokens.supervisor, { ...base, verdict: 'maybe', reason: 'r', password: pw('supervisor') })).status).to.equal(400);
+    expect(
+      (await call(red, 'POST', 'decide', tokens.supervisor, { ...base, verdict: 'maybe', reason: 'r', password: pw('supervisor') })).status,
+    ).to.equal(400);
     expect(await decideCalls()).to.deep.equal([]);
     expect(await stateOf(p.id)).to.equal('pending');
   });
@@ -162,12 +191,16 @@ describe('integration: supervisors\' page API with adminAuth', function () {
       const { status, text } = await postRaw(`${red.url}${path}`, big);
       expect(status, text.slice(0, 300)).to.equal(413);
       expect(text.length, text).to.be.lessThan(200);
-      expect(JSON.parse(text)).to.have.property('error').that.matches(/^(the request body is larger than 5242880 bytes|invalid_request)$/);
+      expect(JSON.parse(text))
+        .to.have.property('error')
+        .that.matches(/^(the request body is larger than 5242880 bytes|invalid_request)$/);
       expect(text).to.not.match(/node_modules|\bat |\//);
     }
     // and a body that is not JSON: 400 in one line, not body-parser's stack
     const res = await fetch(`${red.url}twinloop/approvals/api/decide`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"gateId":',
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"gateId":',
     });
     const text = await res.text();
     expect(res.status).to.equal(400);
@@ -183,7 +216,10 @@ describe('integration: supervisors\' page API with adminAuth', function () {
     expect(huge.status).to.equal(400);
     expect(huge.body).to.deep.equal({ error: 'the reason is longer than 1000 characters' });
     const justOver = await call(red, 'POST', 'auto-approval', tokens.supervisor, {
-      gateId: G, enabled: false, reason: 'y'.repeat(1001), password: pw('supervisor'),
+      gateId: G,
+      enabled: false,
+      reason: 'y'.repeat(1001),
+      password: pw('supervisor'),
     });
     expect(justOver.status).to.equal(400);
     expect(await decideCalls()).to.deep.equal([]);
@@ -197,30 +233,61 @@ describe('integration: supervisors\' page API with adminAuth', function () {
   it('records a decision under the logged-in user and printed name, never a name from the request body', async function () {
     const p = await add();
     const r = await call(red, 'POST', 'decide', tokens.supervisor, {
-      gateId: G, proposalId: p.id, verdict: 'approve', reason: '  cuts energy, quality holds  ', password: pw('supervisor'),
-      user: 'viewer', printedName: 'Someone Else',
+      gateId: G,
+      proposalId: p.id,
+      verdict: 'approve',
+      reason: '  cuts energy, quality holds  ',
+      password: pw('supervisor'),
+      user: 'viewer',
+      printedName: 'Someone Else',
     });
     expect(r.status, JSON.stringify(r.body)).to.equal(200);
     expect(r.body).to.deep.equal({ ok: true, state: 'approved', user: 'supervisor', printedName: 'Dana Reyes (shift supervisor)' });
     const calls = await decideCalls();
     expect(calls).to.have.length(1);
     expect(calls[0]).to.deep.equal({
-      proposalId: p.id, verdict: 'approve', user: 'supervisor', printedName: 'Dana Reyes (shift supervisor)',
-      reason: 'cuts energy, quality holds', meaning: 'Approved: I authorise this setpoint change',
+      proposalId: p.id,
+      verdict: 'approve',
+      user: 'supervisor',
+      printedName: 'Dana Reyes (shift supervisor)',
+      reason: 'cuts energy, quality holds',
+      meaning: 'Approved: I authorise this setpoint change',
     });
     expect(await stateOf(p.id)).to.equal('approved');
 
     // a decided proposal cannot be decided again: the gate's refusal comes back as 409
-    const again = await call(red, 'POST', 'decide', tokens.supervisor2, { gateId: G, proposalId: p.id, verdict: 'reject', reason: 'late', password: pw('supervisor2') });
+    const again = await call(red, 'POST', 'decide', tokens.supervisor2, {
+      gateId: G,
+      proposalId: p.id,
+      verdict: 'reject',
+      reason: 'late',
+      password: pw('supervisor2'),
+    });
     expect(again.status).to.equal(409);
     expect(again.body.error).to.include('approved');
     // an unknown gate is 404
-    expect((await call(red, 'POST', 'decide', tokens.supervisor2, { gateId: 'nope', proposalId: p.id, verdict: 'reject', reason: 'r', password: pw('supervisor2') })).status).to.equal(404);
+    expect(
+      (
+        await call(red, 'POST', 'decide', tokens.supervisor2, {
+          gateId: 'nope',
+          proposalId: p.id,
+          verdict: 'reject',
+          reason: 'r',
+          password: pw('supervisor2'),
+        })
+      ).status,
+    ).to.equal(404);
   });
 
   it('passes the two-person rule through: one approval leaves it pending, the same user twice is refused, a second user approves', async function () {
     const p = await add({ proposedValue: 209 });
-    const body = { gateId: G, proposalId: p.id, verdict: 'approve', reason: 'big step, agreed', meaning: 'Approved: first of two signatures' };
+    const body = {
+      gateId: G,
+      proposalId: p.id,
+      verdict: 'approve',
+      reason: 'big step, agreed',
+      meaning: 'Approved: first of two signatures',
+    };
     const first = await call(red, 'POST', 'decide', tokens.supervisor, { ...body, password: pw('supervisor') });
     expect(first.body).to.include({ ok: true, state: 'pending' });
     const view = (await call(red, 'GET', 'proposals', tokens.viewer)).body.proposals.find((v: any) => v.proposal.id === p.id);
@@ -232,10 +299,21 @@ describe('integration: supervisors\' page API with adminAuth', function () {
   });
 
   it('switches auto-approval only with approve permission, a reason and the password', async function () {
-    expect((await call(red, 'POST', 'auto-approval', tokens.supervisor, { gateId: G, enabled: false, reason: '', password: pw('supervisor') })).status).to.equal(400);
-    expect((await call(red, 'POST', 'auto-approval', tokens.supervisor, { gateId: G, enabled: false, reason: 'trial over', password: 'wrong' })).status).to.equal(401);
+    expect(
+      (await call(red, 'POST', 'auto-approval', tokens.supervisor, { gateId: G, enabled: false, reason: '', password: pw('supervisor') }))
+        .status,
+    ).to.equal(400);
+    expect(
+      (await call(red, 'POST', 'auto-approval', tokens.supervisor, { gateId: G, enabled: false, reason: 'trial over', password: 'wrong' }))
+        .status,
+    ).to.equal(401);
     expect((await red.rpc('calls', G)).autoApproval.enabled).to.equal(true);
-    const r = await call(red, 'POST', 'auto-approval', tokens.supervisor, { gateId: G, enabled: false, reason: 'trial over', password: pw('supervisor') });
+    const r = await call(red, 'POST', 'auto-approval', tokens.supervisor, {
+      gateId: G,
+      enabled: false,
+      reason: 'trial over',
+      password: pw('supervisor'),
+    });
     expect(r.status).to.equal(200);
     expect(r.body.autoApproval).to.deep.equal({ enabled: false, configured: true, maxStep: 1 });
     expect(await policyCalls()).to.deep.equal([{ enabled: false, user: 'supervisor', reason: 'trial over' }]);
@@ -247,7 +325,8 @@ describe('integration: supervisors\' page API with adminAuth', function () {
     const p = await add();
     const body = { gateId: G, proposalId: p.id, verdict: 'reject', reason: 'no' };
     const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await call(red, 'POST', 'decide', tokens.supervisor2, { ...body, password: `guess-${i}` })).status);
+    for (let i = 0; i < 6; i++)
+      statuses.push((await call(red, 'POST', 'decide', tokens.supervisor2, { ...body, password: `guess-${i}` })).status);
     expect(statuses).to.deep.equal([401, 401, 401, 401, 401, 429]);
     const right = await call(red, 'POST', 'decide', tokens.supervisor2, { ...body, password: pw('supervisor2') });
     expect(right.status).to.equal(429);
@@ -281,7 +360,7 @@ describe('integration: supervisors\' page API with adminAuth', function () {
   });
 });
 
-describe('integration: supervisors\' page API with the real twin-approval node', function () {
+describe("integration: supervisors' page API with the real twin-approval node", function () {
   this.timeout(60_000);
   let red: ApprovalsServer;
   const tokens: Record<string, string> = {};
@@ -291,14 +370,19 @@ describe('integration: supervisors\' page API with the real twin-approval node',
   before(async function () {
     red = await startApprovalsServer(USERS, { realGate: true });
     for (const u of ['supervisor', 'viewer']) tokens[u] = await login(red.url, u, pw(u));
-    await waitFor(async () => (await call(red, 'GET', 'gates', tokens.viewer)).body.gates.some((g: any) => g.id === REAL_GATE_ID), 30_000, 100, 'twin-approval registered');
+    await waitFor(
+      async () => (await call(red, 'GET', 'gates', tokens.viewer)).body.gates.some((g: any) => g.id === REAL_GATE_ID),
+      30_000,
+      100,
+      'twin-approval registered',
+    );
   });
 
   after(async function () {
     await red?.stop();
   });
 
-  it('shows the gate\'s proposal and records the supervisor\'s signed approval in its ledger', async function () {
+  it("shows the gate's proposal and records the supervisor's signed approval in its ledger", async function () {
     const gates = (await call(red, 'GET', 'gates', tokens.viewer)).body.gates;
     const g = gates.find((x: any) => x.id === REAL_GATE_ID);
     expect(g).to.include({ name: 'Barrel temperature (real gate)', asset: ENVELOPE.asset, tag: ENVELOPE.tag, twoPersonAboveStep: null });
@@ -307,50 +391,119 @@ describe('integration: supervisors\' page API with the real twin-approval node',
 
     // a fresh reading of the setpoint (the envelope rests on it), then the proposal, as a flow sends them
     const nowMs = Date.now();
-    expect((await post(fromPlant({ asset: ENVELOPE.asset, tag: ENVELOPE.tag, value: 215, unit: 'degC', tsMs: nowMs, quality: 'good', source: 'test' }))).status).to.equal(204);
+    expect(
+      (
+        await post(
+          fromPlant({ asset: ENVELOPE.asset, tag: ENVELOPE.tag, value: 215, unit: 'degC', tsMs: nowMs, quality: 'good', source: 'test' }),
+        )
+      ).status,
+    ).to.equal(204);
     const p = makeProposal({ currentValue: 215, proposedValue: 212 });
     expect((await post(p)).status).to.equal(204);
-    const view = await waitFor(async () => (await call(red, 'GET', 'proposals', tokens.viewer)).body.proposals.find((v: any) => v.gateId === REAL_GATE_ID && v.proposal.id === p.id), 10_000, 50, 'the proposal in the page');
+    const view = await waitFor(
+      async () =>
+        (await call(red, 'GET', 'proposals', tokens.viewer)).body.proposals.find(
+          (v: any) => v.gateId === REAL_GATE_ID && v.proposal.id === p.id,
+        ),
+      10_000,
+      50,
+      'the proposal in the page',
+    );
     expect(view.state).to.equal('pending');
     expect(view.requiredApprovals).to.equal(1);
     expect(view.envelope.ok, JSON.stringify(view.envelope)).to.equal(true);
     expect(view.trend.setpoint.map((x: any) => x.value)).to.include(215);
 
-    expect((await call(red, 'POST', 'decide', tokens.viewer, { gateId: REAL_GATE_ID, proposalId: p.id, verdict: 'approve', reason: 'r', password: pw('viewer') })).status).to.equal(403);
-    expect((await call(red, 'POST', 'decide', tokens.supervisor, { gateId: REAL_GATE_ID, proposalId: p.id, verdict: 'approve', reason: 'r', password: 'wrong' })).status).to.equal(401);
+    expect(
+      (
+        await call(red, 'POST', 'decide', tokens.viewer, {
+          gateId: REAL_GATE_ID,
+          proposalId: p.id,
+          verdict: 'approve',
+          reason: 'r',
+          password: pw('viewer'),
+        })
+      ).status,
+    ).to.equal(403);
+    expect(
+      (
+        await call(red, 'POST', 'decide', tokens.supervisor, {
+          gateId: REAL_GATE_ID,
+          proposalId: p.id,
+          verdict: 'approve',
+          reason: 'r',
+          password: 'wrong',
+        })
+      ).status,
+    ).to.equal(401);
     // a meaning longer than the gate records is refused, not cut (what is recorded is what was signed)
-    const long = await call(red, 'POST', 'decide', tokens.supervisor, { gateId: REAL_GATE_ID, proposalId: p.id, verdict: 'approve', reason: 'r', meaning: 'x'.repeat(201), password: pw('supervisor') });
+    const long = await call(red, 'POST', 'decide', tokens.supervisor, {
+      gateId: REAL_GATE_ID,
+      proposalId: p.id,
+      verdict: 'approve',
+      reason: 'r',
+      meaning: 'x'.repeat(201),
+      password: pw('supervisor'),
+    });
     expect(long.status, JSON.stringify(long.body)).to.equal(409);
     expect(long.body.error).to.match(/longer than 200/);
     // the supervisor edited the prefilled meaning: the ledger must hold the meaning signed with
     const meaning = 'Approved: I authorise lowering zone 3 to 212 degC for this shift';
-    const ok = await call(red, 'POST', 'decide', tokens.supervisor, { gateId: REAL_GATE_ID, proposalId: p.id, verdict: 'approve', reason: 'cuts energy per kg', meaning: `  ${meaning} `, password: pw('supervisor'), user: 'viewer' });
+    const ok = await call(red, 'POST', 'decide', tokens.supervisor, {
+      gateId: REAL_GATE_ID,
+      proposalId: p.id,
+      verdict: 'approve',
+      reason: 'cuts energy per kg',
+      meaning: `  ${meaning} `,
+      password: pw('supervisor'),
+      user: 'viewer',
+    });
     expect(ok.status, JSON.stringify(ok.body)).to.equal(200);
     expect(ok.body.state).to.not.equal('pending');
 
-    const h = (await call(red, 'GET', 'history', tokens.viewer)).body.ledgers.find((l: any) => l.gates.some((g: any) => g.id === REAL_GATE_ID));
+    const h = (await call(red, 'GET', 'history', tokens.viewer)).body.ledgers.find((l: any) =>
+      l.gates.some((g: any) => g.id === REAL_GATE_ID),
+    );
     expect(h.verification).to.include({ ok: true, records: h.total });
     const decisions = h.records.filter((r: any) => r.type === 'decision' && r.proposalId === p.id);
     expect(decisions).to.have.length(1);
-    expect(decisions[0].data).to.include({ verdict: 'approve', user: 'supervisor', printedName: 'Dana Reyes (shift supervisor)', reason: 'cuts energy per kg', meaning });
+    expect(decisions[0].data).to.include({
+      verdict: 'approve',
+      user: 'supervisor',
+      printedName: 'Dana Reyes (shift supervisor)',
+      reason: 'cuts energy per kg',
+      meaning,
+    });
     // only the decision the gate accepted is in the ledger: the refused attempts left nothing
     expect(h.records.filter((r: any) => r.type === 'decision')).to.have.length(1);
 
     // switching the (unconfigured) policy off is allowed and recorded with the signer's reason; on is refused
-    const on = await call(red, 'POST', 'auto-approval', tokens.supervisor, { gateId: REAL_GATE_ID, enabled: true, reason: 'try it', password: pw('supervisor') });
+    const on = await call(red, 'POST', 'auto-approval', tokens.supervisor, {
+      gateId: REAL_GATE_ID,
+      enabled: true,
+      reason: 'try it',
+      password: pw('supervisor'),
+    });
     expect(on.status).to.equal(409);
     expect(on.body.error).to.match(/not configured/);
-    const off = await call(red, 'POST', 'auto-approval', tokens.supervisor, { gateId: REAL_GATE_ID, enabled: false, reason: 'audit: confirm it stays off', password: pw('supervisor') });
+    const off = await call(red, 'POST', 'auto-approval', tokens.supervisor, {
+      gateId: REAL_GATE_ID,
+      enabled: false,
+      reason: 'audit: confirm it stays off',
+      password: pw('supervisor'),
+    });
     expect(off.status, JSON.stringify(off.body)).to.equal(200);
     expect(off.body.autoApproval).to.deep.equal({ enabled: false, configured: false, maxStep: 0 });
-    const h2 = (await call(red, 'GET', 'history', tokens.viewer)).body.ledgers.find((l: any) => l.gates.some((g: any) => g.id === REAL_GATE_ID));
+    const h2 = (await call(red, 'GET', 'history', tokens.viewer)).body.ledgers.find((l: any) =>
+      l.gates.some((g: any) => g.id === REAL_GATE_ID),
+    );
     const policies = h2.records.filter((r: any) => r.type === 'policy');
     expect(policies).to.have.length(1);
     expect(policies[0].data).to.include({ enabled: false, user: 'supervisor', reason: 'audit: confirm it stays off' });
   });
 });
 
-describe('integration: supervisors\' page API without adminAuth', function () {
+describe("integration: supervisors' page API without adminAuth", function () {
   this.timeout(60_000);
   let red: ApprovalsServer;
   const G = 'gate-b';
@@ -375,19 +528,29 @@ describe('integration: supervisors\' page API without adminAuth', function () {
     const list = await call(red, 'GET', 'proposals');
     expect(list.status).to.equal(200);
     expect(list.body.proposals.some((v: any) => v.proposal.id === p.id)).to.equal(true);
-    const r = await call(red, 'POST', 'decide', undefined, { gateId: G, proposalId: p.id, verdict: 'approve', reason: 'ok', password: 'x', user: 'admin' });
+    const r = await call(red, 'POST', 'decide', undefined, {
+      gateId: G,
+      proposalId: p.id,
+      verdict: 'approve',
+      reason: 'ok',
+      password: 'x',
+      user: 'admin',
+    });
     expect(r.status).to.equal(403);
     expect(r.body.error).to.match(/adminAuth/);
-    expect((await call(red, 'POST', 'auto-approval', undefined, { gateId: G, enabled: false, reason: 'ok', password: 'x' })).status).to.equal(403);
+    expect(
+      (await call(red, 'POST', 'auto-approval', undefined, { gateId: G, enabled: false, reason: 'ok', password: 'x' })).status,
+    ).to.equal(403);
     expect(await decideCalls()).to.deep.equal([]);
     expect(await policyCalls()).to.deep.equal([]);
     expect(await stateOf(p.id)).to.equal('pending');
   });
 });
 
-describe('supervisors\' page: writer names', function () {
+describe("supervisors' page: writer names", function () {
   it('names the writers of write and read-back records by their node names, leaving out ids with no known name', function () {
-    const rec = (seq: number, type: string, data: Record<string, unknown>) => ({ seq, tsMs: seq, type, data, prevHash: '', hash: '' }) as any;
+    const rec = (seq: number, type: string, data: Record<string, unknown>) =>
+      ({ seq, tsMs: seq, type, data, prevHash: '', hash: '' }) as any;
     const records = [
       rec(5, 'readback', { writer: 'w1', readBackOk: true }),
       rec(4, 'write', { writer: 'w1', outcome: 'written' }),

@@ -90,11 +90,31 @@ describe('integration: twinloop exit codes and --version', function () {
   it('work that cannot be done is 1: fit cannot write its model', async function () {
     // 12 engines of C-MAPSS FD001 (test/fixtures), as the plant CSV cmapss-to-csv makes
     const txt = join(dir, 'fd001-12.txt');
-    writeFileSync(txt, readFileSync(CMAPSS_FD001, 'utf8').split('\n').filter((l) => Number(l.split(/\s+/)[0]) <= 12).join('\n') + '\n');
+    writeFileSync(
+      txt,
+      readFileSync(CMAPSS_FD001, 'utf8')
+        .split('\n')
+        .filter((l) => Number(l.split(/\s+/)[0]) <= 12)
+        .join('\n') + '\n',
+    );
     const csv = join(dir, 'fd001-12.csv');
-    await new Promise<void>((res, rej) => execFile(process.execPath, [join(ROOT, 'dist', 'bin', 'cmapss-to-csv.js'), txt, csv], (err) => (err ? rej(err as Error) : res())));
+    await new Promise<void>((res, rej) =>
+      execFile(process.execPath, [join(ROOT, 'dist', 'bin', 'cmapss-to-csv.js'), txt, csv], (err) => (err ? rej(err as Error) : res())),
+    );
     mkdirSync(join(dir, 'a-folder'));
-    const r = await run(['fit', '--kind', 'rul', '--input', csv, '--asset-column', 'engine', '--time-column', 'time', '--out', join(dir, 'a-folder')]);
+    const r = await run([
+      'fit',
+      '--kind',
+      'rul',
+      '--input',
+      csv,
+      '--asset-column',
+      'engine',
+      '--time-column',
+      'time',
+      '--out',
+      join(dir, 'a-folder'),
+    ]);
     expect(r.code, r.stderr).to.equal(1);
     expect(r.stderr).to.match(/cannot write .*a-folder/);
   });

@@ -14,12 +14,19 @@ import { tempUserDir, waitUntil } from '../support/opcua-nr.js';
 import { startTestPlantSim, type TestPlantSim } from '../support/plant-sim.js';
 import { startAedes, type AedesBroker } from '../support/aedes.js';
 
-const registry = require(join(__dirname, '..', '..', 'dist', 'runtime', 'control', 'gate-registry.js')) as { findGate(id: string): GateHandle | undefined };
+const registry = require(join(__dirname, '..', '..', 'dist', 'runtime', 'control', 'gate-registry.js')) as {
+  findGate(id: string): GateHandle | undefined;
+};
 const ROOT = join(__dirname, '..', '..');
 const core = (p: string) => require(join(ROOT, 'node_modules', '@node-red', 'nodes', 'core', p));
 const nodes = [
-  ...['twin-mqtt-broker', 'twin-mqtt-in', 'twin-propose', 'twin-envelope', 'twin-ledger', 'twin-approval', 'twin-mqtt-write'].map(nodeModule),
-  core('function/10-function.js'), core('common/21-debug.js'), core('common/25-catch.js'), core('common/90-comment.js'),
+  ...['twin-mqtt-broker', 'twin-mqtt-in', 'twin-propose', 'twin-envelope', 'twin-ledger', 'twin-approval', 'twin-mqtt-write'].map(
+    nodeModule,
+  ),
+  core('function/10-function.js'),
+  core('common/21-debug.js'),
+  core('common/25-catch.js'),
+  core('common/90-comment.js'),
 ];
 const MIN = 60_000;
 
@@ -57,8 +64,18 @@ describe('example: closed loop over MQTT (Sparkplug B)', function () {
   afterEach(function () {
     if (this.currentTest?.state !== 'failed') return;
     try {
-      const lines = readFileSync(join(userDir, 'twinloop', 'ledger', 'closed-loop-mqtt.jsonl'), 'utf8').trim().split('\n');
-      console.log('ledger at failure:\n' + lines.map((l) => { const r = JSON.parse(l); return `${r.seq} ${r.type} ${JSON.stringify(r.data).slice(0, 300)}`; }).join('\n'));
+      const lines = readFileSync(join(userDir, 'twinloop', 'ledger', 'closed-loop-mqtt.jsonl'), 'utf8')
+        .trim()
+        .split('\n');
+      console.log(
+        'ledger at failure:\n' +
+          lines
+            .map((l) => {
+              const r = JSON.parse(l);
+              return `${r.seq} ${r.type} ${JSON.stringify(r.data).slice(0, 300)}`;
+            })
+            .join('\n'),
+      );
     } catch (err) {
       console.log(`no ledger: ${(err as Error).message}`);
     }
@@ -74,7 +91,12 @@ describe('example: closed loop over MQTT (Sparkplug B)', function () {
 
   it('proposes from the step test, and an approved change reaches the simulator as signed DCMDs, read back from DDATA', async function () {
     const gate = await waitUntil(() => registry.findGate('cl-approval'), 10_000, 50, 'the gate to register');
-    const view = await waitUntil(() => gate.views().find((v) => v.state === 'pending'), 90_000, 250, 'a pending proposal from twin-propose');
+    const view = await waitUntil(
+      () => gate.views().find((v) => v.state === 'pending'),
+      90_000,
+      250,
+      'a pending proposal from twin-propose',
+    );
     const p = view.proposal;
     expect(p.tag).to.equal('zone3_sp');
     expect(p.currentValue).to.equal(215);
@@ -91,17 +113,37 @@ describe('example: closed loop over MQTT (Sparkplug B)', function () {
     await waitUntil(() => plant.sim.simTimeMs >= metMs + 3_000, 30_000, 100, 'three seconds of real-time publishing');
     // The plant is not touched before the decision.
     expect(plant.sim.snapshot().readings.zone3_sp.value).to.equal(215);
-    const outcome = await gate.decide({ proposalId: p.id, verdict: 'approve', user: 'tester', printedName: 'Test Supervisor', reason: 'example test' });
+    const outcome = await gate.decide({
+      proposalId: p.id,
+      verdict: 'approve',
+      user: 'tester',
+      printedName: 'Test Supervisor',
+      reason: 'example test',
+    });
     expect(outcome.ok, outcome.error).to.equal(true);
 
     // Ramped in 2-degree steps, 20 s apart; each step read back from DDATA before the next.
-    await waitUntil(() => Math.abs(plant.sim.snapshot().readings.zone3_sp.value - p.proposedValue) < 1e-9, 90_000, 250, 'the simulator at the proposed setpoint');
-    const done = await waitUntil(() => gate.views().find((v) => v.proposal.id === p.id && v.state === 'done'), 30_000, 250, 'the change done');
+    await waitUntil(
+      () => Math.abs(plant.sim.snapshot().readings.zone3_sp.value - p.proposedValue) < 1e-9,
+      90_000,
+      250,
+      'the simulator at the proposed setpoint',
+    );
+    const done = await waitUntil(
+      () => gate.views().find((v) => v.proposal.id === p.id && v.state === 'done'),
+      30_000,
+      250,
+      'the change done',
+    );
     expect(done.state).to.equal('done');
 
     const ledgerPath = join(userDir, 'twinloop', 'ledger', 'closed-loop-mqtt.jsonl');
     expect((await verifyLedgerFile(ledgerPath)).ok).to.equal(true);
-    const recs = readFileSync(ledgerPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LedgerRecord<Record<string, unknown>>).filter((r) => r.proposalId === p.id);
+    const recs = readFileSync(ledgerPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as LedgerRecord<Record<string, unknown>>)
+      .filter((r) => r.proposalId === p.id);
     const types = recs.map((r) => r.type);
     expect(types[0]).to.equal('proposal');
     expect(types[1]).to.equal('decision');

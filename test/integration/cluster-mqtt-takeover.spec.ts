@@ -29,13 +29,18 @@ const nodesDirs = ['twin-mqtt-broker', 'twin-mqtt-in', 'twin-cluster'].map((t) =
 /** The sequence numbers in a processed-readings file (one JSON reading a line; probes are tag 'probe'). */
 function processed(file: string): number[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '')
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as { tag: string; value: number })
-    .filter((r) => r.tag === 'seq').map((r) => r.value);
+    .filter((r) => r.tag === 'seq')
+    .map((r) => r.value);
 }
 function probes(file: string): number {
   if (!existsSync(file)) return 0;
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('"probe"')).length;
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"probe"')).length;
 }
 
 describe('twin-cluster + twin-mqtt-in: a line taken over without losing readings (3 nats-server, Mosquitto, 2 Node-RED)', function () {
@@ -65,10 +70,40 @@ describe('twin-cluster + twin-mqtt-in: a line taken over without losing readings
   function instanceFlow(name: string, outFile: string): unknown[] {
     return [
       { id: 't1', type: 'tab', label: `instance ${name}` },
-      { id: 'b', type: 'twin-mqtt-broker', url: mosq.url, clientId: `shared-${name}`, protocolVersion: 5, reconnectPeriodMs: 100, maxReconnectPeriodMs: 400 },
+      {
+        id: 'b',
+        type: 'twin-mqtt-broker',
+        url: mosq.url,
+        clientId: `shared-${name}`,
+        protocolVersion: 5,
+        reconnectPeriodMs: 100,
+        maxReconnectPeriodMs: 400,
+      },
       { id: 'c', type: 'twin-cluster', servers: nats.servers.join(','), instance: name, lines: LINE, ttlS: 2, replicas: 3, slack: 0 },
-      { id: 'in', type: 'twin-mqtt-in', z: 't1', broker: 'b', cluster: 'c', line: LINE, mode: 'number', pattern: 'spec/{asset}/{tag}', qos: 1, wires: [['f']] },
-      { id: 'f', type: 'file', z: 't1', filename: outFile, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'none', wires: [] },
+      {
+        id: 'in',
+        type: 'twin-mqtt-in',
+        z: 't1',
+        broker: 'b',
+        cluster: 'c',
+        line: LINE,
+        mode: 'number',
+        pattern: 'spec/{asset}/{tag}',
+        qos: 1,
+        wires: [['f']],
+      },
+      {
+        id: 'f',
+        type: 'file',
+        z: 't1',
+        filename: outFile,
+        filenameType: 'str',
+        appendNewline: true,
+        createDir: true,
+        overwriteFile: 'false',
+        encoding: 'none',
+        wires: [],
+      },
     ];
   }
 
@@ -86,10 +121,15 @@ describe('twin-cluster + twin-mqtt-in: a line taken over without losing readings
     const [a, b] = await Promise.all([startInstance('A'), startInstance('B')]);
     pub = await rawClient(mosq.url, { protocolVersion: 5, clientId: 'spec-publisher' });
     // The line's session exists once its first owner has subscribed: probe until one instance processes a reading.
-    await waitFor(async () => {
-      await publish(pub!, 'spec/line1/probe', '0');
-      return probes(a.file) + probes(b.file) > 0;
-    }, 30_000, 200, 'one instance owns the line and ingests');
+    await waitFor(
+      async () => {
+        await publish(pub!, 'spec/line1/probe', '0');
+        return probes(a.file) + probes(b.file) > 0;
+      },
+      30_000,
+      200,
+      'one instance owns the line and ingests',
+    );
     const [owner, other] = probes(a.file) > 0 ? [a, b] : [b, a];
     expect(probes(other.file), 'the instance that does not own the line ingests nothing').to.equal(0);
 
@@ -116,7 +156,12 @@ describe('twin-cluster + twin-mqtt-in: a line taken over without losing readings
     }, 20);
     try {
       await publishUpTo(N);
-      await waitFor(() => new Set([...processed(owner.file), ...processed(other.file)]).size === N, 30_000, 50, `all ${N} readings processed`);
+      await waitFor(
+        () => new Set([...processed(owner.file), ...processed(other.file)]).size === N,
+        30_000,
+        50,
+        `all ${N} readings processed`,
+      );
     } finally {
       clearInterval(watch);
     }
@@ -124,8 +169,10 @@ describe('twin-cluster + twin-mqtt-in: a line taken over without losing readings
     const seen = new Set(all);
     const lost = Array.from({ length: N }, (_, i) => i).filter((i) => !seen.has(i));
     const duplicates = all.length - seen.size;
-    console.log(`      published ${N}, processed ${all.length} (owner ${processed(owner.file).length}, taker ${processed(other.file).length}), `
-      + `lost ${lost.length}, duplicates ${duplicates}, kill → first reading by the new owner ${Math.round(firstByOther ?? NaN)} ms (lease 2 s)`);
+    console.log(
+      `      published ${N}, processed ${all.length} (owner ${processed(owner.file).length}, taker ${processed(other.file).length}), ` +
+        `lost ${lost.length}, duplicates ${duplicates}, kill → first reading by the new owner ${Math.round(firstByOther ?? NaN)} ms (lease 2 s)`,
+    );
     expect(lost).to.deep.equal([]);
     expect(processed(other.file).length, 'the other instance took the line over').to.be.greaterThan(0);
     expect(Math.min(...processed(other.file)), 'the new owner starts where the broker queued').to.be.at.least(KILL_AT);
@@ -145,16 +192,44 @@ describe('twin-cluster + twin-mqtt-in: a line taken over without losing readings
       await new Promise<void>((r) => helper.startServer(() => r()));
       recorder = recordNodeCalls();
       const inst = (x: string) => [
-        { id: `b${x}`, type: 'twin-mqtt-broker', url: mosq.url, clientId: `handover-${x}`, protocolVersion: 5, reconnectPeriodMs: 100, maxReconnectPeriodMs: 400 },
-        { id: `c${x}`, type: 'twin-cluster', servers: nats.servers.join(','), instance: `H${x}`, lines: line, ttlS: 2, replicas: 3, slack: 0 },
-        { id: `in${x}`, type: 'twin-mqtt-in', broker: `b${x}`, cluster: `c${x}`, line, mode: 'number', pattern: 'handover/{asset}/{tag}', qos: 1, wires: [[`out${x}`]] },
+        {
+          id: `b${x}`,
+          type: 'twin-mqtt-broker',
+          url: mosq.url,
+          clientId: `handover-${x}`,
+          protocolVersion: 5,
+          reconnectPeriodMs: 100,
+          maxReconnectPeriodMs: 400,
+        },
+        {
+          id: `c${x}`,
+          type: 'twin-cluster',
+          servers: nats.servers.join(','),
+          instance: `H${x}`,
+          lines: line,
+          ttlS: 2,
+          replicas: 3,
+          slack: 0,
+        },
+        {
+          id: `in${x}`,
+          type: 'twin-mqtt-in',
+          broker: `b${x}`,
+          cluster: `c${x}`,
+          line,
+          mode: 'number',
+          pattern: 'handover/{asset}/{tag}',
+          qos: 1,
+          wires: [[`out${x}`]],
+        },
         { id: `out${x}`, type: 'helper' },
       ];
       await helper.load(['twin-mqtt-broker', 'twin-cluster', 'twin-mqtt-in'].map(nodeModule) as never, [...inst('A'), ...inst('B')]);
       const got: Record<'A' | 'B', number[]> = { A: [], B: [] };
       for (const x of ['A', 'B'] as const) {
-        (helper.getNode(`out${x}`) as unknown as { on(e: string, f: (m: { payload: { value: number } }) => void): void })
-          .on('input', (m) => got[x].push(m.payload.value));
+        (helper.getNode(`out${x}`) as unknown as { on(e: string, f: (m: { payload: { value: number } }) => void): void }).on('input', (m) =>
+          got[x].push(m.payload.value),
+        );
       }
       const cA = helper.getNode('cA') as unknown as TwinClusterNode;
       const cB = helper.getNode('cB') as unknown as TwinClusterNode;
@@ -163,10 +238,15 @@ describe('twin-cluster + twin-mqtt-in: a line taken over without losing readings
       expect(recorder.lastStatus(`in${other}`)?.text).to.equal('standby (not owner)');
       await endClient(pub);
       pub = await rawClient(mosq.url, { protocolVersion: 5, clientId: 'spec-handover-publisher' });
-      await waitFor(async () => {
-        await publish(pub!, 'handover/line2/probe', '-1');
-        return got[owner].length > 0;
-      }, 20_000, 100, 'the owner subscribed');
+      await waitFor(
+        async () => {
+          await publish(pub!, 'handover/line2/probe', '-1');
+          return got[owner].length > 0;
+        },
+        20_000,
+        100,
+        'the owner subscribed',
+      );
       got[owner].length = 0;
       const N = 300;
       for (let i = 0; i < N; i++) {
@@ -178,8 +258,10 @@ describe('twin-cluster + twin-mqtt-in: a line taken over without losing readings
       await waitFor(() => new Set([...got.A, ...got.B].filter((v) => v >= 0)).size === N, 20_000, 50, `all ${N} readings`);
       const all = [...got.A, ...got.B].filter((v) => v >= 0);
       const lost = Array.from({ length: N }, (_, i) => i).filter((i) => !all.includes(i));
-      console.log(`      clean handover: published ${N}, processed ${all.length} (A ${got.A.length}, B ${got.B.length}), lost ${lost.length}, `
-        + `duplicates ${all.length - new Set(all).size}`);
+      console.log(
+        `      clean handover: published ${N}, processed ${all.length} (A ${got.A.length}, B ${got.B.length}), lost ${lost.length}, ` +
+          `duplicates ${all.length - new Set(all).size}`,
+      );
       expect(lost).to.deep.equal([]);
       expect((other === 'A' ? cA : cB).owns(line), 'the other instance owns the line now').to.equal(true);
       expect(got[other].filter((v) => v >= 0).length, 'the other instance ingests after the handover').to.be.greaterThan(0);

@@ -76,10 +76,15 @@ describe('scale-out on a real 3-node nats-server JetStream cluster', function ()
     expect(records.map((r) => (r.data as { i: number }).i)).to.deep.equal([...Array(total).keys()]);
     // stream info may come from the restarted replica while it catches up: ask until it has them all
     const jsm = await jetstreamManager(nc);
-    const info = (await waitFor(async () => {
-      const i = await jsm.streams.info(ledgerStreamName(line));
-      return i.state.messages >= total ? i : undefined;
-    }, 30_000, 100, 'stream info with every message'))!;
+    const info = (await waitFor(
+      async () => {
+        const i = await jsm.streams.info(ledgerStreamName(line));
+        return i.state.messages >= total ? i : undefined;
+      },
+      30_000,
+      100,
+      'stream info with every message',
+    ))!;
     expect(info.state.messages, 'no duplicate message in the stream').to.equal(total);
     expect(info.config.num_replicas).to.equal(3);
     expect(info.config.deny_delete && info.config.deny_purge).to.equal(true);
@@ -104,10 +109,16 @@ describe('scale-out on a real 3-node nats-server JetStream cluster', function ()
     expect(owner.records).to.equal(3);
     await owner.append({ type: 'decision', data: { by: 'new' } });
 
-    const late = await zombie.append({ type: 'decision', data: { by: 'old', late: true } }).then(() => undefined, (e: unknown) => e);
+    const late = await zombie.append({ type: 'decision', data: { by: 'old', late: true } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(late).to.be.instanceOf(LedgerFencedError);
     expect(zombie.fenced).to.be.instanceOf(LedgerFencedError);
-    const again = await zombie.append({ type: 'decision', data: { by: 'old', again: true } }).then(() => undefined, (e: unknown) => e);
+    const again = await zombie.append({ type: 'decision', data: { by: 'old', again: true } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(again, 'a fenced writer stands down for good').to.be.instanceOf(LedgerFencedError);
 
     await owner.append({ type: 'command', data: { by: 'new' } });
@@ -121,7 +132,10 @@ describe('scale-out on a real 3-node nats-server JetStream cluster', function ()
     const stores = await Promise.all(perServer.map((nc, k) => openKvUsedCommands({ nc, owner: `i${k}` })));
     const ids = Array.from({ length: 100 }, (_, i) => `cmd-${i}-${'x'.repeat(i % 7)}`);
     const wins = await Promise.all(ids.map(async (id) => (await Promise.all(stores.map((s) => s.claim(id)))).filter(Boolean).length));
-    expect(wins.filter((w) => w !== 1), 'ids without exactly one winner').to.deep.equal([]);
+    expect(
+      wins.filter((w) => w !== 1),
+      'ids without exactly one winner',
+    ).to.deep.equal([]);
     // a claim later, through any server, loses; has() knows what this handle saw
     expect(await stores[2].claim(ids[0])).to.equal(false);
     expect(stores[2].has(ids[0])).to.equal(true);
@@ -143,7 +157,7 @@ describe('scale-out on a real 3-node nats-server JetStream cluster', function ()
     }
   });
 
-  it('leases: handed over only after a full ttl of silence; the old holder\'s renewal is then refused', async () => {
+  it("leases: handed over only after a full ttl of silence; the old holder's renewal is then refused", async () => {
     // each instance's own monotonic clock, stepped by hand: no sleeping, no thresholds
     let aMs = 0;
     let bMs = 0;
@@ -165,10 +179,13 @@ describe('scale-out on a real 3-node nats-server JetStream cluster', function ()
     expect(leaseB?.owner, 'silent for a full ttl: taken over').to.equal('b');
     expect(leaseB!.epoch).to.equal(leaseA.epoch + 1);
 
-    const stale = await a.renew(leaseA).then(() => undefined, (e: unknown) => e);
+    const stale = await a.renew(leaseA).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(stale).to.be.instanceOf(LeaseLostError);
     aMs += ttlMs;
-    expect(a.isValid(leaseA), 'a\'s own clock says its lease ran out').to.equal(false);
+    expect(a.isValid(leaseA), "a's own clock says its lease ran out").to.equal(false);
     expect(b.isValid(leaseB!)).to.equal(true);
     // a release hands over at once
     await b.release(leaseB!);
@@ -181,12 +198,19 @@ describe('scale-out on a real 3-node nats-server JetStream cluster', function ()
     // renewals every ttl/3: a ttl of a few seconds keeps a loaded CI machine (event-loop stalls,
     // R3 acknowledgements) from letting live leases lapse and churn
     const ttlMs = 5_000;
-    const owners = await Promise.all(perServer.map((nc, k) => LineOwner.start({ nc, owner: `inst-${k}`, ttlMs, lines, slack: 0, bucket: 'twinloop_members_spec' })));
+    const owners = await Promise.all(
+      perServer.map((nc, k) => LineOwner.start({ nc, owner: `inst-${k}`, ttlMs, lines, slack: 0, bucket: 'twinloop_members_spec' })),
+    );
     const disjointCover = (os: LineOwner[]) => {
       const all = os.flatMap((o) => o.lines());
       return all.length === lines.length && new Set(all).size === lines.length;
     };
-    await waitFor(() => disjointCover(owners) && owners.every((o) => o.lines().length === maxLinesPerInstance(6, 3, 0)), 60_000, 50, 'two lines each');
+    await waitFor(
+      () => disjointCover(owners) && owners.every((o) => o.lines().length === maxLinesPerInstance(6, 3, 0)),
+      60_000,
+      50,
+      'two lines each',
+    );
     const dead = owners.pop()!;
     const orphaned = dead.lines();
     await dead.stop(); // no release: its leases and membership run out, as when the process dies
@@ -211,9 +235,14 @@ describe('scale-out on a real 3-node nats-server JetStream cluster', function ()
     expect(v.code, v.out).to.equal(0);
     expect(v.out).to.match(/^ok \(chain \+ authenticity\): 5 records/);
     // without the key the chain alone is checked: the checkpoint is not written and verify says so
-    const bare = await run(['ledger', 'export', '--servers', cluster.servers[0], '--line', line, '--out', file, '--home', join(tmp, 'nohome')], { TWINLOOP_SIGNING_KEY: '' });
+    const bare = await run(
+      ['ledger', 'export', '--servers', cluster.servers[0], '--line', line, '--out', file, '--home', join(tmp, 'nohome')],
+      { TWINLOOP_SIGNING_KEY: '' },
+    );
     expect(bare.code, bare.out).to.equal(0);
-    expect((await run(['ledger', 'verify', file, '--home', join(tmp, 'nohome')], { TWINLOOP_SIGNING_KEY: '' })).out).to.match(/^ok \(chain only: no key\): 5 records/);
+    expect((await run(['ledger', 'verify', file, '--home', join(tmp, 'nohome')], { TWINLOOP_SIGNING_KEY: '' })).out).to.match(
+      /^ok \(chain only: no key\): 5 records/,
+    );
 
     // bad usage is 2 (no servers, a line without a stream, a verify option); a cluster out of reach is 1
     const noServers = await run(['ledger', 'export', '--line', line, '--out', file], { TWINLOOP_NATS_SERVERS: '' });

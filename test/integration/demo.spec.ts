@@ -43,7 +43,13 @@ describe('integration: twinloop start with the demo flow', function () {
       if (topic === `${ASSET}/twin/window`) windows.push(rec as MaintenanceWindow);
       if (topic === `${ASSET}/twin/energy`) costs.push(rec as EnergyCost);
     });
-    await sub.subscribeAsync([`${ASSET}/twin/reading/#`, `${ASSET}/twin/estimate/#`, `${ASSET}/twin/rul`, `${ASSET}/twin/window`, `${ASSET}/twin/energy`]);
+    await sub.subscribeAsync([
+      `${ASSET}/twin/reading/#`,
+      `${ASSET}/twin/estimate/#`,
+      `${ASSET}/twin/rul`,
+      `${ASSET}/twin/window`,
+      `${ASSET}/twin/energy`,
+    ]);
   });
 
   after(async function () {
@@ -53,7 +59,12 @@ describe('integration: twinloop start with the demo flow', function () {
 
   it('publishes screened OPC UA readings of every configured tag to <asset>/twin/reading/<tag>', async function () {
     const want = ['zone1_temp', 'zone2_temp', 'zone3_temp', 'melt_pressure', 'motor_power', 'vibration'];
-    await waitFor(() => want.every((t) => received.some((r) => r.tag === t && r.quality === 'good')), 60_000, 100, 'good readings of every tag');
+    await waitFor(
+      () => want.every((t) => received.some((r) => r.tag === t && r.quality === 'good')),
+      60_000,
+      100,
+      'good readings of every tag',
+    );
     const r = received.find((x) => x.tag === 'zone1_temp')!;
     expect(r).to.include({ asset: ASSET, source: 'opcua', unit: 'degC' });
     expect(r.value).to.be.within(100, 300);
@@ -68,7 +79,10 @@ describe('integration: twinloop start with the demo flow', function () {
     expect(e!.model).to.match(/first-order/);
     expect(e!.variance).to.be.above(0);
     expect(e!.value).to.be.within(100, 300);
-    expect(estimates.every((x) => ['zone1_temp', 'zone2_temp', 'zone3_temp'].includes(x.tag)), 'only the configured zones').to.equal(true);
+    expect(
+      estimates.every((x) => ['zone1_temp', 'zone2_temp', 'zone3_temp'].includes(x.tag)),
+      'only the configured zones',
+    ).to.equal(true);
   });
 
   it('flags a sensor dropout and an out-of-range spike injected into the simulator', async function () {
@@ -79,13 +93,27 @@ describe('integration: twinloop start with the demo flow', function () {
     const session = await client.createSession();
     try {
       const write = (text: string) =>
-        session.write({ nodeId: 'ns=1;s=sim.fault_command', attributeId: AttributeIds.Value, value: { value: { dataType: DataType.String, value: text } } });
+        session.write({
+          nodeId: 'ns=1;s=sim.fault_command',
+          attributeId: AttributeIds.Value,
+          value: { value: { dataType: DataType.String, value: text } },
+        });
       const since = received.length;
       expect((await write('dropout zone2_temp')).isGood()).to.equal(true);
       expect((await write('spike zone3_temp 500 0.5')).isGood()).to.equal(true);
-      const dropout = await waitFor(() => received.slice(since).find((r) => r.tag === 'zone2_temp' && r.quality === 'bad'), 30_000, 100, 'a bad zone2_temp');
+      const dropout = await waitFor(
+        () => received.slice(since).find((r) => r.tag === 'zone2_temp' && r.quality === 'bad'),
+        30_000,
+        100,
+        'a bad zone2_temp',
+      );
       expect(dropout!.qualityReason).to.match(/BadSensorFailure/);
-      const spike = await waitFor(() => received.slice(since).find((r) => r.tag === 'zone3_temp' && r.quality === 'bad'), 30_000, 100, 'a flagged zone3_temp');
+      const spike = await waitFor(
+        () => received.slice(since).find((r) => r.tag === 'zone3_temp' && r.quality === 'bad'),
+        30_000,
+        100,
+        'a flagged zone3_temp',
+      );
       // The simulator's spikes have a random sign: ±500 degC lands outside the 100..300 degC range.
       expect(spike!.qualityReason).to.match(/range[<>](low|high)/);
       expect(Math.abs(spike!.value - 200)).to.be.above(250); // the flagged reading keeps its value
@@ -95,7 +123,7 @@ describe('integration: twinloop start with the demo flow', function () {
     }
   });
 
-  it('estimates the part-worn bearing\'s remaining life and ranks maintenance windows against the calendar', async function () {
+  it("estimates the part-worn bearing's remaining life and ranks maintenance windows against the calendar", async function () {
     const rul = await waitFor(() => ruls[0], 90_000, 100, 'a RUL estimate of the bearing');
     expect(rul!.asset).to.equal(ASSET);
     // wear 0.6 at start, 30 days new to failure: about 11 days left at the simulator's rate of wear
@@ -111,8 +139,13 @@ describe('integration: twinloop start with the demo flow', function () {
     for (const w of ranked!.filter((x) => x.tsMs === first.tsMs)) expect(w.expectedCostEur).to.be.at.least(first.expectedCostEur);
   });
 
-  it('costs the line\'s energy per 15 minutes under the tariff, with energy and cost per kg', async function () {
-    const cost = await waitFor(() => costs.find((c) => c.scope === 'interval' && (c.units ?? 0) > 0), 90_000, 100, 'an interval cost with kg');
+  it("costs the line's energy per 15 minutes under the tariff, with energy and cost per kg", async function () {
+    const cost = await waitFor(
+      () => costs.find((c) => c.scope === 'interval' && (c.units ?? 0) > 0),
+      90_000,
+      100,
+      'an interval cost with kg',
+    );
     expect(cost!).to.include({ asset: ASSET, unitName: 'kg' });
     expect(cost!.endMs - cost!.startMs).to.be.at.most(15 * 60_000);
     expect(cost!.energyKwh).to.be.above(0);

@@ -20,20 +20,56 @@ const run = runDeploy;
 function siteFlow(path: string): unknown[] {
   return [
     { id: 'site-tab', type: 'tab', label: 'site check', disabled: false, info: '' },
-    { id: 'site-http', type: 'http in', z: 'site-tab', name: '', url: path, method: 'get', upload: false, swaggerDoc: '', x: 100, y: 40, wires: [['site-change']] },
     {
-      id: 'site-change', type: 'change', z: 'site-tab', name: '', x: 300, y: 40, wires: [['site-resp']],
+      id: 'site-http',
+      type: 'http in',
+      z: 'site-tab',
+      name: '',
+      url: path,
+      method: 'get',
+      upload: false,
+      swaggerDoc: '',
+      x: 100,
+      y: 40,
+      wires: [['site-change']],
+    },
+    {
+      id: 'site-change',
+      type: 'change',
+      z: 'site-tab',
+      name: '',
+      x: 300,
+      y: 40,
+      wires: [['site-resp']],
       rules: [
         { t: 'set', p: 'payload.site', pt: 'msg', to: '${SITE}', tot: 'str' },
         { t: 'set', p: 'payload.db', pt: 'msg', to: '${DB_PASSWORD}', tot: 'str' },
       ],
-      action: '', property: '', from: '', to: '', reg: false,
+      action: '',
+      property: '',
+      from: '',
+      to: '',
+      reg: false,
     },
     { id: 'site-resp', type: 'http response', z: 'site-tab', name: '', statusCode: '', headers: {}, x: 500, y: 40, wires: [] },
     {
-      id: 'site-broker', type: 'twin-mqtt-broker', name: 'site broker', url: '${MQTT_URL}', clientId: 'site', protocolVersion: 5,
-      cleanSession: true, sessionExpiryS: 0, keepaliveS: 60, reconnectPeriodMs: 1000, maxReconnectPeriodMs: 30000,
-      tlsCaFile: '', tlsCertFile: '', tlsKeyFile: '', rejectUnauthorized: true, outboxMaxEntries: 1000, inflightWindow: 10,
+      id: 'site-broker',
+      type: 'twin-mqtt-broker',
+      name: 'site broker',
+      url: '${MQTT_URL}',
+      clientId: 'site',
+      protocolVersion: 5,
+      cleanSession: true,
+      sessionExpiryS: 0,
+      keepaliveS: 60,
+      reconnectPeriodMs: 1000,
+      maxReconnectPeriodMs: 30000,
+      tlsCaFile: '',
+      tlsCertFile: '',
+      tlsKeyFile: '',
+      rejectUnauthorized: true,
+      outboxMaxEntries: 1000,
+      inflightWindow: 10,
       credentials: { user: 'twin', password: '${MQTT_PASSWORD}' },
     },
   ];
@@ -49,7 +85,10 @@ describe('twinloop deploy (integration: a running Node-RED with adminAuth)', fun
     tl = await startTwinloop(['--no-sim'], { TWINLOOP_ADMIN_PASSWORD: adminPassword, TWINLOOP_CREDENTIAL_SECRET: 'deploy-test-secret' });
     dir = mkdtempSync(join(tmpdir(), 'twinloop-deploy-'));
     writeFileSync(join(dir, 'flow.json'), JSON.stringify(siteFlow('/site-check')));
-    writeFileSync(join(dir, 'site.env'), `# plant 7\nSITE=plant7\nexport MQTT_URL="mqtt://127.0.0.1:${tl.mqttPort}"\nDB_PASSWORD='${SECRET}'\nMQTT_PASSWORD=${BROKER_SECRET}\n`);
+    writeFileSync(
+      join(dir, 'site.env'),
+      `# plant 7\nSITE=plant7\nexport MQTT_URL="mqtt://127.0.0.1:${tl.mqttPort}"\nDB_PASSWORD='${SECRET}'\nMQTT_PASSWORD=${BROKER_SECRET}\n`,
+    );
     writeFileSync(join(dir, 'partial.env'), 'SITE=plant7\n');
   });
 
@@ -63,7 +102,9 @@ describe('twinloop deploy (integration: a running Node-RED with adminAuth)', fun
 
   it('lists every missing variable and deploys nothing', async function () {
     const before = await flowsOnDisk();
-    const r = await run([join(dir, 'flow.json'), '--env', join(dir, 'partial.env'), '--url', tl.url, '--user', 'admin'], { NODE_RED_PASSWORD: adminPassword });
+    const r = await run([join(dir, 'flow.json'), '--env', join(dir, 'partial.env'), '--url', tl.url, '--user', 'admin'], {
+      NODE_RED_PASSWORD: adminPassword,
+    });
     expect(r.code).to.equal(2);
     expect(r.err).to.match(/needs 3 variable/);
     for (const name of ['DB_PASSWORD', 'MQTT_PASSWORD', 'MQTT_URL']) expect(r.err).to.include(`  ${name}\n`);
@@ -89,7 +130,9 @@ describe('twinloop deploy (integration: a running Node-RED with adminAuth)', fun
     const demoIdsBefore = (JSON.parse(await flowsOnDisk()) as Array<{ id: string }>).map((n) => n.id);
     const token = await adminToken(tl.url, 'admin', adminPassword);
     // MQTT_PASSWORD in the deploying shell too: only the site file's value may be used.
-    const r = await run([join(dir, 'flow.json'), '--env', join(dir, 'site.env'), '--url', tl.url, '--token', token], { MQTT_PASSWORD: 'shell-value-never-used' });
+    const r = await run([join(dir, 'flow.json'), '--env', join(dir, 'site.env'), '--url', tl.url, '--token', token], {
+      MQTT_PASSWORD: 'shell-value-never-used',
+    });
     expect(r.err).to.equal('');
     expect(r.code).to.equal(0);
     expect(r.out).to.match(/deployed 5 nodes \(site check\), 3 environment and 1 credential variable/);
@@ -111,7 +154,10 @@ describe('twinloop deploy (integration: a running Node-RED with adminAuth)', fun
   });
 
   it('a redeploy with new values replaces the nodes (no duplicates) and keeps earlier secrets', async function () {
-    writeFileSync(join(dir, 'site2.env'), `SITE=plant8\nMQTT_URL=mqtt://127.0.0.1:${tl.mqttPort}\nDB_PASSWORD=${SECRET}\nMQTT_PASSWORD=${BROKER_SECRET}\n`);
+    writeFileSync(
+      join(dir, 'site2.env'),
+      `SITE=plant8\nMQTT_URL=mqtt://127.0.0.1:${tl.mqttPort}\nDB_PASSWORD=${SECRET}\nMQTT_PASSWORD=${BROKER_SECRET}\n`,
+    );
     const token = await adminToken(tl.url, 'admin', adminPassword);
     const r = await run([join(dir, 'flow.json'), '--env', join(dir, 'site2.env'), '--url', tl.url, '--token', token]);
     expect(r.code, r.err).to.equal(0);

@@ -48,7 +48,8 @@ describe('integration: deploying prebuilt flows into the running demo', function
   async function proposals(): Promise<Array<{ gateId: string; kind: string; state: string; proposal: MaintenanceProposal }>> {
     const token = await adminToken(tl!.url, 'supervisor', tl!.logins.supervisor);
     const res = await fetch(new URL('twinloop/approvals/api/proposals', tl!.url), { headers: { authorization: `Bearer ${token}` } });
-    return ((await res.json()) as { proposals: Array<{ gateId: string; kind: string; state: string; proposal: MaintenanceProposal }> }).proposals;
+    return ((await res.json()) as { proposals: Array<{ gateId: string; kind: string; state: string; proposal: MaintenanceProposal }> })
+      .proposals;
   }
 
   before(async function () {
@@ -60,11 +61,25 @@ describe('integration: deploying prebuilt flows into the running demo', function
     writeFileSync(
       site,
       [
-        'SITE=plant7', 'LINE=line1', 'ASSET=acme/plant7/extrusion/line1/extruder',
-        `OPCUA_ENDPOINT=opc.tcp://127.0.0.1:${tl.opcuaPort}/UA/TwinLoopSim`, 'OPCUA_SECURITY_MODE=None', 'OPCUA_SECURITY_POLICY=None', 'OPCUA_SAMPLING_MS=1000',
-        `MQTT_URL=mqtt://127.0.0.1:${tl.mqttPort}`, 'MQTT_CLIENT_ID=twinloop-plant7-line1', 'MQTT_USER=node-red', `MQTT_PASSWORD=${brokerLogin(tl.home).password}`,
-        `INFLUX_URL=http://127.0.0.1:${await freePort()}`, 'INFLUX_DB=twinloop', 'INFLUX_USER=twinloop', 'INFLUX_PASSWORD=influx-pw',
-        'ZONE3_SP_MIN=205', 'ZONE3_SP_MAX=225', 'ZONE2_SP_MIN=195', 'ZONE2_SP_MAX=215',
+        'SITE=plant7',
+        'LINE=line1',
+        'ASSET=acme/plant7/extrusion/line1/extruder',
+        `OPCUA_ENDPOINT=opc.tcp://127.0.0.1:${tl.opcuaPort}/UA/TwinLoopSim`,
+        'OPCUA_SECURITY_MODE=None',
+        'OPCUA_SECURITY_POLICY=None',
+        'OPCUA_SAMPLING_MS=1000',
+        `MQTT_URL=mqtt://127.0.0.1:${tl.mqttPort}`,
+        'MQTT_CLIENT_ID=twinloop-plant7-line1',
+        'MQTT_USER=node-red',
+        `MQTT_PASSWORD=${brokerLogin(tl.home).password}`,
+        `INFLUX_URL=http://127.0.0.1:${await freePort()}`,
+        'INFLUX_DB=twinloop',
+        'INFLUX_USER=twinloop',
+        'INFLUX_PASSWORD=influx-pw',
+        'ZONE3_SP_MIN=205',
+        'ZONE3_SP_MAX=225',
+        'ZONE2_SP_MIN=195',
+        'ZONE2_SP_MAX=215',
         `RUL_MODEL=${join(ROOT, 'models', 'bearing-rul-model.json')}`,
       ].join('\n') + '\n',
     );
@@ -75,13 +90,24 @@ describe('integration: deploying prebuilt flows into the running demo', function
     await tl?.stop();
   });
 
-  it('a supervisor approves the demo\'s maintenance window', async function () {
-    const pending = await waitFor(async () => (await proposals()).find((v) => v.gateId === GATE && v.state === 'pending'), 180_000, 1000, 'the demo\'s maintenance proposal');
+  it("a supervisor approves the demo's maintenance window", async function () {
+    const pending = await waitFor(
+      async () => (await proposals()).find((v) => v.gateId === GATE && v.state === 'pending'),
+      180_000,
+      1000,
+      "the demo's maintenance proposal",
+    );
     const token = await adminToken(tl!.url, 'supervisor', tl!.logins.supervisor);
     const res = await fetch(new URL('twinloop/approvals/api/decide', tl!.url), {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ gateId: GATE, proposalId: pending!.proposal.id, verdict: 'approve', reason: 'parts in stock', password: tl!.logins.supervisor }),
+      body: JSON.stringify({
+        gateId: GATE,
+        proposalId: pending!.proposal.id,
+        verdict: 'approve',
+        reason: 'parts in stock',
+        password: tl!.logins.supervisor,
+      }),
     });
     expect(res.status, await res.clone().text()).to.equal(200);
     expect(((await res.json()) as { state: string }).state).to.equal('approved');
@@ -101,7 +127,7 @@ describe('integration: deploying prebuilt flows into the running demo', function
     const first = await deploy([join(ROOT, 'flows', 'maintenance-energy.json'), '--env', site, '--url', tl!.url, '--token', token]);
     expect(first.code, first.err).to.equal(0);
     // the prebuilt flow's own broker client is up: the deploy has started it
-    await waitFor(() => clients.includes('+twinloop-plant7-line1'), 30_000, 50, 'the prebuilt flow\'s broker client');
+    await waitFor(() => clients.includes('+twinloop-plant7-line1'), 30_000, 50, "the prebuilt flow's broker client");
 
     const again = await deploy([join(ROOT, 'flows', 'maintenance-energy.json'), '--env', site, '--url', tl!.url, '--token', token]);
     expect(again.code, again.err).to.equal(0);
@@ -111,14 +137,21 @@ describe('integration: deploying prebuilt flows into the running demo', function
     expect(second.out).to.not.match(/restarts every flow/);
     // A restart would show as a disconnect and connect of the client; the marker client below
     // connects after both deploys returned, so everything before it in the broker's order is in.
-    const marker = await mqtt.connectAsync(`mqtt://127.0.0.1:${tl!.mqttPort}`, { ...brokerLogin(tl!.home), clientId: 'deploy-demo-marker' });
+    const marker = await mqtt.connectAsync(`mqtt://127.0.0.1:${tl!.mqttPort}`, {
+      ...brokerLogin(tl!.home),
+      clientId: 'deploy-demo-marker',
+    });
     await marker.endAsync();
     await waitFor(() => clients.includes('-deploy-demo-marker'), 10_000, 50, 'the marker client');
     expect(clients.filter((c) => c.endsWith('twinloop-demo'))).to.deep.equal([]);
     expect(clients.filter((c) => c.endsWith('twinloop-plant7-line1'))).to.deep.equal(['+twinloop-plant7-line1']);
     const nodes = JSON.parse(readFileSync(join(tl!.home, 'flows.json'), 'utf8')) as Array<{ id: string; type: string }>;
     // shared config nodes once, the demo's nodes still there
-    for (const id of ['twinloop-opcua', 'twinloop-mqtt', 'twinloop-influx', 'twinloop-ledger', GATE]) expect(nodes.filter((n) => n.id === id), id).to.have.length(1);
+    for (const id of ['twinloop-opcua', 'twinloop-mqtt', 'twinloop-influx', 'twinloop-ledger', GATE])
+      expect(
+        nodes.filter((n) => n.id === id),
+        id,
+      ).to.have.length(1);
   });
 
   it('after a restart the approved window is not proposed again: the gate says so once and the ledger has no new proposal for it', async function () {
@@ -131,7 +164,11 @@ describe('integration: deploying prebuilt flows into the running demo', function
     await watchClients();
     // twin-maintenance, restarted, recommends the same window anew; the gate answers from the ledger
     const line = await waitFor(
-      () => tl!.output().split('\n').find((l) => l.includes(`repeats ${approved[0]!.id}, already approved in the ledger: not put up again`)),
+      () =>
+        tl!
+          .output()
+          .split('\n')
+          .find((l) => l.includes(`repeats ${approved[0]!.id}, already approved in the ledger: not put up again`)),
       240_000,
       500,
       'the gate recognising the approved window',

@@ -51,10 +51,13 @@ describe('twinloop deploy (integration: redirects, timeouts, what reaches the ta
 
   before(function () {
     dir = mkdtempSync(join(tmpdir(), 'twinloop-deploy-safety-'));
-    writeFileSync(join(dir, 'flow.json'), JSON.stringify([
-      { id: 't', type: 'tab', label: 'x' },
-      { id: 'c', type: 'change', z: 't', rules: [{ to: '${SITE}' }] },
-    ]));
+    writeFileSync(
+      join(dir, 'flow.json'),
+      JSON.stringify([
+        { id: 't', type: 'tab', label: 'x' },
+        { id: 'c', type: 'change', z: 't', rules: [{ to: '${SITE}' }] },
+      ]),
+    );
     writeFileSync(join(dir, 'site.env'), 'SITE=plant7\n');
   });
 
@@ -74,11 +77,14 @@ describe('twinloop deploy (integration: redirects, timeouts, what reaches the ta
       res.writeHead(307, { Location: new URL(req.url ?? '/', other.url).href }).end();
     });
     servers.push(first.srv);
-    const r = await run([join(dir, 'flow.json'), '--env', join(dir, 'site.env'), '--url', first.url, '--user', 'admin'],
-      { NODE_RED_PASSWORD: PASSWORD });
+    const r = await run([join(dir, 'flow.json'), '--env', join(dir, 'site.env'), '--url', first.url, '--user', 'admin'], {
+      NODE_RED_PASSWORD: PASSWORD,
+    });
     expect(r.code).to.equal(1);
-    expect(r.err).to.equal(`twinloop deploy: POST ${first.url}auth/token answered 307, a redirect to ${other.url}auth/token: ` +
-      'not followed (deploy sends credentials); give the right --url\n');
+    expect(r.err).to.equal(
+      `twinloop deploy: POST ${first.url}auth/token answered 307, a redirect to ${other.url}auth/token: ` +
+        'not followed (deploy sends credentials); give the right --url\n',
+    );
     expect(first.seen.map((s) => `${s.method} ${s.url}`)).to.deep.equal(['POST /auth/token']);
     expect(first.seen[0]!.body).to.include(PASSWORD);
     expect(other.seen).to.deep.equal([]);
@@ -111,16 +117,23 @@ describe('twinloop deploy (integration: redirects, timeouts, what reaches the ta
 
   it('a flow naming HOME and NODE_RED_PASSWORD: missing unless the site file sets them, nothing sent', async function () {
     const target = await attacker();
-    writeFileSync(join(dir, 'leaky.json'), JSON.stringify([
-      { id: 't', type: 'tab', label: 'x' },
-      { id: 'c', type: 'change', z: 't', rules: [{ to: '${HOME}' }, { to: '${SITE}' }] },
-      { id: 'b', type: 'twin-mqtt-broker', url: 'mqtt://h', credentials: { password: '${NODE_RED_PASSWORD}' } },
-    ]));
-    const r = await run([join(dir, 'leaky.json'), '--env', join(dir, 'site.env'), '--url', target.url, '--user', 'admin'],
-      { NODE_RED_PASSWORD: PASSWORD, HOME: '/home/deployer' });
+    writeFileSync(
+      join(dir, 'leaky.json'),
+      JSON.stringify([
+        { id: 't', type: 'tab', label: 'x' },
+        { id: 'c', type: 'change', z: 't', rules: [{ to: '${HOME}' }, { to: '${SITE}' }] },
+        { id: 'b', type: 'twin-mqtt-broker', url: 'mqtt://h', credentials: { password: '${NODE_RED_PASSWORD}' } },
+      ]),
+    );
+    const r = await run([join(dir, 'leaky.json'), '--env', join(dir, 'site.env'), '--url', target.url, '--user', 'admin'], {
+      NODE_RED_PASSWORD: PASSWORD,
+      HOME: '/home/deployer',
+    });
     expect(r.code).to.equal(2);
-    expect(r.err).to.equal(`twinloop deploy: ${join(dir, 'leaky.json')} needs 2 variable(s) that ${join(dir, 'site.env')} does not set:\n` +
-      '  HOME\n  NODE_RED_PASSWORD\n');
+    expect(r.err).to.equal(
+      `twinloop deploy: ${join(dir, 'leaky.json')} needs 2 variable(s) that ${join(dir, 'site.env')} does not set:\n` +
+        '  HOME\n  NODE_RED_PASSWORD\n',
+    );
     expect(target.seen).to.deep.equal([]);
   });
 
@@ -137,7 +150,17 @@ describe('twinloop deploy (integration: redirects, timeouts, what reaches the ta
       expect(r.err).to.include(reason);
       expect(r.err.trim().split('\n')).to.have.length(1);
     }
-    const zero = await run([join(dir, 'flow.json'), '--env', join(dir, 'site.env'), '--url', target.url, '--token', TOKEN, '--timeout-s', '0']);
+    const zero = await run([
+      join(dir, 'flow.json'),
+      '--env',
+      join(dir, 'site.env'),
+      '--url',
+      target.url,
+      '--token',
+      TOKEN,
+      '--timeout-s',
+      '0',
+    ]);
     expect(zero.code).to.equal(2);
     expect(zero.err).to.match(/--timeout-s must be seconds, above 0/);
     expect(target.seen).to.deep.equal([]);

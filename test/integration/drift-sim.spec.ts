@@ -23,7 +23,17 @@ const HOUR_MS = 3_600_000;
 const FAULT_AT_MS = HOUR_MS;
 
 /** The tags the demo flow ingests, minus quality_index (pinned at 100 %: no usable noise level). */
-const WATCHED: TagName[] = ['zone1_temp', 'zone2_temp', 'zone3_temp', 'melt_pressure', 'melt_temp', 'motor_power', 'throughput', 'vibration', 'screw_speed'];
+const WATCHED: TagName[] = [
+  'zone1_temp',
+  'zone2_temp',
+  'zone3_temp',
+  'melt_pressure',
+  'melt_temp',
+  'motor_power',
+  'throughput',
+  'vibration',
+  'screw_speed',
+];
 
 /** Recommended demo config (also in the report to the lead). */
 export const DEMO_DRIFT_CONFIG = {
@@ -54,7 +64,11 @@ async function simulateThroughNode(
   seed = 7,
   daysToFailure?: number,
 ): Promise<Run & { tripTsMs: number }> {
-  const rows = runHeadless({ seed, startTsMs: START, publishIntervalMs: 1000, ...(daysToFailure ? { daysToFailure } : {}) }, durationMs, commands);
+  const rows = runHeadless(
+    { seed, startTsMs: START, publishIntervalMs: 1000, ...(daysToFailure ? { daysToFailure } : {}) },
+    durationMs,
+    commands,
+  );
   const trip = rows.find((r) => r.readings.alarm.value === 1);
   const flow = [
     { id: 'd', type: 'twin-drift', name: 'drift', ...DEMO_DRIFT_CONFIG, wires: [['e'], ['s']] },
@@ -66,7 +80,13 @@ async function simulateThroughNode(
     { id: 'z', type: 'helper' },
   ];
   await helper.load([driftNode, catchNode, completeNode] as never, flow);
-  const run = { events: [] as DriftEvent[], scores: [] as AnomalyScore[], errors: [] as string[], readings: 0, tripTsMs: trip ? trip.tsMs : Infinity };
+  const run = {
+    events: [] as DriftEvent[],
+    scores: [] as AnomalyScore[],
+    errors: [] as string[],
+    readings: 0,
+    tripTsMs: trip ? trip.tsMs : Infinity,
+  };
   let handled = 0;
   listen<Msg<DriftEvent>>(helper.getNode('e'), 'input', (m) => run.events.push(m.payload));
   listen<Msg<AnomalyScore>>(helper.getNode('s'), 'input', (m) => run.scores.push(m.payload));
@@ -99,9 +119,27 @@ async function simulateThroughNode(
  * wall-clock stale check (the simulated time is not now).
  */
 const DEMO_SCREEN_CONFIG = {
-  lowLimit: '', highLimit: '', maxRatePerS: '', stuckTolerance: 0, stuckSamples: 0, stuckWindowMs: 0, spikeWindow: 0, spikeK: 6, spikeMinDelta: 3,
-  staleAfterMs: 0, maxFutureMs: 5000, sevRange: 'bad', sevRate: 'uncertain', sevStuck: 'uncertain', sevSpike: 'uncertain', sevDuplicate: 'bad',
-  sevOutOfOrder: 'bad', sevFuture: 'bad', sevStale: 'bad', flaggedOutput: false, outputs: 1,
+  lowLimit: '',
+  highLimit: '',
+  maxRatePerS: '',
+  stuckTolerance: 0,
+  stuckSamples: 0,
+  stuckWindowMs: 0,
+  spikeWindow: 0,
+  spikeK: 6,
+  spikeMinDelta: 3,
+  staleAfterMs: 0,
+  maxFutureMs: 5000,
+  sevRange: 'bad',
+  sevRate: 'uncertain',
+  sevStuck: 'uncertain',
+  sevSpike: 'uncertain',
+  sevDuplicate: 'bad',
+  sevOutOfOrder: 'bad',
+  sevFuture: 'bad',
+  sevStale: 'bad',
+  flaggedOutput: false,
+  outputs: 1,
   overrides: [
     { match: 'zone*_temp', lowLimit: 100, highLimit: 300, maxRatePerS: 5, stuckSamples: 30, spikeWindow: 11 },
     { match: 'melt_temp', lowLimit: 100, highLimit: 320, maxRatePerS: 5, spikeWindow: 11 },
@@ -111,7 +149,11 @@ const DEMO_SCREEN_CONFIG = {
 };
 
 /** Simulate, feed every watched sample through twin-screen → twin-drift (demo configs), collect the events. */
-async function simulateThroughScreen(durationMs: number, commands: Array<{ atMs: number; command: string }>, seed = 7): Promise<Run & { screened: Array<{ tag: string; tsMs: number; qualityReason?: string }> }> {
+async function simulateThroughScreen(
+  durationMs: number,
+  commands: Array<{ atMs: number; command: string }>,
+  seed = 7,
+): Promise<Run & { screened: Array<{ tag: string; tsMs: number; qualityReason?: string }> }> {
   const rows = runHeadless({ seed, startTsMs: START, publishIntervalMs: 1000 }, durationMs, commands);
   const flow = [
     { id: 'sc', type: 'twin-screen', name: 'screen', ...DEMO_SCREEN_CONFIG, wires: [['d', 'o']] },
@@ -125,7 +167,13 @@ async function simulateThroughScreen(durationMs: number, commands: Array<{ atMs:
     { id: 'z', type: 'helper' },
   ];
   await helper.load([screenNode, driftNode, catchNode, completeNode] as never, flow);
-  const run = { events: [] as DriftEvent[], scores: [] as AnomalyScore[], errors: [] as string[], readings: 0, screened: [] as Array<{ tag: string; tsMs: number; qualityReason?: string }> };
+  const run = {
+    events: [] as DriftEvent[],
+    scores: [] as AnomalyScore[],
+    errors: [] as string[],
+    readings: 0,
+    screened: [] as Array<{ tag: string; tsMs: number; qualityReason?: string }>,
+  };
   let handled = 0;
   listen<Msg<DriftEvent>>(helper.getNode('e'), 'input', (m) => run.events.push(m.payload));
   listen<Msg<{ tag: string; tsMs: number; qualityReason?: string }>>(helper.getNode('o'), 'input', (m) => {
@@ -140,7 +188,10 @@ async function simulateThroughScreen(durationMs: number, commands: Array<{ atMs:
   for (const row of rows) {
     for (const tag of WATCHED) {
       const s = row.readings[tag];
-      node.receive({ topic: `${ASSET}/${tag}`, payload: { asset: ASSET, tag, value: s.value, tsMs: row.tsMs, quality: s.quality, source: 'sim' } } as never);
+      node.receive({
+        topic: `${ASSET}/${tag}`,
+        payload: { asset: ASSET, tag, value: s.value, tsMs: row.tsMs, quality: s.quality, source: 'sim' },
+      } as never);
       run.readings++;
     }
     if (run.readings % 4500 === 0) await new Promise((r) => setImmediate(r));
@@ -190,7 +241,10 @@ describe('twin-drift on the simulated extrusion line (headless simulator → rea
     // The evidence names the related tags and says none of them moved.
     const related = e.evidence.related ?? [];
     expect(related.map((r) => r.tag).sort()).to.deep.equal(['melt_temp', 'zone1_temp', 'zone3_temp']);
-    expect(related.filter((r) => r.moved), text).to.deep.equal([]);
+    expect(
+      related.filter((r) => r.moved),
+      text,
+    ).to.deep.equal([]);
     // The drift goes on, so the detector (restarting after each detection) flags it again: every
     // later detection is the same episode, classified against the level before it began.
     const all = run.events.filter((e2) => e2.tag === 'zone2_temp');
@@ -247,7 +301,10 @@ describe('twin-drift on the simulated extrusion line (headless simulator → rea
     // The tags wear moves are the ones flagged as a process change.
     const pcTags = new Set(processChange.map((e) => e.tag));
     expect(pcTags.has('vibration'), 'vibration flagged as process-change').to.equal(true);
-    expect([...pcTags].every((t) => ['vibration', 'motor_power', 'throughput', 'melt_pressure'].includes(t)), [...pcTags].join(', ')).to.equal(true);
+    expect(
+      [...pcTags].every((t) => ['vibration', 'motor_power', 'throughput', 'melt_pressure'].includes(t)),
+      [...pcTags].join(', '),
+    ).to.equal(true);
     // Never a sensor fault on vibration while the related tags, together, moved.
     for (const e of pre.filter((x) => x.tag === 'vibration' && x.kind === 'sensor-fault')) {
       const co = e.evidence.corroboration as { chi2Corroborates: boolean; corroborated: boolean; pValue: number };
@@ -286,7 +343,10 @@ describe('twin-drift on the simulated extrusion line (headless simulator → rea
 
     // stuck: one event, from the first reading twin-screen flagged stuck on zone1_temp.
     const stuck = fromScreen.filter((e) => e.faultType === 'stuck');
-    expect(stuck.map((e) => e.tag), summary).to.deep.equal(['zone1_temp']);
+    expect(
+      stuck.map((e) => e.tag),
+      summary,
+    ).to.deep.equal(['zone1_temp']);
     const firstStuckFlag = run.screened.find((r) => r.tag === 'zone1_temp' && r.qualityReason?.split(';').includes('stuck'));
     expect(firstStuckFlag, 'twin-screen flagged zone1_temp stuck').to.not.equal(undefined);
     expect(stuck[0].startTsMs).to.equal(firstStuckFlag?.tsMs);

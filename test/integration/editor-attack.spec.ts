@@ -41,17 +41,36 @@ function attackNodes() {
   return [
     { id: z, type: 'tab', label: 'innocent-looking tab' },
     { id: 'attack-in', type: 'http in', z, url: '/attack', method: 'post', upload: false, wires: [['attack-fn']] },
-    { id: 'attack-fn', type: 'function', z, name: 'sign and write', func: ATTACK_FN, outputs: 2, libs: [], wires: [['attack-write'], ['attack-out']] },
+    {
+      id: 'attack-fn',
+      type: 'function',
+      z,
+      name: 'sign and write',
+      func: ATTACK_FN,
+      outputs: 2,
+      libs: [],
+      wires: [['attack-write'], ['attack-out']],
+    },
     { id: 'attack-out', type: 'http response', z, statusCode: '', headers: {}, wires: [] },
     // a writer of the editor's own, on the demo's plant connection, envelope and ledger
     {
-      id: 'attack-write', type: 'twin-opcua-write', z, endpoint: 'demo-opcua-endpoint', nodeId: NODE_ID, asset: ASSET, tag: TAG,
-      envelope: 'demo-envelope-zone2_sp', ledger: 'demo-ledger', readBackTimeoutMs: 3000, readBackTolerance: '', wires: [[], []],
+      id: 'attack-write',
+      type: 'twin-opcua-write',
+      z,
+      endpoint: 'demo-opcua-endpoint',
+      nodeId: NODE_ID,
+      asset: ASSET,
+      tag: TAG,
+      envelope: 'demo-envelope-zone2_sp',
+      ledger: 'demo-ledger',
+      readBackTimeoutMs: 3000,
+      readBackTolerance: '',
+      wires: [[], []],
     },
   ];
 }
 
-describe('integration: an editor\'s function node cannot write to the plant (issue 13, attack 4)', function () {
+describe("integration: an editor's function node cannot write to the plant (issue 13, attack 4)", function () {
   this.timeout(240_000);
   let tl: TwinloopProcess;
   let token = '';
@@ -60,10 +79,19 @@ describe('integration: an editor\'s function node cannot write to the plant (iss
   let session: ClientSession;
   let cm: OPCUACertificateManager;
   const ledgerFile = () => join(tl.home, 'twinloop', 'ledger', 'demo-ledger.jsonl');
-  const ledger = (): LedgerRecord[] => readFileSync(ledgerFile(), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as LedgerRecord);
+  const ledger = (): LedgerRecord[] =>
+    readFileSync(ledgerFile(), 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as LedgerRecord);
   const plantValue = async () => (await session.read({ nodeId: NODE_ID, attributeId: AttributeIds.Value })).value.value as number;
   const attack = async (body: unknown) => {
-    const res = await fetch(new URL('api/attack', tl.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(new URL('api/attack', tl.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json()) as { key: unknown; keyFile: unknown; process: string } };
   };
   const refusalOf = (commandId: string) => {
@@ -82,13 +110,29 @@ describe('integration: an editor\'s function node cannot write to the plant (iss
       body: JSON.stringify([...flows, ...attackNodes()]),
     });
     expect(dep.status, await dep.text()).to.equal(204);
-    await waitFor(async () => (await fetch(new URL('api/attack', tl.url), { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status === 200, 60_000, 200, 'the attack endpoint');
-    envVersion = ((await (await fetch(new URL('twinloop/envelope/demo-envelope-zone2_sp', tl.url), { headers: auth })).json()) as { version: string }).version;
+    await waitFor(
+      async () =>
+        (await fetch(new URL('api/attack', tl.url), { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }))
+          .status === 200,
+      60_000,
+      200,
+      'the attack endpoint',
+    );
+    envVersion = (
+      (await (await fetch(new URL('twinloop/envelope/demo-envelope-zone2_sp', tl.url), { headers: auth })).json()) as { version: string }
+    ).version;
     expect(envVersion).to.match(/\S/);
     const endpoint = /OPC UA:\s+(\S+)/.exec(tl.output())![1]!;
-    cm = new OPCUACertificateManager({ rootFolder: mkdtempSync(join(tmpdir(), 'attack-client-pki-')), automaticallyAcceptUnknownCertificate: true });
+    cm = new OPCUACertificateManager({
+      rootFolder: mkdtempSync(join(tmpdir(), 'attack-client-pki-')),
+      automaticallyAcceptUnknownCertificate: true,
+    });
     await cm.initialize();
-    client = OPCUAClient.create({ endpointMustExist: false, clientCertificateManager: cm, connectionStrategy: { maxRetry: 5, initialDelay: 200 } });
+    client = OPCUAClient.create({
+      endpointMustExist: false,
+      clientCertificateManager: cm,
+      connectionStrategy: { maxRetry: 5, initialDelay: 200 },
+    });
     await client.connect(endpoint);
     session = await client.createSession();
   });
@@ -102,8 +146,17 @@ describe('integration: an editor\'s function node cannot write to the plant (iss
   const unsigned = (from: number, over: Partial<Command> = {}) => {
     const now = Date.now();
     return {
-      proposalId: 'never-approved', asset: ASSET, tag: TAG, value: from + 2, step: 1, steps: 1, fromValue: from,
-      issuedTsMs: now, expiresTsMs: now + 60_000, envelopeVersion: envVersion, ...over,
+      proposalId: 'never-approved',
+      asset: ASSET,
+      tag: TAG,
+      value: from + 2,
+      step: 1,
+      steps: 1,
+      fromValue: from,
+      issuedTsMs: now,
+      expiresTsMs: now + 60_000,
+      envelopeVersion: envVersion,
+      ...over,
     };
   };
 
@@ -124,7 +177,7 @@ describe('integration: an editor\'s function node cannot write to the plant (iss
     const body = { ...unsigned(before), id: 'attack-empty-key' };
     const forged = { ...body, signature: createHmac('sha256', '').update(canonicalJson(body)).digest('hex') };
     await attack(forged);
-    const refusal = (await waitFor(() => refusalOf('attack-empty-key'), 30_000, 100, 'the writer\'s refusal in the ledger'))!;
+    const refusal = (await waitFor(() => refusalOf('attack-empty-key'), 30_000, 100, "the writer's refusal in the ledger"))!;
     expect(refusal.refusal).to.equal('BAD_SIGNATURE');
     expect(await plantValue()).to.equal(before);
   });
@@ -134,16 +187,20 @@ describe('integration: an editor\'s function node cannot write to the plant (iss
     const before = await plantValue();
     const cmd = signCommand(key, { ...unsigned(before), id: 'attack-never-approved' });
     await attack(cmd);
-    const refusal = (await waitFor(() => refusalOf('attack-never-approved'), 30_000, 100, 'the writer\'s refusal in the ledger'))!;
+    const refusal = (await waitFor(() => refusalOf('attack-never-approved'), 30_000, 100, "the writer's refusal in the ledger"))!;
     expect(refusal.refusal).to.equal('NO_DECISION');
-    expect(refusal.reason).to.equal(`NO_DECISION: no approval of proposal never-approved for ${ASSET}/${TAG} in the ledger (it holds no such proposal)`);
+    expect(refusal.reason).to.equal(
+      `NO_DECISION: no approval of proposal never-approved for ${ASSET}/${TAG} in the ledger (it holds no such proposal)`,
+    );
     // no write was attempted: no intent, no write record for it, and the setpoint holds
-    expect(ledger().filter((r) => (r.data as { commandId?: string }).commandId === 'attack-never-approved' && r.type !== 'refused')).to.deep.equal([]);
+    expect(
+      ledger().filter((r) => (r.data as { commandId?: string }).commandId === 'attack-never-approved' && r.type !== 'refused'),
+    ).to.deep.equal([]);
     expect(await plantValue()).to.equal(before);
     console.log(`      attack 4 after: zone2_sp ${before} → ${await plantValue()} (command for ${cmd.value} refused ${refusal.refusal})`);
   });
 
-  it('(c) the embedded broker refuses an anonymous client, and Node-RED\'s user publishing a plant topic', async function () {
+  it("(c) the embedded broker refuses an anonymous client, and Node-RED's user publishing a plant topic", async function () {
     const url = `mqtt://127.0.0.1:${tl.mqttPort}`;
     const anon = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 10_000 }).then(
       (c) => (c.end(true), 'connected'),
@@ -173,4 +230,3 @@ describe('integration: an editor\'s function node cannot write to the plant (iss
     spoofer.end(true);
   });
 });
-

@@ -72,7 +72,12 @@ function registerPreloadedOnce(): () => void {
 
 const core = coreModules();
 const coreTypes = [...new Set(examples.flatMap((e) => e.flow.map((n) => n.type)))].filter((t) => !twinTypes.includes(t) && t !== 'tab');
-const coreFiles = new Set(coreTypes.filter((t) => !(t in preloaded)).map((t) => core.get(t)).filter((p): p is string => !!p));
+const coreFiles = new Set(
+  coreTypes
+    .filter((t) => !(t in preloaded))
+    .map((t) => core.get(t))
+    .filter((p): p is string => !!p),
+);
 const nodes = [...twinTypes.map(nodeModule), ...[...coreFiles].map((p) => require(p))];
 
 describe('examples (Import menu) in a real Node-RED', function () {
@@ -113,7 +118,10 @@ describe('examples (Import menu) in a real Node-RED', function () {
 
     it('covers every example and knows every node type they use', function () {
       expect(examples.length).to.be.greaterThan(5);
-      expect(coreTypes.filter((t) => !core.has(t) && !(t in preloaded)), 'types that are neither TwinLoop nor core nodes').to.deep.equal([]);
+      expect(
+        coreTypes.filter((t) => !core.has(t) && !(t in preloaded)),
+        'types that are neither TwinLoop nor core nodes',
+      ).to.deep.equal([]);
     });
 
     for (const { file, flow } of examples) {
@@ -125,7 +133,10 @@ describe('examples (Import menu) in a real Node-RED', function () {
         await new Promise((r) => setTimeout(r, 500));
         const problems = flow.flatMap((n) => [
           ...recorder.errors(n.id).map((e) => `${n.id} (${n.type}) error: ${e.message}`),
-          ...recorder.statuses(n.id).filter((s) => s.fill === 'red' && !CONNECTION_FAILED.test(s.text ?? '')).map((s) => `${n.id} (${n.type}) red: ${s.text}`),
+          ...recorder
+            .statuses(n.id)
+            .filter((s) => s.fill === 'red' && !CONNECTION_FAILED.test(s.text ?? ''))
+            .map((s) => `${n.id} (${n.type}) red: ${s.text}`),
         ]);
         expect(problems).to.deep.equal([]);
       });
@@ -158,7 +169,8 @@ describe('examples (Import menu) in a real Node-RED', function () {
       const run = (n: number) => payloads(events).filter((p) => String(p.asset).endsWith(`/run${n}`));
       expect(run(1), 'normal').to.deep.equal([]);
       expect(run(2).length, 'sensor drift').to.be.greaterThan(0);
-      for (const e of run(2)) expect([e.tag, e.kind, e.faultType, e.direction]).to.deep.equal(['zone1_temp', 'sensor-fault', 'drift', 'up']);
+      for (const e of run(2))
+        expect([e.tag, e.kind, e.faultType, e.direction]).to.deep.equal(['zone1_temp', 'sensor-fault', 'drift', 'up']);
       expect(new Set(run(3).map((e) => e.tag)), 'feed change').to.deep.equal(new Set(['zone1_temp', 'zone2_temp']));
       for (const e of run(3)) expect([e.kind, e.direction]).to.deep.equal(['process-change', 'down']);
       const normal = payloads(estimates).filter((p) => String(p.asset).endsWith('/run1'));
@@ -174,13 +186,18 @@ describe('examples (Import menu) in a real Node-RED', function () {
       const events = collect('al-debug-events');
       let handled = 0; // readings twin-alarm has taken (its own input handler runs first)
       (helper.getNode('al-alarm') as unknown as { on(e: string, f: () => void): void }).on('input', () => handled++);
-      const shown = (tag: string) => payloads(events).filter((p) => p.kind === 'raised' && p.annunciated && String(p.alarmId).endsWith(tag));
+      const shown = (tag: string) =>
+        payloads(events).filter((p) => p.kind === 'raised' && p.annunciated && String(p.alarmId).endsWith(tag));
       click('al-runaway');
       await waitUntil(() => handled >= 3600, 60_000, 50, 'the 20 minutes of the runaway scenario');
       await waitUntil(() => payloads(events).some((p) => p.kind === 'cleared'), 30_000, 50, 'the episode clears');
       expect(shown('/melt_temp')).to.have.length(1);
       const raised = shown('/melt_temp')[0];
-      expect(payloads(events).filter((p) => p.kind === 'cleared').map((p) => p.episodeId)).to.deep.equal([raised.episodeId]);
+      expect(
+        payloads(events)
+          .filter((p) => p.kind === 'cleared')
+          .map((p) => p.episodeId),
+      ).to.deep.equal([raised.episodeId]);
       click('al-ack');
       await waitUntil(() => payloads(events).some((p) => p.kind === 'acked'), 30_000, 50, 'the acknowledgement');
       expect(payloads(events).find((p) => p.kind === 'acked')!.action).to.include({ user: 'operator' });
@@ -203,7 +220,8 @@ describe('examples (Import menu) in a real Node-RED', function () {
       const proposals = collect('maint-debug-proposal');
       // the button sends its click time to the vibration function: a chosen instant in its place (Wednesday
       // 11 March 2026, 09:00 UTC), so the calendar the windows are ranked in never depends on today's date
-      const button = flowOf('examples/maintenance/rul-to-window.json').find((n) => n.id === 'maint-inject') as FlowNode & Record<string, unknown>;
+      const button = flowOf('examples/maintenance/rul-to-window.json').find((n) => n.id === 'maint-inject') as FlowNode &
+        Record<string, unknown>;
       expect([button.payloadType, button.wires]).to.deep.equal(['date', [['maint-vibration']]]);
       (helper.getNode('maint-vibration') as unknown as NodeLike).receive({ payload: Date.UTC(2026, 2, 11, 9) });
       await waitUntil(() => rul.length >= 73 && windows.length >= 73, 60_000, 50, 'a RUL and windows for each of the 73 hourly rows');
@@ -235,13 +253,19 @@ describe('examples (Import menu) in a real Node-RED', function () {
       return got;
     }
     const peakKwh = (s: Record<string, unknown>) =>
-      Object.entries(s.energyKwhByPeriod as Record<string, number>).filter(([p]) => p.startsWith('peak')).reduce((a, [, v]) => a + v, 0);
+      Object.entries(s.energyKwhByPeriod as Record<string, number>)
+        .filter(([p]) => p.startsWith('peak'))
+        .reduce((a, [, v]) => a + v, 0);
 
     it('energy: three whole shifts of a weekday costed per kg under the tariff', async function () {
       await start(flowOf('examples/energy/energy-cost.json'));
       // Thursday 12 March 2026, noon UTC: the day costed is Wednesday 11 March from 06:00 Berlin (winter, no holiday)
       const [early, late, night] = await energyShifts(Date.UTC(2026, 2, 12, 12));
-      for (const [s, kg] of [[early, 3200], [late, 3200], [night, 2800]] as const) {
+      for (const [s, kg] of [
+        [early, 3200],
+        [late, 3200],
+        [night, 2800],
+      ] as const) {
         expect([s.quality, s.gapMs]).to.deep.equal(['good', 0]);
         expect(s.units as number).to.be.closeTo(kg, 10);
         // every kWh is priced between the weekday's cheapest (0.18 off-peak) and dearest (0.28) EUR/kWh
@@ -250,15 +274,20 @@ describe('examples (Import menu) in a real Node-RED', function () {
       }
       expect(peakKwh(night), 'no peak prices at night').to.equal(0);
       expect(peakKwh(early), 'a weekday: the early shift pays peak prices').to.be.greaterThan(0);
-      expect(early.costEurPerUnit as number, 'a kg made in the early shift costs more than one made at night').to.be.above(night.costEurPerUnit as number);
+      expect(early.costEurPerUnit as number, 'a kg made in the early shift costs more than one made at night').to.be.above(
+        night.costEurPerUnit as number,
+      );
     });
 
-    it('energy: a Sunday\'s day shifts are priced at the weekend rate', async function () {
+    it("energy: a Sunday's day shifts are priced at the weekend rate", async function () {
       await start(flowOf('examples/energy/energy-cost.json'));
       // Monday 16 March 2026, noon UTC: the day costed starts Sunday 15 March, 06:00 Berlin
       const [early, late, night] = await energyShifts(Date.UTC(2026, 2, 16, 12));
       const pricedAt = (s: Record<string, unknown>) =>
-        Object.entries(s.energyKwhByPeriod as Record<string, number>).filter(([, kwh]) => kwh > 0).map(([p]) => p).sort();
+        Object.entries(s.energyKwhByPeriod as Record<string, number>)
+          .filter(([, kwh]) => kwh > 0)
+          .map(([p]) => p)
+          .sort();
       for (const s of [early, late]) {
         expect(pricedAt(s)).to.deep.equal(['weekend']);
         expect((s.costEur as number) / (s.energyKwh as number)).to.be.closeTo(0.16, 1e-4);
@@ -291,7 +320,7 @@ describe('examples (Import menu) in a real Node-RED', function () {
       expect(readings.length, 'nothing sent for "n/a"').to.equal(3);
     });
 
-    it('any message to a Reading, MQTT part: the simulator\'s JSON through core mqtt in, twin-reading, twin-screen', async function () {
+    it("any message to a Reading, MQTT part: the simulator's JSON through core mqtt in, twin-reading, twin-screen", async function () {
       const broker = await startAedes();
       process.env.TWINLOOP_MQTT_URL = broker.url; // restored with the rest of the environment after the suite
       const pub = await rawClient(broker.url);
@@ -301,10 +330,15 @@ describe('examples (Import menu) in a real Node-RED', function () {
         const topic = 'demo/plant1/extrusion/line1/extruder';
         const tsMs = Date.now() - 1000;
         // the subscription may still be on its way: publish until the first reading comes through
-        await waitUntil(async () => {
-          await publish(pub, `${topic}/zone1_temp`, JSON.stringify({ value: 211.8, tsMs, quality: 'good', unit: 'degC' }));
-          return screened.length > 0;
-        }, 20_000, 200, 'a screened reading from the core mqtt in');
+        await waitUntil(
+          async () => {
+            await publish(pub, `${topic}/zone1_temp`, JSON.stringify({ value: 211.8, tsMs, quality: 'good', unit: 'degC' }));
+            return screened.length > 0;
+          },
+          20_000,
+          200,
+          'a screened reading from the core mqtt in',
+        );
         await publish(pub, `${topic}/melt_pressure`, JSON.stringify({ value: 512, tsMs: tsMs + 1, quality: 'good', unit: 'bar' }));
         await waitUntil(() => screened.some((m) => (m.payload as { tag?: string }).tag === 'melt_pressure'), 10_000, 20, 'melt_pressure');
         const [first] = payloads(screened);
@@ -327,7 +361,7 @@ describe('examples (Import menu) in a real Node-RED', function () {
       expect((durable[0].payload as unknown[]).length).to.equal(60);
     });
 
-    it('tariff update: next year\'s prices are put in force, overlapping periods refused', async function () {
+    it("tariff update: next year's prices are put in force, overlapping periods refused", async function () {
       await start(flowOf('examples/energy/tariff-update.json'));
       const inForce = collect('tu-debug');
       const refused = collect('tu-debug-err');

@@ -27,7 +27,10 @@ const historianNode = nodeModule('twin-historian');
 const historyInNode = nodeModule('twin-history-in');
 
 type Msg = NodeMessage & { error?: { message: string } };
-interface ConfigApi { buffered(): number; written(): number }
+interface ConfigApi {
+  buffered(): number;
+  written(): number;
+}
 
 function listen<T>(n: Node, event: string, fn: (x: T) => void): void {
   (n as unknown as { on(e: string, f: (x: T) => void): void }).on(event, fn);
@@ -67,7 +70,22 @@ describe('integration: twin-historian with a real InfluxDB 1.6', function () {
 
   function flow(over: Record<string, unknown> = {}): object[] {
     return [
-      { id: 'db', type: 'twin-influx-config', url: influxd!.url, database: dbName, createDatabase: true, precision: 'ms', site: 'hamburg', line: 'line2', batchSize: 100, flushMs: 50, retryMinMs: 50, retryMaxMs: 400, timeoutMs: 2000, ...over },
+      {
+        id: 'db',
+        type: 'twin-influx-config',
+        url: influxd!.url,
+        database: dbName,
+        createDatabase: true,
+        precision: 'ms',
+        site: 'hamburg',
+        line: 'line2',
+        batchSize: 100,
+        flushMs: 50,
+        retryMinMs: 50,
+        retryMaxMs: 400,
+        timeoutMs: 2000,
+        ...over,
+      },
       { id: 'h', type: 'twin-historian', influx: 'db', measurement: '' },
       { id: 'q', type: 'twin-history-in', influx: 'db', measurement: '', output: 'array', limit: 100000, wires: [['out']] },
       { id: 'out', type: 'helper' },
@@ -80,7 +98,14 @@ describe('integration: twin-historian with a real InfluxDB 1.6', function () {
 
   async function load(over: Record<string, unknown> = {}) {
     await helper.load([configNode, historianNode, historyInNode, catchNode, completeNode] as never, flow(over) as never);
-    const rig = { h: helper.getNode('h'), q: helper.getNode('q'), db: helper.getNode('db') as unknown as ConfigApi, out: [] as Msg[], errs: [] as Msg[], completed: 0 };
+    const rig = {
+      h: helper.getNode('h'),
+      q: helper.getNode('q'),
+      db: helper.getNode('db') as unknown as ConfigApi,
+      out: [] as Msg[],
+      errs: [] as Msg[],
+      completed: 0,
+    };
     listen<Msg>(helper.getNode('out'), 'input', (m) => rig.out.push(m));
     listen<Msg>(helper.getNode('errs'), 'input', (m) => rig.errs.push(m));
     listen<Msg>(helper.getNode('completed'), 'input', () => rig.completed++);
@@ -99,7 +124,9 @@ describe('integration: twin-historian with a real InfluxDB 1.6', function () {
 
   /** Every stored reading as [tsMs, value], straight from InfluxDB (not through the nodes under test). */
   async function storedReadings(): Promise<[number, number][]> {
-    const raw = await direct.queryRaw('SELECT "value" FROM "reading"', { precision: 'ms' } as never) as { results: { series?: { values: [number, number][] }[] }[] };
+    const raw = (await direct.queryRaw('SELECT "value" FROM "reading"', { precision: 'ms' } as never)) as {
+      results: { series?: { values: [number, number][] }[] }[];
+    };
     return raw.results[0].series?.[0].values ?? [];
   }
 
@@ -124,15 +151,31 @@ describe('integration: twin-historian with a real InfluxDB 1.6', function () {
       expect([...got].sort(order), kind).to.deep.equal([...want].sort(order));
     }
     // Site and line are tags on the stored points (the records do not carry them).
-    const tags = await direct.queryRaw('SHOW TAG VALUES FROM "reading" WITH KEY IN ("site", "line")') as { results: { series: { values: string[][] }[] }[] };
-    expect(tags.results[0].series[0].values).to.deep.equal([['line', 'line2'], ['site', 'hamburg']]);
+    const tags = (await direct.queryRaw('SHOW TAG VALUES FROM "reading" WITH KEY IN ("site", "line")')) as {
+      results: { series: { values: string[][] }[] }[];
+    };
+    expect(tags.results[0].series[0].values).to.deep.equal([
+      ['line', 'line2'],
+      ['site', 'hamburg'],
+    ]);
     expect(rig.errs).to.deep.equal([]);
   });
 
   it('reads a range in time order: asset and tag filters, [fromMs, toMs), limit, one message per record', async function () {
-    await helper.load([configNode, historianNode, historyInNode, catchNode, completeNode] as never,
-      flow().map((n) => ((n as { id: string }).id === 'q' ? { ...n, output: 'each', measurement: 'reading', asset: ASSET, tag: 'zone1_temp', limit: 5 } : n)) as never);
-    const rig = { h: helper.getNode('h'), q: helper.getNode('q'), db: helper.getNode('db') as unknown as ConfigApi, out: [] as Msg[], errs: [] as Msg[], completed: 0 };
+    await helper.load(
+      [configNode, historianNode, historyInNode, catchNode, completeNode] as never,
+      flow().map((n) =>
+        (n as { id: string }).id === 'q' ? { ...n, output: 'each', measurement: 'reading', asset: ASSET, tag: 'zone1_temp', limit: 5 } : n,
+      ) as never,
+    );
+    const rig = {
+      h: helper.getNode('h'),
+      q: helper.getNode('q'),
+      db: helper.getNode('db') as unknown as ConfigApi,
+      out: [] as Msg[],
+      errs: [] as Msg[],
+      completed: 0,
+    };
     listen<Msg>(helper.getNode('out'), 'input', (m) => rig.out.push(m));
     listen<Msg>(helper.getNode('errs'), 'input', (m) => rig.errs.push(m));
     // Sent newest first, with another tag and another asset in between.
@@ -232,18 +275,47 @@ describe('integration: twin-historian with a real InfluxDB 1.6', function () {
     const N = 500;
     const home = mkdtempSync(join(process.env.TWINLOOP_TEST_TMP ?? tmpdir(), 'nr-child-historian-'));
     // Generates N readings once, only when TWINLOOP_TEST_PUBLISH=1 (the first run).
-    writeFileSync(join(home, 'flows.json'), JSON.stringify([
-      { id: 't1', type: 'tab', label: 'historian crash test' },
-      { id: 'db', type: 'twin-influx-config', url: influxd!.url, database: dbName, precision: 'ms', batchSize: 100, flushMs: 50, retryMinMs: 50, retryMaxMs: 400, timeoutMs: 2000 },
-      { id: 'go', type: 'inject', z: 't1', once: true, onceDelay: 0.1, repeat: '', topic: '', payload: '', payloadType: 'date', wires: [['gen']] },
-      {
-        id: 'gen', type: 'function', z: 't1', outputs: 1, wires: [['h']],
-        func: `if (env.get('TWINLOOP_TEST_PUBLISH') !== '1') return null;
+    writeFileSync(
+      join(home, 'flows.json'),
+      JSON.stringify([
+        { id: 't1', type: 'tab', label: 'historian crash test' },
+        {
+          id: 'db',
+          type: 'twin-influx-config',
+          url: influxd!.url,
+          database: dbName,
+          precision: 'ms',
+          batchSize: 100,
+          flushMs: 50,
+          retryMinMs: 50,
+          retryMaxMs: 400,
+          timeoutMs: 2000,
+        },
+        {
+          id: 'go',
+          type: 'inject',
+          z: 't1',
+          once: true,
+          onceDelay: 0.1,
+          repeat: '',
+          topic: '',
+          payload: '',
+          payloadType: 'date',
+          wires: [['gen']],
+        },
+        {
+          id: 'gen',
+          type: 'function',
+          z: 't1',
+          outputs: 1,
+          wires: [['h']],
+          func: `if (env.get('TWINLOOP_TEST_PUBLISH') !== '1') return null;
 for (let i = 0; i < ${N}; i++) node.send({ payload: { asset: '${ASSET}', tag: 'zone1_temp', value: 200 + i / 8, unit: 'degC', tsMs: ${T0} + i * 100, quality: 'good', source: 'opcua' } });
 return null;`,
-      },
-      { id: 'h', type: 'twin-historian', z: 't1', influx: 'db', wires: [] },
-    ]));
+        },
+        { id: 'h', type: 'twin-historian', z: 't1', influx: 'db', wires: [] },
+      ]),
+    );
     const dist = join(__dirname, '..', '..', 'dist', 'nodes');
     const nodesDirs = [join(dist, 'twin-influx-config'), join(dist, 'twin-historian')];
     const bufferDir = join(home, 'twinloop', 'influx-buffer', 'db');
@@ -274,7 +346,10 @@ describe('integration: twin-influx-config credentials against InfluxDB 1.6 with 
     if (!bin) return this.skip();
     influxd = await startInfluxd(bin, { auth: true });
     // With no user yet, InfluxDB accepts exactly this statement without credentials.
-    const res = await fetch(`${influxd.url}/query`, { method: 'POST', body: new URLSearchParams({ q: "CREATE USER admin WITH PASSWORD 'pw-0f-admin' WITH ALL PRIVILEGES" }) });
+    const res = await fetch(`${influxd.url}/query`, {
+      method: 'POST',
+      body: new URLSearchParams({ q: "CREATE USER admin WITH PASSWORD 'pw-0f-admin' WITH ALL PRIVILEGES" }),
+    });
     expect(res.status).to.equal(200);
   });
   after(async function () {
@@ -290,17 +365,32 @@ describe('integration: twin-influx-config credentials against InfluxDB 1.6 with 
 
   it('writes and reads with the credentials; with a wrong password keeps the points buffered and never logs it', async function () {
     helper.settings({ userDir: mkdtempSync(join(process.env.TWINLOOP_TEST_TMP ?? tmpdir(), 'nr-historian-auth-')) });
-    const cfg = { type: 'twin-influx-config', url: influxd!.url, database: 'secured', precision: 'ms', batchSize: 100, flushMs: 20, retryMinMs: 50, retryMaxMs: 200, timeoutMs: 2000 };
-    await helper.load([configNode, historianNode, historyInNode] as never, [
-      { id: 'ok', ...cfg },
-      { id: 'bad', ...cfg, database: 'other' },
-      { id: 'h1', type: 'twin-historian', influx: 'ok' },
-      { id: 'h2', type: 'twin-historian', influx: 'bad' },
-      { id: 'q', type: 'twin-history-in', influx: 'ok', measurement: 'reading', output: 'array', wires: [['out']] },
-      { id: 'out', type: 'helper' },
-    ] as never, { ok: { user: 'admin', password: 'pw-0f-admin' }, bad: { user: 'admin', password: 'wrong-pw-123' } } as never);
+    const cfg = {
+      type: 'twin-influx-config',
+      url: influxd!.url,
+      database: 'secured',
+      precision: 'ms',
+      batchSize: 100,
+      flushMs: 20,
+      retryMinMs: 50,
+      retryMaxMs: 200,
+      timeoutMs: 2000,
+    };
+    await helper.load(
+      [configNode, historianNode, historyInNode] as never,
+      [
+        { id: 'ok', ...cfg },
+        { id: 'bad', ...cfg, database: 'other' },
+        { id: 'h1', type: 'twin-historian', influx: 'ok' },
+        { id: 'h2', type: 'twin-historian', influx: 'bad' },
+        { id: 'q', type: 'twin-history-in', influx: 'ok', measurement: 'reading', output: 'array', wires: [['out']] },
+        { id: 'out', type: 'helper' },
+      ] as never,
+      { ok: { user: 'admin', password: 'pw-0f-admin' }, bad: { user: 'admin', password: 'wrong-pw-123' } } as never,
+    );
     const logged: string[] = [];
-    for (const level of ['log', 'warn', 'error']) listen<{ args: unknown[] }>(helper.getNode('bad'), `call:${level}`, (c) => logged.push(String(c.args[0])));
+    for (const level of ['log', 'warn', 'error'])
+      listen<{ args: unknown[] }>(helper.getNode('bad'), `call:${level}`, (c) => logged.push(String(c.args[0])));
     const statuses: { fill?: string; text?: string }[] = [];
     listen<{ args: [{ fill?: string; text?: string }] }>(helper.getNode('h2'), 'call:status', (c) => statuses.push(c.args[0]));
     const out: Msg[] = [];
@@ -321,4 +411,3 @@ describe('integration: twin-influx-config credentials against InfluxDB 1.6 with 
     expect(logged.join('\n')).to.not.include('wrong-pw-123');
   });
 });
-

@@ -14,7 +14,12 @@ const BIN = join(__dirname, '..', '..', 'dist', 'bin', 'twinloop.js');
 // Bad input: exit 2 by the CLI's convention (0 ok, 1 a check failed, 2 bad usage or bad input).
 const BAD_INPUT = 2;
 
-interface Run { code: number | null; stdout: string; stderr: string; maxRssMb: number }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  maxRssMb: number;
+}
 
 describe('twinloop replay / fit: bounded input (CLI)', function () {
   this.timeout(120_000);
@@ -53,17 +58,30 @@ describe('twinloop replay / fit: bounded input (CLI)', function () {
     dir = mkdtempSync(join(tmpdir(), 'twinloop-bounds-'));
     preload = join(dir, 'rss.cjs');
     // maxRSS in kB at exit, whatever way the CLI exits
-    writeFileSync(preload, "const fs = require('fs');\n"
-      + "process.on('exit', () => fs.writeFileSync(process.env.BOUNDS_RSS_FILE, String(process.resourceUsage().maxRSS)));\n");
+    writeFileSync(
+      preload,
+      "const fs = require('fs');\n" +
+        "process.on('exit', () => fs.writeFileSync(process.env.BOUNDS_RSS_FILE, String(process.resourceUsage().maxRSS)));\n",
+    );
     flow = join(dir, 'flow.json');
-    writeFileSync(flow, JSON.stringify([
-      { id: 'tab', type: 'tab', label: 'replay' },
-      { id: 'brk', type: 'twin-mqtt-broker', url: 'mqtt://127.0.0.1:9', reconnectPeriodMs: '50' },
-      {
-        id: 'in', type: 'twin-mqtt-in', z: 'tab', name: 'x', broker: 'brk', mode: 'json', pattern: 'a/{tag}', assetTemplate: 'a',
-        wires: [[]],
-      },
-    ]));
+    writeFileSync(
+      flow,
+      JSON.stringify([
+        { id: 'tab', type: 'tab', label: 'replay' },
+        { id: 'brk', type: 'twin-mqtt-broker', url: 'mqtt://127.0.0.1:9', reconnectPeriodMs: '50' },
+        {
+          id: 'in',
+          type: 'twin-mqtt-in',
+          z: 'tab',
+          name: 'x',
+          broker: 'brk',
+          mode: 'json',
+          pattern: 'a/{tag}',
+          assetTemplate: 'a',
+          wires: [[]],
+        },
+      ]),
+    );
   });
 
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -109,7 +127,17 @@ describe('twinloop replay / fit: bounded input (CLI)', function () {
       for (let t = 1; t <= 30 + e; t++) rows.push(`e${e},${t},${e === 3 && t === 5 ? 'CELL' : 100 + t * 0.5 + e * 0.1},${200 - t * 0.3}`);
     }
     const args = (csv: string) => [
-      'fit', '--kind', 'rul', '--input', join(dir, csv), '--asset-column', 'engine', '--time-column', 'time', '--out', join(dir, 'm.json'),
+      'fit',
+      '--kind',
+      'rul',
+      '--input',
+      join(dir, csv),
+      '--asset-column',
+      'engine',
+      '--time-column',
+      'time',
+      '--out',
+      join(dir, 'm.json'),
     ];
     writeFileSync(join(dir, 'fit.csv'), rows.join('\n').replace('CELL', '1e308') + '\n');
     // line: header + 30 + 31 + 32 rows of e0..e2 + 5th row of e3

@@ -24,7 +24,11 @@ let dir: string;
 function cli(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Run> {
   const { TWINLOOP_SIGNING_KEY: _k, TWINLOOP_HOME: _h, ...base } = process.env;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'ledger', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...base, ...env }, cwd: cwd ?? dir });
+    const child = spawn(process.execPath, [BIN, 'ledger', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...base, ...env },
+      cwd: cwd ?? dir,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -46,7 +50,15 @@ describe('twinloop ledger verify (built CLI)', function () {
     const ledger = await openFileLedger(good);
     records = [];
     for (let i = 0; i < 10; i++) {
-      records.push(await ledger.append({ type: i % 2 ? 'decision' : 'proposal', asset: 'demo/line1/extruder', tag: 'barrel_sp', proposalId: `p${i >> 1}`, data: { i, user: 'alice', reason: 'energy per kg' } }));
+      records.push(
+        await ledger.append({
+          type: i % 2 ? 'decision' : 'proposal',
+          asset: 'demo/line1/extruder',
+          tag: 'barrel_sp',
+          proposalId: `p${i >> 1}`,
+          data: { i, user: 'alice', reason: 'energy per kg' },
+        }),
+      );
     }
     await ledger.close();
   });
@@ -87,7 +99,11 @@ describe('twinloop ledger verify (built CLI)', function () {
     expect(r.stdout).to.include(`5 records before it verify; last good hash ${records[4].hash}`);
     const j = await cli(['verify', path, '--json']);
     expect(j.code).to.equal(1);
-    expect(JSON.parse(j.stdout)).to.deep.include({ ok: false, records: 5, firstBad: { seq: 5, line: 6, reason: 'hash mismatch: the record was altered after it was written' } });
+    expect(JSON.parse(j.stdout)).to.deep.include({
+      ok: false,
+      records: 5,
+      firstBad: { seq: 5, line: 6, reason: 'hash mismatch: the record was altered after it was written' },
+    });
   });
 
   it('a deleted record: exit 1 and the record after the gap named', async function () {
@@ -155,7 +171,8 @@ describe('twinloop ledger verify (built CLI)', function () {
       auth = join(dir, 'auth.jsonl');
       const ledger = await openFileLedger(auth, { signingKey: KEY });
       authRecords = [];
-      for (let i = 0; i < 5; i++) authRecords.push(await ledger.append({ type: 'decision', asset: 'a', tag: 't', proposalId: `p${i}`, data: { i } }));
+      for (let i = 0; i < 5; i++)
+        authRecords.push(await ledger.append({ type: 'decision', asset: 'a', tag: 't', proposalId: `p${i}`, data: { i } }));
       await ledger.close();
     });
 
@@ -179,7 +196,12 @@ describe('twinloop ledger verify (built CLI)', function () {
       const path = copy('forged-tail.jsonl');
       let prev = authRecords[4];
       const forged: string[] = [];
-      for (const [type, data] of [['proposal', { id: 'px' }], ['decision', { verdict: 'approve', user: 'supervisor' }], ['command', { signature: '0'.repeat(64) }], ['readback', { outcome: 'written' }]] as const) {
+      for (const [type, data] of [
+        ['proposal', { id: 'px' }],
+        ['decision', { verdict: 'approve', user: 'supervisor' }],
+        ['command', { signature: '0'.repeat(64) }],
+        ['readback', { outcome: 'written' }],
+      ] as const) {
         const body = { seq: prev.seq + 1, tsMs: prev.tsMs + 1, type, asset: 'a', tag: 't', proposalId: 'px', data, prevHash: prev.hash };
         prev = { ...body, hash: hashRecord(body as never) } as LedgerRecord;
         forged.push(JSON.stringify(prev));

@@ -12,7 +12,14 @@ function login(url: string, from: string, username: string, password: string): P
   const u = new URL('auth/token', url);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', localAddress: from, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } },
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: 'POST',
+        localAddress: from,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         let text = '';
         res.on('data', (d) => (text += d));
@@ -64,7 +71,7 @@ describe('integration: logins cannot lock a supervisor out (embedded Node-RED, /
     expect(ok.body.access_token).to.be.a('string');
   });
 
-  it('wrong passwords from many addresses never reach Node-RED\'s 5-per-name lock: the right password still logs in', async function () {
+  it("wrong passwords from many addresses never reach Node-RED's 5-per-name lock: the right password still logs in", async function () {
     for (let i = 3; i < 11; i++) expect((await login(red.url, `127.0.0.${i}`, 'supervisor', 'nope')).status).to.equal(403);
     const ok = await login(red.url, '127.0.0.1', 'supervisor', PASSWORD);
     expect(ok.status).to.equal(200);

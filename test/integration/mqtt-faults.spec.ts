@@ -66,7 +66,13 @@ describe('MQTT fault tolerance (Mosquitto)', function () {
   });
 
   async function rawSub(filter: string, clientId: string): Promise<RawSubscriber> {
-    const c = await rawClient(mosq!.url, { protocolVersion: 5, clean: false, clientId, properties: { sessionExpiryInterval: 3600 }, reconnectPeriod: 100 });
+    const c = await rawClient(mosq!.url, {
+      protocolVersion: 5,
+      clean: false,
+      clientId,
+      properties: { sessionExpiryInterval: 3600 },
+      reconnectPeriod: 100,
+    });
     const r = new RawSubscriber(c);
     await subscribe(c, filter, 1);
     return r;
@@ -80,7 +86,15 @@ describe('MQTT fault tolerance (Mosquitto)', function () {
     const flow = [
       { id: 'b1', type: 'twin-mqtt-broker', url: mosq!.url, protocolVersion: 5, reconnectPeriodMs: 100, maxReconnectPeriodMs: 400 },
       { id: 'out', type: 'twin-mqtt-out', broker: 'b1', prefix: 'fault', qos: 1 },
-      { id: 'in', type: 'twin-mqtt-in', broker: 'b1', mode: 'json', pattern: 'fault/{asset+}/twin/reading/{tag}', qos: 1, wires: [['got']] },
+      {
+        id: 'in',
+        type: 'twin-mqtt-in',
+        broker: 'b1',
+        mode: 'json',
+        pattern: 'fault/{asset+}/twin/reading/{tag}',
+        qos: 1,
+        wires: [['got']],
+      },
       { id: 'got', type: 'helper' },
       { id: 'done', type: 'complete', scope: ['out'], uncaught: false, wires: [['completed']] },
       { id: 'completed', type: 'helper' },
@@ -116,7 +130,12 @@ describe('MQTT fault tolerance (Mosquitto)', function () {
     }
     await waitFor(() => completed === N, 30_000, 20, 'every message safely queued');
     await waitFor(() => b.queueSize() === 0, 60_000, 50, 'outbox drained');
-    await waitFor(() => got.length >= N && raw!.unique.length >= N, 60_000, 50, `all ${N} at both subscribers (in: ${got.length}, raw: ${raw!.unique.length})`);
+    await waitFor(
+      () => got.length >= N && raw!.unique.length >= N,
+      60_000,
+      50,
+      `all ${N} at both subscribers (in: ${got.length}, raw: ${raw!.unique.length})`,
+    );
     // Let any late redelivery arrive before judging "none twice".
     await new Promise((r) => setTimeout(r, 500));
     const expected = Array.from({ length: N }, (_, i) => i);
@@ -124,7 +143,9 @@ describe('MQTT fault tolerance (Mosquitto)', function () {
     expect(got, 'twin-mqtt-in: every message, in order, none twice').to.deep.equal(expected);
     expect(raw.unique, 'raw subscriber after (src, seq) dedupe').to.deep.equal(expected);
     expect(errs).to.deep.equal([]);
-    console.log(`      raw subscriber: ${raw.values.length} deliveries for ${N} messages, ${raw.rawDuplicates} raw duplicates (dropped by dedupe)`);
+    console.log(
+      `      raw subscriber: ${raw.values.length} deliveries for ${N} messages, ${raw.rawDuplicates} raw duplicates (dropped by dedupe)`,
+    );
   });
 
   it('Node-RED stopped while the outbox holds messages and started again: none lost, in order', async function () {
@@ -192,11 +213,22 @@ describe('MQTT publish refused by the broker (Mosquitto ACL)', function () {
     sub.on('message', (topic) => got.push(topic));
     await subscribe(sub, 'acl/#');
     try {
-      await helper.load([brokerNode, outNode, catchNode] as never, [
-        { id: 'b1', type: 'twin-mqtt-broker', url: mosq!.url, protocolVersion: 5, reconnectPeriodMs: 50, maxReconnectPeriodMs: 200, inflightWindow: 1 },
-        { id: 'denied', type: 'twin-mqtt-out', broker: 'b1', topicMode: 'fixed', topic: 'acl/denied/x', qos: 1 },
-        { id: 'ok', type: 'twin-mqtt-out', broker: 'b1', topicMode: 'fixed', topic: 'acl/ok/x', qos: 1 },
-      ] as never);
+      await helper.load(
+        [brokerNode, outNode, catchNode] as never,
+        [
+          {
+            id: 'b1',
+            type: 'twin-mqtt-broker',
+            url: mosq!.url,
+            protocolVersion: 5,
+            reconnectPeriodMs: 50,
+            maxReconnectPeriodMs: 200,
+            inflightWindow: 1,
+          },
+          { id: 'denied', type: 'twin-mqtt-out', broker: 'b1', topicMode: 'fixed', topic: 'acl/denied/x', qos: 1 },
+          { id: 'ok', type: 'twin-mqtt-out', broker: 'b1', topicMode: 'fixed', topic: 'acl/ok/x', qos: 1 },
+        ] as never,
+      );
       const b = helper.getNode('b1') as any;
       await waitFor(() => b.link?.connected);
       const errors: string[] = [];

@@ -39,8 +39,25 @@ function suite(name: string, start: (ctx: Mocha.Context) => Promise<BrokerUnderT
     async function loadFlow(): Promise<void> {
       const flow = [
         { id: 'b1', type: 'twin-mqtt-broker', url: b!.url, reconnectPeriodMs: 100, maxReconnectPeriodMs: 400 },
-        { id: 'uns', type: 'twin-mqtt-in', broker: 'b1', mode: 'json', pattern: `${PREFIX}/{machine}/{tag}`, assetTemplate: `${PREFIX}/{machine}`, wires: [['got']] },
-        { id: 'sp', type: 'twin-mqtt-in', broker: 'b1', mode: 'sparkplug', sparkplugGroup: 'plant1', assetTemplate: 'demo/{group}/extrusion/{edge}/{device}', rebirthHoldOffMs: 0, wires: [['got']] },
+        {
+          id: 'uns',
+          type: 'twin-mqtt-in',
+          broker: 'b1',
+          mode: 'json',
+          pattern: `${PREFIX}/{machine}/{tag}`,
+          assetTemplate: `${PREFIX}/{machine}`,
+          wires: [['got']],
+        },
+        {
+          id: 'sp',
+          type: 'twin-mqtt-in',
+          broker: 'b1',
+          mode: 'sparkplug',
+          sparkplugGroup: 'plant1',
+          assetTemplate: 'demo/{group}/extrusion/{edge}/{device}',
+          rebirthHoldOffMs: 0,
+          wires: [['got']],
+        },
         { id: 'back', type: 'twin-mqtt-in', broker: 'b1', mode: 'json', pattern: 'twin/{asset+}/twin/reading/{tag}', wires: [['got']] },
         { id: 'out', type: 'twin-mqtt-out', broker: 'b1', prefix: 'twin', qos: 1 },
         { id: 'got', type: 'helper' },
@@ -55,11 +72,16 @@ function suite(name: string, start: (ctx: Mocha.Context) => Promise<BrokerUnderT
       link = (helper.getNode('b1') as any).link;
       await waitFor(() => link.connected, 10_000, 20, 'link connected');
       // The first SUBSCRIBEs may still be in flight: probe until a reading comes through.
-      await waitFor(async () => {
-        await publish(pub, `${PREFIX}/probe/x`, JSON.stringify({ value: 0, tsMs: Date.now() }));
-        await new Promise((r) => setTimeout(r, 30));
-        return out.length > 0;
-      }, 10_000, 1, 'subscribed');
+      await waitFor(
+        async () => {
+          await publish(pub, `${PREFIX}/probe/x`, JSON.stringify({ value: 0, tsMs: Date.now() }));
+          await new Promise((r) => setTimeout(r, 30));
+          return out.length > 0;
+        },
+        10_000,
+        1,
+        'subscribed',
+      );
     }
 
     before(async function () {
@@ -85,7 +107,10 @@ function suite(name: string, start: (ctx: Mocha.Context) => Promise<BrokerUnderT
 
     it(`speaks MQTT ${name === 'aedes' ? '3.1.1 (fallback from v5)' : 'v5'}`, function () {
       expect(link.protocolVersion).to.equal(b!.protocol);
-      const warnings = (helper.log().args as any[][]).map((a) => a[0]).filter((e) => e.level === 30 && e.id === 'b1').map((e) => String(e.msg));
+      const warnings = (helper.log().args as any[][])
+        .map((a) => a[0])
+        .filter((e) => e.level === 30 && e.id === 'b1')
+        .map((e) => String(e.msg));
       expect(warnings.some((w) => /falling back to 3\.1\.1/.test(w))).to.equal(b!.protocol === 4);
     });
 
@@ -115,11 +140,24 @@ function suite(name: string, start: (ctx: Mocha.Context) => Promise<BrokerUnderT
       };
       const births = async () => {
         seq = 0;
-        await send('NBIRTH', { timestampMs: Date.now(), metrics: [{ name: 'bdSeq', type: 'Int64', value: 1 }, { name: 'Node Control/Rebirth', type: 'Boolean', value: false }] });
-        await send('DBIRTH', { timestampMs: Date.now(), metrics: [
-          { name: 'zone1_temp', alias: 1, type: 'Double', value: 200, unit: 'degC' },
-          { name: 'vibration', alias: 17, type: 'Double', value: 1.2, unit: 'mm/s' },
-        ] }, 'extruder');
+        await send('NBIRTH', {
+          timestampMs: Date.now(),
+          metrics: [
+            { name: 'bdSeq', type: 'Int64', value: 1 },
+            { name: 'Node Control/Rebirth', type: 'Boolean', value: false },
+          ],
+        });
+        await send(
+          'DBIRTH',
+          {
+            timestampMs: Date.now(),
+            metrics: [
+              { name: 'zone1_temp', alias: 1, type: 'Double', value: 200, unit: 'degC' },
+              { name: 'vibration', alias: 17, type: 'Double', value: 1.2, unit: 'mm/s' },
+            ],
+          },
+          'extruder',
+        );
       };
       const rebirths: string[] = [];
       edge.on('message', (topic, payload) => {
@@ -168,14 +206,20 @@ function suite(name: string, start: (ctx: Mocha.Context) => Promise<BrokerUnderT
         const body = JSON.stringify({ value: 7, tsMs: Date.now() });
         await publish(pub, `${PREFIX}/extruder/zone2_temp`, body, { qos: 1, properties: props });
         await publish(pub, `${PREFIX}/extruder/zone2_temp`, body, { qos: 1, properties: props });
-        await publish(pub, `${PREFIX}/extruder/zone2_temp`, JSON.stringify({ value: 8, tsMs: Date.now() }), { qos: 1, properties: { userProperties: { 'twinloop-src': 'test-src', 'twinloop-seq': '8' } } });
+        await publish(pub, `${PREFIX}/extruder/zone2_temp`, JSON.stringify({ value: 8, tsMs: Date.now() }), {
+          qos: 1,
+          properties: { userProperties: { 'twinloop-src': 'test-src', 'twinloop-seq': '8' } },
+        });
         await waitFor(() => out.length >= 2);
         await new Promise((r) => setTimeout(r, 200));
         expect(out.map((m) => m.payload.value)).to.deep.equal([7, 8]);
       });
 
       it('still drops such repeats after the flow is stopped and started again', async function () {
-        const stamp = (seq: number) => ({ qos: 1 as const, properties: { userProperties: { 'twinloop-src': 'restart-src', 'twinloop-seq': String(seq) } } });
+        const stamp = (seq: number) => ({
+          qos: 1 as const,
+          properties: { userProperties: { 'twinloop-src': 'restart-src', 'twinloop-seq': String(seq) } },
+        });
         await publish(pub, `${PREFIX}/extruder/zone3_temp`, JSON.stringify({ value: 1, tsMs: Date.now() }), stamp(1));
         await waitFor(() => out.length >= 1);
         await helper.unload();

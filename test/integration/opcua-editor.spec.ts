@@ -63,16 +63,65 @@ describe('twin-opcua-in editor: address-space browser (Chromium, Node-RED, real 
       join(userDir, 'flows.json'),
       JSON.stringify([
         { id: 'tab1', type: 'tab', label: 'OPC UA' },
-        { id: 'ep1', type: 'twin-opcua-endpoint', name: 'test server', endpointUrl: server.endpointUrl, securityMode: 'None', securityPolicy: 'None', authMode: 'anonymous', acceptUnknownCertificates: false },
-        { id: 'ep2', type: 'twin-opcua-endpoint', name: 'nobody home', endpointUrl: `opc.tcp://127.0.0.1:${deadPort}/none`, securityMode: 'None', securityPolicy: 'None', authMode: 'anonymous', acceptUnknownCertificates: false },
-        { id: 'in1', type: 'twin-opcua-in', z: 'tab1', x: 200, y: 100, endpoint: 'ep1', items: [item], samplingIntervalMs: 1000, deadband: 0, queueSize: 1, maxFutureMs: 5000, defaultAsset: 'plant/line1/dev', wires: [[]] },
-        { id: 'in2', type: 'twin-opcua-in', z: 'tab1', x: 200, y: 200, endpoint: 'ep2', items: [item], samplingIntervalMs: 1000, deadband: 0, queueSize: 1, maxFutureMs: 5000, wires: [[]] },
+        {
+          id: 'ep1',
+          type: 'twin-opcua-endpoint',
+          name: 'test server',
+          endpointUrl: server.endpointUrl,
+          securityMode: 'None',
+          securityPolicy: 'None',
+          authMode: 'anonymous',
+          acceptUnknownCertificates: false,
+        },
+        {
+          id: 'ep2',
+          type: 'twin-opcua-endpoint',
+          name: 'nobody home',
+          endpointUrl: `opc.tcp://127.0.0.1:${deadPort}/none`,
+          securityMode: 'None',
+          securityPolicy: 'None',
+          authMode: 'anonymous',
+          acceptUnknownCertificates: false,
+        },
+        {
+          id: 'in1',
+          type: 'twin-opcua-in',
+          z: 'tab1',
+          x: 200,
+          y: 100,
+          endpoint: 'ep1',
+          items: [item],
+          samplingIntervalMs: 1000,
+          deadband: 0,
+          queueSize: 1,
+          maxFutureMs: 5000,
+          defaultAsset: 'plant/line1/dev',
+          wires: [[]],
+        },
+        {
+          id: 'in2',
+          type: 'twin-opcua-in',
+          z: 'tab1',
+          x: 200,
+          y: 200,
+          endpoint: 'ep2',
+          items: [item],
+          samplingIntervalMs: 1000,
+          deadband: 0,
+          queueSize: 1,
+          maxFutureMs: 5000,
+          wires: [[]],
+        },
       ]),
     );
-    nr = spawn(process.execPath, [join(ROOT, 'node_modules', 'node-red', 'red.js'), '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {
-      cwd: userDir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    nr = spawn(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'node-red', 'red.js'), '--userDir', userDir, '--settings', join(userDir, 'settings.js')],
+      {
+        cwd: userDir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let log = '';
     nr.stdout?.on('data', (d) => (log += d));
     nr.stderr?.on('data', (d) => (log += d));
@@ -89,10 +138,14 @@ describe('twin-opcua-in editor: address-space browser (Chromium, Node-RED, real 
       if (m.type() === 'error' && !/favicon|Failed to load resource/.test(m.text())) pageErrors.push(`console: ${m.text()}`);
     });
     await page.goto(url);
-    await page.waitForFunction(() => {
-      const RED = (window as any).RED;
-      return RED?.nodes?.node && RED.nodes.node('in1') && RED.nodes.getType('twin-opcua-in');
-    }, undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => {
+        const RED = (window as any).RED;
+        return RED?.nodes?.node && RED.nodes.node('in1') && RED.nodes.getType('twin-opcua-in');
+      },
+      undefined,
+      { timeout: 60_000 },
+    );
   });
 
   after(async function () {
@@ -145,7 +198,11 @@ describe('twin-opcua-in editor: address-space browser (Chromium, Node-RED, real 
     const before = pageErrors.length;
     await openDialog('in2');
     await page.click('#twin-opcua-in-browse');
-    await page.waitForFunction(() => /Cannot browse/.test(document.querySelector('#twin-opcua-in-browse-message')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    await page.waitForFunction(
+      () => /Cannot browse/.test(document.querySelector('#twin-opcua-in-browse-message')?.textContent ?? ''),
+      undefined,
+      { timeout: 20_000 },
+    );
     const text = await page.textContent('#twin-opcua-in-browse-message');
     expect(text).to.match(/not reachable/);
     expect(await page.$$('.twin-opcua-in-browse-row')).to.have.length(0);
@@ -159,7 +216,14 @@ describe('twin-opcua-in editor: address-space browser (Chromium, Node-RED, real 
       const RED = (window as any).RED;
       RED.view.importNodes(
         [
-          { id: 'ep3', type: 'twin-opcua-endpoint', endpointUrl: 'opc.tcp://127.0.0.1:4840/x', securityMode: 'None', securityPolicy: 'None', authMode: 'anonymous' },
+          {
+            id: 'ep3',
+            type: 'twin-opcua-endpoint',
+            endpointUrl: 'opc.tcp://127.0.0.1:4840/x',
+            securityMode: 'None',
+            securityPolicy: 'None',
+            authMode: 'anonymous',
+          },
           { id: 'in3', type: 'twin-opcua-in', z: RED.workspaces.active(), x: 400, y: 300, endpoint: 'ep3', items: [], wires: [[]] },
         ],
         { generateIds: false, addFlow: false },
@@ -167,7 +231,11 @@ describe('twin-opcua-in editor: address-space browser (Chromium, Node-RED, real 
     });
     await openDialog('in3');
     await page.click('#twin-opcua-in-browse');
-    await page.waitForFunction(() => /Cannot browse/.test(document.querySelector('#twin-opcua-in-browse-message')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    await page.waitForFunction(
+      () => /Cannot browse/.test(document.querySelector('#twin-opcua-in-browse-message')?.textContent ?? ''),
+      undefined,
+      { timeout: 20_000 },
+    );
     expect(await page.textContent('#twin-opcua-in-browse-message')).to.match(/not deployed/);
     await cancelDialog();
     expect(pageErrors.slice(before)).to.deep.equal([]);

@@ -40,15 +40,44 @@ describe('OPC UA server restart during a subscription (Node-RED, real server)', 
   ]) {
     it(`marks the gap with one bad reading per tag, resumes, and recreates each monitored item once (${security.securityMode})`, async function () {
       const flow = [
-        { id: 'ep', type: 'twin-opcua-endpoint', endpointUrl: server.endpointUrl, ...security, authMode: 'username', acceptUnknownCertificates: true },
-        { id: 'in1', type: 'twin-opcua-in', endpoint: 'ep', items: [item('Temperature'), item('Pressure')], samplingIntervalMs: 0, queueSize: 10, deadband: 0, wires: [['out']] },
-        { id: 'in2', type: 'twin-opcua-in', endpoint: 'ep', items: [item('Counter')], samplingIntervalMs: 0, queueSize: 10, deadband: 0, wires: [['out']] },
+        {
+          id: 'ep',
+          type: 'twin-opcua-endpoint',
+          endpointUrl: server.endpointUrl,
+          ...security,
+          authMode: 'username',
+          acceptUnknownCertificates: true,
+        },
+        {
+          id: 'in1',
+          type: 'twin-opcua-in',
+          endpoint: 'ep',
+          items: [item('Temperature'), item('Pressure')],
+          samplingIntervalMs: 0,
+          queueSize: 10,
+          deadband: 0,
+          wires: [['out']],
+        },
+        {
+          id: 'in2',
+          type: 'twin-opcua-in',
+          endpoint: 'ep',
+          items: [item('Counter')],
+          samplingIntervalMs: 0,
+          queueSize: 10,
+          deadband: 0,
+          wires: [['out']],
+        },
         { id: 'out', type: 'helper' },
       ];
       await helper.load([endpointNode, inNode] as never, flow as never, { ep: { user: 'op', password: 'restart-pw' } });
       const out: Msg[] = [];
       (helper.getNode('out') as unknown as NodeLike).on('input', (m: never) => out.push(m));
-      const of = (tag: string, from = 0) => out.slice(from).filter((m) => m.payload.tag === tag).map((m) => m.payload);
+      const of = (tag: string, from = 0) =>
+        out
+          .slice(from)
+          .filter((m) => m.payload.tag === tag)
+          .map((m) => m.payload);
 
       await waitFor(() => server.monitoredItemCount() === 3, 30_000, 25, 'three monitored items');
       server.setValue('Temperature', 70);
@@ -58,8 +87,18 @@ describe('OPC UA server restart during a subscription (Node-RED, real server)', 
 
       // the server goes away mid-subscription
       await server.stop();
-      await waitFor(() => ['temperature', 'pressure', 'counter'].every((t) => of(t).some((r) => r.quality === 'bad')), 15_000, 25, 'gap readings');
-      await waitFor(() => rec.lastStatus('in1')?.fill === 'yellow' && rec.lastStatus('in2')?.fill === 'yellow', 10_000, 25, 'reconnecting status');
+      await waitFor(
+        () => ['temperature', 'pressure', 'counter'].every((t) => of(t).some((r) => r.quality === 'bad')),
+        15_000,
+        25,
+        'gap readings',
+      );
+      await waitFor(
+        () => rec.lastStatus('in1')?.fill === 'yellow' && rec.lastStatus('in2')?.fill === 'yellow',
+        10_000,
+        25,
+        'reconnecting status',
+      );
       const gapAt = out.length;
       // a while without a server: still exactly one gap reading per tag (no repeat per retry)
       await new Promise((r) => setTimeout(r, 2500));
@@ -75,7 +114,12 @@ describe('OPC UA server restart during a subscription (Node-RED, real server)', 
       await server.restart();
       server.setValue('Temperature', 71.5);
       server.setValue('Counter', 5);
-      await waitFor(() => of('temperature', gapAt).some((r) => r.value === 71.5 && r.quality === 'good'), 30_000, 25, 'temperature resumes');
+      await waitFor(
+        () => of('temperature', gapAt).some((r) => r.value === 71.5 && r.quality === 'good'),
+        30_000,
+        25,
+        'temperature resumes',
+      );
       await waitFor(() => of('counter', gapAt).some((r) => r.value === 5 && r.quality === 'good'), 10_000, 25, 'counter resumes');
       await waitFor(() => rec.lastStatus('in1')?.fill === 'green' && rec.lastStatus('in2')?.fill === 'green', 10_000, 25, 'green again');
 
@@ -93,8 +137,25 @@ describe('OPC UA server restart during a subscription (Node-RED, real server)', 
 
   it('shows a red "access denied" status on the nodes when the password is wrong', async function () {
     const flow = [
-      { id: 'ep', type: 'twin-opcua-endpoint', endpointUrl: server.endpointUrl, securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256', authMode: 'username', acceptUnknownCertificates: true },
-      { id: 'in1', type: 'twin-opcua-in', endpoint: 'ep', items: [item('Temperature')], samplingIntervalMs: 0, queueSize: 1, deadband: 0, wires: [[]] },
+      {
+        id: 'ep',
+        type: 'twin-opcua-endpoint',
+        endpointUrl: server.endpointUrl,
+        securityMode: 'SignAndEncrypt',
+        securityPolicy: 'Basic256Sha256',
+        authMode: 'username',
+        acceptUnknownCertificates: true,
+      },
+      {
+        id: 'in1',
+        type: 'twin-opcua-in',
+        endpoint: 'ep',
+        items: [item('Temperature')],
+        samplingIntervalMs: 0,
+        queueSize: 1,
+        deadband: 0,
+        wires: [[]],
+      },
     ];
     await helper.load([endpointNode, inNode] as never, flow as never, { ep: { user: 'op', password: 'wrong' } });
     const st = await waitFor(() => (rec.lastStatus('in1')?.fill === 'red' ? rec.lastStatus('in1') : undefined), 30_000, 25, 'red status');

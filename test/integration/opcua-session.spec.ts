@@ -13,7 +13,12 @@ import { OpcuaTestServer } from '../support/opcua-server.js';
 import { waitFor as waitForAny } from '../support/ports.js';
 
 /** waitFor, typed to its truthy result. */
-function waitFor<T>(check: () => T, timeoutMs: number, everyMs: number, what: string): Promise<Exclude<T, undefined | false | null | 0 | ''>> {
+function waitFor<T>(
+  check: () => T,
+  timeoutMs: number,
+  everyMs: number,
+  what: string,
+): Promise<Exclude<T, undefined | false | null | 0 | ''>> {
   return waitForAny(check, timeoutMs, everyMs, what) as Promise<Exclude<T, undefined | false | null | 0 | ''>>;
 }
 
@@ -25,7 +30,12 @@ function tmp(prefix: string): string {
 
 function monitorSettings(names: string[], extra: Partial<OpcuaMonitorSettings> = {}): OpcuaMonitorSettings {
   return {
-    items: names.map((n) => ({ nodeId: `ns=1;s=${n}`, asset: ASSET, tag: n.toLowerCase(), unit: n === 'Temperature' ? 'degC' : undefined })),
+    items: names.map((n) => ({
+      nodeId: `ns=1;s=${n}`,
+      asset: ASSET,
+      tag: n.toLowerCase(),
+      unit: n === 'Temperature' ? 'degC' : undefined,
+    })),
     samplingIntervalMs: 0,
     deadband: 0,
     queueSize: 10,
@@ -85,13 +95,26 @@ describe('OPC UA session manager (real node-opcua server)', function () {
     const conn = acquire();
     await conn.whenConnected(20_000);
     const out = collect(conn, monitorSettings(['Temperature', 'Running']));
-    await waitFor(() => readingsOf(out, 'temperature').length >= 1 && readingsOf(out, 'running').length >= 1, 10_000, 25, 'initial readings');
+    await waitFor(
+      () => readingsOf(out, 'temperature').length >= 1 && readingsOf(out, 'running').length >= 1,
+      10_000,
+      25,
+      'initial readings',
+    );
     expect(readingsOf(out, 'running')[0]).to.include({ value: 1, quality: 'good', source: 'opcua' });
 
     const ts = new Date(Date.now() - 60_000);
     server.setValue('Temperature', 42.25, { sourceTimestamp: ts });
     const good = await waitFor(() => readingsOf(out, 'temperature').find((r) => r.value === 42.25), 10_000, 25, 'value 42.25');
-    expect(good).to.deep.equal({ asset: ASSET, tag: 'temperature', unit: 'degC', value: 42.25, tsMs: ts.getTime(), quality: 'good', source: 'opcua' });
+    expect(good).to.deep.equal({
+      asset: ASSET,
+      tag: 'temperature',
+      unit: 'degC',
+      value: 42.25,
+      tsMs: ts.getTime(),
+      quality: 'good',
+      source: 'opcua',
+    });
 
     server.setValue('Temperature', 43, { status: 'UncertainLastUsableValue' });
     const unc = await waitFor(() => readingsOf(out, 'temperature').find((r) => r.value === 43), 10_000, 25, 'uncertain');
@@ -102,7 +125,12 @@ describe('OPC UA session manager (real node-opcua server)', function () {
     expect(bad).to.include({ quality: 'bad', qualityReason: 'BadSensorFailure' });
 
     server.setValue('Temperature', 45, { sourceTimestamp: new Date(Date.now() + 3_600_000) });
-    const fut = await waitFor(() => readingsOf(out, 'temperature').find((r) => r.qualityReason === 'future timestamp'), 10_000, 25, 'future');
+    const fut = await waitFor(
+      () => readingsOf(out, 'temperature').find((r) => r.qualityReason === 'future timestamp'),
+      10_000,
+      25,
+      'future',
+    );
     expect(fut.quality).to.equal('bad');
     expect(fut.tsMs).to.be.below(Date.now() + 1000);
   });
@@ -193,13 +221,25 @@ describe('OPC UA session manager (real node-opcua server)', function () {
     });
 
     it('connects with the right password', async function () {
-      const conn = acquire({ endpointUrl: secured.endpointUrl, securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256', user: 'operator', password: 's3cret!' });
+      const conn = acquire({
+        endpointUrl: secured.endpointUrl,
+        securityMode: 'SignAndEncrypt',
+        securityPolicy: 'Basic256Sha256',
+        user: 'operator',
+        password: 's3cret!',
+      });
       await conn.whenConnected(30_000);
       expect(secured.sessionCount()).to.equal(1);
     });
 
     it('reports a wrong password as an access-denied error without the password', async function () {
-      const conn = acquire({ endpointUrl: secured.endpointUrl, securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256', user: 'operator', password: 'wrong-pw' });
+      const conn = acquire({
+        endpointUrl: secured.endpointUrl,
+        securityMode: 'SignAndEncrypt',
+        securityPolicy: 'Basic256Sha256',
+        user: 'operator',
+        password: 'wrong-pw',
+      });
       const st = await waitFor(() => (conn.state.state === 'error' ? conn.state : undefined), 30_000, 25, 'error state');
       expect(st.errorKind).to.equal('access denied');
       expect(st.error).to.match(/BadUserAccessDenied|BadIdentityToken/);
@@ -217,21 +257,37 @@ describe('OPC UA session manager (real node-opcua server)', function () {
 
   it('rejects an unknown server certificate until it is moved from rejected/ to trusted/certs/', async function () {
     const strictPki = tmp('opcua-strict-pki-');
-    const conn = acquire({ pkiDir: strictPki, acceptUnknownCertificates: false, securityMode: 'SignAndEncrypt', securityPolicy: 'Aes128_Sha256_RsaOaep' });
+    const conn = acquire({
+      pkiDir: strictPki,
+      acceptUnknownCertificates: false,
+      securityMode: 'SignAndEncrypt',
+      securityPolicy: 'Aes128_Sha256_RsaOaep',
+    });
     const st = await waitFor(() => (conn.state.state === 'error' ? conn.state : undefined), 30_000, 25, 'rejected');
     expect(st.errorKind).to.equal('cert untrusted');
     const rejectedDir = join(strictPki, 'rejected');
-    const rejected = await waitFor(() => existsSync(rejectedDir) && readdirSync(rejectedDir).filter((f) => /\.(pem|der)$/.test(f)), 10_000, 25, 'rejected cert file');
+    const rejected = await waitFor(
+      () => existsSync(rejectedDir) && readdirSync(rejectedDir).filter((f) => /\.(pem|der)$/.test(f)),
+      10_000,
+      25,
+      'rejected cert file',
+    );
     expect(rejected).to.have.length(1);
     // the documented way to trust it (a certificate left in rejected/ as well stays rejected)
     mkdirSync(join(strictPki, 'trusted', 'certs'), { recursive: true });
     renameSync(join(rejectedDir, rejected[0]), join(strictPki, 'trusted', 'certs', basename(rejected[0])));
     // A retry already under way when the file moved may put the certificate back in rejected/ (seen
     // on a loaded machine); an operator who still sees it there moves it again, and so does the test.
-    await waitFor(() => {
-      for (const f of readdirSync(rejectedDir).filter((x) => /\.(pem|der)$/.test(x))) renameSync(join(rejectedDir, f), join(strictPki, 'trusted', 'certs', basename(f)));
-      return conn.isConnected || undefined;
-    }, 60_000, 100, 'connected once the certificate is trusted');
+    await waitFor(
+      () => {
+        for (const f of readdirSync(rejectedDir).filter((x) => /\.(pem|der)$/.test(x)))
+          renameSync(join(rejectedDir, f), join(strictPki, 'trusted', 'certs', basename(f)));
+        return conn.isConnected || undefined;
+      },
+      60_000,
+      100,
+      'connected once the certificate is trusted',
+    );
     expect(conn.isConnected).to.equal(true);
   });
 
@@ -258,10 +314,20 @@ describe('OPC UA session manager (real node-opcua server)', function () {
     const before = out.length;
     await server.restart();
     server.setValue('Temperature', 77.5);
-    await waitFor(() => readingsOf(out.slice(before), 'temperature').some((r) => r.value === 77.5 && r.quality === 'good'), 30_000, 25, 'readings resume');
+    await waitFor(
+      () => readingsOf(out.slice(before), 'temperature').some((r) => r.value === 77.5 && r.quality === 'good'),
+      30_000,
+      25,
+      'readings resume',
+    );
     await waitFor(() => conn.state.state === 'connected', 10_000, 25, 'connected');
     server.setValue('Running', false);
-    await waitFor(() => readingsOf(second, 'running').some((r) => r.value === 0 && r.quality === 'good'), 10_000, 25, 'second monitor resumes');
+    await waitFor(
+      () => readingsOf(second, 'running').some((r) => r.value === 0 && r.quality === 'good'),
+      10_000,
+      25,
+      'second monitor resumes',
+    );
 
     const counts = server.monitoredItemsByNodeId();
     expect(Object.fromEntries(counts)).to.deep.equal({

@@ -13,7 +13,11 @@ import { dirname, join } from 'node:path';
 import { npmPack, ROOT, type PackResult } from '../support/npm-pack.js';
 import { freePort, waitFor } from '../support/ports.js';
 
-interface Pkg { name: string; version: string; 'node-red': { nodes: Record<string, string> } }
+interface Pkg {
+  name: string;
+  version: string;
+  'node-red': { nodes: Record<string, string> };
+}
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Pkg;
 const TYPES = Object.keys(pkg['node-red'].nodes);
 const NETWORK_ERROR = /\b(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH)\b/;
@@ -48,17 +52,20 @@ interface RunningNodeRed {
 async function startNodeRed(nodeBin: string, redJs: string, userDir: string): Promise<RunningNodeRed> {
   const port = await freePort();
   const settings = join(userDir, 'settings.js');
-  writeFileSync(settings, `module.exports = ${JSON.stringify({
-    uiHost: '127.0.0.1',
-    uiPort: port,
-    flowFile: 'flows.json',
-    credentialSecret: false,
-    diagnostics: { enabled: false },
-    telemetry: { enabled: false },
-    editorTheme: { tours: false },
-    externalModules: { autoInstall: false },
-    logging: { console: { level: 'info', metrics: false, audit: false } },
-  })};\n`);
+  writeFileSync(
+    settings,
+    `module.exports = ${JSON.stringify({
+      uiHost: '127.0.0.1',
+      uiPort: port,
+      flowFile: 'flows.json',
+      credentialSecret: false,
+      diagnostics: { enabled: false },
+      telemetry: { enabled: false },
+      editorTheme: { tours: false },
+      externalModules: { autoInstall: false },
+      logging: { console: { level: 'info', metrics: false, audit: false } },
+    })};\n`,
+  );
   const child: ChildProcess = spawn(nodeBin, [redJs, '--settings', settings, '--userDir', userDir], {
     cwd: userDir,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -74,10 +81,21 @@ async function startNodeRed(nodeBin: string, redJs: string, userDir: string): Pr
       child.kill('SIGTERM');
     });
   try {
-    await waitFor(async () => {
-      if (child.exitCode !== null) throw new Error(`Node-RED exited with ${child.exitCode}:\n${out}`);
-      return out.includes('Started flows') && (await fetch(`${url}settings`).then((r) => r.ok, () => false));
-    }, 120_000, 100, 'Node-RED started');
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`Node-RED exited with ${child.exitCode}:\n${out}`);
+        return (
+          out.includes('Started flows') &&
+          (await fetch(`${url}settings`).then(
+            (r) => r.ok,
+            () => false,
+          ))
+        );
+      },
+      120_000,
+      100,
+      'Node-RED started',
+    );
   } catch (err) {
     await stop();
     throw err;
@@ -91,7 +109,14 @@ async function getJson<T>(url: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-interface NodeSet { id: string; module: string; types: string[]; enabled: boolean; version: string; err?: unknown }
+interface NodeSet {
+  id: string;
+  module: string;
+  types: string[];
+  enabled: boolean;
+  version: string;
+  err?: unknown;
+}
 
 /** What the editor asks for when it opens: the node sets, their editor HTML, the Import menu. */
 async function expectTwinLoopLoaded(red: RunningNodeRed, nodeRedMajor: number): Promise<void> {

@@ -54,7 +54,14 @@ describe('plant simulator (integration)', function () {
 
     before(async function () {
       // Manual clock: the test decides when simulated time moves, so values and timestamps are exact.
-      plant = await startTestPlantSim({ clock: 'manual', startTsMs: T0, publishIntervalMs: 1000, seed: 5, opcuaUser: 'operator', opcuaPassword: 's3cret-pw' });
+      plant = await startTestPlantSim({
+        clock: 'manual',
+        startTsMs: T0,
+        publishIntervalMs: 1000,
+        seed: 5,
+        opcuaUser: 'operator',
+        opcuaPassword: 's3cret-pw',
+      });
       client = newClient();
       await client.connect(plant.endpoint);
       session = await client.createSession();
@@ -82,30 +89,49 @@ describe('plant simulator (integration)', function () {
 
     it('reads values with source timestamps in simulated time, EURange and units', async function () {
       plant.sim.advance(5000);
-      const [temp, count, mode] = await session.read([
-        { nodeId: 'ns=1;s=extruder.zone1_temp', attributeId: AttributeIds.Value },
-        { nodeId: 'ns=1;s=extruder.part_count', attributeId: AttributeIds.Value },
-        { nodeId: 'ns=1;s=extruder.mode', attributeId: AttributeIds.Value },
-      ], TimestampsToReturn.Both);
+      const [temp, count, mode] = await session.read(
+        [
+          { nodeId: 'ns=1;s=extruder.zone1_temp', attributeId: AttributeIds.Value },
+          { nodeId: 'ns=1;s=extruder.part_count', attributeId: AttributeIds.Value },
+          { nodeId: 'ns=1;s=extruder.mode', attributeId: AttributeIds.Value },
+        ],
+        TimestampsToReturn.Both,
+      );
       expect(temp.statusCode.isGood()).to.equal(true);
       expect(temp.value.dataType).to.equal(DataType.Double);
       expect(temp.value.value).to.equal(plant.sim.snapshot().readings.zone1_temp.value);
       expect(temp.sourceTimestamp!.getTime()).to.equal(T0 + 5000);
       expect(count.value.dataType).to.equal(DataType.UInt32);
       expect(mode.value.value).to.equal(1);
-      const props = await session.browse({ nodeId: 'ns=1;s=extruder.zone1_temp', browseDirection: BrowseDirection.Forward, resultMask: 63 });
+      const props = await session.browse({
+        nodeId: 'ns=1;s=extruder.zone1_temp',
+        browseDirection: BrowseDirection.Forward,
+        resultMask: 63,
+      });
       const eu = props.references!.find((r) => r.browseName.name === 'EURange')!;
       const units = props.references!.find((r) => r.browseName.name === 'EngineeringUnits')!;
-      const [range, unit] = await session.read([{ nodeId: eu.nodeId, attributeId: AttributeIds.Value }, { nodeId: units.nodeId, attributeId: AttributeIds.Value }]);
+      const [range, unit] = await session.read([
+        { nodeId: eu.nodeId, attributeId: AttributeIds.Value },
+        { nodeId: units.nodeId, attributeId: AttributeIds.Value },
+      ]);
       expect(range.value.value.low).to.equal(0);
       expect(range.value.value.high).to.equal(350);
       expect(unit.value.value.displayName.text).to.match(/°C|degC/);
     });
 
     it('notifies subscribers of each new sample', async function () {
-      const sub = ClientSubscription.create(session, { requestedPublishingInterval: 50, publishingEnabled: true, requestedMaxKeepAliveCount: 10, requestedLifetimeCount: 100 });
-      const item = ClientMonitoredItem.create(sub, { nodeId: 'ns=1;s=extruder.melt_pressure', attributeId: AttributeIds.Value },
-        { samplingInterval: 0, queueSize: 100, discardOldest: false }, TimestampsToReturn.Both);
+      const sub = ClientSubscription.create(session, {
+        requestedPublishingInterval: 50,
+        publishingEnabled: true,
+        requestedMaxKeepAliveCount: 10,
+        requestedLifetimeCount: 100,
+      });
+      const item = ClientMonitoredItem.create(
+        sub,
+        { nodeId: 'ns=1;s=extruder.melt_pressure', attributeId: AttributeIds.Value },
+        { samplingInterval: 0, queueSize: 100, discardOldest: false },
+        TimestampsToReturn.Both,
+      );
       const seen: DataValue[] = [];
       item.on('changed', (dv: DataValue) => seen.push(dv));
       await waitFor(() => seen.length >= 1, 10_000, 25, 'initial notification');
@@ -122,7 +148,11 @@ describe('plant simulator (integration)', function () {
 
     it('takes a setpoint write into the process (the zone heats up)', async function () {
       const before = plant.sim.snapshot().truth.zone2_temp;
-      const st = await session.write({ nodeId: 'ns=1;s=extruder.zone2_sp', attributeId: AttributeIds.Value, value: { value: { dataType: DataType.Double, value: before + 20 } } });
+      const st = await session.write({
+        nodeId: 'ns=1;s=extruder.zone2_sp',
+        attributeId: AttributeIds.Value,
+        value: { value: { dataType: DataType.Double, value: before + 20 } },
+      });
       expect(st.name).to.equal('Good');
       const readBack = await session.read({ nodeId: 'ns=1;s=extruder.zone2_sp', attributeId: AttributeIds.Value });
       expect(readBack.value.value).to.equal(before + 20);
@@ -133,25 +163,47 @@ describe('plant simulator (integration)', function () {
 
     it('refuses writes outside the PLC limits (BadOutOfRange) and leaves the setpoint', async function () {
       const sp = (await session.read({ nodeId: 'ns=1;s=extruder.screw_speed_sp', attributeId: AttributeIds.Value })).value.value;
-      const st = await session.write({ nodeId: 'ns=1;s=extruder.screw_speed_sp', attributeId: AttributeIds.Value, value: { value: { dataType: DataType.Double, value: 150 } } });
+      const st = await session.write({
+        nodeId: 'ns=1;s=extruder.screw_speed_sp',
+        attributeId: AttributeIds.Value,
+        value: { value: { dataType: DataType.Double, value: 150 } },
+      });
       expect(st.name).to.equal('BadOutOfRange');
       expect((await session.read({ nodeId: 'ns=1;s=extruder.screw_speed_sp', attributeId: AttributeIds.Value })).value.value).to.equal(sp);
       expect(plant.sim.snapshot().truth.screw_speed_sp).to.equal(sp);
-      const ro = await session.write({ nodeId: 'ns=1;s=extruder.zone1_temp', attributeId: AttributeIds.Value, value: { value: { dataType: DataType.Double, value: 100 } } });
+      const ro = await session.write({
+        nodeId: 'ns=1;s=extruder.zone1_temp',
+        attributeId: AttributeIds.Value,
+        value: { value: { dataType: DataType.Double, value: 100 } },
+      });
       expect(ro.isGood()).to.equal(false);
     });
 
     it('injects faults through sim.fault_command: a dropout reads BadSensorFailure', async function () {
-      const st = await session.write({ nodeId: 'ns=1;s=sim.fault_command', attributeId: AttributeIds.Value, value: { value: { dataType: DataType.String, value: 'dropout vibration' } } });
+      const st = await session.write({
+        nodeId: 'ns=1;s=sim.fault_command',
+        attributeId: AttributeIds.Value,
+        value: { value: { dataType: DataType.String, value: 'dropout vibration' } },
+      });
       expect(st.name).to.equal('Good');
       plant.sim.advance(1000);
       const v = await session.read({ nodeId: 'ns=1;s=extruder.vibration', attributeId: AttributeIds.Value });
       expect(v.statusCode.name).to.equal('BadSensorFailure');
-      const bad = await session.write({ nodeId: 'ns=1;s=sim.fault_command', attributeId: AttributeIds.Value, value: { value: { dataType: DataType.String, value: 'explode vibration' } } });
+      const bad = await session.write({
+        nodeId: 'ns=1;s=sim.fault_command',
+        attributeId: AttributeIds.Value,
+        value: { value: { dataType: DataType.String, value: 'explode vibration' } },
+      });
       expect(bad.isGood()).to.equal(false);
-      await session.write({ nodeId: 'ns=1;s=sim.fault_command', attributeId: AttributeIds.Value, value: { value: { dataType: DataType.String, value: 'clear' } } });
+      await session.write({
+        nodeId: 'ns=1;s=sim.fault_command',
+        attributeId: AttributeIds.Value,
+        value: { value: { dataType: DataType.String, value: 'clear' } },
+      });
       plant.sim.advance(1000);
-      expect((await session.read({ nodeId: 'ns=1;s=extruder.vibration', attributeId: AttributeIds.Value })).statusCode.isGood()).to.equal(true);
+      expect((await session.read({ nodeId: 'ns=1;s=extruder.vibration', attributeId: AttributeIds.Value })).statusCode.isGood()).to.equal(
+        true,
+      );
     });
 
     it('offers None, Sign and SignAndEncrypt with the three policies', async function () {
@@ -196,7 +248,14 @@ describe('plant simulator (integration)', function () {
       listener = await connectAsync(broker.url, { clientId: `plant-sim-spec-${process.pid}` });
       listener.on('message', (topic, payload) => messages.push({ topic, payload }));
       await listener.subscribeAsync([`${PREFIX}/#`, 'spBv1.0/#']);
-      plant = await startTestPlantSim({ opcua: false, clock: 'manual', startTsMs: T0, publishIntervalMs: 1000, mqttUrl: broker.url, prefix: PREFIX });
+      plant = await startTestPlantSim({
+        opcua: false,
+        clock: 'manual',
+        startTsMs: T0,
+        publishIntervalMs: 1000,
+        mqttUrl: broker.url,
+        prefix: PREFIX,
+      });
       // The NBIRTH is sent when the simulator's client connects.
       await waitFor(() => messages.some((m) => m.topic === 'spBv1.0/plant1/DBIRTH/line1/extruder'), 10_000, 25, 'DBIRTH');
     });
@@ -226,7 +285,11 @@ describe('plant simulator (integration)', function () {
       const n = messages.length;
       plant.sim.advance(1000);
       await waitFor(() => since(n).some((m) => m.topic === `${PREFIX}/extruder/melt_temp`), 10_000, 25, 'melt_temp');
-      const body = JSON.parse(since(n).find((m) => m.topic === `${PREFIX}/extruder/melt_temp`)!.payload.toString());
+      const body = JSON.parse(
+        since(n)
+          .find((m) => m.topic === `${PREFIX}/extruder/melt_temp`)!
+          .payload.toString(),
+      );
       expect(body.quality).to.equal('bad');
       expect(body.qualityReason).to.equal('BadSensorFailure');
       await waitFor(() => since(n).some((m) => m.topic.includes('/DDATA/')), 10_000, 25, 'DDATA');
@@ -256,7 +319,9 @@ describe('plant simulator (integration)', function () {
       const n = messages.length;
       plant.sim.advance(3000);
       await waitFor(() => since(n).filter((m) => m.topic === 'spBv1.0/plant1/DDATA/line1/extruder').length >= 3, 10_000, 25, 'DDATA');
-      const dd = since(n).filter((m) => m.topic === 'spBv1.0/plant1/DDATA/line1/extruder').map((m) => decodeSparkplugPayload(m.payload));
+      const dd = since(n)
+        .filter((m) => m.topic === 'spBv1.0/plant1/DDATA/line1/extruder')
+        .map((m) => decodeSparkplugPayload(m.payload));
       for (const p of dd) {
         expect(p.metrics.every((m) => m.name === undefined && typeof m.alias === 'number')).to.equal(true);
         // Setpoints did not change, so they are not repeated.
@@ -270,7 +335,10 @@ describe('plant simulator (integration)', function () {
 
     it('answers NCMD Node Control/Rebirth with a fresh NBIRTH and DBIRTH', async function () {
       const n = messages.length;
-      await listener.publishAsync('spBv1.0/plant1/NCMD/line1', encodeSparkplugPayload({ timestampMs: Date.now(), metrics: [{ name: 'Node Control/Rebirth', type: 'Boolean', value: true }] }));
+      await listener.publishAsync(
+        'spBv1.0/plant1/NCMD/line1',
+        encodeSparkplugPayload({ timestampMs: Date.now(), metrics: [{ name: 'Node Control/Rebirth', type: 'Boolean', value: true }] }),
+      );
       await waitFor(() => since(n).some((m) => m.topic === 'spBv1.0/plant1/DBIRTH/line1/extruder'), 10_000, 25, 'rebirth');
       const births = since(n).filter((m) => m.topic.includes('BIRTH'));
       expect(births.map((m) => m.topic)).to.deep.equal(['spBv1.0/plant1/NBIRTH/line1', 'spBv1.0/plant1/DBIRTH/line1/extruder']);
@@ -278,10 +346,19 @@ describe('plant simulator (integration)', function () {
     });
 
     it('accepts a setpoint by Sparkplug DCMD within the PLC limits only', async function () {
-      await listener.publishAsync('spBv1.0/plant1/DCMD/line1/extruder', encodeSparkplugPayload({ metrics: [{ name: 'screw_speed_sp', type: 'Double', value: 95 }] }));
+      await listener.publishAsync(
+        'spBv1.0/plant1/DCMD/line1/extruder',
+        encodeSparkplugPayload({ metrics: [{ name: 'screw_speed_sp', type: 'Double', value: 95 }] }),
+      );
       await waitFor(() => plant.sim.snapshot().truth.screw_speed_sp === 95, 10_000, 25, 'DCMD write');
-      await listener.publishAsync('spBv1.0/plant1/DCMD/line1/extruder', encodeSparkplugPayload({ metrics: [{ alias: sparkplugAlias('screw_speed_sp'), type: 'Double', value: 500 }] }));
-      await listener.publishAsync('spBv1.0/plant1/DCMD/line1/extruder', encodeSparkplugPayload({ metrics: [{ name: 'zone1_sp', type: 'Double', value: 200 }] }));
+      await listener.publishAsync(
+        'spBv1.0/plant1/DCMD/line1/extruder',
+        encodeSparkplugPayload({ metrics: [{ alias: sparkplugAlias('screw_speed_sp'), type: 'Double', value: 500 }] }),
+      );
+      await listener.publishAsync(
+        'spBv1.0/plant1/DCMD/line1/extruder',
+        encodeSparkplugPayload({ metrics: [{ name: 'zone1_sp', type: 'Double', value: 200 }] }),
+      );
       await waitFor(() => plant.sim.snapshot().truth.zone1_sp === 200, 10_000, 25, 'second DCMD');
       expect(plant.sim.snapshot().truth.screw_speed_sp).to.equal(95); // the 500 rpm write was refused
     });
@@ -375,14 +452,26 @@ describe('plant simulator (integration)', function () {
     it('twinloop --help and twinloop sim --help print usage and exit 0', function () {
       const top = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
       expect(top.status).to.equal(0);
-      expect(top.stdout).to.match(/Usage: twinloop <command>/).and.match(/\bsim\b/);
+      expect(top.stdout)
+        .to.match(/Usage: twinloop <command>/)
+        .and.match(/\bsim\b/);
       const sim = spawnSync(process.execPath, [bin, 'sim', '--help'], { encoding: 'utf8' });
       expect(sim.status).to.equal(0);
-      expect(sim.stdout).to.match(/--opcua-port/).and.match(/--days-to-failure/).and.match(/ahead of the wall clock/);
+      expect(sim.stdout)
+        .to.match(/--opcua-port/)
+        .and.match(/--days-to-failure/)
+        .and.match(/ahead of the wall clock/);
     });
 
     it('bad options exit 2 with a one-line reason', function () {
-      for (const args of [['sim', '--speed', '0'], ['sim', '--bogus'], ['sim', '--opcua-port', '70000'], ['sim', '--no-mqtt', '--no-opcua'], ['sim', '--mqtt-url', 'http://x'], ['nosuch']]) {
+      for (const args of [
+        ['sim', '--speed', '0'],
+        ['sim', '--bogus'],
+        ['sim', '--opcua-port', '70000'],
+        ['sim', '--no-mqtt', '--no-opcua'],
+        ['sim', '--mqtt-url', 'http://x'],
+        ['nosuch'],
+      ]) {
         const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
         expect(r.status, args.join(' ')).to.equal(2);
         expect(r.stderr.trim().split('\n'), args.join(' ')).to.have.length(1);
@@ -393,11 +482,32 @@ describe('plant simulator (integration)', function () {
     it('runs, prints endpoint and topics, takes a stdin command and stops cleanly on SIGTERM', async function () {
       const broker = await startAedes();
       const port = await freePort();
-      const child = spawn(process.execPath, [bin, 'sim', '--opcua-port', String(port), '--mqtt-url', broker.url, '--speed', '10', '--seed', '42',
-        '--pki-dir', tmp('plant-sim-cli-pki-'), '--quiet'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(
+        process.execPath,
+        [
+          bin,
+          'sim',
+          '--opcua-port',
+          String(port),
+          '--mqtt-url',
+          broker.url,
+          '--speed',
+          '10',
+          '--seed',
+          '42',
+          '--pki-dir',
+          tmp('plant-sim-cli-pki-'),
+          '--quiet',
+        ],
+        { stdio: ['pipe', 'pipe', 'pipe'] },
+      );
       let out = '';
-      child.stdout.on('data', (d) => { out += d; });
-      child.stderr.on('data', (d) => { out += d; });
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      child.stderr.on('data', (d) => {
+        out += d;
+      });
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
       try {
         await waitFor(() => out.includes('Ctrl-C stops'), 30_000, 50, 'sim started');

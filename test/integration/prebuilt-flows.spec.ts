@@ -57,21 +57,42 @@ describe('prebuilt flows (integration: deployed with twinloop deploy to a runnin
       startTwinloop(['--no-sim'], { TWINLOOP_ADMIN_PASSWORD: ADMIN_PASSWORD, TWINLOOP_CREDENTIAL_SECRET: 'prebuilt-test-secret' }),
     ]);
     // With no user yet, InfluxDB accepts exactly this statement without credentials.
-    const res = await fetch(`${influxd.url}/query`, { method: 'POST', body: new URLSearchParams({ q: `CREATE USER twinloop WITH PASSWORD '${INFLUX_PASSWORD}' WITH ALL PRIVILEGES` }) });
+    const res = await fetch(`${influxd.url}/query`, {
+      method: 'POST',
+      body: new URLSearchParams({ q: `CREATE USER twinloop WITH PASSWORD '${INFLUX_PASSWORD}' WITH ALL PRIVILEGES` }),
+    });
     expect(res.status).to.equal(200);
     db = new InfluxDB({ host: '127.0.0.1', port: influxd.port, database: 'line2', username: 'twinloop', password: INFLUX_PASSWORD });
-    broker.broker.authenticate = (_client, user, password, done) => done(null, user === 'twinloop-line2' && password?.toString() === MQTT_PASSWORD);
+    broker.broker.authenticate = (_client, user, password, done) =>
+      done(null, user === 'twinloop-line2' && password?.toString() === MQTT_PASSWORD);
 
     dir = mkdtempSync(join(tmpdir(), 'twinloop-prebuilt-'));
     // The site file as plant IT writes it; the MQTT password is added once the vault has it (below).
-    writeFileSync(join(dir, 'site.env'), [
-      '# plant 7, line 2', 'SITE=plant7', 'LINE=line2', `ASSET=${ASSET}`,
-      'OPCUA_ENDPOINT=', 'OPCUA_SECURITY_MODE=None', 'OPCUA_SECURITY_POLICY=None', 'OPCUA_SAMPLING_MS=250',
-      `MQTT_URL=${broker.url}`, 'MQTT_CLIENT_ID=twinloop-plant7-line2', 'MQTT_USER=twinloop-line2',
-      `INFLUX_URL=${influxd.url}`, 'INFLUX_DB=line2', 'INFLUX_USER=twinloop', `INFLUX_PASSWORD='${INFLUX_PASSWORD}'`,
-      'ZONE3_SP_MIN=205', 'ZONE3_SP_MAX=225', 'ZONE2_SP_MIN=195', 'ZONE2_SP_MAX=215',
-      `RUL_MODEL=${join(ROOT, 'models', 'bearing-rul-model.json')}`,
-    ].join('\n') + '\n');
+    writeFileSync(
+      join(dir, 'site.env'),
+      [
+        '# plant 7, line 2',
+        'SITE=plant7',
+        'LINE=line2',
+        `ASSET=${ASSET}`,
+        'OPCUA_ENDPOINT=',
+        'OPCUA_SECURITY_MODE=None',
+        'OPCUA_SECURITY_POLICY=None',
+        'OPCUA_SAMPLING_MS=250',
+        `MQTT_URL=${broker.url}`,
+        'MQTT_CLIENT_ID=twinloop-plant7-line2',
+        'MQTT_USER=twinloop-line2',
+        `INFLUX_URL=${influxd.url}`,
+        'INFLUX_DB=line2',
+        'INFLUX_USER=twinloop',
+        `INFLUX_PASSWORD='${INFLUX_PASSWORD}'`,
+        'ZONE3_SP_MIN=205',
+        'ZONE3_SP_MAX=225',
+        'ZONE2_SP_MIN=195',
+        'ZONE2_SP_MAX=215',
+        `RUL_MODEL=${join(ROOT, 'models', 'bearing-rul-model.json')}`,
+      ].join('\n') + '\n',
+    );
 
     unsClient = await mqtt.connectAsync(broker.url, { username: 'twinloop-line2', password: MQTT_PASSWORD, protocolVersion: 4 });
     unsClient.on('message', (topic) => uns.set(topic, (uns.get(topic) ?? 0) + 1));
@@ -121,7 +142,9 @@ describe('prebuilt flows (integration: deployed with twinloop deploy to a runnin
       onSetpointWrite: (tag, value) => writes.push(`${tag}=${value}`),
     });
     // every value a flow uses comes from the site file, secrets too (never from the deployer's shell)
-    const site = readFileSync(join(dir, 'site.env'), 'utf8').replace(/^OPCUA_ENDPOINT=$/m, `OPCUA_ENDPOINT=${plant.endpoint}`) + `MQTT_PASSWORD='${MQTT_PASSWORD}'\n`;
+    const site =
+      readFileSync(join(dir, 'site.env'), 'utf8').replace(/^OPCUA_ENDPOINT=$/m, `OPCUA_ENDPOINT=${plant.endpoint}`) +
+      `MQTT_PASSWORD='${MQTT_PASSWORD}'\n`;
     writeFileSync(join(dir, 'site.env'), site);
     const demoIds = (JSON.parse(flowsOnDisk()) as Array<{ id: string }>).map((n) => n.id);
     const token = await adminToken(tl.url, 'admin', ADMIN_PASSWORD);
@@ -135,7 +158,10 @@ describe('prebuilt flows (integration: deployed with twinloop deploy to a runnin
     for (const id of demoIds) expect(nodes.map((n) => n.id)).to.include(id);
     // the shared config nodes once, though every flow brings them
     for (const id of ['twinloop-opcua', 'twinloop-influx', 'twinloop-mqtt', 'twinloop-ledger']) {
-      expect(nodes.filter((n) => n.id === id), id).to.have.length(1);
+      expect(
+        nodes.filter((n) => n.id === id),
+        id,
+      ).to.have.length(1);
     }
   });
 
@@ -143,32 +169,57 @@ describe('prebuilt flows (integration: deployed with twinloop deploy to a runnin
   async function count(measurement: string, tag?: string): Promise<number> {
     const where = tag ? ` AND "tag" = '${tag}'` : '';
     try {
-      const rows = await db.query<{ count: number }>(`SELECT count(*) FROM "${measurement}" WHERE "site" = 'plant7' AND "line" = 'line2' AND "asset" = '${ASSET}'${where}`);
+      const rows = await db.query<{ count: number }>(
+        `SELECT count(*) FROM "${measurement}" WHERE "site" = 'plant7' AND "line" = 'line2' AND "asset" = '${ASSET}'${where}`,
+      );
       const row = rows[0] as unknown as Record<string, number> | undefined;
-      return row ? Math.max(0, ...Object.entries(row).filter(([k]) => k.startsWith('count_')).map(([, v]) => Number(v))) : 0;
+      return row
+        ? Math.max(
+            0,
+            ...Object.entries(row)
+              .filter(([k]) => k.startsWith('count_'))
+              .map(([, v]) => Number(v)),
+          )
+        : 0;
     } catch (err) {
       if (/database not found/.test((err as Error).message)) return 0; // not created yet
       throw err;
     }
   }
 
-  type SetpointView = { gateId: string; state: string; proposal: { asset: string; tag: string; proposedValue: number; currentValue: number } };
+  type SetpointView = {
+    gateId: string;
+    state: string;
+    proposal: { asset: string; tag: string; proposedValue: number; currentValue: number };
+  };
   type MaintenanceView = { gateId: string; state: string; proposal: { asset: string; job: string; window: { startMs: number } } };
   /** The first proposal of a kind for the line's asset on the approvals page, as a supervisor sees it. */
   async function pendingOnPage<V extends { proposal: { asset: string } }>(kind: 'setpoint' | 'maintenance'): Promise<V> {
     const token = await adminToken(tl.url, 'supervisor', tl.logins.supervisor);
-    const found = await waitFor(async () => {
-      const res = await fetch(new URL('twinloop/approvals/api/proposals', tl.url), { headers: { authorization: `Bearer ${token}` } });
-      expect(res.status).to.equal(200);
-      const body = (await res.json()) as { proposals: Array<V & { kind: string }> };
-      return body.proposals.find((p) => p.kind === kind && p.proposal.asset === ASSET);
-    }, 90_000, 500, `a ${kind} proposal for the line on the approvals page`);
+    const found = await waitFor(
+      async () => {
+        const res = await fetch(new URL('twinloop/approvals/api/proposals', tl.url), { headers: { authorization: `Bearer ${token}` } });
+        expect(res.status).to.equal(200);
+        const body = (await res.json()) as { proposals: Array<V & { kind: string }> };
+        return body.proposals.find((p) => p.kind === kind && p.proposal.asset === ASSET);
+      },
+      90_000,
+      500,
+      `a ${kind} proposal for the line on the approvals page`,
+    );
     return found!;
   }
 
   it('line monitoring: screened readings and zone temperature estimates in InfluxDB and on the UNS', async function () {
-    await waitFor(async () => (await count('reading', 'melt_pressure')) >= 20 && (await count('estimate', 'zone3_temp')) >= 20, 60_000, 500, 'readings and estimates in InfluxDB');
-    const [estimate] = await db.query<{ value: number; variance: number; quality: string }>(`SELECT * FROM estimate WHERE asset = '${ASSET}' AND "tag" = 'zone3_temp' ORDER BY time DESC LIMIT 1`);
+    await waitFor(
+      async () => (await count('reading', 'melt_pressure')) >= 20 && (await count('estimate', 'zone3_temp')) >= 20,
+      60_000,
+      500,
+      'readings and estimates in InfluxDB',
+    );
+    const [estimate] = await db.query<{ value: number; variance: number; quality: string }>(
+      `SELECT * FROM estimate WHERE asset = '${ASSET}' AND "tag" = 'zone3_temp' ORDER BY time DESC LIMIT 1`,
+    );
     expect(estimate.value).to.be.within(150, 300);
     expect(estimate.variance).to.be.greaterThan(0);
     expect(['good', 'uncertain']).to.include(estimate.quality);
@@ -182,7 +233,7 @@ describe('prebuilt flows (integration: deployed with twinloop deploy to a runnin
     expect(view.gateId).to.match(/^tl-loop-approval-zone[23]_sp$/);
     expect(view.proposal.proposedValue).to.not.equal(view.proposal.currentValue);
     // The gate event is in the historian as its ledger record.
-    await waitFor(async () => (await count('approval')) >= 1, 10_000, 250, 'the pending proposal\'s ledger record in InfluxDB');
+    await waitFor(async () => (await count('approval')) >= 1, 10_000, 250, "the pending proposal's ledger record in InfluxDB");
     // Only the step test's own writes reached the simulator: none from the flow, none in the historian.
     const scheduled = STEP_TEST.map((s) => s.command.replace(/^set (\w+) /, '$1='));
     expect(writes.length).to.be.greaterThan(0);
@@ -191,12 +242,21 @@ describe('prebuilt flows (integration: deployed with twinloop deploy to a runnin
   });
 
   it('maintenance and energy: bearing RUL and energy cost in InfluxDB, a maintenance window on the approvals page', async function () {
-    await waitFor(async () => (await count('rul')) >= 3 && (await count('energy')) >= 1, 60_000, 500, 'RUL estimates and energy cost in InfluxDB');
-    const [rul] = await db.query<{ rulMs: number; rulP10Ms: number; rulP90Ms: number }>(`SELECT * FROM rul WHERE asset = '${ASSET}' ORDER BY time DESC LIMIT 1`);
+    await waitFor(
+      async () => (await count('rul')) >= 3 && (await count('energy')) >= 1,
+      60_000,
+      500,
+      'RUL estimates and energy cost in InfluxDB',
+    );
+    const [rul] = await db.query<{ rulMs: number; rulP10Ms: number; rulP90Ms: number }>(
+      `SELECT * FROM rul WHERE asset = '${ASSET}' ORDER BY time DESC LIMIT 1`,
+    );
     expect(rul.rulMs).to.be.greaterThan(0);
     expect(rul.rulP10Ms).to.be.at.most(rul.rulMs);
     expect(rul.rulP90Ms).to.be.at.least(rul.rulMs);
-    const [cost] = await db.query<{ energyKwh: number; costEur: number }>(`SELECT * FROM energy WHERE asset = '${ASSET}' ORDER BY time DESC LIMIT 1`);
+    const [cost] = await db.query<{ energyKwh: number; costEur: number }>(
+      `SELECT * FROM energy WHERE asset = '${ASSET}' ORDER BY time DESC LIMIT 1`,
+    );
     expect(cost.energyKwh).to.be.greaterThan(0);
     expect(cost.costEur).to.be.greaterThan(0);
     expect([...uns.keys()].filter((t) => t.startsWith(`${ASSET}/twin/rul`))).to.have.length.greaterThan(0);
@@ -206,7 +266,7 @@ describe('prebuilt flows (integration: deployed with twinloop deploy to a runnin
     expect(maintenance.proposal.job).to.equal('gearbox bearing replacement');
   });
 
-  it('a redeploy replaces the flow\'s nodes in place', async function () {
+  it("a redeploy replaces the flow's nodes in place", async function () {
     const ids = (JSON.parse(flowsOnDisk()) as Array<{ id: string }>).map((n) => n.id).sort();
     const token = await adminToken(tl.url, 'admin', ADMIN_PASSWORD);
     const r = await deploy([flowFile('line-monitoring'), '--env', join(dir, 'site.env'), '--url', tl.url, '--token', token]);

@@ -20,8 +20,18 @@ const FAULT_AT_MS = 150_000;
 const ASSET = 'demo/plant1/extrusion/line1/extruder';
 const SCREEN = { spikeWindow: '10', spikeK: '4' };
 
-interface Line { nodeId: string; nodeType: string; port: number; topic: string; payload: Reading }
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Line {
+  nodeId: string;
+  nodeType: string;
+  port: number;
+  topic: string;
+  payload: Reading;
+}
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 function replay(args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
@@ -35,7 +45,11 @@ function replay(args: string[]): Promise<Run> {
   });
 }
 
-const parse = (text: string): Line[] => text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Line);
+const parse = (text: string): Line[] =>
+  text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Line);
 
 /** A TCP listener that stands for a broker / OPC UA server and counts who tries to connect. */
 async function countingListener(): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
@@ -77,7 +91,10 @@ describe('twinloop replay (CLI)', function () {
     csv = join(dir, 'extruder.csv');
     writeFileSync(csv, rowsToCsv(rows));
     // The readings the file holds, read here independently of the replay code.
-    const [header, ...lines] = readFileSync(csv, 'utf8').trim().split('\n').map((l) => l.split(','));
+    const [header, ...lines] = readFileSync(csv, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(','));
     expected = [];
     for (const cells of lines) {
       header.forEach((tag, i) => {
@@ -86,25 +103,56 @@ describe('twinloop replay (CLI)', function () {
       });
     }
     mqttFlow = join(dir, 'mqtt-flow.json');
-    writeFileSync(mqttFlow, JSON.stringify([
-      { id: 'tab', type: 'tab', label: 'replay' },
-      { id: 'brk', type: 'twin-mqtt-broker', url: `mqtt://127.0.0.1:${broker.port}`, reconnectPeriodMs: '50' },
-      { id: 'in', type: 'twin-mqtt-in', z: 'tab', name: 'extruder', broker: 'brk', mode: 'json', pattern: `${ASSET}/{tag}`, assetTemplate: ASSET, wires: [['scr']] },
-      { id: 'scr', type: 'twin-screen', z: 'tab', ...SCREEN, wires: [['out', 'dbg']] },
-      { id: 'out', type: 'twin-mqtt-out', z: 'tab', broker: 'brk', wires: [] },
-      { id: 'dbg', type: 'debug', z: 'tab', active: false, wires: [] },
-    ]));
+    writeFileSync(
+      mqttFlow,
+      JSON.stringify([
+        { id: 'tab', type: 'tab', label: 'replay' },
+        { id: 'brk', type: 'twin-mqtt-broker', url: `mqtt://127.0.0.1:${broker.port}`, reconnectPeriodMs: '50' },
+        {
+          id: 'in',
+          type: 'twin-mqtt-in',
+          z: 'tab',
+          name: 'extruder',
+          broker: 'brk',
+          mode: 'json',
+          pattern: `${ASSET}/{tag}`,
+          assetTemplate: ASSET,
+          wires: [['scr']],
+        },
+        { id: 'scr', type: 'twin-screen', z: 'tab', ...SCREEN, wires: [['out', 'dbg']] },
+        { id: 'out', type: 'twin-mqtt-out', z: 'tab', broker: 'brk', wires: [] },
+        { id: 'dbg', type: 'debug', z: 'tab', active: false, wires: [] },
+      ]),
+    );
     opcuaFlow = join(dir, 'opcua-flow.json');
-    writeFileSync(opcuaFlow, JSON.stringify([
-      { id: 'tab', type: 'tab', label: 'replay' },
-      { id: 'ep', type: 'twin-opcua-endpoint', endpointUrl: `opc.tcp://127.0.0.1:${opcua.port}/UA/X`, securityMode: 'None', securityPolicy: 'None', authMode: 'anonymous' },
-      {
-        id: 'oin', type: 'twin-opcua-in', z: 'tab', endpoint: 'ep',
-        items: OPCUA_TAGS.map((tag) => ({ nodeId: `ns=1;s=extruder.${tag}`, asset: ASSET, tag, unit: tag === 'vibration' ? 'mm/s' : 'degC' })),
-        wires: [['scr']],
-      },
-      { id: 'scr', type: 'twin-screen', z: 'tab', ...SCREEN, flaggedOutput: true, wires: [[], []] },
-    ]));
+    writeFileSync(
+      opcuaFlow,
+      JSON.stringify([
+        { id: 'tab', type: 'tab', label: 'replay' },
+        {
+          id: 'ep',
+          type: 'twin-opcua-endpoint',
+          endpointUrl: `opc.tcp://127.0.0.1:${opcua.port}/UA/X`,
+          securityMode: 'None',
+          securityPolicy: 'None',
+          authMode: 'anonymous',
+        },
+        {
+          id: 'oin',
+          type: 'twin-opcua-in',
+          z: 'tab',
+          endpoint: 'ep',
+          items: OPCUA_TAGS.map((tag) => ({
+            nodeId: `ns=1;s=extruder.${tag}`,
+            asset: ASSET,
+            tag,
+            unit: tag === 'vibration' ? 'mm/s' : 'degC',
+          })),
+          wires: [['scr']],
+        },
+        { id: 'scr', type: 'twin-screen', z: 'tab', ...SCREEN, flaggedOutput: true, wires: [[], []] },
+      ]),
+    );
   });
 
   after(async () => {
@@ -117,7 +165,8 @@ describe('twinloop replay (CLI)', function () {
     const r = await replay(['--help']);
     expect(r.code).to.equal(0);
     expect(r.stdout).to.match(/^Usage: twinloop replay --flow FLOW\.json --input DATA\.csv/);
-    for (const opt of ['--out', '--time-column', '--asset-column', '--asset', '--delimiter', '--skip-column']) expect(r.stdout).to.include(opt);
+    for (const opt of ['--out', '--time-column', '--asset-column', '--asset', '--delimiter', '--skip-column'])
+      expect(r.stdout).to.include(opt);
     expect(r.stdout).to.match(/twin-opcua-in gets the readings whose asset and tag are\s+one of its items/);
   });
 
@@ -127,14 +176,18 @@ describe('twinloop replay (CLI)', function () {
     const lines = parse(r.stdout);
     const fromIn = lines.filter((l) => l.nodeId === 'in');
     expect(fromIn.map((l) => l.payload)).to.deep.equal(expected);
-    expect(fromIn.every((l) => l.nodeType === 'twin-mqtt-in' && l.port === 0 && l.topic === `${l.payload.asset}/${l.payload.tag}`)).to.equal(true);
+    expect(
+      fromIn.every((l) => l.nodeType === 'twin-mqtt-in' && l.port === 0 && l.topic === `${l.payload.asset}/${l.payload.tag}`),
+    ).to.equal(true);
     for (let i = 1; i < lines.length; i++) expect(lines[i].payload.tsMs).to.be.at.least(lines[i - 1].payload.tsMs - 0);
     const fromScreen = lines.filter((l) => l.nodeId === 'scr');
     expect(fromScreen.map((l) => l.payload)).to.deep.equal(screened(expected, SCREEN));
     // the injected fault shows: zone1_temp spikes flagged mostly after it began (the halves are equally long)
     const spikes = fromScreen.filter((l) => l.payload.tag === 'zone1_temp' && l.payload.qualityReason === 'spike');
     const after = spikes.filter((l) => l.payload.tsMs >= START_MS + FAULT_AT_MS).length;
-    expect(after, `spikes flagged before/after the fault: ${spikes.length - after}/${after}`).to.be.greaterThan(3 * (spikes.length - after));
+    expect(after, `spikes flagged before/after the fault: ${spikes.length - after}/${after}`).to.be.greaterThan(
+      3 * (spikes.length - after),
+    );
     expect(lines.some((l) => l.nodeType === 'twin-mqtt-out')).to.equal(false);
     expect(r.stderr).to.match(/disabled: twin-mqtt-out \(out\) \(a replay writes to no broker/);
     expect(r.stderr).to.match(/301 rows \(\d+ readings\) in [\d.]+ s/);
@@ -164,7 +217,11 @@ describe('twinloop replay (CLI)', function () {
     const perm = [...rows.filter((_, i) => i % 2 === 1).reverse(), ...rows.filter((_, i) => i % 2 === 0)];
     writeFileSync(shuffled, [head, ...perm].join('\r\n') + '\r\n');
     const args = ['--flow', mqttFlow, '--time-column', 'tsMs', '--asset', ASSET];
-    const [a, b, c] = await Promise.all([replay([...args, '--input', csv]), replay([...args, '--input', csv]), replay([...args, '--input', shuffled])]);
+    const [a, b, c] = await Promise.all([
+      replay([...args, '--input', csv]),
+      replay([...args, '--input', csv]),
+      replay([...args, '--input', shuffled]),
+    ]);
     expect([a.code, b.code, c.code]).to.deep.equal([0, 0, 0]);
     expect(a.stdout.length).to.be.greaterThan(0);
     expect(b.stdout).to.equal(a.stdout);
@@ -172,7 +229,7 @@ describe('twinloop replay (CLI)', function () {
     expect(c.stderr).to.match(/is not in time order: replaying it sorted by time/);
   });
 
-  it('gives a node that names none of the file\'s tags every reading (asset from the file name)', async () => {
+  it("gives a node that names none of the file's tags every reading (asset from the file name)", async () => {
     const r = await replay(['--flow', opcuaFlow, '--input', csv, '--time-column', 'tsMs']);
     expect(r.code, r.stderr).to.equal(0);
     const fromIn = parse(r.stdout).filter((l) => l.nodeId === 'oin');
@@ -195,20 +252,29 @@ describe('twinloop replay (CLI)', function () {
 
     it('a flow that is not JSON, or names an unknown node type', async () => {
       await fail(['--flow', data('bad.json', '[{"id":'), '--input', csv], /^twinloop replay: .*bad\.json: the flow is not JSON/);
-      const unknown = data('unknown.json', JSON.stringify([
-        { id: 'brk', type: 'twin-mqtt-broker', url: 'mqtt://127.0.0.1:1' },
-        { id: 'in', type: 'twin-mqtt-in', broker: 'brk', wires: [['x']] },
-        { id: 'x', type: 'twin-teleport', name: 'beam', wires: [] },
-      ]));
-      await fail(['--flow', unknown, '--input', csv, '--time-column', 'tsMs'], /unknown node type 'twin-teleport' \(twin-teleport "beam" \(x\)\)/);
+      const unknown = data(
+        'unknown.json',
+        JSON.stringify([
+          { id: 'brk', type: 'twin-mqtt-broker', url: 'mqtt://127.0.0.1:1' },
+          { id: 'in', type: 'twin-mqtt-in', broker: 'brk', wires: [['x']] },
+          { id: 'x', type: 'twin-teleport', name: 'beam', wires: [] },
+        ]),
+      );
+      await fail(
+        ['--flow', unknown, '--input', csv, '--time-column', 'tsMs'],
+        /unknown node type 'twin-teleport' \(twin-teleport "beam" \(x\)\)/,
+      );
     });
 
     it('a node with an invalid configuration', async () => {
-      const badScreen = data('badscreen.json', JSON.stringify([
-        { id: 'brk', type: 'twin-mqtt-broker', url: 'mqtt://127.0.0.1:1' },
-        { id: 'in', type: 'twin-mqtt-in', broker: 'brk', wires: [['s']] },
-        { id: 's', type: 'twin-screen', spikeK: 'lots', wires: [[]] },
-      ]));
+      const badScreen = data(
+        'badscreen.json',
+        JSON.stringify([
+          { id: 'brk', type: 'twin-mqtt-broker', url: 'mqtt://127.0.0.1:1' },
+          { id: 'in', type: 'twin-mqtt-in', broker: 'brk', wires: [['s']] },
+          { id: 's', type: 'twin-screen', spikeK: 'lots', wires: [[]] },
+        ]),
+      );
       await fail(['--flow', badScreen, '--input', csv, '--time-column', 'tsMs'], /twin-screen \(s\): .*spikeK/);
     });
 
@@ -216,9 +282,15 @@ describe('twinloop replay (CLI)', function () {
       await fail(['--flow', join(dir, 'nope.json'), '--input', csv], /cannot read the flow .*nope\.json: ENOENT/);
       await fail(['--flow', mqttFlow, '--input', join(dir, 'nope.csv')], /cannot read the input .*nope\.csv: no such file/);
       const badTime = data('badtime.csv', 'timestamp,zone1_temp\n2026-01-05T08:00:00Z,190\n2026-01-05T08:00:01Z,191\nsoon,192\n');
-      await fail(['--flow', mqttFlow, '--input', badTime], /badtime\.csv: line 4, column "timestamp": not an ISO-8601 time or epoch milliseconds: "soon"/);
+      await fail(
+        ['--flow', mqttFlow, '--input', badTime],
+        /badtime\.csv: line 4, column "timestamp": not an ISO-8601 time or epoch milliseconds: "soon"/,
+      );
       const badCell = data('badcell.csv', 'timestamp;zone1_temp;melt_pressure\n2026-01-05T08:00:00Z;190;"17O"\n');
-      await fail(['--flow', mqttFlow, '--input', badCell, '--delimiter', ';'], /badcell\.csv: line 2, column "melt_pressure": not a number: "17O"/);
+      await fail(
+        ['--flow', mqttFlow, '--input', badCell, '--delimiter', ';'],
+        /badcell\.csv: line 2, column "melt_pressure": not a number: "17O"/,
+      );
       await fail(['--flow', mqttFlow], /--input FILE is required \(see twinloop replay --help\)/);
       await fail(['--flow', mqttFlow, '--input', csv, '--delimiter', ';;'], /--delimiter must be one character/);
     });

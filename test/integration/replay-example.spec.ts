@@ -38,7 +38,9 @@ describe('replay example (Import menu): a CSV through twin-screen in the editor'
     home = mkdtempSync(join(tmpdir(), 'twinloop-replay-example-'));
     copyFileSync(join(ROOT, 'examples', 'replay', 'replay-csv.json'), join(home, 'flows.json'));
     // the built module: it finds the package root from its own place in dist/
-    const { startNodeRed } = require(join(ROOT, 'dist', 'bin', 'lib', 'embedded-node-red.js')) as typeof import('../../bin/lib/embedded-node-red.js');
+    const { startNodeRed } = require(
+      join(ROOT, 'dist', 'bin', 'lib', 'embedded-node-red.js'),
+    ) as typeof import('../../bin/lib/embedded-node-red.js');
     red = await startNodeRed({ userDir: home, port: await freePort(), host: '127.0.0.1', logLevel: 'error' });
     page = `${red.url}api/twinloop/replay`;
     // RED.start resolves before the flows run: wait for the page's route
@@ -50,7 +52,7 @@ describe('replay example (Import menu): a CSV through twin-screen in the editor'
     rmSync(home, { recursive: true, force: true });
   });
 
-  it('is offered in the editor\'s Import menu (the examples library)', async () => {
+  it("is offered in the editor's Import menu (the examples library)", async () => {
     const res = await fetch(`${red.url}library/examples/flows/@twinloop/node-red-twin/replay/replay-csv`);
     expect(res.status).to.equal(200);
     const served = (await res.json()) as Array<{ id: string; type: string }>;
@@ -68,7 +70,10 @@ describe('replay example (Import menu): a CSV through twin-screen in the editor'
 
   it('replays the sample: every cell screened, the spike fault flagged after it began, as the CLI does', async () => {
     const text = readFileSync(SAMPLE, 'utf8');
-    const [header, ...rows] = text.trim().split('\n').map((l) => l.split(','));
+    const [header, ...rows] = text
+      .trim()
+      .split('\n')
+      .map((l) => l.split(','));
     const cells = rows.reduce((n, r) => n + r.slice(1).filter((c) => c !== '').length, 0);
     const r = await upload(page, 'extruder-spike.csv', text);
     expect(r.status).to.equal(200);
@@ -82,13 +87,20 @@ describe('replay example (Import menu): a CSV through twin-screen in the editor'
     const dir = mkdtempSync(join(tmpdir(), 'twinloop-replay-example-cli-'));
     try {
       const flow = join(dir, 'flow.json');
-      writeFileSync(flow, JSON.stringify([
-        { id: 'brk', type: 'twin-mqtt-broker', url: 'mqtt://127.0.0.1:1' },
-        { id: 'in', type: 'twin-mqtt-in', broker: 'brk', wires: [['scr']] },
-        { id: 'scr', type: 'twin-screen', spikeWindow: '10', spikeK: '4', wires: [[]] },
-      ]));
+      writeFileSync(
+        flow,
+        JSON.stringify([
+          { id: 'brk', type: 'twin-mqtt-broker', url: 'mqtt://127.0.0.1:1' },
+          { id: 'in', type: 'twin-mqtt-in', broker: 'brk', wires: [['scr']] },
+          { id: 'scr', type: 'twin-screen', spikeWindow: '10', spikeK: '4', wires: [[]] },
+        ]),
+      );
       const out = await new Promise<string>((resolve, reject) => {
-        const child = spawn(process.execPath, [join(ROOT, 'dist', 'bin', 'twinloop.js'), 'replay', '--flow', flow, '--input', SAMPLE, '--asset', ASSET], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(
+          process.execPath,
+          [join(ROOT, 'dist', 'bin', 'twinloop.js'), 'replay', '--flow', flow, '--input', SAMPLE, '--asset', ASSET],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        );
         let o = '';
         let e = '';
         child.stdout.on('data', (d) => (o += d));
@@ -103,8 +115,10 @@ describe('replay example (Import menu): a CSV through twin-screen in the editor'
         const m = JSON.parse(l) as { nodeId: string; payload: { quality: string; qualityReason?: string; tag: string; tsMs: number } };
         if (m.nodeId !== 'scr') continue;
         counts[m.payload.quality]++;
-        if (m.payload.quality !== 'good') reasons[m.payload.qualityReason ?? 'unknown'] = (reasons[m.payload.qualityReason ?? 'unknown'] ?? 0) + 1;
-        if (m.payload.tag === 'zone1_temp' && m.payload.qualityReason === 'spike') z1Spikes[m.payload.tsMs >= faultMs ? 'after' : 'before']++;
+        if (m.payload.quality !== 'good')
+          reasons[m.payload.qualityReason ?? 'unknown'] = (reasons[m.payload.qualityReason ?? 'unknown'] ?? 0) + 1;
+        if (m.payload.tag === 'zone1_temp' && m.payload.qualityReason === 'spike')
+          z1Spikes[m.payload.tsMs >= faultMs ? 'after' : 'before']++;
       }
       expect(counts).to.deep.equal({ good: s.byQuality.good ?? 0, uncertain: s.byQuality.uncertain ?? 0, bad: s.byQuality.bad ?? 0 });
       expect(reasons).to.deep.equal(s.byReason);

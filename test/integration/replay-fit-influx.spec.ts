@@ -29,7 +29,11 @@ const HOUR_MS = 3_600_000;
 const FIT_CHANNELS = ['s1', 's2', 's3']; // by name: the historian's default channel order
 const ADMIN = { INFLUX_USERNAME: 'admin', INFLUX_PASSWORD: 'pa55-word' };
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
@@ -48,8 +52,14 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
 
 /** InfluxQL over HTTP (the CLI under test is not used to set up or check). */
 async function influxql(url: string, q: string, auth?: typeof ADMIN): Promise<unknown> {
-  const headers: Record<string, string> = auth ? { authorization: `Basic ${Buffer.from(`${auth.INFLUX_USERNAME}:${auth.INFLUX_PASSWORD}`).toString('base64')}` } : {};
-  const res = await fetch(`${url}/query`, { method: 'POST', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ q }) });
+  const headers: Record<string, string> = auth
+    ? { authorization: `Basic ${Buffer.from(`${auth.INFLUX_USERNAME}:${auth.INFLUX_PASSWORD}`).toString('base64')}` }
+    : {};
+  const res = await fetch(`${url}/query`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ q }),
+  });
   const body = (await res.json()) as { results?: { error?: string }[]; error?: string };
   const err = body.error ?? body.results?.find((r) => r.error)?.error;
   if (err) throw new Error(`${q}: ${err}`);
@@ -59,16 +69,30 @@ async function influxql(url: string, q: string, auth?: typeof ADMIN): Promise<un
 /** Points as line protocol (tags and fields here are plain: no escaping needed beyond strings). */
 function lineProtocol(p: InfluxPoint): string {
   const esc = (s: string) => s.replace(/[ ,=]/g, (c) => `\\${c}`);
-  const tags = Object.entries(p.tags).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `,${esc(k)}=${esc(v)}`).join('');
-  const fields = Object.entries(p.fields).map(([k, v]) => `${esc(k)}=${typeof v === 'string' ? JSON.stringify(v) : v}`).join(',');
+  const tags = Object.entries(p.tags)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `,${esc(k)}=${esc(v)}`)
+    .join('');
+  const fields = Object.entries(p.fields)
+    .map(([k, v]) => `${esc(k)}=${typeof v === 'string' ? JSON.stringify(v) : v}`)
+    .join(',');
   return `${p.measurement}${tags} ${fields} ${p.timestamp}`;
 }
 
 async function writeReadings(url: string, db: string, readings: Reading[], auth?: typeof ADMIN): Promise<void> {
   const points = readings.map((r) => recordToPoint(r, { precision: 'ms', extraTags: { site: 'hamburg', line: 'l2' } }));
   for (let i = 0; i < points.length; i += 5000) {
-    const headers: Record<string, string> = auth ? { authorization: `Basic ${Buffer.from(`${auth.INFLUX_USERNAME}:${auth.INFLUX_PASSWORD}`).toString('base64')}` } : {};
-    const res = await fetch(`${url}/write?db=${db}&precision=ms`, { method: 'POST', headers, body: points.slice(i, i + 5000).map(lineProtocol).join('\n') });
+    const headers: Record<string, string> = auth
+      ? { authorization: `Basic ${Buffer.from(`${auth.INFLUX_USERNAME}:${auth.INFLUX_PASSWORD}`).toString('base64')}` }
+      : {};
+    const res = await fetch(`${url}/write?db=${db}&precision=ms`, {
+      method: 'POST',
+      headers,
+      body: points
+        .slice(i, i + 5000)
+        .map(lineProtocol)
+        .join('\n'),
+    });
     if (res.status !== 204) throw new Error(`write: HTTP ${res.status} ${await res.text()}`);
   }
 }
@@ -105,16 +129,31 @@ describe('twinloop replay and twinloop fit from a real InfluxDB 1.6', function (
     readingCount = readings.length;
     // Points the replay must leave out: another asset at the same times, and this asset just outside the range.
     const others = readings.filter((_, i) => i % 3 === 0).map((r) => ({ ...r, asset: OTHER, value: r.value + 1000 }));
-    const outside = [{ ...readings[0], tsMs: START_MS - 1 }, { ...readings[0], tsMs: END_MS }];
+    const outside = [
+      { ...readings[0], tsMs: START_MS - 1 },
+      { ...readings[0], tsMs: END_MS },
+    ];
     await writeReadings(influxd.url, 'plant', [...readings, ...others, ...outside]);
 
     flow = join(dir, 'flow.json');
-    writeFileSync(flow, JSON.stringify([
-      { id: 'tab', type: 'tab', label: 'replay' },
-      { id: 'brk', type: 'twin-mqtt-broker', url: `mqtt://127.0.0.1:${await freePort()}` },
-      { id: 'in', type: 'twin-mqtt-in', z: 'tab', broker: 'brk', mode: 'json', pattern: `${ASSET}/{tag}`, assetTemplate: ASSET, wires: [['scr']] },
-      { id: 'scr', type: 'twin-screen', z: 'tab', spikeWindow: '10', spikeK: '4', wires: [[]] },
-    ]));
+    writeFileSync(
+      flow,
+      JSON.stringify([
+        { id: 'tab', type: 'tab', label: 'replay' },
+        { id: 'brk', type: 'twin-mqtt-broker', url: `mqtt://127.0.0.1:${await freePort()}` },
+        {
+          id: 'in',
+          type: 'twin-mqtt-in',
+          z: 'tab',
+          broker: 'brk',
+          mode: 'json',
+          pattern: `${ASSET}/{tag}`,
+          assetTemplate: ASSET,
+          wires: [['scr']],
+        },
+        { id: 'scr', type: 'twin-screen', z: 'tab', spikeWindow: '10', spikeK: '4', wires: [[]] },
+      ]),
+    );
   });
 
   after(async function () {
@@ -129,7 +168,19 @@ describe('twinloop replay and twinloop fit from a real InfluxDB 1.6', function (
     const fitHelp = await cli(['fit', '--help']);
     for (const r of [replayHelp, fitHelp]) {
       expect(r.code).to.equal(0);
-      for (const o of ['--influx URL', '--database DB', '--from TIME', '--to TIME', '--measurement', '--asset A', '--tag T', '--site', '--page-size', 'INFLUX_USERNAME and INFLUX_PASSWORD']) expect(r.stdout).to.include(o);
+      for (const o of [
+        '--influx URL',
+        '--database DB',
+        '--from TIME',
+        '--to TIME',
+        '--measurement',
+        '--asset A',
+        '--tag T',
+        '--site',
+        '--page-size',
+        'INFLUX_USERNAME and INFLUX_PASSWORD',
+      ])
+        expect(r.stdout).to.include(o);
     }
     expect(replayHelp.stdout).to.include('measurement reading, tags asset, tag, quality');
     expect(fitHelp.stdout).to.include('--asset-tag NAME');
@@ -144,25 +195,64 @@ describe('twinloop replay and twinloop fit from a real InfluxDB 1.6', function (
     // --tag in the CSV's column order orders each time step as the CSV does; a page of 7 points
     // cuts most time steps, so the paging must join them again.
     const tagArgs = TAG_NAMES.flatMap((t) => ['--tag', t]);
-    const fromInflux = await cli(['replay', '--flow', flow, '--influx', influxd!.url, '--database', 'plant', '--asset', ASSET, ...tagArgs, ...range, '--page-size', '7', '--out', out]);
+    const fromInflux = await cli([
+      'replay',
+      '--flow',
+      flow,
+      '--influx',
+      influxd!.url,
+      '--database',
+      'plant',
+      '--asset',
+      ASSET,
+      ...tagArgs,
+      ...range,
+      '--page-size',
+      '7',
+      '--out',
+      out,
+    ]);
     expect(fromInflux.code, fromInflux.stderr).to.equal(0);
     expect(fromInflux.stdout).to.equal('');
     const csvLines = fromCsv.stdout.split('\n').filter((l) => l !== '');
     // a line per reading from twin-mqtt-in, and one from twin-screen, which passes every reading on, flagged or not
     expect(csvLines).to.have.length(2 * readingCount);
-    expect(csvLines.some((l) => /"quality":"(uncertain|bad)"/.test(l)), 'the spike is flagged').to.equal(true);
+    expect(
+      csvLines.some((l) => /"quality":"(uncertain|bad)"/.test(l)),
+      'the spike is flagged',
+    ).to.equal(true);
     expect(readFileSync(out, 'utf8')).to.equal(fromCsv.stdout);
-    expect(fromInflux.stderr).to.match(new RegExp(`${SECONDS + 1} time steps \\(${readingCount} readings\\) in [\\d.]+ s, \\d+ readings/s; ${2 * readingCount} messages written to `));
+    expect(fromInflux.stderr).to.match(
+      new RegExp(
+        `${SECONDS + 1} time steps \\(${readingCount} readings\\) in [\\d.]+ s, \\d+ readings/s; ${2 * readingCount} messages written to `,
+      ),
+    );
   });
 
   it('without --tag, a time step is ordered by tag name: the same output as a CSV with its columns by name', async function () {
     const sorted = [...TAG_NAMES].sort();
-    const [header, ...body] = readFileSync(csv, 'utf8').trim().split('\n').map((l) => l.split(','));
+    const [header, ...body] = readFileSync(csv, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(','));
     const cols = ['tsMs', ...sorted].map((n) => header.indexOf(n));
     const sortedCsv = join(dir, 'sorted.csv');
     writeFileSync(sortedCsv, [header, ...body].map((cells) => cols.map((i) => cells[i]).join(',')).join('\n') + '\n');
     const fromCsv = await cli(['replay', '--flow', flow, '--input', sortedCsv, '--time-column', 'tsMs', '--asset', ASSET]);
-    const fromInflux = await cli(['replay', '--flow', flow, '--influx', influxd!.url, '--database', 'plant', '--asset', ASSET, '--site', 'hamburg', ...range]);
+    const fromInflux = await cli([
+      'replay',
+      '--flow',
+      flow,
+      '--influx',
+      influxd!.url,
+      '--database',
+      'plant',
+      '--asset',
+      ASSET,
+      '--site',
+      'hamburg',
+      ...range,
+    ]);
     expect(fromCsv.code, fromCsv.stderr).to.equal(0);
     expect(fromInflux.code, fromInflux.stderr).to.equal(0);
     expect(fromInflux.stdout.split('\n').filter((l) => l !== '')).to.have.length(2 * readingCount);
@@ -185,7 +275,16 @@ describe('twinloop replay and twinloop fit from a real InfluxDB 1.6', function (
         // one cell the sensor got wrong: empty in the CSV, a bad-quality reading in the historian
         const badCell = u === 3 && k === 7 ? 1 : -1;
         csvRows.push([asset, iso(tsMs), ...values.map((v, c) => (c === badCell ? '' : String(v)))].join(','));
-        values.forEach((value, c) => readings.push({ asset, tag: FIT_CHANNELS[c], value: c === badCell ? 9999 : value, tsMs, quality: c === badCell ? 'bad' : 'good', source: 'opcua' }));
+        values.forEach((value, c) =>
+          readings.push({
+            asset,
+            tag: FIT_CHANNELS[c],
+            value: c === badCell ? 9999 : value,
+            tsMs,
+            quality: c === badCell ? 'bad' : 'good',
+            source: 'opcua',
+          }),
+        );
       }
     }
     const fitCsv = join(dir, 'fleet.csv');
@@ -193,9 +292,37 @@ describe('twinloop replay and twinloop fit from a real InfluxDB 1.6', function (
     await writeReadings(influxd!.url, 'fleet', readings);
     const csvModel = join(dir, 'model-csv.json');
     const influxModel = join(dir, 'model-influx.json');
-    const a = await cli(['fit', '--kind', 'rul', '--input', fitCsv, '--asset-column', 'engine', '--time-column', 'time', '--out', csvModel]);
+    const a = await cli([
+      'fit',
+      '--kind',
+      'rul',
+      '--input',
+      fitCsv,
+      '--asset-column',
+      'engine',
+      '--time-column',
+      'time',
+      '--out',
+      csvModel,
+    ]);
     expect(a.code, a.stderr).to.equal(0);
-    const b = await cli(['fit', '--kind', 'rul', '--influx', influxd!.url, '--database', 'fleet', '--from', '2025-01-01', '--to', '2026-01-01', '--page-size', '500', '--out', influxModel]);
+    const b = await cli([
+      'fit',
+      '--kind',
+      'rul',
+      '--influx',
+      influxd!.url,
+      '--database',
+      'fleet',
+      '--from',
+      '2025-01-01',
+      '--to',
+      '2026-01-01',
+      '--page-size',
+      '500',
+      '--out',
+      influxModel,
+    ]);
     expect(b.code, b.stderr).to.equal(0);
     expect(a.stderr).to.match(/1 empty cell hold/);
     expect(b.stderr).to.match(/1 empty cell hold/);
@@ -213,19 +340,73 @@ describe('twinloop replay and twinloop fit from a real InfluxDB 1.6', function (
       expect(r.stderr).to.match(re);
       expect(r.stdout).to.equal('');
     };
-    const replayArgs = (url: string, ...more: string[]) => ['replay', '--flow', flow, '--influx', url, '--database', 'plant', ...range, ...more];
-    const fitArgs = (url: string, ...more: string[]) => ['fit', '--kind', 'rul', '--influx', url, '--database', 'fleet', '--from', '2025-01-01', '--to', '2026-01-01', '--out', join(dir, 'm.json'), ...more];
+    const replayArgs = (url: string, ...more: string[]) => [
+      'replay',
+      '--flow',
+      flow,
+      '--influx',
+      url,
+      '--database',
+      'plant',
+      ...range,
+      ...more,
+    ];
+    const fitArgs = (url: string, ...more: string[]) => [
+      'fit',
+      '--kind',
+      'rul',
+      '--influx',
+      url,
+      '--database',
+      'fleet',
+      '--from',
+      '2025-01-01',
+      '--to',
+      '2026-01-01',
+      '--out',
+      join(dir, 'm.json'),
+      ...more,
+    ];
 
     it('a database that does not exist', async function () {
-      await fails([...replayArgs(influxd!.url).map((a) => (a === 'plant' ? 'nope' : a))], 1, /^twinloop (replay|fit): InfluxDB at http:\/\/127\.0\.0\.1:\d+ has no database 'nope'$/m);
-      await fails([...fitArgs(influxd!.url).map((a) => (a === 'fleet' ? 'nope' : a))], 1, /^twinloop (replay|fit): InfluxDB at http:\/\/127\.0\.0\.1:\d+ has no database 'nope'$/m);
+      await fails(
+        [...replayArgs(influxd!.url).map((a) => (a === 'plant' ? 'nope' : a))],
+        1,
+        /^twinloop (replay|fit): InfluxDB at http:\/\/127\.0\.0\.1:\d+ has no database 'nope'$/m,
+      );
+      await fails(
+        [...fitArgs(influxd!.url).map((a) => (a === 'fleet' ? 'nope' : a))],
+        1,
+        /^twinloop (replay|fit): InfluxDB at http:\/\/127\.0\.0\.1:\d+ has no database 'nope'$/m,
+      );
     });
 
     it('a range without readings', async function () {
-      await fails(['replay', '--flow', flow, '--influx', influxd!.url, '--database', 'plant', '--from', '2020-01-01', '--to', '2020-02-01'], 2,
-        /^twinloop (replay|fit): no readings in measurement reading of database plant from 2020-01-01T00:00:00\.000Z to 2020-02-01T00:00:00\.000Z$/m);
+      await fails(
+        ['replay', '--flow', flow, '--influx', influxd!.url, '--database', 'plant', '--from', '2020-01-01', '--to', '2020-02-01'],
+        2,
+        /^twinloop (replay|fit): no readings in measurement reading of database plant from 2020-01-01T00:00:00\.000Z to 2020-02-01T00:00:00\.000Z$/m,
+      );
       await fails([...replayArgs(influxd!.url), '--asset', 'no/such/asset'], 2, /no readings in .* \(asset no\/such\/asset\)$/m);
-      await fails(['fit', '--kind', 'rul', '--influx', influxd!.url, '--database', 'fleet', '--from', '2020-01-01', '--to', '2020-02-01', '--out', join(dir, 'm.json')], 2, /^twinloop (replay|fit): no readings in measurement reading of database fleet from 2020-01-01/m);
+      await fails(
+        [
+          'fit',
+          '--kind',
+          'rul',
+          '--influx',
+          influxd!.url,
+          '--database',
+          'fleet',
+          '--from',
+          '2020-01-01',
+          '--to',
+          '2020-02-01',
+          '--out',
+          join(dir, 'm.json'),
+        ],
+        2,
+        /^twinloop (replay|fit): no readings in measurement reading of database fleet from 2020-01-01/m,
+      );
     });
 
     it('both --input and --influx, neither, options of the other input, a bad range', async function () {
@@ -233,8 +414,16 @@ describe('twinloop replay and twinloop fit from a real InfluxDB 1.6', function (
       await fails(['replay', '--flow', flow], 2, /--influx URL or --input FILE is required/);
       await fails([...replayArgs(influxd!.url), '--time-column', 'tsMs'], 2, /--time-column goes with --input, not --influx/);
       await fails(['replay', '--flow', flow, '--input', csv, '--database', 'plant'], 2, /--database goes with --influx, not --input/);
-      await fails(['replay', '--flow', flow, '--influx', influxd!.url, '--database', 'plant', '--from', '2026-01-02'], 2, /--to TIME is required with --influx/);
-      await fails(['replay', '--flow', flow, '--influx', influxd!.url, '--database', 'plant', '--from', '2026-01-02', '--to', '2026-01-01'], 2, /--to \(2026-01-01T00:00:00\.000Z\) must be after --from/);
+      await fails(
+        ['replay', '--flow', flow, '--influx', influxd!.url, '--database', 'plant', '--from', '2026-01-02'],
+        2,
+        /--to TIME is required with --influx/,
+      );
+      await fails(
+        ['replay', '--flow', flow, '--influx', influxd!.url, '--database', 'plant', '--from', '2026-01-02', '--to', '2026-01-01'],
+        2,
+        /--to \(2026-01-01T00:00:00\.000Z\) must be after --from/,
+      );
       await fails([...fitArgs(influxd!.url), '--input', csv], 2, /^twinloop fit: give --input FILE or --influx URL, not both/);
       await fails([...fitArgs(influxd!.url), '--asset-column', 'engine'], 2, /--asset-column goes with --input, not --influx/);
       await fails([...fitArgs(`http://admin:x@127.0.0.1:${influxd!.port}`)], 2, /INFLUX_USERNAME and INFLUX_PASSWORD, not in the URL/);
@@ -254,7 +443,12 @@ describe('twinloop replay and twinloop fit from a real InfluxDB 1.6', function (
       secured = await startInfluxd(ensureDebianBinary('influxdb', 'influxd')!, { auth: true });
       await influxql(secured.url, `CREATE USER admin WITH PASSWORD '${ADMIN.INFLUX_PASSWORD}' WITH ALL PRIVILEGES`);
       await influxql(secured.url, 'CREATE DATABASE plant', ADMIN);
-      await writeReadings(secured.url, 'plant', [{ asset: ASSET, tag: 'zone1_temp', value: 180, tsMs: START_MS, quality: 'good', source: 'opcua' }], ADMIN);
+      await writeReadings(
+        secured.url,
+        'plant',
+        [{ asset: ASSET, tag: 'zone1_temp', value: 180, tsMs: START_MS, quality: 'good', source: 'opcua' }],
+        ADMIN,
+      );
     });
     after(async function () {
       await secured?.stop();
@@ -264,12 +458,19 @@ describe('twinloop replay and twinloop fit from a real InfluxDB 1.6', function (
       const args = ['replay', '--flow', flow, '--influx', secured!.url, '--database', 'plant', ...range];
       const ok = await cli(args, ADMIN);
       expect(ok.code, ok.stderr).to.equal(0);
-      expect(ok.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l).payload.value)).to.deep.equal([180, 180]);
+      expect(
+        ok.stdout
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => JSON.parse(l).payload.value),
+      ).to.deep.equal([180, 180]);
       for (const env of [{ ...ADMIN, INFLUX_PASSWORD: 'wrong' }, {}]) {
         const r = await cli(args, env);
         expect(r.code, r.stderr).to.equal(1);
         expect(r.stderr.trim().split('\n')).to.have.length(1);
-        expect(r.stderr).to.match(/^twinloop (replay|fit): InfluxDB at http:\/\/127\.0\.0\.1:\d+ refused the credentials \(INFLUX_USERNAME, INFLUX_PASSWORD\): /);
+        expect(r.stderr).to.match(
+          /^twinloop (replay|fit): InfluxDB at http:\/\/127\.0\.0\.1:\d+ refused the credentials \(INFLUX_USERNAME, INFLUX_PASSWORD\): /,
+        );
       }
     });
   });

@@ -20,22 +20,70 @@ function queuedOnDisk(dir: string): number {
   if (!existsSync(dir)) return 0;
   return readdirSync(dir)
     .filter((f) => /^seg-\d+\.jsonl$/.test(f))
-    .reduce((n, f) => n + readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => l.endsWith('}')).length, 0);
+    .reduce(
+      (n, f) =>
+        n +
+        readFileSync(join(dir, f), 'utf8')
+          .split('\n')
+          .filter((l) => l.endsWith('}')).length,
+      0,
+    );
 }
 
 /** A flow that, when TWINLOOP_TEST_PUBLISH=1, publishes N numbered readings through twin-mqtt-out once. */
 function flow(brokerUrl: string): unknown[] {
   return [
     { id: 't1', type: 'tab', label: 'restart test' },
-    { id: 'b1', type: 'twin-mqtt-broker', name: 'mosquitto', url: brokerUrl, clientId: 'twinloop-restart-test', protocolVersion: 5, cleanSession: false, sessionExpiryS: 3600, keepaliveS: 60, reconnectPeriodMs: 200, maxReconnectPeriodMs: 1000, outboxMaxEntries: 100000, inflightWindow: 10 },
-    { id: 'go', type: 'inject', z: 't1', once: true, onceDelay: 0.5, repeat: '', topic: '', payload: '', payloadType: 'date', wires: [['gen']] },
     {
-      id: 'gen', type: 'function', z: 't1', outputs: 1, wires: [['out']],
+      id: 'b1',
+      type: 'twin-mqtt-broker',
+      name: 'mosquitto',
+      url: brokerUrl,
+      clientId: 'twinloop-restart-test',
+      protocolVersion: 5,
+      cleanSession: false,
+      sessionExpiryS: 3600,
+      keepaliveS: 60,
+      reconnectPeriodMs: 200,
+      maxReconnectPeriodMs: 1000,
+      outboxMaxEntries: 100000,
+      inflightWindow: 10,
+    },
+    {
+      id: 'go',
+      type: 'inject',
+      z: 't1',
+      once: true,
+      onceDelay: 0.5,
+      repeat: '',
+      topic: '',
+      payload: '',
+      payloadType: 'date',
+      wires: [['gen']],
+    },
+    {
+      id: 'gen',
+      type: 'function',
+      z: 't1',
+      outputs: 1,
+      wires: [['out']],
       func: `if (env.get('TWINLOOP_TEST_PUBLISH') !== '1') return null;
 for (let i = 0; i < ${N}; i++) node.send({ payload: { asset: 'test/line/asset', tag: 'seq', value: i, tsMs: 1700000000000 + i, quality: 'good', source: 'test' } });
 return null;`,
     },
-    { id: 'out', type: 'twin-mqtt-out', z: 't1', broker: 'b1', topicMode: 'uns', prefix: '', kind: '', topic: '', qos: 1, retain: false, wires: [] },
+    {
+      id: 'out',
+      type: 'twin-mqtt-out',
+      z: 't1',
+      broker: 'b1',
+      topicMode: 'uns',
+      prefix: '',
+      kind: '',
+      topic: '',
+      qos: 1,
+      retain: false,
+      wires: [],
+    },
   ];
 }
 

@@ -28,7 +28,17 @@ describe('RUL on C-MAPSS FD001 through twinloop fit and twinloop replay', functi
     const order = seededShuffle(readCmapss(CMAPSS_FILE, CMAPSS_CYCLE_MS), 11);
     const cut = prng(11);
     const held = order.slice(80);
-    const r = await runFold({ dir, fold: 0, train: order.slice(0, 80), held, cutRows: held.map((u) => nasaCutRows(u.values.length, cut())), method: 'similarity', capCycles: 125, seed: 11, cycleMs: CMAPSS_CYCLE_MS });
+    const r = await runFold({
+      dir,
+      fold: 0,
+      train: order.slice(0, 80),
+      held,
+      cutRows: held.map((u) => nasaCutRows(u.values.length, cut())),
+      method: 'similarity',
+      capCycles: 125,
+      seed: 11,
+      cycleMs: CMAPSS_CYCLE_MS,
+    });
     expect(r.fit.stdout).to.match(/^fitted rul-similarity on 80 assets, \d+ rows \(median row interval 3600000 ms/);
     expect(r.fit.stdout).to.match(/RUL cap 450000000 ms \(125\.0 rows\)/);
     expect(r.fit.stdout).to.match(/1[0-9] of 24 channels trend with time to failure: s2, /);
@@ -39,8 +49,11 @@ describe('RUL on C-MAPSS FD001 through twinloop fit and twinloop replay', functi
     const rows = r.cases.reduce((s, c, i) => s + held[i].values.length - c.trueRul, 0);
     expect(r.estimates).to.equal(rows);
     expect(r.replay.stderr).not.to.match(/node error/);
-    const e = rmse(r.cases), cov = coverage(r.cases);
-    console.log(`      20 held-out engines: RMSE ${e.toFixed(1)} cycles (capped ${rmse(r.cases, 125).toFixed(1)}), PHM08 ${phm08(r.cases).toFixed(0)}, P10-P90 coverage ${(100 * cov).toFixed(0)} %`);
+    const e = rmse(r.cases),
+      cov = coverage(r.cases);
+    console.log(
+      `      20 held-out engines: RMSE ${e.toFixed(1)} cycles (capped ${rmse(r.cases, 125).toFixed(1)}), PHM08 ${phm08(r.cases).toFixed(0)}, P10-P90 coverage ${(100 * cov).toFixed(0)} %`,
+    );
     expect(e, 'RMSE (cycles)').to.be.lessThan(30);
     expect(cov, 'P10-P90 coverage').to.be.within(0.5, 0.98);
     for (const c of r.cases) expect(c.p10).to.be.at.most(c.pred).and.at.most(c.p90);
@@ -58,7 +71,9 @@ describe('RUL on C-MAPSS FD001 through twinloop fit and twinloop replay', functi
     it('--help names every option and says the last row is the failure', async function () {
       const r = await runCli(['fit', '--help']);
       expect(r.code).to.equal(0);
-      expect(r.stdout).to.match(/^Usage: twinloop fit --kind rul --input TRAIN\.csv --asset-column NAME --time-column NAME --out MODEL\.json/);
+      expect(r.stdout).to.match(
+        /^Usage: twinloop fit --kind rul --input TRAIN\.csv --asset-column NAME --time-column NAME --out MODEL\.json/,
+      );
       for (const o of ['--method', '--rul-cap-ms', '--rul-cap', '--seed', '--delimiter']) expect(r.stdout).to.include(o);
       expect(r.stdout).to.include('LAST ROW IS ITS FAILURE');
     });
@@ -74,7 +89,10 @@ describe('RUL on C-MAPSS FD001 through twinloop fit and twinloop replay', functi
       await fails(['--kind', 'rul', ...base, '--rul-cap', '0'], /--rul-cap must be a number > 0, got '0'/);
       await fails(['--kind', 'rul', ...base, '--rul-cap', '5', '--rul-cap-ms', '5'], /give --rul-cap-ms or --rul-cap, not both/);
       await fails(['--kind', 'rul', ...base, '--bogus'], /Unknown option '--bogus'/);
-      await fails(['--kind', 'rul', ...base.map((a) => (a === csv ? join(dir, 'nope.csv') : a))], /cannot read the input .*nope\.csv: no such file/);
+      await fails(
+        ['--kind', 'rul', ...base.map((a) => (a === csv ? join(dir, 'nope.csv') : a))],
+        /cannot read the input .*nope\.csv: no such file/,
+      );
       const bad = join(dir, 'bad.csv');
       writeFileSync(bad, 'engine,time,a\ne1,1,1\ne1,later,2\n');
       await fails(['--kind', 'rul', ...base.map((a) => (a === csv ? bad : a))], /bad\.csv: line 3, column "time": not an ISO-8601 time/);

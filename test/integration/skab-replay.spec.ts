@@ -22,14 +22,25 @@ describe('SKAB through twinloop replay (CLI)', function () {
   before(async function () {
     const path = join(skabDir(), FILE);
     // SKAB is GPL-3.0: never copied into the project, read from beside it when it is there
-    skipUnlessPresent(this, path, `SKAB reference data (${FILE}; GPL-3.0, not in the repository; optional, TWINLOOP_SKAB_DIR moves it)`, skabDir());
+    skipUnlessPresent(
+      this,
+      path,
+      `SKAB reference data (${FILE}; GPL-3.0, not in the repository; optional, TWINLOOP_SKAB_DIR moves it)`,
+      skabDir(),
+    );
     if (!existsSync(BIN)) throw new Error(`${BIN} missing: build first (npx tsup)`);
     file = readSkabFile(path, FILE);
     lines = (await replayFile(path)).lines;
   });
 
   it('the flow is the protocol: T²+SPE over the 8 sensors, 400 reference rows, every score sent', () => {
-    expect(det.mvConfig).to.deep.include({ statistics: 'both', referenceRows: FIT_ROWS, consecutive: 3, alpha: 0.01, varianceFraction: 0.9 });
+    expect(det.mvConfig).to.deep.include({
+      statistics: 'both',
+      referenceRows: FIT_ROWS,
+      consecutive: 3,
+      alpha: 0.01,
+      varianceFraction: 0.9,
+    });
     // every reading reached the drift node through twin-mqtt-in, in row order
     const fromIn = lines.filter((l) => l.nodeType === 'twin-mqtt-in');
     expect(fromIn).to.have.length(file.tsMs.length * TAGS.length);
@@ -46,7 +57,14 @@ describe('SKAB through twinloop replay (CLI)', function () {
     const direct: number[] = [];
     for (let i = 0; i < file.tsMs.length; i++) {
       for (let j = 0; j < TAGS.length; j++) {
-        const o = mvStep(s, { asset: 'skab', tag: TAGS[j], value: file.values[i][j], tsMs: file.tsMs[i], quality: 'good', source: 'replay' });
+        const o = mvStep(s, {
+          asset: 'skab',
+          tag: TAGS[j],
+          value: file.values[i][j],
+          tsMs: file.tsMs[i],
+          quality: 'good',
+          source: 'replay',
+        });
         if (o?.type === 'score') direct.push(Math.max(o.t2 / o.t2Limit, o.spe / o.speLimit));
       }
     }
@@ -71,7 +89,9 @@ describe('SKAB through twinloop replay (CLI)', function () {
     expect(f1).to.deep.equal(f1Direct);
     expect(f1.tp + f1.tn + f1.fp + f1.fn).to.equal(file.tsMs.length - FIT_ROWS);
     expect(f1.f1).to.be.greaterThan(0).and.at.most(1);
-    process.stderr.write(`      ${FILE}: F1 ${f1.f1.toFixed(3)} (TP ${f1.tp} FP ${f1.fp} FN ${f1.fn} TN ${f1.tn}), ${replay.risingEdges} alarms, ${replay.events} events\n`);
+    process.stderr.write(
+      `      ${FILE}: F1 ${f1.f1.toFixed(3)} (TP ${f1.tp} FP ${f1.fp} FN ${f1.fn} TN ${f1.tn}), ${replay.risingEdges} alarms, ${replay.events} events\n`,
+    );
   });
 
   it('refuses to guess an alarm when a scored row has no score', () => {

@@ -44,7 +44,7 @@ describe('integration: twinloop start, as a newcomer runs it', function () {
   this.timeout(180_000);
 
   describe('started in a folder that holds a foreign flows.json (say ~/.node-red)', function () {
-    const foreign = JSON.stringify([{ id: 'foreign-tab', type: 'tab', label: 'somebody else\'s flow' }]);
+    const foreign = JSON.stringify([{ id: 'foreign-tab', type: 'tab', label: "somebody else's flow" }]);
     let cwd: string;
     let tl: TwinloopProcess;
     let sub: mqtt.MqttClient | undefined;
@@ -66,7 +66,9 @@ describe('integration: twinloop start, as a newcomer runs it', function () {
       expect(ids).to.not.include('foreign-tab');
       expect(ids).to.include('demo-opcua-endpoint');
       expect(readFileSync(join(cwd, 'flows.json'), 'utf8')).to.equal(foreign);
-      expect(JSON.parse(readFileSync(join(tl.home, 'flows.json'), 'utf8')).map((n: { id: string }) => n.id)).to.include('demo-opcua-endpoint');
+      expect(JSON.parse(readFileSync(join(tl.home, 'flows.json'), 'utf8')).map((n: { id: string }) => n.id)).to.include(
+        'demo-opcua-endpoint',
+      );
     });
 
     it('a healthy start: the banner says what runs where, and no line looks like an error or a warning', async function () {
@@ -77,7 +79,18 @@ describe('integration: twinloop start, as a newcomer runs it', function () {
       await sub.subscribeAsync(`${ASSET}/twin/reading/#`);
       await waitFor(() => readings > 0, 90_000, 100, 'a screened reading from the demo');
       const out = tl.output();
-      for (const what of ['editor:', 'MQTT:', 'OPC UA:', 'approvals:', 'overview:', 'user dir:', 'logins', 'admin', 'supervisor', 'Press Ctrl-C']) {
+      for (const what of [
+        'editor:',
+        'MQTT:',
+        'OPC UA:',
+        'approvals:',
+        'overview:',
+        'user dir:',
+        'logins',
+        'admin',
+        'supervisor',
+        'Press Ctrl-C',
+      ]) {
         expect(out).to.include(what);
       }
       const bad = out.split('\n').filter((l) => /error|warn|CVE|refuses/i.test(l));
@@ -89,9 +102,14 @@ describe('integration: twinloop start, as a newcomer runs it', function () {
       expect(mode(tl.home)).to.equal(0o700);
       for (const f of SECRETS) expect(mode(join(tl.home, f)), f).to.equal(0o600);
       // everything else Node-RED, the simulator (its OPC UA private key) and the ledger wrote is born private too
-      const open = walk(tl.home).filter((p) => mode(p) & 0o077).map((p) => `${p} ${mode(p).toString(8)}`);
+      const open = walk(tl.home)
+        .filter((p) => mode(p) & 0o077)
+        .map((p) => `${p} ${mode(p).toString(8)}`);
       expect(open).to.deep.equal([]);
-      expect(walk(tl.home).some((p) => /pki.*private.*\.pem$/.test(p)), 'the simulator\'s private key').to.equal(true);
+      expect(
+        walk(tl.home).some((p) => /pki.*private.*\.pem$/.test(p)),
+        "the simulator's private key",
+      ).to.equal(true);
     });
 
     it('keeps the credential secret it made in its home, readable by the owner only', function () {
@@ -119,8 +137,11 @@ describe('integration: twinloop start, as a newcomer runs it', function () {
       tl = await startTwinloop([], {}, home);
       await loginAndSessions(tl);
       for (const f of ['credential.key', '.sessions.json']) expect(mode(join(home, f)), f).to.equal(0o600);
-      expect(mode(home), 'the folder is the owner\'s choice: reported, not changed').to.equal(0o755);
-      const warnings = tl.output().split('\n').filter((l) => /error|warn|CVE|refuses/i.test(l));
+      expect(mode(home), "the folder is the owner's choice: reported, not changed").to.equal(0o755);
+      const warnings = tl
+        .output()
+        .split('\n')
+        .filter((l) => /error|warn|CVE|refuses/i.test(l));
       expect(warnings, tl.output()).to.deep.equal([
         `twinloop start: warning: ${home} is open to other users (mode 0755); to make it private: chmod 700 ${home}`,
         `twinloop start: warning: ${join(home, 'credential.key')} was readable by other users (mode 0644); made it 0600 ` +
@@ -147,10 +168,20 @@ describe('integration: twinloop start, as a newcomer runs it', function () {
     });
 
     /** Start on free ports but `variable` = the held port; resolves with the exit code and output. */
-    async function startWithBusy(variable: 'PORT' | 'MQTT_PORT' | 'OPCUA_PORT', args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
-      const env: Record<string, string> = { PORT: String(await freePort()), MQTT_PORT: String(await freePort()), OPCUA_PORT: String(await freePort()) };
+    async function startWithBusy(
+      variable: 'PORT' | 'MQTT_PORT' | 'OPCUA_PORT',
+      args: string[] = [],
+    ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+      const env: Record<string, string> = {
+        PORT: String(await freePort()),
+        MQTT_PORT: String(await freePort()),
+        OPCUA_PORT: String(await freePort()),
+      };
       env[variable] = String(held);
-      const child = spawn(process.execPath, [BIN, 'start', ...args], { env: { ...process.env, ...env, TWINLOOP_HOME: tmp('twinloop-home-') }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [BIN, 'start', ...args], {
+        env: { ...process.env, ...env, TWINLOOP_HOME: tmp('twinloop-home-') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));
@@ -161,14 +192,16 @@ describe('integration: twinloop start, as a newcomer runs it', function () {
 
     for (const [variable, option, what, args] of [
       ['MQTT_PORT', '--mqtt-port', 'the MQTT broker', []],
-      ['OPCUA_PORT', '--opcua-port', 'the simulator\'s OPC UA server', []],
+      ['OPCUA_PORT', '--opcua-port', "the simulator's OPC UA server", []],
       ['PORT', '--port', 'the editor', ['--no-sim']],
     ] as const) {
       it(`${variable}: one line naming it, exit code 1, nothing started`, async function () {
         const r = await startWithBusy(variable, [...args]);
         expect(r.code, r.stdout + r.stderr).to.equal(1);
         expect(r.stderr.trim().split('\n'), r.stderr).to.have.length(1);
-        expect(r.stderr.trim()).to.equal(`twinloop start: port ${held} for ${what} is in use: set ${variable} (or ${option}) to a free port`);
+        expect(r.stderr.trim()).to.equal(
+          `twinloop start: port ${held} for ${what} is in use: set ${variable} (or ${option}) to a free port`,
+        );
         expect(r.stdout).to.not.include('TwinLoop is running');
       });
     }

@@ -38,7 +38,15 @@ describe('twin-cluster (node, real nats-server)', function () {
   });
 
   const cluster = (id: string, instance: string, extra: Record<string, unknown> = {}) => ({
-    id, type: 'twin-cluster', servers: nats.servers.join(' '), instance, lines: `${L1}\n${L2}`, ttlS: 2, replicas: 1, slack: 0, ...extra,
+    id,
+    type: 'twin-cluster',
+    servers: nats.servers.join(' '),
+    instance,
+    lines: `${L1}\n${L2}`,
+    ttlS: 2,
+    replicas: 1,
+    slack: 0,
+    ...extra,
   });
 
   it('two instances own one line each, follow() tells, a clean close hands the lines over, twin-ledger uses the cluster', async () => {
@@ -51,7 +59,10 @@ describe('twin-cluster (node, real nats-server)', function () {
     const a = helper.getNode('cA') as unknown as TwinClusterNode;
     const b = helper.getNode('cB') as unknown as TwinClusterNode;
     const events: string[] = [];
-    b.follow((line) => events.push(`owned ${line}`), (line, reason) => events.push(`released ${line} ${reason}`));
+    b.follow(
+      (line) => events.push(`owned ${line}`),
+      (line, reason) => events.push(`released ${line} ${reason}`),
+    );
     await waitFor(() => [L1, L2].every((l) => a.owns(l) !== b.owns(l)) && a.owns(L1) !== a.owns(L2), 20_000, 50, 'one line each');
     expect(a.clusterStatus()).to.deep.equal({ state: 'member', text: '1/2 lines' });
     const bLine = b.owns(L1) ? L1 : L2;
@@ -86,7 +97,12 @@ describe('twin-cluster (node, real nats-server)', function () {
     const recorder = recordNodeCalls();
     try {
       await helper.load(['twin-cluster', 'twin-mqtt-broker', 'twin-mqtt-in'].map(nodeModule) as never, flow);
-      expect(recorder.errors('in').map((e) => e.message).join('\n')).to.match(/line id 'line1' is not "site\/area\/line"/);
+      expect(
+        recorder
+          .errors('in')
+          .map((e) => e.message)
+          .join('\n'),
+      ).to.match(/line id 'line1' is not "site\/area\/line"/);
       expect(recorder.lastStatus('in')).to.include({ fill: 'red', text: 'config error' });
     } finally {
       recorder.restore();
@@ -98,7 +114,14 @@ describe('twin-cluster (node, real nats-server)', function () {
     const nowMs = () => performance.now() + jumpMs;
     const line = 'spec/clock/line1';
     const m = await ClusterMember.start({
-      servers: nats.servers, instance: 'clock', lines: [line], ttlMs: 3000, replicas: 1, slack: 0, bucket: 'twinloop_members_clock', nowMs,
+      servers: nats.servers,
+      instance: 'clock',
+      lines: [line],
+      ttlMs: 3000,
+      replicas: 1,
+      slack: 0,
+      bucket: 'twinloop_members_clock',
+      nowMs,
     });
     const events: string[] = [];
     m.on('owned', (l) => events.push(`owned ${l}`));

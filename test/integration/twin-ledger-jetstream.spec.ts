@@ -25,7 +25,9 @@ import { recordNodeCalls, tempUserDir, waitUntil, type NodeLike, type Recorder }
 import { startTestPlantSim, type TestPlantSim } from '../support/plant-sim.js';
 import { runTwinloop } from '../support/twinloop-cli.js';
 
-const registry = require(join(__dirname, '..', '..', 'dist', 'runtime', 'control', 'gate-registry.js')) as { findGate(id: string): GateHandle | undefined };
+const registry = require(join(__dirname, '..', '..', 'dist', 'runtime', 'control', 'gate-registry.js')) as {
+  findGate(id: string): GateHandle | undefined;
+};
 const nodes = ['twin-opcua-endpoint', 'twin-opcua-in', 'twin-envelope', 'twin-ledger', 'twin-approval', 'twin-opcua-write'].map(nodeModule);
 
 const KEY = 'jetstream-ledger-spec-key-0123456789';
@@ -52,7 +54,11 @@ describe('twin-ledger on NATS JetStream (real single-node nats-server)', functio
 
   describe('openLineStores', function () {
     it('checks servers and replicas as a config node gives them', () => {
-      expect(parseNatsServers(' nats://a:4222, nats://b:4222\nnats://c:4222 ')).to.deep.equal(['nats://a:4222', 'nats://b:4222', 'nats://c:4222']);
+      expect(parseNatsServers(' nats://a:4222, nats://b:4222\nnats://c:4222 ')).to.deep.equal([
+        'nats://a:4222',
+        'nats://b:4222',
+        'nats://c:4222',
+      ]);
       expect(() => parseNatsServers('')).to.throw(/no NATS servers/);
       expect(() => parseNatsServers('http://a:4222')).to.throw(/not nats:\/\//);
       const withPassword = (() => {
@@ -62,7 +68,9 @@ describe('twin-ledger on NATS JetStream (real single-node nats-server)', functio
           return (err as Error).message;
         }
       })();
-      expect(withPassword).to.match(/credentials/).and.not.contain('secret');
+      expect(withPassword)
+        .to.match(/credentials/)
+        .and.not.contain('secret');
       expect(parseReplicas(undefined)).to.equal(3);
       expect(parseReplicas('1')).to.equal(1);
       expect(() => parseReplicas(2)).to.throw(/1, 3 or 5/);
@@ -88,7 +96,13 @@ describe('twin-ledger on NATS JetStream (real single-node nats-server)', functio
 
     it('a cluster that cannot be reached is a CONNECTION error at once, naming the servers', async () => {
       const url = `nats://127.0.0.1:${await freePort()}`;
-      const err = await openLineStores({ servers: [url], line: 'spec/stores/line2', owner: 'spec', replicas: 1, connectTimeoutMs: 1000 }).then(
+      const err = await openLineStores({
+        servers: [url],
+        line: 'spec/stores/line2',
+        owner: 'spec',
+        replicas: 1,
+        connectTimeoutMs: 1000,
+      }).then(
         () => undefined,
         (e: Error & { code?: string }) => e,
       );
@@ -107,24 +121,54 @@ describe('twin-ledger on NATS JetStream (real single-node nats-server)', functio
       const port = await freePort();
       url = `nats://127.0.0.1:${port}`;
       const store = join(tmp, 'auth-store');
-      child = spawn(bin!, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', store, '--user', USER, '--pass', PASSWORD], { stdio: 'ignore' });
-      await waitFor(() => openLineStores({ servers: [url], line: 'spec/auth/probe', owner: 'spec', replicas: 1, user: USER, password: PASSWORD })
-        .then(async (s) => (await s.close(), true), () => false), 15_000, 100, 'nats-server with a password');
+      child = spawn(bin!, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', store, '--user', USER, '--pass', PASSWORD], {
+        stdio: 'ignore',
+      });
+      await waitFor(
+        () =>
+          openLineStores({ servers: [url], line: 'spec/auth/probe', owner: 'spec', replicas: 1, user: USER, password: PASSWORD }).then(
+            async (s) => (await s.close(), true),
+            () => false,
+          ),
+        15_000,
+        100,
+        'nats-server with a password',
+      );
     });
     after(async () => {
       child?.kill('SIGKILL');
     });
 
     it('opens with the right password; a wrong one is a CONNECTION error that does not repeat it', async () => {
-      const s = await openLineStores({ servers: [url], line: 'spec/auth/line1', owner: 'spec', replicas: 1, user: USER, password: PASSWORD });
+      const s = await openLineStores({
+        servers: [url],
+        line: 'spec/auth/line1',
+        owner: 'spec',
+        replicas: 1,
+        user: USER,
+        password: PASSWORD,
+      });
       expect((await s.ledger.append({ type: 'proposal', asset: 'a', tag: 't', data: {} })).seq).to.equal(0);
       await s.close();
       const wrong = 'wrong-pass-0123456789';
-      const err = await openLineStores({ servers: [url], line: 'spec/auth/line1', owner: 'spec', replicas: 1, user: USER, password: wrong, connectTimeoutMs: 2000 })
-        .catch((e: Error & { code?: string }) => e);
+      const err = await openLineStores({
+        servers: [url],
+        line: 'spec/auth/line1',
+        owner: 'spec',
+        replicas: 1,
+        user: USER,
+        password: wrong,
+        connectTimeoutMs: 2000,
+      }).catch((e: Error & { code?: string }) => e);
       expect((err as { code?: string }).code).to.equal('CONNECTION');
       expect((err as Error).message).to.not.contain(wrong);
-      const none = await openLineStores({ servers: [url], line: 'spec/auth/line1', owner: 'spec', replicas: 1, connectTimeoutMs: 2000 }).catch((e: Error) => e);
+      const none = await openLineStores({
+        servers: [url],
+        line: 'spec/auth/line1',
+        owner: 'spec',
+        replicas: 1,
+        connectTimeoutMs: 2000,
+      }).catch((e: Error) => e);
       expect((none as { code?: string }).code).to.equal('CONNECTION');
     });
 
@@ -133,11 +177,23 @@ describe('twin-ledger on NATS JetStream (real single-node nats-server)', functio
       await new Promise<void>((r) => helper.startServer(() => r()));
       const recAuth = recordNodeCalls();
       try {
-        const def = (id: string) => ({ id, type: 'twin-ledger', storage: 'jetstream', servers: url, line: 'spec/auth/line2', replicas: 1, waitS: 2 });
-        await helper.load(nodes as never, [def('ok'), def('nopass')] as never, {
-          ok: { signingKey: KEY, natsUser: USER, natsPassword: PASSWORD },
-          nopass: { signingKey: KEY, natsUser: USER, natsPassword: 'wrong-pass-0123456789' },
-        } as never);
+        const def = (id: string) => ({
+          id,
+          type: 'twin-ledger',
+          storage: 'jetstream',
+          servers: url,
+          line: 'spec/auth/line2',
+          replicas: 1,
+          waitS: 2,
+        });
+        await helper.load(
+          nodes as never,
+          [def('ok'), def('nopass')] as never,
+          {
+            ok: { signingKey: KEY, natsUser: USER, natsPassword: PASSWORD },
+            nopass: { signingKey: KEY, natsUser: USER, natsPassword: 'wrong-pass-0123456789' },
+          } as never,
+        );
         const ledgerOf = (id: string) => (helper.getNode(id) as unknown as { ledger(): Promise<Ledger> }).ledger();
         expect((await ledgerOf('ok')).location).to.equal(`nats:${ledgerStreamName('spec/auth/line2')}`);
         const err = await ledgerOf('nopass').catch((e: Error) => e);
@@ -174,23 +230,84 @@ describe('twin-ledger on NATS JetStream (real single-node nats-server)', functio
     });
 
     const ledgerDef = (id: string, line: string) => ({
-      id, type: 'twin-ledger', storage: 'jetstream', servers: nats.servers.join(', '), line, replicas: 1, waitS: 2,
+      id,
+      type: 'twin-ledger',
+      storage: 'jetstream',
+      servers: nats.servers.join(', '),
+      line,
+      replicas: 1,
+      waitS: 2,
     });
 
     async function load(line: string, extra: object[] = [], ledgerOver: Record<string, unknown> = {}) {
       const asset = plant.sim.asset;
       const item = (tag: string) => ({ nodeId: `ns=1;s=extruder.${tag}`, asset, tag });
       const flow = [
-        { id: 'ep', type: 'twin-opcua-endpoint', endpointUrl: plant.endpoint, securityMode: 'None', securityPolicy: 'None', authMode: 'anonymous' },
-        { id: 'in', type: 'twin-opcua-in', endpoint: 'ep', items: [item(TAG), item('mode'), item('alarm')], samplingIntervalMs: 200, deadband: 0, queueSize: 1, maxFutureMs: 5000, wires: [['gate']] },
         {
-          id: 'env', type: 'twin-envelope', asset, tag: TAG, unit: 'degC', lowLimit: 160, highLimit: 240, maxStep: 10, rateUpPerMin: 600, rateDownPerMin: 600,
-          minDwellMs: 0, interlocks: [{ tag: 'mode', op: '==', value: 1 }, { tag: 'alarm', op: '==', value: 0 }], inputTags: '', maxInputAgeMs: 30_000, minQuality: 'good', ramp: false,
+          id: 'ep',
+          type: 'twin-opcua-endpoint',
+          endpointUrl: plant.endpoint,
+          securityMode: 'None',
+          securityPolicy: 'None',
+          authMode: 'anonymous',
+        },
+        {
+          id: 'in',
+          type: 'twin-opcua-in',
+          endpoint: 'ep',
+          items: [item(TAG), item('mode'), item('alarm')],
+          samplingIntervalMs: 200,
+          deadband: 0,
+          queueSize: 1,
+          maxFutureMs: 5000,
+          wires: [['gate']],
+        },
+        {
+          id: 'env',
+          type: 'twin-envelope',
+          asset,
+          tag: TAG,
+          unit: 'degC',
+          lowLimit: 160,
+          highLimit: 240,
+          maxStep: 10,
+          rateUpPerMin: 600,
+          rateDownPerMin: 600,
+          minDwellMs: 0,
+          interlocks: [
+            { tag: 'mode', op: '==', value: 1 },
+            { tag: 'alarm', op: '==', value: 0 },
+          ],
+          inputTags: '',
+          maxInputAgeMs: 30_000,
+          minQuality: 'good',
+          ramp: false,
           source: 'ep',
         },
         { ...ledgerDef('led', line), ...ledgerOver },
-        { id: 'gate', type: 'twin-approval', envelope: 'env', ledger: 'led', twoPersonAboveStep: '', autoApproval: false, autoApprovalMaxStep: '', commandTtlMs: 60_000, wires: [['w', 'cmds'], ['events']] },
-        { id: 'w', type: 'twin-opcua-write', endpoint: 'ep', nodeId: `ns=1;s=extruder.${TAG}`, asset, tag: TAG, envelope: 'env', ledger: 'led', readBackTimeoutMs: 2000, wires: [['gate', 'results'], ['alarms']] },
+        {
+          id: 'gate',
+          type: 'twin-approval',
+          envelope: 'env',
+          ledger: 'led',
+          twoPersonAboveStep: '',
+          autoApproval: false,
+          autoApprovalMaxStep: '',
+          commandTtlMs: 60_000,
+          wires: [['w', 'cmds'], ['events']],
+        },
+        {
+          id: 'w',
+          type: 'twin-opcua-write',
+          endpoint: 'ep',
+          nodeId: `ns=1;s=extruder.${TAG}`,
+          asset,
+          tag: TAG,
+          envelope: 'env',
+          ledger: 'led',
+          readBackTimeoutMs: 2000,
+          wires: [['gate', 'results'], ['alarms']],
+        },
         { id: 'cmds', type: 'helper' },
         { id: 'events', type: 'helper' },
         { id: 'results', type: 'helper' },
@@ -200,7 +317,12 @@ describe('twin-ledger on NATS JetStream (real single-node nats-server)', functio
       const creds: Record<string, unknown> = { led: { signingKey: KEY } };
       for (const e of extra as Array<{ id: string; type: string }>) if (e.type === 'twin-ledger') creds[e.id] = { signingKey: KEY };
       await helper.load(nodes as never, flow as never, creds as never);
-      const got = { cmds: [] as Command[], events: [] as Array<{ proposalId: string; state: string }>, results: [] as WriteResult[], alarms: [] as unknown[] };
+      const got = {
+        cmds: [] as Command[],
+        events: [] as Array<{ proposalId: string; state: string }>,
+        results: [] as WriteResult[],
+        alarms: [] as unknown[],
+      };
       node('cmds').on('input', (m: never) => got.cmds.push((m as { payload: Command }).payload));
       node('events').on('input', (m: never) => got.events.push((m as { payload: { proposalId: string; state: string } }).payload));
       node('results').on('input', (m: never) => got.results.push((m as { payload: WriteResult }).payload));
@@ -211,20 +333,47 @@ describe('twin-ledger on NATS JetStream (real single-node nats-server)', functio
     function proposal(asset: string, from: number, to: number): Proposal {
       const now = Date.now();
       return {
-        id: randomUUID(), asset, tag: TAG, currentValue: from, proposedValue: to, unit: 'degC',
+        id: randomUUID(),
+        asset,
+        tag: TAG,
+        currentValue: from,
+        proposedValue: to,
+        unit: 'degC',
         rationale: 'A lower zone 1 temperature cuts energy per kg while quality holds.',
-        predictedEffect: { kpiTag: 'energy_per_kg', kpiUnit: 'kWh/kg', currentKpi: 0.31, predictedKpi: 0.3, lowKpi: 0.295, highKpi: 0.305, intervalPct: 90 },
+        predictedEffect: {
+          kpiTag: 'energy_per_kg',
+          kpiUnit: 'kWh/kg',
+          currentKpi: 0.31,
+          predictedKpi: 0.3,
+          lowKpi: 0.295,
+          highKpi: 0.305,
+          intervalPct: 90,
+        },
         fit: { method: 'ols-quadratic', n: 120, r2: 0.93, rmse: 0.004 },
         fitRange: { fromTsMs: now - 3_600_000, toTsMs: now, setpointMin: 170, setpointMax: 210 },
-        createdTsMs: now, expiresTsMs: now + 120_000, quality: 'good',
+        createdTsMs: now,
+        expiresTsMs: now + 120_000,
+        quality: 'good',
       };
     }
 
-    async function approveAndWrite(handle: GateHandle, got: { events: Array<{ proposalId: string; state: string }> }, asset: string, from: number, to: number) {
+    async function approveAndWrite(
+      handle: GateHandle,
+      got: { events: Array<{ proposalId: string; state: string }> },
+      asset: string,
+      from: number,
+      to: number,
+    ) {
       const p = proposal(asset, from, to);
       node('gate').receive({ topic: `${asset}/${TAG}`, payload: p });
       await waitUntil(() => handle.views().some((v) => v.proposal.id === p.id && v.state === 'pending'), 10_000, 20, 'pending proposal');
-      const decided = await handle.decide({ proposalId: p.id, verdict: 'approve', user: 'alice', printedName: 'Alice Supervisor', reason: 'energy' });
+      const decided = await handle.decide({
+        proposalId: p.id,
+        verdict: 'approve',
+        user: 'alice',
+        printedName: 'Alice Supervisor',
+        reason: 'energy',
+      });
       expect(decided.ok, decided.error).to.equal(true);
       await waitUntil(() => got.events.some((e) => e.proposalId === p.id && e.state === 'done'), 20_000, 20, 'proposal done');
       return p;
@@ -237,7 +386,10 @@ describe('twin-ledger on NATS JetStream (real single-node nats-server)', functio
       expect(exp.code, exp.out).to.equal(0);
       const ver = await cli(['ledger', 'verify', file], env);
       expect(ver.code, ver.out).to.equal(0);
-      return readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LedgerRecord);
+      return readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as LedgerRecord);
     }
 
     it('the closed loop writes its records to the line stream; the export verifies', async function () {
@@ -251,7 +403,14 @@ describe('twin-ledger on NATS JetStream (real single-node nats-server)', functio
 
       const recs = await exportAndVerify(line);
       expect(recs.map((r) => r.seq)).to.deep.equal([...recs.keys()]);
-      expect(recs.filter((r) => r.proposalId === p.id).map((r) => r.type)).to.deep.equal(['proposal', 'decision', 'command', 'write-intent', 'write', 'readback']);
+      expect(recs.filter((r) => r.proposalId === p.id).map((r) => r.type)).to.deep.equal([
+        'proposal',
+        'decision',
+        'command',
+        'write-intent',
+        'write',
+        'readback',
+      ]);
       expect(recs.every((r) => typeof r.mac === 'string')).to.equal(true);
 
       // the used command id is a KV claim: the same signed command again is refused, the plant untouched
@@ -319,8 +478,17 @@ describe('twin-ledger on NATS JetStream (real single-node nats-server)', functio
         // a replayed or fresh command to the writer: no write without its ledger records
         const c = got.cmds[0];
         const fresh = signCommand(KEY, {
-          proposalId: c.proposalId, asset, tag: TAG, value: 185, unit: 'degC', step: 1, steps: 1, fromValue: 190,
-          issuedTsMs: Date.now(), expiresTsMs: Date.now() + 60_000, envelopeVersion: c.envelopeVersion,
+          proposalId: c.proposalId,
+          asset,
+          tag: TAG,
+          value: 185,
+          unit: 'degC',
+          step: 1,
+          steps: 1,
+          fromValue: 190,
+          issuedTsMs: Date.now(),
+          expiresTsMs: Date.now() + 60_000,
+          envelopeVersion: c.envelopeVersion,
         });
         node('w').receive({ payload: fresh });
         await waitUntil(() => rec.errors('w').length > 0, 30_000, 20, 'writer refusal');
@@ -339,10 +507,14 @@ describe('twin-ledger on NATS JetStream (real single-node nats-server)', functio
     });
 
     it('a bad JetStream setting is a config error (named, red in the users) and ledger() rejects without connecting', async function () {
-      await helper.load(nodes as never, [
-        { id: 'bad', type: 'twin-ledger', storage: 'jetstream', servers: nats.servers.join(','), line: 'plant1/line1', replicas: 1 },
-        { id: 'bad2', type: 'twin-ledger', storage: 'jetstream', servers: 'http://x:4222', line: 'a/b/c' },
-      ] as never, { bad: { signingKey: KEY }, bad2: { signingKey: KEY } } as never);
+      await helper.load(
+        nodes as never,
+        [
+          { id: 'bad', type: 'twin-ledger', storage: 'jetstream', servers: nats.servers.join(','), line: 'plant1/line1', replicas: 1 },
+          { id: 'bad2', type: 'twin-ledger', storage: 'jetstream', servers: 'http://x:4222', line: 'a/b/c' },
+        ] as never,
+        { bad: { signingKey: KEY }, bad2: { signingKey: KEY } } as never,
+      );
       const bad = helper.getNode('bad') as unknown as { configError?: string; ledger(): Promise<Ledger> };
       expect(bad.configError).to.match(/site\/area\/line/);
       const err = await bad.ledger().catch((e: Error & { code?: string }) => e);
@@ -357,7 +529,14 @@ describe('twin-ledger on NATS JetStream (real single-node nats-server)', functio
       const { handle } = await load(line, [], { servers: url });
       await waitUntil(() => rec.lastStatus('gate')?.fill === 'red', 20_000, 20, 'gate status red');
       expect(rec.lastStatus('gate')?.text).to.equal('ledger failed');
-      expect(rec.errors('led').map((e) => e.message).join('\n')).to.contain(`cannot connect to NATS at ${url}`).and.contain(line);
+      expect(
+        rec
+          .errors('led')
+          .map((e) => e.message)
+          .join('\n'),
+      )
+        .to.contain(`cannot connect to NATS at ${url}`)
+        .and.contain(line);
       const d = await handle.decide({ proposalId: 'any', verdict: 'approve', user: 'alice', printedName: 'Alice', reason: 'x' });
       expect(d.ok).to.equal(false);
     });

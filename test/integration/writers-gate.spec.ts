@@ -15,7 +15,9 @@ import { recordNodeCalls, tempUserDir, waitUntil, type NodeLike, type Recorder }
 import { startTestPlantSim, type TestPlantSim } from '../support/plant-sim.js';
 
 // the registry the BUILT nodes register with (the source module would be another instance)
-const registry = require(join(__dirname, '..', '..', 'dist', 'runtime', 'control', 'gate-registry.js')) as { findGate(id: string): GateHandle | undefined };
+const registry = require(join(__dirname, '..', '..', 'dist', 'runtime', 'control', 'gate-registry.js')) as {
+  findGate(id: string): GateHandle | undefined;
+};
 const nodes = ['twin-opcua-endpoint', 'twin-opcua-in', 'twin-envelope', 'twin-ledger', 'twin-approval', 'twin-opcua-write'].map(nodeModule);
 
 const KEY = 'test-signing-key-0123456789abcdef';
@@ -53,23 +55,83 @@ describe('approval → twin-opcua-write → plant simulator (Node-RED, real part
     const asset = plant.sim.asset;
     const item = (tag: string) => ({ nodeId: `ns=1;s=extruder.${tag}`, asset, tag });
     const flow = [
-      { id: 'ep', type: 'twin-opcua-endpoint', endpointUrl: plant.endpoint, securityMode: 'None', securityPolicy: 'None', authMode: 'anonymous' },
-      { id: 'in', type: 'twin-opcua-in', endpoint: 'ep', items: [item(TAG), item('mode'), item('alarm')], samplingIntervalMs: 200, deadband: 0, queueSize: 1, maxFutureMs: 5000, wires: [['gate']] },
       {
-        id: 'env', type: 'twin-envelope', asset, tag: TAG, unit: 'degC', lowLimit: 160, highLimit: 240, maxStep: 10, rateUpPerMin: 600, rateDownPerMin: 600,
-        minDwellMs: 0, interlocks: [{ tag: 'mode', op: '==', value: 1 }, { tag: 'alarm', op: '==', value: 0 }], inputTags: '', maxInputAgeMs: 30_000, minQuality: 'good', ramp: false,
+        id: 'ep',
+        type: 'twin-opcua-endpoint',
+        endpointUrl: plant.endpoint,
+        securityMode: 'None',
+        securityPolicy: 'None',
+        authMode: 'anonymous',
+      },
+      {
+        id: 'in',
+        type: 'twin-opcua-in',
+        endpoint: 'ep',
+        items: [item(TAG), item('mode'), item('alarm')],
+        samplingIntervalMs: 200,
+        deadband: 0,
+        queueSize: 1,
+        maxFutureMs: 5000,
+        wires: [['gate']],
+      },
+      {
+        id: 'env',
+        type: 'twin-envelope',
+        asset,
+        tag: TAG,
+        unit: 'degC',
+        lowLimit: 160,
+        highLimit: 240,
+        maxStep: 10,
+        rateUpPerMin: 600,
+        rateDownPerMin: 600,
+        minDwellMs: 0,
+        interlocks: [
+          { tag: 'mode', op: '==', value: 1 },
+          { tag: 'alarm', op: '==', value: 0 },
+        ],
+        inputTags: '',
+        maxInputAgeMs: 30_000,
+        minQuality: 'good',
+        ramp: false,
         source: 'ep',
       },
       { id: 'led', type: 'twin-ledger', path: ledgerPath },
-      { id: 'gate', type: 'twin-approval', envelope: 'env', ledger: 'led', twoPersonAboveStep: '', autoApproval: false, autoApprovalMaxStep: '', commandTtlMs: 60_000, wires: [['w', 'cmds'], ['events']] },
-      { id: 'w', type: 'twin-opcua-write', endpoint: 'ep', nodeId: `ns=1;s=extruder.${TAG}`, asset, tag: TAG, envelope: 'env', ledger: 'led', readBackTimeoutMs: 2000, wires: [['gate', 'results'], ['alarms']] },
+      {
+        id: 'gate',
+        type: 'twin-approval',
+        envelope: 'env',
+        ledger: 'led',
+        twoPersonAboveStep: '',
+        autoApproval: false,
+        autoApprovalMaxStep: '',
+        commandTtlMs: 60_000,
+        wires: [['w', 'cmds'], ['events']],
+      },
+      {
+        id: 'w',
+        type: 'twin-opcua-write',
+        endpoint: 'ep',
+        nodeId: `ns=1;s=extruder.${TAG}`,
+        asset,
+        tag: TAG,
+        envelope: 'env',
+        ledger: 'led',
+        readBackTimeoutMs: 2000,
+        wires: [['gate', 'results'], ['alarms']],
+      },
       { id: 'cmds', type: 'helper' },
       { id: 'events', type: 'helper' },
       { id: 'results', type: 'helper' },
       { id: 'alarms', type: 'helper' },
     ];
     await helper.load(nodes as never, flow as never, { led: { signingKey: KEY } } as never);
-    const got = { cmds: [] as Command[], events: [] as Array<{ proposalId: string; state: string }>, results: [] as WriteResult[], alarms: [] as unknown[] };
+    const got = {
+      cmds: [] as Command[],
+      events: [] as Array<{ proposalId: string; state: string }>,
+      results: [] as WriteResult[],
+      alarms: [] as unknown[],
+    };
     node('cmds').on('input', (m: never) => got.cmds.push((m as { payload: Command }).payload));
     node('events').on('input', (m: never) => got.events.push((m as { payload: { proposalId: string; state: string } }).payload));
     node('results').on('input', (m: never) => got.results.push((m as { payload: WriteResult }).payload));
@@ -80,12 +142,27 @@ describe('approval → twin-opcua-write → plant simulator (Node-RED, real part
   function proposal(asset: string, from: number, to: number): Proposal {
     const now = Date.now();
     return {
-      id: randomUUID(), asset, tag: TAG, currentValue: from, proposedValue: to, unit: 'degC',
+      id: randomUUID(),
+      asset,
+      tag: TAG,
+      currentValue: from,
+      proposedValue: to,
+      unit: 'degC',
       rationale: 'A lower zone 1 temperature cuts energy per kg while quality holds.',
-      predictedEffect: { kpiTag: 'energy_per_kg', kpiUnit: 'kWh/kg', currentKpi: 0.31, predictedKpi: 0.3, lowKpi: 0.295, highKpi: 0.305, intervalPct: 90 },
+      predictedEffect: {
+        kpiTag: 'energy_per_kg',
+        kpiUnit: 'kWh/kg',
+        currentKpi: 0.31,
+        predictedKpi: 0.3,
+        lowKpi: 0.295,
+        highKpi: 0.305,
+        intervalPct: 90,
+      },
       fit: { method: 'ols-quadratic', n: 120, r2: 0.93, rmse: 0.004 },
       fitRange: { fromTsMs: now - 3_600_000, toTsMs: now, setpointMin: 170, setpointMax: 210 },
-      createdTsMs: now, expiresTsMs: now + 120_000, quality: 'good',
+      createdTsMs: now,
+      expiresTsMs: now + 120_000,
+      quality: 'good',
     };
   }
 
@@ -94,7 +171,13 @@ describe('approval → twin-opcua-write → plant simulator (Node-RED, real part
     const p = proposal(asset, 190, 184);
     node('gate').receive({ topic: `${asset}/${TAG}`, payload: p });
     await waitUntil(() => handle.views().some((v) => v.proposal.id === p.id && v.state === 'pending'), 10_000, 20, 'pending proposal');
-    const decided = await handle.decide({ proposalId: p.id, verdict: 'approve', user: 'alice', printedName: 'Alice Supervisor', reason: 'energy' });
+    const decided = await handle.decide({
+      proposalId: p.id,
+      verdict: 'approve',
+      user: 'alice',
+      printedName: 'Alice Supervisor',
+      reason: 'energy',
+    });
     expect(decided.ok, decided.error).to.equal(true);
 
     await waitUntil(() => got.events.some((e) => e.proposalId === p.id && e.state === 'done'), 20_000, 20, 'proposal done');
@@ -104,7 +187,10 @@ describe('approval → twin-opcua-write → plant simulator (Node-RED, real part
     expect(got.results[0]).to.include({ commandId: got.cmds[0].id, outcome: 'written', readBackValue: 184, readBackOk: true });
     expect(got.alarms).to.deep.equal([]);
 
-    const recs = readFileSync(ledgerPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LedgerRecord);
+    const recs = readFileSync(ledgerPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as LedgerRecord);
     const types = recs.filter((r) => r.proposalId === p.id).map((r) => r.type);
     // the writer's records sit between the command and the gate's close, each result recorded once
     expect(types).to.deep.equal(['proposal', 'decision', 'command', 'write-intent', 'write', 'readback']);
@@ -125,7 +211,10 @@ describe('approval → twin-opcua-write → plant simulator (Node-RED, real part
     await waitUntil(() => rec.errors('w').length > 0, 10_000, 20, 'refusal');
     expect(rec.errors('w')[0].message).to.match(/MALFORMED/);
     expect(plant.sim.snapshot().truth[TAG]).to.equal(190);
-    const recs = readFileSync(ledgerPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LedgerRecord);
+    const recs = readFileSync(ledgerPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as LedgerRecord);
     expect(recs.map((r) => r.type)).to.deep.equal(['refused']);
     expect((recs[0].data as { received: string }).received).to.contain(p.id);
   });

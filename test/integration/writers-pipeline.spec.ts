@@ -34,7 +34,13 @@ async function startPlc(dir: string) {
   const port = await freePort();
   const cm = new OPCUACertificateManager({ rootFolder: join(dir, 'server-pki'), automaticallyAcceptUnknownCertificate: true });
   await cm.initialize();
-  const server = new OPCUAServer({ port, hostname: '127.0.0.1', resourcePath: '/UA/Plc', serverCertificateManager: cm, allowAnonymous: true });
+  const server = new OPCUAServer({
+    port,
+    hostname: '127.0.0.1',
+    resourcePath: '/UA/Plc',
+    serverCertificateManager: cm,
+    allowAnonymous: true,
+  });
   await server.initialize();
   const ns = server.engine.addressSpace!.getOwnNamespace();
   const plc = { mode: { kind: 'immediate' } as PlcMode, value: 190, writes: [] as number[], readable: true };
@@ -48,7 +54,10 @@ async function startPlc(dir: string) {
     minimumSamplingInterval: 100,
     value: {
       timestamped_get: () =>
-        new DataValue({ value: new Variant({ dataType: DataType.Double, value: plc.value }), statusCode: plc.readable ? StatusCodes.Good : StatusCodes.BadSensorFailure }),
+        new DataValue({
+          value: new Variant({ dataType: DataType.Double, value: plc.value }),
+          statusCode: plc.readable ? StatusCodes.Good : StatusCodes.BadSensorFailure,
+        }),
       timestamped_set: async (dv: DataValue): Promise<StatusCode> => {
         const v = dv.value.value as number;
         plc.writes.push(v);
@@ -61,7 +70,14 @@ async function startPlc(dir: string) {
     },
   });
   await server.start();
-  return { plc, endpointUrl: `opc.tcp://127.0.0.1:${port}/UA/Plc`, stop: async () => { await server.shutdown(0); await cm.dispose(); } };
+  return {
+    plc,
+    endpointUrl: `opc.tcp://127.0.0.1:${port}/UA/Plc`,
+    stop: async () => {
+      await server.shutdown(0);
+      await cm.dispose();
+    },
+  };
 }
 
 describe('writer pipeline (OPC UA transport, file ledger, real server)', function () {
@@ -73,15 +89,33 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
   let ledger: Ledger;
   let used: UsedCommands;
   const env = validateEnvelope({
-    asset: ASSET, tag: TAG, unit: 'degC', lowLimit: 150, highLimit: 260, maxStep: 20, rateUpPerMin: 600, rateDownPerMin: 600,
-    minDwellMs: 0, interlocks: [], inputTags: [], maxInputAgeMs: 10_000, minQuality: 'good', ramp: false,
+    asset: ASSET,
+    tag: TAG,
+    unit: 'degC',
+    lowLimit: 150,
+    highLimit: 260,
+    maxStep: 20,
+    rateUpPerMin: 600,
+    rateDownPerMin: 600,
+    minDwellMs: 0,
+    interlocks: [],
+    inputTags: [],
+    maxInputAgeMs: 10_000,
+    minQuality: 'good',
+    ramp: false,
   });
   const version = envelopeVersion(env);
 
   before(async function () {
     dir = mkdtempSync(join(process.env.TWINLOOP_TEST_TMP ?? tmpdir(), 'writers-pipeline-'));
     srv = await startPlc(dir);
-    conn = sessions.acquire({ endpointUrl: srv.endpointUrl, securityMode: 'None', securityPolicy: 'None', pkiDir: join(dir, 'client-pki'), acceptUnknownCertificates: true });
+    conn = sessions.acquire({
+      endpointUrl: srv.endpointUrl,
+      securityMode: 'None',
+      securityPolicy: 'None',
+      pkiDir: join(dir, 'client-pki'),
+      acceptUnknownCertificates: true,
+    });
     await conn.whenConnected(20_000);
   });
   after(async function () {
@@ -105,24 +139,51 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
   const trail = async () => (await ledger.readAll()).filter((r) => r.type !== 'proposal' && r.type !== 'decision');
   const writer = (readBackTimeoutMs = 1000, readBackToleranceAbs?: number) =>
     new CommandWriter({
-      writerId: 'it', key: KEY, target: { asset: ASSET, tag: TAG }, envelope: env, envelopeVersion: version,
-      usedCommands: used, ledger, transport: opcuaTransport(conn, `ns=1;s=${TAG}`, readBackTimeoutMs, NO_INPUTS), readBackToleranceAbs,
+      writerId: 'it',
+      key: KEY,
+      target: { asset: ASSET, tag: TAG },
+      envelope: env,
+      envelopeVersion: version,
+      usedCommands: used,
+      ledger,
+      transport: opcuaTransport(conn, `ns=1;s=${TAG}`, readBackTimeoutMs, NO_INPUTS),
+      readBackToleranceAbs,
     });
   const command = (over: Partial<UnsignedCommand>) => {
     const now = Date.now();
-    return signCommand(KEY, { proposalId: 'p', asset: ASSET, tag: TAG, value: 200, step: 1, steps: 1, fromValue: 190, issuedTsMs: now, expiresTsMs: now + 60_000, envelopeVersion: version, ...over });
+    return signCommand(KEY, {
+      proposalId: 'p',
+      asset: ASSET,
+      tag: TAG,
+      value: 200,
+      step: 1,
+      steps: 1,
+      fromValue: 190,
+      issuedTsMs: now,
+      expiresTsMs: now + 60_000,
+      envelopeVersion: version,
+      ...over,
+    });
   };
 
   it('runs concurrent commands one after another: each step is checked against the value the one before wrote', async function () {
     const w = writer();
     // 190 → 205 → 220: each a 15 step from the value before it, 30 from 190. Interleaved, the
     // second would see 190 and be refused (or, without the check, jump 30 at once).
-    const [a, b] = await Promise.all([w.execute(command({ value: 205, step: 1, steps: 2 })), w.execute(command({ value: 220, fromValue: 205, step: 2, steps: 2 }))]);
+    const [a, b] = await Promise.all([
+      w.execute(command({ value: 205, step: 1, steps: 2 })),
+      w.execute(command({ value: 220, fromValue: 205, step: 2, steps: 2 })),
+    ]);
     expect([a.result?.outcome, b.result?.outcome]).to.deep.equal(['written', 'written']);
     expect(srv.plc.writes).to.deep.equal([205, 220]);
     const recs = await trail();
     expect(recs.map((r) => [r.type, (r.data as { presentValue?: number }).presentValue])).to.deep.equal([
-      ['write-intent', 190], ['write', 190], ['readback', undefined], ['write-intent', 205], ['write', 205], ['readback', undefined],
+      ['write-intent', 190],
+      ['write', 190],
+      ['readback', undefined],
+      ['write-intent', 205],
+      ['write', 205],
+      ['readback', undefined],
     ]);
   });
 
@@ -186,8 +247,15 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
     // a clock that has moved past the expiry once the read is done (as a slow reconnect would)
     let calls = 0;
     const w = new CommandWriter({
-      writerId: 'it', key: KEY, target: { asset: ASSET, tag: TAG }, envelope: env, envelopeVersion: version,
-      usedCommands: used, ledger, transport: opcuaTransport(conn, `ns=1;s=${TAG}`, 1000, NO_INPUTS), nowMs: () => (calls++ === 0 ? now : now + 5000),
+      writerId: 'it',
+      key: KEY,
+      target: { asset: ASSET, tag: TAG },
+      envelope: env,
+      envelopeVersion: version,
+      usedCommands: used,
+      ledger,
+      transport: opcuaTransport(conn, `ns=1;s=${TAG}`, 1000, NO_INPUTS),
+      nowMs: () => (calls++ === 0 ? now : now + 5000),
     });
     const out = await w.execute(cmd);
     expect(out.refusal).to.equal('EXPIRED');
@@ -214,11 +282,21 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
     });
     const writerOn = (l: Ledger, nowMs?: () => number, settleReadAttempts = 2) =>
       new CommandWriter({
-        writerId: 'it', key: KEY, target: { asset: ASSET, tag: TAG }, envelope: env, envelopeVersion: version,
-        usedCommands: used, ledger: l, transport: opcuaTransport(conn, `ns=1;s=${TAG}`, 500, NO_INPUTS), nowMs, settleReadAttempts,
+        writerId: 'it',
+        key: KEY,
+        target: { asset: ASSET, tag: TAG },
+        envelope: env,
+        envelopeVersion: version,
+        usedCommands: used,
+        ledger: l,
+        transport: opcuaTransport(conn, `ns=1;s=${TAG}`, 500, NO_INPUTS),
+        nowMs,
+        settleReadAttempts,
       });
     const types = async (id: string) =>
-      (await trail()).filter((r) => (r.data as { commandId?: string }).commandId === id).map((r) => `${r.type}:${(r.data as { outcome?: string }).outcome ?? ''}`);
+      (await trail())
+        .filter((r) => (r.data as { commandId?: string }).commandId === id)
+        .map((r) => `${r.type}:${(r.data as { outcome?: string }).outcome ?? ''}`);
 
     it('records the intent (command, value, present value) before the write, and the write only after it', async function () {
       const cmd = command({ value: 204 });
@@ -227,7 +305,10 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
       const orig = srv.plc.writes.push.bind(srv.plc.writes);
       srv.plc.writes.push = (...v: number[]) => {
         // the file as it is on disk at this moment (synchronously: nothing can be appended meanwhile)
-        atWrite = readFileSync(ledger.location, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => (JSON.parse(l) as { type: string }).type);
+        atWrite = readFileSync(ledger.location, 'utf8')
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+          .map((l) => (JSON.parse(l) as { type: string }).type);
         return orig(...v);
       };
       try {
@@ -238,7 +319,16 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
       const recs = await trail();
       expect(recs[0]).to.include({ type: 'write-intent', proposalId: 'p' });
       // decisionSeq: the approval the writer found (the fixture's decision record, seq 1)
-      expect(recs[0]!.data).to.include({ commandId: cmd.id, decisionSeq: 1, value: 204, presentValue: 190, step: 1, steps: 1, toleranceAbs: 0.5, writer: 'it' });
+      expect(recs[0]!.data).to.include({
+        commandId: cmd.id,
+        decisionSeq: 1,
+        value: 204,
+        presentValue: 190,
+        step: 1,
+        steps: 1,
+        toleranceAbs: 0.5,
+        writer: 'it',
+      });
       expect(atWrite, 'the ledger on disk when the plant took the value').to.deep.equal(['proposal', 'decision', 'write-intent']);
       expect(srv.plc.writes).to.deep.equal([204]);
     });
@@ -246,7 +336,9 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
     it('killed after the plant took the value, before the write record: re-sent, it is settled as written and read back (plant confirmed), not written again', async function () {
       const cmd = command({ value: 204 });
       let err: Error | undefined;
-      await writerOn(dying(ledger, 'write', 'before')).execute(cmd).catch((e: Error) => (err = e));
+      await writerOn(dying(ledger, 'write', 'before'))
+        .execute(cmd)
+        .catch((e: Error) => (err = e));
       expect(err?.message).to.match(/killed before the write record/);
       expect(srv.plc.writes).to.deep.equal([204]);
       expect(await types(cmd.id)).to.deep.equal(['write-intent:']);
@@ -260,7 +352,9 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
       expect(await types(cmd.id)).to.deep.equal(['write-intent:', 'write:written', 'readback:written']);
       const [, w, rb] = (await trail()).filter((r) => (r.data as { commandId?: string }).commandId === cmd.id);
       expect(w!.data).to.include({ settledAfterRestart: true, presentValue: 190, presentValueBefore: 190 });
-      expect((rb!.data as { note: string }).note).to.match(/^plant confirmed after restart: it holds 204 .*reached it \(it held 190 before\)/);
+      expect((rb!.data as { note: string }).note).to.match(
+        /^plant confirmed after restart: it holds 204 .*reached it \(it held 190 before\)/,
+      );
 
       // once settled, the ledger has its result: a further copy is a plain replay
       const again = await writerOn(ledger).execute(cmd);
@@ -270,7 +364,9 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
 
     it('killed right after the intent, before the write: settled as failed "not written before the crash"', async function () {
       const cmd = command({ value: 204 });
-      await writerOn(dying(ledger, 'write-intent', 'after')).execute(cmd).catch(() => undefined);
+      await writerOn(dying(ledger, 'write-intent', 'after'))
+        .execute(cmd)
+        .catch(() => undefined);
       expect(srv.plc.writes).to.deep.equal([]);
       const out = await writerOn(ledger).execute(cmd);
       expect(out.result).to.include({ outcome: 'failed' });
@@ -282,7 +378,9 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
 
     it('killed after the claim, before the intent: settled as failed without reading the plant (no intent, no write)', async function () {
       const cmd = command({ value: 204 });
-      await writerOn(dying(ledger, 'write-intent', 'before')).execute(cmd).catch(() => undefined);
+      await writerOn(dying(ledger, 'write-intent', 'before'))
+        .execute(cmd)
+        .catch(() => undefined);
       expect(used.has(cmd.id)).to.equal(true);
       srv.plc.value = 204; // even a plant that happens to hold the value: this writer never wrote it
       const out = await writerOn(ledger).execute(cmd);
@@ -294,7 +392,9 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
 
     it('killed after the write record, before the read-back: only the read-back is recorded after the restart', async function () {
       const cmd = command({ value: 204 });
-      await writerOn(dying(ledger, 'readback', 'before')).execute(cmd).catch(() => undefined);
+      await writerOn(dying(ledger, 'readback', 'before'))
+        .execute(cmd)
+        .catch(() => undefined);
       const out = await writerOn(ledger).execute(cmd);
       expect(out.result).to.include({ outcome: 'written', readBackOk: true, readBackValue: 204 });
       expect(srv.plc.writes).to.deep.equal([204]);
@@ -303,11 +403,15 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
 
     it('a plant that cannot be read when settling: outcome unknown with the reason and an alarm; nothing written', async function () {
       const cmd = command({ value: 204 });
-      await writerOn(dying(ledger, 'write', 'before')).execute(cmd).catch(() => undefined);
+      await writerOn(dying(ledger, 'write', 'before'))
+        .execute(cmd)
+        .catch(() => undefined);
       srv.plc.readable = false;
       const out = await writerOn(ledger).execute(cmd);
       expect(out.result).to.include({ outcome: 'unknown' });
-      expect(out.reason).to.match(/could not be read after a restart \(.*BadSensorFailure.*\): whether the write before the crash reached it is unknown/);
+      expect(out.reason).to.match(
+        /could not be read after a restart \(.*BadSensorFailure.*\): whether the write before the crash reached it is unknown/,
+      );
       expect(out.alarm).to.equal(true);
       expect(srv.plc.writes).to.deep.equal([204]);
       expect(await types(cmd.id)).to.deep.equal(['write-intent:', 'write:unknown']);
@@ -315,7 +419,9 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
 
     it('a copy arriving after the setpoint was written again by a later command: unknown (the plant no longer tells), not failed', async function () {
       const a = command({ value: 204 });
-      await writerOn(dying(ledger, 'write', 'before')).execute(a).catch(() => undefined);
+      await writerOn(dying(ledger, 'write', 'before'))
+        .execute(a)
+        .catch(() => undefined);
       const b = await writerOn(ledger).execute(command({ value: 206, fromValue: 204 }));
       expect(b.result).to.include({ outcome: 'written', readBackOk: true });
       const out = await writerOn(ledger).execute(a);
@@ -327,7 +433,9 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
     it('a command that expired while the process was down is still settled (settling writes nothing); one never claimed is refused as EXPIRED', async function () {
       const now = Date.now();
       const cmd = command({ value: 204, issuedTsMs: now, expiresTsMs: now + 1000 });
-      await writerOn(dying(ledger, 'write', 'before'), () => now).execute(cmd).catch(() => undefined);
+      await writerOn(dying(ledger, 'write', 'before'), () => now)
+        .execute(cmd)
+        .catch(() => undefined);
       const late = () => now + 60_000;
       const out = await writerOn(ledger, late).execute(cmd);
       expect(out.result).to.include({ outcome: 'written', readBackOk: true });

@@ -67,7 +67,14 @@ function load(alarm: Record<string, unknown> = {}): Promise<Rig> {
   return new Promise((resolve, reject) => {
     helper
       .load([estimateNode, alarmNode, catchNode, completeNode] as never, flow, () => {
-        const rig: Rig = { zone: helper.getNode('z'), feed: helper.getNode('f'), alarm: helper.getNode('a'), events: [], caught: [], done: 0 };
+        const rig: Rig = {
+          zone: helper.getNode('z'),
+          feed: helper.getNode('f'),
+          alarm: helper.getNode('a'),
+          events: [],
+          caught: [],
+          done: 0,
+        };
         listen<Msg<AlarmEvent>>(helper.getNode('e'), 'input', (m) => rig.events.push(m.payload));
         listen<Msg<unknown>>(helper.getNode('k'), 'input', (m) => rig.caught.push(m));
         listen<unknown>(helper.getNode('d'), 'input', () => rig.done++);

@@ -65,7 +65,14 @@ function load(): Promise<Rig> {
   return new Promise((resolve, reject) => {
     helper
       .load([estimateNode, alarmNode, catchNode, completeNode] as never, flow, () => {
-        const rig: Rig = { zone: helper.getNode('z'), feed: helper.getNode('f'), alarm: helper.getNode('a'), events: [], caught: [], done: 0 };
+        const rig: Rig = {
+          zone: helper.getNode('z'),
+          feed: helper.getNode('f'),
+          alarm: helper.getNode('a'),
+          events: [],
+          caught: [],
+          done: 0,
+        };
         listen<Msg<AlarmEvent>>(helper.getNode('e'), 'input', (m) => rig.events.push(m.payload));
         listen<Msg<unknown>>(helper.getNode('k'), 'input', (m) => rig.caught.push(m));
         listen<unknown>(helper.getNode('d'), 'input', () => rig.done++);
@@ -167,6 +174,9 @@ describe('twin-alarm on twin-estimate: the twin residual', function () {
     const r = raised(rig);
     expect(r.map((e) => e.alarmId)).to.deep.equal([`${ASSET}/throughput`]);
     expect(r[0].cause?.kind).to.equal('process-change');
-    expect((r[0].cause?.evidence as { corroboration: { perTag: string[] } }).corroboration.perTag).to.include.members(['melt_pressure', 'motor_power']);
+    expect((r[0].cause?.evidence as { corroboration: { perTag: string[] } }).corroboration.perTag).to.include.members([
+      'melt_pressure',
+      'motor_power',
+    ]);
   });
 });

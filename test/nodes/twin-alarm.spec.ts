@@ -164,7 +164,11 @@ describe('twin-alarm node', function () {
       rmSync(dir, { recursive: true, force: true });
     });
     const alarmRecords = (path: string) =>
-      readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => r.type === 'alarm');
+      readFileSync(path, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .filter((r) => r.type === 'alarm');
 
     it('ack and shelve by message are appended before the message is done; raised and cleared are not', async function () {
       const path = join(dir, 'ledger.jsonl');
@@ -210,7 +214,7 @@ describe('twin-alarm node', function () {
       expect(registry.findAlarmSource('a')).to.equal(undefined);
     });
 
-    it('a shelving that expires returns the alarm by itself, recorded as the system\'s', async function () {
+    it("a shelving that expires returns the alarm by itself, recorded as the system's", async function () {
       const path = join(dir, 'ledger.jsonl');
       const rig = await load({}, path);
       await send(rig, readings(melt(0, 770)));

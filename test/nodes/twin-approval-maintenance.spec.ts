@@ -19,7 +19,9 @@ import { openFileLedger } from '../../runtime/control/file-ledger.js';
 import type { MaintenanceOrder } from '../../runtime/model/maintenance.js';
 
 // The registry the BUILT node registers in (dist/), not a second copy of the module loaded from source.
-const registry = require(join(__dirname, '..', '..', 'dist', 'runtime', 'control', 'gate-registry.js')) as typeof import('../../runtime/control/gate-registry.js');
+const registry = require(
+  join(__dirname, '..', '..', 'dist', 'runtime', 'control', 'gate-registry.js'),
+) as typeof import('../../runtime/control/gate-registry.js');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const envelopeNode = nodeModule('twin-envelope');
 const ledgerNode = nodeModule('twin-ledger');
@@ -43,7 +45,12 @@ function listen<T>(n: Node, event: string, fn: (x: T) => void): void {
   (n as unknown as { on(e: string, f: (x: T) => void): void }).on(event, fn);
 }
 
-const decision = (proposalId: string, user: string, verdict: DecisionRequest['verdict'] = 'approve', reason = 'planned stop fits'): DecisionRequest => ({ proposalId, verdict, user, printedName: `${user} (printed)`, reason });
+const decision = (
+  proposalId: string,
+  user: string,
+  verdict: DecisionRequest['verdict'] = 'approve',
+  reason = 'planned stop fits',
+): DecisionRequest => ({ proposalId, verdict, user, printedName: `${user} (printed)`, reason });
 let loads = 0;
 
 describe('twin-approval (node, maintenance mode)', function () {
@@ -67,13 +74,27 @@ describe('twin-approval (node, maintenance mode)', function () {
     const led = `led${++loads}`;
     const flow = [
       { id: led, type: 'twin-ledger', path: ledgerPath },
-      { id: 'g', type: 'twin-approval', name: 'extruder maintenance', mode: 'maintenance', asset: M_ASSET, twoPersonAboveEur: '5000', ledger: led, ...gateCfg, wires: [['ord'], ['ev']] },
+      {
+        id: 'g',
+        type: 'twin-approval',
+        name: 'extruder maintenance',
+        mode: 'maintenance',
+        asset: M_ASSET,
+        twoPersonAboveEur: '5000',
+        ledger: led,
+        ...gateCfg,
+        wires: [['ord'], ['ev']],
+      },
       { id: 'ord', type: 'helper' },
       { id: 'ev', type: 'helper' },
       { id: 'c', type: 'catch', scope: ['g'], uncaught: false, wires: [['k']] },
       { id: 'k', type: 'helper' },
     ];
-    await helper.load([envelopeNode, ledgerNode, approvalNode, catchNode] as never, flow as never, (key ? { [led]: { signingKey: key } } : {}) as never);
+    await helper.load(
+      [envelopeNode, ledgerNode, approvalNode, catchNode] as never,
+      flow as never,
+      (key ? { [led]: { signingKey: key } } : {}) as never,
+    );
     const rig: Rig = { node: helper.getNode('g'), orders: [], events: [], caught: [], statuses: [], errors: [] };
     listen<Msg>(helper.getNode('ord'), 'input', (m) => rig.orders.push(m));
     listen<Msg>(helper.getNode('ev'), 'input', (m) => rig.events.push(m.payload as GateStateEvent));
@@ -83,7 +104,8 @@ describe('twin-approval (node, maintenance mode)', function () {
     return rig;
   }
 
-  const handle = async (): Promise<MaintenanceGateHandle> => (await waitFor(() => registry.findMaintenanceGate('g'), 10_000, 10, 'maintenance gate registered'))!;
+  const handle = async (): Promise<MaintenanceGateHandle> =>
+    (await waitFor(() => registry.findMaintenanceGate('g'), 10_000, 10, 'maintenance gate registered'))!;
   const send = (rig: Rig, payload: unknown) => rig.node.receive({ topic: `${M_ASSET}/maintenance/proposal`, payload } as never);
   const ledgerTypes = async (): Promise<string[]> => {
     const ledger = await openFileLedger(ledgerPath);
@@ -95,7 +117,13 @@ describe('twin-approval (node, maintenance mode)', function () {
   it('registers a maintenance gate; an approval through it sends a signed MaintenanceOrder after the ledger has it', async function () {
     const rig = await load();
     const h = await handle();
-    expect(h).to.include({ kind: 'maintenance', asset: M_ASSET, name: 'extruder maintenance', twoPersonAboveEur: 5000, ledgerLocation: ledgerPath });
+    expect(h).to.include({
+      kind: 'maintenance',
+      asset: M_ASSET,
+      name: 'extruder maintenance',
+      twoPersonAboveEur: 5000,
+      ledgerLocation: ledgerPath,
+    });
     expect(registry.listAllGates().map((g) => g.id)).to.include('g');
     expect(registry.findGate('g'), 'not a setpoint gate').to.equal(undefined);
     const p = maintenanceProposal('m1');
@@ -114,17 +142,33 @@ describe('twin-approval (node, maintenance mode)', function () {
     expect(msg.topic).to.equal(`${M_ASSET}/maintenance/order`);
     expect(msg.replay).to.equal(undefined);
     const order = msg.payload as MaintenanceOrder;
-    expect(order).to.deep.include({ proposalId: 'm1', asset: M_ASSET, job: p.job, startMs: p.window.startMs, endMs: p.window.endMs, timeZone: 'Europe/Berlin', approvedBy: ['alice'] });
+    expect(order).to.deep.include({
+      proposalId: 'm1',
+      asset: M_ASSET,
+      job: p.job,
+      startMs: p.window.startMs,
+      endMs: p.window.endMs,
+      timeZone: 'Europe/Berlin',
+      approvedBy: ['alice'],
+    });
     expect(verifyOrder(KEY, order)).to.equal(true);
     await waitFor(() => rig.events.length === 3, 5000, 10, 'decision and order events');
-    expect(rig.events.map((e) => [e.state, e.record.type])).to.deep.equal([['pending', 'proposal'], ['approved', 'decision'], ['approved', 'order']]);
+    expect(rig.events.map((e) => [e.state, e.record.type])).to.deep.equal([
+      ['pending', 'proposal'],
+      ['approved', 'decision'],
+      ['approved', 'order'],
+    ]);
     await waitFor(() => rig.statuses.some((s) => s.text === '1 ordered'), 5000, 10, 'status 1 ordered');
     expect(await ledgerTypes()).to.deep.equal(['proposal', 'decision', 'order']);
     expect((await verifyLedgerFile(ledgerPath)).ok).to.equal(true);
     const ledger = await openFileLedger(ledgerPath);
     const recs = await ledger.readAll();
     await ledger.close();
-    expect(recs[1]!.data).to.include({ user: 'alice', printedName: 'alice (printed)', meaning: 'Approved: I authorise this maintenance window' });
+    expect(recs[1]!.data).to.include({
+      user: 'alice',
+      printedName: 'alice (printed)',
+      meaning: 'Approved: I authorise this maintenance window',
+    });
     expect(recs[2]!.data).to.deep.equal(order);
     expect(h.views()[0]!.order).to.deep.equal(order);
     expect(rig.caught).to.deep.equal([]);
@@ -144,7 +188,10 @@ describe('twin-approval (node, maintenance mode)', function () {
     expect(twice.error).to.match(/different user/);
     expect(rig.orders).to.deep.equal([]);
     expect(await h.decide(decision('m2', 'bob'))).to.deep.equal({ ok: true, state: 'approved' });
-    expect(((await waitFor(() => rig.orders[0], 5000, 10, 'order'))!.payload as MaintenanceOrder).approvedBy).to.deep.equal(['alice', 'bob']);
+    expect(((await waitFor(() => rig.orders[0], 5000, 10, 'order'))!.payload as MaintenanceOrder).approvedBy).to.deep.equal([
+      'alice',
+      'bob',
+    ]);
     const m1 = h.views().find((v) => v.proposal.id === 'm1')!;
     expect(m1).to.include({ state: 'rejected', reason: 'rejected by bob: bearing arrives next week' });
     expect(m1.order).to.equal(undefined);
@@ -159,7 +206,10 @@ describe('twin-approval (node, maintenance mode)', function () {
     expect(ev).to.include({ proposalId: 'm1', reason: 'not decided before it expired' });
     expect(ev!.record.type).to.equal('expired');
     const late = await h.decide(decision('m1', 'alice'));
-    expect(late).to.deep.equal({ ok: false, error: 'maintenance proposal m1 is expired (not decided before it expired); it cannot be decided' });
+    expect(late).to.deep.equal({
+      ok: false,
+      error: 'maintenance proposal m1 is expired (not decided before it expired); it cannot be decided',
+    });
     expect(rig.orders).to.deep.equal([]);
     expect(await ledgerTypes()).to.deep.equal(['proposal', 'expired']);
   });
@@ -180,10 +230,32 @@ describe('twin-approval (node, maintenance mode)', function () {
 
   const badInputs: Array<[string, () => unknown, RegExp]> = [
     ['a string', () => 'replace bearing', /takes MaintenanceProposals: payload is string/],
-    ['a setpoint Proposal', () => ({ id: 'p', asset: M_ASSET, tag: 'zone3_sp', currentValue: 200, proposedValue: 201 }), /kind must be 'maintenance'/],
-    ['a window that ends before it starts', () => { const p = maintenanceProposal('bad'); return { ...p, window: { ...p.window, endMs: p.window.startMs - 1 } }; }, /must end after it starts/],
-    ['a proposal for another asset', () => { const p = maintenanceProposal('bad'); return { ...p, asset: 'x/y', window: { ...p.window, asset: 'x/y' }, alternatives: [] }; }, /is for x\/y; this gate is for/],
-    ['a window already begun', () => maintenanceProposal('bad', { window: maintenanceWindow(Date.now() - 60_000) }), /which is already past/],
+    [
+      'a setpoint Proposal',
+      () => ({ id: 'p', asset: M_ASSET, tag: 'zone3_sp', currentValue: 200, proposedValue: 201 }),
+      /kind must be 'maintenance'/,
+    ],
+    [
+      'a window that ends before it starts',
+      () => {
+        const p = maintenanceProposal('bad');
+        return { ...p, window: { ...p.window, endMs: p.window.startMs - 1 } };
+      },
+      /must end after it starts/,
+    ],
+    [
+      'a proposal for another asset',
+      () => {
+        const p = maintenanceProposal('bad');
+        return { ...p, asset: 'x/y', window: { ...p.window, asset: 'x/y' }, alternatives: [] };
+      },
+      /is for x\/y; this gate is for/,
+    ],
+    [
+      'a window already begun',
+      () => maintenanceProposal('bad', { window: maintenanceWindow(Date.now() - 60_000) }),
+      /which is already past/,
+    ],
   ];
   for (const [what, payload, re] of badInputs) {
     it(`refuses ${what} (done(err) to Catch, red status) and goes on working`, async function () {
@@ -223,7 +295,10 @@ describe('twin-approval (node, maintenance mode)', function () {
     const h = await handle();
     send(rig, maintenanceProposal('m1'));
     await waitFor(() => rig.events.length === 1, 5000, 10, 'pending');
-    const res = await helper.request().post('/twinloop/approvals/api/decide').send({ gateId: 'g', proposalId: 'm1', verdict: 'approve', reason: 'x', password: 'x' });
+    const res = await helper
+      .request()
+      .post('/twinloop/approvals/api/decide')
+      .send({ gateId: 'g', proposalId: 'm1', verdict: 'approve', reason: 'x', password: 'x' });
     expect(res.status).to.equal(403);
     expect(res.body.error).to.match(/adminAuth/);
     // the gate itself refuses a decision that names no user
@@ -240,7 +315,13 @@ describe('twin-approval (node, maintenance mode)', function () {
     let rig = await load({ twoPersonAboveEur: '1000' });
     let h = await handle();
     send(rig, maintenanceProposal('two'));
-    send(rig, maintenanceProposal('one', { job: 'Lubricate', window: maintenanceWindow(Date.now() + 20 * HOUR_MS, HOUR_MS, { expectedCostEur: 400 }) }));
+    send(
+      rig,
+      maintenanceProposal('one', {
+        job: 'Lubricate',
+        window: maintenanceWindow(Date.now() + 20 * HOUR_MS, HOUR_MS, { expectedCostEur: 400 }),
+      }),
+    );
     await waitFor(() => rig.events.length === 2, 5000, 10, 'pending');
     await h.decide(decision('two', 'alice'));
     await h.decide(decision('one', 'bob'));
@@ -258,27 +339,52 @@ describe('twin-approval (node, maintenance mode)', function () {
     expect(two.decisions.map((d) => d.user)).to.deep.equal(['alice']);
     expect((await h.decide(decision('two', 'alice', 'approve', 'again'))).ok).to.equal(false);
     expect(await h.decide(decision('two', 'carol'))).to.deep.equal({ ok: true, state: 'approved' });
-    expect(((await waitFor(() => rig.orders[1], 5000, 10, 'second order'))!.payload as MaintenanceOrder).approvedBy).to.deep.equal(['alice', 'carol']);
+    expect(((await waitFor(() => rig.orders[1], 5000, 10, 'second order'))!.payload as MaintenanceOrder).approvedBy).to.deep.equal([
+      'alice',
+      'carol',
+    ]);
     expect((await ledgerTypes()).filter((t) => t === 'order')).to.have.length(2);
     expect((await verifyLedgerFile(ledgerPath)).ok).to.equal(true);
   });
 
   it('takes the proposal twin-maintenance sends for its chosen window (the two nodes wired), and orders it once approved', async function () {
     const led = `led${++loads}`;
-    const calendar = { shifts: [{ name: 'day', start: '06:00', end: '22:00' }], week: { mon: ['day'], tue: ['day'], wed: ['day'], thu: ['day'], fri: ['day'] }, plannedStops: [] };
-    await helper.load([ledgerNode, approvalNode, maintenanceNode, catchNode] as never, [
-      {
-        id: 'tm', type: 'twin-maintenance', job: 'Replace gearbox bearing', timeZone: 'Europe/Berlin', calendar: JSON.stringify(calendar), jobDurationMin: '240',
-        jobCostEur: '1200', downtimeCostEurPerHour: '900', failureCostEur: '40000', horizonDays: '14', stepMin: '15', topN: '3', relativeMargin: '0.1',
-        absoluteMarginEur: '100', proposalExpiryMin: '60', maxFailureProbability: '', wires: [[], ['g']],
-      },
-      { id: led, type: 'twin-ledger', path: ledgerPath },
-      { id: 'g', type: 'twin-approval', mode: 'maintenance', asset: M_ASSET, ledger: led, wires: [['ord'], ['ev']] },
-      { id: 'ord', type: 'helper' },
-      { id: 'ev', type: 'helper' },
-      { id: 'c', type: 'catch', scope: ['g', 'tm'], uncaught: false, wires: [['k']] },
-      { id: 'k', type: 'helper' },
-    ] as never, { [led]: { signingKey: KEY } } as never);
+    const calendar = {
+      shifts: [{ name: 'day', start: '06:00', end: '22:00' }],
+      week: { mon: ['day'], tue: ['day'], wed: ['day'], thu: ['day'], fri: ['day'] },
+      plannedStops: [],
+    };
+    await helper.load(
+      [ledgerNode, approvalNode, maintenanceNode, catchNode] as never,
+      [
+        {
+          id: 'tm',
+          type: 'twin-maintenance',
+          job: 'Replace gearbox bearing',
+          timeZone: 'Europe/Berlin',
+          calendar: JSON.stringify(calendar),
+          jobDurationMin: '240',
+          jobCostEur: '1200',
+          downtimeCostEurPerHour: '900',
+          failureCostEur: '40000',
+          horizonDays: '14',
+          stepMin: '15',
+          topN: '3',
+          relativeMargin: '0.1',
+          absoluteMarginEur: '100',
+          proposalExpiryMin: '60',
+          maxFailureProbability: '',
+          wires: [[], ['g']],
+        },
+        { id: led, type: 'twin-ledger', path: ledgerPath },
+        { id: 'g', type: 'twin-approval', mode: 'maintenance', asset: M_ASSET, ledger: led, wires: [['ord'], ['ev']] },
+        { id: 'ord', type: 'helper' },
+        { id: 'ev', type: 'helper' },
+        { id: 'c', type: 'catch', scope: ['g', 'tm'], uncaught: false, wires: [['k']] },
+        { id: 'k', type: 'helper' },
+      ] as never,
+      { [led]: { signingKey: KEY } } as never,
+    );
     const events: GateStateEvent[] = [];
     const got: Msg[] = [];
     const caught: Msg[] = [];
@@ -287,7 +393,18 @@ describe('twin-approval (node, maintenance mode)', function () {
     listen<Msg>(helper.getNode('k'), 'input', (m) => caught.push(m));
     const h = await handle();
     const now = Date.now();
-    helper.getNode('tm').receive({ payload: { asset: M_ASSET, tsMs: now, rulMs: 10 * 24 * HOUR_MS, rulP10Ms: 6 * 24 * HOUR_MS, rulP90Ms: 14 * 24 * HOUR_MS, healthIndex: 0.4, quality: 'good', model: 'rul-similarity' } } as never);
+    helper.getNode('tm').receive({
+      payload: {
+        asset: M_ASSET,
+        tsMs: now,
+        rulMs: 10 * 24 * HOUR_MS,
+        rulP10Ms: 6 * 24 * HOUR_MS,
+        rulP90Ms: 14 * 24 * HOUR_MS,
+        healthIndex: 0.4,
+        quality: 'good',
+        model: 'rul-similarity',
+      },
+    } as never);
     await waitFor(() => events.length === 1 || caught.length > 0, 5000, 10, 'the proposal at the gate');
     expect(caught.map((m) => m.error!.message)).to.deep.equal([]);
     const [v] = h.views();
@@ -302,14 +419,36 @@ describe('twin-approval (node, maintenance mode)', function () {
 
   it('in setpoint mode (the default) a MaintenanceProposal gets a clear error naming the mode', async function () {
     const led = `led${++loads}`;
-    const env = { id: 'env', type: 'twin-envelope', asset: M_ASSET, tag: 'zone3_sp', unit: 'degC', lowLimit: '180', highLimit: '240', maxStep: '5', rateUpPerMin: '60', rateDownPerMin: '60', minDwellMs: '0', interlocks: '[]', inputTags: '', maxInputAgeMs: '60000', minQuality: 'good', ramp: 'true', source: 'plc' };
-    await helper.load([envelopeNode, ledgerNode, approvalNode, catchNode] as never, [
-      env,
-      { id: led, type: 'twin-ledger', path: ledgerPath },
-      { id: 'g', type: 'twin-approval', envelope: 'env', ledger: led, wires: [[], []] },
-      { id: 'c', type: 'catch', scope: ['g'], uncaught: false, wires: [['k']] },
-      { id: 'k', type: 'helper' },
-    ] as never, { [led]: { signingKey: KEY } } as never);
+    const env = {
+      id: 'env',
+      type: 'twin-envelope',
+      asset: M_ASSET,
+      tag: 'zone3_sp',
+      unit: 'degC',
+      lowLimit: '180',
+      highLimit: '240',
+      maxStep: '5',
+      rateUpPerMin: '60',
+      rateDownPerMin: '60',
+      minDwellMs: '0',
+      interlocks: '[]',
+      inputTags: '',
+      maxInputAgeMs: '60000',
+      minQuality: 'good',
+      ramp: 'true',
+      source: 'plc',
+    };
+    await helper.load(
+      [envelopeNode, ledgerNode, approvalNode, catchNode] as never,
+      [
+        env,
+        { id: led, type: 'twin-ledger', path: ledgerPath },
+        { id: 'g', type: 'twin-approval', envelope: 'env', ledger: led, wires: [[], []] },
+        { id: 'c', type: 'catch', scope: ['g'], uncaught: false, wires: [['k']] },
+        { id: 'k', type: 'helper' },
+      ] as never,
+      { [led]: { signingKey: KEY } } as never,
+    );
     const caught: Msg[] = [];
     listen<Msg>(helper.getNode('k'), 'input', (m) => caught.push(m));
     await waitFor(() => registry.findGate('g'), 10_000, 10, 'setpoint gate');

@@ -18,7 +18,9 @@ import type { GateStateEvent } from '../../runtime/control/gate.js';
 import { signResult } from '../../runtime/control/gate-result-signature.js';
 
 // The registry the BUILT node registers in (dist/), not a second copy of the module loaded from source.
-const { findGate, listGates } = require(join(__dirname, '..', '..', 'dist', 'runtime', 'control', 'gate-registry.js')) as typeof import('../../runtime/control/gate-registry.js');
+const { findGate, listGates } = require(
+  join(__dirname, '..', '..', 'dist', 'runtime', 'control', 'gate-registry.js'),
+) as typeof import('../../runtime/control/gate-registry.js');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const envelopeNode = nodeModule('twin-envelope');
 const ledgerNode = nodeModule('twin-ledger');
@@ -43,27 +45,67 @@ function listen<T>(n: Node, event: string, fn: (x: T) => void): void {
 }
 
 const ENVELOPE = {
-  asset: ASSET, tag: TAG, unit: 'degC', lowLimit: '180', highLimit: '240', maxStep: '5', rateUpPerMin: '60', rateDownPerMin: '60',
-  minDwellMs: '0', interlocks: JSON.stringify([{ tag: 'mode', op: '==', value: 1 }]), inputTags: '', maxInputAgeMs: '60000', minQuality: 'good', ramp: 'true',
+  asset: ASSET,
+  tag: TAG,
+  unit: 'degC',
+  lowLimit: '180',
+  highLimit: '240',
+  maxStep: '5',
+  rateUpPerMin: '60',
+  rateDownPerMin: '60',
+  minDwellMs: '0',
+  interlocks: JSON.stringify([{ tag: 'mode', op: '==', value: 1 }]),
+  inputTags: '',
+  maxInputAgeMs: '60000',
+  minQuality: 'good',
+  ramp: 'true',
   source: 'plc',
 };
 
 function proposal(id: string, from: number, to: number, over: Partial<Proposal> = {}): Proposal {
   const now = Date.now();
   return {
-    id, asset: ASSET, tag: TAG, currentValue: from, proposedValue: to, unit: 'degC', rationale: 'lower energy per kg, quality holds',
+    id,
+    asset: ASSET,
+    tag: TAG,
+    currentValue: from,
+    proposedValue: to,
+    unit: 'degC',
+    rationale: 'lower energy per kg, quality holds',
     predictedEffect: { kpiTag: 'energy_per_kg', currentKpi: 1, predictedKpi: 0.95, lowKpi: 0.9, highKpi: 1, intervalPct: 90 },
     fit: { method: 'ols-quadratic', n: 200, r2: 0.9, rmse: 0.01 },
     fitRange: { fromTsMs: now - 3_600_000, toTsMs: now, setpointMin: 180, setpointMax: 240 },
-    createdTsMs: now, expiresTsMs: now + 600_000, quality: 'good', ...over,
+    createdTsMs: now,
+    expiresTsMs: now + 600_000,
+    quality: 'good',
+    ...over,
   };
 }
 /** A reading as twin-opcua-in stamps it: received on the envelope's source connection ('plc'). */
-const reading = (tag: string, value: number, tsMs = Date.now(), connection = 'plc') =>
-  ({ asset: ASSET, tag, value, tsMs, quality: 'good', source: 'test', origin: { connection, item: `ns=1;s=${tag}` } });
+const reading = (tag: string, value: number, tsMs = Date.now(), connection = 'plc') => ({
+  asset: ASSET,
+  tag,
+  value,
+  tsMs,
+  quality: 'good',
+  source: 'test',
+  origin: { connection, item: `ns=1;s=${tag}` },
+});
 /** A write result as a writer sends it: signed with the ledger's key (the gate ignores unsigned ones). */
 function result(c: Command, over: Partial<WriteResult> = {}, key = KEY): WriteResult {
-  return signResult(key, { commandId: c.id, proposalId: c.proposalId, asset: c.asset, tag: c.tag, value: c.value, outcome: 'written', readBackOk: true, readBackValue: c.value, writer: 'w1', tsMs: Date.now(), ...over });
+  return signResult(key, {
+    commandId: c.id,
+    proposalId: c.proposalId,
+    asset: c.asset,
+    tag: c.tag,
+    value: c.value,
+    outcome: 'written',
+    readBackOk: true,
+    readBackValue: c.value,
+    writer: 'w1',
+    tsMs: Date.now(),
+    ...over,
+  });
 }
 
 let loads = 0;
@@ -84,19 +126,37 @@ describe('twin-approval (node)', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function load(gateCfg: Record<string, unknown> = {}, envCfg: Record<string, unknown> = ENVELOPE, key: string | null = KEY): Promise<Rig> {
+  async function load(
+    gateCfg: Record<string, unknown> = {},
+    envCfg: Record<string, unknown> = ENVELOPE,
+    key: string | null = KEY,
+  ): Promise<Rig> {
     // A fresh ledger node id per load: the test helper keeps credentials by node id across loads.
     const led = `led${++loads}`;
     const flow = [
       { id: 'env', type: 'twin-envelope', ...envCfg },
       { id: led, type: 'twin-ledger', path: ledgerPath },
-      { id: 'g', type: 'twin-approval', name: 'zone 3', envelope: 'env', ledger: led, twoPersonAboveStep: '3', commandTtlMs: '60000', ...gateCfg, wires: [['cmd'], ['ev']] },
+      {
+        id: 'g',
+        type: 'twin-approval',
+        name: 'zone 3',
+        envelope: 'env',
+        ledger: led,
+        twoPersonAboveStep: '3',
+        commandTtlMs: '60000',
+        ...gateCfg,
+        wires: [['cmd'], ['ev']],
+      },
       { id: 'cmd', type: 'helper' },
       { id: 'ev', type: 'helper' },
       { id: 'c', type: 'catch', scope: ['g'], uncaught: false, wires: [['k']] },
       { id: 'k', type: 'helper' },
     ];
-    await helper.load([envelopeNode, ledgerNode, approvalNode, catchNode] as never, flow as never, (key ? { [led]: { signingKey: key } } : {}) as never);
+    await helper.load(
+      [envelopeNode, ledgerNode, approvalNode, catchNode] as never,
+      flow as never,
+      (key ? { [led]: { signingKey: key } } : {}) as never,
+    );
     const rig: Rig = { node: helper.getNode('g'), commands: [], events: [], caught: [], statuses: [], errors: [] };
     listen<Msg>(helper.getNode('cmd'), 'input', (m) => rig.commands.push(m.payload as Command));
     listen<Msg>(helper.getNode('ev'), 'input', (m) => rig.events.push(m.payload as GateStateEvent));
@@ -133,7 +193,9 @@ describe('twin-approval (node)', function () {
     expect(view!.trend.setpoint.map((p) => p.value)).to.deep.equal([200]);
     expect(view!.trend.kpi.map((p) => p.value)).to.deep.equal([1.02]);
 
-    expect(await h.decide({ proposalId: 'p1', verdict: 'approve', user: 'alice', printedName: 'Alice Example', reason: 'saves energy' })).to.deep.equal({ ok: true, state: 'approved' });
+    expect(
+      await h.decide({ proposalId: 'p1', verdict: 'approve', user: 'alice', printedName: 'Alice Example', reason: 'saves energy' }),
+    ).to.deep.equal({ ok: true, state: 'approved' });
     await waitFor(() => rig.commands.length === 1, 5000, 10, 'command');
     const cmd = rig.commands[0]!;
     expect(verifyCommand(KEY, cmd, { asset: ASSET, tag: TAG }, Date.now())).to.deep.equal({ ok: true });
@@ -152,7 +214,7 @@ describe('twin-approval (node)', function () {
     expect(rig.caught).to.deep.equal([]);
   });
 
-  it('counts readings only from the envelope\'s plant connection: the same tags from another are ignored, with one warning per tag', async function () {
+  it("counts readings only from the envelope's plant connection: the same tags from another are ignored, with one warning per tag", async function () {
     const rig = await load();
     const h = await handle();
     const warnings: unknown[] = [];
@@ -180,12 +242,16 @@ describe('twin-approval (node)', function () {
     await freshReadings(rig);
     send(rig, proposal('p1', 200, 208)); // 8 > 3: two people; 8 > 5: two steps
     await waitFor(() => rig.events.length === 1, 5000, 10, 'pending');
-    expect((await h.decide({ proposalId: 'p1', verdict: 'approve', user: 'alice', printedName: 'A', reason: 'ok' })).state).to.equal('pending');
+    expect((await h.decide({ proposalId: 'p1', verdict: 'approve', user: 'alice', printedName: 'A', reason: 'ok' })).state).to.equal(
+      'pending',
+    );
     const again = await h.decide({ proposalId: 'p1', verdict: 'approve', user: 'alice', printedName: 'A', reason: 'ok' });
     expect(again.ok).to.equal(false);
     expect(again.error).to.match(/different user/);
     expect(rig.commands).to.deep.equal([]);
-    expect((await h.decide({ proposalId: 'p1', verdict: 'approve', user: 'bob', printedName: 'B', reason: 'ok' })).state).to.equal('approved');
+    expect((await h.decide({ proposalId: 'p1', verdict: 'approve', user: 'bob', printedName: 'B', reason: 'ok' })).state).to.equal(
+      'approved',
+    );
     await waitFor(() => rig.commands.length === 1, 5000, 10, 'step 1');
     expect(rig.commands[0]).to.include({ step: 1, steps: 2, value: 204 });
     await waitFor(() => rig.statuses.some((s) => s.text === 'ramp 1/2'), 5000, 10, 'ramp status');
@@ -236,7 +302,11 @@ describe('twin-approval (node)', function () {
     ['a Command wired back in', null, /payload is a Command/],
     ['a proposal for another setpoint', proposal('other', 200, 201, { tag: 'zone2_sp' }), /this gate is for/],
     ['a reading from the future', reading(TAG, 200, Date.now() + 3_600_000), /in the future/],
-    ['a write result for a command it never issued', signResult(KEY, { commandId: 'nope', proposalId: 'p', asset: ASSET, tag: TAG, value: 1, outcome: 'written', writer: 'w', tsMs: 1 }), /did not issue/],
+    [
+      'a write result for a command it never issued',
+      signResult(KEY, { commandId: 'nope', proposalId: 'p', asset: ASSET, tag: TAG, value: 1, outcome: 'written', writer: 'w', tsMs: 1 }),
+      /did not issue/,
+    ],
     ['a non-boolean auto-approval switch', 'yes', /true or false/, 'auto-approval'],
   ];
   for (const [what, payload, re, topic] of badInputs) {
@@ -266,7 +336,13 @@ describe('twin-approval (node)', function () {
     ['no envelope', { envelope: '' }, ENVELOPE, KEY, /envelope: no envelope configured/],
     ['an invalid envelope', {}, { ...ENVELOPE, maxStep: '-1' }, KEY, /envelope maxStep/],
     ['a ledger without a signing key', {}, ENVELOPE, null, /ledger: no signing key/],
-    ['an auto-approval band above the two-person threshold', { autoApproval: true, autoApprovalMaxStep: '4' }, ENVELOPE, KEY, /must not exceed twoPersonAboveStep/],
+    [
+      'an auto-approval band above the two-person threshold',
+      { autoApproval: true, autoApprovalMaxStep: '4' },
+      ENVELOPE,
+      KEY,
+      /must not exceed twoPersonAboveStep/,
+    ],
     ['auto-approval without its band', { autoApproval: true, autoApprovalMaxStep: '' }, ENVELOPE, KEY, /autoApprovalMaxStep is required/],
     ['a non-numeric command TTL', { commandTtlMs: 'soon' }, ENVELOPE, KEY, /commandTtlMs must be a number/],
     ['an envelope without its plant connection', {}, { ...ENVELOPE, source: '' }, KEY, /envelope source: is required/],
@@ -320,7 +396,9 @@ describe('twin-approval (node)', function () {
     expect(v!.decisions.map((d) => d.user)).to.deep.equal(['alice']);
     expect((await h.decide({ proposalId: 'p1', verdict: 'approve', user: 'alice', printedName: 'A', reason: 'again' })).ok).to.equal(false);
     await freshReadings(rig);
-    expect((await h.decide({ proposalId: 'p1', verdict: 'approve', user: 'bob', printedName: 'B', reason: 'ok' })).state).to.equal('approved');
+    expect((await h.decide({ proposalId: 'p1', verdict: 'approve', user: 'bob', printedName: 'B', reason: 'ok' })).state).to.equal(
+      'approved',
+    );
     const issued = await waitFor(() => rig.commands[0], 5000, 10, 'command');
     await helper.unload(); // stopped before the writer answered
 
@@ -345,15 +423,42 @@ describe('twin-approval (node)', function () {
 
     // The attacker, runtime stopped: a proposal, an approval nobody signed, a command with an all-zero
     // signature, a read-back, each linked to the one before with its sha256 recomputed.
-    const ls = readFileSync(ledgerPath, 'utf8').split('\n').filter((l) => l !== '');
+    const ls = readFileSync(ledgerPath, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
     let prev = JSON.parse(ls[ls.length - 1]!) as LedgerRecord;
-    const forgedCmd = { id: 'c-x', proposalId: 'p-x', asset: ASSET, tag: TAG, value: 207, step: 1, steps: 1, fromValue: 205,
-      issuedTsMs: Date.now(), expiresTsMs: Date.now() + 600_000, envelopeVersion: 'v', signature: '0'.repeat(64) };
+    const forgedCmd = {
+      id: 'c-x',
+      proposalId: 'p-x',
+      asset: ASSET,
+      tag: TAG,
+      value: 207,
+      step: 1,
+      steps: 1,
+      fromValue: 205,
+      issuedTsMs: Date.now(),
+      expiresTsMs: Date.now() + 600_000,
+      envelopeVersion: 'v',
+      signature: '0'.repeat(64),
+    };
     const forged: Array<[string, unknown]> = [
       ['proposal', proposal('p-x', 205, 207)],
       ['decision', { verdict: 'approve', user: 'supervisor', printedName: 'S', reason: 'ok', state: 'approved', requiredApprovals: 1 }],
       ['command', forgedCmd],
-      ['readback', { commandId: 'c-x', proposalId: 'p-x', asset: ASSET, tag: TAG, value: 207, outcome: 'written', readBackOk: true, writer: 'w', tsMs: Date.now() }],
+      [
+        'readback',
+        {
+          commandId: 'c-x',
+          proposalId: 'p-x',
+          asset: ASSET,
+          tag: TAG,
+          value: 207,
+          outcome: 'written',
+          readBackOk: true,
+          writer: 'w',
+          tsMs: Date.now(),
+        },
+      ],
     ];
     for (const [type, data] of forged) {
       const body = { seq: prev.seq + 1, tsMs: prev.tsMs + 1, type, asset: ASSET, tag: TAG, proposalId: 'p-x', data, prevHash: prev.hash };

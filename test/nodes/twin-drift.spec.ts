@@ -109,7 +109,11 @@ describe('twin-drift node', function () {
       ['an unknown method', { method: 'magic' }, /unknown drift method "magic"/],
       ['a bad detector parameter', { method: 'adwin', params: { delta: '-1' } }, /delta/],
       ['an unknown detector parameter', { method: 'page-hinkley', params: { treshold: '10' } }, /unknown parameter 'treshold'/],
-      ['classifyAfterSamples ≥ historySamples', { classifyAfterSamples: '700', historySamples: '600' }, /classifyAfterSamples must be smaller/],
+      [
+        'classifyAfterSamples ≥ historySamples',
+        { classifyAfterSamples: '700', historySamples: '600' },
+        /classifyAfterSamples must be smaller/,
+      ],
       ['a non-numeric scoreEvery', { scoreEvery: 'often' }, /scoreEvery/],
       ['a multivariate method without tags', { method: 'hotelling-t2+spe', params: { asset: ASSET } }, /tags must list at least 2/],
       ['a related rule without tags', { related: [{ match: 'a', tags: '' }] }, /related tags of 'a'/],
@@ -146,7 +150,11 @@ describe('twin-drift node', function () {
       ['no asset', { ...rd('a', 1, 1), asset: '' }, 'BAD_PAYLOAD'],
       ['a string payload', 'zone1_temp=200', 'BAD_PAYLOAD'],
       ['an array payload', [rd('a', 1, 1)], 'BAD_PAYLOAD'],
-      ['an Estimate with a NaN value', { asset: ASSET, tag: 'a', tsMs: T0, value: NaN, variance: 1, model: 'm', quality: 'good' }, 'NOT_FINITE'],
+      [
+        'an Estimate with a NaN value',
+        { asset: ASSET, tag: 'a', tsMs: T0, value: NaN, variance: 1, model: 'm', quality: 'good' },
+        'NOT_FINITE',
+      ],
     ];
     for (const [what, payload, code] of bad) {
       it(`${what} → done(err) (${code}), red status, nothing sent, and the node keeps working`, async function () {
@@ -216,7 +224,14 @@ describe('twin-drift node', function () {
       data.forEach((r, k) => {
         mixed.push(r);
         // After every 7th reading, a bad reading of the same tag, a millisecond later, far off.
-        if (k % 7 === 0) mixed.push({ ...r, tsMs: (r.tsMs as number) + 1, value: (r.value as number) + 500, quality: 'bad', qualityReason: 'BadSensorFailure' });
+        if (k % 7 === 0)
+          mixed.push({
+            ...r,
+            tsMs: (r.tsMs as number) + 1,
+            value: (r.value as number) + 500,
+            quality: 'bad',
+            qualityReason: 'BadSensorFailure',
+          });
       });
       await feed(rig, mixed);
       expect(rig.caught).to.have.length(0);
@@ -245,8 +260,11 @@ describe('twin-drift node', function () {
   describe('classification', function () {
     it('a step in one tag that the related tags share → process-change, with evidence.related showing who moved and by how much', async function () {
       const steps: Record<string, number> = { a: 3, b: -6, c: 1 };
-      const rig = await load({ watch: 'a' , related: [{ match: 'a', tags: 'b, c' }] });
-      await feed(rig, line(600, 31, (t, i, v) => (i >= 300 ? v + steps[t] : v)));
+      const rig = await load({ watch: 'a', related: [{ match: 'a', tags: 'b, c' }] });
+      await feed(
+        rig,
+        line(600, 31, (t, i, v) => (i >= 300 ? v + steps[t] : v)),
+      );
       expect(rig.events.length).to.be.greaterThan(0);
       const e = rig.events[0];
       expect(e.topic).to.equal(`${ASSET}/a/drift`);
@@ -268,7 +286,10 @@ describe('twin-drift node', function () {
 
     it('a drift in one tag that the related tags (default: the other watched tags) do not follow → sensor-fault/drift', async function () {
       const rig = await load({});
-      await feed(rig, line(700, 32, (t, i, v) => (t === 'a' && i >= 300 ? v + 0.01 * (i - 300) : v)));
+      await feed(
+        rig,
+        line(700, 32, (t, i, v) => (t === 'a' && i >= 300 ? v + 0.01 * (i - 300) : v)),
+      );
       const first = rig.events.find((m) => m.payload.tag === 'a');
       expect(first, 'an event on a').to.not.equal(undefined);
       const e = (first as Msg<DriftEvent>).payload;
@@ -277,13 +298,19 @@ describe('twin-drift node', function () {
       const related = e.evidence.related ?? [];
       expect(related.map((r) => r.tag).sort()).to.deep.equal(['b', 'c']);
       expect(related.every((r) => r.moved === false)).to.equal(true);
-      expect(rig.events.filter((m) => m.payload.tag !== 'a'), 'no event on the quiet tags').to.have.length(0);
+      expect(
+        rig.events.filter((m) => m.payload.tag !== 'a'),
+        'no event on the quiet tags',
+      ).to.have.length(0);
       expect(rig.statuses.some((st) => st.fill === 'yellow' && st.text === 'sensor: a')).to.equal(true);
     });
 
     it('a sensor that freezes (off its mean) while related tags go on → sensor-fault/stuck', async function () {
       const rig = await load({ related: [{ match: 'a', tags: 'b,c' }] });
-      await feed(rig, line(600, 33, (t, i, v) => (t === 'a' && i >= 300 ? 200.9 : v)));
+      await feed(
+        rig,
+        line(600, 33, (t, i, v) => (t === 'a' && i >= 300 ? 200.9 : v)),
+      );
       const e = rig.events.find((m) => m.payload.tag === 'a')?.payload;
       expect(e).to.include({ kind: 'sensor-fault', faultType: 'stuck' });
       expect(String(e?.evidence.reason)).to.match(/repeat 200.9/);
@@ -291,7 +318,10 @@ describe('twin-drift node', function () {
 
     it('an isolated spike in one tag (Shewhart) → sensor-fault/spike', async function () {
       const rig = await load({ method: 'shewhart', params: { k: '6' }, classifyAfterSamples: '30' });
-      await feed(rig, line(400, 34, (t, i, v) => (t === 'a' && i === 200 ? v + 5 : v)));
+      await feed(
+        rig,
+        line(400, 34, (t, i, v) => (t === 'a' && i === 200 ? v + 5 : v)),
+      );
       expect(rig.events).to.have.length(1);
       const e = rig.events[0].payload;
       expect(e).to.include({ tag: 'a', kind: 'sensor-fault', faultType: 'spike', method: 'shewhart' });
@@ -311,7 +341,15 @@ describe('twin-drift node', function () {
       readings.forEach((r, i) => {
         mixed.push(r);
         // The model's expectation of a (from other inputs): the level, stepping with it.
-        mixed.push({ asset: ASSET, tag: 'a', tsMs: r.tsMs, value: i >= 300 ? 202 : 200, variance: 0.04, model: 'hybrid/test', quality: 'good' });
+        mixed.push({
+          asset: ASSET,
+          tag: 'a',
+          tsMs: r.tsMs,
+          value: i >= 300 ? 202 : 200,
+          variance: 0.04,
+          model: 'hybrid/test',
+          quality: 'good',
+        });
       });
       await feed(rig, mixed);
       expect(rig.caught).to.have.length(0);
@@ -339,7 +377,10 @@ describe('twin-drift node', function () {
 
     it('with classification off an event goes out at detection, unclassified', async function () {
       const rig = await load({ classify: false });
-      await feed(rig, line(400, 36, (t, i, v) => (t === 'a' && i >= 200 ? v + 3 : v)));
+      await feed(
+        rig,
+        line(400, 36, (t, i, v) => (t === 'a' && i >= 200 ? v + 3 : v)),
+      );
       const e = rig.events[0].payload;
       expect(e.kind).to.equal('unclassified');
       expect(e.evidence.related).to.equal(undefined);
@@ -349,7 +390,7 @@ describe('twin-drift node', function () {
   });
 
   describe('per-tag isolation and outputs', function () {
-    it('a change in one tag leaves the other tags\' scores exactly as they were, also for the same tag of another asset', async function () {
+    it("a change in one tag leaves the other tags' scores exactly as they were, also for the same tag of another asset", async function () {
       const other = (r: Record<string, unknown>) => ({ ...r, asset: 'plant1/line2/extruder' });
       const quiet = line(400, 41);
       const busy = line(400, 41, (t, i, v) => (t === 'a' && i >= 150 ? v + 4 : v));
@@ -431,7 +472,13 @@ describe('twin-drift node', function () {
 
   describe('twin-screen flags (screenFlags)', function () {
     /** n readings of tag `a` around 200; `flag(i)` gives the qualityReason of reading i (undefined = clean). */
-    function flagged(n: number, seed: number, flag: (i: number) => string | undefined, value: (i: number, v: number) => number = (_i, v) => v, tag = 'a') {
+    function flagged(
+      n: number,
+      seed: number,
+      flag: (i: number) => string | undefined,
+      value: (i: number, v: number) => number = (_i, v) => v,
+      tag = 'a',
+    ) {
       const g = gauss(seed);
       const out: Record<string, unknown>[] = [];
       for (let i = 0; i < n; i++) {
@@ -447,7 +494,12 @@ describe('twin-drift node', function () {
       // Frozen at 200.5 from 100 to 249, flagged by the screen from 129 (its stuckSamples = 30), with one
       // unflagged reading inside the run (a short gap keeps the episode); a second run from 300.
       const stuck = (i: number) => (i >= 129 && i < 250 && i !== 180) || (i >= 300 && i < 340);
-      const data = flagged(400, 61, (i) => (stuck(i) ? 'stuck' : undefined), (i, v) => ((i >= 100 && i < 250) || (i >= 290 && i < 340) ? 200.5 : v));
+      const data = flagged(
+        400,
+        61,
+        (i) => (stuck(i) ? 'stuck' : undefined),
+        (i, v) => ((i >= 100 && i < 250) || (i >= 290 && i < 340) ? 200.5 : v),
+      );
       const rig = await load({ related: [] });
       await feed(rig, data);
       expect(rig.caught).to.have.length(0);
@@ -457,7 +509,15 @@ describe('twin-drift node', function () {
         ['stuck', T0 + 300 * STEP_MS, T0 + 300 * STEP_MS],
       ]);
       const e = ev[0];
-      expect(e).to.include({ asset: ASSET, tag: 'a', kind: 'sensor-fault', method: 'twin-screen', direction: 'both', magnitude: 0, quality: 'uncertain' });
+      expect(e).to.include({
+        asset: ASSET,
+        tag: 'a',
+        kind: 'sensor-fault',
+        method: 'twin-screen',
+        direction: 'both',
+        magnitude: 0,
+        quality: 'uncertain',
+      });
       expect(e.evidence).to.include({ reason: 'flagged by twin-screen', qualityReason: 'stuck' });
       expect(rig.events[0].topic).to.equal(`${ASSET}/a/drift`);
       // Still skipped: only the unflagged readings gave a score.
@@ -470,7 +530,12 @@ describe('twin-drift node', function () {
       // Spikes (+5) at 100, 120, 150, 170, 200; hold-off 60 readings: events at 100 and 170 (70 after 100);
       // 200 is only 30 after 170. twin-screen joins reasons with ';' after the original one.
       const at = [100, 120, 150, 170, 200];
-      const data = flagged(260, 62, (i) => (at.includes(i) ? (i === 170 ? 'BadSensor;spike' : 'spike') : undefined), (i, v) => (at.includes(i) ? v + 5 : v));
+      const data = flagged(
+        260,
+        62,
+        (i) => (at.includes(i) ? (i === 170 ? 'BadSensor;spike' : 'spike') : undefined),
+        (i, v) => (at.includes(i) ? v + 5 : v),
+      );
       const rig = await load({});
       await feed(rig, data);
       const ev = screenEvents(rig);
@@ -496,7 +561,12 @@ describe('twin-drift node', function () {
     });
 
     it('screenFlags off → no event from the flags', async function () {
-      const data = flagged(200, 63, (i) => (i >= 50 && i < 120 ? 'stuck' : i === 150 ? 'spike' : undefined), (i, v) => (i >= 20 && i < 120 ? 200.5 : i === 150 ? v + 5 : v));
+      const data = flagged(
+        200,
+        63,
+        (i) => (i >= 50 && i < 120 ? 'stuck' : i === 150 ? 'spike' : undefined),
+        (i, v) => (i >= 20 && i < 120 ? 200.5 : i === 150 ? v + 5 : v),
+      );
       const on = await load({});
       await feed(on, data);
       expect(screenEvents(on).map((e) => e.faultType)).to.deep.equal(['stuck', 'spike']);
@@ -520,8 +590,20 @@ describe('twin-drift node', function () {
     });
 
     it('unwatched tags are ignored, even when flagged', async function () {
-      const a = flagged(100, 65, (i) => (i === 50 ? 'spike' : undefined), (i, v) => (i === 50 ? v + 5 : v), 'a');
-      const b = flagged(100, 66, (i) => (i >= 40 ? 'stuck' : i === 20 ? 'spike' : undefined), (i, v) => (i >= 10 ? 200.5 : v), 'b');
+      const a = flagged(
+        100,
+        65,
+        (i) => (i === 50 ? 'spike' : undefined),
+        (i, v) => (i === 50 ? v + 5 : v),
+        'a',
+      );
+      const b = flagged(
+        100,
+        66,
+        (i) => (i >= 40 ? 'stuck' : i === 20 ? 'spike' : undefined),
+        (i, v) => (i >= 10 ? 200.5 : v),
+        'b',
+      );
       const rig = await load({ watch: 'a' });
       const mixed: unknown[] = [];
       a.forEach((r, i) => mixed.push(r, b[i]));

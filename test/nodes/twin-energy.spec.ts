@@ -33,14 +33,22 @@ function listen<T>(n: Node, event: string, fn: (x: T) => void): void {
 
 function load(tariff: TariffDef | string | null, cfg: Record<string, unknown>): Promise<Rig> {
   const flow: object[] = [
-    { id: 'e', type: 'twin-energy', name: 'energy', ...(tariff !== null ? { tariff: 'tar' } : {}), ...cfg, wires: [['o1'], ['o2'], ['o3']] },
+    {
+      id: 'e',
+      type: 'twin-energy',
+      name: 'energy',
+      ...(tariff !== null ? { tariff: 'tar' } : {}),
+      ...cfg,
+      wires: [['o1'], ['o2'], ['o3']],
+    },
     { id: 'o1', type: 'helper' },
     { id: 'o2', type: 'helper' },
     { id: 'o3', type: 'helper' },
     { id: 'c', type: 'catch', scope: ['e'], uncaught: false, wires: [['k']] },
     { id: 'k', type: 'helper' },
   ];
-  if (tariff !== null) flow.push({ id: 'tar', type: 'twin-tariff', name: 'tariff', tariff: typeof tariff === 'string' ? tariff : JSON.stringify(tariff) });
+  if (tariff !== null)
+    flow.push({ id: 'tar', type: 'twin-tariff', name: 'tariff', tariff: typeof tariff === 'string' ? tariff : JSON.stringify(tariff) });
   return new Promise((resolve, reject) => {
     helper
       .load([tariffNode, energyNode, catchNode] as never, flow as never, () => {
@@ -111,7 +119,13 @@ describe('twin-energy node', function () {
     // (20.517) = 24.265 → 24.27 once; the sum of the rounded quarter hours would be 24.21.
     const start = utc('2026-01-05T23:00:00Z');
     const spike = utc('2026-01-06T09:15:00Z');
-    const rig = await load(berlin, { mode: 'power', powerTag: 'power_kw', reactiveTag: 'reactive_kvar', maxGapMs: '1200000', shifts: '06:00 early, 14:00 late, 22:00 night' });
+    const rig = await load(berlin, {
+      mode: 'power',
+      powerTag: 'power_kw',
+      reactiveTag: 'reactive_kvar',
+      maxGapMs: '1200000',
+      shifts: '06:00 early, 14:00 late, 22:00 night',
+    });
     const payloads: unknown[] = [];
     for (let q = 0; q <= 96; q++) {
       const ts = start + q * 15 * MIN;
@@ -122,7 +136,12 @@ describe('twin-energy node', function () {
     const iv = intervals(rig);
     expect(iv).to.have.length(96);
     const gapped = iv.filter((c) => c.quality === 'bad');
-    expect(gapped.map((c) => new Date(c.startMs).toISOString())).to.deep.equal(['2026-01-06T01:00:00.000Z', '2026-01-06T01:15:00.000Z', '2026-01-06T01:30:00.000Z', '2026-01-06T01:45:00.000Z']);
+    expect(gapped.map((c) => new Date(c.startMs).toISOString())).to.deep.equal([
+      '2026-01-06T01:00:00.000Z',
+      '2026-01-06T01:15:00.000Z',
+      '2026-01-06T01:30:00.000Z',
+      '2026-01-06T01:45:00.000Z',
+    ]);
     for (const g of gapped) expect(g).to.include({ energyKwh: 0, gapMs: 15 * MIN, costEur: 0 });
     expect(gapped[0].qualityReason).to.match(/no data for 900 s; power gap 3600 s > max gap/);
     expect(iv.filter((c) => c.quality !== 'good')).to.have.length(4);
@@ -131,15 +150,28 @@ describe('twin-energy node', function () {
     expect(spikeRec.energyKwhByPeriod.peak).to.be.closeTo(12.5, EPS);
     expect(spikeRec.reactiveKvarh).to.be.closeTo(6.25, EPS);
 
-    const bill = billFromCosts(compileTariff(berlin), { startMs: start, endMs: start + 24 * H }, rig.costs.map((m) => m.payload));
-    expect(bill.energyCharges.map((c) => [c.period, +c.energyKwh.toFixed(9)])).to.deep.equal([['peak', 130], ['offpeak', 110]]);
+    const bill = billFromCosts(
+      compileTariff(berlin),
+      { startMs: start, endMs: start + 24 * H },
+      rig.costs.map((m) => m.payload),
+    );
+    expect(bill.energyCharges.map((c) => [c.period, +c.energyKwh.toFixed(9)])).to.deep.equal([
+      ['peak', 130],
+      ['offpeak', 110],
+    ]);
     expect(bill.demand.peakKw).to.be.closeTo(50, EPS);
     expect(bill.powerFactor!.excessKvarh).to.be.closeTo(24, EPS);
     expect(bill.co2Kg).to.be.closeTo(96, EPS);
     expect(bill.totalEur).to.equal(484.92);
 
     const early = shifts(rig).find((s) => s.label === 'early')!;
-    expect(early).to.include({ startMs: utc('2026-01-06T05:00:00Z'), endMs: utc('2026-01-06T13:00:00Z'), costEur: 24.27, quality: 'good', gapMs: 0 });
+    expect(early).to.include({
+      startMs: utc('2026-01-06T05:00:00Z'),
+      endMs: utc('2026-01-06T13:00:00Z'),
+      costEur: 24.27,
+      quality: 'good',
+      gapMs: 0,
+    });
     expect(early.energyKwh).to.be.closeTo(90, EPS);
     // The demand status carries the billing period's peak and its charge (never spread over intervals).
     const lastDemand = rig.demand[rig.demand.length - 1].payload;
@@ -170,7 +202,14 @@ describe('twin-energy node', function () {
     it(`a daylight-saving day, ${name}: energy counter with a rollover at 10 000 kWh, hourly intervals, bill to the cent`, async function () {
       // Counter readings every hour, 10 kWh per hour, from 9 950 kWh: it rolls over 9 990 → 0 after 5 h.
       const startMs = utc(from);
-      const rig = await load(dstTariff, { mode: 'counter', counterTag: 'energy_kwh', counterModulusKwh: '10000', intervalMin: '60', maxGapMs: '7200000', shifts: '00:00 day' });
+      const rig = await load(dstTariff, {
+        mode: 'counter',
+        counterTag: 'energy_kwh',
+        counterModulusKwh: '10000',
+        intervalMin: '60',
+        maxGapMs: '7200000',
+        shifts: '00:00 day',
+      });
       const payloads = [];
       for (let h = 0; h <= hours; h++) payloads.push(rd('energy_kwh', (9950 + 10 * h) % 10000, startMs + h * H));
       await feed(rig, payloads);
@@ -184,7 +223,11 @@ describe('twin-energy node', function () {
       expect(day[0]).to.include({ label: 'day', startMs, endMs: utc(to), quality: 'good' });
       expect(day[0].energyKwh).to.be.closeTo(10 * hours, EPS);
       expect(day[0].costEur).to.equal(total - 20);
-      const bill = billFromCosts(compileTariff(dstTariff), { startMs, endMs: utc(to) }, rig.costs.map((m) => m.payload));
+      const bill = billFromCosts(
+        compileTariff(dstTariff),
+        { startMs, endMs: utc(to) },
+        rig.costs.map((m) => m.payload),
+      );
       expect(bill.demand.peakKw).to.be.closeTo(10, EPS);
       expect(bill.totalEur).to.equal(total);
     });
@@ -195,7 +238,12 @@ describe('twin-energy node', function () {
     // Block 10:15–10:30: 30 kW until 10:20, then 70 kW. At 10:20 the forecast is
     //   (30 kW × 5 min + 70 kW × 10 min) / 15 min = (2.5 + 11.667) kWh / 0.25 h = 56.67 kW > 40
     // → alert at 10:20, shed (56.67 − 40) × 15 / 10 = 25 kW (45 kW for 10 min brings the block to 40).
-    const flat: TariffDef = { timeZone: 'UTC', periods: [{ name: 'flat', priceEurPerKwh: 0.2 }], defaultPeriod: 'flat', demandChargeEurPerKw: 10 };
+    const flat: TariffDef = {
+      timeZone: 'UTC',
+      periods: [{ name: 'flat', priceEurPerKwh: 0.2 }],
+      defaultPeriod: 'flat',
+      demandChargeEurPerKw: 10,
+    };
     const rig = await load(flat, { mode: 'power', powerTag: 'power_kw', demandEveryMs: '0', maxGapMs: '120000' });
     const t0 = utc('2026-02-02T10:00:00Z');
     const kw = (m: number): number => (m < 15 ? 40 : m < 20 ? 30 : 70);
@@ -203,7 +251,10 @@ describe('twin-energy node', function () {
     for (let m = 0; m <= 32; m++) payloads.push(rd('power_kw', kw(m), t0 + m * MIN));
     await feed(rig, payloads);
     const statuses = rig.demand.map((m) => m.payload);
-    expect(statuses.filter((s) => s.blockStartMs === t0).every((s) => !s.alert), 'no peak to protect in the first block').to.equal(true);
+    expect(
+      statuses.filter((s) => s.blockStartMs === t0).every((s) => !s.alert),
+      'no peak to protect in the first block',
+    ).to.equal(true);
     const first = statuses.find((s) => s.alert)!;
     expect(first.tsMs).to.equal(t0 + 20 * MIN);
     expect(first.blockEndMs).to.equal(t0 + 30 * MIN);
@@ -225,11 +276,41 @@ describe('twin-energy node', function () {
   });
 
   const badInputs: Array<[string, Record<string, unknown>, unknown, RegExp, string]> = [
-    ['negative power', { mode: 'power', powerTag: 'power_kw' }, rd('power_kw', -5, utc('2026-02-02T10:00:30Z')), /negative power -5 kW at 2026-02-02T10:00:30.000Z/, 'bad payload'],
-    ['a counter going backwards', { mode: 'counter', counterTag: 'energy_kwh' }, rd('energy_kwh', 95, utc('2026-02-02T10:00:30Z')), /energy counter went backwards from 100 to 95 kWh \(−5\).*not a rollover.*nor a reset/, 'bad payload'],
-    ['a time going backwards', { mode: 'power', powerTag: 'power_kw' }, rd('power_kw', 10, utc('2026-02-02T09:59:00Z')), /is not after the last one/, 'out of order'],
-    ['a non-finite value', { mode: 'power', powerTag: 'power_kw' }, rd('power_kw', Infinity, utc('2026-02-02T10:00:30Z')), /Reading\.value is not finite/, 'not finite'],
-    ['a payload that is not a Reading', { mode: 'power', powerTag: 'power_kw' }, { kw: 5 }, /Reading\.asset must be a non-empty string/, 'bad payload'],
+    [
+      'negative power',
+      { mode: 'power', powerTag: 'power_kw' },
+      rd('power_kw', -5, utc('2026-02-02T10:00:30Z')),
+      /negative power -5 kW at 2026-02-02T10:00:30.000Z/,
+      'bad payload',
+    ],
+    [
+      'a counter going backwards',
+      { mode: 'counter', counterTag: 'energy_kwh' },
+      rd('energy_kwh', 95, utc('2026-02-02T10:00:30Z')),
+      /energy counter went backwards from 100 to 95 kWh \(−5\).*not a rollover.*nor a reset/,
+      'bad payload',
+    ],
+    [
+      'a time going backwards',
+      { mode: 'power', powerTag: 'power_kw' },
+      rd('power_kw', 10, utc('2026-02-02T09:59:00Z')),
+      /is not after the last one/,
+      'out of order',
+    ],
+    [
+      'a non-finite value',
+      { mode: 'power', powerTag: 'power_kw' },
+      rd('power_kw', Infinity, utc('2026-02-02T10:00:30Z')),
+      /Reading\.value is not finite/,
+      'not finite',
+    ],
+    [
+      'a payload that is not a Reading',
+      { mode: 'power', powerTag: 'power_kw' },
+      { kw: 5 },
+      /Reading\.asset must be a non-empty string/,
+      'bad payload',
+    ],
   ];
   for (const [what, cfg, bad, re, statusText] of badInputs) {
     it(`refuses ${what} with a clear error (Catch) and a red status, and keeps costing unchanged`, async function () {
@@ -252,7 +333,11 @@ describe('twin-energy node', function () {
 
   const noTariff: Array<[string, string | null, RegExp]> = [
     ['without a tariff', null, /no tariff: choose a twin-tariff config node/],
-    ['with a tariff that does not compile', '{"timeZone":"Mars/Olympus","periods":[{"name":"x","priceEurPerKwh":0.1}],"defaultPeriod":"x"}', /the tariff does not compile: .*unknown time zone 'Mars\/Olympus'/],
+    [
+      'with a tariff that does not compile',
+      '{"timeZone":"Mars/Olympus","periods":[{"name":"x","priceEurPerKwh":0.1}],"defaultPeriod":"x"}',
+      /the tariff does not compile: .*unknown time zone 'Mars\/Olympus'/,
+    ],
   ];
   for (const [what, tariff, re] of noTariff) {
     it(`${what}: red status, every input refused with the reason`, async function () {
@@ -265,14 +350,21 @@ describe('twin-energy node', function () {
   }
 
   it('a bad config (interval not dividing the day): red status, inputs refused with the field named', async function () {
-    const rig = await load({ timeZone: 'UTC', periods: [{ name: 'flat', priceEurPerKwh: 0.2 }], defaultPeriod: 'flat' }, { mode: 'power', powerTag: 'power_kw', intervalMin: '7' });
+    const rig = await load(
+      { timeZone: 'UTC', periods: [{ name: 'flat', priceEurPerKwh: 0.2 }], defaultPeriod: 'flat' },
+      { mode: 'power', powerTag: 'power_kw', intervalMin: '7' },
+    );
     await feed(rig, [rd('power_kw', 1, 1000)], 1);
     expect(rig.caught[0].error?.message).to.match(/intervalMin must be whole minutes dividing a day/);
     expect(rig.statuses.some((s) => s.fill === 'red' && s.text === 'bad config')).to.equal(true);
   });
 
   it('a tariff updated by message applies from the next interval', async function () {
-    const flat = (price: number): TariffDef => ({ timeZone: 'UTC', periods: [{ name: 'flat', priceEurPerKwh: price }], defaultPeriod: 'flat' });
+    const flat = (price: number): TariffDef => ({
+      timeZone: 'UTC',
+      periods: [{ name: 'flat', priceEurPerKwh: price }],
+      defaultPeriod: 'flat',
+    });
     const rig = await load(flat(0.2), { mode: 'power', powerTag: 'power_kw', maxGapMs: '1200000' });
     const t0 = utc('2026-02-02T10:00:00Z');
     await feed(rig, [rd('power_kw', 40, t0), rd('power_kw', 40, t0 + 5 * MIN)]);
@@ -289,14 +381,26 @@ describe('twin-energy node', function () {
     //   interval: 15 kWh, 3.00 €, 0.0625 kWh/kg, 0.0125 €/kg
     // Batch 7 from 10:05 to 10:12: 7 kWh, 1.40 €, units prorated by time within the counter's spans.
     const flat: TariffDef = { timeZone: 'UTC', periods: [{ name: 'flat', priceEurPerKwh: 0.2 }], defaultPeriod: 'flat' };
-    const rig = await load(flat, { mode: 'power', powerTag: 'power_kw', unitsTag: 'output_kg', unitsModulus: '1000', unitName: 'kg', batchTag: 'batch' });
+    const rig = await load(flat, {
+      mode: 'power',
+      powerTag: 'power_kw',
+      unitsTag: 'output_kg',
+      unitsModulus: '1000',
+      unitName: 'kg',
+      batchTag: 'batch',
+    });
     const t0 = utc('2026-02-02T10:00:00Z');
     await feed(rig, [
-      rd('output_kg', 900, t0), rd('power_kw', 60, t0),
-      rd('batch', 7, t0 + 5 * MIN), rd('output_kg', 980, t0 + 5 * MIN), rd('power_kw', 60, t0 + 5 * MIN),
-      rd('output_kg', 60, t0 + 10 * MIN), rd('power_kw', 60, t0 + 10 * MIN),
+      rd('output_kg', 900, t0),
+      rd('power_kw', 60, t0),
+      rd('batch', 7, t0 + 5 * MIN),
+      rd('output_kg', 980, t0 + 5 * MIN),
+      rd('power_kw', 60, t0 + 5 * MIN),
+      rd('output_kg', 60, t0 + 10 * MIN),
+      rd('power_kw', 60, t0 + 10 * MIN),
       rd('batch', 0, t0 + 12 * MIN),
-      rd('output_kg', 140, t0 + 15 * MIN), rd('power_kw', 60, t0 + 15 * MIN),
+      rd('output_kg', 140, t0 + 15 * MIN),
+      rd('power_kw', 60, t0 + 15 * MIN),
     ]);
     const iv = intervals(rig);
     expect(iv).to.have.length(1);
@@ -314,7 +418,16 @@ describe('twin-energy node', function () {
     // Daily shifts; energy per day = 100 + 0.5 kWh/kg × production, fitted on 3 days; day 4 uses
     // 10 % less than expected. Readings hourly: power constant over the day, units counter linear.
     const flat: TariffDef = { timeZone: 'UTC', periods: [{ name: 'flat', priceEurPerKwh: 0.2 }], defaultPeriod: 'flat' };
-    const rig = await load(flat, { mode: 'power', powerTag: 'power_kw', unitsTag: 'output_kg', unitName: 'kg', shifts: '00:00 day', baselineVars: 'units', baselinePeriods: '3', maxGapMs: '3700000' });
+    const rig = await load(flat, {
+      mode: 'power',
+      powerTag: 'power_kw',
+      unitsTag: 'output_kg',
+      unitName: 'kg',
+      shifts: '00:00 day',
+      baselineVars: 'units',
+      baselinePeriods: '3',
+      maxGapMs: '3700000',
+    });
     const t0 = utc('2026-02-02T00:00:00Z');
     const kg = [400, 800, 600, 700];
     const kwh = [300, 500, 400, 0.9 * 450];

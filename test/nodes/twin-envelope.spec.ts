@@ -9,16 +9,35 @@ const envelopeNode = nodeModule('twin-envelope');
 /** The node as the editor saves it: numbers as strings, interlocks from the list, inputTags as text. */
 function def(over: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    id: 'e1', type: 'twin-envelope', name: 'zone 3 setpoint',
-    asset: 'acme/line1/extruder', tag: 'zone3_sp', unit: 'degC', lowLimit: '200', highLimit: '260', maxStep: '5',
-    rateUpPerMin: '2', rateDownPerMin: '4', minDwellMs: '60000', maxInputAgeMs: '30000', minQuality: 'good', ramp: true,
-    interlocks: [{ tag: 'mode', op: '==', value: 1 }, { tag: 'acme/line1/alarm', op: '==', value: 0 }],
-    inputTags: 'melt_temp', source: 'plc-endpoint',
+    id: 'e1',
+    type: 'twin-envelope',
+    name: 'zone 3 setpoint',
+    asset: 'acme/line1/extruder',
+    tag: 'zone3_sp',
+    unit: 'degC',
+    lowLimit: '200',
+    highLimit: '260',
+    maxStep: '5',
+    rateUpPerMin: '2',
+    rateDownPerMin: '4',
+    minDwellMs: '60000',
+    maxInputAgeMs: '30000',
+    minQuality: 'good',
+    ramp: true,
+    interlocks: [
+      { tag: 'mode', op: '==', value: 1 },
+      { tag: 'acme/line1/alarm', op: '==', value: 0 },
+    ],
+    inputTags: 'melt_temp',
+    source: 'plc-endpoint',
     ...over,
   };
 }
 const errorsLogged = (id: string): string[] =>
-  (helper.log().args as any[][]).map((a) => a[0]).filter((e) => e.level === 20 && e.id === id).map((e) => String(e.msg));
+  (helper.log().args as any[][])
+    .map((a) => a[0])
+    .filter((e) => e.level === 20 && e.id === id)
+    .map((e) => String(e.msg));
 
 async function load(d: Record<string, unknown>): Promise<TwinEnvelopeNode> {
   await helper.load(envelopeNode as never, [d] as never);
@@ -41,10 +60,24 @@ describe('twin-envelope (config node)', function () {
     expect(n.configError).to.equal(undefined);
     const env = n.envelope()!;
     expect(env).to.deep.equal({
-      asset: 'acme/line1/extruder', tag: 'zone3_sp', unit: 'degC', lowLimit: 200, highLimit: 260, maxStep: 5,
-      rateUpPerMin: 2, rateDownPerMin: 4, minDwellMs: 60000, maxInputAgeMs: 30000, minQuality: 'good', ramp: true,
-      interlocks: [{ tag: 'mode', op: '==', value: 1 }, { asset: 'acme/line1', tag: 'alarm', op: '==', value: 0 }],
-      inputTags: ['melt_temp'], source: 'plc-endpoint',
+      asset: 'acme/line1/extruder',
+      tag: 'zone3_sp',
+      unit: 'degC',
+      lowLimit: 200,
+      highLimit: 260,
+      maxStep: 5,
+      rateUpPerMin: 2,
+      rateDownPerMin: 4,
+      minDwellMs: 60000,
+      maxInputAgeMs: 30000,
+      minQuality: 'good',
+      ramp: true,
+      interlocks: [
+        { tag: 'mode', op: '==', value: 1 },
+        { asset: 'acme/line1', tag: 'alarm', op: '==', value: 0 },
+      ],
+      inputTags: ['melt_temp'],
+      source: 'plc-endpoint',
     });
     expect(n.version()).to.match(/^[0-9a-f]{16}$/);
     expect(n.version()).to.equal(envelopeVersion(validateEnvelope(def())));

@@ -78,7 +78,17 @@ describe('twin-estimate node', function () {
     const e = rig.out[1].payload;
     expect(rig.out[1].topic).to.equal(`${ASSET}/melt_temp`);
     expect(rig.out[1].extra).to.equal('kept');
-    expect(e).to.include({ asset: ASSET, tag: 'melt_temp', tsMs: T0 + 1000, value: 201, variance: 2, unit: 'degC', model: 'kalman/local-level', quality: 'good', innovation: 2 });
+    expect(e).to.include({
+      asset: ASSET,
+      tag: 'melt_temp',
+      tsMs: T0 + 1000,
+      value: 201,
+      variance: 2,
+      unit: 'degC',
+      model: 'kalman/local-level',
+      quality: 'good',
+      innovation: 2,
+    });
     expect(e.nis).to.be.closeTo(4 / 8, 1e-12);
   });
 
@@ -137,7 +147,11 @@ describe('twin-estimate node', function () {
 
   it('a bad-quality reading does not move the estimate as a good one would: prediction, uncertain', async function () {
     const rig = await load({ model: 'local-level', levelVarPerS: '0.01' });
-    await feed(rig, [rd(10, T0), rd(10, T0 + 1000), rd(500, T0 + 2000, { quality: 'bad', qualityReason: 'BadSensorFailure' }), rd(10.5, T0 + 3000)], 4);
+    await feed(
+      rig,
+      [rd(10, T0), rd(10, T0 + 1000), rd(500, T0 + 2000, { quality: 'bad', qualityReason: 'BadSensorFailure' }), rd(10.5, T0 + 3000)],
+      4,
+    );
     const bad = rig.out[2].payload;
     expect(bad).to.include({ value: 10, quality: 'uncertain', qualityReason: 'input bad (BadSensorFailure): prediction only' });
     expect(bad.innovation).to.equal(undefined);
@@ -152,8 +166,22 @@ describe('twin-estimate node', function () {
   });
 
   it('first-order: the setpoint tag feeds the model and gives no output; pairs from the editor text', async function () {
-    const rig = await load({ model: 'first-order', pairs: 'zone1_temp=zone1_sp, zone2_temp = zone2_sp', tauS: '30', measurementVar: '0.25' });
-    await feed(rig, [rd(150, T0, { tag: 'zone1_temp' }), rd(200, T0 + 500, { tag: 'zone1_sp' }), rd(151.6, T0 + 1000, { tag: 'zone1_temp' }), rd(1, T0, { tag: 'motor_power' })], 2);
+    const rig = await load({
+      model: 'first-order',
+      pairs: 'zone1_temp=zone1_sp, zone2_temp = zone2_sp',
+      tauS: '30',
+      measurementVar: '0.25',
+    });
+    await feed(
+      rig,
+      [
+        rd(150, T0, { tag: 'zone1_temp' }),
+        rd(200, T0 + 500, { tag: 'zone1_sp' }),
+        rd(151.6, T0 + 1000, { tag: 'zone1_temp' }),
+        rd(1, T0, { tag: 'motor_power' }),
+      ],
+      2,
+    );
     expect(rig.out[0].payload).to.include({ quality: 'uncertain', qualityReason: 'no input yet' });
     expect(rig.out[1].payload).to.include({ quality: 'good', model: 'kalman/first-order', tag: 'zone1_temp' });
     expect(rig.out[1].payload.value).to.be.greaterThan(150.5); // pulled toward the setpoint by the model
@@ -167,9 +195,19 @@ describe('twin-estimate node', function () {
   });
 
   it('hybrid: builds from the editor (physics first-order) and says when it is not fitted yet', async function () {
-    const rig = await load({ model: 'hybrid', physics: 'first-order', pairs: 'zone1_temp=zone1_sp', hybridWindow: '50', hybridMinSamples: '10' });
+    const rig = await load({
+      model: 'hybrid',
+      physics: 'first-order',
+      pairs: 'zone1_temp=zone1_sp',
+      hybridWindow: '50',
+      hybridMinSamples: '10',
+    });
     await feed(rig, [rd(200, T0, { tag: 'zone1_sp' }), rd(180, T0 + 1000, { tag: 'zone1_temp' })], 1);
-    expect(rig.out[0].payload).to.include({ model: 'hybrid/first-order+ols', quality: 'uncertain', qualityReason: 'residual model not fitted yet' });
+    expect(rig.out[0].payload).to.include({
+      model: 'hybrid/first-order+ols',
+      quality: 'uncertain',
+      qualityReason: 'residual model not fitted yet',
+    });
   });
 
   const badConfigs: Array<[string, Record<string, unknown>, RegExp]> = [
@@ -196,9 +234,25 @@ describe('twin-estimate node', function () {
 
   it('accepts the editor defaults (every model)', async function () {
     const defaults = {
-      measurementVar: 1, levelVarPerS: 0.01, slopeVarPerS3: 0.0001, initialSlopeVarPerS2: 1, pairs: 'zone1_temp=zone1_sp', gain: 1, tauS: 60,
-      physics: 'first-order', hybridWindow: 200, hybridRefitEvery: 20, hybridMinSamples: 30, rangeMarginFrac: 0.1, sensors: 'a, b', fusedTag: 'f',
-      adaptive: 'off', adaptWindow: 50, nisWindow: 20, maxGapMs: 300000, uncertainVarFactor: 10,
+      measurementVar: 1,
+      levelVarPerS: 0.01,
+      slopeVarPerS3: 0.0001,
+      initialSlopeVarPerS2: 1,
+      pairs: 'zone1_temp=zone1_sp',
+      gain: 1,
+      tauS: 60,
+      physics: 'first-order',
+      hybridWindow: 200,
+      hybridRefitEvery: 20,
+      hybridMinSamples: 30,
+      rangeMarginFrac: 0.1,
+      sensors: 'a, b',
+      fusedTag: 'f',
+      adaptive: 'off',
+      adaptWindow: 50,
+      nisWindow: 20,
+      maxGapMs: 300000,
+      uncertainVarFactor: 10,
     };
     for (const model of ['local-level', 'local-trend', 'first-order', 'fusion', 'hybrid']) {
       const rig = await load({ ...defaults, model });

@@ -50,7 +50,11 @@ describe('twin-historian / twin-history-in (node, database unreachable)', functi
     await new Promise<void>((r) => helper.stopServer(() => r()));
   });
 
-  async function load(type: 'twin-historian' | 'twin-history-in', cfg: Record<string, unknown>, influx: Record<string, unknown> = {}): Promise<Rig> {
+  async function load(
+    type: 'twin-historian' | 'twin-history-in',
+    cfg: Record<string, unknown>,
+    influx: Record<string, unknown> = {},
+  ): Promise<Rig> {
     const flow = [
       { id: 'db', type: 'twin-influx-config', url, database: 'twin', retryMinMs: 50, retryMaxMs: 200, timeoutMs: 1000, ...influx },
       { id: 'n', type, influx: 'db', ...cfg, wires: type === 'twin-history-in' ? [['o']] : [] },
@@ -60,7 +64,9 @@ describe('twin-historian / twin-history-in (node, database unreachable)', functi
       { id: 'd', type: 'complete', scope: ['n'], uncaught: false, wires: [['dn']] },
       { id: 'dn', type: 'helper' },
     ];
-    await helper.load([configNode, historianNode, historyInNode, catchNode, completeNode] as never, flow, { db: { user: 'writer', password: 's3cret' } });
+    await helper.load([configNode, historianNode, historyInNode, catchNode, completeNode] as never, flow, {
+      db: { user: 'writer', password: 's3cret' },
+    });
     const rig: Rig = { node: helper.getNode('n'), caught: [], completed: [], statuses: [], errors: [], userDir };
     listen<Msg>(helper.getNode('k'), 'input', (m) => rig.caught.push(m));
     listen<Msg>(helper.getNode('dn'), 'input', (m) => rig.completed.push(m));
@@ -81,7 +87,11 @@ describe('twin-historian / twin-history-in (node, database unreachable)', functi
     ['a bad quality', { ...reading(0), quality: 'fine' }, /quality must be good, uncertain or bad/],
     ['an infinite number in an estimate', { ...estimate, nis: Infinity }, /nis is not finite/],
     ['a line break in a tag', { ...reading(0), tag: 'a\nb' }, /line break/],
-    ['an array with one bad record', [reading(0), reading(1), { ...reading(2), asset: 7 }], /record 2 of 3: record.asset must be a non-empty string/],
+    [
+      'an array with one bad record',
+      [reading(0), reading(1), { ...reading(2), asset: 7 }],
+      /record 2 of 3: record.asset must be a non-empty string/,
+    ],
   ];
   for (const [what, payload, re] of badPayloads) {
     it(`refuses ${what} (Catch, red status), buffers nothing of it, and keeps storing`, async function () {
@@ -187,7 +197,10 @@ describe('twin-historian / twin-history-in (node, database unreachable)', functi
   }
 
   it('twin-history-in config validation: a bad output mode and a negative range are refused', async function () {
-    for (const [cfg, re] of [[{ output: 'csv' }, /output must be 'each' or 'array'/], [{ rangeMs: -5 }, /rangeMs must be a whole number/]] as const) {
+    for (const [cfg, re] of [
+      [{ output: 'csv' }, /output must be 'each' or 'array'/],
+      [{ rangeMs: -5 }, /rangeMs must be a whole number/],
+    ] as const) {
       const rig = await load('twin-history-in', cfg);
       await waitFor(() => rig.errors.length > 0, 5000, 10, 'config error');
       expect(String(rig.errors[0])).to.match(re);

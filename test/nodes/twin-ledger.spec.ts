@@ -31,8 +31,14 @@ function captureLogs(): { text: () => string; errors: (id: string) => string[]; 
   const out = process.stdout.write.bind(process.stdout);
   const err = process.stderr.write.bind(process.stderr);
   let raw = '';
-  process.stdout.write = ((c: unknown, ...a: unknown[]) => ((raw += String(c)), (out as (...x: unknown[]) => boolean)(c, ...a))) as typeof process.stdout.write;
-  process.stderr.write = ((c: unknown, ...a: unknown[]) => ((raw += String(c)), (err as (...x: unknown[]) => boolean)(c, ...a))) as typeof process.stderr.write;
+  process.stdout.write = ((c: unknown, ...a: unknown[]) => (
+    (raw += String(c)),
+    (out as (...x: unknown[]) => boolean)(c, ...a)
+  )) as typeof process.stdout.write;
+  process.stderr.write = ((c: unknown, ...a: unknown[]) => (
+    (raw += String(c)),
+    (err as (...x: unknown[]) => boolean)(c, ...a)
+  )) as typeof process.stderr.write;
   return {
     text: () => lines.map((l) => l.text).join('\n') + raw,
     errors: (id) => lines.filter((l) => l.id === id && l.level === 'error').map((l) => l.text),
@@ -87,29 +93,40 @@ describe('twin-ledger (config node)', function () {
 
   it('takes the key from the named env var when the credential is empty; the credential wins when both are set', async function () {
     process.env[ENV] = 'k'.repeat(20);
-    await load([
-      { id: 'fromEnv', signingKeyEnv: ENV },
-      { id: 'both', signingKeyEnv: ENV },
-    ], { both: { signingKey: KEY } });
+    await load(
+      [
+        { id: 'fromEnv', signingKeyEnv: ENV },
+        { id: 'both', signingKeyEnv: ENV },
+      ],
+      { both: { signingKey: KEY } },
+    );
     expect(get('fromEnv').configError).to.equal(undefined);
     expect(get('fromEnv').signingKey()).to.equal('k'.repeat(20));
     expect(get('both').signingKey()).to.equal(KEY);
   });
 
-  it('takes an env var key out of the environment: a function node\'s env.get gets nothing, a redeploy still finds the key', async function () {
+  it("takes an env var key out of the environment: a function node's env.get gets nothing, a redeploy still finds the key", async function () {
     const name = `${ENV}_TAKEN`;
     process.env[name] = 'e'.repeat(24);
     const flow = [
       { id: 'tab', type: 'tab', label: 't' },
       { id: 'led', type: 'twin-ledger', z: 'tab', signingKeyEnv: name },
       // the editor's attack of issue 13: read the key the way any flow code can
-      { id: 'fn', type: 'function', z: 'tab', func: `msg.payload = { key: env.get(${JSON.stringify(name)}) ?? null, proc: typeof process }; return msg;`, wires: [['out']] },
+      {
+        id: 'fn',
+        type: 'function',
+        z: 'tab',
+        func: `msg.payload = { key: env.get(${JSON.stringify(name)}) ?? null, proc: typeof process }; return msg;`,
+        wires: [['out']],
+      },
       { id: 'out', type: 'helper', z: 'tab' },
     ];
     await helper.load([ledgerNode, functionNode] as never, flow as never);
     expect(get('led').signingKey()).to.equal('e'.repeat(24));
     expect(process.env[name]).to.equal(undefined);
-    const got = new Promise<{ key: unknown; proc: string }>((r) => (helper.getNode('out') as unknown as { on(e: string, f: (m: { payload: never }) => void): void }).on('input', (m) => r(m.payload)));
+    const got = new Promise<{ key: unknown; proc: string }>((r) =>
+      (helper.getNode('out') as unknown as { on(e: string, f: (m: { payload: never }) => void): void }).on('input', (m) => r(m.payload)),
+    );
     (helper.getNode('fn') as unknown as { receive(m: unknown): void }).receive({ payload: 1 });
     expect(await got).to.deep.equal({ key: null, proc: 'undefined' });
     // redeployed: the variable is gone from the environment, the node still has its key
@@ -133,7 +150,9 @@ describe('twin-ledger (config node)', function () {
     expect(get('file').configError).to.equal(undefined);
     expect(get('file').signingKey()).to.equal(KEY);
     expect(get('open').signingKey()).to.equal(undefined);
-    expect(get('open').configError).to.equal(`signing key file ${open} is open to other users (mode 0640): make it owner-only with chmod 600 ${open}`);
+    expect(get('open').configError).to.equal(
+      `signing key file ${open} is open to other users (mode 0640): make it owner-only with chmod 600 ${open}`,
+    );
     expect(get('missing').configError).to.match(/none\.key does not exist/);
     expect(get('rel').configError).to.match(/must be an absolute path/);
     expect(logs.text()).to.not.include(KEY);
@@ -167,11 +186,14 @@ describe('twin-ledger (config node)', function () {
 
   it('resolves a relative path against the user directory and uses an absolute one as it is; two nodes on one file share one chain', async function () {
     const abs = join(userDir, 'elsewhere', 'audit.jsonl');
-    await load([
-      { id: 'rel', path: 'audit/line1.jsonl' },
-      { id: 'abs1', path: abs },
-      { id: 'abs2', path: abs },
-    ], { rel: { signingKey: KEY }, abs1: { signingKey: KEY }, abs2: { signingKey: KEY } });
+    await load(
+      [
+        { id: 'rel', path: 'audit/line1.jsonl' },
+        { id: 'abs1', path: abs },
+        { id: 'abs2', path: abs },
+      ],
+      { rel: { signingKey: KEY }, abs1: { signingKey: KEY }, abs2: { signingKey: KEY } },
+    );
     expect(get('rel').ledgerPath).to.equal(join(userDir, 'audit', 'line1.jsonl'));
     const [a, b] = [await get('abs1').ledger(), await get('abs2').ledger()];
     await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).append({ type: 'decision', data: i })));
@@ -197,7 +219,9 @@ describe('twin-ledger (config node)', function () {
     writeFileSync(path, 'not a record\n');
     await load([{ id: 'b', path }], { b: { signingKey: KEY } });
     let err: Error | undefined;
-    await get('b').ledger().catch((e: Error) => (err = e));
+    await get('b')
+      .ledger()
+      .catch((e: Error) => (err = e));
     expect(err?.message).to.match(/refusing to append.*line 1 \(seq 0\): bad JSON/);
     writeFileSync(path, '');
     expect((await (await get('b').ledger()).append({ type: 'proposal', data: 0 })).seq).to.equal(0);

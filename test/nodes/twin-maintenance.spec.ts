@@ -13,7 +13,13 @@ const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const maintenanceNode = nodeModule('twin-maintenance');
 const tariffNode = nodeModule('twin-tariff');
 
-type WinMsg = NodeMessage & { payload: MaintenanceWindow[]; reason?: string; decision?: string; recommendation?: MaintenanceWindow | null; extra?: string };
+type WinMsg = NodeMessage & {
+  payload: MaintenanceWindow[];
+  reason?: string;
+  decision?: string;
+  recommendation?: MaintenanceWindow | null;
+  extra?: string;
+};
 type PropMsg = NodeMessage & { payload: MaintenanceProposal };
 type ErrMsg = NodeMessage & { error?: { message: string; source?: { id: string } } };
 interface Rig {
@@ -37,7 +43,11 @@ const SHIFTS = [
   { name: 'night', start: '22:00', end: '06:00' },
 ];
 const WEEK = { mon: ALL, tue: ALL, wed: ALL, thu: ALL, fri: ALL, sat: ALL, sun: ALL };
-const CALENDAR = { shifts: SHIFTS, week: WEEK, plannedStops: [{ name: 'Saturday maintenance', days: ['sat'], from: '06:00', to: '14:00' }] };
+const CALENDAR = {
+  shifts: SHIFTS,
+  week: WEEK,
+  plannedStops: [{ name: 'Saturday maintenance', days: ['sat'], from: '06:00', to: '14:00' }],
+};
 const CONFIG = {
   job: 'Replace gearbox bearing',
   timeZone: 'Europe/Berlin',
@@ -64,7 +74,17 @@ const TARIFF: TariffDef = {
 };
 
 function rul(p50Days: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { asset: ASSET, tsMs: T0, rulMs: p50Days * D, rulP10Ms: p50Days * 0.7 * D, rulP90Ms: p50Days * 1.3 * D, healthIndex: 0.5, quality: 'good', model: 'rul-similarity', ...extra };
+  return {
+    asset: ASSET,
+    tsMs: T0,
+    rulMs: p50Days * D,
+    rulP10Ms: p50Days * 0.7 * D,
+    rulP90Ms: p50Days * 1.3 * D,
+    healthIndex: 0.5,
+    quality: 'good',
+    model: 'rul-similarity',
+    ...extra,
+  };
 }
 
 function listen<T>(n: Node, event: string, fn: (x: T) => void): void {
@@ -79,7 +99,8 @@ function load(cfg: Record<string, unknown>, tariff?: TariffDef | string): Promis
     { id: 'c', type: 'catch', scope: ['m'], uncaught: false, wires: [['k']] },
     { id: 'k', type: 'helper' },
   ];
-  if (tariff !== undefined) flow.push({ id: 'tar', type: 'twin-tariff', name: 'tariff', tariff: typeof tariff === 'string' ? tariff : JSON.stringify(tariff) });
+  if (tariff !== undefined)
+    flow.push({ id: 'tar', type: 'twin-tariff', name: 'tariff', tariff: typeof tariff === 'string' ? tariff : JSON.stringify(tariff) });
   return new Promise((resolve, reject) => {
     helper
       .load([tariffNode, maintenanceNode, catchNode] as never, flow as never, () => {
@@ -96,10 +117,19 @@ function load(cfg: Record<string, unknown>, tariff?: TariffDef | string): Promis
 }
 
 /** Send messages; resolve when the counts are reached, then check nothing more arrives. */
-async function feed(rig: Rig, msgs: Array<Record<string, unknown>>, want: { windows: number; proposals: number; errors?: number }): Promise<void> {
+async function feed(
+  rig: Rig,
+  msgs: Array<Record<string, unknown>>,
+  want: { windows: number; proposals: number; errors?: number },
+): Promise<void> {
   for (const m of msgs) rig.node.receive({ extra: 'kept', ...m } as never);
   const errs = want.errors ?? 0;
-  await waitFor(() => rig.windows.length >= want.windows && rig.proposals.length >= want.proposals && rig.caught.length >= errs, 10_000, 10, JSON.stringify(want));
+  await waitFor(
+    () => rig.windows.length >= want.windows && rig.proposals.length >= want.proposals && rig.caught.length >= errs,
+    10_000,
+    10,
+    JSON.stringify(want),
+  );
   await new Promise((r) => setTimeout(r, 50));
   expect(rig.windows.length, 'window messages').to.equal(want.windows);
   expect(rig.proposals.length, 'proposals').to.equal(want.proposals);
@@ -135,14 +165,19 @@ describe('twin-maintenance node', function () {
     expect(p.payload.alternatives).to.deep.equal(w.payload.slice(1));
     expect(p.payload.rul).to.deep.include({ asset: ASSET, rulMs: 60 * D });
     expect(p.payload.expiresTsMs).to.be.within(before + 60 * 60_000, Date.now() + 60 * 60_000);
-    expect(p.payload.rationale).to.match(/^Replace gearbox bearing on demo\/plant1\/press\/line1\/press 2026-03-07T06:00:00\+01:00 – 2026-03-07T12:00:00\+01:00: planned stop 'Saturday maintenance' Sat 06:00–14:00, no production lost; P\(fail first\) <0\.1 %\. Expected cost 1,000\.00 EUR \(job 1,000\.00 EUR, downtime 0\.00 EUR, failure risk 0\.00 EUR, energy 0\.00 EUR\)\. RUL 60 d \(P10 42 d, P90 78 d\) as of 2026-03-02T09:00:00\+01:00; first recommendation\.$/);
+    expect(p.payload.rationale).to.match(
+      /^Replace gearbox bearing on demo\/plant1\/press\/line1\/press 2026-03-07T06:00:00\+01:00 – 2026-03-07T12:00:00\+01:00: planned stop 'Saturday maintenance' Sat 06:00–14:00, no production lost; P\(fail first\) <0\.1 %\. Expected cost 1,000\.00 EUR \(job 1,000\.00 EUR, downtime 0\.00 EUR, failure risk 0\.00 EUR, energy 0\.00 EUR\)\. RUL 60 d \(P10 42 d, P90 78 d\) as of 2026-03-02T09:00:00\+01:00; first recommendation\.$/,
+    );
     expect(lastStatus(rig)).to.deep.equal({ fill: 'green', shape: 'dot', text: 'proposed' });
     expect(() => assertMaintenanceProposal(p.payload), 'the approval gate’s payload check').to.not.throw();
   });
 
   it('small estimate changes give windows but no new proposal; a big change supersedes the open one', async function () {
     const rig = await load(CONFIG);
-    await feed(rig, [{ payload: rul(60) }, { payload: rul(57, { tsMs: T0 + 6 * H }) }, { payload: rul(62, { tsMs: T0 + 12 * H }) }], { windows: 3, proposals: 1 });
+    await feed(rig, [{ payload: rul(60) }, { payload: rul(57, { tsMs: T0 + 6 * H }) }, { payload: rul(62, { tsMs: T0 + 12 * H }) }], {
+      windows: 3,
+      proposals: 1,
+    });
     expect(rig.windows[2].decision).to.equal('standing window is still the best');
     expect(rig.windows[2].recommendation).to.include({ rank: 0, startLocal: '2026-03-07T06:00:00+01:00' });
     expect(lastStatus(rig)).to.deep.equal({ fill: 'green', shape: 'dot', text: '3 windows' });
@@ -157,7 +192,10 @@ describe('twin-maintenance node', function () {
 
   it('keeps one standing proposal per asset', async function () {
     const rig = await load(CONFIG);
-    await feed(rig, [{ payload: rul(60) }, { payload: rul(60, { asset: OTHER }) }, { payload: rul(59, { tsMs: T0 + H }) }], { windows: 3, proposals: 2 });
+    await feed(rig, [{ payload: rul(60) }, { payload: rul(60, { asset: OTHER }) }, { payload: rul(59, { tsMs: T0 + H }) }], {
+      windows: 3,
+      proposals: 2,
+    });
     expect(rig.proposals.map((p) => p.payload.asset)).to.deep.equal([ASSET, OTHER]);
     expect(rig.proposals[1].payload.supersedes).to.equal(undefined);
   });
@@ -185,11 +223,26 @@ describe('twin-maintenance node', function () {
     ['a NaN rulMs', { payload: rul(60, { rulMs: NaN }) }, /RulEstimate\.rulMs is not finite: NaN/, 'not finite'],
     ['an infinite P90', { payload: rul(60, { rulP90Ms: Infinity }) }, /RulEstimate\.rulP90Ms is not finite: Infinity/, 'not finite'],
     ['a string P10', { payload: rul(60, { rulP10Ms: '5' }) }, /RulEstimate\.rulP10Ms must be a number, got "5"/, 'bad payload'],
-    ['P10 above P90', { payload: rul(60, { rulP10Ms: 90 * D, rulP90Ms: 30 * D }) }, /rulP10Ms 7776000000 is above rulP90Ms 2592000000/, 'bad payload'],
+    [
+      'P10 above P90',
+      { payload: rul(60, { rulP10Ms: 90 * D, rulP90Ms: 30 * D }) },
+      /rulP10Ms 7776000000 is above rulP90Ms 2592000000/,
+      'bad payload',
+    ],
     ['P50 outside P10..P90', { payload: rul(60, { rulMs: 100 * D }) }, /rulMs 8640000000 is outside rulP10Ms\.\.rulP90Ms/, 'bad payload'],
     ['an unknown quality', { payload: rul(60, { quality: 'fine' }) }, /RulEstimate\.quality must be good, uncertain or bad/, 'bad payload'],
-    ['a calendar with an unknown zone', { topic: 'calendar', payload: { ...CALENDAR, timeZone: 'Europe/Atlantis' } }, /unknown time zone 'Europe\/Atlantis'/, 'bad config'],
-    ['a calendar with overlapping shifts', { topic: 'calendar', payload: { ...CALENDAR, shifts: [...SHIFTS.slice(0, 2), { name: 'night', start: '21:00', end: '06:00' }] } }, /shifts overlap: 'late' on sun and 'night' on sun both run on sun from 21:00/, 'bad config'],
+    [
+      'a calendar with an unknown zone',
+      { topic: 'calendar', payload: { ...CALENDAR, timeZone: 'Europe/Atlantis' } },
+      /unknown time zone 'Europe\/Atlantis'/,
+      'bad config',
+    ],
+    [
+      'a calendar with overlapping shifts',
+      { topic: 'calendar', payload: { ...CALENDAR, shifts: [...SHIFTS.slice(0, 2), { name: 'night', start: '21:00', end: '06:00' }] } },
+      /shifts overlap: 'late' on sun and 'night' on sun both run on sun from 21:00/,
+      'bad config',
+    ],
     ['a calendar that is not JSON', { topic: 'calendar', payload: '{ shifts: ' }, /calendar message is not valid JSON/, 'bad config'],
     ['a calendar that is a number', { topic: 'calendar', payload: 42 }, /calendar message must be an object/, 'bad config'],
   ];
@@ -244,7 +297,9 @@ describe('twin-maintenance node', function () {
     const rig = await load({ ...CONFIG, maxFailureProbability: '0.05' });
     await feed(rig, [{ payload: rul(60, { tsMs: T0 + 7 * 60_000, rulMs: 0, rulP10Ms: -D, rulP90Ms: D }) }], { windows: 1, proposals: 0 });
     expect(rig.windows[0].payload).to.deep.equal([]);
-    expect(rig.windows[0].reason).to.equal('no window: P(failure before start) is above the limit 5 % for every candidate (100 % already at Mon 09:15); maintain now or raise the limit');
+    expect(rig.windows[0].reason).to.equal(
+      'no window: P(failure before start) is above the limit 5 % for every candidate (100 % already at Mon 09:15); maintain now or raise the limit',
+    );
   });
 
   it('accepts the editor defaults (the example calendar of twin-maintenance.html)', async function () {
@@ -254,36 +309,75 @@ describe('twin-maintenance node', function () {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- evaluates the object literal of our own editor HTML
     const example = new Function(`return (${literal});`)() as object;
     const defaults = {
-      job: 'maintenance', timeZone: 'Europe/Berlin', calendar: JSON.stringify(example, null, 2), jobDurationMin: 240, jobCostEur: 0, downtimeCostEurPerHour: 0,
-      failureCostEur: 0, horizonDays: 14, stepMin: 15, topN: 5, maxFailureProbability: '', allowProductionLoss: true, tariff: '', jobPowerKw: 0,
-      restartEnergyKwh: 0, relativeMargin: 0.1, absoluteMarginEur: 100, proposalExpiryMin: 1440,
+      job: 'maintenance',
+      timeZone: 'Europe/Berlin',
+      calendar: JSON.stringify(example, null, 2),
+      jobDurationMin: 240,
+      jobCostEur: 0,
+      downtimeCostEurPerHour: 0,
+      failureCostEur: 0,
+      horizonDays: 14,
+      stepMin: 15,
+      topN: 5,
+      maxFailureProbability: '',
+      allowProductionLoss: true,
+      tariff: '',
+      jobPowerKw: 0,
+      restartEnergyKwh: 0,
+      relativeMargin: 0.1,
+      absoluteMarginEur: 100,
+      proposalExpiryMin: 1440,
     };
     const rig = await load(defaults);
     await feed(rig, [{ payload: rul(60) }], { windows: 1, proposals: 1 });
     expect(rig.windows[0].payload).to.have.length(5);
     // All costs 0 by default: every window costs €0 and the earliest wins.
-    expect(rig.windows[0].payload[0]).to.include({ startLocal: '2026-03-02T09:00:00+01:00', expectedCostEur: 0, productionLossMinutes: 240 });
+    expect(rig.windows[0].payload[0]).to.include({
+      startLocal: '2026-03-02T09:00:00+01:00',
+      expectedCostEur: 0,
+      productionLossMinutes: 240,
+    });
     expect(rig.errors).to.deep.equal([]);
   });
 
   it("the edit dialog's week preview: the calendar compiled with the runtime's checks, or the error it names", async function () {
     await load(CONFIG);
-    const ok = await helper.request().post('/twinloop/maintenance/calendar/check').send({ calendar: JSON.stringify(CALENDAR), timeZone: 'Europe/Berlin' }).expect(200);
+    const ok = await helper
+      .request()
+      .post('/twinloop/maintenance/calendar/check')
+      .send({ calendar: JSON.stringify(CALENDAR), timeZone: 'Europe/Berlin' })
+      .expect(200);
     expect(ok.body).to.include({ ok: true, timeZone: 'Europe/Berlin' });
     expect(ok.body.days.map((d: { day: string }) => d.day)).to.deep.equal(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
     expect(ok.body.days[0].shifts.length).to.be.greaterThan(0);
     const overlap = JSON.stringify({ ...CALENDAR, week: { mon: ['early', 'early'] } });
-    const bad = await helper.request().post('/twinloop/maintenance/calendar/check').send({ calendar: overlap, timeZone: 'Europe/Berlin' }).expect(400);
+    const bad = await helper
+      .request()
+      .post('/twinloop/maintenance/calendar/check')
+      .send({ calendar: overlap, timeZone: 'Europe/Berlin' })
+      .expect(400);
     expect(bad.body).to.deep.equal({ ok: false, error: "production calendar: week.mon lists shift 'early' twice" });
-    const zone = await helper.request().post('/twinloop/maintenance/calendar/check').send({ calendar: JSON.stringify({ ...CALENDAR, timeZone: 'UTC' }), timeZone: 'Europe/Berlin' }).expect(400);
+    const zone = await helper
+      .request()
+      .post('/twinloop/maintenance/calendar/check')
+      .send({ calendar: JSON.stringify({ ...CALENDAR, timeZone: 'UTC' }), timeZone: 'Europe/Berlin' })
+      .expect(400);
     expect(zone.body.error).to.match(/calendar time zone 'UTC' differs from the node's 'Europe\/Berlin'/);
   });
 
   const badConfigs: Array<[string, Record<string, unknown>, RegExp]> = [
     ['an unknown time zone', { timeZone: 'Mars/Olympus' }, /unknown time zone 'Mars\/Olympus'/],
     ['a calendar that is not JSON', { calendar: '{' }, /calendar is not valid JSON/],
-    ['overlapping shifts', { calendar: JSON.stringify({ ...CALENDAR, week: { mon: ['early', 'early'] } }) }, /week\.mon lists shift 'early' twice/],
-    ['a calendar zone that differs from the node’s', { calendar: JSON.stringify({ ...CALENDAR, timeZone: 'UTC' }) }, /calendar time zone 'UTC' differs from the node's 'Europe\/Berlin'/],
+    [
+      'overlapping shifts',
+      { calendar: JSON.stringify({ ...CALENDAR, week: { mon: ['early', 'early'] } }) },
+      /week\.mon lists shift 'early' twice/,
+    ],
+    [
+      'a calendar zone that differs from the node’s',
+      { calendar: JSON.stringify({ ...CALENDAR, timeZone: 'UTC' }) },
+      /calendar time zone 'UTC' differs from the node's 'Europe\/Berlin'/,
+    ],
     ['a step of 0', { stepMin: '0' }, /stepMin must be a whole number of minutes 1\.\.1440, got 0/],
     ['a non-numeric cost', { failureCostEur: 'lots' }, /failureCostEur must be a number, got "lots"/],
     ['a negative margin', { absoluteMarginEur: '-5' }, /absoluteMarginEur must be a number ≥ 0/],

@@ -15,7 +15,11 @@ const inNode = nodeModule('twin-mqtt-in');
 const outNode = nodeModule('twin-mqtt-out');
 
 const logged = (id: string, level = 20): string =>
-  (helper.log().args as any[][]).map((a) => a[0]).filter((e) => e.level === level && e.id === id).map((e) => String(e.msg)).join('\n');
+  (helper.log().args as any[][])
+    .map((a) => a[0])
+    .filter((e) => e.level === level && e.id === id)
+    .map((e) => String(e.msg))
+    .join('\n');
 const allLog = (): string => JSON.stringify((helper.log().args as any[][]).map((a) => a[0]));
 
 describe('twin-mqtt-broker (config node, aedes)', function () {
@@ -51,9 +55,10 @@ describe('twin-mqtt-broker (config node, aedes)', function () {
   ];
 
   it('shares one mqtt.js client among all its users, with a stable client id from the node id', async function () {
-    await helper.load([brokerNode, inNode, outNode] as never, [
-      { id: 'b1', type: 'twin-mqtt-broker', url: aedes.url, reconnectPeriodMs: 100 }, ...users,
-    ] as never);
+    await helper.load(
+      [brokerNode, inNode, outNode] as never,
+      [{ id: 'b1', type: 'twin-mqtt-broker', url: aedes.url, reconnectPeriodMs: 100 }, ...users] as never,
+    );
     const b = helper.getNode('b1') as any;
     await waitFor(() => b.link?.connected);
     await new Promise((r) => setTimeout(r, 100));
@@ -63,9 +68,13 @@ describe('twin-mqtt-broker (config node, aedes)', function () {
   });
 
   it('uses a configured client id and broadcasts the connection state to every user', async function () {
-    await helper.load([brokerNode, inNode, outNode] as never, [
-      { id: 'b1', type: 'twin-mqtt-broker', url: aedes.url, clientId: 'line1-twin', reconnectPeriodMs: 50, maxReconnectPeriodMs: 200 }, ...users,
-    ] as never);
+    await helper.load(
+      [brokerNode, inNode, outNode] as never,
+      [
+        { id: 'b1', type: 'twin-mqtt-broker', url: aedes.url, clientId: 'line1-twin', reconnectPeriodMs: 50, maxReconnectPeriodMs: 200 },
+        ...users,
+      ] as never,
+    );
     const b = helper.getNode('b1') as any;
     const seen: Record<string, any[]> = { in1: [], in2: [], out: [] };
     for (const id of Object.keys(seen)) {
@@ -81,13 +90,19 @@ describe('twin-mqtt-broker (config node, aedes)', function () {
     await aedes.stop();
     await waitFor(() => Object.values(seen).every((list) => list.some((s) => s.fill !== 'green')), 10_000, 20, 'every user shows the loss');
     await aedes.start();
-    await waitFor(() => Object.values(seen).every((list) => list.length > 0 && list[list.length - 1].fill === 'green'), 10_000, 20, 'every user green again');
+    await waitFor(
+      () => Object.values(seen).every((list) => list.length > 0 && list[list.length - 1].fill === 'green'),
+      10_000,
+      20,
+      'every user green again',
+    );
   });
 
   it('backs off reconnects: each failed attempt doubles the wait up to the maximum', async function () {
-    await helper.load([brokerNode, inNode] as never, [
-      { id: 'b1', type: 'twin-mqtt-broker', url: aedes.url, reconnectPeriodMs: 20, maxReconnectPeriodMs: 160 }, users[0],
-    ] as never);
+    await helper.load(
+      [brokerNode, inNode] as never,
+      [{ id: 'b1', type: 'twin-mqtt-broker', url: aedes.url, reconnectPeriodMs: 20, maxReconnectPeriodMs: 160 }, users[0]] as never,
+    );
     const b = helper.getNode('b1') as any;
     await waitFor(() => b.link?.connected);
     const periods: number[] = [];
@@ -101,17 +116,22 @@ describe('twin-mqtt-broker (config node, aedes)', function () {
   });
 
   it('passes username and password from credentials and never logs them', async function () {
-    (aedes.broker as any).authenticate = (_c: any, user: string, pass: Buffer | undefined, cb: any) => cb(null, user === 'plant' && pass?.toString() === 's3cret-PW');
-    await helper.load([brokerNode, inNode] as never, [
-      { id: 'b1', type: 'twin-mqtt-broker', url: aedes.url, reconnectPeriodMs: 50 }, users[0],
-    ] as never, { b1: { user: 'plant', password: 's3cret-PW' } } as never);
+    (aedes.broker as any).authenticate = (_c: any, user: string, pass: Buffer | undefined, cb: any) =>
+      cb(null, user === 'plant' && pass?.toString() === 's3cret-PW');
+    await helper.load(
+      [brokerNode, inNode] as never,
+      [{ id: 'b1', type: 'twin-mqtt-broker', url: aedes.url, reconnectPeriodMs: 50 }, users[0]] as never,
+      { b1: { user: 'plant', password: 's3cret-PW' } } as never,
+    );
     const b = helper.getNode('b1') as any;
     await waitFor(() => b.link?.connected);
     await helper.unload();
     // wrong password: refused, reported, and still not in any log line
-    await helper.load([brokerNode, inNode] as never, [
-      { id: 'b1', type: 'twin-mqtt-broker', url: aedes.url, reconnectPeriodMs: 50 }, users[0],
-    ] as never, { b1: { user: 'plant', password: 'wrong-PW-9' } } as never);
+    await helper.load(
+      [brokerNode, inNode] as never,
+      [{ id: 'b1', type: 'twin-mqtt-broker', url: aedes.url, reconnectPeriodMs: 50 }, users[0]] as never,
+      { b1: { user: 'plant', password: 'wrong-PW-9' } } as never,
+    );
     const b2 = helper.getNode('b1') as any;
     await waitFor(() => /Not authorized|Bad username or password/i.test(logged('b1', 40)), 10_000, 20, 'refusal logged');
     expect(b2.link.connected).to.equal(false);
@@ -128,11 +148,33 @@ describe('twin-mqtt-broker (config node, aedes)', function () {
       // node-opcua's PKI sets OPENSSL_CONF process-wide to a file in its (maybe deleted) temp PKI; not ours.
       const env = { ...process.env };
       delete env.OPENSSL_CONF;
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-        '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore', env });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+        ],
+        { stdio: 'ignore', env },
+      );
       tlsBroker = await Aedes.createBroker();
       port = await freePort();
-      tlsServer = createTlsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, tlsBroker.handle as any);
+      tlsServer = createTlsServer(
+        { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
+        tlsBroker.handle as any,
+      );
       await new Promise<void>((r) => tlsServer.listen(port, '127.0.0.1', () => r()));
     });
     after(async function () {
@@ -142,17 +184,32 @@ describe('twin-mqtt-broker (config node, aedes)', function () {
     });
 
     it('connects over mqtts:// when given the CA file', async function () {
-      await helper.load([brokerNode, inNode] as never, [
-        { id: 'b1', type: 'twin-mqtt-broker', url: `mqtts://127.0.0.1:${port}`, tlsCaFile: join(dir, 'cert.pem'), rejectUnauthorized: true, reconnectPeriodMs: 50 }, users[0],
-      ] as never);
+      await helper.load(
+        [brokerNode, inNode] as never,
+        [
+          {
+            id: 'b1',
+            type: 'twin-mqtt-broker',
+            url: `mqtts://127.0.0.1:${port}`,
+            tlsCaFile: join(dir, 'cert.pem'),
+            rejectUnauthorized: true,
+            reconnectPeriodMs: 50,
+          },
+          users[0],
+        ] as never,
+      );
       const b = helper.getNode('b1') as any;
       await waitFor(() => b.link?.connected);
     });
 
     it('refuses an unknown broker certificate when verifying', async function () {
-      await helper.load([brokerNode, inNode] as never, [
-        { id: 'b1', type: 'twin-mqtt-broker', url: `mqtts://127.0.0.1:${port}`, rejectUnauthorized: true, reconnectPeriodMs: 50 }, users[0],
-      ] as never);
+      await helper.load(
+        [brokerNode, inNode] as never,
+        [
+          { id: 'b1', type: 'twin-mqtt-broker', url: `mqtts://127.0.0.1:${port}`, rejectUnauthorized: true, reconnectPeriodMs: 50 },
+          users[0],
+        ] as never,
+      );
       await waitFor(() => /self[- ]signed|certificate/i.test(logged('b1', 40)), 10_000, 20, 'certificate error logged');
       expect((helper.getNode('b1') as any).link.connected).to.equal(false);
     });
@@ -163,7 +220,11 @@ describe('twin-mqtt-broker (config node, aedes)', function () {
       ['an http:// URL', { url: 'http://127.0.0.1:1883' }, /broker URL must start with/],
       ['an empty URL', { url: '' }, /broker URL/],
       ['protocol version 3', { url: 'mqtt://127.0.0.1:1', protocolVersion: 3 }, /protocolVersion/],
-      ['a max reconnect below the first', { url: 'mqtt://127.0.0.1:1', reconnectPeriodMs: 1000, maxReconnectPeriodMs: 100 }, /maxReconnectPeriodMs/],
+      [
+        'a max reconnect below the first',
+        { url: 'mqtt://127.0.0.1:1', reconnectPeriodMs: 1000, maxReconnectPeriodMs: 100 },
+        /maxReconnectPeriodMs/,
+      ],
       ['a negative keepalive', { url: 'mqtt://127.0.0.1:1', keepaliveS: -1 }, /keepaliveS/],
       ['an in-flight window of 0', { url: 'mqtt://127.0.0.1:1', inflightWindow: 0 }, /inflightWindow/],
       ['an outbox limit of 0', { url: 'mqtt://127.0.0.1:1', outboxMaxEntries: 0 }, /outboxMaxEntries/],
@@ -172,12 +233,15 @@ describe('twin-mqtt-broker (config node, aedes)', function () {
     ];
     for (const [what, cfg, reason] of cases) {
       it(`refuses ${what}: error logged, users red, publishing refused`, async function () {
-        await helper.load([brokerNode, inNode, outNode, catchNode] as never, [
-          { id: 'b1', type: 'twin-mqtt-broker', ...cfg },
-          users[2],
-          { id: 'c', type: 'catch', scope: ['out'], uncaught: false, wires: [['errs']] },
-          { id: 'errs', type: 'helper' },
-        ] as never);
+        await helper.load(
+          [brokerNode, inNode, outNode, catchNode] as never,
+          [
+            { id: 'b1', type: 'twin-mqtt-broker', ...cfg },
+            users[2],
+            { id: 'c', type: 'catch', scope: ['out'], uncaught: false, wires: [['errs']] },
+            { id: 'errs', type: 'helper' },
+          ] as never,
+        );
         expect(logged('b1')).to.match(/configuration is invalid/);
         expect(logged('b1')).to.match(reason);
         const errs: any[] = [];

@@ -11,7 +11,12 @@ const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const brokerNode = nodeModule('twin-mqtt-broker');
 const inNode = nodeModule('twin-mqtt-in');
 
-type Msg = { topic: string; payload: Reading; mqtt?: { topic: string }; error?: { message: string; code?: string; source: { id: string } } };
+type Msg = {
+  topic: string;
+  payload: Reading;
+  mqtt?: { topic: string };
+  error?: { message: string; code?: string; source: { id: string } };
+};
 
 describe('twin-mqtt-in (node, aedes)', function () {
   let aedes: AedesBroker;
@@ -35,7 +40,14 @@ describe('twin-mqtt-in (node, aedes)', function () {
     await new Promise<void>((r) => helper.stopServer(() => r()));
   });
 
-  const broker = () => ({ id: 'b1', type: 'twin-mqtt-broker', url: aedes.url, protocolVersion: 4, reconnectPeriodMs: 100, maxReconnectPeriodMs: 400 });
+  const broker = () => ({
+    id: 'b1',
+    type: 'twin-mqtt-broker',
+    url: aedes.url,
+    protocolVersion: 4,
+    reconnectPeriodMs: 100,
+    maxReconnectPeriodMs: 400,
+  });
 
   /** Load broker + twin-mqtt-in (+ catch) and wait until the node is subscribed. */
   async function load(inCfg: Record<string, unknown>): Promise<{ out: Msg[]; errs: Msg[]; node: any }> {
@@ -59,11 +71,16 @@ describe('twin-mqtt-in (node, aedes)', function () {
 
   /** Publish probes until the node is subscribed and outputs (subscription may lag the CONNACK). */
   async function primed(out: Msg[], topic: string, payload: string): Promise<void> {
-    await waitFor(async () => {
-      await publish(pub, topic, payload);
-      await new Promise((r) => setTimeout(r, 30));
-      return out.length > 0;
-    }, 10_000, 1, 'first message through twin-mqtt-in');
+    await waitFor(
+      async () => {
+        await publish(pub, topic, payload);
+        await new Promise((r) => setTimeout(r, 30));
+        return out.length > 0;
+      },
+      10_000,
+      1,
+      'first message through twin-mqtt-in',
+    );
     out.length = 0;
   }
 
@@ -73,11 +90,21 @@ describe('twin-mqtt-in (node, aedes)', function () {
     const ts = NOW() - 100;
     // an origin in the payload is the publisher's word: the node stamps its own (broker, topic)
     const claimed = { connection: 'plc-endpoint', item: 'ns=1;s=extruder.zone1_temp' };
-    await publish(pub, 'demo/plant1/extrusion/line1/extruder/zone1_temp', JSON.stringify({ value: 201.3, tsMs: ts, quality: 'good', unit: 'degC', origin: claimed }));
+    await publish(
+      pub,
+      'demo/plant1/extrusion/line1/extruder/zone1_temp',
+      JSON.stringify({ value: 201.3, tsMs: ts, quality: 'good', unit: 'degC', origin: claimed }),
+    );
     await waitFor(() => out.length >= 1);
     expect(out[0].topic).to.equal('demo/plant1/extrusion/line1/extruder/zone1_temp');
     expect(out[0].payload).to.deep.equal({
-      asset: 'demo/plant1/extrusion/line1/extruder', tag: 'zone1_temp', value: 201.3, unit: 'degC', tsMs: ts, quality: 'good', source: 'mqtt',
+      asset: 'demo/plant1/extrusion/line1/extruder',
+      tag: 'zone1_temp',
+      value: 201.3,
+      unit: 'degC',
+      tsMs: ts,
+      quality: 'good',
+      source: 'mqtt',
       origin: { connection: 'b1', item: 'demo/plant1/extrusion/line1/extruder/zone1_temp' },
     });
     expect(out[0].mqtt?.topic).to.equal('demo/plant1/extrusion/line1/extruder/zone1_temp');
@@ -131,7 +158,8 @@ describe('twin-mqtt-in (node, aedes)', function () {
     expect(out[0].payload).to.include({ value: 5, quality: 'uncertain', qualityReason: 'no timestamp' });
     expect(out[0].payload.tsMs).to.be.at.least(before);
     expect(out.slice(1).map((m) => [m.payload.value, m.payload.tsMs, m.payload.quality])).to.deep.equal([
-      [6, before - 1000, 'good'], [7, before - 60_000, 'good'],
+      [6, before - 1000, 'good'],
+      [7, before - 60_000, 'good'],
     ]);
     expect(errs).to.deep.equal([]);
   });
@@ -152,10 +180,15 @@ describe('twin-mqtt-in (node, aedes)', function () {
     const { out, errs } = await load({ mode: 'json-object', pattern: 'obj/{asset+}' });
     await primed(out, 'obj/x', JSON.stringify({ v: 0 }));
     const ts = NOW() - 5;
-    await publish(pub, 'obj/line1/extruder', JSON.stringify({ tsMs: ts, zone1_temp: 200.5, screw_speed: { value: 80, quality: 'uncertain' }, mode: 'AUTO' }));
+    await publish(
+      pub,
+      'obj/line1/extruder',
+      JSON.stringify({ tsMs: ts, zone1_temp: 200.5, screw_speed: { value: 80, quality: 'uncertain' }, mode: 'AUTO' }),
+    );
     await waitFor(() => out.length >= 2 && errs.length >= 1);
     expect(out.map((m) => [m.topic, m.payload.value, m.payload.quality, m.payload.tsMs])).to.deep.equal([
-      ['line1/extruder/zone1_temp', 200.5, 'good', ts], ['line1/extruder/screw_speed', 80, 'uncertain', ts],
+      ['line1/extruder/zone1_temp', 200.5, 'good', ts],
+      ['line1/extruder/screw_speed', 80, 'uncertain', ts],
     ]);
     expect(errs[0].error?.code).to.equal('NOT_NUMERIC');
   });
@@ -194,39 +227,71 @@ describe('twin-mqtt-in (node, aedes)', function () {
     });
 
     const births = async (group: string) => {
-      await publish(pub, `spBv1.0/${group}/NBIRTH/line1`, encodeSparkplugPayload({
-        timestampMs: NOW(), seq: 0, metrics: [{ name: 'bdSeq', type: 'Int64', value: 0 }, { name: 'Node Control/Rebirth', type: 'Boolean', value: false }],
-      }));
-      await publish(pub, `spBv1.0/${group}/DBIRTH/line1/extruder`, encodeSparkplugPayload({
-        timestampMs: NOW(), seq: 1, metrics: [
-          { name: 'zone1_temp', alias: 1, type: 'Double', value: 200, unit: 'degC' },
-          { name: 'screw_speed', alias: 2, type: 'Double', value: 80, unit: 'rpm' },
-        ],
-      }));
+      await publish(
+        pub,
+        `spBv1.0/${group}/NBIRTH/line1`,
+        encodeSparkplugPayload({
+          timestampMs: NOW(),
+          seq: 0,
+          metrics: [
+            { name: 'bdSeq', type: 'Int64', value: 0 },
+            { name: 'Node Control/Rebirth', type: 'Boolean', value: false },
+          ],
+        }),
+      );
+      await publish(
+        pub,
+        `spBv1.0/${group}/DBIRTH/line1/extruder`,
+        encodeSparkplugPayload({
+          timestampMs: NOW(),
+          seq: 1,
+          metrics: [
+            { name: 'zone1_temp', alias: 1, type: 'Double', value: 200, unit: 'degC' },
+            { name: 'screw_speed', alias: 2, type: 'Double', value: 80, unit: 'rpm' },
+          ],
+        }),
+      );
     };
 
     it('resolves aliases, turns NDEATH into bad readings, and asks for a rebirth on an unknown alias', async function () {
       const { out, errs } = await load({ mode: 'sparkplug', sparkplugGroup: 'plant1', assetTemplate: 'demo/{group}/{edge}/{device}' });
       // Probe until subscribed: births are retried until their readings come out.
-      await waitFor(async () => {
-        await births('plant1');
-        await new Promise((r) => setTimeout(r, 30));
-        return out.length >= 2;
-      }, 10_000, 1, 'births through');
+      await waitFor(
+        async () => {
+          await births('plant1');
+          await new Promise((r) => setTimeout(r, 30));
+          return out.length >= 2;
+        },
+        10_000,
+        1,
+        'births through',
+      );
       out.length = 0;
-      await publish(pub, 'spBv1.0/plant1/DDATA/line1/extruder', encodeSparkplugPayload({ timestampMs: NOW(), seq: 2, metrics: [{ alias: 1, type: 'Double', value: 201.5 }] }));
+      await publish(
+        pub,
+        'spBv1.0/plant1/DDATA/line1/extruder',
+        encodeSparkplugPayload({ timestampMs: NOW(), seq: 2, metrics: [{ alias: 1, type: 'Double', value: 201.5 }] }),
+      );
       await waitFor(() => out.length >= 1);
       expect(out[0].topic).to.equal('demo/plant1/line1/extruder/zone1_temp');
       expect(out[0].payload).to.include({ value: 201.5, unit: 'degC', quality: 'good', source: 'sparkplug' });
 
-      await publish(pub, 'spBv1.0/plant1/DDATA/line1/extruder', encodeSparkplugPayload({ timestampMs: NOW(), seq: 3, metrics: [{ alias: 42, type: 'Double', value: 1 }] }));
+      await publish(
+        pub,
+        'spBv1.0/plant1/DDATA/line1/extruder',
+        encodeSparkplugPayload({ timestampMs: NOW(), seq: 3, metrics: [{ alias: 42, type: 'Double', value: 1 }] }),
+      );
       await waitFor(() => errs.length >= 1 && cmds.length >= 1);
       expect(errs[0].error?.code).to.equal('UNKNOWN_ALIAS');
       expect(cmds[0].topic).to.equal('spBv1.0/plant1/NCMD/line1');
       expect(cmds[0].metrics).to.deep.include({ name: 'Node Control/Rebirth', type: 'Boolean', value: true });
 
       // still working: a good DDATA after the bad one
-      await publish(pub, 'spBv1.0/plant1/DDATA/line1/extruder', encodeSparkplugPayload({ timestampMs: NOW(), seq: 4, metrics: [{ alias: 2, type: 'Double', value: 81 }] }));
+      await publish(
+        pub,
+        'spBv1.0/plant1/DDATA/line1/extruder',
+        encodeSparkplugPayload({ timestampMs: NOW(), seq: 4, metrics: [{ alias: 2, type: 'Double', value: 81 }] }),
+      );
       await waitFor(() => out.length >= 2);
       expect(out[1].payload).to.include({ tag: 'screw_speed', value: 81 });
 
@@ -239,7 +304,8 @@ describe('twin-mqtt-in (node, aedes)', function () {
       await publish(pub, 'spBv1.0/plant1/NDEATH/line1', encodeSparkplugPayload({ metrics: [{ name: 'bdSeq', type: 'Int64', value: 0 }] }));
       await waitFor(() => out.length >= 2);
       expect(out.map((m) => [m.payload.tag, m.payload.quality, m.payload.qualityReason, m.payload.value])).to.deep.equal([
-        ['zone1_temp', 'bad', 'NDEATH', 201.5], ['screw_speed', 'bad', 'NDEATH', 81],
+        ['zone1_temp', 'bad', 'NDEATH', 201.5],
+        ['screw_speed', 'bad', 'NDEATH', 81],
       ]);
     });
   });
@@ -271,7 +337,10 @@ describe('twin-mqtt-in (node, aedes)', function () {
     }
 
     it('refuses a missing broker', async function () {
-      await helper.load([brokerNode, inNode] as never, [{ id: 'in', type: 'twin-mqtt-in', broker: 'nope', mode: 'json', wires: [[]] }] as never);
+      await helper.load(
+        [brokerNode, inNode] as never,
+        [{ id: 'in', type: 'twin-mqtt-in', broker: 'nope', mode: 'json', wires: [[]] }] as never,
+      );
       const logged = (helper.log().args as any[][]).map((a) => a[0]).filter((e) => e.level === 20 && e.id === 'in');
       expect(logged.map((e) => e.msg).join('\n')).to.match(/no twin-mqtt-broker selected/);
     });

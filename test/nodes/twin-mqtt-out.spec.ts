@@ -43,7 +43,13 @@ describe('twin-mqtt-out (node, aedes)', function () {
   });
 
   const brokerCfg = (over: Record<string, unknown> = {}) => ({
-    id: 'b1', type: 'twin-mqtt-broker', url: aedes.url, protocolVersion: 4, reconnectPeriodMs: 50, maxReconnectPeriodMs: 200, ...over,
+    id: 'b1',
+    type: 'twin-mqtt-broker',
+    url: aedes.url,
+    protocolVersion: 4,
+    reconnectPeriodMs: 50,
+    maxReconnectPeriodMs: 200,
+    ...over,
   });
 
   async function load(outCfg: Record<string, unknown>, brokerOver: Record<string, unknown> = {}) {
@@ -63,7 +69,15 @@ describe('twin-mqtt-out (node, aedes)', function () {
     return { errs, completed, node: helper.getNode('out') as any, broker: helper.getNode('b1') as any };
   }
 
-  const reading = (i: number) => ({ asset: 'plant1/line1/extruder', tag: 'zone1_temp', value: 200 + i, unit: 'degC', tsMs: 1_700_000_000_000 + i, quality: 'good', source: 'mqtt' });
+  const reading = (i: number) => ({
+    asset: 'plant1/line1/extruder',
+    tag: 'zone1_temp',
+    value: 200 + i,
+    unit: 'degC',
+    tsMs: 1_700_000_000_000 + i,
+    quality: 'good',
+    source: 'mqtt',
+  });
 
   it('publishes a Reading to <prefix>/<asset>/twin/reading/<tag> as JSON, in order', async function () {
     const { completed, errs, node } = await load({ prefix: 'uns', qos: 1 });
@@ -98,7 +112,9 @@ describe('twin-mqtt-out (node, aedes)', function () {
     // retained: a subscriber that comes later still gets it
     const late = await rawClient(aedes.url, { protocolVersion: 4 });
     const lateGot: Got[] = [];
-    late.on('message', (topic, payload, packet) => lateGot.push({ topic, text: payload.toString(), retain: packet.retain, qos: packet.qos }));
+    late.on('message', (topic, payload, packet) =>
+      lateGot.push({ topic, text: payload.toString(), retain: packet.retain, qos: packet.qos }),
+    );
     await subscribe(late, 'fixed/here');
     await waitFor(() => lateGot.length >= 1);
     expect(lateGot[0]).to.include({ topic: 'fixed/here', retain: true });
@@ -153,7 +169,10 @@ describe('twin-mqtt-out (node, aedes)', function () {
     const seg = readdirSync(dir).filter((f) => f.startsWith('seg-'));
     const lines = seg.flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
     expect(lines.map((l) => JSON.parse(l.r.payload).value)).to.deep.equal(Array.from({ length: 30 }, (_, i) => 200 + i));
-    expect(statuses.some((s) => s.fill === 'yellow' && /queued/.test(s.text)), JSON.stringify(statuses.slice(-3))).to.equal(true);
+    expect(
+      statuses.some((s) => s.fill === 'yellow' && /queued/.test(s.text)),
+      JSON.stringify(statuses.slice(-3)),
+    ).to.equal(true);
 
     await aedes.start();
     // Watch at the broker itself (aedes keeps no sessions across its restart, so a subscriber

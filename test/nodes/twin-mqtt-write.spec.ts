@@ -38,7 +38,12 @@ const node = (id: string) => helper.getNode(id) as unknown as NodeLike;
  */
 async function startResponder(url: string, initial: number) {
   const c: MqttClient = await rawClient(url, { protocolVersion: 4 });
-  const state = { value: initial, subscribed: 0, apply: (v: number) => v, commands: [] as Array<{ value: number; commandId: string; tsMs: number }> };
+  const state = {
+    value: initial,
+    subscribed: 0,
+    apply: (v: number) => v,
+    commands: [] as Array<{ value: number; commandId: string; tsMs: number }>,
+  };
   c.on('message', (_t, payload) => {
     const cmd = JSON.parse(payload.toString()) as { value: number; commandId: string; tsMs: number };
     state.commands.push(cmd);
@@ -48,9 +53,17 @@ async function startResponder(url: string, initial: number) {
   await subscribe(c, CMD_TOPIC, 1);
   state.subscribed++;
   // after a broker restart: subscribed again (counted once the broker acknowledged it)
-  c.on('connect', () => void subscribe(c, CMD_TOPIC, 1).then(() => state.subscribed++, () => undefined));
+  c.on(
+    'connect',
+    () =>
+      void subscribe(c, CMD_TOPIC, 1).then(
+        () => state.subscribed++,
+        () => undefined,
+      ),
+  );
   const report = () => {
-    if (c.connected) c.publish(RB_TOPIC, JSON.stringify({ value: state.value, tsMs: Date.now(), quality: 'good', unit: 'degC' }), { qos: 0 });
+    if (c.connected)
+      c.publish(RB_TOPIC, JSON.stringify({ value: state.value, tsMs: Date.now(), quality: 'good', unit: 'degC' }), { qos: 0 });
   };
   const timer = setInterval(report, 100);
   return {
@@ -80,25 +93,61 @@ function suite(brokerUrl: () => string) {
   });
 
   const envelopeDef = (asset: string, over: Record<string, unknown>) => ({
-    id: 'env', type: 'twin-envelope', asset, tag: TAG, unit: 'degC', lowLimit: 150, highLimit: 260, maxStep: 20,
-    rateUpPerMin: 600, rateDownPerMin: 600, minDwellMs: 0, interlocks: [], inputTags: '', maxInputAgeMs: 10_000, minQuality: 'good', ramp: false,
-    source: 'b', ...over,
+    id: 'env',
+    type: 'twin-envelope',
+    asset,
+    tag: TAG,
+    unit: 'degC',
+    lowLimit: 150,
+    highLimit: 260,
+    maxStep: 20,
+    rateUpPerMin: 600,
+    rateDownPerMin: 600,
+    minDwellMs: 0,
+    interlocks: [],
+    inputTags: '',
+    maxInputAgeMs: 10_000,
+    minQuality: 'good',
+    ramp: false,
+    source: 'b',
+    ...over,
   });
 
-  async function load(writerCfg: Record<string, unknown>, asset = ASSET, envelopeOver: Record<string, unknown> = {}, waitReady = true, extraNodes: object[] = []) {
+  async function load(
+    writerCfg: Record<string, unknown>,
+    asset = ASSET,
+    envelopeOver: Record<string, unknown> = {},
+    waitReady = true,
+    extraNodes: object[] = [],
+  ) {
     const flow = [
       { id: 'b', type: 'twin-mqtt-broker', url: brokerUrl(), protocolVersion: 4, reconnectPeriodMs: 50, maxReconnectPeriodMs: 200 },
       envelopeDef(asset, envelopeOver),
       { id: 'led', type: 'twin-ledger', path: ledgerPath },
       {
-        id: 'w', type: 'twin-mqtt-write', broker: 'b', format: 'json', commandTopic: CMD_TOPIC, readBackTopic: RB_TOPIC,
-        asset, tag: TAG, envelope: 'env', ledger: 'led', readBackTimeoutMs: 3000, wires: [['res'], ['alarm']], ...writerCfg,
+        id: 'w',
+        type: 'twin-mqtt-write',
+        broker: 'b',
+        format: 'json',
+        commandTopic: CMD_TOPIC,
+        readBackTopic: RB_TOPIC,
+        asset,
+        tag: TAG,
+        envelope: 'env',
+        ledger: 'led',
+        readBackTimeoutMs: 3000,
+        wires: [['res'], ['alarm']],
+        ...writerCfg,
       },
       { id: 'res', type: 'helper' },
       { id: 'alarm', type: 'helper' },
       ...extraNodes,
     ];
-    await helper.load([brokerNode, envelopeNode, ledgerNode, writeNode, mqttInNode] as never, flow as never, { led: { signingKey: KEY } } as never);
+    await helper.load(
+      [brokerNode, envelopeNode, ledgerNode, writeNode, mqttInNode] as never,
+      flow as never,
+      { led: { signingKey: KEY } } as never,
+    );
     await approveInLedger(helper.getNode('led'), { proposalId: 'p-1', asset, tag: TAG }); // the writer writes approved changes only
     const results: Array<Msg<WriteResult>> = [];
     const alarms: Array<Msg<Alarm>> = [];
@@ -112,13 +161,27 @@ function suite(brokerUrl: () => string) {
     const now = Date.now();
     const version = (helper.getNode('env') as unknown as { version(): string }).version();
     return signCommand(key, {
-      proposalId: 'p-1', asset, tag: TAG, value: 195, unit: 'degC', step: 1, steps: 1, fromValue: 190,
-      issuedTsMs: now, expiresTsMs: now + 60_000, envelopeVersion: version, ...over,
+      proposalId: 'p-1',
+      asset,
+      tag: TAG,
+      value: 195,
+      unit: 'degC',
+      step: 1,
+      steps: 1,
+      fromValue: 190,
+      issuedTsMs: now,
+      expiresTsMs: now + 60_000,
+      envelopeVersion: version,
+      ...over,
     });
   }
 
   const ledgerRecords = (): LedgerRecord[] =>
-    readFileSync(ledgerPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as LedgerRecord)
+    readFileSync(ledgerPath, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as LedgerRecord)
       .filter((r) => r.type !== 'proposal' && r.type !== 'decision'); // the approval load() records
 
   async function send(payload: unknown, out: { results: unknown[]; alarms: unknown[] }): Promise<void> {
@@ -167,7 +230,18 @@ describe('twin-mqtt-write (node, aedes)', function () {
     it('writes the setpoint through a DCMD and reads it back from the DDATA that follows (alias learnt from a rebirth)', async function () {
       await operatorSets(190);
       const asset = plant.sim.asset;
-      const out = await t.load({ format: 'sparkplug', groupId: 'plant1', edgeNodeId: 'line1', deviceId: 'extruder', metric: TAG, commandTopic: '', readBackTopic: '' }, asset);
+      const out = await t.load(
+        {
+          format: 'sparkplug',
+          groupId: 'plant1',
+          edgeNodeId: 'line1',
+          deviceId: 'extruder',
+          metric: TAG,
+          commandTopic: '',
+          readBackTopic: '',
+        },
+        asset,
+      );
       const cmd = t.command(asset, { value: 196.5 });
       await t.send(cmd, out);
       expect(t.rec().errors('w')).to.deep.equal([]);
@@ -185,7 +259,11 @@ describe('twin-mqtt-write (node, aedes)', function () {
       await operatorSets(250);
       const asset = plant.sim.asset;
       // the envelope reaches past the PLC's limit so that the PLC's own refusal is what stops it
-      const out = await t.load({ format: 'sparkplug', groupId: 'plant1', edgeNodeId: 'line1', deviceId: 'extruder', metric: TAG, readBackTimeoutMs: 1500 }, asset, { highLimit: 300 });
+      const out = await t.load(
+        { format: 'sparkplug', groupId: 'plant1', edgeNodeId: 'line1', deviceId: 'extruder', metric: TAG, readBackTimeoutMs: 1500 },
+        asset,
+        { highLimit: 300 },
+      );
       const cmd = t.command(asset, { value: 265, fromValue: 250 });
       await t.send(cmd, out);
       await waitUntil(() => out.alarms.length > 0, 5000, 10, 'alarm');
@@ -239,25 +317,50 @@ describe('twin-mqtt-write (node, aedes)', function () {
       await t.send(ok, out);
       await t.send(t.command(ASSET, { value: 230, fromValue: 194 }), out); // a 36 step
       expect(plant.state.commands.map((c) => c.value)).to.deep.equal([194]);
-      expect(t.ledgerRecords().map((r) => `${r.type}${(r.data as { refusal?: string }).refusal ? ':' + (r.data as { refusal: string }).refusal : ''}`)).to.deep.equal([
-        'refused:BAD_SIGNATURE', 'write-intent', 'write', 'readback', 'refused:REPLAYED', 'refused:OUTSIDE_ENVELOPE',
-      ]);
+      expect(
+        t
+          .ledgerRecords()
+          .map((r) => `${r.type}${(r.data as { refusal?: string }).refusal ? ':' + (r.data as { refusal: string }).refusal : ''}`),
+      ).to.deep.equal(['refused:BAD_SIGNATURE', 'write-intent', 'write', 'readback', 'refused:REPLAYED', 'refused:OUTSIDE_ENVELOPE']);
       // refusals, each with code REFUSED (a Catch node tells them from malformed input, BAD_PAYLOAD)
-      expect(t.rec().errors('w').map((e) => e.code)).to.deep.equal(['REFUSED', 'REFUSED', 'REFUSED']);
+      expect(
+        t
+          .rec()
+          .errors('w')
+          .map((e) => e.code),
+      ).to.deep.equal(['REFUSED', 'REFUSED', 'REFUSED']);
       await t.send({ not: 'a command' }, out);
       expect(t.rec().errors('w').at(-1)).to.include({ code: 'BAD_PAYLOAD' });
     });
 
     it('checks the interlocks against the latest readings twin-mqtt-in received on the same broker: missing, failing, a good one dated ahead ignored, holding', async function () {
       const uns = {
-        id: 'in', type: 'twin-mqtt-in', broker: 'b', mode: 'json', pattern: `${ASSET}/{tag}`, assetTemplate: ASSET, tagTemplate: '{tag}',
-        valuePath: 'value', timestampPath: 'tsMs', qualityPath: 'quality', unitPath: 'unit', qos: 1, maxFutureMs: 5000, wires: [['seen']],
+        id: 'in',
+        type: 'twin-mqtt-in',
+        broker: 'b',
+        mode: 'json',
+        pattern: `${ASSET}/{tag}`,
+        assetTemplate: ASSET,
+        tagTemplate: '{tag}',
+        valuePath: 'value',
+        timestampPath: 'tsMs',
+        qualityPath: 'quality',
+        unitPath: 'unit',
+        qos: 1,
+        maxFutureMs: 5000,
+        wires: [['seen']],
       };
-      const out = await t.load({}, ASSET, { interlocks: [{ tag: 'mode', op: '==', value: 1 }] }, true, [uns, { id: 'seen', type: 'helper' }]);
+      const out = await t.load({}, ASSET, { interlocks: [{ tag: 'mode', op: '==', value: 1 }] }, true, [
+        uns,
+        { id: 'seen', type: 'helper' },
+      ]);
       const seen: number[] = [];
       node('seen').on('input', (m: never) => seen.push((m as { payload: { tsMs: number } }).payload.tsMs));
       const c = await rawClient(aedes.url, { protocolVersion: 4 });
-      const latest = () => (helper.getNode('b') as unknown as { latest: { get(k: string): { value: number; tsMs: number } | undefined } }).latest.get(`${ASSET}/mode`);
+      const latest = () =>
+        (helper.getNode('b') as unknown as { latest: { get(k: string): { value: number; tsMs: number } | undefined } }).latest.get(
+          `${ASSET}/mode`,
+        );
       const mode = async (value: number, tsMs = Date.now()) => {
         await publish(c, `${ASSET}/mode`, JSON.stringify({ value, tsMs, quality: 'good' }));
         await waitUntil(() => seen.includes(tsMs), 5000, 10, 'twin-mqtt-in to take the reading');
@@ -281,13 +384,23 @@ describe('twin-mqtt-write (node, aedes)', function () {
       expect(reasons[3]).to.equal('written');
       expect(plant.state.commands.map((x) => x.value)).to.deep.equal([194]);
       const refused = t.ledgerRecords().filter((r) => r.type === 'refused');
-      expect(refused.map((r) => (r.data as { refusal: string }).refusal)).to.deep.equal(['INPUT_MISMATCH', 'INPUT_MISMATCH', 'INPUT_MISMATCH']);
-      expect((refused[1].data as { inputs: Record<string, unknown> }).inputs[`${ASSET}/mode`]).to.deep.include({ value: 0, quality: 'good', origin: { connection: 'b', item: `${ASSET}/mode` } });
+      expect(refused.map((r) => (r.data as { refusal: string }).refusal)).to.deep.equal([
+        'INPUT_MISMATCH',
+        'INPUT_MISMATCH',
+        'INPUT_MISMATCH',
+      ]);
+      expect((refused[1].data as { inputs: Record<string, unknown> }).inputs[`${ASSET}/mode`]).to.deep.include({
+        value: 0,
+        quality: 'good',
+        origin: { connection: 'b', item: `${ASSET}/mode` },
+      });
     });
 
     it('refuses to work when the envelope reads its inputs from another connection', async function () {
       await t.load({}, ASSET, { source: 'another-broker' }, false);
-      expect(t.rec().errors('w').at(-1)?.message).to.match(/envelope reads its inputs from connection another-broker .* this writer writes through b/);
+      expect(t.rec().errors('w').at(-1)?.message).to.match(
+        /envelope reads its inputs from connection another-broker .* this writer writes through b/,
+      );
     });
 
     it('with the link down a command fails (alarm) and is not delivered when the link returns', async function () {
@@ -356,4 +469,3 @@ describe('twin-mqtt-write (node, Debian Mosquitto)', function () {
     expect(out.results[0].payload).to.include({ outcome: 'written', readBackValue: 188.5, readBackOk: true });
   });
 });
-

@@ -87,7 +87,12 @@ describe('twin-opcua-endpoint (node, real OPC UA server)', function () {
       const n = helper.getNode('ep') as unknown as EndpointNode;
       expect(n.configError).to.match(re);
       expect(n.connection()).to.equal(undefined);
-      expect(rec.errors('ep').map((e) => e.message).join('\n')).to.match(re);
+      expect(
+        rec
+          .errors('ep')
+          .map((e) => e.message)
+          .join('\n'),
+      ).to.match(re);
     });
   }
 
@@ -141,7 +146,11 @@ describe('twin-opcua-endpoint (node, real OPC UA server)', function () {
 
     it('answers 503 with a message when the server is unreachable', async function () {
       const port = await freePort();
-      await helper.load(endpointNode as never, [ep({ endpointUrl: `opc.tcp://127.0.0.1:${port}/none`, securityMode: 'None', securityPolicy: 'None', authMode: 'anonymous' })], {});
+      await helper.load(
+        endpointNode as never,
+        [ep({ endpointUrl: `opc.tcp://127.0.0.1:${port}/none`, securityMode: 'None', securityPolicy: 'None', authMode: 'anonymous' })],
+        {},
+      );
       const r = await helper.request().get('/twinloop/opcua/browse').query({ endpoint: 'ep' }).expect(503);
       expect(r.body.error).to.match(/not reachable|notConnected|not connected/);
     });

@@ -36,13 +36,35 @@ describe('twin-opcua-in (node, real OPC UA server)', function () {
     await new Promise<void>((r) => helper.stopServer(() => r()));
   });
 
-  const item = (name: string, extra: Record<string, unknown> = {}) => ({ nodeId: `ns=1;s=${name}`, asset: ASSET, tag: name.toLowerCase(), ...extra });
-  const endpoint = () => ({ id: 'ep', type: 'twin-opcua-endpoint', endpointUrl: server.endpointUrl, securityMode: 'None', securityPolicy: 'None', authMode: 'anonymous' });
+  const item = (name: string, extra: Record<string, unknown> = {}) => ({
+    nodeId: `ns=1;s=${name}`,
+    asset: ASSET,
+    tag: name.toLowerCase(),
+    ...extra,
+  });
+  const endpoint = () => ({
+    id: 'ep',
+    type: 'twin-opcua-endpoint',
+    endpointUrl: server.endpointUrl,
+    securityMode: 'None',
+    securityPolicy: 'None',
+    authMode: 'anonymous',
+  });
 
   async function load(inCfg: Record<string, unknown>, more: object[] = []): Promise<{ out: Msg[]; errs: Msg[] }> {
     const flow = [
       endpoint(),
-      { id: 'in', type: 'twin-opcua-in', endpoint: 'ep', samplingIntervalMs: 0, deadband: 0, queueSize: 10, maxFutureMs: 5000, wires: [['out']], ...inCfg },
+      {
+        id: 'in',
+        type: 'twin-opcua-in',
+        endpoint: 'ep',
+        samplingIntervalMs: 0,
+        deadband: 0,
+        queueSize: 10,
+        maxFutureMs: 5000,
+        wires: [['out']],
+        ...inCfg,
+      },
       { id: 'out', type: 'helper' },
       { id: 'c', type: 'catch', scope: ['in'], uncaught: false, wires: [['errs']] },
       { id: 'errs', type: 'helper' },
@@ -68,7 +90,13 @@ describe('twin-opcua-in (node, real OPC UA server)', function () {
     expect(m.nodeId).to.equal('ns=1;s=Temperature');
     // origin: the endpoint (config node id) and item it was read from, one frozen object per item
     expect(m.payload).to.deep.equal({
-      asset: ASSET, tag: 'temperature', unit: 'degC', value: 55.5, tsMs: ts.getTime(), quality: 'good', source: 'opcua',
+      asset: ASSET,
+      tag: 'temperature',
+      unit: 'degC',
+      value: 55.5,
+      tsMs: ts.getTime(),
+      quality: 'good',
+      source: 'opcua',
       origin: { connection: 'ep', item: 'ns=1;s=Temperature' },
     });
     expect(out.find((x) => x.topic === `${ASSET}/running`)?.payload.value).to.be.oneOf([0, 1]);
@@ -132,10 +160,15 @@ describe('twin-opcua-in (node, real OPC UA server)', function () {
     server.setValue('Counter', 4242);
     const before = out.length;
     node('in').receive({ topic: 'read', corr: 'abc' } as never);
-    const got = await waitFor(() => {
-      const fresh = out.slice(before).filter((x) => x.corr === 'abc');
-      return fresh.length === 2 ? fresh : undefined;
-    }, 10_000, 25, 'two read results');
+    const got = await waitFor(
+      () => {
+        const fresh = out.slice(before).filter((x) => x.corr === 'abc');
+        return fresh.length === 2 ? fresh : undefined;
+      },
+      10_000,
+      25,
+      'two read results',
+    );
     expect(got.map((m) => m.topic).sort()).to.deep.equal([`${ASSET}/counter`, `${ASSET}/temperature`]);
     expect(got.find((m) => m.payload.tag === 'counter')!.payload.value).to.equal(4242);
     // no topic reads too
@@ -156,8 +189,24 @@ describe('twin-opcua-in (node, real OPC UA server)', function () {
 
   it('answers a read while the server is unreachable with done(err)', async function () {
     const flow = [
-      { id: 'ep', type: 'twin-opcua-endpoint', endpointUrl: 'opc.tcp://127.0.0.1:1/none', securityMode: 'None', securityPolicy: 'None', authMode: 'anonymous' },
-      { id: 'in', type: 'twin-opcua-in', endpoint: 'ep', items: [item('Temperature')], samplingIntervalMs: 0, queueSize: 1, deadband: 0, wires: [[]] },
+      {
+        id: 'ep',
+        type: 'twin-opcua-endpoint',
+        endpointUrl: 'opc.tcp://127.0.0.1:1/none',
+        securityMode: 'None',
+        securityPolicy: 'None',
+        authMode: 'anonymous',
+      },
+      {
+        id: 'in',
+        type: 'twin-opcua-in',
+        endpoint: 'ep',
+        items: [item('Temperature')],
+        samplingIntervalMs: 0,
+        queueSize: 1,
+        deadband: 0,
+        wires: [[]],
+      },
       { id: 'c', type: 'catch', scope: ['in'], uncaught: false, wires: [['errs']] },
       { id: 'errs', type: 'helper' },
     ];
@@ -174,9 +223,23 @@ describe('twin-opcua-in (node, real OPC UA server)', function () {
 
   it('shares one session between two twin-opcua-in nodes on the same endpoint', async function () {
     const { out } = await load({ items: [item('Temperature')] }, [
-      { id: 'in2', type: 'twin-opcua-in', endpoint: 'ep', items: [item('Pressure')], samplingIntervalMs: 0, queueSize: 1, deadband: 0, wires: [['out']] },
+      {
+        id: 'in2',
+        type: 'twin-opcua-in',
+        endpoint: 'ep',
+        items: [item('Pressure')],
+        samplingIntervalMs: 0,
+        queueSize: 1,
+        deadband: 0,
+        wires: [['out']],
+      },
     ]);
-    await waitFor(() => out.some((m) => m.payload.tag === 'temperature') && out.some((m) => m.payload.tag === 'pressure'), 20_000, 25, 'both nodes');
+    await waitFor(
+      () => out.some((m) => m.payload.tag === 'temperature') && out.some((m) => m.payload.tag === 'pressure'),
+      20_000,
+      25,
+      'both nodes',
+    );
     await waitFor(() => server.monitoredItemCount() === 2, 10_000, 25, 'two items');
     expect(server.sessionCount()).to.equal(1);
   });
@@ -187,15 +250,30 @@ describe('twin-opcua-in (node, real OPC UA server)', function () {
     const sessionsOpened = server.server.engine.cumulatedSessionCount;
     const flow = [
       endpoint(),
-      { id: 'in', type: 'twin-opcua-in', endpoint: 'ep', items: [item('Counter')], samplingIntervalMs: 0, deadband: 0, queueSize: 10, maxFutureMs: 5000, wires: [['out']] },
+      {
+        id: 'in',
+        type: 'twin-opcua-in',
+        endpoint: 'ep',
+        items: [item('Counter')],
+        samplingIntervalMs: 0,
+        deadband: 0,
+        queueSize: 10,
+        maxFutureMs: 5000,
+        wires: [['out']],
+      },
       { id: 'out', type: 'helper' },
     ];
     await (helper as unknown as { setFlows(f: object[], type: string): Promise<void> }).setFlows(flow, 'nodes');
     node('out').on('input', (m: never) => out.push(m));
-    await waitFor(() => {
-      const c = server.monitoredItemsByNodeId();
-      return c.size === 1 && c.get('ns=1;s=Counter') === 1;
-    }, 20_000, 25, 'only the new item');
+    await waitFor(
+      () => {
+        const c = server.monitoredItemsByNodeId();
+        return c.size === 1 && c.get('ns=1;s=Counter') === 1;
+      },
+      20_000,
+      25,
+      'only the new item',
+    );
     expect(server.sessionCount()).to.equal(1);
     expect(server.server.engine.cumulatedSessionCount).to.equal(sessionsOpened);
     server.setValue('Counter', 777);
@@ -222,7 +300,12 @@ describe('twin-opcua-in (node, real OPC UA server)', function () {
     for (const [what, cfg, re] of cases) {
       it(`reports ${what} with node.error and a red status, and answers inputs with done(err)`, async function () {
         const { out, errs } = await load(cfg);
-        expect(rec.errors('in').map((e) => e.message).join('\n')).to.match(re);
+        expect(
+          rec
+            .errors('in')
+            .map((e) => e.message)
+            .join('\n'),
+        ).to.match(re);
         expect(rec.lastStatus('in')).to.include({ fill: 'red' });
         node('in').receive({ topic: 'read' } as never);
         const e = await waitFor(() => errs[0], 5000, 25, 'caught error');
@@ -234,11 +317,23 @@ describe('twin-opcua-in (node, real OPC UA server)', function () {
 
     it('reports an endpoint with an invalid config', async function () {
       const flow = [
-        { id: 'ep', type: 'twin-opcua-endpoint', endpointUrl: 'opc.tcp://h:1/x', securityMode: 'Sign', securityPolicy: 'None', authMode: 'anonymous' },
+        {
+          id: 'ep',
+          type: 'twin-opcua-endpoint',
+          endpointUrl: 'opc.tcp://h:1/x',
+          securityMode: 'Sign',
+          securityPolicy: 'None',
+          authMode: 'anonymous',
+        },
         { id: 'in', type: 'twin-opcua-in', endpoint: 'ep', items: [item('Temperature')], wires: [[]] },
       ];
       await helper.load([endpointNode, inNode] as never, flow as never);
-      expect(rec.errors('in').map((e) => e.message).join('\n')).to.match(/needs a security policy/);
+      expect(
+        rec
+          .errors('in')
+          .map((e) => e.message)
+          .join('\n'),
+      ).to.match(/needs a security policy/);
       expect(rec.lastStatus('in')).to.include({ fill: 'red' });
     });
   });

@@ -43,9 +43,16 @@ describe('twin-opcua-write (node, plant simulator over OPC UA)', function () {
     plant = await startTestPlantSim({ clock: 'manual', mqttUrl: undefined });
     asset = plant.sim.asset;
     // an independent OPC UA client: what the server holds, not what the writer says it wrote
-    clientCm = new OPCUACertificateManager({ rootFolder: mkdtempSync(join(tmpdir(), 'opcua-write-client-pki-')), automaticallyAcceptUnknownCertificate: true });
+    clientCm = new OPCUACertificateManager({
+      rootFolder: mkdtempSync(join(tmpdir(), 'opcua-write-client-pki-')),
+      automaticallyAcceptUnknownCertificate: true,
+    });
     await clientCm.initialize();
-    client = OPCUAClient.create({ endpointMustExist: false, clientCertificateManager: clientCm, connectionStrategy: { maxRetry: 3, initialDelay: 100 } });
+    client = OPCUAClient.create({
+      endpointMustExist: false,
+      clientCertificateManager: clientCm,
+      connectionStrategy: { maxRetry: 3, initialDelay: 100 },
+    });
     await client.connect(plant.endpoint);
     session = await client.createSession();
   });
@@ -75,26 +82,73 @@ describe('twin-opcua-write (node, plant simulator over OPC UA)', function () {
   }
 
   const envelopeDef = (extra: Record<string, unknown> = {}) => ({
-    id: 'env', type: 'twin-envelope', asset, tag: TAG, unit: 'degC',
+    id: 'env',
+    type: 'twin-envelope',
+    asset,
+    tag: TAG,
+    unit: 'degC',
     // the envelope reaches past the PLC's 150..260 so that the PLC's own refusal can be tested
-    lowLimit: 100, highLimit: 300, maxStep: 20, rateUpPerMin: 600, rateDownPerMin: 600, minDwellMs: 0,
-    interlocks: [{ tag: 'mode', op: '==', value: 1 }], inputTags: '', maxInputAgeMs: 10_000, minQuality: 'good', ramp: false,
-    source: 'ep', ...extra,
+    lowLimit: 100,
+    highLimit: 300,
+    maxStep: 20,
+    rateUpPerMin: 600,
+    rateDownPerMin: 600,
+    minDwellMs: 0,
+    interlocks: [{ tag: 'mode', op: '==', value: 1 }],
+    inputTags: '',
+    maxInputAgeMs: 10_000,
+    minQuality: 'good',
+    ramp: false,
+    source: 'ep',
+    ...extra,
   });
   /** What the twin-opcua-in on the endpoint reads: where the writer re-reads the envelope's inputs from. */
   const IN_TAGS = ['mode', 'alarm', 'melt_temp'];
 
-  async function load(writerCfg: Record<string, unknown> = {}, opts: { key?: string; envelope?: Record<string, unknown>; endpointUrl?: string } = {}) {
+  async function load(
+    writerCfg: Record<string, unknown> = {},
+    opts: { key?: string; envelope?: Record<string, unknown>; endpointUrl?: string } = {},
+  ) {
     const flow = [
-      { id: 'ep', type: 'twin-opcua-endpoint', endpointUrl: opts.endpointUrl ?? plant.endpoint, securityMode: 'None', securityPolicy: 'None', authMode: 'anonymous' },
+      {
+        id: 'ep',
+        type: 'twin-opcua-endpoint',
+        endpointUrl: opts.endpointUrl ?? plant.endpoint,
+        securityMode: 'None',
+        securityPolicy: 'None',
+        authMode: 'anonymous',
+      },
       envelopeDef(opts.envelope),
       { id: 'led', type: 'twin-ledger', path: ledgerPath },
-      { id: 'w', type: 'twin-opcua-write', endpoint: 'ep', nodeId: NODE_ID, asset, tag: TAG, envelope: 'env', ledger: 'led', readBackTimeoutMs: 1000, wires: [['res'], ['alarm']], ...writerCfg },
-      { id: 'in', type: 'twin-opcua-in', endpoint: 'ep', items: IN_TAGS.map((t) => ({ nodeId: `ns=1;s=extruder.${t}`, asset, tag: t })), samplingIntervalMs: 1000, wires: [[]] },
+      {
+        id: 'w',
+        type: 'twin-opcua-write',
+        endpoint: 'ep',
+        nodeId: NODE_ID,
+        asset,
+        tag: TAG,
+        envelope: 'env',
+        ledger: 'led',
+        readBackTimeoutMs: 1000,
+        wires: [['res'], ['alarm']],
+        ...writerCfg,
+      },
+      {
+        id: 'in',
+        type: 'twin-opcua-in',
+        endpoint: 'ep',
+        items: IN_TAGS.map((t) => ({ nodeId: `ns=1;s=extruder.${t}`, asset, tag: t })),
+        samplingIntervalMs: 1000,
+        wires: [[]],
+      },
       { id: 'res', type: 'helper' },
       { id: 'alarm', type: 'helper' },
     ];
-    await helper.load([endpointNode, envelopeNode, ledgerNode, writeNode, inNode] as never, flow as never, { led: { signingKey: opts.key ?? KEY } } as never);
+    await helper.load(
+      [endpointNode, envelopeNode, ledgerNode, writeNode, inNode] as never,
+      flow as never,
+      { led: { signingKey: opts.key ?? KEY } } as never,
+    );
     await approveInLedger(helper.getNode('led'), { proposalId: 'p-1', asset, tag: TAG }); // the writer writes approved changes only
     const results: Array<Msg<WriteResult>> = [];
     const alarms: Array<Msg<Alarm>> = [];
@@ -110,13 +164,27 @@ describe('twin-opcua-write (node, plant simulator over OPC UA)', function () {
   function command(over: Partial<UnsignedCommand> = {}, key = KEY): Command {
     const now = Date.now();
     return signCommand(key, {
-      proposalId: 'p-1', asset, tag: TAG, value: 195, unit: 'degC', step: 1, steps: 1, fromValue: 190,
-      issuedTsMs: now, expiresTsMs: now + 60_000, envelopeVersion: version(), ...over,
+      proposalId: 'p-1',
+      asset,
+      tag: TAG,
+      value: 195,
+      unit: 'degC',
+      step: 1,
+      steps: 1,
+      fromValue: 190,
+      issuedTsMs: now,
+      expiresTsMs: now + 60_000,
+      envelopeVersion: version(),
+      ...over,
     });
   }
 
   function ledgerRecords(): LedgerRecord[] {
-    return readFileSync(ledgerPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as LedgerRecord)
+    return readFileSync(ledgerPath, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as LedgerRecord)
       .filter((r) => r.type !== 'proposal' && r.type !== 'decision'); // the approval load() records
   }
 
@@ -136,7 +204,17 @@ describe('twin-opcua-write (node, plant simulator over OPC UA)', function () {
     expect(out.alarms).to.have.length(0);
     const r = out.results[0];
     expect(r.topic).to.equal(`${asset}/${TAG}`);
-    expect(r.payload).to.include({ commandId: cmd.id, proposalId: 'p-1', asset, tag: TAG, value: 197.5, outcome: 'written', readBackValue: 197.5, readBackOk: true, writer: 'w' });
+    expect(r.payload).to.include({
+      commandId: cmd.id,
+      proposalId: 'p-1',
+      asset,
+      tag: TAG,
+      value: 197.5,
+      outcome: 'written',
+      readBackValue: 197.5,
+      readBackOk: true,
+      writer: 'w',
+    });
     // signed with the gate's key (twin-approval acts only on results that verify), and not with another
     expect(verifyResult(KEY, r.payload)).to.equal(true);
     expect(verifyResult('another-key-that-is-long-enough', r.payload)).to.equal(false);
@@ -202,7 +280,9 @@ describe('twin-opcua-write (node, plant simulator over OPC UA)', function () {
     await send(cmd, activity(out));
     expect(out.results[0].payload.reason).to.match(/^REPLAYED/);
     expect(await serverValue()).to.equal(191);
-    const types = ledgerRecords().map((x) => `${x.type}${(x.data as { refusal?: string }).refusal ? ':' + (x.data as { refusal: string }).refusal : ''}`);
+    const types = ledgerRecords().map(
+      (x) => `${x.type}${(x.data as { refusal?: string }).refusal ? ':' + (x.data as { refusal: string }).refusal : ''}`,
+    );
     expect(types).to.deep.equal(['write-intent', 'write', 'readback', 'refused:REPLAYED', 'refused:REPLAYED']);
     expect(rec.errors('w').map((e) => e.code)).to.deep.equal(['REFUSED', 'REFUSED']);
   });
@@ -227,8 +307,15 @@ describe('twin-opcua-write (node, plant simulator over OPC UA)', function () {
   it('refuses a Proposal wired straight into the writer (around the gate) and other non-commands, recording what arrived', async function () {
     const out = await load();
     const proposal = {
-      id: 'prop-1', asset, tag: TAG, currentValue: 190, proposedValue: 185, rationale: 'lower barrel temperature',
-      createdTsMs: Date.now(), expiresTsMs: Date.now() + 60_000, quality: 'good',
+      id: 'prop-1',
+      asset,
+      tag: TAG,
+      currentValue: 190,
+      proposedValue: 185,
+      rationale: 'lower barrel temperature',
+      createdTsMs: Date.now(),
+      expiresTsMs: Date.now() + 60_000,
+      quality: 'good',
     };
     await send(proposal, activity(out));
     await send('set 185', activity(out));
@@ -240,13 +327,15 @@ describe('twin-opcua-write (node, plant simulator over OPC UA)', function () {
     expect(await serverValue()).to.equal(190);
     const refused = ledgerRecords();
     expect(refused.map((x) => [x.type, (x.data as { refusal: string }).refusal])).to.deep.equal([
-      ['refused', 'MALFORMED'], ['refused', 'MALFORMED'], ['refused', 'MALFORMED'],
+      ['refused', 'MALFORMED'],
+      ['refused', 'MALFORMED'],
+      ['refused', 'MALFORMED'],
     ]);
     expect((refused[0].data as { received: string }).received).to.contain('"proposedValue":185');
     expect((refused[1].data as { received: string }).received).to.contain('set 185');
   });
 
-  it('refuses a step larger than maxStep from the value in the plant now (not the command\'s fromValue)', async function () {
+  it("refuses a step larger than maxStep from the value in the plant now (not the command's fromValue)", async function () {
     const out = await load();
     // approved as 200 → 215 (a 15 step), but the plant is at 190: the write would be a 25 step
     const cmd = command({ value: 215, fromValue: 200 });
@@ -343,7 +432,18 @@ describe('twin-opcua-write (node, plant simulator over OPC UA)', function () {
     await helper.unload();
 
     // all hold (the sensor is back): written
-    const out4 = await load({}, { envelope: { inputTags: 'melt_temp', interlocks: [{ tag: 'mode', op: '==', value: 1 }, { tag: 'alarm', op: '==', value: 0 }] } });
+    const out4 = await load(
+      {},
+      {
+        envelope: {
+          inputTags: 'melt_temp',
+          interlocks: [
+            { tag: 'mode', op: '==', value: 1 },
+            { tag: 'alarm', op: '==', value: 0 },
+          ],
+        },
+      },
+    );
     await send(command({ value: 195 }), activity(out4));
     expect(out4.results[0].payload).to.include({ outcome: 'written', readBackOk: true });
     expect(await serverValue()).to.equal(195);
@@ -359,7 +459,9 @@ describe('twin-opcua-write (node, plant simulator over OPC UA)', function () {
     await helper.unload();
     // the envelope reads its inputs from another connection than this writer writes through
     await load({}, { envelope: { source: 'another-endpoint' } });
-    expect(rec.errors('w').at(-1)?.message).to.match(/envelope reads its inputs from connection another-endpoint .* this writer writes through ep/);
+    expect(rec.errors('w').at(-1)?.message).to.match(
+      /envelope reads its inputs from connection another-endpoint .* this writer writes through ep/,
+    );
     await helper.unload();
     const out = await load({ nodeId: 'not a node id' });
     expect(rec.errors('w').at(-1)?.message).to.match(/node id/);

@@ -23,10 +23,33 @@ const approvalNode = nodeModule('twin-approval');
 const A = M_ASSET;
 const T0 = Date.UTC(2026, 11, 4, 12, 0, 0);
 type Msg = NodeMessage & { payload: unknown; error?: { message: string } };
-type Data = OverviewDelta & { node: string | null; epoch: string; full: boolean; nodes: Array<{ id: string; name: string }>; proposals: Array<Record<string, unknown>> };
+type Data = OverviewDelta & {
+  node: string | null;
+  epoch: string;
+  full: boolean;
+  nodes: Array<{ id: string; name: string }>;
+  proposals: Array<Record<string, unknown>>;
+};
 
-const reading = (tag: string, value: number, tsMs: number) => ({ asset: A, tag, value, unit: 'degC', tsMs, quality: 'good', source: 'test' });
-const estimate = (tag: string, value: number, tsMs: number) => ({ asset: A, tag, value, variance: 0.25, unit: 'degC', tsMs, model: 'kalman/first-order', quality: 'good' });
+const reading = (tag: string, value: number, tsMs: number) => ({
+  asset: A,
+  tag,
+  value,
+  unit: 'degC',
+  tsMs,
+  quality: 'good',
+  source: 'test',
+});
+const estimate = (tag: string, value: number, tsMs: number) => ({
+  asset: A,
+  tag,
+  value,
+  variance: 0.25,
+  unit: 'degC',
+  tsMs,
+  model: 'kalman/first-order',
+  quality: 'good',
+});
 
 function listen<T>(n: Node, event: string, fn: (x: T) => void): void {
   (n as unknown as { on(e: string, f: (x: T) => void): void }).on(event, fn);
@@ -54,10 +77,21 @@ describe('twin-overview (node)', function () {
       { id: 'k', type: 'helper' },
       ...extra,
     ];
-    await helper.load([overviewNode, catchNode, ledgerNode, approvalNode] as never, flow as never, { [`led${loads}`]: { signingKey: 'test-signing-key-0123456789abcdef' } } as never);
-    const rig = { node: helper.getNode('o'), caught: [] as Msg[], statuses: [] as Array<{ fill?: string; text?: string }>, errors: [] as unknown[] };
+    await helper.load(
+      [overviewNode, catchNode, ledgerNode, approvalNode] as never,
+      flow as never,
+      { [`led${loads}`]: { signingKey: 'test-signing-key-0123456789abcdef' } } as never,
+    );
+    const rig = {
+      node: helper.getNode('o'),
+      caught: [] as Msg[],
+      statuses: [] as Array<{ fill?: string; text?: string }>,
+      errors: [] as unknown[],
+    };
     listen<Msg>(helper.getNode('k'), 'input', (m) => rig.caught.push(m));
-    listen<{ fill?: string; text?: string }>(rig.node, 'call:status', (c) => rig.statuses.push((c as unknown as { args: [{ fill?: string; text?: string }] }).args[0]));
+    listen<{ fill?: string; text?: string }>(rig.node, 'call:status', (c) =>
+      rig.statuses.push((c as unknown as { args: [{ fill?: string; text?: string }] }).args[0]),
+    );
     listen<unknown>(rig.node, 'call:error', (c) => rig.errors.push(c));
     return rig;
   }
@@ -69,7 +103,8 @@ describe('twin-overview (node)', function () {
   it('refuses what is not a record with a clear error and a red status, ignores other kinds, and keeps what it has', async function () {
     const rig = await load();
     rig.node.receive({ payload: reading('zone1_temp', 200, T0) } as never);
-    for (const bad of [42, 'hello', null, [maintenanceWindow(T0)], { ...reading('zone1_temp', 1, T0), tsMs: 'noon' }]) rig.node.receive({ payload: bad } as never);
+    for (const bad of [42, 'hello', null, [maintenanceWindow(T0)], { ...reading('zone1_temp', 1, T0), tsMs: 'noon' }])
+      rig.node.receive({ payload: bad } as never);
     rig.node.receive({ payload: { asset: A, tag: 'zone1_temp', tsMs: T0, method: 'adwin', score: 0.2, quality: 'good' } } as never); // an anomaly score: not drawn
     rig.node.receive({ payload: reading('zone1_temp', 201, T0 + 1000) } as never);
     await waitFor(() => rig.caught.length >= 5, 5000, 10, 'five errors caught');
@@ -82,10 +117,15 @@ describe('twin-overview (node)', function () {
       'reading record: tsMs must be epoch milliseconds',
     ]);
     expect(rig.statuses.some((s) => s.fill === 'red' && s.text === 'bad payload')).to.equal(true);
-    const d = (await waitFor(async () => {
-      const x = await data();
-      return x.series[0]?.points[0]?.n === 2 ? x : undefined;
-    }, 5000, 20, 'both good readings in the store'))!;
+    const d = (await waitFor(
+      async () => {
+        const x = await data();
+        return x.series[0]?.points[0]?.n === 2 ? x : undefined;
+      },
+      5000,
+      20,
+      'both good readings in the store',
+    ))!;
     expect(d.series).to.have.length(1);
     expect(d.series[0]).to.include({ kind: 'reading', asset: A, tag: 'zone1_temp', unit: 'degC' });
     expect(d.series[0].points[0]).to.include({ min: 200, max: 201, last: 201 });
@@ -100,16 +140,63 @@ describe('twin-overview (node)', function () {
       send(reading('zone1_temp', 200 + (i % 3), T0 + i * 5000));
       send(estimate('zone1_temp', 201, T0 + i * 5000));
     }
-    send({ asset: A, tag: 'zone1_temp', tsMs: T0 + 300_000, startTsMs: T0 + 290_000, kind: 'process-change', method: 'adwin', direction: 'up', magnitude: 2, evidence: {}, quality: 'good' });
-    send({ asset: A, tsMs: T0, rulMs: 9 * 86_400_000, rulP10Ms: 5 * 86_400_000, rulP90Ms: 12 * 86_400_000, healthIndex: 0.4, quality: 'good' });
+    send({
+      asset: A,
+      tag: 'zone1_temp',
+      tsMs: T0 + 300_000,
+      startTsMs: T0 + 290_000,
+      kind: 'process-change',
+      method: 'adwin',
+      direction: 'up',
+      magnitude: 2,
+      evidence: {},
+      quality: 'good',
+    });
+    send({
+      asset: A,
+      tsMs: T0,
+      rulMs: 9 * 86_400_000,
+      rulP10Ms: 5 * 86_400_000,
+      rulP90Ms: 12 * 86_400_000,
+      healthIndex: 0.4,
+      quality: 'good',
+    });
     send(maintenanceWindow(T0 + 86_400_000, undefined, { tsMs: T0, rank: 2 }));
     send(maintenanceWindow(T0 + 48 * 3_600_000, undefined, { tsMs: T0, rank: 1 }));
-    send({ asset: A, tsMs: T0 + 900_000, scope: 'interval', startMs: T0, endMs: T0 + 900_000, energyKwh: 12, costEur: 2.4, energyKwhByPeriod: { peak: 12 }, co2Kg: 4.6, gapMs: 0, quality: 'good' });
-    send({ asset: A, tsMs: T0 + 60_000, blockStartMs: T0, blockEndMs: T0 + 900_000, averageKwSoFar: 40, forecastKw: 48, billingPeakKw: 45, alert: true, shedKw: 3, quality: 'good' });
-    const d = (await waitFor(async () => {
-      const x = await data();
-      return x.assets[0]?.demand ? x : undefined;
-    }, 5000, 20, 'every record in the store'))!;
+    send({
+      asset: A,
+      tsMs: T0 + 900_000,
+      scope: 'interval',
+      startMs: T0,
+      endMs: T0 + 900_000,
+      energyKwh: 12,
+      costEur: 2.4,
+      energyKwhByPeriod: { peak: 12 },
+      co2Kg: 4.6,
+      gapMs: 0,
+      quality: 'good',
+    });
+    send({
+      asset: A,
+      tsMs: T0 + 60_000,
+      blockStartMs: T0,
+      blockEndMs: T0 + 900_000,
+      averageKwSoFar: 40,
+      forecastKw: 48,
+      billingPeakKw: 45,
+      alert: true,
+      shedKw: 3,
+      quality: 'good',
+    });
+    const d = (await waitFor(
+      async () => {
+        const x = await data();
+        return x.assets[0]?.demand ? x : undefined;
+      },
+      5000,
+      20,
+      'every record in the store',
+    ))!;
     expect(d).to.include({ node: 'o', full: true, windowMs: 600_000 });
     expect(d.nodes).to.deep.equal([{ id: 'o', name: 'line overview' }]);
     const reads = d.series.find((s) => s.kind === 'reading')!;
@@ -125,10 +212,15 @@ describe('twin-overview (node)', function () {
 
     // a poll with the cursor: only the bucket that changed
     send(reading('zone1_temp', 205, T0 + 119 * 5000 + 1000));
-    const next = (await waitFor(async () => {
-      const x = await data(`?node=o&epoch=${d.epoch}&since=${d.rev}`);
-      return x.rev > d.rev ? x : undefined;
-    }, 5000, 20, 'the change'))!;
+    const next = (await waitFor(
+      async () => {
+        const x = await data(`?node=o&epoch=${d.epoch}&since=${d.rev}`);
+        return x.rev > d.rev ? x : undefined;
+      },
+      5000,
+      20,
+      'the change',
+    ))!;
     expect(next.full).to.equal(false);
     expect(next.series.map((s) => [s.kind, s.points.length])).to.deep.equal([['reading', 1]]);
     expect(next.series[0].points[0]).to.include({ max: 205, last: 205 });
@@ -147,20 +239,50 @@ describe('twin-overview (node)', function () {
     const led = `led${++loads}`;
     const rig = await load({}, [
       { id: led, type: 'twin-ledger', path: join(dir, 'ledger.jsonl') },
-      { id: 'g', type: 'twin-approval', name: 'extruder maintenance', mode: 'maintenance', asset: A, twoPersonAboveEur: '5000', ledger: led, wires: [[], []] },
+      {
+        id: 'g',
+        type: 'twin-approval',
+        name: 'extruder maintenance',
+        mode: 'maintenance',
+        asset: A,
+        twoPersonAboveEur: '5000',
+        ledger: led,
+        wires: [[], []],
+      },
     ]);
     expect(rig.errors).to.deep.equal([]);
     const p = maintenanceProposal('m1');
     helper.getNode('g').receive({ payload: p } as never);
-    const d = (await waitFor(async () => {
-      const x = await data();
-      return x.proposals.length ? x : undefined;
-    }, 10_000, 50, 'the pending proposal'))!;
-    expect(d.proposals).to.deep.equal([{
-      kind: 'maintenance', id: 'm1', gateName: 'extruder maintenance', asset: A, job: p.job,
-      window: { startMs: p.window.startMs, endMs: p.window.endMs, startLocal: p.window.startLocal, endLocal: p.window.endLocal, timeZone: p.window.timeZone, expectedCostEur: p.window.expectedCostEur },
-      rulMs: p.rul.rulMs, approvals: 0, requiredApprovals: 1, expiresTsMs: p.expiresTsMs,
-    }]);
+    const d = (await waitFor(
+      async () => {
+        const x = await data();
+        return x.proposals.length ? x : undefined;
+      },
+      10_000,
+      50,
+      'the pending proposal',
+    ))!;
+    expect(d.proposals).to.deep.equal([
+      {
+        kind: 'maintenance',
+        id: 'm1',
+        gateName: 'extruder maintenance',
+        asset: A,
+        job: p.job,
+        window: {
+          startMs: p.window.startMs,
+          endMs: p.window.endMs,
+          startLocal: p.window.startLocal,
+          endLocal: p.window.endLocal,
+          timeZone: p.window.timeZone,
+          expectedCostEur: p.window.expectedCostEur,
+        },
+        rulMs: p.rul.rulMs,
+        approvals: 0,
+        requiredApprovals: 1,
+        expiresTsMs: p.expiresTsMs,
+      },
+    ]);
     await helper.unload();
     const gone = await data();
     expect(gone).to.include({ node: null });
@@ -193,7 +315,13 @@ describe('twin-overview API behind Node-RED adminAuth (twinloop start)', functio
 
   before(async function () {
     home = mkdtempSync(join(tmpdir(), 'twinloop-overview-auth-'));
-    writeFileSync(join(home, 'flows.json'), JSON.stringify([{ id: 't', type: 'tab', label: 'overview' }, { id: 'o', type: 'twin-overview', z: 't', name: 'auth test', wires: [] }]));
+    writeFileSync(
+      join(home, 'flows.json'),
+      JSON.stringify([
+        { id: 't', type: 'tab', label: 'overview' },
+        { id: 'o', type: 'twin-overview', z: 't', name: 'auth test', wires: [] },
+      ]),
+    );
     tl = await startTwinloop(['--no-sim'], {}, home);
   });
   after(async function () {
@@ -201,7 +329,8 @@ describe('twin-overview API behind Node-RED adminAuth (twinloop start)', functio
     rmSync(home, { recursive: true, force: true });
   });
 
-  const get = (token?: string) => fetch(`${tl.url}twinloop/overview/api/data`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const get = (token?: string) =>
+    fetch(`${tl.url}twinloop/overview/api/data`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   async function scopedToken(username: string, scope: string): Promise<string> {
     const res = await fetch(`${tl.url}auth/token`, {
       method: 'POST',

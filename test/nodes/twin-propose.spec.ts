@@ -20,10 +20,23 @@ interface Rig {
 const ASSET = 'demo/plant1/extrusion/line1/extruder';
 const T0 = Date.UTC(2026, 0, 1);
 const BASE = {
-  asset: ASSET, setpointTag: 'zone3_sp', kpiTag: 'energy_per_kg', mode: 'minimise', model: 'quadratic',
-  constraintTag: 'quality_index', constraintMin: '98', constraintMax: '',
-  windowMs: '3600000', refitIntervalMs: '0', minSamples: '60', deadband: '0', minChange: '1', proposalTtlMs: '600000',
-  spLowLimit: '', spHighLimit: '', inputTags: '',
+  asset: ASSET,
+  setpointTag: 'zone3_sp',
+  kpiTag: 'energy_per_kg',
+  mode: 'minimise',
+  model: 'quadratic',
+  constraintTag: 'quality_index',
+  constraintMin: '98',
+  constraintMax: '',
+  windowMs: '3600000',
+  refitIntervalMs: '0',
+  minSamples: '60',
+  deadband: '0',
+  minChange: '1',
+  proposalTtlMs: '600000',
+  spLowLimit: '',
+  spHighLimit: '',
+  inputTags: '',
 };
 
 function listen<T>(n: Node, event: string, fn: (x: T) => void): void {

@@ -69,7 +69,14 @@ describe('twin-reading node', function () {
   });
 
   it('reads a node-red-contrib-opcua message: statusCode and sourceTimestamp; the reading passes twin-screen', async function () {
-    const cfg = { tag: 'melt_pressure', tagType: 'str', time: 'sourceTimestamp', timeType: 'msg', quality: 'statusCode', qualityType: 'msg' };
+    const cfg = {
+      tag: 'melt_pressure',
+      tagType: 'str',
+      time: 'sourceTimestamp',
+      timeType: 'msg',
+      quality: 'statusCode',
+      qualityType: 'msg',
+    };
     const rig = await load({ ...cfg, asset: ASSET, source: 'opcua' }, true);
     const times = { sourceTimestamp: new Date(T0), serverTimestamp: new Date(T0 + 5) };
     rig.node.receive({ payload: 180.2, statusCode: StatusCodes.Good, ...times } as never);
@@ -90,14 +97,25 @@ describe('twin-reading node', function () {
 
   it('reads fields inside JSON text (core mqtt in) and from flow context', async function () {
     const rig = await load({
-      asset: 'asset', assetType: 'flow', value: 'payload.v', time: 'payload.ts', timeType: 'msg', quality: 'payload.q', qualityType: 'msg',
+      asset: 'asset',
+      assetType: 'flow',
+      value: 'payload.v',
+      time: 'payload.ts',
+      timeType: 'msg',
+      quality: 'payload.q',
+      qualityType: 'msg',
     });
     helper.getNode('r').context().flow.set('asset', ASSET);
     const text = JSON.stringify({ v: '4.2', ts: new Date(T0).toISOString(), q: 'UncertainLastUsableValue' });
     rig.node.receive({ topic: 'vibration', payload: Buffer.from(text) } as never);
     await waitFor(() => rig.out.length === 1);
     expect(rig.out[0].payload).to.deep.equal({
-      asset: ASSET, tag: 'vibration', value: 4.2, tsMs: T0, quality: 'uncertain', qualityReason: 'UncertainLastUsableValue',
+      asset: ASSET,
+      tag: 'vibration',
+      value: 4.2,
+      tsMs: T0,
+      quality: 'uncertain',
+      qualityReason: 'UncertainLastUsableValue',
       source: 'node-red',
     });
   });

@@ -22,7 +22,13 @@ const HOUR = 3_600_000;
 const CAP_MS = 125 * HOUR;
 
 type Msg = NodeMessage & { payload: RulEstimate; error?: { message: string } };
-interface Rig { node: Node; out: Msg[]; caught: Msg[]; statuses: Array<{ fill?: string; text?: string }>; errors: unknown[] }
+interface Rig {
+  node: Node;
+  out: Msg[];
+  caught: Msg[];
+  statuses: Array<{ fill?: string; text?: string }>;
+  errors: unknown[];
+}
 
 function listen<T>(n: Node, event: string, fn: (x: T) => void): void {
   (n as unknown as { on(e: string, f: (x: T) => void): void }).on(event, fn);
@@ -41,7 +47,13 @@ function load(cfg: Record<string, unknown>): Promise<Rig> {
         const node = helper.getNode('r');
         // what the node did while starting (before these listeners) is on the helper's spies
         const spied = node as unknown as { status: { args: unknown[][] }; error: { args: unknown[][] } };
-        const rig: Rig = { node, out: [], caught: [], statuses: spied.status.args.map((a) => a[0] as Rig['statuses'][number]), errors: spied.error.args.map((a) => a[0]) };
+        const rig: Rig = {
+          node,
+          out: [],
+          caught: [],
+          statuses: spied.status.args.map((a) => a[0] as Rig['statuses'][number]),
+          errors: spied.error.args.map((a) => a[0]),
+        };
         listen<Msg>(helper.getNode('o'), 'input', (m) => rig.out.push(m));
         listen<Msg>(helper.getNode('k'), 'input', (m) => rig.caught.push(m));
         listen<{ args: [Rig['statuses'][number]] }>(rig.node, 'call:status', (call) => rig.statuses.push(call.args[0]));
@@ -53,9 +65,18 @@ function load(cfg: Record<string, unknown>): Promise<Rig> {
 }
 
 /** Readings of rows [from, to) of a unit, one per channel, as an ingestion node sends them. */
-function readings(u: UnitHistory, from: number, to: number, asset = u.asset, extra: Record<string, unknown> = {}): Record<string, unknown>[] {
+function readings(
+  u: UnitHistory,
+  from: number,
+  to: number,
+  asset = u.asset,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
-  for (let r = from; r < to; r++) u.channels.forEach((tag, c) => out.push({ asset, tag, value: u.values[r][c], tsMs: u.tsMs[r], quality: 'good', source: 'test', ...extra }));
+  for (let r = from; r < to; r++)
+    u.channels.forEach((tag, c) =>
+      out.push({ asset, tag, value: u.values[r][c], tsMs: u.tsMs[r], quality: 'good', source: 'test', ...extra }),
+    );
   return out;
 }
 
@@ -164,7 +185,12 @@ describe('twin-rul node', function () {
       [{ ...next[5], tsMs: engine.tsMs[44] }, /row at .* is already complete/],
       [{ ...next[5], quality: 'great' }, /quality must be good, uncertain or bad/],
     ];
-    await feed(rig, bad.map(([payload]) => ({ payload })), 90, bad.length);
+    await feed(
+      rig,
+      bad.map(([payload]) => ({ payload })),
+      90,
+      bad.length,
+    );
     bad.forEach(([, re], i) => expect(rig.caught[i].error!.message).to.match(re));
     expect(rig.statuses.filter((s) => s.fill === 'red')).to.have.length(bad.length);
     await feed(rig, asPayloads([...next, ...readings(engine, 45, 46, clean)]), 92, bad.length);
@@ -215,7 +241,11 @@ describe('twin-rul node', function () {
   it('a missing or invalid model file: red status, every input refused with the reason', async function () {
     const broken = join(dir, 'broken.json');
     writeFileSync(broken, JSON.stringify({ kind: 'rul-similarity', version: 1, rulCapMs: 1, signals: { channels: [] } }));
-    for (const [path, re] of [[join(dir, 'nope.json'), /cannot read the model file .*nope\.json: ENOENT/], [broken, /signals\.channels must be a non-empty list/], ['', /no model file/]] as const) {
+    for (const [path, re] of [
+      [join(dir, 'nope.json'), /cannot read the model file .*nope\.json: ENOENT/],
+      [broken, /signals\.channels must be a non-empty list/],
+      ['', /no model file/],
+    ] as const) {
       const rig = await load({ modelPath: path });
       expect(rig.statuses[rig.statuses.length - 1].fill).to.equal('red');
       expect(String(rig.errors[0])).to.match(re);

@@ -228,7 +228,11 @@ describe('twin-screen node', function () {
       ['a tiny spike window', { spikeWindow: '2' }, /spikeWindow must be an integer from 3 to 1001/],
       ['an unknown severity', { sevSpike: 'terrible' }, /severity.spike must be "bad" or "uncertain"/],
       ['an override without a pattern', { overrides: [{ match: '', highLimit: '3' }] }, /override 1: match must be/],
-      ['an override with a bad number', { overrides: [{ match: 'p*', staleAfterMs: '-5' }] }, /override 1: staleAfterMs must be an integer/],
+      [
+        'an override with a bad number',
+        { overrides: [{ match: 'p*', staleAfterMs: '-5' }] },
+        /override 1: staleAfterMs must be an integer/,
+      ],
     ];
     for (const [what, cfg, re] of bad) {
       it(`refuses ${what}: node.error, red status, and every input is refused (not passed on unscreened)`, async function () {
@@ -245,10 +249,27 @@ describe('twin-screen node', function () {
 
     it('accepts the editor defaults', async function () {
       const rig = await load({
-        lowLimit: '', highLimit: '', maxRatePerS: '', stuckTolerance: 0, stuckSamples: 0, stuckWindowMs: 0,
-        spikeWindow: 0, spikeK: 3, spikeMinDelta: 0, staleAfterMs: 0, maxFutureMs: 5000,
-        sevRange: 'bad', sevRate: 'uncertain', sevStuck: 'uncertain', sevSpike: 'uncertain',
-        sevDuplicate: 'bad', sevOutOfOrder: 'bad', sevFuture: 'bad', sevStale: 'bad', overrides: [], flaggedOutput: false,
+        lowLimit: '',
+        highLimit: '',
+        maxRatePerS: '',
+        stuckTolerance: 0,
+        stuckSamples: 0,
+        stuckWindowMs: 0,
+        spikeWindow: 0,
+        spikeK: 3,
+        spikeMinDelta: 0,
+        staleAfterMs: 0,
+        maxFutureMs: 5000,
+        sevRange: 'bad',
+        sevRate: 'uncertain',
+        sevStuck: 'uncertain',
+        sevSpike: 'uncertain',
+        sevDuplicate: 'bad',
+        sevOutOfOrder: 'bad',
+        sevFuture: 'bad',
+        sevStale: 'bad',
+        overrides: [],
+        flaggedOutput: false,
       });
       rig.screen.receive({ payload: rd(1, T0) } as never);
       await waitFor(() => rig.out.length === 1);

@@ -38,7 +38,10 @@ const simple: TariffDef = {
 /** `simple` with a shoulder period that overlaps peak on weekdays 18–20. */
 const overlapping: TariffDef = {
   ...simple,
-  periods: [...simple.periods, { name: 'shoulder', priceEurPerKwh: 0.25, windows: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], fromHour: 18, toHour: 22 }] }],
+  periods: [
+    ...simple.periods,
+    { name: 'shoulder', priceEurPerKwh: 0.25, windows: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], fromHour: 18, toHour: 22 }] },
+  ],
 };
 
 type Msg = NodeMessage & { payload: { version: string; by: string }; error?: { message: string } };
@@ -74,7 +77,13 @@ function load(tariffText: string): Promise<Rig> {
   return new Promise((resolve, reject) => {
     helper
       .load([tariffNode, updateNode, catchNode] as never, flow, () => {
-        const rig: Rig = { tariff: helper.getNode('tf') as TwinTariffNode, update: helper.getNode('up'), out: [], caught: [], statuses: [] };
+        const rig: Rig = {
+          tariff: helper.getNode('tf') as TwinTariffNode,
+          update: helper.getNode('up'),
+          out: [],
+          caught: [],
+          statuses: [],
+        };
         listen<Msg>(helper.getNode('o'), 'input', (m) => rig.out.push(m));
         listen<Msg>(helper.getNode('k'), 'input', (m) => rig.caught.push(m));
         listen<{ args: [Status] }>(rig.update, 'call:status', (call) => rig.statuses.push(call.args[0]));
@@ -168,8 +177,17 @@ describe('twin-tariff config node and twin-tariff-update', function () {
     expect(seen[0]).to.equal(rig.tariff.tariff());
     expect(periodAt(seen[0], utc('2026-01-07T09:00:00Z')).priceEurPerKwh).to.equal(0.33);
     const info = logged(40, 'tf');
-    expect(info.at(-1)).to.contain('energy manager (j.doe)').and.contain(before.slice(0, 12)).and.contain(after.slice(0, 12)).and.contain('not saved');
-    await waitFor(() => rig.statuses.at(-1)?.text === `tariff ${after.slice(0, 8)}` || undefined, 5000, 10, 'the new version in the status');
+    expect(info.at(-1))
+      .to.contain('energy manager (j.doe)')
+      .and.contain(before.slice(0, 12))
+      .and.contain(after.slice(0, 12))
+      .and.contain('not saved');
+    await waitFor(
+      () => rig.statuses.at(-1)?.text === `tariff ${after.slice(0, 8)}` || undefined,
+      5000,
+      10,
+      'the new version in the status',
+    );
   });
 
   it('the tariff in force is a copy: changing the sent object afterwards changes neither tariff nor version', async function () {
@@ -200,8 +218,10 @@ describe('twin-tariff config node and twin-tariff-update', function () {
 
     await send(rig, { payload: overlapping });
     expect(rig.out).to.have.length(0);
-    expect(rig.caught[0].error!.message).to.contain('tariff update refused, the tariff in force stays')
-      .and.contain("'peak' window 1").and.contain("'shoulder' window 1");
+    expect(rig.caught[0].error!.message)
+      .to.contain('tariff update refused, the tariff in force stays')
+      .and.contain("'peak' window 1")
+      .and.contain("'shoulder' window 1");
     await send(rig, { payload: { ...simple, timeZone: 'Mars/Olympus_Mons' } });
     expect(rig.caught[1].error!.message).to.contain("unknown time zone 'Mars/Olympus_Mons'");
     await send(rig, { payload: '{ not json' });
@@ -242,7 +262,9 @@ describe('twin-tariff config node and twin-tariff-update', function () {
   it('the same definition in another layout or key order has the same version', async function () {
     const rig = await load(JSON.stringify(simple, null, 4));
     const version = rig.tariff.version();
-    const reordered = JSON.parse(JSON.stringify(simple, Object.keys(simple).reverse().concat('name', 'priceEurPerKwh', 'windows', 'days', 'fromHour', 'toHour')));
+    const reordered = JSON.parse(
+      JSON.stringify(simple, Object.keys(simple).reverse().concat('name', 'priceEurPerKwh', 'windows', 'days', 'fromHour', 'toHour')),
+    );
     expect(Object.keys(reordered)[0]).to.not.equal(Object.keys(simple)[0]);
     rig.tariff.update(reordered as TariffDef, 'test');
     expect(rig.tariff.version()).to.equal(version);
@@ -265,19 +287,36 @@ describe('twin-tariff config node and twin-tariff-update', function () {
 
   it("the editor's Check compiles with the runtime's checks", async function () {
     await load(JSON.stringify(simple));
-    const ok = await helper.request().post('/twinloop/tariff/check').send({ tariff: JSON.stringify(simple) }).expect(200);
+    const ok = await helper
+      .request()
+      .post('/twinloop/tariff/check')
+      .send({ tariff: JSON.stringify(simple) })
+      .expect(200);
     expect(ok.body).to.include({ ok: true, version: sha256(canonicalJson(simple)), timeZone: 'Europe/Berlin' });
     expect(ok.body.periods).to.deep.equal(['peak', 'offpeak']);
     expect(ok.body.prices.map((p: { name: string }) => p.name)).to.deep.equal(['peak', 'offpeak']);
     // the week the dialog draws: one plan (no seasons), Monday first, holidays last
     expect(ok.body.week).to.have.length(1);
-    expect(ok.body.week[0].days.map((d: { day: string }) => d.day)).to.deep.equal(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun', 'holiday']);
-    const bad = await helper.request().post('/twinloop/tariff/check').send({ tariff: JSON.stringify(overlapping) }).expect(400);
+    expect(ok.body.week[0].days.map((d: { day: string }) => d.day)).to.deep.equal([
+      'mon',
+      'tue',
+      'wed',
+      'thu',
+      'fri',
+      'sat',
+      'sun',
+      'holiday',
+    ]);
+    const bad = await helper
+      .request()
+      .post('/twinloop/tariff/check')
+      .send({ tariff: JSON.stringify(overlapping) })
+      .expect(400);
     expect(bad.body.ok).to.equal(false);
     expect(bad.body.error).to.contain("'shoulder' window 1");
   });
 
-  it('the Import-menu example: its tariff is the default; next year\'s prices are taken, the overlapping one is refused', async function () {
+  it("the Import-menu example: its tariff is the default; next year's prices are taken, the overlapping one is refused", async function () {
     type FlowNode = { id: string; type: string; tariff?: string; [k: string]: unknown };
     const flow = JSON.parse(readFileSync(join(__dirname, '..', '..', 'examples', 'energy', 'tariff-update.json'), 'utf8')) as FlowNode[];
     const saved = flow.find((n) => n.type === 'twin-tariff')!;

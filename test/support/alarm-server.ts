@@ -45,10 +45,22 @@ export function alarmFlow(alarm: Record<string, unknown> = {}): unknown[] {
     { id: LEDGER_NODE_ID, type: 'twin-ledger', name: 'audit ledger', path: '', signingKeyEnv: SIGNING_KEY_ENV },
     at({ id: 'readings-in', type: 'http in', z: TAB, url: '/test/readings', method: 'post', wires: [['one-each', 'readings-ok']] }, 90, 60),
     at({ id: 'readings-ok', type: 'http response', z: TAB, statusCode: '204', wires: [] }, 300, 100),
-    at({
-      id: 'one-each', type: 'split', z: TAB, splt: '\\n', spltType: 'str', arraySplt: 1, arraySpltType: 'len', stream: false,
-      addname: '', wires: [[ALARM_NODE_ID]],
-    }, 300, 60),
+    at(
+      {
+        id: 'one-each',
+        type: 'split',
+        z: TAB,
+        splt: '\\n',
+        spltType: 'str',
+        arraySplt: 1,
+        arraySpltType: 'len',
+        stream: false,
+        addname: '',
+        wires: [[ALARM_NODE_ID]],
+      },
+      300,
+      60,
+    ),
     at({ id: ALARM_NODE_ID, type: 'twin-alarm', z: TAB, name: 'line alarms', ledger: LEDGER_NODE_ID, ...alarm, wires: [[], []] }, 500, 60),
     // records for the overview's store (a DriftEvent: its classification shows with the alarm)
     at({ id: 'records-in', type: 'http in', z: TAB, url: '/test/overview', method: 'post', wires: [['overview1', 'records-ok']] }, 90, 140),
@@ -110,7 +122,11 @@ async function main(): Promise<void> {
   const cfg = JSON.parse(process.env.TWINLOOP_ALARM_SERVER!) as { home: string; port: number; users: TestUser[] };
   const red = await startNodeRed({ userDir: cfg.home, port: cfg.port, host: '127.0.0.1', logLevel: 'warn', adminAuthUsers: cfg.users });
   process.on('message', (m) => {
-    if (m === 'stop') void red.stop().then(() => process.exit(0), () => process.exit(1));
+    if (m === 'stop')
+      void red.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   });
   process.on('disconnect', () => process.exit(0));
   process.send!({ ready: red.url });

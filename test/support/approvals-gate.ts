@@ -10,15 +10,28 @@ import { join } from 'node:path';
 import { hashSync } from 'bcryptjs';
 import type { EmbeddedNodeRed } from '../../bin/lib/embedded-node-red.js';
 import type { Decision, EnvelopeCheck, EnvelopeConfig, LedgerRecord, Proposal, ProposalState } from '../../runtime/model/control.js';
-import type { AutoApprovalPolicy, DecisionOutcome, DecisionRequest, GateHandle, ProposalView, TrendPoint } from '../../runtime/control/gate-registry.js';
+import type {
+  AutoApprovalPolicy,
+  DecisionOutcome,
+  DecisionRequest,
+  GateHandle,
+  ProposalView,
+  TrendPoint,
+} from '../../runtime/control/gate-registry.js';
 import type { Ledger } from '../../runtime/control/stores.js';
 import { freePort, waitFor } from './ports.js';
 
 const ROOT = join(__dirname, '..', '..');
 // The built modules: the same instances the page's api.js uses inside Node-RED (one gate registry).
-export const registry = require(join(ROOT, 'dist', 'runtime', 'control', 'gate-registry.js')) as typeof import('../../runtime/control/gate-registry.js');
-const { openFileLedger } = require(join(ROOT, 'dist', 'runtime', 'control', 'file-ledger.js')) as typeof import('../../runtime/control/file-ledger.js');
-const { startNodeRed } = require(join(ROOT, 'dist', 'bin', 'lib', 'embedded-node-red.js')) as typeof import('../../bin/lib/embedded-node-red.js');
+export const registry = require(
+  join(ROOT, 'dist', 'runtime', 'control', 'gate-registry.js'),
+) as typeof import('../../runtime/control/gate-registry.js');
+const { openFileLedger } = require(
+  join(ROOT, 'dist', 'runtime', 'control', 'file-ledger.js'),
+) as typeof import('../../runtime/control/file-ledger.js');
+const { startNodeRed } = require(
+  join(ROOT, 'dist', 'bin', 'lib', 'embedded-node-red.js'),
+) as typeof import('../../bin/lib/embedded-node-red.js');
 
 export interface TestUser {
   username: string;
@@ -29,8 +42,18 @@ export interface TestUser {
 
 /** supervisor(s) may decide, viewer may look, operator has a permission that allows neither. */
 export const USERS: TestUser[] = [
-  { username: 'supervisor', password: 'sup-pass-1', permissions: ['read', 'twinloop.approve'], printedName: 'Dana Reyes (shift supervisor)' },
-  { username: 'supervisor2', password: 'sup-pass-2', permissions: ['read', 'twinloop.approve'], printedName: 'Sam Okafor (process engineer)' },
+  {
+    username: 'supervisor',
+    password: 'sup-pass-1',
+    permissions: ['read', 'twinloop.approve'],
+    printedName: 'Dana Reyes (shift supervisor)',
+  },
+  {
+    username: 'supervisor2',
+    password: 'sup-pass-2',
+    permissions: ['read', 'twinloop.approve'],
+    printedName: 'Sam Okafor (process engineer)',
+  },
   { username: 'viewer', password: 'view-pass', permissions: 'read' },
   { username: 'operator', password: 'op-pass', permissions: ['flows.read'] },
 ];
@@ -39,7 +62,11 @@ export const USERS: TestUser[] = [
  * Node-RED in this process with the approvals page registered through a tiny node in
  * `<userDir>/nodes` (twin-approval registers it the same way, at module load).
  */
-export async function startApprovalsNodeRed(users: TestUser[] | undefined, logLevel = 'error', flow: unknown[] = []): Promise<EmbeddedNodeRed & { home: string }> {
+export async function startApprovalsNodeRed(
+  users: TestUser[] | undefined,
+  logLevel = 'error',
+  flow: unknown[] = [],
+): Promise<EmbeddedNodeRed & { home: string }> {
   const home = mkdtempSync(join(tmpdir(), 'twinloop-approvals-'));
   const nodesDir = join(home, 'nodes');
   mkdirSync(nodesDir, { recursive: true });
@@ -56,7 +83,12 @@ export async function startApprovalsNodeRed(users: TestUser[] | undefined, logLe
     port: await freePort(),
     host: '127.0.0.1',
     logLevel,
-    adminAuthUsers: users?.map((u) => ({ username: u.username, password: hashSync(u.password, 4), permissions: u.permissions, printedName: u.printedName })),
+    adminAuthUsers: users?.map((u) => ({
+      username: u.username,
+      password: hashSync(u.password, 4),
+      permissions: u.permissions,
+      printedName: u.printedName,
+    })),
   });
   await waitFor(async () => (await fetch(`${red.url}twinloop/approvals`)).status === 200, 30_000, 100, 'the approvals page');
   return { ...red, home };
@@ -94,14 +126,39 @@ export function realGateFlow(): unknown[] {
   return [
     { id: 'approvals-tab', type: 'tab', label: 'approvals test' },
     {
-      id: 'env1', type: 'twin-envelope', name: 'barrel temperature', asset: ENVELOPE.asset, tag: ENVELOPE.tag, unit: 'degC',
-      lowLimit: '190', highLimit: '240', maxStep: '5', rateUpPerMin: '2', rateDownPerMin: '2', minDwellMs: '60000',
-      interlocks: [], inputTags: '', maxInputAgeMs: '600000', minQuality: 'good', ramp: false, source: PLANT_CONNECTION,
+      id: 'env1',
+      type: 'twin-envelope',
+      name: 'barrel temperature',
+      asset: ENVELOPE.asset,
+      tag: ENVELOPE.tag,
+      unit: 'degC',
+      lowLimit: '190',
+      highLimit: '240',
+      maxStep: '5',
+      rateUpPerMin: '2',
+      rateDownPerMin: '2',
+      minDwellMs: '60000',
+      interlocks: [],
+      inputTags: '',
+      maxInputAgeMs: '600000',
+      minQuality: 'good',
+      ramp: false,
+      source: PLANT_CONNECTION,
     },
     { id: 'led1', type: 'twin-ledger', name: 'audit ledger', path: '', signingKeyEnv: SIGNING_KEY_ENV },
     {
-      id: REAL_GATE_ID, type: 'twin-approval', z: 'approvals-tab', name: 'Barrel temperature (real gate)', envelope: 'env1', ledger: 'led1',
-      twoPersonAboveStep: '', autoApproval: false, autoApprovalMaxStep: '', commandTtlMs: '60000', kpiTag: '', wires: [[], []],
+      id: REAL_GATE_ID,
+      type: 'twin-approval',
+      z: 'approvals-tab',
+      name: 'Barrel temperature (real gate)',
+      envelope: 'env1',
+      ledger: 'led1',
+      twoPersonAboveStep: '',
+      autoApproval: false,
+      autoApprovalMaxStep: '',
+      commandTtlMs: '60000',
+      kpiTag: '',
+      wires: [[], []],
     },
     { id: 'gate-in', type: 'http in', z: 'approvals-tab', url: '/test/gate', method: 'post', wires: [[REAL_GATE_ID, 'gate-ok']] },
     { id: 'gate-ok', type: 'http response', z: 'approvals-tab', statusCode: '204', wires: [] },
@@ -135,7 +192,15 @@ export function makeProposal(over: Partial<Proposal> = {}): Proposal {
     proposedValue: 211,
     unit: 'degC',
     rationale: 'A lower barrel temperature cuts energy per kg; melt quality stayed within limits over the fitted range.',
-    predictedEffect: { kpiTag: 'energy_per_kg', kpiUnit: 'kWh/kg', currentKpi: 0.42, predictedKpi: 0.395, lowKpi: 0.385, highKpi: 0.405, intervalPct: 90 },
+    predictedEffect: {
+      kpiTag: 'energy_per_kg',
+      kpiUnit: 'kWh/kg',
+      currentKpi: 0.42,
+      predictedKpi: 0.395,
+      lowKpi: 0.385,
+      highKpi: 0.405,
+      intervalPct: 90,
+    },
     fit: { method: 'ols-quadratic', n: 180, r2: 0.91, rmse: 0.006 },
     fitRange: { fromTsMs: nowMs - 3_600_000, toTsMs: nowMs, setpointMin: 205, setpointMax: 225 },
     createdTsMs: nowMs,
@@ -240,7 +305,8 @@ export class TestGate implements GateHandle {
     if (!e) return { ok: false, error: `no proposal ${req.proposalId}` };
     if (e.state !== 'pending') return { ok: false, state: e.state, error: `the proposal is ${e.state}` };
     if (Date.now() > e.proposal.expiresTsMs) return { ok: false, state: e.state, error: 'the proposal has expired' };
-    if (e.decisions.some((d) => d.user === req.user)) return { ok: false, state: e.state, error: `${req.user} has already decided on this proposal` };
+    if (e.decisions.some((d) => d.user === req.user))
+      return { ok: false, state: e.state, error: `${req.user} has already decided on this proposal` };
     const decision: Decision = {
       proposalId: req.proposalId,
       verdict: req.verdict,
@@ -260,7 +326,12 @@ export class TestGate implements GateHandle {
 
   async setAutoApproval(enabled: boolean, user: string, reason?: string): Promise<DecisionOutcome> {
     this.policyCalls.push({ enabled, user, reason });
-    await this.ledger.append({ type: 'policy', asset: this.asset, tag: this.tag, data: { enabled, maxStep: this.policy.maxStep, user, reason } });
+    await this.ledger.append({
+      type: 'policy',
+      asset: this.asset,
+      tag: this.tag,
+      data: { enabled, maxStep: this.policy.maxStep, user, reason },
+    });
     this.policy = { ...this.policy, enabled };
     return { ok: true };
   }

@@ -24,17 +24,35 @@ export function maintenanceFlow(): unknown[] {
     { id: z, type: 'tab', label: 'maintenance approvals test' },
     { id: 'mled', type: 'twin-ledger', name: 'maintenance ledger', path: '', signingKeyEnv: SIGNING_KEY_ENV },
     {
-      id: M_GATE_ID, type: 'twin-approval', z, name: M_GATE_NAME, mode: 'maintenance', asset: M_ASSET,
-      twoPersonAboveEur: String(TWO_PERSON_ABOVE_EUR), ledger: 'mled', wires: [['keep-order'], []],
+      id: M_GATE_ID,
+      type: 'twin-approval',
+      z,
+      name: M_GATE_NAME,
+      mode: 'maintenance',
+      asset: M_ASSET,
+      twoPersonAboveEur: String(TWO_PERSON_ABOVE_EUR),
+      ledger: 'mled',
+      wires: [['keep-order'], []],
     },
     { id: 'm-in', type: 'http in', z, url: '/test/maintenance', method: 'post', wires: [[M_GATE_ID, 'm-ok']] },
     { id: 'm-ok', type: 'http response', z, statusCode: '204', wires: [] },
     {
-      id: 'keep-order', type: 'function', z, name: 'keep orders', outputs: 0,
+      id: 'keep-order',
+      type: 'function',
+      z,
+      name: 'keep orders',
+      outputs: 0,
       func: "const all = global.get('orders') || []; all.push({ topic: msg.topic, replay: msg.replay === true, order: msg.payload }); global.set('orders', all); return null;",
     },
     { id: 'orders-in', type: 'http in', z, url: '/test/orders', method: 'get', wires: [['orders-out']] },
-    { id: 'orders-out', type: 'function', z, outputs: 1, func: "msg.payload = global.get('orders') || []; return msg;", wires: [['orders-res']] },
+    {
+      id: 'orders-out',
+      type: 'function',
+      z,
+      outputs: 1,
+      func: "msg.payload = global.get('orders') || []; return msg;",
+      wires: [['orders-res']],
+    },
     { id: 'orders-res', type: 'http response', z, statusCode: '200', wires: [] },
   ];
 }
@@ -44,16 +62,31 @@ export async function deployMaintenanceFlow(url: string): Promise<void> {
   const token = await login(url, ADMIN.username, ADMIN.password);
   const res = await fetch(`${url}flows`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'Node-RED-API-Version': 'v1', 'Node-RED-Deployment-Type': 'full' },
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      'Node-RED-API-Version': 'v1',
+      'Node-RED-Deployment-Type': 'full',
+    },
     body: JSON.stringify(maintenanceFlow()),
   });
   if (res.status !== 204 && res.status !== 200) throw new Error(`deploying the maintenance flow: HTTP ${res.status} ${await res.text()}`);
-  const gates = () => fetch(`${url}twinloop/approvals/api/gates`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json() as Promise<{ gates: Array<{ id: string }> }>);
-  await waitFor(async () => (await gates()).gates.some((g) => g.id === M_GATE_ID), 30_000, 100, 'the maintenance twin-approval to register');
+  const gates = () =>
+    fetch(`${url}twinloop/approvals/api/gates`, { headers: { authorization: `Bearer ${token}` } }).then(
+      (r) => r.json() as Promise<{ gates: Array<{ id: string }> }>,
+    );
+  await waitFor(
+    async () => (await gates()).gates.some((g) => g.id === M_GATE_ID),
+    30_000,
+    100,
+    'the maintenance twin-approval to register',
+  );
 }
 
 export const postProposal = (url: string, payload: unknown): Promise<Response> =>
   fetch(`${url}api/test/maintenance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
 
-export const orders = (url: string): Promise<Array<{ topic: string; replay: boolean; order: import('../../runtime/model/maintenance.js').MaintenanceOrder }>> =>
+export const orders = (
+  url: string,
+): Promise<Array<{ topic: string; replay: boolean; order: import('../../runtime/model/maintenance.js').MaintenanceOrder }>> =>
   fetch(`${url}api/test/orders`).then((r) => r.json() as never);

@@ -16,7 +16,11 @@ import { SIGNING_KEY_ENV, type TestUser } from './approvals-gate.js';
 interface Rpc {
   openGate(id: string, twoPersonAboveStep: number | null): Promise<void>;
   addProposal(gateId: string, over: Partial<Proposal>, envelope?: Partial<EnvelopeCheck>): Promise<Proposal>;
-  calls(gateId: string): Promise<{ decideCalls: Array<Record<string, unknown>>; policyCalls: Array<Record<string, unknown>>; autoApproval: { enabled: boolean; maxStep: number } }>;
+  calls(gateId: string): Promise<{
+    decideCalls: Array<Record<string, unknown>>;
+    policyCalls: Array<Record<string, unknown>>;
+    autoApproval: { enabled: boolean; maxStep: number };
+  }>;
   state(gateId: string, proposalId: string): Promise<string | undefined>;
   ledgerLocation(gateId: string): Promise<string>;
   /** Register a gate as twin-approval does when its ledger does not verify (runtime/control/gate-alarm.ts). */
@@ -90,7 +94,8 @@ export async function startApprovalsServer(users: TestUser[] | undefined, opts: 
 }
 
 async function main(): Promise<void> {
-  const { registry, startApprovalsNodeRed, makeProposal, realGateFlow, TestGate } = require('./approvals-gate.js') as typeof import('./approvals-gate.js');
+  const { registry, startApprovalsNodeRed, makeProposal, realGateFlow, TestGate } =
+    require('./approvals-gate.js') as typeof import('./approvals-gate.js');
   const raw = process.env.TWINLOOP_APPROVALS_USERS;
   const flow = process.env.TWINLOOP_APPROVALS_REAL_GATE === '1' ? realGateFlow() : [];
   const red = await startApprovalsNodeRed(raw ? (JSON.parse(raw) as TestUser[]) : undefined, 'warn', flow);
@@ -107,17 +112,35 @@ async function main(): Promise<void> {
       gates.set(id, g);
       registry.registerGate(g);
     },
-    addProposal: (gateId: string, over: Partial<Proposal>, envelope?: Partial<EnvelopeCheck>) => gate(gateId).addProposal(makeProposal(over), envelope),
-    calls: (gateId: string) => ({ decideCalls: gate(gateId).decideCalls, policyCalls: gate(gateId).policyCalls, autoApproval: gate(gateId).autoApproval() }),
+    addProposal: (gateId: string, over: Partial<Proposal>, envelope?: Partial<EnvelopeCheck>) =>
+      gate(gateId).addProposal(makeProposal(over), envelope),
+    calls: (gateId: string) => ({
+      decideCalls: gate(gateId).decideCalls,
+      policyCalls: gate(gateId).policyCalls,
+      autoApproval: gate(gateId).autoApproval(),
+    }),
     state: (gateId: string, proposalId: string) => gate(gateId).state(proposalId),
     ledgerLocation: (gateId: string) => gate(gateId).ledgerLocation,
     openAlarmedGate: (id: string, name: string, reason: string, remedy: string) => {
-      const { alarmedGateHandle } = require(join(__dirname, '..', '..', 'dist', 'runtime', 'control', 'gate-alarm.js')) as typeof import('../../runtime/control/gate-alarm.js');
+      const { alarmedGateHandle } = require(
+        join(__dirname, '..', '..', 'dist', 'runtime', 'control', 'gate-alarm.js'),
+      ) as typeof import('../../runtime/control/gate-alarm.js');
       const { ENVELOPE } = require('./approvals-gate.js') as typeof import('./approvals-gate.js');
-      registry.registerGate(alarmedGateHandle(
-        { id, name, asset: ENVELOPE.asset, tag: 'alarmed_sp', envelope: ENVELOPE, envelopeVersion: 'v', twoPersonAboveStep: Infinity, ledgerLocation: join(dir, `${id}.jsonl`) },
-        { reason, remedy },
-      ));
+      registry.registerGate(
+        alarmedGateHandle(
+          {
+            id,
+            name,
+            asset: ENVELOPE.asset,
+            tag: 'alarmed_sp',
+            envelope: ENVELOPE,
+            envelopeVersion: 'v',
+            twoPersonAboveStep: Infinity,
+            ledgerLocation: join(dir, `${id}.jsonl`),
+          },
+          { reason, remedy },
+        ),
+      );
     },
     stop: async () => {
       for (const g of gates.values()) {

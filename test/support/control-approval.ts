@@ -19,11 +19,23 @@ export async function recordApproval(ledger: Ledger, a: ApprovalFixture): Promis
   const currentValue = a.currentValue ?? -1e9;
   const proposedValue = a.proposedValue ?? 1e9;
   const head = { asset: a.asset, tag: a.tag, proposalId: a.proposalId };
-  await ledger.append({ type: 'proposal', ...head, data: { id: a.proposalId, asset: a.asset, tag: a.tag, currentValue, proposedValue, expiresTsMs: Date.now() + 3_600_000 } });
+  await ledger.append({
+    type: 'proposal',
+    ...head,
+    data: { id: a.proposalId, asset: a.asset, tag: a.tag, currentValue, proposedValue, expiresTsMs: Date.now() + 3_600_000 },
+  });
   const rec = await ledger.append({
     type: 'decision',
     ...head,
-    data: { proposalId: a.proposalId, verdict: 'approve', user: a.user ?? 'supervisor', reason: 'fixture', tsMs: Date.now(), state: 'approved', requiredApprovals: 1 },
+    data: {
+      proposalId: a.proposalId,
+      verdict: 'approve',
+      user: a.user ?? 'supervisor',
+      reason: 'fixture',
+      tsMs: Date.now(),
+      state: 'approved',
+      requiredApprovals: 1,
+    },
   });
   return rec.seq;
 }

@@ -68,7 +68,12 @@ export function reading(tag: string, value: number, tsMs: number, quality: Quali
   return { asset: ASSET, tag, value, tsMs, quality, source: 'sim' };
 }
 
-export function result(cmd: Command, outcome: WriteResult['outcome'], tsMs: number, readBackOk: boolean | undefined = outcome === 'written'): WriteResult {
+export function result(
+  cmd: Command,
+  outcome: WriteResult['outcome'],
+  tsMs: number,
+  readBackOk: boolean | undefined = outcome === 'written',
+): WriteResult {
   const r: WriteResult = {
     commandId: cmd.id,
     proposalId: cmd.proposalId,
@@ -88,7 +93,8 @@ export function result(cmd: Command, outcome: WriteResult['outcome'], tsMs: numb
 
 /** `proposal:p1:pending`, `cmd:p1:2/3=208`, `reply:ok:approved`, `reply:err` … */
 export function label(e: GateEffect): string {
-  if (e.kind === 'command') return `cmd:${e.command.proposalId}:${e.command.step}/${e.command.steps}=${e.command.value}${e.replay ? ':replay' : ''}`;
+  if (e.kind === 'command')
+    return `cmd:${e.command.proposalId}:${e.command.step}/${e.command.steps}=${e.command.value}${e.replay ? ':replay' : ''}`;
   if (e.kind === 'order') return `order:${e.order.proposalId}${e.replay ? ':replay' : ''}`;
   if (e.kind === 'reply') return e.outcome.ok ? `reply:ok${e.outcome.state ? ':' + e.outcome.state : ''}` : 'reply:err';
   if (e.entry.type === 'policy') return `policy:${(e.entry.data as { enabled: boolean }).enabled ? 'on' : 'off'}`;

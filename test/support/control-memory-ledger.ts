@@ -16,7 +16,10 @@ export class MemoryLedger implements Ledger {
   failNext: Error | undefined;
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly records: LedgerRecord[] = [], private readonly clock: () => number = Date.now) {}
+  constructor(
+    readonly records: LedgerRecord[] = [],
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   append<T>(entry: LedgerEntry<T>): Promise<LedgerRecord<T>> {
     const done = this.tail.then(async () => {

@@ -27,13 +27,28 @@ export const TERMINAL: ReadonlySet<string> = new Set(['rejected', 'expired', 'su
 /** The envelope of the twin-envelope node (as the editor saves it) and as the gate sees it. */
 export function envelopeFields(asset: string) {
   return {
-    asset, tag: TAG, unit: 'degC', lowLimit: 200, highLimit: 230, maxStep: 10, rateUpPerMin: 600, rateDownPerMin: 600, minDwellMs: 0,
-    interlocks: [{ tag: 'mode', op: '==', value: 1 }, { tag: 'alarm', op: '==', value: 0 }],
+    asset,
+    tag: TAG,
+    unit: 'degC',
+    lowLimit: 200,
+    highLimit: 230,
+    maxStep: 10,
+    rateUpPerMin: 600,
+    rateDownPerMin: 600,
+    minDwellMs: 0,
+    interlocks: [
+      { tag: 'mode', op: '==', value: 1 },
+      { tag: 'alarm', op: '==', value: 0 },
+    ],
     // Inputs must be good and fresh, but "fresh" is generous: twin-opcua-in reports by exception, so a
     // tag that does not change (mode, alarm, a setpoint between writes) keeps the time of its last
     // notification, and a round whose command expires (TTL + the gate's 30 s grace) would otherwise
     // find its interlocks stale (see the report).
-    inputTags: 'quality_index, melt_temp', maxInputAgeMs: 120_000, minQuality: 'good', ramp: false, source: 'crash-ep',
+    inputTags: 'quality_index, melt_temp',
+    maxInputAgeMs: 120_000,
+    minQuality: 'good',
+    ramp: false,
+    source: 'crash-ep',
   };
 }
 
@@ -46,24 +61,72 @@ export function crashFlow(asset: string, ledgerPath: string): unknown[] {
   const item = (tag: string) => ({ nodeId: `ns=1;s=extruder.${tag}`, asset, tag });
   return [
     { id: 'crash-tab', type: 'tab', label: 'approval crash test' },
-    { id: 'crash-ep', type: 'twin-opcua-endpoint', name: 'test plant', endpointUrl: '${TWINLOOP_OPCUA_ENDPOINT}', securityMode: 'None', securityPolicy: 'None', authMode: 'anonymous', acceptUnknownCertificates: false },
     {
-      id: 'crash-in', type: 'twin-opcua-in', z: 'crash-tab', name: 'extruder', endpoint: 'crash-ep',
+      id: 'crash-ep',
+      type: 'twin-opcua-endpoint',
+      name: 'test plant',
+      endpointUrl: '${TWINLOOP_OPCUA_ENDPOINT}',
+      securityMode: 'None',
+      securityPolicy: 'None',
+      authMode: 'anonymous',
+      acceptUnknownCertificates: false,
+    },
+    {
+      id: 'crash-in',
+      type: 'twin-opcua-in',
+      z: 'crash-tab',
+      name: 'extruder',
+      endpoint: 'crash-ep',
       items: [item(TAG), item('mode'), item('alarm'), item('quality_index'), item('melt_temp')],
-      samplingIntervalMs: 200, deadband: 0, queueSize: 1, maxFutureMs: 5000, defaultAsset: '', wires: [[GATE_ID]],
+      samplingIntervalMs: 200,
+      deadband: 0,
+      queueSize: 1,
+      maxFutureMs: 5000,
+      defaultAsset: '',
+      wires: [[GATE_ID]],
     },
     { id: 'crash-env', type: 'twin-envelope', name: 'zone3_sp envelope', ...envelopeFields(asset) },
     { id: 'crash-led', type: 'twin-ledger', name: 'crash ledger', path: ledgerPath, signingKeyEnv: 'TWINLOOP_SIGNING_KEY' },
     {
-      id: GATE_ID, type: 'twin-approval', z: 'crash-tab', name: 'approve zone3_sp', envelope: 'crash-env', ledger: 'crash-led',
-      twoPersonAboveStep: '', autoApproval: false, autoApprovalMaxStep: '', commandTtlMs: COMMAND_TTL_MS, kpiTag: 'energy_per_kg', wires: [[WRITER_ID], []],
+      id: GATE_ID,
+      type: 'twin-approval',
+      z: 'crash-tab',
+      name: 'approve zone3_sp',
+      envelope: 'crash-env',
+      ledger: 'crash-led',
+      twoPersonAboveStep: '',
+      autoApproval: false,
+      autoApprovalMaxStep: '',
+      commandTtlMs: COMMAND_TTL_MS,
+      kpiTag: 'energy_per_kg',
+      wires: [[WRITER_ID], []],
     },
     {
-      id: WRITER_ID, type: 'twin-opcua-write', z: 'crash-tab', name: 'write zone3_sp', endpoint: 'crash-ep', nodeId: `ns=1;s=extruder.${TAG}`,
-      asset, tag: TAG, envelope: 'crash-env', ledger: 'crash-led', readBackTimeoutMs: 3000, readBackTolerance: '', wires: [[GATE_ID], []],
+      id: WRITER_ID,
+      type: 'twin-opcua-write',
+      z: 'crash-tab',
+      name: 'write zone3_sp',
+      endpoint: 'crash-ep',
+      nodeId: `ns=1;s=extruder.${TAG}`,
+      asset,
+      tag: TAG,
+      envelope: 'crash-env',
+      ledger: 'crash-led',
+      readBackTimeoutMs: 3000,
+      readBackTolerance: '',
+      wires: [[GATE_ID], []],
     },
     // http in parses the JSON body into msg.payload; the response tells the test it arrived
-    { id: 'crash-http-in', type: 'http in', z: 'crash-tab', name: 'proposals', url: PROPOSAL_PATH, method: 'post', upload: false, wires: [[GATE_ID, 'crash-http-out']] },
+    {
+      id: 'crash-http-in',
+      type: 'http in',
+      z: 'crash-tab',
+      name: 'proposals',
+      url: PROPOSAL_PATH,
+      method: 'post',
+      upload: false,
+      wires: [[GATE_ID, 'crash-http-out']],
+    },
     { id: 'crash-http-out', type: 'http response', z: 'crash-tab', statusCode: '202', headers: {}, wires: [] },
   ];
 }
@@ -72,12 +135,27 @@ export function crashFlow(asset: string, ledgerPath: string): unknown[] {
 export function makeProposal(asset: string, from: number, to: number, ttlMs = 4 * 60_000): Proposal {
   const now = Date.now();
   return {
-    id: randomUUID(), asset, tag: TAG, currentValue: from, proposedValue: to, unit: 'degC',
+    id: randomUUID(),
+    asset,
+    tag: TAG,
+    currentValue: from,
+    proposedValue: to,
+    unit: 'degC',
     rationale: `Crash test: zone 3 from ${from} to ${to} degC.`,
-    predictedEffect: { kpiTag: 'energy_per_kg', kpiUnit: 'kWh/kg', currentKpi: 0.31, predictedKpi: 0.3, lowKpi: 0.295, highKpi: 0.305, intervalPct: 90 },
+    predictedEffect: {
+      kpiTag: 'energy_per_kg',
+      kpiUnit: 'kWh/kg',
+      currentKpi: 0.31,
+      predictedKpi: 0.3,
+      lowKpi: 0.295,
+      highKpi: 0.305,
+      intervalPct: 90,
+    },
     fit: { method: 'ols-quadratic', n: 120, r2: 0.93, rmse: 0.004 },
     fitRange: { fromTsMs: now - 3_600_000, toTsMs: now, setpointMin: 200, setpointMax: 230 },
-    createdTsMs: now, expiresTsMs: now + ttlMs, quality: 'good',
+    createdTsMs: now,
+    expiresTsMs: now + ttlMs,
+    quality: 'good',
   };
 }
 
@@ -207,7 +285,17 @@ export interface ProposalStory {
 
 export function story(records: readonly LedgerRecord[], proposalId: string): ProposalStory {
   const mine = records.filter((r) => r.proposalId === proposalId);
-  const s: ProposalStory = { decisions: [], commands: [], writerWrites: [], writerReadbacks: [], refusals: [], intents: [], settled: [], expiries: [], types: mine.map((r) => r.type) };
+  const s: ProposalStory = {
+    decisions: [],
+    commands: [],
+    writerWrites: [],
+    writerReadbacks: [],
+    refusals: [],
+    intents: [],
+    settled: [],
+    expiries: [],
+    types: mine.map((r) => r.type),
+  };
   for (const r of mine) {
     const d = r.data as Record<string, unknown>;
     if (r.type === 'decision') s.decisions.push(r);
@@ -235,7 +323,12 @@ export type KillPhase =
   | 'written'
   | 'read back';
 
-export function phaseAtKill(records: readonly LedgerRecord[], usedIds: ReadonlySet<string>, plantWritesOfValue: number, proposalId: string): KillPhase {
+export function phaseAtKill(
+  records: readonly LedgerRecord[],
+  usedIds: ReadonlySet<string>,
+  plantWritesOfValue: number,
+  proposalId: string,
+): KillPhase {
   const s = story(records, proposalId);
   if (s.decisions.length === 0) return 'decision missing';
   if (s.commands.length === 0) return 'decision only';
@@ -263,7 +356,13 @@ export function stateFromLedger(records: readonly LedgerRecord[], asset: string,
 // ---------------------------------------------------------------------------------------------
 // The supervisors' page API.
 
-export async function api(url: string, token: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: any }> {
+export async function api(
+  url: string,
+  token: string,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
   const res = await fetch(`${url}twinloop/approvals/api/${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
@@ -308,7 +407,10 @@ export function sendDecide(url: string, token: string, body: Record<string, unkn
   const response = new Promise<{ status: number; body: string } | { error: string }>((resolve) => {
     const req = request(
       new URL('twinloop/approvals/api/decide', url),
-      { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } },
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
+      },
       (res) => {
         let text = '';
         res.on('data', (d) => (text += d));

@@ -12,7 +12,9 @@ export const RIVER_DATA_DIR = fixtureDir('river');
 
 /** One value per line after an `x` header. */
 export function riverStream(name: string): number[] {
-  const lines = readFileSync(join(RIVER_DATA_DIR, `${name}.csv`), 'utf8').trim().split('\n');
+  const lines = readFileSync(join(RIVER_DATA_DIR, `${name}.csv`), 'utf8')
+    .trim()
+    .split('\n');
   if (lines[0].trim() !== 'x') throw new Error(`${name}.csv: expected header 'x', got ${lines[0]}`);
   return lines.slice(1).map((l, i) => {
     const v = Number(l);
@@ -45,7 +47,6 @@ export function driftIndices<S>(state: S, step: (s: S, x: number, t?: number) =>
   for (let i = 0; i < xs.length; i++) if (step(state, xs[i], i)) out.push(i);
   return out;
 }
-
 
 /** Seeded normal samples (Box–Muller). */
 export function gaussian(seed: number): (mean: number, sd: number) => number {

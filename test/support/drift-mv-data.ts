@@ -2,7 +2,6 @@ import { prng } from '../../bench/prng.js';
 export { prng };
 /** Seeded synthetic data for the multivariate drift specs (PCA, T², Q, operator, classifier). */
 
-
 /** Standard normal draws (Box–Muller) from a seeded uniform source. */
 export function gauss(seed: number): () => number {
   const u = prng(seed);

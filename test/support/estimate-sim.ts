@@ -2,7 +2,6 @@ import { prng } from '../../bench/prng.js';
 export { prng };
 // Seeded random numbers for the estimation specs and benchmark: the same data every run.
 
-
 /** Standard normal samples (Box–Muller) from a seeded uniform source. */
 export function gaussian(seed: number): () => number {
   const u = prng(seed);

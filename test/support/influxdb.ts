@@ -41,27 +41,30 @@ export async function startInfluxd(bin: string, opts: { auth?: boolean } = {}): 
   const dir = mkdtempSync(join(process.env.TWINLOOP_TEST_TMP ?? tmpdir(), 'influxd-'));
   const conf = join(dir, 'influxdb.conf');
   const logFile = join(dir, 'influxd.log');
-  writeFileSync(conf, [
-    'reporting-disabled = true',
-    `bind-address = "127.0.0.1:${rpcPort}"`,
-    '[meta]',
-    `  dir = "${dir}/meta"`,
-    '[data]',
-    `  dir = "${dir}/data"`,
-    `  wal-dir = "${dir}/wal"`,
-    '  wal-fsync-delay = "0s"',
-    '  query-log-enabled = false',
-    '[monitor]',
-    '  store-enabled = false',
-    '[http]',
-    `  bind-address = "127.0.0.1:${port}"`,
-    '  log-enabled = false',
-    `  auth-enabled = ${opts.auth === true}`,
-    '[continuous_queries]',
-    '  enabled = false',
-    '[logging]',
-    '  level = "warn"',
-  ].join('\n') + '\n');
+  writeFileSync(
+    conf,
+    [
+      'reporting-disabled = true',
+      `bind-address = "127.0.0.1:${rpcPort}"`,
+      '[meta]',
+      `  dir = "${dir}/meta"`,
+      '[data]',
+      `  dir = "${dir}/data"`,
+      `  wal-dir = "${dir}/wal"`,
+      '  wal-fsync-delay = "0s"',
+      '  query-log-enabled = false',
+      '[monitor]',
+      '  store-enabled = false',
+      '[http]',
+      `  bind-address = "127.0.0.1:${port}"`,
+      '  log-enabled = false',
+      `  auth-enabled = ${opts.auth === true}`,
+      '[continuous_queries]',
+      '  enabled = false',
+      '[logging]',
+      '  level = "warn"',
+    ].join('\n') + '\n',
+  );
   let child: ChildProcess | undefined;
   const url = `http://127.0.0.1:${port}`;
   const m: Influxd = {
@@ -80,10 +83,15 @@ export async function startInfluxd(bin: string, opts: { auth?: boolean } = {}): 
       c.once('exit', () => {
         if (child === c) child = undefined;
       });
-      await waitFor(async () => {
-        if (!child) throw new Error(`influxd exited at start:\n${m.log()}`);
-        return pingOk(url);
-      }, 20_000, 50, `influxd answering /ping on ${port}`);
+      await waitFor(
+        async () => {
+          if (!child) throw new Error(`influxd exited at start:\n${m.log()}`);
+          return pingOk(url);
+        },
+        20_000,
+        50,
+        `influxd answering /ping on ${port}`,
+      );
     },
     async stop(hard = false) {
       const c = child;

@@ -40,25 +40,28 @@ export async function startMosquitto(bin: string, extraConfig = ''): Promise<Mos
   const dir = mkdtempSync(join(process.env.TWINLOOP_TEST_TMP ?? tmpdir(), 'mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
   const logFile = join(dir, 'mosquitto.log');
-  writeFileSync(conf, [
-    `listener ${port} 127.0.0.1`,
-    'allow_anonymous true',
-    // Started as root, Mosquitto would switch to user `mosquitto`, which cannot write the temp dir:
-    // no persistence file, so no session would survive a restart.
-    `user ${userInfo().username}`,
-    'persistence true',
-    `persistence_location ${dir}/`,
-    'persistence_file mosquitto.db',
-    'autosave_interval 1',
-    'max_queued_messages 100000',
-    'max_inflight_messages 20',
-    `log_dest file ${logFile}`,
-    'log_type error',
-    'log_type warning',
-    'log_type notice',
-    'log_type information',
-    extraConfig,
-  ].join('\n') + '\n');
+  writeFileSync(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      // Started as root, Mosquitto would switch to user `mosquitto`, which cannot write the temp dir:
+      // no persistence file, so no session would survive a restart.
+      `user ${userInfo().username}`,
+      'persistence true',
+      `persistence_location ${dir}/`,
+      'persistence_file mosquitto.db',
+      'autosave_interval 1',
+      'max_queued_messages 100000',
+      'max_inflight_messages 20',
+      `log_dest file ${logFile}`,
+      'log_type error',
+      'log_type warning',
+      'log_type notice',
+      'log_type information',
+      extraConfig,
+    ].join('\n') + '\n',
+  );
   let child: ChildProcess | undefined;
   const m: Mosquitto = {
     url: `mqtt://127.0.0.1:${port}`,
@@ -73,10 +76,15 @@ export async function startMosquitto(bin: string, extraConfig = ''): Promise<Mos
       c.once('exit', () => {
         if (child === c) child = undefined;
       });
-      await waitFor(async () => {
-        if (!child) throw new Error(`mosquitto exited at start: ${stderr}\n${m.log()}`);
-        return canConnect(port);
-      }, 10_000, 25, `mosquitto listening on ${port}`);
+      await waitFor(
+        async () => {
+          if (!child) throw new Error(`mosquitto exited at start: ${stderr}\n${m.log()}`);
+          return canConnect(port);
+        },
+        10_000,
+        25,
+        `mosquitto listening on ${port}`,
+      );
     },
     async stop() {
       const c = child;

@@ -25,7 +25,12 @@ export function rawClient(url: string, opts: IClientOptions = {}): Promise<MqttC
   });
 }
 
-export function publish(c: MqttClient, topic: string, payload: string | Buffer, opts: mqtt.IClientPublishOptions = { qos: 1 }): Promise<void> {
+export function publish(
+  c: MqttClient,
+  topic: string,
+  payload: string | Buffer,
+  opts: mqtt.IClientPublishOptions = { qos: 1 },
+): Promise<void> {
   return new Promise((resolve, reject) => c.publish(topic, payload, opts, (err) => (err ? reject(err) : resolve())));
 }
 

@@ -60,12 +60,15 @@ export async function startNatsCluster(bin: string, size = 3): Promise<NatsClust
     mkdirSync(store);
     const conf = join(dir, `${name}.conf`);
     const routes = ports.filter((_, j) => j !== i).map((q) => `nats-route://127.0.0.1:${q.route}`);
-    writeFileSync(conf, [
-      `server_name: ${name}`,
-      `listen: 127.0.0.1:${p.client}`,
-      `jetstream { store_dir: "${store}", max_memory_store: 64MB, max_file_store: 1GB }`,
-      ...(size > 1 ? [`cluster { name: twinloop-test, listen: 127.0.0.1:${p.route}, routes: [${routes.join(', ')}] }`] : []),
-    ].join('\n') + '\n');
+    writeFileSync(
+      conf,
+      [
+        `server_name: ${name}`,
+        `listen: 127.0.0.1:${p.client}`,
+        `jetstream { store_dir: "${store}", max_memory_store: 64MB, max_file_store: 1GB }`,
+        ...(size > 1 ? [`cluster { name: twinloop-test, listen: 127.0.0.1:${p.route}, routes: [${routes.join(', ')}] }`] : []),
+      ].join('\n') + '\n',
+    );
     let child: ChildProcess | undefined;
     let out = '';
     const node: NatsNode = {
@@ -89,10 +92,15 @@ export async function startNatsCluster(bin: string, size = 3): Promise<NatsClust
         c.once('exit', () => {
           if (child === c) child = undefined;
         });
-        await waitFor(async () => {
-          if (!child) throw new Error(`nats-server ${name} exited at start:\n${out}`);
-          return canConnect(p.client);
-        }, 15_000, 25, `nats-server ${name} listening on ${p.client}`);
+        await waitFor(
+          async () => {
+            if (!child) throw new Error(`nats-server ${name} exited at start:\n${out}`);
+            return canConnect(p.client);
+          },
+          15_000,
+          25,
+          `nats-server ${name} listening on ${p.client}`,
+        );
       },
       log: () => out,
     };
@@ -130,7 +138,16 @@ export async function startNatsCluster(bin: string, size = 3): Promise<NatsClust
   try {
     const nc = await cluster.connect();
     const jsm = (await waitFor(() => jetstreamManager(nc).catch(() => undefined), 30_000, 100, 'JetStream ready'))!;
-    await waitFor(() => jsm.getAccountInfo().then(() => true, () => false), 30_000, 100, 'JetStream meta leader');
+    await waitFor(
+      () =>
+        jsm.getAccountInfo().then(
+          () => true,
+          () => false,
+        ),
+      30_000,
+      100,
+      'JetStream meta leader',
+    );
     await nc.close();
   } catch (err) {
     const logs = nodes.map((n) => `--- ${n.name}\n${n.log()}`).join('\n');

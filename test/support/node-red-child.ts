@@ -33,10 +33,15 @@ export async function startNodeRedChild(userDir: string, nodesDirs: string[], en
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  await waitFor(() => {
-    if (child.exitCode !== null) throw new Error(`Node-RED child exited with ${child.exitCode}:\n${out}`);
-    return out.includes('NODE-RED STARTED');
-  }, 30_000, 20, 'Node-RED child started');
+  await waitFor(
+    () => {
+      if (child.exitCode !== null) throw new Error(`Node-RED child exited with ${child.exitCode}:\n${out}`);
+      return out.includes('NODE-RED STARTED');
+    },
+    30_000,
+    20,
+    'Node-RED child started',
+  );
   return {
     child,
     output: () => out,

@@ -55,7 +55,12 @@ export function tempUserDir(prefix: string): string {
 }
 
 /** waitFor (test/support/ports.ts), typed to its truthy result. */
-export function waitUntil<T>(check: () => T, timeoutMs: number, everyMs: number, what: string): Promise<Exclude<T, undefined | false | null | 0 | ''>> {
+export function waitUntil<T>(
+  check: () => T,
+  timeoutMs: number,
+  everyMs: number,
+  what: string,
+): Promise<Exclude<T, undefined | false | null | 0 | ''>> {
   return waitForAny(check, timeoutMs, everyMs, what) as Promise<Exclude<T, undefined | false | null | 0 | ''>>;
 }
 

@@ -129,7 +129,11 @@ export class OpcuaTestServer {
         minimumSamplingInterval: 0,
       });
       // keep what a test set before a restart
-      variable.setValueFromSource(this.values.get(name)!.value, this.values.get(name)!.statusCode, this.values.get(name)!.sourceTimestamp ?? new Date());
+      variable.setValueFromSource(
+        this.values.get(name)!.value,
+        this.values.get(name)!.statusCode,
+        this.values.get(name)!.sourceTimestamp ?? new Date(),
+      );
       this.variables.set(name, variable);
     }
     const n = this.opts.benchItems ?? 0;
@@ -181,7 +185,8 @@ export class OpcuaTestServer {
     if (!this.running) return counts;
     for (const session of this.server.engine.getSessions()) {
       for (const sub of session.publishEngine.subscriptions) {
-        const items = (sub as unknown as { monitoredItems: Map<number, { itemToMonitor?: { nodeId?: { toString(): string } } }> }).monitoredItems;
+        const items = (sub as unknown as { monitoredItems: Map<number, { itemToMonitor?: { nodeId?: { toString(): string } } }> })
+          .monitoredItems;
         for (const mi of items.values()) {
           const id = mi.itemToMonitor?.nodeId?.toString() ?? '?';
           counts.set(id, (counts.get(id) ?? 0) + 1);

@@ -36,7 +36,14 @@ export async function startTwinloop(
   const [port, mqttPort, opcuaPort] = [await freePort(), await freePort(), await freePort()];
   const bin = join(__dirname, '..', '..', 'dist', 'bin', 'twinloop.js');
   const child = spawn(process.execPath, [bin, 'start', ...extraArgs], {
-    env: { ...process.env, PORT: String(port), MQTT_PORT: String(mqttPort), OPCUA_PORT: String(opcuaPort), TWINLOOP_HOME: home, ...extraEnv },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      MQTT_PORT: String(mqttPort),
+      OPCUA_PORT: String(opcuaPort),
+      TWINLOOP_HOME: home,
+      ...extraEnv,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(cwd ? { cwd } : {}),
   });

@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import {
-  ActionRate, alarmLedgerEntry, alarmMessage, alarmRows, isActionEvent, parseAlarmAction, splitAlarmId,
+  ActionRate,
+  alarmLedgerEntry,
+  alarmMessage,
+  alarmRows,
+  isActionEvent,
+  parseAlarmAction,
+  splitAlarmId,
 } from '../../runtime/alarm/alarm-actions.js';
 import type { AlarmSourceHandle } from '../../runtime/alarm/alarm-registry.js';
 import { AlarmManager, type AlarmView } from '../../runtime/alarm/manager.js';
@@ -71,7 +77,12 @@ describe('alarm actions (runtime/alarm/alarm-actions.ts)', function () {
       const ack = ok({ ...base, action: 'ack', user: 'someone else' });
       expect(ack).to.deep.equal({ ...base, action: 'ack', user: 'dana', reason: '', via: 'page' });
       expect(ok({ ...base, action: 'shelve', durationMs: 2 * H, reason: ' sensor work ' })).to.deep.equal({
-        ...base, action: 'shelve', user: 'dana', reason: 'sensor work', durationMs: 2 * H, via: 'page',
+        ...base,
+        action: 'shelve',
+        user: 'dana',
+        reason: 'sensor work',
+        durationMs: 2 * H,
+        via: 'page',
       });
       expect(ok({ ...base, action: 'unshelve', reason: 'done' }).reason).to.equal('done');
     });
@@ -88,7 +99,8 @@ describe('alarm actions (runtime/alarm/alarm-actions.ts)', function () {
       expect(error({ ...base, action: 'unshelve' })).to.equal('a reason is required to unshelve (it is recorded)');
       expect(error({ ...base, action: 'ack', durationMs: H })).to.equal('durationMs is only for shelve');
       expect(parseAlarmAction({ ...base, action: 'shelve', durationMs: 90 * 60_000, reason: 'x' }, 'dana', H)).to.deep.equal({
-        status: 400, error: 'shelve for at most 1 h (shelving is time-limited)',
+        status: 400,
+        error: 'shelve for at most 1 h (shelving is time-limited)',
       });
     });
 
@@ -133,8 +145,17 @@ describe('alarm actions (runtime/alarm/alarm-actions.ts)', function () {
       asset: 'acme/plant1/line1/extruder',
       tag: 'melt_temp',
       data: {
-        kind: 'shelved', alarmId: ID, episodeId: `${ID}#1`, line: 'acme/plant1/line1', state: 'shelved', priority: 'medium',
-        user: 'dana', reason: 'sensor work', tsMs: T0 + 1000, untilTsMs: T0 + 2 * H, via: 'page',
+        kind: 'shelved',
+        alarmId: ID,
+        episodeId: `${ID}#1`,
+        line: 'acme/plant1/line1',
+        state: 'shelved',
+        priority: 'medium',
+        user: 'dana',
+        reason: 'sensor work',
+        tsMs: T0 + 1000,
+        untilTsMs: T0 + 2 * H,
+        via: 'page',
       },
     });
   });

@@ -36,12 +36,7 @@ function code(e: AlarmEvent): string {
 type Action = (m: AlarmManager, tsMs: number) => AlarmEvent[];
 
 /** Drive alarm `id` by a marble; actions run at their frame before its sample. Returns the output marble and the events. */
-function run(
-  m: AlarmManager,
-  id: string,
-  input: string,
-  actions: Record<number, Action> = {},
-): { marble: string; events: AlarmEvent[] } {
+function run(m: AlarmManager, id: string, input: string, actions: Record<number, Action> = {}): { marble: string; events: AlarmEvent[] } {
   const events: AlarmEvent[] = [];
   let marble = '';
   for (let i = 0; i < input.length; i++) {
@@ -101,7 +96,9 @@ describe('alarm manager (runtime/alarm/manager)', () => {
     expect(m.stateOfId(ID)).to.equal('normal');
     // acknowledging again is a no-op, an unknown id an error
     expect(m.ack(ID, 'ann', 'again', at(13))).to.deep.equal([]);
-    expect(() => m.ack('nope', 'ann', 'x', at(13))).to.throw(TwinError).with.property('code', 'BAD_PAYLOAD');
+    expect(() => m.ack('nope', 'ann', 'x', at(13)))
+      .to.throw(TwinError)
+      .with.property('code', 'BAD_PAYLOAD');
   });
 
   it('an activation before an unacknowledged return was acknowledged is a new episode (ISA D → B)', () => {
@@ -187,10 +184,7 @@ describe('alarm manager (runtime/alarm/manager)', () => {
     for (let f = 6; f <= 8; f++) step(f, false, (i) => i === 7); // restart: all recover but asset7
     step(9, false, (i) => i === 7); // release 30 s after the root's end (frame 6)
     const annunciated = all.filter((e) => e.kind === 'raised' && e.annunciated);
-    expect(annunciated.map((e) => `${e.alarmId}@${(e.tsMs - T0) / DT}`)).to.deep.equal([
-      `${root}@1`,
-      'site/area/line1/asset7/temp@9',
-    ]);
+    expect(annunciated.map((e) => `${e.alarmId}@${(e.tsMs - T0) / DT}`)).to.deep.equal([`${root}@1`, 'site/area/line1/asset7/temp@9']);
     const records = all.filter((e) => e.kind === 'raised' && !e.annunciated);
     expect(records).to.have.length(40);
     expect(records.every((e) => e.suppressedBy === root && e.state === 'suppressed-by-design')).to.equal(true);
@@ -247,12 +241,22 @@ describe('alarm manager (runtime/alarm/manager)', () => {
   it('bad input throws a typed error and leaves the state as it was', () => {
     const m = mgr();
     m.update(ID, 2, at(5));
-    expect(() => m.update(ID, NaN, at(6))).to.throw(TwinError).with.property('code', 'NOT_FINITE');
-    expect(() => m.update(ID, 2, at(4))).to.throw(TwinError).with.property('code', 'OUT_OF_ORDER');
-    expect(() => m.update(ID, 'x' as unknown as number, at(6))).to.throw(TwinError).with.property('code', 'NOT_NUMERIC');
-    expect(() => m.update(ID, 2, NaN)).to.throw(TwinError).with.property('code', 'BAD_TIMESTAMP');
+    expect(() => m.update(ID, NaN, at(6)))
+      .to.throw(TwinError)
+      .with.property('code', 'NOT_FINITE');
+    expect(() => m.update(ID, 2, at(4)))
+      .to.throw(TwinError)
+      .with.property('code', 'OUT_OF_ORDER');
+    expect(() => m.update(ID, 'x' as unknown as number, at(6)))
+      .to.throw(TwinError)
+      .with.property('code', 'NOT_NUMERIC');
+    expect(() => m.update(ID, 2, NaN))
+      .to.throw(TwinError)
+      .with.property('code', 'BAD_TIMESTAMP');
     expect(m.stateOfId(ID)).to.equal('unack-active');
-    expect(() => new AlarmManager({ defaults: { deadband: -1 } })).to.throw(TwinError).with.property('code', 'BAD_CONFIG');
+    expect(() => new AlarmManager({ defaults: { deadband: -1 } }))
+      .to.throw(TwinError)
+      .with.property('code', 'BAD_CONFIG');
   });
 
   it('list() shows each alarm with its state, episode and who shelved it', () => {

@@ -38,7 +38,14 @@ function simChain(commands: Array<{ atMs: number; command: string }>, durationMs
   const feeds = new Map<string, EstimatorState[]>();
   for (const m of models) {
     const st = estimatorInit(
-      validateEstimateConfig({ model: 'first-order', tauS: m.tauS, gain: m.gain, measurementVar: m.sd ** 2, levelVarPerS: 1e-3 * m.sd ** 2, pairs: [{ tag: m.tag, inputTag: m.inputTag }] }),
+      validateEstimateConfig({
+        model: 'first-order',
+        tauS: m.tauS,
+        gain: m.gain,
+        measurementVar: m.sd ** 2,
+        levelVarPerS: 1e-3 * m.sd ** 2,
+        pairs: [{ tag: m.tag, inputTag: m.inputTag }],
+      }),
     );
     for (const t of [m.tag, m.inputTag]) feeds.set(t, [...(feeds.get(t) ?? []), st]);
   }
@@ -72,14 +79,14 @@ function simChain(commands: Array<{ atMs: number; command: string }>, durationMs
 }
 
 describe('twin residual: alarms on what the twin did not expect', function () {
-  it("the Estimate carries the prediction: predicted + innovation is the reading, innovation²/innovationVar its NIS", function () {
+  it('the Estimate carries the prediction: predicted + innovation is the reading, innovation²/innovationVar its NIS', function () {
     const { estimates } = simChain([], 3 * MIN);
     const scored = estimates.filter(({ e }) => e.innovation !== undefined);
     expect(scored.length).to.be.greaterThan(100);
     for (const { e, raw } of scored) {
       expect((e.predicted as number) + (e.innovation as number)).to.be.closeTo(raw, 1e-9);
       expect(e.innovationVar).to.be.greaterThan(0);
-      expect(((e.innovation as number) ** 2) / (e.innovationVar as number)).to.be.closeTo(e.nis as number, 1e-9);
+      expect((e.innovation as number) ** 2 / (e.innovationVar as number)).to.be.closeTo(e.nis as number, 1e-9);
     }
   });
 
@@ -178,7 +185,9 @@ describe('on-delay without re-learning (learned baseline)', function () {
 
   it('a sustained step raises one alarm with the default (learned-baseline) on-delay', function () {
     const a = new AnomalyAlarms({}, () => T0);
-    const evs = series().flatMap((v, i) => a.push({ asset: ASSET, tag: 'melt_temp', value: v, tsMs: T0 + i * 1000, quality: 'good', source: 't' }));
+    const evs = series().flatMap((v, i) =>
+      a.push({ asset: ASSET, tag: 'melt_temp', value: v, tsMs: T0 + i * 1000, quality: 'good', source: 't' }),
+    );
     const raised = raisedOf(evs);
     expect(raised).to.have.length(1);
     expect(raised[0].startTsMs).to.be.within(T0 + N * 1000, T0 + (N + 5) * 1000);

@@ -66,7 +66,7 @@ describe('auth: password and permission checks against the forms of adminAuth', 
     expect(f.lockedForMs('v', 1)).to.equal(0);
   });
 
-  it('refuses a page request: 401 without a user, 403 when the token\'s scope lacks the permission, none without adminAuth', function () {
+  it("refuses a page request: 401 without a user, 403 when the token's scope lacks the permission, none without adminAuth", function () {
     const a = { type: 'credentials', users: [] } as never;
     expect(auth.accessRefusal(undefined, {}, 'twinloop.read')).to.equal(undefined);
     expect(auth.accessRefusal(a, {}, 'twinloop.read')).to.deep.equal({ status: 401, error: 'log in first' });

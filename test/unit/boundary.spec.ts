@@ -36,7 +36,8 @@ const ADAPTER_FILES: Record<string, string> = {
   'twin-tariff/tariff-api.ts': 'config-node face',
   // a writer's side of a connection (runtime/control/writer.ts's WriterTransport)
   'twin-opcua-write/opcua-transport.ts': 'transport',
-  'twin-mqtt-write/mqtt-transport.ts': 'transport (subscriptions, publishes, waits; what is sent and read back: runtime/control/mqtt-readback.ts)',
+  'twin-mqtt-write/mqtt-transport.ts':
+    'transport (subscriptions, publishes, waits; what is sent and read back: runtime/control/mqtt-readback.ts)',
 };
 
 function walk(dir: string): string[] {
@@ -96,8 +97,11 @@ describe('architecture: layers and node folders', () => {
   it('web/client/ imports no server code, adapter, command, node-red or Node built-in', () => {
     const serverSide = /^(node-red|@node-red\/|node:|express$)/;
     expect(violations('web/client', ['web/server', 'nodes', 'bin', 'examples', 'scripts', 'bench'], serverSide)).to.deep.equal([]);
-    const outside = tsFiles('web/client').flatMap((f) => specifiers(f).filter((s) => !s.startsWith('.'))
-      .map((s) => `${rel(f)} imports ${s}`));
+    const outside = tsFiles('web/client').flatMap((f) =>
+      specifiers(f)
+        .filter((s) => !s.startsWith('.'))
+        .map((s) => `${rel(f)} imports ${s}`),
+    );
     expect(outside, 'the pages bundle no package').to.deep.equal([]);
   });
 
@@ -115,13 +119,18 @@ describe('architecture: layers and node folders', () => {
       for (const f of walk(join(ROOT, 'nodes', type))) {
         const inFolder = rel(f).slice(`nodes/${type}/`.length);
         if (inFolder === `${type}.ts` || inFolder === `${type}.html` || /^(locales|icons)\//.test(inFolder)) continue;
-        const listed = Object.keys(ADAPTER_FILES).find((k) => `${type}/${inFolder}` === k || (k.endsWith('/') && `${type}/${inFolder}`.startsWith(k)));
+        const listed = Object.keys(ADAPTER_FILES).find(
+          (k) => `${type}/${inFolder}` === k || (k.endsWith('/') && `${type}/${inFolder}`.startsWith(k)),
+        );
         if (listed) seen.add(listed);
         else unexpected.push(rel(f));
       }
     }
     expect(unexpected, 'logic goes to runtime/; an adapter file needs a line in ADAPTER_FILES').to.deep.equal([]);
-    expect(Object.keys(ADAPTER_FILES).filter((k) => !seen.has(k)), 'listed files that no longer exist').to.deep.equal([]);
+    expect(
+      Object.keys(ADAPTER_FILES).filter((k) => !seen.has(k)),
+      'listed files that no longer exist',
+    ).to.deep.equal([]);
   });
 
   it("a node file's only value export is its registration function", () => {
@@ -130,7 +139,8 @@ describe('architecture: layers and node folders', () => {
       const file = join(ROOT, 'nodes', type, `${type}.ts`);
       const src = readFileSync(file, 'utf8');
       const exports = src.match(/^export\s+(?!default function\b|interface\b|type\b)\S+.*$/gm) ?? [];
-      if (exports.length > 0 || !/^export default function\b/m.test(src)) bad.push(`${rel(file)}: ${exports.join(' | ') || 'no default function'}`);
+      if (exports.length > 0 || !/^export default function\b/m.test(src))
+        bad.push(`${rel(file)}: ${exports.join(' | ') || 'no default function'}`);
     }
     expect(bad).to.deep.equal([]);
   });

@@ -27,7 +27,7 @@ describe('embedded broker ACL', function () {
       expect(mayPublish(ACL, user, topic)).to.equal(allowed);
     });
   }
-  it('plant topics are the asset\'s own levels and the group\'s births, deaths and data', function () {
+  it("plant topics are the asset's own levels and the group's births, deaths and data", function () {
     expect(isPlantTopic(ACL, A)).to.equal(false); // the asset itself carries no reading
     expect(isPlantTopic(ACL, `${A}/zone2_sp`)).to.equal(true);
     expect(isPlantTopic(ACL, 'spBv1.0/plant1/NCMD/line1')).to.equal(false);

@@ -6,9 +6,22 @@ const host = { hostname: 'edge7', pid: 4242 };
 
 describe('cluster: twin-cluster settings', () => {
   it('reads servers, lines, lease in seconds and replicas; a blank instance name is host-pid', () => {
-    const s = parseClusterSettings({ servers: 'nats://a:4222 nats://b:4222', lines: 'p/a/l1\np/a/l2, p/a/l1', ttlS: '5', replicas: '1' }, host);
-    expect(s).to.deep.equal({ servers: ['nats://a:4222', 'nats://b:4222'], instance: 'edge7-4242', lines: ['p/a/l1', 'p/a/l2'], ttlMs: 5000, replicas: 1, slack: 1 });
-    const t = parseClusterSettings({ servers: 'tls://a:4222', instance: ' nr-1 ', lines: 'p/a/l1', tlsCaFile: ' /etc/ca.pem ', slack: '0' }, host);
+    const s = parseClusterSettings(
+      { servers: 'nats://a:4222 nats://b:4222', lines: 'p/a/l1\np/a/l2, p/a/l1', ttlS: '5', replicas: '1' },
+      host,
+    );
+    expect(s).to.deep.equal({
+      servers: ['nats://a:4222', 'nats://b:4222'],
+      instance: 'edge7-4242',
+      lines: ['p/a/l1', 'p/a/l2'],
+      ttlMs: 5000,
+      replicas: 1,
+      slack: 1,
+    });
+    const t = parseClusterSettings(
+      { servers: 'tls://a:4222', instance: ' nr-1 ', lines: 'p/a/l1', tlsCaFile: ' /etc/ca.pem ', slack: '0' },
+      host,
+    );
     expect(t).to.include({ instance: 'nr-1', ttlMs: 10_000, replicas: 3, slack: 0, tlsCaFile: '/etc/ca.pem' });
   });
 

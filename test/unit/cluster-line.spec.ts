@@ -18,11 +18,13 @@ describe('cluster: line ids, shares and preference order', () => {
   it('stream names and subjects hold only what NATS allows, and two ids never share one', () => {
     expect(ledgerStreamName('plant7/extrusion/line_1')).to.equal('TWINLOOP_LEDGER_plant7_2fextrusion_2fline_5f1');
     expect(leaseSubject('Werk Köln/a.b/*')).to.match(/^twinloop\.lease\.[A-Za-z0-9_]+$/);
-    fc.assert(fc.property(fc.string(), fc.string(), (a, b) => {
-      expect(decodeName(encodeName(a))).to.equal(a);
-      expect(encodeName(a)).to.match(/^[A-Za-z0-9_]*$/);
-      if (a !== b) expect(encodeName(a)).to.not.equal(encodeName(b));
-    }));
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (a, b) => {
+        expect(decodeName(encodeName(a))).to.equal(a);
+        expect(encodeName(a)).to.match(/^[A-Za-z0-9_]*$/);
+        if (a !== b) expect(encodeName(a)).to.not.equal(encodeName(b));
+      }),
+    );
   });
 
   it('an instance holds at most ⌈lines / instances⌉ + slack lines', () => {
@@ -32,9 +34,11 @@ describe('cluster: line ids, shares and preference order', () => {
     expect(maxLinesPerInstance(6, 0, 0), 'no members seen: this instance alone').to.equal(6);
     expect(maxLinesPerInstance(0, 3, 1)).to.equal(0);
     // N instances with their shares can always hold every line
-    fc.assert(fc.property(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 1, max: 50 }), (lines, n) => {
-      expect(maxLinesPerInstance(lines, n, 0) * n).to.be.at.least(lines);
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 1, max: 50 }), (lines, n) => {
+        expect(maxLinesPerInstance(lines, n, 0) * n).to.be.at.least(lines);
+      }),
+    );
   });
 
   it('instances prefer different lines (rendezvous order), each a permutation of all lines', () => {

@@ -15,7 +15,9 @@ describe('control: canonical JSON', () => {
     expect(canonicalJson(foreign)).to.equal('{"a":"x","b":[1,{"c":2}]}');
   });
 
-  class Point { constructor(public x: number) {} }
+  class Point {
+    constructor(public x: number) {}
+  }
   const refused: [string, unknown, RegExp][] = [
     ['a Date', { at: new Date(0) }, /\$\.at is a Date/],
     ['a Map', { m: new Map([[1, 2]]) }, /\$\.m is a Map/],

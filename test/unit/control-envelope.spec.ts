@@ -19,11 +19,25 @@ const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 /** A raw config as the editor saves it: numbers as strings, interlocks as a list, inputTags as text. */
 function rawConfig(over: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    id: 'abc', type: 'twin-envelope', name: 'zone 3',
-    asset: ASSET, tag: 'zone3_sp', unit: 'degC',
-    lowLimit: '200', highLimit: '260', maxStep: '5', rateUpPerMin: '2', rateDownPerMin: '4',
-    minDwellMs: '60000', maxInputAgeMs: '30000', minQuality: 'good', ramp: true,
-    interlocks: [{ tag: 'mode', op: '==', value: '1' }, { tag: 'alarm', op: '==', value: 0 }],
+    id: 'abc',
+    type: 'twin-envelope',
+    name: 'zone 3',
+    asset: ASSET,
+    tag: 'zone3_sp',
+    unit: 'degC',
+    lowLimit: '200',
+    highLimit: '260',
+    maxStep: '5',
+    rateUpPerMin: '2',
+    rateDownPerMin: '4',
+    minDwellMs: '60000',
+    maxInputAgeMs: '30000',
+    minQuality: 'good',
+    ramp: true,
+    interlocks: [
+      { tag: 'mode', op: '==', value: '1' },
+      { tag: 'alarm', op: '==', value: 0 },
+    ],
     inputTags: 'melt_temp, other/asset/pressure',
     ...over,
   };
@@ -36,7 +50,14 @@ function rd(tag: string, value: number, ageMs = 1_000, extra: Partial<Reading> =
 /** Every input fresh and good, mode AUTO, no alarm, setpoint at 250. */
 function readings(...over: Reading[]): Map<string, Reading> {
   const m = new Map<string, Reading>();
-  for (const r of [rd('zone3_sp', 250), rd('mode', 1), rd('alarm', 0), rd('melt_temp', 231), rd('pressure', 120, 1_000, {}, 'other/asset'), ...over]) {
+  for (const r of [
+    rd('zone3_sp', 250),
+    rd('mode', 1),
+    rd('alarm', 0),
+    rd('melt_temp', 231),
+    rd('pressure', 120, 1_000, {}, 'other/asset'),
+    ...over,
+  ]) {
     m.set(readingKey(r.asset, r.tag), r);
   }
   return m;
@@ -51,9 +72,22 @@ function codes(env: EnvelopeConfig, r: ChangeRequest): EnvelopeViolationCode[] {
 describe('control envelope: validateEnvelope', () => {
   it('turns an editor config (numbers as strings) into an EnvelopeConfig with only its own fields', () => {
     expect(ENV).to.deep.equal({
-      asset: ASSET, tag: 'zone3_sp', unit: 'degC', lowLimit: 200, highLimit: 260, maxStep: 5,
-      rateUpPerMin: 2, rateDownPerMin: 4, minDwellMs: 60000, maxInputAgeMs: 30000, minQuality: 'good', ramp: true,
-      interlocks: [{ tag: 'mode', op: '==', value: 1 }, { tag: 'alarm', op: '==', value: 0 }],
+      asset: ASSET,
+      tag: 'zone3_sp',
+      unit: 'degC',
+      lowLimit: 200,
+      highLimit: 260,
+      maxStep: 5,
+      rateUpPerMin: 2,
+      rateDownPerMin: 4,
+      minDwellMs: 60000,
+      maxInputAgeMs: 30000,
+      minQuality: 'good',
+      ramp: true,
+      interlocks: [
+        { tag: 'mode', op: '==', value: 1 },
+        { tag: 'alarm', op: '==', value: 0 },
+      ],
       inputTags: ['melt_temp', 'other/asset/pressure'],
     });
   });
@@ -91,9 +125,17 @@ describe('control envelope: validateEnvelope', () => {
     ['ramp not boolean', { ramp: 'yes' }, /envelope ramp: must be true or false/],
     ['interlocks not a list', { interlocks: { tag: 'x' } }, /envelope interlocks: must be a list/],
     ['interlocks bad JSON', { interlocks: '[{' }, /envelope interlocks: is not a JSON list/],
-    ['interlock op', { interlocks: [{ tag: 'mode', op: '=', value: 1 }] }, /envelope interlocks\[0\]\.op: must be one of == != < <= > >=, not "="/],
+    [
+      'interlock op',
+      { interlocks: [{ tag: 'mode', op: '=', value: 1 }] },
+      /envelope interlocks\[0\]\.op: must be one of == != < <= > >=, not "="/,
+    ],
     ['interlock tag empty', { interlocks: [{ tag: ' ', op: '==', value: 1 }] }, /envelope interlocks\[0\]\.tag: is required/],
-    ['interlock value', { interlocks: [{ tag: 'mode', op: '==', value: 'AUTO' }] }, /envelope interlocks\[0\]\.value: must be a number, not "AUTO"/],
+    [
+      'interlock value',
+      { interlocks: [{ tag: 'mode', op: '==', value: 'AUTO' }] },
+      /envelope interlocks\[0\]\.value: must be a number, not "AUTO"/,
+    ],
     ['inputTags empty entry', { inputTags: 'a,,b' }, /envelope inputTags\[1\]: "" is not a tag/],
     ['inputTags not text', { inputTags: 5 }, /envelope inputTags: must be a comma-separated list/],
   ];
@@ -124,9 +166,20 @@ describe('control envelope: envelopeVersion', () => {
   it('changes when any field changes', () => {
     const v = envelopeVersion(ENV);
     const changes: Record<string, unknown>[] = [
-      { asset: 'other' }, { tag: 'zone2_sp' }, { unit: 'K' }, { lowLimit: 199 }, { highLimit: 261 }, { maxStep: 5.5 },
-      { rateUpPerMin: 3 }, { rateDownPerMin: 3 }, { minDwellMs: 60001 }, { maxInputAgeMs: 29000 }, { minQuality: 'uncertain' },
-      { ramp: false }, { interlocks: [{ tag: 'mode', op: '==', value: 2 }] }, { inputTags: 'melt_temp' },
+      { asset: 'other' },
+      { tag: 'zone2_sp' },
+      { unit: 'K' },
+      { lowLimit: 199 },
+      { highLimit: 261 },
+      { maxStep: 5.5 },
+      { rateUpPerMin: 3 },
+      { rateDownPerMin: 3 },
+      { minDwellMs: 60001 },
+      { maxInputAgeMs: 29000 },
+      { minQuality: 'uncertain' },
+      { ramp: false },
+      { interlocks: [{ tag: 'mode', op: '==', value: 2 }] },
+      { inputTags: 'melt_temp' },
     ];
     const seen = new Set([v]);
     for (const c of changes) {
@@ -162,7 +215,9 @@ describe('control envelope: checkEnvelope', () => {
     const noRamp = { ...ENV, ramp: false };
     const c = checkEnvelope(noRamp, req({ toValue: 255.5, scope: 'change' }));
     expect(c.violations.map((v) => v.code)).to.deep.equal(['STEP_TOO_LARGE']);
-    expect(c.violations[0]!.message).to.equal('zone3_sp: step of 5.5 degC (250 → 255.5) is larger than the largest single step 5 and ramping is off');
+    expect(c.violations[0]!.message).to.equal(
+      'zone3_sp: step of 5.5 degC (250 → 255.5) is larger than the largest single step 5 and ramping is off',
+    );
     expect(codes(ENV, req({ toValue: 255, scope: 'step' }))).to.deep.equal([]);
   });
 
@@ -219,8 +274,18 @@ describe('control envelope: checkEnvelope', () => {
 
   it('every interlock operator', () => {
     const cases: Array<[string, number, boolean]> = [
-      ['==', 1, true], ['==', 2, false], ['!=', 2, true], ['!=', 1, false], ['<', 2, true], ['<', 1, false],
-      ['<=', 1, true], ['<=', 0, false], ['>', 0, true], ['>', 1, false], ['>=', 1, true], ['>=', 2, false],
+      ['==', 1, true],
+      ['==', 2, false],
+      ['!=', 2, true],
+      ['!=', 1, false],
+      ['<', 2, true],
+      ['<', 1, false],
+      ['<=', 1, true],
+      ['<=', 0, false],
+      ['>', 0, true],
+      ['>', 1, false],
+      ['>=', 1, true],
+      ['>=', 2, false],
     ];
     for (const [op, value, ok] of cases) {
       const env = validateEnvelope(rawConfig({ interlocks: [{ tag: 'mode', op, value }] }));
@@ -267,30 +332,58 @@ describe('control envelope: checkEnvelope', () => {
   });
 
   it('collects all violations at once', () => {
-    const c = checkEnvelope(ENV, req({
-      toValue: 270, lastChangeTsMs: NOW - 10_000,
-      readings: readings(rd('mode', 0, 120_000), rd('alarm', 0, 1_000, { quality: 'bad' })),
-    }));
+    const c = checkEnvelope(
+      ENV,
+      req({
+        toValue: 270,
+        lastChangeTsMs: NOW - 10_000,
+        readings: readings(rd('mode', 0, 120_000), rd('alarm', 0, 1_000, { quality: 'bad' })),
+      }),
+    );
     expect(c.ok).to.equal(false);
-    expect(c.violations.map((v) => v.code)).to.have.members(['ABOVE_HIGH', 'STEP_TOO_LARGE', 'DWELL', 'RATE_UP', 'STALE_INPUT', 'BAD_INPUT', 'INTERLOCK']);
+    expect(c.violations.map((v) => v.code)).to.have.members([
+      'ABOVE_HIGH',
+      'STEP_TOO_LARGE',
+      'DWELL',
+      'RATE_UP',
+      'STALE_INPUT',
+      'BAD_INPUT',
+      'INTERLOCK',
+    ]);
   });
 
   it('property: a check that passes means limits, step, pacing, interlocks, freshness and quality all hold', () => {
     // Biased towards passing inputs, so that many generated checks pass and are examined.
-    const mostly = <T,>(usual: T, ...rare: T[]) => fc.oneof({ arbitrary: fc.constant(usual), weight: 12 }, ...rare.map((r) => ({ arbitrary: fc.constant(r), weight: 1 })));
+    const mostly = <T>(usual: T, ...rare: T[]) =>
+      fc.oneof({ arbitrary: fc.constant(usual), weight: 12 }, ...rare.map((r) => ({ arbitrary: fc.constant(r), weight: 1 })));
     const reading = (tag: string, usual: number, asset = ASSET) =>
       fc.record({
-        asset: fc.constant(asset), tag: fc.constant(tag), value: mostly(usual, usual + 1, usual - 1), source: fc.constant('prop'),
-        tsMs: fc.oneof({ arbitrary: fc.integer({ min: NOW - 30_000, max: NOW }), weight: 10 }, { arbitrary: fc.integer({ min: NOW - 90_000, max: NOW + 20_000 }), weight: 2 }),
+        asset: fc.constant(asset),
+        tag: fc.constant(tag),
+        value: mostly(usual, usual + 1, usual - 1),
+        source: fc.constant('prop'),
+        tsMs: fc.oneof(
+          { arbitrary: fc.integer({ min: NOW - 30_000, max: NOW }), weight: 10 },
+          { arbitrary: fc.integer({ min: NOW - 90_000, max: NOW + 20_000 }), weight: 2 },
+        ),
         quality: mostly<Reading['quality']>('good', 'uncertain', 'bad'),
       });
-    const maybe = <T,>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined, freq: 20 });
+    const maybe = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined, freq: 20 });
     let passed = 0;
     fc.assert(
       fc.property(
-        fc.double({ min: 190, max: 270, noNaN: true }), fc.double({ min: -15, max: 15, noNaN: true }),
-        maybe(fc.integer({ min: NOW - 400_000, max: NOW })), fc.constantFrom<'change' | 'step'>('change', 'step'), fc.boolean(),
-        fc.tuple(maybe(reading('zone3_sp', 250)), maybe(reading('mode', 1)), maybe(reading('alarm', 0)), maybe(reading('melt_temp', 231)), maybe(reading('pressure', 120, 'other/asset'))),
+        fc.double({ min: 190, max: 270, noNaN: true }),
+        fc.double({ min: -15, max: 15, noNaN: true }),
+        maybe(fc.integer({ min: NOW - 400_000, max: NOW })),
+        fc.constantFrom<'change' | 'step'>('change', 'step'),
+        fc.boolean(),
+        fc.tuple(
+          maybe(reading('zone3_sp', 250)),
+          maybe(reading('mode', 1)),
+          maybe(reading('alarm', 0)),
+          maybe(reading('melt_temp', 231)),
+          maybe(reading('pressure', 120, 'other/asset')),
+        ),
         (fromValue, delta, lastChangeTsMs, scope, ramp, rs) => {
           const toValue = fromValue + delta;
           const env = { ...ENV, ramp };
@@ -319,12 +412,16 @@ describe('control envelope: checkEnvelope', () => {
       ),
       { numRuns: 3000 },
     );
-    expect(passed, "passing checks generated").to.be.greaterThan(100);
+    expect(passed, 'passing checks generated').to.be.greaterThan(100);
   });
 
   it('envelopeInputKeys lists the setpoint, interlock tags and inputTags', () => {
     expect([...envelopeInputKeys(ENV)]).to.deep.equal([
-      `${ASSET}/zone3_sp`, `${ASSET}/mode`, `${ASSET}/alarm`, `${ASSET}/melt_temp`, 'other/asset/pressure',
+      `${ASSET}/zone3_sp`,
+      `${ASSET}/mode`,
+      `${ASSET}/alarm`,
+      `${ASSET}/melt_temp`,
+      'other/asset/pressure',
     ]);
   });
 });
@@ -340,7 +437,9 @@ describe('control envelope: planRamp', () => {
   it('equal steps, paced by the rate of the direction, ending exactly at the target', () => {
     // 250 → 262: 3 steps of 4; up 2/min → 120 s apart
     expect(planRamp(env, 250, 262, NOW)).to.deep.equal([
-      { value: 254, atMs: NOW }, { value: 258, atMs: NOW + 120_000 }, { value: 262, atMs: NOW + 240_000 },
+      { value: 254, atMs: NOW },
+      { value: 258, atMs: NOW + 120_000 },
+      { value: 262, atMs: NOW + 240_000 },
     ]);
     // down 4/min: steps of 4 need 60 s = the dwell
     expect(planRamp(env, 262, 250, NOW).map((s) => s.atMs - NOW)).to.deep.equal([0, 60_000, 120_000]);
@@ -363,34 +462,45 @@ describe('control envelope: planRamp', () => {
       rateDownPerMin: fc.double({ min: 1e-3, max: 1e4, noNaN: true }),
     });
     fc.assert(
-      fc.property(envArb, fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 0, max: 2e12 }), (e, a, b, startMs) => {
-        const highLimit = e.lowLimit + e.span;
-        const pacing = { maxStep: e.span * e.maxStepFrac, minDwellMs: e.minDwellMs, rateUpPerMin: e.rateUpPerMin, rateDownPerMin: e.rateDownPerMin };
-        const from = Math.min(highLimit, e.lowLimit + a * e.span);
-        const to = Math.min(highLimit, e.lowLimit + b * e.span);
-        if (Math.abs(to - from) / pacing.maxStep > MAX_RAMP_STEPS) return; // refused by the check, not planned
-        const plan = planRamp(pacing, from, to, startMs);
-        if (from === to) {
-          expect(plan).to.deep.equal([]);
-          return;
-        }
-        expect(plan.length).to.be.greaterThan(0);
-        expect(plan[plan.length - 1]!.value).to.equal(to);
-        expect(plan[0]!.atMs).to.equal(startMs);
-        let prev = from;
-        let prevAt: number | undefined;
-        for (const s of plan) {
-          expect(s.value).to.be.within(e.lowLimit, highLimit);
-          expect(Math.abs(s.value - prev)).to.be.at.most(pacing.maxStep);
-          expect(Math.sign(s.value - prev)).to.equal(Math.sign(to - from)); // monotonic, no overshoot
-          if (prevAt !== undefined) {
-            expect(Number.isInteger(s.atMs - prevAt)).to.equal(true);
-            expect(s.atMs - prevAt).to.be.at.least(requiredGapMs(pacing, prev, s.value));
+      fc.property(
+        envArb,
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.integer({ min: 0, max: 2e12 }),
+        (e, a, b, startMs) => {
+          const highLimit = e.lowLimit + e.span;
+          const pacing = {
+            maxStep: e.span * e.maxStepFrac,
+            minDwellMs: e.minDwellMs,
+            rateUpPerMin: e.rateUpPerMin,
+            rateDownPerMin: e.rateDownPerMin,
+          };
+          const from = Math.min(highLimit, e.lowLimit + a * e.span);
+          const to = Math.min(highLimit, e.lowLimit + b * e.span);
+          if (Math.abs(to - from) / pacing.maxStep > MAX_RAMP_STEPS) return; // refused by the check, not planned
+          const plan = planRamp(pacing, from, to, startMs);
+          if (from === to) {
+            expect(plan).to.deep.equal([]);
+            return;
           }
-          prev = s.value;
-          prevAt = s.atMs;
-        }
-      }),
+          expect(plan.length).to.be.greaterThan(0);
+          expect(plan[plan.length - 1]!.value).to.equal(to);
+          expect(plan[0]!.atMs).to.equal(startMs);
+          let prev = from;
+          let prevAt: number | undefined;
+          for (const s of plan) {
+            expect(s.value).to.be.within(e.lowLimit, highLimit);
+            expect(Math.abs(s.value - prev)).to.be.at.most(pacing.maxStep);
+            expect(Math.sign(s.value - prev)).to.equal(Math.sign(to - from)); // monotonic, no overshoot
+            if (prevAt !== undefined) {
+              expect(Number.isInteger(s.atMs - prevAt)).to.equal(true);
+              expect(s.atMs - prevAt).to.be.at.least(requiredGapMs(pacing, prev, s.value));
+            }
+            prev = s.value;
+            prevAt = s.atMs;
+          }
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -405,7 +515,14 @@ describe('control envelope: planRamp', () => {
           const m = readings(rd('zone3_sp', prev, 0, { tsMs: s.atMs }));
           for (const k of ['mode', 'alarm', 'melt_temp']) m.set(`${ASSET}/${k}`, { ...m.get(`${ASSET}/${k}`)!, tsMs: s.atMs });
           m.set('other/asset/pressure', { ...m.get('other/asset/pressure')!, tsMs: s.atMs });
-          const check = checkEnvelope(ENV, { fromValue: prev, toValue: s.value, nowMs: s.atMs, lastChangeTsMs: last, readings: m, scope: 'step' });
+          const check = checkEnvelope(ENV, {
+            fromValue: prev,
+            toValue: s.value,
+            nowMs: s.atMs,
+            lastChangeTsMs: last,
+            readings: m,
+            scope: 'step',
+          });
           expect(check.violations, `${prev} → ${s.value}`).to.deep.equal([]);
           prev = s.value;
           last = s.atMs;

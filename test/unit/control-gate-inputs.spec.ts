@@ -33,11 +33,13 @@ function violations(m: GateMachine, nowMs: number): string[] {
 describe('approval gate: authoritative inputs', function () {
   const bound = () => new GateMachine(gateConfig({}, envelope({ source: 'plc-endpoint', inputTags: ['melt_temp'] })));
 
-  it('counts a reading only when it came from the envelope\'s source connection', function () {
+  it("counts a reading only when it came from the envelope's source connection", function () {
     const m = bound();
     const o = feed(m, from(BROKER, reading('mode', 1, T0)), T0);
     expect(o.ok).to.equal(true);
-    expect(o.ignored).to.match(/mode from site-broker \(acme\/line1\/extruder\/mode\) ignored: the envelope reads its inputs from plc-endpoint/);
+    expect(o.ignored).to.match(
+      /mode from site-broker \(acme\/line1\/extruder\/mode\) ignored: the envelope reads its inputs from plc-endpoint/,
+    );
     expect(feed(m, reading('barrel_sp', 200, T0), T0).ignored).to.match(/from no connection/); // no origin at all
     expect(violations(m, T0)).to.include.members(['MISSING_INPUT mode', 'MISSING_INPUT barrel_sp']);
     expect(feed(m, from(PLC, reading('mode', 1, T0)), T0).ignored).to.equal(undefined);

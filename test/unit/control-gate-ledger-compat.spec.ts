@@ -43,7 +43,11 @@ describe('approval gate: ledgers from before the one core', function () {
 
   it('the old ledgers restore: states, decisions, the order', function () {
     const sp = restoreGateState(setpointScenarioConfig(), fixture('setpoint.json'));
-    expect(states(sp)).to.deep.equal([['p1', 'done'], ['p2', 'rejected'], ['p3', 'expired']]);
+    expect(states(sp)).to.deep.equal([
+      ['p1', 'done'],
+      ['p2', 'rejected'],
+      ['p3', 'expired'],
+    ]);
     expect(sp.changes.get('p1')!.commands).to.have.length(1);
 
     const m = restoreGateState<MaintenanceProposal>(maintenanceConfig(), fixture('maintenance.json'));
@@ -64,9 +68,13 @@ describe('approval gate: ledgers from before the one core', function () {
     expect(states(restoreGateState(setpointScenarioConfig(), both))).to.deep.equal(states(sp));
   });
 
-  it('a record without a kind is a setpoint\'s; one that says maintenance is not, even under a setpoint\'s asset and tag', function () {
+  it("a record without a kind is a setpoint's; one that says maintenance is not, even under a setpoint's asset and tag", function () {
     expect(fixture('setpoint.json').every((r) => recordKind(r) === 'setpoint')).to.equal(true);
-    expect(fixture('maintenance.json').filter((r) => r.type === 'proposal').every((r) => recordKind(r) === 'maintenance')).to.equal(true);
+    expect(
+      fixture('maintenance.json')
+        .filter((r) => r.type === 'proposal')
+        .every((r) => recordKind(r) === 'maintenance'),
+    ).to.equal(true);
     const cfg = setpointScenarioConfig();
     const smuggled = fixture('maintenance.json')
       .filter((r) => r.type === 'proposal')

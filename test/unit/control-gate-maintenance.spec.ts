@@ -27,13 +27,23 @@ const CFG: MaintenanceGateConfig = { kind: 'maintenance', asset: M_ASSET, twoPer
 type Machine = GateMachine<MaintenanceProposal>;
 const machine = (cfg: MaintenanceGateConfig = CFG): Machine => new GateMachine<MaintenanceProposal>(cfg);
 /** One input through the machine, its reply split off: the effects it caused and the answer. */
-function run(m: Machine, input: GateInput<MaintenanceProposal>, nowMs: number): { effects: GateEffect<MaintenanceProposal>[]; outcome: DecisionOutcome } {
+function run(
+  m: Machine,
+  input: GateInput<MaintenanceProposal>,
+  nowMs: number,
+): { effects: GateEffect<MaintenanceProposal>[]; outcome: DecisionOutcome } {
   const all = m.handle({ ...input, token: 1 }, nowMs);
   const reply = all[all.length - 1]!;
   if (reply.kind !== 'reply') throw new Error('no reply');
   return { effects: all.slice(0, -1), outcome: reply.outcome };
 }
-const decide = (proposalId: string, user: string, verdict: DecisionRequest['verdict'] = 'approve', reason = 'ok'): DecisionRequest => ({ proposalId, verdict, user, printedName: user.toUpperCase(), reason });
+const decide = (proposalId: string, user: string, verdict: DecisionRequest['verdict'] = 'approve', reason = 'ok'): DecisionRequest => ({
+  proposalId,
+  verdict,
+  user,
+  printedName: user.toUpperCase(),
+  reason,
+});
 
 describe('maintenance gate: machine', function () {
   it('one approval approves a window under the two-person threshold and issues one signed order, recorded before it is emitted', function () {
@@ -44,19 +54,36 @@ describe('maintenance gate: machine', function () {
     expect(arrived.effects.map((e) => (e.kind === 'record' ? e.entry.type : e.kind))).to.deep.equal(['proposal']);
     const rec = arrived.effects[0]!;
     // no tag: a setpoint gate on the same ledger and asset never reads maintenance records
-    expect(rec.kind === 'record' && rec.entry).to.deep.include({ asset: M_ASSET, proposalId: 'm1' }).and.not.have.property('tag');
+    expect(rec.kind === 'record' && rec.entry)
+      .to.deep.include({ asset: M_ASSET, proposalId: 'm1' })
+      .and.not.have.property('tag');
 
     const r = run(m, { kind: 'decide', request: decide('m1', 'alice') }, T0 + 1000);
     expect(r.outcome).to.deep.equal({ ok: true, state: 'approved' });
     expect(r.effects.map((e) => (e.kind === 'record' ? e.entry.type : e.kind))).to.deep.equal(['decision', 'order', 'order']);
     const order = r.effects[2]!.kind === 'order' ? r.effects[2]!.order : undefined;
-    expect(order).to.include({ proposalId: 'm1', asset: M_ASSET, job: p.job, startMs: p.window.startMs, endMs: p.window.endMs, timeZone: 'Europe/Berlin', issuedTsMs: T0 + 1000 });
+    expect(order).to.include({
+      proposalId: 'm1',
+      asset: M_ASSET,
+      job: p.job,
+      startMs: p.window.startMs,
+      endMs: p.window.endMs,
+      timeZone: 'Europe/Berlin',
+      issuedTsMs: T0 + 1000,
+    });
     expect(order!.approvedBy).to.deep.equal(['alice']);
     expect(verifyOrder(KEY, order!)).to.equal(true);
     expect(verifyOrder('another-key-of-enough-length', order!)).to.equal(false);
     expect(verifyOrder(KEY, { ...order!, startMs: order!.startMs + 3_600_000 })).to.equal(false);
     const decision = r.effects[0]!.kind === 'record' ? (r.effects[0]!.entry.data as Record<string, unknown>) : {};
-    expect(decision).to.include({ verdict: 'approve', user: 'alice', printedName: 'ALICE', meaning: 'Approved: I authorise this maintenance window', state: 'approved', kind: 'maintenance' });
+    expect(decision).to.include({
+      verdict: 'approve',
+      user: 'alice',
+      printedName: 'ALICE',
+      meaning: 'Approved: I authorise this maintenance window',
+      state: 'approved',
+      kind: 'maintenance',
+    });
   });
 
   it('needs two different approvers above twoPersonAboveEur; the same user twice is refused', function () {
@@ -95,7 +122,10 @@ describe('maintenance gate: machine', function () {
     expect(m.state.changes.get('m1')).to.include({ state: 'expired', reason: 'not decided before it expired' });
     expect(m.nextWakeMs(p.expiresTsMs)).to.equal(Infinity);
     const r = run(m, { kind: 'decide', request: decide('m1', 'alice') }, p.expiresTsMs + 1);
-    expect(r.outcome).to.deep.equal({ ok: false, error: 'maintenance proposal m1 is expired (not decided before it expired); it cannot be decided' });
+    expect(r.outcome).to.deep.equal({
+      ok: false,
+      error: 'maintenance proposal m1 is expired (not decided before it expired); it cannot be decided',
+    });
   });
 
   it('a window that starts before the proposal would expire: approving after its start is refused, naming the local start and zone', function () {
@@ -106,7 +136,9 @@ describe('maintenance gate: machine', function () {
     expect(m.nextWakeMs(T0)).to.equal(start);
     const r = run(m, { kind: 'decide', request: decide('m1', 'alice') }, start);
     expect(r.outcome.ok).to.equal(false);
-    expect(r.outcome.error).to.equal(`maintenance proposal m1 is expired (the window started at ${p.window.startLocal} (Europe/Berlin) before it was decided); it cannot be decided`);
+    expect(r.outcome.error).to.equal(
+      `maintenance proposal m1 is expired (the window started at ${p.window.startLocal} (Europe/Berlin) before it was decided); it cannot be decided`,
+    );
     expect(r.effects.map((e) => e.kind === 'record' && e.entry.type)).to.deep.equal(['expired']);
   });
 
@@ -115,11 +147,21 @@ describe('maintenance gate: machine', function () {
     run(m, { kind: 'proposal', proposal: maintenanceProposal('a', {}, T0) }, T0);
     run(m, { kind: 'proposal', proposal: maintenanceProposal('other-job', { job: 'Clean screen changer' }, T0) }, T0);
     const b = run(m, { kind: 'proposal', proposal: maintenanceProposal('b', {}, T0 + 1000) }, T0 + 1000);
-    expect(b.effects.map((e) => e.kind === 'record' && [e.entry.type, e.entry.proposalId])).to.deep.equal([['proposal', 'b'], ['superseded', 'a']]);
+    expect(b.effects.map((e) => e.kind === 'record' && [e.entry.type, e.entry.proposalId])).to.deep.equal([
+      ['proposal', 'b'],
+      ['superseded', 'a'],
+    ]);
     expect(m.state.changes.get('a')).to.include({ state: 'superseded', reason: 'superseded by proposal b' });
     expect(m.state.changes.get('other-job')!.state).to.equal('pending');
     // names the other job's proposal explicitly
-    run(m, { kind: 'proposal', proposal: maintenanceProposal('c', { job: 'Clean screen changer (extended)', supersedes: 'other-job' }, T0 + 2000) }, T0 + 2000);
+    run(
+      m,
+      {
+        kind: 'proposal',
+        proposal: maintenanceProposal('c', { job: 'Clean screen changer (extended)', supersedes: 'other-job' }, T0 + 2000),
+      },
+      T0 + 2000,
+    );
     expect(m.state.changes.get('other-job')!.state).to.equal('superseded');
     // the newest to arrive wins, whatever event time its RUL carries (a simulator may run ahead of the wall clock)
     run(m, { kind: 'proposal', proposal: maintenanceProposal('late', { createdTsMs: T0 - 86_400_000 }, T0) }, T0 + 3000);
@@ -128,10 +170,22 @@ describe('maintenance gate: machine', function () {
   });
 
   const refusals: Array<[string, (p: ReturnType<typeof maintenanceProposal>) => ReturnType<typeof maintenanceProposal>, RegExp]> = [
-    ['another asset', (p) => ({ ...p, asset: 'x/y', window: { ...p.window, asset: 'x/y' }, alternatives: [] }), /is for x\/y; this gate is for demo/],
-    ['bad quality', (p) => ({ ...p, quality: 'bad', qualityReason: 'vibration sensor stuck' }), /bad-quality inputs \(vibration sensor stuck\)/],
+    [
+      'another asset',
+      (p) => ({ ...p, asset: 'x/y', window: { ...p.window, asset: 'x/y' }, alternatives: [] }),
+      /is for x\/y; this gate is for demo/,
+    ],
+    [
+      'bad quality',
+      (p) => ({ ...p, quality: 'bad', qualityReason: 'vibration sensor stuck' }),
+      /bad-quality inputs \(vibration sensor stuck\)/,
+    ],
     ['already expired on arrival', (p) => ({ ...p, expiresTsMs: T0 - 1, createdTsMs: T0 - 1000 }), /expired at .* before it arrived/],
-    ['a window already begun', (p) => ({ ...p, window: maintenanceWindow(T0 - 60_000) }), /its window starts at 2026-12-04T12:59:00\+01:00 \(Europe\/Berlin\), which is already past/],
+    [
+      'a window already begun',
+      (p) => ({ ...p, window: maintenanceWindow(T0 - 60_000) }),
+      /its window starts at 2026-12-04T12:59:00\+01:00 \(Europe\/Berlin\), which is already past/,
+    ],
   ];
   for (const [what, edit, re] of refusals) {
     it(`refuses a proposal with ${what}, recording nothing`, function () {
@@ -170,13 +224,33 @@ describe('maintenance gate: payload and config checks', function () {
   const cases: Array<[string, (x: Record<string, any>) => unknown, RegExp]> = [
     ['a string', () => 'hello', /payload is string, not a MaintenanceProposal/],
     ['a setpoint Proposal', (x) => ({ ...x, kind: undefined, proposedValue: 3 }), /kind must be 'maintenance'/],
-    ['a window that ends before it starts', (x) => ({ ...x, window: { ...x.window, endMs: x.window.startMs } }), /must end after it starts/],
-    ['an unknown time zone', (x) => ({ ...x, window: { ...x.window, timeZone: 'Mars/Olympus' } }), /Mars\/Olympus is not an IANA time zone/],
-    ['a window for another asset', (x) => ({ ...x, window: { ...x.window, asset: 'a/b' } }), /window.asset a\/b is not the proposal's asset/],
+    [
+      'a window that ends before it starts',
+      (x) => ({ ...x, window: { ...x.window, endMs: x.window.startMs } }),
+      /must end after it starts/,
+    ],
+    [
+      'an unknown time zone',
+      (x) => ({ ...x, window: { ...x.window, timeZone: 'Mars/Olympus' } }),
+      /Mars\/Olympus is not an IANA time zone/,
+    ],
+    [
+      'a window for another asset',
+      (x) => ({ ...x, window: { ...x.window, asset: 'a/b' } }),
+      /window.asset a\/b is not the proposal's asset/,
+    ],
     ['a failure probability above 1', (x) => ({ ...x, window: { ...x.window, failureProbability: 1.2 } }), /between 0 and 1/],
-    ['a missing cost part', (x) => ({ ...x, window: { ...x.window, costParts: { jobEur: 1 } } }), /costParts.downtimeEur must be a finite number/],
+    [
+      'a missing cost part',
+      (x) => ({ ...x, window: { ...x.window, costParts: { jobEur: 1 } } }),
+      /costParts.downtimeEur must be a finite number/,
+    ],
     ['alternatives that are not an array', (x) => ({ ...x, alternatives: null }), /alternatives must be an array/],
-    ['a bad alternative', (x) => ({ ...x, alternatives: [{ ...x.alternatives[0], startMs: 'soon' }] }), /alternatives\[0\].startMs must be a finite number/],
+    [
+      'a bad alternative',
+      (x) => ({ ...x, alternatives: [{ ...x.alternatives[0], startMs: 'soon' }] }),
+      /alternatives\[0\].startMs must be a finite number/,
+    ],
     ['no RUL', (x) => ({ ...x, rul: undefined }), /rul must be an object/],
     ['a non-finite RUL P90', (x) => ({ ...x, rul: { ...x.rul, rulP90Ms: null } }), /rul.rulP90Ms must be a finite number/],
     ['no expiry', (x) => ({ ...x, expiresTsMs: undefined }), /expiresTsMs must be a finite number, not missing/],
@@ -184,7 +258,9 @@ describe('maintenance gate: payload and config checks', function () {
   ];
   for (const [what, edit, re] of cases) {
     it(`refuses ${what} (BAD_PAYLOAD)`, function () {
-      expect(() => assertMaintenanceProposal(edit(p()))).to.throw(re).with.property('code', 'BAD_PAYLOAD');
+      expect(() => assertMaintenanceProposal(edit(p())))
+        .to.throw(re)
+        .with.property('code', 'BAD_PAYLOAD');
     });
   }
   it('accepts a well-formed proposal, also one whose RUL event time lies after its wall-clock expiry (a fast simulator)', function () {
@@ -197,7 +273,17 @@ describe('maintenance gate: payload and config checks', function () {
     expect(() => validateMaintenanceGateConfig({ ...CFG, twoPersonAboveEur: -1 })).to.throw(/twoPersonAboveEur/);
   });
   it('signs an order like a command: any change to a field breaks the signature', function () {
-    const o = signOrder(KEY, { id: 'o1', proposalId: 'm1', asset: M_ASSET, job: 'j', startMs: 1, endMs: 2, timeZone: 'UTC', approvedBy: ['a'], issuedTsMs: 3 });
+    const o = signOrder(KEY, {
+      id: 'o1',
+      proposalId: 'm1',
+      asset: M_ASSET,
+      job: 'j',
+      startMs: 1,
+      endMs: 2,
+      timeZone: 'UTC',
+      approvedBy: ['a'],
+      issuedTsMs: 3,
+    });
     expect(verifyOrder(KEY, o)).to.equal(true);
     expect(verifyOrder(KEY, { ...o, approvedBy: ['a', 'b'] })).to.equal(false);
     expect(verifyOrder(KEY, { ...o, signature: 'f'.repeat(64) })).to.equal(false);
@@ -255,14 +341,26 @@ describe('maintenance gate: executor with a ledger', function () {
     let gate = await Gate.open({ config: cfg2, ledger, scheduler: clock });
     await gate.start();
     await gate.proposal(maintenanceProposal('two', {}, T0));
-    await gate.proposal(maintenanceProposal('one', { job: 'Lubricate', window: maintenanceWindow(T0 + 86_400_000, 3_600_000, { expectedCostEur: 300 }) }, T0));
+    await gate.proposal(
+      maintenanceProposal('one', { job: 'Lubricate', window: maintenanceWindow(T0 + 86_400_000, 3_600_000, { expectedCostEur: 300 }) }, T0),
+    );
     await gate.decide(decide('two', 'alice'));
     await gate.decide(decide('one', 'bob'));
     const issued: IssuedOrder[] = [];
     gate.close();
 
     // a setpoint gate on the same ledger and asset ignores every maintenance record
-    const sp = restoreGateState(validateGateConfig({ envelope: { asset: M_ASSET, tag: 'zone3_sp' } as never, envelopeVersion: 'v', twoPersonAboveStep: Infinity, autoApproval: { enabled: false, maxStep: 0 }, commandTtlMs: 60_000, signingKey: KEY }), await ledger.readAll());
+    const sp = restoreGateState(
+      validateGateConfig({
+        envelope: { asset: M_ASSET, tag: 'zone3_sp' } as never,
+        envelopeVersion: 'v',
+        twoPersonAboveStep: Infinity,
+        autoApproval: { enabled: false, maxStep: 0 },
+        commandTtlMs: 60_000,
+        signingKey: KEY,
+      }),
+      await ledger.readAll(),
+    );
     expect(sp.changes.size).to.equal(0);
 
     const again = new MemoryLedger(ledger.records);
@@ -281,7 +379,10 @@ describe('maintenance gate: executor with a ledger', function () {
     expect(issued.map((o) => o.order.approvedBy)).to.deep.equal([['bob'], ['alice', 'carol']]);
     // a restore of the restore agrees
     const state = restoreGateState<MaintenanceProposal>(cfg2, await again.readAll());
-    expect([...state.changes.values()].map((c) => [c.proposal.id, c.state, !!c.order])).to.deep.equal([['two', 'approved', true], ['one', 'approved', true]]);
+    expect([...state.changes.values()].map((c) => [c.proposal.id, c.state, !!c.order])).to.deep.equal([
+      ['two', 'approved', true],
+      ['one', 'approved', true],
+    ]);
   });
 
   it('a decision stands: the same asset, job and window is never put up again, also after a restart; expired ones may come back', async function () {
@@ -295,14 +396,24 @@ describe('maintenance gate: executor with a ledger', function () {
     await first.gate.decide(decide('m2', 'bob', 'reject', 'not needed'));
     // twin-maintenance past its proposal's expiry recommends the same window anew: no new record
     const n = ledger.records.length;
-    expect(await first.gate.proposal(maintenanceProposal('m1-again', {}, T0))).to.deep.equal({ ok: true, state: 'approved', duplicateOf: 'm1' });
+    expect(await first.gate.proposal(maintenanceProposal('m1-again', {}, T0))).to.deep.equal({
+      ok: true,
+      state: 'approved',
+      duplicateOf: 'm1',
+    });
     expect(ledger.records.length).to.equal(n);
     first.gate.close();
 
     // restarted (state from the ledger), the proposer restarted too: the same windows, new ids
     const later = await open(new MemoryLedger(ledger.records), new ManualScheduler(T0 + 60_000));
-    expect(await later.gate.proposal(maintenanceProposal('m1-restart', { window: p.window }, T0 + 60_000))).to.deep.include({ ok: true, duplicateOf: 'm1', state: 'approved' });
-    expect(await later.gate.proposal(maintenanceProposal('m2-restart', { job: 'Lubricate', window: rejected.window }, T0 + 60_000))).to.deep.include({ duplicateOf: 'm2', state: 'rejected' });
+    expect(await later.gate.proposal(maintenanceProposal('m1-restart', { window: p.window }, T0 + 60_000))).to.deep.include({
+      ok: true,
+      duplicateOf: 'm1',
+      state: 'approved',
+    });
+    expect(
+      await later.gate.proposal(maintenanceProposal('m2-restart', { job: 'Lubricate', window: rejected.window }, T0 + 60_000)),
+    ).to.deep.include({ duplicateOf: 'm2', state: 'rejected' });
     expect(later.gate.views().filter((v) => v.state === 'pending')).to.deep.equal([]);
     expect(later.events).to.deep.equal([]);
     // another window is a new proposal
@@ -310,7 +421,10 @@ describe('maintenance gate: executor with a ledger', function () {
     expect(await later.gate.proposal(moved)).to.deep.equal({ ok: true, state: 'pending' });
     // an expired proposal was not decided: its window may be proposed again
     await later.clock.advanceTo(moved.expiresTsMs);
-    expect(await later.gate.proposal(maintenanceProposal('m3-again', { window: moved.window }, moved.expiresTsMs))).to.deep.equal({ ok: true, state: 'pending' });
+    expect(await later.gate.proposal(maintenanceProposal('m3-again', { window: moved.window }, moved.expiresTsMs))).to.deep.equal({
+      ok: true,
+      state: 'pending',
+    });
   });
 
   it('a proposal that expired while the gate was down is expired on start', async function () {

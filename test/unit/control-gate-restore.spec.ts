@@ -29,8 +29,14 @@ interface Rig {
 }
 
 /** 'notifying': a ledger with onAppend (the gate keeps an index of results); 'plain': without (the gate reads the ledger). */
-async function rig(config: GateConfig = gateConfig(), records: LedgerRecord[] = [], clock = new ManualScheduler(0), kind: 'notifying' | 'plain' = 'notifying'): Promise<Rig> {
-  const ledger = kind === 'notifying' ? new NotifyingMemoryLedger(records, () => clock.now()) : new MemoryLedger(records, () => clock.now());
+async function rig(
+  config: GateConfig = gateConfig(),
+  records: LedgerRecord[] = [],
+  clock = new ManualScheduler(0),
+  kind: 'notifying' | 'plain' = 'notifying',
+): Promise<Rig> {
+  const ledger =
+    kind === 'notifying' ? new NotifyingMemoryLedger(records, () => clock.now()) : new MemoryLedger(records, () => clock.now());
   const gate = await Gate.open({ config, ledger, scheduler: clock });
   const r: Rig = { gate, ledger, clock, commands: [], events: [], recordsAtEmit: [] };
   gate.commands$.subscribe((c) => {
@@ -66,7 +72,11 @@ describe('approval gate with its ledger', function () {
     const decision = r.ledger.records[1]!.data as { user: string; envelopeVersion: string; state: string };
     expect(decision).to.include({ user: 'alice', envelopeVersion: gateConfig().envelopeVersion, state: 'approved' });
     // each state event carries the durable record that made it
-    expect(r.events.map((e) => `${e.state}:${e.record.type}:${e.record.seq}`)).to.deep.equal(['pending:proposal:0', 'approved:decision:1', 'approved:command:2']);
+    expect(r.events.map((e) => `${e.state}:${e.record.type}:${e.record.seq}`)).to.deep.equal([
+      'pending:proposal:0',
+      'approved:decision:1',
+      'approved:command:2',
+    ]);
   });
 
   for (const kind of ['notifying', 'plain'] as const) {
@@ -78,7 +88,13 @@ describe('approval gate with its ledger', function () {
       const c1 = r.commands[0]!.command;
       const w1 = result(c1, 'written', 1);
       // as a writer does: its own records first, then the result goes to the gate
-      await r.ledger.append({ type: 'write', asset: c1.asset, tag: c1.tag, proposalId: c1.proposalId, data: { ...w1, readBackOk: undefined } });
+      await r.ledger.append({
+        type: 'write',
+        asset: c1.asset,
+        tag: c1.tag,
+        proposalId: c1.proposalId,
+        data: { ...w1, readBackOk: undefined },
+      });
       await r.ledger.append({ type: 'readback', asset: c1.asset, tag: c1.tag, proposalId: c1.proposalId, data: w1 });
       const n = r.ledger.records.length;
       await r.gate.result(w1);
@@ -102,7 +118,7 @@ describe('approval gate with its ledger', function () {
     });
   }
 
-  it('with the file ledger: learns of a writer\'s appends through another handle on the same file (onAppend), not by re-reading it', async function () {
+  it("with the file ledger: learns of a writer's appends through another handle on the same file (onAppend), not by re-reading it", async function () {
     const dir = mkdtempSync(join(tmpdir(), 'gate-index-'));
     try {
       const path = join(dir, 'ledger.jsonl');
@@ -141,17 +157,39 @@ describe('approval gate with its ledger', function () {
     await fresh(r);
     await r.gate.proposal(proposal('p1', 200, 204)); // needs two approvals
     const meaning = 'Approved: I authorise 204 degC for the trial batch only';
-    const first = await r.gate.decide({ proposalId: 'p1', verdict: 'approve', user: 'alice', printedName: 'Alice', reason: 'trial', meaning: `  ${meaning}\n` });
+    const first = await r.gate.decide({
+      proposalId: 'p1',
+      verdict: 'approve',
+      user: 'alice',
+      printedName: 'Alice',
+      reason: 'trial',
+      meaning: `  ${meaning}\n`,
+    });
     expect(first).to.deep.equal({ ok: true, state: 'pending' });
-    const tooLong = await r.gate.decide({ proposalId: 'p1', verdict: 'approve', user: 'bob', printedName: 'Bob', reason: 'ok', meaning: 'm'.repeat(201) });
+    const tooLong = await r.gate.decide({
+      proposalId: 'p1',
+      verdict: 'approve',
+      user: 'bob',
+      printedName: 'Bob',
+      reason: 'ok',
+      meaning: 'm'.repeat(201),
+    });
     expect(tooLong.ok).to.equal(false);
     expect(tooLong.error).to.match(/longer than 200/);
     const longReason = await r.gate.decide({
-      proposalId: 'p1', verdict: 'approve', user: 'bob', printedName: 'Bob', reason: 'r'.repeat(1001),
+      proposalId: 'p1',
+      verdict: 'approve',
+      user: 'bob',
+      printedName: 'Bob',
+      reason: 'r'.repeat(1001),
     });
     expect(longReason).to.include({ ok: false, error: 'the reason is longer than 1000 characters' });
-    expect((await r.gate.decide({ proposalId: 'p1', verdict: 'approve', user: 'bob', printedName: 'Bob', reason: 'ok', meaning: '   ' })).ok).to.equal(true);
-    const decisions = (await r.ledger.readAll()).filter((x) => x.type === 'decision').map((x) => x.data as { user: string; meaning: string });
+    expect(
+      (await r.gate.decide({ proposalId: 'p1', verdict: 'approve', user: 'bob', printedName: 'Bob', reason: 'ok', meaning: '   ' })).ok,
+    ).to.equal(true);
+    const decisions = (await r.ledger.readAll())
+      .filter((x) => x.type === 'decision')
+      .map((x) => x.data as { user: string; meaning: string });
     expect(decisions.map((d) => [d.user, d.meaning])).to.deep.equal([
       ['alice', meaning],
       ['bob', 'Approved: I authorise this setpoint change'],
@@ -306,7 +344,13 @@ describe('approval gate with its ledger', function () {
       await a.gate.proposal(proposal('p1', 200, 212)); // ramp 204, 208, 212
       await approve(a.gate, 'p1', 'alice');
       const c1 = a.commands[0]!.command;
-      await a.ledger.append({ type: 'write-intent', asset: c1.asset, tag: c1.tag, proposalId: c1.proposalId, data: { commandId: c1.id, value: c1.value, presentValue: 200 } });
+      await a.ledger.append({
+        type: 'write-intent',
+        asset: c1.asset,
+        tag: c1.tag,
+        proposalId: c1.proposalId,
+        data: { commandId: c1.id, value: c1.value, presentValue: 200 },
+      });
       a.gate.close();
       return { a, c1 };
     }
@@ -339,7 +383,10 @@ describe('approval gate with its ledger', function () {
       const clock = new ManualScheduler(5_000);
       const b = await rig(gateConfig(), a.ledger.records, clock);
       expect(b.commands.map((c) => c.replay)).to.deep.equal([true]);
-      const unknown = signResult(KEY, { ...unsignedResult(c1, 'unknown', 5_001), reason: 'the plant could not be read after a restart (BadSensorFailure)' });
+      const unknown = signResult(KEY, {
+        ...unsignedResult(c1, 'unknown', 5_001),
+        reason: 'the plant could not be read after a restart (BadSensorFailure)',
+      });
       expect((await b.gate.result(unknown)).ok).to.equal(true);
       expect(b.gate.views()[0]).to.include({ state: 'failed' });
       expect(b.gate.views()[0]!.reason).to.match(/^step 1: unknown: the plant could not be read/);
@@ -366,7 +413,9 @@ describe('approval gate with its ledger', function () {
       expect(b.commands).to.have.length(0); // step 1 answered: nothing to re-emit; step 2 not due before 30 s after its write
       await fresh(b);
       await clock.advanceTo(30_010);
-      expect(b.commands.map((c) => [c.command.step, c.command.steps, c.command.value, c.command.fromValue, c.replay])).to.deep.equal([[2, 3, 208, 204, false]]);
+      expect(b.commands.map((c) => [c.command.step, c.command.steps, c.command.value, c.command.fromValue, c.replay])).to.deep.equal([
+        [2, 3, 208, 204, false],
+      ]);
       const ids = b.ledger.records.filter((x) => x.type === 'command').map((x) => (x.data as Command).id);
       expect(new Set(ids).size).to.equal(ids.length);
     });

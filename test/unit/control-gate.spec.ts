@@ -10,7 +10,17 @@ import { gateEffectBatches } from '../../runtime/control/gate-operator.js';
 import { commandIdFor, validateGateConfig, type GateConfig, type GateInput } from '../../runtime/control/gate-state.js';
 import { verifyCommand } from '../../runtime/control/command.js';
 import { ManualScheduler } from '../support/control-manual-scheduler.js';
-import { ASSET, KEY, TAG, batchLabel, envelope, gateConfig, proposal, reading, result as unsignedResult } from '../support/control-gate-fixtures.js';
+import {
+  ASSET,
+  KEY,
+  TAG,
+  batchLabel,
+  envelope,
+  gateConfig,
+  proposal,
+  reading,
+  result as unsignedResult,
+} from '../support/control-gate-fixtures.js';
 import { signResult } from '../../runtime/control/gate-result-signature.js';
 import { result } from '../support/control-gate-results.js';
 
@@ -25,7 +35,14 @@ function gate(config: GateConfig, input$: Observable<GateInput>, s: TestSchedule
 }
 
 /** The write result for step `step` of a proposal (command ids are derived, so tests can name them). */
-function res(proposalId: string, step: number, value: number, outcome: WriteResult['outcome'], tsMs: number, readBackOk?: boolean): GateInput {
+function res(
+  proposalId: string,
+  step: number,
+  value: number,
+  outcome: WriteResult['outcome'],
+  tsMs: number,
+  readBackOk?: boolean,
+): GateInput {
   const cmd = { id: commandIdFor(ASSET, TAG, proposalId, step), proposalId, asset: ASSET, tag: TAG, value } as Command;
   const r = unsignedResult(cmd, outcome, tsMs, readBackOk);
   if (readBackOk === undefined) {
@@ -46,8 +63,14 @@ const reject = (proposalId: string, user: string, token = 2): GateInput => ({
   token,
 });
 const pol = (enabled: boolean, user: string, token: number): GateInput => ({ kind: 'policy', enabled, user, token });
-const rd = (tag: string, value: number, tsMs: number, q: 'good' | 'uncertain' | 'bad' = 'good'): GateInput => ({ kind: 'reading', reading: reading(tag, value, tsMs, q) });
-const prop = (id: string, from: number, to: number, o: Parameters<typeof proposal>[3] = {}): GateInput => ({ kind: 'proposal', proposal: proposal(id, from, to, o) });
+const rd = (tag: string, value: number, tsMs: number, q: 'good' | 'uncertain' | 'bad' = 'good'): GateInput => ({
+  kind: 'reading',
+  reading: reading(tag, value, tsMs, q),
+});
+const prop = (id: string, from: number, to: number, o: Parameters<typeof proposal>[3] = {}): GateInput => ({
+  kind: 'proposal',
+  proposal: proposal(id, from, to, o),
+});
 
 /**
  * A run-mode marble from (frame, token) pairs, so that tests name times instead of counting dashes;
@@ -79,7 +102,11 @@ describe('approval gate (marbles)', function () {
   describe('expiry', function () {
     it('expires a pending proposal at its expiresTsMs: a decision at that moment is refused', function () {
       ts().run(({ hot, expectObservable }) => {
-        const input = hot(at([0, 's'], [1, 'm'], [2, 'p'], [1000, 'a']), { ...FRESH, p: prop('p1', 200, 202, { ttlMs: 1000 }), a: approve('p1', 'alice') });
+        const input = hot(at([0, 's'], [1, 'm'], [2, 'p'], [1000, 'a']), {
+          ...FRESH,
+          p: prop('p1', 200, 202, { ttlMs: 1000 }),
+          a: approve('p1', 'alice'),
+        });
         expectObservable(gate(gateConfig(), input, ts0())).toBe(at([2, 'a'], [1000, 'b']), {
           a: 'proposal:p1:pending',
           b: 'expired:p1:expired reply:err',
@@ -90,7 +117,10 @@ describe('approval gate (marbles)', function () {
     it('expires it on its own timer when nobody decides', function () {
       ts().run(({ hot, expectObservable }) => {
         const input = hot(at([0, 's'], [1, 'm'], [2, 'p']), { ...FRESH, p: prop('p1', 200, 202, { ttlMs: 1000 }) });
-        expectObservable(gate(gateConfig(), input, ts0())).toBe(at([2, 'a'], [1000, 'b']), { a: 'proposal:p1:pending', b: 'expired:p1:expired' });
+        expectObservable(gate(gateConfig(), input, ts0())).toBe(at([2, 'a'], [1000, 'b']), {
+          a: 'proposal:p1:pending',
+          b: 'expired:p1:expired',
+        });
       });
     });
 
@@ -105,14 +135,17 @@ describe('approval gate (marbles)', function () {
           q: prop('p2', 202, 204, { nowMs: 100, ttlMs: 905 }),
           c: approve('p2', 'alice', 3),
         });
-        expectObservable(gate(gateConfig(), input, ts0()), upTo(60_000)).toBe(at([2, 'a'], [3, 'b'], [4, 'c'], [100, 'd'], [101, 'e'], [1005, 'f']), {
-          a: 'proposal:p1:pending',
-          b: 'decision:p1:approved cmd:p1:1/1=202 reply:ok:approved',
-          c: 'readback:p1:done reply:ok:done',
-          d: 'proposal:p2:pending',
-          e: 'decision:p2:approved reply:ok:approved',
-          f: 'expired:p2:expired',
-        });
+        expectObservable(gate(gateConfig(), input, ts0()), upTo(60_000)).toBe(
+          at([2, 'a'], [3, 'b'], [4, 'c'], [100, 'd'], [101, 'e'], [1005, 'f']),
+          {
+            a: 'proposal:p1:pending',
+            b: 'decision:p1:approved cmd:p1:1/1=202 reply:ok:approved',
+            c: 'readback:p1:done reply:ok:done',
+            d: 'proposal:p2:pending',
+            e: 'decision:p2:approved reply:ok:approved',
+            f: 'expired:p2:expired',
+          },
+        );
       });
     });
   });
@@ -120,7 +153,12 @@ describe('approval gate (marbles)', function () {
   describe('supersession', function () {
     it('a new proposal for the setpoint supersedes the pending one, which then never expires or gets approved', function () {
       ts().run(({ hot, expectObservable }) => {
-        const input = hot(at([0, 's'], [1, 'm'], [2, 'p'], [12, 'q'], [22, 'a']), { ...FRESH, p: prop('p1', 200, 202, { ttlMs: 1000 }), q: prop('p2', 200, 203), a: approve('p1', 'alice') });
+        const input = hot(at([0, 's'], [1, 'm'], [2, 'p'], [12, 'q'], [22, 'a']), {
+          ...FRESH,
+          p: prop('p1', 200, 202, { ttlMs: 1000 }),
+          q: prop('p2', 200, 203),
+          a: approve('p1', 'alice'),
+        });
         expectObservable(gate(gateConfig(), input, ts0()), upTo(5000)).toBe(at([2, 'a'], [12, 'b'], [22, 'c']), {
           a: 'proposal:p1:pending',
           b: 'proposal:p2:pending superseded:p1:superseded',
@@ -139,15 +177,18 @@ describe('approval gate (marbles)', function () {
           b: approve('p2', 'bob', 3),
           r: res('p1', 1, 205, 'written', 200, true),
         });
-        expectObservable(gate(gateConfig(), input, ts0()), upTo(40_000)).toBe(at([2, 'a'], [3, 'b'], [100, 'c'], [101, 'd'], [200, 'e'], [30_200, 'f']), {
-          a: 'proposal:p1:pending',
-          b: 'decision:p1:approved cmd:p1:1/2=205 reply:ok:approved',
-          c: 'proposal:p2:pending',
-          d: 'decision:p2:approved superseded:p1:superseded reply:ok:approved',
-          e: 'readback:p1:superseded reply:ok:superseded',
-          // from 205 (p1's step, written and read back) down to 196: two steps of 4.5, the first 30 s (dwell) after that write
-          f: 'cmd:p2:1/2=200.5',
-        });
+        expectObservable(gate(gateConfig(), input, ts0()), upTo(40_000)).toBe(
+          at([2, 'a'], [3, 'b'], [100, 'c'], [101, 'd'], [200, 'e'], [30_200, 'f']),
+          {
+            a: 'proposal:p1:pending',
+            b: 'decision:p1:approved cmd:p1:1/2=205 reply:ok:approved',
+            c: 'proposal:p2:pending',
+            d: 'decision:p2:approved superseded:p1:superseded reply:ok:approved',
+            e: 'readback:p1:superseded reply:ok:superseded',
+            // from 205 (p1's step, written and read back) down to 196: two steps of 4.5, the first 30 s (dwell) after that write
+            f: 'cmd:p2:1/2=200.5',
+          },
+        );
       });
     });
   });
@@ -157,7 +198,13 @@ describe('approval gate (marbles)', function () {
 
     it('a change above the threshold needs two different approvers; the same user twice is refused', function () {
       ts().run(({ hot, expectObservable }) => {
-        const input = hot(at([0, 's'], [1, 'm'], [2, 'p'], [4, 'a'], [6, 'b'], [8, 'c']), { ...FRESH, p: prop('p1', 200, 204), a: approve('p1', 'alice'), b: approve('p1', 'alice', 2), c: approve('p1', 'bob', 3) });
+        const input = hot(at([0, 's'], [1, 'm'], [2, 'p'], [4, 'a'], [6, 'b'], [8, 'c']), {
+          ...FRESH,
+          p: prop('p1', 200, 204),
+          a: approve('p1', 'alice'),
+          b: approve('p1', 'alice', 2),
+          c: approve('p1', 'bob', 3),
+        });
         expectObservable(gate(cfg(), input, ts0()), upTo(1000)).toBe(at([2, 'a'], [4, 'b'], [6, 'c'], [8, 'd']), {
           a: 'proposal:p1:pending',
           b: 'decision:p1:pending reply:ok:pending',
@@ -169,7 +216,13 @@ describe('approval gate (marbles)', function () {
 
     it('one reject rejects, also after a first approval', function () {
       ts().run(({ hot, expectObservable }) => {
-        const input = hot(at([0, 's'], [1, 'm'], [2, 'p'], [4, 'a'], [6, 'b'], [8, 'c']), { ...FRESH, p: prop('p1', 200, 204), a: approve('p1', 'alice'), b: reject('p1', 'carol'), c: approve('p1', 'bob', 3) });
+        const input = hot(at([0, 's'], [1, 'm'], [2, 'p'], [4, 'a'], [6, 'b'], [8, 'c']), {
+          ...FRESH,
+          p: prop('p1', 200, 204),
+          a: approve('p1', 'alice'),
+          b: reject('p1', 'carol'),
+          c: approve('p1', 'bob', 3),
+        });
         expectObservable(gate(cfg(), input, ts0()), upTo(1000)).toBe(at([2, 'a'], [4, 'b'], [6, 'c'], [8, 'd']), {
           a: 'proposal:p1:pending',
           b: 'decision:p1:pending reply:ok:pending',
@@ -183,11 +236,17 @@ describe('approval gate (marbles)', function () {
       ts().run(({ hot, expectObservable }) => {
         // the proposal says 202 → 204 (2), but the setpoint reads 200: the change is 4 > 3
         const input = hot(at([0, 's'], [1, 'm'], [2, 'p'], [4, 'a']), { ...FRESH, p: prop('p1', 202, 204), a: approve('p1', 'alice') });
-        expectObservable(gate(cfg(), input, ts0()), upTo(1000)).toBe(at([2, 'a'], [4, 'b']), { a: 'proposal:p1:pending', b: 'decision:p1:pending reply:ok:pending' });
+        expectObservable(gate(cfg(), input, ts0()), upTo(1000)).toBe(at([2, 'a'], [4, 'b']), {
+          a: 'proposal:p1:pending',
+          b: 'decision:p1:pending reply:ok:pending',
+        });
       });
       ts().run(({ hot, expectObservable }) => {
         const input = hot(at([0, 's'], [1, 'm'], [2, 'p'], [4, 'a']), { ...FRESH, p: prop('p1', 200, 203), a: approve('p1', 'alice') });
-        expectObservable(gate(cfg(), input, ts0()), upTo(1000)).toBe(at([2, 'a'], [4, 'b']), { a: 'proposal:p1:pending', b: 'decision:p1:approved cmd:p1:1/1=203 reply:ok:approved' });
+        expectObservable(gate(cfg(), input, ts0()), upTo(1000)).toBe(at([2, 'a'], [4, 'b']), {
+          a: 'proposal:p1:pending',
+          b: 'decision:p1:approved cmd:p1:1/1=203 reply:ok:approved',
+        });
       });
     });
   });
@@ -249,7 +308,9 @@ describe('approval gate (marbles)', function () {
     });
 
     it('refuses a configuration whose auto-approval band exceeds the two-person threshold', function () {
-      expect(() => validateGateConfig(gateConfig({ twoPersonAboveStep: 3, autoApproval: { enabled: true, maxStep: 4 } }))).to.throw(/must not exceed twoPersonAboveStep/);
+      expect(() => validateGateConfig(gateConfig({ twoPersonAboveStep: 3, autoApproval: { enabled: true, maxStep: 4 } }))).to.throw(
+        /must not exceed twoPersonAboveStep/,
+      );
       expect(() => validateGateConfig(gateConfig({ signingKey: 'short' }))).to.throw(/signing key/);
       expect(() => validateGateConfig(gateConfig({ commandTtlMs: 10 }))).to.throw(/commandTtlMs/);
       expect(() => validateGateConfig(gateConfig({ twoPersonAboveStep: 0 }))).to.throw(/twoPersonAboveStep/);
@@ -261,27 +322,45 @@ describe('approval gate (marbles)', function () {
     it('writes a large change in steps, each only after the previous step was written and read back, paced by dwell and rate', function () {
       ts().run(({ hot, expectObservable }) => {
         // 200 → 212 with maxStep 5: 204, 208, 212; a step of 4 needs max(30 s dwell, 4 / (10 per min) = 24 s) = 30 s
-        const input = hot(at([0, 's'], [1, 'm'], [2, 'p'], [3, 'a'], [100, 'r'], [30_000, 'S'], [30_001, 'M'], [30_200, 'u'], [60_100, 'T'], [60_101, 'N'], [60_300, 'x']), {
-          ...FRESH,
-          p: prop('p1', 200, 212),
-          a: approve('p1', 'alice'),
-          r: res('p1', 1, 204, 'written', 100, true),
-          S: rd(TAG, 204, 30_000),
-          M: rd('mode', 1, 30_001),
-          u: res('p1', 2, 208, 'written', 30_200, true),
-          T: rd(TAG, 208, 60_100),
-          N: rd('mode', 1, 60_101),
-          x: res('p1', 3, 212, 'written', 60_300, true),
-        });
-        expectObservable(gate(gateConfig(), input, ts0())).toBe(at([2, 'a'], [3, 'b'], [100, 'c'], [30_100, 'd'], [30_200, 'e'], [60_200, 'f'], [60_300, 'g']), {
-          a: 'proposal:p1:pending',
-          b: 'decision:p1:approved cmd:p1:1/3=204 reply:ok:approved',
-          c: 'readback:p1:approved reply:ok:approved',
-          d: 'cmd:p1:2/3=208', // 30 s after step 1's result, not before
-          e: 'readback:p1:approved reply:ok:approved',
-          f: 'cmd:p1:3/3=212',
-          g: 'readback:p1:done reply:ok:done',
-        });
+        const input = hot(
+          at(
+            [0, 's'],
+            [1, 'm'],
+            [2, 'p'],
+            [3, 'a'],
+            [100, 'r'],
+            [30_000, 'S'],
+            [30_001, 'M'],
+            [30_200, 'u'],
+            [60_100, 'T'],
+            [60_101, 'N'],
+            [60_300, 'x'],
+          ),
+          {
+            ...FRESH,
+            p: prop('p1', 200, 212),
+            a: approve('p1', 'alice'),
+            r: res('p1', 1, 204, 'written', 100, true),
+            S: rd(TAG, 204, 30_000),
+            M: rd('mode', 1, 30_001),
+            u: res('p1', 2, 208, 'written', 30_200, true),
+            T: rd(TAG, 208, 60_100),
+            N: rd('mode', 1, 60_101),
+            x: res('p1', 3, 212, 'written', 60_300, true),
+          },
+        );
+        expectObservable(gate(gateConfig(), input, ts0())).toBe(
+          at([2, 'a'], [3, 'b'], [100, 'c'], [30_100, 'd'], [30_200, 'e'], [60_200, 'f'], [60_300, 'g']),
+          {
+            a: 'proposal:p1:pending',
+            b: 'decision:p1:approved cmd:p1:1/3=204 reply:ok:approved',
+            c: 'readback:p1:approved reply:ok:approved',
+            d: 'cmd:p1:2/3=208', // 30 s after step 1's result, not before
+            e: 'readback:p1:approved reply:ok:approved',
+            f: 'cmd:p1:3/3=212',
+            g: 'readback:p1:done reply:ok:done',
+          },
+        );
       });
     });
 
@@ -304,10 +383,20 @@ describe('approval gate (marbles)', function () {
       });
     });
 
-    for (const [outcome, ok] of [['written', false], ['written', undefined], ['refused', undefined], ['failed', undefined]] as const) {
+    for (const [outcome, ok] of [
+      ['written', false],
+      ['written', undefined],
+      ['refused', undefined],
+      ['failed', undefined],
+    ] as const) {
       it(`a step ${outcome}${ok === false ? ' with a read-back that differs' : outcome === 'written' ? ' without a read-back' : ''} fails the change; no further step`, function () {
         ts().run(({ hot, expectObservable }) => {
-          const input = hot(at([0, 's'], [1, 'm'], [2, 'p'], [3, 'a'], [100, 'r']), { ...FRESH, p: prop('p1', 200, 212), a: approve('p1', 'alice'), r: res('p1', 1, 204, outcome, 100, ok) });
+          const input = hot(at([0, 's'], [1, 'm'], [2, 'p'], [3, 'a'], [100, 'r']), {
+            ...FRESH,
+            p: prop('p1', 200, 212),
+            a: approve('p1', 'alice'),
+            r: res('p1', 1, 204, outcome, 100, ok),
+          });
           const type = outcome === 'refused' ? 'refused' : ok === false ? 'readback' : 'write';
           expectObservable(gate(gateConfig(), input, ts0())).toBe(at([2, 'a'], [3, 'b'], [100, 'c']), {
             a: 'proposal:p1:pending',
@@ -365,14 +454,17 @@ describe('approval gate (marbles)', function () {
           b: approve('p2', 'bob', 3),
         });
         // last write reported at 4: p2's step (202 → 199) is due at 4 + max(30 s dwell, 3 / (10 per min) = 18 s)
-        expectObservable(gate(gateConfig(), input, ts0()), upTo(40_000)).toBe(at([2, 'a'], [3, 'b'], [4, 'c'], [10, 'd'], [11, 'e'], [30_004, 'f']), {
-          a: 'proposal:p1:pending',
-          b: 'decision:p1:approved cmd:p1:1/1=202 reply:ok:approved',
-          c: 'readback:p1:done reply:ok:done',
-          d: 'proposal:p2:pending',
-          e: 'decision:p2:approved reply:ok:approved',
-          f: 'cmd:p2:1/1=199',
-        });
+        expectObservable(gate(gateConfig(), input, ts0()), upTo(40_000)).toBe(
+          at([2, 'a'], [3, 'b'], [4, 'c'], [10, 'd'], [11, 'e'], [30_004, 'f']),
+          {
+            a: 'proposal:p1:pending',
+            b: 'decision:p1:approved cmd:p1:1/1=202 reply:ok:approved',
+            c: 'readback:p1:done reply:ok:done',
+            d: 'proposal:p2:pending',
+            e: 'decision:p2:approved reply:ok:approved',
+            f: 'cmd:p2:1/1=199',
+          },
+        );
       });
     });
   });
@@ -410,14 +502,17 @@ describe('approval gate (marbles)', function () {
           q: prop('p2', 202, 206),
           b: approve('p2', 'bob', 3),
         });
-        expectObservable(gate(cfg, input, ts0()), upTo(70_000)).toBe(at([2, 'a'], [3, 'b'], [4, 'c'], [10, 'd'], [11, 'e'], [60_004, 'f']), {
-          a: 'proposal:p1:pending',
-          b: 'decision:p1:approved cmd:p1:1/1=202 reply:ok:approved',
-          c: 'readback:p1:done reply:ok:done',
-          d: 'proposal:p2:pending',
-          e: 'decision:p2:approved reply:ok:approved',
-          f: 'cmd:p2:1/1=206',
-        });
+        expectObservable(gate(cfg, input, ts0()), upTo(70_000)).toBe(
+          at([2, 'a'], [3, 'b'], [4, 'c'], [10, 'd'], [11, 'e'], [60_004, 'f']),
+          {
+            a: 'proposal:p1:pending',
+            b: 'decision:p1:approved cmd:p1:1/1=202 reply:ok:approved',
+            c: 'readback:p1:done reply:ok:done',
+            d: 'proposal:p2:pending',
+            e: 'decision:p2:approved reply:ok:approved',
+            f: 'cmd:p2:1/1=206',
+          },
+        );
       });
     });
   });
@@ -443,7 +538,8 @@ describe('approval gate (marbles)', function () {
     const m = new GateMachine(cfg);
     const T = 1_000;
     m.start(0);
-    for (const input of [FRESH.s, FRESH.m, { kind: 'proposal', proposal: proposal('p1', 200, 201) }, approve('p1', 'alice')] as GateInput[]) m.handle(input, T);
+    for (const input of [FRESH.s, FRESH.m, { kind: 'proposal', proposal: proposal('p1', 200, 201) }, approve('p1', 'alice')] as GateInput[])
+      m.handle(input, T);
     const c1 = m.state.inflight!;
     m.handle({ kind: 'result', result: result(c1, 'written', T, true) }, T);
     m.handle({ kind: 'reading', reading: reading(TAG, 201, T) }, T);
@@ -470,14 +566,17 @@ describe('approval gate (marbles)', function () {
           r: res('p1', 1, 204, 'written', 100, true),
           u: res('p1', 2, 208, 'written', 30_200, true),
         });
-        expectObservable(gate(gateConfig(), input, ts0())).toBe(at([2, 'a'], [3, 'b'], [100, 'c'], [30_100, 'd'], [30_200, 'e'], [60_200, 'f']), {
-          a: 'proposal:p1:pending',
-          b: 'decision:p1:approved cmd:p1:1/3=204 reply:ok:approved',
-          c: 'readback:p1:approved reply:ok:approved',
-          d: 'cmd:p1:2/3=208',
-          e: 'readback:p1:approved reply:ok:approved',
-          f: 'blocked:p1:blocked',
-        });
+        expectObservable(gate(gateConfig(), input, ts0())).toBe(
+          at([2, 'a'], [3, 'b'], [100, 'c'], [30_100, 'd'], [30_200, 'e'], [60_200, 'f']),
+          {
+            a: 'proposal:p1:pending',
+            b: 'decision:p1:approved cmd:p1:1/3=204 reply:ok:approved',
+            c: 'readback:p1:approved reply:ok:approved',
+            d: 'cmd:p1:2/3=208',
+            e: 'readback:p1:approved reply:ok:approved',
+            f: 'blocked:p1:blocked',
+          },
+        );
       });
     });
 
@@ -491,7 +590,10 @@ describe('approval gate (marbles)', function () {
       it(`blocks at once when ${why} at the moment of writing`, function () {
         ts().run(({ hot, expectObservable }) => {
           const input = hot(at([0, 's'], [1, 'm'], [2, 'p'], [3, 'a']), { s, m, p: prop('p1', 200, 203), a: approve('p1', 'alice') });
-          expectObservable(gate(gateConfig(), input, ts0())).toBe(at([2, 'a'], [3, 'b']), { a: 'proposal:p1:pending', b: 'decision:p1:approved blocked:p1:blocked reply:ok:blocked' });
+          expectObservable(gate(gateConfig(), input, ts0())).toBe(at([2, 'a'], [3, 'b']), {
+            a: 'proposal:p1:pending',
+            b: 'decision:p1:approved blocked:p1:blocked reply:ok:blocked',
+          });
         });
       });
     }
@@ -499,7 +601,10 @@ describe('approval gate (marbles)', function () {
     it('refuses an approval outside the hard limits (nothing recorded)', function () {
       ts().run(({ hot, expectObservable }) => {
         const input = hot(at([0, 's'], [1, 'm'], [2, 'p'], [3, 'a']), { ...FRESH, p: prop('p1', 238, 241), a: approve('p1', 'alice') });
-        expectObservable(gate(gateConfig(), input, ts0()), upTo(1000)).toBe(at([2, 'a'], [3, 'b']), { a: 'proposal:p1:pending', b: 'reply:err' });
+        expectObservable(gate(gateConfig(), input, ts0()), upTo(1000)).toBe(at([2, 'a'], [3, 'b']), {
+          a: 'proposal:p1:pending',
+          b: 'reply:err',
+        });
       });
     });
 
@@ -513,7 +618,12 @@ describe('approval gate (marbles)', function () {
         });
       });
       ts().run(({ hot, expectObservable }) => {
-        const input = hot(at([1, 'm'], [2, 'p'], [3, 'a'], [500, 's']), { m: FRESH.m, p: prop('p1', 200, 203), a: approve('p1', 'alice'), s: rd(TAG, 200, 500) });
+        const input = hot(at([1, 'm'], [2, 'p'], [3, 'a'], [500, 's']), {
+          m: FRESH.m,
+          p: prop('p1', 200, 203),
+          a: approve('p1', 'alice'),
+          s: rd(TAG, 200, 500),
+        });
         expectObservable(gate(gateConfig(), input, ts0()), upTo(10_000)).toBe(at([2, 'a'], [3, 'b'], [500, 'c']), {
           a: 'proposal:p1:pending',
           b: 'decision:p1:approved reply:ok:approved',
@@ -533,7 +643,15 @@ describe('approval gate (marbles)', function () {
     expect(cmd?.kind).to.equal('command');
     const c = (cmd as { command: Command }).command;
     expect(verifyCommand(KEY, c, { asset: ASSET, tag: TAG }, 10)).to.deep.equal({ ok: true });
-    expect(c).to.include({ expiresTsMs: 10_010, issuedTsMs: 10, fromValue: 200, value: 203, step: 1, steps: 1, envelopeVersion: gateConfig().envelopeVersion });
+    expect(c).to.include({
+      expiresTsMs: 10_010,
+      issuedTsMs: 10,
+      fromValue: 200,
+      value: 203,
+      step: 1,
+      steps: 1,
+      envelopeVersion: gateConfig().envelopeVersion,
+    });
     // the command record comes before the command itself
     const kinds = effects.map((e) => (e.kind === 'record' ? `record:${e.entry.type}` : e.kind));
     expect(kinds.indexOf('record:command')).to.be.lessThan(kinds.indexOf('command'));

@@ -16,7 +16,10 @@ import { openUsedCommands } from '../../runtime/control/file-used-commands.js';
 
 const KEY = 'k'.repeat(32);
 const OTHER_KEY = 'o'.repeat(32);
-const lines = (path: string): string[] => readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
+const lines = (path: string): string[] =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 const write = (path: string, ls: string[]): void => writeFileSync(path, ls.join('\n') + '\n');
 
 async function fill(path: string, n: number, key: string | null = KEY): Promise<LedgerRecord[]> {
@@ -31,7 +34,20 @@ async function fill(path: string, n: number, key: string | null = KEY): Promise<
 function forgedRecords(last: LedgerRecord, mac?: string): string[] {
   let prev = last;
   const out: string[] = [];
-  const cmd = { id: 'c-forged', proposalId: 'p-forged', asset: 'a', tag: 't', value: 207, step: 1, steps: 1, fromValue: 205, issuedTsMs: 1, expiresTsMs: 2, envelopeVersion: 'v1', signature: '0'.repeat(64) };
+  const cmd = {
+    id: 'c-forged',
+    proposalId: 'p-forged',
+    asset: 'a',
+    tag: 't',
+    value: 207,
+    step: 1,
+    steps: 1,
+    fromValue: 205,
+    issuedTsMs: 1,
+    expiresTsMs: 2,
+    envelopeVersion: 'v1',
+    signature: '0'.repeat(64),
+  };
   const datas: Array<[string, unknown]> = [
     ['proposal', { id: 'p-forged' }],
     ['decision', { verdict: 'approve', user: 'supervisor', state: 'approved' }],
@@ -196,8 +212,20 @@ describe('ledger authenticity (runtime/control/ledger-auth.ts)', function () {
   });
 
   it('restore refuses a command record whose signature does not verify under the gate key, naming its seq', function () {
-    const good = signCommand(KEY, { proposalId: 'p1', asset: 'a', tag: 't', value: 207, step: 1, steps: 1, fromValue: 205, issuedTsMs: 1, expiresTsMs: 2, envelopeVersion: 'v1' });
-    const rec = (seq: number, type: string, data: unknown): LedgerRecord => ({ seq, tsMs: seq, type, asset: 'a', tag: 't', proposalId: 'p1', data, prevHash: '', hash: '' }) as LedgerRecord;
+    const good = signCommand(KEY, {
+      proposalId: 'p1',
+      asset: 'a',
+      tag: 't',
+      value: 207,
+      step: 1,
+      steps: 1,
+      fromValue: 205,
+      issuedTsMs: 1,
+      expiresTsMs: 2,
+      envelopeVersion: 'v1',
+    });
+    const rec = (seq: number, type: string, data: unknown): LedgerRecord =>
+      ({ seq, tsMs: seq, type, asset: 'a', tag: 't', proposalId: 'p1', data, prevHash: '', hash: '' }) as LedgerRecord;
     const config = { envelope: { asset: 'a', tag: 't' }, signingKey: KEY } as never;
     const base = [rec(0, 'proposal', { id: 'p1' }), rec(1, 'decision', { verdict: 'approve', user: 'u', state: 'approved' })];
     const cfg = { ...(config as object), autoApproval: { enabled: false, maxStep: 0 } } as never;

@@ -11,14 +11,25 @@ import { openFileLedger } from '../../runtime/control/file-ledger.js';
 import { GENESIS_HASH, hashRecord, verifyLedgerFile, verifyRecords } from '../../runtime/control/ledger-verify.js';
 import type { Ledger } from '../../runtime/control/stores.js';
 
-const lines = (path: string): string[] => readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
+const lines = (path: string): string[] =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 const parse = (path: string): LedgerRecord[] => lines(path).map((l) => JSON.parse(l) as LedgerRecord);
 
 async function fill(path: string, n: number): Promise<LedgerRecord[]> {
   const ledger = await openFileLedger(path);
   const out: LedgerRecord[] = [];
   for (let i = 0; i < n; i++) {
-    out.push(await ledger.append({ type: 'decision', asset: 'site/line1/extruder', tag: 'barrel_sp', proposalId: `p-${i}`, data: { i, user: 'alice', reason: `reason ${i}` } }));
+    out.push(
+      await ledger.append({
+        type: 'decision',
+        asset: 'site/line1/extruder',
+        tag: 'barrel_sp',
+        proposalId: `p-${i}`,
+        data: { i, user: 'alice', reason: `reason ${i}` },
+      }),
+    );
   }
   await ledger.close();
   return out;
@@ -288,7 +299,11 @@ describe('file ledger (runtime/control/file-ledger.ts, ledger-verify.ts)', funct
       expect(verifyRecords([...ls.slice(0, 2), '', ...ls.slice(2)]).firstBad).to.deep.equal({ seq: 2, line: 3, reason: 'empty line' });
       const noData = JSON.parse(ls[0]) as Record<string, unknown>;
       delete noData.data;
-      expect(verifyRecords([JSON.stringify(noData)]).firstBad).to.deep.include({ seq: 0, line: 1, reason: 'not a ledger record: data is missing' });
+      expect(verifyRecords([JSON.stringify(noData)]).firstBad).to.deep.include({
+        seq: 0,
+        line: 1,
+        reason: 'not a ledger record: data is missing',
+      });
       const huge = ls[0].replace(/"data":\{/, '"data":{"big":1e400,');
       expect(verifyRecords([huge]).firstBad).to.deep.include({ seq: 0, line: 1 });
       expect(verifyRecords([huge]).firstBad!.reason).to.match(/cannot hash the record/);

@@ -22,14 +22,20 @@ import {
 } from '../../runtime/control/mqtt-readback.js';
 
 const SP: MqttWriteSettings = {
-  format: 'sparkplug', commandTopic: '', readBackTopic: '', groupId: 'plant1', edgeNodeId: 'plc7', deviceId: 'extruder1',
-  metric: 'zone3/setpoint', readBackTimeoutMs: 2000,
+  format: 'sparkplug',
+  commandTopic: '',
+  readBackTopic: '',
+  groupId: 'plant1',
+  edgeNodeId: 'plc7',
+  deviceId: 'extruder1',
+  metric: 'zone3/setpoint',
+  readBackTimeoutMs: 2000,
 };
 const JSON_S: MqttWriteSettings = { ...SP, format: 'json', commandTopic: 'acme/line1/zone3_sp/set', readBackTopic: 'acme/line1/zone3_sp' };
 const payload = (metrics: SparkplugMetric[]) => encodeSparkplugPayload({ timestampMs: 1, metrics });
 
 describe('MQTT writer read-back (runtime/control/mqtt-readback.ts)', function () {
-  it('json: a bare number or a reading\'s value; a bad reading, a non-number, broken JSON are no value', function () {
+  it("json: a bare number or a reading's value; a bad reading, a non-number, broken JSON are no value", function () {
     expect(jsonReadBackValue(Buffer.from('212.5'))).to.equal(212.5);
     expect(jsonReadBackValue('{"value":210,"quality":"good"}')).to.equal(210);
     expect(jsonReadBackValue('{"value":210,"quality":"uncertain"}')).to.equal(210);
@@ -46,7 +52,10 @@ describe('MQTT writer read-back (runtime/control/mqtt-readback.ts)', function ()
       { name: 'zone3/temperature', alias: 8, type: 'Double', value: 199.1 },
     ]);
     expect(rb.take(birth, true)).to.deep.equal({ values: [200], rebirth: false });
-    const byAlias = payload([{ alias: 7, type: 'Double', value: 204 }, { alias: 8, type: 'Double', value: 201 }]);
+    const byAlias = payload([
+      { alias: 7, type: 'Double', value: 204 },
+      { alias: 8, type: 'Double', value: 201 },
+    ]);
     expect(rb.take(byAlias, false)).to.deep.equal({ values: [204], rebirth: false });
     expect(rb.take(payload([{ name: SP.metric, type: 'Double', value: 205 }]), false)).to.deep.equal({ values: [205], rebirth: false });
     // a null value is no value
@@ -62,7 +71,7 @@ describe('MQTT writer read-back (runtime/control/mqtt-readback.ts)', function ()
     expect(rb.take(Buffer.from([0xff, 0xff, 0xff]), false)).to.deep.equal({ values: [], rebirth: false });
   });
 
-  it('topics: the device\'s, or the edge node\'s for a node-level metric; the rebirth request goes to the edge node', function () {
+  it("topics: the device's, or the edge node's for a node-level metric; the rebirth request goes to the edge node", function () {
     expect(sparkplugTopicOf(SP, 'CMD')).to.equal('spBv1.0/plant1/DCMD/plc7/extruder1');
     expect(sparkplugTopicOf({ ...SP, deviceId: '' }, 'DATA')).to.equal('spBv1.0/plant1/NDATA/plc7');
     const r = rebirthRequest(SP, 5000);

@@ -50,21 +50,89 @@ type Action =
   | { kind: 'restart' };
 
 const action: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('propose' as const), delta: fc.integer({ min: -9, max: 9 }), offset: fc.constantFrom(0, 0, 0, 0, 0, 2, -3, 45), ttlMs: fc.constantFrom(5_000, 120_000, 300_000, 300_000), quality: fc.constantFrom('good', 'good', 'good', 'good', 'good', 'uncertain', 'bad') as fc.Arbitrary<'good' | 'uncertain' | 'bad'> }) },
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('decide' as const), pick: fc.nat(), user: fc.constantFrom('alice', 'bob', 'carol'), verdict: fc.constantFrom('approve', 'approve', 'approve', 'approve', 'approve', 'approve', 'approve', 'reject') as fc.Arbitrary<'approve' | 'reject'> }) },
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('reading' as const), tag: fc.constantFrom(TAG, TAG, 'mode'), ageMs: fc.constantFrom(0, 0, 0, 0, 2_000, 70_000), quality: fc.constantFrom('good', 'good', 'good', 'good', 'good', 'good', 'uncertain', 'bad') as fc.Arbitrary<'good' | 'uncertain' | 'bad'>, mode: fc.constantFrom(1, 1, 1, 0) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.constantFrom(1, 500, 5_000, 16_000, 31_000, 61_000), report: fc.constantFrom(true, true, false) }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('write' as const), outcome: fc.constantFrom('ok', 'ok', 'ok', 'readbackMismatch', 'refuse', 'fail', 'lost', 'crashAfterClaim', 'crashAfterIntent', 'crashAfterWrite', 'crashAfterWrite') as fc.Arbitrary<WriteOutcome>, recordInLedger: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('propose' as const),
+      delta: fc.integer({ min: -9, max: 9 }),
+      offset: fc.constantFrom(0, 0, 0, 0, 0, 2, -3, 45),
+      ttlMs: fc.constantFrom(5_000, 120_000, 300_000, 300_000),
+      quality: fc.constantFrom('good', 'good', 'good', 'good', 'good', 'uncertain', 'bad') as fc.Arbitrary<'good' | 'uncertain' | 'bad'>,
+    }),
+  },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('decide' as const),
+      pick: fc.nat(),
+      user: fc.constantFrom('alice', 'bob', 'carol'),
+      verdict: fc.constantFrom('approve', 'approve', 'approve', 'approve', 'approve', 'approve', 'approve', 'reject') as fc.Arbitrary<
+        'approve' | 'reject'
+      >,
+    }),
+  },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('reading' as const),
+      tag: fc.constantFrom(TAG, TAG, 'mode'),
+      ageMs: fc.constantFrom(0, 0, 0, 0, 2_000, 70_000),
+      quality: fc.constantFrom('good', 'good', 'good', 'good', 'good', 'good', 'uncertain', 'bad') as fc.Arbitrary<
+        'good' | 'uncertain' | 'bad'
+      >,
+      mode: fc.constantFrom(1, 1, 1, 0),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('advance' as const),
+      ms: fc.constantFrom(1, 500, 5_000, 16_000, 31_000, 61_000),
+      report: fc.constantFrom(true, true, false),
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('write' as const),
+      outcome: fc.constantFrom(
+        'ok',
+        'ok',
+        'ok',
+        'readbackMismatch',
+        'refuse',
+        'fail',
+        'lost',
+        'crashAfterClaim',
+        'crashAfterIntent',
+        'crashAfterWrite',
+        'crashAfterWrite',
+      ) as fc.Arbitrary<WriteOutcome>,
+      recordInLedger: fc.boolean(),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('replayCommand' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('replayResult' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('policy' as const), enabled: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('restart' as const) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('forgeResult' as const), pick: fc.nat(), how: fc.constantFrom('forged', 'unsigned', 'altered') as fc.Arbitrary<'forged' | 'unsigned' | 'altered'> }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('forgeResult' as const),
+      pick: fc.nat(),
+      how: fc.constantFrom('forged', 'unsigned', 'altered') as fc.Arbitrary<'forged' | 'unsigned' | 'altered'>,
+    }),
+  },
 );
 
 const configArb: fc.Arbitrary<GateConfig> = fc
   .record({ twoPerson: fc.constantFrom(Infinity, 3), auto: fc.boolean(), ramp: fc.constantFrom(true, true, true, false) })
-  .map(({ twoPerson, auto, ramp }) => gateConfig({ twoPersonAboveStep: twoPerson, autoApproval: auto ? { enabled: true, maxStep: 2 } : { enabled: false, maxStep: 0 } }, envelope({ ramp })));
+  .map(({ twoPerson, auto, ramp }) =>
+    gateConfig(
+      { twoPersonAboveStep: twoPerson, autoApproval: auto ? { enabled: true, maxStep: 2 } : { enabled: false, maxStep: 0 } },
+      envelope({ ramp }),
+    ),
+  );
 
 /** The world around the gate: the plant, the writer with its single-use store, what people did. */
 class World {
@@ -95,10 +163,15 @@ class World {
   n = 0;
 
   /** `notifying`: a ledger with onAppend (the gate indexes results); else the gate reads the ledger for each result. */
-  constructor(readonly config: GateConfig, readonly notifying = true) {}
+  constructor(
+    readonly config: GateConfig,
+    readonly notifying = true,
+  ) {}
 
   async open(): Promise<void> {
-    this.ledger = this.notifying ? new NotifyingMemoryLedger(this.records, () => this.clock.now()) : new MemoryLedger(this.records, () => this.clock.now());
+    this.ledger = this.notifying
+      ? new NotifyingMemoryLedger(this.records, () => this.clock.now())
+      : new MemoryLedger(this.records, () => this.clock.now());
     this.gate = await Gate.open({ config: this.config, ledger: this.ledger, scheduler: this.clock });
     this.gate.commands$.subscribe(({ command, replay }) => this.onCommand(command, replay));
     void this.gate.start(); // settles with its first tick, which the settle() loop lets run
@@ -139,10 +212,18 @@ class World {
     if (!replay) {
       // (c) nothing else executable meanwhile: every earlier command is answered or expired
       for (const e of this.emitted) {
-        if (e.command.id !== c.id && !this.answered.has(e.command.id)) expect(nowMs, `command ${c.id} while ${e.command.id} could still run`).to.be.greaterThan(e.command.expiresTsMs);
+        if (e.command.id !== c.id && !this.answered.has(e.command.id))
+          expect(nowMs, `command ${c.id} while ${e.command.id} could still run`).to.be.greaterThan(e.command.expiresTsMs);
       }
       // (a) the envelope against the truth: the plant's value, the last real write, the readings given
-      const check = checkEnvelope(env, { fromValue: this.plant, toValue: c.value, lastChangeTsMs: this.lastWriteMs, nowMs, readings: this.readings, scope: 'step' });
+      const check = checkEnvelope(env, {
+        fromValue: this.plant,
+        toValue: c.value,
+        lastChangeTsMs: this.lastWriteMs,
+        nowMs,
+        readings: this.readings,
+        scope: 'step',
+      });
       expect(check.violations, `command ${c.value} from plant ${this.plant} at ${nowMs}`).to.deep.equal([]);
       expect(c.fromValue).to.equal(this.plant);
       // (b) the approvals, as recorded before the command
@@ -154,7 +235,9 @@ class World {
     const before = this.records.filter((r) => r.seq < cmdSeq && r.proposalId === c.proposalId);
     const p = before.find((r) => r.type === 'proposal')?.data as Proposal | undefined;
     expect(p, `command for an unrecorded proposal ${c.proposalId}`).to.not.equal(undefined);
-    const ended = before.find((r) => ['superseded', 'expired', 'blocked'].includes(r.type) || (r.type === 'decision' && (r.data as Decision).verdict === 'reject'));
+    const ended = before.find(
+      (r) => ['superseded', 'expired', 'blocked'].includes(r.type) || (r.type === 'decision' && (r.data as Decision).verdict === 'reject'),
+    );
     expect(ended, `command after ${ended?.type}`).to.equal(undefined);
     const decisionRecs = before.filter((r) => r.type === 'decision');
     const approvals = decisionRecs.map((r) => r.data as Decision);
@@ -186,9 +269,20 @@ class World {
     if (first) {
       this.firstResult.set(r.commandId, r);
       // (d) a write the plant took is never first reported as not written (failed, refused): written, or unknown when the plant cannot tell
-      if (this.executions.has(r.commandId)) expect(r.outcome, `command ${r.commandId} reached the plant, first result ${r.outcome} ${r.reason ?? ''}`).to.be.oneOf(['written', 'unknown']);
+      if (this.executions.has(r.commandId))
+        expect(r.outcome, `command ${r.commandId} reached the plant, first result ${r.outcome} ${r.reason ?? ''}`).to.be.oneOf([
+          'written',
+          'unknown',
+        ]);
     }
-    if (recordInLedger) await this.ledger.append({ type: r.readBackOk !== undefined ? 'readback' : r.outcome === 'refused' ? 'refused' : 'write', asset: r.asset, tag: r.tag, proposalId: r.proposalId, data: r });
+    if (recordInLedger)
+      await this.ledger.append({
+        type: r.readBackOk !== undefined ? 'readback' : r.outcome === 'refused' ? 'refused' : 'write',
+        asset: r.asset,
+        tag: r.tag,
+        proposalId: r.proposalId,
+        data: r,
+      });
     this.results.push(r);
     this.answered.add(r.commandId);
     await this.gate.result(r);
@@ -200,7 +294,17 @@ class World {
     const nowMs = this.clock.now();
     // as a writer sends it: signed with the gate's key
     const res = (o: WriteResult['outcome'], extra: Partial<WriteResult> = {}): WriteResult =>
-      signResult(KEY, { commandId: c.id, proposalId: c.proposalId, asset: c.asset, tag: c.tag, value: c.value, outcome: o, writer: 'w', tsMs: nowMs, ...extra });
+      signResult(KEY, {
+        commandId: c.id,
+        proposalId: c.proposalId,
+        asset: c.asset,
+        tag: c.tag,
+        value: c.value,
+        outcome: o,
+        writer: 'w',
+        tsMs: nowMs,
+        ...extra,
+      });
     const v = verifyCommand(KEY, c, { asset: ASSET, tag: TAG }, nowMs);
     // As writer.ts: a command claimed before (a crash) with no final result is settled from the plant,
     // expired or not, and never written again.
@@ -214,7 +318,9 @@ class World {
       else r = res('failed', { reason: `not written before the crash: the plant holds ${this.plant}` });
       this.settled[r.outcome === 'written' ? 'written' : r.outcome === 'unknown' ? 'unknown' : 'failed']++;
       // (d) the account matches the plant: written exactly when it holds the value
-      expect(r.outcome === 'written', `settled ${c.id} as ${r.outcome}, plant ${this.plant}, value ${c.value}`).to.equal(r.outcome !== 'unknown' && at >= 0 && this.plant === c.value);
+      expect(r.outcome === 'written', `settled ${c.id} as ${r.outcome}, plant ${this.plant}, value ${c.value}`).to.equal(
+        r.outcome !== 'unknown' && at >= 0 && this.plant === c.value,
+      );
       return this.deliver(r, recordInLedger);
     }
     if (!v.ok) return this.deliver(res('refused', { reason: v.refusal }), recordInLedger);
@@ -228,7 +334,8 @@ class World {
     this.executions.set(c.id, (this.executions.get(c.id) ?? 0) + 1);
     expect(this.executions.get(c.id), `command ${c.id} executed twice`).to.equal(1);
     this.lastWriteMs = nowMs;
-    if (outcome === 'readbackMismatch') return this.deliver(res('written', { readBackOk: false, readBackValue: this.plant }), recordInLedger);
+    if (outcome === 'readbackMismatch')
+      return this.deliver(res('written', { readBackOk: false, readBackValue: this.plant }), recordInLedger);
     this.plant = c.value;
     if (outcome === 'lost') {
       this.finals.add(c.id); // recorded by the writer, lost on its way to the gate
@@ -247,7 +354,14 @@ class World {
   }
 
   reading(tag: string, ageMs: number, quality: Reading['quality'], mode: number): Promise<unknown> {
-    const r: Reading = { asset: ASSET, tag, value: tag === TAG ? this.plant : mode, tsMs: this.clock.now() - ageMs, quality, source: 'sim' };
+    const r: Reading = {
+      asset: ASSET,
+      tag,
+      value: tag === TAG ? this.plant : mode,
+      tsMs: this.clock.now() - ageMs,
+      quality,
+      source: 'sim',
+    };
     const key = readingKey(ASSET, tag);
     const prev = this.readings.get(key);
     if (!prev || prev.tsMs <= r.tsMs) this.readings.set(key, r);
@@ -261,7 +375,8 @@ class World {
         const to = a.offset === 45 ? 245 : from + a.delta;
         const p = proposal(`p${++this.n}`, from, to, { nowMs: this.clock.now(), ttlMs: a.ttlMs, quality: a.quality });
         const out = await this.gate.proposal(p);
-        if (out.ok) this.proposals.push(p); // people decide on what the page shows
+        if (out.ok)
+          this.proposals.push(p); // people decide on what the page shows
         else expect(p.quality).to.equal('bad');
         break;
       }
@@ -300,9 +415,24 @@ class World {
         const target = this.queue[0] ?? this.emitted.at(-1)?.command;
         if (!target) return;
         const c = a.pick % 3 === 0 && this.emitted.length ? this.emitted[a.pick % this.emitted.length]!.command : target;
-        const base = { commandId: c.id, proposalId: c.proposalId, asset: c.asset, tag: c.tag, value: c.value, outcome: 'written' as const, readBackOk: true, readBackValue: c.value, writer: 'forger', tsMs: this.clock.now() };
+        const base = {
+          commandId: c.id,
+          proposalId: c.proposalId,
+          asset: c.asset,
+          tag: c.tag,
+          value: c.value,
+          outcome: 'written' as const,
+          readBackOk: true,
+          readBackValue: c.value,
+          writer: 'forger',
+          tsMs: this.clock.now(),
+        };
         const fake: WriteResult =
-          a.how === 'forged' ? signResult('a-forger-key-that-is-long-enough', base) : a.how === 'unsigned' ? base : { ...signResult(KEY, { ...base, readBackOk: false }), readBackOk: true };
+          a.how === 'forged'
+            ? signResult('a-forger-key-that-is-long-enough', base)
+            : a.how === 'unsigned'
+              ? base
+              : { ...signResult(KEY, { ...base, readBackOk: false }), readBackOk: true };
         const n = this.records.length;
         const out = await this.gate.result(fake);
         // never acted on; recorded as a refusal (the gate may also have recorded time passing first)
@@ -333,28 +463,37 @@ describe('approval gate properties (fast-check)', function () {
     let commands = 0;
     let executed = 0;
     await fc.assert(
-      fc.asyncProperty(configArb, fc.array(action, { minLength: 30, maxLength: 100, size: 'max' }), fc.boolean(), async (config, actions, notifying) => {
-        const w = new World(config, notifying);
-        await w.open();
-        // a plant that reports itself, so some changes get through
-        await w.reading(TAG, 0, 'good', 1);
-        await w.reading('mode', 0, 'good', 1);
-        for (const a of actions) {
-          await w.run(a);
-          if (w.failure) {
-            if (process.env.GATE_PROPS_DEBUG) {
-              console.log(w.records.map((r) => `${r.seq} ${r.tsMs} ${r.type} ${r.proposalId ?? ''} ${JSON.stringify(r.data).slice(0, 160)}`).join('\n'));
+      fc.asyncProperty(
+        configArb,
+        fc.array(action, { minLength: 30, maxLength: 100, size: 'max' }),
+        fc.boolean(),
+        async (config, actions, notifying) => {
+          const w = new World(config, notifying);
+          await w.open();
+          // a plant that reports itself, so some changes get through
+          await w.reading(TAG, 0, 'good', 1);
+          await w.reading('mode', 0, 'good', 1);
+          for (const a of actions) {
+            await w.run(a);
+            if (w.failure) {
+              if (process.env.GATE_PROPS_DEBUG) {
+                console.log(
+                  w.records
+                    .map((r) => `${r.seq} ${r.tsMs} ${r.type} ${r.proposalId ?? ''} ${JSON.stringify(r.data).slice(0, 160)}`)
+                    .join('\n'),
+                );
+              }
+              throw w.failure;
             }
-            throw w.failure;
           }
-        }
-        w.gate.close();
-        const states = w.records.map((r) => r.type);
-        stats.push(states.join(','));
-        commands += w.emitted.filter((e) => !e.replay).length;
-        executed += w.executions.size;
-        for (const k of ['written', 'failed', 'unknown'] as const) settled[k] += w.settled[k];
-      }),
+          w.gate.close();
+          const states = w.records.map((r) => r.type);
+          stats.push(states.join(','));
+          commands += w.emitted.filter((e) => !e.replay).length;
+          executed += w.executions.size;
+          for (const k of ['written', 'failed', 'unknown'] as const) settled[k] += w.settled[k];
+        },
+      ),
       // a fixed seed keeps `npm test` reproducible; GATE_PROPS_SEED explores others
       { numRuns: 200, seed: Number(process.env.GATE_PROPS_SEED ?? 20261125) },
     );

@@ -28,9 +28,19 @@ const MIN = 60_000;
 /** Run a zone3_sp step test through the proposer; every proposal made, with the simulated time. */
 function stepTest(kpi: Kpi, steps: Array<[atMin: number, sp: number]>, endMin: number, model: 'linear' | 'quadratic'): Proposal[] {
   const cfg = validateProposerConfig({
-    asset: ASSET, setpointTag: 'zone3_sp', kpiTag: kpi.tag, mode: 'minimise', model,
-    constraintTag: 'quality_index', constraintMin: 98,
-    windowMs: 3_600_000, refitIntervalMs: MIN, minSamples: 60, deadband: 0, minChange: 1, proposalTtlMs: 900_000,
+    asset: ASSET,
+    setpointTag: 'zone3_sp',
+    kpiTag: kpi.tag,
+    mode: 'minimise',
+    model,
+    constraintTag: 'quality_index',
+    constraintMin: 98,
+    windowMs: 3_600_000,
+    refitIntervalMs: MIN,
+    minSamples: 60,
+    deadband: 0,
+    minChange: 1,
+    proposalTtlMs: 900_000,
     // ≥ 3 time constants of zone 3 (100 s) plus the melt's (20 s): the heater power transient is
     // larger than the whole steady-state effect on energy per kg.
     settleMs: 5 * MIN,
@@ -38,7 +48,15 @@ function stepTest(kpi: Kpi, steps: Array<[atMin: number, sp: number]>, endMin: n
   const proposer = new Proposer(cfg);
   const proposals: Proposal[] = [];
   const engine = new PlantEngine({ seed: 3, startTsMs: Date.UTC(2026, 0, 1), publishIntervalMs: 5000 }, (tsMs, r) => {
-    const rd = (tag: string, value: number, unit: string) => ({ asset: ASSET, tag, value, unit, tsMs, quality: 'good' as const, source: 'sim' });
+    const rd = (tag: string, value: number, unit: string) => ({
+      asset: ASSET,
+      tag,
+      value,
+      unit,
+      tsMs,
+      quality: 'good' as const,
+      source: 'sim',
+    });
     proposer.push(rd('zone3_sp', r.zone3_sp.value, 'degC'), 0);
     proposer.push(rd('quality_index', r.quality_index.value, '%'), 0);
     const o = proposer.push(rd(kpi.tag, kpi.of(r), kpi.unit), 0);
@@ -66,7 +84,16 @@ function steady(sp: number): { energyPerKg: number; heaterKw: number; quality: n
 
 describe('control: proposer on the plant simulator (zone3_sp step test)', function () {
   it('energy per kg, quality ≥ 98: the proposed zone3_sp lowers energy per kg in the simulator and quality holds', function () {
-    const proposals = stepTest(ENERGY_PER_KG, [[10, 211], [20, 219], [30, 215]], 40, 'quadratic');
+    const proposals = stepTest(
+      ENERGY_PER_KG,
+      [
+        [10, 211],
+        [20, 219],
+        [30, 215],
+      ],
+      40,
+      'quadratic',
+    );
     expect(proposals.length).to.be.greaterThan(0);
     const p = proposals[0];
     expect(p.proposedValue).to.be.within(211, 219);
@@ -74,7 +101,9 @@ describe('control: proposer on the plant simulator (zone3_sp step test)', functi
     const then = steady(p.proposedValue);
     // The direction the model predicts is the direction the plant moves, and the plant gains.
     expect(then.energyPerKg).to.be.below(now.energyPerKg);
-    expect(Math.sign(p.predictedEffect.predictedKpi - p.predictedEffect.currentKpi)).to.equal(Math.sign(then.energyPerKg - now.energyPerKg));
+    expect(Math.sign(p.predictedEffect.predictedKpi - p.predictedEffect.currentKpi)).to.equal(
+      Math.sign(then.energyPerKg - now.energyPerKg),
+    );
     expect(then.quality).to.be.at.least(98);
     // In this simulator a hotter zone 3 saves energy per kg (a thinner melt costs the drive less
     // than the heater's extra losses), so the proposal raises the setpoint.
@@ -82,7 +111,15 @@ describe('control: proposer on the plant simulator (zone3_sp step test)', functi
   });
 
   it('heater power, quality ≥ 98: proposes a lower zone3_sp that the simulator confirms cuts heater power while quality stays ≥ 98', function () {
-    const proposals = stepTest(HEATER_KW, [[10, 207], [20, 215]], 30, 'linear');
+    const proposals = stepTest(
+      HEATER_KW,
+      [
+        [10, 207],
+        [20, 215],
+      ],
+      30,
+      'linear',
+    );
     expect(proposals.length).to.be.greaterThan(0);
     const p = proposals[0];
     expect(p.currentValue).to.equal(215);

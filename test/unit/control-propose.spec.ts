@@ -17,8 +17,18 @@ function gauss(rand: () => number): () => number {
 
 function cfg(over: Record<string, unknown> = {}): ProposerConfig {
   return validateProposerConfig({
-    asset: ASSET, setpointTag: 'sp', kpiTag: 'kpi', mode: 'minimise', model: 'quadratic',
-    windowMs: 10_000_000, refitIntervalMs: 0, minSamples: 30, deadband: 0, minChange: 1, proposalTtlMs: 600_000, ...over,
+    asset: ASSET,
+    setpointTag: 'sp',
+    kpiTag: 'kpi',
+    mode: 'minimise',
+    model: 'quadratic',
+    windowMs: 10_000_000,
+    refitIntervalMs: 0,
+    minSamples: 30,
+    deadband: 0,
+    minChange: 1,
+    proposalTtlMs: 600_000,
+    ...over,
   });
 }
 
@@ -129,11 +139,12 @@ describe('control: response model (OLS with prediction intervals)', () => {
   it('widens the uncertainty of the mean for autocorrelated residuals (AR(1) inflation), not for independent ones', () => {
     const n = gauss(prng(21));
     let ar = 0;
-    const make = (phi: number) => Array.from({ length: 600 }, (_, i) => {
-      ar = phi * ar + Math.sqrt(1 - phi * phi) * n();
-      const sp = 200 + ((10 * Math.floor(i / 100)) % 30); // 200, 210, 220, 200, …
-      return { sp, kpi: 0.1 * sp + 0.5 * ar };
-    });
+    const make = (phi: number) =>
+      Array.from({ length: 600 }, (_, i) => {
+        ar = phi * ar + Math.sqrt(1 - phi * phi) * n();
+        const sp = 200 + ((10 * Math.floor(i / 100)) % 30); // 200, 210, 220, 200, …
+        return { sp, kpi: 0.1 * sp + 0.5 * ar };
+      });
     const white = fitResponse(make(0), 'linear');
     const red = fitResponse(make(0.8), 'linear');
     if (!white.ok || !red.ok) throw new Error('no fit');
@@ -142,26 +153,60 @@ describe('control: response model (OLS with prediction intervals)', () => {
     expect(red.model.rho).to.be.within(0.65, 0.9);
     expect(red.model.inflation).to.be.greaterThan(4);
     // Same residual error, but the difference of means is known far less well.
-    expect(differenceSe(red.model, 200, 220) / red.model.rmse).to.be.greaterThan(2 * (differenceSe(white.model, 200, 220) / white.model.rmse));
+    expect(differenceSe(red.model, 200, 220) / red.model.rmse).to.be.greaterThan(
+      2 * (differenceSe(white.model, 200, 220) / white.model.rmse),
+    );
   });
 
   it('refuses too few samples, no setpoint variation and collinear inputs', () => {
     const some = (k: number, sp: (i: number) => number, inputs?: (i: number) => number[]) =>
       Array.from({ length: k }, (_, i) => ({ sp: sp(i), kpi: Math.sin(i), ...(inputs ? { inputs: inputs(i) } : {}) }));
-    const few = fitResponse(some(4, (i) => i), 'quadratic');
+    const few = fitResponse(
+      some(4, (i) => i),
+      'quadratic',
+    );
     expect(few.ok).to.equal(false);
     expect(!few.ok && few.reason).to.match(/too few samples/);
-    const minN = fitResponse(some(20, (i) => i), 'linear', 50);
+    const minN = fitResponse(
+      some(20, (i) => i),
+      'linear',
+      50,
+    );
     expect(!minN.ok && minN.reason).to.match(/too few samples \(20, need 50\)/);
-    const flat = fitResponse(some(50, () => 210), 'linear');
+    const flat = fitResponse(
+      some(50, () => 210),
+      'linear',
+    );
     expect(!flat.ok && flat.reason).to.match(/no setpoint variation/);
-    const twoLevels = fitResponse(some(50, (i) => (i % 2 ? 210 : 215)), 'quadratic');
+    const twoLevels = fitResponse(
+      some(50, (i) => (i % 2 ? 210 : 215)),
+      'quadratic',
+    );
     expect(!twoLevels.ok && twoLevels.reason).to.match(/2 distinct values, need 3/);
-    expect(fitResponse(some(50, (i) => (i % 2 ? 210 : 215)), 'linear').ok).to.equal(true);
-    const collinear = fitResponse(some(50, (i) => 200 + i, (i) => [2 * (200 + i) + 1]), 'linear');
+    expect(
+      fitResponse(
+        some(50, (i) => (i % 2 ? 210 : 215)),
+        'linear',
+      ).ok,
+    ).to.equal(true);
+    const collinear = fitResponse(
+      some(
+        50,
+        (i) => 200 + i,
+        (i) => [2 * (200 + i) + 1],
+      ),
+      'linear',
+    );
     expect(!collinear.ok && collinear.reason).to.match(/collinear/);
     // An input that never moved is left out rather than refused.
-    const constant = fitResponse(some(50, (i) => 200 + i, () => [7]), 'linear');
+    const constant = fitResponse(
+      some(
+        50,
+        (i) => 200 + i,
+        () => [7],
+      ),
+      'linear',
+    );
     expect(constant.ok && constant.model.p).to.equal(2);
   });
 });
@@ -265,7 +310,11 @@ describe('control: proposer', () => {
     // More of the same plant: every refit finds the same setpoint → no new proposal.
     const same = feed(p, { blocks: [215], perBlock: 40, kpi: bowl, noiseSd: 0.002, startTsMs: first.endTsMs, seed: 2 });
     expect(same.proposals).to.have.length(0);
-    expect(same.last.status).to.deep.include({ phase: 'proposed', value: first.proposals[0].proposedValue, reason: 'same as open proposal' });
+    expect(same.last.status).to.deep.include({
+      phase: 'proposed',
+      value: first.proposals[0].proposedValue,
+      reason: 'same as open proposal',
+    });
     expect(p.openProposal()?.id).to.equal('p1');
     // The plant changed: the optimum moved to 213 (4 units away): a new proposal supersedes p1.
     const shifted = (sp: number) => 0.3 + 0.0005 * (sp - 213) ** 2;
@@ -275,8 +324,10 @@ describe('control: proposer', () => {
     expect(moved.proposals[moved.proposals.length - 1].proposedValue).to.be.closeTo(213, 1);
     for (let k = 1; k < moved.proposals.length; k++) {
       expect(moved.proposals[k].supersedes).to.equal(moved.proposals[k - 1].id);
-      expect(Math.abs(moved.proposals[k].proposedValue - moved.proposals[k - 1].proposedValue) >= 2
-        || Math.abs(moved.proposals[k].currentValue - moved.proposals[k - 1].currentValue) >= 2).to.equal(true);
+      expect(
+        Math.abs(moved.proposals[k].proposedValue - moved.proposals[k - 1].proposedValue) >= 2 ||
+          Math.abs(moved.proposals[k].currentValue - moved.proposals[k - 1].currentValue) >= 2,
+      ).to.equal(true);
     }
   });
 
@@ -306,7 +357,11 @@ describe('control: proposer', () => {
     expect(u[0].qualityReason).to.match(/1 of \d+ samples uncertain/);
 
     // A few bad samples, with wild values: left out, the proposal is as good as without them.
-    const b = feed(new Proposer(cfg({ minSamples: 60 })), { ...stream, kpi: bowl, quality: (i) => (i % 20 === 0 ? 'bad' : 'good') }).proposals;
+    const b = feed(new Proposer(cfg({ minSamples: 60 })), {
+      ...stream,
+      kpi: bowl,
+      quality: (i) => (i % 20 === 0 ? 'bad' : 'good'),
+    }).proposals;
     expect(b).to.have.length(1);
     expect(b[0].quality).to.equal('good');
     expect(b[0].fit.n).to.be.below(160);
@@ -337,7 +392,14 @@ describe('control: proposer', () => {
     const falling = (sp: number) => 0.5 - 0.001 * sp;
     const quality = (sp: number) => 100 - 0.05 * (sp - 200) ** 2;
     const p = new Proposer(cfg({ constraintTag: 'con', constraintMin: 97 }));
-    const pr = feed(p, { blocks: [200, 204, 202, 210], perBlock: 40, kpi: falling, noiseSd: 0.0005, con: quality, conNoiseSd: 0.2 }).proposals.pop()!;
+    const pr = feed(p, {
+      blocks: [200, 204, 202, 210],
+      perBlock: 40,
+      kpi: falling,
+      noiseSd: 0.0005,
+      con: quality,
+      conNoiseSd: 0.2,
+    }).proposals.pop()!;
     expect(pr.currentValue).to.equal(210);
     expect(pr.proposedValue).to.be.within(205, 207.75);
     expect(pr.predictedEffect.predictedKpi).to.be.above(pr.predictedEffect.currentKpi); // the KPI pays for it
@@ -374,7 +436,7 @@ describe('control: proposer', () => {
     for (const sp of [205, 213, 217, 215]) {
       for (let k = 0; k < 40; k++) {
         ts += 1000;
-        const load = (sp - 205) + 3 * Math.sin(k);
+        const load = sp - 205 + 3 * Math.sin(k);
         p.push(reading('sp', sp, ts), 0);
         p.push(reading('load', load, ts), 0);
         const o = p.push(reading('kpi', bowl(sp) + 0.01 * load + 0.002 * n(), ts), 0);
@@ -392,7 +454,14 @@ describe('control: proposer config', () => {
   };
 
   it('fills defaults and parses editor strings', () => {
-    const c = validateProposerConfig({ ...ok, windowMs: '60000', inputTags: 'a, b', spLowLimit: '', constraintTag: 'q', constraintMin: '98' });
+    const c = validateProposerConfig({
+      ...ok,
+      windowMs: '60000',
+      inputTags: 'a, b',
+      spLowLimit: '',
+      constraintTag: 'q',
+      constraintMin: '98',
+    });
     expect(c.windowMs).to.equal(60000);
     expect(c.inputTags).to.deep.equal(['a', 'b']);
     expect(c.spLowLimit).to.equal(undefined);

@@ -8,7 +8,10 @@ import { openUsedCommands } from '../../runtime/control/file-used-commands.js';
 import type { UsedCommands } from '../../runtime/control/stores.js';
 
 const ids = (path: string): string[] =>
-  readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { id: string }).id);
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => (JSON.parse(l) as { id: string }).id);
 
 describe('used-commands store (runtime/control/file-used-commands.ts)', function () {
   let dir: string;

@@ -9,7 +9,14 @@ const MIN = 60_000;
 const H = 3_600_000;
 const utc = (iso: string): number => Date.parse(iso);
 const EPS = 1e-9;
-const span = (startMs: number, endMs: number, amount: number, extra: Partial<Span> = {}): Span => ({ startMs, endMs, amount, gap: false, quality: 'good', ...extra });
+const span = (startMs: number, endMs: number, amount: number, extra: Partial<Span> = {}): Span => ({
+  startMs,
+  endMs,
+  amount,
+  gap: false,
+  quality: 'good',
+  ...extra,
+});
 
 /** UTC: day 06–22 at 0.3, night otherwise at 0.1. */
 const dayNight: TariffDef = {
@@ -48,7 +55,14 @@ describe('energy: cost rollup', () => {
     const r = new CostRollup({ asset: 'a', intervalMinutes: 15 }, compileTariff(dayNight), 'v1');
     const out = r.addEnergy(span(utc('2026-02-02T05:50:00Z'), utc('2026-02-02T06:20:00Z'), 30));
     expect(out).to.have.length(2);
-    expect(out[0]).to.include({ scope: 'interval', startMs: utc('2026-02-02T05:45:00Z'), costEur: 1, gapMs: 5 * MIN, quality: 'uncertain', tariffVersion: 'v1' });
+    expect(out[0]).to.include({
+      scope: 'interval',
+      startMs: utc('2026-02-02T05:45:00Z'),
+      costEur: 1,
+      gapMs: 5 * MIN,
+      quality: 'uncertain',
+      tariffVersion: 'v1',
+    });
     expect(out[0].qualityReason).to.equal('no data for 300 s');
     expect(out[0].energyKwhByPeriod).to.deep.equal({ day: 0, night: 10 });
     expect(out[0].co2Kg).to.be.closeTo(5, EPS);
@@ -71,12 +85,19 @@ describe('energy: cost rollup', () => {
     const t0 = utc('2026-02-02T10:00:00Z');
     r.addEnergy(span(t0, t0 + 10 * MIN, 1));
     const out = r.addEnergy(span(t0 + 10 * MIN, t0 + 40 * MIN, 0, { gap: true, quality: 'bad', reason: 'power gap 1800 s > max gap' }));
-    expect(out.map((c) => [c.quality, c.gapMs, c.energyKwh])).to.deep.equal([['uncertain', 5 * MIN, 1], ['bad', 15 * MIN, 0]]);
+    expect(out.map((c) => [c.quality, c.gapMs, c.energyKwh])).to.deep.equal([
+      ['uncertain', 5 * MIN, 1],
+      ['bad', 15 * MIN, 0],
+    ]);
     expect(out[1].qualityReason).to.equal('no data for 900 s; power gap 1800 s > max gap');
   });
 
   it('secondary quantities wait for the energy data; late ones go to the open record', () => {
-    const r = new CostRollup({ asset: 'a', intervalMinutes: 15, reactive: true, units: true, unitName: 'kg' }, compileTariff(dayNight), 'v');
+    const r = new CostRollup(
+      { asset: 'a', intervalMinutes: 15, reactive: true, units: true, unitName: 'kg' },
+      compileTariff(dayNight),
+      'v',
+    );
     const t0 = utc('2026-02-02T10:00:00Z');
     r.addSecondary('units', span(t0, t0 + 20 * MIN, 20)); // ahead of the energy: 15 kg in the first interval, 5 in the second
     const first = r.addEnergy(span(t0, t0 + 20 * MIN, 4));
@@ -100,7 +121,15 @@ describe('energy: cost rollup', () => {
     r.addEnergy(span(t0 + 10 * MIN, t0 + 20 * MIN, 10));
     const b1 = r.endBatch(t0 + 15 * MIN); // late mark: ends at 10:20, at once
     expect(b1).to.have.length(1);
-    expect(b1[0]).to.include({ scope: 'batch', label: 'B-1', startMs: t0 + 10 * MIN, endMs: t0 + 20 * MIN, tsMs: t0 + 20 * MIN, gapMs: 0, quality: 'good' });
+    expect(b1[0]).to.include({
+      scope: 'batch',
+      label: 'B-1',
+      startMs: t0 + 10 * MIN,
+      endMs: t0 + 20 * MIN,
+      tsMs: t0 + 20 * MIN,
+      gapMs: 0,
+      quality: 'good',
+    });
     expect(b1[0].energyKwh).to.be.closeTo(10, EPS);
     const again = r.startBatch('B-2', t0 + 25 * MIN);
     expect(again).to.deep.equal([]);
@@ -118,9 +147,21 @@ describe('energy: cost rollup', () => {
     const t0 = utc('2026-02-02T10:00:00Z');
     const recs: EnergyCost[] = [];
     recs.push(...r.addEnergy(span(t0, t0 + 5 * MIN, 1)));
-    r.setTariff(compileTariff({ ...dayNight, periods: [{ name: 'day', priceEurPerKwh: 1, windows: [{ fromHour: 6, toHour: 22 }] }, { name: 'night', priceEurPerKwh: 0.1 }] }), 'v2');
+    r.setTariff(
+      compileTariff({
+        ...dayNight,
+        periods: [
+          { name: 'day', priceEurPerKwh: 1, windows: [{ fromHour: 6, toHour: 22 }] },
+          { name: 'night', priceEurPerKwh: 0.1 },
+        ],
+      }),
+      'v2',
+    );
     recs.push(...r.addEnergy(span(t0 + 5 * MIN, t0 + 30 * MIN, 5)));
-    expect(recs.map((c) => [c.costEur, c.tariffVersion])).to.deep.equal([[0.9, 'v1'], [3, 'v2']]);
+    expect(recs.map((c) => [c.costEur, c.tariffVersion])).to.deep.equal([
+      [0.9, 'v1'],
+      [3, 'v2'],
+    ]);
     // Bill under the first tariff: 6 kWh × 0.3 = 1.80 + peak 3 kWh / 0.25 h = 12 kW × 2 = 24 → 25.80
     expect(billFromCosts(t1, { startMs: t0, endMs: t0 + H }, recs).totalEur).to.equal(25.8);
   });

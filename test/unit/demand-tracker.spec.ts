@@ -7,7 +7,13 @@ const MIN = 60_000;
 const H = 3_600_000;
 const utc = (iso: string): number => Date.parse(iso);
 const EPS = 1e-9;
-const span = (startMs: number, endMs: number, kw: number): Span => ({ startMs, endMs, amount: (kw * (endMs - startMs)) / H, gap: false, quality: 'good' });
+const span = (startMs: number, endMs: number, kw: number): Span => ({
+  startMs,
+  endMs,
+  amount: (kw * (endMs - startMs)) / H,
+  gap: false,
+  quality: 'good',
+});
 
 /** Constant power from `fromMs` in minute steps, returning the status after each. */
 function feed(d: DemandTracker, fromMs: number, minutes: number, kw: (m: number) => number) {
@@ -99,6 +105,8 @@ describe('energy: demand tracker', () => {
     expect(s.averageKwSoFar).to.be.closeTo(1 / (9 / 60), EPS);
     expect(s.forecastKw).to.be.closeTo(s.averageKwSoFar, EPS);
     expect(s.quality).to.equal('uncertain');
-    expect(s.qualityReason).to.equal('power gap; no present power: the average so far is assumed to continue; no data for 360 s of the block');
+    expect(s.qualityReason).to.equal(
+      'power gap; no present power: the average so far is assumed to continue; no data for 360 s of the block',
+    );
   });
 });

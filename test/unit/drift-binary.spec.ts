@@ -124,16 +124,20 @@ describe('drift: binary detectors (DDM, EDDM, HDDM_A, HDDM_W)', () => {
         }
       });
 
-      it('treats any non-zero value as an error (a 0/1 plant tag or a boolean)' + (d === eddmDetector ? ' — EDDM: only exactly 1, as in River' : ''), () => {
-        const a = d.init(d.params(params));
-        const b = d.init(d.params(params));
-        const xs = [...bits(3, 3000, 0.05), ...bits(4, 1000, 0.6)];
-        const ra = xs.map((x, i) => d.step(a, x, i));
-        const rb = xs.map((x, i) => d.step(b, x * 7, i));
-        expect(ra.includes(true)).to.equal(true);
-        if (d === eddmDetector) expect(rb.includes(true)).to.equal(false);
-        else expect(rb).to.deep.equal(ra);
-      });
+      it(
+        'treats any non-zero value as an error (a 0/1 plant tag or a boolean)' +
+          (d === eddmDetector ? ' — EDDM: only exactly 1, as in River' : ''),
+        () => {
+          const a = d.init(d.params(params));
+          const b = d.init(d.params(params));
+          const xs = [...bits(3, 3000, 0.05), ...bits(4, 1000, 0.6)];
+          const ra = xs.map((x, i) => d.step(a, x, i));
+          const rb = xs.map((x, i) => d.step(b, x * 7, i));
+          expect(ra.includes(true)).to.equal(true);
+          if (d === eddmDetector) expect(rb.includes(true)).to.equal(false);
+          else expect(rb).to.deep.equal(ra);
+        },
+      );
     });
   }
 

@@ -184,10 +184,21 @@ describe('drift: fault classification', () => {
       { tag: 'screw_speed', window: steady(45, 80, 0.09) },
     ];
     const opts = { chi2EffectiveSamples: 30 };
-    const noMove = classifyChange({ tag: 'zone2_temp', window: drift, changeTsMs: CHANGE, related: [{ tag: 'zone1_temp', window: steady(42, 190, 0.14) }, ...quiet] }, opts);
+    const noMove = classifyChange(
+      { tag: 'zone2_temp', window: drift, changeTsMs: CHANGE, related: [{ tag: 'zone1_temp', window: steady(42, 190, 0.14) }, ...quiet] },
+      opts,
+    );
     expect(noMove.kind, noMove.evidence.reason).to.equal('sensor-fault');
     expect(noMove.evidence.corroboration.pValue).to.be.greaterThan(0.01);
-    const oneMoved = classifyChange({ tag: 'zone2_temp', window: drift, changeTsMs: CHANGE, related: [{ tag: 'zone1_temp', window: shifted(42, 190, 0.14, 0.28) }, ...quiet] }, opts);
+    const oneMoved = classifyChange(
+      {
+        tag: 'zone2_temp',
+        window: drift,
+        changeTsMs: CHANGE,
+        related: [{ tag: 'zone1_temp', window: shifted(42, 190, 0.14, 0.28) }, ...quiet],
+      },
+      opts,
+    );
     expect(oneMoved.evidence.corroboration.chi2Corroborates).to.equal(true);
     expect(oneMoved.kind).to.equal('process-change');
   });
@@ -212,7 +223,8 @@ describe('drift: fault classification', () => {
   it('a tag pinned at a limit (quality at 100 % half the time) cannot corroborate, however many σ its median moves', () => {
     // Noise around 99.9, clipped at 100: half the readings sit exactly on 100. After the change the
     // clipped share shifts, so the median moves, by many σ of the tiny spread it seems to have.
-    const q = (seed: number, mean: number) => series(seed, 0, 0.3).map((p) => ({ tsMs: p.tsMs, value: Math.min(100, (p.tsMs >= CHANGE ? mean : 100) + p.value) }));
+    const q = (seed: number, mean: number) =>
+      series(seed, 0, 0.3).map((p) => ({ tsMs: p.tsMs, value: Math.min(100, (p.tsMs >= CHANGE ? mean : 100) + p.value) }));
     const c = classifyChange({
       tag: 'pressure',
       window: series(6, 5, 0.1, (i, v) => v + 0.02 * i),
@@ -234,7 +246,12 @@ describe('drift: fault classification', () => {
 
   it('a tag with too few distinct values cannot corroborate', () => {
     const coarse = shifted(71, 10, 0.2, 1).map((p) => ({ ...p, value: Math.round(p.value) })); // 10 or 11 mostly
-    const c = classifyChange({ tag: 'pressure', window: shifted(9, 5, 0.1, 1), changeTsMs: CHANGE, related: [{ tag: 'coarse', window: coarse }] });
+    const c = classifyChange({
+      tag: 'pressure',
+      window: shifted(9, 5, 0.1, 1),
+      changeTsMs: CHANGE,
+      related: [{ tag: 'coarse', window: coarse }],
+    });
     expect(c.evidence.related[0].usable).to.equal(false);
     expect(c.evidence.related[0].moved).to.equal(false);
     expect(c.kind).to.not.equal('process-change');
@@ -287,7 +304,12 @@ describe('drift: fault classification', () => {
 
   it('too little data → unclassified, but the related evidence is still filled', () => {
     const w = shifted(17, 5, 0.1, 1).filter((p) => p.tsMs < CHANGE + 3000); // 3 readings after
-    const c = classifyChange({ tag: 'pressure', window: w, changeTsMs: CHANGE, related: [{ tag: 'flow', window: shifted(18, 10, 0.2, 2) }] });
+    const c = classifyChange({
+      tag: 'pressure',
+      window: w,
+      changeTsMs: CHANGE,
+      related: [{ tag: 'flow', window: shifted(18, 10, 0.2, 2) }],
+    });
     expect(c.kind).to.equal('unclassified');
     expect(c.evidence.reason).to.match(/too little data/);
     expect(c.evidence.related[0].tag).to.equal('flow');
@@ -295,7 +317,12 @@ describe('drift: fault classification', () => {
   });
 
   it('a quiet tag (no change at all) stays unclassified', () => {
-    const c = classifyChange({ tag: 'pressure', window: steady(19, 5, 0.1), changeTsMs: CHANGE, related: [{ tag: 'flow', window: steady(20, 10, 0.2) }] });
+    const c = classifyChange({
+      tag: 'pressure',
+      window: steady(19, 5, 0.1),
+      changeTsMs: CHANGE,
+      related: [{ tag: 'flow', window: steady(20, 10, 0.2) }],
+    });
     expect(c.kind).to.equal('unclassified');
   });
 

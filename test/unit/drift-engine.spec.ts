@@ -17,7 +17,9 @@ const SHEWHART = { method: 'shewhart', params: { minInstances: 3 } };
 describe('drift engine (runtime/drift/drift-engine.ts)', () => {
   it('refuses a bad config with BAD_CONFIG naming the field', () => {
     const refuse = (raw: Record<string, unknown>, re: RegExp) =>
-      expect(() => validateEngineConfig(raw)).to.throw(TwinError, re).with.property('code', 'BAD_CONFIG');
+      expect(() => validateEngineConfig(raw))
+        .to.throw(TwinError, re)
+        .with.property('code', 'BAD_CONFIG');
     refuse({ method: 'kswin' }, /kswin/);
     refuse({ historySamples: 50, classifyAfterSamples: 50 }, /classifyAfterSamples/);
     refuse({ related: [{ match: 'a', tags: ['other/asset'] }] }, /related tags of 'a'/);
@@ -49,11 +51,16 @@ describe('drift engine (runtime/drift/drift-engine.ts)', () => {
   it('refuses an array, and an out-of-order reading without changing what follows', () => {
     const a = new DriftEngine(SHEWHART);
     const b = new DriftEngine(SHEWHART);
-    expect(() => a.push([rd('p', 0, 1)])).to.throw(TwinError).with.property('code', 'BAD_PAYLOAD');
+    expect(() => a.push([rd('p', 0, 1)]))
+      .to.throw(TwinError)
+      .with.property('code', 'BAD_PAYLOAD');
     const xs = [10, 11, 9, 10, 12];
     const outA = xs.map((x, i) => {
       const o = a.push(rd('p', i + 1, x));
-      if (i === 2) expect(() => a.push(rd('p', 0, 1000))).to.throw(TwinError).with.property('code', 'OUT_OF_ORDER');
+      if (i === 2)
+        expect(() => a.push(rd('p', 0, 1000)))
+          .to.throw(TwinError)
+          .with.property('code', 'OUT_OF_ORDER');
       return o;
     });
     const outB = xs.map((x, i) => b.push(rd('p', i + 1, x)));
@@ -74,7 +81,9 @@ describe('drift engine (runtime/drift/drift-engine.ts)', () => {
     const est = { asset: ASSET, tag: 'p', value: 10, variance: 0.1, model: 'local-level', tsMs: T0, quality: 'good' };
     expect(new DriftEngine(SHEWHART).push(est)).to.deep.include({ input: 'estimate', outcome: 'evidence' });
     expect(new DriftEngine({ ...SHEWHART, classify: false }).push(est).outcome).to.equal('ignored');
-    expect(() => new DriftEngine(SHEWHART).push({ ...est, value: Number.NaN })).to.throw(TwinError).with.property('code', 'NOT_FINITE');
+    expect(() => new DriftEngine(SHEWHART).push({ ...est, value: Number.NaN }))
+      .to.throw(TwinError)
+      .with.property('code', 'NOT_FINITE');
   });
 
   it('thins scores to every Nth; a detection always passes', () => {
@@ -90,7 +99,7 @@ describe('drift engine (runtime/drift/drift-engine.ts)', () => {
     expect(e.watchedCount).to.equal(1);
   });
 
-  it('relatedOf: the first matching rule, else the asset\'s other watched tags', () => {
+  it("relatedOf: the first matching rule, else the asset's other watched tags", () => {
     const e = new DriftEngine({ ...SHEWHART, related: [{ match: 'a', tags: ['b', 'c'] }] });
     for (const t of ['a', 'b', 'd']) e.push(rd(t, 0, 1));
     expect(e.relatedOf(ASSET, 'a')).to.deep.equal(['b', 'c']);

@@ -96,7 +96,12 @@ describe('drift: multivariate detector (PCA T² + Q)', () => {
     });
     it('uncertain readings make the row uncertain and keep it out of the reference', () => {
       const s = mvInit(cfg);
-      const rows = [[1, 1.1], [2, 1.9], [3, 3.2], [4, 3.9]];
+      const rows = [
+        [1, 1.1],
+        [2, 1.9],
+        [3, 3.2],
+        [4, 3.9],
+      ];
       rows.forEach((r, i) => {
         mvStep(s, rd('x', r[0], i * 1000, i === 0 ? { quality: 'uncertain' } : {}));
         mvStep(s, rd('y', r[1], i * 1000));
@@ -121,7 +126,10 @@ describe('drift: multivariate detector (PCA T² + Q)', () => {
 
     it('fits after the reference rows, scores each later row, alarms after `consecutive` and emits the event', () => {
       const rows = [...ref, [0.3, 0.31], [1, -1], [1.2, -1.1], [0.9, -1.2], [0.1, 0.12], [0.2, 0.2], [-0.3, -0.28]];
-      const out = steps({ asset: ASSET, tags: ['x', 'y'], referenceRows: 8, consecutive: 2, classifyAfterRows: 2, alpha: 0.01 }, readingsOf(rows, ['x', 'y']));
+      const out = steps(
+        { asset: ASSET, tags: ['x', 'y'], referenceRows: 8, consecutive: 2, classifyAfterRows: 2, alpha: 0.01 },
+        readingsOf(rows, ['x', 'y']),
+      );
       // One output per completed row: 7 silent reference rows, F on the 8th, o, x (first out of
       // control), E (second: alarm + event, classifyAfterRows reached), A (third out of control),
       // A (back in control, but the alarm clears only after `consecutive` = 2 in-control rows), o, o.

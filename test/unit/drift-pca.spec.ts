@@ -106,7 +106,14 @@ describe('drift: PCA fit', () => {
       expect.fail('no error');
     };
     err(() => fitPca(rows.slice(0, 5), MV_TAGS), 'MODEL');
-    err(() => fitPca(rows.map((r) => [r[0], 1]), ['a', 'b']), 'MODEL');
+    err(
+      () =>
+        fitPca(
+          rows.map((r) => [r[0], 1]),
+          ['a', 'b'],
+        ),
+      'MODEL',
+    );
     err(() => fitPca([[1, 2, 3]], ['a', 'b']), 'MODEL');
     err(() => fitPca(rows, MV_TAGS, { varianceFraction: 0 }), 'BAD_CONFIG');
     err(() => fitPca(rows, MV_TAGS, { components: 4 }), 'BAD_CONFIG');

@@ -5,7 +5,15 @@ import type { Reading } from '../../runtime/model/reading.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 function rd(i: number, value: number, qualityReason?: string): Reading {
-  return { asset: 'a', tag: 't', value, tsMs: T0 + i * 1000, quality: qualityReason ? 'uncertain' : 'good', source: 'test', ...(qualityReason ? { qualityReason } : {}) };
+  return {
+    asset: 'a',
+    tag: 't',
+    value,
+    tsMs: T0 + i * 1000,
+    quality: qualityReason ? 'uncertain' : 'good',
+    source: 'test',
+    ...(qualityReason ? { qualityReason } : {}),
+  };
 }
 
 describe('drift: screen flags → sensor-fault events', () => {
@@ -20,7 +28,10 @@ describe('drift: screen flags → sensor-fault events', () => {
     const s = new ScreenFlagEvents(60, 2);
     const flags = ['', 'stuck', 'stuck', '', 'stuck', '', '', 'stuck'];
     const events = flags.flatMap((f, i) => s.push(rd(i, 5, f || undefined)));
-    expect(events.map((e) => [e.faultType, e.startTsMs])).to.deep.equal([['stuck', T0 + 1000], ['stuck', T0 + 7000]]);
+    expect(events.map((e) => [e.faultType, e.startTsMs])).to.deep.equal([
+      ['stuck', T0 + 1000],
+      ['stuck', T0 + 7000],
+    ]);
     expect(events[0]).to.include({ kind: 'sensor-fault', method: 'twin-screen', magnitude: 0, quality: 'uncertain' });
   });
 

@@ -25,7 +25,7 @@ describe('drift: Shewhart chart', () => {
     expect(shewhartDetector.score(s)).to.equal(0);
   });
 
-  it('tests the warm-up\'s last sample against the limits frozen on it (River freezes on sample minInstances)', () => {
+  it("tests the warm-up's last sample against the limits frozen on it (River freezes on sample minInstances)", () => {
     const xs = [...new Array(29).fill(0).map((_, i) => (i % 2 ? 1 : -1)), 100];
     expect(driftIndices(shewhartInit({ minInstances: 30, k: 3 }), shewhartStep, xs)).to.deep.equal([29]);
   });

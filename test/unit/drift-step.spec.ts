@@ -42,7 +42,11 @@ function run(inputs: unknown[], st: Stepper = shewhart({ minInstances: 3 })): Dr
 
 describe('drift: driftStep (one output per input)', () => {
   it('the drift reading carries a DriftEvent', () => {
-    expect(run([rd('t', 10, 0), rd('t', 11, 1), rd('t', 9, 2), rd('t', 10.5, 3), rd('t', 50, 4)]).map(letter).join('')).to.equal('ssssD');
+    expect(
+      run([rd('t', 10, 0), rd('t', 11, 1), rd('t', 9, 2), rd('t', 10.5, 3), rd('t', 50, 4)])
+        .map(letter)
+        .join(''),
+    ).to.equal('ssssD');
   });
 
   it('skips bad readings (they never move a detector) and, by default, uncertain ones', () => {
@@ -58,8 +62,20 @@ describe('drift: driftStep (one output per input)', () => {
   });
 
   it('rejects NaN, Infinity and malformed payloads with a TwinError and keeps going', () => {
-    const out = run([rd('t', 10, 0), rd('t', Number.NaN, 1), rd('t', Number.POSITIVE_INFINITY, 2), { asset: 'plant1', value: 3 }, rd('t', 11, 3)]);
-    expect(out.map((o) => (o.type === 'rejected' ? o.error.code : letter(o)))).to.deep.equal(['s', 'NOT_FINITE', 'NOT_FINITE', 'BAD_PAYLOAD', 's']);
+    const out = run([
+      rd('t', 10, 0),
+      rd('t', Number.NaN, 1),
+      rd('t', Number.POSITIVE_INFINITY, 2),
+      { asset: 'plant1', value: 3 },
+      rd('t', 11, 3),
+    ]);
+    expect(out.map((o) => (o.type === 'rejected' ? o.error.code : letter(o)))).to.deep.equal([
+      's',
+      'NOT_FINITE',
+      'NOT_FINITE',
+      'BAD_PAYLOAD',
+      's',
+    ]);
   });
 });
 
@@ -106,7 +122,14 @@ describe('drift: driftStep (per tag, quality, events)', () => {
     const ev = out.flatMap((o) => (o.type === 'score' && o.event ? [o.event] : []));
     expect(ev.length).to.be.greaterThan(0);
     const e = ev[0];
-    expect(e).to.include({ asset: 'plant1/line2/extruder', tag: 'screw_speed', kind: 'unclassified', method: 'page-hinkley', direction: 'up', quality: 'good' });
+    expect(e).to.include({
+      asset: 'plant1/line2/extruder',
+      tag: 'screw_speed',
+      kind: 'unclassified',
+      method: 'page-hinkley',
+      direction: 'up',
+      quality: 'good',
+    });
     expect(e.tsMs).to.be.within(T0 + 500_000, T0 + 600_000);
     expect(e.startTsMs).to.be.at.most(e.tsMs);
     expect(e.startTsMs).to.be.at.least(T0);
@@ -119,7 +142,10 @@ describe('drift: driftStep (per tag, quality, events)', () => {
 
   it('AnomalyScore: score = statistic / threshold, 0 in warm-up, method and quality set', () => {
     const xs = [10, 11, 9, 10, 10.5, 9.5, 14];
-    const out = run(xs.map((x, i) => rd('p', x, i)), shewhart({ minInstances: 3, k: 3 }));
+    const out = run(
+      xs.map((x, i) => rd('p', x, i)),
+      shewhart({ minInstances: 3, k: 3 }),
+    );
     const scores = out.map((o) => (o.type === 'score' ? o.score : null));
     expect(scores[0]).to.deep.equal({ asset: 'plant1/line2/extruder', tag: 'p', tsMs: T0, method: 'shewhart', score: 0, quality: 'good' });
     // μ = 10, σ = 1 (ddof 1) frozen on the third sample: |14 − 10| / (3·1)
@@ -139,16 +165,22 @@ describe('drift: driftStep (per tag, quality, events)', () => {
     expect(out[5].type === 'score' && out[5].score.quality).to.equal('good');
   });
 
-  it('rejects a reading older than the tag\'s last one (OUT_OF_ORDER) without feeding it', () => {
+  it("rejects a reading older than the tag's last one (OUT_OF_ORDER) without feeding it", () => {
     const out = run([rd('p', 10, 5), rd('p', 1000, 4), rd('p', 11, 6), rd('q', 1, 0)]);
     expect(out.map(letter).join('')).to.equal('srss');
     const r = out[1];
-    expect(r.type === 'rejected' && r.error).to.be.instanceOf(TwinError).with.property('code', 'OUT_OF_ORDER');
+    expect(r.type === 'rejected' && r.error)
+      .to.be.instanceOf(TwinError)
+      .with.property('code', 'OUT_OF_ORDER');
   });
 
   it('refuses bad parameters and options when they are validated (before any reading)', () => {
-    expect(() => adwin({ delta: 2 })).to.throw(TwinError, /delta/).with.property('code', 'BAD_CONFIG');
-    expect(() => ewma({}, { uncertain: 'maybe' as 'use' })).to.throw(TwinError, /uncertain/).with.property('code', 'BAD_CONFIG');
+    expect(() => adwin({ delta: 2 }))
+      .to.throw(TwinError, /delta/)
+      .with.property('code', 'BAD_CONFIG');
+    expect(() => ewma({}, { uncertain: 'maybe' as 'use' }))
+      .to.throw(TwinError, /uncertain/)
+      .with.property('code', 'BAD_CONFIG');
   });
 });
 
@@ -167,8 +199,14 @@ describe('drift: detector registry', () => {
 
   it('picks a method by name and refuses unknown names with the known ones listed', () => {
     const rs = [10, 11, 9, 50].map((x, i) => rd('p', x, i));
-    expect(run(rs, stepper(getDetector('shewhart'), { minInstances: 3 })).map(letter).join('')).to.equal('sssD');
-    expect(() => getDetector('kswin')).to.throw(TwinError, /kswin.*page-hinkley/).with.property('code', 'BAD_CONFIG');
+    expect(
+      run(rs, stepper(getDetector('shewhart'), { minInstances: 3 }))
+        .map(letter)
+        .join(''),
+    ).to.equal('sssD');
+    expect(() => getDetector('kswin'))
+      .to.throw(TwinError, /kswin.*page-hinkley/)
+      .with.property('code', 'BAD_CONFIG');
     expect(() => getDetector(undefined)).to.throw(TwinError);
   });
 

@@ -4,7 +4,7 @@ import { errorLine } from '../../editor/json-error.js';
 
 const UP: DurationUnit[] = ['s', 'min', 'h', 'd'];
 
-describe('editor: durations with units (the dialogs\' number + unit boxes)', () => {
+describe("editor: durations with units (the dialogs' number + unit boxes)", () => {
   it('shows a stored millisecond value in the largest unit that holds it exactly', () => {
     expect(showDuration(3_600_000, 'ms', UP, 's')).to.deep.equal({ text: '1', unit: 'h' });
     expect(showDuration('900000', 'ms', UP, 's')).to.deep.equal({ text: '15', unit: 'min' });

@@ -9,9 +9,16 @@ const utc = (iso: string): number => Date.parse(iso);
 const EPS = 1e-9;
 
 /** Equal intervals of stepMs from startMs to endMs, energy and kvarh chosen per interval start. */
-function intervals(startMs: number, endMs: number, stepMs: number, kwh: (s: number) => number, kvarh?: (s: number) => number): IntervalEnergy[] {
+function intervals(
+  startMs: number,
+  endMs: number,
+  stepMs: number,
+  kwh: (s: number) => number,
+  kvarh?: (s: number) => number,
+): IntervalEnergy[] {
   const out: IntervalEnergy[] = [];
-  for (let s = startMs; s < endMs; s += stepMs) out.push({ startMs: s, endMs: s + stepMs, energyKwh: kwh(s), ...(kvarh ? { reactiveKvarh: kvarh(s) } : {}) });
+  for (let s = startMs; s < endMs; s += stepMs)
+    out.push({ startMs: s, endMs: s + stepMs, energyKwh: kwh(s), ...(kvarh ? { reactiveKvarh: kvarh(s) } : {}) });
   return out;
 }
 
@@ -64,7 +71,13 @@ describe('energy: bill computed by hand', () => {
     //   fixed                                                                         =  25.00
     //   total                                                                         = 832.45
     //   CO2      = 1690 × 0.4 = 676 kg
-    const data = intervals(weekStart, weekEnd, 15 * MIN, (s) => (s === spikeStart ? 12.5 : 2.5), (s) => (s === spikeStart ? 6.25 : 1.25));
+    const data = intervals(
+      weekStart,
+      weekEnd,
+      15 * MIN,
+      (s) => (s === spikeStart ? 12.5 : 2.5),
+      (s) => (s === spikeStart ? 6.25 : 1.25),
+    );
     expect(data).to.have.length(672);
     const bill = computeBill(compileTariff(berlinWeek), { startMs: weekStart, endMs: weekEnd }, data);
     expect(charge(bill, 'peak').energyKwh).to.be.closeTo(610, EPS);
@@ -88,7 +101,13 @@ describe('energy: bill computed by hand', () => {
     // Same week, kvarh = 0.3 × kWh → no excess. 30-minute blocks: Wed 10:00–10:30 CET holds
     // 2.5 + 12.5 = 15 kWh / 0.5 h = 30 kW × 8.00 = 240.00.
     //   total = 183.00 + 216.00 + 240.00 + 0 + 25.00 = 664.00
-    const data = intervals(weekStart, weekEnd, 15 * MIN, (s) => (s === spikeStart ? 12.5 : 2.5), (s) => (s === spikeStart ? 3.75 : 0.75));
+    const data = intervals(
+      weekStart,
+      weekEnd,
+      15 * MIN,
+      (s) => (s === spikeStart ? 12.5 : 2.5),
+      (s) => (s === spikeStart ? 3.75 : 0.75),
+    );
     const bill = computeBill(compileTariff({ ...berlinWeek, demandBlockMinutes: 30 }), { startMs: weekStart, endMs: weekEnd }, data);
     expect(bill.powerFactor!.excessKvarh).to.equal(0);
     expect(bill.powerFactor!.penaltyEur).to.equal(0);
@@ -118,7 +137,12 @@ describe('energy: bill computed by hand', () => {
     // 15 (10:15–10:30), 10 (10:30–10:45) kWh → peak 15 / 0.25 h = 60 kW × 1.00 = 60.00.
     // Interval 23:30 (day before)–00:30, 2 kWh: half inside the bill → 1 kWh.
     //   energy 31 kWh × 0.10 = 3.10; total 63.10
-    const t = compileTariff({ timeZone: 'UTC', periods: [{ name: 'flat', priceEurPerKwh: 0.1 }], defaultPeriod: 'flat', demandChargeEurPerKw: 1 });
+    const t = compileTariff({
+      timeZone: 'UTC',
+      periods: [{ name: 'flat', priceEurPerKwh: 0.1 }],
+      defaultPeriod: 'flat',
+      demandChargeEurPerKw: 1,
+    });
     const bill = computeBill(t, { startMs: utc('2026-02-02T00:00:00Z'), endMs: utc('2026-02-03T00:00:00Z') }, [
       { startMs: utc('2026-02-01T23:30:00Z'), endMs: utc('2026-02-02T00:30:00Z'), energyKwh: 2 },
       { startMs: utc('2026-02-02T10:10:00Z'), endMs: utc('2026-02-02T10:40:00Z'), energyKwh: 30 },
@@ -195,7 +219,11 @@ describe('energy: bill computed by hand', () => {
       });
       const start = utc('2026-03-08T05:00:00Z');
       const end = utc('2026-03-10T04:00:00Z');
-      const bill = computeBill(ny, { startMs: start, endMs: end }, intervals(start, end, H, () => 10));
+      const bill = computeBill(
+        ny,
+        { startMs: start, endMs: end },
+        intervals(start, end, H, () => 10),
+      );
       expect(charge(bill, 'on-peak').energyKwh).to.be.closeTo(50, EPS);
       expect(charge(bill, 'off-peak').energyKwh).to.be.closeTo(420, EPS);
       expect(bill.totalEur).to.equal(70.4);
@@ -236,15 +264,32 @@ describe('energy: bill bad inputs', () => {
   const at = utc('2026-01-06T10:00:00Z');
 
   it('negative energy → BAD_PAYLOAD naming the interval', () => {
-    expectError(() => computeBill(t, period, [{ startMs: at, endMs: at + H, energyKwh: 1 }, { startMs: at + H, endMs: at + 2 * H, energyKwh: -0.5 }]), 'BAD_PAYLOAD', 'interval 2', 'negative energy -0.5 kWh');
+    expectError(
+      () =>
+        computeBill(t, period, [
+          { startMs: at, endMs: at + H, energyKwh: 1 },
+          { startMs: at + H, endMs: at + 2 * H, energyKwh: -0.5 },
+        ]),
+      'BAD_PAYLOAD',
+      'interval 2',
+      'negative energy -0.5 kWh',
+    );
   });
 
   it('negative kvarh, non-finite energy, empty or reversed interval, overlapping intervals, bad period', () => {
-    expectError(() => computeBill(t, period, [{ startMs: at, endMs: at + H, energyKwh: 1, reactiveKvarh: -1 }]), 'BAD_PAYLOAD', 'negative reactive energy');
+    expectError(
+      () => computeBill(t, period, [{ startMs: at, endMs: at + H, energyKwh: 1, reactiveKvarh: -1 }]),
+      'BAD_PAYLOAD',
+      'negative reactive energy',
+    );
     expectError(() => computeBill(t, period, [{ startMs: at, endMs: at + H, energyKwh: NaN }]), 'NOT_FINITE', 'energyKwh');
     expectError(() => computeBill(t, period, [{ startMs: at, endMs: at, energyKwh: 1 }]), 'BAD_TIMESTAMP', 'not after');
     expectError(
-      () => computeBill(t, period, [{ startMs: at, endMs: at + H, energyKwh: 1 }, { startMs: at + 30 * MIN, endMs: at + 90 * MIN, energyKwh: 1 }]),
+      () =>
+        computeBill(t, period, [
+          { startMs: at, endMs: at + H, energyKwh: 1 },
+          { startMs: at + 30 * MIN, endMs: at + 90 * MIN, energyKwh: 1 },
+        ]),
       'BAD_PAYLOAD',
       'overlap',
     );

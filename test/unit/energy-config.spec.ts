@@ -3,8 +3,14 @@ import { engineConfigFromDef } from '../../runtime/energy/energy-config.js';
 import { TwinError } from '../../runtime/model/errors.js';
 
 describe('energy config from the editor fields', function () {
-  it('takes the form\'s strings, with the defaults for blanks', function () {
-    const cfg = engineConfigFromDef({ mode: 'power', powerTag: ' power_kw ', intervalMin: '15', maxGapMs: '', shifts: '06:00 early, 14:00 late' });
+  it("takes the form's strings, with the defaults for blanks", function () {
+    const cfg = engineConfigFromDef({
+      mode: 'power',
+      powerTag: ' power_kw ',
+      intervalMin: '15',
+      maxGapMs: '',
+      shifts: '06:00 early, 14:00 late',
+    });
     expect(cfg).to.include({ mode: 'power', energyTag: 'power_kw', intervalMinutes: 15, maxGapMs: 300_000, demandEveryMs: 60_000 });
     expect(cfg.shifts).to.have.length(2);
     expect(cfg.baseline).to.equal(undefined);

@@ -10,8 +10,15 @@ const T0 = Date.UTC(2026, 0, 5); // a Monday, 00:00 UTC
 const ASSET = 'plant1/line1/extruder';
 const flat = (price: number) =>
   compileTariff({ timeZone: 'UTC', periods: [{ name: 'flat', priceEurPerKwh: price }], defaultPeriod: 'flat', co2KgPerKwh: 0.5 });
-const rd = (tag: string, tsMs: number, value: number, extra: Record<string, unknown> = {}) =>
-  ({ asset: ASSET, tag, value, tsMs, quality: 'good', source: 'test', ...extra });
+const rd = (tag: string, tsMs: number, value: number, extra: Record<string, unknown> = {}) => ({
+  asset: ASSET,
+  tag,
+  value,
+  tsMs,
+  quality: 'good',
+  source: 'test',
+  ...extra,
+});
 
 const CFG: EnergyEngineConfig = {
   mode: 'power',
@@ -56,7 +63,9 @@ describe('energy engine (runtime/energy/energy-engine.ts)', () => {
     expect(e.push(rd('melt_temp', T0, 200))).to.deep.equal({ costs: [], demand: null, baseline: [] });
     expect(() => e.push([rd('power_kw', T0, 1)])).to.throw(TwinError);
     e.push(rd('batch', T0 + MIN, 7));
-    expect(() => e.push(rd('batch', T0 + MIN, 0))).to.throw(TwinError).with.property('code', 'OUT_OF_ORDER');
+    expect(() => e.push(rd('batch', T0 + MIN, 0)))
+      .to.throw(TwinError)
+      .with.property('code', 'OUT_OF_ORDER');
   });
 
   it('a batch mark starts and ends a batch record', () => {

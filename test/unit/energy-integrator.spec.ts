@@ -36,7 +36,14 @@ describe('energy: integrator', () => {
       const p = power();
       p.push(v(10, T0));
       const s = p.push(v(10, T0 + 6 * MIN))!;
-      expect(s).to.deep.equal({ startMs: T0, endMs: T0 + 6 * MIN, amount: 0, gap: true, quality: 'bad', reason: 'power gap 360 s > max gap' });
+      expect(s).to.deep.equal({
+        startMs: T0,
+        endMs: T0 + 6 * MIN,
+        amount: 0,
+        gap: true,
+        quality: 'bad',
+        reason: 'power gap 360 s > max gap',
+      });
       expect(p.push(v(10, T0 + 7 * MIN))!.amount).to.be.closeTo(10 / 60, EPS);
     });
 
@@ -62,13 +69,20 @@ describe('energy: integrator', () => {
     });
 
     it('rejects a bad config', () => {
-      expect(() => new EnergyIntegrator({ mode: 'rate', what: 'power', unit: 'kW', maxGapMs: 0 })).to.throw(TwinError, /maxGapMs must be > 0/);
-      expect(() => new EnergyIntegrator({ mode: 'counter', what: 'c', unit: 'kWh', modulus: -1 })).to.throw(TwinError, /modulus must be a finite number > 0/);
+      expect(() => new EnergyIntegrator({ mode: 'rate', what: 'power', unit: 'kW', maxGapMs: 0 })).to.throw(
+        TwinError,
+        /maxGapMs must be > 0/,
+      );
+      expect(() => new EnergyIntegrator({ mode: 'counter', what: 'c', unit: 'kWh', modulus: -1 })).to.throw(
+        TwinError,
+        /modulus must be a finite number > 0/,
+      );
     });
   });
 
   describe('counter', () => {
-    const counter = (modulus?: number) => new EnergyIntegrator({ mode: 'counter', what: 'energy counter', unit: 'kWh', maxGapMs: 15 * MIN, modulus });
+    const counter = (modulus?: number) =>
+      new EnergyIntegrator({ mode: 'counter', what: 'energy counter', unit: 'kWh', maxGapMs: 15 * MIN, modulus });
 
     it('the increase between readings; the rate is the last span average', () => {
       const c = counter();
@@ -112,7 +126,11 @@ describe('energy: integrator', () => {
       for (const modulus of [undefined, 100_000]) {
         const c = counter(modulus);
         c.push(v(50_000, T0));
-        expectError(() => c.push(v(49_990, T0 + MIN)), 'BAD_PAYLOAD', /energy counter went backwards from 50000 to 49990 kWh \(−10\).*not a rollover.*nor a reset to near zero; not applied/);
+        expectError(
+          () => c.push(v(49_990, T0 + MIN)),
+          'BAD_PAYLOAD',
+          /energy counter went backwards from 50000 to 49990 kWh \(−10\).*not a rollover.*nor a reset to near zero; not applied/,
+        );
         expect(c.push(v(50_004, T0 + 2 * MIN))!.amount).to.be.closeTo(4, EPS);
         expect(c.resets + c.rollovers).to.equal(0);
       }

@@ -38,7 +38,12 @@ describe('energy: tariff calendar (local wall time via Intl)', () => {
     expect(localParts(utc('2026-03-29T01:00:00Z'), 'Europe/Berlin')).to.include({ hour: 3, minute: 0, offsetMs: 2 * H });
     // 2026-10-25 01:00Z: 03:00 CEST falls back to 02:00 CET, so 02:30 happens twice.
     expect(localParts(utc('2026-10-25T00:30:00Z'), 'Europe/Berlin')).to.include({ hour: 2, minute: 30, offsetMs: 2 * H });
-    expect(localParts(utc('2026-10-25T01:30:00Z'), 'Europe/Berlin')).to.include({ hour: 2, minute: 30, offsetMs: H, dateKey: '2026-10-25' });
+    expect(localParts(utc('2026-10-25T01:30:00Z'), 'Europe/Berlin')).to.include({
+      hour: 2,
+      minute: 30,
+      offsetMs: H,
+      dateKey: '2026-10-25',
+    });
   });
 
   it('finds the DST transition as a boundary when no window edge comes first', () => {
@@ -82,8 +87,16 @@ describe('energy: tariff definition and price period of an instant', () => {
         { name: 'winter', from: '10-01', to: '03-31' },
       ],
       periods: [
-        { name: 'summer-peak', priceEurPerKwh: 0.35, windows: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], seasons: ['summer'], fromHour: 11, toHour: 17 }] },
-        { name: 'winter-peak', priceEurPerKwh: 0.3, windows: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], seasons: ['winter'], fromHour: 7.5, toHour: 19 }] },
+        {
+          name: 'summer-peak',
+          priceEurPerKwh: 0.35,
+          windows: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], seasons: ['summer'], fromHour: 11, toHour: 17 }],
+        },
+        {
+          name: 'winter-peak',
+          priceEurPerKwh: 0.3,
+          windows: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], seasons: ['winter'], fromHour: 7.5, toHour: 19 }],
+        },
         { name: 'base', priceEurPerKwh: 0.18 },
       ],
       defaultPeriod: 'base',
@@ -156,10 +169,7 @@ describe('energy: tariff bad configuration', () => {
     expectConfigError(
       {
         ...berlinTou,
-        periods: [
-          ...berlinTou.periods,
-          { name: 'shoulder', priceEurPerKwh: 0.25, windows: [{ days: ['fri'], fromHour: 18, toHour: 22 }] },
-        ],
+        periods: [...berlinTou.periods, { name: 'shoulder', priceEurPerKwh: 0.25, windows: [{ days: ['fri'], fromHour: 18, toHour: 22 }] }],
       },
       'overlap',
       "'peak' window 1",
@@ -175,13 +185,33 @@ describe('energy: tariff bad configuration', () => {
       { name: 'winter', from: '10-01', to: '03-31' },
     ];
     const p = (name: string, season: string) => ({ name, priceEurPerKwh: 0.3, windows: [{ seasons: [season], fromHour: 8, toHour: 20 }] });
-    expect(() => compileTariff({ timeZone: 'UTC', seasons, periods: [p('a', 'summer'), p('b', 'winter'), { name: 'c', priceEurPerKwh: 0.1 }], defaultPeriod: 'c' })).not.to.throw();
-    expectConfigError({ timeZone: 'UTC', seasons, periods: [p('a', 'summer'), p('b', 'summer'), { name: 'c', priceEurPerKwh: 0.1 }], defaultPeriod: 'c' }, "'a' window 1", "'b' window 1", "season 'summer'");
+    expect(() =>
+      compileTariff({
+        timeZone: 'UTC',
+        seasons,
+        periods: [p('a', 'summer'), p('b', 'winter'), { name: 'c', priceEurPerKwh: 0.1 }],
+        defaultPeriod: 'c',
+      }),
+    ).not.to.throw();
+    expectConfigError(
+      { timeZone: 'UTC', seasons, periods: [p('a', 'summer'), p('b', 'summer'), { name: 'c', priceEurPerKwh: 0.1 }], defaultPeriod: 'c' },
+      "'a' window 1",
+      "'b' window 1",
+      "season 'summer'",
+    );
   });
 
   it('overlapping seasons, gaps without a default, bad hours, unknown names → clear BAD_CONFIG', () => {
     expectConfigError(
-      { timeZone: 'UTC', seasons: [{ name: 'summer', from: '04-01', to: '09-30' }, { name: 'late', from: '09-15', to: '12-31' }], periods: [{ name: 'x', priceEurPerKwh: 0.1 }], defaultPeriod: 'x' },
+      {
+        timeZone: 'UTC',
+        seasons: [
+          { name: 'summer', from: '04-01', to: '09-30' },
+          { name: 'late', from: '09-15', to: '12-31' },
+        ],
+        periods: [{ name: 'x', priceEurPerKwh: 0.1 }],
+        defaultPeriod: 'x',
+      },
       "seasons 'summer' and 'late' overlap",
       '09-15',
     );
@@ -190,20 +220,27 @@ describe('energy: tariff bad configuration', () => {
       'no period covers',
       '00:00–06:00',
     );
-    expectConfigError({ timeZone: 'UTC', periods: [{ name: 'n', priceEurPerKwh: 0.1, windows: [{ fromHour: 22, toHour: 6 }] }] }, 'two windows');
+    expectConfigError(
+      { timeZone: 'UTC', periods: [{ name: 'n', priceEurPerKwh: 0.1, windows: [{ fromHour: 22, toHour: 6 }] }] },
+      'two windows',
+    );
     expectConfigError({ timeZone: 'UTC', periods: [{ name: 'n', priceEurPerKwh: 0.1, windows: [{ fromHour: 0, toHour: 25 }] }] }, 'toHour');
     expectConfigError({ timeZone: 'UTC', periods: [{ name: 'n', priceEurPerKwh: -0.1 }], defaultPeriod: 'n' }, 'priceEurPerKwh');
     expectConfigError({ timeZone: 'UTC', periods: [{ name: 'n', priceEurPerKwh: 0.1 }], defaultPeriod: 'm' }, "defaultPeriod 'm'");
     expectConfigError({ ...berlinTou, demandBlockMinutes: 0 }, 'demandBlockMinutes');
     expectConfigError({ ...berlinTou, holidays: ['2026-02-30'] }, 'holiday 1');
     expectConfigError(
-      { timeZone: 'UTC', periods: [{ name: 'n', priceEurPerKwh: 0.1, windows: [{ days: ['mon', 'funday' as 'sun'], fromHour: 0, toHour: 24 }] }], defaultPeriod: 'n' },
+      {
+        timeZone: 'UTC',
+        periods: [{ name: 'n', priceEurPerKwh: 0.1, windows: [{ days: ['mon', 'funday' as 'sun'], fromHour: 0, toHour: 24 }] }],
+        defaultPeriod: 'n',
+      },
       "unknown day 'funday'",
     );
   });
 });
 
-describe('energy: tariff week plan (the editor\'s week grid)', () => {
+describe("energy: tariff week plan (the editor's week grid)", () => {
   it('gives each day type its periods on the wall clock, as periodAt prices them', () => {
     const plan = weekPlan(compileTariff(berlinTou));
     expect(plan.map((p) => p.season)).to.deep.equal([null]);
@@ -232,7 +269,11 @@ describe('energy: tariff week plan (the editor\'s week grid)', () => {
     };
     const plan = weekPlan(compileTariff(def));
     expect(plan.map((p) => p.season)).to.deep.equal(['winter', null]);
-    expect(plan[0].days[0].segments.map((s) => [s.fromMin, s.period])).to.deep.equal([[0, 'base'], [450, 'peak'], [1200, 'base']]);
+    expect(plan[0].days[0].segments.map((s) => [s.fromMin, s.period])).to.deep.equal([
+      [0, 'base'],
+      [450, 'peak'],
+      [1200, 'base'],
+    ]);
     expect(plan[1].days[0].segments).to.deep.equal([{ fromMin: 0, toMin: 1440, period: 'base' }]);
   });
 });

@@ -11,7 +11,14 @@ function period(i: number, actualKwh: number, x: BaselinePeriod['x'], quality: B
 
 /** energy = 200 + 0.4 kWh/kg × kg + 3 kWh/°C × ambient (exact). */
 const model = (kg: number, temp: number): number => 200 + 0.4 * kg + 3 * temp;
-const baselineX: Array<[number, number]> = [[1000, 5], [1500, 8], [1200, 15], [800, 20], [1400, 2], [1100, 12]];
+const baselineX: Array<[number, number]> = [
+  [1000, 5],
+  [1500, 8],
+  [1200, 15],
+  [800, 20],
+  [1400, 2],
+  [1100, 12],
+];
 
 describe('energy: ISO 50006 baseline', () => {
   it('fits energy on production and temperature, then gives expected, saving and the CUSUM of savings', () => {
@@ -59,7 +66,12 @@ describe('energy: ISO 50006 baseline', () => {
     baselineX.forEach(([kg, temp], i) => b.add(period(i + 1, model(kg, temp), { units: kg, ambient_temp: temp })));
     expect(b.fitted).to.equal(true);
     const p = b.add(period(8, 500, { units: 1000 }))!;
-    expect(p).to.include({ quality: 'bad', savingKwh: 0, cusumKwh: 0, qualityReason: 'no value of ambient_temp in the period: not compared' });
+    expect(p).to.include({
+      quality: 'bad',
+      savingKwh: 0,
+      cusumKwh: 0,
+      qualityReason: 'no value of ambient_temp in the period: not compared',
+    });
   });
 
   it('a variable that never varied in the baseline cannot be fitted: says so, gives no points', () => {
@@ -70,6 +82,9 @@ describe('energy: ISO 50006 baseline', () => {
   });
 
   it('needs variables + 2 baseline periods', () => {
-    expect(() => new EnpiBaseline({ asset: 'a', variables: ['units', 't'], baselinePeriods: 3 })).to.throw(TwinError, /at least 4 periods for 2 variable\(s\)/);
+    expect(() => new EnpiBaseline({ asset: 'a', variables: ['units', 't'], baselinePeriods: 3 })).to.throw(
+      TwinError,
+      /at least 4 periods for 2 variable\(s\)/,
+    );
   });
 });

@@ -84,7 +84,9 @@ describe('estimate: innovation-based adaptive noise', () => {
   it('adaptive R converges toward the true R from a wrong start, within bounds, and NIS then fits', () => {
     const g = gaussian(31);
     const values = Array.from({ length: 4000 }, () => 20 + 2 * g()); // true R = 4
-    const st = estimatorInit(validateEstimateConfig({ model: 'local-level', levelVarPerS: 1e-4, measurementVar: 0.25, adaptive: 'R', adaptWindow: 100 }));
+    const st = estimatorInit(
+      validateEstimateConfig({ model: 'local-level', levelVarPerS: 1e-4, measurementVar: 0.25, adaptive: 'R', adaptWindow: 100 }),
+    );
     const rs: number[] = [];
     const out = values.map((v, i) => {
       const e = estimateStep(st, rd(v, T0 + i * 1000)).estimate as Estimate;
@@ -104,7 +106,16 @@ describe('estimate: innovation-based adaptive noise', () => {
   it('keeps adapted R within [R0/f, R0·f]', () => {
     const g = gaussian(32);
     const values = Array.from({ length: 600 }, () => 100 * g()); // true R = 10 000
-    const st = estimatorInit(validateEstimateConfig({ model: 'local-level', levelVarPerS: 0, measurementVar: 1, adaptive: 'R', adaptWindow: 50, adaptBoundFactor: 10 }));
+    const st = estimatorInit(
+      validateEstimateConfig({
+        model: 'local-level',
+        levelVarPerS: 0,
+        measurementVar: 1,
+        adaptive: 'R',
+        adaptWindow: 50,
+        adaptBoundFactor: 10,
+      }),
+    );
     feed(st, values);
     expect((track(st).ch as { r: number }).r).to.equal(10);
   });
@@ -116,7 +127,9 @@ describe('estimate: innovation-based adaptive noise', () => {
       x += Math.sqrt(0.2) * g(); // true level variance 0.2 per s, configured 0.005
       return x + g();
     });
-    const st = estimatorInit(validateEstimateConfig({ model: 'local-level', levelVarPerS: 0.005, measurementVar: 1, adaptive: 'Q', adaptWindow: 200 }));
+    const st = estimatorInit(
+      validateEstimateConfig({ model: 'local-level', levelVarPerS: 0.005, measurementVar: 1, adaptive: 'Q', adaptWindow: 200 }),
+    );
     const scales: number[] = [];
     for (let i = 0; i < values.length; i++) {
       estimateStep(st, rd(values[i], T0 + i * 1000));

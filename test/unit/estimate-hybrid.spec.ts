@@ -96,7 +96,16 @@ describe('estimate: hybrid (physics + regression of its residual)', () => {
   });
 
   it('refits on a rolling window every refitEvery samples and reports its fitted range', () => {
-    const h = new Hybrid({ levelVarPerS: 0.01, gain: 1, tauS: 10, window: 10, refitEvery: 5, minSamples: 6, rangeMarginFrac: 0, rangeMarginAbs: 1 });
+    const h = new Hybrid({
+      levelVarPerS: 0.01,
+      gain: 1,
+      tauS: 10,
+      window: 10,
+      refitEvery: 5,
+      minSamples: 6,
+      rangeMarginFrac: 0,
+      rangeMarginAbs: 1,
+    });
     h.init(0, 1);
     for (let i = 0; i < 6; i++) {
       h.predict(1, 10 + i, 1);
@@ -119,7 +128,12 @@ describe('estimate: hybrid (physics + regression of its residual)', () => {
   });
 
   it('refuses a minSamples too small to fit or larger than the window', () => {
-    expect(() => new Hybrid({ levelVarPerS: 0, gain: 1, tauS: 1, window: 10, refitEvery: 1, minSamples: 3, rangeMarginFrac: 0, rangeMarginAbs: 0 })).to.throw(/minSamples/);
-    expect(() => validateEstimateConfig({ model: 'hybrid', pairs: [{ tag: 'a', inputTag: 'b' }], hybridWindow: 10, hybridMinSamples: 20 })).to.throw(/must not exceed/);
+    expect(
+      () =>
+        new Hybrid({ levelVarPerS: 0, gain: 1, tauS: 1, window: 10, refitEvery: 1, minSamples: 3, rangeMarginFrac: 0, rangeMarginAbs: 0 }),
+    ).to.throw(/minSamples/);
+    expect(() =>
+      validateEstimateConfig({ model: 'hybrid', pairs: [{ tag: 'a', inputTag: 'b' }], hybridWindow: 10, hybridMinSamples: 20 }),
+    ).to.throw(/must not exceed/);
   });
 });

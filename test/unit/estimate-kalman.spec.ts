@@ -13,10 +13,13 @@ function close(a: number, b: number, tol = 1e-12): void {
 
 describe('estimate: Kalman filter (n-D, ml-matrix) and scalar fast path', () => {
   it('matches a hand-computed constant-velocity step (predict dt = 1 s, update z = 2, R = 1)', () => {
-    const s = kfInit([0, 0], [
-      [1, 0],
-      [0, 1],
-    ]);
+    const s = kfInit(
+      [0, 0],
+      [
+        [1, 0],
+        [0, 1],
+      ],
+    );
     kfPredict(s, localTrendF(1), Matrix.zeros(2, 2));
     // P⁻ = F·P·Fᵀ = [[2, 1], [1, 1]]
     expect(s.P.to2DArray()).to.deep.equal([
@@ -40,10 +43,13 @@ describe('estimate: Kalman filter (n-D, ml-matrix) and scalar fast path', () => 
   it('Joseph form keeps P symmetric and positive over many steps with a mix of long and very short dt', () => {
     const g = gaussian(7);
     const p = { levelVarPerS: 0.01, slopeVarPerS3: 1e-3, initialSlopeVarPerS2: 1e6 };
-    const s = kfInit([0, 0], [
-      [1, 0],
-      [0, 1e6],
-    ]);
+    const s = kfInit(
+      [0, 0],
+      [
+        [1, 0],
+        [0, 1e6],
+      ],
+    );
     const H = new Matrix([[1, 0]]);
     for (let i = 0; i < 2000; i++) {
       const dt = i % 7 === 0 ? 30 : 0.01;
@@ -99,7 +105,7 @@ describe('estimate: Kalman filter (n-D, ml-matrix) and scalar fast path', () => 
     m.init(0, 1);
     for (let i = 0; i < 100; i++) m.predict(10, 100, 1); // 1000 s = 100 τ
     close(m.value(), 200, 1e-9);
-    close(m.variance(), 0.2 * 10 / 2, 1e-9); // stationary variance of the lag: q·τ/2
+    close(m.variance(), (0.2 * 10) / 2, 1e-9); // stationary variance of the lag: q·τ/2
   });
 
   it('local trend: the unrolled 2×2 filter computes what the ml-matrix filter computes', () => {

@@ -105,7 +105,12 @@ describe('estimate: ready models', () => {
     const outs = run({ model: 'first-order', ...cfg }, readings);
     expect(outs.filter((o) => o.note?.startsWith('input for zone1_temp'))).to.have.length(2);
     const fo = ests(outs);
-    const ll = ests(run({ model: 'local-level', ...cfg }, readings.filter((r) => r.tag === 'zone1_temp')));
+    const ll = ests(
+      run(
+        { model: 'local-level', ...cfg },
+        readings.filter((r) => r.tag === 'zone1_temp'),
+      ),
+    );
     expect(fo).to.have.length(900);
     const rms = (xs: Estimate[], lo: number, hi: number) =>
       Math.sqrt(xs.slice(lo, hi).reduce((s, e, i) => s + (e.value - truth[lo + i]) ** 2, 0) / (hi - lo));
@@ -119,7 +124,12 @@ describe('estimate: ready models', () => {
   });
 
   it('first-order without a setpoint reading yet: estimated, but uncertain ("no input yet")', () => {
-    const out = ests(run({ model: 'first-order', pairs: [{ tag: 'zone1_temp', inputTag: 'zone1_sp' }] }, [rd('zone1_temp', 180, T0), rd('zone1_temp', 181, T0 + 1000)]));
+    const out = ests(
+      run({ model: 'first-order', pairs: [{ tag: 'zone1_temp', inputTag: 'zone1_sp' }] }, [
+        rd('zone1_temp', 180, T0),
+        rd('zone1_temp', 181, T0 + 1000),
+      ]),
+    );
     expect(out.map((e) => [e.quality, e.qualityReason])).to.deep.equal([
       ['uncertain', 'no input yet'],
       ['uncertain', 'no input yet'],
@@ -127,7 +137,15 @@ describe('estimate: ready models', () => {
   });
 
   it('fusion: simultaneous readings give the inverse-variance weighted mean; the precise sensor weighs more', () => {
-    const cfg = { model: 'fusion', levelVarPerS: 0, fusedTag: 'zone1_temp_fused', sensors: [{ tag: 'tc_a', measurementVar: 0.04 }, { tag: 'tc_b', measurementVar: 4 }] };
+    const cfg = {
+      model: 'fusion',
+      levelVarPerS: 0,
+      fusedTag: 'zone1_temp_fused',
+      sensors: [
+        { tag: 'tc_a', measurementVar: 0.04 },
+        { tag: 'tc_b', measurementVar: 4 },
+      ],
+    };
     const out = ests(run(cfg, [rd('tc_a', 200, T0), rd('tc_b', 210, T0)]));
     const exp = inverseVarianceMean([200, 210], [0.04, 4]);
     expect(out[1].value).to.be.closeTo(exp.value, 1e-9);
@@ -148,8 +166,20 @@ describe('estimate: ready models', () => {
   });
 
   it('fusion skips a bad sensor reading and ignores tags that are not sensors', () => {
-    const cfg = { model: 'fusion', fusedTag: 'f', sensors: [{ tag: 'a', measurementVar: 1 }, { tag: 'b', measurementVar: 1 }] };
-    const outs = run(cfg, [rd('a', 10, T0), rd('b', 99, T0 + 1000, { quality: 'bad', qualityReason: 'BadSensorFailure' }), rd('c', 5, T0 + 1000), rd('b', 12, T0 + 2000)]);
+    const cfg = {
+      model: 'fusion',
+      fusedTag: 'f',
+      sensors: [
+        { tag: 'a', measurementVar: 1 },
+        { tag: 'b', measurementVar: 1 },
+      ],
+    };
+    const outs = run(cfg, [
+      rd('a', 10, T0),
+      rd('b', 99, T0 + 1000, { quality: 'bad', qualityReason: 'BadSensorFailure' }),
+      rd('c', 5, T0 + 1000),
+      rd('b', 12, T0 + 2000),
+    ]);
     expect(outs[1].estimate).to.equal(undefined);
     expect(outs[1].note).to.match(/bad reading of sensor b skipped/);
     expect(outs[2].note).to.match(/not a configured sensor/);

@@ -28,7 +28,16 @@ describe('estimate: first-order model on the plant simulator (zone 1)', function
       { atMs: 12 * MIN, command: 'dropout zone1_temp' },
       { atMs: 13 * MIN, command: 'clear zone1_temp' },
     ]);
-    const st = estimatorInit(validateEstimateConfig({ model: 'first-order', tauS, gain: 1, measurementVar: 0.15 ** 2, levelVarPerS: 1e-5, pairs: [{ tag: 'zone1_temp', inputTag: 'zone1_sp' }] }));
+    const st = estimatorInit(
+      validateEstimateConfig({
+        model: 'first-order',
+        tauS,
+        gain: 1,
+        measurementVar: 0.15 ** 2,
+        levelVarPerS: 1e-5,
+        pairs: [{ tag: 'zone1_temp', inputTag: 'zone1_sp' }],
+      }),
+    );
     for (const row of rows) {
       for (const tag of ['zone1_sp', 'zone1_temp'] as const) {
         const s = row.readings[tag];
@@ -44,7 +53,8 @@ describe('estimate: first-order model on the plant simulator (zone 1)', function
 
   it('tracks the setpoint step closer to the true zone temperature than the thermocouple', function () {
     const w = window(stepAtMs + 10_000, 12 * MIN);
-    const rms = (f: (x: { e: Estimate; raw: Reading }) => number) => Math.sqrt(w.reduce((s, x) => s + (f(x) - truth(x.e.tsMs)) ** 2, 0) / w.length);
+    const rms = (f: (x: { e: Estimate; raw: Reading }) => number) =>
+      Math.sqrt(w.reduce((s, x) => s + (f(x) - truth(x.e.tsMs)) ** 2, 0) / w.length);
     const rmsEst = rms((x) => x.e.value);
     const rmsRaw = rms((x) => x.raw.value);
     expect(rmsRaw).to.be.within(0.1, 0.2); // the simulator's thermocouple noise
@@ -60,7 +70,11 @@ describe('estimate: first-order model on the plant simulator (zone 1)', function
   it('predicts through a sensor dropout: uncertain, not pulled by the bad readings, and good again after', function () {
     const during = window(12 * MIN + 1000, 13 * MIN);
     expect(during.length).to.be.greaterThan(50);
-    expect(during.every(({ e, raw }) => raw.quality === 'bad' && e.quality === 'uncertain' && /^input bad.*prediction only$/.test(e.qualityReason ?? ''))).to.equal(true);
+    expect(
+      during.every(
+        ({ e, raw }) => raw.quality === 'bad' && e.quality === 'uncertain' && /^input bad.*prediction only$/.test(e.qualityReason ?? ''),
+      ),
+    ).to.equal(true);
     expect(during.every(({ e }) => Math.abs(e.value - truth(e.tsMs)) < 0.3)).to.equal(true);
     // The variance grows while nothing is measured, and shrinks again once readings return.
     expect(during[during.length - 1].e.variance).to.be.greaterThan(during[0].e.variance);

@@ -137,7 +137,9 @@ describe('estimate: estimateStep over a sequence of readings', () => {
       [null, /config must be an object/],
     ];
     for (const [cfg, re] of bad) {
-      expect(() => validateEstimateConfig(cfg), JSON.stringify(cfg)).to.throw(TwinError, re).with.property('code', 'BAD_CONFIG');
+      expect(() => validateEstimateConfig(cfg), JSON.stringify(cfg))
+        .to.throw(TwinError, re)
+        .with.property('code', 'BAD_CONFIG');
     }
     expect(validateEstimateConfig({ measurementVar: '2.5', nisWindow: '' })).to.include({ measurementVar: 2.5, nisWindow: 20 });
   });

@@ -8,11 +8,22 @@ import { evaluateSeries, parseAlarms, parseTime, parseWindows } from '../../runt
 const FIX = join(__dirname, '..', 'fixtures', 'nab');
 const BIN = join(__dirname, '..', '..', 'dist', 'bin', 'twinloop.js');
 // the published numenta detections on speed_7578 (see eval-nab-score.spec.ts)
-const HITS = ['2015-09-12 00:16:00', '2015-09-14 17:45:00', '2015-09-15 06:05:00', '2015-09-15 14:34:00', '2015-09-16 14:19:00', '2015-09-16 17:15:00', '2015-09-16 17:45:00'];
+const HITS = [
+  '2015-09-12 00:16:00',
+  '2015-09-14 17:45:00',
+  '2015-09-15 06:05:00',
+  '2015-09-15 14:34:00',
+  '2015-09-16 14:19:00',
+  '2015-09-16 17:15:00',
+  '2015-09-16 17:45:00',
+];
 
 /** speed_7578 as an alarm CSV (timestamp,value,alarm) with the numenta detections. */
 function alarmCsv(): string {
-  const lines = readFileSync(join(FIX, 'realTraffic', 'speed_7578.csv'), 'utf8').trim().split('\n').slice(1);
+  const lines = readFileSync(join(FIX, 'realTraffic', 'speed_7578.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1);
   return ['timestamp,value,alarm', ...lines.map((l) => `${l},${HITS.includes(l.split(',')[0]) ? 1 : 0}`)].join('\n');
 }
 
@@ -45,7 +56,11 @@ describe('twinloop evaluate (runtime/eval/evaluate + bin/commands/evaluate)', ()
   it('runs as a command: JSON report, SVG timeline, exit 2 on a missing file', function () {
     const dir = mkdtempSync(join(tmpdir(), 'twinloop-evaluate-'));
     writeFileSync(join(dir, 'alarms.csv'), alarmCsv());
-    const out = execFileSync(process.execPath, [BIN, 'evaluate', join(dir, 'alarms.csv'), join(FIX, 'windows.json'), '--json', '--svg', join(dir, 't.svg')], { encoding: 'utf8' });
+    const out = execFileSync(
+      process.execPath,
+      [BIN, 'evaluate', join(dir, 'alarms.csv'), join(FIX, 'windows.json'), '--json', '--svg', join(dir, 't.svg')],
+      { encoding: 'utf8' },
+    );
     expect(JSON.parse(out).nab.standard).to.be.closeTo(65.456, 1e-3);
     expect(readFileSync(join(dir, 't.svg'), 'utf8')).to.match(/^<svg[\s\S]*labelled windows[\s\S]*<\/svg>$/);
     const bad = spawnSync(process.execPath, [BIN, 'evaluate', join(dir, 'nope.csv'), join(FIX, 'windows.json')], { encoding: 'utf8' });

@@ -1,7 +1,15 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NAB_PROFILES, nabNormalise, nabRows, nabScoreFile, nabTimeMs, probationaryLength, scaledSigmoid } from '../../runtime/eval/nab-score.js';
+import {
+  NAB_PROFILES,
+  nabNormalise,
+  nabRows,
+  nabScoreFile,
+  nabTimeMs,
+  probationaryLength,
+  scaledSigmoid,
+} from '../../runtime/eval/nab-score.js';
 
 const MIN = 60_000;
 /** n rows one minute apart from t = 0. */
@@ -65,13 +73,24 @@ describe('NAB scorer (runtime/eval/nab-score)', () => {
 
   it('reproduces NAB’s published per-file scores of the numenta detector on realTraffic/speed_7578', () => {
     const dir = join(__dirname, '..', 'fixtures', 'nab');
-    const lines = readFileSync(join(dir, 'realTraffic', 'speed_7578.csv'), 'utf8').trim().split('\n').slice(1);
+    const lines = readFileSync(join(dir, 'realTraffic', 'speed_7578.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1);
     const t = Float64Array.from(lines, (l) => nabTimeMs(l.split(',')[0]));
     const windows = (JSON.parse(readFileSync(join(dir, 'windows.json'), 'utf8'))['realTraffic/speed_7578.csv'] as [string, string][]).map(
       ([a, b]) => [nabTimeMs(a), nabTimeMs(b)] as [number, number],
     );
     // rows of results/numenta/realTraffic/numenta_speed_7578.csv with anomaly_score ≥ 0.5126953125
-    const hits = ['2015-09-12 00:16:00', '2015-09-14 17:45:00', '2015-09-15 06:05:00', '2015-09-15 14:34:00', '2015-09-16 14:19:00', '2015-09-16 17:15:00', '2015-09-16 17:45:00'].map(nabTimeMs);
+    const hits = [
+      '2015-09-12 00:16:00',
+      '2015-09-14 17:45:00',
+      '2015-09-15 06:05:00',
+      '2015-09-15 14:34:00',
+      '2015-09-16 14:19:00',
+      '2015-09-16 17:15:00',
+      '2015-09-16 17:45:00',
+    ].map(nabTimeMs);
     const d = Array.from(t, (x) => (hits.includes(x) ? 1 : 0));
     const r = nabRows(t, windows);
     const s = nabScoreFile(r, d, std);
@@ -80,7 +99,13 @@ describe('NAB scorer (runtime/eval/nab-score)', () => {
     expect(s.tpRows).to.equal(4);
     expect(s.fpRows).to.equal(3);
     // sums of that file's S(t)_reward_low_FP_rate and S(t)_reward_low_FN_rate columns
-    expect(nabScoreFile(r, d, NAB_PROFILES.reward_low_FP_rate).score).to.be.closeTo(-1 + 0.871604206333 + 2 * 0.847084961863 - 0.21855342899 - 0.44, 1e-9);
-    expect(nabScoreFile(r, d, NAB_PROFILES.reward_low_FN_rate).score).to.be.closeTo(-2 + 0.871604206333 + 2 * 0.847084961863 - 0.109276714495 - 0.22, 1e-9);
+    expect(nabScoreFile(r, d, NAB_PROFILES.reward_low_FP_rate).score).to.be.closeTo(
+      -1 + 0.871604206333 + 2 * 0.847084961863 - 0.21855342899 - 0.44,
+      1e-9,
+    );
+    expect(nabScoreFile(r, d, NAB_PROFILES.reward_low_FN_rate).score).to.be.closeTo(
+      -2 + 0.871604206333 + 2 * 0.847084961863 - 0.109276714495 - 0.22,
+      1e-9,
+    );
   });
 });

@@ -11,7 +11,16 @@ import { join, relative } from 'node:path';
 const ROOT = join(__dirname, '..', '..');
 const EXAMPLES = join(ROOT, 'examples');
 
-type FlowNode = { id: string; type: string; z?: string; name?: string; info?: string; wires?: string[][]; scope?: unknown; links?: unknown } & Record<string, unknown>;
+type FlowNode = {
+  id: string;
+  type: string;
+  z?: string;
+  name?: string;
+  info?: string;
+  wires?: string[][];
+  scope?: unknown;
+  links?: unknown;
+} & Record<string, unknown>;
 
 function jsonFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -59,7 +68,10 @@ describe('examples (Import menu)', function () {
 
   it('uses every non-config node of package.json in some example', function () {
     const used = new Set([...flows.values()].flatMap((flow) => flow.map((n) => n.type)));
-    expect(nonConfigTypes.filter((t) => !used.has(t)), 'node types in no example').to.deep.equal([]);
+    expect(
+      nonConfigTypes.filter((t) => !used.has(t)),
+      'node types in no example',
+    ).to.deep.equal([]);
   });
 
   for (const [file, flow] of flows) {
@@ -104,7 +116,12 @@ describe('examples (Import menu)', function () {
       it('explains every TwinLoop node in a comment node on its tab that names its type', function () {
         const unexplained = flow
           .filter((n) => nonConfigTypes.includes(n.type))
-          .filter((n) => !flow.some((c) => c.type === 'comment' && c.z === n.z && new RegExp(`\\b${n.type}\\b`).test(`${c.name ?? ''}\n${c.info ?? ''}`)))
+          .filter(
+            (n) =>
+              !flow.some(
+                (c) => c.type === 'comment' && c.z === n.z && new RegExp(`\\b${n.type}\\b`).test(`${c.name ?? ''}\n${c.info ?? ''}`),
+              ),
+          )
           .map((n) => `${n.id} (${n.type})`);
         expect(unexplained).to.deep.equal([]);
       });
@@ -113,7 +130,10 @@ describe('examples (Import menu)', function () {
         const isDoc = (n: FlowNode) => n.type === 'tab' || n.type === 'comment';
         // Node-RED substitutes a property whose whole value is ${NAME}
         const used = new Set([...JSON.stringify(flow.filter((n) => !isDoc(n))).matchAll(/"\$\{(\w+)\}"/g)].map((m) => m[1]));
-        const docs = flow.filter(isDoc).map((n) => `${n.name ?? ''} ${n.info ?? ''}`).join('\n');
+        const docs = flow
+          .filter(isDoc)
+          .map((n) => `${n.name ?? ''} ${n.info ?? ''}`)
+          .join('\n');
         expect([...used].filter((v) => !docs.includes(v))).to.deep.equal([]);
       });
     });

@@ -9,7 +9,7 @@ const T0 = Date.UTC(2026, 2, 2, 8);
 const est = (p10: number, p50: number, p90: number, tsMs = T0) => ({ tsMs, rulP10Ms: p10 * D, rulMs: p50 * D, rulP90Ms: p90 * D });
 
 describe('maintenance: failure probability from RUL quantiles', () => {
-  it("Φ matches tabulated values to 1e-12", () => {
+  it('Φ matches tabulated values to 1e-12', () => {
     expect(normalCdf(0)).to.be.closeTo(0.5, 1e-12);
     expect(normalCdf(1.2815515655446004)).to.be.closeTo(0.9, 1e-12);
     expect(normalCdf(-1.959963984540054)).to.be.closeTo(0.025, 1e-12);
@@ -36,7 +36,11 @@ describe('maintenance: failure probability from RUL quantiles', () => {
   it('is monotone non-decreasing in t for any ordered quantiles (property)', () => {
     fc.assert(
       fc.property(
-        fc.tuple(fc.double({ min: 0.01, max: 500, noNaN: true }), fc.double({ min: 1, max: 3, noNaN: true }), fc.double({ min: 1, max: 3, noNaN: true })),
+        fc.tuple(
+          fc.double({ min: 0.01, max: 500, noNaN: true }),
+          fc.double({ min: 1, max: 3, noNaN: true }),
+          fc.double({ min: 1, max: 3, noNaN: true }),
+        ),
         fc.array(fc.double({ min: -10, max: 3000, noNaN: true }), { minLength: 2, maxLength: 30 }),
         ([p10, a, b], ts) => {
           const d = failureDistribution(est(p10, p10 * a, p10 * a * b));
@@ -64,6 +68,9 @@ describe('maintenance: failure probability from RUL quantiles', () => {
     expect(() => failureDistribution(est(5, 30, 20))).to.throw(TwinError, 'rulMs 2592000000 is outside rulP10Ms..rulP90Ms');
     expect(() => failureDistribution({ ...est(5, 10, 20), rulMs: NaN })).to.throw(TwinError, 'RulEstimate.rulMs is not finite: NaN');
     expect(() => failureDistribution({ ...est(5, 10, 20), tsMs: Infinity })).to.throw(TwinError, 'RulEstimate.tsMs is not finite');
-    expect(() => failureDistribution({ ...est(5, 10, 20), rulP90Ms: '7' as unknown as number })).to.throw(TwinError, 'RulEstimate.rulP90Ms must be a number');
+    expect(() => failureDistribution({ ...est(5, 10, 20), rulP90Ms: '7' as unknown as number })).to.throw(
+      TwinError,
+      'RulEstimate.rulP90Ms must be a number',
+    );
   });
 });

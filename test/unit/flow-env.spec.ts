@@ -16,7 +16,15 @@ describe('flow-env (what a prebuilt flow needs from its site)', function () {
 
   it('parses a site file: comments, blank lines, export, quotes, trailing notes', function () {
     const env = parseEnvFile('# c\n\nSITE=p1\nexport LINE="l 2"\nA=\'q\' \nB=x # note\nC="it\'s" # n\nD=\nE=a=b\n');
-    expect([...env]).to.deep.equal([['SITE', 'p1'], ['LINE', 'l 2'], ['A', 'q'], ['B', 'x'], ['C', "it's"], ['D', ''], ['E', 'a=b']]);
+    expect([...env]).to.deep.equal([
+      ['SITE', 'p1'],
+      ['LINE', 'l 2'],
+      ['A', 'q'],
+      ['B', 'x'],
+      ['C', "it's"],
+      ['D', ''],
+      ['E', 'a=b'],
+    ]);
   });
 
   it('refuses a malformed site file, naming the file and the line', function () {
@@ -35,8 +43,14 @@ describe('flow-env (what a prebuilt flow needs from its site)', function () {
     for (const [text, reason] of bad) expect(() => parseEnvFile(text, 'site.env'), text).to.throw(reason);
   });
 
-  it('takes values from the site file only, never from the deployer\'s environment', function () {
-    const r = resolveNeeds(flowNeeds(flow), new Map([['SITE', 'p1'], ['MQTT_URL', '']]));
+  it("takes values from the site file only, never from the deployer's environment", function () {
+    const r = resolveNeeds(
+      flowNeeds(flow),
+      new Map([
+        ['SITE', 'p1'],
+        ['MQTT_URL', ''],
+      ]),
+    );
     expect(r.missing).to.deep.equal(['LINE', 'MQTT_PASSWORD', 'MQTT_URL']);
     expect(r.values.get('SITE')).to.equal('p1');
     const leaky: FlowNode[] = [{ id: 'x', type: 'change', rules: [{ to: '${HOME}' }], credentials: { password: '${NODE_RED_PASSWORD}' } }];
@@ -51,10 +65,23 @@ describe('flow-env (what a prebuilt flow needs from its site)', function () {
     const running: FlowNode[] = [
       { id: 'old', type: 'inject', z: 'other' },
       { id: 'b', type: 'change', z: 't', rules: [] },
-      { id: 'g', type: 'global-config', env: [{ name: 'OLD_TOKEN', value: '', type: 'cred' }, { name: 'SITE', value: 'p0', type: 'str' }] },
+      {
+        id: 'g',
+        type: 'global-config',
+        env: [
+          { name: 'OLD_TOKEN', value: '', type: 'cred' },
+          { name: 'SITE', value: 'p0', type: 'str' },
+        ],
+      },
     ];
     const withSecret: FlowNode[] = [...flow, { id: 'c', type: 'change', z: 't', rules: [{ to: '${API_TOKEN}' }] }];
-    const values = new Map([['SITE', 'p1'], ['LINE', 'l1'], ['MQTT_URL', 'mqtt://h'], ['MQTT_PASSWORD', 'pw'], ['API_TOKEN', 'tok']]);
+    const values = new Map([
+      ['SITE', 'p1'],
+      ['LINE', 'l1'],
+      ['MQTT_URL', 'mqtt://h'],
+      ['MQTT_PASSWORD', 'pw'],
+      ['API_TOKEN', 'tok'],
+    ]);
     const { flows: merged, globalChanged } = mergeDeployment(running, withSecret, flowNeeds(withSecret), values);
     expect(globalChanged).to.equal(true);
     expect(merged.map((n) => n.id)).to.deep.equal(['old', 't', 'a', 'b', 'c', 'g']);
@@ -67,8 +94,19 @@ describe('flow-env (what a prebuilt flow needs from its site)', function () {
   });
 
   it('changes nothing that runs unchanged: same site values, credentials Node-RED holds', function () {
-    const values = new Map([['SITE', 'p1'], ['LINE', 'l1'], ['MQTT_URL', 'mqtt://h'], ['MQTT_PASSWORD', 'pw']]);
-    const first = mergeDeployment([], flow, flowNeeds(flow), values, { site: new Map([['SITE', 'p1'], ['ZONE_MAX', '5'], ['DB_PASSWORD', 'x']]) });
+    const values = new Map([
+      ['SITE', 'p1'],
+      ['LINE', 'l1'],
+      ['MQTT_URL', 'mqtt://h'],
+      ['MQTT_PASSWORD', 'pw'],
+    ]);
+    const first = mergeDeployment([], flow, flowNeeds(flow), values, {
+      site: new Map([
+        ['SITE', 'p1'],
+        ['ZONE_MAX', '5'],
+        ['DB_PASSWORD', 'x'],
+      ]),
+    });
     const g = first.flows.find((n) => n.type === 'global-config')!;
     // every non-secret site value, so that the site's next flow finds them; no unneeded secret
     expect((g.env as Array<{ name: string }>).map((e) => e.name)).to.deep.equal(['LINE', 'MQTT_URL', 'SITE', 'ZONE_MAX']);
@@ -80,7 +118,10 @@ describe('flow-env (what a prebuilt flow needs from its site)', function () {
     expect(again.flows.find((n) => n.id === 'a')!.credentials).to.equal(undefined);
     expect(again.keptSecrets).to.deep.equal(['MQTT_PASSWORD']);
     // a changed value changes the global environment; --update-secrets sends the password again
-    const moved = mergeDeployment(running, flow, flowNeeds(flow), new Map([...values, ['SITE', 'p2']]), { storedCredentials: stored, updateSecrets: true });
+    const moved = mergeDeployment(running, flow, flowNeeds(flow), new Map([...values, ['SITE', 'p2']]), {
+      storedCredentials: stored,
+      updateSecrets: true,
+    });
     expect(moved.globalChanged).to.equal(true);
     expect(moved.flows.find((n) => n.id === 'a')!.credentials).to.deep.equal({ password: 'pw' });
     // a text credential is compared with what Node-RED holds
@@ -88,6 +129,8 @@ describe('flow-env (what a prebuilt flow needs from its site)', function () {
     const held = new Map([['u', { user: 'twin', has_password: true }]]);
     expect(mergeDeployment(user, user, flowNeeds(user), values, { storedCredentials: held }).flows[0]!.credentials).to.equal(undefined);
     const renamed: FlowNode[] = [{ ...user[0]!, credentials: { user: 'other', password: '${MQTT_PASSWORD}' } }];
-    expect(mergeDeployment(user, renamed, flowNeeds(renamed), values, { storedCredentials: held }).flows[0]!.credentials).to.deep.equal({ user: 'other' });
+    expect(mergeDeployment(user, renamed, flowNeeds(renamed), values, { storedCredentials: held }).flows[0]!.credentials).to.deep.equal({
+      user: 'other',
+    });
   });
 });

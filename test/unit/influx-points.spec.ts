@@ -21,7 +21,19 @@ describe('influx points: records ⇄ InfluxDB points', () => {
 
   it('gives each kind its own measurement and the identity tags that keep records at one time apart', () => {
     const pts = everyKind().map((r) => recordToPoint(r, { precision: 'ms' }));
-    expect(pts.map((p) => p.measurement)).to.deep.equal(['reading', 'estimate', 'drift', 'score', 'rul', 'window', 'window', 'energy', 'energy', 'demand', 'baseline']);
+    expect(pts.map((p) => p.measurement)).to.deep.equal([
+      'reading',
+      'estimate',
+      'drift',
+      'score',
+      'rul',
+      'window',
+      'window',
+      'energy',
+      'energy',
+      'demand',
+      'baseline',
+    ]);
     expect(pts[1].tags).to.deep.equal({ asset: ASSET, tag: 'zone1_temp', quality: 'uncertain', model: 'kalman/local-trend' });
     expect(pts[2].tags.method).to.equal('page-hinkley');
     expect([pts[5].tags.rank, pts[6].tags.rank]).to.deep.equal(['1', '2']);
@@ -58,7 +70,7 @@ describe('influx points: records ⇄ InfluxDB points', () => {
     expect(influxTimestamp(1_700_000_000_123.9, 'ms')).to.equal('1700000000123');
   });
 
-  it('takes the measurement from the node, then msg.kind, then the shape, then the record\'s kind field', () => {
+  it("takes the measurement from the node, then msg.kind, then the shape, then the record's kind field", () => {
     expect(recordToPoint(reading(0), { precision: 'ms', measurement: 'raw' }).measurement).to.equal('raw');
     expect(recordToPoint(reading(0), { precision: 'ms' }, 'screened').measurement).to.equal('screened');
     const proposal = { kind: 'maintenance', asset: ASSET, tsMs: T0, job: 'bearing' };
@@ -102,9 +114,15 @@ describe('influx query: history requests', () => {
     expect(() => historyRequest({ measurement: 'reading', asset: 5, fromMs: 1, toMs: 2 }, {})).to.throw(/asset must be a string/);
   });
 
-  it('builds InfluxQL with quoted literals, the deployment\'s tags and the retention policy', () => {
-    const q = historyQuery({ measurement: 'reading', asset: "it's\\", tag: 't', fromMs: 1000, toMs: 2000.5, limit: 10 }, { site: 'hh', line: '' }, 'one_year');
-    expect(q).to.equal(`SELECT * FROM "one_year"."reading" WHERE time >= 1000000u AND time < 2000500u AND "asset" = 'it\\'s\\\\' AND "tag" = 't' AND "site" = 'hh' ORDER BY time ASC LIMIT 10`);
+  it("builds InfluxQL with quoted literals, the deployment's tags and the retention policy", () => {
+    const q = historyQuery(
+      { measurement: 'reading', asset: "it's\\", tag: 't', fromMs: 1000, toMs: 2000.5, limit: 10 },
+      { site: 'hh', line: '' },
+      'one_year',
+    );
+    expect(q).to.equal(
+      `SELECT * FROM "one_year"."reading" WHERE time >= 1000000u AND time < 2000500u AND "asset" = 'it\\'s\\\\' AND "tag" = 't' AND "site" = 'hh' ORDER BY time ASC LIMIT 10`,
+    );
   });
 
   it('turns a raw answer into records in time order, and an error answer into an error', () => {
@@ -112,7 +130,11 @@ describe('influx query: history requests', () => {
     const p2 = recordToPoint(energyShift, { precision: 'u' });
     const cols = ['time', ...new Set([...Object.keys(asRow(p1)), ...Object.keys(asRow(p2))])];
     const row = (p: InfluxPoint, t: number) => cols.map((c) => (c === 'time' ? t * 1000 : (asRow(p)[c] ?? null)));
-    const raw = { results: [{ statement_id: 0, series: [{ name: 'energy', columns: cols, values: [row(p2, energyShift.tsMs + 1), row(p1, energy.tsMs)] }] }] };
+    const raw = {
+      results: [
+        { statement_id: 0, series: [{ name: 'energy', columns: cols, values: [row(p2, energyShift.tsMs + 1), row(p1, energy.tsMs)] }] },
+      ],
+    };
     expect(recordsFromRaw('energy', raw)).to.deep.equal([energy, { ...energyShift, tsMs: energyShift.tsMs + 1 }]);
     expect(recordsFromRaw('energy', { results: [{ statement_id: 0 }] })).to.deep.equal([]);
     expect(() => recordsFromRaw('energy', { results: [{ error: 'database not found: x' }] })).to.throw(/database not found/);

@@ -12,7 +12,12 @@ import { InfluxWriter, type InfluxWriterOptions } from '../../runtime/store/infl
 import { waitFor } from '../support/ports.js';
 
 const tmp = () => mkdtempSync(join(process.env.TWINLOOP_TEST_TMP ?? tmpdir(), 'influx-writer-'));
-const point = (i: number): InfluxPoint => ({ measurement: 'reading', tags: { asset: 'a', tag: 't' }, fields: { value: i }, timestamp: String(1_700_000_000_000 + i) });
+const point = (i: number): InfluxPoint => ({
+  measurement: 'reading',
+  tags: { asset: 'a', tag: 't' },
+  fields: { value: i },
+  timestamp: String(1_700_000_000_000 + i),
+});
 const ids = (ps: InfluxPoint[]) => ps.map((p) => p.fields.value as number);
 const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
 
@@ -23,7 +28,16 @@ function refused(): Error {
 
 function writer(dir: string, send: (p: InfluxPoint[]) => Promise<void>, over: Partial<InfluxWriterOptions> = {}, maxEntries?: number) {
   const outbox = FileOutbox.open<InfluxPoint>(dir, maxEntries ? { maxEntries } : {});
-  return new InfluxWriter({ outbox, send, batchSize: 100, flushMs: 20, retryMinMs: 10, retryMaxMs: 40, rejectedFile: join(dir, 'rejected.jsonl'), ...over });
+  return new InfluxWriter({
+    outbox,
+    send,
+    batchSize: 100,
+    flushMs: 20,
+    retryMinMs: 10,
+    retryMaxMs: 40,
+    rejectedFile: join(dir, 'rejected.jsonl'),
+    ...over,
+  });
 }
 
 describe('influx writer: outbox-backed batches', () => {
@@ -72,7 +86,10 @@ describe('influx writer: outbox-backed batches', () => {
     await waitFor(() => w.size() === 0, 5000, 5, 'drained');
     expect(delivered).to.deep.equal(range(150).filter((i) => i !== 42));
     expect(rejected).to.deep.equal([42]);
-    const lines = readFileSync(join(dir, 'rejected.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(dir, 'rejected.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).to.deep.equal([{ error: 'partial write: field type conflict', point: point(42) }]);
     await w.close();
   });
@@ -104,10 +121,15 @@ describe('influx writer: outbox-backed batches', () => {
   it('refuses points beyond the outbox limit with QUEUE, naming how many, and writes those accepted', async () => {
     const delivered: number[] = [];
     let up = false;
-    const w = writer(tmp(), async (p) => {
-      if (!up) throw new Error('down');
-      delivered.push(...ids(p));
-    }, {}, 50);
+    const w = writer(
+      tmp(),
+      async (p) => {
+        if (!up) throw new Error('down');
+        delivered.push(...ids(p));
+      },
+      {},
+      50,
+    );
     await w.enqueue(range(40).map(point));
     let err: Error | undefined;
     await w.enqueue(range(20, 40).map(point)).catch((e: Error) => (err = e));
@@ -122,7 +144,9 @@ describe('influx writer: outbox-backed batches', () => {
   it('refuses a bad configuration', () => {
     const dir = tmp();
     expect(() => writer(dir, async () => undefined, { batchSize: 0 })).to.throw(/batchSize must be a whole number ≥ 1/);
-    expect(() => writer(dir, async () => undefined, { retryMinMs: 100, retryMaxMs: 10 })).to.throw(/retryMaxMs must not be below retryMinMs/);
+    expect(() => writer(dir, async () => undefined, { retryMinMs: 100, retryMaxMs: 10 })).to.throw(
+      /retryMaxMs must not be below retryMinMs/,
+    );
     expect(existsSync(join(dir, 'rejected.jsonl'))).to.equal(false);
   });
 });

@@ -5,7 +5,14 @@ import { LatestReadings, OriginCache, SourceItems } from '../../runtime/ingest/s
 import { GATE_MAX_FUTURE_MS, type Reading } from '../../runtime/model/reading.js';
 
 const A = 'acme/line1/extruder';
-const rd = (tag: string, value: number, tsMs: number, quality: Reading['quality'] = 'good'): Reading => ({ asset: A, tag, value, tsMs, quality, source: 'test' });
+const rd = (tag: string, value: number, tsMs: number, quality: Reading['quality'] = 'good'): Reading => ({
+  asset: A,
+  tag,
+  value,
+  tsMs,
+  quality,
+  source: 'test',
+});
 const same = (a: { nodeId: string }, b: { nodeId: string }) => a.nodeId === b.nodeId;
 
 describe('source items, latest readings, origins', function () {

@@ -26,19 +26,58 @@ describe('password limits (runtime/auth/)', function () {
     expect(await checkWithLimit(f, 'supervisor', () => 2000, slowWrong)).to.deep.equal({ lockedMs: 10 * 60_000 - 1000 });
     expect(checks).to.equal(5);
     // another user is not affected
-    expect(await checkWithLimit(f, 'supervisor2', () => 2000, async () => 'ok')).to.deep.equal({ check: 'ok' });
+    expect(
+      await checkWithLimit(
+        f,
+        'supervisor2',
+        () => 2000,
+        async () => 'ok',
+      ),
+    ).to.deep.equal({ check: 'ok' });
   });
 
   it('a right password clears the failures; a check that throws counts as wrong; "unsupported" does not count', async function () {
     const f = new PasswordFailures(2, 60_000);
-    await checkWithLimit(f, 'u', () => 0, async () => 'wrong');
-    await checkWithLimit(f, 'u', () => 0, async () => 'ok');
+    await checkWithLimit(
+      f,
+      'u',
+      () => 0,
+      async () => 'wrong',
+    );
+    await checkWithLimit(
+      f,
+      'u',
+      () => 0,
+      async () => 'ok',
+    );
     expect(f.lockedForMs('u', 1)).to.equal(0);
-    await checkWithLimit(f, 'u', () => 0, async () => 'unsupported');
-    await checkWithLimit(f, 'u', () => 0, async () => 'unsupported');
+    await checkWithLimit(
+      f,
+      'u',
+      () => 0,
+      async () => 'unsupported',
+    );
+    await checkWithLimit(
+      f,
+      'u',
+      () => 0,
+      async () => 'unsupported',
+    );
     expect(f.lockedForMs('u', 1)).to.equal(0);
-    await checkWithLimit(f, 'u', () => 0, async () => { throw new Error('users() failed'); }).catch(() => undefined);
-    await checkWithLimit(f, 'u', () => 0, async () => 'wrong');
+    await checkWithLimit(
+      f,
+      'u',
+      () => 0,
+      async () => {
+        throw new Error('users() failed');
+      },
+    ).catch(() => undefined);
+    await checkWithLimit(
+      f,
+      'u',
+      () => 0,
+      async () => 'wrong',
+    );
     expect(f.lockedForMs('u', 1)).to.equal(59_999);
   });
 

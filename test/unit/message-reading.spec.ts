@@ -1,8 +1,13 @@
 import { expect } from 'chai';
 import { StatusCodes } from 'node-opcua';
 import {
-  parseJsonText, qualityOfField, readingFromFields, validateMessageReadingConfig, DEFAULT_MESSAGE_READING_CONFIG,
-  type MessageFields, type MessageReadingConfig,
+  parseJsonText,
+  qualityOfField,
+  readingFromFields,
+  validateMessageReadingConfig,
+  DEFAULT_MESSAGE_READING_CONFIG,
+  type MessageFields,
+  type MessageReadingConfig,
 } from '../../runtime/ingest/message-reading.js';
 
 const NOW = 1_700_000_000_000;
@@ -47,8 +52,9 @@ describe('message → Reading (twin-reading)', () => {
     expect(errorOf(() => read({ value: undefined }))?.code).to.equal('NOT_NUMERIC');
     const e2 = errorOf(() => readingFromFields(cfg(), { asset: 'a', tag: '', value: 1 }, NOW, origins));
     expect([e2?.code, e2?.message]).to.deep.equal(['BAD_PAYLOAD', 'tag (msg.topic) is missing or empty: ""']);
-    expect(errorOf(() => readingFromFields(cfg(), { asset: undefined, tag: 't', value: 1 }, NOW, origins))?.message)
-      .to.equal('asset (flow.asset) is missing or empty: undefined');
+    expect(errorOf(() => readingFromFields(cfg(), { asset: undefined, tag: 't', value: 1 }, NOW, origins))?.message).to.equal(
+      'asset (flow.asset) is missing or empty: undefined',
+    );
     expect(errorOf(() => read({ value: 1, unit: 5 }))?.code).to.equal('BAD_PAYLOAD');
     // the one Reading check (singleReadingInput) still applies: names too long to key state by
     expect(errorOf(() => read({ value: 1, tag: 'x'.repeat(2000) }))?.code).to.equal('PAYLOAD_TOO_LARGE');
@@ -74,14 +80,20 @@ describe('message → Reading (twin-reading)', () => {
     expect(qualityOfField('Good', 'opcua')).to.deep.equal({ quality: 'good' });
     expect(qualityOfField('uncertain', 'opcua')).to.deep.equal({ quality: 'uncertain' });
     expect(qualityOfField('BadSensorFailure', 'opcua')).to.deep.equal({ quality: 'bad', reason: 'BadSensorFailure' });
-    expect(qualityOfField('UncertainLastUsableValue (0x40900000)', 'opcua'))
-      .to.deep.equal({ quality: 'uncertain', reason: 'UncertainLastUsableValue' });
+    expect(qualityOfField('UncertainLastUsableValue (0x40900000)', 'opcua')).to.deep.equal({
+      quality: 'uncertain',
+      reason: 'UncertainLastUsableValue',
+    });
     expect(qualityOfField(0, 'opcua')).to.deep.equal({ quality: 'good' });
     expect(qualityOfField(StatusCodes.BadNoCommunication.value, 'opcua')).to.deep.equal({ quality: 'bad', reason: 'BadNoCommunication' });
-    expect(qualityOfField(StatusCodes.UncertainInitialValue, 'opcua'), 'a node-opcua StatusCode')
-      .to.deep.equal({ quality: 'uncertain', reason: 'UncertainInitialValue' });
-    expect(qualityOfField(JSON.parse(JSON.stringify(StatusCodes.BadOutOfRange)), 'opcua'), 'its JSON form')
-      .to.deep.equal({ quality: 'bad', reason: 'BadOutOfRange' });
+    expect(qualityOfField(StatusCodes.UncertainInitialValue, 'opcua'), 'a node-opcua StatusCode').to.deep.equal({
+      quality: 'uncertain',
+      reason: 'UncertainInitialValue',
+    });
+    expect(qualityOfField(JSON.parse(JSON.stringify(StatusCodes.BadOutOfRange)), 'opcua'), 'its JSON form').to.deep.equal({
+      quality: 'bad',
+      reason: 'BadOutOfRange',
+    });
     expect(qualityOfField(192, 'opcda')).to.deep.equal({ quality: 'good' });
     expect(qualityOfField(0, 'opcda')).to.deep.equal({ quality: 'bad', reason: 'OPC DA quality 0' });
     expect(qualityOfField(false, 'opcua')).to.deep.equal({ quality: 'bad' });

@@ -4,14 +4,23 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { brokerOptions, outboxDir } from '../../nodes/twin-mqtt-broker/broker-config.js';
 
-const def = (over: Record<string, unknown> = {}) => ({ id: 'abc.123', type: 'twin-mqtt-broker', name: '', z: '', url: 'mqtt://h:1883', ...over }) as never;
+const def = (over: Record<string, unknown> = {}) =>
+  ({ id: 'abc.123', type: 'twin-mqtt-broker', name: '', z: '', url: 'mqtt://h:1883', ...over }) as never;
 
 describe('twin-mqtt-broker config', () => {
   it('defaults: persistent session, v5, stable client id, back-off 1 s → 30 s, no TLS', () => {
     const o = brokerOptions(def(), {});
     expect(o).to.include({
-      url: 'mqtt://h:1883', clientId: 'twinloop-abc.123', clean: false, protocolVersion: 5, sessionExpiryS: 3600,
-      keepaliveS: 60, reconnectPeriodMs: 1000, maxReconnectPeriodMs: 30_000, inflightWindow: 10, outboxMaxEntries: 100_000,
+      url: 'mqtt://h:1883',
+      clientId: 'twinloop-abc.123',
+      clean: false,
+      protocolVersion: 5,
+      sessionExpiryS: 3600,
+      keepaliveS: 60,
+      reconnectPeriodMs: 1000,
+      maxReconnectPeriodMs: 30_000,
+      inflightWindow: 10,
+      outboxMaxEntries: 100_000,
     });
     expect(o.tls).to.equal(undefined);
     expect(o.username).to.equal(undefined);
@@ -25,18 +34,23 @@ describe('twin-mqtt-broker config', () => {
     expect(brokerOptions(def({ url: 'mqtts://h:8883' }), {}).tls?.rejectUnauthorized).to.equal(true);
   });
 
-  it('without credentials: the user name and an owner-only password file (twinloop start\'s broker login); unresolved ${ENV} names nothing', () => {
+  it("without credentials: the user name and an owner-only password file (twinloop start's broker login); unresolved ${ENV} names nothing", () => {
     const dir = mkdtempSync(join(tmpdir(), 'broker-pw-'));
     const file = join(dir, 'pw');
     writeFileSync(file, 's3cret-pw\n', { mode: 0o600 });
     const o = brokerOptions(def({ username: 'node-red', passwordFile: file }), {});
     expect([o.username, o.password]).to.deep.equal(['node-red', 's3cret-pw']);
     // the credentials win
-    expect(brokerOptions(def({ username: 'node-red', passwordFile: file }), { user: 'u', password: 'p' })).to.include({ username: 'u', password: 'p' });
+    expect(brokerOptions(def({ username: 'node-red', passwordFile: file }), { user: 'u', password: 'p' })).to.include({
+      username: 'u',
+      password: 'p',
+    });
     const none = brokerOptions(def({ username: '${TWINLOOP_MQTT_USER}', passwordFile: '${TWINLOOP_MQTT_PASSWORD_FILE}' }), {});
     expect([none.username, none.password]).to.deep.equal([undefined, undefined]);
     chmodSync(file, 0o644);
-    expect(() => brokerOptions(def({ passwordFile: file }), {})).to.throw(`MQTT password file ${file} is open to other users (mode 0644): make it owner-only with chmod 600 ${file}`);
+    expect(() => brokerOptions(def({ passwordFile: file }), {})).to.throw(
+      `MQTT password file ${file} is open to other users (mode 0644): make it owner-only with chmod 600 ${file}`,
+    );
     expect(() => brokerOptions(def({ passwordFile: join(dir, 'missing') }), {})).to.throw(/does not exist/);
   });
 

@@ -24,7 +24,10 @@ describe('MQTT ingestion step (MqttIngest)', () => {
     ];
     for (const [topic, p, code] of cases) {
       const r = ing.process(topic, p, undefined, NOW);
-      expect(r.errors.map((e) => e.code), code).to.deep.equal([code]);
+      expect(
+        r.errors.map((e) => e.code),
+        code,
+      ).to.deep.equal([code]);
       expect(r.readings).to.deep.equal([]);
     }
     expect(ing.process('x/t', buf(JSON.stringify({ value: 1, tsMs: NOW })), undefined, NOW).readings).to.have.length(1);
@@ -42,9 +45,26 @@ describe('MQTT ingestion step (MqttIngest)', () => {
   it('Sparkplug mode: filter per group, node metrics without the device level, rebirth with its NCMD payload', () => {
     const ing = new MqttIngest({ mode: 'sparkplug', sparkplugGroup: 'plant1', assetTemplate: 'acme/{group}/{edge}/{device}' });
     expect(ing.filter).to.equal('spBv1.0/plant1/#');
-    const birth = ing.process('spBv1.0/plant1/NBIRTH/line1', encodeSparkplugPayload({ seq: 0, timestampMs: NOW, metrics: [{ name: 'bdSeq', type: 'Int64', value: 0 }, { name: 'temp', alias: 1, type: 'Float', value: 20 }] }), undefined, NOW);
+    const birth = ing.process(
+      'spBv1.0/plant1/NBIRTH/line1',
+      encodeSparkplugPayload({
+        seq: 0,
+        timestampMs: NOW,
+        metrics: [
+          { name: 'bdSeq', type: 'Int64', value: 0 },
+          { name: 'temp', alias: 1, type: 'Float', value: 20 },
+        ],
+      }),
+      undefined,
+      NOW,
+    );
     expect(birth.readings.map((r) => r.asset)).to.deep.equal(['acme/plant1/line1']);
-    const bad = ing.process('spBv1.0/plant1/NDATA/line1', encodeSparkplugPayload({ seq: 1, metrics: [{ alias: 9, type: 'Float', value: 1 }] }), undefined, NOW);
+    const bad = ing.process(
+      'spBv1.0/plant1/NDATA/line1',
+      encodeSparkplugPayload({ seq: 1, metrics: [{ alias: 9, type: 'Float', value: 1 }] }),
+      undefined,
+      NOW,
+    );
     expect(bad.errors[0].code).to.equal('UNKNOWN_ALIAS');
     expect(bad.actions[0].topic).to.equal('spBv1.0/plant1/NCMD/line1');
     expect(decodeSparkplugPayload(bad.actions[0].payload).metrics[0]).to.include({ name: 'Node Control/Rebirth', value: true });
@@ -52,8 +72,17 @@ describe('MQTT ingestion step (MqttIngest)', () => {
   });
 
   it('refuses bad config with BAD_CONFIG', () => {
-    for (const cfg of [{ mode: 'xml' }, { qos: 3 }, { mode: 'sparkplug', sparkplugGroup: 'a+' }, { mode: 'sparkplug', rebirthHoldOffMs: -1 }, { pattern: '#/x' }, { maxPayloadBytes: 0 }]) {
-      expect(() => new MqttIngest(cfg), JSON.stringify(cfg)).to.throw().with.property('code', 'BAD_CONFIG');
+    for (const cfg of [
+      { mode: 'xml' },
+      { qos: 3 },
+      { mode: 'sparkplug', sparkplugGroup: 'a+' },
+      { mode: 'sparkplug', rebirthHoldOffMs: -1 },
+      { pattern: '#/x' },
+      { maxPayloadBytes: 0 },
+    ]) {
+      expect(() => new MqttIngest(cfg), JSON.stringify(cfg))
+        .to.throw()
+        .with.property('code', 'BAD_CONFIG');
     }
   });
 });

@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import {
-  decodeMqttPayload, validateMqttPayloadConfig, DEFAULT_MQTT_PAYLOAD_CONFIG, type MqttPayloadConfig,
+  decodeMqttPayload,
+  validateMqttPayloadConfig,
+  DEFAULT_MQTT_PAYLOAD_CONFIG,
+  type MqttPayloadConfig,
 } from '../../runtime/ingest/mqtt-payload.js';
 
 const NOW = 1_700_000_000_000;
@@ -90,9 +93,14 @@ describe('MQTT payload decoding', () => {
 
   it('decodes a JSON object of tags with a shared timestamp, keeping good tags beside a bad one', () => {
     const c = cfg({ mode: 'json-object' });
-    const { readings, errors } = dec(c, JSON.stringify({ tsMs: NOW - 1, zone1_temp: 200, zone2_temp: { value: 210, quality: 'bad' }, mode: 'AUTO' }), { asset: 'a' });
+    const { readings, errors } = dec(
+      c,
+      JSON.stringify({ tsMs: NOW - 1, zone1_temp: 200, zone2_temp: { value: 210, quality: 'bad' }, mode: 'AUTO' }),
+      { asset: 'a' },
+    );
     expect(readings.map((r) => [r.tag, r.value, r.quality, r.tsMs])).to.deep.equal([
-      ['zone1_temp', 200, 'good', NOW - 1], ['zone2_temp', 210, 'bad', NOW - 1],
+      ['zone1_temp', 200, 'good', NOW - 1],
+      ['zone2_temp', 210, 'bad', NOW - 1],
     ]);
     expect(errors).to.have.length(1);
     expect(errors[0].code).to.equal('NOT_NUMERIC');

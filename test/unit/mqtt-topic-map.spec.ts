@@ -1,7 +1,5 @@
 import { expect } from 'chai';
-import {
-  parseTopicPattern, matchTopic, compileTopicMapping, mapTopic, topicMatchesFilter,
-} from '../../runtime/ingest/mqtt-topic-map.js';
+import { parseTopicPattern, matchTopic, compileTopicMapping, mapTopic, topicMatchesFilter } from '../../runtime/ingest/mqtt-topic-map.js';
 
 describe('MQTT topic pattern and level mapping', () => {
   it('derives the subscription filter from the pattern', () => {
@@ -14,7 +12,8 @@ describe('MQTT topic pattern and level mapping', () => {
   it('maps "asset = every level but the last, tag = the last level"', () => {
     const m = compileTopicMapping({ pattern: '{asset+}/{tag}', needsTag: true });
     expect(mapTopic(m, 'demo/plant1/extrusion/line1/extruder/zone1_temp')).to.deep.equal({
-      asset: 'demo/plant1/extrusion/line1/extruder', tag: 'zone1_temp',
+      asset: 'demo/plant1/extrusion/line1/extruder',
+      tag: 'zone1_temp',
     });
     expect(mapTopic(m, 'onlyone')).to.equal(undefined);
   });
@@ -29,7 +28,10 @@ describe('MQTT topic pattern and level mapping', () => {
 
   it('builds the asset from several ISA-95 captures through a template', () => {
     const m = compileTopicMapping({
-      pattern: '{site}/{area}/+/{machine}/{tag}', assetTemplate: 'acme/{site}/{area}/{machine}', tagTemplate: '{machine}_{tag}', needsTag: true,
+      pattern: '{site}/{area}/+/{machine}/{tag}',
+      assetTemplate: 'acme/{site}/{area}/{machine}',
+      tagTemplate: '{machine}_{tag}',
+      needsTag: true,
     });
     expect(mapTopic(m, 'p1/extrusion/line1/extruder/speed')).to.deep.equal({ asset: 'acme/p1/extrusion/extruder', tag: 'extruder_speed' });
     expect(mapTopic(m, 'p1/extrusion/extruder/speed')).to.equal(undefined);
@@ -43,7 +45,9 @@ describe('MQTT topic pattern and level mapping', () => {
 
   it('refuses invalid patterns and templates with BAD_CONFIG', () => {
     for (const bad of ['', 'a/#/b', '{a+}/{b+}', '{a+}/#', 'a/{x}{y}', 'a/b+', '{x}/{x}']) {
-      expect(() => parseTopicPattern(bad), bad).to.throw().with.property('code', 'BAD_CONFIG');
+      expect(() => parseTopicPattern(bad), bad)
+        .to.throw()
+        .with.property('code', 'BAD_CONFIG');
     }
     expect(() => compileTopicMapping({ pattern: '{asset+}', needsTag: true })).to.throw(/tag template refers to \{tag\}/);
     expect(() => compileTopicMapping({ pattern: '{a}/{tag}', needsTag: true })).to.throw(/asset template refers to \{asset\}/);

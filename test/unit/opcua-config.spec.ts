@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { validateEndpointSettings, validateEndpointUrl, validateMonitorSettings, validateNodeId, validateSecurity } from '../../runtime/ingest/opcua-config.js';
+import {
+  validateEndpointSettings,
+  validateEndpointUrl,
+  validateMonitorSettings,
+  validateNodeId,
+  validateSecurity,
+} from '../../runtime/ingest/opcua-config.js';
 import { opcuaPkiDir } from '../../nodes/twin-opcua-endpoint/endpoint-api.js';
 import { backoffDelayMs, classifyError, OpcuaSessionManager } from '../../runtime/ingest/opcua-session.js';
 
@@ -8,8 +14,20 @@ describe('opcua-config: endpoint and item validation', function () {
     expect(validateEndpointUrl(' opc.tcp://plc.local:4840/UA/Server ')).to.equal('opc.tcp://plc.local:4840/UA/Server');
     expect(validateEndpointUrl('opc.tcp://10.0.0.5')).to.equal('opc.tcp://10.0.0.5');
     expect(validateEndpointUrl('opc.tcp://[::1]:4840')).to.equal('opc.tcp://[::1]:4840');
-    for (const bad of ['', '   ', 'http://x:4840', 'opc.tcp://', 'opc.tcp://host:0/x', 'opc.tcp://host:99999', 'opc.tcp://ho st:4840', 42, undefined]) {
-      expect(() => validateEndpointUrl(bad), String(bad)).to.throw().with.property('code', 'BAD_CONFIG');
+    for (const bad of [
+      '',
+      '   ',
+      'http://x:4840',
+      'opc.tcp://',
+      'opc.tcp://host:0/x',
+      'opc.tcp://host:99999',
+      'opc.tcp://ho st:4840',
+      42,
+      undefined,
+    ]) {
+      expect(() => validateEndpointUrl(bad), String(bad))
+        .to.throw()
+        .with.property('code', 'BAD_CONFIG');
     }
   });
 
@@ -30,7 +48,13 @@ describe('opcua-config: endpoint and item validation', function () {
   it('builds endpoint settings with credentials only for user/password authentication', function () {
     const base = { endpointUrl: 'opc.tcp://h:4840', securityMode: 'Sign', securityPolicy: 'Basic256Sha256', pkiDir: '/pki' };
     const anon = validateEndpointSettings({ ...base, user: 'ignored', password: 'ignored' });
-    expect(anon).to.deep.equal({ endpointUrl: 'opc.tcp://h:4840', securityMode: 'Sign', securityPolicy: 'Basic256Sha256', pkiDir: '/pki', acceptUnknownCertificates: false });
+    expect(anon).to.deep.equal({
+      endpointUrl: 'opc.tcp://h:4840',
+      securityMode: 'Sign',
+      securityPolicy: 'Basic256Sha256',
+      pkiDir: '/pki',
+      acceptUnknownCertificates: false,
+    });
     const user = validateEndpointSettings({ ...base, authMode: 'username', user: 'op', password: 'pw', acceptUnknownCertificates: true });
     expect(user).to.include({ user: 'op', password: 'pw', acceptUnknownCertificates: true });
     expect(() => validateEndpointSettings({ ...base, authMode: 'username', user: ' ' })).to.throw(/user name is required/);
@@ -42,12 +66,17 @@ describe('opcua-config: endpoint and item validation', function () {
     expect(validateNodeId('i=2258')).to.equal('ns=0;i=2258');
     expect(validateNodeId('ns=2;i=7')).to.equal('ns=2;i=7');
     for (const bad of ['', 'ns=1;q=x', 'ns=abc;s=x', 'hello world', null]) {
-      expect(() => validateNodeId(bad), String(bad)).to.throw().with.property('code', 'BAD_CONFIG');
+      expect(() => validateNodeId(bad), String(bad))
+        .to.throw()
+        .with.property('code', 'BAD_CONFIG');
     }
   });
 
   it('validates items, sampling interval, deadband, queue size and max future', function () {
-    const items = [{ nodeId: 'ns=1;s=A', asset: ' site/line ', tag: 'a', unit: 'degC' }, { nodeId: 'ns=1;s=B', asset: 'site/line', tag: 'b', unit: '' }];
+    const items = [
+      { nodeId: 'ns=1;s=A', asset: ' site/line ', tag: 'a', unit: 'degC' },
+      { nodeId: 'ns=1;s=B', asset: 'site/line', tag: 'b', unit: '' },
+    ];
     const s = validateMonitorSettings({ items, samplingIntervalMs: '250', deadband: 0.5, queueSize: 4, maxFutureMs: 0 });
     expect(s).to.deep.equal({
       items: [
@@ -69,8 +98,24 @@ describe('opcua-config: endpoint and item validation', function () {
       [{ items: [{ nodeId: 'ns=1;s=A', tag: 'a' }] }, /asset is required/],
       [{ items: [{ nodeId: 'ns=1;s=A', asset: 'x' }] }, /tag is required/],
       [{ items: [{ nodeId: 'ns=1;s=A', asset: 'x', tag: 'a/b' }] }, /must not contain/],
-      [{ items: [{ nodeId: 'ns=1;s=A', asset: 'x', tag: 'a' }, { nodeId: 'ns=1;s=A', asset: 'x', tag: 'b' }] }, /listed twice/],
-      [{ items: [{ nodeId: 'ns=1;s=A', asset: 'x', tag: 'a' }, { nodeId: 'ns=1;s=B', asset: 'x', tag: 'a' }] }, /mapped twice/],
+      [
+        {
+          items: [
+            { nodeId: 'ns=1;s=A', asset: 'x', tag: 'a' },
+            { nodeId: 'ns=1;s=A', asset: 'x', tag: 'b' },
+          ],
+        },
+        /listed twice/,
+      ],
+      [
+        {
+          items: [
+            { nodeId: 'ns=1;s=A', asset: 'x', tag: 'a' },
+            { nodeId: 'ns=1;s=B', asset: 'x', tag: 'a' },
+          ],
+        },
+        /mapped twice/,
+      ],
       [{ items, samplingIntervalMs: -1 }, /sampling interval/],
       [{ items, samplingIntervalMs: 'x' }, /sampling interval/],
       [{ items, deadband: -1 }, /deadband/],
@@ -79,7 +124,10 @@ describe('opcua-config: endpoint and item validation', function () {
       [{ items, maxFutureMs: Infinity }, /max future/],
       [{ items: [null] }, /nodeId is required/],
     ];
-    for (const [cfg, re] of bad) expect(() => validateMonitorSettings(cfg as never), JSON.stringify(cfg)).to.throw(re).with.property('code', 'BAD_CONFIG');
+    for (const [cfg, re] of bad)
+      expect(() => validateMonitorSettings(cfg as never), JSON.stringify(cfg))
+        .to.throw(re)
+        .with.property('code', 'BAD_CONFIG');
   });
 });
 
@@ -94,14 +142,26 @@ describe('opcua-session helpers', function () {
 
   it('classifies connection errors for the status line', function () {
     expect(classifyError(new Error('BadUserAccessDenied (0x801f0000)'))).to.include({ errorKind: 'access denied' });
-    expect(classifyError(new Error('server Certificate verification failed with err BadCertificateUntrusted (0x801a0000)'))).to.include({ errorKind: 'cert untrusted' });
+    expect(classifyError(new Error('server Certificate verification failed with err BadCertificateUntrusted (0x801a0000)'))).to.include({
+      errorKind: 'cert untrusted',
+    });
     expect(classifyError(new Error('connect ECONNREFUSED 127.0.0.1:4840'))).to.include({ errorKind: 'unreachable' });
-    expect(classifyError(new Error('Cannot find ANONYMOUS user token policy in end point description'))).to.include({ errorKind: 'access denied' });
+    expect(classifyError(new Error('Cannot find ANONYMOUS user token policy in end point description'))).to.include({
+      errorKind: 'access denied',
+    });
     expect(classifyError(new Error('something else'))).to.deep.equal({ error: 'something else', errorKind: 'error' });
   });
 
   it('keys connections by configuration without keeping the password in clear', function () {
-    const s = { endpointUrl: 'opc.tcp://h:1', securityMode: 'None' as const, securityPolicy: 'None' as const, pkiDir: '/p', acceptUnknownCertificates: false, user: 'u', password: 'secret-pw' };
+    const s = {
+      endpointUrl: 'opc.tcp://h:1',
+      securityMode: 'None' as const,
+      securityPolicy: 'None' as const,
+      pkiDir: '/p',
+      acceptUnknownCertificates: false,
+      user: 'u',
+      password: 'secret-pw',
+    };
     const k = OpcuaSessionManager.keyOf(s);
     expect(k).not.to.contain('secret-pw');
     expect(OpcuaSessionManager.keyOf({ ...s })).to.equal(k);

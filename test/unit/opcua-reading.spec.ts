@@ -6,10 +6,14 @@ const item = { nodeId: 'ns=1;s=T', asset: 'a/b', tag: 't', unit: 'degC' };
 const NOW = Date.UTC(2026, 0, 1, 12);
 const opts = { nowMs: NOW, maxFutureMs: 5000 };
 
-function dv(value: unknown, dataType: DataType, extra: Partial<{ statusCode: unknown; sourceTimestamp: Date | null; serverTimestamp: Date | null }> = {}): DataValue {
+function dv(
+  value: unknown,
+  dataType: DataType,
+  extra: Partial<{ statusCode: unknown; sourceTimestamp: Date | null; serverTimestamp: Date | null }> = {},
+): DataValue {
   return new DataValue({
     value: new Variant({ dataType, value }),
-    sourceTimestamp: NOW - 1000 as unknown as Date,
+    sourceTimestamp: (NOW - 1000) as unknown as Date,
     ...extra,
   } as never);
 }
@@ -36,17 +40,26 @@ describe('opcua-reading: DataValue → Reading', function () {
 
   it('throws NOT_NUMERIC for a good value that is not a number', function () {
     const ts = { sourceTimestamp: new Date(NOW) };
-    expect(() => dataValueToReading(dv('abc', DataType.String, ts), item, opts)).to.throw(/not numeric/).with.property('code', 'NOT_NUMERIC');
+    expect(() => dataValueToReading(dv('abc', DataType.String, ts), item, opts))
+      .to.throw(/not numeric/)
+      .with.property('code', 'NOT_NUMERIC');
     expect(() => dataValueToReading(dv(new Date(), DataType.DateTime, ts), item, opts)).to.throw(/DateTime/);
-    const arr = new DataValue({ value: new Variant({ dataType: DataType.Double, arrayType: VariantArrayType.Array, value: [1, 2] }), sourceTimestamp: new Date(NOW) });
+    const arr = new DataValue({
+      value: new Variant({ dataType: DataType.Double, arrayType: VariantArrayType.Array, value: [1, 2] }),
+      sourceTimestamp: new Date(NOW),
+    });
     expect(() => dataValueToReading(arr, item, opts)).to.throw(/array/);
     expect(() => dataValueToReading(new DataValue({ sourceTimestamp: new Date(NOW) }), item, opts)).to.throw(/null variant/);
-    expect(() => dataValueToReading(dv(NaN, DataType.Double, ts), item, opts)).to.throw().with.property('code', 'NOT_FINITE');
+    expect(() => dataValueToReading(dv(NaN, DataType.Double, ts), item, opts))
+      .to.throw()
+      .with.property('code', 'NOT_FINITE');
   });
 
   it('maps the status: uncertain and bad with the status name as reason', function () {
     const ts = { sourceTimestamp: new Date(NOW) };
-    expect(dataValueToReading(dv(1, DataType.Double, { ...ts, statusCode: StatusCodes.UncertainSensorNotAccurate }), item, opts)).to.include({
+    expect(
+      dataValueToReading(dv(1, DataType.Double, { ...ts, statusCode: StatusCodes.UncertainSensorNotAccurate }), item, opts),
+    ).to.include({
       quality: 'uncertain',
       qualityReason: 'UncertainSensorNotAccurate',
       value: 1,
@@ -59,10 +72,17 @@ describe('opcua-reading: DataValue → Reading', function () {
 
   it('gives a bad sample without a value the last value instead of throwing', function () {
     const bad = new DataValue({ statusCode: StatusCodes.BadNoCommunication, sourceTimestamp: new Date(NOW) });
-    expect(dataValueToReading(bad, item, { ...opts, lastValue: 41 })).to.include({ value: 41, quality: 'bad', qualityReason: 'BadNoCommunication' });
+    expect(dataValueToReading(bad, item, { ...opts, lastValue: 41 })).to.include({
+      value: 41,
+      quality: 'bad',
+      qualityReason: 'BadNoCommunication',
+    });
     expect(dataValueToReading(bad, item, opts)).to.include({ value: 0, quality: 'bad' });
     // a bad string value is bad, not an error
-    expect(dataValueToReading(dv('x', DataType.String, { statusCode: StatusCodes.BadSensorFailure, sourceTimestamp: new Date(NOW) }), item, opts).quality).to.equal('bad');
+    expect(
+      dataValueToReading(dv('x', DataType.String, { statusCode: StatusCodes.BadSensorFailure, sourceTimestamp: new Date(NOW) }), item, opts)
+        .quality,
+    ).to.equal('bad');
   });
 
   it('falls back to the server timestamp, then to the receive time with quality uncertain', function () {
@@ -72,10 +92,18 @@ describe('opcua-reading: DataValue → Reading', function () {
     const r2 = dataValueToReading(dv(3, DataType.Double, { sourceTimestamp: null, serverTimestamp: null }), item, opts);
     expect(r2).to.include({ tsMs: NOW, quality: 'uncertain', qualityReason: 'no source timestamp' });
     // OPC UA's null time (1601) counts as missing
-    const r3 = dataValueToReading(dv(3, DataType.Double, { sourceTimestamp: new Date(Date.UTC(1601, 0, 1)), serverTimestamp: null }), item, opts);
+    const r3 = dataValueToReading(
+      dv(3, DataType.Double, { sourceTimestamp: new Date(Date.UTC(1601, 0, 1)), serverTimestamp: null }),
+      item,
+      opts,
+    );
     expect(r3).to.include({ tsMs: NOW, quality: 'uncertain' });
     // uncertain + no timestamp: both reasons
-    const r4 = dataValueToReading(dv(3, DataType.Double, { sourceTimestamp: null, serverTimestamp: null, statusCode: StatusCodes.UncertainInitialValue }), item, opts);
+    const r4 = dataValueToReading(
+      dv(3, DataType.Double, { sourceTimestamp: null, serverTimestamp: null, statusCode: StatusCodes.UncertainInitialValue }),
+      item,
+      opts,
+    );
     expect(r4.qualityReason).to.equal('UncertainInitialValue; no source timestamp');
   });
 

@@ -16,7 +16,10 @@ describe('opcua-status: StatusCode → quality + reason', function () {
   it('gives the status name as the reason for uncertain and bad codes', function () {
     expect(qualityOfStatusCode(StatusCodes.BadSensorFailure)).to.deep.equal({ quality: 'bad', reason: 'BadSensorFailure' });
     expect(qualityOfStatusCode(StatusCodes.BadSensorFailure.value)).to.deep.equal({ quality: 'bad', reason: 'BadSensorFailure' });
-    expect(qualityOfStatusCode(StatusCodes.UncertainLastUsableValue.value)).to.deep.equal({ quality: 'uncertain', reason: 'UncertainLastUsableValue' });
+    expect(qualityOfStatusCode(StatusCodes.UncertainLastUsableValue.value)).to.deep.equal({
+      quality: 'uncertain',
+      reason: 'UncertainLastUsableValue',
+    });
     expect(qualityOfStatusCode(StatusCodes.BadNoCommunication.value)).to.deep.equal({ quality: 'bad', reason: 'BadNoCommunication' });
     expect(qualityOfStatusCode(StatusCodes.BadConnectionClosed.value).reason).to.equal('BadConnectionClosed');
   });

@@ -45,7 +45,11 @@ describe('file outbox', () => {
     await a.close();
     const b = FileOutbox.open<string>(dir);
     expect(b.id).to.equal(id);
-    expect((await b.peek(10)).map((e) => [e.seq, e.record])).to.deep.equal([[3, 'c'], [4, 'd'], [5, 'e']]);
+    expect((await b.peek(10)).map((e) => [e.seq, e.record])).to.deep.equal([
+      [3, 'c'],
+      [4, 'd'],
+      [5, 'e'],
+    ]);
     expect(await b.enqueue('f')).to.equal(6);
     await b.close();
   });
@@ -80,9 +84,13 @@ describe('file outbox', () => {
 
   it('refuses new records when full, with a clear QUEUE error, and keeps the old ones', async () => {
     const ob = FileOutbox.open<number>(tmp(), { maxEntries: 3 });
-    await ob.enqueue(1); await ob.enqueue(2); await ob.enqueue(3);
+    await ob.enqueue(1);
+    await ob.enqueue(2);
+    await ob.enqueue(3);
     let err: { code?: string; message?: string } | undefined;
-    await ob.enqueue(4).catch((e) => { err = e; });
+    await ob.enqueue(4).catch((e) => {
+      err = e;
+    });
     expect(err?.code).to.equal('QUEUE');
     expect(err?.message).to.match(/full/);
     expect((await ob.peek(10)).map((e) => e.record)).to.deep.equal([1, 2, 3]);
@@ -122,7 +130,9 @@ describe('file outbox', () => {
     const ob = FileOutbox.open<number>(tmp());
     await ob.close();
     let code: string | undefined;
-    await ob.enqueue(1).catch((e) => { code = e.code; });
+    await ob.enqueue(1).catch((e) => {
+      code = e.code;
+    });
     expect(code).to.equal('QUEUE');
     expect(() => FileOutbox.open(tmp(), { maxEntries: 0 })).to.throw(/maxEntries/);
   });

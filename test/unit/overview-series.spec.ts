@@ -4,21 +4,86 @@ import { TwinError } from '../../runtime/model/errors.js';
 import type { Quality } from '../../runtime/model/quality.js';
 
 const A = 'p/line1/extruder';
-const reading = (tag: string, value: number, tsMs: number, quality: Quality = 'good') => ({ asset: A, tag, value, unit: 'degC', tsMs, quality, source: 'test' });
-const estimate = (tag: string, value: number, variance: number, tsMs: number) => ({ asset: A, tag, value, variance, tsMs, model: 'kalman/first-order', quality: 'good' });
-const rul = (rulMs: number, tsMs: number) => ({ asset: A, tsMs, rulMs, rulP10Ms: rulMs * 0.6, rulP90Ms: rulMs * 1.3, healthIndex: 0.5, quality: 'good' });
+const reading = (tag: string, value: number, tsMs: number, quality: Quality = 'good') => ({
+  asset: A,
+  tag,
+  value,
+  unit: 'degC',
+  tsMs,
+  quality,
+  source: 'test',
+});
+const estimate = (tag: string, value: number, variance: number, tsMs: number) => ({
+  asset: A,
+  tag,
+  value,
+  variance,
+  tsMs,
+  model: 'kalman/first-order',
+  quality: 'good',
+});
+const rul = (rulMs: number, tsMs: number) => ({
+  asset: A,
+  tsMs,
+  rulMs,
+  rulP10Ms: rulMs * 0.6,
+  rulP90Ms: rulMs * 1.3,
+  healthIndex: 0.5,
+  quality: 'good',
+});
 const win = (rank: number, tsMs: number) => ({
-  asset: A, tsMs, rank, startMs: tsMs + rank * 3_600_000, endMs: tsMs + rank * 3_600_000 + 21_600_000, startLocal: '2026-12-05T06:00:00+01:00',
-  endLocal: '2026-12-05T12:00:00+01:00', timeZone: 'Europe/Berlin', expectedCostEur: 4000 + rank, costParts: { jobEur: 4000, downtimeEur: 0, expectedFailureEur: rank, energyEur: 0 },
-  failureProbability: 0.01, productionLossMinutes: 0, why: 'planned stop', quality: 'good',
+  asset: A,
+  tsMs,
+  rank,
+  startMs: tsMs + rank * 3_600_000,
+  endMs: tsMs + rank * 3_600_000 + 21_600_000,
+  startLocal: '2026-12-05T06:00:00+01:00',
+  endLocal: '2026-12-05T12:00:00+01:00',
+  timeZone: 'Europe/Berlin',
+  expectedCostEur: 4000 + rank,
+  costParts: { jobEur: 4000, downtimeEur: 0, expectedFailureEur: rank, energyEur: 0 },
+  failureProbability: 0.01,
+  productionLossMinutes: 0,
+  why: 'planned stop',
+  quality: 'good',
 });
 const cost = (startMs: number, costEur: number) => ({
-  asset: A, tsMs: startMs + 900_000, scope: 'interval', startMs, endMs: startMs + 900_000, energyKwh: 10, costEur, energyKwhByPeriod: { peak: 10 }, co2Kg: 3.8, gapMs: 0, quality: 'good',
+  asset: A,
+  tsMs: startMs + 900_000,
+  scope: 'interval',
+  startMs,
+  endMs: startMs + 900_000,
+  energyKwh: 10,
+  costEur,
+  energyKwhByPeriod: { peak: 10 },
+  co2Kg: 3.8,
+  gapMs: 0,
+  quality: 'good',
 });
 const demand = (tsMs: number, forecastKw: number) => ({
-  asset: A, tsMs, blockStartMs: 0, blockEndMs: 900_000, averageKwSoFar: 40, forecastKw, billingPeakKw: 45, alert: forecastKw > 45, shedKw: 0, quality: 'good',
+  asset: A,
+  tsMs,
+  blockStartMs: 0,
+  blockEndMs: 900_000,
+  averageKwSoFar: 40,
+  forecastKw,
+  billingPeakKw: 45,
+  alert: forecastKw > 45,
+  shedKw: 0,
+  quality: 'good',
 });
-const drift = (tag: string, tsMs: number) => ({ asset: A, tag, tsMs, startTsMs: tsMs - 1000, kind: 'sensor-fault', method: 'adwin', direction: 'up', magnitude: 2, evidence: {}, quality: 'good' });
+const drift = (tag: string, tsMs: number) => ({
+  asset: A,
+  tag,
+  tsMs,
+  startTsMs: tsMs - 1000,
+  kind: 'sensor-fault',
+  method: 'adwin',
+  direction: 'up',
+  magnitude: 2,
+  evidence: {},
+  quality: 'good',
+});
 
 const seriesOf = (s: OverviewStore, key: string): SeriesDelta | undefined => s.changes(0).series.find((x) => x.key === key);
 
@@ -98,7 +163,11 @@ describe('overview: bounded, thinned series', () => {
     for (const start of [0, 900_000, 1_800_000, 2_700_000]) s.add(cost(start, start / 900_000));
     s.add(cost(900_000, 7));
     const e = s.changes(0).assets[0].energy!;
-    expect(e.map((c) => [c.startMs, c.costEur])).to.deep.equal([[900_000, 7], [1_800_000, 2], [2_700_000, 3]]);
+    expect(e.map((c) => [c.startMs, c.costEur])).to.deep.equal([
+      [900_000, 7],
+      [1_800_000, 2],
+      [2_700_000, 3],
+    ]);
     s.add(demand(2000, 50));
     expect(s.add(demand(1000, 30))).to.equal('old');
     expect(s.changes(0).assets[0].demand).to.include({ forecastKw: 50, alert: true });
@@ -111,7 +180,10 @@ describe('overview: bounded, thinned series', () => {
     s.add(drift('b', 1000));
     expect(s.add(drift('c', 500))).to.equal('old');
     s.add(drift('c', 5000));
-    expect(s.changes(0).drift!.map((d) => [d.tag, d.tsMs])).to.deep.equal([['a', 3000], ['c', 5000]]);
+    expect(s.changes(0).drift!.map((d) => [d.tag, d.tsMs])).to.deep.equal([
+      ['a', 3000],
+      ['c', 5000],
+    ]);
   });
 
   it('ignores objects of other kinds, refuses what is not a record, and bounds the number of series', () => {

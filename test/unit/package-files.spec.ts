@@ -93,7 +93,11 @@ describe('the npm package (npm pack of the built dist/)', function () {
 
   it('every folder of examples/ holds a flow (Node-RED lists each folder in the Import menu, empty or not)', () => {
     const dirs = new Set([...packed].filter((f) => f.startsWith('examples/')).map((f) => posix.dirname(f)));
-    for (const d of dirs) expect([...packed].some((f) => f.startsWith(`${d}/`) && f.endsWith('.json')), d).to.equal(true);
+    for (const d of dirs)
+      expect(
+        [...packed].some((f) => f.startsWith(`${d}/`) && f.endsWith('.json')),
+        d,
+      ).to.equal(true);
   });
 
   it('README links and images resolve on the npm page: relative ones to packed files, absolute ones to files of the repository', () => {

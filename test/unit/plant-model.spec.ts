@@ -22,7 +22,10 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 describe('plant-sim model', function () {
   describe('determinism', function () {
     const opts = { seed: 42, startTsMs: T0, publishIntervalMs: 1000 };
-    const cmds = [{ atMs: 60_000, command: 'set zone2_sp 215' }, { atMs: 90_000, command: 'spike melt_pressure 30 0.1' }];
+    const cmds = [
+      { atMs: 60_000, command: 'set zone2_sp 215' },
+      { atMs: 90_000, command: 'spike melt_pressure 30 0.1' },
+    ];
 
     it('repeats exactly for the same seed, start and options', function () {
       const a = runHeadless(opts, 10 * MIN, cmds);
@@ -104,7 +107,8 @@ describe('plant-sim model', function () {
 
     it('wear raises vibration and motor power over simulated days, then trips the line', function () {
       const rows = runHeadless({ seed: 3, startTsMs: T0, stepMs: 1000, publishIntervalMs: 10 * MIN, daysToFailure: 10 }, 12 * DAY);
-      const day = (d: number, tag: TagName) => mean(rows.filter((r) => r.tsMs >= T0 + d * DAY && r.tsMs < T0 + (d + 1) * DAY).map((r) => r.readings[tag].value));
+      const day = (d: number, tag: TagName) =>
+        mean(rows.filter((r) => r.tsMs >= T0 + d * DAY && r.tsMs < T0 + (d + 1) * DAY).map((r) => r.readings[tag].value));
       expect(day(5, 'vibration')).to.be.above(day(0, 'vibration') + 0.5);
       expect(day(8, 'vibration')).to.be.above(day(5, 'vibration') + 2);
       expect(day(8, 'motor_power')).to.be.above(day(0, 'motor_power') * 1.1);
@@ -140,7 +144,15 @@ describe('plant-sim model', function () {
       }
       // 1 h at ≈160 kg/h with 0.8 kg parts.
       expect(parts.at(-1)).to.be.within(180, 220);
-      const meanKw = mean(rows.map((r) => r.readings.motor_power.value + r.readings.zone1_heater_kw.value + r.readings.zone2_heater_kw.value + r.readings.zone3_heater_kw.value));
+      const meanKw = mean(
+        rows.map(
+          (r) =>
+            r.readings.motor_power.value +
+            r.readings.zone1_heater_kw.value +
+            r.readings.zone2_heater_kw.value +
+            r.readings.zone3_heater_kw.value,
+        ),
+      );
       expect(energy.at(-1)).to.be.closeTo(meanKw, meanKw * 0.02);
     });
 
@@ -164,11 +176,22 @@ describe('plant-sim model', function () {
       const s = fresh();
       expect(applyCommand(s, { type: 'write', tag: 'zone1_sp', value: 260 }).zoneSpDegC[0]).to.equal(260);
       expect(applyCommand(s, { type: 'write', tag: 'screw_speed_sp', value: 0 }).screwSpeedSpRpm).to.equal(0);
-      for (const [tag, value] of [['zone1_sp', 260.5], ['zone3_sp', 149], ['screw_speed_sp', 121], ['screw_speed_sp', -1]] as const) {
-        expect(() => applyCommand(s, { type: 'write', tag, value }), `${tag}=${value}`).to.throw(SimError).with.property('code', 'OUT_OF_RANGE');
+      for (const [tag, value] of [
+        ['zone1_sp', 260.5],
+        ['zone3_sp', 149],
+        ['screw_speed_sp', 121],
+        ['screw_speed_sp', -1],
+      ] as const) {
+        expect(() => applyCommand(s, { type: 'write', tag, value }), `${tag}=${value}`)
+          .to.throw(SimError)
+          .with.property('code', 'OUT_OF_RANGE');
       }
-      expect(() => applyCommand(s, { type: 'write', tag: 'zone1_temp', value: 200 })).to.throw(SimError).with.property('code', 'NOT_WRITABLE');
-      expect(() => applyCommand(s, { type: 'write', tag: 'zone1_sp', value: Number.NaN })).to.throw(SimError).with.property('code', 'NOT_FINITE');
+      expect(() => applyCommand(s, { type: 'write', tag: 'zone1_temp', value: 200 }))
+        .to.throw(SimError)
+        .with.property('code', 'NOT_WRITABLE');
+      expect(() => applyCommand(s, { type: 'write', tag: 'zone1_sp', value: Number.NaN }))
+        .to.throw(SimError)
+        .with.property('code', 'NOT_FINITE');
       expect(s.zoneSpDegC).to.deep.equal([190, 205, 215]);
       expect(s.screwSpeedSpRpm).to.equal(80);
     });
@@ -178,7 +201,10 @@ describe('plant-sim model', function () {
     const opts = { seed: 11, startTsMs: T0, publishIntervalMs: 1000 };
 
     it('stuck: the reading freezes while the process moves on', function () {
-      const rows = runHeadless(opts, 10 * MIN, [{ atMs: MIN, command: 'stuck zone2_temp' }, { atMs: MIN, command: 'set zone2_sp 225' }]);
+      const rows = runHeadless(opts, 10 * MIN, [
+        { atMs: MIN, command: 'stuck zone2_temp' },
+        { atMs: MIN, command: 'set zone2_sp 225' },
+      ]);
       const after = rows.filter((r) => r.tsMs > T0 + MIN);
       const stuck = new Set(after.map((r) => r.readings.zone2_temp.value));
       expect(stuck.size).to.equal(1);
@@ -216,11 +242,16 @@ describe('plant-sim model', function () {
     });
 
     it('dropout: quality bad (BadSensorFailure) with the last value held, until cleared', function () {
-      const rows = runHeadless(opts, 3 * MIN, [{ atMs: MIN, command: 'dropout vibration' }, { atMs: 2 * MIN, command: 'clear vibration' }]);
+      const rows = runHeadless(opts, 3 * MIN, [
+        { atMs: MIN, command: 'dropout vibration' },
+        { atMs: 2 * MIN, command: 'clear vibration' },
+      ]);
       const at = (ms: number) => rows.find((r) => r.tsMs === T0 + ms)!.readings;
       expect(at(MIN - 1000).vibration.quality).to.equal('good');
       const during = rows.filter((r) => r.tsMs > T0 + MIN && r.tsMs <= T0 + 2 * MIN);
-      expect(during.every((r) => r.readings.vibration.quality === 'bad' && r.readings.vibration.qualityReason === 'BadSensorFailure')).to.equal(true);
+      expect(
+        during.every((r) => r.readings.vibration.quality === 'bad' && r.readings.vibration.qualityReason === 'BadSensorFailure'),
+      ).to.equal(true);
       expect(new Set(during.map((r) => r.readings.vibration.value)).size).to.equal(1);
       expect(during.every((r) => r.readings.motor_power.quality === 'good')).to.equal(true);
       expect(at(3 * MIN).vibration.quality).to.equal('good');
@@ -235,7 +266,10 @@ describe('plant-sim model', function () {
 
   describe('commands and tag table', function () {
     it('parses every command', function () {
-      expect(parseSimCommand('drift zone1_temp 2.5')).to.deep.equal({ type: 'fault', fault: { tag: 'zone1_temp', kind: 'drift', ratePerHour: 2.5 } });
+      expect(parseSimCommand('drift zone1_temp 2.5')).to.deep.equal({
+        type: 'fault',
+        fault: { tag: 'zone1_temp', kind: 'drift', ratePerHour: 2.5 },
+      });
       expect(parseSimCommand('  disturb feed_starve 0.3 ')).to.deep.equal({ type: 'disturb', kind: 'feed_starve', level: 0.3 });
       expect(parseSimCommand('set screw_speed_sp 90')).to.deep.equal({ type: 'write', tag: 'screw_speed_sp', value: 90 });
       expect(parseSimCommand('clear')).to.deep.equal({ type: 'clear' });
@@ -256,8 +290,25 @@ describe('plant-sim model', function () {
     it('Sparkplug aliases are the 1-based tag index and the contract tags are all present', function () {
       expect(sparkplugAlias('zone1_temp')).to.equal(1);
       expect(sparkplugAlias('mass_kg')).to.equal(TAG_NAMES.length);
-      for (const t of ['zone1_temp', 'zone3_sp', 'zone2_heater_kw', 'screw_speed', 'screw_speed_sp', 'melt_pressure', 'melt_temp', 'motor_power',
-        'motor_current', 'vibration', 'throughput', 'part_count', 'energy_kwh', 'quality_index', 'mode', 'alarm', 'mass_kg']) {
+      for (const t of [
+        'zone1_temp',
+        'zone3_sp',
+        'zone2_heater_kw',
+        'screw_speed',
+        'screw_speed_sp',
+        'melt_pressure',
+        'melt_temp',
+        'motor_power',
+        'motor_current',
+        'vibration',
+        'throughput',
+        'part_count',
+        'energy_kwh',
+        'quality_index',
+        'mode',
+        'alarm',
+        'mass_kg',
+      ]) {
         expect(TAG_NAMES).to.include(t);
       }
     });

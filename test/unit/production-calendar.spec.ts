@@ -43,19 +43,43 @@ describe('maintenance: production calendar', () => {
   describe('daylight saving', () => {
     it('Europe/Berlin: the night shift 22:00–06:00 lasts 9 h over the autumn-back night, 7 h over the spring-forward one, 8 h otherwise', () => {
       const cal = compileCalendar(nightOnly('Europe/Berlin'));
-      expect(only(cal, '2026-10-24T00:00:00Z', '2026-10-26T00:00:00Z')).to.deep.equal(['2026-10-24T22:00:00+02:00', '2026-10-25T06:00:00+01:00', 9]);
-      expect(only(cal, '2026-03-28T00:00:00Z', '2026-03-30T00:00:00Z')).to.deep.equal(['2026-03-28T22:00:00+01:00', '2026-03-29T06:00:00+02:00', 7]);
-      expect(only(cal, '2026-10-31T00:00:00Z', '2026-11-02T00:00:00Z')).to.deep.equal(['2026-10-31T22:00:00+01:00', '2026-11-01T06:00:00+01:00', 8]);
+      expect(only(cal, '2026-10-24T00:00:00Z', '2026-10-26T00:00:00Z')).to.deep.equal([
+        '2026-10-24T22:00:00+02:00',
+        '2026-10-25T06:00:00+01:00',
+        9,
+      ]);
+      expect(only(cal, '2026-03-28T00:00:00Z', '2026-03-30T00:00:00Z')).to.deep.equal([
+        '2026-03-28T22:00:00+01:00',
+        '2026-03-29T06:00:00+02:00',
+        7,
+      ]);
+      expect(only(cal, '2026-10-31T00:00:00Z', '2026-11-02T00:00:00Z')).to.deep.equal([
+        '2026-10-31T22:00:00+01:00',
+        '2026-11-01T06:00:00+01:00',
+        8,
+      ]);
     });
 
     it('America/New_York: the same night shift lasts 9 h on 2026-10-31/11-01 and 7 h on 2026-03-07/08', () => {
       const cal = compileCalendar(nightOnly('America/New_York'));
-      expect(only(cal, '2026-10-31T00:00:00Z', '2026-11-02T12:00:00Z')).to.deep.equal(['2026-10-31T22:00:00-04:00', '2026-11-01T06:00:00-05:00', 9]);
-      expect(only(cal, '2026-03-07T00:00:00Z', '2026-03-09T12:00:00Z')).to.deep.equal(['2026-03-07T22:00:00-05:00', '2026-03-08T06:00:00-04:00', 7]);
+      expect(only(cal, '2026-10-31T00:00:00Z', '2026-11-02T12:00:00Z')).to.deep.equal([
+        '2026-10-31T22:00:00-04:00',
+        '2026-11-01T06:00:00-05:00',
+        9,
+      ]);
+      expect(only(cal, '2026-03-07T00:00:00Z', '2026-03-09T12:00:00Z')).to.deep.equal([
+        '2026-03-07T22:00:00-05:00',
+        '2026-03-08T06:00:00-04:00',
+        7,
+      ]);
     });
 
     it('a whole-day shift 00:00–24:00 is 23 h and 25 h long on the Berlin change days', () => {
-      const cal = compileCalendar({ timeZone: 'Europe/Berlin', shifts: [{ name: 'day', start: '00:00', end: '24:00' }], week: { sun: ['day'] } });
+      const cal = compileCalendar({
+        timeZone: 'Europe/Berlin',
+        shifts: [{ name: 'day', start: '00:00', end: '24:00' }],
+        week: { sun: ['day'] },
+      });
       expect(productionMinutes(cal, utc('2026-03-28T00:00:00Z'), utc('2026-03-30T00:00:00Z'))).to.equal(23 * 60);
       expect(productionMinutes(cal, utc('2026-10-24T00:00:00Z'), utc('2026-10-26T00:00:00Z'))).to.equal(25 * 60);
       expect(productionMinutes(cal, utc('2026-06-06T00:00:00Z'), utc('2026-06-08T00:00:00Z'))).to.equal(24 * 60);
@@ -76,8 +100,16 @@ describe('maintenance: production calendar', () => {
       expect(localIso(localToEpochMs('2026-03-29', 150, 'Europe/Berlin'), 'Europe/Berlin')).to.equal('2026-03-29T03:30:00+02:00');
       expect(localToEpochMs('2026-10-25', 150, 'Europe/Berlin')).to.equal(utc('2026-10-25T00:30:00Z'));
       expect(localToEpochMs('2026-11-01', 90, 'America/New_York')).to.equal(utc('2026-11-01T05:30:00Z'));
-      const cal = compileCalendar({ timeZone: 'Europe/Berlin', shifts: [{ name: 'x', start: '02:30', end: '05:00' }], week: { sun: ['x'] } });
-      expect(only(cal, '2026-03-28T00:00:00Z', '2026-03-30T00:00:00Z')).to.deep.equal(['2026-03-29T03:30:00+02:00', '2026-03-29T05:00:00+02:00', 1.5]);
+      const cal = compileCalendar({
+        timeZone: 'Europe/Berlin',
+        shifts: [{ name: 'x', start: '02:30', end: '05:00' }],
+        week: { sun: ['x'] },
+      });
+      expect(only(cal, '2026-03-28T00:00:00Z', '2026-03-30T00:00:00Z')).to.deep.equal([
+        '2026-03-29T03:30:00+02:00',
+        '2026-03-29T05:00:00+02:00',
+        1.5,
+      ]);
     });
   });
 
@@ -160,23 +192,75 @@ describe('maintenance: production calendar', () => {
       ['not an object', 'x', ['must be an object']],
       ['an unknown zone', { ...nightOnly('Mars/Olympus') }, ["unknown time zone 'Mars/Olympus'"]],
       ['a missing zone', { shifts: SHIFTS, week: {} }, ['IANA zone name']],
-      ['a bad time', { timeZone: 'UTC', shifts: [{ name: 'a', start: '25:00', end: '06:00' }], week: {} }, ["shift 'a' start", "'HH:MM'", '"25:00"']],
-      ['a time without a leading zero', { timeZone: 'UTC', shifts: [{ name: 'a', start: '6:00', end: '14:00' }], week: {} }, ["shift 'a' start"]],
+      [
+        'a bad time',
+        { timeZone: 'UTC', shifts: [{ name: 'a', start: '25:00', end: '06:00' }], week: {} },
+        ["shift 'a' start", "'HH:MM'", '"25:00"'],
+      ],
+      [
+        'a time without a leading zero',
+        { timeZone: 'UTC', shifts: [{ name: 'a', start: '6:00', end: '14:00' }], week: {} },
+        ["shift 'a' start"],
+      ],
       ['minutes past 59', { timeZone: 'UTC', shifts: [{ name: 'a', start: '06:60', end: '14:00' }], week: {} }, ["shift 'a' start"]],
-      ['a zero-length shift', { timeZone: 'UTC', shifts: [{ name: 'a', start: '06:00', end: '06:00' }], week: {} }, ["shift 'a' starts and ends at 06:00"]],
+      [
+        'a zero-length shift',
+        { timeZone: 'UTC', shifts: [{ name: 'a', start: '06:00', end: '06:00' }], week: {} },
+        ["shift 'a' starts and ends at 06:00"],
+      ],
       ['a shift without a name', { timeZone: 'UTC', shifts: [{ start: '06:00', end: '07:00' }], week: {} }, ['shift 1 needs a name']],
       ['a shift defined twice', { timeZone: 'UTC', shifts: [SHIFTS[0], SHIFTS[0]], week: {} }, ["shift 'early' is defined twice"]],
-      ['overlapping shifts on one day', { timeZone: 'UTC', shifts: [SHIFTS[0], { name: 'mid', start: '10:00', end: '18:00' }], week: { mon: ['early', 'mid'] } }, ["shifts overlap: 'early' on mon and 'mid' on mon both run on mon from 10:00"]],
-      ['a night shift overlapping the next day’s early shift', { timeZone: 'UTC', shifts: [{ name: 'long night', start: '22:00', end: '07:00' }, SHIFTS[0]], week: { mon: ['long night'], tue: ['early'] } }, ["'long night' on mon and 'early' on tue", 'tue from 06:00']],
-      ['Saturday night overlapping Sunday early across the week end', { timeZone: 'UTC', shifts: [{ name: 'long night', start: '22:00', end: '07:00' }, SHIFTS[0]], week: { sat: ['long night'], sun: ['early'] } }, ["'early' on sun", "'long night' on sat", 'sun from 06:00']],
-      ['an unknown shift in the week', { timeZone: 'UTC', shifts: SHIFTS, week: { mon: ['early', 'lunch'] } }, ['week.mon: unknown shift "lunch"', 'early, late, night']],
+      [
+        'overlapping shifts on one day',
+        { timeZone: 'UTC', shifts: [SHIFTS[0], { name: 'mid', start: '10:00', end: '18:00' }], week: { mon: ['early', 'mid'] } },
+        ["shifts overlap: 'early' on mon and 'mid' on mon both run on mon from 10:00"],
+      ],
+      [
+        'a night shift overlapping the next day’s early shift',
+        {
+          timeZone: 'UTC',
+          shifts: [{ name: 'long night', start: '22:00', end: '07:00' }, SHIFTS[0]],
+          week: { mon: ['long night'], tue: ['early'] },
+        },
+        ["'long night' on mon and 'early' on tue", 'tue from 06:00'],
+      ],
+      [
+        'Saturday night overlapping Sunday early across the week end',
+        {
+          timeZone: 'UTC',
+          shifts: [{ name: 'long night', start: '22:00', end: '07:00' }, SHIFTS[0]],
+          week: { sat: ['long night'], sun: ['early'] },
+        },
+        ["'early' on sun", "'long night' on sat", 'sun from 06:00'],
+      ],
+      [
+        'an unknown shift in the week',
+        { timeZone: 'UTC', shifts: SHIFTS, week: { mon: ['early', 'lunch'] } },
+        ['week.mon: unknown shift "lunch"', 'early, late, night'],
+      ],
       ['an unknown weekday', { timeZone: 'UTC', shifts: SHIFTS, week: { monday: ['early'] } }, ["unknown weekday 'monday'"]],
-      ['a shift listed twice on a day', { timeZone: 'UTC', shifts: SHIFTS, week: { mon: ['early', 'early'] } }, ["week.mon lists shift 'early' twice"]],
+      [
+        'a shift listed twice on a day',
+        { timeZone: 'UTC', shifts: SHIFTS, week: { mon: ['early', 'early'] } },
+        ["week.mon lists shift 'early' twice"],
+      ],
       ['no week', { timeZone: 'UTC', shifts: SHIFTS }, ['week must be an object']],
       ['a bad holiday', { ...nightOnly('UTC'), holidays: ['2026-02-30'] }, ['holiday 1', "'YYYY-MM-DD'"]],
-      ['a stop that ends before it starts', { ...nightOnly('UTC'), plannedStops: [{ name: 'x', from: '2026-06-01T10:00', to: '2026-06-01T09:00' }] }, ["'x': to 2026-06-01T09:00 is not after from 2026-06-01T10:00"]],
-      ['a stop with a bad date-time', { ...nightOnly('UTC'), plannedStops: [{ name: 'x', from: '2026-06-01 10:00', to: '2026-06-01T11:00' }] }, ["'x' from must be a local date-time"]],
-      ['a weekly stop with an unknown day', { ...nightOnly('UTC'), plannedStops: [{ name: 'x', days: ['saturday'], from: '06:00', to: '14:00' }] }, ["'x' days: unknown weekday \"saturday\""]],
+      [
+        'a stop that ends before it starts',
+        { ...nightOnly('UTC'), plannedStops: [{ name: 'x', from: '2026-06-01T10:00', to: '2026-06-01T09:00' }] },
+        ["'x': to 2026-06-01T09:00 is not after from 2026-06-01T10:00"],
+      ],
+      [
+        'a stop with a bad date-time',
+        { ...nightOnly('UTC'), plannedStops: [{ name: 'x', from: '2026-06-01 10:00', to: '2026-06-01T11:00' }] },
+        ["'x' from must be a local date-time"],
+      ],
+      [
+        'a weekly stop with an unknown day',
+        { ...nightOnly('UTC'), plannedStops: [{ name: 'x', days: ['saturday'], from: '06:00', to: '14:00' }] },
+        ['\'x\' days: unknown weekday "saturday"'],
+      ],
     ];
     for (const [what, def, parts] of cases) {
       it(what, () => expectConfigError(def, ...parts));
@@ -189,7 +273,7 @@ describe('maintenance: production calendar', () => {
   });
 });
 
-describe('maintenance: typical week (the editor\'s week grid)', () => {
+describe("maintenance: typical week (the editor's week grid)", () => {
   it('draws shifts Monday first, a night shift on both days it touches, and weekly stops cutting shifts', () => {
     const cal = compileCalendar({
       timeZone: 'Europe/Berlin',

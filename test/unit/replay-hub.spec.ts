@@ -58,20 +58,27 @@ describe('replay: hub, routing rule, flow preparation, idleness', () => {
     expect(renamed('raw/m1', 'temp')).to.equal(false); // live, topic raw/m1/temp becomes asset line/m1
     const objects = mqttClaims({ mode: 'json-object', pattern: '{asset+}' });
     expect(objects('plant/m1', 'temp')).to.equal(true);
-    expect(opcuaUnits([{ asset: 'a', tag: 't', unit: 'bar' }, { asset: 'a', tag: 'u' }])('a', 't')).to.equal('bar');
+    expect(
+      opcuaUnits([
+        { asset: 'a', tag: 't', unit: 'bar' },
+        { asset: 'a', tag: 'u' },
+      ])('a', 't'),
+    ).to.equal('bar');
   });
 
   it('prepares a flow: capture wires on every TwinLoop port, twin-mqtt-out disabled', () => {
-    const p = prepareReplayFlow(JSON.stringify([
-      { id: 'tab', type: 'tab' },
-      { id: 'off', type: 'tab', disabled: true },
-      { id: 'in', type: 'twin-mqtt-in', z: 'tab', wires: [['s']] },
-      { id: 's', type: 'twin-screen', z: 'tab', wires: [[], ['d']] },
-      { id: 'd', type: 'debug', z: 'tab', wires: [] },
-      { id: 'out', type: 'twin-mqtt-out', z: 'tab', wires: [] },
-      { id: 'in2', type: 'twin-opcua-in', z: 'off', wires: [[]] },
-      { id: 'in3', type: 'twin-opcua-in', z: 'tab', d: true, wires: [[]] },
-    ]));
+    const p = prepareReplayFlow(
+      JSON.stringify([
+        { id: 'tab', type: 'tab' },
+        { id: 'off', type: 'tab', disabled: true },
+        { id: 'in', type: 'twin-mqtt-in', z: 'tab', wires: [['s']] },
+        { id: 's', type: 'twin-screen', z: 'tab', wires: [[], ['d']] },
+        { id: 'd', type: 'debug', z: 'tab', wires: [] },
+        { id: 'out', type: 'twin-mqtt-out', z: 'tab', wires: [] },
+        { id: 'in2', type: 'twin-opcua-in', z: 'off', wires: [[]] },
+        { id: 'in3', type: 'twin-opcua-in', z: 'tab', d: true, wires: [[]] },
+      ]),
+    );
     const byId = Object.fromEntries(p.flows.map((n) => [n.id, n]));
     expect(byId.in.wires).to.deep.equal([['s', CAPTURE_ID]]);
     expect(byId.s.wires).to.deep.equal([[CAPTURE_ID], ['d', CAPTURE_ID]]);
@@ -88,7 +95,15 @@ describe('replay: hub, routing rule, flow preparation, idleness', () => {
       { id: 'ep', type: 'twin-opcua-endpoint', endpointUrl: '${OPCUA_ENDPOINT}', securityMode: '${MODE}' },
       { id: 'ledger', type: 'twin-ledger', signingKeyEnv: 'TWINLOOP_SIGNING_KEY' },
       { id: 'env', type: 'twin-envelope', ledger: 'ledger', lowLimit: '${LOW}' },
-      { id: 'in', type: 'twin-opcua-in', z: 'tab', endpoint: 'ep', samplingIntervalMs: '${SAMPLING}', items: [{ asset: '${ASSET}', tag: 't' }], wires: [['p']] },
+      {
+        id: 'in',
+        type: 'twin-opcua-in',
+        z: 'tab',
+        endpoint: 'ep',
+        samplingIntervalMs: '${SAMPLING}',
+        items: [{ asset: '${ASSET}', tag: 't' }],
+        wires: [['p']],
+      },
       { id: 'p', type: 'twin-propose', z: 'tab', asset: '${ASSET}', wires: [['g']] },
       { id: 'g', type: 'twin-approval', z: 'tab', envelope: 'env', ledger: 'ledger', wires: [['w'], []] },
       { id: 'w', type: 'twin-opcua-write', z: 'tab', endpoint: 'ep', wires: [[]] },
@@ -103,7 +118,9 @@ describe('replay: hub, routing rule, flow preparation, idleness', () => {
     expect(byId.in).to.include({ samplingIntervalMs: '1000' });
     expect(byId.in.items).to.deep.equal([{ asset: '${ASSET}', tag: 't' }]); // set: Node-RED resolves it
     // anything on the replay's path needs its variable: named, with the nodes that use it
-    expect(() => prepareReplayFlow(flow, {})).to.throw(/the replay needs ASSET \(used by twin-opcua-in \(in\), twin-propose \(p\)\): set it in the command's environment, e\.g\. ASSET=… twinloop replay/);
+    expect(() => prepareReplayFlow(flow, {})).to.throw(
+      /the replay needs ASSET \(used by twin-opcua-in \(in\), twin-propose \(p\)\): set it in the command's environment, e\.g\. ASSET=… twinloop replay/,
+    );
   });
 
   it('refuses a flow that is not JSON, not a list of nodes, or has nothing to replay into', () => {

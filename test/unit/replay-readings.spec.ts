@@ -38,14 +38,32 @@ describe('replay: rows to readings', () => {
     expect(parseReplayTime('2199-12-31T23:59:59.999Z')).to.equal(Date.UTC(2200, 0, 1) - 1);
     expect(parseReplayTime('0')).to.equal(0);
     // Date.parse would read these as 2 March, 1 May, 1 March 2025: refused
-    for (const bad of ['', 'yesterday', '05/01/2026', '2026-13-45T00:00:00Z', '1e12', '2026-02-30', '2026-04-31T08:00:00Z', '2025-02-29',
-      '2026-01-05T24:00:00Z', '2026-01-05T08:60:00Z', '100000000000000000000', '2200-01-01T00:00:00Z', '1969-12-31T23:59:59Z']) {
-      expect(() => parseReplayTime(bad), bad).to.throw(TwinError).with.property('code', 'BAD_TIMESTAMP');
+    for (const bad of [
+      '',
+      'yesterday',
+      '05/01/2026',
+      '2026-13-45T00:00:00Z',
+      '1e12',
+      '2026-02-30',
+      '2026-04-31T08:00:00Z',
+      '2025-02-29',
+      '2026-01-05T24:00:00Z',
+      '2026-01-05T08:60:00Z',
+      '100000000000000000000',
+      '2200-01-01T00:00:00Z',
+      '1969-12-31T23:59:59Z',
+    ]) {
+      expect(() => parseReplayTime(bad), bad)
+        .to.throw(TwinError)
+        .with.property('code', 'BAD_TIMESTAMP');
     }
   });
 
   it('makes one good reading per non-empty tag cell, asset from the file name', async () => {
-    const t = await load('line1-extruder.csv', 'timestamp,zone1_temp,vibration\n2026-01-05T08:00:00Z,190.5,\n2026-01-05T08:00:01Z,191,1.5\n');
+    const t = await load(
+      'line1-extruder.csv',
+      'timestamp,zone1_temp,vibration\n2026-01-05T08:00:00Z,190.5,\n2026-01-05T08:00:01Z,191,1.5\n',
+    );
     expect(defaultAsset('/x/line1-extruder.csv')).to.equal('line1-extruder');
     expect(t.tags).to.deep.equal(['zone1_temp', 'vibration']);
     expect(t.readingCount).to.equal(3);
@@ -61,7 +79,12 @@ describe('replay: rows to readings', () => {
   });
 
   it('takes the asset from --asset or the asset column (an empty cell: the default)', async () => {
-    const t = await load('a.csv', 'ts;machine;p\n1000;plant/m1;1\n1000;;2\n', { timeColumn: 'ts', assetColumn: 'machine', asset: 'plant/m0', delimiter: ';' });
+    const t = await load('a.csv', 'ts;machine;p\n1000;plant/m1;1\n1000;;2\n', {
+      timeColumn: 'ts',
+      assetColumn: 'machine',
+      asset: 'plant/m0',
+      delimiter: ';',
+    });
     expect(t.rows.map((r) => r.asset)).to.deep.equal(['plant/m1', 'plant/m0']);
     expect(t.tags).to.deep.equal(['p']);
   });
@@ -69,7 +92,12 @@ describe('replay: rows to readings', () => {
   it('sorts a file that is out of order, stably (equal times keep file order)', async () => {
     const t = await load('unsorted.csv', 'timestamp,v\n3000,3\n1000,1\n2000,2a\n2000,2b\n'.replace('2a', '21').replace('2b', '22'));
     expect(t.sorted).to.equal(true);
-    expect(t.rows.map((r) => [r.tsMs, r.values[0], r.line])).to.deep.equal([[1000, 1, 3], [2000, 21, 4], [2000, 22, 5], [3000, 3, 2]]);
+    expect(t.rows.map((r) => [r.tsMs, r.values[0], r.line])).to.deep.equal([
+      [1000, 1, 3],
+      [2000, 21, 4],
+      [2000, 22, 5],
+      [3000, 3, 2],
+    ]);
     const s = await load('sorted.csv', 'timestamp,v\n1000,1\n1000,2\n');
     expect(s.sorted).to.equal(false);
   });
@@ -84,14 +112,20 @@ describe('replay: rows to readings', () => {
     expect(e1.code).to.equal('BAD_CSV');
     expect(e1.message).to.match(/^line 4, column "timestamp": not an ISO-8601 time or epoch milliseconds: "noon"/);
     const e2 = await failure(load('badnum.csv', 'timestamp,zone1_temp,batch\n1000,1,2\n2000,hot,3\n'));
-    expect(e2.message).to.match(/^line 3, column "zone1_temp": not a number: "hot" \(leave text columns out with --skip-column zone1_temp\)/);
+    expect(e2.message).to.match(
+      /^line 3, column "zone1_temp": not a number: "hot" \(leave text columns out with --skip-column zone1_temp\)/,
+    );
     const e3 = await failure(load('short.csv', 'timestamp,a,b\n1000,1\n'));
     expect(e3.message).to.equal('line 2: 2 fields, but the header has 3 columns');
   });
 
   it('rejects a header without the time column, with duplicate or empty names, or without tags', async () => {
-    expect((await failure(load('h1.csv', 'time,v\n1,2\n'))).message).to.match(/no time column "timestamp" in the header \(time, v\); name it with --time-column/);
-    expect((await failure(load('h2.csv', 'timestamp,v,v\n1,2,3\n'))).message).to.match(/^line 1, column "v": the header names this column twice/);
+    expect((await failure(load('h1.csv', 'time,v\n1,2\n'))).message).to.match(
+      /no time column "timestamp" in the header \(time, v\); name it with --time-column/,
+    );
+    expect((await failure(load('h2.csv', 'timestamp,v,v\n1,2,3\n'))).message).to.match(
+      /^line 1, column "v": the header names this column twice/,
+    );
     expect((await failure(load('h3.csv', 'timestamp,,v\n1,2,3\n'))).message).to.match(/column 2 of the header has no name/);
     expect((await failure(load('h4.csv', 'timestamp\n1\n'))).message).to.match(/no tag columns/);
     expect((await failure(load('h5.csv', 'timestamp,a/b\n1,2\n'))).message).to.match(/must not contain '\/'/);

@@ -6,7 +6,17 @@
 import { expect } from 'chai';
 import { readCmapss } from '../../runtime/maintenance/cmapss.js';
 import type { UnitHistory } from '../../runtime/maintenance/health-index.js';
-import { estimateRulAny, fitRulAny, modelChannels, modelWindow, requiredChannels, rulModelFromJson, rulModelFromText, rulModelToJson, type AnyRulModel } from '../../runtime/maintenance/rul-json.js';
+import {
+  estimateRulAny,
+  fitRulAny,
+  modelChannels,
+  modelWindow,
+  requiredChannels,
+  rulModelFromJson,
+  rulModelFromText,
+  rulModelToJson,
+  type AnyRulModel,
+} from '../../runtime/maintenance/rul-json.js';
 import { TwinError } from '../../runtime/model/errors.js';
 import { CMAPSS_FD001 } from '../support/reference-data.js';
 
@@ -84,7 +94,10 @@ describe('maintenance: RUL model files (rul-json)', function () {
     expect(e1.quality).to.equal('uncertain');
     expect(e1.qualityReason).to.match(/beyond the longest training life/);
     const s11 = h.channels.indexOf('s11');
-    const hot = { ...h, values: h.values.map((r, i) => (i === h.values.length - 1 ? r.map((v, c) => (c === s11 ? sim.domain!.max[s11] + 1 : v)) : r)) };
+    const hot = {
+      ...h,
+      values: h.values.map((r, i) => (i === h.values.length - 1 ? r.map((v, c) => (c === s11 ? sim.domain!.max[s11] + 1 : v)) : r)),
+    };
     const e2 = estimateRulAny(sim, hot);
     expect(e2.quality).to.equal('uncertain');
     expect(e2.qualityReason).to.match(/s11 = [\d.]+ outside the training range/);
@@ -92,7 +105,10 @@ describe('maintenance: RUL model files (rul-json)', function () {
   });
 
   it('fitRulAny refuses an unknown method or no units', function () {
-    expect(() => fitRulAny(train, { method: 'magic' as never, rulCapMs: CAP_MS })).to.throw(TwinError, /method must be one of similarity, ols, trend/);
+    expect(() => fitRulAny(train, { method: 'magic' as never, rulCapMs: CAP_MS })).to.throw(
+      TwinError,
+      /method must be one of similarity, ols, trend/,
+    );
     expect(() => fitRulAny([], { method: 'ols', rulCapMs: CAP_MS })).to.throw(TwinError, /no training units/);
   });
 
@@ -104,26 +120,43 @@ describe('maintenance: RUL model files (rul-json)', function () {
       ['future version', (m) => ({ ...m, version: 2 }), /rul-similarity version 2 is not supported/],
       ['cap missing', (m) => ({ ...m, rulCapMs: undefined }), /rulCapMs must be a number > 0/],
       ['hiCoef short', (m) => ({ ...m, hiCoef: [1, 2] }), /hiCoef has 2 entries, expected 15/],
-      ['a NaN-ish coefficient', (m) => ({ ...m, hiCoef: m.hiCoef.map((v: number, i: number) => (i === 3 ? 'x' : v)) }), /hiCoef\[3\] is not a number/],
+      [
+        'a NaN-ish coefficient',
+        (m) => ({ ...m, hiCoef: m.hiCoef.map((v: number, i: number) => (i === 3 ? 'x' : v)) }),
+        /hiCoef\[3\] is not a number/,
+      ],
       ['empty library', (m) => ({ ...m, library: [] }), /library must be a non-empty list/],
       ['library ages', (m) => ({ ...m, library: [{ hi: [1, 2, 3], ageMs: [0, 1] }] }), /library\[0\]\.ageMs has 2 entries, expected 3/],
-      ['band quantile', (m) => ({ ...m, bands: m.bands.map((b: object, i: number) => (i === 1 ? { ...b, q90Ms: null } : b)) }), /bands\[1\]\.q90Ms is not a finite number/],
+      [
+        'band quantile',
+        (m) => ({ ...m, bands: m.bands.map((b: object, i: number) => (i === 1 ? { ...b, q90Ms: null } : b)) }),
+        /bands\[1\]\.q90Ms is not a finite number/,
+      ],
       ['no bands', (m) => ({ ...m, bands: [] }), /bands must be a non-empty list/],
       ['signals std 0', (m) => ({ ...m, signals: { ...m.signals, std: m.signals.std.map(() => 0) } }), /signals\.std must be > 0/],
       ['options', (m) => ({ ...m, options: { ...m.options, matchRows: 0 } }), /options\.matchRows must be an integer >= 1/],
-      ['domain columns', (m) => ({ ...m, domain: { ...m.domain, channels: [...m.domain.channels].reverse() } }), /signal 's2' is not column 4 of domain\.channels/],
+      [
+        'domain columns',
+        (m) => ({ ...m, domain: { ...m.domain, channels: [...m.domain.channels].reverse() } }),
+        /signal 's2' is not column 4 of domain\.channels/,
+      ],
     ];
     for (const [what, make, re] of cases) {
       it(what, function () {
         const base = JSON.parse(rulModelToJson(sim)) as Record<string, any>;
         const bent = make(base);
-        expect(() => rulModelFromText(typeof bent === 'string' ? bent : JSON.stringify(bent), 'm.json')).to.throw(TwinError, re).with.property('code', 'MODEL');
+        expect(() => rulModelFromText(typeof bent === 'string' ? bent : JSON.stringify(bent), 'm.json'))
+          .to.throw(TwinError, re)
+          .with.property('code', 'MODEL');
       });
     }
     it('an ols model with the wrong number of coefficients', function () {
       const base = JSON.parse(rulModelToJson(ols)) as Record<string, any>;
       expect(() => rulModelFromJson({ ...base, coef: base.coef.slice(1) })).to.throw(TwinError, /coef has \d+ entries, expected \d+/);
-      expect(() => rulModelFromJson({ ...JSON.parse(rulModelToJson(sim)), regression: { kind: 'x' } })).to.throw(TwinError, /regression must be a 'rul-ols' model or null/);
+      expect(() => rulModelFromJson({ ...JSON.parse(rulModelToJson(sim)), regression: { kind: 'x' } })).to.throw(
+        TwinError,
+        /regression must be a 'rul-ols' model or null/,
+      );
       const t = JSON.parse(rulModelToJson(trend)) as Record<string, any>;
       expect(() => rulModelFromJson({ ...t, hiCoef: [1] }, 't.json')).to.throw(TwinError, /t\.json: not a rul-trend v1 model/);
     });

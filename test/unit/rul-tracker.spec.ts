@@ -31,14 +31,20 @@ describe('maintenance: RUL tracker (rows from readings)', function () {
     for (let r = 0; r < 80; r++) {
       const got = rowReadings(u, r).flatMap((x) => t.push(x).estimates);
       expect(got).to.have.length(1);
-      expect(got[0]).to.deep.equal(estimateRulAny(model, { ...u, tsMs: u.tsMs.slice(0, r + 1), values: u.values.slice(0, r + 1).map((row) => row.map((v, c) => (t.required.includes(u.channels[c]) ? v : NaN))) }));
+      expect(got[0]).to.deep.equal(
+        estimateRulAny(model, {
+          ...u,
+          tsMs: u.tsMs.slice(0, r + 1),
+          values: u.values.slice(0, r + 1).map((row) => row.map((v, c) => (t.required.includes(u.channels[c]) ? v : NaN))),
+        }),
+      );
     }
     expect(t.assetCount).to.equal(1);
     expect(t.reset(u.asset)).to.equal(true);
     expect(t.assetCount).to.equal(0);
   });
 
-  it('keeps a bounded history but the asset\'s age from its first row', function () {
+  it("keeps a bounded history but the asset's age from its first row", function () {
     const t = new RulTracker(model, { maxHistoryRows: 70 });
     const u = units[41];
     const d = model.domain!;

@@ -25,8 +25,16 @@ function gaussian(rnd: () => number): number {
  * A unit whose true wear signal is `level(tMs)` and that fails when it reaches `failLevel`: rows every
  * 4 h up to the failure (run to failure) or up to `observeMs`. A second channel is noise only.
  */
-function unit(asset: string, level: (t: number) => number, lifeMs: number, noiseSd: number, rnd: () => number, observeMs = lifeMs): UnitHistory {
-  const tsMs: number[] = [], values: number[][] = [];
+function unit(
+  asset: string,
+  level: (t: number) => number,
+  lifeMs: number,
+  noiseSd: number,
+  rnd: () => number,
+  observeMs = lifeMs,
+): UnitHistory {
+  const tsMs: number[] = [],
+    values: number[][] = [];
   for (let t = 0; t <= observeMs; t += STEP) {
     tsMs.push(T0 + t);
     values.push([level(t) + noiseSd * gaussian(rnd), 60 + 0.5 * gaussian(rnd)]);
@@ -53,7 +61,8 @@ function fleet(level: (lifeMs: number) => (t: number) => number, n: number, nois
 
 /** share of forecasts at 20, 40, 60 and 80 % of life whose P10..P90 holds the true RUL */
 function coverage(model: FittedTrendModel, units: UnitHistory[]): number {
-  let inside = 0, all = 0;
+  let inside = 0,
+    all = 0;
   for (const u of units) {
     const n = u.tsMs.length;
     for (const f of [0.2, 0.4, 0.6, 0.8]) {
@@ -83,7 +92,11 @@ describe('maintenance: degradation-trend RUL (rul-trend)', function () {
 
     it('forecasts the known failure time of a new unit within a day', function () {
       const lifeMs = 30 * DAY;
-      for (const [seed, observedDays] of [[11, 15], [12, 20], [13, 25]] as const) {
+      for (const [seed, observedDays] of [
+        [11, 15],
+        [12, 20],
+        [13, 25],
+      ] as const) {
         const h = unit('new', linearLevel(lifeMs), lifeMs, 0.03, prng(seed), observedDays * DAY);
         const est = estimateRulTrend(model, h);
         const truth = lifeMs - (h.tsMs[h.tsMs.length - 1] - T0);
@@ -103,7 +116,12 @@ describe('maintenance: degradation-trend RUL (rul-trend)', function () {
     it('forecasts less life and a lower health index later in life', function () {
       const lifeMs = 30 * DAY;
       const h = unit('new', linearLevel(lifeMs), lifeMs, 0.03, prng(5), 28 * DAY);
-      const at = (days: number) => estimateRulTrend(model, { ...h, tsMs: h.tsMs.filter((t) => t <= T0 + days * DAY), values: h.values.slice(0, h.tsMs.filter((t) => t <= T0 + days * DAY).length) });
+      const at = (days: number) =>
+        estimateRulTrend(model, {
+          ...h,
+          tsMs: h.tsMs.filter((t) => t <= T0 + days * DAY),
+          values: h.values.slice(0, h.tsMs.filter((t) => t <= T0 + days * DAY).length),
+        });
       const [a, b, c] = [at(12), at(20), at(28)];
       expect(a.rulMs).to.be.above(b.rulMs);
       expect(b.rulMs).to.be.above(c.rulMs);
@@ -146,7 +164,11 @@ describe('maintenance: degradation-trend RUL (rul-trend)', function () {
 
     it('forecasts the known failure time of a new unit within 1.5 days once wear shows', function () {
       const lifeMs = 30 * DAY;
-      for (const [seed, observedDays] of [[31, 20], [32, 24], [33, 27]] as const) {
+      for (const [seed, observedDays] of [
+        [31, 20],
+        [32, 24],
+        [33, 27],
+      ] as const) {
         const h = unit('new', expLevel(lifeMs), lifeMs, 0.03, prng(seed), observedDays * DAY);
         const est = estimateRulTrend(model, h);
         const truth = lifeMs - (h.tsMs[h.tsMs.length - 1] - T0);
@@ -213,8 +235,12 @@ describe('maintenance: degradation-trend RUL (rul-trend)', function () {
       const lifeMs = 30 * DAY;
       const level = linearLevel(lifeMs);
       const rnd = prng(9);
-      const tsMs: number[] = [], values: number[][] = [];
-      for (let t = 5 * DAY; t <= 20 * DAY; t += 60_000) { tsMs.push(T0 + t); values.push([level(t) + 0.03 * gaussian(rnd), 60]); }
+      const tsMs: number[] = [],
+        values: number[][] = [];
+      for (let t = 5 * DAY; t <= 20 * DAY; t += 60_000) {
+        tsMs.push(T0 + t);
+        values.push([level(t) + 0.03 * gaussian(rnd), 60]);
+      }
       const fine = estimateRulTrend(model, { asset: 'live', channels: ['wear', 'temp'], tsMs, values });
       expect(Math.abs(fine.rulMs - 10 * DAY) / DAY).to.be.below(1);
     });
@@ -237,7 +263,15 @@ describe('maintenance: degradation-trend RUL (rul-trend)', function () {
     });
 
     it('rejects bad input with specific errors', function () {
-      const code = (f: () => unknown) => { try { f(); } catch (e) { expect(e).to.be.instanceOf(TwinError); return (e as TwinError).code; } return 'none'; };
+      const code = (f: () => unknown) => {
+        try {
+          f();
+        } catch (e) {
+          expect(e).to.be.instanceOf(TwinError);
+          return (e as TwinError).code;
+        }
+        return 'none';
+      };
       expect(code(() => fitTrendModel(units, { rulCapMs: 0 }))).to.equal('BAD_CONFIG');
       expect(code(() => fitTrendModel(units, { rulCapMs: DAY, windowMs: -1 }))).to.equal('BAD_CONFIG');
       expect(code(() => fitTrendModel(units, { rulCapMs: DAY, method: 'cubic' as never }))).to.equal('BAD_CONFIG');
@@ -266,22 +300,35 @@ describe('maintenance: degradation-trend RUL (rul-trend)', function () {
       const cut = prng(seed + 1000);
       const cases: { truth: number; pred: number; p10: number; p90: number }[] = [];
       for (let k = 0; k < 5; k++) {
-        const model = fitTrendModel(order.filter((_, i) => i % 5 !== k), { rulCapMs: 125 * CYCLE_MS, seed });
+        const model = fitTrendModel(
+          order.filter((_, i) => i % 5 !== k),
+          { rulCapMs: 125 * CYCLE_MS, seed },
+        );
         for (const u of order.filter((_, i) => i % 5 === k)) {
           // as NASA's test engines: a true RUL of 7..145 cycles, at least 31 cycles observed
           const len = u.values.length;
           const rows = len - (7 + Math.floor(cut() * (Math.min(145, len - 31) - 7 + 1)));
           const est = estimateRulTrend(model, { ...u, tsMs: u.tsMs.slice(0, rows), values: u.values.slice(0, rows) });
-          cases.push({ truth: (u.tsMs[len - 1] - u.tsMs[rows - 1]) / CYCLE_MS, pred: est.rulMs / CYCLE_MS, p10: est.rulP10Ms / CYCLE_MS, p90: est.rulP90Ms / CYCLE_MS });
+          cases.push({
+            truth: (u.tsMs[len - 1] - u.tsMs[rows - 1]) / CYCLE_MS,
+            pred: est.rulMs / CYCLE_MS,
+            p10: est.rulP10Ms / CYCLE_MS,
+            p90: est.rulP90Ms / CYCLE_MS,
+          });
         }
       }
       const rmse = Math.sqrt(cases.reduce((s, c) => s + (c.pred - c.truth) ** 2, 0) / cases.length);
-      const phm08 = cases.reduce((s, c) => { const d = c.pred - c.truth; return s + (d < 0 ? Math.exp(-d / 13) - 1 : Math.exp(d / 10) - 1); }, 0);
+      const phm08 = cases.reduce((s, c) => {
+        const d = c.pred - c.truth;
+        return s + (d < 0 ? Math.exp(-d / 13) - 1 : Math.exp(d / 10) - 1);
+      }, 0);
       const coverage = cases.filter((c) => c.truth >= c.p10 && c.truth <= c.p90).length / cases.length;
       // naive baseline: the mean true RUL of the cuts for every engine
       const mean = cases.reduce((s, c) => s + c.truth, 0) / cases.length;
       const naive = Math.sqrt(cases.reduce((s, c) => s + (mean - c.truth) ** 2, 0) / cases.length);
-      console.log(`      FD001 trend RUL (seed ${seed}): RMSE ${rmse.toFixed(1)} cycles, PHM08 ${phm08.toFixed(0)}, P10-P90 coverage ${(100 * coverage).toFixed(0)} % (naive RMSE ${naive.toFixed(1)}; OLS-125 21.9, CNN 18.45, LSTM 16.14)`);
+      console.log(
+        `      FD001 trend RUL (seed ${seed}): RMSE ${rmse.toFixed(1)} cycles, PHM08 ${phm08.toFixed(0)}, P10-P90 coverage ${(100 * coverage).toFixed(0)} % (naive RMSE ${naive.toFixed(1)}; OLS-125 21.9, CNN 18.45, LSTM 16.14)`,
+      );
       expect(cases).to.have.length(100);
       expect(rmse).to.be.below(20);
       expect(rmse).to.be.below(0.7 * naive);

@@ -125,7 +125,15 @@ describe('screen: config validation', () => {
     expect(c).to.include({ stuckSamples: 0, stuckWindowMs: 0, spikeWindow: 0, staleAfterMs: 0, spikeK: 3, maxFutureMs: 5000 });
     expect(c.lowLimit).to.equal(undefined);
     expect(c.severity).to.deep.equal(DEFAULT_SEVERITY);
-    expect(c.severity).to.include({ range: 'bad', rate: 'uncertain', stuck: 'uncertain', spike: 'uncertain', duplicate: 'bad', outOfOrder: 'bad', stale: 'bad' });
+    expect(c.severity).to.include({
+      range: 'bad',
+      rate: 'uncertain',
+      stuck: 'uncertain',
+      spike: 'uncertain',
+      duplicate: 'bad',
+      outOfOrder: 'bad',
+      stale: 'bad',
+    });
   });
 
   it('accepts numeric strings and blanks from editor fields', () => {
@@ -152,12 +160,18 @@ describe('screen: config validation', () => {
     ['overrides not a list', { overrides: {} }, /overrides must be a list/],
     ['override without match', { overrides: [{ highLimit: 3 }] }, /override 1: match must be/],
     ['override bad value', { overrides: [{ match: 'a' }, { match: 'b', spikeK: 'x' }] }, /override 2: spikeK must be a finite number/],
-    ['override limits cross defaults', { lowLimit: 0, overrides: [{ match: 'p', highLimit: -1 }] }, /override 1: \(p\) lowLimit \(0\) must be below highLimit \(-1\)/],
+    [
+      'override limits cross defaults',
+      { lowLimit: 0, overrides: [{ match: 'p', highLimit: -1 }] },
+      /override 1: \(p\) lowLimit \(0\) must be below highLimit \(-1\)/,
+    ],
     ['maxTags 0', { maxTags: 0 }, /maxTags must be a positive integer/],
   ];
   for (const [name, raw, re] of cases) {
     it(`refuses ${name} with BAD_CONFIG naming the field`, () => {
-      expect(() => validateScreenConfig(raw)).to.throw(TwinError, re).with.property('code', 'BAD_CONFIG');
+      expect(() => validateScreenConfig(raw))
+        .to.throw(TwinError, re)
+        .with.property('code', 'BAD_CONFIG');
     });
   }
 });

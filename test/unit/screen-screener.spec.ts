@@ -46,7 +46,13 @@ describe('Screener (the screen plus its stale timers, one reading at a time)', (
     const a = rd('force', 1, 1000);
     const b = rd('force', 2, 1002);
     const c = rd('force', 3, 1030);
-    expect(play({ staleAfterMs: 10 }, [[1, a], [3, b], [24, c]])).to.deep.equal([
+    expect(
+      play({ staleAfterMs: 10 }, [
+        [1, a],
+        [3, b],
+        [24, c],
+      ]),
+    ).to.deep.equal([
       [1, 'out', a],
       [3, 'out', b],
       [13, 'stale', stale(b, 10)],
@@ -67,7 +73,13 @@ describe('Screener (the screen plus its stale timers, one reading at a time)', (
     const a = rd('force', 1, 1000);
     const b = rd('force', 2, 1005);
     const c = rd('force', 3, 1010);
-    expect(play({ staleAfterMs: 10 }, [[0, a], [5, b], [10, c]])).to.deep.equal([
+    expect(
+      play({ staleAfterMs: 10 }, [
+        [0, a],
+        [5, b],
+        [10, c],
+      ]),
+    ).to.deep.equal([
       [0, 'out', a],
       [5, 'out', b],
       [10, 'out', c],
@@ -78,7 +90,12 @@ describe('Screener (the screen plus its stale timers, one reading at a time)', (
   it('is not re-armed by a duplicate (a gateway re-sending its last value), which still goes out marked bad', () => {
     const a = rd('force', 1, 1000);
     const d = rd('force', 1, 1000);
-    expect(play({ staleAfterMs: 10 }, [[0, a], [5, d]])).to.deep.equal([
+    expect(
+      play({ staleAfterMs: 10 }, [
+        [0, a],
+        [5, d],
+      ]),
+    ).to.deep.equal([
       [0, 'out', a],
       [5, 'out', { ...d, quality: 'bad', qualityReason: 'duplicate' }],
       [10, 'stale', stale(a, 10)],
@@ -89,7 +106,12 @@ describe('Screener (the screen plus its stale timers, one reading at a time)', (
     const f = rd('force', 1, 1000);
     const p = rd('pos', 5, 1001);
     const cfg = { staleAfterMs: 10, overrides: [{ match: 'pos', staleAfterMs: 20 }] };
-    expect(play(cfg, [[0, f], [1, p]])).to.deep.equal([
+    expect(
+      play(cfg, [
+        [0, f],
+        [1, p],
+      ]),
+    ).to.deep.equal([
       [0, 'out', f],
       [1, 'out', p],
       [10, 'stale', stale(f, 10)],
@@ -113,14 +135,21 @@ describe('Screener (the screen plus its stale timers, one reading at a time)', (
   it('flags a timestamp ahead of the scheduler clock as future', () => {
     const a = rd('force', 1, 3);
     const z = rd('force', 2, 500);
-    expect(play({ maxFutureMs: 100 }, [[0, a], [2, z]])).to.deep.equal([
+    expect(
+      play({ maxFutureMs: 100 }, [
+        [0, a],
+        [2, z],
+      ]),
+    ).to.deep.equal([
       [0, 'out', a],
       [2, 'out', { ...z, quality: 'bad', qualityReason: 'future' }],
     ]);
   });
 
   it('refuses an invalid config when constructed, not per reading', () => {
-    expect(() => new Screener({ spikeWindow: -1 }, () => undefined)).to.throw(TwinError, /spikeWindow/).with.property('code', 'BAD_CONFIG');
+    expect(() => new Screener({ spikeWindow: -1 }, () => undefined))
+      .to.throw(TwinError, /spikeWindow/)
+      .with.property('code', 'BAD_CONFIG');
   });
 
   it('each Screener screens with its own state', () => {

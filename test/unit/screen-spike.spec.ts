@@ -7,7 +7,6 @@ function rd(value: number, tsMs: number): Reading {
   return { asset: 'a', tag: 't', value, tsMs, quality: 'good', source: 'test' };
 }
 
-
 function naiveMedian(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;

@@ -25,8 +25,18 @@ describe('secret sources', function () {
     expect(unresolvedEnv('${TWINLOOP_SIGNING_KEY_FILE}')).to.equal(true);
     expect(unresolvedEnv('/etc/k')).to.equal(false);
     const read = () => ({ problem: 'must not be read' });
-    expect(resolveSigningKey(undefined, 'K', () => 'k'.repeat(20), '${TWINLOOP_SIGNING_KEY_FILE}', read)).to.deep.equal({ key: 'k'.repeat(20) });
-    expect(resolveSigningKey(undefined, 'K', () => 'k'.repeat(20), '/etc/k', () => ({ key: 'f'.repeat(20) }))).to.deep.equal({ key: 'f'.repeat(20) });
+    expect(resolveSigningKey(undefined, 'K', () => 'k'.repeat(20), '${TWINLOOP_SIGNING_KEY_FILE}', read)).to.deep.equal({
+      key: 'k'.repeat(20),
+    });
+    expect(
+      resolveSigningKey(
+        undefined,
+        'K',
+        () => 'k'.repeat(20),
+        '/etc/k',
+        () => ({ key: 'f'.repeat(20) }),
+      ),
+    ).to.deep.equal({ key: 'f'.repeat(20) });
   });
 
   it('findSigningKey: TWINLOOP_SIGNING_KEY, else the file TWINLOOP_SIGNING_KEY_FILE names, else <home>/signing.key', function () {
@@ -36,7 +46,9 @@ describe('secret sources', function () {
     writeFileSync(other, 'o'.repeat(20) + '\n', { mode: 0o600 });
     expect(findSigningKey(home, {})).to.deep.equal({ key: 'h'.repeat(20), source: join(home, 'signing.key') });
     expect(findSigningKey(home, { TWINLOOP_SIGNING_KEY_FILE: other })).to.deep.equal({ key: 'o'.repeat(20), source: other });
-    expect(findSigningKey(home, { TWINLOOP_SIGNING_KEY: 'e'.repeat(20), TWINLOOP_SIGNING_KEY_FILE: other }).source).to.equal('env TWINLOOP_SIGNING_KEY');
+    expect(findSigningKey(home, { TWINLOOP_SIGNING_KEY: 'e'.repeat(20), TWINLOOP_SIGNING_KEY_FILE: other }).source).to.equal(
+      'env TWINLOOP_SIGNING_KEY',
+    );
     expect(signingKeyFile(home, {})).to.equal(join(home, 'signing.key'));
   });
 });

@@ -49,7 +49,15 @@ describe('maintenance: simulated bearing run-to-failure histories', function () 
     expect(u.channels).to.deep.equal(['vibration', 'motor_power']);
     // the worn bearing's losses raise the drive power (1 + 0.35 wear²)
     expect(u.values[u.values.length - 1][1]).to.be.above(u.values[0][1] + 3);
-    const code = (f: () => unknown) => { try { f(); } catch (e) { expect(e).to.be.instanceOf(TwinError); return (e as TwinError).code; } return 'none'; };
+    const code = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        expect(e).to.be.instanceOf(TwinError);
+        return (e as TwinError).code;
+      }
+      return 'none';
+    };
     expect(code(() => simWearHistories({ units: 1, tags: ['bearing_temp'] }))).to.equal('BAD_CONFIG');
     expect(code(() => simWearHistories({ units: 0 }))).to.equal('BAD_CONFIG');
     expect(code(() => simWearHistories({ units: 1, daysToFailure: [5, 2] }))).to.equal('BAD_CONFIG');
@@ -63,7 +71,9 @@ describe('maintenance: simulated bearing run-to-failure histories', function () 
     it("is for the demo flow's extruder vibration readings", function () {
       expect(model.signals.channels).to.deep.equal(['vibration']);
       expect(model.asset).to.equal(assetPath());
-      const flow = JSON.parse(readFileSync(join(__dirname, '..', '..', 'examples', 'demo', 'demo-line.json'), 'utf8')) as Array<{ items?: Array<{ asset: string; tag: string }> }>;
+      const flow = JSON.parse(readFileSync(join(__dirname, '..', '..', 'examples', 'demo', 'demo-line.json'), 'utf8')) as Array<{
+        items?: Array<{ asset: string; tag: string }>;
+      }>;
       const items = flow.flatMap((n) => n.items ?? []).filter((i) => i.tag === 'vibration');
       expect(items.length).to.be.above(0);
       for (const i of items) expect(i.asset).to.equal(model.asset);

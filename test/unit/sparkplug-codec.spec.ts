@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import {
-  encodeSparkplugPayload, decodeSparkplugPayload, parseSparkplugTopic, formatSparkplugTopic,
+  encodeSparkplugPayload,
+  decodeSparkplugPayload,
+  parseSparkplugTopic,
+  formatSparkplugTopic,
 } from '../../runtime/ingest/sparkplug-codec.js';
 
 describe('Sparkplug B codec', () => {
@@ -23,14 +26,20 @@ describe('Sparkplug B codec', () => {
   });
 
   it('rejects bytes that are not a Sparkplug payload with BAD_PAYLOAD', () => {
-    expect(() => decodeSparkplugPayload(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]))).to.throw().with.property('code', 'BAD_PAYLOAD');
+    expect(() => decodeSparkplugPayload(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f])))
+      .to.throw()
+      .with.property('code', 'BAD_PAYLOAD');
   });
 
   it('parses and formats topics, and refuses others', () => {
     const t = parseSparkplugTopic('spBv1.0/plant1/DDATA/line1/extruder');
     expect(t).to.deep.equal({ groupId: 'plant1', messageType: 'DDATA', edgeNodeId: 'line1', deviceId: 'extruder' });
     expect(formatSparkplugTopic(t!)).to.equal('spBv1.0/plant1/DDATA/line1/extruder');
-    expect(parseSparkplugTopic('spBv1.0/plant1/NBIRTH/line1')).to.deep.equal({ groupId: 'plant1', messageType: 'NBIRTH', edgeNodeId: 'line1' });
+    expect(parseSparkplugTopic('spBv1.0/plant1/NBIRTH/line1')).to.deep.equal({
+      groupId: 'plant1',
+      messageType: 'NBIRTH',
+      edgeNodeId: 'line1',
+    });
     expect(parseSparkplugTopic('spBv1.0/plant1/FOO/line1')).to.equal(undefined);
     expect(parseSparkplugTopic('acme/line1/temp')).to.equal(undefined);
   });

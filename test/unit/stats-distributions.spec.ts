@@ -1,16 +1,37 @@
 import { expect } from 'chai';
 import {
-  chi2Cdf, chi2Quantile, chi2Survival, fCdf, fQuantile, gammaP, gammaQ, lnGamma, madSigma, median, normalCdf,
-  normalQuantile, quantileSorted, regularizedBeta, tQuantile,
+  chi2Cdf,
+  chi2Quantile,
+  chi2Survival,
+  fCdf,
+  fQuantile,
+  gammaP,
+  gammaQ,
+  lnGamma,
+  madSigma,
+  median,
+  normalCdf,
+  normalQuantile,
+  quantileSorted,
+  regularizedBeta,
+  tQuantile,
 } from '../../runtime/stats/index.js';
 
 // Reference values from scipy 1.17.1 (scipy.stats.chi2/norm/f/t.ppf), an independent implementation (cdflib/boost).
 describe('stats: distributions against reference values', () => {
   const chi2Ref: [number, number, number][] = [
-    [0.95, 1, 3.841458820694124], [0.99, 1, 6.6348966010212145], [0.95, 10, 18.307038053275146],
-    [0.999, 2, 13.815510557964274], [0.5, 100, 99.33412923598846], [0.05, 1, 0.003932140000019522],
-    [0.01, 5, 0.5542980767282772], [0.975, 20, 34.16960690283833], [0.99, 50, 76.1538912490127],
-    [0.9999, 3, 21.107513466160444], [0.001, 0.5, 1.3499395786230753e-12], [0.99, 1000, 1106.9689943522174],
+    [0.95, 1, 3.841458820694124],
+    [0.99, 1, 6.6348966010212145],
+    [0.95, 10, 18.307038053275146],
+    [0.999, 2, 13.815510557964274],
+    [0.5, 100, 99.33412923598846],
+    [0.05, 1, 0.003932140000019522],
+    [0.01, 5, 0.5542980767282772],
+    [0.975, 20, 34.16960690283833],
+    [0.99, 50, 76.1538912490127],
+    [0.9999, 3, 21.107513466160444],
+    [0.001, 0.5, 1.3499395786230753e-12],
+    [0.99, 1000, 1106.9689943522174],
   ];
   for (const [p, k, v] of chi2Ref) {
     it(`χ²(${p}, ${k}) = ${v} to 1e-11 relative, and inverts the CDF`, () => {
@@ -33,8 +54,12 @@ describe('stats: distributions against reference values', () => {
   });
 
   const normRef: [number, number][] = [
-    [0.975, 1.959963984540054], [1e-10, -6.361340902404056], [0.001, -3.090232306167813],
-    [0.3, -0.5244005127080409], [0.999999, 4.753424308817087], [0.5, 0],
+    [0.975, 1.959963984540054],
+    [1e-10, -6.361340902404056],
+    [0.001, -3.090232306167813],
+    [0.3, -0.5244005127080409],
+    [0.999999, 4.753424308817087],
+    [0.5, 0],
   ];
   for (const [p, v] of normRef) {
     it(`Φ⁻¹(${p}) = ${v} to 1e-9`, () => expect(normalQuantile(p)).to.be.closeTo(v, 1e-9));
@@ -48,7 +73,9 @@ describe('stats: distributions against reference values', () => {
   });
 
   const fRef: [number, number, number, number][] = [
-    [0.95, 3, 10, 3.7082648190468435], [0.99, 2, 50, 5.056610865435323], [0.95, 1, 5, 6.607890973703364],
+    [0.95, 3, 10, 3.7082648190468435],
+    [0.99, 2, 50, 5.056610865435323],
+    [0.95, 1, 5, 6.607890973703364],
     [0.999, 5, 120, 4.415675807297817],
   ];
   for (const [p, d1, d2, v] of fRef) {

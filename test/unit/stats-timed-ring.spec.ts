@@ -10,8 +10,15 @@ describe('stats: timed ring', () => {
     for (let i = 1; i <= 5; i++) r.push(i * 1000, i * 10);
     expect(r.length).to.equal(3);
     expect(r.oldestTsMs()).to.equal(3000);
-    expect(r.window()).to.deep.equal([{ tsMs: 3000, value: 30 }, { tsMs: 4000, value: 40 }, { tsMs: 5000, value: 50 }]);
-    expect(r.window(4000)).to.deep.equal([{ tsMs: 4000, value: 40 }, { tsMs: 5000, value: 50 }]);
+    expect(r.window()).to.deep.equal([
+      { tsMs: 3000, value: 30 },
+      { tsMs: 4000, value: 40 },
+      { tsMs: 5000, value: 50 },
+    ]);
+    expect(r.window(4000)).to.deep.equal([
+      { tsMs: 4000, value: 40 },
+      { tsMs: 5000, value: 50 },
+    ]);
   });
 
   it('while filling, entries sit in slots 0 … length − 1 in arrival order', () => {
@@ -31,7 +38,10 @@ describe('stats: timed ring', () => {
     r.push(20, [4, 5, 6]);
     r.push(30, [7, 8, 9]);
     expect(r.window(-Infinity, 0).map((e) => e.value)).to.deep.equal([4, 7]);
-    expect(r.window(-Infinity, 2)).to.deep.equal([{ tsMs: 20, value: 6 }, { tsMs: 30, value: 9 }]);
+    expect(r.window(-Infinity, 2)).to.deep.equal([
+      { tsMs: 20, value: 6 },
+      { tsMs: 30, value: 9 },
+    ]);
   });
 
   it('refuses a capacity or width below 1', () => {

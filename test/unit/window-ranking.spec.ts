@@ -3,7 +3,14 @@ import { TwinError } from '../../runtime/model/errors.js';
 import type { RulEstimate } from '../../runtime/model/maintenance.js';
 import { compileTariff } from '../../runtime/energy/tariff.js';
 import { type CalendarDef, compileCalendar } from '../../runtime/maintenance/production-calendar.js';
-import { type RankOptions, evaluateWindow, gridOriginMs, pct, rankWindows, validateRankOptions } from '../../runtime/maintenance/window-ranking.js';
+import {
+  type RankOptions,
+  evaluateWindow,
+  gridOriginMs,
+  pct,
+  rankWindows,
+  validateRankOptions,
+} from '../../runtime/maintenance/window-ranking.js';
 
 const D = 86_400_000;
 const utc = (iso: string): number => Date.parse(iso);
@@ -24,15 +31,40 @@ const berlin = compileCalendar(plant('Europe/Berlin', SAT_STOP));
 /** Mon 2026-03-02 09:00 CET */
 const T0 = utc('2026-03-02T08:00:00Z');
 function rul(p10Days: number, p50Days: number, p90Days: number, tsMs = T0): RulEstimate {
-  return { asset: 'plant1/line1/press', tsMs, rulMs: p50Days * D, rulP10Ms: p10Days * D, rulP90Ms: p90Days * D, healthIndex: 0.4, quality: 'good' };
+  return {
+    asset: 'plant1/line1/press',
+    tsMs,
+    rulMs: p50Days * D,
+    rulP10Ms: p10Days * D,
+    rulP90Ms: p90Days * D,
+    healthIndex: 0.4,
+    quality: 'good',
+  };
 }
-const OPTS: RankOptions = { jobDurationMin: 360, downtimeCostEurPerHour: 2000, failureCostEur: 50_000, jobCostEur: 1000, horizonDays: 14, stepMin: 15, topN: 3 };
+const OPTS: RankOptions = {
+  jobDurationMin: 360,
+  downtimeCostEurPerHour: 2000,
+  failureCostEur: 50_000,
+  jobCostEur: 1000,
+  horizonDays: 14,
+  stepMin: 15,
+  topN: 3,
+};
 
 describe('maintenance: window ranking', () => {
   it('chooses the planned stop when the risk allows: no production lost, low P(fail first), cost parts add up', () => {
     const r = rankWindows(berlin, rul(40, 60, 90), OPTS);
     const [w1, w2, w3] = r.windows;
-    expect(w1).to.include({ rank: 1, startLocal: '2026-03-07T06:00:00+01:00', endLocal: '2026-03-07T12:00:00+01:00', timeZone: 'Europe/Berlin', productionLossMinutes: 0, asset: 'plant1/line1/press', tsMs: T0, quality: 'good' });
+    expect(w1).to.include({
+      rank: 1,
+      startLocal: '2026-03-07T06:00:00+01:00',
+      endLocal: '2026-03-07T12:00:00+01:00',
+      timeZone: 'Europe/Berlin',
+      productionLossMinutes: 0,
+      asset: 'plant1/line1/press',
+      tsMs: T0,
+      quality: 'good',
+    });
     expect(w1.why).to.match(/^planned stop 'Saturday maintenance' Sat 06:00–14:00, no production lost; P\(fail first\) <0\.1 %$/);
     expect(w1.costParts.downtimeEur).to.equal(0);
     expect(w1.costParts.energyEur).to.equal(0);
@@ -53,7 +85,8 @@ describe('maintenance: window ranking', () => {
       expect(w.rank).to.equal(i + 1);
       expect(w.endMs - w.startMs).to.equal(360 * 60_000);
       if (i > 0) expect(w.expectedCostEur).to.be.at.least(r.windows[i - 1].expectedCostEur);
-      for (const o of r.windows.slice(0, i)) expect(w.startMs >= o.endMs || w.endMs <= o.startMs, `${w.startLocal} overlaps ${o.startLocal}`).to.equal(true);
+      for (const o of r.windows.slice(0, i))
+        expect(w.startMs >= o.endMs || w.endMs <= o.startMs, `${w.startLocal} overlaps ${o.startLocal}`).to.equal(true);
     });
   });
 
@@ -63,7 +96,9 @@ describe('maintenance: window ranking', () => {
     expect(w1.startLocal).to.equal('2026-03-02T09:00:00+01:00');
     expect(w1.productionLossMinutes).to.equal(360);
     expect(w1.costParts.downtimeEur).to.equal(12_000);
-    expect(w1.why).to.match(/^takes 360 min of production \(shift 'early', 'late'\); P\(fail first\) 0 %; waiting for the production-free window at Sat 06:00 would raise P\(fail first\) to 9\d %, \d{2},\d{3}\.\d\d EUR more expected cost$/);
+    expect(w1.why).to.match(
+      /^takes 360 min of production \(shift 'early', 'late'\); P\(fail first\) 0 %; waiting for the production-free window at Sat 06:00 would raise P\(fail first\) to 9\d %, \d{2},\d{3}\.\d\d EUR more expected cost$/,
+    );
     const sat = evaluateWindow(berlin, rul(1.8, 3, 4.5), OPTS, utc('2026-03-07T05:00:00Z'));
     expect(sat.window?.productionLossMinutes).to.equal(0);
     expect(sat.window?.failureProbability).to.be.above(0.9);
@@ -78,8 +113,24 @@ describe('maintenance: window ranking', () => {
     const zones: Array<[string, string, string, string, string, string, string]> = [
       // zone, Monday before the autumn change, autumn Sunday start/end, Monday before the spring
       // change, the spring Sunday's 00:00 (UTC), the Sunday after it chosen instead
-      ['Europe/Berlin', '2026-10-19T10:00:00Z', '2026-10-25T00:00:00+02:00', '2026-10-25T05:30:00+01:00', '2026-03-23T10:00:00Z', '2026-03-28T23:00:00Z', '2026-04-05T00:00:00+02:00'],
-      ['America/New_York', '2026-10-26T14:00:00Z', '2026-11-01T00:00:00-04:00', '2026-11-01T05:30:00-05:00', '2026-03-02T14:00:00Z', '2026-03-08T05:00:00Z', '2026-03-15T00:00:00-04:00'],
+      [
+        'Europe/Berlin',
+        '2026-10-19T10:00:00Z',
+        '2026-10-25T00:00:00+02:00',
+        '2026-10-25T05:30:00+01:00',
+        '2026-03-23T10:00:00Z',
+        '2026-03-28T23:00:00Z',
+        '2026-04-05T00:00:00+02:00',
+      ],
+      [
+        'America/New_York',
+        '2026-10-26T14:00:00Z',
+        '2026-11-01T00:00:00-04:00',
+        '2026-11-01T05:30:00-05:00',
+        '2026-03-02T14:00:00Z',
+        '2026-03-08T05:00:00Z',
+        '2026-03-15T00:00:00-04:00',
+      ],
     ];
     for (const [zone, autumnTs, autumnStart, autumnEnd, springTs, springSunday, springStart] of zones) {
       it(`${zone}: a job fits the 25-hour night's 7-hour stop, and skips the 23-hour night's 5-hour one`, () => {
@@ -103,7 +154,11 @@ describe('maintenance: window ranking', () => {
       expect(new Date(gridOriginMs(ts, 15, 'Asia/Kolkata')).toISOString()).to.equal('2026-03-02T03:45:00.000Z');
       const cal = compileCalendar(plant('Asia/Kolkata', SUN_STOP));
       const r = rankWindows(cal, rul(200, 300, 400, ts), { ...OPTS, jobDurationMin: 330 });
-      expect(r.windows[0]).to.include({ startLocal: '2026-03-08T00:00:00+05:30', endLocal: '2026-03-08T05:30:00+05:30', productionLossMinutes: 0 });
+      expect(r.windows[0]).to.include({
+        startLocal: '2026-03-08T00:00:00+05:30',
+        endLocal: '2026-03-08T05:30:00+05:30',
+        productionLossMinutes: 0,
+      });
       expect(r.windows[0].startMs).to.equal(utc('2026-03-07T18:30:00Z'));
     });
   });
@@ -115,14 +170,21 @@ describe('maintenance: window ranking', () => {
       const r = rankWindows(noStops, rul(40, 60, 90), OPTS);
       expect(r.windows).to.have.length(3);
       expect(r.freeCandidates).to.equal(0);
-      expect(r.reason).to.equal('no production-free window of 360 min in the next 14 days: every window costs production; ranked by expected cost');
+      expect(r.reason).to.equal(
+        'no production-free window of 360 min in the next 14 days: every window costs production; ranked by expected cost',
+      );
       for (const w of r.windows) expect(w.productionLossMinutes).to.equal(360);
       expect(r.windows[0].startLocal).to.equal('2026-03-02T09:00:00+01:00', 'the earliest: same loss, least risk');
     });
 
     it('production loss not allowed: an empty list and why', () => {
       const r = rankWindows(noStops, rul(40, 60, 90), { ...OPTS, allowProductionLoss: false });
-      expect(r).to.deep.equal({ windows: [], candidates: 0, freeCandidates: 0, reason: 'no production-free window of 360 min in the next 14 days' });
+      expect(r).to.deep.equal({
+        windows: [],
+        candidates: 0,
+        freeCandidates: 0,
+        reason: 'no production-free window of 360 min in the next 14 days',
+      });
     });
 
     it('the job does not fit in the horizon: an empty list and why', () => {
@@ -135,7 +197,9 @@ describe('maintenance: window ranking', () => {
       // 09:07 local: the first start on the grid is 09:15, and P50 = 0 says failure is due by then.
       const r = rankWindows(berlin, rul(-1, 0, 1, T0 + 7 * 60_000), { ...OPTS, maxFailureProbability: 0.05 });
       expect(r.windows).to.deep.equal([]);
-      expect(r.reason).to.equal('no window: P(failure before start) is above the limit 5 % for every candidate (100 % already at Mon 09:15); maintain now or raise the limit');
+      expect(r.reason).to.equal(
+        'no window: P(failure before start) is above the limit 5 % for every candidate (100 % already at Mon 09:15); maintain now or raise the limit',
+      );
     });
 
     it('a calendar with no shifts at all: every window is free', () => {
@@ -171,8 +235,12 @@ describe('maintenance: window ranking', () => {
 
   it('evaluateWindow says why a standing window is no longer feasible', () => {
     expect(evaluateWindow(berlin, rul(40, 60, 90), OPTS, T0 - 60_000).infeasible).to.equal('the window at Mon 08:59 has started or passed');
-    expect(evaluateWindow(berlin, rul(1, 2, 3), { ...OPTS, maxFailureProbability: 0.5 }, utc('2026-03-07T05:00:00Z')).infeasible).to.equal('P(fail first) before Sat 06:00 is now 99.8 %, above the limit 50 %');
-    expect(evaluateWindow(berlin, rul(40, 60, 90), { ...OPTS, allowProductionLoss: false }, utc('2026-03-07T08:00:00Z')).infeasible).to.equal('the window at Sat 09:00 now takes production time');
+    expect(evaluateWindow(berlin, rul(1, 2, 3), { ...OPTS, maxFailureProbability: 0.5 }, utc('2026-03-07T05:00:00Z')).infeasible).to.equal(
+      'P(fail first) before Sat 06:00 is now 99.8 %, above the limit 50 %',
+    );
+    expect(
+      evaluateWindow(berlin, rul(40, 60, 90), { ...OPTS, allowProductionLoss: false }, utc('2026-03-07T08:00:00Z')).infeasible,
+    ).to.equal('the window at Sat 09:00 now takes production time');
   });
 
   it('a year at 15-minute steps: 35,017 candidates for a 6-hour job, the planned stop first', () => {
@@ -183,13 +251,29 @@ describe('maintenance: window ranking', () => {
 
   it('an option present but undefined (a blank field) takes its default', () => {
     const a = rankWindows(berlin, rul(1.8, 3, 4.5), OPTS);
-    const b = rankWindows(berlin, rul(1.8, 3, 4.5), { ...OPTS, maxFailureProbability: undefined, allowProductionLoss: undefined, jobPowerKw: undefined, restartEnergyKwh: undefined, tariff: undefined });
+    const b = rankWindows(berlin, rul(1.8, 3, 4.5), {
+      ...OPTS,
+      maxFailureProbability: undefined,
+      allowProductionLoss: undefined,
+      jobPowerKw: undefined,
+      restartEnergyKwh: undefined,
+      tariff: undefined,
+    });
     expect(b).to.deep.equal(a);
     expect(b.candidates).to.equal(1321);
   });
 
   it('writes probabilities for people: never 0 % or 100 % when it is not', () => {
-    expect([0, 0.0004, 0.0312, 0.5, 0.874, 0.9976, 0.99999, 1].map(pct)).to.deep.equal(['0 %', '<0.1 %', '3.1 %', '50 %', '87 %', '99.8 %', '>99.9 %', '100 %']);
+    expect([0, 0.0004, 0.0312, 0.5, 0.874, 0.9976, 0.99999, 1].map(pct)).to.deep.equal([
+      '0 %',
+      '<0.1 %',
+      '3.1 %',
+      '50 %',
+      '87 %',
+      '99.8 %',
+      '>99.9 %',
+      '100 %',
+    ]);
   });
 
   it('carries the estimate’s quality; refuses a bad estimate and bad options', () => {

@@ -7,9 +7,19 @@ import type { LedgerAlarm } from '../../runtime/control/ledger-auth.js';
 import type { LedgerVerification } from '../../runtime/control/stores.js';
 import type { LedgerRecord } from '../../runtime/model/control.js';
 
-export interface Me { adminAuth: boolean; username: string | null; printedName: string | null; canApprove: boolean }
+export interface Me {
+  adminAuth: boolean;
+  username: string | null;
+  printedName: string | null;
+  canApprove: boolean;
+}
 
-interface GateBase { id: string; name: string; asset: string; alarm?: LedgerAlarm }
+interface GateBase {
+  id: string;
+  name: string;
+  asset: string;
+  alarm?: LedgerAlarm;
+}
 export interface SetpointGate extends GateBase {
   kind: 'setpoint';
   tag: string;
@@ -17,7 +27,10 @@ export interface SetpointGate extends GateBase {
   twoPersonAboveStep: number | null;
   autoApproval: AutoApprovalPolicy;
 }
-export interface MaintenanceGate extends GateBase { kind: 'maintenance'; twoPersonAboveEur: number | null }
+export interface MaintenanceGate extends GateBase {
+  kind: 'maintenance';
+  twoPersonAboveEur: number | null;
+}
 export type Gate = SetpointGate | MaintenanceGate;
 
 export type SetpointView = ProposalView & { gateId: string; gateName: string; kind: 'setpoint' };

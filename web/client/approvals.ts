@@ -25,13 +25,25 @@ type Verdict = 'approve' | 'reject';
 /** What the signature dialog signs: a decision on a proposal, or switching a gate's auto-approval. */
 type Signing = { kind: 'decide'; verdict: Verdict; view: Api.View } | { kind: 'policy'; gate: Api.SetpointGate; enabled: boolean };
 /** A card on the page: its element and what it showed (rebuilt only when that changes). */
-interface Card { el: HTMLElement; main: string; trend: string }
+interface Card {
+  el: HTMLElement;
+  main: string;
+  trend: string;
+}
 type Format = (v: number) => string;
 type Effect = Omit<PredictedEffect, 'others'>;
 
 const S = {
-  token: null as string | null, adminAuth: false, loginType: null as string | null, me: null as Api.Me | null, gates: [] as Api.Gate[],
-  clockOffsetMs: 0, tab: 'pending', cards: {} as Record<string, Card>, historyAt: 0, sign: null as Signing | null,
+  token: null as string | null,
+  adminAuth: false,
+  loginType: null as string | null,
+  me: null as Api.Me | null,
+  gates: [] as Api.Gate[],
+  clockOffsetMs: 0,
+  tab: 'pending',
+  cards: {} as Record<string, Card>,
+  historyAt: 0,
+  sign: null as Signing | null,
   timer: null as ReturnType<typeof setInterval> | null,
 };
 
@@ -62,7 +74,9 @@ function sig(v: number | undefined, digits: number): string {
   const s = v === 0 ? '0' : v.toPrecision(digits);
   return exact(s, v) ? plain(s) : s.replace(/^-/, '−');
 }
-function exact(s: string, v: number): boolean { return Math.abs(Number(s) - v) <= 1e-9 * Math.max(1, Math.abs(v)); }
+function exact(s: string, v: number): boolean {
+  return Math.abs(Number(s) - v) <= 1e-9 * Math.max(1, Math.abs(v));
+}
 /** Numbers of one interval to the same decimals: two significant digits of its width. */
 function byWidth(width: number): Format {
   if (!(width > 0) || !isFinite(width)) return est;
@@ -73,8 +87,12 @@ function byWidth(width: number): Format {
     return (Number(s) === 0 ? s.replace(/^-/, '') : s).replace(/^-/, '−');
   };
 }
-function signed(v: number, f?: Format): string { return (v > 0 ? '+' : v < 0 ? '−' : '±') + (f || fmt)(Math.abs(v)); }
-function ymd(d: Date): string { return d.getFullYear() + '-' + pad2(d.getMonth() + 1) + '-' + pad2(d.getDate()); }
+function signed(v: number, f?: Format): string {
+  return (v > 0 ? '+' : v < 0 ? '−' : '±') + (f || fmt)(Math.abs(v));
+}
+function ymd(d: Date): string {
+  return d.getFullYear() + '-' + pad2(d.getMonth() + 1) + '-' + pad2(d.getDate());
+}
 /** 24-hour local time (the browser's zone is the plant's); the date only when it is not today. */
 function when(ms: number): string {
   const d = new Date(ms);
@@ -86,39 +104,69 @@ function person(printedName: string | null | undefined, user: string | null | un
   if (!user) return printedName || '';
   return printedName && printedName !== user ? printedName + ' — login ' + user : 'login ' + user;
 }
-function baseName(path: string): string { return String(path).split(/[\\/]/).pop()!; }
+function baseName(path: string): string {
+  return String(path).split(/[\\/]/).pop()!;
+}
 function left(ms: number): string {
   if (ms <= 0) return 'expired';
-  const s = Math.floor(ms / 1000), m = Math.floor(s / 60), h = Math.floor(m / 60);
+  const s = Math.floor(ms / 1000),
+    m = Math.floor(s / 60),
+    h = Math.floor(m / 60);
   return (h ? h + ' h ' + (m % 60) + ' min' : m ? m + ' min ' + (s % 60) + ' s' : s + ' s') + ' left';
 }
-function now(): number { return Date.now() + S.clockOffsetMs; }
+function now(): number {
+  return Date.now() + S.clockOffsetMs;
+}
 
 // ---- maintenance windows: the plant's local time, money, durations ---------------------------
 /** Date, 24-hour time and UTC offset of an instant in the plant's IANA zone (not the browser's). */
 function zoned(ms: number, zone: string): { date: string; time: string; offset: string } {
   const parts: Record<string, string> = {};
   try {
-    new Intl.DateTimeFormat('en-GB', { timeZone: zone, weekday: 'short', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'shortOffset' })
-      .formatToParts(new Date(ms)).forEach(function (x) { parts[x.type] = x.value; });
-  } catch { return { date: new Date(ms).toISOString().slice(0, 10), time: new Date(ms).toISOString().slice(11, 16), offset: 'UTC' }; }
-  return { date: parts.weekday + ' ' + parts.year + '-' + parts.month + '-' + parts.day, time: parts.hour + ':' + parts.minute, offset: parts.timeZoneName };
+    new Intl.DateTimeFormat('en-GB', {
+      timeZone: zone,
+      weekday: 'short',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+      timeZoneName: 'shortOffset',
+    })
+      .formatToParts(new Date(ms))
+      .forEach(function (x) {
+        parts[x.type] = x.value;
+      });
+  } catch {
+    return { date: new Date(ms).toISOString().slice(0, 10), time: new Date(ms).toISOString().slice(11, 16), offset: 'UTC' };
+  }
+  return {
+    date: parts.weekday + ' ' + parts.year + '-' + parts.month + '-' + parts.day,
+    time: parts.hour + ':' + parts.minute,
+    offset: parts.timeZoneName,
+  };
 }
 /** "Sat 2026-12-05 06:00 – 10:00 Europe/Berlin (GMT+1)"; the end's date and offset only when they differ. */
 function windowText(w: { startMs: number; endMs: number; timeZone: string }): string {
-  const a = zoned(w.startMs, w.timeZone), b = zoned(w.endMs, w.timeZone);
+  const a = zoned(w.startMs, w.timeZone),
+    b = zoned(w.endMs, w.timeZone);
   const end = (b.date !== a.date ? b.date + ' ' : '') + b.time + (b.offset !== a.offset ? ' (' + b.offset + ')' : '');
   return a.date + ' ' + a.time + ' – ' + end + ' ' + w.timeZone + ' (' + a.offset + ')';
 }
 // a probability for people: below 0.1 % the digits mean nothing to a supervisor
-function pct(p: number): string { return typeof p === 'number' && isFinite(p) ? (p < 0.001 ? '<0.1 %' : sig(100 * p, 2) + ' %') : '–'; }
+function pct(p: number): string {
+  return typeof p === 'number' && isFinite(p) ? (p < 0.001 ? '<0.1 %' : sig(100 * p, 2) + ' %') : '–';
+}
 function span(ms: number): string {
   if (typeof ms !== 'number' || !isFinite(ms)) return '–';
   const h = ms / 3600000;
   return Math.abs(h) >= 48 ? sig(h / 24, 3) + ' d' : sig(h, 3) + ' h';
 }
 /** Until when a proposal can be decided: its expiry, or a maintenance window's start if sooner. */
-function deadline(v: Api.View): number { return v.kind === 'maintenance' ? Math.min(v.proposal.expiresTsMs, v.proposal.window.startMs) : v.proposal.expiresTsMs; }
+function deadline(v: Api.View): number {
+  return v.kind === 'maintenance' ? Math.min(v.proposal.expiresTsMs, v.proposal.window.startMs) : v.proposal.expiresTsMs;
+}
 
 // ---- talking to Node-RED ------------------------------------------------------------------
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each caller reads its endpoint's JSON (approvals-types.ts)
@@ -128,40 +176,88 @@ function call(method: string, path: string, body?: object): Promise<{ status: nu
   if (body) headers['Content-Type'] = 'application/json';
   // a hung request must not stop the polling for good (a control-room screen runs for days)
   const abort = new AbortController();
-  const timer = setTimeout(function () { abort.abort(); }, 15000);
-  return fetch(API + path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined, cache: 'no-store', signal: abort.signal })
-    .finally(function () { clearTimeout(timer); })
+  const timer = setTimeout(function () {
+    abort.abort();
+  }, 15000);
+  return fetch(API + path, {
+    method: method,
+    headers: headers,
+    body: body ? JSON.stringify(body) : undefined,
+    cache: 'no-store',
+    signal: abort.signal,
+  })
+    .finally(function () {
+      clearTimeout(timer);
+    })
     .then(function (r) {
-      return r.text().then(function (t) { let j = null; try { j = t ? JSON.parse(t) : null; } catch { j = null; } return { status: r.status, body: j }; });
+      return r.text().then(function (t) {
+        let j = null;
+        try {
+          j = t ? JSON.parse(t) : null;
+        } catch {
+          j = null;
+        }
+        return { status: r.status, body: j };
+      });
     });
 }
 const login = setUpLogin({ root: ROOT, ownKey: OWN_KEY, state: S, notice, stopPolling, enter });
 const showLogin = login.showLogin;
 function enter(token: string | null): void {
   S.token = token;
-  call('GET', 'me').then(function (r) {
-    if (r.status === 401) { sessionStorage.removeItem(OWN_KEY); return showLogin(token ? 'Your session has ended. Log in again.' : ''); }
-    if (r.status === 403) { $('logout').hidden = false; return showLogin((r.body && r.body.error) || 'No access to approvals.'); }
-    if (r.status !== 200) return notice('The approvals API answered ' + r.status + '.', true);
-    const me: Api.Me = S.me = r.body;
-    $('login').hidden = true; $('app').hidden = false; $('logout').hidden = !S.adminAuth;
-    $('who').textContent = me.username ? person(me.printedName, me.username) + (me.canApprove ? '' : ' · read only') : 'not logged in';
-    if (!me.adminAuth) notice('Approvals need Node-RED adminAuth (logins). Without it every decision is refused: configure adminAuth in settings.js.', true);
-    else if (!me.canApprove) notice('Read only: you can look, but deciding needs the permission twinloop.approve.', false);
-    else notice('', false);
-    startPolling();
-  }).catch(function () { notice('Node-RED did not answer: reload the page to try again.', true); });
+  call('GET', 'me')
+    .then(function (r) {
+      if (r.status === 401) {
+        sessionStorage.removeItem(OWN_KEY);
+        return showLogin(token ? 'Your session has ended. Log in again.' : '');
+      }
+      if (r.status === 403) {
+        $('logout').hidden = false;
+        return showLogin((r.body && r.body.error) || 'No access to approvals.');
+      }
+      if (r.status !== 200) return notice('The approvals API answered ' + r.status + '.', true);
+      const me: Api.Me = (S.me = r.body);
+      $('login').hidden = true;
+      $('app').hidden = false;
+      $('logout').hidden = !S.adminAuth;
+      $('who').textContent = me.username ? person(me.printedName, me.username) + (me.canApprove ? '' : ' · read only') : 'not logged in';
+      if (!me.adminAuth)
+        notice(
+          'Approvals need Node-RED adminAuth (logins). Without it every decision is refused: configure adminAuth in settings.js.',
+          true,
+        );
+      else if (!me.canApprove) notice('Read only: you can look, but deciding needs the permission twinloop.approve.', false);
+      else notice('', false);
+      startPolling();
+    })
+    .catch(function () {
+      notice('Node-RED did not answer: reload the page to try again.', true);
+    });
 }
 
 function notice(text: string, abnormal: boolean): void {
   const n = $('notice');
-  n.textContent = text; n.hidden = !text; n.className = 'banner' + (abnormal ? ' bad' : '');
+  n.textContent = text;
+  n.hidden = !text;
+  n.className = 'banner' + (abnormal ? ' bad' : '');
 }
 
 // ---- polling: every 2 s while the page is visible -------------------------------------------
-function startPolling(): void { stopPolling(); refresh(); S.timer = setInterval(function () { if (!document.hidden) refresh(); else tickClocks(); }, POLL_MS); }
-function stopPolling(): void { if (S.timer) clearInterval(S.timer); S.timer = null; }
-document.addEventListener('visibilitychange', function () { if (!document.hidden && S.timer) refresh(); });
+function startPolling(): void {
+  stopPolling();
+  refresh();
+  S.timer = setInterval(function () {
+    if (!document.hidden) refresh();
+    else tickClocks();
+  }, POLL_MS);
+}
+function stopPolling(): void {
+  if (S.timer) clearInterval(S.timer);
+  S.timer = null;
+}
+document.addEventListener('visibilitychange', function () {
+  if (!document.hidden && S.timer) refresh();
+});
 setInterval(tickClocks, 1000);
 
 let busy = false;
@@ -171,12 +267,25 @@ function refresh(): void {
   const jobs = [call('GET', 'gates'), call('GET', 'proposals')];
   const wantHistory = S.tab === 'history' && Date.now() - S.historyAt > 5000;
   if (wantHistory) jobs.push(call('GET', 'history'));
-  void Promise.all(jobs).then(function (rs) {
-    for (let i = 0; i < rs.length; i++) if (rs[i].status === 401) return showLogin('Your session has ended. Log in again.');
-    if (rs[0].status === 200) renderGates(rs[0].body.gates);
-    if (rs[1].status === 200) { S.clockOffsetMs = rs[1].body.nowMs - Date.now(); renderProposals(rs[1].body.proposals); }
-    if (wantHistory && rs[2].status === 200) { S.historyAt = Date.now(); renderHistory(rs[2].body.ledgers); }
-  }).catch(function () { notice('Lost contact with Node-RED. Retrying…', true); }).then(function () { busy = false; });
+  void Promise.all(jobs)
+    .then(function (rs) {
+      for (let i = 0; i < rs.length; i++) if (rs[i].status === 401) return showLogin('Your session has ended. Log in again.');
+      if (rs[0].status === 200) renderGates(rs[0].body.gates);
+      if (rs[1].status === 200) {
+        S.clockOffsetMs = rs[1].body.nowMs - Date.now();
+        renderProposals(rs[1].body.proposals);
+      }
+      if (wantHistory && rs[2].status === 200) {
+        S.historyAt = Date.now();
+        renderHistory(rs[2].body.ledgers);
+      }
+    })
+    .catch(function () {
+      notice('Lost contact with Node-RED. Retrying…', true);
+    })
+    .then(function () {
+      busy = false;
+    });
 }
 
 // ---- tabs ----------------------------------------------------------------------------------
@@ -186,16 +295,29 @@ function selectTab(name: string): void {
     $('tab-' + t).setAttribute('aria-selected', String(t === name));
     $('panel-' + t).hidden = t !== name;
   });
-  if (name === 'history') { S.historyAt = 0; refresh(); }
+  if (name === 'history') {
+    S.historyAt = 0;
+    refresh();
+  }
 }
-$('tab-pending').addEventListener('click', function () { selectTab('pending'); });
-$('tab-history').addEventListener('click', function () { selectTab('history'); });
+$('tab-pending').addEventListener('click', function () {
+  selectTab('pending');
+});
+$('tab-history').addEventListener('click', function () {
+  selectTab('history');
+});
 
 // ---- gates and the auto-approval policy -------------------------------------------------------
 function renderGates(gates: Api.Gate[]): void {
   S.gates = gates;
   const box = $('gates');
-  const key = JSON.stringify(gates.map(function (gate) { const g = gate as Partial<Api.SetpointGate> & Partial<Api.MaintenanceGate>; return [g.id, g.name, g.autoApproval, g.twoPersonAboveStep, g.twoPersonAboveEur, g.alarm]; })) + (S.me && S.me.canApprove);
+  const key =
+    JSON.stringify(
+      gates.map(function (gate) {
+        const g = gate as Partial<Api.SetpointGate> & Partial<Api.MaintenanceGate>;
+        return [g.id, g.name, g.autoApproval, g.twoPersonAboveStep, g.twoPersonAboveEur, g.alarm];
+      }),
+    ) + (S.me && S.me.canApprove);
   if (box.dataset.key === key) return;
   box.dataset.key = key;
   box.textContent = '';
@@ -203,46 +325,79 @@ function renderGates(gates: Api.Gate[]): void {
   gates.forEach(function (g) {
     // a gate that could not start on its ledger: it refuses to act; say why and what to do
     if (g.alarm) {
-      box.appendChild(el('div', { className: 'banner bad gate-alarm', role: 'alert', 'aria-label': 'Alarm: gate ' + g.name }, [
-        el('strong', { text: 'Gate ' + g.name + ' refuses to act: its ledger cannot be trusted.' }),
-        el('p', { text: g.alarm.reason }),
-        el('p', { text: 'What to do: ' + g.alarm.remedy }),
-      ]));
+      box.appendChild(
+        el('div', { className: 'banner bad gate-alarm', role: 'alert', 'aria-label': 'Alarm: gate ' + g.name }, [
+          el('strong', { text: 'Gate ' + g.name + ' refuses to act: its ledger cannot be trusted.' }),
+          el('p', { text: g.alarm.reason }),
+          el('p', { text: 'What to do: ' + g.alarm.remedy }),
+        ]),
+      );
       return;
     }
     if (g.kind === 'maintenance') {
-      box.appendChild(el('div', { className: 'gate', role: 'group', 'aria-label': 'Gate ' + g.name }, [
-        el('strong', { text: g.name }),
-        el('span', { className: 'muted', text: g.asset + ' / maintenance windows' }),
-        el('span', { text: g.twoPersonAboveEur === null ? 'one approver' : 'two approvers above ' + eur(g.twoPersonAboveEur) }),
-      ]));
+      box.appendChild(
+        el('div', { className: 'gate', role: 'group', 'aria-label': 'Gate ' + g.name }, [
+          el('strong', { text: g.name }),
+          el('span', { className: 'muted', text: g.asset + ' / maintenance windows' }),
+          el('span', { text: g.twoPersonAboveEur === null ? 'one approver' : 'two approvers above ' + eur(g.twoPersonAboveEur) }),
+        ]),
+      );
       return;
     }
     const on = !!(g.autoApproval && g.autoApproval.enabled);
     // a policy the flow did not configure (no band) cannot be switched on from here
     const configured = !!(g.autoApproval && g.autoApproval.configured);
-    const sw = configured ? el('button', { type: 'button', role: 'switch', 'aria-checked': String(on), 'aria-label': 'Auto-approval for ' + g.name, disabled: !(S.me && S.me.canApprove),
-      text: on ? 'On' : 'Off', onclick: function () { openSign({ kind: 'policy', gate: g, enabled: !on }); } }) : null;
-    box.appendChild(el('div', { className: 'gate', role: 'group', 'aria-label': 'Gate ' + g.name }, [
-      el('strong', { text: g.name }),
-      el('span', { className: 'muted', text: g.asset + ' / ' + g.tag }),
-      el('span', { text: g.twoPersonAboveStep === null ? 'one approver' : 'two approvers above ' + fmt(g.twoPersonAboveStep) + unit(g.unit) }),
-      el('span', { text: configured ? 'Auto-approval (up to ' + fmt(g.autoApproval.maxStep) + unit(g.unit) + '):' : 'Auto-approval: not configured' }),
-      sw,
-    ]));
+    const sw = configured
+      ? el('button', {
+          type: 'button',
+          role: 'switch',
+          'aria-checked': String(on),
+          'aria-label': 'Auto-approval for ' + g.name,
+          disabled: !(S.me && S.me.canApprove),
+          text: on ? 'On' : 'Off',
+          onclick: function () {
+            openSign({ kind: 'policy', gate: g, enabled: !on });
+          },
+        })
+      : null;
+    box.appendChild(
+      el('div', { className: 'gate', role: 'group', 'aria-label': 'Gate ' + g.name }, [
+        el('strong', { text: g.name }),
+        el('span', { className: 'muted', text: g.asset + ' / ' + g.tag }),
+        el('span', {
+          text: g.twoPersonAboveStep === null ? 'one approver' : 'two approvers above ' + fmt(g.twoPersonAboveStep) + unit(g.unit),
+        }),
+        el('span', {
+          text: configured ? 'Auto-approval (up to ' + fmt(g.autoApproval.maxStep) + unit(g.unit) + '):' : 'Auto-approval: not configured',
+        }),
+        sw,
+      ]),
+    );
   });
 }
 
 // ---- proposals ------------------------------------------------------------------------------
 function renderProposals(views: Api.View[]): void {
   const seen: Record<string, boolean> = {};
-  const pending = views.filter(function (v) { return v.state === 'pending'; });
-  const ended = views.filter(function (v) { return v.state !== 'pending'; });
-  pending.sort(function (a, b) { return deadline(a) - deadline(b); });
-  ended.sort(function (a, b) { return b.proposal.createdTsMs - a.proposal.createdTsMs; });
+  const pending = views.filter(function (v) {
+    return v.state === 'pending';
+  });
+  const ended = views.filter(function (v) {
+    return v.state !== 'pending';
+  });
+  pending.sort(function (a, b) {
+    return deadline(a) - deadline(b);
+  });
+  ended.sort(function (a, b) {
+    return b.proposal.createdTsMs - a.proposal.createdTsMs;
+  });
   place($('proposals'), pending, seen);
   place($('ended'), ended, seen);
-  for (const id in S.cards) if (!seen[id]) { S.cards[id].el.remove(); delete S.cards[id]; }
+  for (const id in S.cards)
+    if (!seen[id]) {
+      S.cards[id].el.remove();
+      delete S.cards[id];
+    }
   $('no-proposals').hidden = pending.length > 0;
   $('ended-title').hidden = ended.length === 0;
   tickClocks();
@@ -254,8 +409,21 @@ function place(container: HTMLElement, views: Api.View[], seen: Record<string, b
     const id = v.gateId + '/' + v.proposal.id;
     seen[id] = true;
     const maintenance = v.kind === 'maintenance';
-    const main = JSON.stringify(maintenance ? [v.state, v.reason, v.decisions, v.requiredApprovals, v.proposal, v.order, S.me && S.me.canApprove]
-      : [v.state, v.reason, v.decisions, v.requiredApprovals, v.envelope.ok, v.envelope.violations, v.envelope.version, v.proposal, S.me && S.me.canApprove]);
+    const main = JSON.stringify(
+      maintenance
+        ? [v.state, v.reason, v.decisions, v.requiredApprovals, v.proposal, v.order, S.me && S.me.canApprove]
+        : [
+            v.state,
+            v.reason,
+            v.decisions,
+            v.requiredApprovals,
+            v.envelope.ok,
+            v.envelope.violations,
+            v.envelope.version,
+            v.proposal,
+            S.me && S.me.canApprove,
+          ],
+    );
     const trend = maintenance ? '' : JSON.stringify(v.trend);
     let c = S.cards[id];
     if (!c || c.main !== main) {
@@ -275,51 +443,131 @@ function place(container: HTMLElement, views: Api.View[], seen: Record<string, b
  * interval of the mean change when the proposer gives it (what the move gains on average).
  */
 function effectDd(e: Effect, prefix: string): HTMLElement {
-  const lines = [el('span', { className: 'line', text: prefix + est(e.currentKpi) + ' → ' + est(e.predictedKpi) + unit(e.kpiUnit) +
-    ' (' + e.intervalPct + ' % interval ' + est(e.lowKpi) + ' – ' + est(e.highKpi) + ')' })];
+  const lines = [
+    el('span', {
+      className: 'line',
+      text:
+        prefix +
+        est(e.currentKpi) +
+        ' → ' +
+        est(e.predictedKpi) +
+        unit(e.kpiUnit) +
+        ' (' +
+        e.intervalPct +
+        ' % interval ' +
+        est(e.lowKpi) +
+        ' – ' +
+        est(e.highKpi) +
+        ')',
+    }),
+  ];
   if (typeof e.changeLowKpi === 'number' && typeof e.changeHighKpi === 'number') {
     const f = byWidth(e.changeHighKpi - e.changeLowKpi);
-    lines.push(el('span', { className: 'line', text: 'mean change ' + signed(e.predictedKpi - e.currentKpi, f) + unit(e.kpiUnit) +
-      ' (' + e.intervalPct + ' % CI ' + f(e.changeLowKpi) + ' to ' + f(e.changeHighKpi) + ')' }));
+    lines.push(
+      el('span', {
+        className: 'line',
+        text:
+          'mean change ' +
+          signed(e.predictedKpi - e.currentKpi, f) +
+          unit(e.kpiUnit) +
+          ' (' +
+          e.intervalPct +
+          ' % CI ' +
+          f(e.changeLowKpi) +
+          ' to ' +
+          f(e.changeHighKpi) +
+          ')',
+      }),
+    );
   }
   return el('dd', {}, lines);
 }
 
 function card(v: Api.SetpointView): HTMLElement {
-  const p = v.proposal, e = p.predictedEffect, pending = v.state === 'pending';
+  const p = v.proposal,
+    e = p.predictedEffect,
+    pending = v.state === 'pending';
   const label = p.asset + ' / ' + p.tag;
   const envelope = v.envelope.ok
     ? el('dd', { text: 'within the envelope (version ' + v.envelope.version + ')' })
-    : el('dd', {}, [el('ul', { className: 'violations', 'aria-label': 'Envelope violations' }, v.envelope.violations.map(function (x) { return el('li', { text: x.code + ': ' + x.message }); }))]);
-  const rows = [
-    el('dt', { text: 'Predicted effect' }), effectDd(e, e.kpiTag + ': '),
-  ];
+    : el('dd', {}, [
+        el(
+          'ul',
+          { className: 'violations', 'aria-label': 'Envelope violations' },
+          v.envelope.violations.map(function (x) {
+            return el('li', { text: x.code + ': ' + x.message });
+          }),
+        ),
+      ]);
+  const rows = [el('dt', { text: 'Predicted effect' }), effectDd(e, e.kpiTag + ': ')];
   (e.others || []).forEach(function (o) {
     rows.push(el('dt', { text: o.kpiTag }), effectDd(o, ''));
   });
   rows.push(
-    el('dt', { text: 'Model' }), el('dd', { text: p.fit.method + ', n = ' + p.fit.n + ', R² = ' + sig(p.fit.r2, 2) + ', RMSE ' + sig(p.fit.rmse, 2) + unit(e.kpiUnit) + '; setpoints seen ' + fmt(p.fitRange.setpointMin) + ' – ' + fmt(p.fitRange.setpointMax) + unit(p.unit) }),
-    el('dt', { text: 'Envelope check' }), envelope);
+    el('dt', { text: 'Model' }),
+    el('dd', {
+      text:
+        p.fit.method +
+        ', n = ' +
+        p.fit.n +
+        ', R² = ' +
+        sig(p.fit.r2, 2) +
+        ', RMSE ' +
+        sig(p.fit.rmse, 2) +
+        unit(e.kpiUnit) +
+        '; setpoints seen ' +
+        fmt(p.fitRange.setpointMin) +
+        ' – ' +
+        fmt(p.fitRange.setpointMax) +
+        unit(p.unit),
+    }),
+    el('dt', { text: 'Envelope check' }),
+    envelope,
+  );
   decisionRows(v, rows);
-  return el('article', { className: 'card' + (pending ? '' : ' ended'), 'aria-label': 'Proposal ' + label, 'data-proposal-id': p.id }, [el('div', { className: 'card-body' }, [
-    el('h2', {}, [el('span', { text: label }), el('span', { className: 'state', text: v.state }), pending ? el('span', { className: 'expiry', 'data-expires': p.expiresTsMs }) : null]),
-    el('div', { className: 'change', 'aria-label': 'Change' }, [fmt(p.currentValue), el('span', { className: 'arrow', text: '→' }), el('strong', { text: fmt(p.proposedValue) }), unit(p.unit), el('span', { className: 'muted', text: '  (' + signed(p.proposedValue - p.currentValue) + ')' })]),
-    el('p', { className: 'rationale', text: p.rationale }),
-    chart(v),
-    el('dl', {}, rows),
-    decideButtons(v),
-  ])]);
+  return el('article', { className: 'card' + (pending ? '' : ' ended'), 'aria-label': 'Proposal ' + label, 'data-proposal-id': p.id }, [
+    el('div', { className: 'card-body' }, [
+      el('h2', {}, [
+        el('span', { text: label }),
+        el('span', { className: 'state', text: v.state }),
+        pending ? el('span', { className: 'expiry', 'data-expires': p.expiresTsMs }) : null,
+      ]),
+      el('div', { className: 'change', 'aria-label': 'Change' }, [
+        fmt(p.currentValue),
+        el('span', { className: 'arrow', text: '→' }),
+        el('strong', { text: fmt(p.proposedValue) }),
+        unit(p.unit),
+        el('span', { className: 'muted', text: '  (' + signed(p.proposedValue - p.currentValue) + ')' }),
+      ]),
+      el('p', { className: 'rationale', text: p.rationale }),
+      chart(v),
+      el('dl', {}, rows),
+      decideButtons(v),
+    ]),
+  ]);
 }
 
 /** Approvals so far, who decided, input quality and why it ended: the same on both kinds of card. */
 function decisionRows(v: Api.View, rows: HTMLElement[]): HTMLElement[] {
-  const approvals = v.decisions.filter(function (d) { return d.verdict === 'approve'; });
-  rows.push(el('dt', { text: 'Approvals' }), el('dd', { text: approvals.length + ' of ' + v.requiredApprovals + ' needed' + (v.requiredApprovals > 1 ? ' (two-person rule)' : '') }));
+  const approvals = v.decisions.filter(function (d) {
+    return d.verdict === 'approve';
+  });
+  rows.push(
+    el('dt', { text: 'Approvals' }),
+    el('dd', { text: approvals.length + ' of ' + v.requiredApprovals + ' needed' + (v.requiredApprovals > 1 ? ' (two-person rule)' : '') }),
+  );
   v.decisions.forEach(function (d) {
-    rows.push(el('dt', { text: d.verdict === 'approve' ? 'Approved by' : 'Rejected by' }), el('dd', { text: person(d.printedName, d.user) + ', ' + when(d.tsMs) + ': ' + d.reason }));
+    rows.push(
+      el('dt', { text: d.verdict === 'approve' ? 'Approved by' : 'Rejected by' }),
+      el('dd', { text: person(d.printedName, d.user) + ', ' + when(d.tsMs) + ': ' + d.reason }),
+    );
   });
   const p = v.proposal;
-  if (p.quality !== 'good') rows.push(el('dt', { text: 'Inputs' }), el('dd', {}, [el('span', { className: 'warn', text: p.quality + (p.qualityReason ? ': ' + p.qualityReason : '') })]));
+  if (p.quality !== 'good')
+    rows.push(
+      el('dt', { text: 'Inputs' }),
+      el('dd', {}, [el('span', { className: 'warn', text: p.quality + (p.qualityReason ? ': ' + p.qualityReason : '') })]),
+    );
   if (v.reason) rows.push(el('dt', { text: 'Reason' }), el('dd', { text: v.reason }));
   return rows;
 }
@@ -327,41 +575,128 @@ function decisionRows(v: Api.View, rows: HTMLElement[]): HTMLElement[] {
 function decideButtons(v: Api.View): HTMLElement | null {
   const me = S.me;
   if (v.state !== 'pending' || !me || !me.canApprove) return null;
-  const mine = v.decisions.some(function (d) { return d.user === me.username; });
+  const mine = v.decisions.some(function (d) {
+    return d.user === me.username;
+  });
   return el('div', { className: 'actions' }, [
-    el('button', { type: 'button', className: 'primary', disabled: mine || undefined, title: mine ? 'You have already decided on this proposal' : undefined, text: 'Approve', onclick: function () { openSign({ kind: 'decide', verdict: 'approve', view: v }); } }),
-    el('button', { type: 'button', disabled: mine || undefined, text: 'Reject', onclick: function () { openSign({ kind: 'decide', verdict: 'reject', view: v }); } }),
+    el('button', {
+      type: 'button',
+      className: 'primary',
+      disabled: mine || undefined,
+      title: mine ? 'You have already decided on this proposal' : undefined,
+      text: 'Approve',
+      onclick: function () {
+        openSign({ kind: 'decide', verdict: 'approve', view: v });
+      },
+    }),
+    el('button', {
+      type: 'button',
+      disabled: mine || undefined,
+      text: 'Reject',
+      onclick: function () {
+        openSign({ kind: 'decide', verdict: 'reject', view: v });
+      },
+    }),
   ]);
 }
 
 /** A maintenance window: when (plant time), what it costs and why, the risk it rests on, the runners-up. */
 function maintenanceCard(v: Api.MaintenanceCardView): HTMLElement {
-  const p = v.proposal, w = p.window, c = w.costParts, r = p.rul, pending = v.state === 'pending';
+  const p = v.proposal,
+    w = p.window,
+    c = w.costParts,
+    r = p.rul,
+    pending = v.state === 'pending';
   const rows = [
-    el('dt', { text: 'Asset' }), el('dd', { text: p.asset }),
-    el('dt', { text: 'Expected cost' }), el('dd', {}, [
+    el('dt', { text: 'Asset' }),
+    el('dd', { text: p.asset }),
+    el('dt', { text: 'Expected cost' }),
+    el('dd', {}, [
       el('span', { className: 'line', text: eur(w.expectedCostEur) }),
-      el('span', { className: 'line muted', text: 'job ' + eur(c.jobEur) + ' + downtime ' + eur(c.downtimeEur) + ' + expected failure ' + eur(c.expectedFailureEur) + ' + energy ' + eur(c.energyEur) }),
+      el('span', {
+        className: 'line muted',
+        text:
+          'job ' +
+          eur(c.jobEur) +
+          ' + downtime ' +
+          eur(c.downtimeEur) +
+          ' + expected failure ' +
+          eur(c.expectedFailureEur) +
+          ' + energy ' +
+          eur(c.energyEur),
+      }),
     ]),
-    el('dt', { text: 'P(failure before window)' }), el('dd', { text: pct(w.failureProbability) }),
-    el('dt', { text: 'Remaining useful life' }), el('dd', { text: 'P10 ' + span(r.rulP10Ms) + ' · P50 ' + span(r.rulMs) + ' · P90 ' + span(r.rulP90Ms) + ' (health index ' + sig(r.healthIndex, 2) + ', as of ' + when(r.tsMs) + ')' }),
-    el('dt', { text: 'Production lost' }), el('dd', { text: fmt(w.productionLossMinutes) + ' min' }),
-    el('dt', { text: 'Why this window' }), el('dd', { text: w.why }),
+    el('dt', { text: 'P(failure before window)' }),
+    el('dd', { text: pct(w.failureProbability) }),
+    el('dt', { text: 'Remaining useful life' }),
+    el('dd', {
+      text:
+        'P10 ' +
+        span(r.rulP10Ms) +
+        ' · P50 ' +
+        span(r.rulMs) +
+        ' · P90 ' +
+        span(r.rulP90Ms) +
+        ' (health index ' +
+        sig(r.healthIndex, 2) +
+        ', as of ' +
+        when(r.tsMs) +
+        ')',
+    }),
+    el('dt', { text: 'Production lost' }),
+    el('dd', { text: fmt(w.productionLossMinutes) + ' min' }),
+    el('dt', { text: 'Why this window' }),
+    el('dd', { text: w.why }),
   ];
   if (p.alternatives.length) {
-    rows.push(el('dt', { text: 'Alternatives' }), el('dd', {}, [el('ul', { className: 'alternatives', 'aria-label': 'Alternative windows' }, p.alternatives.map(function (a) {
-      return el('li', { text: '#' + a.rank + ' ' + windowText(a) + ': ' + eur(a.expectedCostEur) + ', P(failure before) ' + pct(a.failureProbability) + (a.why ? ' — ' + a.why : '') });
-    }))]));
+    rows.push(
+      el('dt', { text: 'Alternatives' }),
+      el('dd', {}, [
+        el(
+          'ul',
+          { className: 'alternatives', 'aria-label': 'Alternative windows' },
+          p.alternatives.map(function (a) {
+            return el('li', {
+              text:
+                '#' +
+                a.rank +
+                ' ' +
+                windowText(a) +
+                ': ' +
+                eur(a.expectedCostEur) +
+                ', P(failure before) ' +
+                pct(a.failureProbability) +
+                (a.why ? ' — ' + a.why : ''),
+            });
+          }),
+        ),
+      ]),
+    );
   }
   decisionRows(v, rows);
-  if (v.order) rows.push(el('dt', { text: 'Order' }), el('dd', { text: 'issued ' + when(v.order.issuedTsMs) + ', signed, id ' + v.order.id }));
-  return el('article', { className: 'card maintenance' + (pending ? '' : ' ended'), 'aria-label': 'Maintenance proposal ' + p.asset + ': ' + p.job, 'data-proposal-id': p.id }, [el('div', { className: 'card-body' }, [
-    el('h2', {}, [el('span', { text: 'Maintenance: ' + p.job }), el('span', { className: 'state', text: v.state }), pending ? el('span', { className: 'expiry', 'data-expires': deadline(v) }) : null]),
-    el('div', { className: 'change window', 'aria-label': 'Window' }, [el('strong', { text: windowText(w) })]),
-    el('p', { className: 'rationale', text: p.rationale }),
-    el('dl', {}, rows),
-    decideButtons(v),
-  ])]);
+  if (v.order)
+    rows.push(el('dt', { text: 'Order' }), el('dd', { text: 'issued ' + when(v.order.issuedTsMs) + ', signed, id ' + v.order.id }));
+  return el(
+    'article',
+    {
+      className: 'card maintenance' + (pending ? '' : ' ended'),
+      'aria-label': 'Maintenance proposal ' + p.asset + ': ' + p.job,
+      'data-proposal-id': p.id,
+    },
+    [
+      el('div', { className: 'card-body' }, [
+        el('h2', {}, [
+          el('span', { text: 'Maintenance: ' + p.job }),
+          el('span', { className: 'state', text: v.state }),
+          pending ? el('span', { className: 'expiry', 'data-expires': deadline(v) }) : null,
+        ]),
+        el('div', { className: 'change window', 'aria-label': 'Window' }, [el('strong', { text: windowText(w) })]),
+        el('p', { className: 'rationale', text: p.rationale }),
+        el('dl', {}, rows),
+        decideButtons(v),
+      ]),
+    ],
+  );
 }
 
 function tickClocks(): void {
@@ -378,29 +713,81 @@ function tickClocks(): void {
  * edge the proposed setpoint and the predicted KPI with its interval band.
  */
 function chart(v: Api.SetpointView): SVGElement {
-  const p = v.proposal, e = p.predictedEffect, W = 480, H = 170, L = 56, R = 390, END = 470;
-  const sp = v.trend.setpoint, kpi = v.trend.kpi;
-  const times = sp.concat(kpi).map(function (x) { return x.tsMs; });
+  const p = v.proposal,
+    e = p.predictedEffect,
+    W = 480,
+    H = 170,
+    L = 56,
+    R = 390,
+    END = 470;
+  const sp = v.trend.setpoint,
+    kpi = v.trend.kpi;
+  const times = sp.concat(kpi).map(function (x) {
+    return x.tsMs;
+  });
   const t1 = times.length ? Math.max.apply(null, times) : now();
   let t0 = times.length ? Math.min.apply(null, times) : t1 - 600000;
   if (t1 - t0 < 60000) t0 = t1 - 60000;
-  function x(t: number): number { return L + (t - t0) / (t1 - t0) * (R - L); }
-  const s = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, class: 'chart', role: 'img',
-    'aria-label': 'Last ' + Math.round((t1 - t0) / 60000) + ' min of ' + p.tag + ' and ' + e.kpiTag + '; proposed ' + fmt(p.proposedValue) + unit(p.unit) + ', predicted ' + e.kpiTag + ' ' + est(e.predictedKpi) + ' (' + est(e.lowKpi) + ' – ' + est(e.highKpi) + ')' });
-  function panel(top: number, bottom: number, points: TrendPoint[], values: number[], name: string, step: boolean, f: Format): (v: number) => number {
-    let lo = Math.min.apply(null, values), hi = Math.max.apply(null, values);
-    if (hi - lo < 1e-9) { lo -= 1; hi += 1; }
-    const pad = (hi - lo) * 0.1; lo -= pad; hi += pad;
-    function y(val: number): number { return bottom - (val - lo) / (hi - lo) * (bottom - top); }
+  function x(t: number): number {
+    return L + ((t - t0) / (t1 - t0)) * (R - L);
+  }
+  const s = svg('svg', {
+    viewBox: '0 0 ' + W + ' ' + H,
+    class: 'chart',
+    role: 'img',
+    'aria-label':
+      'Last ' +
+      Math.round((t1 - t0) / 60000) +
+      ' min of ' +
+      p.tag +
+      ' and ' +
+      e.kpiTag +
+      '; proposed ' +
+      fmt(p.proposedValue) +
+      unit(p.unit) +
+      ', predicted ' +
+      e.kpiTag +
+      ' ' +
+      est(e.predictedKpi) +
+      ' (' +
+      est(e.lowKpi) +
+      ' – ' +
+      est(e.highKpi) +
+      ')',
+  });
+  function panel(
+    top: number,
+    bottom: number,
+    points: TrendPoint[],
+    values: number[],
+    name: string,
+    step: boolean,
+    f: Format,
+  ): (v: number) => number {
+    let lo = Math.min.apply(null, values),
+      hi = Math.max.apply(null, values);
+    if (hi - lo < 1e-9) {
+      lo -= 1;
+      hi += 1;
+    }
+    const pad = (hi - lo) * 0.1;
+    lo -= pad;
+    hi += pad;
+    function y(val: number): number {
+      return bottom - ((val - lo) / (hi - lo)) * (bottom - top);
+    }
     s.appendChild(svg('rect', { x: L, y: top, width: END - L, height: bottom - top, fill: 'none', stroke: '#d0d0d0' }));
     s.appendChild(svg('line', { x1: R, y1: top, x2: R, y2: bottom, stroke: '#b0b0b0', 'stroke-dasharray': '3 3' }));
     [hi - pad, lo + pad].forEach(function (a) {
-      const t = svg('text', { x: L - 4, y: y(a) + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#555' }); t.textContent = f(a); s.appendChild(t);
+      const t = svg('text', { x: L - 4, y: y(a) + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#555' });
+      t.textContent = f(a);
+      s.appendChild(t);
     });
     if (points.length) {
       let d = '';
       points.forEach(function (pt, i) {
-        const px = x(pt.tsMs).toFixed(1), py = y(pt.value).toFixed(1);
+        const px = x(pt.tsMs).toFixed(1),
+          py = y(pt.value).toFixed(1);
         if (i === 0) d = 'M' + px + ' ' + py;
         else d += step ? ' H' + px + ' V' + py : ' L' + px + ' ' + py;
       });
@@ -408,18 +795,75 @@ function chart(v: Api.SetpointView): SVGElement {
       s.appendChild(svg('path', { d: d, fill: 'none', stroke: '#333', 'stroke-width': 1.6 }));
     }
     // the series name over the line, with a halo so the line does not strike through it
-    const n = svg('text', { x: L + 4, y: top + 12, 'font-size': 11, fill: '#444', stroke: '#fff', 'stroke-width': 3, 'paint-order': 'stroke' }); n.textContent = name; s.appendChild(n);
+    const n = svg('text', {
+      x: L + 4,
+      y: top + 12,
+      'font-size': 11,
+      fill: '#444',
+      stroke: '#fff',
+      'stroke-width': 3,
+      'paint-order': 'stroke',
+    });
+    n.textContent = name;
+    s.appendChild(n);
     return y;
   }
-  const ys = panel(8, 72, sp, sp.map(function (q) { return q.value; }).concat([p.currentValue, p.proposedValue]), p.tag + unit(p.unit), true, est);
-  s.appendChild(svg('path', { d: 'M' + R + ' ' + ys(p.currentValue).toFixed(1) + ' V' + ys(p.proposedValue).toFixed(1) + ' H' + END, fill: 'none', stroke: '#111', 'stroke-width': 2, 'stroke-dasharray': '6 3' }));
-  const yk = panel(88, 152, kpi, kpi.map(function (q) { return q.value; }).concat([e.currentKpi, e.lowKpi, e.highKpi]), e.kpiTag + unit(e.kpiUnit), false, est);
-  s.appendChild(svg('rect', { x: R, y: yk(e.highKpi).toFixed(1), width: END - R, height: Math.max(1, yk(e.lowKpi) - yk(e.highKpi)).toFixed(1), fill: '#c8c8c8', 'fill-opacity': 0.7 }));
+  const ys = panel(
+    8,
+    72,
+    sp,
+    sp
+      .map(function (q) {
+        return q.value;
+      })
+      .concat([p.currentValue, p.proposedValue]),
+    p.tag + unit(p.unit),
+    true,
+    est,
+  );
+  s.appendChild(
+    svg('path', {
+      d: 'M' + R + ' ' + ys(p.currentValue).toFixed(1) + ' V' + ys(p.proposedValue).toFixed(1) + ' H' + END,
+      fill: 'none',
+      stroke: '#111',
+      'stroke-width': 2,
+      'stroke-dasharray': '6 3',
+    }),
+  );
+  const yk = panel(
+    88,
+    152,
+    kpi,
+    kpi
+      .map(function (q) {
+        return q.value;
+      })
+      .concat([e.currentKpi, e.lowKpi, e.highKpi]),
+    e.kpiTag + unit(e.kpiUnit),
+    false,
+    est,
+  );
+  s.appendChild(
+    svg('rect', {
+      x: R,
+      y: yk(e.highKpi).toFixed(1),
+      width: END - R,
+      height: Math.max(1, yk(e.lowKpi) - yk(e.highKpi)).toFixed(1),
+      fill: '#c8c8c8',
+      'fill-opacity': 0.7,
+    }),
+  );
   s.appendChild(svg('line', { x1: R, y1: yk(e.predictedKpi), x2: END, y2: yk(e.predictedKpi), stroke: '#111', 'stroke-width': 2 }));
   s.appendChild(svg('circle', { cx: R, cy: yk(e.currentKpi), r: 3, fill: '#555' }));
-  const tl = svg('text', { x: L, y: H - 2, 'font-size': 11, fill: '#555' }); tl.textContent = '−' + Math.round((t1 - t0) / 60000) + ' min'; s.appendChild(tl);
-  const tn = svg('text', { x: R, y: H - 2, 'font-size': 11, fill: '#555', 'text-anchor': 'middle' }); tn.textContent = 'now'; s.appendChild(tn);
-  const tp = svg('text', { x: END, y: H - 2, 'font-size': 11, fill: '#555', 'text-anchor': 'end' }); tp.textContent = 'proposed'; s.appendChild(tp);
+  const tl = svg('text', { x: L, y: H - 2, 'font-size': 11, fill: '#555' });
+  tl.textContent = '−' + Math.round((t1 - t0) / 60000) + ' min';
+  s.appendChild(tl);
+  const tn = svg('text', { x: R, y: H - 2, 'font-size': 11, fill: '#555', 'text-anchor': 'middle' });
+  tn.textContent = 'now';
+  s.appendChild(tn);
+  const tp = svg('text', { x: END, y: H - 2, 'font-size': 11, fill: '#555', 'text-anchor': 'end' });
+  tp.textContent = 'proposed';
+  s.appendChild(tp);
   return s;
 }
 
@@ -438,7 +882,8 @@ function openSign(what: Signing): void {
     $('sign-title').textContent = (approve ? 'Approve' : 'Reject') + (maintenance ? ' maintenance window' : ' setpoint change');
     if (view.kind === 'maintenance') {
       const m = view.proposal;
-      $('sign-summary').textContent = m.asset + ': ' + m.job + ', ' + windowText(m.window) + ', expected cost ' + eur(m.window.expectedCostEur);
+      $('sign-summary').textContent =
+        m.asset + ': ' + m.job + ', ' + windowText(m.window) + ', expected cost ' + eur(m.window.expectedCostEur);
     } else {
       const p = view.proposal;
       $('sign-summary').textContent = p.asset + ' / ' + p.tag + ': ' + fmt(p.currentValue) + ' → ' + fmt(p.proposedValue) + unit(p.unit);
@@ -455,36 +900,65 @@ function openSign(what: Signing): void {
   d.showModal();
   $('sign-reason').focus();
 }
-$('sign-cancel').addEventListener('click', function () { $<HTMLDialogElement>('sign').close(); S.sign = null; });
+$('sign-cancel').addEventListener('click', function () {
+  $<HTMLDialogElement>('sign').close();
+  S.sign = null;
+});
 $('sign-form').addEventListener('submit', function (ev) {
   ev.preventDefault();
   const w = S.sign;
   if (!w) return;
   const reason = $<HTMLTextAreaElement>('sign-reason').value.trim();
-  if (!reason) { $('sign-error').textContent = 'Give a reason.'; $('sign-reason').focus(); return; }
+  if (!reason) {
+    $('sign-error').textContent = 'Give a reason.';
+    $('sign-reason').focus();
+    return;
+  }
   const meaning = input('sign-meaning').value.trim();
-  if (w.kind === 'decide' && !meaning) { $('sign-error').textContent = 'Give the meaning of your signature.'; $('sign-meaning').focus(); return; }
+  if (w.kind === 'decide' && !meaning) {
+    $('sign-error').textContent = 'Give the meaning of your signature.';
+    $('sign-meaning').focus();
+    return;
+  }
   let body, path;
   if (w.kind === 'decide') {
     path = 'decide';
-    body = { gateId: w.view.gateId, proposalId: w.view.proposal.id, verdict: w.verdict, reason: reason, meaning: meaning, password: input('sign-password').value };
+    body = {
+      gateId: w.view.gateId,
+      proposalId: w.view.proposal.id,
+      verdict: w.verdict,
+      reason: reason,
+      meaning: meaning,
+      password: input('sign-password').value,
+    };
   } else {
     path = 'auto-approval';
     body = { gateId: w.gate.id, enabled: w.enabled, reason: reason, password: input('sign-password').value };
   }
   $<HTMLButtonElement>('sign-submit').disabled = true;
-  void call('POST', path, body).then(function (r) {
-    input('sign-password').value = '';
-    if (r.status === 200) {
-      $<HTMLDialogElement>('sign').close(); S.sign = null;
-      S.historyAt = 0; refresh();
-      return;
-    }
-    if (r.status === 401 && !(r.body && r.body.error)) { $<HTMLDialogElement>('sign').close(); return showLogin('Your session has ended. Log in again.'); }
-    $('sign-error').textContent = (r.body && r.body.error) || ('Refused (' + r.status + ').');
-    $('sign-password').focus();
-  }).catch(function () { $('sign-error').textContent = 'Node-RED did not answer: the decision may not be recorded; check the history.'; })
-    .then(function () { $<HTMLButtonElement>('sign-submit').disabled = false; });
+  void call('POST', path, body)
+    .then(function (r) {
+      input('sign-password').value = '';
+      if (r.status === 200) {
+        $<HTMLDialogElement>('sign').close();
+        S.sign = null;
+        S.historyAt = 0;
+        refresh();
+        return;
+      }
+      if (r.status === 401 && !(r.body && r.body.error)) {
+        $<HTMLDialogElement>('sign').close();
+        return showLogin('Your session has ended. Log in again.');
+      }
+      $('sign-error').textContent = (r.body && r.body.error) || 'Refused (' + r.status + ').';
+      $('sign-password').focus();
+    })
+    .catch(function () {
+      $('sign-error').textContent = 'Node-RED did not answer: the decision may not be recorded; check the history.';
+    })
+    .then(function () {
+      $<HTMLButtonElement>('sign-submit').disabled = false;
+    });
 });
 
 // ---- history -------------------------------------------------------------------------------
@@ -495,26 +969,63 @@ function renderHistory(ledgers: Api.Ledger[]): void {
   ledgers.forEach(function (l) {
     const v = l.verification;
     let chain;
-    const name = l.gates.map(function (g) { return g.name; }).join(', ');
+    const name = l.gates
+      .map(function (g) {
+        return g.name;
+      })
+      .join(', ');
     // the file name; the full path on hover (a long absolute path pushed the status off the line)
     const file = el('span', { className: 'file', title: l.ledgerLocation, text: baseName(l.ledgerLocation) });
-    if (v.ok === true) chain = el('p', { className: 'chain', role: 'status' }, ['Ledger chain verified: ' + v.records + ' records intact (', file, ')']);
-    else if (v.ok === false) chain = el('p', { className: 'chain bad', role: 'status' }, ['Ledger chain BROKEN' + (v.firstBad ? ' at record ' + v.firstBad.seq + ' (line ' + v.firstBad.line + '): ' + v.firstBad.reason : '') + ' (', file, ')']);
-    else chain = el('p', { className: 'chain', role: 'status', title: l.ledgerLocation, text: 'Ledger chain not verified: ' + (v as { reason: string }).reason });
+    if (v.ok === true)
+      chain = el('p', { className: 'chain', role: 'status' }, ['Ledger chain verified: ' + v.records + ' records intact (', file, ')']);
+    else if (v.ok === false)
+      chain = el('p', { className: 'chain bad', role: 'status' }, [
+        'Ledger chain BROKEN' +
+          (v.firstBad ? ' at record ' + v.firstBad.seq + ' (line ' + v.firstBad.line + '): ' + v.firstBad.reason : '') +
+          ' (',
+        file,
+        ')',
+      ]);
+    else
+      chain = el('p', {
+        className: 'chain',
+        role: 'status',
+        title: l.ledgerLocation,
+        text: 'Ledger chain not verified: ' + (v as { reason: string }).reason,
+      });
     const rows = l.records.map(function (r) {
       const d = describe(r, l.writers || {});
-      return el('tr', {}, [el('td', { className: 'num', text: when(r.tsMs) }), el('td', { text: d.event }), el('td', { text: r.asset ? r.asset + ' / ' + (r.tag || 'maintenance') : '' }), el('td', { text: d.by }), el('td', { text: d.details }), el('td', { className: 'num', text: String(r.seq) })]);
+      return el('tr', {}, [
+        el('td', { className: 'num', text: when(r.tsMs) }),
+        el('td', { text: d.event }),
+        el('td', { text: r.asset ? r.asset + ' / ' + (r.tag || 'maintenance') : '' }),
+        el('td', { text: d.by }),
+        el('td', { text: d.details }),
+        el('td', { className: 'num', text: String(r.seq) }),
+      ]);
     });
-    box.appendChild(el('section', { 'aria-label': 'History of ' + name }, [
-      el('h2', { text: name }),
-      chain,
-      l.error ? el('p', { className: 'chain bad', text: 'The ledger cannot be read: ' + l.error }) : null,
-      l.total > l.records.length ? el('p', { className: 'muted', text: 'Newest ' + l.records.length + ' of ' + l.total + ' records.' }) : null,
-      el('table', { 'aria-label': 'Ledger of ' + name }, [
-        el('thead', {}, [el('tr', {}, ['Time', 'Event', 'Setpoint / asset', 'By', 'Details', 'Seq'].map(function (h) { return el('th', { scope: 'col', text: h }); }))]),
-        el('tbody', {}, rows),
+    box.appendChild(
+      el('section', { 'aria-label': 'History of ' + name }, [
+        el('h2', { text: name }),
+        chain,
+        l.error ? el('p', { className: 'chain bad', text: 'The ledger cannot be read: ' + l.error }) : null,
+        l.total > l.records.length
+          ? el('p', { className: 'muted', text: 'Newest ' + l.records.length + ' of ' + l.total + ' records.' })
+          : null,
+        el('table', { 'aria-label': 'Ledger of ' + name }, [
+          el('thead', {}, [
+            el(
+              'tr',
+              {},
+              ['Time', 'Event', 'Setpoint / asset', 'By', 'Details', 'Seq'].map(function (h) {
+                return el('th', { scope: 'col', text: h });
+              }),
+            ),
+          ]),
+          el('tbody', {}, rows),
+        ]),
       ]),
-    ]));
+    );
   });
 }
 
@@ -524,18 +1035,55 @@ function describe(r: Api.Ledger['records'][number], writers: Record<string, stri
   const d = (r.data || {}) as any;
   const writer = d.writer ? writers[d.writer] || 'writer ' + d.writer : 'writer';
   switch (r.type) {
-    case 'decision': return { event: 'decision: ' + d.verdict, by: person(d.printedName, d.user), details: (d.meaning || '') + (d.reason ? ' — ' + d.reason : '') };
+    case 'decision':
+      return {
+        event: 'decision: ' + d.verdict,
+        by: person(d.printedName, d.user),
+        details: (d.meaning || '') + (d.reason ? ' — ' + d.reason : ''),
+      };
     case 'proposal':
-      if (d.kind === 'maintenance') return { event: 'maintenance proposal', by: 'twin', details: d.job + ', ' + windowText(d.window) + ', expected cost ' + eur(d.window.expectedCostEur) };
-      return { event: 'proposal', by: 'twin', details: fmt(d.currentValue) + ' → ' + fmt(d.proposedValue) + unit(d.unit) + (d.rationale ? ': ' + d.rationale : '') };
-    case 'order': return { event: 'maintenance order', by: 'gate', details: d.job + ', ' + windowText(d) + ', approved by ' + (d.approvedBy || []).join(', ') + ', id ' + d.id };
-    case 'command': return { event: 'command', by: 'gate', details: 'write ' + fmt(d.value) + unit(d.unit) + ' (step ' + d.step + '/' + d.steps + ')' };
-    case 'write': return { event: 'write: ' + (d.outcome || ''), by: writer, details: fmt(d.value) + (d.reason ? ' — ' + d.reason : '') };
+      if (d.kind === 'maintenance')
+        return {
+          event: 'maintenance proposal',
+          by: 'twin',
+          details: d.job + ', ' + windowText(d.window) + ', expected cost ' + eur(d.window.expectedCostEur),
+        };
+      return {
+        event: 'proposal',
+        by: 'twin',
+        details: fmt(d.currentValue) + ' → ' + fmt(d.proposedValue) + unit(d.unit) + (d.rationale ? ': ' + d.rationale : ''),
+      };
+    case 'order':
+      return {
+        event: 'maintenance order',
+        by: 'gate',
+        details: d.job + ', ' + windowText(d) + ', approved by ' + (d.approvedBy || []).join(', ') + ', id ' + d.id,
+      };
+    case 'command':
+      return { event: 'command', by: 'gate', details: 'write ' + fmt(d.value) + unit(d.unit) + ' (step ' + d.step + '/' + d.steps + ')' };
+    case 'write':
+      return { event: 'write: ' + (d.outcome || ''), by: writer, details: fmt(d.value) + (d.reason ? ' — ' + d.reason : '') };
     // the writer's write-ahead record: durable before the plant could take the value
-    case 'write-intent': return { event: 'write intent', by: writer, details: 'about to write ' + fmt(d.value) + (typeof d.presentValue === 'number' ? ' (present ' + fmt(d.presentValue) + ')' : '') + (d.steps ? ' (step ' + d.step + '/' + d.steps + ')' : '') };
-    case 'readback': return { event: 'read-back', by: writer, details: (d.readBackOk ? 'ok: ' : 'MISMATCH: ') + fmt(d.readBackValue) };
-    case 'policy': return { event: 'policy', by: d.user || 'policy', details: (d.enabled === undefined ? '' : 'auto-approval ' + (d.enabled ? 'on' : 'off')) + (d.reason ? ' — ' + d.reason : '') };
-    default: return { event: r.type, by: d.user || (d.writer ? writer : ''), details: d.reason || d.message || '' };
+    case 'write-intent':
+      return {
+        event: 'write intent',
+        by: writer,
+        details:
+          'about to write ' +
+          fmt(d.value) +
+          (typeof d.presentValue === 'number' ? ' (present ' + fmt(d.presentValue) + ')' : '') +
+          (d.steps ? ' (step ' + d.step + '/' + d.steps + ')' : ''),
+      };
+    case 'readback':
+      return { event: 'read-back', by: writer, details: (d.readBackOk ? 'ok: ' : 'MISMATCH: ') + fmt(d.readBackValue) };
+    case 'policy':
+      return {
+        event: 'policy',
+        by: d.user || 'policy',
+        details: (d.enabled === undefined ? '' : 'auto-approval ' + (d.enabled ? 'on' : 'off')) + (d.reason ? ' — ' + d.reason : ''),
+      };
+    default:
+      return { event: r.type, by: d.user || (d.writer ? writer : ''), details: d.reason || d.message || '' };
   }
 }
 

@@ -24,7 +24,9 @@ export function el(tag: string, props?: Props | null, children?: Child[]): HTMLE
       else if (v !== undefined && v !== null && v !== false) e.setAttribute(k, v === true ? '' : String(v));
     }
   }
-  (children ?? []).forEach((c) => { if (c) e.appendChild(typeof c === 'string' ? document.createTextNode(c) : c); });
+  (children ?? []).forEach((c) => {
+    if (c) e.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
+  });
   return e;
 }
 
@@ -36,5 +38,9 @@ export function svg(tag: string, attrs: Record<string, string | number | undefin
   return e;
 }
 
-export function pad2(n: number): string { return (n < 10 ? '0' : '') + n; }
-export function unit(u: string | undefined | null): string { return u ? ' ' + u : ''; }
+export function pad2(n: number): string {
+  return (n < 10 ? '0' : '') + n;
+}
+export function unit(u: string | undefined | null): string {
+  return u ? ' ' + u : '';
+}

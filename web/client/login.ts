@@ -40,26 +40,36 @@ export function setUpLogin(page: LoginPage): Login {
     try {
       const t = JSON.parse(localStorage.getItem(EDITOR_KEY) || 'null') as { access_token?: string } | null;
       return t && t.access_token ? t.access_token : null;
-    } catch { return null; }
+    } catch {
+      return null;
+    }
   }
 
   function start(): void {
-    fetch(root + 'auth/login', { cache: 'no-store' }).then((r) => r.json() as Promise<{ type?: string } | null>).then((login) => {
-      S.adminAuth = !!(login && login.type);
-      S.loginType = (login && login.type) ?? null;
-      if (!S.adminAuth) return page.enter(null);
-      const t = sessionStorage.getItem(ownKey) || editorToken();
-      if (t) return page.enter(t);
-      showLogin();
-    }).catch(() => { page.notice('Cannot reach Node-RED. Retrying…', true); setTimeout(start, 5000); });
+    fetch(root + 'auth/login', { cache: 'no-store' })
+      .then((r) => r.json() as Promise<{ type?: string } | null>)
+      .then((login) => {
+        S.adminAuth = !!(login && login.type);
+        S.loginType = (login && login.type) ?? null;
+        if (!S.adminAuth) return page.enter(null);
+        const t = sessionStorage.getItem(ownKey) || editorToken();
+        if (t) return page.enter(t);
+        showLogin();
+      })
+      .catch(() => {
+        page.notice('Cannot reach Node-RED. Retrying…', true);
+        setTimeout(start, 5000);
+      });
   }
 
   function showLogin(msg?: string): void {
     page.stopPolling();
     S.token = null;
-    $('app').hidden = true; $('logout').hidden = true; $('who').textContent = '';
+    $('app').hidden = true;
+    $('logout').hidden = true;
+    $('who').textContent = '';
     $('login').hidden = false;
-    $('login-error').textContent = S.loginType === 'strategy' ? 'Log in to the Node-RED editor first, then reload this page.' : (msg || '');
+    $('login-error').textContent = S.loginType === 'strategy' ? 'Log in to the Node-RED editor first, then reload this page.' : msg || '';
     $('login-user').focus();
   }
 
@@ -67,19 +77,32 @@ export function setUpLogin(page: LoginPage): Login {
     ev.preventDefault();
     $('login-error').textContent = '';
     // scope '' = the user's own permissions (what the editor asks for); '*' would fail for anyone but an admin.
-    const form = new URLSearchParams({ client_id: 'node-red-editor', grant_type: 'password', scope: '',
-      username: input('login-user').value, password: input('login-password').value });
-    fetch(root + 'auth/token', { method: 'POST', body: form }).then((r) =>
-      r.json().catch(() => ({})).then((j: { access_token?: string; error_description?: string }) => ({ ok: r.ok, body: j })),
-    ).then((r) => {
-      input('login-password').value = '';
-      if (!r.ok || !r.body.access_token) {
-        $('login-error').textContent = (r.body && r.body.error_description) || 'Login failed: wrong username or password.';
-        return;
-      }
-      sessionStorage.setItem(ownKey, r.body.access_token);
-      page.enter(r.body.access_token);
-    }).catch(() => { $('login-error').textContent = 'Login failed: Node-RED did not answer.'; });
+    const form = new URLSearchParams({
+      client_id: 'node-red-editor',
+      grant_type: 'password',
+      scope: '',
+      username: input('login-user').value,
+      password: input('login-password').value,
+    });
+    fetch(root + 'auth/token', { method: 'POST', body: form })
+      .then((r) =>
+        r
+          .json()
+          .catch(() => ({}))
+          .then((j: { access_token?: string; error_description?: string }) => ({ ok: r.ok, body: j })),
+      )
+      .then((r) => {
+        input('login-password').value = '';
+        if (!r.ok || !r.body.access_token) {
+          $('login-error').textContent = (r.body && r.body.error_description) || 'Login failed: wrong username or password.';
+          return;
+        }
+        sessionStorage.setItem(ownKey, r.body.access_token);
+        page.enter(r.body.access_token);
+      })
+      .catch(() => {
+        $('login-error').textContent = 'Login failed: Node-RED did not answer.';
+      });
   });
 
   $('logout').addEventListener('click', () => {
@@ -87,8 +110,11 @@ export function setUpLogin(page: LoginPage): Login {
     sessionStorage.removeItem(ownKey);
     if (t && t === editorToken()) localStorage.removeItem(EDITOR_KEY);
     if (t) {
-      fetch(root + 'auth/revoke', { method: 'POST', headers: { Authorization: 'Bearer ' + t, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ token: t }) }).catch(() => {});
+      fetch(root + 'auth/revoke', {
+        method: 'POST',
+        headers: { Authorization: 'Bearer ' + t, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ token: t }),
+      }).catch(() => {});
     }
     showLogin();
   });

@@ -38,7 +38,9 @@ function hms(ms: number): string {
   const d = new Date(ms);
   return pad2(d.getHours()) + ':' + pad2(d.getMinutes()) + ':' + pad2(d.getSeconds());
 }
-function dur(ms: number): string { return ms % 3600000 === 0 ? ms / 3600000 + ' h' : Math.round(ms / 60000) + ' min'; }
+function dur(ms: number): string {
+  return ms % 3600000 === 0 ? ms / 3600000 + ' h' : Math.round(ms / 60000) + ' min';
+}
 
 export function setUpAlarms(o: Opts): AlarmsPanel {
   let rows: Api.AlarmRow[] = [];
@@ -50,7 +52,9 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
   let open: { key: string; kind: 'shelve' | 'unshelve' } | null = null;
   let busy = false;
 
-  function keyOf(r: Api.AlarmRow): string { return r.sourceId + ' ' + r.alarmId; }
+  function keyOf(r: Api.AlarmRow): string {
+    return r.sourceId + ' ' + r.alarmId;
+  }
 
   function say(text: string, bad: boolean): void {
     $('alarm-result').textContent = bad ? '' : text;
@@ -63,11 +67,21 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
     const headers: Record<string, string> = { Accept: 'application/json', 'Content-Type': 'application/json' };
     const tok = o.token();
     if (tok) headers.Authorization = 'Bearer ' + tok;
-    void fetch(o.api + 'alarm', { method: 'POST', headers: headers, cache: 'no-store',
-      body: JSON.stringify(Object.assign({ sourceId: r.sourceId, alarmId: r.episodeId || r.alarmId }, body)) })
+    void fetch(o.api + 'alarm', {
+      method: 'POST',
+      headers: headers,
+      cache: 'no-store',
+      body: JSON.stringify(Object.assign({ sourceId: r.sourceId, alarmId: r.episodeId || r.alarmId }, body)),
+    })
       .then(function (res) {
-        return res.json().catch(function () { return {}; })
-          .then(function (j: Api.AlarmActionAnswer) { return { status: res.status, body: j }; });
+        return res
+          .json()
+          .catch(function () {
+            return {};
+          })
+          .then(function (j: Api.AlarmActionAnswer) {
+            return { status: res.status, body: j };
+          });
       })
       .then(function (res) {
         if (res.status !== 200 || !res.body.ok) return say('Not done: ' + (res.body.error || 'the server answered ' + res.status), true);
@@ -77,8 +91,12 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
         draw();
         o.refresh();
       })
-      .catch(function () { say('Not done: Node-RED did not answer.', true); })
-      .then(function () { busy = false; });
+      .catch(function () {
+        say('Not done: Node-RED did not answer.', true);
+      })
+      .then(function () {
+        busy = false;
+      });
   }
 
   /** Sensor fault or process change, from the alarm node, else from a drift event on the same tag around the alarm's start. */
@@ -91,13 +109,35 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
       if (c.still && c.still.length) text += '; did not move: ' + c.still.join(', ');
     } else if (r.startTsMs !== undefined) {
       const from = r.startTsMs - DRIFT_BEFORE_MS;
-      const e = drift.filter(function (d) { return d.asset === r.asset && d.tag === r.tag && d.tsMs >= from; }).pop();
+      const e = drift
+        .filter(function (d) {
+          return d.asset === r.asset && d.tag === r.tag && d.tsMs >= from;
+        })
+        .pop();
       if (!e || e.kind === 'unclassified') return null;
       const rel = (e.evidence && e.evidence.related) || [];
-      const moved = rel.filter(function (x) { return x.moved; }).map(function (x) { return x.tag; });
-      const still = rel.filter(function (x) { return !x.moved && x.usable !== false; }).map(function (x) { return x.tag; });
-      text = (e.kind === 'sensor-fault' ? 'sensor fault' + (e.faultType ? ' (' + e.faultType + ')' : '') : 'process change') +
-        ' (drift ' + e.method + ' at ' + hms(e.tsMs) + ')' + (moved.length ? '; moved with it: ' + moved.join(', ') : '') +
+      const moved = rel
+        .filter(function (x) {
+          return x.moved;
+        })
+        .map(function (x) {
+          return x.tag;
+        });
+      const still = rel
+        .filter(function (x) {
+          return !x.moved && x.usable !== false;
+        })
+        .map(function (x) {
+          return x.tag;
+        });
+      text =
+        (e.kind === 'sensor-fault' ? 'sensor fault' + (e.faultType ? ' (' + e.faultType + ')' : '') : 'process change') +
+        ' (drift ' +
+        e.method +
+        ' at ' +
+        hms(e.tsMs) +
+        ')' +
+        (moved.length ? '; moved with it: ' + moved.join(', ') : '') +
         (still.length ? '; did not move: ' + still.join(', ') : '');
     }
     return text ? el('div', { className: 'cls', 'data-classification': c ? c.kind : 'drift', text: 'Likely: ' + text }) : null;
@@ -107,15 +147,19 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
     const max = (sources[r.sourceId] || { maxShelveMs: 3600000 }).maxShelveMs;
     const amount = el('input', { type: 'number', id: 'shelve-amount', min: 1, step: 1, value: 1, required: true }) as HTMLInputElement;
     const unitSel = el('select', { id: 'shelve-unit' }, [
-      el('option', { value: 60000, text: 'minutes' }), el('option', { value: 3600000, text: 'hours' }),
+      el('option', { value: 60000, text: 'minutes' }),
+      el('option', { value: 3600000, text: 'hours' }),
     ]) as HTMLSelectElement;
     unitSel.value = '3600000';
     const reason = el('input', { id: 'shelve-reason', maxlength: 1000, required: true, autocomplete: 'off' }) as HTMLInputElement;
     const f = el('form', { className: 'alarm-form', 'aria-label': 'Shelve ' + r.tag }, [
-      el('label', { for: 'shelve-amount', text: 'Shelve for' }), amount,
-      el('label', { for: 'shelve-unit', text: 'Unit' }), unitSel,
+      el('label', { for: 'shelve-amount', text: 'Shelve for' }),
+      amount,
+      el('label', { for: 'shelve-unit', text: 'Unit' }),
+      unitSel,
       el('span', { className: 'muted', text: 'at most ' + dur(max) }),
-      el('label', { for: 'shelve-reason', text: 'Reason' }), reason,
+      el('label', { for: 'shelve-reason', text: 'Reason' }),
+      reason,
       el('button', { type: 'submit', text: 'Shelve' }),
       el('button', { type: 'button', text: 'Cancel', onclick: cancel }),
     ]);
@@ -133,7 +177,8 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
   function unshelveForm(r: Api.AlarmRow): HTMLElement {
     const reason = el('input', { id: 'unshelve-reason', maxlength: 1000, required: true, autocomplete: 'off' }) as HTMLInputElement;
     const f = el('form', { className: 'alarm-form', 'aria-label': 'Unshelve ' + r.tag }, [
-      el('label', { for: 'unshelve-reason', text: 'Reason' }), reason,
+      el('label', { for: 'unshelve-reason', text: 'Reason' }),
+      reason,
       el('button', { type: 'submit', text: 'Unshelve' }),
       el('button', { type: 'button', text: 'Cancel', onclick: cancel }),
     ]);
@@ -145,7 +190,12 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
     return f;
   }
 
-  function cancel(): void { open = null; say('', false); shown = ''; draw(); }
+  function cancel(): void {
+    open = null;
+    say('', false);
+    shown = '';
+    draw();
+  }
 
   function row(r: Api.AlarmRow): HTMLElement {
     const key = keyOf(r);
@@ -160,20 +210,48 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
     if (r.outOfServiceBy) who.push('out of service by ' + r.outOfServiceBy.user + ': ' + r.outOfServiceBy.reason);
     const buttons: HTMLElement[] = [];
     const unack = r.state === 'unack-active' || r.state === 'unack-rtn';
-    if (rights.ack && unack) buttons.push(el('button', { type: 'button', text: 'Acknowledge', 'aria-label': 'Acknowledge ' + r.tag,
-      onclick: function () { post(r, { action: 'ack' }, 'Acknowledged'); } }));
+    if (rights.ack && unack)
+      buttons.push(
+        el('button', {
+          type: 'button',
+          text: 'Acknowledge',
+          'aria-label': 'Acknowledge ' + r.tag,
+          onclick: function () {
+            post(r, { action: 'ack' }, 'Acknowledged');
+          },
+        }),
+      );
     const opener = function (kind: 'shelve' | 'unshelve', text: string) {
-      return el('button', { type: 'button', text: text + '…', 'aria-label': text + ' ' + r.tag + '…',
-        onclick: function () { open = { key: key, kind: kind }; say('', false); shown = ''; draw(); } });
+      return el('button', {
+        type: 'button',
+        text: text + '…',
+        'aria-label': text + ' ' + r.tag + '…',
+        onclick: function () {
+          open = { key: key, kind: kind };
+          say('', false);
+          shown = '';
+          draw();
+        },
+      });
     };
     if (rights.shelve && r.state !== 'shelved' && r.state !== 'out-of-service') buttons.push(opener('shelve', 'Shelve'));
     // a chattering alarm is shelved by the system and released by it
     if (rights.shelve && r.state === 'shelved' && !r.chattering) buttons.push(opener('unshelve', 'Unshelve'));
-    const attrs = { className: 'alarm prio-' + r.priority + (unack ? ' unack' : ''), 'data-alarm-id': r.alarmId, 'data-state': r.state,
-      'data-priority': r.priority };
+    const attrs = {
+      className: 'alarm prio-' + r.priority + (unack ? ' unack' : ''),
+      'data-alarm-id': r.alarmId,
+      'data-state': r.state,
+      'data-priority': r.priority,
+    };
     const li = el('li', attrs, [
-      el('div', {}, [el('span', { className: 'prio', text: r.priority.toUpperCase() }), ' ', el('b', { text: r.tag }),
-        ' on ' + r.asset + ' · ', el('span', { className: 'state', text: STATE_TEXT[r.state] || r.state }), since]),
+      el('div', {}, [
+        el('span', { className: 'prio', text: r.priority.toUpperCase() }),
+        ' ',
+        el('b', { text: r.tag }),
+        ' on ' + r.asset + ' · ',
+        el('span', { className: 'state', text: STATE_TEXT[r.state] || r.state }),
+        since,
+      ]),
       el('div', { className: 'msg', text: r.message }),
       classification(r),
       who.length ? el('div', { className: 'muted', text: who.join(' · ') }) : null,
@@ -189,15 +267,26 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
     shown = want;
     const ul = $('alarms');
     ul.textContent = '';
-    rows.forEach(function (r) { ul.appendChild(row(r)); });
+    rows.forEach(function (r) {
+      ul.appendChild(row(r));
+    });
     $('no-alarms').hidden = rows.length > 0;
     const acting = rights.shelve ? 'you may acknowledge, shelve and unshelve' : rights.ack ? 'you may acknowledge' : 'you may look only';
     const ids = Object.keys(sources);
-    const ledger = ids.some(function (k) { return sources[k].recordedIn === 'ledger'; });
+    const ledger = ids.some(function (k) {
+      return sources[k].recordedIn === 'ledger';
+    });
     const rec = ' Actions are recorded under your login' + (ledger ? ' in the audit ledger.' : '.');
-    const names = ids.map(function (k) { return sources[k].name; }).join(', ');
+    const names = ids
+      .map(function (k) {
+        return sources[k].name;
+      })
+      .join(', ');
     $('alarm-rights').textContent = ids.length ? 'From ' + names + ': ' + acting + '.' + rec : 'No twin-alarm node is deployed.';
-    if (open) { const first = document.querySelector<HTMLInputElement>('.alarm-form input'); if (first) first.focus(); }
+    if (open) {
+      const first = document.querySelector<HTMLInputElement>('.alarm-form input');
+      if (first) first.focus();
+    }
   }
 
   return {
@@ -205,12 +294,23 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
       rows = d.alarms || [];
       rights = d.alarmRights || { ack: false, shelve: false };
       sources = {};
-      (d.alarmSources || []).forEach(function (s) { sources[s.id] = s; });
+      (d.alarmSources || []).forEach(function (s) {
+        sources[s.id] = s;
+      });
       drift = dr;
-      if (open && !rows.some(function (r) { return keyOf(r) === open!.key; })) open = null;
+      if (
+        open &&
+        !rows.some(function (r) {
+          return keyOf(r) === open!.key;
+        })
+      )
+        open = null;
       if (open) return;
       draw();
     },
-    reset: function () { shown = ''; open = null; },
+    reset: function () {
+      shown = '';
+      open = null;
+    },
   };
 }

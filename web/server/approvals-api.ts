@@ -70,12 +70,17 @@ export function registerApprovalsPage(RED: NodeAPI): void {
   const log = (level: 'info' | 'warn', text: string) => RED.log[level](`[twinloop approvals] ${text}`);
   // Node-RED's audit log (settings logging.*.audit) adds the user, path and address; never the body.
   const audit = (event: string, req: Request, extra: Record<string, unknown> = {}) =>
-    (RED.log as unknown as { audit?: (msg: object, req: Request) => void }).audit?.({ event: `twinloop.approvals.${event}`, ...extra }, req);
+    (RED.log as unknown as { audit?: (msg: object, req: Request) => void }).audit?.(
+      { event: `twinloop.approvals.${event}`, ...extra },
+      req,
+    );
 
   // Node-RED authenticates (bearer token → req.user, 401 without one when adminAuth is on). The
   // permission '' lets every known user through so that *we* can answer a missing permission with
   // 403: Node-RED's own needsPermission would say 401, which reads as "log in again".
-  const authenticated = RED.auth?.needsPermission ? RED.auth.needsPermission('') : (_q: Request, _s: Response, next: NextFunction) => next();
+  const authenticated = RED.auth?.needsPermission
+    ? RED.auth.needsPermission('')
+    : (_q: Request, _s: Response, next: NextFunction) => next();
 
   const requirePermission = (permission: string) => (req: Request, res: Response, next: NextFunction) => {
     // no adminAuth: the editor is open too; decisions are refused below
@@ -91,7 +96,8 @@ export function registerApprovalsPage(RED: NodeAPI): void {
   const refuseWithoutAdminAuth = (_req: Request, res: Response, next: NextFunction) => {
     if (adminAuth()) return next();
     res.status(403).json({
-      error: 'approvals need Node-RED adminAuth: without logins a decision cannot be signed under a user\'s own name, so every decision is refused',
+      error:
+        "approvals need Node-RED adminAuth: without logins a decision cannot be signed under a user's own name, so every decision is refused",
     });
   };
 
@@ -126,7 +132,14 @@ export function registerApprovalsPage(RED: NodeAPI): void {
         if (isMaintenanceGate(g)) {
           for (const v of g.views()) proposals.push({ gateId: g.id, gateName: gateName(g), kind: 'maintenance', ...v });
         } else {
-          for (const v of g.views()) proposals.push({ gateId: g.id, gateName: gateName(g), kind: 'setpoint', ...v, trend: { setpoint: thin(v.trend.setpoint), kpi: thin(v.trend.kpi) } });
+          for (const v of g.views())
+            proposals.push({
+              gateId: g.id,
+              gateName: gateName(g),
+              kind: 'setpoint',
+              ...v,
+              trend: { setpoint: thin(v.trend.setpoint), kpi: thin(v.trend.kpi) },
+            });
         }
       } catch (err) {
         log('warn', `gate ${g.id}: views failed: ${(err as Error).message}`);
@@ -153,18 +166,34 @@ export function registerApprovalsPage(RED: NodeAPI): void {
     void (async () => {
       const body = (req.body ?? {}) as Record<string, unknown>;
       const verdict = body.verdict;
-      if (verdict !== 'approve' && verdict !== 'reject') return void res.status(400).json({ error: 'verdict must be "approve" or "reject"' });
-      if (typeof body.gateId !== 'string' || typeof body.proposalId !== 'string') return void res.status(400).json({ error: 'gateId and proposalId are required' });
-      if (body.meaning !== undefined && typeof body.meaning !== 'string') return void res.status(400).json({ error: 'meaning must be text' });
+      if (verdict !== 'approve' && verdict !== 'reject')
+        return void res.status(400).json({ error: 'verdict must be "approve" or "reject"' });
+      if (typeof body.gateId !== 'string' || typeof body.proposalId !== 'string')
+        return void res.status(400).json({ error: 'gateId and proposalId are required' });
+      if (body.meaning !== undefined && typeof body.meaning !== 'string')
+        return void res.status(400).json({ error: 'meaning must be text' });
       const signer = await sign(req, res, `${verdict} ${body.proposalId}`);
       if (!signer) return;
       const gate = findAnyGate(body.gateId);
       if (!gate) return void res.status(404).json({ error: `no approval gate ${body.gateId} is running` });
       // The meaning the supervisor kept or edited; blank = the standard one for the gate's kind (the gate checks its length).
-      const meaning = typeof body.meaning === 'string' && body.meaning.trim() !== '' ? body.meaning.trim() : (isMaintenanceGate(gate) ? MAINTENANCE_MEANING : DEFAULT_MEANING)[verdict];
-      const request: DecisionRequest = { proposalId: body.proposalId, verdict, user: signer.username, printedName: signer.printedName, reason: signer.reason, meaning };
+      const meaning =
+        typeof body.meaning === 'string' && body.meaning.trim() !== ''
+          ? body.meaning.trim()
+          : (isMaintenanceGate(gate) ? MAINTENANCE_MEANING : DEFAULT_MEANING)[verdict];
+      const request: DecisionRequest = {
+        proposalId: body.proposalId,
+        verdict,
+        user: signer.username,
+        printedName: signer.printedName,
+        reason: signer.reason,
+        meaning,
+      };
       const outcome = await gate.decide(request);
-      log('info', `${signer.username} ${verdict} ${body.proposalId} on gate ${gate.id}: ${outcome.ok ? `ok, now ${outcome.state}` : `refused: ${outcome.error}`}`);
+      log(
+        'info',
+        `${signer.username} ${verdict} ${body.proposalId} on gate ${gate.id}: ${outcome.ok ? `ok, now ${outcome.state}` : `refused: ${outcome.error}`}`,
+      );
       audit('decide', req, { gateId: gate.id, proposalId: body.proposalId, verdict, ok: outcome.ok, state: outcome.state });
       if (!outcome.ok) return void res.status(409).json({ error: outcome.error ?? 'the gate refused the decision', state: outcome.state });
       res.json({ ok: true, state: outcome.state, user: signer.username, printedName: signer.printedName });
@@ -180,9 +209,13 @@ export function registerApprovalsPage(RED: NodeAPI): void {
       if (!signer) return;
       const gate = findAnyGate(body.gateId);
       if (!gate) return void res.status(404).json({ error: `no approval gate ${body.gateId} is running` });
-      if (isMaintenanceGate(gate)) return void res.status(409).json({ error: `gate ${gate.name} decides maintenance windows: it has no auto-approval policy` });
+      if (isMaintenanceGate(gate))
+        return void res.status(409).json({ error: `gate ${gate.name} decides maintenance windows: it has no auto-approval policy` });
       const outcome = await gate.setAutoApproval(body.enabled, signer.username, signer.reason);
-      log('info', `${signer.username} switched auto-approval ${body.enabled ? 'on' : 'off'} on gate ${gate.id}: ${outcome.ok ? 'ok' : `refused: ${outcome.error}`}`);
+      log(
+        'info',
+        `${signer.username} switched auto-approval ${body.enabled ? 'on' : 'off'} on gate ${gate.id}: ${outcome.ok ? 'ok' : `refused: ${outcome.error}`}`,
+      );
       audit('auto-approval', req, { gateId: gate.id, enabled: body.enabled, ok: outcome.ok });
       if (!outcome.ok) return void res.status(409).json({ error: outcome.error ?? 'the gate refused the change' });
       res.json({ ok: true, autoApproval: policyOf(gate) });
@@ -194,7 +227,11 @@ export function registerApprovalsPage(RED: NodeAPI): void {
    * the request itself (400/401/403/429) and returns undefined when the signature does not hold.
    * The user always comes from the token (req.user), never from the body.
    */
-  async function sign(req: Request, res: Response, what: string): Promise<{ username: string; printedName: string; reason: string } | undefined> {
+  async function sign(
+    req: Request,
+    res: Response,
+    what: string,
+  ): Promise<{ username: string; printedName: string; reason: string } | undefined> {
     const auth = adminAuth()!;
     const user = requestUser(req as never);
     if (!user || user.anonymous) {
@@ -216,7 +253,9 @@ export function registerApprovalsPage(RED: NodeAPI): void {
       return undefined;
     }
     // the check is reserved before it starts, so parallel wrong passwords cannot get past the limit
-    const limited = await checkWithLimit(failures, user.username, Date.now, () => verifyPassword(auth, user.username, body.password as string));
+    const limited = await checkWithLimit(failures, user.username, Date.now, () =>
+      verifyPassword(auth, user.username, body.password as string),
+    );
     if ('lockedMs' in limited) {
       res.set('Retry-After', String(Math.ceil(limited.lockedMs / 1000)));
       const wait = limited.lockedMs < 60_000 ? `${Math.ceil(limited.lockedMs / 1000)} s` : `${Math.ceil(limited.lockedMs / 60_000)} min`;
@@ -224,7 +263,9 @@ export function registerApprovalsPage(RED: NodeAPI): void {
       return undefined;
     }
     if (limited.check === 'unsupported') {
-      res.status(403).json({ error: 'this adminAuth cannot check a password (no credentials users or authenticate function): decisions cannot be signed' });
+      res.status(403).json({
+        error: 'this adminAuth cannot check a password (no credentials users or authenticate function): decisions cannot be signed',
+      });
       return undefined;
     }
     if (limited.check === 'wrong') {
@@ -340,7 +381,11 @@ async function history(gates: AnyGateHandle[], nameOf: (id: string) => string | 
   const records = all.slice(-HISTORY_LIMIT).reverse();
   return {
     ledgerLocation: location,
-    gates: gates.map((g) => (isMaintenanceGate(g) ? { id: g.id, kind: 'maintenance' as const, name: gateName(g), asset: g.asset } : { id: g.id, kind: 'setpoint' as const, name: gateName(g), asset: g.asset, tag: g.tag })),
+    gates: gates.map((g) =>
+      isMaintenanceGate(g)
+        ? { id: g.id, kind: 'maintenance' as const, name: gateName(g), asset: g.asset }
+        : { id: g.id, kind: 'setpoint' as const, name: gateName(g), asset: g.asset, tag: g.tag },
+    ),
     verification: await verification(location),
     total: all.length,
     records,

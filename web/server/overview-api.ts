@@ -63,7 +63,9 @@ export function registerOverviewPage(RED: NodeAPI): void {
 
   // Node-RED authenticates (bearer token → req.user); the permission '' lets every known user
   // through so that accessRefusal can answer a missing permission with 403 rather than 401.
-  const authenticated = RED.auth?.needsPermission ? RED.auth.needsPermission('') : (_q: Request, _s: Response, next: NextFunction) => next();
+  const authenticated = RED.auth?.needsPermission
+    ? RED.auth.needsPermission('')
+    : (_q: Request, _s: Response, next: NextFunction) => next();
   const mayRead = (req: Request, res: Response, next: NextFunction) => {
     const refused = accessRefusal(mergedAdminAuth(settings.adminAuth), req as never, READ_PERMISSION);
     if (refused) return void res.status(refused.status).json({ error: refused.error });
@@ -88,7 +90,9 @@ export function registerOverviewPage(RED: NodeAPI): void {
   app.get(OVERVIEW_PATH, (_req: Request, res: Response) => sendPage(res, overviewPageHtml));
 
   app.get(`${OVERVIEW_PATH}/api/data`, authenticated, mayRead, (req: Request, res: Response) => {
-    const nodes = [...overviews.values()].map((o) => ({ id: o.id, name: o.name })).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+    const nodes = [...overviews.values()]
+      .map((o) => ({ id: o.id, name: o.name }))
+      .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
     const wanted = typeof req.query.node === 'string' ? req.query.node : '';
     const o = overviews.get(wanted) ?? overviews.get(nodes[0]?.id ?? '');
     const user = requestUser(req as never);
@@ -103,7 +107,7 @@ export function registerOverviewPage(RED: NodeAPI): void {
   app.post(`${OVERVIEW_PATH}/api/alarm`, authenticated, mayRead, (req: Request, res: Response) => {
     void (async () => {
       if (!mergedAdminAuth(settings.adminAuth)) {
-        const error = 'alarm actions need Node-RED adminAuth: without logins an action cannot be recorded under a user\'s own name';
+        const error = "alarm actions need Node-RED adminAuth: without logins an action cannot be recorded under a user's own name";
         return void res.status(403).json({ error });
       }
       const user = requestUser(req as never);
@@ -180,37 +184,47 @@ function approvals(decisions: Array<{ verdict: string }>): number {
 }
 
 function setpointProposals(g: Exclude<AnyGateHandle, { kind: 'maintenance' }>) {
-  return g.views().filter((v) => v.state === 'pending').map((v) => ({
-    kind: 'setpoint' as const,
-    id: v.proposal.id,
-    gateName: gateName(g),
-    asset: v.proposal.asset,
-    tag: v.proposal.tag,
-    unit: v.proposal.unit,
-    currentValue: v.proposal.currentValue,
-    proposedValue: v.proposal.proposedValue,
-    rationale: v.proposal.rationale,
-    envelopeOk: v.envelope.ok,
-    approvals: approvals(v.decisions),
-    requiredApprovals: v.requiredApprovals,
-    expiresTsMs: v.proposal.expiresTsMs,
-  }));
+  return g
+    .views()
+    .filter((v) => v.state === 'pending')
+    .map((v) => ({
+      kind: 'setpoint' as const,
+      id: v.proposal.id,
+      gateName: gateName(g),
+      asset: v.proposal.asset,
+      tag: v.proposal.tag,
+      unit: v.proposal.unit,
+      currentValue: v.proposal.currentValue,
+      proposedValue: v.proposal.proposedValue,
+      rationale: v.proposal.rationale,
+      envelopeOk: v.envelope.ok,
+      approvals: approvals(v.decisions),
+      requiredApprovals: v.requiredApprovals,
+      expiresTsMs: v.proposal.expiresTsMs,
+    }));
 }
 
 function maintenanceProposals(g: Extract<AnyGateHandle, { kind: 'maintenance' }>) {
-  return g.views().filter((v) => v.state === 'pending').map((v) => ({
-    kind: 'maintenance' as const,
-    id: v.proposal.id,
-    gateName: gateName(g),
-    asset: v.proposal.asset,
-    job: v.proposal.job,
-    window: {
-      startMs: v.proposal.window.startMs, endMs: v.proposal.window.endMs, startLocal: v.proposal.window.startLocal,
-      endLocal: v.proposal.window.endLocal, timeZone: v.proposal.window.timeZone, expectedCostEur: v.proposal.window.expectedCostEur,
-    },
-    rulMs: v.proposal.rul.rulMs,
-    approvals: approvals(v.decisions),
-    requiredApprovals: v.requiredApprovals,
-    expiresTsMs: v.proposal.expiresTsMs,
-  }));
+  return g
+    .views()
+    .filter((v) => v.state === 'pending')
+    .map((v) => ({
+      kind: 'maintenance' as const,
+      id: v.proposal.id,
+      gateName: gateName(g),
+      asset: v.proposal.asset,
+      job: v.proposal.job,
+      window: {
+        startMs: v.proposal.window.startMs,
+        endMs: v.proposal.window.endMs,
+        startLocal: v.proposal.window.startLocal,
+        endLocal: v.proposal.window.endLocal,
+        timeZone: v.proposal.window.timeZone,
+        expectedCostEur: v.proposal.window.expectedCostEur,
+      },
+      rulMs: v.proposal.rul.rulMs,
+      approvals: approvals(v.decisions),
+      requiredApprovals: v.requiredApprovals,
+      expiresTsMs: v.proposal.expiresTsMs,
+    }));
 }

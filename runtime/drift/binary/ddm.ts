@@ -130,7 +130,8 @@ export const ddmDetector: Detector<DdmParams, DdmState> = {
   step: ddmStep,
   statistic: (s) => s.rate + s.s,
   threshold: (s) => s.pMin + s.p.driftThreshold * s.sMin,
-  score: (s) => (s.n > s.p.warmStart && Number.isFinite(s.pMin) ? Math.max(0, ratio(s.rate + s.s - s.pMin, s.p.driftThreshold * s.sMin)) : 0),
+  score: (s) =>
+    s.n > s.p.warmStart && Number.isFinite(s.pMin) ? Math.max(0, ratio(s.rate + s.s - s.pMin, s.p.driftThreshold * s.sMin)) : 0,
   change: ddmChange,
   count: (s) => s.n,
   warning: (s) => s.warning,

@@ -19,7 +19,11 @@ export interface HddmAParams {
   twoSidedTest: boolean;
 }
 
-export const HDDM_A_DEFAULTS: Readonly<HddmAParams> = Object.freeze({ driftConfidence: 0.001, warningConfidence: 0.005, twoSidedTest: false });
+export const HDDM_A_DEFAULTS: Readonly<HddmAParams> = Object.freeze({
+  driftConfidence: 0.001,
+  warningConfidence: 0.005,
+  twoSidedTest: false,
+});
 
 export interface HddmAState {
   readonly p: HddmAParams;
@@ -181,7 +185,7 @@ export function hddmAChange(s: HddmAState): ChangeEstimate {
 export const hddmADetector: Detector<HddmAParams, HddmAState> = {
   name: NAME,
   defaults: HDDM_A_DEFAULTS,
-  describe: "HDDM_A: Hoeffding-bound test of an error/failure rate (0/1 input) against its best prefix (River defaults)",
+  describe: 'HDDM_A: Hoeffding-bound test of an error/failure rate (0/1 input) against its best prefix (River defaults)',
   params: hddmAParams,
   init: hddmAInit,
   step: hddmAStep,

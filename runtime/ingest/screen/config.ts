@@ -92,7 +92,6 @@ type NumericKey = (typeof NUMERIC_KEYS)[number];
 const OPTIONAL_KEYS: ReadonlySet<string> = new Set(['lowLimit', 'highLimit', 'maxRatePerS']);
 const SEVERITY_KEYS = Object.keys(DEFAULT_SEVERITY) as ConfigurableCheck[];
 
-
 /** A number from a number or a numeric string; blank (undefined, null, '') is `undefined`. */
 function readNumber(raw: unknown, name: string, where: string): number | undefined {
   if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) return undefined;
@@ -138,7 +137,8 @@ function readSeverity(raw: unknown, where: string): Partial<SeverityTable> {
   if (typeof raw !== 'object' || Array.isArray(raw)) badConfig(`${where}severity must be an object of check → "bad" | "uncertain"`);
   const out: Partial<SeverityTable> = {};
   for (const [k, v] of Object.entries(raw)) {
-    if (!SEVERITY_KEYS.includes(k as ConfigurableCheck)) badConfig(`${where}unknown check in severity: ${k} (known: ${SEVERITY_KEYS.join(', ')})`);
+    if (!SEVERITY_KEYS.includes(k as ConfigurableCheck))
+      badConfig(`${where}unknown check in severity: ${k} (known: ${SEVERITY_KEYS.join(', ')})`);
     if (v === undefined || v === '') continue;
     if (v !== 'bad' && v !== 'uncertain') badConfig(`${where}severity.${k} must be "bad" or "uncertain", not ${JSON.stringify(v)}`);
     out[k as ConfigurableCheck] = v;

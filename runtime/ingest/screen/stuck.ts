@@ -39,7 +39,6 @@ export function stuckStep(s: StuckState, r: Reading, c: StuckConfig): StepResult
     s.count++;
   }
   const stuck =
-    (c.stuckSamples > 0 && s.count >= c.stuckSamples) ||
-    (c.stuckWindowMs > 0 && s.count > 1 && r.tsMs - s.anchorTsMs >= c.stuckWindowMs);
+    (c.stuckSamples > 0 && s.count >= c.stuckSamples) || (c.stuckWindowMs > 0 && s.count > 1 && r.tsMs - s.anchorTsMs >= c.stuckWindowMs);
   return stuck ? { state: s, flag: STUCK } : { state: s };
 }
