@@ -5,7 +5,7 @@
  * uncertain inputs, a broken ledger chain). The JSON it reads is web/server/approvals-api.ts's.
  */
 import { formatEur as eur } from '../../runtime/model/money.js';
-import { $, el, input, pad2, svg, unit } from './dom.js';
+import { $, el, hms, input, pad2, svg, unit } from './dom.js';
 import { setUpLogin } from './login.js';
 import type * as Api from './approvals-types.js';
 import type { PredictedEffect } from '../../runtime/model/control.js';
@@ -1081,6 +1081,13 @@ function describe(r: Api.Ledger['records'][number], writers: Record<string, stri
         event: 'policy',
         by: d.user || 'policy',
         details: (d.enabled === undefined ? '' : 'auto-approval ' + (d.enabled ? 'on' : 'off')) + (d.reason ? ' — ' + d.reason : ''),
+      };
+    // an operator's (or the system's) action on an alarm, from twin-alarm
+    case 'alarm':
+      return {
+        event: 'alarm ' + d.kind + (d.priority ? ' (' + d.priority + ')' : ''),
+        by: d.user || '',
+        details: (d.reason || '') + (d.untilTsMs ? ' — until ' + hms(d.untilTsMs) : '') + (d.via ? ' [' + d.via + ']' : ''),
       };
     default:
       return { event: r.type, by: d.user || (d.writer ? writer : ''), details: d.reason || d.message || '' };

@@ -41,6 +41,15 @@ export function svg(tag: string, attrs: Record<string, string | number | undefin
 export function pad2(n: number): string {
   return (n < 10 ? '0' : '') + n;
 }
+/** "14:05" in the browser's local time (the plant's). */
+export function hm(ms: number): string {
+  const d = new Date(ms);
+  return pad2(d.getHours()) + ':' + pad2(d.getMinutes());
+}
+/** "14:05:09" in the browser's local time. */
+export function hms(ms: number): string {
+  return hm(ms) + ':' + pad2(new Date(ms).getSeconds());
+}
 export function unit(u: string | undefined | null): string {
   return u ? ' ' + u : '';
 }

@@ -5,7 +5,8 @@
  * checks the permission, the bounds and the reason again (web/server/overview-api.ts POST api/alarm)
  * and records the action under the logged-in user. Bundled into overview.js.
  */
-import { $, el, pad2 } from './dom.js';
+import { durationText } from '../../runtime/alarm/alarm-actions.js';
+import { $, el, hms } from './dom.js';
 import type * as Api from './overview-types.js';
 
 export interface AlarmsPanel {
@@ -33,14 +34,6 @@ const STATE_TEXT: Record<string, string> = {
  * flag it later); an older one (a setpoint step an hour ago) says nothing about this episode.
  */
 const DRIFT_BEFORE_MS = 10 * 60_000;
-
-function hms(ms: number): string {
-  const d = new Date(ms);
-  return pad2(d.getHours()) + ':' + pad2(d.getMinutes()) + ':' + pad2(d.getSeconds());
-}
-function dur(ms: number): string {
-  return ms % 3600000 === 0 ? ms / 3600000 + ' h' : Math.round(ms / 60000) + ' min';
-}
 
 export function setUpAlarms(o: Opts): AlarmsPanel {
   let rows: Api.AlarmRow[] = [];
@@ -157,7 +150,7 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
       amount,
       el('label', { for: 'shelve-unit', text: 'Unit' }),
       unitSel,
-      el('span', { className: 'muted', text: 'at most ' + dur(max) }),
+      el('span', { className: 'muted', text: 'at most ' + durationText(max) }),
       el('label', { for: 'shelve-reason', text: 'Reason' }),
       reason,
       el('button', { type: 'submit', text: 'Shelve' }),
@@ -167,9 +160,9 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
       ev.preventDefault();
       const ms = Math.round(Number(amount.value) * Number(unitSel.value));
       if (!(ms >= 60000)) return say('Shelve for at least 1 minute.', true);
-      if (ms > max) return say('Shelve for at most ' + dur(max) + ': shelving is time-limited.', true);
+      if (ms > max) return say('Shelve for at most ' + durationText(max) + ': shelving is time-limited.', true);
       if (!reason.value.trim()) return say('Give a reason: it is recorded.', true);
-      post(r, { action: 'shelve', durationMs: ms, reason: reason.value }, 'Shelved for ' + dur(ms) + ':');
+      post(r, { action: 'shelve', durationMs: ms, reason: reason.value }, 'Shelved for ' + durationText(ms) + ':');
     });
     return f;
   }

@@ -5,7 +5,7 @@
  * (data-x0/x1), a cursor with a value readout and a drag-zoom. The JSON it reads is web/server/overview-api.ts's.
  */
 import { formatEur as eur } from '../../runtime/model/money.js';
-import { $, el, input, pad2, svg, unit } from './dom.js';
+import { $, el, hm, hms, input, pad2, svg, unit } from './dom.js';
 import { setUpLogin } from './login.js';
 import { setUpAlarms } from './overview-alarms.js';
 import type * as Api from './overview-types.js';
@@ -89,14 +89,6 @@ function num(v: number | undefined, digits?: number): string {
   const a = Math.abs(v);
   const d = digits !== undefined ? digits : a >= 1000 ? 0 : a >= 100 ? 1 : a >= 1 ? 2 : 3;
   return v.toFixed(d).replace(/^-/, '−');
-}
-function hm(ms: number): string {
-  const d = new Date(ms);
-  return pad2(d.getHours()) + ':' + pad2(d.getMinutes());
-}
-function hms(ms: number): string {
-  const d = new Date(ms);
-  return hm(ms) + ':' + pad2(d.getSeconds());
 }
 /** The plant's local time as the calendar gave it: "2026-12-05 06:00" from an ISO string with offset. */
 function local(iso: string): string {
