@@ -20,6 +20,8 @@ export interface TwinAlarmDef extends NodeDef {
   /** Watched tags: names or `asset/tag` globs, separated by commas or new lines; blank = every tag. */
   watch?: string;
   /** Known inputs (setpoints): names or globs; blank = the runtime's setpoint names (`*_sp`, …). */
+  knownInputs?: string;
+  /** Earlier name of `knownInputs`, still read. Not an editor field: the editor takes `inputs` for the number of input ports. */
   inputs?: string;
   /** Settling window after a known input changes, in ms; blank = the runtime default (10 min). */
   settleMs?: string | number;
@@ -86,7 +88,7 @@ export function configFromDef(def: TwinAlarmDef): Partial<AnomalyAlarmsConfig> {
     method: (String(def.method ?? '').trim() || undefined) as AnomalyAlarmsConfig['method'],
     baselineOnDelayMs: optNumber(def.baselineOnDelayMs, 'learned-baseline on-delay', 0),
     watch: tagList(def.watch),
-    ...(tagList(def.inputs).length ? { inputs: tagList(def.inputs) } : {}),
+    ...(tagList(def.knownInputs ?? def.inputs).length ? { inputs: tagList(def.knownInputs ?? def.inputs) } : {}),
     settleMs: optNumber(def.settleMs, 'settling time', 0),
     groupConsequential: def.groupConsequential === false || def.groupConsequential === 'false' ? false : undefined,
     alarm,

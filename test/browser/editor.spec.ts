@@ -182,7 +182,7 @@ describe('browser: the Node-RED editor with TwinLoop', function () {
     expect(pageErrors).to.deep.equal([]);
   });
 
-  it('twin-alarm: durations in units (on-delay 30 s, learned baseline 2 min, off-delay 1 min, shelving 1 h … 12 h); Done saves ms and the rows', async function () {
+  it('twin-alarm: durations in units (settling 10 min, on-delay 30 s, … shelving 1 h … 12 h); Done saves ms, the known inputs and the rows', async function () {
     await page.evaluate(() => {
       const RED = (window as any).RED;
       const defaults = RED.nodes.getType('twin-alarm').defaults;
@@ -198,14 +198,40 @@ describe('browser: the Node-RED editor with TwinLoop', function () {
     await page.waitForTimeout(500);
     const shown = await page.evaluate(() => {
       const $ = (window as any).$;
-      return ['onDelayMs', 'baselineOnDelayMs', 'offDelayMs', 'chatterWindowMs', 'releaseMs', 'defaultShelveMs', 'maxShelveMs'].map(
-        (f) => `${$(`#node-input-${f}-value`).val()} ${$(`#node-input-${f}-unit`).val()}`,
-      );
+      const durations = [
+        'settleMs',
+        'onDelayMs',
+        'baselineOnDelayMs',
+        'offDelayMs',
+        'chatterWindowMs',
+        'releaseMs',
+        'defaultShelveMs',
+        'maxShelveMs',
+      ];
+      return [
+        ...durations.map((f) => `${$(`#node-input-${f}-value`).val()} ${$(`#node-input-${f}-unit`).val()}`),
+        $('#node-input-knownInputs').val(),
+        $('#node-input-groupConsequential').prop('checked'),
+      ];
     });
-    expect(shown).to.deep.equal(['30 s', '2 min', '1 min', '1 min', '10 min', '1 h', '12 h']);
+    expect(shown).to.deep.equal([
+      '10 min',
+      '30 s',
+      '2 min',
+      '1 min',
+      '1 min',
+      '10 min',
+      '1 h',
+      '12 h',
+      '*_sp, *_SP, *.SP, *_setpoint, *Setpoint',
+      true,
+    ]);
     await page.evaluate(() => {
       const $ = (window as any).$;
       $('#node-input-onDelayMs-value').val('45').trigger('input');
+      $('#node-input-settleMs-value').val('5').trigger('input');
+      $('#node-input-knownInputs').val('*_sp, recipe_id');
+      $('#node-input-groupConsequential').prop('checked', false);
       $('#node-input-roots-container').editableList('addItem', { id: 'acme/p1/line1/line_stop', children: 'acme/p1/line1/*' });
       $('#node-input-consequences-container').editableList('addItem', { id: 'acme/p1/line1/extruder/melt_temp', consequence: 'severe' });
     });
@@ -213,10 +239,20 @@ describe('browser: the Node-RED editor with TwinLoop', function () {
     await page.waitForTimeout(300);
     const saved = await page.evaluate(() => {
       const n = (window as any).__alarm;
-      return { onDelayMs: String(n.onDelayMs), roots: n.roots, consequences: n.consequences };
+      return {
+        onDelayMs: String(n.onDelayMs),
+        settleMs: String(n.settleMs),
+        knownInputs: n.knownInputs,
+        groupConsequential: n.groupConsequential,
+        roots: n.roots,
+        consequences: n.consequences,
+      };
     });
     expect(saved).to.deep.equal({
       onDelayMs: '45000',
+      settleMs: '300000',
+      knownInputs: '*_sp, recipe_id',
+      groupConsequential: false,
       roots: [{ id: 'acme/p1/line1/line_stop', children: 'acme/p1/line1/*' }],
       consequences: [{ id: 'acme/p1/line1/extruder/melt_temp', consequence: 'severe' }],
     });

@@ -137,14 +137,16 @@ describe('consequential alarms: one alarm per process-change episode of an asset
 });
 
 describe('twin-alarm settings for known inputs and grouping (nodes/twin-alarm/alarm-def.ts)', function () {
-  it('inputs, settleMs and groupConsequential pass through; blank keeps the runtime defaults; a negative time is refused', function () {
+  it('knownInputs, settleMs and groupConsequential pass through; blank keeps the runtime defaults; a negative time is refused', function () {
     const base = { id: 'n', type: 'twin-alarm', z: '', name: '' };
-    expect(configFromDef({ ...base, inputs: 'sp_*, recipe', settleMs: '300000', groupConsequential: false })).to.include({
+    expect(configFromDef({ ...base, knownInputs: 'sp_*, recipe', settleMs: '300000', groupConsequential: false })).to.include({
       settleMs: 300_000,
       groupConsequential: false,
     });
-    expect(configFromDef({ ...base, inputs: 'sp_*, recipe' }).inputs).to.deep.equal(['sp_*', 'recipe']);
-    const blank = configFromDef({ ...base, inputs: '', settleMs: '' });
+    expect(configFromDef({ ...base, knownInputs: 'sp_*, recipe' }).inputs).to.deep.equal(['sp_*', 'recipe']);
+    // the earlier flow property name is still read
+    expect(configFromDef({ ...base, inputs: 'sp_*' }).inputs).to.deep.equal(['sp_*']);
+    const blank = configFromDef({ ...base, knownInputs: '', settleMs: '' });
     expect(blank).to.not.have.any.keys('inputs', 'settleMs', 'groupConsequential');
     expect(() => configFromDef({ ...base, settleMs: -1 })).to.throw(/settling time/);
   });
