@@ -5,7 +5,7 @@
 import type { NodeDef } from 'node-red';
 import { singleReadingInput, type Reading } from '../../runtime/model/reading.js';
 import { TwinError } from '../../runtime/model/errors.js';
-import { validateScreenConfig, type ScreenConfig } from '../../runtime/ingest/screen/config.js';
+import { NUMERIC_KEYS, validateScreenConfig, type ScreenConfig } from '../../runtime/ingest/screen/config.js';
 import { translator as sharedTranslator } from '../shared/i18n.js';
 
 /** One row of the editor's overrides table; blank fields inherit the defaults, `none` removes a limit. */
@@ -47,26 +47,13 @@ export interface TwinScreenDef extends NodeDef {
   output?: string;
 }
 
-const NUMERIC_FIELDS = [
-  'lowLimit',
-  'highLimit',
-  'maxRatePerS',
-  'stuckTolerance',
-  'stuckSamples',
-  'stuckWindowMs',
-  'spikeWindow',
-  'spikeK',
-  'spikeMinDelta',
-  'staleAfterMs',
-  'maxFutureMs',
-] as const;
 const ROW_FIELDS = ['lowLimit', 'highLimit', 'maxRatePerS', 'stuckSamples', 'spikeWindow', 'staleAfterMs'] as const;
 const NONE_OK: ReadonlySet<string> = new Set(['lowLimit', 'highLimit', 'maxRatePerS']);
 
 /** The runtime config from the editor's fields (validation is the runtime's: validateScreenConfig). */
 export function configFromDef(def: TwinScreenDef): ScreenConfig {
   const raw: Record<string, unknown> = {};
-  for (const k of NUMERIC_FIELDS) if (def[k] !== undefined) raw[k] = def[k];
+  for (const k of NUMERIC_KEYS) if (def[k] !== undefined) raw[k] = def[k];
   raw.severity = {
     range: def.sevRange || undefined,
     rate: def.sevRate || undefined,

@@ -8,8 +8,8 @@
  * line stops acting on any of them.
  */
 import { EventEmitter } from 'node:events';
-import { TwinError } from '../model/errors.js';
-import { connect, type NatsConnection } from './nats-client.js';
+import { connectNats } from './nats-connect.js';
+import type { NatsConnection } from './nats-client.js';
 import { LineOwner } from './line-lease.js';
 import type { ClusterSettings } from './cluster-config.js';
 
@@ -64,20 +64,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
 
   /** Connect (fails at once when no server answers) and start claiming lines. */
   static async start(opts: ClusterMemberOptions): Promise<ClusterMember> {
-    let nc: NatsConnection;
-    try {
-      nc = await connect({
-        servers: opts.servers,
-        timeout: opts.connectTimeoutMs ?? 5_000,
-        maxReconnectAttempts: -1,
-        reconnectTimeWait: 500,
-        name: `twinloop ${opts.instance}`,
-        ...(opts.user ? { user: opts.user, pass: opts.password ?? '' } : {}),
-        ...(opts.tlsCaFile ? { tls: { caFile: opts.tlsCaFile } } : {}),
-      });
-    } catch (err) {
-      throw new TwinError('CONNECTION', `cannot connect to NATS at ${opts.servers.join(',')}: ${(err as Error).message}`, { cause: err });
-    }
+    const nc = await connectNats({ ...opts, name: `twinloop ${opts.instance}` });
     try {
       const owner = await LineOwner.start({
         nc,

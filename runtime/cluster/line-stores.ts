@@ -10,8 +10,8 @@
  * acts on a ledger it could not write. A fresh open (after a redeploy) reads the stream again.
  */
 import type { Ledger, UsedCommands } from '../control/stores.js';
-import { TwinError } from '../model/errors.js';
-import { connect, type NatsConnection } from './nats-client.js';
+import { connectNats } from './nats-connect.js';
+import type { NatsConnection } from './nats-client.js';
 import { openJetStreamLedger, type JetStreamLedger } from './jetstream-ledger.js';
 import { openKvUsedCommands } from './kv-used-commands.js';
 import { parseLineId } from './line-id.js';
@@ -51,20 +51,7 @@ export interface LineStores {
 export async function openLineStores(opts: LineStoresOptions): Promise<LineStores> {
   const line = parseLineId(opts.line);
   const replicas = parseReplicas(opts.replicas);
-  let nc: NatsConnection;
-  try {
-    nc = await connect({
-      servers: opts.servers,
-      timeout: opts.connectTimeoutMs ?? 5_000,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 500,
-      ...(opts.name ? { name: opts.name } : {}),
-      ...(opts.user ? { user: opts.user, pass: opts.password ?? '' } : {}),
-      ...(opts.tlsCaFile ? { tls: { caFile: opts.tlsCaFile } } : {}),
-    });
-  } catch (err) {
-    throw new TwinError('CONNECTION', `cannot connect to NATS at ${opts.servers.join(',')}: ${(err as Error).message}`, { cause: err });
-  }
+  const nc = await connectNats(opts);
   const retry = opts.retryForMs !== undefined ? { retryForMs: opts.retryForMs } : {};
   let ledger: JetStreamLedger | undefined;
   try {

@@ -75,7 +75,8 @@ export const MAX_SPIKE_WINDOW = 1001;
 /** setTimeout's limit (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-const NUMERIC_KEYS = [
+/** The numeric settings of a screen, as an editor or a flow gives them. */
+export const NUMERIC_KEYS = [
   'lowLimit',
   'highLimit',
   'maxRatePerS',
