@@ -2,8 +2,8 @@
  * A flow file prepared for replay: checked, with every output port of every TwinLoop node also
  * wired to a capture id (so a message is recorded once per send, wired onward or not), and the
  * nodes that would write outside the process or decide (broker, plant and historian writers, the
- * approval gate) disabled. TwinLoop config nodes no active node uses any more (the ledger, the
- * envelopes) are left out. A `${NAME}` the environment does not set is replaced by a placeholder
+ * approval gate) disabled, and no node left recording to the audit ledger. TwinLoop config nodes no
+ * active node uses any more (the ledger, the envelopes) are left out. A `${NAME}` the environment does not set is replaced by a placeholder
  * where only a connection uses it (a replay connects to nothing); anywhere else the replay needs it.
  */
 import { TwinError } from '../model/errors.js';
@@ -19,6 +19,11 @@ export const OUTBOUND_TYPES: ReadonlySet<string> = new Set([
   'twin-opcua-write',
   'twin-mqtt-write',
 ]);
+/**
+ * Settings by which an active node records to the plant's audit ledger: cut in a replay, so a replay
+ * never appends to it (twin-alarm's operator actions are recorded on its output and in the log only).
+ */
+export const LEDGER_PROPS: Readonly<Record<string, string>> = { 'twin-alarm': 'ledger' };
 /** Config nodes of connections: a replay opens none, so their settings do not matter. */
 export const CONNECTION_CONFIG_TYPES: ReadonlySet<string> = new Set([
   'twin-opcua-endpoint',
@@ -120,6 +125,7 @@ export function prepareReplayFlow(text: string, env: Record<string, string | und
       disabled.push(n);
       continue;
     }
+    if (LEDGER_PROPS[n.type] !== undefined) delete n[LEDGER_PROPS[n.type]!];
     if (INGESTION_TYPES.has(n.type)) ingestion.push(n);
     if (n.type.startsWith('twin-') && Array.isArray(n.wires)) n.wires = n.wires.map((w) => [...w, CAPTURE_ID]);
   }

@@ -59,7 +59,7 @@ describe('integration: the replay recipe and replays of the demo and prebuilt fl
       'twinloop replay: OPCUA_ENDPOINT, OPCUA_SAMPLING_MS, OPCUA_SECURITY_MODE, OPCUA_SECURITY_POLICY not set: placeholders in the connection settings (a replay connects to nothing)',
     );
     expect(lines[lines.length - 1]).to.match(
-      /^twinloop replay: 901 rows \(8109 readings\) in [\d.]+ s, \d+ rows\/s; 20680 messages written to events\.jsonl$/,
+      /^twinloop replay: 901 rows \(8109 readings\) in [\d.]+ s, \d+ rows\/s; 20681 messages written to events\.jsonl$/,
     );
     const out = readFileSync(events, 'utf8')
       .trim()

@@ -108,10 +108,13 @@ describe('replay: hub, routing rule, flow preparation, idleness', () => {
       { id: 'g', type: 'twin-approval', z: 'tab', envelope: 'env', ledger: 'ledger', wires: [['w'], []] },
       { id: 'w', type: 'twin-opcua-write', z: 'tab', endpoint: 'ep', wires: [[]] },
       { id: 'h', type: 'twin-historian', z: 'tab', wires: [] },
+      // records operator actions in the plant's ledger live; a replay must never append to it
+      { id: 'al', type: 'twin-alarm', z: 'tab', ledger: 'ledger', wires: [[], []] },
     ]);
     const p = prepareReplayFlow(flow, { ASSET: 'a/b' });
     expect(p.disabled.map((n) => n.id)).to.deep.equal(['g', 'w', 'h']);
     expect(p.dropped.map((n) => n.id)).to.deep.equal(['ledger', 'env']);
+    expect(p.flows.find((n) => n.id === 'al')).to.not.have.property('ledger');
     expect(p.placeholders).to.deep.equal(['MODE', 'OPCUA_ENDPOINT', 'SAMPLING']);
     const byId = Object.fromEntries(p.flows.map((n) => [n.id, n]));
     expect(byId.ep).to.include({ endpointUrl: 'opc.tcp://replay.invalid:4840/replay', securityMode: 'None' });
