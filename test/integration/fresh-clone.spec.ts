@@ -81,6 +81,17 @@ const PLAN: Step[] = [
     match: /^npm run bench$|^node dist\/bench\/|^npx tsup && node dist\/bench\//,
     skip: 'benchmarks: minutes of CPU, not part of npm test (bench/)',
   },
+  // what npm test runs before mocha, here in a clean clone (no config of this machine's helping)
+  { match: /^npm run (?:lint|format:check)$/, run: verbatim },
+  {
+    match: /^npm run format$/,
+    run: async (cmd, ctx) => {
+      await verbatim(cmd, ctx);
+      // the committed tree is formatted: the formatter changes nothing
+      const r = await sh(ctx.dir, 'git status --porcelain --untracked-files=no');
+      expect(r.stdout, 'files npm run format rewrote').to.equal('');
+    },
+  },
   { match: /^export NODE_RED_PASSWORD=/, skip: 'sets the password for the deploy lines, given to them below' },
   {
     match: /^npx twinloop( [a-z]+)? --help$/,
