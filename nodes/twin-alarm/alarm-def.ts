@@ -25,6 +25,8 @@ export interface TwinAlarmDef extends NodeDef {
   inputs?: string;
   /** Settling window after a known input changes, in ms; blank = the runtime default (10 min). */
   settleMs?: string | number;
+  /** Most tags kept (flow JSON; default 10,000). */
+  maxTags?: string | number;
   /** One alarm per process-change episode of an asset; blank/true = on. */
   groupConsequential?: boolean | string;
   /** Durations in ms (the dialog shows them in s/min/h); blank = the runtime default. */
@@ -90,6 +92,7 @@ export function configFromDef(def: TwinAlarmDef): Partial<AnomalyAlarmsConfig> {
     watch: tagList(def.watch),
     ...(tagList(def.knownInputs ?? def.inputs).length ? { inputs: tagList(def.knownInputs ?? def.inputs) } : {}),
     settleMs: optNumber(def.settleMs, 'settling time', 0),
+    maxTags: optNumber(def.maxTags, 'max tags', 1),
     groupConsequential: def.groupConsequential === false || def.groupConsequential === 'false' ? false : undefined,
     alarm,
     detector,

@@ -109,6 +109,12 @@ export interface AnomalyAlarmsConfig {
   settleMs: number;
   /** One alarm per process-change episode of an asset (consequential ones recorded, not annunciated). */
   groupConsequential: boolean;
+  /**
+   * Most tags (inputs included) the node keeps state for: bounded memory when anyone on the network
+   * can invent tag names. A reading of one more is refused with an error, never silently dropped,
+   * and no tag's alarm state is evicted to make room (an alarm must not vanish).
+   */
+  maxTags: number;
 }
 
 export const BASELINE_ON_DELAY_MS = 120_000;
@@ -120,6 +126,8 @@ export const DEFAULT_INPUT_PATTERNS: readonly string[] = ['*_sp', '*_SP', '*.SP'
  * (bench/sim-day.ts): false alarms 16 with no window, 4 at 60 s, 1 at 120 s, 0 at 5, 10 and 15 min.
  */
 export const SETTLE_MS = 600_000;
+/** ~10 KB of state per tag (detector, 600-reading history): 10,000 tags ≈ 100 MB at most. */
+export const MAX_TAGS = 10_000;
 
 /** What one payload says (one reused object: the per-reading path allocates nothing for it). */
 interface Measurement {
@@ -204,8 +212,11 @@ export class AnomalyAlarms {
       inputs: [...DEFAULT_INPUT_PATTERNS],
       settleMs: SETTLE_MS,
       groupConsequential: true,
+      maxTags: MAX_TAGS,
       ...cfg,
     };
+    if (!(Number.isInteger(this.cfg.maxTags) && this.cfg.maxTags >= 1))
+      throw new TwinError('BAD_CONFIG', 'max tags must be a whole number ≥ 1');
     if (!(this.cfg.settleMs >= 0)) throw new TwinError('BAD_CONFIG', 'settling time must be ≥ 0');
     if (!(this.cfg.baselineOnDelayMs >= 0)) throw new TwinError('BAD_CONFIG', 'baseline on-delay must be ≥ 0');
     if (!ANOMALY_METHODS.includes(this.cfg.method))
@@ -241,6 +252,9 @@ export class AnomalyAlarms {
   push(payload: unknown): AlarmEvent[] {
     const m = this.measurement(payload);
     const id = `${m.asset}/${m.tag}`;
+    if (this.lastTsById.size >= this.cfg.maxTags && !this.lastTsById.has(id)) {
+      throw new TwinError('BAD_PAYLOAD', `${id}: this node already keeps ${this.cfg.maxTags} tags (its max tags); reading refused`);
+    }
     const root = this.rootIds.has(id);
     if (!root && this.inputs.some((w) => w(m.asset, m.tag))) return this.input(id, m);
     const watched = root || !this.watched.length || this.watched.some((w) => w(m.asset, m.tag));

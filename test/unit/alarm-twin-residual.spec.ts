@@ -167,6 +167,16 @@ describe('twin residual: alarms on what the twin did not expect', function () {
     expect(alarms.list().filter((v) => v.alarmId !== `${ASSET}/throughput` && v.classification)).to.deep.equal([]);
   });
 
+  it('keeps state for at most maxTags tags: one more is refused with an error, the known ones go on and none is evicted', function () {
+    const a = new AnomalyAlarms({ maxTags: 3 }, () => T0);
+    const r = (tag: string, i: number) => ({ asset: ASSET, tag, value: 1, tsMs: T0 + i * 1000, quality: 'good', source: 't' });
+    for (const tag of ['a', 'b', 'c_sp']) a.push(r(tag, 0)); // a known input counts as well
+    expect(() => a.push(r('d', 1))).to.throw(/already keeps 3 tags .*refused/);
+    expect(() => a.push(r('a', 1))).to.not.throw();
+    expect(() => a.push(r('b', 2))).to.not.throw();
+    expect(() => new AnomalyAlarms({ maxTags: 0 })).to.throw(/max tags/);
+  });
+
   it("method 'twin-residual' refuses a Reading; an unknown method is a config error", function () {
     const a = new AnomalyAlarms({ method: 'twin-residual' }, () => T0);
     expect(() => a.push({ asset: ASSET, tag: 'x', value: 1, tsMs: T0, quality: 'good', source: 't' })).to.throw(/needs an Estimate/);
