@@ -13,22 +13,22 @@ import { expect } from 'chai';
 import { signCommand } from '../../runtime/control/command.js';
 import type { GateHandle } from '../../runtime/control/gate-registry.js';
 import type { Ledger } from '../../runtime/control/stores.js';
-import type { Command, LedgerRecord, Proposal, WriteResult } from '../../runtime/model/control.js';
+import type { LedgerRecord, Proposal } from '../../runtime/model/control.js';
 import { openLineStores } from '../../runtime/cluster/line-stores.js';
 import { parseNatsServers, parseReplicas } from '../../runtime/cluster/cluster-config.js';
 import { ledgerStreamName } from '../../runtime/cluster/line-id.js';
 import { ensureDebianBinary } from '../support/debian.js';
 import { startNatsCluster, type NatsCluster } from '../support/nats.js';
 import { freePort, waitFor } from '../support/ports.js';
-import { helper, nodeModule } from '../support/nr.js';
+import { helper } from '../support/nr.js';
 import { recordNodeCalls, tempUserDir, waitUntil, type NodeLike, type Recorder } from '../support/opcua-nr.js';
 import { startTestPlantSim, type TestPlantSim } from '../support/plant-sim.js';
+import { closedLoopFlow, collectClosedLoop, CLOSED_LOOP_NODES } from '../support/closed-loop-rig.js';
 import { runTwinloop } from '../support/twinloop-cli.js';
 
 const registry = require(join(__dirname, '..', '..', 'dist', 'runtime', 'control', 'gate-registry.js')) as {
   findGate(id: string): GateHandle | undefined;
 };
-const nodes = ['twin-opcua-endpoint', 'twin-opcua-in', 'twin-envelope', 'twin-ledger', 'twin-approval', 'twin-opcua-write'].map(nodeModule);
 
 const KEY = 'jetstream-ledger-spec-key-0123456789';
 const TAG = 'zone1_sp';
@@ -187,7 +187,7 @@ describe('twin-ledger on NATS JetStream (real single-node nats-server)', functio
           waitS: 2,
         });
         await helper.load(
-          nodes as never,
+          CLOSED_LOOP_NODES as never,
           [def('ok'), def('nopass')] as never,
           {
             ok: { signingKey: KEY, natsUser: USER, natsPassword: PASSWORD },
@@ -241,92 +241,11 @@ describe('twin-ledger on NATS JetStream (real single-node nats-server)', functio
 
     async function load(line: string, extra: object[] = [], ledgerOver: Record<string, unknown> = {}) {
       const asset = plant.sim.asset;
-      const item = (tag: string) => ({ nodeId: `ns=1;s=extruder.${tag}`, asset, tag });
-      const flow = [
-        {
-          id: 'ep',
-          type: 'twin-opcua-endpoint',
-          endpointUrl: plant.endpoint,
-          securityMode: 'None',
-          securityPolicy: 'None',
-          authMode: 'anonymous',
-        },
-        {
-          id: 'in',
-          type: 'twin-opcua-in',
-          endpoint: 'ep',
-          items: [item(TAG), item('mode'), item('alarm')],
-          samplingIntervalMs: 200,
-          deadband: 0,
-          queueSize: 1,
-          maxFutureMs: 5000,
-          wires: [['gate']],
-        },
-        {
-          id: 'env',
-          type: 'twin-envelope',
-          asset,
-          tag: TAG,
-          unit: 'degC',
-          lowLimit: 160,
-          highLimit: 240,
-          maxStep: 10,
-          rateUpPerMin: 600,
-          rateDownPerMin: 600,
-          minDwellMs: 0,
-          interlocks: [
-            { tag: 'mode', op: '==', value: 1 },
-            { tag: 'alarm', op: '==', value: 0 },
-          ],
-          inputTags: '',
-          maxInputAgeMs: 30_000,
-          minQuality: 'good',
-          ramp: false,
-          source: 'ep',
-        },
-        { ...ledgerDef('led', line), ...ledgerOver },
-        {
-          id: 'gate',
-          type: 'twin-approval',
-          envelope: 'env',
-          ledger: 'led',
-          twoPersonAboveStep: '',
-          autoApproval: false,
-          autoApprovalMaxStep: '',
-          commandTtlMs: 60_000,
-          wires: [['w', 'cmds'], ['events']],
-        },
-        {
-          id: 'w',
-          type: 'twin-opcua-write',
-          endpoint: 'ep',
-          nodeId: `ns=1;s=extruder.${TAG}`,
-          asset,
-          tag: TAG,
-          envelope: 'env',
-          ledger: 'led',
-          readBackTimeoutMs: 2000,
-          wires: [['gate', 'results'], ['alarms']],
-        },
-        { id: 'cmds', type: 'helper' },
-        { id: 'events', type: 'helper' },
-        { id: 'results', type: 'helper' },
-        { id: 'alarms', type: 'helper' },
-        ...extra,
-      ];
+      const flow = closedLoopFlow(plant, TAG, { ...ledgerDef('led', line), ...ledgerOver }, extra);
       const creds: Record<string, unknown> = { led: { signingKey: KEY } };
       for (const e of extra as Array<{ id: string; type: string }>) if (e.type === 'twin-ledger') creds[e.id] = { signingKey: KEY };
-      await helper.load(nodes as never, flow as never, creds as never);
-      const got = {
-        cmds: [] as Command[],
-        events: [] as Array<{ proposalId: string; state: string }>,
-        results: [] as WriteResult[],
-        alarms: [] as unknown[],
-      };
-      node('cmds').on('input', (m: never) => got.cmds.push((m as { payload: Command }).payload));
-      node('events').on('input', (m: never) => got.events.push((m as { payload: { proposalId: string; state: string } }).payload));
-      node('results').on('input', (m: never) => got.results.push((m as { payload: WriteResult }).payload));
-      node('alarms').on('input', (m: never) => got.alarms.push((m as { payload: unknown }).payload));
+      await helper.load(CLOSED_LOOP_NODES as never, flow as never, creds as never);
+      const got = collectClosedLoop(node);
       return { asset, got, handle: await waitUntil(() => registry.findGate('gate'), 20_000, 20, 'the gate to register') };
     }
 
@@ -508,7 +427,7 @@ describe('twin-ledger on NATS JetStream (real single-node nats-server)', functio
 
     it('a bad JetStream setting is a config error (named, red in the users) and ledger() rejects without connecting', async function () {
       await helper.load(
-        nodes as never,
+        CLOSED_LOOP_NODES as never,
         [
           { id: 'bad', type: 'twin-ledger', storage: 'jetstream', servers: nats.servers.join(','), line: 'plant1/line1', replicas: 1 },
           { id: 'bad2', type: 'twin-ledger', storage: 'jetstream', servers: 'http://x:4222', line: 'a/b/c' },

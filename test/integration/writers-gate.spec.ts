@@ -9,16 +9,16 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { verifyLedgerFile } from '../../runtime/control/ledger-verify.js';
 import type { GateHandle } from '../../runtime/control/gate-registry.js';
-import type { Command, LedgerRecord, Proposal, WriteResult } from '../../runtime/model/control.js';
-import { helper, nodeModule } from '../support/nr.js';
+import type { LedgerRecord, Proposal } from '../../runtime/model/control.js';
+import { helper } from '../support/nr.js';
 import { recordNodeCalls, tempUserDir, waitUntil, type NodeLike, type Recorder } from '../support/opcua-nr.js';
 import { startTestPlantSim, type TestPlantSim } from '../support/plant-sim.js';
+import { closedLoopFlow, collectClosedLoop, CLOSED_LOOP_NODES } from '../support/closed-loop-rig.js';
 
 // the registry the BUILT nodes register with (the source module would be another instance)
 const registry = require(join(__dirname, '..', '..', 'dist', 'runtime', 'control', 'gate-registry.js')) as {
   findGate(id: string): GateHandle | undefined;
 };
-const nodes = ['twin-opcua-endpoint', 'twin-opcua-in', 'twin-envelope', 'twin-ledger', 'twin-approval', 'twin-opcua-write'].map(nodeModule);
 
 const KEY = 'test-signing-key-0123456789abcdef';
 const TAG = 'zone1_sp';
@@ -53,89 +53,9 @@ describe('approval → twin-opcua-write → plant simulator (Node-RED, real part
 
   async function load() {
     const asset = plant.sim.asset;
-    const item = (tag: string) => ({ nodeId: `ns=1;s=extruder.${tag}`, asset, tag });
-    const flow = [
-      {
-        id: 'ep',
-        type: 'twin-opcua-endpoint',
-        endpointUrl: plant.endpoint,
-        securityMode: 'None',
-        securityPolicy: 'None',
-        authMode: 'anonymous',
-      },
-      {
-        id: 'in',
-        type: 'twin-opcua-in',
-        endpoint: 'ep',
-        items: [item(TAG), item('mode'), item('alarm')],
-        samplingIntervalMs: 200,
-        deadband: 0,
-        queueSize: 1,
-        maxFutureMs: 5000,
-        wires: [['gate']],
-      },
-      {
-        id: 'env',
-        type: 'twin-envelope',
-        asset,
-        tag: TAG,
-        unit: 'degC',
-        lowLimit: 160,
-        highLimit: 240,
-        maxStep: 10,
-        rateUpPerMin: 600,
-        rateDownPerMin: 600,
-        minDwellMs: 0,
-        interlocks: [
-          { tag: 'mode', op: '==', value: 1 },
-          { tag: 'alarm', op: '==', value: 0 },
-        ],
-        inputTags: '',
-        maxInputAgeMs: 30_000,
-        minQuality: 'good',
-        ramp: false,
-        source: 'ep',
-      },
-      { id: 'led', type: 'twin-ledger', path: ledgerPath },
-      {
-        id: 'gate',
-        type: 'twin-approval',
-        envelope: 'env',
-        ledger: 'led',
-        twoPersonAboveStep: '',
-        autoApproval: false,
-        autoApprovalMaxStep: '',
-        commandTtlMs: 60_000,
-        wires: [['w', 'cmds'], ['events']],
-      },
-      {
-        id: 'w',
-        type: 'twin-opcua-write',
-        endpoint: 'ep',
-        nodeId: `ns=1;s=extruder.${TAG}`,
-        asset,
-        tag: TAG,
-        envelope: 'env',
-        ledger: 'led',
-        readBackTimeoutMs: 2000,
-        wires: [['gate', 'results'], ['alarms']],
-      },
-      { id: 'cmds', type: 'helper' },
-      { id: 'events', type: 'helper' },
-      { id: 'results', type: 'helper' },
-      { id: 'alarms', type: 'helper' },
-    ];
-    await helper.load(nodes as never, flow as never, { led: { signingKey: KEY } } as never);
-    const got = {
-      cmds: [] as Command[],
-      events: [] as Array<{ proposalId: string; state: string }>,
-      results: [] as WriteResult[],
-      alarms: [] as unknown[],
-    };
-    node('cmds').on('input', (m: never) => got.cmds.push((m as { payload: Command }).payload));
-    node('events').on('input', (m: never) => got.events.push((m as { payload: { proposalId: string; state: string } }).payload));
-    node('results').on('input', (m: never) => got.results.push((m as { payload: WriteResult }).payload));
-    node('alarms').on('input', (m: never) => got.alarms.push((m as { payload: unknown }).payload));
+    const flow = closedLoopFlow(plant, TAG, { type: 'twin-ledger', path: ledgerPath });
+    await helper.load(CLOSED_LOOP_NODES as never, flow as never, { led: { signingKey: KEY } } as never);
+    const got = collectClosedLoop(node);
     return { asset, got, handle: await waitUntil(() => registry.findGate('gate'), 10_000, 20, 'the gate to register') };
   }
 
