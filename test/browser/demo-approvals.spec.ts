@@ -10,7 +10,6 @@
  * approvals-history.png there (the README's screenshots).
  */
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import { ensureDebianBinary } from '../support/debian.js';
 import { launchChromium } from '../support/browser.js';
 import { waitFor } from '../support/ports.js';
 import { startTwinloop, type TwinloopProcess } from '../support/twinloop-process.js';
+import { cliVerify } from '../support/crash-loop.js';
 import type { Decision, LedgerRecord, Proposal } from '../../runtime/model/control.js';
 import type { MaintenanceOrder, MaintenanceProposal } from '../../runtime/model/maintenance.js';
 
@@ -232,12 +232,8 @@ describe('browser: the demo line, approved and rejected on the approvals page', 
     for (const v of seen.slice(1)) expect(readValues, `read-backs ${readValues.join(', ')} hold ${v}`).to.include(v);
     expect(records!.find((r) => r.type === 'proposal')!.seq).to.be.below(decisions[0].seq);
 
-    const verify = spawnSync(
-      process.execPath,
-      [join(__dirname, '..', '..', 'dist', 'bin', 'twinloop.js'), 'ledger', 'verify', ledgerFile],
-      { encoding: 'utf8' },
-    );
-    expect(verify.status, `ledger verify: ${verify.stdout}${verify.stderr}`).to.equal(0);
+    const verify = cliVerify(ledgerFile);
+    expect(verify.status, `ledger verify: ${verify.out}`).to.equal(0);
 
     // the card leaves the pending list; the History tab shows the decision under that user, chain verified
     await page
@@ -316,12 +312,8 @@ describe('browser: the demo line, approved and rejected on the approvals page', 
     expect(records!.filter((r) => ['command', 'write', 'readback'].includes(r.type))).to.deep.equal([]);
     expect(await readSetpoint('zone2_sp')).to.equal(205);
 
-    const verify = spawnSync(
-      process.execPath,
-      [join(__dirname, '..', '..', 'dist', 'bin', 'twinloop.js'), 'ledger', 'verify', ledgerFile],
-      { encoding: 'utf8' },
-    );
-    expect(verify.status, `ledger verify: ${verify.stdout}${verify.stderr}`).to.equal(0);
+    const verify = cliVerify(ledgerFile);
+    expect(verify.status, `ledger verify: ${verify.out}`).to.equal(0);
     expect(errors).to.deep.equal([]);
   });
 
@@ -366,12 +358,8 @@ describe('browser: the demo line, approved and rejected on the approvals page', 
     const order = records!.find((r) => r.type === 'order')!.data as MaintenanceOrder;
     expect(order).to.include({ proposalId: id, asset: ASSET, startMs: p.window.startMs, endMs: p.window.endMs });
     expect(order.signature).to.match(/^[0-9a-f]{64}$/);
-    const verify = spawnSync(
-      process.execPath,
-      [join(__dirname, '..', '..', 'dist', 'bin', 'twinloop.js'), 'ledger', 'verify', ledgerFile],
-      { encoding: 'utf8' },
-    );
-    expect(verify.status, `ledger verify: ${verify.stdout}${verify.stderr}`).to.equal(0);
+    const verify = cliVerify(ledgerFile);
+    expect(verify.status, `ledger verify: ${verify.out}`).to.equal(0);
     expect(errors).to.deep.equal([]);
   });
 });

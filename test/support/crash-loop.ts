@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { restoreGateState } from '../../runtime/control/gate-restore.js';
 import type { GateConfig } from '../../runtime/control/gate-state.js';
 import type { Command, LedgerRecord, Proposal, ProposalState, WriteResult } from '../../runtime/model/control.js';
@@ -257,10 +257,16 @@ export function readUsedIds(ledgerPath: string): Set<string> {
   return ids;
 }
 
-/** `twinloop ledger verify FILE`: the exit code and what it printed. */
+/**
+ * `twinloop ledger verify FILE`, the chain only: the exit code and what it printed. Its home (a folder
+ * that does not exist) and key variables are its own, so the ./.twinloop of whoever runs the suite
+ * (`npm start` in the same checkout) or their TWINLOOP_SIGNING_KEY takes no part.
+ */
 export function cliVerify(ledgerPath: string): { status: number | null; out: string } {
   const bin = join(__dirname, '..', '..', 'dist', 'bin', 'twinloop.js');
-  const r = spawnSync(process.execPath, [bin, 'ledger', 'verify', ledgerPath], { encoding: 'utf8', timeout: 30_000 });
+  const home = join(dirname(ledgerPath), 'no-home');
+  const env = { ...process.env, TWINLOOP_SIGNING_KEY: '', TWINLOOP_SIGNING_KEY_FILE: '', TWINLOOP_HOME: '' };
+  const r = spawnSync(process.execPath, [bin, 'ledger', 'verify', ledgerPath, '--home', home], { encoding: 'utf8', timeout: 30_000, env });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
