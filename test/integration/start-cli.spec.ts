@@ -21,13 +21,23 @@ const mode = (p: string) => statSync(p).mode & 0o777;
 /** The secret-bearing files start must find in its home after a login (the rest of HOME_SECRET_FILES appear on use). */
 const SECRETS = ['credential.key', 'signing.key', 'demo-users.json', '.sessions.json', '.config.runtime.json'];
 
-/** Every regular file and folder below `dir` (symlinks not followed: node_modules links the package). */
-function walk(dir: string, out: string[] = []): string[] {
+/**
+ * Every regular file and folder below `dir` with its permission bits, read in one lstat (symlinks
+ * not followed: node_modules links the package). The running instance renames temp files (outbox
+ * `*.tmp`) as we walk: one that is gone between readdir and lstat is skipped, not an error.
+ */
+function walk(dir: string, out: { path: string; mode: number }[] = []): { path: string; mode: number }[] {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
-    const st = lstatSync(p);
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw err;
+    }
     if (st.isSymbolicLink()) continue;
-    out.push(p);
+    out.push({ path: p, mode: st.mode & 0o777 });
     if (st.isDirectory()) walk(p, out);
   }
   return out;
@@ -103,11 +113,11 @@ describe('integration: twinloop start, as a newcomer runs it', function () {
       for (const f of SECRETS) expect(mode(join(tl.home, f)), f).to.equal(0o600);
       // everything else Node-RED, the simulator (its OPC UA private key) and the ledger wrote is born private too
       const open = walk(tl.home)
-        .filter((p) => mode(p) & 0o077)
-        .map((p) => `${p} ${mode(p).toString(8)}`);
+        .filter((f) => f.mode & 0o077)
+        .map((f) => `${f.path} ${f.mode.toString(8)}`);
       expect(open).to.deep.equal([]);
       expect(
-        walk(tl.home).some((p) => /pki.*private.*\.pem$/.test(p)),
+        walk(tl.home).some((f) => /pki.*private.*\.pem$/.test(f.path)),
         "the simulator's private key",
       ).to.equal(true);
     });
@@ -150,7 +160,9 @@ describe('integration: twinloop start, as a newcomer runs it', function () {
           '(if others can log in to this machine, treat its secret as exposed)',
       ]);
       // the files Node-RED and TwinLoop write now are private, even in a folder open to others
-      const open = walk(home).filter((p) => p !== home && mode(p) & 0o077);
+      const open = walk(home)
+        .filter((f) => f.mode & 0o077)
+        .map((f) => f.path);
       expect(open).to.deep.equal([]);
     });
   });
