@@ -141,12 +141,29 @@ interface Measurement {
   variance: number;
 }
 
-interface TagHistory {
-  asset: string;
-  tag: string;
-  /** Measured values. */
-  ring: TimedRing;
+/**
+ * Everything kept for one tag, found by asset then tag with no `asset/tag` string joined per
+ * reading: what the patterns say of it (judged once), its detector, history and last times.
+ */
+interface TagRecord {
+  /** `asset/tag`, made once: the alarm id, and the key of every per-id map (a stable string hashes once). */
+  readonly id: string;
+  readonly asset: string;
+  readonly tag: string;
+  readonly root: boolean;
+  /** A known input (setpoint): not scored; its changes open the asset's settling window. */
+  readonly input: boolean;
+  readonly watched: boolean;
+  /** Event time of the last reading taken (-Infinity before the first). */
   lastTsMs: number;
+  detector: AnomalyDetector | undefined;
+  /** Method that last scored it (the cause reports it). */
+  method: string | undefined;
+  /** Last value of a known input. */
+  inputValue: number;
+  /** Measured values (classification), and the time of the last one kept. */
+  ring: TimedRing | undefined;
+  ringTsMs: number;
 }
 
 export const DEFAULT_SHELVE_MS = 3_600_000;
@@ -165,22 +182,17 @@ const CONSEQUENCES: AlarmConsequence[] = ['minor', 'moderate', 'severe'];
 export class AnomalyAlarms {
   readonly manager: AlarmManager;
   private readonly cfg: AnomalyAlarmsConfig;
-  private readonly detectors = new Map<string, AnomalyDetector>();
-  private readonly lastTsById = new Map<string, number>();
-  private readonly history = new Map<string, TagHistory>();
-  /** History ids per asset (related tags of a flagged one). */
-  private readonly byAsset = new Map<string, string[]>();
+  /** Tag records by asset, then tag (the per-reading lookup), and by id (alarm events, causes). */
+  private readonly records = new Map<string, Map<string, TagRecord>>();
+  private readonly recordById = new Map<string, TagRecord>();
+  /** Records with a history, per asset (related tags of a flagged one). */
+  private readonly historyByAsset = new Map<string, TagRecord[]>();
   private readonly scratch: Measurement = { asset: '', tag: '', tsMs: NaN, quality: 'good', value: NaN, predicted: NaN, variance: NaN };
-  /** Method that last scored each id (the cause reports it). */
-  private readonly methodById = new Map<string, string>();
   private readonly rootIds: Set<string>;
   private readonly watched: Array<(asset: string, tag: string) => boolean>;
   private readonly inputs: Array<(asset: string, tag: string) => boolean>;
-  /** Last value of each known input, and the end of each asset's settling window. */
-  private readonly inputValue = new Map<string, number>();
+  /** The end of each asset's settling window. */
   private readonly settleUntil = new Map<string, number>();
-  /** Asset of each alarm id seen. */
-  private readonly assetOf = new Map<string, string>();
   /** Cause of an episode about to be raised (computed when the manager asks whether it is consequential). */
   private readonly pendingCause = new Map<string, AlarmCause>();
   /** The cause of each alarm's latest raise, for the overview page (until the next raise replaces it). */
@@ -251,58 +263,80 @@ export class AnomalyAlarms {
   /** One Reading or Estimate (validated here); returns the alarm events it caused. */
   push(payload: unknown): AlarmEvent[] {
     const m = this.measurement(payload);
-    const id = `${m.asset}/${m.tag}`;
-    if (this.lastTsById.size >= this.cfg.maxTags && !this.lastTsById.has(id)) {
-      throw new TwinError('BAD_PAYLOAD', `${id}: this node already keeps ${this.cfg.maxTags} tags (its max tags); reading refused`);
+    const t = this.record(m.asset, m.tag);
+    if (t.input) return this.input(t, m);
+    if (m.tsMs < t.lastTsMs) {
+      throw new TwinError('OUT_OF_ORDER', `${t.id}: reading at ${new Date(m.tsMs).toISOString()} is before the last one`);
     }
-    const root = this.rootIds.has(id);
-    if (!root && this.inputs.some((w) => w(m.asset, m.tag))) return this.input(id, m);
-    const watched = root || !this.watched.length || this.watched.some((w) => w(m.asset, m.tag));
-    const last = this.lastTsById.get(id);
-    if (last !== undefined && m.tsMs < last) {
-      throw new TwinError('OUT_OF_ORDER', `${id}: reading at ${new Date(m.tsMs).toISOString()} is before the last one`);
-    }
-    if (this.cfg.classify && m.quality !== 'bad' && Number.isFinite(m.value)) this.remember(id, m);
-    if (!watched) {
-      this.lastTsById.set(id, m.tsMs);
+    if (this.cfg.classify && m.quality !== 'bad' && Number.isFinite(m.value)) this.remember(t, m);
+    if (!t.watched) {
+      t.lastTsMs = m.tsMs;
       return [];
     }
     this.advance(m.tsMs);
-    this.assetOf.set(id, m.asset);
     let input: number | boolean;
     if (m.quality === 'bad' || !Number.isFinite(m.value)) {
-      if (root || !this.cfg.dropoutAlarm || m.quality !== 'bad') return this.annotate(this.manager.tick(this.eventMs));
+      if (t.root || !this.cfg.dropoutAlarm || m.quality !== 'bad') return this.annotate(this.manager.tick(this.eventMs));
       input = true;
-      this.methodById.set(id, 'dropout');
-    } else if (root) input = m.value !== 0;
+      t.method = 'dropout';
+    } else if (t.root) input = m.value !== 0;
     else {
       const residual = Number.isFinite(m.predicted);
-      let d = this.detectors.get(id);
+      let d = t.detector;
       if (!d) {
-        this.detectors.set(id, (d = new AnomalyDetector(this.cfg.detector)));
-        if (!residual) this.manager.configure(id, { onDelayMs: this.cfg.baselineOnDelayMs });
+        t.detector = d = new AnomalyDetector(this.cfg.detector);
+        if (!residual) this.manager.configure(t.id, { onDelayMs: this.cfg.baselineOnDelayMs });
       }
       // the condition waiting out its on-delay is judged against the spread usual before it
-      d.freeze(this.manager.pending(id));
+      d.freeze(this.manager.pending(t.id));
       if (!residual) d.relearn(m.tsMs < (this.settleUntil.get(m.asset) ?? -Infinity));
       input = anomalyAlarmScore(residual ? d.stepPredicted(m.value, m.predicted, m.variance, m.tsMs) : d.step(m.tsMs, m.value));
-      this.methodById.set(id, residual ? 'twin-residual' : 'learned-baseline');
+      t.method = residual ? 'twin-residual' : 'learned-baseline';
     }
-    this.lastTsById.set(id, m.tsMs);
-    return this.annotate(this.manager.update(id, input, m.tsMs));
+    t.lastTsMs = m.tsMs;
+    return this.annotate(this.manager.update(t.id, input, m.tsMs));
+  }
+
+  /** The record of (asset, tag), made on its first reading; at most maxTags of them (one more is refused). */
+  private record(asset: string, tag: string): TagRecord {
+    let tags = this.records.get(asset);
+    const found = tags?.get(tag);
+    if (found !== undefined) return found;
+    const id = `${asset}/${tag}`;
+    if (this.recordById.size >= this.cfg.maxTags) {
+      throw new TwinError('BAD_PAYLOAD', `${id}: this node already keeps ${this.cfg.maxTags} tags (its max tags); reading refused`);
+    }
+    const root = this.rootIds.has(id);
+    const t: TagRecord = {
+      id,
+      asset,
+      tag,
+      root,
+      input: !root && this.inputs.some((w) => w(asset, tag)),
+      watched: root || !this.watched.length || this.watched.some((w) => w(asset, tag)),
+      lastTsMs: -Infinity,
+      detector: undefined,
+      method: undefined,
+      inputValue: NaN,
+      ring: undefined,
+      ringTsMs: -Infinity,
+    };
+    if (tags === undefined) this.records.set(asset, (tags = new Map()));
+    tags.set(tag, t);
+    this.recordById.set(id, t);
+    return t;
   }
 
   /** A known input: not scored; a change of its value opens its asset's settling window. */
-  private input(id: string, m: Measurement): AlarmEvent[] {
-    const last = this.lastTsById.get(id);
-    if (last !== undefined && m.tsMs < last) {
-      throw new TwinError('OUT_OF_ORDER', `${id}: reading at ${new Date(m.tsMs).toISOString()} is before the last one`);
+  private input(t: TagRecord, m: Measurement): AlarmEvent[] {
+    if (m.tsMs < t.lastTsMs) {
+      throw new TwinError('OUT_OF_ORDER', `${t.id}: reading at ${new Date(m.tsMs).toISOString()} is before the last one`);
     }
-    this.lastTsById.set(id, m.tsMs);
+    t.lastTsMs = m.tsMs;
     if (m.quality === 'bad' || !Number.isFinite(m.value)) return [];
-    const prev = this.inputValue.get(id);
-    this.inputValue.set(id, m.value);
-    if (prev !== undefined && prev !== m.value) {
+    const prev = t.inputValue;
+    t.inputValue = m.value;
+    if (!Number.isNaN(prev) && prev !== m.value) {
       this.settleUntil.set(m.asset, Math.max(this.settleUntil.get(m.asset) ?? -Infinity, m.tsMs + this.cfg.settleMs));
     }
     return [];
@@ -316,11 +350,11 @@ export class AnomalyAlarms {
         e.cause = cause;
         this.pendingCause.delete(e.alarmId);
       } else if (e.kind === 'raised' && this.cfg.classify && !this.rootIds.has(e.alarmId) && e.startTsMs !== undefined) {
-        const asset = this.assetOf.get(e.alarmId);
-        if (asset !== undefined) e.cause = this.cause(e.alarmId, asset, e.alarmId.slice(asset.length + 1), e.startTsMs);
+        const t = this.recordById.get(e.alarmId);
+        if (t !== undefined) e.cause = this.cause(t, e.startTsMs);
       }
       if (e.kind === 'raised' && e.cause) this.lastCause.set(e.alarmId, e.cause);
-      const asset = this.assetOf.get(e.alarmId);
+      const asset = this.recordById.get(e.alarmId)?.asset;
       const head = asset === undefined ? undefined : this.heads.get(asset);
       if (head && head.id === e.alarmId && e.kind !== 'raised') {
         if (e.kind === 'cleared') head.clearedTsMs = e.tsMs;
@@ -335,9 +369,10 @@ export class AnomalyAlarms {
    * consequence of, if any. The cause is judged here (and kept for the raised event).
    */
   private consequentialOf(id: string, startTsMs: number, tsMs: number): string | undefined {
-    const asset = this.assetOf.get(id);
-    if (asset === undefined || this.rootIds.has(id) || !this.cfg.classify) return undefined;
-    const cause = this.cause(id, asset, id.slice(asset.length + 1), startTsMs);
+    const t = this.recordById.get(id);
+    if (t === undefined || t.root || !this.cfg.classify) return undefined;
+    const asset = t.asset;
+    const cause = this.cause(t, startTsMs);
     this.pendingCause.set(id, cause);
     if (!this.cfg.groupConsequential || cause.kind !== 'process-change') return undefined;
     const head = this.heads.get(asset);
@@ -399,23 +434,21 @@ export class AnomalyAlarms {
     return out;
   }
 
-  private remember(id: string, m: Measurement): void {
-    let h = this.history.get(id);
-    if (!h) {
-      h = { asset: m.asset, tag: m.tag, ring: new TimedRing(this.cfg.historySamples), lastTsMs: -Infinity };
-      this.history.set(id, h);
-      const ids = this.byAsset.get(m.asset);
-      if (ids) ids.push(id);
-      else this.byAsset.set(m.asset, [id]);
+  private remember(t: TagRecord, m: Measurement): void {
+    if (t.ring === undefined) {
+      t.ring = new TimedRing(this.cfg.historySamples);
+      const list = this.historyByAsset.get(t.asset);
+      if (list) list.push(t);
+      else this.historyByAsset.set(t.asset, [t]);
     }
-    if (m.tsMs <= h.lastTsMs) return;
-    h.lastTsMs = m.tsMs;
-    h.ring.push(m.tsMs, m.value);
+    if (m.tsMs <= t.ringTsMs) return;
+    t.ringTsMs = m.tsMs;
+    t.ring.push(m.tsMs, m.value);
   }
 
   /** Sensor fault or process change, at an alarm's raise, with the evidence. */
-  private cause(id: string, asset: string, tag: string, startTsMs: number): AlarmCause {
-    const method = this.methodById.get(id) ?? 'learned-baseline';
+  private cause(t: TagRecord, startTsMs: number): AlarmCause {
+    const method = t.method ?? 'learned-baseline';
     if (method === 'dropout') {
       return {
         kind: 'sensor-fault',
@@ -426,15 +459,12 @@ export class AnomalyAlarms {
         evidence: {},
       };
     }
-    const h = this.history.get(id);
-    const window = h ? h.ring.window() : [];
+    const tag = t.tag;
+    const window = t.ring ? t.ring.window() : [];
     const from = window.length ? window[0].tsMs : startTsMs;
-    const related = (this.byAsset.get(asset) ?? [])
-      .filter((other) => other !== id)
-      .map((other) => ({
-        tag: (this.history.get(other) as TagHistory).tag,
-        window: (this.history.get(other) as TagHistory).ring.window(from),
-      }))
+    const related = (this.historyByAsset.get(t.asset) ?? [])
+      .filter((other) => other !== t)
+      .map((other) => ({ tag: other.tag, window: (other.ring as TimedRing).window(from) }))
       .filter((r) => r.window.length > 0);
     // No `expected` from the twin's prediction: a one-step-ahead prediction is pulled along by the
     // readings it is updated with (a filter follows a drifting sensor), so "the estimate moved with
