@@ -220,9 +220,9 @@ function shapeOf(xs: number[]): SideShape {
 
 /** Smallest positive gap between distinct values (the tag's resolution, as far as it shows). */
 function resolutionOf(xs: number[]): number {
-  const s = Float64Array.from(new Set(xs)).sort(); // numeric, in native code
+  const s = Float64Array.from(xs).sort(); // numeric, in native code; repeats skipped below (no Set of doubles)
   let r = Infinity;
-  for (let i = 1; i < s.length; i++) r = Math.min(r, s[i] - s[i - 1]);
+  for (let i = 1; i < s.length; i++) if (s[i] !== s[i - 1]) r = Math.min(r, s[i] - s[i - 1]);
   return Number.isFinite(r) ? r : 0;
 }
 

@@ -127,4 +127,24 @@ describe('stats: order statistics', () => {
     expect(Array.from(ring)).to.deep.equal([9, 7, 8, 0]);
     expect(madSigma([1, 2, 3, 4, 100])).to.be.closeTo(1.4826, 1e-12);
   });
+  it('median by selection equals the sorted middle exactly: sizes either side of 64, odd and even, repeats, runs, NaN', () => {
+    let seed = 42;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const bySort = (xs: number[]) => quantileSorted(Float64Array.from(xs).sort(), 0.5);
+    const samples: number[][] = [];
+    for (const n of [63, 64, 65, 100, 101, 1000, 1799, 1800]) {
+      samples.push(Array.from({ length: n }, () => rand() * 10 - 5)); // distinct
+      samples.push(Array.from({ length: n }, () => Math.round(rand() * 4))); // few values, many repeats
+      samples.push(Array.from({ length: n }, (_, i) => i)); // sorted
+      samples.push(Array.from({ length: n }, (_, i) => n - i)); // reversed
+      samples.push(Array.from({ length: n }, () => 7)); // constant
+      samples.push(Array.from({ length: n }, (_, i) => (i < n / 2 ? 1 : 2))); // a step
+    }
+    samples.push([...Array.from({ length: 80 }, () => rand()), NaN, 0.5]); // NaN sorts last
+    for (const xs of samples) {
+      const copy = [...xs];
+      expect(median(xs), `n=${xs.length}`).to.deep.equal(bySort(xs));
+      expect(xs, 'the input is left as it was').to.deep.equal(copy);
+    }
+  });
 });
