@@ -73,3 +73,13 @@ export class ThrottledStatus {
     this.timer = undefined;
   }
 }
+
+/**
+ * Which outputs have a wire (fixed until the next deploy, which builds the node afresh). A message
+ * sent to an output with none still costs Node-RED a message id and a send: a node need not build
+ * messages nobody receives (twin-drift's scores, when only its events are wired).
+ */
+export function wiredOutputs(node: Node): boolean[] {
+  const wires = (node as unknown as { wires?: unknown }).wires;
+  return Array.isArray(wires) ? wires.map((w) => Array.isArray(w) && w.length > 0) : [];
+}

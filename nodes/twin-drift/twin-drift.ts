@@ -9,10 +9,11 @@ import type { AnomalyScore, DriftEvent } from '../../runtime/model/drift.js';
 import { errorStatusText, statusError, statusIdle, statusOk, statusWarn } from '../shared/status.js';
 import { configFromDef, translator, type TwinDriftDef } from './drift-def.js';
 import { DriftEngine } from '../../runtime/drift/drift-engine.js';
-import { refuseInputs } from '../shared/adapter.js';
+import { refuseInputs, wiredOutputs } from '../shared/adapter.js';
 import { messageGetter, propertyPath } from '../shared/typed-property.js';
 
 const eventMessage = (e: DriftEvent): NodeMessage => ({ topic: `${e.asset}/${e.tag}/drift`, payload: e }) as NodeMessage;
+const NOTHING: never[] = [];
 const scoreMessage = (s: AnomalyScore): NodeMessage => ({ topic: `${s.asset}/${s.tag}/score`, payload: s }) as NodeMessage;
 
 export default function (RED: NodeAPI): void {
@@ -58,6 +59,7 @@ export default function (RED: NodeAPI): void {
       else statusOk(node, text);
     };
     statusIdle(node, t('status.watching', { count: engine.watchedCount }));
+    const [eventsWired = false, scoresWired = false] = wiredOutputs(node);
 
     node.on(
       'input',
@@ -71,9 +73,9 @@ export default function (RED: NodeAPI): void {
           done(err as Error);
           return;
         }
-        // Most readings give nothing to send: no arrays or messages made for them.
-        const events = res.events;
-        const scores = res.scores;
+        // Most readings give nothing to send: no arrays or messages made for them, nor for an output with no wire.
+        const events = eventsWired ? res.events : NOTHING;
+        const scores = scoresWired ? res.scores : NOTHING;
         if (events.length || scores.length) {
           send([
             events.length === 0 ? null : events.length === 1 ? eventMessage(events[0]) : events.map(eventMessage),
