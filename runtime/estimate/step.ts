@@ -90,6 +90,10 @@ export interface EstimateOutcome {
   note?: string;
 }
 
+/** Notes of readings the estimator does not use (most of a line's tags, for a model of a few). */
+const NOT_CONFIGURED = 'tag is not configured: ignored';
+const NOT_A_SENSOR = 'tag is not a configured sensor: ignored';
+
 export function estimatorInit(cfg: EstimateConfig): EstimatorState {
   const inputOf = new Map<string, string>();
   const drives = new Map<string, string[]>();
@@ -350,10 +354,10 @@ export function estimateStep(st: EstimatorState, r: Reading): EstimateOutcome {
       }
       const measured = st.drives.get(r.tag);
       if (measured !== undefined) return applyInput(st, r, measured);
-      return { reading: r, note: `tag ${r.tag} is not configured: ignored` };
+      return { reading: r, note: NOT_CONFIGURED }; // the tag is in `reading`: no string made per reading
     }
     case 'fusion': {
-      if (!st.sensorR.has(r.tag)) return { reading: r, note: `tag ${r.tag} is not a configured sensor: ignored` };
+      if (!st.sensorR.has(r.tag)) return { reading: r, note: NOT_A_SENSOR };
       const t = getTrack(st, r.asset, cfg.fusedTag);
       return applyMeasurement(st, t, (t.chans as Map<string, Channel>).get(r.tag) as Channel, r);
     }
