@@ -76,7 +76,14 @@ export default function (RED: NodeAPI): void {
         // Most readings give nothing to send: no arrays or messages made for them, nor for an output with no wire.
         const events = eventsWired ? res.events : NOTHING;
         const scores = scoresWired ? res.scores : NOTHING;
-        if (events.length || scores.length) {
+        if (events.length === 0 && scores.length === 1) {
+          // The usual case, a score alone: it goes on the message that brought the reading (as a
+          // node passes a message on; a new one would cost Node-RED a message id).
+          const out = msg as NodeMessage;
+          out.topic = `${scores[0].asset}/${scores[0].tag}/score`;
+          out.payload = scores[0];
+          send([null, out]);
+        } else if (events.length || scores.length) {
           send([
             events.length === 0 ? null : events.length === 1 ? eventMessage(events[0]) : events.map(eventMessage),
             scores.length === 0 ? null : scores.length === 1 ? scoreMessage(scores[0]) : scores.map(scoreMessage),
