@@ -25,6 +25,10 @@
  *    about once per 5,000 samples of pure noise even at HTM's 1e-5); then silent for `holdOffDays`
  *    (`holdOffSamples` while the interval is unknown), and re-armed only once the condition has
  *    cleared after that: one event, one alarm.
+ *    Learned baseline only, a second way into the condition (HTM's NAB detector, "spatial anomaly"):
+ *    a reading beyond the range of every reading seen so far by `rangeTolerance` (HTM's 5 %) of that
+ *    range, whose own surprise is at least `rangeMinSurprise` (10: |z| ≥ 6.5, so records of stationary
+ *    noise stay silent) — a spike the calibration would average away because the history holds others.
  *
  * Defaults were chosen once, globally, on NAB's 51-file development subset (standard profile; see
  * bench/nab.ts and bench/results/nab.md), never per file or per category: levelAlpha (0.05 → 0.01),
@@ -133,6 +137,13 @@ export interface AnomalyConfig {
    * and ends within ≈ 0.2 σ of the new value).
    */
   relearnAlpha: number;
+  /**
+   * Learned baseline: a reading beyond the range of all readings seen so far by more than this
+   * fraction of that range makes the condition on its own (HTM's NAB "spatial anomaly"). 0: off.
+   */
+  rangeTolerance: number;
+  /** ... and its surprise (−log10 p of the reading alone) at least this, and at least the alarm budget's. */
+  rangeMinSurprise: number;
 }
 
 export const ANOMALY_DEFAULTS: Readonly<AnomalyConfig> = Object.freeze({
@@ -159,6 +170,8 @@ export const ANOMALY_DEFAULTS: Readonly<AnomalyConfig> = Object.freeze({
   spikeCount: 2,
   spikeWindow: 120,
   relearnAlpha: 0.1,
+  rangeTolerance: 0.05,
+  rangeMinSurprise: 10,
 });
 
 export interface AnomalyOutput {
@@ -223,6 +236,9 @@ export class AnomalyDetector {
   private cleared = true;
   private lastTsMs = NaN;
   private lastValue = NaN;
+  /** Range of the readings seen (learned baseline). */
+  private minSeen = Infinity;
+  private maxSeen = -Infinity;
   /** Smallest non-zero change between samples seen: the tag's resolution. */
   private stepMin = Infinity;
   private dtMs = NaN;
@@ -309,6 +325,22 @@ export class AnomalyDetector {
     const r = value - predicted;
     this.observe(value);
     const z = this.zOf(r);
+    let outOfRange = false;
+    if (c.rangeTolerance > 0) {
+      const tol = c.rangeTolerance * (this.maxSeen - this.minSeen);
+      // beyond the range AND as improbable on its own as the alarm budget allows: records of
+      // stationary noise (the range widens as √(2 ln n) σ) stay silent
+      outOfRange =
+        !this.relearning &&
+        this.maxSeen > this.minSeen &&
+        (value > this.maxSeen + tol || value < this.minSeen - tol) &&
+        surpriseOf(z) >= Math.max(-Math.log10(this.pThreshold()), c.rangeMinSurprise);
+      // a new level after a known input is seen, not novel; nothing while an on-delay judges
+      if (!this.frozen) {
+        if (value > this.maxSeen) this.maxSeen = value;
+        if (value < this.minSeen) this.minSeen = value;
+      }
+    }
     // robust updates: a residual beyond clipZ scales counts as clipZ scales
     const lim = c.clipZ * Math.max(this.scale, 1e-12);
     const rc = this.n < 2 ? r : Math.max(-lim, Math.min(lim, r));
@@ -327,7 +359,7 @@ export class AnomalyDetector {
       else this.seasonSeen![bin] = 1;
       this.level += c.levelAlpha * Math.max(-lim, Math.min(lim, value - this.level - this.season![bin]));
     } else this.level += c.levelAlpha * rc;
-    return this.decide(predicted, z, false, false);
+    return this.decide(predicted, z, outOfRange, false);
   }
 
   /**
