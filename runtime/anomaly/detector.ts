@@ -29,6 +29,11 @@
  *    a reading beyond the range of every reading seen so far by `rangeTolerance` (HTM's 5 %) of that
  *    range, whose own surprise is at least `rangeMinSurprise` (10: |z| ≥ 6.5, so records of stationary
  *    noise stay silent) — a spike the calibration would average away because the history holds others.
+ *    Learned baseline only, an extreme-value recalibration of step 3's normal tail: bursty tags (counts,
+ *    traffic) reach p ≪ budget every day. The daily maxima of −log10 p over the last `evtDays` days
+ *    are fitted by a Gumbel (from their median and interquartile range, so a day holding an incident
+ *    moves it little); after `evtMinDays` days, p must also pass the level those maxima reach once per
+ *    1/alarmsPerDay days. Under the normal null that level is the budget itself.
  *
  * Defaults were chosen once, globally, on NAB's 51-file development subset (standard profile; see
  * bench/nab.ts and bench/results/nab.md), never per file or per category: levelAlpha (0.05 → 0.01),
@@ -60,7 +65,7 @@
  *
  * Per sample: a few multiplications and additions on preallocated Float64Arrays, no allocation.
  */
-import { normalCdf, normalQuantile } from '../stats/index.js';
+import { normalCdf, normalQuantile, quantileSorted } from '../stats/index.js';
 
 export interface AnomalyConfig {
   /** EWMA weight of the level (per sample). */
@@ -144,6 +149,16 @@ export interface AnomalyConfig {
   rangeTolerance: number;
   /** ... and its surprise (−log10 p of the reading alone) at least this, and at least the alarm budget's. */
   rangeMinSurprise: number;
+  /**
+   * Learned baseline: daily maxima of −log10 p kept (a ring) for an extreme-value recalibration of
+   * the normal tail (0: off). A Gumbel fitted to them robustly gives the level the tag's own
+   * history reaches once per 1/alarmsPerDay days; p must also be rarer than that. Under the normal
+   * null that level is the budget itself; a heavy-tailed tag (bursty counts) earns a higher one.
+   * Off with alarmsPerDay 0 and against an external prediction.
+   */
+  evtDays: number;
+  /** Days of maxima needed before the recalibration applies. */
+  evtMinDays: number;
 }
 
 export const ANOMALY_DEFAULTS: Readonly<AnomalyConfig> = Object.freeze({
@@ -172,6 +187,8 @@ export const ANOMALY_DEFAULTS: Readonly<AnomalyConfig> = Object.freeze({
   relearnAlpha: 0.1,
   rangeTolerance: 0.05,
   rangeMinSurprise: 10,
+  evtDays: 30,
+  evtMinDays: 3,
 });
 
 export interface AnomalyOutput {
@@ -197,6 +214,9 @@ export interface AnomalyOutput {
 
 const LN10 = Math.log(10);
 const DAY_MS = 86_400_000;
+/** A Gumbel's interquartile range and median offset in units of its scale β: ln(ln 4) − ln(ln 4/3), −ln(ln 2). */
+const GUMBEL_IQR = Math.log(Math.log(4)) - Math.log(Math.log(4 / 3));
+const GUMBEL_MEDIAN = -Math.log(Math.log(2));
 
 /** −log10 of the two-sided normal tail probability of |z|, continued for large z without underflow. */
 export function surpriseOf(z: number): number {
@@ -256,6 +276,19 @@ export class AnomalyDetector {
   private frozen = false;
   /** Re-learning the level after a known input changed (see relearn). */
   private relearning = false;
+  /** Daily maxima of −log10 p (a ring of evtDays, learned baseline), a sorted copy, today's maximum and its end. */
+  private evtMax: Float64Array | undefined;
+  private evtSorted: Float64Array | undefined;
+  private evtN = 0;
+  private evtI = 0;
+  private evtCur = 0;
+  private evtEnd = NaN;
+  /** Return level of −log10 p from the daily maxima's Gumbel fit. */
+  private evtLevel = Infinity;
+  /** The current episode of the normal-tail condition has passed that level. */
+  private evtEpisode = false;
+  /** Samples the range-novelty condition still holds. */
+  private rangeLeft = 0;
   private readonly out: AnomalyOutput = {
     predicted: NaN,
     z: 0,
@@ -429,6 +462,7 @@ export class AnomalyDetector {
     return r / Math.max(1.25 * this.scale, this.cfg.resolutionFloor ? this.stepMin : 0);
   }
 
+  /** `stuck`: against an external prediction the stuck/bias condition, on the learned baseline range novelty. */
   private decide(predicted: number, z: number, stuck: boolean, residual: boolean): AnomalyOutput {
     const c = this.cfg;
     const surprise = surpriseOf(z);
@@ -454,7 +488,17 @@ export class AnomalyDetector {
     this.extremeBuf[ei] = extreme;
     // against an external prediction only: on the learned baseline it cost 2.6 NAB points (57.5 → 54.9)
     const recurring = residual && c.spikeCount > 0 && this.extremeCount >= c.spikeCount;
-    const unusual = !this.relearning && this.n >= c.learnSamples && ((p < alarmP && shortMean >= c.minShortSurprise) || stuck || recurring);
+    // the learned baseline's null is a normal tail; heavy-tailed tags exceed it daily, so p must also be
+    // rarer than what the tag's own daily maxima reach once per 1/alarmsPerDay days
+    // (once passed, for the rest of the episode: an on-delay then sees the condition hold)
+    const base = p < alarmP && shortMean >= c.minShortSurprise;
+    const beyond = this.evtAllows(Math.min(300, -Math.log10(Math.max(p, 1e-300))));
+    this.evtEpisode = base && (this.evtEpisode || beyond || residual);
+    // a reading out of range stays in the short-term view for shortWindow samples, and so does the condition
+    if (stuck && !residual) this.rangeLeft = c.shortWindow;
+    const novel = this.rangeLeft > 0;
+    if (novel) this.rangeLeft--;
+    const unusual = !this.relearning && this.n >= c.learnSamples && (this.evtEpisode || (residual ? stuck : novel) || recurring);
     // the long-run distribution of the short-term mean, over the last longWindow samples (incidents
     // included: leaving unusual samples out was tried and lost 4.6 NAB points, an incident then never
     // ends); not while frozen: an on-delay judges the condition against the history before it
@@ -490,9 +534,45 @@ export class AnomalyDetector {
     o.anomalous = anomalous;
     o.unusual = unusual;
     o.pThreshold = alarmP;
-    o.stuck = stuck;
+    o.stuck = residual && stuck;
     o.biasZ = 0;
     return o;
+  }
+
+  /**
+   * Learned baseline: is −log10 p at least the return level of the daily maxima seen (true while
+   * fewer than evtMinDays days are in)? Closes a day's block when its end passes, then refits.
+   */
+  private evtAllows(logP: number): boolean {
+    const c = this.cfg;
+    // per day: off with the per-sample budget (alarmsPerDay 0) and until the interval is known
+    if (c.evtDays <= 0 || c.alarmsPerDay <= 0 || !(this.dtMs > 0)) return true;
+    const t = this.lastTsMs;
+    if (!this.evtMax) {
+      this.evtMax = new Float64Array(c.evtDays);
+      this.evtSorted = new Float64Array(c.evtDays);
+      this.evtEnd = t + DAY_MS;
+    }
+    const ok = this.evtN < c.evtMinDays || logP >= this.evtLevel;
+    if (this.frozen || this.relearning) return ok;
+    if (t >= this.evtEnd) {
+      this.evtMax[this.evtI] = this.evtCur;
+      this.evtI = (this.evtI + 1) % c.evtDays;
+      if (this.evtN < c.evtDays) this.evtN++;
+      this.evtCur = 0;
+      this.evtEnd += DAY_MS * Math.ceil((t - this.evtEnd + 1) / DAY_MS);
+      // Gumbel (location μ, scale β) from the median and interquartile range of the daily maxima,
+      // so one day holding an incident moves it little; the return level of a 1/(alarmsPerDay)-day event
+      const xs = this.evtSorted!.subarray(0, this.evtN);
+      xs.set(this.evtMax.subarray(0, this.evtN));
+      xs.sort();
+      const beta = Math.max((quantileSorted(xs, 0.75) - quantileSorted(xs, 0.25)) / GUMBEL_IQR, 1e-3);
+      const mu = quantileSorted(xs, 0.5) - GUMBEL_MEDIAN * beta;
+      const returnDays = Math.max(1.01, 1 / c.alarmsPerDay);
+      this.evtLevel = mu - beta * Math.log(-Math.log(1 - 1 / returnDays));
+    }
+    if (logP > this.evtCur) this.evtCur = logP;
+    return ok;
   }
 
   /** Time-of-day bin once the sampling interval is known and regular, else −1. */
