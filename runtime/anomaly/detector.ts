@@ -26,7 +26,7 @@
  *    (`holdOffSamples` while the interval is unknown), and re-armed only once the condition has
  *    cleared after that: one event, one alarm.
  *    Learned baseline only, a second way into the condition (HTM's NAB detector, "spatial anomaly"):
- *    a reading beyond the range of every reading seen so far by `rangeTolerance` (HTM's 5 %) of that
+ *    a reading beyond the range of the readings of the last `rangeDays` days by `rangeTolerance` (HTM's 5 %) of that
  *    range, whose own surprise is at least `rangeMinSurprise` (10: |z| ≥ 6.5, so records of stationary
  *    noise stay silent) — a spike the calibration would average away because the history holds others.
  *    Learned baseline only, an extreme-value recalibration of step 3's normal tail: bursty tags (counts,
@@ -66,7 +66,9 @@
  * 66.8 with 3 more false-alarm points), a time-of-day profile of the residual scale (68.0 with ±6
  * neighbouring bins, 64.8 with ±3: files won and lost in equal measure), learnSamples 100…200
  * (no change); with the recalibration, holdOffDays 0.1…1 and minShortSurprise 1…2 were within 0.5
- * (1 day: 63.1) and alarmsPerDay 0.01/0.1 scored 66.2/63.2.
+ * (1 day: 63.1) and alarmsPerDay 0.01/0.1 scored 66.2/63.2. Then the range of the last rangeDays
+ * (30, as evtDays) instead of all readings, so one old incident does not widen it for good: 66.5 →
+ * 67.4 (7 and 14 days: 67.8, 68.0; Tweets 70.6 → 73.5, AdExchange 63.2 → 62.4).
  *
  * Against an external prediction (`stepPredicted`, twin-alarm's "twin residual") the model's √S is the
  * scale and three more conditions join the decision, all measured on the simulated line
@@ -160,6 +162,8 @@ export interface AnomalyConfig {
   rangeTolerance: number;
   /** ... and its surprise (−log10 p of the reading alone) at least this, and at least the alarm budget's. */
   rangeMinSurprise: number;
+  /** ... the range of the readings of the last this many days (0: of all readings). */
+  rangeDays: number;
   /**
    * Learned baseline: daily maxima of −log10 p kept (a ring) for an extreme-value recalibration of
    * the normal tail (0: off). A Gumbel fitted to them robustly gives the level the tag's own
@@ -198,6 +202,7 @@ export const ANOMALY_DEFAULTS: Readonly<AnomalyConfig> = Object.freeze({
   relearnAlpha: 0.1,
   rangeTolerance: 0.05,
   rangeMinSurprise: 10,
+  rangeDays: 30,
   evtDays: 30,
   evtMinDays: 3,
 });
@@ -317,9 +322,13 @@ export class AnomalyDetector {
   private cleared = true;
   private lastTsMs = NaN;
   private lastValue = NaN;
-  /** Range of the readings seen (learned baseline). */
+  /** Range of the readings seen (learned baseline): over the last rangeDays days, kept as daily minima and maxima. */
   private minSeen = Infinity;
   private maxSeen = -Infinity;
+  private rangeMin: Float64Array | undefined;
+  private rangeMax: Float64Array | undefined;
+  private rangeI = 0;
+  private rangeEndMs = NaN;
   /** Smallest non-zero change between samples seen: the tag's resolution. */
   private stepMin = Infinity;
   private dtMs = NaN;
@@ -423,10 +432,7 @@ export class AnomalyDetector {
         (value > this.maxSeen + tol || value < this.minSeen - tol) &&
         surpriseOf(z) >= Math.max(-Math.log10(this.pThreshold()), c.rangeMinSurprise);
       // a new level after a known input is seen, not novel; nothing while an on-delay judges
-      if (!this.frozen) {
-        if (value > this.maxSeen) this.maxSeen = value;
-        if (value < this.minSeen) this.minSeen = value;
-      }
+      if (!this.frozen) this.seeRange(tsMs, value);
     }
     // robust updates: a residual beyond clipZ scales counts as clipZ scales
     const lim = c.clipZ * Math.max(this.scale, 1e-12);
@@ -494,6 +500,40 @@ export class AnomalyDetector {
     const o = this.decide(predicted, z, stuck || biased, true);
     o.biasZ = biasZ;
     return o;
+  }
+
+  /** Widens the range seen by a reading; a day leaving the last rangeDays takes its extremes with it. */
+  private seeRange(tsMs: number, value: number): void {
+    const days = this.cfg.rangeDays;
+    if (days > 0) {
+      if (!this.rangeMin) {
+        this.rangeMin = new Float64Array(days).fill(Infinity);
+        this.rangeMax = new Float64Array(days).fill(-Infinity);
+        this.rangeEndMs = tsMs + DAY_MS;
+      }
+      const lo = this.rangeMin;
+      const hi = this.rangeMax!;
+      if (tsMs >= this.rangeEndMs) {
+        // one slot per day that passed (at most all of them), then the union of what is left
+        const passed = Math.min(days, Math.ceil((tsMs - this.rangeEndMs + 1) / DAY_MS));
+        for (let k = 0; k < passed; k++) {
+          this.rangeI = (this.rangeI + 1) % days;
+          lo[this.rangeI] = Infinity;
+          hi[this.rangeI] = -Infinity;
+        }
+        this.rangeEndMs += DAY_MS * Math.ceil((tsMs - this.rangeEndMs + 1) / DAY_MS);
+        this.minSeen = Infinity;
+        this.maxSeen = -Infinity;
+        for (let k = 0; k < days; k++) {
+          if (lo[k] < this.minSeen) this.minSeen = lo[k];
+          if (hi[k] > this.maxSeen) this.maxSeen = hi[k];
+        }
+      }
+      if (value < lo[this.rangeI]) lo[this.rangeI] = value;
+      if (value > hi[this.rangeI]) hi[this.rangeI] = value;
+    }
+    if (value > this.maxSeen) this.maxSeen = value;
+    if (value < this.minSeen) this.minSeen = value;
   }
 
   /** Per unit time once the sampling interval is known, per sample before (and for stepPredicted). */

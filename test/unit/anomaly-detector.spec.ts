@@ -54,6 +54,17 @@ describe('anomaly detector (runtime/anomaly/detector)', () => {
     expect(alarms(new AnomalyDetector({ maxSeasonBins: 0, rangeTolerance: 0 }), xs)).to.deep.equal([]);
   });
 
+  it('range novelty forgets: the range is that of the last 30 days, so an old incident does not widen it for good', () => {
+    const g = gaussian(5);
+    const day = 288;
+    const xs = Array.from({ length: 50 * day }, (_, i) => g(50, 2) + (i % 40 === 7 ? 25 : 0));
+    xs[2 * day + 100] = 110;
+    xs[45 * day + 100] = 100; // within the range of all readings, beyond that of the last 30 days
+    const at = (cfg: object) => alarms(new AnomalyDetector({ maxSeasonBins: 0, ...cfg }), xs).map((i) => i - 100);
+    expect(at({})).to.deep.equal([2 * day, 45 * day]);
+    expect(at({ rangeDays: 0 })).to.deep.equal([2 * day]);
+  });
+
   it('extreme-value recalibration: a daily burst stops alarming, a burst beyond the usual still alarms', () => {
     // 40 days at 5 minutes, each day a burst of 6 samples at +8 σ (a normal null calls it very rare),
     // on day 35 one of 12 samples at +20 σ
