@@ -37,6 +37,10 @@
  * costs SKAB's change points (scored in 60 s windows, so any delay misses them) and, at NAB's
  * 5-minute rows, asks for two unusual rows in a row. A long off-delay merges a flickering condition
  * into one episode (NAB +2.2) but reports the return to normal that much later.
+ * With the detector's fourth pass (2026-12-07: range novelty, extreme-value recalibration, both held
+ * for the episode so an on-delay sees them; detector alone NAB 57.5 → 66.5), same 120 s on-delay:
+ * NAB std 55.1 → 66.2 (439 → 190 detections), SKAB free 0.00/day, SKAB NAB std −0.42 (110 missed);
+ * with the range of the last 30 days (detector alone 67.4) NAB std 67.0.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

@@ -45,6 +45,41 @@ describe('anomaly detector (runtime/anomaly/detector)', () => {
     expect(a).to.deep.equal([1500]);
   });
 
+  it('range novelty: a reading far beyond every one seen alarms though routine spikes fill the history', () => {
+    // a +25 spike every 40 samples makes spikes usual for the calibration; one of +60 leaves the range
+    const g = gaussian(5);
+    const xs = Array.from({ length: 3000 }, (_, i) => g(50, 2) + (i % 40 === 7 ? 25 : 0));
+    xs[2500] = 110;
+    expect(alarms(new AnomalyDetector({ maxSeasonBins: 0 }), xs)).to.deep.equal([2500]);
+    expect(alarms(new AnomalyDetector({ maxSeasonBins: 0, rangeTolerance: 0 }), xs)).to.deep.equal([]);
+  });
+
+  it('range novelty forgets: the range is that of the last 30 days, so an old incident does not widen it for good', () => {
+    const g = gaussian(5);
+    const day = 288;
+    const xs = Array.from({ length: 50 * day }, (_, i) => g(50, 2) + (i % 40 === 7 ? 25 : 0));
+    xs[2 * day + 100] = 110;
+    xs[45 * day + 100] = 100; // within the range of all readings, beyond that of the last 30 days
+    const at = (cfg: object) => alarms(new AnomalyDetector({ maxSeasonBins: 0, ...cfg }), xs).map((i) => i - 100);
+    expect(at({})).to.deep.equal([2 * day, 45 * day]);
+    expect(at({ rangeDays: 0 })).to.deep.equal([2 * day]);
+  });
+
+  it('extreme-value recalibration: a daily burst stops alarming, a burst beyond the usual still alarms', () => {
+    // 40 days at 5 minutes, each day a burst of 6 samples at +8 σ (a normal null calls it very rare),
+    // on day 35 one of 12 samples at +20 σ
+    const g = gaussian(11);
+    const day = 288;
+    const xs = Array.from({ length: 40 * day }, () => g(50, 2));
+    for (let d = 0; d < 40; d++) for (let k = 0; k < 6; k++) xs[d * day + 40 + ((d * 97) % 200) + k] += 16;
+    for (let k = 0; k < 12; k++) xs[35 * day + 260 + k] += 40;
+    const on = alarms(new AnomalyDetector({ maxSeasonBins: 0 }), xs);
+    const off = alarms(new AnomalyDetector({ maxSeasonBins: 0, evtDays: 0 }), xs);
+    expect(off.length).to.be.at.least(15);
+    expect(on.length).to.be.at.most(6);
+    expect(on.filter((i) => i >= 35 * day + 260 && i < 35 * day + 272)).to.have.length(1);
+  });
+
   it('a learned daily profile explains a daily cycle, so a break of the cycle stands out', () => {
     const g = gaussian(5);
     const day = 288; // five-minute samples
