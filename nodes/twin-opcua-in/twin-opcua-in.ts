@@ -1,6 +1,7 @@
 /**
  * twin-opcua-in: monitors OPC UA variables through a shared twin-opcua-endpoint and emits one
- * Reading per sample (`msg.topic = asset/tag`). An input message reads every item once.
+ * Reading per sample (`msg.topic = asset/tag`). An input message reads every item once. With a
+ * twin-cluster and a line, it monitors and reads only while this instance owns the line.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { Subscription } from 'rxjs';
@@ -8,10 +9,12 @@ import { validateMonitorSettings, type OpcuaMonitorSettings } from '../../runtim
 import type { ConnectionState, OpcuaConnection, OpcuaSample } from '../../runtime/ingest/opcua-session.js';
 import { TwinError } from '../../runtime/model/errors.js';
 import { readingTopic } from '../../runtime/model/reading.js';
-import { errorStatusText, statusError, statusOk, statusWarn } from '../shared/status.js';
+import { errorStatusText, statusError, statusIdle, statusOk, statusWarn } from '../shared/status.js';
 import type { TwinOpcuaEndpointNode } from '../twin-opcua-endpoint/endpoint-api.js';
 import { joinReplay } from '../shared/replay-source.js';
 import { opcuaClaims, opcuaUnits } from '../../runtime/replay/claims.js';
+import { parseLineId } from '../../runtime/cluster/line-id.js';
+import type { TwinClusterNode } from '../twin-cluster/cluster-api.js';
 
 interface TwinOpcuaInDef extends NodeDef {
   endpoint: string;
@@ -21,6 +24,10 @@ interface TwinOpcuaInDef extends NodeDef {
   reportTimestamps?: unknown;
   queueSize: unknown;
   maxFutureMs: unknown;
+  /** Optional twin-cluster: monitor only while this instance owns `line`. */
+  cluster?: string;
+  /** 'site/area/line' the items belong to (with `cluster`). */
+  line?: string;
 }
 
 /** How long a one-shot read waits for a session that is being (re)established. */
@@ -34,9 +41,17 @@ export default function (RED: NodeAPI): void {
     let settings: OpcuaMonitorSettings | undefined;
     let conn: OpcuaConnection | undefined;
     let configError: string | undefined;
+    let cluster: TwinClusterNode | null = null;
+    let line = '';
 
     try {
       settings = validateMonitorSettings(def);
+      const clusterId = (def.cluster ?? '').trim();
+      if (clusterId !== '') {
+        cluster = RED.nodes.getNode(clusterId) as TwinClusterNode | null;
+        if (!cluster) throw new TwinError('BAD_CONFIG', RED._('twin-opcua-in.errors.noCluster'));
+        line = parseLineId((def.line ?? '').trim());
+      }
       // twinloop replay: no session; the replay hub delivers this node's items from a file
       if (joinReplay(node, 'twin-opcua-in', opcuaClaims(settings.items), opcuaUnits(settings.items))) return;
       const ep = RED.nodes.getNode(def.endpoint) as TwinOpcuaEndpointNode | null;
@@ -67,20 +82,47 @@ export default function (RED: NodeAPI): void {
       else if (s.state === 'error') statusError(node, s.errorKind ?? RED._('twin-opcua-in.status.error'));
     };
 
+    let monitoring: Subscription | undefined;
+    let stateSub: Subscription | undefined;
+    const startMonitoring = (c: OpcuaConnection, st: OpcuaMonitorSettings): void => {
+      if (monitoring) return;
+      stateSub = c.state$.subscribe(showState);
+      monitoring = c.monitor(st).subscribe((s) => {
+        if (s.kind === 'reading') {
+          node.send(toMsg(s));
+        } else {
+          // a value that cannot be a number: the mapping is wrong, tell the flow (Catch) and go on
+          const msg = { topic: `${s.item.asset}/${s.item.tag}`, nodeId: s.item.nodeId, payload: undefined } as NodeMessage;
+          node.error(s.error, msg);
+          statusError(node, errorStatusText(s.error));
+        }
+      });
+    };
+    /** Unsubscribing deletes the monitored items on the server: a standby instance receives nothing. */
+    const stopMonitoring = (): void => {
+      monitoring?.unsubscribe();
+      stateSub?.unsubscribe();
+      monitoring = stateSub = undefined;
+    };
+    const standby = (): void => statusIdle(node, RED._('twin-opcua-in.status.standby'));
+    let stopFollowing: (() => void) | undefined;
+
     if (conn && settings) {
-      subs.push(conn.state$.subscribe(showState));
-      subs.push(
-        conn.monitor(settings).subscribe((s) => {
-          if (s.kind === 'reading') {
-            node.send(toMsg(s));
-          } else {
-            // a value that cannot be a number: the mapping is wrong, tell the flow (Catch) and go on
-            const msg = { topic: `${s.item.asset}/${s.item.tag}`, nodeId: s.item.nodeId, payload: undefined } as NodeMessage;
-            node.error(s.error, msg);
-            statusError(node, errorStatusText(s.error));
-          }
-        }),
-      );
+      const c = conn;
+      const st = settings;
+      if (cluster) {
+        // Only the line's owner monitors its items (and answers a read): two instances sampling the
+        // same line would ingest, analyse and propose twice.
+        standby();
+        stopFollowing = cluster.follow(
+          (l) => l === line && startMonitoring(c, st),
+          (l) => {
+            if (l !== line) return;
+            stopMonitoring();
+            standby();
+          },
+        );
+      } else startMonitoring(c, st);
     }
 
     node.on(
@@ -89,6 +131,10 @@ export default function (RED: NodeAPI): void {
         if (!conn || !settings) {
           statusError(node, RED._('twin-opcua-in.status.configError'));
           done(new TwinError('BAD_CONFIG', `${RED._('twin-opcua-in.errors.config')}: ${configError ?? ''}`));
+          return;
+        }
+        if (cluster && !cluster.owns(line)) {
+          done(new TwinError('REFUSED', `${RED._('twin-opcua-in.errors.notOwner')} ${line}`));
           return;
         }
         const cmd = msg.topic;
@@ -139,6 +185,8 @@ export default function (RED: NodeAPI): void {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       subs.splice(0).forEach((s) => s.unsubscribe());
+      stopFollowing?.();
+      stopMonitoring();
       done();
     });
   }

@@ -13,6 +13,7 @@ import { helper, nodeModule } from '../support/nr.js';
 import { tempDir } from '../support/mqtt-helpers.js';
 import { waitFor } from '../support/ports.js';
 import { recordNodeCalls } from '../support/opcua-nr.js';
+import { OpcuaTestServer } from '../support/opcua-server.js';
 
 const L1 = 'spec/cluster/line1';
 const L2 = 'spec/cluster/line2';
@@ -111,6 +112,87 @@ describe('twin-cluster (node, real nats-server)', function () {
       expect(recorder.lastStatus('in')).to.include({ fill: 'red', text: 'config error' });
     } finally {
       recorder.restore();
+    }
+  });
+
+  it('twin-opcua-in with a cluster: only the owner of the line monitors and reads; on a handover the other node takes over', async () => {
+    const server = await OpcuaTestServer.start();
+    const recorder = recordNodeCalls();
+    try {
+      const opcIn = (id: string, c: string, sink: string) => ({
+        id,
+        type: 'twin-opcua-in',
+        endpoint: 'ep',
+        cluster: c,
+        line: L1,
+        items: [{ nodeId: 'ns=1;s=Temperature', asset: `${L1}/dev`, tag: 'temperature' }],
+        samplingIntervalMs: 0,
+        deadband: 0,
+        queueSize: 10,
+        maxFutureMs: 5000,
+        wires: [[sink]],
+      });
+      const flow = [
+        cluster('cA', 'A', { lines: L1 }),
+        cluster('cB', 'B', { lines: L1 }),
+        {
+          id: 'ep',
+          type: 'twin-opcua-endpoint',
+          endpointUrl: server.endpointUrl,
+          securityMode: 'None',
+          securityPolicy: 'None',
+          authMode: 'anonymous',
+        },
+        opcIn('inA', 'cA', 'sinkA'),
+        opcIn('inB', 'cB', 'sinkB'),
+        { id: 'sinkA', type: 'helper' },
+        { id: 'sinkB', type: 'helper' },
+      ];
+      await helper.load(['twin-cluster', 'twin-opcua-endpoint', 'twin-opcua-in'].map(nodeModule) as never, flow);
+      const a = helper.getNode('cA') as unknown as TwinClusterNode;
+      const b = helper.getNode('cB') as unknown as TwinClusterNode;
+      const got: Record<string, number[]> = { A: [], B: [] };
+      helper.getNode('sinkA').on('input', (m: { payload: { value: number } }) => got.A.push(m.payload.value));
+      helper.getNode('sinkB').on('input', (m: { payload: { value: number } }) => got.B.push(m.payload.value));
+      await waitFor(() => a.owns(L1) !== b.owns(L1), 20_000, 50, 'one owner of the line');
+      const [owner, standby] = a.owns(L1) ? ['A', 'B'] : ['B', 'A'];
+      // the owner's node monitors: a new value reaches it, and only it
+      await waitFor(
+        () => {
+          server.setValue('Temperature', 61.5);
+          return got[owner].includes(61.5);
+        },
+        20_000,
+        200,
+        "the owner's reading",
+      );
+      expect(got[standby], 'the standby instance ingests nothing').to.deep.equal([]);
+      expect(recorder.lastStatus(`in${standby}`), 'standby: grey').to.include({ fill: 'grey', shape: 'ring' });
+      // a read request on the standby is refused, naming the line
+      const standbyIn = helper.getNode(`in${standby}`) as unknown as { receive(m: object): void };
+      standbyIn.receive({ topic: 'read' });
+      await waitFor(() => recorder.errors(`in${standby}`).length > 0, 5_000, 20, 'the refused read');
+      expect(recorder.errors(`in${standby}`)[0].message).to.include(L1);
+
+      // the owner's cluster node closes (a redeploy): the other instance takes the line and its node monitors
+      await (helper.getNode(`c${owner}`) as unknown as { close(removed: boolean): Promise<void> }).close(true);
+      const next = owner === 'A' ? b : a;
+      await waitFor(() => next.owns(L1), 10_000, 50, 'the handover');
+      const before = got[owner].length;
+      await waitFor(
+        () => {
+          server.setValue('Temperature', 62.5);
+          return got[standby].includes(62.5);
+        },
+        20_000,
+        200,
+        "the new owner's reading",
+      );
+      expect(got[owner].length, 'the old owner stopped monitoring').to.equal(before);
+    } finally {
+      recorder.restore();
+      await helper.unload();
+      await server.stop();
     }
   });
 
