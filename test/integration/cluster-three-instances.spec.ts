@@ -236,7 +236,8 @@ describe('cluster: 3 nats-server, Mosquitto, 3 `twinloop start --cluster` instan
     const start = await view();
     const byCount = [...counts(start).entries()].sort((a, b) => b[1] - a[1]);
     const victim = byCount[0]![0];
-    const victimLines = start.filter((l) => l.holder === victim).map((l) => l.line);
+    // the lines it holds when it dies (read again at the kill: a line it gave up cleanly before is no takeover)
+    let victimLines = start.filter((l) => l.holder === victim).map((l) => l.line);
     const victimSources = SOURCES.filter((s) => victimLines.some((l) => s.startsWith(`${l}/`)));
     const survivors = INSTANCES.filter((n) => n !== victim);
     const from = seq;
@@ -250,6 +251,7 @@ describe('cluster: 3 nats-server, Mosquitto, 3 `twinloop start --cluster` instan
       // between two scans: the victim has published the outputs of every reading the broker gave it
       await waitFor(() => seen.complete(from, seq, victimSources), 20_000, 10, "the victim's outputs so far");
       for (const s of victimSources) lastBefore.set(s, (seen.bySource.get(s) ?? []).length);
+      victimLines = (await view()).filter((l) => l.holder === victim).map((l) => l.line);
       killWallMs = Date.now();
       killedAt = performance.now();
       await inst.get(victim)!.kill();
