@@ -13,6 +13,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../support/ports.js';
+import { ensureDebianBinary } from '../support/debian.js';
 
 const ROOT = join(__dirname, '..', '..');
 const COMMANDS = ['start', 'sim', 'ledger', 'deploy', 'replay', 'evaluate', 'fit'];
@@ -123,6 +124,8 @@ const PLAN: Step[] = [
   {
     match: /^npm run cluster-demo$/,
     run: async (cmd, ctx) => {
+      // it needs Debian's nats-server and mosquitto: missing (not under CI), said loudly and not run
+      if (!ensureDebianBinary('nats-server', 'nats-server') || !ensureDebianBinary('mosquitto', 'mosquitto')) return;
       // everything on ports the system picks: started, its owners line awaited, then Ctrl-C to the group as a terminal sends it
       const child = spawn('/bin/sh', ['-c', `exec ${cmd}`], { cwd: ctx.dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       let out = '';
