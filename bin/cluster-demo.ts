@@ -71,6 +71,10 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
+/** Ctrl-C (or SIGTERM, SIGHUP) seen: from the first line of main on, so nothing started is left behind. */
+let stopRequested = false;
+class Stopped extends Error {}
+
 async function until(
   what: string,
   check: () => Promise<boolean> | boolean,
@@ -80,6 +84,7 @@ async function until(
 ): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await check())) {
+    if (stopRequested) throw new Stopped();
     if (proc && proc.child.exitCode !== null) throw new Error(`${proc.name} exited while starting:\n${out?.() ?? ''}`);
     if (Date.now() > end) throw new Error(`${what}: not ready after ${timeoutMs / 1000} s\n${out?.() ?? ''}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -121,6 +126,15 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`cluster-demo: ${bin} not found: install it (Debian: apt install ${bin})\n`);
       return 1;
     }
+  }
+  // a second Ctrl-C is not the default exit either: the stop below has its own time limits
+  let wake: () => void = () => undefined;
+  const stopSignal = new Promise<void>((resolve) => (wake = resolve));
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(sig, () => {
+      stopRequested = true;
+      wake();
+    });
   }
   const twinloop = join(__dirname, 'twinloop.js');
   const dir = mkdtempSync(join(tmpdir(), 'twinloop-cluster-demo-'));
@@ -290,14 +304,18 @@ async function main(argv: string[]): Promise<number> {
     intervals.push(setInterval(() => void show(), 500));
   } catch (err) {
     stopping = true;
+    if (err instanceof Stopped || stopRequested) {
+      process.stdout.write('Stopping the cluster demo…\n');
+      await stop();
+      process.stdout.write('stopped\n');
+      return 0;
+    }
     process.stderr.write(`cluster-demo: ${(err as Error).message}\n`);
     await stop();
     return 1;
   }
 
-  await new Promise<void>((resolve) => {
-    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, () => resolve());
-  });
+  await stopSignal;
   stopping = true;
   process.stdout.write('Stopping the cluster demo…\n');
   // readings still in flight at the stop are not counted against the owners
