@@ -11,7 +11,7 @@
  * with a `startTsMs` in the past.
  */
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort as pickFreePort } from '../../bin/lib/free-port.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSimCommand, SimError, type DisturbanceKind, type SensorFault, type SimCommand } from './faults.js';
@@ -116,17 +116,6 @@ export interface PlantSim {
   /** Called with every sample (after OPC UA / MQTT got it). */
   onSample(listener: (tsMs: number, readings: Readings) => void): () => void;
   stop(): Promise<void>;
-}
-
-function pickFreePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, host, () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function defaultPkiDir(): string {

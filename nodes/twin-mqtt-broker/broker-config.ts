@@ -51,8 +51,9 @@ export interface TwinMqttBrokerApi extends Node {
   /**
    * A separate connection with this broker's settings but its own client id and a persistent session
    * (clean = false, session expiry ≥ 1 h, no outbox), not started: twin-mqtt-in's per-line session in a cluster.
+   * `will`: what the broker publishes when that connection dies (the line's Sparkplug STATE offline).
    */
-  openLink?(clientId: string): MqttLink;
+  openLink?(clientId: string, will?: OutboundMessage): MqttLink;
   /** Latest readings received through this broker by twin-mqtt-in (only the keys writers want). */
   latest: LatestReadings;
 }

@@ -38,7 +38,8 @@ export default function (RED: NodeAPI): void {
       const outbox = FileOutbox.open<OutboundMessage>(outboxDir(userDir, node.id), { maxEntries: o.outboxMaxEntries });
       node.link = new MqttLink({ ...o, outbox });
       // a session the broker keeps while nobody is connected: it queues the line's readings during a takeover
-      node.openLink = (clientId) => new MqttLink({ ...o, clientId, clean: false, sessionExpiryS: Math.max(o.sessionExpiryS, 3600) });
+      node.openLink = (clientId, will) =>
+        new MqttLink({ ...o, clientId, clean: false, sessionExpiryS: Math.max(o.sessionExpiryS, 3600), ...(will ? { will } : {}) });
       let lastLogged = '';
       node.link.on('state', (s: LinkState) => {
         if (s === 'connected') {

@@ -20,6 +20,7 @@ import { mqttClaims } from '../../runtime/replay/claims.js';
 import type { MqttLink } from '../../runtime/ingest/mqtt-link.js';
 import { lineClientId } from '../../runtime/cluster/cluster-config.js';
 import { parseLineId } from '../../runtime/cluster/line-id.js';
+import { parseState, statePayload, stateTopic } from '../../runtime/ingest/sparkplug-state.js';
 import type { TwinClusterNode } from '../twin-cluster/cluster-api.js';
 
 type TwinMqttInDef = NodeDef &
@@ -150,13 +151,30 @@ export default function (RED: NodeAPI): void {
       const clientId = lineClientId(line);
       const qos = (ingest.qos < 1 ? 1 : ingest.qos) as 1 | 2;
       const standby = (): void => statusIdle(node, t('status.standby'));
+      // Sparkplug B: the line's owner is the line's primary host, host id = the line's session id, so edge
+      // nodes store and forward from the owner's death (its will says offline) until the next owner says online.
+      const hostTopic = ingest.mode === 'sparkplug' ? stateTopic(clientId) : undefined;
+      let bornMs = 0;
       const open = (): void => {
         if (lineLink) return;
-        const l = broker!.openLink!(clientId);
+        bornMs = Date.now(); // one timestamp for this session's will and its online STATE (Sparkplug 3.0)
+        const will = hostTopic ? { topic: hostTopic, payload: statePayload(false, bornMs), qos: 1 as const, retain: true } : undefined;
+        const l = broker!.openLink!(clientId, will);
         lineLink = l;
         l.on('state', (s: string) => onState(s, s));
         l.on('linkError', (err: Error) => onState('error', String((err as { code?: unknown }).code ?? err.message)));
         l.subscribe(ingest.filter, qos, onMessage);
+        if (hostTopic) {
+          const announce = (): void => {
+            if (lineLink !== l) return;
+            l.publishDirect(hostTopic, statePayload(true, bornMs), 1, true).catch((err: Error) => {
+              node.warn(t('errors.state', { topic: hostTopic, error: err.message }));
+            });
+          };
+          l.on('state', (s: string) => s === 'connected' && announce());
+          // an earlier owner's will (say, one that was paused and then cut off) may say offline after we said online
+          l.subscribe(hostTopic, 1, (_topic, payload) => parseState(payload)?.online === false && announce());
+        }
         l.start();
       };
       const release = async (): Promise<void> => {
@@ -164,6 +182,8 @@ export default function (RED: NodeAPI): void {
         lineLink = undefined;
         if (!l) return;
         l.removeAllListeners('state');
+        // a clean stop says offline itself (the broker sends the will only when the connection dies)
+        if (hostTopic && l.connected) await l.publishDirect(hostTopic, statePayload(false, bornMs), 1, true).catch(() => undefined);
         await l.close().catch((err: Error) => node.warn(`closing the session of line ${line}: ${err.message}`));
       };
       standby();

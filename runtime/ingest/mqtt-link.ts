@@ -46,6 +46,8 @@ export interface MqttLinkOptions {
   /** Messages published and awaiting PUBACK at once (order is kept; 1 = strictly one by one). */
   inflightWindow: number;
   outbox?: Outbox<OutboundMessage>;
+  /** Published by the broker when this connection dies without a DISCONNECT (Sparkplug STATE offline). */
+  will?: OutboundMessage;
 }
 
 export type LinkState = 'connecting' | 'connected' | 'disconnected' | 'closed';
@@ -105,6 +107,7 @@ export class MqttLink extends EventEmitter {
       connectTimeout: o.connectTimeoutMs,
       resubscribe: true,
       queueQoSZero: false,
+      ...(o.will ? { will: { topic: o.will.topic, payload: Buffer.from(o.will.payload), qos: o.will.qos, retain: o.will.retain } } : {}),
       ...(o.username ? { username: o.username } : {}),
       ...(o.password ? { password: o.password } : {}),
       ...(protocolVersion === 5 && !o.clean ? { properties: { sessionExpiryInterval: o.sessionExpiryS } } : {}),
@@ -200,13 +203,13 @@ export class MqttLink extends EventEmitter {
   }
 
   /** Publish now, bypassing the outbox (commands whose point is lost when late, e.g. a rebirth request). */
-  publishDirect(topic: string, payload: Buffer | string, qos: 0 | 1 | 2 = 0): Promise<void> {
+  publishDirect(topic: string, payload: Buffer | string, qos: 0 | 1 | 2 = 0, retain = false): Promise<void> {
     return new Promise((resolve, reject) => {
       if (!this.client || !this.client.connected) {
         reject(new TwinError('CONNECTION', `not connected to ${this.opts.url}`));
         return;
       }
-      this.client.publish(topic, payload, { qos }, (err) => (err ? reject(err) : resolve()));
+      this.client.publish(topic, payload, { qos, retain }, (err) => (err ? reject(err) : resolve()));
     });
   }
 

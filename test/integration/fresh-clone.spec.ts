@@ -13,6 +13,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../support/ports.js';
+import { ensureDebianBinary } from '../support/debian.js';
 
 const ROOT = join(__dirname, '..', '..');
 const COMMANDS = ['start', 'sim', 'ledger', 'deploy', 'replay', 'evaluate', 'fit'];
@@ -113,6 +114,49 @@ const PLAN: Step[] = [
   {
     match: /^npx twinloop ledger export --servers nats:\/\/nats1:4222/,
     skip: "needs the site's NATS JetStream cluster (export and verify on a real 3-node cluster: test/integration/cluster-nats.spec.ts)",
+  },
+  {
+    match: /^npx twinloop start --cluster nats:\/\/nats1:4222,/,
+    skip:
+      "needs the site's 3 NATS servers and broker (3 instances on a real 3-node nats-server cluster with Mosquitto: " +
+      'test/integration/cluster-three-instances.spec.ts; npm run cluster-demo runs here)',
+  },
+  {
+    match: /^npm run cluster-demo$/,
+    run: async (cmd, ctx) => {
+      // it needs Debian's nats-server and mosquitto: missing (not under CI), said loudly and not run
+      if (!ensureDebianBinary('nats-server', 'nats-server') || !ensureDebianBinary('mosquitto', 'mosquitto')) return;
+      // everything on ports the system picks: started, its owners line awaited, then Ctrl-C to the group as a terminal sends it
+      const child = spawn('/bin/sh', ['-c', `exec ${cmd}`], { cwd: ctx.dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      await new Promise<void>((res, rej) => {
+        const check = setInterval(() => (/ owners: /.test(out) ? (clearInterval(check), res()) : undefined), 100);
+        child.once('exit', (c) => (clearInterval(check), rej(new Error(`${cmd} exited with ${c}: ${out}`))));
+      });
+      child.removeAllListeners('exit');
+      const pids = [...out.matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
+      const files = /files:\s+(\S+)/.exec(out)![1];
+      expect(pids, out).to.have.length(3);
+      const [code, signal] = await new Promise<[number | null, string | null]>((res) => {
+        child.once('exit', (c, sig) => res([c, sig]));
+        process.kill(-child.pid!, 'SIGINT');
+      });
+      expect(code === 0 || signal === 'SIGINT', `exit ${code} ${signal}\n${out}`).to.equal(true);
+      expect(out, out).to.match(/^stopped$/m);
+      expect(out, out).to.match(/, 0 not processed; \d+ processed twice/);
+      const alive = pids.filter((pid) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      expect(alive, 'instances still running after Ctrl-C').to.deep.equal([]);
+      expect(existsSync(files!), 'its temporary folder removed').to.equal(false);
+    },
   },
   {
     match: /^npx twinloop sim$/,

@@ -1,6 +1,7 @@
 /**
  * Real Debian nats-server processes with JetStream on free 127.0.0.1 ports and temp store dirs: a
- * 3-node cluster (or a single node). A node can be SIGKILLed and restarted on the same ports and
+ * 3-node cluster (or a single node); `extraConfig` is added to each node's config (say, an
+ * `authorization` block, whose user and password the helper's own clients then use). A node can be SIGKILLed and restarted on the same ports and
  * store dir, as a crashed machine comes back. Use only after `ensureDebianBinary('nats-server',
  * 'nats-server')` returned a path.
  */
@@ -50,7 +51,11 @@ function canConnect(port: number): Promise<boolean> {
 }
 
 /** A JetStream cluster of `size` nodes (1: a single server without clustering). */
-export async function startNatsCluster(bin: string, size = 3): Promise<NatsCluster> {
+export async function startNatsCluster(
+  bin: string,
+  size = 3,
+  opts: { extraConfig?: string; user?: string; password?: string } = {},
+): Promise<NatsCluster> {
   const dir = mkdtempSync(join(process.env.TWINLOOP_TEST_TMP ?? tmpdir(), 'nats-'));
   const ports = await Promise.all(Array.from({ length: size }, async () => ({ client: await freePort(), route: await freePort() })));
   const clients: NatsConnection[] = [];
@@ -67,6 +72,7 @@ export async function startNatsCluster(bin: string, size = 3): Promise<NatsClust
         `listen: 127.0.0.1:${p.client}`,
         `jetstream { store_dir: "${store}", max_memory_store: 64MB, max_file_store: 1GB }`,
         ...(size > 1 ? [`cluster { name: twinloop-test, listen: 127.0.0.1:${p.route}, routes: [${routes.join(', ')}] }`] : []),
+        opts.extraConfig ?? '',
       ].join('\n') + '\n',
     );
     let child: ChildProcess | undefined;
@@ -113,7 +119,8 @@ export async function startNatsCluster(bin: string, size = 3): Promise<NatsClust
     nodes,
     servers,
     async connect() {
-      const nc = await connect({ servers, reconnectTimeWait: 100, maxReconnectAttempts: -1 });
+      const login = opts.user ? { user: opts.user, pass: opts.password ?? '' } : {};
+      const nc = await connect({ servers, reconnectTimeWait: 100, maxReconnectAttempts: -1, ...login });
       clients.push(nc);
       return nc;
     },
