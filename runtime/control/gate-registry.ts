@@ -154,9 +154,6 @@ interface KindCalls {
   maintenance: object;
 }
 
-/** A proposal of a gate of kind K as the page shows it. */
-export type GateView<K extends ProposalKind = ProposalKind> = KindViews[K];
-
 /**
  * What a gate of kind K shows, without its functions (all a gate that refuses to act has): GateFacts
  * alone is either kind, told apart by `kind`.
