@@ -236,8 +236,8 @@ async function nodeRedCase(server: BenchServer, dir: string, n: number): Promise
       }
     };
     // the gate registers once it has rebuilt its state from the ledger
-    await until(() => registry.findGate('gate') !== undefined, 'twin-approval to register its GateHandle');
-    const handle = registry.findGate('gate')!;
+    await until(() => registry.findGate('gate', 'setpoint') !== undefined, 'twin-approval to register its GateHandle');
+    const handle = registry.findGate('gate', 'setpoint')!;
     const stateOf = (id: string) => handle.views().find((v) => v.proposal.id === id)?.state;
     for (let i = 0; i < WARMUP + n; i++) {
       const from = valueAt(i + 1);

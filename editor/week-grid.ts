@@ -3,6 +3,7 @@
  * A week grid (days × 24 h) of coloured spans: tariff periods, production shifts, planned stops.
  * The dialogs get the spans from the runtime's check endpoints and only draw them here.
  */
+import { isRecord } from '../runtime/model/errors.js';
 
 export interface GridSpan {
   /** local minutes [fromMin, toMin) of the day */
@@ -102,6 +103,11 @@ export function weekGrid(container: JQuery, rows: GridRow[], colour: Record<stri
  * Ask a check endpoint about the dialog's text a moment after the last keystroke; answers that
  * arrive after a newer request are dropped. Returns `schedule` (call on every edit).
  */
+/** The `{ error }` a check endpoint refuses with, when the answer is one. */
+function refusalText(answer: unknown): string | undefined {
+  return isRecord(answer) && typeof answer.error === 'string' && answer.error !== '' ? answer.error : undefined;
+}
+
 export function liveCheck<T>(opts: {
   url: string;
   body: () => unknown;
@@ -117,7 +123,7 @@ export function liveCheck<T>(opts: {
     const mine = ++seq;
     $.ajax({ url: opts.url, type: 'POST', contentType: 'application/json', data: JSON.stringify(opts.body()), dataType: 'json' })
       .done((answer: T) => !stopped && mine === seq && opts.ok(answer))
-      .fail((xhr: JQuery.jqXHR) => !stopped && mine === seq && opts.fail((xhr.responseJSON && xhr.responseJSON.error) || xhr.statusText));
+      .fail((xhr: JQuery.jqXHR) => !stopped && mine === seq && opts.fail(refusalText(xhr.responseJSON) || xhr.statusText));
   };
   return {
     now,

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { flowNeeds, mergeDeployment, parseEnvFile, resolveNeeds, type FlowNode } from '../lib/flow-env.js';
 import { numberOption, UsageError } from './usage.js';
+import { isRecord } from '../../runtime/model/errors.js';
 
 export const deployHelp = `Usage: twinloop deploy FLOW.json --env SITE.env [options]
 
@@ -108,8 +109,8 @@ function readFlow(path: string): FlowNode[] {
   } catch (err) {
     throw new UsageError(`cannot read flow ${path}: ${(err as Error).message}`);
   }
-  const nodes = Array.isArray(parsed) ? parsed : (parsed as { flows?: unknown }).flows;
-  if (!Array.isArray(nodes) || nodes.some((n) => !n || typeof n.id !== 'string' || typeof n.type !== 'string')) {
+  const nodes: unknown = Array.isArray(parsed) ? parsed : isRecord(parsed) ? parsed.flows : undefined;
+  if (!Array.isArray(nodes) || (nodes as unknown[]).some((n) => !isRecord(n) || typeof n.id !== 'string' || typeof n.type !== 'string')) {
     throw new UsageError(`${path} is not a Node-RED flow (an array of nodes with id and type)`);
   }
   return nodes as FlowNode[];

@@ -158,9 +158,10 @@ async function historianHistory(
     table = await historyFromRecords(records, { assetColumn: PIVOT_ASSET, timeColumn: PIVOT_TIME });
   } catch (err) {
     // the reader names a line and column of the pivot: say the tag instead, or nothing
-    const message = (err as Error).message.replace(/^line \d+(?:, column ("(?:[^"\\]|\\.)*"))?: /, (_, col?: string) =>
-      col && channels.includes(JSON.parse(col)) ? `tag ${col}: ` : '',
-    );
+    const message = (err as Error).message.replace(/^line \d+(?:, column ("(?:[^"\\]|\\.)*"))?: /, (_, col?: string) => {
+      const name: unknown = col ? JSON.parse(col) : undefined;
+      return typeof name === 'string' && channels.includes(name) ? `tag ${col}: ` : '';
+    });
     throw new TwinError((err as TwinError).code ?? 'BAD_PAYLOAD', `${describe}: ${message}`);
   }
   if (bad > 0) table.notes.push(`${bad} bad-quality reading${bad > 1 ? 's' : ''} left out`);

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { hashSync } from 'bcryptjs';
+import { isRecord } from '../../runtime/model/errors.js';
 
 export interface Login {
   username: string;
@@ -52,9 +53,17 @@ const DEMO_USERS: Array<Omit<Login, 'password'>> = [
 
 const newPassword = () => randomBytes(9).toString('base64url');
 
+/** The passwords an earlier start saved (user → password); an entry that is not text gets a new password. */
+function savedPasswords(file: string): Record<string, string> {
+  if (!existsSync(file)) return {};
+  const saved: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  if (!isRecord(saved)) return {};
+  return Object.fromEntries(Object.entries(saved).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
 export function loadLogins(home: string, opts: { adminPassword?: string; adminUser?: string; demoUsers: boolean }): Login[] {
   const file = join(home, 'demo-users.json');
-  const saved: Record<string, string> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const saved = savedPasswords(file);
   const adminUser = opts.adminUser ?? 'admin';
   const logins: Login[] = [
     {

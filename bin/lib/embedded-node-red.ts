@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { mkdirSync, existsSync, symlinkSync, lstatSync, readlinkSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import express from 'express';
+import type { NodeRedApp } from 'node-red';
 import { loginThrottle } from '../../web/server/login-throttle.js';
 import { mergedAdminAuth } from '../../runtime/auth/admin-auth.js';
 import { quietErrorHandler } from '../../web/server/http-errors.js';
@@ -26,11 +27,26 @@ export interface NodeRedOptions {
   logLevel?: string;
 }
 
+/**
+ * The `node-red` module as the CLI uses it. @types/node-red 1.3 types its start, stop, log, hooks, events
+ * and HTTP apps as Node-RED 4.1 still has them; what it leaves out is declared here from Node-RED 4.1's
+ * red.js and @node-red/runtime/lib/nodes: init's settings-only form (no HTTP server) and settings beyond
+ * 1.3's LocalSettings, and the two calls of the runtime's `nodes` module used (1.3 declares it empty).
+ */
+export type NodeRedModule = Omit<NodeRedApp, 'init' | 'nodes'> & {
+  init(settings: object): void;
+  init(server: Server, settings: object): void;
+  nodes: {
+    /** The constructor of a registered node type; undefined when none is. */
+    getType(type: string): unknown;
+    setFlows(flows: object[], credentials: null, type: 'full', muteLog: boolean, forceStart: boolean): Promise<unknown>;
+  };
+};
+
 export interface EmbeddedNodeRed {
   url: string;
   stop(): Promise<void>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- @types/node-red 1.3 is Node-RED 1.x's API
-  RED: any;
+  RED: NodeRedModule;
 }
 
 /**
@@ -60,8 +76,7 @@ function isDanglingLink(p: string): boolean {
  * Node-RED is not a dependency of the package, so that a palette install uses the user's Node-RED instead
  * of installing a second one: resolve it from the package (a clone's devDependency) or the working directory.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- @types/node-red 1.3 is Node-RED 1.x's API
-export function requireNodeRed(): any {
+export function requireNodeRed(): NodeRedModule {
   let path: string;
   try {
     path = require.resolve('node-red', { paths: [PACKAGE_ROOT, process.cwd()] });
@@ -69,7 +84,7 @@ export function requireNodeRed(): any {
     throw new Error('Node-RED not found: run this in a clone after `npm install`, or where `npm install node-red` has been run');
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a path found at run time (above)
-  return require(path);
+  return require(path) as NodeRedModule;
 }
 
 export async function startNodeRed(opts: NodeRedOptions): Promise<EmbeddedNodeRed> {

@@ -12,7 +12,7 @@ import { ReplayHubController } from '../../runtime/replay/hub.js';
 import { InFlight } from '../../runtime/replay/idle.js';
 import { CAPTURE_ID, describeNode, type PreparedFlow } from '../../runtime/replay/flow.js';
 import { TwinError } from '../../runtime/model/errors.js';
-import { PACKAGE_ROOT, requireNodeRed } from './embedded-node-red.js';
+import { PACKAGE_ROOT, requireNodeRed, type NodeRedModule } from './embedded-node-red.js';
 
 export interface CapturedMessage {
   nodeId: string;
@@ -46,8 +46,7 @@ export async function startReplayRuntime(flow: PreparedFlow, onMessage: (m: Capt
   const hub = new ReplayHubController();
   const idle = new InFlight();
   const log: LogEntry[] = [];
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- @types/node-red 1.3 is Node-RED 1.x's API
-  let RED: any;
+  let RED: NodeRedModule | undefined;
   let started = false;
   const cleanup = async () => {
     if (RED) {
@@ -62,8 +61,8 @@ export async function startReplayRuntime(flow: PreparedFlow, onMessage: (m: Capt
     mkdirSync(join(userDir, 'node_modules', '@twinloop'), { recursive: true });
     symlinkSync(PACKAGE_ROOT, join(userDir, 'node_modules', '@twinloop', 'node-red-twin'), 'dir');
     writeFileSync(join(userDir, 'flows.json'), '[]');
-    RED = requireNodeRed();
-    RED.init({
+    const red = (RED = requireNodeRed());
+    red.init({
       userDir,
       flowFile: 'flows.json',
       httpAdminRoot: false,
@@ -94,11 +93,11 @@ export async function startReplayRuntime(flow: PreparedFlow, onMessage: (m: Capt
       runtimeState: { enabled: false },
       externalModules: { autoInstall: false, palette: { allowInstall: false }, modules: { allowInstall: false } },
     });
-    await RED.start();
+    await red.start();
     started = true;
 
     for (const t of flow.types) {
-      if (!RED.nodes.getType(t)) {
+      if (!red.nodes.getType(t)) {
         const n = flow.flows.find((x) => x.type === t)!;
         throw new TwinError(
           'BAD_FLOW',
@@ -108,7 +107,7 @@ export async function startReplayRuntime(flow: PreparedFlow, onMessage: (m: Capt
     }
 
     // Record: one event per send of a TwinLoop node and port (the capture wire is on every port).
-    RED.hooks.add(
+    red.hooks.add(
       `preRoute.${HOOK}`,
       (ev: {
         msg: { topic?: unknown; payload?: unknown };
@@ -128,8 +127,8 @@ export async function startReplayRuntime(flow: PreparedFlow, onMessage: (m: Capt
       },
     );
     // Node-RED treats a hook with one parameter as synchronous (two: it waits for a callback).
-    RED.hooks.add(`preDeliver.${HOOK}`, (_ev: unknown) => idle.dispatched());
-    RED.hooks.add(`onReceive.${HOOK}`, (_ev: unknown) => idle.received());
+    red.hooks.add(`preDeliver.${HOOK}`, (_ev: unknown) => idle.dispatched());
+    red.hooks.add(`onReceive.${HOOK}`, (_ev: unknown) => idle.received());
 
     hub.activate();
     log.length = 0;
@@ -139,12 +138,12 @@ export async function startReplayRuntime(flow: PreparedFlow, onMessage: (m: Capt
     const flowsStarted = new Promise<void>((res) => {
       const onStarted = (ev: { config?: { flows?: Array<{ id: string }> } }) => {
         if (!ev?.config?.flows?.some((n) => n.id === marker)) return;
-        RED.events.removeListener('flows:started', onStarted);
+        red.events.removeListener('flows:started', onStarted);
         res();
       };
-      RED.events.on('flows:started', onStarted);
+      red.events.on('flows:started', onStarted);
     });
-    await RED.nodes.setFlows(flow.flows, null, 'full', true, true);
+    await red.nodes.setFlows(flow.flows, null, 'full', true, true);
     await flowsStarted;
     await idle.waitIdle(true);
   } catch (err) {

@@ -151,7 +151,7 @@ export async function startOpcuaServer(opts: SimOpcuaOptions): Promise<SimOpcuaS
       bind = {
         timestamped_get: () => setpointValues.get(tag)!,
         timestamped_set: async (dv: DataValue): Promise<StatusCode> => {
-          const value = dv.value?.value;
+          const value: unknown = dv.value?.value; // a Variant holds any OPC UA type
           if (typeof value !== 'number') return StatusCodes.BadTypeMismatch;
           try {
             opts.onWrite(tag, value);
@@ -197,7 +197,7 @@ export async function startOpcuaServer(opts: SimOpcuaOptions): Promise<SimOpcuaS
     value: {
       timestamped_get: () => lastCommand,
       timestamped_set: async (dv: DataValue): Promise<StatusCode> => {
-        const text = dv.value?.value;
+        const text: unknown = dv.value?.value;
         if (typeof text !== 'string') return StatusCodes.BadTypeMismatch;
         try {
           opts.onCommand(text);

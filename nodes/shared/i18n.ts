@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isRecord } from '../../runtime/model/errors.js';
 
 type Catalogue = Record<string, unknown>;
 const cache = new Map<string, Catalogue>();
@@ -13,7 +14,9 @@ function catalogue(type: string): Catalogue {
   let c = cache.get(type);
   if (!c) {
     try {
-      c = JSON.parse(readFileSync(join(__dirname, '..', type, 'locales', 'en-US', `${type}.json`), 'utf8'))[type] as Catalogue;
+      const file: unknown = JSON.parse(readFileSync(join(__dirname, '..', type, 'locales', 'en-US', `${type}.json`), 'utf8'));
+      const own = isRecord(file) ? file[type] : undefined;
+      c = isRecord(own) ? own : {};
     } catch {
       c = {};
     }

@@ -45,7 +45,7 @@ export function messageGetter(util: Util, path: string): (msg: NodeMessage) => u
   if (p === 'payload') return (msg) => msg.payload;
   if (p === '') throw new TwinError('BAD_CONFIG', 'the message property is empty');
   const parts = parsePath(util, p);
-  if (!parts) return (msg) => util.getMessageProperty(msg, p);
+  if (!parts) return (msg): unknown => util.getMessageProperty(msg, p);
   if (parts.length === 1) {
     const k = parts[0];
     return (msg) => (msg as unknown as Record<string | number, unknown>)[k];

@@ -21,8 +21,9 @@ import type { BaseProposal } from '../../runtime/control/gate-kind.js';
 import {
   registerGate,
   unregisterGate,
-  type AnyGateHandle,
   type DecisionOutcome,
+  type GateFacts,
+  type GateHandle,
   type MaintenanceView,
   type ProposalView,
 } from '../../runtime/control/gate-registry.js';
@@ -34,7 +35,7 @@ import { translator } from '../shared/i18n.js';
 import { errorStatusText, statusError, statusIdle, statusOk, statusWarn } from '../shared/status.js';
 import { registerApprovalsPage } from '../../web/server/approvals-api.js';
 import { approvalMode, gateConfigFromDef, maintenanceConfigFromDef, type TwinApprovalDef } from './approval-config.js';
-import { alarmedGateHandle, alarmedMaintenanceHandle } from '../../runtime/control/gate-alarm.js';
+import { alarmedGateHandle } from '../../runtime/control/gate-alarm.js';
 import { alarmOf, LEDGER_REMEDY } from '../../runtime/control/ledger-auth.js';
 
 type Send = (m: Array<NodeMessage | null>) => void;
@@ -66,6 +67,21 @@ export default function (RED: NodeAPI): void {
     const topic = maintenance ? `${asset}/maintenance` : `${asset}/${setpoint!.envelope.tag}`;
     const name = def.name || (maintenance ? `${asset} maintenance` : topic);
     const kpiTag = typeof def.kpiTag === 'string' && def.kpiTag.trim() !== '' ? def.kpiTag.trim() : undefined;
+    // What the supervisors' page shows of this gate, running or refusing to act.
+    const facts = (ledgerLocation: string): GateFacts =>
+      maintenance
+        ? { kind: 'maintenance', id: node.id, name, asset, ledgerLocation, twoPersonAboveEur: maintenance.twoPersonAboveEur }
+        : {
+            kind: 'setpoint',
+            id: node.id,
+            name,
+            asset,
+            ledgerLocation,
+            tag: setpoint!.envelope.tag,
+            envelope: setpoint!.envelope,
+            envelopeVersion: setpoint!.envelopeVersion,
+            twoPersonAboveStep: setpoint!.twoPersonAboveStep,
+          };
 
     let gate: Gate<BaseProposal> | undefined;
     let startError: Error | undefined;
@@ -191,34 +207,25 @@ export default function (RED: NodeAPI): void {
           }),
         );
         gate = g;
-        const common = {
-          id: node.id,
-          name,
-          asset,
+        const shown = facts(ledger.location);
+        const calls = {
           decide: (req: Parameters<typeof g.decide>[0]) => g.decide(req).finally(showState),
           ledgerRecords: () => ledger.readAll(),
-          ledgerLocation: ledger.location,
         };
-        const handleOf: AnyGateHandle = maintenance
-          ? {
-              kind: 'maintenance',
-              ...common,
-              twoPersonAboveEur: maintenance.twoPersonAboveEur,
-              views: () => g.views() as unknown as MaintenanceView[],
-            }
-          : {
-              ...common,
-              tag: setpoint!.envelope.tag,
-              envelope: setpoint!.envelope,
-              envelopeVersion: setpoint!.envelopeVersion,
-              twoPersonAboveStep: setpoint!.twoPersonAboveStep,
-              autoApproval: () => {
-                const { enabled: configured, maxStep } = setpoint!.autoApproval;
-                return { enabled: g.autoApprovalOn(), configured, maxStep };
-              },
-              views: () => g.views() as unknown as ProposalView[],
-              setAutoApproval: (enabled, user, reason) => g.setAutoApproval(enabled, user, reason).finally(showState),
-            };
+        const handleOf: GateHandle =
+          shown.kind === 'maintenance'
+            ? { ...shown, ...calls, views: () => g.views() as unknown as MaintenanceView[] }
+            : {
+                ...shown,
+                ...calls,
+                autoApproval: () => {
+                  const { enabled: configured, maxStep } = setpoint!.autoApproval;
+                  return { enabled: g.autoApprovalOn(), configured, maxStep };
+                },
+                views: () => g.views() as unknown as ProposalView[],
+                setAutoApproval: (enabled: boolean, user: string, reason?: string) =>
+                  g.setAutoApproval(enabled, user, reason).finally(showState),
+              };
         await g.start(); // a command or order restored from the ledger may leave at once: outputs are wired above
         if (closed) return; // closed while starting: the close handler has closed the gate
         registerGate(handleOf);
@@ -232,26 +239,7 @@ export default function (RED: NodeAPI): void {
         if (closed) return;
         const location = ledgerNode?.ledgerPath ?? '';
         const alarm = alarmOf(err, LEDGER_REMEDY(location));
-        registerGate(
-          maintenance
-            ? alarmedMaintenanceHandle(
-                { id: node.id, name, asset, twoPersonAboveEur: maintenance.twoPersonAboveEur, ledgerLocation: location },
-                alarm,
-              )
-            : alarmedGateHandle(
-                {
-                  id: node.id,
-                  name,
-                  asset,
-                  tag: setpoint!.envelope.tag,
-                  envelope: setpoint!.envelope,
-                  envelopeVersion: setpoint!.envelopeVersion,
-                  twoPersonAboveStep: setpoint!.twoPersonAboveStep,
-                  ledgerLocation: location,
-                },
-                alarm,
-              ),
-        );
+        registerGate(alarmedGateHandle(facts(location), alarm));
       })
       .finally(() => {
         for (const [msg, send, done] of waiting.splice(0)) handle(msg, send, done);

@@ -73,7 +73,7 @@ export class AlarmRates {
   record(line: string, tsMs: number): void {
     this.observe(tsMs);
     let m = this.buckets.get(line);
-    if (!m) this.buckets.set(line, (m = new Map()));
+    if (!m) this.buckets.set(line, (m = new Map<number, number>()));
     const b = Math.floor(tsMs / TEN_MIN_MS);
     m.set(b, (m.get(b) ?? 0) + 1);
     this.prune(tsMs);

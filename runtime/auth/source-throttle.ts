@@ -95,7 +95,7 @@ export function sourceOfAddress(address: string | undefined): string {
   const [head, tail = ''] = a.split('::');
   const h = head ? head.split(':') : [];
   const t = tail ? tail.split(':') : [];
-  const groups = a.includes('::') ? [...h, ...Array(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t] : h;
+  const groups = a.includes('::') ? [...h, ...new Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t] : h;
   return (
     groups
       .slice(0, 4)

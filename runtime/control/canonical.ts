@@ -21,7 +21,7 @@ function refuse(path: string, what: string): never {
 
 /** A plain object of any realm (Node-RED function nodes run in their own vm context): its prototype is a root. */
 function isPlainObject(v: object): boolean {
-  const proto = Object.getPrototypeOf(v);
+  const proto: unknown = Object.getPrototypeOf(v);
   return proto === null || Object.getPrototypeOf(proto) === null;
 }
 

@@ -96,10 +96,10 @@ function splitRef(ref: string): { asset?: string; tag: string } {
 
 function interlocks(v: unknown): InterlockCondition[] {
   if (v === undefined || v === null || v === '') return [];
-  let list = v;
+  let list: unknown = v;
   if (typeof v === 'string') {
     try {
-      list = JSON.parse(v);
+      list = JSON.parse(v) as unknown;
     } catch {
       badConfig('envelope interlocks: is not a JSON list');
     }

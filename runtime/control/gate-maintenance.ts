@@ -17,7 +17,7 @@
  */
 import type { LedgerRecord } from '../model/control.js';
 import type { MaintenanceOrder, MaintenanceProposal, MaintenanceWindow } from '../model/maintenance.js';
-import { badConfig } from '../model/errors.js';
+import { badConfig, isRecord } from '../model/errors.js';
 import { MIN_KEY_CHARS } from './command.js';
 import { badPayload, MAX_ID_CHARS, num, str } from './gate-input.js';
 import { jsonMacMatches, withJsonMac } from './json-mac.js';
@@ -52,16 +52,12 @@ const QUALITIES = new Set(['good', 'uncertain', 'bad']);
 /** Free text in a window (local times, zone, asset) may be longer than an id. */
 const MAX_TEXT_CHARS = 4096;
 
-function isObj(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
 function quality(o: Record<string, unknown>, what: string): void {
   if (!QUALITIES.has(o.quality as string)) throw badPayload(`${what}.quality must be good, uncertain or bad, not ${String(o.quality)}`);
 }
 
 function assertWindow(x: unknown, what: string, asset: string): asserts x is MaintenanceWindow {
-  if (!isObj(x)) throw badPayload(`${what} must be an object`);
+  if (!isRecord(x)) throw badPayload(`${what} must be an object`);
   if (str(x, 'asset', what, MAX_TEXT_CHARS) !== asset)
     throw badPayload(`${what}.asset ${String(x.asset)} is not the proposal's asset ${asset}`);
   for (const k of ['tsMs', 'rank', 'startMs', 'endMs', 'expectedCostEur', 'productionLossMinutes']) num(x, k, what);
@@ -73,7 +69,7 @@ function assertWindow(x: unknown, what: string, asset: string): asserts x is Mai
   } catch {
     throw badPayload(`${what}.timeZone ${String(x.timeZone)} is not an IANA time zone`);
   }
-  if (!isObj(x.costParts)) throw badPayload(`${what}.costParts must be an object`);
+  if (!isRecord(x.costParts)) throw badPayload(`${what}.costParts must be an object`);
   for (const k of ['jobEur', 'downtimeEur', 'expectedFailureEur', 'energyEur']) num(x.costParts, k, `${what}.costParts`);
   const pf = num(x, 'failureProbability', what);
   if (pf < 0 || pf > 1) throw badPayload(`${what}.failureProbability must be between 0 and 1, not ${pf}`);
@@ -83,7 +79,7 @@ function assertWindow(x: unknown, what: string, asset: string): asserts x is Mai
 
 /** A MaintenanceProposal as twin-maintenance makes it: every field the gate, the ledger and the page rely on. */
 export function assertMaintenanceProposal(x: unknown): asserts x is MaintenanceProposal {
-  if (!isObj(x))
+  if (!isRecord(x))
     throw badPayload(`payload is ${Array.isArray(x) ? 'an array' : x === null ? 'null' : typeof x}, not a MaintenanceProposal`);
   if (x.kind !== 'maintenance')
     throw badPayload(`payload is not a MaintenanceProposal (kind must be 'maintenance', not ${JSON.stringify(x.kind)})`);
@@ -95,7 +91,7 @@ export function assertMaintenanceProposal(x: unknown): asserts x is MaintenanceP
   if (!Array.isArray(x.alternatives)) throw badPayload('MaintenanceProposal.alternatives must be an array (empty when there are none)');
   x.alternatives.forEach((w, i) => assertWindow(w, `MaintenanceProposal.alternatives[${i}]`, asset));
   const rul = x.rul;
-  if (!isObj(rul)) throw badPayload('MaintenanceProposal.rul must be an object');
+  if (!isRecord(rul)) throw badPayload('MaintenanceProposal.rul must be an object');
   for (const k of ['tsMs', 'rulMs', 'rulP10Ms', 'rulP90Ms', 'healthIndex']) num(rul, k, 'MaintenanceProposal.rul');
   quality(rul, 'MaintenanceProposal.rul');
   // Not compared with each other: createdTsMs is the event time of the RUL the ranking rests on (a
@@ -119,7 +115,7 @@ export function signOrder(key: string, body: UnsignedOrder): MaintenanceOrder {
 
 /** True when the order carries a signature made with `key` over exactly its other fields. */
 export function verifyOrder(key: string, order: MaintenanceOrder): boolean {
-  return isObj(order) && jsonMacMatches(key, order);
+  return isRecord(order) && jsonMacMatches(key, order);
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -191,7 +187,7 @@ export function maintenanceRules(config: MaintenanceGateConfig, m: GateMachine<M
     },
     restoredProposal: (data) => {
       const d = data as Partial<MaintenanceProposal> | null;
-      return isObj(d) && d.kind === 'maintenance' && typeof d.id === 'string' ? (d as MaintenanceProposal) : undefined;
+      return isRecord(d) && d.kind === 'maintenance' && typeof d.id === 'string' ? (d as MaintenanceProposal) : undefined;
     },
     restoreRecord: (_state: GateState<MaintenanceProposal>, rec: LedgerRecord, c) => {
       if (rec.type === 'order' && c) c.order = rec.data as MaintenanceOrder;

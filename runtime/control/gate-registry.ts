@@ -1,14 +1,15 @@
 /**
- * The approval gates running in this process, as the supervisors' page sees them. twin-approval
- * registers a handle per node, of one of two kinds: a setpoint gate (GateHandle: proposals checked
- * against a control envelope, signed commands to writers) or a maintenance gate
- * (MaintenanceGateHandle: maintenance windows, signed maintenance orders). The page's HTTP API
- * (web/server/approvals-api.ts) lists and decides through them. No node-red import: a handle is
- * plain data + functions.
+ * The approval gates running in this process, as the supervisors' pages see them. twin-approval
+ * registers one GateHandle per node; a gate decides one kind of proposal (gate-kind.ts): setpoint
+ * changes (checked against a control envelope, signed commands to writers) or maintenance windows
+ * (signed maintenance orders). A handle says which in `kind`, and carries that kind's own facts and
+ * views beside what every gate has. The pages' HTTP APIs (web/server/approvals-api.ts,
+ * overview-api.ts) list and decide through them. No node-red import: a handle is plain data + functions.
  */
 import type { Decision, EnvelopeCheck, EnvelopeConfig, Proposal, ProposalState, Verdict } from '../model/control.js';
 import type { LedgerRecord } from '../model/control.js';
 import type { MaintenanceOrder, MaintenanceProposal } from '../model/maintenance.js';
+import type { ProposalKind } from './gate-kind.js';
 import type { LedgerAlarm } from './ledger-auth.js';
 
 export interface TrendPoint {
@@ -86,35 +87,6 @@ export interface AutoApprovalPolicy {
   maxStep: number;
 }
 
-/** What a gate decides on: setpoint changes or maintenance windows. */
-export type GateKind = 'setpoint' | 'maintenance';
-
-export interface GateHandle {
-  /** Absent on handles from before maintenance gates existed: a setpoint gate. */
-  kind?: 'setpoint';
-  /** Node id. */
-  id: string;
-  name: string;
-  asset: string;
-  tag: string;
-  envelope: EnvelopeConfig;
-  envelopeVersion: string;
-  /** Changes larger than this need two different approvers (Infinity = rule off). */
-  twoPersonAboveStep: number;
-  autoApproval(): AutoApprovalPolicy;
-  /** Open and recently ended proposals (ended ones for a short while, for the page). */
-  views(): ProposalView[];
-  /** Decide; resolves after the decision is in the ledger (fsync'ed). */
-  decide(req: DecisionRequest): Promise<DecisionOutcome>;
-  /** Switch the auto-approval policy off (or on, if configured); recorded in the ledger with the reason given. */
-  setAutoApproval(enabled: boolean, user: string, reason?: string): Promise<DecisionOutcome>;
-  /** The ledger's records (history tab). */
-  ledgerRecords(): Promise<LedgerRecord[]>;
-  ledgerLocation: string;
-  /** Set when the gate could not start on its ledger and refuses to act: the page shows why and what to do. */
-  alarm?: LedgerAlarm;
-}
-
 /** The states a maintenance proposal can be in (a subset of the setpoint vocabulary). */
 export type MaintenanceState = Extract<ProposalState, 'pending' | 'approved' | 'rejected' | 'expired' | 'superseded'>;
 
@@ -138,37 +110,81 @@ export interface MaintenanceView {
   order?: MaintenanceOrder;
 }
 
-export interface MaintenanceGateHandle {
-  kind: 'maintenance';
+/** What every gate's handle shows, whatever it decides on. */
+interface CommonFacts<K extends ProposalKind> {
+  /** What the gate decides on (its core's kind, gate-kind.ts). */
+  kind: K;
   /** Node id. */
   id: string;
   name: string;
   asset: string;
-  /** Windows whose expected cost is above this need two different approvers (Infinity = rule off). */
-  twoPersonAboveEur: number;
-  views(): MaintenanceView[];
-  /** Decide; resolves after the decision (and an order it issues) is in the ledger (fsync'ed). */
-  decide(req: DecisionRequest): Promise<DecisionOutcome>;
-  ledgerRecords(): Promise<LedgerRecord[]>;
   ledgerLocation: string;
-  /** As GateHandle.alarm. */
+  /** Set when the gate could not start on its ledger and refuses to act: the page shows why and what to do. */
   alarm?: LedgerAlarm;
 }
 
-export type AnyGateHandle = GateHandle | MaintenanceGateHandle;
-
-export function isMaintenanceGate(h: AnyGateHandle): h is MaintenanceGateHandle {
-  return h.kind === 'maintenance';
+/** What a kind adds to what the page shows of its gate. */
+interface KindFacts {
+  setpoint: {
+    tag: string;
+    envelope: EnvelopeConfig;
+    envelopeVersion: string;
+    /** Changes larger than this need two different approvers (Infinity = rule off). */
+    twoPersonAboveStep: number;
+  };
+  maintenance: {
+    /** Windows whose expected cost is above this need two different approvers (Infinity = rule off). */
+    twoPersonAboveEur: number;
+  };
 }
 
-const gates = new Map<string, AnyGateHandle>();
+/** What a kind's proposals look like on the page. */
+interface KindViews {
+  setpoint: ProposalView;
+  maintenance: MaintenanceView;
+}
+
+/** What a kind adds to what the page can do with its gate. */
+interface KindCalls {
+  setpoint: {
+    autoApproval(): AutoApprovalPolicy;
+    /** Switch the auto-approval policy off (or on, if configured); recorded in the ledger with the reason given. */
+    setAutoApproval(enabled: boolean, user: string, reason?: string): Promise<DecisionOutcome>;
+  };
+  maintenance: object;
+}
+
+/**
+ * What a gate of kind K shows, without its functions (all a gate that refuses to act has): GateFacts
+ * alone is either kind, told apart by `kind`.
+ */
+export type GateFacts<K extends ProposalKind = ProposalKind> = K extends ProposalKind ? CommonFacts<K> & KindFacts[K] : never;
+
+/**
+ * A gate running in this process. GateHandle alone is either kind, told apart by `kind`;
+ * GateHandle<'setpoint'> or GateHandle<'maintenance'> is one kind's, with its own fields and views.
+ */
+export type GateHandle<K extends ProposalKind = ProposalKind> = K extends ProposalKind
+  ? CommonFacts<K> &
+      KindFacts[K] &
+      KindCalls[K] & {
+        /** Open and recently ended proposals (ended ones for a short while, for the page). */
+        views(): KindViews[K][];
+        /** Decide; resolves after the decision (and a command or order it issues) is in the ledger (fsync'ed). */
+        decide(req: DecisionRequest): Promise<DecisionOutcome>;
+        /** The ledger's records (history tab). */
+        ledgerRecords(): Promise<LedgerRecord[]>;
+      }
+  : never;
+
+const gates = new Map<string, GateHandle>();
 
 /** How pages name a gate: its node name, else what it guards. */
-export function gateName(g: AnyGateHandle): string {
-  return g.name || (isMaintenanceGate(g) ? `${g.asset} maintenance` : `${g.asset}/${g.tag}`);
+export function gateName(g: GateHandle): string {
+  return g.name || (g.kind === 'maintenance' ? `${g.asset} maintenance` : `${g.asset}/${g.tag}`);
 }
 
-export function registerGate(h: AnyGateHandle): void {
+export function registerGate(h: GateHandle): void {
   gates.set(h.id, h);
 }
 
@@ -176,26 +192,17 @@ export function unregisterGate(id: string): void {
   gates.delete(id);
 }
 
-/** Gates of both kinds (what the page lists). */
-export function listAllGates(): AnyGateHandle[] {
-  return [...gates.values()];
+/** The gates in this process, in the order they registered: every one, or those of one kind. */
+export function listGates(): GateHandle[];
+export function listGates<K extends ProposalKind>(kind: K): GateHandle<K>[];
+export function listGates(kind?: ProposalKind): GateHandle[] {
+  return [...gates.values()].filter((g) => kind === undefined || g.kind === kind);
 }
 
-export function findAnyGate(id: string): AnyGateHandle | undefined {
-  return gates.get(id);
-}
-
-/** The setpoint gates (the only kind there was before maintenance gates). */
-export function listGates(): GateHandle[] {
-  return listAllGates().filter((g): g is GateHandle => !isMaintenanceGate(g));
-}
-
-export function findGate(id: string): GateHandle | undefined {
+/** The gate of this node id; with a kind, only when it decides that kind. */
+export function findGate(id: string): GateHandle | undefined;
+export function findGate<K extends ProposalKind>(id: string, kind: K): GateHandle<K> | undefined;
+export function findGate(id: string, kind?: ProposalKind): GateHandle | undefined {
   const g = gates.get(id);
-  return g && !isMaintenanceGate(g) ? g : undefined;
-}
-
-export function findMaintenanceGate(id: string): MaintenanceGateHandle | undefined {
-  const g = gates.get(id);
-  return g && isMaintenanceGate(g) ? g : undefined;
+  return g && (kind === undefined || g.kind === kind) ? g : undefined;
 }

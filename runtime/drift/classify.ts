@@ -172,7 +172,7 @@ const SIGMA_CAP = 1e6;
  */
 function diffSigma(xs: number[]): number {
   if (xs.length < 3) return NaN;
-  const d: number[] = new Array(xs.length - 1);
+  const d: number[] = new Array<number>(xs.length - 1);
   for (let i = 1; i < xs.length; i++) d[i - 1] = xs[i] - xs[i - 1];
   return madSigma(d) / Math.SQRT2;
 }

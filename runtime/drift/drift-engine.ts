@@ -287,7 +287,7 @@ export class DriftEngine {
       this.routeCount = 0;
       tags = undefined;
     }
-    if (tags === undefined) this.routes.set(asset, (tags = new Map()));
+    if (tags === undefined) this.routes.set(asset, (tags = new Map<string, TagRoute>()));
     const watched = this.watched(asset, tag);
     const kept = watched || (this.config.classify && this.isRelatedSomewhere(tag));
     const r: TagRoute = { key: `${asset}/${tag}`, watched, kept, counted: false };

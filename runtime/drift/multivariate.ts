@@ -223,7 +223,7 @@ export function mvInit(raw: unknown): MvState {
   return {
     config,
     tagIndex: new Map(config.tags.map((t, i) => [t, i])),
-    held: new Array(p).fill(undefined),
+    held: new Array<Held | undefined>(p).fill(undefined),
     lastRowTsMs: -Infinity,
     refRows: [],
     t2Lim: NaN,

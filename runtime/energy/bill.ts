@@ -57,21 +57,23 @@ function badInterval(i: number, msg: string): TwinError {
   return new TwinError('BAD_PAYLOAD', `bill: interval ${i + 1}: ${msg}`);
 }
 
-function checkIntervals(intervals: readonly IntervalEnergy[]): IntervalEnergy[] {
-  if (!Array.isArray(intervals)) throw new TwinError('BAD_PAYLOAD', 'bill: intervals must be an array');
-  intervals.forEach((iv, i) => {
+/** Each interval checked field by field (they arrive in a message): the first bad one is refused, naming it. */
+function checkIntervals(input: unknown): IntervalEnergy[] {
+  if (!Array.isArray(input)) throw new TwinError('BAD_PAYLOAD', 'bill: intervals must be an array');
+  const intervals = (input as unknown[]).map((iv, i): IntervalEnergy => {
+    // an array passes as an object here and fails on its missing startMs, as it always has
     if (!iv || typeof iv !== 'object') throw badInterval(i, 'not an object');
-    if (!Number.isFinite(iv.startMs) || !Number.isFinite(iv.endMs))
+    const { startMs, endMs, energyKwh, reactiveKvarh: q } = iv as Record<string, unknown>;
+    if (typeof startMs !== 'number' || typeof endMs !== 'number' || !Number.isFinite(startMs) || !Number.isFinite(endMs))
       throw new TwinError('BAD_TIMESTAMP', `bill: interval ${i + 1}: startMs and endMs must be finite epoch ms`);
-    if (iv.endMs <= iv.startMs)
-      throw new TwinError('BAD_TIMESTAMP', `bill: interval ${i + 1}: endMs ${iv.endMs} is not after startMs ${iv.startMs}`);
-    if (typeof iv.energyKwh !== 'number' || !Number.isFinite(iv.energyKwh))
-      throw new TwinError('NOT_FINITE', `bill: interval ${i + 1}: energyKwh must be a finite number, got ${JSON.stringify(iv.energyKwh)}`);
-    if (iv.energyKwh < 0) throw badInterval(i, `negative energy ${iv.energyKwh} kWh (export is not billed here)`);
-    const q = iv.reactiveKvarh;
+    if (endMs <= startMs) throw new TwinError('BAD_TIMESTAMP', `bill: interval ${i + 1}: endMs ${endMs} is not after startMs ${startMs}`);
+    if (typeof energyKwh !== 'number' || !Number.isFinite(energyKwh))
+      throw new TwinError('NOT_FINITE', `bill: interval ${i + 1}: energyKwh must be a finite number, got ${JSON.stringify(energyKwh)}`);
+    if (energyKwh < 0) throw badInterval(i, `negative energy ${energyKwh} kWh (export is not billed here)`);
     if (q !== undefined && (typeof q !== 'number' || !Number.isFinite(q)))
       throw new TwinError('NOT_FINITE', `bill: interval ${i + 1}: reactiveKvarh must be a finite number, got ${JSON.stringify(q)}`);
     if (q !== undefined && q < 0) throw badInterval(i, `negative reactive energy ${q} kvarh (only inductive kvarh is billed)`);
+    return iv as IntervalEnergy; // every field it is read by checked above; the caller's object, as before
   });
   const sorted = [...intervals].sort((a, b) => a.startMs - b.startMs);
   for (let i = 1; i < sorted.length; i++) {

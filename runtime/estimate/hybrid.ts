@@ -197,8 +197,8 @@ export class Hybrid implements StateModel, Kf1 {
   }
 
   private refit(): void {
-    const X: number[][] = new Array(this.n);
-    const Y: number[][] = new Array(this.n);
+    const X: number[][] = new Array<number[]>(this.n);
+    const Y: number[][] = new Array<number[]>(this.n);
     this.lo.fill(Infinity);
     this.hi.fill(-Infinity);
     this.mean.fill(0);

@@ -177,7 +177,7 @@ function getTrack(st: EstimatorState, asset: string, tag: string): Track {
   };
   st.tracks.set(asset + '/' + tag, t);
   let tags = st.byAsset.get(asset);
-  if (tags === undefined) st.byAsset.set(asset, (tags = new Map()));
+  if (tags === undefined) st.byAsset.set(asset, (tags = new Map<string, Track>()));
   tags.set(tag, t);
   return t;
 }

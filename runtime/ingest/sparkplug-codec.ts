@@ -88,8 +88,9 @@ export function decodeSparkplugPayload(buf: Uint8Array): SparkplugPayload {
     throw new TwinError('BAD_PAYLOAD', `not a Sparkplug B payload: ${(err as Error).message}`, { cause: err });
   }
   const metrics: SparkplugMetric[] = (raw.metrics ?? []).map((m) => {
-    const unitProp = m.properties?.engUnit?.value;
-    const value = m.value;
+    // unknown: the codec types its Long values with a type that does not resolve here
+    const unitProp: unknown = m.properties?.engUnit?.value;
+    const value: unknown = m.value;
     return {
       ...(m.name ? { name: m.name } : {}),
       ...(num(m.alias) !== undefined ? { alias: num(m.alias) } : {}),

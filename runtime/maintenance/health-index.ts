@@ -39,9 +39,9 @@ export function selectSignals(units: UnitHistory[], rulCapMs: number, opts: { mi
     }
   }
   const n = channels.length;
-  const s = new Array(n).fill(0),
-    ss = new Array(n).fill(0),
-    sy = new Array(n).fill(0);
+  const s = new Array<number>(n).fill(0),
+    ss = new Array<number>(n).fill(0),
+    sy = new Array<number>(n).fill(0);
   let count = 0,
     y1 = 0,
     y2 = 0;
@@ -92,7 +92,7 @@ export function signalFeatures(spec: SignalSpec, values: number[][]): number[][]
   for (let r = 0; r < z.length; r++) {
     const from = Math.max(0, r - w + 1);
     const m = r - from + 1;
-    const f = new Array(2 * k).fill(0);
+    const f = new Array<number>(2 * k).fill(0);
     const tMean = (m - 1) / 2;
     let tVar = 0;
     for (let i = 0; i < m; i++) tVar += (i - tMean) ** 2;

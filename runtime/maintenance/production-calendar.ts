@@ -390,8 +390,8 @@ export interface TypicalWeek {
  */
 export function typicalWeek(cal: ProductionCalendar): TypicalWeek {
   // One slot per minute of the circular week (Sunday 00:00 = 0, as DAY_NAMES): 10 080 entries.
-  const shiftAt: (string | null)[] = new Array(WEEK_MIN).fill(null);
-  const stopAt: (string | null)[] = new Array(WEEK_MIN).fill(null);
+  const shiftAt: (string | null)[] = new Array<string | null>(WEEK_MIN).fill(null);
+  const stopAt: (string | null)[] = new Array<string | null>(WEEK_MIN).fill(null);
   const paint = (slots: (string | null)[], d: number, span: { startMin: number; endMin: number }, name: string): void => {
     for (let m = d * 1440 + span.startMin; m < d * 1440 + span.endMin; m++) slots[m % WEEK_MIN] = name;
   };

@@ -45,3 +45,11 @@ export class TwinError extends Error {
 export function badConfig(message: string): never {
   throw new TwinError('BAD_CONFIG', message);
 }
+
+/**
+ * A JSON object (not null, not an array), its fields still `unknown`: the first step of parsing untyped
+ * input (flow JSON, a message, an HTTP body, a file). The one copy for every parser.
+ */
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}

@@ -7,7 +7,7 @@
  * sits in memory at once. A page ends on a whole timestamp: the points at a full page's last time
  * are dropped and the next page starts at that time, so a time step is never split across pages.
  */
-import { TwinError } from '../model/errors.js';
+import { isRecord, TwinError } from '../model/errors.js';
 import { isQuality } from '../model/quality.js';
 import { toFiniteNumber, type Reading } from '../model/reading.js';
 import { ident, literal, recordsFromRaw } from '../store/influx-query.js';
@@ -67,13 +67,13 @@ export function influxHttpQuery(
       );
     }
     const text = await res.text();
-    let body: { error?: string; results?: { error?: string }[] };
+    let body: unknown;
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(text) as unknown;
     } catch {
       throw new TwinError('CONNECTION', `${base.origin} did not answer as InfluxDB does (HTTP ${res.status}): ${text.slice(0, 80).trim()}`);
     }
-    const error = body.error ?? body.results?.find((r) => r.error)?.error;
+    const error = influxError(body);
     if (error !== undefined) {
       if (/^database not found/.test(error)) throw new TwinError('CONNECTION', `InfluxDB at ${base.origin} has no database '${database}'`);
       if (res.status === 401 || res.status === 403)
@@ -86,6 +86,14 @@ export function influxHttpQuery(
     if (!res.ok) throw new TwinError('CONNECTION', `InfluxDB at ${base.origin} answered HTTP ${res.status}`);
     return body;
   };
+}
+
+/** What InfluxDB 1.x answers when it refuses: `{ error }`, or a statement's `results[i].error`. */
+function influxError(body: unknown): string | undefined {
+  if (!isRecord(body)) return undefined;
+  if (typeof body.error === 'string') return body.error;
+  const failed = (Array.isArray(body.results) ? (body.results as unknown[]) : []).find((r) => isRecord(r) && !!r.error);
+  return isRecord(failed) && typeof failed.error === 'string' ? failed.error : undefined;
 }
 
 function conditions(r: InfluxRange, fromUs: number): string {

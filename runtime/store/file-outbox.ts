@@ -30,7 +30,7 @@ import {
   unlinkSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { TwinError } from '../model/errors.js';
+import { isRecord, TwinError } from '../model/errors.js';
 import type { Outbox, OutboxEntry } from './outbox.js';
 
 export interface FileOutboxOptions {
@@ -119,15 +119,16 @@ export class FileOutbox<T = unknown> implements Outbox<T> {
       lines.pop(); // '' after the last newline, or a torn line that was never acknowledged to its writer
       const seg: Segment = { file: f, firstSeq: Number(SEG.exec(f)![1]), lastSeq: 0, bytes: Buffer.byteLength(text) };
       for (const line of lines) {
-        let parsed: { s: number; r: T };
+        let parsed: unknown;
         try {
-          parsed = JSON.parse(line);
+          parsed = JSON.parse(line) as unknown;
         } catch {
           continue; // cannot happen for fsynced lines; be lenient with a damaged file rather than refuse to start
         }
+        if (!isRecord(parsed) || typeof parsed.s !== 'number') continue; // nor can a line not written as { s, r }
         seg.lastSeq = Math.max(seg.lastSeq, parsed.s);
         maxSeq = Math.max(maxSeq, parsed.s);
-        if (parsed.s > ackedSeq) entries.push({ seq: parsed.s, record: parsed.r });
+        if (parsed.s > ackedSeq) entries.push({ seq: parsed.s, record: parsed.r as T }); // what append() wrote
       }
       if (seg.lastSeq <= ackedSeq) {
         fsyncUnlink(join(dir, f)); // fully acknowledged (or empty): compact now

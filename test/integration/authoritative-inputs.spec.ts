@@ -23,7 +23,7 @@ import { startTestPlantSim, type TestPlantSim } from '../support/plant-sim.js';
 
 // the registry the BUILT nodes register with (the source module would be another instance)
 const registry = require(join(__dirname, '..', '..', 'dist', 'runtime', 'control', 'gate-registry.js')) as {
-  findGate(id: string): GateHandle | undefined;
+  findGate(id: string, kind: 'setpoint'): GateHandle<'setpoint'> | undefined;
 };
 const nodes = [
   'twin-opcua-endpoint',
@@ -210,7 +210,7 @@ describe('issue 13 attack 1: a spoofed input on the broker cannot mask a failed 
     const got = { cmds: [] as Command[], results: [] as WriteResult[] };
     node('cmds').on('input', (m: never) => got.cmds.push((m as { payload: Command }).payload));
     node('results').on('input', (m: never) => got.results.push((m as { payload: WriteResult }).payload));
-    return { asset, got, handle: await waitUntil(() => registry.findGate('gate'), 10_000, 20, 'the gate to register') };
+    return { asset, got, handle: await waitUntil(() => registry.findGate('gate', 'setpoint'), 10_000, 20, 'the gate to register') };
   }
 
   function proposal(asset: string, from: number, to: number): Proposal {

@@ -15,7 +15,7 @@ import { startTestPlantSim, type TestPlantSim } from '../support/plant-sim.js';
 import { startAedes, type AedesBroker } from '../support/aedes.js';
 
 const registry = require(join(__dirname, '..', '..', 'dist', 'runtime', 'control', 'gate-registry.js')) as {
-  findGate(id: string): GateHandle | undefined;
+  findGate(id: string, kind: 'setpoint'): GateHandle<'setpoint'> | undefined;
 };
 const ROOT = join(__dirname, '..', '..');
 const core = (p: string) => require(join(ROOT, 'node_modules', '@node-red', 'nodes', 'core', p));
@@ -90,7 +90,7 @@ describe('example: closed loop over MQTT (Sparkplug B)', function () {
   });
 
   it('proposes from the step test, and an approved change reaches the simulator as signed DCMDs, read back from DDATA', async function () {
-    const gate = await waitUntil(() => registry.findGate('cl-approval'), 10_000, 50, 'the gate to register');
+    const gate = await waitUntil(() => registry.findGate('cl-approval', 'setpoint'), 10_000, 50, 'the gate to register');
     const view = await waitUntil(
       () => gate.views().find((v) => v.state === 'pending'),
       90_000,

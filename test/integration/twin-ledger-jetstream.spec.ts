@@ -27,7 +27,7 @@ import { closedLoopFlow, collectClosedLoop, CLOSED_LOOP_NODES } from '../support
 import { runTwinloop } from '../support/twinloop-cli.js';
 
 const registry = require(join(__dirname, '..', '..', 'dist', 'runtime', 'control', 'gate-registry.js')) as {
-  findGate(id: string): GateHandle | undefined;
+  findGate(id: string, kind: 'setpoint'): GateHandle<'setpoint'> | undefined;
 };
 
 const KEY = 'jetstream-ledger-spec-key-0123456789';
@@ -246,7 +246,7 @@ describe('twin-ledger on NATS JetStream (real single-node nats-server)', functio
       for (const e of extra as Array<{ id: string; type: string }>) if (e.type === 'twin-ledger') creds[e.id] = { signingKey: KEY };
       await helper.load(CLOSED_LOOP_NODES as never, flow as never, creds as never);
       const got = collectClosedLoop(node);
-      return { asset, got, handle: await waitUntil(() => registry.findGate('gate'), 20_000, 20, 'the gate to register') };
+      return { asset, got, handle: await waitUntil(() => registry.findGate('gate', 'setpoint'), 20_000, 20, 'the gate to register') };
     }
 
     function proposal(asset: string, from: number, to: number): Proposal {
@@ -277,7 +277,7 @@ describe('twin-ledger on NATS JetStream (real single-node nats-server)', functio
     }
 
     async function approveAndWrite(
-      handle: GateHandle,
+      handle: GateHandle<'setpoint'>,
       got: { events: Array<{ proposalId: string; state: string }> },
       asset: string,
       from: number,

@@ -17,7 +17,7 @@ import { closedLoopFlow, collectClosedLoop, CLOSED_LOOP_NODES } from '../support
 
 // the registry the BUILT nodes register with (the source module would be another instance)
 const registry = require(join(__dirname, '..', '..', 'dist', 'runtime', 'control', 'gate-registry.js')) as {
-  findGate(id: string): GateHandle | undefined;
+  findGate(id: string, kind: 'setpoint'): GateHandle<'setpoint'> | undefined;
 };
 
 const KEY = 'test-signing-key-0123456789abcdef';
@@ -56,7 +56,7 @@ describe('approval → twin-opcua-write → plant simulator (Node-RED, real part
     const flow = closedLoopFlow(plant, TAG, { type: 'twin-ledger', path: ledgerPath });
     await helper.load(CLOSED_LOOP_NODES as never, flow as never, { led: { signingKey: KEY } } as never);
     const got = collectClosedLoop(node);
-    return { asset, got, handle: await waitUntil(() => registry.findGate('gate'), 10_000, 20, 'the gate to register') };
+    return { asset, got, handle: await waitUntil(() => registry.findGate('gate', 'setpoint'), 10_000, 20, 'the gate to register') };
   }
 
   function proposal(asset: string, from: number, to: number): Proposal {

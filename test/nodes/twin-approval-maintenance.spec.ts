@@ -1,5 +1,5 @@
 // twin-approval in maintenance mode in a real Node-RED runtime with the real twin-ledger config node
-// and a ledger file: MaintenanceProposals in, decisions through the registered MaintenanceGateHandle
+// and a ledger file: MaintenanceProposals in, decisions through the registered GateHandle<'maintenance'>
 // (as the page makes them), a signed MaintenanceOrder out on approval, rejection, wall-clock expiry,
 // supersede, bad payloads and config (to a Catch node, red status, the node goes on), the page's API
 // refusing a decision without logins, and a restarted flow rebuilding the gate from the ledger file.
@@ -11,7 +11,7 @@ import { helper, nodeModule } from '../support/nr.js';
 import { waitFor } from '../support/ports.js';
 import { tempUserDir } from '../support/opcua-nr.js';
 import { M_ASSET, maintenanceProposal, maintenanceWindow } from '../support/maintenance-proposal.js';
-import type { DecisionRequest, MaintenanceGateHandle } from '../../runtime/control/gate-registry.js';
+import type { DecisionRequest, GateHandle } from '../../runtime/control/gate-registry.js';
 import type { GateStateEvent } from '../../runtime/control/gate.js';
 import { verifyOrder } from '../../runtime/control/gate-maintenance.js';
 import { verifyLedgerFile } from '../../runtime/control/ledger-verify.js';
@@ -104,8 +104,8 @@ describe('twin-approval (node, maintenance mode)', function () {
     return rig;
   }
 
-  const handle = async (): Promise<MaintenanceGateHandle> =>
-    (await waitFor(() => registry.findMaintenanceGate('g'), 10_000, 10, 'maintenance gate registered'))!;
+  const handle = async (): Promise<GateHandle<'maintenance'>> =>
+    (await waitFor(() => registry.findGate('g', 'maintenance'), 10_000, 10, 'maintenance gate registered'))!;
   const send = (rig: Rig, payload: unknown) => rig.node.receive({ topic: `${M_ASSET}/maintenance/proposal`, payload } as never);
   const ledgerTypes = async (): Promise<string[]> => {
     const ledger = await openFileLedger(ledgerPath);
@@ -124,8 +124,8 @@ describe('twin-approval (node, maintenance mode)', function () {
       twoPersonAboveEur: 5000,
       ledgerLocation: ledgerPath,
     });
-    expect(registry.listAllGates().map((g) => g.id)).to.include('g');
-    expect(registry.findGate('g'), 'not a setpoint gate').to.equal(undefined);
+    expect(registry.listGates().map((g) => g.id)).to.include('g');
+    expect(registry.findGate('g', 'setpoint'), 'not a setpoint gate').to.equal(undefined);
     const p = maintenanceProposal('m1');
     send(rig, p);
     await waitFor(() => rig.events.length === 1, 5000, 10, 'pending event');
@@ -286,7 +286,7 @@ describe('twin-approval (node, maintenance mode)', function () {
       send(rig, maintenanceProposal('m1'));
       const caught = await waitFor(() => rig.caught[0], 5000, 10, 'refused input');
       expect(caught.error!.message).to.match(/not configured/);
-      expect(registry.findAnyGate('g')).to.equal(undefined);
+      expect(registry.findGate('g')).to.equal(undefined);
     });
   }
 
@@ -327,7 +327,7 @@ describe('twin-approval (node, maintenance mode)', function () {
     await h.decide(decision('one', 'bob'));
     const issued = (await waitFor(() => rig.orders[0], 5000, 10, 'order'))!.payload as MaintenanceOrder;
     await helper.unload();
-    expect(registry.findAnyGate('g')).to.equal(undefined);
+    expect(registry.findGate('g')).to.equal(undefined);
 
     rig = await load({ twoPersonAboveEur: '1000' });
     h = await handle();
@@ -451,7 +451,7 @@ describe('twin-approval (node, maintenance mode)', function () {
     );
     const caught: Msg[] = [];
     listen<Msg>(helper.getNode('k'), 'input', (m) => caught.push(m));
-    await waitFor(() => registry.findGate('g'), 10_000, 10, 'setpoint gate');
+    await waitFor(() => registry.findGate('g', 'setpoint'), 10_000, 10, 'setpoint gate');
     helper.getNode('g').receive({ payload: maintenanceProposal('m1') } as never);
     const c = await waitFor(() => caught[0], 5000, 10, 'caught');
     expect(c.error!.message).to.match(/MaintenanceProposal: this twin-approval decides setpoint changes; use one in maintenance mode/);

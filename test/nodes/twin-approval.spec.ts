@@ -166,7 +166,8 @@ describe('twin-approval (node)', function () {
     return rig;
   }
 
-  const handle = async (): Promise<GateHandle> => (await waitFor(() => findGate('g'), 10_000, 10, 'gate registered'))!;
+  const handle = async (): Promise<GateHandle<'setpoint'>> =>
+    (await waitFor(() => findGate('g', 'setpoint'), 10_000, 10, 'gate registered'))!;
   const send = (rig: Rig, payload: unknown, topic = `${ASSET}/x`) => rig.node.receive({ topic, payload } as never);
   async function freshReadings(rig: Rig, sp = 200): Promise<void> {
     send(rig, reading(TAG, sp));
@@ -177,7 +178,7 @@ describe('twin-approval (node)', function () {
   it('registers a GateHandle; a decision through it sends a signed command; the write result wired back completes the change', async function () {
     const rig = await load();
     const h = await handle();
-    expect(listGates().map((x) => x.id)).to.include('g');
+    expect(listGates('setpoint').map((x) => x.id)).to.include('g');
     expect(h).to.include({ asset: ASSET, tag: TAG, name: 'zone 3', twoPersonAboveStep: 3, ledgerLocation: ledgerPath });
     expect(h.autoApproval()).to.deep.equal({ enabled: false, configured: false, maxStep: 0 });
     await freshReadings(rig);
@@ -356,7 +357,7 @@ describe('twin-approval (node)', function () {
       send(rig, proposal('p1', 200, 201));
       const caught = await waitFor(() => rig.caught[0], 5000, 10, 'refused input');
       expect(caught.error!.message).to.match(/not configured/);
-      expect(findGate('g')).to.equal(undefined);
+      expect(findGate('g', 'setpoint')).to.equal(undefined);
       expect(rig.events).to.deep.equal([]);
     });
   }
@@ -387,7 +388,7 @@ describe('twin-approval (node)', function () {
     await waitFor(() => rig.events.length === 1, 5000, 10, 'pending');
     await h.decide({ proposalId: 'p1', verdict: 'approve', user: 'alice', printedName: 'A', reason: 'ok' });
     await helper.unload();
-    expect(findGate('g')).to.equal(undefined);
+    expect(findGate('g', 'setpoint')).to.equal(undefined);
 
     rig = await load();
     h = await handle();

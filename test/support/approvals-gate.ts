@@ -240,7 +240,8 @@ interface Entry {
  * unexpired, one decision per user, two approvals from different users above `twoPersonAboveStep`,
  * every decision appended (fsync'ed) to a file ledger before it is reported.
  */
-export class TestGate implements GateHandle {
+export class TestGate implements GateHandle<'setpoint'> {
+  readonly kind = 'setpoint';
   readonly name: string;
   readonly asset = ENVELOPE.asset;
   readonly tag = ENVELOPE.tag;

@@ -129,6 +129,7 @@ async function main(): Promise<void> {
       registry.registerGate(
         alarmedGateHandle(
           {
+            kind: 'setpoint',
             id,
             name,
             asset: ENVELOPE.asset,
@@ -147,7 +148,7 @@ async function main(): Promise<void> {
         registry.unregisterGate(g.id);
         await g.close();
       }
-      for (const g of registry.listAllGates()) if (g.alarm) registry.unregisterGate(g.id);
+      for (const g of registry.listGates()) if (g.alarm) registry.unregisterGate(g.id);
       await red.stop();
       rmSync(red.home, { recursive: true, force: true });
       rmSync(dir, { recursive: true, force: true });

@@ -7,8 +7,10 @@
 import { formatEur as eur } from '../../runtime/model/money.js';
 import { $, el, hms, input, pad2, svg, unit } from './dom.js';
 import { setUpLogin } from './login.js';
+import { bodyOf, readAnswer, type Answer } from './answer.js';
 import type * as Api from './approvals-types.js';
 import type { PredictedEffect } from '../../runtime/model/control.js';
+import type { MaintenanceOrder, MaintenanceWindow } from '../../runtime/model/maintenance.js';
 import { DEFAULT_MEANING, MAINTENANCE_MEANING, type TrendPoint } from '../../runtime/control/gate-registry.js';
 
 // The admin root is wherever this page is served from: <root>twinloop/approvals.
@@ -169,8 +171,16 @@ function deadline(v: Api.View): number {
 }
 
 // ---- talking to Node-RED ------------------------------------------------------------------
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each caller reads its endpoint's JSON (approvals-types.ts)
-function call(method: string, path: string, body?: object): Promise<{ status: number; body: any }> {
+/** What the API answers with 200, per route (approvals-types.ts; the decisions' answers are read for their status only). */
+interface Routes {
+  me: Api.Me;
+  gates: { gates: Api.Gate[] };
+  proposals: { nowMs: number; proposals: Api.View[] };
+  history: { nowMs: number; ledgers: Api.Ledger[] };
+  decide: unknown;
+  'auto-approval': unknown;
+}
+function call<P extends keyof Routes>(method: string, path: P, body?: object): Promise<Answer<Routes[P]>> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (S.token) headers.Authorization = 'Bearer ' + S.token;
   if (body) headers['Content-Type'] = 'application/json';
@@ -190,15 +200,7 @@ function call(method: string, path: string, body?: object): Promise<{ status: nu
       clearTimeout(timer);
     })
     .then(function (r) {
-      return r.text().then(function (t) {
-        let j = null;
-        try {
-          j = t ? JSON.parse(t) : null;
-        } catch {
-          j = null;
-        }
-        return { status: r.status, body: j };
-      });
+      return readAnswer<Routes[P]>(r);
     });
 }
 const login = setUpLogin({ root: ROOT, ownKey: OWN_KEY, state: S, notice, stopPolling, enter });
@@ -213,10 +215,10 @@ function enter(token: string | null): void {
       }
       if (r.status === 403) {
         $('logout').hidden = false;
-        return showLogin((r.body && r.body.error) || 'No access to approvals.');
+        return showLogin(r.error || 'No access to approvals.');
       }
       if (r.status !== 200) return notice('The approvals API answered ' + r.status + '.', true);
-      const me: Api.Me = (S.me = r.body);
+      const me: Api.Me = (S.me = bodyOf(r));
       $('login').hidden = true;
       $('app').hidden = false;
       $('logout').hidden = !S.adminAuth;
@@ -264,20 +266,20 @@ let busy = false;
 function refresh(): void {
   if (busy) return;
   busy = true;
-  const jobs = [call('GET', 'gates'), call('GET', 'proposals')];
   const wantHistory = S.tab === 'history' && Date.now() - S.historyAt > 5000;
-  if (wantHistory) jobs.push(call('GET', 'history'));
-  void Promise.all(jobs)
-    .then(function (rs) {
-      for (let i = 0; i < rs.length; i++) if (rs[i].status === 401) return showLogin('Your session has ended. Log in again.');
-      if (rs[0].status === 200) renderGates(rs[0].body.gates);
-      if (rs[1].status === 200) {
-        S.clockOffsetMs = rs[1].body.nowMs - Date.now();
-        renderProposals(rs[1].body.proposals);
+  void Promise.all([call('GET', 'gates'), call('GET', 'proposals'), wantHistory ? call('GET', 'history') : null])
+    .then(function ([gates, proposals, history]) {
+      if (gates.status === 401 || proposals.status === 401 || (history && history.status === 401))
+        return showLogin('Your session has ended. Log in again.');
+      if (gates.status === 200) renderGates(bodyOf(gates).gates);
+      if (proposals.status === 200) {
+        const p = bodyOf(proposals);
+        S.clockOffsetMs = p.nowMs - Date.now();
+        renderProposals(p.proposals);
       }
-      if (wantHistory && rs[2].status === 200) {
+      if (history && history.status === 200) {
         S.historyAt = Date.now();
-        renderHistory(rs[2].body.ledgers);
+        renderHistory(bodyOf(history).ledgers);
       }
     })
     .catch(function () {
@@ -920,7 +922,7 @@ $('sign-form').addEventListener('submit', function (ev) {
     $('sign-meaning').focus();
     return;
   }
-  let body, path;
+  let body, path: 'decide' | 'auto-approval';
   if (w.kind === 'decide') {
     path = 'decide';
     body = {
@@ -946,11 +948,11 @@ $('sign-form').addEventListener('submit', function (ev) {
         refresh();
         return;
       }
-      if (r.status === 401 && !(r.body && r.body.error)) {
+      if (r.status === 401 && !r.error) {
         $<HTMLDialogElement>('sign').close();
         return showLogin('Your session has ended. Log in again.');
       }
-      $('sign-error').textContent = (r.body && r.body.error) || 'Refused (' + r.status + ').';
+      $('sign-error').textContent = r.error || 'Refused (' + r.status + ').';
       $('sign-password').focus();
     })
     .catch(function () {
@@ -1029,10 +1031,43 @@ function renderHistory(ledgers: Api.Ledger[]): void {
   });
 }
 
+/**
+ * The fields the history reads from a record's payload, over every record type the gates, writers and
+ * twin-alarm write (runtime/model/control.ts, maintenance.ts, alarm/): each type has some of them.
+ */
+interface RecordFields {
+  kind?: string;
+  id?: string;
+  user?: string;
+  printedName?: string;
+  verdict?: string;
+  meaning?: string;
+  reason?: string;
+  message?: string;
+  job?: string;
+  window?: MaintenanceWindow;
+  currentValue?: number;
+  proposedValue?: number;
+  unit?: string;
+  rationale?: string;
+  approvedBy?: string[];
+  writer?: string;
+  value?: number;
+  step?: number;
+  steps?: number;
+  outcome?: string;
+  presentValue?: unknown;
+  readBackOk?: boolean;
+  readBackValue?: number;
+  enabled?: boolean;
+  priority?: string;
+  untilTsMs?: number;
+  via?: string;
+}
+
 function describe(r: Api.Ledger['records'][number], writers: Record<string, string>): { event: string; by: string; details: string } {
   // the payload of the record's type (proposal, decision, command, write result, …), read field by field
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one bag for every record type's fields
-  const d = (r.data || {}) as any;
+  const d = (r.data || {}) as RecordFields;
   const writer = d.writer ? writers[d.writer] || 'writer ' + d.writer : 'writer';
   switch (r.type) {
     case 'decision':
@@ -1046,7 +1081,7 @@ function describe(r: Api.Ledger['records'][number], writers: Record<string, stri
         return {
           event: 'maintenance proposal',
           by: 'twin',
-          details: d.job + ', ' + windowText(d.window) + ', expected cost ' + eur(d.window.expectedCostEur),
+          details: d.job + ', ' + windowText(d.window!) + ', expected cost ' + eur(d.window!.expectedCostEur),
         };
       return {
         event: 'proposal',
@@ -1057,7 +1092,7 @@ function describe(r: Api.Ledger['records'][number], writers: Record<string, stri
       return {
         event: 'maintenance order',
         by: 'gate',
-        details: d.job + ', ' + windowText(d) + ', approved by ' + (d.approvedBy || []).join(', ') + ', id ' + d.id,
+        details: d.job + ', ' + windowText(d as MaintenanceOrder) + ', approved by ' + (d.approvedBy || []).join(', ') + ', id ' + d.id,
       };
     case 'command':
       return { event: 'command', by: 'gate', details: 'write ' + fmt(d.value) + unit(d.unit) + ' (step ' + d.step + '/' + d.steps + ')' };

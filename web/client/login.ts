@@ -4,6 +4,7 @@
  * revokes the token. The page gives its admin root, its hooks and its state.
  */
 import { $, input } from './dom.js';
+import { readAnswer } from './answer.js';
 
 export interface LoginState {
   token: string | null;
@@ -85,20 +86,18 @@ export function setUpLogin(page: LoginPage): Login {
       password: input('login-password').value,
     });
     fetch(root + 'auth/token', { method: 'POST', body: form })
-      .then((r) =>
-        r
-          .json()
-          .catch(() => ({}))
-          .then((j: { access_token?: string; error_description?: string }) => ({ ok: r.ok, body: j })),
-      )
+      // Node-RED's own token endpoint (OAuth 2 password grant): { access_token } or { error_description }
+      .then((r) => readAnswer<{ access_token?: unknown; error_description?: unknown }>(r))
       .then((r) => {
         input('login-password').value = '';
-        if (!r.ok || !r.body.access_token) {
-          $('login-error').textContent = (r.body && r.body.error_description) || 'Login failed: wrong username or password.';
+        const token = r.body?.access_token;
+        if (r.status < 200 || r.status > 299 || typeof token !== 'string' || token === '') {
+          const why = r.body?.error_description;
+          $('login-error').textContent = (typeof why === 'string' && why) || 'Login failed: wrong username or password.';
           return;
         }
-        sessionStorage.setItem(ownKey, r.body.access_token);
-        page.enter(r.body.access_token);
+        sessionStorage.setItem(ownKey, token);
+        page.enter(token);
       })
       .catch(() => {
         $('login-error').textContent = 'Login failed: Node-RED did not answer.';

@@ -7,6 +7,7 @@
  */
 import { durationText } from '../../runtime/alarm/alarm-actions.js';
 import { $, el, hms } from './dom.js';
+import { readAnswer } from './answer.js';
 import type * as Api from './overview-types.js';
 
 export interface AlarmsPanel {
@@ -67,19 +68,14 @@ export function setUpAlarms(o: Opts): AlarmsPanel {
       body: JSON.stringify(Object.assign({ sourceId: r.sourceId, alarmId: r.episodeId || r.alarmId }, body)),
     })
       .then(function (res) {
-        return res
-          .json()
-          .catch(function () {
-            return {};
-          })
-          .then(function (j: Api.AlarmActionAnswer) {
-            return { status: res.status, body: j };
-          });
+        return readAnswer<Api.AlarmActionAnswer>(res);
       })
       .then(function (res) {
-        if (res.status !== 200 || !res.body.ok) return say('Not done: ' + (res.body.error || 'the server answered ' + res.status), true);
+        const answer = res.body;
+        if (res.status !== 200 || !answer || !answer.ok)
+          return say('Not done: ' + (res.error || 'the server answered ' + res.status), true);
         open = null;
-        say(res.body.changed ? done + ' ' + r.tag + ' as ' + res.body.user + '.' : r.tag + ': nothing to do (already done).', false);
+        say(answer.changed ? done + ' ' + r.tag + ' as ' + answer.user + '.' : r.tag + ': nothing to do (already done).', false);
         shown = '';
         draw();
         o.refresh();

@@ -7,6 +7,7 @@
 import { formatEur as eur } from '../../runtime/model/money.js';
 import { $, el, hm, hms, input, pad2, svg, unit } from './dom.js';
 import { setUpLogin } from './login.js';
+import { readAnswer, type Answer } from './answer.js';
 import { setUpAlarms } from './overview-alarms.js';
 import type * as Api from './overview-types.js';
 
@@ -102,8 +103,7 @@ function mins(ms: number): string {
 }
 
 // ---- login (as the approvals page: Node-RED's own /auth/token, the user's own permissions) ----
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each caller reads its endpoint's JSON (overview-types.ts)
-function call(path: string): Promise<{ status: number; body: any }> {
+function call(path: string): Promise<Answer<Api.Data>> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (S.token) headers.Authorization = 'Bearer ' + S.token;
   const abort = new AbortController();
@@ -115,14 +115,7 @@ function call(path: string): Promise<{ status: number; body: any }> {
       clearTimeout(timer);
     })
     .then(function (r) {
-      return r
-        .json()
-        .catch(function () {
-          return null;
-        })
-        .then(function (j) {
-          return { status: r.status, body: j };
-        });
+      return readAnswer<Api.Data>(r);
     });
 }
 const login = setUpLogin({ root: ROOT, ownKey: OWN_KEY, state: S, notice, stopPolling, enter });
@@ -182,7 +175,7 @@ function refresh(): void {
       }
       if (r.status === 403) {
         $('logout').hidden = false;
-        return showLogin((r.body && r.body.error) || 'No access to the overview.');
+        return showLogin(r.error || 'No access to the overview.');
       }
       if (r.status !== 200 || !r.body) return notice('The overview API answered ' + r.status + '.', true);
       notice('', false);

@@ -5,7 +5,7 @@
  *   POST api/decide, api/auto-approval                    permission twinloop.approve + re-entered password + reason
  * With no adminAuth configured every decision is refused: a signature needs a known user.
  * The page and the API see the gates only through runtime/control/gate-registry.ts: setpoint gates
- * and maintenance gates (`kind: 'maintenance'`) are listed, shown and decided side by side, with the
+ * and maintenance gates (a GateHandle's `kind`) are listed, shown and decided side by side, with the
  * same logins, permissions and signature.
  */
 import { stat } from 'node:fs/promises';
@@ -16,16 +16,13 @@ import type { LedgerVerification } from '../../runtime/control/stores.js';
 import {
   DEFAULT_MEANING,
   MAINTENANCE_MEANING,
-  findAnyGate,
+  findGate,
   gateName,
-  isMaintenanceGate,
-  listAllGates,
+  listGates,
   MAX_REASON_CHARS,
-  type AnyGateHandle,
   type AutoApprovalPolicy,
   type DecisionRequest,
   type GateHandle,
-  type MaintenanceGateHandle,
   type TrendPoint,
 } from '../../runtime/control/gate-registry.js';
 import {
@@ -122,14 +119,14 @@ export function registerApprovalsPage(RED: NodeAPI): void {
   });
 
   app.get(`${base}/api/gates`, ...read, (_req: Request, res: Response) => {
-    res.json({ gates: listAllGates().map((g) => (isMaintenanceGate(g) ? maintenanceGateSummary(g) : gateSummary(g))) });
+    res.json({ gates: listGates().map(gateSummary) });
   });
 
   app.get(`${base}/api/proposals`, ...read, (_req: Request, res: Response) => {
     const proposals: unknown[] = [];
-    for (const g of listAllGates()) {
+    for (const g of listGates()) {
       try {
-        if (isMaintenanceGate(g)) {
+        if (g.kind === 'maintenance') {
           for (const v of g.views()) proposals.push({ gateId: g.id, gateName: gateName(g), kind: 'maintenance', ...v });
         } else {
           for (const v of g.views())
@@ -150,8 +147,8 @@ export function registerApprovalsPage(RED: NodeAPI): void {
 
   app.get(`${base}/api/history`, ...read, (_req: Request, res: Response) => {
     // One entry per ledger, not per gate: gates may share a twin-ledger, and the chain is the file's.
-    const byLedger = new Map<string, AnyGateHandle[]>();
-    for (const g of listAllGates()) byLedger.set(g.ledgerLocation, [...(byLedger.get(g.ledgerLocation) ?? []), g]);
+    const byLedger = new Map<string, GateHandle[]>();
+    for (const g of listGates()) byLedger.set(g.ledgerLocation, [...(byLedger.get(g.ledgerLocation) ?? []), g]);
     const nodeName = (id: string): string | undefined => {
       const n = RED.nodes?.getNode?.(id) as { name?: unknown } | null | undefined;
       return typeof n?.name === 'string' && n.name.trim() !== '' ? n.name.trim() : undefined;
@@ -174,13 +171,13 @@ export function registerApprovalsPage(RED: NodeAPI): void {
         return void res.status(400).json({ error: 'meaning must be text' });
       const signer = await sign(req, res, `${verdict} ${body.proposalId}`);
       if (!signer) return;
-      const gate = findAnyGate(body.gateId);
+      const gate = findGate(body.gateId);
       if (!gate) return void res.status(404).json({ error: `no approval gate ${body.gateId} is running` });
       // The meaning the supervisor kept or edited; blank = the standard one for the gate's kind (the gate checks its length).
       const meaning =
         typeof body.meaning === 'string' && body.meaning.trim() !== ''
           ? body.meaning.trim()
-          : (isMaintenanceGate(gate) ? MAINTENANCE_MEANING : DEFAULT_MEANING)[verdict];
+          : (gate.kind === 'maintenance' ? MAINTENANCE_MEANING : DEFAULT_MEANING)[verdict];
       const request: DecisionRequest = {
         proposalId: body.proposalId,
         verdict,
@@ -207,9 +204,9 @@ export function registerApprovalsPage(RED: NodeAPI): void {
       if (typeof body.gateId !== 'string') return void res.status(400).json({ error: 'gateId is required' });
       const signer = await sign(req, res, `auto-approval ${body.enabled ? 'on' : 'off'}`);
       if (!signer) return;
-      const gate = findAnyGate(body.gateId);
+      const gate = findGate(body.gateId);
       if (!gate) return void res.status(404).json({ error: `no approval gate ${body.gateId} is running` });
-      if (isMaintenanceGate(gate))
+      if (gate.kind === 'maintenance')
         return void res.status(409).json({ error: `gate ${gate.name} decides maintenance windows: it has no auto-approval policy` });
       const outcome = await gate.setAutoApproval(body.enabled, signer.username, signer.reason);
       log(
@@ -291,19 +288,18 @@ export function registerApprovalsPage(RED: NodeAPI): void {
   }
 }
 
-function maintenanceGateSummary(g: MaintenanceGateHandle) {
-  return {
-    id: g.id,
-    kind: 'maintenance' as const,
-    name: gateName(g),
-    asset: g.asset,
-    // JSON has no Infinity: null = the two-person rule is off.
-    twoPersonAboveEur: Number.isFinite(g.twoPersonAboveEur) ? g.twoPersonAboveEur : null,
-    ...(g.alarm ? { alarm: g.alarm } : {}),
-  };
-}
-
+/** A gate as GET api/gates lists it (web/client/approvals-types.ts Gate). */
 function gateSummary(g: GateHandle) {
+  if (g.kind === 'maintenance')
+    return {
+      id: g.id,
+      kind: 'maintenance' as const,
+      name: gateName(g),
+      asset: g.asset,
+      // JSON has no Infinity: null = the two-person rule is off.
+      twoPersonAboveEur: Number.isFinite(g.twoPersonAboveEur) ? g.twoPersonAboveEur : null,
+      ...(g.alarm ? { alarm: g.alarm } : {}),
+    };
   return {
     id: g.id,
     kind: 'setpoint' as const,
@@ -322,7 +318,7 @@ function gateSummary(g: GateHandle) {
 }
 
 /** The gate's policy; a handle from before `configured` existed is read by the old convention (a band > 0). */
-function policyOf(g: GateHandle): AutoApprovalPolicy {
+function policyOf(g: GateHandle<'setpoint'>): AutoApprovalPolicy {
   const p = g.autoApproval();
   return typeof p.configured === 'boolean' ? p : { ...p, configured: p.maxStep > 0 };
 }
@@ -367,7 +363,7 @@ export function writerNames(records: LedgerRecord[], nameOf: (id: string) => str
   return out;
 }
 
-async function history(gates: AnyGateHandle[], nameOf: (id: string) => string | undefined): Promise<LedgerHistory> {
+async function history(gates: GateHandle[], nameOf: (id: string) => string | undefined): Promise<LedgerHistory> {
   const location = gates[0].ledgerLocation;
   // A ledger that cannot be read (e.g. a file ledger that refuses an edited file) must not hide the
   // other ledgers or its own chain status: report the error in place of the records.
@@ -382,7 +378,7 @@ async function history(gates: AnyGateHandle[], nameOf: (id: string) => string | 
   return {
     ledgerLocation: location,
     gates: gates.map((g) =>
-      isMaintenanceGate(g)
+      g.kind === 'maintenance'
         ? { id: g.id, kind: 'maintenance' as const, name: gateName(g), asset: g.asset }
         : { id: g.id, kind: 'setpoint' as const, name: gateName(g), asset: g.asset, tag: g.tag },
     ),

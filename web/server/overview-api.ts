@@ -18,7 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NodeAPI } from 'node-red';
 import type { NextFunction, Request, Response } from 'express';
-import { gateName, isMaintenanceGate, listAllGates, type AnyGateHandle } from '../../runtime/control/gate-registry.js';
+import { gateName, listGates, type GateHandle } from '../../runtime/control/gate-registry.js';
 import type { OverviewStore } from '../../runtime/overview/series-store.js';
 import { accessRefusal, hasPermission, mergedAdminAuth, requestScope, requestUser } from '../../runtime/auth/admin-auth.js';
 import { ActionRate, alarmRows, parseAlarmAction } from '../../runtime/alarm/alarm-actions.js';
@@ -169,9 +169,9 @@ function alarmsOf(rights: { ack: boolean; shelve: boolean }) {
 /** The proposals waiting for a supervisor, in a few words each (the approvals page has the rest). */
 function pendingProposals(): unknown[] {
   const out: unknown[] = [];
-  for (const g of listAllGates()) {
+  for (const g of listGates()) {
     try {
-      out.push(...(isMaintenanceGate(g) ? maintenanceProposals(g) : setpointProposals(g)));
+      out.push(...(g.kind === 'maintenance' ? maintenanceProposals(g) : setpointProposals(g)));
     } catch {
       /* a gate that cannot list its proposals now is left out of this poll; the approvals page reports it */
     }
@@ -183,7 +183,7 @@ function approvals(decisions: Array<{ verdict: string }>): number {
   return decisions.filter((d) => d.verdict === 'approve').length;
 }
 
-function setpointProposals(g: Exclude<AnyGateHandle, { kind: 'maintenance' }>) {
+function setpointProposals(g: GateHandle<'setpoint'>) {
   return g
     .views()
     .filter((v) => v.state === 'pending')
@@ -204,7 +204,7 @@ function setpointProposals(g: Exclude<AnyGateHandle, { kind: 'maintenance' }>) {
     }));
 }
 
-function maintenanceProposals(g: Extract<AnyGateHandle, { kind: 'maintenance' }>) {
+function maintenanceProposals(g: GateHandle<'maintenance'>) {
   return g
     .views()
     .filter((v) => v.state === 'pending')

@@ -137,7 +137,7 @@ function readSeverity(raw: unknown, where: string): Partial<SeverityTable> {
   if (raw === undefined || raw === null) return {};
   if (typeof raw !== 'object' || Array.isArray(raw)) badConfig(`${where}severity must be an object of check → "bad" | "uncertain"`);
   const out: Partial<SeverityTable> = {};
-  for (const [k, v] of Object.entries(raw)) {
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
     if (!SEVERITY_KEYS.includes(k as ConfigurableCheck))
       badConfig(`${where}unknown check in severity: ${k} (known: ${SEVERITY_KEYS.join(', ')})`);
     if (v === undefined || v === '') continue;
