@@ -116,6 +116,22 @@ describe('AnomalyAlarms (detector per tag → alarm manager)', () => {
     expect(later.map((e) => e.kind)).to.deep.equal(['cleared']);
   });
 
+  it('recurring spikes on a tag with no model (the learned baseline): one alarm, a sensor fault of type spike', () => {
+    const a = new AnomalyAlarms({}, wall);
+    const g = gauss(3);
+    const h = gauss(4);
+    const evs: AlarmEvent[] = [];
+    // 900 s of noise, then a +40 σ spike on every 20th reading of melt_pressure; melt_temp stays as it was
+    for (let i = 0; i < 2400; i++) {
+      evs.push(...a.push(rd('melt_pressure', i, 200 + g() + (i >= 900 && i % 20 === 7 ? 40 : 0))));
+      evs.push(...a.push(rd('melt_temp', i, 230 + 0.2 * h())));
+    }
+    const raised = announced(evs, 'raised');
+    expect(raised.map((e) => e.alarmId)).to.deep.equal([`${ASSET}/melt_pressure`]);
+    expect(raised[0].cause).to.include({ kind: 'sensor-fault', faultType: 'spike', method: 'learned-baseline' });
+    expect(raised[0].tsMs - (T0 + 900 * STEP_MS)).to.be.at.least(BASELINE_ON_DELAY_MS);
+  });
+
   it('refuses out-of-order readings and bad config', () => {
     const a = new AnomalyAlarms({}, wall);
     a.push(rd('melt_temp', 10, 1));
