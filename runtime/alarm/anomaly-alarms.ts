@@ -159,11 +159,24 @@ interface TagRecord {
   detector: AnomalyDetector | undefined;
   /** Method that last scored it (the cause reports it). */
   method: string | undefined;
+  /** The learned baseline's trend condition on the last reading (+1, −1; 0: not holding). */
+  trend: number;
   /** Last value of a known input. */
   inputValue: number;
   /** Measured values (classification), and the time of the last one kept. */
   ring: TimedRing | undefined;
   ringTsMs: number;
+}
+
+/** An asset's current process-change episode: its head alarm and the alarms recorded as its consequences. */
+interface EpisodeHead {
+  id: string;
+  /** When the head cleared (Infinity while active). */
+  clearedTsMs: number;
+  /** Alarms of the episode (head or consequences) active now, and when the last of them cleared. */
+  active: Set<string>;
+  lastClearedTsMs: number;
+  consequential: string[];
 }
 
 export const DEFAULT_SHELVE_MS = 3_600_000;
@@ -198,7 +211,7 @@ export class AnomalyAlarms {
   /** The cause of each alarm's latest raise, for the overview page (until the next raise replaces it). */
   private readonly lastCause = new Map<string, AlarmCause>();
   /** Per asset: the head of its current process-change episode and the alarms recorded as its consequences. */
-  private readonly heads = new Map<string, { id: string; clearedTsMs: number; consequential: string[] }>();
+  private readonly heads = new Map<string, EpisodeHead>();
   /** Event time of the newest reading, and the wall time it arrived at. */
   private eventMs = NaN;
   private wallAtEventMs = NaN;
@@ -290,7 +303,9 @@ export class AnomalyAlarms {
       // the condition waiting out its on-delay is judged against the spread usual before it
       d.freeze(this.manager.pending(t.id));
       if (!residual) d.relearn(m.tsMs < (this.settleUntil.get(m.asset) ?? -Infinity));
-      input = anomalyAlarmScore(residual ? d.stepPredicted(m.value, m.predicted, m.variance, m.tsMs) : d.step(m.tsMs, m.value));
+      const o = residual ? d.stepPredicted(m.value, m.predicted, m.variance, m.tsMs) : d.step(m.tsMs, m.value);
+      input = anomalyAlarmScore(o);
+      t.trend = o.trend;
       t.method = residual ? 'twin-residual' : 'learned-baseline';
     }
     t.lastTsMs = m.tsMs;
@@ -317,6 +332,7 @@ export class AnomalyAlarms {
       lastTsMs: -Infinity,
       detector: undefined,
       method: undefined,
+      trend: 0,
       inputValue: NaN,
       ring: undefined,
       ringTsMs: -Infinity,
@@ -360,6 +376,14 @@ export class AnomalyAlarms {
         if (e.kind === 'cleared') head.clearedTsMs = e.tsMs;
         if (head.consequential.length) e.consequential = [...head.consequential];
       }
+      // the episode lasts while any of its alarms does (the head's own condition may end first)
+      if (head && (head.id === e.alarmId || head.consequential.includes(e.alarmId))) {
+        if (e.kind === 'raised') head.active.add(e.alarmId);
+        else if (e.kind === 'cleared') {
+          head.active.delete(e.alarmId);
+          head.lastClearedTsMs = e.tsMs;
+        }
+      }
     }
     return evs;
   }
@@ -377,11 +401,15 @@ export class AnomalyAlarms {
     if (!this.cfg.groupConsequential || cause.kind !== 'process-change') return undefined;
     const head = this.heads.get(asset);
     const releaseMs = this.cfg.alarm.releaseMs ?? ALARM_DEFAULTS.releaseMs;
-    if (head && head.id !== id && (head.clearedTsMs === Infinity || tsMs - head.clearedTsMs < releaseMs)) {
+    const open = head !== undefined && (head.clearedTsMs === Infinity || head.active.size > 0 || tsMs - head.lastClearedTsMs < releaseMs);
+    if (head && open) {
+      // the head raised again while the episode it began goes on (its other alarms still active) is
+      // that episode, recorded, not a new one
+      if (head.id === id) return head.clearedTsMs === Infinity ? undefined : head.id;
       if (!head.consequential.includes(id)) head.consequential.push(id);
       return head.id;
     }
-    this.heads.set(asset, { id, clearedTsMs: Infinity, consequential: [] });
+    this.heads.set(asset, { id, clearedTsMs: Infinity, lastClearedTsMs: -Infinity, active: new Set(), consequential: [] });
     return undefined;
   }
 
@@ -459,6 +487,7 @@ export class AnomalyAlarms {
         evidence: {},
       };
     }
+    if (method === 'learned-baseline' && t.trend !== 0) return this.trendCause(t);
     const tag = t.tag;
     const window = t.ring ? t.ring.window() : [];
     const from = window.length ? window[0].tsMs : startTsMs;
@@ -480,6 +509,35 @@ export class AnomalyAlarms {
       method,
       reason: c.evidence.reason,
       evidence: c.evidence as unknown as Record<string, unknown>,
+    };
+  }
+
+  /**
+   * A trend that does not settle, judged at its own time scale (hours, where the classification's
+   * window holds minutes): the same asset's tags whose block means run in order too are the evidence.
+   * With one, a process or equipment change (a worn bearing moves vibration, power and quality);
+   * alone, the instrument drifts.
+   */
+  private trendCause(t: TagRecord): AlarmCause {
+    const related: Array<{ tag: string; moved: boolean }> = [];
+    for (const other of this.records.get(t.asset)?.values() ?? []) {
+      if (other === t || other.input || other.root || other.detector === undefined) continue;
+      related.push({ tag: other.tag, moved: other.detector.trendDirection() !== 0 });
+    }
+    const moved = related.filter((r) => r.moved).map((r) => r.tag);
+    const d = t.detector as AnomalyDetector;
+    const hours = (d.cfg.trendBlockMs * d.trendBlocks()) / 3_600_000;
+    const way = t.trend > 0 ? 'rising' : 'falling';
+    const reason = moved.length
+      ? `${way} for ${hours} h without settling, with ${moved.join(', ')}: a process or equipment change`
+      : `${way} for ${hours} h without settling, no related tag with it: the sensor drifts`;
+    return {
+      kind: moved.length ? 'process-change' : 'sensor-fault',
+      ...(moved.length ? {} : { faultType: 'drift' as const }),
+      magnitude: d.trendChange(),
+      method: 'learned-baseline',
+      reason,
+      evidence: { reason, trendHours: hours, related },
     };
   }
 

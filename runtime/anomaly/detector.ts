@@ -188,6 +188,18 @@ export interface AnomalyConfig {
   evtDays: number;
   /** Days of maxima needed before the recalibration applies. */
   evtMinDays: number;
+  /**
+   * Learned baseline: a trend that does not settle (a bearing wearing, a filter clogging). The
+   * de-seasonalised readings are averaged over blocks of this long; the condition holds when the
+   * last K block means rise (or fall) strictly one after the other, with K the fewest blocks whose
+   * chance of that order among independent means, 2/K!, is within the alarm budget per block
+   * (alarmsPerDay: K = 8, two hours, at 15 minutes), and the second half of them has moved at least
+   * as far as the first (a warm-up or any first-order settling slows down, wear does not); once it
+   * holds, while the order lasts. A known input's change (relearn) starts the blocks over. 0: off.
+   */
+  trendBlockMs: number;
+  /** ... and only with at least this many readings in each block (its mean, not a few readings, ranked). */
+  trendMinBlockReadings: number;
 }
 
 export const ANOMALY_DEFAULTS: Readonly<AnomalyConfig> = Object.freeze({
@@ -220,6 +232,8 @@ export const ANOMALY_DEFAULTS: Readonly<AnomalyConfig> = Object.freeze({
   rangeDays: 30,
   evtDays: 30,
   evtMinDays: 3,
+  trendBlockMs: 900_000,
+  trendMinBlockReadings: 30,
 });
 
 export interface AnomalyOutput {
@@ -241,9 +255,13 @@ export interface AnomalyOutput {
   stuck: boolean;
   /** EW mean of the signed residual over its σ under the model, √((2 − α)/α)·mean (stepPredicted only; 0 otherwise). */
   biasZ: number;
+  /** The trend condition's direction (+1 rising, −1 falling, 0: not holding; learned baseline only). */
+  trend: number;
 }
 
 const LN10 = Math.log(10);
+/** Most trend blocks kept (K is at most this: 2/12! ≈ 4e-9 covers any budget in use). */
+const TREND_MAX = 12;
 const DAY_MS = 86_400_000;
 /** A Gumbel's interquartile range and median offset in units of its scale β: ln(ln 4) − ln(ln 4/3), −ln(ln 2). */
 const GUMBEL_IQR = Math.log(Math.log(4)) - Math.log(Math.log(4 / 3));
@@ -362,6 +380,19 @@ export class AnomalyDetector {
   private spikeOn = false;
   /** Learned baseline: EW rate of isolated extreme readings per reading (weight 1/longWindow), outside episodes. */
   private extremeRate = 0;
+  /** Trend: the last block means (a ring of TREND_MAX), blocks in a row, the open block, the condition. */
+  private readonly trendBuf = new Float64Array(TREND_MAX);
+  /** Per block: its readings fell (1) and rose (2) from one to the next at least once (bits). */
+  private readonly trendMoves = new Uint8Array(TREND_MAX);
+  private blockMoves = 0;
+  private trendLast = NaN;
+  private trendN = 0;
+  private blockSum = 0;
+  private blockN = 0;
+  private blockEndMs = NaN;
+  private trendOn = 0;
+  private trendK = 0;
+  private trendKFor = NaN;
   /** Readings in a row equal to the last one. */
   private flatRun = 0;
   /** Learning paused (see freeze). */
@@ -384,6 +415,7 @@ export class AnomalyDetector {
     pThreshold: NaN,
     stuck: false,
     biasZ: 0,
+    trend: 0,
   };
   /** EW mean of the signed z (stepPredicted) and the number of residuals in it. */
   private biasMean = 0;
@@ -463,8 +495,10 @@ export class AnomalyDetector {
     const absR = Math.abs(this.n < 2 ? r : rc);
     if (this.relearning) {
       this.level += c.relearnAlpha * (value - s - this.level);
+      this.trendReset();
       return this.decide(predicted, z, false, false);
     }
+    if (c.trendBlockMs > 0) this.trendStep(tsMs, value - s);
     if (!this.frozen) this.scale = this.n === 0 ? 0 : this.n === 1 ? absR : this.scale + c.scaleAlpha * (absR - this.scale);
     if (bin >= 0) {
       // each bin starts at 0 and learns by an EWMA per visit: a profile is believed only as far as
@@ -523,6 +557,91 @@ export class AnomalyDetector {
     const o = this.decide(predicted, z, stuck || biased, true);
     o.biasZ = biasZ;
     return o;
+  }
+
+  /** The blocks start over (a known input changed: the level that follows is a new series). */
+  private trendReset(): void {
+    this.trendN = 0;
+    this.blockSum = 0;
+    this.blockN = 0;
+    this.blockEndMs = NaN;
+    this.trendOn = 0;
+  }
+
+  /** One de-seasonalised reading into the open block; at a block's end, the trend condition. */
+  private trendStep(tsMs: number, value: number): void {
+    const c = this.cfg;
+    if (Number.isNaN(this.blockEndMs)) this.blockEndMs = tsMs + c.trendBlockMs;
+    if (tsMs >= this.blockEndMs) {
+      if (this.blockN >= c.trendMinBlockReadings) {
+        this.trendBuf[this.trendN % TREND_MAX] = this.blockSum / this.blockN;
+        this.trendMoves[this.trendN % TREND_MAX] = this.blockMoves;
+        this.trendN++;
+      } else this.trendN = 0;
+      this.blockSum = 0;
+      this.blockN = 0;
+      this.blockMoves = 0;
+      this.blockEndMs += c.trendBlockMs * Math.max(1, Math.ceil((tsMs - this.blockEndMs + 1) / c.trendBlockMs));
+      const dir = this.trendDirection();
+      const k = this.trendK;
+      if (dir === 0) this.trendOn = 0;
+      else if (this.trendOn !== dir) {
+        const m = (j: number): number => this.trendBuf[(this.trendN - k + j) % TREND_MAX];
+        const h = k >> 1;
+        // not slowing down: the later half has moved at least as far as the earlier one
+        if (dir * (m(k - 1) - m(k - h)) >= dir * (m(h - 1) - m(0))) this.trendOn = dir;
+        else this.trendOn = 0;
+      }
+    }
+    if (this.blockN > 0) this.blockMoves |= value < this.trendLast ? 1 : value > this.trendLast ? 2 : 0;
+    this.trendLast = value;
+    this.blockSum += value;
+    this.blockN++;
+  }
+
+  /**
+   * +1 (−1) when the last K block means rise (fall) strictly one after the other, else 0: the
+   * order alone, condition or not (the alarm layer asks it of related tags).
+   */
+  trendDirection(): number {
+    const c = this.cfg;
+    if (c.trendBlockMs <= 0) return 0;
+    const budget = c.alarmsPerDay > 0 && this.dtMs > 0 ? (c.alarmsPerDay * c.trendBlockMs) / DAY_MS : c.alarmP;
+    if (budget !== this.trendKFor) {
+      this.trendKFor = budget;
+      // the fewest blocks whose strict order (either way), 2/K! among independent means, is within the budget
+      let k = 3;
+      let f = 6;
+      while (k < TREND_MAX && 2 / f > budget) f *= ++k;
+      this.trendK = k;
+    }
+    const k = this.trendK;
+    if (this.trendN < k) return 0;
+    let up = true;
+    let down = true;
+    // a trend under noise: some reading went against it (a totaliser, rising every reading, has none)
+    let moves = 0;
+    for (let j = 0; j < k; j++) moves |= this.trendMoves[(this.trendN - k + j) % TREND_MAX];
+    if (moves !== 3) return 0;
+    for (let j = 1; j < k; j++) {
+      const a = this.trendBuf[(this.trendN - k + j - 1) % TREND_MAX];
+      const b = this.trendBuf[(this.trendN - k + j) % TREND_MAX];
+      if (!(b > a)) up = false;
+      if (!(b < a)) down = false;
+    }
+    return up ? 1 : down ? -1 : 0;
+  }
+
+  /** Blocks in the trend's window (K, from the budget; 0 before it is known). */
+  trendBlocks(): number {
+    return this.trendK;
+  }
+
+  /** Last block mean minus the first of the K in the trend's window (0 with fewer blocks). */
+  trendChange(): number {
+    const k = this.trendK;
+    if (k < 2 || this.trendN < k) return 0;
+    return this.trendBuf[(this.trendN - 1) % TREND_MAX] - this.trendBuf[(this.trendN - k) % TREND_MAX];
   }
 
   /** Widens the range seen by a reading; a day leaving the last rangeDays takes its extremes with it. */
@@ -636,7 +755,8 @@ export class AnomalyDetector {
     if (stuck && !residual) this.rangeLeft = c.shortWindow;
     const novel = this.rangeLeft > 0;
     if (novel) this.rangeLeft--;
-    const unusual = !this.relearning && this.n >= c.learnSamples && (this.evtEpisode || (residual ? stuck : novel) || recurring);
+    const unusual =
+      !this.relearning && this.n >= c.learnSamples && (this.evtEpisode || (residual ? stuck : novel || this.trendOn !== 0) || recurring);
     // the long-run distribution of the short-term mean, over the last longWindow samples (incidents
     // included: leaving unusual samples out was tried and lost 4.6 NAB points, an incident then never
     // ends); not while frozen: an on-delay judges the condition against the history before it
@@ -674,6 +794,7 @@ export class AnomalyDetector {
     o.pThreshold = alarmP;
     o.stuck = residual && stuck;
     o.biasZ = 0;
+    o.trend = residual ? 0 : this.trendOn;
     return o;
   }
 

@@ -226,6 +226,47 @@ describe('anomaly detector (runtime/anomaly/detector)', () => {
     });
   });
 
+  describe('a trend that does not settle, on the learned baseline (trendBlockMs)', () => {
+    const SEC = 1000;
+    const HOURS = 5;
+    /** Hours (from the start) at which the trend condition held, every 5 minutes of `f(tS)` + noise σ 1 at 1 s. */
+    const trendAt = (f: (tS: number) => number, relearnEveryS = 0): number[] & { order?: number } => {
+      const g = gaussian(19);
+      const d = new AnomalyDetector();
+      const at: number[] & { order?: number } = [];
+      for (let i = 0; i < HOURS * 3600; i++) {
+        d.relearn(relearnEveryS > 0 && i % relearnEveryS < 10);
+        const o = d.step(T0 + i * SEC, f(i) + g(0, 1));
+        if (i % 300 === 0 && o.trend !== 0) at.push(i / 300);
+      }
+      at.order = d.trendDirection();
+      return at;
+    };
+
+    it('a steady rise of 2 σ an hour holds it from two hours on (8 blocks of 15 minutes in order), flat noise never', () => {
+      // in 5-minute steps
+      const at = trendAt((t) => 50 + (2 * t) / 3600);
+      expect(at[0]).to.be.within(24, 30);
+      // once it holds, for as long as the order lasts: every step to the end
+      expect([...at]).to.deep.equal(Array.from({ length: HOURS * 12 - at[0] }, (_, k) => at[0] + k));
+      expect([...trendAt(() => 50)]).to.deep.equal([]);
+    });
+
+    it('a warm-up that slows down (first order, τ 2 h, 10 σ) never holds it, though its blocks run in order', () => {
+      const at = trendAt((t) => 50 + 10 * (1 - Math.exp(-t / 7200)));
+      expect([...at]).to.deep.equal([]);
+      expect(at.order).to.equal(1);
+    });
+
+    it('a totaliser (rising every reading) never holds it; a known input changing every 30 minutes starts the blocks over', () => {
+      const d = new AnomalyDetector();
+      let held = 0;
+      for (let i = 0; i < HOURS * 3600; i++) if (d.step(T0 + i * SEC, 1000 + i * 0.01).trend !== 0) held++;
+      expect(held).to.equal(0);
+      expect([...trendAt((t) => 50 + (2 * t) / 3600, 1800)]).to.deep.equal([]);
+    });
+  });
+
   it('reuses one output object per detector (no allocation per sample)', () => {
     const d = new AnomalyDetector();
     expect(d.step(T0, 1)).to.equal(d.step(T0 + FIVE_MIN, 2));
