@@ -36,7 +36,14 @@
  *   than `alarm.releaseMs` ago, is recorded with `annunciated: false` and `suppressedBy` = the head
  *   (ISA-18.2 state-based suppression: a starved feed moving throughput, pressure, power, current
  *   and quality is one alarm, not six); the head's later events list them in `consequential`.
- *   Sensor faults are never grouped: a fault of one instrument is its own alarm.
+ *   Sensor faults are never grouped: a fault of one instrument is its own alarm. The episode lasts
+ *   while any of its alarms is active (or cleared less than `alarm.releaseMs` ago), not only its
+ *   head: a slow process change moves its tags at different times, and the head's own re-raise
+ *   within it is recorded as the same episode.
+ * - A learned-baseline alarm raised on its trend condition (a trend that does not settle, hours
+ *   long) is judged at that time scale: a process or equipment change when another tag of the asset
+ *   has its block means in order too, a sensor drift when none has (the classification's window
+ *   holds minutes, where such a trend is invisible). Only scored (watched) tags are that evidence.
  * - Root tags (`roots`): their reading is the condition itself (value ≠ 0 is active, e.g. a line
  *   stop signal), not an anomaly score; while active they suppress their `children` (exact ids or
  *   prefixes ending in '*', the manager's syntax) by design: a line stop is one alarm, not forty.

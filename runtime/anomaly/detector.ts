@@ -34,6 +34,12 @@
  *    are fitted by a Gumbel (from their median and interquartile range, so a day holding an incident
  *    moves it little); after `evtMinDays` days, p must also pass the level those maxima reach once per
  *    1/alarmsPerDay days. Under the normal null that level is the budget itself.
+ *    Learned baseline only, a third way in: a trend that does not settle (`trendBlockMs`): the means of
+ *    15-minute blocks in strict order for K blocks (2/K! within the budget per block: 8, two hours),
+ *    the later half moving at least as far as the earlier. A rank test, so no scale to learn; a
+ *    warm-up (SKAB's thermocouple, +2.5 °C in 2.7 h, slowing) is not one, a wearing bearing is.
+ *    Blocks of at least 30 readings (a mean, not a few readings, is ranked): NAB's 5-minute files
+ *    never form one (with 1 reading a block, NAB 67.4 → 66.7).
  *
  * Defaults were chosen once, globally, on NAB's 51-file development subset (standard profile; see
  * bench/nab.ts and bench/results/nab.md), never per file or per category: levelAlpha (0.05 → 0.01),
