@@ -737,9 +737,11 @@ export class AnomalyDetector {
         this.spikeI = (this.spikeI + 1) % this.spikeTs.length;
       }
       // the ring's oldest slot is the spikeCount-th last extreme: all of them within the window; once
-      // the condition stands (its on-delay over: not frozen), any extreme within the window keeps it
+      // the condition stands (its on-delay over: not frozen), any extreme within twice the window keeps
+      // it (a deadband on the rate: at 5 % of 1 s readings a 120 s gap comes about once in 2 h, a 240 s one
+      // once in 3 years)
       const newest = this.spikeTs[(this.spikeI + this.spikeTs.length - 1) % this.spikeTs.length];
-      const held = this.spikeOn && !this.frozen && ts - newest <= c.spikeWindowMs;
+      const held = this.spikeOn && !this.frozen && ts - newest <= 2 * c.spikeWindowMs;
       // what the tag's own history shows is no failure: extremes the window holds one of on average
       // (a gauge pinned at its end, whose every dip is "extreme") never make the condition
       const usual = this.extremeRate * (c.spikeWindowMs / (this.dtMs > 0 ? this.dtMs : Infinity)) >= 1;
