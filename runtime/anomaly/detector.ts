@@ -165,7 +165,8 @@ export interface AnomalyConfig {
    * Learned baseline: `spikeCount` isolated readings at the surprise cap within this time hold the
    * condition (the same failing sensor's spikes, with no model to call them outliers). In time, not
    * readings: a tag sampled every few minutes never has two within it (NAB's 5-minute files are
-   * untouched; by readings it cost 2.6 NAB points, 57.5 → 54.9). 0: off.
+   * untouched; by readings it cost 2.6 NAB points, 57.5 → 54.9). Once it stands (not frozen), one
+   * extreme within twice this keeps it. 0: off.
    */
   spikeWindowMs: number;
   /**
