@@ -36,7 +36,14 @@
  *   than `alarm.releaseMs` ago, is recorded with `annunciated: false` and `suppressedBy` = the head
  *   (ISA-18.2 state-based suppression: a starved feed moving throughput, pressure, power, current
  *   and quality is one alarm, not six); the head's later events list them in `consequential`.
- *   Sensor faults are never grouped: a fault of one instrument is its own alarm.
+ *   Sensor faults are never grouped: a fault of one instrument is its own alarm. The episode lasts
+ *   while any of its alarms is active (or cleared less than `alarm.releaseMs` ago), not only its
+ *   head: a slow process change moves its tags at different times, and the head's own re-raise
+ *   within it is recorded as the same episode.
+ * - A learned-baseline alarm raised on its trend condition (a trend that does not settle, hours
+ *   long) is judged at that time scale: a process or equipment change when another tag of the asset
+ *   has its block means in order too, a sensor drift when none has (the classification's window
+ *   holds minutes, where such a trend is invisible). Only scored (watched) tags are that evidence.
  * - Root tags (`roots`): their reading is the condition itself (value ≠ 0 is active, e.g. a line
  *   stop signal), not an anomaly score; while active they suppress their `children` (exact ids or
  *   prefixes ending in '*', the manager's syntax) by design: a line stop is one alarm, not forty.
@@ -159,11 +166,24 @@ interface TagRecord {
   detector: AnomalyDetector | undefined;
   /** Method that last scored it (the cause reports it). */
   method: string | undefined;
+  /** The learned baseline's trend condition on the last reading (+1, −1; 0: not holding). */
+  trend: number;
   /** Last value of a known input. */
   inputValue: number;
   /** Measured values (classification), and the time of the last one kept. */
   ring: TimedRing | undefined;
   ringTsMs: number;
+}
+
+/** An asset's current process-change episode: its head alarm and the alarms recorded as its consequences. */
+interface EpisodeHead {
+  id: string;
+  /** When the head cleared (Infinity while active). */
+  clearedTsMs: number;
+  /** Alarms of the episode (head or consequences) active now, and when the last of them cleared. */
+  active: Set<string>;
+  lastClearedTsMs: number;
+  consequential: string[];
 }
 
 export const DEFAULT_SHELVE_MS = 3_600_000;
@@ -198,7 +218,7 @@ export class AnomalyAlarms {
   /** The cause of each alarm's latest raise, for the overview page (until the next raise replaces it). */
   private readonly lastCause = new Map<string, AlarmCause>();
   /** Per asset: the head of its current process-change episode and the alarms recorded as its consequences. */
-  private readonly heads = new Map<string, { id: string; clearedTsMs: number; consequential: string[] }>();
+  private readonly heads = new Map<string, EpisodeHead>();
   /** Event time of the newest reading, and the wall time it arrived at. */
   private eventMs = NaN;
   private wallAtEventMs = NaN;
@@ -290,7 +310,9 @@ export class AnomalyAlarms {
       // the condition waiting out its on-delay is judged against the spread usual before it
       d.freeze(this.manager.pending(t.id));
       if (!residual) d.relearn(m.tsMs < (this.settleUntil.get(m.asset) ?? -Infinity));
-      input = anomalyAlarmScore(residual ? d.stepPredicted(m.value, m.predicted, m.variance, m.tsMs) : d.step(m.tsMs, m.value));
+      const o = residual ? d.stepPredicted(m.value, m.predicted, m.variance, m.tsMs) : d.step(m.tsMs, m.value);
+      input = anomalyAlarmScore(o);
+      t.trend = o.trend;
       t.method = residual ? 'twin-residual' : 'learned-baseline';
     }
     t.lastTsMs = m.tsMs;
@@ -317,6 +339,7 @@ export class AnomalyAlarms {
       lastTsMs: -Infinity,
       detector: undefined,
       method: undefined,
+      trend: 0,
       inputValue: NaN,
       ring: undefined,
       ringTsMs: -Infinity,
@@ -360,6 +383,14 @@ export class AnomalyAlarms {
         if (e.kind === 'cleared') head.clearedTsMs = e.tsMs;
         if (head.consequential.length) e.consequential = [...head.consequential];
       }
+      // the episode lasts while any of its alarms does (the head's own condition may end first)
+      if (head && (head.id === e.alarmId || head.consequential.includes(e.alarmId))) {
+        if (e.kind === 'raised') head.active.add(e.alarmId);
+        else if (e.kind === 'cleared') {
+          head.active.delete(e.alarmId);
+          head.lastClearedTsMs = e.tsMs;
+        }
+      }
     }
     return evs;
   }
@@ -377,11 +408,15 @@ export class AnomalyAlarms {
     if (!this.cfg.groupConsequential || cause.kind !== 'process-change') return undefined;
     const head = this.heads.get(asset);
     const releaseMs = this.cfg.alarm.releaseMs ?? ALARM_DEFAULTS.releaseMs;
-    if (head && head.id !== id && (head.clearedTsMs === Infinity || tsMs - head.clearedTsMs < releaseMs)) {
+    const open = head !== undefined && (head.clearedTsMs === Infinity || head.active.size > 0 || tsMs - head.lastClearedTsMs < releaseMs);
+    if (head && open) {
+      // the head raised again while the episode it began goes on (its other alarms still active) is
+      // that episode, recorded, not a new one
+      if (head.id === id) return head.clearedTsMs === Infinity ? undefined : head.id;
       if (!head.consequential.includes(id)) head.consequential.push(id);
       return head.id;
     }
-    this.heads.set(asset, { id, clearedTsMs: Infinity, consequential: [] });
+    this.heads.set(asset, { id, clearedTsMs: Infinity, lastClearedTsMs: -Infinity, active: new Set(), consequential: [] });
     return undefined;
   }
 
@@ -459,6 +494,7 @@ export class AnomalyAlarms {
         evidence: {},
       };
     }
+    if (method === 'learned-baseline' && t.trend !== 0) return this.trendCause(t);
     const tag = t.tag;
     const window = t.ring ? t.ring.window() : [];
     const from = window.length ? window[0].tsMs : startTsMs;
@@ -480,6 +516,35 @@ export class AnomalyAlarms {
       method,
       reason: c.evidence.reason,
       evidence: c.evidence as unknown as Record<string, unknown>,
+    };
+  }
+
+  /**
+   * A trend that does not settle, judged at its own time scale (hours, where the classification's
+   * window holds minutes): the same asset's tags whose block means run in order too are the evidence.
+   * With one, a process or equipment change (a worn bearing moves vibration, power and quality);
+   * alone, the instrument drifts.
+   */
+  private trendCause(t: TagRecord): AlarmCause {
+    const related: Array<{ tag: string; moved: boolean }> = [];
+    for (const other of this.records.get(t.asset)?.values() ?? []) {
+      if (other === t || other.input || other.root || other.detector === undefined) continue;
+      related.push({ tag: other.tag, moved: other.detector.trendDirection() !== 0 });
+    }
+    const moved = related.filter((r) => r.moved).map((r) => r.tag);
+    const d = t.detector as AnomalyDetector;
+    const hours = (d.cfg.trendBlockMs * d.trendBlocks()) / 3_600_000;
+    const way = t.trend > 0 ? 'rising' : 'falling';
+    const reason = moved.length
+      ? `${way} for ${hours} h without settling, with ${moved.join(', ')}: a process or equipment change`
+      : `${way} for ${hours} h without settling, no related tag with it: the sensor drifts`;
+    return {
+      kind: moved.length ? 'process-change' : 'sensor-fault',
+      ...(moved.length ? {} : { faultType: 'drift' as const }),
+      magnitude: d.trendChange(),
+      method: 'learned-baseline',
+      reason,
+      evidence: { reason, trendHours: hours, related },
     };
   }
 

@@ -34,6 +34,12 @@
  *    are fitted by a Gumbel (from their median and interquartile range, so a day holding an incident
  *    moves it little); after `evtMinDays` days, p must also pass the level those maxima reach once per
  *    1/alarmsPerDay days. Under the normal null that level is the budget itself.
+ *    Learned baseline only, a third way in: a trend that does not settle (`trendBlockMs`): the means of
+ *    15-minute blocks in strict order for K blocks (2/K! within the budget per block: 8, two hours),
+ *    the later half moving at least as far as the earlier. A rank test, so no scale to learn; a
+ *    warm-up (SKAB's thermocouple, +2.5 °C in 2.7 h, slowing) is not one, a wearing bearing is.
+ *    Blocks of at least 30 readings (a mean, not a few readings, is ranked): NAB's 5-minute files
+ *    never form one (with 1 reading a block, NAB 67.4 → 66.7).
  *
  * Defaults were chosen once, globally, on NAB's 51-file development subset (standard profile; see
  * bench/nab.ts and bench/results/nab.md), never per file or per category: levelAlpha (0.05 → 0.01),
@@ -77,6 +83,10 @@
  * (bench/sim-day.ts), none on the learned baseline (its defaults are NAB's): a stuck reading (one value
  * repeated where the model expects noise), a bias (the signed residuals lean one way against their
  * slow mean: a drift the filter follows) and recurring isolated outliers (a failing sensor's spikes).
+ * Recurring outliers join the learned baseline too (2026-12-07), counted in time, not readings
+ * (spikeWindowMs: spikeCount within 2 minutes; at NAB's 5-minute rate never, NAB 67.4 unchanged), and
+ * not on a tag whose own history holds about one per window (a gauge pinned at its scale's end):
+ * the simulated line's melt_pressure spikes alarm once (+223 s), its fault-free day stays at 0.
  *
  * Per sample: a few multiplications and additions on preallocated Float64Arrays, no allocation.
  */
@@ -152,6 +162,14 @@ export interface AnomalyConfig {
   spikeCount: number;
   spikeWindow: number;
   /**
+   * Learned baseline: `spikeCount` isolated readings at the surprise cap within this time hold the
+   * condition (the same failing sensor's spikes, with no model to call them outliers). In time, not
+   * readings: a tag sampled every few minutes never has two within it (NAB's 5-minute files are
+   * untouched; by readings it cost 2.6 NAB points, 57.5 → 54.9). Once it stands (not frozen), one
+   * extreme within twice this keeps it. 0: off.
+   */
+  spikeWindowMs: number;
+  /**
    * Learned baseline, while re-learning after a known input changed (see relearn): EWMA weight of
    * the level per sample (0.1: a 10-sample time constant, the level follows a settling transient
    * and ends within ≈ 0.2 σ of the new value).
@@ -177,6 +195,18 @@ export interface AnomalyConfig {
   evtDays: number;
   /** Days of maxima needed before the recalibration applies. */
   evtMinDays: number;
+  /**
+   * Learned baseline: a trend that does not settle (a bearing wearing, a filter clogging). The
+   * de-seasonalised readings are averaged over blocks of this long; the condition holds when the
+   * last K block means rise (or fall) strictly one after the other, with K the fewest blocks whose
+   * chance of that order among independent means, 2/K!, is within the alarm budget per block
+   * (alarmsPerDay: K = 8, two hours, at 15 minutes), and the second half of them has moved at least
+   * as far as the first (a warm-up or any first-order settling slows down, wear does not); once it
+   * holds, while the order lasts. A known input's change (relearn) starts the blocks over. 0: off.
+   */
+  trendBlockMs: number;
+  /** ... and only with at least this many readings in each block (its mean, not a few readings, ranked). */
+  trendMinBlockReadings: number;
 }
 
 export const ANOMALY_DEFAULTS: Readonly<AnomalyConfig> = Object.freeze({
@@ -202,12 +232,15 @@ export const ANOMALY_DEFAULTS: Readonly<AnomalyConfig> = Object.freeze({
   biasBaselineSamples: 21_600,
   spikeCount: 2,
   spikeWindow: 120,
+  spikeWindowMs: 120_000,
   relearnAlpha: 0.1,
   rangeTolerance: 0.05,
   rangeMinSurprise: 10,
   rangeDays: 30,
   evtDays: 30,
   evtMinDays: 3,
+  trendBlockMs: 900_000,
+  trendMinBlockReadings: 30,
 });
 
 export interface AnomalyOutput {
@@ -229,9 +262,13 @@ export interface AnomalyOutput {
   stuck: boolean;
   /** EW mean of the signed residual over its σ under the model, √((2 − α)/α)·mean (stepPredicted only; 0 otherwise). */
   biasZ: number;
+  /** The trend condition's direction (+1 rising, −1 falling, 0: not holding; learned baseline only). */
+  trend: number;
 }
 
 const LN10 = Math.log(10);
+/** Most trend blocks kept (K is at most this: 2/12! ≈ 4e-9 covers any budget in use). */
+const TREND_MAX = 12;
 const DAY_MS = 86_400_000;
 /** A Gumbel's interquartile range and median offset in units of its scale β: ln(ln 4) − ln(ln 4/3), −ln(ln 2). */
 const GUMBEL_IQR = Math.log(Math.log(4)) - Math.log(Math.log(4 / 3));
@@ -343,6 +380,26 @@ export class AnomalyDetector {
   private readonly extremeBuf: Uint8Array;
   private extremeCount = 0;
   private lastAtCap = false;
+  /** Learned baseline: times of the last spikeCount isolated extreme readings (a ring). */
+  private readonly spikeTs: Float64Array;
+  private spikeI = 0;
+  /** The learned-baseline spike condition held on the last reading. */
+  private spikeOn = false;
+  /** Learned baseline: EW rate of isolated extreme readings per reading (weight 1/longWindow), outside episodes. */
+  private extremeRate = 0;
+  /** Trend: the last block means (a ring of TREND_MAX), blocks in a row, the open block, the condition. */
+  private readonly trendBuf = new Float64Array(TREND_MAX);
+  /** Per block: its readings fell (1) and rose (2) from one to the next at least once (bits). */
+  private readonly trendMoves = new Uint8Array(TREND_MAX);
+  private blockMoves = 0;
+  private trendLast = NaN;
+  private trendN = 0;
+  private blockSum = 0;
+  private blockN = 0;
+  private blockEndMs = NaN;
+  private trendOn = 0;
+  private trendK = 0;
+  private trendKFor = NaN;
   /** Readings in a row equal to the last one. */
   private flatRun = 0;
   /** Learning paused (see freeze). */
@@ -365,6 +422,7 @@ export class AnomalyDetector {
     pThreshold: NaN,
     stuck: false,
     biasZ: 0,
+    trend: 0,
   };
   /** EW mean of the signed z (stepPredicted) and the number of residuals in it. */
   private biasMean = 0;
@@ -381,6 +439,7 @@ export class AnomalyDetector {
     this.shortBuf = new Float64Array(this.cfg.shortWindow);
     this.longBuf = new Float64Array(this.cfg.longWindow);
     this.extremeBuf = new Uint8Array(Math.max(1, this.cfg.spikeWindow));
+    this.spikeTs = new Float64Array(Math.max(1, this.cfg.spikeCount)).fill(-Infinity);
   }
 
   /**
@@ -443,8 +502,10 @@ export class AnomalyDetector {
     const absR = Math.abs(this.n < 2 ? r : rc);
     if (this.relearning) {
       this.level += c.relearnAlpha * (value - s - this.level);
+      this.trendReset();
       return this.decide(predicted, z, false, false);
     }
+    if (c.trendBlockMs > 0) this.trendStep(tsMs, value - s);
     if (!this.frozen) this.scale = this.n === 0 ? 0 : this.n === 1 ? absR : this.scale + c.scaleAlpha * (absR - this.scale);
     if (bin >= 0) {
       // each bin starts at 0 and learns by an EWMA per visit: a profile is believed only as far as
@@ -503,6 +564,91 @@ export class AnomalyDetector {
     const o = this.decide(predicted, z, stuck || biased, true);
     o.biasZ = biasZ;
     return o;
+  }
+
+  /** The blocks start over (a known input changed: the level that follows is a new series). */
+  private trendReset(): void {
+    this.trendN = 0;
+    this.blockSum = 0;
+    this.blockN = 0;
+    this.blockEndMs = NaN;
+    this.trendOn = 0;
+  }
+
+  /** One de-seasonalised reading into the open block; at a block's end, the trend condition. */
+  private trendStep(tsMs: number, value: number): void {
+    const c = this.cfg;
+    if (Number.isNaN(this.blockEndMs)) this.blockEndMs = tsMs + c.trendBlockMs;
+    if (tsMs >= this.blockEndMs) {
+      if (this.blockN >= c.trendMinBlockReadings) {
+        this.trendBuf[this.trendN % TREND_MAX] = this.blockSum / this.blockN;
+        this.trendMoves[this.trendN % TREND_MAX] = this.blockMoves;
+        this.trendN++;
+      } else this.trendN = 0;
+      this.blockSum = 0;
+      this.blockN = 0;
+      this.blockMoves = 0;
+      this.blockEndMs += c.trendBlockMs * Math.max(1, Math.ceil((tsMs - this.blockEndMs + 1) / c.trendBlockMs));
+      const dir = this.trendDirection();
+      const k = this.trendK;
+      if (dir === 0) this.trendOn = 0;
+      else if (this.trendOn !== dir) {
+        const m = (j: number): number => this.trendBuf[(this.trendN - k + j) % TREND_MAX];
+        const h = k >> 1;
+        // not slowing down: the later half has moved at least as far as the earlier one
+        if (dir * (m(k - 1) - m(k - h)) >= dir * (m(h - 1) - m(0))) this.trendOn = dir;
+        else this.trendOn = 0;
+      }
+    }
+    if (this.blockN > 0) this.blockMoves |= value < this.trendLast ? 1 : value > this.trendLast ? 2 : 0;
+    this.trendLast = value;
+    this.blockSum += value;
+    this.blockN++;
+  }
+
+  /**
+   * +1 (−1) when the last K block means rise (fall) strictly one after the other, else 0: the
+   * order alone, condition or not (the alarm layer asks it of related tags).
+   */
+  trendDirection(): number {
+    const c = this.cfg;
+    if (c.trendBlockMs <= 0) return 0;
+    const budget = c.alarmsPerDay > 0 && this.dtMs > 0 ? (c.alarmsPerDay * c.trendBlockMs) / DAY_MS : c.alarmP;
+    if (budget !== this.trendKFor) {
+      this.trendKFor = budget;
+      // the fewest blocks whose strict order (either way), 2/K! among independent means, is within the budget
+      let k = 3;
+      let f = 6;
+      while (k < TREND_MAX && 2 / f > budget) f *= ++k;
+      this.trendK = k;
+    }
+    const k = this.trendK;
+    if (this.trendN < k) return 0;
+    let up = true;
+    let down = true;
+    // a trend under noise: some reading went against it (a totaliser, rising every reading, has none)
+    let moves = 0;
+    for (let j = 0; j < k; j++) moves |= this.trendMoves[(this.trendN - k + j) % TREND_MAX];
+    if (moves !== 3) return 0;
+    for (let j = 1; j < k; j++) {
+      const a = this.trendBuf[(this.trendN - k + j - 1) % TREND_MAX];
+      const b = this.trendBuf[(this.trendN - k + j) % TREND_MAX];
+      if (!(b > a)) up = false;
+      if (!(b < a)) down = false;
+    }
+    return up ? 1 : down ? -1 : 0;
+  }
+
+  /** Blocks in the trend's window (K, from the budget; 0 before it is known). */
+  trendBlocks(): number {
+    return this.trendK;
+  }
+
+  /** Last block mean minus the first of the K in the trend's window (0 with fewer blocks). */
+  trendChange(): number {
+    const k = this.trendK;
+    if (k < 2 || this.trendN < k) return 0;
+    return this.trendBuf[(this.trendN - 1) % TREND_MAX] - this.trendBuf[(this.trendN - k) % TREND_MAX];
   }
 
   /** Widens the range seen by a reading; a day leaving the last rangeDays takes its extremes with it. */
@@ -583,8 +729,27 @@ export class AnomalyDetector {
     this.lastAtCap = atCap;
     this.extremeCount += extreme - this.extremeBuf[ei];
     this.extremeBuf[ei] = extreme;
-    // against an external prediction only: on the learned baseline it cost 2.6 NAB points (57.5 → 54.9)
-    const recurring = residual && c.spikeCount > 0 && this.extremeCount >= c.spikeCount;
+    // by readings against an external prediction, by time on the learned baseline (see spikeWindowMs)
+    let recurring = residual && c.spikeCount > 0 && this.extremeCount >= c.spikeCount;
+    if (!residual && c.spikeCount > 0 && c.spikeWindowMs > 0) {
+      const ts = this.lastTsMs;
+      if (extreme) {
+        this.spikeTs[this.spikeI] = ts;
+        this.spikeI = (this.spikeI + 1) % this.spikeTs.length;
+      }
+      // the ring's oldest slot is the spikeCount-th last extreme: all of them within the window; once
+      // the condition stands (its on-delay over: not frozen), any extreme within twice the window keeps
+      // it (a deadband on the rate: at 5 % of 1 s readings a 120 s gap comes about once in 2 h, a 240 s one
+      // once in 3 years)
+      const newest = this.spikeTs[(this.spikeI + this.spikeTs.length - 1) % this.spikeTs.length];
+      const held = this.spikeOn && !this.frozen && ts - newest <= 2 * c.spikeWindowMs;
+      // what the tag's own history shows is no failure: extremes the window holds one of on average
+      // (a gauge pinned at its end, whose every dip is "extreme") never make the condition
+      const usual = this.extremeRate * (c.spikeWindowMs / (this.dtMs > 0 ? this.dtMs : Infinity)) >= 1;
+      recurring = this.spikeOn = !usual && (held || ts - this.spikeTs[this.spikeI] <= c.spikeWindowMs);
+      // the rate learns what is usual: not while an on-delay judges the condition, nor during an episode
+      if (!this.frozen && !this.relearning && !this.out.unusual) this.extremeRate += (extreme - this.extremeRate) / c.longWindow;
+    }
     // the learned baseline's null is a normal tail; heavy-tailed tags exceed it daily, so p must also be
     // rarer than what the tag's own daily maxima reach once per 1/alarmsPerDay days
     // (once passed, for the rest of the episode: an on-delay then sees the condition hold)
@@ -599,7 +764,8 @@ export class AnomalyDetector {
     if (stuck && !residual) this.rangeLeft = c.shortWindow;
     const novel = this.rangeLeft > 0;
     if (novel) this.rangeLeft--;
-    const unusual = !this.relearning && this.n >= c.learnSamples && (this.evtEpisode || (residual ? stuck : novel) || recurring);
+    const unusual =
+      !this.relearning && this.n >= c.learnSamples && (this.evtEpisode || (residual ? stuck : novel || this.trendOn !== 0) || recurring);
     // the long-run distribution of the short-term mean, over the last longWindow samples (incidents
     // included: leaving unusual samples out was tried and lost 4.6 NAB points, an incident then never
     // ends); not while frozen: an on-delay judges the condition against the history before it
@@ -637,6 +803,7 @@ export class AnomalyDetector {
     o.pThreshold = alarmP;
     o.stuck = residual && stuck;
     o.biasZ = 0;
+    o.trend = residual ? 0 : this.trendOn;
     return o;
   }
 

@@ -489,9 +489,23 @@ export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {})
     const relatedSpiked = input.related.some((r, i) => {
       const s = relStats[i];
       if (!(s.sigma > 0) || s.monotonic) return false;
-      return spread
-        ? r.window.some((p) => at.has(p.tsMs) && Math.abs(p.value - s.before) > spikeK * s.sigma)
-        : r.window.some((p) => p.tsMs >= lo && p.tsMs <= hi && Math.abs(p.value - s.before) > k * s.sigma);
+      if (!spread) return r.window.some((p) => p.tsMs >= lo && p.tsMs <= hi && Math.abs(p.value - s.before) > k * s.sigma);
+      // past the bound at the spike times more often than its other readings would put it there by
+      // chance (at spikeAlpha): a heavy-tailed related tag (a gauge pinned at its scale's end, every
+      // dip "beyond") passes the bound now and then whatever the flagged tag does
+      let nAt = 0;
+      let hitsAt = 0;
+      let hitsElse = 0;
+      for (const p of r.window) {
+        const past = Math.abs(p.value - s.before) > spikeK * s.sigma ? 1 : 0;
+        if (at.has(p.tsMs)) {
+          nAt++;
+          hitsAt += past;
+        } else hitsElse += past;
+      }
+      if (hitsAt === 0) return false;
+      const rate = hitsElse / Math.max(1, r.window.length - nAt);
+      return binomialTail(nAt, rate, hitsAt) < spikeAlpha;
     });
     if (!relatedSpiked && !anyMoved) {
       return out(
@@ -542,4 +556,17 @@ export function classifyChange(input: ClassifyInput, opts: ClassifyOptions = {})
     );
   }
   return out('unclassified', 'no level change, collapse, spike or noise growth beyond the thresholds in the flagged tag');
+}
+
+/** P(X ≥ x) for X ~ Binomial(n, q): 1 − the sum of the terms below x (x ≤ n, small n). */
+function binomialTail(n: number, q: number, x: number): number {
+  if (q <= 0) return x > 0 ? 0 : 1;
+  if (q >= 1) return 1;
+  let term = Math.pow(1 - q, n);
+  let below = 0;
+  for (let j = 0; j < x; j++) {
+    below += term;
+    term *= ((n - j) / (j + 1)) * (q / (1 - q));
+  }
+  return Math.max(0, 1 - below);
 }

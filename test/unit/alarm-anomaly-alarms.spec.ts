@@ -116,6 +116,46 @@ describe('AnomalyAlarms (detector per tag → alarm manager)', () => {
     expect(later.map((e) => e.kind)).to.deep.equal(['cleared']);
   });
 
+  it('recurring spikes on a tag with no model (the learned baseline): one alarm, a sensor fault of type spike', () => {
+    const a = new AnomalyAlarms({}, wall);
+    const g = gauss(3);
+    const h = gauss(4);
+    const evs: AlarmEvent[] = [];
+    // 900 s of noise, then a +40 σ spike on every 20th reading of melt_pressure; melt_temp stays as it was
+    for (let i = 0; i < 2400; i++) {
+      evs.push(...a.push(rd('melt_pressure', i, 200 + g() + (i >= 900 && i % 20 === 7 ? 40 : 0))));
+      evs.push(...a.push(rd('melt_temp', i, 230 + 0.2 * h())));
+    }
+    const raised = announced(evs, 'raised');
+    expect(raised.map((e) => e.alarmId)).to.deep.equal([`${ASSET}/melt_pressure`]);
+    expect(raised[0].cause).to.include({ kind: 'sensor-fault', faultType: 'spike', method: 'learned-baseline' });
+    expect(raised[0].tsMs - (T0 + 900 * STEP_MS)).to.be.at.least(BASELINE_ON_DELAY_MS);
+  });
+
+  it('a slow rise that does not settle: one alarm, a process change when a related tag rises too, else a sensor drift', () => {
+    /** 4 h at 1 s: vibration rising 3 σ an hour; power rising with it (`together`) or flat; temperature flat. */
+    const wear = (together: boolean): AlarmEvent[] => {
+      const a = new AnomalyAlarms({}, wall);
+      const g = gauss(5);
+      const evs: AlarmEvent[] = [];
+      for (let i = 0; i < 4 * 3600; i++) {
+        evs.push(...a.push(rd('vibration', i, 7 + 0.1 * g() + (0.3 * i) / 3600)));
+        evs.push(...a.push(rd('motor_power', i, 38 + 0.3 * g() + (together ? (0.9 * i) / 3600 : 0))));
+        evs.push(...a.push(rd('melt_temp', i, 230 + 0.2 * g())));
+      }
+      return announced(evs, 'raised');
+    };
+    const both = wear(true);
+    expect(both).to.have.length(1);
+    expect(both[0].cause).to.include({ kind: 'process-change', method: 'learned-baseline' });
+    expect(both[0].cause?.evidence.related).to.deep.include({ tag: 'melt_temp', moved: false });
+    // two hours of blocks in order, then the on-delay: well before the run ends
+    expect(both[0].tsMs - T0).to.be.within(2 * 3_600_000, 2.5 * 3_600_000);
+    const alone = wear(false);
+    expect(alone.map((e) => e.alarmId)).to.deep.equal([`${ASSET}/vibration`]);
+    expect(alone[0].cause).to.include({ kind: 'sensor-fault', faultType: 'drift' });
+  });
+
   it('refuses out-of-order readings and bad config', () => {
     const a = new AnomalyAlarms({}, wall);
     a.push(rd('melt_temp', 10, 1));

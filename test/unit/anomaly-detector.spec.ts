@@ -170,6 +170,103 @@ describe('anomaly detector (runtime/anomaly/detector)', () => {
     expect(spikes(3_600_000, 12)).to.deep.equal([0]);
   });
 
+  describe('recurring spikes on the learned baseline (spikeWindowMs)', () => {
+    const SEC = 1000;
+    /** Readings at 1 s where the condition held, from `from` on, with each of `spikes` +30 σ; `freeze` as an on-delay would. */
+    const held = (spikes: number[], cfg = {}, freeze = false): number[] => {
+      const g = gaussian(13);
+      const d = new AnomalyDetector({ maxSeasonBins: 0, ...cfg });
+      const on: number[] = [];
+      for (let i = 0; i < 4000; i++) {
+        d.freeze(freeze && i >= 3000);
+        if (d.step(T0 + i * SEC, g(50, 1) + (spikes.includes(i) ? 30 : 0)).unusual) on.push(i);
+      }
+      return on;
+    };
+    const every = (from: number, to: number, gap: number): number[] =>
+      Array.from({ length: Math.ceil((to - from) / gap) }, (_, k) => from + k * gap);
+
+    it('a spike every 15 s holds the condition from the second one on, every reading; off, it holds far less', () => {
+      const spikes = every(3000, 3600, 15);
+      const on = held(spikes);
+      const span = Array.from({ length: 3600 - 3015 }, (_, k) => 3015 + k);
+      expect(span.filter((i) => !on.includes(i))).to.deep.equal([]);
+      expect(on.filter((i) => i < 3000)).to.deep.equal([]);
+      expect(held(spikes, { spikeWindowMs: 0 }).filter((i) => span.includes(i)).length).to.be.below(span.length / 2);
+    });
+
+    it('two spikes make it, one per window keeps it only once it stands (not while an on-delay judges it)', () => {
+      // two 10 s apart, then one every 100 s: within 120 s of the last, never two within 120 s
+      const spikes = [3000, 3010, ...every(3100, 3900, 100)];
+      const span = Array.from({ length: 3900 - 3010 }, (_, k) => 3010 + k);
+      expect(span.filter((i) => !held(spikes).includes(i))).to.deep.equal([]);
+      // frozen, a lone spike holds only the readings just after it (its short-term surprise)
+      const frozen = held(spikes, {}, true);
+      expect(frozen).to.include(3010);
+      expect(frozen.filter((i) => i >= 3200 && i % 100 >= 50)).to.deep.equal([]);
+    });
+
+    it('at 5-minute samples no two readings fall within the window: the same spikes alarm only as before', () => {
+      const g = gaussian(13);
+      const xs = Array.from({ length: 3000 }, (_, i) => g(50, 1) + (i >= 2000 && i % 15 === 0 ? 30 : 0));
+      const a = alarms(new AnomalyDetector({ maxSeasonBins: 0 }), xs);
+      expect(a).to.deep.equal(alarms(new AnomalyDetector({ maxSeasonBins: 0, spikeWindowMs: 0 }), xs));
+    });
+
+    it("a gauge pinned at its scale's end (every dip extreme against a zero spread) never makes it", () => {
+      const g = gaussian(17);
+      const dips = Array.from({ length: 5000 }, () => Math.min(100, 100 + g(0, 0.3)));
+      expect(dips.filter((v) => v < 100).length).to.be.above(1000);
+      const unusual = (cfg: object): number[] => {
+        const d = new AnomalyDetector({ maxSeasonBins: 0, ...cfg });
+        return dips.flatMap((v, i) => (d.step(T0 + i * SEC, v).unusual ? [i] : []));
+      };
+      // what holds (range novelty of the deepest dips) holds as well without the condition
+      expect(unusual({})).to.deep.equal(unusual({ spikeWindowMs: 0 }));
+    });
+  });
+
+  describe('a trend that does not settle, on the learned baseline (trendBlockMs)', () => {
+    const SEC = 1000;
+    const HOURS = 5;
+    /** Hours (from the start) at which the trend condition held, every 5 minutes of `f(tS)` + noise σ 1 at 1 s. */
+    const trendAt = (f: (tS: number) => number, relearnEveryS = 0): number[] & { order?: number } => {
+      const g = gaussian(19);
+      const d = new AnomalyDetector();
+      const at: number[] & { order?: number } = [];
+      for (let i = 0; i < HOURS * 3600; i++) {
+        d.relearn(relearnEveryS > 0 && i % relearnEveryS < 10);
+        const o = d.step(T0 + i * SEC, f(i) + g(0, 1));
+        if (i % 300 === 0 && o.trend !== 0) at.push(i / 300);
+      }
+      at.order = d.trendDirection();
+      return at;
+    };
+
+    it('a steady rise of 2 σ an hour holds it from two hours on (8 blocks of 15 minutes in order), flat noise never', () => {
+      // in 5-minute steps
+      const at = trendAt((t) => 50 + (2 * t) / 3600);
+      expect(at[0]).to.be.within(24, 30);
+      // once it holds, for as long as the order lasts: every step to the end
+      expect([...at]).to.deep.equal(Array.from({ length: HOURS * 12 - at[0] }, (_, k) => at[0] + k));
+      expect([...trendAt(() => 50)]).to.deep.equal([]);
+    });
+
+    it('a warm-up that slows down (first order, τ 2 h, 10 σ) never holds it, though its blocks run in order', () => {
+      const at = trendAt((t) => 50 + 10 * (1 - Math.exp(-t / 7200)));
+      expect([...at]).to.deep.equal([]);
+      expect(at.order).to.equal(1);
+    });
+
+    it('a totaliser (rising every reading) never holds it; a known input changing every 30 minutes starts the blocks over', () => {
+      const d = new AnomalyDetector();
+      let held = 0;
+      for (let i = 0; i < HOURS * 3600; i++) if (d.step(T0 + i * SEC, 1000 + i * 0.01).trend !== 0) held++;
+      expect(held).to.equal(0);
+      expect([...trendAt((t) => 50 + (2 * t) / 3600, 1800)]).to.deep.equal([]);
+    });
+  });
+
   it('reuses one output object per detector (no allocation per sample)', () => {
     const d = new AnomalyDetector();
     expect(d.step(T0, 1)).to.equal(d.step(T0 + FIVE_MIN, 2));

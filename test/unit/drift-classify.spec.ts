@@ -57,6 +57,24 @@ describe('drift: fault classification', () => {
     expect(c.faultType).to.not.equal('spike');
   });
 
+  it('recurring spikes: a related tag past the bound now and then anyway (one of its outliers on a spike time) is no evidence; one past it at every spike time is', () => {
+    const spikes = series(3, 5, 0.1, (i, v) => (i % 10 === 0 ? v + 3 : v));
+    // +5 (25 σ) on every 7th reading, spikes or not: one falls on a spike time (70 s)
+    const heavy = series(4, 10, 0.2).map((p, i) => ({ tsMs: p.tsMs, value: p.value + (i % 7 === 0 ? 5 : 0) }));
+    const shared = series(5, 10, 0.2, (i, v) => (i % 10 === 0 ? v + 5 : v));
+    const opts = { spikeMaxFraction: 0.15 };
+    const withHeavy = classifyChange(
+      { tag: 'pressure', window: spikes, changeTsMs: CHANGE, related: [{ tag: 'quality', window: heavy }] },
+      opts,
+    );
+    expect(withHeavy).to.include({ kind: 'sensor-fault', faultType: 'spike' });
+    const withShared = classifyChange(
+      { tag: 'pressure', window: spikes, changeTsMs: CHANGE, related: [{ tag: 'flow', window: shared }] },
+      opts,
+    );
+    expect(withShared.faultType).to.not.equal('spike');
+  });
+
   it('drift in one sensor that related tags do not follow → sensor-fault/drift, with the evidence', () => {
     const c = classifyChange({
       tag: 'pressure',
