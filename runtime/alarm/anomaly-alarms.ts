@@ -344,7 +344,7 @@ export class AnomalyAlarms {
       ring: undefined,
       ringTsMs: -Infinity,
     };
-    if (tags === undefined) this.records.set(asset, (tags = new Map()));
+    if (tags === undefined) this.records.set(asset, (tags = new Map<string, TagRecord>()));
     tags.set(tag, t);
     this.recordById.set(id, t);
     return t;

@@ -18,6 +18,7 @@ import { OpcuaTestServer } from '../support/opcua-server.js';
 const L1 = 'spec/cluster/line1';
 const L2 = 'spec/cluster/line2';
 const KEY = 'twin-cluster-spec-key-0123456789';
+type Sink = { on(event: 'input', f: (m: { payload: { value: number } }) => void): void };
 
 describe('twin-cluster (node, real nats-server)', function () {
   this.timeout(60_000);
@@ -152,8 +153,8 @@ describe('twin-cluster (node, real nats-server)', function () {
       const a = helper.getNode('cA') as unknown as TwinClusterNode;
       const b = helper.getNode('cB') as unknown as TwinClusterNode;
       const got: Record<string, number[]> = { A: [], B: [] };
-      helper.getNode('sinkA').on('input', (m: { payload: { value: number } }) => got.A.push(m.payload.value));
-      helper.getNode('sinkB').on('input', (m: { payload: { value: number } }) => got.B.push(m.payload.value));
+      (helper.getNode('sinkA') as unknown as Sink).on('input', (m) => got.A.push(m.payload.value));
+      (helper.getNode('sinkB') as unknown as Sink).on('input', (m) => got.B.push(m.payload.value));
       await waitFor(() => a.owns(L1) !== b.owns(L1), 20_000, 50, 'one owner of the line');
       const [owner, standby] = a.owns(L1) ? ['A', 'B'] : ['B', 'A'];
       // the owner's node monitors: a new value reaches it, and only it
