@@ -10,7 +10,7 @@
  * overview page's API.
  */
 import { expect } from 'chai';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -24,20 +24,12 @@ import type { EnergyCost } from '../../runtime/model/energy.js';
 import type { AlarmRow } from '../../runtime/alarm/alarm-actions.js';
 
 const ASSET = 'demo/plant1/extrusion/line1/extruder';
-/** The tags the demo's twin-alarm watches (demo-alarm's `watch`). */
-const WATCHED = [
-  'zone1_temp',
-  'zone2_temp',
-  'zone3_temp',
-  'melt_pressure',
-  'melt_temp',
-  'motor_power',
-  'throughput',
-  'vibration',
-  'screw_speed',
-];
-/** Readings twin-alarm learns from before it decides (the demo's `learnSamples`). */
-const LEARN_SAMPLES = 300;
+/** The demo's twin-alarm as the demo flow configures it: the tags it watches, and the readings it learns from before it decides. */
+const DEMO_ALARM = (
+  JSON.parse(readFileSync(join(__dirname, '..', '..', 'examples', 'demo', 'demo-line.json'), 'utf8')) as Array<Record<string, unknown>>
+).find((n) => n.id === 'demo-alarm')!;
+const WATCHED = String(DEMO_ALARM.watch).split(/,\s*/);
+const LEARN_SAMPLES = Number(DEMO_ALARM.learnSamples);
 
 /** Write sim commands (e.g. `stuck zone3_temp`) to the simulator's OPC UA command variable, as a user would. */
 async function simCommands(opcuaPort: number, commands: string[]): Promise<void> {
