@@ -92,8 +92,7 @@ flow = [
               '(`/twinloop/overview`, Alarms), where a user with `twinloop.ack` acknowledges and one with `twinloop.shelve` '
               'also shelves them (the demo\'s `operator` and `supervisor` logins); every action is recorded in the plant '
               'ledger under the user\'s login. The demo runs without alarms (also through approved setpoint steps); a stuck '
-              'thermocouple (`stuck zone3_temp` into the simulator) raises one, a sensor fault of type stuck, and a feed '
-              'starvation (`disturb feed_starve 0.5`) one, on throughput. A slow sensor drift '
+              'thermocouple (`stuck zone3_temp` into the simulator) raises one, a sensor fault of type stuck. A slow sensor drift '
               'of a tag with no model is learned as the new normal here: finding it is `drift (extruder)`\'s job.'),
     # the thermocouples' noise (σ 0.15 °C) as the measurement variance, a level random walk of that size per 1000 s:
     # the model, not the last readings, carries the level, so its one-step prediction is what twin-alarm scores against
