@@ -11,6 +11,8 @@ TAGS = [  # tag, unit
     ('zone1_sp', 'degC'), ('zone2_sp', 'degC'), ('zone3_sp', 'degC'),
     ('mode', ''), ('alarm', ''),  # the envelopes' interlocks: read from the plant connection the writers write through
 ]
+# the tags twin-estimate models, each driven by its setpoint (a known input)
+MODELLED = [('zone1_temp', 'zone1_sp'), ('zone2_temp', 'zone2_sp'), ('zone3_temp', 'zone3_sp')]
 TAB = 'demo-tab'
 def node(id, type, x, y, wires=None, **kw):
     n = {'id': id, 'type': type, 'z': TAB, 'x': x, 'y': y, **kw}
@@ -65,7 +67,7 @@ flow = [
          items=[{'nodeId': f'ns=1;s=extruder.{t}', 'asset': ASSET, 'tag': t, **({'unit': u} if u else {})} for t, u in TAGS],
          # every sample, also of a value that holds (mode, alarm): the envelopes need fresh readings
          samplingIntervalMs=1000, deadband=0, reportTimestamps=True, queueSize=10, maxFutureMs=5000, defaultAsset=''),
-    screen('demo-screen-opcua', 'screen (OPC UA)', 420, 120, [['demo-mqtt-out', 'demo-estimate', 'demo-drift', 'demo-alarm',
+    screen('demo-screen-opcua', 'screen (OPC UA)', 420, 120, [['demo-mqtt-out', 'demo-estimate', 'demo-drift', 'demo-alarm-route',
                                                              'demo-link-out-overview', 'demo-link-out-plant'], ['demo-debug-flagged']]),
     # the approval gates take their readings from here: the connection their writers write through
     node('demo-link-out-plant', 'link out', 575, 180, None, name='plant readings (OPC UA)', mode='link', links=['demo-link-in-plant']),
@@ -83,16 +85,21 @@ flow = [
               'zone2_temp, a feed starvation (`disturb feed_starve 0.3`) as a **process-change** on throughput, melt '
               'pressure and motor power. Drift events are published under `<asset>/twin/drift/<tag>`, estimates under '
               '`<asset>/twin/estimate/<tag>`.\n\n'
-              '`twin-alarm` (its defaults) scores each process tag against its own history and manages alarms as ISA-18.2 '
+              '`twin-alarm` (its defaults) scores the zone temperatures on the residual of the estimate\'s one-step '
+              'prediction (the setpoints are known inputs: a setpoint step the model predicts raises nothing) and, through '
+              '`tags without a model`, every other process tag against its own history; it manages alarms as ISA-18.2 '
               'asks: one alarm per episode, on/off delays, chattering, priorities. Its alarms are on the overview page '
               '(`/twinloop/overview`, Alarms), where a user with `twinloop.ack` acknowledges and one with `twinloop.shelve` '
               'also shelves them (the demo\'s `operator` and `supervisor` logins); every action is recorded in the plant '
-              'ledger under the user\'s login. The demo runs without alarms (also through approved setpoint steps); a feed '
-              'starvation (`disturb feed_starve 0.5` into the simulator) raises one, on throughput. A slow sensor drift '
-              'is learned as the new normal here: finding it is `drift (extruder)`\'s job.'),
-    node('demo-estimate', 'twin-estimate', 700, 220, [['demo-mqtt-out-analytics', 'demo-link-out-overview']], name='zone temperatures',
-         model='first-order', measurementVar=1, levelVarPerS=0.01, slopeVarPerS3=0.0001, initialSlopeVarPerS2=1,
-         pairs='zone1_temp=zone1_sp, zone2_temp=zone2_sp, zone3_temp=zone3_sp', gain=1, tauS=120,
+              'ledger under the user\'s login. The demo runs without alarms (also through approved setpoint steps); a stuck '
+              'thermocouple (`stuck zone3_temp` into the simulator) raises one, a sensor fault of type stuck. A slow sensor drift '
+              'of a tag with no model is learned as the new normal here: finding it is `drift (extruder)`\'s job.'),
+    # the thermocouples' noise (σ 0.15 °C) as the measurement variance, a level random walk of that size per 1000 s:
+    # the model, not the last readings, carries the level, so its one-step prediction is what twin-alarm scores against
+    node('demo-estimate', 'twin-estimate', 700, 220, [['demo-mqtt-out-analytics', 'demo-link-out-overview', 'demo-alarm']],
+         name='zone temperatures',
+         model='first-order', measurementVar=0.0225, levelVarPerS=2.25e-5, slopeVarPerS3=0.0001, initialSlopeVarPerS2=1,
+         pairs=', '.join(f'{t}={sp}' for t, sp in MODELLED), gain=1, tauS=120,
          physics='first-order', hybridWindow=200, hybridRefitEvery=20, hybridMinSamples=30, rangeMarginFrac=0.1,
          sensors='', fusedTag='', adaptive='R', adaptWindow=50, nisWindow=20, maxGapMs=300000, uncertainVarFactor=10),
     node('demo-drift', 'twin-drift', 700, 280, [['demo-mqtt-out-analytics', 'demo-debug-drift', 'demo-link-out-overview'], []], name='drift (extruder)',
@@ -103,6 +110,14 @@ flow = [
          historySamples=1800, resetAfterGapMs=0),
     # the node's defaults (the product): only the watched tags and the ledger are set; the setpoints and the
     # interlock signals (mode, alarm) are not process measurements to alarm on
+    # The twin-alarm scores a modelled tag on the residual of the estimate's one-step prediction (its Estimates,
+    # above), so it must not also get that tag's Readings; every other tag (and the setpoints, its known inputs)
+    # comes as a Reading, scored on the learned baseline.
+    node('demo-alarm-route', 'switch', 560, 340, [[], ['demo-alarm']], name='tags without a model', property='payload.tag',
+         propertyType='msg', rules=[{'t': 'regex', 'v': '^(' + '|'.join(t for t, _ in MODELLED) + ')$', 'vt': 'str', 'case': False},
+                                    {'t': 'else'}],
+         checkall='false', repair=False, outputs=2,
+         outputLabels=['modelled: alarmed on the estimate', 'no model: alarmed on the learned baseline']),
     node('demo-alarm', 'twin-alarm', 700, 340, [['demo-debug-alarm'], []], name='alarms (extruder)', property='payload',
          watch='zone1_temp, zone2_temp, zone3_temp, melt_pressure, melt_temp, motor_power, throughput, vibration, screw_speed',
          alarmsPerDay=0.03, learnSamples=300, onDelayMs=30000, offDelayMs=60000, deadband=0, chatterCount=3,

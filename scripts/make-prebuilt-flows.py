@@ -105,23 +105,27 @@ drift = demo_node('twin-drift', 'drift (extruder)')
 # the demo's alarm settings without its ledger: this flow needs no signing key (closed-loop-setpoint.json brings
 # the shared ledger; set the node's Ledger to `line ledger` there to record acknowledgements and shelving in it)
 alarm = demo_node('twin-alarm', 'alarms (extruder)')
+# the modelled tags reach `alarms` as estimates (scored on the twin's own prediction), every other tag as readings
+alarm_route = demo_node('switch', 'tags without a model')
 lm.comment('comment', 360, 40, 'Line monitoring: OPC UA → screen → estimate and drift → historian and UNS', (
     '`line (OPC UA)` subscribes to the extruder\'s tags (`ns=1;s=extruder.<tag>`) on `OPCUA_ENDPOINT` every '
     '`OPCUA_SAMPLING_MS`, as readings of asset `ASSET`.\n\n`screen readings` marks readings out of range, too fast, '
     'stuck, spiking, stale or badly timestamped as uncertain or bad (they travel on with their quality; flagged '
     'ones also go to the debug sidebar).\n\n`zone temperatures` runs a Kalman filter per heater zone driven by its '
     'setpoint; `drift` watches the screened tags with ADWIN and classifies each change as a sensor fault or a '
-    'process change.\n\n`alarms` scores the process tags against their own history and manages alarms (ISA-18.2: '
+    'process change.\n\n`alarms` scores the zone temperatures on the residual of their estimates (a setpoint step the '
+    'model predicts raises nothing) and the other process tags against their own history, and manages alarms (ISA-18.2: '
     'one alarm per episode, on/off delays, chattering, priorities); operators acknowledge and supervisors shelve them '
     'on the overview page (`/twinloop/overview`, permissions `twinloop.ack` and `twinloop.shelve`); every action goes '
     'to `alarm events` and the Node-RED log, and to the audit ledger once the node\'s Ledger is set.\n\n'
     + HISTORIAN_INFO + ' `publish to UNS` sends the same records to the site broker.'))
 lm.opcua_in(160, 120, LM_TAGS, [['screen']])
-lm.screen(400, 120, [['estimate', 'drift', 'alarm', 'historian', 'mqtt-out'], ['debug-flagged']])
-lm.add('estimate', 'twin-estimate', 660, 200, [['historian', 'mqtt-out']],
+lm.screen(400, 120, [['estimate', 'drift', 'alarm-route', 'historian', 'mqtt-out'], ['debug-flagged']])
+lm.add('estimate', 'twin-estimate', 660, 200, [['historian', 'mqtt-out', 'alarm']],
        **settings(estimate))
 lm.add('drift', 'twin-drift', 660, 260, [['historian', 'mqtt-out', 'debug-drift'], []],
        **settings(drift))
+lm.add('alarm-route', 'switch', 520, 320, [[], ['alarm']], **settings(alarm_route))
 lm.add('alarm', 'twin-alarm', 660, 320, [['debug-alarm'], []], **settings(alarm, name='alarms', ledger=''))
 lm.historian('historian', 940, 120, title='historian (readings, estimates, drift)')
 lm.add('mqtt-out', 'twin-mqtt-out', 940, 180, [], name='publish to UNS', broker=BROKER['id'], topicMode='uns',

@@ -2,9 +2,15 @@
  * The main job end to end: `twinloop start` as a child process (embedded broker, simulator, demo
  * flow). Readings of the simulated extruder come in over OPC UA, are screened and published back to
  * the unified namespace; a sensor fault injected into the simulator shows up as a flagged reading.
+ * The demo's twin-alarm scores the zone temperatures on twin-estimate's one-step prediction (the
+ * setpoints are its known inputs) and the other tags on their learned baseline: with nothing
+ * injected it raises nothing, through the commissioning step test (while it still learns) and
+ * through a setpoint step once it has learned every tag; a stuck thermocouple injected then is one
+ * alarm, a sensor fault of type stuck. Its alarms are read as an operator sees them, from the
+ * overview page's API.
  */
 import { expect } from 'chai';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -15,8 +21,37 @@ import type { Reading } from '../../runtime/model/reading.js';
 import type { Estimate } from '../../runtime/model/estimate.js';
 import type { MaintenanceWindow, RulEstimate } from '../../runtime/model/maintenance.js';
 import type { EnergyCost } from '../../runtime/model/energy.js';
+import type { AlarmRow } from '../../runtime/alarm/alarm-actions.js';
 
 const ASSET = 'demo/plant1/extrusion/line1/extruder';
+/** The demo's twin-alarm as the demo flow configures it: the tags it watches, and the readings it learns from before it decides. */
+const DEMO_ALARM = (
+  JSON.parse(readFileSync(join(__dirname, '..', '..', 'examples', 'demo', 'demo-line.json'), 'utf8')) as Array<Record<string, unknown>>
+).find((n) => n.id === 'demo-alarm')!;
+const WATCHED = String(DEMO_ALARM.watch).split(/,\s*/);
+const LEARN_SAMPLES = Number(DEMO_ALARM.learnSamples);
+
+/** Write sim commands (e.g. `stuck zone3_temp`) to the simulator's OPC UA command variable, as a user would. */
+async function simCommands(opcuaPort: number, commands: string[]): Promise<void> {
+  const pki = mkdtempSync(join(tmpdir(), 'twinloop-e2e-pki-'));
+  const clientCertificateManager = new OPCUACertificateManager({ rootFolder: pki, automaticallyAcceptUnknownCertificate: true });
+  const client = OPCUAClient.create({ endpointMustExist: false, clientCertificateManager, connectionStrategy: { maxRetry: 3 } });
+  await client.connect(`opc.tcp://127.0.0.1:${opcuaPort}/UA/TwinLoopSim`);
+  const session = await client.createSession();
+  try {
+    for (const text of commands) {
+      const status = await session.write({
+        nodeId: 'ns=1;s=sim.fault_command',
+        attributeId: AttributeIds.Value,
+        value: { value: { dataType: DataType.String, value: text } },
+      });
+      expect(status.isGood(), text).to.equal(true);
+    }
+  } finally {
+    await session.close();
+    await client.disconnect();
+  }
+}
 
 describe('integration: twinloop start with the demo flow', function () {
   this.timeout(120_000);
@@ -85,42 +120,81 @@ describe('integration: twinloop start with the demo flow', function () {
     ).to.equal(true);
   });
 
+  /** The alarms an operator sees on the overview page (active, unacknowledged or shelved), as the viewer login. */
+  async function alarmRows(): Promise<AlarmRow[]> {
+    const token = await adminToken(tl.url, 'viewer', tl.logins.viewer);
+    const res = await fetch(new URL('twinloop/overview/api/data', tl.url), { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).to.equal(200);
+    return ((await res.json()) as { alarms: AlarmRow[] }).alarms;
+  }
+  const good = (tag: string) => received.filter((r) => r.tag === tag && r.quality === 'good');
+
+  it('alarms nothing with nothing injected: through the commissioning step test, and once it has learned every tag', async function () {
+    this.timeout(600_000);
+    // the step test's last step (zone2_sp back to 205 °C at 28 simulated minutes), then every watched tag
+    // learned: the alarm has seen as many good readings of it as it learns from, and a minute more
+    await waitFor(
+      () =>
+        received.some((r) => r.tag === 'zone2_sp' && r.value === 205 && good('zone2_sp').some((x) => x.value === 209 && x.tsMs < r.tsMs)),
+      120_000,
+      200,
+      'the end of the step test',
+    );
+    await waitFor(() => WATCHED.every((t) => good(t).length >= LEARN_SAMPLES + 60), 540_000, 1000, 'every watched tag learned');
+    expect(await alarmRows()).to.deep.equal([]);
+  });
+
+  it('a zone 2 setpoint step once it has learned every tag (205 → 209 °C) raises nothing: the estimate predicts it', async function () {
+    this.timeout(600_000);
+    const since = received.length;
+    await simCommands(tl.opcuaPort, ['set zone2_sp 209']);
+    // the zone's response to within 0.5 °C (two time constants), then a minute of event time, more than the on-delay
+    const near = await waitFor(
+      () => received.slice(since).find((r) => r.tag === 'zone2_temp' && r.quality === 'good' && r.value >= 208.5),
+      480_000,
+      500,
+      'zone 2 near its new setpoint',
+    );
+    await waitFor(() => received.some((r) => r.tag === 'zone2_temp' && r.tsMs >= near!.tsMs + 60_000), 180_000, 500, 'a minute more');
+    expect(await alarmRows()).to.deep.equal([]);
+  });
+
+  it('a stuck zone 3 thermocouple is one alarm, a sensor fault of type stuck, and the only one', async function () {
+    this.timeout(300_000);
+    await simCommands(tl.opcuaPort, ['stuck zone3_temp']);
+    const rows = await waitFor(
+      async () => {
+        const r = await alarmRows();
+        return r.length > 0 ? r : undefined;
+      },
+      240_000,
+      1000,
+      'an alarm',
+    );
+    expect(rows!.map((r) => [r.tag, r.state, r.episodeId])).to.deep.equal([['zone3_temp', 'unack-active', `${ASSET}/zone3_temp#1`]]);
+    expect(rows![0].classification).to.include({ kind: 'sensor-fault', faultType: 'stuck' });
+    await simCommands(tl.opcuaPort, ['clear zone3_temp']);
+  });
+
   it('flags a sensor dropout and an out-of-range spike injected into the simulator', async function () {
-    const pki = mkdtempSync(join(tmpdir(), 'twinloop-e2e-pki-'));
-    const clientCertificateManager = new OPCUACertificateManager({ rootFolder: pki, automaticallyAcceptUnknownCertificate: true });
-    const client = OPCUAClient.create({ endpointMustExist: false, clientCertificateManager, connectionStrategy: { maxRetry: 3 } });
-    await client.connect(`opc.tcp://127.0.0.1:${tl.opcuaPort}/UA/TwinLoopSim`);
-    const session = await client.createSession();
-    try {
-      const write = (text: string) =>
-        session.write({
-          nodeId: 'ns=1;s=sim.fault_command',
-          attributeId: AttributeIds.Value,
-          value: { value: { dataType: DataType.String, value: text } },
-        });
-      const since = received.length;
-      expect((await write('dropout zone2_temp')).isGood()).to.equal(true);
-      expect((await write('spike zone3_temp 500 0.5')).isGood()).to.equal(true);
-      const dropout = await waitFor(
-        () => received.slice(since).find((r) => r.tag === 'zone2_temp' && r.quality === 'bad'),
-        30_000,
-        100,
-        'a bad zone2_temp',
-      );
-      expect(dropout!.qualityReason).to.match(/BadSensorFailure/);
-      const spike = await waitFor(
-        () => received.slice(since).find((r) => r.tag === 'zone3_temp' && r.quality === 'bad'),
-        30_000,
-        100,
-        'a flagged zone3_temp',
-      );
-      // The simulator's spikes have a random sign: ±500 degC lands outside the 100..300 degC range.
-      expect(spike!.qualityReason).to.match(/range[<>](low|high)/);
-      expect(Math.abs(spike!.value - 200)).to.be.above(250); // the flagged reading keeps its value
-    } finally {
-      await session.close();
-      await client.disconnect();
-    }
+    const since = received.length;
+    await simCommands(tl.opcuaPort, ['dropout zone2_temp', 'spike zone3_temp 500 0.5']);
+    const dropout = await waitFor(
+      () => received.slice(since).find((r) => r.tag === 'zone2_temp' && r.quality === 'bad'),
+      30_000,
+      100,
+      'a bad zone2_temp',
+    );
+    expect(dropout!.qualityReason).to.match(/BadSensorFailure/);
+    const spike = await waitFor(
+      () => received.slice(since).find((r) => r.tag === 'zone3_temp' && r.quality === 'bad'),
+      30_000,
+      100,
+      'a flagged zone3_temp',
+    );
+    // The simulator's spikes have a random sign: ±500 degC lands outside the 100..300 degC range.
+    expect(spike!.qualityReason).to.match(/range[<>](low|high)/);
+    expect(Math.abs(spike!.value - 200)).to.be.above(250); // the flagged reading keeps its value
   });
 
   it("estimates the part-worn bearing's remaining life and ranks maintenance windows against the calendar", async function () {

@@ -50,7 +50,7 @@ describe('integration: the replay recipe and replays of the demo and prebuilt fl
     rmSync(events, { force: true });
     const r = await run('sh', ['-e', '-c', block!]);
     expect(r.code, r.stderr).to.equal(0);
-    expect(r.stdout.trim()).to.equal('4');
+    expect(r.stdout.trim()).to.equal('5');
     const lines = notes(r.stderr);
     expect(lines.find((l) => l.includes('disabled:')))
       .to.include('twin-historian')
@@ -64,9 +64,21 @@ describe('integration: the replay recipe and replays of the demo and prebuilt fl
     const out = readFileSync(events, 'utf8')
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { nodeId: string; port: number; payload: { tag: string; kind?: string; quality?: string } });
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            nodeId: string;
+            port: number;
+            payload: { tag: string; kind?: string; quality?: string; alarmId?: string; cause?: { kind: string; method: string } };
+          },
+      );
     const faults = out.filter((m) => m.nodeId === 'tl-line-drift' && m.port === 0);
     expect(faults.map((m) => [m.payload.tag, m.payload.kind])).to.deep.equal(Array(4).fill(['zone1_temp', 'sensor-fault']));
+    // the zone temperatures reach twin-alarm as estimates: scored on the twin's residual, not on a learned baseline
+    const alarms = out.filter((m) => m.nodeId === 'tl-line-alarm' && m.port === 0).map((m) => m.payload);
+    expect(alarms.map((a) => [a.kind, a.alarmId, a.cause?.kind, a.cause?.method])).to.deep.equal([
+      ['raised', `${ASSET}/zone1_temp`, 'sensor-fault', 'twin-residual'],
+    ]);
     const flagged = out.filter((m) => m.nodeId === 'tl-line-screen' && m.port === 1);
     expect(flagged).to.have.length(169);
     expect(flagged.every((m) => m.payload.tag === 'zone1_temp' && m.payload.quality === 'uncertain')).to.equal(true);

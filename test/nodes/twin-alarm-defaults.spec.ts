@@ -8,7 +8,7 @@
  */
 import { expect } from 'chai';
 import { ASSET, MIN, loadAlarmSimRig, raised, simulate, type AlarmSimRig } from '../support/alarm-sim-rig.js';
-import { helper } from '../support/nr.js';
+import { nodeRedPerSpec } from '../support/node-rig.js';
 
 /** Tags read straight into twin-alarm, scored on the learned baseline (no model), and the setpoints (known inputs). */
 const RELATED = ['zone1_heater_kw', 'zone2_temp', 'melt_temp', 'melt_pressure', 'motor_power', 'motor_current', 'quality_index'];
@@ -22,13 +22,7 @@ const STEPS = [
 
 describe('twin-alarm with its defaults (every tag): known inputs and one alarm per process change', function () {
   this.timeout(240_000);
-  beforeEach(function (done) {
-    helper.startServer(done);
-  });
-  afterEach(async function () {
-    await helper.unload();
-    await new Promise<void>((r) => helper.stopServer(() => r()));
-  });
+  nodeRedPerSpec();
 
   it('setpoint steps (zone +10 °C, screw 80 → 90 rpm): no alarm; the setpoints are not scored', async function () {
     const rig = await load();

@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import { ASSET, MIN, loadAlarmSimRig, raised, simulate, type AlarmSimRig } from '../support/alarm-sim-rig.js';
-import { helper } from '../support/nr.js';
+import { nodeRedPerSpec } from '../support/node-rig.js';
 
 /** Tags read straight into twin-alarm: related tags for the classification (not watched). */
 const RELATED = ['zone1_heater_kw', 'zone2_temp', 'melt_temp', 'melt_pressure', 'motor_power', 'motor_current', 'quality_index'];
@@ -16,13 +16,7 @@ const load = (): Promise<AlarmSimRig> => loadAlarmSimRig({ watch: 'zone1_temp, t
 
 describe('twin-alarm on twin-estimate: the twin residual', function () {
   this.timeout(180_000);
-  beforeEach(function (done) {
-    helper.startServer(done);
-  });
-  afterEach(async function () {
-    await helper.unload();
-    await new Promise<void>((r) => helper.stopServer(() => r()));
-  });
+  nodeRedPerSpec();
 
   it('setpoint steps the models predict (zone +10 °C, screw 80 → 90 rpm) raise nothing', async function () {
     const rig = await load();

@@ -2,16 +2,14 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Node, NodeMessage } from 'node-red';
 import { helper, nodeModule } from '../support/nr.js';
+import { feedRig, loadNodeRig, nodeRedPerSpec, type NodeRig, type Outputs } from '../support/node-rig.js';
 import { waitFor } from '../support/ports.js';
 import { gauss } from '../support/drift-mv-data.js';
 import { alarmReading, meltReadings, runaway } from '../support/alarm-data.js';
 import type { AlarmEvent } from '../../runtime/alarm/types.js';
 import type { RateFigures } from '../../runtime/alarm/rates.js';
 
-const catchNode = require('@node-red/nodes/core/common/25-catch.js');
-const completeNode = require('@node-red/nodes/core/common/24-complete.js');
 const alarmNode = nodeModule('twin-alarm');
 const ledgerNode = nodeModule('twin-ledger');
 // The registry the BUILT node registers in (dist/), not a second copy of the module loaded from source.
@@ -22,70 +20,22 @@ const KEY = 'test-signing-key-0123456789abcdef';
 const ASSET = 'acme/plant1/line1/extruder';
 const ID = `${ASSET}/melt_temp`;
 
-type Msg<P> = NodeMessage & { payload: P; error?: { message: string } };
-interface Rig {
-  node: Node;
-  events: Msg<AlarmEvent>[];
-  rates: Msg<RateFigures>[];
-  caught: Msg<unknown>[];
-  completed: number;
-  statuses: Array<{ fill?: string; shape?: string; text?: string }>;
-  errors: unknown[];
-}
-
-function listen<T>(n: Node, event: string, fn: (x: T) => void): void {
-  (n as unknown as { on(e: string, f: (x: T) => void): void }).on(event, fn);
-}
+type Rig = NodeRig & Outputs<{ events: AlarmEvent; rates: RateFigures }>;
 
 const rd = (tag: string, i: number, value: unknown, extra: Record<string, unknown> = {}) => alarmReading(ASSET, tag, i, value, extra);
 const melt = (from: number, to: number) => meltReadings(ASSET, from, to);
 
 /** `ledgerPath`: with a real twin-ledger (id 'led') the alarm node records its actions in. */
 function load(cfg: Record<string, unknown>, ledgerPath?: string): Promise<Rig> {
-  const flow = [
-    ...(ledgerPath ? [{ id: 'led', type: 'twin-ledger', path: ledgerPath }] : []),
-    { id: 'a', type: 'twin-alarm', name: 'alarm', ...(ledgerPath ? { ledger: 'led' } : {}), ...cfg, wires: [['e'], ['r']] },
-    { id: 'e', type: 'helper' },
-    { id: 'r', type: 'helper' },
-    { id: 'c', type: 'catch', scope: ['a'], uncaught: false, wires: [['k']] },
-    { id: 'k', type: 'helper' },
-    { id: 'q', type: 'complete', scope: ['a'], uncaught: false, wires: [['z']] },
-    { id: 'z', type: 'helper' },
-  ];
-  const creds = ledgerPath ? { led: { signingKey: KEY } } : {};
-  return new Promise((resolve, reject) => {
-    helper
-      .load([alarmNode, ledgerNode, catchNode, completeNode] as never, flow, creds as never, () => {
-        const node = helper.getNode('a');
-        const spied = node as unknown as { status: { args: unknown[][] }; error: { args: unknown[][] } };
-        const rig: Rig = {
-          node,
-          events: [],
-          rates: [],
-          caught: [],
-          completed: 0,
-          statuses: spied.status.args.map((x) => x[0] as Rig['statuses'][number]),
-          errors: spied.error.args.map((x) => x[0]),
-        };
-        listen<Msg<AlarmEvent>>(helper.getNode('e'), 'input', (m) => rig.events.push(m));
-        listen<Msg<RateFigures>>(helper.getNode('r'), 'input', (m) => rig.rates.push(m));
-        listen<Msg<unknown>>(helper.getNode('k'), 'input', (m) => rig.caught.push(m));
-        listen<unknown>(helper.getNode('z'), 'input', () => rig.completed++);
-        listen<{ args: [Rig['statuses'][number]] }>(rig.node, 'call:status', (call) => rig.statuses.push(call.args[0]));
-        listen<{ args: unknown[] }>(rig.node, 'call:error', (call) => rig.errors.push(call.args[0]));
-        resolve(rig);
-      })
-      .catch(reject);
+  return loadNodeRig<{ events: AlarmEvent; rates: RateFigures }>({
+    modules: [alarmNode, ledgerNode],
+    node: { id: 'a', type: 'twin-alarm', name: 'alarm', ...(ledgerPath ? { ledger: 'led' } : {}), ...cfg },
+    outputs: ['events', 'rates'],
+    flow: ledgerPath ? [{ id: 'led', type: 'twin-ledger', path: ledgerPath }] : [],
+    credentials: ledgerPath ? { led: { signingKey: KEY } } : {},
   });
 }
 
-/** Send messages in order and wait until every one was completed or caught (and outputs delivered). */
-async function send(rig: Rig, msgs: Array<{ topic?: string; payload: unknown }>): Promise<void> {
-  const target = rig.completed + rig.caught.length + msgs.length;
-  for (const m of msgs) rig.node.receive(m as never);
-  await waitFor(() => rig.completed + rig.caught.length >= target, 30_000, 10, 'all inputs handled');
-  await new Promise((r) => setTimeout(r, 30)); // outputs are delivered asynchronously after done()
-}
 const readings = (rs: Record<string, unknown>[]) => rs.map((payload) => ({ payload }));
 
 const shown = (rig: Rig, kind: string) => rig.events.filter((m) => m.payload.kind === kind && m.payload.annunciated);
@@ -93,17 +43,11 @@ const lastStatus = (rig: Rig) => rig.statuses[rig.statuses.length - 1];
 
 describe('twin-alarm node', function () {
   this.timeout(60_000);
-  beforeEach(function (done) {
-    helper.startServer(done);
-  });
-  afterEach(async function () {
-    await helper.unload();
-    await new Promise<void>((r) => helper.stopServer(() => r()));
-  });
+  nodeRedPerSpec();
 
   it('an excursion is one alarm episode: raised once after the on-delay, cleared once, on <asset>/<tag>/alarm', async function () {
     const rig = await load({});
-    await send(rig, readings(melt(0, 1100)));
+    await feedRig(rig, readings(melt(0, 1100)));
     expect(rig.caught).to.have.length(0);
     const raised = shown(rig, 'raised');
     const cleared = rig.events.filter((m) => m.payload.kind === 'cleared');
@@ -124,14 +68,14 @@ describe('twin-alarm node', function () {
 
   it('ack by message changes the state and records the user', async function () {
     const rig = await load({});
-    await send(rig, readings(melt(0, 770)));
+    await feedRig(rig, readings(melt(0, 770)));
     expect(shown(rig, 'raised')).to.have.length(1);
-    await send(rig, [{ topic: 'ack', payload: { id: ID, user: 'ana', reason: 'checking the heater' } }]);
+    await feedRig(rig, [{ topic: 'ack', payload: { id: ID, user: 'ana', reason: 'checking the heater' } }]);
     const acked = rig.events.filter((m) => m.payload.kind === 'acked');
     expect(acked).to.have.length(1);
     expect(acked[0].payload.state).to.equal('ack-active');
     expect(acked[0].payload.action).to.include({ user: 'ana', reason: 'checking the heater' });
-    await send(rig, readings(melt(770, 1100)));
+    await feedRig(rig, readings(melt(770, 1100)));
     const cleared = rig.events.filter((m) => m.payload.kind === 'cleared');
     expect(cleared.map((m) => m.payload.state)).to.deep.equal(['normal']);
     await waitFor(() => lastStatus(rig).text === 'no alarms', 30_000, 20, 'status back to no alarms');
@@ -139,15 +83,15 @@ describe('twin-alarm node', function () {
 
   it('a shelved alarm is not annunciated; unshelve records who', async function () {
     const rig = await load({});
-    await send(rig, readings(melt(0, 500)));
+    await feedRig(rig, readings(melt(0, 500)));
     const untilTsMs = Date.now() + 3_600_000;
-    await send(rig, [{ topic: 'shelve', payload: { id: ID, user: 'ben', reason: 'sensor recalibration', untilTsMs } }]);
+    await feedRig(rig, [{ topic: 'shelve', payload: { id: ID, user: 'ben', reason: 'sensor recalibration', untilTsMs } }]);
     const shelved = rig.events.filter((m) => m.payload.kind === 'shelved');
     expect(shelved).to.have.length(1);
     expect(shelved[0].payload.action?.user).to.equal('ben');
-    await send(rig, readings(melt(500, 1100)));
+    await feedRig(rig, readings(melt(500, 1100)));
     expect(shown(rig, 'raised')).to.have.length(0);
-    await send(rig, [{ topic: 'unshelve', payload: { id: ID, user: 'ben', reason: 'done' } }]);
+    await feedRig(rig, [{ topic: 'unshelve', payload: { id: ID, user: 'ben', reason: 'done' } }]);
     const un = rig.events.filter((m) => m.payload.kind === 'unshelved');
     expect(un).to.have.length(1);
     expect(un[0].payload).to.include({ state: 'normal' });
@@ -173,15 +117,15 @@ describe('twin-alarm node', function () {
     it('ack and shelve by message are appended before the message is done; raised and cleared are not', async function () {
       const path = join(dir, 'ledger.jsonl');
       const rig = await load({}, path);
-      await send(rig, readings(melt(0, 770)));
-      await send(rig, [{ topic: 'ack', payload: { id: ID, user: 'ana', reason: 'checking the heater' } }]);
+      await feedRig(rig, readings(melt(0, 770)));
+      await feedRig(rig, [{ topic: 'ack', payload: { id: ID, user: 'ana', reason: 'checking the heater' } }]);
       // done() came after the append: the record is in the file now
       let recs = alarmRecords(path);
       expect(recs.map((r) => [r.data.kind, r.data.user, r.data.reason, r.data.via, r.asset, r.tag])).to.deep.equal([
         ['acked', 'ana', 'checking the heater', 'message', ASSET, 'melt_temp'],
       ]);
       const until = Date.now() + 2 * 3_600_000;
-      await send(rig, [{ topic: 'shelve', payload: { id: ID, user: 'ben', reason: 'sensor swap', untilTsMs: until } }]);
+      await feedRig(rig, [{ topic: 'shelve', payload: { id: ID, user: 'ben', reason: 'sensor swap', untilTsMs: until } }]);
       recs = alarmRecords(path);
       expect(recs).to.have.length(2);
       expect(recs[1].data).to.include({ kind: 'shelved', user: 'ben', reason: 'sensor swap', state: 'shelved', via: 'message' });
@@ -192,7 +136,7 @@ describe('twin-alarm node', function () {
     it('the overview page acts through the registered handle, as the logged-in user; closing unregisters it', async function () {
       const path = join(dir, 'ledger.jsonl');
       const rig = await load({ maxShelveMs: 4 * 3_600_000 }, path);
-      await send(rig, readings(melt(0, 770)));
+      await feedRig(rig, readings(melt(0, 770)));
       const h = registry.findAlarmSource('a')!;
       expect(h).to.include({ name: 'alarm', maxShelveMs: 4 * 3_600_000, recordedIn: path });
       expect(h.list().map((v) => [v.alarmId, v.state])).to.deep.equal([[ID, 'unack-active']]);
@@ -217,8 +161,8 @@ describe('twin-alarm node', function () {
     it("a shelving that expires returns the alarm by itself, recorded as the system's", async function () {
       const path = join(dir, 'ledger.jsonl');
       const rig = await load({}, path);
-      await send(rig, readings(melt(0, 770)));
-      await send(rig, [{ topic: 'shelve', payload: { id: ID, user: 'ben', reason: 'one moment', untilTsMs: Date.now() + 1500 } }]);
+      await feedRig(rig, readings(melt(0, 770)));
+      await feedRig(rig, [{ topic: 'shelve', payload: { id: ID, user: 'ben', reason: 'one moment', untilTsMs: Date.now() + 1500 } }]);
       // the node's 1 s timer moves the alarm clock on: the shelving ends with no new reading
       await waitFor(() => alarmRecords(path).length === 2, 20_000, 50, 'the expiry recorded');
       const [, expired] = alarmRecords(path);
@@ -245,7 +189,7 @@ describe('twin-alarm node', function () {
       batch.push(rd('line_stop', i, stopped ? 1 : 0));
       for (let k = 0; k < 3; k++) batch.push(rd(`zone${k}_temp`, i, 200 + gs[k]() - (stopped && i >= 600 ? runaway(i - 600) : 0)));
     }
-    await send(rig, readings(batch));
+    await feedRig(rig, readings(batch));
     expect(rig.caught).to.have.length(0);
     expect(shown(rig, 'raised').map((m) => m.payload.alarmId)).to.deep.equal([stop]);
     const recorded = rig.events.filter((m) => m.payload.kind === 'raised' && !m.payload.annunciated);
@@ -255,16 +199,16 @@ describe('twin-alarm node', function () {
 
   it('bad input and bad commands end with an error and a red status; the node goes on', async function () {
     const rig = await load({});
-    await send(rig, [{ payload: 'garbage' }]);
+    await feedRig(rig, [{ payload: 'garbage' }]);
     expect(rig.caught).to.have.length(1);
     await waitFor(() => lastStatus(rig).fill === 'red', 10_000, 10, 'red status');
-    await send(rig, [
+    await feedRig(rig, [
       { topic: 'ack', payload: { id: ID } },
       { topic: 'shelve', payload: { id: ID, user: 'x', reason: 'y', untilTsMs: 'soon' } },
     ]);
     expect(rig.caught).to.have.length(3);
     const before = rig.completed;
-    await send(rig, readings(melt(0, 1100)));
+    await feedRig(rig, readings(melt(0, 1100)));
     expect(rig.completed - before).to.equal(1100);
     expect(shown(rig, 'raised')).to.have.length(1);
   });
@@ -273,13 +217,13 @@ describe('twin-alarm node', function () {
     const rig = await load({ onDelayMs: 'soon' });
     expect(rig.errors.map(String).join('\n')).to.match(/on-delay/);
     expect(lastStatus(rig)).to.include({ fill: 'red', text: 'bad config' });
-    await send(rig, readings(melt(0, 1)));
+    await feedRig(rig, readings(melt(0, 1)));
     expect(rig.caught[0].error?.message).to.match(/not alarming/);
   });
 
   it('sends the alarm-rate figures on output 2 when a period is set', async function () {
     const rig = await load({ ratesEveryMs: 200 });
-    await send(rig, readings(melt(0, 1100)));
+    await feedRig(rig, readings(melt(0, 1100)));
     // the figures after the readings count the one annunciated alarm, on the tag's ISA-95 line
     const after = rig.rates.length;
     await waitFor(() => rig.rates.length > after, 30_000, 20, 'rate figures');

@@ -1,81 +1,35 @@
 import { expect } from 'chai';
-import type { Node, NodeMessage } from 'node-red';
 import { helper, nodeModule } from '../support/nr.js';
-import { waitFor } from '../support/ports.js';
+import { feedRig, loadNodeRig, type Msg, nodeRedPerSpec, type NodeRig, type Outputs } from '../support/node-rig.js';
 import { gauss } from '../support/drift-mv-data.js';
 import type { AnomalyScore, DriftEvent } from '../../runtime/model/drift.js';
 
-const catchNode = require('@node-red/nodes/core/common/25-catch.js');
-const completeNode = require('@node-red/nodes/core/common/24-complete.js');
 const driftNode = nodeModule('twin-drift');
 
 const ASSET = 'plant1/line1/extruder';
 const T0 = Date.UTC(2026, 0, 1);
 const STEP_MS = 1000;
 
-type Msg<P> = NodeMessage & { payload: P; error?: { message: string; source?: { id: string } } };
-interface Rig {
-  node: Node;
-  events: Msg<DriftEvent>[];
-  scores: Msg<AnomalyScore>[];
-  caught: Msg<unknown>[];
-  completed: number;
-  statuses: Array<{ fill?: string; shape?: string; text?: string }>;
-  errors: unknown[];
-}
-
-function listen<T>(n: Node, event: string, fn: (x: T) => void): void {
-  (n as unknown as { on(e: string, f: (x: T) => void): void }).on(event, fn);
-}
+type Rig = NodeRig & Outputs<{ events: DriftEvent; scores: AnomalyScore }>;
 
 function rd(tag: string, i: number, value: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { asset: ASSET, tag, value, tsMs: T0 + i * STEP_MS, quality: 'good', source: 'test', ...extra };
 }
 
 function load(cfg: Record<string, unknown>): Promise<Rig> {
-  const flow = [
-    { id: 'd', type: 'twin-drift', name: 'drift', ...cfg, wires: [['e'], ['s']] },
-    { id: 'e', type: 'helper' },
-    { id: 's', type: 'helper' },
-    { id: 'c', type: 'catch', scope: ['d'], uncaught: false, wires: [['k']] },
-    { id: 'k', type: 'helper' },
-    { id: 'q', type: 'complete', scope: ['d'], uncaught: false, wires: [['z']] },
-    { id: 'z', type: 'helper' },
-  ];
-  return new Promise((resolve, reject) => {
-    helper
-      .load([driftNode, catchNode, completeNode] as never, flow, () => {
-        const node = helper.getNode('d');
-        // Calls made while the node was constructed (config errors, first status) are on the helper's spies.
-        const spied = node as unknown as { status: { args: unknown[][] }; error: { args: unknown[][] } };
-        const rig: Rig = {
-          node,
-          events: [],
-          scores: [],
-          caught: [],
-          completed: 0,
-          statuses: spied.status.args.map((a) => a[0] as Rig['statuses'][number]),
-          errors: spied.error.args.map((a) => a[0]),
-        };
-        listen<Msg<DriftEvent>>(helper.getNode('e'), 'input', (m) => rig.events.push(m));
-        listen<Msg<AnomalyScore>>(helper.getNode('s'), 'input', (m) => rig.scores.push(m));
-        listen<Msg<unknown>>(helper.getNode('k'), 'input', (m) => rig.caught.push(m));
-        listen<unknown>(helper.getNode('z'), 'input', () => rig.completed++);
-        listen<{ args: [Rig['statuses'][number]] }>(rig.node, 'call:status', (call) => rig.statuses.push(call.args[0]));
-        listen<{ args: unknown[] }>(rig.node, 'call:error', (call) => rig.errors.push(call.args[0]));
-        resolve(rig);
-      })
-      .catch(reject);
+  return loadNodeRig<{ events: DriftEvent; scores: AnomalyScore }>({
+    modules: [driftNode],
+    node: { id: 'd', type: 'twin-drift', name: 'drift', ...cfg },
+    outputs: ['events', 'scores'],
   });
 }
 
 /** Feed payloads in order and wait until every one was completed or caught (and outputs delivered). */
-async function feed(rig: Rig, payloads: unknown[]): Promise<void> {
-  const target = rig.completed + rig.caught.length + payloads.length;
-  for (const p of payloads) rig.node.receive({ payload: p } as never);
-  await waitFor(() => rig.completed + rig.caught.length >= target, 20_000, 10, 'all inputs handled');
-  await new Promise((r) => setTimeout(r, 30)); // outputs are delivered asynchronously after done()
-}
+const feed = (rig: Rig, payloads: unknown[]): Promise<void> =>
+  feedRig(
+    rig,
+    payloads.map((payload) => ({ payload })),
+  );
 
 /**
  * Three coupled tags of one asset, `n` one-second samples; `shape(tag, i, value)` shapes them.
@@ -96,13 +50,7 @@ function line(n: number, seed: number, shape: (tag: string, i: number, v: number
 
 describe('twin-drift node', function () {
   this.timeout(60_000);
-  beforeEach(function (done) {
-    helper.startServer(done);
-  });
-  afterEach(async function () {
-    await helper.unload();
-    await new Promise<void>((r) => helper.stopServer(() => r()));
-  });
+  nodeRedPerSpec();
 
   describe('config validation', function () {
     const cases: Array<[string, Record<string, unknown>, RegExp]> = [

@@ -1,19 +1,18 @@
 /**
  * Test rig for the twin-alarm specs fed by the plant simulator's engine (event time): two twin-estimate
  * nodes ('z': zone1_temp on zone1_sp, 'f': throughput on screw_speed_sp) wired into twin-alarm 'a' in a
- * real Node-RED, with helpers on its events, a catch and a complete. The specs choose the alarm node's
+ * real Node-RED, on the node-spec rig (test/support/node-rig.ts: its events, a catch and a complete). The specs choose the alarm node's
  * config and which tags go to twin-alarm directly.
  */
-import type { Node, NodeMessage } from 'node-red';
+import type { Node } from 'node-red';
 import { PlantEngine } from '../../examples/plant-sim/engine.js';
 import { parseSimCommand } from '../../examples/plant-sim/faults.js';
 import { PLANT } from '../../examples/plant-sim/model.js';
 import type { AlarmEvent } from '../../runtime/alarm/types.js';
 import { helper, nodeModule } from './nr.js';
+import { loadNodeRig, type Msg, type NodeRig } from './node-rig.js';
 import { waitFor } from './ports.js';
 
-const catchNode = require('@node-red/nodes/core/common/25-catch.js');
-const completeNode = require('@node-red/nodes/core/common/24-complete.js');
 const alarmNode = nodeModule('twin-alarm');
 const estimateNode = nodeModule('twin-estimate');
 
@@ -21,11 +20,7 @@ export const ASSET = 'demo/plant1/extrusion/line1/extruder';
 const T0 = Date.UTC(2026, 2, 2, 6, 0, 0);
 export const MIN = 60_000;
 
-export type Msg<P> = NodeMessage & { payload: P; error?: { message: string } };
-
-function listen<T>(n: Node, event: string, fn: (x: T) => void): void {
-  (n as unknown as { on(e: string, f: (x: T) => void): void }).on(event, fn);
-}
+export type { Msg };
 
 export interface AlarmSimRig {
   zone: Node;
@@ -33,13 +28,16 @@ export interface AlarmSimRig {
   alarm: Node;
   /** Tags read straight into twin-alarm on each sample. */
   direct: string[];
-  events: AlarmEvent[];
+  /** twin-alarm's events (output 1). */
+  readonly events: AlarmEvent[];
+  /** Errors of twin-alarm and of the two twin-estimate nodes. */
   caught: Msg<unknown>[];
-  done: number;
+  /** Messages twin-alarm completed. */
+  readonly done: number;
 }
 
 /** Load the flow with twin-alarm's `alarm` config; `direct` tags are sent to twin-alarm by `simulate`. */
-export function loadAlarmSimRig(alarm: Record<string, unknown>, direct: string[]): Promise<AlarmSimRig> {
+export async function loadAlarmSimRig(alarm: Record<string, unknown>, direct: string[]): Promise<AlarmSimRig> {
   const est = { measurementVar: 0.0225, levelVarPerS: 2.25e-5, model: 'first-order', gain: 1, nisWindow: 20 };
   const flow = [
     { id: 'z', type: 'twin-estimate', ...est, pairs: 'zone1_temp=zone1_sp', tauS: PLANT.zoneTauS[0], wires: [['a']] },
@@ -54,32 +52,27 @@ export function loadAlarmSimRig(alarm: Record<string, unknown>, direct: string[]
       tauS: PLANT.screwTauS,
       wires: [['a']],
     },
-    { id: 'a', type: 'twin-alarm', ...alarm, wires: [['e'], []] },
-    { id: 'e', type: 'helper' },
-    { id: 'c', type: 'catch', scope: ['a', 'z', 'f'], uncaught: false, wires: [['k']] },
-    { id: 'k', type: 'helper' },
-    { id: 'q', type: 'complete', scope: ['a'], uncaught: false, wires: [['d']] },
-    { id: 'd', type: 'helper' },
   ];
-  return new Promise((resolve, reject) => {
-    helper
-      .load([estimateNode, alarmNode, catchNode, completeNode] as never, flow, () => {
-        const rig: AlarmSimRig = {
-          zone: helper.getNode('z'),
-          feed: helper.getNode('f'),
-          alarm: helper.getNode('a'),
-          direct,
-          events: [],
-          caught: [],
-          done: 0,
-        };
-        listen<Msg<AlarmEvent>>(helper.getNode('e'), 'input', (m) => rig.events.push(m.payload));
-        listen<Msg<unknown>>(helper.getNode('k'), 'input', (m) => rig.caught.push(m));
-        listen<unknown>(helper.getNode('d'), 'input', () => rig.done++);
-        resolve(rig);
-      })
-      .catch(reject);
+  const rig: NodeRig & { events: Msg<AlarmEvent>[] } = await loadNodeRig<{ events: AlarmEvent; rates: unknown }>({
+    modules: [estimateNode, alarmNode],
+    node: { id: 'a', type: 'twin-alarm', ...alarm },
+    outputs: ['events', 'rates'],
+    flow,
+    catchScope: ['a', 'z', 'f'],
   });
+  return {
+    zone: helper.getNode('z'),
+    feed: helper.getNode('f'),
+    alarm: rig.node,
+    direct,
+    get events() {
+      return rig.events.map((m) => m.payload);
+    },
+    caught: rig.caught,
+    get done() {
+      return rig.completed;
+    },
+  };
 }
 
 /**
