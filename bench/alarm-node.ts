@@ -6,9 +6,9 @@
  * Data: 100 tags (10 assets × 10), 1 s apart per tag, a level with noise and one level step per tag
  * half way (a healthy line: alarms are rare).
  * Run: `npm run build && node dist/bench/run.js alarm-node`.
- * Measured 2026-12-07 (2 cores shared with other jobs), with messages built as literals (node-red-helper.ts):
- * median round 68 % and 56 % in two runs (main's code the same runs: 65 %, 69 %). The 88 % measured before
- * was against a baseline slowed by spread-copied messages.
+ * Measured 2026-12-07 at load ≈ 1, per CPU second: 59 % (one record per tag; the code of the session's
+ * start, with fewer detector conditions, 49 % in the same minutes). Earlier figures (88 %) were against
+ * a baseline slowed by spread-copied messages.
  */
 import { join } from 'node:path';
 import type { Reading } from '../runtime/model/reading.js';

@@ -4,9 +4,10 @@
  * definitions are read from examples/demo/demo-line.json), beside a chain of the same shape made
  * of bare custom pass-through nodes (bench/pass-node.ts) in the same Node-RED process, in
  * alternating rounds. An input is through when both leaves have called done() for it.
- * Target: the TwinLoop chain at ≥ 90 % of the bare chain's rate. Measured 2026-12-07 (2 cores
- * shared with other jobs): 52 % and 58 % in two runs, main's code 49 % and 46 % in the same runs;
- * the nodes' own steps (screen, Kalman, ADWIN) cost about as much as Node-RED's whole hop here.
+ * Target: the TwinLoop chain at ≥ 90 % of the bare chain's rate (judged per CPU second, see
+ * node-red-helper.ts). Measured 2026-12-07 at load ≈ 1: 71–72 % (the same minutes, the code of the
+ * session's start: 71 %); at load 9–11 the same code swung between 64 and 80 %. The nodes' own
+ * steps (screen, Kalman, ADWIN) cost about as much as Node-RED's whole hop here.
  *
  * Data: 10 extruders × 10 tags (zone temperatures with their setpoints, melt temperature and
  * pressure, vibration, motor power), 1 s apart per tag, levels with noise: nothing to detect.
