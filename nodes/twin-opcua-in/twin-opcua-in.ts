@@ -37,7 +37,6 @@ export default function (RED: NodeAPI): void {
   function TwinOpcuaIn(this: Node, def: TwinOpcuaInDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const subs: Subscription[] = [];
     let settings: OpcuaMonitorSettings | undefined;
     let conn: OpcuaConnection | undefined;
     let configError: string | undefined;
@@ -184,7 +183,6 @@ export default function (RED: NodeAPI): void {
     );
 
     node.on('close', (_removed: boolean, done: () => void) => {
-      subs.splice(0).forEach((s) => s.unsubscribe());
       stopFollowing?.();
       stopMonitoring();
       done();
