@@ -14,7 +14,8 @@ import { messageGetter, propertyPath } from '../shared/typed-property.js';
 
 const eventMessage = (e: DriftEvent): NodeMessage => ({ topic: `${e.asset}/${e.tag}/drift`, payload: e }) as NodeMessage;
 const NOTHING: never[] = [];
-const scoreMessage = (s: AnomalyScore): NodeMessage => ({ topic: `${s.asset}/${s.tag}/score`, payload: s }) as NodeMessage;
+const scoreTopic = (s: AnomalyScore): string => `${s.asset}/${s.tag}/score`;
+const scoreMessage = (s: AnomalyScore): NodeMessage => ({ topic: scoreTopic(s), payload: s }) as NodeMessage;
 
 export default function (RED: NodeAPI): void {
   function TwinDriftNode(this: Node, def: TwinDriftDef): void {
@@ -80,7 +81,7 @@ export default function (RED: NodeAPI): void {
           // The usual case, a score alone: it goes on the message that brought the reading (as a
           // node passes a message on; a new one would cost Node-RED a message id).
           const out = msg as NodeMessage;
-          out.topic = `${scores[0].asset}/${scores[0].tag}/score`;
+          out.topic = scoreTopic(scores[0]);
           out.payload = scores[0];
           send([null, out]);
         } else if (events.length || scores.length) {
