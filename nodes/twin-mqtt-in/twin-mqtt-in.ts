@@ -165,15 +165,23 @@ export default function (RED: NodeAPI): void {
         l.on('linkError', (err: Error) => onState('error', String((err as { code?: unknown }).code ?? err.message)));
         l.subscribe(ingest.filter, qos, onMessage);
         if (hostTopic) {
+          // Our own online comes back to us (we subscribe to the topic). An offline before that echo is the past
+          // (queued for the line's session, or retained) and our online follows it; an offline after it is an
+          // earlier owner's will (say, one that was paused and then cut off) that overwrote us: say online again.
+          let echoed = false;
           const announce = (): void => {
             if (lineLink !== l) return;
+            echoed = false;
             l.publishDirect(hostTopic, statePayload(true, bornMs), 1, true).catch((err: Error) => {
               node.warn(t('errors.state', { topic: hostTopic, error: err.message }));
             });
           };
           l.on('state', (s: string) => s === 'connected' && announce());
-          // an earlier owner's will (say, one that was paused and then cut off) may say offline after we said online
-          l.subscribe(hostTopic, 1, (_topic, payload) => parseState(payload)?.online === false && announce());
+          l.subscribe(hostTopic, 1, (_topic, payload) => {
+            const s = parseState(payload);
+            if (s?.online === true && s.timestamp === bornMs) echoed = true;
+            else if (s?.online === false && echoed) announce();
+          });
         }
         l.start();
       };
