@@ -21,7 +21,8 @@
  * Assignment (LineOwner): every instance heartbeats into a membership bucket whose entries expire
  * (KV max age = ttl; a plain put, no compare-and-set needed), counts the live members N, and holds at
  * most ⌈lines / N⌉ + slack lines: it claims free or expired lines up to that, and releases lines
- * beyond it, so a joining instance gets its share as the others shed theirs.
+ * beyond it, so a joining instance gets its share as the others shed theirs. Heartbeats say how many
+ * lines a member holds, so nobody uses the slack while another holds less than its share (shareThisTick).
  */
 import { EventEmitter } from 'node:events';
 import { createHash } from 'node:crypto';
@@ -190,6 +191,26 @@ export function maxLinesPerInstance(lines: number, instances: number, slack: num
 }
 
 /**
+ * How many lines to claim up to and shed down to on this tick. The slack above the even share lets
+ * survivors take a dead instance's lines at once (its heartbeat still counts it for a ttl), but held
+ * by whoever started first it would leave a later instance with nothing. So while another live member
+ * holds fewer than ⌊lines / N⌋, nobody claims beyond that, and one above it sheds one line per tick.
+ * `othersHeld`: what the other members said they hold at their last heartbeat (unknown ones left out).
+ */
+export function shareThisTick(
+  lines: number,
+  instances: number,
+  slack: number,
+  held: number,
+  othersHeld: readonly number[],
+): { claimUpTo: number; shedDownTo: number } {
+  const max = maxLinesPerInstance(lines, instances, slack);
+  const fair = Math.floor(lines / Math.max(1, instances));
+  if (!othersHeld.some((h) => h < fair)) return { claimUpTo: max, shedDownTo: max };
+  return { claimUpTo: fair, shedDownTo: Math.min(max, Math.max(fair, held - 1)) };
+}
+
+/**
  * The order in which an instance tries lines (rendezvous hashing): each instance prefers different
  * lines, so N instances starting together mostly claim disjoint sets instead of racing for the same.
  */
@@ -199,6 +220,25 @@ export function preferenceOrder(lines: readonly string[], owner: string): string
 }
 
 export const MEMBERS_BUCKET = 'twinloop_members';
+
+/** A member's heartbeat in the members bucket. */
+interface MemberBeat {
+  owner: string;
+  tsMs: number;
+  /** Lines held at the beat (absent from members of older versions). */
+  held?: number;
+}
+
+/** The line count a heartbeat states, if it is a sane one (members are peers, but a value is checked anyway). */
+function heldOf(entry: { string(): string } | null): number | undefined {
+  if (!entry) return undefined;
+  try {
+    const held = (JSON.parse(entry.string()) as Partial<MemberBeat>).held;
+    return typeof held === 'number' && Number.isInteger(held) && held >= 0 ? held : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface LineOwnerOptions extends LeaseClientOptions {
   lines: string[];
@@ -270,7 +310,8 @@ export class LineOwner extends EventEmitter {
   async tick(): Promise<void> {
     const key = encodeName(this.opts.owner);
     try {
-      await this.members.put(key, enc.encode(JSON.stringify({ owner: this.opts.owner, tsMs: Date.now() })));
+      const beat: MemberBeat = { owner: this.opts.owner, tsMs: Date.now(), held: this.held.size };
+      await this.members.put(key, enc.encode(JSON.stringify(beat)));
     } catch {
       // membership is advisory (the share); the leases themselves decide ownership
     }
@@ -289,21 +330,27 @@ export class LineOwner extends EventEmitter {
       }
     }
     let instances: number;
+    const othersHeld: number[] = [];
     try {
       const keys = new Set<string>([key]);
       for await (const k of await this.members.keys()) keys.add(k);
       instances = keys.size;
       this.instances = instances;
+      for (const k of keys) {
+        if (k === key) continue;
+        const held = heldOf(await this.members.get(k).catch(() => null));
+        if (held !== undefined) othersHeld.push(held);
+      }
     } catch {
       // a count we could not read is not "alone": counting 1 would claim every line there is
       if (this.instances === undefined) return;
       instances = this.instances;
     }
-    const share = maxLinesPerInstance(this.opts.lines.length, instances, this.opts.slack ?? 1);
+    const { claimUpTo, shedDownTo } = shareThisTick(this.opts.lines.length, instances, this.opts.slack ?? 1, this.held.size, othersHeld);
     const mine = preferenceOrder(this.opts.lines, this.opts.owner);
     // shed the lines this instance likes least
     for (const line of [...mine].reverse()) {
-      if (this.held.size <= share || this.stopped) break;
+      if (this.held.size <= shedDownTo || this.stopped) break;
       const lease = this.held.get(line);
       if (!lease) continue;
       this.held.delete(line);
@@ -311,7 +358,7 @@ export class LineOwner extends EventEmitter {
       this.emit('released', line);
     }
     for (const line of mine) {
-      if (this.held.size >= share || this.stopped) break;
+      if (this.held.size >= claimUpTo || this.stopped) break;
       if (this.held.has(line)) continue;
       try {
         const lease = await this.leases.tryClaim(line);

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { decodeName, encodeName, ledgerStreamName, leaseSubject, parseLineId } from '../../runtime/cluster/line-id.js';
-import { maxLinesPerInstance, preferenceOrder } from '../../runtime/cluster/line-lease.js';
+import { maxLinesPerInstance, preferenceOrder, shareThisTick } from '../../runtime/cluster/line-lease.js';
 
 describe('cluster: line ids, shares and preference order', () => {
   it('a line id is site/area/line: three non-empty parts', () => {
@@ -37,6 +37,44 @@ describe('cluster: line ids, shares and preference order', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 1, max: 50 }), (lines, n) => {
         expect(maxLinesPerInstance(lines, n, 0) * n).to.be.at.least(lines);
+      }),
+    );
+  });
+
+  it('nobody uses the slack while another member holds less than its share; one line is shed per tick for it', () => {
+    // nobody starving: the slack is there (a dead member's lines are taken at once)
+    expect(shareThisTick(6, 3, 1, 2, [2, 2])).to.deep.equal({ claimUpTo: 3, shedDownTo: 3 });
+    // the third instance just joined with nothing: the one holding 4 sheds one line now, nobody claims beyond 2
+    expect(shareThisTick(6, 3, 1, 4, [2, 0])).to.deep.equal({ claimUpTo: 2, shedDownTo: 3 });
+    expect(shareThisTick(6, 3, 1, 3, [2, 1])).to.deep.equal({ claimUpTo: 2, shedDownTo: 2 });
+    expect(shareThisTick(6, 3, 1, 2, [3, 1]), 'at the fair share: keep it').to.deep.equal({ claimUpTo: 2, shedDownTo: 2 });
+    expect(shareThisTick(6, 3, 1, 0, [3, 3]), 'the starving one itself claims up to the fair share').to.deep.equal({
+      claimUpTo: 3,
+      shedDownTo: 3,
+    });
+    // 7 lines on 3: 3/2/2 is fair, nobody is below ⌊7/3⌋
+    expect(shareThisTick(7, 3, 0, 3, [2, 2])).to.deep.equal({ claimUpTo: 3, shedDownTo: 3 });
+    // simulate members joining one by one: each tick every member sheds, then claims free lines in turn
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 0, max: 2 }), (lines, n, slack) => {
+        const held: number[] = [];
+        for (let joined = 1; joined <= n; joined++) {
+          held.push(0);
+          for (let tick = 0; tick < 4 * lines + 8; tick++) {
+            for (let i = 0; i < held.length; i++) {
+              const others = held.filter((_, j) => j !== i);
+              const { claimUpTo, shedDownTo } = shareThisTick(lines, held.length, slack, held[i]!, others);
+              if (held[i]! > shedDownTo) held[i] = shedDownTo;
+              const free = lines - held.reduce((a, b) => a + b, 0);
+              if (held[i]! < claimUpTo) held[i]! += Math.min(free, claimUpTo - held[i]!);
+            }
+          }
+        }
+        expect(
+          held.reduce((a, b) => a + b, 0),
+          'every line held',
+        ).to.equal(lines);
+        expect(Math.min(...held), `nobody below ⌊${lines}/${n}⌋: ${held.join('/')}`).to.be.at.least(Math.floor(lines / n));
       }),
     );
   });
