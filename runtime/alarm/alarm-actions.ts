@@ -60,8 +60,14 @@ export function splitAlarmId(alarmId: string): { asset: string; tag: string } {
   return i > 0 ? { asset: base.slice(0, i), tag: base.slice(i + 1) } : { asset: '', tag: base };
 }
 
+/** What a score measured, in the operator's words (AlarmListEntry.method). */
+const MEASURED: Readonly<Record<string, string>> = {
+  'twin-residual': "off the twin's prediction",
+  dropout: 'readings missing or bad',
+};
+
 /** One line for the operator: what is wrong with the tag, in words. */
-export function alarmMessage(v: AlarmView): string {
+export function alarmMessage(v: AlarmView & { method?: string }): string {
   const { tag } = splitAlarmId(v.alarmId);
   if (v.chattering) return `${tag}: chattering, shelved by the system until it settles`;
   const peak = v.peakScore;
@@ -69,7 +75,7 @@ export function alarmMessage(v: AlarmView): string {
   const what =
     peak === undefined || Number.isNaN(peak)
       ? `${tag}: condition active`
-      : `${tag}: unusual for its own history (score ${score}, 1 = threshold)`;
+      : `${tag}: ${(v.method !== undefined && MEASURED[v.method]) || 'unusual for its own history'} (score ${score}, 1 = threshold)`;
   return v.endTsMs !== undefined ? `${what}; returned to normal` : what;
 }
 

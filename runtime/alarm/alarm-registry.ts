@@ -45,6 +45,13 @@ export interface AlarmClassification {
   still?: string[];
 }
 
+/** One alarm as a source lists it. */
+export type AlarmListEntry = AlarmView & {
+  classification?: AlarmClassification;
+  /** What the score measured: 'twin-residual' (off the twin's prediction), 'learned-baseline', 'dropout'. */
+  method?: string;
+};
+
 export interface AlarmSourceHandle {
   /** The twin-alarm node's id. */
   id: string;
@@ -53,7 +60,8 @@ export interface AlarmSourceHandle {
   maxShelveMs: number;
   /** Where its actions are recorded for people: a ledger location, or '' (output and log only). */
   recordedIn: string;
-  list(): Array<AlarmView & { classification?: AlarmClassification }>;
+  /** Each alarm with the cause of its latest raise, when classified, and the method that scored it. */
+  list(): Array<AlarmListEntry>;
   act(req: AlarmActionRequest): Promise<AlarmActionOutcome>;
 }
 

@@ -62,8 +62,8 @@ import type { Quality } from '../model/quality.js';
 import { MAX_NAME_CHARS, singleReadingInput } from '../model/reading.js';
 import { compileTagPattern } from '../model/tag-pattern.js';
 import { TimedRing } from '../stats/timed-ring.js';
-import type { AlarmClassification } from './alarm-registry.js';
-import { AlarmManager, type AlarmView } from './manager.js';
+import type { AlarmClassification, AlarmListEntry } from './alarm-registry.js';
+import { AlarmManager } from './manager.js';
 import type { RateFigures } from './rates.js';
 import { anomalyAlarmScore } from './score.js';
 import { ALARM_DEFAULTS, type AlarmCause, type AlarmConfig, type AlarmConsequence, type AlarmEvent } from './types.js';
@@ -582,10 +582,11 @@ export class AnomalyAlarms {
   }
 
   /** Every alarm's state, with the cause of its latest raise when it was classified. */
-  list(): Array<AlarmView & { classification?: AlarmClassification }> {
+  list(): AlarmListEntry[] {
     return this.manager.list().map((v) => {
       const c = this.lastCause.get(v.alarmId);
-      return c && c.kind !== 'unclassified' ? { ...v, classification: classificationOf(c) } : v;
+      if (!c) return v;
+      return c.kind !== 'unclassified' ? { ...v, method: c.method, classification: classificationOf(c) } : { ...v, method: c.method };
     });
   }
 

@@ -59,6 +59,16 @@ describe('alarm actions (runtime/alarm/alarm-actions.ts)', function () {
     expect(alarmMessage(v)).to.equal('line_stop: condition active');
     expect(alarmMessage({ ...v, chattering: true })).to.equal('line_stop: chattering, shelved by the system until it settles');
     expect(alarmMessage({ ...v, peakScore: 1e6 })).to.equal('line_stop: unusual for its own history (score ≥ 100, 1 = threshold)');
+    // what the score measured, as the source lists it
+    expect(alarmMessage({ ...v, peakScore: 2, method: 'twin-residual' })).to.equal(
+      "line_stop: off the twin's prediction (score 2.0, 1 = threshold)",
+    );
+    expect(alarmMessage({ ...v, peakScore: 2, method: 'learned-baseline' })).to.equal(
+      'line_stop: unusual for its own history (score 2.0, 1 = threshold)',
+    );
+    expect(alarmMessage({ ...v, peakScore: 2, method: 'dropout' })).to.equal(
+      'line_stop: readings missing or bad (score 2.0, 1 = threshold)',
+    );
   });
 
   describe('parseAlarmAction', function () {

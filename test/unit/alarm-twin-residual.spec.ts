@@ -5,6 +5,7 @@
  * absorb a sustained step before the alarm is confirmed.
  */
 import { expect } from 'chai';
+import { alarmRows } from '../../runtime/alarm/alarm-actions.js';
 import { PlantEngine } from '../../examples/plant-sim/engine.js';
 import { parseSimCommand } from '../../examples/plant-sim/faults.js';
 import { PLANT } from '../../examples/plant-sim/model.js';
@@ -107,13 +108,18 @@ describe('twin residual: alarms on what the twin did not expect', function () {
   });
 
   it('a stuck sensor: one alarm, a sensor fault of type stuck, with its evidence', function () {
-    const { events } = simChain([{ atMs: 15 * MIN, command: 'stuck zone1_temp' }], 30 * MIN);
+    const { events, alarms } = simChain([{ atMs: 15 * MIN, command: 'stuck zone1_temp' }], 30 * MIN);
     const raised = raisedOf(events);
     expect(raised).to.have.length(1);
     expect(raised[0].alarmId).to.equal(`${ASSET}/zone1_temp`);
     expect(raised[0].cause).to.include({ kind: 'sensor-fault', faultType: 'stuck', method: 'twin-residual' });
     expect(raised[0].cause?.reason).to.match(/^stuck: /);
     expect(raised[0].tsMs).to.be.greaterThan(T0 + 15 * MIN);
+    // the overview words it as what it is: off the twin's prediction, not "unusual for its own history"
+    const row = alarmRows([
+      { id: 'a1', name: 'alarms', maxShelveMs: 0, recordedIn: '', list: () => alarms.list(), act: () => Promise.reject(new Error('no')) },
+    ]);
+    expect(row.find((r) => r.alarmId === raised[0].alarmId)?.message).to.match(/^zone1_temp: off the twin's prediction \(score /);
   });
 
   it('a fast sensor drift: one alarm, a sensor fault (no related tag moved)', function () {
