@@ -6,12 +6,15 @@
 // observer with a persistent session counts what the instances publish back as processed.
 //
 // Run 1 (baseline): each line held by exactly one instance (its lease stream and the instances' own
-// "owns line" logs agree), at most ⌈6/3⌉ + 1 per instance; every published (source, sequence)
+// "owns line" logs agree), 2 per instance (at most ⌈6/3⌉ + 1); every published (source, sequence)
 // processed exactly once.
 // Run 2: the instance holding most lines is SIGKILLed between two scans while the scans go on (no
 // release: its leases run out); its lines are claimed by the survivors; every published (source,
 // sequence) processed, 0 lost; duplicates counted. Printed: counts, kill → claim per line (the
 // claim event's own time) and kill → first processed reading, against the lease.
+// Run 6 (the readings' half of the issue's run 6; the ledger's half is in cluster-leader-burst.spec.ts):
+// the same with a nats-server SIGKILLed at the same moment, the leader of one of the victim's lease
+// streams, so that line's takeover also waits for an election; the last instance takes every line.
 //
 // The kill comes after the victim has published the outputs of every reading it acknowledged to the
 // broker: a reading acknowledged (PUBACK) but not yet handed on inside a killed process is not
@@ -24,7 +27,7 @@ import { leaseHolders, type LineHolder } from '../../runtime/cluster/lease-view.
 import { MEMBERS_BUCKET, maxLinesPerInstance, type LeaseEvent } from '../../runtime/cluster/line-lease.js';
 import { leaseStreamName } from '../../runtime/cluster/line-id.js';
 import { ensureDebianBinary } from '../support/debian.js';
-import { startNatsCluster, type NatsCluster } from '../support/nats.js';
+import { startNatsCluster, type NatsCluster, type NatsNode } from '../support/nats.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { endClient, publish, rawClient, subscribe } from '../support/mqtt-helpers.js';
 import { waitFor } from '../support/ports.js';
@@ -235,14 +238,22 @@ describe('cluster: 3 nats-server, Mosquitto, 3 `twinloop start --cluster` instan
     expect(c.processed, 'each published reading processed exactly once').to.equal(SOURCES.length * (seq - from));
   });
 
-  it('run 2: one instance SIGKILLed mid-run: its lines claimed by the survivors after its lease, 0 readings lost', async function () {
+  const alive = new Set<string>(INSTANCES);
+
+  /**
+   * SIGKILL the instance holding the most lines mid-run (with `withNats`, at the same moment the
+   * nats-server that leads the lease stream of one of its lines): the survivors claim its lines after
+   * the lease, 0 readings lost. Counts printed under `run`.
+   */
+  async function killMidRun(run: string, withNats: boolean): Promise<void> {
     const start = await view();
     const byCount = [...counts(start).entries()].sort((a, b) => b[1] - a[1]);
     const victim = byCount[0]![0];
     // the lines it holds when it dies (read again at the kill: a line it gave up cleanly before is no takeover)
     let victimLines = start.filter((l) => l.holder === victim).map((l) => l.line);
     const victimSources = SOURCES.filter((s) => victimLines.some((l) => s.startsWith(`${l}/`)));
-    const survivors = INSTANCES.filter((n) => n !== victim);
+    const survivors = [...alive].filter((n) => n !== victim);
+    let natsVictim: NatsNode | undefined;
     const from = seq;
     const KILL_AT = 30;
     let killWallMs = 0;
@@ -255,9 +266,11 @@ describe('cluster: 3 nats-server, Mosquitto, 3 `twinloop start --cluster` instan
       await waitFor(() => seen.complete(from, seq, victimSources), 20_000, 10, "the victim's outputs so far");
       for (const s of victimSources) lastBefore.set(s, (seen.bySource.get(s) ?? []).length);
       victimLines = (await view()).filter((l) => l.holder === victim).map((l) => l.line);
+      if (withNats) natsVictim = await nats.streamLeader(leaseStreamName(victimLines[0]!));
       killWallMs = Date.now();
       killedAt = performance.now();
-      await inst.get(victim)!.kill();
+      await Promise.all([inst.get(victim)!.kill(), natsVictim?.kill()]);
+      alive.delete(victim);
       const watch = setInterval(() => {
         if (firstAfterKill !== undefined) return clearInterval(watch);
         if (victimSources.some((s) => (seen.bySource.get(s) ?? []).length > lastBefore.get(s)!)) {
@@ -271,13 +284,13 @@ describe('cluster: 3 nats-server, Mosquitto, 3 `twinloop start --cluster` instan
       async () => {
         const v = await view().catch(() => undefined);
         if (!v) return false;
-        return victimLines.every((l) => survivors.includes(v.find((x) => x.line === l)!.holder as (typeof survivors)[number])) && v;
+        return victimLines.every((l) => survivors.includes(v.find((x) => x.line === l)!.holder!)) && v;
       },
       60_000,
       100,
       "the victim's lines claimed by the survivors",
     )) as LineHolder[];
-    await waitFor(() => seen.complete(from, seq), 60_000, 50, 'every reading of run 2 processed');
+    await waitFor(() => seen.complete(from, seq), 60_000, 50, `every reading of ${run} processed`);
     const c = seen.count(from, seq);
     // each line's claim by its new holder and the event before it (the victim's last renewal), from the lease stream
     const nc = await nats.connect();
@@ -298,10 +311,11 @@ describe('cluster: 3 nats-server, Mosquitto, 3 `twinloop start --cluster` instan
     });
     const share2 = maxLinesPerInstance(LINES.length, survivors.length, 1);
     console.log(
-      `      run 2: killed ${victim} (held ${victimLines.length}: ${victimLines.map((l) => l.split('/')[2]).join(', ')}) after scan ${KILL_AT}; ` +
+      `      ${run}: killed ${victim}${natsVictim ? ` and nats-server ${natsVictim.name} (leader of the lease stream of ${victimLines[0]!.split('/')[2]})` : ''} ` +
+        `(held ${victimLines.length}: ${victimLines.map((l) => l.split('/')[2]).join(', ')}) after scan ${KILL_AT}; ` +
         `kill → claim: ${claimS.join('; ')} (lease ${LEASE_S} s); kill → first reading of its lines processed again ` +
         `${firstAfterKill === undefined ? '?' : (firstAfterKill / 1000).toFixed(1)} s\n` +
-        `      run 2: ${SOURCES.length} sources × ${seq - from} scans: published ${SOURCES.length * (seq - from)}, processed ${c.processed}, ` +
+        `      ${run}: ${SOURCES.length} sources × ${seq - from} scans: published ${SOURCES.length * (seq - from)}, processed ${c.processed}, ` +
         `lost ${c.lost}, duplicates ${c.duplicates}; lines per instance now ${JSON.stringify(Object.fromEntries(counts(taken)))} (at most ${share2})`,
     );
     expect(victimLines.length).to.be.greaterThan(0);
@@ -315,5 +329,14 @@ describe('cluster: 3 nats-server, Mosquitto, 3 `twinloop start --cluster` instan
     }
     for (const n of counts(taken).values()) expect(n).to.be.at.most(share2);
     expect(c.lostList).to.deep.equal([]);
+    if (natsVictim) await natsVictim.start();
+  }
+
+  it('run 2: one instance SIGKILLed mid-run: its lines claimed by the survivors after its lease, 0 readings lost', async function () {
+    await killMidRun('run 2', false);
+  });
+
+  it('run 6: an instance and a nats-server SIGKILLed together: the last instance takes every line, 0 readings lost', async function () {
+    await killMidRun('run 6', true);
   });
 });
