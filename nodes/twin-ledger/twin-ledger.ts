@@ -23,7 +23,7 @@ import { openUsedCommands } from '../../runtime/control/file-used-commands.js';
 import type { Ledger, UsedCommands } from '../../runtime/control/stores.js';
 import type { LineStores } from '../../runtime/cluster/line-stores.js';
 import type { ReleaseReason } from '../../runtime/cluster/cluster-member.js';
-import { OwnedStores, ownerEntry } from '../../runtime/cluster/owned-stores.js';
+import { OwnedStores } from '../../runtime/cluster/owned-stores.js';
 import { parseLineId } from '../../runtime/cluster/line-id.js';
 import { parseNatsServers, parseReplicas } from '../../runtime/cluster/cluster-config.js';
 import { TwinError } from '../../runtime/model/errors.js';
@@ -120,32 +120,24 @@ export default function (RED: NodeAPI): void {
         if (pathError) return notConfigured();
         try {
           // the NATS client loads only for a JetStream ledger
-          const { openLineStores } = await import('../../runtime/cluster/line-stores.js');
+          const { openLineStores, openLineStoresAsOwner } = await import('../../runtime/cluster/line-stores.js');
           const member = clusterNode?.natsOptions();
           if (clusterId !== '' && !member) throw new TwinError('BAD_CONFIG', 'the twin-cluster named is missing or invalid');
-          const conn = member
-            ? {
-                servers: member.servers,
-                replicas: member.replicas,
-                owner: member.instance,
-                ...(member.user ? { user: member.user, password: member.password ?? '' } : {}),
-                ...(member.tlsCaFile ? { tlsCaFile: member.tlsCaFile } : {}),
-              }
-            : { owner: node.id, ...(creds.natsUser ? { user: creds.natsUser, password: creds.natsPassword ?? '' } : {}) };
-          const s = await openLineStores({
-            ...c,
-            name: `twinloop ${node.id}`,
-            ...conn,
-            ...(key ? { signingKey: key } : {}),
-          });
-          if (!member) return s;
-          // the new owner's first record: a former owner's next append is refused from here on
-          try {
-            await s.ledger.append(ownerEntry(c.line, member.instance));
-          } catch (err) {
-            await s.close().catch(() => undefined);
-            throw err;
+          const base = { ...c, name: `twinloop ${node.id}`, ...(key ? { signingKey: key } : {}) };
+          if (!member) {
+            const auth = creds.natsUser ? { user: creds.natsUser, password: creds.natsPassword ?? '' } : {};
+            return await openLineStores({ ...base, owner: node.id, ...auth });
           }
+          // the new owner's first record: a former owner's next append is refused from here on
+          const s = await openLineStoresAsOwner({
+            ...base,
+            servers: member.servers,
+            replicas: member.replicas,
+            owner: member.instance,
+            instance: member.instance,
+            ...(member.user ? { user: member.user, password: member.password ?? '' } : {}),
+            ...(member.tlsCaFile ? { tlsCaFile: member.tlsCaFile } : {}),
+          });
           node.log(t('log.owner', { line: c.line, instance: member.instance }));
           return s;
         } catch (err) {
