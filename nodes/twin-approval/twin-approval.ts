@@ -12,7 +12,7 @@
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { Subscription } from 'rxjs';
 import { TwinError } from '../../runtime/model/errors.js';
-import { readingTopic } from '../../runtime/model/reading.js';
+import { readingTopic, type Reading } from '../../runtime/model/reading.js';
 import type { MaintenanceProposal } from '../../runtime/model/maintenance.js';
 import { Gate } from '../../runtime/control/gate.js';
 import { parseGateMessage, type GateMessage } from '../../runtime/control/gate-input.js';
@@ -39,6 +39,8 @@ import { alarmedGateHandle } from '../../runtime/control/gate-alarm.js';
 import { alarmOf, LEDGER_REMEDY } from '../../runtime/control/ledger-auth.js';
 
 type Send = (m: Array<NodeMessage | null>) => void;
+/** Readings kept while standing by (distinct tags; the envelope's inputs are far fewer). */
+const MAX_STANDBY_READINGS = 200;
 type Done = (err?: Error) => void;
 
 export default function (RED: NodeAPI): void {
@@ -183,6 +185,9 @@ export default function (RED: NodeAPI): void {
       return parseGateMessage(msg, Date.now());
     };
 
+    // The latest reading per tag seen while standing by, handed to the gate when it opens: a tag that
+    // rarely changes (a mode, an alarm) is then known at once after a takeover. The gate judges their age.
+    const standbyReadings = new Map<string, Reading>();
     /**
      * Another instance owns the line: its gate decides. A proposal is refused (done(err), no queueing: the
      * owner's gate gets the same proposal from its own flow), a reading is ignored.
@@ -190,7 +195,15 @@ export default function (RED: NodeAPI): void {
     const refuseOnStandby = (msg: NodeMessageInFlow, done: Done): void => {
       if (!maintenance) {
         try {
-          if (setpointMessage(msg).kind === 'reading') return done();
+          const m = setpointMessage(msg);
+          if (m.kind === 'reading') {
+            const key = readingTopic(m.reading);
+            if (standbyReadings.has(key) || standbyReadings.size < MAX_STANDBY_READINGS) {
+              standbyReadings.delete(key);
+              standbyReadings.set(key, m.reading);
+            }
+            return done();
+          }
         } catch (err) {
           return done(err as Error);
         }
@@ -265,6 +278,8 @@ export default function (RED: NodeAPI): void {
                 };
           await g.start(); // a command or order restored from the ledger may leave at once: outputs are wired above
           if (stale()) return; // closed or released while starting: stopGate has closed the gate
+          for (const r of standbyReadings.values()) void g.reading(r);
+          standbyReadings.clear();
           registerGate(handleOf);
           showState();
         })

@@ -149,7 +149,15 @@ export default function (RED: NodeAPI): void {
       if (clusterNode) {
         const cn = clusterNode;
         // a twin-cluster named: open only while this instance owns the line (one writer per stream)
-        const owned = new OwnedStores<LineStores>({ line: c.line, open: openStores, close: (s) => s.close() });
+        const owned = new OwnedStores<LineStores>({
+          line: c.line,
+          open: openStores,
+          close: async (s) => {
+            await s.close(); // waits for appends in flight
+            // a record refused because another instance took the line over: said once, for the operators
+            if (s.ledger.fenced) node.warn(t('log.fenced', { line: c.line, error: s.ledger.fenced.message }));
+          },
+        });
         const followers = new Set<{ owned: () => void; released: (reason: ReleaseReason) => void }>();
         const unfollow = cn.follow(
           (line) => {
