@@ -20,7 +20,8 @@ const SCRIPT = `
 const http = require('node:http');
 const RED = require('node-red');
 const settings = JSON.parse(process.env.TWINLOOP_CHILD_SETTINGS);
-RED.init(http.createServer(), { ...settings, httpAdminRoot: false, httpNodeRoot: false, credentialSecret: false, logging: { console: { level: process.env.TWINLOOP_CHILD_LOG_LEVEL || 'warn' } } });
+const logging = { console: { level: process.env.TWINLOOP_CHILD_LOG_LEVEL || 'warn' } };
+RED.init(http.createServer(), { ...settings, httpAdminRoot: false, httpNodeRoot: false, credentialSecret: false, logging });
 RED.start().then(() => process.stdout.write('NODE-RED STARTED\\n'), (err) => { console.error(err); process.exit(1); });
 `;
 
