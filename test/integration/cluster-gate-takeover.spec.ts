@@ -253,7 +253,7 @@ describe('the gate and the writers follow the line ownership (real nats-server)'
       'twin-opcua-write',
     ];
 
-    it("only the owner's gate acts; after a handover the other restores the proposal and writes it; standby writer refuses", async function () {
+    it("only the owner's gate acts; the next owner restores the proposal and writes it; the standby writer refuses", async () => {
       const line = 'spec/gatefollow/line1';
       const asset = plant.sim.asset;
       plant.sim.write(TAG, 190);
