@@ -39,9 +39,9 @@ import { alarmedGateHandle } from '../../runtime/control/gate-alarm.js';
 import { alarmOf, LEDGER_REMEDY } from '../../runtime/control/ledger-auth.js';
 
 type Send = (m: Array<NodeMessage | null>) => void;
+type Done = (err?: Error) => void;
 /** Readings kept while standing by (distinct tags; the envelope's inputs are far fewer). */
 const MAX_STANDBY_READINGS = 200;
-type Done = (err?: Error) => void;
 
 export default function (RED: NodeAPI): void {
   registerApprovalsPage(RED);
@@ -190,7 +190,7 @@ export default function (RED: NodeAPI): void {
     const standbyReadings = new Map<string, Reading>();
     /**
      * Another instance owns the line: its gate decides. A proposal is refused (done(err), no queueing: the
-     * owner's gate gets the same proposal from its own flow), a reading is ignored.
+     * owner's gate gets the same proposal from its own flow), a reading is kept for a takeover (no error).
      */
     const refuseOnStandby = (msg: NodeMessageInFlow, done: Done): void => {
       if (!maintenance) {
@@ -227,6 +227,7 @@ export default function (RED: NodeAPI): void {
     };
 
     const start = (): void => {
+      if (gate || startError) stopGate(); // owned twice without a release in between: one gate only
       const mine = ++epoch;
       const stale = () => closed || mine !== epoch;
       standby = false;
