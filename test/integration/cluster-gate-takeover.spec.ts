@@ -5,7 +5,8 @@
 // and the plant simulator: only the owner's gate is on the page and acts, the standby gate refuses proposals;
 // the owner's membership closes, the other instance takes the line, its gate restores the pending proposal
 // from the stream and, approved there, writes exactly the approved value; the standby writer refuses a
-// command signed with the gate's key without touching the plant; the export verifies.
+// command signed with the gate's key without touching the plant; the export verifies. (3) A decision in
+// flight when another instance's owner record is already in the stream: refused, the gate halts, no command.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -369,6 +370,61 @@ describe('the gate and the writers follow the line ownership (real nats-server)'
       const yOwner = recs.map((r) => r.type).lastIndexOf('owner');
       expect(recs.findIndex((r) => r.type === 'proposal' && r.proposalId === p.id)).to.be.below(yOwner);
       expect(recs.findIndex((r) => r.type === 'decision' && r.proposalId === p.id)).to.be.above(yOwner);
+    });
+
+    it('a decision in flight when another instance took the line over (its owner record first): refused, the gate halts, no command', async () => {
+      const line = 'spec/gatefollow/line2';
+      const asset = plant.sim.asset;
+      plant.sim.write(TAG, 190);
+      await helper.load(
+        NODES.map(nodeModule) as never,
+        twoInstanceFlow(line) as never,
+        {
+          ledA: { signingKey: KEY },
+          ledB: { signingKey: KEY },
+        } as never,
+      );
+      const cmds: unknown[] = [];
+      for (const x of ['A', 'B']) node(`cmds${x}`).on('input', (m: never) => cmds.push((m as { payload: unknown }).payload));
+      const cluster = (x: string) => helper.getNode(`c${x}`) as unknown as TwinClusterNode;
+      await waitUntil(() => cluster('A').owns(line) !== cluster('B').owns(line) || undefined, 20_000, 20, 'one owner of the line');
+      const X = cluster('A').owns(line) ? 'A' : 'B';
+      const handleX = await waitUntil(() => registry.findGate(`gate${X}`, 'setpoint'), 20_000, 20, "the owner's gate on the page");
+      const p = zoneProposal(asset, 190, 184);
+      node(`gate${X}`).receive({ topic: `${asset}/${TAG}`, payload: p });
+      await waitUntil(
+        () => handleX.views().some((v) => v.proposal.id === p.id && v.state === 'pending') || undefined,
+        10_000,
+        20,
+        'pending',
+      );
+
+      // another instance became the owner while this one has not noticed yet (paused, partitioned): its first record
+      const other = await openLineStoresAsOwner({ servers: nats.servers, line, replicas: 1, signingKey: KEY, owner: 'C', instance: 'C' });
+      const writesMark = writes.length;
+      try {
+        const decided = await handleX.decide({
+          proposalId: p.id,
+          verdict: 'approve',
+          user: 'alice',
+          printedName: 'Alice',
+          reason: 'energy',
+        });
+        expect(decided.ok, 'the decision is not taken: its record was refused').to.equal(false);
+        expect(decided.error).to.contain('halted').and.contain('no longer owns the line');
+        await waitUntil(() => rec.errors(`gate${X}`).some((e) => /halted/.test(e.message)) || undefined, 10_000, 20, 'the gate halted');
+        expect(rec.lastStatus(`gate${X}`)).to.include({ fill: 'red', text: 'ledger failed' });
+        expect(cmds, 'no command after a refused append').to.have.length(0);
+        expect(writes.length, 'no plant write').to.equal(writesMark);
+        const again = await handleX.decide({ proposalId: p.id, verdict: 'approve', user: 'bob', printedName: 'Bob', reason: 'x' });
+        expect(again.ok).to.equal(false);
+        const recs = await other.ledger.readAll();
+        expect(recs.at(-1)).to.include({ type: 'owner' });
+        expect(recs.some((r) => r.type === 'decision' && r.proposalId === p.id)).to.equal(false);
+      } finally {
+        await other.close();
+      }
+      await exportAndVerify(line);
     });
   });
 });
