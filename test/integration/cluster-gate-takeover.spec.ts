@@ -372,7 +372,7 @@ describe('the gate and the writers follow the line ownership (real nats-server)'
       expect(recs.findIndex((r) => r.type === 'decision' && r.proposalId === p.id)).to.be.above(yOwner);
     });
 
-    it('a decision in flight when another instance took the line over (its owner record first): refused, the gate halts, no command', async () => {
+    it('a decision in flight after another instance took the line over: refused, the gate halts, no command', async () => {
       const line = 'spec/gatefollow/line2';
       const asset = plant.sim.asset;
       plant.sim.write(TAG, 190);
