@@ -111,11 +111,15 @@ type Done = (err?: Error) => void;
  * a refusal is done(err) (Catch nodes see it) after it is in the ledger.
  */
 export function attachWriterInput(node: Node, cfg: WriterCommonConfig, transport: WriterTransport, t: Translate): void {
-  let writer: Promise<CommandWriter> | undefined;
-  const open = (): Promise<CommandWriter> => {
-    writer ??= Promise.all([cfg.ledgerNode.ledger(), cfg.ledgerNode.usedCommands()]).then(
-      ([ledger, usedCommands]) =>
-        new CommandWriter({
+  let writer: { ledger: Ledger; w: CommandWriter } | undefined;
+  // Asked for each command: a ledger that follows its line's ownership refuses while another instance
+  // owns the line (nothing is written then), and is a new handle each time the line is acquired again.
+  const open = async (): Promise<CommandWriter> => {
+    const [ledger, usedCommands] = await Promise.all([cfg.ledgerNode.ledger(), cfg.ledgerNode.usedCommands()]);
+    if (writer?.ledger !== ledger) {
+      writer = {
+        ledger,
+        w: new CommandWriter({
           writerId: node.id,
           key: cfg.key,
           target: { asset: cfg.asset, tag: cfg.tag },
@@ -126,12 +130,9 @@ export function attachWriterInput(node: Node, cfg: WriterCommonConfig, transport
           transport,
           readBackToleranceAbs: cfg.readBackToleranceAbs,
         }),
-    );
-    // a ledger that could not open is tried again with the next input
-    writer.catch(() => {
-      writer = undefined;
-    });
-    return writer;
+      };
+    }
+    return writer.w;
   };
   const topic = `${cfg.asset}/${cfg.tag}`;
 

@@ -12,7 +12,7 @@
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { Subscription } from 'rxjs';
 import { TwinError } from '../../runtime/model/errors.js';
-import { readingTopic } from '../../runtime/model/reading.js';
+import { readingTopic, type Reading } from '../../runtime/model/reading.js';
 import type { MaintenanceProposal } from '../../runtime/model/maintenance.js';
 import { Gate } from '../../runtime/control/gate.js';
 import { parseGateMessage, type GateMessage } from '../../runtime/control/gate-input.js';
@@ -40,6 +40,8 @@ import { alarmOf, LEDGER_REMEDY } from '../../runtime/control/ledger-auth.js';
 
 type Send = (m: Array<NodeMessage | null>) => void;
 type Done = (err?: Error) => void;
+/** Readings kept while standing by (distinct tags; the envelope's inputs are far fewer). */
+const MAX_STANDBY_READINGS = 200;
 
 export default function (RED: NodeAPI): void {
   registerApprovalsPage(RED);
@@ -86,6 +88,11 @@ export default function (RED: NodeAPI): void {
     let gate: Gate<BaseProposal> | undefined;
     let startError: Error | undefined;
     let closed = false;
+    // A ledger that follows its line's ownership (twin-cluster): the gate runs only on the line's owner.
+    const ownership = ledgerNode?.ownership;
+    let standby = ownership !== undefined;
+    /** Counts gate starts and stops: a start that finishes after its ownership ended does nothing. */
+    let epoch = 0;
     const subs: Subscription[] = [];
     // Messages that arrive while the ledger is read on start wait, in order (nothing is dropped).
     const waiting: Array<[NodeMessageInFlow, Send, Done]> = [];
@@ -102,6 +109,7 @@ export default function (RED: NodeAPI): void {
 
     const ignoredWarned = new Set<string>();
     const handle = (msg: NodeMessageInFlow, _send: Send, done: Done): void => {
+      if (standby) return refuseOnStandby(msg, done);
       if (startError || !gate) {
         done(new TwinError('BAD_CONFIG', t('errors.notStarted', { error: startError?.message ?? '' })));
         return;
@@ -177,79 +185,142 @@ export default function (RED: NodeAPI): void {
       return parseGateMessage(msg, Date.now());
     };
 
+    // The latest reading per tag seen while standing by, handed to the gate when it opens: a tag that
+    // rarely changes (a mode, an alarm) is then known at once after a takeover. The gate judges their age.
+    const standbyReadings = new Map<string, Reading>();
+    /**
+     * Another instance owns the line: its gate decides. A proposal is refused (done(err), no queueing: the
+     * owner's gate gets the same proposal from its own flow), a reading is kept for a takeover (no error).
+     */
+    const refuseOnStandby = (msg: NodeMessageInFlow, done: Done): void => {
+      if (!maintenance) {
+        try {
+          const m = setpointMessage(msg);
+          if (m.kind === 'reading') {
+            const key = readingTopic(m.reading);
+            if (standbyReadings.has(key) || standbyReadings.size < MAX_STANDBY_READINGS) {
+              standbyReadings.delete(key);
+              standbyReadings.set(key, m.reading);
+            }
+            return done();
+          }
+        } catch (err) {
+          return done(err as Error);
+        }
+      }
+      done(new TwinError('REFUSED', t('errors.standby', { line: ownership?.line ?? '' })));
+    };
+
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
-      if (!gate && !startError) waiting.push([msg, send, done]);
+      if (!standby && !gate && !startError) waiting.push([msg, send, done]);
       else handle(msg, send, done);
     });
 
-    statusIdle(node, t('status.starting'));
-    ledgerNode!
-      .ledger()
-      .then(async (ledger) => {
-        const g = (maintenance
-          ? await Gate.open({ config: maintenance, ledger })
-          : await Gate.open({ config: setpoint!, ledger, ...(kpiTag ? { kpiTag } : {}) })) as unknown as Gate<BaseProposal>;
-        if (closed) return g.close();
-        subs.push(
-          g.commands$.subscribe(({ command }) => node.send([{ topic, payload: command }, null])),
-          g.orders$.subscribe(({ order, replay }) => {
-            const m: NodeMessage & { replay?: boolean } = { topic: `${topic}/order`, payload: order };
-            if (replay) m.replay = true;
-            node.send([m, null]);
-          }),
-          g.events$.subscribe((ev) => {
-            node.send([null, { topic: `${topic}/approval`, payload: ev }]);
-            showState();
-          }),
-          g.errors$.subscribe((err) => {
-            node.error(t('errors.halted', { error: err.message }));
-            showState();
-          }),
-        );
-        gate = g;
-        const shown = facts(ledger.location);
-        const calls = {
-          decide: (req: Parameters<typeof g.decide>[0]) => g.decide(req).finally(showState),
-          ledgerRecords: () => ledger.readAll(),
-        };
-        const handleOf: GateHandle =
-          shown.kind === 'maintenance'
-            ? { ...shown, ...calls, views: () => g.views() as unknown as MaintenanceView[] }
-            : {
-                ...shown,
-                ...calls,
-                autoApproval: () => {
-                  const { enabled: configured, maxStep } = setpoint!.autoApproval;
-                  return { enabled: g.autoApprovalOn(), configured, maxStep };
-                },
-                views: () => g.views() as unknown as ProposalView[],
-                setAutoApproval: (enabled: boolean, user: string, reason?: string) =>
-                  g.setAutoApproval(enabled, user, reason).finally(showState),
-              };
-        await g.start(); // a command or order restored from the ledger may leave at once: outputs are wired above
-        if (closed) return; // closed while starting: the close handler has closed the gate
-        registerGate(handleOf);
-        showState();
-      })
-      .catch((err: Error) => {
-        startError = err;
-        node.error(t('errors.start', { error: err.message }));
-        statusError(node, t('status.halted'));
-        // Listed on the page with the alarm (why, what to do), refusing every decision: not only in the log.
-        if (closed) return;
-        const location = ledgerNode?.ledgerPath ?? '';
-        const alarm = alarmOf(err, LEDGER_REMEDY(location));
-        registerGate(alarmedGateHandle(facts(location), alarm));
-      })
-      .finally(() => {
-        for (const [msg, send, done] of waiting.splice(0)) handle(msg, send, done);
+    /** Stop the gate (the line was released or the node closes): off the page, outputs unwired, closed. */
+    const stopGate = (): void => {
+      epoch++;
+      unregisterGate(node.id);
+      for (const sub of subs.splice(0)) sub.unsubscribe();
+      gate?.close();
+      gate = undefined;
+      startError = undefined;
+    };
+
+    const start = (): void => {
+      if (gate || startError) stopGate(); // owned twice without a release in between: one gate only
+      const mine = ++epoch;
+      const stale = () => closed || mine !== epoch;
+      standby = false;
+      statusIdle(node, t('status.starting'));
+      // with ownership: the ledger opened for this ownership, its 'owner' record appended
+      ledgerNode!
+        .ledger()
+        .then(async (ledger) => {
+          if (stale()) return;
+          const g = (maintenance
+            ? await Gate.open({ config: maintenance, ledger })
+            : await Gate.open({ config: setpoint!, ledger, ...(kpiTag ? { kpiTag } : {}) })) as unknown as Gate<BaseProposal>;
+          if (stale()) return g.close();
+          subs.push(
+            g.commands$.subscribe(({ command }) => node.send([{ topic, payload: command }, null])),
+            g.orders$.subscribe(({ order, replay }) => {
+              const m: NodeMessage & { replay?: boolean } = { topic: `${topic}/order`, payload: order };
+              if (replay) m.replay = true;
+              node.send([m, null]);
+            }),
+            g.events$.subscribe((ev) => {
+              node.send([null, { topic: `${topic}/approval`, payload: ev }]);
+              showState();
+            }),
+            g.errors$.subscribe((err) => {
+              node.error(t('errors.halted', { error: err.message }));
+              showState();
+            }),
+          );
+          gate = g;
+          const shown = facts(ledger.location);
+          const calls = {
+            decide: (req: Parameters<typeof g.decide>[0]) => g.decide(req).finally(showState),
+            ledgerRecords: () => ledger.readAll(),
+          };
+          const handleOf: GateHandle =
+            shown.kind === 'maintenance'
+              ? { ...shown, ...calls, views: () => g.views() as unknown as MaintenanceView[] }
+              : {
+                  ...shown,
+                  ...calls,
+                  autoApproval: () => {
+                    const { enabled: configured, maxStep } = setpoint!.autoApproval;
+                    return { enabled: g.autoApprovalOn(), configured, maxStep };
+                  },
+                  views: () => g.views() as unknown as ProposalView[],
+                  setAutoApproval: (enabled: boolean, user: string, reason?: string) =>
+                    g.setAutoApproval(enabled, user, reason).finally(showState),
+                };
+          await g.start(); // a command or order restored from the ledger may leave at once: outputs are wired above
+          if (stale()) return; // closed or released while starting: stopGate has closed the gate
+          for (const r of standbyReadings.values()) void g.reading(r);
+          standbyReadings.clear();
+          registerGate(handleOf);
+          showState();
+        })
+        .catch((err: Error) => {
+          if (stale()) return; // released while opening (the ledger refuses): nothing to show
+          startError = err;
+          node.error(t('errors.start', { error: err.message }));
+          statusError(node, t('status.halted'));
+          // Listed on the page with the alarm (why, what to do), refusing every decision: not only in the log.
+          const location = ledgerNode?.ledgerPath ?? '';
+          const alarm = alarmOf(err, LEDGER_REMEDY(location));
+          registerGate(alarmedGateHandle(facts(location), alarm));
+        })
+        .finally(() => {
+          if (!closed && mine === epoch) for (const [msg, send, done] of waiting.splice(0)) handle(msg, send, done);
+        });
+    };
+
+    /** The line went to another instance (or this one stops): the gate stands by. */
+    const standBy = (): void => {
+      stopGate();
+      standby = true;
+      statusIdle(node, t('status.standby'));
+      // messages that waited for the gate to open: the owner's to handle now
+      for (const [msg, send, done] of waiting.splice(0)) handle(msg, send, done);
+    };
+
+    let unfollow: (() => void) | undefined;
+    if (ownership) {
+      statusIdle(node, t('status.standby'));
+      unfollow = ownership.follow(start, (reason) => {
+        node.log(t('log.standby', { line: ownership.line, reason }));
+        standBy();
       });
+    } else start();
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
-      unregisterGate(node.id);
-      for (const s of subs) s.unsubscribe();
-      gate?.close();
+      unfollow?.();
+      stopGate();
       done();
     });
   }

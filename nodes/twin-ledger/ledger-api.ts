@@ -6,6 +6,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Node, NodeDef } from 'node-red';
 import type { Ledger, UsedCommands } from '../../runtime/control/stores.js';
+import type { ReleaseReason } from '../../runtime/cluster/cluster-member.js';
 import { MIN_KEY_CHARS } from '../../runtime/control/command.js';
 import { readSecretFile, unresolvedEnv } from '../shared/secret-file.js';
 
@@ -48,6 +49,24 @@ export interface TwinLedgerNode extends Node {
   usedCommands(): Promise<UsedCommands>;
   /** HMAC key for commands (credential, else the key file, else the env var); undefined → gate and writers refuse to work. */
   signingKey(): string | undefined;
+  /**
+   * JetStream with a twin-cluster: the stores are open only while this instance owns the line;
+   * otherwise ledger() and usedCommands() reject (REFUSED, naming the line). Absent without a cluster.
+   */
+  ownership?: LedgerOwnership;
+}
+
+/** A ledger that follows its line's ownership (twin-approval opens its gate on owned, closes it on released). */
+export interface LedgerOwnership {
+  /** 'site/area/line' */
+  readonly line: string;
+  /** This instance owns the line now (the stores may still be opening: ledger() waits for them). */
+  owns(): boolean;
+  /**
+   * `onOwned()` now if owned and on each acquisition (ledger() then gives the freshly opened ledger,
+   * its 'owner' record appended); `onReleased(reason)` before the stores close. Returns the unfollow.
+   */
+  follow(onOwned: () => void, onReleased: (reason: ReleaseReason) => void): () => void;
 }
 
 /** Environment variable names as POSIX shells accept them. */

@@ -11,12 +11,19 @@
  * (runtime/cluster/line-stores.ts, loaded only then, with the bundled NATS client); NATS user and
  * password are credentials. A cluster that cannot be reached makes ledger() reject (the gate then
  * halts, a writer refuses); the connection is closed with the node.
+ *
+ * With a twin-cluster named, the stores follow the line's ownership (runtime/cluster/owned-stores.ts):
+ * opened when this instance acquires the line, an 'owner' record appended first (it fences a former
+ * owner that resumes after a pause), closed when the line is released; while another instance owns the
+ * line, ledger() and usedCommands() reject (REFUSED, naming the line) and twin-approval stands by.
  */
 import type { NodeAPI } from 'node-red';
 import { openFileLedger } from '../../runtime/control/file-ledger.js';
 import { openUsedCommands } from '../../runtime/control/file-used-commands.js';
 import type { Ledger, UsedCommands } from '../../runtime/control/stores.js';
 import type { LineStores } from '../../runtime/cluster/line-stores.js';
+import type { ReleaseReason } from '../../runtime/cluster/cluster-member.js';
+import { OwnedStores } from '../../runtime/cluster/owned-stores.js';
 import { parseLineId } from '../../runtime/cluster/line-id.js';
 import { parseNatsServers, parseReplicas } from '../../runtime/cluster/cluster-config.js';
 import { TwinError } from '../../runtime/model/errors.js';
@@ -88,9 +95,12 @@ export default function (RED: NodeAPI): void {
 
     const jetStream = def.storage === 'jetstream';
     const clusterId = (def.cluster ?? '').trim();
+    // Node-RED starts a config node after the config nodes it names
+    const clusterNode = jetStream && clusterId !== '' ? (RED.nodes.getNode(clusterId) as TwinClusterNode | null) : null;
     let pathError: string | undefined;
     let cluster: { servers: string[]; line: string; replicas: number; retryForMs: number } | undefined;
     try {
+      if (jetStream && clusterId !== '' && !clusterNode) throw new TwinError('BAD_CONFIG', 'the twin-cluster named is missing');
       if (jetStream) cluster = clusterConfig(def, clusterId !== '');
       else node.ledgerPath = resolveLedgerPath(def.path, userDir, node.id);
     } catch (err) {
@@ -106,34 +116,81 @@ export default function (RED: NodeAPI): void {
     let used: { get(): Promise<UsedCommands>; close(): Promise<void> };
     if (cluster) {
       const c = cluster;
-      const stores = lazy<LineStores>(async () => {
+      const openStores = async (): Promise<LineStores> => {
         if (pathError) return notConfigured();
         try {
           // the NATS client loads only for a JetStream ledger
-          const { openLineStores } = await import('../../runtime/cluster/line-stores.js');
-          // looked up at open: config nodes may start in any order
-          const member = clusterId !== '' ? (RED.nodes.getNode(clusterId) as TwinClusterNode | null)?.natsOptions() : undefined;
+          const { openLineStores, openLineStoresAsOwner } = await import('../../runtime/cluster/line-stores.js');
+          const member = clusterNode?.natsOptions();
           if (clusterId !== '' && !member) throw new TwinError('BAD_CONFIG', 'the twin-cluster named is missing or invalid');
-          const conn = member
-            ? {
-                servers: member.servers,
-                replicas: member.replicas,
-                owner: member.instance,
-                ...(member.user ? { user: member.user, password: member.password ?? '' } : {}),
-                ...(member.tlsCaFile ? { tlsCaFile: member.tlsCaFile } : {}),
-              }
-            : { owner: node.id, ...(creds.natsUser ? { user: creds.natsUser, password: creds.natsPassword ?? '' } : {}) };
-          return await openLineStores({
-            ...c,
-            name: `twinloop ${node.id}`,
-            ...conn,
-            ...(key ? { signingKey: key } : {}),
+          const base = { ...c, name: `twinloop ${node.id}`, ...(key ? { signingKey: key } : {}) };
+          if (!member) {
+            const auth = creds.natsUser ? { user: creds.natsUser, password: creds.natsPassword ?? '' } : {};
+            return await openLineStores({ ...base, owner: node.id, ...auth });
+          }
+          // the new owner's first record: a former owner's next append is refused from here on
+          const s = await openLineStoresAsOwner({
+            ...base,
+            servers: member.servers,
+            replicas: member.replicas,
+            owner: member.instance,
+            instance: member.instance,
+            ...(member.user ? { user: member.user, password: member.password ?? '' } : {}),
+            ...(member.tlsCaFile ? { tlsCaFile: member.tlsCaFile } : {}),
           });
+          node.log(t('log.owner', { line: c.line, instance: member.instance }));
+          return s;
         } catch (err) {
           node.error(t('errors.cluster', { line: c.line, error: (err as Error).message }));
           throw err;
         }
-      });
+      };
+      let stores: { get(): Promise<LineStores>; close(): Promise<void> };
+      if (clusterNode) {
+        const cn = clusterNode;
+        // a twin-cluster named: open only while this instance owns the line (one writer per stream)
+        const owned = new OwnedStores<LineStores>({
+          line: c.line,
+          open: openStores,
+          close: async (s) => {
+            await s.close(); // waits for appends in flight
+            // a record refused because another instance took the line over: said once, for the operators
+            if (s.ledger.fenced) node.warn(t('log.fenced', { line: c.line, error: s.ledger.fenced.message }));
+          },
+        });
+        const followers = new Set<{ owned: () => void; released: (reason: ReleaseReason) => void }>();
+        const unfollow = cn.follow(
+          (line) => {
+            if (line !== c.line) return;
+            owned.owned();
+            for (const f of followers) f.owned();
+          },
+          (line, reason) => {
+            if (line !== c.line) return;
+            // users stand down first (the gate closes), then the stores close
+            for (const f of followers) f.released(reason);
+            void owned.released();
+          },
+        );
+        node.ownership = {
+          line: c.line,
+          owns: () => owned.owns(),
+          follow(onOwned, onReleased) {
+            const f = { owned: onOwned, released: onReleased };
+            followers.add(f);
+            if (owned.owns()) onOwned();
+            return () => void followers.delete(f);
+          },
+        };
+        stores = {
+          get: () => owned.get(),
+          close: () => {
+            unfollow();
+            followers.clear();
+            return owned.stop();
+          },
+        };
+      } else stores = lazy<LineStores>(openStores);
       ledger = { get: () => stores.get().then((s) => s.ledger), close: () => stores.close() };
       used = { get: () => stores.get().then((s) => s.usedCommands), close: async () => undefined };
     } else {

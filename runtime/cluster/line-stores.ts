@@ -16,6 +16,7 @@ import { openJetStreamLedger, type JetStreamLedger } from './jetstream-ledger.js
 import { openKvUsedCommands } from './kv-used-commands.js';
 import { parseLineId } from './line-id.js';
 import { parseReplicas } from './cluster-config.js';
+import { ownerEntry } from './owned-stores.js';
 
 export interface LineStoresOptions {
   /** nats:// (or tls://) URLs of the cluster's servers. */
@@ -73,4 +74,21 @@ export async function openLineStores(opts: LineStoresOptions): Promise<LineStore
     await nc.close().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * Open the stores as the line's new owner (`instance`, its lease just acquired): the stream is read
+ * and verified, then the 'owner' record is appended before anything else. From that record on, the
+ * former owner's handle is refused (LedgerFencedError) on its next append, whether or not the new
+ * owner has decided anything yet. Rejects (stores closed) when the record cannot be appended.
+ */
+export async function openLineStoresAsOwner(opts: LineStoresOptions & { instance: string }): Promise<LineStores> {
+  const s = await openLineStores(opts);
+  try {
+    await s.ledger.append(ownerEntry(s.ledger.line, opts.instance));
+  } catch (err) {
+    await s.close().catch(() => undefined);
+    throw err;
+  }
+  return s;
 }

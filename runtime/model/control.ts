@@ -187,7 +187,14 @@ export type LedgerEventType =
    * `{ kind, alarmId, episodeId?, line, state, priority, user, reason, tsMs, untilTsMs?, via }`
    * (runtime/alarm/alarm-actions.ts); the gates' restore never reads them.
    */
-  | 'alarm';
+  | 'alarm'
+  /**
+   * An instance became the owner of a line's JetStream ledger (twin-ledger with a twin-cluster), the
+   * first record it appends: `data` carries `{ line, instance, reason }` (runtime/cluster/owned-stores.ts).
+   * Appending it fences the former owner's handle at once (a paused owner's next append is refused);
+   * it has no asset or tag, so the gates' restore never reads it.
+   */
+  | 'owner';
 
 /** One line of the append-only, hash-chained ledger (JSON lines). */
 export interface LedgerRecord<T = unknown> {

@@ -1,7 +1,7 @@
 // twin-cluster in a real Node-RED runtime (node-red-node-test-helper) on a real single-node Debian
 // nats-server: two instances (two config nodes) share two lines one each, follow() reports what they
 // own, a clean close gives the lines up to the other at once, a twin-ledger takes its servers from a
-// twin-cluster, and a bad configuration is refused with a reason.
+// twin-cluster and is open only for the line its instance owns, and a bad configuration is refused with a reason.
 import { expect } from 'chai';
 import type { TwinClusterNode } from '../../nodes/twin-cluster/cluster-api.js';
 import type { TwinLedgerNode } from '../../nodes/twin-ledger/ledger-api.js';
@@ -55,9 +55,11 @@ describe('twin-cluster (node, real nats-server)', function () {
     const flow = [
       cluster('cA', 'A'),
       cluster('cB', 'B'),
-      { id: 'l', type: 'twin-ledger', storage: 'jetstream', cluster: 'cA', line: L1, waitS: 10 },
+      { id: 'l1', type: 'twin-ledger', storage: 'jetstream', cluster: 'cA', line: L1, waitS: 10 },
+      { id: 'l2', type: 'twin-ledger', storage: 'jetstream', cluster: 'cA', line: L2, waitS: 10 },
     ];
-    await helper.load([nodeModule('twin-cluster'), nodeModule('twin-ledger')] as never, flow, { l: { signingKey: KEY } } as never);
+    const creds = { l1: { signingKey: KEY }, l2: { signingKey: KEY } };
+    await helper.load([nodeModule('twin-cluster'), nodeModule('twin-ledger')] as never, flow, creds as never);
     const a = helper.getNode('cA') as unknown as TwinClusterNode;
     const b = helper.getNode('cB') as unknown as TwinClusterNode;
     const events: string[] = [];
@@ -76,14 +78,40 @@ describe('twin-cluster (node, real nats-server)', function () {
     const mark = events.length;
     expect(a.natsOptions()).to.deep.equal({ servers: nats.servers, replicas: 1, instance: 'A' });
 
-    const ledger = await (helper.getNode('l') as unknown as TwinLedgerNode).ledger();
-    expect(ledger.location).to.equal(`nats:${ledgerStreamName(L1)}`);
-    expect((await ledger.append({ type: 'proposal', asset: 'a', tag: 't', data: { n: 1 } })).seq).to.equal(0);
+    // A's ledgers follow A's lines: the one of the line A owns is open, its first record A's 'owner' record;
+    // the other refuses, naming its line
+    const aLine = a.owns(L1) ? L1 : L2;
+    const ledgerNode = (line: string) => helper.getNode(line === L1 ? 'l1' : 'l2') as unknown as TwinLedgerNode;
+    expect(ledgerNode(aLine).ownership?.owns()).to.equal(true);
+    const ledger = await ledgerNode(aLine).ledger();
+    expect(ledger.location).to.equal(`nats:${ledgerStreamName(aLine)}`);
+    const recs = await ledger.readAll();
+    expect(recs.at(-1)).to.include({ type: 'owner' });
+    expect(recs.at(-1)!.data).to.deep.equal({ line: aLine, instance: 'A', reason: 'lease acquired' });
+    expect((await ledger.append({ type: 'proposal', asset: 'a', tag: 't', data: { n: 1 } })).seq).to.equal(recs.length);
+    const refused = await ledgerNode(bLine)
+      .ledger()
+      .catch((e: Error & { code?: string }) => e);
+    expect((refused as { code?: string }).code).to.equal('REFUSED');
+    expect((refused as Error).message)
+      .to.contain(bLine)
+      .and.contain('another instance');
+    expect(ledgerNode(bLine).ownership?.owns()).to.equal(false);
 
     // a redeploy or shutdown: A releases its line at once, B (now alone) takes both
     await (helper.getNode('cA') as unknown as { close(removed: boolean): Promise<void> }).close(true);
     await waitFor(() => b.owns(L1) && b.owns(L2), 10_000, 50, 'B owns both lines');
     expect(events.slice(mark)).to.deep.equal([`owned ${other}`]);
+    // A's ledger closed with A's line: the handle refuses, the node refuses
+    const late = await ledger.append({ type: 'proposal', asset: 'a', tag: 't', data: { n: 2 } }).catch((e: Error) => e);
+    expect((late as Error).message).to.match(/handle is closed/);
+    expect(
+      (
+        (await ledgerNode(aLine)
+          .ledger()
+          .catch((e: Error) => e)) as { code?: string }
+      ).code,
+    ).to.equal('REFUSED');
   });
 
   it('a bad configuration is refused with its reason, and such a node owns nothing', async () => {

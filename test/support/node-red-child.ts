@@ -3,6 +3,7 @@
  * running `<userDir>/flows.json` with the built nodes found in `nodesDirs` (Node-RED's `nodesDir`:
  * any .js beside a same-named .html), so a test can SIGKILL it mid-flow and start it again on the
  * same user directory. For nodes not (yet) registered in package.json, which `twinloop start` loads.
+ * Logs at 'warn' unless `env.TWINLOOP_CHILD_LOG_LEVEL` says otherwise (e.g. 'info' for node.log lines).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -19,7 +20,8 @@ const SCRIPT = `
 const http = require('node:http');
 const RED = require('node-red');
 const settings = JSON.parse(process.env.TWINLOOP_CHILD_SETTINGS);
-RED.init(http.createServer(), { ...settings, httpAdminRoot: false, httpNodeRoot: false, credentialSecret: false, logging: { console: { level: 'warn' } } });
+const logging = { console: { level: process.env.TWINLOOP_CHILD_LOG_LEVEL || 'warn' } };
+RED.init(http.createServer(), { ...settings, httpAdminRoot: false, httpNodeRoot: false, credentialSecret: false, logging });
 RED.start().then(() => process.stdout.write('NODE-RED STARTED\\n'), (err) => { console.error(err); process.exit(1); });
 `;
 
