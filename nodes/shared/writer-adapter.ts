@@ -6,6 +6,7 @@
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { EnvelopeConfig } from '../../runtime/model/control.js';
 import { TwinError } from '../../runtime/model/errors.js';
+import type { LedgerOwnership } from '../twin-ledger/ledger-api.js';
 import { MIN_KEY_CHARS } from '../../runtime/control/command.js';
 import { CommandWriter, type WriterTransport } from '../../runtime/control/writer.js';
 import type { Ledger, UsedCommands } from '../../runtime/control/stores.js';
@@ -17,6 +18,8 @@ export interface LedgerConfigNode extends Node {
   ledger(): Promise<Ledger>;
   usedCommands(): Promise<UsedCommands>;
   signingKey(): string | undefined;
+  /** Set when the ledger follows a cluster line's ownership (twin-ledger on JetStream with a twin-cluster). */
+  ownership?: Pick<LedgerOwnership, 'line' | 'owns'>;
 }
 
 /** What a writer needs of a twin-envelope config node. */
@@ -129,6 +132,11 @@ export function attachWriterInput(node: Node, cfg: WriterCommonConfig, transport
           ledger,
           transport,
           readBackToleranceAbs: cfg.readBackToleranceAbs,
+          // the lease by this instance's own clock, read after the intent: a pause there must not end in a write
+          mayWrite: () => {
+            const o = cfg.ledgerNode.ownership;
+            return o && !o.owns() ? `line ${o.line} is no longer this instance's (its lease ran out)` : undefined;
+          },
         }),
       };
     }

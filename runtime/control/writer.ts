@@ -90,6 +90,12 @@ export interface WriterOptions {
   nowMs?: () => number;
   /** Settling after a restart: attempts to read the plant before the outcome is 'unknown' (default 3). */
   settleReadAttempts?: number;
+  /**
+   * Asked right before the plant write, once the intent is durable: a reason not to write now, or
+   * undefined. In a cluster: the line is no longer this instance's (a pause between the intent and
+   * the write outlived the lease); the write is then recorded failed, or that record is refused.
+   */
+  mayWrite?: () => string | undefined;
 }
 
 /** What became of one input. */
@@ -295,6 +301,8 @@ export class CommandWriter {
         },
       }),
     );
+    const notNow = o.mayWrite?.();
+    if (notNow !== undefined) return this.failed(cmd, `not written: ${notNow}`, records, current);
     try {
       await o.transport.write(cmd.value, cmd);
     } catch (err) {

@@ -264,6 +264,31 @@ describe('writer pipeline (OPC UA transport, file ledger, real server)', functio
     expect((await trail()).map((r) => r.type)).to.deep.equal(['refused']);
   });
 
+  it('a writer that may no longer write after its intent (its line taken over meanwhile) records the write failed and writes nothing', async function () {
+    let owner = true;
+    const w = new CommandWriter({
+      writerId: 'it',
+      key: KEY,
+      target: { asset: ASSET, tag: TAG },
+      envelope: env,
+      envelopeVersion: version,
+      usedCommands: used,
+      ledger,
+      transport: opcuaTransport(conn, `ns=1;s=${TAG}`, 1000, NO_INPUTS),
+      mayWrite: () => (owner ? undefined : 'line p/a/l is owned by another instance now'),
+    });
+    expect((await w.execute(command({ value: 192 }))).result?.outcome).to.equal('written');
+    owner = false;
+    const out = await w.execute(command({ value: 194 }));
+    expect(out.result?.outcome).to.equal('failed');
+    expect(out.reason).to.equal('not written: line p/a/l is owned by another instance now');
+    expect(srv.plc.writes).to.deep.equal([192]);
+    expect((await trail()).map((r) => `${r.type}:${(r.data as { outcome?: string }).outcome ?? ''}`).slice(-2)).to.deep.equal([
+      'write-intent:',
+      'write:failed',
+    ]);
+  });
+
   describe('write-ahead intent and settling a command left open by a crash (never written twice)', function () {
     /**
      * The ledger as a process that dies at one append: `before` = it dies just before the record of
