@@ -433,15 +433,23 @@ async function leaderKillBurst(nats: NatsCluster, loop: BurstLoop, run: string, 
   );
 }
 
-/** Run 6 (partial) on a loop: a follower of the line stream down for a whole burst of 24 decisions. */
+/**
+ * Run 6 (partial) on a loop: a node down for a whole burst of 24 decisions: a follower of the line
+ * stream, the JetStream meta leader when that is one (its election then runs under the burst, and the
+ * export after it finds the node still down).
+ */
 async function nodeDownBurst(nats: NatsCluster, loop: BurstLoop, run: string, file: string): Promise<void> {
   const leader = (await nats.streamLeader(ledgerStreamName(loop.line)))!;
-  const victim = nats.nodes.find((n) => n.name !== leader.name) as NatsNode;
+  const meta = await nats.metaLeader();
+  const victim = meta && meta !== leader ? meta : (nats.nodes.find((n) => n !== leader) as NatsNode);
   await victim.kill();
   try {
     const done = await burst(loop, run, 6, () => undefined);
     await checkBurst(nats, loop, run, done, file);
-    console.log(`      node ${victim.name} (a follower; leader ${leader.name}) SIGKILLed before the burst, down throughout`);
+    console.log(
+      `      node ${victim.name} (a follower of the stream, ${victim === meta ? 'the' : 'not the'} meta leader; stream leader ` +
+        `${leader.name}) SIGKILLed before the burst, down throughout`,
+    );
   } finally {
     await victim.start();
   }
