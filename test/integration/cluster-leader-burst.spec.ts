@@ -213,6 +213,8 @@ interface BurstLoop {
   }>;
   /** The ledger's own acknowledgements (in this process only). */
   acked?: Array<{ rec: LedgerRecord; atMs: number }>;
+  /** Whether gate i has halted on a failed append (in this process only). */
+  halted?(gate: number): boolean;
 }
 
 function newLoopState(): Pick<BurstLoop, 'events' | 'plantWrites' | 'tries' | 'current'> {
@@ -232,7 +234,10 @@ async function gateRounds(loop: BurstLoop, i: number, rounds: number, run: strin
     const value = verdict === 'approve' ? (from === start ? start - 2 : start) : from + 7.5;
     const p = proposal(loop.asset, tag, unit, from, value);
     await loop.propose(i, p);
-    await waitUntil(() => loop.events.some((e) => e.proposalId === p.id && e.state === 'pending'), 90_000, 10, `${tag} pending`);
+    const halted = () => loop.halted?.(i) === true;
+    const pending = () => loop.events.some((e) => e.proposalId === p.id && e.state === 'pending');
+    // a halted gate takes no proposal, and this one's rounds end
+    if ((await waitUntil(() => pending() || halted(), 90_000, 10, `${tag} pending`)) && !pending()) return;
     const reason = `${run} ${tag} round ${j}`;
     const deciding = loop.decide(i, { proposalId: p.id, verdict, user: j % 2 ? 'alice' : 'bob', reason });
     onDecision(); // (a kill here lands while this decision is on its way to the ledger)
@@ -243,13 +248,14 @@ async function gateRounds(loop: BurstLoop, i: number, rounds: number, run: strin
     loop.tries.push(t);
     if (!out.ok || verdict === 'reject') continue;
     const last = await waitUntil(
-      () => loop.events.find((e) => e.proposalId === p.id && TERMINAL.has(e.state)),
+      () => loop.events.find((e) => e.proposalId === p.id && TERMINAL.has(e.state)) ?? (halted() ? { state: 'gate halted' } : undefined),
       90_000,
       10,
       `${tag} round ${j} to end`,
     );
     t.end = last.state;
     if (last.state === 'done') loop.current.set(tag, value);
+    if (halted()) return;
   }
 }
 
@@ -475,16 +481,15 @@ describe('issue 16 runs 5–6: bursts of decisions through a SIGKILL of the ledg
     let plant: TestPlantSim;
     let rec: Recorder;
     let loop: BurstLoop;
+    /** Where the simulator's accepted writes go: the loop deployed now. */
+    let plantSink: BurstLoop['plantWrites'] = [];
 
-    before(async function () {
-      if (!bin) this.skip();
+    /** Deploy the loop on `line` (twin-ledger settings over the defaults in `led`); start from the plant's setpoints. */
+    async function deploy(line: string, led: Record<string, unknown> = {}): Promise<BurstLoop> {
       const state = newLoopState();
-      plant = await startTestPlantSim({ publishIntervalMs: 200, onSetpointWrite: (tag, value) => state.plantWrites.push({ tag, value }) });
-      helper.settings({ userDir: tempUserDir('nr-leader-burst-') });
-      rec = recordNodeCalls();
-      await new Promise<void>((r) => helper.startServer(() => r()));
-      const line = 'spec/burst/handles';
-      const flow = burstFlow(plant, nats.servers, line, {}, [{ id: 'ev', type: 'helper' }]);
+      for (const { tag } of SETPOINTS) state.current.set(tag, plant.sim.snapshot().truth[tag]!);
+      plantSink = state.plantWrites;
+      const flow = burstFlow(plant, nats.servers, line, led, [{ id: 'ev', type: 'helper' }]);
       await helper.load(CLOSED_LOOP_NODES as never, flow as never, { led: { signingKey: KEY } } as never);
       node('ev').on('input', (m: never) => state.events.push({ ...(m as { payload: GateEvent }).payload, atMs: Date.now() }));
       const ledger = await (helper.getNode('led') as unknown as { ledger(): Promise<Ledger> }).ledger();
@@ -494,7 +499,7 @@ describe('issue 16 runs 5–6: bursts of decisions through a SIGKILL of the ledg
       const handles = await Promise.all(
         SETPOINTS.map((_, i) => waitUntil(() => registry.findGate(`g${i}`, 'setpoint'), 30_000, 20, `gate g${i}`)),
       );
-      loop = {
+      return {
         ...state,
         line,
         asset: plant.sim.asset,
@@ -504,7 +509,17 @@ describe('issue 16 runs 5–6: bursts of decisions through a SIGKILL of the ledg
           const out = await handles[i]!.decide({ ...d, printedName: `${d.user} (burst)` });
           return out.ok ? { ok: true } : { ok: false, error: out.error ?? '' };
         },
+        halted: (i) => rec.lastStatus(`g${i}`)?.text === 'ledger failed',
       };
+    }
+
+    before(async function () {
+      if (!bin) this.skip();
+      plant = await startTestPlantSim({ publishIntervalMs: 200, onSetpointWrite: (tag, value) => plantSink.push({ tag, value }) });
+      helper.settings({ userDir: tempUserDir('nr-leader-burst-') });
+      rec = recordNodeCalls();
+      await new Promise<void>((r) => helper.startServer(() => r()));
+      loop = await deploy('spec/burst/handles');
     });
     after(async function () {
       rec?.restore();
@@ -519,6 +534,68 @@ describe('issue 16 runs 5–6: bursts of decisions through a SIGKILL of the ledg
 
     it('run 6 (partial): a node down for a whole burst (24 decisions): every acknowledged record in the stream once', async function () {
       await nodeDownBurst(nats, loop, 'run 6 (handles)', join(tmp, 'run6-handles.jsonl'));
+    });
+
+    it('run 5 on a ledger that waits 1 s, less than an election: decisions are refused with why, none ok without its record', async function () {
+      await helper.unload();
+      const short = await deploy('spec/burst/wait1s', { waitS: 1 });
+      const stream = ledgerStreamName(short.line);
+      const leader = (await nats.streamLeader(stream))!;
+      let killing: Promise<void> | undefined;
+      const done = await burst(short, 'run 5 (waitS 1)', 6, (n) => {
+        if (n === 8) killing = leader.kill();
+      });
+      await killing;
+      await leader.start();
+      expect(killing, 'the kill happened').to.not.equal(undefined);
+
+      const records = await exportAndVerify(nats, short.line, join(tmp, 'run5-wait1s.jsonl'));
+      const msgs = await streamMessages(nats, stream, short.acked!.length);
+      expect(
+        records.map((r) => r.seq),
+        'contiguous seq',
+      ).to.deep.equal([...records.keys()]);
+      expect(msgs.ids, "each message's Nats-Msg-Id is its record's hash").to.deep.equal(records.map((r) => r.hash));
+      expect(new Set(msgs.ids).size, 'no record twice').to.equal(msgs.ids.length);
+      // what was acknowledged is there; what was not may be there too (an append whose outcome was unknown)
+      const bySeq = new Map(records.map((r) => [r.seq, r]));
+      for (const a of short.acked!) expect(bySeq.get(a.rec.seq)?.hash, `acknowledged record ${a.rec.seq}`).to.equal(a.rec.hash);
+      for (const e of short.events) expect(bySeq.get(e.record.seq)?.hash, `event ${e.state} of ${e.proposalId}`).to.equal(e.record.hash);
+      const unacked = records.filter((r) => !short.acked!.some((a) => a.rec.hash === r.hash));
+
+      const decisionRecord = (t: DecisionTry) =>
+        records.find((r) => r.type === 'decision' && r.proposalId === t.proposalId && (r.data as { reason?: string }).reason === t.reason);
+      const ok = done.filter((t) => t.ok);
+      const refused = done.filter((t) => !t.ok);
+      for (const t of ok) expect(decisionRecord(t), `decision ${t.reason} acknowledged ok has its record`).to.not.equal(undefined);
+      for (const t of refused) expect(t.error, `refused ${t.reason}: says why`).to.match(/halted|ledger/);
+      expect(
+        refused.length + SETPOINTS.filter((_, i) => short.halted!(i)).length,
+        'the election was longer than the wait',
+      ).to.be.greaterThan(0);
+      // the writers append their intent before they write: no write reached the plant without it
+      const intents = countBy(
+        records.filter((r) => r.type === 'write-intent'),
+        (r) => `${r.tag} ${(r.data as { value: number }).value}`,
+      );
+      for (const [k, n] of Object.entries(countBy(short.plantWrites, (w) => `${w.tag} ${w.value}`)))
+        expect(n, `${k}: plant writes ≤ write-intent records`).to.be.at.most(intents[k] ?? 0);
+      expect(
+        short.plantWrites.some((w) => !Number.isInteger(w.value)),
+        'a rejected value reached the plant',
+      ).to.equal(false);
+
+      const refusedWithRecord = refused.filter((t) => decisionRecord(t));
+      console.log(
+        `      run 5 (waitS 1): stream leader ${leader.name} SIGKILLed as decision 8 had gone out; ${done.length} decisions made ` +
+          `(${ok.length} ok, ${refused.length} refused, ${refusedWithRecord.length} of those recorded all the same); gates halted: ` +
+          `${SETPOINTS.filter((_, i) => short.halted!(i)).length} of ${SETPOINTS.length}`,
+      );
+      console.log(
+        `      stream: ${records.length} records (${short.acked!.length} acknowledged, ${unacked.length} landed unacknowledged: ` +
+          `${JSON.stringify(countBy(unacked, (r) => r.type))}); plant writes ${short.plantWrites.length}; export verified with the key`,
+      );
+      for (const t of refused) console.log(`      refused: ${t.reason}: ${t.error}`);
     });
   });
 
