@@ -574,6 +574,7 @@ describe('issue 16 runs 5–6: decision bursts through a SIGKILL of the ledger s
         // no other writer was there: the refusal must not send anyone looking for one
         expect(t.error, `refused ${t.reason}`).to.not.match(/no longer owns/);
       }
+      // not a timing bet: nats-server 2.9 raft elects only after 4–9 s without a leader, longer than the 1 s wait
       expect(
         refused.length + SETPOINTS.filter((_, i) => short.halted!(i)).length,
         'the election was longer than the wait',
