@@ -22,6 +22,10 @@
  * `twinloop ledger verify` (with the key) pass; a refused decision says why and has no record; the
  * plant saw exactly the approved values, in order, per setpoint. The stall (kill → next durable
  * append) and the counts are printed, not asserted (the machine is shared).
+ *
+ * And run 5 once more in this process on a ledger that waits 1 s, less than any election: the gates
+ * halt, a decision caught in it is refused with the reason (not "no longer owns the line": no other
+ * writer was there), none is ok without its record, no write reaches the plant without its intent record.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
