@@ -136,13 +136,23 @@ async function exportCommand(values: Values, extra: string[]): Promise<number> {
     throw new TwinError('CONNECTION', `cannot connect to ${servers.join(',')}: ${err.message}`);
   });
   try {
-    const jsm = await jetstreamManager(nc);
     const { ledgerStreamName } = await import('../../runtime/cluster/line-id.js');
-    await jsm.streams.info(ledgerStreamName(values.line)).catch((err: Error & { code?: unknown }) => {
-      if (err.code === 10059)
-        throw new UsageError(`line ${values.line} has no ledger stream (${ledgerStreamName(values.line!)}) on ${servers.join(',')}`);
+    const { retryTransient } = await import('../../runtime/cluster/expected-append.js');
+    // JetStream answers nothing while its meta group elects a leader (say, the node that led it just
+    // died): wait that out as the export itself does, instead of failing with a bare "timeout"
+    const found = await retryTransient(async () => {
+      const jsm = await jetstreamManager(nc);
+      return jsm.streams.info(ledgerStreamName(values.line!)).then(
+        () => true,
+        (err: Error & { code?: unknown }) => {
+          if (err.code === 10059) return false;
+          throw err;
+        },
+      );
+    }).catch((err: Error) => {
       throw new TwinError('CONNECTION', `${servers.join(',')}: ${err.message}`);
     });
+    if (!found) throw new UsageError(`line ${values.line} has no ledger stream (${ledgerStreamName(values.line)}) on ${servers.join(',')}`);
     const r = await exportLedgerStream({ nc, line: values.line, file: values.out, ...(key !== undefined ? { signingKey: key } : {}) });
     if (values.json) {
       process.stdout.write(

@@ -30,15 +30,27 @@ import { LedgerAlarmError, ledgerKeys, type LedgerKeys } from '../control/ledger
 import { appendExpected, ensureLineStream, retryTransient, type ExpectedAppendOptions } from './expected-append.js';
 import { ledgerStreamName, ledgerSubject, parseLineId } from './line-id.js';
 
-/** Another writer appended to this line's stream: this one is no longer the owner and must stand down. */
+/**
+ * This handle appends nothing more: another writer appended to this line's stream (this one is no
+ * longer the owner and must stand down), or `outcomeUnknown`: an append got no answer within the wait
+ * (the cluster had no leader that long), so nothing may be chained onto it. The message says which:
+ * a supervisor reading "no longer owns the line" during an outage would look for a second instance.
+ */
 export class LedgerFencedError extends TwinError {
   readonly fenced = true;
   constructor(
     readonly line: string,
     readonly seq: number,
     reason: string,
+    readonly outcomeUnknown = false,
   ) {
-    super('LEDGER', `ledger of line ${line}: record ${seq} refused (${reason}); this instance no longer owns the line`);
+    super(
+      'LEDGER',
+      outcomeUnknown
+        ? `ledger of line ${line}: record ${seq} may or may not be stored (${reason}); this handle appends nothing more ` +
+            '(restart the flow: it continues from what the stream holds)'
+        : `ledger of line ${line}: record ${seq} refused (${reason}); this instance no longer owns the line`,
+    );
     this.name = 'LedgerFencedError';
   }
 }
@@ -173,7 +185,7 @@ class JetStreamLedgerImpl implements JetStreamLedger {
         out = await appendExpected(this.js, this.jsm, target, enc.encode(text), rec.hash, rec.seq, this.opts);
       } catch (err) {
         // outcome unknown: nothing after it may be chained onto it
-        this.fenced ??= new LedgerFencedError(this.line, rec.seq, `append outcome unknown: ${(err as Error).message}`);
+        this.fenced ??= new LedgerFencedError(this.line, rec.seq, `append outcome unknown: ${(err as Error).message}`, true);
         throw err;
       }
       if (!out.stored) {

@@ -253,6 +253,24 @@ describe('scale-out on a real 3-node nats-server JetStream cluster', function ()
     const down = await run(['ledger', 'export', '--servers', `nats://127.0.0.1:${await freePort()}`, '--line', line, '--out', file]);
     expect(down.code, down.out).to.equal(1);
   });
+
+  it('twinloop ledger export waits through an election of the JetStream meta leader (its node SIGKILLed just before)', async () => {
+    // seen in issue 16's run 6: with a node down, the export failed at once with a bare "timeout"
+    const line = 'plant7/export/line1';
+    const meta = await cluster.metaLeader();
+    expect(meta, 'the meta group has a leader').to.not.equal(undefined);
+    await meta!.kill();
+    try {
+      const file = join(tmp, 'export-meta.jsonl');
+      const env = { TWINLOOP_SIGNING_KEY: KEY };
+      const ex = await run(['ledger', 'export', '--servers', cluster.servers.join(','), '--line', line, '--out', file], env);
+      expect(ex.code, ex.out).to.equal(0);
+      expect(ex.out).to.match(/^exported 5 records/m);
+      expect((await run(['ledger', 'verify', file], env)).code).to.equal(0);
+    } finally {
+      await meta!.start();
+    }
+  });
 });
 
 describe('a line ledger on a single nats-server (R1): records survive a SIGKILL and restart of the server', function () {

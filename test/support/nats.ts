@@ -35,6 +35,8 @@ export interface NatsCluster {
   connect(): Promise<NatsConnection>;
   /** The node that leads a stream's raft group now (undefined while none does). */
   streamLeader(stream: string): Promise<NatsNode | undefined>;
+  /** The node that leads the JetStream meta group now, as a running node's monitoring (/jsz) says (undefined while none does). */
+  metaLeader(): Promise<NatsNode | undefined>;
   /** Kill every node, close the clients, remove the store dirs. */
   stop(): Promise<void>;
 }
@@ -57,7 +59,9 @@ export async function startNatsCluster(
   opts: { extraConfig?: string; user?: string; password?: string } = {},
 ): Promise<NatsCluster> {
   const dir = mkdtempSync(join(process.env.TWINLOOP_TEST_TMP ?? tmpdir(), 'nats-'));
-  const ports = await Promise.all(Array.from({ length: size }, async () => ({ client: await freePort(), route: await freePort() })));
+  const ports = await Promise.all(
+    Array.from({ length: size }, async () => ({ client: await freePort(), route: await freePort(), monitor: await freePort() })),
+  );
   const clients: NatsConnection[] = [];
   const nodes: NatsNode[] = ports.map((p, i) => {
     const name = `n${i + 1}`;
@@ -70,6 +74,7 @@ export async function startNatsCluster(
       [
         `server_name: ${name}`,
         `listen: 127.0.0.1:${p.client}`,
+        `http: 127.0.0.1:${p.monitor}`,
         `jetstream { store_dir: "${store}", max_memory_store: 64MB, max_file_store: 1GB }`,
         ...(size > 1 ? [`cluster { name: twinloop-test, listen: 127.0.0.1:${p.route}, routes: [${routes.join(', ')}] }`] : []),
         opts.extraConfig ?? '',
@@ -134,6 +139,23 @@ export async function startNatsCluster(
       } finally {
         await nc.close();
       }
+    },
+    async metaLeader() {
+      const names = await Promise.all(
+        nodes
+          .map((n, i) => ({ n, port: ports[i]!.monitor }))
+          .filter(({ n }) => n.running())
+          .map(({ port }) =>
+            fetch(`http://127.0.0.1:${port}/jsz`)
+              .then((r) => r.json() as Promise<{ meta_cluster?: { leader?: string } }>)
+              .then(
+                (j) => j.meta_cluster?.leader,
+                () => undefined,
+              ),
+          ),
+      );
+      const leader = names.find((x) => x);
+      return nodes.find((n) => n.name === leader);
     },
     async stop() {
       await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
