@@ -4,9 +4,11 @@
  * page sees B's gate marked with instance B and its line, signs an approval there and B's gate
  * decides it; with the dialog open for a second proposal, B lets the gate go (a takeover with no
  * new owner yet): signing is refused in the dialog with the takeover message and nothing is decided.
+ * A third line, held by a member that serves no gates, is shown in the takeover banner.
  */
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
+import { ClusterMember } from '../../runtime/cluster/cluster-member.js';
 import { launchChromium } from '../support/browser.js';
 import { ensureDebianBinary } from '../support/debian.js';
 import { login, USERS } from '../support/approvals-gate.js';
@@ -17,6 +19,8 @@ import type { Proposal } from '../../runtime/model/control.js';
 
 const L1 = 'spec/oneview-page/line1';
 const L2 = 'spec/oneview-page/line2';
+/** Held by Z, a member that serves no gates: the page shows it as being taken over. */
+const L3 = 'spec/oneview-page/line3';
 const SUPERVISOR = USERS[0];
 
 describe('browser: the approvals page of one instance decides a gate another instance serves', function () {
@@ -24,6 +28,7 @@ describe('browser: the approvals page of one instance decides a gate another ins
   let nats: NatsCluster | undefined;
   let a: ApprovalsServer | undefined;
   let b: ApprovalsServer | undefined;
+  let z: ClusterMember | undefined;
   let browser: Browser | undefined;
   const errors: string[] = [];
 
@@ -33,7 +38,7 @@ describe('browser: the approvals page of one instance decides a gate another ins
       type: 'twin-cluster',
       servers: nats!.servers.join(' '),
       instance,
-      lines: `${L1}\n${L2}`,
+      lines: `${L1}\n${L2}\n${L3}`,
       ttlS: 2,
       replicas: 1,
       slack: 0,
@@ -45,6 +50,8 @@ describe('browser: the approvals page of one instance decides a gate another ins
     const natsBin = ensureDebianBinary('nats-server', 'nats-server');
     if (!chromium || !natsBin) return this.skip();
     nats = await startNatsCluster(natsBin, 1);
+    z = await ClusterMember.start({ servers: nats.servers, instance: 'Z', lines: [L3], ttlMs: 2000, replicas: 1, slack: 0 });
+    await waitFor(() => z!.owns(L3), 10_000, 50, 'Z owns line 3');
     [a, b] = await Promise.all([
       startApprovalsServer(USERS, { flow: clusterFlow('A') }),
       startApprovalsServer(USERS, { flow: clusterFlow('B') }),
@@ -53,7 +60,7 @@ describe('browser: the approvals page of one instance decides a gate another ins
   });
   after(async () => {
     await browser?.close();
-    await Promise.all([a?.stop(), b?.stop()]);
+    await Promise.all([a?.stop(), b?.stop(), z?.stop({ release: true })]);
     await nats?.stop();
   });
 
@@ -89,6 +96,10 @@ describe('browser: the approvals page of one instance decides a gate another ins
     const gate = page.getByRole('group', { name: 'Gate Extruder setpoints (test gate gB)' });
     await gate.waitFor();
     expect(await gate.innerText()).to.include(`on instance B (line ${lineB})`);
+    expect(await page.locator('#takeover').innerText()).to.equal(
+      `Takeover in progress: no instance serves line ${L3} now. Its gates are not shown, and a decision on them is refused ` +
+        '(not queued) until an owner serves them again.',
+    );
 
     const card = (p: Proposal) => page.getByRole('article', { name: `Proposal ${p.asset} / ${p.tag}` });
     const sign = async (p: Proposal) => {

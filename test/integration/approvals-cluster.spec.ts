@@ -8,9 +8,11 @@
  *
  * The gates are test/support/approvals-gate.ts TestGates (real GateHandles over file ledgers)
  * registered with a line, as twin-approval will register its gate only while its instance owns the
- * line; "B let its line go" is that gate's unregistration.
+ * line; "B let its line go" is that gate's unregistration. A third line is held by a member that
+ * serves no gates: the pages list it as served by nobody (the takeover state).
  */
 import { expect } from 'chai';
+import { ClusterMember } from '../../runtime/cluster/cluster-member.js';
 import { DEFAULT_MEANING } from '../../runtime/control/gate-registry.js';
 import { login, USERS } from '../support/approvals-gate.js';
 import { startApprovalsServer, type ApprovalsServer } from '../support/approvals-server.js';
@@ -20,6 +22,8 @@ import { waitFor } from '../support/ports.js';
 
 const L1 = 'spec/oneview/line1';
 const L2 = 'spec/oneview/line2';
+/** Held by Z, a member that serves no gates (as an instance in the middle of a takeover, or an older version). */
+const L3 = 'spec/oneview/line3';
 const SUPERVISOR = USERS[0];
 
 async function call(
@@ -44,6 +48,7 @@ describe('integration: one approvals view across two cluster instances (real nat
   let nats: NatsCluster;
   let a: ApprovalsServer | undefined;
   let b: ApprovalsServer | undefined;
+  let z: ClusterMember | undefined;
 
   const clusterFlow = (instance: string) => [
     {
@@ -51,7 +56,7 @@ describe('integration: one approvals view across two cluster instances (real nat
       type: 'twin-cluster',
       servers: nats.servers.join(' '),
       instance,
-      lines: `${L1}\n${L2}`,
+      lines: `${L1}\n${L2}\n${L3}`,
       ttlS: 2,
       replicas: 1,
       slack: 0,
@@ -61,13 +66,16 @@ describe('integration: one approvals view across two cluster instances (real nat
   before(async function () {
     if (!bin) this.skip();
     nats = await startNatsCluster(bin!, 1);
+    // Z holds L3 before A and B join; three members, three lines: one each
+    z = await ClusterMember.start({ servers: nats.servers, instance: 'Z', lines: [L3], ttlMs: 2000, replicas: 1, slack: 0 });
+    await waitFor(() => z!.owns(L3), 10_000, 50, 'Z owns line 3');
     [a, b] = await Promise.all([
       startApprovalsServer(USERS, { flow: clusterFlow('A') }),
       startApprovalsServer(USERS, { flow: clusterFlow('B') }),
     ]);
   });
   after(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
+    await Promise.all([a?.stop(), b?.stop(), z?.stop({ release: true })]);
     await nats?.stop();
   });
 
@@ -87,6 +95,10 @@ describe('integration: one approvals view across two cluster instances (real nat
     );
     const lineB = owners[L1] === 'B' ? L1 : L2;
     const lineA = lineB === L1 ? L2 : L1;
+    // Z owns L3 (its lease) but serves no gates: to the pages no instance serves it now
+    expect(z!.owns(L3)).to.equal(true);
+    const cluster = (await call(a!, 'GET', 'approvals/api/gates', tokenA)).body.cluster;
+    expect(cluster).to.deep.equal({ instance: 'A', instances: ['A', 'B'], owners: { [L1]: owners[L1], [L2]: owners[L2] }, unowned: [L3] });
 
     await b!.rpc('openGate', 'gB', null, lineB);
     await a!.rpc('openGate', 'gA', null, lineA);

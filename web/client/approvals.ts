@@ -389,16 +389,19 @@ function servedBy(g: Api.Gate): HTMLElement | null {
   return el('span', { className: 'muted instance', text: 'on instance ' + g.instance + (g.line ? ' (line ' + g.line + ')' : '') });
 }
 
-/** Lines no instance owns now: their gates are missing and a decision on them is refused until the new owner serves them. */
+/**
+ * Lines no instance answered for: their owner is gone and the next one has not taken over yet (or it
+ * serves no gates). Their gates are missing and a decision on them is refused, never queued.
+ */
 function renderTakeover(cluster: Api.ClusterInfo | undefined): void {
   const n = $('takeover');
   const lines = cluster ? cluster.unowned : [];
   n.hidden = !lines.length;
   n.textContent = lines.length
-    ? 'Takeover in progress: no instance owns ' +
+    ? 'Takeover in progress: no instance serves ' +
       (lines.length === 1 ? 'line ' : 'lines ') +
       lines.join(', ') +
-      ' now. Its gates are not shown and decisions on them are refused until the new owner serves them; nothing is queued.'
+      ' now. Its gates are not shown, and a decision on them is refused (not queued) until an owner serves them again.'
     : '';
 }
 
