@@ -70,15 +70,18 @@ export default function (RED: NodeAPI): void {
     const name = def.name || (maintenance ? `${asset} maintenance` : topic);
     const kpiTag = typeof def.kpiTag === 'string' && def.kpiTag.trim() !== '' ? def.kpiTag.trim() : undefined;
     // What the supervisors' page shows of this gate, running or refusing to act.
+    // in a cluster, the line the gate follows (the pages show it; other instances are served it only while owned)
+    const line = ledgerNode?.ownership ? { line: ledgerNode.ownership.line } : {};
     const facts = (ledgerLocation: string): GateFacts =>
       maintenance
-        ? { kind: 'maintenance', id: node.id, name, asset, ledgerLocation, twoPersonAboveEur: maintenance.twoPersonAboveEur }
+        ? { kind: 'maintenance', id: node.id, name, asset, ledgerLocation, ...line, twoPersonAboveEur: maintenance.twoPersonAboveEur }
         : {
             kind: 'setpoint',
             id: node.id,
             name,
             asset,
             ledgerLocation,
+            ...line,
             tag: setpoint!.envelope.tag,
             envelope: setpoint!.envelope,
             envelopeVersion: setpoint!.envelopeVersion,

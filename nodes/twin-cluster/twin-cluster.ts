@@ -11,6 +11,8 @@ import { hostname } from 'node:os';
 import type { NodeAPI } from 'node-red';
 import { parseClusterSettings, type ClusterSettings } from '../../runtime/cluster/cluster-config.js';
 import type { ClusterMember, ReleaseReason } from '../../runtime/cluster/cluster-member.js';
+import type { GateService } from '../../runtime/cluster/gate-service.js';
+import { clearRemoteGates, setRemoteGates } from '../../runtime/cluster/remote-gates.js';
 import { translator } from '../shared/i18n.js';
 import { inReplay } from '../shared/replay-source.js';
 import type { ClusterState, TwinClusterCredentials, TwinClusterDef, TwinClusterNode } from './cluster-api.js';
@@ -24,6 +26,7 @@ export default function (RED: NodeAPI): void {
     const followers = new Set<{ owned: (line: string) => void; released: (line: string, reason: ReleaseReason) => void }>();
     let settings: ClusterSettings | undefined;
     let member: ClusterMember | undefined;
+    let gates: GateService | undefined;
     let state: ClusterState = 'connecting';
     let closed = false;
     let retry: NodeJS.Timeout | undefined;
@@ -68,13 +71,26 @@ export default function (RED: NodeAPI): void {
         member = m;
         state = 'member';
         node.log(t('log.member', { instance: s.instance, lines: s.lines.length }));
+        // one approvals view: this instance's gates served to the others, theirs shown on this instance's pages
+        const { GateService } = await import('../../runtime/cluster/gate-service.js');
+        gates = GateService.start({
+          nc: m.nc,
+          instance: s.instance,
+          lines: s.lines,
+          owns: (line) => m.owns(line),
+          ownedLines: () => m.lines(),
+          log: (level, text) => (level === 'warn' ? node.warn(`[gates] ${text}`) : node.log(`[gates] ${text}`)),
+        });
+        setRemoteGates(gates);
         m.on('owned', (line) => {
           node.log(t('log.owned', { line }));
           for (const f of followers) f.owned(line);
+          gates?.sync();
         });
         m.on('released', (line, reason) => {
           node.log(t('log.released', { line, reason }));
           for (const f of followers) f.released(line, reason);
+          gates?.sync();
         });
       } catch (err) {
         if (closed) return;
@@ -101,6 +117,11 @@ export default function (RED: NodeAPI): void {
       state = 'closed';
       const m = member;
       member = undefined;
+      if (gates) {
+        clearRemoteGates(gates);
+        gates.stop();
+        gates = undefined;
+      }
       if (!m) return done();
       // followers hear 'released' (reason 'stopped') before the leases go
       m.stop({ release: true }).then(

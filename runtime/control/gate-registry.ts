@@ -119,6 +119,12 @@ interface CommonFacts<K extends ProposalKind> {
   name: string;
   asset: string;
   ledgerLocation: string;
+  /**
+   * The cluster line ('site/area/line') the gate acts for, when it runs in a TwinLoop cluster: the
+   * cluster's gate service (runtime/cluster/gate-service.ts) serves it to other instances only while
+   * this instance owns that line.
+   */
+  line?: string;
   /** Set when the gate could not start on its ledger and refuses to act: the page shows why and what to do. */
   alarm?: LedgerAlarm;
 }
@@ -178,6 +184,7 @@ export type GateHandle<K extends ProposalKind = ProposalKind> = K extends Propos
   : never;
 
 const gates = new Map<string, GateHandle>();
+const listeners = new Set<() => void>();
 
 /** How pages name a gate: its node name, else what it guards. */
 export function gateName(g: GateHandle): string {
@@ -186,10 +193,30 @@ export function gateName(g: GateHandle): string {
 
 export function registerGate(h: GateHandle): void {
   gates.set(h.id, h);
+  changed();
 }
 
 export function unregisterGate(id: string): void {
-  gates.delete(id);
+  if (gates.delete(id)) changed();
+}
+
+/**
+ * Hear every registration and unregistration (the cluster's gate service follows the gates it
+ * serves). Returns the function that stops listening.
+ */
+export function onGatesChanged(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+function changed(): void {
+  for (const l of [...listeners]) {
+    try {
+      l();
+    } catch {
+      /* a listener's failure is its own: registration goes on */
+    }
+  }
 }
 
 /** The gates in this process, in the order they registered: every one, or those of one kind. */

@@ -247,6 +247,8 @@ export class TestGate implements GateHandle<'setpoint'> {
   readonly tag = ENVELOPE.tag;
   readonly envelope = ENVELOPE;
   readonly envelopeVersion = 'test-envelope-v1';
+  /** The cluster line it acts for (a cluster spec sets it before registering). */
+  line?: string;
   /** What decide() / setAutoApproval() were called with, for the specs to check. */
   readonly decideCalls: Array<DecisionRequest & { meaning?: string }> = [];
   readonly policyCalls: Array<{ enabled: boolean; user: string; reason?: string }> = [];

@@ -14,7 +14,10 @@ import { randomBytes } from 'node:crypto';
 import { SIGNING_KEY_ENV, type TestUser } from './approvals-gate.js';
 
 interface Rpc {
-  openGate(id: string, twoPersonAboveStep: number | null): Promise<void>;
+  /** `line`: the cluster line the gate acts for (test/integration/approvals-cluster.spec.ts). */
+  openGate(id: string, twoPersonAboveStep: number | null, line?: string): Promise<void>;
+  /** Take a gate off the registry (as twin-approval does when its line goes) but keep it for calls(). */
+  unregisterGate(id: string): Promise<void>;
   addProposal(gateId: string, over: Partial<Proposal>, envelope?: Partial<EnvelopeCheck>): Promise<Proposal>;
   calls(gateId: string): Promise<{
     decideCalls: Array<Record<string, unknown>>;
@@ -37,15 +40,20 @@ export interface ApprovalsServer {
 
 /**
  * Start the child; `users` undefined = no adminAuth. `realGate` deploys the real twin-approval node
- * (realGateFlow(), with a signing key in its env) beside the test gates.
+ * (realGateFlow(), with a signing key in its env) beside the test gates; `flow` deploys more nodes
+ * (e.g. a twin-cluster).
  */
-export async function startApprovalsServer(users: TestUser[] | undefined, opts: { realGate?: boolean } = {}): Promise<ApprovalsServer> {
+export async function startApprovalsServer(
+  users: TestUser[] | undefined,
+  opts: { realGate?: boolean; flow?: unknown[] } = {},
+): Promise<ApprovalsServer> {
   const child: ChildProcess = fork(__filename, [], {
     execArgv: ['--require', 'tsx/cjs'],
     env: {
       ...process.env,
       TWINLOOP_APPROVALS_USERS: users ? JSON.stringify(users) : '',
       TWINLOOP_APPROVALS_REAL_GATE: opts.realGate ? '1' : '',
+      TWINLOOP_APPROVALS_FLOW: JSON.stringify(opts.flow ?? []),
       [SIGNING_KEY_ENV]: randomBytes(24).toString('hex'),
     },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -97,7 +105,10 @@ async function main(): Promise<void> {
   const { registry, startApprovalsNodeRed, makeProposal, realGateFlow, TestGate } =
     require('./approvals-gate.js') as typeof import('./approvals-gate.js');
   const raw = process.env.TWINLOOP_APPROVALS_USERS;
-  const flow = process.env.TWINLOOP_APPROVALS_REAL_GATE === '1' ? realGateFlow() : [];
+  const flow = [
+    ...(process.env.TWINLOOP_APPROVALS_REAL_GATE === '1' ? realGateFlow() : []),
+    ...(JSON.parse(process.env.TWINLOOP_APPROVALS_FLOW || '[]') as unknown[]),
+  ];
   const red = await startApprovalsNodeRed(raw ? (JSON.parse(raw) as TestUser[]) : undefined, 'warn', flow);
   const dir = mkdtempSync(join(tmpdir(), 'twinloop-approvals-ledger-'));
   const gates = new Map<string, Awaited<ReturnType<typeof TestGate.open>>>();
@@ -107,11 +118,13 @@ async function main(): Promise<void> {
     return g;
   };
   const handlers: Record<string, (...a: any[]) => unknown> = {
-    openGate: async (id: string, twoPerson: number | null) => {
+    openGate: async (id: string, twoPerson: number | null, line?: string) => {
       const g = await TestGate.open(id, dir, twoPerson ?? Infinity);
+      if (line) g.line = line;
       gates.set(id, g);
       registry.registerGate(g);
     },
+    unregisterGate: (id: string) => registry.unregisterGate(gate(id).id),
     addProposal: (gateId: string, over: Partial<Proposal>, envelope?: Partial<EnvelopeCheck>) =>
       gate(gateId).addProposal(makeProposal(over), envelope),
     calls: (gateId: string) => ({

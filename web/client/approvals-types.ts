@@ -19,6 +19,11 @@ interface GateBase {
   name: string;
   asset: string;
   alarm?: LedgerAlarm;
+  /** In a cluster: the instance serving the gate (decisions go there) and the line it acts for. */
+  instance?: string;
+  line?: string;
+  /** Served by another instance than the one this page talks to. */
+  remote?: boolean;
 }
 export interface SetpointGate extends GateBase {
   kind: 'setpoint';
@@ -32,6 +37,14 @@ export interface MaintenanceGate extends GateBase {
   twoPersonAboveEur: number | null;
 }
 export type Gate = SetpointGate | MaintenanceGate;
+
+/** In a cluster: who owns which line, and the lines no instance owns now (a takeover in progress). */
+export interface ClusterInfo {
+  instance: string;
+  instances: string[];
+  owners: Record<string, string>;
+  unowned: string[];
+}
 
 export type SetpointView = ProposalView & { gateId: string; gateName: string; kind: 'setpoint' };
 export type MaintenanceCardView = MaintenanceView & { gateId: string; gateName: string; kind: 'maintenance' };

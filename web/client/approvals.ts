@@ -174,7 +174,7 @@ function deadline(v: Api.View): number {
 /** What the API answers with 200, per route (approvals-types.ts; the decisions' answers are read for their status only). */
 interface Routes {
   me: Api.Me;
-  gates: { gates: Api.Gate[] };
+  gates: { gates: Api.Gate[]; cluster?: Api.ClusterInfo };
   proposals: { nowMs: number; proposals: Api.View[] };
   history: { nowMs: number; ledgers: Api.Ledger[] };
   decide: unknown;
@@ -271,7 +271,10 @@ function refresh(): void {
     .then(function ([gates, proposals, history]) {
       if (gates.status === 401 || proposals.status === 401 || (history && history.status === 401))
         return showLogin('Your session has ended. Log in again.');
-      if (gates.status === 200) renderGates(bodyOf(gates).gates);
+      if (gates.status === 200) {
+        renderGates(bodyOf(gates).gates);
+        renderTakeover(bodyOf(gates).cluster);
+      }
       if (proposals.status === 200) {
         const p = bodyOf(proposals);
         S.clockOffsetMs = p.nowMs - Date.now();
@@ -317,7 +320,7 @@ function renderGates(gates: Api.Gate[]): void {
     JSON.stringify(
       gates.map(function (gate) {
         const g = gate as Partial<Api.SetpointGate> & Partial<Api.MaintenanceGate>;
-        return [g.id, g.name, g.autoApproval, g.twoPersonAboveStep, g.twoPersonAboveEur, g.alarm];
+        return [g.id, g.name, g.autoApproval, g.twoPersonAboveStep, g.twoPersonAboveEur, g.alarm, g.instance, g.line];
       }),
     ) + (S.me && S.me.canApprove);
   if (box.dataset.key === key) return;
@@ -342,6 +345,7 @@ function renderGates(gates: Api.Gate[]): void {
           el('strong', { text: g.name }),
           el('span', { className: 'muted', text: g.asset + ' / maintenance windows' }),
           el('span', { text: g.twoPersonAboveEur === null ? 'one approver' : 'two approvers above ' + eur(g.twoPersonAboveEur) }),
+          servedBy(g),
         ]),
       );
       return;
@@ -373,9 +377,32 @@ function renderGates(gates: Api.Gate[]): void {
           text: configured ? 'Auto-approval (up to ' + fmt(g.autoApproval.maxStep) + unit(g.unit) + '):' : 'Auto-approval: not configured',
         }),
         sw,
+        servedBy(g),
       ]),
     );
   });
+}
+
+/** In a cluster: the instance that decides the gate (the owner of its line), and the line. */
+function servedBy(g: Api.Gate): HTMLElement | null {
+  if (!g.instance) return null;
+  return el('span', { className: 'muted instance', text: 'on instance ' + g.instance + (g.line ? ' (line ' + g.line + ')' : '') });
+}
+
+/**
+ * Lines no instance answered for: their owner is gone and the next one has not taken over yet (or it
+ * serves no gates). Their gates are missing and a decision on them is refused, never queued.
+ */
+function renderTakeover(cluster: Api.ClusterInfo | undefined): void {
+  const n = $('takeover');
+  const lines = cluster ? cluster.unowned : [];
+  n.hidden = !lines.length;
+  n.textContent = lines.length
+    ? 'Takeover in progress: no instance serves ' +
+      (lines.length === 1 ? 'line ' : 'lines ') +
+      lines.join(', ') +
+      ' now. Its gates are not shown, and a decision on them is refused (not queued) until an owner serves them again.'
+    : '';
 }
 
 // ---- proposals ------------------------------------------------------------------------------

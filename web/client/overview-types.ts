@@ -17,6 +17,8 @@ interface ProposalBase {
   approvals: number;
   requiredApprovals: number;
   expiresTsMs: number;
+  /** In a cluster: the instance whose gate decides it. */
+  instance?: string;
 }
 export interface SetpointProposal extends ProposalBase {
   kind: 'setpoint';

@@ -1198,7 +1198,14 @@ function renderProposals(): void {
         'li',
         { 'data-kind': q.kind, 'data-proposal-id': q.id },
         what.concat([
-          ' · ' + q.approvals + ' of ' + q.requiredApprovals + ' approvals · ' + expiry + ' · ',
+          ' · ' +
+            q.approvals +
+            ' of ' +
+            q.requiredApprovals +
+            ' approvals · ' +
+            expiry +
+            (q.instance ? ' · on instance ' + q.instance : '') +
+            ' · ',
           el('a', { href: ROOT + 'twinloop/approvals', text: 'decide on the approvals page' }),
         ]),
       ),

@@ -20,11 +20,13 @@ import {
   gateName,
   listGates,
   MAX_REASON_CHARS,
-  type AutoApprovalPolicy,
+  type DecisionOutcome,
   type DecisionRequest,
   type GateHandle,
-  type TrendPoint,
 } from '../../runtime/control/gate-registry.js';
+import { gateSummary, gateViews, meaningFor, policyOf, type GateView } from '../../runtime/control/gate-summary.js';
+import { remoteGates, type RemoteGates, type RemoteOutcome } from '../../runtime/cluster/remote-gates.js';
+import type { ClusterListing } from '../../runtime/cluster/gate-wire.js';
 import {
   accessRefusal,
   findAdminUser,
@@ -49,8 +51,6 @@ export { DEFAULT_MEANING, MAINTENANCE_MEANING };
 
 /** The newest records sent to the history tab per ledger (the file itself keeps them all). */
 const HISTORY_LIMIT = 300;
-/** Trend points per series sent every poll: enough for a 480 px chart. */
-const TREND_POINTS = 240;
 
 // One set of routes per admin app (a test helper or a restarted embedded runtime gets a new app).
 const registeredApps = new WeakSet<object>();
@@ -118,31 +118,41 @@ export function registerApprovalsPage(RED: NodeAPI): void {
     })().catch((err) => serverError(res, err));
   });
 
+  // In a cluster (runtime/cluster/remote-gates.ts set), every instance's gates: this one's from its
+  // registry, the others' over NATS, each marked with the instance that serves it and its line.
   app.get(`${base}/api/gates`, ...read, (_req: Request, res: Response) => {
-    res.json({ gates: listGates().map(gateSummary) });
+    void clusterView(log).then(
+      ({ remote, listing }) => {
+        const mark = (g: GateHandle) => (remote ? { instance: remote.instance, ...(g.line ? { line: g.line } : {}) } : {});
+        const local = localGates(remote).map((g) => ({ ...gateSummary(g), ...mark(g) }));
+        const others = (listing?.gates ?? []).map((g) => ({
+          ...g.summary,
+          instance: g.instance,
+          remote: true,
+          ...(g.line ? { line: g.line } : {}),
+        }));
+        res.json({ gates: [...local, ...others], ...(listing ? { cluster: clusterSummary(listing) } : {}) });
+      },
+      (err) => serverError(res, err),
+    );
   });
 
   app.get(`${base}/api/proposals`, ...read, (_req: Request, res: Response) => {
-    const proposals: unknown[] = [];
-    for (const g of listGates()) {
-      try {
-        if (g.kind === 'maintenance') {
-          for (const v of g.views()) proposals.push({ gateId: g.id, gateName: gateName(g), kind: 'maintenance', ...v });
-        } else {
-          for (const v of g.views())
-            proposals.push({
-              gateId: g.id,
-              gateName: gateName(g),
-              kind: 'setpoint',
-              ...v,
-              trend: { setpoint: thin(v.trend.setpoint), kpi: thin(v.trend.kpi) },
-            });
+    void clusterView(log).then(
+      ({ remote, listing }) => {
+        const proposals: GateView[] = [];
+        for (const g of localGates(remote)) {
+          try {
+            proposals.push(...gateViews(g));
+          } catch (err) {
+            log('warn', `gate ${g.id}: views failed: ${(err as Error).message}`);
+          }
         }
-      } catch (err) {
-        log('warn', `gate ${g.id}: views failed: ${(err as Error).message}`);
-      }
-    }
-    res.json({ nowMs: Date.now(), proposals });
+        for (const g of listing?.gates ?? []) proposals.push(...g.views);
+        res.json({ nowMs: Date.now(), proposals });
+      },
+      (err) => serverError(res, err),
+    );
   });
 
   app.get(`${base}/api/history`, ...read, (_req: Request, res: Response) => {
@@ -171,27 +181,36 @@ export function registerApprovalsPage(RED: NodeAPI): void {
         return void res.status(400).json({ error: 'meaning must be text' });
       const signer = await sign(req, res, `${verdict} ${body.proposalId}`);
       if (!signer) return;
+      const remote = remoteGates();
       const gate = findGate(body.gateId);
-      if (!gate) return void res.status(404).json({ error: `no approval gate ${body.gateId} is running` });
-      // The meaning the supervisor kept or edited; blank = the standard one for the gate's kind (the gate checks its length).
-      const meaning =
-        typeof body.meaning === 'string' && body.meaning.trim() !== ''
-          ? body.meaning.trim()
-          : (gate.kind === 'maintenance' ? MAINTENANCE_MEANING : DEFAULT_MEANING)[verdict];
       const request: DecisionRequest = {
         proposalId: body.proposalId,
         verdict,
         user: signer.username,
         printedName: signer.printedName,
         reason: signer.reason,
-        meaning,
       };
-      const outcome = await gate.decide(request);
+      let outcome: DecisionOutcome;
+      let at = '';
+      if (gate && (!remote || remote.servesLocally(gate))) {
+        // The meaning the supervisor kept or edited; blank = the standard one for the gate's kind (the gate checks its length).
+        outcome = await gate.decide({ ...request, meaning: meaningFor(gate.kind, verdict, body.meaning) });
+      } else if (remote) {
+        // another instance owns the gate's line: the decision goes there, the line's single writer
+        const sent = await remote.decide(body.gateId, {
+          ...request,
+          ...(typeof body.meaning === 'string' && body.meaning.trim() !== '' ? { meaning: body.meaning.trim() } : {}),
+        });
+        if (!sent.answered)
+          return void refuseRemote(req, res, sent, `${signer.username} ${verdict} ${body.proposalId} on gate ${body.gateId}`);
+        outcome = sent.outcome;
+        at = ` (decided on instance ${sent.instance})`;
+      } else return void res.status(404).json({ error: `no approval gate ${body.gateId} is running` });
       log(
         'info',
-        `${signer.username} ${verdict} ${body.proposalId} on gate ${gate.id}: ${outcome.ok ? `ok, now ${outcome.state}` : `refused: ${outcome.error}`}`,
+        `${signer.username} ${verdict} ${body.proposalId} on gate ${body.gateId}${at}: ${outcome.ok ? `ok, now ${outcome.state}` : `refused: ${outcome.error}`}`,
       );
-      audit('decide', req, { gateId: gate.id, proposalId: body.proposalId, verdict, ok: outcome.ok, state: outcome.state });
+      audit('decide', req, { gateId: body.gateId, proposalId: body.proposalId, verdict, ok: outcome.ok, state: outcome.state });
       if (!outcome.ok) return void res.status(409).json({ error: outcome.error ?? 'the gate refused the decision', state: outcome.state });
       res.json({ ok: true, state: outcome.state, user: signer.username, printedName: signer.printedName });
     })().catch((err) => serverError(res, err));
@@ -204,20 +223,49 @@ export function registerApprovalsPage(RED: NodeAPI): void {
       if (typeof body.gateId !== 'string') return void res.status(400).json({ error: 'gateId is required' });
       const signer = await sign(req, res, `auto-approval ${body.enabled ? 'on' : 'off'}`);
       if (!signer) return;
+      const remote = remoteGates();
       const gate = findGate(body.gateId);
-      if (!gate) return void res.status(404).json({ error: `no approval gate ${body.gateId} is running` });
-      if (gate.kind === 'maintenance')
-        return void res.status(409).json({ error: `gate ${gate.name} decides maintenance windows: it has no auto-approval policy` });
-      const outcome = await gate.setAutoApproval(body.enabled, signer.username, signer.reason);
-      log(
-        'info',
-        `${signer.username} switched auto-approval ${body.enabled ? 'on' : 'off'} on gate ${gate.id}: ${outcome.ok ? 'ok' : `refused: ${outcome.error}`}`,
-      );
-      audit('auto-approval', req, { gateId: gate.id, enabled: body.enabled, ok: outcome.ok });
-      if (!outcome.ok) return void res.status(409).json({ error: outcome.error ?? 'the gate refused the change' });
-      res.json({ ok: true, autoApproval: policyOf(gate) });
+      if (gate && (!remote || remote.servesLocally(gate))) {
+        if (gate.kind === 'maintenance')
+          return void res.status(409).json({ error: `gate ${gate.name} decides maintenance windows: it has no auto-approval policy` });
+        const outcome = await gate.setAutoApproval(body.enabled, signer.username, signer.reason);
+        return void policyAnswer(req, res, signer.username, body.gateId, body.enabled, outcome, () => policyOf(gate));
+      }
+      if (!remote) return void res.status(404).json({ error: `no approval gate ${body.gateId} is running` });
+      const sent = await remote.setAutoApproval(body.gateId, body.enabled, signer.username, signer.reason);
+      if (!sent.answered) return void refuseRemote(req, res, sent, `${signer.username} auto-approval on gate ${body.gateId}`);
+      policyAnswer(req, res, signer.username, body.gateId, body.enabled, sent.outcome, () => sent.autoApproval);
     })().catch((err) => serverError(res, err));
   });
+
+  function policyAnswer(
+    req: Request,
+    res: Response,
+    username: string,
+    gateId: string,
+    enabled: boolean,
+    outcome: DecisionOutcome,
+    policy: () => unknown,
+  ): void {
+    log(
+      'info',
+      `${username} switched auto-approval ${enabled ? 'on' : 'off'} on gate ${gateId}: ${outcome.ok ? 'ok' : `refused: ${outcome.error}`}`,
+    );
+    audit('auto-approval', req, { gateId, enabled, ok: outcome.ok });
+    if (!outcome.ok) return void res.status(409).json({ error: outcome.error ?? 'the gate refused the change' });
+    res.json({ ok: true, autoApproval: policy() });
+  }
+
+  /**
+   * No owner answered: 503 when nobody serves the gate (a takeover: nothing was decided, try again),
+   * 504 when the request went out and no answer came (it may have been decided: reload first).
+   */
+  function refuseRemote(req: Request, res: Response, sent: Extract<RemoteOutcome, { answered: false }>, what: string): void {
+    log('warn', `${what}: ${sent.error}`);
+    audit('remote.fail', req, { why: sent.why });
+    if (sent.why === 'no-owner') res.set('Retry-After', '5');
+    res.status(sent.why === 'no-owner' ? 503 : 504).json({ error: sent.error, takeover: sent.why === 'no-owner' });
+  }
 
   /**
    * The electronic signature: a non-empty reason and the logged-in user's password again. Answers
@@ -288,49 +336,28 @@ export function registerApprovalsPage(RED: NodeAPI): void {
   }
 }
 
-/** A gate as GET api/gates lists it (web/client/approvals-types.ts Gate). */
-function gateSummary(g: GateHandle) {
-  if (g.kind === 'maintenance')
-    return {
-      id: g.id,
-      kind: 'maintenance' as const,
-      name: gateName(g),
-      asset: g.asset,
-      // JSON has no Infinity: null = the two-person rule is off.
-      twoPersonAboveEur: Number.isFinite(g.twoPersonAboveEur) ? g.twoPersonAboveEur : null,
-      ...(g.alarm ? { alarm: g.alarm } : {}),
-    };
-  return {
-    id: g.id,
-    kind: 'setpoint' as const,
-    name: gateName(g),
-    asset: g.asset,
-    tag: g.tag,
-    unit: g.envelope?.unit,
-    envelopeVersion: g.envelopeVersion,
-    envelope: g.envelope,
-    // JSON has no Infinity: null = the two-person rule is off.
-    twoPersonAboveStep: Number.isFinite(g.twoPersonAboveStep) ? g.twoPersonAboveStep : null,
-    autoApproval: policyOf(g),
-    // the gate could not start on its ledger and refuses to act: why, and what to do
-    ...(g.alarm ? { alarm: g.alarm } : {}),
-  };
+/** The local gates the pages show: in a cluster, those this instance serves (a gate whose line it just lost is the new owner's). */
+function localGates(remote: RemoteGates | undefined): GateHandle[] {
+  return listGates().filter((g) => !remote || remote.servesLocally(g));
 }
 
-/** The gate's policy; a handle from before `configured` existed is read by the old convention (a band > 0). */
-function policyOf(g: GateHandle<'setpoint'>): AutoApprovalPolicy {
-  const p = g.autoApproval();
-  return typeof p.configured === 'boolean' ? p : { ...p, configured: p.maxStep > 0 };
+/** The cluster's listing when a cluster is set; a failed gathering shows the local gates and logs why. */
+export async function clusterView(
+  log: (level: 'info' | 'warn', text: string) => void,
+): Promise<{ remote?: RemoteGates; listing?: ClusterListing }> {
+  const remote = remoteGates();
+  if (!remote) return {};
+  try {
+    return { remote, listing: await remote.list() };
+  } catch (err) {
+    log('warn', `listing the cluster's gates: ${(err as Error).message}`);
+    return { remote };
+  }
 }
 
-/** At most TREND_POINTS points, evenly picked, the newest always kept. */
-function thin(points: TrendPoint[]): TrendPoint[] {
-  if (points.length <= TREND_POINTS) return points;
-  const every = points.length / TREND_POINTS;
-  const out: TrendPoint[] = [];
-  for (let i = 0; i < TREND_POINTS - 1; i++) out.push(points[Math.floor(i * every)]);
-  out.push(points[points.length - 1]);
-  return out;
+/** What the page shows of the cluster: who owns which line, and the lines nobody owns now (a takeover). */
+function clusterSummary(l: ClusterListing) {
+  return { instance: l.instance, instances: l.instances, owners: l.owners, unowned: l.unowned };
 }
 
 interface LedgerHistory {

@@ -128,6 +128,7 @@ const PAGE = String.raw`<!DOCTYPE html>
   </div>
   <main>
     <div id="notice" class="banner" role="status" hidden></div>
+    <div id="takeover" class="banner bad" role="status" hidden></div>
     <section id="panel-pending" role="tabpanel" aria-labelledby="tab-pending">
       <div class="gates" id="gates" aria-label="Approval gates"></div>
       <div class="cards" id="proposals" aria-label="Proposals"></div>

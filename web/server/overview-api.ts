@@ -18,12 +18,15 @@
 import { randomUUID } from 'node:crypto';
 import type { NodeAPI } from 'node-red';
 import type { NextFunction, Request, Response } from 'express';
-import { gateName, listGates, type GateHandle } from '../../runtime/control/gate-registry.js';
+import { listGates } from '../../runtime/control/gate-registry.js';
+import { gateViews, type GateView } from '../../runtime/control/gate-summary.js';
+import type { ClusterListing } from '../../runtime/cluster/gate-wire.js';
+import type { RemoteGates } from '../../runtime/cluster/remote-gates.js';
 import type { OverviewStore } from '../../runtime/overview/series-store.js';
 import { accessRefusal, hasPermission, mergedAdminAuth, requestScope, requestUser } from '../../runtime/auth/admin-auth.js';
 import { ActionRate, alarmRows, parseAlarmAction } from '../../runtime/alarm/alarm-actions.js';
 import { findAlarmSource, listAlarmSources } from '../../runtime/alarm/alarm-registry.js';
-import { READ_PERMISSION } from './approvals-api.js';
+import { READ_PERMISSION, clusterView } from './approvals-api.js';
 import { overviewPageHtml } from './overview-html.js';
 import { sendPage } from './send-page.js';
 
@@ -97,11 +100,26 @@ export function registerOverviewPage(RED: NodeAPI): void {
     const o = overviews.get(wanted) ?? overviews.get(nodes[0]?.id ?? '');
     const user = requestUser(req as never);
     const alarms = alarmsOf(alarmRights(req));
-    const base = { nowMs: Date.now(), username: user?.username ?? null, nodes, proposals: pendingProposals(), ...alarms };
-    if (!o) return void res.json({ ...base, node: null });
-    const since = Number(req.query.since);
-    const fresh = req.query.epoch !== o.epoch || !Number.isInteger(since) || since < 0 || since > o.store.rev;
-    res.json({ ...base, node: o.id, epoch: o.epoch, full: fresh, ...o.store.changes(fresh ? 0 : since) });
+    // in a cluster the other instances' pending proposals too (runtime/cluster/remote-gates.ts)
+    void clusterView(log).then(
+      ({ remote, listing }) => {
+        const base = {
+          nowMs: Date.now(),
+          username: user?.username ?? null,
+          nodes,
+          proposals: pendingProposals(remote, listing),
+          ...alarms,
+        };
+        if (!o) return void res.json({ ...base, node: null });
+        const since = Number(req.query.since);
+        const fresh = req.query.epoch !== o.epoch || !Number.isInteger(since) || since < 0 || since > o.store.rev;
+        res.json({ ...base, node: o.id, epoch: o.epoch, full: fresh, ...o.store.changes(fresh ? 0 : since) });
+      },
+      (err: Error) => {
+        log('warn', `overview data failed: ${err.message}`);
+        if (!res.headersSent) res.status(500).json({ error: 'the server could not answer: see the Node-RED log' });
+      },
+    );
   });
 
   app.post(`${OVERVIEW_PATH}/api/alarm`, authenticated, mayRead, (req: Request, res: Response) => {
@@ -166,16 +184,22 @@ function alarmsOf(rights: { ack: boolean; shelve: boolean }) {
   };
 }
 
-/** The proposals waiting for a supervisor, in a few words each (the approvals page has the rest). */
-function pendingProposals(): unknown[] {
+/**
+ * The proposals waiting for a supervisor, in a few words each (the approvals page has the rest): this
+ * process's gates, and in a cluster the other instances' (each row then names the instance serving it).
+ */
+function pendingProposals(remote: RemoteGates | undefined, listing: ClusterListing | undefined): unknown[] {
   const out: unknown[] = [];
   for (const g of listGates()) {
+    if (remote && !remote.servesLocally(g)) continue; // its line is another instance's now: listed from there
     try {
-      out.push(...(g.kind === 'maintenance' ? maintenanceProposals(g) : setpointProposals(g)));
+      const at = remote ? { instance: remote.instance } : {};
+      out.push(...gateViews(g).flatMap((v) => pendingRow(v, at)));
     } catch {
       /* a gate that cannot list its proposals now is left out of this poll; the approvals page reports it */
     }
   }
+  for (const g of listing?.gates ?? []) out.push(...g.views.flatMap((v) => pendingRow(v, { instance: g.instance })));
   return out;
 }
 
@@ -183,35 +207,33 @@ function approvals(decisions: Array<{ verdict: string }>): number {
   return decisions.filter((d) => d.verdict === 'approve').length;
 }
 
-function setpointProposals(g: GateHandle<'setpoint'>) {
-  return g
-    .views()
-    .filter((v) => v.state === 'pending')
-    .map((v) => ({
-      kind: 'setpoint' as const,
-      id: v.proposal.id,
-      gateName: gateName(g),
-      asset: v.proposal.asset,
-      tag: v.proposal.tag,
-      unit: v.proposal.unit,
-      currentValue: v.proposal.currentValue,
-      proposedValue: v.proposal.proposedValue,
-      rationale: v.proposal.rationale,
-      envelopeOk: v.envelope.ok,
-      approvals: approvals(v.decisions),
-      requiredApprovals: v.requiredApprovals,
-      expiresTsMs: v.proposal.expiresTsMs,
-    }));
-}
-
-function maintenanceProposals(g: GateHandle<'maintenance'>) {
-  return g
-    .views()
-    .filter((v) => v.state === 'pending')
-    .map((v) => ({
+/** One pending proposal's row (none for a decided or ended one). */
+function pendingRow(v: GateView, at: { instance?: string }): unknown[] {
+  if (v.state !== 'pending') return [];
+  if (v.kind === 'setpoint')
+    return [
+      {
+        kind: 'setpoint' as const,
+        id: v.proposal.id,
+        gateName: v.gateName,
+        asset: v.proposal.asset,
+        tag: v.proposal.tag,
+        unit: v.proposal.unit,
+        currentValue: v.proposal.currentValue,
+        proposedValue: v.proposal.proposedValue,
+        rationale: v.proposal.rationale,
+        envelopeOk: v.envelope.ok,
+        approvals: approvals(v.decisions),
+        requiredApprovals: v.requiredApprovals,
+        expiresTsMs: v.proposal.expiresTsMs,
+        ...at,
+      },
+    ];
+  return [
+    {
       kind: 'maintenance' as const,
       id: v.proposal.id,
-      gateName: gateName(g),
+      gateName: v.gateName,
       asset: v.proposal.asset,
       job: v.proposal.job,
       window: {
@@ -226,5 +248,7 @@ function maintenanceProposals(g: GateHandle<'maintenance'>) {
       approvals: approvals(v.decisions),
       requiredApprovals: v.requiredApprovals,
       expiresTsMs: v.proposal.expiresTsMs,
-    }));
+      ...at,
+    },
+  ];
 }
