@@ -12,31 +12,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { LedgerRecord } from '../../runtime/model/control.js';
-import { ledgerStreamName } from '../../runtime/cluster/line-id.js';
-import { readStreamTexts } from '../../runtime/cluster/jetstream-ledger.js';
-import { jetstream, jetstreamManager } from '../../runtime/cluster/nats-client.js';
 import { ensureDebianBinary } from '../support/debian.js';
 import { startNatsCluster, type NatsCluster } from '../support/nats.js';
 import { startNodeRedChild, type NodeRedChild } from '../support/node-red-child.js';
 import { startTestPlantSim, type TestPlantSim } from '../support/plant-sim.js';
 import { waitFor } from '../support/ports.js';
 import { runTwinloop } from '../support/twinloop-cli.js';
+import { CLUSTER_GATE_NODE_DIRS, clusterGateFlow, GATE_TAG, lineRecords, ownerOf, TRIGGER_TAG } from '../support/cluster-gate-rig.js';
 
 const LINE = 'spec/zombie/line4';
 const KEY = 'gate-sigstop-spec-key-0123456789';
-const TAG = 'zone1_sp';
-const TRIGGER_TAG = 'zone2_sp';
+const TAG = GATE_TAG;
 const TRIGGER = 211;
-const dist = join(__dirname, '..', '..', 'dist', 'nodes');
-const nodesDirs = [
-  'twin-cluster',
-  'twin-ledger',
-  'twin-opcua-endpoint',
-  'twin-opcua-in',
-  'twin-envelope',
-  'twin-approval',
-  'twin-opcua-write',
-].map((t) => join(dist, t));
 
 describe('proof run 4: the line owner frozen (SIGSTOP) past its lease, then resumed (real processes)', function () {
   this.timeout(180_000);
@@ -63,131 +50,25 @@ describe('proof run 4: the line owner frozen (SIGSTOP) past its lease, then resu
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
-  /** One instance's flow: the proposal is made by a function node when the test sets the trigger tag. */
-  function flow(instance: string): object[] {
-    const asset = plant.sim.asset;
-    const item = (t: string) => ({ nodeId: `ns=1;s=extruder.${t}`, asset, tag: t });
-    const proposal = `
-      if (msg.payload.value !== ${TRIGGER} || context.get('sent')) return null;
-      context.set('sent', true);
-      const now = Date.now();
-      return { topic: '${asset}/${TAG}', payload: {
-        id: 'ramp-190-180', asset: '${asset}', tag: '${TAG}', currentValue: 190, proposedValue: 180, unit: 'degC',
-        rationale: 'A lower zone 1 temperature cuts energy per kg while quality holds.',
-        predictedEffect: { kpiTag: 'energy_per_kg', kpiUnit: 'kWh/kg', currentKpi: 0.31, predictedKpi: 0.3, lowKpi: 0.295,
-          highKpi: 0.305, intervalPct: 90 },
-        fit: { method: 'ols-quadratic', n: 120, r2: 0.93, rmse: 0.004 },
-        fitRange: { fromTsMs: now - 3600000, toTsMs: now, setpointMin: 170, setpointMax: 210 },
-        createdTsMs: now, expiresTsMs: now + 120000, quality: 'good' } };`;
-    return [
-      { id: 't1', type: 'tab', label: instance },
-      { id: 'c', type: 'twin-cluster', servers: nats.servers.join(' '), instance, lines: LINE, ttlS: 2, replicas: 1, slack: 0 },
-      { id: 'led', type: 'twin-ledger', storage: 'jetstream', cluster: 'c', line: LINE, waitS: 5, signingKeyEnv: 'TWINLOOP_SPEC_KEY' },
-      {
-        id: 'ep',
-        type: 'twin-opcua-endpoint',
-        endpointUrl: plant.endpoint,
-        securityMode: 'None',
-        securityPolicy: 'None',
-        authMode: 'anonymous',
-      },
-      {
-        id: 'in',
-        type: 'twin-opcua-in',
-        z: 't1',
-        endpoint: 'ep',
-        items: [item(TAG), item('mode'), item('alarm')],
-        samplingIntervalMs: 200,
-        deadband: 0,
-        queueSize: 1,
-        maxFutureMs: 5000,
-        wires: [['gate']],
-      },
-      {
-        id: 'trig',
-        type: 'twin-opcua-in',
-        z: 't1',
-        endpoint: 'ep',
-        items: [item(TRIGGER_TAG)],
-        samplingIntervalMs: 200,
-        deadband: 0,
-        queueSize: 1,
-        maxFutureMs: 5000,
-        wires: [['mk']],
-      },
-      { id: 'mk', type: 'function', z: 't1', func: proposal, outputs: 1, wires: [['gate']] },
-      {
-        id: 'env',
-        type: 'twin-envelope',
-        asset,
-        tag: TAG,
-        unit: 'degC',
-        lowLimit: 160,
-        highLimit: 240,
-        maxStep: 2,
-        rateUpPerMin: 600,
-        rateDownPerMin: 600,
-        minDwellMs: 2000,
-        interlocks: [
-          { tag: 'mode', op: '==', value: 1 },
-          { tag: 'alarm', op: '==', value: 0 },
-        ],
-        inputTags: '',
-        maxInputAgeMs: 30_000,
-        minQuality: 'good',
-        ramp: true,
-        source: 'ep',
-      },
-      {
-        id: 'gate',
-        type: 'twin-approval',
-        z: 't1',
-        envelope: 'env',
-        ledger: 'led',
-        twoPersonAboveStep: '',
-        autoApproval: true,
-        autoApprovalMaxStep: 20,
-        commandTtlMs: 60_000,
-        wires: [['w'], []],
-      },
-      {
-        id: 'w',
-        type: 'twin-opcua-write',
-        z: 't1',
-        endpoint: 'ep',
-        nodeId: `ns=1;s=extruder.${TAG}`,
-        asset,
-        tag: TAG,
-        envelope: 'env',
-        ledger: 'led',
-        readBackTimeoutMs: 2000,
-        wires: [['gate'], []],
-      },
-    ];
-  }
-
   async function startInstance(name: string): Promise<void> {
     const home = join(tmp, name);
     mkdirSync(home, { recursive: true });
-    writeFileSync(join(home, 'flows.json'), JSON.stringify(flow(name)));
-    children.set(name, await startNodeRedChild(home, nodesDirs, { TWINLOOP_SPEC_KEY: KEY, TWINLOOP_CHILD_LOG_LEVEL: 'info' }));
+    const flow = clusterGateFlow({
+      instance: name,
+      servers: nats.servers,
+      replicas: 1,
+      line: LINE,
+      endpoint: plant.endpoint,
+      asset: plant.sim.asset,
+      trigger: TRIGGER,
+      proposalId: 'ramp-190-180',
+      keyEnv: 'TWINLOOP_SPEC_KEY',
+    });
+    writeFileSync(join(home, 'flows.json'), JSON.stringify(flow));
+    children.set(name, await startNodeRedChild(home, CLUSTER_GATE_NODE_DIRS, { TWINLOOP_SPEC_KEY: KEY, TWINLOOP_CHILD_LOG_LEVEL: 'info' }));
   }
 
-  /** The line's ledger as the stream holds it now (unverified: the export below verifies). */
-  async function stream(): Promise<LedgerRecord[]> {
-    const nc = await nats.connect();
-    try {
-      const texts = await readStreamTexts(jetstream(nc), await jetstreamManager(nc), ledgerStreamName(LINE));
-      return texts.map((t) => JSON.parse(t.text) as LedgerRecord);
-    } catch (err) {
-      if (/stream not found/i.test((err as Error).message)) return [];
-      throw err;
-    } finally {
-      await nc.close();
-    }
-  }
-  const ownerOf = (recs: LedgerRecord[]) =>
-    (recs.filter((r) => r.type === 'owner').at(-1)?.data as { instance?: string } | undefined)?.instance;
+  const stream = () => lineRecords(nats, LINE);
   const zone1 = () => writes.filter((w) => w.tag === TAG);
 
   it('the resumed former owner writes nothing to the plant and nothing to the stream; the new owner finished the ramp', async () => {
