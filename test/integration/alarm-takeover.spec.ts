@@ -1,0 +1,205 @@
+// twin-alarm across a takeover, measured with real parts: a real Debian nats-server, a real Node-RED
+// (node-red-node-test-helper) running two twin-cluster config nodes as two instances, each with a
+// twin-alarm on the same line, and a third twin-alarm with no cluster that never hands over (the
+// reference). Every reading goes to all three (event time, 1 s apart, from a fixed T0): 600 s of a
+// healthy tag (the 300-reading learning period passes on the owner), the owner's cluster node closes
+// (a redeploy: the line is handed over at once), 60 s more of healthy readings, then a level step of
+// 10 σ (the fault) for 540 s. With the state snapshot the new owner raises nothing on the healthy
+// stream and raises the fault at the same event time as the reference; with snapshots off it starts
+// blind (learning again) and misses the fault or raises it later. The figures are printed.
+import { expect } from 'chai';
+import { jetstream } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Node } from 'node-red';
+import type { TwinClusterNode } from '../../nodes/twin-cluster/cluster-api.js';
+import type { AlarmEvent } from '../../runtime/alarm/types.js';
+import { ALARM_STATE_BUCKET } from '../../runtime/cluster/alarm-state-kv.js';
+import { encodeName } from '../../runtime/cluster/line-id.js';
+import { ensureDebianBinary } from '../support/debian.js';
+import { gauss } from '../support/drift-mv-data.js';
+import { startNatsCluster, type NatsCluster } from '../support/nats.js';
+import { listen, type Msg } from '../support/node-rig.js';
+import { helper, nodeModule } from '../support/nr.js';
+import { waitFor } from '../support/ports.js';
+
+const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+const completeNode = require('@node-red/nodes/core/common/24-complete.js');
+
+const L1 = 'spec/takeover/line1';
+const ASSET = `${L1}/extruder`;
+const T0 = Date.UTC(2026, 0, 5, 6, 0, 0);
+const HANDOVER = 600;
+const FAULT_AT = 660;
+const END = 1200;
+const STATE_KEY = 'spec-alarm';
+/** The fault: a level step of this many σ of the noise. */
+const STEP_SIGMA = 10;
+
+interface Run {
+  /** Annunciated raises of the instance that owned the line after the handover, before and after the fault began. */
+  healthyRaises: number;
+  /** Event time from the fault's start to the new owner's first raise after it (undefined: missed). */
+  delayS: number | undefined;
+  refHealthyRaises: number;
+  refDelayS: number | undefined;
+  /** Bytes of the tag's entry in the KV (0 with snapshots off). */
+  tagBytes: number;
+  errors: string[];
+}
+
+describe('twin-alarm across a takeover (real nats-server, real Node-RED): the state snapshot', function () {
+  this.timeout(180_000);
+  const bin = ensureDebianBinary('nats-server', 'nats-server');
+  let nats: NatsCluster;
+  let nc: NatsConnection;
+
+  before(async function () {
+    if (!bin) this.skip();
+    nats = await startNatsCluster(bin!, 1);
+    nc = await nats.connect();
+  });
+  after(async () => nats?.stop());
+  beforeEach(function (done) {
+    helper.startServer(done);
+  });
+  afterEach(async function () {
+    await helper.unload();
+    await new Promise<void>((r) => helper.stopServer(() => r()));
+  });
+
+  const readKey = async (key: string): Promise<Uint8Array | undefined> => {
+    const kv = await new Kvm(jetstream(nc)).open(ALARM_STATE_BUCKET);
+    const e = await kv.get(key);
+    return e?.operation === 'PUT' ? e.value : undefined;
+  };
+  const prefix = `${encodeName(L1)}.${encodeName(STATE_KEY)}`;
+
+  async function run(snapshotS: number): Promise<Run> {
+    const cluster = (id: string, instance: string) => ({
+      id,
+      type: 'twin-cluster',
+      servers: nats.servers.join(' '),
+      instance: `${instance}-${snapshotS}`,
+      lines: L1,
+      ttlS: 2,
+      replicas: 1,
+      slack: 0,
+    });
+    const alarm = (id: string, extra: Record<string, unknown>) => ({ id, type: 'twin-alarm', ...extra, wires: [[`out${id}`], []] });
+    const ids = ['A', 'B', 'R'];
+    const flow = [
+      cluster('cA', 'A'),
+      cluster('cB', 'B'),
+      alarm('A', { cluster: 'cA', line: L1, snapshotS, stateKey: STATE_KEY }),
+      alarm('B', { cluster: 'cB', line: L1, snapshotS, stateKey: STATE_KEY }),
+      alarm('R', {}),
+      ...ids.map((id) => ({ id: `out${id}`, type: 'helper' })),
+      { id: 'rig-complete', type: 'complete', scope: ids, uncaught: false, wires: [['rig-done']] },
+      { id: 'rig-done', type: 'helper' },
+      { id: 'rig-catch', type: 'catch', scope: ids, uncaught: false, wires: [['rig-caught']] },
+      { id: 'rig-caught', type: 'helper' },
+    ];
+    await helper.load([nodeModule('twin-cluster'), nodeModule('twin-alarm'), catchNode, completeNode] as never, flow as never, {} as never);
+    const events: Record<string, AlarmEvent[]> = { A: [], B: [], R: [] };
+    const done: Record<string, number> = { A: 0, B: 0, R: 0 };
+    const errors: string[] = [];
+    for (const id of ids) {
+      listen<Msg<AlarmEvent | AlarmEvent[]>>(helper.getNode(`out${id}`), 'input', (m) => events[id].push(m.payload as AlarmEvent));
+    }
+    listen<{ target: string }>(helper.getNode('rig-done'), 'input', (m) => done[m.target]++);
+    listen<Msg<unknown>>(helper.getNode('rig-caught'), 'input', (m) => errors.push(m.error?.message ?? '?'));
+    const a = helper.getNode('cA') as unknown as TwinClusterNode;
+    const b = helper.getNode('cB') as unknown as TwinClusterNode;
+    await waitFor(() => a.owns(L1) !== b.owns(L1), 20_000, 50, 'one owner of the line');
+    const [owner, next] = a.owns(L1) ? ['A', 'B'] : ['B', 'A'];
+
+    const g = gauss(42);
+    const nodes = ids.map((id) => helper.getNode(id) as Node);
+    let sent = 0;
+    const feed = async (from: number, to: number): Promise<void> => {
+      for (let i = from; i < to; i++) {
+        const value = 50 + g() + (i >= FAULT_AT ? STEP_SIGMA : 0);
+        const payload = { asset: ASSET, tag: 'melt_temp', value, tsMs: T0 + i * 1000, quality: 'good', source: 'spec' };
+        ids.forEach((id, k) => nodes[k].receive({ target: id, payload } as never));
+        sent++;
+        if (sent % 100 === 0)
+          await waitFor(
+            () => ids.every((id) => done[id] >= sent) || errors.length > 0,
+            30_000,
+            10,
+            `readings handled ${JSON.stringify(done)} of ${sent}`,
+          );
+      }
+      await waitFor(
+        () => ids.every((id) => done[id] >= sent) || errors.length > 0,
+        30_000,
+        10,
+        `readings handled ${JSON.stringify(done)} of ${sent}`,
+      );
+    };
+
+    await feed(0, HANDOVER);
+    let tagBytes = 0;
+    if (snapshotS > 0) {
+      // the owner's periodic save holds the last reading before the handover
+      await waitFor(
+        async () => {
+          const v = await readKey(`${prefix}.meta`);
+          return v !== undefined && JSON.parse(new TextDecoder().decode(v)).eventMs === T0 + (HANDOVER - 1) * 1000;
+        },
+        20_000,
+        100,
+        "the owner's snapshot",
+      );
+      tagBytes = (await readKey(`${prefix}.t.${encodeName(`${ASSET}/melt_temp`)}`))?.length ?? 0;
+    }
+    // a redeploy of the owner: its cluster node closes and gives the line up, the other instance takes it
+    await (helper.getNode(`c${owner}`) as unknown as { close(removed: boolean): Promise<void> }).close(true);
+    await waitFor(() => (next === 'A' ? a : b).owns(L1), 20_000, 50, 'the handover');
+    await feed(HANDOVER, END);
+
+    const raisedAt = (evs: AlarmEvent[]): number[] => evs.filter((e) => e.kind === 'raised' && e.annunciated).map((e) => e.tsMs);
+    const faultMs = T0 + FAULT_AT * 1000;
+    const after = raisedAt(events[next]);
+    const ref = raisedAt(events.R);
+    const firstAfter = (xs: number[]) => xs.find((x) => x >= faultMs);
+    const first = firstAfter(after);
+    const refFirst = firstAfter(ref);
+    expect(raisedAt(events[owner]), 'the first owner, on the healthy stream').to.deep.equal([]);
+    return {
+      healthyRaises: after.filter((x) => x < faultMs).length,
+      delayS: first === undefined ? undefined : (first - faultMs) / 1000,
+      refHealthyRaises: ref.filter((x) => x < faultMs).length,
+      refDelayS: refFirst === undefined ? undefined : (refFirst - faultMs) / 1000,
+      tagBytes,
+      errors,
+    };
+  }
+
+  const show = (label: string, r: Run): void =>
+    console.log(
+      `      ${label}: new owner raised ${r.healthyRaises} on the healthy stream, fault (+${STEP_SIGMA} σ at ${FAULT_AT - HANDOVER} s after ` +
+        `the handover) raised after ${r.delayS ?? 'never (missed)'} s; never handed over: ${r.refHealthyRaises} and ` +
+        `${r.refDelayS ?? 'never'} s; tag entry in KV ${r.tagBytes} B`,
+    );
+
+  it('with snapshots (every 1 s): no alarm on the healthy stream, the fault raised with the same delay as never handed over', async () => {
+    const r = await run(1);
+    show('snapshot on', r);
+    expect(r.errors).to.deep.equal([]);
+    expect(r.refHealthyRaises).to.equal(0);
+    expect(r.refDelayS, 'the reference catches the fault').to.be.a('number');
+    expect(r.healthyRaises).to.equal(0);
+    expect(r.delayS).to.equal(r.refDelayS);
+    expect(r.tagBytes).to.be.greaterThan(1000).and.below(1_000_000);
+  });
+
+  it('with snapshots off: the new owner starts blind and misses the fault or raises it later', async () => {
+    const r = await run(0);
+    show('snapshot off', r);
+    expect(r.errors).to.deep.equal([]);
+    expect(r.refDelayS, 'the reference catches the fault').to.be.a('number');
+    if (r.delayS !== undefined) expect(r.delayS).to.be.greaterThan(r.refDelayS!);
+  });
+});
