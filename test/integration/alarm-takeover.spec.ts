@@ -14,7 +14,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Node } from 'node-red';
 import type { TwinClusterNode } from '../../nodes/twin-cluster/cluster-api.js';
 import type { AlarmEvent } from '../../runtime/alarm/types.js';
-import { ALARM_STATE_BUCKET } from '../../runtime/cluster/alarm-state-kv.js';
+import { AnomalyAlarms } from '../../runtime/alarm/anomaly-alarms.js';
+import { ALARM_STATE_BUCKET, openAlarmStateKv } from '../../runtime/cluster/alarm-state-kv.js';
 import { encodeName } from '../../runtime/cluster/line-id.js';
 import { ensureDebianBinary } from '../support/debian.js';
 import { gauss } from '../support/drift-mv-data.js';
@@ -234,5 +235,50 @@ describe('twin-alarm across a takeover (real nats-server, real Node-RED): the st
       'the same episode cleared',
     ).to.equal(true);
     expect(r.next).to.deep.equal(r.refAfter);
+  });
+
+  it('the KV store: a tag entry over the value limit is not written; a value that is no JSON is left out on load', async () => {
+    const store = await openAlarmStateKv({ nc, replicas: 1, maxValueBytes: 5_000 });
+    const a = new AnomalyAlarms();
+    for (let i = 0; i < 50; i++) {
+      a.push({ asset: ASSET, tag: 'big', value: 50 + Math.sin(i), tsMs: T0 + i * 1000, quality: 'good', source: 'spec' });
+      a.push({ asset: ASSET, tag: 'zone1_sp', value: 1, tsMs: T0 + i * 1000, quality: 'good', source: 'spec' });
+    }
+    const r = await store.save(L1, 'kv-spec', a.snapshot());
+    expect(r.skipped).to.deep.equal([`${ASSET}/big`]);
+    expect(r.largestBytes).to.be.greaterThan(5_000);
+    // unchanged since the last save: nothing written again
+    expect((await store.save(L1, 'kv-spec', a.snapshot())).written).to.equal(0);
+    const kv = await new Kvm(jetstream(nc)).open(ALARM_STATE_BUCKET);
+    const bad = `${encodeName(L1)}.${encodeName('kv-spec')}.t.garbage`;
+    await kv.put(bad, new TextEncoder().encode('{not json'));
+    const loaded = await store.load(L1, 'kv-spec');
+    expect(loaded.unreadable).to.deep.equal([bad]);
+    const restored = new AnomalyAlarms();
+    restored.restore(loaded.snapshot);
+    expect(restored.snapshot().tags.map((t) => t.tag)).to.deep.equal(['zone1_sp']);
+  });
+
+  it('a snapshot of another version in the KV: the new owner warns, learns afresh and alarms on', async () => {
+    const stateKey = 'foreign-version';
+    const kv = await new Kvm(jetstream(nc)).create(ALARM_STATE_BUCKET, { replicas: 1, history: 1 });
+    const meta = { kind: 'twinloop.twin-alarm.state', v: 99, eventMs: 0, settleUntil: {}, heads: {} };
+    await kv.put(`${encodeName(L1)}.${encodeName(stateKey)}.meta`, new TextEncoder().encode(JSON.stringify(meta)));
+    const flow = [
+      { id: 'c1', type: 'twin-cluster', servers: nats.servers.join(' '), instance: 'foreign', lines: L1, ttlS: 2, replicas: 1, slack: 0 },
+      { id: 'al', type: 'twin-alarm', cluster: 'c1', line: L1, snapshotS: 1, stateKey, wires: [[], []] },
+      { id: 'rig-complete', type: 'complete', scope: ['al'], uncaught: false, wires: [['rig-done']] },
+      { id: 'rig-done', type: 'helper' },
+    ];
+    await helper.load([nodeModule('twin-cluster'), nodeModule('twin-alarm'), catchNode, completeNode] as never, flow as never, {} as never);
+    const warnings: string[] = [];
+    listen<{ args: unknown[] }>(helper.getNode('al'), 'call:warn', (c) => warnings.push(String(c.args[0])));
+    let done = 0;
+    listen<unknown>(helper.getNode('rig-done'), 'input', () => done++);
+    await waitFor(() => (helper.getNode('c1') as unknown as TwinClusterNode).owns(L1), 20_000, 50, 'the line owned');
+    await waitFor(() => warnings.length > 0, 20_000, 50, 'the warning');
+    expect(warnings[0]).to.match(/not restored, learning afresh: .*version 99, this node reads 1/);
+    helper.getNode('al').receive({ payload: { asset: ASSET, tag: 't', value: 1, tsMs: T0, quality: 'good', source: 'spec' } } as never);
+    await waitFor(() => done === 1, 10_000, 20, 'the reading taken');
   });
 });
