@@ -38,6 +38,8 @@ import { configFromDef, ratesEveryMs, snapshotEveryMs, translator, type TwinAlar
 const TICK_MS = 1000;
 /** Readings held while a snapshot is restored (beyond: refused with an error, never dropped silently). */
 const MAX_HELD = 10_000;
+/** Longest wait for the last state save when the node closes. */
+const CLOSE_WAIT_MS = 5_000;
 /** Operator actions by topic: compared, not looked up in a Set (a reading's topic is often a new string, which a lookup hashes). */
 const isCommand = (topic: unknown): topic is string => topic === 'ack' || topic === 'shelve' || topic === 'unshelve';
 
@@ -204,6 +206,7 @@ export default function (RED: NodeAPI): void {
     let store: Promise<AlarmStateStore> | undefined;
     let saveTimer: NodeJS.Timeout | undefined;
     let saveFailing = false;
+    const tooLarge = new Set<string>();
     /** Takeovers so far (a restore ends the holding of readings only if no later one began). */
     let generation = 0;
     const stateKey = (def.stateKey ?? '').trim() || node.id;
@@ -228,7 +231,10 @@ export default function (RED: NodeAPI): void {
     const save = (a: AnomalyAlarms): Promise<void> =>
       queue(async () => {
         const r = await (await openStore()).save(line, stateKey, a.snapshot());
-        if (r.skipped.length) node.warn(t('errors.snapshotTooLarge', { tags: r.skipped.slice(0, 5).join(', '), n: r.skipped.length }));
+        // said once per tag, not every period
+        const fresh = r.skipped.filter((id) => !tooLarge.has(id));
+        for (const id of fresh) tooLarge.add(id);
+        if (fresh.length) node.warn(t('errors.snapshotTooLarge', { tags: fresh.slice(0, 5).join(', '), n: fresh.length }));
         saveFailing = false;
       }).catch((err: Error) => {
         // said once per run of failures (a cluster that is away fails every period)
@@ -305,7 +311,9 @@ export default function (RED: NodeAPI): void {
       if (cluster && owned && snapshotMs > 0 && !restoring) void save(alarms);
       owned = false;
       drainHeld();
-      void storeOps.then(async () => {
+      // the last save, but not past Node-RED's close timeout (15 s) when the cluster does not answer
+      const waited = new Promise((r) => setTimeout(r, CLOSE_WAIT_MS).unref());
+      void Promise.race([storeOps, waited]).then(async () => {
         await nc?.close().catch(() => undefined);
         done();
       });
