@@ -123,6 +123,11 @@ describe('twin-alarm across a takeover (real nats-server, real Node-RED): the st
     await waitFor(() => a.owns(L1) !== b.owns(L1), 20_000, 50, 'one owner of the line');
     const [owner, next] = a.owns(L1) ? ['A', 'B'] : ['B', 'A'];
 
+    // the standby refuses an operator action (it belongs on the owner), naming the line
+    helper.getNode(next).receive({ topic: 'ack', payload: { id: `${ASSET}/melt_temp`, user: 'op' } } as never);
+    await waitFor(() => errors.length > 0, 10_000, 20, "the standby's refusal");
+    expect(errors.splice(0)).to.deep.equal([`TwinError: this instance does not own line ${L1}: act on the instance that does`]);
+
     const g = gauss(42);
     const nodes = ids.map((id) => helper.getNode(id) as Node);
     let sent = 0;
