@@ -84,6 +84,7 @@ export default function (RED: NodeAPI): void {
 
     type Send = (m: Array<NodeMessage | NodeMessage[] | null>) => void;
     const status = new ThrottledStatus(node, () => {
+      if (!owned) return { text: t('status.standby'), warn: true };
       let active = 0;
       let unack = 0;
       for (const a of alarms.list()) {
@@ -268,7 +269,7 @@ export default function (RED: NodeAPI): void {
             if (r.snapshot === undefined) return 0;
             const fresh = new AnomalyAlarms(cfg);
             fresh.restore(r.snapshot);
-            if (owned) alarms = fresh;
+            if (owned && gen === generation) alarms = fresh;
             return (r.snapshot as { tags: unknown[] }).tags.length;
           })
             .then(
@@ -292,7 +293,7 @@ export default function (RED: NodeAPI): void {
           clearInterval(saveTimer);
           saveTimer = undefined;
           const last = alarms;
-          // not a state half restored (the restore failed or is still running: the last save stands)
+          // not while a restore is still running (what it holds is the last save, which stands)
           if (snapshotMs > 0 && !restoring) void save(last);
           alarms = new AnomalyAlarms(cfg);
           standby();
