@@ -50,6 +50,22 @@ export interface TwinAlarmDef extends NodeDef {
   consequences?: { id?: string; consequence?: string }[];
   /** Optional twin-ledger config node: operator actions (ack, shelve, unshelve) are appended to its audit ledger. */
   ledger?: string;
+  /** Optional twin-cluster config node: alarm only while this instance owns `line`. */
+  cluster?: string;
+  /** 'site/area/line' the readings belong to (with `cluster`). */
+  line?: string;
+  /** With a cluster: the state is saved to the cluster's KV every this many seconds (0: never, nor restored). */
+  snapshotS?: string | number;
+  /** Flow JSON only: the state's key beside the line (blank: the node id, the same on every instance of one flows file). */
+  stateKey?: string;
+}
+
+/** Default period of the state snapshots to the cluster's KV. */
+export const SNAPSHOT_S = 30;
+
+/** The snapshot period in ms (0: off) of a node with a cluster. */
+export function snapshotEveryMs(def: TwinAlarmDef): number {
+  return (optNumber(def.snapshotS, 'snapshot period', 0) ?? SNAPSHOT_S) * 1000;
 }
 
 function optNumber(v: unknown, name: string, min: number): number | undefined {

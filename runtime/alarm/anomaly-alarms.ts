@@ -57,12 +57,22 @@
 import { AnomalyDetector, type AnomalyConfig } from '../anomaly/detector.js';
 import { classifyChange, type ClassifyOptions } from '../drift/classify.js';
 import { TwinError } from '../model/errors.js';
+import { badSnapshot, decRecord, encNum } from '../model/state-codec.js';
 import { assertEstimate, isEstimateLike, type Estimate } from '../model/estimate.js';
 import type { Quality } from '../model/quality.js';
 import { MAX_NAME_CHARS, singleReadingInput } from '../model/reading.js';
 import { compileTagPattern } from '../model/tag-pattern.js';
 import { TimedRing } from '../stats/timed-ring.js';
 import type { AlarmClassification, AlarmListEntry } from './alarm-registry.js';
+import {
+  ALARM_STATE_KIND,
+  ALARM_STATE_VERSION,
+  decMeta,
+  decTag,
+  type AlarmsMeta,
+  type AlarmsSnapshot,
+  type TagSnapshot,
+} from './alarm-state.js';
 import { AlarmManager } from './manager.js';
 import type { RateFigures } from './rates.js';
 import { anomalyAlarmScore } from './score.js';
@@ -173,6 +183,8 @@ interface TagRecord {
   /** Measured values (classification), and the time of the last one kept. */
   ring: TimedRing | undefined;
   ringTsMs: number;
+  /** Its alarm takes the learned baseline's on-delay (set when its detector was made). */
+  baseline: boolean;
 }
 
 /** An asset's current process-change episode: its head alarm and the alarms recorded as its consequences. */
@@ -305,6 +317,7 @@ export class AnomalyAlarms {
       let d = t.detector;
       if (!d) {
         t.detector = d = new AnomalyDetector(this.cfg.detector);
+        t.baseline = !residual;
         if (!residual) this.manager.configure(t.id, { onDelayMs: this.cfg.baselineOnDelayMs });
       }
       // the condition waiting out its on-delay is judged against the spread usual before it
@@ -343,6 +356,7 @@ export class AnomalyAlarms {
       inputValue: NaN,
       ring: undefined,
       ringTsMs: -Infinity,
+      baseline: false,
     };
     if (tags === undefined) this.records.set(asset, (tags = new Map<string, TagRecord>()));
     tags.set(tag, t);
@@ -546,6 +560,103 @@ export class AnomalyAlarms {
       reason,
       evidence: { reason, trendHours: hours, related },
     };
+  }
+
+  /**
+   * The state of every tag (detector, history, alarm) and of the line (alarm clock, settling
+   * windows, episode heads) as JSON (runtime/alarm/alarm-state.ts): what another instance taking the
+   * line over needs so that it neither re-learns (blind, then alarming on what it half-learned) nor
+   * ends and re-raises an episode open at the handover. The alarm-rate window is not in it.
+   */
+  snapshot(): AlarmsSnapshot {
+    const heads: AlarmsMeta['heads'] = {};
+    for (const [asset, h] of this.heads) {
+      heads[asset] = {
+        id: h.id,
+        clearedTsMs: encNum(h.clearedTsMs),
+        active: [...h.active],
+        lastClearedTsMs: encNum(h.lastClearedTsMs),
+        consequential: [...h.consequential],
+      };
+    }
+    const meta: AlarmsMeta = {
+      kind: ALARM_STATE_KIND,
+      v: ALARM_STATE_VERSION,
+      eventMs: encNum(this.eventMs),
+      settleUntil: Object.fromEntries([...this.settleUntil].map(([a, ms]) => [a, encNum(ms)])),
+      heads,
+    };
+    const tags: TagSnapshot[] = [];
+    for (const t of this.recordById.values()) {
+      const alarm = this.manager.snapshotAlarm(t.id);
+      const cause = this.lastCause.get(t.id);
+      tags.push({
+        kind: ALARM_STATE_KIND,
+        v: ALARM_STATE_VERSION,
+        asset: t.asset,
+        tag: t.tag,
+        lastTsMs: encNum(t.lastTsMs),
+        ...(t.method !== undefined ? { method: t.method } : {}),
+        trend: t.trend,
+        inputValue: encNum(t.inputValue),
+        baseline: t.baseline,
+        ringTsMs: encNum(t.ringTsMs),
+        ...(t.ring ? { ring: t.ring.snapshot() } : {}),
+        ...(t.detector ? { detector: t.detector.snapshot() } : {}),
+        ...(alarm ? { alarm } : {}),
+        ...(cause ? { cause } : {}),
+      });
+    }
+    return { meta, tags };
+  }
+
+  /**
+   * Take the state of a snapshot() into this instance, which must be new (no reading yet). The
+   * snapshot is untrusted (another instance wrote it to a store): a wrong kind or version, a field
+   * out of shape or more tags than maxTags throws a TwinError naming it, and the caller then drops
+   * this instance and starts from a new one (what it restored so far is not undone).
+   */
+  restore(snapshot: unknown): void {
+    if (this.recordById.size > 0 || !Number.isNaN(this.eventMs)) {
+      throw new TwinError('BAD_PAYLOAD', 'a snapshot is restored only into a new alarm state');
+    }
+    const s = decRecord(snapshot, 'alarm state');
+    const meta = decMeta(s.meta);
+    if (!Array.isArray(s.tags)) badSnapshot('tags is not a list');
+    if (s.tags.length > this.cfg.maxTags) badSnapshot(`${s.tags.length} tags, this node keeps at most ${this.cfg.maxTags}`);
+    const decoded = s.tags.map((v, i) => decTag(v, i));
+    for (const d of decoded) {
+      const t = this.record(d.asset, d.tag);
+      if (t.lastTsMs !== -Infinity) badSnapshot(`tag ${t.id} twice`);
+      t.lastTsMs = d.lastTsMs;
+      t.method = d.method;
+      t.trend = d.trend;
+      t.inputValue = d.inputValue;
+      t.ringTsMs = d.ringTsMs;
+      if (d.ring !== undefined) {
+        const ring = new TimedRing(this.cfg.historySamples);
+        ring.restore(d.ring);
+        t.ring = ring;
+        const list = this.historyByAsset.get(t.asset);
+        if (list) list.push(t);
+        else this.historyByAsset.set(t.asset, [t]);
+      }
+      if (d.detector !== undefined) {
+        const det = new AnomalyDetector(this.cfg.detector);
+        det.restore(d.detector);
+        t.detector = det;
+        t.baseline = d.baseline;
+        if (d.baseline) this.manager.configure(t.id, { onDelayMs: this.cfg.baselineOnDelayMs });
+      }
+      if (d.alarm !== undefined) this.manager.restoreAlarm(t.id, d.alarm);
+      if (d.cause !== undefined) this.lastCause.set(t.id, d.cause);
+    }
+    for (const [asset, ms] of Object.entries(meta.settleUntil)) this.settleUntil.set(asset, ms);
+    for (const [asset, h] of Object.entries(meta.heads)) this.heads.set(asset, h);
+    if (!Number.isNaN(meta.eventMs)) {
+      this.eventMs = meta.eventMs;
+      this.wallAtEventMs = this.wallNow();
+    }
   }
 
   /** Advance the alarm clock by the wall time since the last reading (no-op before the first). */

@@ -8,6 +8,15 @@
  *
  * Keeps the last `count` activation times in a ring: O(1) per activation, no allocation.
  */
+import { decBool, decF64, decInt, decNum, decRecord, encF64, encNum, type EncodedNumber } from '../model/state-codec.js';
+
+export interface ChatterSnapshot {
+  chattering: boolean;
+  times: string;
+  n: number;
+  lastMs: EncodedNumber;
+}
+
 export class ChatterDetector {
   chattering = false;
   private readonly times: Float64Array;
@@ -35,6 +44,23 @@ export class ChatterDetector {
       return true;
     }
     return false;
+  }
+
+  snapshot(): ChatterSnapshot {
+    return { chattering: this.chattering, times: encF64(this.times), n: this.n, lastMs: encNum(this.lastMs) };
+  }
+
+  /** Untrusted (checked first, then applied). */
+  restore(v: unknown): void {
+    const s = decRecord(v, 'chatter');
+    const times = decF64(s.times, 'chatter.times', this.times.length);
+    const next = {
+      chattering: decBool(s.chattering, 'chatter.chattering'),
+      n: decInt(s.n, 'chatter.n', 0, Number.MAX_SAFE_INTEGER),
+      lastMs: decNum(s.lastMs, 'chatter.lastMs'),
+    };
+    this.times.set(times);
+    Object.assign(this, next);
   }
 
   /** When a chattering alarm with no further activation is released. */

@@ -13,12 +13,20 @@
  *
  * With no new sample, `tick(tsMs)` lets a pending off-delay (or on-delay) complete.
  */
+import { decBool, decNum, decRecord, encNum, type EncodedNumber } from '../model/state-codec.js';
 
 export interface ConditionConfig {
   setpoint: number;
   deadband: number;
   onDelayMs: number;
   offDelayMs: number;
+}
+
+export interface ConditionSnapshot {
+  active: boolean;
+  raw: boolean;
+  rawSinceMs: EncodedNumber;
+  startMs: EncodedNumber;
 }
 
 export type ConditionChange =
@@ -63,6 +71,22 @@ export class AlarmCondition {
       return { kind: 'end', endTsMs: this.rawSinceMs, tsMs };
     }
     return undefined;
+  }
+
+  snapshot(): ConditionSnapshot {
+    return { active: this.active, raw: this.raw, rawSinceMs: encNum(this.rawSinceMs), startMs: encNum(this.startMs) };
+  }
+
+  /** Untrusted (checked first, then applied). */
+  restore(v: unknown): void {
+    const s = decRecord(v, 'condition');
+    const next = {
+      active: decBool(s.active, 'condition.active'),
+      raw: decBool(s.raw, 'condition.raw'),
+      rawSinceMs: decNum(s.rawSinceMs, 'condition.rawSinceMs'),
+      startMs: decNum(s.startMs, 'condition.startMs'),
+    };
+    Object.assign(this, next);
   }
 
   /** Whether the raw limit is exceeded now (before the delays). */

@@ -27,8 +27,9 @@
  * (silently): when they return with the condition still active, the alarm annunciates afresh.
  */
 import { TwinError } from '../model/errors.js';
-import { ChatterDetector } from './chatter.js';
-import { AlarmCondition } from './condition.js';
+import { badSnapshot, decBool, decFinite, decInt, decNum, decRecord, decString, encNum, type EncodedNumber } from '../model/state-codec.js';
+import { ChatterDetector, type ChatterSnapshot } from './chatter.js';
+import { AlarmCondition, type ConditionSnapshot } from './condition.js';
 import { alarmPriority } from './priority.js';
 import { AlarmRates, type RateFigures } from './rates.js';
 import {
@@ -115,6 +116,46 @@ interface Alarm {
 }
 
 const SYSTEM = 'system';
+const PRIORITIES: AlarmPriority[] = ['low', 'medium', 'high'];
+/** Longest user name or reason a snapshot may carry (an action's texts are the operator's). */
+const MAX_ACTION_CHARS = 2_000;
+
+/**
+ * One alarm's state as JSON (runtime/model/state-codec.ts), what a new owner of the line needs so an
+ * episode open at a handover stays that episode (same id, no second 'raised', its acknowledgement,
+ * shelving and on/off-delay timers kept). The configuration is not in it: it comes from the node.
+ */
+export interface AlarmSnapshot {
+  cond: ConditionSnapshot;
+  chatter: ChatterSnapshot;
+  acked: boolean;
+  episodes: number;
+  episode?: {
+    id: string;
+    startTsMs: number;
+    endTsMs?: number;
+    priority: AlarmPriority;
+    peakScore: EncodedNumber;
+    reported: boolean;
+    ackedBy?: AlarmAction;
+  };
+  peak: EncodedNumber;
+  lastTsMs: EncodedNumber;
+  shelf?: { action: AlarmAction; untilTsMs: EncodedNumber; bySystem: boolean };
+  oos?: AlarmAction;
+  suppressedBy?: string;
+  consequential: boolean;
+  releaseUntilMs: EncodedNumber;
+}
+
+function decAction(v: unknown, field: string): AlarmAction {
+  const a = decRecord(v, field);
+  return {
+    user: decString(a.user, `${field}.user`, MAX_ACTION_CHARS),
+    reason: decString(a.reason, `${field}.reason`, MAX_ACTION_CHARS),
+    tsMs: decFinite(a.tsMs, `${field}.tsMs`),
+  };
+}
 
 /** 'site/area/line' of an ISA-95 path site/area/line/asset/tag; the parent path for shorter ids. */
 export function lineOfPath(id: string): string {
@@ -301,6 +342,95 @@ export class AlarmManager {
         chattering: a.chatter.chattering,
       };
     });
+  }
+
+  /** Alarm `id`'s state for a snapshot (undefined for an id never seen). */
+  snapshotAlarm(id: string): AlarmSnapshot | undefined {
+    const a = this.alarmsById.get(id);
+    if (!a) return undefined;
+    const ep = a.episode;
+    return {
+      cond: a.cond.snapshot(),
+      chatter: a.chatter.snapshot(),
+      acked: a.acked,
+      episodes: a.episodes,
+      ...(ep
+        ? {
+            episode: {
+              id: ep.id,
+              startTsMs: ep.startTsMs,
+              ...(ep.endTsMs !== undefined ? { endTsMs: ep.endTsMs } : {}),
+              priority: ep.priority,
+              peakScore: encNum(ep.peakScore),
+              reported: ep.reported,
+              ...(ep.ackedBy ? { ackedBy: { ...ep.ackedBy } } : {}),
+            },
+          }
+        : {}),
+      peak: encNum(a.peak),
+      lastTsMs: encNum(a.lastTsMs),
+      ...(a.shelf ? { shelf: { action: { ...a.shelf.action }, untilTsMs: encNum(a.shelf.untilTsMs), bySystem: a.shelf.bySystem } } : {}),
+      ...(a.oos ? { oos: { ...a.oos } } : {}),
+      ...(a.suppressedBy !== undefined ? { suppressedBy: a.suppressedBy } : {}),
+      consequential: a.consequential,
+      releaseUntilMs: encNum(a.releaseUntilMs),
+    };
+  }
+
+  /**
+   * Alarm `id` takes the state of a snapshotAlarm() (untrusted: checked in full, then applied; a bad
+   * one throws a TwinError and changes nothing). Its configuration is this manager's.
+   */
+  restoreAlarm(id: string, snapshot: unknown): void {
+    const s = decRecord(snapshot, `alarm ${id}`);
+    const f = (k: string) => `alarm ${id}.${k}`;
+    const a = this.alarmsById.get(id);
+    const cfg: AlarmConfig = a?.cfg ?? { ...this.defaults, ...this.perAlarm[id] };
+    // checked on scratch parts, so a bad snapshot leaves the alarm as it was
+    const cond = new AlarmCondition(cfg);
+    cond.restore(s.cond);
+    const chatter = new ChatterDetector(cfg.chatterCount, cfg.chatterWindowMs);
+    chatter.restore(s.chatter);
+    let episode: Episode | undefined;
+    if (s.episode !== undefined) {
+      const e = decRecord(s.episode, f('episode'));
+      const epId = decString(e.id, f('episode.id'), id.length + 20);
+      if (!epId.startsWith(`${id}#`)) badSnapshot(`${f('episode.id')} ${JSON.stringify(epId)} is not an episode of ${id}`);
+      const priority = e.priority as AlarmPriority;
+      if (!PRIORITIES.includes(priority)) badSnapshot(`${f('episode.priority')} must be one of ${PRIORITIES.join(', ')}`);
+      episode = {
+        id: epId,
+        startTsMs: decFinite(e.startTsMs, f('episode.startTsMs')),
+        ...(e.endTsMs !== undefined ? { endTsMs: decFinite(e.endTsMs, f('episode.endTsMs')) } : {}),
+        priority,
+        peakScore: decNum(e.peakScore, f('episode.peakScore')),
+        reported: decBool(e.reported, f('episode.reported')),
+        ...(e.ackedBy !== undefined ? { ackedBy: decAction(e.ackedBy, f('episode.ackedBy')) } : {}),
+      };
+    }
+    let shelf: Alarm['shelf'];
+    if (s.shelf !== undefined) {
+      const sh = decRecord(s.shelf, f('shelf'));
+      shelf = {
+        action: decAction(sh.action, f('shelf.action')),
+        untilTsMs: decNum(sh.untilTsMs, f('shelf.untilTsMs')),
+        bySystem: decBool(sh.bySystem, f('shelf.bySystem')),
+      };
+    }
+    const next = {
+      acked: decBool(s.acked, f('acked')),
+      episodes: decInt(s.episodes, f('episodes'), 0, Number.MAX_SAFE_INTEGER),
+      peak: decNum(s.peak, f('peak')),
+      lastTsMs: decNum(s.lastTsMs, f('lastTsMs')),
+      oos: s.oos === undefined ? undefined : decAction(s.oos, f('oos')),
+      suppressedBy: s.suppressedBy === undefined ? undefined : decString(s.suppressedBy, f('suppressedBy'), 1_000),
+      consequential: decBool(s.consequential, f('consequential')),
+      releaseUntilMs: decNum(s.releaseUntilMs, f('releaseUntilMs')),
+    };
+    const target = a ?? this.alarm(id);
+    Object.assign(target, next, { cond, chatter, episode, shelf });
+    // its timers (shelve expiry, release, chatter) are looked at on the next sample or tick
+    this.nextDueMs = -Infinity;
   }
 
   /** The ISA-18.2 state of alarm `id` (undefined for an id never seen or configured). */

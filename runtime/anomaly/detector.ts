@@ -91,6 +91,19 @@
  * Per sample: a few multiplications and additions on preallocated Float64Arrays, no allocation.
  */
 import { normalCdf, normalQuantile, quantileSorted } from '../stats/index.js';
+import {
+  badSnapshot,
+  decBool,
+  decF64,
+  decInt,
+  decNum,
+  decRecord,
+  decU8,
+  encF64,
+  encNum,
+  encU8,
+  type EncodedNumber,
+} from '../model/state-codec.js';
 
 export interface AnomalyConfig {
   /** EWMA weight of the level (per sample). */
@@ -266,6 +279,89 @@ export interface AnomalyOutput {
   trend: number;
 }
 
+export const DETECTOR_SNAPSHOT_VERSION = 1;
+
+/** The scalar fields of a detector's state, by kind: a snapshot holds exactly these (a unit test checks none is missed). */
+export const DETECTOR_NUMBERS = [
+  'n',
+  'level',
+  'scale',
+  'shortSum',
+  'longI',
+  'longSum',
+  'longSq',
+  'longN',
+  'hold',
+  'lastTsMs',
+  'lastValue',
+  'minSeen',
+  'maxSeen',
+  'rangeI',
+  'rangeEndMs',
+  'stepMin',
+  'dtMs',
+  'dtVotes',
+  'bins',
+  'extremeCount',
+  'spikeI',
+  'extremeRate',
+  'blockMoves',
+  'trendLast',
+  'trendN',
+  'blockSum',
+  'blockN',
+  'blockEndMs',
+  'trendOn',
+  'trendK',
+  'trendKFor',
+  'flatRun',
+  'rangeLeft',
+  'biasMean',
+  'biasSlow',
+  'biasVar',
+  'biasN',
+  'biasLimit',
+  'biasLimitFor',
+] as const;
+export const DETECTOR_FLAGS = ['cleared', 'lastAtCap', 'spikeOn', 'frozen', 'relearning', 'evtEpisode'] as const;
+/** Array and object fields: restored from their own entries of the snapshot (cfg comes from the node). */
+export const DETECTOR_PARTS = [
+  'cfg',
+  'out',
+  'shortBuf',
+  'longBuf',
+  'extremeBuf',
+  'spikeTs',
+  'trendBuf',
+  'trendMoves',
+  'rangeMin',
+  'rangeMax',
+  'season',
+  'seasonSeen',
+  'evtP',
+] as const;
+
+export interface DetectorSnapshot {
+  v: typeof DETECTOR_SNAPSHOT_VERSION;
+  /** Sizes of the buffers: a snapshot restores only into a detector of the same shape. */
+  shape: Pick<AnomalyConfig, 'shortWindow' | 'longWindow' | 'spikeWindow' | 'spikeCount' | 'rangeDays' | 'evtDays'>;
+  num: Record<string, EncodedNumber>;
+  flag: Record<string, boolean>;
+  /** The last reading's condition (the learning paths read it). */
+  unusual: boolean;
+  shortBuf: string;
+  longBuf: string;
+  extremeBuf: string;
+  spikeTs: string;
+  trendBuf: string;
+  trendMoves: string;
+  rangeMin?: string;
+  rangeMax?: string;
+  season?: string;
+  seasonSeen?: string;
+  evt?: DailyMinPSnapshot;
+}
+
 const LN10 = Math.log(10);
 /** Most trend blocks kept (K is at most this: 2/12! ≈ 4e-9 covers any budget in use). */
 const TREND_MAX = 12;
@@ -300,6 +396,15 @@ export function gammaTail(x: number, m: number, v: number): number {
  * while fewer than `minDays` days are in, then when p is at most the level those daily minima reach
  * once per `returnDays` days. Per sample one comparison; the logarithms and the fit once a day.
  */
+interface DailyMinPSnapshot {
+  max: string;
+  n: number;
+  i: number;
+  minP: number;
+  endMs: EncodedNumber;
+  pLevel: EncodedNumber;
+}
+
 class DailyMinP {
   private readonly max: Float64Array;
   private readonly sorted: Float64Array;
@@ -322,6 +427,23 @@ class DailyMinP {
 
   passes(p: number): boolean {
     return this.n < this.minDays || p <= this.pLevel;
+  }
+
+  snapshot(): DailyMinPSnapshot {
+    return { max: encF64(this.max), n: this.n, i: this.i, minP: this.minP, endMs: encNum(this.endMs), pLevel: encNum(this.pLevel) };
+  }
+
+  /** Checked in full before anything changes. */
+  restore(v: unknown): void {
+    const s = decRecord(v, 'evt');
+    const max = decF64(s.max, 'evt.max', this.days);
+    const n = decInt(s.n, 'evt.n', 0, this.days);
+    const i = decInt(s.i, 'evt.i', 0, this.days - 1);
+    const minP = decNum(s.minP, 'evt.minP');
+    const endMs = decNum(s.endMs, 'evt.endMs');
+    const pLevel = decNum(s.pLevel, 'evt.pLevel');
+    this.max.set(max);
+    Object.assign(this, { n, i, minP, endMs, pLevel });
   }
 
   observe(tsMs: number, p: number): void {
@@ -468,6 +590,109 @@ export class AnomalyDetector {
    */
   relearn(on: boolean): void {
     this.relearning = on;
+  }
+
+  /**
+   * Everything the detector has learned and is in the middle of, as JSON (runtime/model/state-codec.ts):
+   * a detector given it by restore() scores the readings that follow exactly as this one would. Its
+   * size is set by the configuration (longWindow 1,000 doubles ≈ 11 KB; a daily profile up to 1,440 more).
+   */
+  snapshot(): DetectorSnapshot {
+    const self = this as unknown as Record<string, number | boolean>;
+    const num: Record<string, EncodedNumber> = {};
+    for (const k of DETECTOR_NUMBERS) num[k] = encNum(self[k] as number);
+    const flag: Record<string, boolean> = {};
+    for (const k of DETECTOR_FLAGS) flag[k] = self[k] as boolean;
+    const c = this.cfg;
+    return {
+      v: DETECTOR_SNAPSHOT_VERSION,
+      shape: {
+        shortWindow: c.shortWindow,
+        longWindow: c.longWindow,
+        spikeWindow: c.spikeWindow,
+        spikeCount: c.spikeCount,
+        rangeDays: c.rangeDays,
+        evtDays: c.evtDays,
+      },
+      num,
+      flag,
+      unusual: this.out.unusual,
+      shortBuf: encF64(this.shortBuf),
+      longBuf: encF64(this.longBuf),
+      extremeBuf: encU8(this.extremeBuf),
+      spikeTs: encF64(this.spikeTs),
+      trendBuf: encF64(this.trendBuf),
+      trendMoves: encU8(this.trendMoves),
+      ...(this.rangeMin && this.rangeMax ? { rangeMin: encF64(this.rangeMin), rangeMax: encF64(this.rangeMax) } : {}),
+      ...(this.season && this.seasonSeen ? { season: encF64(this.season), seasonSeen: encU8(this.seasonSeen) } : {}),
+      ...(this.evtP ? { evt: this.evtP.snapshot() } : {}),
+    };
+  }
+
+  /**
+   * Take the state of a snapshot() (untrusted: checked in full first, then applied; a wrong
+   * version, a configuration of another shape, a field missing or out of bounds throws a TwinError
+   * and leaves this detector as it was).
+   */
+  restore(snapshot: unknown): void {
+    const s = decRecord(snapshot, 'detector');
+    if (s.v !== DETECTOR_SNAPSHOT_VERSION)
+      badSnapshot(`detector snapshot version ${JSON.stringify(s.v)}, this one reads ${DETECTOR_SNAPSHOT_VERSION}`);
+    const c = this.cfg;
+    const shape = decRecord(s.shape, 'detector.shape');
+    for (const k of ['shortWindow', 'longWindow', 'spikeWindow', 'spikeCount', 'rangeDays', 'evtDays'] as const) {
+      if (shape[k] !== c[k]) badSnapshot(`detector ${k} ${JSON.stringify(shape[k])} differs from this node's ${c[k]}`);
+    }
+    const rawNum = decRecord(s.num, 'detector.num');
+    const rawFlag = decRecord(s.flag, 'detector.flag');
+    const num: Record<string, number> = {};
+    for (const k of DETECTOR_NUMBERS) num[k] = decNum(rawNum[k], `detector.${k}`);
+    const flag: Record<string, boolean> = {};
+    for (const k of DETECTOR_FLAGS) flag[k] = decBool(rawFlag[k], `detector.${k}`);
+    // the indexes into the buffers and the counts the decisions compare
+    const big = Number.MAX_SAFE_INTEGER;
+    decInt(num.n, 'detector.n', 0, big);
+    decInt(num.longI, 'detector.longI', 0, c.longWindow - 1);
+    decInt(num.longN, 'detector.longN', 0, c.longWindow);
+    decInt(num.hold, 'detector.hold', 0, big);
+    decInt(num.spikeI, 'detector.spikeI', 0, this.spikeTs.length - 1);
+    decInt(num.extremeCount, 'detector.extremeCount', 0, this.extremeBuf.length);
+    decInt(num.trendN, 'detector.trendN', 0, big);
+    decInt(num.trendOn, 'detector.trendOn', -1, 1);
+    decInt(num.trendK, 'detector.trendK', 0, TREND_MAX);
+    decInt(num.blockMoves, 'detector.blockMoves', 0, 3);
+    for (const k of ['dtVotes', 'blockN', 'flatRun', 'rangeLeft', 'biasN'] as const) decInt(num[k], `detector.${k}`, 0, big);
+    decInt(num.rangeI, 'detector.rangeI', 0, Math.max(0, c.rangeDays - 1));
+    const bins = decInt(num.bins, 'detector.bins', 0, c.maxSeasonBins);
+    if (bins > 0 && DAY_MS / num.dtMs !== bins) badSnapshot(`detector.bins ${bins} does not match the interval ${num.dtMs} ms`);
+    const shortBuf = decF64(s.shortBuf, 'detector.shortBuf', c.shortWindow);
+    const longBuf = decF64(s.longBuf, 'detector.longBuf', c.longWindow);
+    const extremeBuf = decU8(s.extremeBuf, 'detector.extremeBuf', this.extremeBuf.length);
+    const spikeTs = decF64(s.spikeTs, 'detector.spikeTs', this.spikeTs.length);
+    const trendBuf = decF64(s.trendBuf, 'detector.trendBuf', TREND_MAX);
+    const trendMoves = decU8(s.trendMoves, 'detector.trendMoves', TREND_MAX);
+    const hasRange = s.rangeMin !== undefined;
+    const rangeMin = hasRange ? decF64(s.rangeMin, 'detector.rangeMin', c.rangeDays) : undefined;
+    const rangeMax = hasRange ? decF64(s.rangeMax, 'detector.rangeMax', c.rangeDays) : undefined;
+    if (bins > 0 && s.season === undefined) badSnapshot('detector.season is missing');
+    const season = bins > 0 ? decF64(s.season, 'detector.season', bins) : undefined;
+    const seasonSeen = bins > 0 ? decU8(s.seasonSeen, 'detector.seasonSeen', bins) : undefined;
+    let evt: DailyMinP | undefined;
+    if (s.evt !== undefined) {
+      if (!(c.evtDays > 0)) badSnapshot('detector.evt while this node keeps no daily maxima');
+      evt = this.newEvt(0);
+      evt.restore(s.evt);
+    }
+    const unusual = decBool(s.unusual, 'detector.unusual');
+    // checked: apply
+    Object.assign(this, num, flag, { rangeMin, rangeMax, season, seasonSeen, evtP: evt });
+    this.shortBuf.set(shortBuf);
+    this.longBuf.set(longBuf);
+    this.extremeBuf.set(extremeBuf);
+    this.spikeTs.set(spikeTs);
+    this.trendBuf.set(trendBuf);
+    this.trendMoves.set(trendMoves);
+    this.out.unusual = unusual;
   }
 
   /** One sample against the learned baseline. The returned object is reused: copy what you keep. */
@@ -811,11 +1036,13 @@ export class AnomalyDetector {
   private extremes(): boolean {
     const c = this.cfg;
     if (c.evtDays <= 0 || c.alarmsPerDay <= 0 || !(this.dtMs > 0)) return false;
-    if (!this.evtP) {
-      const returnDays = Math.max(1.01, 1 / c.alarmsPerDay);
-      this.evtP = new DailyMinP(c.evtDays, c.evtMinDays, returnDays, this.lastTsMs);
-    }
+    if (!this.evtP) this.evtP = this.newEvt(this.lastTsMs);
     return true;
+  }
+
+  private newEvt(startMs: number): DailyMinP {
+    const c = this.cfg;
+    return new DailyMinP(c.evtDays, c.evtMinDays, Math.max(1.01, 1 / c.alarmsPerDay), startMs);
   }
 
   /** Time-of-day bin once the sampling interval is known and regular, else −1. */

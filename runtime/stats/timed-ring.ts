@@ -3,9 +3,18 @@
  * oldest: the per-tag and per-group histories of the drift stage, kept in two typed arrays with no
  * allocation per sample. While it fills, entries occupy slots 0 … length − 1 in arrival order.
  */
+import { decF64, decInt, decRecord, encF64 } from '../model/state-codec.js';
+
 export interface TimedValue {
   tsMs: number;
   value: number;
+}
+
+export interface TimedRingSnapshot {
+  tsMs: string;
+  values: string;
+  length: number;
+  next: number;
 }
 
 export class TimedRing {
@@ -44,6 +53,23 @@ export class TimedRing {
   /** Event time of the oldest entry; Infinity when empty. */
   oldestTsMs(): number {
     return this.length > 0 ? this.tsMs[this.slot(0)] : Infinity;
+  }
+
+  snapshot(): TimedRingSnapshot {
+    return { tsMs: encF64(this.tsMs), values: encF64(this.values), length: this.length, next: this.next };
+  }
+
+  /** Untrusted (checked first, then applied): the capacity and width are this ring's. */
+  restore(v: unknown): void {
+    const s = decRecord(v, 'ring');
+    const tsMs = decF64(s.tsMs, 'ring.tsMs', this.capacity);
+    const values = decF64(s.values, 'ring.values', this.capacity * this.width);
+    const length = decInt(s.length, 'ring.length', 0, this.capacity);
+    const next = decInt(s.next, 'ring.next', 0, this.capacity - 1);
+    this.tsMs.set(tsMs);
+    this.values.set(values);
+    this.length = length;
+    this.next = next;
   }
 
   /** Oldest first: the entries at or after `fromTsMs`, one column of them. */
