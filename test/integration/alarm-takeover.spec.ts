@@ -75,7 +75,11 @@ describe('twin-alarm across a takeover (real nats-server, real Node-RED): the st
 
   const readKey = async (key: string): Promise<Uint8Array | undefined> => {
     const kv = await new Kvm(jetstream(nc)).open(ALARM_STATE_BUCKET);
-    const e = await kv.get(key);
+    // the node makes the bucket at its first save: until then there is nothing to read
+    const e = await kv.get(key).catch((err: Error) => {
+      if (/stream not found/i.test(err.message)) return null;
+      throw err;
+    });
     return e?.operation === 'PUT' ? e.value : undefined;
   };
   /** Each run its own state key: the KV outlives a run. */
