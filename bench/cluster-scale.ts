@@ -11,7 +11,9 @@
  *    run. Load: closed loop, each line kept OUTSTANDING readings ahead of its outputs (published at
  *    QoS 1 as outputs come back), i.e. offered above what the line's owner can take while the broker's
  *    queue stays bounded; counted over WINDOW_MS after WARM_MS. CPU seconds of every process over the
- *    window (/proc/<pid>/stat; this process: publisher + observer) give CPU per reading.
+ *    window (/proc/<pid>/stat; this process: publisher + observer) give CPU per reading. Before them, the
+ *    same with one instance whose output session (twin-mqtt-broker) keeps 100 publishes in flight
+ *    instead of the generated flow's 10 (`--flow`, the generated flow so edited): what bounds an instance.
  * 2. Takeover: KILLS times, SIGKILL the instance holding line 1 (lease LEASE_S) while every source
  *    publishes every SCAN_MS, then start it again: kill → claim (the claim event's own time in the
  *    line's lease stream) and kill → first reading of line 1 processed again, p50/p99.
@@ -424,10 +426,10 @@ function natsVersion(bin: string): string {
 /**
  * What N machines give, from what this run measured (on one machine every process shares its cores
  * and its disk, so the ratios measure the machine; CPU per reading does not depend on who else runs):
- * - an instance's rate is the lower of its CPU bound, 1 / (its CPU-s per reading) on the one core its
- *   Node main thread uses, and the rate measured for one instance when its processes left cores idle
- *   (then the bound is its output session: `inflightWindow` publishes, wait for every PUBACK, fsync
- *   the outbox's ack, again; the wider-window row shows how much of it that is);
+ * - an instance's rate: the rate one instance reached (a lower bound when its processes left cores
+ *   idle: then it waited on its output session's round trips and fsyncs, which are slower on a loaded
+ *   machine), capped by its CPU bound, 1 / (its CPU-s per reading) on the one core of Node's main thread;
+ *   as shipped (10 publishes in flight) and with 100 in flight;
  * - Mosquitto is one thread and handles each reading twice in and twice out: the site's ceiling is
  *   1 / (its CPU-s per reading), reached at N = ceiling / instance rate;
  * - JetStream is not on the reading path (leases only, flat CPU per second); it bounds decisions by
@@ -437,36 +439,39 @@ export function estimate(measured: Throughput[], wide: Throughput, ledgerAppends
   const one = measured[0]!;
   const last = measured.at(-1)!;
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-  // with 3 instances each reading is processed by exactly one of them: all their CPU / readings
-  const cpuBound = 1 / sum(last.instanceCpuPerReading);
-  const idle = one.coresBusy < 1.5;
-  const perInstance = idle ? Math.min(cpuBound, one.perS) : cpuBound;
-  const broker = 1 / last.mosquittoCpuPerReading;
+  const cpuBound = (m: Throughput) => 1 / sum(m.instanceCpuPerReading); // all instances' CPU / readings: each reading has one owner
+  const rate = (m: Throughput) => Math.min(m.perS, cpuBound(m));
+  const broker = (m: Throughput) => 1 / m.mosquittoCpuPerReading;
   const ratios = measured.map((m) => `${(m.perS / one.perS).toFixed(2)}×`).join(' / ');
-  const busy = measured.map((m) => `${m.coresBusy.toFixed(2)}`).join(' / ');
+  const busy = measured.map((m) => m.coresBusy.toFixed(2)).join(' / ');
   const loads = measured.map((m) => m.load1.toFixed(1)).join(' / ');
+  const idle = one.coresBusy < 1.5;
   return [
     `cluster-scale: on this 2-core machine the ratios are bounded by the machine: the instances, Mosquitto, 3 nats-servers and the ` +
       `publisher/observer share its 2 cores and one disk with each other and with other jobs (load average ${loads}); 1/2/3 instances ` +
       `gave ${ratios} while these processes kept ${busy} of the 2 cores busy.` +
       (idle
-        ? ` Cores were left idle, so one instance was not CPU-bound: it waited on its output session (10 publishes in flight, each ` +
-          `batch's PUBACKs and an fsynced outbox ack before the next; each instance has its own, hence the near-linear ratios); with ` +
-          `100 in flight one instance gave ${f0(wide.perS)}/s (${(wide.perS / one.perS).toFixed(2)}×).`
+        ? ` Cores were left idle, so an instance was not CPU-bound: it waited on its output session (as generated: 10 publishes in ` +
+          `flight, their PUBACKs and an fsynced outbox ack before the next 10); each instance has its own, hence ratios near the ` +
+          `instance count. With 100 in flight one instance gave ${f0(wide.perS)}/s (${(wide.perS / one.perS).toFixed(2)}×).`
         : ''),
-    `Estimate for N machines (one instance each; broker and NATS on machines of their own): instances took ${us(sum(last.instanceCpuPerReading))} ` +
-      `CPU per reading (3 instances: all their CPU over the window / readings processed), a CPU bound of ${f0(cpuBound)} readings/s per ` +
-      `instance (Node's one main thread)` +
-      (idle ? `, above the ${f0(one.perS)}/s one instance reached, which therefore stands as the per-instance rate` : '') +
-      `: N machines ≈ N × ${f0(perInstance)} readings/s, while lines spread evenly (≤ ⌈lines/N⌉ + 1 each).`,
-    `Next bottleneck, the broker: Mosquitto (one thread) took ${us(last.mosquittoCpuPerReading)} CPU per reading (in, to the line's session, ` +
-      `the output in, to its subscriber), a ceiling of ≈ ${f0(broker)} readings/s on one core, reached at N ≈ ${(broker / perInstance).toFixed(1)} ` +
-      `machines (≈ ${(broker / Math.min(cpuBound, wide.perS)).toFixed(1)} with 100 in flight); beyond it, brokers per area. JetStream is not on ` +
-      `the reading path (3 nats-servers used ${last.natsCpuPerS.toFixed(2)} CPU-s/s on the leases, flat with the rate); it bounds decisions, ` +
-      `at ${Number.isFinite(ledgerAppendsPerS) ? `≈ ${f0(ledgerAppendsPerS)}` : '(ledger phase failed)'} sequential ledger appends/s per line. The historian is not in this chain and not measured here: ` +
-      `bench/historian.ts gave ${f0(HISTORIAN_POINTS_PER_S)} points/s per twin-historian into one InfluxDB (README), ` +
-      (HISTORIAN_POINTS_PER_S < broker
-        ? `below the broker's ceiling: storing every reading in one InfluxDB binds first, at N ≈ ${(HISTORIAN_POINTS_PER_S / perInstance).toFixed(1)}.`
-        : `above the broker's ceiling, so the broker binds first even when every reading is stored in one InfluxDB.`),
+    `Estimate for N machines (one instance each; broker and NATS on machines of their own), per instance the rate one instance ` +
+      `reached, at most its CPU bound (1 / its CPU per reading, Node's one main thread): as generated ${f0(one.perS)}/s at ` +
+      `${us(sum(one.instanceCpuPerReading))} per reading (bound ${f0(cpuBound(one))}/s), so N × ${f0(rate(one))} readings/s; with 100 in ` +
+      `flight ${f0(wide.perS)}/s at ${us(sum(wide.instanceCpuPerReading))} per reading (bound ${f0(cpuBound(wide))}/s), so N × ` +
+      `${f0(rate(wide))} to N × ${f0(cpuBound(wide))}/s. Lower bounds: this machine's fsyncs and round trips are slower than a ` +
+      `dedicated one's. Lines spread ≤ ⌈lines/N⌉ + 1 per instance, so with few lines per machine the busiest one sets the pace.`,
+    `Next bottleneck, the broker: Mosquitto (one thread) took ${us(last.mosquittoCpuPerReading)} CPU per reading as generated, ` +
+      `${us(wide.mosquittoCpuPerReading)} with 100 in flight (in, to the line's session, the output in, to its subscriber): a ceiling ` +
+      `of ≈ ${f0(broker(last))} / ${f0(broker(wide))} readings/s on one core, reached at N ≈ ${(broker(last) / rate(one)).toFixed(0)} ` +
+      `machines as generated, N ≈ ${(broker(wide) / cpuBound(wide)).toFixed(1)}–${(broker(wide) / rate(wide)).toFixed(1)} with 100 in ` +
+      `flight; beyond it, a broker per area. JetStream is not on the reading path (3 nats-servers used ${last.natsCpuPerS.toFixed(2)} ` +
+      `CPU-s/s on the leases, flat with the rate); it bounds decisions, at ` +
+      `${Number.isFinite(ledgerAppendsPerS) ? `≈ ${f0(ledgerAppendsPerS)}` : '(ledger phase failed)'} sequential ledger appends/s per ` +
+      `line. The historian is not in this chain and not measured here: bench/historian.ts gave ${f0(HISTORIAN_POINTS_PER_S)} ` +
+      `points/s per twin-historian into one InfluxDB (README), ` +
+      (HISTORIAN_POINTS_PER_S < broker(wide)
+        ? `below the broker's ceiling: storing every reading in one InfluxDB would bind before the broker.`
+        : `above the broker's ceiling: the broker binds first even when every reading is stored in one InfluxDB.`),
   ].join('\n');
 }
