@@ -169,6 +169,17 @@ interface Throughput {
   linesPerInstance: string;
 }
 
+/** `p`, or an error naming `what` after `ms`: a step that hangs fails its phase instead of the whole run. */
+async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not done in ${ms / 1000} s`)), ms)));
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const f0 = (n: number) => Math.round(n).toLocaleString('en-US');
 const us = (s: number) => `${(s * 1e6).toFixed(0)} µs`;
 
@@ -205,9 +216,15 @@ export async function run(): Promise<BenchRow[]> {
     // ---- 1. readings/s with 1, 2, 3 instances (and, first, 1 instance whose output session has a wider window)
     const measure = async (label: string): Promise<Throughput> => {
       const running = [...inst.entries()];
-      const view = await s.waitLinesSettled(nats, LINES, running.length);
+      progress(`cluster-scale: ${label}, waiting for the shares to settle`);
+      const view = await within(90_000, `${label}: shares settled`, s.waitLinesSettled(nats, LINES, running.length));
       out.probes.clear();
-      await s.probeLines(pub!, LINES, () => out.probes);
+      progress(`cluster-scale: ${label}, probing every line`);
+      await within(
+        90_000,
+        `${label}: every line probed`,
+        s.probeLines(pub!, LINES, () => out.probes),
+      );
       progress(`cluster-scale: ${label}, measuring`);
       const load = new ClosedLoop(pub!, out);
       load.start();
@@ -244,15 +261,29 @@ export async function run(): Promise<BenchRow[]> {
         linesPerInstance: running.map(([x]) => `${x}:${counts.get(x) ?? 0}`).join(' '),
       };
     };
+    // a phase that fails (say, an election outlasting a wait on this loaded machine) is one FAILED row; the others still report
+    const phase = async (name: string, fn: () => Promise<void>): Promise<void> => {
+      try {
+        await fn();
+      } catch (err) {
+        rows.push({ suite: SUITE, case: `${name}: FAILED`, note: String((err as Error).message ?? err).slice(0, 300) });
+      }
+    };
     // The generated flow with the output session's in-flight window at 100 instead of 10 (--flow)
-    const wideFlow = join(dir, 'cluster-flow-window-100.json');
-    const flow = clusterFlow(LINES.join('\n')).map((n) => (n.type === 'twin-mqtt-broker' ? { ...n, inflightWindow: 100 } : n));
-    writeFileSync(wideFlow, JSON.stringify(flow));
-    progress('cluster-scale: starting instance W (output window 100)');
-    inst.set('W', await start('W', ['--flow', wideFlow]));
-    const wide = await measure('1 instance, output window 100');
-    await inst.get('W')!.stop(); // a clean stop: it gives its lines and its membership up
-    inst.delete('W');
+    let wide: Throughput | undefined;
+    await phase('1 instance, output window 100', async () => {
+      const wideFlow = join(dir, 'cluster-flow-window-100.json');
+      const flow = clusterFlow(LINES.join('\n')).map((n) => (n.type === 'twin-mqtt-broker' ? { ...n, inflightWindow: 100 } : n));
+      writeFileSync(wideFlow, JSON.stringify(flow));
+      progress('cluster-scale: starting instance W (output window 100)');
+      inst.set('W', await start('W', ['--flow', wideFlow]));
+      try {
+        wide = await measure('1 instance, output window 100');
+      } finally {
+        await inst.get('W')!.stop(); // a clean stop: it gives its lines and its membership up
+        inst.delete('W');
+      }
+    });
     const measured: Throughput[] = [];
     for (const name of INSTANCES) {
       progress(`cluster-scale: starting instance ${name}`);
@@ -274,24 +305,18 @@ export async function run(): Promise<BenchRow[]> {
         note: `${(m.perS / one.perS).toFixed(2)}× 1 instance; ${cpuNote(m)}`,
       });
     }
-    rows.push({
-      suite: SUITE,
-      case: 'readings/s through 1 instance whose output session has 100 in flight instead of 10 (--flow, the generated flow edited)',
-      count: wide.count,
-      throughputPerS: wide.perS,
-      note: `${(wide.perS / one.perS).toFixed(2)}× 1 instance with the generated flow's 10; ${cpuNote(wide)}`,
-    });
+    const w = wide as Throughput | undefined; // set inside a closure: TypeScript cannot follow it
+    if (w)
+      rows.push({
+        suite: SUITE,
+        case: 'readings/s through 1 instance whose output session has 100 in flight instead of 10 (--flow, the generated flow edited)',
+        count: w.count,
+        throughputPerS: w.perS,
+        note: `${(w.perS / one.perS).toFixed(2)}× 1 instance with the generated flow's 10; ${cpuNote(w)}`,
+      });
 
     // ---- 2. takeover of line 1, KILLS times
     const line = LINES[0]!;
-    // a phase that fails (say, an election outlasting a wait on this loaded machine) is one FAILED row; the others still report
-    const phase = async (name: string, fn: () => Promise<void>): Promise<void> => {
-      try {
-        await fn();
-      } catch (err) {
-        rows.push({ suite: SUITE, case: `${name}: FAILED`, note: String((err as Error).message ?? err).slice(0, 300) });
-      }
-    };
     await phase('takeover', async () => {
       let seq = 0;
       const scanner = setInterval(() => {
@@ -305,7 +330,7 @@ export async function run(): Promise<BenchRow[]> {
         for (let k = 0; k < KILLS; k++) {
           progress(`cluster-scale: takeover ${k + 1}/${KILLS}`);
           // line 1 is served now: a reading of it processed after the shares settled
-          await s.waitLinesSettled(nats, LINES, INSTANCES.length);
+          await within(90_000, 'shares settled', s.waitLinesSettled(nats, LINES, INSTANCES.length));
           const servedFrom = performance.now();
           await s.waitFor(() => (out.lastAtMs.get(line) ?? 0) > servedFrom, 30_000, 20, `${line} served`);
           const victim = (await s.leaseView(nats, [line]))[0]!.holder!;
@@ -401,9 +426,11 @@ export async function run(): Promise<BenchRow[]> {
       });
     });
 
-    const text = estimate(measured, wide, jsPerS);
-    process.stdout.write(`\n${text}\n`);
-    rows.push({ suite: SUITE, case: 'scale-out estimate (derived from the rows above)', note: text.replace(/\n+/g, ' ') });
+    if (w) {
+      const text = estimate(measured, w, jsPerS);
+      process.stdout.write(`\n${text}\n`);
+      rows.push({ suite: SUITE, case: 'scale-out estimate (derived from the rows above)', note: text.replace(/\n+/g, ' ') });
+    } else rows.push({ suite: SUITE, case: 'scale-out estimate', note: 'not made: the output-window-100 case failed' });
   } finally {
     await s.endClient(pub);
     await s.endClient(obs);
