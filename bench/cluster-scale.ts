@@ -26,8 +26,20 @@
  * bench prints an estimate for one instance per machine, derived from the CPU per reading measured
  * here (see `estimate`). Skipped with a loud line without nats-server or mosquitto. About 3–4 min.
  *
- * Measured (node dist/bench/run.js cluster-scale, <date>, 2 cores shared with other jobs, load <load>):
- * <figures>
+ * Measured with `node dist/bench/run.js cluster-scale` (2026-12-08 01:01–01:04 UTC, 3 min 4 s; 2 cores
+ * shared with other jobs, `uptime` load average 9.2 at the start and at the end, 5.8–8.8 in the windows;
+ * nats-server 2.9.10, Mosquitto 2.0.11):
+ * - readings/s: 1 instance 209 (baseline), 2 instances 415 (1.99×, lines 4+2), 3 instances 620 (2.97×,
+ *   lines 3+2+1), while these processes kept only 0.18 / 0.29 / 0.39 of the 2 cores busy: an instance waits
+ *   on its output session (10 in flight, PUBACKs, fsynced outbox ack); 1 instance with 100 in flight: 2,415/s
+ *   (11.6×) at 111 µs instance CPU per reading (479 µs with 10), Mosquitto 74–108 µs per reading;
+ * - takeover, lease 3 s, 5 SIGKILLs: kill → claim p50 3.20 s, p99 3.90 s; kill → first reading processed
+ *   p50 3.61 s, p99 4.42 s;
+ * - ledger appends, sequential: JetStream R3 934/s (p50 0.90 ms) vs file ledger 123/s (p50 5.8 ms, fdatasync
+ *   on a busy disk) = 7.6×; stall on a stream-leader SIGKILL 5.4 and 8.8 s, no acknowledged append lost;
+ * - estimate: N × 209/s as generated (broker ceiling ≈ 11,000/s at N ≈ 53), N × 2,415–8,988/s with 100 in
+ *   flight (broker ceiling ≈ 13,500/s at N ≈ 1.5–5.6); JetStream off the reading path (0.05 CPU-s/s).
+ * An earlier run at load 10–15: 195 / 395 / 515 per s (2.03× / 2.64×), window 100 2,847/s, claim p50 3.06 s.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
