@@ -305,7 +305,8 @@ export async function run(): Promise<BenchRow[]> {
     const one = measured[0]!;
     const cpuNote = (m: Throughput) =>
       `lines ${m.linesPerInstance}; CPU per reading: instances ${m.instanceCpuPerReading.map(us).join(' + ')}, Mosquitto ` +
-      `${us(m.mosquittoCpuPerReading)}, publisher+observer ${us(m.benchCpuPerReading)}; nats-servers ${m.natsCpuPerS.toFixed(2)} CPU-s/s; ` +
+      `${us(m.mosquittoCpuPerReading)}, publisher+observer ${us(m.benchCpuPerReading)}; ` +
+      `nats-servers ${m.natsCpuPerS.toFixed(2)} CPU-s/s; ` +
       `these processes kept ${m.coresBusy.toFixed(2)} of 2 cores busy, load average ${m.load1.toFixed(1)}`;
     for (const m of measured) {
       rows.push({
@@ -376,7 +377,9 @@ export async function run(): Promise<BenchRow[]> {
         case: `takeover: SIGKILL of line 1's owner → claimed by another instance (${KILLS} kills, lease ${LEASE_S} s)`,
         count: KILLS,
         ...latencyStats(claimMs),
-        note: `each: ${claimMs.map((x) => (x / 1000).toFixed(2)).join(', ')} s; bound: the lease (${LEASE_S} s) + one renewal period (${LEASE_S / 3} s)`,
+        note:
+          `each: ${claimMs.map((x) => (x / 1000).toFixed(2)).join(', ')} s; ` +
+          `bound: the lease (${LEASE_S} s) + one renewal period (${LEASE_S / 3} s)`,
       });
       rows.push({
         suite: SUITE,
@@ -384,7 +387,8 @@ export async function run(): Promise<BenchRow[]> {
         count: KILLS,
         ...latencyStats(firstMs),
         note:
-          `each: ${firstMs.map((x) => (x / 1000).toFixed(2)).join(', ')} s; p50 ${(median(firstMs) - median(claimMs)).toFixed(0)} ms after the ` +
+          `each: ${firstMs.map((x) => (x / 1000).toFixed(2)).join(', ')} s; ` +
+          `p50 ${(median(firstMs) - median(claimMs)).toFixed(0)} ms after the ` +
           `claim's p50 (the new owner's line session connects and the broker hands over what it queued)`,
       });
     });
@@ -433,8 +437,9 @@ export async function run(): Promise<BenchRow[]> {
         count: LEDGER_KILLS,
         ...latencyStats(stalls),
         note:
-          `each: ${stalls.map((x) => (x / 1000).toFixed(1)).join(', ')} s; ${lost === 0 ? 'no acknowledged append lost' : `${lost} acknowledged appends missing`}` +
-          `; ${stalls.filter((x) => x > 30_000).length} of them beyond openLineStores' default retry (30 s), which would have fenced the ledger`,
+          `each: ${stalls.map((x) => (x / 1000).toFixed(1)).join(', ')} s; ` +
+          `${lost === 0 ? 'no acknowledged append lost' : `${lost} acknowledged appends missing`}; ` +
+          `${stalls.filter((x) => x > 30_000).length} of them beyond openLineStores' default retry (30 s), which would fence the ledger`,
       });
     });
 
