@@ -209,6 +209,8 @@ export async function run(): Promise<BenchRow[]> {
   const nats = await s.startNatsCluster(natsBin, 3);
   const mosq = await s.startMosquitto(mosqBin);
   const inst = new Map<string, TwinloopProcess>();
+  /** Every started instance's user directory (temporary), removed at the end. */
+  const homes: string[] = [];
   let pub: MqttClient | undefined;
   let obs: MqttClient | undefined;
   const dir = mkdtempSync(join(process.env.TWINLOOP_BENCH_DIR ?? tmpdir(), 'twinloop-bench-scale-'));
@@ -223,7 +225,11 @@ export async function run(): Promise<BenchRow[]> {
     obs.on('message', (topic) => out.add(topic));
     await s.subscribe(obs, 'scale/area/+/+/twin/reading/+', 1);
     pub = await s.rawClient(mosq.url, { protocolVersion: 5, clientId: 'bench-scale-lines' });
-    const start = (name: string, extraArgs: string[] = []) => s.startLineInstance(nats, mosq.url, LINES, name, LEASE_S, extraArgs);
+    const start = async (name: string, extraArgs: string[] = []) => {
+      const p = await s.startLineInstance(nats, mosq.url, LINES, name, LEASE_S, extraArgs);
+      homes.push(p.home);
+      return p;
+    };
 
     // ---- 1. readings/s with 1, 2, 3 instances (and, first, 1 instance whose output session has a wider window)
     const measure = async (label: string): Promise<Throughput> => {
@@ -454,7 +460,7 @@ export async function run(): Promise<BenchRow[]> {
     await Promise.all([...inst.values()].map((p) => p.kill()));
     await mosq.stop();
     await nats.stop();
-    rmSync(dir, { recursive: true, force: true });
+    for (const d of [dir, ...homes]) rmSync(d, { recursive: true, force: true });
   }
   return rows;
 }
