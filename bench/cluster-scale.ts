@@ -39,7 +39,10 @@
  *   on a busy disk) = 7.6×; stall on a stream-leader SIGKILL 5.4 and 8.8 s, no acknowledged append lost;
  * - estimate: N × 209/s as generated (broker ceiling ≈ 11,000/s at N ≈ 53), N × 2,415–8,988/s with 100 in
  *   flight (broker ceiling ≈ 13,500/s at N ≈ 1.5–5.6); JetStream off the reading path (0.05 CPU-s/s).
- * An earlier run at load 10–15: 195 / 395 / 515 per s (2.03× / 2.64×), window 100 2,847/s, claim p50 3.06 s.
+ * Next run (01:07–01:09 UTC, 2 min 32 s, load 5.9 → 6.6): 197 / 389 / 401 per s (1.97× / 2.03×): the 3 instances
+ * settled at 3+3+0 lines, a settled state (at most ⌈6/3⌉ + 1 = 3 each), so only two worked; window 100
+ * 2,509/s; claim p50 2.95 s, p99 3.55 s; first reading p50 3.10 s, p99 3.65 s; ledger 898/s vs 200/s, stalls
+ * 4.2 and 4.9 s. An earlier run at load 10–15: 195 / 395 / 515 per s, window 100 2,847/s, claim p50 3.06 s.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -504,7 +507,15 @@ export function estimate(measured: Throughput[], wide: Throughput, ledgerAppends
         ? ` Cores were left idle, so an instance was not CPU-bound: it waited on its output session (as generated: 10 publishes in ` +
           `flight, their PUBACKs and an fsynced outbox ack before the next 10); each instance has its own, hence ratios near the ` +
           `instance count. With 100 in flight one instance gave ${f0(wide.perS)}/s (${(wide.perS / one.perS).toFixed(2)}×).`
-        : ''),
+        : '') +
+      measured
+        .filter((m) => /:0\b/.test(m.linesPerInstance))
+        .map(
+          (m) =>
+            ` With ${m.instances} instances the shares settled at ${m.linesPerInstance}: each holds at most ⌈lines/instances⌉ + 1, ` +
+            `so nothing moves to an instance without lines and this ratio counts the instances that had some.`,
+        )
+        .join(''),
     `Estimate for N machines (one instance each; broker and NATS on machines of their own), per instance the rate one instance ` +
       `reached, at most its CPU bound (1 / its CPU per reading, Node's one main thread): as generated ${f0(one.perS)}/s at ` +
       `${us(sum(one.instanceCpuPerReading))} per reading (bound ${f0(cpuBound(one))}/s), so N × ${f0(rate(one))} readings/s; with 100 in ` +
