@@ -17,51 +17,16 @@ import { openFileLedger } from '../runtime/control/file-ledger.js';
 import { openJetStreamLedger } from '../runtime/cluster/jetstream-ledger.js';
 import { openKvUsedCommands } from '../runtime/cluster/kv-used-commands.js';
 import { connect } from '../runtime/cluster/nats-client.js';
-import { latencyStats, memory, progress, type BenchRow } from './harness.js';
+import { latencyStats, progress, type BenchRow } from './harness.js';
+import { BENCH_SIGNING_KEY as KEY, decision as entry, leaderKillStalls, sequential, timed, timedRow } from './support/ledger-appends.js';
 
 const SUITE = 'nats-ledger';
 const ROUNDS = 4;
 const ROUND_MS = 1000;
 const KILLS = 3;
-const KEY = 'bench-signing-key-0123456789abcdef0123';
 
-const entry = (i: number) => ({
-  type: 'decision' as const,
-  asset: 'demo/plant1/extrusion/line1/extruder',
-  tag: 'barrel_zone2_sp',
-  proposalId: `3f6c1f0e-8a2b-4c1d-9e7f-${String(i).padStart(12, '0')}`,
-  data: { verdict: 'approve', user: 'alice', reason: 'energy per kg down 3 %, quality inside limits', i },
-});
-
-interface Timed {
-  count: number;
-  seconds: number;
-  latenciesMs: number[];
-}
-const timed = (): Timed => ({ count: 0, seconds: 0, latenciesMs: [] });
-
-async function sequential(m: Timed, op: (i: number) => Promise<unknown>, ms = ROUND_MS): Promise<void> {
-  const t0 = performance.now();
-  let i = m.count;
-  while (performance.now() < t0 + ms) {
-    const t = performance.now();
-    await op(i++);
-    m.latenciesMs.push(performance.now() - t);
-  }
-  m.count = i;
-  m.seconds += (performance.now() - t0) / 1000;
-}
-
-const row = (name: string, m: Timed, note: string, baseline = false): BenchRow => ({
-  suite: SUITE,
-  case: name,
-  ...(baseline ? { baseline } : {}),
-  count: m.count,
-  throughputPerS: m.count / m.seconds,
-  ...latencyStats(m.latenciesMs),
-  ...memory(),
-  note,
-});
+const row = (name: string, m: ReturnType<typeof timed>, note: string, baseline = false): BenchRow =>
+  timedRow(SUITE, name, m, note, baseline);
 
 export async function run(): Promise<BenchRow[]> {
   const root = resolve(__dirname, '..', '..');
@@ -91,7 +56,7 @@ export async function run(): Promise<BenchRow[]> {
     const n = timed();
     for (let r = 0; r < ROUNDS; r++) {
       progress(`nats-ledger: round ${r + 1}/${ROUNDS}`);
-      const pair = [() => sequential(f, (i) => file.append(entry(i))), () => sequential(n, (i) => js.append(entry(i)))];
+      const pair = [() => sequential(f, (i) => file.append(entry(i)), ROUND_MS), () => sequential(n, (i) => js.append(entry(i)), ROUND_MS)];
       for (const step of r % 2 === 0 ? pair : [...pair].reverse()) await step();
     }
     const ratio = (n.count / n.seconds / (f.count / f.seconds)).toFixed(2);
@@ -112,24 +77,9 @@ export async function run(): Promise<BenchRow[]> {
     );
 
     // The stall: appends keep going while the leader is killed; the longest append is the election.
-    const stalls: number[] = [];
-    for (let k = 0; k < KILLS; k++) {
-      progress(`nats-ledger: leader kill ${k + 1}/${KILLS}`);
-      const leader = await cluster.streamLeader(js.stream);
-      if (!leader) throw new Error('the ledger stream has no leader');
-      const m = timed();
-      m.count = js.records;
-      const appending = sequential(m, (i) => js.append(entry(i)), 1500);
-      await new Promise((r) => setTimeout(r, 300));
-      await leader.kill();
-      await appending;
-      // the append that spans the election; the round runs on past it by the 1.5 s window
-      stalls.push(Math.max(...m.latenciesMs));
-      await leader.start();
-    }
+    const stalls = await leaderKillStalls(cluster, js, KILLS, 1500, 'nats-ledger: leader kill');
     const check = await openJetStreamLedger({ nc, line: 'bench/plant/line1', signingKey: KEY });
     if (check.records !== js.records) throw new Error(`stream holds ${check.records} records, the writer acknowledged ${js.records}`);
-    stalls.sort((a, b) => a - b);
     rows.push({
       suite: SUITE,
       case: `append stall while the stream leader is SIGKILLed (${KILLS} kills)`,

@@ -22,16 +22,25 @@
 import { existsSync } from 'node:fs';
 import { expect } from 'chai';
 import type { MqttClient } from 'mqtt';
-import { Kvm, jetstream, jetstreamManager } from '../../runtime/cluster/nats-client.js';
-import { leaseHolders, type LineHolder } from '../../runtime/cluster/lease-view.js';
-import { MEMBERS_BUCKET, maxLinesPerInstance, type LeaseEvent } from '../../runtime/cluster/line-lease.js';
+import type { LineHolder } from '../../runtime/cluster/lease-view.js';
+import { maxLinesPerInstance, type LeaseEvent } from '../../runtime/cluster/line-lease.js';
 import { leaseStreamName } from '../../runtime/cluster/line-id.js';
+import {
+  holderCounts as counts,
+  leaseView,
+  lineOfAsset,
+  ownedByLog,
+  probeLines,
+  startLineInstance,
+  takeoverClaim,
+  waitLinesSettled,
+} from '../support/cluster-lines.js';
 import { ensureDebianBinary } from '../support/debian.js';
 import { startNatsCluster, type NatsCluster, type NatsNode } from '../support/nats.js';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { endClient, publish, rawClient, subscribe } from '../support/mqtt-helpers.js';
 import { waitFor } from '../support/ports.js';
-import { startTwinloop, type TwinloopProcess } from '../support/twinloop-process.js';
+import type { TwinloopProcess } from '../support/twinloop-process.js';
 
 const LINES = Array.from({ length: 6 }, (_, i) => `s3/area/line${i + 1}`);
 const SOURCES = LINES.flatMap((l) => [`${l}/m1/speed`, `${l}/m1/temp`]);
@@ -48,7 +57,7 @@ class Processed {
   add(topic: string, payload: Buffer): void {
     const r = JSON.parse(payload.toString()) as { asset: string; tag: string; value: number };
     if (r.tag === 'probe') {
-      this.probes.add(r.asset.split('/').slice(0, 3).join('/'));
+      this.probes.add(lineOfAsset(r.asset));
       return;
     }
     const source = `${r.asset}/${r.tag}`;
@@ -79,16 +88,6 @@ class Processed {
   }
 }
 
-/** Lines each instance says it owns, from its own log ("owns line X" / "released line X (…)"). */
-function ownedByLog(tl: TwinloopProcess): Set<string> {
-  const owned = new Set<string>();
-  for (const m of tl.output().matchAll(/\] (owns line|released line) (\S+)/g)) {
-    if (m[1] === 'owns line') owned.add(m[2]);
-    else owned.delete(m[2]);
-  }
-  return owned;
-}
-
 describe('cluster: 3 nats-server, Mosquitto, 3 `twinloop start --cluster` instances, 6 lines', function () {
   this.timeout(240_000);
   const natsBin = ensureDebianBinary('nats-server', 'nats-server');
@@ -101,19 +100,7 @@ describe('cluster: 3 nats-server, Mosquitto, 3 `twinloop start --cluster` instan
   const seen = new Processed();
   let seq = 0;
 
-  const view = async (): Promise<LineHolder[]> => {
-    const nc = await nats.connect();
-    try {
-      return await leaseHolders(await jetstreamManager(nc), LINES);
-    } finally {
-      await nc.close();
-    }
-  };
-  const counts = (v: LineHolder[]) => {
-    const c = new Map<string, number>();
-    for (const l of v) if (l.holder) c.set(l.holder, (c.get(l.holder) ?? 0) + 1);
-    return c;
-  };
+  const view = (): Promise<LineHolder[]> => leaseView(nats, LINES);
   /** One scan: every source's next sequence number, published at QoS 1 (acknowledged by the broker). */
   const scan = async (): Promise<void> => {
     const tsMs = Date.now();
@@ -144,15 +131,7 @@ describe('cluster: 3 nats-server, Mosquitto, 3 `twinloop start --cluster` instan
     obs.on('message', (topic, payload) => seen.add(topic, payload));
     await subscribe(obs, 's3/area/+/+/twin/reading/+', 1);
     pub = await rawClient(mosq.url, { protocolVersion: 5, clientId: 'spec3-lines' });
-    const args = ['--cluster', nats.servers.join(','), '--lines', LINES.join(','), '--mqtt-url', mosq.url];
-    const started = await Promise.all(
-      INSTANCES.map((name) =>
-        startTwinloop([...args, '--instance', name, '--lease-s', String(LEASE_S)], {
-          TWINLOOP_DEMO_USERS: '0',
-          TWINLOOP_LOG: 'info',
-        }),
-      ),
-    );
+    const started = await Promise.all(INSTANCES.map((name) => startLineInstance(nats, mosq.url, LINES, name, LEASE_S)));
     INSTANCES.forEach((name, i) => inst.set(name, started[i]!));
   });
 
@@ -166,38 +145,10 @@ describe('cluster: 3 nats-server, Mosquitto, 3 `twinloop start --cluster` instan
 
   it('run 1, baseline: each line held by exactly one instance, 2 each (≤ ⌈6/3⌉ + 1); published = processed per source and sequence', async function () {
     const share = maxLinesPerInstance(LINES.length, INSTANCES.length, 1);
-    const fair = Math.floor(LINES.length / INSTANCES.length);
     // every instance has joined (membership bucket) and the shares have settled
-    const nc = await nats.connect();
-    const memberCount = async (): Promise<number> => {
-      const keys: string[] = [];
-      for await (const k of await (await new Kvm(jetstream(nc)).open(MEMBERS_BUCKET)).keys()) keys.push(k);
-      return keys.length;
-    };
-    await waitFor(
-      async () => {
-        if ((await memberCount().catch(() => 0)) !== INSTANCES.length) return false;
-        const v = await view().catch(() => undefined); // streams being created: ask again
-        if (!v) return false;
-        const n = [...counts(v).values()];
-        // nobody keeps the slack while another holds less than ⌊6/3⌋ (line-lease.ts shareThisTick)
-        return v.every((l) => l.holder) && n.length === INSTANCES.length && n.every((k) => k <= share && k >= fair);
-      },
-      60_000,
-      250,
-      'three members, every line held, each holding its fair share',
-    );
-    await nc.close();
+    await waitLinesSettled(nats, LINES, INSTANCES.length);
     // each line's session exists at the broker once its owner subscribed: probe until every line answers
-    await waitFor(
-      async () => {
-        await Promise.all(LINES.map((l) => publish(pub!, `${l}/m1/probe`, JSON.stringify({ value: 0, tsMs: Date.now() }))));
-        return seen.probes.size === LINES.length;
-      },
-      60_000,
-      500,
-      'every line processed by its owner',
-    );
+    await probeLines(pub!, LINES, () => seen.probes);
     const before = await view();
     // ownership sampled through the run: a line never without a holder
     const samples: LineHolder[][] = [];
@@ -293,18 +244,8 @@ describe('cluster: 3 nats-server, Mosquitto, 3 `twinloop start --cluster` instan
     await waitFor(() => seen.complete(from, seq), 60_000, 50, `every reading of ${run} processed`);
     const c = seen.count(from, seq);
     // each line's claim by its new holder and the event before it (the victim's last renewal), from the lease stream
-    const nc = await nats.connect();
-    const jsm = await jetstreamManager(nc);
-    const eventAt = async (line: string, at: number): Promise<LeaseEvent> =>
-      JSON.parse(new TextDecoder().decode((await jsm.streams.getMessage(leaseStreamName(line), { seq: at }))!.data)) as LeaseEvent;
     const handover = new Map<string, { claim: LeaseEvent; before: LeaseEvent }>();
-    for (const l of victimLines) {
-      let at = taken.find((x) => x.line === l)!.seq;
-      let ev = await eventAt(l, at);
-      while (!(ev.kind === 'claim' && ev.owner !== victim) && at > 1) ev = await eventAt(l, --at);
-      handover.set(l, { claim: ev, before: await eventAt(l, at - 1) });
-    }
-    await nc.close();
+    for (const l of victimLines) handover.set(l, await takeoverClaim(nats, l, taken.find((x) => x.line === l)!.seq, victim));
     const claimS = victimLines.map((l) => {
       const { claim } = handover.get(l)!;
       return `${l.split('/')[2]} → ${claim.owner} ${((claim.tsMs - killWallMs) / 1000).toFixed(1)} s`;

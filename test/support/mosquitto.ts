@@ -22,6 +22,8 @@ export interface Mosquitto {
   reload(): void;
   /** The broker log so far (for failure messages). */
   log(): string;
+  /** The broker's process id while it runs (CPU accounting in benches). */
+  pid(): number | undefined;
 }
 
 function canConnect(port: number): Promise<boolean> {
@@ -101,6 +103,7 @@ export async function startMosquitto(bin: string, extraConfig = ''): Promise<Mos
     reload() {
       child?.kill('SIGHUP');
     },
+    pid: () => child?.pid,
     log() {
       return existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
     },

@@ -19,6 +19,8 @@ export interface NatsNode {
   port: number;
   url: string;
   running(): boolean;
+  /** The server's process id while it runs (CPU accounting in benches). */
+  pid(): number | undefined;
   /** SIGKILL (no shutdown: a machine that dies) and wait for the exit. */
   kill(): Promise<void>;
   /** Start again on the same ports and store dir. */
@@ -87,6 +89,7 @@ export async function startNatsCluster(
       port: p.client,
       url: `nats://127.0.0.1:${p.client}`,
       running: () => child !== undefined,
+      pid: () => child?.pid,
       async kill() {
         const c = child;
         if (!c) return;
