@@ -10,6 +10,7 @@ import type { LedgerRecord } from '../../runtime/model/control.js';
 import { ledgerStreamName } from '../../runtime/cluster/line-id.js';
 import { readStreamTexts } from '../../runtime/cluster/jetstream-ledger.js';
 import { jetstream, jetstreamManager } from '../../runtime/cluster/nats-client.js';
+import { retryTransient } from '../../runtime/cluster/expected-append.js';
 import type { NatsCluster } from './nats.js';
 
 export const GATE_TAG = 'zone1_sp';
@@ -130,11 +131,16 @@ export function clusterGateFlow(o: ClusterGateFlowOptions): object[] {
 export async function lineRecords(nats: NatsCluster, line: string): Promise<LedgerRecord[]> {
   const nc = await nats.connect();
   try {
-    const texts = await readStreamTexts(jetstream(nc), await jetstreamManager(nc), ledgerStreamName(line));
-    return texts.map((t) => JSON.parse(t.text) as LedgerRecord);
-  } catch (err) {
-    if (/stream not found/i.test((err as Error).message)) return [];
-    throw err;
+    // a stream just made (or whose leader is being elected) may not answer yet: ask again
+    return await retryTransient(async () => {
+      try {
+        const texts = await readStreamTexts(jetstream(nc), await jetstreamManager(nc), ledgerStreamName(line));
+        return texts.map((t) => JSON.parse(t.text) as LedgerRecord);
+      } catch (err) {
+        if (/stream not found/i.test((err as Error).message)) return [];
+        throw err;
+      }
+    });
   } finally {
     await nc.close();
   }
