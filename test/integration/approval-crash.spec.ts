@@ -57,7 +57,7 @@ import {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('integration: twinloop killed (SIGKILL) between approval and write, then started again', function () {
-  this.timeout(180_000);
+  this.timeout(300_000); // a hang guard: a loaded machine runs the simulator and Node-RED slowly
   let base: string;
   let plant: CrashPlant;
   let proxy: FreezableProxy;

@@ -318,18 +318,18 @@ describe('twin-approval (node)', function () {
       if (what.startsWith('a Command')) {
         await freshReadings(rig);
         send(rig, proposal('p0', 200, 201));
-        await waitFor(() => rig.events.length === 1, 5000, 10, 'pending');
+        await waitFor(() => rig.events.length === 1, 20_000, 10, 'pending');
         await h.decide({ proposalId: 'p0', verdict: 'approve', user: 'alice', printedName: 'A', reason: 'ok' });
-        p = await waitFor(() => rig.commands[0], 5000, 10, 'a command');
+        p = await waitFor(() => rig.commands[0], 20_000, 10, 'a command');
       }
       send(rig, p, topic);
-      const caught = await waitFor(() => rig.caught[0], 5000, 10, 'caught error');
+      const caught = await waitFor(() => rig.caught[0], 20_000, 10, 'caught error');
       expect(caught.error!.message).to.match(re);
-      await waitFor(() => rig.statuses.some((s) => s.fill === 'red'), 5000, 10, 'red status');
+      await waitFor(() => rig.statuses.some((s) => s.fill === 'red'), 20_000, 10, 'red status');
       // still working (200 → 202: a repeat of p0's 200 → 201 would not be put up again)
       await freshReadings(rig);
       send(rig, proposal('p9', 200, 202));
-      await waitFor(() => rig.events.some((e) => e.proposalId === 'p9' && e.state === 'pending'), 5000, 10, 'works after');
+      await waitFor(() => rig.events.some((e) => e.proposalId === 'p9' && e.state === 'pending'), 20_000, 10, 'works after');
     });
   }
 
