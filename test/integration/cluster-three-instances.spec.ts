@@ -11,7 +11,8 @@
 // Run 2: the instance holding most lines is SIGKILLed between two scans while the scans go on (no
 // release: its leases run out); its lines are claimed by the survivors; every published (source,
 // sequence) processed, 0 lost; duplicates counted. Printed: counts, kill → claim per line (the
-// claim event's own time) and kill → first processed reading, against the lease.
+// claim event's own time) and kill → first processed reading, against the lease. A survivor's approvals
+// page (its cluster block) lists all 6 lines with their owners before the kill and after the takeover.
 // Run 6 (the readings' half of the issue's run 6; the ledger's half is in cluster-leader-burst.spec.ts):
 // the same with a nats-server SIGKILLed at the same moment, the leader of one of the victim's lease
 // streams, so that line's takeover also waits for an election; the last instance takes every line.
@@ -40,7 +41,7 @@ import { startNatsCluster, type NatsCluster, type NatsNode } from '../support/na
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.js';
 import { endClient, publish, rawClient, subscribe } from '../support/mqtt-helpers.js';
 import { waitFor } from '../support/ports.js';
-import type { TwinloopProcess } from '../support/twinloop-process.js';
+import { adminToken, type TwinloopProcess } from '../support/twinloop-process.js';
 
 const LINES = Array.from({ length: 6 }, (_, i) => `s3/area/line${i + 1}`);
 const SOURCES = LINES.flatMap((l) => [`${l}/m1/speed`, `${l}/m1/temp`]);
@@ -198,12 +199,27 @@ describe('cluster: 3 nats-server, Mosquitto, 3 `twinloop start --cluster` instan
    */
   async function killMidRun(run: string, withNats: boolean): Promise<void> {
     const start = await view();
+    // what a survivor's approvals page says of the lines (its cluster block: line → serving instance)
+    const pageOwners = async (name: string): Promise<Record<string, string>> => {
+      const tl = inst.get(name)!;
+      const base = tl.url.replace(/\/?$/, '/');
+      const token = await adminToken(tl.url, 'admin', tl.logins.admin!);
+      const res = await fetch(`${base}twinloop/approvals/api/gates`, { headers: { authorization: `Bearer ${token}` } });
+      const body = (await res.json()) as { cluster?: { owners?: Record<string, string> } };
+      return body.cluster?.owners ?? {};
+    };
+    const pageMatches = async (name: string, holders: LineHolder[]): Promise<boolean> => {
+      const o = await pageOwners(name).catch(() => ({}) as Record<string, string>);
+      return LINES.every((l) => o[l] !== undefined && o[l] === holders.find((h) => h.line === l)?.holder);
+    };
     const byCount = [...counts(start).entries()].sort((a, b) => b[1] - a[1]);
     const victim = byCount[0]![0];
     // the lines it holds when it dies (read again at the kill: a line it gave up cleanly before is no takeover)
     let victimLines = start.filter((l) => l.holder === victim).map((l) => l.line);
     const victimSources = SOURCES.filter((s) => victimLines.some((l) => s.startsWith(`${l}/`)));
     const survivors = [...alive].filter((n) => n !== victim);
+    const pageOf = survivors[0]!;
+    await waitFor(async () => pageMatches(pageOf, await view()), 30_000, 250, `${pageOf}'s approvals page lists all ${LINES.length} lines`);
     let natsVictim: NatsNode | undefined;
     const from = seq;
     const KILL_AT = 30;
@@ -242,6 +258,8 @@ describe('cluster: 3 nats-server, Mosquitto, 3 `twinloop start --cluster` instan
       "the victim's lines claimed by the survivors",
     )) as LineHolder[];
     await waitFor(() => seen.complete(from, seq), 60_000, 50, `every reading of ${run} processed`);
+    // after the takeover, the survivor's page lists every line again, each with its new owner
+    await waitFor(async () => pageMatches(pageOf, await view()), 30_000, 250, `${pageOf}'s approvals page lists all lines again`);
     const c = seen.count(from, seq);
     // each line's claim by its new holder and the event before it (the victim's last renewal), from the lease stream
     const handover = new Map<string, { claim: LeaseEvent; before: LeaseEvent }>();
@@ -257,7 +275,8 @@ describe('cluster: 3 nats-server, Mosquitto, 3 `twinloop start --cluster` instan
         `kill → claim: ${claimS.join('; ')} (lease ${LEASE_S} s); kill → first reading of its lines processed again ` +
         `${firstAfterKill === undefined ? '?' : (firstAfterKill / 1000).toFixed(1)} s\n` +
         `      ${run}: ${SOURCES.length} sources × ${seq - from} scans: published ${SOURCES.length * (seq - from)}, processed ${c.processed}, ` +
-        `lost ${c.lost}, duplicates ${c.duplicates}; lines per instance now ${JSON.stringify(Object.fromEntries(counts(taken)))} (at most ${share2})`,
+        `lost ${c.lost}, duplicates ${c.duplicates}; lines per instance now ${JSON.stringify(Object.fromEntries(counts(taken)))} (at most ${share2}); ` +
+        `${pageOf}'s approvals page listed all ${LINES.length} lines with their owners before and after`,
     );
     expect(victimLines.length).to.be.greaterThan(0);
     for (const l of victimLines) {
