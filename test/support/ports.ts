@@ -1,16 +1,25 @@
 import { createServer } from 'node:net';
 
+/** Ports handed out in this process: the OS may give a port just closed again (a 3-node cluster asks for 9 at once). */
+const given = new Set<number>();
+
 /** A TCP port free on 127.0.0.1 right now (tests never use fixed ports: suites run side by side). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const srv = createServer();
+      srv.unref();
+      srv.on('error', reject);
+      srv.listen(0, '127.0.0.1', () => {
+        const { port: p } = srv.address() as { port: number };
+        srv.close(() => resolve(p));
+      });
     });
-  });
+    if (!given.has(port)) {
+      given.add(port);
+      return port;
+    }
+  }
 }
 
 /** Resolve once `check` returns truthy, polling every `everyMs`; reject after `timeoutMs`. */
