@@ -1,6 +1,6 @@
 // Proof run 4 of issue 16 with real processes: a zombie owner. Two Node-RED child processes (instances A
 // and B: twin-cluster, twin-ledger on the line's JetStream stream, twin-opcua-in → twin-approval with
-// auto-approval → twin-opcua-write) on one line, a real single-node Debian nats-server, and the plant
+// auto-approval → twin-opcua-write) on one line, a real 3-node Debian nats-server cluster (R3), and the plant
 // simulator in this process, which counts every setpoint write the PLC accepts. The owner ramps zone 1
 // from 190 to 180 in five steps; after its first step it is frozen (SIGSTOP) past its 2 s lease. The other
 // instance takes the line: its 'owner' record, then its gate restores the ramp from the stream and finishes
@@ -36,7 +36,7 @@ describe('proof run 4: the line owner frozen (SIGSTOP) past its lease, then resu
 
   before(async function () {
     if (!bin) this.skip();
-    nats = await startNatsCluster(bin!, 1);
+    nats = await startNatsCluster(bin!, 3);
     plant = await startTestPlantSim({ publishIntervalMs: 200, onSetpointWrite: (tag, value) => writes.push({ tag, value }) });
     tmp = mkdtempSync(join(process.env.TWINLOOP_TEST_TMP ?? tmpdir(), 'gate-sigstop-'));
   });
@@ -56,7 +56,7 @@ describe('proof run 4: the line owner frozen (SIGSTOP) past its lease, then resu
     const flow = clusterGateFlow({
       instance: name,
       servers: nats.servers,
-      replicas: 1,
+      replicas: 3,
       line: LINE,
       endpoint: plant.endpoint,
       asset: plant.sim.asset,
