@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { openFileLedger } from '../runtime/control/file-ledger.js';
 import { verifyLedgerFile } from '../runtime/control/ledger-verify.js';
 import type { Decision } from '../runtime/model/control.js';
-import { latencyStats, memory, progress, type BenchRow } from './harness.js';
+import { memory, progress, type BenchRow } from './harness.js';
+import { sequential as sequentialFor, timed, timedRow, type Timed } from './support/ledger-appends.js';
 
 const SUITE = 'ledger';
 /** Each pair of cases (baseline, ledger) runs in alternating rounds, so disk noise hits both alike. */
@@ -52,28 +53,8 @@ function plainLine(i: number): string {
   return JSON.stringify({ seq: i, tsMs: Date.now(), ...e, prevHash: 'a'.repeat(64), hash: 'b'.repeat(64) }) + '\n';
 }
 
-interface Timed {
-  count: number;
-  seconds: number;
-  latenciesMs: number[];
-}
-
-const timed = (): Timed => ({ count: 0, seconds: 0, latenciesMs: [] });
-
 /** Sequential awaited operations for one round, added to `m`. */
-async function sequential(m: Timed, op: (i: number) => Promise<unknown>): Promise<void> {
-  const latenciesMs = m.latenciesMs;
-  const t0 = performance.now();
-  const until = t0 + ROUND_MS;
-  let i = m.count;
-  while (performance.now() < until) {
-    const t = performance.now();
-    await op(i++);
-    latenciesMs.push(performance.now() - t);
-  }
-  m.count = i;
-  m.seconds += (performance.now() - t0) / 1000;
-}
+const sequential = (m: Timed, op: (i: number) => Promise<unknown>): Promise<void> => sequentialFor(m, op, ROUND_MS);
 
 /** Bursts of BURST concurrent operations, each burst awaited, for one round, added to `m`; latency = call → resolve. */
 async function bursts(m: Timed, op: (i: number) => Promise<unknown>): Promise<void> {
@@ -115,16 +96,7 @@ async function alternate(
   return [base, ledger];
 }
 
-const row = (name: string, m: Timed, note: string, baseline = false): BenchRow => ({
-  suite: SUITE,
-  case: name,
-  ...(baseline ? { baseline } : {}),
-  count: m.count,
-  throughputPerS: m.count / m.seconds,
-  ...latencyStats(m.latenciesMs),
-  ...memory(),
-  note,
-});
+const row = (name: string, m: Timed, note: string, baseline = false): BenchRow => timedRow(SUITE, name, m, note, baseline);
 
 export async function run(): Promise<BenchRow[]> {
   const base = process.env.TWINLOOP_BENCH_DIR ?? tmpdir();
