@@ -12,9 +12,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { liveProposal } from '../support/control-gate-fixtures.js';
 import { signCommand } from '../../runtime/control/command.js';
 import type { GateHandle } from '../../runtime/control/gate-registry.js';
-import type { LedgerRecord, Proposal } from '../../runtime/model/control.js';
+import type { LedgerRecord } from '../../runtime/model/control.js';
 import { openLineStores, openLineStoresAsOwner } from '../../runtime/cluster/line-stores.js';
 import type { TwinClusterNode } from '../../nodes/twin-cluster/cluster-api.js';
 import { ensureDebianBinary } from '../support/debian.js';
@@ -31,34 +32,6 @@ const registry = require(join(__dirname, '..', '..', 'dist', 'runtime', 'control
 const KEY = 'gate-takeover-spec-key-0123456789';
 const TAG = 'zone1_sp';
 const node = (id: string) => helper.getNode(id) as unknown as NodeLike;
-
-/** A proposal from `from` to `to` on the simulator's zone 1 setpoint, valid for two minutes. */
-function zoneProposal(asset: string, from: number, to: number): Proposal {
-  const now = Date.now();
-  return {
-    id: randomUUID(),
-    asset,
-    tag: TAG,
-    currentValue: from,
-    proposedValue: to,
-    unit: 'degC',
-    rationale: 'A lower zone 1 temperature cuts energy per kg while quality holds.',
-    predictedEffect: {
-      kpiTag: 'energy_per_kg',
-      kpiUnit: 'kWh/kg',
-      currentKpi: 0.31,
-      predictedKpi: 0.3,
-      lowKpi: 0.295,
-      highKpi: 0.305,
-      intervalPct: 90,
-    },
-    fit: { method: 'ols-quadratic', n: 120, r2: 0.93, rmse: 0.004 },
-    fitRange: { fromTsMs: now - 3_600_000, toTsMs: now, setpointMin: 170, setpointMax: 210 },
-    createdTsMs: now,
-    expiresTsMs: now + 120_000,
-    quality: 'good',
-  };
-}
 
 describe('the gate and the writers follow the line ownership (real nats-server)', function () {
   this.timeout(90_000);
@@ -287,7 +260,7 @@ describe('the gate and the writers follow the line ownership (real nats-server)'
       expect(rec.lastStatus(`gate${Y}`)).to.include({ fill: 'grey', shape: 'ring' });
 
       // a proposal reaches both instances' flows: the owner's gate puts it up, the standby gate refuses it
-      const p = zoneProposal(asset, 190, 184);
+      const p = liveProposal(asset, TAG, 190, 184, { rationale: 'A lower zone 1 temperature cuts energy per kg while quality holds.' });
       for (const x of [X, Y]) node(`gate${x}`).receive({ topic: `${asset}/${TAG}`, payload: p });
       await waitUntil(
         () => handleX.views().some((v) => v.proposal.id === p.id && v.state === 'pending') || undefined,
@@ -390,7 +363,7 @@ describe('the gate and the writers follow the line ownership (real nats-server)'
       await waitUntil(() => cluster('A').owns(line) !== cluster('B').owns(line) || undefined, 20_000, 20, 'one owner of the line');
       const X = cluster('A').owns(line) ? 'A' : 'B';
       const handleX = await waitUntil(() => registry.findGate(`gate${X}`, 'setpoint'), 20_000, 20, "the owner's gate on the page");
-      const p = zoneProposal(asset, 190, 184);
+      const p = liveProposal(asset, TAG, 190, 184, { rationale: 'A lower zone 1 temperature cuts energy per kg while quality holds.' });
       node(`gate${X}`).receive({ topic: `${asset}/${TAG}`, payload: p });
       await waitUntil(
         () => handleX.views().some((v) => v.proposal.id === p.id && v.state === 'pending') || undefined,

@@ -27,11 +27,11 @@
  * halt, a decision caught in it is refused with the reason (not "no longer owns the line": no other
  * writer was there), none is ok without its record, no write reaches the plant without its intent record.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { liveProposal } from '../support/control-gate-fixtures.js';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { GateHandle } from '../../runtime/control/gate-registry.js';
 import type { Ledger } from '../../runtime/control/stores.js';
@@ -147,33 +147,6 @@ function burstFlow(plant: TestPlantSim, servers: string[], line: string, led: Re
   return flow;
 }
 
-function proposal(asset: string, tag: string, unit: string, from: number, to: number): Proposal {
-  const now = Date.now();
-  return {
-    id: randomUUID(),
-    asset,
-    tag,
-    currentValue: from,
-    proposedValue: to,
-    unit,
-    rationale: `burst: ${tag} from ${from} to ${to}`,
-    predictedEffect: {
-      kpiTag: 'energy_per_kg',
-      kpiUnit: 'kWh/kg',
-      currentKpi: 0.31,
-      predictedKpi: 0.3,
-      lowKpi: 0.295,
-      highKpi: 0.305,
-      intervalPct: 90,
-    },
-    fit: { method: 'ols-quadratic', n: 120, r2: 0.93, rmse: 0.004 },
-    fitRange: { fromTsMs: now - 3_600_000, toTsMs: now, setpointMin: from - 30, setpointMax: from + 30 },
-    createdTsMs: now,
-    expiresTsMs: now + 5 * 60_000,
-    quality: 'good',
-  };
-}
-
 /** What a gate's output 2 sends, and when this test saw it. */
 interface GateEvent {
   proposalId: string;
@@ -236,7 +209,7 @@ async function gateRounds(loop: BurstLoop, i: number, rounds: number, run: strin
     const verdict = (i + j) % 3 === 2 ? 'reject' : 'approve';
     // approved changes move between start and start − 2; a rejected one asks for x.5, which no approval does
     const value = verdict === 'approve' ? (from === start ? start - 2 : start) : from + 7.5;
-    const p = proposal(loop.asset, tag, unit, from, value);
+    const p = liveProposal(loop.asset, tag, from, value, { unit, ttlMs: 5 * 60_000, rationale: `burst: ${tag} from ${from} to ${value}` });
     await loop.propose(i, p);
     const halted = () => loop.halted?.(i) === true;
     const pending = () => loop.events.some((e) => e.proposalId === p.id && e.state === 'pending');

@@ -2,6 +2,7 @@
  * Fixtures for the approval gate's specs: an envelope, gate configs, proposals, readings and write
  * results, and a compact label per effect so marble expectations stay readable.
  */
+import { randomUUID } from 'node:crypto';
 import type { EnvelopeConfig, Proposal, WriteResult, Command } from '../../runtime/model/control.js';
 import type { Quality } from '../../runtime/model/quality.js';
 import type { Reading } from '../../runtime/model/reading.js';
@@ -61,6 +62,43 @@ export function proposal(id: string, from: number, to: number, o: { nowMs?: numb
     createdTsMs: nowMs,
     expiresTsMs: nowMs + (o.ttlMs ?? 1_000_000),
     quality: o.quality ?? 'good',
+  };
+}
+
+/**
+ * A proposal as twin-propose makes one for a live plant (the integration specs): a fresh id, made now,
+ * fitted ±30 units around `from`, expiring after `ttlMs`.
+ */
+export function liveProposal(
+  asset: string,
+  tag: string,
+  from: number,
+  to: number,
+  o: { unit?: string; ttlMs?: number; rationale?: string } = {},
+): Proposal {
+  const now = Date.now();
+  return {
+    id: randomUUID(),
+    asset,
+    tag,
+    currentValue: from,
+    proposedValue: to,
+    unit: o.unit ?? 'degC',
+    rationale: o.rationale ?? `${tag} from ${from} to ${to}`,
+    predictedEffect: {
+      kpiTag: 'energy_per_kg',
+      kpiUnit: 'kWh/kg',
+      currentKpi: 0.31,
+      predictedKpi: 0.3,
+      lowKpi: 0.295,
+      highKpi: 0.305,
+      intervalPct: 90,
+    },
+    fit: { method: 'ols-quadratic', n: 120, r2: 0.93, rmse: 0.004 },
+    fitRange: { fromTsMs: now - 3_600_000, toTsMs: now, setpointMin: from - 30, setpointMax: from + 30 },
+    createdTsMs: now,
+    expiresTsMs: now + (o.ttlMs ?? 120_000),
+    quality: 'good',
   };
 }
 
